@@ -1,0 +1,39 @@
+"""The ``scalematch`` command: a typer app whose commands live in one small module each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from scalematch.cli import profile_cmd
+from scalematch.errors import ScalematchError
+
+
+class _Group(TyperGroup):
+    """Turns every :class:`ScalematchError` into one ``Error: ...`` line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScalematchError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="scalematch",
+    help="Match a CNN's feature maps to the objects in a detection dataset.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("profile")(profile_cmd.profile)
+app.command("backbones")(profile_cmd.backbones)
+
+
+def main() -> None:  # pragma: no cover - thin console-script wrapper
+    app()

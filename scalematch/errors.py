@@ -1,0 +1,23 @@
+"""The one error hierarchy of scalematch.
+
+Every error a user can cause derives from :class:`ScalematchError`; its message says what was expected, what
+arrived, and where (file, key, node or record). The CLI catches only this base class.
+"""
+
+from __future__ import annotations
+
+
+class ScalematchError(Exception):
+    """Base class of every error caused by user input (configs, annotations, options)."""
+
+
+class ConfigError(ScalematchError):
+    """A backbone or neck config (YAML file, layer list or layer spec) is invalid."""
+
+
+class GraphError(ScalematchError):
+    """A layer graph cannot be profiled (cycle, missing input, misaligned multi-input node)."""
+
+
+class OptionError(ScalematchError):
+    """A command-line or API option has an invalid value."""

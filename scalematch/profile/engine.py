@@ -1,0 +1,264 @@
+"""Propagate exact per-axis geometry through a layer graph: the scale profile of every feature map."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from scalematch.errors import GraphError
+from scalematch.profile import axis, runs
+from scalematch.profile.axis import AxisGeom, AxisMap
+from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.layers import (
+    GlobalPool,
+    Layer,
+    Merge,
+    Pair,
+    Passthrough,
+    TransposedConv,
+    Upsample,
+    Window,
+)
+from scalematch.profile.summary import AxisSummary, summarize, union_area
+
+AXES = ("y", "x")
+
+Term = tuple[AxisGeom, AxisGeom]
+"""One product set (rows x columns) of a 2-D dependency region; a region is a union of terms."""
+
+
+@dataclass(frozen=True)
+class FeatureMap:
+    """The scale profile of one node. Per-axis values are in ``y`` and ``x`` (None when unbounded)."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[str, ...]
+    tap: str | None
+    y: AxisSummary | None
+    x: AxisSummary | None
+    area: int | None
+    size: Pair | None
+    geom: tuple[AxisGeom, AxisGeom] | None = field(default=None, repr=False, compare=False)
+
+    def input_box(self, i: int, j: int, clip_to: Pair | None = None) -> tuple[Pair, Pair] | None:
+        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)``, clipped to an image size."""
+        if self.geom is None:
+            return None
+        box = []
+        for g, unit, limit in zip(self.geom, (i, j), clip_to or (None, None), strict=True):
+            s = g.unit(unit)[0]
+            lo, hi = s[0][0], s[-1][1] - 1
+            if limit is not None:
+                lo, hi = max(lo, 0), min(hi, limit - 1)
+            box.append((lo, hi))
+        return box[0], box[1]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every node's scale profile, in topological order, plus warnings raised while computing it."""
+
+    name: str
+    input_size: Pair | None
+    feature_maps: tuple[FeatureMap, ...]
+    warnings: tuple[str, ...] = ()
+    convention: str = ""
+
+    def __getitem__(self, key: str) -> FeatureMap:
+        """A feature map by node name or by output (tap) name."""
+        for fm in self.feature_maps:
+            if key in (fm.name, fm.tap):
+                return fm
+        raise KeyError(key)
+
+    @property
+    def taps(self) -> dict[str, FeatureMap]:
+        """Named outputs (C2, P3, ...) in order."""
+        return {fm.tap: fm for fm in self.feature_maps if fm.tap is not None}
+
+
+def _same_padding(kernel: int, stride: int, n: int | None) -> tuple[int, int]:
+    """TensorFlow "same": output ceil(n / s); without n, assume n divisible by s."""
+    total = max(kernel - stride, 0) if n is None else max((-(-n // stride) - 1) * stride + kernel - n, 0)
+    return total // 2, total - total // 2
+
+
+def _window_pads(layer: Window, a: int, n: int | None) -> tuple[int, int]:
+    k_eff = layer.dilation[a] * (layer.kernel[a] - 1) + 1
+    if layer.padding == "same":
+        return _same_padding(k_eff, layer.stride[a], n)
+    return layer.padding[a]
+
+
+def axis_map(layer: Layer, a: int, n: int | None) -> AxisMap:
+    """How ``layer`` maps units along axis ``a`` (0 = y, 1 = x) for an input of ``n`` units (if known)."""
+    if isinstance(layer, Window):
+        k, d = layer.kernel[a], layer.dilation[a]
+        before, _ = _window_pads(layer, a, n)
+        w = Fraction(1, k)
+        return AxisMap(1, layer.stride[a], (tuple((-before + t * d, w) for t in range(k)),))
+    if isinstance(layer, TransposedConv):
+        k, s, d, p = layer.kernel[a], layer.stride[a], layer.dilation[a], layer.padding[a]
+        phases = []
+        for q in range(s):
+            sources = [(q + p - t * d) // s for t in range(k) if (q + p - t * d) % s == 0]
+            phases.append(tuple((i, Fraction(1, len(sources))) for i in sources))
+        return AxisMap(s, 1, tuple(phases))
+    if isinstance(layer, Upsample):
+        f = layer.scale[a]
+        if layer.mode == "nearest":
+            return AxisMap(f, 1, tuple(((0, Fraction(1)),) for _ in range(f)))
+        phases = []
+        for q in range(f):
+            x = Fraction(2 * q + 1, 2 * f) - Fraction(1, 2)
+            i0 = math.floor(x)
+            lam = x - i0
+            phases.append(tuple((i, w) for i, w in ((i0, 1 - lam), (i0 + 1, lam)) if w))
+        return AxisMap(f, 1, tuple(phases))
+    return axis.IDENTITY_MAP
+
+
+def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
+    """Feature-map length along axis ``a`` after ``node`` for an input of length ``n``."""
+    layer = node.layer
+    if isinstance(layer, Window):
+        k_eff = layer.dilation[a] * (layer.kernel[a] - 1) + 1
+        before, after = _window_pads(layer, a, n)
+        room = n + before + after - k_eff
+        if room < 0:
+            raise GraphError(
+                f"node '{node.name}': its {AXES[a]} input is {n} units, smaller than the kernel's {k_eff} "
+                "(the input size is too small for this network)"
+            )
+        s = layer.stride[a]
+        if not layer.ceil_mode:
+            return room // s + 1
+        out = -(-room // s) + 1
+        return out - 1 if (out - 1) * s >= n + before else out
+    if isinstance(layer, TransposedConv):
+        return (
+            (n - 1) * layer.stride[a]
+            - 2 * layer.padding[a]
+            + layer.dilation[a] * (layer.kernel[a] - 1)
+            + layer.output_padding[a]
+            + 1
+        )
+    if isinstance(layer, Upsample):
+        return sizes[layer.size_like][a] if layer.size_like else n * layer.scale[a]
+    if isinstance(layer, GlobalPool):
+        return 1
+    return n
+
+
+def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
+    """None if aligned; else a description of the misalignment. Different strides are an error."""
+    jumps = {g.jump for g in geoms}
+    if len(jumps) > 1:
+        shown = " vs ".join(f"{g.jump} ('{ref}')" for g, ref in zip(geoms, node.inputs, strict=True))
+        raise GraphError(f"node '{node.name}' ({node.layer.kind}): inputs have different {AXES[a]} strides: {shown}")
+    same = axis.common_period(geoms)
+    centres = [axis.centres(g) for g in same]
+    for k, c in enumerate(centres[1:], start=1):
+        if c != centres[0]:
+            q = next(q for q in range(len(c)) if c[q] != centres[0][q])
+            return (
+                f"node '{node.name}' ({node.layer.kind}): inputs are misaligned along {AXES[a]}: "
+                f"unit {q} is centred at {float(centres[0][q]):g} for '{node.inputs[0]}' and at "
+                f"{float(c[q]):g} for '{node.inputs[k]}'"
+            )
+    return None
+
+
+def _contains(outer: Term, inner: Term) -> bool:
+    for a in (0, 1):
+        big, small = axis.common_period([outer[a], inner[a]])
+        if not all(runs.contains(o, i) for o, i in zip(big.sets, small.sets, strict=True)):
+            return False
+    return True
+
+
+def _prune(terms: list[Term]) -> list[Term]:
+    """Drop terms contained in another term (keeps the first of equal ones)."""
+    kept: list[Term] = []
+    for k, t in enumerate(terms):
+        dominated = any(
+            _contains(o, t) and (not _contains(t, o) or m < k) for m, o in enumerate(terms) if m != k
+        )
+        if not dominated:
+            kept.append(t)
+    return kept
+
+
+def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False) -> Profile:
+    """The scale profile of every node of ``graph``.
+
+    ``input_size`` ``(h, w)`` gives feature sizes, resolves "same" padding exactly and bounds global pooling.
+    A misaligned add/concat is a :class:`GraphError` unless the node says ``align: union`` or
+    ``allow_misaligned`` is set (then the exact union is taken and a warning recorded).
+    """
+    order = graph.ordered()
+    taps = {node: tap for tap, node in graph.taps}
+    geoms: dict[str, tuple[AxisGeom, AxisGeom] | None] = {INPUT: (axis.image_axis(), axis.image_axis())}
+    terms: dict[str, list[Term]] = {INPUT: [(axis.image_axis(), axis.image_axis())]}
+    sizes: dict[str, Pair] = {INPUT: input_size} if input_size else {}
+    warnings: list[str] = []
+    maps: list[FeatureMap] = []
+    for node in order:
+        layer = node.layer
+        size_in = sizes.get(node.inputs[0])
+        if input_size is not None and size_in is not None:
+            if isinstance(layer, Merge):
+                shapes = [sizes[r] for r in node.inputs]
+                if len(set(shapes)) > 1:
+                    shown = " vs ".join(f"{h}x{w} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
+                    raise GraphError(f"node '{node.name}' ({layer.kind}): input sizes differ: {shown}")
+            sizes[node.name] = (out_size(node, 0, size_in[0], sizes), out_size(node, 1, size_in[1], sizes))
+        ins = [geoms[r] for r in node.inputs]
+        geom: tuple[AxisGeom, AxisGeom] | None
+        if any(g is None for g in ins) or (isinstance(layer, GlobalPool) and size_in is None):
+            geom, terms[node.name] = None, []
+        elif isinstance(layer, Merge):
+            inputs = [g for g in ins if g is not None]
+            for a in (0, 1):
+                problem = _check_merge(node, [g[a] for g in inputs], a)
+                if problem and layer.align == "strict":
+                    if not allow_misaligned:
+                        raise GraphError(
+                            f"{problem}; write 'align: union' on the node or pass --allow-misaligned "
+                            "to take their exact union"
+                        )
+                    warnings.append(f"{problem}; took their exact union")
+            geom = (axis.merge([g[0] for g in inputs]), axis.merge([g[1] for g in inputs]))
+            terms[node.name] = _prune([t for r in node.inputs for t in terms[r]])
+        elif isinstance(layer, GlobalPool):
+            assert size_in is not None and ins[0] is not None
+            geom = (axis.global_pool(ins[0][0], size_in[0]), axis.global_pool(ins[0][1], size_in[1]))
+            terms[node.name] = [geom]
+        else:
+            if isinstance(layer, Passthrough):
+                geom = ins[0]
+                terms[node.name] = terms[node.inputs[0]]
+            else:
+                maps_yx = [axis_map(layer, a, size_in[a] if size_in else None) for a in (0, 1)]
+                assert ins[0] is not None
+                geom = (axis.apply(maps_yx[0], ins[0][0]), axis.apply(maps_yx[1], ins[0][1]))
+                terms[node.name] = _prune(
+                    [(axis.apply(maps_yx[0], t[0]), axis.apply(maps_yx[1], t[1])) for t in terms[node.inputs[0]]]
+                )
+        geoms[node.name] = geom
+        maps.append(
+            FeatureMap(
+                name=node.name,
+                layer=layer,
+                inputs=node.inputs,
+                tap=taps.get(node.name),
+                y=summarize(geom[0]) if geom else None,
+                x=summarize(geom[1]) if geom else None,
+                area=union_area(terms[node.name]) if geom else None,
+                size=sizes.get(node.name),
+                geom=geom,
+            )
+        )
+    return Profile(graph.name, input_size, tuple(maps), tuple(warnings), graph.convention)

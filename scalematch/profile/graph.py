@@ -1,0 +1,84 @@
+"""A layer graph: named nodes, each a layer applied to named inputs, plus named outputs (taps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalematch.errors import GraphError
+from scalematch.profile.layers import Layer, Merge, Upsample
+
+INPUT = "image"
+"""The name of the network input; every graph starts from it."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer applied to the outputs of ``inputs`` (node names or :data:`INPUT`)."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A backbone (optionally with a neck). ``taps`` maps output names (C2, P3, ...) to node names."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    taps: tuple[tuple[str, str], ...] = ()
+    convention: str = ""
+    source: str = "<python>"
+
+    def ordered(self) -> tuple[Node, ...]:
+        """The nodes in a topological order (stable: the written order where it is valid).
+
+        Raises :class:`GraphError` naming the node for a duplicate name, a missing input, a wrong number of
+        inputs, or a cycle.
+        """
+        where = f"{self.source}: " if self.source else ""
+        by_name: dict[str, Node] = {}
+        for node in self.nodes:
+            if node.name in by_name or node.name == INPUT:
+                raise GraphError(f"{where}node '{node.name}': the name is used twice")
+            by_name[node.name] = node
+        needs: dict[str, tuple[str, ...]] = {}
+        for node in self.nodes:
+            merging = isinstance(node.layer, Merge)
+            if merging and len(node.inputs) < 2:
+                raise GraphError(
+                    f"{where}node '{node.name}': a {node.layer.kind} node needs at least 2 inputs, "
+                    f"got {len(node.inputs)}"
+                )
+            if not merging and len(node.inputs) != 1:
+                raise GraphError(f"{where}node '{node.name}': expected 1 input, got {len(node.inputs)}")
+            extra = (node.layer.size_like,) if isinstance(node.layer, Upsample) and node.layer.size_like else ()
+            for ref in node.inputs + extra:
+                if ref != INPUT and ref not in by_name:
+                    raise GraphError(f"{where}node '{node.name}': input '{ref}' is not defined")
+            needs[node.name] = tuple(r for r in node.inputs + extra if r != INPUT)
+        state: dict[str, bool] = {}  # False while being visited, True when placed
+        order: list[Node] = []
+        for start in self.nodes:
+            stack = [(start.name, 0)]
+            while stack:
+                name, k = stack.pop()
+                if k == 0:
+                    if state.get(name) is True:
+                        continue
+                    state[name] = False
+                if k < len(needs[name]):
+                    stack.append((name, k + 1))
+                    ref = needs[name][k]
+                    if state.get(ref) is False:
+                        cycle = [n for n, _ in stack] + [ref]
+                        raise GraphError(f"{where}the graph has a cycle: {' -> '.join(cycle[cycle.index(ref):])}")
+                    if ref not in state:
+                        stack.append((ref, 0))
+                else:
+                    state[name] = True
+                    order.append(by_name[name])
+        for tap, node_name in self.taps:
+            if node_name not in by_name:
+                raise GraphError(f"{where}output '{tap}': node '{node_name}' is not defined")
+        return tuple(order)
