@@ -140,10 +140,7 @@ def common_period(geoms: list[AxisGeom]) -> list[AxisGeom]:
 def merge(geoms: list[AxisGeom]) -> AxisGeom:
     """Union of the inputs of an add/concat node, mixed with equal weight for the ERF."""
     same = common_period(geoms)
-    phases = [
-        _mix([(g.sets[q], g.means[q], g.variances[q], Fraction(1)) for g in same])
-        for q in range(same[0].period)
-    ]
+    phases = [_mix([(g.sets[q], g.means[q], g.variances[q], Fraction(1)) for g in same]) for q in range(same[0].period)]
     return _reduced(
         AxisGeom(
             same[0].period,

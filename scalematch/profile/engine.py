@@ -19,6 +19,7 @@ from scalematch.profile.layers import (
     TransposedConv,
     Upsample,
     Window,
+    type_name,
 )
 from scalematch.profile.summary import AxisSummary, summarize, union_area
 
@@ -154,17 +155,18 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
 
 def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
     """None if aligned; else a description of the misalignment. Different strides are an error."""
+    kind = type_name(node.layer)
     jumps = {g.jump for g in geoms}
     if len(jumps) > 1:
         shown = " vs ".join(f"{g.jump} ('{ref}')" for g, ref in zip(geoms, node.inputs, strict=True))
-        raise GraphError(f"node '{node.name}' ({node.layer.kind}): inputs have different {AXES[a]} strides: {shown}")
+        raise GraphError(f"node '{node.name}' ({kind}): inputs have different {AXES[a]} strides: {shown}")
     same = axis.common_period(geoms)
     centres = [axis.centres(g) for g in same]
     for k, c in enumerate(centres[1:], start=1):
         if c != centres[0]:
             q = next(q for q in range(len(c)) if c[q] != centres[0][q])
             return (
-                f"node '{node.name}' ({node.layer.kind}): inputs are misaligned along {AXES[a]}: "
+                f"node '{node.name}' ({kind}): inputs are misaligned along {AXES[a]}: "
                 f"unit {q} is centred at {float(centres[0][q]):g} for '{node.inputs[0]}' and at "
                 f"{float(c[q]):g} for '{node.inputs[k]}'"
             )
@@ -183,9 +185,7 @@ def _prune(terms: list[Term]) -> list[Term]:
     """Drop terms contained in another term (keeps the first of equal ones)."""
     kept: list[Term] = []
     for k, t in enumerate(terms):
-        dominated = any(
-            _contains(o, t) and (not _contains(t, o) or m < k) for m, o in enumerate(terms) if m != k
-        )
+        dominated = any(_contains(o, t) and (not _contains(t, o) or m < k) for m, o in enumerate(terms) if m != k)
         if not dominated:
             kept.append(t)
     return kept
@@ -199,6 +199,15 @@ def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool
     ``allow_misaligned`` is set (then the exact union is taken and a warning recorded).
     """
     order = graph.ordered()
+    try:
+        return _run(graph, order, input_size, allow_misaligned)
+    except GraphError as exc:
+        if graph.source and graph.source != "<python>" and not str(exc).startswith(graph.source):
+            raise GraphError(f"{graph.source}: {exc}") from None
+        raise
+
+
+def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_misaligned: bool) -> Profile:
     taps = {node: tap for tap, node in graph.taps}
     geoms: dict[str, tuple[AxisGeom, AxisGeom] | None] = {INPUT: (axis.image_axis(), axis.image_axis())}
     terms: dict[str, list[Term]] = {INPUT: [(axis.image_axis(), axis.image_axis())]}

@@ -29,6 +29,8 @@ class Graph:
     taps: tuple[tuple[str, str], ...] = ()
     convention: str = ""
     source: str = "<python>"
+    inputs: tuple[str, ...] = (INPUT,)
+    """Names given from outside: the image for a backbone, the backbone outputs a neck reads."""
 
     def ordered(self) -> tuple[Node, ...]:
         """The nodes in a topological order (stable: the written order where it is valid).
@@ -39,13 +41,13 @@ class Graph:
         where = f"{self.source}: " if self.source else ""
         by_name: dict[str, Node] = {}
         for node in self.nodes:
-            if node.name in by_name or node.name == INPUT:
+            if node.name in by_name or node.name in self.inputs:
                 raise GraphError(f"{where}node '{node.name}': the name is used twice")
             by_name[node.name] = node
         needs: dict[str, tuple[str, ...]] = {}
         for node in self.nodes:
             merging = isinstance(node.layer, Merge)
-            if merging and len(node.inputs) < 2:
+            if isinstance(node.layer, Merge) and len(node.inputs) < 2:
                 raise GraphError(
                     f"{where}node '{node.name}': a {node.layer.kind} node needs at least 2 inputs, "
                     f"got {len(node.inputs)}"
@@ -54,9 +56,9 @@ class Graph:
                 raise GraphError(f"{where}node '{node.name}': expected 1 input, got {len(node.inputs)}")
             extra = (node.layer.size_like,) if isinstance(node.layer, Upsample) and node.layer.size_like else ()
             for ref in node.inputs + extra:
-                if ref != INPUT and ref not in by_name:
+                if ref not in self.inputs and ref not in by_name:
                     raise GraphError(f"{where}node '{node.name}': input '{ref}' is not defined")
-            needs[node.name] = tuple(r for r in node.inputs + extra if r != INPUT)
+            needs[node.name] = tuple(r for r in node.inputs + extra if r not in self.inputs)
         state: dict[str, bool] = {}  # False while being visited, True when placed
         order: list[Node] = []
         for start in self.nodes:
@@ -72,7 +74,7 @@ class Graph:
                     ref = needs[name][k]
                     if state.get(ref) is False:
                         cycle = [n for n, _ in stack] + [ref]
-                        raise GraphError(f"{where}the graph has a cycle: {' -> '.join(cycle[cycle.index(ref):])}")
+                        raise GraphError(f"{where}the graph has a cycle: {' -> '.join(cycle[cycle.index(ref) :])}")
                     if ref not in state:
                         stack.append((ref, 0))
                 else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import product
+from itertools import pairwise, product
 
 from scalematch.profile import axis, runs
 from scalematch.profile.axis import AxisGeom
@@ -58,7 +58,7 @@ def _rects_area(rects: list[tuple[Runs, Runs]]) -> int:
         return runs.size(rects[0][0]) * runs.size(rects[0][1])
     cuts = sorted({c for r, _ in rects for run in r for c in run})
     total = 0
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in pairwise(cuts):
         cols = [c for r, c in rects if runs.contains(r, ((lo, hi),))]
         total += (hi - lo) * runs.size(runs.union(cols))
     return total

@@ -1,0 +1,50 @@
+"""Helpers shared by the benchmarks: timing subprocesses and writing a section of RESULTS.md."""
+
+from __future__ import annotations
+
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def wall_times(command: list[str], runs: int) -> list[float]:
+    """Wall time of each of ``runs`` runs of ``command`` (seconds)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def interleaved_medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command, the runs interleaved so that machine noise hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name] += wall_times(command, 1)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine() -> str:
+    """One line describing where the figures were taken."""
+    cores = len(__import__("os").sched_getaffinity(0))
+    return f"Python {platform.python_version()} on {platform.machine()}, {cores} cores"
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section between ``<!-- name -->`` markers in RESULTS.md."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    block = f"<!-- {name} -->\n{body.rstrip()}\n<!-- /{name} -->"
+    pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+PYTHON = sys.executable

@@ -1,0 +1,77 @@
+"""``scalematch profile`` and ``scalematch backbones``: parse, call the library, print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def profile(
+    backbone: Annotated[
+        str, typer.Argument(help="Built-in backbone name (see 'scalematch backbones') or a YAML config path.")
+    ],
+    neck: Annotated[
+        str | None,
+        typer.Option(help="Neck: a built-in name (fpn, fpn-retinanet, fpn-fcos) or a YAML path."),
+    ] = None,
+    input_size: Annotated[
+        str | None,
+        typer.Option("--input-size", help="Input size H[xW] in pixels: feature sizes, exact 'same' padding."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document instead of the table.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the spatial-scale profile figure to this PNG (or SVG/PDF).")
+    ] = None,
+    log: Annotated[bool, typer.Option("--log", help="Log-scale pixel axis in --plot.")] = False,
+    outputs_only: Annotated[
+        bool, typer.Option("--outputs-only", help="List only the named outputs (C2..C5, P3..).")
+    ] = False,
+    allow_misaligned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-misaligned",
+            help="Take the exact union at misaligned add/concat nodes and warn, instead of failing.",
+        ),
+    ] = False,
+) -> None:
+    """Stride, receptive field, padding, spatial scale, overlap and ERF of every feature map of a backbone."""
+    from scalematch.profile.api import build, parse_input_size
+    from scalematch.profile.engine import profile as run_profile
+    from scalematch.report.profile_text import profile_json, profile_table
+
+    graph = build(backbone, neck)
+    result = run_profile(graph, parse_input_size(input_size), allow_misaligned=allow_misaligned)
+    if plot is not None:
+        from scalematch.report.figures import save_figure
+        from scalematch.report.profile_plot import profile_figure
+
+        save_figure(profile_figure(result, log=log), plot)
+    if as_json:
+        typer.echo(json.dumps(profile_json(result, neck), indent=2))
+    else:
+        typer.echo(profile_table(result, outputs_only))
+        if plot is not None:
+            typer.echo(f"\nwrote {plot}")
+    for warning in result.warnings if as_json else ():
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def backbones(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of the table.")] = False,
+) -> None:
+    """List the built-in backbones and necks with their named outputs and conventions."""
+    from scalematch.profile.api import catalogue
+
+    entries = catalogue()
+    if as_json:
+        typer.echo(json.dumps(entries, indent=2))
+        return
+    width = max(len(e["name"]) for e in entries)
+    for e in entries:
+        outs = ", ".join(e["outputs"])
+        typer.echo(f"{e['name'].ljust(width)}  {e['kind']:<8}  {outs}")
+        first = e["convention"].split(": ")[0] if e["convention"] else ""
+        typer.echo(f"{'':{width}}  {first}")

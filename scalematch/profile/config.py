@@ -1,0 +1,314 @@
+"""Backbone and neck configs: YAML files (built in under configs/ or given by path) and layer lists.
+
+A config is either a plain ``layers: [...]`` list (seed layer names or inline specs, applied in sequence) or
+``nodes: [...]`` records ``{name, type, <fields>, input | inputs}``; a node without an input reads the previous
+node. ``templates`` define blocks used as ``{name, use, with, repeat, start}``: the block's nodes are named
+``<name>.<node>``, ``$input`` is the block's input, ``$param`` a parameter, and the block's name stands for its
+last node. ``outputs`` maps output names (C2, P3, ...) to nodes. A neck lists the backbone ``inputs`` it reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from scalematch.errors import ConfigError
+from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.layers import Upsample
+from scalematch.profile.parse import parse_layer, parse_spec
+
+_NODE_KEYS = {"name", "type", "input", "inputs", "use", "with", "repeat", "start"}
+_TOP_KEYS = {
+    "name",
+    "kind",
+    "convention",
+    "source",
+    "description",
+    "templates",
+    "nodes",
+    "layers",
+    "outputs",
+    "inputs",
+}
+_PARAM = re.compile(r"^\$([A-Za-z_]\w*)$")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded config: its graph (for a neck, inputs are the names in ``inputs``) and metadata."""
+
+    name: str
+    kind: str
+    graph: Graph
+    inputs: tuple[str, ...] = ()
+    description: str = ""
+
+
+def config_dir() -> Path:
+    """Built-in configs: inside the installed package, else the source tree's configs/."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "configs"
+    return packaged if packaged.is_dir() else here.parent / "configs"
+
+
+def builtin(kind: str) -> dict[str, Path]:
+    """Built-in configs of one kind ("backbones" or "necks"), name -> path, sorted by name."""
+    paths = (config_dir() / kind).glob("*.yaml")
+    return {
+        p.stem: p
+        for p in sorted(paths, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.stem)])
+    }
+
+
+class _Builder:
+    """Expands node records and templates into :class:`Node` objects, tracking names and aliases."""
+
+    def __init__(self, where: str, templates: dict[str, Any], external: tuple[str, ...]) -> None:
+        self.where = where
+        self.templates = templates
+        self.nodes: list[Node] = []
+        self.alias: dict[str, str] = {name: name for name in external}
+        self.alias[INPUT] = INPUT
+        self.pending: dict[str, str] = {}
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {key}: {message}")
+
+    def resolve(self, ref: Any, key: str, local: dict[str, str]) -> str:
+        """A reference: a local (template) name, a known name, or a later node (checked in :meth:`finish`)."""
+        if not isinstance(ref, str):
+            raise self.fail(key, f"expected a node name, got {ref!r}")
+        if ref in local:
+            return local[ref]
+        if ref in self.alias:
+            return self.alias[ref]
+        self.pending.setdefault(ref, key)
+        return ref
+
+    def finish(self) -> list[Node]:
+        """The nodes with forward references resolved; an undefined name is an error naming its node."""
+        for ref, key in self.pending.items():
+            if ref not in self.alias:
+                raise self.fail(key, f"input '{ref}' is not defined")
+
+        def fix(name: str) -> str:
+            return self.alias.get(name, name)
+
+        return [
+            Node(
+                n.name,
+                replace(n.layer, size_like=fix(n.layer.size_like))
+                if isinstance(n.layer, Upsample) and n.layer.size_like
+                else n.layer,
+                tuple(fix(r) for r in n.inputs),
+            )
+            for n in self.nodes
+        ]
+
+    def add(self, record: Any, key: str, prev: str, local: dict[str, str], prefix: str) -> str:
+        """Add one record (a layer or a template use); returns the name that stands for its output."""
+        if not isinstance(record, dict):
+            raise self.fail(key, f"expected a mapping like {{name: ..., type: ...}}, got {record!r}")
+        name = record.get("name")
+        if not isinstance(name, str) or not name:
+            raise self.fail(key, "every node needs a 'name' (a non-empty string)")
+        full = prefix + name
+        key = f"{key} ({full})"
+        if full in self.alias or full == INPUT:
+            raise self.fail(key, f"the name '{full}' is used twice")
+        if "use" in record:
+            return self._use(record, key, prev, local, full)
+        if "type" not in record:
+            raise self.fail(key, "expected 'type' (a layer) or 'use' (a template)")
+        if "input" in record and "inputs" in record:
+            raise self.fail(key, "give 'input' or 'inputs', not both")
+        refs = record.get("inputs", [record["input"]] if "input" in record else [prev])
+        if not isinstance(refs, list):
+            raise self.fail(key, f"'inputs' must be a list of node names, got {refs!r}")
+        fields = {k: v for k, v in record.items() if k not in _NODE_KEYS}
+        try:
+            layer = parse_layer(record["type"], fields)
+        except ConfigError as exc:
+            raise self.fail(key, str(exc)) from None
+        inputs = tuple(self.resolve(r, key, local) for r in refs)
+        if isinstance(layer, Upsample) and layer.size_like is not None:
+            layer = replace(layer, size_like=self.resolve(layer.size_like, key, local))
+        self.nodes.append(Node(full, layer, inputs))
+        local[name] = full
+        self.alias[full] = full
+        return full
+
+    def _use(self, record: dict[str, Any], key: str, prev: str, local: dict[str, str], full: str) -> str:
+        extra = sorted(set(record) - _NODE_KEYS)
+        if extra:
+            raise self.fail(key, f"'{extra[0]}' is not a field of a template use (use, with, repeat, start, input)")
+        tname = record["use"]
+        template = self.templates.get(tname) if isinstance(tname, str) else None
+        if not isinstance(template, dict):
+            raise self.fail(key, f"template {tname!r} is not defined; templates: {', '.join(self.templates) or 'none'}")
+        args = record.get("with", {})
+        if not isinstance(args, dict):
+            raise self.fail(key, f"'with' must be a mapping of template parameters, got {args!r}")
+        repeat, start = record.get("repeat", 1), record.get("start", 0)
+        for field, value in (("repeat", repeat), ("start", start)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "repeat" else 0):
+                raise self.fail(
+                    key,
+                    f"'{field}' must be a {'positive' if field == 'repeat' else 'non-negative'} integer, got {value!r}",
+                )
+        params = {**template.get("params", {}), **args}
+        body = template.get("nodes")
+        if not isinstance(body, list) or not body:
+            raise self.fail(f"templates.{tname}", "expected 'nodes', a non-empty list")
+        source = self.resolve(record.get("input", prev), key, local)
+        for k in range(start, start + repeat):
+            instance = f"{full}.{k}" if "repeat" in record else full
+            inner: dict[str, str] = {"$input": source}
+            last = source
+            for n, item in enumerate(body):
+                bound = _substitute(item, params, f"templates.{tname}.nodes[{n}]", self)
+                last = self.add(bound, f"templates.{tname}.nodes[{n}] in {instance}", last, inner, instance + ".")
+            self.alias[instance] = last
+            source = last
+        local[record["name"]] = source
+        self.alias[full] = source
+        return source
+
+
+def _substitute(item: Any, params: dict[str, Any], key: str, builder: _Builder) -> Any:
+    """A template record with ``$param`` values replaced (``$input`` is kept for resolution)."""
+    if isinstance(item, dict):
+        return {k: _substitute(v, params, key, builder) for k, v in item.items()}
+    if isinstance(item, list):
+        return [_substitute(v, params, key, builder) for v in item]
+    match = _PARAM.match(item) if isinstance(item, str) else None
+    if match and item != "$input":
+        if match.group(1) not in params:
+            raise builder.fail(key, f"parameter '{item}' has no value (give it in 'with' or 'params')")
+        return params[match.group(1)]
+    return item
+
+
+def from_data(data: Any, where: str, default_name: str = "network") -> Config:
+    """A config from parsed YAML data (``where`` names the file in errors)."""
+    if isinstance(data, list):
+        data = {"layers": data}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {type(data).__name__}")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
+    kind = data.get("kind", "backbone")
+    if kind not in ("backbone", "neck"):
+        raise ConfigError(f"{where}: kind: expected backbone or neck, got {kind!r}")
+    inputs = tuple(data.get("inputs", ()))
+    if kind == "neck" and not inputs:
+        raise ConfigError(f"{where}: inputs: a neck must list the backbone outputs it reads, e.g. [C3, C4, C5]")
+    templates = data.get("templates", {})
+    if not isinstance(templates, dict):
+        raise ConfigError(f"{where}: templates: expected a mapping of name -> {{params, nodes}}")
+    builder = _Builder(where, templates, inputs)
+    prev = inputs[-1] if inputs else INPUT
+    if "layers" in data:
+        layers = data["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise ConfigError(f"{where}: layers: expected a non-empty list of layer names or specs")
+        for i, spec in enumerate(layers, start=1):
+            if not isinstance(spec, str):
+                raise ConfigError(f"{where}: layers[{i - 1}]: expected a layer name or spec string, got {spec!r}")
+            try:
+                record = {"name": f"L{i}", **parse_spec(spec)}
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: layers[{i - 1}]: {exc}") from None
+            prev = builder.add(record, f"layers[{i - 1}]", prev, {}, "")
+    else:
+        nodes = data.get("nodes")
+        if not isinstance(nodes, list) or not nodes:
+            raise ConfigError(f"{where}: nodes: expected a non-empty list of nodes")
+        local: dict[str, str] = {}
+        for i, record in enumerate(nodes):
+            prev = builder.add(record, f"nodes[{i}]", prev, local, "")
+    outputs = data.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise ConfigError(f"{where}: outputs: expected a mapping like {{C3: node, C4: node}}")
+    taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
+    nodes = builder.finish()
+    taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
+    name = str(data.get("name", default_name))
+    graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
+    graph.ordered()  # report structural problems now, naming the file
+    return Config(name, kind, graph, inputs, str(data.get("description", "")).strip())
+
+
+def read(path: Path, label: str | None = None) -> Config:
+    """A config from a YAML file; errors name ``label`` (default: the path)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
+    return from_data(data, label or str(path), path.stem)
+
+
+def load(name_or_path: str, kind: str = "backbones") -> Config:
+    """A built-in config by name, or a YAML file by path."""
+    known = builtin(kind)
+    if name_or_path in known:
+        return read(known[name_or_path], f"built-in {kind[:-1]} '{name_or_path}'")
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        return read(path)
+    what = "backbone" if kind == "backbones" else "neck"
+    raise ConfigError(f"unknown {what} '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
+
+
+def from_layers(layers: list[str], name: str = "layers") -> Graph:
+    """A sequential graph from seed layer names or inline specs, e.g. ``["conv_7x7_stride_2", "conv:k=3,s=2"]``."""
+    return from_data({"name": name, "layers": list(layers)}, "<layers>").graph
+
+
+def attach(backbone: Config, neck: Config) -> Graph:
+    """The backbone graph with the neck's nodes added; the neck's inputs are the backbone's outputs."""
+    taps = dict(backbone.graph.taps)
+    missing = [name for name in neck.inputs if name not in taps]
+    if missing:
+        raise ConfigError(
+            f"neck '{neck.name}' reads {', '.join(neck.inputs)}, but backbone '{backbone.name}' has no "
+            f"{', '.join(missing)} (outputs: {', '.join(taps) or 'none'})"
+        )
+    prefix = neck.name + "."
+    rename = {
+        **{name: taps[name] for name in neck.inputs},
+        **{n.name: prefix + n.name for n in neck.graph.nodes},
+    }
+    nodes = [
+        Node(
+            rename[n.name],
+            replace(n.layer, size_like=rename[n.layer.size_like])
+            if isinstance(n.layer, Upsample) and n.layer.size_like
+            else n.layer,
+            tuple(rename[r] for r in n.inputs),
+        )
+        for n in neck.graph.nodes
+    ]
+    neck_taps = tuple((tap, rename[node]) for tap, node in neck.graph.taps)
+    convention = f"{backbone.graph.convention}\nNeck: {neck.graph.convention}".strip()
+    return Graph(
+        f"{backbone.name}+{neck.name}",
+        backbone.graph.nodes + tuple(nodes),
+        backbone.graph.taps + neck_taps,
+        convention,
+        f"{backbone.graph.source} + {neck.graph.source}",
+    )

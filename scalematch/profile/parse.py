@@ -1,0 +1,200 @@
+"""Layer records (dicts from YAML or inline specs) -> layer dataclasses, with errors that name the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalematch.errors import ConfigError
+from scalematch.profile.layers import (
+    GlobalPool,
+    Layer,
+    Merge,
+    Padding,
+    Pair,
+    Passthrough,
+    TransposedConv,
+    Upsample,
+    Window,
+)
+
+PASSTHROUGH = frozenset(
+    [
+        "identity",
+        "act",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "silu",
+        "swish",
+        "mish",
+        "gelu",
+        "sigmoid",
+        "hardswish",
+        "hardsigmoid",
+        "tanh",
+        "norm",
+        "bn",
+        "batchnorm",
+        "gn",
+        "groupnorm",
+        "ln",
+        "layernorm",
+        "frozenbn",
+        "dropout",
+        "drop_path",
+        "se",
+    ]
+)
+"""Types that keep the geometry (``se``: squeeze-excitation re-weights channels, see the README)."""
+
+WINDOWS = {"conv": "conv", "dwconv": "conv", "maxpool": "maxpool", "avgpool": "avgpool"}
+
+MAIN_TYPES = [*WINDOWS, "deconv", "upsample", "global_avgpool", "global_maxpool", "add", "concat"]
+TYPES = frozenset([*MAIN_TYPES, *PASSTHROUGH])
+
+_FIELDS: dict[str, set[str]] = {
+    "window": {"kernel", "stride", "padding", "dilation", "ceil_mode", "groups"},
+    "deconv": {"kernel", "stride", "padding", "dilation", "output_padding"},
+    "upsample": {"scale", "mode", "size_like"},
+    "merge": {"align"},
+    "none": set(),
+}
+
+
+def _pair(value: Any, key: str, minimum: int) -> Pair:
+    items = value if isinstance(value, list | tuple) else [value, value]
+    if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items):
+        bound = "positive" if minimum > 0 else "non-negative"
+        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _padding(value: Any) -> Padding:
+    if value == "same":
+        return "same"
+    if value == "valid":
+        return ((0, 0), (0, 0))
+    if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, list | tuple) for v in value):
+        return (_pair(value[0], "padding", 0), _pair(value[1], "padding", 0))
+    y, x = _pair(value, "padding", 0)
+    return ((y, y), (x, x))
+
+
+def _family(kind: str) -> str:
+    if kind in WINDOWS:
+        return "window"
+    if kind in ("deconv", "upsample"):
+        return kind
+    return "merge" if kind in ("add", "concat") else "none"
+
+
+def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
+    """One layer from its ``type`` and parameter fields; unknown types and fields are errors."""
+    if not isinstance(kind, str) or (kind not in TYPES):
+        raise ConfigError(
+            f"unknown layer type {kind!r}; expected one of: {', '.join(MAIN_TYPES)}, or a pass-through type "
+            "(identity, relu, bn, ... keep the geometry)"
+        )
+    family = _family(kind)
+    unknown = sorted(set(fields) - _FIELDS[family])
+    if unknown:
+        allowed = ", ".join(sorted(_FIELDS[family])) or "none"
+        raise ConfigError(f"'{unknown[0]}' is not a field of a {kind} layer (fields: {allowed})")
+    if family == "window":
+        if "kernel" not in fields:
+            raise ConfigError(f"a {kind} layer needs 'kernel'")
+        kernel = _pair(fields["kernel"], "kernel", 1)
+        default_stride = kernel if kind.endswith("pool") else (1, 1)
+        ceil_mode = fields.get("ceil_mode", False)
+        if not isinstance(ceil_mode, bool):
+            raise ConfigError(f"'ceil_mode' must be true or false, got {ceil_mode!r}")
+        groups = fields.get("groups", 1)
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+            raise ConfigError(f"'groups' must be a positive integer, got {groups!r}")
+        return Window(
+            WINDOWS[kind],  # type: ignore[arg-type]
+            kernel,
+            _pair(fields["stride"], "stride", 1) if "stride" in fields else default_stride,
+            _padding(fields.get("padding", 0)),
+            _pair(fields.get("dilation", 1), "dilation", 1),
+            ceil_mode,
+            groups,
+        )
+    if family == "deconv":
+        if "kernel" not in fields:
+            raise ConfigError("a deconv layer needs 'kernel'")
+        layer = TransposedConv(
+            _pair(fields["kernel"], "kernel", 1),
+            _pair(fields.get("stride", 1), "stride", 1),
+            _pair(fields.get("padding", 0), "padding", 0),
+            _pair(fields.get("dilation", 1), "dilation", 1),
+            _pair(fields.get("output_padding", 0), "output_padding", 0),
+        )
+        for a in (0, 1):
+            s = layer.stride[a]
+            if len({(t * layer.dilation[a]) % s for t in range(layer.kernel[a])}) < s:
+                raise ConfigError(
+                    f"a deconv with kernel {layer.kernel[a]}, dilation {layer.dilation[a]} and stride {s} leaves "
+                    "some output units reading no input; expected every output phase to get a tap"
+                )
+        return layer
+    if family == "upsample":
+        mode = fields.get("mode", "nearest")
+        if mode not in ("nearest", "bilinear"):
+            raise ConfigError(f"'mode' must be nearest or bilinear, got {mode!r}")
+        size_like = fields.get("size_like")
+        if size_like is not None and not isinstance(size_like, str):
+            raise ConfigError(f"'size_like' must be a node name, got {size_like!r}")
+        return Upsample(_pair(fields.get("scale", 2), "scale", 1), mode, size_like)
+    if family == "merge":
+        align = fields.get("align", "strict")
+        if align not in ("strict", "union"):
+            raise ConfigError(f"'align' must be strict or union, got {align!r}")
+        return Merge(kind, align)  # type: ignore[arg-type]
+    if kind.startswith("global_"):
+        return GlobalPool("avg" if kind == "global_avgpool" else "max")
+    return Passthrough(kind)
+
+
+SEED_LAYERS: dict[str, dict[str, Any]] = {
+    "conv_3x3_stride_1": {"type": "conv", "kernel": 3, "stride": 1, "padding": 1},
+    "conv_3x3_stride_2": {"type": "conv", "kernel": 3, "stride": 2, "padding": 1},
+    "conv_1x1_stride_1": {"type": "conv", "kernel": 1, "stride": 1},
+    "conv_1x1_stride_2": {"type": "conv", "kernel": 1, "stride": 2},
+    "conv_7x7_stride_2": {"type": "conv", "kernel": 7, "stride": 2, "padding": 3},
+    "conv_3x3_stride_1_dilate_2": {"type": "conv", "kernel": 3, "stride": 1, "padding": 2, "dilation": 2},
+    "pooling_2x2_stride_2": {"type": "maxpool", "kernel": 2, "stride": 2},
+    "pooling_3x3_stride_2": {"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1},
+}
+"""The origin write-up's eight layer names, with "same"-style padding (the write-up ignores padding)."""
+
+
+def _value(text: str) -> Any:
+    if "x" in text and all(p.isdigit() for p in text.split("x")):
+        return [int(p) for p in text.split("x")]
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return {"true": True, "false": False}.get(text, text)
+
+
+_SHORT = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "f": "scale"}
+
+
+def parse_spec(spec: str) -> dict[str, Any]:
+    """A seed layer name or an inline spec ``type:key=value,...`` (``k s p d f`` abbreviate kernel, stride,
+    padding, dilation, scale; ``3x5`` is ``[3, 5]``) -> a layer record ``{"type": ..., ...}``."""
+    spec = spec.strip()
+    if spec in SEED_LAYERS:
+        return dict(SEED_LAYERS[spec])
+    kind, _, rest = spec.partition(":")
+    record: dict[str, Any] = {"type": kind}
+    for item in filter(None, rest.split(",")):
+        key, eq, text = item.partition("=")
+        if not eq:
+            raise ConfigError(f"layer spec {spec!r}: expected key=value, got {item!r}")
+        record[_SHORT.get(key.strip(), key.strip())] = _value(text.strip())
+    if kind not in TYPES:
+        raise ConfigError(
+            f"layer spec {spec!r}: expected a seed layer name ({', '.join(SEED_LAYERS)}) or type:key=value,..."
+        )
+    return record

@@ -1,0 +1,132 @@
+"""``scalematch profile`` / ``backbones`` output: golden files, each checked against invariants too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+from scalematch.profile import catalogue
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_table_resnet50_outputs(golden: Callable[[str, str], None]) -> None:
+    text = run("profile", "resnet50", "--outputs-only")
+    golden("profile_resnet50_outputs.txt", text)
+    rows = [line.split() for line in text.splitlines() if line.startswith(("conv1 ", "layer"))]
+    # invariant: name, output, type, ... rf column matches the reference numbers
+    assert [(r[1], r[-6]) for r in rows] == [
+        ("C1", "7"),
+        ("C2", "35"),
+        ("C3", "91"),
+        ("C4", "267"),
+        ("C5", "427"),
+    ]
+
+
+def test_json_resnet50_fpn(golden: Callable[[str, str], None]) -> None:
+    text = run("profile", "resnet50", "--neck", "fpn", "--input-size", "800x1333", "--json")
+    golden("profile_resnet50_fpn_800x1333.json", text)
+    doc = json.loads(text)
+    assert doc["backbone"] == "resnet50" and doc["neck"] == "fpn" and doc["input_size"] == [800, 1333]
+    maps = doc["feature_maps"]
+    assert [m["output"] for m in maps if m["tap"]] == [
+        "C1",
+        "C2",
+        "C3",
+        "C4",
+        "C5",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+        "P6",
+    ]
+    for m in maps:
+        assert set(m) == {
+            "name",
+            "type",
+            "stride",
+            "rf",
+            "padding",
+            "center",
+            "spatial_scale",
+            "spatial_scale_area",
+            "overlap",
+            "erf_sigma",
+            "size",
+            "tap",
+            "output",
+        }
+        for a in (0, 1):
+            assert m["spatial_scale"][a] <= m["rf"][a]
+            assert 0 <= m["overlap"][a] <= 1
+            assert 0 < m["erf_sigma"][a] < m["rf"][a] / 2
+        assert m["spatial_scale_area"] <= m["spatial_scale"][0] * m["spatial_scale"][1]
+    levels = {m["output"]: m for m in maps if m["tap"]}
+    for k in range(2, 7):
+        p = levels[f"P{k}"]
+        assert p["stride"] == [2**k, 2**k]
+        assert p["size"] == [-(-800 // 2**k), -(-1333 // 2**k)]  # every level is ceil(input / stride) here
+        assert p["rf"][0] >= levels["C5"]["rf"][0]  # top-down path: every P level sees C5
+    for m in maps:  # a period-1 map: centre of unit 0 = (rf - 1) / 2 - padding
+        if m["name"].startswith(("conv1", "layer")):
+            assert m["center"][0] == (m["rf"][0] - 1) / 2 - m["padding"][0] == 0
+
+
+def test_backbones_json_lists_every_config() -> None:
+    doc = json.loads(run("backbones", "--json"))
+    names = {e["name"] for e in doc}
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    assert names == {p.stem for p in configs.glob("*/*.yaml")}
+    required = {
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnet50-caffe",
+        "vgg16",
+        "mobilenet_v2",
+        "fpn",
+    }
+    assert required <= names
+    for e in doc:
+        if e["kind"] == "backbone" and e["name"] != "seed-resnet50":
+            assert e["outputs"][-4:] == ["C2", "C3", "C4", "C5"], e["name"]
+        assert e["convention"], f"{e['name']} must say which source convention it follows"
+    assert doc == catalogue()
+
+
+def ydata(line: Any) -> list[float]:
+    return [float(v) for v in line.get_ydata()]
+
+
+def test_plot_draws_the_profile(tmp_path: Path) -> None:
+    from scalematch.profile import build, profile
+    from scalematch.report.profile_plot import main_path, profile_figure
+
+    p = profile(build("resnet50"))
+    fig = profile_figure(p)
+    ax = fig.axes[0]
+    union, rf, erf = ax.lines[:3]
+    path = main_path(p)
+    assert ydata(union) == [1] + [fm.x.union for _, fm in path if fm.x]
+    assert ydata(rf) == [1] + [fm.x.rf for _, fm in path if fm.x]
+    assert ydata(erf) == [0.0] + [2 * fm.x.erf_sigma for _, fm in path if fm.x]
+    assert max(ydata(union)) == 427
+    assert sorted(t.get_text() for t in ax.texts) == ["C1", "C2", "C3", "C4", "C5"]
+    assert fig.axes[1].get_yscale() == "log"  # the stride axis
+    out = tmp_path / "p.png"
+    run("profile", "resnet50", "--plot", str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [f.name for f in tmp_path.iterdir()] == ["p.png"]  # no temporary file left behind

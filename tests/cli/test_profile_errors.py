@@ -1,0 +1,135 @@
+"""Bad configs and options: one line naming the file and the key or node, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+
+CASES = {
+    "unknown_type": (
+        "nodes:\n  - {name: a, type: convv, kernel: 3}\n",
+        "{f}: nodes[0] (a): unknown layer type 'convv'; expected one of: conv, dwconv, maxpool, avgpool, deconv, "
+        "upsample, global_avgpool, global_maxpool, add, concat, or a pass-through type (identity, relu, bn, ... "
+        "keep the geometry)",
+    ),
+    "zero_kernel": (
+        "nodes:\n  - {name: a, type: conv, kernel: 0}\n",
+        "{f}: nodes[0] (a): 'kernel' must be a positive integer or [h, w], got 0",
+    ),
+    "negative_stride": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, stride: [2, -1]}\n",
+        "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got [2, -1]",
+    ),
+    "cycle": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, input: b}\n  - {name: b, type: conv, kernel: 3, input: a}\n",
+        "{f}: the graph has a cycle: a -> b -> a",
+    ),
+    "missing_input": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3}\n  - {name: b, type: add, inputs: [a, nowhere]}\n",
+        "{f}: nodes[1] (b): input 'nowhere' is not defined",
+    ),
+    "misaligned_add": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, padding: 1}\n  - {name: b, type: conv, kernel: 3, input: image}\n"
+        "  - {name: c, type: add, inputs: [a, b]}\n",
+        "{f}: node 'c' (add): inputs are misaligned along y: unit 0 is centred at 0 for 'a' and at 1 for 'b'; "
+        "write 'align: union' on the node or pass --allow-misaligned to take their exact union",
+    ),
+    "yaml_syntax": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3\n",
+        "{f}:3:1: YAML syntax error: expected ',' or '}', but got '<stream end>'",
+    ),
+    "unknown_field": (
+        "nodes:\n  - {name: a, type: conv, kernal: 3}\n",
+        "{f}: nodes[0] (a): 'kernal' is not a field of a conv layer "
+        "(fields: ceil_mode, dilation, groups, kernel, padding, stride)",
+    ),
+    "duplicate_name": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3}\n  - {name: a, type: conv, kernel: 3}\n",
+        "{f}: nodes[1] (a): the name 'a' is used twice",
+    ),
+    "stride_mismatch": (
+        "nodes:\n  - {name: a, type: conv, kernel: 1, stride: 2}\n  - {name: b, type: add, inputs: [a, image]}\n",
+        "{f}: node 'b' (add): inputs have different y strides: 2 ('a') vs 1 ('image')",
+    ),
+    "not_a_mapping": ("42\n", "{f}: expected a mapping with 'nodes' or 'layers', got int"),
+    "bad_seed_name": (
+        "layers: [conv_5x5_stride_3]\n",
+        "{f}: layers[0]: layer spec 'conv_5x5_stride_3': expected a seed layer name (conv_3x3_stride_1, "
+        "conv_3x3_stride_2, conv_1x1_stride_1, conv_1x1_stride_2, conv_7x7_stride_2, conv_3x3_stride_1_dilate_2, "
+        "pooling_2x2_stride_2, pooling_3x3_stride_2) or type:key=value,...",
+    ),
+    "undefined_template": (
+        "nodes:\n  - {name: a, use: block}\n",
+        "{f}: nodes[0] (a): template 'block' is not defined; templates: none",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_config_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
+    text, expected = CASES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: " + expected.replace("{f}", str(path)) + "\n"
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+def test_allow_misaligned_takes_union_and_warns(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(CASES["misaligned_add"][0])
+    table = CliRunner().invoke(app, ["profile", str(path), "--allow-misaligned"])
+    assert table.exit_code == 0
+    assert "warning: node 'c' (add): inputs are misaligned along y" in table.stdout
+    result = CliRunner().invoke(app, ["profile", str(path), "--allow-misaligned", "--json"])
+    c = json.loads(result.stdout)["feature_maps"][-1]
+    # union of a's [-1, 1] and b's [0, 2]: pixels -1..2, span 4, centred at 0.5
+    assert (c["rf"], c["spatial_scale"], c["center"], c["padding"]) == ([4, 4], [4, 4], [0.5, 0.5], [1, 1])
+    assert "warning: node 'c' (add)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["profile", "nope"],
+            "unknown backbone 'nope'; expected a YAML path or one of: mobilenet_v2, resnet18, "
+            "resnet34, resnet50, resnet50-caffe, resnet101, resnet152, seed-resnet50, vgg16",
+        ),
+        (
+            ["profile", "resnet50", "--neck", "bifpn"],
+            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet",
+        ),
+        (
+            ["profile", "resnet50", "--input-size", "800x"],
+            "--input-size: expected H or HxW in positive pixels (e.g. 800 or 800x1333), got '800x'",
+        ),
+        (
+            ["profile", "c5only.yaml", "--neck", "fpn"],
+            "neck 'fpn' reads C2, C3, C4, C5, but backbone 'c5only' has no C2, C3, C4 (outputs: C5)",
+        ),
+        (
+            ["profile", "vgg16", "--input-size", "16"],
+            "built-in backbone 'vgg16': node 'pool5': its y input is 1 units, smaller than the "
+            "kernel's 2 (the input size is too small for this network)",
+        ),
+        (
+            ["profile", "resnet50", "--plot", "out.jpg"],
+            "--plot out.jpg: expected a file ending in .png, .svg, .pdf, got '.jpg'",
+        ),
+        (["profile", "missing.yaml"], "missing.yaml: no such config file"),
+    ],
+)
+def test_bad_options(args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c5only.yaml").write_text("nodes: [{name: a, type: conv, kernel: 3, stride: 32}]\noutputs: {C5: a}\n")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
