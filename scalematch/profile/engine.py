@@ -74,6 +74,11 @@ class Profile:
                 return fm
         raise KeyError(key)
 
+    def input_box(self, key: str, i: int, j: int) -> tuple[Pair, Pair] | None:
+        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)`` of a map, clipped to the input size
+        when the profile has one."""
+        return self[key].input_box(i, j, self.input_size)
+
     @property
     def taps(self) -> dict[str, FeatureMap]:
         """Named outputs (C2, P3, ...) in order."""

@@ -144,3 +144,17 @@ def test_other_backbones_c5(name: str, c5_rf: int) -> None:
 def test_feature_sizes_resnet50_800x1333() -> None:
     p = profile(build("resnet50"), input_size=(800, 1333))
     assert [p[f"C{k}"].size for k in (2, 3, 4, 5)] == [(200, 334), (100, 167), (50, 84), (25, 42)]
+
+
+def test_input_boxes_follow_the_box_formula_and_clip() -> None:
+    """Unit (i, j) reads [i*S - P, i*S - P + r - 1], clipped to the image when an input size is given."""
+    p = profile(build("resnet50"), input_size=(600, 1000))
+    c4 = p["C4"]
+    assert c4.y is not None and c4.size == (38, 63)
+    s, pad, r = int(c4.y.stride), c4.y.padding, c4.y.rf
+    for i, j in [(0, 0), (5, 9), (37, 62), (20, 40)]:
+        unclipped = c4.input_box(i, j)
+        assert unclipped == ((i * s - pad, i * s - pad + r - 1), (j * s - pad, j * s - pad + r - 1))
+        (y0, y1), (x0, x1) = unclipped
+        assert p.input_box("C4", i, j) == ((max(y0, 0), min(y1, 599)), (max(x0, 0), min(x1, 999)))
+    assert p.input_box("C4", 0, 0) == ((0, 133), (0, 133))

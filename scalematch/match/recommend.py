@@ -1,0 +1,234 @@
+"""Recommendations for a coverage target: the level set, fitted anchors, FCOS ranges and an input scale."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from scalematch.errors import OptionError
+from scalematch.match.anchors import AnchorSet, best_anchor, kmeans_log
+from scalematch.match.levels import Level
+from scalematch.match.result import MatchResult, summarize, usable
+from scalematch.match.rules import Rule, RuleParams, assign, default_anchors, fcos_ranges
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+    Array = npt.NDArray[np.float64]
+
+SCALE_CANDIDATES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
+"""Input scale factors tried by the input-size advice."""
+
+FIT_SAMPLE = 50_000
+"""At most this many boxes (a fixed-seed sample) feed the anchor k-means; every box is used to evaluate."""
+
+
+@dataclass(frozen=True)
+class AnchorAdvice:
+    """Fitted anchors per level next to the rule's toolkit defaults: mean best shape IoU and BPR of each."""
+
+    per_level: int
+    fitted: AnchorSet
+    fitted_mean_iou: float
+    fitted_bpr: float
+    default: AnchorSet | None
+    default_mean_iou: float | None
+    default_bpr: float | None
+
+
+@dataclass(frozen=True)
+class InputAdvice:
+    """Smallest scale factor that lifts ``target`` of the objects to the finest level's minimum size."""
+
+    min_size: float
+    share_now: float
+    factor: float | None
+    share_after: float | None
+    pixels_now: float | None
+    pixels_after: float | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Everything ``scalematch recommend`` reports."""
+
+    rule: Rule
+    target: float
+    full: MatchResult
+    chosen: MatchResult
+    reached: bool
+    anchors: AnchorAdvice | None
+    ranges: tuple[tuple[float, float], ...]
+    input_advice: InputAdvice
+    windows: tuple[tuple[tuple[str, ...], float], ...] = field(default=(), repr=False)
+
+    @property
+    def recommended_levels(self) -> tuple[str, ...]:
+        return tuple(lv.name for lv in self.chosen.levels)
+
+
+def _sizes(table: pd.DataFrame) -> tuple[Array, Array]:
+    import numpy as np
+
+    return table["w_in"].to_numpy(dtype=np.float64), table["h_in"].to_numpy(dtype=np.float64)
+
+
+def _params_for(rule: Rule, window: tuple[Level, ...], full: tuple[Level, ...], params: RuleParams) -> RuleParams:
+    """Restrict per-level settings (anchors, FCOS ranges) to a window of the full level list.
+
+    FCOS ranges are those of the full list, sliced: a window does not re-open its end ranges (otherwise one
+    level with (0, inf) would take every object).
+    """
+    first = full.index(window[0])
+    part = slice(first, first + len(window))
+    anchors = AnchorSet(params.anchors.shapes[part]) if params.anchors else None
+    ranges = fcos_ranges(full, params)[part] if rule is Rule.FCOS else params.fcos_ranges
+    return replace(params, anchors=anchors, fcos_ranges=ranges)
+
+
+def choose_levels(
+    w: Array, h: Array, levels: tuple[Level, ...], rule: Rule, params: RuleParams, target: float
+) -> tuple[tuple[Level, ...], bool, tuple[tuple[tuple[str, ...], float], ...]]:
+    """The smallest contiguous run of levels whose coverage reaches ``target`` (ties: fewer, then finer).
+
+    If none does, the run with the highest coverage (same tie rule) and ``reached=False``. Also returns every
+    run tried with its coverage.
+    """
+    import numpy as np
+
+    tried: list[tuple[tuple[Level, ...], float]] = []
+    for n in range(1, len(levels) + 1):
+        for start in range(len(levels) - n + 1):
+            window = levels[start : start + n]
+            try:
+                level = assign(rule, w, h, window, _params_for(rule, window, levels, params)).level
+            except OptionError:
+                continue  # e.g. no default anchors for these strides
+            coverage = float(np.count_nonzero(level >= 0)) / len(w) if len(w) else 0.0
+            tried.append((window, coverage))
+    if not tried:
+        raise OptionError(f"--rule {rule.value}: no run of levels can be matched")
+    summary = tuple((tuple(lv.name for lv in win), cov) for win, cov in tried)
+    for window, coverage in tried:  # ordered by length, then from the finest
+        if coverage >= target:
+            return window, True, summary
+    best = max(tried, key=lambda t: t[1])  # max keeps the first of equals: fewer levels, then finer
+    return best[0], False, summary
+
+
+def _mean_iou_bpr(w: Array, h: Array, anchors: AnchorSet, threshold: float) -> tuple[float, float]:
+    import numpy as np
+
+    ws, hs, _ = anchors.flat()
+    aw, ah = np.array(ws), np.array(hs)
+    _, iou = best_anchor("iou", w, h, aw, ah)
+    _, ratio = best_anchor("ratio", w, h, aw, ah)
+    return float(iou.mean()), float(np.mean(ratio < threshold))
+
+
+def fit_anchors(
+    w: Array, h: Array, levels: tuple[Level, ...], per_level: int, rule: Rule, params: RuleParams
+) -> AnchorAdvice:
+    """k-means (log size, log aspect) on the boxes with ``per_level * len(levels)`` centres, sorted by area and
+    dealt ``per_level`` to each level from fine to coarse (as YOLOv5's AutoAnchor), compared with the defaults."""
+    import numpy as np
+
+    if len(w) > FIT_SAMPLE:
+        pick = np.random.default_rng(0).choice(len(w), FIT_SAMPLE, replace=False)
+        fw, fh = w[pick], h[pick]
+    else:
+        fw, fh = w, h
+    shapes = kmeans_log(fw, fh, per_level * len(levels))
+    dealt = tuple(tuple(shapes[k * per_level : (k + 1) * per_level]) for k in range(len(levels)))
+    fitted = AnchorSet(dealt)
+    fitted_iou, fitted_bpr = _mean_iou_bpr(w, h, fitted, params.yolo_threshold)
+    try:
+        default = default_anchors(Rule.YOLO if rule is Rule.YOLO else Rule.ANCHORS, levels)
+    except OptionError:
+        default = None
+    d_iou, d_bpr = _mean_iou_bpr(w, h, default, params.yolo_threshold) if default else (None, None)
+    return AnchorAdvice(per_level, fitted, fitted_iou, fitted_bpr, default, d_iou, d_bpr)
+
+
+def ranges_from_assignment(
+    w: Array, h: Array, level: npt.NDArray[np.int64], levels: tuple[Level, ...]
+) -> tuple[tuple[float, float], ...]:
+    """FCOS-style regress ranges (on max(w, h) / 2) that separate the levels' assigned objects.
+
+    Each boundary is the geometric mean of the 90th percentile of the finer level's targets and the 10th of
+    the coarser one's (rounded to a whole pixel); a level without objects keeps the (4s, 8s] default. The
+    first range starts at 0 and the last runs to infinity.
+    """
+    import numpy as np
+
+    target = np.maximum(w, h) / 2
+    bounds = []
+    for k in range(len(levels) - 1):
+        lo_part, hi_part = target[level == k], target[level == k + 1]
+        if lo_part.size and hi_part.size:
+            bounds.append(float(round(math.sqrt(np.quantile(lo_part, 0.9) * np.quantile(hi_part, 0.1)))))
+        else:
+            bounds.append(8 * levels[k].stride)
+    for k in range(1, len(bounds)):  # keep the ranges increasing
+        bounds[k] = max(bounds[k], bounds[k - 1] + 1)
+    edges = [0.0, *bounds, math.inf]
+    return tuple((edges[k], edges[k + 1]) for k in range(len(levels)))
+
+
+def advise_input(size_in: Array, min_size: float, target: float, image_pixels: float | None) -> InputAdvice:
+    """The smallest factor in :data:`SCALE_CANDIDATES` that puts ``target`` of the objects at >= ``min_size``."""
+    import numpy as np
+
+    share_now = float(np.mean(size_in >= min_size)) if size_in.size else 0.0
+    for factor in SCALE_CANDIDATES:
+        share = float(np.mean(size_in * factor >= min_size)) if size_in.size else 0.0
+        if share >= target:
+            after = image_pixels * factor**2 if image_pixels is not None else None
+            return InputAdvice(min_size, share_now, factor, share, image_pixels, after)
+    return InputAdvice(min_size, share_now, None, None, image_pixels, None)
+
+
+def median_input_pixels(table: pd.DataFrame) -> float | None:
+    """Median input-image area in pixels (one value per image), when the table has the columns."""
+    cols = ("image_id", "image_w", "image_h", "scale_x", "scale_y")
+    if not all(c in table.columns for c in cols):
+        return None
+    images = table.drop_duplicates("image_id")
+    area = images["image_w"] * images["scale_x"] * images["image_h"] * images["scale_y"]
+    return float(area.median()) if len(area) else None
+
+
+def recommend(
+    table: pd.DataFrame,
+    levels: tuple[Level, ...],
+    rule: Rule = Rule.RF,
+    params: RuleParams | None = None,
+    target: float = 0.99,
+    anchors_per_level: int | None = None,
+) -> Recommendation:
+    """Match the usable objects of ``table`` and recommend a level set, anchors, ranges and an input scale."""
+    import numpy as np
+
+    if not 0 < target <= 1:
+        raise OptionError(f"--coverage: expected a share in (0, 1], got {target}")
+    params = params or RuleParams()
+    rows = usable(table)
+    w, h = _sizes(rows)
+    size_in = np.sqrt(w * h)
+    categories = rows["category"].astype(str) if "category" in rows.columns else None
+    full = summarize(rule, levels, assign(rule, w, h, levels, params), size_in, categories)
+    window, reached, tried = choose_levels(w, h, levels, rule, params, target)
+    sub = _params_for(rule, window, levels, params)
+    chosen = summarize(rule, window, assign(rule, w, h, window, sub), size_in, categories)
+    per_level = anchors_per_level or (3 if rule is Rule.YOLO else 9)  # as many as the defaults compared with
+    anchors = fit_anchors(w, h, window, per_level, rule, sub) if len(w) else None
+    ranges = (
+        ranges_from_assignment(w, h, chosen.assignment.level, window)
+        if rule is not Rule.FCOS
+        else (fcos_ranges(window, sub))
+    )
+    advice = advise_input(size_in, params.min_cells * window[0].stride, target, median_input_pixels(rows))
+    return Recommendation(rule, target, full, chosen, reached, anchors, ranges, advice, tried)

@@ -1,0 +1,128 @@
+"""Summaries of an assignment: per-level load, too small / too large, coverage, per-category spread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scalematch.errors import OptionError
+from scalematch.match.levels import Level
+from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Assignment, Rule, RuleParams, assign
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+    Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LevelLoad:
+    """The objects one level takes: count, share of all usable objects, and their size_in range."""
+
+    level: Level
+    count: int
+    fraction: float
+    size_min: float | None
+    size_max: float | None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Assignment of ``total`` objects to ``levels`` under ``rule``."""
+
+    rule: Rule
+    levels: tuple[Level, ...]
+    loads: tuple[LevelLoad, ...]
+    total: int
+    too_small: int
+    too_large: int
+    assignment: Assignment = field(repr=False, compare=False)
+    per_category: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def assigned(self) -> int:
+        return self.total - self.too_small - self.too_large
+
+    @property
+    def coverage(self) -> float:
+        """Share of usable objects assigned to a level."""
+        return self.assigned / self.total if self.total else 0.0
+
+    @property
+    def too_small_fraction(self) -> float:
+        return self.too_small / self.total if self.total else 0.0
+
+    @property
+    def too_large_fraction(self) -> float:
+        return self.too_large / self.total if self.total else 0.0
+
+
+def usable(table: pd.DataFrame, include_crowd: bool = False) -> pd.DataFrame:
+    """The rows that are matched: non-crowd objects (crowd ones too with ``include_crowd``)."""
+    missing = [c for c in ("w_in", "h_in") if c not in table.columns]
+    if missing:
+        raise OptionError(f"the box table has no {', '.join(missing)} column; apply a resize policy first")
+    if include_crowd or "iscrowd" not in table.columns:
+        return table
+    kept: pd.DataFrame = table[~table["iscrowd"].astype(bool)]
+    return kept
+
+
+def summarize(
+    rule: Rule, levels: tuple[Level, ...], assignment: Assignment, size_in: Array, categories: pd.Series | None = None
+) -> MatchResult:
+    """A :class:`MatchResult` from an assignment (``size_in`` per object; ``categories`` for the spread)."""
+    import numpy as np
+
+    level = assignment.level
+    total = len(level)
+    loads = []
+    for k, lv in enumerate(levels):
+        sizes = size_in[level == k]
+        loads.append(
+            LevelLoad(
+                lv,
+                int(sizes.size),
+                sizes.size / total if total else 0.0,
+                float(sizes.min()) if sizes.size else None,
+                float(sizes.max()) if sizes.size else None,
+            )
+        )
+    per_category = None
+    if categories is not None:
+        import pandas as pd
+
+        names = np.array([lv.name for lv in levels] + ["too large", "too small"], dtype=object)
+        labels = pd.Categorical(names[level], categories=[*names])
+        per_category = pd.crosstab(categories.to_numpy(), labels, dropna=False)
+        per_category.index.name = "category"
+        per_category.columns.name = "level"
+    return MatchResult(
+        rule,
+        levels,
+        tuple(loads),
+        total,
+        int(np.count_nonzero(level == TOO_SMALL)),
+        int(np.count_nonzero(level == TOO_LARGE)),
+        assignment,
+        per_category,
+    )
+
+
+def match(
+    table: pd.DataFrame,
+    levels: tuple[Level, ...],
+    rule: Rule = Rule.RF,
+    params: RuleParams | None = None,
+    include_crowd: bool = False,
+) -> MatchResult:
+    """Assign every usable object of a box table (columns ``w_in``, ``h_in``) to ``levels`` under ``rule``."""
+    import numpy as np
+
+    rows = usable(table, include_crowd)
+    w = rows["w_in"].to_numpy(dtype=np.float64)
+    h = rows["h_in"].to_numpy(dtype=np.float64)
+    categories = rows["category"].astype(str) if "category" in rows.columns else None
+    return summarize(rule, levels, assign(rule, w, h, levels, params), np.sqrt(w * h), categories)

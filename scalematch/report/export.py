@@ -1,0 +1,87 @@
+"""The recommendation as toolkit settings: mmdetection (Python dict text), detectron2 and ultralytics (YAML)."""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+
+from scalematch.match.recommend import Recommendation
+
+
+class Toolkit(str, Enum):
+    """``--export`` targets."""
+
+    MMDET = "mmdet"
+    DETECTRON2 = "detectron2"
+    ULTRALYTICS = "ultralytics"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}" if abs(value - round(value)) > 1e-9 else str(round(value))
+
+
+def _header(rec: Recommendation, comment: str) -> list[str]:
+    names = ", ".join(rec.recommended_levels)
+    strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
+    return [
+        f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
+        f"{comment} coverage {rec.chosen.coverage:.1%} of {rec.chosen.total} objects.",
+    ]
+
+
+def mmdet(rec: Recommendation) -> str:
+    """mmdetection config fragment: anchor generator with the fitted (w, h) per level and FCOS regress ranges."""
+    strides = [round(lv.stride) for lv in rec.chosen.levels]
+    lines = _header(rec, "#")
+    if rec.anchors:
+        sizes = ",\n            ".join(
+            "[" + ", ".join(f"({_num(w)}, {_num(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
+        )
+        lines += [
+            "# Fitted anchors (w, h) in input pixels; YOLOAnchorGenerator takes explicit shapes per level.",
+            "anchor_generator = dict(",
+            "    type='YOLOAnchorGenerator',",
+            f"    strides={strides},",
+            "    base_sizes=[",
+            f"            {sizes}])",
+        ]
+    ranges = ", ".join(
+        f"({-1 if lo == 0 else _num(lo)}, {'1e8' if math.isinf(hi) else _num(hi)})" for lo, hi in rec.ranges
+    )
+    lines += ["# FCOS-style regress ranges on max(l, t, r, b), one per level.", f"regress_ranges = ({ranges})"]
+    return "\n".join(lines) + "\n"
+
+
+def detectron2(rec: Recommendation) -> str:
+    """detectron2 YAML: per-level anchor sizes and aspect ratios (h / w) of the fitted anchors.
+
+    detectron2 crosses every size with every ratio of a level, so the set holds the fitted shapes and more.
+    """
+    lines = _header(rec, "#")
+    lines.append("# detectron2 crosses sizes and ratios per level: the fitted (w, h) shapes are among the anchors.")
+    lines.append("MODEL:")
+    lines.append("  ANCHOR_GENERATOR:")
+    if rec.anchors:
+        sizes = [sorted({round(math.sqrt(w * h), 1) for w, h in level}) for level in rec.anchors.fitted.shapes]
+        ratios = [sorted({round(h / w, 3) for w, h in level}) for level in rec.anchors.fitted.shapes]
+        lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_num(s) for s in lv) + "]" for lv in sizes) + "]")
+        lines.append(
+            "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(str(r) for r in lv) + "]" for lv in ratios) + "]"
+        )
+    features = ", ".join(name.lower() for name in rec.recommended_levels)
+    lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
+    return "\n".join(lines) + "\n"
+
+
+def ultralytics(rec: Recommendation) -> str:
+    """ultralytics (YOLOv5-style) model YAML ``anchors:`` block: one row of w,h pairs per level."""
+    lines = _header(rec, "#")
+    lines.append("anchors:")
+    if rec.anchors:
+        for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
+            pairs = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+            lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
+    return "\n".join(lines) + "\n"
+
+
+EXPORTERS = {Toolkit.MMDET: mmdet, Toolkit.DETECTRON2: detectron2, Toolkit.ULTRALYTICS: ultralytics}
