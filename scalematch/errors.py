@@ -21,3 +21,7 @@ class GraphError(ScalematchError):
 
 class OptionError(ScalematchError):
     """A command-line or API option has an invalid value."""
+
+
+class DatasetError(ScalematchError):
+    """Annotations cannot be read (a whole-file problem, or a bad record under ``--strict``)."""

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from scalematch.cli import profile_cmd
+from scalematch.cli import profile_cmd, stats_cmd
 from scalematch.errors import ScalematchError
 
 
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 app.command("profile")(profile_cmd.profile)
 app.command("backbones")(profile_cmd.backbones)
+app.command("stats")(stats_cmd.stats)
 
 
 def main() -> None:  # pragma: no cover - thin console-script wrapper

@@ -1,0 +1,35 @@
+"""Annotations (COCO, Pascal VOC, YOLO) -> one box table in network-input pixels, and its statistics.
+
+>>> from scalematch.dataset import load, sample_path, summarize
+>>> result = load(sample_path())            # the bundled 100-image COCO val2014 sample
+>>> stats = summarize(result)
+"""
+
+from __future__ import annotations
+
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from scalematch.dataset.load import FORMATS, LoadResult, detect_format, load
+from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
+from scalematch.dataset.stats import summarize
+from scalematch.dataset.table import REASONS
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "FORMATS",
+    "REASONS",
+    "LoadResult",
+    "ResizePolicy",
+    "detect_format",
+    "load",
+    "parse_policy",
+    "sample_path",
+    "summarize",
+]
+
+
+def sample_path() -> Path:
+    """The bundled sample: COCO val2014 instances, 100 images, 839 annotations (see data/NOTICE.md)."""
+    with as_file(files("scalematch") / "data" / "coco_val2014_100.json") as path:
+        return Path(path)

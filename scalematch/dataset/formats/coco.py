@@ -1,0 +1,237 @@
+"""COCO instances JSON (also LVIS, and Roboflow COCO exports) -> :class:`RawBoxes`.
+
+The file is streamed (:mod:`._jsonstream`): memory stays bounded by the read block and the output columns.
+Annotations are taken as they are: ``bbox`` is ``xywh`` in original pixels and used unchanged; ``area`` is
+the annotation's own (COCO's small/medium/large use it), or ``w * h`` when absent; a missing ``iscrowd``
+(LVIS) is 0. An annotation with a segmentation but no bbox gets its bbox from the mask (pycocotools).
+Polygon coordinates of annotations that do have a bbox are skipped, not parsed, for speed: a malformed
+polygon there goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from scalematch.dataset.formats._jsonstream import POLYGON_MARK, JsonStream
+from scalematch.dataset.table import (
+    BBOX_INVALID,
+    BBOX_NONPOSITIVE,
+    DUPLICATE_ID,
+    MALFORMED_RECORD,
+    Exclusions,
+    RawBoxes,
+    finite,
+    short_repr,
+)
+from scalematch.errors import DatasetError
+
+_INT = {int}
+_NUM = {int, float}
+_I64 = 1 << 63
+
+
+def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None) -> RawBoxes:
+    """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records."""
+    raw = RawBoxes()
+    pending: list[tuple[str, dict[str, Any]]] = []
+    seen: list[str] = []
+    count = [0]
+    with path.open("rb") as f:
+        stream = JsonStream(f, str(path), progress)
+        for key in stream.members():
+            seen.append(key)
+            if key == "annotations":
+                for items, text in stream.objects(key, skip_polygons=True):
+                    if not _fast(items, raw):
+                        if any(_needs_polygon(a) for a in items):
+                            items = stream.full(text)
+                        for k, ann in enumerate(items):
+                            _one(ann, count[0] + k, raw, exclusions, pending)
+                    count[0] += len(items)
+            elif key == "images":
+                for items, _ in stream.objects(key):
+                    _images(items, raw, exclusions)
+            elif key == "categories":
+                for items, _ in stream.objects(key):
+                    _categories(items, raw, exclusions)
+            else:
+                stream.value()
+    missing = [k for k in ("images", "annotations", "categories") if k not in seen]
+    if missing:
+        found = ", ".join(repr(k) for k in seen[:8]) or "none"
+        raise DatasetError(
+            f"{path}: not a COCO instances file: expected top-level arrays 'images', 'annotations' and "
+            f"'categories', missing {', '.join(repr(k) for k in missing)} (found keys: {found})"
+        )
+    if pending:
+        _boxes_from_masks(pending, raw, exclusions)
+    return raw
+
+
+def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
+    for img in items:
+        if type(img) is not dict or type(img.get("id")) is not int:
+            ex.add(
+                MALFORMED_RECORD,
+                "image record",
+                f"expected an object with an integer 'id', got {short_repr(img)}",
+            )
+            continue
+        iid = img["id"]
+        if iid in raw.images:
+            ex.add(
+                DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)"
+            )
+            continue
+        w: Any = img.get("width")
+        h: Any = img.get("height")
+        size = (float(w), float(h)) if finite(w) and finite(h) and w > 0 and h > 0 else (math.nan, math.nan)
+        name = img.get("file_name")
+        raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
+
+
+def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
+    for cat in items:
+        if type(cat) is not dict or type(cat.get("id")) is not int:
+            ex.add(
+                MALFORMED_RECORD,
+                "category record",
+                f"expected an object with an integer 'id', got {short_repr(cat)}",
+            )
+            continue
+        cid = cat["id"]
+        if cid in raw.categories:
+            ex.add(
+                DUPLICATE_ID,
+                f"category id {cid}",
+                f"category id {cid} appears more than once (the first is kept)",
+            )
+            continue
+        name = cat.get("name")
+        raw.categories[cid] = name if isinstance(name, str) else str(cid)
+
+
+def _needs_polygon(item: Any) -> bool:
+    return type(item) is dict and item.get("segmentation") == POLYGON_MARK and "bbox" not in item
+
+
+def _fast(items: list[Any], raw: RawBoxes) -> bool:
+    """Append a piece whose records are all clean, column-wise; False (nothing appended) if any is not."""
+    import numpy as np
+
+    if set(map(type, items)) != {dict}:
+        return False
+    ids = [a.get("id") for a in items]
+    img = [a.get("image_id") for a in items]
+    cat = [a.get("category_id") for a in items]
+    bbox = [a.get("bbox") for a in items]
+    area = [a.get("area") for a in items]
+    crowd = [a.get("iscrowd") for a in items]
+    if not (set(map(type, ids)) == _INT and set(map(type, img)) == _INT and set(map(type, cat)) == _INT):
+        return False
+    if set(map(type, bbox)) != {list} or set(map(len, bbox)) != {4}:
+        return False
+    if not set(map(type, chain.from_iterable(bbox))) <= _NUM or not set(map(type, area)) <= _NUM:
+        return False
+    crowd_types = set(map(type, crowd))
+    if crowd_types == {type(None)}:
+        crowd = [0] * len(items)
+    elif crowd_types != _INT or not set(crowd) <= {0, 1}:
+        return False
+    try:
+        a_ids, a_img, a_cat = array("q", ids), array("q", img), array("q", cat)
+    except OverflowError:
+        return False
+    box = np.array(bbox, dtype=np.float64)
+    if not (np.isfinite(box).all() and (box[:, 2:] > 0).all()):
+        return False
+    ar = np.array(area, dtype=np.float64)
+    if not np.isfinite(ar).all():
+        return False
+    raw.ann_id.extend(a_ids)
+    raw.image_id.extend(a_img)
+    raw.category_id.extend(a_cat)
+    for col, j in ((raw.x, 0), (raw.y, 1), (raw.w, 2), (raw.h, 3)):
+        col.frombytes(np.ascontiguousarray(box[:, j]).tobytes())
+    raw.area.frombytes(ar.tobytes())
+    raw.iscrowd.extend(array("b", crowd))
+    zeros = bytes(len(items))
+    raw.difficult.frombytes(zeros)
+    raw.truncated.frombytes(zeros)
+    return True
+
+
+def _is_id(v: object) -> bool:
+    return type(v) is int and -_I64 <= v < _I64
+
+
+def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[str, dict[str, Any]]]) -> None:
+    if type(ann) is not dict:
+        ex.add(MALFORMED_RECORD, f"annotations[{k}]", f"expected an object, got {short_repr(ann)}")
+        return
+    aid = ann.get("id")
+    where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
+    for key in ("id", "image_id", "category_id"):
+        if not _is_id(ann.get(key)):
+            ex.add(MALFORMED_RECORD, where, f"expected an integer '{key}', got {short_repr(ann.get(key))}")
+            return
+    crowd = ann.get("iscrowd", 0)
+    if crowd not in (0, 1) or type(crowd) not in (int, bool):
+        ex.add(MALFORMED_RECORD, where, f"expected 'iscrowd' 0 or 1, got {short_repr(crowd)}")
+        return
+    area = ann.get("area")
+    if area is not None and not finite(area):
+        ex.add(MALFORMED_RECORD, where, f"expected 'area' to be a finite number, got {short_repr(area)}")
+        return
+    bbox = ann.get("bbox")
+    if bbox is None:
+        seg = ann.get("segmentation")
+        if seg == POLYGON_MARK or (isinstance(seg, (list, dict)) and seg):
+            pending.append((where, ann))
+            return
+        ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
+        return
+    if type(bbox) is not list or len(bbox) != 4 or not all(finite(v) for v in bbox):
+        ex.add(BBOX_INVALID, where, f"expected 'bbox' to be four finite numbers, got {short_repr(bbox)}")
+        return
+    _add(raw, ann, where, [float(v) for v in bbox], ex)
+
+
+def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: Exclusions) -> None:
+    if not (box[2] > 0 and box[3] > 0):
+        ex.add(BBOX_NONPOSITIVE, where, f"expected bbox width and height > 0, got {short_repr(box)}")
+        return
+    area = ann.get("area")
+    raw.add(
+        ann["id"], ann["image_id"], ann["category_id"], (box[0], box[1], box[2], box[3]),
+        float(area) if area is not None else box[2] * box[3], bool(ann.get("iscrowd", 0)),
+    )  # fmt: skip
+
+
+def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, ex: Exclusions) -> None:
+    """Boxes for annotations that have a segmentation but no bbox, from the mask via pycocotools."""
+    from pycocotools import mask as mask_utils
+
+    for where, ann in pending:
+        seg = ann["segmentation"]
+        image = raw.images.get(ann["image_id"])
+        try:
+            if isinstance(seg, list):
+                if image is None or not (math.isfinite(image[1]) and math.isfinite(image[2])):
+                    ex.add(BBOX_INVALID, where, "no 'bbox', and a polygon needs the image's width and height")
+                    continue
+                rle = mask_utils.merge(mask_utils.frPyObjects(seg, int(image[2]), int(image[1])))
+            elif isinstance(seg.get("counts"), list):
+                rle = mask_utils.frPyObjects(seg, *seg["size"])
+            else:
+                rle = seg
+            box = [float(v) for v in mask_utils.toBbox(rle)]
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            ex.add(BBOX_INVALID, where, f"no 'bbox', and the segmentation is not a valid mask ({exc})")
+            continue
+        _add(raw, ann, where, box, ex)

@@ -1,0 +1,161 @@
+"""Resize policies: how a detector maps an image's original pixels to its input pixels.
+
+Written as CLI strings and parsed once, at the boundary, by :func:`parse_policy`:
+
+- ``none``: input = original pixels.
+- ``shortest-edge:S,L``: keep the aspect ratio; scale the short side to S unless the long side would exceed L
+  (mmdetection's and detectron2's default ``800,1333``; scale = min(S / short, L / long)). The default here.
+- ``longest-edge:L``: keep the aspect ratio; scale the long side to L (YOLO letterbox; the padding adds no
+  pixels to objects).
+- ``fixed:WxH``: stretch to width W and height H (SSD ``300x300``); x and y scale differ.
+- ``multi-scale:S1-S2,L``: shortest edge drawn from S1..S2 with long side <= L; both ends are reported.
+
+Scales are exact floats (no rounding of the resized image to whole pixels).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalematch.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+VALID_FORMS = (
+    "none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L (e.g. shortest-edge:800,1333)"
+)
+
+
+@dataclass(frozen=True)
+class NoResize:
+    def __str__(self) -> str:
+        return "none"
+
+
+@dataclass(frozen=True)
+class ShortestEdge:
+    short: int
+    max_long: int
+
+    def __str__(self) -> str:
+        return f"shortest-edge:{self.short},{self.max_long}"
+
+
+@dataclass(frozen=True)
+class LongestEdge:
+    long: int
+
+    def __str__(self) -> str:
+        return f"longest-edge:{self.long}"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    width: int
+    height: int
+
+    def __str__(self) -> str:
+        return f"fixed:{self.width}x{self.height}"
+
+
+@dataclass(frozen=True)
+class MultiScale:
+    short_min: int
+    short_max: int
+    max_long: int
+
+    def __str__(self) -> str:
+        return f"multi-scale:{self.short_min}-{self.short_max},{self.max_long}"
+
+
+ResizePolicy = NoResize | ShortestEdge | LongestEdge | Fixed | MultiScale
+DEFAULT_POLICY = "shortest-edge:800,1333"
+
+_FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
+    (re.compile(r"none"), NoResize),
+    (re.compile(r"shortest-edge:(\d+),(\d+)"), ShortestEdge),
+    (re.compile(r"longest-edge:(\d+)"), LongestEdge),
+    (re.compile(r"fixed:(\d+)x(\d+)"), Fixed),
+    (re.compile(r"multi-scale:(\d+)-(\d+),(\d+)"), MultiScale),
+)
+
+
+def parse_policy(text: str | ResizePolicy, option: str = "--resize") -> ResizePolicy:
+    """Parse a policy string; raise :class:`OptionError` naming ``option`` and the valid forms."""
+    if not isinstance(text, str):
+        return text
+    spec = text.strip().lower()
+    for pattern, cls in _FORMS:
+        m = pattern.fullmatch(spec)
+        if m is None:
+            continue
+        numbers = [int(g) for g in m.groups()]
+        if any(n <= 0 for n in numbers):
+            break
+        if cls is MultiScale and numbers[0] > numbers[1]:
+            break
+        policy: ResizePolicy = cls(*numbers)
+        return policy
+    raise OptionError(f"{option}: expected one of {VALID_FORMS} with positive integers, got {text!r}")
+
+
+def needs_image_size(policy: ResizePolicy) -> bool:
+    return not isinstance(policy, NoResize)
+
+
+def scales(
+    policy: ResizePolicy, image_w: np.ndarray, image_h: np.ndarray, high: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image (scale_x, scale_y) for images of the given original sizes (arrays of equal length).
+
+    ``high`` selects the largest input size of a multi-scale policy (otherwise the smallest).
+    """
+    import numpy as np
+
+    if isinstance(policy, NoResize):
+        one = np.ones(len(image_w))
+        return one, one
+    short = np.minimum(image_w, image_h)
+    long = np.maximum(image_w, image_h)
+    if isinstance(policy, ShortestEdge | MultiScale):
+        target = (
+            policy.short
+            if isinstance(policy, ShortestEdge)
+            else (policy.short_max if high else policy.short_min)
+        )
+        s = np.minimum(target / short, policy.max_long / long)
+        return s, s
+    if isinstance(policy, LongestEdge):
+        s = policy.long / long
+        return s, s
+    return policy.width / image_w, policy.height / image_h
+
+
+def apply(table: pd.DataFrame, policy: ResizePolicy) -> pd.DataFrame:
+    """Add the input-pixel columns (see :mod:`scalematch.dataset.table`) to a copy of ``table``."""
+    import numpy as np
+
+    out: pd.DataFrame = table.copy()
+    ends = (False, True) if isinstance(policy, MultiScale) else (False,)
+    for high in ends:
+        sx, sy = scales(policy, out["image_w"].to_numpy(), out["image_h"].to_numpy(), high)
+        w_in = out["w"].to_numpy() * sx
+        h_in = out["h"].to_numpy() * sy
+        suffix = "_hi" if high else ""
+        if not high:
+            out["scale_x"] = sx
+            out["scale_y"] = sy
+        out["scale" + suffix] = np.sqrt(sx * sy)
+        out["w_in" + suffix] = w_in
+        out["h_in" + suffix] = h_in
+        out["size_in" + suffix] = np.sqrt(w_in * h_in)
+        out["max_side_in" + suffix] = np.maximum(w_in, h_in)
+    out["aspect"] = out["w"].to_numpy() / out["h"].to_numpy()
+    return out
+
+
+if TYPE_CHECKING:
+    import pandas as pd

@@ -1,0 +1,203 @@
+"""The box table: one row per kept annotation, in original pixels, plus input-pixel columns after a resize.
+
+Columns (dtype):
+
+- ``ann_id`` (int64): the annotation's id (COCO ``id``; VOC and YOLO: running number in reading order).
+- ``image_id`` (int64), ``file_name`` (category), ``image_w``, ``image_h`` (float64, original pixels; NaN when
+  the file does not say and the resize policy does not need it).
+- ``category_id`` (int64), ``category`` (category: the category's name).
+- ``x``, ``y``, ``w``, ``h`` (float64): the box in original pixels, ``xywh`` with (x, y) the top-left corner,
+  exactly the file's values (COCO) or converted once at the reader (VOC ``xyxy``, YOLO normalised centre).
+- ``area`` (float64): the annotation's own ``area`` when the file gives one (COCO), else ``w * h``.
+- ``iscrowd``, ``difficult``, ``truncated`` (bool): flags; False when the format has no such field.
+
+After a resize policy (:mod:`scalematch.dataset.resize`):
+
+- ``scale_x``, ``scale_y`` (float64): input pixels per original pixel along x (width) and y (height);
+  ``scale`` is their geometric mean (equal to both unless the policy stretches).
+- ``w_in``, ``h_in``, ``size_in`` = sqrt(w_in * h_in), ``max_side_in`` (float64): the box in input pixels.
+- ``aspect`` (float64): w / h in original pixels.
+- multi-scale policies add ``scale_hi``, ``w_in_hi``, ``h_in_hi``, ``size_in_hi``, ``max_side_in_hi`` for the
+  largest input size (the plain columns hold the smallest).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scalematch.errors import DatasetError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+BASE_COLUMNS = (
+    "ann_id", "image_id", "file_name", "image_w", "image_h", "category_id", "category",
+    "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated",
+)  # fmt: skip
+
+# Named exclusion reasons: a record with one of these problems is left out of the table and counted.
+BBOX_INVALID = "bbox_invalid"
+BBOX_NONPOSITIVE = "bbox_nonpositive"
+UNKNOWN_IMAGE = "unknown_image"
+UNKNOWN_CATEGORY = "unknown_category"
+DUPLICATE_ID = "duplicate_id"
+MISSING_IMAGE_SIZE = "missing_image_size"
+MALFORMED_RECORD = "malformed_record"
+UNPARSABLE_NUMBER = "unparsable_number"
+REASONS = (
+    BBOX_INVALID, BBOX_NONPOSITIVE, UNKNOWN_IMAGE, UNKNOWN_CATEGORY, DUPLICATE_ID,
+    MISSING_IMAGE_SIZE, MALFORMED_RECORD, UNPARSABLE_NUMBER,
+)  # fmt: skip
+
+
+@dataclass
+class Exclusions:
+    """Counts of excluded records by reason; with ``strict`` the first one raises :class:`DatasetError`."""
+
+    source: str
+    strict: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, reason: str, where: str, detail: str, n: int = 1) -> None:
+        if self.strict:
+            raise DatasetError(f"{self.source}: {where}: {detail} [{reason}]")
+        self.counts[reason] += n
+
+    def as_dict(self) -> dict[str, int]:
+        return {r: self.counts[r] for r in sorted(self.counts) if self.counts[r]}
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def finite(v: object) -> bool:
+    return type(v) in (int, float) and math.isfinite(v)  # type: ignore[arg-type]
+
+
+@dataclass
+class RawBoxes:
+    """What a reader hands over: images, categories and the boxes that passed the per-record checks.
+
+    Cross-record checks (unknown image or category id, duplicate annotation ids, missing image sizes) are done
+    once in :func:`assemble`, in reading order.
+    """
+
+    images: dict[int, tuple[str, float, float]] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)
+    ann_id: array[int] = field(default_factory=lambda: array("q"))
+    image_id: array[int] = field(default_factory=lambda: array("q"))
+    category_id: array[int] = field(default_factory=lambda: array("q"))
+    x: array[float] = field(default_factory=lambda: array("d"))
+    y: array[float] = field(default_factory=lambda: array("d"))
+    w: array[float] = field(default_factory=lambda: array("d"))
+    h: array[float] = field(default_factory=lambda: array("d"))
+    area: array[float] = field(default_factory=lambda: array("d"))
+    iscrowd: array[int] = field(default_factory=lambda: array("b"))
+    difficult: array[int] = field(default_factory=lambda: array("b"))
+    truncated: array[int] = field(default_factory=lambda: array("b"))
+
+    def add(
+        self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
+        area: float, iscrowd: bool = False, difficult: bool = False, truncated: bool = False,
+    ) -> None:  # fmt: skip
+        self.ann_id.append(ann_id)
+        self.image_id.append(image_id)
+        self.category_id.append(category_id)
+        self.x.append(box[0])
+        self.y.append(box[1])
+        self.w.append(box[2])
+        self.h.append(box[3])
+        self.area.append(area)
+        self.iscrowd.append(iscrowd)
+        self.difficult.append(difficult)
+        self.truncated.append(truncated)
+
+
+def assemble(
+    raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
+) -> pd.DataFrame:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+    import numpy as np
+    import pandas as pd
+
+    ann_id = np.frombuffer(raw.ann_id, dtype=np.int64)
+    image_id = np.frombuffer(raw.image_id, dtype=np.int64)
+    category_id = np.frombuffer(raw.category_id, dtype=np.int64)
+    n = len(ann_id)
+    img_ids = np.fromiter(raw.images.keys(), dtype=np.int64, count=len(raw.images))
+    img_w = np.fromiter((v[1] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
+    img_h = np.fromiter((v[2] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
+    cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
+
+    keep = np.ones(n, dtype=bool)
+    _, first = np.unique(ann_id, return_index=True)
+    dup = np.ones(n, dtype=bool)
+    dup[first] = False
+    checks: list[tuple[str, np.ndarray, str]] = [
+        (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
+        (UNKNOWN_IMAGE, ~np.isin(image_id, img_ids), "image_id {i} is not among the file's images"),
+        (
+            UNKNOWN_CATEGORY,
+            ~np.isin(category_id, cat_ids),
+            "category_id {c} is not among the file's categories",
+        ),
+    ]
+    order = np.argsort(img_ids, kind="stable")
+    pos = np.searchsorted(img_ids[order], image_id)
+    pos = order[np.minimum(pos, max(len(order) - 1, 0))] if len(order) else np.zeros(n, dtype=np.int64)
+    if need_size and len(order):
+        no_size = ~(np.isfinite(img_w[pos]) & np.isfinite(img_h[pos]))
+        checks.append(
+            (MISSING_IMAGE_SIZE, no_size, "image {i} has no width/height and the resize policy needs it")
+        )
+    for reason, bad, text in checks:
+        bad = bad & keep
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k])
+            exclusions.add(reason, f"{record} {ann_id[k]}", detail, int(bad.sum()))
+            keep &= ~bad
+
+    idx = pos[keep]
+    sorted_cats = np.sort(cat_ids)
+    cat_idx = np.searchsorted(sorted_cats, category_id[keep])
+    m = int(keep.sum())
+    table: pd.DataFrame = pd.DataFrame(
+        {
+            "ann_id": ann_id[keep],
+            "image_id": image_id[keep],
+            "file_name": _categorical([v[0] for v in raw.images.values()], idx),
+            "image_w": img_w[idx] if len(order) else np.full(m, np.nan),
+            "image_h": img_h[idx] if len(order) else np.full(m, np.nan),
+            "category_id": category_id[keep],
+            "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
+            "x": np.frombuffer(raw.x, dtype=np.float64)[keep],
+            "y": np.frombuffer(raw.y, dtype=np.float64)[keep],
+            "w": np.frombuffer(raw.w, dtype=np.float64)[keep],
+            "h": np.frombuffer(raw.h, dtype=np.float64)[keep],
+            "area": np.frombuffer(raw.area, dtype=np.float64)[keep],
+            "iscrowd": np.frombuffer(raw.iscrowd, dtype=np.int8)[keep].astype(bool),
+            "difficult": np.frombuffer(raw.difficult, dtype=np.int8)[keep].astype(bool),
+            "truncated": np.frombuffer(raw.truncated, dtype=np.int8)[keep].astype(bool),
+        }
+    )
+    return table
+
+
+def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:
+    """A categorical column whose row k is ``labels[idx[k]]`` (labels may repeat)."""
+    import numpy as np
+    import pandas as pd
+
+    unique = list(dict.fromkeys(labels))
+    code_of = {name: i for i, name in enumerate(unique)}
+    codes = np.fromiter((code_of[name] for name in labels), dtype=np.int32, count=len(labels))
+    chosen = codes[idx] if len(labels) else np.zeros(0, np.int32)
+    return pd.Categorical.from_codes(chosen, categories=pd.Index(unique, dtype=str))
