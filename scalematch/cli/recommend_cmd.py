@@ -1,0 +1,143 @@
+"""``scalematch recommend``: parse, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scalematch.dataset import DEFAULT_POLICY
+from scalematch.errors import OptionError
+
+
+class RuleChoice(str, Enum):
+    rf = "rf"
+    fpn = "fpn"
+    fcos = "fcos"
+    anchors = "anchors"
+    yolo = "yolo"
+
+
+class ToolkitChoice(str, Enum):
+    mmdet = "mmdet"
+    detectron2 = "detectron2"
+    ultralytics = "ultralytics"
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def recommend(
+    annotations: Annotated[
+        Path | None, typer.Argument(help="COCO .json, VOC .xml / folder, or YOLO labels; default: bundled sample.")
+    ] = None,
+    backbone: Annotated[str, typer.Option(help="Backbone name or YAML path; a comma list sweeps.")] = "resnet50",
+    neck: Annotated[str, typer.Option(help="Neck name or YAML path, or 'none' for the backbone's C2-C5.")] = "fpn",
+    levels: Annotated[str | None, typer.Option(help="Comma list of output names to match, e.g. C3,C4,C5.")] = None,
+    resize: Annotated[
+        str, typer.Option(help="Resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
+                          "comma list of policies separated by ';' sweeps.")  # fmt: skip
+    ] = DEFAULT_POLICY,
+    rule: Annotated[RuleChoice, typer.Option(help="Assignment rule.")] = RuleChoice.rf,
+    coverage: Annotated[float, typer.Option(help="Coverage target: share of objects the level set must take.")] = 0.99,
+    anchors_per_level: Annotated[
+        int | None, typer.Option(help="Fitted anchors per level (default: as many as the toolkit defaults).")
+    ] = None,
+    min_cells: Annotated[float, typer.Option(help="rf rule: smallest object size in strides.")] = 2.0,
+    erf_factor: Annotated[float, typer.Option(help="rf rule: objects must fit in +-k ERF sigma.")] = 3.0,
+    export: Annotated[
+        tuple[ToolkitChoice, Path] | None,
+        typer.Option(help="Write the recommendation as a toolkit's settings: mmdet|detectron2|ultralytics FILE."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document (stable schema).")] = False,
+    format: Annotated[str | None, typer.Option("--format", help="Override format detection: coco|voc|yolo.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Which feature levels, anchors, ranges and input size fit the objects of a dataset."""
+    from dataclasses import replace
+
+    from scalematch.cli.stats_cmd import _progress as progress_bar
+    from scalematch.dataset import load, sample_path
+    from scalematch.match.design import design, ranked
+    from scalematch.match.rules import Rule, RuleParams
+    from scalematch.report.recommend_text import level_table, recommend_json, sentences
+
+    if not 0 < coverage <= 1:
+        raise OptionError(f"--coverage: expected a share in (0, 1], got {coverage}")
+    source = annotations if annotations is not None else sample_path()
+    backbones = _split(backbone)
+    policies = [p.strip() for p in resize.split(";") if p.strip()]
+    if not backbones or not policies:
+        raise OptionError("--backbone/--resize: expected at least one name / policy")
+    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    chosen_neck = None if neck.lower() == "none" else neck
+    designs = []
+    for policy in policies:
+        with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+            data = load(source, format, policy, strict=strict, progress=progress)
+        for name in backbones:
+            designs.append(
+                design(data, name, chosen_neck, _split(levels) if levels else None, Rule(rule.value), params,
+                       coverage, anchors_per_level)  # fmt: skip
+            )
+    best = ranked(designs)[0] if len(designs) > 1 else designs[0]
+    rec = best.recommendation
+    context: dict[str, Any] = {"backbone": best.backbone, "neck": best.neck, "resize": best.resize,
+                               "excluded": best.excluded}  # fmt: skip
+    if export is not None:
+        from scalematch.atomic import atomic_text
+        from scalematch.report.export import EXPORTERS, Toolkit
+
+        toolkit, path = export
+        with atomic_text(path) as handle:
+            handle.write(EXPORTERS[Toolkit(toolkit.value)](rec))
+    if as_json:
+        doc = recommend_json(rec, context)
+        if len(designs) > 1:
+            doc["sweep"] = [_sweep_row(d) for d in ranked(designs)]
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    if len(designs) > 1:
+        typer.echo(_sweep_table(ranked(designs)))
+        typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
+    where = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
+    typer.echo(f"{source.name}: {rec.full.total} objects, {where}, resize {best.resize}, rule {rec.rule.value}")
+    if best.excluded:
+        typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
+    typer.echo("")
+    typer.echo(level_table(rec.full))
+    typer.echo("")
+    for line in sentences(rec):
+        typer.echo(line)
+    if export is not None:
+        typer.echo(f"\nwrote {export[1]} ({export[0].value})")
+
+
+def _sweep_row(d: Any) -> dict[str, Any]:
+    r = d.recommendation
+    return {
+        "backbone": d.backbone,
+        "resize": d.resize,
+        "coverage": round(r.chosen.coverage, 6),
+        "target_reached": r.reached,
+        "levels": list(r.recommended_levels),
+        "anchors": d.anchor_count,
+        "input_pixels": r.input_advice.pixels_now,
+    }
+
+
+def _sweep_table(designs: list[Any]) -> str:
+    rows = [("rank", "backbone", "resize", "coverage", "levels", "anchors", "input MP")]
+    for k, d in enumerate(designs, start=1):
+        row = _sweep_row(d)
+        mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
+        rows.append((str(k), row["backbone"], row["resize"], f"{100 * row['coverage']:.1f}%",
+                     ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
