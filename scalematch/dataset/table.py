@@ -155,13 +155,18 @@ def assemble(
     if need_size and len(order):
         no_size = ~(np.isfinite(img_w[pos]) & np.isfinite(img_h[pos]))
         checks.append(
-            (MISSING_IMAGE_SIZE, no_size, "image {i} has no width/height and the resize policy needs it")
+            (
+                MISSING_IMAGE_SIZE,
+                no_size,
+                "image {i} ({name}) has no width/height and the resize policy needs it",
+            )
         )
     for reason, bad, text in checks:
         bad = bad & keep
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k])
+            name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
+            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=name)
             exclusions.add(reason, f"{record} {ann_id[k]}", detail, int(bad.sum()))
             keep &= ~bad
 

@@ -85,9 +85,10 @@ class JsonStream:
         return DatasetError(f"{self.name}: {what} at byte {at}")
 
     def _truncated(self) -> DatasetError:
-        return DatasetError(
-            f"{self.name}: file ends at byte {self.offset()} inside the JSON document (truncated?)"
-        )
+        while self._fill():
+            pass
+        size = self._base + len(self._buf)
+        return DatasetError(f"{self.name}: file ends at byte {size} inside the JSON document (truncated?)")
 
     def _describe(self, byte: int) -> str:
         if byte == -1:
@@ -118,14 +119,15 @@ class JsonStream:
             except RecursionError:
                 raise self._error("JSON nesting too deep") from None
             except json.JSONDecodeError as exc:
-                if exc.pos >= len(text) - 4 and (not self._eof or self._pos + window < len(self._buf)):
+                if not self._eof or self._pos + window < len(self._buf):
+                    # The value may just be cut by the window: look at more before judging.
                     if window > MAX_VALUE:
                         raise self._error(f"a top-level value larger than {MAX_VALUE >> 20} MiB") from None
                     window *= 4
-                    if self._pos + window > len(self._buf):
-                        self._fill()
+                    while self._pos + window > len(self._buf) and self._fill():
+                        pass
                     continue
-                if exc.pos >= len(text) - 1:
+                if exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string"):
                     raise self._truncated() from None
                 at = self.offset() + len(text[: exc.pos].encode("utf-8", "surrogateescape"))
                 raise self._error(f"not valid JSON ({exc.msg})", at) from None
@@ -253,18 +255,28 @@ class JsonStream:
         try:
             return list(orjson.loads(text))
         except orjson.JSONDecodeError as exc:
-            if exc.pos >= len(text) - 1:
+            pos = _byte_pos(text, exc.pos)  # orjson counts characters
+            if pos >= len(text) - 1:
                 return None
             if "depth" in exc.msg:
-                raise self._error(
-                    "JSON nesting deeper than 1024 levels", self._base + self._pos + exc.pos - 1
-                ) from None
-            bad = _BadJson(exc.msg, exc.pos - 1)
+                raise self._error("JSON nesting too deep", self._base + self._pos + pos - 1) from None
+            bad = _BadJson(exc.msg, pos - 1)
         # orjson refuses NaN, Infinity and out-of-range numbers that Python's json (and so pycocotools)
         # accepts; such a value is a record problem, not a file problem.
         try:
-            return list(json.loads(text.decode("utf-8", "surrogateescape")))
-        except (json.JSONDecodeError, RecursionError, UnicodeDecodeError):
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadJson(f"invalid UTF-8 byte 0x{text[exc.start]:02x}", exc.start - 1) from None
+        try:
+            return list(json.loads(decoded))
+        except RecursionError:
+            raise bad from None
+        except json.JSONDecodeError as exc:
+            # Report the later of the two positions: past the array's end, orjson may stop earlier (at a
+            # NaN that Python accepts) than where the piece really fails.
+            at = len(decoded[: exc.pos].encode("utf-8")) - 1
+            if at > bad.pos:
+                bad = _BadJson(exc.msg, at)
             raise bad from None
 
 
@@ -273,3 +285,10 @@ class _BadJson(Exception):
         super().__init__(msg)
         self.msg = msg
         self.pos = pos
+
+
+def _byte_pos(text: bytes, char_pos: int) -> int:
+    """The byte offset in UTF-8 ``text`` of character ``char_pos``."""
+    if text.isascii():
+        return char_pos
+    return len(text.decode("utf-8", "surrogateescape")[:char_pos].encode("utf-8", "surrogateescape"))

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from scalematch.dataset.formats._jsonstream import POLYGON_MARK, JsonStream
 from scalematch.dataset.table import (
@@ -73,16 +73,22 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
     return raw
 
 
-def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
-    for img in items:
-        if type(img) is not dict or type(img.get("id")) is not int:
-            ex.add(
-                MALFORMED_RECORD,
-                "image record",
-                f"expected an object with an integer 'id', got {short_repr(img)}",
+def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]:
+    """The records of one piece; an element that is not an object means the file is not COCO-shaped."""
+    for k, item in enumerate(items):
+        if type(item) is not dict:
+            raise DatasetError(
+                f"{ex.source}: '{key}': expected objects, got {short_repr(item)} (element {k})"
             )
+    return items
+
+
+def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
+    for img in _records(items, "images", ex):
+        iid = img.get("id")
+        if not _is_id(iid):
+            ex.add(MALFORMED_RECORD, "image", f"expected an integer 'id', got {short_repr(img)}")
             continue
-        iid = img["id"]
         if iid in raw.images:
             ex.add(
                 DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)"
@@ -96,21 +102,14 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
 
 
 def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
-    for cat in items:
-        if type(cat) is not dict or type(cat.get("id")) is not int:
-            ex.add(
-                MALFORMED_RECORD,
-                "category record",
-                f"expected an object with an integer 'id', got {short_repr(cat)}",
-            )
+    for cat in _records(items, "categories", ex):
+        cid = cat.get("id")
+        if not _is_id(cid):
+            ex.add(MALFORMED_RECORD, "category", f"expected an integer 'id', got {short_repr(cat)}")
             continue
-        cid = cat["id"]
         if cid in raw.categories:
-            ex.add(
-                DUPLICATE_ID,
-                f"category id {cid}",
-                f"category id {cid} appears more than once (the first is kept)",
-            )
+            text = f"category id {cid} appears more than once (the first is kept)"
+            ex.add(DUPLICATE_ID, f"category id {cid}", text)
             continue
         name = cat.get("name")
         raw.categories[cid] = name if isinstance(name, str) else str(cid)
@@ -166,14 +165,15 @@ def _fast(items: list[Any], raw: RawBoxes) -> bool:
     return True
 
 
-def _is_id(v: object) -> bool:
+def _is_id(v: object) -> TypeGuard[int]:
     return type(v) is int and -_I64 <= v < _I64
 
 
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[str, dict[str, Any]]]) -> None:
     if type(ann) is not dict:
-        ex.add(MALFORMED_RECORD, f"annotations[{k}]", f"expected an object, got {short_repr(ann)}")
-        return
+        raise DatasetError(
+            f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})"
+        )
     aid = ann.get("id")
     where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
     for key in ("id", "image_id", "category_id"):

@@ -72,7 +72,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
         raw.images[image_id] = (filename, width, height)
         for k, obj in enumerate(root.iter("object"), 1):
             ann_id += 1
-            where = f"{xml.name}: object {k}"
+            where = f"object {k}" if xml == path else f"{xml.relative_to(path)}: object {k}"
             name = (obj.findtext("name") or "").strip()
             if not name:
                 exclusions.add(MALFORMED_RECORD, where, "expected a non-empty <name>, got none")
@@ -125,9 +125,13 @@ def _parse(xml: Path) -> Element:
 
     try:
         root: Element | None = SafeET.parse(xml).getroot()
-    except defusedxml.EntitiesForbidden:
+    except defusedxml.EntitiesForbidden as exc:
+        if exc.sysid or exc.pubid:
+            raise DatasetError(
+                f"{xml}: refused XML external entity {exc.name!r} ({exc.sysid or exc.pubid})"
+            ) from None
         raise DatasetError(
-            f"{xml}: XML entity declarations are refused (possible entity-expansion attack)"
+            f"{xml}: refused XML entity declaration {exc.name!r} (entity expansion is not allowed)"
         ) from None
     except defusedxml.ExternalReferenceForbidden:
         raise DatasetError(f"{xml}: XML external references are refused") from None
