@@ -37,9 +37,7 @@ def write(path: Path, scale: float = 1.0, seed: int = 2017) -> Path:
     img_ids = np.arange(1, n_img + 1) * 7 + 3
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        f.write(
-            f'{{"info": {{"description": "scalematch synthetic train2017-shaped file", "seed": {seed}}},\n'
-        )
+        f.write(f'{{"info": {{"description": "scalematch synthetic train2017-shaped file", "seed": {seed}}},\n')
         f.write('"licenses": [{"id": 1, "name": "none", "url": ""}],\n"images": [\n')
         for i in range(n_img):
             w, h = sizes[i]
@@ -67,9 +65,7 @@ def write(path: Path, scale: float = 1.0, seed: int = 2017) -> Path:
             a0 = 0.5 * np.abs((px * np.roll(py, -1, 1)).sum(1) - (py * np.roll(px, -1, 1)).sum(1))
             sx = side * np.sqrt(aspect) / np.sqrt(a0)
             sy = side / np.sqrt(aspect) / np.sqrt(a0)
-            fit = np.minimum(
-                1.0, np.minimum((iw - 2) / (sx * np.ptp(px, 1)), (ih - 2) / (sy * np.ptp(py, 1)))
-            )
+            fit = np.minimum(1.0, np.minimum((iw - 2) / (sx * np.ptp(px, 1)), (ih - 2) / (sy * np.ptp(py, 1))))
             px = px * (sx * fit)[:, None]
             py = py * (sy * fit)[:, None]
             ox = rng.random(m) * (iw - 1 - np.ptp(px, 1)) - px.min(1)
@@ -103,8 +99,7 @@ def write(path: Path, scale: float = 1.0, seed: int = 2017) -> Path:
         f.write('\n],\n"categories": [\n')
         f.write(
             ",\n".join(
-                f'{{"supercategory": "thing", "id": {c}, "name": "class{c:02d}"}}'
-                for c in range(1, N_CATEGORIES + 1)
+                f'{{"supercategory": "thing", "id": {c}, "name": "class{c:02d}"}}' for c in range(1, N_CATEGORIES + 1)
             )
         )
         f.write("\n]}\n")

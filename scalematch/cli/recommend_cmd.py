@@ -40,8 +40,11 @@ def recommend(
     neck: Annotated[str, typer.Option(help="Neck name or YAML path, or 'none' for the backbone's C2-C5.")] = "fpn",
     levels: Annotated[str | None, typer.Option(help="Comma list of output names to match, e.g. C3,C4,C5.")] = None,
     resize: Annotated[
-        str, typer.Option(help="Resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
-                          "comma list of policies separated by ';' sweeps.")  # fmt: skip
+        str,
+        typer.Option(
+            help="Resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
+            "comma list of policies separated by ';' sweeps."
+        ),
     ] = DEFAULT_POLICY,
     rule: Annotated[RuleChoice, typer.Option(help="Assignment rule.")] = RuleChoice.rf,
     coverage: Annotated[float, typer.Option(help="Coverage target: share of objects the level set must take.")] = 0.99,
@@ -83,8 +86,16 @@ def recommend(
             data = load(source, format, policy, strict=strict, progress=progress)
         for name in backbones:
             designs.append(
-                design(data, name, chosen_neck, _split(levels) if levels else None, Rule(rule.value), params,
-                       coverage, anchors_per_level)  # fmt: skip
+                design(
+                    data,
+                    name,
+                    chosen_neck,
+                    _split(levels) if levels else None,
+                    Rule(rule.value),
+                    params,
+                    coverage,
+                    anchors_per_level,
+                )
             )
     best = ranked(designs)[0] if len(designs) > 1 else designs[0]
     rec = best.recommendation

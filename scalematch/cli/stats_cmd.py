@@ -30,19 +30,13 @@ def stats(
         Path | None,
         typer.Argument(help="COCO .json, VOC .xml / folder, or YOLO labels; default: bundled sample."),
     ] = None,
-    format: Annotated[
-        FormatChoice | None, typer.Option("--format", help="Override format detection.")
-    ] = None,
+    format: Annotated[FormatChoice | None, typer.Option("--format", help="Override format detection.")] = None,
     resize: Annotated[
         str,
-        typer.Option(
-            "--resize", help="none | shortest-edge:S,L | longest-edge:L | fixed:WxH | multi-scale:S1-S2,L"
-        ),
+        typer.Option("--resize", help="none | shortest-edge:S,L | longest-edge:L | fixed:WxH | multi-scale:S1-S2,L"),
     ] = DEFAULT_POLICY,
     by_category: Annotated[bool, typer.Option("--by-category", help="Add a table per category.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the statistics as JSON (stable schema).")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON (stable schema).")] = False,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the box table to this CSV file.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
     split: Annotated[str | None, typer.Option("--split", help="VOC ImageSets/Main split name.")] = None,
@@ -73,9 +67,7 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     parts = text.lower().split("x")
     if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
         return int(parts[0]), int(parts[1])
-    raise OptionError(
-        f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got {text!r}"
-    )
+    raise OptionError(f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got {text!r}")
 
 
 def _write_atomic(target: Path, write: Callable[[Any], None]) -> None:

@@ -24,9 +24,7 @@ from scalematch.errors import OptionError
 if TYPE_CHECKING:
     import numpy as np
 
-VALID_FORMS = (
-    "none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L (e.g. shortest-edge:800,1333)"
-)
+VALID_FORMS = "none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L (e.g. shortest-edge:800,1333)"
 
 
 @dataclass(frozen=True)
@@ -121,11 +119,7 @@ def scales(
     short = np.minimum(image_w, image_h)
     long = np.maximum(image_w, image_h)
     if isinstance(policy, ShortestEdge | MultiScale):
-        target = (
-            policy.short
-            if isinstance(policy, ShortestEdge)
-            else (policy.short_max if high else policy.short_min)
-        )
+        target = policy.short if isinstance(policy, ShortestEdge) else (policy.short_max if high else policy.short_min)
         s = np.minimum(target / short, policy.max_long / long)
         return s, s
     if isinstance(policy, LongestEdge):

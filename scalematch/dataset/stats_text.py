@@ -34,8 +34,7 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
         f"images {s['images']} ({s['images_without_objects']} without objects), annotations {n}, "
         f"crowd {s['crowd']}, categories {s['categories']}",
         f"excluded: {excluded}",
-        f"COCO size classes (annotation area): small {pct('small')}, medium {pct('medium')}, "
-        f"large {pct('large')}",
+        f"COCO size classes (annotation area): small {pct('small')}, medium {pct('medium')}, large {pct('large')}",
         f"objects per image: mean {_num(opi['mean'])}, median {_num(opi['q50'])}, max {_num(opi['max'])}",
         f"boxes below 8 input px (sqrt(w_in*h_in)): {s['size_in_below_8']}",
         "input pixels" + " " * 6 + "".join(f"{k:>9}" for k in _Q),

@@ -120,9 +120,7 @@ class RawBoxes:
         self.truncated.append(truncated)
 
 
-def assemble(
-    raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
-) -> pd.DataFrame:
+def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
     """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
     import numpy as np
     import pandas as pd

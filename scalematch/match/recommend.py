@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from scalematch.errors import OptionError
-from scalematch.match.anchors import AnchorSet, best_anchor, kmeans_log
+from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
 from scalematch.match.levels import Level
 from scalematch.match.result import MatchResult, summarize, usable
 from scalematch.match.rules import Rule, RuleParams, assign, default_anchors, fcos_ranges
@@ -63,6 +63,7 @@ class Recommendation:
     anchors: AnchorAdvice | None
     ranges: tuple[tuple[float, float], ...]
     input_advice: InputAdvice
+    params: RuleParams = field(default_factory=RuleParams)
     windows: tuple[tuple[tuple[str, ...], float], ...] = field(default=(), repr=False)
 
     @property
@@ -132,8 +133,9 @@ def _mean_iou_bpr(w: Array, h: Array, anchors: AnchorSet, threshold: float) -> t
 def fit_anchors(
     w: Array, h: Array, levels: tuple[Level, ...], per_level: int, rule: Rule, params: RuleParams
 ) -> AnchorAdvice:
-    """k-means (log size, log aspect) on the boxes with ``per_level * len(levels)`` centres, sorted by area and
-    dealt ``per_level`` to each level from fine to coarse (as YOLOv5's AutoAnchor), compared with the defaults."""
+    """``per_level * len(levels)`` shapes maximising the mean best shape IoU (:func:`fit_shapes`: log-space
+    k-means restarts and the toolkit defaults, each refined under the IoU assignment), sorted by area and dealt
+    ``per_level`` to each level from fine to coarse (as YOLOv5's AutoAnchor), compared with the defaults."""
     import numpy as np
 
     if len(w) > FIT_SAMPLE:
@@ -141,14 +143,16 @@ def fit_anchors(
         fw, fh = w[pick], h[pick]
     else:
         fw, fh = w, h
-    shapes = kmeans_log(fw, fh, per_level * len(levels))
-    dealt = tuple(tuple(shapes[k * per_level : (k + 1) * per_level]) for k in range(len(levels)))
-    fitted = AnchorSet(dealt)
-    fitted_iou, fitted_bpr = _mean_iou_bpr(w, h, fitted, params.yolo_threshold)
     try:
         default = default_anchors(Rule.YOLO if rule is Rule.YOLO else Rule.ANCHORS, levels)
     except OptionError:
         default = None
+    k = per_level * len(levels)
+    starts = [[s for level in default.shapes for s in level]] if default else []
+    shapes = fit_shapes(fw, fh, k, starts)
+    dealt = tuple(tuple(shapes[j * per_level : (j + 1) * per_level]) for j in range(len(levels)))
+    fitted = AnchorSet(dealt)
+    fitted_iou, fitted_bpr = _mean_iou_bpr(w, h, fitted, params.yolo_threshold)
     d_iou, d_bpr = _mean_iou_bpr(w, h, default, params.yolo_threshold) if default else (None, None)
     return AnchorAdvice(per_level, fitted, fitted_iou, fitted_bpr, default, d_iou, d_bpr)
 
@@ -231,4 +235,4 @@ def recommend(
         else (fcos_ranges(window, sub))
     )
     advice = advise_input(size_in, params.min_cells * window[0].stride, target, median_input_pixels(rows))
-    return Recommendation(rule, target, full, chosen, reached, anchors, ranges, advice, tried)
+    return Recommendation(rule, target, full, chosen, reached, anchors, ranges, advice, params, tried)

@@ -161,7 +161,7 @@ def default_anchors(rule: Rule, levels: tuple[Level, ...]) -> AnchorSet:
             names = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
             raise OptionError(
                 f"--rule yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
-                "(pick --levels with those strides, or fit anchors with recommend)"
+                "(pick --levels with those strides, e.g. --neck pan or --levels P3,P4,P5)"
             )
         return found
     return retinanet_anchors(strides)

@@ -55,7 +55,19 @@ def sentences(rec: Recommendation) -> list[str]:
     dropped = [lv.name for lv in full.levels if lv.name not in names]
     if dropped:
         extra = full.coverage - chosen.coverage
-        out.append(f"Adding {', '.join(dropped)} would change coverage by {100 * extra:+.1f} points.")
+        out.append(
+            f"The other levels ({', '.join(dropped)}) would add {100 * extra:.1f} points of coverage."
+            if extra > 0
+            else f"The other levels ({', '.join(dropped)}) take no object the recommended ones miss."
+        )
+    if rec.rule.value == "rf" and full.too_large_fraction > 1 - rec.target:
+        top = max(full.levels, key=lambda lv: lv.erf_sigma)
+        limit = 2 * rec.params.erf_factor * top.erf_sigma
+        out.append(
+            f"{_pct(full.too_large_fraction)} of objects are longer than any level's effective receptive field "
+            f"holds (+-{rec.params.erf_factor:g} sigma; at most {limit:.0f} px, at {top.name}): a level with more "
+            "context (e.g. conv P6/P7 of fpn-retinanet), a smaller input or a larger --erf-factor changes that."
+        )
     a = rec.anchors
     if a:
         line = (

@@ -66,9 +66,7 @@ RECORD_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "reason", "message"), RECORD_CASES, ids=[c[0] for c in RECORD_CASES]
-)
+@pytest.mark.parametrize(("name", "content", "reason", "message"), RECORD_CASES, ids=[c[0] for c in RECORD_CASES])
 def test_coco_record_reasons(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str, reason: str,
     message: str,
@@ -156,9 +154,7 @@ VOC_RECORDS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("name", "objects", "size", "reason", "message"), VOC_RECORDS, ids=[c[0] for c in VOC_RECORDS]
-)
+@pytest.mark.parametrize(("name", "objects", "size", "reason", "message"), VOC_RECORDS, ids=[c[0] for c in VOC_RECORDS])
 def test_voc_record_reasons(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
     objects: list[tuple[str, Any, Any, Any, Any]], size: str | None, reason: str, message: str,
@@ -170,9 +166,7 @@ def test_voc_record_reasons(
     assert_error(run(app, "--strict", f"{name}.xml"), f"{name}.xml: {message}")
 
 
-def test_voc_record_in_folder_names_the_file(
-    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_voc_record_in_folder_names_the_file(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("ann").mkdir()
     _voc(Path("ann/b.xml"), [("cat", "?", 2, 10, 20)])
@@ -244,9 +238,7 @@ def test_yolo_record_reasons(
     counted = json.loads(run(app, "--json", name).stdout)
     assert counted["excluded"] == {reason: 1}
     assert counted["annotations"] == (1 if image else 0)
-    assert_error(
-        run(app, "--strict", name), f"{name}: {message.replace('line 1', 'line 2') if image else message}"
-    )
+    assert_error(run(app, "--strict", name), f"{name}: {message.replace('line 1', 'line 2') if image else message}")
 
 
 @pytest.mark.parametrize(

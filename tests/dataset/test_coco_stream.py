@@ -59,9 +59,7 @@ def test_stream_equals_json(
     table = load(path, resize="none").table
     anns = doc["annotations"]
     assert table["ann_id"].tolist() == [a["id"] for a in anns]
-    assert np.array_equal(
-        table[["x", "y", "w", "h"]].to_numpy(), np.array([a["bbox"] for a in anns]).reshape(-1, 4)
-    )
+    assert np.array_equal(table[["x", "y", "w", "h"]].to_numpy(), np.array([a["bbox"] for a in anns]).reshape(-1, 4))
     assert table["area"].tolist() == [a["area"] for a in anns]
     names = {i["id"]: i["file_name"] for i in doc["images"]}
     assert table["file_name"].astype(str).tolist() == [names[a["image_id"]] for a in anns]

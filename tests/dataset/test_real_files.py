@@ -38,9 +38,7 @@ def _cocoeval_size_classes(gt: COCO) -> dict[str, int]:
     for label in ("small", "medium", "large"):
         rng = list(names[label])
         out[label] = sum(
-            int((np.asarray(e["gtIgnore"]) == 0).sum())
-            for e in ev.evalImgs
-            if e is not None and e["aRng"] == rng
+            int((np.asarray(e["gtIgnore"]) == 0).sum()) for e in ev.evalImgs if e is not None and e["aRng"] == rng
         )
     return out
 

@@ -65,9 +65,7 @@ def write_yolo(root: Path, with_images: bool = True) -> Path:
         for a in coco["annotations"]:
             if a["image_id"] == img["id"]:
                 x, y, w, h = a["bbox"]
-                lines.append(
-                    f"{a['category_id']} {(x + w / 2) / W!r} {(y + h / 2) / H!r} {w / W!r} {h / H!r}"
-                )
+                lines.append(f"{a['category_id']} {(x + w / 2) / W!r} {(y + h / 2) / H!r} {w / W!r} {h / H!r}")
         (root / "labels" / f"{stem}.txt").write_text("\n".join(lines) + "\n")
     return root
 

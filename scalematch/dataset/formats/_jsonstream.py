@@ -211,9 +211,7 @@ class JsonStream:
                     for found in _CANDIDATE.finditer(self._buf, start + lo, start + exc.pos + 1):
                         last = found
                     if last is None or last.end() >= m.end():
-                        raise self._error(
-                            f"not valid JSON ({exc.msg})", self._base + start + exc.pos
-                        ) from None
+                        raise self._error(f"not valid JSON ({exc.msg})", self._base + start + exc.pos) from None
                     m = last
             if items is None:
                 lo = m.start() + 1 - start

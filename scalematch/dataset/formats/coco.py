@@ -77,9 +77,7 @@ def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]
     """The records of one piece; an element that is not an object means the file is not COCO-shaped."""
     for k, item in enumerate(items):
         if type(item) is not dict:
-            raise DatasetError(
-                f"{ex.source}: '{key}': expected objects, got {short_repr(item)} (element {k})"
-            )
+            raise DatasetError(f"{ex.source}: '{key}': expected objects, got {short_repr(item)} (element {k})")
     return items
 
 
@@ -90,9 +88,7 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
             ex.add(MALFORMED_RECORD, "image", f"expected an integer 'id', got {short_repr(img)}")
             continue
         if iid in raw.images:
-            ex.add(
-                DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)"
-            )
+            ex.add(DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)")
             continue
         w: Any = img.get("width")
         h: Any = img.get("height")
@@ -171,9 +167,7 @@ def _is_id(v: object) -> TypeGuard[int]:
 
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[str, dict[str, Any]]]) -> None:
     if type(ann) is not dict:
-        raise DatasetError(
-            f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})"
-        )
+        raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})")
     aid = ann.get("id")
     where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
     for key in ("id", "image_id", "category_id"):

@@ -49,9 +49,7 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
             files.append(xml)
         return files
     if split is not None:
-        raise DatasetError(
-            f"{path}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)"
-        )
+        raise DatasetError(f"{path}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
     return sorted(path.glob("*.xml"))
 
 
@@ -85,18 +83,14 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
                     if not math.isfinite(v):
                         raise ValueError
                 except ValueError:
-                    exclusions.add(
-                        UNPARSABLE_NUMBER, where, f"expected a finite number for <{tag}>, got {text!r}"
-                    )
+                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected a finite number for <{tag}>, got {text!r}")
                     break
                 values.append(v)
             else:
                 xmin, ymin, xmax, ymax = values
                 w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
                 if not (w > 0 and h > 0):
-                    exclusions.add(
-                        BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}"
-                    )
+                    exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
                     continue
                 cid = names.setdefault(name, len(names) + 1)
                 raw.add(
@@ -127,9 +121,7 @@ def _parse(xml: Path) -> Element:
         root: Element | None = SafeET.parse(xml).getroot()
     except defusedxml.EntitiesForbidden as exc:
         if exc.sysid or exc.pubid:
-            raise DatasetError(
-                f"{xml}: refused XML external entity {exc.name!r} ({exc.sysid or exc.pubid})"
-            ) from None
+            raise DatasetError(f"{xml}: refused XML external entity {exc.name!r} ({exc.sysid or exc.pubid})") from None
         raise DatasetError(
             f"{xml}: refused XML entity declaration {exc.name!r} (entity expansion is not allowed)"
         ) from None
@@ -139,9 +131,7 @@ def _parse(xml: Path) -> Element:
         raise DatasetError(f"{xml}: XML document type declarations are refused") from None
     except SafeET.ParseError as exc:
         line, col = exc.position
-        raise DatasetError(
-            f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})"
-        ) from None
+        raise DatasetError(f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})") from None
     except OSError as exc:
         raise DatasetError(f"{xml}: cannot read ({exc.strerror})") from None
     if root is None:

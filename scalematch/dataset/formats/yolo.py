@@ -68,9 +68,7 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
         return {i: str(n) for i, n in enumerate(names)}
     if isinstance(names, dict) and all(isinstance(k, int) for k in names):
         return {int(k): str(v) for k, v in names.items()}
-    raise DatasetError(
-        f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {names!r}"
-    )
+    raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {names!r}")
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
@@ -122,9 +120,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             where = f"{rel}: line {n}"
             fields = line.split()
             if len(fields) != 5:
-                exclusions.add(
-                    MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}"
-                )
+                exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
                 continue
             try:
                 cls = int(fields[0])
@@ -136,22 +132,16 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
                 if not all(math.isfinite(v) for v in (cx, cy, bw, bh)):
                     raise ValueError
             except ValueError:
-                exclusions.add(
-                    UNPARSABLE_NUMBER, where, f"expected four finite numbers, got {' '.join(fields[1:])!r}"
-                )
+                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite numbers, got {' '.join(fields[1:])!r}")
                 continue
             if names is not None and cls not in names:
-                exclusions.add(
-                    UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of data.yaml"
-                )
+                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of data.yaml")
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
-                exclusions.add(
-                    MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass --image-size WxH"
-                )
+                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass --image-size WxH")
                 continue
             seen.add(cls)
             w, h = bw * w_img, bh * h_img

@@ -1,0 +1,120 @@
+"""``scalematch recommend``: bundled-sample golden output (with invariants), exports, sweep and bad options."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_bundled_sample_text(golden: Callable[[str, str], None]) -> None:
+    text = run("recommend", "--quiet")
+    golden("recommend_sample.txt", text)
+    assert text.startswith("coco_val2014_100.json: 830 objects, resnet50 + fpn, resize shortest-edge:800,1333, rule rf")
+
+
+def test_bundled_sample_json(golden: Callable[[str, str], None]) -> None:
+    text = run("recommend", "--quiet", "--json", "--rule", "fcos", "--neck", "fpn-fcos")
+    golden("recommend_sample_fcos.json", text)
+    doc = json.loads(text)
+    assert set(doc) >= {"rule", "backbone", "neck", "resize", "levels", "too_small", "too_large",
+                        "too_small_fraction", "too_large_fraction", "coverage", "recommended_levels", "anchors",
+                        "ranges", "input_advice", "excluded"}  # fmt: skip
+    counts = [lv["count"] for lv in doc["levels"]]
+    assert sum(counts) + doc["too_small"] + doc["too_large"] == doc["objects"] == 830  # 839 minus 9 crowd
+    assert math.isclose(sum(lv["fraction"] for lv in doc["levels"]) + doc["too_small_fraction"]
+                        + doc["too_large_fraction"], 1.0, abs_tol=1e-5)  # fmt: skip
+    assert [lv["name"] for lv in doc["levels"]] == ["P3", "P4", "P5", "P6", "P7"]
+    assert [lv["stride"] for lv in doc["levels"]] == [8, 16, 32, 64, 128]
+    assert set(doc["recommended_levels"]) <= {lv["name"] for lv in doc["levels"]}
+    # FCOS keeps the toolkit's ranges on the levels it recommends
+    edges = {"P3": [0, 64], "P4": [64, 128], "P5": [128, 256], "P6": [256, 512], "P7": [512, None]}
+    assert doc["ranges"] == {name: edges[name] for name in doc["recommended_levels"]}
+    assert doc["anchors"]["fitted_mean_iou"] >= doc["anchors"]["default_mean_iou"]
+
+
+def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
+    doc = json.loads(run("recommend", "-q", "--json", "--rule", "yolo", "--neck", "pan"))
+    fitted = doc["anchors"]["fitted"]
+    assert list(fitted) == ["P3", "P4", "P5"]
+    mm, d2, ul = tmp_path / "mm.py", tmp_path / "d2.yaml", tmp_path / "ul.yaml"
+    run("recommend", "-q", "--rule", "yolo", "--neck", "pan", "--export", "mmdet", str(mm))
+    run("recommend", "-q", "--rule", "yolo", "--neck", "pan", "--export", "detectron2", str(d2))
+    run("recommend", "-q", "--rule", "yolo", "--neck", "pan", "--export", "ultralytics", str(ul))
+    namespace: dict[str, object] = {}
+    exec(compile(ast.parse(mm.read_text()), str(mm), "exec"), {"dict": dict}, namespace)
+    gen = namespace["anchor_generator"]
+    assert isinstance(gen, dict) and gen["strides"] == [8, 16, 32]
+    for level, shapes in zip(fitted.values(), gen["base_sizes"], strict=True):
+        assert len(level) == len(shapes)
+        for (w, h), (ew, eh) in zip(level, shapes, strict=True):  # JSON keeps 2 decimals, the export 1
+            assert abs(w - ew) <= 0.051 and abs(h - eh) <= 0.051
+    d2cfg = yaml.safe_load(d2.read_text())["MODEL"]
+    assert d2cfg["RPN"]["IN_FEATURES"] == ["p3", "p4", "p5"]
+    assert len(d2cfg["ANCHOR_GENERATOR"]["SIZES"]) == 3
+    rows = yaml.safe_load(ul.read_text())["anchors"]
+    assert rows == [[v for wh in level for v in (round(wh[0]), round(wh[1]))] for level in fitted.values()]
+
+
+def test_sweep_ranks_designs() -> None:
+    doc = json.loads(run("recommend", "-q", "--json", "--backbone", "resnet50,resnet18", "--rule", "fcos",
+                         "--neck", "fpn-fcos", "--resize", "shortest-edge:800,1333;shortest-edge:512,853"))  # fmt: skip
+    sweep = doc["sweep"]
+    assert len(sweep) == 4
+    assert {(r["backbone"], r["resize"]) for r in sweep} == {
+        (b, r) for b in ("resnet50", "resnet18") for r in ("shortest-edge:800,1333", "shortest-edge:512,853")
+    }
+    keys = [(not r["target_reached"], -r["coverage"], len(r["levels"]), r["anchors"], r["input_pixels"]) for r in sweep]
+    assert keys == sorted(keys)
+    assert (doc["backbone"], doc["resize"]) == (sweep[0]["backbone"], sweep[0]["resize"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--backbone", "resnet9"],
+            "unknown backbone 'resnet9'; expected a YAML path or one of: mobilenet_v2, "
+            "resnet18, resnet34, resnet50, resnet50-caffe, resnet101, resnet152, seed-resnet50, vgg16",
+        ),
+        (
+            ["--neck", "bifpn"],
+            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan",
+        ),
+        (
+            ["--levels", "P3,P9"],
+            "--levels: unknown level 'P9'; expected names from: C1, C2, C3, C4, C5, P2, P3, P4, P5, P6",
+        ),
+        (["--coverage", "0"], "--coverage: expected a share in (0, 1], got 0.0"),
+        (["--coverage", "1.5"], "--coverage: expected a share in (0, 1], got 1.5"),
+        (
+            ["--rule", "yolo"],
+            "--rule yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels P2 (4), "
+            "P3 (8), P4 (16), P5 (32), P6 (64) have none (pick --levels with those strides, e.g. --neck pan or "
+            "--levels P3,P4,P5)",
+        ),
+        (
+            ["--rule", "fpn", "--levels", "P3,P5"],
+            "--rule fpn: expected levels with strides 2^k, k consecutive; got P3 (8), P5 (32)",
+        ),
+        (["--anchors-per-level", "0"], "--anchors-per-level: expected a positive integer, got 0"),
+    ],
+)
+def test_bad_options(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["recommend", "-q", *args])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
