@@ -43,7 +43,8 @@ def test_doubling_moves_objects_one_level_up(name: str, tmp_path: Path) -> None:
     assert np.array_equal(fpn1[inner], fpn0[inner] + 1)
     assert np.all(fpn1[fpn0 == -1] <= 0)  # too small becomes too small or the first level
     fcos0, fcos1 = (match(t, levels, Rule.FCOS).assignment.level for t in (before, after))
-    target = np.maximum(before["w_in"], before["h_in"]).to_numpy()[~before["iscrowd"].to_numpy()] / 2
+    kept = ~before["iscrowd"].to_numpy()
+    target = np.maximum(before["w_in"].to_numpy(), before["h_in"].to_numpy())[kept] / 2
     moving = (target > 4 * levels[0].stride) & (fcos0 < len(levels) - 1)
     assert np.array_equal(fcos1[moving], fcos0[moving] + 1)
     counts0, counts1 = np.bincount(fcos0, minlength=5), np.bincount(fcos1, minlength=5)
