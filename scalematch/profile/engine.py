@@ -19,6 +19,8 @@ from scalematch.profile.layers import (
     TransposedConv,
     Upsample,
     Window,
+    tapless_axis,
+    tapless_message,
     type_name,
 )
 from scalematch.profile.summary import AxisSummary, summarize, union_area
@@ -255,6 +257,8 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                 geom = ins[0]
                 terms[node.name] = terms[node.inputs[0]]
             else:
+                if isinstance(layer, TransposedConv) and (bad := tapless_axis(layer)) is not None:
+                    raise GraphError(f"node '{node.name}': {tapless_message(layer, bad)}")
                 maps_yx = [axis_map(layer, a, size_in[a] if size_in else None) for a in (0, 1)]
                 assert ins[0] is not None
                 geom = (axis.apply(maps_yx[0], ins[0][0]), axis.apply(maps_yx[1], ins[0][1]))

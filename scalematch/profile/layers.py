@@ -47,6 +47,23 @@ class TransposedConv:
     output_padding: Pair = (0, 0)
 
 
+def tapless_axis(layer: TransposedConv) -> int | None:
+    """The first axis on which some output phase of a transposed convolution reads no input (kernel taps
+    ``t * dilation`` miss a residue modulo the stride), or None when every output unit reads something."""
+    for a in (0, 1):
+        s = layer.stride[a]
+        if len({(t * layer.dilation[a]) % s for t in range(layer.kernel[a])}) < s:
+            return a
+    return None
+
+
+def tapless_message(layer: TransposedConv, a: int) -> str:
+    return (
+        f"a deconv with kernel {layer.kernel[a]}, dilation {layer.dilation[a]} and stride {layer.stride[a]} leaves "
+        "some output units reading no input; expected every output phase to get a tap"
+    )
+
+
 @dataclass(frozen=True)
 class Upsample:
     """Integer-factor up-sampling, PyTorch ``interpolate`` semantics.

@@ -15,6 +15,8 @@ from scalematch.profile.layers import (
     TransposedConv,
     Upsample,
     Window,
+    tapless_axis,
+    tapless_message,
 )
 
 PASSTHROUGH = frozenset(
@@ -130,13 +132,9 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
             _pair(fields.get("dilation", 1), "dilation", 1),
             _pair(fields.get("output_padding", 0), "output_padding", 0),
         )
-        for a in (0, 1):
-            s = layer.stride[a]
-            if len({(t * layer.dilation[a]) % s for t in range(layer.kernel[a])}) < s:
-                raise ConfigError(
-                    f"a deconv with kernel {layer.kernel[a]}, dilation {layer.dilation[a]} and stride {s} leaves "
-                    "some output units reading no input; expected every output phase to get a tap"
-                )
+        axis = tapless_axis(layer)
+        if axis is not None:
+            raise ConfigError(tapless_message(layer, axis))
         return layer
     if family == "upsample":
         mode = fields.get("mode", "nearest")
