@@ -158,3 +158,19 @@ def test_input_boxes_follow_the_box_formula_and_clip() -> None:
         (y0, y1), (x0, x1) = unclipped
         assert p.input_box("C4", i, j) == ((max(y0, 0), min(y1, 599)), (max(x0, 0), min(x1, 999)))
     assert p.input_box("C4", 0, 0) == ((0, 133), (0, 133))
+
+
+def test_global_pool_reads_the_whole_input_and_needs_a_size(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "g.yaml"
+    path.write_text("nodes:\n  - {name: c, type: conv, kernel: 3, padding: 1}\n  - {name: g, type: global_avgpool}\n")
+    sized = profile(build(str(path)), input_size=(10, 6))
+    g = sized["g"]
+    assert g.size == (1, 1) and g.y is not None and g.x is not None
+    # units 0..9 of the 3x3 conv read pixels -1..10 (padding included, as the RF convention counts it)
+    assert (g.y.rf, g.y.union, g.y.padding) == (12, 12, 1)
+    assert (g.x.rf, g.x.union) == (8, 8)
+    assert g.area == 96
+    # uniform mixture of the ten 3-tap units: variance = 2/3 (within a unit) + var(0..9) = 2/3 + 99/12
+    assert abs(g.y.erf_sigma**2 - (2 / 3 + 99 / 12)) < 1e-12
+    unsized = profile(build(str(path)))
+    assert unsized["g"].y is None and unsized["g"].area is None
