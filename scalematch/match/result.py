@@ -126,3 +126,37 @@ def match(
     h = rows["h_in"].to_numpy(dtype=np.float64)
     categories = rows["category"].astype(str) if "category" in rows.columns else None
     return summarize(rule, levels, assign(rule, w, h, levels, params), np.sqrt(w * h), categories)
+
+
+def rule_detail(result: MatchResult, params: RuleParams | None = None) -> dict[str, object]:
+    """Rule-specific figures of a match: the best-IoU distribution (anchors), BPR (yolo), the per-level counts
+    the toolkits' clamping would give (fpn)."""
+    import numpy as np
+
+    p = params or RuleParams()
+    detail = result.assignment.detail
+
+    def quantiles(values: Array) -> dict[str, float]:
+        qs = np.quantile(values, [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]) if values.size else [float("nan")] * 7
+        return {
+            k: round(float(v), 6) for k, v in zip(("min", "q05", "q25", "q50", "q75", "q95", "max"), qs, strict=True)
+        }
+
+    if result.rule is Rule.ANCHORS and "best_iou" in detail:
+        iou = detail["best_iou"]
+        return {
+            "best_iou": quantiles(iou),
+            "share_iou_positive": round(float(np.mean(iou >= p.iou_positive)), 6) if iou.size else 0.0,
+            "iou_positive": p.iou_positive,
+        }
+    if result.rule is Rule.YOLO and "best_ratio" in detail:
+        ratio = detail["best_ratio"]
+        return {
+            "bpr": round(float(np.mean(ratio < p.yolo_threshold)), 6) if ratio.size else 0.0,
+            "best_ratio": quantiles(ratio),
+            "threshold": p.yolo_threshold,
+        }
+    if result.rule is Rule.FPN and "clamped" in detail:
+        clamped = detail["clamped"].astype(np.int64)
+        return {"clamped_counts": {lv.name: int(np.count_nonzero(clamped == k)) for k, lv in enumerate(result.levels)}}
+    return {}

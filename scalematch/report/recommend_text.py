@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from scalematch.match.recommend import Recommendation
-from scalematch.match.result import MatchResult
+from scalematch.match.result import MatchResult, rule_detail
 
 
 def _pct(x: float) -> str:
@@ -67,6 +67,26 @@ def sentences(rec: Recommendation) -> list[str]:
             f"{_pct(full.too_large_fraction)} of objects are longer than any level's effective receptive field "
             f"holds (+-{rec.params.erf_factor:g} sigma; at most {limit:.0f} px, at {top.name}): a level with more "
             "context (e.g. conv P6/P7 of fpn-retinanet), a smaller input or a larger --erf-factor changes that."
+        )
+    detail = rule_detail(full, rec.params)
+    if "share_iou_positive" in detail:
+        q = detail["best_iou"]
+        assert isinstance(q, dict)
+        out.append(
+            f"Best anchor IoU: median {q['q50']:.2f}, 5% quantile {q['q05']:.2f}; "
+            f"{_pct(float(str(detail['share_iou_positive'])))} of objects reach IoU {rec.params.iou_positive:g} "
+            "with a default anchor."
+        )
+    if "bpr" in detail:
+        limit = rec.params.yolo_threshold
+        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}): {detail['bpr']:.3f}.")
+    if "clamped_counts" in detail:
+        counts = detail["clamped_counts"]
+        assert isinstance(counts, dict)
+        out.append(
+            "With the toolkits' clamping the levels would take "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+            + "."
         )
     a = rec.anchors
     if a:
@@ -157,5 +177,12 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
             "pixels_now": rec.input_advice.pixels_now,
             "pixels_after": rec.input_advice.pixels_after,
         },
+        "rule_detail": rule_detail(full, rec.params),
+        "per_category": [
+            {"category": str(name), "counts": {str(k): int(v) for k, v in row.items()}}
+            for name, row in full.per_category.iterrows()
+        ]
+        if full.per_category is not None
+        else [],
         "excluded": context.get("excluded", {}),
     }

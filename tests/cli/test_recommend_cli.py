@@ -118,3 +118,23 @@ def test_bad_options(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["recommend", "-q", *args])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message}\n"
+
+
+def test_json_rule_details_and_per_category() -> None:
+    fpn = json.loads(run("recommend", "-q", "--json", "--rule", "fpn"))
+    clamped = fpn["rule_detail"]["clamped_counts"]
+    levels = {lv["name"]: lv["count"] for lv in fpn["levels"]}
+    # clamping moves the too-small objects into the finest level and the too-large into the coarsest
+    assert clamped["P2"] == levels["P2"] + fpn["too_small"]
+    assert clamped["P6"] == levels["P6"] + fpn["too_large"]
+    assert sum(clamped.values()) == fpn["objects"]
+    per_cat = {row["category"]: row["counts"] for row in fpn["per_category"]}
+    assert sum(sum(c.values()) for c in per_cat.values()) == fpn["objects"]
+    assert sum(c["P3"] for c in per_cat.values()) == levels["P3"]
+    anchors = json.loads(run("recommend", "-q", "--json", "--rule", "anchors", "--neck", "fpn-retinanet"))
+    detail = anchors["rule_detail"]
+    positive = sum(lv["count"] for lv in anchors["levels"])
+    assert detail["share_iou_positive"] == pytest.approx(positive / anchors["objects"], abs=1e-6)
+    assert detail["best_iou"]["min"] <= detail["best_iou"]["q50"] <= detail["best_iou"]["max"] <= 1
+    yolo = json.loads(run("recommend", "-q", "--json", "--rule", "yolo", "--neck", "pan"))
+    assert yolo["rule_detail"]["bpr"] == pytest.approx(1 - yolo["too_small_fraction"] - yolo["too_large_fraction"])
