@@ -32,7 +32,7 @@ def explain(
     from scalematch.profile.engine import profile
     from scalematch.profile.explain import explain as run_explain
     from scalematch.profile.explain import network
-    from scalematch.report.explain_text import explain_text
+    from scalematch.report.explain_text import chain_title, explain_text
 
     graph, labels = network(spec, neck)
     result = run_explain(profile(graph), node, unit)
@@ -41,6 +41,6 @@ def explain(
         from scalematch.report.explain_figure import explain_figure
         from scalematch.report.figures import save_figure
 
-        title = " → ".join(labels.values()) if labels else f"{graph.name}: {result.node.name}"
+        title = chain_title(list(labels.values())) if labels else f"{graph.name}: {result.node.name}"
         save_figure(explain_figure(result, title=title), out, option="--out")
         typer.echo(f"\nwrote {out}")

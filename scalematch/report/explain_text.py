@@ -3,6 +3,7 @@ reads, and one sentence saying what the layer did. Formatting only: every number
 
 from __future__ import annotations
 
+import textwrap
 from fractions import Fraction
 
 from scalematch.profile.explain import AxisReads, Explanation, summary_of
@@ -29,8 +30,8 @@ def _pair(y: str, x: str) -> str:
 
 
 def pixels(runs: Runs) -> str:
-    """A pixel set as ``1-3`` or ``0, 2, 4`` (runs), shortened to its ends beyond six runs."""
-    parts = [f"{a}" if b - a == 1 else f"{a}-{b - 1}" for a, b in runs]
+    """A pixel set as ``1..3`` (inclusive) or ``0, 2, 4`` (runs), shortened to its ends beyond six runs."""
+    parts = [f"{a}" if b - a == 1 else f"{a}..{b - 1}" for a, b in runs]
     if len(parts) > _MAX_RUNS:
         parts = [*parts[:3], "...", parts[-1]]
         return ", ".join(parts) + f" ({len(runs)} runs)"
@@ -42,8 +43,8 @@ def _count(n: int, word: str) -> str:
 
 
 def _units(units: tuple[int, ...]) -> str:
-    if len(units) > 1 and units == tuple(range(units[0], units[-1] + 1)):
-        return f"units {units[0]}-{units[-1]}"
+    if len(units) > 3 and units == tuple(range(units[0], units[-1] + 1)):
+        return f"units {units[0]}..{units[-1]}"
     return ("unit " if len(units) == 1 else "units ") + ", ".join(str(u) for u in units)
 
 
@@ -223,6 +224,18 @@ def sentence(exp: Explanation) -> str:
     if clauses[0] == clauses[1]:
         return f"{noun} {clauses[0]}."
     return f"{noun}, along y, {clauses[0]}; along x, {clauses[1]}."
+
+
+def chain_title(specs: list[str], width: int = 100) -> str:
+    """``conv_3x3_stride_1 → 5 × conv_3x3_stride_1_dilate_2``: repeats grouped, wrapped at ``width``."""
+    groups: list[list[str | int]] = []
+    for spec in specs:
+        if groups and groups[-1][0] == spec:
+            groups[-1][1] = int(groups[-1][1]) + 1
+        else:
+            groups.append([spec, 1])
+    text = " → ".join(f"{n} × {spec}" if n != 1 else str(spec) for spec, n in groups)
+    return textwrap.fill(text, width)
 
 
 def explain_text(exp: Explanation, labels: dict[str, str] | None = None) -> str:

@@ -13,10 +13,10 @@ image  input                      1   1      1    0.000       0.00
 L1     conv_3x3_stride_1          1   3      3    0.667       0.82
 L2     pooling_2x2_stride_2       2   4      4    0.500       0.96
 
-Unit 1 of L2 (rows and columns alike) reads units 2-3 of L1:
-  L1 unit 2  input pixels 1-3
-  L1 unit 3  input pixels 2-4
-  union of L2 unit 1: input pixels 1-4; 4 pixels, span 4
+Unit 1 of L2 (rows and columns alike) reads units 2, 3 of L1:
+  L1 unit 2  input pixels 1..3
+  L1 unit 3  input pixels 2..4
+  union of L2 unit 1: input pixels 1..4; 4 pixels, span 4
 2-D: 4 regions, one per unit read; their union is 4 x 4 = 16 pixels.
 
 The 2x2/2 max-pool doubles the stride to 2; the receptive field grows by (k−1)·S = 1·1 = 1 to 4.
