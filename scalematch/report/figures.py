@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 FORMATS = (".png", ".svg", ".pdf")
 
 
-def save_figure(fig: Figure, path: Path, dpi: int = 120) -> None:
-    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically."""
+def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise OptionError(
-            f"--plot {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
+            f"{option} {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
         )
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=suffix[1:])

@@ -1,0 +1,46 @@
+"""``scalematch explain``: parse, call the library, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def explain(
+    spec: Annotated[
+        list[str],
+        typer.Argument(
+            help="Layers applied in order, one per argument: seed names (conv_3x3_stride_1, pooling_2x2_stride_2, "
+            "...) or inline specs type:key=value,... (conv:k=3,s=2,d=2; maxpool:k=2,s=2; upsample:f=2). "
+            "Or a single built-in backbone name or YAML config path.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the explain figure to this PNG (or SVG/PDF).")] = None,
+    node: Annotated[
+        str | None, typer.Option(help="With a backbone: the node (or output, e.g. C3) to explain; default: the last.")
+    ] = None,
+    neck: Annotated[str | None, typer.Option(help="With a backbone: attach this neck (fpn, ...).")] = None,
+    unit: Annotated[
+        int | None,
+        typer.Option(help="Output unit index (both axes); default: the first whose input region lies in the image."),
+    ] = None,
+) -> None:
+    """Draw and explain what the last layer does: the units one output unit reads and their input regions."""
+    from scalematch.profile.engine import profile
+    from scalematch.profile.explain import explain as run_explain
+    from scalematch.profile.explain import network
+    from scalematch.report.explain_text import chain_title, explain_text
+
+    graph, labels = network(spec, neck)
+    result = run_explain(profile(graph), node, unit)
+    typer.echo(explain_text(result, labels))
+    if out is not None:
+        from scalematch.report.explain_figure import explain_figure
+        from scalematch.report.figures import save_figure
+
+        title = chain_title(list(labels.values())) if labels else f"{graph.name}: {result.node.name}"
+        save_figure(explain_figure(result, title=title), out, option="--out")
+        typer.echo(f"\nwrote {out}")

@@ -1,0 +1,225 @@
+"""Which units of the previous map one output unit reads, and the exact input pixels of each (for teaching).
+
+Everything here is read off the profile engine: the units a layer reads come from the engine's own
+:func:`~scalematch.profile.engine.axis_map` (the same taps it propagates), and every pixel set is the engine's
+exact per-axis unit set ``FeatureMap.geom[a].unit(i)``. Nothing is recomputed from formulas.
+
+Per axis, unit ``u`` of a node reads some units of each input map; in 2-D it reads their products. The 2-D
+region of an input unit is drawn as the product of its per-axis sets (rows x columns): exact for chains of
+layers and for merges of maps with product-shaped regions. When a merge of differently shaped kernels makes the
+true 2-D region smaller than the product (1x7 + 7x1), :attr:`Explanation.exact_area` says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from scalematch.errors import ConfigError, OptionError
+from scalematch.profile.api import build
+from scalematch.profile.axis import AxisGeom, image_axis
+from scalematch.profile.config import builtin, from_layers
+from scalematch.profile.engine import FeatureMap, Profile, axis_map
+from scalematch.profile.graph import INPUT, Graph
+from scalematch.profile.layers import GlobalPool, Merge, Passthrough
+from scalematch.profile.runs import Runs, size
+from scalematch.profile.summary import AxisSummary, summarize
+
+IMAGE_SUMMARY = summarize(image_axis())
+"""The input image as a map: stride 1, receptive field 1, union 1, overlap 0, ERF sigma 0."""
+
+_SEARCH = 100_000
+"""How far :func:`explain` looks for the first unit whose region lies inside the image."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """Unit ``unit`` ``(i_y, i_x)`` of map ``source`` and its exact input pixels per axis (half-open runs)."""
+
+    source: str
+    unit: tuple[int, int]
+    rows: Runs
+    cols: Runs
+
+    def rectangles(self) -> tuple[tuple[int, int, int, int], ...]:
+        """The region as rectangles ``(y0, y1, x0, x1)`` (half-open, input pixels): rows x columns runs."""
+        return tuple((y0, y1, x0, x1) for y0, y1 in self.rows for x0, x1 in self.cols)
+
+    @property
+    def pixels(self) -> int:
+        """Number of input pixels in the region (product of the per-axis counts)."""
+        return size(self.rows) * size(self.cols)
+
+
+@dataclass(frozen=True)
+class AxisReads:
+    """One axis: unit ``unit`` of the node reads ``units[k]`` of input ``sources[k]``; their pixel sets."""
+
+    unit: int
+    sources: tuple[str, ...]
+    units: tuple[tuple[int, ...], ...]
+    sets: tuple[tuple[Runs, ...], ...]
+    union: Runs
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One output unit of ``node`` and the units it reads in the previous map(s), with their input regions."""
+
+    profile: Profile
+    node: FeatureMap
+    inputs: tuple[tuple[str, AxisSummary, AxisSummary], ...]
+    """``(name, y summary, x summary)`` of each input map ('image' for the network input)."""
+    unit: tuple[int, int]
+    axes: tuple[AxisReads, AxisReads]
+    regions: tuple[Region, ...]
+    union: Region
+    product_exact: bool
+    """Whether the engine's exact 2-D count equals the product of the per-axis sets (False only when a merge of
+    differently shaped regions, 1x7 + 7x1, leaves holes in the product drawn here)."""
+    erf_mean: tuple[Fraction, Fraction]
+    """Mean ``(y, x)`` of the unit's input-gradient distribution (analytic ERF), in input pixels."""
+    erf_sigma: tuple[float, float]
+    """Its standard deviation ``(y, x)`` for this unit."""
+    chain: tuple[str, ...]
+    """Maps from the input to the node when the graph is a single chain (all of them), else the node's inputs
+    and the node."""
+
+
+def _geom(profile: Profile, name: str) -> tuple[AxisGeom, AxisGeom]:
+    if name == INPUT:
+        return image_axis(), image_axis()
+    geom = profile[name].geom
+    if geom is None:
+        raise OptionError(f"map '{name}' depends on the whole input (global pooling); explain needs a bounded one")
+    return geom
+
+
+def _reads(profile: Profile, fm: FeatureMap, a: int, u: int) -> tuple[tuple[int, ...], ...]:
+    """Per input map, the units that unit ``u`` of ``fm`` reads along axis ``a`` (the engine's taps)."""
+    if isinstance(fm.layer, Merge | Passthrough):
+        return tuple((u,) for _ in fm.inputs)
+    if isinstance(fm.layer, GlobalPool):
+        raise OptionError(f"node '{fm.name}' is a global pooling: it reads every unit, there is nothing to draw")
+    taps = axis_map(fm.layer, a, None).of(u)
+    return (tuple(sorted({i for i, _ in taps})),)
+
+
+def _first_inside(profile: Profile, fm: FeatureMap, a: int) -> int:
+    """The smallest unit index >= 0 whose input pixels and read units all have non-negative indices."""
+    geom = _geom(profile, fm.name)[a]
+    for u in range(_SEARCH):
+        if geom.unit(u)[0][0][0] >= 0 and all(min(units) >= 0 for units in _reads(profile, fm, a, u)):
+            return u
+    return 0  # pragma: no cover - needs a padding of more than _SEARCH strides
+
+
+def _is_chain(profile: Profile) -> bool:
+    previous = INPUT
+    for fm in profile.feature_maps:
+        if fm.inputs != (previous,):
+            return False
+        previous = fm.name
+    return True
+
+
+def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, int] | None = None) -> Explanation:
+    """Unit ``unit`` (one index for both axes, or ``(i_y, i_x)``; default: the first unit whose region lies in
+    the image) of ``node`` (default: the last map) and the units it reads in its input map(s).
+
+    Raises :class:`OptionError` for an unknown node or a map without a bounded region (global pooling).
+    """
+    if not profile.feature_maps:
+        raise OptionError("the network has no layers to explain")
+    if node is None:
+        fm = profile.feature_maps[-1]
+    else:
+        try:
+            fm = profile[node]
+        except KeyError:
+            names = [f.name for f in profile.feature_maps]
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise OptionError(f"--node: no map named '{node}' in {profile.name}; maps: {shown}") from None
+    geom = _geom(profile, fm.name)
+    if isinstance(unit, int):
+        unit = (unit, unit)
+    chosen = unit if unit is not None else (_first_inside(profile, fm, 0), _first_inside(profile, fm, 1))
+    axes = []
+    for a in (0, 1):
+        per_source = _reads(profile, fm, a, chosen[a])
+        sets = tuple(
+            tuple(_geom(profile, src)[a].unit(i)[0] for i in units)
+            for src, units in zip(fm.inputs, per_source, strict=True)
+        )
+        axes.append(AxisReads(chosen[a], fm.inputs, per_source, sets, geom[a].unit(chosen[a])[0]))
+    ay, ax = axes
+    regions = tuple(
+        Region(src, (iy, ix), rows, cols)
+        for k, src in enumerate(fm.inputs)
+        for iy, rows in zip(ay.units[k], ay.sets[k], strict=True)
+        for ix, cols in zip(ax.units[k], ax.sets[k], strict=True)
+    )
+    union = Region(fm.name, chosen, ay.union, ax.union)
+    inputs = tuple(
+        (src, IMAGE_SUMMARY, IMAGE_SUMMARY) if src == INPUT else _summaries(profile[src]) for src in fm.inputs
+    )
+    if _is_chain(profile):
+        names = [f.name for f in profile.feature_maps]
+        chain = (INPUT, *names[: names.index(fm.name) + 1])
+    else:
+        chain = (*fm.inputs, fm.name)
+    widest = max(size(s) for s in geom[0].sets) * max(size(s) for s in geom[1].sets)
+    exact = fm.area is None or fm.area == widest
+    moments = [geom[a].unit(chosen[a]) for a in (0, 1)]
+    return Explanation(
+        profile,
+        fm,
+        inputs,
+        chosen,
+        (ay, ax),
+        regions,
+        union,
+        exact,
+        (moments[0][1], moments[1][1]),
+        (math.sqrt(moments[0][2]), math.sqrt(moments[1][2])),
+        chain,
+    )
+
+
+def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str, str]]:
+    """The graph to explain and a label per node: one built-in backbone name or YAML path (with an optional
+    neck), or a sequence of seed layer names / inline specs (nodes ``L1``, ``L2``, ... labelled by their spec)."""
+    if not specs:
+        raise OptionError("expected at least one layer: a seed layer name, an inline spec or a backbone")
+    if len(specs) == 1 and (specs[0] in builtin("backbones") or specs[0].endswith((".yaml", ".yml"))):
+        return build(specs[0], neck), {}
+    if neck is not None:
+        raise OptionError(f"--neck {neck}: a neck needs a backbone (a built-in name or a YAML path), got layer specs")
+    try:
+        graph = from_layers(specs, name=" ".join(specs))
+    except ConfigError as exc:
+        found = re.match(r"<layers>: layers\[(\d+)\]( \(L\d+\))?: (layer spec '[^']*': )?", str(exc))
+        if found is None:
+            raise
+        k = int(found.group(1))
+        raise ConfigError(f"layer {k + 1} '{specs[k]}': {str(exc)[found.end() :]}") from None
+    return graph, {f"L{i}": spec for i, spec in enumerate(specs, start=1)}
+
+
+def _summaries(fm: FeatureMap) -> tuple[str, AxisSummary, AxisSummary]:
+    if fm.y is None or fm.x is None:  # pragma: no cover - _geom rejects these first
+        raise OptionError(f"map '{fm.name}' depends on the whole input")
+    return fm.name, fm.y, fm.x
+
+
+def summary_of(profile: Profile, name: str) -> tuple[AxisSummary, AxisSummary]:
+    """``(y, x)`` summaries of a map, or of the image for ``'image'``."""
+    if name == INPUT:
+        return IMAGE_SUMMARY, IMAGE_SUMMARY
+    _, y, x = _summaries(profile[name])
+    return y, x
+
+
+__all__ = ["IMAGE_SUMMARY", "AxisReads", "Explanation", "Region", "explain", "network", "summary_of"]

@@ -1,0 +1,63 @@
+"""``scalematch explain``: the printed numbers and sentence, the figure file, and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+POOL = """\
+map    layer                 stride  rf  union  overlap  erf_sigma
+image  input                      1   1      1    0.000       0.00
+L1     conv_3x3_stride_1          1   3      3    0.667       0.82
+L2     pooling_2x2_stride_2       2   4      4    0.500       0.96
+
+Unit 1 of L2 (rows and columns alike) reads units 2, 3 of L1:
+  L1 unit 2  input pixels 1..3
+  L1 unit 3  input pixels 2..4
+  union of L2 unit 1: input pixels 1..4; 4 pixels, span 4
+2-D: 4 regions, one per unit read; their union is 4 x 4 = 16 pixels.
+
+The 2x2/2 max-pool doubles the stride to 2; the receptive field grows by (k−1)·S = 1·1 = 1 to 4.
+"""
+
+
+def test_pooling_after_conv(app: typer.Typer, tmp_path: Path) -> None:
+    out = tmp_path / "pool.png"
+    result = CliRunner().invoke(app, ["explain", "conv_3x3_stride_1", "pooling_2x2_stride_2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == POOL + f"\nwrote {out}\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_strided_conv_sentence(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["explain", "conv_3x3_stride_1", "conv_3x3_stride_1", "conv:k=3,s=2,p=1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "The 3x3/2 convolution doubles the stride to 2; the receptive field grows by (k−1)·S = 2·1 = 2 to 7."
+    )
+
+
+def test_backbone_node(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["explain", "resnet50", "--neck", "fpn", "--node", "fpn.up5"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "The nearest 2x up-sampling halves the stride to 16; the receptive field stays 427; 2 neighbouring "
+        "units copy the same unit of fpn.lateral5."
+    )
+
+
+def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    cases = [
+        (["explain", "conv_3x3_stride_1", "conv_3x3"], "Error: layer 2 'conv_3x3': expected a seed layer name"),
+        (["explain", "conv:k=3", "--out", str(tmp_path / "x.jpg")], "Error: --out "),
+        (["explain", "resnet50", "--node", "nope"], "Error: --node: no map named 'nope' in resnet50"),
+        (["explain", "conv:k=3", "global_avgpool"], "Error: map 'L2' depends on the whole input"),
+    ]
+    for args, start in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith(start), result.stderr
+        assert result.stderr.count("\n") == 1

@@ -1,0 +1,119 @@
+"""explain(): the units one output unit reads and their input pixels, checked against brute force."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalematch.errors import ConfigError, OptionError
+from scalematch.profile import build, from_layers, profile
+from scalematch.profile.explain import explain, network
+from scalematch.profile.runs import Runs, from_points
+
+Spec = tuple[str, int, int, int, int]  # (kind, kernel or factor, stride, dilation, padding)
+
+
+def _spec_text(spec: Spec) -> str:
+    kind, k, s, d, p = spec
+    if kind == "upsample":
+        return f"upsample:f={k}"
+    return f"{kind}:k={k},s={s},d={d},p={p}"
+
+
+def _brute_reads(specs: list[Spec], u: int) -> tuple[list[int], list[set[int]], set[int]]:
+    """Units of the previous map read by unit ``u`` of the last layer, their pixel sets and the union, by
+    expanding every unit back to the image with plain Python sets (1-D, one axis)."""
+
+    def reads(spec: Spec, j: int) -> list[int]:
+        kind, k, s, d, p = spec
+        if kind == "upsample":
+            return [j // k]
+        return [j * s - p + t * d for t in range(k)]
+
+    def pixels(depth: int, j: int) -> set[int]:
+        if depth == 0:
+            return {j}
+        return set().union(*(pixels(depth - 1, i) for i in reads(specs[depth - 1], j)))
+
+    units = sorted(set(reads(specs[-1], u)))
+    return units, [pixels(len(specs) - 1, i) for i in units], pixels(len(specs), u)
+
+
+layer = st.one_of(
+    st.tuples(
+        st.sampled_from(["conv", "maxpool", "avgpool"]),
+        st.integers(1, 4),
+        st.integers(1, 3),
+        st.integers(1, 3),
+        st.integers(0, 3),
+    ),
+    st.tuples(st.just("upsample"), st.integers(2, 3), st.just(1), st.just(1), st.just(0)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(layer, min_size=1, max_size=4), st.integers(0, 7))
+def test_reads_and_sets_match_brute_force(specs: list[Spec], unit: int) -> None:
+    exp = explain(profile(from_layers([_spec_text(s) for s in specs])), unit=unit)
+    units, sets, union = _brute_reads(specs, unit)
+    for reads in exp.axes:
+        assert reads.unit == unit
+        assert reads.units == (tuple(units),)
+        assert reads.sets == (tuple(from_points(s) for s in sets),)
+        assert reads.union == from_points(union)
+    assert len(exp.regions) == len(units) ** 2
+    assert {r.unit for r in exp.regions} == {(i, j) for i in units for j in units}
+
+
+def _points(runs: Runs) -> set[int]:
+    return {p for a, b in runs for p in range(a, b)}
+
+
+def test_pooling_after_conv_reads_four_units() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1", "pooling_2x2_stride_2"])))
+    # conv unit i covers pixels i-1..i+1 (padding 1); pool unit 1 reads conv units 2 and 3
+    assert exp.unit == (1, 1)
+    assert [r.unit for r in exp.regions] == [(2, 2), (2, 3), (3, 2), (3, 3)]
+    assert [r.rectangles() for r in exp.regions] == [
+        ((1, 4, 1, 4),),
+        ((1, 4, 2, 5),),
+        ((2, 5, 1, 4),),
+        ((2, 5, 2, 5),),
+    ]
+    assert exp.union.rectangles() == ((1, 5, 1, 5),)
+    assert exp.node.x is not None and exp.node.x.rf == 4 and exp.node.x.union == 4
+    assert exp.product_exact
+
+
+def test_default_unit_is_inside_the_image() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1_dilate_2"] * 5)))
+    assert exp.unit == (10, 10)  # RF 21 centred: pixels 0..20
+    assert _points(exp.union.cols) == set(range(0, 21, 2))
+
+
+def test_merge_reads_the_same_unit_of_every_input() -> None:
+    exp = explain(profile(build("resnet50")), "C3")
+    assert exp.node.inputs == ("layer2.3.conv3", "layer2.2.add")
+    assert [r.source for r in exp.regions] == list(exp.node.inputs)
+    assert all(r.unit == exp.unit for r in exp.regions)
+    union = set().union(*(_points(r.cols) for r in exp.regions))
+    assert union == _points(exp.union.cols)
+    assert exp.chain == ("layer2.3.conv3", "layer2.2.add", "layer2.3.add")
+
+
+def test_unknown_node_and_global_pool() -> None:
+    with pytest.raises(OptionError, match="--node: no map named 'P9' in resnet50"):
+        explain(profile(build("resnet50")), "P9")
+    with pytest.raises(OptionError, match="global pooling"):
+        explain(profile(from_layers(["conv_3x3_stride_1", "global_avgpool"])))
+
+
+def test_network_errors_name_the_spec() -> None:
+    with pytest.raises(ConfigError, match=r"^layer 2 'conv:k=3,q=2': 'q' is not a field of a conv layer"):
+        network(["conv_3x3_stride_1", "conv:k=3,q=2"])
+    with pytest.raises(OptionError, match="a neck needs a backbone"):
+        network(["conv_3x3_stride_1"], "fpn")
+    graph, labels = network(["conv_3x3_stride_1", "pooling_2x2_stride_2"])
+    assert labels == {"L1": "conv_3x3_stride_1", "L2": "pooling_2x2_stride_2"}
+    assert [n.name for n in graph.nodes] == ["L1", "L2"]

@@ -1,0 +1,80 @@
+"""The explain figure draws exactly the profile's unit sets: one rectangle per row run x column run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse, Rectangle
+
+from scalematch.profile import from_layers, profile
+from scalematch.profile.explain import Explanation, explain
+from scalematch.report.explain_figure import explain_figure
+
+Box = tuple[int, int, int, int]
+
+
+def _drawn(fig: Figure) -> dict[str, set[Box]]:
+    """Rectangles of the input panel by gid, as half-open pixel boxes (y0, y1, x0, x1)."""
+    out: dict[str, set[Box]] = defaultdict(set)
+    for patch in fig.axes[0].patches:
+        gid = patch.get_gid()
+        if isinstance(patch, Rectangle) and gid and gid != "edge":
+            x, y = patch.get_xy()
+            x0, y0 = x + 0.5, y + 0.5  # pixel i is centred on coordinate i
+            assert x0 == int(x0) and y0 == int(y0)
+            box = (int(y0), int(y0 + patch.get_height()), int(x0), int(x0 + patch.get_width()))
+            out[gid].add(box)
+    return out
+
+
+def _expected(exp: Explanation) -> dict[str, set[Box]]:
+    out = {f"region {r.source} {r.unit[0]},{r.unit[1]}": set(r.rectangles()) for r in exp.regions}
+    out["union"] = set(exp.union.rectangles())
+    return out
+
+
+def test_pooling_after_conv_draws_four_regions_and_their_union() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1", "pooling_2x2_stride_2"])))
+    drawn = _drawn(explain_figure(exp))
+    # the profile's sets, written out: conv units 2 and 3 cover pixels 1-3 and 2-4 on each axis
+    assert drawn == {
+        "region L1 2,2": {(1, 4, 1, 4)},
+        "region L1 2,3": {(1, 4, 2, 5)},
+        "region L1 3,2": {(2, 5, 1, 4)},
+        "region L1 3,3": {(2, 5, 2, 5)},
+        "union": {(1, 5, 1, 5)},
+    }
+    assert drawn == _expected(exp)
+
+
+def test_dilation_gaps_are_drawn() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1_dilate_2"] * 2)))
+    drawn = _drawn(explain_figure(exp))
+    assert drawn == _expected(exp)
+    # the union is every other pixel of a 9-pixel span: 5 x 5 single-pixel cells
+    assert len(drawn["union"]) == 25
+    assert all(y1 - y0 == 1 and x1 - x0 == 1 for y0, y1, x0, x1 in drawn["union"])
+    covered = {
+        (y, x) for boxes in drawn.values() for y0, y1, x0, x1 in boxes for y in range(y0, y1) for x in range(x0, x1)
+    }
+    assert covered == {(y, x) for y in range(0, 9, 2) for x in range(0, 9, 2)}
+
+
+def test_erf_ellipse_and_side_panels() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1", "pooling_2x2_stride_2"])))
+    fig = explain_figure(exp)
+    (erf,) = [p for p in fig.axes[0].patches if p.get_gid() == "erf"]
+    assert isinstance(erf, Ellipse)
+    assert erf.center == (2.5, 2.5)
+    assert erf.width == 2 * exp.erf_sigma[1]
+    assert len(fig.axes) == 3  # input, output map, the one input map
+
+
+def test_given_axes_gets_the_input_panel_only() -> None:
+    exp = explain(profile(from_layers(["conv_3x3_stride_1", "pooling_2x2_stride_2"])))
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert explain_figure(exp, ax=ax) is fig
+    assert len(fig.axes) == 1
+    assert _drawn(fig) == _expected(exp)
