@@ -66,7 +66,8 @@ def sentences(rec: Recommendation) -> list[str]:
         out.append(
             f"{_pct(full.too_large_fraction)} of objects are longer than any level's effective receptive field "
             f"holds (+-{rec.params.erf_factor:g} sigma; at most {limit:.0f} px, at {top.name}): a level with more "
-            "context (e.g. conv P6/P7 of fpn-retinanet), a smaller input or a larger --erf-factor changes that."
+            "context (a strided convolution on top rather than a max-pool), a smaller input or a larger --erf-factor "
+            "changes that."
         )
     detail = rule_detail(full, rec.params)
     if "share_iou_positive" in detail:
