@@ -613,7 +613,9 @@ def trace(
     module.eval()
     try:
         with torch.no_grad():
-            ShapeProp(gm).propagate(torch.zeros(1, channels, *input_size))
+            params = [p for p in module.parameters() if p.is_floating_point()]
+            dtype = params[0].dtype if params else torch.float32
+            ShapeProp(gm).propagate(torch.zeros(1, channels, *input_size, dtype=dtype))
     except Exception as exc:
         raise ModelError(
             f"{label}: running '{type(module).__name__}' on a 1x{channels}x{input_size[0]}x{input_size[1]} input "
