@@ -75,7 +75,7 @@ def test_uniform_weights_on_configs_equal_the_analytic_sigma(name: str, neck: st
 def test_random_weight_resnet_is_reported_next_to_the_analytic_erf() -> None:
     from torch_models import ResNet
 
-    result = measure_erf(ResNet([2, 2, 2, 2], False), (320, 320), tap=None, samples=4, weights="random")
+    result = measure_erf(ResNet([2, 2, 2, 2], False), (576, 576), tap=None, samples=4, weights="random")
     assert result.tap == "layer4.1.relu_1"  # the module's output
     assert result.analytic_sigma == pytest.approx((38.52, 38.52), abs=0.01)
     for a in (0, 1):  # torch's default init, ReLUs after the adds: sigma near the uniform model's, inside the RF
