@@ -25,3 +25,7 @@ class OptionError(ScalematchError):
 
 class DatasetError(ScalematchError):
     """Annotations cannot be read (a whole-file problem, or a bad record under ``--strict``)."""
+
+
+class ModelError(ScalematchError):
+    """A model (ONNX file or PyTorch module) cannot be imported: unknown op, untraceable module, bad tap."""

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from scalematch.cli import explain_cmd, profile_cmd, recommend_cmd, stats_cmd
+from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.errors import ScalematchError
 
 
@@ -35,6 +35,7 @@ app.command("backbones")(profile_cmd.backbones)
 app.command("stats")(stats_cmd.stats)
 app.command("recommend")(recommend_cmd.recommend)
 app.command("explain")(explain_cmd.explain)
+app.command("erf")(erf_cmd.erf)
 
 
 def main() -> None:  # pragma: no cover - thin console-script wrapper

@@ -11,7 +11,11 @@ import typer
 
 def profile(
     backbone: Annotated[
-        str, typer.Argument(help="Built-in backbone name (see 'scalematch backbones') or a YAML config path.")
+        str,
+        typer.Argument(
+            help="Built-in backbone name (see 'scalematch backbones'), a YAML config path, an .onnx file, or a "
+            "PyTorch module as 'package.module:attribute'."
+        ),
     ],
     neck: Annotated[
         str | None,
@@ -36,14 +40,27 @@ def profile(
             help="Take the exact union at misaligned add/concat nodes and warn, instead of failing.",
         ),
     ] = False,
+    taps: Annotated[
+        str | None,
+        typer.Option(
+            help="ONNX/torch models: the feature maps to mark as outputs, 'a,b' or 'C3=a,C4=b' (ONNX value names, "
+            "torch module paths); default: the model's outputs."
+        ),
+    ] = None,
+    passthrough: Annotated[
+        str | None,
+        typer.Option(help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'."),
+    ] = None,
 ) -> None:
     """Stride, receptive field, padding, spatial scale, overlap and ERF of every feature map of a backbone."""
     from scalematch.profile.api import build, parse_input_size
     from scalematch.profile.engine import profile as run_profile
     from scalematch.report.profile_text import profile_json, profile_table
 
-    graph = build(backbone, neck)
-    result = run_profile(graph, parse_input_size(input_size), allow_misaligned=allow_misaligned)
+    size = parse_input_size(input_size)
+    declared = [p.strip() for p in (passthrough or "").split(",") if p.strip()]
+    graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size)
+    result = run_profile(graph, size, allow_misaligned=allow_misaligned)
     if plot is not None:
         from scalematch.report.figures import save_figure
         from scalematch.report.profile_plot import profile_figure

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from scalematch.errors import OptionError
-from scalematch.profile.config import attach, builtin, load
+from scalematch.profile.config import Config, attach, builtin, load
 from scalematch.profile.graph import Graph
+from scalematch.profile.imported import TapSpec
 from scalematch.profile.layers import Pair
 
+_MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
-def build(backbone: str, neck: str | None = None) -> Graph:
-    """The graph of a backbone (built-in name or YAML path), with a neck attached if one is named."""
-    config = load(backbone, "backbones")
+
+def is_imported(backbone: str) -> bool:
+    """True when ``backbone`` names an ONNX file or a torch ``module:attribute`` rather than a config."""
+    return backbone.lower().endswith(".onnx") or (
+        _MODULE_SPEC.match(backbone) is not None and not Path(backbone).exists()
+    )
+
+
+def build(
+    backbone: str,
+    neck: str | None = None,
+    *,
+    taps: TapSpec = None,
+    passthrough: Iterable[str] = (),
+    input_size: Pair | None = None,
+) -> Graph:
+    """The graph of a backbone, with a neck attached if one is named.
+
+    ``backbone`` is a built-in name, a YAML path, an ``.onnx`` path or a torch ``package.module:attribute``.
+    For the imported models, ``taps`` picks the named outputs (``a,b`` or ``C3=a``), ``passthrough`` declares
+    unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224).
+    """
+    if backbone.lower().endswith(".onnx"):
+        from scalematch.profile.onnx_import import from_onnx
+
+        config = Config(Path(backbone).stem, "backbone", from_onnx(backbone, taps, passthrough, input_size))
+    elif is_imported(backbone):
+        from scalematch.profile.torch_import import from_torch
+
+        graph = from_torch(backbone, input_size or (224, 224), taps, passthrough)
+        config = Config(graph.name, "backbone", graph)
+    else:
+        if taps is not None or tuple(passthrough):
+            raise OptionError(
+                f"--taps and --passthrough apply to ONNX and torch models, not to the config '{backbone}'"
+            )
+        config = load(backbone, "backbones")
     return attach(config, load(neck, "necks")) if neck else config.graph
 
 

@@ -270,8 +270,12 @@ def load(name_or_path: str, kind: str = "backbones") -> Config:
         if not path.is_file():
             raise ConfigError(f"{path}: no such config file")
         return read(path)
-    what = "backbone" if kind == "backbones" else "neck"
-    raise ConfigError(f"unknown {what} '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
+    if kind == "backbones":
+        raise ConfigError(
+            f"unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "
+            f"or one of: {', '.join(known)}"
+        )
+    raise ConfigError(f"unknown neck '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
 
 
 def from_layers(layers: list[str], name: str = "layers") -> Graph:

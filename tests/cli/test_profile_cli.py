@@ -97,11 +97,27 @@ def test_backbones_json_lists_every_config() -> None:
         "resnet50-caffe",
         "vgg16",
         "mobilenet_v2",
+        "resnext50_32x4d",
+        "vgg16-ssd",
+        "mobilenet_v1",
+        "mobilenet_v3_large",
+        "efficientnet_b0",
+        "cspdarknet",
+        "darknet53",
+        "convnext_tiny",
+        "regnetx_400mf",
         "fpn",
+        "fpn-retinanet",
+        "fpn-fcos",
+        "pan",
+        "ssd",
     }
     assert required <= names
+    assert sum(e["kind"] == "backbone" for e in doc) >= 15
     for e in doc:
-        if e["kind"] == "backbone" and e["name"] != "seed-resnet50":
+        if e["name"] == "vgg16-ssd":  # SSD's VGG stays at stride 16 after conv5_3 (pool5 is 3x3/1): no C5
+            assert e["outputs"] == ["C1", "C2", "C3", "C4"]
+        elif e["kind"] == "backbone" and e["name"] != "seed-resnet50":
             assert e["outputs"][-4:] == ["C2", "C3", "C4", "C5"], e["name"]
         assert e["convention"], f"{e['name']} must say which source convention it follows"
     assert doc == catalogue()

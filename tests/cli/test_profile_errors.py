@@ -100,12 +100,14 @@ def test_allow_misaligned_takes_union_and_warns(tmp_path: Path) -> None:
     [
         (
             ["profile", "nope"],
-            "unknown backbone 'nope'; expected a YAML path or one of: mobilenet_v2, resnet18, "
-            "resnet34, resnet50, resnet50-caffe, resnet101, resnet152, seed-resnet50, vgg16",
+            "unknown backbone 'nope'; expected a YAML or .onnx path, a torch 'module:attribute', or one of: "
+            "convnext_tiny, cspdarknet, darknet53, efficientnet_b0, mobilenet_v1, mobilenet_v2, "
+            "mobilenet_v3_large, regnetx_400mf, resnet18, resnet34, resnet50, resnet50-caffe, resnet50-tfslim, "
+            "resnet101, resnet152, resnext50_32x4d, seed-resnet50, vgg16, vgg16-ssd",
         ),
         (
             ["profile", "resnet50", "--neck", "bifpn"],
-            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan",
+            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
         ),
         (
             ["profile", "resnet50", "--input-size", "800x"],

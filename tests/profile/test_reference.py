@@ -174,3 +174,33 @@ def test_global_pool_reads_the_whole_input_and_needs_a_size(tmp_path) -> None:  
     assert abs(g.y.erf_sigma**2 - (2 / 3 + 99 / 12)) < 1e-12
     unsized = profile(build(str(path)))
     assert unsized["g"].y is None and unsized["g"].area is None
+
+
+@pytest.mark.parametrize(
+    ("name", "rf", "stride", "padding"),
+    # google-research/receptive_field RECEPTIVE_FIELD_TABLE.md, TF-slim nets at 224 input
+    [("mobilenet_v1", 315, 32, 126), ("resnet50-tfslim", 483, 32, 239)],
+)
+def test_tf_slim_table_headline_rows(name: str, rf: int, stride: int, padding: int) -> None:
+    p = profile(build(name), input_size=(224, 224))
+    for axis in (p["C5"].y, p["C5"].x):
+        assert axis is not None
+        assert (axis.rf, int(axis.stride), axis.padding) == (rf, stride, padding)
+    assert p["C5"].size == (7, 7)
+
+
+def test_ssd300_map_sizes() -> None:
+    """SSD300's six maps are 38, 19, 10, 5, 3, 1 cells at 300x300 (Liu et al. 2016, Table/Fig. 2)."""
+    p = profile(build("vgg16-ssd", "ssd"), input_size=(300, 300))
+    assert [p[f"P{k}"].size for k in range(3, 9)] == [(n, n) for n in (38, 19, 10, 5, 3, 1)]
+    assert [p[f"P{k}"].x.stride for k in range(3, 9)] == [8, 16, 32, 64, 64, 64]  # type: ignore[union-attr]
+    fc7 = p["C4"].x
+    assert fc7 is not None and (fc7.rf, int(fc7.stride)) == (420, 16)  # fc6: dilation 6 at stride 16 adds 2 x 96
+
+
+def test_sppf_chained_pools_add_as_spp() -> None:
+    """SPPF's three chained 5x5/1 max-pools at stride 32 add 3 x 4 x 32 = 384 px, as SPP's 13x13 pool."""
+    p = profile(build("cspdarknet"))
+    before, after = p["model.8.cv3"].x, p["C5"].x
+    assert before is not None and after is not None
+    assert after.rf - before.rf == 3 * 4 * 32

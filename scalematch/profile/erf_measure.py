@@ -1,0 +1,314 @@
+"""Measured effective receptive field (the ``torch`` extra): input gradients of a feature map's centre unit.
+
+The gradient of the centre unit of a feature map (summed over its channels) with respect to the input is
+taken for ``samples`` random inputs (standard normal); its absolute value, summed over input channels and
+averaged over the samples, is the ERF map (Luo et al. 2016). Reported: the standard deviation per axis of
+that map (as a distribution), and the side of the smallest square centred on its centre pixel holding 20,
+50, 90 and 99 % of the mass (the protocol published with RepLKNet, Ding et al. 2022, reported as a side in
+pixels instead of an area ratio).
+
+Weights: ``uniform`` builds a linear network of the graph's geometry (one channel, every kernel averaging its
+taps, max-pooling averaged, adds and concats averaging their inputs): its ERF is the analytic one exactly.
+``random`` builds a ReLU network of the same geometry with He-initialised random weights (8 channels), or
+re-initialises a torch module's parameters; ``model`` uses a torch module's own weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from scalematch.errors import ModelError, OptionError
+from scalematch.profile.engine import profile
+from scalematch.profile.graph import INPUT, Graph
+from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
+
+Weights = Literal["uniform", "random", "model"]
+FRACTIONS = (0.2, 0.5, 0.9, 0.99)
+WIDTH = 8
+
+
+@dataclass(frozen=True)
+class MeasuredErf:
+    """A measured ERF next to the analytic one. Pairs are ``(y, x)``; ``mass`` is the normalised map."""
+
+    model: str
+    tap: str
+    node: str
+    input_size: Pair
+    samples: int
+    weights: str
+    unit: Pair
+    center: tuple[float, float]
+    sigma: tuple[float, float]
+    analytic_sigma: tuple[float, float]
+    rf: Pair
+    box: tuple[Pair, Pair]
+    squares: tuple[tuple[float, int], ...]
+    mass: Any = field(repr=False, compare=False)
+
+
+def _same_pads(k_eff: int, s: int, n: int) -> tuple[int, int]:
+    total = max((-(-n // s) - 1) * s + k_eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def graph_network(graph: Graph, weights: Weights, seed: int = 0) -> Any:
+    """A torch module computing ``graph`` (``forward(x, until)`` returns node ``until``); see the module doc."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    order = graph.ordered()
+    linear = weights == "uniform"
+    channels = 1 if linear else WIDTH
+    generator = torch.Generator().manual_seed(seed)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernels: dict[str, Any] = {}
+            for node in order:
+                layer = node.layer
+                if isinstance(layer, Window | TransposedConv) and (layer_kind(layer) == "conv" or not linear):
+                    kh, kw = layer.kernel
+                    if linear:
+                        self.kernels[node.name] = torch.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=torch.float64)
+                    elif isinstance(layer, TransposedConv) or layer.kind == "conv":
+                        fan = channels * kh * kw
+                        w = torch.randn(channels, channels, kh, kw, generator=generator) * math.sqrt(2.0 / fan)
+                        self.kernels[node.name] = w
+
+        def forward(self, x: Any, until: str) -> Any:
+            values: dict[str, Any] = {INPUT: x}
+            for node in order:
+                values[node.name] = self.step(node, [values[r] for r in node.inputs], values)
+                if node.name == until:
+                    return values[node.name]
+            raise KeyError(until)
+
+        def step(self, node: Any, xs: list[Any], values: dict[str, Any]) -> Any:
+            layer, x = node.layer, xs[0]
+            if isinstance(layer, Window):
+                k_eff = [layer.dilation[a] * (layer.kernel[a] - 1) + 1 for a in (0, 1)]
+                if layer.padding == "same":
+                    (t, b), (le, r) = (_same_pads(k_eff[a], layer.stride[a], x.shape[2 + a]) for a in (0, 1))
+                else:
+                    (t, b), (le, r) = layer.padding
+                x = F.pad(x, (le, r, t, b))
+                if layer.kind == "conv":
+                    w = self.kernels[node.name]
+                    y = F.conv2d(x, w, None, layer.stride, 0, layer.dilation, groups=1)
+                    return y if linear else F.relu(y)
+                if layer.kind == "maxpool" and not linear:
+                    return F.max_pool2d(x, layer.kernel, layer.stride, 0, layer.dilation, layer.ceil_mode)
+                if layer.dilation != (1, 1):  # a dilated average: a uniform depthwise convolution
+                    w = torch.full((x.shape[1], 1, *layer.kernel), 1.0 / math.prod(layer.kernel), dtype=x.dtype)
+                    return F.conv2d(x, w, None, layer.stride, 0, layer.dilation, groups=x.shape[1])
+                return F.avg_pool2d(x, layer.kernel, layer.stride, 0, layer.ceil_mode)
+            if isinstance(layer, TransposedConv):
+                args = (layer.stride, layer.padding, layer.output_padding, 1, layer.dilation)
+                y = F.conv_transpose2d(x, self.kernels[node.name], None, *args)
+                if not linear:
+                    return F.relu(y)
+                ones = torch.ones(1, 1, *layer.kernel, dtype=x.dtype)
+                count = F.conv_transpose2d(torch.ones_like(x[:1, :1]), ones, None, *args)
+                return y * (layer.kernel[0] * layer.kernel[1]) / count.clamp(min=1)
+            if isinstance(layer, Upsample):
+                size = values[layer.size_like].shape[-2:] if layer.size_like else None
+                scale = None if size is not None else tuple(float(s) for s in layer.scale)
+                if layer.mode == "nearest":
+                    return F.interpolate(x, size=size, scale_factor=scale, mode="nearest")
+                return F.interpolate(x, size=size, scale_factor=scale, mode="bilinear", align_corners=False)
+            if isinstance(layer, GlobalPool):
+                return x.mean((2, 3), keepdim=True) if linear or layer.kind == "avg" else x.amax((2, 3), keepdim=True)
+            if isinstance(layer, Merge):
+                return sum(xs[1:], xs[0]) / len(xs)
+            assert isinstance(layer, Passthrough)
+            return x
+
+    return Net()
+
+
+def layer_kind(layer: Window | TransposedConv) -> str:
+    return layer.kind if isinstance(layer, Window) else "conv"
+
+
+def _stats(mass: Any) -> tuple[tuple[float, float], tuple[float, float], tuple[tuple[float, int], ...]]:
+    """Centre of mass, sigma per axis, and the centred squares holding FRACTIONS of the mass."""
+    import numpy as np
+
+    centres, sigmas = [], []
+    for a in (0, 1):
+        marginal = mass.sum(axis=1 - a)
+        coords = np.arange(marginal.size, dtype=np.float64)
+        mean = float((coords * marginal).sum())
+        centres.append(mean)
+        sigmas.append(math.sqrt(max(float(((coords - mean) ** 2 * marginal).sum()), 0.0)))
+    cy, cx = (round(c) for c in centres)
+    integral = np.pad(mass.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    h, w = mass.shape
+    squares = []
+    reach = max(h, w)
+    for fraction in FRACTIONS:
+        side = 2 * reach + 1
+        for k in range(reach + 1):
+            y0, y1, x0, x1 = max(cy - k, 0), min(cy + k + 1, h), max(cx - k, 0), min(cx + k + 1, w)
+            inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+            if inside >= fraction - 1e-12:
+                side = 2 * k + 1
+                break
+        squares.append((fraction, side))
+    return (centres[0], centres[1]), (sigmas[0], sigmas[1]), tuple(squares)
+
+
+def default_input_size(rf: Pair, stride: tuple[float, float]) -> Pair:
+    """The receptive field plus four strides, rounded up to a multiple of 32 (at least 64, at most 1024)."""
+    return (
+        min(max(64, 32 * math.ceil((rf[0] + 4 * stride[0]) / 32)), 1024),
+        min(max(64, 32 * math.ceil((rf[1] + 4 * stride[1]) / 32)), 1024),
+    )
+
+
+def measure_erf(
+    model: Any,
+    input_size: Pair | None = None,
+    tap: str | None = None,
+    samples: int = 8,
+    weights: Weights | None = None,
+    neck: str | None = None,
+    seed: int = 0,
+) -> MeasuredErf:
+    """Measure the ERF of one feature map (``tap``: an output name or node; default the last output).
+
+    ``model``: a built-in/YAML/ONNX name, a torch ``package.module:attribute``, an ``nn.Module`` or a
+    :class:`Graph`. ``weights`` defaults to ``model`` for torch modules and ``uniform`` otherwise.
+    """
+    import numpy as np
+    import torch
+    from torch import fx, nn
+
+    from scalematch.profile.api import build, is_imported
+
+    if samples < 1:
+        raise OptionError(f"--samples: expected a positive number, got {samples}")
+    is_torch = isinstance(model, nn.Module) or (
+        isinstance(model, str) and is_imported(model) and not model.lower().endswith(".onnx")
+    )
+    weights = weights or ("model" if is_torch else "uniform")
+    if weights not in ("uniform", "random", "model"):
+        raise OptionError(f"--weights: expected uniform, random or model, got '{weights}'")
+    label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
+    traced = None
+    if is_torch:
+        from scalematch.profile.torch_import import load_module, trace
+
+        module = load_module(model) if isinstance(model, str) else model
+        module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
+        _set_weights(module, weights, seed)
+        traced = trace(module, input_size or (224, 224), name=str(label))
+        graph = traced.graph
+    elif weights == "model":
+        raise OptionError(
+            "--weights model needs a PyTorch module (package.module:attribute); configs and ONNX "
+            "models are measured with uniform or random weights"
+        )
+    else:
+        graph = model if isinstance(model, Graph) else build(str(model), neck)
+    taps = dict(graph.taps)
+    if tap is None:
+        if not taps:
+            raise OptionError(f"{label}: no named outputs; give --tap NAME")
+        tap = list(taps)[-1]
+    node = taps.get(tap, tap)
+    if node not in {n.name for n in graph.nodes}:
+        raise OptionError(f"--tap: '{tap}' is not an output or node of {label} (outputs: {', '.join(taps)})")
+    free = profile(graph, allow_misaligned=True)[node]
+    if free.y is None or free.x is None:
+        raise OptionError(f"--tap: '{tap}' depends on the whole input; its ERF is the whole image")
+    size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
+    fm = profile(graph, size, allow_misaligned=True)[node]
+    assert fm.size is not None and fm.y is not None and fm.x is not None
+    unit = (fm.size[0] // 2, fm.size[1] // 2)
+    box = fm.input_box(*unit)
+    assert box is not None
+    torch.manual_seed(seed)
+    if traced is not None:
+        target = traced.fx_names[node]
+
+        class Capture(fx.Interpreter):
+            captured: Any = None
+
+            def run_node(self, n: Any) -> Any:
+                result = super().run_node(n)
+                if n.name == target:
+                    self.captured = result
+                return result
+
+        def run(x: Any) -> Any:
+            interpreter = Capture(traced.module)
+            interpreter.run(x)
+            return interpreter.captured
+
+        dtype, channels = torch.float64, traced.channels
+        traced.module.eval()
+    else:
+        net = graph_network(graph, weights, seed)
+        dtype = torch.float64 if weights == "uniform" else torch.float32
+        channels = 1 if weights == "uniform" else WIDTH
+
+        def run(x: Any) -> Any:
+            return net(x, node)
+
+    x = torch.randn(samples, channels, *size, dtype=dtype, requires_grad=True)
+    out = run(x)
+    if tuple(out.shape[-2:]) != fm.size:
+        raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
+    out[:, :, unit[0], unit[1]].sum().backward()
+    assert x.grad is not None
+    grad = x.grad.detach().abs().sum(1).mean(0).to(torch.float64).numpy()
+    total = float(grad.sum())
+    if total <= 0:
+        raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try --weights random")
+    mass = np.asarray(grad / total)
+    assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
+    analytic = (math.sqrt(fm.geom[0].unit(unit[0])[2]), math.sqrt(fm.geom[1].unit(unit[1])[2]))
+    centre, sigma, squares = _stats(mass)
+    return MeasuredErf(
+        model=str(label),
+        tap=tap,
+        node=node,
+        input_size=size,
+        samples=samples,
+        weights=weights,
+        unit=unit,
+        center=centre,
+        sigma=sigma,
+        analytic_sigma=analytic,
+        rf=(fm.y.rf, fm.x.rf),
+        box=box,
+        squares=squares,
+        mass=mass,
+    )
+
+
+def _set_weights(module: Any, weights: Weights, seed: int) -> None:
+    """Re-initialise (random) or set every conv/linear to a uniform average (uniform); 'model' keeps them."""
+    import torch
+    from torch import nn
+
+    if weights == "model":
+        return
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for m in module.modules():
+            if weights == "random" and hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+            elif weights == "uniform" and isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+                m.weight.fill_(1.0 / (m.weight[0].numel()))
+                if m.bias is not None:
+                    m.bias.zero_()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.reset_running_stats()

@@ -1,0 +1,119 @@
+"""Shared steps of the model importers (ONNX, torch.fx): taps, pad folding, pruning, the final graph.
+
+An importer walks a foreign graph and emits :class:`~scalematch.profile.graph.Node` objects named after the
+foreign values (ONNX value names, torch module paths). This module turns that node list into a
+:class:`~scalematch.profile.graph.Graph`: explicit pads folded into the window that follows them, nodes that
+no tap depends on dropped (shape arithmetic, classifier heads, squeeze-excitation gates), taps resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from scalematch.errors import ModelError
+from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.layers import Pair, Upsample, Window
+
+TapSpec = str | Sequence[str] | Mapping[str, str] | None
+"""Taps as ``"a,b"`` / ``"C3=a,C4=b"`` text, a list of such items, or a mapping tap -> value name."""
+
+
+def pad_layer(pads: tuple[Pair, Pair]) -> Window:
+    """An explicit pad as a layer: a 1x1/1 window with that padding (unit j reads input unit j - pad)."""
+    return Window("avgpool", (1, 1), (1, 1), pads)
+
+
+def parse_taps(spec: TapSpec) -> list[tuple[str, str]] | None:
+    """``[(tap name, value name), ...]``; a bare ``name`` is tapped under its own name. None: the outputs."""
+    if spec is None:
+        return None
+    if isinstance(spec, Mapping):
+        return [(str(k), str(v)) for k, v in spec.items()]
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    out: list[tuple[str, str]] = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        tap, eq, value = item.partition("=")
+        out.append((tap.strip(), value.strip()) if eq else (item, item))
+    return out or None
+
+
+def fold_pads(nodes: list[Node], pad_nodes: set[str], keep: set[str]) -> list[Node]:
+    """Fold each explicit pad node into the window that alone reads it (explicit padding, no ceil mode)."""
+    readers: dict[str, list[Node]] = {}
+    for node in nodes:
+        for ref in node.inputs:
+            readers.setdefault(ref, []).append(node)
+    by_name = {n.name: n for n in nodes}
+    folded: dict[str, Node] = {}
+    dropped: set[str] = set()
+    for name in pad_nodes:
+        pad = by_name[name]
+        users = readers.get(name, [])
+        if name in keep or len(users) != 1 or not isinstance(pad.layer, Window):
+            continue
+        user = folded.get(users[0].name, users[0])
+        layer = user.layer
+        if not isinstance(layer, Window) or layer.padding == "same" or layer.ceil_mode or pad.layer.padding == "same":
+            continue
+        (pt, pb), (pl, pr) = pad.layer.padding
+        (t, b), (left, r) = layer.padding
+        new = replace(layer, padding=((t + pt, b + pb), (left + pl, r + pr)))
+        folded[user.name] = Node(user.name, new, tuple(pad.inputs[0] if i == name else i for i in user.inputs))
+        dropped.add(name)
+    return [folded.get(n.name, n) for n in nodes if n.name not in dropped]
+
+
+def finish(
+    name: str,
+    nodes: list[Node],
+    taps: list[tuple[str, str]],
+    convention: str,
+    source: str,
+    pad_nodes: Iterable[str] = (),
+) -> Graph:
+    """The graph of the nodes that some tap depends on (pads folded), checked for structure."""
+    keep = {value for _, value in taps}
+    nodes = fold_pads(nodes, set(pad_nodes), keep)
+    by_name = {n.name: n for n in nodes}
+    needed: set[str] = set()
+    stack = [v for v in keep if v in by_name]
+    while stack:
+        current = stack.pop()
+        if current in needed or current not in by_name:
+            continue
+        needed.add(current)
+        node = by_name[current]
+        stack.extend(node.inputs)
+        if isinstance(node.layer, Upsample) and node.layer.size_like:
+            stack.append(node.layer.size_like)
+    kept = [n for n in nodes if n.name in needed]
+    graph = Graph(name, tuple(kept), tuple(taps), convention, source)
+    graph.ordered()
+    return graph
+
+
+def resolve_taps(
+    requested: list[tuple[str, str]],
+    names: Sequence[str],
+    aliases: Mapping[str, str],
+    where: str,
+) -> list[tuple[str, str]]:
+    """Tap values resolved to node names: a node name, else an alias (e.g. a module path or ONNX value name)."""
+    known = set(names)
+    out = []
+    for tap, value in requested:
+        if value in known:
+            out.append((tap, value))
+        elif value in aliases:
+            out.append((tap, aliases[value]))
+        elif value == INPUT:
+            raise ModelError(f"{where}: tap '{tap}': the input image is not a feature map")
+        else:
+            shown = ", ".join(list(names)[-5:])
+            raise ModelError(
+                f"{where}: tap '{tap}': no feature map or module named '{value}' (the last feature maps: {shown})"
+            )
+    return out

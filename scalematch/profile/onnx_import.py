@@ -1,0 +1,489 @@
+"""Import an ONNX model as a layer graph (the ``onnx`` extra).
+
+Feature maps are named by their ONNX value names. Conv, ConvTranspose, MaxPool, AveragePool (``pads`` in
+ONNX order ``[top, left, bottom, right]``, ``auto_pad``, ``dilations``, ``ceil_mode``), the global pools, Pad
+(folded into the window that reads it, else an explicit pad), Resize/Upsample with integer scales (nearest,
+linear), Add/Sum/Sub/Mul/Div, Concat and Split carry the geometry; activations, normalisations and other
+element-wise ops are pass-through. A product or sum with a broadcast operand (a squeeze-excitation gate, a
+per-channel constant) keeps the geometry of the full-size operand. Values computed only from constants and
+shapes (``Shape`` -> ``Gather`` -> ...) are not feature maps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from scalematch.errors import ModelError
+from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps
+from scalematch.profile.layers import (
+    GlobalPool,
+    Layer,
+    Merge,
+    Padding,
+    Pair,
+    Passthrough,
+    TransposedConv,
+    Upsample,
+    Window,
+)
+
+PASS_OPS = frozenset(
+    [
+        "Relu",
+        "LeakyRelu",
+        "PRelu",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Gelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Softplus",
+        "Softsign",
+        "Mish",
+        "Clip",
+        "ThresholdedRelu",
+        "Shrink",
+        "BatchNormalization",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "MeanVarianceNormalization",
+        "LRN",
+        "Identity",
+        "Dropout",
+        "Cast",
+        "Neg",
+        "Abs",
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Reciprocal",
+        "Pow",
+        "Erf",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Softmax",
+        "LogSoftmax",
+        "Flatten",
+        "Gemm",
+        "MatMul",
+        "Transpose",
+        "Squeeze",
+        "Unsqueeze",
+    ]
+)
+"""Operators that keep the geometry (Gemm, MatMul, Flatten: classifier heads after global pooling, or
+channels-last pointwise layers; Transpose: assumed to be a layout round trip)."""
+
+BINARY = frozenset(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"])
+SHAPE_OPS = frozenset(["Shape", "Size"])
+
+
+def _ints(value: Any, default: list[int]) -> list[int]:
+    return [int(v) for v in value] if value is not None else default
+
+
+class _Importer:
+    def __init__(self, model: Any, label: str, passthrough: frozenset[str]) -> None:
+        import onnx
+        from onnx import numpy_helper
+
+        self.label = label
+        self.passthrough = passthrough
+        self.graph = model.graph
+        self.constants: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        self.shapes: dict[str, tuple[int | None, ...]] = {}
+        for info in [*self.graph.input, *self.graph.value_info, *self.graph.output]:
+            tensor = info.type.tensor_type
+            if tensor.HasField("shape"):
+                self.shapes[info.name] = tuple(
+                    d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
+                )
+        for name, array in self.constants.items():
+            self.shapes[name] = tuple(int(v) for v in array.shape)
+        self.values: dict[str, str | None] = {}
+        self.sources: dict[str, frozenset[str]] = {}
+        self.nodes: list[Node] = []
+        self.names: set[str] = set()
+        self.pads: set[str] = set()
+        self.aliases: dict[str, str] = {}
+        self.helper = onnx.helper
+        self.numpy_helper = numpy_helper
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def where(self, node: Any) -> str:
+        return f"{self.label}: node '{node.name or node.output[0]}' ({node.op_type})"
+
+    def fail(self, node: Any, message: str) -> ModelError:
+        return ModelError(f"{self.where(node)}: {message}")
+
+    def const(self, name: str) -> Any | None:
+        return self.constants.get(name) if name else None
+
+    def spatial(self, name: str) -> Pair | None:
+        shape = self.shapes.get(name)
+        if shape is None or len(shape) != 4 or shape[2] is None or shape[3] is None:
+            return None
+        return int(shape[2]), int(shape[3])
+
+    def numel(self, name: str) -> int | None:
+        shape = self.shapes.get(name)
+        if shape is None or any(d is None for d in shape):
+            return None
+        return math.prod(int(d) for d in shape if d is not None)
+
+    def emit(self, node: Any, layer: Layer, inputs: list[str], pad: bool = False) -> None:
+        base = node.output[0]
+        name, k = base, 0
+        while name in self.names or name == INPUT:
+            k += 1
+            name = f"{base}_{k}"
+        self.names.add(name)
+        refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
+        self.nodes.append(Node(name, layer, refs))
+        if pad:
+            self.pads.add(name)
+        self.values[node.output[0]] = name
+        self.aliases[node.output[0]] = name
+        if node.name:
+            self.aliases[node.name] = name
+
+    # -- layers ------------------------------------------------------------------------------------------
+    def window_padding(self, node: Any, attrs: dict[str, Any], k_eff: Pair, stride: Pair, src: str) -> Padding:
+        auto = attrs.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        if auto == "NOTSET":
+            p = _ints(attrs.get("pads"), [0, 0, 0, 0])
+            if len(p) != 4:
+                raise self.fail(node, f"expected 4 pads [top, left, bottom, right], got {p}")
+            return (p[0], p[2]), (p[1], p[3])
+        if auto == "VALID":
+            return (0, 0), (0, 0)
+        if auto == "SAME_UPPER":
+            return "same"  # TensorFlow's rule: the smaller half before (resolved from the input size)
+        if auto == "SAME_LOWER":
+            n = self.spatial(src)
+            pads = []
+            for a in (0, 1):
+                s = stride[a]
+                total = max(k_eff[a] - s, 0) if n is None else max((-(-n[a] // s) - 1) * s + k_eff[a] - n[a], 0)
+                pads.append((total - total // 2, total // 2))
+            return pads[0], pads[1]
+        raise self.fail(node, f"auto_pad {auto!r} is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+
+    def window(self, node: Any, attrs: dict[str, Any], kind: str, src: str) -> Window:
+        kernel = attrs.get("kernel_shape")
+        if kernel is None and kind == "conv":
+            weight = self.shapes.get(node.input[1])
+            kernel = weight[2:] if weight is not None else None
+        if kernel is None or len(kernel) != 2 or any(k is None for k in kernel):
+            raise self.fail(node, f"expected a 2-D kernel_shape, got {kernel}")
+        k = (int(kernel[0]), int(kernel[1]))
+        s = _ints(attrs.get("strides"), [1, 1])
+        d = _ints(attrs.get("dilations"), [1, 1])
+        k_eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+        padding = self.window_padding(node, attrs, k_eff, (s[0], s[1]), src)
+        return Window(
+            kind,  # type: ignore[arg-type]
+            k,
+            (s[0], s[1]),
+            padding,
+            (d[0], d[1]),
+            bool(attrs.get("ceil_mode", 0)),
+            int(attrs.get("group", 1)),
+        )
+
+    def transposed(self, node: Any, attrs: dict[str, Any]) -> Layer:
+        auto = attrs.get("auto_pad", b"NOTSET")
+        if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID") or "output_shape" in attrs:
+            raise self.fail(node, "auto_pad SAME_* and output_shape are not supported; expected explicit pads")
+        kernel: Any = attrs.get("kernel_shape") or (self.shapes.get(node.input[1]) or (None, None, None, None))[2:]
+        if len(kernel) != 2 or any(v is None for v in kernel):
+            raise self.fail(node, "the kernel shape is unknown")
+        k = (int(kernel[0]), int(kernel[1]))
+        s, d = _ints(attrs.get("strides"), [1, 1]), _ints(attrs.get("dilations"), [1, 1])
+        p, op = _ints(attrs.get("pads"), [0, 0, 0, 0]), _ints(attrs.get("output_padding"), [0, 0])
+        # ONNX pads begin/end separately; the layer pads begin and grows the output by output_padding
+        extra = [op[a] + p[a] - p[a + 2] for a in (0, 1)]
+        if min(extra) < 0:
+            raise self.fail(node, f"pads {p} crop more at the end than at the start; not supported")
+        layer = TransposedConv(k, (s[0], s[1]), (p[0], p[1]), (d[0], d[1]), (extra[0], extra[1]))
+        for a in (0, 1):
+            if len({(t * d[a]) % s[a] for t in range(k[a])}) < s[a]:
+                raise self.fail(node, "some output units read no input (kernel < stride)")
+        return layer
+
+    def resize(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
+        def text(key: str, default: str) -> str:
+            value = attrs.get(key, default)
+            return value.decode() if isinstance(value, bytes) else str(value)
+
+        mode = text("mode", "nearest")
+        transform = text("coordinate_transformation_mode", "asymmetric" if node.op_type == "Upsample" else "half_pixel")
+        rounding = text("nearest_mode", "floor" if node.op_type == "Upsample" else "round_prefer_floor")
+        if mode == "nearest" and (
+            (transform == "asymmetric" and rounding == "floor")
+            or (transform in ("half_pixel", "pytorch_half_pixel") and rounding.startswith("round_prefer"))
+        ):
+            kind = "nearest"  # all read unit floor(j / scale) for integer scales
+        elif mode == "linear" and transform in ("half_pixel", "pytorch_half_pixel"):
+            kind = "bilinear"
+        else:
+            raise self.fail(
+                node,
+                f"mode {mode} with coordinate_transformation_mode {transform} (nearest_mode {rounding}) is not "
+                "supported; expected nearest (asymmetric/floor or half_pixel) or linear (half_pixel)",
+            )
+        scales = attrs.get("scales")
+        if scales is None:
+            inputs = list(node.input)
+            if node.op_type == "Upsample" or len(inputs) == 2:
+                scales = self.const(inputs[1]) if len(inputs) > 1 else None
+            elif len(inputs) > 2:
+                scales = self.const(inputs[2])
+        n_in, n_out = self.spatial(src), self.spatial(node.output[0])
+        if scales is not None and len(scales) == 4:
+            factors = [float(scales[2]), float(scales[3])]
+        elif n_in is not None and n_out is not None:
+            factors = [max(round(n_out[a] / n_in[a]), 1) for a in (0, 1)]
+        else:
+            sizes = self.const(node.input[3]) if len(node.input) > 3 else None
+            if sizes is None or n_in is None:
+                raise self.fail(node, "cannot tell the scale factor (no constant scales and no shapes)")
+            factors = [max(round(int(sizes[2 + a]) / n_in[a]), 1) for a in (0, 1)]
+        if any(f != int(f) or f < 1 for f in factors):
+            raise self.fail(node, f"scales {factors} are not integer up-sampling factors")
+        f = (int(factors[0]), int(factors[1]))
+        # output sizes read from another map's shape (FPN: interpolate to the lateral's size) -> size_like
+        refs = set().union(*(self.sources.get(i, frozenset()) for i in node.input[1:])) - {self.values[src]}
+        fitting = [r for r in refs if n_out is None or self.spatial_of_node(r) in (n_out, None)]
+        if len(fitting) != 1 and n_in is not None and n_out is not None and n_out != (n_in[0] * f[0], n_in[1] * f[1]):
+            fitting = [n.name for n in reversed(self.nodes) if self.spatial_of_node(n.name) == n_out][:1]
+        size_like = fitting[0] if len(fitting) == 1 else None
+        return Upsample(f, kind, size_like)  # type: ignore[arg-type]
+
+    def spatial_of_node(self, graph_name: str) -> Pair | None:
+        for value, name in self.values.items():
+            if name == graph_name:
+                return self.spatial(value)
+        return None
+
+    def pad(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
+        pads = attrs.get("pads")
+        if pads is None:
+            pads = self.const(node.input[1]) if len(node.input) > 1 else None
+        if pads is None:
+            raise self.fail(node, "the pads are not a constant")
+        pads = [int(v) for v in pads]
+        axes_value = self.const(node.input[3]) if len(node.input) > 3 else None
+        rank = len(self.shapes.get(src) or ()) or len(pads) // 2
+        axes = [int(a) % rank for a in axes_value] if axes_value is not None else list(range(len(pads) // 2))
+        per_axis = {axis: (pads[i], pads[i + len(axes)]) for i, axis in enumerate(axes)}
+        if any(v != (0, 0) for axis, v in per_axis.items() if axis < rank - 2):
+            raise self.fail(node, "pads a batch or channel axis; expected spatial padding only")
+        top_bottom = per_axis.get(rank - 2, (0, 0))
+        left_right = per_axis.get(rank - 1, (0, 0))
+        return pad_layer((top_bottom, left_right))
+
+    def binary(self, node: Any, feats: list[str]) -> Layer | str:
+        if len(feats) == 1:
+            return Passthrough(node.op_type.lower()) if node.op_type != "Sum" else feats[0]
+        out = self.numel(node.output[0])
+        sizes = [self.numel(f) for f in feats]
+        if out is None or None in sizes:
+            return Merge("add")
+        full = [f for f, n in zip(feats, sizes, strict=True) if n == out]
+        if len(full) == len(feats):
+            return Merge("add")
+        if len(full) == 1:
+            return full[0]  # a broadcast gate or scale: follow the full-size operand
+        raise self.fail(node, "inputs are broadcast against each other; expected at most one full-size feature map")
+
+    # -- one node ----------------------------------------------------------------------------------------
+    def visit(self, node: Any) -> None:
+        op = node.op_type
+        attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
+        feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
+        if op == "Constant" and "value" in attrs:
+            self.constants[node.output[0]] = self.numpy_helper.to_array(attrs["value"])
+        elif not feats:
+            self.fold(node)
+        if not feats or op in SHAPE_OPS:
+            reads = [self.sources.get(i, frozenset()) for i in node.input]
+            found = frozenset(v for v in (self.values.get(i) for i in feats) if v is not None)
+            for out in node.output:
+                self.values[out] = None
+                self.sources[out] = found.union(*reads)
+            return
+        src = feats[0]
+        layer: Layer | str
+        if node.name in self.passthrough or (op in self.passthrough and op not in PASS_OPS):
+            layer = Passthrough(op.lower())
+        elif op == "Conv":
+            layer = self.window(node, attrs, "conv", src)
+        elif op in ("MaxPool", "AveragePool", "LpPool"):
+            layer = self.window(node, attrs, "maxpool" if op == "MaxPool" else "avgpool", src)
+        elif op == "ConvTranspose":
+            layer = self.transposed(node, attrs)
+        elif op in ("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"):
+            layer = GlobalPool("max" if op == "GlobalMaxPool" else "avg")
+        elif op in ("ReduceMean", "ReduceMax", "ReduceSum", "ReduceL2"):
+            axes = attrs.get("axes")
+            if axes is None and len(node.input) > 1:
+                axes = self.const(node.input[1])
+            rank = len(self.shapes.get(src) or ()) or 4
+            spatial = {int(a) % rank for a in (axes if axes is not None else range(rank))} & {rank - 2, rank - 1}
+            if spatial == {rank - 2, rank - 1}:
+                layer = GlobalPool("max" if op == "ReduceMax" else "avg")
+            elif not spatial:
+                layer = Passthrough(op.lower())
+            else:
+                raise self.fail(node, "reduces one spatial axis only; not supported")
+        elif op in ("Resize", "Upsample"):
+            layer = self.resize(node, attrs, src)
+        elif op == "Pad":
+            self.emit(node, self.pad(node, attrs, src), [src], pad=True)
+            return
+        elif op in BINARY:
+            layer = self.binary(node, feats)
+        elif op == "Concat":
+            rank = len(self.shapes.get(src) or ())
+            axis = int(attrs.get("axis", 1))
+            if rank == 4 and axis % 4 in (2, 3):
+                raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
+            layer = Merge("concat") if len(feats) > 1 else src
+        elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
+            for out in node.output:
+                self.values[out] = self.values[src]
+                self.aliases[out] = str(self.values[src])
+            return
+        elif op in PASS_OPS:
+            layer = Passthrough(op.lower())
+        else:
+            raise ModelError(
+                f"{self.where(node)}: unknown operator type '{op}'; declare it pass-through if it keeps the "
+                f"geometry (--passthrough {op}, or the node name)"
+            )
+        if isinstance(layer, str):
+            forwarded = self.values[layer]
+            self.values[node.output[0]] = forwarded
+            self.aliases[node.output[0]] = str(forwarded)
+        else:
+            self.emit(node, layer, feats if isinstance(layer, Merge) else [src])
+        for extra in node.output[1:]:  # indices of MaxPool, mask of Dropout, running stats ...
+            self.values[extra] = None
+
+    def fold(self, node: Any) -> None:
+        """Evaluate a node whose inputs are all constants (pads, scales and sizes computed in the graph)."""
+        if any(i and i not in self.constants for i in node.input) or node.domain not in ("", "ai.onnx"):
+            return
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            results = ReferenceEvaluator(node).run(None, {i: self.constants[i] for i in node.input if i})
+        except Exception:
+            return  # not foldable: its outputs stay unknown
+        for name, value in zip(node.output, results, strict=False):
+            self.constants[name] = value
+
+    def slices_channels_only(self, node: Any, attrs: dict[str, Any]) -> bool:
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 3:
+            axes = self.const(node.input[3])
+        rank = len(self.shapes.get(node.input[0]) or ()) or 4
+        if axes is None:
+            raise self.fail(node, "slices without constant axes; expected slicing along channels only")
+        if any(int(a) % rank >= rank - 2 for a in axes):
+            raise self.fail(node, "slices a spatial axis; expected slicing along channels only")
+        return True
+
+
+def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
+    """The ONNX model at ``path`` with its shapes inferred (the image input fixed to ``input_size``)."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise ModelError(
+            f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
+        ) from None
+    return with_shapes(model, input_size)
+
+
+def with_shapes(model: Any, input_size: Pair | None = None) -> Any:
+    """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``."""
+    import onnx
+
+    if input_size is not None:
+        model = onnx.ModelProto.FromString(model.SerializeToString())
+        initializers = {i.name for i in model.graph.initializer}
+        image = next((i for i in model.graph.input if i.name not in initializers), None)
+        dims = image.type.tensor_type.shape.dim if image is not None else []
+        if len(dims) == 4:
+            for dim, size in zip(dims[2:], input_size, strict=True):
+                dim.ClearField("dim_param")
+                dim.dim_value = size
+            del model.graph.value_info[:]
+    try:
+        return onnx.shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:
+        return model
+
+
+def from_onnx(
+    model: str | Path | Any,
+    taps: TapSpec = None,
+    passthrough: Iterable[str] = (),
+    input_size: Pair | None = None,
+    name: str | None = None,
+) -> Graph:
+    """The layer graph of an ONNX model (a path or a loaded ``ModelProto``).
+
+    ``taps`` names the values to mark as outputs (``a,b`` or ``C3=a,C4=b``; default: the graph outputs).
+    ``passthrough`` declares operator types or node names as geometry-preserving. ``input_size`` fixes the
+    image size for shape inference (needed for SAME_LOWER padding and size-based Resize when the model's
+    input size is symbolic). An unknown operator is a :class:`ModelError` naming the op type and the node.
+    """
+    if isinstance(model, str | Path):
+        label = str(model)
+        proto = load_onnx(model, input_size)
+        default_name = Path(model).stem
+    else:
+        label, default_name = "<onnx model>", model.graph.name or "onnx"
+        proto = with_shapes(model, input_size)
+    importer = _Importer(proto, label, frozenset(passthrough))
+    initializers = set(importer.constants)
+    real = [i.name for i in proto.graph.input if i.name not in initializers]
+    if not real:
+        raise ModelError(f"{label}: the model has no input")
+    importer.values[real[0]] = INPUT
+    for extra in real[1:]:
+        importer.values[extra] = None
+    for node in proto.graph.node:
+        importer.visit(node)
+    outputs = [(o.name, o.name) for o in proto.graph.output if importer.values.get(o.name)]
+    requested = parse_taps(taps) or outputs
+    if not requested:
+        raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
+    resolved = resolve_taps(requested, [n.name for n in importer.nodes], importer.aliases, label)
+    opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    return finish(
+        name or default_name,
+        importer.nodes,
+        resolved,
+        f"imported from ONNX model '{label}' (opset {opset})",
+        label,
+        importer.pads,
+    )

@@ -1,0 +1,43 @@
+"""The ``scalematch erf`` text and JSON (formatting only; the numbers come from the measurement)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalematch.profile.erf_measure import MeasuredErf
+
+
+def _pair(values: tuple[float, float] | tuple[int, int], digits: int = 1) -> str:
+    a, b = values
+    return f"{a:.{digits}f}" if a == b else f"{a:.{digits}f} x {b:.{digits}f}"
+
+
+def erf_text(r: MeasuredErf) -> str:
+    """A short report: the unit, RF, analytic and measured sigma, and the mass squares."""
+    lines = [
+        f"{r.model} {r.tap} ({r.node}): unit {r.unit[0]},{r.unit[1]} of a {r.input_size[0]}x{r.input_size[1]} input, "
+        f"{r.weights} weights, {r.samples} samples",
+        f"receptive field    {r.rf[0] if r.rf[0] == r.rf[1] else f'{r.rf[0]} x {r.rf[1]}'} px",
+        f"analytic ERF sigma {_pair(r.analytic_sigma)} px (uniform linear model)",
+        f"measured ERF sigma {_pair(r.sigma)} px",
+        "centred square holding " + ", ".join(f"{f:.0%}: {side} px" for f, side in r.squares),
+    ]
+    return "\n".join(lines)
+
+
+def erf_json(r: MeasuredErf) -> dict[str, Any]:
+    """The numbers as a JSON document (pairs are [y, x])."""
+    return {
+        "model": r.model,
+        "tap": r.tap,
+        "node": r.node,
+        "input_size": list(r.input_size),
+        "unit": list(r.unit),
+        "weights": r.weights,
+        "samples": r.samples,
+        "rf": list(r.rf),
+        "analytic_sigma": [round(v, 4) for v in r.analytic_sigma],
+        "sigma": [round(v, 4) for v in r.sigma],
+        "center": [round(v, 3) for v in r.center],
+        "squares": {f"{f:g}": side for f, side in r.squares},
+    }

@@ -1,0 +1,45 @@
+"""``scalematch erf``: text, JSON, figure and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+
+pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+
+
+def test_text_json_and_plot(tmp_path: Path) -> None:
+    out = tmp_path / "erf.png"
+    result = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:4] == [
+        "resnet18 C3 (layer2.1.add): unit 10,10 of a 160x160 input, uniform weights, 1 samples",
+        "receptive field    99 px",
+        "analytic ERF sigma 9.9 px (uniform linear model)",
+        "measured ERF sigma 9.9 px",
+    ]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    doc = json.loads(CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--json"]).stdout)
+    assert doc["rf"] == [99, 99] and doc["sigma"] == doc["analytic_sigma"]
+    assert list(doc["squares"]) == ["0.2", "0.5", "0.9", "0.99"]
+
+
+def test_bad_tap_is_one_line() -> None:
+    result = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C9"])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: --tap: 'C9' is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)\n")
+
+
+def test_erf_figure_draws_measured_and_analytic() -> None:
+    from scalematch.profile.erf_measure import measure_erf
+    from scalematch.report.erf_plot import erf_figure
+
+    r = measure_erf("resnet18", tap="C2", samples=1)
+    fig = erf_figure(r)
+    labels = [str(line.get_label()) for line in fig.axes[1].lines]
+    assert any(lab.startswith("measured") for lab in labels) and any(lab.startswith("analytic") for lab in labels)

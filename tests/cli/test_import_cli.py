@@ -1,0 +1,75 @@
+"""``scalematch profile`` on ONNX files and torch modules: taps, pass-through declarations, exact errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+
+onnx = pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
+from onnx import TensorProto, helper  # noqa: E402
+
+
+def write_model(path: Path, op: str = "Relu") -> Path:
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c1"], name="conv1", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node(op, ["c1"], ["a1"], name="act1", **({"domain": "custom"} if op != "Relu" else {})),
+        helper.make_node(
+            "MaxPool", ["a1"], ["p1"], name="pool1", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("p1", TensorProto.FLOAT, None)],
+        initializer=[weight],
+    )
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("custom", 1)] if op != "Relu" else [])
+    onnx.save(helper.make_model(graph, opset_imports=opsets), path)
+    return path
+
+
+def test_profile_onnx_with_taps(tmp_path: Path) -> None:
+    path = write_model(tmp_path / "tiny.onnx")
+    result = CliRunner().invoke(app, ["profile", str(path), "--taps", "C1=c1,C2=p1", "--outputs-only"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("c1 ", "p1 "))]
+    assert [(r[0], r[1], r[-7], r[-6]) for r in rows] == [("c1", "C1", "2", "3"), ("p1", "C2", "4", "7")]
+
+
+def test_unknown_op_error_and_passthrough(tmp_path: Path) -> None:
+    path = write_model(tmp_path / "odd.onnx", op="Wobble")
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: node 'act1' (Wobble): unknown operator type 'Wobble'; declare it pass-through if it keeps "
+        "the geometry (--passthrough Wobble, or the node name)\n"
+    )
+    ok = CliRunner().invoke(app, ["profile", str(path), "--passthrough", "Wobble", "--outputs-only"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_taps_on_a_config_is_an_error() -> None:
+    result = CliRunner().invoke(app, ["profile", "resnet50", "--taps", "C3=layer2"])
+    assert result.stderr == (
+        "Error: --taps and --passthrough apply to ONNX and torch models, not to the config 'resnet50'\n"
+    )
+
+
+def test_profile_torch_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "profile"))
+    result = CliRunner().invoke(
+        app, ["profile", "torch_models:Darknet53", "--taps", "C3=conv_res_block3,C5=conv_res_block5", "--outputs-only"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported from PyTorch module 'torch_models:Darknet53' by torch.fx tracing at 224x224" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if " C3 " in line or " C5 " in line]
+    assert [(r[1], r[-7], r[-6]) for r in rows] == [("C3", "8", "165"), ("C5", "32", "725")]  # darknet53's config
+    missing = CliRunner().invoke(app, ["profile", "torch_models:Nope"])
+    assert missing.stderr == "Error: torch_models:Nope: 'torch_models' has no attribute 'Nope'\n"

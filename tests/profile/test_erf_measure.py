@@ -1,0 +1,94 @@
+"""Measured ERF: equal to the analytic sigma on uniform linear networks; reported next to it otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+from torch import Tensor, nn  # noqa: E402
+
+from scalematch.errors import OptionError  # noqa: E402
+from scalematch.profile import build, profile  # noqa: E402
+from scalematch.profile.erf_measure import measure_erf  # noqa: E402
+from scalematch.profile.torch_import import from_torch  # noqa: E402
+
+
+def uniform(conv: nn.Conv2d) -> nn.Conv2d:
+    with torch.no_grad():
+        conv.weight.fill_(1.0 / conv.weight[0].numel())
+    return conv
+
+
+class LinearNet(nn.Module):
+    """No ReLU, uniform kernels, the residual add averaged: the analytic model, built independently here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = uniform(nn.Conv2d(1, 1, 3, 2, 1, bias=False))
+        self.a = uniform(nn.Conv2d(1, 1, 5, 1, 2, bias=False))
+        self.b = uniform(nn.Conv2d(1, 1, 1, bias=False))
+        self.dilated = uniform(nn.Conv2d(1, 1, 3, 1, 2, 2, bias=False))
+        self.pool = nn.AvgPool2d(2, 2)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.head = uniform(nn.Conv2d(1, 1, 3, 1, 1, bias=False))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.stem(x)
+        x = (self.a(x) + self.b(x)) / 2
+        x = self.pool(self.dilated(x))
+        out: Tensor = self.head(self.up(x))
+        return out
+
+
+def test_uniform_linear_network_measures_the_analytic_sigma() -> None:
+    model = LinearNet()
+    result = measure_erf(model, (96, 96), samples=3, weights="model")
+    graph = from_torch(model, (96, 96))
+    fm = profile(graph, (96, 96))[result.node]
+    assert fm.geom is not None
+    for a in (0, 1):
+        assert result.sigma[a] == pytest.approx(result.analytic_sigma[a], abs=1e-6)
+        variance = fm.geom[a].unit(result.unit[a])[2]  # the engine's exact variance of the same unit
+        assert result.analytic_sigma[a] == pytest.approx(float(variance) ** 0.5, abs=1e-12)
+    assert [side for _, side in result.squares] == sorted(side for _, side in result.squares)
+
+
+@pytest.mark.parametrize(
+    ("name", "neck", "tap"),
+    [
+        ("resnet18", None, "C3"),
+        ("mobilenet_v1", None, "C4"),  # TF "same" padding
+        ("vgg16-ssd", "ssd", "P6"),  # ceil-mode pool3, dilated fc6, valid 3x3s
+        ("resnet50", "fpn", "P3"),  # nearest up-sampling: units of a period differ
+        ("convnext_tiny", None, "C3"),
+    ],
+)
+def test_uniform_weights_on_configs_equal_the_analytic_sigma(name: str, neck: str | None, tap: str) -> None:
+    result = measure_erf(name, tap=tap, samples=1, neck=neck)
+    assert result.weights == "uniform"
+    assert result.sigma == pytest.approx(result.analytic_sigma, abs=1e-6)
+    fm = profile(build(name, neck), result.input_size)[tap]
+    assert fm.input_box(*result.unit) == result.box
+    assert result.rf == (fm.y.rf, fm.x.rf)  # type: ignore[union-attr]
+
+
+def test_random_weight_resnet_is_reported_next_to_the_analytic_erf() -> None:
+    from torch_models import ResNet
+
+    result = measure_erf(ResNet([2, 2, 2, 2], False), (576, 576), tap=None, samples=4, weights="random")
+    assert result.tap == "layer4.1.relu_1"  # the module's output
+    assert result.analytic_sigma == pytest.approx((38.52, 38.52), abs=0.01)
+    for a in (0, 1):  # torch's default init, ReLUs after the adds: sigma near the uniform model's, inside the RF
+        assert result.analytic_sigma[a] / 2 < result.sigma[a] < result.rf[a] / 4
+    sides = dict(result.squares)
+    assert sides[0.2] < sides[0.5] < sides[0.9] < sides[0.99] < result.rf[0]
+    assert result.mass.sum() == pytest.approx(1.0)
+    wider = measure_erf("resnet18", tap="C5", samples=4, weights="random")  # He init, ReLU after every conv
+    assert wider.sigma[0] > 1.2 * wider.analytic_sigma[0]
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(OptionError, match="--weights model needs a PyTorch module"):
+        measure_erf("resnet18", weights="model")
+    with pytest.raises(OptionError, match=r"--tap: 'C9' is not an output or node of resnet18 \(outputs: C1, C2"):
+        measure_erf("resnet18", tap="C9")

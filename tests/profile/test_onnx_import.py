@@ -1,0 +1,254 @@
+"""ONNX import: operator attributes on hand-built graphs, and exported torch builds against the configs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
+from onnx import TensorProto, helper  # noqa: E402
+
+from scalematch.errors import ModelError  # noqa: E402
+from scalematch.profile import Passthrough, Window, build, profile  # noqa: E402
+from scalematch.profile.onnx_import import from_onnx  # noqa: E402
+
+
+def model(nodes: list[Any], outputs: list[str], size: int | tuple[int, int] = 64, **consts: list[float]) -> Any:
+    """A one-input (1x3xHxW) ONNX model; ``consts`` become initializers (1-D float or int64 for pads/axes)."""
+    h, w = (size, size) if isinstance(size, int) else size
+    inits = []
+    for name, values in consts.items():
+        is_int = name.startswith(("pads", "axes", "sizes"))
+        inits.append(
+            helper.make_tensor(name, TensorProto.INT64 if is_int else TensorProto.FLOAT, [len(values)], values)
+        )
+    weights = [helper.make_tensor(f"w{k}", TensorProto.FLOAT, [3, 3, k, k], [0.0] * (9 * k * k)) for k in (1, 3, 5)]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, h, w])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+        initializer=weights + inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def conv(x: str, y: str, k: int = 3, **attrs: Any) -> Any:
+    return helper.make_node("Conv", [x, f"w{k}"], [y], name=f"n_{y}", **attrs)
+
+
+def test_conv_pads_are_top_left_bottom_right() -> None:
+    g = from_onnx(model([conv("x", "y", 5, pads=[1, 2, 3, 4])], ["y"]))
+    assert g.nodes[0].layer == Window("conv", (5, 5), (1, 1), ((1, 3), (2, 4)))
+    y = profile(g, (64, 64))["y"]
+    assert (y.y.padding, y.x.padding, y.size) == (1, 2, (64, 66))  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("auto_pad", "size", "before", "out"),
+    [
+        ("SAME_UPPER", 64, 0, 32),  # total padding 1: the extra one at the end
+        ("SAME_LOWER", 64, 1, 32),  # ... at the beginning
+        ("SAME_UPPER", 65, 1, 33),  # total 2: one each side
+        ("SAME_LOWER", 65, 1, 33),
+        ("VALID", 64, 0, 31),
+    ],
+)
+def test_auto_pad(auto_pad: str, size: int, before: int, out: int) -> None:
+    g = from_onnx(model([conv("x", "y", 3, strides=[2, 2], auto_pad=auto_pad)], ["y"], size))
+    y = profile(g, (size, size))["y"]
+    assert (y.x.padding, y.size) == (before, (out, out))  # type: ignore[union-attr]
+
+
+def test_ceil_mode_dilation_and_default_pool_stride() -> None:
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["floor"], kernel_shape=[3, 3], strides=[2, 2]),
+        helper.make_node("MaxPool", ["x"], ["ceil"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        helper.make_node("AveragePool", ["x"], ["avg"], kernel_shape=[2, 2]),  # ONNX default stride 1
+        conv("x", "dil", 3, dilations=[2, 2]),
+    ]
+    p = profile(from_onnx(model(nodes, ["floor", "ceil", "avg", "dil"])), (64, 64))
+    assert (p["floor"].size, p["ceil"].size, p["avg"].size) == ((31, 31), (32, 32), (63, 63))
+    assert p["avg"].x.stride == 1  # type: ignore[union-attr]
+    assert (p["dil"].x.rf, p["dil"].x.union) == (5, 3)  # type: ignore[union-attr]
+
+
+def test_pad_folds_into_the_next_window_else_stays_explicit() -> None:
+    pad = helper.make_node("Pad", ["x", "pads"], ["p"])
+    folded = from_onnx(model([pad, conv("p", "y")], ["y"], pads=[0, 0, 1, 2, 0, 0, 3, 4]))
+    assert [n.layer for n in folded.nodes] == [Window("conv", (3, 3), (1, 1), ((1, 3), (2, 4)))]
+    assert folded.nodes[0].inputs == ("image",)
+    shared = from_onnx(model([pad, conv("p", "y"), conv("p", "z")], ["y", "z"], pads=[0, 0, 1, 2, 0, 0, 3, 4]))
+    assert [n.name for n in shared.nodes] == ["p", "y", "z"]
+    p = profile(shared, (64, 64))
+    assert (p["y"].y.padding, p["y"].x.padding, p["y"].size) == (1, 2, (66, 68))  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("attrs", "mode"),
+    [
+        ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, "nearest"),
+        ({"mode": "nearest"}, "nearest"),  # half_pixel + round_prefer_floor: also floor(j / 2)
+        ({"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, "bilinear"),
+    ],
+)
+def test_resize(attrs: dict[str, str], mode: str) -> None:
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], **attrs)]
+    g = from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0]))
+    up = profile(g, (64, 64))["up"]
+    assert (up.x.stride, up.size, g.nodes[0].layer.mode) == (0.5, (128, 128), mode)  # type: ignore[union-attr]
+
+
+def test_resize_cubic_is_an_error() -> None:
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], name="r", mode="cubic")]
+    with pytest.raises(ModelError, match=r"^<onnx model>: node 'r' \(Resize\): mode cubic"):
+        from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0]))
+
+
+def test_merges_gates_and_global_pool() -> None:
+    nodes = [
+        conv("x", "a", 3, pads=[1, 1, 1, 1]),
+        conv("x", "b", 5, pads=[2, 2, 2, 2]),
+        conv("x", "c", 1),
+        helper.make_node("Sum", ["a", "b", "c"], ["sum"]),
+        helper.make_node("Concat", ["a", "b"], ["cat"], axis=1),
+        helper.make_node("GlobalAveragePool", ["sum"], ["pool"]),
+        helper.make_node("Sigmoid", ["pool"], ["gate"]),
+        helper.make_node("Mul", ["sum", "gate"], ["se"]),  # squeeze-excitation: follows 'sum'
+        helper.make_node("Mul", ["se", "scale"], ["scaled"]),  # a constant: pass-through
+    ]
+    g = from_onnx(model(nodes, ["sum", "cat", "se", "scaled", "pool"], scale=[2.0]))
+    p = profile(g, (64, 64))
+    assert p["sum"].x.rf == p["cat"].x.rf == 5  # type: ignore[union-attr]
+    assert p["se"].x == p["sum"].x and p["scaled"].x == p["sum"].x
+    assert isinstance(g.nodes[[n.name for n in g.nodes].index("scaled")].layer, Passthrough)
+    assert "se" not in [n.name for n in g.nodes]  # the gated product is the map itself
+    assert p["pool"].x.rf == 64 + 4  # type: ignore[union-attr]  # the whole image and the 5x5 conv's padding
+    assert profile(g)["pool"].x is None  # no input size: whole-image maps are unbounded
+
+
+def test_concat_along_a_spatial_axis_is_an_error() -> None:
+    nodes = [conv("x", "a", 1), conv("x", "b", 1), helper.make_node("Concat", ["a", "b"], ["cat"], name="c", axis=3)]
+    with pytest.raises(ModelError, match=r"node 'c' \(Concat\): concatenates along spatial axis 3"):
+        from_onnx(model(nodes, ["cat"]))
+
+
+def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:
+    nodes = [conv("x", "a", 3), helper.make_node("Frobnicate", ["a"], ["b"], name="frob1", domain="custom")]
+    m = model(nodes, ["b"])
+    m.opset_import.append(helper.make_opsetid("custom", 1))
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == (
+        "<onnx model>: node 'frob1' (Frobnicate): unknown operator type 'Frobnicate'; declare it pass-through if "
+        "it keeps the geometry (--passthrough Frobnicate, or the node name)"
+    )
+    for declared in ("Frobnicate", "frob1"):
+        g = from_onnx(m, passthrough=[declared])
+        assert profile(g)["b"].x == profile(g)["a"].x
+
+
+def test_taps_pick_named_values() -> None:
+    nodes = [conv("x", "a", 3), conv("a", "b", 3), conv("b", "c", 3)]
+    g = from_onnx(model(nodes, ["c"]), taps="a,C3=b")
+    assert g.taps == (("a", "a"), ("C3", "b"))
+    assert [n.name for n in g.nodes] == ["a", "b"]  # 'c' feeds no tap
+    assert g.taps == from_onnx(model(nodes, ["c"]), taps=["a", "C3=n_b"]).taps  # ONNX node names work too
+    with pytest.raises(ModelError, match="tap 'C9': no feature map or module named 'zz'"):
+        from_onnx(model(nodes, ["c"]), taps="C9=zz")
+
+
+def test_conv_transpose_matches_the_config_layer() -> None:
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "w3"], ["up"], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+    ]
+    p = profile(from_onnx(model(nodes, ["up"])), (64, 64))
+    ref = profile(build_yaml("deconv:k=3,s=2,p=1,output_padding=1"), (64, 64))
+    assert (p["up"].x, p["up"].size) == (ref.feature_maps[-1].x, ref.feature_maps[-1].size)
+
+
+def build_yaml(spec: str) -> Any:
+    from scalematch.profile import from_layers
+
+    return from_layers([spec])
+
+
+# -- exported torch builds ---------------------------------------------------------------------------------
+torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+
+
+def export(module: Any, size: tuple[int, int], names: list[str] | None = None, channels: int = 3) -> Any:
+    """torch.onnx.export with the TorchScript exporter (dynamo=False): it needs no onnxscript and keeps
+    module-path value names; it is deprecated in torch 2.9+ but still shipped, so its warning is silenced."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module.eval(),
+            (torch.zeros(1, channels, *size),),
+            buffer,
+            dynamo=False,
+            opset_version=17,
+            output_names=names,
+        )
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def module_path(node_name: str) -> str:
+    """The module path of an exported node: /layer1/layer1.0/conv1/Conv and /block4/unit_3/Add scope alike."""
+    path = ""
+    for seg in node_name.split("/")[1:-1]:
+        path = seg if not path or seg.startswith(path + ".") else f"{path}.{seg}"
+    return path
+
+
+def last_value_in(proto: Any, path: str) -> str:
+    """The output of the last exported node inside module ``path`` (the module's output)."""
+    inside = [n.output[0] for n in proto.graph.node if (module_path(n.name) + ".").startswith(path + ".")]
+    return str(inside[-1])
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v3_large", "cspdarknet", "vgg16-ssd", "resnet50-tfslim"])
+def test_exported_builds_match_the_configs(name: str) -> None:
+    from torch_models import BACKBONES
+
+    module, taps = BACKBONES[name]()
+    size = (128, 160)
+    channels = next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d)).in_channels
+    proto = export(module, size, channels=channels)
+    onnx_taps = {tap: last_value_in(proto, path) for tap, path in taps.items()}
+    g = from_onnx(proto, taps=onnx_taps)
+    config = build(name)
+    for size_or_none in (size, None):
+        ours, theirs = profile(config, size_or_none), profile(g, size_or_none)
+        for tap in onnx_taps:
+            assert (ours[tap].y, ours[tap].x, ours[tap].area) == (theirs[tap].y, theirs[tap].x, theirs[tap].area), tap
+
+
+@pytest.mark.parametrize("extra", ["pool", "c5"])
+def test_torch_and_onnx_importers_agree_on_a_resnet_fpn(extra: str) -> None:
+    """A residual network with an FPN, built here: traced by torch.fx and exported to ONNX, the two graphs
+    give identical numbers at every level (and match the built-in resnet50 + fpn config)."""
+    from torch_models import ResNetFPN, resnet_fpn_taps
+
+    from scalematch.profile.torch_import import from_torch
+
+    module = ResNetFPN(extra)
+    taps = resnet_fpn_taps(extra)
+    size = (128, 160)
+    by_torch = from_torch(module, size, taps=taps)
+    by_onnx = from_onnx(export(module, size, names=list(taps)))
+    assert [t for t, _ in by_onnx.taps] == list(taps)
+    neck = "fpn" if extra == "pool" else "fpn-retinanet"
+    config = build("resnet50", neck)
+    for size_or_none in (size, None):
+        a = profile(by_torch, size_or_none, allow_misaligned=True)
+        b = profile(by_onnx, size_or_none, allow_misaligned=True)
+        c = profile(config, size_or_none)
+        for tap in taps:
+            got = [(p[tap].y, p[tap].x, p[tap].area, p[tap].size) for p in (a, b, c)]
+            assert got[0] == got[1] == got[2], tap
+        assert len(a.warnings) == len(b.warnings) > 0  # the top-down adds are half a cell off, both ways
