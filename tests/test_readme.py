@@ -28,3 +28,19 @@ def test_readme_example_output(command: str, shown: str) -> None:
     result = CliRunner().invoke(app, [*args, "--quiet"] if args[0] in ("recommend", "stats") else args)
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip("\n") == shown.rstrip("\n")
+
+
+def test_readme_lists_every_builtin_with_its_receptive_fields() -> None:
+    from scalematch.profile import build, catalogue, profile
+
+    text = README.read_text(encoding="utf-8")
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^\| ([\w.-]+)(?: \(neck\))? \| [^|]+ \| ?([\d/]*) ?\|$", text, re.M)
+    }
+    for entry in catalogue():
+        assert entry["name"] in rows, f"README's built-in table misses {entry['name']}"
+        if entry["kind"] == "backbone":
+            p = profile(build(entry["name"]))
+            rf = "/".join(str(p[t].x.rf) for t in ("C2", "C3", "C4", "C5") if t in p.taps)  # type: ignore[union-attr]
+            assert rows[entry["name"]] == rf, entry["name"]
