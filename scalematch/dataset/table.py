@@ -27,7 +27,7 @@ import math
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.errors import DatasetError
 
@@ -170,28 +170,30 @@ def assemble(
             exclusions.add(reason, f"{record} {ann_id[k]}", detail, int(bad.sum()))
             keep &= ~bad
 
-    idx = pos[keep]
+    sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
+    idx = pos[sel]
     sorted_cats = np.sort(cat_ids)
-    cat_idx = np.searchsorted(sorted_cats, category_id[keep])
+    cat_idx = np.searchsorted(sorted_cats, category_id[sel])
     m = int(keep.sum())
     table: pd.DataFrame = pd.DataFrame(
         {
-            "ann_id": ann_id[keep],
-            "image_id": image_id[keep],
+            "ann_id": ann_id[sel],
+            "image_id": image_id[sel],
             "file_name": _categorical([v[0] for v in raw.images.values()], idx),
             "image_w": img_w[idx] if len(order) else np.full(m, np.nan),
             "image_h": img_h[idx] if len(order) else np.full(m, np.nan),
-            "category_id": category_id[keep],
+            "category_id": category_id[sel],
             "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
-            "x": np.frombuffer(raw.x, dtype=np.float64)[keep],
-            "y": np.frombuffer(raw.y, dtype=np.float64)[keep],
-            "w": np.frombuffer(raw.w, dtype=np.float64)[keep],
-            "h": np.frombuffer(raw.h, dtype=np.float64)[keep],
-            "area": np.frombuffer(raw.area, dtype=np.float64)[keep],
-            "iscrowd": np.frombuffer(raw.iscrowd, dtype=np.int8)[keep].astype(bool),
-            "difficult": np.frombuffer(raw.difficult, dtype=np.int8)[keep].astype(bool),
-            "truncated": np.frombuffer(raw.truncated, dtype=np.int8)[keep].astype(bool),
-        }
+            "x": np.frombuffer(raw.x, dtype=np.float64)[sel],
+            "y": np.frombuffer(raw.y, dtype=np.float64)[sel],
+            "w": np.frombuffer(raw.w, dtype=np.float64)[sel],
+            "h": np.frombuffer(raw.h, dtype=np.float64)[sel],
+            "area": np.frombuffer(raw.area, dtype=np.float64)[sel],
+            "iscrowd": np.frombuffer(raw.iscrowd, dtype=np.int8)[sel].astype(bool),
+            "difficult": np.frombuffer(raw.difficult, dtype=np.int8)[sel].astype(bool),
+            "truncated": np.frombuffer(raw.truncated, dtype=np.int8)[sel].astype(bool),
+        },
+        copy=False,
     )
     return table
 
