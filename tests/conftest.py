@@ -1,4 +1,4 @@
-"""CLI test fixtures.
+"""Shared pytest options and CLI fixtures.
 
 scalematch/cli/main.py imports ``profile_cmd``, written on another branch. Until that module is present here,
 a stand-in with the two command functions is registered so that the real ``main.app`` (and its error handling)
@@ -33,3 +33,7 @@ def app() -> typer.Typer:
     from scalematch.cli.main import app as real_app
 
     return real_app
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
