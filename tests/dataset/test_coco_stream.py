@@ -96,3 +96,49 @@ def test_bbox_from_segmentation(tmp_path: Path) -> None:
     assert table.loc[2, ["x", "y", "w", "h"]].tolist() == [20, 10, 7, 5]
     assert bool(table.loc[2, "iscrowd"]) and table.loc[2, "area"] == 35
     assert table.loc[3, ["x", "y", "w", "h"]].tolist() == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("piece", [1, 200, 5000])
+def test_worker_processes_give_the_serial_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """Pieces cut without parsing and parsed in forked workers: same boxes, same exclusions, same order,
+    including false cuts (a '},' inside strings or nested values) and pieces with bad records."""
+    from scalematch.dataset.formats import coco
+    from scalematch.dataset.table import Exclusions
+
+    monkeypatch.setattr(_jsonstream, "PIECE", piece)
+    monkeypatch.setattr(_jsonstream, "BLOCK", 4096)
+    rng = np.random.default_rng(7)
+    anns: list[dict[str, Any]] = []
+    for k in range(600):
+        ann: dict[str, Any] = {
+            "segmentation": [[float(v) for v in rng.integers(0, 400, 8)]],
+            "area": float(rng.random() * 1e4),
+            "iscrowd": 0,
+            "image_id": int(rng.integers(1, 40)),
+            "bbox": [float(v) for v in np.round(rng.random(4) * 300 + 1, 2)],
+            "category_id": int(rng.integers(1, 3)),
+            "id": k + 1,
+        }
+        if k % 37 == 0:
+            ann["attributes"] = {"note": "}, {", "nested": [{"a": "}]"}, {"b": 1}]}
+        if k % 101 == 0:
+            ann["bbox"][2] = 0  # excluded: bbox_nonpositive
+        if k % 151 == 0:
+            ann["segmentation"] = {"counts": "a]]},{x", "size": [480, 640]}
+        anns.append(ann)
+    doc = {
+        "images": [{"id": i, "file_name": f"{i}.jpg", "width": 640, "height": 480} for i in range(1, 40)],
+        "annotations": anns,
+        "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}],
+    }
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    serial_ex, parallel_ex = Exclusions(str(path)), Exclusions(str(path))
+    serial = coco.read(path, serial_ex, workers=0)
+    parallel = coco.read(path, parallel_ex, workers=2)
+    for name in ("ann_id", "image_id", "category_id", "x", "y", "w", "h", "area", "iscrowd"):
+        assert getattr(parallel, name) == getattr(serial, name), name
+    assert parallel_ex.as_dict() == serial_ex.as_dict() == {"bbox_nonpositive": 6}
+    assert list(serial.ann_id) == [a["id"] for a in anns if a["bbox"][2] > 0]
