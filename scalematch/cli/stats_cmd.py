@@ -104,7 +104,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
     bar = Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True, auto_refresh=False,
+        console=Console(stderr=True), transient=True,
     )  # fmt: skip
     task: list[Any] = []
 
@@ -114,7 +114,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
                 return
             bar.start()
             task.append(bar.add_task("reading", total=total))
-        bar.update(task[0], completed=done, refresh=True)  # no refresh thread: the reader may fork
+        bar.update(task[0], completed=done)
 
     try:
         yield update

@@ -103,13 +103,6 @@ class RawBoxes:
     difficult: array[int] = field(default_factory=lambda: array("b"))
     truncated: array[int] = field(default_factory=lambda: array("b"))
 
-    def extend(self, other: RawBoxes) -> None:
-        """Append the boxes of ``other`` (its images and categories are not taken)."""
-        for name in ("ann_id", "image_id", "category_id", "x", "y", "w", "h", "area"):
-            getattr(self, name).extend(getattr(other, name))
-        for name in ("iscrowd", "difficult", "truncated"):
-            getattr(self, name).extend(getattr(other, name))
-
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
         area: float, iscrowd: bool = False, difficult: bool = False, truncated: bool = False,

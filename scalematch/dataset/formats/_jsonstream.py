@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
 from typing import Any, BinaryIO
 
 import orjson
@@ -33,13 +31,11 @@ _WS = b" \t\r\n"
 _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
 # From '"segmentation": [[' over polygon characters to the last ']' before a quote or brace: in valid JSON
 # exactly the polygon list. (Measured faster than a find()-based loop: Python's per-match overhead dominates.)
-POLYGON = re.compile(rb'"segmentation"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\[[-+0-9.eE,\s\[\]]*\]')
+_POLYGON = re.compile(rb'"segmentation"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\[[-+0-9.eE,\s\[\]]*\]')
 POLYGON_MARK = "\x00polygon"
-POLYGON_REPL = b'"segmentation":"\\\\u0000polygon"'
+_POLYGON_REPL = b'"segmentation":"\\\\u0000polygon"'
 
-INFLIGHT = 4  # pieces handed to worker processes at once
 Progress = Callable[[int], None]
-Work = Callable[[bytes], Any]
 
 
 class JsonStream:
@@ -173,75 +169,22 @@ class JsonStream:
         if b != -1:
             raise self._error(f"unexpected data after the JSON object: {self._describe(b)}")
 
-    def objects(
-        self, key: str, skip_polygons: bool = False, pool: Executor | None = None, work: Work | None = None
-    ) -> Iterator[tuple[list[Any] | None, bytes, Any]]:
+    def objects(self, key: str, skip_polygons: bool = False) -> Iterator[tuple[list[Any], bytes]]:
         """Yield the elements of the array at the current position, a piece at a time.
 
-        Each piece comes as (values, raw bytes, None); ``full(raw)`` re-parses it with polygons. With a
-        ``pool``, pieces are cut without parsing and handed to ``work(raw)`` in worker processes; a piece
-        whose result is not None comes as (None, raw, result), in order. A None result (the cut was wrong,
-        or the piece is not plain JSON) rolls the stream back to that piece, which is then read here.
+        Each piece comes as (values, raw bytes of the piece); ``full(raw)`` re-parses it with polygons.
         """
         self.expect(b"[", f"an array for '{key}'")
         if self._peek() == ord("]"):
             self._pos += 1
             return
-        inflight: deque[tuple[int, bytes, int, Future[Any]]] = deque()
         while True:
-            while pool is not None and work is not None and len(inflight) < INFLIGHT:
-                if inflight and inflight[-1][2] == ord("]"):
-                    break
-                if self._peek() != ord("{"):
-                    break
-                cut = self._raw_piece()
-                if cut is None:
-                    break
-                inflight.append((*cut, pool.submit(work, cut[1])))
-            if inflight:
-                start, raw, closing, future = inflight.popleft()
-                result = future.result()
-                if result is not None:
-                    yield None, raw, result
-                    if closing == ord("]"):
-                        return
-                    continue
-                for *_, later in inflight:
-                    later.cancel()
-                inflight.clear()
-                self._seek(start)
             if self._peek() != ord("{"):
                 raise self._error(f"expected an object in '{key}', got {self._describe(self._peek())}")
             items, raw, closing = self._piece(key, skip_polygons)
-            yield items, raw, None
+            yield items, raw
             if closing == ord("]"):
                 return
-
-    def _raw_piece(self) -> tuple[int, bytes, int] | None:
-        """Cut the next piece at the first candidate after PIECE bytes, unchecked; None near the end."""
-        while True:
-            m = _CANDIDATE.search(self._buf, self._pos + PIECE)
-            if m is not None:
-                break
-            if self._eof or not self._fill():
-                return None
-        start = self._base + self._pos
-        raw = self._buf[self._pos : m.start() + 1]
-        self._pos = m.end()
-        return start, raw, self._buf[m.end() - 1]
-
-    def _seek(self, offset: int) -> None:
-        self._f.seek(offset)
-        self._buf = b""
-        self._pos = 0
-        self._base = offset
-        self._eof = False
-
-    def parse(self, raw: bytes, skip_polygons: bool) -> list[Any]:
-        """Parse a piece that a worker found to be complete."""
-        items = self._parse(raw, skip_polygons)
-        assert items is not None
-        return items
 
     def _piece(self, key: str, skip_polygons: bool) -> tuple[list[Any], bytes, int]:
         lo = 0  # candidates ending before start + lo end inside a value
@@ -304,7 +247,7 @@ class JsonStream:
         text = b"[" + raw + b"]"
         if skip_polygons:
             try:
-                return list(orjson.loads(POLYGON.sub(POLYGON_REPL, text)))
+                return list(orjson.loads(_POLYGON.sub(_POLYGON_REPL, text)))
             except orjson.JSONDecodeError:
                 pass  # decide on the unmodified text below
         try:

@@ -11,20 +11,13 @@ polygon there goes unnoticed.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import threading
 from array import array
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import orjson
-
-from scalematch.dataset.formats._jsonstream import POLYGON, POLYGON_MARK, POLYGON_REPL, JsonStream
+from scalematch.dataset.formats._jsonstream import POLYGON_MARK, JsonStream
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -42,68 +35,29 @@ _NUM = {int, float}
 _I64 = 1 << 63
 
 
-PARALLEL_MIN_BYTES = 64 << 20
-
-
-def read(
-    path: Path,
-    exclusions: Exclusions,
-    progress: Callable[[int], None] | None = None,
-    workers: int | None = None,
-) -> RawBoxes:
-    """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records.
-
-    Files of PARALLEL_MIN_BYTES or more have their annotation pieces parsed by ``workers`` forked processes
-    (default: 2 when there are 2 or more CPUs and this process runs no other Python thread, else 0); the
-    result is the same as reading serially. Fork, not spawn: spawn re-imports the caller's main module,
-    which breaks scripts without a ``__main__`` guard.
-    """
-    if workers is None:
-        cpus = os.cpu_count() or 1
-        big = path.stat().st_size >= PARALLEL_MIN_BYTES
-        workers = min(2, cpus) if big and cpus > 1 and threading.active_count() == 1 else 0
-    if workers and "fork" not in multiprocessing.get_all_start_methods():
-        workers = 0
-    with ExitStack() as stack:
-        pool = None
-        if workers:
-            context = multiprocessing.get_context("fork")
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
-        return _read(path, exclusions, progress, pool)
-
-
-def _read(
-    path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None, pool: Executor | None
-) -> RawBoxes:
+def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None) -> RawBoxes:
+    """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records."""
     raw = RawBoxes()
     pending: list[tuple[str, dict[str, Any]]] = []
     seen: list[str] = []
-    count = 0
+    count = [0]
     with path.open("rb") as f:
         stream = JsonStream(f, str(path), progress)
         for key in stream.members():
             seen.append(key)
             if key == "annotations":
-                for items, text, done in stream.objects(key, True, pool, _work):
-                    if done is not None and done[0] == "fast":
-                        raw.extend(done[1])
-                        count += len(done[1].ann_id)
-                        continue
-                    if items is None:
-                        items = stream.parse(text, True)
+                for items, text in stream.objects(key, skip_polygons=True):
                     if not _fast(items, raw):
                         if any(_needs_polygon(a) for a in items):
                             items = stream.full(text)
                         for k, ann in enumerate(items):
-                            _one(ann, count + k, raw, exclusions, pending)
-                    count += len(items)
+                            _one(ann, count[0] + k, raw, exclusions, pending)
+                    count[0] += len(items)
             elif key == "images":
-                for items, _, _ in stream.objects(key):
-                    assert items is not None
+                for items, _ in stream.objects(key):
                     _images(items, raw, exclusions)
             elif key == "categories":
-                for items, _, _ in stream.objects(key):
-                    assert items is not None
+                for items, _ in stream.objects(key):
                     _categories(items, raw, exclusions)
             else:
                 stream.value()
@@ -180,19 +134,6 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
             continue
         name = cat.get("name")
         raw.categories[cid] = name if isinstance(name, str) else str(cid)
-
-
-def _work(text: bytes) -> tuple[str, RawBoxes | None] | None:
-    """Worker-process side of a piece: ("fast", its boxes) if clean, ("parsed", None) if valid JSON that
-    needs the per-record path, None if it does not parse as a complete piece."""
-    try:
-        items = orjson.loads(POLYGON.sub(POLYGON_REPL, b"[" + text + b"]"))
-    except orjson.JSONDecodeError:
-        return None
-    boxes = RawBoxes()
-    if _fast(items, boxes):
-        return "fast", boxes
-    return "parsed", None
 
 
 def _needs_polygon(item: Any) -> bool:
