@@ -33,9 +33,7 @@ boxes = result.table[["x", "y", "w", "h"]].to_numpy()
 wall = time.perf_counter() - t0
 np.save(sys.argv[2], boxes)
 table = result.table.memory_usage(deep=True).sum()
-# Worker processes (forked, up to 2) share pages with this one; count each at the largest worker's peak.
-workers = 2 * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(boxes), table, workers)
+print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(boxes), table)
 """
 
 PYCOCO = """
@@ -48,7 +46,7 @@ with contextlib.redirect_stdout(io.StringIO()):
 boxes = np.array([a["bbox"] for a in coco.dataset["annotations"]], dtype=np.float64)
 wall = time.perf_counter() - t0
 np.save(sys.argv[2], boxes)
-print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(boxes), boxes.nbytes, 0)
+print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(boxes), boxes.nbytes)
 """
 
 
@@ -74,12 +72,10 @@ def measure(code: str, path: Path, out: Path) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", code, str(path), str(out)], check=True, capture_output=True, text=True, env=env
     )
-    wall, rss_kib, n, table, workers_kib = done.stdout.split()
+    wall, rss_kib, n, table = done.stdout.split()
     return {
         "wall_s": float(wall),
-        "rss_mib": (int(rss_kib) + int(workers_kib)) / 1024,
-        "main_rss_mib": int(rss_kib) / 1024,
-        "workers_rss_mib": int(workers_kib) / 1024,
+        "rss_mib": int(rss_kib) / 1024,
         "boxes": int(n),
         "table_mib": int(table) / 2**20,
     }
@@ -139,21 +135,19 @@ def markdown(r: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         "| reader | wall s | peak RSS MiB |",
         "|---|---|---|",
-        f"| scalematch `load(path)` (box table after resize) | {o['wall_s']:.2f} | {o['rss_mib']:.0f} "
-        f"(main {o['main_rss_mib']:.0f} + 2 workers {o['workers_rss_mib']:.0f}) |",
+        f"| scalematch `load(path)` (box table after resize) | {o['wall_s']:.2f} | {o['rss_mib']:.0f} |",
         f"| `pycocotools.coco.COCO(path)` + bboxes to numpy | {p['wall_s']:.2f} | {p['rss_mib']:.0f} |",
         f"| ratio (target <= 0.10 wall, <= 0.20 RSS) | {r['wall_ratio']:.3f} | {r['rss_ratio']:.3f} |",
         "",
         f"Boxes identical to pycocotools' (np.array_equal, file order): {r['identical_boxes']}.",
         "",
-        "| file scale | MB | boxes | wall s | peak RSS MiB (main + workers) | table MiB | RSS - table MiB |",
+        "| file scale | MB | boxes | wall s | peak RSS MiB | table MiB | RSS - table MiB |",
         "|---|---|---|---|---|---|---|",
     ]
     for s, v in r["scales"].items():
         lines.append(
-            f"| {s}x | {v['file_mb']:.0f} | {v['boxes']:,} | {v['wall_s']:.2f} | {v['rss_mib']:.0f} "
-            f"({v['main_rss_mib']:.0f} + {v['workers_rss_mib']:.0f}) | {v['table_mib']:.0f} | "
-            f"{v['rss_mib'] - v['table_mib']:.0f} |"
+            f"| {s}x | {v['file_mb']:.0f} | {v['boxes']:,} | {v['wall_s']:.2f} | {v['rss_mib']:.0f} | "
+            f"{v['table_mib']:.0f} | {v['rss_mib'] - v['table_mib']:.0f} |"
         )
     lines += [
         "",
