@@ -83,3 +83,18 @@ def test_format_override(app: typer.Typer, tmp_path: Path) -> None:
     copy.write_bytes((DATA / "rbc_valid.json").read_bytes())
     out = json.loads(_stats(app, "--json", "--format", "coco", str(copy)).stdout)
     assert (out["format"], out["annotations"]) == ("coco", 470)
+
+
+def test_progress_bar_only_for_long_reads_and_never_when_disabled(capsys: pytest.CaptureFixture[str]) -> None:
+    from scalematch.cli.stats_cmd import LONG_READ_BYTES, _progress
+
+    with _progress(enabled=False) as update:
+        assert update is None
+    with _progress(enabled=True) as update:
+        assert update is not None
+        update(1 << 20, 10 << 20)  # a short read: no bar
+    assert capsys.readouterr().err == ""
+    with _progress(enabled=True) as update:
+        assert update is not None
+        update(LONG_READ_BYTES // 2, 2 * LONG_READ_BYTES)
+    assert capsys.readouterr().err != ""  # the bar was started (rich draws nothing more off a terminal)
