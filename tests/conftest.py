@@ -1,10 +1,11 @@
-"""Shared test options: ``--update-goldens`` rewrites golden files instead of comparing with them."""
+"""Shared test options (``--update-goldens`` rewrites golden files instead of comparing) and fixtures."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import typer
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -26,3 +27,11 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         assert text == path.read_text(encoding="utf-8")
 
     return check
+
+
+@pytest.fixture()
+def app() -> typer.Typer:
+    """The real ``scalematch`` typer app (with its error handling)."""
+    from scalematch.cli.main import app as real_app
+
+    return real_app

@@ -103,11 +103,13 @@ def load(
         raw = yolo.read(path, exclusions, image_size)
         record = "label"
     table = assemble(raw, exclusions, need_size, record)
+    images, categories = len(raw.images), dict(raw.categories)
+    del raw  # the table holds what is needed; free the reader's buffers before adding columns
     return LoadResult(
-        table=apply(table.reset_index(drop=True), policy),
+        table=apply(table, policy),
         excluded=exclusions.as_dict(),
-        images=len(raw.images),
-        categories=dict(raw.categories),
+        images=images,
+        categories=categories,
         source=str(path),
         format=fmt,
         resize=str(policy),

@@ -132,7 +132,7 @@ def apply(table: pd.DataFrame, policy: ResizePolicy) -> pd.DataFrame:
     """Add the input-pixel columns (see :mod:`scalematch.dataset.table`) to a copy of ``table``."""
     import numpy as np
 
-    out: pd.DataFrame = table.copy()
+    out: pd.DataFrame = table.copy(deep=False)  # new columns only; the given table is left as it is
     ends = (False, True) if isinstance(policy, MultiScale) else (False,)
     for high in ends:
         sx, sy = scales(policy, out["image_w"].to_numpy(), out["image_h"].to_numpy(), high)

@@ -24,10 +24,11 @@ After a resize policy (:mod:`scalematch.dataset.resize`):
 from __future__ import annotations
 
 import math
+import mmap
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.errors import DatasetError
 
@@ -81,6 +82,60 @@ def finite(v: object) -> bool:
     return type(v) in (int, float) and math.isfinite(v)  # type: ignore[arg-type]
 
 
+class Column:
+    """An append-only column of one ``array`` typecode, kept in anonymous memory maps.
+
+    Large growing arrays on the malloc heap fragment it (the reader's multi-MiB parse buffers come and go
+    between the reallocations): measured on the 460 MB benchmark file, ~75 MiB of RSS that was neither the
+    columns nor live objects. Memory maps are returned to the system when replaced. Single values are staged
+    in a small ``array`` first, so per-record appends stay cheap.
+    """
+
+    _STAGE = 1 << 16
+
+    def __init__(self, typecode: str) -> None:
+        self.typecode = typecode
+        self._stage: array[Any] = array(typecode)
+        self._map = mmap.mmap(-1, self._STAGE)
+        self._used = 0
+
+    def append(self, value: float) -> None:
+        self._stage.append(value)
+        if len(self._stage) * self._stage.itemsize >= self._STAGE:
+            self._flush()
+
+    def extend(self, values: array[Any]) -> None:
+        self.frombytes(values.tobytes())
+
+    def frombytes(self, data: bytes) -> None:
+        self._flush()
+        self._write(data)
+
+    def __len__(self) -> int:
+        return (self._used + len(self._stage) * self._stage.itemsize) // self._stage.itemsize
+
+    def buffer(self) -> memoryview:
+        """The column's bytes (no copy); the column must not grow while the view is alive."""
+        self._flush()
+        return memoryview(self._map)[: self._used]
+
+    def _flush(self) -> None:
+        if self._stage:
+            data = self._stage.tobytes()
+            del self._stage[:]
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        end = self._used + len(data)
+        if end > len(self._map):
+            grown = mmap.mmap(-1, max(2 * len(self._map), end))
+            grown[: self._used] = self._map[: self._used]
+            self._map.close()
+            self._map = grown
+        self._map[self._used : end] = data
+        self._used = end
+
+
 @dataclass
 class RawBoxes:
     """What a reader hands over: images, categories and the boxes that passed the per-record checks.
@@ -91,17 +146,17 @@ class RawBoxes:
 
     images: dict[int, tuple[str, float, float]] = field(default_factory=dict)
     categories: dict[int, str] = field(default_factory=dict)
-    ann_id: array[int] = field(default_factory=lambda: array("q"))
-    image_id: array[int] = field(default_factory=lambda: array("q"))
-    category_id: array[int] = field(default_factory=lambda: array("q"))
-    x: array[float] = field(default_factory=lambda: array("d"))
-    y: array[float] = field(default_factory=lambda: array("d"))
-    w: array[float] = field(default_factory=lambda: array("d"))
-    h: array[float] = field(default_factory=lambda: array("d"))
-    area: array[float] = field(default_factory=lambda: array("d"))
-    iscrowd: array[int] = field(default_factory=lambda: array("b"))
-    difficult: array[int] = field(default_factory=lambda: array("b"))
-    truncated: array[int] = field(default_factory=lambda: array("b"))
+    ann_id: Column = field(default_factory=lambda: Column("q"))
+    image_id: Column = field(default_factory=lambda: Column("q"))
+    category_id: Column = field(default_factory=lambda: Column("q"))
+    x: Column = field(default_factory=lambda: Column("d"))
+    y: Column = field(default_factory=lambda: Column("d"))
+    w: Column = field(default_factory=lambda: Column("d"))
+    h: Column = field(default_factory=lambda: Column("d"))
+    area: Column = field(default_factory=lambda: Column("d"))
+    iscrowd: Column = field(default_factory=lambda: Column("b"))
+    difficult: Column = field(default_factory=lambda: Column("b"))
+    truncated: Column = field(default_factory=lambda: Column("b"))
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -125,9 +180,9 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     import numpy as np
     import pandas as pd
 
-    ann_id = np.frombuffer(raw.ann_id, dtype=np.int64)
-    image_id = np.frombuffer(raw.image_id, dtype=np.int64)
-    category_id = np.frombuffer(raw.category_id, dtype=np.int64)
+    ann_id = np.frombuffer(raw.ann_id.buffer(), dtype=np.int64)
+    image_id = np.frombuffer(raw.image_id.buffer(), dtype=np.int64)
+    category_id = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)
     n = len(ann_id)
     img_ids = np.fromiter(raw.images.keys(), dtype=np.int64, count=len(raw.images))
     img_w = np.fromiter((v[1] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
@@ -168,28 +223,30 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
             exclusions.add(reason, f"{record} {ann_id[k]}", detail, int(bad.sum()))
             keep &= ~bad
 
-    idx = pos[keep]
+    sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
+    idx = pos[sel]
     sorted_cats = np.sort(cat_ids)
-    cat_idx = np.searchsorted(sorted_cats, category_id[keep])
+    cat_idx = np.searchsorted(sorted_cats, category_id[sel])
     m = int(keep.sum())
     table: pd.DataFrame = pd.DataFrame(
         {
-            "ann_id": ann_id[keep],
-            "image_id": image_id[keep],
+            "ann_id": ann_id[sel],
+            "image_id": image_id[sel],
             "file_name": _categorical([v[0] for v in raw.images.values()], idx),
             "image_w": img_w[idx] if len(order) else np.full(m, np.nan),
             "image_h": img_h[idx] if len(order) else np.full(m, np.nan),
-            "category_id": category_id[keep],
+            "category_id": category_id[sel],
             "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
-            "x": np.frombuffer(raw.x, dtype=np.float64)[keep],
-            "y": np.frombuffer(raw.y, dtype=np.float64)[keep],
-            "w": np.frombuffer(raw.w, dtype=np.float64)[keep],
-            "h": np.frombuffer(raw.h, dtype=np.float64)[keep],
-            "area": np.frombuffer(raw.area, dtype=np.float64)[keep],
-            "iscrowd": np.frombuffer(raw.iscrowd, dtype=np.int8)[keep].astype(bool),
-            "difficult": np.frombuffer(raw.difficult, dtype=np.int8)[keep].astype(bool),
-            "truncated": np.frombuffer(raw.truncated, dtype=np.int8)[keep].astype(bool),
-        }
+            "x": np.frombuffer(raw.x.buffer(), dtype=np.float64)[sel],
+            "y": np.frombuffer(raw.y.buffer(), dtype=np.float64)[sel],
+            "w": np.frombuffer(raw.w.buffer(), dtype=np.float64)[sel],
+            "h": np.frombuffer(raw.h.buffer(), dtype=np.float64)[sel],
+            "area": np.frombuffer(raw.area.buffer(), dtype=np.float64)[sel],
+            "iscrowd": np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8)[sel].astype(bool),
+            "difficult": np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[sel].astype(bool),
+            "truncated": np.frombuffer(raw.truncated.buffer(), dtype=np.int8)[sel].astype(bool),
+        },
+        copy=False,
     )
     return table
 

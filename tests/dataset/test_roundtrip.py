@@ -99,6 +99,18 @@ def test_yolo_equals_coco(tmp_path: Path, policy: str) -> None:
     assert got["categories"] == 3  # names from data.yaml, including the unused placeholder class 0
 
 
+def test_yolo_background_images_count(tmp_path: Path) -> None:
+    yolo = write_yolo(tmp_path / "ds")
+    Image.new("L", (416, 416)).save(yolo / "images" / "background.png")
+    want = summarize(load(DATA / "rbc_valid.json"))
+    got = summarize(load(yolo))
+    assert (got["images"], got["images_without_objects"]) == (
+        want["images"] + 1,
+        want["images_without_objects"] + 1,
+    )
+    assert got["objects_per_image"]["max"] == want["objects_per_image"]["max"]
+
+
 def test_yolo_with_given_image_size(tmp_path: Path) -> None:
     yolo = write_yolo(tmp_path / "ds", with_images=False)
     want = _comparable(summarize(load(DATA / "rbc_valid.json")))

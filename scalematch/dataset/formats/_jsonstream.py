@@ -29,6 +29,8 @@ PIECE = 4 << 20
 MAX_VALUE = 64 << 20
 _WS = b" \t\r\n"
 _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
+# From '"segmentation": [[' over polygon characters to the last ']' before a quote or brace: in valid JSON
+# exactly the polygon list. (Measured faster than a find()-based loop: Python's per-match overhead dominates.)
 _POLYGON = re.compile(rb'"segmentation"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\[[-+0-9.eE,\s\[\]]*\]')
 POLYGON_MARK = "\x00polygon"
 _POLYGON_REPL = b'"segmentation":"\\\\u0000polygon"'
@@ -242,14 +244,10 @@ class JsonStream:
         """Parse one piece; None when it ends inside a value (extend it); :class:`_BadJson` on an error."""
         text = b"[" + raw + b"]"
         if skip_polygons:
-            stripped = _POLYGON.sub(_POLYGON_REPL, text)
-            if stripped.count(b"[") - stripped.count(b"]") == text.count(b"[") - text.count(b"]"):
-                try:
-                    items = list(orjson.loads(stripped))
-                except orjson.JSONDecodeError:
-                    pass  # decide on the unmodified text below
-                else:
-                    return items
+            try:
+                return list(orjson.loads(_POLYGON.sub(_POLYGON_REPL, text)))
+            except orjson.JSONDecodeError:
+                pass  # decide on the unmodified text below
         try:
             return list(orjson.loads(text))
         except orjson.JSONDecodeError as exc:

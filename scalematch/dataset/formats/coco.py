@@ -82,7 +82,10 @@ def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]
 
 
 def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
-    for img in _records(items, "images", ex):
+    records = _records(items, "images", ex)
+    if _images_fast(records, raw):
+        return
+    for img in records:
         iid = img.get("id")
         if not _is_id(iid):
             ex.add(MALFORMED_RECORD, "image", f"expected an integer 'id', got {short_repr(img)}")
@@ -95,6 +98,24 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         size = (float(w), float(h)) if finite(w) and finite(h) and w > 0 and h > 0 else (math.nan, math.nan)
         name = img.get("file_name")
         raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
+
+
+def _images_fast(records: list[dict[str, Any]], raw: RawBoxes) -> bool:
+    """Add a piece of clean image records at once; False (nothing added) if any is not clean."""
+    if not records:
+        return True
+    ids: list[Any] = [r.get("id") for r in records]
+    ws: list[Any] = [r.get("width") for r in records]
+    hs: list[Any] = [r.get("height") for r in records]
+    names: list[Any] = [r.get("file_name") for r in records]
+    if set(map(type, ids)) != _INT or set(map(type, names)) != {str}:
+        return False
+    if set(map(type, ws)) != _INT or set(map(type, hs)) != _INT or min(ws) <= 0 or min(hs) <= 0:
+        return False
+    if len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids) or not all(map(_is_id, ids)):
+        return False
+    raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
+    return True
 
 
 def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:

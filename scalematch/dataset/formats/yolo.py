@@ -6,6 +6,7 @@ The path is a dataset folder with ``labels/`` and ``images/``, a labels folder (
 headers (Pillow's lazy ``Image.open`` reads the header only, never the pixels), else from ``image_size``.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
 above it, else from a ``classes.txt`` next to the labels, else the class number is used as the name.
+Images without a label file count as images without objects.
 """
 
 from __future__ import annotations
@@ -146,5 +147,18 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             seen.add(cls)
             w, h = bw * w_img, bh * h_img
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
+    if images is not None and path.is_dir():
+        _background_images(images, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
+
+
+def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:
+    """Images without a label file are images without objects (ultralytics' background images)."""
+    labelled = {f.relative_to(labels).with_suffix("") for f in files}
+    for image in sorted(images.rglob("*")):
+        if (
+            image.suffix.lower() in IMAGE_SUFFIXES
+            and image.relative_to(images).with_suffix("") not in labelled
+        ):
+            raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)

@@ -1,0 +1,100 @@
+"""`scalematch stats` on good input: default sample, JSON golden file and its invariants, CSV, text."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from scalematch.dataset import sample_path
+
+GOLDEN = Path(__file__).parent / "golden"
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _stats(app: typer.Typer, *args: str) -> Any:
+    result = CliRunner().invoke(app, ["stats", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_json_golden_on_the_sample(app: typer.Typer, request: pytest.FixtureRequest) -> None:
+    out = json.loads(_stats(app, "--json").stdout)
+    out["source"] = Path(out["source"]).name
+    golden = GOLDEN / "stats_sample.json"
+    if request.config.getoption("--update-goldens"):
+        golden.write_text(json.dumps(out, indent=2) + "\n")
+    assert out == json.loads(golden.read_text())
+
+
+def test_json_invariants(app: typer.Typer) -> None:
+    """Totals add up, for every policy."""
+    for policy in ("none", "shortest-edge:800,1333", "fixed:300x300", "multi-scale:640-800,1333"):
+        out = json.loads(_stats(app, "--json", "--resize", policy, str(DATA / "fce_val2014_100.json")).stdout)
+        cats = out["per_category"]
+        assert sum(c["annotations"] for c in cats) == out["annotations"]
+        assert sum(c["crowd"] for c in cats) == out["crowd"]
+        for k in ("small", "medium", "large"):
+            assert sum(c["size_classes"][k] for c in cats) == out["size_classes"][k]
+        assert sum(out["size_classes"].values()) >= out["annotations"]  # boundary areas count twice
+        q = out["size_in"]
+        assert q["min"] <= q["q05"] <= q["q25"] <= q["q50"] <= q["q75"] <= q["q95"] <= q["max"]
+        assert math.isclose(out["objects_per_image"]["mean"] * out["images"], out["annotations"])
+        assert out["resize"] == policy
+        assert ("size_in_hi" in out) == policy.startswith("multi-scale")
+
+
+def test_multi_scale_ends_bracket(app: typer.Typer) -> None:
+    out = json.loads(_stats(app, "--json", "--resize", "multi-scale:640-800,1333").stdout)
+    lo = json.loads(_stats(app, "--json", "--resize", "shortest-edge:640,1333").stdout)
+    hi = json.loads(_stats(app, "--json", "--resize", "shortest-edge:800,1333").stdout)
+    assert out["size_in"] == lo["size_in"] and out["size_in_hi"] == hi["size_in"]
+
+
+def test_csv_writes_the_table(app: typer.Typer, tmp_path: Path) -> None:
+    target = tmp_path / "boxes.csv"
+    target.write_text("old")
+    _stats(app, "--csv", str(target), "--resize", "fixed:300x300", str(DATA / "rbc_valid.json"))
+    table = pd.read_csv(target)
+    assert len(table) == 470 and list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+    assert {"ann_id", "file_name", "category", "w_in", "h_in", "size_in", "max_side_in", "aspect"} <= set(
+        table
+    )
+    assert (table["scale_x"] == 300 / 416).all()
+    assert table["w_in"].tolist() == pytest.approx((table["w"] * 300 / 416).tolist())
+
+
+def test_text_report(app: typer.Typer) -> None:
+    text = _stats(app, "--by-category").stdout
+    assert text.startswith(f"{sample_path()} (coco), resize shortest-edge:800,1333\n")
+    assert "images 100 (0 without objects), annotations 830, crowd 9, categories 80" in text
+    assert "small 407 (49.0%), medium 240 (28.9%), large 183 (22.0%)" in text
+    assert "      1 person                      250" in text
+
+
+def test_format_override(app: typer.Typer, tmp_path: Path) -> None:
+    copy = tmp_path / "annotations.data"
+    copy.write_bytes((DATA / "rbc_valid.json").read_bytes())
+    out = json.loads(_stats(app, "--json", "--format", "coco", str(copy)).stdout)
+    assert (out["format"], out["annotations"]) == ("coco", 470)
+
+
+def test_progress_bar_only_for_long_reads_and_never_when_disabled(capsys: pytest.CaptureFixture[str]) -> None:
+    from scalematch.cli.stats_cmd import LONG_READ_BYTES, _progress
+
+    with _progress(enabled=False) as update:
+        assert update is None
+    with _progress(enabled=True) as update:
+        assert update is not None
+        update(1 << 20, 10 << 20)  # a short read: no bar
+    assert capsys.readouterr().err == ""
+    with _progress(enabled=True) as update:
+        assert update is not None
+        update(LONG_READ_BYTES // 2, 2 * LONG_READ_BYTES)
+    assert capsys.readouterr().err != ""  # the bar was started (rich draws nothing more off a terminal)
