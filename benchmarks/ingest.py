@@ -82,9 +82,7 @@ def measure(code: str, path: Path, out: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--scales", default="0.25,0.5,1,2")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is kept")
@@ -128,8 +126,7 @@ def markdown(r: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         "## Ingest",
         "",
-        "Command: `python benchmarks/ingest.py "
-        f"--seed {args.seed} --scales {args.scales} --repeat {args.repeat}`",
+        f"Command: `python benchmarks/ingest.py --seed {args.seed} --scales {args.scales} --repeat {args.repeat}`",
         f"File: {r['file']} ({r['file_mb']:.0f} MB, {o['boxes']:,} boxes). Machine: {r['machine']}; "
         f"load average at the end {', '.join(f'{x:.1f}' for x in r['load_average'])}.",
         "",

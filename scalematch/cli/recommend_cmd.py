@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scalematch.dataset import DEFAULT_POLICY
+from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 
 
@@ -65,7 +65,7 @@ def recommend(
     """Which feature levels, anchors, ranges and input size fit the objects of a dataset."""
     from dataclasses import replace
 
-    from scalematch.cli.stats_cmd import _progress as progress_bar
+    from scalematch.cli.progress import progress_bar
     from scalematch.dataset import load, sample_path
     from scalematch.match.design import design, ranked
     from scalematch.match.rules import Rule, RuleParams

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from scalematch.dataset import DEFAULT_POLICY, load, sample_path, summarize
-from scalematch.dataset.stats_text import render
+from scalematch.cli.progress import progress_bar
+from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 
 
@@ -46,15 +42,20 @@ def stats(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
+    from scalematch.atomic import atomic_text
+    from scalematch.dataset import load, sample_path, summarize
+    from scalematch.dataset.stats_text import render
+
     source = path if path is not None else sample_path()
-    with _progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = load(
             source, format.value if format else None, resize, strict=strict, split=split,
             image_size=_image_size(image_size), progress=progress,
         )  # fmt: skip
     summary = summarize(result)
     if csv is not None:
-        _write_atomic(csv, lambda f: result.table.to_csv(f, index=False))
+        with atomic_text(csv) as handle:
+            result.table.to_csv(handle, index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -68,48 +69,3 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
         return int(parts[0]), int(parts[1])
     raise OptionError(f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got {text!r}")
-
-
-def _write_atomic(target: Path, write: Callable[[Any], None]) -> None:
-    """Write via a temporary file in the target's folder, then rename over the target."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            write(f)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-LONG_READ_BYTES = 32 << 20
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress callback that shows a rich bar on stderr, started only once a read proves long."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    bar = Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-    task: list[Any] = []
-
-    def update(done: int, total: int) -> None:
-        if not task:
-            if total < LONG_READ_BYTES:
-                return
-            bar.start()
-            task.append(bar.add_task("reading", total=total))
-        bar.update(task[0], completed=done)
-
-    try:
-        yield update
-    finally:
-        if task:
-            bar.stop()

@@ -7,13 +7,30 @@
 
 from __future__ import annotations
 
+import importlib
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from scalematch.dataset.load import FORMATS, LoadResult, detect_format, load
-from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
-from scalematch.dataset.stats import summarize
-from scalematch.dataset.table import REASONS
+if TYPE_CHECKING:
+    from scalematch.dataset.loader import FORMATS, LoadResult, detect_format, load
+    from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
+    from scalematch.dataset.stats import summarize
+    from scalematch.dataset.table import REASONS
+
+_HOME = {
+    "FORMATS": "loader", "LoadResult": "loader", "detect_format": "loader", "load": "loader",
+    "DEFAULT_POLICY": "resize", "ResizePolicy": "resize", "parse_policy": "resize",
+    "summarize": "stats", "REASONS": "table",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """Import the readers only when used, so that ``scalematch --help`` stays fast."""
+    if name in _HOME:
+        return getattr(importlib.import_module(f"scalematch.dataset.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'scalematch.dataset' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_POLICY",

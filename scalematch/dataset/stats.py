@@ -1,6 +1,6 @@
 """Statistics of a box table: counts, COCO size classes, input-pixel size quantiles, per category.
 
-Everything here is computed from a :class:`~scalematch.dataset.load.LoadResult` and returned as plain
+Everything here is computed from a :class:`~scalematch.dataset.loader.LoadResult` and returned as plain
 JSON-ready data (the ``scalematch stats --json`` schema, documented in docs/dataset.md).
 
 Size classes follow pycocotools' COCOeval exactly: an object is in a class when ``lo <= area <= hi`` with
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from scalematch.dataset.load import LoadResult
+    from scalematch.dataset.loader import LoadResult
 
 AREA_RANGES = {"small": (0.0, 32.0**2), "medium": (32.0**2, 96.0**2), "large": (96.0**2, 1e10)}
 QUANTILES = (("q05", 0.05), ("q25", 0.25), ("q50", 0.5), ("q75", 0.75), ("q95", 0.95))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scalematch.dataset.load import LoadResult
+from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend

@@ -63,9 +63,7 @@ def test_csv_writes_the_table(app: typer.Typer, tmp_path: Path) -> None:
     _stats(app, "--csv", str(target), "--resize", "fixed:300x300", str(DATA / "rbc_valid.json"))
     table = pd.read_csv(target)
     assert len(table) == 470 and list(tmp_path.iterdir()) == [target]  # no temporary file left behind
-    assert {"ann_id", "file_name", "category", "w_in", "h_in", "size_in", "max_side_in", "aspect"} <= set(
-        table
-    )
+    assert {"ann_id", "file_name", "category", "w_in", "h_in", "size_in", "max_side_in", "aspect"} <= set(table)
     assert (table["scale_x"] == 300 / 416).all()
     assert table["w_in"].tolist() == pytest.approx((table["w"] * 300 / 416).tolist())
 
@@ -86,15 +84,15 @@ def test_format_override(app: typer.Typer, tmp_path: Path) -> None:
 
 
 def test_progress_bar_only_for_long_reads_and_never_when_disabled(capsys: pytest.CaptureFixture[str]) -> None:
-    from scalematch.cli.stats_cmd import LONG_READ_BYTES, _progress
+    from scalematch.cli.progress import LONG_READ_BYTES, progress_bar
 
-    with _progress(enabled=False) as update:
+    with progress_bar(enabled=False) as update:
         assert update is None
-    with _progress(enabled=True) as update:
+    with progress_bar(enabled=True) as update:
         assert update is not None
         update(1 << 20, 10 << 20)  # a short read: no bar
     assert capsys.readouterr().err == ""
-    with _progress(enabled=True) as update:
+    with progress_bar(enabled=True) as update:
         assert update is not None
         update(LONG_READ_BYTES // 2, 2 * LONG_READ_BYTES)
     assert capsys.readouterr().err != ""  # the bar was started (rich draws nothing more off a terminal)

@@ -35,9 +35,7 @@ def test_parse_policy(text: str, policy: object) -> None:
     assert parse_policy(str(parsed)) == parsed
 
 
-@pytest.mark.parametrize(
-    "text", ["", "shortest-edge:800", "fixed:300", "fixed:0x3", "multi-scale:800-640,1333", "x"]
-)
+@pytest.mark.parametrize("text", ["", "shortest-edge:800", "fixed:300", "fixed:0x3", "multi-scale:800-640,1333", "x"])
 def test_parse_policy_refuses(text: str) -> None:
     with pytest.raises(OptionError, match=r"^--resize: expected one of none, shortest-edge:S,L, .* got "):
         parse_policy(text)
@@ -96,7 +94,7 @@ def test_detection_errors(tmp_path: Path) -> None:
 
 def test_library_imports_stay_light_and_one_way() -> None:
     code = (
-        "import sys, scalematch.dataset, scalematch.dataset.load, scalematch.dataset.stats;"
+        "import sys, scalematch.dataset, scalematch.dataset.loader, scalematch.dataset.stats;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'matplotlib', 'typer')"
         " or m.startswith(('scalematch.profile', 'scalematch.match', 'scalematch.report'))];"
         "print(bad)"

@@ -157,8 +157,5 @@ def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBo
     """Images without a label file are images without objects (ultralytics' background images)."""
     labelled = {f.relative_to(labels).with_suffix("") for f in files}
     for image in sorted(images.rglob("*")):
-        if (
-            image.suffix.lower() in IMAGE_SUFFIXES
-            and image.relative_to(images).with_suffix("") not in labelled
-        ):
+        if image.suffix.lower() in IMAGE_SUFFIXES and image.relative_to(images).with_suffix("") not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
