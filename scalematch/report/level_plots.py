@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalematch.match.result import MatchResult
-from scalematch.report.style import TOO_LARGE_COLOR, TOO_SMALL_COLOR, figure_for, level_colors, style
+from scalematch.report.style import TOO_LARGE_COLOR, TOO_SMALL_COLOR, figure_for, level_colors, outside_layout, style
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,9 @@ def load_figure(result: MatchResult, recommended: tuple[str, ...] = (), ax: Axes
                 bar.set_hatch("///")
                 bar.set_alpha(0.55)
         total = max(result.total, 1)
-        ax.bar_label(bars, labels=[f"{c}\n{100 * c / total:.1f}%" for c in counts], fontsize=7, padding=2)
+        outside_layout(
+            ax.bar_label(bars, labels=[f"{c}\n{100 * c / total:.1f}%" for c in counts], fontsize=7, padding=2)
+        )
         ax.set_ylim(0, max(max(counts), 1) * 1.25)
         ax.set_ylabel("objects")
         ax.grid(axis="x", visible=False)
@@ -58,7 +60,7 @@ def category_shares(result: MatchResult, top: int = 20) -> pd.DataFrame:
 
 def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) -> Figure:
     """Heatmap of the share of each category's objects per level (rows sum to 1), the ``top`` categories by
-    count, with the count after each name."""
+    count, with the count after each name; cells of at least 0.5% carry their percentage."""
     import seaborn as sns
 
     shares = category_shares(result, top)
@@ -71,10 +73,14 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
             ax.set_axis_off()
             return fig
         labels = [f"{name} ({int(totals.loc[name])})" for name in shares.index]
-        sns.heatmap(shares.to_numpy(), ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=True, fmt=".0%",
+        values = shares.to_numpy()
+        # only cells of at least 0.5% are written out: fewer texts to draw, and empty cells read as empty
+        annot = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in values]
+        sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=annot, fmt="",
                     annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
                     xticklabels=list(shares.columns), yticklabels=labels,
                     cbar_kws={"label": "share of the category's objects", "shrink": 0.6})  # fmt: skip
+        outside_layout(ax.texts)  # the annotations
         ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel("")
         ax.set_ylabel("")

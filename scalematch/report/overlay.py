@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Literal
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import usable
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL
-from scalematch.report.style import TOO_LARGE_COLOR, TOO_SMALL_COLOR, figure_for, level_colors, log2_axis, style
+from scalematch.report.style import (
+    TOO_LARGE_COLOR,
+    TOO_SMALL_COLOR,
+    figure_for,
+    level_colors,
+    log2_axis,
+    outside_layout,
+    style,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,6 +179,7 @@ def overlay_figure(
                 lanes.plot(anchor_sizes, [y + 0.42] * len(shapes), "v", ms=5, color=lane_colors[k], mec="0.1",
                            mew=0.5, ls="none", zorder=5, gid=f"anchors:{lv.name}")  # fmt: skip
                 marks += anchor_sizes
+        outside_layout(lanes.texts)
         lanes.set_ylim(-1.25 * n, n - 0.35)
         lanes.set_yticks(range(n), [f"{lv.name}{'*' if lv.name in chosen else ''}"
                                     for lv in reversed(result.levels)])  # fmt: skip

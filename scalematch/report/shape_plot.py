@@ -36,8 +36,8 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
             hb = ax.hexbin(w, h, gridsize=gridsize, mincnt=1, cmap="mako_r", norm=LogNorm(), linewidths=0.1,
                            gid="density")  # fmt: skip
             bar = fig.colorbar(hb, ax=ax, label="objects per cell", shrink=0.8)
-            for set_formatter in (bar.ax.yaxis.set_major_formatter, bar.ax.yaxis.set_minor_formatter):
-                set_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            bar.minorticks_off()
         a = rec.anchors
         if a is not None:
             if a.default is not None:

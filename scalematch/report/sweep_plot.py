@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalematch.match.design import Design
-from scalematch.report.style import figure_for, style
+from scalematch.report.style import figure_for, outside_layout, style
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +47,7 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
                     fmt="", annot_kws={"fontsize": 8}, linewidths=0.6, linecolor="white",
                     xticklabels=list(coverage.columns), yticklabels=list(coverage.index),
                     cbar_kws={"label": "coverage"})  # fmt: skip
+        outside_layout(ax.texts)
         row, col = list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize)
         ax.add_patch(Rectangle((col, row), 1, 1, fill=False, edgecolor="#d62728", lw=2.0, gid="best"))
         ax.tick_params(axis="x", labelrotation=0, labelsize=7)

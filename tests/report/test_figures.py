@@ -48,6 +48,8 @@ def test_category_heatmap_shares(lvis: tuple[LoadResult, Design]) -> None:
     shares = category_shares(full, 15)
     assert np.allclose(values, shares.to_numpy())
     assert np.allclose(values.sum(axis=1), 1.0)
+    written = [t.get_text() for t in ax.texts if t.get_text()]
+    assert written == [f"{v:.0%}" for v in values.ravel() if v >= 0.005]  # only cells of 0.5% and more
     totals = full.per_category.sum(axis=1)
     expected = totals.sort_values(ascending=False, kind="stable").index[:15]
     names = [t.get_text() for t in ax.get_yticklabels()]
