@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from scalematch.dataset.load import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
-from scalematch.match.result import usable
+from scalematch.report.columns import UsableRows
 from scalematch.report.html_report import Image, render_html
 from scalematch.report.provenance import provenance
 from scalematch.report.recommend_text import recommend_document
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 REPORT_HTML = "report.html"
 REPORT_JSON = "recommendation.json"
-DPI = 110
+DPI = 100
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
     designs = list(inp.designs) or [inp.best]
     document = recommend_document(inp.best, designs)
     table = inp.data.table
-    objects = len(usable(table))
+    objects = len(UsableRows(table))
     summary = {
         "dataset": Path(inp.data.source).name,
         "format": inp.data.format,

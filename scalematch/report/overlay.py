@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from scalematch.match.recommend import Recommendation
-from scalematch.match.result import usable
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL
+from scalematch.report.columns import UsableRows
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
@@ -65,7 +65,7 @@ def log2_histogram(sizes: Array, groups: IntArray, n_groups: int, per_octave: in
 
 
 def groups_of(
-    rows: pd.DataFrame, level: IntArray, names: list[str], split: Split, top: int
+    rows: UsableRows, level: IntArray, names: list[str], split: Split, top: int
 ) -> tuple[IntArray, list[str], list[tuple[float, ...]]]:
     """Group index per object, group labels and colours for a split of the histogram."""
     import numpy as np
@@ -80,14 +80,14 @@ def groups_of(
             [*colors, _rgb(TOO_SMALL_COLOR), _rgb(TOO_LARGE_COLOR)],
         )
     if split == "coco":
-        area = rows["area"].to_numpy(dtype=np.float64) if "area" in rows.columns else rows["w"] * rows["h"]
-        group = np.digitize(np.asarray(area, dtype=np.float64), [COCO_SMALL, COCO_MEDIUM])
+        area = rows.floats("area") if "area" in rows else rows.floats("w") * rows.floats("h")
+        group = np.digitize(area, [COCO_SMALL, COCO_MEDIUM])
         labels = ["COCO small (< 32²)", "COCO medium", "COCO large (≥ 96²)"]
         return group.astype(np.int64), labels, _palette(3)
-    if split == "category" and "category" in rows.columns:
+    if split == "category" and "category" in rows:
         import pandas as pd
 
-        cats = pd.Series(rows["category"].astype(str).to_numpy())
+        cats = pd.Series(rows["category"]).astype(str)
         order = list(cats.value_counts().index[:top])
         codes = pd.Index(order).get_indexer(cats).astype(np.int64)
         has_other = len(order) < cats.nunique()
@@ -125,8 +125,8 @@ def overlay_figure(
     from matplotlib.ticker import MaxNLocator
 
     result = rec.full
-    rows = usable(table)
-    sizes = np.sqrt(rows["w_in"].to_numpy(dtype=np.float64) * rows["h_in"].to_numpy(dtype=np.float64))
+    rows = UsableRows(table)
+    sizes = np.sqrt(rows.floats("w_in") * rows.floats("h_in"))
     level = result.assignment.level
     names = [lv.name for lv in result.levels]
     group, labels, colors = groups_of(rows, level, names, split, top)
@@ -171,8 +171,10 @@ def overlay_figure(
                 lanes.broken_barh([(load.size_min, load.size_max - load.size_min)], (y - 0.28, 0.56),
                                   color=lane_colors[k], alpha=0.9 if strong else 0.45, zorder=3,
                                   gid=f"band:{lv.name}")  # fmt: skip
-                lanes.annotate(f"{load.count} ({100 * load.fraction:.0f}%)", (load.size_max, y),
-                               xytext=(4, -3), textcoords="offset points", fontsize=7, color="0.25")  # fmt: skip
+                # the count goes right of the band and of the ◀ mark, whichever ends later
+                lanes.annotate(f"{load.count} ({100 * load.fraction:.0f}%)", (max(load.size_max, erf_d), y),
+                               xytext=(7, -3), textcoords="offset points", fontsize=7, color="0.25",
+                               gid=f"count:{lv.name}")  # fmt: skip
             shapes = fitted.get(lv.name, ())
             if shapes:
                 anchor_sizes = [float(np.sqrt(w * h)) for w, h in shapes]

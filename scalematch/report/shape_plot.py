@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalematch.match.recommend import Recommendation
-from scalematch.match.result import usable
+from scalematch.report.columns import UsableRows
 from scalematch.report.style import figure_for, level_colors, style
 
 if TYPE_CHECKING:
@@ -26,9 +26,9 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
     from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    rows = usable(table)
-    w = np.log2(rows["w_in"].to_numpy(dtype=np.float64))
-    h = np.log2(rows["h_in"].to_numpy(dtype=np.float64))
+    rows = UsableRows(table)
+    w = np.log2(rows.floats("w_in"))
+    h = np.log2(rows.floats("h_in"))
     points = [float(w.min()), float(w.max()), float(h.min()), float(h.max())] if len(w) else [0.0, 1.0]
     with style():
         fig, ax = figure_for(ax, (6.2, 5.2))

@@ -60,6 +60,10 @@ def test_one_band_per_level_with_objects_spanning_its_sizes(coco: tuple[LoadResu
     bands = by_gid(overlay_figure(data.table, d.recommendation), "band:")
     assert sorted(bands) == sorted(load.level.name for load in full.loads if load.count)
     assert len(bands) == 5  # P2..P6 all take objects on this sample
+    counts = by_gid(overlay_figure(data.table, d.recommendation), "count:")
+    assert [counts[load.level.name].get_text() for load in full.loads] == [
+        f"{load.count} ({100 * load.fraction:.0f}%)" for load in full.loads
+    ]
     for load in full.loads:
         verts = bands[load.level.name].get_paths()[0].vertices
         assert load.size_min is not None and load.size_max is not None
