@@ -14,6 +14,13 @@ from scalematch.errors import ScalematchError
 class _Group(TyperGroup):
     """Turns every :class:`ScalematchError` into one ``Error: ...`` line on stderr and exit code 2."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta["argv"] = argv
+        return ctx
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)

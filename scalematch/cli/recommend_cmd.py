@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from enum import Enum
 from pathlib import Path
@@ -33,6 +34,7 @@ def _split(text: str) -> list[str]:
 
 
 def recommend(
+    ctx: typer.Context,
     annotations: Annotated[
         Path | None, typer.Argument(help="COCO .json, VOC .xml / folder, or YOLO labels; default: bundled sample.")
     ] = None,
@@ -58,6 +60,19 @@ def recommend(
         typer.Option(help="Write the recommendation as a toolkit's settings: mmdet|detectron2|ultralytics FILE."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document (stable schema).")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Write the report into DIR: report.html (self-contained), the figures as PNG and "
+            "recommendation.json (the --json document).",
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Write the report into reports/<dataset-stem>/ (same as --out there).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report in the --out folder.")] = False,
     format: Annotated[str | None, typer.Option("--format", help="Override format detection: coco|voc|yolo.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -69,11 +84,17 @@ def recommend(
     from scalematch.dataset import load, sample_path
     from scalematch.match.design import design, ranked
     from scalematch.match.rules import Rule, RuleParams
-    from scalematch.report.recommend_text import level_table, recommend_json, sentences
+    from scalematch.report.recommend_text import level_table, recommend_document, sentences
 
     if not 0 < coverage <= 1:
         raise OptionError(f"--coverage: expected a share in (0, 1], got {coverage}")
     source = annotations if annotations is not None else sample_path()
+    if report and out is None:
+        out = Path("reports") / source.stem
+    if out is not None:
+        from scalematch.report.bundle import check_target
+
+        check_target(out, force)  # fail before the work, not after it
     backbones = _split(backbone)
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:
@@ -81,9 +102,11 @@ def recommend(
     params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
     chosen_neck = None if neck.lower() == "none" else neck
     designs = []
+    loaded = {}
     for policy in policies:
         with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
             data = load(source, format, policy, strict=strict, progress=progress)
+        loaded[data.resize] = data
         for name in backbones:
             designs.append(
                 design(
@@ -99,8 +122,6 @@ def recommend(
             )
     best = ranked(designs)[0] if len(designs) > 1 else designs[0]
     rec = best.recommendation
-    context: dict[str, Any] = {"backbone": best.backbone, "neck": best.neck, "resize": best.resize,
-                               "excluded": best.excluded}  # fmt: skip
     if export is not None:
         from scalematch.atomic import atomic_text
         from scalematch.report.export import EXPORTERS, Toolkit
@@ -108,11 +129,18 @@ def recommend(
         toolkit, path = export
         with atomic_text(path) as handle:
             handle.write(EXPORTERS[Toolkit(toolkit.value)](rec))
+    written = None
+    if out is not None:
+        from scalematch.report.bundle import ReportInput, build_report, write_report
+
+        argv = ctx.meta.get("argv") or ["recommend"]
+        command = "scalematch " + shlex.join(argv)
+        files = build_report(ReportInput(loaded[best.resize], best, tuple(designs), command))
+        written = write_report(out, files, force)
     if as_json:
-        doc = recommend_json(rec, context)
-        if len(designs) > 1:
-            doc["sweep"] = [_sweep_row(d) for d in ranked(designs)]
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(recommend_document(best, designs), indent=2))
+        if written is not None:
+            typer.echo(f"wrote {written}", err=True)
         return
     if len(designs) > 1:
         typer.echo(_sweep_table(ranked(designs)))
@@ -128,25 +156,16 @@ def recommend(
         typer.echo(line)
     if export is not None:
         typer.echo(f"\nwrote {export[1]} ({export[0].value})")
-
-
-def _sweep_row(d: Any) -> dict[str, Any]:
-    r = d.recommendation
-    return {
-        "backbone": d.backbone,
-        "resize": d.resize,
-        "coverage": round(r.chosen.coverage, 6),
-        "target_reached": r.reached,
-        "levels": list(r.recommended_levels),
-        "anchors": d.anchor_count,
-        "input_pixels": r.input_advice.pixels_now,
-    }
+    if written is not None:
+        typer.echo(f"\nwrote {written} (with {len(files) - 2} figures as PNG and recommendation.json)")
 
 
 def _sweep_table(designs: list[Any]) -> str:
+    from scalematch.report.recommend_text import sweep_row
+
     rows = [("rank", "backbone", "resize", "coverage", "levels", "anchors", "input MP")]
     for k, d in enumerate(designs, start=1):
-        row = _sweep_row(d)
+        row = sweep_row(d)
         mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
         rows.append((str(k), row["backbone"], row["resize"], f"{100 * row['coverage']:.1f}%",
                      ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip

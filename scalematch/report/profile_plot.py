@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import math
+from typing import TYPE_CHECKING
 
 from scalematch.profile.engine import FeatureMap, Profile
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-STYLE: dict[Any, Any] = {"axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False}
 
 
 def main_path(profile: Profile) -> list[tuple[int, FeatureMap]]:
@@ -36,58 +35,52 @@ def depths(profile: Profile) -> dict[str, int]:
 
 
 def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, label: str | None = None) -> Figure:
-    """Spatial scale (union width, x axis of the input) against depth, as in the origin write-up.
+    """Spatial scale (union width, x axis of the input) against depth, as in the origin write-up, improved.
 
-    Drawn: union width with markers along the main path, receptive field (dashed), ERF diameter 2 sigma
-    (dotted), every named output annotated, and the stride as steps on a second axis (log2).
+    Drawn: the union width with markers along the main path (the seed's curve), the receptive field (a wide pale
+    line under it: where the two coincide the union has no gaps), the ERF diameter 2 sigma (dotted), every named
+    output as a dotted vertical line labelled at the top, and the stride as steps on a second, log2 axis.
     """
-    import matplotlib as mpl
-    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
 
-    with mpl.rc_context(STYLE):
-        fig: Figure
-        if ax is None:
-            fig = Figure(figsize=(8, 4.8), layout="constrained")
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure()  # type: ignore[assignment]
+    from scalematch.report.style import figure_for, log2_axis, style
+
+    with style():
+        fig, ax = figure_for(ax, (8.0, 4.8))
         path = main_path(profile)
         xs = [0] + [d for d, _ in path]
         union = [1] + [fm.x.union for _, fm in path if fm.x]
         rf = [1] + [fm.x.rf for _, fm in path if fm.x]
         erf = [0.0] + [2 * fm.x.erf_sigma for _, fm in path if fm.x]
         name = label or profile.name
-        ax.plot(xs, union, "o-", ms=3.5, lw=1.4, color="C0", label=f"{name}: spatial scale (union width)")
-        ax.plot(xs, rf, "--", lw=1.2, color="C1", label="receptive field")
-        ax.plot(xs, erf, ":", lw=1.6, color="C2", label="effective RF (2σ)")
+        ax.plot(xs, union, "o-", ms=3.0, lw=1.4, color="C0", zorder=3, label=f"{name}: spatial scale (union width)")
+        ax.plot(xs, rf, "-", lw=4.5, color="C1", alpha=0.35, zorder=2, label="receptive field")
+        ax.plot(xs, erf, ":", lw=1.8, color="C2", zorder=3, label="effective RF diameter (2σ)")
         at = depths(profile)
-        for fm in profile.feature_maps:
-            if fm.tap is None or fm.x is None:
-                continue
-            ax.plot([at[fm.name]], [fm.x.union], "s", ms=6, mfc="none", mec="C3")
-            ax.annotate(
-                fm.tap,
-                (at[fm.name], fm.x.union),
-                textcoords="offset points",
-                xytext=(-4, 6),
-                ha="right",
-                fontsize=8,
-                color="C3",
-            )
-        ax.set_xlabel("layer (depth from the input)")
-        ax.set_ylabel("pixels (input, x axis)")
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        taps = sorted((at[fm.name], fm) for fm in profile.feature_maps if fm.tap is not None and fm.x is not None)
+        close, row, last = 0.035 * max(at.values()), 0, -math.inf
+        for depth, fm in taps:
+            row = row + 1 if depth - last < close and row < 2 else 0  # stagger labels of nearby outputs
+            last = depth
+            ax.axvline(depth, color="C3", lw=0.8, ls=(0, (2, 3)), alpha=0.7, zorder=1)
+            ax.plot([depth], [fm.x.union], "s", ms=6, mfc="none", mec="C3", zorder=4)  # type: ignore[union-attr]
+            ax.text(depth, 1.01 + 0.045 * row, str(fm.tap), transform=top, ha="center", va="bottom", fontsize=8,
+                    color="C3")  # fmt: skip
+        ax.set_xlabel("layer (depth from the input along the longest path)")
+        ax.set_ylabel("input pixels (x axis)")
         if log:
-            ax.set_yscale("log", base=2)
+            log2_axis(ax, "y")
         ax.set_xlim(0, max(at.values()) + 0.5)
         ax.set_ylim(bottom=1 if log else 0)
         twin = ax.twinx()
         strides = [1.0] + [float(fm.x.stride) for _, fm in path if fm.x]
-        twin.step(xs, strides, where="post", color="0.5", lw=1.0, alpha=0.8, label="stride")
-        twin.set_yscale("log", base=2)
-        twin.set_ylabel("stride (pixels per unit)", color="0.4")
+        twin.step(xs, strides, where="post", color="0.45", lw=1.0, alpha=0.8, label="stride (right axis)")
+        log2_axis(twin, "y")
+        twin.set_ylabel("stride (input pixels per unit)", color="0.35")
         twin.grid(False)
         handles, labels = ax.get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
-        ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8, frameon=False)
-        ax.set_title(f"Spatial-scale profile: {profile.name}", fontsize=10)
+        ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8)
+        ax.set_title(f"Spatial-scale profile: {profile.name}", fontsize=10, pad=26)
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scalematch.match.design import Design, ranked
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import MatchResult, rule_detail
 
@@ -187,3 +188,31 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
         else [],
         "excluded": context.get("excluded", {}),
     }
+
+
+def sweep_row(d: Design) -> dict[str, Any]:
+    """One design of a sweep as the JSON ``sweep`` list shows it."""
+    r = d.recommendation
+    return {
+        "backbone": d.backbone,
+        "resize": d.resize,
+        "coverage": round(r.chosen.coverage, 6),
+        "target_reached": r.reached,
+        "levels": list(r.recommended_levels),
+        "anchors": d.anchor_count,
+        "input_pixels": r.input_advice.pixels_now,
+    }
+
+
+def design_context(d: Design) -> dict[str, Any]:
+    """The ``context`` of :func:`recommend_json` for a design."""
+    return {"backbone": d.backbone, "neck": d.neck, "resize": d.resize, "excluded": d.excluded}
+
+
+def recommend_document(best: Design, designs: list[Design]) -> dict[str, Any]:
+    """The whole ``recommend --json`` document: the best design, plus the ranked ``sweep`` when there are
+    several designs."""
+    doc = recommend_json(best.recommendation, design_context(best))
+    if len(designs) > 1:
+        doc["sweep"] = [sweep_row(d) for d in ranked(designs)]
+    return doc

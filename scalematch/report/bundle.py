@@ -1,0 +1,175 @@
+"""A whole report: the figures, the HTML page and the JSON document, built in memory and written as one folder.
+
+``build_report`` computes everything first; ``write_report`` then writes the files into a hidden temporary
+folder beside the target and renames it into place, so a reader never sees a half-written report. An existing
+report is only replaced with ``force``; a non-empty folder that holds no report.html is never replaced.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scalematch.dataset.load import LoadResult
+from scalematch.errors import OptionError
+from scalematch.match.design import Design
+from scalematch.report.columns import UsableRows
+from scalematch.report.html_report import Image, render_html
+from scalematch.report.provenance import provenance
+from scalematch.report.recommend_text import recommend_document
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+REPORT_HTML = "report.html"
+REPORT_JSON = "recommendation.json"
+DPI = 100
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a report is made of: the loaded data, the best design and (for a sweep) every design."""
+
+    data: LoadResult
+    best: Design
+    designs: tuple[Design, ...] = ()
+    command: str = "scalematch recommend"
+    created: datetime | None = field(default=None)
+
+    @property
+    def sweep(self) -> list[Design]:
+        return list(self.designs) if len(self.designs) > 1 else []
+
+
+CAPTIONS = {
+    "overlay": (
+        "Object sizes against the levels",
+        "Bottom: how many objects have each size √(w·h) in input pixels (log2 axis, 8 bins per doubling), coloured "
+        "by the level that takes them; grey: too small / too large for every level. Top: one lane per candidate "
+        "level, finest first (* recommended). The coloured bar spans the sizes the level is given; ▶ is the "
+        "smallest size it resolves (min cells × stride) and ◀ its ERF diameter (the rf rule's limit on the "
+        "longer side), so ▶–◀ is what it can take; | marks the theoretical receptive field and ▼ the fitted "
+        "anchors. Objects under a level's bar are its objects; objects beyond every ◀ are too large.",
+    ),
+    "profile": (
+        "Spatial-scale profile of the backbone",
+        "Union width (the exact number of input pixels a unit depends on) along the longest path, with the "
+        "receptive field, the ERF diameter 2σ and the stride (right axis); dotted verticals mark the named outputs.",
+    ),
+    "load": (
+        "Load per level",
+        "Objects per candidate level under the rule, with too small and too large; hatched levels are not "
+        "recommended. Bar heights are the counts in the levels table.",
+    ),
+    "categories": (
+        "Categories across levels",
+        "Share of each category's objects per level (rows sum to 100%), for the most frequent categories.",
+    ),
+    "shapes": (
+        "Object shapes and anchors",
+        "Width against height of every object (hexagonal bins, log-log, colour: count), with the fitted "
+        "anchors of the recommended levels and the toolkit defaults; the dashed line is w = h.",
+    ),
+    "sweep": (
+        "Design sweep",
+        "Coverage of the recommended levels for every backbone and resize policy; the outline marks the best.",
+    ),
+}
+
+
+def figures(inp: ReportInput) -> dict[str, Figure]:
+    """Every figure of the report by key (see :data:`CAPTIONS`), in display order."""
+    from scalematch.profile.api import build
+    from scalematch.profile.engine import profile
+    from scalematch.report.level_plots import category_figure, load_figure
+    from scalematch.report.overlay import overlay_figure
+    from scalematch.report.profile_plot import profile_figure
+    from scalematch.report.shape_plot import shape_figure
+    from scalematch.report.sweep_plot import sweep_figure
+
+    rec = inp.best.recommendation
+    table = inp.data.table
+    prof = profile(build(inp.best.backbone, inp.best.neck), allow_misaligned=True)
+    out = {
+        "overlay": overlay_figure(table, rec),
+        "profile": profile_figure(prof),
+        "load": load_figure(rec.full, rec.recommended_levels),
+        "categories": category_figure(rec.full),
+        "shapes": shape_figure(table, rec),
+    }
+    if inp.sweep:
+        out["sweep"] = sweep_figure(inp.sweep)
+    return out
+
+
+def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:
+    """The figure as PNG bytes (no timestamp in the metadata, so the same figure gives the same bytes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def build_report(inp: ReportInput) -> dict[str, bytes]:
+    """File name -> content of every file of the report: report.html, one PNG per figure, recommendation.json."""
+    images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures(inp).items()]
+    designs = list(inp.designs) or [inp.best]
+    document = recommend_document(inp.best, designs)
+    table = inp.data.table
+    objects = len(UsableRows(table))
+    summary = {
+        "dataset": Path(inp.data.source).name,
+        "format": inp.data.format,
+        "images": inp.data.images,
+        "objects": objects,
+        "crowd": len(table) - objects,
+    }
+    prov = provenance(Path(inp.data.source), inp.command, inp.created)
+    html = render_html(inp.best, designs, summary, images, document, prov)
+    files = {REPORT_HTML: html.encode("utf-8")}
+    files.update({f"{image.key}.png": image.png for image in images})
+    files[REPORT_JSON] = (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Raise :class:`OptionError` unless ``out`` may receive a report (absent, empty, or a report and ``force``)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OptionError(f"--out {out}: expected a folder, got a file")
+    if not any(out.iterdir()):
+        return
+    if not (out / REPORT_HTML).is_file():
+        raise OptionError(f"--out {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
+    if not force:
+        raise OptionError(f"--out {out}: a report is already there; pass --force to replace it")
+
+
+def write_report(out: Path, files: dict[str, bytes], force: bool = False) -> Path:
+    """Write ``files`` as the folder ``out``: into a temporary folder beside it, then renamed into place (the
+    old report, if replaced, is moved aside first and deleted after). Returns the path of report.html."""
+    check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
+    try:
+        for name, content in files.items():
+            (tmp / name).write_bytes(content)
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # put the previous report back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return out / REPORT_HTML

@@ -1,0 +1,63 @@
+"""Where a report comes from: scalematch version, command line, input digest and date."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scalematch
+
+CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes; for a folder (VOC, YOLO), of every file's relative path and bytes in sorted
+    order (so renaming or editing any file changes it)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file is not path:
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def report_time() -> datetime:
+    """Now (UTC), or ``SOURCE_DATE_EPOCH`` when set, for reproducible reports."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the report's provenance table shows."""
+
+    version: str
+    python: str
+    command: str
+    input_name: str
+    input_kind: str
+    sha256: str
+    created: str
+
+
+def provenance(source: Path, command: str, created: datetime | None = None) -> Provenance:
+    """Provenance of a report made from ``source`` by ``command``."""
+    when = created or report_time()
+    return Provenance(
+        version=scalematch.__version__,
+        python=platform.python_version(),
+        command=command,
+        input_name=source.name,
+        input_kind="folder" if source.is_dir() else "file",
+        sha256=sha256_of(source) if source.exists() else "(not available)",
+        created=when.isoformat(),
+    )

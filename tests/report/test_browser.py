@@ -1,0 +1,107 @@
+"""The report in a real browser (headless Chromium): every image decodes and the page is not blank.
+
+Marked ``browser``; skipped when no Chromium is installed, unless SCALEMATCH_REQUIRE_BROWSER=1 (set by
+.ci/run, which installs Debian's ``chromium``) turns the skip into a failure.
+
+The page forbids scripts (its Content-Security-Policy), so the image check runs on a copy with a probe script
+added and the policy widened by exactly ``script-src 'unsafe-inline'``; Chromium's ``--dump-dom`` returns the
+DOM after the load event, where the probe has written every image's ``naturalWidth``. The screenshot is taken
+of the unmodified page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scalematch.dataset import load, sample_path
+from scalematch.match.design import design
+from scalematch.report.bundle import ReportInput, build_report, write_report
+
+pytestmark = pytest.mark.browser
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
+         "--disable-extensions", "--virtual-time-budget=15000"]  # fmt: skip
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify(Array.from(document.images, (im) => [im.complete, im.naturalWidth]));
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found is None:
+        if os.environ.get("SCALEMATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail("no chromium on PATH, and SCALEMATCH_REQUIRE_BROWSER=1")
+        pytest.skip("no chromium on PATH")
+    return found
+
+
+def run_chromium(tmp: Path, *args: str) -> str:
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"  # a fresh user-data-dir for every start
+    done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                          text=True, timeout=120, check=True)  # fmt: skip
+    return done.stdout
+
+
+def probe_widths(tmp: Path, html: str) -> list[list[object]]:
+    """``[complete, naturalWidth]`` of every image of ``html`` after the page has loaded."""
+    probed = html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';", 1)
+    probed = probed.replace("</body>", PROBE + "\n</body>", 1)
+    page = tmp / "probed.html"
+    page.write_text(probed, encoding="utf-8")
+    dom = run_chromium(tmp, "--dump-dom", page.as_uri())
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, "the probe did not run: " + dom[-500:]
+    widths: list[list[object]] = json.loads(found.group(1))
+    return widths
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = load(sample_path())
+    d = design(data, "resnet50", "fpn")
+    out = tmp_path_factory.mktemp("browser") / "report"
+    return write_report(out, build_report(ReportInput(data, d, (d,))))
+
+
+def test_every_image_loads(report: Path, tmp_path: Path) -> None:
+    html = report.read_text(encoding="utf-8")
+    widths = probe_widths(tmp_path, html)
+    assert len(widths) == html.count("<img ") == 5
+    assert all(complete and isinstance(w, int) and w > 0 for complete, w in widths), widths
+
+
+def test_a_broken_image_is_caught(report: Path, tmp_path: Path) -> None:
+    """The check can fail: one image with a corrupt data URI has naturalWidth 0."""
+    html = report.read_text(encoding="utf-8")
+    broken = re.sub(r'src="data:image/png;base64,[^"]{40}', 'src="data:image/png;base64,AAAA', html, count=1)
+    widths = probe_widths(tmp_path, broken)
+    assert [w for _, w in widths].count(0) == 1
+
+
+def test_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
+    from PIL import Image, ImageStat
+
+    shot = tmp_path / "shot.png"
+    run_chromium(tmp_path, "--window-size=1200,2400", "--hide-scrollbars", f"--screenshot={shot}", report.as_uri())
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        assert rgb.size == (1200, 2400)
+        gray = rgb.convert("L")
+        ink = sum(gray.histogram()[:200]) / (rgb.size[0] * rgb.size[1])  # share of clearly non-white pixels
+        colors = rgb.getcolors(maxcolors=1 << 20)
+        assert ink > 0.05, f"only {ink:.1%} of the screenshot is drawn"
+        assert colors is not None and len(colors) > 100  # text and figures, not a flat page
+        assert max(ImageStat.Stat(rgb).stddev) > 20

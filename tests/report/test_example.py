@@ -1,0 +1,34 @@
+"""reports/example/ is the current report of the bundled sample (regenerate: python reports/make_example.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from scalematch.dataset import load, sample_path
+from scalematch.match.design import design
+from scalematch.report.recommend_text import recommend_document
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "reports" / "example"
+
+
+def test_example_is_current() -> None:
+    d = design(load(sample_path()), "resnet50", "fpn")
+    assert json.loads((EXAMPLE / "recommendation.json").read_text()) == recommend_document(d, [d]), (
+        "reports/example is stale: run python reports/make_example.py"
+    )
+    html = (EXAMPLE / "report.html").read_text(encoding="utf-8")
+    assert "<code>scalematch recommend --quiet --out reports/example --force</code>" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 5
+    names = sorted(p.name for p in EXAMPLE.iterdir())
+    assert names == ["categories.png", "load.png", "overlay.png", "profile.png", "recommendation.json",
+                     "report.html", "shapes.png"]  # fmt: skip
+
+
+def test_readme_shows_the_overlay_and_links_the_report() -> None:
+    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reports", 1)[1].split("\\n## ", 1)[0]
+    assert "](reports/example/overlay.png)" in section
+    assert "](reports/example/report.html)" in section
+    assert "How to read the overlay" in section

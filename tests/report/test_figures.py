@@ -1,0 +1,124 @@
+"""Load bars, category heatmap, shape hexbin, sweep heatmap and the profile figure, on real data."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
+
+from scalematch.dataset import LoadResult, load, sample_path
+from scalematch.match.design import Design, design, ranked
+from scalematch.match.result import usable
+from scalematch.report.level_plots import category_figure, category_shares, load_figure
+from scalematch.report.profile_plot import depths, main_path, profile_figure
+from scalematch.report.shape_plot import shape_figure
+from scalematch.report.sweep_plot import sweep_figure, sweep_table
+
+Gid = Callable[[Any, str], dict[str, Any]]
+
+
+def test_load_bars_are_the_counts(coco: tuple[LoadResult, Design]) -> None:
+    _, d = coco
+    rec = d.recommendation
+    fig = load_figure(rec.full, rec.recommended_levels)
+    ax = fig.axes[0]
+    bars = ax.containers[0]
+    heights = [b.get_height() for b in bars]
+    full = rec.full
+    assert heights == [full.too_small, *(load.count for load in full.loads), full.too_large]
+    assert sum(heights) == full.total == 830
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["too small", "P2", "P3", "P4", "P5", "P6", "too large"]
+    hatched = [t.get_text() for t, b in zip(ax.get_xticklabels(), bars, strict=True) if b.get_hatch()]
+    assert hatched == ["P6"]  # the one level not recommended
+    assert ax.get_ylim()[1] > max(heights)
+
+
+def test_category_heatmap_shares(lvis: tuple[LoadResult, Design]) -> None:
+    _, d = lvis
+    full = d.recommendation.full
+    assert full.per_category is not None
+    fig = category_figure(full, top=15)
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    values = np.asarray(mesh.get_array()).reshape(15, len(full.levels) + 2)
+    shares = category_shares(full, 15)
+    assert np.allclose(values, shares.to_numpy())
+    assert np.allclose(values.sum(axis=1), 1.0)
+    written = [t.get_text() for t in ax.texts if t.get_text()]
+    assert written == [f"{v:.0%}" for v in values.ravel() if v >= 0.005]  # only cells of 0.5% and more
+    totals = full.per_category.sum(axis=1)
+    expected = totals.sort_values(ascending=False, kind="stable").index[:15]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == [f"{n} ({int(totals[n])})" for n in expected]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["too small", *(lv.name for lv in full.levels), "too large"]
+    # a row, brute force: the share of the first category's objects taken by P3
+    first = expected[0]
+    level = full.assignment.level
+    cats = usable(lvis[0].table)["category"].astype(str).to_numpy()
+    p3 = [lv.name for lv in full.levels].index("P3")
+    assert math.isclose(values[0, 2], np.sum((cats == first) & (level == p3)) / np.sum(cats == first))
+
+
+def test_shape_hexbin_and_anchors(coco: tuple[LoadResult, Design], by_gid: Gid) -> None:
+    data, d = coco
+    rec = d.recommendation
+    fig = shape_figure(data.table, rec)
+    density = by_gid(fig, "density")[""]
+    assert np.asarray(density.get_array()).sum() == rec.full.total  # every object in one hexagon
+    anchors = by_gid(fig, "anchors:")
+    assert rec.anchors is not None and rec.anchors.default is not None
+    for name, shapes in zip(rec.recommended_levels, rec.anchors.fitted.shapes, strict=True):
+        assert list(anchors[name].get_xdata()) == pytest.approx([math.log2(w) for w, _ in shapes])
+        assert list(anchors[name].get_ydata()) == pytest.approx([math.log2(h) for _, h in shapes])
+    assert len(anchors["default"].get_xdata()) == 9 * len(rec.recommended_levels)
+    rows = usable(data.table)
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo < math.log2(rows["w_in"].min()) and hi > math.log2(rows["w_in"].max())
+    assert fig.axes[0].get_ylim() == (lo, hi)
+    assert fig.axes[0].get_xticklabels()[1].get_text() in {"2", "4", "8", "16"}  # powers of two, in pixels
+
+
+def test_sweep_heatmap() -> None:
+    designs = []
+    for policy in ("shortest-edge:800,1333", "shortest-edge:512,853"):
+        data = load(sample_path(), resize=policy)
+        designs += [design(data, b, "fpn") for b in ("resnet50", "resnet18")]
+    fig = sweep_figure(designs)
+    ax = fig.axes[0]
+    values = np.asarray(ax.collections[0].get_array()).reshape(2, 2)
+    coverage, labels = sweep_table(designs)
+    assert list(coverage.index) == ["resnet50", "resnet18"]
+    for d in designs:
+        row, col = list(coverage.index).index(d.backbone), list(coverage.columns).index(d.resize)
+        assert values[row, col] == pytest.approx(d.recommendation.chosen.coverage)
+        assert str(labels.loc[d.backbone, d.resize]).startswith(f"{100 * d.recommendation.chosen.coverage:.1f}%")
+    best = ranked(designs)[0]
+    outline = next(p for p in ax.patches if p.get_gid() == "best")
+    assert isinstance(outline, Rectangle)
+    assert outline.get_xy() == (
+        list(coverage.columns).index(best.resize),
+        list(coverage.index).index(best.backbone),
+    )
+
+
+def test_profile_figure_with_a_neck() -> None:
+    from scalematch.profile import build, profile
+
+    p = profile(build("resnet50", "fpn"))
+    fig = profile_figure(p)
+    ax, stride_ax = fig.axes
+    assert sorted(t.get_text() for t in ax.texts) == sorted(p.taps)
+    assert {"P2", "P6", "C5"} <= {t.get_text() for t in ax.texts}
+    at = depths(p)
+    vertical = sorted(
+        float(np.asarray(line.get_xdata())[0]) for line in ax.lines if line.get_linestyle() not in ("-", ":", "None")
+    )
+    assert vertical == sorted(at[fm.name] for fm in p.taps.values())  # one dotted line per named output
+    assert stride_ax.get_yscale() == "log"
+    strides = [float(fm.x.stride) for _, fm in main_path(p) if fm.x]
+    assert np.asarray(stride_ax.lines[0].get_ydata()).tolist() == [1.0, *strides]
+    assert strides[-1] == 4 and max(strides) == 32  # the longest path ends at P2, down the top-down pathway

@@ -1,0 +1,117 @@
+"""The HTML report and the report folder: self-contained, escaped, complete, written atomically."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from scalematch.dataset import LoadResult, load
+from scalematch.errors import OptionError
+from scalematch.match.design import Design, design
+from scalematch.report.bundle import REPORT_HTML, ReportInput, build_report, write_report
+from scalematch.report.recommend_text import recommend_document
+
+DATA = Path(__file__).parent.parent / "data"
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def files(coco: tuple[LoadResult, Design]) -> dict[str, bytes]:
+    data, d = coco
+    return build_report(ReportInput(data, d, (d,), command="scalematch recommend tests/data/fce_val2014_100.json"))
+
+
+def html_of(files: dict[str, bytes]) -> str:
+    return files[REPORT_HTML].decode("utf-8")
+
+
+def test_files_of_a_report(files: dict[str, bytes], coco: tuple[LoadResult, Design]) -> None:
+    assert sorted(files) == sorted(["report.html", "recommendation.json", "overlay.png", "profile.png", "load.png",
+                                    "categories.png", "shapes.png"])  # fmt: skip
+    assert json.loads(files["recommendation.json"]) == recommend_document(coco[1], [coco[1]])
+
+
+def test_self_contained(files: dict[str, bytes]) -> None:
+    html = html_of(files)
+    sources = re.findall(r'<img src="([^"]*)"', html)
+    assert len(sources) == 5
+    embedded = [base64.b64decode(s.removeprefix("data:image/png;base64,")) for s in sources]
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    # the embedded images are exactly the PNG files written beside the page
+    assert embedded == [files[f"{key}.png"] for key in ("overlay", "profile", "load", "categories", "shapes")]
+    assert not re.search(r"(src|href)=\"(?!data:|#)", html)
+    assert "<script" not in html and "<link" not in html and "url(" not in html
+    assert "default-src 'none'" in html  # the page itself forbids any other load
+
+
+def test_summary_tables_and_provenance(files: dict[str, bytes], coco: tuple[LoadResult, Design]) -> None:
+    html = html_of(files)
+    rec = coco[1].recommendation
+    assert "No run of levels reaches 99.0% under the rf rule; the best is P2-P5" in html
+    for lv in rec.full.loads:
+        assert re.search(rf"<td>{lv.level.name}( \*)?</td>(<td>[^<]*</td>){{5}}<td>{lv.count}</td>", html)
+    assert "<td>person</td><td>250</td>" in html
+    assert "9 crowd annotations" in html
+    digest = hashlib.sha256((DATA / "fce_val2014_100.json").read_bytes()).hexdigest()
+    assert f"<code>{digest}</code>" in html
+    assert "<code>scalematch recommend tests/data/fce_val2014_100.json</code>" in html
+    assert "fce_val2014_100.json (file)" in html
+    assert re.search(r"<dt>Created</dt><dd>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00</dd>", html)
+
+
+def test_dataset_strings_are_escaped(tmp_path: Path) -> None:
+    doc = json.loads((DATA / "rbc_valid.json").read_text())
+    doc["categories"][1]["name"] = EVIL
+    doc["annotations"][0]["bbox"][2] = -3  # one bad record, reported by reason
+    path = tmp_path / "<b>cells&.json"
+    path.write_text(json.dumps(doc))
+    data = load(path)
+    d = design(data, "resnet50", "fpn")
+    html = html_of(build_report(ReportInput(data, d, (d,), command=f"scalematch recommend '{path}'")))
+    assert EVIL not in html and "<b>cells" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;cells&amp;.json" in html
+    assert "<tr><td><code>bbox_nonpositive</code></td><td>1</td></tr>" in html
+
+
+def test_sweep_adds_a_figure_and_a_table(coco: tuple[LoadResult, Design]) -> None:
+    data, d = coco
+    other = design(data, "resnet18", "fpn")
+    files = build_report(ReportInput(data, d, (d, other)))
+    assert "sweep.png" in files
+    html = html_of(files)
+    assert "Design sweep" in html and "<td>resnet18</td>" in html
+    assert [r["backbone"] for r in json.loads(files["recommendation.json"])["sweep"]] == ["resnet18", "resnet50"]
+
+
+def test_write_replaces_only_with_force(tmp_path: Path, files: dict[str, bytes]) -> None:
+    out = tmp_path / "reports" / "coco"
+    assert write_report(out, files) == out / REPORT_HTML
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
+    with pytest.raises(OptionError, match="a report is already there; pass --force to replace it"):
+        write_report(out, {REPORT_HTML: b"new"})
+    assert (out / REPORT_HTML).read_bytes() == files[REPORT_HTML]
+    write_report(out, {REPORT_HTML: b"new"}, force=True)
+    assert [p.name for p in out.iterdir()] == [REPORT_HTML]  # the old files went with the old report
+    assert [p.name for p in out.parent.iterdir()] == ["coco"]  # no temporary folder left beside
+
+
+def test_write_never_replaces_a_folder_that_is_not_a_report(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OptionError, match=r"holds other files and no report\.html; choose a new folder"):
+        write_report(tmp_path, {REPORT_HTML: b"x"}, force=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    write_report(out, {REPORT_HTML: b"old"})
+    with pytest.raises(OSError):
+        write_report(out, {REPORT_HTML: b"new", "missing/dir.png": b"x"}, force=True)
+    assert (out / REPORT_HTML).read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
