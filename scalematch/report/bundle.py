@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch.dataset.load import LoadResult
+from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
 from scalematch.report.columns import UsableRows

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from scalematch.profile.erf_measure import MeasuredErf
-from scalematch.report.profile_plot import STYLE
+from scalematch.report.style import style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -15,12 +15,11 @@ if TYPE_CHECKING:
 def erf_figure(result: MeasuredErf) -> Figure:
     """Left: the measured gradient map (log scale) with the unit's RF box, the analytic ±σ/±2σ ellipses and the
     squares holding 50 % and 90 % of the mass. Right: the x marginal against the analytic Gaussian."""
-    import matplotlib as mpl
     import numpy as np
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, Rectangle
 
-    with mpl.rc_context(STYLE):
+    with style():
         fig = Figure(figsize=(10, 4.4), layout="constrained")
         left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
         mass = result.mass
@@ -30,9 +29,9 @@ def erf_figure(result: MeasuredErf) -> Figure:
         (y0, y1), (x0, x1) = result.box
         left.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, ec="C0", lw=1.2))
         cy, cx = result.center
-        for k, style in ((1, "-"), (2, "--")):
+        for k, dash in ((1, "-"), (2, "--")):
             sy, sx = result.analytic_sigma
-            left.add_patch(Ellipse((cx, cy), 2 * k * sx, 2 * k * sy, fill=False, ec="C2", ls=style, lw=1.2))
+            left.add_patch(Ellipse((cx, cy), 2 * k * sx, 2 * k * sy, fill=False, ec="C2", ls=dash, lw=1.2))
         for fraction, side in result.squares:
             if fraction in (0.5, 0.9):
                 half = side / 2

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scalematch.match.levels import Level
 from scalematch.match.rules import Rule, RuleParams, assign
+from scalematch.report.style import figure_for, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-STYLE: dict[Any, Any] = {"axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False}
 
 
 def rf_rule_figure(levels: tuple[Level, ...], params: RuleParams | None = None, ax: Axes | None = None) -> Figure:
     """One row per level: a bar from its smallest resolved size (min_cells x stride) to the longest side its ERF
     holds (2 x erf_factor x sigma), a diamond at the preferred size 4 x stride, a tick at the RF; the bottom
     strip is the level the rule gives square objects of each size (grey: too small / too large)."""
-    import matplotlib as mpl
     import numpy as np
-    from matplotlib.figure import Figure
 
     p = params or RuleParams()
-    with mpl.rc_context(STYLE):
-        fig: Figure
-        if ax is None:
-            fig = Figure(figsize=(8, 1.2 + 0.55 * len(levels)), layout="constrained")
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure()  # type: ignore[assignment]
+    with style():
+        fig, ax = figure_for(ax, (8, 1.2 + 0.55 * len(levels)))
         for k, lv in enumerate(levels):
             y = len(levels) - k
             lo, hi = p.min_cells * lv.stride, 2 * p.erf_factor * lv.erf_sigma
