@@ -81,6 +81,8 @@ def yolo_ratio(w: Array, h: Array, aw: Array, ah: Array) -> Array:
 
 
 CHUNK = 1 << 16
+KMEANS_SAMPLE = 10_000
+"""k-means (the start of the IoU refinement) runs on at most this many boxes, sampled with the fixed seed."""
 
 
 def best_anchor(metric: str, w: Array, h: Array, aw: Array, ah: Array) -> tuple[npt.NDArray[np.int64], Array]:
@@ -111,20 +113,25 @@ def kmeans_log(w: Array, h: Array, k: int, seed: int = 0, iterations: int = 100)
     import numpy as np
 
     points = np.column_stack([0.5 * np.log(w * h), np.log(w / h)])
+    rng = np.random.default_rng(seed)
+    if len(points) > KMEANS_SAMPLE:  # a starting point for refine_iou: a sample is enough
+        points = points[rng.choice(len(points), KMEANS_SAMPLE, replace=False)]
     unique = np.unique(points, axis=0)
     k = min(k, len(unique))
     if k == 0:
         return []
-    rng = np.random.default_rng(seed)
-    centres = [unique[rng.integers(len(unique))]]
-    for _ in range(1, k):
-        d2 = np.min(((points[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
-        centres.append(points[rng.choice(len(points), p=d2 / d2.sum())] if d2.sum() > 0 else unique[len(centres)])
-    c = np.array(centres)
+    c = np.empty((k, 2))
+    c[0] = unique[rng.integers(len(unique))]
+    d2 = ((points - c[0]) ** 2).sum(axis=1)
+    for j in range(1, k):  # k-means++: each new centre drawn with probability ~ squared distance
+        c[j] = points[rng.choice(len(points), p=d2 / d2.sum())] if d2.sum() > 0 else unique[j]
+        d2 = np.minimum(d2, ((points - c[j]) ** 2).sum(axis=1))
     for _ in range(iterations):
-        label = np.argmin(((points[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
-        new = np.array([points[label == j].mean(axis=0) if np.any(label == j) else c[j] for j in range(k)])
-        if np.allclose(new, c):
+        label = np.argmin((c**2).sum(axis=1)[None, :] - 2 * points @ c.T, axis=1)  # + |p|^2, same for all
+        counts = np.bincount(label, minlength=k)
+        sums = np.column_stack([np.bincount(label, weights=points[:, d], minlength=k) for d in (0, 1)])
+        new = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
+        if np.allclose(new, c, rtol=0, atol=1e-6):
             break
         c = new
     shapes = [(float(np.exp(s + a / 2)), float(np.exp(s - a / 2))) for s, a in c]
@@ -148,20 +155,19 @@ def refine_iou(
     best IoU. Medians beat means and geometric means here (LVIS sample, 3 anchors at P3-P5: 0.624 vs 0.606)."""
     import numpy as np
 
-    best, best_score = list(shapes), mean_best_iou(w, h, shapes)
+    best, best_score = list(shapes), -1.0
     current = list(shapes)
-    for _ in range(iterations):
+    for _ in range(iterations + 1):
         aw = np.array([s[0] for s in current])
         ah = np.array([s[1] for s in current])
-        label = best_anchor("iou", w, h, aw, ah)[0]
-        moved = [
-            (float(np.median(w[label == j])), float(np.median(h[label == j])))
-            if np.any(label == j) else current[j]
-            for j in range(len(current))
-        ]  # fmt: skip
-        score = mean_best_iou(w, h, moved)
+        label, iou = best_anchor("iou", w, h, aw, ah)  # one IoU pass scores this set and assigns the boxes
+        score = float(iou.mean())
         if score > best_score:
-            best, best_score = moved, score
+            best, best_score = current, score
+        moved = [
+            (float(np.median(w[label == j])), float(np.median(h[label == j]))) if np.any(label == j) else current[j]
+            for j in range(len(current))
+        ]
         if moved == current:
             break
         current = moved
