@@ -7,7 +7,7 @@ import shlex
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -84,7 +84,7 @@ def recommend(
     from scalematch.dataset import load, sample_path
     from scalematch.match.design import design, ranked
     from scalematch.match.rules import Rule, RuleParams
-    from scalematch.report.recommend_text import level_table, recommend_document, sentences
+    from scalematch.report.recommend_text import level_table, recommend_document, sentences, sweep_table
 
     if not 0 < coverage <= 1:
         raise OptionError(f"--coverage: expected a share in (0, 1], got {coverage}")
@@ -143,7 +143,7 @@ def recommend(
             typer.echo(f"wrote {written}", err=True)
         return
     if len(designs) > 1:
-        typer.echo(_sweep_table(ranked(designs)))
+        typer.echo(sweep_table(ranked(designs)))
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     where = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
     typer.echo(f"{source.name}: {rec.full.total} objects, {where}, resize {best.resize}, rule {rec.rule.value}")
@@ -158,16 +158,3 @@ def recommend(
         typer.echo(f"\nwrote {export[1]} ({export[0].value})")
     if written is not None:
         typer.echo(f"\nwrote {written} (with {len(files) - 2} figures as PNG and recommendation.json)")
-
-
-def _sweep_table(designs: list[Any]) -> str:
-    from scalematch.report.recommend_text import sweep_row
-
-    rows = [("rank", "backbone", "resize", "coverage", "levels", "anchors", "input MP")]
-    for k, d in enumerate(designs, start=1):
-        row = sweep_row(d)
-        mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
-        rows.append((str(k), row["backbone"], row["resize"], f"{100 * row['coverage']:.1f}%",
-                     ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)

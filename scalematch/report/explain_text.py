@@ -10,6 +10,7 @@ from scalematch.profile.explain import AxisReads, Explanation, summary_of
 from scalematch.profile.layers import Layer, Merge, Passthrough, TransposedConv, Upsample, Window, describe, type_name
 from scalematch.profile.runs import Runs, size, span
 from scalematch.profile.summary import AxisSummary
+from scalematch.report.table import aligned
 
 _MAX_RUNS = 6
 _MAX_UNITS = 12
@@ -73,11 +74,7 @@ def table(exp: Explanation, labels: dict[str, str] | None = None) -> str:
                 _pair(f"{y.erf_sigma:.2f}", f"{x.erf_sigma:.2f}"),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return "\n".join(
-        "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-        for r in rows
-    )
+    return aligned(rows, left=2)
 
 
 def _axis_lines(reads: AxisReads, node: str) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from scalematch.profile.engine import FeatureMap, Profile
 from scalematch.profile.layers import describe, type_name
 from scalematch.profile.summary import AxisSummary
+from scalematch.report.table import aligned
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -97,14 +98,7 @@ def profile_rows(profile: Profile, outputs_only: bool = False) -> list[tuple[str
 def profile_table(profile: Profile, outputs_only: bool = False) -> str:
     """The aligned plain-text table printed by ``scalematch profile``."""
     rows = [COLUMNS, *profile_rows(profile, outputs_only)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    numeric = set(range(4, len(COLUMNS)))
-    lines = [
-        "  ".join(
-            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-        for r in rows
-    ]
+    lines = aligned(rows, left=4).split("\n")
     size = f", input {profile.input_size[0]}x{profile.input_size[1]}" if profile.input_size else ""
     head = [f"{profile.name}: {len(profile.feature_maps)} feature maps{size}"]
     if profile.convention:

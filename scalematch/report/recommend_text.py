@@ -8,6 +8,7 @@ from typing import Any
 from scalematch.match.design import Design, ranked
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import MatchResult, rule_detail
+from scalematch.report.table import aligned
 
 
 def _pct(x: float) -> str:
@@ -29,11 +30,7 @@ def level_table(result: MatchResult) -> str:
         )  # fmt: skip
     rows.append(("too small", "", "", "", str(result.too_small), _pct(result.too_small_fraction), ""))
     rows.append(("too large", "", "", "", str(result.too_large), _pct(result.too_large_fraction), ""))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-        for r in rows
-    )
+    return aligned(rows)
 
 
 def sentences(rec: Recommendation) -> list[str]:
@@ -216,3 +213,14 @@ def recommend_document(best: Design, designs: list[Design]) -> dict[str, Any]:
     if len(designs) > 1:
         doc["sweep"] = [sweep_row(d) for d in ranked(designs)]
     return doc
+
+
+def sweep_table(designs: list[Design]) -> str:
+    """The ranked sweep printed by ``recommend`` when several backbones or resize policies are given."""
+    rows = [("rank", "backbone", "resize", "coverage", "levels", "anchors", "input MP")]
+    for k, d in enumerate(designs, start=1):
+        row = sweep_row(d)
+        mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
+        rows.append((str(k), row["backbone"], row["resize"], f"{100 * row['coverage']:.1f}%",
+                     ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip
+    return aligned(rows, left=len(rows[0]))

@@ -140,3 +140,16 @@ def test_json_rule_details_and_per_category() -> None:
     assert detail["best_iou"]["min"] <= detail["best_iou"]["q50"] <= detail["best_iou"]["max"] <= 1
     yolo = json.loads(run("recommend", "-q", "--json", "--rule", "yolo", "--neck", "pan"))
     assert yolo["rule_detail"]["bpr"] == pytest.approx(1 - yolo["too_small_fraction"] - yolo["too_large_fraction"])
+
+
+def test_sweep_text_table_follows_the_json_ranking() -> None:
+    args = ["recommend", "-q", "--backbone", "resnet50,resnet18", "--rule", "fcos", "--neck", "fpn-fcos"]
+    ranking = json.loads(run(*args, "--json"))["sweep"]
+    lines = run(*args).splitlines()
+    assert lines[0].split() == ["rank", "backbone", "resize", "coverage", "levels", "anchors", "input", "MP"]
+    rows = [line.split() for line in lines[1:3]]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (str(k), d["backbone"], d["resize"]) for k, d in enumerate(ranking, 1)
+    ]
+    assert [r[3] for r in rows] == [f"{100 * d['coverage']:.1f}%" for d in ranking]
+    assert lines[4] == f"Best: {ranking[0]['backbone']} at {ranking[0]['resize']}"
