@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     os.chdir(ROOT)
-    app(["recommend", "--quiet", "--out", "reports/example", "--force"])
+    app(["recommend", "--quiet", "--rule", "rf", "--out", "reports/example", "--force"])
 
 
 if __name__ == "__main__":
