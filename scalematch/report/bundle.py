@@ -77,8 +77,9 @@ CAPTIONS = {
     ),
     "shapes": (
         "Object shapes and anchors",
-        "Width against height of every object (hexagonal bins, log-log, colour: count), with the fitted "
-        "anchors of the recommended levels and the toolkit defaults; the dashed line is w = h.",
+        "Width against height of every object (hexagonal bins, log-log, grey shade: count), with the fitted "
+        "anchors of the recommended levels (one colour and marker per level) and the toolkit defaults (hollow red "
+        "squares); the dashed line is w = h.",
     ),
     "sweep": (
         "Design sweep",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
 from scalematch.dataset import LoadResult, load, sample_path
@@ -82,6 +85,52 @@ def test_shape_hexbin_and_anchors(coco: tuple[LoadResult, Design], by_gid: Gid) 
     assert fig.axes[0].get_xticklabels()[1].get_text() in {"2", "4", "8", "16"}  # powers of two, in pixels
 
 
+def test_shape_density_is_grey_under_distinct_anchor_markers(coco: tuple[LoadResult, Design], by_gid: Gid) -> None:
+    data, d = coco
+    fig = shape_figure(data.table, d.recommendation)
+    density = by_gid(fig, "density")[""]
+    shades = density.to_rgba(np.asarray(density.get_array()))[:, :3]
+    assert np.allclose(shades.max(axis=1), shades.min(axis=1))  # every hexagon is a grey
+    assert shades.max() < 0.9  # and none is (near) white, so a one-object cell shows
+    anchors = by_gid(fig, "anchors:")
+    colours = {name: to_rgb(a.get_markeredgecolor() if name == "default" else a.get_color())
+               for name, a in anchors.items()}  # fmt: skip
+    for name, rgb in colours.items():
+        assert max(rgb) - min(rgb) > 0.2, f"{name} anchors are drawn in a grey"
+    markers = [a.get_marker() for a in anchors.values()]
+    assert len(set(markers)) == len(markers) == 5  # the defaults and four levels, each its own marker
+    labels = legend_texts(fig.axes[0])
+    assert labels == ["toolkit default anchors", *(f"fitted anchors {n}" for n in d.recommendation.recommended_levels)]
+
+
+def test_shape_colour_bar_reads_whole_counts_up_to_the_largest(coco: tuple[LoadResult, Design], by_gid: Gid) -> None:
+    data, d = coco
+    fig = shape_figure(data.table, d.recommendation)
+    top = int(np.asarray(by_gid(fig, "density")[""].get_array()).max())
+    assert top == 7  # the fullest hexagon of the sample
+    bar = fig.axes[1]
+    ticks = [v for v in bar.yaxis.get_major_locator()() if 1 <= v <= top]
+    formatter = bar.yaxis.get_major_formatter()
+    assert [formatter(v, i) for i, v in enumerate(ticks)] == ["1", "2", "5", "7"]
+    assert bar.get_ylabel() == "objects per cell"
+
+
+def test_shape_without_a_cell_of_two_has_no_colour_bar(tmp_path: Path) -> None:
+    boxes = [(32, 32), (96, 96), (31, 300), (50, 50), (200, 120), (40, 20)]  # far apart: one per hexagon
+    doc = {
+        "images": [{"id": 1, "width": 1000, "height": 800, "file_name": "a.jpg"}],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [{"id": i + 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, w, h], "area": w * h}
+                        for i, (w, h) in enumerate(boxes)],
+    }  # fmt: skip
+    path = tmp_path / "few.json"
+    path.write_text(json.dumps(doc))
+    data = load(path, resize="none")
+    fig = shape_figure(data.table, design(data, "resnet50", "fpn").recommendation)
+    assert len(fig.axes) == 1  # no colour bar reading "1"
+    assert "one object per cell" in legend_texts(fig.axes[0])
+
+
 def test_sweep_heatmap() -> None:
     designs = []
     for policy in ("shortest-edge:800,1333", "shortest-edge:512,853"):
@@ -122,3 +171,10 @@ def test_profile_figure_with_a_neck() -> None:
     strides = [float(fm.x.stride) for _, fm in main_path(p) if fm.x]
     assert np.asarray(stride_ax.lines[0].get_ydata()).tolist() == [1.0, *strides]
     assert strides[-1] == 4 and max(strides) == 32  # the longest path ends at P2, down the top-down pathway
+
+
+def legend_texts(ax: Any) -> list[str]:
+    """The entries of the legend of an Axes."""
+    legend = ax.get_legend()
+    assert legend is not None
+    return [t.get_text() for t in legend.get_texts()]

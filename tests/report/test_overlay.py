@@ -121,7 +121,7 @@ def test_bands_and_too_large_objects_sit_between_the_marks(coco: tuple[LoadResul
     # brute force on the boxes: no too-large object is shorter than the farthest ◀
     rows = usable(data.table)
     tl = rec.full.assignment.level == -2
-    assert (np.maximum(rows["w_in"], rows["h_in"]).to_numpy()[tl] > farthest).all()
+    assert (np.maximum(rows["w_in"].to_numpy(), rows["h_in"].to_numpy())[tl] > farthest).all()
 
 
 def test_one_definition_of_erf_diameter_in_the_legends(coco: tuple[LoadResult, Design]) -> None:
@@ -130,10 +130,10 @@ def test_one_definition_of_erf_diameter_in_the_legends(coco: tuple[LoadResult, D
 
     data, d = coco
     overlay = overlay_figure(data.table, d.recommendation)
-    labels = [t.get_text() for t in overlay.axes[0].get_legend().get_texts()]
+    labels = legend_texts(overlay.axes[0])
     assert "ERF limit ±3σ = 3 ERF diameters (2σ)" in labels
     prof = profile_figure(profile(build("resnet50", "fpn")))
-    prof_labels = [t.get_text() for t in prof.axes[0].get_legend().get_texts()]
+    prof_labels = legend_texts(prof.axes[0])
     assert "ERF diameter 2σ (±σ)" in prof_labels
     for label in [*labels, *prof_labels]:
         if "diameter" in label:
@@ -163,6 +163,7 @@ def test_coco_split_states_its_boundary_convention(tmp_path: Path) -> None:
     assert parts == {"COCO small (area < 32²)": 2, "COCO medium (32² ≤ area < 96²)": 2,
                      "COCO large (area ≥ 96²)": 2}  # fmt: skip
     legend = fig.axes[0].get_legend()
+    assert legend is not None
     title = " ".join(legend.get_title().get_text().split())
     assert "an area of exactly 32² or 96² is in the upper class here" in title
     assert "(COCOeval and scalematch stats count it in both)" in title
@@ -213,3 +214,10 @@ def test_log2_histogram_matches_numpy() -> None:
     for g in range(3):
         expected, _ = np.histogram(sizes[groups == g], bins=edges)
         assert counts[g].tolist() == expected.tolist()
+
+
+def legend_texts(ax: Any) -> list[str]:
+    """The entries of the legend of an Axes."""
+    legend = ax.get_legend()
+    assert legend is not None
+    return [t.get_text() for t in legend.get_texts()]
