@@ -19,7 +19,7 @@ from scalematch.match.result import usable
 from scalematch.report.level_plots import category_figure, category_shares, load_figure
 from scalematch.report.profile_plot import depths, main_path, profile_figure
 from scalematch.report.shape_plot import shape_figure
-from scalematch.report.sweep_plot import sweep_figure, sweep_table
+from scalematch.report.sweep_plot import coverage_heatmap, coverage_label, sweep_figure, sweep_table
 
 Gid = Callable[[Any, str], dict[str, Any]]
 
@@ -143,7 +143,7 @@ def test_sweep_heatmap() -> None:
     assert list(coverage.index) == ["resnet50", "resnet18"]
     for d in designs:
         row, col = list(coverage.index).index(d.backbone), list(coverage.columns).index(d.resize)
-        assert values[row, col] == pytest.approx(d.recommendation.chosen.coverage)
+        assert values[row, col] == pytest.approx(1 - d.recommendation.chosen.coverage)  # coloured on the miss
         assert str(labels.loc[d.backbone, d.resize]).startswith(f"{100 * d.recommendation.chosen.coverage:.1f}%")
     best = ranked(designs)[0]
     outline = next(p for p in ax.patches if p.get_gid() == "best")
@@ -152,6 +152,27 @@ def test_sweep_heatmap() -> None:
         list(coverage.columns).index(best.resize),
         list(coverage.index).index(best.backbone),
     )
+
+
+def test_sweep_colours_separate_90_from_99_percent() -> None:
+    import pandas as pd
+
+    coverage = pd.DataFrame([[0.91, 0.996], [0.5, 1.0]], index=["a", "b"], columns=["x", "y"])
+    labels = coverage.map(coverage_label)
+    assert labels.to_numpy().tolist() == [["91.0%", "99.6%"], ["50.0%", "100.0%"]]
+    assert coverage_label(0.9996) == "99.96%"  # never "100.0%" for a design that misses objects
+    fig = coverage_heatmap(coverage, labels, (0, 1), "t")
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    mesh.update_scalarmappable()
+    rgb = np.asarray(mesh.get_facecolors())[:, :3].reshape(2, 2, 3)
+    far = float(np.linalg.norm(rgb[0, 0] - rgb[0, 1]))  # 91 % against 99.6 %
+    assert far > 0.4  # on a linear 0-1 scale the two cells are 0.086 of the colour map apart (distance < 0.1)
+    assert [t.get_text() for t in ax.texts] == ["91.0%", "99.6%", "50.0%", "100.0%"]
+    bar = fig.axes[1]
+    ticks = bar.yaxis.get_major_locator()()
+    formatter = bar.yaxis.get_major_formatter()
+    assert [formatter(v, i) for i, v in enumerate(ticks)] == ["0%", "90%", "99%", "≥ 99.9%"]
 
 
 def test_profile_figure_with_a_neck() -> None:
