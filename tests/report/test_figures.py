@@ -165,7 +165,7 @@ def test_sweep_colours_separate_90_from_99_percent() -> None:
     ax = fig.axes[0]
     mesh = ax.collections[0]
     mesh.update_scalarmappable()
-    rgb = np.asarray(mesh.get_facecolors())[:, :3].reshape(2, 2, 3)
+    rgb = np.asarray(mesh.get_facecolor())[:, :3].reshape(2, 2, 3)
     far = float(np.linalg.norm(rgb[0, 0] - rgb[0, 1]))  # 91 % against 99.6 %
     assert far > 0.4  # on a linear 0-1 scale the two cells are 0.086 of the colour map apart (distance < 0.1)
     assert [t.get_text() for t in ax.texts] == ["91.0%", "99.6%", "50.0%", "100.0%"]
