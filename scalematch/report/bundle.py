@@ -57,8 +57,9 @@ CAPTIONS = {
         "level is given; ◀ is its ERF limit, the rf rule's cut on the longer side (±k σ = k ERF diameters, with the "
         "ERF diameter 2σ and k the ERF factor), and ▶ its minimum size (min cells × stride), which the rule asks of "
         "√(w·h) and which the longer side then reaches too; so under the rf rule every object a level takes lies "
-        "between its ▶ and ◀, and the too large ones lie beyond the ◀ of every level that resolves them. | marks the "
-        "theoretical receptive field and ▼ the fitted anchors (longer side).",
+        "between its ▶ and ◀, and the too large ones lie beyond the ◀ of every level that resolves them (a thin "
+        "object can be too small, on √(w·h), though its longer side passes the finest ▶). | marks the theoretical "
+        "receptive field and ▼ the fitted anchors (longer side).",
     ),
     "profile": (
         "Spatial-scale profile of the backbone",
