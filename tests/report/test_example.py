@@ -19,7 +19,7 @@ def test_example_is_current() -> None:
         "reports/example is stale: run python reports/make_example.py"
     )
     html = (EXAMPLE / "report.html").read_text(encoding="utf-8")
-    assert "<code>scalematch recommend --quiet --out reports/example --force</code>" in html
+    assert "<code>scalematch recommend --quiet --rule rf --out reports/example --force</code>" in html
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 5
     names = sorted(p.name for p in EXAMPLE.iterdir())
     assert names == ["categories.png", "load.png", "overlay.png", "profile.png", "recommendation.json",
