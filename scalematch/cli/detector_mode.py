@@ -23,6 +23,9 @@ def run_detector(
     min_positives: int,
     objects: Path | None,
     as_json: bool,
+    out: Path | None,
+    force: bool,
+    command: str,
     format: str | None,
     strict: bool,
     quiet: bool,
@@ -51,8 +54,16 @@ def run_detector(
     if objects is not None:
         with atomic_text(objects) as handle:
             objects_frame(result.simulation).to_csv(handle, index=False)
+    written = None
+    if out is not None:
+        from scalematch.report.bundle import write_report
+        from scalematch.report.detector_report import build_detector_report
+
+        written = write_report(out, build_detector_report(result, data, command), force)
     if as_json:
         typer.echo(json.dumps(document(preset, result.summary, target, str(source)), indent=2))
+        if written is not None:
+            typer.echo(f"wrote {written}", err=True)
         return
     typer.echo(f"{source.name}: {result.summary.objects} objects")
     for line in describe(preset):
@@ -66,3 +77,5 @@ def run_detector(
         typer.echo(line)
     if objects is not None:
         typer.echo(f"\nwrote {objects} ({result.summary.objects} objects)")
+    if written is not None:
+        typer.echo(f"\nwrote {written} (with the figures as PNG and recommendation.json)")

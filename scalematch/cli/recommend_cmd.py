@@ -121,11 +121,16 @@ def recommend(
         for name, value in (("--resize", resize), ("--anchors-per-level", anchors_per_level), ("--export", export)):
             if value is not None:
                 raise OptionError(f"{name}: applies with --rule; a detector preset fixes its own input and anchors")
-        if out is not None or report:
-            raise OptionError("--out/--report: the report is written with --rule for now; use --json or --objects")
+        if report and out is None:
+            out = Path("reports") / source.stem
+        if out is not None:
+            from scalematch.report.bundle import check_target
+
+            check_target(out, force)  # fail before the work, not after it
+        argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
             source, detector, backbone, neck, levels, coverage, min_positives, objects, as_json,
-            format, strict, quiet,
+            out, force, "scalematch " + shlex.join(argv), format, strict, quiet,
         )  # fmt: skip
         return
     if detector is not None:

@@ -139,6 +139,20 @@ def category_rows(best: Design) -> list[dict[str, Any]]:
     return rows
 
 
+def render(template: str, **values: Any) -> str:
+    """Render one of templates/ with autoescaping (every value from a dataset or a config is escaped)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("scalematch.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(template).render(**values)
+
+
 def render_html(
     best: Design,
     designs: list[Design],
@@ -148,18 +162,10 @@ def render_html(
     prov: Provenance,
 ) -> str:
     """The report page. ``summary`` holds the dataset facts (dataset, format, images, objects, crowd)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    env = Environment(
-        loader=PackageLoader("scalematch.report", "templates"),
-        autoescape=True,  # every value from a dataset or a config is escaped
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     rec = best.recommendation
     sweep = [sweep_row(d) for d in _ranked(designs)] if len(designs) > 1 else []
-    return env.get_template("report.html.j2").render(
+    return render(
+        "report.html.j2",
         summary=summary,
         design=best,
         rec=rec,

@@ -87,3 +87,31 @@ def test_bad_options(args: list[str], message: str) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.output
+
+
+def test_out_writes_the_detector_report(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    first = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "positives.png",
+        "profile.png",
+        "recommendation.json",
+        "report.html",
+    ]
+    for png in ("positives.png", "profile.png"):
+        assert (out / png).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 2
+    assert "detector fcos as torchvision 0.29 builds it" in html
+    assert f"<code>scalematch recommend -q --detector fcos --out {out}</code>" in html
+    # The page's tables hold the JSON document's numbers.
+    doc = json.loads((out / "recommendation.json").read_text())
+    for label, row in doc["positives"]["positives_per_object"].items():
+        assert f"<tr><td>{label.replace('>', '&gt;')}</td><td>{row['objects']}</td>" in html
+    again = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out)])
+    assert again.exit_code == 2
+    assert again.stderr == f"Error: --out {out}: a report is already there; pass --force to replace it\n"
+    forced = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out), "--force", "--json"])
+    assert forced.exit_code == 0
+    assert json.loads(forced.stdout) == doc

@@ -75,7 +75,10 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph) -> Simulation:
     n = len(table)
     image_ids = table["image_id"].to_numpy()
     order = np.argsort(image_ids, kind="stable")  # images together, file order inside each
-    _uniq, first, inverse = np.unique(image_ids[order], return_index=True, return_inverse=True)
+    ids = image_ids[order]
+    new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
+    first = np.flatnonzero(new)
+    inverse = np.cumsum(new) - 1
     w0 = table["image_w"].to_numpy(np.float64)[order][first]
     h0 = table["image_h"].to_numpy(np.float64)[order][first]
     imgs = geometry.images(preset, w0, h0)

@@ -11,7 +11,7 @@ to it, later objects overriding earlier ones on a shared anchor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.match.assign._grid import AnchorLevel, box_iou, expand
 
@@ -145,15 +145,33 @@ class Assigned:
 
 
 def _first_best(pairs: Pairs) -> Pairs:
-    """Per distinct anchor key: the pair of the object with the highest IoU, the first (lowest index) on ties."""
+    """Per distinct anchor key: the pair of the object with the highest IoU, the first (lowest index) on ties.
+
+    Relies on the pairs of one key being in ascending object order (true of every pair list built here: a key
+    belongs to one level and shape, whose pairs are generated object by object)."""
+
+    sel = first_max(pairs.key, pairs.iou)
+    return Pairs(pairs.obj[sel], pairs.key[sel], pairs.level[sel], pairs.iou[sel])
+
+
+def first_max(key: I64, value: npt.NDArray[np.floating[Any]]) -> I64:
+    """Indices of one entry per distinct ``key``: the first (in the given order) with the group's largest
+    ``value``. One stable sort by key, then per-group maxima; cheaper than a three-key lexsort."""
     import numpy as np
 
-    order = np.lexsort((pairs.obj, -pairs.iou.astype(np.float64), pairs.key))
-    key = pairs.key[order]
-    first = np.ones(len(key), bool)
-    first[1:] = key[1:] != key[:-1]
-    sel = order[first]
-    return Pairs(pairs.obj[sel], pairs.key[sel], pairs.level[sel], pairs.iou[sel])
+    if not len(key):
+        return np.zeros(0, np.int64)
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    v = value[order]
+    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    top = np.maximum.reduceat(v, start)
+    count = np.diff(np.r_[start, len(k)])
+    is_top = v == np.repeat(top, count)
+    # the first top entry of each group: the smallest position >= its group's start that is a top
+    pos = np.flatnonzero(is_top)
+    first = pos[np.searchsorted(pos, start)]
+    return np.asarray(order[first], dtype=np.int64)
 
 
 def _concat(parts: list[Pairs]) -> Pairs:
@@ -196,7 +214,10 @@ def assign(
     # Later parts override earlier ones on the same anchor key.
     chosen = [_first_best(strong)]  # anchors at or above the threshold go to their best object
     if low_quality:
-        pending = np.unique(ties.key[~np.isin(ties.key, chosen[0].key)])
+        taken = np.sort(chosen[0].key)
+        at = np.minimum(np.searchsorted(taken, ties.key), max(len(taken) - 1, 0))
+        free = np.sort(ties.key[~(taken[at] == ties.key)] if len(taken) else ties.key)
+        pending = free[np.r_[True, free[1:] != free[:-1]]] if len(free) else free
         if len(pending):
             chosen.append(_argmax_all(boxes, levels, keys, pending))
     if forced:  # each object's first (lowest-key) best anchor, objects in order
@@ -206,9 +227,11 @@ def assign(
         first[1:] = obj[1:] != obj[:-1]
         chosen.append(_select(ties, order[first]))
     merged = _concat(chosen)
-    rev = np.arange(len(merged.key))[::-1]
-    _, last = np.unique(merged.key[rev], return_index=True)
-    final = _select(merged, rev[last])
+    if forced:  # the last entry of each key wins
+        rev = np.arange(len(merged.key))[::-1]
+        _, last = np.unique(merged.key[rev], return_index=True)
+        merged = _select(merged, rev[last])
+    final = merged  # without forced matches the parts' keys are disjoint
 
     positives = np.zeros((n, len(levels)), np.int64)
     np.add.at(positives, (final.obj, final.level), 1)

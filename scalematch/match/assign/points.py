@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalematch.match.assign._grid import AnchorLevel, expand
-from scalematch.match.assign.maxiou import Assigned, Boxes
+from scalematch.match.assign.maxiou import Assigned, Boxes, first_max
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,11 +68,7 @@ def fcos(boxes: Boxes, levels: list[AnchorLevel], radius: float) -> Assigned:
     obj = np.concatenate(obj_parts)
     key = np.concatenate(key_parts)
     lvl = np.concatenate(lvl_parts)
-    order = np.lexsort((obj, -value[obj].astype(np.float64), key))
-    k = key[order]
-    first = np.ones(len(k), bool)
-    first[1:] = k[1:] != k[:-1]
-    win = order[first]
+    win = first_max(key, value[obj])  # per point: the smallest box, the first object on ties
     positives = np.zeros((n, len(levels)), np.int64)
     np.add.at(positives, (obj[win], lvl[win]), 1)
     candidate = np.zeros(n, bool)
