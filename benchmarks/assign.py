@@ -12,7 +12,6 @@ the level grids and runs the assigner on all 860k objects.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 
@@ -22,12 +21,17 @@ from ingest import synthetic
 CLI = [PYTHON, "-c", "from scalematch.cli.main import app; app()"]
 
 
+WRAPPER = (
+    "import resource, subprocess, sys; "
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def peak_rss_mib(command: list[str]) -> float:
-    """Peak resident memory of one run of ``command`` (MiB), from the children's rusage."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024
+    """Peak resident memory of one run of ``command`` (MiB): a fresh parent process reports its only child's."""
+    out = subprocess.run([PYTHON, "-c", WRAPPER, *command], check=True, capture_output=True, text=True).stdout
+    return int(out.strip()) / 1024
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scalematch.errors import OptionError
-from scalematch.presets.preset import LetterboxInput, Preset, TorchvisionInput
+from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
 from scalematch.profile.engine import feature_sizes
 from scalematch.profile.graph import Graph
 
@@ -94,9 +94,14 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     import numpy as np
 
     spec = preset.input
-    if isinstance(spec, TorchvisionInput):
-        new_w, new_h = torchvision_sizes(spec, w0, h0)
-        d = spec.size_divisible
+    if isinstance(spec, TorchvisionInput | MMDetInput):
+        if isinstance(spec, TorchvisionInput):
+            new_w, new_h = torchvision_sizes(spec, w0, h0)
+            d = spec.size_divisible
+        else:  # mmcv.rescale_size: int(side * scale + 0.5)
+            scale = np.minimum(spec.long / np.maximum(w0, h0), spec.short / np.minimum(w0, h0))
+            new_w, new_h = (np.floor(v * scale + 0.5).astype(np.int64) for v in (w0, h0))
+            d = spec.size_divisor
         return Images(w0, h0, new_w, new_h, -(-new_w // d) * d, -(-new_h // d) * d)
     new_w, new_h = letterbox_sizes(spec, w0, h0)
     square = np.full(len(w0), spec.size, np.int64)
@@ -125,7 +130,37 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
         rh = imgs.new_h[image].astype(f32) / h0.astype(f32)
         ax1, ay1, ax2, ay2 = (np.asarray(v, dtype=f32) for v in (x1 * rw, y1 * rh, x2 * rw, y2 * rh))
         return Objects(image, ax1, ay1, ax2, ay2, kept)
+    if isinstance(preset.input, MMDetInput):
+        return _mmdet_objects(x, y, w, h, table["area"].to_numpy(np.float64), image, imgs)
     return _letterbox_objects(preset.input, x, y, w, h, image, imgs)
+
+
+def _mmdet_objects(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+    h: npt.NDArray[np.float64],
+    area: npt.NDArray[np.float64],
+    image: I64,
+    imgs: Images,
+) -> Objects:
+    """mmdetection's CocoDataset.parse_data_info (a box outside the image, with area <= 0 or a side under 1 px is
+    dropped; xyxy computed in double, stored as float32), then Resize: times float32(new / old) per axis and
+    clipped to the resized image."""
+    import numpy as np
+
+    f32 = np.float32
+    w0, h0 = imgs.orig_w[image], imgs.orig_h[image]
+    inter_w = np.maximum(0, np.minimum(x + w, w0) - np.maximum(x, 0))
+    inter_h = np.maximum(0, np.minimum(y + h, h0) - np.maximum(y, 0))
+    kept = (inter_w * inter_h != 0) & ~(area <= 0) & (w >= 1) & (h >= 1)
+    new_w, new_h = imgs.new_w[image], imgs.new_h[image]
+    sw, sh = (new_w / w0).astype(f32), (new_h / h0).astype(f32)
+    x1 = np.clip(x.astype(f32) * sw, f32(0), new_w.astype(f32))
+    x2 = np.clip((x + w).astype(f32) * sw, f32(0), new_w.astype(f32))
+    y1 = np.clip(y.astype(f32) * sh, f32(0), new_h.astype(f32))
+    y2 = np.clip((y + h).astype(f32) * sh, f32(0), new_h.astype(f32))
+    return Objects(image, x1, y1, x2, y2, kept)
 
 
 def _letterbox_objects(
@@ -191,7 +226,7 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
     """
     import numpy as np
 
-    from scalematch.presets.preset import Points, SSDBoxes, TorchvisionAnchors, YoloAnchors
+    from scalematch.presets.preset import MMDetAnchors, Points, SSDBoxes, TorchvisionAnchors, YoloAnchors
 
     sizes = np.stack([imgs.input_h, imgs.input_w], axis=1)
     distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
@@ -218,7 +253,7 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
         elif isinstance(gen, SSDBoxes):
             sh = sw = np.full(len(rows), float(gen.steps[k]))
         else:
-            assert isinstance(gen, YoloAnchors | Points)
+            assert isinstance(gen, YoloAnchors | Points | MMDetAnchors)
             sh = sw = np.full(len(rows), float(gen.strides[k]))
         out.append(Grid(name, rows, cols, sh, sw))
     return tuple(out)

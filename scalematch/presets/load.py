@@ -9,11 +9,14 @@ from typing import Any
 from scalematch.errors import ConfigError
 from scalematch.presets.preset import (
     Assigner,
+    ATSSAssign,
     FCOSAssign,
     Generator,
     InputSpec,
     LetterboxInput,
     MaxIoU,
+    MMDetAnchors,
+    MMDetInput,
     Points,
     Preset,
     SSDBoxes,
@@ -125,7 +128,13 @@ class _Reader:
         return preset
 
     def input(self) -> InputSpec:
-        if self.kind("input", ("torchvision", "letterbox")) == "letterbox":
+        kind = self.kind("input", ("torchvision", "letterbox", "mmdet"))
+        if kind == "mmdet":
+            long, short = (int(v) for v in self.numbers("input.scale"))
+            return MMDetInput(
+                max(long, short), min(long, short), int(self.number("input.size_divisor", 32, integer=True))
+            )
+        if kind == "letterbox":
             style = self.get("input.style", "yolov5")
             if style not in ("yolov5", "ultralytics"):
                 raise self.fail("input.style", "yolov5 or ultralytics", style)
@@ -142,9 +151,20 @@ class _Reader:
         )
 
     def anchors(self, n_levels: int) -> Generator:
-        kind = self.kind("anchors", ("torchvision", "ssd", "yolov5", "points"))
+        kind = self.kind("anchors", ("torchvision", "ssd", "yolov5", "points", "mmdet"))
         gen: Generator
-        if kind == "torchvision":
+        sizes: tuple[Any, ...]
+        if kind == "mmdet":
+            strides = tuple(int(s) for s in self.numbers("anchors.strides"))
+            gen = MMDetAnchors(
+                strides,
+                self.numbers("anchors.ratios"),
+                self.number("anchors.octave_base_scale", 8.0),
+                int(self.number("anchors.scales_per_octave", 1, integer=True)),
+            )
+            sizes = strides
+            per = {1}
+        elif kind == "torchvision":
             sizes = self.numbers("anchors.sizes", depth=2)
             gen = TorchvisionAnchors(sizes, self.numbers("anchors.aspect_ratios"))
             per = {len(s) for s in sizes}
@@ -174,12 +194,14 @@ class _Reader:
             raise self.fail("anchors", f"one entry per level ({n_levels})", len(sizes))
         if len(per) != 1:
             raise self.fail("anchors", "the same number of anchors on every level (one head serves all)", sizes)
-        if isinstance(gen, YoloAnchors | Points) and len(gen.strides) != n_levels:
+        if isinstance(gen, YoloAnchors | Points | MMDetAnchors) and len(gen.strides) != n_levels:
             raise self.fail("anchors.strides", f"one stride per level ({n_levels})", gen.strides)
         return gen
 
     def assigner(self) -> Assigner:
-        kind = self.kind("assigner", ("max-iou", "ssd", "fcos", "yolov5", "tal"))
+        kind = self.kind("assigner", ("max-iou", "ssd", "fcos", "yolov5", "tal", "atss"))
+        if kind == "atss":
+            return ATSSAssign(int(self.number("assigner.topk", 9, integer=True)))
         if kind == "max-iou":
             high, low = self.number("assigner.high"), self.number("assigner.low")
             if not low <= high <= 1:

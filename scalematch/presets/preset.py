@@ -36,7 +36,18 @@ class LetterboxInput:
     style: Literal["yolov5", "ultralytics"] = "yolov5"
 
 
-InputSpec = TorchvisionInput | LetterboxInput
+@dataclass(frozen=True)
+class MMDetInput:
+    """mmdetection's Resize(scale, keep_ratio=True): scale = min(long / max(w, h), short / min(w, h)), sides
+    int(side * scale + 0.5), boxes times new / old per axis (float32) and clipped to the image; then
+    DetDataPreprocessor's padding to a multiple of ``size_divisor`` (one image per batch)."""
+
+    long: int
+    short: int
+    size_divisor: int = 32
+
+
+InputSpec = TorchvisionInput | LetterboxInput | MMDetInput
 
 # Anchors and points ----------------------------------------------------------------------------------------------
 
@@ -88,7 +99,21 @@ class Points:
         return 1
 
 
-Generator = TorchvisionAnchors | SSDBoxes | YoloAnchors | Points
+@dataclass(frozen=True)
+class MMDetAnchors:
+    """mmdetection's AnchorGenerator: per level, octave_base_scale x stride x 2^(i / scales_per_octave) for each
+    ratio (h / w), centred at i * stride (center_offset 0), unrounded, with the nominal strides."""
+
+    strides: tuple[int, ...]
+    ratios: tuple[float, ...] = (1.0,)
+    octave_base_scale: float = 8.0
+    scales_per_octave: int = 1
+
+    def per_level(self) -> int:
+        return len(self.ratios) * self.scales_per_octave
+
+
+Generator = TorchvisionAnchors | SSDBoxes | YoloAnchors | Points | MMDetAnchors
 
 # Assigners -------------------------------------------------------------------------------------------------------
 
@@ -136,7 +161,16 @@ class TALAssign:
     min_side: float = 16.0
 
 
-Assigner = MaxIoU | SSDMatch | FCOSAssign | YOLOv5Assign | TALAssign
+@dataclass(frozen=True)
+class ATSSAssign:
+    """mmdetection's ATSSAssigner: per level the ``topk`` anchors nearest to the object's centre, positive when
+    their IoU is >= mean + std of those candidates' IoUs and their centre lies inside the box (by more than
+    0.01); an anchor positive for several objects goes to the one it overlaps most."""
+
+    topk: int = 9
+
+
+Assigner = MaxIoU | SSDMatch | FCOSAssign | YOLOv5Assign | TALAssign | ATSSAssign
 
 # The preset ------------------------------------------------------------------------------------------------------
 
@@ -164,6 +198,8 @@ class Preset:
         spec = self.input
         if isinstance(spec, LetterboxInput):
             return f"longest-edge:{spec.size}"
+        if isinstance(spec, MMDetInput):
+            return f"shortest-edge:{spec.short},{spec.long}"
         if spec.fixed_size is not None:
             return f"fixed:{spec.fixed_size[0]}x{spec.fixed_size[1]}"
         return f"shortest-edge:{spec.min_size},{spec.max_size}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from scalematch.match.positives import PositivesSummary
 from scalematch.presets.preset import (
+    ATSSAssign,
     FCOSAssign,
     LetterboxInput,
     MaxIoU,
+    MMDetInput,
     Preset,
     SSDMatch,
     TALAssign,
@@ -30,6 +32,11 @@ def describe(preset: Preset) -> list[str]:
     spec = preset.input
     if isinstance(spec, LetterboxInput):
         geometry = f"long side to {spec.size}, letterboxed to {spec.size} x {spec.size} ({spec.style})"
+    elif isinstance(spec, MMDetInput):
+        geometry = (
+            f"short side {spec.short}, long side at most {spec.long} (rounded), "
+            f"padded to a multiple of {spec.size_divisor}"
+        )
     elif spec.fixed_size:
         geometry = f"stretched to {spec.fixed_size[0]} x {spec.fixed_size[1]}"
     else:
@@ -48,6 +55,8 @@ def describe(preset: Preset) -> list[str]:
         how = (
             f"points inside the box within {rule.center_sampling_radius:g} x anchor size of its centre, regress ranges"
         )
+    elif isinstance(rule, ATSSAssign):
+        how = f"{rule.topk} nearest anchors per level, IoU >= their mean + std, centre inside the box"
     elif isinstance(rule, YOLOv5Assign):
         how = f"anchor ratio below {rule.anchor_t:g}, centre cell and two neighbours"
     else:

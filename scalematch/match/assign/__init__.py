@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 from scalematch.match import geometry
 from scalematch.match.assign._grid import anchor_levels
+from scalematch.match.assign.atss import atss
 from scalematch.match.assign.maxiou import Assigned, Boxes, assign
 from scalematch.match.assign.points import fcos, tal
 from scalematch.match.assign.yolov5 import build_targets
 from scalematch.presets.preset import (
+    ATSSAssign,
     FCOSAssign,
     MaxIoU,
+    MMDetAnchors,
     Points,
     Preset,
     SSDBoxes,
@@ -143,6 +146,8 @@ def _run(
     if isinstance(rule, YOLOv5Assign) and isinstance(gen, YoloAnchors) and objs.norm is not None:
         norm = tuple(v[idx] for v in objs.norm)
         return build_targets(norm, boxes.image, grids, gen.shapes, gen.strides, rule.anchor_t), None  # type: ignore[arg-type]
+    if isinstance(rule, ATSSAssign) and isinstance(gen, MMDetAnchors | TorchvisionAnchors):
+        return atss(boxes, anchor_levels(gen, grids, imgs), rule.topk), None
     if isinstance(rule, TALAssign) and isinstance(gen, Points):
         return tal(boxes, grids, gen.offset, rule.topk, rule.min_side)
     from scalematch.errors import ConfigError

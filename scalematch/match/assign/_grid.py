@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scalematch.presets.preset import SSDBoxes, TorchvisionAnchors
+from scalematch.presets.preset import MMDetAnchors, SSDBoxes, TorchvisionAnchors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,13 +82,30 @@ class AnchorLevel:
         return (centre - offset) / stride[image]
 
 
-def anchor_levels(gen: TorchvisionAnchors | SSDBoxes, grids: tuple[Grid, ...], imgs: Images) -> list[AnchorLevel]:
-    """The anchor levels of a torchvision AnchorGenerator or DefaultBoxGenerator on ``grids``."""
+def anchor_levels(
+    gen: TorchvisionAnchors | SSDBoxes | MMDetAnchors, grids: tuple[Grid, ...], imgs: Images
+) -> list[AnchorLevel]:
+    """The anchor levels of a torchvision AnchorGenerator or DefaultBoxGenerator, or an mmdetection
+    AnchorGenerator, on ``grids``."""
     import numpy as np
 
     f32 = np.float32
     out = []
     for k, grid in enumerate(grids):
+        if isinstance(gen, MMDetAnchors):
+            # gen_single_level_base_anchors: w = stride * w_ratio * scale (float32), box centre 0 -+ 0.5 * w.
+            ratios = np.asarray(gen.ratios, dtype=f32)
+            octave = [2 ** (i / gen.scales_per_octave) for i in range(gen.scales_per_octave)]
+            scales = (np.asarray(octave) * gen.octave_base_scale).astype(f32)
+            h_ratio = np.sqrt(ratios)
+            w_ratio = f32(1) / h_ratio
+            base = f32(gen.strides[k])
+            ws = (base * w_ratio[:, None] * scales[None, :]).reshape(-1)
+            hs = (base * h_ratio[:, None] * scales[None, :]).reshape(-1)
+            half = f32(0.5)
+            lo_w, hi_w, lo_h, hi_h = f32(0) - half * ws, f32(0) + half * ws, f32(0) - half * hs, f32(0) + half * hs
+            out.append(AnchorLevel(grid, "torchvision", lo_w, hi_w, lo_h, hi_h, imgs.input_w, imgs.input_h))
+            continue
         if isinstance(gen, TorchvisionAnchors):
             # AnchorGenerator.generate_anchors: h_ratio = sqrt(r), w_ratio = 1 / h_ratio (ratio-major), the
             # zero-centred box [-w, -h, w, h] / 2 rounded half to even.
