@@ -41,7 +41,7 @@ def recommend(
     detector: Annotated[
         str | None,
         typer.Option(
-            help="Detector preset (faster-rcnn, retinanet, fcos, ssd300, yolov5, yolov8) or a preset YAML: "
+            help="Detector preset (faster-rcnn, retinanet, fcos, atss, ssd300, yolov5, yolov8) or a preset YAML: "
             "simulate its assigner on every object. The default unless --rule is given: retinanet."
         ),
     ] = None,

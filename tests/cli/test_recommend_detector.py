@@ -27,7 +27,7 @@ def test_default_is_retinanet_and_meets_the_target(golden: Callable[[str, str], 
     assert "retinanet with its defaults meets the target" in text
 
 
-@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "ssd300", "yolov5", "yolov8"])
+@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "atss", "ssd300", "yolov5", "yolov8"])
 def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
     csv = tmp_path / "objects.csv"
     doc = json.loads(
