@@ -21,6 +21,7 @@ def run_detector(
     levels: str | None,
     target: float,
     min_positives: int,
+    min_iou: float,
     objects: Path | None,
     as_json: bool,
     out: Path | None,
@@ -36,7 +37,7 @@ def run_detector(
     from scalematch.match.detector import evaluate
     from scalematch.match.positives import objects_frame
     from scalematch.presets import DEFAULT_PRESET, load_preset, override
-    from scalematch.report.positives_text import describe, document, sentences, tables
+    from scalematch.report.positives_text import describe, document, search_lines, sentences, tables
 
     preset = load_preset(detector or DEFAULT_PRESET)
     changes: dict[str, object] = {}
@@ -50,7 +51,7 @@ def run_detector(
         preset = override(preset, **changes)
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         data = load(source, format, preset.resize_policy(), strict=strict, progress=progress)
-    result = evaluate(data, preset, target, min_positives)
+    result = evaluate(data, preset, target, min_positives, min_iou)
     if objects is not None:
         with atomic_text(objects) as handle:
             objects_frame(result.simulation).to_csv(handle, index=False)
@@ -61,7 +62,7 @@ def run_detector(
 
         written = write_report(out, build_detector_report(result, data, command), force)
     if as_json:
-        typer.echo(json.dumps(document(preset, result.summary, target, str(source)), indent=2))
+        typer.echo(json.dumps(document(preset, result.summary, target, str(source), result.search), indent=2))
         if written is not None:
             typer.echo(f"wrote {written}", err=True)
         return
@@ -75,6 +76,10 @@ def run_detector(
     typer.echo("")
     for line in sentences(preset, result.summary, target):
         typer.echo(line)
+    if result.search is not None:
+        typer.echo("")
+        for line in search_lines(result.search):
+            typer.echo(line)
     if objects is not None:
         typer.echo(f"\nwrote {objects} ({result.summary.objects} objects)")
     if written is not None:

@@ -70,6 +70,10 @@ def recommend(
         typer.Option(help="Target share: of objects with --min-positives positives (detector), or assigned (rule)."),
     ] = 0.99,
     min_positives: Annotated[int, typer.Option(help="Detector: positives an object needs to count as covered.")] = 1,
+    min_iou: Annotated[
+        float,
+        typer.Option(help="Detector: IoU below which an anchor positive does not count (scalematch's floor)."),
+    ] = 0.1,
     objects: Annotated[
         Path | None,
         typer.Option(
@@ -129,7 +133,7 @@ def recommend(
             check_target(out, force)  # fail before the work, not after it
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
-            source, detector, backbone, neck, levels, coverage, min_positives, objects, as_json,
+            source, detector, backbone, neck, levels, coverage, min_positives, min_iou, objects, as_json,
             out, force, "scalematch " + shlex.join(argv), format, strict, quiet,
         )  # fmt: skip
         return

@@ -54,10 +54,13 @@ class PositivesSummary:
     min_positives: int
     meeting: int
     upper_bound: bool
+    floor: float | None = None
+    only_weak: int = 0
+    """Objects whose positives all have IoU below the floor."""
 
     @property
     def share_meeting(self) -> float:
-        """Share of objects with at least ``min_positives`` positives."""
+        """Share of objects with at least ``min_positives`` positives at or above the quality floor."""
         return self.meeting / self.objects if self.objects else 0.0
 
     def to_dict(self) -> dict[str, object]:
@@ -67,6 +70,8 @@ class PositivesSummary:
             "min_positives": self.min_positives,
             "share_meeting": round(self.share_meeting, 6),
             "upper_bound": self.upper_bound,
+            "quality_floor": self.floor,
+            "objects_with_only_low_quality_positives": self.only_weak,
             "positives_per_object": {k: {"objects": v, "share": round(v / n, 6)} for k, v in self.counts},
             "by_size": [
                 {"size": r.label, "objects": r.objects, "median_positives": r.median, "none": r.none}
@@ -143,9 +148,11 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
             )
         )
     reasons = tuple((r, int(np.count_nonzero(sim.reason == r))) for r in (LOST_TO_OTHER, NO_CANDIDATE, DROPPED))
+    quality = sim.quality
     return PositivesSummary(
         n, counts, tuple(sizes), tuple(rows), reasons, min_positives,
-        int(np.count_nonzero(total >= min_positives)), sim.upper_bound,
+        int(np.count_nonzero(quality >= min_positives)), sim.upper_bound,
+        sim.min_iou if sim.preset.scores_iou else None, int(np.count_nonzero((total > 0) & (quality == 0))),
     )  # fmt: skip
 
 
@@ -170,6 +177,7 @@ def objects_frame(sim: Simulation) -> pd.DataFrame:
     )
     for k, name in enumerate(sim.levels):
         frame[f"positives_{name}"] = sim.per_level[:, k]
+    frame["positives_below_floor"] = sim.weak
     frame["best_iou"] = np.round(sim.best_iou, 6)
     frame["level"] = names[main]
     frame["no_positive_reason"] = np.where(sim.reason == HAS_POSITIVE, "", sim.reason)

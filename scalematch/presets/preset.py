@@ -209,6 +209,11 @@ class Preset:
         """True when the simulated count is an upper bound rather than the toolkit's exact decision."""
         return isinstance(self.assigner, TALAssign)
 
+    @property
+    def scores_iou(self) -> bool:
+        """True when positives are anchors with an IoU to their object (a quality floor applies to them)."""
+        return isinstance(self.assigner, MaxIoU | SSDMatch | ATSSAssign)
+
 
 def override(preset: Preset, **changes: object) -> Preset:
     """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:

@@ -10,7 +10,7 @@ from pathlib import Path
 from scalematch.dataset.loader import LoadResult
 from scalematch.match.detector import DetectorResult
 from scalematch.report.html_report import Image, render
-from scalematch.report.positives_text import REASON_WORDS, describe, document, sentences
+from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
 from scalematch.report.provenance import provenance
 
 CAPTIONS = {
@@ -44,7 +44,7 @@ def build_detector_report(
     prof = profile(build(preset.backbone, preset.neck), allow_misaligned=True)
     figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
     images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
-    doc = document(preset, result.summary, result.target, str(data.source))
+    doc = document(preset, result.summary, result.target, str(data.source), result.search)
     objects = result.summary.objects
     summary = {
         "dataset": Path(data.source).name,
@@ -62,6 +62,7 @@ def build_detector_report(
         positives=result.summary,
         description=describe(preset),
         sentences=sentences(preset, result.summary, result.target),
+        search=search_lines(result.search) if result.search is not None else [],
         images=images,
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),

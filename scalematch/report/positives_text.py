@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scalematch.match.positives import PositivesSummary
+from scalematch.match.search import Search, Trial
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -101,10 +102,16 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     out.append(f"No positive: {none} objects ({reasons}).")
     verdict = "meets" if s.share_meeting >= target else "misses"
     can = "can have" if s.upper_bound else "have"
+    floor = f" with IoU >= {s.floor:g}" if s.floor is not None else ""
     out.append(
-        f"{_pct(s.share_meeting)} of {s.objects} objects {can} {s.min_positives} or more positives "
+        f"{_pct(s.share_meeting)} of {s.objects} objects {can} {s.min_positives} or more positives{floor} "
         f"(target {_pct(target)}): {preset.name} with its defaults {verdict} the target."
     )
+    if s.floor is not None:
+        out.append(
+            f"{s.only_weak} objects have positives only below IoU {s.floor:g} (--min-iou, scalematch's quality floor: "
+            "an anchor that barely overlaps its object is mostly background around it)."
+        )
     if s.upper_bound:
         out.append(
             "Upper bound: the task-aligned assigner makes positives of at most its top-k candidates, ranked by the "
@@ -126,7 +133,45 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     return out
 
 
-def document(preset: Preset, s: PositivesSummary, target: float, source: str) -> dict[str, object]:
+def search_lines(found: Search) -> list[str]:
+    """The design search in words: its objective, the preset's numbers and the chosen design's."""
+    b, c = found.before, found.chosen
+    sample = f", each simulated on {found.sampled} objects of whole images" if found.sampled < found.objects else ""
+    lines = [
+        f"Design search (scalematch's objective: the fewest anchors or points per image with {_pct(found.target)} "
+        f"of objects meeting the test above; {len(found.trials)} variations of input scale, anchor scale and "
+        f"coarsest levels{sample}):",
+        f"  before: {b.changes}: {_pct(b.share)}, {b.cost:,.0f} anchors per image",
+        f"  after:  {c.changes}: {_pct(c.share)}, {c.cost:,.0f} anchors per image",
+    ]
+    if not found.reached:
+        lines.append(f"No variation reaches {_pct(found.target)}; the one above comes closest.")
+    return lines
+
+
+def search_document(found: Search) -> dict[str, object]:
+    def trial(t: Trial) -> dict[str, object]:
+        return {
+            "changes": t.changes,
+            "input_scale": t.input_scale,
+            "anchor_scale": t.anchor_scale,
+            "levels": list(t.preset.levels),
+            "share": round(t.share, 6),
+            "anchors_per_image": round(t.cost, 1),
+        }
+
+    return {
+        "reached": found.reached,
+        "sampled_objects": found.sampled,
+        "before": trial(found.before),
+        "chosen": trial(found.chosen),
+        "trials": [trial(t) for t in found.trials],
+    }
+
+
+def document(
+    preset: Preset, s: PositivesSummary, target: float, source: str, found: Search | None = None
+) -> dict[str, object]:
     """The ``recommend --detector --json`` document."""
     return {
         "source": source,
@@ -142,4 +187,5 @@ def document(preset: Preset, s: PositivesSummary, target: float, source: str) ->
         "target": target,
         "meets_target": s.share_meeting >= target,
         "positives": s.to_dict(),
+        "search": None if found is None else search_document(found),
     }

@@ -60,7 +60,11 @@ def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
     assert sum(pos["no_positive"].values()) == int((frame["positives"] == 0).sum())
     for row in pos["levels"]:
         assert row["positives"] == int(frame[f"positives_{row['level']}"].sum())
-    assert pos["share_meeting"] == pytest.approx((frame["positives"] >= 1).mean(), abs=1e-6)
+    quality = frame["positives"] - frame["positives_below_floor"]
+    assert pos["share_meeting"] == pytest.approx((quality >= 1).mean(), abs=1e-6)
+    assert pos["objects_with_only_low_quality_positives"] == int(((frame["positives"] > 0) & (quality == 0)).sum())
+    if pos["quality_floor"] is None:
+        assert (frame["positives_below_floor"] == 0).all()
     # Box sizes are the input-pixel boxes of the toolkit: the bundled images are at most 640 px, scaled up.
     assert frame["w_in"].max() <= 1333 and frame["h_in"].max() <= 1333
 

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 CHUNK = 50_000
 """Objects per chunk (whole images; a chunk holds at least one image)."""
 
+DEFAULT_MIN_IOU = 0.1
+"""Quality floor (scalematch's choice): a positive anchor whose IoU with its object is below it counts as low
+quality. At 0.1 an object inside an anchor fills at least a tenth of it (a 10 px object in a 32 px anchor);
+below, the anchor is mostly background around the object, as in the low-quality matches that give tiny objects
+their only positives."""
+
 HAS_POSITIVE = "has_positive"
 LOST_TO_OTHER = "lost_to_other"
 NO_CANDIDATE = "no_candidate"
@@ -64,15 +70,26 @@ class Simulation:
     w_in: npt.NDArray[np.float64] = field(repr=False)
     h_in: npt.NDArray[np.float64] = field(repr=False)
     reason: npt.NDArray[np.object_] = field(repr=False)
+    weak: npt.NDArray[np.int64] = field(repr=False)
+    """Per object: positives whose IoU is below ``min_iou`` (zeros where no IoU applies)."""
+    min_iou: float = DEFAULT_MIN_IOU
+    anchors_per_image: float = 0.0
+    """Anchors or points the head scores per image, the mean over the images (the search's cost)."""
+
+    @property
+    def quality(self) -> npt.NDArray[np.int64]:
+        """Per object: positives at or above the quality floor (all positives where no floor applies)."""
+        return self.positives - self.weak
 
     @property
     def upper_bound(self) -> bool:
         return self.preset.upper_bound
 
 
-def simulate(preset: Preset, table: pd.DataFrame, graph: Graph) -> Simulation:
+def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float = DEFAULT_MIN_IOU) -> Simulation:
     """Run ``preset``'s assigner on every object of ``table`` (one row per object to match; columns image_id,
-    image_w, image_h, x, y, w, h in original pixels) over the levels of ``graph``."""
+    image_w, image_h, x, y, w, h in original pixels) over the levels of ``graph``; positives of IoU assigners
+    below ``min_iou`` are counted in ``weak``."""
     import numpy as np
 
     n = len(table)
@@ -88,20 +105,26 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph) -> Simulation:
     sorted_rows = table.iloc[order]
     objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
     grids = geometry.grids(preset, graph, imgs)
+    per_location = _per_location(preset)
+    cells = sum(g.rows * g.cols * a for g, a in zip(grids, per_location, strict=True))
+    anchors_per_image = float(np.mean(cells)) if len(first) else 0.0
 
     n_levels = len(preset.levels)
     per_level = np.zeros((n, n_levels), np.int64)
     total = np.zeros(n, np.int64)
     best = np.full(n, np.nan)
     lost = np.zeros(n, bool)
+    weak = np.zeros(n, np.int64)
     kept_idx = np.flatnonzero(objs.kept)
     for lo, hi in _chunks(objs.image[kept_idx]):
         idx = kept_idx[lo:hi]
-        res, bound = _run(preset, objs, idx, grids, imgs)
+        res, bound = _run(preset, objs, idx, grids, imgs, min_iou)
         per_level[idx] = res.positives
         total[idx] = res.positives.sum(axis=1) if bound is None else bound
         best[idx] = res.best
         lost[idx] = res.lost
+        if res.weak is not None:
+            weak[idx] = res.weak
     reason = np.full(n, HAS_POSITIVE, dtype=object)
     reason[total == 0] = NO_CANDIDATE
     reason[(total == 0) & lost] = LOST_TO_OTHER
@@ -111,8 +134,30 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph) -> Simulation:
     w_in = (objs.x2 - objs.x1).astype(np.float64)
     h_in = (objs.y2 - objs.y1).astype(np.float64)
     return Simulation(
-        preset, preset.levels, table, per_level[back], total[back], best[back], w_in[back], h_in[back], reason[back]
+        preset,
+        preset.levels,
+        table,
+        per_level[back],
+        total[back],
+        best[back],
+        w_in[back],
+        h_in[back],
+        reason[back],
+        weak[back],
+        min_iou,
+        anchors_per_image,
     )
+
+
+def _per_location(preset: Preset) -> list[int]:
+    """Anchors (or points) per grid location on each level."""
+    gen = preset.anchors
+    n = len(preset.levels)
+    if isinstance(gen, SSDBoxes):
+        return [2 + 2 * len(r) for r in gen.aspect_ratios]
+    if isinstance(gen, YoloAnchors):
+        return [len(level) for level in gen.shapes]
+    return [gen.per_level()] * n
 
 
 def _chunks(image: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
@@ -132,22 +177,22 @@ def _chunks(image: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
 
 def _run(
     preset: Preset, objs: geometry.Objects, idx: npt.NDArray[np.int64], grids: tuple[geometry.Grid, ...],
-    imgs: geometry.Images,
+    imgs: geometry.Images, floor: float,
 ) -> tuple[Assigned, npt.NDArray[np.int64] | None]:  # fmt: skip
     boxes = Boxes(objs.image[idx], objs.x1[idx], objs.y1[idx], objs.x2[idx], objs.y2[idx])
     gen, rule = preset.anchors, preset.assigner
     if isinstance(rule, MaxIoU | SSDMatch) and isinstance(gen, TorchvisionAnchors | SSDBoxes):
         levels = anchor_levels(gen, grids, imgs)
         if isinstance(rule, MaxIoU):
-            return assign(boxes, levels, rule.high, rule.low_quality), None
-        return assign(boxes, levels, rule.threshold, low_quality=False, forced=True), None
+            return assign(boxes, levels, rule.high, rule.low_quality, floor=floor), None
+        return assign(boxes, levels, rule.threshold, low_quality=False, forced=True, floor=floor), None
     if isinstance(rule, FCOSAssign) and isinstance(gen, TorchvisionAnchors):
         return fcos(boxes, anchor_levels(gen, grids, imgs), rule.center_sampling_radius), None
     if isinstance(rule, YOLOv5Assign) and isinstance(gen, YoloAnchors) and objs.norm is not None:
         norm = tuple(v[idx] for v in objs.norm)
         return build_targets(norm, boxes.image, grids, gen.shapes, gen.strides, rule.anchor_t), None  # type: ignore[arg-type]
     if isinstance(rule, ATSSAssign) and isinstance(gen, MMDetAnchors | TorchvisionAnchors):
-        return atss(boxes, anchor_levels(gen, grids, imgs), rule.topk), None
+        return atss(boxes, anchor_levels(gen, grids, imgs), rule.topk, floor), None
     if isinstance(rule, TALAssign) and isinstance(gen, Points):
         return tal(boxes, grids, gen.offset, rule.topk, rule.min_side)
     from scalematch.errors import ConfigError

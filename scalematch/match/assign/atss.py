@@ -18,7 +18,7 @@ WINDOW = 3
 grid points of any centre, with room for ties)."""
 
 
-def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int) -> Assigned:
+def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0) -> Assigned:
     """Per object and level the ``topk`` anchors whose centres are nearest to the object's centre (float32
     Euclidean distance; equal distances in anchor order), their IoU's mean + std (unbiased) as the threshold,
     positive when IoU >= threshold and the anchor centre lies inside the box by more than 0.01; an anchor
@@ -92,4 +92,5 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int) -> Assigned:
     lost = (positives.sum(axis=1) == 0) & candidate
     best = np.zeros(n, np.float32)
     np.maximum.at(best, np.concatenate([p[0] for p in parts]), np.concatenate([p[3] for p in parts]))
-    return Assigned(positives, best, lost)
+    weak = np.bincount(obj[win][iou[win] < np.float32(floor)], minlength=n).astype(np.int64)
+    return Assigned(positives, best, lost, weak)

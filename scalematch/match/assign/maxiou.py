@@ -142,6 +142,8 @@ class Assigned:
     positives: I64  # (n, levels)
     best: F32
     lost: npt.NDArray[np.bool_]
+    weak: I64 | None = None
+    """Positives whose IoU with their object is below the preset's quality floor (None: no floor applies)."""
 
 
 def _first_best(pairs: Pairs) -> Pairs:
@@ -190,9 +192,10 @@ def assign(
     high: float,
     low_quality: bool,
     forced: bool = False,
+    floor: float = 0.0,
 ) -> Assigned:
     """Positives of every object under torchvision's Matcher(high, ..., allow_low_quality_matches=low_quality)
-    or, with ``forced``, its SSDMatcher(high)."""
+    or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``."""
     import numpy as np
 
     n = len(boxes.image)
@@ -238,7 +241,8 @@ def assign(
     candidate = np.zeros(n, bool)
     candidate[pool.obj] = True
     lost = (positives.sum(axis=1) == 0) & candidate
-    return Assigned(positives, best, lost)
+    weak = np.bincount(final.obj[final.iou < np.float32(floor)], minlength=n).astype(np.int64)
+    return Assigned(positives, best, lost, weak)
 
 
 def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64) -> Pairs:
