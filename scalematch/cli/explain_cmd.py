@@ -34,6 +34,10 @@ def explain(
     from scalematch.profile.explain import network
     from scalematch.report.explain_text import chain_title, explain_text
 
+    if out is not None:
+        from scalematch.report.figures import check_figure_path
+
+        check_figure_path(out, "--out")
     graph, labels = network(spec, neck)
     result = run_explain(profile(graph), node, unit)
     typer.echo(explain_text(result, labels))

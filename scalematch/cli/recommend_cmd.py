@@ -95,6 +95,10 @@ def recommend(
         from scalematch.report.bundle import check_target
 
         check_target(out, force)  # fail before the work, not after it
+    if export is not None:
+        from scalematch.atomic import check_output
+
+        check_output(export[1], "--export")
     backbones = _split(backbone)
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:
@@ -127,7 +131,7 @@ def recommend(
         from scalematch.report.export import EXPORTERS, Toolkit
 
         toolkit, path = export
-        with atomic_text(path) as handle:
+        with atomic_text(path, "--export") as handle:
             handle.write(EXPORTERS[Toolkit(toolkit.value)](rec))
     written = None
     if out is not None:

@@ -46,6 +46,10 @@ def stats(
     from scalematch.dataset import load, sample_path, summarize
     from scalematch.dataset.stats_text import render
 
+    if csv is not None:
+        from scalematch.atomic import check_output
+
+        check_output(csv, "--csv")
     source = path if path is not None else sample_path()
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = load(
@@ -54,7 +58,7 @@ def stats(
         )  # fmt: skip
     summary = summarize(result)
     if csv is not None:
-        with atomic_text(csv) as handle:
+        with atomic_text(csv, "--csv") as handle:
             result.table.to_csv(handle, index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
