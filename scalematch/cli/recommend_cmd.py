@@ -83,11 +83,14 @@ def recommend(
     from scalematch.cli.progress import progress_bar
     from scalematch.dataset import load, sample_path
     from scalematch.match.design import design, ranked
+    from scalematch.match.recommend import check_options
     from scalematch.match.rules import Rule, RuleParams
     from scalematch.report.recommend_text import level_table, recommend_document, sentences, sweep_table
 
-    if not 0 < coverage <= 1:
-        raise OptionError(f"--coverage: expected a share in (0, 1], got {coverage}")
+    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    check_options(params, coverage)
+    if anchors_per_level is not None and anchors_per_level < 1:
+        raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
     source = annotations if annotations is not None else sample_path()
     if report and out is None:
         out = Path("reports") / source.stem
@@ -103,7 +106,6 @@ def recommend(
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:
         raise OptionError("--backbone/--resize: expected at least one name / policy")
-    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
     chosen_neck = None if neck.lower() == "none" else neck
     designs = []
     loaded = {}

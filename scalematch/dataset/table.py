@@ -275,11 +275,24 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     return table
 
 
+def text_of(value: str) -> str:
+    """A name from the data as printable text: lone surrogates (JSON ``"\\ud800"``), which no output encoding
+    accepts, become U+FFFD."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:
-    """A categorical column whose row k is ``labels[idx[k]]`` (labels may repeat)."""
+    """A categorical column whose row k is ``labels[idx[k]]`` (labels may repeat; names made text)."""
     import numpy as np
     import pandas as pd
 
+    labels = [text_of(label) for label in labels]
     unique = list(dict.fromkeys(labels))
     code_of = {name: i for i, name in enumerate(unique)}
     codes = np.fromiter((code_of[name] for name in labels), dtype=np.int32, count=len(labels))
