@@ -60,6 +60,7 @@ REASONS = (
 # The largest image side taken as a size (pixels): larger ones (1e30, integers with hundreds of digits) are
 # treated as no size at all. 2**24 is beyond every image format's own limit in practice (JPEG: 65535).
 MAX_IMAGE_SIDE = 1 << 24
+MIN_BOX_SIDE = 1.0 / (1 << 24)  # boxes with a side outside [MIN_BOX_SIDE, MAX_IMAGE_SIDE] are bbox_invalid
 _FLOAT_MAX = 1.7976931348623157e308
 
 
@@ -207,10 +208,13 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
 
     keep = np.ones(n, dtype=bool)
+    bw, bh = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
+    absurd = (np.minimum(bw, bh) < MIN_BOX_SIDE) | (np.maximum(bw, bh) > MAX_IMAGE_SIDE)
     _, first = np.unique(ann_id, return_index=True)
     dup = np.ones(n, dtype=bool)
     dup[first] = False
     checks: list[tuple[str, np.ndarray, str]] = [
+        (BBOX_INVALID, absurd, "the box's width or height is outside [2**-24, 2**24] pixels"),
         (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
         (UNKNOWN_IMAGE, ~np.isin(image_id, img_ids), "image_id {i} is not among the file's images"),
         (

@@ -75,6 +75,8 @@ def main() -> None:
     coco("coco_math_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "$\\frac{a$"}]))
     coco("coco_surrogate_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\ud800b"}]))
     coco("coco_empty", coco_doc([IMG], [], [CAT]))
+    coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
+                                             {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
 
