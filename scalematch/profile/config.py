@@ -261,7 +261,8 @@ def read(path: Path, label: str | None = None) -> Config:
 
 
 def load(name_or_path: str, kind: str = "backbones") -> Config:
-    """A built-in config by name, or a YAML file by path."""
+    """A built-in config by name, or a YAML file by path; a neck where a backbone is wanted (or the reverse) is a
+    :class:`ConfigError`."""
     known = builtin(kind)
     if name_or_path in known:
         return read(known[name_or_path], f"built-in {kind[:-1]} '{name_or_path}'")
@@ -269,7 +270,15 @@ def load(name_or_path: str, kind: str = "backbones") -> Config:
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise ConfigError(f"{path}: no such config file")
-        return read(path)
+        config = read(path)
+        if kind == "backbones" and config.kind == "neck":
+            raise ConfigError(
+                f"{path}: kind: expected a backbone, got a neck (it reads {', '.join(config.inputs)}); "
+                "give it as --neck with a backbone"
+            )
+        if kind == "necks" and config.kind != "neck":
+            raise ConfigError(f"{path}: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone")
+        return config
     if kind == "backbones":
         raise ConfigError(
             f"unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "

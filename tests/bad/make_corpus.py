@@ -126,6 +126,8 @@ def main() -> None:
     write(HERE / "config_huge_kernel.yaml", "name: huge\nlayers: ['conv:k=1000000000']\n")
     write(HERE / "config_huge_stride.yaml", "name: huge\nlayers: [conv_3x3_stride_1, 'conv:k=3,s=999999999']\n")
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
+    write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
 
 
 if __name__ == "__main__":

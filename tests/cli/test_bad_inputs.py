@@ -78,6 +78,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("config huge dilation", ["profile", "config_huge_dilation.yaml"],
      "config_huge_dilation.yaml: layers[0] (L1): 'dilation' must be at most 1024 (larger layers would exhaust "
      "memory), got 1048576"),
+    ("neck as backbone", ["profile", "config_neck.yaml"],
+     "config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); give it as --neck with a backbone"),
+    ("backbone as neck", ["profile", "resnet50", "--neck", "config_backbone.yaml"],
+     "config_backbone.yaml: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone"),
     ("explain huge kernel", ["explain", "conv:k=1000000000"],
      "layer 1 'conv:k=1000000000': 'kernel' must be at most 1024 (larger layers would exhaust memory), "
      "got 1000000000"),
