@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from scalematch import atomic
@@ -301,3 +303,93 @@ def test_a_read_only_folder_is_refused(tmp_path: Path) -> None:
     ro.mkdir(mode=0o555)
     with pytest.raises(OptionError, match=rf"^--out {ro}/r: {ro} is not writable$"):
         check_output(ro / "r", "--out", folder=True)
+
+
+STRACE = shutil.which("strace")
+
+
+def _under_strace(inject: str | None, code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a child Python traced by strace, which tampers with one system call (``inject``; None:
+    no strace)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
+    tamper = (
+        []
+        if inject is None
+        else [
+            str(STRACE),
+            "-f",
+            "-qq",
+            "-o",
+            os.devnull,
+            "-e",
+            f"trace={inject.split(':')[0]}",
+            "-e",
+            f"inject={inject}",
+        ]
+    )
+    return subprocess.run(
+        [*tamper, sys.executable, "-c", textwrap.dedent(code), *args], cwd=cwd, env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+
+
+WRITE_NEW = """
+    import sys
+    from pathlib import Path
+    from scalematch.report.bundle import write_report
+    write_report(Path(sys.argv[1]), {"report.html": b"new", "x.png": b"x" * 100000}, force=True)
+"""
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize(
+    "inject",
+    ["flock:signal=SIGKILL", "mkdir:signal=SIGKILL", "fsync:signal=SIGKILL:when=2", "renameat2:signal=SIGKILL",
+     "write:signal=SIGKILL", "write:signal=SIGKILL:when=2", "unlink:signal=SIGKILL", "rmdir:signal=SIGKILL"],
+)  # fmt: skip
+def test_a_write_killed_at_a_system_call_leaves_a_report_and_the_next_run_cleans(tmp_path: Path, inject: str) -> None:
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    child = _under_strace(inject, WRITE_NEW, str(out), cwd=tmp_path)
+    assert child.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), child.stderr  # the kill happened
+    assert _content(out) in (OLD, {REPORT_HTML: b"new", "x.png": b"x" * 100000})
+    write_report(out, NEW, force=True)
+    assert _content(out) == NEW
+    assert _litter(tmp_path, "report") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+def test_the_cli_killed_at_the_swap_keeps_the_report_and_the_next_run_cleans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    first = _under_strace(None, code, "recommend", "-q", "--out", "r", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    old = _content(tmp_path / "r")
+    killed = _under_strace("renameat2:signal=SIGKILL", code, "recommend", "-q", "--out", "r", "--force",
+                           "--resize", "longest-edge:640", cwd=tmp_path)  # fmt: skip
+    assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), killed.stderr
+    assert _content(tmp_path / "r") == old
+    assert any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir())  # the killed run's litter
+    again = CliRunner().invoke(_app(), ["recommend", "-q", "--out", "r", "--force", "--resize", "longest-edge:640"])
+    assert again.exit_code == 0, again.output
+    assert "longest-edge:640" in (tmp_path / "r" / "recommendation.json").read_text()
+    assert _litter(tmp_path, "r") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+def test_a_disk_full_at_fsync_is_one_error_line_and_no_litter(tmp_path: Path) -> None:
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    (tmp_path / "t.csv").write_text("old")
+    child = _under_strace("fsync:error=ENOSPC", code, "stats", "-q", "--csv", "t.csv", cwd=tmp_path)
+    assert child.returncode == 2
+    assert child.stderr == "Error: --csv t.csv: No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    assert (tmp_path / "t.csv").read_text() == "old"
+
+
+def _app() -> typer.Typer:
+    from scalematch.cli.main import app
+
+    return app
