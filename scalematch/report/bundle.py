@@ -143,7 +143,7 @@ def check_target(out: Path, force: bool) -> None:
 
     check_output(out, "--out", folder=True)
     path = follow(out)
-    if not path.exists() and path.parent.is_dir():
+    if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
         with folder_lock(path, "--out"):
             recover_folder(path)
     _check_folder(path, force)

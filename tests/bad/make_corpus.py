@@ -74,6 +74,7 @@ def main() -> None:
                                               {**ANN, "id": 4, "bbox": [630, 470, 300, 300]}], [CAT]))  # fmt: skip
     coco("coco_math_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "$\\frac{a$"}]))
     coco("coco_surrogate_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\ud800b"}]))
+    coco("coco_control_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\x1b[2Jb\nc"}]))
     coco("coco_empty", coco_doc([IMG], [], [CAT]))
     coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip

@@ -207,6 +207,9 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
     assert math.exit_code == 0 and "$\\frac{a$" in math.stdout
     surrogate = _run(app, ["stats", "--by-category", "coco_surrogate_name.json"])
     assert surrogate.exit_code == 0 and "a\ufffdb" in surrogate.stdout
+    control = _run(app, ["stats", "--by-category", "coco_control_name.json"])
+    assert control.exit_code == 0 and "\x1b" not in control.stdout
+    assert "      1 a\\x1b[2Jb\\nc " in control.stdout  # escaped, on its own row
     for name in ("coco_math_name", "coco_surrogate_name"):
         out = tmp_path / name
         result = _run(app, ["recommend", f"{name}.json", "--out", str(out)])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,15 @@ def _orientation(im: Any) -> object:
 @contextlib.contextmanager
 def _no_bomb_check() -> Iterator[None]:
     """Pillow's decompression-bomb check (a warning, or an error for huge sizes) is for decoding pixels; only
-    headers are read here, so it is off while reading."""
+    headers are read here, so it is off while reading, and so are Pillow's warnings about odd headers."""
     from PIL import Image
 
     limit = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"PIL\.")  # odd headers or EXIF: the size is all we read
+            yield
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
