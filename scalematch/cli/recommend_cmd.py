@@ -106,6 +106,10 @@ def recommend(
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:
         raise OptionError("--backbone/--resize: expected at least one name / policy")
+    for option, items in (("--backbone", backbones), ("--resize", policies)):
+        twice = [item for i, item in enumerate(items) if item in items[:i]]
+        if twice:
+            raise OptionError(f"{option}: {twice[0]!r} is named twice")
     chosen_neck = None if neck.lower() == "none" else neck
     designs = []
     loaded = {}
