@@ -216,7 +216,10 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
     holds it, raise :class:`OptionError` at once rather than wait."""
     lock = target.parent / f".{target.name}.lock"
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise OptionError(f"{option} {target}: cannot create {lock.name} beside it ({exc.strerror})") from None
         if not _try_lock(fd):
             os.close(fd)
             raise OptionError(

@@ -250,13 +250,19 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
+    from scalematch._yaml import TooLarge, safe_load
+
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
+    except (TooLarge, RecursionError) as exc:
+        raise ConfigError(
+            f"{label or path}: {exc if isinstance(exc, TooLarge) else 'YAML nested too deeply'}"
+        ) from None
     return from_data(data, label or str(path), path.stem)
 
 

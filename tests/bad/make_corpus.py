@@ -114,6 +114,14 @@ def main() -> None:
     write(HERE / "yolo_yaml_not_utf8" / "data.yaml", b"names: [caf\xe9]\n")
     write(HERE / "yolo_yaml_shape" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_yaml_shape" / "data.yaml", "- just\n- a list\n")
+    laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    laughs += "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    write(HERE / "yolo_yaml_laughs" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_laughs" / "data.yaml", laughs + "names: [cat, *a8]\n")  # 10**9 'lol' if expanded
+    write(HERE / "yolo_yaml_nested" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_nested" / "data.yaml", "names: [cat, [dog, cow]]\n")
+    write(HERE / "config_laughs.yaml", "name: x\ndescription:\n" + "".join(f"  - {line.split(': ', 1)[1]}\n"
+          for line in laughs.splitlines()) + "layers: [*a8]\n")  # fmt: skip
     write(HERE / "yolo_classes_not_utf8" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_not_utf8" / "labels" / "classes.txt", b"\xff\n")
     write(HERE / "yolo_label_not_utf8" / "labels" / "a.txt", b"0 0.5 0.5 0.2 0.2\n\xc3\x28\n")

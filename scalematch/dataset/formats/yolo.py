@@ -81,16 +81,26 @@ def class_names(path: Path, labels: Path) -> dict[int, str] | None:
 def _yaml_names(cfg: Path) -> dict[int, str]:
     import yaml
 
+    from scalematch._yaml import TooLarge, safe_load
+
     try:
-        data: Any = yaml.safe_load(read_text(cfg))
+        data: Any = safe_load(read_text(cfg))
     except (yaml.YAMLError, RecursionError) as exc:
         raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except TooLarge as exc:
+        raise DatasetError(f"{cfg}: {exc}") from None
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list):
-        return {i: str(n) for i, n in enumerate(names)}
-    if isinstance(names, dict) and all(isinstance(k, int) for k in names):
-        return {int(k): str(v) for k, v in names.items()}
-    raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {names!r}")
+        items = list(enumerate(names))
+    elif isinstance(names, dict) and all(type(k) is int for k in names):
+        items = list(names.items())
+    else:  # containers are named by type only: YAML aliases can nest them exponentially deep
+        got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
+        raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {got}")
+    for k, v in items:
+        if not (v is None or isinstance(v, str | int | float)):
+            raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
+    return {int(k): str(v) for k, v in items}
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
