@@ -92,6 +92,8 @@ def recommend(
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
     source = annotations if annotations is not None else sample_path()
+    if force and out is None and not report:
+        raise OptionError("--force: replaces a report, so it needs --out DIR or --report")
     if report and out is None:
         out = Path("reports") / source.stem
     if out is not None:

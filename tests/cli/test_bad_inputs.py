@@ -131,6 +131,9 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("unknown command", ["nosuch"], "No such command 'nosuch'. (see 'scalematch --help')"),
     ("negative unit", ["explain", "conv:k=3,s=2", "--unit", "-5"],
      "--unit: expected a unit index from 0 to 16777216, got -5"),
+    ("force without out", ["recommend", "--force"], "--force: replaces a report, so it needs --out DIR or --report"),
+    ("log without plot", ["profile", "resnet18", "--log"],
+     "--log: sets the scale of the --plot figure, so it needs --plot FILE"),
     ("input size beyond bound", ["profile", "resnet50", "--input-size", "99999"],
      "--input-size: expected at most 16384 pixels per side, got '99999'"),
     ("csv under a file", ["stats", "--csv", "coco_empty.json/t.csv", "coco_empty.json"],
@@ -209,6 +212,14 @@ def test_the_yolo_cases_measure_what_ultralytics_sees(app: typer.Typer, in_corpu
     ranges = table("yolo_ranges")
     # kept: line 1 (after a byte-order mark), 4 (class 2.0), 7 (cx -0.005, within the tolerance), 8 (cx 0.99...9)
     assert ranges["category"].astype(str).tolist() == ["a", "c", "b", "b"]
+
+
+def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:
+    stats = json.loads(_run(app, ["stats", "--json", "coco_empty.json"]).stdout)
+    assert (stats["images"], stats["annotations"], stats["crowd"]) == (1, 0, 0)
+    assert stats["size_classes"] == {"small": 0, "medium": 0, "large": 0}
+    assert set(stats["size_in"].values()) == {None}
+    assert stats["images_without_objects"] == 1
 
 
 def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
