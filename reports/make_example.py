@@ -1,8 +1,10 @@
-"""Regenerate reports/example/: the report of the bundled sample (ResNet-50 + FPN, default settings).
+"""Regenerate the example reports of the bundled sample: reports/detector-example/ (the default, RetinaNet's
+assigner simulated) and reports/example/ (the rf size rule on ResNet-50 + FPN).
 
 Run from anywhere: ``python reports/make_example.py``. Equivalent to
-``scalematch recommend --quiet --out reports/example --force`` in the repository root (that command line is
-what the report's provenance shows).
+``scalematch recommend --quiet --out reports/detector-example --force`` and
+``scalematch recommend --quiet --rule rf --out reports/example --force`` in the repository root (those command
+lines are what the reports' provenance shows).
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     os.chdir(ROOT)
-    app(["recommend", "--quiet", "--out", "reports/example", "--force"])
+    for args in (["--out", "reports/detector-example"], ["--rule", "rf", "--out", "reports/example"]):
+        try:
+            app(["recommend", "--quiet", *args, "--force"])
+        except SystemExit as done:  # typer ends every command with SystemExit
+            if done.code:
+                raise
 
 
 if __name__ == "__main__":

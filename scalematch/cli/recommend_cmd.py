@@ -38,18 +38,44 @@ def recommend(
     annotations: Annotated[
         Path | None, typer.Argument(help="COCO .json, VOC .xml / folder, or YOLO labels; default: bundled sample.")
     ] = None,
-    backbone: Annotated[str, typer.Option(help="Backbone name or YAML path; a comma list sweeps.")] = "resnet50",
-    neck: Annotated[str, typer.Option(help="Neck name or YAML path, or 'none' for the backbone's C2-C5.")] = "fpn",
+    detector: Annotated[
+        str | None,
+        typer.Option(
+            help="Detector preset (faster-rcnn, retinanet, fcos, ssd300, yolov5, yolov8) or a preset YAML: "
+            "simulate its assigner on every object. The default unless --rule is given: retinanet."
+        ),
+    ] = None,
+    backbone: Annotated[
+        str | None,
+        typer.Option(
+            help="Backbone name or YAML path (default: the preset's, or resnet50); a comma list sweeps (--rule)."
+        ),
+    ] = None,
+    neck: Annotated[
+        str | None, typer.Option(help="Neck name or YAML path, or 'none' for the backbone's C2-C5 (default: fpn).")
+    ] = None,
     levels: Annotated[str | None, typer.Option(help="Comma list of output names to match, e.g. C3,C4,C5.")] = None,
     resize: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
-            "comma list of policies separated by ';' sweeps."
+            help="--rule only: resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
+            f"comma list of policies separated by ';' sweeps. Default {DEFAULT_POLICY}."
         ),
-    ] = DEFAULT_POLICY,
-    rule: Annotated[RuleChoice, typer.Option(help="Assignment rule.")] = RuleChoice.rf,
-    coverage: Annotated[float, typer.Option(help="Coverage target: share of objects the level set must take.")] = 0.99,
+    ] = None,
+    rule: Annotated[
+        RuleChoice | None, typer.Option(help="Size rule instead of a detector's assigner (scalematch's heuristics).")
+    ] = None,
+    coverage: Annotated[
+        float,
+        typer.Option(help="Target share: of objects with --min-positives positives (detector), or assigned (rule)."),
+    ] = 0.99,
+    min_positives: Annotated[int, typer.Option(help="Detector: positives an object needs to count as covered.")] = 1,
+    objects: Annotated[
+        Path | None,
+        typer.Option(
+            "--objects", metavar="FILE.csv", help="Detector: write one row per object (positives, level, reason)."
+        ),
+    ] = None,
     anchors_per_level: Annotated[
         int | None, typer.Option(help="Fitted anchors per level (default: as many as the toolkit defaults).")
     ] = None,
@@ -94,6 +120,35 @@ def recommend(
     source = annotations if annotations is not None else sample_path()
     if force and out is None and not report:
         raise OptionError("--force: replaces a report, so it needs --out DIR or --report")
+    if rule is None:
+        from scalematch.cli.detector_mode import run_detector
+
+        for name, value in (("--resize", resize), ("--anchors-per-level", anchors_per_level), ("--export", export)):
+            if value is not None:
+                raise OptionError(f"{name}: applies with --rule; a detector preset fixes its own input and anchors")
+        if report and out is None:
+            out = Path("reports") / source.stem
+        if out is not None:
+            from scalematch.report.bundle import check_target
+
+            check_target(out, force)  # fail before the work, not after it
+        if objects is not None:
+            from scalematch.atomic import check_output
+
+            check_output(objects, "--objects")
+        argv = ctx.meta.get("argv") or ["recommend"]
+        run_detector(
+            source, detector, backbone, neck, levels, coverage, min_positives, objects, as_json,
+            out, force, "scalematch " + shlex.join(argv), format, strict, quiet,
+        )  # fmt: skip
+        return
+    if detector is not None:
+        raise OptionError("--detector and --rule are two modes: give one")
+    if objects is not None:
+        raise OptionError("--objects: applies to a detector's assigner (drop --rule)")
+    backbone = backbone or "resnet50"
+    neck = neck or "fpn"
+    resize = resize or DEFAULT_POLICY
     if report and out is None:
         out = Path("reports") / source.stem
     if out is not None:

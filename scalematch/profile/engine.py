@@ -198,6 +198,21 @@ def _prune(terms: list[Term]) -> list[Term]:
     return kept
 
 
+def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
+    """Feature-map sizes ``(h, w)`` of every tap for an input of ``input_size`` ``(h, w)``, without the geometry
+    (the same arithmetic as :func:`profile`, cheap enough to run once per distinct input size)."""
+    sizes: dict[str, Pair] = {INPUT: input_size}
+    try:
+        for node in graph.ordered():
+            n = sizes[node.inputs[0]]
+            sizes[node.name] = (out_size(node, 0, n[0], sizes), out_size(node, 1, n[1], sizes))
+    except GraphError as exc:
+        raise GraphError(
+            f"{graph.source or graph.name}: at input {input_size[0]}x{input_size[1]} (HxW): {exc}"
+        ) from None
+    return {tap: sizes[name] for tap, name in graph.taps}
+
+
 def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False) -> Profile:
     """The scale profile of every node of ``graph``.
 

@@ -48,17 +48,21 @@ class ReportInput:
 CAPTIONS = {
     "overlay": (
         "Object sizes against the levels",
-        "Bottom: how many objects have each size √(w·h) in input pixels (log2 axis, 8 bins per doubling), coloured "
-        "by the level that takes them; grey: too small / too large for every level. Top: one lane per candidate "
-        "level, finest first (* recommended). The coloured bar spans the sizes the level is given; ▶ is the "
-        "smallest size it resolves (min cells × stride) and ◀ its ERF diameter (the rf rule's limit on the "
-        "longer side), so ▶–◀ is what it can take; | marks the theoretical receptive field and ▼ the fitted "
-        "anchors. Objects under a level's bar are its objects; objects beyond every ◀ are too large.",
+        "Bottom: how many objects have each longer side max(w, h) in input pixels (log2 axis, 8 bins per doubling), "
+        "coloured by the level that takes them; grey: too small / too large for every level. Top: one lane per "
+        "candidate level, finest first (* recommended). The coloured bar spans the longer sides of the objects the "
+        "level is given; ◀ is its ERF limit, the rf rule's cut on the longer side (±k σ = k ERF diameters, with the "
+        "ERF diameter 2σ and k the ERF factor), and ▶ its minimum size (min cells × stride), which the rule asks of "
+        "√(w·h) and which the longer side then reaches too; so under the rf rule every object a level takes lies "
+        "between its ▶ and ◀, and the too large ones lie beyond the ◀ of every level that resolves them (a thin "
+        "object can be too small, on √(w·h), though its longer side passes the finest ▶). | marks the theoretical "
+        "receptive field and ▼ the fitted anchors (longer side).",
     ),
     "profile": (
         "Spatial-scale profile of the backbone",
         "Union width (the exact number of input pixels a unit depends on) along the longest path, with the "
-        "receptive field, the ERF diameter 2σ and the stride (right axis); dotted verticals mark the named outputs.",
+        "receptive field, the ERF diameter 2σ (±σ) and the stride (right axis); dotted verticals mark the named "
+        "outputs.",
     ),
     "load": (
         "Load per level",
@@ -71,12 +75,15 @@ CAPTIONS = {
     ),
     "shapes": (
         "Object shapes and anchors",
-        "Width against height of every object (hexagonal bins, log-log, colour: count), with the fitted "
-        "anchors of the recommended levels and the toolkit defaults; the dashed line is w = h.",
+        "Width against height of every object (hexagonal bins, log-log, grey shade: count), with the fitted "
+        "anchors of the recommended levels (one colour and marker per level) and the toolkit defaults (hollow red "
+        "squares); the dashed line is w = h.",
     ),
     "sweep": (
         "Design sweep",
-        "Coverage of the recommended levels for every backbone and resize policy; the outline marks the best.",
+        "Coverage of the recommended levels for every backbone and resize policy, written in each cell; the "
+        "colour is on the miss rate 1 − coverage, log scale, so 90 %, 99 % and 99.9 % are equally far apart; the "
+        "outline marks the best.",
     ),
 }
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalematch.match.design import Design
+from scalematch.match.recommend import Recommendation
+from scalematch.match.rules import Rule, fcos_ranges
 from scalematch.report.provenance import Provenance
 from scalematch.report.recommend_text import sentences, sweep_row
 
@@ -61,6 +63,24 @@ def warnings(best: Design, objects: int, crowd: int) -> list[str]:
     return out
 
 
+def rule_summary(rec: Recommendation) -> str:
+    """The rule used and its own parameters only (the rf rule's min cells and ERF factor under ``rf`` alone)."""
+    p = rec.params
+    given = p.anchors is not None
+    if rec.rule is Rule.RF:
+        detail = f"min cells {p.min_cells:g}, ERF factor {p.erf_factor:g}: the longer side within ±{p.erf_factor:g}σ"
+    elif rec.rule is Rule.FPN:
+        detail = f"canonical size {p.fpn_canonical_size:g} px at level {p.fpn_canonical_level}"
+    elif rec.rule is Rule.FCOS:
+        ranges = fcos_ranges(rec.full.levels, p)
+        detail = "ranges on max(w, h)/2: " + ", ".join(f"({_num(lo, 0)}, {_num(hi, 0)}]" for lo, hi in ranges)
+    elif rec.rule is Rule.ANCHORS:
+        detail = f"IoU ≥ {p.iou_positive:g} with {'the given' if given else 'the RetinaNet default'} anchors"
+    else:
+        detail = f"ratio < {p.yolo_threshold:g} with {'the given' if given else 'the YOLOv5 default'} anchors"
+    return f"{rec.rule.value} ({detail})"
+
+
 def level_rows(best: Design) -> list[dict[str, Any]]:
     """One row per candidate level (plus too small / too large) for the levels table."""
     rec = best.recommendation
@@ -89,28 +109,48 @@ def level_rows(best: Design) -> list[dict[str, Any]]:
     return rows
 
 
+def outcomes(best: Design) -> list[str]:
+    """Every outcome of the rule, in table order: too small, each candidate level, too large."""
+    return ["too small", *(lv.name for lv in best.recommendation.full.levels), "too large"]
+
+
 def category_rows(best: Design) -> list[dict[str, Any]]:
-    """Every category with its count, too small / too large shares and the level taking most of it."""
+    """Every category, most frequent first, with its count, its objects in every outcome (too small, each level,
+    too large: they sum to the count; blank for none) and the outcome taking most of them with its share
+    ("main", over all outcomes, too small and too large included; ties: the first in table order)."""
     table = best.recommendation.full.per_category
     if table is None or table.empty:
         return []
-    levels = [lv.name for lv in best.recommendation.full.levels]
-    totals = table.sum(axis=1).sort_values(ascending=False, kind="stable")
+    order = outcomes(best)
+    counts = table[order]
+    totals = counts.sum(axis=1).sort_values(ascending=False, kind="stable")
     rows = []
     for name, total in totals.items():
-        row = table.loc[str(name)]
-        main = max(levels, key=lambda lv: int(row[lv])) if levels else "-"
+        row = [int(v) for v in counts.loc[str(name)]]
+        main = max(range(len(order)), key=lambda k: row[k])  # max keeps the first of equals
         rows.append(
             {
                 "name": str(name),
                 "count": int(total),
-                "too_small": f"{100 * row['too small'] / total:.0f}%" if total else "-",
-                "too_large": f"{100 * row['too large'] / total:.0f}%" if total else "-",
-                "main": main if int(row[main]) else "-",
-                "main_share": f"{100 * row[main] / total:.0f}%" if total and int(row[main]) else "",
+                "counts": [str(v) if v else "" for v in row],
+                "main": f"{order[main]} {100 * row[main] / total:.0f}%" if total else "-",
             }
         )
     return rows
+
+
+def render(template: str, **values: Any) -> str:
+    """Render one of templates/ with autoescaping (every value from a dataset or a config is escaped)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("scalematch.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(template).render(**values)
 
 
 def render_html(
@@ -122,21 +162,14 @@ def render_html(
     prov: Provenance,
 ) -> str:
     """The report page. ``summary`` holds the dataset facts (dataset, format, images, objects, crowd)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    env = Environment(
-        loader=PackageLoader("scalematch.report", "templates"),
-        autoescape=True,  # every value from a dataset or a config is escaped
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     rec = best.recommendation
     sweep = [sweep_row(d) for d in _ranked(designs)] if len(designs) > 1 else []
-    return env.get_template("report.html.j2").render(
+    return render(
+        "report.html.j2",
         summary=summary,
         design=best,
         rec=rec,
+        rule=rule_summary(rec),
         sentences=sentences(rec),
         warnings=warnings(best, summary["objects"], summary["crowd"]),
         levels=level_rows(best),
@@ -145,6 +178,7 @@ def render_html(
         too_small_share=f"{100 * rec.full.too_small_fraction:.1f}%",
         too_large_share=f"{100 * rec.full.too_large_fraction:.1f}%",
         categories=category_rows(best),
+        outcomes=outcomes(best),
         excluded=sorted(best.excluded.items()),
         sweep=sweep,
         images=images,

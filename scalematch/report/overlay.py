@@ -1,19 +1,28 @@
 """The overlay: the distribution of object sizes against what each feature level resolves, holds and takes.
 
-The central picture of a recommendation. The x axis is the object size sqrt(w * h) in input pixels on a log2
-scale. Below (left axis): the histogram of the sizes, binned once with numpy (8 bins per octave) and stacked by
-the level each object is assigned to (or by COCO's small / medium / large, or by category). Above (right axis):
-one lane per candidate level, finest at the top, with
+The central picture of a recommendation. The x axis is the object's longer side max(w, h) in input pixels on a
+log2 scale: the quantity the rf rule's ERF limit applies to, and the one to compare with a receptive field (an
+extent). Below (left axis): the histogram of the longer sides, binned once with numpy (8 bins per octave) and
+stacked by the level each object is assigned to (or by COCO's small / medium / large, or by category). Above
+(right axis): one lane per candidate level, finest at the top, with
 
-- the band of sizes the level is assigned (smallest to largest of its objects), in the level's colour;
-- ``▶`` the smallest size it resolves, ``min_cells`` x stride, and ``◀`` its ERF diameter ``2 * erf_factor * sigma``
-  (the rf rule's limit on the longer side), joined by a thin line: the sizes the level can take;
+- the band of longer sides the level is assigned (smallest to largest of its objects), in the level's colour;
+- ``▶`` its minimum size, ``min_cells`` x stride: the rf rule asks sqrt(w * h) to reach it, so the longer side of
+  every object the level resolves reaches it too (a bound on this axis, not a cut: a thin object can pass ``▶``
+  and still be too small);
+- ``◀`` its ERF limit, the rf rule's cut on the longer side, ``±erf_factor σ`` = ``erf_factor`` ERF diameters,
+  where the ERF diameter is ``2σ`` (the same definition as the profile figure's), joined to ``▶`` by a thin line:
+  the sizes the level can take;
 - ``|`` its theoretical receptive field;
-- ``▼`` the sizes sqrt(w * h) of the recommended level's fitted anchors.
+- ``▼`` the longer sides of the recommended level's fitted anchors.
+
+Under the rf rule, every object a level takes lies between its ``▶`` and ``◀``, and every object too large lies
+beyond the ``◀`` of each level that resolves it.
 """
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Literal
 
 from scalematch.match.recommend import Recommendation
@@ -42,6 +51,11 @@ if TYPE_CHECKING:
 Split = Literal["level", "coco", "category", "none"]
 PER_OCTAVE = 8
 COCO_SMALL, COCO_MEDIUM = 32.0**2, 96.0**2
+COCO_LABELS = ("COCO small (area < 32²)", "COCO medium (32² ≤ area < 96²)", "COCO large (area ≥ 96²)")
+COCO_NOTE = (
+    "COCO classes on the annotation area; each object is drawn once, so an area of exactly 32² or 96² is in the "
+    "upper class here (COCOeval and scalematch stats count it in both)"
+)
 
 
 def log2_histogram(sizes: Array, groups: IntArray, n_groups: int, per_octave: int = PER_OCTAVE) -> tuple[Array, Array]:
@@ -81,8 +95,8 @@ def groups_of(
         )
     if split == "coco":
         area = rows.floats("area") if "area" in rows else rows.floats("w") * rows.floats("h")
-        group = np.digitize(area, [COCO_SMALL, COCO_MEDIUM])
-        labels = ["COCO small (< 32²)", "COCO medium", "COCO large (≥ 96²)"]
+        group = np.digitize(area, [COCO_SMALL, COCO_MEDIUM])  # a boundary area goes to the upper class
+        labels = [*COCO_LABELS]
         return group.astype(np.int64), labels, _palette(3)
     if split == "category" and "category" in rows:
         import pandas as pd
@@ -112,13 +126,16 @@ def _palette(n: int) -> list[tuple[float, ...]]:
 def overlay_figure(
     table: pd.DataFrame, rec: Recommendation, split: Split = "level", top: int = 6, ax: Axes | None = None
 ) -> Figure:
-    """Object sizes (input px, log2) with every candidate level's assigned band, minimum size, ERF diameter,
-    receptive field and fitted anchors (see the module docstring for how to read it).
+    """Object sizes (longer side, input px, log2) with every candidate level's assigned band, minimum size, ERF
+    limit, receptive field and fitted anchors (see the module docstring for how to read it).
 
     ``table`` is the box table the recommendation was made from (its usable rows are taken again, in the same
     order); ``split`` stacks the histogram by assigned ``level`` (default), by COCO area class, by the ``top``
-    categories (the rest as "other") or not at all. The histogram is drawn on ``ax`` (or a new figure) and the
-    level lanes on its twin axis.
+    categories (the rest as "other") or not at all. The COCO classes are taken on the annotation ``area`` with
+    boundaries to the upper class (``area < 32²``, ``32² ≤ area < 96²``, ``area ≥ 96²``): a stacked histogram
+    draws each object once, whereas COCOeval and ``scalematch stats`` count an area of exactly 32² or 96² in both
+    classes; the figure says so. The histogram is drawn on ``ax`` (or a new figure) and the level lanes on its
+    twin axis.
     """
     import numpy as np
     from matplotlib.lines import Line2D
@@ -126,7 +143,7 @@ def overlay_figure(
 
     result = rec.full
     rows = UsableRows(table)
-    sizes = np.sqrt(rows.floats("w_in") * rows.floats("h_in"))
+    sizes = np.maximum(rows.floats("w_in"), rows.floats("h_in"))  # the longer side, as the ERF limit
     level = result.assignment.level
     names = [lv.name for lv in result.levels]
     group, labels, colors = groups_of(rows, level, names, split, top)
@@ -149,7 +166,7 @@ def overlay_figure(
         peak = max(float(bottom.max()), 1.0)
         ax.set_ylim(0, peak * 2.1)  # the histogram fills the lower half, the lanes the upper
         ax.set_yticks([t for t in MaxNLocator(5, integer=True).tick_values(0, peak) if t <= peak])
-        ax.set_xlabel("object size √(w·h) in input pixels (log2)")
+        ax.set_xlabel("object size: longer side max(w, h) in input pixels (log2)")
         ax.set_ylabel(f"objects per 1/{PER_OCTAVE} octave", loc="bottom")
 
         lanes = ax.twinx()
@@ -161,23 +178,24 @@ def overlay_figure(
         for k, (lv, load) in enumerate(zip(result.levels, result.loads, strict=True)):
             y = n - 1 - k  # finest at the top
             strong = lv.name in chosen
-            lo_size, erf_d = min_cells * lv.stride, 2 * erf_factor * lv.erf_sigma
-            lanes.plot([lo_size, erf_d], [y, y], color="0.35", lw=0.9, zorder=2, gid=f"span:{lv.name}")
+            lo_size, erf_limit = min_cells * lv.stride, 2 * erf_factor * lv.erf_sigma
+            lanes.plot([lo_size, erf_limit], [y, y], color="0.35", lw=0.9, zorder=2, gid=f"span:{lv.name}")
             lanes.plot([lo_size], [y], ">", color="0.1", ms=7, zorder=4, gid=f"min:{lv.name}")
-            lanes.plot([erf_d], [y], "<", color="0.1", ms=7, zorder=4, gid=f"erf:{lv.name}")
+            lanes.plot([erf_limit], [y], "<", color="0.1", ms=7, zorder=4, gid=f"erf:{lv.name}")
             lanes.plot([lv.rf], [y], "|", color="0.45", ms=14, mew=1.6, zorder=4, gid=f"rf:{lv.name}")
-            marks += [lo_size, erf_d, lv.rf]
-            if load.count and load.size_min is not None and load.size_max is not None:
-                lanes.broken_barh([(load.size_min, load.size_max - load.size_min)], (y - 0.28, 0.56),
-                                  color=lane_colors[k], alpha=0.9 if strong else 0.45, zorder=3,
-                                  gid=f"band:{lv.name}")  # fmt: skip
+            marks += [lo_size, erf_limit, lv.rf]
+            taken = sizes[level == k]
+            if taken.size:
+                lo, hi = float(taken.min()), float(taken.max())
+                lanes.broken_barh([(lo, hi - lo)], (y - 0.28, 0.56), color=lane_colors[k],
+                                  alpha=0.9 if strong else 0.45, zorder=3, gid=f"band:{lv.name}")  # fmt: skip
                 # the count goes right of the band and of the ◀ mark, whichever ends later
-                lanes.annotate(f"{load.count} ({100 * load.fraction:.0f}%)", (max(load.size_max, erf_d), y),
+                lanes.annotate(f"{load.count} ({100 * load.fraction:.0f}%)", (max(hi, erf_limit), y),
                                xytext=(7, -3), textcoords="offset points", fontsize=7, color="0.25",
                                gid=f"count:{lv.name}")  # fmt: skip
             shapes = fitted.get(lv.name, ())
             if shapes:
-                anchor_sizes = [float(np.sqrt(w * h)) for w, h in shapes]
+                anchor_sizes = [float(max(w, h)) for w, h in shapes]
                 lanes.plot(anchor_sizes, [y + 0.42] * len(shapes), "v", ms=5, color=lane_colors[k], mec="0.1",
                            mew=0.5, ls="none", zorder=5, gid=f"anchors:{lv.name}")  # fmt: skip
                 marks += anchor_sizes
@@ -190,13 +208,17 @@ def overlay_figure(
         ax.set_xlim(min(marks) / 1.25, max(marks) * 1.25)
 
         key = [
-            Line2D([], [], marker=">", color="0.1", ls="none", label=f"min size ({min_cells:g} × stride)"),
-            Line2D([], [], marker="<", color="0.1", ls="none", label=f"ERF diameter (2·{erf_factor:g}σ)"),
+            Line2D([], [], marker=">", color="0.1", ls="none",
+                   label=f"min size {min_cells:g} × stride (on √(w·h) ≤ longer side)"),
+            Line2D([], [], marker="<", color="0.1", ls="none",
+                   label=f"ERF limit ±{erf_factor:g}σ = {erf_factor:g} ERF diameters (2σ)"),
             Line2D([], [], marker="|", color="0.45", ms=10, mew=1.6, ls="none", label="receptive field"),
-            Line2D([], [], marker="v", color="0.6", mec="0.1", ls="none", label="fitted anchors √(w·h)"),
-        ]
+            Line2D([], [], marker="v", color="0.6", mec="0.1", ls="none", label="fitted anchors (longer side)"),
+        ]  # fmt: skip
         handles, _ = ax.get_legend_handles_labels()
-        ax.legend(handles=[*handles, *key], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7, ncols=5)
+        note = "\n".join(textwrap.wrap(COCO_NOTE, 110)) if split == "coco" else None
+        ax.legend(handles=[*handles, *key], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7,
+                  ncols=3 if split == "coco" else 4, title=note, title_fontsize=7)  # fmt: skip
         ax.set_title(
             f"{result.total} objects against {n} levels, rule {rec.rule.value}: which level takes which sizes",
             fontsize=10,

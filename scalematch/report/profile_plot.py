@@ -55,7 +55,7 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
         name = label or profile.name
         ax.plot(xs, union, "o-", ms=3.0, lw=1.4, color="C0", zorder=3, label=f"{name}: spatial scale (union width)")
         ax.plot(xs, rf, "-", lw=4.5, color="C1", alpha=0.35, zorder=2, label="receptive field")
-        ax.plot(xs, erf, ":", lw=1.8, color="C2", zorder=3, label="effective RF diameter (2σ)")
+        ax.plot(xs, erf, ":", lw=1.8, color="C2", zorder=3, label="ERF diameter 2σ (±σ)")
         at = depths(profile)
         top = blended_transform_factory(ax.transData, ax.transAxes)
         taps = sorted((at[fm.name], fm) for fm in profile.feature_maps if fm.tap is not None and fm.x is not None)

@@ -1,4 +1,9 @@
-"""The design sweep: coverage of every backbone x resize policy, with the level set each one recommends."""
+"""The design sweep: coverage of every backbone x resize policy, with the level set each one recommends.
+
+The colour is on the miss rate 1 - coverage, log scale, from 100 % down to 0.1 % (coverage 0 %, 90 %, 99 %,
+99.9 % and above are equally far apart), so designs at 91 % and 99.6 % look as different as they are; every
+cell is annotated with its coverage.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,16 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+MISS_FLOOR = 1e-3  # a miss rate below 0.1 % (coverage above 99.9 %) takes the colour of 0.1 %
+
+
+def coverage_label(coverage: float) -> str:
+    """Coverage as a percentage with one decimal, more when one decimal would round a miss to "100.0%"."""
+    digits = 1
+    while coverage < 1 and round(100 * coverage, digits) >= 100 and digits < 4:
+        digits += 1
+    return f"{100 * coverage:.{digits}f}%"
 
 
 def sweep_table(designs: list[Design]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -27,32 +42,52 @@ def sweep_table(designs: list[Design]) -> tuple[pd.DataFrame, pd.DataFrame]:
         names = r.recommended_levels
         span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
         coverage.loc[d.backbone, d.resize] = r.chosen.coverage
-        labels.loc[d.backbone, d.resize] = f"{100 * r.chosen.coverage:.1f}%\n{span}{' ✓' if r.reached else ''}"
+        labels.loc[d.backbone, d.resize] = f"{coverage_label(r.chosen.coverage)}\n{span}{' ✓' if r.reached else ''}"
     return coverage, labels
 
 
 def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
-    """Heatmap of coverage per backbone (rows) and resize policy (columns), annotated with the coverage and the
-    recommended level run (✓: the coverage target is reached); the best design is outlined."""
-    import seaborn as sns
-    from matplotlib.patches import Rectangle
-
+    """Heatmap of coverage per backbone (rows) and resize policy (columns), coloured on the miss rate (log),
+    annotated with the coverage and the recommended level run (✓: the coverage target is reached); the best
+    design is outlined."""
     from scalematch.match.design import ranked
 
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
+    cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize))
+    return coverage_heatmap(coverage, labels, cell, f"Design sweep: {len(designs)} designs (outlined: best)", ax)
+
+
+def coverage_heatmap(
+    coverage: pd.DataFrame, labels: pd.DataFrame, best: tuple[int, int], title: str, ax: Axes | None = None
+) -> Figure:
+    """The sweep heatmap of ``coverage`` (rows: backbones, columns: resize policies) with ``labels`` written in the
+    cells and the cell ``best`` (row, column) outlined; the colour is the miss rate 1 - coverage on a log scale."""
+    import numpy as np
+    import seaborn as sns
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    miss = np.clip(1 - coverage.to_numpy(dtype=float), MISS_FLOOR, 1.0)
     with style():
         fig, ax = figure_for(ax, (2.2 + 2.0 * coverage.shape[1], 1.4 + 0.6 * coverage.shape[0]))
-        sns.heatmap(coverage.to_numpy(dtype=float), ax=ax, vmin=0, vmax=1, cmap="crest", annot=labels.to_numpy(),
+        sns.heatmap(miss, ax=ax, norm=LogNorm(vmin=MISS_FLOOR, vmax=1.0), cmap="mako", annot=labels.to_numpy(),
                     fmt="", annot_kws={"fontsize": 8}, linewidths=0.6, linecolor="white",
                     xticklabels=list(coverage.columns), yticklabels=list(coverage.index),
-                    cbar_kws={"label": "coverage"})  # fmt: skip
+                    cbar_kws={"label": "coverage\n(colour: log of 1 − coverage)"})  # fmt: skip
         outside_layout(ax.texts)
-        row, col = list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize)
+        bar = ax.collections[0].colorbar
+        if bar is not None:
+            bar.ax.yaxis.set_major_locator(FixedLocator([1.0, 0.1, 0.01, MISS_FLOOR]))
+            bar.ax.yaxis.set_major_formatter(FixedFormatter(["0%", "90%", "99%", "≥ 99.9%"]))
+            bar.ax.yaxis.set_minor_locator(NullLocator())
+            bar.ax.invert_yaxis()  # high coverage at the top
+        row, col = best
         ax.add_patch(Rectangle((col, row), 1, 1, fill=False, edgecolor="#d62728", lw=2.0, gid="best"))
         ax.tick_params(axis="x", labelrotation=0, labelsize=7)
         ax.tick_params(axis="y", labelrotation=0)
         ax.set_xlabel("resize policy")
         ax.set_ylabel("backbone")
-        ax.set_title(f"Design sweep: {len(designs)} designs (outlined: best)", fontsize=10)
+        ax.set_title(title, fontsize=10)
     return fig

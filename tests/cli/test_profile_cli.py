@@ -87,7 +87,7 @@ def test_backbones_json_lists_every_config() -> None:
     doc = json.loads(run("backbones", "--json"))
     names = {e["name"] for e in doc}
     configs = Path(__file__).resolve().parents[2] / "configs"
-    assert names == {p.stem for p in configs.glob("*/*.yaml")}
+    assert names == {p.stem for kind in ("backbones", "necks") for p in (configs / kind).glob("*.yaml")}
     required = {
         "resnet18",
         "resnet34",

@@ -22,7 +22,7 @@ def run(*args: str) -> str:
 
 
 def test_bundled_sample_text(golden: Callable[[str, str], None]) -> None:
-    text = run("recommend", "--quiet")
+    text = run("recommend", "--quiet", "--rule", "rf")
     golden("recommend_sample.txt", text)
     assert text.startswith("coco_val2014_100.json: 830 objects, resnet50 + fpn, resize shortest-edge:800,1333, rule rf")
 
@@ -117,7 +117,8 @@ def test_sweep_ranks_designs() -> None:
     ],
 )
 def test_bad_options(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(app, ["recommend", "-q", *args])
+    rule = [] if "--rule" in args else ["--rule", "rf"]
+    result = CliRunner().invoke(app, ["recommend", "-q", *rule, *args])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message}\n"
 

@@ -16,20 +16,20 @@ FILES = ["categories.png", "load.png", "overlay.png", "profile.png", "recommenda
 
 def test_out_writes_the_report_and_refuses_to_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "rep"
-    first = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out)])
+    first = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(out)])
     assert first.exit_code == 0, first.output
     assert first.stdout.splitlines()[-1] == f"wrote {out}/report.html (with 5 figures as PNG and recommendation.json)"
     assert sorted(p.name for p in out.iterdir()) == FILES
     html = (out / "report.html").read_text()
-    assert f"<code>scalematch recommend -q --out {out}</code>" in html
+    assert f"<code>scalematch recommend -q --rule rf --out {out}</code>" in html
     before = (out / "report.html").read_bytes()
 
-    again = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out)])
+    again = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(out)])
     assert again.exit_code == 2
     assert again.stderr == f"Error: --out {out}: a report is already there; pass --force to replace it\n"
     assert (out / "report.html").read_bytes() == before
 
-    forced = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out), "--force", "--json"])
+    forced = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(out), "--force", "--json"])
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.stdout) == json.loads((out / "recommendation.json").read_text())
     assert forced.stderr == f"wrote {out}/report.html\n"
@@ -38,7 +38,7 @@ def test_out_writes_the_report_and_refuses_to_overwrite(tmp_path: Path) -> None:
 
 def test_report_flag_uses_reports_dataset_stem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["recommend", "-q", "--report"])
+    result = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--report"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "reports" / "coco_val2014_100").iterdir()) == FILES
 
@@ -46,6 +46,6 @@ def test_report_flag_uses_reports_dataset_stem(tmp_path: Path, monkeypatch: pyte
 def test_out_must_be_a_folder(tmp_path: Path) -> None:
     target = tmp_path / "file.html"
     target.write_text("x")
-    result = CliRunner().invoke(app, ["recommend", "-q", "--out", str(target), "--force"])
+    result = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(target), "--force"])
     assert result.exit_code == 2
     assert result.stderr == f"Error: --out {target}: expected a folder, got a file\n"

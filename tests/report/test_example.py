@@ -19,7 +19,7 @@ def test_example_is_current() -> None:
         "reports/example is stale: run python reports/make_example.py"
     )
     html = (EXAMPLE / "report.html").read_text(encoding="utf-8")
-    assert "<code>scalematch recommend --quiet --out reports/example --force</code>" in html
+    assert "<code>scalematch recommend --quiet --rule rf --out reports/example --force</code>" in html
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 5
     names = sorted(p.name for p in EXAMPLE.iterdir())
     assert names == ["categories.png", "load.png", "overlay.png", "profile.png", "recommendation.json",
@@ -32,3 +32,25 @@ def test_readme_shows_the_overlay_and_links_the_report() -> None:
     assert "](reports/example/overlay.png)" in section
     assert "](reports/example/report.html)" in section
     assert "How to read the overlay" in section
+
+
+def test_detector_example_is_current() -> None:
+    from scalematch.match.detector import evaluate
+    from scalematch.presets import load_preset
+    from scalematch.report.positives_text import document
+
+    preset = load_preset("retinanet")
+    result = evaluate(load(sample_path(), resize=preset.resize_policy()), preset)
+    folder = EXAMPLE.parent / "detector-example"
+    stored = json.loads((folder / "recommendation.json").read_text())
+    assert stored == json.loads(json.dumps(document(preset, result.summary, 0.99, str(sample_path())))) | {
+        "source": stored["source"]
+    }, "reports/detector-example is stale: run python reports/make_example.py"
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<code>scalematch recommend --quiet --out reports/detector-example --force</code>" in html
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "positives.png",
+        "profile.png",
+        "recommendation.json",
+        "report.html",
+    ]

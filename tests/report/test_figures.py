@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
 from scalematch.dataset import LoadResult, load, sample_path
@@ -16,7 +19,7 @@ from scalematch.match.result import usable
 from scalematch.report.level_plots import category_figure, category_shares, load_figure
 from scalematch.report.profile_plot import depths, main_path, profile_figure
 from scalematch.report.shape_plot import shape_figure
-from scalematch.report.sweep_plot import sweep_figure, sweep_table
+from scalematch.report.sweep_plot import coverage_heatmap, coverage_label, sweep_figure, sweep_table
 
 Gid = Callable[[Any, str], dict[str, Any]]
 
@@ -82,6 +85,52 @@ def test_shape_hexbin_and_anchors(coco: tuple[LoadResult, Design], by_gid: Gid) 
     assert fig.axes[0].get_xticklabels()[1].get_text() in {"2", "4", "8", "16"}  # powers of two, in pixels
 
 
+def test_shape_density_is_grey_under_distinct_anchor_markers(coco: tuple[LoadResult, Design], by_gid: Gid) -> None:
+    data, d = coco
+    fig = shape_figure(data.table, d.recommendation)
+    density = by_gid(fig, "density")[""]
+    shades = density.to_rgba(np.asarray(density.get_array()))[:, :3]
+    assert np.allclose(shades.max(axis=1), shades.min(axis=1))  # every hexagon is a grey
+    assert shades.max() < 0.9  # and none is (near) white, so a one-object cell shows
+    anchors = by_gid(fig, "anchors:")
+    colours = {name: to_rgb(a.get_markeredgecolor() if name == "default" else a.get_color())
+               for name, a in anchors.items()}  # fmt: skip
+    for name, rgb in colours.items():
+        assert max(rgb) - min(rgb) > 0.2, f"{name} anchors are drawn in a grey"
+    markers = [a.get_marker() for a in anchors.values()]
+    assert len(set(markers)) == len(markers) == 5  # the defaults and four levels, each its own marker
+    labels = legend_texts(fig.axes[0])
+    assert labels == ["toolkit default anchors", *(f"fitted anchors {n}" for n in d.recommendation.recommended_levels)]
+
+
+def test_shape_colour_bar_reads_whole_counts_up_to_the_largest(coco: tuple[LoadResult, Design], by_gid: Gid) -> None:
+    data, d = coco
+    fig = shape_figure(data.table, d.recommendation)
+    top = int(np.asarray(by_gid(fig, "density")[""].get_array()).max())
+    assert top == 7  # the fullest hexagon of the sample
+    bar = fig.axes[1]
+    ticks = [v for v in bar.yaxis.get_major_locator()() if 1 <= v <= top]
+    formatter = bar.yaxis.get_major_formatter()
+    assert [formatter(v, i) for i, v in enumerate(ticks)] == ["1", "2", "5", "7"]
+    assert bar.get_ylabel() == "objects per cell"
+
+
+def test_shape_without_a_cell_of_two_has_no_colour_bar(tmp_path: Path) -> None:
+    boxes = [(32, 32), (96, 96), (31, 300), (50, 50), (200, 120), (40, 20)]  # far apart: one per hexagon
+    doc = {
+        "images": [{"id": 1, "width": 1000, "height": 800, "file_name": "a.jpg"}],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [{"id": i + 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, w, h], "area": w * h}
+                        for i, (w, h) in enumerate(boxes)],
+    }  # fmt: skip
+    path = tmp_path / "few.json"
+    path.write_text(json.dumps(doc))
+    data = load(path, resize="none")
+    fig = shape_figure(data.table, design(data, "resnet50", "fpn").recommendation)
+    assert len(fig.axes) == 1  # no colour bar reading "1"
+    assert "one object per cell" in legend_texts(fig.axes[0])
+
+
 def test_sweep_heatmap() -> None:
     designs = []
     for policy in ("shortest-edge:800,1333", "shortest-edge:512,853"):
@@ -94,7 +143,7 @@ def test_sweep_heatmap() -> None:
     assert list(coverage.index) == ["resnet50", "resnet18"]
     for d in designs:
         row, col = list(coverage.index).index(d.backbone), list(coverage.columns).index(d.resize)
-        assert values[row, col] == pytest.approx(d.recommendation.chosen.coverage)
+        assert values[row, col] == pytest.approx(1 - d.recommendation.chosen.coverage)  # coloured on the miss
         assert str(labels.loc[d.backbone, d.resize]).startswith(f"{100 * d.recommendation.chosen.coverage:.1f}%")
     best = ranked(designs)[0]
     outline = next(p for p in ax.patches if p.get_gid() == "best")
@@ -103,6 +152,27 @@ def test_sweep_heatmap() -> None:
         list(coverage.columns).index(best.resize),
         list(coverage.index).index(best.backbone),
     )
+
+
+def test_sweep_colours_separate_90_from_99_percent() -> None:
+    import pandas as pd
+
+    coverage = pd.DataFrame([[0.91, 0.996], [0.5, 1.0]], index=["a", "b"], columns=["x", "y"])
+    labels = coverage.map(coverage_label)
+    assert labels.to_numpy().tolist() == [["91.0%", "99.6%"], ["50.0%", "100.0%"]]
+    assert coverage_label(0.9996) == "99.96%"  # never "100.0%" for a design that misses objects
+    fig = coverage_heatmap(coverage, labels, (0, 1), "t")
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    mesh.update_scalarmappable()
+    rgb = np.asarray(mesh.get_facecolor())[:, :3].reshape(2, 2, 3)
+    far = float(np.linalg.norm(rgb[0, 0] - rgb[0, 1]))  # 91 % against 99.6 %
+    assert far > 0.4  # on a linear 0-1 scale the two cells are 0.086 of the colour map apart (distance < 0.1)
+    assert [t.get_text() for t in ax.texts] == ["91.0%", "99.6%", "50.0%", "100.0%"]
+    bar = fig.axes[1]
+    ticks = bar.yaxis.get_major_locator()()
+    formatter = bar.yaxis.get_major_formatter()
+    assert [formatter(v, i) for i, v in enumerate(ticks)] == ["0%", "90%", "99%", "≥ 99.9%"]
 
 
 def test_profile_figure_with_a_neck() -> None:
@@ -122,3 +192,10 @@ def test_profile_figure_with_a_neck() -> None:
     strides = [float(fm.x.stride) for _, fm in main_path(p) if fm.x]
     assert np.asarray(stride_ax.lines[0].get_ydata()).tolist() == [1.0, *strides]
     assert strides[-1] == 4 and max(strides) == 32  # the longest path ends at P2, down the top-down pathway
+
+
+def legend_texts(ax: Any) -> list[str]:
+    """The entries of the legend of an Axes."""
+    legend = ax.get_legend()
+    assert legend is not None
+    return [t.get_text() for t in legend.get_texts()]

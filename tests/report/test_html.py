@@ -13,7 +13,11 @@ import pytest
 from scalematch.dataset import LoadResult, load
 from scalematch.errors import OptionError
 from scalematch.match.design import Design, design
+from scalematch.match.result import usable
+from scalematch.match.rules import Rule
 from scalematch.report.bundle import REPORT_HTML, ReportInput, build_report, write_report
+from scalematch.report.html_report import render_html
+from scalematch.report.provenance import provenance
 from scalematch.report.recommend_text import recommend_document
 
 DATA = Path(__file__).parent.parent / "data"
@@ -62,6 +66,56 @@ def test_summary_tables_and_provenance(files: dict[str, bytes], coco: tuple[Load
     assert "<code>scalematch recommend tests/data/fce_val2014_100.json</code>" in html
     assert "fce_val2014_100.json (file)" in html
     assert re.search(r"<dt>Created</dt><dd>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00</dd>", html)
+
+
+def test_category_table_counts_every_outcome(files: dict[str, bytes], coco: tuple[LoadResult, Design]) -> None:
+    html = html_of(files)
+    data, d = coco
+    full = d.recommendation.full
+    outcomes = ["too small", *(lv.name for lv in full.levels), "too large"]
+    head = "".join(f"<th>{o}</th>" for o in outcomes)
+    assert f"<th>category</th><th>objects</th>{head}<th>main outcome</th>" in html
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>((?:<td>\d*</td>){7})<td>([^<]*)</td></tr>", html)
+    assert full.per_category is not None
+    assert len(rows) == len(full.per_category) == len(set(usable(data.table)["category"]))  # every category
+    # brute force from the assignment: each category's objects per outcome
+    cats = usable(data.table)["category"].astype(str).to_numpy()
+    level = full.assignment.level
+    index = {-1: 0, -2: len(outcomes) - 1, **{k: k + 1 for k in range(len(full.levels))}}
+    for name, count, cells, main in rows:
+        shown = [int(c) if c else 0 for c in re.findall(r"<td>(\d*)</td>", cells)]
+        truth = [0] * len(outcomes)
+        for lv in level[cats == name]:
+            truth[index[int(lv)]] += 1
+        assert shown == truth and sum(shown) == int(count), name
+        best = max(range(len(outcomes)), key=lambda k: truth[k])
+        assert main == f"{outcomes[best]} {100 * truth[best] / int(count):.0f}%"
+    person = next(r for r in rows if r[0] == "person")
+    assert person[3] == "too large 37%"  # 93 of 250: more than any level (P4 takes 66)
+
+
+@pytest.mark.parametrize(
+    ("rule", "levels", "shown"),
+    [
+        (Rule.RF, None, "rf (min cells 2, ERF factor 3: the longer side within ±3σ)"),
+        (Rule.FPN, None, "fpn (canonical size 224 px at level 4)"),
+        (Rule.FCOS, ["P3", "P4", "P5", "P6"], "fcos (ranges on max(w, h)/2: (0, 64], (64, 128], (128, 256], (256, ∞])"),
+        (Rule.ANCHORS, None, "anchors (IoU ≥ 0.5 with the RetinaNet default anchors)"),
+        (Rule.YOLO, ["P3", "P4", "P5"], "yolo (ratio &lt; 4 with the YOLOv5 default anchors)"),
+    ],
+)
+def test_summary_shows_the_parameters_of_the_rule_used(
+    coco: tuple[LoadResult, Design], rule: Rule, levels: list[str] | None, shown: str
+) -> None:
+    data = coco[0]
+    d = design(data, "resnet50", "fpn", level_names=levels, rule=rule)
+    prov = provenance(DATA / "fce_val2014_100.json", "scalematch recommend", None)
+    summary = {"dataset": "x.json", "format": "coco", "images": 100, "objects": 830, "crowd": 0}
+    html = render_html(d, [d], summary, [], recommend_document(d, [d]), prov)
+    facts = html.split('<h2 id="summary">', 1)[1].split("</dl>", 1)[0]
+    assert f"<dt>Rule</dt><dd>{shown}</dd>" in facts
+    if rule is not Rule.RF:
+        assert "min cells" not in facts and "ERF factor" not in facts
 
 
 def test_dataset_strings_are_escaped(tmp_path: Path) -> None:

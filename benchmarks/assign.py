@@ -1,0 +1,77 @@
+"""Assigner simulation at train2017 size: ``recommend --detector`` against ``stats`` on the same file.
+
+Run: ``python benchmarks/assign.py [--scale 1.0] [--runs 3] [--detectors retinanet,faster-rcnn,...]``. Writes the
+"assign" section of RESULTS.md. Target (issue: advice that matches what detectors do): the simulation within 3x
+the time ``scalematch stats`` takes on the same file, measured in the same run (interleaved runs, medians).
+
+The file is benchmarks/synth.py's train2017-shaped file (deterministic; written once into benchmarks/_work/).
+Both commands read it the same way; ``recommend`` then resizes and pads every image as the toolkit does, builds
+the level grids and runs the assigner on all 860k objects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+
+from common import PYTHON, interleaved_medians, machine, write_section
+from ingest import synthetic
+
+CLI = [PYTHON, "-c", "from scalematch.cli.main import app; app()"]
+
+
+def peak_rss_mib(command: list[str]) -> float:
+    """Peak resident memory of one run of ``command`` (MiB), from the children's rusage."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(after, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--detectors", default="retinanet,faster-rcnn,fcos,ssd300,yolov5,yolov8")
+    args = parser.parse_args()
+    path = synthetic(args.scale, args.seed)
+    detectors = [d for d in args.detectors.split(",") if d]
+    commands = {"stats": [*CLI, "stats", str(path), "--quiet", "--json"]}
+    for d in detectors:
+        commands[d] = [*CLI, "recommend", str(path), "--quiet", "--json", "--detector", d]
+    medians = interleaved_medians(commands, args.runs)
+    rss = {name: peak_rss_mib(cmd) for name, cmd in commands.items()}
+    base = medians["stats"]
+    rows = [
+        "| command | wall (median) | ratio to stats | peak RSS |",
+        "|---|---|---|---|",
+        f"| `stats --json` | {base:.2f} s | 1.00 | {rss['stats']:.0f} MiB |",
+    ]
+    for d in detectors:
+        ratio = medians[d] / base
+        rows.append(f"| `recommend --detector {d} --json` | {medians[d]:.2f} s | {ratio:.2f} | {rss[d]:.0f} MiB |")
+    worst = max(medians[d] / base for d in detectors)
+    body = "\n".join(
+        [
+            "## Assigner simulation (`recommend --detector`) at train2017 size",
+            "",
+            f"`python benchmarks/assign.py --scale {args.scale:g} --runs {args.runs}` on {machine()}: "
+            f"{path.name} ({path.stat().st_size / 1e6:.0f} MB), medians of {args.runs} interleaved runs; "
+            "peak RSS of one more run each.",
+            "",
+            *rows,
+            "",
+            f"Target: within 3x `stats` on the same file. Worst ratio {worst:.2f}: "
+            + ("met." if worst <= 3 else "NOT met."),
+        ]
+    )
+    write_section("assign", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    main()

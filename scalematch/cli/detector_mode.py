@@ -1,0 +1,81 @@
+"""``scalematch recommend`` with a detector preset: parse, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def run_detector(
+    source: Path,
+    detector: str | None,
+    backbone: str | None,
+    neck: str | None,
+    levels: str | None,
+    target: float,
+    min_positives: int,
+    objects: Path | None,
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+    command: str,
+    format: str | None,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    from scalematch.atomic import atomic_text
+    from scalematch.cli.progress import progress_bar
+    from scalematch.dataset import load
+    from scalematch.match.detector import evaluate
+    from scalematch.match.positives import objects_frame
+    from scalematch.presets import DEFAULT_PRESET, load_preset, override
+    from scalematch.report.positives_text import describe, document, sentences, tables
+
+    preset = load_preset(detector or DEFAULT_PRESET)
+    changes: dict[str, object] = {}
+    if backbone:
+        changes["backbone"] = backbone
+    if neck:
+        changes["neck"] = None if neck.lower() == "none" else neck
+    if levels:
+        changes["levels"] = _split(levels)
+    if changes:
+        preset = override(preset, **changes)
+    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        data = load(source, format, preset.resize_policy(), strict=strict, progress=progress)
+    result = evaluate(data, preset, target, min_positives)
+    if objects is not None:
+        with atomic_text(objects, "--objects") as handle:
+            objects_frame(result.simulation).to_csv(handle, index=False)
+    written = None
+    if out is not None:
+        from scalematch.report.bundle import write_report
+        from scalematch.report.detector_report import build_detector_report
+
+        written = write_report(out, build_detector_report(result, data, command), force)
+    if as_json:
+        typer.echo(json.dumps(document(preset, result.summary, target, str(source)), indent=2))
+        if written is not None:
+            typer.echo(f"wrote {written}", err=True)
+        return
+    typer.echo(f"{source.name}: {result.summary.objects} objects")
+    for line in describe(preset):
+        typer.echo(line)
+    if data.excluded:
+        typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in data.excluded.items()))
+    typer.echo("")
+    typer.echo(tables(result.summary))
+    typer.echo("")
+    for line in sentences(preset, result.summary, target):
+        typer.echo(line)
+    if objects is not None:
+        typer.echo(f"\nwrote {objects} ({result.summary.objects} objects)")
+    if written is not None:
+        typer.echo(f"\nwrote {written} (with the figures as PNG and recommendation.json)")

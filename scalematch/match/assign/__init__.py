@@ -1,0 +1,152 @@
+"""Assigner simulation: for a detector preset, which anchors or points become positives of every object.
+
+Images are processed in chunks of whole images (objects compete only within their image), so memory stays
+bounded on large datasets.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scalematch.match import geometry
+from scalematch.match.assign._grid import anchor_levels
+from scalematch.match.assign.maxiou import Assigned, Boxes, assign
+from scalematch.match.assign.points import fcos, tal
+from scalematch.match.assign.yolov5 import build_targets
+from scalematch.presets.preset import (
+    FCOSAssign,
+    MaxIoU,
+    Points,
+    Preset,
+    SSDBoxes,
+    SSDMatch,
+    TALAssign,
+    TorchvisionAnchors,
+    YoloAnchors,
+    YOLOv5Assign,
+)
+from scalematch.profile.graph import Graph
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+CHUNK = 50_000
+"""Objects per chunk (whole images; a chunk holds at least one image)."""
+
+HAS_POSITIVE = "has_positive"
+LOST_TO_OTHER = "lost_to_other"
+NO_CANDIDATE = "no_candidate"
+DROPPED = "dropped_by_pipeline"
+REASONS = (LOST_TO_OTHER, NO_CANDIDATE, DROPPED)
+"""Why an object has no positive: every anchor or point it could take went to another object of its image;
+none qualifies for it (IoU, ratio, range or centre-sampling test); the toolkit's data pipeline drops the box
+(empty after clamping it to the image)."""
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Per object (rows of ``table``, in its order): positives per level and in total, the best IoU over all
+    anchors (NaN for point and ratio assigners), the box as the toolkit sees it, and the reason for none."""
+
+    preset: Preset
+    levels: tuple[str, ...]
+    table: pd.DataFrame = field(repr=False)
+    per_level: npt.NDArray[np.int64] = field(repr=False)
+    positives: npt.NDArray[np.int64] = field(repr=False)
+    best_iou: npt.NDArray[np.float64] = field(repr=False)
+    w_in: npt.NDArray[np.float64] = field(repr=False)
+    h_in: npt.NDArray[np.float64] = field(repr=False)
+    reason: npt.NDArray[np.object_] = field(repr=False)
+
+    @property
+    def upper_bound(self) -> bool:
+        return self.preset.upper_bound
+
+
+def simulate(preset: Preset, table: pd.DataFrame, graph: Graph) -> Simulation:
+    """Run ``preset``'s assigner on every object of ``table`` (one row per object to match; columns image_id,
+    image_w, image_h, x, y, w, h in original pixels) over the levels of ``graph``."""
+    import numpy as np
+
+    n = len(table)
+    image_ids = table["image_id"].to_numpy()
+    order = np.argsort(image_ids, kind="stable")  # images together, file order inside each
+    ids = image_ids[order]
+    new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
+    first = np.flatnonzero(new)
+    inverse = np.cumsum(new) - 1
+    w0 = table["image_w"].to_numpy(np.float64)[order][first]
+    h0 = table["image_h"].to_numpy(np.float64)[order][first]
+    imgs = geometry.images(preset, w0, h0)
+    sorted_rows = table.iloc[order]
+    objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
+    grids = geometry.grids(preset, graph, imgs)
+
+    n_levels = len(preset.levels)
+    per_level = np.zeros((n, n_levels), np.int64)
+    total = np.zeros(n, np.int64)
+    best = np.full(n, np.nan)
+    lost = np.zeros(n, bool)
+    kept_idx = np.flatnonzero(objs.kept)
+    for lo, hi in _chunks(objs.image[kept_idx]):
+        idx = kept_idx[lo:hi]
+        res, bound = _run(preset, objs, idx, grids, imgs)
+        per_level[idx] = res.positives
+        total[idx] = res.positives.sum(axis=1) if bound is None else bound
+        best[idx] = res.best
+        lost[idx] = res.lost
+    reason = np.full(n, HAS_POSITIVE, dtype=object)
+    reason[total == 0] = NO_CANDIDATE
+    reason[(total == 0) & lost] = LOST_TO_OTHER
+    reason[~objs.kept] = DROPPED
+    back = np.empty(n, np.int64)
+    back[order] = np.arange(n)
+    w_in = (objs.x2 - objs.x1).astype(np.float64)
+    h_in = (objs.y2 - objs.y1).astype(np.float64)
+    return Simulation(
+        preset, preset.levels, table, per_level[back], total[back], best[back], w_in[back], h_in[back], reason[back]
+    )
+
+
+def _chunks(image: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """Index ranges of about CHUNK objects that never split an image (``image`` is sorted)."""
+    import numpy as np
+
+    bounds = [0]
+    while bounds[-1] < len(image):
+        end = min(bounds[-1] + CHUNK, len(image))
+        if end < len(image):
+            end = int(np.searchsorted(image, image[end], side="left"))
+            if end <= bounds[-1]:
+                end = int(np.searchsorted(image, image[bounds[-1]], side="right"))
+        bounds.append(end)
+    return list(itertools.pairwise(bounds))
+
+
+def _run(
+    preset: Preset, objs: geometry.Objects, idx: npt.NDArray[np.int64], grids: tuple[geometry.Grid, ...],
+    imgs: geometry.Images,
+) -> tuple[Assigned, npt.NDArray[np.int64] | None]:  # fmt: skip
+    boxes = Boxes(objs.image[idx], objs.x1[idx], objs.y1[idx], objs.x2[idx], objs.y2[idx])
+    gen, rule = preset.anchors, preset.assigner
+    if isinstance(rule, MaxIoU | SSDMatch) and isinstance(gen, TorchvisionAnchors | SSDBoxes):
+        levels = anchor_levels(gen, grids, imgs)
+        if isinstance(rule, MaxIoU):
+            return assign(boxes, levels, rule.high, rule.low_quality), None
+        return assign(boxes, levels, rule.threshold, low_quality=False, forced=True), None
+    if isinstance(rule, FCOSAssign) and isinstance(gen, TorchvisionAnchors):
+        return fcos(boxes, anchor_levels(gen, grids, imgs), rule.center_sampling_radius), None
+    if isinstance(rule, YOLOv5Assign) and isinstance(gen, YoloAnchors) and objs.norm is not None:
+        norm = tuple(v[idx] for v in objs.norm)
+        return build_targets(norm, boxes.image, grids, gen.shapes, gen.strides, rule.anchor_t), None  # type: ignore[arg-type]
+    if isinstance(rule, TALAssign) and isinstance(gen, Points):
+        return tal(boxes, grids, gen.offset, rule.topk, rule.min_side)
+    from scalematch.errors import ConfigError
+
+    raise ConfigError(
+        f"{preset.path or preset.name}: assigner {type(rule).__name__} does not work with {type(gen).__name__} anchors"
+    )

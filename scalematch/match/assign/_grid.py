@@ -1,0 +1,144 @@
+"""Anchor boxes on a level's grid, evaluated only where they can matter.
+
+A level's anchor at row ``iy``, column ``ix`` and shape ``a`` spans ``X1(ix, a)..X2(ix, a)`` by
+``Y1(iy, a)..Y2(iy, a)``: the box is separable, so the anchors near an object are found from index ranges
+along each axis instead of scanning the whole grid. Coordinates are computed in float32 in the order the toolkit
+computes them, so IoU values (and their ties) are bit-identical to the toolkit's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalematch.presets.preset import SSDBoxes, TorchvisionAnchors
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from scalematch.match.geometry import Grid, Images
+
+    F32 = npt.NDArray[np.float32]
+    F64 = npt.NDArray[np.float64]
+    I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class AnchorLevel:
+    """The anchors of one level: per shape ``a`` the float32 extents relative to the cell (torchvision) or the
+    unit box sizes (SSD); per image the grid and its step."""
+
+    grid: Grid
+    kind: str  # "torchvision" or "ssd"
+    lo_w: F32  # torchvision: rounded base box x1 per shape; ssd: clipped unit width per shape
+    hi_w: F32
+    lo_h: F32
+    hi_h: F32
+    input_w: I64
+    input_h: I64
+    step: float = 0.0  # ssd: the level's step in pixels
+
+    @property
+    def shapes(self) -> int:
+        return len(self.lo_w)
+
+    def nominal(self) -> tuple[F64, F64, F64, F64]:
+        """Per shape: approximate width and height and centre offset from the cell's origin (float64), for
+        locating candidate cells; exact values come from :meth:`xs` and :meth:`ys`."""
+        import numpy as np
+
+        lw, hw = self.lo_w.astype(np.float64), self.hi_w.astype(np.float64)
+        lh, hh = self.lo_h.astype(np.float64), self.hi_h.astype(np.float64)
+        if self.kind == "torchvision":
+            return hw - lw, hh - lh, (lw + hw) / 2, (lh + hh) / 2
+        size = float(self.input_w[0])
+        return hw * size, hh * size, np.full(self.shapes, self.step / 2), np.full(self.shapes, self.step / 2)
+
+    def xs(self, image: I64, ix: I64, a: I64) -> tuple[F32, F32]:
+        return self._axis(image, ix, a, self.grid.stride_w, self.lo_w, self.hi_w, self.input_w)
+
+    def ys(self, image: I64, iy: I64, a: I64) -> tuple[F32, F32]:
+        return self._axis(image, iy, a, self.grid.stride_h, self.lo_h, self.hi_h, self.input_h)
+
+    def _axis(self, image: I64, i: I64, a: I64, stride: F64, lo: F32, hi: F32, size: I64) -> tuple[F32, F32]:
+        import numpy as np
+
+        f32 = np.float32
+        if self.kind == "torchvision":
+            shift = (i * stride[image].astype(np.int64)).astype(f32)
+            return shift + lo[a], shift + hi[a]
+        # DefaultBoxGenerator: centre (i + 0.5) / (size / step), box (centre -+ 0.5 * clipped size) * size.
+        n = size[image].astype(np.float64)
+        centre = (i.astype(f32) + f32(0.5)) / (n / self.step).astype(f32)
+        half = f32(0.5) * hi[a]
+        s = n.astype(f32)
+        return (centre - half) * s, (centre + half) * s
+
+    def cell(self, image: I64, centre: F64, offset: F64, axis: str) -> F64:
+        """The fractional cell index whose anchor centre is at ``centre`` (approximate)."""
+        stride = self.grid.stride_w if axis == "x" else self.grid.stride_h
+        return (centre - offset) / stride[image]
+
+
+def anchor_levels(gen: TorchvisionAnchors | SSDBoxes, grids: tuple[Grid, ...], imgs: Images) -> list[AnchorLevel]:
+    """The anchor levels of a torchvision AnchorGenerator or DefaultBoxGenerator on ``grids``."""
+    import numpy as np
+
+    f32 = np.float32
+    out = []
+    for k, grid in enumerate(grids):
+        if isinstance(gen, TorchvisionAnchors):
+            # AnchorGenerator.generate_anchors: h_ratio = sqrt(r), w_ratio = 1 / h_ratio (ratio-major), the
+            # zero-centred box [-w, -h, w, h] / 2 rounded half to even.
+            ratios = np.asarray(gen.aspect_ratios, dtype=f32)
+            scales = np.asarray(gen.sizes[k], dtype=f32)
+            h_ratio = np.sqrt(ratios)
+            w_ratio = f32(1) / h_ratio
+            ws = (w_ratio[:, None] * scales[None, :]).reshape(-1)
+            hs = (h_ratio[:, None] * scales[None, :]).reshape(-1)
+            lo_w, hi_w = np.round(-ws / f32(2)), np.round(ws / f32(2))
+            lo_h, hi_h = np.round(-hs / f32(2)), np.round(hs / f32(2))
+            out.append(AnchorLevel(grid, "torchvision", lo_w, hi_w, lo_h, hi_h, imgs.input_w, imgs.input_h))
+            continue
+        # DefaultBoxGenerator._generate_wh_pairs: (s_k, s_k), (s'_k, s'_k), then (w, h), (h, w) per ratio.
+        s_k, s_next = gen.scales[k], gen.scales[k + 1]
+        pairs = [(s_k, s_k), (math.sqrt(s_k * s_next),) * 2]
+        for ar in gen.aspect_ratios[k]:
+            w, h = s_k * math.sqrt(ar), s_k / math.sqrt(ar)
+            pairs += [(w, h), (h, w)]
+        wh = np.asarray(pairs, dtype=f32)
+        if gen.clip:
+            wh = np.clip(wh, f32(0), f32(1))
+        zero = np.zeros(len(wh), f32)
+        out.append(
+            AnchorLevel(grid, "ssd", zero, wh[:, 0], zero, wh[:, 1], imgs.input_w, imgs.input_h, float(gen.steps[k]))
+        )
+    return out
+
+
+def box_iou(gx1: F32, gy1: F32, gx2: F32, gy2: F32, ax1: F32, ay1: F32, ax2: F32, ay2: F32) -> F32:
+    """torchvision.ops.box_iou for aligned pairs (object first), in float32 and in its order of operations."""
+    import numpy as np
+
+    f32 = np.float32
+    area_g = (gx2 - gx1) * (gy2 - gy1)
+    area_a = (ax2 - ax1) * (ay2 - ay1)
+    wx = np.maximum(np.minimum(gx2, ax2) - np.maximum(gx1, ax1), f32(0))
+    wy = np.maximum(np.minimum(gy2, ay2) - np.maximum(gy1, ay1), f32(0))
+    inter = wx * wy
+    union = area_g + area_a - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(inter / union, dtype=f32)
+
+
+def expand(lo: I64, hi: I64) -> tuple[I64, I64]:
+    """For ranges ``lo[r]..hi[r]`` (inclusive; empty when hi < lo): the owner ``r`` and value of every member."""
+    import numpy as np
+
+    count = np.maximum(hi - lo + 1, 0)
+    owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
+    starts = np.cumsum(count) - count
+    value = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(starts, count) + np.repeat(lo, count)
+    return owner, value

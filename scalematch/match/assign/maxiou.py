@@ -1,0 +1,279 @@
+"""Max-IoU assignment as torchvision's Matcher (RPN, RetinaNet) and SSDMatcher decide it, object by object.
+
+For every object only the anchors that can reach its threshold are evaluated (index windows on each axis,
+then the exact float32 IoU). An anchor is positive when its best IoU over the image's objects is >= ``high``;
+it belongs to the first object with that best IoU. With low-quality matches, each object's best anchors (ties
+included) become positive too, for the object *they* overlap most (torchvision's rule, which can hand an
+object's best anchor to a neighbour). SSD has no low-quality matches but forces each object's first best anchor
+to it, later objects overriding earlier ones on a shared anchor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scalematch.match.assign._grid import AnchorLevel, box_iou, expand
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    F32 = npt.NDArray[np.float32]
+    I64 = npt.NDArray[np.int64]
+
+RELAX = 1e-4
+"""Windows are computed for a threshold this much lower (relative) than asked, then filtered exactly."""
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """The objects of a chunk of whole images, in toolkit order (image, then file order), float32 xyxy."""
+
+    image: I64
+    x1: F32
+    y1: F32
+    x2: F32
+    y2: F32
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """(object, anchor) pairs with their IoU; ``key`` is the anchor's index in the toolkit's flat anchor list
+    (offset by its image), ``level`` the level index."""
+
+    obj: I64
+    key: I64
+    level: I64
+    iou: F32
+
+
+def anchor_keys(levels: list[AnchorLevel], n_images: int) -> tuple[I64, I64]:
+    """Per image the first key of its anchors, and per (image, level) the first key of the level's anchors."""
+    import numpy as np
+
+    counts = np.stack([lv.grid.rows * lv.grid.cols * lv.shapes for lv in levels], axis=1)
+    level_start = np.cumsum(counts, axis=1) - counts
+    per_image = counts.sum(axis=1)
+    image_start = np.cumsum(per_image) - per_image
+    return image_start, level_start
+
+
+def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32) -> Pairs:
+    """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs``."""
+    import numpy as np
+
+    image_start, level_start = keys
+    img = boxes.image[objs]
+    gx1, gy1, gx2, gy2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
+    gw = (gx2 - gx1).astype(np.float64)
+    gh = (gy2 - gy1).astype(np.float64)
+    gcx = (gx1.astype(np.float64) + gx2) / 2
+    gcy = (gy1.astype(np.float64) + gy2) / 2
+    tt = t.astype(np.float64) * (1 - RELAX)
+    parts: list[tuple[I64, I64, I64, F32]] = []
+    for li, lv in enumerate(levels):
+        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+        sw, sh = lv.grid.stride_w[img], lv.grid.stride_h[img]
+        aw, ah, ox, oy = lv.nominal()
+        for a in range(lv.shapes):
+            area_g, area_a = gw * gh, aw[a] * ah[a]
+            need = tt * (area_g + area_a) / (1 + tt)  # intersection needed for IoU >= t
+            rx = (gw + aw[a]) / 2 - need / np.minimum(gh, ah[a])
+            ry = (gh + ah[a]) / 2 - need / np.minimum(gw, aw[a])
+            ok = (np.minimum(area_g, area_a) >= need) & (rx >= 0) & (ry >= 0)
+            lo_x = np.maximum(np.ceil((gcx - rx - ox[a]) / sw) - 1, 0).astype(np.int64)
+            hi_x = np.minimum(np.floor((gcx + rx - ox[a]) / sw) + 1, cols - 1).astype(np.int64)
+            lo_y = np.maximum(np.ceil((gcy - ry - oy[a]) / sh) - 1, 0).astype(np.int64)
+            hi_y = np.minimum(np.floor((gcy + ry - oy[a]) / sh) + 1, rows - 1).astype(np.int64)
+            hi_x = np.where(ok, hi_x, -1)
+            r, ix = expand(lo_x, hi_x)
+            r2, iy = expand(lo_y[r], hi_y[r])
+            r, ix = r[r2], ix[r2]
+            if not len(r):
+                continue
+            shape = np.full(len(r), a, np.int64)
+            ax1, ax2 = lv.xs(img[r], ix, shape)
+            ay1, ay2 = lv.ys(img[r], iy, shape)
+            iou = box_iou(gx1[r], gy1[r], gx2[r], gy2[r], ax1, ay1, ax2, ay2)
+            keep = iou >= t[r]
+            r, ix, iy, iou = r[keep], ix[keep], iy[keep], iou[keep]
+            im = img[r]
+            key = image_start[im] + level_start[im, li] + (iy * lv.grid.cols[im] + ix) * lv.shapes + a
+            parts.append((objs[r], key, np.full(len(r), li, np.int64), iou))
+    if not parts:
+        e = np.zeros(0, np.int64)
+        return Pairs(e, e, e, np.zeros(0, np.float32))
+    return Pairs(*(np.concatenate([p[k] for p in parts]) for k in range(4)))
+
+
+def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
+    """Each object's best IoU over all anchors: the anchors centred nearest to it (IoU only falls as an anchor
+    moves away along either axis), checked one cell either way against rounding."""
+    import numpy as np
+
+    img = boxes.image[objs]
+    gx1, gy1, gx2, gy2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
+    gcx = (gx1.astype(np.float64) + gx2) / 2
+    gcy = (gy1.astype(np.float64) + gy2) / 2
+    best = np.zeros(len(objs), np.float32)
+    for lv in levels:
+        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+        _, _, ox, oy = lv.nominal()
+        for a in range(lv.shapes):
+            shape = np.full(len(objs), a, np.int64)
+            cx = np.rint(lv.cell(img, gcx, ox[a], "x")).astype(np.int64)
+            cy = np.rint(lv.cell(img, gcy, oy[a], "y")).astype(np.int64)
+            for dx in (-1, 0, 1):
+                ix = np.clip(cx + dx, 0, cols - 1)
+                ax1, ax2 = lv.xs(img, ix, shape)
+                for dy in (-1, 0, 1):
+                    iy = np.clip(cy + dy, 0, rows - 1)
+                    ay1, ay2 = lv.ys(img, iy, shape)
+                    best = np.maximum(best, box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2))
+    return best
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """Per object of the chunk: positives per level, best IoU over all anchors, and whether some anchor it
+    could have taken went to another object."""
+
+    positives: I64  # (n, levels)
+    best: F32
+    lost: npt.NDArray[np.bool_]
+
+
+def _first_best(pairs: Pairs) -> Pairs:
+    """Per distinct anchor key: the pair of the object with the highest IoU, the first (lowest index) on ties.
+
+    Relies on the pairs of one key being in ascending object order (true of every pair list built here: a key
+    belongs to one level and shape, whose pairs are generated object by object)."""
+
+    sel = first_max(pairs.key, pairs.iou)
+    return Pairs(pairs.obj[sel], pairs.key[sel], pairs.level[sel], pairs.iou[sel])
+
+
+def first_max(key: I64, value: npt.NDArray[np.floating[Any]]) -> I64:
+    """Indices of one entry per distinct ``key``: the first (in the given order) with the group's largest
+    ``value``. One stable sort by key, then per-group maxima; cheaper than a three-key lexsort."""
+    import numpy as np
+
+    if not len(key):
+        return np.zeros(0, np.int64)
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    v = value[order]
+    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    top = np.maximum.reduceat(v, start)
+    count = np.diff(np.r_[start, len(k)])
+    is_top = v == np.repeat(top, count)
+    # the first top entry of each group: the smallest position >= its group's start that is a top
+    pos = np.flatnonzero(is_top)
+    first = pos[np.searchsorted(pos, start)]
+    return np.asarray(order[first], dtype=np.int64)
+
+
+def _concat(parts: list[Pairs]) -> Pairs:
+    import numpy as np
+
+    return Pairs(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("obj", "key", "level", "iou")))
+
+
+def _select(p: Pairs, mask: npt.NDArray[np.bool_] | I64) -> Pairs:
+    return Pairs(p.obj[mask], p.key[mask], p.level[mask], p.iou[mask])
+
+
+def assign(
+    boxes: Boxes,
+    levels: list[AnchorLevel],
+    high: float,
+    low_quality: bool,
+    forced: bool = False,
+) -> Assigned:
+    """Positives of every object under torchvision's Matcher(high, ..., allow_low_quality_matches=low_quality)
+    or, with ``forced``, its SSDMatcher(high)."""
+    import numpy as np
+
+    n = len(boxes.image)
+    keys = anchor_keys(levels, int(boxes.image.max()) + 1 if n else 0)
+    everyone = np.arange(n, dtype=np.int64)
+    strong = _pairs_for(boxes, levels, keys, everyone, np.full(n, np.float32(high), np.float32))
+
+    best = np.zeros(n, np.float32)
+    np.maximum.at(best, strong.obj, strong.iou)
+    weak = np.flatnonzero(best < np.float32(high))
+    if len(weak):
+        best[weak] = best_iou(boxes, levels, weak)
+    # Each object's best anchors (ties included): the pairs at exactly its best IoU.
+    low = weak[best[weak] > 0]
+    parts = [strong] + ([_pairs_for(boxes, levels, keys, low, best[low])] if len(low) else [])
+    pool = _concat(parts)
+    ties = _select(pool, pool.iou == best[pool.obj])
+
+    # Later parts override earlier ones on the same anchor key.
+    chosen = [_first_best(strong)]  # anchors at or above the threshold go to their best object
+    if low_quality:
+        taken = np.sort(chosen[0].key)
+        at = np.minimum(np.searchsorted(taken, ties.key), max(len(taken) - 1, 0))
+        free = np.sort(ties.key[~(taken[at] == ties.key)] if len(taken) else ties.key)
+        pending = free[np.r_[True, free[1:] != free[:-1]]] if len(free) else free
+        if len(pending):
+            chosen.append(_argmax_all(boxes, levels, keys, pending))
+    if forced:  # each object's first (lowest-key) best anchor, objects in order
+        order = np.lexsort((ties.key, ties.obj))
+        obj = ties.obj[order]
+        first = np.ones(len(order), bool)
+        first[1:] = obj[1:] != obj[:-1]
+        chosen.append(_select(ties, order[first]))
+    merged = _concat(chosen)
+    if forced:  # the last entry of each key wins
+        rev = np.arange(len(merged.key))[::-1]
+        _, last = np.unique(merged.key[rev], return_index=True)
+        merged = _select(merged, rev[last])
+    final = merged  # without forced matches the parts' keys are disjoint
+
+    positives = np.zeros((n, len(levels)), np.int64)
+    np.add.at(positives, (final.obj, final.level), 1)
+    candidate = np.zeros(n, bool)
+    candidate[pool.obj] = True
+    lost = (positives.sum(axis=1) == 0) & candidate
+    return Assigned(positives, best, lost)
+
+
+def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64) -> Pairs:
+    """For anchors ``pending``: the object of their image with the highest IoU (first on ties), over all the
+    image's objects (these anchors are below the threshold for every object, so no window bounds them)."""
+    import numpy as np
+
+    image_start, level_start = keys
+    img = np.searchsorted(image_start, pending, side="right") - 1
+    local = pending - image_start[img]
+    n = len(boxes.image)
+    first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
+    count = first_obj[img + 1] - first_obj[img]
+    anchor_of = np.repeat(np.arange(len(pending)), count)
+    obj = np.repeat(first_obj[img], count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
+    assert obj.max(initial=-1) < n
+    level = np.zeros(len(pending), np.int64)
+    ax1 = np.zeros(len(pending), np.float32)
+    ay1, ax2, ay2 = ax1.copy(), ax1.copy(), ax1.copy()
+    for li, lv in enumerate(levels):
+        start = level_start[img, li]
+        size = lv.grid.rows[img] * lv.grid.cols[img] * lv.shapes
+        here = (local >= start) & (local < start + size)
+        if not here.any():
+            continue
+        rel = local[here] - start[here]
+        a = rel % lv.shapes
+        cell = rel // lv.shapes
+        cols = lv.grid.cols[img[here]]
+        x1, x2 = lv.xs(img[here], cell % cols, a)
+        y1, y2 = lv.ys(img[here], cell // cols, a)
+        ax1[here], ax2[here], ay1[here], ay2[here] = x1, x2, y1, y2
+        level[here] = li
+    iou = box_iou(
+        boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
+        ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
+    )  # fmt: skip
+    return _first_best(Pairs(obj, pending[anchor_of], level[anchor_of], iou))

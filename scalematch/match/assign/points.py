@@ -1,0 +1,123 @@
+"""Point assigners: torchvision's FCOS (centre sampling, regress ranges, smallest box wins) and ultralytics'
+task-aligned candidates (points inside the box), on each level's grid."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scalematch.match.assign._grid import AnchorLevel, expand
+from scalematch.match.assign.maxiou import Assigned, Boxes, first_max
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from scalematch.match.geometry import Grid
+
+    F32 = npt.NDArray[np.float32]
+    I64 = npt.NDArray[np.int64]
+
+
+def fcos(boxes: Boxes, levels: list[AnchorLevel], radius: float) -> Assigned:
+    """torchvision FCOS.compute_loss: a point (the centre i * stride of the level's one anchor, of size s)
+    takes an object when it lies within ``radius`` * s of the object's centre on both axes, strictly inside the
+    box, and max(l, t, r, b) is in (4 s, 8 s) (no lower bound on the first level, no upper on the last); among
+    several objects the one with the largest float32 (1e8 - area) wins, the first on ties."""
+    import numpy as np
+
+    f32 = np.float32
+    n = len(boxes.image)
+    gcx = (boxes.x1 + boxes.x2) / f32(2)
+    gcy = (boxes.y1 + boxes.y2) / f32(2)
+    value = f32(1e8) - (boxes.x2 - boxes.x1) * (boxes.y2 - boxes.y1)
+    obj_parts, key_parts, lvl_parts = [], [], []
+    key_base = 0
+    for li, lv in enumerate(levels):
+        size = f32(lv.hi_w[0] - lv.lo_w[0])  # anchor x2 - x1
+        reach = f32(radius) * size
+        img = boxes.image
+        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+        sw, sh = lv.grid.stride_w[img], lv.grid.stride_h[img]
+        r64 = float(reach)
+        lo_x = np.maximum(np.floor((gcx - r64) / sw) - 1, 0).astype(np.int64)
+        hi_x = np.minimum(np.ceil((gcx + r64) / sw) + 1, cols - 1).astype(np.int64)
+        lo_y = np.maximum(np.floor((gcy - r64) / sh) - 1, 0).astype(np.int64)
+        hi_y = np.minimum(np.ceil((gcy + r64) / sh) + 1, rows - 1).astype(np.int64)
+        o, ix = expand(lo_x, hi_x)
+        o2, iy = expand(lo_y[o], hi_y[o])
+        o, ix = o[o2], ix[o2]
+        zero = np.zeros(len(o), np.int64)
+        ax1, ax2 = lv.xs(img[o], ix, zero)
+        ay1, ay2 = lv.ys(img[o], iy, zero)
+        px, py = (ax1 + ax2) / f32(2), (ay1 + ay2) / f32(2)
+        ok = np.maximum(np.abs(px - gcx[o]), np.abs(py - gcy[o])) < reach
+        d = np.stack([px - boxes.x1[o], py - boxes.y1[o], boxes.x2[o] - px, boxes.y2[o] - py])
+        ok &= d.min(axis=0) > 0
+        far = d.max(axis=0)
+        lower = f32(0) if li == 0 else size * f32(4)
+        upper = f32(np.inf) if li == len(levels) - 1 else size * f32(8)
+        ok &= (far > lower) & (far < upper)
+        o, ix, iy = o[ok], ix[ok], iy[ok]
+        im = img[o]
+        # One key space per level (keys only need to be distinct per point).
+        key = key_base + (im * int(rows.max() + 1) + iy) * int(cols.max() + 1) + ix
+        key_base = int(key.max()) + 1 if len(key) else key_base
+        obj_parts.append(o)
+        key_parts.append(key)
+        lvl_parts.append(np.full(len(o), li, np.int64))
+    obj = np.concatenate(obj_parts)
+    key = np.concatenate(key_parts)
+    lvl = np.concatenate(lvl_parts)
+    win = first_max(key, value[obj])  # per point: the smallest box, the first object on ties
+    positives = np.zeros((n, len(levels)), np.int64)
+    np.add.at(positives, (obj[win], lvl[win]), 1)
+    candidate = np.zeros(n, bool)
+    candidate[obj] = True
+    lost = (positives.sum(axis=1) == 0) & candidate
+    return Assigned(positives, np.full(n, np.nan, np.float32), lost)
+
+
+def inside_counts(boxes: Boxes, grids: tuple[Grid, ...], offset: float) -> I64:
+    """Per object and level: points at (i + offset) * stride strictly inside the box (by more than 1e-9, as
+    ultralytics' select_candidates_in_gts), counted per axis and multiplied (the test is separable)."""
+    import numpy as np
+
+    f32 = np.float32
+    out = np.zeros((len(boxes.image), len(grids)), np.int64)
+    for li, g in enumerate(grids):
+        img = boxes.image
+        for lo, hi, stride, n, col in (
+            (boxes.x1, boxes.x2, g.stride_w[img], g.cols[img], 0),
+            (boxes.y1, boxes.y2, g.stride_h[img], g.rows[img], 1),
+        ):
+            # A candidate index range one cell wider than needed, then the exact float32 test on each point.
+            first = np.maximum(np.floor(lo / stride - offset) - 1, 0).astype(np.int64)
+            last = np.minimum(np.ceil(hi / stride - offset) + 1, n - 1).astype(np.int64)
+            owner, i = expand(first, last)
+            p = (i.astype(f32) + f32(offset)) * stride[owner].astype(f32)
+            ok = ((p - lo[owner]) > f32(1e-9)) & ((hi[owner] - p) > f32(1e-9))
+            span = np.bincount(owner, weights=ok, minlength=len(img)).astype(np.int64)
+            if col == 0:
+                out[:, li] = span
+            else:
+                out[:, li] *= span
+    return out
+
+
+def tal(boxes: Boxes, grids: tuple[Grid, ...], offset: float, topk: int, min_side: float) -> tuple[Assigned, I64]:
+    """ultralytics' TaskAlignedAssigner, bounded: an object's positives are among the points inside its box (a
+    side shorter than ``min_side`` widened to it about the centre, in float32 as select_candidates_in_gts does),
+    at most ``topk`` of them. Returns the candidates per level and the bound per object."""
+    import numpy as np
+
+    f32 = np.float32
+    cx, cy = (boxes.x1 + boxes.x2) / f32(2), (boxes.y1 + boxes.y2) / f32(2)
+    w, h = boxes.x2 - boxes.x1, boxes.y2 - boxes.y1
+    side = f32(min_side)
+    w = np.where(w < side, side, w)
+    h = np.where(h < side, side, h)
+    hw, hh = w / f32(2), h / f32(2)
+    widened = Boxes(boxes.image, cx - hw, cy - hh, cx + hw, cy + hh)
+    cand = inside_counts(widened, grids, offset)
+    n = len(boxes.image)
+    return Assigned(cand, np.full(n, np.nan, np.float32), np.zeros(n, bool)), np.minimum(cand.sum(axis=1), topk)

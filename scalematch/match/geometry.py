@@ -1,0 +1,224 @@
+"""The input a detector's loss sees: every image resized and padded as the toolkit does, every object as the
+toolkit's data pipeline hands it over (float32, in input pixels), and every level's grid at that input size.
+
+Per-axis values are named ``_w`` / ``_h`` (x / y). Arrays are numpy; float32 where the toolkit computes in
+float32, so that comparisons at thresholds and ties come out as they do there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalematch.errors import OptionError
+from scalematch.presets.preset import LetterboxInput, Preset, TorchvisionInput
+from scalematch.profile.engine import feature_sizes
+from scalematch.profile.graph import Graph
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+    F32 = npt.NDArray[np.float32]
+    I64 = npt.NDArray[np.int64]
+    Bool = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Images:
+    """Per image k: original size, size after the resize, and the padded input the network reads."""
+
+    orig_w: npt.NDArray[np.float64]
+    orig_h: npt.NDArray[np.float64]
+    new_w: I64
+    new_h: I64
+    input_w: I64
+    input_h: I64
+
+
+@dataclass(frozen=True)
+class Objects:
+    """Per object (rows of the usable table, grouped by image in file order): the image index, the box as the
+    toolkit's pipeline gives it to the assigner (float32 ``xyxy`` in input pixels) and whether the pipeline
+    keeps it (torchvision's references drop boxes that are empty after clamping them to the image)."""
+
+    image: I64
+    x1: F32
+    y1: F32
+    x2: F32
+    y2: F32
+    kept: Bool
+    norm: tuple[F32, F32, F32, F32] | None = None
+    """YOLOv5: the label as build_targets reads it (centre x, centre y, w, h normalised to the input)."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One level on every image: grid size and the stride the toolkit uses on it (per image)."""
+
+    name: str
+    rows: I64
+    cols: I64
+    stride_h: npt.NDArray[np.float64]
+    stride_w: npt.NDArray[np.float64]
+
+
+def torchvision_sizes(
+    spec: TorchvisionInput, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float64]
+) -> tuple[I64, I64]:
+    """Image size after GeneralizedRCNNTransform's resize: floor(side * scale) with the scale in double."""
+    import numpy as np
+
+    if spec.fixed_size is not None:
+        return np.full(len(w0), spec.fixed_size[0], np.int64), np.full(len(w0), spec.fixed_size[1], np.int64)
+    scale = np.minimum(spec.min_size / np.minimum(w0, h0), spec.max_size / np.maximum(w0, h0))
+    return np.floor(w0 * scale).astype(np.int64), np.floor(h0 * scale).astype(np.int64)
+
+
+def letterbox_sizes(spec: LetterboxInput, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float64]) -> tuple[I64, I64]:
+    """YOLO load_image: the long side to ``size``, each side rounded up (ultralytics: and at most ``size``)."""
+    import numpy as np
+
+    r = spec.size / np.maximum(w0, h0)
+    same = r == 1
+    w1 = np.where(same, w0, np.ceil(w0 * r))
+    h1 = np.where(same, h0, np.ceil(h0 * r))
+    if spec.style == "ultralytics":
+        w1, h1 = np.where(same, w1, np.minimum(w1, spec.size)), np.where(same, h1, np.minimum(h1, spec.size))
+    return w1.astype(np.int64), h1.astype(np.int64)
+
+
+def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float64]) -> Images:
+    """Resized and padded sizes of images of original size ``w0`` x ``h0``."""
+    import numpy as np
+
+    spec = preset.input
+    if isinstance(spec, TorchvisionInput):
+        new_w, new_h = torchvision_sizes(spec, w0, h0)
+        d = spec.size_divisible
+        return Images(w0, h0, new_w, new_h, -(-new_w // d) * d, -(-new_h // d) * d)
+    new_w, new_h = letterbox_sizes(spec, w0, h0)
+    square = np.full(len(w0), spec.size, np.int64)
+    return Images(w0, h0, new_w, new_h, square, square)
+
+
+def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
+    """The boxes of ``table`` (columns x, y, w, h in original pixels) as the toolkit's pipeline hands them over."""
+    import numpy as np
+
+    f32 = np.float32
+    x = table["x"].to_numpy(np.float64)
+    y = table["y"].to_numpy(np.float64)
+    w = table["w"].to_numpy(np.float64)
+    h = table["h"].to_numpy(np.float64)
+    w0, h0 = imgs.orig_w[image], imgs.orig_h[image]
+    if isinstance(preset.input, TorchvisionInput):
+        # references/detection/coco_utils.py: float32 xywh -> xyxy, clamped to the image, empty boxes dropped;
+        # then transform.resize_boxes: times float32(new) / float32(old) per axis.
+        x1, y1 = x.astype(f32), y.astype(f32)
+        x2, y2 = x1 + w.astype(f32), y1 + h.astype(f32)
+        x1, x2 = (np.clip(v, f32(0), w0.astype(f32)) for v in (x1, x2))
+        y1, y2 = (np.clip(v, f32(0), h0.astype(f32)) for v in (y1, y2))
+        kept = (x2 > x1) & (y2 > y1)
+        rw = imgs.new_w[image].astype(f32) / w0.astype(f32)
+        rh = imgs.new_h[image].astype(f32) / h0.astype(f32)
+        ax1, ay1, ax2, ay2 = (np.asarray(v, dtype=f32) for v in (x1 * rw, y1 * rh, x2 * rw, y2 * rh))
+        return Objects(image, ax1, ay1, ax2, ay2, kept)
+    return _letterbox_objects(preset.input, x, y, w, h, image, imgs)
+
+
+def _letterbox_objects(
+    spec: LetterboxInput,
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+    h: npt.NDArray[np.float64],
+    image: I64,
+    imgs: Images,
+) -> Objects:
+    """YOLO: the label normalised to the original image (as COCO-to-YOLO converters compute it, read as float32)
+    carried into the letterboxed square. yolov5 (dataloaders.py): xywhn2xyxy with the float half-margin, then
+    xyxy2xywhn clipped to size - 1e-3, which build_targets reads. ultralytics (LetterBox._update_labels): xyxy
+    times the loaded size, times the letterbox ratio, plus the rounded left/top margin."""
+    import numpy as np
+
+    f32 = np.float32
+    w0, h0 = imgs.orig_w[image], imgs.orig_h[image]
+    xc = ((x + w / 2) / w0).astype(f32)
+    yc = ((y + h / 2) / h0).astype(f32)
+    wn = (w / w0).astype(f32)
+    hn = (h / h0).astype(f32)
+    w1 = imgs.new_w[image].astype(np.float64)
+    h1 = imgs.new_h[image].astype(np.float64)
+    s = float(spec.size)
+    r = np.minimum(np.minimum(s / h1, s / w1), 1.0)
+    dw = (s - np.maximum(np.round(w1 * r), 1)) / 2
+    dh = (s - np.maximum(np.round(h1 * r), 1)) / 2
+    half = f32(2)
+    if spec.style == "ultralytics":
+        # Instances: xywh -> xyxy, times the loaded size, times the ratio, plus the margin; Format: back to xywh
+        # normalised by the square; v8DetectionLoss: times the square, xywh -> xyxy.
+        left, top = np.round(dw - 0.1).astype(f32), np.round(dh - 0.1).astype(f32)
+        rr = r.astype(f32)
+        x1 = (xc - wn / half) * w1.astype(f32) * rr + left
+        x2 = (xc + wn / half) * w1.astype(f32) * rr + left
+        y1 = (yc - hn / half) * h1.astype(f32) * rr + top
+        y2 = (yc + hn / half) * h1.astype(f32) * rr + top
+        size, inv = f32(s), f32(1 / s)
+        cx, cy = (x1 + x2) / half * inv * size, (y1 + y2) / half * inv * size
+        bw, bh = (x2 - x1) * inv * size / half, (y2 - y1) * inv * size / half
+        x1, x2, y1, y2 = cx - bw, cx + bw, cy - bh, cy + bh
+        return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1))
+    sw, sh = (r * w1).astype(f32), (r * h1).astype(f32)
+    padw, padh = dw.astype(f32), dh.astype(f32)
+    x1 = sw * (xc - wn / half) + padw
+    y1 = sh * (yc - hn / half) + padh
+    x2 = sw * (xc + wn / half) + padw
+    y2 = sh * (yc + hn / half) + padh
+    top_edge = f32(s - 1e-3)
+    x1, y1, x2, y2 = (np.clip(v, f32(0), top_edge) for v in (x1, y1, x2, y2))
+    size = f32(s)
+    norm = (((x1 + x2) / half) / size, ((y1 + y2) / half) / size, (x2 - x1) / size, (y2 - y1) / size)
+    return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1), norm)
+
+
+def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
+    """Every level's grid on every image, from the profile engine's feature sizes at the padded input size.
+
+    torchvision's anchor generator uses stride = padded input // grid size (integer division, so P7 on an
+    800-pixel side is 114, not 128); the SSD, YOLO and point generators use the preset's nominal strides.
+    """
+    import numpy as np
+
+    from scalematch.presets.preset import Points, SSDBoxes, TorchvisionAnchors, YoloAnchors
+
+    sizes = np.stack([imgs.input_h, imgs.input_w], axis=1)
+    distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    per_size = []
+    for hp, wp in distinct:
+        found = feature_sizes(graph, (int(hp), int(wp)))
+        missing = [lv for lv in preset.levels if lv not in found]
+        if missing:
+            raise OptionError(
+                f"detector {preset.name}: level '{missing[0]}' is not an output of {preset.backbone}"
+                f"{' + ' + preset.neck if preset.neck else ''}; expected one of {', '.join(found)}"
+            )
+        per_size.append([found[lv] for lv in preset.levels])
+    table = np.array(per_size, dtype=np.int64).reshape(len(distinct), len(preset.levels), 2)
+    out = []
+    gen = preset.anchors
+    for k, name in enumerate(preset.levels):
+        rows = table[inverse, k, 0]
+        cols = table[inverse, k, 1]
+        if isinstance(gen, TorchvisionAnchors):
+            sh = (imgs.input_h // rows).astype(np.float64)
+            sw = (imgs.input_w // cols).astype(np.float64)
+        elif isinstance(gen, SSDBoxes):
+            sh = sw = np.full(len(rows), float(gen.steps[k]))
+        else:
+            assert isinstance(gen, YoloAnchors | Points)
+            sh = sw = np.full(len(rows), float(gen.strides[k]))
+        out.append(Grid(name, rows, cols, sh, sw))
+    return tuple(out)

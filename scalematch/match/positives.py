@@ -1,0 +1,181 @@
+"""Summaries of an assigner simulation: how many positives objects get, by size and by level, and why some get
+none; the receptive-field context of the level that predicts each object."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalematch.match.assign import DROPPED, HAS_POSITIVE, LOST_TO_OTHER, NO_CANDIDATE, Simulation
+from scalematch.match.levels import Level
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COUNT_BINS = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4), (">=5", 5, math.inf))
+"""Positives per object, binned as the summaries report them (inclusive ends)."""
+
+SIZE_BINS = (0.0, 16.0, 32.0, 64.0, 128.0, 256.0, math.inf)
+"""Object size buckets in input pixels, by sqrt(w * h) of the box the assigner sees."""
+
+
+@dataclass(frozen=True)
+class SizeRow:
+    label: str
+    objects: int
+    median: float | None
+    none: int
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One level: the objects whose positives lie mostly there, and all positives it holds."""
+
+    name: str
+    objects: int
+    positives: int
+    stride: float | None = None
+    rf: float | None = None
+    erf_sigma: float | None = None
+    larger_than_rf: int = 0
+
+
+@dataclass(frozen=True)
+class PositivesSummary:
+    """What ``recommend --detector`` reports about positives (see :func:`summarize`)."""
+
+    objects: int
+    counts: tuple[tuple[str, int], ...]
+    sizes: tuple[SizeRow, ...]
+    levels: tuple[LevelRow, ...]
+    reasons: tuple[tuple[str, int], ...]
+    min_positives: int
+    meeting: int
+    upper_bound: bool
+
+    @property
+    def share_meeting(self) -> float:
+        """Share of objects with at least ``min_positives`` positives."""
+        return self.meeting / self.objects if self.objects else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        n = self.objects or 1
+        return {
+            "objects": self.objects,
+            "min_positives": self.min_positives,
+            "share_meeting": round(self.share_meeting, 6),
+            "upper_bound": self.upper_bound,
+            "positives_per_object": {k: {"objects": v, "share": round(v / n, 6)} for k, v in self.counts},
+            "by_size": [
+                {"size": r.label, "objects": r.objects, "median_positives": r.median, "none": r.none}
+                for r in self.sizes
+            ],
+            "levels": [
+                {
+                    "level": r.name,
+                    "objects": r.objects,
+                    "positives": r.positives,
+                    "stride": r.stride,
+                    "rf": r.rf,
+                    "erf_sigma": None if r.erf_sigma is None else round(r.erf_sigma, 3),
+                    "objects_larger_than_rf": r.larger_than_rf,
+                }
+                for r in self.levels
+            ],
+            "no_positive": dict(self.reasons),
+        }
+
+
+def size_label(lo: float, hi: float) -> str:
+    if lo == 0:
+        return f"<{hi:g}"
+    return f">{lo:g}" if math.isinf(hi) else f"{lo:g}-{hi:g}"
+
+
+def main_level(sim: Simulation) -> npt.NDArray[np.int64]:
+    """Per object: the index of the level holding most of its positives (the finest on ties), -1 for none and
+    for every object of an upper-bound simulation (its per-level counts are candidates, not positives)."""
+    import numpy as np
+
+    if sim.upper_bound:
+        return np.full(len(sim.positives), -1, np.int64)
+    idx = np.argmax(sim.per_level, axis=1)
+    return np.where(sim.per_level.max(axis=1, initial=0) > 0, idx, -1)
+
+
+def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_positives: int = 1) -> PositivesSummary:
+    """Shares of objects with 0 / 1 / 2-4 / >= 5 positives, median positives per size bucket, per-level load and
+    the reasons for no positive. ``levels`` (the profile's, same names) adds each level's RF and ERF and how many
+    of its objects are larger than that RF along their longer side."""
+    import numpy as np
+
+    total = sim.positives
+    n = len(total)
+    counts = tuple((label, int(np.count_nonzero((total >= lo) & (total <= hi)))) for label, lo, hi in COUNT_BINS)
+    size = np.sqrt(sim.w_in * sim.h_in)
+    sizes = []
+    for lo, hi in itertools.pairwise(SIZE_BINS):
+        inside = (size >= lo) & (size < hi)
+        k = int(inside.sum())
+        sizes.append(
+            SizeRow(
+                size_label(lo, hi), k, float(np.median(total[inside])) if k else None, int((total[inside] == 0).sum())
+            )
+        )
+    main = main_level(sim)
+    by_name = {lv.name: lv for lv in levels or ()}
+    longer = np.maximum(sim.w_in, sim.h_in)
+    rows = []
+    for k, name in enumerate(sim.levels):
+        lv = by_name.get(name)
+        mine = main == k
+        rows.append(
+            LevelRow(
+                name,
+                int(mine.sum()),
+                int(sim.per_level[:, k].sum()),
+                lv.stride if lv else None,
+                lv.rf if lv else None,
+                lv.erf_sigma if lv else None,
+                int((longer[mine] > lv.rf).sum()) if lv else 0,
+            )
+        )
+    reasons = tuple((r, int(np.count_nonzero(sim.reason == r))) for r in (LOST_TO_OTHER, NO_CANDIDATE, DROPPED))
+    return PositivesSummary(
+        n, counts, tuple(sizes), tuple(rows), reasons, min_positives,
+        int(np.count_nonzero(total >= min_positives)), sim.upper_bound,
+    )  # fmt: skip
+
+
+def objects_frame(sim: Simulation) -> pd.DataFrame:
+    """One row per object: ids, category, the box the assigner sees, positives in total and per level, best IoU,
+    the level holding most positives and the reason for none (empty when it has one)."""
+    import numpy as np
+    import pandas as pd
+
+    t = sim.table
+    main = main_level(sim)
+    names = np.array((*sim.levels, ""), dtype=object)
+    frame: pd.DataFrame = pd.DataFrame(
+        {
+            "image_id": t["image_id"].to_numpy(),
+            "annotation_id": t["ann_id"].to_numpy(),
+            "category": t["category"].astype(str).to_numpy() if "category" in t.columns else "",
+            "w_in": np.round(sim.w_in, 3),
+            "h_in": np.round(sim.h_in, 3),
+            "positives": sim.positives,
+        }
+    )
+    for k, name in enumerate(sim.levels):
+        frame[f"positives_{name}"] = sim.per_level[:, k]
+    frame["best_iou"] = np.round(sim.best_iou, 6)
+    frame["level"] = names[main]
+    frame["no_positive_reason"] = np.where(sim.reason == HAS_POSITIVE, "", sim.reason)
+    return frame
+
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt

@@ -1,0 +1,198 @@
+"""Read detector presets from YAML (built in under ``configs/detectors/`` or given by path)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from scalematch.errors import ConfigError
+from scalematch.presets.preset import (
+    Assigner,
+    FCOSAssign,
+    Generator,
+    InputSpec,
+    LetterboxInput,
+    MaxIoU,
+    Points,
+    Preset,
+    SSDBoxes,
+    SSDMatch,
+    TALAssign,
+    TorchvisionAnchors,
+    TorchvisionInput,
+    YoloAnchors,
+    YOLOv5Assign,
+)
+from scalematch.profile.config import config_dir
+
+DEFAULT_PRESET = "retinanet"
+
+
+def builtin_presets() -> dict[str, Path]:
+    """Built-in presets, name -> path, sorted by name."""
+    return {p.stem: p for p in sorted((config_dir() / "detectors").glob("*.yaml"))}
+
+
+def load_preset(name: str | Path) -> Preset:
+    """A built-in preset by name, or a preset YAML file by path."""
+    import yaml
+
+    known = builtin_presets()
+    path = known.get(str(name)) or Path(name)
+    if not path.is_file():
+        raise ConfigError(f"--detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
+    from scalematch._yaml import TooLarge, safe_load
+
+    try:
+        data = safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TooLarge, RecursionError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read the preset: {(str(exc) or 'nested too deeply').splitlines()[0]}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return _Reader(str(path), data).preset()
+
+
+class _Reader:
+    """Typed access to a preset mapping; every error names the file and the key."""
+
+    def __init__(self, where: str, data: dict[str, Any]) -> None:
+        self.where = where
+        self.data = data
+
+    def fail(self, key: str, expected: str, got: object) -> ConfigError:
+        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}")
+
+    def get(self, key: str, default: object = ...) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is ...:
+                    raise ConfigError(f"{self.where}: missing key '{key}'")
+                return default
+            node = node[part]
+        return node
+
+    def text(self, key: str, default: object = ...) -> str:
+        v = self.get(key, default)
+        if not isinstance(v, str) or not v.strip():
+            raise self.fail(key, "a non-empty string", v)
+        return v.strip()
+
+    def number(self, key: str, default: object = ..., integer: bool = False) -> float:
+        v = self.get(key, default)
+        ok = type(v) is int or (type(v) is float and not integer)
+        if not ok or not math.isfinite(v) or v <= 0:
+            raise self.fail(key, "a positive integer" if integer else "a positive number", v)
+        return float(v)
+
+    def numbers(self, key: str, value: object = ..., depth: int = 1) -> tuple[Any, ...]:
+        v = self.get(key) if value is ... else value
+        if not isinstance(v, list) or not v:
+            raise self.fail(key, f"a non-empty list{' of lists' * (depth - 1)}", v)
+        if depth > 1:
+            return tuple(self.numbers(key, item, depth - 1) for item in v)
+        if not all(type(x) in (int, float) and math.isfinite(x) and x > 0 for x in v):
+            raise self.fail(key, "a list of positive numbers", v)
+        return tuple(float(x) for x in v)
+
+    def kind(self, key: str, choices: tuple[str, ...]) -> str:
+        v = self.get(key + ".kind")
+        if v not in choices:
+            raise self.fail(key + ".kind", "one of " + ", ".join(choices), v)
+        return str(v)
+
+    def preset(self) -> Preset:
+        levels = self.get("levels")
+        if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
+            raise self.fail("levels", "a non-empty list of level names", levels)
+        neck = self.get("neck", None)
+        head = self.get("head", "one-stage")
+        if head not in ("one-stage", "two-stage"):
+            raise self.fail("head", "one-stage or two-stage", head)
+        preset = Preset(
+            name=self.text("name"),
+            title=self.text("title"),
+            toolkit=self.text("toolkit"),
+            source=self.text("source"),
+            backbone=self.text("backbone"),
+            neck=None if neck is None else self.text("neck"),
+            levels=tuple(levels),
+            input=self.input(),
+            anchors=self.anchors(len(levels)),
+            assigner=self.assigner(),
+            head=head,
+            path=self.where,
+        )
+        return preset
+
+    def input(self) -> InputSpec:
+        if self.kind("input", ("torchvision", "letterbox")) == "letterbox":
+            style = self.get("input.style", "yolov5")
+            if style not in ("yolov5", "ultralytics"):
+                raise self.fail("input.style", "yolov5 or ultralytics", style)
+            return LetterboxInput(int(self.number("input.size", integer=True)), style)
+        fixed = self.get("input.fixed_size", None)
+        if fixed is not None:
+            fw, fh = self.numbers("input.fixed_size")
+            fixed = (int(fw), int(fh))
+        return TorchvisionInput(
+            int(self.number("input.min_size", integer=True)),
+            int(self.number("input.max_size", integer=True)),
+            int(self.number("input.size_divisible", 32, integer=True)),
+            fixed,
+        )
+
+    def anchors(self, n_levels: int) -> Generator:
+        kind = self.kind("anchors", ("torchvision", "ssd", "yolov5", "points"))
+        gen: Generator
+        if kind == "torchvision":
+            sizes = self.numbers("anchors.sizes", depth=2)
+            gen = TorchvisionAnchors(sizes, self.numbers("anchors.aspect_ratios"))
+            per = {len(s) for s in sizes}
+        elif kind == "ssd":
+            ratios = self.numbers("anchors.aspect_ratios", depth=2)
+            steps = tuple(int(s) for s in self.numbers("anchors.steps"))
+            scales = self.numbers("anchors.scales")
+            if len(scales) != n_levels + 1 or len(steps) != n_levels:
+                raise self.fail("anchors.scales", f"{n_levels + 1} scales and {n_levels} steps", scales)
+            gen = SSDBoxes(ratios, scales, steps, bool(self.get("anchors.clip", True)))
+            sizes = ratios
+            per = {1}
+        elif kind == "yolov5":
+            shapes = self.numbers("anchors.shapes", depth=3)
+            gen = YoloAnchors(shapes, tuple(int(s) for s in self.numbers("anchors.strides")))
+            sizes = shapes
+            per = {len(s) for s in shapes}
+        else:
+            strides = tuple(int(s) for s in self.numbers("anchors.strides"))
+            offset = self.get("anchors.offset", 0.5)
+            if type(offset) not in (int, float) or not 0 <= offset < 1:
+                raise self.fail("anchors.offset", "a number in [0, 1)", offset)
+            gen = Points(strides, float(offset))
+            sizes = strides
+            per = {1}
+        if len(sizes) != n_levels:
+            raise self.fail("anchors", f"one entry per level ({n_levels})", len(sizes))
+        if len(per) != 1:
+            raise self.fail("anchors", "the same number of anchors on every level (one head serves all)", sizes)
+        if isinstance(gen, YoloAnchors | Points) and len(gen.strides) != n_levels:
+            raise self.fail("anchors.strides", f"one stride per level ({n_levels})", gen.strides)
+        return gen
+
+    def assigner(self) -> Assigner:
+        kind = self.kind("assigner", ("max-iou", "ssd", "fcos", "yolov5", "tal"))
+        if kind == "max-iou":
+            high, low = self.number("assigner.high"), self.number("assigner.low")
+            if not low <= high <= 1:
+                raise self.fail("assigner.low", f"low <= high <= 1 (high is {high})", low)
+            return MaxIoU(high, low, bool(self.get("assigner.low_quality", True)))
+        if kind == "ssd":
+            return SSDMatch(self.number("assigner.threshold", 0.5))
+        if kind == "fcos":
+            return FCOSAssign(self.number("assigner.center_sampling_radius", 1.5))
+        if kind == "yolov5":
+            return YOLOv5Assign(self.number("assigner.anchor_t", 4.0))
+        return TALAssign(int(self.number("assigner.topk", 10, integer=True)), self.number("assigner.min_side", 16))

@@ -1,0 +1,202 @@
+"""Detector presets: what a toolkit's detector does with an image before its loss sees the objects.
+
+A preset is data (``configs/detectors/*.yaml``) naming the backbone and levels, the input geometry (resize and
+padding with the toolkit's rounding), where the anchors or points sit, and the assigner with its thresholds.
+Every field is a plain value so that a user can override it (:func:`override`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Literal
+
+# Input geometry ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TorchvisionInput:
+    """torchvision's GeneralizedRCNNTransform: scale = min(min_size / short, max_size / long), output size
+    floor(side * scale), boxes scaled by new / old per axis in float32, then zero padding at the bottom and
+    right to a multiple of ``size_divisible`` (one image per batch). ``fixed_size`` (width, height) stretches."""
+
+    min_size: int
+    max_size: int
+    size_divisible: int = 32
+    fixed_size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class LetterboxInput:
+    """YOLO letterbox: the long side to ``size`` (rounded up, as load_image does), then centred padding to a
+    ``size`` x ``size`` square without scaling up. ``style`` picks whose label arithmetic: ``yolov5`` (padding
+    by the float half-margin, boxes clipped to the square) or ``ultralytics`` (padding by the rounded left/top
+    margin, as LetterBox pads the image)."""
+
+    size: int
+    style: Literal["yolov5", "ultralytics"] = "yolov5"
+
+
+InputSpec = TorchvisionInput | LetterboxInput
+
+# Anchors and points ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TorchvisionAnchors:
+    """torchvision's AnchorGenerator: per level, sizes x aspect ratios (h / w), base boxes rounded to integers,
+    centred at i * stride where stride = padded input // grid size (integer division)."""
+
+    sizes: tuple[tuple[float, ...], ...]
+    aspect_ratios: tuple[float, ...]
+
+    def per_level(self) -> int:
+        return len(self.sizes[0]) * len(self.aspect_ratios)
+
+
+@dataclass(frozen=True)
+class SSDBoxes:
+    """torchvision's DefaultBoxGenerator: scales s_k (share of the input), aspect ratios per level, steps."""
+
+    aspect_ratios: tuple[tuple[float, ...], ...]
+    scales: tuple[float, ...]
+    steps: tuple[int, ...]
+    clip: bool = True
+
+    def per_level(self) -> int:
+        return 2 + 2 * len(self.aspect_ratios[0])
+
+
+@dataclass(frozen=True)
+class YoloAnchors:
+    """YOLOv5 anchors (w, h) in input pixels per level, and the model strides that turn them into grid units."""
+
+    shapes: tuple[tuple[tuple[float, float], ...], ...]
+    strides: tuple[int, ...]
+
+    def per_level(self) -> int:
+        return len(self.shapes[0])
+
+
+@dataclass(frozen=True)
+class Points:
+    """Anchor-free points at (i + offset) * stride."""
+
+    strides: tuple[int, ...]
+    offset: float = 0.5
+
+    def per_level(self) -> int:
+        return 1
+
+
+Generator = TorchvisionAnchors | SSDBoxes | YoloAnchors | Points
+
+# Assigners -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaxIoU:
+    """torchvision's Matcher: positive when the best IoU over objects is >= ``high``; with ``low_quality`` each
+    object's best anchors (ties included) become positives of the object *they* overlap most."""
+
+    high: float
+    low: float
+    low_quality: bool = True
+
+
+@dataclass(frozen=True)
+class SSDMatch:
+    """torchvision's SSDMatcher: best-IoU matches at ``threshold``, then each object's best box forced to it."""
+
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class FCOSAssign:
+    """torchvision's FCOS: point inside the box, within ``center_sampling_radius`` x anchor size of its centre,
+    max(l, t, r, b) in (4 s, 8 s) (open at the ends), the smallest box when several qualify."""
+
+    center_sampling_radius: float = 1.5
+
+
+@dataclass(frozen=True)
+class YOLOv5Assign:
+    """YOLOv5's build_targets: every anchor with max(w/a_w, a_w/w, h/a_h, a_h/h) < ``anchor_t``, in the centre
+    cell and the two neighbouring cells nearest to the centre."""
+
+    anchor_t: float = 4.0
+
+
+@dataclass(frozen=True)
+class TALAssign:
+    """ultralytics' TaskAlignedAssigner: candidates are points inside the box, a box side shorter than
+    ``min_side`` widened to it about the centre (ultralytics 8.4: the second stride); at most ``topk`` become
+    positive (which ones depends on the predictions, so the count is an upper bound)."""
+
+    topk: int = 10
+    min_side: float = 16.0
+
+
+Assigner = MaxIoU | SSDMatch | FCOSAssign | YOLOv5Assign | TALAssign
+
+# The preset ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One detector with its toolkit's defaults."""
+
+    name: str
+    title: str
+    toolkit: str
+    source: str
+    backbone: str
+    neck: str | None
+    levels: tuple[str, ...]
+    input: InputSpec
+    anchors: Generator
+    assigner: Assigner
+    head: Literal["one-stage", "two-stage"] = "one-stage"
+    path: str = ""
+
+    def resize_policy(self) -> str:
+        """The dataset resize policy closest to this preset's input (for the box table's input-pixel columns;
+        the simulation itself follows the toolkit's rounding)."""
+        spec = self.input
+        if isinstance(spec, LetterboxInput):
+            return f"longest-edge:{spec.size}"
+        if spec.fixed_size is not None:
+            return f"fixed:{spec.fixed_size[0]}x{spec.fixed_size[1]}"
+        return f"shortest-edge:{spec.min_size},{spec.max_size}"
+
+    @property
+    def upper_bound(self) -> bool:
+        """True when the simulated count is an upper bound rather than the toolkit's exact decision."""
+        return isinstance(self.assigner, TALAssign)
+
+
+def override(preset: Preset, **changes: object) -> Preset:
+    """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:
+    ``override(p, **{"assigner.high": 0.6, "levels": ("P3", "P4")})``."""
+    from scalematch.errors import OptionError
+
+    top: dict[str, object] = {}
+    nested: dict[str, dict[str, object]] = {}
+    names = {f.name for f in fields(preset)}
+    for key, value in changes.items():
+        head, _, rest = key.partition(".")
+        if head not in names:
+            raise OptionError(f"preset {preset.name}: no field '{head}'; expected one of {', '.join(sorted(names))}")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            top[head] = value
+    for head, values in nested.items():
+        part = getattr(preset, head)
+        inner = {f.name for f in fields(part)}
+        unknown = [k for k in values if k not in inner]
+        if unknown:
+            raise OptionError(
+                f"preset {preset.name}: {head} has no field '{unknown[0]}'; expected one of {', '.join(sorted(inner))}"
+            )
+        top[head] = replace(part, **values)
+    return replace(preset, **top)  # type: ignore[arg-type]

@@ -1,0 +1,74 @@
+"""The report of ``recommend --detector --out DIR``: the positives figure, the backbone's profile, the tables of
+the summary, and the JSON document, as one self-contained HTML page plus its files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from scalematch.dataset.loader import LoadResult
+from scalematch.match.detector import DetectorResult
+from scalematch.report.html_report import Image, render
+from scalematch.report.positives_text import REASON_WORDS, describe, document, sentences
+from scalematch.report.provenance import provenance
+
+CAPTIONS = {
+    "positives": (
+        "Positives per object",
+        "One point per object: its size √(w·h) in input pixels (the box the assigner sees, log2 axis) against its "
+        "positives (log scale of positives + 1, points jittered vertically so equal counts stay visible), "
+        "coloured by the level holding most of them; grey crosses: no positive. The black steps are the median "
+        "per size bucket (<16, 16-32, ... >256 px). For an upper-bound preset the points are candidate counts.",
+    ),
+    "profile": (
+        "Spatial-scale profile of the backbone",
+        "Union width (the exact number of input pixels a unit depends on) along the longest path, with the "
+        "receptive field, the ERF diameter 2σ (±σ) and the stride (right axis); dotted verticals mark the named "
+        "outputs. Context for the levels table: scalematch's receptive-field view, not a toolkit fact.",
+    ),
+}
+
+
+def build_detector_report(
+    result: DetectorResult, data: LoadResult, command: str, created: datetime | None = None
+) -> dict[str, bytes]:
+    """File name -> content: report.html, positives.png, profile.png, recommendation.json."""
+    from scalematch.profile.api import build
+    from scalematch.profile.engine import profile
+    from scalematch.report.bundle import REPORT_HTML, REPORT_JSON, png_bytes
+    from scalematch.report.positives_plot import positives_figure
+    from scalematch.report.profile_plot import profile_figure
+
+    preset = result.preset
+    prof = profile(build(preset.backbone, preset.neck), allow_misaligned=True)
+    figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
+    images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
+    doc = document(preset, result.summary, result.target, str(data.source))
+    objects = result.summary.objects
+    summary = {
+        "dataset": Path(data.source).name,
+        "format": data.format,
+        "images": data.images,
+        "objects": objects,
+        "crowd": len(data.table) - objects,
+    }
+    html = render(
+        "detector_report.html.j2",
+        summary=summary,
+        preset=preset,
+        target=result.target,
+        meets=result.meets_target,
+        positives=result.summary,
+        description=describe(preset),
+        sentences=sentences(preset, result.summary, result.target),
+        images=images,
+        reason_words=REASON_WORDS,
+        excluded=sorted(data.excluded.items()),
+        prov=provenance(Path(data.source), command, created),
+        document=json.dumps(doc, indent=2),
+    )
+    files = {REPORT_HTML: html.encode("utf-8")}
+    files.update({f"{image.key}.png": image.png for image in images})
+    files[REPORT_JSON] = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    return files

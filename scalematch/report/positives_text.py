@@ -1,0 +1,136 @@
+"""The printed positives summary of ``recommend --detector`` and its JSON document (formatting only)."""
+
+from __future__ import annotations
+
+from scalematch.match.positives import PositivesSummary
+from scalematch.presets.preset import (
+    FCOSAssign,
+    LetterboxInput,
+    MaxIoU,
+    Preset,
+    SSDMatch,
+    TALAssign,
+    YOLOv5Assign,
+)
+from scalematch.report.table import aligned
+
+REASON_WORDS = {
+    "lost_to_other": "lost to another object",
+    "no_candidate": "no anchor or point qualifies",
+    "dropped_by_pipeline": "dropped by the data pipeline",
+}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def describe(preset: Preset) -> list[str]:
+    """The preset in two lines: input geometry and assigner."""
+    spec = preset.input
+    if isinstance(spec, LetterboxInput):
+        geometry = f"long side to {spec.size}, letterboxed to {spec.size} x {spec.size} ({spec.style})"
+    elif spec.fixed_size:
+        geometry = f"stretched to {spec.fixed_size[0]} x {spec.fixed_size[1]}"
+    else:
+        geometry = (
+            f"short side {spec.min_size}, long side at most {spec.max_size}, "
+            f"padded to a multiple of {spec.size_divisible}"
+        )
+    rule = preset.assigner
+    if isinstance(rule, MaxIoU):
+        how = f"max IoU >= {rule.high:g} (negatives < {rule.low:g})" + (
+            ", low-quality matches" if rule.low_quality else ""
+        )
+    elif isinstance(rule, SSDMatch):
+        how = f"max IoU >= {rule.threshold:g}, each object's best box forced"
+    elif isinstance(rule, FCOSAssign):
+        how = (
+            f"points inside the box within {rule.center_sampling_radius:g} x anchor size of its centre, regress ranges"
+        )
+    elif isinstance(rule, YOLOv5Assign):
+        how = f"anchor ratio below {rule.anchor_t:g}, centre cell and two neighbours"
+    else:
+        assert isinstance(rule, TALAssign)
+        how = f"points inside the box (sides under {rule.min_side:g} px widened), at most {rule.topk} (upper bound)"
+    levels = f"{preset.levels[0]}-{preset.levels[-1]}" if len(preset.levels) > 1 else preset.levels[0]
+    backbone = preset.backbone + (f" + {preset.neck}" if preset.neck else "")
+    return [
+        f"detector {preset.name}: {preset.title}, as {preset.toolkit} builds it ({backbone}, levels {levels})",
+        f"input: {geometry}; assigner: {how}",
+    ]
+
+
+def tables(s: PositivesSummary) -> str:
+    """Positives per object, by size and by level."""
+    n = s.objects or 1
+    counts = [("positives", "objects", "share")] + [(k, str(v), _pct(v / n)) for k, v in s.counts]
+    sizes = [("size_in", "objects", "median", "none")] + [
+        (r.label, str(r.objects), "-" if r.median is None else f"{r.median:g}", str(r.none)) for r in s.sizes
+    ]
+    held = "candidates" if s.upper_bound else "positives"
+    levels = [("level", "stride", "objects", held, "rf", "erf_sigma", "longer_than_rf")] + [
+        (
+            r.name,
+            "-" if r.stride is None else f"{r.stride:g}",
+            "-" if s.upper_bound else str(r.objects),
+            str(r.positives),
+            "-" if r.rf is None else f"{r.rf:.0f}",
+            "-" if r.erf_sigma is None else f"{r.erf_sigma:.1f}",
+            "-" if s.upper_bound else str(r.larger_than_rf),
+        )
+        for r in s.levels
+    ]
+    return "\n\n".join(aligned(t) for t in (counts, sizes, levels))
+
+
+def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
+    """The verdict and the context, with the numbers behind them."""
+    out = []
+    reasons = ", ".join(f"{v} {REASON_WORDS[k]}" for k, v in s.reasons)
+    none = dict(s.counts).get("0", 0)
+    out.append(f"No positive: {none} objects ({reasons}).")
+    verdict = "meets" if s.share_meeting >= target else "misses"
+    can = "can have" if s.upper_bound else "have"
+    out.append(
+        f"{_pct(s.share_meeting)} of {s.objects} objects {can} {s.min_positives} or more positives "
+        f"(target {_pct(target)}): {preset.name} with its defaults {verdict} the target."
+    )
+    if s.upper_bound:
+        out.append(
+            "Upper bound: the task-aligned assigner makes positives of at most its top-k candidates, ranked by the "
+            "network's own predictions, so the exact count (and its level) is known only during training."
+        )
+        return out
+    larger = sum(r.larger_than_rf for r in s.levels)
+    with_level = sum(r.objects for r in s.levels) or 1
+    context = (
+        f"Context (scalematch's receptive-field view, a heuristic): {larger} of {with_level} objects "
+        f"({_pct(larger / with_level)}) are longer than the receptive field of the level holding most of their "
+        "positives"
+    )
+    if preset.head == "two-stage":
+        context += "; the second stage pools each proposal's whole box, so this bounds only the proposal stage."
+    else:
+        context += "; a one-stage head predicts each of them from units that see only part of it."
+    out.append(context)
+    return out
+
+
+def document(preset: Preset, s: PositivesSummary, target: float, source: str) -> dict[str, object]:
+    """The ``recommend --detector --json`` document."""
+    return {
+        "source": source,
+        "detector": {
+            "name": preset.name,
+            "title": preset.title,
+            "toolkit": preset.toolkit,
+            "backbone": preset.backbone,
+            "neck": preset.neck,
+            "levels": list(preset.levels),
+            "upper_bound": preset.upper_bound,
+        },
+        "target": target,
+        "meets_target": s.share_meeting >= target,
+        "positives": s.to_dict(),
+    }

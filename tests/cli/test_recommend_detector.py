@@ -1,0 +1,117 @@
+"""``scalematch recommend`` with a detector preset (the default): text, JSON and the per-object CSV."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+from scalematch.dataset import sample_path
+
+
+def run(*args: str, code: int = 0) -> CliRunner:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result  # type: ignore[return-value]
+
+
+def test_default_is_retinanet_and_meets_the_target(golden: Callable[[str, str], None]) -> None:
+    text = run("recommend", "--quiet").stdout  # type: ignore[attr-defined]
+    golden("recommend_detector_sample.txt", text)
+    assert "detector retinanet" in text
+    assert "retinanet with its defaults meets the target" in text
+
+
+@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "ssd300", "yolov5", "yolov8"])
+def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
+    csv = tmp_path / "objects.csv"
+    doc = json.loads(
+        run("recommend", "-q", "--json", "--detector", detector, "--objects", str(csv)).stdout  # type: ignore[attr-defined]
+    )
+    frame = pd.read_csv(csv, keep_default_na=False)
+    raw = json.loads(sample_path().read_text())
+    usable = [a for a in raw["annotations"] if not a.get("iscrowd", 0)]
+    # One row per non-crowd annotation of the file, in the file's order, with its ids and category.
+    assert frame["annotation_id"].tolist() == [a["id"] for a in usable]
+    assert frame["image_id"].tolist() == [a["image_id"] for a in usable]
+    names = {c["id"]: c["name"] for c in raw["categories"]}
+    assert frame["category"].tolist() == [names[a["category_id"]] for a in usable]
+    levels = doc["detector"]["levels"]
+    per_level = frame[[f"positives_{lv}" for lv in levels]]
+    if doc["detector"]["upper_bound"]:
+        assert (frame["positives"] == per_level.sum(axis=1).clip(upper=10)).all()
+        assert (frame["level"] == "").all()
+    else:
+        assert (frame["positives"] == per_level.sum(axis=1)).all()
+        has = frame["positives"] > 0
+        assert (frame.loc[has, "level"] == per_level[has].idxmax(axis=1).str.removeprefix("positives_")).all()
+    assert ((frame["no_positive_reason"] == "") == (frame["positives"] > 0)).all()
+    # The JSON summary counts what the CSV lists.
+    pos = doc["positives"]
+    assert pos["objects"] == len(frame) == 830
+    bins = {"0": (0, 0), "1": (1, 1), "2-4": (2, 4), ">=5": (5, 10**9)}
+    for key, (lo, hi) in bins.items():
+        assert pos["positives_per_object"][key]["objects"] == int(frame["positives"].between(lo, hi).sum())
+    assert sum(pos["no_positive"].values()) == int((frame["positives"] == 0).sum())
+    for row in pos["levels"]:
+        assert row["positives"] == int(frame[f"positives_{row['level']}"].sum())
+    assert pos["share_meeting"] == pytest.approx((frame["positives"] >= 1).mean(), abs=1e-6)
+    # Box sizes are the input-pixel boxes of the toolkit: the bundled images are at most 640 px, scaled up.
+    assert frame["w_in"].max() <= 1333 and frame["h_in"].max() <= 1333
+
+
+def test_min_positives_and_coverage_move_the_verdict() -> None:
+    strict = json.loads(run("recommend", "-q", "--json", "--min-positives", "5").stdout)  # type: ignore[attr-defined]
+    loose = json.loads(run("recommend", "-q", "--json").stdout)  # type: ignore[attr-defined]
+    assert strict["positives"]["share_meeting"] < loose["positives"]["share_meeting"]
+    assert loose["meets_target"] and not strict["meets_target"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--detector", "nope"], "Error: --detector: unknown detector 'nope'; expected a file or one of:"),
+        (["--rule", "rf", "--detector", "fcos"], "Error: --detector and --rule are two modes: give one"),
+        (["--resize", "none"], "Error: --resize: applies with --rule; a detector preset fixes its own input"),
+        (["--rule", "rf", "--objects", "x.csv"], "Error: --objects: applies to a detector's assigner (drop --rule)"),
+        (["--levels", "P9"], "Error: detector retinanet: level 'P9' is not an output of resnet50 + fpn-retinanet"),
+    ],
+)
+def test_bad_options(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["recommend", "-q", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_out_writes_the_detector_report(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    first = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "positives.png",
+        "profile.png",
+        "recommendation.json",
+        "report.html",
+    ]
+    for png in ("positives.png", "profile.png"):
+        assert (out / png).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 2
+    assert "detector fcos as torchvision 0.29 builds it" in html
+    assert f"<code>scalematch recommend -q --detector fcos --out {out}</code>" in html
+    # The page's tables hold the JSON document's numbers.
+    doc = json.loads((out / "recommendation.json").read_text())
+    for label, row in doc["positives"]["positives_per_object"].items():
+        assert f"<tr><td>{label.replace('>', '&gt;')}</td><td>{row['objects']}</td>" in html
+    again = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out)])
+    assert again.exit_code == 2
+    assert again.stderr == f"Error: --out {out}: a report is already there; pass --force to replace it\n"
+    forced = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out), "--force", "--json"])
+    assert forced.exit_code == 0
+    assert json.loads(forced.stdout) == doc

@@ -1,0 +1,82 @@
+"""Positives per object and level, simulated, against the toolkits' own assigner code on every real file.
+
+torchvision's detectors run their own transform, anchor generator and matcher (tests/match/torchvision_ref.py);
+yolov5's ComputeLoss.build_targets and ultralytics' TaskAlignedAssigner.select_candidates_in_gts run on boxes
+their own letterbox functions prepare (tests/match/yolo_ref.py). Skipped when a toolkit is not installed,
+unless SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scalematch.dataset import load
+from scalematch.match.assign import DROPPED, simulate
+from scalematch.match.result import usable
+from scalematch.presets import load_preset
+from scalematch.profile.api import build
+
+DATA = Path(__file__).parent.parent / "data"
+FILES = ["fce_val2014_100.json", "fce_lvis_val_100.json", "rbc_train.json", "rbc_valid.json", "rbc_test.json"]
+
+pytestmark = pytest.mark.slow
+
+
+def _need(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # yolov5 can fail on import for reasons other than absence
+        if os.environ.get("SCALEMATCH_REQUIRE_TOOLKITS") == "1":
+            pytest.fail(f"{module} does not import ({exc}), and SCALEMATCH_REQUIRE_TOOLKITS=1")
+        pytest.skip(f"{module} is not installed")
+
+
+def _compare(detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]]) -> None:
+    preset = load_preset(detector)
+    rows = usable(load(path, resize="none").table)
+    sim = simulate(preset, rows, build(preset.backbone, preset.neck))
+    truth = reference(detector, path)
+    ids = rows["ann_id"].to_numpy()
+    assert set(truth) <= set(ids.tolist())
+    ours = {int(a): sim.per_level[k].tolist() for k, a in enumerate(ids) if sim.reason[k] != DROPPED}
+    assert set(ours) == set(truth), "the kept objects differ from the toolkit's"
+    same = sum(ours[a] == truth[a] for a in truth)
+    differ = [(a, ours[a], truth[a]) for a in truth if ours[a] != truth[a]][:5]
+    assert same >= 0.999 * len(truth), f"{len(truth) - same} of {len(truth)} objects differ, e.g. {differ}"
+    none_ours = {a for a in truth if sum(ours[a]) == 0}
+    none_theirs = {a for a in truth if sum(truth[a]) == 0}
+    assert none_ours == none_theirs
+    # The positives actually vary: a test on all-zero or all-equal counts would prove little.
+    totals = np.array([sum(v) for v in truth.values()])
+    assert totals.max() > totals.min()
+
+
+@pytest.mark.parametrize("path", FILES)
+@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "ssd300"])
+def test_torchvision(detector: str, path: str) -> None:
+    _need("torchvision")
+    import torchvision_ref
+
+    _compare(detector, DATA / path, torchvision_ref.positives)
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_yolov5(path: str) -> None:
+    _need("yolov5.utils.loss")
+    import yolo_ref
+
+    _compare("yolov5", DATA / path, lambda _, p: yolo_ref.yolov5_positives(p))
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_yolov8_candidates(path: str) -> None:
+    _need("ultralytics.utils.tal")
+    import yolo_ref
+
+    _compare("yolov8", DATA / path, lambda _, p: yolo_ref.ultralytics_candidates(p))

@@ -1,0 +1,117 @@
+"""YOLOv5's and ultralytics' own target code, run on COCO boxes as their data pipelines prepare them. Written for
+the tests, independently of scalematch's simulation.
+
+Labels are made as the COCO-to-YOLO converters make them (crowd and empty boxes skipped; centre and size
+normalised by the image), each image is loaded as both dataloaders load it (long side to 640, rounded up) and
+letterboxed by the toolkit's own function.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def yolo_labels(path: Path) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text())
+    anns: dict[int, list[dict[str, Any]]] = {}
+    for a in data["annotations"]:
+        anns.setdefault(a["image_id"], []).append(a)
+    out = []
+    for img in data["images"]:
+        w, h = img["width"], img["height"]
+        rows, ids = [], []
+        for a in anns.get(img["id"], []):
+            if a.get("iscrowd", 0):
+                continue
+            box = np.array(a["bbox"], dtype=np.float64)
+            box[:2] += box[2:] / 2
+            box[[0, 2]] /= w
+            box[[1, 3]] /= h
+            if box[2] <= 0 or box[3] <= 0:
+                continue
+            rows.append(box)
+            ids.append(a["id"])
+        out.append({"w": w, "h": h, "xywhn": np.array(rows, dtype=np.float32).reshape(-1, 4), "ids": ids})
+    return out
+
+
+def _loaded(w0: int, h0: int, size: int, cap: bool) -> tuple[int, int]:
+    r = size / max(h0, w0)
+    if r == 1:
+        return w0, h0
+    w, h = math.ceil(w0 * r), math.ceil(h0 * r)
+    return (min(w, size), min(h, size)) if cap else (w, h)
+
+
+def yolov5_positives(path: Path) -> dict[int, list[int]]:
+    """Annotation id -> positives per level (P3, P4, P5) from yolov5's ComputeLoss.build_targets."""
+    import yaml
+    import yolov5
+    from yolov5.models.yolo import Model
+    from yolov5.utils.augmentations import letterbox
+    from yolov5.utils.general import xywhn2xyxy, xyxy2xywhn
+    from yolov5.utils.loss import ComputeLoss
+
+    root = Path(yolov5.__file__).parent
+    model = Model(str(root / "models" / "yolov5s.yaml"))
+    model.hyp = yaml.safe_load((root / "data" / "hyps" / "hyp.scratch-low.yaml").read_text())
+    loss = ComputeLoss(model)
+    out: dict[int, list[int]] = {}
+    for item in yolo_labels(path):
+        w1, h1 = _loaded(item["w"], item["h"], 640, cap=False)
+        img, ratio, pad = letterbox(np.zeros((h1, w1, 3), np.uint8), 640, auto=False, scaleup=False)
+        xyxy = xywhn2xyxy(item["xywhn"], ratio[0] * w1, ratio[1] * h1, padw=pad[0], padh=pad[1])
+        xywhn = xyxy2xywhn(xyxy, w=img.shape[1], h=img.shape[0], clip=True, eps=1e-3)
+        n = len(item["ids"])
+        targets = torch.zeros(n, 6)
+        targets[:, 1] = torch.arange(n)
+        targets[:, 2:] = torch.from_numpy(xywhn)
+        p = [torch.zeros(1, 3, 640 // s, 640 // s, 85) for s in (8, 16, 32)]
+        tcls, _, _, _ = loss.build_targets(p, targets)
+        for j, ann in enumerate(item["ids"]):
+            out[ann] = [int((c == j).sum()) for c in tcls]
+    return out
+
+
+def ultralytics_candidates(path: Path) -> dict[int, list[int]]:
+    """Annotation id -> candidate points per level (P3, P4, P5) from ultralytics' TaskAlignedAssigner
+    (select_candidates_in_gts), on boxes letterboxed by its LetterBox and normalised as its Format does."""
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.utils import ops, tal
+    from ultralytics.utils.instance import Instances
+
+    xywh2xyxy: Any = ops.xywh2xyxy
+    make_anchors: Any = tal.make_anchors
+
+    strides = [8, 16, 32]
+    assigner: Any = tal.TaskAlignedAssigner(topk=10, num_classes=80, alpha=0.5, beta=6.0, stride=strides)
+    feats = [torch.zeros(1, 1, 640 // s, 640 // s) for s in strides]
+    points, stride_tensor = make_anchors(feats, torch.tensor(strides, dtype=torch.float32), 0.5)
+    points = points * stride_tensor
+    level = np.repeat(np.arange(3), [(640 // s) ** 2 for s in strides])
+    out: dict[int, list[int]] = {}
+    for item in yolo_labels(path):
+        if not item["ids"]:
+            continue
+        w1, h1 = _loaded(item["w"], item["h"], 640, cap=True)
+        inst = Instances(bboxes=item["xywhn"].copy(), bbox_format="xywh", normalized=True)
+        labels: Any = {
+            "img": np.zeros((h1, w1, 3), np.uint8),
+            "instances": inst,
+            "cls": np.zeros((len(item["ids"]), 1)),
+        }
+        labels = LetterBox(new_shape=(640, 640), scaleup=False)(labels=labels)
+        inst = labels["instances"]
+        inst.convert_bbox("xywh")
+        inst.normalize(640, 640)
+        gt = xywh2xyxy(torch.from_numpy(inst.bboxes) * 640)[None]
+        mask = assigner.select_candidates_in_gts(points, gt, torch.ones(1, gt.shape[1], 1))[0].numpy()
+        for j, ann in enumerate(item["ids"]):
+            out[ann] = np.bincount(level[mask[j]], minlength=3).tolist()
+    return out
