@@ -36,7 +36,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco box outside, strict", ["stats", "--strict", "coco_box_outside.json"],
      "coco_box_outside.json: annotation id 2: the box does not overlap image 1 (a.jpg) at all [bbox_outside_image]"),
     ("coco empty", ["stats", "coco_empty.json"], {}),
-    ("coco absurd box sizes", ["recommend", "coco_absurd_box.json"], {"bbox_invalid": 2}),
+    ("coco absurd box sizes", ["recommend", "--rule", "rf", "coco_absurd_box.json"], {"bbox_invalid": 2}),
     ("coco unknown image and duplicate id", ["stats", "coco_unknown_image.json"],
      {"unknown_image": 1, "duplicate_id": 1}),
     ("coco all excluded", ["stats", "coco_all_excluded.json"], {"bbox_nonpositive": 1}),
@@ -69,10 +69,12 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo header 200000x100000", ["stats", "yolo_bomb"], {}),
     ("yolo exif orientation", ["stats", "yolo_exif"], {}),
     ("yolo labels/<split>", ["stats", "yolo_split/labels/train"], {}),
-    ("recommend empty", ["recommend", "coco_empty.json"],
+    ("recommend empty", ["recommend", "--rule", "rf", "coco_empty.json"],
      "coco_empty.json: no usable object to recommend for (excluded: none)"),
-    ("recommend all excluded", ["recommend", "coco_all_excluded.json"],
+    ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
      "coco_all_excluded.json: no usable object to recommend for (excluded: bbox_nonpositive 1)"),
+    ("detector empty", ["recommend", "coco_empty.json"],
+     "coco_empty.json: no usable object to match (every record is excluded or crowd)"),
     ("config huge kernel", ["profile", "config_huge_kernel.yaml"],
      "config_huge_kernel.yaml: layers[0] (L1): 'kernel' must be at most 1024 (larger layers would exhaust "
      "memory), got 1000000000"),
@@ -103,13 +105,14 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("coverage nan", ["recommend", "--coverage", "nan"], "--coverage: expected a share in (0, 1], got nan"),
     ("anchors zero", ["recommend", "--anchors-per-level", "0"],
      "--anchors-per-level: expected a positive integer, got 0"),
-    ("anchors beyond boxes", ["recommend", "--anchors-per-level", "100000"],
+    ("anchors beyond boxes", ["recommend", "--rule", "rf", "--anchors-per-level", "100000"],
      "--anchors-per-level: expected a positive integer at most the number of objects (830), got 100000"),
     ("levels twice", ["recommend", "--levels", "P3,P4,P3"], "--levels: level 'P3' is named twice"),
-    ("backbone twice", ["recommend", "--backbone", "resnet18,resnet50,resnet18"],
+    ("backbone twice", ["recommend", "--rule", "rf", "--backbone", "resnet18,resnet50,resnet18"],
      "--backbone: 'resnet18' is named twice"),
-    ("resize twice", ["recommend", "--resize", "none;longest-edge:640;none"], "--resize: 'none' is named twice"),
-    ("resize overflow", ["recommend", "--resize", "longest-edge:" + "9" * 300],
+    ("resize twice", ["recommend", "--rule", "rf", "--resize", "none;longest-edge:640;none"],
+     "--resize: 'none' is named twice"),
+    ("resize overflow", ["recommend", "--rule", "rf", "--resize", "longest-edge:" + "9" * 300],
      RESIZE + "'longest-edge:" + "9" * 64 + "...'"),
     ("resize beyond bound", ["stats", "--resize", "fixed:20000x20000"], RESIZE + "'fixed:20000x20000'"),
     ("image-size overflow", ["stats", "--image-size", "9" * 50 + "x10", "yolo_split"],
@@ -144,8 +147,12 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--out coco_empty.json: expected a folder, got a file"),
     ("out under a file", ["recommend", "--out", "coco_empty.json/r"],
      "--out coco_empty.json/r: coco_empty.json is a file, not a folder"),
-    ("export under a file", ["recommend", "--export", "mmdet", "coco_empty.json/x.py"],
+    ("export under a file", ["recommend", "--rule", "rf", "--export", "mmdet", "coco_empty.json/x.py"],
      "--export coco_empty.json/x.py: coco_empty.json is a file, not a folder"),
+    ("objects under a file", ["recommend", "--objects", "coco_empty.json/x.csv"],
+     "--objects coco_empty.json/x.csv: coco_empty.json is a file, not a folder"),
+    ("export in detector mode", ["recommend", "--export", "mmdet", "x.py"],
+     "--export: applies with --rule; a detector preset fixes its own input and anchors"),
     ("plot at a folder", ["profile", "resnet50", "--plot", "yolo_bomb.png"],
      "--plot yolo_bomb.png: is a folder; expected a file name"),
     ("plot suffix", ["profile", "resnet50", "--plot", "p.txt"],
@@ -232,8 +239,10 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
     assert "      1 a\\x1b[2Jb\\nc " in control.stdout  # escaped, on its own row
     for name in ("coco_math_name", "coco_surrogate_name"):
         out = tmp_path / name
-        result = _run(app, ["recommend", f"{name}.json", "--out", str(out)])
+        result = _run(app, ["recommend", "--rule", "rf", f"{name}.json", "--out", str(out)])
         assert result.exit_code == 0, result.output
+        detector = _run(app, ["recommend", f"{name}.json", "--out", str(tmp_path / f"{name}-detector")])
+        assert detector.exit_code == 0, detector.output
         html = (out / "report.html").read_text(encoding="utf-8")
         assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
 
