@@ -368,13 +368,14 @@ def test_the_cli_killed_at_the_swap_keeps_the_report_and_the_next_run_cleans(
     assert first.returncode == 0, first.stderr
     old = _content(tmp_path / "r")
     killed = _under_strace("renameat2:signal=SIGKILL", code, "recommend", "-q", "--out", "r", "--force",
-                           "--resize", "longest-edge:640", cwd=tmp_path)  # fmt: skip
+                           "--rule", "rf", cwd=tmp_path)  # fmt: skip
     assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), killed.stderr
     assert _content(tmp_path / "r") == old
     assert any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir())  # the killed run's litter
-    again = CliRunner().invoke(_app(), ["recommend", "-q", "--out", "r", "--force", "--resize", "longest-edge:640"])
+    again = CliRunner().invoke(_app(), ["recommend", "-q", "--out", "r", "--force", "--rule", "rf"])
     assert again.exit_code == 0, again.output
-    assert "longest-edge:640" in (tmp_path / "r" / "recommendation.json").read_text()
+    assert '"rule": "rf"' in (tmp_path / "r" / "recommendation.json").read_text()
+    assert '"rule": "rf"' not in old["recommendation.json"].decode()  # the first was a detector report
     assert _litter(tmp_path, "r") == []
 
 
