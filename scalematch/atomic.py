@@ -1,31 +1,332 @@
-"""Atomic file output: write beside the target, then rename, so a reader never sees a half-written file."""
+"""Atomic, durable output: a reader sees the old content or the new, never a half-written file or report.
+
+Single files (:func:`atomic_path`, :func:`atomic_text`) are written to a hidden temporary file beside the target,
+flushed to disk and renamed onto it. Folders (:func:`write_folder`, used for reports) are written to a hidden
+temporary folder beside the target and swapped in with one exchange rename (Linux ``renameat2``), so the target
+exists, complete, at every instant; where the exchange is not available the old folder is moved aside first and a
+run killed between the two renames is repaired by the next run on the same target.
+
+Targets given as symbolic links are followed (the link stays, the files land where it points). Files get the
+process umask like any other tool's (0644 under umask 022). SIGTERM, like SIGINT, removes the temporary files of
+a write in progress; what a SIGKILL leaves behind (``.NAME.tmp-*``) is removed by the next write to that target.
+Two concurrent folder writes to one target: the second fails at once with :class:`OptionError`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
-from collections.abc import Iterator
+import secrets
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
+from scalematch.errors import OptionError
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yields a temporary path in ``target``'s folder; renamed onto ``target`` only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+TMP = "tmp-"
+OLD = "old-"
+
+
+def follow(target: Path) -> Path:
+    """``target`` with symbolic links resolved (a dangling link gives the path it points to)."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def check_output(target: Path, option: str, folder: bool = False) -> None:
+    """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
+    work: it is a folder (a file is wanted) or a file (a folder is wanted), a parent is a file, the nearest
+    existing parent is read-only or not writable, or its disk is full."""
+    path = follow(target)
+    where = f"{option} {target}"
+    if path.is_dir() and not folder:
+        raise OptionError(f"{where}: is a folder; expected a file name")
+    if path.exists() and not path.is_dir() and folder:
+        raise OptionError(f"{where}: expected a folder, got a file")
+    parent = path.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OptionError(f"{where}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        fs = _statvfs(parent)
+        readonly = fs is not None and fs.f_flag & os.ST_RDONLY
+        raise OptionError(f"{where}: {parent} is {'on a read-only file system' if readonly else 'not writable'}")
+    fs = _statvfs(parent)
+    if fs is not None and fs.f_bavail == 0:
+        raise OptionError(f"{where}: no space left on the device of {parent}")
+
+
+def _statvfs(path: Path) -> os.statvfs_result | None:
     try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return os.statvfs(path)
+    except (OSError, AttributeError):
+        return None
 
 
 @contextlib.contextmanager
-def atomic_text(target: Path) -> Iterator[IO[str]]:
+def atomic_path(target: Path, option: str = "") -> Iterator[Path]:
+    """Yields a temporary path in ``target``'s folder; renamed onto ``target`` only if the block succeeds.
+
+    An :class:`OSError` while writing (disk full, permissions) becomes ``OptionError("<option> <target>: ...")``
+    when ``option`` is given; the temporary file is removed in every case but SIGKILL.
+    """
+    path = follow(target)
+    with _oserror_as_option(target, option), terminate_raises():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_files(path)
+        tmp, fd = _new_temp_file(path)
+        try:
+            yield tmp
+            _fsync_file(tmp)
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_text(target: Path, option: str = "") -> Iterator[IO[str]]:
     """A text file handle whose content replaces ``target`` atomically when the block ends without error."""
-    with atomic_path(target) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_path(target, option) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
         yield handle
+
+
+def _new_temp_file(path: Path) -> tuple[Path, int]:
+    """A new empty ``.NAME.tmp-XXXX.SUFFIX`` beside ``path`` (mode 0666 less the umask) and an fd holding a
+    ``flock`` on it, which tells a later run that the file is in use (a stale one has no lock)."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{TMP}{secrets.token_hex(4)}{path.suffix or '.tmp'}"
+        try:
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        _try_lock(fd)
+        return tmp, fd
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))  # pragma: no cover
+
+
+def _remove_stale_files(path: Path) -> None:
+    """Remove the temporary files a killed write to ``path`` left (those no live writer holds locked)."""
+    for stale in path.parent.glob(f".{_glob_escape(path.name)}.{TMP}*"):
+        if not stale.is_file() or stale.is_symlink():
+            continue
+        try:
+            fd = os.open(stale, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _try_lock(fd):
+                stale.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting; False if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - platforms that cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems without directory fsync
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _oserror_as_option(target: Path, option: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if not option:
+            raise
+        raise OptionError(f"{option} {target}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def terminate_raises() -> Iterator[None]:
+    """While the block runs, SIGTERM (and SIGHUP) raise ``SystemExit(128 + signal)`` like SIGINT raises
+    KeyboardInterrupt, so ``finally`` clauses remove temporary files. A second signal during that clean-up is
+    ignored. Only in the main thread (elsewhere signals cannot be handled); nested uses keep the outer handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {s: signal.getsignal(s) for s in signals}
+    if any(p is _raise_exit for p in previous.values()):
+        yield
+        return
+
+    for s in signals:
+        signal.signal(s, _raise_exit)
+    try:
+        yield
+    finally:
+        for s, p in previous.items():
+            signal.signal(s, p)
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    for s in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(s, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+# ---- folders -------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def folder_lock(target: Path, option: str) -> Iterator[None]:
+    """Hold the lock of folder ``target`` (``.NAME.lock`` beside it, removed on release); if another process
+    holds it, raise :class:`OptionError` at once rather than wait."""
+    lock = target.parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise OptionError(f"{option} {target}: cannot create {lock.name} beside it ({exc.strerror})") from None
+        if not _try_lock(fd):
+            os.close(fd)
+            raise OptionError(
+                f"{option} {target}: another scalematch run is writing there; try again when it has finished"
+            )
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the lock file between our open and our lock: take the new one
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def recover_folder(target: Path) -> None:
+    """Repair what a killed :func:`write_folder` on ``target`` left; call with :func:`folder_lock` held.
+
+    If the target is missing and an old copy was set aside (the run died between its two renames), the old copy
+    is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed."""
+    pattern = _glob_escape(target.name)
+    olds = sorted(target.parent.glob(f".{pattern}.{OLD}*"), key=lambda p: p.stat().st_mtime)
+    if olds and not os.path.lexists(target):
+        os.replace(olds.pop(), target)
+        _fsync_dir(target.parent)
+    for stale in [*olds, *target.parent.glob(f".{pattern}.{TMP}*")]:
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], None], option: str = "--out") -> Path:
+    """Write ``files`` (name -> content) as the folder ``target``, replacing it atomically; returns the folder
+    written (``target`` with symbolic links followed).
+
+    Under the target's lock: repair a killed earlier write, call ``check(folder)`` (which raises to refuse the
+    target), write and fsync every file in a temporary folder beside it, then swap it in (see the module doc).
+    An :class:`OSError` becomes ``OptionError("<option> <target>: ...")``.
+    """
+    path = follow(target)
+    with _oserror_as_option(target, option), terminate_raises():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with folder_lock(path, option):
+            recover_folder(path)
+            check(path)
+            _write_and_swap(path, files)
+    return path
+
+
+def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
+    tmp = path.parent / f".{path.name}.{TMP}{secrets.token_hex(4)}"
+    old = path.parent / f".{path.name}.{OLD}{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        for name, content in files.items():
+            _write_durably(tmp / name, content)
+        _fsync_dir(tmp)
+        if not path.exists():
+            os.rename(tmp, path)
+        elif _exchange(tmp, path):
+            pass  # tmp now holds the old folder, removed below
+        else:
+            os.rename(path, old)
+            os.rename(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        if old.exists() and not os.path.lexists(path):
+            os.rename(old, path)  # put the previous folder back
+        raise
+    finally:
+        for leftover in (tmp, old):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _write_durably(path: Path, content: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` with one atomic rename (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    platform or file system cannot, and nothing was changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover - C library without renameat2
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))

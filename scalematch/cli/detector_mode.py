@@ -53,7 +53,7 @@ def run_detector(
         data = load(source, format, preset.resize_policy(), strict=strict, progress=progress)
     result = evaluate(data, preset, target, min_positives, min_iou)
     if objects is not None:
-        with atomic_text(objects) as handle:
+        with atomic_text(objects, "--objects") as handle:
             objects_frame(result.simulation).to_csv(handle, index=False)
     written = None
     if out is not None:

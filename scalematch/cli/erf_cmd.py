@@ -34,6 +34,10 @@ def erf(
     from scalematch.profile.erf_measure import measure_erf
     from scalematch.report.erf_text import erf_json, erf_text
 
+    if plot is not None:
+        from scalematch.report.figures import check_figure_path
+
+        check_figure_path(plot)
     result = measure_erf(model, parse_input_size(input_size), tap, samples, weights, neck, seed)  # type: ignore[arg-type]
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure

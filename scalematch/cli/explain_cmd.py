@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+from scalematch.errors import OptionError
+
+MAX_UNIT = 1 << 24
+
 
 def explain(
     spec: Annotated[
@@ -34,6 +38,12 @@ def explain(
     from scalematch.profile.explain import network
     from scalematch.report.explain_text import chain_title, explain_text
 
+    if unit is not None and not 0 <= unit <= MAX_UNIT:
+        raise OptionError(f"--unit: expected a unit index from 0 to {MAX_UNIT}, got {unit}")
+    if out is not None:
+        from scalematch.report.figures import check_figure_path
+
+        check_figure_path(out, "--out")
     graph, labels = network(spec, neck)
     result = run_explain(profile(graph), node, unit)
     typer.echo(explain_text(result, labels))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -12,12 +13,16 @@ from scalematch.errors import ScalematchError
 
 
 class _Group(TyperGroup):
-    """Turns every :class:`ScalematchError` into one ``Error: ...`` line on stderr and exit code 2."""
+    """Turns every :class:`ScalematchError` and every usage error (unknown option, bad choice, missing
+    argument) into one ``Error: ...`` line on stderr and exit code 2, instead of typer's framed box."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
         argv = list(args)
-        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _usage_error(exc)
         ctx.meta["argv"] = argv
         return ctx
 
@@ -27,6 +32,15 @@ class _Group(TyperGroup):
         except ScalematchError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except click.UsageError as exc:
+            _usage_error(exc)
+
+
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    typer.echo(f"Error: {message}{where}", err=True)
+    raise typer.Exit(exc.exit_code) from None
 
 
 app = typer.Typer(

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from scalematch.errors import OptionError
+
 
 def profile(
     backbone: Annotated[
@@ -57,6 +59,12 @@ def profile(
     from scalematch.profile.engine import profile as run_profile
     from scalematch.report.profile_text import profile_json, profile_table
 
+    if log and plot is None:
+        raise OptionError("--log: sets the scale of the --plot figure, so it needs --plot FILE")
+    if plot is not None:
+        from scalematch.report.figures import check_figure_path
+
+        check_figure_path(plot)
     size = parse_input_size(input_size)
     declared = [p.strip() for p in (passthrough or "").split(",") if p.strip()]
     graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size)

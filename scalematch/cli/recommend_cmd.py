@@ -113,12 +113,17 @@ def recommend(
     from scalematch.cli.progress import progress_bar
     from scalematch.dataset import load, sample_path
     from scalematch.match.design import design, ranked
+    from scalematch.match.recommend import check_options
     from scalematch.match.rules import Rule, RuleParams
     from scalematch.report.recommend_text import level_table, recommend_document, sentences, sweep_table
 
-    if not 0 < coverage <= 1:
-        raise OptionError(f"--coverage: expected a share in (0, 1], got {coverage}")
+    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    check_options(params, coverage)
+    if anchors_per_level is not None and anchors_per_level < 1:
+        raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
     source = annotations if annotations is not None else sample_path()
+    if force and out is None and not report:
+        raise OptionError("--force: replaces a report, so it needs --out DIR or --report")
     if rule is None:
         from scalematch.cli.detector_mode import run_detector
 
@@ -131,6 +136,10 @@ def recommend(
             from scalematch.report.bundle import check_target
 
             check_target(out, force)  # fail before the work, not after it
+        if objects is not None:
+            from scalematch.atomic import check_output
+
+            check_output(objects, "--objects")
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
             source, detector, backbone, neck, levels, coverage, min_positives, min_iou, objects, as_json,
@@ -150,11 +159,18 @@ def recommend(
         from scalematch.report.bundle import check_target
 
         check_target(out, force)  # fail before the work, not after it
+    if export is not None:
+        from scalematch.atomic import check_output
+
+        check_output(export[1], "--export")
     backbones = _split(backbone)
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:
         raise OptionError("--backbone/--resize: expected at least one name / policy")
-    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    for option, items in (("--backbone", backbones), ("--resize", policies)):
+        twice = [item for i, item in enumerate(items) if item in items[:i]]
+        if twice:
+            raise OptionError(f"{option}: {twice[0]!r} is named twice")
     chosen_neck = None if neck.lower() == "none" else neck
     designs = []
     loaded = {}
@@ -182,7 +198,7 @@ def recommend(
         from scalematch.report.export import EXPORTERS, Toolkit
 
         toolkit, path = export
-        with atomic_text(path) as handle:
+        with atomic_text(path, "--export") as handle:
             handle.write(EXPORTERS[Toolkit(toolkit.value)](rec))
     written = None
     if out is not None:

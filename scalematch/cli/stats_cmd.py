@@ -12,6 +12,7 @@ import typer
 
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
+from scalematch.dataset.table import MAX_IMAGE_SIDE
 from scalematch.errors import OptionError
 
 
@@ -46,6 +47,10 @@ def stats(
     from scalematch.dataset import load, sample_path, summarize
     from scalematch.dataset.stats_text import render
 
+    if csv is not None:
+        from scalematch.atomic import check_output
+
+        check_output(csv, "--csv")
     source = path if path is not None else sample_path()
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = load(
@@ -54,7 +59,7 @@ def stats(
         )  # fmt: skip
     summary = summarize(result)
     if csv is not None:
-        with atomic_text(csv) as handle:
+        with atomic_text(csv, "--csv") as handle:
             result.table.to_csv(handle, index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -66,6 +71,10 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     parts = text.lower().split("x")
-    if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
+    if len(parts) == 2 and all(p.isdigit() and 0 < int(p) <= MAX_IMAGE_SIDE for p in parts):
         return int(parts[0]), int(parts[1])
-    raise OptionError(f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got {text!r}")
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise OptionError(
+        f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to {MAX_IMAGE_SIDE}, "
+        f"got {shown!r}"
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
-from scalematch.dataset.table import Exclusions, RawBoxes, assemble
+from scalematch.dataset.table import Exclusions, RawBoxes, assemble, text_of
 from scalematch.errors import DatasetError, OptionError
 
 if TYPE_CHECKING:
@@ -81,6 +81,10 @@ def load(
     path = Path(path)
     policy = parse_policy(resize)
     fmt = _format(path, format)
+    if split is not None and fmt != "voc":
+        raise OptionError(f"--split: applies to VOC year folders only; {path} is read as {fmt}")
+    if image_size is not None and fmt != "yolo":
+        raise OptionError(f"--image-size: applies to YOLO labels only; {path} is read as {fmt}")
     exclusions = Exclusions(str(path), strict)
     need_size = needs_image_size(policy)
     raw: RawBoxes
@@ -103,7 +107,7 @@ def load(
         raw = yolo.read(path, exclusions, image_size)
         record = "label"
     table = assemble(raw, exclusions, need_size, record)
-    images, categories = len(raw.images), dict(raw.categories)
+    images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
     del raw  # the table holds what is needed; free the reader's buffers before adding columns
     return LoadResult(
         table=apply(table, policy),

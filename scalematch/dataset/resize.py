@@ -71,6 +71,7 @@ class MultiScale:
 
 ResizePolicy = NoResize | ShortestEdge | LongestEdge | Fixed | MultiScale
 DEFAULT_POLICY = "shortest-edge:800,1333"
+MAX_SIZE = 16384  # the largest size a policy may name (pixels), as --input-size
 
 _FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(r"none"), NoResize),
@@ -90,14 +91,17 @@ def parse_policy(text: str | ResizePolicy, option: str = "--resize") -> ResizePo
         m = pattern.fullmatch(spec)
         if m is None:
             continue
+        if any(len(g) > 6 for g in m.groups()):
+            break
         numbers = [int(g) for g in m.groups()]
-        if any(n <= 0 for n in numbers):
+        if any(not 0 < n <= MAX_SIZE for n in numbers):
             break
         if cls is MultiScale and numbers[0] > numbers[1]:
             break
         policy: ResizePolicy = cls(*numbers)
         return policy
-    raise OptionError(f"{option}: expected one of {VALID_FORMS} with positive integers, got {text!r}")
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    raise OptionError(f"{option}: expected one of {VALID_FORMS} with positive integers up to {MAX_SIZE}, got {shown!r}")
 
 
 def needs_image_size(policy: ResizePolicy) -> bool:

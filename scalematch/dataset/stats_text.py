@@ -48,7 +48,15 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
         for c in s["per_category"]:
             cs = c["size_classes"]
             lines.append(
-                f"  {c['id']:>5} {c['name'][:24]:<24} {c['annotations']:>6} {cs['small']:>8} "
+                f"  {c['id']:>5} {_printable(c['name'])[:24]:<24} {c['annotations']:>6} {cs['small']:>8} "
                 f"{cs['medium']:>8} {cs['large']:>8} {_num(c['size_in']['q50']):>12}"
             )
     return "\n".join(lines)
+
+
+def _printable(name: str) -> str:
+    """A name from the data for a terminal: control and other non-printing characters (a newline, an ANSI escape
+    sequence) are shown as escapes, never sent to the terminal."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)

@@ -50,10 +50,18 @@ DUPLICATE_ID = "duplicate_id"
 MISSING_IMAGE_SIZE = "missing_image_size"
 MALFORMED_RECORD = "malformed_record"
 UNPARSABLE_NUMBER = "unparsable_number"
+BBOX_OUT_OF_RANGE = "bbox_out_of_range"
+BBOX_OUTSIDE_IMAGE = "bbox_outside_image"
 REASONS = (
-    BBOX_INVALID, BBOX_NONPOSITIVE, UNKNOWN_IMAGE, UNKNOWN_CATEGORY, DUPLICATE_ID,
-    MISSING_IMAGE_SIZE, MALFORMED_RECORD, UNPARSABLE_NUMBER,
+    BBOX_INVALID, BBOX_NONPOSITIVE, BBOX_OUT_OF_RANGE, BBOX_OUTSIDE_IMAGE, UNKNOWN_IMAGE, UNKNOWN_CATEGORY,
+    DUPLICATE_ID, MISSING_IMAGE_SIZE, MALFORMED_RECORD, UNPARSABLE_NUMBER,
 )  # fmt: skip
+
+# The largest image side taken as a size (pixels): larger ones (1e30, integers with hundreds of digits) are
+# treated as no size at all. 2**24 is beyond every image format's own limit in practice (JPEG: 65535).
+MAX_IMAGE_SIDE = 1 << 24
+MIN_BOX_SIDE = 1.0 / (1 << 24)  # boxes with a side outside [MIN_BOX_SIDE, MAX_IMAGE_SIDE] are bbox_invalid
+_FLOAT_MAX = 1.7976931348623157e308
 
 
 @dataclass
@@ -79,7 +87,17 @@ def short_repr(value: object, limit: int = 60) -> str:
 
 
 def finite(v: object) -> bool:
-    return type(v) in (int, float) and math.isfinite(v)  # type: ignore[arg-type]
+    """A JSON number that is a finite float (an integer with hundreds of digits is not: it overflows a float)."""
+    if type(v) is int:
+        return -_FLOAT_MAX <= v <= _FLOAT_MAX
+    return type(v) is float and math.isfinite(v)
+
+
+def image_side(v: object) -> float:
+    """An image width or height as a float, or NaN unless it is a number in (0, :data:`MAX_IMAGE_SIDE`]."""
+    if type(v) in (int, float) and 0 < v <= MAX_IMAGE_SIDE:  # type: ignore[operator]
+        return float(v)  # type: ignore[arg-type]
+    return math.nan
 
 
 class Column:
@@ -190,10 +208,13 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
 
     keep = np.ones(n, dtype=bool)
+    bw, bh = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
+    absurd = (np.minimum(bw, bh) < MIN_BOX_SIDE) | (np.maximum(bw, bh) > MAX_IMAGE_SIDE)
     _, first = np.unique(ann_id, return_index=True)
     dup = np.ones(n, dtype=bool)
     dup[first] = False
     checks: list[tuple[str, np.ndarray, str]] = [
+        (BBOX_INVALID, absurd, "the box's width or height is outside [2**-24, 2**24] pixels"),
         (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
         (UNKNOWN_IMAGE, ~np.isin(image_id, img_ids), "image_id {i} is not among the file's images"),
         (
@@ -214,6 +235,13 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
                 "image {i} ({name}) has no width/height and the resize policy needs it",
             )
         )
+    if len(order):
+        x, y = np.frombuffer(raw.x.buffer(), dtype=np.float64), np.frombuffer(raw.y.buffer(), dtype=np.float64)
+        w, h = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
+        iw, ih = img_w[pos], img_h[pos]
+        with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
+            outside = (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0)
+        checks.append((BBOX_OUTSIDE_IMAGE, outside, "the box does not overlap image {i} ({name}) at all"))
     for reason, bad, text in checks:
         bad = bad & keep
         if bad.any():
@@ -251,11 +279,24 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     return table
 
 
+def text_of(value: str) -> str:
+    """A name from the data as printable text: lone surrogates (JSON ``"\\ud800"``), which no output encoding
+    accepts, become U+FFFD."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:
-    """A categorical column whose row k is ``labels[idx[k]]`` (labels may repeat)."""
+    """A categorical column whose row k is ``labels[idx[k]]`` (labels may repeat; names made text)."""
     import numpy as np
     import pandas as pd
 
+    labels = [text_of(label) for label in labels]
     unique = list(dict.fromkeys(labels))
     code_of = {name: i for i, name in enumerate(unique)}
     codes = np.fromiter((code_of[name] for name in labels), dtype=np.int32, count=len(labels))

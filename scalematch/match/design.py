@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalematch.dataset.loader import LoadResult
-from scalematch.errors import OptionError
+from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend
+from scalematch.match.result import usable
 from scalematch.match.rules import Rule, RuleParams
 from scalematch.profile.api import build
 from scalematch.profile.engine import profile
@@ -43,6 +44,9 @@ def design(
     """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data``."""
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
+    if not len(usable(data.table)):
+        excluded = ", ".join(f"{k} {v}" for k, v in data.excluded.items()) or "none"
+        raise DatasetError(f"{data.source}: no usable object to recommend for (excluded: {excluded})")
     prof = profile(build(backbone, neck), allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)

@@ -32,6 +32,9 @@ def levels_from_profile(profile: Profile, names: list[str] | None = None, neck: 
     """
     taps = profile.taps
     if names:
+        twice = [n for i, n in enumerate(names) if n in names[:i]]
+        if twice:
+            raise OptionError(f"--levels: level '{twice[0]}' is named twice")
         unknown = [n for n in names if n not in taps]
         if unknown:
             raise OptionError(f"--levels: unknown level '{unknown[0]}'; expected names from: {', '.join(taps)}")

@@ -205,6 +205,16 @@ def median_input_pixels(table: pd.DataFrame) -> float | None:
     return float(area.median()) if len(area) else None
 
 
+def check_options(params: RuleParams, target: float) -> None:
+    """Raise :class:`OptionError` for a coverage target outside (0, 1] or a rule parameter that is not a
+    positive finite number (``--min-cells``, ``--erf-factor``)."""
+    if not 0 < target <= 1:
+        raise OptionError(f"--coverage: expected a share in (0, 1], got {target}")
+    for option, value in (("--min-cells", params.min_cells), ("--erf-factor", params.erf_factor)):
+        if not 0 < value < math.inf:
+            raise OptionError(f"{option}: expected a positive finite number, got {value}")
+
+
 def recommend(
     table: pd.DataFrame,
     levels: tuple[Level, ...],
@@ -216,11 +226,15 @@ def recommend(
     """Match the usable objects of ``table`` and recommend a level set, anchors, ranges and an input scale."""
     import numpy as np
 
-    if not 0 < target <= 1:
-        raise OptionError(f"--coverage: expected a share in (0, 1], got {target}")
     params = params or RuleParams()
+    check_options(params, target)
     rows = usable(table)
     w, h = _sizes(rows)
+    if anchors_per_level is not None and not 0 < anchors_per_level <= max(len(w), 1):
+        raise OptionError(
+            f"--anchors-per-level: expected a positive integer at most the number of objects ({len(w)}), "
+            f"got {anchors_per_level}"
+        )
     size_in = np.sqrt(w * h)
     categories = rows["category"].astype(str) if "category" in rows.columns else None
     full = summarize(rule, levels, assign(rule, w, h, levels, params), size_in, categories)

@@ -45,10 +45,14 @@ def load_preset(name: str | Path) -> Preset:
     path = known.get(str(name)) or Path(name)
     if not path.is_file():
         raise ConfigError(f"--detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
+    from scalematch._yaml import TooLarge, safe_load
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the preset: {str(exc).splitlines()[0]}") from None
+        data = safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TooLarge, RecursionError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read the preset: {(str(exc) or 'nested too deeply').splitlines()[0]}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return _Reader(str(path), data).preset()

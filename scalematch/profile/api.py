@@ -13,6 +13,8 @@ from scalematch.profile.graph import Graph
 from scalematch.profile.imported import TapSpec
 from scalematch.profile.layers import Pair
 
+MAX_INPUT_SIDE = 16384  # --input-size bound per side (pixels): beyond every detector input, and exact math stays fast
+
 _MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -63,6 +65,8 @@ def parse_input_size(text: str | None) -> Pair | None:
     if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
         raise OptionError(f"--input-size: expected H or HxW in positive pixels (e.g. 800 or 800x1333), got '{text}'")
     h, w = (int(parts[0]), int(parts[-1]))
+    if max(h, w) > MAX_INPUT_SIDE:
+        raise OptionError(f"--input-size: expected at most {MAX_INPUT_SIDE} pixels per side, got '{text}'")
     return h, w
 
 

@@ -250,18 +250,25 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
+    from scalematch._yaml import TooLarge, safe_load
+
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
+    except (TooLarge, RecursionError) as exc:
+        raise ConfigError(
+            f"{label or path}: {exc if isinstance(exc, TooLarge) else 'YAML nested too deeply'}"
+        ) from None
     return from_data(data, label or str(path), path.stem)
 
 
 def load(name_or_path: str, kind: str = "backbones") -> Config:
-    """A built-in config by name, or a YAML file by path."""
+    """A built-in config by name, or a YAML file by path; a neck where a backbone is wanted (or the reverse) is a
+    :class:`ConfigError`."""
     known = builtin(kind)
     if name_or_path in known:
         return read(known[name_or_path], f"built-in {kind[:-1]} '{name_or_path}'")
@@ -269,7 +276,15 @@ def load(name_or_path: str, kind: str = "backbones") -> Config:
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise ConfigError(f"{path}: no such config file")
-        return read(path)
+        config = read(path)
+        if kind == "backbones" and config.kind == "neck":
+            raise ConfigError(
+                f"{path}: kind: expected a backbone, got a neck (it reads {', '.join(config.inputs)}); "
+                "give it as --neck with a backbone"
+            )
+        if kind == "necks" and config.kind != "neck":
+            raise ConfigError(f"{path}: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone")
+        return config
     if kind == "backbones":
         raise ConfigError(
             f"unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "

@@ -164,6 +164,9 @@ def _stats(mass: Any) -> tuple[tuple[float, float], tuple[float, float], tuple[t
     return (centres[0], centres[1]), (sigmas[0], sigmas[1]), tuple(squares)
 
 
+MAX_ERF_PIXELS = 4096 * 4096
+
+
 def default_input_size(rf: Pair, stride: tuple[float, float]) -> Pair:
     """The receptive field plus four strides, rounded up to a multiple of 32 (at least 64, at most 1024)."""
     return (
@@ -229,6 +232,11 @@ def measure_erf(
     if free.y is None or free.x is None:
         raise OptionError(f"--tap: '{tap}' depends on the whole input; its ERF is the whole image")
     size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
+    if size[0] * size[1] > MAX_ERF_PIXELS:
+        raise OptionError(
+            f"--input-size: the measured ERF runs the network on {size[0]}x{size[1]} inputs; expected at most "
+            f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
+        )
     fm = profile(graph, size, allow_misaligned=True)[node]
     assert fm.size is not None and fm.y is not None and fm.x is not None
     unit = (fm.size[0] // 2, fm.size[1] // 2)

@@ -63,11 +63,21 @@ _FIELDS: dict[str, set[str]] = {
 }
 
 
+# The largest kernel, stride, dilation, padding or scale factor a layer may have. The profile is exact: its
+# memory and time grow with these (a kernel of 10**9 taps would allocate until the system kills the process),
+# and no detector backbone comes near 1024 (the largest kernels in use are 31 to 51).
+MAX_LAYER_VALUE = 1024
+
+
 def _pair(value: Any, key: str, minimum: int) -> Pair:
     items = value if isinstance(value, list | tuple) else [value, value]
     if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items):
         bound = "positive" if minimum > 0 else "non-negative"
         raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {value!r}")
+    if max(items) > MAX_LAYER_VALUE:
+        raise ConfigError(
+            f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {value!r}"
+        )
     return int(items[0]), int(items[1])
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import secrets
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -146,7 +143,20 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
 
 
 def check_target(out: Path, force: bool) -> None:
-    """Raise :class:`OptionError` unless ``out`` may receive a report (absent, empty, or a report and ``force``)."""
+    """Raise :class:`OptionError` unless ``out`` may receive a report (absent, empty, or a report and ``force``)
+    and can be written (see :func:`scalematch.atomic.check_output`). A report that a killed ``--force`` run left
+    set aside is first put back (:func:`scalematch.atomic.recover_folder`)."""
+    from scalematch.atomic import check_output, folder_lock, follow, recover_folder
+
+    check_output(out, "--out", folder=True)
+    path = follow(out)
+    if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
+        with folder_lock(path, "--out"):
+            recover_folder(path)
+    _check_folder(path, force)
+
+
+def _check_folder(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not out.is_dir():
@@ -160,23 +170,11 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def write_report(out: Path, files: dict[str, bytes], force: bool = False) -> Path:
-    """Write ``files`` as the folder ``out``: into a temporary folder beside it, then renamed into place (the
-    old report, if replaced, is moved aside first and deleted after). Returns the path of report.html."""
-    check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
-    try:
-        for name, content in files.items():
-            (tmp / name).write_bytes(content)
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            os.replace(old, out)  # put the previous report back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    """Write ``files`` as the folder ``out`` atomically (:func:`scalematch.atomic.write_folder`: a temporary
+    folder beside it, swapped in with one rename; a killed run never leaves ``out`` without a complete report).
+    An existing report is replaced only with ``force``; a symbolic link ``out`` is followed. Returns the path of
+    report.html."""
+    from scalematch.atomic import write_folder
+
+    write_folder(out, files, lambda path: _check_folder(path, force), option="--out")
     return out / REPORT_HTML

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch.atomic import atomic_path
+from scalematch.atomic import atomic_path, check_output
 from scalematch.errors import OptionError
 
 if TYPE_CHECKING:
@@ -14,12 +14,18 @@ if TYPE_CHECKING:
 FORMATS = (".png", ".svg", ".pdf")
 
 
-def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:
-    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+def check_figure_path(path: Path, option: str = "--plot") -> None:
+    """Raise :class:`OptionError` unless ``path`` ends in a figure suffix and can be written (checked before the
+    work, see :func:`scalematch.atomic.check_output`)."""
+    if path.suffix.lower() not in FORMATS:
         raise OptionError(
             f"{option} {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
         )
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=suffix[1:])
+    check_output(path, option)
+
+
+def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
+    check_figure_path(path, option)
+    with atomic_path(path, option) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lower()[1:])

@@ -16,6 +16,7 @@ EXTRA: dict[str, Any] = {
     "grid.alpha": 0.35,
     "legend.frameon": False,
     "figure.dpi": 100,
+    "text.parse_math": False,  # names come from the data: a category '$\\frac{a$' is text, never mathtext
 }
 
 TOO_SMALL_COLOR = "#9a9a9a"

@@ -258,7 +258,7 @@ def test_yolo_bad_data_yaml(
 
 RESIZE_FORMS = (
     "--resize: expected one of none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L "
-    "(e.g. shortest-edge:800,1333) with positive integers"
+    "(e.g. shortest-edge:800,1333) with positive integers up to 16384"
 )
 
 
@@ -268,7 +268,7 @@ RESIZE_FORMS = (
         (["--resize", "bogus"], f"{RESIZE_FORMS}, got 'bogus'"),
         (["--resize", "fixed:0x300"], f"{RESIZE_FORMS}, got 'fixed:0x300'"),
         (["--image-size", "640"],
-         "--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got '640'"),
+         "--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to 16777216, got '640'"),
         (["nowhere.json"], "nowhere.json: no such file or folder"),
         (["notes.md"], "notes.md: cannot tell the annotation format from the suffix '.md'; "
          "expected .json (coco), .xml (voc) or .txt (yolo), or pass --format"),

@@ -23,9 +23,11 @@ from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     DUPLICATE_ID,
     MALFORMED_RECORD,
+    MAX_IMAGE_SIDE,
     Exclusions,
     RawBoxes,
     finite,
+    image_side,
     short_repr,
 )
 from scalematch.errors import DatasetError
@@ -93,9 +95,8 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         if iid in raw.images:
             ex.add(DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)")
             continue
-        w: Any = img.get("width")
-        h: Any = img.get("height")
-        size = (float(w), float(h)) if finite(w) and finite(h) and w > 0 and h > 0 else (math.nan, math.nan)
+        w, h = image_side(img.get("width")), image_side(img.get("height"))
+        size = (w, h) if math.isfinite(w) and math.isfinite(h) else (math.nan, math.nan)
         name = img.get("file_name")
         raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
 
@@ -111,6 +112,8 @@ def _images_fast(records: list[dict[str, Any]], raw: RawBoxes) -> bool:
     if set(map(type, ids)) != _INT or set(map(type, names)) != {str}:
         return False
     if set(map(type, ws)) != _INT or set(map(type, hs)) != _INT or min(ws) <= 0 or min(hs) <= 0:
+        return False
+    if max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
         return False
     if len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids) or not all(map(_is_id, ids)):
         return False
@@ -163,11 +166,12 @@ def _fast(items: list[Any], raw: RawBoxes) -> bool:
         a_ids, a_img, a_cat = array("q", ids), array("q", img), array("q", cat)
     except OverflowError:
         return False
-    box = np.array(bbox, dtype=np.float64)
-    if not (np.isfinite(box).all() and (box[:, 2:] > 0).all()):
+    try:
+        box = np.array(bbox, dtype=np.float64)
+        ar = np.array(area, dtype=np.float64)
+    except OverflowError:  # an integer too large for a float: the slow path names the record
         return False
-    ar = np.array(area, dtype=np.float64)
-    if not np.isfinite(ar).all():
+    if not (np.isfinite(box).all() and (box[:, 2:] > 0).all() and np.isfinite(ar).all()):
         return False
     raw.ann_id.extend(a_ids)
     raw.image_id.extend(a_img)

@@ -14,12 +14,15 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scalematch.dataset.formats._files import read_text
 from scalematch.dataset.table import (
+    BBOX_INVALID,
     BBOX_NONPOSITIVE,
     MALFORMED_RECORD,
     UNPARSABLE_NUMBER,
     Exclusions,
     RawBoxes,
+    image_side,
 )
 from scalematch.errors import DatasetError
 
@@ -39,7 +42,7 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
         if not split_file.is_file():
             raise DatasetError(f"{path}: split {split!r} not found: expected {split_file}")
         files = []
-        for n, line in enumerate(split_file.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(read_text(split_file).splitlines(), 1):
             stem = line.split()[0] if line.strip() else ""
             if not stem:
                 continue
@@ -75,9 +78,15 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
             if not name:
                 exclusions.add(MALFORMED_RECORD, where, "expected a non-empty <name>, got none")
                 continue
+            bndbox = obj.find("bndbox")
+            tags = ("xmin", "ymin", "xmax", "ymax")
+            if bndbox is None or any(bndbox.find(tag) is None for tag in tags):
+                got = "none" if bndbox is None else ", ".join(f"<{t.tag}>" for t in bndbox) or "an empty one"
+                exclusions.add(BBOX_INVALID, where, f"expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got {got}")
+                continue
             values = []
-            for tag in ("xmin", "ymin", "xmax", "ymax"):
-                text = obj.findtext(f"bndbox/{tag}")
+            for tag in tags:
+                text = bndbox.findtext(tag)
                 try:
                     v = float((text or "").strip())
                     if not math.isfinite(v):
@@ -88,10 +97,10 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
                 values.append(v)
             else:
                 xmin, ymin, xmax, ymax = values
-                w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
-                if not (w > 0 and h > 0):
+                if not (xmax >= xmin and ymax >= ymin):
                     exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
                     continue
+                w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
                 cid = names.setdefault(name, len(names) + 1)
                 raw.add(
                     ann_id, image_id, cid, (xmin - 1.0, ymin - 1.0, w, h), w * h,
@@ -106,7 +115,7 @@ def _size(text: str | None) -> float:
         v = float((text or "").strip())
     except ValueError:
         return math.nan
-    return v if math.isfinite(v) and v > 0 else math.nan
+    return image_side(v)
 
 
 def _flag(text: str | None) -> bool:

@@ -1,9 +1,14 @@
 """YOLO txt labels -> :class:`RawBoxes`.
 
 A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size.
-The path is a dataset folder with ``labels/`` and ``images/``, a labels folder (images in the sibling
-``images`` folder, as ultralytics lays them out), or one label file. Image sizes come from the image file
-headers (Pillow's lazy ``Image.open`` reads the header only, never the pixels), else from ``image_size``.
+The path is a dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders
+(``labels/train``: images in ``images/train``, the last ``labels`` component replaced by ``images`` as
+ultralytics does), or one label file. Image sizes come from the image file headers (Pillow's lazy
+``Image.open`` reads the header only, never the pixels, and without its decompression-bomb check) with the
+EXIF orientation applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else
+from ``image_size``. Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in
+[-0.01, 1.01], w and h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where
+ultralytics drops the whole image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
 above it, else from a ``classes.txt`` next to the labels, else the class number is used as the name.
 Images without a label file count as images without objects.
@@ -11,35 +16,51 @@ Images without a label file count as images without objects.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from scalematch.dataset.formats._files import read_text
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
+    BBOX_OUT_OF_RANGE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
     UNKNOWN_CATEGORY,
     UNPARSABLE_NUMBER,
     Exclusions,
     RawBoxes,
+    image_side,
+    short_repr,
 )
 from scalematch.errors import DatasetError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+TOLERANCE = 0.01  # ultralytics' verify_image_label: coordinates may leave [0, 1] by 1 %
+_I64 = 1 << 63
 
 
 def _layout(path: Path) -> tuple[Path, Path | None, list[Path]]:
     """(labels root, images root or None, label files)."""
     if path.is_file():
-        sibling = path.parent.parent / "images" if path.parent.name == "labels" else None
-        return path.parent, sibling, [path]
+        return path.parent, _images_for(path.parent), [path]
     labels = path / "labels" if (path / "labels").is_dir() else path
-    images: Path | None = path / "images" if (path / "images").is_dir() else None
-    if images is None and labels.name == "labels" and (labels.parent / "images").is_dir():
-        images = labels.parent / "images"
+    images: Path | None = path / "images" if (path / "images").is_dir() else _images_for(labels)
     files = sorted(p for p in labels.rglob("*.txt") if p.name != "classes.txt")
     return labels, images, files
+
+
+def _images_for(labels: Path) -> Path | None:
+    """The images folder of a labels folder: its path with the last ``labels`` component made ``images``."""
+    parts = labels.parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "labels":
+            images = Path(*parts[:i], "images", *parts[i + 1 :])
+            return images if images.is_dir() else None
+    return None
 
 
 def class_names(path: Path, labels: Path) -> dict[int, str] | None:
@@ -52,7 +73,7 @@ def class_names(path: Path, labels: Path) -> dict[int, str] | None:
                 return _yaml_names(cfg)
     classes = labels / "classes.txt"
     if classes.is_file():
-        lines = [s.strip() for s in classes.read_text(encoding="utf-8").splitlines()]
+        lines = [s.strip() for s in read_text(classes).splitlines()]
         return {i: s for i, s in enumerate(x for x in lines if x)}
     return None
 
@@ -60,29 +81,66 @@ def class_names(path: Path, labels: Path) -> dict[int, str] | None:
 def _yaml_names(cfg: Path) -> dict[int, str]:
     import yaml
 
+    from scalematch._yaml import TooLarge, safe_load
+
     try:
-        data: Any = yaml.safe_load(cfg.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data: Any = safe_load(read_text(cfg))
+    except (yaml.YAMLError, RecursionError) as exc:
         raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except TooLarge as exc:
+        raise DatasetError(f"{cfg}: {exc}") from None
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list):
-        return {i: str(n) for i, n in enumerate(names)}
-    if isinstance(names, dict) and all(isinstance(k, int) for k in names):
-        return {int(k): str(v) for k, v in names.items()}
-    raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {names!r}")
+        items = list(enumerate(names))
+    elif isinstance(names, dict) and all(type(k) is int for k in names):
+        items = list(names.items())
+    else:  # containers are named by type only: YAML aliases can nest them exponentially deep
+        got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
+        raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {got}")
+    for k, v in items:
+        if not (v is None or isinstance(v, str | int | float)):
+            raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
+    return {int(k): str(v) for k, v in items}
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
+    """(width, height) from the image header with the EXIF orientation applied; NaN when unreadable."""
     if image is None:
         return math.nan, math.nan
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(image) as im:
             w, h = im.size
-    except (OSError, UnidentifiedImageError):
+            if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
+                w, h = h, w
+    except Exception:  # any header Pillow cannot read means: no size from this image
         return math.nan, math.nan
-    return float(w), float(h)
+    return image_side(w), image_side(h)
+
+
+def _orientation(im: Any) -> object:
+    try:
+        exif = im.tag_v2 if im.format == "TIFF" else im.getexif()
+        return exif.get(274)
+    except Exception:  # a malformed EXIF block is no orientation, as in ultralytics
+        return None
+
+
+@contextlib.contextmanager
+def _no_bomb_check() -> Iterator[None]:
+    """Pillow's decompression-bomb check (a warning, or an error for huge sizes) is for decoding pixels; only
+    headers are read here, so it is off while reading, and so are Pillow's warnings about odd headers."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"PIL\.")  # odd headers or EXIF: the size is all we read
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _find_image(images: Path | None, rel: Path) -> Path | None:
@@ -100,6 +158,14 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     if not files:
         raise DatasetError(f"{path}: no YOLO .txt label files found")
     names = class_names(path, labels)
+    with _no_bomb_check():
+        return _read(path, exclusions, image_size, labels, images, files, names)
+
+
+def _read(
+    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, images: Path | None,
+    files: list[Path], names: dict[int, str] | None,
+) -> RawBoxes:  # fmt: skip
     raw = RawBoxes()
     seen: set[int] = set()
     ann_id = 0
@@ -110,10 +176,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         if image is None and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
-        try:
-            lines = label.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"{label}: cannot read as UTF-8 text ({exc})") from None
+        lines = read_text(label).splitlines()
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -123,23 +186,30 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             if len(fields) != 5:
                 exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
                 continue
-            try:
-                cls = int(fields[0])
-            except ValueError:
-                exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {fields[0]!r}")
+            cls = _class_id(fields[0])
+            if cls is None:
+                exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {short_repr(fields[0])}")
                 continue
             try:
                 cx, cy, bw, bh = (float(f) for f in fields[1:])
                 if not all(math.isfinite(v) for v in (cx, cy, bw, bh)):
                     raise ValueError
             except ValueError:
-                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite numbers, got {' '.join(fields[1:])!r}")
+                got = short_repr(" ".join(fields[1:]))
+                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite numbers, got {got}")
+                continue
+            if cls < 0:
+                exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
                 continue
             if names is not None and cls not in names:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of data.yaml")
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
+                continue
+            if not (min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE):
+                text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
+                exclusions.add(BBOX_OUT_OF_RANGE, where, text)
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
                 exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass --image-size WxH")
@@ -151,6 +221,22 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         _background_images(images, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
+
+
+def _class_id(text: str) -> int | None:
+    """A class number: an integer, or a float with an integral value ("3.0", as ultralytics reads classes as
+    floats); None for anything else or beyond 64 bits."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if not number.is_integer():
+            return None
+        value = int(number)
+    return value if -_I64 <= value < _I64 else None
 
 
 def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:

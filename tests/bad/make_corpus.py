@@ -1,0 +1,143 @@
+"""Writes the bad-input corpus of tests/bad/ (run by hand: python tests/bad/make_corpus.py).
+
+One small file or folder per case; tests/cli/test_bad_inputs.py runs each through the CLI. Kept as a script so
+the binary cases (image headers, invalid UTF-8) can be read and regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BIG = "9" * 400  # an integer literal with 400 digits: overflows a float
+IMG = {"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}
+ANN = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], "area": 1200, "iscrowd": 0}
+CAT = {"id": 1, "name": "cat"}
+
+
+def coco(name: str, text: str) -> None:
+    (HERE / f"{name}.json").write_text(text, encoding="utf-8")
+
+
+def coco_doc(images: list[object], anns: list[object], cats: list[object]) -> str:
+    return json.dumps({"images": images, "annotations": anns, "categories": cats})
+
+
+def write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims ``width`` x ``height``, with one tiny (wrong-sized) IDAT: only the header counts."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
+
+
+def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[274] = orientation
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, format="JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def main() -> None:
+    for old in HERE.iterdir():
+        if old.name not in ("make_corpus.py", "README.md"):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    one = coco_doc([IMG], [ANN, {**ANN, "id": 2}], [CAT])
+    coco("coco_huge_int_width", one.replace('"width": 640', f'"width": {BIG}'))
+    second = '"id": 2, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40]'
+    coco("coco_huge_int_bbox", one.replace(second, second.replace("30", BIG)))
+    coco("coco_huge_int_area", one.replace('"id": 2, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], '
+                                           '"area": 1200', f'"id": 2, "image_id": 1, "category_id": 1, '
+                                           f'"bbox": [10, 20, 30, 40], "area": {BIG}'))  # fmt: skip
+    coco("coco_huge_int_id", one.replace('"id": 2,', f'"id": {BIG},'))
+    coco("coco_absurd_width", one.replace('"width": 640', '"width": 1e30'))
+    coco("coco_box_outside", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [1e5, 20, 30, 40]},
+                                              {**ANN, "id": 3, "bbox": [-50, 20, 30, 40]},
+                                              {**ANN, "id": 4, "bbox": [630, 470, 300, 300]}], [CAT]))  # fmt: skip
+    coco("coco_math_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "$\\frac{a$"}]))
+    coco("coco_surrogate_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\ud800b"}]))
+    coco("coco_control_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\x1b[2Jb\nc"}]))
+    coco("coco_empty", coco_doc([IMG], [], [CAT]))
+    coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
+                                             {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
+    coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
+    coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
+
+    voc = (
+        "<annotation><filename>a.jpg</filename><size><width>{w}</width><height>100</height></size>{objects}"
+        "</annotation>"
+    )
+    box = (
+        "<object><name>{n}</name><bndbox><xmin>{x0}</xmin><ymin>1</ymin><xmax>{x1}</xmax><ymax>9</ymax></bndbox>"
+        "</object>"
+    )
+    good = box.format(n="dog", x0=1, x1=9)
+    write(HERE / "voc_no_bndbox.xml", voc.format(w=100, objects=good + "<object><name>dog</name></object>"))
+    write(HERE / "voc_partial_bndbox.xml", voc.format(w=100, objects=good + "<object><name>dog</name><bndbox>"
+                                                      "<xmin>1</xmin><ymin>1</ymin></bndbox></object>"))  # fmt: skip
+    write(HERE / "voc_xmax_below_xmin.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=5, x1=4.5)))
+    write(HERE / "voc_huge_numbers.xml", voc.format(w=BIG, objects=good + box.format(n="dog", x0=1, x1=BIG)))
+    write(HERE / "voc_split_not_utf8" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
+    write(HERE / "voc_split_not_utf8" / "ImageSets" / "Main" / "val.txt", b"a\n\xff\xfe\n")
+
+    labels = "\ufeff0 0.5 0.5 0.2 0.2\n"  # a byte-order mark, as ultralytics accepts
+    labels += "-1 0.5 0.5 0.2 0.2\n"  # negative class
+    labels += f"{BIG} 0.5 0.5 0.2 0.2\n"  # class beyond 64 bits
+    labels += "2.0 0.5 0.5 0.2 0.2\n"  # an integral float class: class 2
+    labels += "1 1.5 0.5 0.2 0.2\n"  # centre outside [0, 1]
+    labels += "1 0.5 0.5 1.02 0.2\n"  # wider than the image beyond the 1 % tolerance
+    labels += "1 -0.005 0.5 0.2 0.2\n"  # within the tolerance: kept
+    labels += f"1 0.{BIG} 0.5 0.2 0.2\n"  # a long but fine decimal: kept
+    labels += f"1 {BIG} 0.5 0.2 0.2\n"  # overflows: not a finite number
+    write(HERE / "yolo_ranges" / "labels" / "a.txt", labels)
+    write(HERE / "yolo_ranges" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_ranges" / "data.yaml", "names: [a, b, c]\n")
+    write(HERE / "yolo_yaml_not_utf8" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_not_utf8" / "data.yaml", b"names: [caf\xe9]\n")
+    write(HERE / "yolo_yaml_shape" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_shape" / "data.yaml", "- just\n- a list\n")
+    laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    laughs += "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    write(HERE / "yolo_yaml_laughs" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_laughs" / "data.yaml", laughs + "names: [cat, *a8]\n")  # 10**9 'lol' if expanded
+    write(HERE / "yolo_yaml_nested" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_nested" / "data.yaml", "names: [cat, [dog, cow]]\n")
+    write(HERE / "config_laughs.yaml", "name: x\ndescription:\n" + "".join(f"  - {line.split(': ', 1)[1]}\n"
+          for line in laughs.splitlines()) + "layers: [*a8]\n")  # fmt: skip
+    write(HERE / "yolo_classes_not_utf8" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_classes_not_utf8" / "labels" / "classes.txt", b"\xff\n")
+    write(HERE / "yolo_label_not_utf8" / "labels" / "a.txt", b"0 0.5 0.5 0.2 0.2\n\xc3\x28\n")
+    write(HERE / "yolo_bomb" / "labels" / "a.txt", "0 0.5 0.5 0.001 0.001\n")
+    write(HERE / "yolo_bomb" / "images" / "a.png", png_header(200_000, 100_000))
+    write(HERE / "yolo_exif" / "labels" / "a.txt", "0 0.5 0.5 0.5 0.25\n")
+    write(HERE / "yolo_exif" / "images" / "a.jpg", jpeg_with_orientation(40, 20, 6))
+    write(HERE / "yolo_split" / "labels" / "train" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+    write(HERE / "yolo_split" / "images" / "train" / "a.png", png_header(64, 48))
+
+    write(HERE / "config_huge_kernel.yaml", "name: huge\nlayers: ['conv:k=1000000000']\n")
+    write(HERE / "config_huge_stride.yaml", "name: huge\nlayers: [conv_3x3_stride_1, 'conv:k=3,s=999999999']\n")
+    write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
+    write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""The bad-input corpus (tests/bad/, written by tests/bad/make_corpus.py) and odd options, run through the CLI:
+each case ends with exit 0 and every bad record counted under its documented reason, or exit 2 and one line
+``Error: ...`` naming the file and record (or the option); never a traceback. The reason table of
+docs/dataset.md is the code's, and every reason in it is produced by some case here."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from scalematch.dataset import REASONS
+
+BAD = Path(__file__).resolve().parents[1] / "bad"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "dataset.md"
+CAP = "expected at most 1024 (larger layers would exhaust memory)"
+RESIZE = (
+    "--resize: expected one of none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L "
+    "(e.g. shortest-edge:800,1333) with positive integers up to 16384, got "
+)
+
+# (id, argv, excluded counts for exit 0 | the one error line for exit 2)
+RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
+    ("coco huge int width", ["stats", "coco_huge_int_width.json"], {"missing_image_size": 2}),
+    ("coco huge int width, no resize", ["stats", "--resize", "none", "coco_huge_int_width.json"], {}),
+    ("coco absurd width 1e30", ["stats", "coco_absurd_width.json"], {"missing_image_size": 2}),
+    ("coco huge int bbox", ["stats", "coco_huge_int_bbox.json"], {"bbox_invalid": 1}),
+    ("coco huge int area", ["stats", "coco_huge_int_area.json"], {"malformed_record": 1}),
+    ("coco huge int id", ["stats", "coco_huge_int_id.json"], {"malformed_record": 1}),
+    ("coco box outside its image", ["stats", "coco_box_outside.json"], {"bbox_outside_image": 2}),
+    ("coco box outside, strict", ["stats", "--strict", "coco_box_outside.json"],
+     "coco_box_outside.json: annotation id 2: the box does not overlap image 1 (a.jpg) at all [bbox_outside_image]"),
+    ("coco empty", ["stats", "coco_empty.json"], {}),
+    ("coco absurd box sizes", ["recommend", "--rule", "rf", "coco_absurd_box.json"], {"bbox_invalid": 2}),
+    ("coco unknown image and duplicate id", ["stats", "coco_unknown_image.json"],
+     {"unknown_image": 1, "duplicate_id": 1}),
+    ("coco all excluded", ["stats", "coco_all_excluded.json"], {"bbox_nonpositive": 1}),
+    ("voc without bndbox", ["stats", "voc_no_bndbox.xml"], {"bbox_invalid": 1}),
+    ("voc without bndbox, strict", ["stats", "--strict", "voc_no_bndbox.xml"],
+     "voc_no_bndbox.xml: object 2: expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got none [bbox_invalid]"),
+    ("voc partial bndbox", ["stats", "--strict", "voc_partial_bndbox.xml"],
+     "voc_partial_bndbox.xml: object 2: expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got <xmin>, <ymin> "
+     "[bbox_invalid]"),
+    ("voc xmax below xmin", ["stats", "voc_xmax_below_xmin.xml"], {"bbox_nonpositive": 1}),
+    ("voc huge numbers", ["stats", "--resize", "none", "voc_huge_numbers.xml"], {"unparsable_number": 1}),
+    ("voc split not utf-8", ["stats", "--split", "val", "voc_split_not_utf8"],
+     "voc_split_not_utf8/ImageSets/Main/val.txt: not valid UTF-8: invalid byte 0xff at byte 2"),
+    ("yolo ranges", ["stats", "yolo_ranges"],
+     {"bbox_out_of_range": 2, "unknown_category": 1, "unparsable_number": 2}),
+    ("yolo negative class, strict", ["stats", "--strict", "yolo_ranges"],
+     "yolo_ranges: a.txt: line 2: expected a class number >= 0, got -1 [unknown_category]"),
+    ("yolo data.yaml not utf-8", ["stats", "yolo_yaml_not_utf8"],
+     "yolo_yaml_not_utf8/data.yaml: not valid UTF-8: invalid byte 0xe9 at byte 11"),
+    ("yolo data.yaml shape", ["stats", "yolo_yaml_shape"],
+     "yolo_yaml_shape/data.yaml: key 'names': expected a list or a mapping from class number to name, got None"),
+    ("yolo data.yaml aliases", ["stats", "yolo_yaml_laughs"],
+     "yolo_yaml_laughs/data.yaml: the document expands to more than 1000000 values (YAML aliases)"),
+    ("yolo data.yaml names nested", ["stats", "yolo_yaml_nested"],
+     "yolo_yaml_nested/data.yaml: key 'names' [1]: expected a name, got a list"),
+    ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],
+     "yolo_classes_not_utf8/labels/classes.txt: not valid UTF-8: invalid byte 0xff at byte 0"),
+    ("yolo label not utf-8", ["stats", "yolo_label_not_utf8"],
+     "yolo_label_not_utf8/labels/a.txt: not valid UTF-8: invalid byte 0xc3 at byte 18"),
+    ("yolo header 200000x100000", ["stats", "yolo_bomb"], {}),
+    ("yolo exif orientation", ["stats", "yolo_exif"], {}),
+    ("yolo labels/<split>", ["stats", "yolo_split/labels/train"], {}),
+    ("recommend empty", ["recommend", "--rule", "rf", "coco_empty.json"],
+     "coco_empty.json: no usable object to recommend for (excluded: none)"),
+    ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
+     "coco_all_excluded.json: no usable object to recommend for (excluded: bbox_nonpositive 1)"),
+    ("detector empty", ["recommend", "coco_empty.json"],
+     "coco_empty.json: no usable object to match (every record is excluded or crowd)"),
+    ("config huge kernel", ["profile", "config_huge_kernel.yaml"],
+     "config_huge_kernel.yaml: layers[0] (L1): 'kernel' must be at most 1024 (larger layers would exhaust "
+     "memory), got 1000000000"),
+    ("config huge stride", ["profile", "config_huge_stride.yaml"],
+     "config_huge_stride.yaml: layers[1] (L2): 'stride' must be at most 1024 (larger layers would exhaust "
+     "memory), got 999999999"),
+    ("config huge dilation", ["profile", "config_huge_dilation.yaml"],
+     "config_huge_dilation.yaml: layers[0] (L1): 'dilation' must be at most 1024 (larger layers would exhaust "
+     "memory), got 1048576"),
+    ("neck as backbone", ["profile", "config_neck.yaml"],
+     "config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); give it as --neck with a backbone"),
+    ("backbone as neck", ["profile", "resnet50", "--neck", "config_backbone.yaml"],
+     "config_backbone.yaml: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone"),
+    ("config aliases", ["profile", "config_laughs.yaml"],
+     "config_laughs.yaml: the document expands to more than 1000000 values (YAML aliases)"),
+    ("explain huge kernel", ["explain", "conv:k=1000000000"],
+     "layer 1 'conv:k=1000000000': 'kernel' must be at most 1024 (larger layers would exhaust memory), "
+     "got 1000000000"),
+]  # fmt: skip
+
+OPTIONS: list[tuple[str, list[str], str]] = [
+    ("min-cells negative", ["recommend", "--min-cells", "-1"],
+     "--min-cells: expected a positive finite number, got -1.0"),
+    ("min-cells nan", ["recommend", "--min-cells", "nan"], "--min-cells: expected a positive finite number, got nan"),
+    ("erf-factor zero", ["recommend", "--erf-factor", "0"], "--erf-factor: expected a positive finite number, got 0.0"),
+    ("erf-factor inf", ["recommend", "--erf-factor", "inf"],
+     "--erf-factor: expected a positive finite number, got inf"),
+    ("coverage nan", ["recommend", "--coverage", "nan"], "--coverage: expected a share in (0, 1], got nan"),
+    ("anchors zero", ["recommend", "--anchors-per-level", "0"],
+     "--anchors-per-level: expected a positive integer, got 0"),
+    ("anchors beyond boxes", ["recommend", "--rule", "rf", "--anchors-per-level", "100000"],
+     "--anchors-per-level: expected a positive integer at most the number of objects (830), got 100000"),
+    ("levels twice", ["recommend", "--levels", "P3,P4,P3"], "--levels: level 'P3' is named twice"),
+    ("backbone twice", ["recommend", "--rule", "rf", "--backbone", "resnet18,resnet50,resnet18"],
+     "--backbone: 'resnet18' is named twice"),
+    ("resize twice", ["recommend", "--rule", "rf", "--resize", "none;longest-edge:640;none"],
+     "--resize: 'none' is named twice"),
+    ("resize overflow", ["recommend", "--rule", "rf", "--resize", "longest-edge:" + "9" * 300],
+     RESIZE + "'longest-edge:" + "9" * 64 + "...'"),
+    ("resize beyond bound", ["stats", "--resize", "fixed:20000x20000"], RESIZE + "'fixed:20000x20000'"),
+    ("image-size overflow", ["stats", "--image-size", "9" * 50 + "x10", "yolo_split"],
+     "--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to 16777216, got "
+     "'9999999999999999999999999999999999999...'"),
+    ("split on coco", ["stats", "--split", "val", "coco_empty.json"],
+     "--split: applies to VOC year folders only; coco_empty.json is read as coco"),
+    ("split on yolo", ["recommend", "--split", "val", "yolo_split"], "No such option '--split'. "
+     "(see 'scalematch recommend --help')"),
+    ("image-size on voc", ["stats", "--image-size", "10x10", "voc_no_bndbox.xml"],
+     "--image-size: applies to YOLO labels only; voc_no_bndbox.xml is read as voc"),
+    ("unknown option", ["recommend", "--bogus"],
+     "No such option '--bogus'. Did you mean '--out'? (see 'scalematch recommend --help')"),
+    ("bad choice", ["stats", "--format", "xyz"],
+     "Invalid value for '--format': 'xyz' is not one of 'coco', 'voc', 'yolo'. (see 'scalematch stats --help')"),
+    ("not a number", ["recommend", "--min-cells", "abc"],
+     "Invalid value for '--min-cells': 'abc' is not a valid float. (see 'scalematch recommend --help')"),
+    ("missing argument", ["profile"], "Missing argument 'BACKBONE'. (see 'scalematch profile --help')"),
+    ("unknown command", ["nosuch"], "No such command 'nosuch'. (see 'scalematch --help')"),
+    ("negative unit", ["explain", "conv:k=3,s=2", "--unit", "-5"],
+     "--unit: expected a unit index from 0 to 16777216, got -5"),
+    ("force without out", ["recommend", "--force"], "--force: replaces a report, so it needs --out DIR or --report"),
+    ("log without plot", ["profile", "resnet18", "--log"],
+     "--log: sets the scale of the --plot figure, so it needs --plot FILE"),
+    ("input size beyond bound", ["profile", "resnet50", "--input-size", "99999"],
+     "--input-size: expected at most 16384 pixels per side, got '99999'"),
+    ("csv under a file", ["stats", "--csv", "coco_empty.json/t.csv", "coco_empty.json"],
+     "--csv coco_empty.json/t.csv: coco_empty.json is a file, not a folder"),
+    ("csv at a folder", ["stats", "--csv", "yolo_split", "coco_empty.json"],
+     "--csv yolo_split: is a folder; expected a file name"),
+    ("out at a file", ["recommend", "--out", "coco_empty.json"],
+     "--out coco_empty.json: expected a folder, got a file"),
+    ("out under a file", ["recommend", "--out", "coco_empty.json/r"],
+     "--out coco_empty.json/r: coco_empty.json is a file, not a folder"),
+    ("export under a file", ["recommend", "--rule", "rf", "--export", "mmdet", "coco_empty.json/x.py"],
+     "--export coco_empty.json/x.py: coco_empty.json is a file, not a folder"),
+    ("objects under a file", ["recommend", "--objects", "coco_empty.json/x.csv"],
+     "--objects coco_empty.json/x.csv: coco_empty.json is a file, not a folder"),
+    ("export in detector mode", ["recommend", "--export", "mmdet", "x.py"],
+     "--export: applies with --rule; a detector preset fixes its own input and anchors"),
+    ("plot at a folder", ["profile", "resnet50", "--plot", "yolo_bomb.png"],
+     "--plot yolo_bomb.png: is a folder; expected a file name"),
+    ("plot suffix", ["profile", "resnet50", "--plot", "p.txt"],
+     "--plot p.txt: expected a file ending in .png, .svg, .pdf, got '.txt'"),
+]  # fmt: skip
+
+
+def _run(app: typer.Typer, argv: list[str]) -> Any:
+    return CliRunner().invoke(app, [argv[0], *(["-q"] if argv[0] in ("stats", "recommend") else []), *argv[1:]])
+
+
+@pytest.fixture
+def in_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Runs from a copy of tests/bad (cases name their files relative to it; nothing lands in the repository)."""
+    import shutil
+
+    shutil.copytree(BAD, tmp_path / "bad")
+    (tmp_path / "bad" / "yolo_bomb.png").mkdir()
+    (tmp_path / "bad" / "yolo_bomb.png" / "x").write_text("a folder named like a figure")
+    monkeypatch.chdir(tmp_path / "bad")
+    return tmp_path / "bad"
+
+
+def _one_error_line(result: Any, message: str) -> None:
+    assert "Traceback" not in result.output
+    assert result.stderr == f"Error: {message}\n"
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("case", "argv", "expected"), RECORDS, ids=[c[0] for c in RECORDS])
+def test_bad_records_and_files(app: typer.Typer, in_corpus: Path, case: str, argv: list[str], expected: Any) -> None:
+    if isinstance(expected, str):
+        _one_error_line(_run(app, argv), expected)
+        return
+    result = _run(app, [*argv, "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no warning (Pillow's decompression bomb) and no traceback
+    assert json.loads(result.stdout)["excluded"] == expected
+
+
+@pytest.mark.parametrize(("case", "argv", "message"), OPTIONS, ids=[c[0] for c in OPTIONS])
+def test_odd_options(app: typer.Typer, in_corpus: Path, case: str, argv: list[str], message: str) -> None:
+    before = sorted(p.name for p in in_corpus.iterdir())
+    _one_error_line(_run(app, argv), message)
+    assert sorted(p.name for p in in_corpus.iterdir()) == before  # no output, no litter
+
+
+def test_the_yolo_cases_measure_what_ultralytics_sees(app: typer.Typer, in_corpus: Path) -> None:
+    """Header sizes without decoding (200000x100000), EXIF orientation 6 swaps 40x20 to 20x40, labels/train finds
+    images/train, and the kept lines of yolo_ranges."""
+
+    def table(path: str) -> Any:
+        from scalematch.dataset import load
+
+        return load(path, resize="none").table
+
+    bomb = table("yolo_bomb")
+    assert bomb[["image_w", "image_h", "w", "h"]].values.tolist() == [[200000.0, 100000.0, 200.0, 100.0]]
+    exif = table("yolo_exif")
+    assert exif[["image_w", "image_h", "w", "h"]].values.tolist() == [[20.0, 40.0, 10.0, 10.0]]
+    split = table("yolo_split/labels/train")
+    assert split[["image_w", "image_h"]].values.tolist() == [[64.0, 48.0]]
+    ranges = table("yolo_ranges")
+    # kept: line 1 (after a byte-order mark), 4 (class 2.0), 7 (cx -0.005, within the tolerance), 8 (cx 0.99...9)
+    assert ranges["category"].astype(str).tolist() == ["a", "c", "b", "b"]
+
+
+def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:
+    stats = json.loads(_run(app, ["stats", "--json", "coco_empty.json"]).stdout)
+    assert (stats["images"], stats["annotations"], stats["crowd"]) == (1, 0, 0)
+    assert stats["size_classes"] == {"small": 0, "medium": 0, "large": 0}
+    assert set(stats["size_in"].values()) == {None}
+    assert stats["images_without_objects"] == 1
+
+
+def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
+    math = _run(app, ["stats", "--by-category", "coco_math_name.json"])
+    assert math.exit_code == 0 and "$\\frac{a$" in math.stdout
+    surrogate = _run(app, ["stats", "--by-category", "coco_surrogate_name.json"])
+    assert surrogate.exit_code == 0 and "a\ufffdb" in surrogate.stdout
+    control = _run(app, ["stats", "--by-category", "coco_control_name.json"])
+    assert control.exit_code == 0 and "\x1b" not in control.stdout
+    assert "      1 a\\x1b[2Jb\\nc " in control.stdout  # escaped, on its own row
+    for name in ("coco_math_name", "coco_surrogate_name"):
+        out = tmp_path / name
+        result = _run(app, ["recommend", "--rule", "rf", f"{name}.json", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        detector = _run(app, ["recommend", f"{name}.json", "--out", str(tmp_path / f"{name}-detector")])
+        assert detector.exit_code == 0, detector.output
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
+
+
+def test_docs_reason_table_equals_the_code() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("| reason | record |")[1].split("\n\n")[0]
+    rows = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert tuple(rows) == REASONS  # every row, in the code's order
+
+
+def test_every_documented_reason_is_exercised_by_the_corpus() -> None:
+    seen = {reason for _, _, expected in RECORDS if isinstance(expected, dict) for reason in expected}
+    seen |= {m.group(1) for _, _, expected in RECORDS if isinstance(expected, str)
+             for m in [re.search(r"\[(\w+)\]$", expected)] if m}  # fmt: skip
+    assert seen == set(REASONS)

@@ -1,0 +1,396 @@
+"""Atomic outputs under faults: kills at every line of a report write (real child processes), SIGTERM/SIGINT,
+concurrent writers, litter of killed runs, symbolic links, file modes, full disks, unwritable targets."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from scalematch import atomic
+from scalematch.atomic import atomic_text, check_output, write_folder
+from scalematch.errors import OptionError
+from scalematch.report.bundle import REPORT_HTML, check_target, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+OLD = {REPORT_HTML: b"old report", "a.png": b"old a", "b.png": b"old b"}
+NEW = {REPORT_HTML: b"new report", "a.png": b"new a", "c.png": b"new c" * 1000}
+
+
+def _content(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _litter(parent: Path, keep: str) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name != keep)
+
+
+@pytest.fixture
+def umask022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _killed_at(step: int, out: Path, exchange: bool) -> int:
+    """Fork a child that writes NEW over ``out`` (force) and SIGKILLs itself before its ``step``-th executed
+    line of scalematch/atomic.py; returns the child's wait status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            if not exchange:
+                atomic._exchange = lambda a, b: False
+            count = [0]
+
+            def local(frame, event, arg):  # type: ignore[no-untyped-def]
+                if event == "line":
+                    count[0] += 1
+                    if count[0] == step:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                return local
+
+            def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+                return local if frame.f_code.co_filename == atomic.__file__ else None
+
+            sys.settrace(tracer)
+            write_report(out, NEW, force=True)
+            sys.settrace(None)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange-rename", "two-renames"])
+def test_a_force_write_killed_at_any_line_leaves_a_complete_report(tmp_path: Path, exchange: bool) -> None:
+    import ctypes  # noqa: F401 - imported before forking, as the child needs them
+    import fcntl  # noqa: F401
+    import glob  # noqa: F401
+
+    kills = 0
+    for step in range(1, 2000):
+        out = tmp_path / f"run{step}" / "report"
+        write_report(out, OLD)
+        status = _killed_at(step, out, exchange)
+        if os.WIFEXITED(status):
+            assert os.WEXITSTATUS(status) == 0
+            assert _content(out) == NEW
+            break
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        kills += 1
+        if exchange:  # the target is a complete report at every instant
+            assert _content(out) in (OLD, NEW), step
+        check_target(out, force=True)  # the next run on the target: repairs, then checks
+        assert _content(out) in (OLD, NEW), step
+        write_report(out, {REPORT_HTML: b"third"}, force=True)
+        assert _content(out) == {REPORT_HTML: b"third"}
+        assert _litter(out.parent, "report") == [], step
+    assert kills > 40  # every line of the write path was a kill point
+
+
+def test_recovery_puts_back_a_report_set_aside_by_a_killed_run(tmp_path: Path) -> None:
+    aside = tmp_path / ".r.old-1a2b3c4d"
+    aside.mkdir()
+    (aside / REPORT_HTML).write_bytes(b"old")
+    (tmp_path / ".r.tmp-99999999").mkdir()
+    (tmp_path / ".r.tmp-99999999" / REPORT_HTML).write_bytes(b"half")
+    with pytest.raises(OptionError, match=r"a report is already there; pass --force"):
+        check_target(tmp_path / "r", force=False)
+    assert _content(tmp_path / "r") == {REPORT_HTML: b"old"}
+    assert _litter(tmp_path, "r") == []
+
+
+def test_litter_of_killed_runs_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    write_report(tmp_path / "r", OLD)
+    for name in (".r.tmp-0badc0de", ".r.old-0badc0de"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.png").write_bytes(b"x")
+    (tmp_path / ".r.lock").write_bytes(b"")
+    (tmp_path / ".t.csv.tmp-0badc0de.csv").write_text("half")
+    (tmp_path / ".rr.tmp-0badc0de").mkdir()  # another target's: not ours to remove
+    write_report(tmp_path / "r", NEW, force=True)
+    with atomic_text(tmp_path / "t.csv") as handle:
+        handle.write("a,b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".rr.tmp-0badc0de", "r", "t.csv"]
+
+
+def test_a_live_writers_temporary_file_is_not_removed(tmp_path: Path) -> None:
+    target = tmp_path / "t.csv"
+    with atomic_text(target) as first:
+        first.write("first\n")
+        with atomic_text(target) as second:  # its stale-file sweep must skip the file the first holds
+            second.write("second\n")
+        assert target.read_text() == "second\n"
+    assert target.read_text() == "first\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def _child(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args], cwd=ROOT, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+BLOCK_IN_WRITE = """
+    import sys
+    from scalematch import atomic
+    real = atomic._write_durably
+    def blocking(path, content):
+        real(path, content)
+        print("ready", flush=True)
+        sys.stdin.read()  # the barrier: blocks until the parent acts
+    atomic._write_durably = blocking
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_sigterm_and_sigint_remove_the_temporary_folder(tmp_path: Path, sig: signal.Signals) -> None:
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    code = (
+        BLOCK_IN_WRITE
+        + """
+    from pathlib import Path
+    from scalematch.report.bundle import write_report
+    write_report(Path(sys.argv[1]), {"report.html": b"new", "x.png": b"x"}, force=True)
+    """
+    )
+    child = _child(code, str(out))
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    assert len(_litter(tmp_path, "report")) == 2  # the lock and the temporary folder exist now
+    child.send_signal(sig)
+    _, err = child.communicate()
+    assert child.returncode in (128 + sig, -sig), err
+    assert _content(out) == OLD
+    assert _litter(tmp_path, "report") == []
+
+
+def test_sigterm_removes_the_temporary_file_of_a_single_file_write(tmp_path: Path) -> None:
+    target = tmp_path / "t.csv"
+    code = """
+    import sys
+    from pathlib import Path
+    from scalematch.atomic import atomic_text
+    with atomic_text(Path(sys.argv[1])) as handle:
+        handle.write("x")
+        print("ready", flush=True)
+        sys.stdin.read()
+    """
+    child = _child(code, str(target))
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    child.send_signal(signal.SIGTERM)
+    child.communicate()
+    assert child.returncode == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_writers_on_one_target_one_wins_the_other_gets_one_line(tmp_path: Path, app: object) -> None:
+    out = tmp_path / "report"
+    code = (
+        BLOCK_IN_WRITE
+        + """
+    from scalematch.cli.main import app
+    app(["recommend", "-q", "--out", sys.argv[1]])
+    """
+    )
+    first = _child(code, str(out))
+    assert first.stdout is not None and first.stdout.readline() == "ready\n"
+    second = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out)])  # type: ignore[arg-type]
+    assert second.exit_code == 2
+    assert second.stderr == (
+        f"Error: --out {out}: another scalematch run is writing there; try again when it has finished\n"
+    )
+    stdout, stderr = first.communicate("go")
+    assert first.returncode == 0, stderr
+    assert f"wrote {out}/report.html" in stdout
+    assert (out / REPORT_HTML).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert _litter(tmp_path, "report") == []
+
+
+def test_a_symlinked_out_is_followed_not_moved(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    write_report(real, OLD)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert write_report(link, NEW, force=True) == link / REPORT_HTML
+    assert link.is_symlink() and _content(real) == NEW
+    file_link = tmp_path / "t.csv"
+    (tmp_path / "data.csv").write_text("old")
+    file_link.symlink_to(tmp_path / "data.csv")
+    with atomic_text(file_link) as handle:
+        handle.write("new")
+    assert file_link.is_symlink() and (tmp_path / "data.csv").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "link", "real", "t.csv"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_files_get_the_process_umask(tmp_path: Path, mask: int) -> None:
+    old = os.umask(mask)
+    try:
+        write_report(tmp_path / "r", NEW)
+        with atomic_text(tmp_path / "t.csv") as handle:
+            handle.write("x")
+    finally:
+        os.umask(old)
+    paths = [tmp_path / "r", tmp_path / "t.csv", *(tmp_path / "r").iterdir()]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in paths}
+    assert modes == {"r": 0o777 & ~mask, "t.csv": 0o666 & ~mask, **{n: 0o666 & ~mask for n in NEW}}
+
+
+def test_a_full_disk_mid_write_is_one_error_without_litter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r"
+    write_report(out, OLD)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OptionError, match=rf"^--out {out}: No space left on device$"):
+        write_folder(out, NEW, lambda p: None)
+    csv_error = rf"^--csv {tmp_path}/t.csv: No space left on device$"
+    with pytest.raises(OptionError, match=csv_error), atomic_text(tmp_path / "t.csv", "--csv") as handle:
+        handle.write("x")
+    assert _content(out) == OLD
+    assert _litter(tmp_path, "r") == []
+
+
+@pytest.mark.parametrize(
+    ("make", "target", "folder", "reason"),
+    [
+        (lambda d: (d / "f").write_text("x"), "f/out.csv", False, "{d}/f is a file, not a folder"),
+        (lambda d: (d / "f").write_text("x"), "f/a/b/out.csv", False, "{d}/f is a file, not a folder"),
+        (lambda d: (d / "sub").mkdir(), "sub", False, "is a folder; expected a file name"),
+        (lambda d: (d / "f").write_text("x"), "f", True, "expected a folder, got a file"),
+    ],
+)
+def test_outputs_are_checked_before_the_work(tmp_path: Path, make, target: str, folder: bool, reason: str) -> None:  # type: ignore[no-untyped-def]
+    make(tmp_path)
+    path = tmp_path / target
+    with pytest.raises(OptionError) as info:
+        check_output(path, "--x", folder)
+    assert str(info.value) == f"--x {path}: " + reason.format(d=tmp_path)
+
+
+def test_unwritable_and_full_places_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Full:
+        f_bavail = 0
+        f_flag = 0
+
+    monkeypatch.setattr(os, "statvfs", lambda p: Full())
+    with pytest.raises(OptionError, match=rf"^--csv {tmp_path}/new/t.csv: no space left on the device of {tmp_path}$"):
+        check_output(tmp_path / "new" / "t.csv", "--csv")
+    Full.f_bavail, Full.f_flag = 10, os.ST_RDONLY
+    monkeypatch.setattr(os, "access", lambda p, m: False)
+    with pytest.raises(OptionError, match=rf"^--csv {tmp_path}/t.csv: {tmp_path} is on a read-only file system$"):
+        check_output(tmp_path / "t.csv", "--csv")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    with pytest.raises(OptionError, match=rf"^--out {ro}/r: {ro} is not writable$"):
+        check_output(ro / "r", "--out", folder=True)
+
+
+STRACE = shutil.which("strace")
+
+
+def _under_strace(inject: str | None, code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a child Python traced by strace, which tampers with one system call (``inject``; None:
+    no strace)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
+    tamper = (
+        []
+        if inject is None
+        else [
+            str(STRACE),
+            "-f",
+            "-qq",
+            "-o",
+            os.devnull,
+            "-e",
+            f"trace={inject.split(':')[0]}",
+            "-e",
+            f"inject={inject}",
+        ]
+    )
+    return subprocess.run(
+        [*tamper, sys.executable, "-c", textwrap.dedent(code), *args], cwd=cwd, env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+
+
+WRITE_NEW = """
+    import sys
+    from pathlib import Path
+    from scalematch.report.bundle import write_report
+    write_report(Path(sys.argv[1]), {"report.html": b"new", "x.png": b"x" * 100000}, force=True)
+"""
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize(
+    "inject",
+    ["flock:signal=SIGKILL", "mkdir:signal=SIGKILL", "fsync:signal=SIGKILL:when=2", "renameat2:signal=SIGKILL",
+     "write:signal=SIGKILL", "write:signal=SIGKILL:when=2", "unlink:signal=SIGKILL", "rmdir:signal=SIGKILL"],
+)  # fmt: skip
+def test_a_write_killed_at_a_system_call_leaves_a_report_and_the_next_run_cleans(tmp_path: Path, inject: str) -> None:
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    child = _under_strace(inject, WRITE_NEW, str(out), cwd=tmp_path)
+    assert child.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), child.stderr  # the kill happened
+    assert _content(out) in (OLD, {REPORT_HTML: b"new", "x.png": b"x" * 100000})
+    write_report(out, NEW, force=True)
+    assert _content(out) == NEW
+    assert _litter(tmp_path, "report") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+def test_the_cli_killed_at_the_swap_keeps_the_report_and_the_next_run_cleans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    first = _under_strace(None, code, "recommend", "-q", "--out", "r", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    old = _content(tmp_path / "r")
+    killed = _under_strace("renameat2:signal=SIGKILL", code, "recommend", "-q", "--out", "r", "--force",
+                           "--rule", "rf", cwd=tmp_path)  # fmt: skip
+    assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), killed.stderr
+    assert _content(tmp_path / "r") == old
+    assert any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir())  # the killed run's litter
+    again = CliRunner().invoke(_app(), ["recommend", "-q", "--out", "r", "--force", "--rule", "rf"])
+    assert again.exit_code == 0, again.output
+    assert '"rule": "rf"' in (tmp_path / "r" / "recommendation.json").read_text()
+    assert '"rule": "rf"' not in old["recommendation.json"].decode()  # the first was a detector report
+    assert _litter(tmp_path, "r") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+def test_a_disk_full_at_fsync_is_one_error_line_and_no_litter(tmp_path: Path) -> None:
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    (tmp_path / "t.csv").write_text("old")
+    child = _under_strace("fsync:error=ENOSPC", code, "stats", "-q", "--csv", "t.csv", cwd=tmp_path)
+    assert child.returncode == 2
+    assert child.stderr == "Error: --csv t.csv: No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    assert (tmp_path / "t.csv").read_text() == "old"
+
+
+def _app() -> typer.Typer:
+    from scalematch.cli.main import app
+
+    return app
