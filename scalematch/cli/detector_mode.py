@@ -62,7 +62,9 @@ def run_detector(
 
         written = write_report(out, build_detector_report(result, data, command), force)
     if as_json:
-        typer.echo(json.dumps(document(preset, result.summary, target, str(source), result.search), indent=2))
+        typer.echo(
+            json.dumps(document(preset, result.summary, target, str(source), result.search, data.excluded), indent=2)
+        )
         if written is not None:
             typer.echo(f"wrote {written}", err=True)
         return

@@ -130,6 +130,10 @@ def recommend(
         for name, value in (("--resize", resize), ("--anchors-per-level", anchors_per_level), ("--export", export)):
             if value is not None:
                 raise OptionError(f"{name}: applies with --rule; a detector preset fixes its own input and anchors")
+        if min_positives < 1:
+            raise OptionError(f"--min-positives: expected a positive integer, got {min_positives}")
+        if not 0 <= min_iou < 1:
+            raise OptionError(f"--min-iou: expected an IoU in [0, 1), got {min_iou}")
         if report and out is None:
             out = Path("reports") / source.stem
         if out is not None:

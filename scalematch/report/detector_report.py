@@ -44,7 +44,7 @@ def build_detector_report(
     prof = profile(build(preset.backbone, preset.neck), allow_misaligned=True)
     figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
     images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
-    doc = document(preset, result.summary, result.target, str(data.source), result.search)
+    doc = document(preset, result.summary, result.target, str(data.source), result.search, data.excluded)
     objects = result.summary.objects
     summary = {
         "dataset": Path(data.source).name,

@@ -170,11 +170,17 @@ def search_document(found: Search) -> dict[str, object]:
 
 
 def document(
-    preset: Preset, s: PositivesSummary, target: float, source: str, found: Search | None = None
+    preset: Preset,
+    s: PositivesSummary,
+    target: float,
+    source: str,
+    found: Search | None = None,
+    excluded: dict[str, int] | None = None,
 ) -> dict[str, object]:
-    """The ``recommend --detector --json`` document."""
+    """The ``recommend --detector --json`` document (``excluded``: records left out of the box table by reason)."""
     return {
         "source": source,
+        "excluded": dict(excluded or {}),
         "detector": {
             "name": preset.name,
             "title": preset.title,

@@ -84,6 +84,9 @@ def test_min_positives_and_coverage_move_the_verdict() -> None:
         (["--resize", "none"], "Error: --resize: applies with --rule; a detector preset fixes its own input"),
         (["--rule", "rf", "--objects", "x.csv"], "Error: --objects: applies to a detector's assigner (drop --rule)"),
         (["--levels", "P9"], "Error: detector retinanet: level 'P9' is not an output of resnet50 + fpn-retinanet"),
+        (["--min-positives", "0"], "Error: --min-positives: expected a positive integer, got 0"),
+        (["--min-iou", "1"], "Error: --min-iou: expected an IoU in [0, 1), got 1.0"),
+        (["--min-iou", "nan"], "Error: --min-iou: expected an IoU in [0, 1), got nan"),
     ],
 )
 def test_bad_options(args: list[str], message: str) -> None:

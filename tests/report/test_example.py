@@ -43,9 +43,11 @@ def test_detector_example_is_current() -> None:
     result = evaluate(load(sample_path(), resize=preset.resize_policy()), preset)
     folder = EXAMPLE.parent / "detector-example"
     stored = json.loads((folder / "recommendation.json").read_text())
-    assert stored == json.loads(json.dumps(document(preset, result.summary, 0.99, str(sample_path())))) | {
-        "source": stored["source"]
-    }, "reports/detector-example is stale: run python reports/make_example.py"
+    data = load(sample_path(), resize=preset.resize_policy())
+    expected = document(preset, result.summary, 0.99, str(sample_path()), result.search, data.excluded)
+    assert stored == json.loads(json.dumps(expected)) | {"source": stored["source"]}, (
+        "reports/detector-example is stale: run python reports/make_example.py"
+    )
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "<code>scalematch recommend --quiet --out reports/detector-example --force</code>" in html
     assert sorted(p.name for p in folder.iterdir()) == [
