@@ -57,9 +57,8 @@ def main() -> None:
     ]
     for d in detectors:
         ratio = medians[d] / base
-        rows.append(
-            f"| `recommend --detector {d} --json --coverage 0.5` | {medians[d]:.2f} s | {ratio:.2f} | {rss[d]:.0f} MiB |"
-        )
+        command = f"`recommend --detector {d} --json --coverage 0.5`"
+        rows.append(f"| {command} | {medians[d]:.2f} s | {ratio:.2f} | {rss[d]:.0f} MiB |")
     worst = max(medians[d] / base for d in detectors)
     body = "\n".join(
         [

@@ -19,6 +19,7 @@ def run_detector(
     backbone: str | None,
     neck: str | None,
     levels: str | None,
+    resize: str | None,
     target: float,
     min_positives: int,
     min_iou: float,
@@ -36,8 +37,18 @@ def run_detector(
     from scalematch.dataset import load
     from scalematch.match.detector import evaluate
     from scalematch.match.positives import objects_frame
+    from scalematch.match.result import usable
+    from scalematch.match.search import at_input, sweep_inputs
     from scalematch.presets import DEFAULT_PRESET, load_preset, override
-    from scalematch.report.positives_text import describe, document, search_lines, sentences, tables
+    from scalematch.report.positives_text import (
+        describe,
+        document,
+        search_lines,
+        sentences,
+        sweep_document,
+        sweep_table,
+        tables,
+    )
 
     preset = load_preset(detector or DEFAULT_PRESET)
     changes: dict[str, object] = {}
@@ -49,8 +60,17 @@ def run_detector(
         changes["levels"] = _split(levels)
     if changes:
         preset = override(preset, **changes)
+    policies = [p.strip() for p in (resize or "").split(";") if p.strip()]
+    if len(policies) == 1:
+        preset = at_input(preset, policies[0])
+    for policy in policies:
+        at_input(preset, policy)  # every policy must suit the preset: fail before the work
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         data = load(source, format, preset.resize_policy(), strict=strict, progress=progress)
+    sweep = None
+    if len(policies) > 1:
+        sweep = sweep_inputs(usable(data.table), preset, policies, target, min_positives, min_iou)
+        preset = sweep.ranked[0][1].preset
     result = evaluate(data, preset, target, min_positives, min_iou)
     if objects is not None:
         with atomic_text(objects, "--objects") as handle:
@@ -62,12 +82,16 @@ def run_detector(
 
         written = write_report(out, build_detector_report(result, data, command), force)
     if as_json:
-        typer.echo(
-            json.dumps(document(preset, result.summary, target, str(source), result.search, data.excluded), indent=2)
-        )
+        doc = document(preset, result.summary, target, str(source), result.search, data.excluded)
+        if sweep is not None:
+            doc["sweep"] = sweep_document(sweep)
+        typer.echo(json.dumps(doc, indent=2))
         if written is not None:
             typer.echo(f"wrote {written}", err=True)
         return
+    if sweep is not None:
+        typer.echo(sweep_table(sweep))
+        typer.echo(f"\nBest: {sweep.ranked[0][0]}\n")
     typer.echo(f"{source.name}: {result.summary.objects} objects")
     for line in describe(preset):
         typer.echo(line)

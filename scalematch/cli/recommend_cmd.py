@@ -58,8 +58,9 @@ def recommend(
     resize: Annotated[
         str | None,
         typer.Option(
-            help="--rule only: resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); a "
-            f"comma list of policies separated by ';' sweeps. Default {DEFAULT_POLICY}."
+            help="Resize policy (none | shortest-edge:S,L | longest-edge:L | fixed:WxH | ...); policies separated "
+            f"by ';' sweep. Default: the preset's input, or {DEFAULT_POLICY} with --rule. A detector takes its "
+            "own kind: shortest-edge (torchvision, mmdet), longest-edge (YOLO letterbox), fixed (SSD)."
         ),
     ] = None,
     rule: Annotated[
@@ -127,7 +128,7 @@ def recommend(
     if rule is None:
         from scalematch.cli.detector_mode import run_detector
 
-        for name, value in (("--resize", resize), ("--anchors-per-level", anchors_per_level), ("--export", export)):
+        for name, value in (("--anchors-per-level", anchors_per_level), ("--export", export)):
             if value is not None:
                 raise OptionError(f"{name}: applies with --rule; a detector preset fixes its own input and anchors")
         if min_positives < 1:
@@ -146,7 +147,7 @@ def recommend(
             check_output(objects, "--objects")
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
-            source, detector, backbone, neck, levels, coverage, min_positives, min_iou, objects, as_json,
+            source, detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, objects, as_json,
             out, force, "scalematch " + shlex.join(argv), format, strict, quiet,
         )  # fmt: skip
         return

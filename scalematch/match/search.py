@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, ShortestEdge, parse_policy
+from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, simulate
 from scalematch.presets.preset import (
     LetterboxInput,
@@ -169,3 +171,56 @@ def _distance(t: Trial) -> float:
 def _full(t: Trial, rows: pd.DataFrame, graph: object, min_positives: int, min_iou: float) -> Trial:
     sim = simulate(t.preset, rows, graph, min_iou)  # type: ignore[arg-type]
     return replace(t, share=float((sim.quality >= min_positives).mean()), cost=sim.anchors_per_image)
+
+
+def at_input(preset: Preset, policy: str | ResizePolicy) -> Preset:
+    """``preset`` with its input size taken from a resize policy of the same kind: shortest-edge:S,L for
+    torchvision's and mmdetection's resize, longest-edge:L for a letterbox, fixed:WxH for a stretch."""
+    parsed = parse_policy(policy)
+    spec = preset.input
+    if isinstance(spec, TorchvisionInput) and spec.fixed_size is None and isinstance(parsed, ShortestEdge):
+        return replace(preset, input=replace(spec, min_size=parsed.short, max_size=parsed.max_long))
+    if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None and isinstance(parsed, Fixed):
+        return replace(preset, input=replace(spec, fixed_size=(parsed.width, parsed.height)))
+    if isinstance(spec, MMDetInput) and isinstance(parsed, ShortestEdge):
+        return replace(preset, input=replace(spec, short=parsed.short, long=parsed.max_long))
+    if isinstance(spec, LetterboxInput) and isinstance(parsed, LongestEdge):
+        return replace(preset, input=replace(spec, size=parsed.long))
+    expected = (
+        "longest-edge:L"
+        if isinstance(spec, LetterboxInput)
+        else "fixed:WxH"
+        if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None
+        else "shortest-edge:S,L"
+    )
+    raise OptionError(f"--resize: detector {preset.name} resizes as {expected}; got {str(parsed)!r}")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Input sizes tried for one preset, best first, with their objects without any positive."""
+
+    ranked: tuple[tuple[str, Trial, int], ...]
+    target: float
+
+
+def sweep_inputs(
+    rows: pd.DataFrame,
+    preset: Preset,
+    policies: list[str],
+    target: float = 0.99,
+    min_positives: int = 1,
+    min_iou: float = DEFAULT_MIN_IOU,
+) -> Sweep:
+    """Simulate ``preset`` at each input size of ``policies``; rank: target met first, then fewer objects without
+    any positive, then the higher share of objects meeting the test, then fewer anchors per image."""
+    graph = build(preset.backbone, preset.neck)
+    found = []
+    for policy in policies:
+        candidate = at_input(preset, policy)
+        sim = simulate(candidate, rows, graph, min_iou)
+        share = float((sim.quality >= min_positives).mean()) if len(rows) else 0.0
+        none = int((sim.positives == 0).sum())
+        found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, sim.anchors_per_image), none))
+    found.sort(key=lambda f: (f[1].share < target, f[2], -round(f[1].share, 9), f[1].cost))
+    return Sweep(tuple(found), target)

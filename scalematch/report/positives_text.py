@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scalematch.match.positives import PositivesSummary
-from scalematch.match.search import Search, Trial
+from scalematch.match.search import Search, Sweep, Trial
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -195,3 +195,25 @@ def document(
         "positives": s.to_dict(),
         "search": None if found is None else search_document(found),
     }
+
+
+def sweep_table(sweep: Sweep) -> str:
+    """Input sizes of a sweep, best first."""
+    rows = [("rank", "resize", "meeting", "no_positive", "anchors_per_image", "target")]
+    for k, (policy, t, none) in enumerate(sweep.ranked, start=1):
+        reached = "reached" if t.share >= sweep.target else "missed"
+        rows.append((str(k), policy, _pct(t.share), str(none), f"{t.cost:,.0f}", reached))
+    return aligned(rows, left=2)
+
+
+def sweep_document(sweep: Sweep) -> list[dict[str, object]]:
+    return [
+        {
+            "resize": policy,
+            "share_meeting": round(t.share, 6),
+            "objects_without_positive": none,
+            "anchors_per_image": round(t.cost, 1),
+            "target_reached": t.share >= sweep.target,
+        }
+        for policy, t, none in sweep.ranked
+    ]

@@ -81,7 +81,8 @@ def test_min_positives_and_coverage_move_the_verdict() -> None:
     [
         (["--detector", "nope"], "Error: --detector: unknown detector 'nope'; expected a file or one of:"),
         (["--rule", "rf", "--detector", "fcos"], "Error: --detector and --rule are two modes: give one"),
-        (["--resize", "none"], "Error: --resize: applies with --rule; a detector preset fixes its own input"),
+        (["--resize", "longest-edge:640"], "Error: --resize: detector retinanet resizes as shortest-edge:S,L; got"),
+        (["--export", "mmdet", "x.py"], "Error: --export: applies with --rule; a detector preset fixes its own input"),
         (["--rule", "rf", "--objects", "x.csv"], "Error: --objects: applies to a detector's assigner (drop --rule)"),
         (["--levels", "P9"], "Error: detector retinanet: level 'P9' is not an output of resnet50 + fpn-retinanet"),
         (["--min-positives", "0"], "Error: --min-positives: expected a positive integer, got 0"),
@@ -122,3 +123,32 @@ def test_out_writes_the_detector_report(tmp_path: Path) -> None:
     forced = CliRunner().invoke(app, ["recommend", "-q", "--detector", "fcos", "--out", str(out), "--force", "--json"])
     assert forced.exit_code == 0
     assert json.loads(forced.stdout) == doc
+
+
+def test_resize_sweep_ranks_policies_leaving_objects_without_positives_lower(tmp_path: Path) -> None:
+    """COCO-like images (640 x 480) with spread-out objects of 8-20 px: at 200 px FCOS's points miss many of them
+    (a box smaller than the stride may hold no point), at 800 px none."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    anns: list[dict[str, object]] = []
+    images: list[dict[str, object]] = []
+    for i in range(40):
+        images.append({"id": i + 1, "file_name": f"{i}.jpg", "width": 640, "height": 480})
+        for gx in range(4):
+            for gy in range(3):
+                w, h = rng.uniform(8, 20, 2)
+                x, y = gx * 160 + 40 + rng.uniform(0, 60), gy * 160 + 40 + rng.uniform(0, 60)
+                anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0, "area": w * h,
+                             "bbox": [x, y, w, h]})  # fmt: skip
+    src = tmp_path / "spread.json"
+    src.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "dot"}]}))
+    low, high = "shortest-edge:200,333", "shortest-edge:800,1333"
+    result = run("recommend", str(src), "-q", "--json", "--detector", "fcos", "--resize", f"{low};{high}")
+    sweep = json.loads(result.stdout)["sweep"]  # type: ignore[attr-defined]
+    by_policy = {row["resize"]: row for row in sweep}
+    assert by_policy[high]["objects_without_positive"] == 0
+    assert by_policy[low]["objects_without_positive"] > 0
+    assert [row["resize"] for row in sweep] == [high, low]
+    text = run("recommend", str(src), "-q", "--detector", "fcos", "--resize", f"{low};{high}").stdout  # type: ignore[attr-defined]
+    assert f"Best: {high}" in text
