@@ -24,6 +24,7 @@ def run_detector(
     min_positives: int,
     min_iou: float,
     objects: Path | None,
+    export: tuple[str, Path] | None,
     as_json: bool,
     out: Path | None,
     force: bool,
@@ -75,6 +76,18 @@ def run_detector(
     if objects is not None:
         with atomic_text(objects, "--objects") as handle:
             objects_frame(result.simulation).to_csv(handle, index=False)
+    if export is not None:
+        from scalematch.match.search import Trial
+        from scalematch.report.detector_export import EXPORTERS
+
+        design = (
+            result.search.chosen
+            if result.search is not None
+            else Trial(preset, 1.0, 1.0, 0, result.summary.share_meeting, result.simulation.anchors_per_image)
+        )
+        text = EXPORTERS[export[0]](design)
+        with atomic_text(export[1]) as handle:
+            handle.write(text)
     written = None
     if out is not None:
         from scalematch.report.bundle import write_report
@@ -108,5 +121,7 @@ def run_detector(
             typer.echo(line)
     if objects is not None:
         typer.echo(f"\nwrote {objects} ({result.summary.objects} objects)")
+    if export is not None:
+        typer.echo(f"\nwrote {export[1]} ({export[0]})")
     if written is not None:
         typer.echo(f"\nwrote {written} (with the figures as PNG and recommendation.json)")

@@ -128,9 +128,8 @@ def recommend(
     if rule is None:
         from scalematch.cli.detector_mode import run_detector
 
-        for name, value in (("--anchors-per-level", anchors_per_level), ("--export", export)):
-            if value is not None:
-                raise OptionError(f"{name}: applies with --rule; a detector preset fixes its own input and anchors")
+        if anchors_per_level is not None:
+            raise OptionError("--anchors-per-level: applies with --rule; a detector preset fixes its own anchors")
         if min_positives < 1:
             raise OptionError(f"--min-positives: expected a positive integer, got {min_positives}")
         if not 0 <= min_iou < 1:
@@ -145,9 +144,14 @@ def recommend(
             from scalematch.atomic import check_output
 
             check_output(objects, "--objects")
+        if export is not None:
+            from scalematch.atomic import check_output
+
+            check_output(export[1], "--export")
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
-            source, detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, objects, as_json,
+            source, detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, objects,
+            (export[0].value, export[1]) if export else None, as_json,
             out, force, "scalematch " + shlex.join(argv), format, strict, quiet,
         )  # fmt: skip
         return

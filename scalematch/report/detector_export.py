@@ -1,0 +1,156 @@
+"""``recommend --detector --export``: the recommended design (the preset, or the search's choice) as the settings of
+a toolkit that builds the same detector: an mmdetection config inheriting the toolkit's own, a detectron2 YAML
+fragment, or a YOLOv5 ``anchors:`` block. A design the toolkit cannot express is a one-line error."""
+
+from __future__ import annotations
+
+import json
+
+from scalematch.errors import OptionError
+from scalematch.match.search import Trial
+from scalematch.presets.preset import (
+    MMDetAnchors,
+    MMDetInput,
+    Points,
+    TorchvisionAnchors,
+    TorchvisionInput,
+    YoloAnchors,
+)
+
+MMDET_BASES = {
+    "retinanet": "mmdet::retinanet/retinanet_r50_fpn_1x_coco.py",
+    "faster-rcnn": "mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py",
+    "atss": "mmdet::atss/atss_r50_fpn_1x_coco.py",
+}
+"""mmdetection's configs of the same detectors (ResNet-50 + FPN, 1x schedule)."""
+
+DETECTRON2_HEADS = {"retinanet": "RETINANET", "faster-rcnn": "RPN"}
+
+
+def _header(design: Trial, toolkit: str) -> list[str]:
+    p = design.preset
+    return [
+        f"# scalematch recommend --detector {p.name} --export {toolkit}: {design.changes}",
+        f"# ({design.share:.4f} of objects met the target's test in the simulation of {p.toolkit}'s assigner;",
+        f"# {design.cost:,.0f} anchors or points per image)",
+    ]
+
+
+def _scales(design: Trial) -> tuple[tuple[int, int], list[int]]:
+    """The design's input as (long, short) and the strides of its levels."""
+    p = design.preset
+    spec = p.input
+    if isinstance(spec, TorchvisionInput):
+        size = (spec.max_size, spec.min_size)
+    elif isinstance(spec, MMDetInput):
+        size = (spec.long, spec.short)
+    else:
+        size = (spec.size, spec.size)
+    gen = p.anchors
+    strides = list(gen.strides) if isinstance(gen, MMDetAnchors | Points | YoloAnchors) else []
+    return size, strides
+
+
+def mmdet(design: Trial) -> str:
+    """A config file inheriting mmdetection's own config of the detector, with the anchors, levels and input
+    size of the design set in place."""
+    p = design.preset
+    base = MMDET_BASES.get(p.name)
+    if base is None:
+        raise OptionError(
+            f"--export mmdet: detector {p.name} has no mmdetection counterpart here (exports: {', '.join(MMDET_BASES)})"
+        )
+    (long, short), _ = _scales(design)
+    n = len(p.levels)
+    first = {"retinanet": 8, "atss": 8, "faster-rcnn": 4}[p.name]
+    strides = [first * 2**k for k in range(n)]
+    a = design.anchor_scale
+    if p.name == "retinanet":
+        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}))"
+    elif p.name == "atss":
+        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={8 * a:g}, strides={strides}))"
+    else:
+        roi = [s for s in (4, 8, 16, 32) if s in strides]
+        head = (
+            f"rpn_head=dict(anchor_generator=dict(scales=[{8 * a:g}], strides={strides})),\n"
+            f"    roi_head=dict(bbox_roi_extractor=dict(featmap_strides={roi}))"
+        )
+    resize = f"dict(type='Resize', scale=({long}, {short}), keep_ratio=True)"
+    lines = [
+        *_header(design, "mmdet"),
+        f"_base_ = '{base}'",
+        "",
+        f"model = dict(\n    neck=dict(num_outs={n}),\n    {head})",
+        "",
+        "train_pipeline = [",
+        "    dict(type='LoadImageFromFile'),",
+        "    dict(type='LoadAnnotations', with_bbox=True),",
+        f"    {resize},",
+        "    dict(type='RandomFlip', prob=0.5),",
+        "    dict(type='PackDetInputs'),",
+        "]",
+        "test_pipeline = [",
+        "    dict(type='LoadImageFromFile'),",
+        f"    {resize},",
+        "    dict(type='LoadAnnotations', with_bbox=True),",
+        "    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),",
+        "]",
+        "train_dataloader = dict(dataset=dict(pipeline=train_pipeline))",
+        "val_dataloader = dict(dataset=dict(pipeline=test_pipeline))",
+        "test_dataloader = val_dataloader",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def detectron2(design: Trial) -> str:
+    """A detectron2 YAML fragment: the anchor sizes per level (the same count on every level, as detectron2's
+    heads require), the aspect ratios, the head's input features and the input size."""
+    p = design.preset
+    key = DETECTRON2_HEADS.get(p.name)
+    gen = p.anchors
+    if key is None or not isinstance(gen, TorchvisionAnchors):
+        raise OptionError(
+            f"--export detectron2: detector {p.name} has no detectron2 counterpart here "
+            f"(exports: {', '.join(DETECTRON2_HEADS)})"
+        )
+    (long, short), _ = _scales(design)
+    sizes = [[round(s, 2) for s in level] for level in gen.sizes]
+    features = [lv.lower() for lv in p.levels]
+    lines = [
+        *_header(design, "detectron2"),
+        "MODEL:",
+        "  ANCHOR_GENERATOR:",
+        f"    SIZES: {json.dumps(sizes)}",
+        f"    ASPECT_RATIOS: {json.dumps([list(gen.aspect_ratios)])}",
+        f"  {key}:",
+        f"    IN_FEATURES: {json.dumps(features)}",
+        "INPUT:",
+        f"  MIN_SIZE_TRAIN: [{short}]",
+        f"  MAX_SIZE_TRAIN: {long}",
+        f"  MIN_SIZE_TEST: {short}",
+        f"  MAX_SIZE_TEST: {long}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def ultralytics(design: Trial) -> str:
+    """The ``anchors:`` block of a three-level YOLOv5 model yaml (and the image size to train at)."""
+    p = design.preset
+    gen = p.anchors
+    if isinstance(gen, Points):
+        raise OptionError(
+            f"--export ultralytics: detector {p.name} is anchor-free: its assigner has no anchors or ranges to set"
+        )
+    if not isinstance(gen, YoloAnchors) or len(gen.shapes) != 3:
+        raise OptionError(f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; {p.name} is not one")
+    (size, _), _ = _scales(design)
+    rows = ["anchors:"]
+    for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):
+        values = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+        rows.append(f"  - [{values}]  # {name}/{stride}")
+    return "\n".join([*_header(design, "ultralytics"), f"# train with imgsz={size}", *rows, ""])
+
+
+EXPORTERS = {"mmdet": mmdet, "detectron2": detectron2, "ultralytics": ultralytics}
