@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.errors import ModelError
+from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps
 from scalematch.profile.layers import (
@@ -83,7 +84,8 @@ PASS_OPS = frozenset(
     ]
 )
 """Operators that keep the geometry (Gemm, MatMul, Flatten: classifier heads after global pooling, or
-channels-last pointwise layers; Transpose: assumed to be a layout round trip)."""
+channels-last pointwise layers; a Flatten of a map larger than 1x1 is refused; Transpose: assumed to be a
+layout round trip, as in ConvNeXt's channels-last blocks)."""
 
 BINARY = frozenset(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"])
 SHAPE_OPS = frozenset(["Shape", "Size"])
@@ -117,6 +119,8 @@ class _Importer:
         self.names: set[str] = set()
         self.pads: set[str] = set()
         self.aliases: dict[str, str] = {}
+        self.refused: dict[str, str] = {}
+        self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
         self.helper = onnx.helper
         self.numpy_helper = numpy_helper
 
@@ -151,6 +155,9 @@ class _Importer:
         self.names.add(name)
         refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
         self.nodes.append(Node(name, layer, refs))
+        nearest = isinstance(layer, Upsample) and layer.mode == "nearest" and layer.scale != (1, 1)
+        if nearest or any(r in self.after_nearest for r in refs):
+            self.after_nearest.add(name)
         if pad:
             self.pads.add(name)
         self.values[node.output[0]] = name
@@ -295,22 +302,43 @@ class _Importer:
         left_right = per_axis.get(rank - 1, (0, 0))
         return pad_layer((top_bottom, left_right))
 
+    def merge(self, kind: str, feats: list[str]) -> Merge:
+        """A merge; ``align: union`` when an input comes after a nearest up-sampling (FPN's top-down add,
+        PAN's concats: odd units sit half a cell off, as the fpn and pan neck configs say)."""
+        if any(self.values[f] in self.after_nearest for f in feats):
+            return Merge(kind, "union")  # type: ignore[arg-type]
+        return Merge(kind)  # type: ignore[arg-type]
+
     def binary(self, node: Any, feats: list[str]) -> Layer | str:
         if len(feats) == 1:
             return Passthrough(node.op_type.lower()) if node.op_type != "Sum" else feats[0]
         out = self.numel(node.output[0])
         sizes = [self.numel(f) for f in feats]
         if out is None or None in sizes:
-            return Merge("add")
+            return self.merge("add", feats)
         full = [f for f, n in zip(feats, sizes, strict=True) if n == out]
         if len(full) == len(feats):
-            return Merge("add")
+            return self.merge("add", feats)
         if len(full) == 1:
             return full[0]  # a broadcast gate or scale: follow the full-size operand
         raise self.fail(node, "inputs are broadcast against each other; expected at most one full-size feature map")
 
     # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
+        """Import one node; a node that cannot be modelled becomes a placeholder that is an error only if
+        some tap depends on it (a classifier head never blocks an import)."""
+        try:
+            self.visit_op(node)
+        except ModelError as exc:
+            feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
+            refs = [i for i in feats if self.values[i] is not None]
+            layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
+            self.emit(node, layer, refs)
+            self.refused[str(self.values[node.output[0]])] = str(exc)
+            for extra in node.output[1:]:
+                self.values[extra] = self.values[node.output[0]]
+
+    def visit_op(self, node: Any) -> None:
         op = node.op_type
         attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
         feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
@@ -351,6 +379,11 @@ class _Importer:
                 raise self.fail(node, "reduces one spatial axis only; not supported")
         elif op in ("Resize", "Upsample"):
             layer = self.resize(node, attrs, src)
+        elif op == "Flatten" and op not in self.passthrough and (self.spatial(src) or (1, 1)) != (1, 1):
+            raise self.fail(node, "flattens rows and columns into one axis; the result is no feature map")
+        elif op in ("SpaceToDepth", "DepthToSpace"):
+            b = int(attrs.get("blocksize", 1))
+            layer = Window("avgpool", (b, b), (b, b)) if op == "SpaceToDepth" else Upsample((b, b), "nearest")
         elif op == "Pad":
             self.emit(node, self.pad(node, attrs, src), [src], pad=True)
             return
@@ -361,7 +394,7 @@ class _Importer:
             axis = int(attrs.get("axis", 1))
             if rank == 4 and axis % 4 in (2, 3):
                 raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
-            layer = Merge("concat") if len(feats) > 1 else src
+            layer = self.merge("concat", feats) if len(feats) > 1 else src
         elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
             for out in node.output:
                 self.values[out] = self.values[src]
@@ -456,6 +489,7 @@ def from_onnx(
     image size for shape inference (needed for SAME_LOWER padding and size-based Resize when the model's
     input size is symbolic). An unknown operator is a :class:`ModelError` naming the op type and the node.
     """
+    require("onnx", "onnx", str(model) if isinstance(model, str | Path) else "ONNX models")
     if isinstance(model, str | Path):
         label = str(model)
         proto = load_onnx(model, input_size)
@@ -486,4 +520,5 @@ def from_onnx(
         f"imported from ONNX model '{label}' (opset {opset})",
         label,
         importer.pads,
+        importer.refused,
     )
