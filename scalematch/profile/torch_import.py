@@ -22,9 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalematch.errors import ModelError
-from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.extras import require
+from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps, stage_taps
+from scalematch.profile.layers import (
+    GlobalPool,
+    Layer,
+    Merge,
+    MergeKind,
+    Pair,
+    Passthrough,
+    TransposedConv,
+    Upsample,
+    Window,
+)
 from scalematch.profile.layout import (
     Layout,
     as_feature_map,
@@ -33,16 +44,6 @@ from scalematch.profile.layout import (
     replace_last,
     reshape,
     spatial_in,
-)
-from scalematch.profile.layers import (
-    GlobalPool,
-    Layer,
-    Merge,
-    Pair,
-    Passthrough,
-    TransposedConv,
-    Upsample,
-    Window,
 )
 
 PASS_MODULES = frozenset(
@@ -302,13 +303,16 @@ class _Importer:
         shape = self.shapes.get(name)
         return (shape[-2], shape[-1]) if shape is not None and len(shape) == 4 else None
 
-    def node_name(self, node: Any) -> str:
+    def display(self, node: Any) -> str:
+        """A readable name of an fx node: its module path, or the calling module's path and the function."""
         if node.op == "call_module":
-            base = str(node.target)
-        else:
-            stack = node.meta.get("nn_module_stack") or {}
-            owner = [v[0] if isinstance(v, tuple) else k for k, v in stack.items()]
-            base = (owner[-1] + "." if owner else "") + _base(node.name)
+            return str(node.target)
+        stack = node.meta.get("nn_module_stack") or {}
+        owner = [v[0] if isinstance(v, tuple) else k for k, v in stack.items()]
+        return (owner[-1] + "." if owner else "") + _base(node.name)
+
+    def node_name(self, node: Any) -> str:
+        base = self.display(node)
         name, k = base, 0
         while name in self.names or name == INPUT:
             k += 1
@@ -355,7 +359,7 @@ class _Importer:
         self.origin[node.name] = origin
         for key in self.keys(node):
             self.aliases.pop(key, None)
-            self.unmapped[key] = f"'{origin}' {why}" if origin != node.name else why
+            self.unmapped[key] = f"'{origin}' {why}"
 
     def carry(self, node: Any, src: str, layer: Layer | None = None) -> None:
         """``node`` keeps the geometry and the layout of its feature argument ``src`` (``layer``: emitted as a
@@ -513,7 +517,7 @@ class _Importer:
                 return None
             full = [f for f in feats if self.numel(f) == self.numel(node.name)]
             if len(full) == 2:
-                return Merge(*self.merge_align(node, feats, "add")), False
+                return self.merge(feats, "add"), False
             if len(full) == 1:  # a broadcast gate (squeeze-excitation) or scale: follow the full-size operand
                 return full[0]
             raise self.fail(node, op, "both operands are broadcast; expected at least one full-size feature map")
@@ -522,7 +526,7 @@ class _Importer:
             shape = self.shapes.get(node.name)
             if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
-            return (Merge(*self.merge_align(node, feats, "concat")), False) if len(feats) > 1 else feats[0]
+            return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
             return feats[0]
         if op == "getitem":
@@ -586,13 +590,12 @@ class _Importer:
             return pad_layer(((top, bottom), (left, right))), True
         return None
 
-    def merge_align(self, node: Any, feats: list[str], kind: str) -> tuple[str, str]:
-        """``(kind, align)`` of a merge: ``union`` when an input comes after a nearest up-sampling (FPN's
+    def merge(self, feats: list[str], kind: MergeKind) -> Merge:
+        """A merge of ``feats``: ``align: union`` when an input comes after a nearest up-sampling (FPN's
         top-down add, PAN's concats: odd units sit half a cell off, as the fpn and pan neck configs say),
         else ``strict``."""
-        if any(self.values[f] in self.after_nearest for f in feats):
-            return kind, "union"
-        return kind, "strict"
+        union = any(self.values[f] in self.after_nearest for f in feats)
+        return Merge(kind, "union" if union else "strict")
 
     # -- layouts -----------------------------------------------------------------------------------------
     def layout_op(self, node: Any, op: str, src: str) -> Layout | str:
@@ -616,10 +619,10 @@ class _Importer:
                 r = h // out[2]
                 steps = [(n, c, h // r, r, w // r, r), (0, 1, 3, 5, 2, 4), out]
             else:
-                return f"{op} of a {len(shape)}-D value"
+                return f"is a {op} of a {len(shape)}-D value"
             first = reshape(layout, steps[0])
             result = reshape(permute(first, steps[1]), steps[2]) if first is not None else None
-        return result if result is not None else f"{op} splits an axis unevenly"
+        return result if result is not None else "splits or merges axes unevenly"
 
     def permutation(self, node: Any, src: str, shape: tuple[int, ...]) -> tuple[int, ...] | None:
         """The axis order of a permute-like call, found by running it on a tensor whose axes have distinct
@@ -658,7 +661,7 @@ class _Importer:
         assert name is not None
         found = as_feature_map(layout)
         if isinstance(found, str):
-            origin = self.origin.get(src, node.name) if src in self.layouts else node.name
+            origin = self.origin.get(src, self.display(node)) if src in self.layouts else self.display(node)
             self.set_pending(node, name, layout, f"rearranges the axes ({found})", origin)
             return
         (sy, ry), (sx, rx) = found
@@ -677,13 +680,13 @@ class _Importer:
         assert name is not None
         if layout is None or out is None or not layout or spatial_in(layout, len(layout) - 1):
             why = "mixes spatial positions (a Linear layer over rows or columns)"
-            self.set_pending(node, name, None, why if layout else self.opaque.get(src, why), node.name)
+            self.set_pending(node, name, None, why if layout else self.opaque.get(src, why), self.display(node))
             return
         new = replace_last(layout, out[-1])
         if as_feature_map(new) == ((1, 1), (1, 1)):
             self.set_value(node, self.add(node, Passthrough("linear"), (name,)))
         else:
-            origin = self.origin.get(src, node.name)
+            origin = self.origin.get(src, self.display(node))
             self.set_pending(node, name, new, self.opaque.get(src, "rearranges the axes"), origin)
 
     # -- one node ----------------------------------------------------------------------------------------
@@ -744,18 +747,15 @@ class _Importer:
         if op in RESHAPES | PERMUTES | SHUFFLES:
             layout = self.layout_op(node, op, src)
             if isinstance(layout, str):
-                self.set_pending(node, self.values[src] or INPUT, None, layout, node.name)
+                self.set_pending(node, self.values[src] or INPUT, None, layout, self.display(node))
             else:
                 self.settle(node, src, layout)
             return
         if op == "linear":
             self.linear(node, src)
             return
-        result: tuple[Layer, bool] | str | None
-        if node.op == "call_module":
-            result = self.module_layer(node, feats)
-        else:
-            result = self.function_layer(node, op, feats)
+        call = self.module_layer(node, feats) if node.op == "call_module" else self.function_layer(node, op, feats)
+        result: tuple[Layer, bool] | str | None = call
         if result is None:
             hint = what if node.op != "call_module" else f"{what}' or '{node.target}"
             raise ModelError(
@@ -772,9 +772,7 @@ class _Importer:
         inputs = feats if isinstance(layer, Merge) else feats[:1]
         pending = [f for f in inputs if f in self.opaque]
         if pending:
-            same = merging and all(
-                f in self.layouts and self.layouts[f] == self.layouts[inputs[0]] for f in inputs
-            )
+            same = merging and all(f in self.layouts and self.layouts[f] == self.layouts[inputs[0]] for f in inputs)
             if not same:
                 raise self.rearranged(node, what, pending[0])
             refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
@@ -782,14 +780,14 @@ class _Importer:
             self.set_pending(node, name, self.layouts[inputs[0]], self.opaque[pending[0]], self.origin[pending[0]])
             return
         self.emit(node, layer, inputs, pad)
-        name = self.values[node.name]
-        assert name is not None
+        emitted = self.values[node.name]
+        assert emitted is not None
         out = self.shapes.get(node.name)
         if isinstance(layer, Window) and ("adaptive" in what.lower()):
-            self.heads.add(name)
+            self.heads.add(emitted)
         if isinstance(layer, GlobalPool) and out is not None and len(out) != 4:
             pooled = reshape(canonical((*out[:2], 1, 1)) or (), out) if len(out) == 2 else None
-            self.set_pending(node, name, pooled, "pools the whole map into a vector", node.name)
+            self.set_pending(node, emitted, pooled, "pools the whole map into a vector", self.display(node))
 
     def collect_outputs(self, out: Any) -> None:
         from torch import fx
@@ -811,7 +809,7 @@ def _tracer(passthrough: frozenset[str]) -> Any:
     """A torch.fx tracer that keeps known and declared pass-through modules as leaves (not traced into)."""
     from torch import fx
 
-    class Tracer(fx.Tracer):  # type: ignore[misc]
+    class Tracer(fx.Tracer):
         def is_leaf_module(self, m: Any, qualname: str) -> bool:
             cls = type(m).__name__
             if cls in PASS_MODULES or cls in passthrough or qualname in passthrough:
@@ -936,8 +934,9 @@ def trace(
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
     for tap, value in requested:
         if value not in names and value not in importer.aliases and value in importer.unmapped:
-            raise ModelError(f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: "
-                             f"{importer.unmapped[value]}")
+            raise ModelError(
+                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
+            )
     resolved = resolve_taps(requested, names, importer.aliases, label)
     convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
     if channels != 3:

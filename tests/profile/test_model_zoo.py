@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-any-return"
 """torchvision's classification and detection backbones, imported with no options, against autograd.
 
 Each model is built with ``weights=None`` and imported exactly as ``scalematch profile`` does without flags
@@ -16,7 +17,6 @@ clipped boxes (the table printed with ``-s`` says which); every other tap is com
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -25,10 +25,10 @@ import pytest
 torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
 torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed")
 
-from torch import fx, nn  # noqa: E402
+from autograd_rf import Capture, measurable, support  # noqa: E402
+from torch import nn  # noqa: E402
 from torchvision import models  # noqa: E402
 from torchvision.models.detection import backbone_utils, ssd300_vgg16  # noqa: E402
-from torchvision.ops import SqueezeExcitation  # noqa: E402
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7  # noqa: E402
 
 from scalematch.profile import profile  # noqa: E402
@@ -68,77 +68,6 @@ convolutions need its 300x300 input."""
 DOUBLE = {"densenet121", "convnext_tiny"}
 """Measured in float64: the gradient at the edge of their deepest receptive fields underflows float32
 (DenseNet dilutes it by each layer's share of the next layer's input channels; ConvNeXt's C5 is 1688 px)."""
-
-
-def edge_heavy(shape: tuple[int, ...], gen: Any) -> Any:
-    """Positive convolution weights that sum to about 1 per output channel, random (so that channels differ
-    and a layer norm does not cancel them out) and heaviest at the kernel's border: the share of the outermost
-    taps stays near one half per layer, so the gradient at the edge of a deep receptive field stays far
-    from float32's underflow (with uniform weights it decays as 1/k per layer and per axis)."""
-    out_c, in_c, kh, kw = shape
-    rows = 8.0 ** (torch.arange(kh) - (kh - 1) / 2).abs()
-    cols = 8.0 ** (torch.arange(kw) - (kw - 1) / 2).abs()
-    kernel = rows[:, None] * cols[None, :]
-    return (0.5 + torch.rand(shape, generator=gen)) * kernel / (kernel.sum() * in_c)
-
-
-def measurable(model: nn.Module, dtype: Any) -> nn.Module:
-    """A copy with positive weights, no biases, identity normalisations, average instead of max pooling and
-    constant squeeze-excitation gates: every dependency shows as a nonzero gradient."""
-    model = copy.deepcopy(model).to(dtype).eval().requires_grad_(False)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, SqueezeExcitation):
-                for fc in (module.fc1, module.fc2):
-                    fc.weight.zero_()
-                    fc.bias.zero_()
-            elif isinstance(module, nn.Conv2d | nn.Linear) and module.weight.abs().sum() > 0:
-                fan_in = module.weight[0].numel()
-                if isinstance(module, nn.Linear) and module.weight.numel() > 10**6:  # a classifier: no tap
-                    module.weight.fill_(1.0 / fan_in)  # needs it; constant weights are quicker to set
-                elif isinstance(module, nn.Linear):  # random: a constant map makes a layer norm's gradient 0
-                    module.weight.copy_((0.5 + torch.rand(module.weight.shape, generator=gen)) / fan_in)
-                else:
-                    module.weight.copy_(edge_heavy(module.weight.shape, gen))
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.reset_parameters()
-            elif isinstance(module, nn.LayerNorm | nn.GroupNorm) and module.weight is not None:
-                module.weight.fill_(1.0)
-                module.bias.zero_()
-            scale = getattr(module, "layer_scale", None)  # ConvNeXt's 1e-6 would underflow deep paths
-            if isinstance(scale, nn.Parameter):
-                scale.fill_(1.0)
-        for name, module in list(model.named_modules()):
-            if isinstance(module, nn.MaxPool2d):
-                assert module.dilation in (1, (1, 1)), name
-                pool = nn.AvgPool2d(module.kernel_size, module.stride, module.padding, module.ceil_mode)
-                parent, _, attr = name.rpartition(".")
-                setattr(model.get_submodule(parent) if parent else model, attr, pool)
-    return model
-
-
-def support(grad: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Rows and columns (first, last) where the input gradient is nonzero."""
-    mass = grad.abs().sum(dim=(0, 1))
-    rows = torch.nonzero(mass.sum(1)).flatten()
-    cols = torch.nonzero(mass.sum(0)).flatten()
-    return (int(rows[0]), int(rows[-1])), (int(cols[0]), int(cols[-1]))
-
-
-class Capture(fx.Interpreter):  # type: ignore[misc]
-    def __init__(self, module: Any, wanted: set[str]) -> None:
-        super().__init__(module)
-        self.wanted = wanted
-        self.values: dict[str, Any] = {}
-
-    def run_node(self, n: Any) -> Any:
-        result = super().run_node(n)
-        if n.name in self.wanted:
-            self.values[n.name] = result
-        return result
 
 
 ROWS: list[str] = []
