@@ -34,9 +34,9 @@ def measurable(model: nn.Module, dtype: Any) -> nn.Module:
     with torch.no_grad():
         for module in model.modules():
             if type(module).__name__ == "SqueezeExcitation":  # torchvision's, without importing torchvision
-                for fc in (module.fc1, module.fc2):
-                    fc.weight.zero_()
-                    fc.bias.zero_()
+                for fc in (module.get_submodule("fc1"), module.get_submodule("fc2")):
+                    for param in fc.parameters():  # a constant gate: no gradient through it
+                        param.zero_()
             elif isinstance(module, nn.Conv2d | nn.Linear) and module.weight.abs().sum() > 0:
                 fan_in = module.weight[0].numel()
                 if isinstance(module, nn.Linear) and module.weight.numel() > 10**6:  # a classifier: no tap
