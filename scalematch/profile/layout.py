@@ -119,10 +119,8 @@ def as_feature_map(layout: Layout) -> tuple[tuple[int, int], tuple[int, int]] | 
             if len(own) > 1 or atoms[0] != own[0] or own[0] != major:
                 return f"its {name} are source {name} in another order"
             step = own[0].step
-        elif every:
-            return f"all source {name} moved into the channels"
-        else:
-            step = 1
+        else:  # every source row went to the channels: one unit covers them all (1 if there was one row)
+            step = math.prod(a.size for a in every)
         repeat = math.prod(a.size for a in atoms if a.axis != axis)
         found.append((step, repeat))
     return found[0], found[1]
