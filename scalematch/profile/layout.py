@@ -106,6 +106,8 @@ def as_feature_map(layout: Layout) -> tuple[tuple[int, int], tuple[int, int]] | 
         return f"it has {len(layout)} axes, not (N, C, H, W)"
     if any(a.axis != "N" for a in layout[0]):
         return "the batch axis holds " + ("spatial positions" if spatial_in(layout, 0) else "channels")
+    if any(a.axis == "N" for a in layout[1]):
+        return "the channel axis holds images of the batch"
     found = []
     for dim, axis, other in ((2, "H", "W"), (3, "W", "H")):
         atoms = layout[dim]

@@ -29,15 +29,15 @@ def rearrangements(draw: st.DrawFn) -> tuple[tuple[int, ...], list[tuple[str, tu
     kind = draw(st.sampled_from(["s2d", "d2s", "random"]))
     if kind == "s2d":
         b = draw(st.sampled_from([d for d in divisors(math.gcd(h, w)) if d > 1]))
-        order = draw(st.permutations([1, 3, 5]))
-        ops = [("reshape", (n, c, h // b, b, w // b, b)), ("permute", (0, *order, 2, 4))]
+        moved = draw(st.permutations([1, 3, 5]))
+        ops = [("reshape", (n, c, h // b, b, w // b, b)), ("permute", (0, *moved, 2, 4))]
         ops.append(("reshape", (n, c * b * b, h // b, w // b)))
     elif kind == "d2s":
         r = draw(st.sampled_from([2, 3]))
         c2 = c * r * r
         shape = (n, c2, h, w)
         ops = [("reshape", (n, c, r, r, h, w)), ("permute", (0, 1, 4, 2, 5, 3)), ("reshape", (n, c, h * r, w * r))]
-    current = list(ops[-1][1]) if ops else list(shape)
+    current = list(ops[-1][1] if ops else shape)
     for _ in range(draw(st.integers(0 if ops else 1, 3))):
         if draw(st.booleans()):
             order = tuple(draw(st.permutations(range(len(current)))))
@@ -53,7 +53,7 @@ def rearrangements(draw: st.DrawFn) -> tuple[tuple[int, ...], list[tuple[str, tu
                 rest //= d
             new.append(rest)
             ops.append(("reshape", tuple(new)))
-            current = new
+            current = list(new)
     return shape, ops
 
 
