@@ -1,13 +1,16 @@
 """Import a PyTorch ``nn.Module`` as a layer graph by torch.fx symbolic tracing (the ``torch`` extra).
 
-The module is traced once (``torch.fx.symbolic_trace``) and run once on a zero input of the example size
-(shape propagation), so every value's shape is known. Each traced operation becomes a node named after the
-module that runs it (``layer1.0.conv1``; functions take the path of the module whose ``forward`` calls them
-plus the function name, ``layer1.0.add``). Convolutions, pooling, up-sampling, additions and concatenations
-carry the geometry; activations, normalisations, dropout and layout ops are pass-through. An element-wise
-product or sum with a broadcast operand (a squeeze-excitation gate computed from a global pool, a layer-scale
-parameter, a constant) keeps the geometry of the full-size operand: the gate's whole-image dependence is left
-out, as the built-in configs do with their ``se`` nodes.
+The module is traced once in eval mode (known pass-through modules, such as drop-path, are leaves) and run
+once on an example input (shape propagation, with fake tensors where torch supports that), so every value's
+shape is known. Each traced operation becomes a node named after the module that runs it
+(``layer1.0.conv1``; functions take the path of the module whose ``forward`` calls them plus the function
+name, ``layer1.0.add``). Convolutions, pooling, up-sampling, additions and concatenations carry the geometry;
+activations, normalisations and dropout are pass-through. Reshapes and permutes are followed exactly
+(:mod:`scalematch.profile.layout`): a space-to-depth is a window, a depth-to-space nearest up-sampling, a
+round trip nothing, anything else no feature map. An element-wise product or sum with a broadcast operand (a
+squeeze-excitation gate computed from a global pool, a layer-scale parameter, a constant) keeps the geometry
+of the full-size operand: the gate's whole-image dependence is left out, as the built-in configs do with
+their ``se`` nodes. A node that cannot be modelled is an error only when a tap depends on it.
 """
 
 from __future__ import annotations
@@ -92,14 +95,12 @@ PASS_MODULES = frozenset(
         "LocalResponseNorm",
         "CrossMapLRN2d",
         "ChannelShuffle",
-        *(
-            "StochasticDepth",
-            "DropPath",
-            "DropBlock2d",
-            "DropBlock3d",
-            "FrozenBatchNorm2d",
-            "LayerNorm2d",
-        ),
+        "StochasticDepth",
+        "DropPath",
+        "DropBlock2d",
+        "DropBlock3d",
+        "FrozenBatchNorm2d",
+        "LayerNorm2d",
     ]
 )
 """Module classes that keep the geometry: ``torch.nn`` activations, normalisations and dropout, and by class
