@@ -126,6 +126,8 @@ class _Importer:
         self.opaque: dict[str, str] = {}  # values that are no feature map: why ...
         self.origin: dict[str, str] = {}  # ... and the node that made them so
         self.unmapped: dict[str, str] = {}  # value and node names a tap cannot use: why
+        self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
+        self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
         self.helper = onnx.helper
         self.numpy_helper = numpy_helper
 
@@ -367,6 +369,10 @@ class _Importer:
         if not declared and op in LINEAR_OPS and len(feats) == 1 and node.input[0] == src:
             self.linear(node, attrs, src)
             return
+        if not declared and op not in PASS_OPS:  # a geometry op or a merge reads its inputs as feature maps
+            for f in feats:
+                if f in self.opaque:
+                    self.read_back(f)
         pending = [f for f in feats if f in self.opaque]
         if pending:
             self.read_pending(node, feats, pending, declared)
@@ -451,10 +457,12 @@ class _Importer:
             self.layouts[out] = layout
         self.opaque[out] = why
         self.origin[out] = origin
+        self.producers[out] = node
         for key in (out, node.name):
             if key:
                 self.aliases.pop(key, None)
                 self.unmapped[key] = f"'{origin}' {why}"
+                self.pending_keys[key] = out
 
     def carry(self, node: Any, src: str) -> None:
         """``node`` keeps the geometry and the layout of ``src`` (an element-wise op on a rearranged value)."""
@@ -484,19 +492,33 @@ class _Importer:
             self.set_pending(node, src, None, "rearranges the axes in a way that cannot be followed", where)
             return
         found = as_feature_map(result)
-        if isinstance(found, str):
-            origin = self.origin.get(src, where) if src in self.layouts else where
-            self.set_pending(node, src, result, f"rearranges the axes ({found})", origin)
-            return
-        (sy, ry), (sx, rx) = found
-        if (sy, sx) == (1, 1) and (ry, rx) == (1, 1):
+        if found == ((1, 1), (1, 1)):
             self.carry_canonical(node, src)
             return
+        origin = self.origin.get(src, where) if src in self.layouts else where
+        why = f"rearranges the axes ({found})" if isinstance(found, str) else "rearranges the axes"
+        self.set_pending(node, src, result, why, origin)  # read as a feature map only when one is needed
+
+    def read_back(self, value: str) -> bool:
+        """Read a rearranged value as a feature map if it is one (a window for a space-to-depth, nearest
+        up-sampling for a depth-to-space); True when it now is an (N, C, H, W) map."""
+        layout = self.layouts.get(value) if value in self.opaque else None
+        found = as_feature_map(layout) if layout is not None else "no layout"
+        if isinstance(found, str):
+            return False
+        node = self.producers[value]
+        for table in (self.opaque, self.layouts, self.origin):
+            table.pop(value, None)
+        (sy, ry), (sx, rx) = found
         if (sy, sx) != (1, 1):
-            self.emit(node, Window("avgpool", (sy, sx), (sy, sx)), [src])
-            src = node.output[0]
+            self.emit(node, Window("avgpool", (sy, sx), (sy, sx)), [value])
         if (ry, rx) != (1, 1):
-            self.emit(node, Upsample((ry, rx), "nearest"), [src])
+            self.emit(node, Upsample((ry, rx), "nearest"), [value])
+        for key in [k for k, v in self.pending_keys.items() if v == value]:
+            self.aliases[key] = str(self.values[value])
+            self.unmapped.pop(key, None)
+            self.pending_keys.pop(key)
+        return True
 
     def carry_canonical(self, node: Any, src: str) -> None:
         out = node.output[0]
@@ -644,6 +666,9 @@ def from_onnx(
         importer.values[extra] = None
     for node in proto.graph.node:
         importer.visit(node)
+    for o in proto.graph.output:
+        if o.name in importer.opaque:
+            importer.read_back(o.name)
     outputs = [
         (o.name, o.name) for o in proto.graph.output if importer.values.get(o.name) and o.name not in importer.opaque
     ]
@@ -655,6 +680,9 @@ def from_onnx(
             notes.append("taps: the last feature map at each stride (no graph output is a feature map)")
     if not requested:
         raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
+    for _, value in requested:
+        if value in importer.pending_keys:
+            importer.read_back(importer.pending_keys[value])
     names = [n.name for n in importer.nodes]
     for tap, value in requested:
         if value not in names and value not in importer.aliases and value in importer.unmapped:

@@ -265,6 +265,8 @@ class _Importer:
         self.pads: set[str] = set()
         self.aliases: dict[str, str] = {}
         self.unmapped: dict[str, str] = {}  # fx names and module paths whose value is no feature map: why
+        self.pending_keys: dict[str, str] = {}  # ... and the fx value each of them names
+        self.fx_nodes: dict[str, Any] = {}
         self.fx_names: dict[str, str] = {}
         self.outputs: list[tuple[str, str]] = []
         self.refused: dict[str, str] = {}
@@ -349,6 +351,7 @@ class _Importer:
         for key in self.keys(node):
             self.aliases[key] = name
             self.unmapped.pop(key, None)
+            self.pending_keys.pop(key, None)
 
     def set_pending(self, node: Any, name: str, layout: Layout | None, why: str, origin: str) -> None:
         """``node`` computes the data of graph node ``name`` rearranged (``layout``) or no feature map at
@@ -361,6 +364,7 @@ class _Importer:
         for key in self.keys(node):
             self.aliases.pop(key, None)
             self.unmapped[key] = f"'{origin}' {why}"
+            self.pending_keys[key] = node.name
 
     def carry(self, node: Any, src: str, layer: Layer | None = None) -> None:
         """``node`` keeps the geometry and the layout of its feature argument ``src`` (``layer``: emitted as a
@@ -656,21 +660,42 @@ class _Importer:
         return tuple(sizes.index(s) for s in got) if sorted(got) == sizes else None
 
     def settle(self, node: Any, src: str, layout: Layout) -> None:
-        """Record ``node``'s rearranged value: geometry when it is again an (N, C, H, W) map (a window for
-        space-to-depth, nearest up-sampling for depth-to-space), else pending until something reads it."""
+        """Record ``node``'s rearranged value: the same map when the data is back in place; else pending, read
+        as a feature map only when a geometry op, a merge or a tap needs it (:meth:`read_back`), so that an
+        intermediate such as a channels-last tensor is never mistaken for one."""
         name = self.values[src]
         assert name is not None
         found = as_feature_map(layout)
-        if isinstance(found, str):
-            origin = self.origin.get(src, self.display(node)) if src in self.layouts else self.display(node)
-            self.set_pending(node, name, layout, f"rearranges the axes ({found})", origin)
+        if found == ((1, 1), (1, 1)):
+            self.set_value(node, name)
             return
+        origin = self.origin.get(src, self.display(node)) if src in self.layouts else self.display(node)
+        why = f"rearranges the axes ({found})" if isinstance(found, str) else "rearranges the axes"
+        self.set_pending(node, name, layout, why, origin)
+
+    def read_back(self, value: str) -> bool:
+        """Read a rearranged value as a feature map if it is one: a window for a space-to-depth, nearest
+        up-sampling for a depth-to-space (nodes named after the op that made the value). True when it now is
+        an (N, C, H, W) map."""
+        layout = self.layouts.get(value) if value in self.opaque else None
+        found = as_feature_map(layout) if layout is not None else "no layout"
+        if isinstance(found, str):
+            return False
+        node, name = self.fx_nodes[value], self.values[value]
+        assert name is not None
         (sy, ry), (sx, rx) = found
         if (sy, sx) != (1, 1):
             name = self.add(node, Window("avgpool", (sy, sx), (sy, sx)), (name,))
         if (ry, rx) != (1, 1):
             name = self.add(node, Upsample((ry, rx), "nearest"), (name,))
-        self.set_value(node, name)
+        self.values[value] = name
+        for table in (self.opaque, self.layouts, self.origin):
+            table.pop(value, None)
+        for key in [k for k, v in self.pending_keys.items() if v == value]:
+            self.aliases[key] = name
+            self.unmapped.pop(key, None)
+            self.pending_keys.pop(key)
+        return True
 
     def linear(self, node: Any, src: str) -> None:
         """A Linear layer: it maps the last axis; over channels it keeps the geometry, over rows or columns
@@ -692,6 +717,7 @@ class _Importer:
 
     # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
+        self.fx_nodes[node.name] = node
         meta = node.meta.get("tensor_meta")
         self.shapes[node.name] = tuple(int(v) for v in meta.shape) if hasattr(meta, "shape") else None
         if node.op == "placeholder":
@@ -755,6 +781,9 @@ class _Importer:
         if op == "linear":
             self.linear(node, src)
             return
+        for f in feats:  # a geometry op, a merge or a gate reads its inputs as feature maps
+            if f in self.opaque:
+                self.read_back(f)
         call = self.module_layer(node, feats) if node.op == "call_module" else self.function_layer(node, op, feats)
         result: tuple[Layer, bool] | str | None = call
         if result is None:
@@ -795,12 +824,16 @@ class _Importer:
 
         if isinstance(out, dict):
             for key, value in out.items():
+                if isinstance(value, fx.Node) and value.name in self.opaque:
+                    self.read_back(value.name)
                 if isinstance(value, fx.Node) and self.values.get(value.name) and value.name not in self.opaque:
                     self.outputs.append((str(key), str(self.values[value.name])))
             return
         found: list[str] = []
         fx.node.map_arg(out, lambda a: found.append(a.name))
         for name in found:
+            if name in self.opaque:
+                self.read_back(name)
             value = self.values.get(name)
             if value and value != INPUT and name not in self.opaque and (value, value) not in self.outputs:
                 self.outputs.append((value, value))
@@ -933,6 +966,10 @@ def trace(
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
+    for _, value in requested:
+        if value in importer.pending_keys:
+            importer.read_back(importer.pending_keys[value])
+    names = [n.name for n in importer.nodes]
     for tap, value in requested:
         if value not in names and value not in importer.aliases and value in importer.unmapped:
             raise ModelError(

@@ -39,7 +39,7 @@ def measurable(model: nn.Module, dtype: Any) -> nn.Module:
                         param.zero_()
             elif isinstance(module, nn.Conv2d | nn.Linear) and module.weight.abs().sum() > 0:
                 fan_in = module.weight[0].numel()
-                if isinstance(module, nn.Linear) and module.weight.numel() > 10**6:  # a classifier: no tap
+                if isinstance(module, nn.Linear) and module.weight.numel() > 10**7:  # a classifier: no tap
                     module.weight.fill_(1.0 / fan_in)  # needs it; constant weights are quicker to set
                 elif isinstance(module, nn.Linear):  # random: a constant map makes a layer norm's gradient 0
                     module.weight.copy_((0.5 + torch.rand(module.weight.shape, generator=gen)) / fan_in)

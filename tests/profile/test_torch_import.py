@@ -85,7 +85,9 @@ def test_pixel_shuffle_and_unshuffle_match_autograd() -> None:
     graph = from_torch(model, (32, 32))
     layers = {n.name: n.layer for n in graph.nodes}
     assert layers["unshuffle"] == Window("avgpool", (2, 2), (2, 2))
-    assert layers["shuffle"] == Upsample((2, 2), "nearest")
+    # read as a map where the add needs one, after the identity shuffles: named after the last of them
+    assert layers["pixel_unshuffle"] == Upsample((2, 2), "nearest")
+    assert "shuffle" not in layers
     prof = profile(graph, (32, 32))
     fm = prof.feature_maps[-1]
     for unit in ((7, 7), (8, 9), (0, 0)):
@@ -235,3 +237,17 @@ def test_input_channels_can_be_given_and_are_checked() -> None:
         "TinyTResNet: running 'TinyTResNet' on a 1x5x32x32 input failed (RuntimeError: Given groups=1, weight of "
         "size [8, 48, 3, 3], expected input[1, 80, 8, 8] to have 48 channels"
     )
+
+
+def test_a_channels_last_block_on_a_one_column_map_is_not_read_as_a_feature_map() -> None:
+    """On a map one unit wide, ConvNeXt's permute to (N, H, W, C) looks like an (N, C, H, W) map of rows
+    folded into channels; it is an intermediate and must not be read as one (it used to give C5 the
+    geometry of a whole-column window)."""
+    from torch_models import CNBlock
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 4, 4), CNBlock(), CNBlock())
+    for size in ((64, 4), (64, 64)):
+        fm = profile(from_torch(model, size), size).feature_maps[-1]
+        assert fm.y is not None and fm.y.stride == 4 and fm.y.rf == 4 + 2 * 6 * 4, size
+        box, shape = measure(model, size, (8, 0))
+        assert (fm.input_box(8, 0, clip_to=size), fm.size) == (box, shape), size
