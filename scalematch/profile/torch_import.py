@@ -388,7 +388,8 @@ class _Importer:
         return self.fail(
             node,
             what,
-            f"reads '{src}', which is not an (N, C, H, W) feature map: '{self.origin[src]}' {self.opaque[src]}; "
+            f"reads '{self.display(self.fx_nodes[src])}', which is not an (N, C, H, W) feature map: "
+            f"'{self.origin[src]}' {self.opaque[src]}; "
             "its geometry cannot be read",
         )
 
