@@ -29,3 +29,7 @@ class DatasetError(ScalematchError):
 
 class ModelError(ScalematchError):
     """A model (ONNX file or PyTorch module) cannot be imported: unknown op, untraceable module, bad tap."""
+
+
+class MissingExtraError(ScalematchError):
+    """An optional dependency (an extra such as ``onnx`` or ``torch``) is needed and not installed."""

@@ -53,6 +53,14 @@ def profile(
         str | None,
         typer.Option(help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'."),
     ] = None,
+    channels: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="torch models: the input's channels (default: found by running the model: the first "
+            "convolution's input channels, else 3, else 1).",
+        ),
+    ] = None,
 ) -> None:
     """Stride, receptive field, padding, spatial scale, overlap and ERF of every feature map of a backbone."""
     from scalematch.profile.api import build, parse_input_size
@@ -67,7 +75,7 @@ def profile(
         check_figure_path(plot)
     size = parse_input_size(input_size)
     declared = [p.strip() for p in (passthrough or "").split(",") if p.strip()]
-    graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size)
+    graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size, channels=channels)
     result = run_profile(graph, size, allow_misaligned=allow_misaligned)
     if plot is not None:
         from scalematch.report.figures import save_figure

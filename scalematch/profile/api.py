@@ -32,13 +32,17 @@ def build(
     taps: TapSpec = None,
     passthrough: Iterable[str] = (),
     input_size: Pair | None = None,
+    channels: int | None = None,
 ) -> Graph:
     """The graph of a backbone, with a neck attached if one is named.
 
     ``backbone`` is a built-in name, a YAML path, an ``.onnx`` path or a torch ``package.module:attribute``.
     For the imported models, ``taps`` picks the named outputs (``a,b`` or ``C3=a``), ``passthrough`` declares
-    unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224).
+    unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
+    ``channels`` is a torch model's input channels (default: found by running it).
     """
+    if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
+        raise OptionError(f"--channels applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
         from scalematch.profile.onnx_import import from_onnx
 
@@ -46,7 +50,7 @@ def build(
     elif is_imported(backbone):
         from scalematch.profile.torch_import import from_torch
 
-        graph = from_torch(backbone, input_size or (224, 224), taps, passthrough)
+        graph = from_torch(backbone, input_size or (224, 224), taps, passthrough, channels=channels)
         config = Config(graph.name, "backbone", graph)
     else:
         if taps is not None or tuple(passthrough):

@@ -189,6 +189,9 @@ def measure_erf(
     ``model``: a built-in/YAML/ONNX name, a torch ``package.module:attribute``, an ``nn.Module`` or a
     :class:`Graph`. ``weights`` defaults to ``model`` for torch modules and ``uniform`` otherwise.
     """
+    from scalematch.extras import require
+
+    require("torch", "torch", "measuring the ERF")
     import numpy as np
     import torch
     from torch import fx, nn

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from fractions import Fraction
 
 from scalematch.errors import ModelError
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.layers import Pair, Upsample, Window
+from scalematch.profile.layers import GlobalPool, Merge, Pair, TransposedConv, Upsample, Window
 
 TapSpec = str | Sequence[str] | Mapping[str, str] | None
 """Taps as ``"a,b"`` / ``"C3=a,C4=b"`` text, a list of such items, or a mapping tap -> value name."""
@@ -73,8 +74,16 @@ def finish(
     convention: str,
     source: str,
     pad_nodes: Iterable[str] = (),
+    refused: Mapping[str, str] | None = None,
+    notes: Iterable[str] = (),
 ) -> Graph:
-    """The graph of the nodes that some tap depends on (pads folded), checked for structure."""
+    """The graph of the nodes that some tap depends on (pads folded), checked for structure.
+
+    ``refused`` maps nodes the importer could not model to the error to raise if a tap depends on one (the
+    first in order); the others (a classifier head, an unsupported op off the tapped path) are dropped.
+    ``notes`` are added to the convention, one line each, as are the merges kept that take the union of
+    misaligned inputs.
+    """
     keep = {value for _, value in taps}
     nodes = fold_pads(nodes, set(pad_nodes), keep)
     by_name = {n.name: n for n in nodes}
@@ -90,7 +99,18 @@ def finish(
         if isinstance(node.layer, Upsample) and node.layer.size_like:
             stack.append(node.layer.size_like)
     kept = [n for n in nodes if n.name in needed]
-    graph = Graph(name, tuple(kept), tuple(taps), convention, source)
+    for node in kept:
+        if refused and node.name in refused:
+            raise ModelError(refused[node.name])
+    unions = [n.name for n in kept if isinstance(n.layer, Merge) and n.layer.align == "union"]
+    lines = [convention, *(f"note: {note}" for note in notes)]
+    if unions:
+        shown = ", ".join(unions[:4]) + (f" and {len(unions) - 4} more" if len(unions) > 4 else "")
+        lines.append(
+            f"note: nearest up-sampling puts odd units half a cell off; the merges after it take the exact "
+            f"union of their inputs (align: union, as the fpn and pan necks do): {shown}"
+        )
+    graph = Graph(name, tuple(kept), tuple(taps), "\n".join(lines), source)
     graph.ordered()
     return graph
 
@@ -117,3 +137,49 @@ def resolve_taps(
                 f"{where}: tap '{tap}': no feature map or module named '{value}' (the last feature maps: {shown})"
             )
     return out
+
+
+def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str]]:
+    """Default taps of a model that returns no feature map (a classifier): at each stride above 1, the last
+    node that every later node depends on (a stage output, not a node inside a residual block), named
+    ``C<k>`` at stride ``2**k`` (``S<stride>`` otherwise), in the order of the strides.
+
+    Nodes in ``excluded`` (refused, or sized by adaptive pooling) and nodes after a global pool or one of
+    them are skipped: they belong to the head.
+    """
+    jump: dict[str, tuple[Fraction, Fraction] | None] = {INPUT: (Fraction(1), Fraction(1))}
+    position = {node.name: k for k, node in enumerate(nodes)}
+    reach = [k for k in range(len(nodes))]  # the last position that reads node k's output
+    for k, node in enumerate(nodes):
+        for ref in node.inputs:
+            if ref in position:
+                reach[position[ref]] = max(reach[position[ref]], k)
+    last: dict[tuple[Fraction, Fraction], str] = {}
+    crossing = max((k for k, node in enumerate(nodes) if INPUT in node.inputs), default=0)
+    for k, node in enumerate(nodes):
+        ins = [jump.get(r) for r in node.inputs]
+        layer = node.layer
+        current = ins[0] if ins and all(j is not None for j in ins) else None
+        cut = crossing <= k  # no node before this one is read after it
+        crossing = max(crossing, reach[k])
+        if node.name in excluded or isinstance(layer, GlobalPool) or current is None:
+            jump[node.name] = None
+            continue
+        if isinstance(layer, Window):
+            current = (current[0] * layer.stride[0], current[1] * layer.stride[1])
+        elif isinstance(layer, TransposedConv | Upsample):
+            factor = layer.stride if isinstance(layer, TransposedConv) else layer.scale
+            current = (current[0] / factor[0], current[1] / factor[1])
+        jump[node.name] = current
+        if cut and current[0] > 1 and current[1] > 1:
+            last.pop(current, None)
+            last[current] = node.name
+    taps = []
+    for (sy, sx), node_name in sorted(last.items()):
+        k = sy.numerator.bit_length() - 1
+        if sy == sx and sy.denominator == 1 and sy.numerator == 2**k:
+            tap = f"C{k}"
+        else:
+            tap = f"S{sy}" if sy == sx else f"S{sy}x{sx}"
+        taps.append((tap, node_name))
+    return taps

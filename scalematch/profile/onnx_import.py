@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.errors import ModelError
+from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps
+from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps, stage_taps
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -30,6 +31,7 @@ from scalematch.profile.layers import (
     Upsample,
     Window,
 )
+from scalematch.profile.layout import Layout, as_feature_map, canonical, permute, replace_last, reshape, spatial_in
 
 PASS_OPS = frozenset(
     [
@@ -74,16 +76,17 @@ PASS_OPS = frozenset(
         "Sign",
         "Softmax",
         "LogSoftmax",
-        "Flatten",
-        "Gemm",
-        "MatMul",
-        "Transpose",
-        "Squeeze",
-        "Unsqueeze",
     ]
 )
-"""Operators that keep the geometry (Gemm, MatMul, Flatten: classifier heads after global pooling, or
-channels-last pointwise layers; Transpose: assumed to be a layout round trip)."""
+"""Operators that keep the geometry (element-wise, or acting on channels only)."""
+
+LAYOUT_OPS = frozenset(["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze"])
+"""Rearrangements followed by the axis algebra of :mod:`scalematch.profile.layout`: a space-to-depth becomes a
+window, a depth-to-space nearest up-sampling, a round trip (ConvNeXt's channels-last blocks) nothing; any
+other result is no feature map, refused when a geometry op or a tap reads it."""
+LINEAR_OPS = frozenset(["MatMul", "Gemm"])
+"""A product with a constant matrix maps the last axis: over channels it keeps the geometry (a channels-last
+block, a classifier after global pooling); over rows or columns the result is no feature map."""
 
 BINARY = frozenset(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"])
 SHAPE_OPS = frozenset(["Shape", "Size"])
@@ -117,6 +120,14 @@ class _Importer:
         self.names: set[str] = set()
         self.pads: set[str] = set()
         self.aliases: dict[str, str] = {}
+        self.refused: dict[str, str] = {}
+        self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
+        self.layouts: dict[str, Layout] = {}  # values not in (N, C, H, W) layout: where their axes went
+        self.opaque: dict[str, str] = {}  # values that are no feature map: why ...
+        self.origin: dict[str, str] = {}  # ... and the node that made them so
+        self.unmapped: dict[str, str] = {}  # value and node names a tap cannot use: why
+        self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
+        self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
         self.helper = onnx.helper
         self.numpy_helper = numpy_helper
 
@@ -151,6 +162,9 @@ class _Importer:
         self.names.add(name)
         refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
         self.nodes.append(Node(name, layer, refs))
+        nearest = isinstance(layer, Upsample) and layer.mode == "nearest" and layer.scale != (1, 1)
+        if nearest or any(r in self.after_nearest for r in refs):
+            self.after_nearest.add(name)
         if pad:
             self.pads.add(name)
         self.values[node.output[0]] = name
@@ -295,22 +309,43 @@ class _Importer:
         left_right = per_axis.get(rank - 1, (0, 0))
         return pad_layer((top_bottom, left_right))
 
+    def merge(self, kind: str, feats: list[str]) -> Merge:
+        """A merge; ``align: union`` when an input comes after a nearest up-sampling (FPN's top-down add,
+        PAN's concats: odd units sit half a cell off, as the fpn and pan neck configs say)."""
+        if any(self.values[f] in self.after_nearest for f in feats):
+            return Merge(kind, "union")  # type: ignore[arg-type]
+        return Merge(kind)  # type: ignore[arg-type]
+
     def binary(self, node: Any, feats: list[str]) -> Layer | str:
         if len(feats) == 1:
             return Passthrough(node.op_type.lower()) if node.op_type != "Sum" else feats[0]
         out = self.numel(node.output[0])
         sizes = [self.numel(f) for f in feats]
         if out is None or None in sizes:
-            return Merge("add")
+            return self.merge("add", feats)
         full = [f for f, n in zip(feats, sizes, strict=True) if n == out]
         if len(full) == len(feats):
-            return Merge("add")
+            return self.merge("add", feats)
         if len(full) == 1:
             return full[0]  # a broadcast gate or scale: follow the full-size operand
         raise self.fail(node, "inputs are broadcast against each other; expected at most one full-size feature map")
 
     # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
+        """Import one node; a node that cannot be modelled becomes a placeholder that is an error only if
+        some tap depends on it (a classifier head never blocks an import)."""
+        try:
+            self.visit_op(node)
+        except ModelError as exc:
+            feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
+            refs = [i for i in feats if self.values[i] is not None]
+            layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
+            self.emit(node, layer, refs)
+            self.refused[str(self.values[node.output[0]])] = str(exc)
+            for extra in node.output[1:]:
+                self.values[extra] = self.values[node.output[0]]
+
+    def visit_op(self, node: Any) -> None:
         op = node.op_type
         attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
         feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
@@ -327,7 +362,22 @@ class _Importer:
             return
         src = feats[0]
         layer: Layer | str
-        if node.name in self.passthrough or (op in self.passthrough and op not in PASS_OPS):
+        declared = node.name in self.passthrough or (op in self.passthrough and op not in PASS_OPS)
+        if not declared and op in LAYOUT_OPS:
+            self.layout_op(node, attrs, src)
+            return
+        if not declared and op in LINEAR_OPS and len(feats) == 1 and node.input[0] == src:
+            self.linear(node, attrs, src)
+            return
+        if not declared and op not in PASS_OPS:  # a geometry op or a merge reads its inputs as feature maps
+            for f in feats:
+                if f in self.opaque:
+                    self.read_back(f)
+        pending = [f for f in feats if f in self.opaque]
+        if pending:
+            self.read_pending(node, feats, pending, declared)
+            return
+        if declared:
             layer = Passthrough(op.lower())
         elif op == "Conv":
             layer = self.window(node, attrs, "conv", src)
@@ -351,6 +401,9 @@ class _Importer:
                 raise self.fail(node, "reduces one spatial axis only; not supported")
         elif op in ("Resize", "Upsample"):
             layer = self.resize(node, attrs, src)
+        elif op in ("SpaceToDepth", "DepthToSpace"):
+            b = int(attrs.get("blocksize", 1))
+            layer = Window("avgpool", (b, b), (b, b)) if op == "SpaceToDepth" else Upsample((b, b), "nearest")
         elif op == "Pad":
             self.emit(node, self.pad(node, attrs, src), [src], pad=True)
             return
@@ -361,7 +414,7 @@ class _Importer:
             axis = int(attrs.get("axis", 1))
             if rank == 4 and axis % 4 in (2, 3):
                 raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
-            layer = Merge("concat") if len(feats) > 1 else src
+            layer = self.merge("concat", feats) if len(feats) > 1 else src
         elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
             for out in node.output:
                 self.values[out] = self.values[src]
@@ -382,6 +435,145 @@ class _Importer:
             self.emit(node, layer, feats if isinstance(layer, Merge) else [src])
         for extra in node.output[1:]:  # indices of MaxPool, mask of Dropout, running stats ...
             self.values[extra] = None
+
+    # -- layouts -----------------------------------------------------------------------------------------
+    def known_shape(self, name: str) -> tuple[int, ...] | None:
+        """The shape of a value with a symbolic batch taken as 1; None when another axis is unknown."""
+        shape = self.shapes.get(name)
+        if shape is None or any(d is None for d in shape[1:]):
+            return None
+        return tuple(1 if d is None else int(d) for d in shape)
+
+    def layout_of(self, src: str) -> Layout | None:
+        if src in self.opaque:
+            return self.layouts.get(src)
+        return canonical(self.known_shape(src) or ())
+
+    def set_pending(self, node: Any, src: str, layout: Layout | None, why: str, origin: str) -> None:
+        """The value of ``node`` is the data of ``src``'s node rearranged (``layout``) or no feature map."""
+        out = node.output[0]
+        self.values[out] = self.values[src]
+        if layout is not None:
+            self.layouts[out] = layout
+        self.opaque[out] = why
+        self.origin[out] = origin
+        self.producers[out] = node
+        for key in (out, node.name):
+            if key:
+                self.aliases.pop(key, None)
+                self.unmapped[key] = f"'{origin}' {why}"
+                self.pending_keys[key] = out
+
+    def carry(self, node: Any, src: str) -> None:
+        """``node`` keeps the geometry and the layout of ``src`` (an element-wise op on a rearranged value)."""
+        out = node.output[0]
+        if src in self.opaque:
+            self.set_pending(node, src, self.layouts.get(src), self.opaque[src], self.origin[src])
+        else:
+            self.values[out] = self.values[src]
+            self.aliases[out] = str(self.values[src])
+
+    def layout_op(self, node: Any, attrs: dict[str, Any], src: str) -> None:
+        layout, shape = self.layout_of(src), self.known_shape(src)
+        out = self.known_shape(node.output[0])
+        where = node.name or node.output[0]
+        result: Layout | None = None
+        if layout is not None and shape is not None:
+            if node.op_type == "Transpose":
+                perm = attrs.get("perm")
+                order = tuple(int(p) for p in perm) if perm is not None else tuple(reversed(range(len(shape))))
+                result = permute(layout, order)
+            elif node.op_type == "Flatten":
+                axis = int(attrs.get("axis", 1)) % (len(shape) + 1)
+                result = reshape(layout, (math.prod(shape[:axis]), math.prod(shape[axis:])))
+            elif out is not None:
+                result = reshape(layout, out)
+        if result is None:
+            self.set_pending(node, src, None, "rearranges the axes in a way that cannot be followed", where)
+            return
+        found = as_feature_map(result)
+        if found == ((1, 1), (1, 1)):
+            self.carry_canonical(node, src)
+            return
+        origin = self.origin.get(src, where) if src in self.layouts else where
+        why = f"rearranges the axes ({found})" if isinstance(found, str) else "rearranges the axes"
+        self.set_pending(node, src, result, why, origin)  # read as a feature map only when one is needed
+
+    def read_back(self, value: str) -> bool:
+        """Read a rearranged value as a feature map if it is one (a window for a space-to-depth, nearest
+        up-sampling for a depth-to-space); True when it now is an (N, C, H, W) map."""
+        layout = self.layouts.get(value) if value in self.opaque else None
+        found = as_feature_map(layout) if layout is not None else "no layout"
+        if isinstance(found, str):
+            return False
+        node = self.producers[value]
+        for table in (self.opaque, self.layouts, self.origin):
+            table.pop(value, None)
+        (sy, ry), (sx, rx) = found
+        if (sy, sx) != (1, 1):
+            self.emit(node, Window("avgpool", (sy, sx), (sy, sx)), [value])
+        if (ry, rx) != (1, 1):
+            self.emit(node, Upsample((ry, rx), "nearest"), [value])
+        for key in [k for k, v in self.pending_keys.items() if v == value]:
+            self.aliases[key] = str(self.values[value])
+            self.unmapped.pop(key, None)
+            self.pending_keys.pop(key)
+        return True
+
+    def carry_canonical(self, node: Any, src: str) -> None:
+        out = node.output[0]
+        self.values[out] = self.values[src]
+        self.aliases[out] = str(self.values[src])
+        if node.name:
+            self.aliases[node.name] = str(self.values[src])
+
+    def linear(self, node: Any, attrs: dict[str, Any], src: str) -> None:
+        """A product with a constant matrix: maps the last axis (channels: geometry kept)."""
+        layout, out = self.layout_of(src), self.known_shape(node.output[0])
+        where = node.name or node.output[0]
+        if layout is None or out is None or not layout or spatial_in(layout, len(layout) - 1) or attrs.get("transA"):
+            why = "mixes spatial positions (a product over rows or columns)"
+            self.set_pending(node, src, None, self.opaque.get(src, why) if layout is None else why, where)
+            return
+        new = replace_last(layout, out[-1])
+        if as_feature_map(new) == ((1, 1), (1, 1)):
+            self.emit(node, Passthrough(node.op_type.lower()), [src])
+        else:
+            origin = self.origin.get(src, where)
+            self.set_pending(node, src, new, self.opaque.get(src, "rearranges the axes"), origin)
+
+    def read_pending(self, node: Any, feats: list[str], pending: list[str], declared: bool) -> None:
+        """A node reading a rearranged value: element-wise ops and merges of equal layouts keep it; anything
+        else cannot read geometry from it."""
+        op = node.op_type
+        if declared or op in PASS_OPS:
+            self.carry(node, feats[0])
+            return
+        if op in BINARY:
+            layer = self.binary(node, feats)
+            if isinstance(layer, str):
+                self.carry(node, layer)
+                return
+            if isinstance(layer, Passthrough):
+                self.carry(node, feats[0])
+                return
+            if all(f in self.layouts and self.layouts[f] == self.layouts[feats[0]] for f in feats):
+                self.emit(node, layer, feats)
+                first = pending[0]
+                out = node.output[0]
+                self.layouts[out], self.opaque[out], self.origin[out] = (
+                    self.layouts[first],
+                    self.opaque[first],
+                    self.origin[first],
+                )
+                self.aliases.pop(out, None)
+                return
+        first = pending[0]
+        raise self.fail(
+            node,
+            f"reads '{first}', which is not an (N, C, H, W) feature map: '{self.origin[first]}' "
+            f"{self.opaque[first]}; its geometry cannot be read",
+        )
 
     def fold(self, node: Any) -> None:
         """Evaluate a node whose inputs are all constants (pads, scales and sizes computed in the graph)."""
@@ -456,6 +648,7 @@ def from_onnx(
     image size for shape inference (needed for SAME_LOWER padding and size-based Resize when the model's
     input size is symbolic). An unknown operator is a :class:`ModelError` naming the op type and the node.
     """
+    require("onnx", "onnx", str(model) if isinstance(model, str | Path) else "ONNX models")
     if isinstance(model, str | Path):
         label = str(model)
         proto = load_onnx(model, input_size)
@@ -473,11 +666,30 @@ def from_onnx(
         importer.values[extra] = None
     for node in proto.graph.node:
         importer.visit(node)
-    outputs = [(o.name, o.name) for o in proto.graph.output if importer.values.get(o.name)]
+    for o in proto.graph.output:
+        if o.name in importer.opaque:
+            importer.read_back(o.name)
+    outputs = [
+        (o.name, o.name) for o in proto.graph.output if importer.values.get(o.name) and o.name not in importer.opaque
+    ]
+    notes = []
     requested = parse_taps(taps) or outputs
     if not requested:
+        requested = stage_taps(importer.nodes, set(importer.refused))
+        if requested:
+            notes.append("taps: the last feature map at each stride (no graph output is a feature map)")
+    if not requested:
         raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
-    resolved = resolve_taps(requested, [n.name for n in importer.nodes], importer.aliases, label)
+    for _, value in requested:
+        if value in importer.pending_keys:
+            importer.read_back(importer.pending_keys[value])
+    names = [n.name for n in importer.nodes]
+    for tap, value in requested:
+        if value not in names and value not in importer.aliases and value in importer.unmapped:
+            raise ModelError(
+                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
+            )
+    resolved = resolve_taps(requested, names, importer.aliases, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     return finish(
         name or default_name,
@@ -486,4 +698,6 @@ def from_onnx(
         f"imported from ONNX model '{label}' (opset {opset})",
         label,
         importer.pads,
+        importer.refused,
+        notes,
     )

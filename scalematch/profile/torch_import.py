@@ -1,18 +1,23 @@
 """Import a PyTorch ``nn.Module`` as a layer graph by torch.fx symbolic tracing (the ``torch`` extra).
 
-The module is traced once (``torch.fx.symbolic_trace``) and run once on a zero input of the example size
-(shape propagation), so every value's shape is known. Each traced operation becomes a node named after the
-module that runs it (``layer1.0.conv1``; functions take the path of the module whose ``forward`` calls them
-plus the function name, ``layer1.0.add``). Convolutions, pooling, up-sampling, additions and concatenations
-carry the geometry; activations, normalisations, dropout and layout ops are pass-through. An element-wise
-product or sum with a broadcast operand (a squeeze-excitation gate computed from a global pool, a layer-scale
-parameter, a constant) keeps the geometry of the full-size operand: the gate's whole-image dependence is left
-out, as the built-in configs do with their ``se`` nodes.
+The module is traced once in eval mode (known pass-through modules, such as drop-path, are leaves) and run
+once on an example input (shape propagation, with fake tensors where torch supports that), so every value's
+shape is known. Each traced operation becomes a node named after the module that runs it
+(``layer1.0.conv1``; functions take the path of the module whose ``forward`` calls them plus the function
+name, ``layer1.0.add``). Convolutions, pooling, up-sampling, additions and concatenations carry the geometry;
+activations, normalisations and dropout are pass-through. Reshapes and permutes are followed exactly
+(:mod:`scalematch.profile.layout`): a space-to-depth is a window, a depth-to-space nearest up-sampling, a
+round trip nothing, anything else no feature map. An element-wise product or sum with a broadcast operand (a
+squeeze-excitation gate computed from a global pool, a layer-scale parameter, a constant) keeps the geometry
+of the full-size operand: the gate's whole-image dependence is left out, as the built-in configs do with
+their ``se`` nodes. A node that cannot be modelled is an error only when a tap depends on it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -20,17 +25,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalematch.errors import ModelError
+from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps
+from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps, stage_taps
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
     Merge,
+    MergeKind,
     Pair,
     Passthrough,
     TransposedConv,
     Upsample,
     Window,
+)
+from scalematch.profile.layout import (
+    Layout,
+    as_feature_map,
+    canonical,
+    permute,
+    replace_last,
+    reshape,
+    spatial_in,
 )
 
 PASS_MODULES = frozenset(
@@ -78,14 +94,20 @@ PASS_MODULES = frozenset(
         "RMSNorm",
         "LocalResponseNorm",
         "CrossMapLRN2d",
-        "Flatten",
-        "Unflatten",
-        "Linear",
         "ChannelShuffle",
+        "StochasticDepth",
+        "DropPath",
+        "DropBlock2d",
+        "DropBlock3d",
+        "FrozenBatchNorm2d",
+        "LayerNorm2d",
     ]
 )
-"""``torch.nn`` module classes that keep the geometry (Linear and LayerNorm act on the last axis: channels in
-channels-last blocks such as ConvNeXt's, features after global pooling)."""
+"""Module classes that keep the geometry: ``torch.nn`` activations, normalisations and dropout, and by class
+name (so that neither torchvision nor timm is imported) the no-ops in eval of torchvision (``StochasticDepth``,
+``DropBlock2d``, ``FrozenBatchNorm2d``, ConvNeXt's ``LayerNorm2d``) and timm (``DropPath``, ``DropBlock2d``).
+Normalisations are pass-through although their statistics read the whole map (eval: a per-element affine).
+Classes outside ``torch.nn`` are traced as leaves, so their insides are never looked at."""
 
 PASS_FUNCTIONS = frozenset(
     [
@@ -116,6 +138,10 @@ PASS_FUNCTIONS = frozenset(
         "dropout1d",
         "dropout2d",
         "dropout3d",
+        "stochastic_depth",
+        "drop_path",
+        "drop_block2d",
+        "drop_block3d",
         "alpha_dropout",
         "feature_alpha_dropout",
         "batch_norm",
@@ -125,9 +151,6 @@ PASS_FUNCTIONS = frozenset(
         "rms_norm",
         "normalize",
         "local_response_norm",
-        "linear",
-        "flatten",
-        "unflatten",
         "clamp",
         "clip",
         "clamp_min",
@@ -148,18 +171,18 @@ PASS_FUNCTIONS = frozenset(
         "type",
         "detach",
         "clone",
-        "permute",
-        "transpose",
-        "reshape",
-        "view",
-        "squeeze",
-        "unsqueeze",
         "channel_shuffle",
         "sign",
         "erf",
     ]
 )
-"""Functions and tensor methods that keep the geometry (layout ops are assumed to keep the spatial axes)."""
+"""Functions and tensor methods that keep the geometry (element-wise, or acting on channels only)."""
+
+RESHAPES = frozenset(["view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "view_as", "reshape_as"])
+PERMUTES = frozenset(["permute", "transpose", "swapaxes", "swapdims", "movedim", "moveaxis", "t"])
+SHUFFLES = frozenset(["pixel_shuffle", "pixel_unshuffle"])
+"""Layout functions: the axis algebra of :mod:`scalematch.profile.layout` follows where the rows and columns
+go (space-to-depth becomes a window, depth-to-space an up-sampling; anything else is refused when read)."""
 
 BINARY = frozenset(["add", "iadd", "sub", "isub", "rsub", "mul", "imul", "truediv", "itruediv", "div"])
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
@@ -183,6 +206,7 @@ def _first_line(exc: BaseException) -> str:
 
 def load_module(spec: str) -> Any:
     """The ``nn.Module`` named by ``package.module:attribute`` (a class or factory is called without arguments)."""
+    require("torch", "torch", spec)
     from torch import nn
 
     module_name, colon, attr = spec.partition(":")
@@ -233,12 +257,21 @@ class _Importer:
         self.values: dict[str, str | None] = {}
         self.shapes: dict[str, tuple[int, ...] | None] = {}
         self.sources: dict[str, frozenset[str]] = {}  # non-feature values: the feature maps whose shape they read
+        self.layouts: dict[str, Layout] = {}  # feature values not in (N, C, H, W) layout: where their axes went
+        self.opaque: dict[str, str] = {}  # feature values that are no feature map: why
+        self.origin: dict[str, str] = {}  # ... and the fx node that made them so
         self.nodes: list[Node] = []
         self.names: set[str] = set()
         self.pads: set[str] = set()
         self.aliases: dict[str, str] = {}
+        self.unmapped: dict[str, str] = {}  # fx names and module paths whose value is no feature map: why
+        self.pending_keys: dict[str, str] = {}  # ... and the fx value each of them names
+        self.fx_nodes: dict[str, Any] = {}
         self.fx_names: dict[str, str] = {}
         self.outputs: list[tuple[str, str]] = []
+        self.refused: dict[str, str] = {}
+        self.heads: set[str] = set()  # nodes whose geometry depends on the example size (adaptive pooling)
+        self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
 
     # -- helpers -----------------------------------------------------------------------------------------
     def fail(self, node: Any, what: str, message: str) -> ModelError:
@@ -273,34 +306,92 @@ class _Importer:
         shape = self.shapes.get(name)
         return (shape[-2], shape[-1]) if shape is not None and len(shape) == 4 else None
 
-    def node_name(self, node: Any) -> str:
+    def display(self, node: Any) -> str:
+        """A readable name of an fx node: its module path, or the calling module's path and the function."""
         if node.op == "call_module":
-            base = str(node.target)
-        else:
-            stack = node.meta.get("nn_module_stack") or {}
-            owner = [v[0] if isinstance(v, tuple) else k for k, v in stack.items()]
-            base = (owner[-1] + "." if owner else "") + _base(node.name)
+            return str(node.target)
+        stack = node.meta.get("nn_module_stack") or {}
+        owner = [v[0] if isinstance(v, tuple) else k for k, v in stack.items()]
+        return (owner[-1] + "." if owner else "") + _base(node.name)
+
+    def node_name(self, node: Any) -> str:
+        base = self.display(node)
         name, k = base, 0
         while name in self.names or name == INPUT:
             k += 1
             name = f"{base}_{k}"
         return name
 
-    def emit(self, node: Any, layer: Layer, inputs: list[str], pad: bool = False) -> None:
+    def add(self, node: Any, layer: Layer, refs: tuple[str, ...], pad: bool = False) -> str:
+        """A new graph node for fx ``node`` reading the graph nodes ``refs``; its name."""
         name = self.node_name(node)
         self.names.add(name)
-        refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
         self.nodes.append(Node(name, layer, refs))
+        self.fx_names.setdefault(name, node.name)
+        nearest = isinstance(layer, Upsample) and layer.mode == "nearest" and layer.scale != (1, 1)
+        if nearest or any(r in self.after_nearest for r in refs):
+            self.after_nearest.add(name)
         if pad:
             self.pads.add(name)
-        self.set_value(node, name)
+        return name
+
+    def emit(self, node: Any, layer: Layer, inputs: list[str], pad: bool = False) -> None:
+        refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
+        self.set_value(node, self.add(node, layer, refs, pad))
+
+    def keys(self, node: Any) -> list[str]:
+        """The names a tap may use for the value of ``node``: its fx name and the paths of the modules it
+        ends (the last value computed inside a module is that module's output)."""
+        stack = node.meta.get("nn_module_stack") or {}
+        return [node.name, *(v[0] if isinstance(v, tuple) else k for k, v in stack.items())]
 
     def set_value(self, node: Any, name: str) -> None:
+        """``node`` computes the feature map of graph node ``name`` in (N, C, H, W) layout."""
         self.values[node.name] = name
-        self.fx_names.setdefault(name, node.name)
-        self.aliases[node.name] = name
-        for key, value in (node.meta.get("nn_module_stack") or {}).items():
-            self.aliases[value[0] if isinstance(value, tuple) else key] = name
+        for key in self.keys(node):
+            self.aliases[key] = name
+            self.unmapped.pop(key, None)
+            self.pending_keys.pop(key, None)
+
+    def set_pending(self, node: Any, name: str, layout: Layout | None, why: str, origin: str) -> None:
+        """``node`` computes the data of graph node ``name`` rearranged (``layout``) or no feature map at
+        all (``layout`` None: ``why`` says what it is); ``origin`` is the fx node that made it so."""
+        self.values[node.name] = name
+        if layout is not None:
+            self.layouts[node.name] = layout
+        self.opaque[node.name] = why
+        self.origin[node.name] = origin
+        for key in self.keys(node):
+            self.aliases.pop(key, None)
+            self.unmapped[key] = f"'{origin}' {why}"
+            self.pending_keys[key] = node.name
+
+    def carry(self, node: Any, src: str, layer: Layer | None = None) -> None:
+        """``node`` keeps the geometry and the layout of its feature argument ``src`` (``layer``: emitted as a
+        node of the graph, e.g. an activation; None: ``node`` is the same value)."""
+        name = self.values[src]
+        assert name is not None
+        if layer is not None and src not in self.opaque:  # rearranged values need no node: no geometry
+            name = self.add(node, layer, (name,))
+        if src in self.opaque:
+            self.set_pending(node, name, self.layouts.get(src), self.opaque[src], self.origin[src])
+        else:
+            self.set_value(node, name)
+
+    def layout_of(self, src: str) -> Layout | None:
+        """Where the axes of feature value ``src`` come from (None: unknown, e.g. a vector from a head)."""
+        if src in self.opaque:
+            return self.layouts.get(src)
+        return canonical(self.shapes.get(src) or ())
+
+    def rearranged(self, node: Any, what: str, src: str) -> ModelError:
+        return self.fail(
+            node,
+            what,
+            f"reads '{self.display(self.fx_nodes[src])}', which is not an (N, C, H, W) feature map: "
+            f"'{self.origin[src]}' {self.opaque[src]}; "
+            "its geometry cannot be read",
+        )
 
     # -- layers ------------------------------------------------------------------------------------------
     def window(
@@ -421,8 +512,6 @@ class _Importer:
         if cls in ("ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"):
             left, right, top, bottom = (int(v) for v in mod.padding)
             return pad_layer(((top, bottom), (left, right))), True
-        if cls in PASS_MODULES or cls in self.passthrough or str(node.target) in self.passthrough:
-            return Passthrough(cls.lower()), False
         return None
 
     def function_layer(self, node: Any, op: str, feats: list[str]) -> tuple[Layer, bool] | str | None:
@@ -434,7 +523,7 @@ class _Importer:
                 return None
             full = [f for f in feats if self.numel(f) == self.numel(node.name)]
             if len(full) == 2:
-                return Merge("add"), False
+                return self.merge(feats, "add"), False
             if len(full) == 1:  # a broadcast gate (squeeze-excitation) or scale: follow the full-size operand
                 return full[0]
             raise self.fail(node, op, "both operands are broadcast; expected at least one full-size feature map")
@@ -443,7 +532,7 @@ class _Importer:
             shape = self.shapes.get(node.name)
             if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
-            return (Merge("concat"), False) if len(feats) > 1 else feats[0]
+            return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
             return feats[0]
         if op == "getitem":
@@ -505,11 +594,131 @@ class _Importer:
             pad = [int(v) for v in b["pad"]] + [0, 0, 0, 0]
             left, right, top, bottom = pad[:4]
             return pad_layer(((top, bottom), (left, right))), True
-        if op in PASS_FUNCTIONS or op in self.passthrough:
-            return Passthrough(op), False
         return None
 
+    def merge(self, feats: list[str], kind: MergeKind) -> Merge:
+        """A merge of ``feats``: ``align: union`` when an input comes after a nearest up-sampling (FPN's
+        top-down add, PAN's concats: odd units sit half a cell off, as the fpn and pan neck configs say),
+        else ``strict``."""
+        union = any(self.values[f] in self.after_nearest for f in feats)
+        return Merge(kind, "union" if union else "strict")
+
+    # -- layouts -----------------------------------------------------------------------------------------
+    def layout_op(self, node: Any, op: str, src: str) -> Layout | str:
+        """The layout after a reshape, permute or pixel shuffle of ``src``; or why it cannot be followed."""
+        layout = self.layout_of(src)
+        shape, out = self.shapes.get(src), self.shapes.get(node.name)
+        if layout is None or shape is None or out is None:
+            return "rearranges a value whose layout is unknown"
+        result: Layout | None
+        if op in RESHAPES:
+            result = reshape(layout, out)
+        elif op in PERMUTES:
+            order = self.permutation(node, src, shape)
+            result = permute(layout, order) if order is not None else None
+        else:
+            n, c, h, w = shape if len(shape) == 4 else (0, 0, 0, 0)
+            if op == "pixel_shuffle" and len(out) == 4 and h and out[2] % h == 0:
+                r = out[2] // h
+                steps = [(n, c // (r * r), r, r, h, w), (0, 1, 4, 2, 5, 3), out]
+            elif op == "pixel_unshuffle" and len(out) == 4 and out[2] and h % out[2] == 0:
+                r = h // out[2]
+                steps = [(n, c, h // r, r, w // r, r), (0, 1, 3, 5, 2, 4), out]
+            else:
+                return f"is a {op} of a {len(shape)}-D value"
+            first = reshape(layout, steps[0])
+            result = reshape(permute(first, steps[1]), steps[2]) if first is not None else None
+        return result if result is not None else "splits or merges axes unevenly"
+
+    def permutation(self, node: Any, src: str, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The axis order of a permute-like call, found by running it on a tensor whose axes have distinct
+        sizes (None when its arguments are not constants)."""
+        import torch
+        from torch import fx
+
+        has_nodes = False
+
+        def probe_arg(arg: Any) -> Any:
+            nonlocal has_nodes
+            if arg.name == src:
+                return probe
+            has_nodes = True
+            return arg
+
+        sizes = [2 + k for k in range(len(shape))]
+        probe = torch.empty(sizes, device="meta")
+        args, kwargs = fx.node.map_arg((node.args, node.kwargs), probe_arg)
+        if has_nodes:
+            return None
+        try:
+            if node.op == "call_method":
+                result = getattr(args[0], str(node.target))(*args[1:], **kwargs)
+            else:
+                result = node.target(*args, **kwargs)
+        except Exception:
+            return None
+        got = list(result.shape)
+        return tuple(sizes.index(s) for s in got) if sorted(got) == sizes else None
+
+    def settle(self, node: Any, src: str, layout: Layout) -> None:
+        """Record ``node``'s rearranged value: the same map when the data is back in place; else pending, read
+        as a feature map only when a geometry op, a merge or a tap needs it (:meth:`read_back`), so that an
+        intermediate such as a channels-last tensor is never mistaken for one."""
+        name = self.values[src]
+        assert name is not None
+        found = as_feature_map(layout)
+        if found == ((1, 1), (1, 1)):
+            self.set_value(node, name)
+            return
+        origin = self.origin.get(src, self.display(node)) if src in self.layouts else self.display(node)
+        why = f"rearranges the axes ({found})" if isinstance(found, str) else "rearranges the axes"
+        self.set_pending(node, name, layout, why, origin)
+
+    def read_back(self, value: str) -> bool:
+        """Read a rearranged value as a feature map if it is one: a window for a space-to-depth, nearest
+        up-sampling for a depth-to-space (nodes named after the op that made the value). True when it now is
+        an (N, C, H, W) map."""
+        layout = self.layouts.get(value) if value in self.opaque else None
+        found = as_feature_map(layout) if layout is not None else "no layout"
+        if isinstance(found, str):
+            return False
+        node, name = self.fx_nodes[value], self.values[value]
+        assert name is not None
+        (sy, ry), (sx, rx) = found
+        if (sy, sx) != (1, 1):
+            name = self.add(node, Window("avgpool", (sy, sx), (sy, sx)), (name,))
+        if (ry, rx) != (1, 1):
+            name = self.add(node, Upsample((ry, rx), "nearest"), (name,))
+        self.values[value] = name
+        for table in (self.opaque, self.layouts, self.origin):
+            table.pop(value, None)
+        for key in [k for k, v in self.pending_keys.items() if v == value]:
+            self.aliases[key] = name
+            self.unmapped.pop(key, None)
+            self.pending_keys.pop(key)
+        return True
+
+    def linear(self, node: Any, src: str) -> None:
+        """A Linear layer: it maps the last axis; over channels it keeps the geometry, over rows or columns
+        the result is no feature map (a classifier over a flattened map)."""
+        layout = self.layout_of(src)
+        out = self.shapes.get(node.name)
+        name = self.values[src]
+        assert name is not None
+        if layout is None or out is None or not layout or spatial_in(layout, len(layout) - 1):
+            why = "mixes spatial positions (a Linear layer over rows or columns)"
+            self.set_pending(node, name, None, why if layout else self.opaque.get(src, why), self.display(node))
+            return
+        new = replace_last(layout, out[-1])
+        if as_feature_map(new) == ((1, 1), (1, 1)):
+            self.set_value(node, self.add(node, Passthrough("linear"), (name,)))
+        else:
+            origin = self.origin.get(src, self.display(node))
+            self.set_pending(node, name, new, self.opaque.get(src, "rearranges the axes"), origin)
+
+    # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
+        self.fx_nodes[node.name] = node
         meta = node.meta.get("tensor_meta")
         self.shapes[node.name] = tuple(int(v) for v in meta.shape) if hasattr(meta, "shape") else None
         if node.op == "placeholder":
@@ -528,51 +737,158 @@ class _Importer:
                 *(self.sources.get(a, frozenset()) for a in self.all_args(node))
             )
             return
+        try:
+            self.visit_op(node, feats)
+        except ModelError as exc:  # refused; an error only if some tap depends on this node
+            refs = tuple(dict.fromkeys(v for v in (self.values[f] for f in feats) if v is not None))
+            layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
+            name = self.add(node, layer, refs)
+            self.refused[name] = str(exc)
+            self.set_value(node, name)
+
+    def visit_op(self, node: Any, feats: list[str]) -> None:
+        from torch import nn
+
         if node.op == "call_module":
-            what = type(self.modules[str(node.target)]).__name__
-            result: tuple[Layer, bool] | str | None = self.module_layer(node, feats)
+            mod = self.modules[str(node.target)]
+            what = cls = type(mod).__name__
+            declared = cls in self.passthrough or str(node.target) in self.passthrough
+            op = {"Flatten": "flatten", "Unflatten": "unflatten", "PixelShuffle": "pixel_shuffle"}.get(cls, "")
+            op = op or {"PixelUnshuffle": "pixel_unshuffle"}.get(cls, "")
+            if not declared and isinstance(mod, nn.Linear):
+                op = "linear"
+            elif not declared and not op and cls in PASS_MODULES:
+                declared = True
         else:
             target = node.target
             op = target if isinstance(target, str) else getattr(target, "__name__", str(target))
-            op = op.strip("_")
-            what = op
+            op = what = op.strip("_")
             if op in SHAPE_FUNCTIONS:
                 self.values[node.name] = None
                 self.sources[node.name] = frozenset(v for v in (self.values[f] for f in feats) if v is not None)
                 return
-            if op in self.passthrough and op not in PASS_FUNCTIONS:
-                result = (Passthrough(op), False)
+            declared = op in PASS_FUNCTIONS or op in self.passthrough
+        src = feats[0]
+        if declared:
+            self.carry(node, src, Passthrough(op or what.lower()))
+            return
+        if op in RESHAPES | PERMUTES | SHUFFLES:
+            layout = self.layout_op(node, op, src)
+            if isinstance(layout, str):
+                self.set_pending(node, self.values[src] or INPUT, None, layout, self.display(node))
             else:
-                result = self.function_layer(node, op, feats)
+                self.settle(node, src, layout)
+            return
+        if op == "linear":
+            self.linear(node, src)
+            return
+        for f in feats:  # a geometry op, a merge or a gate reads its inputs as feature maps
+            if f in self.opaque:
+                self.read_back(f)
+        call = self.module_layer(node, feats) if node.op == "call_module" else self.function_layer(node, op, feats)
+        result: tuple[Layer, bool] | str | None = call
         if result is None:
             hint = what if node.op != "call_module" else f"{what}' or '{node.target}"
             raise ModelError(
                 f"{self.label}: node '{node.name}': unsupported operation '{what}'; declare it pass-through if it "
                 f"keeps the geometry (passthrough=['{hint}'], CLI --passthrough)"
             )
-        if isinstance(result, str):
-            forwarded = self.values[result]
-            assert forwarded is not None
-            self.set_value(node, forwarded)
+        merging = node.op != "call_module" and (op in BINARY or op in ("cat", "concat", "concatenate"))
+        if isinstance(result, str):  # forwards an argument: the full-size operand of a gate, a chunk, an item
+            if result in self.opaque and not merging:
+                raise self.rearranged(node, what, result)
+            self.carry(node, result)
             return
         layer, pad = result
         inputs = feats if isinstance(layer, Merge) else feats[:1]
+        pending = [f for f in inputs if f in self.opaque]
+        if pending:
+            same = merging and all(f in self.layouts and self.layouts[f] == self.layouts[inputs[0]] for f in inputs)
+            if not same:
+                raise self.rearranged(node, what, pending[0])
+            refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
+            name = self.add(node, layer, refs)
+            self.set_pending(node, name, self.layouts[inputs[0]], self.opaque[pending[0]], self.origin[pending[0]])
+            return
         self.emit(node, layer, inputs, pad)
+        emitted = self.values[node.name]
+        assert emitted is not None
+        out = self.shapes.get(node.name)
+        if isinstance(layer, Window) and ("adaptive" in what.lower()):
+            self.heads.add(emitted)
+        if isinstance(layer, GlobalPool) and out is not None and len(out) != 4:
+            pooled = reshape(canonical((*out[:2], 1, 1)) or (), out) if len(out) == 2 else None
+            self.set_pending(node, emitted, pooled, "pools the whole map into a vector", self.display(node))
 
     def collect_outputs(self, out: Any) -> None:
         from torch import fx
 
         if isinstance(out, dict):
             for key, value in out.items():
-                if isinstance(value, fx.Node) and self.values.get(value.name):
+                if isinstance(value, fx.Node) and value.name in self.opaque:
+                    self.read_back(value.name)
+                if isinstance(value, fx.Node) and self.values.get(value.name) and value.name not in self.opaque:
                     self.outputs.append((str(key), str(self.values[value.name])))
             return
         found: list[str] = []
         fx.node.map_arg(out, lambda a: found.append(a.name))
         for name in found:
+            if name in self.opaque:
+                self.read_back(name)
             value = self.values.get(name)
-            if value and value != INPUT and (value, value) not in self.outputs:
+            if value and value != INPUT and name not in self.opaque and (value, value) not in self.outputs:
                 self.outputs.append((value, value))
+
+
+def _tracer(passthrough: frozenset[str]) -> Any:
+    """A torch.fx tracer that keeps known and declared pass-through modules as leaves (not traced into)."""
+    from torch import fx
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            cls = type(m).__name__
+            if cls in PASS_MODULES or cls in passthrough or qualname in passthrough:
+                return True
+            return bool(super().is_leaf_module(m, qualname))
+
+    return Tracer()
+
+
+def _example_channels(gm: Any, modules: Mapping[str, Any], given: int | None) -> list[int]:
+    """Channel counts to try for the example input: the given one; else the input channels of the first
+    convolution run, then 3 and 1 (a space-to-depth or a stem that is no convolution comes first)."""
+    from torch import nn
+
+    if given is not None:
+        return [given]
+    first = None
+    for node in gm.graph.nodes:
+        mod = modules.get(str(node.target)) if node.op == "call_module" else None
+        if isinstance(mod, nn.Conv2d | nn.ConvTranspose2d):
+            first = int(mod.in_channels)
+            break
+    return list(dict.fromkeys([c for c in (first, 3, 1) if c is not None]))
+
+
+def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
+    """Record every value's shape (ShapeProp) for an example input of ``shape``: with fake tensors (no
+    arithmetic, fast at detection sizes) where torch supports that, else by running the module."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    with contextlib.redirect_stderr(io.StringIO()), torch.no_grad():  # ShapeProp prints the tracebacks
+        try:
+            from torch._subclasses.fake_tensor import FakeTensorMode
+
+            mode = FakeTensorMode(allow_non_fake_inputs=True)
+            ShapeProp(gm, fake_mode=mode).propagate(mode.from_tensor(torch.zeros(shape, dtype=dtype)))
+            return
+        except Exception:
+            pass  # an op without a fake implementation, an input that does not fit: run it for real
+        try:
+            ShapeProp(gm).propagate(torch.zeros(shape, dtype=dtype))
+        except Exception as exc:
+            raise exc.__cause__ or exc from None  # ShapeProp's own message only names the node
 
 
 def trace(
@@ -586,58 +902,93 @@ def trace(
     """Trace ``model`` (an ``nn.Module`` or ``"package.module:attribute"``) into a layer graph.
 
     ``input_size`` ``(h, w)`` is the example input (shapes decide up-sampling factors, adaptive pooling and
-    broadcast gates). ``taps`` names the feature maps to mark as outputs (node names, module paths such as
-    ``layer2``, or ``C3=layer2``); by default the module's outputs. ``passthrough`` declares unknown module
-    classes, module paths or function names as geometry-preserving. Raises :class:`ModelError` with one line
-    naming the module when tracing fails, and naming the node for an unsupported operation.
+    broadcast gates); ``channels`` its channel count (default: the first one the module runs on, trying the
+    first convolution's input channels, then 3 and 1). ``taps`` names the feature maps to mark as outputs
+    (node names, module paths such as ``layer2``, or ``C3=layer2``); by default the module's outputs that are
+    feature maps, or, when it returns none (a classifier), the last feature map at each stride (C1 at stride
+    2, ..., C5 at 32). ``passthrough`` declares module classes, module paths or function names as
+    geometry-preserving. Nodes no tap depends on are dropped before anything is checked. Raises
+    :class:`ModelError` with one line naming the module when tracing fails, and naming the node for an
+    unsupported operation.
     """
+    require("torch", "torch", f"{model}" if isinstance(model, str) else "PyTorch modules")
     import torch
     from torch import fx, nn
-    from torch.fx.passes.shape_prop import ShapeProp
 
     label = model if isinstance(model, str) else type(model).__name__
     module = load_module(model) if isinstance(model, str) else model
     if not isinstance(module, nn.Module):
         raise ModelError(f"{label}: expected an nn.Module, got {type(module).__name__}")
-    try:
-        gm = fx.symbolic_trace(module)
-    except Exception as exc:
-        raise ModelError(
-            f"{label}: torch.fx cannot trace module '{type(module).__name__}' ({_first_line(exc)}); "
-            "data-dependent control flow cannot be traced"
-        ) from None
-    if channels is None:
-        convs = [m for m in module.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
-        channels = int(convs[0].in_channels) if convs else 3
+    declared = frozenset(passthrough)
     was_training = module.training
-    module.eval()
+    module.eval()  # traced as used for inference: dropout and drop-path branches are the identity
     try:
-        with torch.no_grad():
-            params = [p for p in module.parameters() if p.is_floating_point()]
-            dtype = params[0].dtype if params else torch.float32
-            ShapeProp(gm).propagate(torch.zeros(1, channels, *input_size, dtype=dtype))
-    except Exception as exc:
-        raise ModelError(
-            f"{label}: running '{type(module).__name__}' on a 1x{channels}x{input_size[0]}x{input_size[1]} input "
-            f"failed ({_first_line(exc)})"
-        ) from None
+        try:
+            tracer = _tracer(declared)
+            traced_graph = tracer.trace(module)
+            gm = fx.GraphModule(tracer.root, traced_graph, type(module).__name__)
+        except Exception as exc:
+            raise ModelError(
+                f"{label}: torch.fx cannot trace module '{type(module).__name__}' ({_first_line(exc)}); "
+                "data-dependent control flow cannot be traced"
+            ) from None
+        params = [p for p in module.parameters() if p.is_floating_point()]
+        dtype = params[0].dtype if params else torch.float32
+        tried = _example_channels(gm, dict(gm.named_modules()), channels)
+        first: Exception | None = None
+        for c in tried:
+            try:
+                _propagate_shapes(gm, (1, c, *input_size), dtype)
+                channels = c
+                break
+            except Exception as exc:
+                first = first or exc
+        else:
+            rest = tried[1:]
+            others = f"; also tried {'/'.join(map(str, rest))} channel{'s' * (rest != [1])}" if rest else ""
+            raise ModelError(
+                f"{label}: running '{type(module).__name__}' on a 1x{tried[0]}x{input_size[0]}x{input_size[1]} "
+                f"input failed ({_first_line(first or RuntimeError())}){others}"
+            ) from None
     finally:
         module.train(was_training)
-    importer = _Importer(gm, label, frozenset(passthrough))
+    assert channels is not None
+    importer = _Importer(gm, label, declared)
     for node in gm.graph.nodes:
         importer.visit(node)
-    requested = parse_taps(taps) or importer.outputs
+    names = [n.name for n in importer.nodes]
+    notes = []
+    requested = parse_taps(taps)
+    if requested is None:
+        requested = importer.outputs
+        if not requested:
+            requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads)
+            if requested:
+                notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
+    for _, value in requested:
+        if value in importer.pending_keys:
+            importer.read_back(importer.pending_keys[value])
     names = [n.name for n in importer.nodes]
+    for tap, value in requested:
+        if value not in names and value not in importer.aliases and value in importer.unmapped:
+            raise ModelError(
+                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
+            )
     resolved = resolve_taps(requested, names, importer.aliases, label)
+    convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
+    if channels != 3:
+        convention += f" with {channels} input channels"
     graph = finish(
         name or (label.rsplit(":", 1)[-1] if isinstance(model, str) else label),
         importer.nodes,
         resolved,
-        f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}",
+        convention,
         label,
         importer.pads,
+        importer.refused,
+        notes,
     )
     return Traced(graph, gm, importer.fx_names, channels, input_size)
 
@@ -648,6 +999,7 @@ def from_torch(
     taps: TapSpec = None,
     passthrough: Iterable[str] = (),
     name: str | None = None,
+    channels: int | None = None,
 ) -> Graph:
     """The layer graph of a PyTorch module (see :func:`trace`)."""
-    return trace(model, input_size, taps, passthrough, name).graph
+    return trace(model, input_size, taps, passthrough, name, channels).graph

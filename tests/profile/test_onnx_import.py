@@ -245,10 +245,52 @@ def test_torch_and_onnx_importers_agree_on_a_resnet_fpn(extra: str) -> None:
     neck = "fpn" if extra == "pool" else "fpn-retinanet"
     config = build("resnet50", neck)
     for size_or_none in (size, None):
-        a = profile(by_torch, size_or_none, allow_misaligned=True)
-        b = profile(by_onnx, size_or_none, allow_misaligned=True)
-        c = profile(config, size_or_none)
+        a, b, c = profile(by_torch, size_or_none), profile(by_onnx, size_or_none), profile(config, size_or_none)
         for tap in taps:
             got = [(p[tap].y, p[tap].x, p[tap].area, p[tap].size) for p in (a, b, c)]
             assert got[0] == got[1] == got[2], tap
-        assert len(a.warnings) == len(b.warnings) > 0  # the top-down adds are half a cell off, both ways
+        assert a.warnings == b.warnings == ()  # the top-down adds take the union, as the fpn config says
+    for graph in (by_torch, by_onnx):  # ... and say so
+        assert "half a cell off; the merges after it take the exact union" in graph.convention
+    assert profile(by_torch, size, allow_misaligned=True).warnings == ()
+
+
+def test_exported_space_to_depth_channels_last_and_head() -> None:
+    """TResNet's space-to-depth (Reshape, Transpose, Reshape), ConvNeXt's channels-last blocks (Transpose,
+    LayerNormalization, MatMul, Transpose) and a VGG head (Flatten, Gemm) exported to ONNX give the numbers
+    of the torch import (tested against autograd in test_torch_import.py) and of the convnext_tiny config."""
+    from test_torch_import import TinyTResNet, VGGLike
+    from torch_models import CONVNEXT_TAPS, convnext_tiny
+
+    from scalematch.profile.torch_import import from_torch
+
+    size = (96, 64)
+    proto = export(TinyTResNet(), size)
+    ours, theirs = profile(from_onnx(proto), size), profile(from_torch(TinyTResNet(), size), size)
+    last = ours.feature_maps[-1]
+    assert (last.y, last.x, last.size) == (theirs.feature_maps[-1].y, theirs.feature_maps[-1].x, (12, 8))
+    assert last.y is not None and last.y.stride == 8 and last.y.rf == 20
+
+    module = convnext_tiny()
+    proto = export(module, (128, 160))
+    g = from_onnx(proto, taps={tap: last_value_in(proto, path) for tap, path in CONVNEXT_TAPS.items()})
+    config = build("convnext_tiny")
+    for size_or_none in ((128, 160), None):
+        a, b = profile(config, size_or_none), profile(g, size_or_none)
+        for tap in CONVNEXT_TAPS:
+            assert (a[tap].y, a[tap].x, a[tap].area) == (b[tap].y, b[tap].x, b[tap].area), tap
+
+    head = from_onnx(export(VGGLike(), (112, 112)))  # the logits are no feature map: stage taps instead
+    # ONNX has no adaptive pool: the exported 28 -> 7 pool is a fixed 4x4/4 one, a stride-16 map like any other
+    assert [t for t, _ in head.taps] == ["C1", "C2", "C4"]
+    assert "note: taps: the last feature map at each stride" in head.convention
+
+
+def test_exported_transpose_of_rows_and_columns_is_refused() -> None:
+    from torch import nn
+
+    transposed = nn.Sequential(nn.Conv2d(3, 4, 1))
+    transposed.forward = lambda x: transposed[0](x.transpose(2, 3))  # type: ignore[method-assign]
+    proto = export(transposed, (32, 48))
+    with pytest.raises(ModelError, match=r"\(Conv\): reads '.*', which is not an \(N, C, H, W\) feature map: "):
+        from_onnx(proto)

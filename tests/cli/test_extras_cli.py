@@ -1,0 +1,53 @@
+"""A missing extra (onnx, torch) is a one-line error naming the extra to install, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+
+
+def test_onnx_model_without_onnx(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now fails as if it were not installed
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"not read")
+    result = CliRunner().invoke(app, ["profile", str(model)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {model}: needs the 'onnx' package, which is not installed; install scalematch[onnx] "
+        "(pip install 'scalematch[onnx]')\n"
+    )
+
+
+def test_torch_module_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    result = CliRunner().invoke(app, ["profile", "torchvision.models:resnet18"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: torchvision.models:resnet18: needs the 'torch' package, which is not installed; install "
+        "scalematch[torch] (pip install 'scalematch[torch]')\n"
+    )
+
+
+def test_channels_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "profile"))
+    ok = CliRunner().invoke(app, ["profile", "test_torch_import:TinyTResNet", "--channels", "3", "--outputs-only"])
+    assert ok.exit_code == 0, ok.output
+    assert "imported from PyTorch module 'test_torch_import:TinyTResNet' by torch.fx tracing at 224x224" in ok.stdout
+    bad = CliRunner().invoke(app, ["profile", "resnet50", "--channels", "3"])
+    assert bad.stderr == "Error: --channels applies to torch models, not to 'resnet50'\n"
+
+
+def test_erf_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    result = CliRunner().invoke(app, ["erf", "resnet18"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: measuring the ERF: needs the 'torch' package, which is not installed; install scalematch[torch] "
+        "(pip install 'scalematch[torch]')\n"
+    )

@@ -1,0 +1,253 @@
+# mypy: disable-error-code="no-any-return"
+"""torch.fx import of layouts, known pass-through modules, heads and input channels, against autograd.
+
+The expected strides and receptive fields come from measuring the gradient of output units with respect
+to the input (tests/profile/autograd_rf.py), never from the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+
+import torch.nn.functional as F  # noqa: E402
+from autograd_rf import measure  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
+
+from scalematch.errors import ModelError  # noqa: E402
+from scalematch.profile import Passthrough, Upsample, Window, profile  # noqa: E402
+from scalematch.profile.torch_import import from_torch, trace  # noqa: E402
+
+
+class SpaceToDepth(nn.Module):
+    """TResNet's space-to-depth stem, written as TResNet writes it (view, permute, view)."""
+
+    def __init__(self, block: int = 4) -> None:
+        super().__init__()
+        self.bs = block
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.size()
+        x = x.view(n, c, h // self.bs, self.bs, w // self.bs, self.bs)
+        x = x.permute(0, 3, 5, 1, 2, 4).contiguous()
+        return x.view(n, c * self.bs * self.bs, h // self.bs, w // self.bs)
+
+
+class TinyTResNet(nn.Module):
+    """A TResNet-style stem: space-to-depth by 4, then a 3x3 conv and a strided 3x3 conv (48 input channels)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.space_to_depth = SpaceToDepth(4)
+        self.conv1 = nn.Conv2d(48, 8, 3, 1, 1)
+        self.conv2 = nn.Conv2d(8, 8, 3, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv2(F.relu(self.conv1(self.space_to_depth(x))))
+
+
+def measured(model: nn.Module, size: tuple[int, int], i: int) -> tuple[int, int, tuple[int, int]]:
+    """(stride, rf, map size) along y from the gradients of units (i, 1) and (i + 1, 1)."""
+    (rows, _), shape = measure(model, size, (i, 1))
+    (rows_next, _), _ = measure(model, size, (i + 1, 1))
+    return rows_next[0] - rows[0], rows[1] - rows[0] + 1, shape
+
+
+def test_tresnet_space_to_depth_has_the_measured_stride_and_rf() -> None:
+    model = TinyTResNet()
+    stride, rf, shape = measured(model, (96, 32), 5)  # interior units: the box is not clipped
+    assert (stride, rf) == (8, 20)  # measured; passing the view through as before gave stride 2, rf 7
+    traced = trace(model, (96, 32))
+    assert traced.channels == 3  # found by running it: the first conv's 48 channels come after the stem
+    fm = profile(traced.graph, (96, 32)).feature_maps[-1]
+    assert fm.y is not None and fm.y.stride == stride and fm.y.rf == rf and fm.size == shape
+    stem = next(n for n in traced.graph.nodes if n.name.startswith("space_to_depth"))
+    assert stem.layer == Window("avgpool", (4, 4), (4, 4))
+
+
+def test_pixel_shuffle_and_unshuffle_match_autograd() -> None:
+    class Shuffles(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.unshuffle = nn.PixelUnshuffle(2)
+            self.conv = nn.Conv2d(12, 16, 3, 1, 1)
+            self.shuffle = nn.PixelShuffle(2)
+            self.out = nn.Conv2d(4, 4, 3, 1, 1)
+
+        def forward(self, x: Tensor) -> Tensor:
+            y = self.shuffle(self.conv(self.unshuffle(x)))
+            return self.out(F.pixel_unshuffle(F.pixel_shuffle(y, 1), 1) + x[:, :1])
+
+    model = Shuffles()
+    graph = from_torch(model, (32, 32))
+    layers = {n.name: n.layer for n in graph.nodes}
+    assert layers["unshuffle"] == Window("avgpool", (2, 2), (2, 2))
+    # read as a map where the add needs one, after the identity shuffles: named after the last of them
+    assert layers["pixel_unshuffle"] == Upsample((2, 2), "nearest")
+    assert "shuffle" not in layers
+    prof = profile(graph, (32, 32))
+    fm = prof.feature_maps[-1]
+    for unit in ((7, 7), (8, 9), (0, 0)):
+        box, shape = measure(model, (32, 32), unit)
+        assert (fm.input_box(*unit, clip_to=(32, 32)), fm.size) == (box, shape), unit
+
+
+def test_rearrangements_that_are_no_feature_map_are_refused_with_the_node() -> None:
+    class Transposed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.conv(x.transpose(2, 3))
+
+    with pytest.raises(ModelError) as err:
+        from_torch(Transposed(), (32, 48))
+    message = str(err.value)
+    assert message.startswith("Transposed: node 'conv' (Conv2d): reads 'transpose', which is not an (N, C, H, W)")
+    assert "'transpose' rearranges the axes (its rows mix rows and columns)" in message
+
+    class Tokens(nn.Module):  # a vision-transformer patch flattening feeding a conv again
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x: Tensor) -> Tensor:
+            n, c, h, w = x.shape
+            tokens = x.flatten(2).transpose(1, 2)  # (N, HW, C)
+            return self.conv(tokens.reshape(n, c, h, w))
+
+    with pytest.raises(ModelError) as err:
+        from_torch(Tokens(), (16, 16))
+    assert str(err.value) == (
+        "Tokens: node 'conv' (Conv2d): reads 'reshape', which is not an (N, C, H, W) feature map: 'reshape' "
+        "splits or merges axes unevenly; its geometry cannot be read"
+    )
+
+
+def test_tapping_a_flattened_map_is_an_error() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 30 * 30, 10))
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 32), taps="logits=2")
+    assert str(err.value) == (
+        "Sequential: tap 'logits': '2' is not an (N, C, H, W) feature map: '2' mixes spatial positions "
+        "(a Linear layer over rows or columns)"
+    )
+
+
+class VGGLike(nn.Module):
+    """Two VGG stages and VGG's classifier: adaptive average pooling to 7x7, flatten, linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 4, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, 1, 1), nn.MaxPool2d(2)
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Linear(4 * 49, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def test_a_classifier_head_never_blocks_the_import() -> None:
+    graph = from_torch(VGGLike(), (800, 1333))  # 200x333 does not pool evenly to 7x7
+    assert graph.taps == (("C1", "features.3"), ("C2", "features.4"))  # the last maps at strides 2 and 4
+    assert "note: taps: the last feature map at each stride (the module returns no feature map)" in graph.convention
+    assert {n.name for n in graph.nodes} == {f"features.{k}" for k in range(5)}
+    prof = profile(graph, (800, 1333))
+    assert prof["C2"].size == (200, 333)
+    with pytest.raises(ModelError) as err:  # ... unless a tap needs it
+        from_torch(VGGLike(), (800, 1333), taps="pool=avgpool")
+    assert str(err.value) == (
+        "VGGLike: node 'avgpool' (adaptive avgpool): output 7 does not divide the input 200 at the example size"
+    )
+
+
+def test_unknown_ops_off_the_tapped_path_are_dropped_on_it_refused() -> None:
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x: Tensor) -> Any:
+            y = self.conv(x)
+            return y, torch.fliplr(y)
+
+    graph = from_torch(Odd(), (32, 32), taps="conv")
+    assert [n.name for n in graph.nodes] == ["conv"]
+    with pytest.raises(ModelError, match=r"^Odd: node 'fliplr': unsupported operation 'fliplr'"):
+        from_torch(Odd(), (32, 32))
+
+
+class DropPath(nn.Module):
+    """timm's DropPath, written here (timm is not a dependency): recognised by its class name."""
+
+    def __init__(self, p: float = 0.1) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = x.new_empty((x.shape[0], 1, 1, 1)).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
+
+
+def test_no_ops_in_eval_are_known_pass_through() -> None:
+    pytest.importorskip("torchvision", reason="torchvision is not installed")
+    from torchvision.ops import DropBlock2d, StochasticDepth, stochastic_depth
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 3, 1, 1)
+            self.drop_path = DropPath()
+            self.sd = StochasticDepth(0.2, "row")
+            self.block = DropBlock2d(0.1, 3)
+            self.alpha = nn.AlphaDropout(0.1)
+
+        def forward(self, x: Tensor) -> Tensor:
+            y = self.alpha(self.block(self.sd(self.drop_path(self.conv(x)))))
+            return x + stochastic_depth(y, 0.1, "batch", self.training) + F.dropout2d(y, 0.1, self.training)
+
+    model = Block().train()  # traced as in eval whatever its mode; the mode is restored afterwards
+    graph = from_torch(model, (16, 16))
+    assert model.training
+    kinds = {n.name: n.layer for n in graph.nodes if isinstance(n.layer, Passthrough)}
+    assert {k: v.kind for k, v in kinds.items()} == {
+        "drop_path": "droppath",
+        "sd": "stochasticdepth",
+        "block": "dropblock2d",
+        "alpha": "alphadropout",
+        "dropout2d": "dropout2d",
+    }
+    fm = profile(graph, (16, 16)).feature_maps[-1]
+    assert fm.x is not None and fm.x.rf == 3
+
+
+def test_input_channels_can_be_given_and_are_checked() -> None:
+    assert trace(TinyTResNet(), (32, 32), channels=3).channels == 3
+    with pytest.raises(ModelError) as err:
+        trace(TinyTResNet(), (32, 32), channels=5)
+    assert str(err.value).startswith(
+        "TinyTResNet: running 'TinyTResNet' on a 1x5x32x32 input failed (RuntimeError: Given groups=1, weight of "
+        "size [8, 48, 3, 3], expected input[1, 80, 8, 8] to have 48 channels"
+    )
+
+
+def test_a_channels_last_block_on_a_one_column_map_is_not_read_as_a_feature_map() -> None:
+    """On a map one unit wide, ConvNeXt's permute to (N, H, W, C) looks like an (N, C, H, W) map of rows
+    folded into channels; it is an intermediate and must not be read as one (it used to give C5 the
+    geometry of a whole-column window)."""
+    from torch_models import CNBlock
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 4, 4), CNBlock(), CNBlock())
+    for size in ((64, 4), (64, 64)):
+        fm = profile(from_torch(model, size), size).feature_maps[-1]
+        assert fm.y is not None and fm.y.stride == 4 and fm.y.rf == 4 + 2 * 6 * 4, size
+        box, shape = measure(model, size, (8, 0))
+        assert (fm.input_box(8, 0, clip_to=size), fm.size) == (box, shape), size
