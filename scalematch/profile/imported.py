@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 from scalematch.errors import ModelError
 from scalematch.profile.graph import INPUT, Graph, Node
@@ -137,6 +138,22 @@ def resolve_taps(
                 f"{where}: tap '{tap}': no feature map or module named '{value}' (the last feature maps: {shown})"
             )
     return out
+
+
+def resolve_requested(importer: Any, requested: list[tuple[str, str]], label: str) -> list[tuple[str, str]]:
+    """The requested taps as node names, for either importer (its ``nodes``, ``aliases``, ``unmapped``,
+    ``pending_keys`` and ``read_back``): a tap on a value kept in a rearranged layout is read back first; a tap
+    on a value that is not an (N, C, H, W) feature map is a :class:`ModelError` saying why."""
+    for _, value in requested:
+        if value in importer.pending_keys:
+            importer.read_back(importer.pending_keys[value])
+    names = [n.name for n in importer.nodes]
+    for tap, value in requested:
+        if value not in names and value not in importer.aliases and value in importer.unmapped:
+            raise ModelError(
+                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
+            )
+    return resolve_taps(requested, names, importer.aliases, label)
 
 
 def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from typing import Any
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps, stage_taps
+from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -680,16 +680,7 @@ def from_onnx(
             notes.append("taps: the last feature map at each stride (no graph output is a feature map)")
     if not requested:
         raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
-    for _, value in requested:
-        if value in importer.pending_keys:
-            importer.read_back(importer.pending_keys[value])
-    names = [n.name for n in importer.nodes]
-    for tap, value in requested:
-        if value not in names and value not in importer.aliases and value in importer.unmapped:
-            raise ModelError(
-                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
-            )
-    resolved = resolve_taps(requested, names, importer.aliases, label)
+    resolved = resolve_requested(importer, requested, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     return finish(
         name or default_name,

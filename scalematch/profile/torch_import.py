@@ -27,7 +27,7 @@ from typing import Any
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_taps, stage_taps
+from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -956,7 +956,6 @@ def trace(
     importer = _Importer(gm, label, declared)
     for node in gm.graph.nodes:
         importer.visit(node)
-    names = [n.name for n in importer.nodes]
     notes = []
     requested = parse_taps(taps)
     if requested is None:
@@ -967,16 +966,7 @@ def trace(
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
-    for _, value in requested:
-        if value in importer.pending_keys:
-            importer.read_back(importer.pending_keys[value])
-    names = [n.name for n in importer.nodes]
-    for tap, value in requested:
-        if value not in names and value not in importer.aliases and value in importer.unmapped:
-            raise ModelError(
-                f"{label}: tap '{tap}': '{value}' is not an (N, C, H, W) feature map: {importer.unmapped[value]}"
-            )
-    resolved = resolve_taps(requested, names, importer.aliases, label)
+    resolved = resolve_requested(importer, requested, label)
     convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
     if channels != 3:
         convention += f" with {channels} input channels"
