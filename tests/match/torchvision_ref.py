@@ -9,7 +9,6 @@ does (float32 xywh -> xyxy, clamped to the image, crowd and empty boxes dropped)
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from coco_file import images_with_annotations
 from torch import nn
 from torchvision.models.detection import FCOS, FasterRCNN, RetinaNet
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
@@ -68,14 +68,10 @@ class SSDStub(nn.Module):
 
 def coco_targets(path: Path) -> list[dict[str, Any]]:
     """Per image (in the file's order of images): size and the kept boxes with their annotation ids."""
-    data = json.loads(path.read_text())
-    anns: dict[int, list[dict[str, Any]]] = {}
-    for a in data["annotations"]:
-        anns.setdefault(a["image_id"], []).append(a)
     out = []
-    for img in data["images"]:
+    for img, anns in images_with_annotations(path):
         w, h = img["width"], img["height"]
-        objs = [a for a in anns.get(img["id"], []) if not a.get("iscrowd", 0)]
+        objs = [a for a in anns if not a.get("iscrowd", 0)]
         boxes = torch.as_tensor([a["bbox"] for a in objs], dtype=torch.float32).reshape(-1, 4)
         boxes[:, 2:] += boxes[:, :2]
         boxes[:, 0::2].clamp_(min=0, max=w)

@@ -8,25 +8,21 @@ letterboxed by the toolkit's own function.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from coco_file import images_with_annotations
 
 
 def yolo_labels(path: Path) -> list[dict[str, Any]]:
-    data = json.loads(path.read_text())
-    anns: dict[int, list[dict[str, Any]]] = {}
-    for a in data["annotations"]:
-        anns.setdefault(a["image_id"], []).append(a)
     out = []
-    for img in data["images"]:
+    for img, anns in images_with_annotations(path):
         w, h = img["width"], img["height"]
         rows, ids = [], []
-        for a in anns.get(img["id"], []):
+        for a in anns:
             if a.get("iscrowd", 0):
                 continue
             box = np.array(a["bbox"], dtype=np.float64)
