@@ -9,7 +9,6 @@ import json
 from scalematch.errors import OptionError
 from scalematch.match.search import Trial
 from scalematch.presets.preset import (
-    MMDetAnchors,
     MMDetInput,
     Points,
     TorchvisionAnchors,
@@ -36,19 +35,14 @@ def _header(design: Trial, toolkit: str) -> list[str]:
     ]
 
 
-def _scales(design: Trial) -> tuple[tuple[int, int], list[int]]:
-    """The design's input as (long, short) and the strides of its levels."""
-    p = design.preset
-    spec = p.input
+def _input_size(design: Trial) -> tuple[int, int]:
+    """The design's input as (long side, short side)."""
+    spec = design.preset.input
     if isinstance(spec, TorchvisionInput):
-        size = (spec.max_size, spec.min_size)
-    elif isinstance(spec, MMDetInput):
-        size = (spec.long, spec.short)
-    else:
-        size = (spec.size, spec.size)
-    gen = p.anchors
-    strides = list(gen.strides) if isinstance(gen, MMDetAnchors | Points | YoloAnchors) else []
-    return size, strides
+        return spec.max_size, spec.min_size
+    if isinstance(spec, MMDetInput):
+        return spec.long, spec.short
+    return spec.size, spec.size
 
 
 def mmdet(design: Trial) -> str:
@@ -60,7 +54,7 @@ def mmdet(design: Trial) -> str:
         raise OptionError(
             f"--export mmdet: detector {p.name} has no mmdetection counterpart here (exports: {', '.join(MMDET_BASES)})"
         )
-    (long, short), _ = _scales(design)
+    long, short = _input_size(design)
     n = len(p.levels)
     first = {"retinanet": 8, "atss": 8, "faster-rcnn": 4}[p.name]
     strides = [first * 2**k for k in range(n)]
@@ -114,7 +108,7 @@ def detectron2(design: Trial) -> str:
             f"--export detectron2: detector {p.name} has no detectron2 counterpart here "
             f"(exports: {', '.join(DETECTRON2_HEADS)})"
         )
-    (long, short), _ = _scales(design)
+    long, short = _input_size(design)
     sizes = [[round(s, 2) for s in level] for level in gen.sizes]
     features = [lv.lower() for lv in p.levels]
     lines = [
@@ -145,7 +139,7 @@ def ultralytics(design: Trial) -> str:
         )
     if not isinstance(gen, YoloAnchors) or len(gen.shapes) != 3:
         raise OptionError(f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; {p.name} is not one")
-    (size, _), _ = _scales(design)
+    size, _ = _input_size(design)
     rows = ["anchors:"]
     for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):
         values = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
