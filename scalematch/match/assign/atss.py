@@ -38,20 +38,27 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
         _, _, ox, oy = lv.nominal()
         cx = np.rint(lv.cell(img, gcx.astype(np.float64), ox[0], "x")).astype(np.int64)
         cy = np.rint(lv.cell(img, gcy.astype(np.float64), oy[0], "y")).astype(np.int64)
-        cx = np.clip(cx, 0, cols - 1)
-        cy = np.clip(cy, 0, rows - 1)
-        # A (n, 49) block of cells around the nearest one, in row-major order (= the anchors' order).
-        iy = np.repeat(cy[:, None] + span[None, :], len(span), axis=1)
-        ix = np.tile(cx[:, None] + span[None, :], (1, len(span)))
-        valid = (ix >= 0) & (ix < cols[:, None]) & (iy >= 0) & (iy < rows[:, None])
-        ixc, iyc = np.clip(ix, 0, None), np.clip(iy, 0, None)
-        flat_img = np.repeat(img, ix.shape[1])
-        zero = np.zeros(ix.size, np.int64)
-        ax1, ax2 = lv.xs(flat_img, ixc.reshape(-1), zero)
-        ay1, ay2 = lv.ys(flat_img, iyc.reshape(-1), zero)
-        px, py = ((ax1 + ax2) / f32(2)).reshape(n, -1), ((ay1 + ay2) / f32(2)).reshape(n, -1)
-        dx, dy = px - gcx[:, None], py - gcy[:, None]
-        dist = np.where(valid, np.sqrt(dx * dx + dy * dy), f32(np.inf))
+        # A 7 x 7 block of cells around the nearest one, moved inside the grid where it would stick out; anchor
+        # centres per axis, then their (n, 49) distances in row-major order (= the anchors' order).
+        width = len(span)
+        x0 = np.clip(cx - WINDOW, 0, np.maximum(cols - width, 0))
+        y0 = np.clip(cy - WINDOW, 0, np.maximum(rows - width, 0))
+        step = np.arange(width)
+        ix_n = x0[:, None] + step[None, :]
+        iy_n = y0[:, None] + step[None, :]
+        valid_x = ix_n < cols[:, None]
+        valid_y = iy_n < rows[:, None]
+        flat_img = np.repeat(img, width)
+        zero = np.zeros(n * width, np.int64)
+        ax1, ax2 = lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero)
+        ay1, ay2 = lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero)
+        px = ((ax1 + ax2) / f32(2)).reshape(n, width)
+        py = ((ay1 + ay2) / f32(2)).reshape(n, width)
+        dx = px - gcx[:, None]
+        dy = py - gcy[:, None]
+        dist = np.sqrt(dy[:, :, None] * dy[:, :, None] + dx[:, None, :] * dx[:, None, :]).reshape(n, -1)
+        valid = (valid_y[:, :, None] & valid_x[:, None, :]).reshape(n, -1)
+        dist = np.where(valid, dist, f32(np.inf))
         # The k nearest, equal distances in anchor order: all below the k-th distance, then the first ties.
         k = min(topk, dist.shape[1])
         kth = np.partition(dist, k - 1, axis=1)[:, k - 1 : k]
@@ -59,11 +66,14 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
         tied = dist == kth
         room = k - below.sum(axis=1, keepdims=True)
         pick = (below | (tied & (np.cumsum(tied, axis=1) <= room))) & valid
-        o, col = np.nonzero(pick)
-        ix, iy = ix[o, col], iy[o, col]
-        at = o * dist.shape[1] + col
-        iou = box_iou(boxes.x1[o], boxes.y1[o], boxes.x2[o], boxes.y2[o], ax1[at], ay1[at], ax2[at], ay2[at])
-        pxs, pys = px[o, col], py[o, col]
+        o, cell = np.nonzero(pick)
+        row, col = cell // width, cell % width
+        ix, iy = ix_n[o, col], iy_n[o, row]
+        zero = np.zeros(len(o), np.int64)
+        bx1, bx2 = lv.xs(img[o], ix, zero)
+        by1, by2 = lv.ys(img[o], iy, zero)
+        iou = box_iou(boxes.x1[o], boxes.y1[o], boxes.x2[o], boxes.y2[o], bx1, by1, bx2, by2)
+        pxs, pys = px[o, col], py[o, row]
         d = np.stack([pxs - boxes.x1[o], pys - boxes.y1[o], boxes.x2[o] - pxs, boxes.y2[o] - pys])
         inside = d.min(axis=0) > f32(0.01)
         im = img[o]

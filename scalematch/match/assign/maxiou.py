@@ -71,25 +71,32 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
     gcx = (gx1.astype(np.float64) + gx2) / 2
     gcy = (gy1.astype(np.float64) + gy2) / 2
     tt = t.astype(np.float64) * (1 - RELAX)
+    frac = tt / (1 + tt)
+    area_g = gw * gh
     parts: list[tuple[I64, I64, I64, F32]] = []
     for li, lv in enumerate(levels):
-        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
-        sw, sh = lv.grid.stride_w[img], lv.grid.stride_h[img]
         aw, ah, ox, oy = lv.nominal()
         for a in range(lv.shapes):
-            area_g, area_a = gw * gh, aw[a] * ah[a]
-            need = tt * (area_g + area_a) / (1 + tt)  # intersection needed for IoU >= t
-            rx = (gw + aw[a]) / 2 - need / np.minimum(gh, ah[a])
-            ry = (gh + ah[a]) / 2 - need / np.minimum(gw, aw[a])
-            ok = (np.minimum(area_g, area_a) >= need) & (rx >= 0) & (ry >= 0)
-            lo_x = np.maximum(np.ceil((gcx - rx - ox[a]) / sw) - 1, 0).astype(np.int64)
-            hi_x = np.minimum(np.floor((gcx + rx - ox[a]) / sw) + 1, cols - 1).astype(np.int64)
-            lo_y = np.maximum(np.ceil((gcy - ry - oy[a]) / sh) - 1, 0).astype(np.int64)
-            hi_y = np.minimum(np.floor((gcy + ry - oy[a]) / sh) + 1, rows - 1).astype(np.int64)
-            hi_x = np.where(ok, hi_x, -1)
-            r, ix = expand(lo_x, hi_x)
-            r2, iy = expand(lo_y[r], hi_y[r])
-            r, ix = r[r2], ix[r2]
+            area_a = aw[a] * ah[a]
+            need = frac * (area_g + area_a)  # intersection needed for IoU >= t
+            # Most (object, shape) combinations fail on area alone: keep only the feasible objects.
+            sel = np.flatnonzero(np.minimum(area_g, area_a) >= need)
+            if not len(sel):
+                continue
+            rx = (gw[sel] + aw[a]) / 2 - need[sel] / np.minimum(gh[sel], ah[a])
+            ry = (gh[sel] + ah[a]) / 2 - need[sel] / np.minimum(gw[sel], aw[a])
+            sel_ok = (rx >= 0) & (ry >= 0)
+            sel, rx, ry = sel[sel_ok], rx[sel_ok], ry[sel_ok]
+            im0 = img[sel]
+            rows, cols = lv.grid.rows[im0], lv.grid.cols[im0]
+            sw, sh = lv.grid.stride_w[im0], lv.grid.stride_h[im0]
+            lo_x = np.maximum(np.ceil((gcx[sel] - rx - ox[a]) / sw) - 1, 0).astype(np.int64)
+            hi_x = np.minimum(np.floor((gcx[sel] + rx - ox[a]) / sw) + 1, cols - 1).astype(np.int64)
+            lo_y = np.maximum(np.ceil((gcy[sel] - ry - oy[a]) / sh) - 1, 0).astype(np.int64)
+            hi_y = np.minimum(np.floor((gcy[sel] + ry - oy[a]) / sh) + 1, rows - 1).astype(np.int64)
+            q, ix = expand(lo_x, hi_x)
+            q2, iy = expand(lo_y[q], hi_y[q])
+            r, ix = sel[q[q2]], ix[q2]
             if not len(r):
                 continue
             shape = np.full(len(r), a, np.int64)

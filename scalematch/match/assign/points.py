@@ -32,33 +32,46 @@ def fcos(boxes: Boxes, levels: list[AnchorLevel], radius: float) -> Assigned:
     value = f32(1e8) - (boxes.x2 - boxes.x1) * (boxes.y2 - boxes.y1)
     obj_parts, key_parts, lvl_parts = [], [], []
     key_base = 0
+    longer = np.maximum(boxes.x2 - boxes.x1, boxes.y2 - boxes.y1).astype(np.float64)
     for li, lv in enumerate(levels):
         size = f32(lv.hi_w[0] - lv.lo_w[0])  # anchor x2 - x1
         reach = f32(radius) * size
-        img = boxes.image
-        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
-        sw, sh = lv.grid.stride_w[img], lv.grid.stride_h[img]
-        r64 = float(reach)
-        lo_x = np.maximum(np.floor((gcx - r64) / sw) - 1, 0).astype(np.int64)
-        hi_x = np.minimum(np.ceil((gcx + r64) / sw) + 1, cols - 1).astype(np.int64)
-        lo_y = np.maximum(np.floor((gcy - r64) / sh) - 1, 0).astype(np.int64)
-        hi_y = np.minimum(np.ceil((gcy + r64) / sh) + 1, rows - 1).astype(np.int64)
-        o, ix = expand(lo_x, hi_x)
-        o2, iy = expand(lo_y[o], hi_y[o])
-        o, ix = o[o2], ix[o2]
-        zero = np.zeros(len(o), np.int64)
-        ax1, ax2 = lv.xs(img[o], ix, zero)
-        ay1, ay2 = lv.ys(img[o], iy, zero)
-        px, py = (ax1 + ax2) / f32(2), (ay1 + ay2) / f32(2)
-        ok = np.maximum(np.abs(px - gcx[o]), np.abs(py - gcy[o])) < reach
-        d = np.stack([px - boxes.x1[o], py - boxes.y1[o], boxes.x2[o] - px, boxes.y2[o] - py])
-        ok &= d.min(axis=0) > 0
-        far = d.max(axis=0)
         lower = f32(0) if li == 0 else size * f32(4)
         upper = f32(np.inf) if li == len(levels) - 1 else size * f32(8)
-        ok &= (far > lower) & (far < upper)
-        o, ix, iy = o[ok], ix[ok], iy[ok]
-        im = img[o]
+        # A point within `reach` of the centre sees max(l, t, r, b) in [longer / 2, longer / 2 + reach): skip the
+        # objects whose range cannot meet the level's (with a margin for rounding).
+        near = (longer / 2 + float(reach) > float(lower) * (1 - 1e-6)) & (longer / 2 < float(upper) * (1 + 1e-6))
+        objs = np.flatnonzero(near)
+        img = boxes.image[objs]
+        per_axis = []
+        for lo, hi, centre, stride, count, axis in (
+            (boxes.x1, boxes.x2, gcx, lv.grid.stride_w, lv.grid.cols, "x"),
+            (boxes.y1, boxes.y2, gcy, lv.grid.stride_h, lv.grid.rows, "y"),
+        ):
+            # Points near the centre and inside the box, one index either way against rounding; then exact.
+            c, b1, b2 = centre[objs].astype(np.float64), lo[objs].astype(np.float64), hi[objs].astype(np.float64)
+            first = np.maximum(np.floor(np.maximum(c - float(reach), b1) / stride[img]) - 1, 0).astype(np.int64)
+            last = np.minimum(np.ceil(np.minimum(c + float(reach), b2) / stride[img]) + 1, count[img] - 1)
+            owner, i = expand(first, last.astype(np.int64))
+            zero = np.zeros(len(owner), np.int64)
+            a1, a2 = (lv.xs if axis == "x" else lv.ys)(img[owner], i, zero)
+            p = (a1 + a2) / f32(2)
+            o = objs[owner]
+            ok = (np.abs(p - centre[o]) < reach) & (p - lo[o] > 0) & (hi[o] - p > 0)
+            far = np.maximum(p - lo[o], hi[o] - p)
+            per_axis.append((owner[ok], i[ok], far[ok]))
+        (ox, ix, fx), (oy, iy, fy) = per_axis
+        # Every (x, y) combination of one object's surviving points.
+        ystart = np.searchsorted(oy, np.arange(len(objs)), side="left")
+        ycount = np.bincount(oy, minlength=len(objs))
+        k, yk = expand(ystart[ox], ystart[ox] + ycount[ox] - 1)
+        owner, ix, iy = ox[k], ix[k], iy[yk]
+        far = np.maximum(fx[k], fy[yk])
+        ok = (far > lower) & (far < upper)
+        o = objs[owner[ok]]
+        ix, iy = ix[ok], iy[ok]
+        rows, cols = lv.grid.rows, lv.grid.cols
+        im = boxes.image[o]
         # One key space per level (keys only need to be distinct per point).
         key = key_base + (im * int(rows.max() + 1) + iy) * int(cols.max() + 1) + ix
         key_base = int(key.max()) + 1 if len(key) else key_base
