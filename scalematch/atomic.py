@@ -38,12 +38,26 @@ def follow(target: Path) -> Path:
     return Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
-def check_output(target: Path, option: str, folder: bool = False) -> None:
+def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
-    work: it is a folder (a file is wanted) or a file (a folder is wanted), a parent is a file, the nearest
-    existing parent is read-only or not writable, or its disk is full."""
-    path = follow(target)
+    work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, a device, pipe or
+    socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), a parent is a
+    file, the nearest existing parent is read-only or not writable, or its disk is full."""
     where = f"{option} {target}"
+    if target.is_symlink():
+        try:
+            Path(os.path.realpath(target, strict=True))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OptionError(f"{where}: is a loop of symbolic links") from None
+            if not Path(os.path.realpath(target)).parent.is_dir():
+                raise OptionError(f"{where}: is a symbolic link into a missing folder") from None
+    path = follow(target)
+    for source in inputs:
+        if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
+            raise OptionError(f"{where}: is the input; choose another file")
+    if os.path.lexists(path) and not (path.is_file() or path.is_dir()):
+        raise OptionError(f"{where}: is not a regular file (a device, pipe or socket); choose a file name")
     if path.is_dir() and not folder:
         raise OptionError(f"{where}: is a folder; expected a file name")
     if path.exists() and not path.is_dir() and folder:
@@ -60,6 +74,23 @@ def check_output(target: Path, option: str, folder: bool = False) -> None:
     fs = _statvfs(parent)
     if fs is not None and fs.f_bavail == 0:
         raise OptionError(f"{where}: no space left on the device of {parent}")
+
+
+def check_distinct(files: dict[str, Path | None], folder: tuple[str, Path | None] = ("--out", None)) -> None:
+    """Raise :class:`OptionError` when two output options name one file, or a file lies in the report folder
+    (its swap would remove the file)."""
+    seen: dict[Path, str] = {}
+    name, out = folder
+    root = Path(os.path.realpath(out)) if out is not None else None
+    for option, path in files.items():
+        if path is None:
+            continue
+        real = Path(os.path.realpath(path))
+        if real in seen:
+            raise OptionError(f"{option} {path}: is also the file of {seen[real]}; give each output its own file")
+        if root is not None and (real == root or root in real.parents):
+            raise OptionError(f"{option} {path}: lies in the {name} folder {out}, which the report replaces")
+        seen[real] = option
 
 
 def _statvfs(path: Path) -> os.statvfs_result | None:

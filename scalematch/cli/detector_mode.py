@@ -39,7 +39,7 @@ def run_detector(
     from scalematch.match.detector import evaluate
     from scalematch.match.positives import objects_frame
     from scalematch.match.result import usable
-    from scalematch.match.search import at_input, sweep_inputs
+    from scalematch.match.search import at_input, sweep_inputs, with_levels
     from scalematch.presets import DEFAULT_PRESET, load_preset, override
     from scalematch.report.positives_text import (
         describe,
@@ -51,16 +51,16 @@ def run_detector(
         tables,
     )
 
-    preset = load_preset(detector or DEFAULT_PRESET)
+    preset = load_preset(DEFAULT_PRESET if detector is None else detector)
     changes: dict[str, object] = {}
     if backbone:
         changes["backbone"] = backbone
     if neck:
         changes["neck"] = None if neck.lower() == "none" else neck
-    if levels:
-        changes["levels"] = _split(levels)
     if changes:
         preset = override(preset, **changes)
+    if levels is not None:
+        preset = with_levels(preset, _split(levels))
     policies = [p.strip() for p in (resize or "").split(";") if p.strip()]
     if len(policies) == 1:
         preset = at_input(preset, policies[0])

@@ -123,6 +123,16 @@ def recommend(
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
     source = annotations if annotations is not None else sample_path()
+    if report and out is not None:
+        raise OptionError("--report and --out: --report writes into reports/<dataset>/; give one of them")
+    if resize is not None and not all(p.strip() for p in resize.split(";")):
+        raise OptionError(f"--resize: expected policies separated by ';', got an empty one in {resize!r}")
+    if levels is not None and not _split(levels):
+        raise OptionError(f"--levels: expected level names such as P3,P4,P5, got {levels!r}")
+    named = _split(levels or "")
+    twice = [name for i, name in enumerate(named) if name in named[:i]]
+    if twice:
+        raise OptionError(f"--levels: level '{twice[0]}' is named twice")
     if force and out is None and not report:
         raise OptionError("--force: replaces a report, so it needs --out DIR or --report")
     if rule is None:
@@ -143,11 +153,14 @@ def recommend(
         if objects is not None:
             from scalematch.atomic import check_output
 
-            check_output(objects, "--objects")
+            check_output(objects, "--objects", inputs=(source,))
         if export is not None:
             from scalematch.atomic import check_output
 
-            check_output(export[1], "--export")
+            check_output(export[1], "--export", inputs=(source,))
+        from scalematch.atomic import check_distinct
+
+        check_distinct({"--objects": objects, "--export": export[1] if export else None}, ("--out", out))
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
             source, detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, objects,
@@ -171,7 +184,7 @@ def recommend(
     if export is not None:
         from scalematch.atomic import check_output
 
-        check_output(export[1], "--export")
+        check_output(export[1], "--export", inputs=(source,))
     backbones = _split(backbone)
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:

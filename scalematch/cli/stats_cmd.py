@@ -50,7 +50,7 @@ def stats(
     if csv is not None:
         from scalematch.atomic import check_output
 
-        check_output(csv, "--csv")
+        check_output(csv, "--csv", inputs=(path if path is not None else sample_path(),))
     source = path if path is not None else sample_path()
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = load(

@@ -224,3 +224,32 @@ def sweep_inputs(
         found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, sim.anchors_per_image), none))
     found.sort(key=lambda f: (f[1].share < target, f[2], -round(f[1].share, 9), f[1].cost))
     return Sweep(tuple(found), target)
+
+
+def with_levels(preset: Preset, names: tuple[str, ...]) -> Preset:
+    """``preset`` on a contiguous run of its own levels, the anchor or point settings of those levels kept."""
+    levels = preset.levels
+    if not names or any(n not in levels for n in names):
+        unknown = next((n for n in names if n not in levels), "")
+        raise OptionError(
+            f"--levels: detector {preset.name} has levels {', '.join(levels)}; got {unknown!r}"
+            if unknown
+            else "--levels: expected level names"
+        )
+    start = levels.index(names[0])
+    if names != levels[start : start + len(names)]:
+        raise OptionError(
+            f"--levels: expected a contiguous run of {', '.join(levels)} in that order, got {','.join(names)}"
+        )
+    sl = slice(start, start + len(names))
+    gen = preset.anchors
+    if isinstance(gen, TorchvisionAnchors):
+        gen = replace(gen, sizes=gen.sizes[sl])
+    elif isinstance(gen, SSDBoxes):
+        gen = replace(gen, aspect_ratios=gen.aspect_ratios[sl], scales=gen.scales[start : start + len(names) + 1],
+                      steps=gen.steps[sl])  # fmt: skip
+    elif isinstance(gen, YoloAnchors):
+        gen = replace(gen, shapes=gen.shapes[sl], strides=gen.strides[sl])
+    else:
+        gen = replace(gen, strides=gen.strides[sl])
+    return replace(preset, levels=names, anchors=gen)

@@ -76,6 +76,9 @@ def main() -> None:
     coco("coco_surrogate_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\ud800b"}]))
     coco("coco_control_name", coco_doc([IMG], [ANN], [{"id": 1, "name": "a\x1b[2Jb\nc"}]))
     coco("coco_empty", coco_doc([IMG], [], [CAT]))
+    no_box = {k: v for k, v in ANN.items() if k != "bbox"}
+    coco("coco_bad_polygon", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": [["a", "b"]]},
+                                              {**no_box, "id": 3, "segmentation": [[1, 2, 3]]}], [CAT]))  # fmt: skip
     coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
@@ -114,6 +117,9 @@ def main() -> None:
     write(HERE / "yolo_yaml_not_utf8" / "data.yaml", b"names: [caf\xe9]\n")
     write(HERE / "yolo_yaml_shape" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_yaml_shape" / "data.yaml", "- just\n- a list\n")
+    write(HERE / "yolo_yaml_huge_class" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_huge_class" / "data.yaml", "names: {0: a, 99999999999999999999999: b}\n")
+    write(HERE / "voc_unknown_encoding.xml", '<?xml version="1.0" encoding="x-nosuch"?><annotation/>')
     laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
     laughs += "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
     write(HERE / "yolo_yaml_laughs" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")

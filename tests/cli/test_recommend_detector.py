@@ -82,9 +82,12 @@ def test_min_positives_and_coverage_move_the_verdict() -> None:
         (["--detector", "nope"], "Error: --detector: unknown detector 'nope'; expected a file or one of:"),
         (["--rule", "rf", "--detector", "fcos"], "Error: --detector and --rule are two modes: give one"),
         (["--resize", "longest-edge:640"], "Error: --resize: detector retinanet resizes as shortest-edge:S,L; got"),
-        (["--export", "mmdet", "x.py"], "Error: --export: applies with --rule; a detector preset fixes its own input"),
         (["--rule", "rf", "--objects", "x.csv"], "Error: --objects: applies to a detector's assigner (drop --rule)"),
-        (["--levels", "P9"], "Error: detector retinanet: level 'P9' is not an output of resnet50 + fpn-retinanet"),
+        (["--levels", "P9"], "Error: --levels: detector retinanet has levels P3, P4, P5, P6, P7; got 'P9'"),
+        (["--levels", "P5,P3"], "Error: --levels: expected a contiguous run of P3, P4, P5, P6, P7 in that order"),
+        (["--levels", ""], "Error: --levels: expected level names such as P3,P4,P5, got ''"),
+        (["--report", "--out", "x"], "Error: --report and --out: --report writes into reports/<dataset>/"),
+        (["--resize", "shortest-edge:800,1333;"], "Error: --resize: expected policies separated by ';', got an empty"),
         (["--min-positives", "0"], "Error: --min-positives: expected a positive integer, got 0"),
         (["--min-iou", "1"], "Error: --min-iou: expected an IoU in [0, 1), got 1.0"),
         (["--min-iou", "nan"], "Error: --min-iou: expected an IoU in [0, 1), got nan"),
@@ -152,3 +155,33 @@ def test_resize_sweep_ranks_policies_leaving_objects_without_positives_lower(tmp
     assert [row["resize"] for row in sweep] == [high, low]
     text = run("recommend", str(src), "-q", "--detector", "fcos", "--resize", f"{low};{high}").stdout  # type: ignore[attr-defined]
     assert f"Best: {high}" in text
+
+
+def test_levels_keep_their_own_anchors(tmp_path: Path) -> None:
+    """--levels P4,P5 keeps P4's and P5's anchor sizes (64 and 128 px), not the first two of the preset."""
+    doc, path = None, tmp_path / "d2.yaml"
+    result = run("recommend", "-q", "--json", "--levels", "P4,P5", "--export", "detectron2", str(path))
+    doc = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert doc["detector"]["levels"] == ["P4", "P5"]
+    import yaml
+
+    sizes = yaml.safe_load(path.read_text())["MODEL"]["ANCHOR_GENERATOR"]["SIZES"]
+    assert [level[0] for level in sizes] == [64, 128]
+
+
+@pytest.mark.parametrize("option", ["--objects", "--export"])
+def test_outputs_never_replace_the_input_or_a_device(tmp_path: Path, option: str) -> None:
+    src = tmp_path / "in.json"
+    src.write_bytes(sample_path().read_bytes())
+    before = src.read_bytes()
+    extra = ["mmdet"] if option == "--export" else []
+    for target, message in ((str(src), "is the input"), ("/dev/null", "is not a regular file")):
+        result = CliRunner().invoke(app, ["recommend", str(src), "-q", option, *extra, target])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"Error: {option} {target}: {message}" + (
+            "; choose another file\n"
+            if message == "is the input"
+            else " (a device, pipe or socket); choose a file name\n"
+        )
+    assert src.read_bytes() == before
+    assert Path("/dev/null").is_char_device()

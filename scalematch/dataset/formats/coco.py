@@ -250,7 +250,7 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
             else:
                 rle = seg
             box = [float(v) for v in mask_utils.toBbox(rle)]
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        except Exception as exc:  # pycocotools raises bare Exception ("input type is not supported") too
             ex.add(BBOX_INVALID, where, f"no 'bbox', and the segmentation is not a valid mask ({exc})")
             continue
         _add(raw, ann, where, box, ex)

@@ -143,6 +143,8 @@ def _parse(xml: Path) -> Element:
         raise DatasetError(f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})") from None
     except OSError as exc:
         raise DatasetError(f"{xml}: cannot read ({exc.strerror})") from None
+    except (LookupError, UnicodeError) as exc:  # an encoding declaration Python does not know, or bytes not in it
+        raise DatasetError(f"{xml}: cannot decode the XML ({str(exc).splitlines()[0]})") from None
     if root is None:
         raise DatasetError(f"{xml}: empty XML document")
     return root

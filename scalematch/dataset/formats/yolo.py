@@ -100,6 +100,8 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
     for k, v in items:
         if not (v is None or isinstance(v, str | int | float)):
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
+        if not 0 <= k < 2**31:
+            raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
     return {int(k): str(v) for k, v in items}
 
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     F32 = npt.NDArray[np.float32]
     I64 = npt.NDArray[np.int64]
 
+PAIRS_PER_BATCH = 2_000_000
+"""Anchor-object pairs evaluated at once when an anchor must be compared with every object of its image."""
+
 RELAX = 1e-4
 """Windows are computed for a threshold this much lower (relative) than asked, then filtered exactly."""
 
@@ -263,9 +266,6 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
     n = len(boxes.image)
     first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
     count = first_obj[img + 1] - first_obj[img]
-    anchor_of = np.repeat(np.arange(len(pending)), count)
-    obj = np.repeat(first_obj[img], count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
-    assert obj.max(initial=-1) < n
     level = np.zeros(len(pending), np.int64)
     ax1 = np.zeros(len(pending), np.float32)
     ay1, ax2, ay2 = ax1.copy(), ax1.copy(), ax1.copy()
@@ -283,8 +283,22 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
         y1, y2 = lv.ys(img[here], cell // cols, a)
         ax1[here], ax2[here], ay1[here], ay2[here] = x1, x2, y1, y2
         level[here] = li
-    iou = box_iou(
-        boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
-        ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
-    )  # fmt: skip
-    return _first_best(Pairs(obj, pending[anchor_of], level[anchor_of], iou))
+    # Every pending anchor against every object of its image, in batches of about PAIRS_PER_BATCH pairs (an
+    # image with thousands of tiny objects has thousands of pending anchors).
+    winners = []
+    ends = np.cumsum(count)
+    lo = 0
+    while lo < len(pending):
+        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+        part = np.arange(lo, hi)
+        c = count[part]
+        anchor_of = np.repeat(part, c)
+        obj = np.repeat(first_obj[img[part]], c) + (np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c))
+        assert obj.max(initial=-1) < n
+        iou = box_iou(
+            boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
+            ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
+        )  # fmt: skip
+        winners.append(_first_best(Pairs(obj, pending[anchor_of], level[anchor_of], iou)))
+        lo = hi
+    return _concat(winners) if winners else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
