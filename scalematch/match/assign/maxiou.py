@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 PAIRS_PER_BATCH = 2_000_000
 """Anchor-object pairs evaluated at once when an anchor must be compared with every object of its image."""
 
+SLACK = 0.01
+"""Pixels added to every window bound: the windows use float64 nominal anchor geometry, the IoU the toolkit's
+float32 coordinates, which differ by far less."""
+
 RELAX = 1e-4
 """Windows are computed for a threshold this much lower (relative) than asked, then filtered exactly."""
 
@@ -76,30 +80,51 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
     tt = t.astype(np.float64) * (1 - RELAX)
     frac = tt / (1 + tt)
     area_g = gw * gh
+    # IoU >= t needs t * A_anchor <= A_object <= A_anchor / t. With one threshold for all objects, the objects in
+    # that area range come from one sorted array instead of a test of every object against every shape.
+    single = bool(len(tt)) and bool(np.all(tt == tt[0]))
+    by_area = np.argsort(area_g, kind="stable") if single else None
+    sorted_area = area_g[by_area] if by_area is not None else None
     parts: list[tuple[I64, I64, I64, F32]] = []
     for li, lv in enumerate(levels):
         aw, ah, ox, oy = lv.nominal()
         for a in range(lv.shapes):
             area_a = aw[a] * ah[a]
-            need = frac * (area_g + area_a)  # intersection needed for IoU >= t
+            if by_area is not None and sorted_area is not None:
+                lo, hi = np.searchsorted(sorted_area, [tt[0] * area_a * (1 - RELAX), area_a / tt[0] * (1 + RELAX)])
+                candidates = np.sort(by_area[lo:hi])
+            else:
+                candidates = np.arange(len(tt))
+            need_c = frac[candidates] * (area_g[candidates] + area_a)  # intersection needed for IoU >= t
             # Most (object, shape) combinations fail on area alone: keep only the feasible objects.
-            sel = np.flatnonzero(np.minimum(area_g, area_a) >= need)
+            feasible = np.minimum(area_g[candidates], area_a) >= need_c
+            sel, need = candidates[feasible], need_c[feasible]
             if not len(sel):
                 continue
-            rx = (gw[sel] + aw[a]) / 2 - need[sel] / np.minimum(gh[sel], ah[a])
-            ry = (gh[sel] + ah[a]) / 2 - need[sel] / np.minimum(gw[sel], aw[a])
-            sel_ok = (rx >= 0) & (ry >= 0)
-            sel, rx, ry = sel[sel_ok], rx[sel_ok], ry[sel_ok]
+            rx = (gw[sel] + aw[a]) / 2 - need / np.minimum(gh[sel], ah[a])
+            sel_ok = rx >= -SLACK
+            sel, rx, need = sel[sel_ok], rx[sel_ok], need[sel_ok]
             im0 = img[sel]
-            rows, cols = lv.grid.rows[im0], lv.grid.cols[im0]
-            sw, sh = lv.grid.stride_w[im0], lv.grid.stride_h[im0]
-            lo_x = np.maximum(np.ceil((gcx[sel] - rx - ox[a]) / sw) - 1, 0).astype(np.int64)
-            hi_x = np.minimum(np.floor((gcx[sel] + rx - ox[a]) / sw) + 1, cols - 1).astype(np.int64)
-            lo_y = np.maximum(np.ceil((gcy[sel] - ry - oy[a]) / sh) - 1, 0).astype(np.int64)
-            hi_y = np.minimum(np.floor((gcy[sel] + ry - oy[a]) / sh) + 1, rows - 1).astype(np.int64)
+            cols, sw = lv.grid.cols[im0], lv.grid.stride_w[im0]
+            lo_x = np.maximum(np.ceil((gcx[sel] - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
+            hi_x = np.minimum(np.floor((gcx[sel] + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
             q, ix = expand(lo_x, hi_x)
-            q2, iy = expand(lo_y[q], hi_y[q])
-            r, ix = sel[q[q2]], ix[q2]
+            # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
+            # intersection IoU >= t needs (a region shaped by the product, not a square).
+            o = sel[q]
+            sw_q = lv.grid.stride_w[img[o]]
+            centre_gap = np.abs(ix * sw_q + ox[a] - gcx[o])
+            overlap_x = np.minimum(np.minimum(gw[o], aw[a]), (gw[o] + aw[a]) / 2 - centre_gap) + SLACK
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ry = np.where(overlap_x > 0, (gh[o] + ah[a]) / 2 - need[q] / overlap_x, -np.inf)
+            keep_x = ry >= -SLACK
+            q, ix, o, ry = q[keep_x], ix[keep_x], o[keep_x], ry[keep_x]
+            im1 = img[o]
+            rows, sh = lv.grid.rows[im1], lv.grid.stride_h[im1]
+            lo_y = np.maximum(np.ceil((gcy[o] - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
+            hi_y = np.minimum(np.floor((gcy[o] + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
+            k, iy = expand(lo_y, hi_y)
+            r, ix = o[k], ix[k]
             if not len(r):
                 continue
             shape = np.full(len(r), a, np.int64)
@@ -119,28 +144,42 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
 
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
     """Each object's best IoU over all anchors: the anchors centred nearest to it (IoU only falls as an anchor
-    moves away along either axis), checked one cell either way against rounding."""
+    moves away along either axis), checked one cell either way against rounding. Shapes are visited from the
+    closest in area; a shape whose area ratio to the object (an upper bound of any IoU with it) is below the best
+    IoU found so far cannot improve it and is skipped."""
     import numpy as np
 
-    img = boxes.image[objs]
-    gx1, gy1, gx2, gy2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
-    gcx = (gx1.astype(np.float64) + gx2) / 2
-    gcy = (gy1.astype(np.float64) + gy2) / 2
+    img_all = boxes.image[objs]
+    bx1, by1, bx2, by2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
+    area_g = (bx2 - bx1).astype(np.float64) * (by2 - by1)
+    combos = [(lv, a) for lv in levels for a in range(lv.shapes)]
+    areas = np.array([lv.nominal()[0][a] * lv.nominal()[1][a] for lv, a in combos])
+    ratio = np.minimum(area_g[:, None], areas[None, :]) / np.maximum(area_g[:, None], areas[None, :])
+    order = np.argsort(-ratio, axis=1, kind="stable")  # per object, the shapes from the closest area
     best = np.zeros(len(objs), np.float32)
-    for lv in levels:
-        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
-        _, _, ox, oy = lv.nominal()
-        for a in range(lv.shapes):
-            shape = np.full(len(objs), a, np.int64)
-            cx = np.rint(lv.cell(img, gcx, ox[a], "x")).astype(np.int64)
-            cy = np.rint(lv.cell(img, gcy, oy[a], "y")).astype(np.int64)
+    for rank in range(len(combos)):
+        pick = order[:, rank]
+        bound = ratio[np.arange(len(objs)), pick] * (1 + RELAX)
+        for c, (lv, a) in enumerate(combos):
+            sel = np.flatnonzero((pick == c) & (bound >= best))
+            if not len(sel):
+                continue
+            img = img_all[sel]
+            gx1, gy1, gx2, gy2 = bx1[sel], by1[sel], bx2[sel], by2[sel]
+            rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+            _, _, ox, oy = lv.nominal()
+            shape = np.full(len(sel), a, np.int64)
+            cx = np.rint(lv.cell(img, (gx1.astype(np.float64) + gx2) / 2, ox[a], "x")).astype(np.int64)
+            cy = np.rint(lv.cell(img, (gy1.astype(np.float64) + gy2) / 2, oy[a], "y")).astype(np.int64)
+            found = best[sel]
             for dx in (-1, 0, 1):
                 ix = np.clip(cx + dx, 0, cols - 1)
                 ax1, ax2 = lv.xs(img, ix, shape)
                 for dy in (-1, 0, 1):
                     iy = np.clip(cy + dy, 0, rows - 1)
                     ay1, ay2 = lv.ys(img, iy, shape)
-                    best = np.maximum(best, box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2))
+                    found = np.maximum(found, box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2))
+            best[sel] = found
     return best
 
 
