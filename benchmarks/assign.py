@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2017)
-    parser.add_argument("--detectors", default="retinanet,faster-rcnn,fcos,ssd300,yolov5,yolov8")
+    parser.add_argument("--detectors", default="retinanet,faster-rcnn,fcos,atss,ssd300,yolov5,yolov8")
     args = parser.parse_args()
     path = synthetic(args.scale, args.seed)
     detectors = [d for d in args.detectors.split(",") if d]
