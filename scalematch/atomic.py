@@ -53,9 +53,12 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
             if not Path(os.path.realpath(target)).parent.is_dir():
                 raise OptionError(f"{where}: is a symbolic link into a missing folder") from None
     path = follow(target)
+    real = Path(os.path.realpath(path))
     for source in inputs:
         if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
-            raise OptionError(f"{where}: is the input; choose another file")
+            raise OptionError(f"{where}: is the input {source}; choose another file")
+        if source.is_dir() and Path(os.path.realpath(source)) in real.parents:
+            raise OptionError(f"{where}: lies in the input folder {source}; choose a file outside it")
     if os.path.lexists(path) and not (path.is_file() or path.is_dir()):
         raise OptionError(f"{where}: is not a regular file (a device, pipe or socket); choose a file name")
     if path.is_dir() and not folder:
@@ -76,12 +79,18 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         raise OptionError(f"{where}: no space left on the device of {parent}")
 
 
-def check_distinct(files: dict[str, Path | None], folder: tuple[str, Path | None] = ("--out", None)) -> None:
-    """Raise :class:`OptionError` when two output options name one file, or a file lies in the report folder
-    (its swap would remove the file)."""
+def check_distinct(
+    files: dict[str, Path | None], folder: tuple[str, Path | None] = ("--out", None), inputs: tuple[Path, ...] = ()
+) -> None:
+    """Raise :class:`OptionError` when two output options name one file, or a file (an output or an input) lies
+    in the report folder, whose swap would remove it."""
     seen: dict[Path, str] = {}
     name, out = folder
     root = Path(os.path.realpath(out)) if out is not None else None
+    for source in inputs:
+        real_source = Path(os.path.realpath(source))
+        if root is not None and (real_source == root or root in real_source.parents):
+            raise OptionError(f"{name} {out}: holds the input {source}, which the report would replace")
     for option, path in files.items():
         if path is None:
             continue

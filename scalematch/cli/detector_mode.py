@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from scalematch.errors import OptionError
+
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -61,7 +63,14 @@ def run_detector(
         preset = override(preset, **changes)
     if levels is not None:
         preset = with_levels(preset, _split(levels))
+    if export is not None:
+        from scalematch.report.detector_export import check
+
+        check(preset, export[0])  # an export that cannot be written fails before any work or other output
     policies = [p.strip() for p in (resize or "").split(";") if p.strip()]
+    twice = [p for i, p in enumerate(policies) if p in policies[:i]]
+    if twice:
+        raise OptionError(f"--resize: {twice[0]!r} is named twice")
     if len(policies) == 1:
         preset = at_input(preset, policies[0])
     for policy in policies:

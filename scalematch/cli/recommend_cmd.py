@@ -123,6 +123,8 @@ def recommend(
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
     source = annotations if annotations is not None else sample_path()
+    # Every file or folder the run reads: no output may replace one of them.
+    inputs = tuple(Path(p) for p in (source, detector, *(backbone or "").split(","), neck) if p and Path(p).exists())
     if report and out is not None:
         raise OptionError("--report and --out: --report writes into reports/<dataset>/; give one of them")
     if resize is not None and not all(p.strip() for p in resize.split(";")):
@@ -153,14 +155,14 @@ def recommend(
         if objects is not None:
             from scalematch.atomic import check_output
 
-            check_output(objects, "--objects", inputs=(source,))
+            check_output(objects, "--objects", inputs=inputs)
         if export is not None:
             from scalematch.atomic import check_output
 
-            check_output(export[1], "--export", inputs=(source,))
+            check_output(export[1], "--export", inputs=inputs)
         from scalematch.atomic import check_distinct
 
-        check_distinct({"--objects": objects, "--export": export[1] if export else None}, ("--out", out))
+        check_distinct({"--objects": objects, "--export": export[1] if export else None}, ("--out", out), inputs)
         argv = ctx.meta.get("argv") or ["recommend"]
         run_detector(
             source, detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, objects,
@@ -184,7 +186,10 @@ def recommend(
     if export is not None:
         from scalematch.atomic import check_output
 
-        check_output(export[1], "--export", inputs=(source,))
+        check_output(export[1], "--export", inputs=inputs)
+    from scalematch.atomic import check_distinct
+
+    check_distinct({"--export": export[1] if export else None}, ("--out", out), inputs)
     backbones = _split(backbone)
     policies = [p.strip() for p in resize.split(";") if p.strip()]
     if not backbones or not policies:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scalematch.errors import OptionError
+from scalematch.errors import GraphError, OptionError
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
 from scalematch.profile.engine import feature_sizes
 from scalematch.profile.graph import Graph
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     F32 = npt.NDArray[np.float32]
     I64 = npt.NDArray[np.int64]
     Bool = npt.NDArray[np.bool_]
+
+
+class TooSmall(Exception):
+    """An image whose network input is too small for the network (``index`` among the images, input size)."""
+
+    def __init__(self, index: int, width: int, height: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index, self.width, self.height, self.reason = index, width, height, reason
 
 
 @dataclass(frozen=True)
@@ -232,8 +240,12 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
     distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     per_size = []
-    for hp, wp in distinct:
-        found = feature_sizes(graph, (int(hp), int(wp)))
+    for k, (hp, wp) in enumerate(distinct):
+        try:
+            found = feature_sizes(graph, (int(hp), int(wp)))
+        except GraphError as exc:
+            first = int(np.flatnonzero(inverse == k)[0])
+            raise TooSmall(first, int(wp), int(hp), str(exc)) from None
         missing = [lv for lv in preset.levels if lv not in found]
         if missing:
             raise OptionError(

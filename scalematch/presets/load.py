@@ -30,6 +30,8 @@ from scalematch.presets.preset import (
 from scalematch.profile.config import config_dir
 
 DEFAULT_PRESET = "retinanet"
+MAX_PIXELS = 16384.0
+"""Bound of every size, stride and step in a preset (as of --input-size): larger ones would exhaust memory."""
 
 
 def builtin_presets() -> dict[str, Path]:
@@ -84,21 +86,36 @@ class _Reader:
             raise self.fail(key, "a non-empty string", v)
         return v.strip()
 
-    def number(self, key: str, default: object = ..., integer: bool = False) -> float:
+    def number(self, key: str, default: object = ..., integer: bool = False, hi: float = MAX_PIXELS) -> float:
         v = self.get(key, default)
         ok = type(v) is int or (type(v) is float and not integer)
-        if not ok or not math.isfinite(v) or v <= 0:
-            raise self.fail(key, "a positive integer" if integer else "a positive number", v)
+        if not ok or not math.isfinite(v) or not 0 < v <= hi:
+            kind = "an integer" if integer else "a number"
+            raise self.fail(key, f"{kind} in (0, {hi:g}]", v)
         return float(v)
 
-    def numbers(self, key: str, value: object = ..., depth: int = 1) -> tuple[Any, ...]:
+    def numbers(
+        self,
+        key: str,
+        value: object = ...,
+        depth: int = 1,
+        length: int | None = None,
+        lo: float = 0.0,
+        hi: float = MAX_PIXELS,
+        integer: bool = False,
+    ) -> tuple[Any, ...]:
+        """A (nested) list of numbers in (lo, hi]; ``length`` fixes the length of the innermost lists."""
         v = self.get(key) if value is ... else value
         if not isinstance(v, list) or not v:
             raise self.fail(key, f"a non-empty list{' of lists' * (depth - 1)}", v)
         if depth > 1:
-            return tuple(self.numbers(key, item, depth - 1) for item in v)
-        if not all(type(x) in (int, float) and math.isfinite(x) and x > 0 for x in v):
-            raise self.fail(key, "a list of positive numbers", v)
+            return tuple(self.numbers(key, item, depth - 1, length, lo, hi, integer) for item in v)
+        if length is not None and len(v) != length:
+            raise self.fail(key, f"lists of {length} numbers", v)
+        allowed = (int,) if integer else (int, float)
+        if not all(type(x) in allowed and math.isfinite(x) and lo < x <= hi for x in v):
+            kind = "integers" if integer else "numbers"
+            raise self.fail(key, f"a list of {kind} in ({lo:g}, {hi:g}]", v)
         return tuple(float(x) for x in v)
 
     def kind(self, key: str, choices: tuple[str, ...]) -> str:
@@ -111,6 +128,8 @@ class _Reader:
         levels = self.get("levels")
         if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
             raise self.fail("levels", "a non-empty list of level names", levels)
+        if len(set(levels)) != len(levels):
+            raise self.fail("levels", "each level once", levels)
         neck = self.get("neck", None)
         head = self.get("head", "one-stage")
         if head not in ("one-stage", "two-stage"):
@@ -134,7 +153,7 @@ class _Reader:
     def input(self) -> InputSpec:
         kind = self.kind("input", ("torchvision", "letterbox", "mmdet"))
         if kind == "mmdet":
-            long, short = (int(v) for v in self.numbers("input.scale"))
+            long, short = (int(v) for v in self.numbers("input.scale", length=2, integer=True))
             return MMDetInput(
                 max(long, short), min(long, short), int(self.number("input.size_divisor", 32, integer=True))
             )
@@ -145,7 +164,7 @@ class _Reader:
             return LetterboxInput(int(self.number("input.size", integer=True)), style)
         fixed = self.get("input.fixed_size", None)
         if fixed is not None:
-            fw, fh = self.numbers("input.fixed_size")
+            fw, fh = self.numbers("input.fixed_size", length=2, integer=True)
             fixed = (int(fw), int(fh))
         return TorchvisionInput(
             int(self.number("input.min_size", integer=True)),
@@ -159,35 +178,35 @@ class _Reader:
         gen: Generator
         sizes: tuple[Any, ...]
         if kind == "mmdet":
-            strides = tuple(int(s) for s in self.numbers("anchors.strides"))
+            strides = tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096))
             gen = MMDetAnchors(
                 strides,
-                self.numbers("anchors.ratios"),
-                self.number("anchors.octave_base_scale", 8.0),
+                self.numbers("anchors.ratios", lo=1e-3, hi=1e3),
+                self.number("anchors.octave_base_scale", 8.0, hi=1000),
                 int(self.number("anchors.scales_per_octave", 1, integer=True)),
             )
             sizes = strides
             per = {1}
         elif kind == "torchvision":
-            sizes = self.numbers("anchors.sizes", depth=2)
-            gen = TorchvisionAnchors(sizes, self.numbers("anchors.aspect_ratios"))
+            sizes = self.numbers("anchors.sizes", depth=2, lo=0.5)
+            gen = TorchvisionAnchors(sizes, self.numbers("anchors.aspect_ratios", lo=1e-3, hi=1e3))
             per = {len(s) for s in sizes}
         elif kind == "ssd":
-            ratios = self.numbers("anchors.aspect_ratios", depth=2)
-            steps = tuple(int(s) for s in self.numbers("anchors.steps"))
-            scales = self.numbers("anchors.scales")
+            ratios = self.numbers("anchors.aspect_ratios", depth=2, lo=1e-3, hi=1e3)
+            steps = tuple(int(s) for s in self.numbers("anchors.steps", integer=True, hi=4096))
+            scales = self.numbers("anchors.scales", hi=10)
             if len(scales) != n_levels + 1 or len(steps) != n_levels:
                 raise self.fail("anchors.scales", f"{n_levels + 1} scales and {n_levels} steps", scales)
             gen = SSDBoxes(ratios, scales, steps, bool(self.get("anchors.clip", True)))
             sizes = ratios
             per = {1}
         elif kind == "yolov5":
-            shapes = self.numbers("anchors.shapes", depth=3)
-            gen = YoloAnchors(shapes, tuple(int(s) for s in self.numbers("anchors.strides")))
+            shapes = self.numbers("anchors.shapes", depth=3, length=2, lo=0.5)
+            gen = YoloAnchors(shapes, tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096)))
             sizes = shapes
             per = {len(s) for s in shapes}
         else:
-            strides = tuple(int(s) for s in self.numbers("anchors.strides"))
+            strides = tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096))
             offset = self.get("anchors.offset", 0.5)
             if type(offset) not in (int, float) or not 0 <= offset < 1:
                 raise self.fail("anchors.offset", "a number in [0, 1)", offset)
@@ -205,16 +224,21 @@ class _Reader:
     def assigner(self) -> Assigner:
         kind = self.kind("assigner", ("max-iou", "ssd", "fcos", "yolov5", "tal", "atss"))
         if kind == "atss":
-            return ATSSAssign(int(self.number("assigner.topk", 9, integer=True)))
+            return ATSSAssign(int(self.number("assigner.topk", 9, integer=True, hi=1000)))
         if kind == "max-iou":
-            high, low = self.number("assigner.high"), self.number("assigner.low")
+            high, low = self.number("assigner.high", hi=1), self.number("assigner.low", hi=1)
             if not low <= high <= 1:
                 raise self.fail("assigner.low", f"low <= high <= 1 (high is {high})", low)
             return MaxIoU(high, low, bool(self.get("assigner.low_quality", True)))
         if kind == "ssd":
-            return SSDMatch(self.number("assigner.threshold", 0.5))
+            return SSDMatch(self.number("assigner.threshold", 0.5, hi=1))
         if kind == "fcos":
-            return FCOSAssign(self.number("assigner.center_sampling_radius", 1.5))
+            return FCOSAssign(self.number("assigner.center_sampling_radius", 1.5, hi=100))
         if kind == "yolov5":
-            return YOLOv5Assign(self.number("assigner.anchor_t", 4.0))
-        return TALAssign(int(self.number("assigner.topk", 10, integer=True)), self.number("assigner.min_side", 16))
+            anchor_t = self.number("assigner.anchor_t", 4.0, hi=1000)
+            if anchor_t <= 1:
+                raise self.fail("assigner.anchor_t", "a ratio above 1 (no anchor matches otherwise)", anchor_t)
+            return YOLOv5Assign(anchor_t)
+        return TALAssign(
+            int(self.number("assigner.topk", 10, integer=True, hi=1000)), self.number("assigner.min_side", 16)
+        )

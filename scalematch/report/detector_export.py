@@ -9,8 +9,10 @@ import json
 from scalematch.errors import OptionError
 from scalematch.match.search import Trial
 from scalematch.presets.preset import (
+    MMDetAnchors,
     MMDetInput,
     Points,
+    Preset,
     TorchvisionAnchors,
     TorchvisionInput,
     YoloAnchors,
@@ -45,20 +47,75 @@ def _input_size(design: Trial) -> tuple[int, int]:
     return spec.size, spec.size
 
 
+def check(preset: Preset, toolkit: str) -> None:
+    """Raise the one-line :class:`OptionError` of an export that cannot be written, before any work."""
+    gen = preset.anchors
+    if toolkit == "mmdet":
+        if preset.name not in MMDET_BASES:
+            raise OptionError(
+                f"--export mmdet: detector {preset.name} has no mmdetection counterpart here "
+                f"(exports: {', '.join(MMDET_BASES)})"
+            )
+        anchor_scale(preset)
+    elif toolkit == "detectron2":
+        if preset.name not in DETECTRON2_HEADS or not isinstance(gen, TorchvisionAnchors):
+            raise OptionError(
+                f"--export detectron2: detector {preset.name} has no detectron2 counterpart here "
+                f"(exports: {', '.join(DETECTRON2_HEADS)})"
+            )
+    elif isinstance(gen, Points):
+        raise OptionError(
+            f"--export ultralytics: detector {preset.name} is anchor-free: its assigner has no anchors or ranges to set"
+        )
+    elif not isinstance(gen, YoloAnchors) or len(gen.shapes) != 3:
+        raise OptionError(
+            f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; {preset.name} with levels "
+            f"{', '.join(preset.levels)} is not one"
+        )
+
+
+def anchor_scale(preset: Preset) -> float:
+    """How much larger the preset's anchors are than the built-in preset's of the same name (one factor for all;
+    mmdetection's generator settings cannot express anything else)."""
+    from scalematch.presets import load_preset
+
+    base = load_preset(preset.name)
+    gen, ref = preset.anchors, base.anchors
+    pairs: list[tuple[float, float]] = []
+    if isinstance(gen, TorchvisionAnchors) and isinstance(ref, TorchvisionAnchors):
+        first = base.levels.index(preset.levels[0]) if preset.levels[0] in base.levels else 0
+        for mine, theirs in zip(gen.sizes, ref.sizes[first:], strict=False):
+            pairs += list(zip(mine, theirs, strict=False))
+        if tuple(gen.aspect_ratios) != tuple(ref.aspect_ratios):
+            pairs.append((0.0, 1.0))
+    elif isinstance(gen, MMDetAnchors) and isinstance(ref, MMDetAnchors):
+        pairs = [(gen.octave_base_scale, ref.octave_base_scale)]
+        if gen.ratios != ref.ratios or gen.scales_per_octave != ref.scales_per_octave:
+            pairs.append((0.0, 1.0))
+    factors = {round(m / t, 6) for m, t in pairs}
+    if len(factors) != 1:
+        raise OptionError(
+            f"--export mmdet: the anchors of {preset.path or preset.name} are not one scaled copy of "
+            f"{preset.name}'s defaults, which is all mmdetection's anchor generator settings can express"
+        )
+    return factors.pop()
+
+
+def _stride(level: str) -> int:
+    """The stride mmdetection's FPN gives a level named Pk: 2^k."""
+    return int(2 ** int(level[1:]))
+
+
 def mmdet(design: Trial) -> str:
     """A config file inheriting mmdetection's own config of the detector, with the anchors, levels and input
     size of the design set in place."""
     p = design.preset
-    base = MMDET_BASES.get(p.name)
-    if base is None:
-        raise OptionError(
-            f"--export mmdet: detector {p.name} has no mmdetection counterpart here (exports: {', '.join(MMDET_BASES)})"
-        )
+    check(p, "mmdet")
+    base = MMDET_BASES[p.name]
     long, short = _input_size(design)
     n = len(p.levels)
-    first = {"retinanet": 8, "atss": 8, "faster-rcnn": 4}[p.name]
-    strides = [first * 2**k for k in range(n)]
-    a = design.anchor_scale
+    strides = [_stride(level) for level in p.levels]
+    a = anchor_scale(p)
     if p.name == "retinanet":
         head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}))"
     elif p.name == "atss":
@@ -101,13 +158,10 @@ def detectron2(design: Trial) -> str:
     """A detectron2 YAML fragment: the anchor sizes per level (the same count on every level, as detectron2's
     heads require), the aspect ratios, the head's input features and the input size."""
     p = design.preset
-    key = DETECTRON2_HEADS.get(p.name)
+    check(p, "detectron2")
+    key = DETECTRON2_HEADS[p.name]
     gen = p.anchors
-    if key is None or not isinstance(gen, TorchvisionAnchors):
-        raise OptionError(
-            f"--export detectron2: detector {p.name} has no detectron2 counterpart here "
-            f"(exports: {', '.join(DETECTRON2_HEADS)})"
-        )
+    assert isinstance(gen, TorchvisionAnchors)
     long, short = _input_size(design)
     sizes = [[round(s, 2) for s in level] for level in gen.sizes]
     features = [lv.lower() for lv in p.levels]
@@ -132,13 +186,9 @@ def detectron2(design: Trial) -> str:
 def ultralytics(design: Trial) -> str:
     """The ``anchors:`` block of a three-level YOLOv5 model yaml (and the image size to train at)."""
     p = design.preset
+    check(p, "ultralytics")
     gen = p.anchors
-    if isinstance(gen, Points):
-        raise OptionError(
-            f"--export ultralytics: detector {p.name} is anchor-free: its assigner has no anchors or ranges to set"
-        )
-    if not isinstance(gen, YoloAnchors) or len(gen.shapes) != 3:
-        raise OptionError(f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; {p.name} is not one")
+    assert isinstance(gen, YoloAnchors)
     size, _ = _input_size(design)
     rows = ["anchors:"]
     for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):

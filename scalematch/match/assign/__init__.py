@@ -104,7 +104,16 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float =
     imgs = geometry.images(preset, w0, h0)
     sorted_rows = table.iloc[order]
     objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
-    grids = geometry.grids(preset, graph, imgs)
+    try:
+        grids = geometry.grids(preset, graph, imgs)
+    except geometry.TooSmall as small:
+        from scalematch.errors import DatasetError
+
+        k = small.index
+        raise DatasetError(
+            f"image {ids[first[k]]} ({w0[k]:g}x{h0[k]:g} px) becomes a {small.width}x{small.height} input under "
+            f"{preset.name}'s resize, too small for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
+        ) from None
     per_location = _per_location(preset)
     cells = sum(g.rows * g.cols * a for g, a in zip(grids, per_location, strict=True))
     anchors_per_image = float(np.mean(cells)) if len(first) else 0.0

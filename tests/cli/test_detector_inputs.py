@@ -1,0 +1,102 @@
+"""Custom presets, odd images and outputs near the inputs in detector mode: one ``Error:`` line, never a
+traceback, never an input or an earlier output replaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scalematch.cli.main import app
+from scalematch.dataset import sample_path
+from scalematch.presets import builtin_presets
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["recommend", "-q", *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr
+
+
+def preset_file(tmp_path: Path, name: str, **changes: object) -> Path:
+    data = yaml.safe_load(builtin_presets()[name].read_text())
+    for key, value in changes.items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    path = tmp_path / f"{name}-custom.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "message"),
+    [
+        ("atss", "input.scale", [1333], "key 'input.scale': expected lists of 2 numbers"),
+        ("ssd300", "input.fixed_size", [300, 300, 3], "key 'input.fixed_size': expected lists of 2 numbers"),
+        ("yolov5", "anchors.shapes", [[[10, 13, 1]], [[30, 61]], [[116, 90]]], "key 'anchors.shapes': expected lists"),
+        ("atss", "anchors.strides", [0.5, 16, 32, 64, 128], "key 'anchors.strides': expected a list of integers"),
+        ("ssd300", "assigner.threshold", 5, "key 'assigner.threshold': expected a number in (0, 1]"),
+        ("yolov5", "assigner.anchor_t", 0.5, "key 'assigner.anchor_t': expected a ratio above 1"),
+        ("retinanet", "anchors.aspect_ratios", [1e-300, 1.0], "key 'anchors.aspect_ratios': expected a list of"),
+        ("fcos", "assigner.center_sampling_radius", 1e308, "key 'assigner.center_sampling_radius': expected a"),
+        ("retinanet", "input.min_size", 10**9, "key 'input.min_size': expected an integer in (0, 16384]"),
+        ("retinanet", "levels", ["P3", "P3", "P5", "P6", "P7"], "key 'levels': expected each level once"),
+    ],
+)
+def test_bad_presets_name_the_file_and_key(tmp_path: Path, name: str, key: str, value: object, message: str) -> None:
+    path = preset_file(tmp_path, name, **{key: value})
+    code, err = run("--detector", str(path))
+    assert code == 2
+    assert err.startswith(f"Error: {path}: {message}"), err
+
+
+def test_outputs_never_replace_inputs_or_earlier_outputs(tmp_path: Path) -> None:
+    src = tmp_path / "in.json"
+    src.write_bytes(sample_path().read_bytes())
+    preset = preset_file(tmp_path, "retinanet")
+    before = preset.read_bytes()
+    code, err = run(str(src), "--detector", str(preset), "--objects", str(preset))
+    assert (code, err) == (2, f"Error: --objects {preset}: is the input {preset}; choose another file\n")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    inside = folder / "in.json"
+    inside.write_bytes(src.read_bytes())
+    (folder / "report.html").write_text("an earlier report")  # the input sits in an old report folder
+    code, err = run(str(folder / "in.json"), "--out", str(folder), "--force")
+    assert code == 2 and err.startswith(f"Error: --out {folder}: ") and "holds the input" in err
+    keep = tmp_path / "keep.csv"
+    keep.write_text("earlier output\n")
+    code, err = run(str(src), "--objects", str(keep), "--export", "ultralytics", str(tmp_path / "x.yaml"))
+    assert code == 2 and err.startswith("Error: --export ultralytics: writes the anchors of a three-level YOLOv5")
+    assert keep.read_text() == "earlier output\n"  # checked before any work or output
+    assert preset.read_bytes() == before and inside.read_bytes() == src.read_bytes()
+
+
+def test_an_image_too_small_for_the_network_is_named(tmp_path: Path) -> None:
+    doc = json.loads(sample_path().read_text())
+    doc["images"].append({"id": 999999, "file_name": "strip.jpg", "width": 3, "height": 100000})
+    doc["annotations"].append({"id": 999999, "image_id": 999999, "category_id": 1, "bbox": [0, 0, 2, 50],
+                               "area": 100, "iscrowd": 0})  # fmt: skip
+    src = tmp_path / "strip.json"
+    src.write_text(json.dumps(doc))
+    code, err = run(str(src))
+    assert code == 2
+    assert err.startswith("Error: image 999999 (3x100000 px) becomes a 0x1344 input under retinanet's resize")
+
+
+def test_mmdet_export_of_a_level_run_keeps_its_strides(tmp_path: Path) -> None:
+    out = tmp_path / "atss.py"
+    code, _ = run("--detector", "atss", "--levels", "P4,P5,P6,P7", "--coverage", "0.5", "--export", "mmdet", str(out))
+    assert code == 0
+    assert "strides=[16, 32, 64, 128]" in out.read_text()
+
+
+def test_a_repeated_resize_policy_is_refused() -> None:
+    code, err = run("--resize", "shortest-edge:800,1333;shortest-edge:800,1333")
+    assert (code, err) == (2, "Error: --resize: 'shortest-edge:800,1333' is named twice\n")
