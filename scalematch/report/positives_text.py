@@ -119,7 +119,10 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
         )
         return out
     larger = sum(r.larger_than_rf for r in s.levels)
-    with_level = sum(r.objects for r in s.levels) or 1
+    with_level = sum(r.objects for r in s.levels)
+    if not with_level:
+        out.append("Context (scalematch's receptive-field view): no object has a positive, so none has a level.")
+        return out
     context = (
         f"Context (scalematch's receptive-field view, a heuristic): {larger} of {with_level} objects "
         f"({_pct(larger / with_level)}) are longer than the receptive field of the level holding most of their "
