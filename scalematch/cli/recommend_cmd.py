@@ -142,6 +142,9 @@ def recommend(
 
         if anchors_per_level is not None:
             raise OptionError("--anchors-per-level: applies with --rule; a detector preset fixes its own anchors")
+        for name, value, default in (("--min-cells", min_cells, 2.0), ("--erf-factor", erf_factor, 3.0)):
+            if value != default:
+                raise OptionError(f"{name}: applies to --rule rf, not to a detector's assigner")
         if min_positives < 1:
             raise OptionError(f"--min-positives: expected a positive integer, got {min_positives}")
         if not 0 <= min_iou < 1:
@@ -172,6 +175,9 @@ def recommend(
         return
     if detector is not None:
         raise OptionError("--detector and --rule are two modes: give one")
+    for name, value, default in (("--min-positives", min_positives, 1), ("--min-iou", min_iou, 0.1)):
+        if value != default:
+            raise OptionError(f"{name}: applies to a detector's assigner (drop --rule)")
     if objects is not None:
         raise OptionError("--objects: applies to a detector's assigner (drop --rule)")
     backbone = backbone or "resnet50"
