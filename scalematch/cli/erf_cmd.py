@@ -37,7 +37,7 @@ def erf(
     if plot is not None:
         from scalematch.report.figures import check_figure_path
 
-        check_figure_path(plot)
+        check_figure_path(plot, inputs=(model, neck))
     result = measure_erf(model, parse_input_size(input_size), tap, samples, weights, neck, seed)  # type: ignore[arg-type]
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure

@@ -43,7 +43,7 @@ def explain(
     if out is not None:
         from scalematch.report.figures import check_figure_path
 
-        check_figure_path(out, "--out")
+        check_figure_path(out, "--out", inputs=(*spec, neck))
     graph, labels = network(spec, neck)
     result = run_explain(profile(graph), node, unit)
     typer.echo(explain_text(result, labels))

@@ -72,7 +72,7 @@ def profile(
     if plot is not None:
         from scalematch.report.figures import check_figure_path
 
-        check_figure_path(plot)
+        check_figure_path(plot, inputs=(backbone, neck))
     size = parse_input_size(input_size)
     declared = [p.strip() for p in (passthrough or "").split(",") if p.strip()]
     graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size, channels=channels)

@@ -29,6 +29,14 @@ class ToolkitChoice(str, Enum):
     ultralytics = "ultralytics"
 
 
+def report_folder(source: Path) -> Path:
+    """reports/<dataset stem>/ for --report; a stem that is no folder name ('.', '..', empty) is an error."""
+    stem = source.stem
+    if stem in ("", ".", "..") or stem.startswith("."):
+        raise OptionError(f"--report: the dataset name {source.name!r} gives no folder name; use --out DIR")
+    return Path("reports") / stem
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -150,7 +158,7 @@ def recommend(
         if not 0 <= min_iou < 1:
             raise OptionError(f"--min-iou: expected an IoU in [0, 1), got {min_iou}")
         if report and out is None:
-            out = Path("reports") / source.stem
+            out = report_folder(source)
         if out is not None:
             from scalematch.report.bundle import check_target
 
@@ -184,7 +192,7 @@ def recommend(
     neck = neck or "fpn"
     resize = resize or DEFAULT_POLICY
     if report and out is None:
-        out = Path("reports") / source.stem
+        out = report_folder(source)
     if out is not None:
         from scalematch.report.bundle import check_target
 

@@ -19,6 +19,9 @@ from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.layers import Upsample
 from scalematch.profile.parse import parse_layer, parse_spec
 
+MAX_REPEAT = 10_000
+"""Most repetitions of one template use."""
+
 _NODE_KEYS = {"name", "type", "input", "inputs", "use", "with", "repeat", "start"}
 _TOP_KEYS = {
     "name",
@@ -72,6 +75,7 @@ class _Builder:
         self.alias: dict[str, str] = {name: name for name in external}
         self.alias[INPUT] = INPUT
         self.pending: dict[str, str] = {}
+        self.active: list[str] = []  # templates being expanded, innermost last (a template may not use itself)
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.where}: {key}: {message}")
@@ -158,11 +162,18 @@ class _Builder:
                     key,
                     f"'{field}' must be a {'positive' if field == 'repeat' else 'non-negative'} integer, got {value!r}",
                 )
+        if repeat > MAX_REPEAT:
+            raise self.fail(
+                key, f"'repeat' must be at most {MAX_REPEAT} (larger graphs would not finish), got {repeat}"
+            )
+        if tname in self.active:
+            raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
         params = {**template.get("params", {}), **args}
         body = template.get("nodes")
         if not isinstance(body, list) or not body:
             raise self.fail(f"templates.{tname}", "expected 'nodes', a non-empty list")
         source = self.resolve(record.get("input", prev), key, local)
+        self.active.append(tname)
         for k in range(start, start + repeat):
             instance = f"{full}.{k}" if "repeat" in record else full
             inner: dict[str, str] = {"$input": source}
@@ -172,6 +183,7 @@ class _Builder:
                 last = self.add(bound, f"templates.{tname}.nodes[{n}] in {instance}", last, inner, instance + ".")
             self.alias[instance] = last
             source = last
+        self.active.pop()
         local[record["name"]] = source
         self.alias[full] = source
         return source

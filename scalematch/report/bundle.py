@@ -165,6 +165,16 @@ def _check_folder(out: Path, force: bool) -> None:
         return
     if not (out / REPORT_HTML).is_file():
         raise OptionError(f"--out {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
+    others = sorted(
+        p.name
+        for p in out.iterdir()
+        if not (p.is_file() and (p.suffix == ".png" or p.name in (REPORT_HTML, REPORT_JSON)))
+    )
+    if others:
+        raise OptionError(
+            f"--out {out}: the folder holds files that are not part of a report ({', '.join(others[:3])}); "
+            "choose a new folder"
+        )
     if not force:
         raise OptionError(f"--out {out}: a report is already there; pass --force to replace it")
 

@@ -14,14 +14,15 @@ if TYPE_CHECKING:
 FORMATS = (".png", ".svg", ".pdf")
 
 
-def check_figure_path(path: Path, option: str = "--plot") -> None:
+def check_figure_path(path: Path, option: str = "--plot", inputs: tuple[str | None, ...] = ()) -> None:
     """Raise :class:`OptionError` unless ``path`` ends in a figure suffix and can be written (checked before the
-    work, see :func:`scalematch.atomic.check_output`)."""
+    work, see :func:`scalematch.atomic.check_output`); ``inputs`` names what the command reads (paths that exist
+    are protected, built-in names are not paths)."""
     if path.suffix.lower() not in FORMATS:
         raise OptionError(
             f"{option} {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
         )
-    check_output(path, option)
+    check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
 
 def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:

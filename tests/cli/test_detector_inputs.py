@@ -69,7 +69,8 @@ def test_outputs_never_replace_inputs_or_earlier_outputs(tmp_path: Path) -> None
     inside.write_bytes(src.read_bytes())
     (folder / "report.html").write_text("an earlier report")  # the input sits in an old report folder
     code, err = run(str(folder / "in.json"), "--out", str(folder), "--force")
-    assert code == 2 and err.startswith(f"Error: --out {folder}: ") and "holds the input" in err
+    assert code == 2 and err.startswith(f"Error: --out {folder}: ")
+    assert "holds the input" in err or "not part of a report (in.json)" in err
     keep = tmp_path / "keep.csv"
     keep.write_text("earlier output\n")
     code, err = run(str(src), "--objects", str(keep), "--export", "ultralytics", str(tmp_path / "x.yaml"))
@@ -100,3 +101,48 @@ def test_mmdet_export_of_a_level_run_keeps_its_strides(tmp_path: Path) -> None:
 def test_a_repeated_resize_policy_is_refused() -> None:
     code, err = run("--resize", "shortest-edge:800,1333;shortest-edge:800,1333")
     assert (code, err) == (2, "Error: --resize: 'shortest-edge:800,1333' is named twice\n")
+
+
+def test_figures_never_replace_the_config_they_read(tmp_path: Path) -> None:
+    config = tmp_path / "net.png"  # a YAML config with a figure's name
+    config.write_text(builtin_presets()["retinanet"].parent.parent.joinpath("backbones", "resnet18.yaml").read_text())
+    before = config.read_bytes()
+    result = CliRunner().invoke(app, ["profile", str(config), "--plot", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: --plot {config}: is the input {config}; choose another file\n"
+    assert config.read_bytes() == before
+
+
+def test_template_recursion_and_huge_repeats_are_refused(tmp_path: Path) -> None:
+    recursive = tmp_path / "rec.yaml"
+    recursive.write_text(
+        "name: rec\nkind: backbone\ntemplates:\n  block:\n    nodes:\n      - {name: c, type: conv, kernel: 3}\n"
+        "      - {name: again, use: block}\nnodes:\n  - {name: b, use: block}\noutputs: {C1: b}\n"
+    )
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        "name: huge\nkind: backbone\ntemplates:\n  block:\n    nodes:\n      - {name: c, type: conv, kernel: 3}\n"
+        "nodes:\n  - {name: b, use: block, repeat: 99999999999}\noutputs: {C1: b}\n"
+    )
+    first = CliRunner().invoke(app, ["profile", str(recursive)])
+    assert first.exit_code == 2 and "template 'block' uses itself" in first.stderr
+    second = CliRunner().invoke(app, ["profile", str(huge)])
+    assert second.exit_code == 2 and "'repeat' must be at most 10000" in second.stderr
+
+
+def test_a_report_folder_with_other_files_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    assert run("--out", str(out))[0] == 0
+    (out / "notes.txt").write_text("mine")
+    code, err = run("--out", str(out), "--force")
+    assert code == 2
+    message = "the folder holds files that are not part of a report (notes.txt); choose a new folder"
+    assert err == f"Error: --out {out}: {message}\n"
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_report_needs_a_folder_name(tmp_path: Path) -> None:
+    src = tmp_path / "..json"
+    src.write_bytes(sample_path().read_bytes())
+    code, err = run(str(src), "--report")
+    assert (code, err) == (2, "Error: --report: the dataset name '..json' gives no folder name; use --out DIR\n")
