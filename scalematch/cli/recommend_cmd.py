@@ -186,6 +186,10 @@ def recommend(
     for name, value, default in (("--min-positives", min_positives, 1), ("--min-iou", min_iou, 0.1)):
         if value != default:
             raise OptionError(f"{name}: applies to a detector's assigner (drop --rule)")
+    if rule is not RuleChoice.rf:
+        for name, value, default in (("--min-cells", min_cells, 2.0), ("--erf-factor", erf_factor, 3.0)):
+            if value != default:
+                raise OptionError(f"{name}: applies to --rule rf, not to --rule {rule.value}")
     if objects is not None:
         raise OptionError("--objects: applies to a detector's assigner (drop --rule)")
     backbone = backbone or "resnet50"

@@ -104,6 +104,10 @@ def load(
     else:
         from scalematch.dataset.formats import yolo
 
+        if path.is_file() and path.suffix.lower() != ".txt":
+            raise DatasetError(
+                f"{path}: expected a YOLO label .txt file or a folder, got a {path.suffix or 'plain'} file"
+            )
         raw = yolo.read(path, exclusions, image_size)
         record = "label"
     table = assemble(raw, exclusions, need_size, record)

@@ -75,10 +75,10 @@ MAX_SIZE = 16384  # the largest size a policy may name (pixels), as --input-size
 
 _FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(r"none"), NoResize),
-    (re.compile(r"shortest-edge:(\d+),(\d+)"), ShortestEdge),
-    (re.compile(r"longest-edge:(\d+)"), LongestEdge),
-    (re.compile(r"fixed:(\d+)x(\d+)"), Fixed),
-    (re.compile(r"multi-scale:(\d+)-(\d+),(\d+)"), MultiScale),
+    (re.compile(r"shortest-edge:([0-9]+),([0-9]+)"), ShortestEdge),
+    (re.compile(r"longest-edge:([0-9]+)"), LongestEdge),
+    (re.compile(r"fixed:([0-9]+)x([0-9]+)"), Fixed),
+    (re.compile(r"multi-scale:([0-9]+)-([0-9]+),([0-9]+)"), MultiScale),
 )
 
 

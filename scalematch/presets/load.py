@@ -30,6 +30,24 @@ from scalematch.presets.preset import (
 from scalematch.profile.config import config_dir
 
 DEFAULT_PRESET = "retinanet"
+KEYS = ("name", "title", "toolkit", "source", "backbone", "neck", "levels", "input", "anchors", "assigner", "head")
+SECTION_KEYS: dict[tuple[str, object], tuple[str, ...]] = {
+    ("input", "torchvision"): ("kind", "min_size", "max_size", "size_divisible", "fixed_size"),
+    ("input", "letterbox"): ("kind", "size", "style"),
+    ("input", "mmdet"): ("kind", "scale", "size_divisor"),
+    ("anchors", "torchvision"): ("kind", "sizes", "aspect_ratios"),
+    ("anchors", "ssd"): ("kind", "aspect_ratios", "scales", "steps", "clip"),
+    ("anchors", "yolov5"): ("kind", "shapes", "strides"),
+    ("anchors", "points"): ("kind", "strides", "offset"),
+    ("anchors", "mmdet"): ("kind", "strides", "ratios", "octave_base_scale", "scales_per_octave"),
+    ("assigner", "max-iou"): ("kind", "high", "low", "low_quality"),
+    ("assigner", "ssd"): ("kind", "threshold"),
+    ("assigner", "fcos"): ("kind", "center_sampling_radius"),
+    ("assigner", "yolov5"): ("kind", "anchor_t"),
+    ("assigner", "tal"): ("kind", "topk", "min_side"),
+    ("assigner", "atss"): ("kind", "topk"),
+}
+"""The keys of each kind of section (an unknown kind is reported by the section's own reader)."""
 MAX_PIXELS = 16384.0
 """Bound of every size, stride and step in a preset (as of --input-size): larger ones would exhaust memory."""
 
@@ -124,7 +142,26 @@ class _Reader:
             raise self.fail(key + ".kind", "one of " + ", ".join(choices), v)
         return str(v)
 
+    def check_keys(self) -> None:
+        """Unknown keys are typos that would silently keep a default: refuse them."""
+        unknown = sorted(set(self.data) - set(KEYS))
+        if unknown:
+            raise ConfigError(f"{self.where}: key '{unknown[0]}': not a preset key; expected {', '.join(KEYS)}")
+        for section in ("input", "anchors", "assigner"):
+            part = self.data.get(section)
+            if not isinstance(part, dict):
+                continue
+            allowed = SECTION_KEYS.get((section, part.get("kind")))
+            extra = sorted(set(part) - set(allowed or part))
+            if extra:
+                raise self.fail(
+                    f"{section}.{extra[0]}",
+                    f"no such key for kind {part.get('kind')!r}; expected {', '.join(allowed or ())}",
+                    part[extra[0]],
+                )
+
     def preset(self) -> Preset:
+        self.check_keys()
         levels = self.get("levels")
         if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
             raise self.fail("levels", "a non-empty list of level names", levels)

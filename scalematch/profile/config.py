@@ -168,7 +168,15 @@ class _Builder:
             )
         if tname in self.active:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
-        params = {**template.get("params", {}), **args}
+        declared = template.get("params", {})
+        unknown = sorted(set(args) - set(declared if isinstance(declared, dict) else {}))
+        if unknown:
+            raise self.fail(
+                key,
+                f"'with' names {unknown[0]!r}, which template {tname!r} has no parameter of (params: "
+                f"{', '.join(declared) if isinstance(declared, dict) and declared else 'none'})",
+            )
+        params = {**declared, **args}
         body = template.get("nodes")
         if not isinstance(body, list) or not body:
             raise self.fail(f"templates.{tname}", "expected 'nodes', a non-empty list")

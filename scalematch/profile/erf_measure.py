@@ -25,6 +25,9 @@ from scalematch.profile.engine import profile
 from scalematch.profile.graph import INPUT, Graph
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
 
+MAX_SAMPLES = 10_000
+"""Most random inputs averaged (each costs a forward and a backward pass)."""
+
 Weights = Literal["uniform", "random", "model"]
 FRACTIONS = (0.2, 0.5, 0.9, 0.99)
 WIDTH = 8
@@ -198,8 +201,10 @@ def measure_erf(
 
     from scalematch.profile.api import build, is_imported
 
-    if samples < 1:
-        raise OptionError(f"--samples: expected a positive number, got {samples}")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise OptionError(f"--samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
+    if not 0 <= seed < 2**63:
+        raise OptionError(f"--seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
     is_torch = isinstance(model, nn.Module) or (
         isinstance(model, str) and is_imported(model) and not model.lower().endswith(".onnx")
     )

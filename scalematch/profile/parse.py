@@ -200,7 +200,10 @@ def parse_spec(spec: str) -> dict[str, Any]:
         key, eq, text = item.partition("=")
         if not eq:
             raise ConfigError(f"layer spec {spec!r}: expected key=value, got {item!r}")
-        record[_SHORT.get(key.strip(), key.strip())] = _value(text.strip())
+        name = _SHORT.get(key.strip(), key.strip())
+        if name in record:
+            raise ConfigError(f"layer spec {spec!r}: {name!r} is given twice")
+        record[name] = _value(text.strip())
     if kind not in TYPES:
         raise ConfigError(
             f"layer spec {spec!r}: expected a seed layer name ({', '.join(SEED_LAYERS)}) or type:key=value,..."

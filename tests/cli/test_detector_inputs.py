@@ -146,3 +146,57 @@ def test_report_needs_a_folder_name(tmp_path: Path) -> None:
     src.write_bytes(sample_path().read_bytes())
     code, err = run(str(src), "--report")
     assert (code, err) == (2, "Error: --report: the dataset name '..json' gives no folder name; use --out DIR\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["recommend", "-q", "--rule", "fpn", "--erf-factor", "100"],
+            "--erf-factor: applies to --rule rf, not to --rule fpn",
+        ),
+        (["recommend", "-q", "--resize", "shortest-edge:\u0668\u0660\u0660,1333"], "--detector"),
+        (["explain", "conv:k=3,k=5"], "layer 1 'conv:k=3,k=5': 'kernel' is given twice"),
+    ],
+)
+def test_odd_options_are_refused(argv: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    if message == "--detector":  # non-ASCII digits are not a size
+        assert result.stderr.startswith("Error: --resize: expected one of")
+    else:
+        assert result.stderr == f"Error: {message}\n"
+
+
+def test_unknown_keys_and_template_parameters_are_typos(tmp_path: Path) -> None:
+    preset = preset_file(tmp_path, "retinanet", bogus_key=1)
+    code, err = run("--detector", str(preset))
+    assert code == 2 and err.startswith(f"Error: {preset}: key 'bogus_key': not a preset key")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(
+        "name: typo\nkind: backbone\ntemplates:\n  block:\n    params: {stride: 1}\n    nodes:\n"
+        "      - {name: c, type: conv, kernel: 3, stride: $stride}\nnodes:\n"
+        "  - {name: b, use: block, with: {strde: 2}}\noutputs: {C1: b}\n"
+    )
+    result = CliRunner().invoke(app, ["profile", str(typo)])
+    assert result.exit_code == 2 and "'with' names 'strde', which template 'block' has no parameter of" in result.stderr
+
+
+def test_dataset_paths_stay_in_the_dataset(tmp_path: Path) -> None:
+    voc = tmp_path / "voc"
+    (voc / "Annotations").mkdir(parents=True)
+    (voc / "ImageSets" / "Main").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("x\n")
+    result = CliRunner().invoke(app, ["stats", str(voc), "--split", "../../../secret", "-q"])
+    assert result.exit_code == 2 and "expected a split name such as train or val, not a path" in result.stderr
+    result = CliRunner().invoke(app, ["stats", str(sample_path()), "--format", "yolo", "-q"])
+    assert result.exit_code == 2 and "expected a YOLO label .txt file or a folder" in result.stderr
+
+
+def test_yolo_names_with_digit_string_keys(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "data.yaml").write_text("names: {'0': cat, '1': dog}\n")
+    result = CliRunner().invoke(app, ["stats", str(tmp_path), "--image-size", "640x480", "--by-category", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "dog" in result.stdout

@@ -38,6 +38,8 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
     if ann.is_dir():
         if split is None:
             return sorted(ann.glob("*.xml"))
+        if not split or "/" in split or "\\" in split or split.startswith("."):
+            raise DatasetError(f"{path}: split {split!r}: expected a split name such as train or val, not a path")
         split_file = path / "ImageSets" / "Main" / f"{split}.txt"
         if not split_file.is_file():
             raise DatasetError(f"{path}: split {split!r} not found: expected {split_file}")

@@ -92,8 +92,9 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list):
         items = list(enumerate(names))
-    elif isinstance(names, dict) and all(type(k) is int for k in names):
-        items = list(names.items())
+    elif isinstance(names, dict) and all(type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())
+                                         for k in names):  # fmt: skip
+        items = [(int(k), v) for k, v in names.items()]  # ultralytics takes '0': a as 0: a
     else:  # containers are named by type only: YAML aliases can nest them exponentially deep
         got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
         raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {got}")
