@@ -169,12 +169,14 @@ class _Builder:
         if tname in self.active:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
         declared = template.get("params", {})
-        unknown = sorted(set(args) - set(declared if isinstance(declared, dict) else {}))
+        declared = declared if isinstance(declared, dict) else {}
+        known = set(declared) | _referenced(template.get("nodes"))
+        unknown = sorted(set(args) - known)
         if unknown:
             raise self.fail(
                 key,
-                f"'with' names {unknown[0]!r}, which template {tname!r} has no parameter of (params: "
-                f"{', '.join(declared) if isinstance(declared, dict) and declared else 'none'})",
+                f"'with' names {unknown[0]!r}, which template {tname!r} does not use (its parameters: "
+                f"{', '.join(sorted(known)) or 'none'})",
             )
         params = {**declared, **args}
         body = template.get("nodes")
@@ -195,6 +197,16 @@ class _Builder:
         local[record["name"]] = source
         self.alias[full] = source
         return source
+
+
+def _referenced(item: Any) -> set[str]:
+    """The ``$name`` parameters a template body refers to (``$input`` aside)."""
+    if isinstance(item, dict):
+        return set().union(*(_referenced(v) for v in item.values()))
+    if isinstance(item, list):
+        return set().union(*(_referenced(v) for v in item))
+    match = _PARAM.match(item) if isinstance(item, str) else None
+    return {match.group(1)} if match and item != "$input" else set()
 
 
 def _substitute(item: Any, params: dict[str, Any], key: str, builder: _Builder) -> Any:

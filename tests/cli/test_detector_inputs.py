@@ -179,7 +179,7 @@ def test_unknown_keys_and_template_parameters_are_typos(tmp_path: Path) -> None:
         "  - {name: b, use: block, with: {strde: 2}}\noutputs: {C1: b}\n"
     )
     result = CliRunner().invoke(app, ["profile", str(typo)])
-    assert result.exit_code == 2 and "'with' names 'strde', which template 'block' has no parameter of" in result.stderr
+    assert result.exit_code == 2 and "'with' names 'strde', which template 'block' does not use" in result.stderr
 
 
 def test_dataset_paths_stay_in_the_dataset(tmp_path: Path) -> None:
