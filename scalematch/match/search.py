@@ -103,14 +103,8 @@ def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, 
             )
         elif isinstance(gen, MMDetAnchors):
             gen = replace(gen, octave_base_scale=gen.octave_base_scale * anchor_scale)
-    levels = preset.levels
-    if dropped:
-        levels = levels[:-dropped]
-        if isinstance(gen, TorchvisionAnchors):
-            gen = replace(gen, sizes=gen.sizes[:-dropped])
-        elif isinstance(gen, MMDetAnchors | Points):
-            gen = replace(gen, strides=gen.strides[:-dropped])
-    return replace(preset, input=spec, anchors=gen, levels=levels)
+    out = replace(preset, input=spec, anchors=gen)
+    return with_levels(out, out.levels[:-dropped]) if dropped else out
 
 
 def variations(preset: Preset) -> list[tuple[float, float, int]]:
