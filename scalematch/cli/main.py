@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, NoReturn
 
 import click
@@ -21,6 +22,9 @@ class _Group(TyperGroup):
         argv = list(args)
         try:
             ctx = super().make_context(info_name, args, parent=parent, **extra)
+            command = self.get_command(ctx, argv[0]) if argv else None
+            if command is not None:
+                _check_tokens(command, argv[1:])
         except click.UsageError as exc:
             _usage_error(exc)
         ctx.meta["argv"] = argv
@@ -34,6 +38,33 @@ class _Group(TyperGroup):
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
+
+
+def _check_tokens(command: click.Command, args: list[str]) -> None:
+    """Refuses what click would let through without a word: an option given twice (click keeps the last value)
+    and a file option whose value ends in '/' (the slash names a folder, but the path drops it)."""
+    takes: dict[str, click.Option] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.multiple and not param.count:
+            takes.update((name, param) for name in (*param.opts, *param.secondary_opts))
+    seen: set[str] = set()
+    index = 0
+    while index < len(args) and args[index] != "--":
+        name, eq, inline = args[index].partition("=")
+        option = takes.get(name)
+        index += 1
+        if option is None:
+            continue
+        if option.opts[0] in seen:
+            raise click.UsageError(f"{option.opts[0]}: given twice; give it once")
+        seen.add(option.opts[0])
+        nargs = 0 if option.is_flag else max(option.nargs, 1)
+        values = [inline] if eq else args[index : index + nargs]
+        index += 0 if eq else nargs
+        kinds = getattr(option.type, "types", None) or [option.type] * len(values)
+        for kind, value in zip(kinds, values, strict=False):
+            if isinstance(kind, click.Path) and option.metavar != "DIR" and value.endswith(("/", os.sep)):
+                raise click.UsageError(f"{option.opts[0]} {value}: names a folder; expected a file name")
 
 
 def _usage_error(exc: click.UsageError) -> NoReturn:

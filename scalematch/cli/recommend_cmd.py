@@ -14,6 +14,8 @@ import typer
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 
+MAX_MIN_POSITIVES = 10_000  # no default assigner gives one object more positives than this
+
 
 class RuleChoice(str, Enum):
     rf = "rf"
@@ -78,7 +80,9 @@ def recommend(
         float,
         typer.Option(help="Target share: of objects with --min-positives positives (detector), or assigned (rule)."),
     ] = 0.99,
-    min_positives: Annotated[int, typer.Option(help="Detector: positives an object needs to count as covered.")] = 1,
+    min_positives: Annotated[
+        int, typer.Option(help="Detector: positives an object needs to count as covered (1 to 10,000).")
+    ] = 1,
     min_iou: Annotated[
         float,
         typer.Option(help="Detector: IoU below which an anchor positive does not count (scalematch's floor)."),
@@ -153,8 +157,10 @@ def recommend(
         for name, value, default in (("--min-cells", min_cells, 2.0), ("--erf-factor", erf_factor, 3.0)):
             if value != default:
                 raise OptionError(f"{name}: applies to --rule rf, not to a detector's assigner")
-        if min_positives < 1:
-            raise OptionError(f"--min-positives: expected a positive integer, got {min_positives}")
+        if not 1 <= min_positives <= MAX_MIN_POSITIVES:
+            raise OptionError(
+                f"--min-positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}"
+            )
         if not 0 <= min_iou < 1:
             raise OptionError(f"--min-iou: expected an IoU in [0, 1), got {min_iou}")
         if report and out is None:

@@ -98,6 +98,11 @@ def parse_policy(text: str | ResizePolicy, option: str = "--resize") -> ResizePo
             break
         if cls is MultiScale and numbers[0] > numbers[1]:
             break
+        if cls in (ShortestEdge, MultiScale) and numbers[-2] > numbers[-1]:
+            raise OptionError(
+                f"{option}: {text!r}: the short side ({numbers[-2]}) exceeds the long side's limit ({numbers[-1]}), "
+                "so the short-side target can never be reached; give S <= L (e.g. shortest-edge:800,1333)"
+            )
         policy: ResizePolicy = cls(*numbers)
         return policy
     shown = text if len(text) <= 80 else text[:77] + "..."

@@ -203,9 +203,13 @@ class _Reader:
         if fixed is not None:
             fw, fh = self.numbers("input.fixed_size", length=2, integer=True)
             fixed = (int(fw), int(fh))
+        min_size = int(self.number("input.min_size", integer=True))
+        max_size = int(self.number("input.max_size", integer=True))
+        if min_size > max_size:
+            raise self.fail("input.min_size", f"at most input.max_size ({max_size})", min_size)
         return TorchvisionInput(
-            int(self.number("input.min_size", integer=True)),
-            int(self.number("input.max_size", integer=True)),
+            min_size,
+            max_size,
             int(self.number("input.size_divisible", 32, integer=True)),
             fixed,
         )

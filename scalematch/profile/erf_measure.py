@@ -52,6 +52,12 @@ class MeasuredErf:
     squares: tuple[tuple[float, int], ...]
     mass: Any = field(repr=False, compare=False)
 
+    @property
+    def clipped(self) -> bool:
+        """The unit's receptive field reaches past the input's border, so the border cuts the measured ERF and
+        its sigma is smaller than in an input that holds the whole field."""
+        return any(lo < 0 or hi >= size for (lo, hi), size in zip(self.box, self.input_size, strict=True))
+
 
 def _same_pads(k_eff: int, s: int, n: int) -> tuple[int, int]:
     total = max((-(-n // s) - 1) * s + k_eff - n, 0)

@@ -22,6 +22,13 @@ def erf_text(r: MeasuredErf) -> str:
         f"measured ERF sigma {_pair(r.sigma)} px",
         "centred square holding " + ", ".join(f"{f:.0%}: {side} px" for f, side in r.squares),
     ]
+    if r.clipped:
+        (y0, y1), (x0, x1) = r.box
+        lines.append(
+            f"note: the unit's receptive field (rows {y0}..{y1}, columns {x0}..{x1}) reaches past the "
+            f"{r.input_size[0]}x{r.input_size[1]} input, so the border cuts the measured ERF; "
+            "use a larger --input-size (the default holds the whole field)"
+        )
     return "\n".join(lines)
 
 
@@ -40,4 +47,5 @@ def erf_json(r: MeasuredErf) -> dict[str, Any]:
         "sigma": [round(v, 4) for v in r.sigma],
         "center": [round(v, 3) for v in r.center],
         "squares": {f"{f:g}": side for f, side in r.squares},
+        "clipped": r.clipped,
     }

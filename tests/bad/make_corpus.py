@@ -97,6 +97,10 @@ def main() -> None:
     write(HERE / "voc_partial_bndbox.xml", voc.format(w=100, objects=good + "<object><name>dog</name><bndbox>"
                                                       "<xmin>1</xmin><ymin>1</ymin></bndbox></object>"))  # fmt: skip
     write(HERE / "voc_xmax_below_xmin.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=5, x1=4.5)))
+    flagged = good.replace("</name>", "</name><difficult>yes</difficult>") + good.replace(
+        "</name>", "</name><truncated>1</truncated>"
+    )
+    write(HERE / "voc_bad_flag.xml", voc.format(w=100, objects=good + flagged))
     write(HERE / "voc_huge_numbers.xml", voc.format(w=BIG, objects=good + box.format(n="dog", x0=1, x1=BIG)))
     write(HERE / "voc_split_not_utf8" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
     write(HERE / "voc_split_not_utf8" / "ImageSets" / "Main" / "val.txt", b"a\n\xff\xfe\n")

@@ -53,6 +53,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "voc_partial_bndbox.xml: object 2: expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got <xmin>, <ymin> "
      "[bbox_invalid]"),
     ("voc xmax below xmin", ["stats", "voc_xmax_below_xmin.xml"], {"bbox_nonpositive": 1}),
+    ("voc flag not an integer", ["stats", "--strict", "voc_bad_flag.xml"],
+     "voc_bad_flag.xml: object 2: expected an integer flag for <difficult>, got 'yes' [unparsable_number]"),
+    ("voc flags", ["stats", "voc_bad_flag.xml"], {"unparsable_number": 1}),
     ("voc huge numbers", ["stats", "--resize", "none", "voc_huge_numbers.xml"], {"unparsable_number": 1}),
     ("voc split not utf-8", ["stats", "--split", "val", "voc_split_not_utf8"],
      "voc_split_not_utf8/ImageSets/Main/val.txt: not valid UTF-8: invalid byte 0xff at byte 2"),
@@ -161,6 +164,16 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--export ultralytics: detector yolov8 is anchor-free: its assigner has no anchors or ranges to set"),
     ("plot at a folder", ["profile", "resnet50", "--plot", "yolo_bomb.png"],
      "--plot yolo_bomb.png: is a folder; expected a file name"),
+    ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
+     "--export: given twice; give it once"),
+    ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),
+    ("csv names a folder", ["stats", "--csv", "newdir/", "coco_empty.json"],
+     "--csv newdir/: names a folder; expected a file name"),
+    ("short side beyond the long limit", ["stats", "--resize", "shortest-edge:1333,800"],
+     "--resize: 'shortest-edge:1333,800': the short side (1333) exceeds the long side's limit (800), so the "
+     "short-side target can never be reached; give S <= L (e.g. shortest-edge:800,1333)"),
+    ("min-positives beyond bound", ["recommend", "--min-positives", "9" * 30],
+     "--min-positives: expected an integer from 1 to 10,000, got " + "9" * 30),
     ("plot suffix", ["profile", "resnet50", "--plot", "p.txt"],
      "--plot p.txt: expected a file ending in .png, .svg, .pdf, got '.txt'"),
 ]  # fmt: skip

@@ -43,3 +43,14 @@ def test_erf_figure_draws_measured_and_analytic() -> None:
     fig = erf_figure(r)
     labels = [str(line.get_label()) for line in fig.axes[1].lines]
     assert any(lab.startswith("measured") for lab in labels) and any(lab.startswith("analytic") for lab in labels)
+
+
+def test_an_input_smaller_than_the_field_is_flagged() -> None:
+    """C3's field is 99 px: a 64 px input cannot hold it, so the border cuts the measured ERF (said in text and
+    JSON); the default input (the field plus four strides) holds it."""
+    small = ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--input-size", "64"]
+    text = CliRunner().invoke(app, small).stdout.splitlines()
+    assert text[-1].startswith("note: the unit's receptive field (rows ") and "reaches past the 64x64 input" in text[-1]
+    assert json.loads(CliRunner().invoke(app, [*small, "--json"]).stdout)["clipped"] is True
+    default = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--json"]).stdout
+    assert json.loads(default)["clipped"] is False

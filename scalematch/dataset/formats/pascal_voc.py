@@ -102,11 +102,17 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
                 if not (xmax >= xmin and ymax >= ymin):
                     exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
                     continue
+                flags = [_flag(obj.findtext(tag)) for tag in ("difficult", "truncated")]
+                if None in flags:
+                    flag = ("difficult", "truncated")[flags.index(None)]
+                    got = obj.findtext(flag)
+                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{flag}>, got {got!r}")
+                    continue
                 w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
                 cid = names.setdefault(name, len(names) + 1)
                 raw.add(
                     ann_id, image_id, cid, (xmin - 1.0, ymin - 1.0, w, h), w * h,
-                    difficult=_flag(obj.findtext("difficult")), truncated=_flag(obj.findtext("truncated")),
+                    difficult=bool(flags[0]), truncated=bool(flags[1]),
                 )  # fmt: skip
     raw.categories = {cid: name for name, cid in names.items()}
     return raw
@@ -120,8 +126,13 @@ def _size(text: str | None) -> float:
     return image_side(v)
 
 
-def _flag(text: str | None) -> bool:
-    return (text or "0").strip() not in ("0", "", "false", "False")
+def _flag(text: str | None) -> bool | None:
+    """A VOC flag as mmdetection reads it (``int(text)``, non-zero is set); absent or empty is unset; any other
+    text is None (mmdetection would fail on it)."""
+    text = (text or "0").strip() or "0"
+    if not (text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20):
+        return None
+    return int(text) != 0
 
 
 def _parse(xml: Path) -> Element:
