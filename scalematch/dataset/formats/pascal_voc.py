@@ -105,8 +105,8 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
                 flags = [_flag(obj.findtext(tag)) for tag in ("difficult", "truncated")]
                 if None in flags:
                     flag = ("difficult", "truncated")[flags.index(None)]
-                    got = obj.findtext(flag)
-                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{flag}>, got {got!r}")
+                    text = obj.findtext(flag)
+                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{flag}>, got {text!r}")
                     continue
                 w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
                 cid = names.setdefault(name, len(names) + 1)
