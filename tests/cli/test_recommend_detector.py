@@ -88,7 +88,7 @@ def test_min_positives_and_coverage_move_the_verdict() -> None:
         (["--levels", ""], "Error: --levels: expected level names such as P3,P4,P5, got ''"),
         (["--report", "--out", "x"], "Error: --report and --out: --report writes into reports/<dataset>/"),
         (["--resize", "shortest-edge:800,1333;"], "Error: --resize: expected policies separated by ';', got an empty"),
-        (["--min-positives", "0"], "Error: --min-positives: expected a positive integer, got 0"),
+        (["--min-positives", "0"], "Error: --min-positives: expected an integer from 1 to 10,000, got 0"),
         (["--erf-factor", "5"], "Error: --erf-factor: applies to --rule rf, not to a detector's assigner"),
         (["--rule", "rf", "--min-iou", "0.3"], "Error: --min-iou: applies to a detector's assigner (drop --rule)"),
         (["--min-iou", "1"], "Error: --min-iou: expected an IoU in [0, 1), got 1.0"),
