@@ -70,13 +70,15 @@ def load(
     split: str | None = None,
     image_size: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> LoadResult:
     """Read annotations at ``path`` and return the box table after the resize policy.
 
     ``format`` overrides detection; ``resize`` is a policy string or object; ``strict`` turns the first bad
     record into a :class:`DatasetError`; ``split`` names a VOC ImageSets/Main split; ``image_size`` (width,
     height) is used for YOLO labels whose image is not found; ``progress(done_bytes, total_bytes)`` is called
-    during long reads.
+    during long reads. ``workers`` processes read a folder of VOC files (default: one per core this process may
+    use); the result is the same for any number.
     """
     path = Path(path)
     policy = parse_policy(resize)
@@ -99,7 +101,7 @@ def load(
     elif fmt == "voc":
         from scalematch.dataset.formats import pascal_voc
 
-        raw = pascal_voc.read(path, exclusions, split)
+        raw = pascal_voc.read(path, exclusions, split, cores() if workers is None else workers)
         record = "object"
     else:
         from scalematch.dataset.formats import yolo
@@ -122,6 +124,13 @@ def load(
         format=fmt,
         resize=str(policy),
     )
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _format(path: Path, format: str | None) -> Format:

@@ -154,6 +154,9 @@ class Column:
         self._used = end
 
 
+Row = tuple[int, int, int, float, float, float, float, float, bool, bool, bool]
+
+
 @dataclass
 class RawBoxes:
     """What a reader hands over: images, categories and the boxes that passed the per-record checks.
@@ -191,6 +194,14 @@ class RawBoxes:
         self.iscrowd.append(iscrowd)
         self.difficult.append(difficult)
         self.truncated.append(truncated)
+
+    def add_rows(self, rows: list[Row]) -> None:
+        """Many :meth:`add` calls at once, each row ``(ann_id, image_id, category_id, x, y, w, h, area, iscrowd,
+        difficult, truncated)``: one transposition and one column extension each, instead of a call per value."""
+        columns = (self.ann_id, self.image_id, self.category_id, self.x, self.y, self.w, self.h, self.area,
+                   self.iscrowd, self.difficult, self.truncated)  # fmt: skip
+        for column, values in zip(columns, zip(*rows, strict=True), strict=False):
+            column.extend(array(column.typecode, values))
 
 
 def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:

@@ -183,6 +183,12 @@ XML_FILES = [
     ("external", '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
      "<annotation><filename>&xxe;</filename></annotation>",
      "external.xml: refused XML external entity 'xxe' (file:///etc/passwd)"),
+    ("laughs_utf16", '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE lolz [<!ENTITY lol "lol">]>'
+     "<annotation><filename>&lol;</filename></annotation>",
+     "laughs_utf16.xml: refused XML entity declaration 'lol' (entity expansion is not allowed)"),
+    ("external_utf16", '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+     "<annotation><filename>&xxe;</filename></annotation>",
+     "external_utf16.xml: refused XML external entity 'xxe' (file:///etc/passwd)"),
     ("broken", "<annotation><filename>a.jpg</filename>",
      "broken.xml: not valid XML at line 1, column 39 (no element found)"),
     ("empty", "", "empty.xml: not valid XML at line 1, column 1 (no element found)"),
@@ -197,7 +203,7 @@ def test_xml_whole_file_failures(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str, message: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    Path(f"{name}.xml").write_text(content)
+    Path(f"{name}.xml").write_text(content, encoding="utf-16" if name.endswith("utf16") else "utf-8")
     assert_error(run(app, f"{name}.xml"), message)
 
 

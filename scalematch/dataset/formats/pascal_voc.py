@@ -11,6 +11,9 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ from scalematch.dataset.table import (
     UNPARSABLE_NUMBER,
     Exclusions,
     RawBoxes,
+    Row,
     image_side,
 )
 from scalematch.errors import DatasetError
@@ -37,7 +41,7 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
     ann = path / "Annotations"
     if ann.is_dir():
         if split is None:
-            return sorted(ann.glob("*.xml"))
+            return sorted(ann.glob("*.xml"), key=lambda p: p.name)  # one folder: by name, without Path compares
         if not split or "/" in split or "\\" in split or split.startswith("."):
             raise DatasetError(f"{path}: split {split!r}: expected a split name such as train or val, not a path")
         split_file = path / "ImageSets" / "Main" / f"{split}.txt"
@@ -55,67 +59,143 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
         return files
     if split is not None:
         raise DatasetError(f"{path}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
-    return sorted(path.glob("*.xml"))
+    return sorted(path.glob("*.xml"), key=lambda p: p.name)
 
 
-def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBoxes:
-    raw = RawBoxes()
-    names: dict[str, int] = {}
+def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: int = 1) -> RawBoxes:
+    """The boxes of every XML file, in reading order. With ``workers`` > 1 and enough files, pieces of
+    :data:`PIECE` files are parsed in that many processes and merged in order: ids, category numbering, counts
+    and the first error under ``strict`` are those of one process."""
     files = xml_files(path, split)
     if not files:
         raise DatasetError(f"{path}: no VOC .xml files found")
-    ann_id = 0
-    for image_id, xml in enumerate(files, 1):
+    raw = RawBoxes()
+    names: dict[str, int] = {}
+    rows: list[Row] = []
+    image_id = ann_id = 0
+    for piece in _pieces(path, files, exclusions, workers):
+        for j, entry in enumerate(piece.images, 1):
+            raw.images[image_id + j] = entry
+        for k, i, name, x, y, w, h, difficult, truncated in piece.rows:
+            cid = names.setdefault(name, len(names) + 1)
+            rows.append((ann_id + k, image_id + i, cid, x, y, w, h, w * h, False, difficult, truncated))
+            if len(rows) >= _BATCH:
+                raw.add_rows(rows)
+                rows.clear()
+        exclusions.counts.update(piece.counts)
+        image_id += len(piece.images)
+        ann_id += piece.objects
+    if rows:
+        raw.add_rows(rows)
+    raw.categories = {cid: name for name, cid in names.items()}
+    return raw
+
+
+PIECE = 256  # files a worker parses at a time
+_PieceRow = tuple[int, int, str, float, float, float, float, bool, bool]
+
+
+@dataclass
+class _Piece:
+    """What one piece of files gives: image entries, rows with piece-local object and image numbers (from 1) and
+    category names, the number of ``<object>`` elements read, and the exclusion counts."""
+
+    images: list[tuple[str, float, float]]
+    rows: list[_PieceRow]
+    objects: int
+    counts: Counter[str]
+
+
+def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int) -> Iterator[_Piece]:
+    """The pieces in reading order, parsed here or in ``workers`` processes (at most twice as many pieces in
+    flight as workers, so memory stays bounded by the pieces, not the dataset)."""
+    chunks = [files[i : i + PIECE] for i in range(0, len(files), PIECE)]
+    if workers <= 1 or len(chunks) < 2:
+        for chunk in chunks:
+            yield _read_piece(path, chunk, exclusions.source, exclusions.strict)
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context) as pool:
+        pending: list[Future[_Piece]] = []
+        for chunk in chunks:
+            pending.append(pool.submit(_read_piece, path, chunk, exclusions.source, exclusions.strict))
+            if len(pending) > 2 * workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Piece:
+    exclusions = Exclusions(source, strict)
+    piece = _Piece([], [], 0, exclusions.counts)
+    for image, xml in enumerate(files, 1):
         root = _parse(xml)
         if root.tag != "annotation":
             raise DatasetError(f"{xml}: expected a VOC <annotation> root element, got <{root.tag}>")
         filename = (root.findtext("filename") or xml.with_suffix(".jpg").name).strip()
-        width = _size(root.findtext("size/width"))
-        height = _size(root.findtext("size/height"))
-        raw.images[image_id] = (filename, width, height)
+        piece.images.append((filename, _size(root.findtext("size/width")), _size(root.findtext("size/height"))))
+        prefix = "" if xml == path else f"{xml.relative_to(path)}: "
         for k, obj in enumerate(root.iter("object"), 1):
-            ann_id += 1
-            where = f"object {k}" if xml == path else f"{xml.relative_to(path)}: object {k}"
-            name = (obj.findtext("name") or "").strip()
-            if not name:
-                exclusions.add(MALFORMED_RECORD, where, "expected a non-empty <name>, got none")
-                continue
-            bndbox = obj.find("bndbox")
-            tags = ("xmin", "ymin", "xmax", "ymax")
-            if bndbox is None or any(bndbox.find(tag) is None for tag in tags):
-                got = "none" if bndbox is None else ", ".join(f"<{t.tag}>" for t in bndbox) or "an empty one"
-                exclusions.add(BBOX_INVALID, where, f"expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got {got}")
-                continue
-            values = []
-            for tag in tags:
-                text = bndbox.findtext(tag)
-                try:
-                    v = float((text or "").strip())
-                    if not math.isfinite(v):
-                        raise ValueError
-                except ValueError:
-                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected a finite number for <{tag}>, got {text!r}")
-                    break
-                values.append(v)
-            else:
-                xmin, ymin, xmax, ymax = values
-                if not (xmax >= xmin and ymax >= ymin):
-                    exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
+            piece.objects += 1
+            row = _object(obj, f"{prefix}object {k}", exclusions)
+            if row is not None:
+                name, xmin, ymin, w, h, difficult, truncated = row
+                piece.rows.append((piece.objects, image, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+    return piece
+
+
+_BATCH = 8192  # rows handed to the columns at once
+_CORNERS = ("xmin", "ymin", "xmax", "ymax")
+_FLAGS = {None: False, "": False, "0": False, "1": True}
+
+
+def _object(
+    obj: Element, where: str, exclusions: Exclusions
+) -> tuple[str, float, float, float, float, bool, bool] | None:
+    """One ``<object>``: (name, xmin, ymin, w, h, difficult, truncated) in the 1-based inclusive reading, or None
+    when it is excluded (counted under its reason)."""
+    name = (obj.findtext("name") or "").strip()
+    if not name:
+        exclusions.add(MALFORMED_RECORD, where, "expected a non-empty <name>, got none")
+        return None
+    bndbox = obj.find("bndbox")
+    texts = [None] * 4 if bndbox is None else [bndbox.findtext(tag) for tag in _CORNERS]
+    if bndbox is None or None in texts:
+        got = "none" if bndbox is None else ", ".join(f"<{t.tag}>" for t in bndbox) or "an empty one"
+        exclusions.add(BBOX_INVALID, where, f"expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got {got}")
+        return None
+    try:
+        values = [float(text or "") for text in texts]
+    except ValueError:
+        values = []
+    if len(values) < 4 or not all(map(math.isfinite, values)):
+        for tag, text in zip(_CORNERS, texts, strict=True):
+            try:
+                if math.isfinite(float(text or "")):
                     continue
-                flags = [_flag(obj.findtext(tag)) for tag in ("difficult", "truncated")]
-                if None in flags:
-                    flag = ("difficult", "truncated")[flags.index(None)]
-                    text = obj.findtext(flag)
-                    exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{flag}>, got {text!r}")
-                    continue
-                w, h = xmax - xmin + 1.0, ymax - ymin + 1.0
-                cid = names.setdefault(name, len(names) + 1)
-                raw.add(
-                    ann_id, image_id, cid, (xmin - 1.0, ymin - 1.0, w, h), w * h,
-                    difficult=bool(flags[0]), truncated=bool(flags[1]),
-                )  # fmt: skip
-    raw.categories = {cid: name for name, cid in names.items()}
-    return raw
+            except ValueError:
+                pass
+            exclusions.add(UNPARSABLE_NUMBER, where, f"expected a finite number for <{tag}>, got {text!r}")
+            return None
+    xmin, ymin, xmax, ymax = values
+    if not (xmax >= xmin and ymax >= ymin):
+        exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
+        return None
+    flags = []
+    for tag in ("difficult", "truncated"):
+        text = obj.findtext(tag)
+        flag = _FLAGS.get(text)
+        if flag is None:
+            flag = _flag(text)
+        if flag is None:
+            exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{tag}>, got {text!r}")
+            return None
+        flags.append(flag)
+    return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, flags[0], flags[1]
 
 
 def _size(text: str | None) -> float:
@@ -130,17 +210,30 @@ def _flag(text: str | None) -> bool | None:
     """A VOC flag as mmdetection reads it (``int(text)``, non-zero is set); absent or empty is unset; any other
     text is None (mmdetection would fail on it)."""
     text = (text or "0").strip() or "0"
+    if text in ("0", "1"):
+        return text == "1"
     if not (text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20):
         return None
     return int(text) != 0
 
 
 def _parse(xml: Path) -> Element:
+    """The root of one XML file. A file without a document type declaration cannot declare entities or name
+    external ones, so it goes to the C parser as it is; any other (a DTD, or NUL bytes: UTF-16 or UTF-32, in which
+    the ASCII bytes of '<!DOCTYPE' do not appear) goes through defusedxml, which refuses entity declarations and
+    external references."""
+    import xml.etree.ElementTree as ET
+
     import defusedxml
     import defusedxml.ElementTree as SafeET
 
     try:
-        root: Element | None = SafeET.parse(xml).getroot()
+        data = xml.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{xml}: cannot read ({exc.strerror})") from None
+    plain = b"<!DOCTYPE" not in data and b"\x00" not in data
+    try:
+        root: Element | None = ET.fromstring(data) if plain else SafeET.fromstring(data)
     except defusedxml.EntitiesForbidden as exc:
         if exc.sysid or exc.pubid:
             raise DatasetError(f"{xml}: refused XML external entity {exc.name!r} ({exc.sysid or exc.pubid})") from None
@@ -151,11 +244,9 @@ def _parse(xml: Path) -> Element:
         raise DatasetError(f"{xml}: XML external references are refused") from None
     except defusedxml.DTDForbidden:
         raise DatasetError(f"{xml}: XML document type declarations are refused") from None
-    except SafeET.ParseError as exc:
+    except ET.ParseError as exc:
         line, col = exc.position
         raise DatasetError(f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})") from None
-    except OSError as exc:
-        raise DatasetError(f"{xml}: cannot read ({exc.strerror})") from None
     except (LookupError, UnicodeError) as exc:  # an encoding declaration Python does not know, or bytes not in it
         raise DatasetError(f"{xml}: cannot decode the XML ({str(exc).splitlines()[0]})") from None
     if root is None:
