@@ -66,6 +66,16 @@ def test_every_command_and_option_is_in_the_reference() -> None:
     assert undocumented(app, REFERENCE, PAGES) == []
 
 
+def test_the_app_options_are_documented() -> None:
+    """Options of ``scalematch`` itself (before the command, e.g. a version flag): in the README or a reference page."""
+    group = typer.main.get_command(app)
+    text = "\n".join(
+        p.read_text(encoding="utf-8") for p in [REFERENCE.parents[1] / "README.md", *REFERENCE.glob("*.md")]
+    )
+    names = [n for p in group.params if not getattr(p, "hidden", False) for n in [*p.opts, *p.secondary_opts]]
+    assert [n for n in names if not _mentioned(n, text)] == []
+
+
 def test_every_command_has_its_page_named() -> None:
     assert set(_commands(app)) == set(PAGES)
 
