@@ -9,8 +9,8 @@ from pathlib import Path
 
 from scalematch.match.levels import levels_from_profile
 from scalematch.profile import build, profile
-from scalematch.report.figures import save_figure
-from scalematch.report.rule_figure import rf_rule_figure
+from scalematch.report.rule_plot import rf_rule_figure
+from scalematch.report.save import save_figure
 
 OUT = Path(__file__).with_name("rules")
 

@@ -35,13 +35,13 @@ def erf(
     from scalematch.report.erf_text import erf_json, erf_text
 
     if plot is not None:
-        from scalematch.report.figures import check_figure_path
+        from scalematch.report.save import check_figure_path
 
         check_figure_path(plot, inputs=(model, neck))
     result = measure_erf(model, parse_input_size(input_size), tap, samples, weights, neck, seed)  # type: ignore[arg-type]
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
-        from scalematch.report.figures import save_figure
+        from scalematch.report.save import save_figure
 
         save_figure(erf_figure(result), plot)
     typer.echo(json.dumps(erf_json(result), indent=2) if as_json else erf_text(result))

@@ -41,15 +41,15 @@ def explain(
     if unit is not None and not 0 <= unit <= MAX_UNIT:
         raise OptionError(f"--unit: expected a unit index from 0 to {MAX_UNIT}, got {unit}")
     if out is not None:
-        from scalematch.report.figures import check_figure_path
+        from scalematch.report.save import check_figure_path
 
         check_figure_path(out, "--out", inputs=(*spec, neck))
     graph, labels = network(spec, neck)
     result = run_explain(profile(graph), node, unit)
     typer.echo(explain_text(result, labels))
     if out is not None:
-        from scalematch.report.explain_figure import explain_figure
-        from scalematch.report.figures import save_figure
+        from scalematch.report.explain_plot import explain_figure
+        from scalematch.report.save import save_figure
 
         title = chain_title(list(labels.values())) if labels else f"{graph.name}: {result.node.name}"
         save_figure(explain_figure(result, title=title), out, option="--out")

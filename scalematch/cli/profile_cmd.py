@@ -70,7 +70,7 @@ def profile(
     if log and plot is None:
         raise OptionError("--log: sets the scale of the --plot figure, so it needs --plot FILE")
     if plot is not None:
-        from scalematch.report.figures import check_figure_path
+        from scalematch.report.save import check_figure_path
 
         check_figure_path(plot, inputs=(backbone, neck))
     size = parse_input_size(input_size)
@@ -78,8 +78,8 @@ def profile(
     graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size, channels=channels)
     result = run_profile(graph, size, allow_misaligned=allow_misaligned)
     if plot is not None:
-        from scalematch.report.figures import save_figure
         from scalematch.report.profile_plot import profile_figure
+        from scalematch.report.save import save_figure
 
         save_figure(profile_figure(result, log=log), plot)
     if as_json:

@@ -45,7 +45,7 @@ def stats(
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text
     from scalematch.dataset import load, sample_path, summarize
-    from scalematch.dataset.stats_text import render
+    from scalematch.report.stats_text import render
 
     if csv is not None:
         from scalematch.atomic import check_output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from scalematch.errors import OptionError
@@ -128,35 +128,76 @@ def match(
     return summarize(rule, levels, assign(rule, w, h, levels, params), np.sqrt(w * h), categories)
 
 
-def rule_detail(result: MatchResult, params: RuleParams | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class Quantiles:
+    """Min, 5/25/50/75/95 % quantiles and max of one per-object quantity (NaN when there are no objects)."""
+
+    min: float
+    q05: float
+    q25: float
+    q50: float
+    q75: float
+    q95: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Array) -> Quantiles:
+        import numpy as np
+
+        qs = np.quantile(values, [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]) if values.size else [float("nan")] * 7
+        return cls(*(round(float(v), 6) for v in qs))
+
+
+@dataclass(frozen=True)
+class AnchorDetail:
+    """The ``anchors`` rule: the best shape IoU per object and the share at or above ``iou_positive``."""
+
+    best_iou: Quantiles
+    share_iou_positive: float
+    iou_positive: float
+
+
+@dataclass(frozen=True)
+class YoloDetail:
+    """The ``yolo`` rule: the best possible recall (share with a ratio below ``threshold``) and the best ratios."""
+
+    bpr: float
+    best_ratio: Quantiles
+    threshold: float
+
+
+@dataclass(frozen=True)
+class FpnDetail:
+    """The ``fpn`` rule: per level, the objects it would take with the toolkits' clamping to the end levels."""
+
+    clamped_counts: dict[str, int]
+
+
+RuleDetail = AnchorDetail | YoloDetail | FpnDetail
+"""What a rule reports beyond the level counts (the rf and fcos rules report nothing more)."""
+
+
+def detail_dict(detail: RuleDetail | None) -> dict[str, object]:
+    """The ``rule_detail`` object of the ``--json`` document (``{}`` for a rule without detail)."""
+    return {} if detail is None else asdict(detail)
+
+
+def rule_detail(result: MatchResult, params: RuleParams | None = None) -> RuleDetail | None:
     """Rule-specific figures of a match: the best-IoU distribution (anchors), BPR (yolo), the per-level counts
-    the toolkits' clamping would give (fpn)."""
+    the toolkits' clamping would give (fpn); None for the other rules."""
     import numpy as np
 
     p = params or RuleParams()
     detail = result.assignment.detail
-
-    def quantiles(values: Array) -> dict[str, float]:
-        qs = np.quantile(values, [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]) if values.size else [float("nan")] * 7
-        return {
-            k: round(float(v), 6) for k, v in zip(("min", "q05", "q25", "q50", "q75", "q95", "max"), qs, strict=True)
-        }
-
     if result.rule is Rule.ANCHORS and "best_iou" in detail:
         iou = detail["best_iou"]
-        return {
-            "best_iou": quantiles(iou),
-            "share_iou_positive": round(float(np.mean(iou >= p.iou_positive)), 6) if iou.size else 0.0,
-            "iou_positive": p.iou_positive,
-        }
+        share = round(float(np.mean(iou >= p.iou_positive)), 6) if iou.size else 0.0
+        return AnchorDetail(Quantiles.of(iou), share, p.iou_positive)
     if result.rule is Rule.YOLO and "best_ratio" in detail:
         ratio = detail["best_ratio"]
-        return {
-            "bpr": round(float(np.mean(ratio < p.yolo_threshold)), 6) if ratio.size else 0.0,
-            "best_ratio": quantiles(ratio),
-            "threshold": p.yolo_threshold,
-        }
+        bpr = round(float(np.mean(ratio < p.yolo_threshold)), 6) if ratio.size else 0.0
+        return YoloDetail(bpr, Quantiles.of(ratio), p.yolo_threshold)
     if result.rule is Rule.FPN and "clamped" in detail:
         clamped = detail["clamped"].astype(np.int64)
-        return {"clamped_counts": {lv.name: int(np.count_nonzero(clamped == k)) for k, lv in enumerate(result.levels)}}
-    return {}
+        return FpnDetail({lv.name: int(np.count_nonzero(clamped == k)) for k, lv in enumerate(result.levels)})
+    return None

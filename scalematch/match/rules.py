@@ -39,7 +39,7 @@ class Rule(str, Enum):
 
 @dataclass(frozen=True)
 class RuleParams:
-    """Parameters of the rules; the defaults are the toolkits' (see the README, "Assignment rules")."""
+    """Parameters of the rules; the defaults are the toolkits' (see docs/reference/recommend.md, "Size rules")."""
 
     min_cells: float = 2.0
     erf_factor: float = 3.0

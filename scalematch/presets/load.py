@@ -27,7 +27,7 @@ from scalematch.presets.preset import (
     YoloAnchors,
     YOLOv5Assign,
 )
-from scalematch.profile.config import config_dir
+from scalematch.profile.importers.config import config_dir
 
 DEFAULT_PRESET = "retinanet"
 KEYS = ("name", "title", "toolkit", "source", "backbone", "neck", "levels", "input", "anchors", "assigner", "head")

@@ -9,9 +9,9 @@ Pure math over small frozen dataclasses; no pandas, no plotting, no I/O beyond r
 """
 
 from scalematch.profile.api import build, catalogue, parse_input_size
-from scalematch.profile.config import attach, from_data, from_layers, load
 from scalematch.profile.engine import FeatureMap, Profile, profile
 from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.importers.config import attach, from_data, from_layers, load
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough, TransposedConv, Upsample, Window
 from scalematch.profile.summary import AxisSummary
 

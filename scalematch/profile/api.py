@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.errors import OptionError
-from scalematch.profile.config import Config, attach, builtin, load
 from scalematch.profile.graph import Graph
-from scalematch.profile.imported import TapSpec
+from scalematch.profile.importers.config import Config, attach, builtin, load
+from scalematch.profile.importers.emit import TapSpec
 from scalematch.profile.layers import Pair
 
 MAX_INPUT_SIDE = 16384  # --input-size bound per side (pixels): beyond every detector input, and exact math stays fast
@@ -44,11 +44,11 @@ def build(
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
         raise OptionError(f"--channels applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
-        from scalematch.profile.onnx_import import from_onnx
+        from scalematch.profile.importers.onnx import from_onnx
 
         config = Config(Path(backbone).stem, "backbone", from_onnx(backbone, taps, passthrough, input_size))
     elif is_imported(backbone):
-        from scalematch.profile.torch_import import from_torch
+        from scalematch.profile.importers.torch import from_torch
 
         graph = from_torch(backbone, input_size or (224, 224), taps, passthrough, channels=channels)
         config = Config(graph.name, "backbone", graph)

@@ -220,7 +220,7 @@ def measure_erf(
     label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     traced = None
     if is_torch:
-        from scalematch.profile.torch_import import load_module, trace
+        from scalematch.profile.importers.torch import load_module, trace
 
         module = load_module(model) if isinstance(model, str) else model
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma

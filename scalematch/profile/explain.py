@@ -20,9 +20,9 @@ from fractions import Fraction
 from scalematch.errors import ConfigError, OptionError
 from scalematch.profile.api import build
 from scalematch.profile.axis import AxisGeom, image_axis
-from scalematch.profile.config import builtin, from_layers
 from scalematch.profile.engine import FeatureMap, Profile, axis_map
 from scalematch.profile.graph import INPUT, Graph
+from scalematch.profile.importers.config import builtin, from_layers
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough
 from scalematch.profile.runs import Runs, size
 from scalematch.profile.summary import AxisSummary, summarize

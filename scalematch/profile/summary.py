@@ -1,4 +1,4 @@
-"""Summary numbers of a feature map's exact geometry (see the README for the definitions)."""
+"""Summary numbers of a feature map's exact geometry (see docs/reference/profile.md for the definitions)."""
 
 from __future__ import annotations
 

@@ -92,8 +92,8 @@ def figures(inp: ReportInput) -> dict[str, Figure]:
     """Every figure of the report by key (see :data:`CAPTIONS`), in display order."""
     from scalematch.profile.api import build
     from scalematch.profile.engine import profile
-    from scalematch.report.level_plots import category_figure, load_figure
-    from scalematch.report.overlay import overlay_figure
+    from scalematch.report.level_plot import category_figure, load_figure
+    from scalematch.report.overlay_plot import overlay_figure
     from scalematch.report.profile_plot import profile_figure
     from scalematch.report.shape_plot import shape_figure
     from scalematch.report.sweep_plot import sweep_figure

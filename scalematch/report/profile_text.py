@@ -29,7 +29,7 @@ def _pair(fm: FeatureMap, field: str, digits: int | None = None) -> list[int | f
 
 
 def profile_json(profile: Profile, neck: str | None = None) -> dict[str, Any]:
-    """The documented ``--json`` document (see README, "profile --json")."""
+    """The documented ``--json`` document (see docs/reference/profile.md, "--json")."""
     return {
         "backbone": profile.name.split("+")[0],
         "neck": neck,

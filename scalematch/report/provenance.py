@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import scalematch
-
 CHUNK = 1 << 20
 
 
@@ -51,9 +49,11 @@ class Provenance:
 
 def provenance(source: Path, command: str, created: datetime | None = None) -> Provenance:
     """Provenance of a report made from ``source`` by ``command``."""
+    from scalematch import __version__  # here, not at the top: the package imports report, not the reverse
+
     when = created or report_time()
     return Provenance(
-        version=scalematch.__version__,
+        version=__version__,
         python=platform.python_version(),
         command=command,
         input_name=source.name,

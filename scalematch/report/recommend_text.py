@@ -7,7 +7,7 @@ from typing import Any
 
 from scalematch.match.design import Design, ranked
 from scalematch.match.recommend import Recommendation
-from scalematch.match.result import MatchResult, rule_detail
+from scalematch.match.result import AnchorDetail, FpnDetail, MatchResult, YoloDetail, detail_dict, rule_detail
 from scalematch.report.table import aligned
 
 
@@ -68,23 +68,20 @@ def sentences(rec: Recommendation) -> list[str]:
             "changes that."
         )
     detail = rule_detail(full, rec.params)
-    if "share_iou_positive" in detail:
-        q = detail["best_iou"]
-        assert isinstance(q, dict)
+    if isinstance(detail, AnchorDetail):
+        q = detail.best_iou
         out.append(
-            f"Best anchor IoU: median {q['q50']:.2f}, 5% quantile {q['q05']:.2f}; "
-            f"{_pct(float(str(detail['share_iou_positive'])))} of objects reach IoU {rec.params.iou_positive:g} "
+            f"Best anchor IoU: median {q.q50:.2f}, 5% quantile {q.q05:.2f}; "
+            f"{_pct(detail.share_iou_positive)} of objects reach IoU {rec.params.iou_positive:g} "
             "with a default anchor."
         )
-    if "bpr" in detail:
+    if isinstance(detail, YoloDetail):
         limit = rec.params.yolo_threshold
-        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}): {detail['bpr']:.3f}.")
-    if "clamped_counts" in detail:
-        counts = detail["clamped_counts"]
-        assert isinstance(counts, dict)
+        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}): {detail.bpr:.3f}.")
+    if isinstance(detail, FpnDetail):
         out.append(
             "With the toolkits' clamping the levels would take "
-            + ", ".join(f"{k} {v}" for k, v in counts.items())
+            + ", ".join(f"{k} {v}" for k, v in detail.clamped_counts.items())
             + "."
         )
     a = rec.anchors
@@ -176,7 +173,7 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
             "pixels_now": rec.input_advice.pixels_now,
             "pixels_after": rec.input_advice.pixels_after,
         },
-        "rule_detail": rule_detail(full, rec.params),
+        "rule_detail": detail_dict(rule_detail(full, rec.params)),
         "per_category": [
             {"category": str(name), "counts": {str(k): int(v) for k, v in row.items()}}
             for name, row in full.per_category.iterrows()

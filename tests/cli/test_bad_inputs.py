@@ -1,7 +1,7 @@
 """The bad-input corpus (tests/bad/, written by tests/bad/make_corpus.py) and odd options, run through the CLI:
 each case ends with exit 0 and every bad record counted under its documented reason, or exit 2 and one line
 ``Error: ...`` naming the file and record (or the option); never a traceback. The reason table of
-docs/dataset.md is the code's, and every reason in it is produced by some case here."""
+docs/reference/dataset.md is the code's, and every reason in it is produced by some case here."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from scalematch.dataset import REASONS
 
 BAD = Path(__file__).resolve().parents[1] / "bad"
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "dataset.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "dataset.md"
 CAP = "expected at most 1024 (larger layers would exhaust memory)"
 RESIZE = (
     "--resize: expected one of none, shortest-edge:S,L, longest-edge:L, fixed:WxH, multi-scale:S1-S2,L "

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from scalematch.dataset import sample_path
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 DATA = Path(__file__).parent.parent / "data"
 
 
@@ -36,7 +36,7 @@ def test_json_golden_on_the_sample(app: typer.Typer, request: pytest.FixtureRequ
 def test_json_invariants(app: typer.Typer) -> None:
     """Totals add up, for every policy."""
     for policy in ("none", "shortest-edge:800,1333", "fixed:300x300", "multi-scale:640-800,1333"):
-        out = json.loads(_stats(app, "--json", "--resize", policy, str(DATA / "fce_val2014_100.json")).stdout)
+        out = json.loads(_stats(app, "--json", "--resize", policy, str(sample_path())).stdout)
         cats = out["per_category"]
         assert sum(c["annotations"] for c in cats) == out["annotations"]
         assert sum(c["crowd"] for c in cats) == out["crowd"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scalematch.dataset import load
+from scalematch.dataset import load, sample_path
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.result import match
 from scalematch.match.rules import Rule
@@ -31,10 +31,13 @@ def doubled(path: Path, out: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["fce_val2014_100.json", "rbc_valid.json", "fce_lvis_val_100.json"])
-def test_doubling_moves_objects_one_level_up(name: str, tmp_path: Path) -> None:
-    before = load(DATA / name, resize="none").table
-    after = load(doubled(DATA / name, tmp_path / name), resize="none").table
+FILES = [sample_path(), DATA / "rbc_valid.json", DATA / "fce_lvis_val_100.json"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_doubling_moves_objects_one_level_up(path: Path, tmp_path: Path) -> None:
+    before = load(path, resize="none").table
+    after = load(doubled(path, tmp_path / path.name), resize="none").table
     assert np.array_equal(2 * before["w_in"].to_numpy(), after["w_in"].to_numpy())
     levels = levels_from_profile(profile(build("resnet50", "fpn-retinanet")), neck=True)  # strides 8 ... 128
     fpn0, fpn1 = (match(t, levels, Rule.FPN).assignment.level for t in (before, after))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scalematch.dataset import load
+from scalematch.dataset import load, sample_path
 from scalematch.match.anchors import retinanet_anchors, yolo_default_anchors
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.recommend import recommend
@@ -19,7 +19,7 @@ from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Rule
 from scalematch.profile import build, profile
 
 DATA = Path(__file__).parent.parent / "data"
-FILES = ["fce_val2014_100.json", "fce_lvis_val_100.json", "rbc_valid.json"]
+FILES = [sample_path(), DATA / "fce_lvis_val_100.json", DATA / "rbc_valid.json"]
 
 
 def plain_boxes(path: Path) -> list[tuple[float, float]]:
@@ -74,10 +74,10 @@ def loop_anchor(w: float, h: float, shapes: list[list[tuple[float, float]]], met
     return TOO_SMALL if math.sqrt(w * h) < math.sqrt(best_a[0] * best_a[1]) else TOO_LARGE
 
 
-@pytest.mark.parametrize("name", FILES)
-def test_toolkit_rules_match_plain_loops_on_real_data(name: str) -> None:
-    data = load(DATA / name)
-    boxes = plain_boxes(DATA / name)
+@pytest.mark.parametrize("name", FILES, ids=lambda p: p.name)
+def test_toolkit_rules_match_plain_loops_on_real_data(name: Path) -> None:
+    data = load(name)
+    boxes = plain_boxes(name)
     fpn_p2p6 = levels_from_profile(profile(build("resnet50", "fpn")), neck=True)
     retina = levels_from_profile(profile(build("resnet50", "fpn-retinanet")), neck=True)
     pan = levels_from_profile(profile(build("resnet50", "pan")), neck=True)
@@ -102,10 +102,10 @@ def test_toolkit_rules_match_plain_loops_on_real_data(name: str) -> None:
         assert int(result.per_category.to_numpy().sum()) == result.total
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize(("rule", "neck"), [(Rule.ANCHORS, "fpn-retinanet"), (Rule.YOLO, "pan")])
-def test_fitted_anchors_beat_the_toolkit_defaults(name: str, rule: Rule, neck: str) -> None:
-    data = load(DATA / name)
+def test_fitted_anchors_beat_the_toolkit_defaults(name: Path, rule: Rule, neck: str) -> None:
+    data = load(name)
     levels = levels_from_profile(profile(build("resnet50", neck)), neck=True)
     rec = recommend(data.table, levels, rule)
     a = rec.anchors
@@ -116,7 +116,7 @@ def test_fitted_anchors_beat_the_toolkit_defaults(name: str, rule: Rule, neck: s
 
 
 def test_recommended_window_is_the_smallest_that_reaches_the_target() -> None:
-    data = load(DATA / "fce_val2014_100.json")
+    data = load(sample_path())
     levels = levels_from_profile(profile(build("resnet50", "fpn-retinanet")), neck=True)
     rec = recommend(data.table, levels, Rule.FCOS, target=0.9)
     assert rec.reached and rec.chosen.coverage >= 0.9

@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scalematch.dataset import load
+from scalematch.dataset import load, sample_path
 from scalematch.match.assign import DROPPED, simulate
 from scalematch.match.result import usable
 from scalematch.presets import load_preset
 from scalematch.profile.api import build
 
 DATA = Path(__file__).parent.parent / "data"
-FILES = ["fce_val2014_100.json", "fce_lvis_val_100.json", "rbc_train.json", "rbc_valid.json", "rbc_test.json"]
+OTHERS = ("fce_lvis_val_100.json", "rbc_train.json", "rbc_valid.json", "rbc_test.json")
+FILES = [sample_path(), *(DATA / n for n in OTHERS)]
 
 pytestmark = pytest.mark.slow
 
@@ -58,37 +59,37 @@ def _compare(detector: str, path: Path, reference: Callable[[str, Path], dict[in
     assert totals.max() > totals.min()
 
 
-@pytest.mark.parametrize("path", FILES)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "ssd300"])
-def test_torchvision(detector: str, path: str) -> None:
+def test_torchvision(detector: str, path: Path) -> None:
     _need("torchvision")
     import torchvision_ref
 
-    _compare(detector, DATA / path, torchvision_ref.positives)
+    _compare(detector, path, torchvision_ref.positives)
 
 
-@pytest.mark.parametrize("path", FILES)
-def test_atss_mmdetection(path: str) -> None:
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_atss_mmdetection(path: Path) -> None:
     """rbc_train: 1 of 4,947 objects differs (6 vs 7 positives on P3): its 9th and 10th nearest P3 anchors are
     equidistant (13.3996 px) and torch.topk picks among equal values in an unspecified order; scalematch takes
     the lower anchor index. Every other object is equal."""
     _need("mmdet")
     import mmdet_ref
 
-    _compare("atss", DATA / path, lambda _, p: mmdet_ref.atss_positives(p))
+    _compare("atss", path, lambda _, p: mmdet_ref.atss_positives(p))
 
 
-@pytest.mark.parametrize("path", FILES)
-def test_yolov5(path: str) -> None:
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_yolov5(path: Path) -> None:
     _need("yolov5.utils.loss")
     import yolo_ref
 
-    _compare("yolov5", DATA / path, lambda _, p: yolo_ref.yolov5_positives(p))
+    _compare("yolov5", path, lambda _, p: yolo_ref.yolov5_positives(p))
 
 
-@pytest.mark.parametrize("path", FILES)
-def test_yolov8_candidates(path: str) -> None:
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_yolov8_candidates(path: Path) -> None:
     _need("ultralytics.utils.tal")
     import yolo_ref
 
-    _compare("yolov8", DATA / path, lambda _, p: yolo_ref.ultralytics_candidates(p))
+    _compare("yolov8", path, lambda _, p: yolo_ref.ultralytics_candidates(p))

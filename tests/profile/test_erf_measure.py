@@ -10,7 +10,7 @@ from torch import Tensor, nn  # noqa: E402
 from scalematch.errors import OptionError  # noqa: E402
 from scalematch.profile import build, profile  # noqa: E402
 from scalematch.profile.erf_measure import measure_erf  # noqa: E402
-from scalematch.profile.torch_import import from_torch  # noqa: E402
+from scalematch.profile.importers.torch import from_torch  # noqa: E402
 
 
 def uniform(conv: nn.Conv2d) -> nn.Conv2d:

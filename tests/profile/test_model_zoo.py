@@ -34,7 +34,7 @@ from torchvision.models.detection import backbone_utils, ssd300_vgg16  # noqa: E
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7  # noqa: E402
 
 from scalematch.profile import profile  # noqa: E402
-from scalematch.profile.torch_import import trace  # noqa: E402
+from scalematch.profile.importers.torch import trace  # noqa: E402
 
 
 def fpn(extra: Any = None, layers: list[int] | None = None) -> nn.Module:

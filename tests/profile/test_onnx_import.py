@@ -13,7 +13,7 @@ from onnx import TensorProto, helper  # noqa: E402
 
 from scalematch.errors import ModelError  # noqa: E402
 from scalematch.profile import Passthrough, Window, build, profile  # noqa: E402
-from scalematch.profile.onnx_import import from_onnx  # noqa: E402
+from scalematch.profile.importers.onnx import from_onnx  # noqa: E402
 
 
 def model(nodes: list[Any], outputs: list[str], size: int | tuple[int, int] = 64, **consts: list[float]) -> Any:
@@ -234,7 +234,7 @@ def test_torch_and_onnx_importers_agree_on_a_resnet_fpn(extra: str) -> None:
     give identical numbers at every level (and match the built-in resnet50 + fpn config)."""
     from torch_models import ResNetFPN, resnet_fpn_taps
 
-    from scalematch.profile.torch_import import from_torch
+    from scalematch.profile.importers.torch import from_torch
 
     module = ResNetFPN(extra)
     taps = resnet_fpn_taps(extra)
@@ -262,7 +262,7 @@ def test_exported_space_to_depth_channels_last_and_head() -> None:
     from test_torch_import import TinyTResNet, VGGLike
     from torch_models import CONVNEXT_TAPS, convnext_tiny
 
-    from scalematch.profile.torch_import import from_torch
+    from scalematch.profile.importers.torch import from_torch
 
     size = (96, 64)
     proto = export(TinyTResNet(), size)

@@ -16,8 +16,8 @@ pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip ins
 from torch_models import BACKBONES, NECKS
 
 from scalematch.profile import Profile, build, profile
-from scalematch.profile.config import builtin
-from scalematch.profile.torch_import import Traced, trace
+from scalematch.profile.importers.config import builtin
+from scalematch.profile.importers.torch import Traced, trace
 
 SIZE = (128, 160)
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn  # noqa: E402
 
 from scalematch.errors import ModelError  # noqa: E402
 from scalematch.profile import Passthrough, Upsample, Window, profile  # noqa: E402
-from scalematch.profile.torch_import import from_torch, trace  # noqa: E402
+from scalematch.profile.importers.torch import from_torch, trace  # noqa: E402
 
 
 class SpaceToDepth(nn.Module):

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
-from scalematch.dataset import LoadResult, load
+from scalematch.dataset import LoadResult, load, sample_path
 from scalematch.match.design import Design, design
 
 DATA = Path(__file__).parent.parent / "data"
 
 
-def designed(name: str, backbone: str = "resnet50", neck: str | None = "fpn", **kw: Any) -> tuple[LoadResult, Design]:
+def designed(
+    name: str | Path, backbone: str = "resnet50", neck: str | None = "fpn", **kw: Any
+) -> tuple[LoadResult, Design]:
     data = load(DATA / name)
     return data, design(data, backbone, neck, **kw)
 
@@ -22,7 +24,7 @@ def designed(name: str, backbone: str = "resnet50", neck: str | None = "fpn", **
 @pytest.fixture(scope="package")
 def coco() -> tuple[LoadResult, Design]:
     """COCO val2014, 100 images (830 usable objects), resnet50 + fpn, rule rf."""
-    return designed("fce_val2014_100.json")
+    return designed(sample_path())
 
 
 @pytest.fixture(scope="package")

@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 from scalematch.dataset import LoadResult, load, sample_path
 from scalematch.match.design import Design, design, ranked
 from scalematch.match.result import usable
-from scalematch.report.level_plots import category_figure, category_shares, load_figure
+from scalematch.report.level_plot import category_figure, category_shares, load_figure
 from scalematch.report.profile_plot import depths, main_path, profile_figure
 from scalematch.report.shape_plot import shape_figure
 from scalematch.report.sweep_plot import coverage_heatmap, coverage_label, sweep_figure, sweep_table

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scalematch.dataset import LoadResult, load
+from scalematch.dataset import LoadResult, load, sample_path
 from scalematch.errors import OptionError
 from scalematch.match.design import Design, design
 from scalematch.match.result import usable
@@ -27,7 +27,7 @@ EVIL = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def files(coco: tuple[LoadResult, Design]) -> dict[str, bytes]:
     data, d = coco
-    return build_report(ReportInput(data, d, (d,), command="scalematch recommend tests/data/fce_val2014_100.json"))
+    return build_report(ReportInput(data, d, (d,), command="scalematch recommend"))
 
 
 def html_of(files: dict[str, bytes]) -> str:
@@ -61,10 +61,10 @@ def test_summary_tables_and_provenance(files: dict[str, bytes], coco: tuple[Load
         assert re.search(rf"<td>{lv.level.name}( \*)?</td>(<td>[^<]*</td>){{5}}<td>{lv.count}</td>", html)
     assert "<td>person</td><td>250</td>" in html
     assert "9 crowd annotations" in html
-    digest = hashlib.sha256((DATA / "fce_val2014_100.json").read_bytes()).hexdigest()
+    digest = hashlib.sha256(sample_path().read_bytes()).hexdigest()
     assert f"<code>{digest}</code>" in html
-    assert "<code>scalematch recommend tests/data/fce_val2014_100.json</code>" in html
-    assert "fce_val2014_100.json (file)" in html
+    assert "<code>scalematch recommend</code>" in html
+    assert "coco_val2014_100.json (file)" in html
     assert re.search(r"<dt>Created</dt><dd>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00</dd>", html)
 
 
@@ -109,7 +109,7 @@ def test_summary_shows_the_parameters_of_the_rule_used(
 ) -> None:
     data = coco[0]
     d = design(data, "resnet50", "fpn", level_names=levels, rule=rule)
-    prov = provenance(DATA / "fce_val2014_100.json", "scalematch recommend", None)
+    prov = provenance(sample_path(), "scalematch recommend", None)
     summary = {"dataset": "x.json", "format": "coco", "images": 100, "objects": 830, "crowd": 0}
     html = render_html(d, [d], summary, [], recommend_document(d, [d]), prov)
     facts = html.split('<h2 id="summary">', 1)[1].split("</dl>", 1)[0]

@@ -19,7 +19,7 @@ from typing import Any
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.imported import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
+from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,

@@ -9,7 +9,7 @@ from matplotlib.patches import Ellipse, Rectangle
 
 from scalematch.profile import from_layers, profile
 from scalematch.profile.explain import Explanation, explain
-from scalematch.report.explain_figure import explain_figure
+from scalematch.report.explain_plot import explain_figure
 
 Box = tuple[int, int, int, int]
 

@@ -15,7 +15,7 @@ import pytest
 from scalematch.dataset import LoadResult
 from scalematch.match.design import Design
 from scalematch.match.result import usable
-from scalematch.report.overlay import PER_OCTAVE, log2_histogram, overlay_figure
+from scalematch.report.overlay_plot import PER_OCTAVE, log2_histogram, overlay_figure
 
 Gid = Callable[[Any, str], dict[str, Any]]
 

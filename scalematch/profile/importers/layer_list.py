@@ -47,7 +47,7 @@ PASSTHROUGH = frozenset(
         "se",
     ]
 )
-"""Types that keep the geometry (``se``: squeeze-excitation re-weights channels, see the README)."""
+"""Types that keep the geometry (``se``: squeeze-excitation re-weights channels, see docs/reference/erf.md)."""
 
 WINDOWS = {"conv": "conv", "dwconv": "conv", "maxpool": "maxpool", "avgpool": "avgpool"}
 

@@ -7,7 +7,7 @@ import numpy as np
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.rules import RuleParams
 from scalematch.profile import build, profile
-from scalematch.report.rule_figure import rf_rule_figure
+from scalematch.report.rule_plot import rf_rule_figure
 
 
 def test_bars_markers_and_strip() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.importers.layer_list import parse_layer, parse_spec
 from scalematch.profile.layers import Upsample
-from scalematch.profile.parse import parse_layer, parse_spec
 
 MAX_REPEAT = 10_000
 """Most repetitions of one template use."""
@@ -51,7 +51,7 @@ class Config:
 
 def config_dir() -> Path:
     """Built-in configs: inside the installed package, else the source tree's configs/."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]  # the scalematch package
     packaged = here / "configs"
     return packaged if packaged.is_dir() else here.parent / "configs"
 
