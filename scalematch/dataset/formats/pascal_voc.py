@@ -73,6 +73,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
         width = _size(root.findtext("size/width"))
         height = _size(root.findtext("size/height"))
         raw.images[image_id] = (filename, width, height)
+        raw.label_files[image_id] = xml.name if xml == path else xml.relative_to(path).as_posix()
         for k, obj in enumerate(root.iter("object"), 1):
             ann_id += 1
             where = f"object {k}" if xml == path else f"{xml.relative_to(path)}: object {k}"
@@ -114,6 +115,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None) -> RawBox
                     ann_id, image_id, cid, (xmin - 1.0, ymin - 1.0, w, h), w * h,
                     difficult=bool(flags[0]), truncated=bool(flags[1]),
                 )  # fmt: skip
+                raw.label_index.append(k)
     raw.categories = {cid: name for name, cid in names.items()}
     return raw
 
