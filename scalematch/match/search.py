@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, ShortestEdge, parse_policy
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
-from scalematch.match.widen import Widened, level_sets, widen
+from scalematch.match.widen import Widened, level_graph, level_sets, widen
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -45,7 +45,6 @@ from scalematch.presets.preset import (
     TorchvisionInput,
     YoloAnchors,
 )
-from scalematch.profile.api import build
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,7 +178,7 @@ def search(
     else the cheapest design that does (the smaller change on equal cost), else the one with the highest share
     (the cheaper on ties)."""
     part = _sample(rows, SEARCH_OBJECTS)
-    wide = widen(preset, build(preset.backbone, preset.neck))
+    wide = widen(preset, level_graph(preset))
     runner = _Runner(part, wide.graph, min_positives, min_iou)
     before = runner.trial(preset, 1.0)
     trials = [before]
@@ -403,7 +402,7 @@ def sweep_inputs(
 ) -> Sweep:
     """Simulate ``preset`` at each input size of ``policies``; rank: target met first, then fewer objects without
     any positive, then the higher share of objects meeting the test, then fewer anchors per image."""
-    graph = build(preset.backbone, preset.neck)
+    graph = level_graph(preset)
     found = []
     for policy in policies:
         candidate = at_input(preset, policy)

@@ -46,28 +46,7 @@ def widen(preset: Preset, graph: Graph) -> Widened:
     """``preset`` with P2 and P7 added where :mod:`this module <scalematch.match.widen>` says they can be made."""
     if not shared_head(preset):
         return Widened(preset, graph)
-    nodes = {n.name: n for n in graph.nodes}
-    taps = dict(graph.taps)
-    added: list[str] = []
-    if preset.levels[0] == "P3" and "C2" in taps and "P2" not in taps and "P3" in taps:
-        p3 = nodes.get(taps["P3"])
-        top = nodes.get(p3.inputs[0]) if p3 is not None else None
-        if _is_output_conv(p3) and top is not None and isinstance(top.layer, Merge) and top.layer.kind == "add":
-            assert p3 is not None
-            prefix = p3.name.rsplit(".", 1)[0] + ".added_" if "." in p3.name else "added_"
-            lateral = Node(prefix + "lateral2", Window("conv", (1, 1)), (taps["C2"],))
-            up = Node(prefix + "up3", Upsample((2, 2), "nearest", size_like=lateral.name), (top.name,))
-            merge = Node(prefix + "merge2", Merge("add", "union"), (lateral.name, up.name))
-            out = Node(prefix + "out2", Window("conv", (3, 3), padding=((1, 1), (1, 1))), (merge.name,))
-            graph = replace(graph, nodes=(*graph.nodes, lateral, up, merge, out), taps=(*graph.taps, ("P2", out.name)))
-            added.append("P2")
-    if preset.levels[-1] == "P6" and "P7" not in taps:
-        p6 = nodes.get(taps.get("P6", ""))
-        if p6 is not None and isinstance(p6.layer, Window) and p6.layer.kind == "maxpool":
-            pool = Node(p6.name.rsplit(".", 1)[0] + ".added_pool7" if "." in p6.name else "added_pool7", p6.layer,
-                        (p6.name,))  # fmt: skip
-            graph = replace(graph, nodes=(*graph.nodes, pool), taps=(*graph.taps, ("P7", pool.name)))
-            added.append("P7")
+    graph, added = _add_levels(graph, preset.levels[0] == "P3", preset.levels[-1] == "P6")
     if not added:
         return Widened(preset, graph)
     levels = (("P2",) if "P2" in added else ()) + preset.levels + (("P7",) if "P7" in added else ())
@@ -88,6 +67,47 @@ def widen(preset: Preset, graph: Graph) -> Widened:
             strides = (*strides, strides[-1] * 2)
         gen = replace(gen, strides=strides)
     return Widened(replace(preset, levels=levels, anchors=gen), graph, tuple(added))
+
+
+def level_graph(preset: Preset) -> Graph:
+    """The graph of ``preset``'s backbone and neck, with P2 or P7 added when its levels name them and the neck
+    does not make them (a design the search chose, or a preset file asking for them): the same construction as
+    :func:`widen`, so that such a preset can be simulated and profiled again."""
+    from scalematch.profile.api import build
+
+    graph = build(preset.backbone, preset.neck)
+    taps = dict(graph.taps)
+    if not shared_head(preset) or all(lv in taps for lv in preset.levels):
+        return graph
+    return _add_levels(graph, "P2" in preset.levels, "P7" in preset.levels)[0]
+
+
+def _add_levels(graph: Graph, p2: bool, p7: bool) -> tuple[Graph, list[str]]:
+    """``graph`` with a P2 (from C2, under an FPN whose P3 is an output conv on a top-down sum) and a P7 (a
+    max-pool of a max-pooled P6) where asked for and possible; the names of the levels added."""
+    nodes = {n.name: n for n in graph.nodes}
+    taps = dict(graph.taps)
+    added: list[str] = []
+    if p2 and "C2" in taps and "P2" not in taps and "P3" in taps:
+        p3 = nodes.get(taps["P3"])
+        top = nodes.get(p3.inputs[0]) if p3 is not None else None
+        if _is_output_conv(p3) and top is not None and isinstance(top.layer, Merge) and top.layer.kind == "add":
+            assert p3 is not None
+            prefix = p3.name.rsplit(".", 1)[0] + ".added_" if "." in p3.name else "added_"
+            lateral = Node(prefix + "lateral2", Window("conv", (1, 1)), (taps["C2"],))
+            up = Node(prefix + "up3", Upsample((2, 2), "nearest", size_like=lateral.name), (top.name,))
+            merge = Node(prefix + "merge2", Merge("add", "union"), (lateral.name, up.name))
+            out = Node(prefix + "out2", Window("conv", (3, 3), padding=((1, 1), (1, 1))), (merge.name,))
+            graph = replace(graph, nodes=(*graph.nodes, lateral, up, merge, out), taps=(*graph.taps, ("P2", out.name)))
+            added.append("P2")
+    if p7 and "P7" not in taps:
+        p6 = nodes.get(taps.get("P6", ""))
+        if p6 is not None and isinstance(p6.layer, Window) and p6.layer.kind == "maxpool":
+            name = p6.name.rsplit(".", 1)[0] + ".added_pool7" if "." in p6.name else "added_pool7"
+            pool = Node(name, p6.layer, (p6.name,))
+            graph = replace(graph, nodes=(*graph.nodes, pool), taps=(*graph.taps, ("P7", pool.name)))
+            added.append("P7")
+    return graph, added
 
 
 def _is_output_conv(node: Node | None) -> bool:

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from scalematch.cli.main import app
 from scalematch.dataset import load, sample_path
+from scalematch.match.assign import simulate
 from scalematch.match.result import usable
 from scalematch.match.search import cells_of, fitted_ratios, search
-from scalematch.match.widen import widen
+from scalematch.match.widen import level_graph, widen
 from scalematch.presets import builtin_presets, load_preset
 from scalematch.profile.api import build
 
@@ -144,6 +145,9 @@ def test_p2_where_no_input_scale_reaches_the_target(tmp_path: Path) -> None:
         assert t.cost == 9 * _cells(1600, 2144, range(3, int(t.preset.levels[-1][1:]) + 1))
         assert t.share < 0.99
     assert all(t.share < 0.99 for t in found.trials if t.cost < chosen.cost)
+    # The chosen preset simulates again on its own (its graph gains P2 as the search's did).
+    sim = simulate(chosen.preset, rows, level_graph(chosen.preset))
+    assert float((sim.quality >= 1).mean()) == chosen.share and sim.anchors_per_image == chosen.cost
 
 
 def test_fitted_ratios_are_the_quantiles_of_the_aspects() -> None:
