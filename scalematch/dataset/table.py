@@ -10,6 +10,8 @@ Columns (dtype):
   exactly the file's values (COCO) or converted once at the reader (VOC ``xyxy``, YOLO normalised centre).
 - ``area`` (float64): the annotation's own ``area`` when the file gives one (COCO), else ``w * h``.
 - ``iscrowd``, ``difficult``, ``truncated`` (bool): flags; False when the format has no such field.
+- VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
+  ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
 
 After a resize policy (:mod:`scalematch.dataset.resize`):
 
@@ -178,6 +180,10 @@ class RawBoxes:
     iscrowd: Column = field(default_factory=lambda: Column("b"))
     difficult: Column = field(default_factory=lambda: Column("b"))
     truncated: Column = field(default_factory=lambda: Column("b"))
+    label_files: dict[int, str] = field(default_factory=dict)
+    """VOC and YOLO: the file each image's boxes come from (image id -> path relative to the dataset folder)."""
+    label_index: Column = field(default_factory=lambda: Column("q"))
+    """VOC and YOLO: per box, its place in that file (object number or line), appended after :meth:`add`."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -287,6 +293,9 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
         },
         copy=False,
     )
+    if raw.label_files:
+        table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
+        table["label_index"] = np.frombuffer(raw.label_index.buffer(), dtype=np.int64)[sel]
     return table
 
 

@@ -11,8 +11,8 @@ from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.result import usable
 from scalematch.match.search import Search, search
+from scalematch.match.widen import level_graph
 from scalematch.presets.preset import Preset
-from scalematch.profile.api import build
 from scalematch.profile.engine import profile
 
 
@@ -47,7 +47,7 @@ def evaluate(
         raise OptionError(f"min_positives: expected a positive integer, got {min_positives}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
-    graph = build(preset.backbone, preset.neck)
+    graph = level_graph(preset)
     rows = usable(data.table)
     if not len(rows):
         raise OptionError(f"{data.source}: no usable object to match (every record is excluded or crowd)")

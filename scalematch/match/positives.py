@@ -157,18 +157,22 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
 
 
 def objects_frame(sim: Simulation) -> pd.DataFrame:
-    """One row per object: ids, category, the box the assigner sees, positives in total and per level, best IoU,
+    """One row per object: ids (``annotation_id``: the file's id for COCO, ``<file>:<object or line>`` for VOC and
+    YOLO), category, the box the assigner sees, positives in total and per level, best IoU,
     the level holding most positives and the reason for none (empty when it has one)."""
     import numpy as np
     import pandas as pd
 
     t = sim.table
+    ids = t["ann_id"].to_numpy()
+    if "label_file" in t.columns:  # VOC and YOLO: the file (relative to the dataset folder) and object or line
+        ids = (t["label_file"].astype(str) + ":" + t["label_index"].astype(str)).to_numpy()
     main = main_level(sim)
     names = np.array((*sim.levels, ""), dtype=object)
     frame: pd.DataFrame = pd.DataFrame(
         {
             "image_id": t["image_id"].to_numpy(),
-            "annotation_id": t["ann_id"].to_numpy(),
+            "annotation_id": ids,
             "category": t["category"].astype(str).to_numpy() if "category" in t.columns else "",
             "w_in": np.round(sim.w_in, 3),
             "h_in": np.round(sim.h_in, 3),

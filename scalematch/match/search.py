@@ -1,21 +1,40 @@
 """The design search of ``recommend --detector``: variations of a preset, each simulated, the cheapest that meets
 the target kept (scalematch's objective; the simulation under it is the toolkit's own decision).
 
-A variation scales the input, scales the anchors (their count per location stays the head's), or drops the
-coarsest levels of a head shared across levels (the level set stays contiguous). Cost: the anchors or points the
-head scores per image (mean over the images), which grows with the input's pixels and the levels kept.
+A design is a cell, which sets the cost, and settings that cost nothing:
+
+- the cell: the input scaled (x1 to x3) and the level set, for a head shared across levels a contiguous run of
+  at least three levels that may add P2 or P7 where the network can make them (:mod:`scalematch.match.widen`,
+  which also says why SSD's and YOLO's heads keep their levels) and drop one or two of the coarsest;
+- anchors scaled (x1 to x0.25; their count per location stays the head's), for FCOS the regress ranges scaled
+  (x0.5 to x2, the centre-sampling radius kept in pixels) instead;
+- anchor aspect ratios fitted to the objects (as many as the preset has: the quantiles (j + 1/2) / k of log(h/w),
+  h / w being torchvision's and mmdetection's convention), for torchvision's and mmdetection's anchor generators;
+  a design with them counts only when its share of objects with any positive is not below the same design's with
+  the preset's ratios (no circular answer);
+- FCOS's centre-sampling radius (1 to 2.5) and ATSS's top-k (9 to 20).
+
+Cost: the anchors or points the head scores per image (mean over the images), which grows with the input's
+pixels and the levels kept. Cells are visited cheapest first; in each, the free settings are searched one at a
+time (each knob over its values with the others at the best found so far, best = the highest share), and the
+search stops at the first cost that a design meets: that design is the cheapest of all the cells' designs that
+meet the target (among designs of equal cost, the smallest change from the preset).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, ShortestEdge, parse_policy
 from scalematch.errors import OptionError
-from scalematch.match.assign import DEFAULT_MIN_IOU, simulate
+from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
+from scalematch.match.widen import Widened, level_graph, level_sets, widen
 from scalematch.presets.preset import (
+    ATSSAssign,
+    FCOSAssign,
     LetterboxInput,
     MMDetAnchors,
     MMDetInput,
@@ -26,13 +45,20 @@ from scalematch.presets.preset import (
     TorchvisionInput,
     YoloAnchors,
 )
-from scalematch.profile.api import build
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scalematch.profile.graph import Graph
+
 INPUT_SCALES = (1.0, 1.25, 1.5, 2.0, 3.0)
 ANCHOR_SCALES = (1.0, 0.75, 0.5, 0.25)
+RANGE_SCALES = (1.0, 0.75, 0.5, 1.5, 2.0)
+"""FCOS: the regress ranges (4 s, 8 s) scaled, through the anchor size s as torchvision derives them."""
+RADII = (1.0, 1.5, 2.0, 2.5)
+"""FCOS: centre-sampling radii, in the preset's anchor sizes (torchvision's FCOS: the stride)."""
+TOPKS = (9, 12, 15, 20)
+"""ATSS: candidates per level."""
 SEARCH_OBJECTS = 50_000
 """At most this many objects (whole images, a fixed-seed sample) are simulated per variation; the preset and
 the chosen design are then simulated on every object."""
@@ -40,7 +66,12 @@ the chosen design are then simulated on every object."""
 
 @dataclass(frozen=True)
 class Trial:
-    """One design: its changes from the preset, the share of objects meeting the target's test, its cost."""
+    """One design: its changes from the preset, the share of objects meeting the target's test, its cost.
+
+    ``dropped`` counts the preset's coarsest levels left out, ``added`` names the levels added (P2, P7);
+    ``ratios`` are fitted anchor aspect ratios (h / w) when the design uses them; ``range_scale`` and ``radius``
+    are FCOS's, ``topk`` ATSS's, when the design changes them. ``covered`` is the share of objects with any
+    positive."""
 
     preset: Preset
     input_scale: float
@@ -48,6 +79,12 @@ class Trial:
     dropped: int
     share: float
     cost: float
+    added: tuple[str, ...] = ()
+    ratios: tuple[float, ...] | None = None
+    range_scale: float = 1.0
+    radius: float | None = None
+    topk: int | None = None
+    covered: float = math.nan
 
     @property
     def changes(self) -> str:
@@ -56,8 +93,16 @@ class Trial:
             parts.append(f"input x{self.input_scale:g}")
         if self.anchor_scale != 1:
             parts.append(f"anchors x{self.anchor_scale:g}")
-        if self.dropped:
+        if self.range_scale != 1:
+            parts.append(f"ranges x{self.range_scale:g}")
+        if self.dropped or self.added:
             parts.append(f"levels {self.preset.levels[0]}-{self.preset.levels[-1]}")
+        if self.ratios is not None:
+            parts.append(f"aspect ratios {'/'.join(f'{r:g}' for r in self.ratios)} (fitted)")
+        if self.radius is not None:
+            parts.append(f"centre radius {self.radius:g}")
+        if self.topk is not None:
+            parts.append(f"top-k {self.topk}")
         return ", ".join(parts) or "the preset as it is"
 
 
@@ -72,6 +117,11 @@ class Search:
     reached: bool
     sampled: int
     objects: int
+    cells: int = 0
+    """Cells (input scale x level set) there were to visit, cheapest first until a design met the target."""
+    simulated: int = 0
+    """Designs simulated on the sample (``trials`` leaves out fitted ratios that lowered the share of objects
+    with any positive)."""
 
 
 def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, dropped: int = 0) -> Preset:
@@ -107,16 +157,6 @@ def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, 
     return with_levels(out, out.levels[:-dropped]) if dropped else out
 
 
-def variations(preset: Preset) -> list[tuple[float, float, int]]:
-    """(input scale, anchor scale, coarsest levels dropped) worth trying for ``preset``'s head."""
-    anchors = ANCHOR_SCALES if not isinstance(preset.anchors, Points) else (1.0,)
-    # A head shared across levels (torchvision's RPN, RetinaNet and FCOS heads, mmdet's ATSS head) works on any
-    # contiguous run; SSD's per-level heads and YOLO's three-level head keep their levels.
-    shared = isinstance(preset.anchors, TorchvisionAnchors | MMDetAnchors) and len(preset.levels) > 3
-    drops = (0, 1, 2) if shared else (0,)
-    return [(i, a, d) for i in INPUT_SCALES for a in anchors for d in drops]
-
-
 def _sample(rows: pd.DataFrame, limit: int, seed: int = 0) -> pd.DataFrame:
     """Whole images drawn with a fixed seed until about ``limit`` objects."""
     import numpy as np
@@ -134,17 +174,26 @@ def _sample(rows: pd.DataFrame, limit: int, seed: int = 0) -> pd.DataFrame:
 def search(
     rows: pd.DataFrame, preset: Preset, target: float = 0.99, min_positives: int = 1, min_iou: float = DEFAULT_MIN_IOU
 ) -> Search:
-    """Simulate every variation of ``preset`` on (a sample of) ``rows`` and choose: the preset when it meets the
-    target, else the cheapest variation that does, else the one with the highest share (the cheaper on ties)."""
+    """Simulate designs of ``preset`` on (a sample of) ``rows`` and choose: the preset when it meets the target,
+    else the cheapest design that does (the smaller change on equal cost), else the one with the highest share
+    (the cheaper on ties)."""
     part = _sample(rows, SEARCH_OBJECTS)
-    graph = build(preset.backbone, preset.neck)
-    trials = []
-    for i, a, d in variations(preset):
-        candidate = scaled(preset, i, a, d)
-        sim = simulate(candidate, part, graph, min_iou)
-        share = float((sim.quality >= min_positives).mean()) if len(part) else 0.0
-        trials.append(Trial(candidate, i, a, d, share, sim.anchors_per_image))
-    before = trials[0]
+    wide = widen(preset, level_graph(preset))
+    runner = _Runner(part, wide.graph, min_positives, min_iou)
+    before = runner.trial(preset, 1.0)
+    trials = [before]
+    cells = cells_of(wide, preset)
+    if before.share < target:
+        ratios = fitted_ratios(part, preset)
+        costs = {cell: anchors_per_image(_cell_preset(wide, *cell), part, wide.graph) for cell in cells}
+        best: Trial | None = None
+        for cell in sorted(cells, key=lambda c: (costs[c], _distance_of(c, preset))):
+            if best is not None and costs[cell] > best.cost:
+                break
+            for t in _cell_trials(runner, wide, preset, cell, ratios, target, before):
+                trials.append(t)
+                if t.share >= target and (best is None or (t.cost, _distance(t)) < (best.cost, _distance(best))):
+                    best = t
     meeting = [t for t in trials if t.share >= target]
     if before.share >= target:
         chosen = before
@@ -153,18 +202,163 @@ def search(
     else:
         chosen = max(trials, key=lambda t: (round(t.share, 9), -t.cost))
     if len(part) < len(rows):  # the numbers shown are of every object
-        before, chosen = (_full(t, rows, graph, min_positives, min_iou) for t in (before, chosen))
-    return Search(before, chosen, tuple(trials), target, chosen.share >= target, len(part), len(rows))
+        before, chosen = (_full(t, rows, wide.graph, min_positives, min_iou) for t in (before, chosen))
+    reached = chosen.share >= target
+    return Search(before, chosen, tuple(trials), target, reached, len(part), len(rows), len(cells), runner.runs)
+
+
+Cell = tuple[float, tuple[str, ...]]
+"""An input scale and a level set."""
+
+
+def cells_of(wide: Widened, preset: Preset) -> list[Cell]:
+    """Every (input scale, level set) the search may visit, the preset's first."""
+    return [(i, levels) for i in INPUT_SCALES for levels in level_sets(wide, preset)]
+
+
+def _cell_preset(wide: Widened, input_scale: float, levels: tuple[str, ...]) -> Preset:
+    return scaled(with_levels(wide.preset, levels), input_scale)
+
+
+def _level_change(preset: Preset, levels: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """(the preset's coarsest levels left out, the levels added)."""
+    return len([lv for lv in preset.levels if lv not in levels]), tuple(lv for lv in levels if lv not in preset.levels)
+
+
+def fitted_ratios(rows: pd.DataFrame, preset: Preset) -> tuple[float, ...] | None:
+    """As many aspect ratios (h / w) as the preset's anchors have, fitted to the objects of ``rows`` (quantiles
+    (j + 1/2) / k of log(h / w), 3 significant digits); None where the generator has no such ratios (SSD, YOLO,
+    points) or the fit equals the preset's."""
+    import numpy as np
+
+    gen = preset.anchors
+    if not isinstance(gen, TorchvisionAnchors | MMDetAnchors) or isinstance(preset.assigner, FCOSAssign):
+        return None
+    current = tuple(gen.aspect_ratios) if isinstance(gen, TorchvisionAnchors) else tuple(gen.ratios)
+    w, h = rows["w"].to_numpy(np.float64), rows["h"].to_numpy(np.float64)
+    ok = (w > 0) & (h > 0) & np.isfinite(w) & np.isfinite(h)
+    if not ok.any():
+        return None
+    k = len(current)
+    q = np.quantile(np.log(h[ok] / w[ok]), [(j + 0.5) / k for j in range(k)])
+    fitted = tuple(float(f"{float(np.exp(v)):.3g}") for v in q)
+    return None if fitted == current else fitted
+
+
+class _Runner:
+    """Simulates designs on the sampled rows and counts the simulations."""
+
+    def __init__(self, rows: pd.DataFrame, graph: Graph, min_positives: int, min_iou: float) -> None:
+        self.rows, self.graph, self.min_positives, self.min_iou = rows, graph, min_positives, min_iou
+        self.runs = 0
+
+    def trial(
+        self, candidate: Preset, input_scale: float, anchor_scale: float = 1.0, dropped: int = 0,
+        added: tuple[str, ...] = (), ratios: tuple[float, ...] | None = None, range_scale: float = 1.0,
+        radius: float | None = None, topk: int | None = None,
+    ) -> Trial:  # fmt: skip
+        sim = simulate(candidate, self.rows, self.graph, self.min_iou)
+        self.runs += 1
+        n = len(self.rows)
+        share = float((sim.quality >= self.min_positives).mean()) if n else 0.0
+        covered = float((sim.positives > 0).mean()) if n else 0.0
+        return Trial(candidate, input_scale, anchor_scale, dropped, share, sim.anchors_per_image, added, ratios,
+                     range_scale, radius, topk, covered)  # fmt: skip
+
+
+def _cell_trials(
+    runner: _Runner, wide: Widened, preset: Preset, cell: Cell, ratios: tuple[float, ...] | None, target: float,
+    before: Trial,
+) -> Iterator[Trial]:  # fmt: skip
+    """The designs of one cell, knob after knob, each knob tried with the others at the best found so far;
+    stops after the first design that meets the target."""
+    input_scale, levels = cell
+    base = _cell_preset(wide, input_scale, levels)
+    dropped, added = _level_change(preset, levels)
+    rule = preset.assigner
+    fcos = isinstance(rule, FCOSAssign)
+    best: Trial | None = None
+
+    def better(t: Trial) -> bool:
+        return best is None or (round(t.share, 9), -_distance(t)) > (round(best.share, 9), -_distance(best))
+
+    # Knob 1: anchor sizes (FCOS: its regress ranges, through the same sizes, with the radius kept in pixels).
+    scales = RANGE_SCALES if fcos else ANCHOR_SCALES if not isinstance(preset.anchors, Points) else (1.0,)
+    for a in scales:
+        if input_scale == 1 and levels == preset.levels and a == 1:
+            t = before
+        else:
+            candidate = scaled(base, 1.0, a)
+            if fcos:
+                assert isinstance(rule, FCOSAssign)
+                candidate = replace(
+                    candidate, assigner=replace(rule, center_sampling_radius=rule.center_sampling_radius / a)
+                )
+                t = runner.trial(candidate, input_scale, anchor_scale=1.0, range_scale=a, dropped=dropped, added=added)
+            else:
+                t = runner.trial(candidate, input_scale, anchor_scale=a, dropped=dropped, added=added)
+            yield t
+        if t.share >= target:
+            return
+        if better(t):
+            best = t
+    assert best is not None
+    # Knob 2: fitted aspect ratios, kept only where they do not lower the share of objects with any positive.
+    if ratios is not None:
+        gen = best.preset.anchors
+        if isinstance(gen, TorchvisionAnchors):
+            new: TorchvisionAnchors | MMDetAnchors = replace(gen, aspect_ratios=ratios)
+        else:
+            assert isinstance(gen, MMDetAnchors)
+            new = replace(gen, ratios=ratios)
+        t = runner.trial(replace(best.preset, anchors=new), input_scale, anchor_scale=best.anchor_scale, ratios=ratios,
+                         dropped=dropped, added=added)  # fmt: skip
+        if t.covered >= best.covered:
+            yield t
+            if t.share >= target:
+                return
+            if better(t):
+                best = t
+    # Knob 3: FCOS's centre-sampling radius, ATSS's top-k.
+    if fcos:
+        assert isinstance(rule, FCOSAssign)
+        for r in RADII:
+            if r == rule.center_sampling_radius:
+                continue
+            assigner = replace(rule, center_sampling_radius=r / best.range_scale)
+            t = runner.trial(replace(best.preset, assigner=assigner), input_scale, anchor_scale=1.0,
+                             range_scale=best.range_scale, radius=r, dropped=dropped, added=added)  # fmt: skip
+            yield t
+            if t.share >= target:
+                return
+    elif isinstance(rule, ATSSAssign):
+        for k in TOPKS:
+            if k == rule.topk:
+                continue
+            t = runner.trial(replace(best.preset, assigner=replace(rule, topk=k)), input_scale, best.anchor_scale,
+                             dropped, added, best.ratios, topk=k)  # fmt: skip
+            yield t
+            if t.share >= target:
+                return
+
+
+def _distance_of(cell: Cell, preset: Preset) -> float:
+    dropped, added = _level_change(preset, cell[1])
+    return abs(math.log(cell[0])) + dropped + len(added)
 
 
 def _distance(t: Trial) -> float:
     """How far a design is from the preset (to break cost ties towards small changes)."""
-    return abs(math.log(t.input_scale)) + abs(math.log(t.anchor_scale)) + t.dropped
+    return (
+        abs(math.log(t.input_scale)) + abs(math.log(t.anchor_scale)) + abs(math.log(t.range_scale)) + t.dropped
+        + len(t.added) + (t.ratios is not None) + (t.radius is not None) + (t.topk is not None)
+    )  # fmt: skip
 
 
-def _full(t: Trial, rows: pd.DataFrame, graph: object, min_positives: int, min_iou: float) -> Trial:
-    sim = simulate(t.preset, rows, graph, min_iou)  # type: ignore[arg-type]
-    return replace(t, share=float((sim.quality >= min_positives).mean()), cost=sim.anchors_per_image)
+def _full(t: Trial, rows: pd.DataFrame, graph: Graph, min_positives: int, min_iou: float) -> Trial:
+    sim = simulate(t.preset, rows, graph, min_iou)
+    share = float((sim.quality >= min_positives).mean())
+    return replace(t, share=share, cost=sim.anchors_per_image, covered=float((sim.positives > 0).mean()))
 
 
 def at_input(preset: Preset, policy: str | ResizePolicy) -> Preset:
@@ -208,7 +402,7 @@ def sweep_inputs(
 ) -> Sweep:
     """Simulate ``preset`` at each input size of ``policies``; rank: target met first, then fewer objects without
     any positive, then the higher share of objects meeting the test, then fewer anchors per image."""
-    graph = build(preset.backbone, preset.neck)
+    graph = level_graph(preset)
     found = []
     for policy in policies:
         candidate = at_input(preset, policy)

@@ -9,6 +9,7 @@ import json
 from scalematch.errors import OptionError
 from scalematch.match.search import Trial
 from scalematch.presets.preset import (
+    ATSSAssign,
     MMDetAnchors,
     MMDetInput,
     Points,
@@ -75,22 +76,26 @@ def check(preset: Preset, toolkit: str) -> None:
 
 
 def anchor_scale(preset: Preset) -> float:
-    """How much larger the preset's anchors are than the built-in preset's of the same name (one factor for all;
-    mmdetection's generator settings cannot express anything else)."""
+    """How much larger the preset's anchors are than the built-in preset's of the same name at the same levels
+    (one factor for all; mmdetection's generator settings cannot express anything else). A level the built-in
+    preset does not have (an added P2 or P7) is compared with its nearest level, halved or doubled per level."""
     from scalematch.presets import load_preset
 
     base = load_preset(preset.name)
     gen, ref = preset.anchors, base.anchors
     pairs: list[tuple[float, float]] = []
     if isinstance(gen, TorchvisionAnchors) and isinstance(ref, TorchvisionAnchors):
-        first = base.levels.index(preset.levels[0]) if preset.levels[0] in base.levels else 0
-        for mine, theirs in zip(gen.sizes, ref.sizes[first:], strict=False):
-            pairs += list(zip(mine, theirs, strict=False))
-        if tuple(gen.aspect_ratios) != tuple(ref.aspect_ratios):
+        numbers = [int(lv[1:]) for lv in base.levels]
+        for level, mine in zip(preset.levels, gen.sizes, strict=False):
+            k = int(level[1:])
+            near = min(range(len(numbers)), key=lambda j: abs(numbers[j] - k))
+            factor = 2.0 ** (k - numbers[near])
+            pairs += [(m, t * factor) for m, t in zip(mine, ref.sizes[near], strict=False)]
+        if len(gen.aspect_ratios) != len(ref.aspect_ratios) or any(len(s) != len(ref.sizes[0]) for s in gen.sizes):
             pairs.append((0.0, 1.0))
     elif isinstance(gen, MMDetAnchors) and isinstance(ref, MMDetAnchors):
         pairs = [(gen.octave_base_scale, ref.octave_base_scale)]
-        if gen.ratios != ref.ratios or gen.scales_per_octave != ref.scales_per_octave:
+        if len(gen.ratios) != len(ref.ratios) or gen.scales_per_octave != ref.scales_per_octave:
             pairs.append((0.0, 1.0))
     factors = {round(m / t, 6) for m, t in pairs}
     if len(factors) != 1:
@@ -99,6 +104,18 @@ def anchor_scale(preset: Preset) -> float:
             f"{preset.name}'s defaults, which is all mmdetection's anchor generator settings can express"
         )
     return factors.pop()
+
+
+def _ratios(preset: Preset) -> tuple[float, ...] | None:
+    """The anchor aspect ratios (h / w) when they differ from the built-in preset's, else None."""
+    from scalematch.presets import load_preset
+
+    gen, ref = preset.anchors, load_preset(preset.name).anchors
+    if isinstance(gen, TorchvisionAnchors) and isinstance(ref, TorchvisionAnchors):
+        return None if gen.aspect_ratios == ref.aspect_ratios else tuple(gen.aspect_ratios)
+    if isinstance(gen, MMDetAnchors) and isinstance(ref, MMDetAnchors):
+        return None if gen.ratios == ref.ratios else tuple(gen.ratios)
+    return None
 
 
 def _stride(level: str) -> int:
@@ -116,22 +133,29 @@ def mmdet(design: Trial) -> str:
     n = len(p.levels)
     strides = [_stride(level) for level in p.levels]
     a = anchor_scale(p)
+    ratios = _ratios(p)
+    extra = f", ratios={list(ratios)}" if ratios else ""
     if p.name == "retinanet":
-        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}))"
+        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}{extra}))"
     elif p.name == "atss":
-        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={8 * a:g}, strides={strides}))"
+        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={8 * a:g}, strides={strides}{extra}))"
+        if isinstance(p.assigner, ATSSAssign) and p.assigner.topk != 9:
+            head += f",\n    train_cfg=dict(assigner=dict(topk={p.assigner.topk}))"
     else:
         roi = [s for s in (4, 8, 16, 32) if s in strides]
         head = (
-            f"rpn_head=dict(anchor_generator=dict(scales=[{8 * a:g}], strides={strides})),\n"
+            f"rpn_head=dict(anchor_generator=dict(scales=[{8 * a:g}], strides={strides}{extra})),\n"
             f"    roi_head=dict(bbox_roi_extractor=dict(featmap_strides={roi}))"
         )
+    # FPN on ResNet's C2-C5 (inputs 0-3): start_level picks the first, end_level a last one before C5.
+    first, last = int(p.levels[0][1:]), int(p.levels[-1][1:])
+    neck = f"num_outs={n}, start_level={first - 2}" + (f", end_level={last - 2}" if last < 5 else "")
     resize = f"dict(type='Resize', scale=({long}, {short}), keep_ratio=True)"
     lines = [
         *_header(design, "mmdet"),
         f"_base_ = '{base}'",
         "",
-        f"model = dict(\n    neck=dict(num_outs={n}),\n    {head})",
+        f"model = dict(\n    neck=dict({neck}),\n    {head})",
         "",
         "train_pipeline = [",
         "    dict(type='LoadImageFromFile'),",
@@ -162,15 +186,30 @@ def detectron2(design: Trial) -> str:
     key = DETECTRON2_HEADS[p.name]
     gen = p.anchors
     assert isinstance(gen, TorchvisionAnchors)
+    if key == "RPN" and "P7" in p.levels:
+        raise OptionError(
+            "--export detectron2: detectron2's FPN for Faster R-CNN (LastLevelMaxPool) makes P6 only; "
+            f"the design adds P7 ({design.changes})"
+        )
     long, short = _input_size(design)
     sizes = [[round(s, 2) for s in level] for level in gen.sizes]
     features = [lv.lower() for lv in p.levels]
+    backbone = []
+    if key == "RETINANET" and "P2" in p.levels:  # the FPN reads res2 too (P6 and P7 still come from res5)
+        res = ["res2", "res3", "res4", "res5"]
+        backbone = [
+            "  RESNETS:",
+            f"    OUT_FEATURES: {json.dumps(res)}",
+            "  FPN:",
+            f"    IN_FEATURES: {json.dumps(res)}",
+        ]
     lines = [
         *_header(design, "detectron2"),
         "MODEL:",
         "  ANCHOR_GENERATOR:",
         f"    SIZES: {json.dumps(sizes)}",
         f"    ASPECT_RATIOS: {json.dumps([list(gen.aspect_ratios)])}",
+        *backbone,
         f"  {key}:",
         f"    IN_FEATURES: {json.dumps(features)}",
         "INPUT:",

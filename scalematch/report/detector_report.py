@@ -34,14 +34,14 @@ def build_detector_report(
     result: DetectorResult, data: LoadResult, command: str, created: datetime | None = None
 ) -> dict[str, bytes]:
     """File name -> content: report.html, positives.png, profile.png, recommendation.json."""
-    from scalematch.profile.api import build
+    from scalematch.match.widen import level_graph
     from scalematch.profile.engine import profile
     from scalematch.report.bundle import REPORT_HTML, REPORT_JSON, png_bytes
     from scalematch.report.positives_plot import positives_figure
     from scalematch.report.profile_plot import profile_figure
 
     preset = result.preset
-    prof = profile(build(preset.backbone, preset.neck), allow_misaligned=True)
+    prof = profile(level_graph(preset), allow_misaligned=True)
     figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
     images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
     doc = document(preset, result.summary, result.target, str(data.source), result.search, data.excluded)

@@ -142,8 +142,9 @@ def search_lines(found: Search) -> list[str]:
     sample = f", each simulated on {found.sampled} objects of whole images" if found.sampled < found.objects else ""
     lines = [
         f"Design search (scalematch's objective: the fewest anchors or points per image with {_pct(found.target)} "
-        f"of objects meeting the test above; {len(found.trials)} variations of input scale, anchor scale and "
-        f"coarsest levels{sample}):",
+        f"of objects meeting the test above; {found.simulated} designs simulated, visiting input scales and level "
+        f"sets cheapest first and varying anchor scale, aspect ratios, FCOS ranges and radius, ATSS top-k as they "
+        f"apply{sample}):",
         f"  before: {b.changes}: {_pct(b.share)}, {b.cost:,.0f} anchors per image",
         f"  after:  {c.changes}: {_pct(c.share)}, {c.cost:,.0f} anchors per image",
     ]
@@ -159,13 +160,20 @@ def search_document(found: Search) -> dict[str, object]:
             "input_scale": t.input_scale,
             "anchor_scale": t.anchor_scale,
             "levels": list(t.preset.levels),
+            "added_levels": list(t.added),
+            "aspect_ratios": None if t.ratios is None else list(t.ratios),
+            "range_scale": t.range_scale,
+            "center_sampling_radius": t.radius,
+            "topk": t.topk,
             "share": round(t.share, 6),
+            "share_with_positives": None if t.covered != t.covered else round(t.covered, 6),
             "anchors_per_image": round(t.cost, 1),
         }
 
     return {
         "reached": found.reached,
         "sampled_objects": found.sampled,
+        "simulated": found.simulated,
         "before": trial(found.before),
         "chosen": trial(found.chosen),
         "trials": [trial(t) for t in found.trials],

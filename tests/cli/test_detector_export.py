@@ -6,6 +6,7 @@ import importlib
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,113 @@ def test_exports_that_do_not_apply_are_refused(tmp_path: Path, detector: str, to
     assert result.exit_code == 2
     assert result.stderr.startswith(message), result.stderr
     assert not out.exists()
+
+
+def _mixed(tmp_path: Path) -> Path:
+    sys.path.insert(0, str(SEARCHED))
+    from test_search import tiny_and_large
+
+    return tiny_and_large(tmp_path / "mixed.json")
+
+
+def test_mmdet_export_of_an_added_p2_builds_mmdets_fpn(tmp_path: Path) -> None:
+    """RetinaNet on tiny and large objects: the design adds P2; mmdetection's own FPN, built from the exported
+    neck settings merged into its RetinaNet config, makes the six maps of the simulation, and its anchor
+    generator takes the exported strides."""
+    _need("mmengine")
+    _need("mmdet")
+    import mmdet_ref
+    import torch
+    from mmengine.config import Config
+
+    src = _mixed(tmp_path)
+    out = tmp_path / "retinanet.py"
+    result = CliRunner().invoke(app, ["recommend", str(src), "-q", "--json", "--export", "mmdet", str(out)])
+    assert result.exit_code == 0, result.output
+    chosen = json.loads(result.stdout)["search"]["chosen"]
+    assert chosen["added_levels"] == ["P2"] and chosen["levels"][0] == "P2"
+    cfg = Config.fromfile(str(out))
+    neck = dict(cfg.model.neck)
+    assert neck.pop("type") == "FPN" and neck["start_level"] == 0 and neck["num_outs"] == len(chosen["levels"])
+    gen = dict(cfg.model.bbox_head.anchor_generator)
+    gen.pop("type")
+    assert gen["strides"] == [2 ** int(lv[1:]) for lv in chosen["levels"]]
+    assert gen["octave_base_scale"] == pytest.approx(4 * chosen["anchor_scale"])
+    generator = mmdet_ref._load()["AnchorGenerator"](**gen)
+    assert generator.num_base_priors == [9] * len(chosen["levels"])
+    fpn = _mmdet_fpn()(**neck).eval()
+    side = [(200, 272), (100, 136), (50, 68), (25, 34)]  # C2-C5 at the 1088 x 800 input of 640 x 480 images
+    inputs = [torch.zeros(1, c, *s) for c, s in zip(neck["in_channels"], side, strict=True)]
+    with torch.no_grad():
+        maps = [tuple(o.shape[-2:]) for o in fpn(inputs)]
+    full = [(200, 272), (100, 136), (50, 68), (25, 34), (13, 17), (7, 9)]  # P2-P7
+    assert maps == full[: len(chosen["levels"])]
+
+
+def _mmdet_fpn() -> Any:
+    import types
+
+    import mmdet
+
+    name = "mmdet.models.necks"
+    if name not in sys.modules:
+        package = types.ModuleType(name)
+        package.__path__ = [str(Path(mmdet.__file__).parent / "models" / "necks")]
+        sys.modules[name] = package
+    from mmdet.models.necks.fpn import FPN
+
+    return FPN
+
+
+def test_detectron2_export_of_an_added_p2_reads_res2(tmp_path: Path) -> None:
+    _need("torchvision")
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+
+    src = _mixed(tmp_path)
+    out = tmp_path / "retinanet.yaml"
+    result = CliRunner().invoke(app, ["recommend", str(src), "-q", "--json", "--export", "detectron2", str(out)])
+    assert result.exit_code == 0, result.output
+    chosen = json.loads(result.stdout)["search"]["chosen"]
+    model = yaml.safe_load(out.read_text())["MODEL"]
+    assert model["RETINANET"]["IN_FEATURES"] == [lv.lower() for lv in chosen["levels"]]
+    assert model["FPN"]["IN_FEATURES"] == model["RESNETS"]["OUT_FEATURES"] == ["res2", "res3", "res4", "res5"]
+    sizes = model["ANCHOR_GENERATOR"]["SIZES"]
+    assert sizes[0] == pytest.approx([s * chosen["anchor_scale"] for s in (16, 20, 25)], abs=0.01)
+    ratios = model["ANCHOR_GENERATOR"]["ASPECT_RATIOS"][0]
+    generator = AnchorGenerator(tuple(tuple(s) for s in sizes), tuple(tuple(ratios) for _ in sizes))
+    assert generator.num_anchors_per_location() == [9] * len(sizes)
+
+
+def test_detectron2_refuses_a_faster_rcnn_p7(tmp_path: Path) -> None:
+    src = _mixed(tmp_path)
+    out = tmp_path / "frcnn.yaml"
+    args = ["recommend", str(src), "-q", "--detector", "faster-rcnn", "--export", "detectron2", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: --export detectron2: detectron2's FPN for Faster R-CNN (LastLevelMaxPool) makes P6 only; "
+        "the design adds P7 ("
+    ), result.stderr
+    assert not out.exists()
+
+
+def test_mmdet_export_writes_fitted_ratios_and_topk(tmp_path: Path) -> None:
+    _need("mmengine")
+    from mmengine.config import Config
+
+    from scalematch.match.search import Trial
+    from scalematch.presets import load_preset
+    from scalematch.presets.preset import ATSSAssign, MMDetAnchors
+    from scalematch.report.detector_export import mmdet
+
+    preset = load_preset("atss")
+    gen = preset.anchors
+    assert isinstance(gen, MMDetAnchors)
+    design = Trial(replace(preset, anchors=replace(gen, ratios=(0.62,)), assigner=ATSSAssign(topk=15)), 1.0, 1.0, 0,
+                   0.99, 1.0, ratios=(0.62,), topk=15)  # fmt: skip
+    assert design.changes == "aspect ratios 0.62 (fitted), top-k 15"
+    path = tmp_path / "atss.py"
+    path.write_text(mmdet(design))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.bbox_head.anchor_generator.ratios == [0.62]
+    assert cfg.model.train_cfg.assigner.topk == 15 and cfg.model.train_cfg.assigner.type == "ATSSAssigner"

@@ -187,3 +187,38 @@ def test_outputs_never_replace_the_input_or_a_device(tmp_path: Path, option: str
         )
     assert src.read_bytes() == before
     assert Path("/dev/null").is_char_device()
+
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.mark.parametrize("fmt", ["voc", "yolo"])
+def test_objects_name_voc_and_yolo_annotations_by_file_and_place(fmt: str, tmp_path: Path) -> None:
+    """VOC: ``<xml file>:<object k>``, YOLO: ``<label file>:<line>``, relative to the dataset folder; each id
+    points at the box the row describes (read back from that place in that file)."""
+    import xml.etree.ElementTree as ET
+
+    root = DATA / ("voc_rbc" if fmt == "voc" else "yolo_rbc")
+    csv = tmp_path / "objects.csv"
+    run("recommend", str(root), "-q", "--detector", "retinanet", "--coverage", "0.5", "--objects", str(csv))
+    frame = pd.read_csv(csv, keep_default_na=False)
+    expected: dict[str, tuple[float, float]] = {}  # id -> (w, h) in original pixels
+    if fmt == "voc":
+        for xml in sorted((root / "Annotations").glob("*.xml")):
+            for k, obj in enumerate(ET.parse(xml).getroot().iter("object"), 1):
+                box = [float(obj.findtext(f"bndbox/{t}") or "") for t in ("xmin", "ymin", "xmax", "ymax")]
+                expected[f"Annotations/{xml.name}:{k}"] = (box[2] - box[0] + 1, box[3] - box[1] + 1)
+    else:
+        for label in sorted((root / "labels" / "test").glob("*.txt")):
+            for n, line in enumerate(label.read_text().splitlines(), 1):
+                if line.strip():
+                    w, h = (float(v) * 416 for v in line.split()[3:])
+                    expected[f"labels/test/{label.name}:{n}"] = (w, h)
+    assert len(expected) == 63
+    assert sorted(frame["annotation_id"]) == sorted(expected)
+    if fmt == "yolo":  # the blank third line of image-81.txt: the next object is line 4, not the 3rd object
+        assert "labels/test/image-81.txt:4" in expected and "labels/test/image-81.txt:3" not in expected
+    scale = 800 / 416  # retinanet: short side 800, 416 x 416 images
+    for ident, w_in, h_in in zip(frame["annotation_id"], frame["w_in"], frame["h_in"], strict=True):
+        w, h = expected[ident]
+        assert w_in == pytest.approx(w * scale, abs=2e-3) and h_in == pytest.approx(h * scale, abs=2e-3)

@@ -11,6 +11,7 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,35 +73,45 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     raw = RawBoxes()
     names: dict[str, int] = {}
     rows: list[Row] = []
+    places = array("q")
     image_id = ann_id = 0
     for piece in _pieces(path, files, exclusions, workers):
-        for j, entry in enumerate(piece.images, 1):
+        for j, (entry, label_file) in enumerate(zip(piece.images, piece.files, strict=True), 1):
             raw.images[image_id + j] = entry
-        for k, i, name, x, y, w, h, difficult, truncated in piece.rows:
+            raw.label_files[image_id + j] = label_file
+        for n, i, k, name, x, y, w, h, difficult, truncated in piece.rows:
             cid = names.setdefault(name, len(names) + 1)
-            rows.append((ann_id + k, image_id + i, cid, x, y, w, h, w * h, False, difficult, truncated))
+            rows.append((ann_id + n, image_id + i, cid, x, y, w, h, w * h, False, difficult, truncated))
+            places.append(k)
             if len(rows) >= _BATCH:
-                raw.add_rows(rows)
-                rows.clear()
+                _flush(raw, rows, places)
         exclusions.counts.update(piece.counts)
         image_id += len(piece.images)
         ann_id += piece.objects
-    if rows:
-        raw.add_rows(rows)
+    _flush(raw, rows, places)
     raw.categories = {cid: name for name, cid in names.items()}
     return raw
 
 
+def _flush(raw: RawBoxes, rows: list[Row], places: array[int]) -> None:
+    raw.add_rows(rows)
+    raw.label_index.extend(places)
+    rows.clear()
+    del places[:]
+
+
 PIECE = 256  # files a worker parses at a time
-_PieceRow = tuple[int, int, str, float, float, float, float, bool, bool]
+_PieceRow = tuple[int, int, int, str, float, float, float, float, bool, bool]
 
 
 @dataclass
 class _Piece:
-    """What one piece of files gives: image entries, rows with piece-local object and image numbers (from 1) and
-    category names, the number of ``<object>`` elements read, and the exclusion counts."""
+    """What one piece of files gives: image entries and their XML files (relative to the dataset folder), rows
+    with piece-local object and image numbers (from 1), the object's place in its file and its category name, the
+    number of ``<object>`` elements read, and the exclusion counts."""
 
     images: list[tuple[str, float, float]]
+    files: list[str]
     rows: list[_PieceRow]
     objects: int
     counts: Counter[str]
@@ -131,20 +142,21 @@ def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int)
 
 def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Piece:
     exclusions = Exclusions(source, strict)
-    piece = _Piece([], [], 0, exclusions.counts)
+    piece = _Piece([], [], [], 0, exclusions.counts)
     for image, xml in enumerate(files, 1):
         root = _parse(xml)
         if root.tag != "annotation":
             raise DatasetError(f"{xml}: expected a VOC <annotation> root element, got <{root.tag}>")
         filename = (root.findtext("filename") or xml.with_suffix(".jpg").name).strip()
         piece.images.append((filename, _size(root.findtext("size/width")), _size(root.findtext("size/height"))))
+        piece.files.append(xml.name if xml == path else xml.relative_to(path).as_posix())
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
         for k, obj in enumerate(root.iter("object"), 1):
             piece.objects += 1
             row = _object(obj, f"{prefix}object {k}", exclusions)
             if row is not None:
                 name, xmin, ymin, w, h, difficult, truncated = row
-                piece.rows.append((piece.objects, image, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+                piece.rows.append((piece.objects, image, k, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
     return piece
 
 

@@ -179,6 +179,7 @@ def _read(
         if image is None and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
+        raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         lines = read_text(label).splitlines()
         for n, line in enumerate(lines, 1):
             if not line.strip():
@@ -220,6 +221,7 @@ def _read(
             seen.add(cls)
             w, h = bw * w_img, bh * h_img
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
+            raw.label_index.append(n)
     if images is not None and path.is_dir():
         _background_images(images, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}

@@ -114,9 +114,7 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float =
             f"image {ids[first[k]]} ({w0[k]:g}x{h0[k]:g} px) becomes a {small.width}x{small.height} input under "
             f"{preset.name}'s resize, too small for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
         ) from None
-    per_location = _per_location(preset)
-    cells = sum(g.rows * g.cols * a for g, a in zip(grids, per_location, strict=True))
-    anchors_per_image = float(np.mean(cells)) if len(first) else 0.0
+    anchors_per_image = _head_size(preset, grids)
 
     n_levels = len(preset.levels)
     per_level = np.zeros((n, n_levels), np.int64)
@@ -156,6 +154,30 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float =
         min_iou,
         anchors_per_image,
     )
+
+
+def anchors_per_image(preset: Preset, table: pd.DataFrame, graph: Graph) -> float:
+    """The anchors or points ``preset``'s head scores per image of ``table``, the mean over its images (what
+    :func:`simulate` reports, without running the assigner); infinite when an image is too small for the network."""
+    import numpy as np
+
+    ids = table["image_id"].to_numpy()
+    _, first = np.unique(ids, return_index=True)
+    w0 = table["image_w"].to_numpy(np.float64)[first]
+    h0 = table["image_h"].to_numpy(np.float64)[first]
+    try:
+        grids = geometry.grids(preset, graph, geometry.images(preset, w0, h0))
+    except geometry.TooSmall:
+        return float("inf")
+    return _head_size(preset, grids)
+
+
+def _head_size(preset: Preset, grids: tuple[geometry.Grid, ...]) -> float:
+    """Mean over the images of the anchors or points on every level's grid."""
+    import numpy as np
+
+    cells = sum(g.rows * g.cols * a for g, a in zip(grids, _per_location(preset), strict=True))
+    return float(np.mean(cells)) if len(grids) and len(grids[0].rows) else 0.0
 
 
 def _per_location(preset: Preset) -> list[int]:
