@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
 from typer.core import TyperGroup
 
+from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
+from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class _Group(TyperGroup):
@@ -30,10 +34,16 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {flag_message(str(exc), _invoked(ctx))}", err=True)
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
+
+
+def _invoked(ctx: Any) -> click.Command | None:
+    """The subcommand being run (its parameters name the flags a library message maps to)."""
+    name = ctx.invoked_subcommand or (ctx.protected_args[0] if ctx.protected_args else None)
+    return ctx.command.get_command(ctx, name) if name else None
 
 
 def _usage_error(exc: click.UsageError) -> NoReturn:
@@ -50,13 +60,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
-app.command("profile")(profile_cmd.profile)
-app.command("backbones")(profile_cmd.backbones)
-app.command("stats")(stats_cmd.stats)
-app.command("recommend")(recommend_cmd.recommend)
-app.command("explain")(explain_cmd.explain)
-app.command("erf")(erf_cmd.erf)
+for _name, _command in (
+    ("profile", profile_cmd.profile), ("backbones", profile_cmd.backbones), ("stats", stats_cmd.stats),
+    ("recommend", recommend_cmd.recommend), ("explain", explain_cmd.explain), ("erf", erf_cmd.erf),
+):  # fmt: skip
+    app.command(_name, context_settings=CONTEXT)(_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scalematch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Match a CNN's feature maps to the objects in a detection dataset."""
 
 
 def main() -> None:  # pragma: no cover - thin console-script wrapper
