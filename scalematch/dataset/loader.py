@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
-from scalematch.dataset.table import Exclusions, RawBoxes, assemble, text_of
+from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
 from scalematch.errors import DatasetError, OptionError
 
 if TYPE_CHECKING:
@@ -175,13 +175,19 @@ def read_annotations(
 
         path = sample_path()
     if isinstance(image_size, str):
-        parts = image_size.lower().split("x")
-        if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            raise OptionError(
-                f"image_size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480), got {image_size!r}"
-            )
-        image_size = (int(parts[0]), int(parts[1]))
+        image_size = parse_image_size(image_size)
     return load(path, format, resize, strict=strict, split=split, image_size=image_size, progress=progress)
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``"640x480"`` -> (640, 480): an image size, width first."""
+    parts = text.lower().split("x")
+    if len(parts) == 2 and all(p.isascii() and p.isdigit() and 0 < int(p) <= MAX_IMAGE_SIDE for p in parts):
+        return int(parts[0]), int(parts[1])
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise OptionError(
+        f"image_size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to {MAX_IMAGE_SIDE}, got {shown!r}"
+    )
 
 
 def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:

@@ -123,7 +123,7 @@ def choose_levels(
             coverage = float(np.count_nonzero(level >= 0)) / len(w) if len(w) else 0.0
             tried.append((window, coverage))
     if not tried:
-        raise OptionError(f"rule: {rule.value}: no run of levels can be matched")
+        raise OptionError(f"rule={rule.value}: no run of levels can be matched")
     summary = tuple((tuple(lv.name for lv in win), cov) for win, cov in tried)
     for window, coverage in tried:  # ordered by length, then from the finest
         if coverage >= target:

@@ -86,7 +86,7 @@ def _power_of_two_levels(levels: tuple[Level, ...], rule: str) -> list[int]:
         range(exps[0], exps[0] + len(exps))
     ):
         shown = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
-        raise OptionError(f"rule: {rule}: expected levels with strides 2^k, k consecutive; got {shown}")
+        raise OptionError(f"rule={rule}: expected levels with strides 2^k, k consecutive; got {shown}")
     return exps
 
 
@@ -150,7 +150,7 @@ def default_anchors(rule: Rule, levels: tuple[Level, ...]) -> AnchorSet:
         if found is None:
             names = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
             raise OptionError(
-                f"rule: yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
+                f"rule=yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
                 "(pick levels= with those strides, e.g. neck=pan or levels=P3,P4,P5)"
             )
         return found
