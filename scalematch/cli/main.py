@@ -30,6 +30,12 @@ class _Group(TyperGroup):
         ctx.meta["argv"] = argv
         return ctx
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _argument_help(command, dict(_COMMANDS).get(cmd_name))
+        return command
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -44,6 +50,27 @@ def _invoked(ctx: Any) -> click.Command | None:
     """The subcommand being run (its parameters name the flags a library message maps to)."""
     name = ctx.invoked_subcommand or (ctx.protected_args[0] if ctx.protected_args else None)
     return ctx.command.get_command(ctx, name) if name else None
+
+
+def _argument_help(command: click.Command, function: Any) -> None:
+    """Give the positional arguments their help and metavar back in the help panel: click 8.5's Argument sets
+    ``help`` to None after typer has set it, and typer's panel shows a required argument's type name (TEXT)
+    where its metavar spells the argument's name."""
+    if function is None:
+        return
+    import typing
+
+    hints = typing.get_type_hints(function, include_extras=True)
+    for param in command.params:
+        if not isinstance(param, click.Argument) or param.name not in hints:
+            continue
+        for info in getattr(hints[param.name], "__metadata__", ()):
+            if getattr(info, "help", None) and not getattr(param, "help", None):
+                param.help = info.help
+        if param.metavar and param.type is click.STRING:
+            named = click.types.StringParamType()
+            named.name = param.metavar.strip(".")
+            param.type = named
 
 
 def _usage_error(exc: click.UsageError) -> NoReturn:
@@ -62,10 +89,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings=CONTEXT,
 )
-for _name, _command in (
+_COMMANDS: tuple[tuple[str, Any], ...] = (
     ("profile", profile_cmd.profile), ("backbones", profile_cmd.backbones), ("stats", stats_cmd.stats),
     ("recommend", recommend_cmd.recommend), ("explain", explain_cmd.explain), ("erf", erf_cmd.erf),
-):  # fmt: skip
+)  # fmt: skip
+for _name, _command in _COMMANDS:
     app.command(_name, context_settings=CONTEXT)(_command)
 
 

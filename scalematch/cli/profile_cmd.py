@@ -70,7 +70,6 @@ def profile(
     channels: Annotated[
         int | None,
         typer.Option(
-            min=1,
             metavar="N",
             help="torch models: the input's channels, at least 1 (default: found by running the model: the first "
             "convolution's input channels, else 3, else 1).",

@@ -15,7 +15,7 @@ from scalematch.dataset.resize import DEFAULT_POLICY
 
 
 def stats(
-    path: Annotated[
+    annotations: Annotated[
         Path | None,
         typer.Argument(
             metavar="ANNOTATIONS",
@@ -46,7 +46,7 @@ def stats(
     image_size: Annotated[
         str | None,
         typer.Option(
-            "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, width first."
+            "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -57,7 +57,7 @@ def stats(
     from scalematch.dataset.loader import read_annotations
     from scalematch.dataset.stats_text import render
 
-    source = path if path is not None else sample_path()
+    source = annotations if annotations is not None else sample_path()
     if csv is not None:
         from scalematch.atomic import check_output
 

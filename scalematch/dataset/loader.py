@@ -202,6 +202,11 @@ def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
     return replace(data, table=apply(table.drop(columns=stale), policy), resize=str(policy))
 
 
+def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
+    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`."""
+    return data if isinstance(data, LoadResult) else from_frame(data)
+
+
 def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, source: str = "DataFrame") -> LoadResult:
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scalematch.dataset.loader import LoadResult
+from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend
@@ -107,7 +107,7 @@ class RuleSweep:
 
 
 def design(
-    data: LoadResult,
+    data: LoadResult | pd.DataFrame,
     backbone: str,
     neck: str | None = "fpn",
     level_names: list[str] | None = None,
@@ -117,7 +117,9 @@ def design(
     anchors_per_level: int | None = None,
     allow_misaligned: bool = False,
 ) -> Design:
-    """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data``."""
+    """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data`` (a
+    :class:`LoadResult` or a DataFrame with the box-table columns)."""
+    data = as_load_result(data)
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
     if not len(usable(data.table)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scalematch.dataset.loader import LoadResult
+from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
@@ -92,13 +92,15 @@ class DetectorResult:
 
 
 def evaluate(
-    data: LoadResult, preset: Preset, target: float = 0.99, min_positives: int = 1, min_iou: float = DEFAULT_MIN_IOU
+    data: LoadResult | pd.DataFrame, preset: Preset, target: float = 0.99, min_positives: int = 1, min_iou: float = DEFAULT_MIN_IOU
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it.
 
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
-    assigners only those with IoU >= ``min_iou``.
+    assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
+    box-table columns.
     """
+    data = as_load_result(data)
     if not 0 < target <= 1:
         raise OptionError(f"coverage: expected a share in (0, 1], got {target}")
     if min_positives < 1:

@@ -42,6 +42,8 @@ def build(
     unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    if channels is not None and channels < 1:
+        raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
         raise OptionError(f"channels: applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
