@@ -26,7 +26,7 @@ def _cell(fm: FeatureMap, get: str, fmt: str = "{}") -> str:
     return y if y == x else f"{x}x{y}"  # width first, as every size in scalematch
 
 
-COLUMNS = ("name", "out", "type", "layer", "stride", "rf", "pad", "scale", "overlap", "erf_sigma", "size_wxh")
+COLUMNS = ("name", "out", "type", "layer", "stride", "rf", "pad", "scale", "overlap", "erf_sigma", "size")
 
 
 def profile_rows(profile: Profile, outputs_only: bool = False) -> list[tuple[str, ...]]:
