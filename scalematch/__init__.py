@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from scalematch.profile.engine import Profile
     from scalematch.profile.erf_measure import measure_erf
     from scalematch.report.erf_plot import erf_figure
+    from scalematch.report.figures import save_figure
     from scalematch.report.level_plots import category_figure, load_figure
     from scalematch.report.overlay import overlay_figure
     from scalematch.report.positives_plot import positives_figure
@@ -50,7 +51,7 @@ _HOME = {
     "catalogue": "profile.api", "load_backbone": "profile.api", "profile_model": "profile.api",
     "Profile": "profile.engine", "measure_erf": "profile.erf_measure",
     "erf_figure": "report.erf_plot", "category_figure": "report.level_plots", "load_figure": "report.level_plots",
-    "overlay_figure": "report.overlay", "positives_figure": "report.positives_plot",
+    "overlay_figure": "report.overlay", "save_figure": "report.figures", "positives_figure": "report.positives_plot",
     "profile_figure": "report.profile_plot", "shape_figure": "report.shape_plot", "sweep_figure": "report.sweep_plot",
 }  # fmt: skip
 
@@ -81,6 +82,7 @@ __all__ = [
     "read_annotations",
     "recommend",
     "sample_path",
+    "save_figure",
     "shape_figure",
     "sweep",
     "sweep_figure",

@@ -92,7 +92,11 @@ class DetectorResult:
 
 
 def evaluate(
-    data: LoadResult | pd.DataFrame, preset: Preset, target: float = 0.99, min_positives: int = 1, min_iou: float = DEFAULT_MIN_IOU
+    data: LoadResult | pd.DataFrame,
+    preset: Preset,
+    target: float = 0.99,
+    min_positives: int = 1,
+    min_iou: float = DEFAULT_MIN_IOU,
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it.
 

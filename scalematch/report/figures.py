@@ -25,8 +25,9 @@ def check_figure_path(path: Path, option: str = "--plot", inputs: tuple[str | No
     check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
 
-def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120, option: str = "--plot") -> None:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
+    path = Path(path)
     check_figure_path(path, option)
     with atomic_path(path, option) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lower()[1:])
