@@ -60,14 +60,14 @@ def erf(
     if plot is not None:
         from scalematch.report.figures import check_figure_path
 
-        check_figure_path(plot, inputs=(model, neck))
+        check_figure_path(plot, "--plot", inputs=(model, neck))
     shape = parse_size(size_from(input_size, legacy_input_size))
     result = measure_erf(model, shape, tap, samples, weights.value if weights else None, neck, seed)
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
         from scalematch.report.figures import save_figure
 
-        save_figure(erf_figure(result), plot)
+        save_figure(erf_figure(result), plot, option="--plot")
     typer.echo(json.dumps(erf_json(result), indent=2) if as_json else erf_text(result))
     if plot is not None and not as_json:
         typer.echo(f"\nwrote {plot}")

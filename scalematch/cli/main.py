@@ -58,13 +58,13 @@ def _argument_help(command: click.Command, function: Any) -> None:
     where its metavar spells the argument's name."""
     if function is None:
         return
-    import typing
-
-    hints = typing.get_type_hints(function, include_extras=True)
     for param in command.params:
-        if not isinstance(param, click.Argument) or param.name not in hints:
+        if not isinstance(param, click.Argument) or param.name is None:
             continue
-        for info in getattr(hints[param.name], "__metadata__", ()):
+        annotation = function.__annotations__.get(param.name)
+        if isinstance(annotation, str):  # postponed (PEP 563): evaluate this one annotation only
+            annotation = eval(annotation, function.__globals__)  # the module's own annotation text
+        for info in getattr(annotation, "__metadata__", ()):
             if getattr(info, "help", None) and not getattr(param, "help", None):
                 param.help = info.help
         if param.metavar and param.type is click.STRING:

@@ -85,7 +85,7 @@ def profile(
     if plot is not None:
         from scalematch.report.figures import check_figure_path
 
-        check_figure_path(plot, inputs=(backbone, neck))
+        check_figure_path(plot, "--plot", inputs=(backbone, neck))
     result = profile_model(
         backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps, passthrough=passthrough or (),
         channels=channels, allow_misaligned=allow_misaligned,
@@ -94,7 +94,7 @@ def profile(
         from scalematch.report.figures import save_figure
         from scalematch.report.profile_plot import profile_figure
 
-        save_figure(profile_figure(result, log=log), plot)
+        save_figure(profile_figure(result, log=log), plot, option="--plot")
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
