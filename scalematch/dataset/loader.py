@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
 from scalematch.errors import DatasetError, OptionError
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Format = Literal["coco", "voc", "yolo"]
-FORMATS: tuple[Format, ...] = ("coco", "voc", "yolo")
+FORMATS: tuple[Format, ...] = tuple(f.value for f in FormatChoice)  # the values of choices.Format
 
 
 @dataclass(frozen=True)
