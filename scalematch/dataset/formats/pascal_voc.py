@@ -59,7 +59,7 @@ def xml_files(path: Path, split: str | None) -> list[Path]:
             files.append(xml)
         return files
     if split is not None:
-        raise DatasetError(f"{path}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
+        raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
     return sorted(path.glob("*.xml"), key=lambda p: p.name)
 
 

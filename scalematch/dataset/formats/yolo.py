@@ -216,7 +216,7 @@ def _read(
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
-                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass --image-size WxH")
+                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass image_size=WxH")
                 continue
             seen.add(cls)
             w, h = bw * w_img, bh * h_img
