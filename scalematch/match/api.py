@@ -213,6 +213,11 @@ def _detector(
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
     )
+    if min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:
+        raise OptionError(
+            f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
+            "anchor shapes without an IoU"
+        )
     data = as_data(annotations, preset.resize_policy(), format=format, strict=strict, progress=progress)
     found = None
     if len(policies) > 1:

@@ -164,6 +164,13 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--export ultralytics: detector yolov8 is anchor-free: its assigner has no anchors or ranges to set"),
     ("plot at a folder", ["profile", "resnet50", "--plot", "yolo_bomb.png"],
      "--plot yolo_bomb.png: is a folder; expected a file name"),
+    ("min-iou on a point assigner", ["recommend", "--detector", "fcos", "--min-iou", "0.5"],
+     "--min-iou: applies to anchor assigners (an IoU per positive); fcos assigns points or anchor shapes without "
+     "an IoU"),
+    ("empty backbone", ["recommend", "--backbone", ""],
+     "--backbone: expected names separated by ',', got an empty one in ''"),
+    ("empty level between two", ["recommend", "--levels", "P3,,P4"],
+     "--levels: expected names separated by ',', got an empty one in 'P3,,P4'"),
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),
