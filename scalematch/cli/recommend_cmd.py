@@ -131,13 +131,18 @@ def recommend(
     from scalematch.atomic import check_distinct, check_output
     from scalematch.cli.progress import progress_bar
     from scalematch.dataset import sample_path
+    from scalematch.dataset.loader import read_paths
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
     from scalematch.report.bundle import check_target, report_folder
 
     source = annotations if annotations is not None else sample_path()
     # Every file or folder the run reads: no output may replace one of them.
-    inputs = tuple(Path(p) for p in (source, detector, *(backbone or "").split(","), neck) if p and Path(p).exists())
+    models = (detector, *(backbone or "").split(","), neck)
+    inputs = (
+        *read_paths(source, format.value if format else None),
+        *(Path(p) for p in models if p and Path(p).exists()),
+    )
     if report and out is not None:
         raise OptionError("--report and --out: --report writes into reports/<dataset>/; give one of them")
     if force and out is None and not report:

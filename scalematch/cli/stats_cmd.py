@@ -54,14 +54,14 @@ def stats(
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text
     from scalematch.dataset import sample_path
-    from scalematch.dataset.loader import read_annotations
+    from scalematch.dataset.loader import read_annotations, read_paths
     from scalematch.report.stats_text import render
 
     source = annotations if annotations is not None else sample_path()
     if csv is not None:
         from scalematch.atomic import check_output
 
-        check_output(csv, "--csv", inputs=(source,))
+        check_output(csv, "--csv", inputs=read_paths(source, format.value if format else None))
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = read_annotations(
             source, format.value if format else None, resize, strict=strict, split=split, image_size=image_size,

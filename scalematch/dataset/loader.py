@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
-from scalematch.errors import DatasetError, OptionError
+from scalematch.errors import DatasetError, OptionError, ScalematchError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,6 +142,22 @@ def load(
         format=fmt,
         resize=str(policy),
     )
+
+
+def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
+    """The files and folders reading ``path`` opens (the path itself, and for YOLO labels the images folder and
+    the class-names file, which may lie above the path): outputs must not replace any of them. A path whose format
+    cannot be told gives itself only (reading it will say why)."""
+    path = Path(path)
+    try:
+        fmt = _format(path, format)
+    except ScalematchError:
+        return (path,)
+    if fmt != "yolo":
+        return (path,)
+    from scalematch.dataset.formats import yolo
+
+    return (path, *yolo.side_paths(path))
 
 
 def cores() -> int:

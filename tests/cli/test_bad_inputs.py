@@ -171,6 +171,11 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--backbone: expected names separated by ',', got an empty one in ''"),
     ("empty level between two", ["recommend", "--levels", "P3,,P4"],
      "--levels: expected names separated by ',', got an empty one in 'P3,,P4'"),
+    ("csv over the data.yaml above the labels", ["stats", "--csv", "yolo_ranges/data.yaml", "yolo_ranges/labels"],
+     "--csv yolo_ranges/data.yaml: is the input yolo_ranges/data.yaml; choose another file"),
+    ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
+     "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
+     "it"),
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),

@@ -63,19 +63,39 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
-def class_names(path: Path, labels: Path) -> dict[int, str] | None:
-    """Class names from data.yaml (or classes.txt), None when neither is there."""
+def names_file(path: Path, labels: Path) -> Path | None:
+    """The file class names come from: a data.yaml in the folder or up to two levels above it, else the
+    classes.txt next to the labels, else None."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if cfg.is_file():
-                return _yaml_names(cfg)
+                return cfg
     classes = labels / "classes.txt"
-    if classes.is_file():
-        lines = [s.strip() for s in read_text(classes).splitlines()]
-        return {i: s for i, s in enumerate(x for x in lines if x)}
-    return None
+    return classes if classes.is_file() else None
+
+
+def class_names(path: Path, labels: Path) -> dict[int, str] | None:
+    """Class names from data.yaml (or classes.txt), None when neither is there."""
+    found = names_file(path, labels)
+    if found is None:
+        return None
+    if found.name != "classes.txt":
+        return _yaml_names(found)
+    lines = [s.strip() for s in read_text(found).splitlines()]
+    return {i: s for i, s in enumerate(x for x in lines if x)}
+
+
+def side_paths(path: Path) -> tuple[Path, ...]:
+    """What a read of ``path`` opens besides it: the images folder and the class-names file (outputs must not
+    replace them)."""
+    if path.is_file():
+        labels, images = path.parent, _images_for(path.parent)
+    else:
+        labels = path / "labels" if (path / "labels").is_dir() else path
+        images = path / "images" if (path / "images").is_dir() else _images_for(labels)
+    return tuple(p for p in (images, names_file(path, labels)) if p is not None)
 
 
 def _yaml_names(cfg: Path) -> dict[int, str]:
