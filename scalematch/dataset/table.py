@@ -114,7 +114,7 @@ class Column:
     def __init__(self, typecode: str) -> None:
         self.typecode = typecode
         self._stage: array[Any] = array(typecode)
-        self._map = mmap.mmap(-1, self._STAGE)
+        self._map = _anonymous(self._STAGE)
         self._used = 0
 
     def append(self, value: float) -> None:
@@ -146,12 +146,23 @@ class Column:
     def _write(self, data: bytes) -> None:
         end = self._used + len(data)
         if end > len(self._map):
-            grown = mmap.mmap(-1, max(2 * len(self._map), end))
-            grown[: self._used] = self._map[: self._used]
-            self._map.close()
-            self._map = grown
+            size = max(2 * len(self._map), end)
+            try:
+                self._map.resize(size)  # a private anonymous map grows in place (Linux: mremap)
+            except (OSError, SystemError, ValueError):
+                grown = _anonymous(size)
+                grown[: self._used] = self._map[: self._used]
+                self._map.close()
+                self._map = grown
         self._map[self._used : end] = data
         self._used = end
+
+
+def _anonymous(size: int) -> mmap.mmap:
+    """Anonymous memory; private where the platform allows, so that it can grow in place."""
+    if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS"):
+        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return mmap.mmap(-1, size)
 
 
 @dataclass

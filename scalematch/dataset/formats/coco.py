@@ -17,7 +17,7 @@ from collections.abc import Callable
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, TypeGuard
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -37,20 +37,19 @@ from scalematch.dataset.table import (
 from scalematch.errors import DatasetError
 
 _I64 = 1 << 63
-_Id = Annotated[int, msgspec.Meta(ge=-_I64, le=_I64 - 1)]
 
 
 class _Annotation(msgspec.Struct, gc=False):
-    id: _Id
-    image_id: _Id
-    category_id: _Id
+    id: int
+    image_id: int
+    category_id: int
     bbox: tuple[float, float, float, float]
     area: float = math.nan  # absent (msgspec decodes no NaN from JSON)
     iscrowd: int = 0
 
 
 class _Image(msgspec.Struct, gc=False):
-    id: _Id
+    id: int
     file_name: str
     width: int
     height: int
@@ -131,7 +130,7 @@ def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
     ws, hs = list(map(_WIDTH, records)), list(map(_HEIGHT, records))
     if min(ws) <= 0 or min(hs) <= 0 or max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
         return False
-    if len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
+    if max(ids) >= _I64 or len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
         return False
     names = map(_NAME, records)
     raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
@@ -157,6 +156,10 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     import numpy as np
 
     n = len(items)
+    try:  # msgspec's int reaches 2**64 - 1
+        ids = [np.fromiter(map(get, items), np.int64, n) for get in (_ID, _IMAGE_ID, _CATEGORY_ID)]
+    except OverflowError:
+        return False
     box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
     area = np.fromiter(map(_AREA, items), np.float64, n)
     crowd = np.fromiter(map(_CROWD, items), np.int64, n)
@@ -165,9 +168,8 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     absent = np.isnan(area)
     if absent.any():
         area[absent] = box[absent, 2] * box[absent, 3]
-    raw.ann_id.frombytes(np.fromiter(map(_ID, items), np.int64, n).tobytes())
-    raw.image_id.frombytes(np.fromiter(map(_IMAGE_ID, items), np.int64, n).tobytes())
-    raw.category_id.frombytes(np.fromiter(map(_CATEGORY_ID, items), np.int64, n).tobytes())
+    for col, values in zip((raw.ann_id, raw.image_id, raw.category_id), ids, strict=True):
+        col.frombytes(values.tobytes())
     for col, j in ((raw.x, 0), (raw.y, 1), (raw.w, 2), (raw.h, 3)):
         col.frombytes(np.ascontiguousarray(box[:, j]).tobytes())
     raw.area.frombytes(area.tobytes())
