@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -44,7 +44,7 @@ def stats(
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text
-    from scalematch.dataset import load, sample_path, summarize
+    from scalematch.dataset import load, sample_path, summarize, summarize_file
     from scalematch.dataset.stats_text import render
 
     if csv is not None:
@@ -52,13 +52,14 @@ def stats(
 
         check_output(csv, "--csv", inputs=(path if path is not None else sample_path(),))
     source = path if path is not None else sample_path()
+    options: dict[str, Any] = {"strict": strict, "split": split, "image_size": _image_size(image_size)}
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        result = load(
-            source, format.value if format else None, resize, strict=strict, split=split,
-            image_size=_image_size(image_size), progress=progress,
-        )  # fmt: skip
-    summary = summarize(result)
+        if csv is None:  # no box table needed
+            summary = summarize_file(source, format.value if format else None, resize, progress=progress, **options)
+        else:
+            result = load(source, format.value if format else None, resize, progress=progress, **options)
     if csv is not None:
+        summary = summarize(result)
         with atomic_text(csv, "--csv") as handle:
             result.table.to_csv(handle, index=False)
     if as_json:

@@ -78,15 +78,40 @@ def load(
     height) is used for YOLO labels whose image is not found; ``progress(done_bytes, total_bytes)`` is called
     during long reads.
     """
-    path = Path(path)
     policy = parse_policy(resize)
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress)
+    table = assemble(raw, exclusions, needs_image_size(policy), record)
+    images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
+    del raw  # the table holds what is needed; free the reader's buffers before adding columns
+    return LoadResult(
+        table=apply(table, policy),
+        excluded=exclusions.as_dict(),
+        images=images,
+        categories=categories,
+        source=str(path),
+        format=fmt,
+        resize=str(policy),
+    )
+
+
+def read_raw(
+    path: str | Path,
+    format: Format | str | None,
+    policy: ResizePolicy,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[RawBoxes, Exclusions, str, Format]:
+    """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
+    exclusions so far, the record word for messages and the format."""
+    path = Path(path)
     fmt = _format(path, format)
     if split is not None and fmt != "voc":
         raise OptionError(f"--split: applies to VOC year folders only; {path} is read as {fmt}")
     if image_size is not None and fmt != "yolo":
         raise OptionError(f"--image-size: applies to YOLO labels only; {path} is read as {fmt}")
     exclusions = Exclusions(str(path), strict)
-    need_size = needs_image_size(policy)
     raw: RawBoxes
     record = "annotation id"
     if fmt == "coco":
@@ -110,18 +135,7 @@ def load(
             )
         raw = yolo.read(path, exclusions, image_size)
         record = "label"
-    table = assemble(raw, exclusions, need_size, record)
-    images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
-    del raw  # the table holds what is needed; free the reader's buffers before adding columns
-    return LoadResult(
-        table=apply(table, policy),
-        excluded=exclusions.as_dict(),
-        images=images,
-        categories=categories,
-        source=str(path),
-        format=fmt,
-        resize=str(policy),
-    )
+    return raw, exclusions, record, fmt
 
 
 def _format(path: Path, format: str | None) -> Format:

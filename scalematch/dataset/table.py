@@ -204,10 +204,43 @@ class RawBoxes:
         self.truncated.append(truncated)
 
 
-def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
-    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the cross-record checks on a reader's columns.
+
+    ``sel`` picks the kept rows (a slice when all are kept, so that columns stay views); ``pos`` is, for every
+    row, the index of its image in ``raw.images`` order; ``image_w`` and ``image_h`` are per image in that
+    order.
+    """
+
+    sel: Any
+    pos: np.ndarray
+    image_w: np.ndarray
+    image_h: np.ndarray
+    kept: int
+
+    def column(self, raw: RawBoxes, name: str) -> np.ndarray:
+        """Column ``name`` of ``raw`` (ann_id ... truncated) for the kept rows."""
+        import numpy as np
+
+        col: Column = getattr(raw, name)
+        dtype = {"q": np.int64, "d": np.float64, "b": np.int8}[col.typecode]
+        values: np.ndarray = np.frombuffer(col.buffer(), dtype=dtype)[self.sel]
+        return values.astype(bool) if col.typecode == "b" else values
+
+    def image_sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per kept row, its image's width and height (NaN when unknown)."""
+        import numpy as np
+
+        if len(self.image_w) == 0:
+            return np.full(self.kept, np.nan), np.full(self.kept, np.nan)
+        idx = self.pos[self.sel]
+        return self.image_w[idx], self.image_h[idx]
+
+
+def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> Checked:
+    """Run the cross-record checks on ``raw``: count (or, strict, raise on) the records they exclude."""
     import numpy as np
-    import pandas as pd
 
     ann_id = np.frombuffer(raw.ann_id.buffer(), dtype=np.int64)
     image_id = np.frombuffer(raw.image_id.buffer(), dtype=np.int64)
@@ -263,30 +296,32 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
-    idx = pos[sel]
-    sorted_cats = np.sort(cat_ids)
-    cat_idx = np.searchsorted(sorted_cats, category_id[sel])
-    m = int(keep.sum())
-    table: pd.DataFrame = pd.DataFrame(
-        {
-            "ann_id": ann_id[sel],
-            "image_id": image_id[sel],
-            "file_name": _categorical([v[0] for v in raw.images.values()], idx),
-            "image_w": img_w[idx] if len(order) else np.full(m, np.nan),
-            "image_h": img_h[idx] if len(order) else np.full(m, np.nan),
-            "category_id": category_id[sel],
-            "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
-            "x": np.frombuffer(raw.x.buffer(), dtype=np.float64)[sel],
-            "y": np.frombuffer(raw.y.buffer(), dtype=np.float64)[sel],
-            "w": np.frombuffer(raw.w.buffer(), dtype=np.float64)[sel],
-            "h": np.frombuffer(raw.h.buffer(), dtype=np.float64)[sel],
-            "area": np.frombuffer(raw.area.buffer(), dtype=np.float64)[sel],
-            "iscrowd": np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8)[sel].astype(bool),
-            "difficult": np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[sel].astype(bool),
-            "truncated": np.frombuffer(raw.truncated.buffer(), dtype=np.int8)[sel].astype(bool),
-        },
-        copy=False,
-    )
+    return Checked(sel, pos, img_w, img_h, int(keep.sum()))
+
+
+def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+    import numpy as np
+    import pandas as pd
+
+    kept = check(raw, exclusions, need_size, record)
+    idx = kept.pos[kept.sel]
+    category_id = kept.column(raw, "category_id")
+    sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
+    cat_idx = np.searchsorted(sorted_cats, category_id)
+    image_w, image_h = kept.image_sizes()
+    columns: dict[str, Any] = {
+        "ann_id": kept.column(raw, "ann_id"),
+        "image_id": kept.column(raw, "image_id"),
+        "file_name": _categorical([v[0] for v in raw.images.values()], idx),
+        "image_w": image_w,
+        "image_h": image_h,
+        "category_id": category_id,
+        "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
+    }
+    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated"):
+        columns[name] = kept.column(raw, name)
+    table: pd.DataFrame = pd.DataFrame(columns, copy=False)
     return table
 
 
