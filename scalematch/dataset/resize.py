@@ -151,15 +151,19 @@ def input_columns(
     w: np.ndarray,
     h: np.ndarray,
     names: Collection[str] | None = None,
+    image: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The input-pixel columns of boxes ``w`` x ``h`` on images ``image_w`` x ``image_h`` (original pixels),
-    in table order; only ``names`` when given."""
+    in table order; only ``names`` when given. With ``image`` (per box, an index into ``image_w`` and
+    ``image_h``), the sizes are per image and the scales are computed once per image."""
     import numpy as np
 
     out: dict[str, np.ndarray] = {}
     ends = (False, True) if isinstance(policy, MultiScale) else (False,)
     for high in ends:
         sx, sy = scales(policy, image_w, image_h, high)
+        if image is not None:
+            sx, sy = (sx[image], sy[image]) if sx is not sy else (sx[image],) * 2
         w_in = w * sx
         h_in = h * sy
         suffix = "_hi" if high else ""

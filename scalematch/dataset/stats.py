@@ -64,7 +64,10 @@ def summarize_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """``summarize(load(path, ...))`` without building the box table: the same object, from the reader's
-    columns and the few input-pixel columns the statistics need (arguments as :func:`load`)."""
+    columns and the few input-pixel columns the statistics need, computed a chunk of rows at a time
+    (arguments as :func:`load`)."""
+    import numpy as np
+
     from scalematch.dataset.loader import read_raw
     from scalematch.dataset.resize import input_columns, needs_image_size, parse_policy
     from scalematch.dataset.table import check, text_of
@@ -72,19 +75,44 @@ def summarize_file(
     policy = parse_policy(resize)
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress)
     kept = check(raw, exclusions, needs_image_size(policy), record)
-    crowd = kept.column(raw, "iscrowd")
-    objects = ~crowd
-    image_w, image_h = (v[objects] for v in kept.image_sizes())
-    w, h = kept.column(raw, "w")[objects], kept.column(raw, "h")[objects]
-    columns = input_columns(policy, image_w, image_h, w, h, names=_COLUMNS)
-    del image_w, image_h, w, h
-    for name in ("image_id", "category_id", "area"):
-        columns[name] = kept.column(raw, name)[objects]
+    for name in ("ann_id", "x", "y", "difficult", "truncated"):
+        getattr(raw, name).release()  # only the checks needed these
+    keep = np.zeros(len(kept.pos), dtype=bool)
+    keep[kept.sel] = True
+    crowd = np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8) != 0
+    category = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)
+    crowd_category = category[keep & crowd]
+    use = keep & ~crowd
+    del keep, crowd
+    n = int(use.sum())
+    source = {
+        "w": np.frombuffer(raw.w.buffer(), dtype=np.float64),
+        "h": np.frombuffer(raw.h.buffer(), dtype=np.float64),
+        "image_id": np.frombuffer(raw.image_id.buffer(), dtype=np.int64),
+        "category_id": category,
+        "area": np.frombuffer(raw.area.buffer(), dtype=np.float64),
+    }
+    columns: dict[str, np.ndarray] = {}
+    done = 0
+    for start in range(0, len(use), _CHUNK):
+        rows = use[start : start + _CHUNK]
+        part = {name: values[start : start + _CHUNK][rows] for name, values in source.items()}
+        image = kept.pos[start : start + _CHUNK][rows]
+        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], _COLUMNS, image)
+        for name in _COLUMNS:
+            if name in part:
+                out = columns.setdefault(name, np.empty(n, dtype=part[name].dtype))
+                out[done : done + len(image)] = part[name]
+        done += len(image)
+    if not columns:  # no rows at all
+        columns = input_columns(policy, kept.image_w, kept.image_h, source["w"], source["h"], _COLUMNS, kept.pos)
+        columns |= {name: source[name] for name in ("image_id", "category_id", "area")}
     categories = {k: text_of(v) for k, v in raw.categories.items()}
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
-    return _summary(*meta, columns, kept.column(raw, "category_id")[crowd])
+    return _summary(*meta, columns, crowd_category)
 
 
+_CHUNK = 1 << 18
 _COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
 
 

@@ -137,6 +137,13 @@ class Column:
         self._flush()
         return memoryview(self._map)[: self._used]
 
+    def release(self) -> None:
+        """Return the column's memory to the system; it is empty afterwards."""
+        del self._stage[:]
+        self._map.close()
+        self._map = _anonymous(self._STAGE)
+        self._used = 0
+
     def _flush(self) -> None:
         if self._stage:
             data = self._stage.tobytes()
@@ -228,13 +235,13 @@ class Checked:
         values: np.ndarray = np.frombuffer(col.buffer(), dtype=dtype)[self.sel]
         return values.astype(bool) if col.typecode == "b" else values
 
-    def image_sizes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per kept row, its image's width and height (NaN when unknown)."""
+    def image_sizes(self, rows: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per kept row (or per ``rows`` of the kept rows), its image's width and height (NaN when unknown)."""
         import numpy as np
 
+        idx = self.pos[self.sel] if rows is None else self.pos[self.sel][rows]
         if len(self.image_w) == 0:
-            return np.full(self.kept, np.nan), np.full(self.kept, np.nan)
-        idx = self.pos[self.sel]
+            return np.full(len(idx), np.nan), np.full(len(idx), np.nan)
         return self.image_w[idx], self.image_h[idx]
 
 
@@ -254,22 +261,30 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     keep = np.ones(n, dtype=bool)
     bw, bh = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
     absurd = (np.minimum(bw, bh) < MIN_BOX_SIDE) | (np.maximum(bw, bh) > MAX_IMAGE_SIDE)
-    _, first = np.unique(ann_id, return_index=True)
-    dup = np.ones(n, dtype=bool)
-    dup[first] = False
+    if n < 2 or bool((ann_id[1:] > ann_id[:-1]).all()):  # increasing ids (most files): no sort needed
+        dup = np.zeros(n, dtype=bool)
+    else:
+        _, first = np.unique(ann_id, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+    order = np.argsort(img_ids, kind="stable")
+    if len(order):
+        found = np.minimum(np.searchsorted(img_ids[order], image_id), len(order) - 1)
+        unknown = img_ids[order][found] != image_id
+        pos = order[found]
+        del found
+    else:
+        unknown, pos = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
     checks: list[tuple[str, np.ndarray, str]] = [
         (BBOX_INVALID, absurd, "the box's width or height is outside [2**-24, 2**24] pixels"),
         (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
-        (UNKNOWN_IMAGE, ~np.isin(image_id, img_ids), "image_id {i} is not among the file's images"),
+        (UNKNOWN_IMAGE, unknown, "image_id {i} is not among the file's images"),
         (
             UNKNOWN_CATEGORY,
             ~np.isin(category_id, cat_ids),
             "category_id {c} is not among the file's categories",
         ),
     ]
-    order = np.argsort(img_ids, kind="stable")
-    pos = np.searchsorted(img_ids[order], image_id)
-    pos = order[np.minimum(pos, max(len(order) - 1, 0))] if len(order) else np.zeros(n, dtype=np.int64)
     if need_size and len(order):
         no_size = ~(np.isfinite(img_w[pos]) & np.isfinite(img_h[pos]))
         checks.append(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scalematch.dataset import load, sample_path, summarize, summarize_file
+from scalematch.dataset import load, sample_path, stats, summarize, summarize_file
 from scalematch.errors import ScalematchError
 
 DATA = Path(__file__).parent.parent / "data"
@@ -28,9 +28,12 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+@pytest.mark.parametrize("chunk", [7, None])
 @pytest.mark.parametrize("policy", POLICIES)
 @pytest.mark.parametrize("name", ["fce_val2014_100.json", "fce_lvis_val_100.json", "rbc_train.json", None])
-def test_real_files(name: str | None, policy: str) -> None:
+def test_real_files(monkeypatch: pytest.MonkeyPatch, name: str | None, policy: str, chunk: int | None) -> None:
+    if chunk is not None:  # many chunks of rows
+        monkeypatch.setattr(stats, "_CHUNK", chunk)
     path = sample_path() if name is None else DATA / name
     expected = summarize(load(path, resize=policy))
     assert expected["annotations"] > 0
@@ -41,7 +44,8 @@ CORPUS = sorted(p for p in BAD.iterdir() if p.suffix == ".json" or p.name.starts
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
-def test_bad_corpus(path: Path) -> None:
+def test_bad_corpus(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setattr(stats, "_CHUNK", 2)
     options: dict[str, Any] = {"image_size": (64, 48)} if path.name.startswith("yolo_") else {}
     try:
         expected: Any = summarize(load(path, **options))
