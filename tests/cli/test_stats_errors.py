@@ -64,6 +64,8 @@ RECORD_CASES = [
     ("crowd_2", coco([{**GOOD, "iscrowd": 2}]), "malformed_record",
      "annotation id 1: expected 'iscrowd' 0 or 1, got 2 [malformed_record]"),
     # 2**63 fits the compiled decoder's unsigned 64-bit integers, not the int64 columns
+    ("crowd_2_63", coco([{**GOOD, "iscrowd": 2**63}]), "malformed_record",
+     "annotation id 1: expected 'iscrowd' 0 or 1, got 9223372036854775808 [malformed_record]"),
     ("id_2_63", coco([GOOD, {**GOOD, "id": 2**63}]), "malformed_record",
      "annotations[1]: expected an integer 'id', got 9223372036854775808 [malformed_record]"),
     ("image_id_2_63", coco([GOOD], [IMG, {**IMG, "id": 2**63, "file_name": "b.jpg"}]), "malformed_record",

@@ -158,11 +158,11 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     n = len(items)
     try:  # msgspec's int reaches 2**64 - 1
         ids = [np.fromiter(map(get, items), np.int64, n) for get in (_ID, _IMAGE_ID, _CATEGORY_ID)]
+        crowd = np.fromiter(map(_CROWD, items), np.int64, n)
     except OverflowError:
         return False
     box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
     area = np.fromiter(map(_AREA, items), np.float64, n)
-    crowd = np.fromiter(map(_CROWD, items), np.int64, n)
     if not ((box[:, 2:] > 0).all() and ((crowd == 0) | (crowd == 1)).all()):
         return False
     absent = np.isnan(area)
