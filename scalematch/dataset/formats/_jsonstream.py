@@ -63,7 +63,8 @@ class JsonStream:
             self._eof = True
             return False
         self._base += self._pos
-        self._buf = self._buf[self._pos :] + chunk
+        with memoryview(self._buf) as view:
+            self._buf = b"".join((view[self._pos :], chunk))  # one copy
         self._pos = 0
         if self._progress is not None:
             self._progress(self._base + len(self._buf))
@@ -208,7 +209,7 @@ class JsonStream:
                     raise self._truncated()
             while True:
                 try:
-                    parsed = self._parse(self._buf[start : m.start() + 1], decoder)
+                    parsed = self._parse(start, m.start() + 1, decoder)
                     break
                 except _BadJson as exc:
                     # The piece may run past the end of the array: retry up to the last candidate before
@@ -238,10 +239,11 @@ class JsonStream:
             if m is not None:
                 return m
 
-    def _parse(self, raw: bytes, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool] | None:
-        """Decode one piece: (values, typed); None when it ends inside a value (extend it); :class:`_BadJson`
-        on an error in the file."""
-        text = b"[" + raw + b"]"
+    def _parse(self, start: int, end: int, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool] | None:
+        """Decode the piece ``buffer[start:end]``: (values, typed); None when it ends inside a value (extend it);
+        :class:`_BadJson` on an error in the file (positions relative to ``start``)."""
+        with memoryview(self._buf) as view:
+            text = b"".join((b"[", view[start:end], b"]"))  # one copy
         if not text.isascii():  # msgspec does not check the UTF-8 of strings it skips
             try:
                 text.decode("utf-8")
@@ -278,7 +280,7 @@ class JsonStream:
             raise self._error("JSON nesting too deep", self._base + self._pos + _too_deep(text) - 1) from None
         except json.JSONDecodeError as exc:
             at = len(decoded[: exc.pos].encode("utf-8")) - 1
-            if at >= len(raw) or exc.msg.startswith("Unterminated string"):
+            if at >= end - start or exc.msg.startswith("Unterminated string"):
                 return None
             # Report the later of the two positions: past the array's end, msgspec may stop earlier (at a
             # NaN that Python accepts) than where the piece really fails.
