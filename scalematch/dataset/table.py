@@ -138,9 +138,12 @@ class Column:
         return memoryview(self._map)[: self._used]
 
     def release(self) -> None:
-        """Return the column's memory to the system; it is empty afterwards."""
+        """Return the column's memory to the system; it is empty afterwards (unchanged while views of it live)."""
+        try:
+            self._map.close()
+        except BufferError:
+            return
         del self._stage[:]
-        self._map.close()
         self._map = _anonymous(self._STAGE)
         self._used = 0
 
