@@ -53,8 +53,8 @@ def stats(
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text
-    from scalematch.dataset import sample_path
-    from scalematch.dataset.loader import read_annotations, read_paths
+    from scalematch.dataset import sample_path, summarize_file
+    from scalematch.dataset.loader import parse_image_size, read_annotations, read_paths
     from scalematch.report.stats_text import render
 
     source = annotations if annotations is not None else sample_path()
@@ -62,12 +62,18 @@ def stats(
         from scalematch.atomic import check_output
 
         check_output(csv, "--csv", inputs=read_paths(source, format.value if format else None))
+    fmt = format.value if format else None
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        result = read_annotations(
-            source, format.value if format else None, resize, strict=strict, split=split, image_size=image_size,
-            progress=progress,
-        )  # fmt: skip
-    summary = result.to_dict()
+        if csv is None:  # no box table needed
+            size = parse_image_size(image_size) if image_size is not None else None
+            summary = summarize_file(
+                source, fmt, resize, strict=strict, split=split, image_size=size, progress=progress
+            )
+        else:
+            result = read_annotations(
+                source, fmt, resize, strict=strict, split=split, image_size=image_size, progress=progress
+            )
+            summary = result.to_dict()
     if csv is not None:
         with atomic_text(csv, "--csv") as handle:
             result.to_frame().to_csv(handle, index=False)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scalematch.dataset.loader import FORMATS, LoadResult, detect_format, load
     from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
-    from scalematch.dataset.stats import summarize
+    from scalematch.dataset.stats import summarize, summarize_file
     from scalematch.dataset.table import REASONS
 
 _HOME = {
     "FORMATS": "loader", "LoadResult": "loader", "detect_format": "loader", "load": "loader",
     "DEFAULT_POLICY": "resize", "ResizePolicy": "resize", "parse_policy": "resize",
-    "summarize": "stats", "REASONS": "table",
+    "summarize": "stats", "summarize_file": "stats", "REASONS": "table",
 }  # fmt: skip
 
 
@@ -43,6 +43,7 @@ __all__ = [
     "parse_policy",
     "sample_path",
     "summarize",
+    "summarize_file",
 ]
 
 

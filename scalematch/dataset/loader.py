@@ -98,15 +98,41 @@ def load(
     during long reads. ``workers`` processes read a folder of VOC files (default: one per core this process may
     use); the result is the same for any number.
     """
-    path = Path(path)
     policy = parse_policy(resize)
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
+    table = assemble(raw, exclusions, needs_image_size(policy), record)
+    images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
+    del raw  # the table holds what is needed; free the reader's buffers before adding columns
+    return LoadResult(
+        table=apply(table, policy),
+        excluded=exclusions.as_dict(),
+        images=images,
+        categories=categories,
+        source=str(path),
+        format=fmt,
+        resize=str(policy),
+    )
+
+
+def read_raw(
+    path: str | Path,
+    format: Format | str | None,
+    policy: ResizePolicy,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> tuple[RawBoxes, Exclusions, str, Format]:
+    """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
+    exclusions so far, the record word for messages and the format."""
+    path = Path(path)
     fmt = _format(path, format)
     if split is not None and fmt != "voc":
         raise OptionError(f"split: applies to VOC year folders only; {path} is read as {fmt}")
     if image_size is not None and fmt != "yolo":
         raise OptionError(f"image_size: applies to YOLO labels only; {path} is read as {fmt}")
     exclusions = Exclusions(str(path), strict)
-    need_size = needs_image_size(policy)
     raw: RawBoxes
     record = "annotation id"
     if fmt == "coco":
@@ -130,18 +156,7 @@ def load(
             )
         raw = yolo.read(path, exclusions, image_size)
         record = "label"
-    table = assemble(raw, exclusions, need_size, record)
-    images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
-    del raw  # the table holds what is needed; free the reader's buffers before adding columns
-    return LoadResult(
-        table=apply(table, policy),
-        excluded=exclusions.as_dict(),
-        images=images,
-        categories=categories,
-        source=str(path),
-        format=fmt,
-        resize=str(policy),
-    )
+    return raw, exclusions, record, fmt
 
 
 def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:

@@ -16,6 +16,7 @@ Scales are exact floats (no rounding of the resized image to whole pixels).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -139,25 +140,52 @@ def scales(
 
 def apply(table: pd.DataFrame, policy: ResizePolicy) -> pd.DataFrame:
     """Add the input-pixel columns (see :mod:`scalematch.dataset.table`) to a copy of ``table``."""
+    out: pd.DataFrame = table.copy(deep=False)  # new columns only; the given table is left as it is
+    columns = input_columns(
+        policy, out["image_w"].to_numpy(), out["image_h"].to_numpy(), out["w"].to_numpy(), out["h"].to_numpy()
+    )
+    for name, values in columns.items():
+        out[name] = values
+    return out
+
+
+def input_columns(
+    policy: ResizePolicy,
+    image_w: np.ndarray,
+    image_h: np.ndarray,
+    w: np.ndarray,
+    h: np.ndarray,
+    names: Collection[str] | None = None,
+    image: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The input-pixel columns of boxes ``w`` x ``h`` on images ``image_w`` x ``image_h`` (original pixels),
+    in table order; only ``names`` when given. With ``image`` (per box, an index into ``image_w`` and
+    ``image_h``), the sizes are per image and the scales are computed once per image."""
     import numpy as np
 
-    out: pd.DataFrame = table.copy(deep=False)  # new columns only; the given table is left as it is
+    out: dict[str, np.ndarray] = {}
     ends = (False, True) if isinstance(policy, MultiScale) else (False,)
     for high in ends:
-        sx, sy = scales(policy, out["image_w"].to_numpy(), out["image_h"].to_numpy(), high)
-        w_in = out["w"].to_numpy() * sx
-        h_in = out["h"].to_numpy() * sy
+        sx, sy = scales(policy, image_w, image_h, high)
+        if image is not None:
+            sx, sy = (sx[image], sy[image]) if sx is not sy else (sx[image],) * 2
+        w_in = w * sx
+        h_in = h * sy
         suffix = "_hi" if high else ""
         if not high:
             out["scale_x"] = sx
             out["scale_y"] = sy
-        out["scale" + suffix] = np.sqrt(sx * sy)
+        if names is None or "scale" + suffix in names:
+            out["scale" + suffix] = np.sqrt(sx * sy)
         out["w_in" + suffix] = w_in
         out["h_in" + suffix] = h_in
-        out["size_in" + suffix] = np.sqrt(w_in * h_in)
-        out["max_side_in" + suffix] = np.maximum(w_in, h_in)
-    out["aspect"] = out["w"].to_numpy() / out["h"].to_numpy()
-    return out
+        if names is None or "size_in" + suffix in names:
+            out["size_in" + suffix] = np.sqrt(w_in * h_in)
+        if names is None or "max_side_in" + suffix in names:
+            out["max_side_in" + suffix] = np.maximum(w_in, h_in)
+    if names is None or "aspect" in names:
+        out["aspect"] = w / h
+    return out if names is None else {k: v for k, v in out.items() if k in names}
 
 
 if TYPE_CHECKING:

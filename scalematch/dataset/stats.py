@@ -11,11 +11,14 @@ Quantiles use numpy's default (linear) method. Crowd objects are left out of eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from scalematch.dataset.loader import LoadResult
 
@@ -40,39 +43,113 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
     return {k: float(v) for k, v in zip(keys, qs, strict=True)}
 
 
-def _group(rows: pd.DataFrame, multi: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "size_classes": size_classes(rows["area"].to_numpy()),
-        "size_in": quantiles(rows["size_in"].to_numpy()),
+def summarize(result: LoadResult) -> dict[str, Any]:
+    """The statistics of a loaded dataset as the documented JSON object."""
+    table = result.table
+    crowd = table["iscrowd"].to_numpy()
+    names = [n for n in _COLUMNS if n in table.columns]
+    objects = {name: table[name].to_numpy()[~crowd] for name in names}
+    meta = (result.source, result.format, result.resize, result.images, result.categories, result.excluded)
+    return _summary(*meta, objects, table["category_id"].to_numpy()[crowd])
+
+
+def summarize_file(
+    path: str | Path,
+    format: str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    *,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """``summarize(load(path, ...))`` without building the box table: the same object, from the reader's
+    columns and the few input-pixel columns the statistics need, computed a chunk of rows at a time
+    (arguments as :func:`load`)."""
+    import numpy as np
+
+    from scalematch.dataset.loader import read_raw
+    from scalematch.dataset.resize import input_columns, needs_image_size, parse_policy
+    from scalematch.dataset.table import check, text_of
+
+    policy = parse_policy(resize)
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress)
+    kept = check(raw, exclusions, needs_image_size(policy), record)
+    for name in ("ann_id", "x", "y", "difficult", "truncated"):
+        getattr(raw, name).release()  # only the checks needed these
+    keep = np.zeros(len(kept.pos), dtype=bool)
+    keep[kept.sel] = True
+    crowd = np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8) != 0
+    category = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)
+    crowd_category = category[keep & crowd]
+    use = keep & ~crowd
+    del keep, crowd
+    n = int(use.sum())
+    source = {
+        "w": np.frombuffer(raw.w.buffer(), dtype=np.float64),
+        "h": np.frombuffer(raw.h.buffer(), dtype=np.float64),
+        "image_id": np.frombuffer(raw.image_id.buffer(), dtype=np.int64),
+        "category_id": category,
+        "area": np.frombuffer(raw.area.buffer(), dtype=np.float64),
     }
-    if multi:
-        out["size_in_hi"] = quantiles(rows["size_in_hi"].to_numpy())
+    columns: dict[str, np.ndarray] = {}
+    done = 0
+    for start in range(0, len(use), _CHUNK):
+        rows = use[start : start + _CHUNK]
+        part = {name: values[start : start + _CHUNK][rows] for name, values in source.items()}
+        image = kept.pos[start : start + _CHUNK][rows]
+        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], _COLUMNS, image)
+        for name in _COLUMNS:
+            if name in part:
+                out = columns.setdefault(name, np.empty(n, dtype=part[name].dtype))
+                out[done : done + len(image)] = part[name]
+        done += len(image)
+    if not columns:  # no rows at all
+        columns = input_columns(policy, kept.image_w, kept.image_h, source["w"], source["h"], _COLUMNS, kept.pos)
+        columns |= {name: source[name] for name in ("image_id", "category_id", "area")}
+    categories = {k: text_of(v) for k, v in raw.categories.items()}
+    meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
+    return _summary(*meta, columns, crowd_category)
+
+
+_CHUNK = 1 << 18
+_COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
+
+
+def _group(columns: dict[str, np.ndarray], rows: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "size_classes": size_classes(columns["area"][rows]),
+        "size_in": quantiles(columns["size_in"][rows]),
+    }
+    if "size_in_hi" in columns:
+        out["size_in_hi"] = quantiles(columns["size_in_hi"][rows])
     return out
 
 
-def summarize(result: LoadResult) -> dict[str, Any]:
-    """The statistics of a loaded dataset as the documented JSON object."""
+def _summary(
+    source: str, format: str, resize: str, images: int, categories: dict[int, str], excluded: dict[str, int],
+    objects: dict[str, np.ndarray], crowd_category: np.ndarray,
+) -> dict[str, Any]:  # fmt: skip
+    """The statistics from the non-crowd objects' columns and the crowd objects' category ids."""
     import numpy as np
 
-    table = result.table
-    objects = table[~table["iscrowd"].to_numpy()]
-    multi = "size_in_hi" in table.columns
-    per_image = objects.groupby("image_id", observed=True).size().to_numpy()
-    zeros = max(result.images - len(per_image), 0)
+    size_in = objects["size_in"]
+    per_image = np.unique(objects["image_id"], return_counts=True)[1]
+    zeros = max(images - len(per_image), 0)
     counts = np.concatenate([per_image, np.zeros(zeros, dtype=per_image.dtype)])
     out: dict[str, Any] = {
-        "source": result.source,
-        "format": result.format,
-        "resize": result.resize,
-        "images": result.images,
-        "annotations": len(objects),
-        "crowd": int(table["iscrowd"].sum()),
-        "categories": len(result.categories),
-        "excluded": dict(result.excluded),
-        **_group(objects, multi),
-        "w_in": quantiles(objects["w_in"].to_numpy()),
-        "h_in": quantiles(objects["h_in"].to_numpy()),
-        "aspect": quantiles(objects["aspect"].to_numpy()),
+        "source": source,
+        "format": format,
+        "resize": resize,
+        "images": images,
+        "annotations": len(size_in),
+        "crowd": len(crowd_category),
+        "categories": len(categories),
+        "excluded": dict(excluded),
+        **_group(objects, slice(None)),
+        "w_in": quantiles(objects["w_in"]),
+        "h_in": quantiles(objects["h_in"]),
+        "aspect": quantiles(objects["aspect"]),
         "objects_per_image": {
             "mean": float(counts.mean()) if len(counts) else None,
             "min": int(counts.min()) if len(counts) else None,
@@ -80,16 +157,22 @@ def summarize(result: LoadResult) -> dict[str, Any]:
             "max": int(counts.max()) if len(counts) else None,
         },
         "images_without_objects": int((counts == 0).sum()),
-        "size_in_below_8": int((objects["size_in"].to_numpy() < TINY_INPUT_PX).sum()),
+        "size_in_below_8": int((size_in < TINY_INPUT_PX).sum()),
     }
+    category = objects["category_id"]
+    ids, n = np.unique(category, return_counts=True)
+    order = np.argsort(category, kind="stable")
+    crowd_ids, crowd_n = np.unique(crowd_category, return_counts=True)
+    crowd_by_id = dict(zip(crowd_ids.tolist(), crowd_n.tolist(), strict=True))
+    starts = dict(zip(ids.tolist(), (np.cumsum(n) - n).tolist(), strict=True))
+    sizes = dict(zip(ids.tolist(), n.tolist(), strict=True))
     per_category = []
-    by_id = dict(tuple(objects.groupby("category_id", observed=True)))
-    crowd_by_id = table[table["iscrowd"].to_numpy()].groupby("category_id").size().to_dict()
-    for cid, name in sorted(result.categories.items()):
-        rows = by_id.get(cid, objects.iloc[:0])
+    for cid, name in sorted(categories.items()):
+        start = starts.get(cid, 0)
+        rows = order[start : start + sizes.get(cid, 0)]
         per_category.append(
             {"id": cid, "name": name, "annotations": len(rows), "crowd": int(crowd_by_id.get(cid, 0)),
-             **_group(rows, multi)}
+             **_group(objects, rows)}
         )  # fmt: skip
     out["per_category"] = per_category
     return out

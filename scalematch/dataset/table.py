@@ -116,7 +116,7 @@ class Column:
     def __init__(self, typecode: str) -> None:
         self.typecode = typecode
         self._stage: array[Any] = array(typecode)
-        self._map = mmap.mmap(-1, self._STAGE)
+        self._map = _anonymous(self._STAGE)
         self._used = 0
 
     def append(self, value: float) -> None:
@@ -139,6 +139,16 @@ class Column:
         self._flush()
         return memoryview(self._map)[: self._used]
 
+    def release(self) -> None:
+        """Return the column's memory to the system; it is empty afterwards (unchanged while views of it live)."""
+        try:
+            self._map.close()
+        except BufferError:
+            return
+        del self._stage[:]
+        self._map = _anonymous(self._STAGE)
+        self._used = 0
+
     def _flush(self) -> None:
         if self._stage:
             data = self._stage.tobytes()
@@ -148,15 +158,26 @@ class Column:
     def _write(self, data: bytes) -> None:
         end = self._used + len(data)
         if end > len(self._map):
-            grown = mmap.mmap(-1, max(2 * len(self._map), end))
-            grown[: self._used] = self._map[: self._used]
-            self._map.close()
-            self._map = grown
+            size = max(2 * len(self._map), end)
+            try:
+                self._map.resize(size)  # a private anonymous map grows in place (Linux: mremap)
+            except (OSError, SystemError, ValueError):
+                grown = _anonymous(size)
+                grown[: self._used] = self._map[: self._used]
+                self._map.close()
+                self._map = grown
         self._map[self._used : end] = data
         self._used = end
 
 
 Row = tuple[int, int, int, float, float, float, float, float, bool, bool, bool]
+
+
+def _anonymous(size: int) -> mmap.mmap:
+    """Anonymous memory; private where the platform allows, so that it can grow in place."""
+    if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS"):
+        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return mmap.mmap(-1, size)
 
 
 @dataclass
@@ -210,10 +231,43 @@ class RawBoxes:
             column.extend(array(column.typecode, values))
 
 
-def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
-    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the cross-record checks on a reader's columns.
+
+    ``sel`` picks the kept rows (a slice when all are kept, so that columns stay views); ``pos`` is, for every
+    row, the index of its image in ``raw.images`` order; ``image_w`` and ``image_h`` are per image in that
+    order.
+    """
+
+    sel: Any
+    pos: np.ndarray
+    image_w: np.ndarray
+    image_h: np.ndarray
+    kept: int
+
+    def column(self, raw: RawBoxes, name: str) -> np.ndarray:
+        """Column ``name`` of ``raw`` (ann_id ... truncated) for the kept rows."""
+        import numpy as np
+
+        col: Column = getattr(raw, name)
+        dtype = {"q": np.int64, "d": np.float64, "b": np.int8}[col.typecode]
+        values: np.ndarray = np.frombuffer(col.buffer(), dtype=dtype)[self.sel]
+        return values.astype(bool) if col.typecode == "b" else values
+
+    def image_sizes(self, rows: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per kept row (or per ``rows`` of the kept rows), its image's width and height (NaN when unknown)."""
+        import numpy as np
+
+        idx = self.pos[self.sel] if rows is None else self.pos[self.sel][rows]
+        if len(self.image_w) == 0:
+            return np.full(len(idx), np.nan), np.full(len(idx), np.nan)
+        return self.image_w[idx], self.image_h[idx]
+
+
+def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> Checked:
+    """Run the cross-record checks on ``raw``: count (or, strict, raise on) the records they exclude."""
     import numpy as np
-    import pandas as pd
 
     ann_id = np.frombuffer(raw.ann_id.buffer(), dtype=np.int64)
     image_id = np.frombuffer(raw.image_id.buffer(), dtype=np.int64)
@@ -227,22 +281,30 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     keep = np.ones(n, dtype=bool)
     bw, bh = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
     absurd = (np.minimum(bw, bh) < MIN_BOX_SIDE) | (np.maximum(bw, bh) > MAX_IMAGE_SIDE)
-    _, first = np.unique(ann_id, return_index=True)
-    dup = np.ones(n, dtype=bool)
-    dup[first] = False
+    if n < 2 or bool((ann_id[1:] > ann_id[:-1]).all()):  # increasing ids (most files): no sort needed
+        dup = np.zeros(n, dtype=bool)
+    else:
+        _, first = np.unique(ann_id, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+    order = np.argsort(img_ids, kind="stable")
+    if len(order):
+        found = np.minimum(np.searchsorted(img_ids[order], image_id), len(order) - 1)
+        unknown = img_ids[order][found] != image_id
+        pos = order[found]
+        del found
+    else:
+        unknown, pos = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
     checks: list[tuple[str, np.ndarray, str]] = [
         (BBOX_INVALID, absurd, "the box's width or height is outside [2**-24, 2**24] pixels"),
         (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
-        (UNKNOWN_IMAGE, ~np.isin(image_id, img_ids), "image_id {i} is not among the file's images"),
+        (UNKNOWN_IMAGE, unknown, "image_id {i} is not among the file's images"),
         (
             UNKNOWN_CATEGORY,
             ~np.isin(category_id, cat_ids),
             "category_id {c} is not among the file's categories",
         ),
     ]
-    order = np.argsort(img_ids, kind="stable")
-    pos = np.searchsorted(img_ids[order], image_id)
-    pos = order[np.minimum(pos, max(len(order) - 1, 0))] if len(order) else np.zeros(n, dtype=np.int64)
     if need_size and len(order):
         no_size = ~(np.isfinite(img_w[pos]) & np.isfinite(img_h[pos]))
         checks.append(
@@ -269,33 +331,35 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
-    idx = pos[sel]
-    sorted_cats = np.sort(cat_ids)
-    cat_idx = np.searchsorted(sorted_cats, category_id[sel])
-    m = int(keep.sum())
-    table: pd.DataFrame = pd.DataFrame(
-        {
-            "ann_id": ann_id[sel],
-            "image_id": image_id[sel],
-            "file_name": _categorical([v[0] for v in raw.images.values()], idx),
-            "image_w": img_w[idx] if len(order) else np.full(m, np.nan),
-            "image_h": img_h[idx] if len(order) else np.full(m, np.nan),
-            "category_id": category_id[sel],
-            "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
-            "x": np.frombuffer(raw.x.buffer(), dtype=np.float64)[sel],
-            "y": np.frombuffer(raw.y.buffer(), dtype=np.float64)[sel],
-            "w": np.frombuffer(raw.w.buffer(), dtype=np.float64)[sel],
-            "h": np.frombuffer(raw.h.buffer(), dtype=np.float64)[sel],
-            "area": np.frombuffer(raw.area.buffer(), dtype=np.float64)[sel],
-            "iscrowd": np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8)[sel].astype(bool),
-            "difficult": np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[sel].astype(bool),
-            "truncated": np.frombuffer(raw.truncated.buffer(), dtype=np.int8)[sel].astype(bool),
-        },
-        copy=False,
-    )
+    return Checked(sel, pos, img_w, img_h, int(keep.sum()))
+
+
+def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+    import numpy as np
+    import pandas as pd
+
+    kept = check(raw, exclusions, need_size, record)
+    idx = kept.pos[kept.sel]
+    category_id = kept.column(raw, "category_id")
+    sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
+    cat_idx = np.searchsorted(sorted_cats, category_id)
+    image_w, image_h = kept.image_sizes()
+    columns: dict[str, Any] = {
+        "ann_id": kept.column(raw, "ann_id"),
+        "image_id": kept.column(raw, "image_id"),
+        "file_name": _categorical([v[0] for v in raw.images.values()], idx),
+        "image_w": image_w,
+        "image_h": image_h,
+        "category_id": category_id,
+        "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
+    }
+    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated"):
+        columns[name] = kept.column(raw, name)
+    table: pd.DataFrame = pd.DataFrame(columns, copy=False)
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
-        table["label_index"] = np.frombuffer(raw.label_index.buffer(), dtype=np.int64)[sel]
+        table["label_index"] = kept.column(raw, "label_index")
     return table
 
 

@@ -2,15 +2,18 @@
 
 The file is read in blocks. The top-level object is walked key by key; an array member is cut into pieces of
 about :data:`PIECE` bytes at candidate element boundaries (``}`` followed by ``,`` or ``]``) and each piece is
-parsed whole by orjson. A candidate that falls inside a string or a nested value makes the piece end in the
-middle of a value, which orjson reports as "unexpected end of data" at the very end of the input; the piece
-is then extended to the next candidate. A piece that runs past the end of the array is cut back to the last
-candidate before the error. Any other parse error is a real error in the file and is reported with its
-absolute byte offset. Memory is bounded by the block and piece sizes, never by the number of records.
+decoded whole by msgspec, into the caller's typed records when it gives a decoder (fields the records do not
+name, such as polygon coordinates, are skipped in C without becoming Python objects). A candidate that falls
+inside a string or a nested value makes the piece end in the middle of a value, which msgspec reports as
+truncated input or as an error at the very end of the input; the piece is then extended to the next candidate.
+A piece that runs past the end of the array is cut back to the last candidate before the error. Any other
+parse error is a real error in the file and is reported with its absolute byte offset. Memory is bounded by
+the block and piece sizes, never by the number of records.
 
-Polygon segmentations (``"segmentation": [[numbers...]]``) can be skipped without being parsed
-(``skip_polygons``): they are only needed when an annotation has no bbox, and the caller then re-reads that
-piece in full (:meth:`JsonStream.full`).
+A piece whose records do not fit the typed decoder (a string id, a missing bbox, an integer beyond 64 bits) is
+decoded again into plain Python values, so that the caller can name each bad record; JSON that msgspec refuses
+but Python's json (and so pycocotools) accepts (``NaN``, ``Infinity``, ``1e400``, lone surrogates) is decoded
+with the standard library.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-import orjson
+import msgspec
 
 from scalematch.errors import DatasetError
 
@@ -29,11 +32,12 @@ PIECE = 4 << 20
 MAX_VALUE = 64 << 20
 _WS = b" \t\r\n"
 _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
-# From '"segmentation": [[' over polygon characters to the last ']' before a quote or brace: in valid JSON
-# exactly the polygon list. (Measured faster than a find()-based loop: Python's per-match overhead dominates.)
-_POLYGON = re.compile(rb'"segmentation"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\[[-+0-9.eE,\s\[\]]*\]')
-POLYGON_MARK = "\x00polygon"
-_POLYGON_REPL = b'"segmentation":"\\\\u0000polygon"'
+# msgspec refuses lone surrogate escapes ("\ud800", which Python's json accepts) as "truncated" input.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_AT_BYTE = re.compile(r"^JSON is malformed: (.*) \(byte (\d+)\)$")
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{\]}]')
+MAX_DEPTH = 512
+_UNTYPED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 Progress = Callable[[int], None]
 
@@ -59,7 +63,8 @@ class JsonStream:
             self._eof = True
             return False
         self._base += self._pos
-        self._buf = self._buf[self._pos :] + chunk
+        with memoryview(self._buf) as view:
+            self._buf = b"".join((view[self._pos :], chunk))  # one copy
         self._pos = 0
         if self._progress is not None:
             self._progress(self._base + len(self._buf))
@@ -169,10 +174,11 @@ class JsonStream:
         if b != -1:
             raise self._error(f"unexpected data after the JSON object: {self._describe(b)}")
 
-    def objects(self, key: str, skip_polygons: bool = False) -> Iterator[tuple[list[Any], bytes]]:
+    def objects(self, key: str, decoder: msgspec.json.Decoder[Any] | None = None) -> Iterator[tuple[list[Any], bool]]:
         """Yield the elements of the array at the current position, a piece at a time.
 
-        Each piece comes as (values, raw bytes of the piece); ``full(raw)`` re-parses it with polygons.
+        Each piece comes as (values, typed): the records decoded by ``decoder`` (typed True), or, when they do
+        not all fit it or no decoder is given, plain Python values (typed False).
         """
         self.expect(b"[", f"an array for '{key}'")
         if self._peek() == ord("]"):
@@ -181,12 +187,12 @@ class JsonStream:
         while True:
             if self._peek() != ord("{"):
                 raise self._error(f"expected an object in '{key}', got {self._describe(self._peek())}")
-            items, raw, closing = self._piece(key, skip_polygons)
-            yield items, raw
+            items, typed, closing = self._piece(key, decoder)
+            yield items, typed
             if closing == ord("]"):
                 return
 
-    def _piece(self, key: str, skip_polygons: bool) -> tuple[list[Any], bytes, int]:
+    def _piece(self, key: str, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool, int]:
         lo = 0  # candidates ending before start + lo end inside a value
         while True:
             start = self._pos
@@ -202,9 +208,8 @@ class JsonStream:
                     self._pos = len(self._buf)
                     raise self._truncated()
             while True:
-                raw = self._buf[start : m.start() + 1]
                 try:
-                    items = self._parse(raw, skip_polygons)
+                    parsed = self._parse(start, m.start() + 1, decoder)
                     break
                 except _BadJson as exc:
                     # The piece may run past the end of the array: retry up to the last candidate before
@@ -215,19 +220,13 @@ class JsonStream:
                     if last is None or last.end() >= m.end():
                         raise self._error(f"not valid JSON ({exc.msg})", self._base + start + exc.pos) from None
                     m = last
-            if items is None:
+            if parsed is None:
                 lo = m.start() + 1 - start
                 if lo > MAX_VALUE:
                     raise self._error(f"a record in '{key}' larger than {MAX_VALUE >> 20} MiB")
                 continue
             self._pos = m.end()
-            return items, raw, self._buf[m.end() - 1]
-
-    def full(self, raw: bytes) -> list[Any]:
-        """Re-parse a piece yielded by :meth:`objects` without skipping polygons."""
-        items = self._parse(raw, False)
-        assert items is not None
-        return items
+            return parsed[0], parsed[1], self._buf[m.end() - 1]
 
     def _last_candidate(self, lo: int) -> re.Match[bytes] | None:
         """The last candidate boundary at or after ``lo`` in the buffer (at end of file)."""
@@ -240,38 +239,52 @@ class JsonStream:
             if m is not None:
                 return m
 
-    def _parse(self, raw: bytes, skip_polygons: bool) -> list[Any] | None:
-        """Parse one piece; None when it ends inside a value (extend it); :class:`_BadJson` on an error."""
-        text = b"[" + raw + b"]"
-        if skip_polygons:
+    def _parse(self, start: int, end: int, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool] | None:
+        """Decode the piece ``buffer[start:end]``: (values, typed); None when it ends inside a value (extend it);
+        :class:`_BadJson` on an error in the file (positions relative to ``start``)."""
+        with memoryview(self._buf) as view:
+            text = b"".join((b"[", view[start:end], b"]"))  # one copy
+        if not text.isascii():  # msgspec does not check the UTF-8 of strings it skips
             try:
-                return list(orjson.loads(_POLYGON.sub(_POLYGON_REPL, text)))
-            except orjson.JSONDecodeError:
-                pass  # decide on the unmodified text below
+                text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _BadJson(f"invalid UTF-8 byte 0x{text[exc.start]:02x}", exc.start - 1) from None
+        bad: _BadJson | None = None
         try:
-            return list(orjson.loads(text))
-        except orjson.JSONDecodeError as exc:
-            pos = _byte_pos(text, exc.pos)  # orjson counts characters
-            if pos >= len(text) - 1:
-                return None
-            if "depth" in exc.msg:
-                raise self._error("JSON nesting too deep", self._base + self._pos + pos - 1) from None
-            bad = _BadJson(exc.msg, pos - 1)
-        # orjson refuses NaN, Infinity and out-of-range numbers that Python's json (and so pycocotools)
-        # accepts; such a value is a record problem, not a file problem.
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _BadJson(f"invalid UTF-8 byte 0x{text[exc.start]:02x}", exc.start - 1) from None
-        try:
-            return list(json.loads(decoded))
+            if decoder is not None:
+                try:
+                    return decoder.decode(text), True
+                except msgspec.ValidationError:
+                    pass  # valid JSON so far, other types: decode plain values
+            return _UNTYPED.decode(text), False
+        except msgspec.ValidationError:
+            pass  # a number beyond a double's range: Python's json makes it inf
         except RecursionError:
-            raise bad from None
+            raise self._error("JSON nesting too deep", self._base + self._pos + _too_deep(text) - 1) from None
+        except msgspec.DecodeError as exc:
+            found = _AT_BYTE.match(str(exc))
+            if found is None and not _SURROGATE.search(text):
+                return None  # "Input data was truncated": the piece ends inside a value
+            if found is not None:
+                if int(found.group(2)) >= len(text) - 1:
+                    return None
+                bad = _BadJson(found.group(1), int(found.group(2)) - 1)
+                if found.group(1) != "invalid character":  # not NaN or Infinity: an error for Python too
+                    raise bad from None
+        # NaN, Infinity, numbers beyond a double and lone surrogates are accepted by Python's json (and so
+        # by pycocotools): such a value is a record problem, not a file problem.
+        decoded = text.decode("utf-8")
+        try:
+            return list(json.loads(decoded)), False
+        except RecursionError:
+            raise self._error("JSON nesting too deep", self._base + self._pos + _too_deep(text) - 1) from None
         except json.JSONDecodeError as exc:
-            # Report the later of the two positions: past the array's end, orjson may stop earlier (at a
-            # NaN that Python accepts) than where the piece really fails.
             at = len(decoded[: exc.pos].encode("utf-8")) - 1
-            if at > bad.pos:
+            if at >= end - start or exc.msg.startswith("Unterminated string"):
+                return None
+            # Report the later of the two positions: past the array's end, msgspec may stop earlier (at a
+            # NaN that Python accepts) than where the piece really fails.
+            if bad is None or at > bad.pos:
                 bad = _BadJson(exc.msg, at)
             raise bad from None
 
@@ -283,8 +296,16 @@ class _BadJson(Exception):
         self.pos = pos
 
 
-def _byte_pos(text: bytes, char_pos: int) -> int:
-    """The byte offset in UTF-8 ``text`` of character ``char_pos``."""
-    if text.isascii():
-        return char_pos
-    return len(text.decode("utf-8", "surrogateescape")[:char_pos].encode("utf-8", "surrogateescape"))
+def _too_deep(text: bytes) -> int:
+    """Where the nesting of ``text`` first exceeds :data:`MAX_DEPTH` (else where it is deepest)."""
+    depth = deepest = where = 0
+    for m in _TOKEN.finditer(text):
+        c = text[m.start()]
+        if c == 0x22:  # '"'
+            continue
+        depth += 1 if c in b"[{" else -1
+        if depth > deepest:
+            deepest, where = depth, m.start()
+            if depth > MAX_DEPTH:
+                break
+    return where

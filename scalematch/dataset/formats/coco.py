@@ -1,23 +1,27 @@
 """COCO instances JSON (also LVIS, and Roboflow COCO exports) -> :class:`RawBoxes`.
 
 The file is streamed (:mod:`._jsonstream`): memory stays bounded by the read block and the output columns.
+Records are decoded by msgspec into the typed structs below, which name only the fields used: the others
+(polygon coordinates above all) are skipped in C, checked for JSON syntax but not for content, and the
+columns are appended a piece of records at a time. A piece with any record that does not fit the structs, or
+fails a check, is read again record by record so that each bad one is named.
 Annotations are taken as they are: ``bbox`` is ``xywh`` in original pixels and used unchanged; ``area`` is
 the annotation's own (COCO's small/medium/large use it), or ``w * h`` when absent; a missing ``iscrowd``
 (LVIS) is 0. An annotation with a segmentation but no bbox gets its bbox from the mask (pycocotools).
-Polygon coordinates of annotations that do have a bbox are skipped, not parsed, for speed: a malformed
-polygon there goes unnoticed.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Callable
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from scalematch.dataset.formats._jsonstream import POLYGON_MARK, JsonStream
+import msgspec
+
+from scalematch.dataset.formats._jsonstream import JsonStream
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -32,9 +36,30 @@ from scalematch.dataset.table import (
 )
 from scalematch.errors import DatasetError
 
-_INT = {int}
-_NUM = {int, float}
 _I64 = 1 << 63
+
+
+class _Annotation(msgspec.Struct, gc=False):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: tuple[float, float, float, float]
+    area: float = math.nan  # absent (msgspec decodes no NaN from JSON)
+    iscrowd: int = 0
+
+
+class _Image(msgspec.Struct, gc=False):
+    id: int
+    file_name: str
+    width: int
+    height: int
+
+
+_ANNOTATIONS = msgspec.json.Decoder(list[_Annotation])
+_IMAGES = msgspec.json.Decoder(list[_Image])
+_ID, _IMAGE_ID, _CATEGORY_ID = attrgetter("id"), attrgetter("image_id"), attrgetter("category_id")
+_BBOX, _AREA, _CROWD = attrgetter("bbox"), attrgetter("area"), attrgetter("iscrowd")
+_NAME, _WIDTH, _HEIGHT = attrgetter("file_name"), attrgetter("width"), attrgetter("height")
 
 
 def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None) -> RawBoxes:
@@ -48,16 +73,15 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
         for key in stream.members():
             seen.append(key)
             if key == "annotations":
-                for items, text in stream.objects(key, skip_polygons=True):
-                    if not _fast(items, raw):
-                        if any(_needs_polygon(a) for a in items):
-                            items = stream.full(text)
+                for items, typed in stream.objects(key, _ANNOTATIONS):
+                    if not (typed and _fast(items, raw)):
                         for k, ann in enumerate(items):
-                            _one(ann, count[0] + k, raw, exclusions, pending)
+                            _one(_plain(ann), count[0] + k, raw, exclusions, pending)
                     count[0] += len(items)
             elif key == "images":
-                for items, _ in stream.objects(key):
-                    _images(items, raw, exclusions)
+                for items, typed in stream.objects(key, _IMAGES):
+                    if not (typed and _images_fast(items, raw)):
+                        _images([_plain(i) for i in items], raw, exclusions)
             elif key == "categories":
                 for items, _ in stream.objects(key):
                     _categories(items, raw, exclusions)
@@ -84,10 +108,7 @@ def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]
 
 
 def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
-    records = _records(items, "images", ex)
-    if _images_fast(records, raw):
-        return
-    for img in records:
+    for img in _records(items, "images", ex):
         iid = img.get("id")
         if not _is_id(iid):
             ex.add(MALFORMED_RECORD, "image", f"expected an integer 'id', got {short_repr(img)}")
@@ -101,22 +122,17 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
 
 
-def _images_fast(records: list[dict[str, Any]], raw: RawBoxes) -> bool:
-    """Add a piece of clean image records at once; False (nothing added) if any is not clean."""
+def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
+    """Add a piece of decoded image records at once; False (nothing added) if any fails a check."""
     if not records:
         return True
-    ids: list[Any] = [r.get("id") for r in records]
-    ws: list[Any] = [r.get("width") for r in records]
-    hs: list[Any] = [r.get("height") for r in records]
-    names: list[Any] = [r.get("file_name") for r in records]
-    if set(map(type, ids)) != _INT or set(map(type, names)) != {str}:
+    ids = list(map(_ID, records))
+    ws, hs = list(map(_WIDTH, records)), list(map(_HEIGHT, records))
+    if min(ws) <= 0 or min(hs) <= 0 or max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
         return False
-    if set(map(type, ws)) != _INT or set(map(type, hs)) != _INT or min(ws) <= 0 or min(hs) <= 0:
+    if max(ids) >= _I64 or len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
         return False
-    if max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
-        return False
-    if len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids) or not all(map(_is_id, ids)):
-        return False
+    names = map(_NAME, records)
     raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
     return True
 
@@ -135,55 +151,46 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         raw.categories[cid] = name if isinstance(name, str) else str(cid)
 
 
-def _needs_polygon(item: Any) -> bool:
-    return type(item) is dict and item.get("segmentation") == POLYGON_MARK and "bbox" not in item
-
-
-def _fast(items: list[Any], raw: RawBoxes) -> bool:
-    """Append a piece whose records are all clean, column-wise; False (nothing appended) if any is not."""
+def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
+    """Append a piece of decoded annotations column-wise; False (nothing appended) if any fails a check."""
     import numpy as np
 
-    if set(map(type, items)) != {dict}:
-        return False
-    ids = [a.get("id") for a in items]
-    img = [a.get("image_id") for a in items]
-    cat = [a.get("category_id") for a in items]
-    bbox = [a.get("bbox") for a in items]
-    area = [a.get("area") for a in items]
-    crowd = [a.get("iscrowd") for a in items]
-    if not (set(map(type, ids)) == _INT and set(map(type, img)) == _INT and set(map(type, cat)) == _INT):
-        return False
-    if set(map(type, bbox)) != {list} or set(map(len, bbox)) != {4}:
-        return False
-    if not set(map(type, chain.from_iterable(bbox))) <= _NUM or not set(map(type, area)) <= _NUM:
-        return False
-    crowd_types = set(map(type, crowd))
-    if crowd_types == {type(None)}:
-        crowd = [0] * len(items)
-    elif crowd_types != _INT or not set(crowd) <= {0, 1}:
-        return False
-    try:
-        a_ids, a_img, a_cat = array("q", ids), array("q", img), array("q", cat)
+    n = len(items)
+    try:  # msgspec's int reaches 2**64 - 1
+        ids = [np.fromiter(map(get, items), np.int64, n) for get in (_ID, _IMAGE_ID, _CATEGORY_ID)]
+        crowd = np.fromiter(map(_CROWD, items), np.int64, n)
     except OverflowError:
         return False
-    try:
-        box = np.array(bbox, dtype=np.float64)
-        ar = np.array(area, dtype=np.float64)
-    except OverflowError:  # an integer too large for a float: the slow path names the record
+    box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
+    area = np.fromiter(map(_AREA, items), np.float64, n)
+    if not ((box[:, 2:] > 0).all() and ((crowd == 0) | (crowd == 1)).all()):
         return False
-    if not (np.isfinite(box).all() and (box[:, 2:] > 0).all() and np.isfinite(ar).all()):
-        return False
-    raw.ann_id.extend(a_ids)
-    raw.image_id.extend(a_img)
-    raw.category_id.extend(a_cat)
+    absent = np.isnan(area)
+    if absent.any():
+        area[absent] = box[absent, 2] * box[absent, 3]
+    for col, values in zip((raw.ann_id, raw.image_id, raw.category_id), ids, strict=True):
+        col.frombytes(values.tobytes())
     for col, j in ((raw.x, 0), (raw.y, 1), (raw.w, 2), (raw.h, 3)):
         col.frombytes(np.ascontiguousarray(box[:, j]).tobytes())
-    raw.area.frombytes(ar.tobytes())
-    raw.iscrowd.extend(array("b", crowd))
-    zeros = bytes(len(items))
+    raw.area.frombytes(area.tobytes())
+    raw.iscrowd.frombytes(crowd.astype(np.int8).tobytes())
+    zeros = bytes(n)
     raw.difficult.frombytes(zeros)
     raw.truncated.frombytes(zeros)
     return True
+
+
+def _plain(item: Any) -> Any:
+    """A decoded record as the dict it came from (for the record-by-record checks); others unchanged."""
+    if isinstance(item, _Annotation):
+        out = {f: getattr(item, f) for f in ("id", "image_id", "category_id", "iscrowd")}
+        out["bbox"] = list(item.bbox)
+        if not math.isnan(item.area):
+            out["area"] = item.area
+        return out
+    if isinstance(item, _Image):
+        return msgspec.structs.asdict(item)
+    return item
 
 
 def _is_id(v: object) -> TypeGuard[int]:
@@ -210,7 +217,7 @@ def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[st
     bbox = ann.get("bbox")
     if bbox is None:
         seg = ann.get("segmentation")
-        if seg == POLYGON_MARK or (isinstance(seg, (list, dict)) and seg):
+        if isinstance(seg, (list, dict)) and seg:
             pending.append((where, ann))
             return
         ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
