@@ -266,6 +266,24 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
         assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
 
 
+def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
+    """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
+    is missing (matplotlib would warn on stderr), in the rule and the detector report."""
+    import warnings
+
+    for mode in (["--rule", "rf"], []):
+        out = tmp_path / f"control{len(mode)}"
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            result = _run(app, ["recommend", *mode, "coco_control_name.json", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
+        assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    from scalematch.report.style import printable
+
+    assert printable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
+
+
 def test_docs_reason_table_equals_the_code() -> None:
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("| reason | record |")[1].split("\n\n")[0]

@@ -22,6 +22,10 @@ from scalematch.profile.layers import Upsample
 MAX_REPEAT = 10_000
 """Most repetitions of one template use."""
 
+MAX_NODES = 100_000
+"""Most nodes a config may expand to (templates and repeats included; checked while expanding): the largest
+detector backbones have a few thousand, and nested repeats could otherwise ask for 10**8."""
+
 _NODE_KEYS = {"name", "type", "input", "inputs", "use", "with", "repeat", "start"}
 _TOP_KEYS = {
     "name",
@@ -139,6 +143,11 @@ class _Builder:
         inputs = tuple(self.resolve(r, key, local) for r in refs)
         if isinstance(layer, Upsample) and layer.size_like is not None:
             layer = replace(layer, size_like=self.resolve(layer.size_like, key, local))
+        if len(self.nodes) >= MAX_NODES:
+            raise self.fail(
+                key, f"the config expands to more than {MAX_NODES} nodes (templates and repeats); expected at most "
+                f"{MAX_NODES}"
+            )
         self.nodes.append(Node(full, layer, inputs))
         local[name] = full
         self.alias[full] = full
