@@ -250,7 +250,7 @@ def _kind(obj: Any) -> str:
 def _torch_factory(obj: Any) -> bool:
     """A plain Python function (``def`` or lambda; not a built-in or other callable object) whose module, or the
     module of the function it wraps, refers to torch or to an nn.Module subclass: the factories that build models
-    (``torchvision.models:resnet50``). Functions of other modules (``pdb:set_trace``) are never called."""
+    (``torchvision.models:resnet50``). Functions of other modules (``code:interact``) are never called."""
     from torch import nn
 
     def uses_torch(fn: Any) -> bool:
