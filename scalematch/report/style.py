@@ -19,6 +19,7 @@ EXTRA: dict[str, Any] = {
     "text.parse_math": False,  # names come from the data: a category '$\\frac{a$' is text, never mathtext
 }
 
+
 def printable(name: str) -> str:
     """A name from the data for a terminal or a figure: control and other non-printing characters (a newline, an
     ANSI escape sequence) are shown as escapes (``\\x1b``), never sent to the terminal nor drawn as a missing

@@ -11,6 +11,7 @@ import shutil
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 BIG = "9" * 400  # an integer literal with 400 digits: overflows a float
@@ -56,7 +57,7 @@ def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
     return buffer.getvalue()
 
 
-def onnx_model(name: str, node: object, initializers: list[object]) -> None:
+def onnx_model(name: str, node: Any, initializers: list[Any]) -> None:
     """A one-node ONNX model reading a 1x3x64x64 input ``x`` and writing ``y``."""
     from onnx import TensorProto, helper
 
@@ -68,7 +69,7 @@ def onnx_model(name: str, node: object, initializers: list[object]) -> None:
     write(HERE / f"{name}.onnx", model.SerializeToString())
 
 
-def onnx_conv(name: str, **attributes: object) -> None:
+def onnx_conv(name: str, **attributes: Any) -> None:
     from onnx import TensorProto, helper
 
     weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [1.0, 1.0, 1.0])

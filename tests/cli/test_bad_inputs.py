@@ -36,7 +36,9 @@ PERIOD = (
     "its y geometry would repeat only every 1048576 units (up-sampling that no stride undoes); expected at most "
     "1024 (longer periods would not finish)"
 )
-NOT_A_MODEL = "expected an nn.Module, an nn.Module subclass or a Python function of a module that uses torch (a factory), got "
+NOT_A_MODEL = (
+    "expected an nn.Module, an nn.Module subclass or a Python function of a module that uses torch (a factory), got "
+)
 
 # (id, argv, excluded counts for exit 0 | the one error line for exit 2)
 RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [

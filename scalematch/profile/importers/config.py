@@ -145,8 +145,9 @@ class _Builder:
             layer = replace(layer, size_like=self.resolve(layer.size_like, key, local))
         if len(self.nodes) >= MAX_NODES:
             raise self.fail(
-                key, f"the config expands to more than {MAX_NODES} nodes (templates and repeats); expected at most "
-                f"{MAX_NODES}"
+                key,
+                f"the config expands to more than {MAX_NODES} nodes (templates and repeats); expected at most "
+                f"{MAX_NODES}",
             )
         self.nodes.append(Node(full, layer, inputs))
         local[name] = full
