@@ -36,7 +36,7 @@ class Graph:
         """The nodes in a topological order (stable: the written order where it is valid).
 
         Raises :class:`GraphError` naming the node for a duplicate name, a missing input, a wrong number of
-        inputs, or a cycle, and naming the outputs for an output named twice or two outputs on one node.
+        inputs, or a cycle.
         """
         where = f"{self.source}: " if self.source else ""
         by_name: dict[str, Node] = {}
@@ -80,18 +80,7 @@ class Graph:
                 else:
                     state[name] = True
                     order.append(by_name[name])
-        named: dict[str, str] = {}
-        seen: set[str] = set()
         for tap, node_name in self.taps:
             if node_name not in by_name:
                 raise GraphError(f"{where}output '{tap}': node '{node_name}' is not defined")
-            if tap in seen:
-                raise GraphError(f"{where}output '{tap}' is named twice")
-            if node_name in named:
-                raise GraphError(
-                    f"{where}outputs '{named[node_name]}' and '{tap}' both name node '{node_name}'; expected one "
-                    "output name per node (a feature map carries one name)"
-                )
-            named[node_name] = tap
-            seen.add(tap)
         return tuple(order)

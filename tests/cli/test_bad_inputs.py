@@ -132,7 +132,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),
     ("one node, two outputs", ["profile", "config_outputs_twice.yaml"],
-     "config_outputs_twice.yaml: outputs 'C1' and 'C2' both name node 'a'; expected one output name per node (a "
+     "config_outputs_twice.yaml: outputs: 'C1' and 'C2' both name node 'a'; expected one output name per node (a "
      "feature map carries one name)"),
     ("strides differ, allow-misaligned", ["profile", "config_strides_differ.yaml", "--allow-misaligned"],
      "config_strides_differ.yaml: node 'c' (add): inputs have different y strides: 2 ('a') vs 1 ('b') (maps at "

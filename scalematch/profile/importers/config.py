@@ -278,6 +278,14 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
+    named: dict[str, str] = {}
+    for tap, node in taps:
+        if node in named:
+            raise ConfigError(
+                f"{where}: outputs: '{named[node]}' and '{tap}' both name node '{node}'; expected one output name "
+                "per node (a feature map carries one name)"
+            )
+        named[node] = tap
     name = str(data.get("name", default_name))
     graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
     graph.ordered()  # report structural problems now, naming the file
