@@ -50,6 +50,11 @@ SECTION_KEYS: dict[tuple[str, object], tuple[str, ...]] = {
 """The keys of each kind of section (an unknown kind is reported by the section's own reader)."""
 MAX_PIXELS = 16384.0
 """Bound of every size, stride and step in a preset (as of --input-size): larger ones would exhaust memory."""
+MAX_LIST = 64
+"""Most entries of one list in a preset (levels, sizes or ratios of a level, scales): the built-ins have at most 6."""
+MAX_ANCHORS = 64
+"""Most anchors per location on a level (sizes x ratios, ratios x scales per octave, ...): the built-ins have at
+most 9; every anchor is matched against every object on every cell."""
 
 
 def builtin_presets() -> dict[str, Path]:
@@ -126,6 +131,8 @@ class _Reader:
         v = self.get(key) if value is ... else value
         if not isinstance(v, list) or not v:
             raise self.fail(key, f"a non-empty list{' of lists' * (depth - 1)}", v)
+        if len(v) > MAX_LIST:
+            raise ConfigError(f"{self.where}: key '{key}': expected a list of at most {MAX_LIST} entries, got {len(v)}")
         if depth > 1:
             return tuple(self.numbers(key, item, depth - 1, length, lo, hi, integer) for item in v)
         if length is not None and len(v) != length:
@@ -135,6 +142,12 @@ class _Reader:
             kind = "integers" if integer else "numbers"
             raise self.fail(key, f"a list of {kind} in ({lo:g}, {hi:g}]", v)
         return tuple(float(x) for x in v)
+
+    def flag(self, key: str, default: bool) -> bool:
+        v = self.get(key, default)
+        if not isinstance(v, bool):
+            raise self.fail(key, "true or false (a YAML boolean)", v)
+        return v
 
     def kind(self, key: str, choices: tuple[str, ...]) -> str:
         v = self.get(key + ".kind")
@@ -165,6 +178,10 @@ class _Reader:
         levels = self.get("levels")
         if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
             raise self.fail("levels", "a non-empty list of level names", levels)
+        if len(levels) > MAX_LIST:
+            raise ConfigError(
+                f"{self.where}: key 'levels': expected a list of at most {MAX_LIST} entries, got {len(levels)}"
+            )
         if len(set(levels)) != len(levels):
             raise self.fail("levels", "each level once", levels)
         neck = self.get("neck", None)
@@ -224,7 +241,7 @@ class _Reader:
                 strides,
                 self.numbers("anchors.ratios", lo=1e-3, hi=1e3),
                 self.number("anchors.octave_base_scale", 8.0, hi=1000),
-                int(self.number("anchors.scales_per_octave", 1, integer=True)),
+                int(self.number("anchors.scales_per_octave", 1, integer=True, hi=MAX_ANCHORS)),
             )
             sizes = strides
             per = {1}
@@ -238,7 +255,7 @@ class _Reader:
             scales = self.numbers("anchors.scales", hi=10)
             if len(scales) != n_levels + 1 or len(steps) != n_levels:
                 raise self.fail("anchors.scales", f"{n_levels + 1} scales and {n_levels} steps", scales)
-            gen = SSDBoxes(ratios, scales, steps, bool(self.get("anchors.clip", True)))
+            gen = SSDBoxes(ratios, scales, steps, self.flag("anchors.clip", True))
             sizes = ratios
             per = {1}
         elif kind == "yolov5":
@@ -258,6 +275,8 @@ class _Reader:
             raise self.fail("anchors", f"one entry per level ({n_levels})", len(sizes))
         if len(per) != 1:
             raise self.fail("anchors", "the same number of anchors on every level (one head serves all)", sizes)
+        if gen.per_level() > MAX_ANCHORS:
+            raise self.fail("anchors", f"at most {MAX_ANCHORS} anchors per location", gen.per_level())
         if isinstance(gen, YoloAnchors | Points | MMDetAnchors) and len(gen.strides) != n_levels:
             raise self.fail("anchors.strides", f"one stride per level ({n_levels})", gen.strides)
         return gen
@@ -270,7 +289,7 @@ class _Reader:
             high, low = self.number("assigner.high", hi=1), self.number("assigner.low", hi=1)
             if not low <= high <= 1:
                 raise self.fail("assigner.low", f"low <= high <= 1 (high is {high})", low)
-            return MaxIoU(high, low, bool(self.get("assigner.low_quality", True)))
+            return MaxIoU(high, low, self.flag("assigner.low_quality", True))
         if kind == "ssd":
             return SSDMatch(self.number("assigner.threshold", 0.5, hi=1))
         if kind == "fcos":

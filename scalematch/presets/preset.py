@@ -240,4 +240,11 @@ def override(preset: Preset, **changes: object) -> Preset:
                 f"preset {preset.name}: {head} has no field '{unknown[0]}'; expected one of {', '.join(sorted(inner))}"
             )
         top[head] = replace(part, **values)
+    swapped = [
+        f"backbone {top['backbone']}" if key == "backbone" else f"neck {top['neck']}" if top["neck"] else "no neck"
+        for key in ("backbone", "neck")
+        if key in top and top[key] != getattr(preset, key)
+    ]
+    if swapped and "title" not in top:  # the title names the preset's own backbone: say what runs instead
+        top["title"] = f"{preset.title} with {' and '.join(swapped)} (overridden)"
     return replace(preset, **top)  # type: ignore[arg-type]

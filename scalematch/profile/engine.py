@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 
 AXES = ("y", "x")
 
+MAX_MAP_SIDE = 16384
+"""The largest feature map side (units), the bound on the input side too: a map beyond it (an up-sampling
+chain that outgrows every detector input) would exhaust memory in the ERF measurement and the reports."""
+
+MAX_PERIOD = 1024
+"""The longest period of a map's geometry along one axis (units). Up-sampling that no stride undoes multiplies
+the period (two 1024x up-samplings: about a million distinct units), and the exact profile keeps every unit of
+a period; FPN-style necks stay below 16."""
+
 Term = tuple[AxisGeom, AxisGeom]
 """One product set (rows x columns) of a 2-D dependency region; a region is a union of terms."""
 
@@ -183,13 +192,33 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
     return n
 
 
+def _check_side(node: Node, size: Pair) -> None:
+    if max(size) > MAX_MAP_SIDE:
+        raise GraphError(
+            f"node '{node.name}': its feature map would be {size[0]}x{size[1]} units (HxW); expected at most "
+            f"{MAX_MAP_SIDE} per side (larger maps would exhaust memory)"
+        )
+
+
+def _check_period(node: Node, a: int, period: int) -> None:
+    if period > MAX_PERIOD:
+        raise GraphError(
+            f"node '{node.name}': its {AXES[a]} geometry would repeat only every {period} units (up-sampling that "
+            f"no stride undoes); expected at most {MAX_PERIOD} (longer periods would not finish)"
+        )
+
+
 def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
     """None if aligned; else a description of the misalignment. Different strides are an error."""
     kind = type_name(node.layer)
     jumps = {g.jump for g in geoms}
     if len(jumps) > 1:
         shown = " vs ".join(f"{g.jump} ('{ref}')" for g, ref in zip(geoms, node.inputs, strict=True))
-        raise GraphError(f"node '{node.name}' ({kind}): inputs have different {AXES[a]} strides: {shown}")
+        raise GraphError(
+            f"node '{node.name}' ({kind}): inputs have different {AXES[a]} strides: {shown} (maps at different "
+            "strides have no common grid to merge on: align: union and --allow-misaligned only lift misaligned "
+            "centres)"
+        )
     same = axis.common_period(geoms)
     centres = [axis.centres(g) for g in same]
     for k, c in enumerate(centres[1:], start=1):
@@ -229,6 +258,7 @@ def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
         for node in graph.ordered():
             n = sizes[node.inputs[0]]
             sizes[node.name] = (out_size(node, 0, n[0], sizes), out_size(node, 1, n[1], sizes))
+            _check_side(node, sizes[node.name])
     except GraphError as exc:
         raise GraphError(
             f"{graph.source or graph.name}: at input {input_size[0]}x{input_size[1]} (HxW): {exc}"
@@ -269,6 +299,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                     shown = " vs ".join(f"{h}x{w} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
                     raise GraphError(f"node '{node.name}' ({layer.kind}): input sizes differ: {shown}")
             sizes[node.name] = (out_size(node, 0, size_in[0], sizes), out_size(node, 1, size_in[1], sizes))
+            _check_side(node, sizes[node.name])
         ins = [geoms[r] for r in node.inputs]
         geom: tuple[AxisGeom, AxisGeom] | None
         if any(g is None for g in ins) or (isinstance(layer, GlobalPool) and size_in is None):
@@ -276,6 +307,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
         elif isinstance(layer, Merge):
             inputs = [g for g in ins if g is not None]
             for a in (0, 1):
+                _check_period(node, a, math.lcm(*(g[a].period for g in inputs)))
                 problem = _check_merge(node, [g[a] for g in inputs], a)
                 if problem and layer.align == "strict":
                     if not allow_misaligned:
@@ -299,6 +331,8 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                     raise GraphError(f"node '{node.name}': {tapless_message(layer, bad)}")
                 maps_yx = [axis_map(layer, a, size_in[a] if size_in else None) for a in (0, 1)]
                 assert ins[0] is not None
+                for a, (m, g) in enumerate(zip(maps_yx, ins[0], strict=True)):
+                    _check_period(node, a, m.m * (g.period // math.gcd(m.n, g.period)))
                 geom = (axis.apply(maps_yx[0], ins[0][0]), axis.apply(maps_yx[1], ins[0][1]))
                 terms[node.name] = _prune(
                     [(axis.apply(maps_yx[0], t[0]), axis.apply(maps_yx[1], t[1])) for t in terms[node.inputs[0]]]

@@ -40,7 +40,8 @@ def mmdet(rec: Recommendation) -> str:
     ranges = ", ".join(
         f"({-1 if lo == 0 else _num(lo)}, {'1e8' if math.isinf(hi) else _num(hi)})" for lo, hi in rec.ranges
     )
-    lines += ["# FCOS-style regress ranges on max(l, t, r, b), one per level.", f"regress_ranges = ({ranges})"]
+    comma = "," if len(rec.ranges) == 1 else ""  # a tuple of pairs, also for one level
+    lines += ["# FCOS-style regress ranges on max(l, t, r, b), one per level.", f"regress_ranges = ({ranges}{comma})"]
     return "\n".join(lines) + "\n"
 
 

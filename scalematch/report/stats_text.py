@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalematch.report.style import printable as _printable
+
 _Q = ("min", "q05", "q25", "q50", "q75", "q95", "max")
 
 
@@ -52,11 +54,3 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
                 f"{cs['medium']:>8} {cs['large']:>8} {_num(c['size_in']['q50']):>12}"
             )
     return "\n".join(lines)
-
-
-def _printable(name: str) -> str:
-    """A name from the data for a terminal: control and other non-printing characters (a newline, an ANSI escape
-    sequence) are shown as escapes, never sent to the terminal."""
-    if name.isprintable():
-        return name
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)

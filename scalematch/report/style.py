@@ -19,6 +19,16 @@ EXTRA: dict[str, Any] = {
     "text.parse_math": False,  # names come from the data: a category '$\\frac{a$' is text, never mathtext
 }
 
+
+def printable(name: str) -> str:
+    """A name from the data for a terminal or a figure: control and other non-printing characters (a newline, an
+    ANSI escape sequence) are shown as escapes (``\\x1b``), never sent to the terminal nor drawn as a missing
+    glyph."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
 TOO_SMALL_COLOR = "#9a9a9a"
 TOO_LARGE_COLOR = "#4d4d4d"
 

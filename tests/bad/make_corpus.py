@@ -11,6 +11,7 @@ import shutil
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 BIG = "9" * 400  # an integer literal with 400 digits: overflows a float
@@ -54,6 +55,32 @@ def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (width, height)).save(buffer, format="JPEG", exif=exif.tobytes())
     return buffer.getvalue()
+
+
+def onnx_model(name: str, node: Any, initializers: list[Any]) -> None:
+    """A one-node ONNX model reading a 1x3x64x64 input ``x`` and writing ``y``."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([node], "g", [x], [y], initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_corpus")
+    model.ir_version = 8
+    write(HERE / f"{name}.onnx", model.SerializeToString())
+
+
+def onnx_conv(name: str, **attributes: Any) -> None:
+    from onnx import TensorProto, helper
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [1.0, 1.0, 1.0])
+    onnx_model(name, helper.make_node("Conv", ["x", "w"], ["y"], name="y", **attributes), [weight])
+
+
+def onnx_resize(name: str, factor: float) -> None:
+    from onnx import TensorProto, helper
+
+    scales = helper.make_tensor("s", TensorProto.FLOAT, [4], [1.0, 1.0, factor, factor])
+    onnx_model(name, helper.make_node("Resize", ["x", "", "s"], ["y"], name="y", mode="nearest"), [scales])
 
 
 def main() -> None:
@@ -147,6 +174,43 @@ def main() -> None:
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_outpad.yaml", "name: t\nnodes:\n  - {name: a, type: deconv, kernel: 3, stride: 2, "
+          "output_padding: 5}\noutputs: {C1: a}\n")  # fmt: skip
+    upsample = "  - {{name: u{k}, type: upsample, scale: 1024}}\n"
+    write(HERE / "config_upsample.yaml", "name: t\nnodes:\n  - {name: u0, type: conv, kernel: 3}\n"
+          + upsample.format(k=1) + "outputs: {C1: u1}\n")  # fmt: skip
+    write(HERE / "config_upsample_twice.yaml", "name: t\nnodes:\n  - {name: u0, type: conv, kernel: 3}\n"
+          + upsample.format(k=1) + upsample.format(k=2) + "outputs: {C1: u2}\n")  # fmt: skip
+    write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
+          "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
+          "outputs: {C1: s}\n")  # fmt: skip
+    write(HERE / "config_outputs_twice.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3}\n"
+          "outputs: {C1: a, C2: a}\n")  # fmt: skip
+    write(HERE / "config_strides_differ.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 2}\n"
+          "  - {name: b, type: conv, kernel: 3, input: image}\n  - {name: c, type: add, inputs: [a, b]}\n"
+          "outputs: {C1: c}\n")  # fmt: skip
+    preset = (
+        "name: retinanet\ntitle: t\ntoolkit: torchvision 0.29\nsource: s\nbackbone: resnet50\nneck: fpn-retinanet\n"
+        "levels: [P3, P4, P5, P6, P7]\ninput: {kind: torchvision, min_size: 800, max_size: 1333}\n"
+        "anchors: {kind: torchvision, sizes: SIZES, aspect_ratios: RATIOS}\n"
+        "assigner: {kind: max-iou, high: 0.5, low: 0.4, low_quality: LOW}\n"
+    )
+    fields = {"SIZES": "[[32], [64], [128], [256], [512]]", "RATIOS": "[0.5, 1.0, 2.0]", "LOW": "true"}
+
+    def detector(name: str, **changes: str) -> None:
+        text = preset
+        for key, value in {**fields, **changes}.items():
+            text = text.replace(key, value)
+        write(HERE / f"{name}.yaml", text)
+
+    detector("detector_low_quality_maybe", LOW="maybe")
+    detector("detector_many_ratios", RATIOS="[" + ", ".join(["1.0"] * 65) + "]")
+    detector("detector_many_anchors", SIZES="[" + ", ".join(["[" + ", ".join(["32"] * 9) + "]"] * 5) + "]",
+             RATIOS="[" + ", ".join(["1.0"] * 8) + "]")  # fmt: skip
+    onnx_conv("onnx_huge_kernel", kernel_shape=[10**9, 10**9], strides=[1, 1])
+    onnx_conv("onnx_stride_zero", kernel_shape=[3, 3], strides=[0, 0])
+    onnx_conv("onnx_negative_pads", kernel_shape=[3, 3], pads=[-5, -5, -5, -5])
+    onnx_resize("onnx_huge_resize", 1e6)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,22 @@ RESIZE = (
     "(e.g. shortest-edge:800,1333) with positive integers up to 16384, got "
 )
 
+OUTPAD = (
+    "config_outpad.yaml: nodes[0] (a): 'output_padding' must be smaller than the stride or the dilation (as torch "
+    "requires), got output_padding 5 with stride 2 and dilation 1"
+)
+MAP_SIDE = (
+    "config_upsample.yaml: node 'u1': its feature map would be 63488x63488 units (HxW); expected at most 16384 per "
+    "side (larger maps would exhaust memory)"
+)
+PERIOD = (
+    "its y geometry would repeat only every 1048576 units (up-sampling that no stride undoes); expected at most "
+    "1024 (longer periods would not finish)"
+)
+NOT_A_MODEL = (
+    "expected an nn.Module, an nn.Module subclass or a Python function of a module that uses torch (a factory), got "
+)
+
 # (id, argv, excluded counts for exit 0 | the one error line for exit 2)
 RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco huge int width", ["stats", "coco_huge_int_width.json"], {"missing_image_size": 2}),
@@ -102,6 +118,41 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("explain huge kernel", ["explain", "conv:k=1000000000"],
      "layer 1 'conv:k=1000000000': 'kernel' must be at most 1024 (larger layers would exhaust memory), "
      "got 1000000000"),
+    ("deconv output_padding beyond stride, erf", ["erf", "config_outpad.yaml", "--samples", "1"], OUTPAD),
+    ("deconv output_padding beyond stride", ["profile", "config_outpad.yaml"], OUTPAD),
+    ("upsampled map beyond 16384, erf at its default 64x64", ["erf", "config_upsample.yaml", "--samples", "1"],
+     MAP_SIDE),
+    ("upsampled twice by 1024", ["profile", "config_upsample_twice.yaml"],
+     "config_upsample_twice.yaml: node 'u2': " + PERIOD),
+    ("explain upsampled twice by 1024", ["explain", "upsample:scale=1024", "upsample:scale=1024"],
+     "<layers>: node 'L2': " + PERIOD),
+    ("nested repeats", ["profile", "config_nested_repeat.yaml"],
+     "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
+     "100000 nodes (templates and repeats); expected at most 100000"),
+    ("one node, two outputs", ["profile", "config_outputs_twice.yaml"],
+     "config_outputs_twice.yaml: outputs: 'C1' and 'C2' both name node 'a'; expected one output name per node (a "
+     "feature map carries one name)"),
+    ("strides differ, allow-misaligned", ["profile", "config_strides_differ.yaml", "--allow-misaligned"],
+     "config_strides_differ.yaml: node 'c' (add): inputs have different y strides: 2 ('a') vs 1 ('b') (maps at "
+     "different strides have no common grid to merge on: align: union and --allow-misaligned only lift misaligned "
+     "centres)"),
+    ("preset boolean 'maybe'", ["recommend", "--detector", "detector_low_quality_maybe.yaml", "coco_empty.json"],
+     "detector_low_quality_maybe.yaml: key 'assigner.low_quality': expected true or false (a YAML boolean), got "
+     "'maybe'"),
+    ("preset 65 aspect ratios", ["recommend", "--detector", "detector_many_ratios.yaml", "coco_empty.json"],
+     "detector_many_ratios.yaml: key 'anchors.aspect_ratios': expected a list of at most 64 entries, got 65"),
+    ("preset 72 anchors per location", ["recommend", "--detector", "detector_many_anchors.yaml", "coco_empty.json"],
+     "detector_many_anchors.yaml: key 'anchors': expected at most 64 anchors per location, got 72"),
+    ("onnx huge kernel", ["profile", "onnx_huge_kernel.onnx"],
+     "onnx_huge_kernel.onnx: node 'y': 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
+     "1000000000"),
+    ("onnx huge resize", ["profile", "onnx_huge_resize.onnx"],
+     "onnx_huge_resize.onnx: node 'y': 'scale' must be at most 1024 (larger layers would exhaust memory), got "
+     "1000000"),
+    ("onnx negative pads", ["profile", "onnx_negative_pads.onnx"],
+     "onnx_negative_pads.onnx: node 'y': 'padding' must be a non-negative integer, got -5"),
+    ("onnx stride 0", ["profile", "onnx_stride_zero.onnx"],
+     "onnx_stride_zero.onnx: node 'y': 'stride' must be a positive integer, got 0"),
 ]  # fmt: skip
 
 OPTIONS: list[tuple[str, list[str], str]] = [
@@ -188,6 +239,14 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--min-positives: expected an integer from 1 to 10,000, got " + "9" * 30),
     ("plot suffix", ["profile", "resnet50", "--plot", "p.txt"],
      "--plot p.txt: expected a file ending in .png, .svg, .pdf, got '.txt'"),
+    ("torch builtins:exit", ["profile", "builtins:exit"], "builtins:exit: " + NOT_A_MODEL + "a Quitter object"),
+    ("torch sys:exit", ["profile", "sys:exit"], "sys:exit: " + NOT_A_MODEL + "the built-in function 'exit'"),
+    ("torch builtins:breakpoint", ["profile", "builtins:breakpoint"],
+     "builtins:breakpoint: " + NOT_A_MODEL + "the built-in function 'breakpoint'"),
+    ("torch os:fork", ["profile", "os:fork"], "os:fork: " + NOT_A_MODEL + "the built-in function 'fork'"),
+    ("torch os:abort", ["profile", "os:abort"], "os:abort: " + NOT_A_MODEL + "the built-in function 'abort'"),
+    ("torch code:interact", ["profile", "code:interact"],
+     "code:interact: " + NOT_A_MODEL + "the function 'interact' of 'code', which does not use torch"),
 ]  # fmt: skip
 
 
@@ -276,6 +335,24 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
         assert detector.exit_code == 0, detector.output
         html = (out / "report.html").read_text(encoding="utf-8")
         assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
+
+
+def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
+    """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
+    is missing (matplotlib would warn on stderr), in the rule and the detector report."""
+    import warnings
+
+    for mode in (["--rule", "rf"], []):
+        out = tmp_path / f"control{len(mode)}"
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            result = _run(app, ["recommend", *mode, "coco_control_name.json", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
+        assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    from scalematch.report.style import printable
+
+    assert printable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
 
 
 def test_docs_reason_table_equals_the_code() -> None:

@@ -54,7 +54,8 @@ CASES = {
     ),
     "stride_mismatch": (
         "nodes:\n  - {name: a, type: conv, kernel: 1, stride: 2}\n  - {name: b, type: add, inputs: [a, image]}\n",
-        "{f}: node 'b' (add): inputs have different y strides: 2 ('a') vs 1 ('image')",
+        "{f}: node 'b' (add): inputs have different y strides: 2 ('a') vs 1 ('image') (maps at different strides "
+        "have no common grid to merge on: align: union and --allow-misaligned only lift misaligned centres)",
     ),
     "not_a_mapping": ("42\n", "{f}: expected a mapping with 'nodes' or 'layers', got int"),
     "bad_seed_name": (

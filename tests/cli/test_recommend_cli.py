@@ -70,6 +70,34 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
     assert rows == [[v for wh in level for v in (round(wh[0]), round(wh[1]))] for level in fitted.values()]
 
 
+def test_one_level_exports_keep_their_sequence_types(tmp_path: Path) -> None:
+    """A recommendation of one level: mmdetection reads a tuple of (min, max) pairs, not one flat pair; the
+    YAML exports keep a list per level."""
+    box = "<bndbox><xmin>10</xmin><ymin>20</ymin><xmax>50</xmax><ymax>80</ymax></bndbox>"
+    size = "<size><width>640</width><height>480</height><depth>3</depth></size>"
+    voc = tmp_path / "voc"
+    voc.mkdir()
+    for k in (1, 2):
+        (voc / f"{k}.xml").write_text(f"<annotation><filename>{k}.jpg</filename>{size}<object><name>dog</name>"
+                                      f"{box}</object></annotation>")  # fmt: skip
+    doc = json.loads(run("recommend", "-q", "--json", "--rule", "rf", str(voc)))
+    assert len(doc["recommended_levels"]) == 1
+    mm, d2, ul = tmp_path / "mm.py", tmp_path / "d2.yaml", tmp_path / "ul.yaml"
+    for toolkit, out in (("mmdet", mm), ("detectron2", d2), ("ultralytics", ul)):
+        run("recommend", "-q", "--rule", "rf", "--export", toolkit, str(out), str(voc))
+    pytest.importorskip("mmengine")
+    from mmengine.config import Config
+
+    ranges = Config.fromfile(str(mm)).regress_ranges
+    assert isinstance(ranges, tuple) and len(ranges) == 1
+    assert isinstance(ranges[0], tuple) and ranges[0] == (-1, 1e8)
+    assert len(Config.fromfile(str(mm)).anchor_generator.base_sizes) == 1
+    d2cfg = yaml.safe_load(d2.read_text())["MODEL"]["ANCHOR_GENERATOR"]
+    assert all(isinstance(level, list) for level in d2cfg["SIZES"] + d2cfg["ASPECT_RATIOS"])
+    rows = yaml.safe_load(ul.read_text())["anchors"]
+    assert len(rows) == 1 and isinstance(rows[0], list) and len(rows[0]) % 2 == 0
+
+
 def test_sweep_ranks_designs() -> None:
     doc = json.loads(run("recommend", "-q", "--json", "--backbone", "resnet50,resnet18", "--rule", "fcos",
                          "--neck", "fpn-fcos", "--resize", "shortest-edge:800,1333;shortest-edge:512,853"))  # fmt: skip

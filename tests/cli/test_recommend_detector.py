@@ -222,3 +222,20 @@ def test_objects_name_voc_and_yolo_annotations_by_file_and_place(fmt: str, tmp_p
     for ident, w_in, h_in in zip(frame["annotation_id"], frame["w_in"], frame["h_in"], strict=True):
         w, h = expected[ident]
         assert w_in == pytest.approx(w * scale, abs=2e-3) and h_in == pytest.approx(h * scale, abs=2e-3)
+
+
+def test_a_swapped_backbone_is_named_in_the_header(tmp_path: Path) -> None:
+    """The preset's title names ResNet-50; with --backbone resnet18 the text, JSON and HTML say what runs."""
+    said = "RetinaNet, ResNet-50 + FPN (P3-P7) with backbone resnet18 (overridden)"
+
+    def out(*args: str) -> str:
+        return str(run("recommend", "-q", *args).stdout)  # type: ignore[attr-defined]
+
+    text = out("--backbone", "resnet18")
+    assert text.splitlines()[1].startswith(f"detector retinanet: {said}, as torchvision")
+    doc = json.loads(out("--json", "--backbone", "resnet18"))
+    assert (doc["detector"]["title"], doc["detector"]["backbone"]) == (said, "resnet18")
+    run("recommend", "-q", "--backbone", "resnet18", "--out", str(tmp_path / "r"))
+    assert f"<dt>Detector</dt><dd>{said} (torchvision 0.29)" in (tmp_path / "r" / "report.html").read_text()
+    same = json.loads(out("--json", "--backbone", "resnet50"))
+    assert same["detector"]["title"] == "RetinaNet, ResNet-50 + FPN (P3-P7)"  # the preset's own: no note

@@ -251,3 +251,45 @@ def test_a_channels_last_block_on_a_one_column_map_is_not_read_as_a_feature_map(
         assert fm.y is not None and fm.y.stride == 4 and fm.y.rf == 4 + 2 * 6 * 4, size
         box, shape = measure(model, size, (8, 0))
         assert (fm.input_box(8, 0, clip_to=size), fm.size) == (box, shape), size
+
+
+def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, monkeypatch: Any) -> None:
+    """A factory of a module that uses torch is called and must return a module (a sys.exit inside it is one
+    error); a function of a module without torch, a built-in and any other callable are never called."""
+    from scalematch.profile.importers.torch import load_module
+
+    (tmp_path / "zoo_factories.py").write_text(
+        "import sys\nfrom torch import nn\n\n"
+        "def good():\n    return nn.Conv2d(3, 4, 3)\n\n"
+        "def quits():\n    sys.exit(3)\n\n"
+        "def number():\n    return 7\n\n"
+        "made = nn.ReLU()\n"
+    )
+    (tmp_path / "zoo_plain.py").write_text("CALLS = []\n\ndef factory():\n    CALLS.append(1)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert isinstance(load_module("zoo_factories:good"), nn.Conv2d)
+    assert isinstance(load_module("zoo_factories:made"), nn.ReLU)
+    assert isinstance(load_module("torch.nn:ReLU"), nn.ReLU)
+    with pytest.raises(ModelError) as quits:
+        load_module("zoo_factories:quits")
+    assert str(quits.value) == "zoo_factories:quits: calling 'quits()' failed (SystemExit: 3)"
+    with pytest.raises(ModelError) as number:
+        load_module("zoo_factories:number")
+    assert str(number.value) == "zoo_factories:number: calling 'number()' returned int, expected an nn.Module"
+    with pytest.raises(ModelError, match="got the function 'factory' of 'zoo_plain', which does not use torch"):
+        load_module("zoo_plain:factory")
+    import sys
+
+    assert sys.modules["zoo_plain"].CALLS == []  # refused before any call
+    with pytest.raises(ModelError, match=r"got the built-in function 'getpid'$"):
+        load_module("os:getpid")
+
+
+def test_imported_layers_are_held_to_the_config_bounds() -> None:
+    """The shared importer step refuses what a config refuses, naming the module and the node."""
+    huge = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Upsample(scale_factor=2000))
+    with pytest.raises(ModelError) as info:
+        from_torch(huge, (8, 8))
+    assert str(info.value) == (
+        "Sequential: node '1': 'scale' must be at most 1024 (larger layers would exhaust memory), got 2000"
+    )

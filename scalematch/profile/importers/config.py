@@ -22,6 +22,10 @@ from scalematch.profile.layers import Upsample
 MAX_REPEAT = 10_000
 """Most repetitions of one template use."""
 
+MAX_NODES = 100_000
+"""Most nodes a config may expand to (templates and repeats included; checked while expanding): the largest
+detector backbones have a few thousand, and nested repeats could otherwise ask for 10**8."""
+
 _NODE_KEYS = {"name", "type", "input", "inputs", "use", "with", "repeat", "start"}
 _TOP_KEYS = {
     "name",
@@ -139,6 +143,12 @@ class _Builder:
         inputs = tuple(self.resolve(r, key, local) for r in refs)
         if isinstance(layer, Upsample) and layer.size_like is not None:
             layer = replace(layer, size_like=self.resolve(layer.size_like, key, local))
+        if len(self.nodes) >= MAX_NODES:
+            raise self.fail(
+                key,
+                f"the config expands to more than {MAX_NODES} nodes (templates and repeats); expected at most "
+                f"{MAX_NODES}",
+            )
         self.nodes.append(Node(full, layer, inputs))
         local[name] = full
         self.alias[full] = full
@@ -268,6 +278,14 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
+    named: dict[str, str] = {}
+    for tap, node in taps:
+        if node in named:
+            raise ConfigError(
+                f"{where}: outputs: '{named[node]}' and '{tap}' both name node '{node}'; expected one output name "
+                "per node (a feature map carries one name)"
+            )
+        named[node] = tap
     name = str(data.get("name", default_name))
     graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
     graph.ordered()  # report structural problems now, naming the file

@@ -15,6 +15,7 @@ from typing import Any
 
 from scalematch.errors import ModelError
 from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.importers.layer_list import layer_problem
 from scalematch.profile.layers import GlobalPool, Merge, Pair, TransposedConv, Upsample, Window
 
 TapSpec = str | Sequence[str] | Mapping[str, str] | None
@@ -83,7 +84,8 @@ def finish(
     ``refused`` maps nodes the importer could not model to the error to raise if a tap depends on one (the
     first in order); the others (a classifier head, an unsupported op off the tapped path) are dropped.
     ``notes`` are added to the convention, one line each, as are the merges kept that take the union of
-    misaligned inputs.
+    misaligned inputs. Every kept layer is held to the bounds a config's layers are (a
+    :class:`~scalematch.errors.ModelError` naming ``source`` and the node otherwise).
     """
     keep = {value for _, value in taps}
     nodes = fold_pads(nodes, set(pad_nodes), keep)
@@ -103,6 +105,9 @@ def finish(
     for node in kept:
         if refused and node.name in refused:
             raise ModelError(refused[node.name])
+        problem = layer_problem(node.layer)
+        if problem:
+            raise ModelError(f"{source}: node '{node.name}': {problem}")
     unions = [n.name for n in kept if isinstance(n.layer, Merge) and n.layer.align == "union"]
     lines = [convention, *(f"note: {note}" for note in notes)]
     if unions:

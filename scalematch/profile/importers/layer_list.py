@@ -81,6 +81,58 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
     return int(items[0]), int(items[1])
 
 
+def _bound(key: str, value: int, minimum: int) -> str | None:
+    """The problem with one value of a layer field, or None."""
+    if value < minimum:
+        return f"'{key}' must be a {'positive' if minimum > 0 else 'non-negative'} integer, got {value}"
+    if value > MAX_LAYER_VALUE:
+        return f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {value}"
+    return None
+
+
+def outpad_problem(layer: TransposedConv) -> str | None:
+    """torch's rule for a transposed convolution: ``output_padding`` below the stride or the dilation."""
+    for a in (0, 1):
+        o, s, d = layer.output_padding[a], layer.stride[a], layer.dilation[a]
+        if o >= max(s, d):
+            return (
+                f"'output_padding' must be smaller than the stride or the dilation (as torch requires), got "
+                f"output_padding {o} with stride {s} and dilation {d}"
+            )
+    return None
+
+
+def layer_problem(layer: Layer) -> str | None:
+    """What is wrong with a layer built outside a config (an ONNX or torch import), in the words a config error
+    uses, or None: the same bounds as a config's fields (every value at most :data:`MAX_LAYER_VALUE`, strides,
+    kernels, dilations and scales positive, paddings non-negative), torch's output-padding rule, and every
+    output phase of a transposed convolution reading some input."""
+    fields: list[tuple[str, Pair, int]] = []
+    if isinstance(layer, Window):
+        fields = [("kernel", layer.kernel, 1), ("stride", layer.stride, 1), ("dilation", layer.dilation, 1)]
+        if layer.padding != "same":
+            fields += [("padding", layer.padding[0], 0), ("padding", layer.padding[1], 0)]
+    elif isinstance(layer, TransposedConv):
+        fields = [
+            ("kernel", layer.kernel, 1),
+            ("stride", layer.stride, 1),
+            ("padding", layer.padding, 0),
+            ("dilation", layer.dilation, 1),
+            ("output_padding", layer.output_padding, 0),
+        ]
+    elif isinstance(layer, Upsample):
+        fields = [("scale", layer.scale, 1)]
+    for key, pair, minimum in fields:
+        for value in pair:
+            problem = _bound(key, value, minimum)
+            if problem:
+                return problem
+    if isinstance(layer, TransposedConv):
+        axis = tapless_axis(layer)
+        return outpad_problem(layer) or (tapless_message(layer, axis) if axis is not None else None)
+    return None
+
+
 def _padding(value: Any) -> Padding:
     if value == "same":
         return "same"
@@ -142,6 +194,9 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
             _pair(fields.get("dilation", 1), "dilation", 1),
             _pair(fields.get("output_padding", 0), "output_padding", 0),
         )
+        problem = outpad_problem(layer)
+        if problem:
+            raise ConfigError(problem)
         axis = tapless_axis(layer)
         if axis is not None:
             raise ConfigError(tapless_message(layer, axis))

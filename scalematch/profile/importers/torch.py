@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
 import math
 import re
@@ -220,14 +221,50 @@ def load_module(spec: str) -> Any:
         if not hasattr(obj, part):
             raise ModelError(f"{spec}: '{module_name}' has no attribute '{attr}'")
         obj = getattr(obj, part)
-    if not isinstance(obj, nn.Module) and callable(obj):
-        try:
-            obj = obj()
-        except Exception as exc:
-            raise ModelError(f"{spec}: calling '{attr}()' failed ({_first_line(exc)})") from None
-    if not isinstance(obj, nn.Module):
-        raise ModelError(f"{spec}: expected an nn.Module (or a class/factory making one), got {type(obj).__name__}")
-    return obj
+    if isinstance(obj, nn.Module):
+        return obj
+    if not (isinstance(obj, type) and issubclass(obj, nn.Module)) and not _torch_factory(obj):
+        raise ModelError(
+            f"{spec}: expected an nn.Module, an nn.Module subclass or a Python function of a module that uses "
+            f"torch (a factory), got {_kind(obj)}"
+        )
+    try:
+        made = obj()
+    except (Exception, SystemExit) as exc:
+        raise ModelError(f"{spec}: calling '{attr}()' failed ({_first_line(exc)})") from None
+    if not isinstance(made, nn.Module):
+        raise ModelError(f"{spec}: calling '{attr}()' returned {type(made).__name__}, expected an nn.Module")
+    return made
+
+
+def _kind(obj: Any) -> str:
+    if inspect.isbuiltin(obj):
+        return f"the built-in function '{getattr(obj, '__name__', obj)}'"
+    if isinstance(obj, type):
+        return f"the class '{obj.__name__}' (not an nn.Module subclass)"
+    if inspect.isfunction(obj):
+        return f"the function '{obj.__name__}' of '{obj.__module__}', which does not use torch"
+    return f"a {type(obj).__name__} object"
+
+
+def _torch_factory(obj: Any) -> bool:
+    """A plain Python function (``def`` or lambda; not a built-in or other callable object) whose module, or the
+    module of the function it wraps, refers to torch or to an nn.Module subclass: the factories that build models
+    (``torchvision.models:resnet50``). Functions of other modules (``code:interact``) are never called."""
+    from torch import nn
+
+    def uses_torch(fn: Any) -> bool:
+        for value in fn.__globals__.values():
+            if inspect.ismodule(value) and (value.__name__ == "torch" or value.__name__.startswith("torch.")):
+                return True
+            if isinstance(value, type) and issubclass(value, nn.Module):
+                return True
+        return False
+
+    if not inspect.isfunction(obj):
+        return False
+    inner = inspect.unwrap(obj)
+    return uses_torch(obj) or (inspect.isfunction(inner) and uses_torch(inner))
 
 
 def _pair(value: Any) -> Pair:
