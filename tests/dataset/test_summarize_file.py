@@ -30,7 +30,7 @@ def _same(a: Any, b: Any) -> bool:
 
 @pytest.mark.parametrize("chunk", [7, None])
 @pytest.mark.parametrize("policy", POLICIES)
-@pytest.mark.parametrize("name", ["fce_val2014_100.json", "fce_lvis_val_100.json", "rbc_train.json", None])
+@pytest.mark.parametrize("name", ["fce_lvis_val_100.json", "rbc_train.json", None])
 def test_real_files(monkeypatch: pytest.MonkeyPatch, name: str | None, policy: str, chunk: int | None) -> None:
     if chunk is not None:  # many chunks of rows
         monkeypatch.setattr(stats, "_CHUNK", chunk)
