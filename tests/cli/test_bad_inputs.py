@@ -62,7 +62,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo ranges", ["stats", "yolo_ranges"],
      {"bbox_out_of_range": 2, "unknown_category": 1, "unparsable_number": 2}),
     ("yolo negative class, strict", ["stats", "--strict", "yolo_ranges"],
-     "yolo_ranges: a.txt: line 2: expected a class number >= 0, got -1 [unknown_category]"),
+     "yolo_ranges: labels/a.txt: line 2: expected a class number >= 0, got -1 [unknown_category]"),
     ("yolo data.yaml not utf-8", ["stats", "yolo_yaml_not_utf8"],
      "yolo_yaml_not_utf8/data.yaml: not valid UTF-8: invalid byte 0xe9 at byte 11"),
     ("yolo data.yaml shape", ["stats", "yolo_yaml_shape"],
