@@ -89,8 +89,8 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     for n, line in enumerate(lines, 1):
         if not line:
             raise DatasetError(
-                f"{classes}: line {n}: blank line between class names (line n + 1 names class n); remove it or "
-                "name the class"
+                f"{classes}: line {n}: blank line before the last class name (line k names class k - 1); remove "
+                "it or name the class"
             )
     return dict(enumerate(lines))
 
