@@ -375,6 +375,7 @@ def _special_cases(root: Path, fifos: _FifoWatch) -> list[tuple[list[str], str |
     os.symlink("a.txt", copy("yolo_exif", "label_loop") / "labels" / "b.txt")
     (root / "label_loop" / "labels" / "a.txt").unlink()
     os.symlink("b.txt", root / "label_loop" / "labels" / "a.txt")
+    os.symlink("c.xml", copy("voc_split_dup", "xml_loop") / "Annotations" / "c.xml")
     (copy("yolo_exif", "image_fifo") / "images" / "a.jpg").unlink()
     fifos.make(root / "image_fifo" / "images" / "a.jpg")
     return [
@@ -397,6 +398,7 @@ def _special_cases(root: Path, fifos: _FifoWatch) -> list[tuple[list[str], str |
         (["--split", "val", "split_folder"], "split_folder/ImageSets/Main/val.txt: is not a regular file (a folder)"),
         (["--split", "val", "split_fifo"], "split_fifo/ImageSets/Main/val.txt: is not a regular file (a FIFO)"),
         (["label_loop"], "label_loop/labels/a.txt: is not a regular file (a symlink loop)"),
+        (["xml_loop"], "xml_loop/Annotations/c.xml: is not a regular file (a symlink loop)"),
         (["image_fifo"], {"missing_image_size": 1}),  # an image that is not a file: no size, as before
     ]  # fmt: skip
 

@@ -83,7 +83,11 @@ def _xml_in(folder: Path) -> list[Path]:
     with os.scandir(folder) as entries:
         for entry in entries:
             if fnmatch.fnmatch(entry.name, "*.xml"):
-                if not entry.is_file():
+                try:
+                    regular = entry.is_file()
+                except OSError:  # a symlink loop
+                    regular = False
+                if not regular:
                     check_regular(Path(entry.path))
                 files.append(Path(entry.path))
     return sorted(files, key=lambda p: p.name)
