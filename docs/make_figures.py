@@ -14,7 +14,8 @@ Block conventions:
 
 * ``console`` block: lines starting with ``$ scalematch`` are commands, the lines up to the next command are its
   output (stdout). If the last output line is ``...``, the output shown is its beginning only (abbreviated).
-* ``python`` block: executed in a fresh namespace; a ``text`` block right after it is what it prints.
+* ``python`` block: executed in a fresh namespace; a ``text`` block right after it is what it prints. On a page
+  holding the line ``<!-- notebook -->`` the python blocks are a notebook's cells: run in order in one namespace.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 FIGURES = "docs/figures/"
 ABBREVIATED = "..."
+NOTEBOOK = "<!-- notebook -->"
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 
@@ -63,6 +65,8 @@ class Snippet:
     line: int
     code: str
     shown: str | None
+    notebook: bool = False
+    """A cell of a notebook page: it runs after the page's earlier cells, in their namespace."""
 
 
 def pages() -> list[Path]:
@@ -112,7 +116,7 @@ def snippets(page: Path) -> list[Snippet]:
             nxt_lang, nxt_body, _, nxt_start, _ = blocks[k + 1]
             if nxt_lang == "text" and not text[end:nxt_start].strip():
                 shown = nxt_body
-        out.append(Snippet(page, line, body, shown))
+        out.append(Snippet(page, line, body, shown, NOTEBOOK in text))
     return out
 
 
@@ -126,12 +130,19 @@ def run_command(cmd: Command) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def run_snippet(snippet: Snippet) -> str:
-    """What a python block prints, executed in a fresh namespace from the current directory."""
+def run_snippet(snippet: Snippet, namespace: dict[str, object] | None = None) -> str:
+    """What a python block prints, executed from the current directory in ``namespace`` (default: a fresh one)."""
     buffer = io.StringIO()
+    scope = namespace if namespace is not None else {"__name__": "__docs__"}
     with contextlib.redirect_stdout(buffer):
-        exec(compile(snippet.code, f"{snippet.page}:{snippet.line}", "exec"), {"__name__": "__docs__"})
+        exec(compile(snippet.code, f"{snippet.page}:{snippet.line}", "exec"), scope)
     return buffer.getvalue()
+
+
+def run_notebook(page: Path) -> list[str]:
+    """What each python block of a notebook page prints, the blocks run in order in one namespace."""
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    return [run_snippet(snippet, namespace) for snippet in snippets(page)]
 
 
 def figures_made(page: Path) -> list[str]:
@@ -147,9 +158,12 @@ def _update(page: Path) -> None:
     last = 0
     blocks = list(_blocks(text))
     printed: dict[int, str] = {}
+    namespace: dict[str, object] | None = {"__name__": "__docs__"} if NOTEBOOK in text else None
     for k, (lang, body, line, _, _) in enumerate(blocks):
-        if lang == "python" and k + 1 < len(blocks) and blocks[k + 1][0] == "text":
-            printed[k + 1] = run_snippet(Snippet(page, line, body, None))
+        if lang == "python" and (namespace is not None or (k + 1 < len(blocks) and blocks[k + 1][0] == "text")):
+            out = run_snippet(Snippet(page, line, body, None), namespace)
+            if k + 1 < len(blocks) and blocks[k + 1][0] == "text":
+                printed[k + 1] = out
     for k, (lang, body, line, start, end) in enumerate(blocks):
         if lang == "console":
             lines: list[str] = []
@@ -187,8 +201,11 @@ def main(argv: list[str]) -> int:
                 if code != 0:
                     print(f"{page}:{cmd.line}: '{cmd.command}' failed: {stderr.strip()}", file=sys.stderr)
                     return 1
-        for snippet in snippets(page):
-            if FIGURES in snippet.code:
+        cells = snippets(page)
+        if any(s.notebook and FIGURES in s.code for s in cells):
+            run_notebook(page)
+        for snippet in cells:
+            if FIGURES in snippet.code and not snippet.notebook:
                 run_snippet(snippet)
         for made in figures_made(page):
             print(f"wrote {made}")

@@ -8,42 +8,66 @@ from typing import Annotated
 
 import typer
 
+from scalematch.choices import Weights
+from scalematch.cli.flags import SIZE_HELP, size_from
+
 
 def erf(
     model: Annotated[
         str,
-        typer.Argument(help="Built-in backbone, YAML config, .onnx file or PyTorch 'package.module:attribute'."),
+        typer.Argument(
+            metavar="MODEL",
+            help="Built-in backbone, YAML config FILE, .onnx FILE or PyTorch 'package.module:attribute'.",
+            show_default=False,
+        ),
     ],
-    neck: Annotated[str | None, typer.Option(help="Neck (for configs): a built-in name or a YAML path.")] = None,
+    neck: Annotated[
+        str | None, typer.Option(metavar="NAME|FILE", help="Neck (for configs): a built-in name or a YAML FILE.")
+    ] = None,
     input_size: Annotated[
         str | None,
-        typer.Option("--input-size", help="Input size H[xW]; default: the RF plus four strides, rounded up to 32."),
+        typer.Option(
+            "--size",
+            metavar="WxH",
+            help=f"Input size, {SIZE_HELP}; default: the RF plus four strides, rounded up to 32.",
+        ),
     ] = None,
-    tap: Annotated[str | None, typer.Option(help="Feature map: an output name (C5, P3) or a node name.")] = None,
-    samples: Annotated[int, typer.Option(help="Random inputs to average the gradient over.")] = 8,
-    weights: Annotated[
+    legacy_input_size: Annotated[
         str | None,
-        typer.Option(help="uniform | random | model (torch modules only); default: model for torch, else uniform."),
+        typer.Option("--input-size", metavar="HxW", hidden=True, help="Deprecated: height first; use --size WxH."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (inputs and random weights).")] = 0,
+    tap: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Feature map: an output name (C5, P3) or a node name.")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option(metavar="N", help="Random inputs to average the gradient over (1 to 10,000).")
+    ] = 8,
+    weights: Annotated[
+        Weights | None,
+        typer.Option(help="Network weights; model: a torch module's own (default: model for torch, else uniform)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^63-1.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
-    plot: Annotated[Path | None, typer.Option(help="Write the ERF figure to this PNG (or SVG/PDF).")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")
+    ] = None,
 ) -> None:
     """Measured effective receptive field (input gradient of a centre unit) next to the analytic ERF and RF."""
-    from scalematch.profile.api import parse_input_size
+    from scalematch.profile.api import parse_size
     from scalematch.profile.erf_measure import measure_erf
     from scalematch.report.erf_text import erf_json, erf_text
 
     if plot is not None:
         from scalematch.report.save import check_figure_path
 
-        check_figure_path(plot, inputs=(model, neck))
-    result = measure_erf(model, parse_input_size(input_size), tap, samples, weights, neck, seed)  # type: ignore[arg-type]
+        check_figure_path(plot, "--plot", inputs=(model, neck))
+    shape = parse_size(size_from(input_size, legacy_input_size))
+    result = measure_erf(model, shape, tap, samples, weights.value if weights else None, neck, seed)
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
         from scalematch.report.save import save_figure
 
-        save_figure(erf_figure(result), plot)
+        save_figure(erf_figure(result), plot, option="--plot")
     typer.echo(json.dumps(erf_json(result), indent=2) if as_json else erf_text(result))
     if plot is not None and not as_json:
         typer.echo(f"\nwrote {plot}")

@@ -16,20 +16,35 @@ def explain(
     spec: Annotated[
         list[str],
         typer.Argument(
+            metavar="SPEC...",
             help="Layers applied in order, one per argument: seed names (conv_3x3_stride_1, pooling_2x2_stride_2, "
             "...) or inline specs type:key=value,... (conv:k=3,s=2,d=2; maxpool:k=2,s=2; upsample:f=2). "
-            "Or a single built-in backbone name or YAML config path.",
+            "Or a single built-in backbone name or YAML config FILE.",
             show_default=False,
         ),
     ],
-    out: Annotated[Path | None, typer.Option(help="Write the explain figure to this PNG (or SVG/PDF).")] = None,
-    node: Annotated[
-        str | None, typer.Option(help="With a backbone: the node (or output, e.g. C3) to explain; default: the last.")
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the explain figure to FILE (.png, .svg or .pdf).")
     ] = None,
-    neck: Annotated[str | None, typer.Option(help="With a backbone: attach this neck (fpn, ...).")] = None,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="With a backbone: the node (or output, e.g. C3) to explain; default: the last."
+        ),
+    ] = None,
+    neck: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME|FILE",
+            help="With a backbone: attach this neck, a built-in name (fpn, fpn-fcos, fpn-retinanet, pan, ssd) or a "
+            "YAML FILE.",
+        ),
+    ] = None,
     unit: Annotated[
         int | None,
-        typer.Option(help="Output unit index (both axes); default: the first whose input region lies in the image."),
+        typer.Option(
+            metavar="N", help="Output unit index (both axes); default: the first whose input region lies in the image."
+        ),
     ] = None,
 ) -> None:
     """Draw and explain what the last layer does: the units one output unit reads and their input regions."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
 from typer.core import TyperGroup
 
+from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
+from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class _Group(TyperGroup):
@@ -30,11 +34,17 @@ class _Group(TyperGroup):
         ctx.meta["argv"] = argv
         return ctx
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _argument_help(command, dict(_COMMANDS).get(cmd_name))
+        return command
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {flag_message(str(exc), _invoked(ctx))}", err=True)
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
@@ -67,6 +77,33 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
                 raise click.UsageError(f"{option.opts[0]} {value}: names a folder; expected a file name")
 
 
+def _invoked(ctx: Any) -> click.Command | None:
+    """The subcommand being run (its parameters name the flags a library message maps to)."""
+    name = ctx.invoked_subcommand or (ctx.protected_args[0] if ctx.protected_args else None)
+    return ctx.command.get_command(ctx, name) if name else None
+
+
+def _argument_help(command: click.Command, function: Any) -> None:
+    """Give the positional arguments their help and metavar back in the help panel: click 8.5's Argument sets
+    ``help`` to None after typer has set it, and typer's panel shows a required argument's type name (TEXT)
+    where its metavar spells the argument's name."""
+    if function is None:
+        return
+    for param in command.params:
+        if not isinstance(param, click.Argument) or param.name is None:
+            continue
+        annotation = function.__annotations__.get(param.name)
+        if isinstance(annotation, str):  # postponed (PEP 563): evaluate this one annotation only
+            annotation = eval(annotation, function.__globals__)  # the module's own annotation text
+        for info in getattr(annotation, "__metadata__", ()):
+            if getattr(info, "help", None) and not getattr(param, "help", None):
+                param.help = info.help
+        if param.metavar and param.type is click.STRING:
+            named = click.types.StringParamType()
+            named.name = param.metavar.strip(".")
+            param.type = named
+
+
 def _usage_error(exc: click.UsageError) -> NoReturn:
     where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
     message = " ".join(exc.format_message().split())
@@ -81,13 +118,29 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
-app.command("profile")(profile_cmd.profile)
-app.command("backbones")(profile_cmd.backbones)
-app.command("stats")(stats_cmd.stats)
-app.command("recommend")(recommend_cmd.recommend)
-app.command("explain")(explain_cmd.explain)
-app.command("erf")(erf_cmd.erf)
+_COMMANDS: tuple[tuple[str, Any], ...] = (
+    ("profile", profile_cmd.profile), ("backbones", profile_cmd.backbones), ("stats", stats_cmd.stats),
+    ("recommend", recommend_cmd.recommend), ("explain", explain_cmd.explain), ("erf", erf_cmd.erf),
+)  # fmt: skip
+for _name, _command in _COMMANDS:
+    app.command(_name, context_settings=CONTEXT)(_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scalematch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Match a CNN's feature maps to the objects in a detection dataset."""
 
 
 def main() -> None:  # pragma: no cover - thin console-script wrapper

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from scalematch.cli.flags import SIZE_HELP, size_from
 from scalematch.errors import OptionError
 
 
@@ -15,21 +16,30 @@ def profile(
     backbone: Annotated[
         str,
         typer.Argument(
-            help="Built-in backbone name (see 'scalematch backbones'), a YAML config path, an .onnx file, or a "
-            "PyTorch module as 'package.module:attribute'."
+            metavar="BACKBONE",
+            help="Built-in backbone name (see 'scalematch backbones'), a YAML config FILE, an .onnx FILE, or a "
+            "PyTorch module as 'package.module:attribute'.",
+            show_default=False,
         ),
     ],
     neck: Annotated[
         str | None,
-        typer.Option(help="Neck: a built-in name (fpn, fpn-retinanet, fpn-fcos) or a YAML path."),
+        typer.Option(
+            metavar="NAME|FILE", help="Neck: a built-in name (fpn, fpn-fcos, fpn-retinanet, pan, ssd) or a YAML FILE."
+        ),
     ] = None,
     input_size: Annotated[
         str | None,
-        typer.Option("--input-size", help="Input size H[xW] in pixels: feature sizes, exact 'same' padding."),
+        typer.Option("--size", metavar="WxH", help=f"Input size, {SIZE_HELP}: feature sizes and exact 'same' padding."),
+    ] = None,
+    legacy_input_size: Annotated[
+        str | None,
+        typer.Option("--input-size", metavar="HxW", hidden=True, help="Deprecated: height first; use --size WxH."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document instead of the table.")] = False,
     plot: Annotated[
-        Path | None, typer.Option(help="Write the spatial-scale profile figure to this PNG (or SVG/PDF).")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the spatial-scale profile figure to FILE (.png, .svg or .pdf)."),
     ] = None,
     log: Annotated[bool, typer.Option("--log", help="Log-scale pixel axis in --plot.")] = False,
     outputs_only: Annotated[
@@ -45,45 +55,48 @@ def profile(
     taps: Annotated[
         str | None,
         typer.Option(
+            metavar="LIST",
             help="ONNX/torch models: the feature maps to mark as outputs, 'a,b' or 'C3=a,C4=b' (ONNX value names, "
-            "torch module paths); default: the model's outputs."
+            "torch module paths); default: the model's outputs.",
         ),
     ] = None,
     passthrough: Annotated[
         str | None,
-        typer.Option(help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'."),
+        typer.Option(
+            metavar="LIST",
+            help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'.",
+        ),
     ] = None,
     channels: Annotated[
         int | None,
         typer.Option(
-            min=1,
-            help="torch models: the input's channels (default: found by running the model: the first "
+            metavar="N",
+            help="torch models: the input's channels, at least 1 (default: found by running the model: the first "
             "convolution's input channels, else 3, else 1).",
         ),
     ] = None,
 ) -> None:
     """Stride, receptive field, padding, spatial scale, overlap and ERF of every feature map of a backbone."""
-    from scalematch.profile.api import build, parse_input_size
-    from scalematch.profile.engine import profile as run_profile
-    from scalematch.report.profile_text import profile_json, profile_table
+    from scalematch.profile.api import profile_model
+    from scalematch.report.profile_text import profile_table
 
     if log and plot is None:
         raise OptionError("--log: sets the scale of the --plot figure, so it needs --plot FILE")
     if plot is not None:
         from scalematch.report.save import check_figure_path
 
-        check_figure_path(plot, inputs=(backbone, neck))
-    size = parse_input_size(input_size)
-    declared = [p.strip() for p in (passthrough or "").split(",") if p.strip()]
-    graph = build(backbone, neck, taps=taps, passthrough=declared, input_size=size, channels=channels)
-    result = run_profile(graph, size, allow_misaligned=allow_misaligned)
+        check_figure_path(plot, "--plot", inputs=(backbone, neck))
+    result = profile_model(
+        backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps, passthrough=passthrough or (),
+        channels=channels, allow_misaligned=allow_misaligned,
+    )  # fmt: skip
     if plot is not None:
         from scalematch.report.profile_plot import profile_figure
         from scalematch.report.save import save_figure
 
-        save_figure(profile_figure(result, log=log), plot)
+        save_figure(profile_figure(result, log=log), plot, option="--plot")
     if as_json:
-        typer.echo(json.dumps(profile_json(result, neck), indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         typer.echo(profile_table(result, outputs_only))
         if plot is not None:
@@ -106,5 +119,5 @@ def backbones(
     for e in entries:
         outs = ", ".join(e["outputs"])
         typer.echo(f"{e['name'].ljust(width)}  {e['kind']:<8}  {outs}")
-        first = e["convention"].split(": ")[0] if e["convention"] else ""
-        typer.echo(f"{'':{width}}  {first}")
+        if e["title"]:
+            typer.echo(f"{'':{width}}  {e['title']}")

@@ -4,77 +4,74 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from scalematch.choices import Format
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
-from scalematch.dataset.table import MAX_IMAGE_SIDE
-from scalematch.errors import OptionError
-
-
-class FormatChoice(str, Enum):
-    coco = "coco"
-    voc = "voc"
-    yolo = "yolo"
 
 
 def stats(
-    path: Annotated[
+    annotations: Annotated[
         Path | None,
-        typer.Argument(help="COCO .json, VOC .xml / folder, or YOLO labels; default: bundled sample."),
+        typer.Argument(
+            metavar="ANNOTATIONS",
+            help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); default: the bundled "
+            "COCO sample.",
+            show_default=False,
+        ),
     ] = None,
-    format: Annotated[FormatChoice | None, typer.Option("--format", help="Override format detection.")] = None,
+    format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     resize: Annotated[
         str,
-        typer.Option("--resize", help="none | shortest-edge:S,L | longest-edge:L | fixed:WxH | multi-scale:S1-S2,L"),
+        typer.Option(
+            "--resize",
+            metavar="POLICY",
+            help="Resize policy: none, shortest-edge:S,L, longest-edge:L, fixed:WxH (width first) or "
+            "multi-scale:S1-S2,L.",
+        ),
     ] = DEFAULT_POLICY,
     by_category: Annotated[bool, typer.Option("--by-category", help="Add a table per category.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON (stable schema).")] = False,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the box table to this CSV file.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", metavar="FILE", help="Write the box table to FILE as CSV.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
-    split: Annotated[str | None, typer.Option("--split", help="VOC ImageSets/Main split name.")] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", metavar="NAME", help="VOC: the ImageSets/Main split to read (e.g. val).")
+    ] = None,
     image_size: Annotated[
-        str | None, typer.Option("--image-size", help="WxH for YOLO labels without an image file.")
+        str | None,
+        typer.Option(
+            "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text
-    from scalematch.dataset import load, sample_path, summarize
+    from scalematch.dataset import sample_path
+    from scalematch.dataset.loader import read_annotations, read_paths
     from scalematch.report.stats_text import render
 
+    source = annotations if annotations is not None else sample_path()
     if csv is not None:
         from scalematch.atomic import check_output
 
-        check_output(csv, "--csv", inputs=(path if path is not None else sample_path(),))
-    source = path if path is not None else sample_path()
+        check_output(csv, "--csv", inputs=read_paths(source, format.value if format else None))
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        result = load(
-            source, format.value if format else None, resize, strict=strict, split=split,
-            image_size=_image_size(image_size), progress=progress,
+        result = read_annotations(
+            source, format.value if format else None, resize, strict=strict, split=split, image_size=image_size,
+            progress=progress,
         )  # fmt: skip
-    summary = summarize(result)
+    summary = result.to_dict()
     if csv is not None:
         with atomic_text(csv, "--csv") as handle:
-            result.table.to_csv(handle, index=False)
+            result.to_frame().to_csv(handle, index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
         typer.echo(render(summary, by_category=by_category))
-
-
-def _image_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    parts = text.lower().split("x")
-    if len(parts) == 2 and all(p.isdigit() and 0 < int(p) <= MAX_IMAGE_SIDE for p in parts):
-        return int(parts[0]), int(parts[1])
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    raise OptionError(
-        f"--image-size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to {MAX_IMAGE_SIDE}, "
-        f"got {shown!r}"
-    )

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
-from scalematch.dataset.table import Exclusions, RawBoxes, assemble, text_of
-from scalematch.errors import DatasetError, OptionError
+from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
+from scalematch.errors import DatasetError, OptionError, ScalematchError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 Format = Literal["coco", "voc", "yolo"]
-FORMATS: tuple[Format, ...] = ("coco", "voc", "yolo")
+FORMATS: tuple[Format, ...] = tuple(f.value for f in FormatChoice)  # the values of choices.Format
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,23 @@ class LoadResult:
     format: Format
     resize: str
 
+    def __repr__(self) -> str:
+        excluded = sum(self.excluded.values())
+        return (
+            f"<LoadResult {self.source}: {len(self.table)} boxes in {self.images} images, {len(self.categories)} "
+            f"categories, {self.format}, resize {self.resize}, {excluded} records excluded>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``scalematch stats --json`` document of these boxes."""
+        from scalematch.dataset.stats import summarize
+
+        return summarize(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The box table (one row per kept annotation; see :mod:`scalematch.dataset.table`)."""
+        return self.table
+
 
 def detect_format(path: Path) -> Format:
     """The annotation format of ``path`` from its name and contents (a file or a folder)."""
@@ -48,7 +66,7 @@ def detect_format(path: Path) -> Format:
             return "yolo"
         raise DatasetError(
             f"{path}: cannot tell the annotation format from the suffix {suffix or '(none)'!r}; "
-            "expected .json (coco), .xml (voc) or .txt (yolo), or pass --format"
+            "expected .json (coco), .xml (voc) or .txt (yolo), or pass format="
         )
     if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
         return "voc"
@@ -57,7 +75,7 @@ def detect_format(path: Path) -> Format:
     named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
         f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "
-        "folder (voc), or .txt label files or a labels folder (yolo); pass --format"
+        "folder (voc), or .txt label files or a labels folder (yolo); pass format="
     )
 
 
@@ -105,9 +123,9 @@ def load(
     check_input(path)
     fmt = _format(path, format)
     if split is not None and fmt != "voc":
-        raise OptionError(f"--split: applies to VOC year folders only; {path} is read as {fmt}")
+        raise OptionError(f"split: applies to VOC year folders only; {path} is read as {fmt}")
     if image_size is not None and fmt != "yolo":
-        raise OptionError(f"--image-size: applies to YOLO labels only; {path} is read as {fmt}")
+        raise OptionError(f"image_size: applies to YOLO labels only; {path} is read as {fmt}")
     exclusions = Exclusions(str(path), strict)
     need_size = needs_image_size(policy)
     raw: RawBoxes
@@ -147,6 +165,22 @@ def load(
     )
 
 
+def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
+    """The files and folders reading ``path`` opens (the path itself, and for YOLO labels the images folder and
+    the class-names file, which may lie above the path): outputs must not replace any of them. A path whose format
+    cannot be told gives itself only (reading it will say why)."""
+    path = Path(path)
+    try:
+        fmt = _format(path, format)
+    except ScalematchError:
+        return (path,)
+    if fmt != "yolo":
+        return (path,)
+    from scalematch.dataset.formats import yolo
+
+    return (path, *yolo.side_paths(path))
+
+
 def cores() -> int:
     """The cores this process may run on."""
     import os
@@ -160,4 +194,107 @@ def _format(path: Path, format: str | None) -> Format:
     for f in FORMATS:
         if format.lower() == f:
             return f
-    raise OptionError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
+    raise OptionError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
+
+
+INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")
+_DEFAULTS: dict[str, object] = {
+    "file_name": "", "category_id": 0, "category": "object", "area": None,
+    "iscrowd": False, "difficult": False, "truncated": False,
+}  # fmt: skip
+
+
+def read_annotations(
+    path: str | Path | None = None,
+    format: Format | str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    *,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: str | tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> LoadResult:
+    """Read annotations (a COCO .json, a VOC .xml or folder, YOLO labels; default: the bundled COCO sample)
+    into a box table in network-input pixels after ``resize``; see :func:`load`. ``image_size`` is width
+    first, ``"640x480"`` or ``(640, 480)``."""
+    if path is None:
+        from scalematch.dataset import sample_path
+
+        path = sample_path()
+    if isinstance(image_size, str):
+        image_size = parse_image_size(image_size)
+    return load(
+        path, format, resize, strict=strict, split=split, image_size=image_size, progress=progress, workers=workers
+    )
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``"640x480"`` -> (640, 480): an image size, width first."""
+    parts = text.lower().split("x")
+    if len(parts) == 2 and all(p.isascii() and p.isdigit() and 0 < int(p) <= MAX_IMAGE_SIDE for p in parts):
+        return int(parts[0]), int(parts[1])
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise OptionError(
+        f"image_size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to {MAX_IMAGE_SIDE}, got {shown!r}"
+    )
+
+
+def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
+    """``data`` with its input-pixel columns computed again for another resize policy."""
+    from dataclasses import replace
+
+    policy = parse_policy(resize)
+    if str(policy) == data.resize:
+        return data
+    table = data.table
+    stale = [c for c in table.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
+    return replace(data, table=apply(table.drop(columns=stale), policy), resize=str(policy))
+
+
+def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
+    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`."""
+    return data if isinstance(data, LoadResult) else from_frame(data)
+
+
+def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, source: str = "DataFrame") -> LoadResult:
+    """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
+    as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
+    for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
+    category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
+    :data:`DEFAULT_POLICY`) adds the input-pixel columns."""
+    missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
+    if missing:
+        raise OptionError(
+            f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
+            "x, y, w, h (original pixels), image_w, image_h, category"
+        )
+    out = table.copy()
+    n = len(out)
+    for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):
+        if column not in out.columns:
+            out[column] = list(default)
+    for column in ("image_w", "image_h"):
+        if column not in out.columns:
+            out[column] = float("nan")
+    for column, value in _DEFAULTS.items():
+        if column not in out.columns:
+            out[column] = out["w"] * out["h"] if column == "area" else value
+    has_input = all(c in out.columns for c in ("w_in", "h_in", "size_in"))
+    if resize is None and has_input:
+        shown = "as given"
+    else:
+        policy = parse_policy(resize if resize is not None else DEFAULT_POLICY)
+        if needs_image_size(policy) and out[["image_w", "image_h"]].isna().to_numpy().any():
+            raise OptionError(
+                f"resize: {policy} needs image_w and image_h for every box; the DataFrame lacks some "
+                "(use resize='none')"
+            )
+        stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
+        out = apply(out.drop(columns=stale), policy)
+        shown = str(policy)
+    categories = {}
+    if "category_id" in out.columns and "category" in out.columns:
+        pairs = out[["category_id", "category"]].drop_duplicates()
+        categories = {int(i): str(c) for i, c in zip(pairs["category_id"], pairs["category"], strict=True)}
+    return LoadResult(out, {}, int(out["image_id"].nunique()), categories, source, "coco", shown)

@@ -82,7 +82,7 @@ _FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
 )
 
 
-def parse_policy(text: str | ResizePolicy, option: str = "--resize") -> ResizePolicy:
+def parse_policy(text: str | ResizePolicy, option: str = "resize") -> ResizePolicy:
     """Parse a policy string; raise :class:`OptionError` naming ``option`` and the valid forms."""
     if not isinstance(text, str):
         return text

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from scalematch.dataset.loader import LoadResult
+from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend
@@ -12,6 +13,9 @@ from scalematch.match.result import usable
 from scalematch.match.rules import Rule, RuleParams
 from scalematch.profile.api import build
 from scalematch.profile.engine import profile
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -23,15 +27,87 @@ class Design:
     resize: str
     recommendation: Recommendation
     excluded: dict[str, int]
+    data: LoadResult | None = field(default=None, repr=False, compare=False)
+    """The boxes matched (for figures and per-object tables)."""
 
     @property
     def anchor_count(self) -> int:
         a = self.recommendation.anchors
         return a.per_level * len(a.fitted.shapes) if a else 0
 
+    def __repr__(self) -> str:
+        r = self.recommendation
+        where = self.backbone + (f" + {self.neck}" if self.neck else "")
+        return (
+            f"<Design {where} at {self.resize}, rule {r.rule.value}: use {', '.join(r.recommended_levels)} "
+            f"({100 * r.chosen.coverage:.1f}% of {r.chosen.total} objects, target {100 * r.target:g}% "
+            f"{'reached' if r.reached else 'missed'})>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``scalematch recommend --rule ... --json`` document of this design."""
+        from scalematch.match.documents import recommend_document
+
+        return recommend_document(self, [self])
+
+    def to_frame(self, kind: str = "levels") -> pd.DataFrame:
+        """A pandas DataFrame: ``levels`` (each level's load), ``categories`` (objects per category and level,
+        too small and too large included) or ``objects`` (one row per matched object with its level)."""
+        import pandas as pd
+
+        full = self.recommendation.full
+        out: pd.DataFrame
+        if kind == "levels":
+            out = pd.DataFrame(self.to_dict()["levels"])
+            return out
+        if kind == "categories":
+            out = pd.DataFrame() if full.per_category is None else full.per_category.copy()
+            return out
+        if kind == "objects":
+            import numpy as np
+
+            if self.data is None:
+                raise OptionError("kind: 'objects' needs the design's data (designs made by recommend() keep it)")
+            rows: pd.DataFrame = usable(self.data.table).copy()
+            names = np.array([lv.name for lv in full.levels] + ["too large", "too small"], dtype=object)
+            rows["level"] = names[full.assignment.level]
+            return rows
+        raise OptionError(f"kind: expected levels, categories or objects, got {kind!r}")
+
+
+@dataclass(frozen=True)
+class RuleSweep:
+    """Several designs (backbones x resize policies) under one rule, ranked best first (see :func:`ranked`)."""
+
+    designs: tuple[Design, ...]
+
+    @property
+    def best(self) -> Design:
+        return self.designs[0]
+
+    def __repr__(self) -> str:
+        b = self.best
+        return f"<RuleSweep of {len(self.designs)} designs: best {b.backbone} at {b.resize}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``scalematch recommend --rule ... --json`` document: the best design and the ranked ``sweep``."""
+        from scalematch.match.documents import recommend_document
+
+        return recommend_document(self.best, list(self.designs))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per design, best first: backbone, resize, coverage, target_reached, levels, anchors, pixels."""
+        import pandas as pd
+
+        from scalematch.match.documents import sweep_row
+
+        out: pd.DataFrame = pd.DataFrame([sweep_row(d) for d in self.designs])
+
+        return out
+
 
 def design(
-    data: LoadResult,
+    data: LoadResult | pd.DataFrame,
     backbone: str,
     neck: str | None = "fpn",
     level_names: list[str] | None = None,
@@ -41,16 +117,18 @@ def design(
     anchors_per_level: int | None = None,
     allow_misaligned: bool = False,
 ) -> Design:
-    """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data``."""
+    """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data`` (a
+    :class:`LoadResult` or a DataFrame with the box-table columns)."""
+    data = as_load_result(data)
     if anchors_per_level is not None and anchors_per_level < 1:
-        raise OptionError(f"--anchors-per-level: expected a positive integer, got {anchors_per_level}")
+        raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
     if not len(usable(data.table)):
         excluded = ", ".join(f"{k} {v}" for k, v in data.excluded.items()) or "none"
         raise DatasetError(f"{data.source}: no usable object to recommend for (excluded: {excluded})")
     prof = profile(build(backbone, neck), allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)
-    return Design(backbone, neck, data.resize, rec, data.excluded)
+    return Design(backbone, neck, data.resize, rec, data.excluded, data)
 
 
 def ranked(designs: list[Design]) -> list[Design]:

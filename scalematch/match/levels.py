@@ -34,22 +34,22 @@ def levels_from_profile(profile: Profile, names: list[str] | None = None, neck: 
     if names:
         twice = [n for i, n in enumerate(names) if n in names[:i]]
         if twice:
-            raise OptionError(f"--levels: level '{twice[0]}' is named twice")
+            raise OptionError(f"levels: level '{twice[0]}' is named twice")
         unknown = [n for n in names if n not in taps]
         if unknown:
-            raise OptionError(f"--levels: unknown level '{unknown[0]}'; expected names from: {', '.join(taps)}")
+            raise OptionError(f"levels: unknown level '{unknown[0]}'; expected names from: {', '.join(taps)}")
         chosen = names
     elif neck:
         chosen = [t for t in taps if t.startswith("P")]
     else:
         chosen = [t for t in taps if t in ("C2", "C3", "C4", "C5")]
     if not chosen:
-        raise OptionError(f"--levels: {profile.name} has no default levels; expected names from: {', '.join(taps)}")
+        raise OptionError(f"levels: {profile.name} has no default levels; expected names from: {', '.join(taps)}")
     levels = []
     for name in chosen:
         fm = taps[name]
         if fm.y is None or fm.x is None:
-            raise OptionError(f"--levels: level '{name}' depends on the whole input and cannot be matched")
+            raise OptionError(f"levels: level '{name}' depends on the whole input and cannot be matched")
         levels.append(
             Level(
                 name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
@@ -70,6 +70,18 @@ class Recommendation:
     def recommended_levels(self) -> tuple[str, ...]:
         return tuple(lv.name for lv in self.chosen.levels)
 
+    def __repr__(self) -> str:
+        return (
+            f"<Recommendation rule {self.rule.value}: use {', '.join(self.recommended_levels)} "
+            f"({100 * self.chosen.coverage:.1f}% of {self.chosen.total} objects, target {100 * self.target:g}%)>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``recommend --json`` document without the design's context (backbone, neck, resize: None)."""
+        from scalematch.match.documents import recommend_json
+
+        return recommend_json(self, {})
+
 
 def _sizes(table: pd.DataFrame) -> tuple[Array, Array]:
     import numpy as np
@@ -111,7 +123,7 @@ def choose_levels(
             coverage = float(np.count_nonzero(level >= 0)) / len(w) if len(w) else 0.0
             tried.append((window, coverage))
     if not tried:
-        raise OptionError(f"--rule {rule.value}: no run of levels can be matched")
+        raise OptionError(f"rule={rule.value}: no run of levels can be matched")
     summary = tuple((tuple(lv.name for lv in win), cov) for win, cov in tried)
     for window, coverage in tried:  # ordered by length, then from the finest
         if coverage >= target:
@@ -207,10 +219,10 @@ def median_input_pixels(table: pd.DataFrame) -> float | None:
 
 def check_options(params: RuleParams, target: float) -> None:
     """Raise :class:`OptionError` for a coverage target outside (0, 1] or a rule parameter that is not a
-    positive finite number (``--min-cells``, ``--erf-factor``)."""
+    positive finite number (``min_cells``, ``erf_factor``)."""
     if not 0 < target <= 1:
-        raise OptionError(f"--coverage: expected a share in (0, 1], got {target}")
-    for option, value in (("--min-cells", params.min_cells), ("--erf-factor", params.erf_factor)):
+        raise OptionError(f"coverage: expected a share in (0, 1], got {target}")
+    for option, value in (("min_cells", params.min_cells), ("erf_factor", params.erf_factor)):
         if not 0 < value < math.inf:
             raise OptionError(f"{option}: expected a positive finite number, got {value}")
 
@@ -232,7 +244,7 @@ def recommend(
     w, h = _sizes(rows)
     if anchors_per_level is not None and not 0 < anchors_per_level <= max(len(w), 1):
         raise OptionError(
-            f"--anchors-per-level: expected a positive integer at most the number of objects ({len(w)}), "
+            f"anchors_per_level: expected a positive integer at most the number of objects ({len(w)}), "
             f"got {anchors_per_level}"
         )
     size_in = np.sqrt(w * h)

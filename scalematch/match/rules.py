@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING
 
+from scalematch.choices import Rule as Rule
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, retinanet_anchors, yolo_default_anchors
 from scalematch.match.levels import Level
@@ -25,16 +25,6 @@ if TYPE_CHECKING:
 
 TOO_SMALL = -1
 TOO_LARGE = -2
-
-
-class Rule(str, Enum):
-    """The assignment rules (``--rule``)."""
-
-    RF = "rf"
-    FPN = "fpn"
-    FCOS = "fcos"
-    ANCHORS = "anchors"
-    YOLO = "yolo"
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ def _power_of_two_levels(levels: tuple[Level, ...], rule: str) -> list[int]:
         range(exps[0], exps[0] + len(exps))
     ):
         shown = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
-        raise OptionError(f"--rule {rule}: expected levels with strides 2^k, k consecutive; got {shown}")
+        raise OptionError(f"rule={rule}: expected levels with strides 2^k, k consecutive; got {shown}")
     return exps
 
 
@@ -121,7 +111,7 @@ def fcos_ranges(levels: tuple[Level, ...], p: RuleParams) -> tuple[tuple[float, 
     """Regress ranges per level: given, or (4s, 8s] with the first from 0 and the last to infinity."""
     if p.fcos_ranges is not None:
         if len(p.fcos_ranges) != len(levels):
-            raise OptionError(f"--ranges: expected {len(levels)} ranges (one per level), got {len(p.fcos_ranges)}")
+            raise OptionError(f"fcos_ranges: expected {len(levels)} ranges (one per level), got {len(p.fcos_ranges)}")
         return p.fcos_ranges
     ranges = [(4 * lv.stride, 8 * lv.stride) for lv in levels]
     ranges[0] = (0.0, ranges[0][1])
@@ -160,8 +150,8 @@ def default_anchors(rule: Rule, levels: tuple[Level, ...]) -> AnchorSet:
         if found is None:
             names = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
             raise OptionError(
-                f"--rule yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
-                "(pick --levels with those strides, e.g. --neck pan or --levels P3,P4,P5)"
+                f"rule=yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
+                "(pick levels= with those strides, e.g. neck=pan or levels=P3,P4,P5)"
             )
         return found
     return retinanet_anchors(strides)

@@ -381,7 +381,7 @@ def at_input(preset: Preset, policy: str | ResizePolicy) -> Preset:
         if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None
         else "shortest-edge:S,L"
     )
-    raise OptionError(f"--resize: detector {preset.name} resizes as {expected}; got {str(parsed)!r}")
+    raise OptionError(f"resize: detector {preset.name} resizes as {expected}; got {str(parsed)!r}")
 
 
 @dataclass(frozen=True)
@@ -420,14 +420,14 @@ def with_levels(preset: Preset, names: tuple[str, ...]) -> Preset:
     if not names or any(n not in levels for n in names):
         unknown = next((n for n in names if n not in levels), "")
         raise OptionError(
-            f"--levels: detector {preset.name} has levels {', '.join(levels)}; got {unknown!r}"
+            f"levels: detector {preset.name} has levels {', '.join(levels)}; got {unknown!r}"
             if unknown
-            else "--levels: expected level names"
+            else "levels: expected level names"
         )
     start = levels.index(names[0])
     if names != levels[start : start + len(names)]:
         raise OptionError(
-            f"--levels: expected a contiguous run of {', '.join(levels)} in that order, got {','.join(names)}"
+            f"levels: expected a contiguous run of {', '.join(levels)} in that order, got {','.join(names)}"
         )
     sl = slice(start, start + len(names))
     gen = preset.anchors

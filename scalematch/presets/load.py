@@ -64,7 +64,7 @@ def load_preset(name: str | Path) -> Preset:
     known = builtin_presets()
     path = known.get(str(name)) or Path(name)
     if not path.is_file():
-        raise ConfigError(f"--detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
+        raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
     from scalematch._yaml import TooLarge, safe_load
 
     try:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.errors import OptionError
+from scalematch.profile.engine import Profile
 from scalematch.profile.graph import Graph
 from scalematch.profile.importers.config import Config, attach, builtin, load
 from scalematch.profile.importers.emit import TapSpec
 from scalematch.profile.layers import Pair
 
-MAX_INPUT_SIDE = 16384  # --input-size bound per side (pixels): beyond every detector input, and exact math stays fast
+MAX_INPUT_SIDE = 16384  # input size bound per side (pixels): beyond every detector input, and exact math stays fast
 
 _MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -41,8 +42,10 @@ def build(
     unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    if channels is not None and channels < 1:
+        raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
-        raise OptionError(f"--channels applies to torch models, not to '{backbone}'")
+        raise OptionError(f"channels: applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
         from scalematch.profile.importers.onnx import from_onnx
 
@@ -54,28 +57,108 @@ def build(
         config = Config(graph.name, "backbone", graph)
     else:
         if taps is not None or tuple(passthrough):
-            raise OptionError(
-                f"--taps and --passthrough apply to ONNX and torch models, not to the config '{backbone}'"
-            )
+            raise OptionError(f"taps= and passthrough= apply to ONNX and torch models, not to the config '{backbone}'")
         config = load(backbone, "backbones")
     return attach(config, load(neck, "necks")) if neck else config.graph
 
 
-def parse_input_size(text: str | None) -> Pair | None:
-    """``"800"`` -> (800, 800); ``"800x1333"`` -> (800, 1333) as (h, w); None stays None."""
+def load_backbone(
+    backbone: str,
+    neck: str | None = None,
+    *,
+    taps: TapSpec = None,
+    passthrough: Iterable[str] | str = (),
+    input_size: str | tuple[int, int] | None = None,
+    channels: int | None = None,
+) -> Graph:
+    """The layer graph of ``backbone`` (+ ``neck``): a built-in name, a YAML path, an ``.onnx`` path or a torch
+    ``package.module:attribute``. ``input_size`` is width first (``"1333x800"`` or ``(1333, 800)``); see
+    :func:`build` for the other parameters (``passthrough`` may also be a comma list)."""
+    if isinstance(passthrough, str):
+        passthrough = [p.strip() for p in passthrough.split(",") if p.strip()]
+    return build(
+        backbone, neck, taps=taps, passthrough=passthrough, input_size=parse_size(input_size), channels=channels
+    )
+
+
+def profile_model(
+    backbone: str | Graph,
+    neck: str | None = None,
+    *,
+    input_size: str | tuple[int, int] | None = None,
+    taps: TapSpec = None,
+    passthrough: Iterable[str] | str = (),
+    channels: int | None = None,
+    allow_misaligned: bool = False,
+) -> Profile:
+    """The scale profile of every feature map of ``backbone`` (+ ``neck``), as ``scalematch profile`` prints it.
+
+    ``backbone`` is a name or path as for :func:`load_backbone`, or a :class:`Graph`; ``input_size`` is width
+    first (``"1333x800"`` or ``(1333, 800)``) and gives feature sizes and exact 'same' padding.
+    """
+    from dataclasses import replace
+
+    from scalematch.profile.engine import profile
+
+    size = parse_size(input_size)
+    if isinstance(backbone, Graph):
+        if neck is not None or taps is not None or tuple(passthrough) or channels is not None:
+            raise OptionError(
+                "backbone: a Graph is profiled as it is; neck=, taps=, passthrough= and channels= "
+                "apply to names and paths"
+            )
+        graph = backbone
+    else:
+        if isinstance(passthrough, str):
+            passthrough = [p.strip() for p in passthrough.split(",") if p.strip()]
+        graph = build(backbone, neck, taps=taps, passthrough=passthrough, input_size=size, channels=channels)
+    return replace(profile(graph, size, allow_misaligned=allow_misaligned), neck=neck)
+
+
+def parse_size(text: str | tuple[int, int] | None, param: str = "input_size") -> Pair | None:
+    """An input size given width first, as every size option and output of scalematch is (WxH, like COCO's
+    width/height and ``fixed:WxH``): ``"1333x800"`` or ``(1333, 800)`` -> (800, 1333) as the engine's (h, w);
+    ``"800"`` -> (800, 800); None stays None. Errors name ``param``."""
     if text is None:
         return None
-    parts = text.lower().split("x")
-    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
-        raise OptionError(f"--input-size: expected H or HxW in positive pixels (e.g. 800 or 800x1333), got '{text}'")
-    h, w = (int(parts[0]), int(parts[-1]))
-    if max(h, w) > MAX_INPUT_SIDE:
-        raise OptionError(f"--input-size: expected at most {MAX_INPUT_SIDE} pixels per side, got '{text}'")
+    if isinstance(text, tuple):
+        text = "x".join(str(v) for v in text)
+    w, h = _two(text, param, "W or WxH (width first, e.g. 800 or 1333x800)")
     return h, w
 
 
+def parse_input_size(text: str | None, param: str = "input_size") -> Pair | None:
+    """The old height-first spelling (``"800x1333"`` -> (800, 1333) as (h, w)), kept for ``--input-size``."""
+    if text is None:
+        return None
+    return _two(text, param, "H or HxW (height first, e.g. 800 or 800x1333)")
+
+
+def _two(text: str, param: str, expected: str) -> Pair:
+    parts = str(text).lower().split("x")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise OptionError(f"{param}: expected {expected} in positive pixels, got '{shown}'")
+    first, second = (int(parts[0]), int(parts[-1]))
+    if max(first, second) > MAX_INPUT_SIDE:
+        raise OptionError(f"{param}: expected at most {MAX_INPUT_SIDE} pixels per side, got '{text}'")
+    return first, second
+
+
+def title(convention: str) -> str:
+    """The head of a convention text: what comes before its first ': ' outside parentheses, else its first
+    sentence (never a cut inside brackets)."""
+    depth = 0
+    for k, char in enumerate(convention):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth == 0 and convention.startswith((": ", ". "), k):
+            return convention[:k]
+    return convention.rstrip(".")
+
+
 def catalogue() -> list[dict[str, Any]]:
-    """Every built-in backbone and neck: name, kind, outputs, convention, file."""
+    """Every built-in backbone and neck: name, kind, outputs, inputs, title (the head of the convention) and
+    convention."""
     entries = []
     for kind in ("backbones", "necks"):
         for name in builtin(kind):
@@ -86,6 +169,7 @@ def catalogue() -> list[dict[str, Any]]:
                     "kind": config.kind,
                     "outputs": [tap for tap, _ in config.graph.taps],
                     "inputs": list(config.inputs),
+                    "title": title(config.graph.convention),
                     "convention": config.graph.convention,
                 }
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from scalematch.errors import GraphError
 from scalematch.profile import axis, runs
@@ -24,6 +25,9 @@ from scalematch.profile.layers import (
     type_name,
 )
 from scalematch.profile.summary import AxisSummary, summarize, union_area
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AXES = ("y", "x")
 
@@ -68,6 +72,25 @@ class Profile:
     feature_maps: tuple[FeatureMap, ...]
     warnings: tuple[str, ...] = ()
     convention: str = ""
+    neck: str | None = None
+    """The neck as it was named (a built-in name or a path), when one is attached."""
+
+    def __repr__(self) -> str:
+        outputs = [fm.tap for fm in self.feature_maps if fm.tap]
+        size = f", input {self.input_size[1]}x{self.input_size[0]} (WxH)" if self.input_size else ""
+        return f"<Profile {self.name}: {len(self.feature_maps)} feature maps, outputs {', '.join(outputs)}{size}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``scalematch profile --json`` document (pairs per axis, ``[y, x]``)."""
+        from scalematch.profile.document import profile_json
+
+        return profile_json(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per feature map, per-axis quantities as ``<name>_h`` / ``<name>_w`` (a pandas DataFrame)."""
+        from scalematch.profile.document import profile_frame
+
+        return profile_frame(self)
 
     def __getitem__(self, key: str) -> FeatureMap:
         """A feature map by node name or by output (tap) name."""

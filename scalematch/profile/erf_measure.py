@@ -208,15 +208,15 @@ def measure_erf(
     from scalematch.profile.api import build, is_imported
 
     if not 1 <= samples <= MAX_SAMPLES:
-        raise OptionError(f"--samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
+        raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
     if not 0 <= seed < 2**63:
-        raise OptionError(f"--seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
+        raise OptionError(f"seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
     is_torch = isinstance(model, nn.Module) or (
         isinstance(model, str) and is_imported(model) and not model.lower().endswith(".onnx")
     )
     weights = weights or ("model" if is_torch else "uniform")
     if weights not in ("uniform", "random", "model"):
-        raise OptionError(f"--weights: expected uniform, random or model, got '{weights}'")
+        raise OptionError(f"weights: expected uniform, random or model, got '{weights}'")
     label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     traced = None
     if is_torch:
@@ -229,7 +229,7 @@ def measure_erf(
         graph = traced.graph
     elif weights == "model":
         raise OptionError(
-            "--weights model needs a PyTorch module (package.module:attribute); configs and ONNX "
+            "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
             "models are measured with uniform or random weights"
         )
     else:
@@ -237,18 +237,18 @@ def measure_erf(
     taps = dict(graph.taps)
     if tap is None:
         if not taps:
-            raise OptionError(f"{label}: no named outputs; give --tap NAME")
+            raise OptionError(f"{label}: no named outputs; give tap=NAME")
         tap = list(taps)[-1]
     node = taps.get(tap, tap)
     if node not in {n.name for n in graph.nodes}:
-        raise OptionError(f"--tap: '{tap}' is not an output or node of {label} (outputs: {', '.join(taps)})")
+        raise OptionError(f"tap: '{tap}' is not an output or node of {label} (outputs: {', '.join(taps)})")
     free = profile(graph, allow_misaligned=True)[node]
     if free.y is None or free.x is None:
-        raise OptionError(f"--tap: '{tap}' depends on the whole input; its ERF is the whole image")
+        raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
     size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
-            f"--input-size: the measured ERF runs the network on {size[0]}x{size[1]} inputs; expected at most "
+            f"input_size: the measured ERF runs the network on {size[0]}x{size[1]} inputs; expected at most "
             f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
         )
     fm = profile(graph, size, allow_misaligned=True)[node]
@@ -293,7 +293,7 @@ def measure_erf(
     grad = x.grad.detach().abs().sum(1).mean(0).to(torch.float64).numpy()
     total = float(grad.sum())
     if total <= 0:
-        raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try --weights random")
+        raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try weights=random")
     mass = np.asarray(grad / total)
     assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
     analytic = (math.sqrt(fm.geom[0].unit(unit[0])[2]), math.sqrt(fm.geom[1].unit(unit[1])[2]))

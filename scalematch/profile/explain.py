@@ -141,7 +141,7 @@ def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, in
         except KeyError:
             names = [f.name for f in profile.feature_maps]
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-            raise OptionError(f"--node: no map named '{node}' in {profile.name}; maps: {shown}") from None
+            raise OptionError(f"node: no map named '{node}' in {profile.name}; maps: {shown}") from None
     geom = _geom(profile, fm.name)
     if isinstance(unit, int):
         unit = (unit, unit)
@@ -196,7 +196,7 @@ def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str,
     if len(specs) == 1 and (specs[0] in builtin("backbones") or specs[0].endswith((".yaml", ".yml"))):
         return build(specs[0], neck), {}
     if neck is not None:
-        raise OptionError(f"--neck {neck}: a neck needs a backbone (a built-in name or a YAML path), got layer specs")
+        raise OptionError(f"neck: '{neck}': a neck needs a backbone (a built-in name or a YAML path), got layer specs")
     try:
         graph = from_layers(specs, name=" ".join(specs))
     except ConfigError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -142,29 +143,41 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
     return files
 
 
-def check_target(out: Path, force: bool) -> None:
+def report_folder(source: str | Path, option: str = "--report") -> Path:
+    """reports/<dataset name>/: the name of the annotation file without its suffix, or of the folder; for the
+    standard subfolders (VOC ``Annotations``, YOLO ``labels``, ``images``) the dataset root above them."""
+    path = Path(source)
+    name = path.stem if path.is_file() or path.suffix.lower() in (".json", ".xml", ".txt") else path.name
+    if path.is_dir() and name.lower() in ("annotations", "labels", "images"):
+        name = Path(os.path.realpath(path)).parent.name
+    if name in ("", ".", "..") or name.startswith("."):
+        raise OptionError(f"{option}: the dataset name {path.name!r} gives no folder name; use --out DIR")
+    return Path("reports") / name
+
+
+def check_target(out: Path, force: bool, option: str = "--out") -> None:
     """Raise :class:`OptionError` unless ``out`` may receive a report (absent, empty, or a report and ``force``)
     and can be written (see :func:`scalematch.atomic.check_output`). A report that a killed ``--force`` run left
     set aside is first put back (:func:`scalematch.atomic.recover_folder`)."""
     from scalematch.atomic import check_output, folder_lock, follow, recover_folder
 
-    check_output(out, "--out", folder=True)
+    check_output(out, option, folder=True)
     path = follow(out)
     if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
-        with folder_lock(path, "--out"):
+        with folder_lock(path, option):
             recover_folder(path)
-    _check_folder(path, force)
+    _check_folder(path, force, option)
 
 
-def _check_folder(out: Path, force: bool) -> None:
+def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise OptionError(f"--out {out}: expected a folder, got a file")
+        raise OptionError(f"{option} {out}: expected a folder, got a file")
     if not any(out.iterdir()):
         return
     if not (out / REPORT_HTML).is_file():
-        raise OptionError(f"--out {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
+        raise OptionError(f"{option} {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
     others = sorted(
         p.name
         for p in out.iterdir()
@@ -172,19 +185,19 @@ def _check_folder(out: Path, force: bool) -> None:
     )
     if others:
         raise OptionError(
-            f"--out {out}: the folder holds files that are not part of a report ({', '.join(others[:3])}); "
+            f"{option} {out}: the folder holds files that are not part of a report ({', '.join(others[:3])}); "
             "choose a new folder"
         )
     if not force:
-        raise OptionError(f"--out {out}: a report is already there; pass --force to replace it")
+        raise OptionError(f"{option} {out}: a report is already there; pass --force to replace it")
 
 
-def write_report(out: Path, files: dict[str, bytes], force: bool = False) -> Path:
+def write_report(out: Path, files: dict[str, bytes], force: bool = False, option: str = "--out") -> Path:
     """Write ``files`` as the folder ``out`` atomically (:func:`scalematch.atomic.write_folder`: a temporary
     folder beside it, swapped in with one rename; a killed run never leaves ``out`` without a complete report).
     An existing report is replaced only with ``force``; a symbolic link ``out`` is followed. Returns the path of
     report.html."""
     from scalematch.atomic import write_folder
 
-    write_folder(out, files, lambda path: _check_folder(path, force), option="--out")
+    write_folder(out, files, lambda path: _check_folder(path, force, option), option=option)
     return out / REPORT_HTML

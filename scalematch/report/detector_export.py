@@ -1,6 +1,9 @@
 """``recommend --detector --export``: the recommended design (the preset, or the search's choice) as the settings of
 a toolkit that builds the same detector: an mmdetection config inheriting the toolkit's own, a detectron2 YAML
-fragment, or a YOLOv5 ``anchors:`` block. A design the toolkit cannot express is a one-line error."""
+fragment, or a YOLOv5 ``anchors:`` block. The search's changes are written where the toolkit has the setting
+(levels added or dropped through the FPN's start, end and number of outputs; anchor scale; fitted aspect ratios;
+ATSS's top-k); a design the toolkit cannot express is a one-line error (FCOS has no counterpart here, detectron2's
+Faster R-CNN FPN makes no P7)."""
 
 from __future__ import annotations
 

@@ -8,16 +8,18 @@ from scalematch.profile.erf_measure import MeasuredErf
 
 
 def _pair(values: tuple[float, float] | tuple[int, int], digits: int = 1) -> str:
-    a, b = values
-    return f"{a:.{digits}f}" if a == b else f"{a:.{digits}f} x {b:.{digits}f}"
+    """A per-axis (y, x) pair shown width first, as every size in scalematch's output: ``x`` or ``x x y``."""
+    y, x = values
+    return f"{x:.{digits}f}" if x == y else f"{x:.{digits}f} x {y:.{digits}f} (WxH)"
 
 
 def erf_text(r: MeasuredErf) -> str:
     """A short report: the unit, RF, analytic and measured sigma, and the mass squares."""
     lines = [
-        f"{r.model} {r.tap} ({r.node}): unit {r.unit[0]},{r.unit[1]} of a {r.input_size[0]}x{r.input_size[1]} input, "
+        f"{r.model} {r.tap} ({r.node}): unit (x, y) {r.unit[1]},{r.unit[0]} of a "
+        f"{r.input_size[1]}x{r.input_size[0]} (WxH) input, "
         f"{r.weights} weights, {r.samples} samples",
-        f"receptive field    {r.rf[0] if r.rf[0] == r.rf[1] else f'{r.rf[0]} x {r.rf[1]}'} px",
+        f"receptive field    {_pair(r.rf, 0)} px",
         f"analytic ERF sigma {_pair(r.analytic_sigma)} px (uniform linear model)",
         f"measured ERF sigma {_pair(r.sigma)} px",
         "centred square holding " + ", ".join(f"{f:.0%}: {side} px" for f, side in r.squares),

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
 
+from scalematch.choices import Toolkit as Toolkit
 from scalematch.match.recommend import Recommendation
-
-
-class Toolkit(str, Enum):
-    """``--export`` targets."""
-
-    MMDET = "mmdet"
-    DETECTRON2 = "detectron2"
-    ULTRALYTICS = "ultralytics"
 
 
 def _num(value: float) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from scalematch.match.documents import document as document
+from scalematch.match.documents import search_document as search_document
+from scalematch.match.documents import sweep_document as sweep_document
 from scalematch.match.positives import PositivesSummary
-from scalematch.match.search import Search, Sweep, Trial
+from scalematch.match.search import Search, Sweep
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -153,61 +156,6 @@ def search_lines(found: Search) -> list[str]:
     return lines
 
 
-def search_document(found: Search) -> dict[str, object]:
-    def trial(t: Trial) -> dict[str, object]:
-        return {
-            "changes": t.changes,
-            "input_scale": t.input_scale,
-            "anchor_scale": t.anchor_scale,
-            "levels": list(t.preset.levels),
-            "added_levels": list(t.added),
-            "aspect_ratios": None if t.ratios is None else list(t.ratios),
-            "range_scale": t.range_scale,
-            "center_sampling_radius": t.radius,
-            "topk": t.topk,
-            "share": round(t.share, 6),
-            "share_with_positives": None if t.covered != t.covered else round(t.covered, 6),
-            "anchors_per_image": round(t.cost, 1),
-        }
-
-    return {
-        "reached": found.reached,
-        "sampled_objects": found.sampled,
-        "simulated": found.simulated,
-        "before": trial(found.before),
-        "chosen": trial(found.chosen),
-        "trials": [trial(t) for t in found.trials],
-    }
-
-
-def document(
-    preset: Preset,
-    s: PositivesSummary,
-    target: float,
-    source: str,
-    found: Search | None = None,
-    excluded: dict[str, int] | None = None,
-) -> dict[str, object]:
-    """The ``recommend --detector --json`` document (``excluded``: records left out of the box table by reason)."""
-    return {
-        "source": source,
-        "excluded": dict(excluded or {}),
-        "detector": {
-            "name": preset.name,
-            "title": preset.title,
-            "toolkit": preset.toolkit,
-            "backbone": preset.backbone,
-            "neck": preset.neck,
-            "levels": list(preset.levels),
-            "upper_bound": preset.upper_bound,
-        },
-        "target": target,
-        "meets_target": s.share_meeting >= target,
-        "positives": s.to_dict(),
-        "search": None if found is None else search_document(found),
-    }
-
-
 def sweep_table(sweep: Sweep) -> str:
     """Input sizes of a sweep, best first."""
     rows = [("rank", "resize", "meeting", "no_positive", "anchors_per_image", "target")]
@@ -215,16 +163,3 @@ def sweep_table(sweep: Sweep) -> str:
         reached = "reached" if t.share >= sweep.target else "missed"
         rows.append((str(k), policy, _pct(t.share), str(none), f"{t.cost:,.0f}", reached))
     return aligned(rows, left=2)
-
-
-def sweep_document(sweep: Sweep) -> list[dict[str, object]]:
-    return [
-        {
-            "resize": policy,
-            "share_meeting": round(t.share, 6),
-            "objects_without_positive": none,
-            "anchors_per_image": round(t.cost, 1),
-            "target_reached": t.share >= sweep.target,
-        }
-        for policy, t, none in sweep.ranked
-    ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from scalematch.match.design import Design, ranked
+from scalematch.match.design import Design
+from scalematch.match.documents import design_context as design_context
+from scalematch.match.documents import recommend_document as recommend_document
+from scalematch.match.documents import recommend_json as recommend_json
+from scalematch.match.documents import sweep_row as sweep_row
 from scalematch.match.recommend import Recommendation
-from scalematch.match.result import AnchorDetail, FpnDetail, MatchResult, YoloDetail, detail_dict, rule_detail
+from scalematch.match.result import AnchorDetail, FpnDetail, MatchResult, YoloDetail, rule_detail
 from scalematch.report.table import aligned
 
 
@@ -113,103 +116,6 @@ def sentences(rec: Recommendation) -> list[str]:
     else:
         out.append(f"No input scale up to 4x puts {_pct(rec.target)} of objects at >= {ia.min_size:g} px.")
     return out
-
-
-def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, Any]:
-    """The documented ``recommend --json`` document; ``context`` gives backbone, neck, resize, excluded."""
-
-    def finite(x: float) -> float | None:
-        return None if math.isinf(x) else x
-
-    full = rec.full
-    a = rec.anchors
-    return {
-        "rule": rec.rule.value,
-        "backbone": context.get("backbone"),
-        "neck": context.get("neck"),
-        "resize": context.get("resize"),
-        "levels": [
-            {
-                "name": load.level.name,
-                "stride": load.level.stride,
-                "rf": round(load.level.rf, 3),
-                "erf_sigma": round(load.level.erf_sigma, 4),
-                "count": load.count,
-                "fraction": round(load.fraction, 6),
-                "size_min": load.size_min,
-                "size_max": load.size_max,
-            }
-            for load in full.loads
-        ],
-        "objects": full.total,
-        "too_small": full.too_small,
-        "too_large": full.too_large,
-        "too_small_fraction": round(full.too_small_fraction, 6),
-        "too_large_fraction": round(full.too_large_fraction, 6),
-        "coverage": round(full.coverage, 6),
-        "coverage_target": rec.target,
-        "target_reached": rec.reached,
-        "recommended_levels": list(rec.recommended_levels),
-        "recommended_coverage": round(rec.chosen.coverage, 6),
-        "anchors": {
-            "per_level": a.per_level,
-            "fitted": {
-                lv: [[round(w, 2), round(h, 2)] for w, h in shapes]
-                for lv, shapes in zip(rec.recommended_levels, a.fitted.shapes, strict=True)
-            },
-            "fitted_mean_iou": round(a.fitted_mean_iou, 6),
-            "fitted_bpr": round(a.fitted_bpr, 6),
-            "default_mean_iou": None if a.default_mean_iou is None else round(a.default_mean_iou, 6),
-            "default_bpr": None if a.default_bpr is None else round(a.default_bpr, 6),
-        }
-        if a
-        else None,
-        "ranges": {lv: [lo, finite(hi)] for lv, (lo, hi) in zip(rec.recommended_levels, rec.ranges, strict=True)},
-        "input_advice": {
-            "min_size": rec.input_advice.min_size,
-            "share_now": round(rec.input_advice.share_now, 6),
-            "factor": rec.input_advice.factor,
-            "share_after": None if rec.input_advice.share_after is None else round(rec.input_advice.share_after, 6),
-            "pixels_now": rec.input_advice.pixels_now,
-            "pixels_after": rec.input_advice.pixels_after,
-        },
-        "rule_detail": detail_dict(rule_detail(full, rec.params)),
-        "per_category": [
-            {"category": str(name), "counts": {str(k): int(v) for k, v in row.items()}}
-            for name, row in full.per_category.iterrows()
-        ]
-        if full.per_category is not None
-        else [],
-        "excluded": context.get("excluded", {}),
-    }
-
-
-def sweep_row(d: Design) -> dict[str, Any]:
-    """One design of a sweep as the JSON ``sweep`` list shows it."""
-    r = d.recommendation
-    return {
-        "backbone": d.backbone,
-        "resize": d.resize,
-        "coverage": round(r.chosen.coverage, 6),
-        "target_reached": r.reached,
-        "levels": list(r.recommended_levels),
-        "anchors": d.anchor_count,
-        "input_pixels": r.input_advice.pixels_now,
-    }
-
-
-def design_context(d: Design) -> dict[str, Any]:
-    """The ``context`` of :func:`recommend_json` for a design."""
-    return {"backbone": d.backbone, "neck": d.neck, "resize": d.resize, "excluded": d.excluded}
-
-
-def recommend_document(best: Design, designs: list[Design]) -> dict[str, Any]:
-    """The whole ``recommend --json`` document: the best design, plus the ranked ``sweep`` when there are
-    several designs."""
-    doc = recommend_json(best.recommendation, design_context(best))
-    if len(designs) > 1:
-        doc["sweep"] = [sweep_row(d) for d in ranked(designs)]
-    return doc
 
 
 def sweep_table(designs: list[Design]) -> str:

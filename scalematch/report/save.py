@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 FORMATS = (".png", ".svg", ".pdf")
 
 
-def check_figure_path(path: Path, option: str = "--plot", inputs: tuple[str | None, ...] = ()) -> None:
+def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None, ...] = ()) -> None:
     """Raise :class:`OptionError` unless ``path`` ends in a figure suffix and can be written (checked before the
     work, see :func:`scalematch.atomic.check_output`); ``inputs`` names what the command reads (paths that exist
     are protected, built-in names are not paths)."""
@@ -25,8 +25,9 @@ def check_figure_path(path: Path, option: str = "--plot", inputs: tuple[str | No
     check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
 
-def save_figure(fig: Figure, path: Path, dpi: int = 120, option: str = "--plot") -> None:
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120, option: str = "path") -> None:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
+    path = Path(path)
     check_figure_path(path, option)
     with atomic_path(path, option) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lower()[1:])

@@ -18,7 +18,7 @@ def test_text_json_and_plot(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--plot", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[:4] == [
-        "resnet18 C3 (layer2.1.add): unit 10,10 of a 160x160 input, uniform weights, 1 samples",
+        "resnet18 C3 (layer2.1.add): unit (x, y) 10,10 of a 160x160 (WxH) input, uniform weights, 1 samples",
         "receptive field    99 px",
         "analytic ERF sigma 9.9 px (uniform linear model)",
         "measured ERF sigma 9.9 px",

@@ -40,7 +40,7 @@ def test_channels_option(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ok.exit_code == 0, ok.output
     assert "imported from PyTorch module 'test_torch_import:TinyTResNet' by torch.fx tracing at 224x224" in ok.stdout
     bad = CliRunner().invoke(app, ["profile", "resnet50", "--channels", "3"])
-    assert bad.stderr == "Error: --channels applies to torch models, not to 'resnet50'\n"
+    assert bad.stderr == "Error: --channels: applies to torch models, not to 'resnet50'\n"
 
 
 def test_erf_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:

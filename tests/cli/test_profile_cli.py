@@ -34,10 +34,10 @@ def test_table_resnet50_outputs(golden: Callable[[str, str], None]) -> None:
 
 
 def test_json_resnet50_fpn(golden: Callable[[str, str], None]) -> None:
-    text = run("profile", "resnet50", "--neck", "fpn", "--input-size", "800x1333", "--json")
+    text = run("profile", "resnet50", "--neck", "fpn", "--size", "1333x800", "--json")
     golden("profile_resnet50_fpn_800x1333.json", text)
     doc = json.loads(text)
-    assert doc["backbone"] == "resnet50" and doc["neck"] == "fpn" and doc["input_size"] == [800, 1333]
+    assert doc["backbone"] == "resnet50" and doc["neck"] == "fpn" and doc["input_size"] == [800, 1333]  # [y, x]
     maps = doc["feature_maps"]
     assert [m["output"] for m in maps if m["tap"]] == [
         "C1",
@@ -146,3 +146,22 @@ def test_plot_draws_the_profile(tmp_path: Path) -> None:
     run("profile", "resnet50", "--plot", str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [f.name for f in tmp_path.iterdir()] == ["p.png"]  # no temporary file left behind
+
+
+def test_sizes_are_width_first_and_the_old_height_first_option_warns() -> None:
+    new = CliRunner().invoke(app, ["profile", "resnet50", "--size", "1333x800", "--json"])
+    old = CliRunner().invoke(app, ["profile", "resnet50", "--input-size", "800x1333", "--json"])
+    assert new.exit_code == old.exit_code == 0
+    assert new.stdout == old.stdout
+    assert new.stderr == ""
+    assert old.stderr == (
+        "warning: --input-size is deprecated: it reads height first (HxW); use --size 1333x800 (width first)\n"
+    )
+    conv1 = json.loads(new.stdout)["feature_maps"][0]
+    assert conv1["size"] == [400, 667]  # the JSON pairs are [y, x]: 800 / 2 rows, ceil(1333 / 2) columns
+    table = run("profile", "resnet50", "--size", "1333x800", "--outputs-only")
+    assert "resnet50: 70 feature maps, input 1333x800 (WxH)" in table
+    c5 = next(line.split() for line in table.splitlines() if line.startswith("layer4.2.add"))
+    assert c5[-1] == "42x25"  # width 1333 / 32 rounded up, height 800 / 32
+    both = CliRunner().invoke(app, ["profile", "resnet50", "--size", "1333x800", "--input-size", "800x1333"])
+    assert both.stderr == "Error: --size and --input-size: give the size once, as --size WxH (width first)\n"

@@ -110,15 +110,15 @@ def test_allow_misaligned_takes_union_and_warns(tmp_path: Path) -> None:
             "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
         ),
         (
-            ["profile", "resnet50", "--input-size", "800x"],
-            "--input-size: expected H or HxW in positive pixels (e.g. 800 or 800x1333), got '800x'",
+            ["profile", "resnet50", "--size", "1333x"],
+            "--size: expected W or WxH (width first, e.g. 800 or 1333x800) in positive pixels, got '1333x'",
         ),
         (
             ["profile", "c5only.yaml", "--neck", "fpn"],
             "neck 'fpn' reads C2, C3, C4, C5, but backbone 'c5only' has no C2, C3, C4 (outputs: C5)",
         ),
         (
-            ["profile", "vgg16", "--input-size", "16"],
+            ["profile", "vgg16", "--size", "16"],
             "built-in backbone 'vgg16': node 'pool5': its y input is 1 units, smaller than the "
             "kernel's 2 (the input size is too small for this network)",
         ),

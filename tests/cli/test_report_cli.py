@@ -41,6 +41,27 @@ def test_report_flag_uses_reports_dataset_stem(tmp_path: Path, monkeypatch: pyte
     result = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--report"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "reports" / "coco_val2014_100").iterdir()) == FILES
+    again = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--report"])
+    assert again.exit_code == 2
+    assert again.stderr == (
+        "Error: --report reports/coco_val2014_100: a report is already there; pass --force to replace it\n"
+    )
+
+
+def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path) -> None:
+    from scalematch.errors import OptionError
+    from scalematch.report.bundle import report_folder
+
+    voc = tmp_path / "VOC2007"
+    (voc / "Annotations").mkdir(parents=True)
+    (tmp_path / "coco" / "labels").mkdir(parents=True)
+    (tmp_path / "instances_val2017.json").write_text("{}")
+    assert report_folder(voc / "Annotations") == Path("reports/VOC2007")
+    assert report_folder(voc) == Path("reports/VOC2007")
+    assert report_folder(tmp_path / "coco" / "labels") == Path("reports/coco")
+    assert report_folder(tmp_path / "instances_val2017.json") == Path("reports/instances_val2017")
+    with pytest.raises(OptionError, match=r"^--report: the dataset name '..json' gives no folder name; use --out DIR$"):
+        report_folder(Path("..json"))
 
 
 def test_out_must_be_a_folder(tmp_path: Path) -> None:

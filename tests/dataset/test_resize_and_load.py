@@ -37,7 +37,7 @@ def test_parse_policy(text: str, policy: object) -> None:
 
 @pytest.mark.parametrize("text", ["", "shortest-edge:800", "fixed:300", "fixed:0x3", "multi-scale:800-640,1333", "x"])
 def test_parse_policy_refuses(text: str) -> None:
-    with pytest.raises(OptionError, match=r"^--resize: expected one of none, shortest-edge:S,L, .* got "):
+    with pytest.raises(OptionError, match=r"^resize: expected one of none, shortest-edge:S,L, .* got "):
         parse_policy(text)
 
 
@@ -88,7 +88,7 @@ def test_detection_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match=r"cannot tell the annotation format of this folder"):
         load(tmp_path / "empty")
-    with pytest.raises(OptionError, match=r"^--format: expected one of coco, voc, yolo, got 'csv'$"):
+    with pytest.raises(OptionError, match=r"^format: expected one of coco, voc, yolo, got 'csv'$"):
         load(DATA / "rbc_valid.json", format="csv")
 
 

@@ -88,7 +88,7 @@ def test_random_weight_resnet_is_reported_next_to_the_analytic_erf() -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(OptionError, match="--weights model needs a PyTorch module"):
+    with pytest.raises(OptionError, match="weights: model needs a PyTorch module"):
         measure_erf("resnet18", weights="model")
-    with pytest.raises(OptionError, match=r"--tap: 'C9' is not an output or node of resnet18 \(outputs: C1, C2"):
+    with pytest.raises(OptionError, match=r"tap: 'C9' is not an output or node of resnet18 \(outputs: C1, C2"):
         measure_erf("resnet18", tap="C9")

@@ -103,7 +103,7 @@ def test_merge_reads_the_same_unit_of_every_input() -> None:
 
 
 def test_unknown_node_and_global_pool() -> None:
-    with pytest.raises(OptionError, match="--node: no map named 'P9' in resnet50"):
+    with pytest.raises(OptionError, match="node: no map named 'P9' in resnet50"):
         explain(profile(build("resnet50")), "P9")
     with pytest.raises(OptionError, match="global pooling"):
         explain(profile(from_layers(["conv_3x3_stride_1", "global_avgpool"])))

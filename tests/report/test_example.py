@@ -26,12 +26,17 @@ def test_example_is_current() -> None:
                      "report.html", "shapes.png"]  # fmt: skip
 
 
-def test_readme_shows_the_overlay_and_links_the_report() -> None:
+def test_report_page_shows_the_overlay_and_links_the_report() -> None:
+    page = (EXAMPLE.parents[1] / "docs" / "reference" / "report.md").read_text(encoding="utf-8")
+    assert "](../../reports/example/overlay.png)" in page
+    assert "](../../reports/example/report.html)" in page
+    assert "How to read the overlay" in page
+
+
+def test_readme_shows_the_detector_example() -> None:
     readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Reports", 1)[1].split("\\n## ", 1)[0]
-    assert "](reports/example/overlay.png)" in section
-    assert "](reports/example/report.html)" in section
-    assert "How to read the overlay" in section
+    assert "](reports/detector-example/positives.png)" in readme
+    assert "](reports/detector-example/report.html)" in readme
 
 
 def test_detector_example_is_current() -> None:

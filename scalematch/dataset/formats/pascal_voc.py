@@ -71,7 +71,7 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
             raise DatasetError(f"{split_file}: lists no images (expected one image name per line)")
         return files, repeats
     if split is not None:
-        raise DatasetError(f"{path}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
+        raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
     return _xml_in(path), []
 
 

@@ -65,18 +65,38 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
-def class_names(path: Path, labels: Path) -> dict[int, str] | None:
-    """Class names from data.yaml (or classes.txt), None when neither is there."""
+def names_file(path: Path, labels: Path) -> Path | None:
+    """The file class names come from: a data.yaml in the folder or up to two levels above it, else the
+    classes.txt next to the labels, else None."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if is_present(cfg):
-                return _yaml_names(cfg)
+                return cfg
     classes = labels / "classes.txt"
-    if is_present(classes):
-        return _classes_txt(classes)
-    return None
+    return classes if is_present(classes) else None
+
+
+def class_names(path: Path, labels: Path) -> dict[int, str] | None:
+    """Class names from data.yaml (or classes.txt), None when neither is there."""
+    found = names_file(path, labels)
+    if found is None:
+        return None
+    if found.name != "classes.txt":
+        return _yaml_names(found)
+    return _classes_txt(found)
+
+
+def side_paths(path: Path) -> tuple[Path, ...]:
+    """What a read of ``path`` opens besides it: the images folder and the class-names file (outputs must not
+    replace them)."""
+    if path.is_file():
+        labels, images = path.parent, _images_for(path.parent)
+    else:
+        labels = path / "labels" if (path / "labels").is_dir() else path
+        images = path / "images" if (path / "images").is_dir() else _images_for(labels)
+    return tuple(p for p in (images, names_file(path, labels)) if p is not None)
 
 
 def _classes_txt(classes: Path) -> dict[int, str]:
@@ -236,7 +256,7 @@ def _read(
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
-                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass --image-size WxH")
+                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass image_size=WxH")
                 continue
             seen.add(cls)
             w, h = bw * w_img, bh * h_img

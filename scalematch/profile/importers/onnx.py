@@ -602,6 +602,7 @@ class _Importer:
 
 def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
     """The ONNX model at ``path`` with its shapes inferred (the image input fixed to ``input_size``)."""
+    require("onnx", "onnx", str(path))
     import onnx
 
     try:

@@ -1,0 +1,69 @@
+"""Library messages name parameters (``resize: ...``, ``levels=``); the CLI shows the flags the user typed.
+
+A message that starts with ``name:`` or mentions ``name=`` (``name=value``) for a parameter of the running
+command gets that parameter's flag instead: ``--name:`` and ``--name`` (``--name value``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+_MENTION = re.compile(r"(?<![\w.-])([a-z][a-z_]*)=(?=(\S?))")
+_LEAD = re.compile(r"^([a-z][a-z_]*):(?= )")
+
+
+def flags(command: click.Command | None) -> dict[str, str]:
+    """Python parameter name -> the flag a user types, for the options of ``command``."""
+    if command is None:
+        return {}
+    out = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name and param.opts:
+            out[param.name] = max(param.opts, key=len)
+    return out
+
+
+def flag_message(message: str, command: click.Command | None) -> str:
+    """``message`` with the library's parameter names replaced by the flags of ``command``."""
+    names = flags(command)
+    if not names:
+        return message
+
+    def lead(m: re.Match[str]) -> str:
+        return f"{names[m.group(1)]}:" if m.group(1) in names else m.group(0)
+
+    def mention(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in names:
+            return m.group(0)
+        value_follows = m.group(2) not in ("", " ", ",", ")", ";", ".")
+        return names[name] + (" " if value_follows else "")
+
+    return _MENTION.sub(mention, _LEAD.sub(lead, message))
+
+
+SIZE_HELP = "width first, WxH (e.g. 1333x800; one number for a square), as every size in scalematch"
+
+
+def size_from(size: str | None, legacy: str | None) -> str | None:
+    """The input size as WxH text from ``--size WxH`` or the deprecated, height-first ``--input-size HxW``
+    (accepted with a warning on stderr, so that old commands keep their meaning)."""
+    if legacy is None:
+        return size
+    from scalematch.errors import OptionError
+    from scalematch.profile.api import parse_input_size
+
+    if size is not None:
+        raise OptionError("--size and --input-size: give the size once, as --size WxH (width first)")
+    pair = parse_input_size(legacy, "legacy_input_size")
+    assert pair is not None
+    text = f"{pair[1]}x{pair[0]}"
+    import typer
+
+    typer.echo(
+        f"warning: --input-size is deprecated: it reads height first (HxW); use --size {text} (width first)",
+        err=True,
+    )
+    return text

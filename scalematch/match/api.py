@@ -1,0 +1,264 @@
+"""Entry points for notebooks and the CLI: annotations in any form -> a detector's positives or a size rule's
+recommendation, for one design (:func:`recommend`) or several (:func:`sweep`).
+
+``annotations`` may be a path (COCO .json, VOC .xml or folder, YOLO labels), None (the bundled COCO sample), a
+:class:`~scalematch.dataset.loader.LoadResult` or a pandas DataFrame with the box-table columns. Errors name the
+parameters (``resize: ...``, ``rule=``); the CLI shows its flags instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from scalematch.choices import Rule, values
+from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
+from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
+from scalematch.errors import OptionError
+from scalematch.match.assign import DEFAULT_MIN_IOU
+from scalematch.match.design import Design, RuleSweep, design, ranked
+from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
+from scalematch.match.recommend import check_options
+from scalematch.match.result import usable
+from scalematch.match.rules import RuleParams
+from scalematch.match.search import at_input, sweep_inputs, with_levels
+from scalematch.presets import DEFAULT_PRESET, load_preset, override
+from scalematch.presets.preset import Preset
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Annotations = Union[LoadResult, "pd.DataFrame", str, Path, None]
+Progress = Callable[[int, int], None]
+DEFAULT_MIN_CELLS = RuleParams().min_cells
+DEFAULT_ERF_FACTOR = RuleParams().erf_factor
+
+
+def as_data(
+    annotations: Annotations,
+    resize: str | ResizePolicy | None = None,
+    *,
+    format: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """The boxes of ``annotations`` (path, None for the bundled sample, LoadResult or DataFrame) in input pixels
+    after ``resize`` (default: a LoadResult's own policy, else :data:`DEFAULT_POLICY`)."""
+    if isinstance(annotations, LoadResult):
+        return annotations if resize is None else at_resize(annotations, resize)
+    if annotations is None or isinstance(annotations, str | Path):
+        return read_annotations(annotations, format, resize or DEFAULT_POLICY, strict=strict, progress=progress)
+    import pandas as pd
+
+    if isinstance(annotations, pd.DataFrame):
+        return from_frame(annotations, resize)
+    raise OptionError(
+        f"annotations: expected a path, a LoadResult or a pandas DataFrame, got {type(annotations).__name__}"
+    )
+
+
+def _names(value: str | Sequence[str] | None, param: str, sep: str = ",") -> list[str]:
+    """A list of names from ``'a,b'`` or ``['a', 'b']``; empty or repeated names are errors naming ``param``."""
+    if value is None:
+        return []
+    items = [p.strip() for p in value.split(sep)] if isinstance(value, str) else [str(p).strip() for p in value]
+    if param == "levels" and not any(items):
+        raise OptionError(f"levels: expected level names such as P3,P4,P5, got {value!r}")
+    if not all(items):
+        what = "policies" if sep == ";" else "names"
+        raise OptionError(f"{param}: expected {what} separated by '{sep}', got an empty one in {value!r}")
+    twice = [item for i, item in enumerate(items) if item in items[:i]]
+    if twice:
+        what = "level " if param == "levels" else ""
+        raise OptionError(f"{param}: {what}{twice[0]!r} is named twice")
+    return items
+
+
+def _rule(rule: Rule | str | None) -> Rule | None:
+    if rule is None or isinstance(rule, Rule):
+        return rule
+    try:
+        return Rule(str(rule).lower())
+    except ValueError:
+        raise OptionError(f"rule: expected {values(Rule)}, got {rule!r}") from None
+
+
+def resolve_preset(
+    detector: str | Preset | None = None,
+    *,
+    backbone: str | None = None,
+    neck: str | None = None,
+    levels: str | Sequence[str] | None = None,
+    resize: str | Sequence[str] | None = None,
+) -> Preset:
+    """The detector preset (default: retinanet) with ``backbone``, ``neck`` ('none' for no neck), ``levels`` and,
+    when one is given, the ``resize`` policy applied; every policy is checked against the preset's kind."""
+    preset = detector if isinstance(detector, Preset) else load_preset(detector or DEFAULT_PRESET)
+    changes: dict[str, object] = {}
+    if backbone:
+        if len(_names(backbone, "backbone")) > 1:
+            raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
+        changes["backbone"] = backbone
+    if neck:
+        changes["neck"] = None if neck.lower() == "none" else neck
+    if changes:
+        preset = override(preset, **changes)
+    if levels is not None:
+        preset = with_levels(preset, tuple(_names(levels, "levels")))
+    policies = _names(resize, "resize", ";")
+    if len(policies) == 1:
+        preset = at_input(preset, policies[0])
+    for policy in policies:
+        at_input(preset, policy)  # every policy must suit the preset: fail before the work
+    return preset
+
+
+def sweep(
+    annotations: Annotations = None,
+    detector: str | Preset | None = None,
+    *,
+    rule: Rule | str | None = None,
+    backbone: str | Sequence[str] | None = None,
+    neck: str | None = None,
+    levels: str | Sequence[str] | None = None,
+    resize: str | Sequence[str] | None = None,
+    coverage: float = 0.99,
+    min_positives: int = 1,
+    min_iou: float = DEFAULT_MIN_IOU,
+    anchors_per_level: int | None = None,
+    min_cells: float = DEFAULT_MIN_CELLS,
+    erf_factor: float = DEFAULT_ERF_FACTOR,
+    format: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> DetectorResult | RuleSweep:
+    """Recommend for every combination of ``backbone`` (rule mode) and ``resize`` policy, best first.
+
+    Detector mode (the default; ``detector`` names a preset or a preset YAML): each resize policy is simulated
+    and the best one kept; the result is a :class:`DetectorResult` whose ``sweep`` ranks the policies. Rule
+    mode (``rule`` is one of rf, fpn, fcos, anchors, yolo): one :class:`Design` per backbone and policy,
+    returned ranked as a :class:`RuleSweep`. ``backbone`` and ``levels`` take lists or comma lists, ``resize``
+    a list or a ';' list. ``coverage`` is the target share of objects (with ``min_positives`` positives of IoU
+    >= ``min_iou`` for a detector; assigned to a level for a rule).
+    """
+    chosen = _rule(rule)
+    check_options(replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor), coverage)
+    if anchors_per_level is not None and anchors_per_level < 1:
+        raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
+    level_names = _names(levels, "levels") if levels is not None else None
+    policies = _names(resize, "resize", ";")
+    if chosen is None:
+        return _detector(
+            annotations, detector, backbone, neck, level_names, policies, coverage, min_positives, min_iou,
+            anchors_per_level, min_cells, erf_factor, format, strict, progress,
+        )  # fmt: skip
+    if detector is not None:
+        raise OptionError("detector= and rule= are two modes: give one")
+    for name, value, default in (("min_positives", min_positives, 1), ("min_iou", min_iou, DEFAULT_MIN_IOU)):
+        if value != default:
+            raise OptionError(f"{name}: applies to a detector's assigner (drop rule=)")
+    if chosen is not Rule.RF:
+        for name, number, fallback in (
+            ("min_cells", min_cells, DEFAULT_MIN_CELLS),
+            ("erf_factor", erf_factor, DEFAULT_ERF_FACTOR),
+        ):
+            if number != fallback:
+                raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
+    backbones = _names(backbone, "backbone") or ["resnet50"]
+    chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
+    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    designs: list[Design] = []
+    runs: list[str | None] = [*policies] or [None]
+    for policy in runs:
+        data = as_data(annotations, policy, format=format, strict=strict, progress=progress)
+        for name in backbones:
+            designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
+    return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
+
+
+def _detector(
+    annotations: Annotations,
+    detector: str | Preset | None,
+    backbone: str | Sequence[str] | None,
+    neck: str | None,
+    level_names: list[str] | None,
+    policies: list[str],
+    coverage: float,
+    min_positives: int,
+    min_iou: float,
+    anchors_per_level: int | None,
+    min_cells: float,
+    erf_factor: float,
+    format: str | None,
+    strict: bool,
+    progress: Progress | None,
+) -> DetectorResult:
+    if anchors_per_level is not None:
+        raise OptionError("anchors_per_level: applies with rule=; a detector preset fixes its own anchors")
+    for name, value, default in (
+        ("min_cells", min_cells, DEFAULT_MIN_CELLS),
+        ("erf_factor", erf_factor, DEFAULT_ERF_FACTOR),
+    ):
+        if value != default:
+            raise OptionError(f"{name}: applies to rule=rf, not to a detector's assigner")
+    if not 1 <= min_positives <= MAX_MIN_POSITIVES:
+        raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
+    if not 0 <= min_iou < 1:
+        raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
+    names = _names(backbone, "backbone")
+    if len(names) > 1:
+        raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
+    preset = resolve_preset(
+        detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
+    )
+    if min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:
+        raise OptionError(
+            f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
+            "anchor shapes without an IoU"
+        )
+    data = as_data(annotations, preset.resize_policy(), format=format, strict=strict, progress=progress)
+    found = None
+    if len(policies) > 1:
+        found = sweep_inputs(usable(data.table), preset, policies, coverage, min_positives, min_iou)
+        preset = found.ranked[0][1].preset
+    return replace(evaluate(data, preset, coverage, min_positives, min_iou), sweep=found)
+
+
+def recommend(
+    annotations: Annotations = None,
+    detector: str | Preset | None = None,
+    *,
+    rule: Rule | str | None = None,
+    backbone: str | None = None,
+    neck: str | None = None,
+    levels: str | Sequence[str] | None = None,
+    resize: str | None = None,
+    coverage: float = 0.99,
+    min_positives: int = 1,
+    min_iou: float = DEFAULT_MIN_IOU,
+    anchors_per_level: int | None = None,
+    min_cells: float = DEFAULT_MIN_CELLS,
+    erf_factor: float = DEFAULT_ERF_FACTOR,
+    format: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> DetectorResult | Design:
+    """What ``scalematch recommend`` computes, for one design.
+
+    Detector mode (the default: ``detector`` names a preset such as 'retinanet', 'fcos' or 'yolov8', or a preset
+    YAML) simulates the preset's assigner on every object and returns a :class:`DetectorResult`. Rule mode
+    (``rule`` = rf, fpn, fcos, anchors or yolo: scalematch's size rules) returns a :class:`Design` with the
+    recommended levels, anchors, ranges and input-size advice. See :func:`sweep` for the parameters; here
+    ``backbone`` and ``resize`` are one name and one policy each.
+    """
+    for param, value, sep in (("backbone", backbone, ","), ("resize", resize, ";")):
+        if isinstance(value, str) and len(_names(value, param, sep)) > 1:
+            raise OptionError(f"{param}: recommend() takes one; sweep() takes several")
+    result = sweep(
+        annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
+        coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
+        min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, progress=progress,
+    )  # fmt: skip
+    return result.best if isinstance(result, RuleSweep) else result

@@ -1,0 +1,206 @@
+"""The notebook API (``import scalematch``): results equal the CLI's --json documents, DataFrames in and out,
+short reprs, errors naming parameters (and the CLI naming its flags for the same mistake)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import scalematch as sm
+from scalematch.cli.main import app
+from scalematch.errors import MissingExtraError, OptionError
+
+
+def cli_json(*args: str) -> object:
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def boxes() -> sm.LoadResult:
+    return sm.read_annotations()
+
+
+def test_detector_result_is_the_cli_document(boxes: sm.LoadResult) -> None:
+    result = sm.recommend(boxes, "fcos")
+    assert isinstance(result, sm.DetectorResult)
+    assert result.to_dict() == cli_json("recommend", "-q", "--detector", "fcos")
+
+
+def test_detector_sweep_is_the_cli_document() -> None:
+    policies = "shortest-edge:512,853;shortest-edge:800,1333"
+    result = sm.sweep(None, "retinanet", resize=policies.split(";"))
+    assert isinstance(result, sm.DetectorResult) and result.sweep is not None
+    assert result.to_dict() == cli_json("recommend", "-q", "--resize", policies)
+
+
+def test_rule_design_and_sweep_are_the_cli_documents(boxes: sm.LoadResult) -> None:
+    design = sm.recommend(None, rule="fcos", backbone="resnet18")
+    assert isinstance(design, sm.Design)
+    assert design.to_dict() == cli_json("recommend", "-q", "--rule", "fcos", "--backbone", "resnet18")
+    swept = sm.sweep(None, rule="rf", backbone=["resnet18", "resnet50"])
+    assert isinstance(swept, sm.RuleSweep)
+    assert swept.to_dict() == cli_json("recommend", "-q", "--rule", "rf", "--backbone", "resnet18,resnet50")
+    frame = swept.to_frame()
+    assert list(frame["backbone"]) == [row["backbone"] for row in swept.to_dict()["sweep"]]
+
+
+def test_profile_and_stats_are_the_cli_documents(boxes: sm.LoadResult) -> None:
+    profile = sm.profile_model("resnet50", "fpn", input_size="1333x800")
+    assert profile.to_dict() == cli_json("profile", "resnet50", "--neck", "fpn", "--size", "1333x800")
+    assert sm.profile_model("resnet50", "fpn", input_size=(1333, 800)).input_size == (800, 1333)  # engine: (h, w)
+    assert boxes.to_dict() == cli_json("stats", "-q")
+
+
+def test_profile_frame_names_the_axes() -> None:
+    profile = sm.profile_model("resnet50", input_size="1333x800")
+    frame = profile.to_frame()
+    c5 = frame[frame["output"] == "C5"].iloc[0]
+    fm = profile["C5"]
+    assert fm.size == (25, 42) and (c5["height"], c5["width"]) == (25, 42)
+    assert (c5["rf_h"], c5["rf_w"], c5["stride_w"]) == (fm.y.rf, fm.x.rf, 32)  # type: ignore[union-attr]
+    assert len(frame) == len(profile.feature_maps)
+
+
+def test_design_frames_agree_with_its_counts(boxes: sm.LoadResult) -> None:
+    design = sm.recommend(boxes, rule="rf")
+    assert isinstance(design, sm.Design)
+    levels = design.to_frame("levels")
+    objects = design.to_frame("objects")
+    full = design.recommendation.full
+    counted = Counter(objects["level"])
+    assert dict(zip(levels["name"], levels["count"], strict=True)) == {n: counted[n] for n in levels["name"]}
+    assert (counted["too small"], counted["too large"]) == (full.too_small, full.too_large)
+    assert len(objects) == full.total == int(levels["count"].sum()) + full.too_small + full.too_large
+    categories = design.to_frame("categories")
+    for name in ("person", "car", "bowl"):
+        mine = Counter(objects.loc[objects["category"].astype(str) == name, "level"])
+        row = categories.loc[name]
+        assert {k: int(v) for k, v in row.items() if v} == dict(mine)
+        assert int(row.sum()) == sum(mine.values())
+
+
+def test_detector_frames_agree_with_the_objects(boxes: sm.LoadResult) -> None:
+    result = sm.recommend(boxes, "retinanet")
+    assert isinstance(result, sm.DetectorResult)
+    objects = result.to_frame("objects")
+    categories = result.to_frame("categories")
+    assert int(categories["objects"].sum()) == len(objects) == result.summary.objects
+    for name in ("person", "bowl"):
+        mine = objects[objects["category"] == name]
+        row = categories.loc[name]
+        assert (row["objects"], row["no_positive"]) == (len(mine), int((mine["positives"] == 0).sum()))
+    levels = result.to_frame("levels")
+    assert list(levels["level"]) == list(result.preset.levels)
+    assert int(levels["positives"].sum()) == int(objects["positives"].sum())
+
+
+def test_a_dataframe_is_taken_where_a_box_table_is(boxes: sm.LoadResult, tmp_path: Path) -> None:
+    """The box table as a DataFrame (as given, or read back from ``stats --csv``) gives the same design."""
+    from scalematch.match.design import design
+
+    from_path = sm.recommend(boxes, rule="rf")
+    from_table = design(boxes.table, "resnet50")
+    assert isinstance(from_path, sm.Design)
+    assert from_table.recommendation.to_dict() == from_path.recommendation.to_dict()
+    csv = tmp_path / "boxes.csv"
+    assert CliRunner().invoke(app, ["stats", "-q", "--csv", str(csv)]).exit_code == 0
+    import pandas as pd
+
+    frame = pd.read_csv(csv)[["x", "y", "w", "h", "image_w", "image_h", "category", "iscrowd"]]
+    again = sm.recommend(frame, rule="rf", resize="shortest-edge:800,1333")
+    assert isinstance(again, sm.Design)
+    assert again.recommendation.to_dict() == from_path.recommendation.to_dict()
+    detector = sm.recommend(boxes.table, "retinanet")
+    assert isinstance(detector, sm.DetectorResult)
+    assert detector.summary == sm.recommend(boxes, "retinanet").summary  # type: ignore[union-attr]
+    with pytest.raises(OptionError) as missing:
+        sm.recommend(frame.drop(columns=["w"]), rule="rf")
+    assert str(missing.value).startswith("annotations: the DataFrame has no w column")
+
+
+def test_reprs_are_one_short_line(boxes: sm.LoadResult) -> None:
+    results = [boxes, sm.recommend(boxes, "fcos"), sm.recommend(boxes, rule="rf"), sm.profile_model("resnet18")]
+    for result in results:
+        text = repr(result)
+        assert "\n" not in text and len(text) < 200, text
+    assert repr(results[3]).startswith("<Profile resnet18: ") and repr(results[3]).endswith(
+        "outputs C1, C2, C3, C4, C5>"
+    )
+    assert repr(results[2]).startswith("<Design resnet50 + fpn at shortest-edge:800,1333, rule rf: use P2, P3, P4, P5")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "library", "cli_args", "cli"),
+    [
+        (
+            {"rule": "rf", "min_positives": 3},
+            "min_positives: applies to a detector's assigner (drop rule=)",
+            ["--rule", "rf", "--min-positives", "3"],
+            "--min-positives: applies to a detector's assigner (drop --rule)",
+        ),
+        (
+            {"rule": "fpn", "erf_factor": 2.0},
+            "erf_factor: applies to rule=rf, not to rule=fpn",
+            ["--rule", "fpn", "--erf-factor", "2"],
+            "--erf-factor: applies to --rule rf, not to --rule fpn",
+        ),
+        (
+            {"resize": "fixed:0x3"},
+            "resize: expected one of",
+            ["--resize", "fixed:0x3"],
+            "--resize: expected one of",
+        ),
+        (
+            {"detector": "fcos", "rule": "rf"},
+            "detector= and rule= are two modes: give one",
+            ["--detector", "fcos", "--rule", "rf"],
+            "--detector and --rule are two modes: give one",
+        ),
+    ],
+)
+def test_errors_name_parameters_and_the_cli_its_flags(
+    kwargs: dict[str, object], library: str, cli_args: list[str], cli: str
+) -> None:
+    with pytest.raises(OptionError) as caught:
+        sm.recommend(None, **kwargs)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(library)
+    result = CliRunner().invoke(app, ["recommend", "-q", *cli_args])
+    assert result.exit_code == 2 and result.stderr.startswith(f"Error: {cli}")
+
+
+def test_missing_extra_is_one_error_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"not read")
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(MissingExtraError, match=r"install scalematch\[onnx\]"):
+        sm.profile_model(str(model))
+    from scalematch.profile.importers.onnx import load_onnx
+
+    with pytest.raises(MissingExtraError, match=r"install scalematch\[onnx\]"):
+        load_onnx(model)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingExtraError, match=r"install scalematch\[torch\]"):
+        sm.profile_model("torchvision.models:resnet18")
+    with pytest.raises(MissingExtraError, match=r"install scalematch\[torch\]"):
+        sm.measure_erf("resnet18")
+
+
+def test_import_is_lazy_and_every_name_resolves() -> None:
+    code = (
+        "import sys, scalematch\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'numpy', 'matplotlib', 'typer'})\n"
+        "print(heavy)\n"
+        "print(all(getattr(scalematch, name) is not None for name in scalematch.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        sm.nope  # noqa: B018
