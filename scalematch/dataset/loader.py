@@ -55,9 +55,8 @@ class LoadResult:
 
 def detect_format(path: Path) -> Format:
     """The annotation format of ``path`` from its name and contents (a file or a folder)."""
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file or folder")
-    if path.is_file():
+    is_folder = check_input(path)
+    if not is_folder:
         suffix = path.suffix.lower()
         if suffix == ".json":
             return "coco"
@@ -71,12 +70,33 @@ def detect_format(path: Path) -> Format:
         )
     if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
         return "voc"
-    if (path / "labels").is_dir() or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
+    if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
         return "yolo"
+    named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
-        f"{path}: cannot tell the annotation format of this folder; expected XML files or an Annotations "
+        f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "
         "folder (voc), or .txt label files or a labels folder (yolo); pass format="
     )
+
+
+def check_input(path: Path) -> bool:
+    """Whether ``path`` (symlinks followed) is a folder (True) or a regular file (False); anything else is a
+    :class:`DatasetError`: nothing there, a dangling symlink, a symlink loop, a FIFO, a socket or a device (which
+    would be read forever or never return), checked from the file's status before anything opens it."""
+    import os
+
+    from scalematch.dataset.formats._files import kind
+
+    what = kind(path)
+    if what is None or what == "a folder":
+        return what is not None
+    if what == "missing":
+        raise DatasetError(f"{path}: no such file or folder")
+    if what == "a dangling symlink":
+        raise DatasetError(f"{path}: no such file or folder (a dangling symlink to {os.readlink(path)})")
+    if what.startswith("unreadable"):
+        raise DatasetError(f"{path}: cannot read{what.removeprefix('unreadable')}")
+    raise DatasetError(f"{path}: is not a regular file or folder ({what})")
 
 
 def load(
@@ -127,6 +147,7 @@ def read_raw(
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
     exclusions so far, the record word for messages and the format."""
     path = Path(path)
+    check_input(path)
     fmt = _format(path, format)
     if split is not None and fmt != "voc":
         raise OptionError(f"split: applies to VOC year folders only; {path} is read as {fmt}")
@@ -155,7 +176,7 @@ def read_raw(
                 f"{path}: expected a YOLO label .txt file or a folder, got a {path.suffix or 'plain'} file"
             )
         raw = yolo.read(path, exclusions, image_size)
-        record = "label"
+        record = "line"
     return raw, exclusions, record, fmt
 
 

@@ -205,6 +205,8 @@ class RawBoxes:
     """VOC and YOLO: the file each image's boxes come from (image id -> path relative to the dataset folder)."""
     label_index: Column = field(default_factory=lambda: Column("q"))
     """VOC and YOLO: per box, its place in that file (object number or line), appended after :meth:`add`."""
+    one_file: bool = False
+    """VOC and YOLO: the dataset is that one file (messages then name the record only, not the file)."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -327,7 +329,7 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
             k = int(np.flatnonzero(bad)[0])
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
             detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=name)
-            exclusions.add(reason, f"{record} {ann_id[k]}", detail, int(bad.sum()))
+            exclusions.add(reason, _where(raw, record, k, int(image_id[k]), int(ann_id[k])), detail, int(bad.sum()))
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
@@ -361,6 +363,15 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
     return table
+
+
+def _where(raw: RawBoxes, record: str, k: int, image_id: int, ann_id: int) -> str:
+    """Where row ``k`` comes from, as the readers name it: VOC and YOLO by file and place (``b.xml: object 2``,
+    ``labels/a.txt: line 3``), COCO by annotation id."""
+    if not raw.label_files:
+        return f"{record} {ann_id}"
+    index = raw.label_index.buffer().cast("q")[k]
+    return f"{record} {index}" if raw.one_file else f"{raw.label_files.get(image_id, '?')}: {record} {index}"
 
 
 def text_of(value: str) -> str:

@@ -169,6 +169,35 @@ def main() -> None:
     write(HERE / "yolo_split" / "labels" / "train" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
     write(HERE / "yolo_split" / "images" / "train" / "a.png", png_header(64, 48))
 
+    two = good + box.format(n="cat", x0=2, x1=8)
+    write(HERE / "voc_split_dup" / "Annotations" / "a.xml", voc.format(w=100, objects=two))
+    write(HERE / "voc_split_dup" / "Annotations" / "b.xml", voc.format(w=100, objects=good))
+    write(HERE / "voc_split_dup" / "ImageSets" / "Main" / "val.txt", "a\nb\na 1\n")  # a again, with a flag
+    write(HERE / "voc_split_empty" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
+    write(HERE / "voc_split_empty" / "ImageSets" / "Main" / "val.txt", "\n  \n")
+    write(HERE / "voc_empty" / "Annotations" / "README", "no annotation files yet\n")
+    xmins = [box.format(n="dog", x0=x0, x1=9) for x0 in ("1_0", "\uff11", "\u0661", " 1\n")]
+    write(HERE / "voc_numbers.xml", voc.format(w=100, objects=good + "".join(xmins)))  # the last is kept
+    write(HERE / "voc_size_digits.xml", voc.format(w="\uff11\uff10\uff10", objects=good))
+    write(HERE / "voc_folder" / "1.xml", voc.format(w=100, objects=good))
+    write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
+
+    numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"
+    write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_numbers" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_cross" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_cross" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n\n0 0.5 0.5 1e-300 0.2\n")
+    write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
+    write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_classes_trailing" / "labels" / "classes.txt", "cat\r\ndog\r\n\r\n\n")
+    write(HERE / "yolo_classes_trailing" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_empty" / "labels" / "classes.txt", "cat\n")
+    write(HERE / "yolo_empty" / "images" / "a.png", png_header(64, 48))
+    for split in ("train", "val"):
+        write(HERE / "yolo_splits" / "labels" / split / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+        write(HERE / "yolo_splits" / "images" / split / "a.png", png_header(64, 48))
+
     write(HERE / "config_huge_kernel.yaml", "name: huge\nlayers: ['conv:k=1000000000']\n")
     write(HERE / "config_huge_stride.yaml", "name: huge\nlayers: [conv_3x3_stride_1, 'conv:k=3,s=999999999']\n")
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")

@@ -78,7 +78,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo ranges", ["stats", "yolo_ranges"],
      {"bbox_out_of_range": 2, "unknown_category": 1, "unparsable_number": 2}),
     ("yolo negative class, strict", ["stats", "--strict", "yolo_ranges"],
-     "yolo_ranges: a.txt: line 2: expected a class number >= 0, got -1 [unknown_category]"),
+     "yolo_ranges: labels/a.txt: line 2: expected a class number >= 0, got -1 [unknown_category]"),
     ("yolo data.yaml not utf-8", ["stats", "yolo_yaml_not_utf8"],
      "yolo_yaml_not_utf8/data.yaml: not valid UTF-8: invalid byte 0xe9 at byte 11"),
     ("yolo data.yaml shape", ["stats", "yolo_yaml_shape"],
@@ -94,6 +94,38 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo header 200000x100000", ["stats", "yolo_bomb"], {}),
     ("yolo exif orientation", ["stats", "yolo_exif"], {}),
     ("yolo labels/<split>", ["stats", "yolo_split/labels/train"], {}),
+    ("voc split lists an image twice", ["stats", "--split", "val", "voc_split_dup"], {"duplicate_id": 2}),
+    ("voc split lists an image twice, strict", ["stats", "--strict", "--split", "val", "voc_split_dup"],
+     "voc_split_dup: ImageSets/Main/val.txt: line 3: 'a' is listed again (first on line 1); its objects are read "
+     "once [duplicate_id]"),
+    ("voc split lists no image", ["stats", "--split", "val", "voc_split_empty"],
+     "voc_split_empty/ImageSets/Main/val.txt: lists no images (expected one image name per line)"),
+    ("voc without xml files", ["stats", "voc_empty"], {}),
+    ("voc numbers not ascii decimals", ["stats", "voc_numbers.xml"], {"unparsable_number": 3}),
+    ("voc number with an underscore, strict", ["stats", "--strict", "voc_numbers.xml"],
+     "voc_numbers.xml: object 2: expected a finite decimal number for <xmin>, got '1_0' [unparsable_number]"),
+    ("voc size in fullwidth digits", ["stats", "voc_size_digits.xml"], {"missing_image_size": 1}),
+    ("voc cross-record error in a folder, strict", ["stats", "--strict", "voc_folder"],
+     "voc_folder: 2.xml: object 2: the box does not overlap image 2 (a.jpg) at all [bbox_outside_image]"),
+    ("yolo numbers not ascii decimals", ["stats", "yolo_numbers"], {"unparsable_number": 4}),
+    ("yolo number with an underscore, strict", ["stats", "--strict", "yolo_numbers"],
+     "yolo_numbers: labels/a.txt: line 2: expected four finite decimal numbers, got '0.5 0.5 0.2 0_3' "
+     "[unparsable_number]"),
+    ("yolo cross-record error, strict", ["stats", "--strict", "--image-size", "64x48", "yolo_cross"],
+     "yolo_cross: labels/b.txt: line 3: the box's width or height is outside [2**-24, 2**24] pixels [bbox_invalid]"),
+    ("yolo cross-record error in one file, strict",
+     ["stats", "--strict", "--image-size", "64x48", "yolo_cross/labels/b.txt"],
+     "yolo_cross/labels/b.txt: line 3: the box's width or height is outside [2**-24, 2**24] pixels [bbox_invalid]"),
+    ("yolo classes.txt with a blank line", ["stats", "yolo_classes_blank"],
+     "yolo_classes_blank/labels/classes.txt: line 2: blank line before the last class name (line k names class "
+     "k - 1); remove it or name the class"),
+    ("yolo classes.txt with blank lines at the end", ["stats", "yolo_classes_trailing"], {}),
+    ("yolo without label files", ["stats", "yolo_empty"], {}),
+    ("yolo labels folder of split folders", ["stats", "yolo_splits/labels"], {}),
+    ("recommend without xml files", ["recommend", "--rule", "rf", "voc_empty"],
+     "voc_empty: no usable object to recommend for (excluded: none)"),
+    ("recommend without label files", ["recommend", "--rule", "rf", "yolo_empty"],
+     "yolo_empty: no usable object to recommend for (excluded: none)"),
     ("recommend empty", ["recommend", "--rule", "rf", "coco_empty.json"],
      "coco_empty.json: no usable object to recommend for (excluded: none)"),
     ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
@@ -309,6 +341,150 @@ def test_the_yolo_cases_measure_what_ultralytics_sees(app: typer.Typer, in_corpu
     ranges = table("yolo_ranges")
     # kept: line 1 (after a byte-order mark), 4 (class 2.0), 7 (cx -0.005, within the tolerance), 8 (cx 0.99...9)
     assert ranges["category"].astype(str).tolist() == ["a", "c", "b", "b"]
+
+
+def test_names_numbers_and_splits_as_the_toolkits_read_them(app: typer.Typer, in_corpus: Path) -> None:
+    """classes.txt line k names class k - 1 (blank lines at the end ignored); a labels folder of split folders is
+    read whole, as its dataset folder is; a VOC image listed twice is read once; ASCII decimals with whitespace
+    around them (VOC) or non-ASCII spaces between fields (YOLO, as str.split and ultralytics split) are kept."""
+    from scalematch.dataset import load
+
+    trailing = load("yolo_classes_trailing", resize="none")
+    assert trailing.categories == {0: "cat", 1: "dog"}
+    assert trailing.table["category"].astype(str).tolist() == ["dog"]
+    splits, whole = load("yolo_splits/labels", resize="none"), load("yolo_splits", resize="none")
+    assert splits.table["label_file"].astype(str).tolist() == ["train/a.txt", "val/a.txt"]
+    assert (splits.images, len(splits.table)) == (whole.images, len(whole.table)) == (2, 2)
+    assert splits.table[["image_w", "image_h"]].values.tolist() == [[64.0, 48.0]] * 2
+    dup = load("voc_split_dup", split="val", resize="none")
+    assert dup.images == 2 and dup.table["label_file"].astype(str).tolist() == ["Annotations/a.xml"] * 2 + [
+        "Annotations/b.xml"
+    ]
+    numbers = load("voc_numbers.xml", resize="none")
+    assert numbers.table["label_index"].tolist() == [1, 5]
+    assert numbers.table["x"].tolist() == [0.0, 0.0]
+    yolo = load("yolo_numbers", resize="none")
+    assert yolo.table["label_index"].tolist() == [1, 6]
+    empty = json.loads(_run(app, ["stats", "--json", "yolo_empty"]).stdout)
+    assert (empty["images"], empty["annotations"], empty["images_without_objects"]) == (1, 0, 1)
+    assert json.loads(_run(app, ["stats", "--json", "voc_empty"]).stdout)["images"] == 0
+
+
+class _FifoWatch:
+    """FIFOs whose read end must never be opened: a thread per FIFO keeps trying to open its write end without
+    blocking, which succeeds only once a reader has opened it (the reader, blocked until then, then reads an empty
+    file, so a regression fails instead of hanging)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.opened: list[Path] = []
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def make(self, path: Path) -> Path:
+        import os
+        import threading
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+        thread = threading.Thread(target=self._watch, args=(path,), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return path
+
+    def _watch(self, path: Path) -> None:
+        import os
+
+        while not self.stop.wait(0.05):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: no reader has it open
+                continue
+            os.close(fd)
+            self.opened.append(path)
+
+
+@pytest.fixture
+def fifos() -> Any:
+    watch = _FifoWatch()
+    yield watch
+    watch.stop.set()
+    for thread in watch.threads:
+        thread.join()
+    assert watch.opened == []
+
+
+def _special_cases(root: Path, fifos: _FifoWatch) -> list[tuple[list[str], str | dict[str, int]]]:
+    """Inputs that are not regular files, made here (git holds neither FIFOs nor device links), with the one error
+    line each gives, or the excluded counts when such a file only stands where an image is looked for."""
+    import os
+    import shutil
+
+    def copy(name: str, as_name: str) -> Path:
+        shutil.copytree(BAD / name, root / as_name)
+        return root / as_name
+
+    (copy("yolo_exif", "label_fifo") / "labels" / "a.txt").unlink()
+    fifos.make(root / "label_fifo" / "labels" / "a.txt")
+    fifos.make(copy("voc_split_dup", "xml_fifo") / "Annotations" / "c.xml")
+    fifos.make(root / "fifo.json")
+    os.symlink("/dev/zero", root / "zero.json")
+    os.symlink("/dev/urandom", root / "random.xml")
+    os.symlink("loop.json", root / "loop.json")
+    os.symlink("nowhere.json", root / "dangling.json")
+    (root / "folder.json").mkdir()
+    (copy("yolo_exif", "yaml_folder") / "data.yaml").mkdir()
+    (copy("yolo_classes_trailing", "classes_fifo") / "labels" / "classes.txt").unlink()
+    fifos.make(root / "classes_fifo" / "labels" / "classes.txt")
+    (copy("yolo_exif", "classes_folder") / "labels" / "classes.txt").mkdir()
+    split = copy("voc_split_dup", "split_folder") / "ImageSets" / "Main"
+    (split / "val.txt").unlink()
+    (split / "val.txt").mkdir()
+    (copy("voc_split_dup", "split_fifo") / "ImageSets" / "Main" / "val.txt").unlink()
+    fifos.make(root / "split_fifo" / "ImageSets" / "Main" / "val.txt")
+    os.symlink("a.txt", copy("yolo_exif", "label_loop") / "labels" / "b.txt")
+    (root / "label_loop" / "labels" / "a.txt").unlink()
+    os.symlink("b.txt", root / "label_loop" / "labels" / "a.txt")
+    os.symlink("c.xml", copy("voc_split_dup", "xml_loop") / "Annotations" / "c.xml")
+    (copy("yolo_exif", "image_fifo") / "images" / "a.jpg").unlink()
+    fifos.make(root / "image_fifo" / "images" / "a.jpg")
+    return [
+        (["label_fifo"], "label_fifo/labels/a.txt: is not a regular file (a FIFO)"),
+        (["--split", "val", "xml_fifo"], {"duplicate_id": 2}),  # c.xml not in the split: never looked at
+        (["xml_fifo"], "xml_fifo/Annotations/c.xml: is not a regular file (a FIFO)"),
+        (["fifo.json"], "fifo.json: is not a regular file or folder (a FIFO)"),
+        (["--format", "coco", "fifo.json"], "fifo.json: is not a regular file or folder (a FIFO)"),
+        (["zero.json"], "zero.json: is not a regular file or folder (a character device)"),
+        (["--format", "voc", "random.xml"], "random.xml: is not a regular file or folder (a character device)"),
+        (["loop.json"], "loop.json: is not a regular file or folder (a symlink loop)"),
+        (["dangling.json"], "dangling.json: no such file or folder (a dangling symlink to nowhere.json)"),
+        (["folder.json"], "folder.json: cannot tell the annotation format of this folder (a folder, though named "
+         "like a .json file); expected XML files or an Annotations folder (voc), or .txt label files or a labels "
+         "folder (yolo); pass --format"),
+        (["--format", "coco", "folder.json"], "folder.json: expected a COCO .json file, got a folder"),
+        (["yaml_folder"], "yaml_folder/data.yaml: is not a regular file (a folder)"),
+        (["classes_fifo"], "classes_fifo/labels/classes.txt: is not a regular file (a FIFO)"),
+        (["classes_folder"], "classes_folder/labels/classes.txt: is not a regular file (a folder)"),
+        (["--split", "val", "split_folder"], "split_folder/ImageSets/Main/val.txt: is not a regular file (a folder)"),
+        (["--split", "val", "split_fifo"], "split_fifo/ImageSets/Main/val.txt: is not a regular file (a FIFO)"),
+        (["label_loop"], "label_loop/labels/a.txt: is not a regular file (a symlink loop)"),
+        (["xml_loop"], "xml_loop/Annotations/c.xml: is not a regular file (a symlink loop)"),
+        (["image_fifo"], {"missing_image_size": 1}),  # an image that is not a file: no size, as before
+    ]  # fmt: skip
+
+
+def test_files_that_are_not_regular_are_named_never_opened(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for argv, expected in _special_cases(tmp_path, fifos):
+        if isinstance(expected, str):
+            _one_error_line(_run(app, ["stats", *argv]), expected)
+        else:
+            result = _run(app, ["stats", "--json", *argv])
+            assert result.exit_code == 0, (argv, result.output)
+            assert json.loads(result.stdout)["excluded"] == expected, argv
 
 
 def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:

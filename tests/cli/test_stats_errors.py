@@ -152,7 +152,7 @@ def _voc(path: Path, objects: list[tuple[str, Any, Any, Any, Any]], size: str | 
 
 VOC_RECORDS = [
     ("num", [("cat", 1, 2, 10, 20), ("cat", "1x", 2, 10, 20)], None, "unparsable_number",
-     "object 2: expected a finite number for <xmin>, got '1x' [unparsable_number]"),
+     "object 2: expected a finite decimal number for <xmin>, got '1x' [unparsable_number]"),
     ("neg", [("cat", 10, 2, 5, 20)], None, "bbox_nonpositive",
      "object 1: expected xmax >= xmin and ymax >= ymin, got [10.0, 2.0, 5.0, 20.0] [bbox_nonpositive]"),
     ("noname", [("", 1, 2, 10, 20)], None, "malformed_record",
@@ -180,7 +180,7 @@ def test_voc_record_in_folder_names_the_file(app: typer.Typer, tmp_path: Path, m
     _voc(Path("ann/b.xml"), [("cat", "?", 2, 10, 20)])
     assert_error(
         run(app, "--strict", "ann"),
-        "ann: b.xml: object 1: expected a finite number for <xmin>, got '?' [unparsable_number]",
+        "ann: b.xml: object 1: expected a finite decimal number for <xmin>, got '?' [unparsable_number]",
     )
 
 
@@ -226,17 +226,17 @@ def _yolo(root: Path, lines: str, names: str = "names: [a, b]\n", image: bool = 
 
 YOLO_RECORDS = [
     ("fields", "0 0.5 0.5\n", True, "malformed_record",
-     "x.txt: line 1: expected 5 fields (class cx cy w h), got 3 [malformed_record]"),
+     "labels/x.txt: line 1: expected 5 fields (class cx cy w h), got 3 [malformed_record]"),
     ("class", "q 0.5 0.5 0.2 0.2\n", True, "unparsable_number",
-     "x.txt: line 1: expected an integer class, got 'q' [unparsable_number]"),
+     "labels/x.txt: line 1: expected an integer class, got 'q' [unparsable_number]"),
     ("coord", "1 0.5 zz 0.2 0.2\n", True, "unparsable_number",
-     "x.txt: line 1: expected four finite numbers, got '0.5 zz 0.2 0.2' [unparsable_number]"),
+     "labels/x.txt: line 1: expected four finite decimal numbers, got '0.5 zz 0.2 0.2' [unparsable_number]"),
     ("unknown", "7 0.5 0.5 0.2 0.2\n", True, "unknown_category",
-     "x.txt: line 1: class 7 is not among the 2 names of data.yaml [unknown_category]"),
+     "labels/x.txt: line 1: class 7 is not among the 2 names of data.yaml [unknown_category]"),
     ("zero", "1 0.5 0.5 0 0.2\n", True, "bbox_nonpositive",
-     "x.txt: line 1: expected w and h > 0, got 0.0 0.2 [bbox_nonpositive]"),
+     "labels/x.txt: line 1: expected w and h > 0, got 0.0 0.2 [bbox_nonpositive]"),
     ("no_image", "1 0.5 0.5 0.2 0.2\n", False, "missing_image_size",
-     "x.txt: line 1: no image found to read the size from; pass --image-size WxH [missing_image_size]"),
+     "labels/x.txt: line 1: no image found to read the size from; pass --image-size WxH [missing_image_size]"),
 ]  # fmt: skip
 
 

@@ -10,7 +10,9 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 
 from __future__ import annotations
 
+import fnmatch
 import math
+import os
 from array import array
 from collections import Counter
 from collections.abc import Iterator
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch.dataset.formats._files import read_text
+from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
+    DUPLICATE_ID,
     MALFORMED_RECORD,
     UNPARSABLE_NUMBER,
     Exclusions,
@@ -35,42 +38,73 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 
-def xml_files(path: Path, split: str | None) -> list[Path]:
-    """The XML files of ``path`` in reading order (a split file's order, else sorted by name)."""
+def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int, int, Path]]]:
+    """The XML files of ``path`` in reading order (a split file's order, else sorted by name), and the split file's
+    repeated lines: (line, line of its first listing, XML file)."""
     if path.is_file():
-        return [path]
+        return [path], []
     ann = path / "Annotations"
     if ann.is_dir():
         if split is None:
-            return sorted(ann.glob("*.xml"), key=lambda p: p.name)  # one folder: by name, without Path compares
+            return _xml_in(ann), []
         if not split or "/" in split or "\\" in split or split.startswith("."):
             raise DatasetError(f"{path}: split {split!r}: expected a split name such as train or val, not a path")
         split_file = path / "ImageSets" / "Main" / f"{split}.txt"
-        if not split_file.is_file():
+        if not is_present(split_file):
             raise DatasetError(f"{path}: split {split!r} not found: expected {split_file}")
-        files = []
+        files: list[Path] = []
+        first: dict[str, int] = {}
+        repeats: list[tuple[int, int, Path]] = []
         for n, line in enumerate(read_text(split_file).splitlines(), 1):
             stem = line.split()[0] if line.strip() else ""
             if not stem:
                 continue
             xml = ann / f"{stem}.xml"
-            if not xml.is_file():
+            if stem in first:
+                repeats.append((n, first[stem], xml))
+                continue
+            first[stem] = n
+            if not is_present(xml):
                 raise DatasetError(f"{split_file}: line {n}: {stem!r} has no annotation file {xml}")
             files.append(xml)
-        return files
+        if not files:
+            raise DatasetError(f"{split_file}: lists no images (expected one image name per line)")
+        return files, repeats
     if split is not None:
         raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
-    return sorted(path.glob("*.xml"), key=lambda p: p.name)
+    return _xml_in(path), []
+
+
+def _xml_in(folder: Path) -> list[Path]:
+    """The ``*.xml`` files of ``folder`` by name; anything else named so (a folder, a FIFO, a dangling symlink)
+    is a :class:`DatasetError`. The directory entries say which are regular files, so the files are not looked
+    at one by one before they are read."""
+    files = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if fnmatch.fnmatch(entry.name, "*.xml"):
+                try:
+                    regular = entry.is_file()
+                except OSError:  # a symlink loop
+                    regular = False
+                if not regular:
+                    check_regular(Path(entry.path))
+                files.append(Path(entry.path))
+    return sorted(files, key=lambda p: p.name)
 
 
 def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: int = 1) -> RawBoxes:
     """The boxes of every XML file, in reading order. With ``workers`` > 1 and enough files, pieces of
     :data:`PIECE` files are parsed in that many processes and merged in order: ids, category numbering, counts
-    and the first error under ``strict`` are those of one process."""
-    files = xml_files(path, split)
-    if not files:
-        raise DatasetError(f"{path}: no VOC .xml files found")
-    raw = RawBoxes()
+    and the first error under ``strict`` are those of one process. A folder without XML files is an empty
+    dataset. An image listed again in the split file is read once; the objects of each repeated listing are
+    counted as ``duplicate_id``."""
+    files, repeats = xml_files(path, split)
+    for n, n_first, xml in repeats:
+        objects = sum(1 for _ in _parse(xml).iter("object"))
+        detail = f"{xml.stem!r} is listed again (first on line {n_first}); its objects are read once"
+        exclusions.add(DUPLICATE_ID, f"ImageSets/Main/{split}.txt: line {n}", detail, objects)
+    raw = RawBoxes(one_file=path.is_file())
     names: dict[str, int] = {}
     rows: list[Row] = []
     places = array("q")
@@ -182,16 +216,14 @@ def _object(
         return None
     try:
         values = [float(text or "") for text in texts]
+        joined = "".join(texts)  # type: ignore[arg-type]  # none is None here
     except ValueError:
-        values = []
-    if len(values) < 4 or not all(map(math.isfinite, values)):
+        values, joined = [], ""
+    if len(values) < 4 or not all(map(math.isfinite, values)) or not joined.isascii() or "_" in joined:
         for tag, text in zip(_CORNERS, texts, strict=True):
-            try:
-                if math.isfinite(float(text or "")):
-                    continue
-            except ValueError:
-                pass
-            exclusions.add(UNPARSABLE_NUMBER, where, f"expected a finite number for <{tag}>, got {text!r}")
+            if _number(text) is not None:
+                continue
+            exclusions.add(UNPARSABLE_NUMBER, where, f"expected a finite decimal number for <{tag}>, got {text!r}")
             return None
     xmin, ymin, xmax, ymax = values
     if not (xmax >= xmin and ymax >= ymin):
@@ -210,12 +242,18 @@ def _object(
     return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, flags[0], flags[1]
 
 
-def _size(text: str | None) -> float:
+def _number(text: str | None) -> float | None:
+    """A finite number written as an ASCII decimal literal (:func:`is_decimal`), else None."""
     try:
-        v = float((text or "").strip())
+        value = float(text or "")
     except ValueError:
-        return math.nan
-    return image_side(v)
+        return None
+    return value if math.isfinite(value) and is_decimal(text or "") else None
+
+
+def _size(text: str | None) -> float:
+    v = _number(text)
+    return math.nan if v is None else image_side(v)
 
 
 def _flag(text: str | None) -> bool | None:
@@ -240,7 +278,7 @@ def _parse(xml: Path) -> Element:
     import defusedxml.ElementTree as SafeET
 
     try:
-        data = xml.read_bytes()
+        data = xml.read_bytes()  # a regular file: the listing checked it (a FIFO would block here)
     except OSError as exc:
         raise DatasetError(f"{xml}: cannot read ({exc.strerror})") from None
     plain = b"<!DOCTYPE" not in data and b"\x00" not in data

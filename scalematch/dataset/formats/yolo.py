@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from scalematch.dataset.formats._files import read_text
+from scalematch.dataset.formats._files import is_decimal, is_present, read_text
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
@@ -44,7 +44,9 @@ _I64 = 1 << 63
 
 
 def _layout(path: Path) -> tuple[Path, Path | None, list[Path]]:
-    """(labels root, images root or None, label files)."""
+    """(labels root, images root or None, label files). A labels folder is read with its subfolders: a labels
+    folder holding split folders (``labels/train``, ``labels/val``) is read whole, every split, as its dataset
+    folder is."""
     if path.is_file():
         return path.parent, _images_for(path.parent), [path]
     labels = path / "labels" if (path / "labels").is_dir() else path
@@ -70,10 +72,10 @@ def names_file(path: Path, labels: Path) -> Path | None:
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
-            if cfg.is_file():
+            if is_present(cfg):
                 return cfg
     classes = labels / "classes.txt"
-    return classes if classes.is_file() else None
+    return classes if is_present(classes) else None
 
 
 def class_names(path: Path, labels: Path) -> dict[int, str] | None:
@@ -83,8 +85,7 @@ def class_names(path: Path, labels: Path) -> dict[int, str] | None:
         return None
     if found.name != "classes.txt":
         return _yaml_names(found)
-    lines = [s.strip() for s in read_text(found).splitlines()]
-    return {i: s for i, s in enumerate(x for x in lines if x)}
+    return _classes_txt(found)
 
 
 def side_paths(path: Path) -> tuple[Path, ...]:
@@ -96,6 +97,22 @@ def side_paths(path: Path) -> tuple[Path, ...]:
         labels = path / "labels" if (path / "labels").is_dir() else path
         images = path / "images" if (path / "images").is_dir() else _images_for(labels)
     return tuple(p for p in (images, names_file(path, labels)) if p is not None)
+
+
+def _classes_txt(classes: Path) -> dict[int, str]:
+    """Names from classes.txt, one per line, class 0 first (darknet's ``.names``, labelImg's classes.txt): line
+    n + 1 names class n, so a blank line between names is refused (dropping it would renumber the classes after
+    it, keeping it would name a class ''); blank lines at the end are ignored."""
+    lines = [s.strip() for s in read_text(classes).splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    for n, line in enumerate(lines, 1):
+        if not line:
+            raise DatasetError(
+                f"{classes}: line {n}: blank line before the last class name (line k names class k - 1); remove "
+                "it or name the class"
+            )
+    return dict(enumerate(lines))
 
 
 def _yaml_names(cfg: Path) -> dict[int, str]:
@@ -177,9 +194,9 @@ def _find_image(images: Path | None, rel: Path) -> Path | None:
 
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
+    """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
+    are images without objects, as ultralytics reads them)."""
     labels, images, files = _layout(path)
-    if not files:
-        raise DatasetError(f"{path}: no YOLO .txt label files found")
     names = class_names(path, labels)
     with _no_bomb_check():
         return _read(path, exclusions, image_size, labels, images, files, names)
@@ -189,7 +206,7 @@ def _read(
     path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, images: Path | None,
     files: list[Path], names: dict[int, str] | None,
 ) -> RawBoxes:  # fmt: skip
-    raw = RawBoxes()
+    raw = RawBoxes(one_file=not path.is_dir())
     seen: set[int] = set()
     ann_id = 0
     for image_id, label in enumerate(files, 1):
@@ -199,18 +216,19 @@ def _read(
         if image is None and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
-        raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
+        label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         lines = read_text(label).splitlines()
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             ann_id += 1
-            where = f"{rel}: line {n}"
+            where = f"line {n}" if label == path else f"{label_file}: line {n}"
             fields = line.split()
             if len(fields) != 5:
                 exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
                 continue
-            cls = _class_id(fields[0])
+            decimal = line.isascii() and "_" not in line  # else each field is checked
+            cls = _class_id(fields[0]) if decimal or is_decimal(fields[0]) else None
             if cls is None:
                 exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {short_repr(fields[0])}")
                 continue
@@ -218,9 +236,11 @@ def _read(
                 cx, cy, bw, bh = (float(f) for f in fields[1:])
                 if not all(math.isfinite(v) for v in (cx, cy, bw, bh)):
                     raise ValueError
+                if not (decimal or all(map(is_decimal, fields[1:]))):
+                    raise ValueError
             except ValueError:
                 got = short_repr(" ".join(fields[1:]))
-                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite numbers, got {got}")
+                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite decimal numbers, got {got}")
                 continue
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
