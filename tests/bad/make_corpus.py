@@ -106,6 +106,16 @@ def main() -> None:
     no_box = {k: v for k, v in ANN.items() if k != "bbox"}
     coco("coco_bad_polygon", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": [["a", "b"]]},
                                               {**no_box, "id": 3, "segmentation": [[1, 2, 3]]}], [CAT]))  # fmt: skip
+    coco("coco_far_polygon", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": [[10, 10, 1e9, 10, 60, 70]]},
+                                              {**no_box, "id": 3, "segmentation": [[10, 10, -1e9, 10, 60, 70]]}],
+                                       [CAT]))  # fmt: skip
+    good_rle = {"size": [480, 640], "counts": [100, 50, 480 * 640 - 150]}  # 50 pixels of the first column
+    coco("coco_bad_rle", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": good_rle},
+                                          {**no_box, "id": 3, "segmentation": {"size": [480, 640], "counts": "zz"}},
+                                          {**no_box, "id": 4, "segmentation": {"size": [480, 640], "counts": [1, 9]}},
+                                          {**no_box, "id": 5, "segmentation": {"size": [10**6, 10**6],
+                                                                               "counts": [10**12]}}],
+                                   [CAT]))  # fmt: skip
     coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))

@@ -56,6 +56,14 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco unknown image and duplicate id", ["stats", "coco_unknown_image.json"],
      {"unknown_image": 1, "duplicate_id": 1}),
     ("coco all excluded", ["stats", "coco_all_excluded.json"], {"bbox_nonpositive": 1}),
+    ("coco polygon far outside its image", ["stats", "coco_far_polygon.json"], {"bbox_invalid": 2}),
+    ("coco polygon far outside, strict", ["stats", "--strict", "coco_far_polygon.json"],
+     "coco_far_polygon.json: annotation id 2: no 'bbox', and a polygon coordinate is not a finite number within 4 "
+     "image sides of its 640x480 image [bbox_invalid]"),
+    ("coco RLEs that are no masks of their image", ["stats", "coco_bad_rle.json"], {"bbox_invalid": 3}),
+    ("coco compressed RLE garbage, strict", ["stats", "--strict", "coco_bad_rle.json"],
+     "coco_bad_rle.json: annotation id 3: no 'bbox', and compressed RLE 'counts' do not decode to runs adding up "
+     "to 307200 [bbox_invalid]"),
     ("coco polygons pycocotools refuses", ["stats", "coco_bad_polygon.json"], {"bbox_invalid": 2}),
     ("voc unknown encoding", ["stats", "voc_unknown_encoding.xml"],
      "voc_unknown_encoding.xml: cannot decode the XML (unknown encoding: x-nosuch)"),

@@ -246,6 +246,10 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
     for where, ann in pending:
         seg = ann["segmentation"]
         image = raw.images.get(ann["image_id"])
+        problem = _segmentation_problem(seg, image)
+        if problem is not None:
+            ex.add(BBOX_INVALID, where, f"no 'bbox', and {problem}")
+            continue
         try:
             if isinstance(seg, list):
                 if image is None or not (math.isfinite(image[1]) and math.isfinite(image[2])):
@@ -261,3 +265,73 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
             ex.add(BBOX_INVALID, where, f"no 'bbox', and the segmentation is not a valid mask ({exc})")
             continue
         _add(raw, ann, where, box, ex)
+
+
+POLYGON_REACH = 4
+"""A polygon vertex may lie at most this many image sides outside its image: pycocotools rasterises a polygon
+edge point by point, so a vertex at 1e9 would exhaust memory before any box comes out."""
+
+
+def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> str | None:
+    """Why pycocotools must not be given ``seg`` (a polygon list or an RLE dict), or None: polygon coordinates
+    that are not finite numbers or lie far outside the image, an RLE size that is not the image's (COCO stores
+    masks at the image's size), uncompressed counts that are not non-negative integers adding up to h * w."""
+    known = image is not None and math.isfinite(image[1]) and math.isfinite(image[2])
+    if isinstance(seg, list):
+        if not known:
+            return None  # the caller says a polygon needs the image's size
+        assert image is not None
+        reach = POLYGON_REACH * max(image[1], image[2])
+        for poly in seg:
+            if not isinstance(poly, list) or not all(finite(v) and abs(v) <= reach for v in poly):
+                return (
+                    f"a polygon coordinate is not a finite number within {POLYGON_REACH} image sides of its "
+                    f"{int(image[1])}x{int(image[2])} image"
+                )
+        return None
+    if not isinstance(seg, dict):
+        return None  # pycocotools' own error says what it got
+    size = seg.get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and 0 < v <= 1 << 24 for v in size)):
+        return f"an RLE 'size' must be [height, width] as positive integers, got {short_repr(size)}"
+    if known:
+        assert image is not None
+        if size != [int(image[2]), int(image[1])]:
+            return f"an RLE 'size' {size} is not its image's [height, width] [{int(image[2])}, {int(image[1])}]"
+    counts = seg.get("counts")
+    if isinstance(counts, list):
+        if not all(type(v) is int and v >= 0 for v in counts) or sum(counts) != size[0] * size[1]:
+            return f"uncompressed RLE 'counts' must be non-negative integers adding up to {size[0] * size[1]}"
+    elif not isinstance(counts, str):
+        return f"RLE 'counts' must be a list or a string, got {short_repr(counts)}"
+    else:
+        runs = _compressed_counts(counts)
+        if runs is None or min(runs, default=0) < 0 or sum(runs) != size[0] * size[1]:
+            return f"compressed RLE 'counts' do not decode to runs adding up to {size[0] * size[1]}"
+    return None
+
+
+def _compressed_counts(text: str) -> list[int] | None:
+    """The runs of COCO's compressed RLE string (six bits a character from '0', five of value, the sixth
+    continuing; a set fifth bit in the last character of a number makes it negative; from the third run on, each
+    is a difference to the run two before), or None when the string is not such an encoding."""
+    runs: list[int] = []
+    pos = 0
+    while pos < len(text):
+        value, shift, more = 0, 0, True
+        while more:
+            if pos >= len(text):
+                return None
+            c = ord(text[pos]) - 48
+            if not 0 <= c < 64:
+                return None
+            value |= (c & 0x1F) << shift
+            more = bool(c & 0x20)
+            pos += 1
+            shift += 5
+            if not more and c & 0x10:
+                value |= -1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        runs.append(value)
+    return runs
