@@ -44,6 +44,9 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), a parent is a
     file, the nearest existing parent is read-only or not writable, or its disk is full."""
     where = f"{option} {target}"
+    too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
+    if too_long:
+        raise OptionError(f"{where}: the name {too_long[0][:40]!r}... is longer than 255 bytes")
     if target.is_symlink():
         try:
             Path(os.path.realpath(target, strict=True))

@@ -23,8 +23,8 @@ from scalematch.errors import OptionError
 from scalematch.report.bundle import REPORT_HTML, check_target, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
-OLD = {REPORT_HTML: b"old report", "a.png": b"old a", "b.png": b"old b"}
-NEW = {REPORT_HTML: b"new report", "a.png": b"new a", "c.png": b"new c" * 1000}
+OLD = {REPORT_HTML: b"old report", "overlay.png": b"old a", "load.png": b"old b"}
+NEW = {REPORT_HTML: b"new report", "overlay.png": b"new a", "shapes.png": b"new c" * 1000}
 
 
 def _content(folder: Path) -> dict[str, bytes]:
@@ -115,7 +115,7 @@ def test_litter_of_killed_runs_is_removed_by_the_next_write(tmp_path: Path) -> N
     write_report(tmp_path / "r", OLD)
     for name in (".r.tmp-0badc0de", ".r.old-0badc0de"):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "x.png").write_bytes(b"x")
+        (tmp_path / name / "sweep.png").write_bytes(b"x")
     (tmp_path / ".r.lock").write_bytes(b"")
     (tmp_path / ".t.csv.tmp-0badc0de.csv").write_text("half")
     (tmp_path / ".rr.tmp-0badc0de").mkdir()  # another target's: not ours to remove
@@ -164,7 +164,7 @@ def test_sigterm_and_sigint_remove_the_temporary_folder(tmp_path: Path, sig: sig
         + """
     from pathlib import Path
     from scalematch.report.bundle import write_report
-    write_report(Path(sys.argv[1]), {"report.html": b"new", "x.png": b"x"}, force=True)
+    write_report(Path(sys.argv[1]), {"report.html": b"new", "sweep.png": b"x"}, force=True)
     """
     )
     child = _child(code, str(out))
@@ -337,7 +337,7 @@ WRITE_NEW = """
     import sys
     from pathlib import Path
     from scalematch.report.bundle import write_report
-    write_report(Path(sys.argv[1]), {"report.html": b"new", "x.png": b"x" * 100000}, force=True)
+    write_report(Path(sys.argv[1]), {"report.html": b"new", "sweep.png": b"x" * 100000}, force=True)
 """
 
 
@@ -352,7 +352,7 @@ def test_a_write_killed_at_a_system_call_leaves_a_report_and_the_next_run_cleans
     write_report(out, OLD)
     child = _under_strace(inject, WRITE_NEW, str(out), cwd=tmp_path)
     assert child.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), child.stderr  # the kill happened
-    assert _content(out) in (OLD, {REPORT_HTML: b"new", "x.png": b"x" * 100000})
+    assert _content(out) in (OLD, {REPORT_HTML: b"new", "sweep.png": b"x" * 100000})
     write_report(out, NEW, force=True)
     assert _content(out) == NEW
     assert _litter(tmp_path, "report") == []
@@ -394,3 +394,20 @@ def _app() -> typer.Typer:
     from scalematch.cli.main import app
 
     return app
+
+
+def test_force_never_replaces_a_folder_with_a_figure_of_the_users(tmp_path: Path) -> None:
+    """Only the files a report writes make a folder a report: a PNG of the user's own beside them stops --force,
+    and stays where it was."""
+    from scalematch.errors import OptionError
+    from scalematch.report.bundle import check_target
+
+    out = tmp_path / "report"
+    out.mkdir()
+    for name in (REPORT_HTML, "overlay.png", "my_figure.png"):
+        (out / name).write_bytes(b"x")
+    with pytest.raises(OptionError, match=r"not part of a report \(my_figure.png\)"):
+        check_target(out, force=True)
+    assert (out / "my_figure.png").read_bytes() == b"x"
+    (out / "my_figure.png").unlink()
+    check_target(out, force=True)  # the report's own files alone: may be replaced

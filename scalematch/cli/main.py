@@ -48,6 +48,10 @@ class _Group(TyperGroup):
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
+        except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from None
 
 
 def _check_tokens(command: click.Command, args: list[str]) -> None:
@@ -73,6 +77,8 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
         index += 0 if eq else nargs
         kinds = getattr(option.type, "types", None) or [option.type] * len(values)
         for kind, value in zip(kinds, values, strict=False):
+            if isinstance(kind, click.types.IntParamType | click.types.FloatParamType) and not value.isascii():
+                raise click.UsageError(f"{option.opts[0]} {value}: expected a number in ASCII digits")
             if isinstance(kind, click.Path) and option.metavar != "DIR" and value.endswith(("/", os.sep)):
                 raise click.UsageError(f"{option.opts[0]} {value}: names a folder; expected a file name")
 

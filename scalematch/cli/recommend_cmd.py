@@ -153,7 +153,7 @@ def recommend(
     if report:
         out = report_folder(source)
     if out is not None:
-        check_target(out, force, where)  # fail before the work, not after it
+        check_target(out, force, where, inputs)  # fail before the work, not after it
     for option, path in (("--objects", objects), ("--export", export[1] if export else None)):
         if path is not None:
             check_output(path, option, inputs=inputs)

@@ -96,8 +96,9 @@ def finite(v: object) -> bool:
 
 
 def image_side(v: object) -> float:
-    """An image width or height as a float, or NaN unless it is a number in (0, :data:`MAX_IMAGE_SIDE`]."""
-    if type(v) in (int, float) and 0 < v <= MAX_IMAGE_SIDE:  # type: ignore[operator]
+    """An image width or height as a float, or NaN unless it is a number in [1, :data:`MAX_IMAGE_SIDE`] (less
+    than a pixel is no size)."""
+    if type(v) in (int, float) and 1 <= v <= MAX_IMAGE_SIDE:  # type: ignore[operator]
         return float(v)  # type: ignore[arg-type]
     return math.nan
 

@@ -159,7 +159,9 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
 def objects_frame(sim: Simulation) -> pd.DataFrame:
     """One row per object: ids (``annotation_id``: the file's id for COCO, ``<file>:<object or line>`` for VOC and
     YOLO), category, the box the assigner sees, positives in total and per level, best IoU,
-    the level holding most positives and the reason for none (empty when it has one)."""
+    the level holding most positives and the reason for none (empty when it has one). For an upper-bound
+    simulation (YOLOv8's top-k of candidates) the per-level columns are ``candidates_<level>`` and ``level`` is
+    empty: which candidates the top-k keeps is decided in training."""
     import numpy as np
     import pandas as pd
 
@@ -179,8 +181,9 @@ def objects_frame(sim: Simulation) -> pd.DataFrame:
             "positives": sim.positives,
         }
     )
+    per_level = "candidates" if sim.upper_bound else "positives"  # an upper bound counts candidates per level
     for k, name in enumerate(sim.levels):
-        frame[f"positives_{name}"] = sim.per_level[:, k]
+        frame[f"{per_level}_{name}"] = sim.per_level[:, k]
     frame["positives_below_floor"] = sim.weak
     frame["best_iou"] = np.round(sim.best_iou, 6)
     frame["level"] = names[main]

@@ -136,7 +136,7 @@ def parse_input_size(text: str | None, param: str = "input_size") -> Pair | None
 
 def _two(text: str, param: str, expected: str) -> Pair:
     parts = str(text).lower().split("x")
-    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+    if len(parts) not in (1, 2) or not all(p.strip().isascii() and p.strip().isdigit() and int(p) > 0 for p in parts):
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise OptionError(f"{param}: expected {expected} in positive pixels, got '{shown}'")
     first, second = (int(parts[0]), int(parts[-1]))

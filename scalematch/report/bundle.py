@@ -155,13 +155,14 @@ def report_folder(source: str | Path, option: str = "--report") -> Path:
     return Path("reports") / name
 
 
-def check_target(out: Path, force: bool, option: str = "--out") -> None:
+def check_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Path, ...] = ()) -> None:
     """Raise :class:`OptionError` unless ``out`` may receive a report (absent, empty, or a report and ``force``)
-    and can be written (see :func:`scalematch.atomic.check_output`). A report that a killed ``--force`` run left
-    set aside is first put back (:func:`scalematch.atomic.recover_folder`)."""
+    and can be written (see :func:`scalematch.atomic.check_output`; it must not be or lie in one of the
+    ``inputs``). A report that a killed ``--force`` run left set aside is first put back
+    (:func:`scalematch.atomic.recover_folder`)."""
     from scalematch.atomic import check_output, folder_lock, follow, recover_folder
 
-    check_output(out, option, folder=True)
+    check_output(out, option, folder=True, inputs=inputs)
     path = follow(out)
     if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
         with folder_lock(path, option):
@@ -178,11 +179,10 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
         return
     if not (out / REPORT_HTML).is_file():
         raise OptionError(f"{option} {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
-    others = sorted(
-        p.name
-        for p in out.iterdir()
-        if not (p.is_file() and (p.suffix == ".png" or p.name in (REPORT_HTML, REPORT_JSON)))
-    )
+    from scalematch.report.detector_report import CAPTIONS as DETECTOR_CAPTIONS
+
+    ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in (*CAPTIONS, *DETECTOR_CAPTIONS))}
+    others = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.name in ours))
     if others:
         raise OptionError(
             f"{option} {out}: the folder holds files that are not part of a report ({', '.join(others[:3])}); "

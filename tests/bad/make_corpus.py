@@ -107,7 +107,8 @@ def main() -> None:
     coco("coco_bad_polygon", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": [["a", "b"]]},
                                               {**no_box, "id": 3, "segmentation": [[1, 2, 3]]}], [CAT]))  # fmt: skip
     coco("coco_far_polygon", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": [[10, 10, 1e9, 10, 60, 70]]},
-                                              {**no_box, "id": 3, "segmentation": [[10, 10, -1e9, 10, 60, 70]]}],
+                                              {**no_box, "id": 3, "segmentation": [[10, 10, -1e9, 10, 60, 70]]},
+                                              {**no_box, "id": 4, "segmentation": [[1, 2, 3, 4]]}],
                                        [CAT]))  # fmt: skip
     good_rle = {"size": [480, 640], "counts": [100, 50, 480 * 640 - 150]}  # 50 pixels of the first column
     coco("coco_bad_rle", coco_doc([IMG], [ANN, {**no_box, "id": 2, "segmentation": good_rle},

@@ -56,7 +56,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco unknown image and duplicate id", ["stats", "coco_unknown_image.json"],
      {"unknown_image": 1, "duplicate_id": 1}),
     ("coco all excluded", ["stats", "coco_all_excluded.json"], {"bbox_nonpositive": 1}),
-    ("coco polygon far outside its image", ["stats", "coco_far_polygon.json"], {"bbox_invalid": 2}),
+    ("coco polygon far outside its image or too short", ["stats", "coco_far_polygon.json"], {"bbox_invalid": 3}),
     ("coco polygon far outside, strict", ["stats", "--strict", "coco_far_polygon.json"],
      "coco_far_polygon.json: annotation id 2: no 'bbox', and a polygon coordinate is not a finite number within 4 "
      "image sides of its 640x480 image [bbox_invalid]"),
@@ -267,6 +267,14 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
      "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
      "it"),
+    ("option in other digits", ["recommend", "--coverage", "\uff10.\uff15"],
+     "--coverage \uff10.\uff15: expected a number in ASCII digits"),
+    ("split on one xml", ["stats", "--split", "val", "voc_no_bndbox.xml"],
+     "voc_no_bndbox.xml: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)"),
+    ("output name too long", ["stats", "--csv", "b" * 300 + ".csv", "coco_empty.json"],
+     "--csv " + "b" * 300 + ".csv: the name '" + "b" * 40 + "'... is longer than 255 bytes"),
+    ("report inside the input", ["recommend", "--out", "yolo_split/labels/rep", "yolo_split"],
+     "--out yolo_split/labels/rep: lies in the input folder yolo_split; choose a file outside it"),
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),

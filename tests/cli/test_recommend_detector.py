@@ -42,7 +42,8 @@ def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
     names = {c["id"]: c["name"] for c in raw["categories"]}
     assert frame["category"].tolist() == [names[a["category_id"]] for a in usable]
     levels = doc["detector"]["levels"]
-    per_level = frame[[f"positives_{lv}" for lv in levels]]
+    kind = "candidates" if doc["detector"]["upper_bound"] else "positives"  # an upper bound lists candidates
+    per_level = frame[[f"{kind}_{lv}" for lv in levels]]
     if doc["detector"]["upper_bound"]:
         assert (frame["positives"] == per_level.sum(axis=1).clip(upper=10)).all()
         assert (frame["level"] == "").all()
@@ -59,7 +60,7 @@ def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
         assert pos["positives_per_object"][key]["objects"] == int(frame["positives"].between(lo, hi).sum())
     assert sum(pos["no_positive"].values()) == int((frame["positives"] == 0).sum())
     for row in pos["levels"]:
-        assert row["positives"] == int(frame[f"positives_{row['level']}"].sum())
+        assert row["positives"] == int(frame[f"{kind}_{row['level']}"].sum())
     quality = frame["positives"] - frame["positives_below_floor"]
     assert pos["share_meeting"] == pytest.approx((quality >= 1).mean(), abs=1e-6)
     assert pos["objects_with_only_low_quality_positives"] == int(((frame["positives"] > 0) & (quality == 0)).sum())

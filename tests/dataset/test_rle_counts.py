@@ -23,7 +23,7 @@ def test_runs_rebuild_the_mask_pycocotools_encoded(h: int, w: int, fill: float, 
     for n in runs:  # runs alternate 0 and 1, column by column (Fortran order)
         flat[start : start + n] = value
         start, value = start + n, 1 - value
-    assert (flat.reshape(w, h).T == mask).all()
+    assert (mask == flat.reshape(w, h).T).all()
 
 
 def test_strings_that_are_no_encoding() -> None:

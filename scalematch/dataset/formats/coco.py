@@ -283,7 +283,9 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
         assert image is not None
         reach = POLYGON_REACH * max(image[1], image[2])
         for poly in seg:
-            if not isinstance(poly, list) or not all(finite(v) and abs(v) <= reach for v in poly):
+            if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
+                return f"a polygon must be a list of at least 3 x, y pairs, got {short_repr(poly)}"
+            if not all(finite(v) and abs(v) <= reach for v in poly):
                 return (
                     f"a polygon coordinate is not a finite number within {POLYGON_REACH} image sides of its "
                     f"{int(image[1])}x{int(image[2])} image"

@@ -42,6 +42,8 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
     """The XML files of ``path`` in reading order (a split file's order, else sorted by name), and the split file's
     repeated lines: (line, line of its first listing, XML file)."""
     if path.is_file():
+        if split is not None:
+            raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
         return [path], []
     ann = path / "Annotations"
     if ann.is_dir():
@@ -59,6 +61,11 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
             stem = line.split()[0] if line.strip() else ""
             if not stem:
                 continue
+            if any(c in stem for c in "/\\\x00") or stem in (".", ".."):
+                raise DatasetError(
+                    f"{split_file}: line {n}: expected an image name, got {stem!r} (a path or a NUL byte: split files "
+                    "name files inside Annotations/)"
+                )
             xml = ann / f"{stem}.xml"
             if stem in first:
                 repeats.append((n, first[stem], xml))

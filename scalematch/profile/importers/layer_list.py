@@ -233,6 +233,8 @@ SEED_LAYERS: dict[str, dict[str, Any]] = {
 
 
 def _value(text: str) -> Any:
+    if not text.isascii():  # numbers are ASCII digits ('３' stays text, so the layer check names it)
+        return text
     if "x" in text and all(p.isdigit() for p in text.split("x")):
         return [int(p) for p in text.split("x")]
     if text.lstrip("-").isdigit():
