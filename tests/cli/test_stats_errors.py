@@ -117,7 +117,7 @@ WHOLE_FILE = [
     ("trailing", coco([GOOD]).encode() + b" xx",
      "trailing.json: unexpected data after the JSON object: 'x' at byte 216"),
     ("nesting",
-     b'{"images": [], "categories": [], "annotations": [{"bbox": ' + b"[" * 5000 + b"]" * 5000 + b"}]}",
+     b'{"images": [], "categories": [], "annotations": [{"bbox": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
      "nesting.json: JSON nesting too deep at byte 568"),
     ("nesting_top", b'{"info": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
      "nesting_top.json: JSON nesting too deep at byte 9"),
