@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scalematch.match.assign._grid import AnchorLevel, box_iou
@@ -11,11 +12,22 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    F32 = npt.NDArray[np.float32]
     I64 = npt.NDArray[np.int64]
 
-WINDOW = 3
-"""Cells searched either side of the nearest one for the k nearest anchors (a 7 x 7 block holds the 9 nearest
-grid points of any centre, with room for ties)."""
+BLOCK_ELEMENTS = 4_000_000
+"""Object-anchor distances computed at once (objects are taken in batches of this many block cells)."""
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """The ``topk`` anchors nearest to objects' centres on one level: per pick its object, cell and centre."""
+
+    obj: I64
+    ix: I64
+    iy: I64
+    px: F32
+    py: F32
 
 
 def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0) -> Assigned:
@@ -30,77 +42,159 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     img = boxes.image
     gcx = (boxes.x1 + boxes.x2) / f32(2)
     gcy = (boxes.y1 + boxes.y2) / f32(2)
-    parts: list[tuple[I64, I64, I64, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = []
-    key_base = 0
-    span = np.arange(-WINDOW, WINDOW + 1)
-    for li, lv in enumerate(levels):
-        rows, cols = lv.grid.rows[img], lv.grid.cols[img]
-        _, _, ox, oy = lv.nominal()
-        cx = np.rint(lv.cell(img, gcx.astype(np.float64), ox[0], "x")).astype(np.int64)
-        cy = np.rint(lv.cell(img, gcy.astype(np.float64), oy[0], "y")).astype(np.int64)
-        # A 7 x 7 block of cells around the nearest one, moved inside the grid where it would stick out; anchor
-        # centres per axis, then their (n, 49) distances in row-major order (= the anchors' order).
-        width = len(span)
-        x0 = np.clip(cx - WINDOW, 0, np.maximum(cols - width, 0))
-        y0 = np.clip(cy - WINDOW, 0, np.maximum(rows - width, 0))
-        step = np.arange(width)
-        ix_n = x0[:, None] + step[None, :]
-        iy_n = y0[:, None] + step[None, :]
-        valid_x = ix_n < cols[:, None]
-        valid_y = iy_n < rows[:, None]
-        flat_img = np.repeat(img, width)
-        zero = np.zeros(n * width, np.int64)
-        ax1, ax2 = lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero)
-        ay1, ay2 = lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero)
-        px = ((ax1 + ax2) / f32(2)).reshape(n, width)
-        py = ((ay1 + ay2) / f32(2)).reshape(n, width)
-        dx = px - gcx[:, None]
-        dy = py - gcy[:, None]
-        dist = np.sqrt(dy[:, :, None] * dy[:, :, None] + dx[:, None, :] * dx[:, None, :]).reshape(n, -1)
-        valid = (valid_y[:, :, None] & valid_x[:, None, :]).reshape(n, -1)
-        dist = np.where(valid, dist, f32(np.inf))
-        # The k nearest, equal distances in anchor order: all below the k-th distance, then the first ties.
-        k = min(topk, dist.shape[1])
-        kth = np.partition(dist, k - 1, axis=1)[:, k - 1 : k]
-        below = dist < kth
-        tied = dist == kth
-        room = k - below.sum(axis=1, keepdims=True)
-        pick = (below | (tied & (np.cumsum(tied, axis=1) <= room))) & valid
-        o, cell = np.nonzero(pick)
-        row, col = cell // width, cell % width
-        ix, iy = ix_n[o, col], iy_n[o, row]
+    parts: list[tuple[Nearest, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = []
+    count = np.zeros(n)
+    total = np.zeros(n)
+    best = np.zeros(n, np.float32)
+    for lv in levels:
+        near = nearest(lv, img, gcx, gcy, topk)
+        o, ix, iy = near.obj, near.ix, near.iy
         zero = np.zeros(len(o), np.int64)
         bx1, bx2 = lv.xs(img[o], ix, zero)
         by1, by2 = lv.ys(img[o], iy, zero)
         iou = box_iou(boxes.x1[o], boxes.y1[o], boxes.x2[o], boxes.y2[o], bx1, by1, bx2, by2)
-        pxs, pys = px[o, col], py[o, row]
-        d = np.stack([pxs - boxes.x1[o], pys - boxes.y1[o], boxes.x2[o] - pxs, boxes.y2[o] - pys])
-        inside = d.min(axis=0) > f32(0.01)
-        im = img[o]
-        key = key_base + (im * int(rows.max() + 1) + iy) * int(cols.max() + 1) + ix
-        key_base = int(key.max()) + 1 if len(key) else key_base
-        parts.append((o, key, np.full(len(o), li, np.int64), iou, inside))
-    obj = np.concatenate([p[0] for p in parts])
-    key = np.concatenate([p[1] for p in parts])
-    lvl = np.concatenate([p[2] for p in parts])
-    iou = np.concatenate([p[3] for p in parts])
-    inside = np.concatenate([p[4] for p in parts])
+        pxs, pys = near.px, near.py
+        margin = np.minimum(np.minimum(pxs - boxes.x1[o], pys - boxes.y1[o]), boxes.x2[o] - pxs)
+        inside = np.minimum(margin, boxes.y2[o] - pys) > f32(0.01)
+        parts.append((near, iou, inside))
+        count += np.bincount(o, minlength=n)
+        total += np.bincount(o, weights=iou, minlength=n)
+        if len(o):  # picks come object by object
+            start = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
+            here = o[start]
+            best[here] = np.maximum(best[here], np.maximum.reduceat(iou, start))
     # mean + std (unbiased, as torch.std) of each object's candidate IoUs, in double, then float32
-    count = np.bincount(obj, minlength=n).astype(np.float64)
-    mean = np.bincount(obj, weights=iou.astype(np.float64), minlength=n) / np.maximum(count, 1)
-    var = np.bincount(obj, weights=(iou.astype(np.float64) - mean[obj]) ** 2, minlength=n) / np.maximum(count - 1, 1)
-    threshold = mean.astype(f32) + np.sqrt(var).astype(f32)
-    positive = (iou >= threshold[obj]) & inside
-    # Candidates come grouped by level and, inside a level, object by object: first_max keeps the lowest
-    # object on equal IoU.
-    obj, key, lvl, iou = obj[positive], key[positive], lvl[positive], iou[positive]
+    mean = total / np.maximum(count, 1)
+    spread = np.zeros(n)
+    for near, iou, _ in parts:
+        spread += np.bincount(near.obj, weights=(iou.astype(np.float64) - mean[near.obj]) ** 2, minlength=n)
+    threshold = mean.astype(f32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(f32)
+    # Per level the positives, with a key per anchor (one key space per level); candidates come level by level
+    # and, inside a level, object by object: first_max keeps the lowest object on equal IoU.
+    obj_p, key_p, lvl_p, iou_p = [], [], [], []
+    key_base = 0
+    for li, (lv, (near, iou, inside)) in enumerate(zip(levels, parts, strict=True)):
+        positive = np.flatnonzero((iou >= threshold[near.obj]) & inside)
+        o = near.obj[positive]
+        im = img[o]
+        cols = int(lv.grid.cols.max()) + 1
+        key = key_base + (im * (int(lv.grid.rows.max()) + 1) + near.iy[positive]) * cols + near.ix[positive]
+        key_base = int(key.max()) + 1 if len(key) else key_base
+        obj_p.append(o)
+        key_p.append(key)
+        lvl_p.append(np.full(len(o), li, np.int64))
+        iou_p.append(iou[positive])
+    obj, key, lvl, iou = (np.concatenate(p) for p in (obj_p, key_p, lvl_p, iou_p))
     win = first_max(key, iou)
     positives = np.zeros((n, len(levels)), np.int64)
     np.add.at(positives, (obj[win], lvl[win]), 1)
     candidate = np.zeros(n, bool)
     candidate[obj] = True
     lost = (positives.sum(axis=1) == 0) & candidate
-    best = np.zeros(n, np.float32)
-    np.maximum.at(best, np.concatenate([p[0] for p in parts]), np.concatenate([p[3] for p in parts]))
     weak = np.bincount(obj[win][iou[win] < np.float32(floor)], minlength=n).astype(np.int64)
     return Assigned(positives, best, lost, weak)
+
+
+def nearest(lv: AnchorLevel, img: I64, gcx: F32, gcy: F32, topk: int) -> Nearest:
+    """Per object the ``min(topk, anchors of the level)`` anchors (shape 0) whose centres are nearest to its
+    centre, ties in anchor order, found in a square block of cells around the nearest one. A block is grown for
+    the objects where a cell outside it could be as near as the k-th pick, so the result is exact."""
+    import numpy as np
+
+    todo = np.arange(len(img), dtype=np.int64)
+    half = 1
+    while (2 * half + 1) ** 2 < 2 * topk:
+        half += 1
+    found: list[Nearest] = []
+    while len(todo):
+        width = 2 * half + 1
+        batch = max(BLOCK_ELEMENTS // (width * width), 1)
+        retry = []
+        for lo in range(0, len(todo), batch):
+            objs = todo[lo : lo + batch]
+            near, sure = _in_block(lv, objs, img[objs], gcx[objs], gcy[objs], half, topk)
+            found.append(near)
+            retry.append(objs[~sure])
+        todo = np.concatenate(retry)
+        half *= 2
+    if not found:
+        e = np.zeros(0, np.int64)
+        return Nearest(e, e, e, np.zeros(0, np.float32), np.zeros(0, np.float32))
+    if len(found) == 1:
+        return found[0]
+    # object by object (the objects that needed a larger block were found later); the picks of one object stay
+    # in anchor order
+    out = [np.concatenate([getattr(f, name) for f in found]) for name in ("obj", "ix", "iy", "px", "py")]
+    order = np.argsort(out[0], kind="stable")
+    return Nearest(*(values[order] for values in out))
+
+
+def _in_block(
+    lv: AnchorLevel, objs: I64, img: I64, gcx: F32, gcy: F32, half: int, topk: int
+) -> tuple[Nearest, npt.NDArray[np.bool_]]:
+    """The k nearest anchors within the block of ``2 * half + 1`` cells a side around each object's nearest
+    cell (moved inside the grid where it would stick out), and per object whether they are surely the k
+    nearest of the whole grid (every cell outside the block is farther than the k-th pick). Picks of objects
+    that are not sure are left out."""
+    import numpy as np
+
+    f32 = np.float32
+    n = len(objs)
+    rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+    _, _, ox, oy = lv.nominal()
+    cx = np.rint(lv.cell(img, gcx.astype(np.float64), ox[0], "x")).astype(np.int64)
+    cy = np.rint(lv.cell(img, gcy.astype(np.float64), oy[0], "y")).astype(np.int64)
+    width = 2 * half + 1
+    x0 = np.clip(cx - half, 0, np.maximum(cols - width, 0))
+    y0 = np.clip(cy - half, 0, np.maximum(rows - width, 0))
+    step = np.arange(width)
+    ix_n = x0[:, None] + step[None, :]
+    iy_n = y0[:, None] + step[None, :]
+    flat_img = np.repeat(img, width)
+    zero = np.zeros(n * width, np.int64)
+    # anchor centres per axis, then their (n, width * width) distances in row-major order (= the anchors' order)
+    ax1, ax2 = lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero)
+    ay1, ay2 = lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero)
+    px = ((ax1 + ax2) / f32(2)).reshape(n, width)
+    py = ((ay1 + ay2) / f32(2)).reshape(n, width)
+    dx = px - gcx[:, None]
+    dy = py - gcy[:, None]
+    dist = np.sqrt(dy[:, :, None] * dy[:, :, None] + dx[:, None, :] * dx[:, None, :]).reshape(n, -1)
+    valid_x = ix_n < cols[:, None]
+    valid_y = iy_n < rows[:, None]
+    partial = not (bool(valid_x.all()) and bool(valid_y.all()))
+    if partial:  # the grid is smaller than the block
+        valid = (valid_y[:, :, None] & valid_x[:, None, :]).reshape(n, -1)
+        dist = np.where(valid, dist, f32(np.inf))
+    # The k nearest, equal distances in anchor order (row-major in the block as in the grid): all below the
+    # k-th distance, then the first ties.
+    kk = min(topk, dist.shape[1])
+    kth = np.partition(dist, kk - 1, axis=1)[:, kk - 1 : kk]
+    pick = dist <= kth
+    over = np.flatnonzero(pick.sum(axis=1) > kk)  # more than k at or below the k-th distance: ties at it
+    if len(over):
+        d, t = dist[over], kth[over]
+        tied = d == t
+        room = kk - (d < t).sum(axis=1, keepdims=True)
+        pick[over] = (d < t) | (tied & (np.cumsum(tied, axis=1) <= room))
+    if partial:
+        pick &= valid
+    # Sure: the block holds the whole grid, or each cell beyond it is farther along one axis alone than the k-th
+    # pick (a margin covers float32 rounding of the distances).
+    bound = np.full(n, np.inf)
+    step_x = lv.grid.stride_w[img]
+    step_y = lv.grid.stride_h[img]
+    gx, gy = gcx.astype(np.float64), gcy.astype(np.float64)
+    left, top = px[:, 0].astype(np.float64) - step_x, py[:, 0].astype(np.float64) - step_y
+    right, bottom = px[:, -1].astype(np.float64) + step_x, py[:, -1].astype(np.float64) + step_y
+    bound = np.where(x0 > 0, np.minimum(bound, gx - left), bound)
+    bound = np.where(x0 + width < cols, np.minimum(bound, right - gx), bound)
+    bound = np.where(y0 > 0, np.minimum(bound, gy - top), bound)
+    bound = np.where(y0 + width < rows, np.minimum(bound, bottom - gy), bound)
+    whole = (x0 == 0) & (y0 == 0) & (width >= cols) & (width >= rows)
+    sure = whole | (kth[:, 0].astype(np.float64) * (1 + 1e-5) + 1e-3 < bound)
+    pick &= sure[:, None]
+    o, cell = np.nonzero(pick)
+    row, col = cell // width, cell % width
+    near = Nearest(objs[o], ix_n[o, col], iy_n[o, row], px[o, col], py[o, row])
+    return near, sure

@@ -144,43 +144,48 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
 
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
     """Each object's best IoU over all anchors: the anchors centred nearest to it (IoU only falls as an anchor
-    moves away along either axis), checked one cell either way against rounding. Shapes are visited from the
-    closest in area; a shape whose area ratio to the object (an upper bound of any IoU with it) is below the best
-    IoU found so far cannot improve it and is skipped."""
+    moves away along either axis), checked one cell either way against rounding. Each object's shape closest in
+    area comes first; then every other shape, skipped for the objects where its area ratio to the object (an
+    upper bound of any IoU with it) is below the best IoU found so far."""
     import numpy as np
 
-    img_all = boxes.image[objs]
     bx1, by1, bx2, by2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
     area_g = (bx2 - bx1).astype(np.float64) * (by2 - by1)
     combos = [(lv, a) for lv in levels for a in range(lv.shapes)]
     areas = np.array([lv.nominal()[0][a] * lv.nominal()[1][a] for lv, a in combos])
     ratio = np.minimum(area_g[:, None], areas[None, :]) / np.maximum(area_g[:, None], areas[None, :])
-    order = np.argsort(-ratio, axis=1, kind="stable")  # per object, the shapes from the closest area
+    closest = np.argmax(ratio, axis=1)
     best = np.zeros(len(objs), np.float32)
-    for rank in range(len(combos)):
-        pick = order[:, rank]
-        bound = ratio[np.arange(len(objs)), pick] * (1 + RELAX)
-        for c, (lv, a) in enumerate(combos):
-            sel = np.flatnonzero((pick == c) & (bound >= best))
-            if not len(sel):
-                continue
-            img = img_all[sel]
-            gx1, gy1, gx2, gy2 = bx1[sel], by1[sel], bx2[sel], by2[sel]
-            rows, cols = lv.grid.rows[img], lv.grid.cols[img]
-            _, _, ox, oy = lv.nominal()
-            shape = np.full(len(sel), a, np.int64)
-            cx = np.rint(lv.cell(img, (gx1.astype(np.float64) + gx2) / 2, ox[a], "x")).astype(np.int64)
-            cy = np.rint(lv.cell(img, (gy1.astype(np.float64) + gy2) / 2, oy[a], "y")).astype(np.int64)
-            found = best[sel]
-            for dx in (-1, 0, 1):
-                ix = np.clip(cx + dx, 0, cols - 1)
-                ax1, ax2 = lv.xs(img, ix, shape)
-                for dy in (-1, 0, 1):
-                    iy = np.clip(cy + dy, 0, rows - 1)
-                    ay1, ay2 = lv.ys(img, iy, shape)
-                    found = np.maximum(found, box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2))
-            best[sel] = found
+    for c, (lv, a) in enumerate(combos):
+        sel = np.flatnonzero(closest == c)
+        if len(sel):
+            best[sel] = _nearest_iou(boxes, lv, a, objs[sel])
+    for c, (lv, a) in enumerate(combos):
+        sel = np.flatnonzero((ratio[:, c] * (1 + RELAX) >= best) & (closest != c))
+        if len(sel):
+            best[sel] = np.maximum(best[sel], _nearest_iou(boxes, lv, a, objs[sel]))
     return best
+
+
+def _nearest_iou(boxes: Boxes, lv: AnchorLevel, a: int, objs: I64) -> F32:
+    """The best IoU of each object with shape ``a`` of level ``lv`` in the 3 x 3 cells around its nearest one."""
+    import numpy as np
+
+    img = boxes.image[objs]
+    gx1, gy1, gx2, gy2 = (v[objs][:, None, None] for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
+    rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+    _, _, ox, oy = lv.nominal()
+    cx = np.rint(lv.cell(img, (boxes.x1[objs].astype(np.float64) + boxes.x2[objs]) / 2, ox[a], "x")).astype(np.int64)
+    cy = np.rint(lv.cell(img, (boxes.y1[objs].astype(np.float64) + boxes.y2[objs]) / 2, oy[a], "y")).astype(np.int64)
+    step = np.array([-1, 0, 1])
+    ix = np.clip(cx[:, None] + step, 0, (cols - 1)[:, None]).reshape(-1)
+    iy = np.clip(cy[:, None] + step, 0, (rows - 1)[:, None]).reshape(-1)
+    img3 = np.repeat(img, 3)
+    shape = np.full(len(img3), a, np.int64)
+    ax1, ax2 = (v.reshape(-1, 1, 3) for v in lv.xs(img3, ix, shape))  # columns along the last axis
+    ay1, ay2 = (v.reshape(-1, 3, 1) for v in lv.ys(img3, iy, shape))  # rows along the middle one
+    iou = box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2)
+    return np.asarray(iou.reshape(len(objs), -1).max(axis=1), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -207,22 +212,34 @@ def _first_best(pairs: Pairs) -> Pairs:
 
 def first_max(key: I64, value: npt.NDArray[np.floating[Any]]) -> I64:
     """Indices of one entry per distinct ``key``: the first (in the given order) with the group's largest
-    ``value``. One stable sort by key, then per-group maxima; cheaper than a three-key lexsort."""
+    ``value`` (in no particular order).
+
+    Most keys occur once (an anchor near one object only), so the keys that repeat are found from a plain sort
+    of the keys, and only their entries are ordered and compared; the single ones are kept as they are."""
     import numpy as np
 
     if not len(key):
         return np.zeros(0, np.int64)
-    order = np.argsort(key, kind="stable")
+    s = np.sort(key)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if not len(repeated):
+        return np.arange(len(key), dtype=np.int64)
+    repeated = repeated[np.r_[True, repeated[1:] != repeated[:-1]]]
+    at = np.minimum(np.searchsorted(repeated, key), len(repeated) - 1)
+    shared = repeated[at] == key
+    single = np.flatnonzero(~shared)
+    many = np.flatnonzero(shared)
+    order = many[np.argsort(key[many], kind="stable")]
     k = key[order]
     v = value[order]
-    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    top = np.maximum.reduceat(v, start)
-    count = np.diff(np.r_[start, len(k)])
-    is_top = v == np.repeat(top, count)
-    # the first top entry of each group: the smallest position >= its group's start that is a top
-    pos = np.flatnonzero(is_top)
-    first = pos[np.searchsorted(pos, start)]
-    return np.asarray(order[first], dtype=np.int64)
+    new = np.empty(len(k), bool)
+    new[0] = True
+    np.not_equal(k[1:], k[:-1], out=new[1:])
+    group = np.cumsum(new) - 1
+    top = np.maximum.reduceat(v, np.flatnonzero(new))
+    tops = np.flatnonzero(v == top[group])  # the group's first top entry is its first position among these
+    first = tops[np.r_[True, group[tops[1:]] != group[tops[:-1]]]]
+    return np.asarray(np.concatenate([single, order[first]]), dtype=np.int64)
 
 
 def _concat(parts: list[Pairs]) -> Pairs:
@@ -338,6 +355,11 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
             boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
             ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
         )  # fmt: skip
-        winners.append(_first_best(Pairs(obj, pending[anchor_of], level[anchor_of], iou)))
+        # The pairs come anchor by anchor, objects ascending: per anchor its first entry at the largest IoU.
+        top = np.maximum.reduceat(iou, np.cumsum(c) - c)
+        tops = np.flatnonzero(iou == top[anchor_of - lo])
+        first = tops[np.r_[True, anchor_of[tops[1:]] != anchor_of[tops[:-1]]]]
+        a = anchor_of[first]
+        winners.append(Pairs(obj[first], pending[a], level[a], iou[first]))
         lo = hi
     return _concat(winners) if winners else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
