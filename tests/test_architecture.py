@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scalematch"
 TOP = {
     "errors": "base",
     "atomic": "base",
+    "pool": "base",
     "extras": "base",
     "_yaml": "base",
     "choices": "base",  # the enums the library and the CLI share

@@ -11,6 +11,7 @@ from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
 from scalematch.errors import DatasetError, OptionError, ScalematchError
+from scalematch.pool import cores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,13 +195,6 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
     from scalematch.dataset.formats import yolo
 
     return (path, *yolo.side_paths(path))
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _format(path: Path, format: str | None) -> Format:

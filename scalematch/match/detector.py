@@ -100,8 +100,10 @@ def evaluate(
     target: float = 0.99,
     min_positives: int = 1,
     min_iou: float = DEFAULT_MIN_IOU,
+    workers: int | None = None,
 ) -> DetectorResult:
-    """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it.
+    """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it (in ``workers``
+    processes; default: every core).
 
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
     assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
@@ -118,7 +120,7 @@ def evaluate(
     rows = usable(data.table)
     if not len(rows):
         raise OptionError(f"{data.source}: no usable object to match (every record is excluded or crowd)")
-    sim = simulate(preset, rows, graph, min_iou)
+    sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)

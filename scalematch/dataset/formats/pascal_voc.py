@@ -17,6 +17,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,23 +163,14 @@ def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int)
     """The pieces in reading order, parsed here or in ``workers`` processes (at most twice as many pieces in
     flight as workers, so memory stays bounded by the pieces, not the dataset)."""
     chunks = [files[i : i + PIECE] for i in range(0, len(files), PIECE)]
-    if workers <= 1 or len(chunks) < 2:
+    from scalematch.pool import can_fork, ordered_map
+
+    if workers <= 1 or len(chunks) < 2 or not can_fork():
         for chunk in chunks:
             yield _read_piece(path, chunk, exclusions.source, exclusions.strict)
         return
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context) as pool:
-        pending: list[Future[_Piece]] = []
-        for chunk in chunks:
-            pending.append(pool.submit(_read_piece, path, chunk, exclusions.source, exclusions.strict))
-            if len(pending) > 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    read = partial(_read_piece, path, source=exclusions.source, strict=exclusions.strict)
+    yield from ordered_map(read, chunks, min(workers, len(chunks)))
 
 
 def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Piece:

@@ -7,6 +7,7 @@ bounded on large datasets.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -86,10 +87,13 @@ class Simulation:
         return self.preset.upper_bound
 
 
-def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float = DEFAULT_MIN_IOU) -> Simulation:
+def simulate(
+    preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float = DEFAULT_MIN_IOU, workers: int | None = None
+) -> Simulation:
     """Run ``preset``'s assigner on every object of ``table`` (one row per object to match; columns image_id,
     image_w, image_h, x, y, w, h in original pixels) over the levels of ``graph``; positives of IoU assigners
-    below ``min_iou`` are counted in ``weak``."""
+    below ``min_iou`` are counted in ``weak``. Chunks of images go to ``workers`` processes (default: every
+    core; the result does not depend on it)."""
     import numpy as np
 
     n = len(table)
@@ -123,9 +127,8 @@ def simulate(preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float =
     lost = np.zeros(n, bool)
     weak = np.zeros(n, np.int64)
     kept_idx = np.flatnonzero(objs.kept)
-    for lo, hi in _chunks(objs.image[kept_idx]):
-        idx = kept_idx[lo:hi]
-        res, bound = _run(preset, objs, idx, grids, imgs, min_iou)
+    chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
+    for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
         per_level[idx] = res.positives
         total[idx] = res.positives.sum(axis=1) if bound is None else bound
         best[idx] = res.best
@@ -204,6 +207,29 @@ def _chunks(image: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
                 end = int(np.searchsorted(image, image[bounds[-1]], side="right"))
         bounds.append(end)
     return list(itertools.pairwise(bounds))
+
+
+_State = tuple[Preset, "geometry.Objects", tuple["geometry.Grid", ...], "geometry.Images", float]
+_state: list[_State] = []
+"""In a worker process: what every chunk needs, inherited from the parent when the worker forks."""
+
+
+def _results(
+    chunks: list[npt.NDArray[np.int64]], state: _State, workers: int | None
+) -> Iterator[tuple[Assigned, npt.NDArray[np.int64] | None]]:
+    """The assigner's result on each chunk of objects, in order: here, or in worker processes when there are
+    several chunks and cores."""
+    from scalematch.pool import can_fork, cores, ordered_map
+
+    workers = min(cores() if workers is None else workers, len(chunks))
+    if workers <= 1 or not can_fork():
+        return (_run(state[0], state[1], idx, *state[2:]) for idx in chunks)
+    return ordered_map(_run_chunk, chunks, workers, initializer=_state.append, initargs=(state,))
+
+
+def _run_chunk(idx: npt.NDArray[np.int64]) -> tuple[Assigned, npt.NDArray[np.int64] | None]:
+    preset, objs, grids, imgs, floor = _state[0]
+    return _run(preset, objs, idx, grids, imgs, floor)
 
 
 def _run(

@@ -56,13 +56,13 @@ class AnchorLevel:
         size = float(self.input_w[0])
         return hw * size, hh * size, np.full(self.shapes, self.step / 2), np.full(self.shapes, self.step / 2)
 
-    def xs(self, image: I64, ix: I64, a: I64) -> tuple[F32, F32]:
+    def xs(self, image: I64, ix: I64, a: I64 | int) -> tuple[F32, F32]:
         return self._axis(image, ix, a, self.grid.stride_w, self.lo_w, self.hi_w, self.input_w)
 
-    def ys(self, image: I64, iy: I64, a: I64) -> tuple[F32, F32]:
+    def ys(self, image: I64, iy: I64, a: I64 | int) -> tuple[F32, F32]:
         return self._axis(image, iy, a, self.grid.stride_h, self.lo_h, self.hi_h, self.input_h)
 
-    def _axis(self, image: I64, i: I64, a: I64, stride: F64, lo: F32, hi: F32, size: I64) -> tuple[F32, F32]:
+    def _axis(self, image: I64, i: I64, a: I64 | int, stride: F64, lo: F32, hi: F32, size: I64) -> tuple[F32, F32]:
         import numpy as np
 
         f32 = np.float32
@@ -156,6 +156,13 @@ def expand(lo: I64, hi: I64) -> tuple[I64, I64]:
 
     count = np.maximum(hi - lo + 1, 0)
     owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
-    starts = np.cumsum(count) - count
-    value = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(starts, count) + np.repeat(lo, count)
+    value = np.arange(int(count.sum()), dtype=np.int64) + (lo - (np.cumsum(count) - count))[owner]
     return owner, value
+
+
+def per_level(obj: I64, level: I64, n: int, levels: int) -> I64:
+    """An (n, levels) table counting the entries of each (object, level)."""
+    import numpy as np
+
+    counts = np.bincount(obj * levels + level, minlength=n * levels)
+    return np.asarray(counts.reshape(n, levels), dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scalematch.match.assign._grid import AnchorLevel, box_iou
+from scalematch.match.assign._grid import AnchorLevel, box_iou, per_level
 from scalematch.match.assign.maxiou import Assigned, Boxes, first_max
 
 if TYPE_CHECKING:
@@ -86,8 +86,7 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
         iou_p.append(iou[positive])
     obj, key, lvl, iou = (np.concatenate(p) for p in (obj_p, key_p, lvl_p, iou_p))
     win = first_max(key, iou)
-    positives = np.zeros((n, len(levels)), np.int64)
-    np.add.at(positives, (obj[win], lvl[win]), 1)
+    positives = per_level(obj[win], lvl[win], n, len(levels))
     candidate = np.zeros(n, bool)
     candidate[obj] = True
     lost = (positives.sum(axis=1) == 0) & candidate

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scalematch.match.assign._grid import AnchorLevel, box_iou, expand
+from scalematch.match.assign._grid import AnchorLevel, box_iou, expand, per_level
 
 if TYPE_CHECKING:
     import numpy as np
@@ -124,18 +124,18 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
             lo_y = np.maximum(np.ceil((gcy[o] - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
             hi_y = np.minimum(np.floor((gcy[o] + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
             k, iy = expand(lo_y, hi_y)
-            r, ix = o[k], ix[k]
-            if not len(r):
+            if not len(k):
                 continue
-            shape = np.full(len(r), a, np.int64)
-            ax1, ax2 = lv.xs(img[r], ix, shape)
-            ay1, ay2 = lv.ys(img[r], iy, shape)
-            iou = box_iou(gx1[r], gy1[r], gx2[r], gy2[r], ax1, ay1, ax2, ay2)
-            keep = iou >= t[r]
-            r, ix, iy, iou = r[keep], ix[keep], iy[keep], iou[keep]
-            im = img[r]
-            key = image_start[im] + level_start[im, li] + (iy * lv.grid.cols[im] + ix) * lv.shapes + a
-            parts.append((objs[r], key, np.full(len(r), li, np.int64), iou))
+            # x extents and the key's column part per column entry, then per anchor of the column
+            ax1, ax2 = lv.xs(im1, ix, a)
+            ay1, ay2 = lv.ys(im1[k], iy, a)
+            r = o[k]
+            iou = box_iou(gx1[r], gy1[r], gx2[r], gy2[r], ax1[k], ay1, ax2[k], ay2)
+            keep = np.flatnonzero(iou >= (t[0] if single else t[r]))
+            k, iy, iou = k[keep], iy[keep], iou[keep]
+            column = image_start[im1] + level_start[im1, li] + ix * lv.shapes + a
+            key = column[k] + iy * (lv.grid.cols[im1] * lv.shapes)[k]
+            parts.append((objs[o[k]], key, np.full(len(k), li, np.int64), iou))
     if not parts:
         e = np.zeros(0, np.int64)
         return Pairs(e, e, e, np.zeros(0, np.float32))
@@ -302,8 +302,7 @@ def assign(
         merged = _select(merged, rev[last])
     final = merged  # without forced matches the parts' keys are disjoint
 
-    positives = np.zeros((n, len(levels)), np.int64)
-    np.add.at(positives, (final.obj, final.level), 1)
+    positives = per_level(final.obj, final.level, n, len(levels))
     candidate = np.zeros(n, bool)
     candidate[pool.obj] = True
     lost = (positives.sum(axis=1) == 0) & candidate

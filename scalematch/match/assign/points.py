@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scalematch.match.assign._grid import AnchorLevel, expand
+from scalematch.match.assign._grid import AnchorLevel, expand, per_level
 from scalematch.match.assign.maxiou import Assigned, Boxes, first_max
 
 if TYPE_CHECKING:
@@ -82,8 +82,7 @@ def fcos(boxes: Boxes, levels: list[AnchorLevel], radius: float) -> Assigned:
     key = np.concatenate(key_parts)
     lvl = np.concatenate(lvl_parts)
     win = first_max(key, value[obj])  # per point: the smallest box, the first object on ties
-    positives = np.zeros((n, len(levels)), np.int64)
-    np.add.at(positives, (obj[win], lvl[win]), 1)
+    positives = per_level(obj[win], lvl[win], n, len(levels))
     candidate = np.zeros(n, bool)
     candidate[obj] = True
     lost = (positives.sum(axis=1) == 0) & candidate
