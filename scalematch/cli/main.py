@@ -13,6 +13,7 @@ from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
+from scalematch.pool import keep_freed_memory
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -41,6 +42,7 @@ class _Group(TyperGroup):
         return command
 
     def invoke(self, ctx: Any) -> Any:
+        keep_freed_memory()
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
