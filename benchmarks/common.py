@@ -23,6 +23,39 @@ def wall_times(command: list[str], runs: int) -> list[float]:
     return times
 
 
+def cpu_wall_times(command: list[str], runs: int) -> list[tuple[float, float]]:
+    """Wall time and CPU time (user + system, the command's worker processes included) of each run."""
+    import resource
+
+    out = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        out.append((wall, cpu))
+    return out
+
+
+def interleaved_cpu_medians(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU time of each command, the runs interleaved so that machine noise hits all alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name] += cpu_wall_times(command, 1)
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, to judge how busy the machine was."""
+    return ", ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
+
+
 def interleaved_medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
     """Median wall time of each command, the runs interleaved so that machine noise hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
