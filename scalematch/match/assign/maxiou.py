@@ -348,7 +348,7 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
         part = np.arange(lo, hi)
         c = count[part]
         anchor_of = np.repeat(part, c)
-        obj = np.repeat(first_obj[img[part]], c) + (np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c))
+        obj = np.arange(int(c.sum())) + np.repeat(first_obj[img[part]] - (np.cumsum(c) - c), c)
         assert obj.max(initial=-1) < n
         iou = box_iou(
             boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
