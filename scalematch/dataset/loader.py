@@ -68,7 +68,7 @@ def detect_format(path: Path) -> Format:
             f"{path}: cannot tell the annotation format from the suffix {suffix or '(none)'!r}; "
             "expected .json (coco), .xml (voc) or .txt (yolo), or pass format="
         )
-    if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
+    if (path / "Annotations").is_dir() or any(p.name.lower().endswith(".xml") for p in path.iterdir()):
         return "voc"
     if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
         return "yolo"
