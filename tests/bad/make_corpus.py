@@ -121,6 +121,9 @@ def main() -> None:
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
+    thin = {"id": 2, "file_name": "thin.jpg", "width": 1 << 24, "height": 1}  # 1344x0 under retinanet's resize
+    coco("coco_thin_image", coco_doc([IMG, thin], [ANN, {**ANN, "id": 2, "image_id": 2, "bbox": [0, 0, 1000, 1]}],
+                                     [CAT]))  # fmt: skip
     repeated = coco_doc([IMG], [ANN], [CAT])
     coco("coco_repeated_key", repeated[:-1] + ', "annotations": []}')  # json.load would keep this empty list
     coco("coco_area_iscrowd", coco_doc([IMG], [ANN, {**ANN, "id": 2, "iscrowd": 0.0}, {**ANN, "id": 3, "iscrowd": 1.0},

@@ -145,6 +145,11 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco iscrowd 0.5 and area -5", ["stats", "coco_area_iscrowd.json"], {"malformed_record": 2}),
     ("coco iscrowd 0.5, strict", ["stats", "--strict", "coco_area_iscrowd.json"],
      "coco_area_iscrowd.json: annotation id 4: expected 'iscrowd' 0 or 1, got 0.5 [malformed_record]"),
+    ("image too small for the network", ["recommend", "coco_thin_image.json"], {"image_too_small": 1}),
+    ("image too small for the network, strict", ["recommend", "--strict", "coco_thin_image.json"],
+     "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1344x0 input under retinanet's resize, too "
+     "small for resnet50: its y input is 0 units, smaller than the kernel's 7 (the input size is too small for "
+     "this network) [image_too_small]"),
     ("voc object inside an object", ["stats", "voc_nested_object.xml"], {}),
     ("voc object inside an object, DTD", ["stats", "voc_nested_object_dtd.xml"], {}),
     ("voc .XML files", ["stats", "voc_upper"], {}),
