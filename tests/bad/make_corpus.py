@@ -197,6 +197,11 @@ def main() -> None:
     write(HERE / "yolo_pose" / "labels" / "a.txt", "1 0.5 0.5 0.25 0.5 0.4 0.4 2 0.6 0.6 1\n")
     write(HERE / "yolo_pose" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_pose" / "data.yaml", "names: [a, b]\nkpt_shape: [2, 3]\n")
+    write(HERE / "yolo_two_images" / "labels" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+    write(HERE / "yolo_two_images" / "images" / "a.png", png_header(64, 48))  # .png comes before .bmp: this one
+    write(HERE / "yolo_two_images" / "images" / "a.bmp", png_header(32, 32))
+    write(HERE / "yolo_two_images" / "images" / "c.png", png_header(64, 48))  # no label file: no objects
+    write(HERE / "yolo_two_images" / "images" / "b.png" / "README", "a folder named like an image")
     write(HERE / "yolo_pose_shape" / "labels" / "a.txt", "1 0.5 0.5 0.25 0.5\n")
     write(HERE / "yolo_pose_shape" / "data.yaml", "names: [a, b]\nkpt_shape: 17\n")
     write(HERE / "yolo_split" / "images" / "train" / "a.png", png_header(64, 48))

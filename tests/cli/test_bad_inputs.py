@@ -422,7 +422,8 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     """COCO iscrowd 0.0 and 1.0 are 0 and 1 (pycocotools' truth test) and a negative area is excluded; a VOC
     <object> inside another element is no object (mmdetection and detectron2 read the root's children), also
     through defusedxml (a DTD); VOC files named .XML are read, also when the format is detected; a YOLO polygon's
-    box is its points' extent; a pose line (data.yaml kpt_shape) is its box."""
+    box is its points' extent; a pose line (data.yaml kpt_shape) is its box; of two YOLO images of one name the
+    first suffix is read, and a folder named like an image is no image."""
     from scalematch.dataset import load
 
     def counts(path: str) -> tuple[int, int, int]:
@@ -440,6 +441,9 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     assert upper["label_file"].astype(str).tolist() == ["A.XML", "b.Xml", "b.Xml"]
     polygon = load("yolo_polygons", resize="none").table
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
+    assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
+    two = load("yolo_two_images", resize="none").table
+    assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table
     assert pose[["category_id", "x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([1, 24, 12, 16, 24])
 

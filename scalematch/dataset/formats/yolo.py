@@ -349,8 +349,11 @@ def _class_id(text: str) -> int | None:
 
 
 def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:
-    """Images without a label file are images without objects (ultralytics' background images)."""
+    """Images without a label file are images without objects (ultralytics' background images); a folder or
+    anything else that is not a regular file is no image, whatever its name."""
     labelled = {f.relative_to(labels).with_suffix("") for f in files}
     for image in sorted(images.rglob("*")):
-        if image.suffix.lower() in IMAGE_SUFFIXES and image.relative_to(images).with_suffix("") not in labelled:
+        if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
+            continue
+        if image.relative_to(images).with_suffix("") not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
