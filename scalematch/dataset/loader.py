@@ -69,7 +69,7 @@ def detect_format(path: Path) -> Format:
             f"{path}: cannot tell the annotation format from the suffix {suffix or '(none)'!r}; "
             "expected .json (coco), .xml (voc) or .txt (yolo), or pass format="
         )
-    if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
+    if (path / "Annotations").is_dir() or any(p.name.lower().endswith(".xml") for p in path.iterdir()):
         return "voc"
     if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
         return "yolo"
@@ -272,33 +272,38 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
     category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
     :data:`DEFAULT_POLICY`) adds the input-pixel columns."""
+    from scalematch.dataset.frame import check_columns, check_rows
+
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
     if missing:
         raise OptionError(
             f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
+    check_columns(table)
     out = table.copy()
     n = len(out)
     for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):
         if column not in out.columns:
             out[column] = list(default)
-    for column in ("image_w", "image_h"):
-        if column not in out.columns:
-            out[column] = float("nan")
+    sizes = [c for c in ("image_w", "image_h") if c not in out.columns]
+    for column in sizes:
+        out[column] = float("nan")
     for column, value in _DEFAULTS.items():
         if column not in out.columns:
             out[column] = out["w"] * out["h"] if column == "area" else value
     has_input = all(c in out.columns for c in ("w_in", "h_in", "size_in"))
-    if resize is None and has_input:
+    policy = None if resize is None and has_input else parse_policy(resize if resize is not None else DEFAULT_POLICY)
+    need_size = policy is not None and needs_image_size(policy)
+    if need_size and sizes:
+        raise OptionError(
+            f"resize: {policy} needs image_w and image_h for every box; the DataFrame has no {' or '.join(sizes)} "
+            "column (use resize='none')"
+        )
+    out, excluded = check_rows(out, need_size)
+    if policy is None:
         shown = "as given"
     else:
-        policy = parse_policy(resize if resize is not None else DEFAULT_POLICY)
-        if needs_image_size(policy) and out[["image_w", "image_h"]].isna().to_numpy().any():
-            raise OptionError(
-                f"resize: {policy} needs image_w and image_h for every box; the DataFrame lacks some "
-                "(use resize='none')"
-            )
         stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
         out = apply(out.drop(columns=stale), policy)
         shown = str(policy)
@@ -306,4 +311,4 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     if "category_id" in out.columns and "category" in out.columns:
         pairs = out[["category_id", "category"]].drop_duplicates()
         categories = {int(i): str(c) for i, c in zip(pairs["category_id"], pairs["category"], strict=True)}
-    return LoadResult(out, {}, int(out["image_id"].nunique()), categories, source, "coco", shown)
+    return LoadResult(out, excluded, int(out["image_id"].nunique()), categories, source, "coco", shown)

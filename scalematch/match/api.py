@@ -219,11 +219,28 @@ def _detector(
             "anchor shapes without an IoU"
         )
     data = as_data(annotations, preset.resize_policy(), format=format, strict=strict, progress=progress)
+    _check_inputs(data, preset, policies)
     found = None
     if len(policies) > 1:
         found = sweep_inputs(usable(data.table), preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
-    return replace(evaluate(data, preset, coverage, min_positives, min_iou), sweep=found)
+    return replace(evaluate(data, preset, coverage, min_positives, min_iou, strict=strict), sweep=found)
+
+
+def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> None:
+    """A resize policy given as an option that makes every image too small an input for the network is an
+    :class:`OptionError` naming it (the preset's own resize doing so is an error naming the file, in evaluate)."""
+    from scalematch.match.detector import small_images
+    from scalematch.match.widen import level_graph
+
+    graph = level_graph(preset)
+    for policy in policies:
+        small, first = small_images(at_input(preset, policy), graph, data.table)
+        if len(small) and small.all():
+            raise OptionError(
+                f"resize: {policy!r} makes every image of {data.source} too small an input for the network; the "
+                f"first: {first}"
+            )
 
 
 def recommend(

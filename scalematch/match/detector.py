@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.loader import LoadResult, as_load_result
-from scalematch.errors import OptionError
+from scalematch.dataset.table import IMAGE_TOO_SMALL
+from scalematch.errors import DatasetError, OptionError
+from scalematch.match import geometry
 from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
@@ -15,8 +18,11 @@ from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import Preset
 from scalematch.profile.engine import profile
+from scalematch.profile.graph import Graph
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 
@@ -100,6 +106,8 @@ def evaluate(
     target: float = 0.99,
     min_positives: int = 1,
     min_iou: float = DEFAULT_MIN_IOU,
+    *,
+    strict: bool = False,
     workers: int | None = None,
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it (in ``workers``
@@ -107,7 +115,8 @@ def evaluate(
 
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
     assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
-    box-table columns.
+    box-table columns. The objects of an image that becomes too small an input for the network under the preset's
+    resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error).
     """
     data = as_load_result(data)
     if not 0 < target <= 1:
@@ -117,6 +126,7 @@ def evaluate(
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     graph = level_graph(preset)
+    data = without_small_images(data, preset, graph, strict)
     rows = usable(data.table)
     if not len(rows):
         raise OptionError(f"{data.source}: no usable object to match (every record is excluded or crowd)")
@@ -125,3 +135,49 @@ def evaluate(
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)
     return DetectorResult(preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data)
+
+
+def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict: bool = False) -> LoadResult:
+    """``data`` without the objects of images that become too small an input for ``graph`` under ``preset``'s
+    resize (torchvision and mmdetection stop on such an image), counted as ``image_too_small``. Every image too
+    small, or the first one under ``strict``, is a :class:`DatasetError` naming the file and the image."""
+    small, first = small_images(preset, graph, data.table)
+    if not small.any():
+        return data
+    if strict or small.all():
+        every = "every image becomes too small an input for the network; the first: " if small.all() else ""
+        raise DatasetError(f"{data.source}: {every}{first}{'' if small.all() else f' [{IMAGE_TOO_SMALL}]'}")
+    excluded = Counter(data.excluded)
+    excluded[IMAGE_TOO_SMALL] += int(small.sum())
+    return replace(data, table=data.table[~small], excluded={k: excluded[k] for k in sorted(excluded)})
+
+
+def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], str]:
+    """Per row of ``table``: whether its image becomes too small an input for ``graph`` under ``preset``'s resize;
+    and the first such image in table order described (``image 7 (a.jpg, 16777216x1 px) becomes a 1344x0 input
+    under retinanet's resize, too small for resnet50: ...``), or ''."""
+    import numpy as np
+
+    if not len(table):
+        return np.zeros(0, dtype=bool), ""
+    ids = table["image_id"].to_numpy()
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    w0 = table["image_w"].to_numpy(np.float64)[first]
+    h0 = table["image_h"].to_numpy(np.float64)[first]
+    rows: npt.NDArray[np.bool_] = geometry.too_small(preset, graph, w0, h0)[inverse]
+    if not rows.any():
+        return rows, ""
+    k = int(np.flatnonzero(rows)[0])
+    i = inverse[k]
+    name = str(table["file_name"].iloc[k]) if "file_name" in table.columns else ""
+    name = "" if name == str(ids[k]) else name  # COCO images without a file name are named by their id
+    try:
+        geometry.grids(preset, graph, geometry.images(preset, w0[i : i + 1], h0[i : i + 1]))
+    except geometry.TooSmall as exc:
+        return rows, (
+            f"image {ids[k]} ({name + ', ' if name else ''}{w0[i]:.10g}x{h0[i]:.10g} px) becomes a "
+            f"{exc.width}x{exc.height} input under {preset.name}'s resize, too small for {preset.backbone}: "
+            f"{exc.reason.rsplit(': ', 1)[-1]}"
+        )
+    raise AssertionError("too_small and grids disagree")  # pragma: no cover

@@ -269,3 +269,22 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
             sh = sw = np.full(len(rows), float(gen.strides[k]))
         out.append(Grid(name, rows, cols, sh, sw))
     return tuple(out)
+
+
+def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float64]) -> Bool:
+    """Per image of original size ``w0`` x ``h0``: whether its padded input after ``preset``'s resize is too small
+    for the network of ``graph`` (an input of 0 rows or columns, or fewer than its layers need), which
+    :func:`grids` refuses with :class:`TooSmall`."""
+    import numpy as np
+
+    imgs = images(preset, w0, h0)
+    sizes = np.stack([imgs.input_h, imgs.input_w], axis=1)
+    distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
+    bad = np.zeros(len(distinct), dtype=bool)
+    for k, (hp, wp) in enumerate(distinct):
+        try:
+            feature_sizes(graph, (int(hp), int(wp)))
+        except GraphError:
+            bad[k] = True
+    small: Bool = bad[inverse.reshape(-1)]
+    return small

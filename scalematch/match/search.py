@@ -401,15 +401,28 @@ def sweep_inputs(
     min_iou: float = DEFAULT_MIN_IOU,
 ) -> Sweep:
     """Simulate ``preset`` at each input size of ``policies``; rank: target met first, then fewer objects without
-    any positive, then the higher share of objects meeting the test, then fewer anchors per image."""
+    any positive, then the higher share of objects meeting the test, then fewer anchors per image. The objects of
+    images that a policy makes too small an input for the network count as without any positive there."""
+    from scalematch.match.detector import small_images
+
     graph = level_graph(preset)
     found = []
     for policy in policies:
         candidate = at_input(preset, policy)
-        sim = simulate(candidate, rows, graph, min_iou)
-        share = float((sim.quality >= min_positives).mean()) if len(rows) else 0.0
-        none = int((sim.positives == 0).sum())
-        found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, sim.anchors_per_image), none))
+        small, _ = small_images(candidate, graph, rows)
+        fit = rows[~small] if small.any() else rows
+        if len(fit):
+            sim = simulate(candidate, fit, graph, min_iou)
+            meeting, none, cost = (
+                int((sim.quality >= min_positives).sum()),
+                int((sim.positives == 0).sum()),
+                sim.anchors_per_image,
+            )
+        else:
+            meeting, none, cost = 0, 0, math.inf
+        share = meeting / len(rows) if len(rows) else 0.0
+        none += len(rows) - len(fit)
+        found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, cost), none))
     found.sort(key=lambda f: (f[1].share < target, f[2], -round(f[1].share, 9), f[1].cost))
     return Sweep(tuple(found), target)
 

@@ -121,6 +121,14 @@ def main() -> None:
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
+    thin = {"id": 2, "file_name": "thin.jpg", "width": 1 << 24, "height": 1}  # 1344x0 under retinanet's resize
+    coco("coco_thin_image", coco_doc([IMG, thin], [ANN, {**ANN, "id": 2, "image_id": 2, "bbox": [0, 0, 1000, 1]}],
+                                     [CAT]))  # fmt: skip
+    repeated = coco_doc([IMG], [ANN], [CAT])
+    coco("coco_repeated_key", repeated[:-1] + ', "annotations": []}')  # json.load would keep this empty list
+    coco("coco_area_iscrowd", coco_doc([IMG], [ANN, {**ANN, "id": 2, "iscrowd": 0.0}, {**ANN, "id": 3, "iscrowd": 1.0},
+                                               {**ANN, "id": 4, "iscrowd": 0.5}, {**ANN, "id": 5, "area": -5},
+                                               {**ANN, "id": 6, "area": -0.0}], [CAT]))  # fmt: skip
 
     voc = (
         "<annotation><filename>a.jpg</filename><size><width>{w}</width><height>100</height></size>{objects}"
@@ -178,6 +186,24 @@ def main() -> None:
     write(HERE / "yolo_exif" / "labels" / "a.txt", "0 0.5 0.5 0.5 0.25\n")
     write(HERE / "yolo_exif" / "images" / "a.jpg", jpeg_with_orientation(40, 20, 6))
     write(HERE / "yolo_split" / "labels" / "train" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+    polygons = "0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 0.5\n"  # a square: the box 0.3 0.3 0.4 0.4
+    polygons += "1 0.5 0.5 0.25 0.25\n"  # a box line in a polygon file
+    polygons += "1 0.1 0.1 0.5 0.1 0.5\n"  # 5 coordinates
+    polygons += "1 0.2 0.2\n"  # one point: an empty box
+    polygons += "1 0.1 0.1 1.5 0.1 0.5 0.5\n"  # beyond the image
+    write(HERE / "yolo_polygons" / "labels" / "a.txt", polygons)
+    write(HERE / "yolo_polygons" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_polygons" / "data.yaml", "names: [a, b]\n")
+    write(HERE / "yolo_pose" / "labels" / "a.txt", "1 0.5 0.5 0.25 0.5 0.4 0.4 2 0.6 0.6 1\n")
+    write(HERE / "yolo_pose" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_pose" / "data.yaml", "names: [a, b]\nkpt_shape: [2, 3]\n")
+    write(HERE / "yolo_two_images" / "labels" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+    write(HERE / "yolo_two_images" / "images" / "a.png", png_header(64, 48))  # .png comes before .bmp: this one
+    write(HERE / "yolo_two_images" / "images" / "a.bmp", png_header(32, 32))
+    write(HERE / "yolo_two_images" / "images" / "c.png", png_header(64, 48))  # no label file: no objects
+    write(HERE / "yolo_two_images" / "images" / "b.png" / "README", "a folder named like an image")
+    write(HERE / "yolo_pose_shape" / "labels" / "a.txt", "1 0.5 0.5 0.25 0.5\n")
+    write(HERE / "yolo_pose_shape" / "data.yaml", "names: [a, b]\nkpt_shape: 17\n")
     write(HERE / "yolo_split" / "images" / "train" / "a.png", png_header(64, 48))
 
     two = good + box.format(n="cat", x0=2, x1=8)
@@ -191,6 +217,12 @@ def main() -> None:
     write(HERE / "voc_numbers.xml", voc.format(w=100, objects=good + "".join(xmins)))  # the last is kept
     write(HERE / "voc_size_digits.xml", voc.format(w="\uff11\uff10\uff10", objects=good))
     write(HERE / "voc_folder" / "1.xml", voc.format(w=100, objects=good))
+    part = "<part><name>hand</name><bndbox><xmin>2</xmin><ymin>2</ymin><xmax>3</xmax><ymax>3</ymax></bndbox>{}</part>"
+    nested = good.replace("</object>", part.format(box.format(n="ring", x0=2, x1=3)) + "</object>")
+    write(HERE / "voc_nested_object.xml", voc.format(w=100, objects=nested))  # mmdetection reads 1 object
+    write(HERE / "voc_nested_object_dtd.xml", "<!DOCTYPE annotation>" + voc.format(w=100, objects=nested))
+    write(HERE / "voc_upper" / "A.XML", voc.format(w=100, objects=good))
+    write(HERE / "voc_upper" / "b.Xml", voc.format(w=100, objects=good + good))
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"

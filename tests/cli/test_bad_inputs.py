@@ -138,6 +138,33 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "coco_empty.json: no usable object to recommend for (excluded: none)"),
     ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
      "coco_all_excluded.json: no usable object to recommend for (excluded: bbox_nonpositive 1)"),
+    ("coco top-level key repeated", ["stats", "coco_repeated_key.json"],
+     "coco_repeated_key.json: the top-level key 'annotations' appears again at byte 232 (json.load, and so "
+     "pycocotools, would keep only the last one without a word); give each of 'images', 'annotations' and "
+     "'categories' once"),
+    ("coco iscrowd 0.5 and area -5", ["stats", "coco_area_iscrowd.json"], {"malformed_record": 2}),
+    ("coco iscrowd 0.5, strict", ["stats", "--strict", "coco_area_iscrowd.json"],
+     "coco_area_iscrowd.json: annotation id 4: expected 'iscrowd' 0 or 1, got 0.5 [malformed_record]"),
+    ("image too small for the network", ["recommend", "coco_thin_image.json"], {"image_too_small": 1}),
+    ("image too small for the network, strict", ["recommend", "--strict", "coco_thin_image.json"],
+     "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1344x0 input under retinanet's resize, too "
+     "small for resnet50: its y input is 0 units, smaller than the kernel's 7 (the input size is too small for "
+     "this network) [image_too_small]"),
+    ("voc object inside an object", ["stats", "voc_nested_object.xml"], {}),
+    ("voc object inside an object, DTD", ["stats", "voc_nested_object_dtd.xml"], {}),
+    ("voc .XML files", ["stats", "voc_upper"], {}),
+    ("yolo polygons", ["stats", "yolo_polygons"],
+     {"malformed_record": 2, "bbox_nonpositive": 1, "bbox_out_of_range": 1}),
+    ("yolo box line among polygons, strict", ["stats", "--strict", "yolo_polygons"],
+     "yolo_polygons: labels/a.txt: line 2: a box line in a file of polygon lines (ultralytics refuses such a file: "
+     "'labels mix segment and detection rows') [malformed_record]"),
+    ("yolo polygon file alone, strict", ["stats", "--strict", "--image-size", "64x48", "yolo_polygons/labels/a.txt"],
+     "yolo_polygons/labels/a.txt: line 2: a box line in a file of polygon lines (ultralytics refuses such a file: "
+     "'labels mix segment and detection rows') [malformed_record]"),
+    ("yolo pose lines", ["stats", "yolo_pose"], {}),
+    ("yolo kpt_shape not a pair", ["stats", "yolo_pose_shape"],
+     "yolo_pose_shape/data.yaml: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3]), "
+     "got 17"),
     ("detector empty", ["recommend", "coco_empty.json"],
      "coco_empty.json: no usable object to match (every record is excluded or crowd)"),
     ("config huge kernel", ["profile", "config_huge_kernel.yaml"],
@@ -389,6 +416,36 @@ def test_names_numbers_and_splits_as_the_toolkits_read_them(app: typer.Typer, in
     empty = json.loads(_run(app, ["stats", "--json", "yolo_empty"]).stdout)
     assert (empty["images"], empty["annotations"], empty["images_without_objects"]) == (1, 0, 1)
     assert json.loads(_run(app, ["stats", "--json", "voc_empty"]).stdout)["images"] == 0
+
+
+def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus: Path) -> None:
+    """COCO iscrowd 0.0 and 1.0 are 0 and 1 (pycocotools' truth test) and a negative area is excluded; a VOC
+    <object> inside another element is no object (mmdetection and detectron2 read the root's children), also
+    through defusedxml (a DTD); VOC files named .XML are read, also when the format is detected; a YOLO polygon's
+    box is its points' extent; a pose line (data.yaml kpt_shape) is its box; of two YOLO images of one name the
+    first suffix is read, and a folder named like an image is no image."""
+    from scalematch.dataset import load
+
+    def counts(path: str) -> tuple[int, int, int]:
+        doc = json.loads(_run(app, ["stats", "--json", path]).stdout)
+        return doc["images"], doc["annotations"], doc["crowd"]
+
+    assert counts("coco_area_iscrowd.json") == (1, 3, 1)
+    coco = load("coco_area_iscrowd.json", resize="none").table
+    assert coco["ann_id"].tolist() == [1, 2, 3, 6] and coco["iscrowd"].tolist() == [False, False, True, False]
+    for path in ("voc_nested_object.xml", "voc_nested_object_dtd.xml"):
+        assert counts(path) == (1, 1, 0)
+        assert load(path, resize="none").table["category"].astype(str).tolist() == ["dog"]
+    assert counts("voc_upper") == (2, 3, 0)
+    upper = load("voc_upper", "voc", resize="none").table
+    assert upper["label_file"].astype(str).tolist() == ["A.XML", "b.Xml", "b.Xml"]
+    polygon = load("yolo_polygons", resize="none").table
+    assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
+    assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
+    two = load("yolo_two_images", resize="none").table
+    assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
+    pose = load("yolo_pose", resize="none").table
+    assert pose[["category_id", "x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([1, 24, 12, 16, 24])
 
 
 class _FifoWatch:

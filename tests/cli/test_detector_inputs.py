@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -79,16 +80,65 @@ def test_outputs_never_replace_inputs_or_earlier_outputs(tmp_path: Path) -> None
     assert preset.read_bytes() == before and inside.read_bytes() == src.read_bytes()
 
 
-def test_an_image_too_small_for_the_network_is_named(tmp_path: Path) -> None:
+def test_an_image_too_small_for_the_network_is_excluded(tmp_path: Path) -> None:
+    """A 3x100000 image becomes a 0x1344 input under retinanet's resize (torchvision would stop on it): its object
+    is left out as image_too_small and the others give what they give without it; --strict names it; a --resize
+    that does this to every image is refused as the option."""
     doc = json.loads(sample_path().read_text())
     doc["images"].append({"id": 999999, "file_name": "strip.jpg", "width": 3, "height": 100000})
     doc["annotations"].append({"id": 999999, "image_id": 999999, "category_id": 1, "bbox": [0, 0, 2, 50],
                                "area": 100, "iscrowd": 0})  # fmt: skip
     src = tmp_path / "strip.json"
     src.write_text(json.dumps(doc))
-    code, err = run(str(src))
+    with_strip = CliRunner().invoke(app, ["recommend", "-q", "--json", str(src)])
+    alone = CliRunner().invoke(app, ["recommend", "-q", "--json", str(sample_path())])
+    assert with_strip.exit_code == alone.exit_code == 0
+    ours, theirs = json.loads(with_strip.stdout), json.loads(alone.stdout)
+    assert ours.pop("excluded") == {"image_too_small": 1} and theirs.pop("excluded") == {}
+    ours.pop("source"), theirs.pop("source")
+    assert ours == theirs
+    code, err = run(str(src), "--strict")
     assert code == 2
-    assert err.startswith("Error: image 999999 (3x100000 px) becomes a 0x1344 input under retinanet's resize")
+    assert err == (f"Error: {src}: image 999999 (strip.jpg, 3x100000 px) becomes a 0x1344 input under retinanet's "
+                   "resize, too small for resnet50: its x input is 0 units, smaller than the kernel's 7 (the input "
+                   "size is too small for this network) [image_too_small]\n")  # fmt: skip
+    first = next(i for i in doc["images"] if i["id"] == doc["annotations"][0]["image_id"])  # the first object's
+    assert first["width"] == 640 and first["height"] < 640  # so its input is 1 x 0 px, padded to 32 x 0
+    code, err = run(str(src), "--resize", "shortest-edge:1,1")
+    assert (code, err) == (2, f"Error: --resize: 'shortest-edge:1,1' makes every image of {src} too small an input "
+                              f"for the network; the first: image {first['id']} ({first['file_name']}, "
+                              f"640x{first['height']} px) becomes a 32x0 input under retinanet's resize, too small "
+                              "for resnet50: its y input is 0 units, smaller than the kernel's 7 (the input size is "
+                              "too small for this network)\n")  # fmt: skip
+
+
+def test_a_sweep_counts_the_objects_a_policy_makes_too_small_as_without_positive(tmp_path: Path) -> None:
+    """In a sweep of input sizes, the 4000x2 image is too small an input at shortest-edge:800,1333 (1333x0) and
+    not at shortest-edge:800,16000 (16000x8): that policy's row counts its object as one without any positive,
+    against the same policy run alone (which leaves the object out)."""
+    doc = {"images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480},
+                      {"id": 2, "file_name": "strip.jpg", "width": 4000, "height": 2}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], "iscrowd": 0},
+                           {"id": 2, "image_id": 1, "category_id": 1, "bbox": [100, 100, 200, 150], "iscrowd": 0},
+                           {"id": 3, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1000, 2], "iscrowd": 0}],
+           "categories": [{"id": 1, "name": "cat"}]}  # fmt: skip
+    src = tmp_path / "strip.json"
+    src.write_text(json.dumps(doc))
+
+    def recommend(resize: str) -> dict[str, Any]:
+        result = CliRunner().invoke(app, ["recommend", "-q", "--json", str(src), "--resize", resize])
+        assert result.exit_code == 0, result.output
+        out: dict[str, Any] = json.loads(result.stdout)
+        return out
+
+    alone = recommend("shortest-edge:800,1333")
+    assert alone["excluded"] == {"image_too_small": 1} and alone["positives"]["objects"] == 2
+    rows = {row["resize"]: row for row in recommend("shortest-edge:800,1333;shortest-edge:800,16000")["sweep"]}
+    row = rows["shortest-edge:800,1333"]
+    none = sum(alone["positives"]["no_positive"].values())
+    assert row["objects_without_positive"] == none + 1
+    assert row["share_meeting"] == round(alone["positives"]["share_meeting"] * 2 / 3, 6)
+    assert rows["shortest-edge:800,16000"]["objects_without_positive"] == 0
 
 
 def test_mmdet_export_of_a_level_run_keeps_its_strides(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ class JsonStream:
         self._base = 0
         self._eof = False
         self._progress = progress
+        self.key_at = 0
+        """The byte offset of the last key :meth:`members` yielded (its opening quote)."""
 
     # -- buffer -------------------------------------------------------------------------------------------
     def _fill(self) -> bool:
@@ -159,6 +161,7 @@ class JsonStream:
             while True:
                 if self._peek() != ord('"'):
                     self.expect(b'"', "a key string")
+                self.key_at = self.offset()
                 key = self.value()
                 self.expect(b":", "':'")
                 yield str(key)

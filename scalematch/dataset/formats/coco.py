@@ -37,6 +37,7 @@ from scalematch.dataset.table import (
 from scalematch.errors import DatasetError
 
 _I64 = 1 << 63
+_ARRAYS = ("images", "annotations", "categories")
 
 
 class _Annotation(msgspec.Struct, gc=False):
@@ -71,6 +72,12 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
     with path.open("rb") as f:
         stream = JsonStream(f, str(path), progress)
         for key in stream.members():
+            if key in seen and key in _ARRAYS:
+                raise DatasetError(
+                    f"{path}: the top-level key {key!r} appears again at byte {stream.key_at} (json.load, and so "
+                    "pycocotools, would keep only the last one without a word); give each of 'images', 'annotations' "
+                    "and 'categories' once"
+                )
             seen.append(key)
             if key == "annotations":
                 for items, typed in stream.objects(key, _ANNOTATIONS):
@@ -87,7 +94,7 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
                     _categories(items, raw, exclusions)
             else:
                 stream.value()
-    missing = [k for k in ("images", "annotations", "categories") if k not in seen]
+    missing = [k for k in _ARRAYS if k not in seen]
     if missing:
         found = ", ".join(repr(k) for k in seen[:8]) or "none"
         raise DatasetError(
@@ -163,7 +170,7 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
         return False
     box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
     area = np.fromiter(map(_AREA, items), np.float64, n)
-    if not ((box[:, 2:] > 0).all() and ((crowd == 0) | (crowd == 1)).all()):
+    if not ((box[:, 2:] > 0).all() and ((crowd == 0) | (crowd == 1)).all() and not (area < 0).any()):
         return False
     absent = np.isnan(area)
     if absent.any():
@@ -207,12 +214,12 @@ def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[st
             ex.add(MALFORMED_RECORD, where, f"expected an integer '{key}', got {short_repr(ann.get(key))}")
             return
     crowd = ann.get("iscrowd", 0)
-    if crowd not in (0, 1) or type(crowd) not in (int, bool):
+    if crowd not in (0, 1) or type(crowd) not in (int, bool, float):  # 0.0 and 1.0: pycocotools' truth test
         ex.add(MALFORMED_RECORD, where, f"expected 'iscrowd' 0 or 1, got {short_repr(crowd)}")
         return
     area = ann.get("area")
-    if area is not None and not finite(area):
-        ex.add(MALFORMED_RECORD, where, f"expected 'area' to be a finite number, got {short_repr(area)}")
+    if area is not None and not (finite(area) and area >= 0):
+        ex.add(MALFORMED_RECORD, where, f"expected 'area' to be a finite number >= 0, got {short_repr(area)}")
         return
     bbox = ann.get("bbox")
     if bbox is None:

@@ -10,7 +10,6 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import os
 from array import array
@@ -83,14 +82,19 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
     return _xml_in(path), []
 
 
+def is_xml(name: str) -> bool:
+    """Whether a file named ``name`` is an annotation file: its suffix is ``.xml`` in any case (``A.XML``)."""
+    return name.lower().endswith(".xml")
+
+
 def _xml_in(folder: Path) -> list[Path]:
-    """The ``*.xml`` files of ``folder`` by name; anything else named so (a folder, a FIFO, a dangling symlink)
-    is a :class:`DatasetError`. The directory entries say which are regular files, so the files are not looked
-    at one by one before they are read."""
+    """The ``*.xml`` files (any case of the suffix) of ``folder`` by name; anything else named so (a folder, a
+    FIFO, a dangling symlink) is a :class:`DatasetError`. The directory entries say which are regular files, so
+    the files are not looked at one by one before they are read."""
     files = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            if fnmatch.fnmatch(entry.name, "*.xml"):
+            if is_xml(entry.name):
                 try:
                     regular = entry.is_file()
                 except OSError:  # a symlink loop
@@ -109,7 +113,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     counted as ``duplicate_id``."""
     files, repeats = xml_files(path, split)
     for n, n_first, xml in repeats:
-        objects = sum(1 for _ in _parse(xml).iter("object"))
+        objects = len(_parse(xml).findall("object"))
         detail = f"{xml.stem!r} is listed again (first on line {n_first}); its objects are read once"
         exclusions.add(DUPLICATE_ID, f"ImageSets/Main/{split}.txt: line {n}", detail, objects)
     raw = RawBoxes(one_file=path.is_file())
@@ -184,7 +188,7 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
         piece.images.append((filename, _size(root.findtext("size/width")), _size(root.findtext("size/height"))))
         piece.files.append(xml.name if xml == path else xml.relative_to(path).as_posix())
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
-        for k, obj in enumerate(root.iter("object"), 1):
+        for k, obj in enumerate(root.findall("object"), 1):  # direct children only, as mmdetection reads
             piece.objects += 1
             row = _object(obj, f"{prefix}object {k}", exclusions)
             if row is not None:

@@ -78,14 +78,15 @@ def names_file(path: Path, labels: Path) -> Path | None:
     return classes if is_present(classes) else None
 
 
-def class_names(path: Path, labels: Path) -> dict[int, str] | None:
-    """Class names from data.yaml (or classes.txt), None when neither is there."""
+def class_names(path: Path, labels: Path) -> tuple[dict[int, str] | None, int]:
+    """Class names from data.yaml (or classes.txt), None when neither is there; and the fields of a pose label
+    line (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints."""
     found = names_file(path, labels)
     if found is None:
-        return None
+        return None, 0
     if found.name != "classes.txt":
         return _yaml_names(found)
-    return _classes_txt(found)
+    return _classes_txt(found), 0
 
 
 def side_paths(path: Path) -> tuple[Path, ...]:
@@ -115,7 +116,7 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     return dict(enumerate(lines))
 
 
-def _yaml_names(cfg: Path) -> dict[int, str]:
+def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     import yaml
 
     from scalematch._yaml import TooLarge, safe_load
@@ -140,7 +141,20 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
-    return {int(k): str(v) for k, v in items}
+    return {int(k): str(v) for k, v in items}, _pose_fields(cfg, data.get("kpt_shape"))
+
+
+def _pose_fields(cfg: Path, shape: object) -> int:
+    """The fields of a pose label line for data.yaml's ``kpt_shape`` [keypoints, dimensions] (0 without it):
+    ultralytics' box task reads such a line's first 5 fields only."""
+    if shape is None:
+        return 0
+    if not (isinstance(shape, list) and len(shape) == 2 and all(type(v) is int and 0 <= v <= 4096 for v in shape)):
+        got = f"a {type(shape).__name__}" if isinstance(shape, list | dict) else short_repr(shape)
+        raise DatasetError(
+            f"{cfg}: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3]), got {got}"
+        )
+    return 5 + shape[0] * shape[1] if shape[0] * shape[1] else 0
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
@@ -197,14 +211,14 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
     are images without objects, as ultralytics reads them)."""
     labels, images, files = _layout(path)
-    names = class_names(path, labels)
+    names, pose = class_names(path, labels)
     with _no_bomb_check():
-        return _read(path, exclusions, image_size, labels, images, files, names)
+        return _read(path, exclusions, image_size, labels, images, files, names, pose)
 
 
 def _read(
     path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, images: Path | None,
-    files: list[Path], names: dict[int, str] | None,
+    files: list[Path], names: dict[int, str] | None, pose: int = 0,
 ) -> RawBoxes:  # fmt: skip
     raw = RawBoxes(one_file=not path.is_dir())
     seen: set[int] = set()
@@ -218,30 +232,21 @@ def _read(
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         lines = read_text(label).splitlines()
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
+        rows = [line.split() for line in lines]
+        if pose:  # a box task on a pose dataset: ultralytics keeps the box of each pose line
+            rows = [fields[:5] if len(fields) == pose else fields for fields in rows]
+        polygons = any(len(fields) > 6 for fields in rows)  # ultralytics: then every line is a polygon
+        for n, (line, fields) in enumerate(zip(lines, rows, strict=True), 1):
+            if not fields:
                 continue
             ann_id += 1
             where = f"line {n}" if label == path else f"{label_file}: line {n}"
-            fields = line.split()
-            if len(fields) != 5:
-                exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
+            parsed = (
+                _polygon_box(fields, line, where, exclusions) if polygons else _box(fields, line, where, exclusions)
+            )
+            if parsed is None:
                 continue
-            decimal = line.isascii() and "_" not in line  # else each field is checked
-            cls = _class_id(fields[0]) if decimal or is_decimal(fields[0]) else None
-            if cls is None:
-                exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {short_repr(fields[0])}")
-                continue
-            try:
-                cx, cy, bw, bh = (float(f) for f in fields[1:])
-                if not all(math.isfinite(v) for v in (cx, cy, bw, bh)):
-                    raise ValueError
-                if not (decimal or all(map(is_decimal, fields[1:]))):
-                    raise ValueError
-            except ValueError:
-                got = short_repr(" ".join(fields[1:]))
-                exclusions.add(UNPARSABLE_NUMBER, where, f"expected four finite decimal numbers, got {got}")
-                continue
+            cls, cx, cy, bw, bh = parsed
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
                 continue
@@ -268,6 +273,65 @@ def _read(
     return raw
 
 
+def _box(
+    fields: list[str], line: str, where: str, exclusions: Exclusions
+) -> tuple[int, float, float, float, float] | None:
+    """A line ``class cx cy w h``: (class, cx, cy, w, h), or None when it is excluded (counted)."""
+    if len(fields) != 5:
+        exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
+        return None
+    numbers = _numbers(fields, line, where, exclusions, "four finite decimal numbers")
+    if numbers is None:
+        return None
+    cls, (cx, cy, bw, bh) = numbers
+    return cls, cx, cy, bw, bh
+
+
+def _polygon_box(
+    fields: list[str], line: str, where: str, exclusions: Exclusions
+) -> tuple[int, float, float, float, float] | None:
+    """A polygon line ``class x1 y1 x2 y2 ...`` of a segmentation label file: (class, cx, cy, w, h) of the
+    points' extent (ultralytics' segments2boxes), or None when it is excluded (counted). ultralytics refuses the
+    whole file when a line has 5 fields or an odd number of coordinates; here that line only is excluded."""
+    if len(fields) == 5:
+        text = "a box line in a file of polygon lines (ultralytics refuses such a file: 'labels mix segment and "
+        text += "detection rows')"
+        exclusions.add(MALFORMED_RECORD, where, text)
+        return None
+    if len(fields) < 3 or len(fields) % 2 == 0:
+        text = f"expected a polygon (class x1 y1 x2 y2 ...: an even number of coordinates), got {len(fields) - 1}"
+        exclusions.add(MALFORMED_RECORD, where, text)
+        return None
+    numbers = _numbers(fields, line, where, exclusions, "finite decimal coordinates")
+    if numbers is None:
+        return None
+    cls, coords = numbers
+    xs, ys = coords[0::2], coords[1::2]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+
+
+def _numbers(
+    fields: list[str], line: str, where: str, exclusions: Exclusions, expected: str
+) -> tuple[int, list[float]] | None:
+    """The class and the coordinates of a line's fields, or None when one is no number (counted)."""
+    decimal = line.isascii() and "_" not in line  # else each field is checked
+    cls = _class_id(fields[0]) if decimal or is_decimal(fields[0]) else None
+    if cls is None:
+        exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {short_repr(fields[0])}")
+        return None
+    try:
+        coords = [float(f) for f in fields[1:]]
+        if not all(math.isfinite(v) for v in coords):
+            raise ValueError
+        if not (decimal or all(map(is_decimal, fields[1:]))):
+            raise ValueError
+    except ValueError:
+        exclusions.add(UNPARSABLE_NUMBER, where, f"expected {expected}, got {short_repr(' '.join(fields[1:]))}")
+        return None
+    return cls, coords
+
+
 def _class_id(text: str) -> int | None:
     """A class number: an integer, or a float with an integral value ("3.0", as ultralytics reads classes as
     floats); None for anything else or beyond 64 bits."""
@@ -285,8 +349,11 @@ def _class_id(text: str) -> int | None:
 
 
 def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:
-    """Images without a label file are images without objects (ultralytics' background images)."""
+    """Images without a label file are images without objects (ultralytics' background images); a folder or
+    anything else that is not a regular file is no image, whatever its name."""
     labelled = {f.relative_to(labels).with_suffix("") for f in files}
     for image in sorted(images.rglob("*")):
-        if image.suffix.lower() in IMAGE_SUFFIXES and image.relative_to(images).with_suffix("") not in labelled:
+        if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
+            continue
+        if image.relative_to(images).with_suffix("") not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)

@@ -1,0 +1,99 @@
+"""A box table given as a pandas DataFrame (the Python API): its columns checked, its rows checked as the file
+readers check records, and the bad rows counted under the readers' reasons (never used as objects)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from scalematch.dataset.table import (
+    BBOX_INVALID,
+    BBOX_NONPOSITIVE,
+    BBOX_OUTSIDE_IMAGE,
+    MALFORMED_RECORD,
+    MAX_IMAGE_SIDE,
+    MIN_BOX_SIDE,
+    MISSING_IMAGE_SIZE,
+    short_repr,
+)
+from scalematch.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
+IDS = ("ann_id", "image_id", "category_id")
+_I64 = 2.0**63
+
+
+def check_columns(table: pd.DataFrame) -> None:
+    """An :class:`OptionError` naming the first column among :data:`NUMBERS` and :data:`IDS` that does not hold
+    numbers (strings, booleans, objects) or that the DataFrame has twice."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    for name in (*NUMBERS, *IDS):
+        if name not in table.columns:
+            continue
+        column = table[name]
+        if getattr(column, "ndim", 1) != 1:
+            raise OptionError(f"annotations: the DataFrame has the column {name!r} more than once")
+        if is_numeric_dtype(column.dtype) and not is_bool_dtype(column.dtype):
+            continue
+        odd = [v for v in column if v is not None and type(v) not in (int, float)][:1]
+        example = f", such as {short_repr(odd[0])}" if odd else ""
+        raise OptionError(
+            f"annotations: the DataFrame's column {name!r} holds {column.dtype} values{example}; expected numbers"
+        )
+
+
+def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
+    order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
+    (``malformed_record``); ``x y w h`` not finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side
+    outside [2**-24, 2**24] (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box
+    that does not overlap its image at all (``bbox_outside_image``). An image width or height that is not a number
+    in [1, 2**24] becomes NaN (no size), and ids become int64."""
+    import numpy as np
+
+    n = len(table)
+    keep = np.ones(n, dtype=bool)
+    counts: Counter[str] = Counter()
+
+    def drop(reason: str, bad: np.ndarray) -> None:
+        bad = bad & keep
+        counts[reason] += int(bad.sum())
+        keep[bad] = False
+
+    def values(name: str) -> np.ndarray:
+        out: np.ndarray = table[name].to_numpy(np.float64, na_value=np.nan)
+        return out
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        for name in IDS:
+            if name in table.columns and table[name].dtype.kind != "i":
+                ids = values(name)
+                drop(MALFORMED_RECORD, ~(np.isfinite(ids) & (ids == np.round(ids)) & (np.abs(ids) < _I64)))
+        if "area" in table.columns:
+            area = values("area")
+            drop(MALFORMED_RECORD, ~(np.isfinite(area) & (area >= 0)))
+        x, y, w, h = (values(c) for c in ("x", "y", "w", "h"))
+        drop(BBOX_INVALID, ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & np.isfinite(h)))
+        drop(BBOX_NONPOSITIVE, ~((w > 0) & (h > 0)))
+        drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
+        iw, ih = (_side(values(c)) for c in ("image_w", "image_h"))
+        if need_size:
+            drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
+        drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
+    out = table.assign(image_w=iw, image_h=ih)
+    if not keep.all():
+        out = out[keep]
+    ints = {c: out[c].to_numpy(np.float64).astype(np.int64) for c in IDS if c in out and out[c].dtype.kind != "i"}
+    return out.assign(**ints), {reason: counts[reason] for reason in sorted(counts) if counts[reason]}
+
+
+def _side(v: np.ndarray) -> np.ndarray:
+    """Image sides as the readers take them: a number in [1, 2**24], else NaN (no size)."""
+    import numpy as np
+
+    return np.where((v >= 1) & (v <= MAX_IMAGE_SIDE), v, np.nan)
