@@ -102,10 +102,13 @@ def side_paths(path: Path) -> tuple[Path, ...]:
 def _classes_txt(classes: Path) -> dict[int, str]:
     """Names from classes.txt, one per line, class 0 first (darknet's ``.names``, labelImg's classes.txt): line
     n + 1 names class n, so a blank line between names is refused (dropping it would renumber the classes after
-    it, keeping it would name a class ''); blank lines at the end are ignored."""
+    it, keeping it would name a class ''); blank lines at the end are ignored. A file naming no class (empty, or
+    blank lines only) is refused too: it would make every box an unknown class."""
     lines = [s.strip() for s in read_text(classes).splitlines()]
     while lines and not lines[-1]:
         lines.pop()
+    if not lines:
+        raise DatasetError(f"{classes}: names no class (expected one class name per line, class 0 first)")
     for n, line in enumerate(lines, 1):
         if not line:
             raise DatasetError(
@@ -129,8 +132,13 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list):
         items = list(enumerate(names))
-    elif isinstance(names, dict) and all(type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())
-                                         for k in names):  # fmt: skip
+    elif isinstance(names, dict):
+        for k in names:
+            if not (type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())):
+                raise DatasetError(
+                    f"{cfg}: key 'names' [{_yaml_key(k)}]: expected a class number from 0 to 2^31 - 1, got "
+                    f"{_yaml_kind(k)}"
+                )
         items = [(int(k), v) for k, v in names.items()]  # ultralytics takes '0': a as 0: a
     else:  # containers are named by type only: YAML aliases can nest them exponentially deep
         got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
@@ -141,6 +149,23 @@ def _yaml_names(cfg: Path) -> dict[int, str]:
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
     return {int(k): str(v) for k, v in items}
+
+
+def _yaml_key(key: object) -> str:
+    """A mapping key as YAML wrote it (``true``, ``null``, ``1.5``, ``'cat'``), shortened."""
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    return short_repr(key) if isinstance(key, str | int | float) else f"a {type(key).__name__}"
+
+
+def _yaml_kind(key: object) -> str:
+    """What a mapping key is in YAML's words: ``true`` is a YAML boolean, not the class number 1."""
+    if isinstance(key, bool):
+        return "a YAML boolean, not an integer"
+    if key is None:
+        return "null (an empty key)"
+    kind = {float: "a number with a fraction", str: "a string"}.get(type(key), f"a {type(key).__name__}")
+    return f"{kind}, not an integer"
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
