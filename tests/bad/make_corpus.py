@@ -197,8 +197,14 @@ def main() -> None:
     write(HERE / "voc_size_digits.xml", voc.format(w="\uff11\uff10\uff10", objects=good))
     write(HERE / "voc_folder" / "1.xml", voc.format(w=100, objects=good))
     write(HERE / "voc_resource_fork" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
-    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + bytes(20)  # AppleDouble header
+    # an AppleDouble header: magic, version, filler, two entries (Finder info at 0x32, resource fork at 0xee2)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + struct.pack(
+        ">IIIIII", 9, 0x32, 0xEB0, 2, 0xEE2, 0x11E
+    )
     write(HERE / "voc_resource_fork" / "Annotations" / "._a.xml", apple_double)
+    write(HERE / "yolo_resource_fork" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
+    write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"

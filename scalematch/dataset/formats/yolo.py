@@ -29,6 +29,7 @@ from scalematch.dataset.table import (
     BBOX_OUT_OF_RANGE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
+    RESOURCE_FORK,
     UNKNOWN_CATEGORY,
     UNPARSABLE_NUMBER,
     Exclusions,
@@ -220,8 +221,15 @@ def _find_image(images: Path | None, rel: Path) -> Path | None:
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
-    are images without objects, as ultralytics reads them)."""
+    are images without objects, as ultralytics reads them). A folder's ``._name.txt`` files (macOS resource
+    forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
+    ``resource_fork``."""
     labels, images, files = _layout(path)
+    if path.is_dir():
+        forks = [label for label in files if label.name.startswith("._")]
+        if forks:
+            exclusions.counts[RESOURCE_FORK] += len(forks)
+            files = [label for label in files if not label.name.startswith("._")]
     names = class_names(path, labels)
     with _no_bomb_check():
         return _read(path, exclusions, image_size, labels, images, files, names)
