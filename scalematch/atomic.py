@@ -40,9 +40,9 @@ def follow(target: Path) -> Path:
 
 def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
-    work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, a device, pipe or
-    socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), a parent is a
-    file, the nearest existing parent is read-only or not writable, or its disk is full."""
+    work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, an existing device,
+    FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), a
+    parent is a file, the nearest existing parent is read-only or not writable, or its disk is full."""
     where = f"{option} {target}"
     too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
     if too_long:
@@ -63,7 +63,8 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         if source.is_dir() and Path(os.path.realpath(source)) in real.parents:
             raise OptionError(f"{where}: lies in the input folder {source}; choose a file outside it")
     if os.path.lexists(path) and not (path.is_file() or path.is_dir()):
-        raise OptionError(f"{where}: is not a regular file (a device, pipe or socket); choose a file name")
+        wanted = "a folder" if folder else "a regular file"
+        raise OptionError(f"{where}: exists and is {_special(path)}, not {wanted}; a write would replace it")
     if path.is_dir() and not folder:
         raise OptionError(f"{where}: is a folder; expected a file name")
     if path.exists() and not path.is_dir() and folder:
@@ -80,6 +81,18 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     fs = _statvfs(parent)
     if fs is not None and fs.f_bavail == 0:
         raise OptionError(f"{where}: no space left on the device of {parent}")
+
+
+def _special(path: Path) -> str:
+    """What stands at ``path`` when it is neither a regular file nor a folder (from its status only)."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def check_distinct(

@@ -40,7 +40,7 @@ def show_detector(
             else Trial(preset, 1.0, 1.0, 0, result.summary.share_meeting, result.simulation.anchors_per_image)
         )
         text = EXPORTERS[export[0].value](design)
-        with atomic_text(export[1]) as handle:
+        with atomic_text(export[1], "--export") as handle:
             handle.write(text)
     written = None
     if out is not None:

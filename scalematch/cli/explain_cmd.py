@@ -48,10 +48,10 @@ def explain(
     ] = None,
 ) -> None:
     """Draw and explain what the last layer does: the units one output unit reads and their input regions."""
-    from scalematch.profile.engine import profile
     from scalematch.profile.explain import explain as run_explain
-    from scalematch.profile.explain import network
+    from scalematch.profile.explain import network, profile_network
     from scalematch.report.explain_text import chain_title, explain_text
+    from scalematch.report.style import printable
 
     if unit is not None and not 0 <= unit <= MAX_UNIT:
         raise OptionError(f"--unit: expected a unit index from 0 to {MAX_UNIT}, got {unit}")
@@ -60,12 +60,12 @@ def explain(
 
         check_figure_path(out, "--out", inputs=(*spec, neck))
     graph, labels = network(spec, neck)
-    result = run_explain(profile(graph), node, unit)
+    result = run_explain(profile_network(graph, labels), node, unit)
     typer.echo(explain_text(result, labels))
     if out is not None:
         from scalematch.report.explain_plot import explain_figure
         from scalematch.report.save import save_figure
 
-        title = chain_title(list(labels.values())) if labels else f"{graph.name}: {result.node.name}"
+        title = chain_title(list(labels.values())) if labels else printable(f"{graph.name}: {result.node.name}")
         save_figure(explain_figure(result, title=title), out, option="--out")
         typer.echo(f"\nwrote {out}")

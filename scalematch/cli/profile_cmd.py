@@ -87,8 +87,8 @@ def profile(
 
         check_figure_path(plot, "--plot", inputs=(backbone, neck))
     result = profile_model(
-        backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps, passthrough=passthrough or (),
-        channels=channels, allow_misaligned=allow_misaligned,
+        backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps,
+        passthrough=() if passthrough is None else passthrough, channels=channels, allow_misaligned=allow_misaligned,
     )  # fmt: skip
     if plot is not None:
         from scalematch.report.profile_plot import profile_figure

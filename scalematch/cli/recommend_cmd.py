@@ -125,7 +125,9 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
+    ] = False,
 ) -> None:
     """Which feature levels, anchors, ranges and input size fit the objects of a dataset."""
     from scalematch.atomic import check_distinct, check_output

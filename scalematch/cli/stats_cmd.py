@@ -49,7 +49,9 @@ def stats(
             "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
+    ] = False,
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from scalematch.atomic import atomic_text

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from scalematch.errors import ConfigError
+from scalematch.errors import ConfigError, ScalematchError
 from scalematch.presets.preset import (
     Assigner,
     ATSSAssign,
@@ -176,8 +176,8 @@ class _Reader:
     def preset(self) -> Preset:
         self.check_keys()
         levels = self.get("levels")
-        if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
-            raise self.fail("levels", "a non-empty list of level names", levels)
+        if not isinstance(levels, list) or not levels or not all(isinstance(x, str) and x.strip() for x in levels):
+            raise self.fail("levels", "a non-empty list of level names, none of them blank", levels)
         if len(levels) > MAX_LIST:
             raise ConfigError(
                 f"{self.where}: key 'levels': expected a list of at most {MAX_LIST} entries, got {len(levels)}"
@@ -202,7 +202,28 @@ class _Reader:
             head=head,
             path=self.where,
         )
+        self.check_network(preset.backbone, preset.neck)
         return preset
+
+    def check_network(self, backbone: str, neck: str | None) -> None:
+        """A backbone or neck named by a file (or an unknown name) is read now, so that its errors name this
+        preset and the key as well as the file; built-in names are known good, and imported models (ONNX,
+        torch) are read when they are used."""
+        from scalematch.profile.api import is_imported
+        from scalematch.profile.importers.config import attach, builtin, load
+
+        custom = [key for key, name, kind in (("backbone", backbone, "backbones"), ("neck", neck, "necks"))
+                  if name is not None and name not in builtin(kind)]  # fmt: skip
+        if not custom or is_imported(backbone):
+            return
+        key = "backbone"
+        try:
+            config = load(backbone, "backbones")
+            if neck is not None:
+                key = "neck"
+                attach(config, load(neck, "necks")).ordered()
+        except ScalematchError as exc:
+            raise ConfigError(f"{self.where}: {key}: {exc}") from None
 
     def input(self) -> InputSpec:
         kind = self.kind("input", ("torchvision", "letterbox", "mmdet"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def build(
     neck: str | None = None,
     *,
     taps: TapSpec = None,
-    passthrough: Iterable[str] = (),
+    passthrough: Iterable[str] | str = (),
     input_size: Pair | None = None,
     channels: int | None = None,
 ) -> Graph:
@@ -39,9 +39,13 @@ def build(
 
     ``backbone`` is a built-in name, a YAML path, an ``.onnx`` path or a torch ``package.module:attribute``.
     For the imported models, ``taps`` picks the named outputs (``a,b`` or ``C3=a``), ``passthrough`` declares
-    unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
+    unknown operators geometry-preserving (a list or ``"A,B"``) and ``input_size`` is the example input (torch:
+    default 224x224); an empty name in ``taps`` or ``passthrough`` is an error, whatever the backbone.
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    passthrough = _names(passthrough, "passthrough")
+    if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
+        _names(taps, "taps")
     if channels is not None and channels < 1:
         raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
@@ -62,6 +66,15 @@ def build(
     return attach(config, load(neck, "necks")) if neck else config.graph
 
 
+def _names(value: str | Iterable[str], param: str) -> tuple[str, ...]:
+    """The names of a ``'a,b'`` list (or a list of names), stripped; an empty or blank one is an error naming
+    ``param``, as for every list option."""
+    items = [p.strip() for p in value.split(",")] if isinstance(value, str) else [str(p).strip() for p in value]
+    if not all(items):
+        raise OptionError(f"{param}: expected names separated by ',', got an empty one in {value!r}")
+    return tuple(items)
+
+
 def load_backbone(
     backbone: str,
     neck: str | None = None,
@@ -74,8 +87,6 @@ def load_backbone(
     """The layer graph of ``backbone`` (+ ``neck``): a built-in name, a YAML path, an ``.onnx`` path or a torch
     ``package.module:attribute``. ``input_size`` is width first (``"1333x800"`` or ``(1333, 800)``); see
     :func:`build` for the other parameters (``passthrough`` may also be a comma list)."""
-    if isinstance(passthrough, str):
-        passthrough = [p.strip() for p in passthrough.split(",") if p.strip()]
     return build(
         backbone, neck, taps=taps, passthrough=passthrough, input_size=parse_size(input_size), channels=channels
     )
@@ -109,8 +120,6 @@ def profile_model(
             )
         graph = backbone
     else:
-        if isinstance(passthrough, str):
-            passthrough = [p.strip() for p in passthrough.split(",") if p.strip()]
         graph = build(backbone, neck, taps=taps, passthrough=passthrough, input_size=size, channels=channels)
     return replace(profile(graph, size, allow_misaligned=allow_misaligned), neck=neck)
 

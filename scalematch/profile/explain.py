@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scalematch.errors import ConfigError, OptionError
+from scalematch.errors import ConfigError, OptionError, ScalematchError
 from scalematch.profile.api import build
 from scalematch.profile.axis import AxisGeom, image_axis
-from scalematch.profile.engine import FeatureMap, Profile, axis_map
+from scalematch.profile.engine import FeatureMap, Profile, axis_map, profile
 from scalematch.profile.graph import INPUT, Graph
 from scalematch.profile.importers.config import builtin, from_layers
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough
@@ -206,6 +206,19 @@ def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str,
         k = int(found.group(1))
         raise ConfigError(f"layer {k + 1} '{specs[k]}': {str(exc)[found.end() :]}") from None
     return graph, {f"L{i}": spec for i, spec in enumerate(specs, start=1)}
+
+
+def profile_network(graph: Graph, labels: dict[str, str]) -> Profile:
+    """The profile of a :func:`network` graph. For layer specs, an error at node ``Lk`` names layer k by the spec
+    typed for it (``layer 2 'upsample:f=1024': ...``), as the errors of reading the specs do."""
+    try:
+        return profile(graph)
+    except ScalematchError as exc:
+        found = re.match(r"<layers>: node '(L\d+)': ", str(exc))
+        if found is None or found.group(1) not in labels:
+            raise
+        k = found.group(1)
+        raise type(exc)(f"layer {k[1:]} '{labels[k]}': {str(exc)[found.end() :]}") from None
 
 
 def _summaries(fm: FeatureMap) -> tuple[str, AxisSummary, AxisSummary]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch.profile.explain import Explanation
 from scalematch.profile.runs import size, span
+from scalematch.report.style import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -91,7 +92,7 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     ax.set_ylabel("input y (pixels)")
     uy, ux = exp.union.rows, exp.union.cols
     gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(uy)} x {span(ux)} span"
-    node = exp.node.name
+    node = printable(exp.node.name)
     ax.set_title(
         f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read, "
         f"union {size(uy)} x {size(ux)} px{gaps} (black); ERF ±σ dotted",
@@ -144,7 +145,7 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
         out_ax = fig.add_subplot(grid[0, 1])
         _map_panel(
             out_ax,
-            f"{exp.node.name} (output): unit ({uy}, {ux})",
+            f"{printable(exp.node.name)} (output): unit ({uy}, {ux})",
             [(uy, ux, "black")],
             ((uy - 2, uy + 2), (ux - 2, ux + 2)),
         )
@@ -153,7 +154,7 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
             ys = [c[0] for c in cells]
             xs = [c[1] for c in cells]
             context = ((min(ys) - 1, max(ys) + 1), (min(xs) - 1, max(xs) + 1))
-            _map_panel(fig.add_subplot(grid[k + 1, 1]), f"{src}: {len(cells)} unit(s) read", cells, context)
+            _map_panel(fig.add_subplot(grid[k + 1, 1]), f"{printable(src)}: {len(cells)} unit(s) read", cells, context)
         if title:
             fig.suptitle(title, fontsize=10)
     return fig

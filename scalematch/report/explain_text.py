@@ -1,5 +1,7 @@
 """The text printed by ``scalematch explain``: the numbers before and after a layer, the units one output unit
-reads, and one sentence saying what the layer did. Formatting only: every number comes from the engine."""
+reads, and one sentence saying what the layer did. Formatting only: every number comes from the engine. Names
+from a config or a command line are printed :func:`~scalematch.report.style.printable` (control characters as
+escapes)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from scalematch.profile.explain import AxisReads, Explanation, summary_of
 from scalematch.profile.layers import Layer, Merge, Passthrough, TransposedConv, Upsample, Window, describe, type_name
 from scalematch.profile.runs import Runs, size, span
 from scalematch.profile.summary import AxisSummary
+from scalematch.report.style import printable
 from scalematch.report.table import aligned
 
 _MAX_RUNS = 6
@@ -65,8 +68,8 @@ def table(exp: Explanation, labels: dict[str, str] | None = None) -> str:
         layer = "input" if name == "image" else labels.get(name, layer_label(exp.profile[name].layer))
         rows.append(
             (
-                name,
-                layer,
+                printable(name),
+                printable(layer),
                 _pair(number(y.stride), number(x.stride)),
                 _pair(str(y.rf), str(x.rf)),
                 _pair(str(y.union), str(x.union)),
@@ -88,7 +91,7 @@ def _axis_lines(reads: AxisReads, node: str) -> list[str]:
             if item is None:
                 lines.append("  ...")
             else:
-                lines.append(f"  {src} unit {str(item[0]).ljust(width)}  input pixels {pixels(item[1])}")
+                lines.append(f"  {printable(src)} unit {str(item[0]).ljust(width)}  input pixels {pixels(item[1])}")
     u = reads.union
     lines.append(
         f"  union of {node} unit {reads.unit}: input pixels {pixels(u)}; {_count(size(u), 'pixel')}, span {span(u)}"
@@ -98,9 +101,9 @@ def _axis_lines(reads: AxisReads, node: str) -> list[str]:
 
 def reads_text(exp: Explanation) -> str:
     """Which units of the input map(s) the chosen unit reads, per axis, with their input pixels and the union."""
-    node = exp.node.name
+    node = printable(exp.node.name)
     ay, ax = exp.axes
-    srcs = " and ".join(f"{_units(units)} of {src}" for src, units in zip(ax.sources, ax.units, strict=True))
+    srcs = " and ".join(f"{_units(units)} of {printable(src)}" for src, units in zip(ax.sources, ax.units, strict=True))
     lines: list[str] = []
     same = (ay.units, ay.sets, ay.union) == (ax.units, ax.sets, ax.union)
     if same:
@@ -109,7 +112,7 @@ def reads_text(exp: Explanation) -> str:
     else:
         for word, reads in (("Rows", ay), ("Columns", ax)):
             srcs = " and ".join(
-                f"{_units(units)} of {src}" for src, units in zip(reads.sources, reads.units, strict=True)
+                f"{_units(units)} of {printable(src)}" for src, units in zip(reads.sources, reads.units, strict=True)
             )
             lines.append(f"{word}: unit {reads.unit} of {node} reads {srcs}:")
             lines += _axis_lines(reads, node)
@@ -198,7 +201,7 @@ def sentence(exp: Explanation) -> str:
     after = (exp.node.y, exp.node.x)
     assert after[0] is not None and after[1] is not None  # explain() only builds bounded maps
     if isinstance(layer, Passthrough):
-        return f"The {type_name(layer)} keeps the geometry: stride, receptive field and ERF are unchanged."
+        return f"The {printable(type_name(layer))} keeps the geometry: stride, receptive field and ERF are unchanged."
     if isinstance(layer, Merge):
         rfs = ", ".join(_pair(str(y.rf), str(x.rf)) for _, y, x in exp.inputs)
         sig = _pair(f"{after[0].erf_sigma:.2f}", f"{after[1].erf_sigma:.2f}")
@@ -215,7 +218,7 @@ def sentence(exp: Explanation) -> str:
         assert f is not None
         text = f"{_stride_clause(b.stride, f.stride)}; {_rf_clause(layer, a, b, f)}{_tail(b, f)}"
         if isinstance(layer, Upsample) and layer.mode == "nearest" and layer.scale[a] > 1:
-            text += f"; {layer.scale[a]} neighbouring units copy the same unit of {exp.inputs[0][0]}"
+            text += f"; {layer.scale[a]} neighbouring units copy the same unit of {printable(exp.inputs[0][0])}"
         clauses.append(text)
     noun = _noun(layer)
     if clauses[0] == clauses[1]:
@@ -231,7 +234,7 @@ def chain_title(specs: list[str], width: int = 100) -> str:
             groups[-1][1] = int(groups[-1][1]) + 1
         else:
             groups.append([spec, 1])
-    text = " → ".join(f"{n} × {spec}" if n != 1 else str(spec) for spec, n in groups)
+    text = " → ".join(f"{n} × {printable(str(spec))}" if n != 1 else printable(str(spec)) for spec, n in groups)
     return textwrap.fill(text, width)
 
 

@@ -11,6 +11,7 @@ from scalematch.profile.document import profile_json as profile_json
 from scalematch.profile.engine import FeatureMap, Profile
 from scalematch.profile.layers import describe, type_name
 from scalematch.profile.summary import AxisSummary
+from scalematch.report.style import printable
 from scalematch.report.table import aligned
 
 
@@ -30,17 +31,18 @@ COLUMNS = ("name", "out", "type", "layer", "stride", "rf", "pad", "scale", "over
 
 
 def profile_rows(profile: Profile, outputs_only: bool = False) -> list[tuple[str, ...]]:
-    """One row of strings per feature map (the table body)."""
+    """One row of strings per feature map (the table body); names from a config or a model are
+    :func:`~scalematch.report.style.printable` (a control character shows as its escape)."""
     rows: list[tuple[str, ...]] = []
     for fm in profile.feature_maps:
         if outputs_only and fm.tap is None:
             continue
         rows.append(
             (
-                fm.name,
-                fm.tap or "",
-                type_name(fm.layer),
-                describe(fm.layer),
+                printable(fm.name),
+                printable(fm.tap or ""),
+                printable(type_name(fm.layer)),
+                printable(describe(fm.layer)),
                 _cell(fm, "stride"),
                 _cell(fm, "rf"),
                 _cell(fm, "padding"),
@@ -58,11 +60,11 @@ def profile_table(profile: Profile, outputs_only: bool = False) -> str:
     rows = [COLUMNS, *profile_rows(profile, outputs_only)]
     lines = aligned(rows, left=4).split("\n")
     size = f", input {profile.input_size[1]}x{profile.input_size[0]} (WxH)" if profile.input_size else ""
-    head = [f"{profile.name}: {len(profile.feature_maps)} feature maps{size}"]
+    head = [f"{printable(profile.name)}: {len(profile.feature_maps)} feature maps{size}"]
     if profile.convention:
         head += [
-            textwrap.fill(line, 110, initial_indent="  ", subsequent_indent="  ")
+            textwrap.fill(printable(line), 110, initial_indent="  ", subsequent_indent="  ")
             for line in profile.convention.splitlines()
         ]
-    tail = [f"warning: {w}" for w in profile.warnings]
+    tail = [f"warning: {printable(w)}" for w in profile.warnings]
     return "\n".join([*head, "", *lines, *(["", *tail] if tail else [])])

@@ -95,6 +95,7 @@ def main() -> None:
                                            '"area": 1200', f'"id": 2, "image_id": 1, "category_id": 1, '
                                            f'"bbox": [10, 20, 30, 40], "area": {BIG}'))  # fmt: skip
     coco("coco_huge_int_id", one.replace('"id": 2,', f'"id": {BIG},'))
+    coco("coco_id_u64", one.replace('"id": 2,', f'"id": {2**64 - 1},'))  # fits uint64, not int64
     coco("coco_absurd_width", one.replace('"width": 640', '"width": 1e30'))
     coco("coco_box_outside", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [1e5, 20, 30, 40]},
                                               {**ANN, "id": 3, "bbox": [-50, 20, 30, 40]},
@@ -176,6 +177,10 @@ def main() -> None:
     write(HERE / "yolo_yaml_laughs" / "data.yaml", laughs + "names: [cat, *a8]\n")  # 10**9 'lol' if expanded
     write(HERE / "yolo_yaml_nested" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_yaml_nested" / "data.yaml", "names: [cat, [dog, cow]]\n")
+    write(HERE / "yolo_yaml_bool_key" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_yaml_bool_key" / "data.yaml", "names: {0: dog, true: cat}\n")  # true is no class 1
+    write(HERE / "yolo_classes_empty" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_classes_empty" / "labels" / "classes.txt", "\n\n")
     write(HERE / "config_laughs.yaml", "name: x\ndescription:\n" + "".join(f"  - {line.split(': ', 1)[1]}\n"
           for line in laughs.splitlines()) + "layers: [*a8]\n")  # fmt: skip
     write(HERE / "yolo_classes_not_utf8" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
@@ -223,6 +228,15 @@ def main() -> None:
     write(HERE / "voc_nested_object_dtd.xml", "<!DOCTYPE annotation>" + voc.format(w=100, objects=nested))
     write(HERE / "voc_upper" / "A.XML", voc.format(w=100, objects=good))
     write(HERE / "voc_upper" / "b.Xml", voc.format(w=100, objects=good + good))
+    write(HERE / "voc_resource_fork" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
+    # an AppleDouble header: magic, version, filler, two entries (Finder info at 0x32, resource fork at 0xee2)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + struct.pack(
+        ">IIIIII", 9, 0x32, 0xEB0, 2, 0xEE2, 0x11E
+    )
+    write(HERE / "voc_resource_fork" / "Annotations" / "._a.xml", apple_double)
+    write(HERE / "yolo_resource_fork" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
+    write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"
@@ -246,6 +260,9 @@ def main() -> None:
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_control_names.yaml", 'name: "net\\x07"\nnodes:\n  - {name: "a\\x1b[2Jb\\rc", type: conv, '
+          'kernel: 3, stride: 2}\n  - {name: "d\\x07", type: conv, kernel: 3}\n'
+          'outputs: {"C\\x1b1": "d\\x07"}\n')  # fmt: skip
     write(HERE / "config_outpad.yaml", "name: t\nnodes:\n  - {name: a, type: deconv, kernel: 3, stride: 2, "
           "output_padding: 5}\noutputs: {C1: a}\n")  # fmt: skip
     upsample = "  - {{name: u{k}, type: upsample, scale: 1024}}\n"
@@ -276,6 +293,9 @@ def main() -> None:
         write(HERE / f"{name}.yaml", text)
 
     detector("detector_low_quality_maybe", LOW="maybe")
+    detector("detector_neck_backbone", **{"neck: fpn-retinanet": "neck: config_backbone.yaml"})
+    detector("detector_backbone_neck", **{"backbone: resnet50": "backbone: config_neck.yaml"})
+    detector("detector_blank_level", **{"[P3, P4,": '[P3, " ",'})
     detector("detector_many_ratios", RATIOS="[" + ", ".join(["1.0"] * 65) + "]")
     detector("detector_many_anchors", SIZES="[" + ", ".join(["[" + ", ".join(["32"] * 9) + "]"] * 5) + "]",
              RATIOS="[" + ", ".join(["1.0"] * 8) + "]")  # fmt: skip

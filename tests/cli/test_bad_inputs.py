@@ -48,6 +48,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco huge int bbox", ["stats", "coco_huge_int_bbox.json"], {"bbox_invalid": 1}),
     ("coco huge int area", ["stats", "coco_huge_int_area.json"], {"malformed_record": 1}),
     ("coco huge int id", ["stats", "coco_huge_int_id.json"], {"malformed_record": 1}),
+    ("coco id 2**64 - 1", ["stats", "coco_id_u64.json"], {"malformed_record": 1}),
+    ("coco id 2**64 - 1, strict", ["stats", "--strict", "coco_id_u64.json"],
+     "coco_id_u64.json: annotations[1]: 'id' 18446744073709551615 is out of range: expected an integer from -2^63 "
+     "to 2^63 - 1 [malformed_record]"),
     ("coco box outside its image", ["stats", "coco_box_outside.json"], {"bbox_outside_image": 2}),
     ("coco box outside, strict", ["stats", "--strict", "coco_box_outside.json"],
      "coco_box_outside.json: annotation id 2: the box does not overlap image 1 (a.jpg) at all [bbox_outside_image]"),
@@ -95,6 +99,16 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "yolo_yaml_laughs/data.yaml: the document expands to more than 1000000 values (YAML aliases)"),
     ("yolo data.yaml names nested", ["stats", "yolo_yaml_nested"],
      "yolo_yaml_nested/data.yaml: key 'names' [1]: expected a name, got a list"),
+    ("yolo data.yaml names keyed by a boolean", ["stats", "yolo_yaml_bool_key"],
+     "yolo_yaml_bool_key/data.yaml: key 'names' [true]: expected a class number from 0 to 2^31 - 1, got a YAML "
+     "boolean, not an integer"),
+    ("yolo classes.txt naming no class", ["stats", "yolo_classes_empty"],
+     "yolo_classes_empty/labels/classes.txt: names no class (expected one class name per line, class 0 first)"),
+    ("voc macOS resource fork beside its xml", ["stats", "voc_resource_fork"], {"resource_fork": 1}),
+    ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
+    ("yolo macOS resource fork beside its label file", ["stats", "yolo_resource_fork"], {"resource_fork": 1}),
+    ("yolo macOS resource fork, given as the input", ["stats", "yolo_resource_fork/labels/._a.txt"],
+     "yolo_resource_fork/labels/._a.txt: not valid UTF-8: invalid byte 0xb0 at byte 37"),
     ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],
      "yolo_classes_not_utf8/labels/classes.txt: not valid UTF-8: invalid byte 0xff at byte 0"),
     ("yolo label not utf-8", ["stats", "yolo_label_not_utf8"],
@@ -192,7 +206,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("upsampled twice by 1024", ["profile", "config_upsample_twice.yaml"],
      "config_upsample_twice.yaml: node 'u2': " + PERIOD),
     ("explain upsampled twice by 1024", ["explain", "upsample:scale=1024", "upsample:scale=1024"],
-     "<layers>: node 'L2': " + PERIOD),
+     "layer 2 'upsample:scale=1024': " + PERIOD),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),
@@ -206,6 +220,17 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("preset boolean 'maybe'", ["recommend", "--detector", "detector_low_quality_maybe.yaml", "coco_empty.json"],
      "detector_low_quality_maybe.yaml: key 'assigner.low_quality': expected true or false (a YAML boolean), got "
      "'maybe'"),
+    ("preset neck file that is a backbone", ["recommend", "--detector", "detector_neck_backbone.yaml",
+                                             "coco_empty.json"],
+     "detector_neck_backbone.yaml: neck: config_backbone.yaml: kind: expected a neck (kind: neck, inputs: [C3, ...]), "
+     "got a backbone"),
+    ("preset backbone file that is a neck", ["recommend", "--detector", "detector_backbone_neck.yaml",
+                                             "coco_empty.json"],
+     "detector_backbone_neck.yaml: backbone: config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); "
+     "give it as --neck with a backbone"),
+    ("preset blank level name", ["recommend", "--detector", "detector_blank_level.yaml", "coco_empty.json"],
+     "detector_blank_level.yaml: key 'levels': expected a non-empty list of level names, none of them blank, got "
+     "['P3', ' ', 'P5', 'P6', 'P7']"),
     ("preset 65 aspect ratios", ["recommend", "--detector", "detector_many_ratios.yaml", "coco_empty.json"],
      "detector_many_ratios.yaml: key 'anchors.aspect_ratios': expected a list of at most 64 entries, got 65"),
     ("preset 72 anchors per location", ["recommend", "--detector", "detector_many_anchors.yaml", "coco_empty.json"],
@@ -289,6 +314,18 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--backbone: expected names separated by ',', got an empty one in ''"),
     ("empty level between two", ["recommend", "--levels", "P3,,P4"],
      "--levels: expected names separated by ',', got an empty one in 'P3,,P4'"),
+    ("empty passthrough names on a config", ["profile", "config_backbone.yaml", "--passthrough", ",,"],
+     "--passthrough: expected names separated by ',', got an empty one in ',,'"),
+    ("blank passthrough on a config", ["profile", "config_backbone.yaml", "--passthrough", " "],
+     "--passthrough: expected names separated by ',', got an empty one in ' '"),
+    ("empty tap between two", ["profile", "resnet18", "--taps", "C3=a,,C4=b"],
+     "--taps: expected names separated by ',', got an empty one in 'C3=a,,C4=b'"),
+    ("empty passthrough on a built-in", ["profile", "resnet18", "--passthrough", ""],
+     "--passthrough: expected names separated by ',', got an empty one in ''"),
+    ("out at a device", ["recommend", "--out", "/dev/null"],
+     "--out /dev/null: exists and is a character device, not a folder; a write would replace it"),
+    ("csv at a device", ["stats", "--csv", "/dev/null", "coco_empty.json"],
+     "--csv /dev/null: exists and is a character device, not a regular file; a write would replace it"),
     ("csv over the data.yaml above the labels", ["stats", "--csv", "yolo_ranges/data.yaml", "yolo_ranges/labels"],
      "--csv yolo_ranges/data.yaml: is the input yolo_ranges/data.yaml; choose another file"),
     ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
@@ -607,6 +644,36 @@ def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: 
     from scalematch.report.style import printable
 
     assert printable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
+
+
+def test_control_characters_in_config_names_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
+    """Node, output and network names of a config reach the terminal as escapes (an ESC sequence would clear the
+    screen, a CR overwrite the row), in profile's table and explain's text alike, and the columns stay aligned;
+    the figures draw the same escapes (no missing glyph warned on stderr)."""
+    import warnings
+
+    profile = _run(app, ["profile", "config_control_names.yaml"])
+    assert profile.exit_code == 0, profile.output
+    assert profile.stdout.splitlines() == [
+        "net\\x07: 2 feature maps",
+        "",
+        "name          out     type  layer  stride  rf  pad  scale  overlap  erf_sigma  size",
+        "a\\x1b[2Jb\\rc          conv  k3 s2       2   3    0      3    0.333        0.8     -",
+        "d\\x07         C\\x1b1  conv  k3 s1       2   7    0      7    0.714        1.8     -",
+    ]
+    explain = _run(app, ["explain", "config_control_names.yaml"])
+    assert explain.exit_code == 0, explain.output
+    assert all(ch.isprintable() for ch in explain.stdout.replace("\n", ""))
+    lines = explain.stdout.splitlines()
+    assert lines[2].startswith("a\\x1b[2Jb\\rc  conv k3 s2 ")
+    assert "Unit 0 of d\\x07 (rows and columns alike) reads units 0, 1, 2 of a\\x1b[2Jb\\rc:" in lines
+    for argv in (["profile", "config_control_names.yaml", "--plot", str(tmp_path / "p.png")],
+                 ["explain", "config_control_names.yaml", "--out", str(tmp_path / "e.png")]):  # fmt: skip
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            result = _run(app, argv)
+        assert result.exit_code == 0 and result.stderr == "", result.output
+        assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
 
 
 def test_docs_reason_table_equals_the_code() -> None:

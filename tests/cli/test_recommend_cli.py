@@ -182,3 +182,18 @@ def test_sweep_text_table_follows_the_json_ranking() -> None:
     ]
     assert [r[3] for r in rows] == [f"{100 * d['coverage']:.1f}%" for d in ranking]
     assert lines[4] == f"Best: {ranking[0]['backbone']} at {ranking[0]['resize']}"
+
+
+def test_quiet_hides_the_progress_bar_only(tmp_path: Path) -> None:
+    """--quiet drops the progress bar (never drawn off a terminal) and nothing else, as the docs say: the same
+    results on stdout, the same 'wrote' line and errors on stderr."""
+    runs = []
+    for quiet in ([], ["--quiet"]):
+        out = tmp_path / f"r{len(quiet)}"
+        result = CliRunner().invoke(app, ["recommend", *quiet, "--rule", "rf", "--json", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert result.stderr == f"wrote {out / 'report.html'}\n"
+        bad = CliRunner().invoke(app, ["stats", *quiet, "--strict", str(tmp_path / "missing.json")])
+        runs.append((json.loads(result.stdout), bad.exit_code, bad.stderr))
+    assert runs[0] == runs[1]
+    assert runs[0][1:] == (2, f"Error: {tmp_path / 'missing.json'}: no such file or folder\n")

@@ -67,10 +67,11 @@ RECORD_CASES = [
     ("crowd_2_63", coco([{**GOOD, "iscrowd": 2**63}]), "malformed_record",
      "annotation id 1: expected 'iscrowd' 0 or 1, got 9223372036854775808 [malformed_record]"),
     ("id_2_63", coco([GOOD, {**GOOD, "id": 2**63}]), "malformed_record",
-     "annotations[1]: expected an integer 'id', got 9223372036854775808 [malformed_record]"),
-    ("image_id_2_63", coco([GOOD], [IMG, {**IMG, "id": 2**63, "file_name": "b.jpg"}]), "malformed_record",
-     "image: expected an integer 'id', got {'id': 9223372036854775808, 'file_name': 'b.jpg', 'width'... "
+     "annotations[1]: 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1 "
      "[malformed_record]"),
+    ("image_id_2_63", coco([GOOD], [IMG, {**IMG, "id": 2**63, "file_name": "b.jpg"}]), "malformed_record",
+     "image: 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1, in {'id': "
+     "9223372036854775808, 'file_name': 'b.jpg', 'width'... [malformed_record]"),
 ]  # fmt: skip
 
 

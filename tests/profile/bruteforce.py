@@ -67,7 +67,7 @@ def window_1d(
     before, after = pads
     k_eff = d * (k - 1) + 1
     room = n + before + after - k_eff
-    if room < 0:
+    if room < 0 or n < 1:
         raise GridTooSmall(f"input of {n} units smaller than the kernel {k_eff}")
     # PyTorch pooling_output_shape_pad_lr
     out = (room + (s - 1 if ceil_mode else 0)) // s + 1
@@ -98,6 +98,8 @@ def transposed_1d(arr: Arr, clean: Mask, k: int, s: int, p: int, d: int, op: int
     """
     n = arr.shape[0]
     out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if n < 1 or out < 1:  # PyTorch refuses a non-positive output size
+        raise GridTooSmall(f"input of {n} units: the transposed convolution's output would have {out}")
     g = (d * (k - 1) + p) // s + 2
     ext = _pad0(arr, g, g)
     ext_dirty = _pad0(~clean, g, g, True).astype(np.int64)
@@ -121,12 +123,16 @@ def transposed_1d(arr: Arr, clean: Mask, k: int, s: int, p: int, d: int, op: int
 
 
 def nearest_1d(arr: Arr, clean: Mask, f: int) -> tuple[Arr, Mask]:
+    if arr.shape[0] < 1:
+        raise GridTooSmall("an empty input has nothing to up-sample")
     return np.repeat(arr, f, axis=0), np.repeat(clean, f, axis=0)
 
 
 def bilinear_1d(arr: Arr, clean: Mask, f: int) -> tuple[Arr, Mask]:
     """PyTorch linear interpolation, align_corners=False, scale factor f (source clamped at 0 and n-1)."""
     n = arr.shape[0]
+    if n < 1:  # no source unit to interpolate from (and the index lists below would be empty float arrays)
+        raise GridTooSmall("an empty input has nothing to up-sample")
     src = [Fraction(2 * j + 1, 2 * f) - Fraction(1, 2) for j in range(n * f)]
     clamped = np.array([x < 0 for x in src])
     xs = [max(x, Fraction(0)) for x in src]

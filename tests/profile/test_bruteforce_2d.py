@@ -13,20 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from bruteforce import (
     GridTooSmall,
     Signal,
     Unit,
+    bilinear_1d,
     clean_block,
     compare_axis,
     detect_period,
+    nearest_1d,
     period_bounds,
     propagate,
+    transposed_1d,
     unit_of,
+    window_1d,
 )
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
+from scalematch.errors import GraphError
 from scalematch.profile.engine import profile
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.layers import Layer, Merge, Passthrough, TransposedConv, Upsample, Window
@@ -197,3 +203,47 @@ def test_cross_area_by_hand() -> None:
     signals = propagate(cross(5), (G, G), (0, 1))
     assert int((signals["sum"].jac[10, 10] > 0).sum()) == 9
     assert int((signals["after"].jac[10, 10] > 0).sum()) == 33
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cross_graphs(), st.integers(1, 6), st.integers(1, 6))
+def test_tiny_grids_give_the_engine_sizes_or_grid_too_small(graph: Graph, gy: int, gx: int) -> None:
+    """On grids of a few pixels, maps shrink to nothing (a transposed convolution whose padding exceeds its
+    output, a window longer than its input): the brute force stops with GridTooSmall, never an IndexError from
+    indexing an empty map; where it runs, every map has the size the engine computes."""
+    note(repr(graph.nodes))
+    try:
+        signals = propagate(graph, (gy, gx), (0, 1))
+    except GridTooSmall:
+        event("grid too small")
+        return
+    try:
+        sizes = {fm.name: fm.size for fm in profile(graph, (gy, gx)).feature_maps}
+    except GraphError:  # the engine refuses to add maps of different sizes; the brute force truncates them
+        event("sizes differ at a merge")
+        return
+    for node in graph.nodes:
+        assert signals[node.name].clean.shape == sizes[node.name], node.name
+
+
+def test_an_empty_map_is_too_small_for_every_layer() -> None:
+    """The edge the property test reaches: a 1-pixel input through a transposed convolution with padding 2
+    (PyTorch's output size (1 - 1) * 1 - 2 * 2 + 1 = -3), then up-sampling."""
+    graph = Graph(
+        "empty",
+        (
+            Node("deconv", TransposedConv((1, 1), (1, 1), (2, 2)), (INPUT,)),
+            Node("up", Upsample((2, 2), "bilinear"), ("deconv",)),
+        ),
+    )
+    with pytest.raises(GridTooSmall):
+        propagate(graph, (1, 1), (0, 1))
+    empty, mask = np.zeros((0, 3)), np.zeros((0,), dtype=bool)
+    with pytest.raises(GridTooSmall):
+        bilinear_1d(empty, mask, 2)
+    with pytest.raises(GridTooSmall):
+        nearest_1d(empty, mask, 2)
+    with pytest.raises(GridTooSmall):
+        window_1d(empty, mask, 1, 1, (1, 1), 1, False)
+    with pytest.raises(GridTooSmall):
+        transposed_1d(empty, mask, 3, 2, 0, 1, 0)

@@ -118,7 +118,7 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
     for img in _records(items, "images", ex):
         iid = img.get("id")
         if not _is_id(iid):
-            ex.add(MALFORMED_RECORD, "image", f"expected an integer 'id', got {short_repr(img)}")
+            ex.add(MALFORMED_RECORD, "image", _id_problem("id", iid, img))
             continue
         if iid in raw.images:
             ex.add(DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)")
@@ -148,7 +148,7 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
     for cat in _records(items, "categories", ex):
         cid = cat.get("id")
         if not _is_id(cid):
-            ex.add(MALFORMED_RECORD, "category", f"expected an integer 'id', got {short_repr(cat)}")
+            ex.add(MALFORMED_RECORD, "category", _id_problem("id", cid, cat))
             continue
         if cid in raw.categories:
             text = f"category id {cid} appears more than once (the first is kept)"
@@ -204,6 +204,15 @@ def _is_id(v: object) -> TypeGuard[int]:
     return type(v) is int and -_I64 <= v < _I64
 
 
+def _id_problem(key: str, value: object, record: object = None) -> str:
+    """Why ``value`` is no id: an integer beyond 64 bits is out of range; anything else is no integer (shown with
+    its ``record`` when given: an image or category without a usable id has nothing else to be named by)."""
+    if type(value) is int:
+        text = f"'{key}' {short_repr(value)} is out of range: expected an integer from -2^63 to 2^63 - 1"
+        return text if record is None else f"{text}, in {short_repr(record)}"
+    return f"expected an integer '{key}', got {short_repr(value if record is None else record)}"
+
+
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[str, dict[str, Any]]]) -> None:
     if type(ann) is not dict:
         raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})")
@@ -211,7 +220,7 @@ def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[st
     where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
     for key in ("id", "image_id", "category_id"):
         if not _is_id(ann.get(key)):
-            ex.add(MALFORMED_RECORD, where, f"expected an integer '{key}', got {short_repr(ann.get(key))}")
+            ex.add(MALFORMED_RECORD, where, _id_problem(key, ann.get(key)))
             return
     crowd = ann.get("iscrowd", 0)
     if crowd not in (0, 1) or type(crowd) not in (int, bool, float):  # 0.0 and 1.0: pycocotools' truth test

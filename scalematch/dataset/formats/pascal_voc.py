@@ -26,6 +26,7 @@ from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     DUPLICATE_ID,
     MALFORMED_RECORD,
+    RESOURCE_FORK,
     UNPARSABLE_NUMBER,
     Exclusions,
     RawBoxes,
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int, int, Path]]]:
     """The XML files of ``path`` in reading order (a split file's order, else sorted by name), and the split file's
-    repeated lines: (line, line of its first listing, XML file)."""
+    repeated lines: (line, line of its first listing, XML file). A folder's listing holds the macOS resource
+    forks (``._name.xml``) too: :func:`read` skips and counts them."""
     if path.is_file():
         if split is not None:
             raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
@@ -110,8 +112,14 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     :data:`PIECE` files are parsed in that many processes and merged in order: ids, category numbering, counts
     and the first error under ``strict`` are those of one process. A folder without XML files is an empty
     dataset. An image listed again in the split file is read once; the objects of each repeated listing are
-    counted as ``duplicate_id``."""
+    counted as ``duplicate_id``. A folder's ``._name.xml`` files (macOS resource forks) are skipped and counted as
+    ``resource_fork``, also under ``strict``."""
     files, repeats = xml_files(path, split)
+    if path.is_dir() and split is None:
+        forks = [xml for xml in files if xml.name.startswith("._")]
+        if forks:  # AppleDouble files (binary metadata) a copy from macOS leaves: no annotation, never an error
+            exclusions.counts[RESOURCE_FORK] += len(forks)
+            files = [xml for xml in files if not xml.name.startswith("._")]
     for n, n_first, xml in repeats:
         objects = len(_parse(xml).findall("object"))
         detail = f"{xml.stem!r} is listed again (first on line {n_first}); its objects are read once"

@@ -29,6 +29,7 @@ from scalematch.dataset.table import (
     BBOX_OUT_OF_RANGE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
+    RESOURCE_FORK,
     UNKNOWN_CATEGORY,
     UNPARSABLE_NUMBER,
     Exclusions,
@@ -103,10 +104,13 @@ def side_paths(path: Path) -> tuple[Path, ...]:
 def _classes_txt(classes: Path) -> dict[int, str]:
     """Names from classes.txt, one per line, class 0 first (darknet's ``.names``, labelImg's classes.txt): line
     n + 1 names class n, so a blank line between names is refused (dropping it would renumber the classes after
-    it, keeping it would name a class ''); blank lines at the end are ignored."""
+    it, keeping it would name a class ''); blank lines at the end are ignored. A file naming no class (empty, or
+    blank lines only) is refused too: it would make every box an unknown class."""
     lines = [s.strip() for s in read_text(classes).splitlines()]
     while lines and not lines[-1]:
         lines.pop()
+    if not lines:
+        raise DatasetError(f"{classes}: names no class (expected one class name per line, class 0 first)")
     for n, line in enumerate(lines, 1):
         if not line:
             raise DatasetError(
@@ -130,8 +134,13 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list):
         items = list(enumerate(names))
-    elif isinstance(names, dict) and all(type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())
-                                         for k in names):  # fmt: skip
+    elif isinstance(names, dict):
+        for k in names:
+            if not (type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())):
+                raise DatasetError(
+                    f"{cfg}: key 'names' [{_yaml_key(k)}]: expected a class number from 0 to 2^31 - 1, got "
+                    f"{_yaml_kind(k)}"
+                )
         items = [(int(k), v) for k, v in names.items()]  # ultralytics takes '0': a as 0: a
     else:  # containers are named by type only: YAML aliases can nest them exponentially deep
         got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
@@ -155,6 +164,23 @@ def _pose_fields(cfg: Path, shape: object) -> int:
             f"{cfg}: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3]), got {got}"
         )
     return 5 + shape[0] * shape[1] if shape[0] * shape[1] else 0
+
+
+def _yaml_key(key: object) -> str:
+    """A mapping key as YAML wrote it (``true``, ``null``, ``1.5``, ``'cat'``), shortened."""
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    return short_repr(key) if isinstance(key, str | int | float) else f"a {type(key).__name__}"
+
+
+def _yaml_kind(key: object) -> str:
+    """What a mapping key is in YAML's words: ``true`` is a YAML boolean, not the class number 1."""
+    if isinstance(key, bool):
+        return "a YAML boolean, not an integer"
+    if key is None:
+        return "null (an empty key)"
+    kind = {float: "a number with a fraction", str: "a string"}.get(type(key), f"a {type(key).__name__}")
+    return f"{kind}, not an integer"
 
 
 def _image_size(image: Path | None) -> tuple[float, float]:
@@ -209,8 +235,15 @@ def _find_image(images: Path | None, rel: Path) -> Path | None:
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
-    are images without objects, as ultralytics reads them)."""
+    are images without objects, as ultralytics reads them). A folder's ``._name.txt`` files (macOS resource
+    forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
+    ``resource_fork``."""
     labels, images, files = _layout(path)
+    if path.is_dir():
+        forks = [label for label in files if label.name.startswith("._")]
+        if forks:
+            exclusions.counts[RESOURCE_FORK] += len(forks)
+            files = [label for label in files if not label.name.startswith("._")]
     names, pose = class_names(path, labels)
     with _no_bomb_check():
         return _read(path, exclusions, image_size, labels, images, files, names, pose)
