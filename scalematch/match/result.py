@@ -66,7 +66,10 @@ def usable(table: pd.DataFrame, include_crowd: bool = False) -> pd.DataFrame:
         raise OptionError(f"the box table has no {', '.join(missing)} column; apply a resize policy first")
     if include_crowd or "iscrowd" not in table.columns:
         return table
-    kept: pd.DataFrame = table[~table["iscrowd"].astype(bool)]
+    crowd = table["iscrowd"].to_numpy().astype(bool)
+    if not crowd.any():
+        return table
+    kept: pd.DataFrame = table[~crowd]
     return kept
 
 
