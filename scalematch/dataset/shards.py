@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +48,31 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
         for path in found:
             key = os.path.realpath(path)
             if key in named:
-                raise OptionError(f"annotations: {path} is named twice ({named[key]} and {text}); give each input once")
+                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {text}); give each once")
             named[key] = text
             out.append(path)
     return tuple(out)
+
+
+@contextmanager
+def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
+    """A ``distributed.Client`` of the Dask scheduler at ``address`` (``tcp://host:8786``), closed on exit; an
+    unreachable scheduler is one :class:`OptionError` line after ``timeout`` seconds. Needs the ``dask`` extra."""
+    from scalematch.extras import require
+
+    require("distributed", "dask", "dask")
+    import importlib
+
+    client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
+    try:
+        client = client_class(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def check_workers(workers: int | None, client: Any = None) -> int:
@@ -58,6 +80,8 @@ def check_workers(workers: int | None, client: Any = None) -> int:
     this process may use; with a Dask ``client`` the cluster decides, so ``workers`` may not be given."""
     from scalematch.dataset.loader import cores
 
+    if client is not None and not callable(getattr(client, "map", None)):
+        raise OptionError(f"client: expected a distributed.Client, got {type(client).__name__}")
     if workers is not None and client is not None:
         raise OptionError("workers: the Dask cluster runs the work (client=); give workers= or client=, not both")
     if workers is None:
@@ -161,7 +185,7 @@ def _prepare(
         formats.setdefault(_format(path, format), path)
     if len(formats) > 1:
         (fa, a), (fb, b) = list(formats.items())[:2]
-        raise OptionError(f"annotations: {b} is {fb}, but {a} is {fa}; all inputs must be of one format")
+        raise OptionError(f"{b}: read as {fb}, but {a} as {fa}; all inputs must be of one format")
     given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
     return paths, next(iter(formats)), name, count

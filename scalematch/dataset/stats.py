@@ -186,8 +186,8 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
     for part in parts:
         if (part.format, part.resize) != (first.format, first.resize):
             raise OptionError(
-                f"annotations: {part.source} is read as {part.format} at resize {part.resize}, but {first.source} "
-                f"as {first.format} at resize {first.resize}; all inputs must be of one format"
+                f"{part.source}: read as {part.format} at resize {part.resize}, but {first.source} as "
+                f"{first.format} at resize {first.resize}; the inputs of one dataset share a format and a resize"
             )
         own = dict(part.categories)
         if part.format == "voc":  # ids by name, in order of first appearance over all inputs
