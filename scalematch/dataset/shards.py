@@ -221,9 +221,12 @@ def _run(
             if progress is not None:
                 progress(done, total)
         return
+    import importlib
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    for module in ("numpy", "scalematch.dataset.stats", f"scalematch.dataset.formats.{_READERS[options[0]]}"):
+        importlib.import_module(module)  # once here, not once per forked worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(min(workers, len(batches)), mp_context=context) as pool:
@@ -256,6 +259,7 @@ def _batches(paths: list[str], sizes: list[int], count: int) -> list[tuple[list[
 
 
 _BATCH = 64
+_READERS = {"coco": "coco", "voc": "pascal_voc", "yolo": "yolo"}
 
 
 def _cluster_size(client: Any) -> int:
