@@ -76,6 +76,8 @@ def main() -> None:
     ratios = [r[1][0] / r[2][0] for r in rounds]
     wall = {w: statistics.median(r[w][0] for r in rounds) for w in (1, 2)}
     cpu = {w: statistics.median(r[w][1] for r in rounds) for w in (1, 2)}
+    count = f"{boxes:,}" if boxes is not None else "?"
+    start, end = (", ".join(f"{v:.1f}" for v in load) for load in (load_start, load_end))
     rows = "\n".join(
         f"| {i} | {r[1][0]:.2f} ({r[1][1]:.2f}) | {r[2][0]:.2f} ({r[2][1]:.2f}) | {ratios[i - 1]:.2f} |"
         for i, r in enumerate(rounds, 1)
@@ -85,9 +87,8 @@ def main() -> None:
 Command: `python benchmarks/shards.py --shards {args.shards} --scale {args.scale} --runs {args.runs}`
 ({machine()}, numpy {numpy.__version__}, pandas {pandas.__version__}, msgspec {msgspec.__version__}; whole
 processes, start-up included, {args.runs} paired runs). Input: {args.shards} COCO shards made by synth.py,
-{size / 1e6:.0f} MB, {boxes if boxes is not None else "?":,} non-crowd boxes, as a quoted glob. Load average (1, 5, 15 min) at the start
-{", ".join(f"{v:.1f}" for v in load_start)}, at the end {", ".join(f"{v:.1f}" for v in load_end)}: the machine is
-shared, so two workers rarely have two idle cores.
+{size / 1e6:.0f} MB, {count} non-crowd boxes, as a quoted glob. Load average (1, 5, 15 min) at the start
+{start}, at the end {end}: the machine is shared, so two workers rarely have two idle cores.
 
 | workers | median wall s | median CPU s |
 |---|---|---|
