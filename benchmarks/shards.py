@@ -67,8 +67,8 @@ def main() -> None:
     for _ in range(args.runs):
         pair = {}
         for workers, command in commands.items():
-            wall, cpu, out = timed(command)
-            pair[workers] = (wall, cpu)
+            seconds, cpu_seconds, out = timed(command)
+            pair[workers] = (seconds, cpu_seconds)
             outputs.add(out)
         rounds.append(pair)
     load_end = os.getloadavg()
