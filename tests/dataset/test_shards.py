@@ -5,6 +5,7 @@ must agree; VOC roots are numbered by category name over all roots."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from scalematch.dataset.loader import load, read_annotations
 from scalematch.dataset.shards import expand
 from scalematch.errors import DatasetError, OptionError
 
+DATA = Path(__file__).parents[1] / "data"
 POLICIES = ["none", "shortest-edge:800,1333", "multi-scale:480-800,1333"]
 
 
@@ -30,6 +32,29 @@ def test_shards_equal_the_whole_file(tmp_path: Path, policy: str) -> None:
         got = summarize_files(paths, resize=policy, workers=workers)
         assert same(without_source(got), without_source(whole))
         assert got["source"] == " ".join(str(p) for p in paths)
+
+
+@pytest.mark.parametrize("name", ["fce_lvis_val_100.json", "rbc_train.json", "coco_val2014_100.json"])
+def test_random_splits(tmp_path: Path, name: str) -> None:
+    """Images dealt at random into 2 to 9 shards (some may stay empty); an image's annotations go with it."""
+    source = sample_path() if name == "coco_val2014_100.json" else DATA / name
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    whole = summarize_file(source, resize="multi-scale:480-800,1333")
+    for seed in range(3):
+        rng = random.Random(seed)
+        count = rng.randint(2, 9)
+        shard_of = {image["id"]: rng.randrange(count) for image in doc["images"]}
+        paths = []
+        for k in range(count):
+            part = {
+                **doc,
+                "images": [i for i in doc["images"] if shard_of[i["id"]] == k],
+                "annotations": [a for a in doc["annotations"] if shard_of.get(a["image_id"], 0) == k],
+            }
+            paths.append(tmp_path / f"{seed}-{k}.json")
+            paths[-1].write_text(json.dumps(part), encoding="utf-8")
+        got = summarize_files(paths, resize="multi-scale:480-800,1333", workers=2)
+        assert same(without_source(got), without_source(whole)), (seed, count)
 
 
 def test_glob_is_sorted_and_named_as_given(tmp_path: Path) -> None:
