@@ -281,7 +281,8 @@ def _summary(part: Partial) -> dict[str, Any]:
     }
     category = objects["category_id"]
     ids, n = np.unique(category, return_counts=True)
-    order = np.argsort(category, kind="stable")
+    small = len(ids) > 0 and ids[0] >= 0 and ids[-1] <= 0xFFFF  # then a stable sort of 16-bit keys (radix)
+    order = np.argsort(category.astype(np.uint16) if small else category, kind="stable")
     crowd_ids, crowd_n = np.unique(crowd_category, return_counts=True)
     crowd_by_id = dict(zip(crowd_ids.tolist(), crowd_n.tolist(), strict=True))
     starts = dict(zip(ids.tolist(), (np.cumsum(n) - n).tolist(), strict=True))

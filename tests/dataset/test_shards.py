@@ -5,6 +5,7 @@ must agree; VOC roots are numbered by category name over all roots."""
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,27 @@ def test_literal_name_with_glob_characters(tmp_path: Path) -> None:
     path.write_bytes(sample_path().read_bytes())
     assert expand(str(path)) == (path,)
     assert same(without_source(summarize_files(str(path))), without_source(summarize_file(sample_path())))
+
+
+@pytest.mark.parametrize("ids", [(1, 2, 3), (70000, 3, 65535), (-2, 0, 9)])
+def test_category_ids_of_any_size(tmp_path: Path, ids: tuple[int, int, int]) -> None:
+    """Per-category statistics for category ids within 16 bits and beyond (large, negative), counted by hand."""
+    rng = random.Random(sum(ids))
+    chosen = [rng.choice(ids) for _ in range(40)]
+    doc = {
+        "images": [{"id": i, "width": 640, "height": 480, "file_name": f"{i}.jpg"} for i in range(1, 5)],
+        "annotations": [
+            {"id": k, "image_id": 1 + k % 4, "category_id": c, "bbox": [1.0, 2.0, 3.0 + k, 4.0 + 2 * k],
+             "area": 5.0 * k, "iscrowd": 0}
+            for k, c in enumerate(chosen, 1)
+        ],
+        "categories": [{"id": c, "name": f"c{c}"} for c in ids],
+    }  # fmt: skip
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(doc))
+    got = summarize_files([path], resize="none")
+    for entry in got["per_category"]:
+        sides = [(3.0 + k) * (4.0 + 2 * k) for k, c in enumerate(chosen, 1) if c == entry["id"]]
+        assert entry["annotations"] == len(sides)
+        assert entry["size_in"]["max"] == (math.sqrt(max(sides)) if sides else None)
+    assert [e["id"] for e in got["per_category"]] == sorted(ids)
