@@ -63,6 +63,7 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     require("distributed", "dask", "dask")
     import importlib
 
+    _check_address(address)
     client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
     try:
         client = client_class(address, timeout=timeout, set_as_default=False)
@@ -73,6 +74,25 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address the Dask client cannot parse before a client exists (a client that fails on one hangs
+    for 20 s when it is collected, then prints a traceback)."""
+    import importlib
+
+    addressing: Any = importlib.import_module("distributed.comm.addressing")
+    backends: Any = importlib.import_module("distributed.comm.registry").backends
+    try:
+        scheme, where = addressing.parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(sorted(backends))}")
+        if scheme in ("tcp", "tls", "ws", "wss") and not addressing.parse_host_port(where)[0]:
+            raise ValueError("no host")
+    except ValueError as exc:
+        raise OptionError(
+            f"dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({exc})"
+        ) from None
 
 
 def check_workers(workers: int | None, client: Any = None) -> int:

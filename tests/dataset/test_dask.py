@@ -80,3 +80,16 @@ def test_unreachable_scheduler() -> None:
     with pytest.raises(OptionError) as caught, connect("tcp://127.0.0.1:9", timeout=0.5):
         pass
     assert str(caught.value).startswith("dask: cannot reach a Dask scheduler at 'tcp://127.0.0.1:9' (")
+
+
+@pytest.mark.parametrize(
+    ("address", "detail"), [("foo", "missing port number in address 'foo'"), ("tcp://:8786", "no host")]
+)
+def test_malformed_address(app: typer.Typer, address: str, detail: str) -> None:
+    """Refused before a client exists (a client failing on it would hang at exit and print a traceback)."""
+    _distributed()
+    result = CliRunner().invoke(app, ["stats", "--dask", address])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({detail})\n",
+    )
