@@ -239,3 +239,26 @@ def test_category_ids_of_any_size(tmp_path: Path, ids: tuple[int, int, int]) -> 
         assert entry["annotations"] == len(sides)
         assert entry["size_in"]["max"] == (math.sqrt(max(sides)) if sides else None)
     assert [e["id"] for e in got["per_category"]] == sorted(ids)
+
+
+def test_yolo_trees(tmp_path: Path) -> None:
+    """Two YOLO dataset folders (the real RBC sample, its labels split over two copies) read as the one folder."""
+    import shutil
+
+    whole = DATA / "yolo_rbc"
+    labels = sorted((whole / "labels" / "test").glob("*.txt"))
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for root, chosen in zip(roots, (labels[:1], labels[1:]), strict=True):
+        shutil.copytree(whole, root)
+        for label in labels:
+            if label not in chosen:
+                (root / "labels" / "test" / label.name).unlink()
+                (root / "images" / "test" / label.with_suffix(".png").name).unlink()
+    got = summarize_files(roots, workers=2)
+    expected = summarize_file(whole)
+    assert expected["annotations"] > 0 and got["images"] == 3
+    assert same(without_source(got), without_source(expected))
+    doc = (roots[1] / "data.yaml").read_text()
+    (roots[1] / "data.yaml").write_text(doc.replace("wbc", "white"))
+    with pytest.raises(DatasetError, match=r"category 1 is named 'white', but 'wbc' in "):
+        summarize_files(roots)
