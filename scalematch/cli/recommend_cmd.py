@@ -194,7 +194,7 @@ def recommend(
         progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress,
     ):
         result = sweep(
-            list(paths) if len(paths) > 1 else source, detector,
+            list(given) if len(paths) > 1 else source, detector,  # several: named as given
             rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
             coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
             min_cells=min_cells, erf_factor=erf_factor, format=format.value if format else None, strict=strict,

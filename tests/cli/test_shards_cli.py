@@ -65,6 +65,8 @@ def test_recommend_on_shards(app: typer.Typer, tmp_path: Path) -> None:
     first, *rest = out.splitlines()
     assert first == f"{pattern} (5 files): 830 objects"
     assert rest == whole.splitlines()[1:]
+    document = json.loads(run(app, "recommend", pattern, "--json")[1])
+    assert document["source"] == pattern  # the inputs as given, not every file they name
 
 
 @pytest.mark.parametrize(
