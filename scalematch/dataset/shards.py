@@ -233,7 +233,7 @@ def _run(
             if progress is not None:
                 progress(done, total)
         return
-    batches = _batches([os.fspath(p) for p in paths], sizes, 4 * workers)
+    batches = _batches([os.fspath(p) for p in paths], sizes, 8 * workers)
     if workers <= 1 or len(batches) < 2:
         for batch, size in batches:
             yield from task(batch, options)
