@@ -87,6 +87,23 @@ def critical_path(pattern: str, workers: int, notes: Path) -> float:
     return main_cpu + max(busiest.values(), default=0.0)
 
 
+def control(runs: int) -> float:
+    """What two cores give right now, whatever scalematch does: two CPU-bound processes (a pure Python loop each)
+    one after the other against side by side, the median of ``runs`` paired ratios."""
+    loop = [PYTHON, "-c", "sum(range(3 * 10**7))"]
+    ratios = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(2):
+            subprocess.run(loop, check=True)
+        middle = time.perf_counter()
+        both = [subprocess.Popen(loop) for _ in range(2)]
+        for process in both:
+            process.wait()
+        ratios.append((middle - start) / (time.perf_counter() - middle))
+    return statistics.median(ratios)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shards", type=int, default=16)
@@ -108,7 +125,7 @@ def main() -> None:
             pair[workers] = (seconds, cpu_seconds)
             outputs.add(out)
         rounds.append(pair)
-    startup = statistics.median(timed([*CLI, "--version"])[1] for _ in range(args.runs))
+    two_cores = control(args.runs)
     notes = folder.parent / "shards_cpu.txt"
     paths = {w: statistics.median(critical_path(pattern, w, notes) for _ in range(args.runs)) for w in (1, 2)}
     load_end = os.getloadavg()
@@ -116,6 +133,7 @@ def main() -> None:
     ratios = [r[1][0] / r[2][0] for r in rounds]
     wall = {w: statistics.median(r[w][0] for r in rounds) for w in (1, 2)}
     cpu = {w: statistics.median(r[w][1] for r in rounds) for w in (1, 2)}
+    startup = cpu[1] - paths[1]  # what the one-worker command spends besides the statistics: start-up, imports
     count = f"{boxes:,}" if boxes is not None else "?"
     start, end = (", ".join(f"{v:.1f}" for v in load) for load in (load_start, load_end))
     rows = "\n".join(
@@ -140,9 +158,11 @@ identical for 1 and 2 workers: {boxes is not None}.
 
 The wall times above say more about the machine than about `--workers`: Linux groups the processes of a session
 (autogroup scheduling, on here), and the CPU is shared between the busy groups, not between processes, so while
-other sessions run, two workers get about the share one would. The CPU times allow a projection for two idle cores:
-the start-up (`--version`: {startup:.2f} s CPU) plus the longest path of the statistics run in process (the main
-process's CPU, plus the busiest worker's), medians of {args.runs} runs:
+other sessions run, two workers get about the share one would. A control run alongside: two CPU-bound processes
+(pure Python loops) side by side finished **{two_cores:.2f}x** faster than one after the other (2x on idle
+cores). The CPU times allow a projection for two idle cores:
+the longest CPU path of the statistics run in process (the main process's CPU, plus the busiest worker's; medians
+of {args.runs} runs) plus the rest of the one-worker command's CPU time (start-up and imports, {startup:.2f} s):
 
 | workers | longest CPU path s | projected wall s |
 |---|---|---|
