@@ -1,7 +1,9 @@
 """Statistics of a box table: counts, COCO size classes, input-pixel size quantiles, per category.
 
-Everything here is computed from a :class:`~scalematch.dataset.loader.LoadResult` and returned as plain
-JSON-ready data (the ``scalematch stats --json`` schema, documented in docs/reference/dataset.md).
+Everything here is computed from a :class:`~scalematch.dataset.loader.LoadResult`, or from a file's columns without
+the table, through a :class:`Partial` (what the statistics need, mergeable: several inputs give one dataset's
+statistics exactly, see :func:`merge`), and returned as plain JSON-ready data (the ``scalematch stats --json``
+schema, documented in docs/reference/dataset.md).
 
 Size classes follow pycocotools' COCOeval exactly: an object is in a class when ``lo <= area <= hi`` with
 (lo, hi) = (0, 32**2), (32**2, 96**2), (96**2, 1e10), on the annotation's ``area``, for non-crowd objects.
