@@ -13,7 +13,7 @@ from scalematch.match.detector import DetectorResult
 
 def show_detector(
     result: DetectorResult,
-    source: Path,
+    label: str,
     objects: Path | None,
     export: tuple[Toolkit, Path] | None,
     as_json: bool,
@@ -22,7 +22,8 @@ def show_detector(
     force: bool,
     command: str,
 ) -> None:
-    """Write ``--objects``, ``--export`` and the report (into ``out``, named ``where`` in errors), then print."""
+    """Write ``--objects``, ``--export`` and the report (into ``out``, named ``where`` in errors), then print
+    (the dataset named ``label``)."""
     from scalematch.atomic import atomic_text
     from scalematch.report.positives_text import describe, search_lines, sentences, sweep_table, tables
 
@@ -57,7 +58,7 @@ def show_detector(
     if result.sweep is not None:
         typer.echo(sweep_table(result.sweep))
         typer.echo(f"\nBest: {result.sweep.ranked[0][0]}\n")
-    typer.echo(f"{source.name}: {result.summary.objects} objects")
+    typer.echo(f"{label}: {result.summary.objects} objects")
     for line in describe(preset):
         typer.echo(line)
     if result.excluded:

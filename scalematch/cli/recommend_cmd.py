@@ -21,11 +21,11 @@ NECKS = "fpn, fpn-fcos, fpn-retinanet, pan, ssd"
 def recommend(
     ctx: typer.Context,
     annotations: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Argument(
-            metavar="ANNOTATIONS",
-            help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); default: the bundled "
-            "COCO sample.",
+            metavar="ANNOTATIONS...",
+            help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); several, or a quoted "
+            "glob such as 'shards/*.json', are read as one dataset. Default: the bundled COCO sample.",
             show_default=False,
         ),
     ] = None,
@@ -125,24 +125,49 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Processes reading the inputs and simulating the assigner (1 to 1024); default: one per core.",
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the "
+            "dask extra.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
     ] = False,
 ) -> None:
     """Which feature levels, anchors, ranges and input size fit the objects of a dataset."""
+    from contextlib import nullcontext
+
     from scalematch.atomic import check_distinct, check_output
     from scalematch.cli.progress import progress_bar
     from scalematch.dataset import sample_path
     from scalematch.dataset.loader import read_paths
+    from scalematch.dataset.shards import check_workers, connect, expand
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
     from scalematch.report.bundle import check_target, report_folder
 
-    source = annotations if annotations is not None else sample_path()
+    given = annotations or [sample_path()]
+    check_workers(workers)
+    if workers is not None and dask is not None:
+        raise OptionError("--workers and --dask: the Dask cluster runs the work; give one of them")
+    paths = expand(given)
+    source = paths[0]
+    label = source.name if len(paths) == 1 else f"{' '.join(str(p) for p in given)} ({len(paths)} files)"
     # Every file or folder the run reads: no output may replace one of them.
     models = (detector, *(backbone or "").split(","), neck)
     inputs = (
-        *read_paths(source, format.value if format else None),
+        *(p for path in paths for p in read_paths(path, format.value if format else None)),
         *(Path(p) for p in models if p and Path(p).exists()),
     )
     if report and out is not None:
@@ -152,6 +177,8 @@ def recommend(
     if rule is not None and objects is not None:
         raise OptionError("--objects: applies to a detector's assigner (drop --rule)")
     where = "--report" if report else "--out"
+    if report and len(paths) > 1:
+        raise OptionError("--report: names the report after one dataset file or folder; for several use --out DIR")
     if report:
         out = report_folder(source)
     if out is not None:
@@ -165,18 +192,22 @@ def recommend(
 
         # an export that cannot be written fails before any work or other output
         check(resolve_preset(detector, backbone=backbone, neck=neck, levels=levels, resize=resize), export[0].value)
-    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+    with (
+        connect(dask) if dask is not None else nullcontext() as client,
+        progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress,
+    ):
         result = sweep(
-            source, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
+            list(given) if len(paths) > 1 else source, detector,  # several: named as given
+            rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
             coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
             min_cells=min_cells, erf_factor=erf_factor, format=format.value if format else None, strict=strict,
-            progress=progress,
+            progress=progress, workers=workers, client=client,
         )  # fmt: skip
     command = "scalematch " + shlex.join(ctx.meta.get("argv") or ["recommend"])
     if isinstance(result, DetectorResult):
         from scalematch.cli.detector_mode import show_detector
 
-        show_detector(result, source, objects, export, as_json, out, where, force, command)
+        show_detector(result, label, objects, export, as_json, out, where, force, command)
         return
     from scalematch.report.recommend_text import level_table, sentences, sweep_table
 
@@ -205,7 +236,7 @@ def recommend(
         typer.echo(sweep_table(designs))
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     shown = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
-    typer.echo(f"{source.name}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
+    typer.echo(f"{label}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
     if best.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
     typer.echo("")

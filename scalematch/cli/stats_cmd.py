@@ -5,22 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from scalematch.choices import Format
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
+from scalematch.errors import OptionError
 
 
 def stats(
     annotations: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Argument(
-            metavar="ANNOTATIONS",
-            help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); default: the bundled "
-            "COCO sample.",
+            metavar="ANNOTATIONS...",
+            help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); several, or a quoted "
+            "glob such as 'shards/*.json', are read as one dataset. Default: the bundled COCO sample.",
             show_default=False,
         ),
     ] = None,
@@ -49,32 +50,56 @@ def stats(
             "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="Processes reading the inputs and VOC files (1 to 1024); default: one per core."
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the "
+            "dask extra.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
     ] = False,
 ) -> None:
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
+    from contextlib import nullcontext
+
     from scalematch.atomic import atomic_text
-    from scalematch.dataset import sample_path, summarize_file
-    from scalematch.dataset.loader import parse_image_size, read_annotations, read_paths
+    from scalematch.dataset import read_shards, sample_path, summarize_files
+    from scalematch.dataset.loader import parse_image_size, read_paths
+    from scalematch.dataset.shards import check_workers, connect, expand
     from scalematch.report.stats_text import render
 
-    source = annotations if annotations is not None else sample_path()
+    given = annotations or [sample_path()]
+    check_workers(workers)
+    if workers is not None and dask is not None:
+        raise OptionError("--workers and --dask: the Dask cluster runs the work; give one of them")
+    paths = expand(given)
+    fmt = format.value if format else None
     if csv is not None:
         from scalematch.atomic import check_output
 
-        check_output(csv, "--csv", inputs=read_paths(source, format.value if format else None))
-    fmt = format.value if format else None
-    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        check_output(csv, "--csv", inputs=tuple(p for path in paths for p in read_paths(path, fmt)))
+    size = parse_image_size(image_size) if image_size is not None else None
+    source = " ".join(str(p) for p in given)
+    with (
+        connect(dask) if dask is not None else nullcontext() as client,
+        progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress,
+    ):
+        options: dict[str, Any] = {"strict": strict, "split": split, "image_size": size, "progress": progress}
+        options |= {"workers": workers, "client": client, "source": source}
         if csv is None:  # no box table needed
-            size = parse_image_size(image_size) if image_size is not None else None
-            summary = summarize_file(
-                source, fmt, resize, strict=strict, split=split, image_size=size, progress=progress
-            )
+            summary = summarize_files(paths, fmt, resize, **options)
         else:
-            result = read_annotations(
-                source, fmt, resize, strict=strict, split=split, image_size=image_size, progress=progress
-            )
+            result = read_shards(paths, fmt, resize, **options)
             summary = result.to_dict()
     if csv is not None:
         with atomic_text(csv, "--csv") as handle:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scalematch.dataset.loader import FORMATS, LoadResult, detect_format, load
     from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
+    from scalematch.dataset.shards import read_shards, summarize_files
     from scalematch.dataset.stats import summarize, summarize_file
     from scalematch.dataset.table import REASONS
 
@@ -22,6 +23,7 @@ _HOME = {
     "FORMATS": "loader", "LoadResult": "loader", "detect_format": "loader", "load": "loader",
     "DEFAULT_POLICY": "resize", "ResizePolicy": "resize", "parse_policy": "resize",
     "summarize": "stats", "summarize_file": "stats", "REASONS": "table",
+    "read_shards": "shards", "summarize_files": "shards",
 }  # fmt: skip
 
 
@@ -41,9 +43,11 @@ __all__ = [
     "detect_format",
     "load",
     "parse_policy",
+    "read_shards",
     "sample_path",
     "summarize",
     "summarize_file",
+    "summarize_files",
 ]
 
 

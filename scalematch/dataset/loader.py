@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -214,7 +214,7 @@ _DEFAULTS: dict[str, object] = {
 
 
 def read_annotations(
-    path: str | Path | None = None,
+    path: str | Path | Sequence[str | Path] | None = None,
     format: Format | str | None = None,
     resize: str | ResizePolicy = DEFAULT_POLICY,
     *,
@@ -223,19 +223,25 @@ def read_annotations(
     image_size: str | tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    client: Any = None,
 ) -> LoadResult:
     """Read annotations (a COCO .json, a VOC .xml or folder, YOLO labels; default: the bundled COCO sample)
     into a box table in network-input pixels after ``resize``; see :func:`load`. ``image_size`` is width
-    first, ``"640x480"`` or ``(640, 480)``."""
+    first, ``"640x480"`` or ``(640, 480)``. ``path`` may also be a glob pattern or a list of inputs, read as one
+    dataset by ``workers`` processes or on the Dask cluster of ``client`` (see
+    :func:`scalematch.dataset.shards.read_shards`)."""
+    from scalematch.dataset.shards import read_shards
+
     if path is None:
         from scalematch.dataset import sample_path
 
         path = sample_path()
     if isinstance(image_size, str):
         image_size = parse_image_size(image_size)
-    return load(
-        path, format, resize, strict=strict, split=split, image_size=image_size, progress=progress, workers=workers
-    )
+    return read_shards(
+        path, format, resize, strict=strict, split=split, image_size=image_size, progress=progress,
+        workers=workers, client=client,
+    )  # fmt: skip
 
 
 def parse_image_size(text: str) -> tuple[int, int]:

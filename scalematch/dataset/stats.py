@@ -1,7 +1,9 @@
 """Statistics of a box table: counts, COCO size classes, input-pixel size quantiles, per category.
 
-Everything here is computed from a :class:`~scalematch.dataset.loader.LoadResult` and returned as plain
-JSON-ready data (the ``scalematch stats --json`` schema, documented in docs/reference/dataset.md).
+Everything here is computed from a :class:`~scalematch.dataset.loader.LoadResult`, or from a file's columns without
+the table, through a :class:`Partial` (what the statistics need, mergeable: several inputs give one dataset's
+statistics exactly, see :func:`merge`), and returned as plain JSON-ready data (the ``scalematch stats --json``
+schema, documented in docs/reference/dataset.md).
 
 Size classes follow pycocotools' COCOeval exactly: an object is in a class when ``lo <= area <= hi`` with
 (lo, hi) = (0, 32**2), (32**2, 96**2), (96**2, 1e10), on the annotation's ``area``, for non-crowd objects.
@@ -11,11 +13,14 @@ Quantiles use numpy's default (linear) method. Crowd objects are left out of eve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
+from scalematch.errors import DatasetError, OptionError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,12 +50,17 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
 
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
+    return summary(table_partial(result))
+
+
+def table_partial(result: LoadResult) -> Partial:
+    """The mergeable :class:`Partial` of a loaded dataset's box table."""
     table = result.table
     crowd = table["iscrowd"].to_numpy()
     names = [n for n in _COLUMNS if n in table.columns]
     objects = {name: table[name].to_numpy()[~crowd] for name in names}
     meta = (result.source, result.format, result.resize, result.images, result.categories, result.excluded)
-    return _summary(*meta, objects, table["category_id"].to_numpy()[crowd])
+    return _partial(*meta, objects, table["category_id"].to_numpy()[crowd])
 
 
 def summarize_file(
@@ -62,10 +72,26 @@ def summarize_file(
     split: str | None = None,
     image_size: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """``summarize(load(path, ...))`` without building the box table: the same object, from the reader's
     columns and the few input-pixel columns the statistics need, computed a chunk of rows at a time
     (arguments as :func:`load`)."""
+    return summary(file_partial(path, format, resize, strict, split, image_size, progress, workers))
+
+
+def file_partial(
+    path: str | Path,
+    format: str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> Partial:
+    """The mergeable :class:`Partial` of one input, read without building the box table (see
+    :func:`summarize_file`)."""
     import numpy as np
 
     from scalematch.dataset.loader import read_raw
@@ -73,7 +99,7 @@ def summarize_file(
     from scalematch.dataset.table import check, text_of
 
     policy = parse_policy(resize)
-    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress)
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     kept = check(raw, exclusions, needs_image_size(policy), record)
     for name in ("ann_id", "x", "y", "difficult", "truncated"):
         getattr(raw, name).release()  # only the checks needed these
@@ -109,16 +135,114 @@ def summarize_file(
         columns |= {name: source[name] for name in ("image_id", "category_id", "area")}
     categories = {k: text_of(v) for k, v in raw.categories.items()}
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
-    return _summary(*meta, columns, crowd_category)
+    return _partial(*meta, columns, crowd_category)
 
 
 _CHUNK = 1 << 18
 _COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
 
 
+@dataclass(frozen=True)
+class Partial:
+    """The statistics of one input (or of several, merged) before they are summed up: small, picklable, and
+    merged exactly by :func:`merge` (``summary(merge([partial(a), partial(b)]))`` is the summary of a and b read
+    as one dataset).
+
+    ``objects`` holds the non-crowd objects' columns that the quantiles need, exactly (float64): ``size_in``
+    (and ``size_in_hi``), ``w_in``, ``h_in``, ``aspect``, plus ``category_id`` and ``size_class`` (bit k set when
+    the object's ``area`` is in COCO size class k; classes overlap at their ends). ``per_image`` is the number of
+    non-crowd objects of each image that has one; ``crowd_category`` the category id of each crowd object.
+    """
+
+    source: str
+    format: str
+    resize: str
+    images: int
+    categories: dict[int, str]
+    excluded: dict[str, int]
+    objects: dict[str, np.ndarray]
+    per_image: np.ndarray
+    crowd_category: np.ndarray
+
+
+def summary(part: Partial) -> dict[str, Any]:
+    """The ``scalematch stats --json`` object of a :class:`Partial`."""
+    return _summary(part)
+
+
+def merge(parts: Sequence[Partial], source: str) -> Partial:
+    """One :class:`Partial` of several inputs read as one dataset, named ``source``; they must share a format and
+    a resize policy. Images are per input (the same image id in two inputs names two images). Categories are
+    joined by id and must agree on their names; VOC numbers its categories by name in order of first appearance,
+    so their ids are given again in that order over all inputs."""
+    import numpy as np
+
+    if not parts:
+        raise OptionError("annotations: expected at least one input, got none")
+    first = parts[0]
+    categories: dict[int, str] = {}
+    seen: dict[int, str] = {}  # category id -> the input that named it first
+    objects: dict[str, list[np.ndarray]] = {name: [] for name in first.objects}
+    crowd: list[np.ndarray] = []
+    excluded: Counter[str] = Counter()
+    for part in parts:
+        if (part.format, part.resize) != (first.format, first.resize):
+            raise OptionError(
+                f"{part.source}: read as {part.format} at resize {part.resize}, but {first.source} as "
+                f"{first.format} at resize {first.resize}; the inputs of one dataset share a format and a resize"
+            )
+        own = dict(part.categories)
+        if part.format == "voc":  # ids by name, in order of first appearance over all inputs
+            ids = {name: cid for cid, name in categories.items()}
+            lookup = np.zeros(max(own, default=0) + 1, dtype=np.int64)
+            for cid, name in sorted(own.items()):
+                lookup[cid] = ids.setdefault(name, len(ids) + 1)
+            categories = {cid: name for name, cid in ids.items()}
+            objects["category_id"].append(lookup[part.objects["category_id"]])
+            crowd.append(lookup[part.crowd_category])
+        else:
+            for cid, name in own.items():
+                if categories.setdefault(cid, name) != name:
+                    raise DatasetError(
+                        f"{part.source}: category {cid} is named {name!r}, but {categories[cid]!r} in {seen[cid]}; "
+                        "the inputs must agree on their categories"
+                    )
+                seen.setdefault(cid, part.source)
+            objects["category_id"].append(part.objects["category_id"])
+            crowd.append(part.crowd_category)
+        for name, values in part.objects.items():
+            if name != "category_id":
+                objects[name].append(values)
+        excluded.update(part.excluded)
+    return Partial(
+        source, first.format, first.resize, sum(p.images for p in parts), categories,
+        {r: excluded[r] for r in sorted(excluded) if excluded[r]},
+        {name: np.concatenate(values) for name, values in objects.items()},
+        np.concatenate([p.per_image for p in parts]), np.concatenate(crowd),
+    )  # fmt: skip
+
+
+def _partial(
+    source: str, format: str, resize: str, images: int, categories: dict[int, str], excluded: dict[str, int],
+    columns: dict[str, np.ndarray], crowd_category: np.ndarray,
+) -> Partial:  # fmt: skip
+    """A :class:`Partial` from the non-crowd objects' columns (``image_id`` and ``area`` among them)."""
+    import numpy as np
+
+    objects = {name: values for name, values in columns.items() if name not in ("image_id", "area")}
+    area = columns["area"]
+    bits = np.zeros(len(area), dtype=np.uint8)
+    for k, (lo, hi) in enumerate(AREA_RANGES.values()):
+        bits |= ((area >= lo) & (area <= hi)).astype(np.uint8) << k
+    objects["size_class"] = bits
+    per_image = np.unique(columns["image_id"], return_counts=True)[1].astype(np.int64)
+    return Partial(source, format, resize, images, dict(categories), dict(excluded), objects, per_image, crowd_category)
+
+
 def _group(columns: dict[str, np.ndarray], rows: Any) -> dict[str, Any]:
+    bits = columns["size_class"][rows]
     out: dict[str, Any] = {
-        "size_classes": size_classes(columns["area"][rows]),
+        "size_classes": {name: int(((bits >> k) & 1).sum()) for k, name in enumerate(AREA_RANGES)},
         "size_in": quantiles(columns["size_in"][rows]),
     }
     if "size_in_hi" in columns:
@@ -126,26 +250,24 @@ def _group(columns: dict[str, np.ndarray], rows: Any) -> dict[str, Any]:
     return out
 
 
-def _summary(
-    source: str, format: str, resize: str, images: int, categories: dict[int, str], excluded: dict[str, int],
-    objects: dict[str, np.ndarray], crowd_category: np.ndarray,
-) -> dict[str, Any]:  # fmt: skip
+def _summary(part: Partial) -> dict[str, Any]:
     """The statistics from the non-crowd objects' columns and the crowd objects' category ids."""
     import numpy as np
 
+    objects, crowd_category, images, categories = part.objects, part.crowd_category, part.images, part.categories
     size_in = objects["size_in"]
-    per_image = np.unique(objects["image_id"], return_counts=True)[1]
+    per_image = part.per_image
     zeros = max(images - len(per_image), 0)
     counts = np.concatenate([per_image, np.zeros(zeros, dtype=per_image.dtype)])
     out: dict[str, Any] = {
-        "source": source,
-        "format": format,
-        "resize": resize,
+        "source": part.source,
+        "format": part.format,
+        "resize": part.resize,
         "images": images,
         "annotations": len(size_in),
         "crowd": len(crowd_category),
         "categories": len(categories),
-        "excluded": dict(excluded),
+        "excluded": dict(part.excluded),
         **_group(objects, slice(None)),
         "w_in": quantiles(objects["w_in"]),
         "h_in": quantiles(objects["h_in"]),
@@ -161,7 +283,8 @@ def _summary(
     }
     category = objects["category_id"]
     ids, n = np.unique(category, return_counts=True)
-    order = np.argsort(category, kind="stable")
+    small = len(ids) > 0 and ids[0] >= 0 and ids[-1] <= 0xFFFF  # then a stable sort of 16-bit keys (radix)
+    order = np.argsort(category.astype(np.uint16) if small else category, kind="stable")
     crowd_ids, crowd_n = np.unique(crowd_category, return_counts=True)
     crowd_by_id = dict(zip(crowd_ids.tolist(), crowd_n.tolist(), strict=True))
     starts = dict(zip(ids.tolist(), (np.cumsum(n) - n).tolist(), strict=True))

@@ -21,6 +21,9 @@ After a resize policy (:mod:`scalematch.dataset.resize`):
 - ``aspect`` (float64): w / h in original pixels.
 - multi-scale policies add ``scale_hi``, ``w_in_hi``, ``h_in_hi``, ``size_in_hi``, ``max_side_in_hi`` for the
   largest input size (the plain columns hold the smallest).
+
+Several inputs read as one dataset (:mod:`scalematch.dataset.shards`) add ``shard_image_id`` (int64: the image's id
+in its input) and ``shard`` (category: the input), and ``image_id`` is renumbered to name one image over all inputs.
 """
 
 from __future__ import annotations

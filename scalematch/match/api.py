@@ -1,7 +1,8 @@
 """Entry points for notebooks and the CLI: annotations in any form -> a detector's positives or a size rule's
 recommendation, for one design (:func:`recommend`) or several (:func:`sweep`).
 
-``annotations`` may be a path (COCO .json, VOC .xml or folder, YOLO labels), None (the bundled COCO sample), a
+``annotations`` may be a path (COCO .json, VOC .xml or folder, YOLO labels), a glob pattern or a list of paths
+(read as one dataset, see :mod:`scalematch.dataset.shards`), None (the bundled COCO sample), a
 :class:`~scalematch.dataset.loader.LoadResult` or a pandas DataFrame with the box-table columns. Errors name the
 parameters (``resize: ...``, ``rule=``); the CLI shows its flags instead.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
@@ -30,7 +31,7 @@ from scalematch.presets.preset import Preset
 if TYPE_CHECKING:
     import pandas as pd
 
-Annotations = Union[LoadResult, "pd.DataFrame", str, Path, None]
+Annotations = Union[LoadResult, "pd.DataFrame", str, Path, Sequence[str | Path], None]
 Progress = Callable[[int, int], None]
 DEFAULT_MIN_CELLS = RuleParams().min_cells
 DEFAULT_ERF_FACTOR = RuleParams().erf_factor
@@ -43,13 +44,19 @@ def as_data(
     format: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
+    client: Any = None,
 ) -> LoadResult:
-    """The boxes of ``annotations`` (path, None for the bundled sample, LoadResult or DataFrame) in input pixels
-    after ``resize`` (default: a LoadResult's own policy, else :data:`DEFAULT_POLICY`)."""
+    """The boxes of ``annotations`` (path, glob or list of paths, None for the bundled sample, LoadResult or
+    DataFrame) in input pixels after ``resize`` (default: a LoadResult's own policy, else
+    :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``."""
     if isinstance(annotations, LoadResult):
         return annotations if resize is None else at_resize(annotations, resize)
-    if annotations is None or isinstance(annotations, str | Path):
-        return read_annotations(annotations, format, resize or DEFAULT_POLICY, strict=strict, progress=progress)
+    if annotations is None or isinstance(annotations, str | Path | list | tuple):
+        return read_annotations(
+            annotations, format, resize or DEFAULT_POLICY, strict=strict, progress=progress, workers=workers,
+            client=client,
+        )  # fmt: skip
     import pandas as pd
 
     if isinstance(annotations, pd.DataFrame):
@@ -133,6 +140,8 @@ def sweep(
     format: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
+    client: Any = None,
 ) -> DetectorResult | RuleSweep:
     """Recommend for every combination of ``backbone`` (rule mode) and ``resize`` policy, best first.
 
@@ -141,7 +150,8 @@ def sweep(
     mode (``rule`` is one of rf, fpn, fcos, anchors, yolo): one :class:`Design` per backbone and policy,
     returned ranked as a :class:`RuleSweep`. ``backbone`` and ``levels`` take lists or comma lists, ``resize``
     a list or a ';' list. ``coverage`` is the target share of objects (with ``min_positives`` positives of IoU
-    >= ``min_iou`` for a detector; assigned to a level for a rule).
+    >= ``min_iou`` for a detector; assigned to a level for a rule). Paths are read by ``workers`` processes
+    (default: one per core) or on the Dask cluster of ``client`` (a ``distributed.Client``).
     """
     chosen = _rule(rule)
     check_options(replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor), coverage)
@@ -152,7 +162,7 @@ def sweep(
     if chosen is None:
         return _detector(
             annotations, detector, backbone, neck, level_names, policies, coverage, min_positives, min_iou,
-            anchors_per_level, min_cells, erf_factor, format, strict, progress,
+            anchors_per_level, min_cells, erf_factor, format, strict, progress, workers, client,
         )  # fmt: skip
     if detector is not None:
         raise OptionError("detector= and rule= are two modes: give one")
@@ -172,7 +182,9 @@ def sweep(
     designs: list[Design] = []
     runs: list[str | None] = [*policies] or [None]
     for policy in runs:
-        data = as_data(annotations, policy, format=format, strict=strict, progress=progress)
+        data = as_data(
+            annotations, policy, format=format, strict=strict, progress=progress, workers=workers, client=client
+        )
         for name in backbones:
             designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
@@ -194,6 +206,8 @@ def _detector(
     format: str | None,
     strict: bool,
     progress: Progress | None,
+    workers: int | None = None,
+    client: Any = None,
 ) -> DetectorResult:
     if anchors_per_level is not None:
         raise OptionError("anchors_per_level: applies with rule=; a detector preset fixes its own anchors")
@@ -218,13 +232,17 @@ def _detector(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
             "anchor shapes without an IoU"
         )
-    data = as_data(annotations, preset.resize_policy(), format=format, strict=strict, progress=progress)
+    data = as_data(
+        annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
+        client=client,
+    )  # fmt: skip
     _check_inputs(data, preset, policies)
     found = None
     if len(policies) > 1:
         found = sweep_inputs(usable(data.table), preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
-    return replace(evaluate(data, preset, coverage, min_positives, min_iou, strict=strict), sweep=found)
+    result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers)
+    return replace(result, sweep=found)
 
 
 def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> None:
@@ -261,6 +279,8 @@ def recommend(
     format: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
+    client: Any = None,
 ) -> DetectorResult | Design:
     """What ``scalematch recommend`` computes, for one design.
 
@@ -277,5 +297,6 @@ def recommend(
         annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
         coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
         min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, progress=progress,
+        workers=workers, client=client,
     )  # fmt: skip
     return result.best if isinstance(result, RuleSweep) else result

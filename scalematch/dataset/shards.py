@@ -1,0 +1,346 @@
+"""Many annotation files (shards) read as one dataset: on every core of this machine, or on a Dask cluster.
+
+Each input is read on its own (a process of a pool, or a task of a ``distributed.Client``) into a small mergeable
+:class:`~scalematch.dataset.stats.Partial`, or into its box table when the table is asked for; the results are
+merged here, in input order, so that any number of workers gives what one gives. Images are per input: image 5
+of ``a.json`` and image 5 of ``b.json`` are two images (in a merged box table ``image_id`` is renumbered to stay
+unique, the file's own id kept in ``shard_image_id``). Categories must agree by id (VOC: by name).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
+from scalematch.errors import DatasetError, OptionError
+
+if TYPE_CHECKING:
+    from scalematch.dataset.loader import Format, LoadResult
+    from scalematch.dataset.stats import Partial
+
+MAX_WORKERS = 1024
+Inputs = str | Path | Sequence[str | Path]
+_MAGIC = frozenset("*?[")
+
+
+def expand(inputs: Inputs) -> tuple[Path, ...]:
+    """The paths of ``inputs`` (a path, a glob pattern, or a sequence of them), in the order given, each pattern's
+    matches sorted by name. A pattern (``*``, ``?`` or ``[`` in a name that does not exist as written; ``**``
+    descends into subfolders) that matches nothing, and a file named twice, are errors."""
+    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    if not given:
+        raise OptionError("annotations: expected at least one file or folder, got none")
+    out: list[Path] = []
+    named: dict[str, str] = {}
+    for item in given:
+        text = os.fspath(item)
+        if _MAGIC.isdisjoint(text) or os.path.lexists(text):
+            found = [Path(item)]
+        else:
+            found = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
+            if not found:
+                raise DatasetError(f"{text}: no file or folder matches this pattern")
+        for path in found:
+            key = os.path.realpath(path)
+            if key in named:
+                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {text}); give each once")
+            named[key] = text
+            out.append(path)
+    return tuple(out)
+
+
+@contextmanager
+def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
+    """A ``distributed.Client`` of the Dask scheduler at ``address`` (``tcp://host:8786``), closed on exit; an
+    unreachable scheduler is one :class:`OptionError` line after ``timeout`` seconds. Needs the ``dask`` extra."""
+    from scalematch.extras import require
+
+    require("distributed", "dask", "dask")
+    import importlib
+
+    _check_address(address)
+    client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
+    try:
+        client = client_class(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address the Dask client cannot parse before a client exists (a client that fails on one hangs
+    for 20 s when it is collected, then prints a traceback)."""
+    import importlib
+
+    addressing: Any = importlib.import_module("distributed.comm.addressing")
+    backends: Any = importlib.import_module("distributed.comm.registry").backends
+    try:
+        scheme, where = addressing.parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(sorted(backends))}")
+        if scheme in ("tcp", "tls", "ws", "wss") and not addressing.parse_host_port(where)[0]:
+            raise ValueError("no host")
+    except ValueError as exc:
+        raise OptionError(
+            f"dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({exc})"
+        ) from None
+
+
+def check_workers(workers: int | None, client: Any = None) -> int:
+    """The number of processes to read with: ``workers`` checked (1 to :data:`MAX_WORKERS`), default the cores
+    this process may use; with a Dask ``client`` the cluster decides, so ``workers`` may not be given."""
+    from scalematch.pool import cores
+
+    if client is not None and not callable(getattr(client, "map", None)):
+        raise OptionError(f"client: expected a distributed.Client, got {type(client).__name__}")
+    if workers is not None and client is not None:
+        raise OptionError("workers: the Dask cluster runs the work (client=); give workers= or client=, not both")
+    if workers is None:
+        return cores()
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise OptionError(f"workers: expected an integer from 1 to {MAX_WORKERS}, got {workers!r}")
+    return workers
+
+
+def summarize_files(
+    inputs: Inputs,
+    format: str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    *,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """The ``stats --json`` object of several inputs read as one dataset (see :func:`expand` for ``inputs``),
+    without building a box table: each input's :class:`~scalematch.dataset.stats.Partial` is computed in a pool
+    of ``workers`` processes (default: every core), or on the Dask cluster of ``client`` (a
+    ``distributed.Client``), and merged here. ``source`` names the dataset in the output (default: the inputs as
+    given, joined by spaces). One input gives exactly :func:`~scalematch.dataset.stats.summarize_file`'s object.
+    Other arguments as :func:`~scalematch.dataset.loader.load`."""
+    from scalematch.dataset.stats import merge, summary
+
+    parts, name = partials(inputs, format, resize, strict, split, image_size, progress, workers, client, source)
+    return summary(merge(parts, name))
+
+
+def partials(
+    inputs: Inputs,
+    format: str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    source: str | None = None,
+) -> tuple[list[Partial], str]:
+    """Each input's :class:`~scalematch.dataset.stats.Partial`, in input order, and the dataset's name."""
+    paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
+    options = (fmt, str(parse_policy(resize)), strict, split, image_size)
+    if len(paths) == 1 and client is None:  # one input: its own reader's workers (VOC pieces) and progress
+        from scalematch.dataset.stats import file_partial
+
+        return [file_partial(paths[0], *options, progress=progress, workers=count)], name
+    return list(_run(_partials_of, paths, options, count, client, progress)), name
+
+
+def read_shards(
+    inputs: Inputs,
+    format: str | None = None,
+    resize: str | ResizePolicy = DEFAULT_POLICY,
+    *,
+    strict: bool = False,
+    split: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    source: str | None = None,
+) -> LoadResult:
+    """The box table of several inputs read as one dataset: each input loaded (in ``workers`` processes or on
+    ``client``'s cluster, as :func:`summarize_files`) and the tables joined in input order. With more than one
+    input the table gains ``shard`` (the input it comes from) and ``shard_image_id`` (the image's id there), and
+    ``image_id`` is renumbered so that it names one image over all inputs."""
+    from scalematch.dataset.loader import load
+
+    paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
+    if len(paths) == 1 and client is None:
+        from dataclasses import replace
+
+        result = load(paths[0], fmt, resize, strict=strict, split=split, image_size=image_size, progress=progress,
+                      workers=count)  # fmt: skip
+        return result if source is None else replace(result, source=source)
+    options = (fmt, str(parse_policy(resize)), strict, split, image_size)
+    return _join(list(_run(_loads_of, paths, options, count, client, progress)), paths, name)
+
+
+_Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
+
+
+def _prepare(
+    inputs: Inputs, format: str | None, client: Any, workers: int | None, source: str | None
+) -> tuple[tuple[Path, ...], Format, str, int]:
+    """The paths, their one format, the dataset's name and the number of worker processes."""
+    from scalematch.dataset.loader import _format, check_input
+
+    count = check_workers(workers, client)
+    paths = expand(inputs)
+    formats: dict[Format, Path] = {}
+    for path in paths:
+        check_input(path)
+        formats.setdefault(_format(path, format), path)
+    if len(formats) > 1:
+        (fa, a), (fb, b) = list(formats.items())[:2]
+        raise OptionError(f"{b}: read as {fb}, but {a} as {fa}; all inputs must be of one format")
+    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    name = source if source is not None else " ".join(os.fspath(p) for p in given)
+    return paths, next(iter(formats)), name, count
+
+
+def _run(
+    task: Callable[[list[str], _Options], list[Any]],
+    paths: tuple[Path, ...],
+    options: _Options,
+    workers: int,
+    client: Any,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Any]:
+    """``task`` over batches of ``paths``, its results in input order: here, in a process pool, or on a Dask
+    cluster. The first error in input order is raised (under ``strict``, the one a single process would give)."""
+    sizes = [p.stat().st_size if p.is_file() else 0 for p in paths]
+    total, done = sum(sizes), 0
+    if client is not None:  # the cluster's workers may run elsewhere: paths from the root
+        names = [os.path.abspath(p) for p in paths]
+        batches = _batches(names, sizes, 4 * max(_cluster_size(client), 1))
+        futures = client.map(task, [b for b, _ in batches], options=options, pure=False)
+        for future, (_, size) in zip(futures, batches, strict=True):
+            yield from future.result()
+            done += size
+            if progress is not None:
+                progress(done, total)
+        return
+    batches = _batches([os.fspath(p) for p in paths], sizes, 8 * workers)
+    from scalematch.pool import can_fork, ordered_map
+
+    if workers <= 1 or len(batches) < 2 or not can_fork():
+        results: Iterator[list[Any]] = (task(batch, options) for batch, _ in batches)
+    else:
+        import importlib
+
+        for module in ("numpy", "scalematch.dataset.stats", f"scalematch.dataset.formats.{_READERS[options[0]]}"):
+            importlib.import_module(module)  # once here, not once per forked worker
+        run = partial(_apply, task=task, options=options)
+        results = ordered_map(run, [batch for batch, _ in batches], min(workers, len(batches)))
+    for (_, size), result in zip(batches, results, strict=True):
+        yield from result
+        done += size
+        if progress is not None:
+            progress(done, total)
+
+
+def _apply(batch: list[str], task: Callable[[list[str], _Options], list[Any]], options: _Options) -> list[Any]:
+    return task(batch, options)
+
+
+def _batches(paths: list[str], sizes: list[int], count: int) -> list[tuple[list[str], int]]:
+    """``paths`` cut into about ``count`` runs of consecutive inputs of similar total size (at least one input
+    each, at most 64: many small files go to a worker together, a large file or a folder alone)."""
+    target = max(sum(sizes) / max(count, 1), 1)
+    out: list[tuple[list[str], int]] = []
+    batch: list[str] = []
+    size = 0
+    for path, n in zip(paths, sizes, strict=True):
+        batch.append(path)
+        size += n
+        if size >= target or n == 0 or len(batch) >= _BATCH:  # a folder (size unknown) goes alone
+            out.append((batch, size))
+            batch, size = [], 0
+    if batch:
+        out.append((batch, size))
+    return out
+
+
+_BATCH = 64
+_READERS = {"coco": "coco", "voc": "pascal_voc", "yolo": "yolo"}
+
+
+def _cluster_size(client: Any) -> int:
+    """The number of worker threads of a Dask cluster (0 when it cannot say)."""
+    try:
+        return int(sum(client.nthreads().values()))
+    except Exception:  # an unreachable scheduler shows up at the first task instead
+        return 0
+
+
+def _partials_of(paths: list[str], options: _Options) -> list[Partial]:
+    """The :class:`Partial` of each path (run in a worker process or on a cluster; one process per input)."""
+    from scalematch.dataset.stats import file_partial
+
+    fmt, resize, strict, split, image_size = options
+    return [file_partial(path, fmt, resize, strict, split, image_size, workers=1) for path in paths]
+
+
+def _loads_of(paths: list[str], options: _Options) -> list[LoadResult]:
+    """The loaded box table of each path (see :func:`_partials_of`)."""
+    from scalematch.dataset.loader import load
+
+    fmt, resize, strict, split, image_size = options
+    return [load(path, fmt, resize, strict=strict, split=split, image_size=image_size, workers=1) for path in paths]
+
+
+def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> LoadResult:
+    """One :class:`LoadResult` from those of several inputs (see :func:`read_shards`); the categories merged as
+    :func:`scalematch.dataset.stats.merge` merges them."""
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    from scalematch.dataset.loader import LoadResult
+    from scalematch.dataset.stats import merge, table_partial
+
+    merged = merge([table_partial(r) for r in results], source)  # checks the categories, numbers VOC's
+    tables = []
+    offset = 0
+    for k, result in enumerate(results):
+        table = result.table.copy()
+        ids = table["image_id"].to_numpy()
+        rank = np.unique(ids, return_inverse=True)[1].reshape(-1)
+        table["shard_image_id"] = ids
+        table["image_id"] = offset + rank.astype(np.int64) + 1
+        table["shard"] = k
+        if result.format == "voc":  # ids by name over all inputs
+            by_name = {name: cid for cid, name in merged.categories.items()}
+            lookup = np.zeros(max(result.categories, default=0) + 1, dtype=np.int64)
+            for cid, name in result.categories.items():
+                lookup[cid] = by_name[name]
+            table["category_id"] = lookup[table["category_id"].to_numpy()]
+        offset += result.images
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    for column in ("file_name", "category", "label_file"):
+        if column in table.columns:  # categories in order of first appearance, as one input's
+            table[column] = union_categoricals([t[column] for t in tables])
+    shards = [os.fspath(p) for p in paths]
+    table["shard"] = pd.Categorical.from_codes(
+        table["shard"].to_numpy(np.int32), categories=pd.Index(shards, dtype=str)
+    )
+    first = results[0]
+    return LoadResult(
+        table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
+        first.resize,
+    )  # fmt: skip

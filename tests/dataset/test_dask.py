@@ -1,0 +1,95 @@
+"""Shards read on a Dask cluster (a ``distributed.LocalCluster`` of two small workers): the statistics, the box
+table and the CLI's output equal the single-process run. Skipped without the ``dask`` extra, unless
+SCALEMATCH_REQUIRE_DASK=1 (CI sets it), which makes a missing extra a failure."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import typer
+from shard_files import same, split_coco
+from typer.testing import CliRunner
+
+from scalematch.dataset import read_shards, sample_path, summarize_files
+from scalematch.errors import DatasetError, OptionError
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        if os.environ.get("SCALEMATCH_REQUIRE_DASK") == "1":
+            pytest.fail(f"distributed does not import ({exc}), and SCALEMATCH_REQUIRE_DASK=1")
+        pytest.skip("the 'dask' extra is not installed (pip install '.[dask]')")
+    return distributed
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    distributed = _distributed()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
+        ) as cluster,
+        distributed.Client(cluster, timeout=30) as running,
+    ):
+        yield running
+
+
+def test_cluster_equals_one_process(client: Any, tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=6)
+    for policy in ("none", "multi-scale:480-800,1333"):
+        local = summarize_files(paths, resize=policy, workers=1)
+        assert local["annotations"] == 830
+        assert same(summarize_files(paths, resize=policy, client=client), local)
+    pd.testing.assert_frame_equal(read_shards(paths, client=client).table, read_shards(paths, workers=1).table)
+
+
+def test_cluster_errors_in_input_order(client: Any, tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=4, empty=False)
+    paths[3].write_text("{", encoding="utf-8")
+    doc = json.loads(paths[1].read_text())
+    doc["annotations"][0]["bbox"] = "no"
+    paths[1].write_text(json.dumps(doc))
+    with pytest.raises(DatasetError) as caught:
+        summarize_files(paths, strict=True, client=client)
+    assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']}: ")
+
+
+def test_cli_dask(client: Any, app: typer.Typer, tmp_path: Path) -> None:
+    split_coco(sample_path(), tmp_path, shards=3)
+    pattern = str(tmp_path / "*.json")
+    address = client.scheduler.address
+    assert address.startswith("tcp://")
+    runner = CliRunner()
+    on_cluster = runner.invoke(app, ["stats", pattern, "--json", "--dask", address])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert on_cluster.stdout == runner.invoke(app, ["stats", pattern, "--json", "--workers", "1"]).stdout
+
+
+def test_unreachable_scheduler() -> None:
+    _distributed()
+    from scalematch.dataset.shards import connect
+
+    with pytest.raises(OptionError) as caught, connect("tcp://127.0.0.1:9", timeout=0.5):
+        pass
+    assert str(caught.value).startswith("dask: cannot reach a Dask scheduler at 'tcp://127.0.0.1:9' (")
+
+
+@pytest.mark.parametrize(
+    ("address", "detail"), [("foo", "missing port number in address 'foo'"), ("tcp://:8786", "no host")]
+)
+def test_malformed_address(app: typer.Typer, address: str, detail: str) -> None:
+    """Refused before a client exists (a client failing on it would hang at exit and print a traceback)."""
+    _distributed()
+    result = CliRunner().invoke(app, ["stats", "--dask", address])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({detail})\n",
+    )

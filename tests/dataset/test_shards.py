@@ -1,0 +1,264 @@
+"""Several annotation files read as one dataset: the statistics of shards equal those of the one file they were cut
+from, field by field; any number of worker processes gives what one gives; image ids are per shard; categories
+must agree; VOC roots are numbered by category name over all roots."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from shard_files import same, split_coco, without_source
+
+from scalematch.dataset import read_shards, sample_path, summarize_file, summarize_files
+from scalematch.dataset.loader import load, read_annotations
+from scalematch.dataset.shards import expand
+from scalematch.errors import DatasetError, OptionError
+
+DATA = Path(__file__).parents[1] / "data"
+POLICIES = ["none", "shortest-edge:800,1333", "multi-scale:480-800,1333"]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_shards_equal_the_whole_file(tmp_path: Path, policy: str) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=7)
+    whole = summarize_file(sample_path(), resize=policy)
+    assert whole["annotations"] == 830 and whole["crowd"] == 9  # the sample, read whole
+    for workers in (1, 2):
+        got = summarize_files(paths, resize=policy, workers=workers)
+        assert same(without_source(got), without_source(whole))
+        assert got["source"] == " ".join(str(p) for p in paths)
+
+
+@pytest.mark.parametrize("name", ["fce_lvis_val_100.json", "rbc_train.json", "coco_val2014_100.json"])
+def test_random_splits(tmp_path: Path, name: str) -> None:
+    """Images dealt at random into 2 to 9 shards (some may stay empty); an image's annotations go with it."""
+    source = sample_path() if name == "coco_val2014_100.json" else DATA / name
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    whole = summarize_file(source, resize="multi-scale:480-800,1333")
+    for seed in range(3):
+        rng = random.Random(seed)
+        count = rng.randint(2, 9)
+        shard_of = {image["id"]: rng.randrange(count) for image in doc["images"]}
+        paths = []
+        for k in range(count):
+            part = {
+                **doc,
+                "images": [i for i in doc["images"] if shard_of[i["id"]] == k],
+                "annotations": [a for a in doc["annotations"] if shard_of.get(a["image_id"], 0) == k],
+            }
+            paths.append(tmp_path / f"{seed}-{k}.json")
+            paths[-1].write_text(json.dumps(part), encoding="utf-8")
+        got = summarize_files(paths, resize="multi-scale:480-800,1333", workers=2)
+        assert same(without_source(got), without_source(whole)), (seed, count)
+
+
+def test_glob_is_sorted_and_named_as_given(tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path / "shards", shards=3)
+    pattern = str(tmp_path / "shards" / "*.json")
+    assert expand(pattern) == tuple(sorted(paths))
+    got = summarize_files(pattern)
+    assert got["source"] == pattern
+    assert same(without_source(got), without_source(summarize_file(sample_path())))
+
+
+def test_table_of_shards(tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=4)
+    one = read_annotations(paths, resize="none", workers=1)
+    two = read_annotations(paths, resize="none", workers=2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    whole = load(sample_path(), resize="none")
+    assert (one.images, one.excluded, one.categories) == (whole.images, whole.excluded, whole.categories)
+    # the same rows as the whole file (by annotation id), each with its shard and its file's image id
+    table = one.table.sort_values("ann_id").reset_index(drop=True)
+    reference = whole.table.sort_values("ann_id").reset_index(drop=True)
+    for column in ("ann_id", "x", "y", "w", "h", "area", "category_id", "w_in", "size_in"):
+        assert np.array_equal(table[column].to_numpy(), reference[column].to_numpy()), column
+    assert np.array_equal(table["shard_image_id"].to_numpy(), reference["image_id"].to_numpy())
+    doc = json.loads(sample_path().read_text(encoding="utf-8"))
+    shard_of = {image["id"]: k for k, p in enumerate(paths) for image in json.loads(p.read_text())["images"]}
+    assert table["shard"].astype(str).tolist() == [str(paths[shard_of[i]]) for i in table["shard_image_id"]]
+    assert len(doc["images"]) == one.images
+    # image_id names one image over all shards
+    pairs = table[["shard", "shard_image_id", "image_id"]].drop_duplicates()
+    assert pairs["image_id"].is_unique and len(pairs) == table["shard_image_id"].nunique()
+    assert same(without_source(one.to_dict()), without_source(summarize_files(paths, resize="none")))
+
+
+def test_image_ids_are_per_shard(tmp_path: Path) -> None:
+    """Two shards holding the same image ids (as per-image JSON exports that all number their image 1) are
+    different images: the counts double, objects per image stay as they are."""
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        path.write_bytes(sample_path().read_bytes())
+    single = summarize_file(sample_path(), resize="none")
+    double = summarize_files([a, b], resize="none")
+    assert double["images"] == 2 * single["images"] == 200
+    assert double["annotations"] == 2 * single["annotations"]
+    assert double["objects_per_image"] == single["objects_per_image"]
+    one = load(sample_path(), resize="none").table
+    values = one["size_in"].to_numpy()[~one["iscrowd"].to_numpy()]
+    expected = np.quantile(np.concatenate([values, values]), [0.05, 0.25, 0.5, 0.75, 0.95])
+    assert [double["size_in"][k] for k in ("q05", "q25", "q50", "q75", "q95")] == expected.tolist()
+    table = read_shards([a, b], resize="none").table
+    assert table["image_id"].nunique() == 2 * one["image_id"].nunique()
+
+
+def test_conflicting_category_names(tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    doc = json.loads(paths[1].read_text())
+    doc["categories"][0]["name"] = "human"
+    paths[1].write_text(json.dumps(doc))
+    expected = (
+        f"{paths[1]}: category 1 is named 'human', but 'person' in {paths[0]}; the inputs must agree on their "
+        "categories"
+    )
+    for read in (summarize_files, read_shards):
+        with pytest.raises(DatasetError) as caught:
+            read(paths, workers=1)
+        assert str(caught.value) == expected
+
+
+def test_categories_join_by_id(tmp_path: Path) -> None:
+    """Shards may each list only some categories: the dataset has their union."""
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    doc = json.loads(paths[0].read_text())
+    used = {a["category_id"] for a in doc["annotations"]}
+    doc["categories"] = [c for c in doc["categories"] if c["id"] in used]
+    paths[0].write_text(json.dumps(doc))
+    assert same(without_source(summarize_files(paths)), without_source(summarize_file(sample_path())))
+
+
+def test_strict_names_the_first_bad_record_in_input_order(tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=5, empty=False)
+    for k in (2, 4):
+        doc = json.loads(paths[k].read_text())
+        doc["annotations"][0]["bbox"] = "no"
+        paths[k].write_text(json.dumps(doc))
+    first_id = json.loads(paths[2].read_text())["annotations"][0]["id"]
+    for workers in (1, 2):
+        with pytest.raises(DatasetError) as caught:
+            summarize_files(paths, strict=True, workers=workers)
+        assert str(caught.value).startswith(f"{paths[2]}: annotation id {first_id}: ")
+    counted = summarize_files(paths, workers=2)["excluded"]
+    assert counted == {"bbox_invalid": 2}
+
+
+def _voc(folder: Path, name: str, objects: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(
+        f"<object><name>{n}</name><bndbox><xmin>{5 + i}</xmin><ymin>7</ymin><xmax>{40 + 3 * i}</xmax>"
+        f"<ymax>{30 + i}</ymax></bndbox></object>"
+        for i, n in enumerate(objects)
+    )
+    (folder / name).write_text(
+        f"<annotation><filename>{name}.jpg</filename><size><width>100</width><height>80</height></size>{body}"
+        "</annotation>"
+    )
+
+
+def test_voc_roots_numbered_by_name(tmp_path: Path) -> None:
+    """Two VOC folders whose categories come in different orders read as the one folder holding all their files."""
+    files = {
+        "a": {"a1.xml": ["cat", "dog"], "a2.xml": ["dog"]},
+        "b": {"b1.xml": ["bird", "dog"], "b2.xml": ["cat", "bird", "bird"]},
+    }
+    for root, content in files.items():
+        for name, objects in content.items():
+            _voc(tmp_path / root, name, objects)
+            _voc(tmp_path / "all", name, objects)
+    roots = [tmp_path / "a", tmp_path / "b"]
+    whole = load(tmp_path / "all", resize="none")
+    assert whole.categories == {1: "cat", 2: "dog", 3: "bird"}
+    got = summarize_files(roots, resize="none", workers=2)
+    assert same(without_source(got), without_source(summarize_file(tmp_path / "all", resize="none")))
+    table = read_shards(roots, resize="none", workers=2)
+    assert table.categories == whole.categories
+    assert table.table["category_id"].tolist() == whole.table["category_id"].tolist() == [1, 2, 2, 3, 2, 1, 3, 3]
+    assert table.table["category"].astype(str).tolist() == whole.table["category"].astype(str).tolist()
+
+
+def test_input_errors(tmp_path: Path) -> None:
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    cases: list[tuple[Any, dict[str, Any], str]] = [
+        (str(tmp_path / "*.xml"), {}, f"{tmp_path / '*.xml'}: no file or folder matches this pattern"),
+        (
+            [paths[0], str(tmp_path / "*.json")],
+            {},
+            f"{paths[0]}: named twice among the inputs ({paths[0]}, {tmp_path / '*.json'}); give each once",
+        ),
+        (
+            [paths[0], Path(__file__).parents[1] / "data" / "voc_rbc"],
+            {},
+            f"{Path(__file__).parents[1] / 'data' / 'voc_rbc'}: read as voc, but {paths[0]} as coco; all inputs "
+            "must be of one format",
+        ),
+        (paths, {"workers": 0}, "workers: expected an integer from 1 to 1024, got 0"),
+        (paths, {"workers": 1025}, "workers: expected an integer from 1 to 1024, got 1025"),
+        (paths, {"client": "tcp://x:1"}, "client: expected a distributed.Client, got str"),
+        ([], {}, "annotations: expected at least one file or folder, got none"),
+    ]
+    for inputs, options, message in cases:
+        with pytest.raises((DatasetError, OptionError)) as caught:
+            summarize_files(inputs, **options)
+        assert str(caught.value) == message
+
+
+def test_literal_name_with_glob_characters(tmp_path: Path) -> None:
+    """A file whose name holds '[' is read as named, not taken for a pattern."""
+    path = tmp_path / "val[1].json"
+    path.write_bytes(sample_path().read_bytes())
+    assert expand(str(path)) == (path,)
+    assert same(without_source(summarize_files(str(path))), without_source(summarize_file(sample_path())))
+
+
+@pytest.mark.parametrize("ids", [(1, 2, 3), (70000, 3, 65535), (-2, 0, 9)])
+def test_category_ids_of_any_size(tmp_path: Path, ids: tuple[int, int, int]) -> None:
+    """Per-category statistics for category ids within 16 bits and beyond (large, negative), counted by hand."""
+    rng = random.Random(sum(ids))
+    chosen = [rng.choice(ids) for _ in range(40)]
+    doc = {
+        "images": [{"id": i, "width": 640, "height": 480, "file_name": f"{i}.jpg"} for i in range(1, 5)],
+        "annotations": [
+            {"id": k, "image_id": 1 + k % 4, "category_id": c, "bbox": [1.0, 2.0, 3.0 + k, 4.0 + 2 * k],
+             "area": 5.0 * k, "iscrowd": 0}
+            for k, c in enumerate(chosen, 1)
+        ],
+        "categories": [{"id": c, "name": f"c{c}"} for c in ids],
+    }  # fmt: skip
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(doc))
+    got = summarize_files([path], resize="none")
+    for entry in got["per_category"]:
+        sides = [(3.0 + k) * (4.0 + 2 * k) for k, c in enumerate(chosen, 1) if c == entry["id"]]
+        assert entry["annotations"] == len(sides)
+        assert entry["size_in"]["max"] == (math.sqrt(max(sides)) if sides else None)
+    assert [e["id"] for e in got["per_category"]] == sorted(ids)
+
+
+def test_yolo_trees(tmp_path: Path) -> None:
+    """Two YOLO dataset folders (the real RBC sample, its labels split over two copies) read as the one folder."""
+    import shutil
+
+    whole = DATA / "yolo_rbc"
+    labels = sorted((whole / "labels" / "test").glob("*.txt"))
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for root, chosen in zip(roots, (labels[:1], labels[1:]), strict=True):
+        shutil.copytree(whole, root)
+        for label in labels:
+            if label not in chosen:
+                (root / "labels" / "test" / label.name).unlink()
+                (root / "images" / "test" / label.with_suffix(".png").name).unlink()
+    got = summarize_files(roots, workers=2)
+    expected = summarize_file(whole)
+    assert expected["annotations"] > 0 and got["images"] == 3
+    assert same(without_source(got), without_source(expected))
+    doc = (roots[1] / "data.yaml").read_text()
+    (roots[1] / "data.yaml").write_text(doc.replace("wbc", "white"))
+    with pytest.raises(DatasetError, match=r"category 1 is named 'white', but 'wbc' in "):
+        summarize_files(roots)
