@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from scalematch._paths import kind as path_kind
+from scalematch._paths import problem
 from scalematch.errors import ConfigError
 from scalematch.presets.preset import (
     Assigner,
@@ -68,7 +70,10 @@ def load_preset(name: str | Path) -> Preset:
 
     known = builtin_presets()
     path = known.get(str(name)) or Path(name)
-    if not path.is_file():
+    what = path_kind(path)
+    if what not in (None, "missing"):
+        raise ConfigError(problem(path, what))
+    if what is not None:
         raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
     from scalematch._yaml import TooLarge, safe_load
 

@@ -508,6 +508,31 @@ def test_files_that_are_not_regular_are_named_never_opened(
             assert json.loads(result.stdout)["excluded"] == expected, argv
 
 
+def test_configs_that_are_not_regular_files_are_named_never_opened(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
+) -> None:
+    """A backbone, neck or preset path that is a folder, a FIFO or a device is named as what it is (the dataset
+    readers' words), not reported missing or as an unknown name."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    fifos.make(tmp_path / "fifo.yaml")
+    (tmp_path / "folder").mkdir()
+    os.symlink("/dev/zero", tmp_path / "zero.yaml")
+    for argv, expected in [
+        (["profile", "folder"], "folder: is not a regular file (a folder)"),
+        (["profile", "fifo.yaml"], "fifo.yaml: is not a regular file (a FIFO)"),
+        (["profile", "zero.yaml"], "zero.yaml: is not a regular file (a character device)"),
+        (["profile", "resnet50", "--neck", "fifo.yaml"], "fifo.yaml: is not a regular file (a FIFO)"),
+        (["recommend", "--detector", "fifo.yaml"], "fifo.yaml: is not a regular file (a FIFO)"),
+        (["recommend", "--detector", "folder"], "folder: is not a regular file (a folder)"),
+        (["recommend", "--rule", "rf", "--backbone", "zero.yaml"],
+         "zero.yaml: is not a regular file (a character device)"),
+        (["profile", "missing.yaml"], "missing.yaml: no such config file"),
+    ]:  # fmt: skip
+        _one_error_line(_run(app, argv), expected)
+
+
 def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:
     stats = json.loads(_run(app, ["stats", "--json", "coco_empty.json"]).stdout)
     assert (stats["images"], stats["annotations"], stats["crowd"]) == (1, 0, 0)
