@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from scalematch.errors import OptionError
+from scalematch.report.style import printable
 
 MAX_UNIT = 1 << 24
 
@@ -68,4 +69,4 @@ def explain(
 
         title = chain_title(list(labels.values())) if labels else f"{graph.name}: {result.node.name}"
         save_figure(explain_figure(result, title=title), out, option="--out")
-        typer.echo(f"\nwrote {out}")
+        typer.echo(f"\nwrote {printable(str(out))}")

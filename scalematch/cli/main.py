@@ -18,6 +18,7 @@ from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
+from scalematch.report.style import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 EXIT_BROKEN_PIPE = 141
@@ -59,7 +60,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
-            typer.echo(f"Error: {flag_message(str(exc), _invoked(ctx))}", err=True)
+            typer.echo(f"Error: {printable(flag_message(str(exc), _invoked(ctx)))}", err=True)
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
@@ -69,7 +70,7 @@ class _Group(TyperGroup):
             _quiet_broken_pipe()
         except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
             where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            typer.echo(f"Error: {printable(where)}{exc.strerror or exc}", err=True)
             raise typer.Exit(2) from None
 
 

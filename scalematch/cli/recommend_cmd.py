@@ -13,6 +13,7 @@ import typer
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
+from scalematch.report.style import printable
 
 DETECTORS = "atss, faster-rcnn, fcos, retinanet, ssd300, yolov5, yolov8"
 NECKS = "fpn, fpn-fcos, fpn-retinanet, pan, ssd"
@@ -197,13 +198,15 @@ def recommend(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         if written is not None:
-            typer.echo(f"wrote {written}", err=True)
+            typer.echo(f"wrote {printable(str(written))}", err=True)
         return
     if len(designs) > 1:
         typer.echo(sweep_table(designs))
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     shown = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
-    typer.echo(f"{source.name}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
+    typer.echo(
+        f"{printable(source.name)}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}"
+    )
     if best.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
     typer.echo("")
@@ -212,6 +215,6 @@ def recommend(
     for line in sentences(rec):
         typer.echo(line)
     if export is not None:
-        typer.echo(f"\nwrote {export[1]} ({export[0].value})")
+        typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
-        typer.echo(f"\nwrote {written} (with {len(files) - 2} figures as PNG and recommendation.json)")
+        typer.echo(f"\nwrote {printable(str(written))} (with {len(files) - 2} figures as PNG and recommendation.json)")

@@ -533,6 +533,24 @@ def test_configs_that_are_not_regular_files_are_named_never_opened(
         _one_error_line(_run(app, argv), expected)
 
 
+def test_paths_with_control_characters_are_printed_as_escapes(
+    app: typer.Typer, in_corpus: Path, tmp_path: Path
+) -> None:
+    """A newline or an escape in a file name is shown as ``\\n`` / ``\\x1b``, as in data names: in the first line
+    of stats and recommend, in the 'wrote' lines and in Error lines."""
+    (in_corpus / "new\nline.json").write_bytes((in_corpus / "coco_box_outside.json").read_bytes())
+    stats = _run(app, ["stats", "new\nline.json"])
+    assert stats.stdout.splitlines()[0] == "new\\nline.json (coco), resize shortest-edge:800,1333"
+    for mode in (["--rule", "rf"], []):
+        result = _run(app, ["recommend", *mode, "new\nline.json", "--objects" if not mode else "--export",
+                            *(["mmdet"] if mode else []), "o\x1b.out"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("new\\nline.json: 2 objects"), lines[0]
+        assert lines[-1].startswith("wrote o\\x1b.out ("), lines[-1]
+    _one_error_line(_run(app, ["stats", "gone\n.json"]), "gone\\n.json: no such file or folder")
+
+
 def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:
     stats = json.loads(_run(app, ["stats", "--json", "coco_empty.json"]).stdout)
     assert (stats["images"], stats["annotations"], stats["crowd"]) == (1, 0, 0)
