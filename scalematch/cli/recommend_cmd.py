@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.dataset.resize import DEFAULT_POLICY
@@ -164,12 +165,18 @@ def recommend(
 
         # an export that cannot be written fails before any work or other output
         check(resolve_preset(detector, backbone=backbone, neck=neck, levels=levels, resize=resize), export[0].value)
+
+    def typed(name: str) -> bool:  # an option of one mode typed in the other is refused, whatever its value
+        return ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = sweep(
             source, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
-            coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
-            min_cells=min_cells, erf_factor=erf_factor, format=format.value if format else None, strict=strict,
-            progress=progress,
+            coverage=coverage, min_positives=min_positives if typed("min_positives") else None,
+            min_iou=min_iou if typed("min_iou") else None, anchors_per_level=anchors_per_level,
+            min_cells=min_cells if typed("min_cells") else None,
+            erf_factor=erf_factor if typed("erf_factor") else None,
+            format=format.value if format else None, strict=strict, progress=progress,
         )  # fmt: skip
     command = "scalematch " + shlex.join(ctx.meta.get("argv") or ["recommend"])
     if isinstance(result, DetectorResult):

@@ -26,6 +26,12 @@ def is_imported(backbone: str) -> bool:
     )
 
 
+def check_given(value: object, param: str, expected: str) -> None:
+    """An :class:`OptionError` naming ``param`` for an empty (or blank) name: it is never taken as the default."""
+    if isinstance(value, str) and not value.strip():
+        raise OptionError(f"{param}: expected {expected}, got an empty value")
+
+
 def build(
     backbone: str,
     neck: str | None = None,
@@ -42,6 +48,8 @@ def build(
     unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    check_given(backbone, "backbone", "a backbone name or path")
+    check_given(neck, "neck", "a neck name or path")
     if channels is not None and channels < 1:
         raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):

@@ -231,11 +231,12 @@ def main() -> None:
           "outputs: {C1: c}\n")  # fmt: skip
     preset = (
         "name: retinanet\ntitle: t\ntoolkit: torchvision 0.29\nsource: s\nbackbone: resnet50\nneck: fpn-retinanet\n"
-        "levels: [P3, P4, P5, P6, P7]\ninput: {kind: torchvision, min_size: 800, max_size: 1333}\n"
+        "levels: LEVELS\ninput: {kind: torchvision, min_size: 800, max_size: 1333}\n"
         "anchors: {kind: torchvision, sizes: SIZES, aspect_ratios: RATIOS}\n"
         "assigner: {kind: max-iou, high: 0.5, low: 0.4, low_quality: LOW}\n"
     )
-    fields = {"SIZES": "[[32], [64], [128], [256], [512]]", "RATIOS": "[0.5, 1.0, 2.0]", "LOW": "true"}
+    fields = {"SIZES": "[[32], [64], [128], [256], [512]]", "RATIOS": "[0.5, 1.0, 2.0]", "LOW": "true",
+              "LEVELS": "[P3, P4, P5, P6, P7]"}  # fmt: skip
 
     def detector(name: str, **changes: str) -> None:
         text = preset
@@ -247,6 +248,8 @@ def main() -> None:
     detector("detector_many_ratios", RATIOS="[" + ", ".join(["1.0"] * 65) + "]")
     detector("detector_many_anchors", SIZES="[" + ", ".join(["[" + ", ".join(["32"] * 9) + "]"] * 5) + "]",
              RATIOS="[" + ", ".join(["1.0"] * 8) + "]")  # fmt: skip
+    detector("detector_levels_order", LEVELS="[P3, P5, P4, P6, P7]")
+    detector("detector_levels_gap", LEVELS="[P3, P4, P6, P7, P8]")
     onnx_conv("onnx_huge_kernel", kernel_shape=[10**9, 10**9], strides=[1, 1])
     onnx_conv("onnx_stride_zero", kernel_shape=[3, 3], strides=[0, 0])
     onnx_conv("onnx_negative_pads", kernel_shape=[3, 3], pads=[-5, -5, -5, -5])

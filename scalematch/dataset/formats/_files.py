@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scalematch._paths import kind
+from scalematch._paths import kind as kind
 from scalematch._paths import problem as _problem
 from scalematch.errors import DatasetError
 
