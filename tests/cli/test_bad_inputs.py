@@ -199,6 +199,26 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "onnx_negative_pads.onnx: node 'y': 'padding' must be a non-negative integer, got -5"),
     ("onnx stride 0", ["profile", "onnx_stride_zero.onnx"],
      "onnx_stride_zero.onnx: node 'y': 'stride' must be a positive integer, got 0"),
+    ("onnx cycle", ["profile", "onnx_cycle.onnx"],
+     "onnx_cycle.onnx: node 'z' (Add): reads 'z' before it is computed (the graph has a cycle, or its nodes are out "
+     "of order)"),
+    ("onnx Conv of another domain", ["profile", "onnx_custom_domain.onnx"],
+     "onnx_custom_domain.onnx: node 'y' (Conv): operator 'Conv' of domain 'com.custom' is not ONNX's own Conv; "
+     "declare it pass-through if it keeps the geometry (--passthrough y)"),
+    ("onnx value with two producers", ["profile", "onnx_two_producers.onnx"],
+     "onnx_two_producers.onnx: node 'relu' (Relu): writes 'y', which node 'y' (Conv) writes too; an ONNX value has "
+     "one producer"),
+    ("onnx three strides on a 2-D kernel", ["profile", "onnx_strides3.onnx"],
+     "onnx_strides3.onnx: node 'y': expected 2 strides for its 2-D kernel, got [1, 1, 1]"),
+    ("onnx one dilation on a 2-D kernel", ["profile", "onnx_dilations1.onnx"],
+     "onnx_dilations1.onnx: node 'y': expected 2 dilations for its 2-D kernel, got [2]"),
+    ("onnx rank-3 input", ["profile", "onnx_rank3.onnx"],
+     "onnx_rank3.onnx: input 'x' is 1x3x64 (rank 3); expected a 4-D image batch (N, C, H, W)"),
+    ("onnx zero-size input", ["profile", "onnx_zero_input.onnx"],
+     "onnx_zero_input.onnx: input 'x' is 1x3x0x0, with a zero-size axis; expected a non-empty (N, C, H, W)"),
+    ("onnx weight nowhere", ["profile", "onnx_missing_weight.onnx"],
+     "onnx_missing_weight.onnx: node 'y' (Conv): reads 'w_missing', which no node, graph input or initializer "
+     "provides"),
 ]  # fmt: skip
 
 OPTIONS: list[tuple[str, list[str], str]] = [
