@@ -272,6 +272,10 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     return data if isinstance(data, LoadResult) else from_frame(data)
 
 
+_NUMBER_COLUMNS = ("x", "y", "w", "h", "image_w", "image_h", "area", "w_in", "h_in", "size_in")
+"""The box-table columns a DataFrame must hold as numbers (text such as '50' is refused, not multiplied)."""
+
+
 def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, source: str = "DataFrame") -> LoadResult:
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
@@ -284,6 +288,9 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
             f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
+    from scalematch._args import frame_numbers
+
+    frame_numbers(table, _NUMBER_COLUMNS, "annotations")
     out = table.copy()
     n = len(out)
     for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):

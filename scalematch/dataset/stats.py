@@ -45,6 +45,10 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
 
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
+    from scalematch._args import expect
+    from scalematch.dataset.loader import LoadResult
+
+    expect(result, "result", LoadResult, "a LoadResult (read_annotations or from_frame makes one from a DataFrame)")
     table = result.table
     crowd = table["iscrowd"].to_numpy()
     names = [n for n in _COLUMNS if n in table.columns]

@@ -161,6 +161,8 @@ def sweep(
     (default :data:`DEFAULT_MIN_IOU`) apply to a detector, ``min_cells`` and ``erf_factor`` to rule rf: given in
     another mode, whatever their value, they are an error.
     """
+    _check_types(detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, anchors_per_level,
+                 min_cells, erf_factor, format, strict)  # fmt: skip
     chosen = _rule(rule)
     check_given(detector, "detector", "a preset name or a preset YAML file")
     check_given(neck, "neck", "a neck name or path, or 'none'")
@@ -197,6 +199,40 @@ def sweep(
         for name in backbones:
             designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
+
+
+def _check_types(
+    detector: object,
+    backbone: object,
+    neck: object,
+    levels: object,
+    resize: object,
+    coverage: object,
+    min_positives: object,
+    min_iou: object,
+    anchors_per_level: object,
+    min_cells: object,
+    erf_factor: object,
+    format: object,
+    strict: object,
+) -> None:
+    """The parameters of :func:`sweep` and :func:`recommend` have the documented types (an OptionError naming the
+    parameter otherwise, before any work)."""
+    from scalematch import _args
+
+    if not isinstance(detector, Preset):
+        _args.path_or_name(detector, "detector", "a preset name, a preset YAML path or a Preset", optional=True)
+    _args.names(backbone, "backbone", "a backbone name or path, or a list of them")
+    _args.path_or_name(neck, "neck", "a neck name or path, or 'none'", optional=True)
+    _args.names(levels, "levels", "level names ('P3,P4' or a list)")
+    _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them")
+    _args.number(coverage, "coverage")
+    _args.integer(min_positives, "min_positives", optional=True)
+    _args.integer(anchors_per_level, "anchors_per_level", optional=True)
+    for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor)):
+        _args.number(value, name, optional=True)
+    _args.expect(format, "format", str, "coco, voc or yolo", optional=True)
+    _args.expect(strict, "strict", bool, "True or False")
 
 
 def _detector(

@@ -48,6 +48,11 @@ def build(
     unknown operators geometry-preserving and ``input_size`` is the example input (torch: default 224x224);
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    from scalematch import _args
+
+    _args.path_or_name(backbone, "backbone", "a backbone name or path (str)")
+    _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
+    backbone, neck = str(backbone), None if neck is None else str(neck)
     check_given(backbone, "backbone", "a backbone name or path")
     check_given(neck, "neck", "a neck name or path")
     if channels is not None and channels < 1:
@@ -106,9 +111,12 @@ def profile_model(
     """
     from dataclasses import replace
 
+    from scalematch import _args
     from scalematch.profile.engine import profile
 
     size = parse_size(input_size)
+    if not isinstance(backbone, Graph):
+        _args.path_or_name(backbone, "backbone", "a backbone name or path, or a Graph")
     if isinstance(backbone, Graph):
         if neck is not None or taps is not None or tuple(passthrough) or channels is not None:
             raise OptionError(
