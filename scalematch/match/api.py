@@ -100,7 +100,7 @@ def _rule(rule: Rule | str | None) -> Rule | None:
 
 
 def resolve_preset(
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     backbone: str | None = None,
     neck: str | None = None,
@@ -133,7 +133,7 @@ def resolve_preset(
 
 def sweep(
     annotations: Annotations = None,
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     rule: Rule | str | None = None,
     backbone: str | Sequence[str] | None = None,
@@ -237,7 +237,7 @@ def _check_types(
 
 def _detector(
     annotations: Annotations,
-    detector: str | Preset | None,
+    detector: str | Path | Preset | None,
     backbone: str | Sequence[str] | None,
     neck: str | None,
     level_names: list[str] | None,
@@ -285,7 +285,7 @@ def _detector(
 
 def recommend(
     annotations: Annotations = None,
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     rule: Rule | str | None = None,
     backbone: str | None = None,
