@@ -662,5 +662,5 @@ def test_docs_reason_table_equals_the_code() -> None:
 def test_every_documented_reason_is_exercised_by_the_corpus() -> None:
     seen = {reason for _, _, expected in RECORDS if isinstance(expected, dict) for reason in expected}
     seen |= {m.group(1) for _, _, expected in RECORDS if isinstance(expected, str)
-             for m in [re.search(r"\[(\w+)\]$", expected)] if m}  # fmt: skip
+             for m in [re.search(r"\[([a-z_]+)\]$", expected)] if m}  # fmt: skip
     assert seen == set(REASONS)
