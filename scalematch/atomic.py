@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
     if too_long:
         raise OptionError(f"{where}: the name {too_long[0][:40]!r}... is longer than 255 bytes")
+    _check_not_a_stream(target, where, folder)
     if target.is_symlink():
         try:
             Path(os.path.realpath(target, strict=True))
@@ -93,6 +95,27 @@ def _special(path: Path) -> str:
         if test(mode):
             return name
     return "a special file"
+
+
+def _check_not_a_stream(target: Path, where: str, folder: bool) -> None:
+    """Refuse a ``target`` that is, links followed by the kernel (``/dev/stdout``, ``/proc/self/fd/1``), a device,
+    pipe or socket, or the very file this process's stdout or stderr writes to: a rename would replace it."""
+    try:
+        status = os.stat(target)
+    except OSError:
+        return
+    if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode)):
+        wanted = "a folder" if folder else "a regular file"
+        raise OptionError(f"{where}: exists and is {_special(target)}, not {wanted}; a write would replace it")
+    for fd, name in ((1, "output"), (2, "error")):
+        try:
+            stream = os.fstat(fd)
+        except OSError:
+            continue
+        if (stream.st_dev, stream.st_ino) == (status.st_dev, status.st_ino):
+            raise OptionError(
+                f"{where}: is where the standard {name} goes (a rename would replace it); choose another file"
+            )
 
 
 def check_distinct(

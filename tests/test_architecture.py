@@ -21,6 +21,8 @@ TOP = {
     "pool": "base",
     "extras": "base",
     "_yaml": "base",
+    "_paths": "base",
+    "_args": "base",
     "choices": "base",  # the enums the library and the CLI share
     "__init__": "root",  # the package itself: the names a notebook imports
     "__main__": "cli",  # ``python -m scalematch`` is the CLI

@@ -9,6 +9,7 @@ import typer
 
 from scalematch.choices import Toolkit
 from scalematch.match.detector import DetectorResult
+from scalematch.report.style import printable
 
 
 def show_detector(
@@ -53,12 +54,12 @@ def show_detector(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         if written is not None:
-            typer.echo(f"wrote {written}", err=True)
+            typer.echo(f"wrote {printable(str(written))}", err=True)
         return
     if result.sweep is not None:
         typer.echo(sweep_table(result.sweep))
         typer.echo(f"\nBest: {result.sweep.ranked[0][0]}\n")
-    typer.echo(f"{label}: {result.summary.objects} objects")
+    typer.echo(f"{printable(label)}: {result.summary.objects} objects")
     for line in describe(preset):
         typer.echo(line)
     if result.excluded:
@@ -73,8 +74,8 @@ def show_detector(
         for line in search_lines(result.search):
             typer.echo(line)
     if objects is not None:
-        typer.echo(f"\nwrote {objects} ({result.summary.objects} objects)")
+        typer.echo(f"\nwrote {printable(str(objects))} ({result.summary.objects} objects)")
     if export is not None:
-        typer.echo(f"\nwrote {export[1]} ({export[0].value})")
+        typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
-        typer.echo(f"\nwrote {written} (with the figures as PNG and recommendation.json)")
+        typer.echo(f"\nwrote {printable(str(written))} (with the figures as PNG and recommendation.json)")

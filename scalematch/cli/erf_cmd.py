@@ -10,6 +10,7 @@ import typer
 
 from scalematch.choices import Weights
 from scalematch.cli.flags import SIZE_HELP, size_from
+from scalematch.report.style import printable
 
 
 def erf(
@@ -70,4 +71,4 @@ def erf(
         save_figure(erf_figure(result), plot, option="--plot")
     typer.echo(json.dumps(erf_json(result), indent=2) if as_json else erf_text(result))
     if plot is not None and not as_json:
-        typer.echo(f"\nwrote {plot}")
+        typer.echo(f"\nwrote {printable(str(plot))}")

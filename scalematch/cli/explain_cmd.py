@@ -68,4 +68,4 @@ def explain(
 
         title = chain_title(list(labels.values())) if labels else printable(f"{graph.name}: {result.node.name}")
         save_figure(explain_figure(result, title=title), out, option="--out")
-        typer.echo(f"\nwrote {out}")
+        typer.echo(f"\nwrote {printable(str(out))}")

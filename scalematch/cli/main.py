@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from typing import Annotated, Any, NoReturn
 
 import click
-import typer
+
+with warnings.catch_warnings():  # typer imports names click deprecates (PYTHONWARNINGS=error)
+    warnings.filterwarnings("ignore", r"'click\.utils\.get_\w+_stream' is deprecated", DeprecationWarning)
+    import typer
 from typer.core import TyperGroup
 
 from scalematch import __version__
@@ -14,13 +19,24 @@ from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, sta
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
 from scalematch.pool import keep_freed_memory
+from scalematch.report.style import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of stdout has gone (``| head -1``): 128 + SIGPIPE, as a shell reports a Unix tool
+stopped by that signal; nothing is printed, and the files already written stay."""
+os.environ["MPLBACKEND"] = "agg"  # the CLI only writes figures to files, whatever backend the environment names
 
 
 class _Group(TyperGroup):
     """Turns every :class:`ScalematchError` and every usage error (unknown option, bad choice, missing
     argument) into one ``Error: ...`` line on stderr and exit code 2, instead of typer's framed box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if sys.stdout is None:  # file descriptor 1 closed (``>&-``): the output would be lost without a word
+            print("Error: stdout is closed; nowhere to print the output", file=sys.stderr)
+            sys.exit(2)
+        return super().main(*args, **kwargs)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
@@ -46,13 +62,17 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
-            typer.echo(f"Error: {flag_message(str(exc), _invoked(ctx))}", err=True)
+            typer.echo(f"Error: {printable(flag_message(str(exc), _invoked(ctx)))}", err=True)
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
+        except BrokenPipeError as exc:
+            if exc.filename is not None:
+                raise
+            _quiet_broken_pipe()
         except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
             where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            typer.echo(f"Error: {printable(where)}{exc.strerror or exc}", err=True)
             raise typer.Exit(2) from None
 
 
@@ -112,7 +132,21 @@ def _argument_help(command: click.Command, function: Any) -> None:
             param.type = named
 
 
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader of stdout has gone: exit silently with :data:`EXIT_BROKEN_PIPE`; stdout is pointed at the null
+    device so that the final flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to flush
+        pass
+    raise typer.Exit(EXIT_BROKEN_PIPE) from None
+
+
 def _usage_error(exc: click.UsageError) -> NoReturn:
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) and not exc.format_message().strip():
+        raise typer.Exit(exc.exit_code) from None  # the help is printed already (typer prints it itself)
     where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
     message = " ".join(exc.format_message().split())
     typer.echo(f"Error: {message}{where}", err=True)

@@ -10,6 +10,7 @@ import typer
 
 from scalematch.cli.flags import SIZE_HELP, size_from
 from scalematch.errors import OptionError
+from scalematch.report.style import printable
 
 
 def profile(
@@ -100,7 +101,7 @@ def profile(
     else:
         typer.echo(profile_table(result, outputs_only))
         if plot is not None:
-            typer.echo(f"\nwrote {plot}")
+            typer.echo(f"\nwrote {printable(str(plot))}")
     for warning in result.warnings if as_json else ():
         typer.echo(f"warning: {warning}", err=True)
 

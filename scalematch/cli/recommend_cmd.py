@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
+from scalematch.report.style import printable
 
 DETECTORS = "atss, faster-rcnn, fcos, retinanet, ssd300, yolov5, yolov8"
 NECKS = "fpn, fpn-fcos, fpn-retinanet, pan, ssd"
@@ -192,6 +194,10 @@ def recommend(
 
         # an export that cannot be written fails before any work or other output
         check(resolve_preset(detector, backbone=backbone, neck=neck, levels=levels, resize=resize), export[0].value)
+
+    def typed(name: str) -> bool:  # an option of one mode typed in the other is refused, whatever its value
+        return ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+
     with (
         connect(dask) if dask is not None else nullcontext() as client,
         progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress,
@@ -199,9 +205,12 @@ def recommend(
         result = sweep(
             list(given) if len(paths) > 1 else source, detector,  # several: named as given
             rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
-            coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
-            min_cells=min_cells, erf_factor=erf_factor, format=format.value if format else None, strict=strict,
-            progress=progress, workers=workers, client=client,
+            coverage=coverage, min_positives=min_positives if typed("min_positives") else None,
+            min_iou=min_iou if typed("min_iou") else None, anchors_per_level=anchors_per_level,
+            min_cells=min_cells if typed("min_cells") else None,
+            erf_factor=erf_factor if typed("erf_factor") else None,
+            format=format.value if format else None, strict=strict, progress=progress, workers=workers,
+            client=client,
         )  # fmt: skip
     command = "scalematch " + shlex.join(ctx.meta.get("argv") or ["recommend"])
     if isinstance(result, DetectorResult):
@@ -230,13 +239,13 @@ def recommend(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         if written is not None:
-            typer.echo(f"wrote {written}", err=True)
+            typer.echo(f"wrote {printable(str(written))}", err=True)
         return
     if len(designs) > 1:
         typer.echo(sweep_table(designs))
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     shown = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
-    typer.echo(f"{label}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
+    typer.echo(f"{printable(label)}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
     if best.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
     typer.echo("")
@@ -245,6 +254,6 @@ def recommend(
     for line in sentences(rec):
         typer.echo(line)
     if export is not None:
-        typer.echo(f"\nwrote {export[1]} ({export[0].value})")
+        typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
-        typer.echo(f"\nwrote {written} (with {len(files) - 2} figures as PNG and recommendation.json)")
+        typer.echo(f"\nwrote {printable(str(written))} (with {len(files) - 2} figures as PNG and recommendation.json)")

@@ -23,16 +23,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
+DERIVED = ("w_in", "h_in", "size_in")
+"""Input-pixel columns a DataFrame may bring (numbers too; from_frame recomputes them under a resize)."""
 IDS = ("ann_id", "image_id", "category_id")
 _I64 = 2.0**63
 
 
 def check_columns(table: pd.DataFrame) -> None:
-    """An :class:`OptionError` naming the first column among :data:`NUMBERS` and :data:`IDS` that does not hold
-    numbers (strings, booleans, objects) or that the DataFrame has twice."""
+    """An :class:`OptionError` naming the first column among :data:`NUMBERS`, :data:`DERIVED` and :data:`IDS`
+    that does not hold numbers (strings, booleans, objects) or that the DataFrame has twice."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    for name in (*NUMBERS, *IDS):
+    for name in (*NUMBERS, *DERIVED, *IDS):
         if name not in table.columns:
             continue
         column = table[name]

@@ -86,7 +86,11 @@ _FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
 def parse_policy(text: str | ResizePolicy, option: str = "resize") -> ResizePolicy:
     """Parse a policy string; raise :class:`OptionError` naming ``option`` and the valid forms."""
     if not isinstance(text, str):
-        return text
+        if isinstance(text, NoResize | ShortestEdge | LongestEdge | Fixed | MultiScale):
+            return text
+        from scalematch._args import shown as described
+
+        raise OptionError(f"{option}: expected a policy such as 'shortest-edge:800,1333' (text), got {described(text)}")
     spec = text.strip().lower()
     for pattern, cls in _FORMS:
         m = pattern.fullmatch(spec)

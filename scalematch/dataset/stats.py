@@ -50,6 +50,10 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
 
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
+    from scalematch._args import expect
+    from scalematch.dataset.loader import LoadResult
+
+    expect(result, "result", LoadResult, "a LoadResult (read_annotations or from_frame makes one from a DataFrame)")
     return summary(table_partial(result))
 
 

@@ -27,6 +27,7 @@ from scalematch.match.rules import RuleParams
 from scalematch.match.search import at_input, sweep_inputs, with_levels
 from scalematch.presets import DEFAULT_PRESET, load_preset, override
 from scalematch.presets.preset import Preset
+from scalematch.profile.api import check_given
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,11 +77,24 @@ def _names(value: str | Sequence[str] | None, param: str, sep: str = ",") -> lis
     if not all(items):
         what = "policies" if sep == ";" else "names"
         raise OptionError(f"{param}: expected {what} separated by '{sep}', got an empty one in {value!r}")
-    twice = [item for i, item in enumerate(items) if item in items[:i]]
+    keys = [_policy_key(item) for item in items] if sep == ";" else items
+    twice = [key for i, key in enumerate(keys) if key in keys[:i]]
     if twice:
         what = "level " if param == "levels" else ""
         raise OptionError(f"{param}: {what}{twice[0]!r} is named twice")
     return items
+
+
+def _policy_key(text: str) -> str:
+    """A resize policy in its one spelling (``NONE``, ``fixed:300X300``, ``shortest-edge:0800,1333`` are ``none``,
+    ``fixed:300x300``, ``shortest-edge:800,1333``), so that a repeat is found however it is written; a policy that
+    does not parse is left as written (its own error comes when it is used)."""
+    from scalematch.dataset.resize import parse_policy
+
+    try:
+        return str(parse_policy(text))
+    except OptionError:
+        return text
 
 
 def _rule(rule: Rule | str | None) -> Rule | None:
@@ -93,7 +107,7 @@ def _rule(rule: Rule | str | None) -> Rule | None:
 
 
 def resolve_preset(
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     backbone: str | None = None,
     neck: str | None = None,
@@ -102,6 +116,8 @@ def resolve_preset(
 ) -> Preset:
     """The detector preset (default: retinanet) with ``backbone``, ``neck`` ('none' for no neck), ``levels`` and,
     when one is given, the ``resize`` policy applied; every policy is checked against the preset's kind."""
+    check_given(detector, "detector", "a preset name or a preset YAML file")
+    check_given(neck, "neck", "a neck name or path, or 'none'")
     preset = detector if isinstance(detector, Preset) else load_preset(detector or DEFAULT_PRESET)
     changes: dict[str, object] = {}
     if backbone:
@@ -124,7 +140,7 @@ def resolve_preset(
 
 def sweep(
     annotations: Annotations = None,
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     rule: Rule | str | None = None,
     backbone: str | Sequence[str] | None = None,
@@ -132,11 +148,11 @@ def sweep(
     levels: str | Sequence[str] | None = None,
     resize: str | Sequence[str] | None = None,
     coverage: float = 0.99,
-    min_positives: int = 1,
-    min_iou: float = DEFAULT_MIN_IOU,
+    min_positives: int | None = None,
+    min_iou: float | None = None,
     anchors_per_level: int | None = None,
-    min_cells: float = DEFAULT_MIN_CELLS,
-    erf_factor: float = DEFAULT_ERF_FACTOR,
+    min_cells: float | None = None,
+    erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
@@ -150,11 +166,21 @@ def sweep(
     mode (``rule`` is one of rf, fpn, fcos, anchors, yolo): one :class:`Design` per backbone and policy,
     returned ranked as a :class:`RuleSweep`. ``backbone`` and ``levels`` take lists or comma lists, ``resize``
     a list or a ';' list. ``coverage`` is the target share of objects (with ``min_positives`` positives of IoU
-    >= ``min_iou`` for a detector; assigned to a level for a rule). Paths are read by ``workers`` processes
-    (default: one per core) or on the Dask cluster of ``client`` (a ``distributed.Client``).
+    >= ``min_iou`` for a detector; assigned to a level for a rule). ``min_positives`` (default 1) and ``min_iou``
+    (default :data:`DEFAULT_MIN_IOU`) apply to a detector, ``min_cells`` and ``erf_factor`` to rule rf: given in
+    another mode, whatever their value, they are an error. Paths are read by ``workers`` processes (default: one
+    per core) or on the Dask cluster of ``client`` (a ``distributed.Client``).
     """
+    _check_types(detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, anchors_per_level,
+                 min_cells, erf_factor, format, strict)  # fmt: skip
     chosen = _rule(rule)
-    check_options(replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor), coverage)
+    check_given(detector, "detector", "a preset name or a preset YAML file")
+    check_given(neck, "neck", "a neck name or path, or 'none'")
+    rf = RuleParams(
+        min_cells=DEFAULT_MIN_CELLS if min_cells is None else min_cells,
+        erf_factor=DEFAULT_ERF_FACTOR if erf_factor is None else erf_factor,
+    )
+    check_options(rf, coverage)
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
     level_names = _names(levels, "levels") if levels is not None else None
@@ -166,19 +192,16 @@ def sweep(
         )  # fmt: skip
     if detector is not None:
         raise OptionError("detector= and rule= are two modes: give one")
-    for name, value, default in (("min_positives", min_positives, 1), ("min_iou", min_iou, DEFAULT_MIN_IOU)):
-        if value != default:
+    for name, given in (("min_positives", min_positives), ("min_iou", min_iou)):
+        if given is not None:
             raise OptionError(f"{name}: applies to a detector's assigner (drop rule=)")
     if chosen is not Rule.RF:
-        for name, number, fallback in (
-            ("min_cells", min_cells, DEFAULT_MIN_CELLS),
-            ("erf_factor", erf_factor, DEFAULT_ERF_FACTOR),
-        ):
-            if number != fallback:
+        for name, given in (("min_cells", min_cells), ("erf_factor", erf_factor)):
+            if given is not None:
                 raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
     backbones = _names(backbone, "backbone") or ["resnet50"]
     chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
-    params = replace(RuleParams(), min_cells=min_cells, erf_factor=erf_factor)
+    params = replace(RuleParams(), min_cells=rf.min_cells, erf_factor=rf.erf_factor)
     designs: list[Design] = []
     runs: list[str | None] = [*policies] or [None]
     for policy in runs:
@@ -190,19 +213,53 @@ def sweep(
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
 
 
+def _check_types(
+    detector: object,
+    backbone: object,
+    neck: object,
+    levels: object,
+    resize: object,
+    coverage: object,
+    min_positives: object,
+    min_iou: object,
+    anchors_per_level: object,
+    min_cells: object,
+    erf_factor: object,
+    format: object,
+    strict: object,
+) -> None:
+    """The parameters of :func:`sweep` and :func:`recommend` have the documented types (an OptionError naming the
+    parameter otherwise, before any work)."""
+    from scalematch import _args
+
+    if not isinstance(detector, Preset):
+        _args.path_or_name(detector, "detector", "a preset name, a preset YAML path or a Preset", optional=True)
+    _args.names(backbone, "backbone", "a backbone name or path, or a list of them")
+    _args.path_or_name(neck, "neck", "a neck name or path, or 'none'", optional=True)
+    _args.names(levels, "levels", "level names ('P3,P4' or a list)")
+    _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them")
+    _args.number(coverage, "coverage")
+    _args.integer(min_positives, "min_positives", optional=True)
+    _args.integer(anchors_per_level, "anchors_per_level", optional=True)
+    for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor)):
+        _args.number(value, name, optional=True)
+    _args.expect(format, "format", str, "coco, voc or yolo", optional=True)
+    _args.expect(strict, "strict", bool, "True or False")
+
+
 def _detector(
     annotations: Annotations,
-    detector: str | Preset | None,
+    detector: str | Path | Preset | None,
     backbone: str | Sequence[str] | None,
     neck: str | None,
     level_names: list[str] | None,
     policies: list[str],
     coverage: float,
-    min_positives: int,
-    min_iou: float,
+    min_positives: int | None,
+    min_iou: float | None,
     anchors_per_level: int | None,
-    min_cells: float,
-    erf_factor: float,
+    min_cells: float | None,
+    erf_factor: float | None,
     format: str | None,
     strict: bool,
     progress: Progress | None,
@@ -211,12 +268,12 @@ def _detector(
 ) -> DetectorResult:
     if anchors_per_level is not None:
         raise OptionError("anchors_per_level: applies with rule=; a detector preset fixes its own anchors")
-    for name, value, default in (
-        ("min_cells", min_cells, DEFAULT_MIN_CELLS),
-        ("erf_factor", erf_factor, DEFAULT_ERF_FACTOR),
-    ):
-        if value != default:
+    for name, given in (("min_cells", min_cells), ("erf_factor", erf_factor)):
+        if given is not None:
             raise OptionError(f"{name}: applies to rule=rf, not to a detector's assigner")
+    floor_given = min_iou is not None
+    min_positives = 1 if min_positives is None else min_positives
+    min_iou = DEFAULT_MIN_IOU if min_iou is None else min_iou
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
         raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
     if not 0 <= min_iou < 1:
@@ -227,7 +284,7 @@ def _detector(
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
     )
-    if min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:
+    if floor_given and not preset.scores_iou:
         raise OptionError(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
             "anchor shapes without an IoU"
@@ -263,7 +320,7 @@ def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> None
 
 def recommend(
     annotations: Annotations = None,
-    detector: str | Preset | None = None,
+    detector: str | Path | Preset | None = None,
     *,
     rule: Rule | str | None = None,
     backbone: str | None = None,
@@ -271,11 +328,11 @@ def recommend(
     levels: str | Sequence[str] | None = None,
     resize: str | None = None,
     coverage: float = 0.99,
-    min_positives: int = 1,
-    min_iou: float = DEFAULT_MIN_IOU,
+    min_positives: int | None = None,
+    min_iou: float | None = None,
     anchors_per_level: int | None = None,
-    min_cells: float = DEFAULT_MIN_CELLS,
-    erf_factor: float = DEFAULT_ERF_FACTOR,
+    min_cells: float | None = None,
+    erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,

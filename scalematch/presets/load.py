@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
+from scalematch._paths import kind as path_kind
+from scalematch._paths import problem
 from scalematch.errors import ConfigError, ScalematchError
 from scalematch.presets.preset import (
     Assigner,
@@ -68,7 +71,10 @@ def load_preset(name: str | Path) -> Preset:
 
     known = builtin_presets()
     path = known.get(str(name)) or Path(name)
-    if not path.is_file():
+    what = path_kind(path)
+    if what not in (None, "missing"):
+        raise ConfigError(problem(path, what))
+    if what is not None:
         raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
     from scalematch._yaml import TooLarge, safe_load
 
@@ -81,6 +87,47 @@ def load_preset(name: str | Path) -> Preset:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return _Reader(str(path), data).preset()
+
+
+_KIND_OF: dict[type, str] = {
+    TorchvisionInput: "torchvision", LetterboxInput: "letterbox", MMDetInput: "mmdet",
+    TorchvisionAnchors: "torchvision", SSDBoxes: "ssd", YoloAnchors: "yolov5", Points: "points", MMDetAnchors: "mmdet",
+    MaxIoU: "max-iou", SSDMatch: "ssd", FCOSAssign: "fcos", YOLOv5Assign: "yolov5", TALAssign: "tal",
+    ATSSAssign: "atss",
+}  # fmt: skip
+"""The ``kind`` each section's dataclass is written as in a preset YAML."""
+
+
+def preset_data(preset: Preset) -> dict[str, Any]:
+    """``preset`` as the mapping its YAML file holds (tuples as lists), which :func:`load_preset` reads back."""
+    from dataclasses import fields
+
+    def plain(value: object) -> object:
+        return [plain(v) for v in value] if isinstance(value, tuple | list) else value
+
+    def section(part: object) -> dict[str, object]:
+        data: dict[str, object] = {"kind": _KIND_OF.get(type(part), repr(part))}
+        if isinstance(part, MMDetInput):
+            return {**data, "scale": [part.long, part.short], "size_divisor": part.size_divisor}
+        for f in fields(part):  # type: ignore[arg-type]
+            value = getattr(part, f.name)
+            if value is not None:
+                data[f.name] = plain(value)
+        return data
+
+    data: dict[str, Any] = {
+        key: plain(getattr(preset, key)) for key in KEYS if key not in ("input", "anchors", "assigner")
+    }
+    data.update(input=section(preset.input), anchors=section(preset.anchors), assigner=section(preset.assigner))
+    return data
+
+
+def checked(preset: Preset, where: str) -> Preset:
+    """``preset`` read back through the checks of a preset YAML (one code path for files and
+    :func:`~scalematch.presets.override`); errors name ``where`` and the key."""
+    from dataclasses import replace
+
+    return replace(_Reader(where, preset_data(preset)).preset(), path=preset.path)
 
 
 class _Reader:
@@ -184,6 +231,14 @@ class _Reader:
             )
         if len(set(levels)) != len(levels):
             raise self.fail("levels", "each level once", levels)
+        # P<k> (or C<k>) is the level of stride 2^k: the numbers must count up by one (names of another form,
+        # which say nothing of their stride, are taken in the order given)
+        numbers = [int(m[1]) for m in (re.fullmatch(r"[A-Za-z]+(\d{1,3})", name) for name in levels) if m]
+        if len(numbers) == len(levels) and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            raise self.fail(
+                "levels", "levels in increasing stride order without a gap, as --levels takes them (e.g. [P3, P4, P5])",
+                levels,
+            )  # fmt: skip
         neck = self.get("neck", None)
         head = self.get("head", "one-stage")
         if head not in ("one-stage", "two-stage"):

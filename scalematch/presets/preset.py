@@ -217,7 +217,8 @@ class Preset:
 
 def override(preset: Preset, **changes: object) -> Preset:
     """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:
-    ``override(p, **{"assigner.high": 0.6, "levels": ("P3", "P4")})``."""
+    ``override(p, **{"assigner.high": 0.6, "assigner.low": 0.5})``. The result is held to the checks of a preset
+    YAML file (a :class:`~scalematch.errors.ConfigError` naming the key, e.g. ``assigner.high`` above 1)."""
     from scalematch.errors import OptionError
 
     top: dict[str, object] = {}
@@ -247,4 +248,6 @@ def override(preset: Preset, **changes: object) -> Preset:
     ]
     if swapped and "title" not in top:  # the title names the preset's own backbone: say what runs instead
         top["title"] = f"{preset.title} with {' and '.join(swapped)} (overridden)"
-    return replace(preset, **top)  # type: ignore[arg-type]
+    from scalematch.presets.load import checked
+
+    return checked(replace(preset, **top), f"override of preset {preset.name}")  # type: ignore[arg-type]

@@ -26,6 +26,12 @@ def is_imported(backbone: str) -> bool:
     )
 
 
+def check_given(value: object, param: str, expected: str) -> None:
+    """An :class:`OptionError` naming ``param`` for an empty (or blank) name: it is never taken as the default."""
+    if isinstance(value, str) and not value.strip():
+        raise OptionError(f"{param}: expected {expected}, got an empty value")
+
+
 def build(
     backbone: str,
     neck: str | None = None,
@@ -43,6 +49,13 @@ def build(
     default 224x224); an empty name in ``taps`` or ``passthrough`` is an error, whatever the backbone.
     ``channels`` is a torch model's input channels (default: found by running it).
     """
+    from scalematch import _args
+
+    _args.path_or_name(backbone, "backbone", "a backbone name or path (str)")
+    _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
+    backbone, neck = str(backbone), None if neck is None else str(neck)
+    check_given(backbone, "backbone", "a backbone name or path")
+    check_given(neck, "neck", "a neck name or path")
     passthrough = _names(passthrough, "passthrough")
     if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
         _names(taps, "taps")
@@ -109,9 +122,12 @@ def profile_model(
     """
     from dataclasses import replace
 
+    from scalematch import _args
     from scalematch.profile.engine import profile
 
     size = parse_size(input_size)
+    if not isinstance(backbone, Graph):
+        _args.path_or_name(backbone, "backbone", "a backbone name or path, or a Graph")
     if isinstance(backbone, Graph):
         if neck is not None or taps is not None or tuple(passthrough) or channels is not None:
             raise OptionError(

@@ -270,8 +270,11 @@ def measure_erf(
                 return result
 
         def run(x: Any) -> Any:
+            from scalematch.profile.importers.torch import stdout_to_stderr
+
             interpreter = Capture(traced.module)
-            interpreter.run(x)
+            with stdout_to_stderr():  # the module's forward may print
+                interpreter.run(x)
             return interpreter.captured
 
         dtype, channels = torch.float64, traced.channels

@@ -32,7 +32,7 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
 
     opi = s["objects_per_image"]
     lines = [
-        f"{s['source']} ({s['format']}), resize {s['resize']}",
+        f"{_printable(str(s['source']))} ({s['format']}), resize {s['resize']}",
         f"images {s['images']} ({s['images_without_objects']} without objects), annotations {n}, "
         f"crowd {s['crowd']}, categories {s['categories']}",
         f"excluded: {excluded}",

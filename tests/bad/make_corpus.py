@@ -57,23 +57,31 @@ def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
     return buffer.getvalue()
 
 
-def onnx_model(name: str, node: Any, initializers: list[Any]) -> None:
-    """A one-node ONNX model reading a 1x3x64x64 input ``x`` and writing ``y``."""
+def onnx_model(
+    name: str, node: Any, initializers: list[Any], shape: tuple[int, ...] = (1, 3, 64, 64), more: tuple[Any, ...] = ()
+) -> None:
+    """A one-node ONNX model reading an input ``x`` (1x3x64x64 unless ``shape`` says otherwise) and writing ``y``
+    (``more`` nodes follow the first)."""
     from onnx import TensorProto, helper
 
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    graph = helper.make_graph([node], "g", [x], [y], initializer=initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_corpus")
+    graph = helper.make_graph([node, *more], "g", [x], [y], initializer=initializers)
+    domains = sorted({n.domain for n in (node, *more) if n.domain})
+    opsets = [helper.make_opsetid("", 17), *(helper.make_opsetid(d, 1) for d in domains)]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="make_corpus")
     model.ir_version = 8
     write(HERE / f"{name}.onnx", model.SerializeToString())
 
 
-def onnx_conv(name: str, **attributes: Any) -> None:
+def onnx_conv(
+    name: str, weight: str = "w", shape: tuple[int, ...] = (1, 3, 64, 64), more: tuple[Any, ...] = (), **attributes: Any
+) -> None:
+    """A model of one Conv ``y`` (``attributes`` as given) on ``x``, its weight the initializer ``w``."""
     from onnx import TensorProto, helper
 
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [1.0, 1.0, 1.0])
-    onnx_model(name, helper.make_node("Conv", ["x", "w"], ["y"], name="y", **attributes), [weight])
+    w = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [1.0, 1.0, 1.0])
+    onnx_model(name, helper.make_node("Conv", ["x", weight], ["y"], name="y", **attributes), [w], shape, more)
 
 
 def onnx_resize(name: str, factor: float) -> None:
@@ -280,11 +288,12 @@ def main() -> None:
           "outputs: {C1: c}\n")  # fmt: skip
     preset = (
         "name: retinanet\ntitle: t\ntoolkit: torchvision 0.29\nsource: s\nbackbone: resnet50\nneck: fpn-retinanet\n"
-        "levels: [P3, P4, P5, P6, P7]\ninput: {kind: torchvision, min_size: 800, max_size: 1333}\n"
+        "levels: LEVELS\ninput: {kind: torchvision, min_size: 800, max_size: 1333}\n"
         "anchors: {kind: torchvision, sizes: SIZES, aspect_ratios: RATIOS}\n"
         "assigner: {kind: max-iou, high: 0.5, low: 0.4, low_quality: LOW}\n"
     )
-    fields = {"SIZES": "[[32], [64], [128], [256], [512]]", "RATIOS": "[0.5, 1.0, 2.0]", "LOW": "true"}
+    fields = {"SIZES": "[[32], [64], [128], [256], [512]]", "RATIOS": "[0.5, 1.0, 2.0]", "LOW": "true",
+              "LEVELS": "[P3, P4, P5, P6, P7]"}  # fmt: skip
 
     def detector(name: str, **changes: str) -> None:
         text = preset
@@ -299,10 +308,22 @@ def main() -> None:
     detector("detector_many_ratios", RATIOS="[" + ", ".join(["1.0"] * 65) + "]")
     detector("detector_many_anchors", SIZES="[" + ", ".join(["[" + ", ".join(["32"] * 9) + "]"] * 5) + "]",
              RATIOS="[" + ", ".join(["1.0"] * 8) + "]")  # fmt: skip
+    detector("detector_levels_order", LEVELS="[P3, P5, P4, P6, P7]")
+    detector("detector_levels_gap", LEVELS="[P3, P4, P6, P7, P8]")
     onnx_conv("onnx_huge_kernel", kernel_shape=[10**9, 10**9], strides=[1, 1])
     onnx_conv("onnx_stride_zero", kernel_shape=[3, 3], strides=[0, 0])
     onnx_conv("onnx_negative_pads", kernel_shape=[3, 3], pads=[-5, -5, -5, -5])
     onnx_resize("onnx_huge_resize", 1e6)
+    from onnx import helper
+
+    onnx_conv("onnx_cycle", "w", more=(helper.make_node("Add", ["y", "z"], ["z"], name="z"),), kernel_shape=[1, 1])
+    onnx_conv("onnx_custom_domain", kernel_shape=[1, 1], domain="com.custom")
+    onnx_conv("onnx_two_producers", more=(helper.make_node("Relu", ["y"], ["y"], name="relu"),), kernel_shape=[1, 1])
+    onnx_conv("onnx_strides3", kernel_shape=[1, 1], strides=[1, 1, 1])
+    onnx_conv("onnx_dilations1", kernel_shape=[1, 1], dilations=[2])
+    onnx_conv("onnx_rank3", shape=(1, 3, 64), kernel_shape=[1, 1])
+    onnx_conv("onnx_zero_input", shape=(1, 3, 0, 0), kernel_shape=[1, 1])
+    onnx_conv("onnx_missing_weight", "w_missing", kernel_shape=[1, 1])
 
 
 if __name__ == "__main__":

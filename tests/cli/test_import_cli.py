@@ -73,3 +73,22 @@ def test_profile_torch_module(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [(r[1], r[-7], r[-6]) for r in rows] == [("C3", "8", "165"), ("C5", "32", "725")]  # darknet53's config
     missing = CliRunner().invoke(app, ["profile", "torch_models:Nope"])
     assert missing.stderr == "Error: torch_models:Nope: 'torch_models' has no attribute 'Nope'\n"
+
+
+def test_what_a_torch_module_prints_goes_to_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's import, constructor and forward print; stdout stays one JSON document."""
+    pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+    import json
+
+    (tmp_path / "noisy_module.py").write_text(
+        "import torch.nn as nn\nprint('imported')\n"
+        "class Noisy(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__(); print('built'); self.c = nn.Conv2d(3, 8, 3, 2, 1)\n"
+        "    def forward(self, x):\n        print('forward'); return self.c(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(app, ["profile", "noisy_module:Noisy", "--size", "64", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["backbone"] == "Noisy"
+    assert result.stderr.splitlines()[:2] == ["imported", "built"]
+    assert "forward" in result.stderr.splitlines()

@@ -2,46 +2,11 @@
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
 from pathlib import Path
 
+from scalematch._paths import kind as kind
+from scalematch._paths import problem as _problem
 from scalematch.errors import DatasetError
-
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-def kind(path: Path) -> str | None:
-    """What is at ``path``, symlinks followed: None for a regular file, else ``"missing"``, ``"a folder"``,
-    ``"a FIFO"``, ``"a socket"``, ``"a character device"``, ``"a block device"``, ``"a symlink loop"``,
-    ``"a dangling symlink"`` or ``"unreadable (<reason>)"``. Only the file's status is read, never the file:
-    opening a FIFO would wait for a writer forever."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a symlink loop"
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return "a dangling symlink" if os.path.islink(path) else "missing"
-        return f"unreadable ({exc.strerror or exc})"
-    if stat.S_ISREG(mode):
-        return None
-    return next((name for test, name in _KINDS if test(mode)), "not a file")
-
-
-def _problem(path: Path, what: str) -> str:
-    if what == "missing":
-        return f"{path}: no such file"
-    if what.startswith("unreadable"):
-        return f"{path}: cannot read{what.removeprefix('unreadable')}"
-    return f"{path}: is not a regular file ({what})"
 
 
 def is_present(path: Path) -> bool:

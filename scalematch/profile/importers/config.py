@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from scalematch._paths import kind as path_kind
+from scalematch._paths import problem
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.layer_list import parse_layer, parse_spec
@@ -323,9 +325,12 @@ def load(name_or_path: str, kind: str = "backbones") -> Config:
     if name_or_path in known:
         return read(known[name_or_path], f"built-in {kind[:-1]} '{name_or_path}'")
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
+    what = path_kind(path)
+    if path.suffix in (".yaml", ".yml") or what != "missing":
+        if what == "missing":
             raise ConfigError(f"{path}: no such config file")
+        if what is not None:
+            raise ConfigError(problem(path, what))
         config = read(path)
         if kind == "backbones" and config.kind == "neck":
             raise ConfigError(

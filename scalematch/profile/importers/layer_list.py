@@ -253,7 +253,9 @@ def parse_spec(spec: str) -> dict[str, Any]:
         return dict(SEED_LAYERS[spec])
     kind, _, rest = spec.partition(":")
     record: dict[str, Any] = {"type": kind}
-    for item in filter(None, rest.split(",")):
+    for item in rest.split(",") if rest.strip() else []:
+        if not item.strip():
+            raise ConfigError(f"layer spec {spec!r}: expected key=value separated by ',', got an empty field")
         key, eq, text = item.partition("=")
         if not eq:
             raise ConfigError(f"layer spec {spec!r}: expected key=value, got {item!r}")

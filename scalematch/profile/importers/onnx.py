@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from scalematch.errors import ModelError
+from scalematch.errors import ConfigError, ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
@@ -96,6 +96,57 @@ def _ints(value: Any, default: list[int]) -> list[int]:
     return [int(v) for v in value] if value is not None else default
 
 
+def _node_name(node: Any) -> str:
+    return str(node.name or (node.output[0] if node.output else node.op_type))
+
+
+def check_graph(graph: Any, label: str) -> None:
+    """ONNX's rules for a graph, which the import relies on: each value has one producer (a node, a graph input
+    or an initializer), and a node reads only values produced before it (no cycle; the nodes are sorted). A
+    :class:`ConfigError` names the file and the node otherwise."""
+    made: dict[str, str] = {i.name: "an initializer" for i in graph.initializer}
+    for value in graph.input:
+        made.setdefault(value.name, "a graph input")
+    writer: dict[str, Any] = {}
+    for node in graph.node:
+        for out in filter(None, node.output):
+            first = writer.get(out)
+            if first is not None or out in made:
+                by = f"node '{_node_name(first)}' ({first.op_type})" if first is not None else made[out]
+                raise ConfigError(
+                    f"{label}: node '{_node_name(node)}' ({node.op_type}): writes '{out}', which {by} writes too; "
+                    "an ONNX value has one producer"
+                )
+            writer[out] = node
+    ready = set(made)
+    for node in graph.node:
+        for value in filter(None, node.input):
+            if value in ready:
+                continue
+            where = f"{label}: node '{_node_name(node)}' ({node.op_type}): reads '{value}'"
+            if value in writer:
+                raise ConfigError(
+                    f"{where} before it is computed (the graph has a cycle, or its nodes are out of order)"
+                )
+            raise ConfigError(f"{where}, which no node, graph input or initializer provides")
+        ready.update(filter(None, node.output))
+
+
+def check_image_input(shape: tuple[int | None, ...] | None, name: str, label: str) -> None:
+    """The image input, where its shape is known, is a batch of images (N, C, H, W) of non-zero size."""
+    if shape is None:
+        return
+    dims = "x".join("?" if d is None else str(d) for d in shape) or "a scalar"
+    if len(shape) != 4:
+        raise ConfigError(
+            f"{label}: input '{name}' is {dims} (rank {len(shape)}); expected a 4-D image batch (N, C, H, W)"
+        )
+    if 0 in shape:
+        raise ConfigError(
+            f"{label}: input '{name}' is {dims}, with a zero-size axis; expected a non-empty (N, C, H, W)"
+        )
+
+
 class _Importer:
     def __init__(self, model: Any, label: str, passthrough: frozenset[str]) -> None:
         import onnx
@@ -129,6 +180,7 @@ class _Importer:
         self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
         self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
         self.helper = onnx.helper
+        self.defs = onnx.defs
         self.numpy_helper = numpy_helper
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -205,6 +257,7 @@ class _Importer:
         k = (int(kernel[0]), int(kernel[1]))
         s = _ints(attrs.get("strides"), [1, 1])
         d = _ints(attrs.get("dilations"), [1, 1])
+        self.check_rank(node, s, d)
         k_eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
         padding = self.window_padding(node, attrs, k_eff, (s[0], s[1]), src)
         return Window(
@@ -217,6 +270,16 @@ class _Importer:
             int(attrs.get("group", 1)),
         )
 
+    def check_rank(self, node: Any, strides: list[int], dilations: list[int], pads: list[int] | None = None,
+                   output_padding: list[int] | None = None) -> None:  # fmt: skip
+        """A :class:`ConfigError` unless each attribute has one entry per kernel axis (two begin/end pads)."""
+        for key, values, wanted in (("strides", strides, 2), ("dilations", dilations, 2), ("pads", pads, 4),
+                                    ("output_padding", output_padding, 2)):  # fmt: skip
+            if values is not None and len(values) != wanted:
+                raise ConfigError(
+                    f"{self.label}: node '{_node_name(node)}': expected {wanted} {key} for its 2-D kernel, got {values}"
+                )
+
     def transposed(self, node: Any, attrs: dict[str, Any]) -> Layer:
         auto = attrs.get("auto_pad", b"NOTSET")
         if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID") or "output_shape" in attrs:
@@ -227,6 +290,7 @@ class _Importer:
         k = (int(kernel[0]), int(kernel[1]))
         s, d = _ints(attrs.get("strides"), [1, 1]), _ints(attrs.get("dilations"), [1, 1])
         p, op = _ints(attrs.get("pads"), [0, 0, 0, 0]), _ints(attrs.get("output_padding"), [0, 0])
+        self.check_rank(node, s, d, p, op)
         # ONNX pads begin/end separately; the layer pads begin and grows the output by output_padding
         extra = [op[a] + p[a] - p[a + 2] for a in (0, 1)]
         if min(extra) < 0:
@@ -363,6 +427,11 @@ class _Importer:
         src = feats[0]
         layer: Layer | str
         declared = node.name in self.passthrough or (op in self.passthrough and op not in PASS_OPS)
+        if not declared and node.domain not in ("", "ai.onnx") and self.defs.has(op):  # not ONNX's own op
+            raise ModelError(
+                f"{self.where(node)}: operator '{op}' of domain '{node.domain}' is not ONNX's own {op}; declare it "
+                f"pass-through if it keeps the geometry (--passthrough {_node_name(node)})"
+            )
         if not declared and op in LAYOUT_OPS:
             self.layout_op(node, attrs, src)
             return
@@ -657,11 +726,13 @@ def from_onnx(
     else:
         label, default_name = "<onnx model>", model.graph.name or "onnx"
         proto = with_shapes(model, input_size)
+    check_graph(proto.graph, label)
     importer = _Importer(proto, label, frozenset(passthrough))
     initializers = set(importer.constants)
     real = [i.name for i in proto.graph.input if i.name not in initializers]
     if not real:
         raise ModelError(f"{label}: the model has no input")
+    check_image_input(importer.shapes.get(real[0]), real[0], label)
     importer.values[real[0]] = INPUT
     for extra in real[1:]:
         importer.values[extra] = None

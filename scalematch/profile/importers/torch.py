@@ -21,6 +21,7 @@ import inspect
 import io
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -205,8 +206,19 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def stdout_to_stderr() -> contextlib.AbstractContextManager[Any]:
+    """While the user's code runs (its import, constructor, factory, ``forward``), what it prints goes to stderr:
+    stdout carries only scalematch's output (``profile --json`` stays one JSON document)."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
 def load_module(spec: str) -> Any:
     """The ``nn.Module`` named by ``package.module:attribute`` (a class or factory is called without arguments)."""
+    with stdout_to_stderr():
+        return _load_module(spec)
+
+
+def _load_module(spec: str) -> Any:
     require("torch", "torch", spec)
     from torch import nn
 
@@ -949,6 +961,13 @@ def trace(
     unsupported operation.
     """
     require("torch", "torch", f"{model}" if isinstance(model, str) else "PyTorch modules")
+    with stdout_to_stderr():
+        return _trace(model, input_size, taps, passthrough, name, channels)
+
+
+def _trace(
+    model: Any, input_size: Pair, taps: TapSpec, passthrough: Iterable[str], name: str | None, channels: int | None
+) -> Traced:
     import torch
     from torch import fx, nn
 

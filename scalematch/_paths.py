@@ -1,0 +1,44 @@
+"""What is at a path, named before anything opens it (a FIFO would block the reader, a device never end), in the
+words every reader uses: the dataset readers and the config and preset loaders."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def kind(path: Path) -> str | None:
+    """What is at ``path``, symlinks followed: None for a regular file, else ``"missing"``, ``"a folder"``,
+    ``"a FIFO"``, ``"a socket"``, ``"a character device"``, ``"a block device"``, ``"a symlink loop"``,
+    ``"a dangling symlink"`` or ``"unreadable (<reason>)"``. Only the file's status is read, never the file:
+    opening a FIFO would wait for a writer forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink loop"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "a dangling symlink" if os.path.islink(path) else "missing"
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def problem(path: Path, what: str) -> str:
+    """The words for what :func:`kind` found at ``path`` (the regular file it is not): ``<path>: ...``."""
+    if what == "missing":
+        return f"{path}: no such file"
+    if what.startswith("unreadable"):
+        return f"{path}: cannot read{what.removeprefix('unreadable')}"
+    return f"{path}: is not a regular file ({what})"

@@ -1,0 +1,96 @@
+"""The command as a process among others: stdout closed, gone (a pipe whose reader left) or pointed at by an
+output option, ``PYTHONWARNINGS=error``, an unknown ``MPLBACKEND``, no arguments at all."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "scalematch" / "data" / "coco_val2014_100.json"
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m scalematch ARGS`` from the repository root (so that this checkout's package is imported)."""
+    return subprocess.run(
+        [sys.executable, "-m", "scalematch", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        text=True,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
+
+
+def test_closed_stdout_is_an_error_not_a_silent_success() -> None:
+    for args in (["stats", "-q"], ["stats", "-q", "--json"], ["--version"]):
+        done = _run(args, stdout=subprocess.DEVNULL, pass_fds=(), preexec_fn=lambda: os.close(1))
+        assert (done.returncode, done.stderr) == (2, "Error: stdout is closed; nowhere to print the output\n")
+
+
+def test_a_reader_that_left_ends_the_run_silently_and_keeps_the_files(tmp_path: Path) -> None:
+    """``| head -1``: exit 141 (128 + SIGPIPE, as a shell shows a tool stopped by it), nothing on stderr, and the
+    report and --objects written before the printing stay complete."""
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line
+    try:
+        done = _run(
+            ["recommend", "-q", "--objects", str(tmp_path / "o.csv"), "--out", str(tmp_path / "rep")], stdout=write
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert len((tmp_path / "o.csv").read_text().splitlines()) == 831  # a header and the 830 objects
+    assert (tmp_path / "rep" / "report.html").stat().st_size > 0
+
+
+def test_stdout_full_is_one_error_line() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done = _run(["stats", "-q"], stdout=full)
+    assert (done.returncode, done.stderr) == (2, "Error: No space left on device\n")
+
+
+def test_warnings_as_errors_do_not_break_the_start() -> None:
+    done = _run(["stats", "-q", "--json"], env={"PYTHONWARNINGS": "error"}, stdout=subprocess.PIPE)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert '"annotations": 830' in done.stdout
+
+
+def test_figures_are_drawn_whatever_mplbackend_says(tmp_path: Path) -> None:
+    done = _run(["profile", "resnet18", "--plot", str(tmp_path / "p.png")], env={"MPLBACKEND": "no_such_backend"},
+                stdout=subprocess.DEVNULL)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_no_arguments_prints_the_help_and_no_empty_error() -> None:
+    done = _run([], stdout=subprocess.PIPE)
+    assert done.returncode == 2
+    assert "Usage: scalematch [OPTIONS] COMMAND" in done.stdout
+    assert "Error" not in done.stderr + done.stdout
+
+
+def test_outputs_naming_stdout_are_refused_before_the_work(tmp_path: Path) -> None:
+    """Never a rename over what stdout points to: a file (the printed text would go to an unlinked inode) or a
+    pipe (refused up front, as /dev/null is, not after the work with a false 'no space left')."""
+    printed = tmp_path / "printed.txt"
+    with printed.open("w") as handle:
+        done = _run(["stats", "-q", "--csv", "/dev/stdout"], stdout=handle)
+    assert (done.returncode, done.stderr) == (
+        2, "Error: --csv /dev/stdout: is where the standard output goes (a rename would replace it); choose another "
+        "file\n")  # fmt: skip
+    assert printed.exists() and printed.read_text() == ""
+    for name in ("/dev/stdout", "/proc/self/fd/1", "/dev/null"):
+        if not os.path.exists(name):
+            continue
+        done = _run(["recommend", "-q", "--objects", name], stdout=subprocess.PIPE)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"Error: --objects {name}: is not a regular file (a device, pipe or socket); choose a " \
+            "file name\n"  # fmt: skip

@@ -1,0 +1,66 @@
+"""Presets changed in Python (:func:`scalematch.presets.override`) are held to the checks of a preset YAML file:
+one code path, the same message for the same value."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scalematch.errors import ConfigError, OptionError
+from scalematch.presets import builtin_presets, load_preset, override
+from scalematch.presets.load import preset_data
+
+
+@pytest.mark.parametrize("name", sorted(builtin_presets()))
+def test_every_builtin_reads_back_from_its_mapping(name: str, tmp_path: Path) -> None:
+    """The mapping override() validates is the preset's YAML: written out and loaded, it gives the same preset."""
+    import yaml
+
+    preset = load_preset(name)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(preset_data(preset)), encoding="utf-8")
+    assert load_preset(path) == replace(preset, path=str(path))
+    assert override(preset) == preset
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "expected"),
+    [
+        ({"assigner.high": 5}, "assigner.high", "a number in (0, 1], got 5"),
+        ({"assigner.low": -3}, "assigner.low", "a number in (0, 1], got -3"),
+        ({"assigner.high": "0.6"}, "assigner.high", "a number in (0, 1], got '0.6'"),
+        ({"levels": ["P3", "P3", "P4", "P5", "P6"]}, "levels", "each level once, got ['P3', 'P3', 'P4', 'P5', 'P6']"),
+        ({"levels": ("P3", "P5", "P4", "P6", "P7")}, "levels",
+         "levels in increasing stride order without a gap, as --levels takes them (e.g. [P3, P4, P5]), got "
+         "['P3', 'P5', 'P4', 'P6', 'P7']"),
+        ({"levels": ("P3", "P4")}, "anchors", "one entry per level (2), got 5"),
+        ({"input.min_size": 10**9}, "input.min_size", "an integer in (0, 16384], got 1000000000"),
+        ({"backbone": ""}, "backbone", "a non-empty string, got ''"),
+    ],
+)  # fmt: skip
+def test_override_refuses_what_a_yaml_file_may_not_hold(
+    changes: dict[str, object], key: str, expected: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        override(load_preset("retinanet"), **changes)
+    assert str(caught.value) == f"override of preset retinanet: key '{key}': expected {expected}"
+
+
+def test_the_yaml_loader_gives_the_same_words(tmp_path: Path) -> None:
+    text = builtin_presets()["retinanet"].read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("high: 0.5", "high: 5"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_preset(bad)
+    assert str(caught.value) == f"{bad}: key 'assigner.high': expected a number in (0, 1], got 5"
+
+
+def test_override_still_names_unknown_fields_and_keeps_good_changes() -> None:
+    retinanet = load_preset("retinanet")
+    with pytest.raises(OptionError, match="no field 'nope'"):
+        override(retinanet, nope=1)
+    changed = override(retinanet, **{"assigner.high": 0.6, "assigner.low": 0.5})
+    assert (changed.assigner.high, changed.assigner.low) == (0.6, 0.5)  # type: ignore[union-attr]
+    assert changed.path == retinanet.path
