@@ -87,10 +87,10 @@ def test_outputs_naming_stdout_are_refused_before_the_work(tmp_path: Path) -> No
         2, "Error: --csv /dev/stdout: is where the standard output goes (a rename would replace it); choose another "
         "file\n")  # fmt: skip
     assert printed.exists() and printed.read_text() == ""
-    for name in ("/dev/stdout", "/proc/self/fd/1", "/dev/null"):
+    for name, kind in (("/dev/stdout", "a FIFO"), ("/proc/self/fd/1", "a FIFO"), ("/dev/null", "a character device")):
         if not os.path.exists(name):
             continue
-        done = _run(["recommend", "-q", "--objects", name], stdout=subprocess.PIPE)
+        done = _run(["recommend", "-q", "--objects", name], stdout=subprocess.PIPE)  # stdout: a pipe (a FIFO)
         assert (done.returncode, done.stdout) == (2, "")
-        assert done.stderr == f"Error: --objects {name}: is not a regular file (a device, pipe or socket); choose a " \
-            "file name\n"  # fmt: skip
+        assert done.stderr == f"Error: --objects {name}: exists and is {kind}, not a regular file; a write would " \
+            "replace it\n"  # fmt: skip
