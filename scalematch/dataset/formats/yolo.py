@@ -200,6 +200,11 @@ def _image_size(image: Path | None) -> tuple[float, float]:
 
 
 def _orientation(im: Any) -> object:
+    """The EXIF orientation tag from the header. A PNG's eXIf chunk is read only when it comes before the pixel
+    data: Pillow would decode the whole image to look for one after it (ultralytics does; a header claiming
+    200000 x 100000 pixels would then take 20 GB)."""
+    if im.format == "PNG" and "exif" not in im.info:
+        return None
     try:
         exif = im.tag_v2 if im.format == "TIFF" else im.getexif()
         return exif.get(274)
