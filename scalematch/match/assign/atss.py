@@ -96,26 +96,25 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
 
 def nearest(lv: AnchorLevel, img: I64, gcx: F32, gcy: F32, topk: int) -> Nearest:
     """Per object the ``min(topk, anchors of the level)`` anchors (shape 0) whose centres are nearest to its
-    centre, ties in anchor order, found in a square block of cells around the nearest one. A block is grown for
-    the objects where a cell outside it could be as near as the k-th pick, so the result is exact."""
+    centre, ties in anchor order, found in a square block of cells around it (4 x 4 for the 9 nearest). A block
+    is grown for the objects where a cell outside it could be as near as the k-th pick, so the result is exact."""
     import numpy as np
 
     todo = np.arange(len(img), dtype=np.int64)
-    half = 1
-    while (2 * half + 1) ** 2 < 2 * topk:
-        half += 1
+    width = 1
+    while width * width < 1.6 * topk:
+        width += 1
     found: list[Nearest] = []
     while len(todo):
-        width = 2 * half + 1
         batch = max(BLOCK_ELEMENTS // (width * width), 1)
         retry = []
         for lo in range(0, len(todo), batch):
             objs = todo[lo : lo + batch]
-            near, sure = _in_block(lv, objs, img[objs], gcx[objs], gcy[objs], half, topk)
+            near, sure = _in_block(lv, objs, img[objs], gcx[objs], gcy[objs], width, topk)
             found.append(near)
             retry.append(objs[~sure])
         todo = np.concatenate(retry)
-        half *= 2
+        width *= 2
     if not found:
         e = np.zeros(0, np.int64)
         return Nearest(e, e, e, np.zeros(0, np.float32), np.zeros(0, np.float32))
@@ -129,10 +128,11 @@ def nearest(lv: AnchorLevel, img: I64, gcx: F32, gcy: F32, topk: int) -> Nearest
 
 
 def _in_block(
-    lv: AnchorLevel, objs: I64, img: I64, gcx: F32, gcy: F32, half: int, topk: int
+    lv: AnchorLevel, objs: I64, img: I64, gcx: F32, gcy: F32, width: int, topk: int
 ) -> tuple[Nearest, npt.NDArray[np.bool_]]:
-    """The k nearest anchors within the block of ``2 * half + 1`` cells a side around each object's nearest
-    cell (moved inside the grid where it would stick out), and per object whether they are surely the k
+    """The k nearest anchors within the block of ``width`` cells a side around each object's centre (centred on
+    its nearest cell; an even width reaches one cell further on the side of the centre), moved inside the grid
+    where it would stick out, and per object whether they are surely the k
     nearest of the whole grid (every cell outside the block is farther than the k-th pick). Picks of objects
     that are not sure are left out."""
     import numpy as np
@@ -141,11 +141,14 @@ def _in_block(
     n = len(objs)
     rows, cols = lv.grid.rows[img], lv.grid.cols[img]
     _, _, ox, oy = lv.nominal()
-    cx = np.rint(lv.cell(img, gcx.astype(np.float64), ox[0], "x")).astype(np.int64)
-    cy = np.rint(lv.cell(img, gcy.astype(np.float64), oy[0], "y")).astype(np.int64)
-    width = 2 * half + 1
-    x0 = np.clip(cx - half, 0, np.maximum(cols - width, 0))
-    y0 = np.clip(cy - half, 0, np.maximum(rows - width, 0))
+    fx = lv.cell(img, gcx.astype(np.float64), ox[0], "x")
+    fy = lv.cell(img, gcy.astype(np.float64), oy[0], "y")
+    cx, cy = np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
+    before = (width - 1) // 2  # cells before the nearest one; an even width adds one after it, or before it
+    x0 = cx - before - ((width % 2 == 0) & (fx < cx))
+    y0 = cy - before - ((width % 2 == 0) & (fy < cy))
+    x0 = np.clip(x0, 0, np.maximum(cols - width, 0))
+    y0 = np.clip(y0, 0, np.maximum(rows - width, 0))
     step = np.arange(width)
     ix_n = x0[:, None] + step[None, :]
     iy_n = y0[:, None] + step[None, :]
@@ -193,7 +196,9 @@ def _in_block(
     whole = (x0 == 0) & (y0 == 0) & (width >= cols) & (width >= rows)
     sure = whole | (kth[:, 0].astype(np.float64) * (1 + 1e-5) + 1e-3 < bound)
     pick &= sure[:, None]
-    o, cell = np.nonzero(pick)
-    row, col = cell // width, cell % width
-    near = Nearest(objs[o], ix_n[o, col], iy_n[o, row], px[o, col], py[o, row])
+    flat = np.flatnonzero(pick)
+    o = flat // (width * width)
+    row, col = np.divmod(flat - o * (width * width), width)
+    at_x, at_y = o * width + col, o * width + row  # into the (n, width) rows of columns and of rows
+    near = Nearest(objs[o], x0[o] + col, y0[o] + row, px.reshape(-1)[at_x], py.reshape(-1)[at_y])
     return near, sure
