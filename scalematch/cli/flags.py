@@ -7,6 +7,7 @@ command gets that parameter's flag instead: ``--name:`` and ``--name`` (``--name
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import click
 
@@ -67,3 +68,22 @@ def size_from(size: str | None, legacy: str | None) -> str | None:
         err=True,
     )
     return text
+
+
+def workers_option(what: str) -> Any:
+    """``--workers N``: the processes that do ``what`` (a phrase such as 'reading the inputs')."""
+    import typer
+
+    return typer.Option(metavar="N", help=f"Processes {what} (1 to 1024); default: one per core.")
+
+
+def dask_option() -> Any:
+    """``--dask ADDRESS``: the Dask scheduler that reads the inputs."""
+    import typer
+
+    return typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the dask "
+        "extra.",
+    )

@@ -12,6 +12,7 @@ import typer
 from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
+from scalematch.cli.flags import dask_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -127,22 +128,8 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N",
-            help="Processes reading the inputs and simulating the assigner (1 to 1024); default: one per core.",
-        ),
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            metavar="ADDRESS",
-            help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the "
-            "dask extra.",
-        ),
-    ] = None,
+    workers: Annotated[int | None, workers_option("reading the inputs and simulating the assigner")] = None,
+    dask: Annotated[str | None, dask_option()] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
     ] = False,

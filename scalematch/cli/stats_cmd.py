@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from scalematch.choices import Format
+from scalematch.cli.flags import dask_option, workers_option
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
@@ -50,21 +51,8 @@ def stats(
             "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help="Processes reading the inputs and VOC files (1 to 1024); default: one per core."
-        ),
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            metavar="ADDRESS",
-            help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the "
-            "dask extra.",
-        ),
-    ] = None,
+    workers: Annotated[int | None, workers_option("reading the inputs and VOC files")] = None,
+    dask: Annotated[str | None, dask_option()] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar (results, warnings and errors are still printed).")
     ] = False,

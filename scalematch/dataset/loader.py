@@ -50,8 +50,10 @@ class LoadResult:
         return summarize(self)
 
     def to_frame(self) -> pd.DataFrame:
-        """The box table (one row per kept annotation; see :mod:`scalematch.dataset.table`)."""
-        return self.table
+        """A copy of the box table (one row per kept annotation; see :mod:`scalematch.dataset.table`): changing
+        it leaves this result as it is."""
+        table: pd.DataFrame = self.table.copy()
+        return table
 
 
 def detect_format(path: Path) -> Format:

@@ -204,3 +204,14 @@ def test_import_is_lazy_and_every_name_resolves() -> None:
     assert out[:2] == ["[]", "True"]
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         sm.nope  # noqa: B018
+
+
+def test_to_frame_is_a_copy() -> None:
+    """Changing the DataFrame a notebook gets does not change the result it came from."""
+    boxes = sm.read_annotations(sm.sample_path())
+    frame = boxes.to_frame()
+    before = boxes.table["w"].to_numpy().copy()
+    frame["w"] = 0.0
+    frame.loc[frame.index[0], "h"] = -1.0
+    assert (boxes.table["w"].to_numpy() == before).all()
+    assert boxes.table["h"].iloc[0] != -1.0
