@@ -38,7 +38,8 @@ def ordered_map(
     from concurrent.futures import Future, ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+    start = (initializer, initargs)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start) as pool:
         pending: list[Future[R]] = []
         for item in items:
             pending.append(pool.submit(fn, item))
@@ -46,6 +47,23 @@ def ordered_map(
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+    """In a new worker: end with the parent (Linux: a worker whose parent was stopped by SIGTERM would otherwise
+    wait on its queue forever), then the caller's ``initializer``."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+        except (OSError, AttributeError):
+            pass
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def keep_freed_memory() -> None:

@@ -104,6 +104,8 @@ def main() -> None:
                                            f'"bbox": [10, 20, 30, 40], "area": {BIG}'))  # fmt: skip
     coco("coco_huge_int_id", one.replace('"id": 2,', f'"id": {BIG},'))
     coco("coco_id_u64", one.replace('"id": 2,', f'"id": {2**64 - 1},'))  # fits uint64, not int64
+    below = coco_doc([IMG, {**IMG, "id": -(2**63) - 1, "file_name": "b.jpg"}], [ANN], [CAT])  # an image below int64
+    coco("coco_image_id_below_i64", below)
     coco("coco_absurd_width", one.replace('"width": 640', '"width": 1e30'))
     coco("coco_box_outside", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [1e5, 20, 30, 40]},
                                               {**ANN, "id": 3, "bbox": [-50, 20, 30, 40]},

@@ -49,6 +49,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco huge int area", ["stats", "coco_huge_int_area.json"], {"malformed_record": 1}),
     ("coco huge int id", ["stats", "coco_huge_int_id.json"], {"malformed_record": 1}),
     ("coco id 2**64 - 1", ["stats", "coco_id_u64.json"], {"malformed_record": 1}),
+    ("coco image id below -2**63", ["stats", "coco_image_id_below_i64.json"], {"malformed_record": 1}),
     ("coco id 2**64 - 1, strict", ["stats", "--strict", "coco_id_u64.json"],
      "coco_id_u64.json: annotations[1]: 'id' 18446744073709551615 is out of range: expected an integer from -2^63 "
      "to 2^63 - 1 [malformed_record]"),

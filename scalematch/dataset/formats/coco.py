@@ -137,7 +137,7 @@ def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
     ws, hs = list(map(_WIDTH, records)), list(map(_HEIGHT, records))
     if min(ws) <= 0 or min(hs) <= 0 or max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
         return False
-    if max(ids) >= _I64 or len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
+    if max(ids) >= _I64 or min(ids) < -_I64 or len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
         return False
     names = map(_NAME, records)
     raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
