@@ -18,7 +18,7 @@ import sys
 from common import PYTHON, interleaved_cpu_medians, load_average, machine, write_section
 from ingest import synthetic
 
-CLI = [PYTHON, "-c", "from scalematch.cli.main import app; app()"]
+CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
 
 
 WRAPPER = (

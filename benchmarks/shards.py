@@ -27,7 +27,7 @@ import pandas
 import synth
 from common import PYTHON, machine, write_section
 
-CLI = [PYTHON, "-c", "from scalematch.cli.main import app; app()"]
+CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
 
 
 def shards(count: int, scale: float, seed: int) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from common import PYTHON, interleaved_medians, machine, write_section
 
-CLI = [PYTHON, "-c", "from scalematch.cli.main import app; app()"]
+CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
 NAMES = ("Car", "Pedestrian", "Cyclist", "Van", "Truck", "Tram", "Misc")
 BARE = """
 import sys, xml.etree.ElementTree as ET

@@ -1,6 +1,6 @@
 """``python -m scalematch``: the same command as ``scalematch``."""
 
-from scalematch.cli.main import app
+from scalematch.cli.main import main
 
 if __name__ == "__main__":
-    app(prog_name="scalematch")
+    main()

@@ -58,7 +58,6 @@ class _Group(TyperGroup):
         return command
 
     def invoke(self, ctx: Any) -> Any:
-        keep_freed_memory()
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
@@ -185,5 +184,8 @@ def _main(
     """Match a CNN's feature maps to the objects in a detection dataset."""
 
 
-def main() -> None:  # pragma: no cover - thin console-script wrapper
-    app()
+def main(prog_name: str = "scalematch") -> None:
+    """The console command (``scalematch``, ``python -m scalematch``): the app in a process of its own, whose
+    allocator may keep freed memory (a library, or a test runner calling the app, keeps its host's settings)."""
+    keep_freed_memory()
+    app(prog_name=prog_name)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from required import need
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -20,12 +19,7 @@ SEARCHED = Path(__file__).parents[1] / "match"
 
 
 def _need(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except Exception as exc:
-        if os.environ.get("SCALEMATCH_REQUIRE_TOOLKITS") == "1":
-            pytest.fail(f"{module} does not import ({exc}), and SCALEMATCH_REQUIRE_TOOLKITS=1")
-        pytest.skip(f"{module} is not installed")
+    need(module)
 
 
 def export(tmp_path: Path, detector: str, toolkit: str, *args: str) -> tuple[dict[str, Any], Path]:

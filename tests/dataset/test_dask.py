@@ -5,7 +5,6 @@ SCALEMATCH_REQUIRE_DASK=1 (CI sets it), which makes a missing extra a failure.""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import typer
+from required import need
 from shard_files import same, split_coco
 from typer.testing import CliRunner
 
@@ -21,13 +21,7 @@ from scalematch.errors import DatasetError, OptionError
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as exc:
-        if os.environ.get("SCALEMATCH_REQUIRE_DASK") == "1":
-            pytest.fail(f"distributed does not import ({exc}), and SCALEMATCH_REQUIRE_DASK=1")
-        pytest.skip("the 'dask' extra is not installed (pip install '.[dask]')")
-    return distributed
+    return need("distributed", "SCALEMATCH_REQUIRE_DASK", "the 'dask' extra is not installed (pip install '.[dask]')")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ has 5 fields or an odd number of coordinates, where scalematch excludes that lin
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from required import need
 
 from scalematch.dataset import load
 from scalematch.errors import DatasetError
@@ -23,13 +23,7 @@ W, H = 64, 48
 
 
 def _verify() -> Any:
-    try:
-        from ultralytics.data.utils import verify_image_label
-    except Exception as exc:
-        if os.environ.get("SCALEMATCH_REQUIRE_TOOLKITS") == "1":
-            pytest.fail(f"ultralytics does not import ({exc}), and SCALEMATCH_REQUIRE_TOOLKITS=1")
-        pytest.skip("ultralytics is not installed")
-    return verify_image_label
+    return need("ultralytics.data.utils", missing="ultralytics is not installed").verify_image_label
 
 
 def _dataset(root: Path, files: dict[str, str], yaml: str = "names: [a, b, c]\n") -> Path:

@@ -9,13 +9,12 @@ unless SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it).
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from required import need
 
 from scalematch.dataset import load, sample_path
 from scalematch.match.assign import DROPPED, simulate
@@ -31,12 +30,7 @@ pytestmark = pytest.mark.slow
 
 
 def _need(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except Exception as exc:  # yolov5 can fail on import for reasons other than absence
-        if os.environ.get("SCALEMATCH_REQUIRE_TOOLKITS") == "1":
-            pytest.fail(f"{module} does not import ({exc}), and SCALEMATCH_REQUIRE_TOOLKITS=1")
-        pytest.skip(f"{module} is not installed")
+    need(module)
 
 
 def _compare(detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]]) -> None:

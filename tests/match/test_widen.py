@@ -3,12 +3,11 @@ and the presets whose heads cannot take them get none."""
 
 from __future__ import annotations
 
-import importlib
-import os
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from required import need
 
 from scalematch.match import geometry
 from scalematch.match.assign._grid import anchor_levels
@@ -22,12 +21,7 @@ H, W = 320, 416  # a padded input (multiples of 32) small enough to run ResNet-5
 
 
 def _need(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except Exception as exc:
-        if os.environ.get("SCALEMATCH_REQUIRE_TOOLKITS") == "1":
-            pytest.fail(f"{module} does not import ({exc}), and SCALEMATCH_REQUIRE_TOOLKITS=1")
-        pytest.skip(f"{module} is not installed")
+    need(module)
 
 
 @pytest.mark.parametrize(("name", "added"), [("retinanet", ("P2",)), ("fcos", ("P2",)), ("faster-rcnn", ("P7",))])
