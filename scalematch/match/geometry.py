@@ -116,6 +116,10 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
+BOX_COLUMNS = ("x", "y", "w", "h", "area")
+"""The columns :func:`objects` reads (``area`` where the input policy needs it)."""
+
+
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
     """The boxes of ``table`` (columns x, y, w, h in original pixels) as the toolkit's pipeline hands them over."""
     import numpy as np

@@ -147,7 +147,7 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
                 int((longer[mine] > lv.rf).sum()) if lv else 0,
             )
         )
-    reasons = tuple((r, int(np.count_nonzero(sim.reason == r))) for r in (LOST_TO_OTHER, NO_CANDIDATE, DROPPED))
+    reasons = tuple((r, sim.count(r)) for r in (LOST_TO_OTHER, NO_CANDIDATE, DROPPED))
     quality = sim.quality
     return PositivesSummary(
         n, counts, tuple(sizes), tuple(rows), reasons, min_positives,

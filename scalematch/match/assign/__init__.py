@@ -52,6 +52,7 @@ LOST_TO_OTHER = "lost_to_other"
 NO_CANDIDATE = "no_candidate"
 DROPPED = "dropped_by_pipeline"
 REASONS = (LOST_TO_OTHER, NO_CANDIDATE, DROPPED)
+OUTCOMES = (HAS_POSITIVE, *REASONS)
 """Why an object has no positive: every anchor or point it could take went to another object of its image;
 none qualifies for it (IoU, ratio, range or centre-sampling test); the toolkit's data pipeline drops the box
 (empty after clamping it to the image)."""
@@ -70,12 +71,26 @@ class Simulation:
     best_iou: npt.NDArray[np.float64] = field(repr=False)
     w_in: npt.NDArray[np.float64] = field(repr=False)
     h_in: npt.NDArray[np.float64] = field(repr=False)
-    reason: npt.NDArray[np.object_] = field(repr=False)
+    reason_code: npt.NDArray[np.int8] = field(repr=False)
+    """Per object: the index of its reason in :data:`OUTCOMES`."""
     weak: npt.NDArray[np.int64] = field(repr=False)
     """Per object: positives whose IoU is below ``min_iou`` (zeros where no IoU applies)."""
     min_iou: float = DEFAULT_MIN_IOU
     anchors_per_image: float = 0.0
     """Anchors or points the head scores per image, the mean over the images (the search's cost)."""
+
+    @property
+    def reason(self) -> npt.NDArray[np.object_]:
+        """Per object: :data:`HAS_POSITIVE` or the reason for none (one of :data:`REASONS`)."""
+        import numpy as np
+
+        return np.array(OUTCOMES, dtype=object)[self.reason_code]
+
+    def count(self, outcome: str) -> int:
+        """How many objects have ``outcome`` (:data:`HAS_POSITIVE` or one of :data:`REASONS`)."""
+        import numpy as np
+
+        return int(np.count_nonzero(self.reason_code == OUTCOMES.index(outcome)))
 
     @property
     def quality(self) -> npt.NDArray[np.int64]:
@@ -103,10 +118,10 @@ def simulate(
     new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
     first = np.flatnonzero(new)
     inverse = np.cumsum(new) - 1
-    w0 = table["image_w"].to_numpy(np.float64)[order][first]
-    h0 = table["image_h"].to_numpy(np.float64)[order][first]
+    w0 = table["image_w"].to_numpy(np.float64)[order[first]]
+    h0 = table["image_h"].to_numpy(np.float64)[order[first]]
     imgs = geometry.images(preset, w0, h0)
-    sorted_rows = table.iloc[order]
+    sorted_rows = table[[c for c in geometry.BOX_COLUMNS if c in table.columns]].iloc[order]
     objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
     try:
         grids = geometry.grids(preset, graph, imgs)
@@ -135,10 +150,9 @@ def simulate(
         lost[idx] = res.lost
         if res.weak is not None:
             weak[idx] = res.weak
-    reason = np.full(n, HAS_POSITIVE, dtype=object)
-    reason[total == 0] = NO_CANDIDATE
-    reason[(total == 0) & lost] = LOST_TO_OTHER
-    reason[~objs.kept] = DROPPED
+    none = np.where(lost, OUTCOMES.index(LOST_TO_OTHER), OUTCOMES.index(NO_CANDIDATE))
+    code = np.where(total == 0, none, OUTCOMES.index(HAS_POSITIVE)).astype(np.int8)
+    code[~objs.kept] = OUTCOMES.index(DROPPED)
     back = np.empty(n, np.int64)
     back[order] = np.arange(n)
     w_in = (objs.x2 - objs.x1).astype(np.float64)
@@ -152,7 +166,7 @@ def simulate(
         best[back],
         w_in[back],
         h_in[back],
-        reason[back],
+        code[back],
         weak[back],
         min_iou,
         anchors_per_image,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scalematch.match.assign._grid import AnchorLevel, box_iou, per_level
+from scalematch.match.assign._grid import AnchorLevel, per_level
 from scalematch.match.assign.maxiou import Assigned, Boxes, first_max
 
 if TYPE_CHECKING:
@@ -21,13 +21,15 @@ BLOCK_ELEMENTS = 4_000_000
 
 @dataclass(frozen=True)
 class Nearest:
-    """The ``topk`` anchors nearest to objects' centres on one level: per pick its object, cell and centre."""
+    """The ``topk`` anchors nearest to objects' centres on one level: per pick its object, cell, IoU with the
+    object (float32, as mmdetection's bbox_overlaps) and whether the anchor's centre lies inside the box by more
+    than 0.01."""
 
     obj: I64
     ix: I64
     iy: I64
-    px: F32
-    py: F32
+    iou: F32
+    inside: npt.NDArray[np.bool_]
 
 
 def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0) -> Assigned:
@@ -37,26 +39,17 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     positive for several objects goes to the one with the highest IoU (the first on ties)."""
     import numpy as np
 
-    f32 = np.float32
     n = len(boxes.image)
     img = boxes.image
-    gcx = (boxes.x1 + boxes.x2) / f32(2)
-    gcy = (boxes.y1 + boxes.y2) / f32(2)
     parts: list[tuple[Nearest, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = []
     count = np.zeros(n)
     total = np.zeros(n)
     best = np.zeros(n, np.float32)
+    box = (boxes.x1, boxes.y1, boxes.x2, boxes.y2)
     for lv in levels:
-        near = nearest(lv, img, gcx, gcy, topk)
-        o, ix, iy = near.obj, near.ix, near.iy
-        zero = np.zeros(len(o), np.int64)
-        bx1, bx2 = lv.xs(img[o], ix, zero)
-        by1, by2 = lv.ys(img[o], iy, zero)
-        iou = box_iou(boxes.x1[o], boxes.y1[o], boxes.x2[o], boxes.y2[o], bx1, by1, bx2, by2)
-        pxs, pys = near.px, near.py
-        margin = np.minimum(np.minimum(pxs - boxes.x1[o], pys - boxes.y1[o]), boxes.x2[o] - pxs)
-        inside = np.minimum(margin, boxes.y2[o] - pys) > f32(0.01)
-        parts.append((near, iou, inside))
+        near = nearest(lv, img, box, topk)
+        o, iou = near.obj, near.iou
+        parts.append((near, iou, near.inside))
         count += np.bincount(o, minlength=n)
         total += np.bincount(o, weights=iou, minlength=n)
         if len(o):  # picks come object by object
@@ -68,7 +61,7 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     spread = np.zeros(n)
     for near, iou, _ in parts:
         spread += np.bincount(near.obj, weights=(iou.astype(np.float64) - mean[near.obj]) ** 2, minlength=n)
-    threshold = mean.astype(f32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(f32)
+    threshold = mean.astype(np.float32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(np.float32)
     # Per level the positives, with a key per anchor (one key space per level); candidates come level by level
     # and, inside a level, object by object: first_max keeps the lowest object on equal IoU.
     obj_p, key_p, lvl_p, iou_p = [], [], [], []
@@ -94,50 +87,65 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     return Assigned(positives, best, lost, weak)
 
 
-def nearest(lv: AnchorLevel, img: I64, gcx: F32, gcy: F32, topk: int) -> Nearest:
-    """Per object the ``min(topk, anchors of the level)`` anchors (shape 0) whose centres are nearest to its
-    centre, ties in anchor order, found in a square block of cells around it (4 x 4 for the 9 nearest). A block
-    is grown for the objects where a cell outside it could be as near as the k-th pick, so the result is exact."""
+def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int) -> Nearest:
+    """Per object (``box``: x1, y1, x2, y2) the ``min(topk, anchors of the level)`` anchors (shape 0) whose
+    centres are nearest to its centre, ties in anchor order, found in a square block of cells around it (4 x 4
+    for the 9 nearest). A block is grown for the objects where a cell outside it could be as near as the k-th
+    pick, so the result is exact. Picks come object by object, each object's in anchor order."""
     import numpy as np
 
+    f32 = np.float32
+    gcx = (box[0] + box[2]) / f32(2)
+    gcy = (box[1] + box[3]) / f32(2)
     todo = np.arange(len(img), dtype=np.int64)
     width = 1
     while width * width < 1.6 * topk:
         width += 1
-    found: list[Nearest] = []
+    passes: list[list[Nearest]] = []  # per block width, its batches (each in object order)
     while len(todo):
         batch = max(BLOCK_ELEMENTS // (width * width), 1)
-        retry = []
+        found, retry = [], []
         for lo in range(0, len(todo), batch):
             objs = todo[lo : lo + batch]
-            near, sure = _in_block(lv, objs, img[objs], gcx[objs], gcy[objs], width, topk)
+            part = (box[0][objs], box[1][objs], box[2][objs], box[3][objs])
+            near, sure = _in_block(lv, objs, img[objs], (gcx[objs], gcy[objs]), part, width, topk)
             found.append(near)
             retry.append(objs[~sure])
+        passes.append(found)
         todo = np.concatenate(retry)
         width *= 2
-    if not found:
+    names = ("obj", "ix", "iy", "iou", "inside")
+    if not passes:
         e = np.zeros(0, np.int64)
-        return Nearest(e, e, e, np.zeros(0, np.float32), np.zeros(0, np.float32))
-    if len(found) == 1:
-        return found[0]
-    # object by object (the objects that needed a larger block were found later); the picks of one object stay
-    # in anchor order
-    out = [np.concatenate([getattr(f, name) for f in found]) for name in ("obj", "ix", "iy", "px", "py")]
-    order = np.argsort(out[0], kind="stable")
-    return Nearest(*(values[order] for values in out))
+        return Nearest(e, e, e, np.zeros(0, np.float32), np.zeros(0, bool))
+    out = [np.concatenate([getattr(f, name) for f in passes[0]]) for name in names]
+    # The objects that needed a larger block (few) go in at their place; an object's picks all come from one pass.
+    for found in passes[1:]:
+        extra = [np.concatenate([getattr(f, name) for f in found]) for name in names]
+        at = np.searchsorted(out[0], extra[0], side="left")
+        out = [np.insert(values, at, more) for values, more in zip(out, extra, strict=True)]
+    return Nearest(*out)
 
 
 def _in_block(
-    lv: AnchorLevel, objs: I64, img: I64, gcx: F32, gcy: F32, width: int, topk: int
+    lv: AnchorLevel,
+    objs: I64,
+    img: I64,
+    centre: tuple[F32, F32],
+    box: tuple[F32, F32, F32, F32],
+    width: int,
+    topk: int,
 ) -> tuple[Nearest, npt.NDArray[np.bool_]]:
     """The k nearest anchors within the block of ``width`` cells a side around each object's centre (centred on
     its nearest cell; an even width reaches one cell further on the side of the centre), moved inside the grid
     where it would stick out, and per object whether they are surely the k
     nearest of the whole grid (every cell outside the block is farther than the k-th pick). Picks of objects
-    that are not sure are left out."""
+    that are not sure are left out. The IoU and the centre test are computed for the whole block from per-row
+    and per-column factors (the same float32 operations as per anchor, so the same bits)."""
     import numpy as np
 
     f32 = np.float32
+    gcx, gcy = centre
     n = len(objs)
     rows, cols = lv.grid.rows[img], lv.grid.cols[img]
     _, _, ox, oy = lv.nominal()
@@ -154,11 +162,12 @@ def _in_block(
     iy_n = y0[:, None] + step[None, :]
     flat_img = np.repeat(img, width)
     zero = np.zeros(n * width, np.int64)
-    # anchor centres per axis, then their (n, width * width) distances in row-major order (= the anchors' order)
-    ax1, ax2 = lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero)
-    ay1, ay2 = lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero)
-    px = ((ax1 + ax2) / f32(2)).reshape(n, width)
-    py = ((ay1 + ay2) / f32(2)).reshape(n, width)
+    # anchor extents and centres per axis, then their (n, width * width) distances in row-major order (= the
+    # anchors' order)
+    ax1, ax2 = (v.reshape(n, width) for v in lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero))
+    ay1, ay2 = (v.reshape(n, width) for v in lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero))
+    px = (ax1 + ax2) / f32(2)
+    py = (ay1 + ay2) / f32(2)
     dx = px - gcx[:, None]
     dy = py - gcy[:, None]
     dist = np.sqrt(dy[:, :, None] * dy[:, :, None] + dx[:, None, :] * dx[:, None, :]).reshape(n, -1)
@@ -196,9 +205,18 @@ def _in_block(
     whole = (x0 == 0) & (y0 == 0) & (width >= cols) & (width >= rows)
     sure = whole | (kth[:, 0].astype(np.float64) * (1 + 1e-5) + 1e-3 < bound)
     pick &= sure[:, None]
+    # bbox_overlaps (anchor area + object area - overlap) and the centre's margin inside the box, per block cell
+    x1, y1, x2, y2 = (v[:, None] for v in box)
+    wx = np.maximum(np.minimum(x2, ax2) - np.maximum(x1, ax1), f32(0))
+    wy = np.maximum(np.minimum(y2, ay2) - np.maximum(y1, ay1), f32(0))
+    inter = wy[:, :, None] * wx[:, None, :]
+    area_a = (ay2 - ay1)[:, :, None] * (ax2 - ax1)[:, None, :]
+    area_g = ((x2 - x1) * (y2 - y1))[:, :, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = inter / (area_g + area_a - inter)
+    margin = np.minimum(np.minimum(py - y1, y2 - py)[:, :, None], np.minimum(px - x1, x2 - px)[:, None, :])
     flat = np.flatnonzero(pick)
     o = flat // (width * width)
     row, col = np.divmod(flat - o * (width * width), width)
-    at_x, at_y = o * width + col, o * width + row  # into the (n, width) rows of columns and of rows
-    near = Nearest(objs[o], x0[o] + col, y0[o] + row, px.reshape(-1)[at_x], py.reshape(-1)[at_y])
+    near = Nearest(objs[o], x0[o] + col, y0[o] + row, iou.reshape(-1)[flat], margin.reshape(-1)[flat] > f32(0.01))
     return near, sure

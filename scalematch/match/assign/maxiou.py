@@ -55,20 +55,49 @@ class Pairs:
     iou: F32
 
 
-def anchor_keys(levels: list[AnchorLevel], n_images: int) -> tuple[I64, I64]:
-    """Per image the first key of its anchors, and per (image, level) the first key of the level's anchors."""
+@dataclass(frozen=True)
+class Part:
+    """The pairs of one level and anchor shape: the level's index, then as in :class:`Pairs`."""
+
+    level: int
+    obj: I64
+    key: I64
+    iou: F32
+
+    def pairs(self) -> Pairs:
+        import numpy as np
+
+        return Pairs(self.obj, self.key, np.full(len(self.key), self.level, np.int64), self.iou)
+
+
+def _empty() -> tuple[I64, I64, F32]:
     import numpy as np
 
-    counts = np.stack([lv.grid.rows * lv.grid.cols * lv.shapes for lv in levels], axis=1)
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+
+
+def anchor_keys(levels: list[AnchorLevel], image: I64) -> tuple[I64, I64]:
+    """Per image the first key of its anchors, and per (image, level) the first key of the level's anchors, for
+    the images ``image.min()`` to ``image.max()`` (indexed by image; earlier images get zeros)."""
+    import numpy as np
+
+    if not len(image):
+        return np.zeros(0, np.int64), np.zeros((0, len(levels)), np.int64)
+    lo, hi = int(image.min()), int(image.max()) + 1
+    counts = np.zeros((hi, len(levels)), np.int64)
+    counts[lo:] = np.stack([lv.grid.rows[lo:hi] * lv.grid.cols[lo:hi] * lv.shapes for lv in levels], axis=1)
     level_start = np.cumsum(counts, axis=1) - counts
     per_image = counts.sum(axis=1)
     image_start = np.cumsum(per_image) - per_image
     return image_start, level_start
 
 
-def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32) -> Pairs:
-    """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs``."""
+def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32) -> list[Part]:
+    """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs``, one part per level and
+    shape (empty ones included, in the order of the levels and their shapes)."""
     import numpy as np
+
+    f32 = np.float32
 
     image_start, level_start = keys
     img = boxes.image[objs]
@@ -80,66 +109,69 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
     tt = t.astype(np.float64) * (1 - RELAX)
     frac = tt / (1 + tt)
     area_g = gw * gh
+    area32 = (gx2 - gx1) * (gy2 - gy1)
     # IoU >= t needs t * A_anchor <= A_object <= A_anchor / t. With one threshold for all objects, the objects in
     # that area range come from one sorted array instead of a test of every object against every shape.
     single = bool(len(tt)) and bool(np.all(tt == tt[0]))
     by_area = np.argsort(area_g, kind="stable") if single else None
     sorted_area = area_g[by_area] if by_area is not None else None
-    parts: list[tuple[I64, I64, I64, F32]] = []
-    for li, lv in enumerate(levels):
+    combos = [(li, lv, a) for li, lv in enumerate(levels) for a in range(lv.shapes)]
+    parts = [Part(li, *_empty()) for li, _, _ in combos]
+    for c, (li, lv, a) in enumerate(combos):
         aw, ah, ox, oy = lv.nominal()
-        for a in range(lv.shapes):
-            area_a = aw[a] * ah[a]
-            if by_area is not None and sorted_area is not None:
-                lo, hi = np.searchsorted(sorted_area, [tt[0] * area_a * (1 - RELAX), area_a / tt[0] * (1 + RELAX)])
-                candidates = np.sort(by_area[lo:hi])
-            else:
-                candidates = np.arange(len(tt))
-            need_c = frac[candidates] * (area_g[candidates] + area_a)  # intersection needed for IoU >= t
-            # Most (object, shape) combinations fail on area alone: keep only the feasible objects.
-            feasible = np.minimum(area_g[candidates], area_a) >= need_c
-            sel, need = candidates[feasible], need_c[feasible]
-            if not len(sel):
-                continue
-            rx = (gw[sel] + aw[a]) / 2 - need / np.minimum(gh[sel], ah[a])
-            sel_ok = rx >= -SLACK
-            sel, rx, need = sel[sel_ok], rx[sel_ok], need[sel_ok]
-            im0 = img[sel]
-            cols, sw = lv.grid.cols[im0], lv.grid.stride_w[im0]
-            lo_x = np.maximum(np.ceil((gcx[sel] - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
-            hi_x = np.minimum(np.floor((gcx[sel] + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
-            q, ix = expand(lo_x, hi_x)
-            # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
-            # intersection IoU >= t needs (a region shaped by the product, not a square).
-            o = sel[q]
-            sw_q = lv.grid.stride_w[img[o]]
-            centre_gap = np.abs(ix * sw_q + ox[a] - gcx[o])
-            overlap_x = np.minimum(np.minimum(gw[o], aw[a]), (gw[o] + aw[a]) / 2 - centre_gap) + SLACK
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ry = np.where(overlap_x > 0, (gh[o] + ah[a]) / 2 - need[q] / overlap_x, -np.inf)
-            keep_x = ry >= -SLACK
-            q, ix, o, ry = q[keep_x], ix[keep_x], o[keep_x], ry[keep_x]
-            im1 = img[o]
-            rows, sh = lv.grid.rows[im1], lv.grid.stride_h[im1]
-            lo_y = np.maximum(np.ceil((gcy[o] - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
-            hi_y = np.minimum(np.floor((gcy[o] + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
-            k, iy = expand(lo_y, hi_y)
-            if not len(k):
-                continue
-            # x extents and the key's column part per column entry, then per anchor of the column
-            ax1, ax2 = lv.xs(im1, ix, a)
-            ay1, ay2 = lv.ys(im1[k], iy, a)
-            r = o[k]
-            iou = box_iou(gx1[r], gy1[r], gx2[r], gy2[r], ax1[k], ay1, ax2[k], ay2)
-            keep = np.flatnonzero(iou >= (t[0] if single else t[r]))
-            k, iy, iou = k[keep], iy[keep], iou[keep]
-            column = image_start[im1] + level_start[im1, li] + ix * lv.shapes + a
-            key = column[k] + iy * (lv.grid.cols[im1] * lv.shapes)[k]
-            parts.append((objs[o[k]], key, np.full(len(k), li, np.int64), iou))
-    if not parts:
-        e = np.zeros(0, np.int64)
-        return Pairs(e, e, e, np.zeros(0, np.float32))
-    return Pairs(*(np.concatenate([p[k] for p in parts]) for k in range(4)))
+        area_a = aw[a] * ah[a]
+        if by_area is not None and sorted_area is not None:
+            lo, hi = np.searchsorted(sorted_area, [tt[0] * area_a * (1 - RELAX), area_a / tt[0] * (1 + RELAX)])
+            candidates = np.sort(by_area[lo:hi])
+        else:
+            candidates = np.arange(len(tt))
+        need_c = frac[candidates] * (area_g[candidates] + area_a)  # intersection needed for IoU >= t
+        # Most (object, shape) combinations fail on area alone: keep only the feasible objects.
+        feasible = np.minimum(area_g[candidates], area_a) >= need_c
+        sel, need = candidates[feasible], need_c[feasible]
+        if not len(sel):
+            continue
+        rx = (gw[sel] + aw[a]) / 2 - need / np.minimum(gh[sel], ah[a])
+        sel_ok = rx >= -SLACK
+        sel, rx, need = sel[sel_ok], rx[sel_ok], need[sel_ok]
+        im0 = img[sel]
+        cols, sw = lv.grid.cols[im0], lv.grid.stride_w[im0]
+        lo_x = np.maximum(np.ceil((gcx[sel] - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
+        hi_x = np.minimum(np.floor((gcx[sel] + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
+        q, ix = expand(lo_x, hi_x)
+        # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
+        # intersection IoU >= t needs (a region shaped by the product, not a square).
+        o = sel[q]
+        sw_q = lv.grid.stride_w[img[o]]
+        centre_gap = np.abs(ix * sw_q + ox[a] - gcx[o])
+        overlap_x = np.minimum(np.minimum(gw[o], aw[a]), (gw[o] + aw[a]) / 2 - centre_gap) + SLACK
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ry = np.where(overlap_x > 0, (gh[o] + ah[a]) / 2 - need[q] / overlap_x, -np.inf)
+        keep_x = ry >= -SLACK
+        q, ix, o, ry = q[keep_x], ix[keep_x], o[keep_x], ry[keep_x]
+        im1 = img[o]
+        rows, sh = lv.grid.rows[im1], lv.grid.stride_h[im1]
+        lo_y = np.maximum(np.ceil((gcy[o] - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
+        hi_y = np.minimum(np.floor((gcy[o] + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
+        k, iy = expand(lo_y, hi_y)
+        if not len(k):
+            continue
+        # torchvision's box_iou, its x factors once per column entry (the same float32 operations, so the
+        # same bits), then per anchor of the column
+        ax1, ax2 = lv.xs(im1, ix, a)
+        wx = np.maximum(np.minimum(gx2[o], ax2) - np.maximum(gx1[o], ax1), f32(0))
+        aw32 = ax2 - ax1
+        ay1, ay2 = lv.ys(im1[k], iy, a)
+        r = o[k]
+        inter = wx[k] * np.maximum(np.minimum(gy2[r], ay2) - np.maximum(gy1[r], ay1), f32(0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            iou = inter / (area32[r] + aw32[k] * (ay2 - ay1) - inter)
+        keep = np.flatnonzero(iou >= (t[0] if single else t[r]))
+        k, iy, iou = k[keep], iy[keep], iou[keep]
+        column = image_start[im1] + level_start[im1, li] + ix * lv.shapes + a
+        key = column[k] + iy * (lv.grid.cols[im1] * lv.shapes)[k]
+        parts[c] = Part(li, objs[o[k]], key, iou)
+    return parts
 
 
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
@@ -200,46 +232,50 @@ class Assigned:
     """Positives whose IoU with their object is below the preset's quality floor (None: no floor applies)."""
 
 
-def _first_best(pairs: Pairs) -> Pairs:
-    """Per distinct anchor key: the pair of the object with the highest IoU, the first (lowest index) on ties.
-
-    Relies on the pairs of one key being in ascending object order (true of every pair list built here: a key
-    belongs to one level and shape, whose pairs are generated object by object)."""
-
-    sel = first_max(pairs.key, pairs.iou)
-    return Pairs(pairs.obj[sel], pairs.key[sel], pairs.level[sel], pairs.iou[sel])
-
-
 def first_max(key: I64, value: npt.NDArray[np.floating[Any]]) -> I64:
     """Indices of one entry per distinct ``key``: the first (in the given order) with the group's largest
-    ``value`` (in no particular order).
+    ``value``, in ascending order of their keys."""
+    return winners(key, value)[0]
 
-    Most keys occur once (an anchor near one object only), so the keys that repeat are found from a plain sort
-    of the keys, and only their entries are ordered and compared; the single ones are kept as they are."""
+
+def winners(key: I64, value: npt.NDArray[np.floating[Any]]) -> tuple[I64, I64]:
+    """:func:`first_max`'s indices, and the distinct keys in ascending order (one per index, aligned).
+
+    The keys are sorted with their positions packed into the low bits of one integer (a plain sort instead of
+    an argsort, and stable by construction); most keys occur once (an anchor near one object only), so only
+    the groups that repeat are compared."""
     import numpy as np
 
-    if not len(key):
-        return np.zeros(0, np.int64)
-    s = np.sort(key)
-    repeated = s[1:][s[1:] == s[:-1]]
-    if not len(repeated):
-        return np.arange(len(key), dtype=np.int64)
-    repeated = repeated[np.r_[True, repeated[1:] != repeated[:-1]]]
-    at = np.minimum(np.searchsorted(repeated, key), len(repeated) - 1)
-    shared = repeated[at] == key
-    single = np.flatnonzero(~shared)
-    many = np.flatnonzero(shared)
-    order = many[np.argsort(key[many], kind="stable")]
-    k = key[order]
-    v = value[order]
-    new = np.empty(len(k), bool)
+    n = len(key)
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    low = int(key.min())
+    bits = max(n - 1, 1).bit_length()
+    if (int(key.max()) - low).bit_length() + bits <= 62:
+        packed = (key - low) << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        idx = packed & ((1 << bits) - 1)
+        k = (packed >> bits) + low
+    else:  # keys too far apart to share an integer with their positions
+        idx = np.argsort(key, kind="stable")
+        k = key[idx]
+    new = np.empty(n, bool)
     new[0] = True
     np.not_equal(k[1:], k[:-1], out=new[1:])
-    group = np.cumsum(new) - 1
-    top = np.maximum.reduceat(v, np.flatnonzero(new))
-    tops = np.flatnonzero(v == top[group])  # the group's first top entry is its first position among these
-    first = tops[np.r_[True, group[tops[1:]] != group[tops[:-1]]]]
-    return np.asarray(np.concatenate([single, order[first]]), dtype=np.int64)
+    starts = np.flatnonzero(new)
+    best = idx[starts]
+    size = np.diff(starts, append=n)
+    repeated = np.flatnonzero(size > 1)
+    if len(repeated):
+        owner, at = expand(starts[repeated], starts[repeated] + size[repeated] - 1)
+        v = value[idx[at]]
+        first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
+        top = np.maximum.reduceat(v, first)
+        tops = np.flatnonzero(v == top[owner])  # positions ascend inside a group: its first top is the first
+        pick = tops[np.r_[True, owner[tops[1:]] != owner[tops[:-1]]]]
+        best[repeated[owner[pick]]] = idx[at[pick]]
+    return np.asarray(best, dtype=np.int64), k[starts]
 
 
 def _concat(parts: list[Pairs]) -> Pairs:
@@ -265,49 +301,80 @@ def assign(
     import numpy as np
 
     n = len(boxes.image)
-    keys = anchor_keys(levels, int(boxes.image.max()) + 1 if n else 0)
-    everyone = np.arange(n, dtype=np.int64)
-    strong = _pairs_for(boxes, levels, keys, everyone, np.full(n, np.float32(high), np.float32))
-
+    keys = anchor_keys(levels, boxes.image)
+    strong = _pairs_for(boxes, levels, keys, np.arange(n, dtype=np.int64), np.full(n, np.float32(high)))
     best = np.zeros(n, np.float32)
-    np.maximum.at(best, strong.obj, strong.iou)
+    candidate = np.zeros(n, bool)
+    for p in strong:
+        np.maximum.at(best, p.obj, p.iou)
+        candidate[p.obj] = True
     weak = np.flatnonzero(best < np.float32(high))
     if len(weak):
         best[weak] = best_iou(boxes, levels, weak)
-    # Each object's best anchors (ties included): the pairs at exactly its best IoU.
+    # Each object's best anchors (ties included): for an object below the threshold, its pairs at or above its
+    # best IoU (all at exactly the best); above it, its strong pairs at the best.
     low = weak[best[weak] > 0]
-    parts = [strong] + ([_pairs_for(boxes, levels, keys, low, best[low])] if len(low) else [])
-    pool = _concat(parts)
-    ties = _select(pool, pool.iou == best[pool.obj])
-
-    # Later parts override earlier ones on the same anchor key.
-    chosen = [_first_best(strong)]  # anchors at or above the threshold go to their best object
-    if low_quality:
-        taken = np.sort(chosen[0].key)
-        at = np.minimum(np.searchsorted(taken, ties.key), max(len(taken) - 1, 0))
-        free = np.sort(ties.key[~(taken[at] == ties.key)] if len(taken) else ties.key)
-        pending = free[np.r_[True, free[1:] != free[:-1]]] if len(free) else free
+    below = _pairs_for(boxes, levels, keys, low, best[low]) if len(low) else [Part(p.level, *_empty()) for p in strong]
+    for p in below:
+        candidate[p.obj] = True
+    # Anchors at or above the threshold go to their best object (the first on ties); per level and shape, as the
+    # keys of different shapes never meet. Later matches override these on the same anchor.
+    won = [winners(p.key, p.iou) for p in strong]
+    extra: list[Pairs] = []
+    if low_quality:  # each object's best anchors that no object holds at the threshold
+        free = [q.key[~_member(distinct, q.key)] for q, (_, distinct) in zip(below, won, strict=True)]
+        pending = _distinct(np.concatenate(free)) if free else np.zeros(0, np.int64)
         if len(pending):
-            chosen.append(_argmax_all(boxes, levels, keys, pending))
-    if forced:  # each object's first (lowest-key) best anchor, objects in order
+            extra.append(_argmax_all(boxes, levels, keys, pending))
+    forced_keys = np.zeros(0, np.int64)
+    if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
+        ties = _concat([_select(p.pairs(), p.iou == best[p.obj]) for p in strong] + [q.pairs() for q in below])
         order = np.lexsort((ties.key, ties.obj))
         obj = ties.obj[order]
         first = np.ones(len(order), bool)
         first[1:] = obj[1:] != obj[:-1]
-        chosen.append(_select(ties, order[first]))
-    merged = _concat(chosen)
-    if forced:  # the last entry of each key wins
-        rev = np.arange(len(merged.key))[::-1]
-        _, last = np.unique(merged.key[rev], return_index=True)
-        merged = _select(merged, rev[last])
-    final = merged  # without forced matches the parts' keys are disjoint
+        claims = _select(ties, order[first])
+        by_key = np.argsort(claims.key, kind="stable")
+        k = claims.key[by_key]
+        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True])
+        forced_keys = k[last]
+        extra = [_select(e, ~_member(forced_keys, e.key)) for e in extra] + [_select(claims, by_key[last])]
 
-    positives = per_level(final.obj, final.level, n, len(levels))
-    candidate = np.zeros(n, bool)
-    candidate[pool.obj] = True
+    positives = np.zeros((n, len(levels)), np.int64)
+    weak_count = np.zeros(n, np.int64)
+    f = np.float32(floor)
+    for p, (w, distinct) in zip(strong, won, strict=True):
+        if len(forced_keys) and len(distinct):
+            at = np.minimum(np.searchsorted(distinct, forced_keys), len(distinct) - 1)
+            keep = np.ones(len(w), bool)
+            keep[at[distinct[at] == forced_keys]] = False
+            w = w[keep]
+        o = p.obj[w]
+        positives[:, p.level] += np.bincount(o, minlength=n)
+        weak_count += np.bincount(o[p.iou[w] < f], minlength=n)
+    for e in extra:
+        positives += per_level(e.obj, e.level, n, len(levels))
+        weak_count += np.bincount(e.obj[e.iou < f], minlength=n)
     lost = (positives.sum(axis=1) == 0) & candidate
-    weak = np.bincount(final.obj[final.iou < np.float32(floor)], minlength=n).astype(np.int64)
-    return Assigned(positives, best, lost, weak)
+    return Assigned(positives, best, lost, weak_count)
+
+
+def _distinct(keys: I64) -> I64:
+    """The distinct values of ``keys``, ascending (a sort: numpy's unique hashes, slower on these)."""
+    import numpy as np
+
+    s = np.sort(keys)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
+def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
+    """Whether each of ``keys`` is in ``sorted_keys`` (ascending)."""
+    import numpy as np
+
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.asarray(sorted_keys[at] == keys)
 
 
 def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64) -> Pairs:
