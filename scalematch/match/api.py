@@ -28,6 +28,7 @@ from scalematch.match.search import at_input, sweep_inputs, with_levels
 from scalematch.presets import DEFAULT_PRESET, load_preset, override
 from scalematch.presets.preset import Preset
 from scalematch.profile.api import check_given
+from scalematch.profile.graph import Graph
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -293,18 +294,19 @@ def _detector(
         annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
         client=client,
     )  # fmt: skip
-    _check_inputs(data, preset, policies)
+    graph = _check_inputs(data, preset, policies)
     found = None
     if len(policies) > 1:
         found = sweep_inputs(usable(data.table), preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
-    result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers)
+    result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
     return replace(result, sweep=found)
 
 
-def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> None:
+def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> Graph:
     """A resize policy given as an option that makes every image too small an input for the network is an
-    :class:`OptionError` naming it (the preset's own resize doing so is an error naming the file, in evaluate)."""
+    :class:`OptionError` naming it (the preset's own resize doing so is an error naming the file, in evaluate).
+    Returns the preset's level graph (the same for every input policy)."""
     from scalematch.match.detector import small_images
     from scalematch.match.widen import level_graph
 
@@ -316,6 +318,7 @@ def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> None
                 f"resize: {policy!r} makes every image of {data.source} too small an input for the network; the "
                 f"first: {first}"
             )
+    return graph
 
 
 def recommend(

@@ -109,6 +109,7 @@ def evaluate(
     *,
     strict: bool = False,
     workers: int | None = None,
+    graph: Graph | None = None,
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it (in ``workers``
     processes; default: every core).
@@ -116,7 +117,8 @@ def evaluate(
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
     assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
     box-table columns. The objects of an image that becomes too small an input for the network under the preset's
-    resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error).
+    resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error). ``graph``: the
+    preset's level graph when the caller has it already (built from the preset's files otherwise).
     """
     data = as_load_result(data)
     if not 0 < target <= 1:
@@ -125,7 +127,7 @@ def evaluate(
         raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
-    graph = level_graph(preset)
+    graph = level_graph(preset) if graph is None else graph
     data = without_small_images(data, preset, graph, strict)
     rows = usable(data.table)
     if not len(rows):

@@ -72,9 +72,13 @@ def test_nearest_equals_brute_force(
     x1, y1 = xywh[:, 0].astype(np.float32), xywh[:, 1].astype(np.float32)
     box = (x1, y1, x1 + xywh[:, 2].astype(np.float32), y1 + xywh[:, 3].astype(np.float32))
     img = np.zeros(len(xywh), np.int64)
-    got = nearest(lv, img, box, k)
-    assert np.all(np.diff(got.obj) >= 0)  # object by object
+    parts = nearest(lv, img, box, k)
+    for got in parts:
+        assert np.all(np.diff(got.obj) >= 0)  # object by object
     for o in range(len(xywh)):
+        holding = [got for got in parts if np.any(got.obj == o)]
+        assert len(holding) == 1  # all of an object's picks in one part
+        got = holding[0]
         mine = np.flatnonzero(got.obj == o)
         picks = {(int(got.iy[i]), int(got.ix[i])): (float(got.iou[i]), bool(got.inside[i])) for i in mine}
         assert len(mine) == len(picks)

@@ -41,42 +41,49 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
 
     n = len(boxes.image)
     img = boxes.image
-    parts: list[tuple[Nearest, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = []
+    parts: list[list[Nearest]] = []
     count = np.zeros(n)
     total = np.zeros(n)
     best = np.zeros(n, np.float32)
     box = (boxes.x1, boxes.y1, boxes.x2, boxes.y2)
     for lv in levels:
-        near = nearest(lv, img, box, topk)
-        o, iou = near.obj, near.iou
-        parts.append((near, iou, near.inside))
-        count += np.bincount(o, minlength=n)
-        total += np.bincount(o, weights=iou, minlength=n)
-        if len(o):  # picks come object by object
-            start = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
-            here = o[start]
-            best[here] = np.maximum(best[here], np.maximum.reduceat(iou, start))
+        parts.append(nearest(lv, img, box, topk))
+        for near in parts[-1]:  # an object's picks are all in one part: adding the parts' sums adds zeros
+            o, iou = near.obj, near.iou
+            count += np.bincount(o, minlength=n)
+            total += np.bincount(o, weights=iou, minlength=n)
+            if len(o):  # picks come object by object
+                start = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
+                here = o[start]
+                best[here] = np.maximum(best[here], np.maximum.reduceat(iou, start))
     # mean + std (unbiased, as torch.std) of each object's candidate IoUs, in double, then float32
     mean = total / np.maximum(count, 1)
     spread = np.zeros(n)
-    for near, iou, _ in parts:
-        spread += np.bincount(near.obj, weights=(iou.astype(np.float64) - mean[near.obj]) ** 2, minlength=n)
+    for level in parts:
+        for near in level:
+            deviation = (near.iou.astype(np.float64) - mean[near.obj]) ** 2
+            spread += np.bincount(near.obj, weights=deviation, minlength=n)
     threshold = mean.astype(np.float32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(np.float32)
     # Per level the positives, with a key per anchor (one key space per level); candidates come level by level
     # and, inside a level, object by object: first_max keeps the lowest object on equal IoU.
     obj_p, key_p, lvl_p, iou_p = [], [], [], []
     key_base = 0
-    for li, (lv, (near, iou, inside)) in enumerate(zip(levels, parts, strict=True)):
-        positive = np.flatnonzero((iou >= threshold[near.obj]) & inside)
-        o = near.obj[positive]
+    for li, (lv, level) in enumerate(zip(levels, parts, strict=True)):
+        chosen = [(near, np.flatnonzero((near.iou >= threshold[near.obj]) & near.inside)) for near in level]
+        o, ix, iy, iou = (
+            np.concatenate([getattr(near, f)[k] for near, k in chosen]) for f in ("obj", "ix", "iy", "iou")
+        )
+        if len(chosen) > 1:  # the few objects of the later parts go in at their place
+            order = np.argsort(o, kind="stable")
+            o, ix, iy, iou = o[order], ix[order], iy[order], iou[order]
         im = img[o]
         cols = int(lv.grid.cols.max()) + 1
-        key = key_base + (im * (int(lv.grid.rows.max()) + 1) + near.iy[positive]) * cols + near.ix[positive]
+        key = key_base + (im * (int(lv.grid.rows.max()) + 1) + iy) * cols + ix
         key_base = int(key.max()) + 1 if len(key) else key_base
         obj_p.append(o)
         key_p.append(key)
         lvl_p.append(np.full(len(o), li, np.int64))
-        iou_p.append(iou[positive])
+        iou_p.append(iou)
     obj, key, lvl, iou = (np.concatenate(p) for p in (obj_p, key_p, lvl_p, iou_p))
     win = first_max(key, iou)
     positives = per_level(obj[win], lvl[win], n, len(levels))
@@ -87,11 +94,12 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     return Assigned(positives, best, lost, weak)
 
 
-def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int) -> Nearest:
+def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int) -> list[Nearest]:
     """Per object (``box``: x1, y1, x2, y2) the ``min(topk, anchors of the level)`` anchors (shape 0) whose
     centres are nearest to its centre, ties in anchor order, found in a square block of cells around it (4 x 4
     for the 9 nearest). A block is grown for the objects where a cell outside it could be as near as the k-th
-    pick, so the result is exact. Picks come object by object, each object's in anchor order."""
+    pick, so the result is exact. One part per block width: each holds all the picks of its objects, object by
+    object, each object's in anchor order (the later parts hold the few objects that needed a larger block)."""
     import numpy as np
 
     f32 = np.float32
@@ -101,7 +109,7 @@ def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int
     width = 1
     while width * width < 1.6 * topk:
         width += 1
-    passes: list[list[Nearest]] = []  # per block width, its batches (each in object order)
+    passes: list[Nearest] = []
     while len(todo):
         batch = max(BLOCK_ELEMENTS // (width * width), 1)
         found, retry = [], []
@@ -111,20 +119,11 @@ def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int
             near, sure = _in_block(lv, objs, img[objs], (gcx[objs], gcy[objs]), part, width, topk)
             found.append(near)
             retry.append(objs[~sure])
-        passes.append(found)
+        names = ("obj", "ix", "iy", "iou", "inside")
+        passes.append(Nearest(*(np.concatenate([getattr(f, name) for f in found]) for name in names)))
         todo = np.concatenate(retry)
         width *= 2
-    names = ("obj", "ix", "iy", "iou", "inside")
-    if not passes:
-        e = np.zeros(0, np.int64)
-        return Nearest(e, e, e, np.zeros(0, np.float32), np.zeros(0, bool))
-    out = [np.concatenate([getattr(f, name) for f in passes[0]]) for name in names]
-    # The objects that needed a larger block (few) go in at their place; an object's picks all come from one pass.
-    for found in passes[1:]:
-        extra = [np.concatenate([getattr(f, name) for f in found]) for name in names]
-        at = np.searchsorted(out[0], extra[0], side="left")
-        out = [np.insert(values, at, more) for values, more in zip(out, extra, strict=True)]
-    return Nearest(*out)
+    return passes
 
 
 def _in_block(
@@ -160,12 +159,10 @@ def _in_block(
     step = np.arange(width)
     ix_n = x0[:, None] + step[None, :]
     iy_n = y0[:, None] + step[None, :]
-    flat_img = np.repeat(img, width)
-    zero = np.zeros(n * width, np.int64)
-    # anchor extents and centres per axis, then their (n, width * width) distances in row-major order (= the
-    # anchors' order)
-    ax1, ax2 = (v.reshape(n, width) for v in lv.xs(flat_img, np.minimum(ix_n, cols[:, None] - 1).reshape(-1), zero))
-    ay1, ay2 = (v.reshape(n, width) for v in lv.ys(flat_img, np.minimum(iy_n, rows[:, None] - 1).reshape(-1), zero))
+    # anchor extents and centres per axis (n, width), then their (n, width * width) distances in row-major order
+    # (= the anchors' order)
+    ax1, ax2 = lv.xs(img[:, None], np.minimum(ix_n, cols[:, None] - 1), 0)
+    ay1, ay2 = lv.ys(img[:, None], np.minimum(iy_n, rows[:, None] - 1), 0)
     px = (ax1 + ax2) / f32(2)
     py = (ay1 + ay2) / f32(2)
     dx = px - gcx[:, None]
@@ -182,7 +179,8 @@ def _in_block(
     kk = min(topk, dist.shape[1])
     kth = np.partition(dist, kk - 1, axis=1)[:, kk - 1 : kk]
     pick = dist <= kth
-    over = np.flatnonzero(pick.sum(axis=1) > kk)  # more than k at or below the k-th distance: ties at it
+    # more than k at or below the k-th distance: ties at it (every row has at least k)
+    over = np.flatnonzero(pick.sum(axis=1) > kk) if np.count_nonzero(pick) > n * kk else np.zeros(0, np.int64)
     if len(over):
         d, t = dist[over], kth[over]
         tied = d == t
@@ -214,9 +212,21 @@ def _in_block(
     area_g = ((x2 - x1) * (y2 - y1))[:, :, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = inter / (area_g + area_a - inter)
-    margin = np.minimum(np.minimum(py - y1, y2 - py)[:, :, None], np.minimum(px - x1, x2 - px)[:, None, :])
+    # the smallest of the four margins is above 0.01 when each one is
+    inside_y = (py - y1 > f32(0.01)) & (y2 - py > f32(0.01))
+    inside_x = (px - x1 > f32(0.01)) & (x2 - px > f32(0.01))
+    inside = inside_y[:, :, None] & inside_x[:, None, :]
     flat = np.flatnonzero(pick)
-    o = flat // (width * width)
-    row, col = np.divmod(flat - o * (width * width), width)
-    near = Nearest(objs[o], x0[o] + col, y0[o] + row, iou.reshape(-1)[flat], margin.reshape(-1)[flat] > f32(0.01))
+    o = flat // (width * width)  # divisions by one number (numpy's divmod is much slower)
+    cell = flat - o * (width * width)
+    row = cell // width
+    col = cell - row * width
+    contiguous = n and int(objs[-1]) - int(objs[0]) == n - 1  # objs ascend: a range (the first pass)
+    near = Nearest(
+        o + objs[0] if contiguous else objs[o],
+        x0[o] + col,
+        y0[o] + row,
+        iou.reshape(-1)[flat],
+        inside.reshape(-1)[flat],
+    )
     return near, sure

@@ -322,10 +322,12 @@ def assign(
     won = [winners(p.key, p.iou) for p in strong]
     extra: list[Pairs] = []
     if low_quality:  # each object's best anchors that no object holds at the threshold
-        free = [q.key[~_member(distinct, q.key)] for q, (_, distinct) in zip(below, won, strict=True)]
-        pending = _distinct(np.concatenate(free)) if free else np.zeros(0, np.int64)
+        free = [~_member(distinct, q.key) for q, (_, distinct) in zip(below, won, strict=True)]
+        free_key = np.concatenate([q.key[f] for q, f in zip(below, free, strict=True)])
+        free_obj = np.concatenate([q.obj[f] for q, f in zip(below, free, strict=True)])
+        first, pending = winners(free_key, np.zeros(len(free_key), np.float32))  # each key once, with an owner
         if len(pending):
-            extra.append(_argmax_all(boxes, levels, keys, pending))
+            extra.append(_argmax_all(boxes, levels, keys, pending, free_obj[first]))
     forced_keys = np.zeros(0, np.int64)
     if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
         ties = _concat([_select(p.pairs(), p.iou == best[p.obj]) for p in strong] + [q.pairs() for q in below])
@@ -359,14 +361,6 @@ def assign(
     return Assigned(positives, best, lost, weak_count)
 
 
-def _distinct(keys: I64) -> I64:
-    """The distinct values of ``keys``, ascending (a sort: numpy's unique hashes, slower on these)."""
-    import numpy as np
-
-    s = np.sort(keys)
-    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
-
-
 def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
     """Whether each of ``keys`` is in ``sorted_keys`` (ascending)."""
     import numpy as np
@@ -377,17 +371,16 @@ def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
     return np.asarray(sorted_keys[at] == keys)
 
 
-def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64) -> Pairs:
-    """For anchors ``pending``: the object of their image with the highest IoU (first on ties), over all the
-    image's objects (these anchors are below the threshold for every object, so no window bounds them)."""
+def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64, owner: I64) -> Pairs:
+    """For anchors ``pending``, each a best anchor of object ``owner`` (so its IoU with the owner is above 0):
+    the object of their image with the highest IoU (first on ties). These anchors are below the threshold for
+    every object, so no window bounds them; but only the objects overlapping the region of an owner's anchors can
+    reach IoU above 0 with one of them, so the image's other objects are skipped."""
     import numpy as np
 
     image_start, level_start = keys
     img = np.searchsorted(image_start, pending, side="right") - 1
     local = pending - image_start[img]
-    n = len(boxes.image)
-    first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
-    count = first_obj[img + 1] - first_obj[img]
     level = np.zeros(len(pending), np.int64)
     ax1 = np.zeros(len(pending), np.float32)
     ay1, ax2, ay2 = ax1.copy(), ax1.copy(), ax1.copy()
@@ -405,8 +398,21 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
         y1, y2 = lv.ys(img[here], cell // cols, a)
         ax1[here], ax2[here], ay1[here], ay2[here] = x1, x2, y1, y2
         level[here] = li
-    # Every pending anchor against every object of its image, in batches of about PAIRS_PER_BATCH pairs (an
-    # image with thousands of tiny objects has thousands of pending anchors).
+    by_owner = np.argsort(owner, kind="stable")
+    pending, owner, level = pending[by_owner], owner[by_owner], level[by_owner]
+    ax1, ay1, ax2, ay2 = ax1[by_owner], ay1[by_owner], ax2[by_owner], ay2[by_owner]
+    new = np.r_[True, owner[1:] != owner[:-1]]
+    group = np.cumsum(new) - 1  # per anchor, its owner's place in ``who``
+    start = np.flatnonzero(new)
+    who = owner[start]
+    region = (
+        np.minimum.reduceat(ax1, start), np.minimum.reduceat(ay1, start),
+        np.maximum.reduceat(ax2, start), np.maximum.reduceat(ay2, start),
+    )  # fmt: skip
+    comp_obj, comp_count = _competitors(boxes, who, region)
+    comp_start = np.cumsum(comp_count) - comp_count
+    # Each pending anchor against its owner's competitors, in batches of about PAIRS_PER_BATCH pairs.
+    count = comp_count[group]
     winners = []
     ends = np.cumsum(count)
     lo = 0
@@ -415,8 +421,8 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
         part = np.arange(lo, hi)
         c = count[part]
         anchor_of = np.repeat(part, c)
-        obj = np.arange(int(c.sum())) + np.repeat(first_obj[img[part]] - (np.cumsum(c) - c), c)
-        assert obj.max(initial=-1) < n
+        _, at = expand(comp_start[group[part]], comp_start[group[part]] + c - 1)
+        obj = comp_obj[at]
         iou = box_iou(
             boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
             ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
@@ -429,3 +435,27 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
         winners.append(Pairs(obj[first], pending[a], level[a], iou[first]))
         lo = hi
     return _concat(winners) if winners else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
+
+
+def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> tuple[I64, I64]:
+    """For each object of ``who`` (ascending): the objects of its image whose box overlaps ``region`` with a
+    positive area (ascending; the whole list, then how many belong to each object of ``who``)."""
+    import numpy as np
+
+    first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
+    im = boxes.image[who]
+    size = first_obj[im + 1] - first_obj[im]
+    ends = np.cumsum(size)
+    rx1, ry1, rx2, ry2 = region
+    found: list[tuple[I64, I64]] = []
+    lo = 0
+    while lo < len(who):  # batches of about PAIRS_PER_BATCH (object, object) pairs
+        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+        g, j = expand(first_obj[im[lo:hi]], first_obj[im[lo:hi] + 1] - 1)
+        g += lo
+        hit = (boxes.x1[j] < rx2[g]) & (boxes.x2[j] > rx1[g]) & (boxes.y1[j] < ry2[g]) & (boxes.y2[j] > ry1[g])
+        found.append((g[hit], j[hit]))
+        lo = hi
+    g_all = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+    j_all = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+    return j_all, np.bincount(g_all, minlength=len(who))
