@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from scalematch.dataset.stats import Partial
 
 MAX_WORKERS = 1024
+_MAX_PORT = 65535
 Inputs = str | Path | Sequence[str | Path]
 _MAGIC = frozenset("*?[")
 
@@ -78,8 +79,9 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
 
 
 def _check_address(address: str) -> None:
-    """Refuse an address the Dask client cannot parse before a client exists (a client that fails on one hangs
-    for 20 s when it is collected, then prints a traceback)."""
+    """Refuse an address the Dask client cannot parse or use (a port outside 1 to 65535; tls:// or wss:// without
+    the Dask TLS settings) before a client exists (a client that fails on one hangs for 20 s when it is collected,
+    then prints a traceback)."""
     import importlib
 
     addressing: Any = importlib.import_module("distributed.comm.addressing")
@@ -88,12 +90,28 @@ def _check_address(address: str) -> None:
         scheme, where = addressing.parse_address(address)
         if scheme not in backends:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(sorted(backends))}")
-        if scheme in ("tcp", "tls", "ws", "wss") and not addressing.parse_host_port(where)[0]:
-            raise ValueError("no host")
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            if not addressing.parse_host_port(where)[0]:
+                raise ValueError("no host")
+            port = where.rpartition(":")[2]
+            if not (port.isascii() and port.isdigit() and 1 <= int(port) <= _MAX_PORT):
+                raise ValueError(f"the port must be a number from 1 to {_MAX_PORT}, got {port!r}")
     except ValueError as exc:
         raise OptionError(
             f"dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({exc})"
         ) from None
+    if scheme in ("tls", "wss"):
+        try:
+            security: Any = importlib.import_module("distributed.security").Security()
+            context = security.get_connection_args("client")["ssl_context"]
+        except (OSError, ValueError) as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise OptionError(f"dask: cannot set up TLS for {address!r} ({detail})") from None
+        if context is None:
+            raise OptionError(
+                f"dask: {address!r} is a {scheme}:// address, but the Dask configuration names no TLS files "
+                "for the client (distributed.comm.tls.ca-file and distributed.comm.tls.client.cert)"
+            )
 
 
 def check_workers(workers: int | None, client: Any = None) -> int:
