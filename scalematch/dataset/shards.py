@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -34,7 +34,7 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
     """The paths of ``inputs`` (a path, a glob pattern, or a sequence of them), in the order given, each pattern's
     matches sorted by name. A pattern (``*``, ``?`` or ``[`` in a name that does not exist as written; ``**``
     descends into subfolders) that matches nothing, and a file named twice, are errors."""
-    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    given = listed(inputs)
     if not given:
         raise OptionError("annotations: expected at least one file or folder, got none")
     out: list[Path] = []
@@ -54,6 +54,23 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
             named[key] = text
             out.append(path)
     return tuple(out)
+
+
+def listed(inputs: Inputs) -> list[str | Path]:
+    """``inputs`` as a list of paths (a path or a pattern is a list of one); an :class:`OptionError` naming the
+    first item that is not a ``str`` or an ``os.PathLike`` (bytes, a number, None)."""
+    from scalematch._args import shown
+
+    expected = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them"
+    if isinstance(inputs, str | os.PathLike):
+        return [inputs]
+    if isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
+        raise OptionError(f"{expected}, got {shown(inputs)}")
+    given = list(inputs)
+    for item in given:
+        if not isinstance(item, str | os.PathLike):
+            raise OptionError(f"{expected}, got {shown(item)} in the list")
+    return given
 
 
 @contextmanager
@@ -217,7 +234,8 @@ def _prepare(
     from scalematch.dataset.loader import _format, check_input
 
     count = check_workers(workers, client)
-    paths = expand(inputs)
+    given = listed(inputs)
+    paths = expand(given)
     formats: dict[Format, Path] = {}
     for path in paths:
         check_input(path)
@@ -225,7 +243,6 @@ def _prepare(
     if len(formats) > 1:
         (fa, a), (fb, b) = list(formats.items())[:2]
         raise OptionError(f"{b}: read as {fb}, but {a} as {fa}; all inputs must be of one format")
-    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
     return paths, next(iter(formats)), name, count
 
