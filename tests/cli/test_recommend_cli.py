@@ -129,8 +129,8 @@ def test_sweep_ranks_designs() -> None:
             ["--levels", "P3,P9"],
             "--levels: unknown level 'P9'; expected names from: C1, C2, C3, C4, C5, P2, P3, P4, P5, P6",
         ),
-        (["--coverage", "0"], "--coverage: expected a share in (0, 1], got 0.0"),
-        (["--coverage", "1.5"], "--coverage: expected a share in (0, 1], got 1.5"),
+        (["--coverage", "0"], "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 0.0"),
+        (["--coverage", "1.5"], "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 1.5"),
         (
             ["--rule", "yolo"],
             "--rule yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels P2 (4), "
