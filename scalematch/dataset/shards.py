@@ -9,7 +9,6 @@ unique, the file's own id kept in ``shard_image_id``). Categories must agree by 
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
 from scalematch.errors import DatasetError, OptionError
 
@@ -44,14 +44,15 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
         if _MAGIC.isdisjoint(text) or os.path.lexists(text):
             found = [Path(item)]
         else:
-            found = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
+            found = [Path(p) for p in sorted(matches(text))]
             if not found:
                 raise DatasetError(f"{text}: no file or folder matches this pattern")
         for path in found:
             key = os.path.realpath(path)
+            shown = f"{path}" if os.fspath(path) == text else f"{path} from {text}"
             if key in named:
-                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {text}); give each once")
-            named[key] = text
+                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {shown}); give each once")
+            named[key] = shown
             out.append(path)
     return tuple(out)
 
