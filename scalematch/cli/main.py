@@ -42,6 +42,8 @@ class _Group(TyperGroup):
         """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
         argv = list(args)
         try:
+            if argv[:1] == ["--version"] and len(argv) > 1:  # the eager option would print and ignore the rest
+                raise click.UsageError(f"--version takes no other argument; got {argv[1]!r}")
             ctx = super().make_context(info_name, args, parent=parent, **extra)
             command = self.get_command(ctx, argv[0]) if argv else None
             if command is not None:
