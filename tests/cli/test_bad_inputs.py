@@ -381,6 +381,13 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--split: expected a split name such as train or val, got an empty value ('')"),
     ("blank split", ["stats", "--split", " ", "voc_split_dup"],
      "--split: expected a split name such as train or val, got an empty value (' ')"),
+    ("ultralytics export of two rule levels", ["recommend", "--rule", "rf", "--levels", "P3,P4", "--export",
+                                               "ultralytics", "u.yaml"],
+     "--export ultralytics: writes the anchors of a three-level YOLOv5 head; --levels P3,P4 offers fewer (--export "
+     "mmdet or detectron2 take any number)"),
+    ("ultralytics export of four rule levels", ["recommend", "--rule", "rf", "--export", "ultralytics", "u.yaml"],
+     "--export ultralytics: writes the anchors of a three-level YOLOv5 head; the recommendation has 4 levels (P2, "
+     "P3, P4, P5), so the block would build no such head (--export mmdet or detectron2 take any number)"),
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),
