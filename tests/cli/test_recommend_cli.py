@@ -73,8 +73,8 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
 
 def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
     """Rule rf's fitted anchors (9 per level) as an ultralytics block: yolov5's own builder takes them."""
-    yolov5 = need("yolov5")
     need("yolov5.models.yolo")
+    import yolov5
     from yolov5.models.yolo import Model
 
     ul = tmp_path / "ul.yaml"
