@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,13 +87,27 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
     try:
         client = client_class(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+    except Exception as exc:  # whatever the transport raises (an abstract UCX connector, an inproc name, ...)
+        _close_half_made(exc, client_class)
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
     try:
         yield client
     finally:
         client.close()
+
+
+def _close_half_made(exc: BaseException, client_class: type) -> None:
+    """Close the client whose constructor raised ``exc`` (found in the traceback's frames): left to the garbage
+    collector at exit, it waits 20 s for its stopped event loop, then prints nine lines of traceback."""
+    tb = exc.__traceback__
+    while tb is not None:
+        half = tb.tb_frame.f_locals.get("self")
+        if isinstance(half, client_class):
+            with suppress(Exception):  # closing what never opened: its own failure says nothing more
+                half.close(timeout=1)
+            return
+        tb = tb.tb_next
 
 
 def _check_address(address: str) -> None:

@@ -113,3 +113,19 @@ def test_tls_address_without_tls_settings(app: typer.Typer, scheme: str) -> None
         f"Error: --dask: '{scheme}://127.0.0.1:1' is a {scheme}:// address, but the Dask configuration names no TLS "
         "files for the client (distributed.comm.tls.ca-file and distributed.comm.tls.client.cert)\n",
     )
+
+
+@pytest.mark.parametrize("address", ["inproc://x", "ucx://127.0.0.1:1"])
+def test_a_client_that_fails_to_start_is_closed(address: str) -> None:
+    """A transport that fails inside the client's constructor: one Error line and exit 2, at once (the half-made
+    client, left to the collector at exit, waited 20 s and printed nine lines of traceback)."""
+    import subprocess
+    import sys
+
+    _distributed()
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "scalematch", "stats", "-q", "--dask", address], cwd=root,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"Error: --dask: cannot reach a Dask scheduler at {address!r} (")  # the reason
+    assert done.stderr.count("\n") == 1, done.stderr  # is distributed's own words
