@@ -102,7 +102,7 @@ def _close_half_made(exc: BaseException, client_class: type) -> None:
     collector at exit, it waits 20 s for its stopped event loop, then prints nine lines of traceback."""
     tb = exc.__traceback__
     while tb is not None:
-        half = tb.tb_frame.f_locals.get("self")
+        half: Any = tb.tb_frame.f_locals.get("self")
         if isinstance(half, client_class):
             with suppress(Exception):  # closing what never opened: its own failure says nothing more
                 half.close(timeout=1)
