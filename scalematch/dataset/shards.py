@@ -97,12 +97,12 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
         client.close()
 
 
-def _close_half_made(exc: BaseException, client_class: type) -> None:
+def _close_half_made(exc: BaseException, client_class: Any) -> None:
     """Close the client whose constructor raised ``exc`` (found in the traceback's frames): left to the garbage
     collector at exit, it waits 20 s for its stopped event loop, then prints nine lines of traceback."""
     tb = exc.__traceback__
     while tb is not None:
-        half: Any = tb.tb_frame.f_locals.get("self")
+        half = tb.tb_frame.f_locals.get("self")
         if isinstance(half, client_class):
             with suppress(Exception):  # closing what never opened: its own failure says nothing more
                 half.close(timeout=1)
