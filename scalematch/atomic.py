@@ -63,7 +63,8 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
             raise OptionError(f"{where}: is the input {source}; choose another file")
         if source.is_dir() and Path(os.path.realpath(source)) in real.parents:
-            raise OptionError(f"{where}: lies in the input folder {source}; choose a file outside it")
+            kind = "folder" if folder else "file"
+            raise OptionError(f"{where}: lies in the input folder {source}; choose a {kind} outside it")
     if os.path.lexists(path) and not (path.is_file() or path.is_dir()):
         wanted = "a folder" if folder else "a regular file"
         raise OptionError(f"{where}: exists and is {_special(path)}, not {wanted}; a write would replace it")

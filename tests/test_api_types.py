@@ -31,6 +31,10 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("coverage as text", lambda b: sm.recommend(b, rule="rf", coverage="0.9"),
      "coverage: expected a number, got str '0.9'"),
     ("coverage as a bool", lambda b: sm.recommend(b, coverage=True), "coverage: expected a number, got bool True"),
+    ("coverage subnormal", lambda b: sm.recommend(b, rule="rf", coverage=5e-324),
+     "coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 5e-324"),
+    ("coverage subnormal, detector", lambda b: sm.recommend(b, "retinanet", coverage=5e-324),
+     "coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 5e-324"),
     ("min_positives as a float", lambda b: sm.recommend(b, min_positives=1.5),
      "min_positives: expected an integer, got float 1.5"),
     ("levels as a number", lambda b: sm.sweep(b, levels=3),
@@ -49,6 +53,21 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "annotations: the DataFrame's column 'w' holds {dtype} values, such as '50'; expected numbers"),
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),
      "annotations: the DataFrame's column 'image_w' holds {dtype} values, such as '640'; expected numbers"),
+    ("a list of numbers as paths", lambda b: sm.recommend([1, 2, 3], rule="rf"),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got int 1 in the list"),
+    ("a path as bytes", lambda b: sm.read_annotations(b"/data/a.json"),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got bytes "
+     "b'/data/a.json'"),
+    ("summarize_files(None)", lambda b: __import__("scalematch.dataset.shards").dataset.shards.summarize_files(None),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got NoneType None"),
+    ("overlay of a table with a NaN size", lambda b: sm.overlay_figure(_column(b, "w_in", float("nan")),
+                                                                     sm.recommend(b, rule="rf").recommendation),
+     "table: row 0 has w_in nan and h_in {h_in:g}; expected positive sizes in input pixels (the box table the "
+     "recommendation was made from)"),
+    ("overlay of another table", lambda b: sm.overlay_figure(b.to_frame().iloc[1:],
+                                                            sm.recommend(b, rule="rf").recommendation),
+     "table: {fewer} usable rows, but the recommendation was made from {objects} objects; give the box table it "
+     "was made from"),
     ("summarize a DataFrame", lambda b: __import__("scalematch.dataset").dataset.summarize(b.to_frame()),
      "result: expected a LoadResult (read_annotations or from_frame makes one from a DataFrame), got a DataFrame"),
 ]  # fmt: skip
@@ -57,9 +76,13 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
 @pytest.mark.parametrize(("case", "call", "message"), CASES, ids=[c[0] for c in CASES])
 def test_wrong_types_are_one_option_error(boxes: Any, case: str, call: Callable[[Any], object], message: str) -> None:
     text_dtype = str(_column(boxes, "w", "50")["w"].dtype)  # 'object' or pandas 3's 'str'
+    table = boxes.to_frame()
+    objects = int((table["iscrowd"] == 0).sum())
     with pytest.raises(OptionError) as caught:
         call(boxes)
-    assert str(caught.value) == message.format(dtype=text_dtype)
+    assert str(caught.value) == message.format(
+        dtype=text_dtype, h_in=table["h_in"].iloc[0], fewer=int((table["iscrowd"].iloc[1:] == 0).sum()), objects=objects
+    )
 
 
 def test_right_types_of_other_kinds_still_work(boxes: Any) -> None:

@@ -34,7 +34,7 @@ class _Group(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if sys.stdout is None:  # file descriptor 1 closed (``>&-``): the output would be lost without a word
-            print("Error: stdout is closed; nowhere to print the output", file=sys.stderr)
+            _say_error("Error: stdout is closed; nowhere to print the output")
             sys.exit(2)
         return super().main(*args, **kwargs)
 
@@ -42,6 +42,8 @@ class _Group(TyperGroup):
         """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
         argv = list(args)
         try:
+            if argv[:1] == ["--version"] and len(argv) > 1:  # the eager option would print and ignore the rest
+                raise click.UsageError(f"--version takes no other argument; got {argv[1]!r}")
             ctx = super().make_context(info_name, args, parent=parent, **extra)
             command = self.get_command(ctx, argv[0]) if argv else None
             if command is not None:
@@ -61,7 +63,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
-            typer.echo(f"Error: {printable(flag_message(str(exc), _invoked(ctx)))}", err=True)
+            _say_error(f"Error: {printable(flag_message(str(exc), _invoked(ctx)))}")
             raise typer.Exit(2) from None
         except click.UsageError as exc:
             _usage_error(exc)
@@ -71,7 +73,7 @@ class _Group(TyperGroup):
             _quiet_broken_pipe()
         except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
             where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"Error: {printable(where)}{exc.strerror or exc}", err=True)
+            _say_error(f"Error: {printable(where)}{exc.strerror or exc}")
             raise typer.Exit(2) from None
 
 
@@ -148,8 +150,24 @@ def _usage_error(exc: click.UsageError) -> NoReturn:
         raise typer.Exit(exc.exit_code) from None  # the help is printed already (typer prints it itself)
     where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
     message = " ".join(exc.format_message().split())
-    typer.echo(f"Error: {message}{where}", err=True)
+    _say_error(f"Error: {message}{where}")
     raise typer.Exit(exc.exit_code) from None
+
+
+def _say_error(line: str) -> None:
+    """Print the ``Error:`` line on stderr; when it cannot be written (stderr full or closed), the exit code stays
+    the error's: stderr is pointed at the null device, so that the final flush at exit does not fail again."""
+    try:
+        typer.echo(line, err=True)
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stderr.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+            pass
 
 
 app = typer.Typer(

@@ -176,6 +176,14 @@ def recommend(
         if path is not None:
             check_output(path, option, inputs=inputs)
     check_distinct({"--objects": objects, "--export": export[1] if export else None}, (where, out), inputs)
+    if rule is not None and export is not None and export[0].value == "ultralytics" and levels is not None:
+        from scalematch.report.export import YOLOV5_LEVELS
+
+        if len(levels.split(",")) < YOLOV5_LEVELS:  # the recommendation is a run of these levels: fewer than three
+            raise OptionError(
+                f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; --levels {levels} offers "
+                "fewer (--export mmdet or detectron2 take any number)"
+            )
     if rule is None and export is not None:
         from scalematch.report.detector_export import check
 
@@ -214,8 +222,9 @@ def recommend(
         from scalematch.atomic import atomic_text
         from scalematch.report.export import EXPORTERS
 
+        text = EXPORTERS[export[0]](rec)  # a recommendation the toolkit cannot take is refused before a write
         with atomic_text(export[1], "--export") as handle:
-            handle.write(EXPORTERS[export[0]](rec))
+            handle.write(text)
     written = None
     if out is not None:
         from scalematch.report.bundle import ReportInput, build_report, write_report

@@ -31,8 +31,8 @@ _I64 = 2.0**63
 
 def check_columns(table: pd.DataFrame) -> None:
     """An :class:`OptionError` naming the first column among :data:`NUMBERS`, :data:`DERIVED` and :data:`IDS`
-    that does not hold numbers (strings, booleans, objects) or that the DataFrame has twice."""
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    that does not hold real numbers (strings, booleans, complex numbers, objects) or that the DataFrame has twice."""
+    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
 
     for name in (*NUMBERS, *DERIVED, *IDS):
         if name not in table.columns:
@@ -40,12 +40,14 @@ def check_columns(table: pd.DataFrame) -> None:
         column = table[name]
         if getattr(column, "ndim", 1) != 1:
             raise OptionError(f"annotations: the DataFrame has the column {name!r} more than once")
-        if is_numeric_dtype(column.dtype) and not is_bool_dtype(column.dtype):
+        complex_ = is_complex_dtype(column.dtype)
+        if is_numeric_dtype(column.dtype) and not is_bool_dtype(column.dtype) and not complex_:
             continue
         odd = [v for v in column if v is not None and type(v) not in (int, float)][:1]
-        example = f", such as {short_repr(odd[0])}" if odd else ""
+        example = f", such as {short_repr(complex(odd[0]) if complex_ else odd[0])}" if odd else ""
         raise OptionError(
-            f"annotations: the DataFrame's column {name!r} holds {column.dtype} values{example}; expected numbers"
+            f"annotations: the DataFrame's column {name!r} holds {column.dtype} values{example}; expected "
+            f"{'real ' if complex_ else ''}numbers"
         )
 
 

@@ -152,6 +152,8 @@ def read_raw(
     path = Path(path)
     check_input(path)
     fmt = _format(path, format)
+    if isinstance(split, str) and not split.strip():
+        raise OptionError(f"split: expected a split name such as train or val, got an empty value ({split!r})")
     if split is not None and fmt != "voc":
         raise OptionError(f"split: applies to VOC year folders only; {path} is read as {fmt}")
     if image_size is not None and fmt != "yolo":

@@ -9,14 +9,14 @@ unique, the file's own id kept in ``shard_image_id``). Categories must agree by 
 
 from __future__ import annotations
 
-import glob
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
 from scalematch.errors import DatasetError, OptionError
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from scalematch.dataset.stats import Partial
 
 MAX_WORKERS = 1024
+_MAX_PORT = 65535
 Inputs = str | Path | Sequence[str | Path]
 _MAGIC = frozenset("*?[")
 
@@ -33,7 +34,7 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
     """The paths of ``inputs`` (a path, a glob pattern, or a sequence of them), in the order given, each pattern's
     matches sorted by name. A pattern (``*``, ``?`` or ``[`` in a name that does not exist as written; ``**``
     descends into subfolders) that matches nothing, and a file named twice, are errors."""
-    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    given = listed(inputs)
     if not given:
         raise OptionError("annotations: expected at least one file or folder, got none")
     out: list[Path] = []
@@ -43,16 +44,34 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
         if _MAGIC.isdisjoint(text) or os.path.lexists(text):
             found = [Path(item)]
         else:
-            found = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
+            found = [Path(p) for p in sorted(matches(text))]
             if not found:
                 raise DatasetError(f"{text}: no file or folder matches this pattern")
         for path in found:
             key = os.path.realpath(path)
+            shown = f"{path}" if os.fspath(path) == text else f"{path} from {text}"
             if key in named:
-                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {text}); give each once")
-            named[key] = text
+                raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {shown}); give each once")
+            named[key] = shown
             out.append(path)
     return tuple(out)
+
+
+def listed(inputs: Inputs) -> list[str | Path]:
+    """``inputs`` as a list of paths (a path or a pattern is a list of one); an :class:`OptionError` naming the
+    first item that is not a ``str`` or an ``os.PathLike`` (bytes, a number, None)."""
+    from scalematch._args import shown
+
+    expected = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them"
+    if isinstance(inputs, str | os.PathLike):
+        return [inputs]
+    if isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
+        raise OptionError(f"{expected}, got {shown(inputs)}")
+    given = list(inputs)
+    for item in given:
+        if not isinstance(item, str | os.PathLike):
+            raise OptionError(f"{expected}, got {shown(item)} in the list")
+    return given
 
 
 @contextmanager
@@ -68,7 +87,8 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
     try:
         client = client_class(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+    except Exception as exc:  # whatever the transport raises (an abstract UCX connector, an inproc name, ...)
+        _close_half_made(exc, client_class)
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
     try:
@@ -77,9 +97,23 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
         client.close()
 
 
+def _close_half_made(exc: BaseException, client_class: Any) -> None:
+    """Close the client whose constructor raised ``exc`` (found in the traceback's frames): left to the garbage
+    collector at exit, it waits 20 s for its stopped event loop, then prints nine lines of traceback."""
+    tb = exc.__traceback__
+    while tb is not None:
+        half = tb.tb_frame.f_locals.get("self")
+        if isinstance(half, client_class):
+            with suppress(Exception):  # closing what never opened: its own failure says nothing more
+                half.close(timeout=1)
+            return
+        tb = tb.tb_next
+
+
 def _check_address(address: str) -> None:
-    """Refuse an address the Dask client cannot parse before a client exists (a client that fails on one hangs
-    for 20 s when it is collected, then prints a traceback)."""
+    """Refuse an address the Dask client cannot parse or use (a port outside 1 to 65535; tls:// or wss:// without
+    the Dask TLS settings) before a client exists (a client that fails on one hangs for 20 s when it is collected,
+    then prints a traceback)."""
     import importlib
 
     addressing: Any = importlib.import_module("distributed.comm.addressing")
@@ -88,12 +122,28 @@ def _check_address(address: str) -> None:
         scheme, where = addressing.parse_address(address)
         if scheme not in backends:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(sorted(backends))}")
-        if scheme in ("tcp", "tls", "ws", "wss") and not addressing.parse_host_port(where)[0]:
-            raise ValueError("no host")
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            if not addressing.parse_host_port(where)[0]:
+                raise ValueError("no host")
+            port = where.rpartition(":")[2]
+            if not (port.isascii() and port.isdigit() and 1 <= int(port) <= _MAX_PORT):
+                raise ValueError(f"the port must be a number from 1 to {_MAX_PORT}, got {port!r}")
     except ValueError as exc:
         raise OptionError(
             f"dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({exc})"
         ) from None
+    if scheme in ("tls", "wss"):
+        try:
+            security: Any = importlib.import_module("distributed.security").Security()
+            context = security.get_connection_args("client")["ssl_context"]
+        except (OSError, ValueError) as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise OptionError(f"dask: cannot set up TLS for {address!r} ({detail})") from None
+        if context is None:
+            raise OptionError(
+                f"dask: {address!r} is a {scheme}:// address, but the Dask configuration names no TLS files "
+                "for the client (distributed.comm.tls.ca-file and distributed.comm.tls.client.cert)"
+            )
 
 
 def check_workers(workers: int | None, client: Any = None) -> int:
@@ -199,7 +249,8 @@ def _prepare(
     from scalematch.dataset.loader import _format, check_input
 
     count = check_workers(workers, client)
-    paths = expand(inputs)
+    given = listed(inputs)
+    paths = expand(given)
     formats: dict[Format, Path] = {}
     for path in paths:
         check_input(path)
@@ -207,7 +258,6 @@ def _prepare(
     if len(formats) > 1:
         (fa, a), (fb, b) = list(formats.items())[:2]
         raise OptionError(f"{b}: read as {fb}, but {a} as {fa}; all inputs must be of one format")
-    given = [inputs] if isinstance(inputs, str | Path) else list(inputs)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
     return paths, next(iter(formats)), name, count
 

@@ -13,6 +13,7 @@ from scalematch.match import geometry
 from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
+from scalematch.match.recommend import check_coverage
 from scalematch.match.result import usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
@@ -121,8 +122,7 @@ def evaluate(
     preset's level graph when the caller has it already (built from the preset's files otherwise).
     """
     data = as_load_result(data)
-    if not 0 < target <= 1:
-        raise OptionError(f"coverage: expected a share in (0, 1], got {target}")
+    check_coverage(target)
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
         raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
     if not 0 <= min_iou < 1:

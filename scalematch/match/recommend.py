@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     Array = npt.NDArray[np.float64]
 
 SCALE_CANDIDATES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
+MIN_COVERAGE = 0.001
+"""The smallest coverage target: 0.1%, the smallest share the outputs print as non-zero (one decimal of a percent)."""
+MIN_RULE_FACTOR = 0.01
+"""The smallest ``min_cells`` (a hundredth of a stride) and ``erf_factor`` (a hundredth of the ERF's sigma)."""
 """Input scale factors tried by the input-size advice."""
 
 FIT_SAMPLE = 50_000
@@ -217,14 +221,20 @@ def median_input_pixels(table: pd.DataFrame) -> float | None:
     return float(area.median()) if len(area) else None
 
 
+def check_coverage(target: float) -> None:
+    """Raise :class:`OptionError` for a coverage target outside [:data:`MIN_COVERAGE`, 1] (a smaller share would
+    print as 0.0%)."""
+    if not MIN_COVERAGE <= target <= 1:
+        raise OptionError(f"coverage: expected a share from {MIN_COVERAGE:g} to 1 (0.1% to 100%), got {target}")
+
+
 def check_options(params: RuleParams, target: float) -> None:
-    """Raise :class:`OptionError` for a coverage target outside (0, 1] or a rule parameter that is not a
-    positive finite number (``min_cells``, ``erf_factor``)."""
-    if not 0 < target <= 1:
-        raise OptionError(f"coverage: expected a share in (0, 1], got {target}")
+    """Raise :class:`OptionError` for a coverage target outside [:data:`MIN_COVERAGE`, 1] or a rule parameter
+    (``min_cells``, ``erf_factor``) that is not a finite number of at least :data:`MIN_RULE_FACTOR`."""
+    check_coverage(target)
     for option, value in (("min_cells", params.min_cells), ("erf_factor", params.erf_factor)):
-        if not 0 < value < math.inf:
-            raise OptionError(f"{option}: expected a positive finite number, got {value}")
+        if not MIN_RULE_FACTOR <= value < math.inf:
+            raise OptionError(f"{option}: expected a finite number of at least {MIN_RULE_FACTOR:g}, got {value}")
 
 
 def recommend(

@@ -86,7 +86,22 @@ def load_preset(name: str | Path) -> Preset:
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    for key in ("backbone", "neck"):
+        data[key] = from_folder(data.get(key), path.parent)
     return _Reader(str(path), data).preset()
+
+
+def from_folder(value: object, folder: Path) -> object:
+    """A preset's ``backbone`` or ``neck`` that is a relative path (a name ending in .yaml, .yml or .onnx, or
+    with a '/') taken from the preset file's ``folder``; anything else (a built-in name, a torch
+    ``module:attribute``, an absolute path, a value of the wrong type) as it is."""
+    from scalematch.profile.api import _MODULE_SPEC
+
+    if not isinstance(value, str) or Path(value).is_absolute() or _MODULE_SPEC.match(value):
+        return value
+    if not (value.lower().endswith((".yaml", ".yml", ".onnx")) or "/" in value):
+        return value
+    return str(folder / value)
 
 
 _KIND_OF: dict[type, str] = {

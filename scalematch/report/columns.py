@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalematch.errors import OptionError
 from scalematch.match.result import usable
 
 if TYPE_CHECKING:
@@ -41,3 +42,27 @@ class UsableRows:
         import numpy as np
 
         return np.asarray(self[name], dtype=np.float64)
+
+    def sides(self, objects: int | None = None) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``w_in`` and ``h_in`` of the usable rows; an :class:`OptionError` when one is not a positive finite
+        number, or when there are not ``objects`` rows (the recommendation was made from another table)."""
+        import numpy as np
+
+        if objects is not None and len(self) != objects:
+            raise OptionError(
+                f"table: {len(self)} usable rows, but the recommendation was made from {objects} objects; give the "
+                "box table it was made from"
+            )
+        try:
+            w, h = self.floats("w_in"), self.floats("h_in")
+        except (TypeError, ValueError):
+            raise OptionError("table: the columns w_in and h_in must hold numbers") from None
+        bad = np.flatnonzero(~(np.isfinite(w) & np.isfinite(h) & (w > 0) & (h > 0)))
+        if bad.size:
+            index = self.table.index if self.mask is None else self.table.index[self.mask]
+            k = int(bad[0])
+            raise OptionError(
+                f"table: row {index[k]!r} has w_in {w[k]:g} and h_in {h[k]:g}; expected positive sizes in input "
+                "pixels (the box table the recommendation was made from)"
+            )
+        return w, h

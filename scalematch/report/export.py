@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 
 from scalematch.choices import Toolkit as Toolkit
+from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
+
+YOLOV5_LEVELS = 3
+"""The levels of a YOLOv5 head (P3-P5) that an ultralytics ``anchors:`` block is written for."""
 
 
 def _num(value: float) -> str:
@@ -67,13 +71,20 @@ def detectron2(rec: Recommendation) -> str:
 
 
 def ultralytics(rec: Recommendation) -> str:
-    """ultralytics (YOLOv5-style) model YAML ``anchors:`` block: one row of w,h pairs per level."""
+    """ultralytics (YOLOv5-style) model YAML ``anchors:`` block: one row of w,h pairs per level, for a
+    recommendation of three levels (a YOLOv5 head's); another number is an :class:`OptionError`."""
+    levels = rec.recommended_levels
+    if len(levels) != YOLOV5_LEVELS or not rec.anchors:
+        raise OptionError(
+            f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; the recommendation has "
+            f"{len(levels)} level{'s' if len(levels) != 1 else ''} ({', '.join(levels)}), so the block would build "
+            "no such head (--export mmdet or detectron2 take any number)"
+        )
     lines = _header(rec, "#")
     lines.append("anchors:")
-    if rec.anchors:
-        for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
-            pairs = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
-            lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
+    for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
+        pairs = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+        lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
     return "\n".join(lines) + "\n"
 
 

@@ -144,8 +144,8 @@ def overlay_figure(
 
     result = rec.full
     rows = UsableRows(table)
-    sizes = np.maximum(rows.floats("w_in"), rows.floats("h_in"))  # the longer side, as the ERF limit
     level = result.assignment.level
+    sizes = np.maximum(*rows.sides(len(level)))  # the longer side, as the ERF limit
     names = [lv.name for lv in result.levels]
     group, labels, colors = groups_of(rows, level, names, split, top)
     edges, counts = log2_histogram(sizes, group, len(labels))

@@ -43,8 +43,7 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
     from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
     rows = UsableRows(table)
-    w = np.log2(rows.floats("w_in"))
-    h = np.log2(rows.floats("h_in"))
+    w, h = (np.log2(side) for side in rows.sides())
     points = [float(w.min()), float(w.max()), float(h.min()), float(h.max())] if len(w) else [0.0, 1.0]
     greys = mpl_greys()
     with style():

@@ -105,6 +105,10 @@ def test_backbones_titles_are_whole() -> None:
 def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert (result.exit_code, result.stdout) == (0, f"scalematch {__version__}\n")
+    for extra, shown in (["extra"], "'extra'"), (["stats", "x.json"], "'stats'"):
+        result = CliRunner().invoke(app, ["--version", *extra])
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            2, "", f"Error: --version takes no other argument; got {shown}\n")  # fmt: skip
 
 
 def test_python_dash_m() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from required import need
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -70,9 +71,25 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
     assert rows == [[v for wh in level for v in (round(wh[0]), round(wh[1]))] for level in fitted.values()]
 
 
+def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
+    """Rule rf's fitted anchors (9 per level) as an ultralytics block: yolov5's own builder takes them."""
+    need("yolov5.models.yolo")
+    import yolov5
+    from yolov5.models.yolo import Model
+
+    ul = tmp_path / "ul.yaml"
+    run("recommend", "-q", "--rule", "rf", "--levels", "P3,P4,P5", "--export", "ultralytics", str(ul))
+    anchors = yaml.safe_load(ul.read_text())["anchors"]
+    assert len(anchors) == 3 and all(len(row) == 18 for row in anchors)
+    cfg = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())
+    detect = Model({**cfg, "anchors": anchors}).model[-1]
+    built = (detect.anchors * detect.stride.view(-1, 1, 1)).round().tolist()
+    assert built == [[[row[i], row[i + 1]] for i in range(0, 18, 2)] for row in anchors]
+
+
 def test_one_level_exports_keep_their_sequence_types(tmp_path: Path) -> None:
     """A recommendation of one level: mmdetection reads a tuple of (min, max) pairs, not one flat pair; the
-    YAML exports keep a list per level."""
+    detectron2 YAML keeps a list per level; ultralytics, whose YOLOv5 head has three levels, is refused."""
     box = "<bndbox><xmin>10</xmin><ymin>20</ymin><xmax>50</xmax><ymax>80</ymax></bndbox>"
     size = "<size><width>640</width><height>480</height><depth>3</depth></size>"
     voc = tmp_path / "voc"
@@ -83,8 +100,14 @@ def test_one_level_exports_keep_their_sequence_types(tmp_path: Path) -> None:
     doc = json.loads(run("recommend", "-q", "--json", "--rule", "rf", str(voc)))
     assert len(doc["recommended_levels"]) == 1
     mm, d2, ul = tmp_path / "mm.py", tmp_path / "d2.yaml", tmp_path / "ul.yaml"
-    for toolkit, out in (("mmdet", mm), ("detectron2", d2), ("ultralytics", ul)):
+    for toolkit, out in (("mmdet", mm), ("detectron2", d2)):
         run("recommend", "-q", "--rule", "rf", "--export", toolkit, str(out), str(voc))
+    refused = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--export", "ultralytics", str(ul), str(voc)])
+    assert (refused.exit_code, refused.stdout, refused.stderr) == (2, "", (
+        "Error: --export ultralytics: writes the anchors of a three-level YOLOv5 head; the recommendation has 1 "
+        f"level ({doc['recommended_levels'][0]}), so the block would build no such head (--export mmdet or "
+        "detectron2 take any number)\n"))  # fmt: skip
+    assert not ul.exists()
     pytest.importorskip("mmengine")
     from mmengine.config import Config
 
@@ -94,8 +117,6 @@ def test_one_level_exports_keep_their_sequence_types(tmp_path: Path) -> None:
     assert len(Config.fromfile(str(mm)).anchor_generator.base_sizes) == 1
     d2cfg = yaml.safe_load(d2.read_text())["MODEL"]["ANCHOR_GENERATOR"]
     assert all(isinstance(level, list) for level in d2cfg["SIZES"] + d2cfg["ASPECT_RATIOS"])
-    rows = yaml.safe_load(ul.read_text())["anchors"]
-    assert len(rows) == 1 and isinstance(rows[0], list) and len(rows[0]) % 2 == 0
 
 
 def test_sweep_ranks_designs() -> None:
@@ -129,8 +150,8 @@ def test_sweep_ranks_designs() -> None:
             ["--levels", "P3,P9"],
             "--levels: unknown level 'P9'; expected names from: C1, C2, C3, C4, C5, P2, P3, P4, P5, P6",
         ),
-        (["--coverage", "0"], "--coverage: expected a share in (0, 1], got 0.0"),
-        (["--coverage", "1.5"], "--coverage: expected a share in (0, 1], got 1.5"),
+        (["--coverage", "0"], "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 0.0"),
+        (["--coverage", "1.5"], "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 1.5"),
         (
             ["--rule", "yolo"],
             "--rule yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels P2 (4), "

@@ -74,7 +74,7 @@ def test_recommend_on_shards(app: typer.Typer, tmp_path: Path) -> None:
     [
         (["{d}/*.xml"], "{d}/*.xml: no file or folder matches this pattern"),
         (["{d}/part-000.json", "{d}/*.json"], "{d}/part-000.json: named twice among the inputs ({d}/part-000.json, "
-         "{d}/*.json); give each once"),
+         "{d}/part-000.json from {d}/*.json); give each once"),
         (["{d}/*.json", "--workers", "0"], "--workers: expected an integer from 1 to 1024, got 0"),
         (["{d}/*.json", "--workers", "1025"], "--workers: expected an integer from 1 to 1024, got 1025"),
         (["{d}/*.json", "--workers", "2", "--dask", "tcp://127.0.0.1:1"],

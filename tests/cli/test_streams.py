@@ -57,6 +57,21 @@ def test_stdout_full_is_one_error_line() -> None:
     assert (done.returncode, done.stderr) == (2, "Error: No space left on device\n")
 
 
+@pytest.mark.parametrize("args", [["stats", "-q", "no_such_file.json"], ["stats", "--no-such-option"]])
+def test_the_exit_code_does_not_depend_on_stderr(args: list[str]) -> None:
+    """stderr full (``2>/dev/full``) or closed (``2>&-``): the Error line is lost, the exit code is still 2."""
+    with open(os.devnull, "w") as null:
+        assert _run(args, stdout=null).returncode == 2  # the same error with stderr open
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "scalematch", *args], cwd=ROOT, stderr=full,
+                                  stdout=subprocess.DEVNULL)  # fmt: skip
+        assert done.returncode == 2
+    done = subprocess.run([sys.executable, "-m", "scalematch", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert done.returncode == 2
+
+
 def test_warnings_as_errors_do_not_break_the_start() -> None:
     done = _run(["stats", "-q", "--json"], env={"PYTHONWARNINGS": "error"}, stdout=subprocess.PIPE)
     assert (done.returncode, done.stderr) == (0, "")

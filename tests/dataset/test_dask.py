@@ -77,7 +77,17 @@ def test_unreachable_scheduler() -> None:
 
 
 @pytest.mark.parametrize(
-    ("address", "detail"), [("foo", "missing port number in address 'foo'"), ("tcp://:8786", "no host")]
+    ("address", "detail"),
+    [
+        ("foo", "missing port number in address 'foo'"),
+        ("tcp://:8786", "no host"),
+        ("tcp://host:99999", "the port must be a number from 1 to 65535, got '99999'"),
+        ("tcp://host:65536", "the port must be a number from 1 to 65535, got '65536'"),
+        ("tcp://host:-1", "the port must be a number from 1 to 65535, got '-1'"),
+        ("tcp://host:0", "the port must be a number from 1 to 65535, got '0'"),
+        ("tcp://host:+80", "the port must be a number from 1 to 65535, got '+80'"),
+        ("tcp://[::1]:70000", "the port must be a number from 1 to 65535, got '70000'"),
+    ],
 )
 def test_malformed_address(app: typer.Typer, address: str, detail: str) -> None:
     """Refused before a client exists (a client failing on it would hang at exit and print a traceback)."""
@@ -87,3 +97,35 @@ def test_malformed_address(app: typer.Typer, address: str, detail: str) -> None:
         2,
         f"Error: --dask: expected a scheduler address such as tcp://host:8786, got {address!r} ({detail})\n",
     )
+
+
+@pytest.mark.parametrize("scheme", ["tls", "wss"])
+def test_tls_address_without_tls_settings(app: typer.Typer, scheme: str) -> None:
+    """A TLS address without the Dask TLS settings is one line at once (the client would fail, hang 20 s when
+    collected and print nine lines of traceback)."""
+    _distributed()
+    import dask.config
+
+    with dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}):
+        result = CliRunner().invoke(app, ["stats", "--dask", f"{scheme}://127.0.0.1:1"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --dask: '{scheme}://127.0.0.1:1' is a {scheme}:// address, but the Dask configuration names no TLS "
+        "files for the client (distributed.comm.tls.ca-file and distributed.comm.tls.client.cert)\n",
+    )
+
+
+@pytest.mark.parametrize("address", ["inproc://x", "ucx://127.0.0.1:1"])
+def test_a_client_that_fails_to_start_is_closed(address: str) -> None:
+    """A transport that fails inside the client's constructor: one Error line and exit 2, at once (the half-made
+    client, left to the collector at exit, waited 20 s and printed nine lines of traceback)."""
+    import subprocess
+    import sys
+
+    _distributed()
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "scalematch", "stats", "-q", "--dask", address], cwd=root,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"Error: --dask: cannot reach a Dask scheduler at {address!r} (")  # the reason
+    assert done.stderr.count("\n") == 1, done.stderr  # is distributed's own words

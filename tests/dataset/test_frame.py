@@ -81,6 +81,8 @@ def test_the_api_counts_the_excluded_rows_of_a_dataframe() -> None:
         ("w", ["20"] * 13,
          "annotations: the DataFrame's column 'w' holds {text} values, such as '20'; expected numbers"),
         ("x", [True] * 13, "annotations: the DataFrame's column 'x' holds bool values, such as True; expected numbers"),
+        ("w", [5 + 1j] * 13,
+         "annotations: the DataFrame's column 'w' holds complex128 values, such as (5+1j); expected real numbers"),
         ("image_w", [100, "100"] + [100] * 11,
          "annotations: the DataFrame's column 'image_w' holds object values, such as '100'; expected numbers"),
         ("image_id", [None, "a"] + [1] * 11,

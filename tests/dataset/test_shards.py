@@ -190,7 +190,8 @@ def test_input_errors(tmp_path: Path) -> None:
         (
             [paths[0], str(tmp_path / "*.json")],
             {},
-            f"{paths[0]}: named twice among the inputs ({paths[0]}, {tmp_path / '*.json'}); give each once",
+            f"{paths[0]}: named twice among the inputs ({paths[0]}, {paths[0]} from {tmp_path / '*.json'}); give "
+            "each once",
         ),
         (
             [paths[0], Path(__file__).parents[1] / "data" / "voc_rbc"],

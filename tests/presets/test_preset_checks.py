@@ -64,3 +64,30 @@ def test_override_still_names_unknown_fields_and_keeps_good_changes() -> None:
     changed = override(retinanet, **{"assigner.high": 0.6, "assigner.low": 0.5})
     assert (changed.assigner.high, changed.assigner.low) == (0.6, 0.5)  # type: ignore[union-attr]
     assert changed.path == retinanet.path
+
+
+def test_relative_network_paths_are_taken_from_the_preset_s_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preset's backbone and neck files are found next to it from any current folder; names, torch specs and
+    absolute paths are kept as written."""
+    import yaml
+
+    from scalematch.profile.importers.config import config_dir
+
+    folder = tmp_path / "presets"
+    (folder / "nets").mkdir(parents=True)
+    (folder / "nets" / "bb.yaml").write_bytes((config_dir() / "backbones" / "resnet18.yaml").read_bytes())
+    (folder / "nk.yaml").write_bytes((config_dir() / "necks" / "fpn-retinanet.yaml").read_bytes())
+    data = preset_data(load_preset("retinanet"))
+    (folder / "mine.yaml").write_text(yaml.safe_dump({**data, "backbone": "nets/bb.yaml", "neck": "nk.yaml"}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    preset = load_preset(Path("..") / "presets" / "mine.yaml")
+    assert (preset.backbone, preset.neck) == (str(Path("../presets/nets/bb.yaml")), str(Path("../presets/nk.yaml")))
+    absolute = str(folder / "nk.yaml")
+    for backbone, neck in (("resnet18", "fpn-retinanet"), ("torchvision.models:resnet18", absolute)):
+        (folder / "other.yaml").write_text(yaml.safe_dump({**data, "backbone": backbone, "neck": neck}))
+        assert (load_preset(folder / "other.yaml").backbone, load_preset(folder / "other.yaml").neck) == (
+            backbone, neck)  # fmt: skip

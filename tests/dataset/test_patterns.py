@@ -1,0 +1,75 @@
+"""Input glob patterns: without links, exactly what glob.glob(recursive=True) gives; with links to folders under
+'**', each real folder searched once (a loop ends, a file is matched once)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from scalematch.dataset.patterns import matches
+from scalematch.dataset.shards import expand
+from scalematch.errors import OptionError
+
+NAMES = ("a", "b.json", ".h", ".h.json", "c.txt", "d[1].json")
+PATTERNS = ("**", "**/*.json", "*/**/*.json", "**/b.json", "a/**", "**/a/**/*", "**/.h*", "*", "a/*/b.json",
+            "**/d[[]1].json", "?/**/*.txt", "**/**/*.json")  # fmt: skip
+
+
+def _tree(root: Path, rng: random.Random, depth: int = 0) -> None:
+    for name in rng.sample(NAMES, rng.randint(1, len(NAMES))):
+        if depth < 3 and rng.random() < 0.5:
+            (root / name).mkdir()
+            _tree(root / name, rng, depth + 1)
+        else:
+            (root / name).write_text("x")
+
+
+def _glob(pattern: str) -> list[str]:
+    """glob.glob's matches, each once, without its 'a/' for 'a/**' when a is a file (no folder to descend)."""
+    found = set(glob.glob(pattern, recursive=True))
+    return sorted(p for p in found if not p.endswith(os.sep) or os.path.isdir(p))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_without_links_the_matches_are_glob_s(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tree(tmp_path, random.Random(seed))
+    for pattern in PATTERNS:
+        absolute = str(tmp_path / pattern)
+        assert sorted(matches(absolute)) == _glob(absolute), pattern
+    monkeypatch.chdir(tmp_path)
+    for pattern in PATTERNS:
+        assert sorted(matches(pattern)) == _glob(pattern), pattern
+
+
+def test_a_link_loop_ends_and_each_file_is_matched_once(tmp_path: Path) -> None:
+    (tmp_path / "g" / "sub").mkdir(parents=True)
+    (tmp_path / "g" / "x.json").write_text("{}")
+    (tmp_path / "g" / "sub" / "y.json").write_text("{}")
+    os.symlink(tmp_path / "g", tmp_path / "g" / "sub" / "loop")
+    os.symlink(tmp_path / "g" / "sub", tmp_path / "g" / "a_link")  # sorted before sub: sub is still the name kept
+    assert sorted(matches(str(tmp_path / "g" / "**" / "*.json"))) == [
+        str(tmp_path / "g" / "sub" / "y.json"), str(tmp_path / "g" / "x.json")]  # fmt: skip
+
+
+def test_a_link_to_a_folder_elsewhere_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "deep" / "z.json").write_text("{}")
+    (tmp_path / "g").mkdir()
+    os.symlink(tmp_path / "elsewhere", tmp_path / "g" / "shards")
+    assert matches(str(tmp_path / "g" / "**" / "*.json")) == [str(tmp_path / "g" / "shards" / "deep" / "z.json")]
+
+
+def test_one_file_under_two_names_is_named_with_both(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text("{}")
+    os.symlink(tmp_path / "a.json", tmp_path / "b.json")
+    pattern = str(tmp_path / "*.json")
+    with pytest.raises(OptionError) as caught:
+        expand(pattern)
+    assert str(caught.value) == (
+        f"{tmp_path / 'b.json'}: named twice among the inputs ({tmp_path / 'a.json'} from {pattern}, "
+        f"{tmp_path / 'b.json'} from {pattern}); give each once"
+    )
