@@ -15,7 +15,7 @@ import argparse
 import subprocess
 import sys
 
-from common import PYTHON, interleaved_cpu_medians, load_average, machine, write_section
+from common import PYTHON, compiled, interleaved_cpu_medians, load_average, machine, write_section
 from ingest import synthetic
 
 CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--serial", default="retinanet", help="detectors also timed with --workers 1")
     args = parser.parse_args()
     path = synthetic(args.scale, args.seed)
+    compiled()
     detectors = [d for d in args.detectors.split(",") if d]
     commands = {"stats": [*CLI, "stats", str(path), "--quiet", "--json"]}
     for d in detectors:

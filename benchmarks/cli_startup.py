@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import PYTHON, interleaved_medians, machine, write_section
+from common import PYTHON, compiled, interleaved_medians, machine, write_section
 
 BARE_APP = """
 import typer
@@ -34,6 +34,7 @@ app()
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()

@@ -67,8 +67,26 @@ def interleaved_medians(commands: dict[str, list[str]], runs: int) -> dict[str, 
 
 def machine() -> str:
     """One line describing where the figures were taken."""
+    from importlib.metadata import version
+
     cores = len(__import__("os").sched_getaffinity(0))
-    return f"Python {platform.python_version()} on {platform.machine()}, {cores} cores"
+    return (
+        f"Python {platform.python_version()} (numpy {version('numpy')}, pandas {version('pandas')}) on "
+        f"{platform.machine()}, {cores} cores"
+    )
+
+
+def compiled() -> None:
+    """Byte-compile the scalematch package the benchmarks run, as an installed package is (pip compiles at
+    install): without it, a run under PYTHONDONTWRITEBYTECODE compiles every module it imports each time, which
+    weighs on the command that imports more."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("scalematch")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            compileall.compile_dir(folder, quiet=1)
 
 
 def write_section(name: str, body: str) -> None:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import write_section
+from common import compiled, write_section
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
@@ -107,6 +107,7 @@ def measure(code: str, path: Path, out: Path) -> dict[str, float]:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--scales", default="0.25,0.5,1,2")

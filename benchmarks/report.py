@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from common import machine, write_section
+from common import compiled, machine, write_section
 from synth import CROWD_FRACTION, IMAGE_SIZES, MU, N_ANNOTATIONS, N_CATEGORIES, N_IMAGES, SIGMA
 
 from scalematch.dataset import DEFAULT_POLICY, LoadResult
@@ -60,6 +60,7 @@ def synthetic(scale: float = 1.0, seed: int = 2017) -> LoadResult:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)

@@ -25,7 +25,7 @@ import msgspec
 import numpy
 import pandas
 import synth
-from common import PYTHON, machine, write_section
+from common import PYTHON, compiled, machine, write_section
 
 CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
 
@@ -105,6 +105,7 @@ def control(runs: int) -> float:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shards", type=int, default=16)
     parser.add_argument("--scale", type=float, default=0.08)

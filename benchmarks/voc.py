@@ -20,7 +20,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from common import PYTHON, interleaved_medians, machine, write_section
+from common import PYTHON, compiled, interleaved_medians, machine, write_section
 
 CLI = [PYTHON, "-c", "from scalematch.cli.main import main; main()"]
 NAMES = ("Car", "Pedestrian", "Cyclist", "Van", "Truck", "Tram", "Misc")
@@ -77,6 +77,7 @@ def cpu_seconds(command: list[str], runs: int) -> float:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=7000)
     parser.add_argument("--runs", type=int, default=5)
