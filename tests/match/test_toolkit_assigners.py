@@ -87,3 +87,48 @@ def test_yolov8_candidates(path: Path) -> None:
     import yolo_ref
 
     _compare("yolov8", path, lambda _, p: yolo_ref.ultralytics_candidates(p))
+
+
+def _crowded_file(path: Path, seed: int) -> Path:
+    """A COCO file of crowded images: clusters of tiny boxes (a few pixels, the low-quality matches and the
+    competition for shared anchors), medium and large ones, boxes over the border; sizes vary per image."""
+    import json
+
+    rng = np.random.default_rng(seed)
+    images, annotations = [], []
+    for i in range(1, 9):
+        w, h = (int(v) for v in rng.integers(120, 1100, 2))
+        images.append({"id": i, "width": w, "height": h, "file_name": f"{i}.jpg"})
+        for _ in range(int(rng.integers(20, 60))):
+            kind = rng.random()
+            if kind < 0.6:  # a cluster of tiny boxes around a few centres
+                cx, cy = rng.choice([0.2, 0.5, 0.8]) * w, rng.choice([0.3, 0.6]) * h
+                bw, bh = rng.uniform(1, 14, 2)
+                x, y = cx + rng.normal(0, 6) - bw / 2, cy + rng.normal(0, 6) - bh / 2
+            else:
+                bw, bh = rng.uniform(15, 0.9 * w), rng.uniform(15, 0.9 * h)
+                x, y = rng.uniform(-0.1 * w, w - 0.5 * bw), rng.uniform(-0.1 * h, h - 0.5 * bh)
+            bbox = [round(float(v), 2) for v in (x, y, bw, bh)]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i,
+                    "category_id": 1,
+                    "bbox": bbox,
+                    "area": bw * bh,
+                    "iscrowd": 0,
+                }
+            )
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "o"}]}))
+    return path
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "ssd300"])
+def test_torchvision_on_crowded_images(detector: str, seed: int, tmp_path: Path) -> None:
+    """Crowded tiny objects: most positives come from low-quality matches and shared anchors, the cases the
+    simulation prunes hardest (windows, per-shape winners, competitors of an anchor's owner)."""
+    _need("torchvision")
+    import torchvision_ref
+
+    _compare(detector, _crowded_file(tmp_path / "crowded.json", seed), torchvision_ref.positives)

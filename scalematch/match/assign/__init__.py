@@ -135,8 +135,8 @@ def simulate(
         ) from None
     anchors_per_image = _head_size(preset, grids)
 
-    n_levels = len(preset.levels)
-    per_level = np.zeros((n, n_levels), np.int64)
+    # Results go straight to the table's order (``order[i]`` is the row of sorted object ``i``).
+    per_level = np.zeros((n, len(preset.levels)), np.int64)
     total = np.zeros(n, np.int64)
     best = np.full(n, np.nan)
     lost = np.zeros(n, bool)
@@ -144,32 +144,22 @@ def simulate(
     kept_idx = np.flatnonzero(objs.kept)
     chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
     for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
-        per_level[idx] = res.positives
-        total[idx] = res.positives.sum(axis=1) if bound is None else bound
-        best[idx] = res.best
-        lost[idx] = res.lost
+        rows = order[idx]
+        per_level[rows] = res.positives
+        total[rows] = res.positives.sum(axis=1) if bound is None else bound
+        best[rows] = res.best
+        lost[rows] = res.lost
         if res.weak is not None:
-            weak[idx] = res.weak
+            weak[rows] = res.weak
     none = np.where(lost, OUTCOMES.index(LOST_TO_OTHER), OUTCOMES.index(NO_CANDIDATE))
     code = np.where(total == 0, none, OUTCOMES.index(HAS_POSITIVE)).astype(np.int8)
-    code[~objs.kept] = OUTCOMES.index(DROPPED)
-    back = np.empty(n, np.int64)
-    back[order] = np.arange(n)
-    w_in = (objs.x2 - objs.x1).astype(np.float64)
-    h_in = (objs.y2 - objs.y1).astype(np.float64)
+    code[order[~objs.kept]] = OUTCOMES.index(DROPPED)
+    w_in = np.empty(n)
+    h_in = np.empty(n)
+    w_in[order] = objs.x2 - objs.x1
+    h_in[order] = objs.y2 - objs.y1
     return Simulation(
-        preset,
-        preset.levels,
-        table,
-        per_level[back],
-        total[back],
-        best[back],
-        w_in[back],
-        h_in[back],
-        code[back],
-        weak[back],
-        min_iou,
-        anchors_per_image,
+        preset, preset.levels, table, per_level, total, best, w_in, h_in, code, weak, min_iou, anchors_per_image
     )
 
 

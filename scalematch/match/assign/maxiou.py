@@ -63,6 +63,8 @@ class Part:
     obj: I64
     key: I64
     iou: F32
+    anchor: tuple[F32, F32, F32, F32] | None = None
+    """The anchors' boxes (x1, y1, x2, y2), when asked for."""
 
     def pairs(self) -> Pairs:
         import numpy as np
@@ -74,6 +76,13 @@ def _empty() -> tuple[I64, I64, F32]:
     import numpy as np
 
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+
+
+def _no_anchors() -> tuple[F32, F32, F32, F32]:
+    import numpy as np
+
+    none = np.zeros(0, np.float32)
+    return none, none, none, none
 
 
 def anchor_keys(levels: list[AnchorLevel], image: I64) -> tuple[I64, I64]:
@@ -92,9 +101,12 @@ def anchor_keys(levels: list[AnchorLevel], image: I64) -> tuple[I64, I64]:
     return image_start, level_start
 
 
-def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32) -> list[Part]:
+def _pairs_for(
+    boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32, with_anchors: bool = False
+) -> list[Part]:
     """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs``, one part per level and
-    shape (empty ones included, in the order of the levels and their shapes)."""
+    shape (empty ones included, in the order of the levels and their shapes); ``with_anchors``: with the anchors'
+    boxes."""
     import numpy as np
 
     f32 = np.float32
@@ -116,7 +128,7 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
     by_area = np.argsort(area_g, kind="stable") if single else None
     sorted_area = area_g[by_area] if by_area is not None else None
     combos = [(li, lv, a) for li, lv in enumerate(levels) for a in range(lv.shapes)]
-    parts = [Part(li, *_empty()) for li, _, _ in combos]
+    parts = [Part(li, *_empty(), _no_anchors() if with_anchors else None) for li, _, _ in combos]
     for c, (li, lv, a) in enumerate(combos):
         aw, ah, ox, oy = lv.nominal()
         area_a = aw[a] * ah[a]
@@ -170,7 +182,8 @@ def _pairs_for(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], o
         k, iy, iou = k[keep], iy[keep], iou[keep]
         column = image_start[im1] + level_start[im1, li] + ix * lv.shapes + a
         key = column[k] + iy * (lv.grid.cols[im1] * lv.shapes)[k]
-        parts[c] = Part(li, objs[o[k]], key, iou)
+        anchor = (ax1[k], ay1[keep], ax2[k], ay2[keep]) if with_anchors else None
+        parts[c] = Part(li, objs[o[k]], key, iou, anchor)
     return parts
 
 
@@ -314,7 +327,11 @@ def assign(
     # Each object's best anchors (ties included): for an object below the threshold, its pairs at or above its
     # best IoU (all at exactly the best); above it, its strong pairs at the best.
     low = weak[best[weak] > 0]
-    below = _pairs_for(boxes, levels, keys, low, best[low]) if len(low) else [Part(p.level, *_empty()) for p in strong]
+    below = (
+        _pairs_for(boxes, levels, keys, low, best[low], with_anchors=low_quality)
+        if len(low)
+        else [Part(p.level, *_empty()) for p in strong]
+    )
     for p in below:
         candidate[p.obj] = True
     # Anchors at or above the threshold go to their best object (the first on ties); per level and shape, as the
@@ -322,12 +339,14 @@ def assign(
     won = [winners(p.key, p.iou) for p in strong]
     extra: list[Pairs] = []
     if low_quality:  # each object's best anchors that no object holds at the threshold
-        free = [~_member(distinct, q.key) for q, (_, distinct) in zip(below, won, strict=True)]
-        free_key = np.concatenate([q.key[f] for q, f in zip(below, free, strict=True)])
-        free_obj = np.concatenate([q.obj[f] for q, f in zip(below, free, strict=True)])
-        first, pending = winners(free_key, np.zeros(len(free_key), np.float32))  # each key once, with an owner
+        free = [(q, ~_member(distinct, q.key)) for q, (_, distinct) in zip(below, won, strict=True)]
+        key = np.concatenate([q.key[f] for q, f in free])
+        first, pending = winners(key, np.zeros(len(key), np.float32))  # each key once, with an owner
         if len(pending):
-            extra.append(_argmax_all(boxes, levels, keys, pending, free_obj[first]))
+            owner = np.concatenate([q.obj[f] for q, f in free])[first]
+            level = np.concatenate([np.full(int(f.sum()), q.level, np.int64) for q, f in free])[first]
+            x1, y1, x2, y2 = (np.concatenate([q.anchor[i][f] for q, f in free if q.anchor])[first] for i in range(4))
+            extra.append(_argmax_all(boxes, Pairs(owner, pending, level, best[owner]), (x1, y1, x2, y2)))
     forced_keys = np.zeros(0, np.int64)
     if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
         ties = _concat([_select(p.pairs(), p.iou == best[p.obj]) for p in strong] + [q.pairs() for q in below])
@@ -371,35 +390,18 @@ def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
     return np.asarray(sorted_keys[at] == keys)
 
 
-def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], pending: I64, owner: I64) -> Pairs:
-    """For anchors ``pending``, each a best anchor of object ``owner`` (so its IoU with the owner is above 0):
-    the object of their image with the highest IoU (first on ties). These anchors are below the threshold for
-    every object, so no window bounds them; but only the objects overlapping the region of an owner's anchors can
-    reach IoU above 0 with one of them, so the image's other objects are skipped."""
+def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32]) -> Pairs:
+    """For anchors ``pending`` (key and level; each a best anchor of object ``pending.obj``, so its IoU with that
+    owner is above 0) with boxes ``anchor``: the object of their image with the highest IoU (first on ties).
+    These anchors are below the threshold for every object, so no window bounds them; but only the objects
+    overlapping the region of an owner's anchors can reach IoU above 0 with one of them, so the image's other
+    objects are skipped."""
     import numpy as np
 
-    image_start, level_start = keys
-    img = np.searchsorted(image_start, pending, side="right") - 1
-    local = pending - image_start[img]
-    level = np.zeros(len(pending), np.int64)
-    ax1 = np.zeros(len(pending), np.float32)
-    ay1, ax2, ay2 = ax1.copy(), ax1.copy(), ax1.copy()
-    for li, lv in enumerate(levels):
-        start = level_start[img, li]
-        size = lv.grid.rows[img] * lv.grid.cols[img] * lv.shapes
-        here = (local >= start) & (local < start + size)
-        if not here.any():
-            continue
-        rel = local[here] - start[here]
-        a = rel % lv.shapes
-        cell = rel // lv.shapes
-        cols = lv.grid.cols[img[here]]
-        x1, x2 = lv.xs(img[here], cell % cols, a)
-        y1, y2 = lv.ys(img[here], cell // cols, a)
-        ax1[here], ax2[here], ay1[here], ay2[here] = x1, x2, y1, y2
-        level[here] = li
+    owner, level = pending.obj, pending.level
+    ax1, ay1, ax2, ay2 = anchor
     by_owner = np.argsort(owner, kind="stable")
-    pending, owner, level = pending[by_owner], owner[by_owner], level[by_owner]
+    key, owner, level = pending.key[by_owner], owner[by_owner], level[by_owner]
     ax1, ay1, ax2, ay2 = ax1[by_owner], ay1[by_owner], ax2[by_owner], ay2[by_owner]
     new = np.r_[True, owner[1:] != owner[:-1]]
     group = np.cumsum(new) - 1  # per anchor, its owner's place in ``who``
@@ -413,28 +415,28 @@ def _argmax_all(boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], 
     comp_start = np.cumsum(comp_count) - comp_count
     # Each pending anchor against its owner's competitors, in batches of about PAIRS_PER_BATCH pairs.
     count = comp_count[group]
-    winners = []
+    found = []
     ends = np.cumsum(count)
     lo = 0
-    while lo < len(pending):
+    while lo < len(key):
         hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
         part = np.arange(lo, hi)
         c = count[part]
         anchor_of = np.repeat(part, c)
-        _, at = expand(comp_start[group[part]], comp_start[group[part]] + c - 1)
-        obj = comp_obj[at]
+        offset = np.cumsum(c) - c
+        obj = comp_obj[np.arange(int(c.sum())) + (comp_start[group[part]] - offset)[anchor_of - lo]]
         iou = box_iou(
             boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
             ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
         )  # fmt: skip
         # The pairs come anchor by anchor, objects ascending: per anchor its first entry at the largest IoU.
-        top = np.maximum.reduceat(iou, np.cumsum(c) - c)
+        top = np.maximum.reduceat(iou, offset)
         tops = np.flatnonzero(iou == top[anchor_of - lo])
         first = tops[np.r_[True, anchor_of[tops[1:]] != anchor_of[tops[:-1]]]]
         a = anchor_of[first]
-        winners.append(Pairs(obj[first], pending[a], level[a], iou[first]))
+        found.append(Pairs(obj[first], key[a], level[a], iou[first]))
         lo = hi
-    return _concat(winners) if winners else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
+    return _concat(found) if found else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
 
 
 def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> tuple[I64, I64]:
