@@ -156,23 +156,24 @@ def _in_block(
     y0 = cy - before - ((width % 2 == 0) & (fy < cy))
     x0 = np.clip(x0, 0, np.maximum(cols - width, 0))
     y0 = np.clip(y0, 0, np.maximum(rows - width, 0))
-    step = np.arange(width)
-    ix_n = x0[:, None] + step[None, :]
-    iy_n = y0[:, None] + step[None, :]
-    # anchor extents and centres per axis (n, width), then their (n, width * width) distances in row-major order
-    # (= the anchors' order)
-    ax1, ax2 = lv.xs(img[:, None], np.minimum(ix_n, cols[:, None] - 1), 0)
-    ay1, ay2 = lv.ys(img[:, None], np.minimum(iy_n, rows[:, None] - 1), 0)
+    # Per-axis arrays are (width, n) and block arrays (width, width, n), objects along the last axis, so that
+    # numpy's loops run along the objects; the distances are turned to (n, width * width) for the picking.
+    step = np.arange(width)[:, None]
+    ix_n = x0[None, :] + step
+    iy_n = y0[None, :] + step
+    # anchor extents and centres per axis, then their distances in row-major order (= the anchors' order)
+    ax1, ax2 = lv.xs(img[None, :], np.minimum(ix_n, cols[None, :] - 1), 0)
+    ay1, ay2 = lv.ys(img[None, :], np.minimum(iy_n, rows[None, :] - 1), 0)
     px = (ax1 + ax2) / f32(2)
     py = (ay1 + ay2) / f32(2)
-    dx = px - gcx[:, None]
-    dy = py - gcy[:, None]
-    dist = np.sqrt(dy[:, :, None] * dy[:, :, None] + dx[:, None, :] * dx[:, None, :]).reshape(n, -1)
-    valid_x = ix_n < cols[:, None]
-    valid_y = iy_n < rows[:, None]
+    dx = px - gcx[None, :]
+    dy = py - gcy[None, :]
+    dist = np.sqrt((dy * dy)[:, None, :] + (dx * dx)[None, :, :]).reshape(width * width, n).T.copy()
+    valid_x = ix_n < cols[None, :]
+    valid_y = iy_n < rows[None, :]
     partial = not (bool(valid_x.all()) and bool(valid_y.all()))
     if partial:  # the grid is smaller than the block
-        valid = (valid_y[:, :, None] & valid_x[:, None, :]).reshape(n, -1)
+        valid = (valid_y[:, None, :] & valid_x[None, :, :]).reshape(width * width, n).T
         dist = np.where(valid, dist, f32(np.inf))
     # The k nearest, equal distances in anchor order (row-major in the block as in the grid): all below the
     # k-th distance, then the first ties.
@@ -194,8 +195,8 @@ def _in_block(
     step_x = lv.grid.stride_w[img]
     step_y = lv.grid.stride_h[img]
     gx, gy = gcx.astype(np.float64), gcy.astype(np.float64)
-    left, top = px[:, 0].astype(np.float64) - step_x, py[:, 0].astype(np.float64) - step_y
-    right, bottom = px[:, -1].astype(np.float64) + step_x, py[:, -1].astype(np.float64) + step_y
+    left, top = px[0].astype(np.float64) - step_x, py[0].astype(np.float64) - step_y
+    right, bottom = px[-1].astype(np.float64) + step_x, py[-1].astype(np.float64) + step_y
     bound = np.where(x0 > 0, np.minimum(bound, gx - left), bound)
     bound = np.where(x0 + width < cols, np.minimum(bound, right - gx), bound)
     bound = np.where(y0 > 0, np.minimum(bound, gy - top), bound)
@@ -204,29 +205,30 @@ def _in_block(
     sure = whole | (kth[:, 0].astype(np.float64) * (1 + 1e-5) + 1e-3 < bound)
     pick &= sure[:, None]
     # bbox_overlaps (anchor area + object area - overlap) and the centre's margin inside the box, per block cell
-    x1, y1, x2, y2 = (v[:, None] for v in box)
+    x1, y1, x2, y2 = (v[None, :] for v in box)
     wx = np.maximum(np.minimum(x2, ax2) - np.maximum(x1, ax1), f32(0))
     wy = np.maximum(np.minimum(y2, ay2) - np.maximum(y1, ay1), f32(0))
-    inter = wy[:, :, None] * wx[:, None, :]
-    area_a = (ay2 - ay1)[:, :, None] * (ax2 - ax1)[:, None, :]
-    area_g = ((x2 - x1) * (y2 - y1))[:, :, None]
+    inter = wy[:, None, :] * wx[None, :, :]
+    area_a = (ay2 - ay1)[:, None, :] * (ax2 - ax1)[None, :, :]
+    area_g = ((x2 - x1) * (y2 - y1))[:, None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = inter / (area_g + area_a - inter)
     # the smallest of the four margins is above 0.01 when each one is
     inside_y = (py - y1 > f32(0.01)) & (y2 - py > f32(0.01))
     inside_x = (px - x1 > f32(0.01)) & (x2 - px > f32(0.01))
-    inside = inside_y[:, :, None] & inside_x[:, None, :]
+    inside = inside_y[:, None, :] & inside_x[None, :, :]
     flat = np.flatnonzero(pick)
     o = flat // (width * width)  # divisions by one number (numpy's divmod is much slower)
     cell = flat - o * (width * width)
     row = cell // width
     col = cell - row * width
+    at = cell * n + o  # into the (width * width, n) block arrays
     contiguous = n and int(objs[-1]) - int(objs[0]) == n - 1  # objs ascend: a range (the first pass)
     near = Nearest(
         o + objs[0] if contiguous else objs[o],
         x0[o] + col,
         y0[o] + row,
-        iou.reshape(-1)[flat],
-        inside.reshape(-1)[flat],
+        iou.reshape(-1)[at],
+        inside.reshape(-1)[at],
     )
     return near, sure
