@@ -268,6 +268,9 @@ def main() -> None:
     write(HERE / "config_huge_kernel.yaml", "name: huge\nlayers: ['conv:k=1000000000']\n")
     write(HERE / "config_huge_stride.yaml", "name: huge\nlayers: [conv_3x3_stride_1, 'conv:k=3,s=999999999']\n")
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
+    write(HERE / "config_gappy_chain.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 1024}\n"
+          "  - {name: b, type: conv, kernel: 1024, stride: 1024, dilation: 1024}\n"
+          "  - {name: c, type: conv, kernel: 1024, dilation: 1024}\noutputs: {C1: c}\n")  # fmt: skip
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_control_names.yaml", 'name: "net\\x07"\nnodes:\n  - {name: "a\\x1b[2Jb\\rc", type: conv, '

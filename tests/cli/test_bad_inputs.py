@@ -36,6 +36,10 @@ PERIOD = (
     "its y geometry would repeat only every 1048576 units (up-sampling that no stride undoes); expected at most "
     "1024 (longer periods would not finish)"
 )
+GAPS = (
+    "config_gappy_chain.yaml: node 'c': its y receptive field would be split into 1048576 runs of pixels (dilations "
+    "or strides whose taps fall into the gaps of earlier ones); expected at most 4096 (more would exhaust memory)"
+)
 NOT_A_MODEL = (
     "expected an nn.Module, an nn.Module subclass or a Python function of a module that uses torch (a factory), got "
 )
@@ -191,6 +195,8 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("config huge dilation", ["profile", "config_huge_dilation.yaml"],
      "config_huge_dilation.yaml: layers[0] (L1): 'dilation' must be at most 1024 (larger layers would exhaust "
      "memory), got 1048576"),
+    ("dilations that multiply the gaps", ["profile", "config_gappy_chain.yaml"], GAPS),
+    ("dilations that multiply the gaps, erf", ["erf", "config_gappy_chain.yaml", "--samples", "1"], GAPS),
     ("neck as backbone", ["profile", "config_neck.yaml"],
      "config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); give it as --neck with a backbone"),
     ("backbone as neck", ["profile", "resnet50", "--neck", "config_backbone.yaml"],
