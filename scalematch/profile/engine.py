@@ -47,6 +47,10 @@ runs; a dilation or a stride that skips pixels leaves gaps, and layers stacked s
 into the last one's gaps multiply the runs (three layers within the per-layer limits make a million). Real
 networks stay below 40 per unit; an up-sampled map with a period of 1024 has 1024."""
 
+MAX_POOL_RUNS = 1 << 20
+"""The most runs a global pool gathers along one axis (its input's units times their runs, before they are
+merged): 16384 units of 64 runs each; real networks pool a few hundred units of a few runs."""
+
 Term = tuple[AxisGeom, AxisGeom]
 """One product set (rows x columns) of a 2-D dependency region; a region is a union of terms."""
 
@@ -221,6 +225,15 @@ def _runs_in(layer: AxisMap, geom: AxisGeom) -> int:
     return sum(len(geom.sets[i % geom.period]) for q in range(period) for i, _ in layer.of(q))
 
 
+def _check_pool_runs(node: Node, a: int, units: int, count: int) -> None:
+    if count > MAX_POOL_RUNS:
+        raise GraphError(
+            f"node '{node.name}': the global pool over {units} units would gather {count} runs of pixels along "
+            f"{AXES[a]} (dilations or strides leaving gaps in every unit's receptive field); expected at most "
+            f"{MAX_POOL_RUNS} (more would exhaust memory)"
+        )
+
+
 def _check_runs(node: Node, a: int, count: int) -> None:
     if count > MAX_RUNS:
         raise GraphError(
@@ -347,7 +360,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
             assert size_in is not None and ins[0] is not None
             for a in (0, 1):
                 g = ins[0][a]
-                _check_runs(node, a, sum(len(g.sets[i % g.period]) for i in range(size_in[a])))
+                _check_pool_runs(node, a, size_in[a], sum(len(g.sets[i % g.period]) for i in range(size_in[a])))
             geom = (axis.global_pool(ins[0][0], size_in[0]), axis.global_pool(ins[0][1], size_in[1]))
             terms[node.name] = [geom]
         else:

@@ -9,7 +9,7 @@ import pytest
 
 from scalematch.errors import GraphError
 from scalematch.profile import from_layers, profile, runs
-from scalematch.profile.engine import MAX_MAP_SIDE, MAX_PERIOD, MAX_RUNS, feature_sizes
+from scalematch.profile.engine import MAX_MAP_SIDE, MAX_PERIOD, MAX_POOL_RUNS, MAX_RUNS, feature_sizes
 from scalematch.profile.summary import union_area
 
 
@@ -68,3 +68,16 @@ def test_a_union_of_two_gappy_terms_has_the_area_of_its_pixels() -> None:
     first = {(8 * i, 8 * j) for i in range(64) for j in range(64)}
     second = {(y + 8, x + 16) for y, x in first}
     assert union_area([base.geom, (shifted[0], shifted[1])]) == len(first | second) == 2 * 4096 - 63 * 62
+
+
+def test_a_global_pool_gathers_up_to_its_own_bound() -> None:
+    assert MAX_POOL_RUNS == 1 << 20
+    whole = profile(from_layers(["conv:k=3,p=1", "global_avgpool"]), (16384, 8))["L2"]  # 16384 units, one run each
+    assert whole.y is not None and (whole.y.rf, whole.y.union) == (16386, 16386)
+    with pytest.raises(GraphError) as info:  # 7937 units of 256 single pixels each
+        profile(from_layers(["conv:k=1,s=2", "conv:k=256", "global_avgpool"]), (16384, 512))
+    assert str(info.value) == (
+        "<layers>: node 'L3': the global pool over 7937 units would gather 2031872 runs of pixels along y (dilations "
+        "or strides leaving gaps in every unit's receptive field); expected at most 1048576 (more would exhaust "
+        "memory)"
+    )
