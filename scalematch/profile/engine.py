@@ -42,10 +42,10 @@ a period; FPN-style necks stay below 16."""
 
 MAX_RUNS = 4096
 """The most runs of consecutive input pixels one node may produce along one axis, before they are merged:
-summed over the units of its period, over its inputs and over its terms. A unit's input pixels are kept as
-runs; a dilation or a stride that skips pixels leaves gaps, and layers stacked so that each one's taps fall
-into the last one's gaps multiply the runs (three layers within the per-layer limits make a million). Real
-networks stay below 40 per unit; an up-sampled map with a period of 1024 has 1024."""
+summed over the units of its period, for its geometry and for each path (term) merged into it. A unit's input
+pixels are kept as runs; a dilation or a stride that skips pixels leaves gaps, and layers stacked so that each
+one's taps fall into the last one's gaps multiply the runs (three layers within the per-layer limits make a
+million). Real networks stay below 40 per unit; an up-sampled map with a period of 1024 has 1024."""
 
 MAX_POOL_RUNS = 1 << 20
 """The most runs a global pool gathers along one axis (its input's units times their runs, before they are

@@ -177,16 +177,17 @@ def _check_nc(cfg: Path, nc: object, count: int) -> None:
     if nc is None:
         return
     try:
-        number = float(nc) if isinstance(nc, str | int | float) and not isinstance(nc, bool) else math.nan
+        number = float(nc) if isinstance(nc, str | float) else math.nan
     except ValueError:
         number = math.nan
-    if not (math.isfinite(number) and number.is_integer()):
+    if type(nc) is not int and not (math.isfinite(number) and number.is_integer()):
         got = f"a {type(nc).__name__}" if isinstance(nc, list | dict) else short_repr(nc)
         raise DatasetError(f"{cfg}: key 'nc': expected the number of classes, an integer, got {got}")
-    if int(number) != count:
+    classes = nc if type(nc) is int else int(number)
+    if classes != count:
         raise DatasetError(
-            f"{cfg}: key 'nc': {int(number)} classes, but 'names' has {count}; expected them to match (ultralytics "
-            "refuses it too)"
+            f"{cfg}: key 'nc': {short_repr(classes)} classes, but 'names' has {count}; expected them to match "
+            "(ultralytics refuses it too)"
         )
 
 
