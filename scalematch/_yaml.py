@@ -12,12 +12,43 @@ class TooLarge(ValueError):
     """The document expands to more than :data:`MAX_VALUES` values."""
 
 
-def safe_load(text: str) -> Any:
-    """``yaml.safe_load(text)``, or :class:`TooLarge` when the document holds more than :data:`MAX_VALUES`
-    values once its aliases are expanded (checked without expanding them)."""
+class RepeatedKey(ValueError):
+    """A mapping of the document gives a key twice (YAML loaders keep the last value without a word)."""
+
+
+def _unique_loader() -> Any:
+    """A ``yaml.SafeLoader`` that raises :class:`RepeatedKey` for a key given twice in one mapping (a merge
+    ``<<: *anchor`` may still be overridden by the mapping's own keys, as YAML defines)."""
     import yaml
 
-    data = yaml.safe_load(text)
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                first: dict[object, int] = {}
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node)
+                    line = key_node.start_mark.line + 1
+                    if key in first:
+                        shown = repr(key) if len(repr(key)) <= 60 else repr(key)[:57] + "..."
+                        raise RepeatedKey(
+                            f"the key {shown} is given again on line {line} (first on line {first[key]}; YAML "
+                            "loaders keep only the last one without a word); give each key once"
+                        )
+                    first[key] = line
+            return super().construct_mapping(node, deep)
+
+    return Loader
+
+
+def safe_load(text: str, unique_keys: bool = False) -> Any:
+    """``yaml.safe_load(text)``, or :class:`TooLarge` when the document holds more than :data:`MAX_VALUES`
+    values once its aliases are expanded (checked without expanding them). With ``unique_keys``, a key given
+    twice in one mapping is :class:`RepeatedKey`."""
+    import yaml
+
+    data = yaml.load(text, Loader=_unique_loader()) if unique_keys else yaml.safe_load(text)
     count, stack = 0, [data]
     while stack:
         item = stack.pop()

@@ -40,6 +40,17 @@ MAX_PERIOD = 1024
 the period (two 1024x up-samplings: about a million distinct units), and the exact profile keeps every unit of
 a period; FPN-style necks stay below 16."""
 
+MAX_RUNS = 4096
+"""The most runs of consecutive input pixels one node may produce along one axis, before they are merged:
+summed over the units of its period, for its geometry and for each path (term) merged into it. A unit's input
+pixels are kept as runs; a dilation or a stride that skips pixels leaves gaps, and layers stacked so that each
+one's taps fall into the last one's gaps multiply the runs (three layers within the per-layer limits make a
+million). Real networks stay below 40 per unit; an up-sampled map with a period of 1024 has 1024."""
+
+MAX_POOL_RUNS = 1 << 20
+"""The most runs a global pool gathers along one axis (its input's units times their runs, before they are
+merged): 16384 units of 64 runs each; real networks pool a few hundred units of a few runs."""
+
 Term = tuple[AxisGeom, AxisGeom]
 """One product set (rows x columns) of a 2-D dependency region; a region is a union of terms."""
 
@@ -208,6 +219,30 @@ def _check_period(node: Node, a: int, period: int) -> None:
         )
 
 
+def _runs_in(layer: AxisMap, geom: AxisGeom) -> int:
+    """The runs :func:`axis.apply` would gather for ``layer`` on ``geom``, counted without building them."""
+    period = layer.m * (geom.period // math.gcd(layer.n, geom.period))
+    return sum(len(geom.sets[i % geom.period]) for q in range(period) for i, _ in layer.of(q))
+
+
+def _check_pool_runs(node: Node, a: int, units: int, count: int) -> None:
+    if count > MAX_POOL_RUNS:
+        raise GraphError(
+            f"node '{node.name}': the global pool over {units} units would gather {count} runs of pixels along "
+            f"{AXES[a]} (dilations or strides leaving gaps in every unit's receptive field); expected at most "
+            f"{MAX_POOL_RUNS} (more would exhaust memory)"
+        )
+
+
+def _check_runs(node: Node, a: int, count: int) -> None:
+    if count > MAX_RUNS:
+        raise GraphError(
+            f"node '{node.name}': its {AXES[a]} receptive field would be split into {count} runs of pixels (dilations "
+            f"or strides whose taps fall into the gaps of earlier ones); expected at most {MAX_RUNS} (more would "
+            "exhaust memory)"
+        )
+
+
 def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
     """None if aligned; else a description of the misalignment. Different strides are an error."""
     kind = type_name(node.layer)
@@ -307,7 +342,10 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
         elif isinstance(layer, Merge):
             inputs = [g for g in ins if g is not None]
             for a in (0, 1):
-                _check_period(node, a, math.lcm(*(g[a].period for g in inputs)))
+                period = math.lcm(*(g[a].period for g in inputs))
+                _check_period(node, a, period)
+                sets = [g[a].sets for g in inputs] + [t[a].sets for r in node.inputs for t in terms[r]]
+                _check_runs(node, a, max(sum(len(s[q % len(s)]) for q in range(period)) for s in sets))
                 problem = _check_merge(node, [g[a] for g in inputs], a)
                 if problem and layer.align == "strict":
                     if not allow_misaligned:
@@ -320,6 +358,9 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
             terms[node.name] = _prune([t for r in node.inputs for t in terms[r]])
         elif isinstance(layer, GlobalPool):
             assert size_in is not None and ins[0] is not None
+            for a in (0, 1):
+                g = ins[0][a]
+                _check_pool_runs(node, a, size_in[a], sum(len(g.sets[i % g.period]) for i in range(size_in[a])))
             geom = (axis.global_pool(ins[0][0], size_in[0]), axis.global_pool(ins[0][1], size_in[1]))
             terms[node.name] = [geom]
         else:
@@ -333,6 +374,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                 assert ins[0] is not None
                 for a, (m, g) in enumerate(zip(maps_yx, ins[0], strict=True)):
                     _check_period(node, a, m.m * (g.period // math.gcd(m.n, g.period)))
+                    _check_runs(node, a, max(_runs_in(m, t[a]) for t in [ins[0], *terms[node.inputs[0]]]))
                 geom = (axis.apply(maps_yx[0], ins[0][0]), axis.apply(maps_yx[1], ins[0][1]))
                 terms[node.name] = _prune(
                     [(axis.apply(maps_yx[0], t[0]), axis.apply(maps_yx[1], t[1])) for t in terms[node.inputs[0]]]

@@ -199,49 +199,47 @@ def measure_erf(
     :class:`Graph`. ``weights`` defaults to ``model`` for torch modules and ``uniform`` otherwise.
     """
     from scalematch.extras import require
-
-    require("torch", "torch", "measuring the ERF")
-    import numpy as np
-    import torch
-    from torch import fx, nn
-
     from scalematch.profile.api import build, is_imported
 
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
     if not 0 <= seed < 2**63:
         raise OptionError(f"seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
-    is_torch = isinstance(model, nn.Module) or (
-        isinstance(model, str) and is_imported(model) and not model.lower().endswith(".onnx")
-    )
-    weights = weights or ("model" if is_torch else "uniform")
-    if weights not in ("uniform", "random", "model"):
+    if weights not in (None, "uniform", "random", "model"):
         raise OptionError(f"weights: expected uniform, random or model, got '{weights}'")
     label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
+    graph: Graph | None = None
+    if isinstance(model, Graph) or (
+        isinstance(model, str) and (not is_imported(model) or model.lower().endswith(".onnx"))
+    ):  # a config, a built-in or an ONNX file: read (and its options checked) before torch is needed
+        if weights == "model":
+            raise OptionError(
+                "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
+                "models are measured with uniform or random weights"
+            )
+        graph = model if isinstance(model, Graph) else build(str(model), neck)
+        tap, node = _tap_node(graph, tap, str(label))
+    require("torch", "torch", "measuring the ERF")
+    import numpy as np
+    import torch
+    from torch import fx, nn
+
     traced = None
-    if is_torch:
+    if graph is None and not isinstance(model, str | nn.Module):
+        graph = build(str(model), neck)
+        tap, node = _tap_node(graph, tap, str(label))
+    if graph is None:
         from scalematch.profile.importers.torch import load_module, trace
 
+        weights = weights or "model"
         module = load_module(model) if isinstance(model, str) else model
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
         traced = trace(module, input_size or (224, 224), name=str(label))
         graph = traced.graph
-    elif weights == "model":
-        raise OptionError(
-            "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
-            "models are measured with uniform or random weights"
-        )
-    else:
-        graph = model if isinstance(model, Graph) else build(str(model), neck)
-    taps = dict(graph.taps)
-    if tap is None:
-        if not taps:
-            raise OptionError(f"{label}: no named outputs; give tap=NAME")
-        tap = list(taps)[-1]
-    node = taps.get(tap, tap)
-    if node not in {n.name for n in graph.nodes}:
-        raise OptionError(f"tap: '{tap}' is not an output or node of {label} (outputs: {', '.join(taps)})")
+        tap, node = _tap_node(graph, tap, str(label))
+    assert tap is not None  # resolved with the graph
+    weights = weights or "uniform"
     free = profile(graph, allow_misaligned=True)[node]
     if free.y is None or free.x is None:
         raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
@@ -317,6 +315,19 @@ def measure_erf(
         squares=squares,
         mass=mass,
     )
+
+
+def _tap_node(graph: Graph, tap: str | None, label: str) -> tuple[str, str]:
+    """The tap (default: the last output) and the node it names."""
+    taps = dict(graph.taps)
+    if tap is None:
+        if not taps:
+            raise OptionError(f"{label}: no named outputs; give tap=NAME")
+        tap = list(taps)[-1]
+    node = taps.get(tap, tap)
+    if node not in {n.name for n in graph.nodes}:
+        raise OptionError(f"tap: '{tap}' is not an output or node of {label} (outputs: {', '.join(taps)})")
+    return tap, node
 
 
 def _set_weights(module: Any, weights: Weights, seed: int) -> None:

@@ -57,10 +57,18 @@ def _rects_area(rects: list[tuple[Runs, Runs]]) -> int:
     if len(rects) == 1:
         return runs.size(rects[0][0]) * runs.size(rects[0][1])
     cuts = sorted({c for r, _ in rects for run in r for c in run})
+    index = {c: i for i, c in enumerate(cuts)}
+    cover = [0] * len(cuts)  # cover[i]: bit k set when rect k holds the rows cuts[i] .. cuts[i + 1] - 1
+    for k, (rows, _) in enumerate(rects):
+        for start, stop in rows:
+            for i in range(index[start], index[stop]):
+                cover[i] |= 1 << k
+    widths: dict[int, int] = {0: 0}
     total = 0
-    for lo, hi in pairwise(cuts):
-        cols = [c for r, c in rects if runs.contains(r, ((lo, hi),))]
-        total += (hi - lo) * runs.size(runs.union(cols))
+    for (lo, hi), mask in zip(pairwise(cuts), cover, strict=False):
+        if mask not in widths:
+            widths[mask] = runs.size(runs.union(c for k, (_, c) in enumerate(rects) if mask >> k & 1))
+        total += (hi - lo) * widths[mask]
     return total
 
 

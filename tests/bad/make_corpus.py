@@ -15,6 +15,7 @@ from typing import Any
 
 HERE = Path(__file__).parent
 BIG = "9" * 400  # an integer literal with 400 digits: overflows a float
+FLAGS = ("9" * 30, "-0", "+7", "0" * 30, "")  # VOC <difficult> as int() reads them: set, unset, set, unset, unset
 IMG = {"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}
 ANN = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], "area": 1200, "iscrowd": 0}
 CAT = {"id": 1, "name": "cat"}
@@ -236,6 +237,25 @@ def main() -> None:
     nested = good.replace("</object>", part.format(box.format(n="ring", x0=2, x1=3)) + "</object>")
     write(HERE / "voc_nested_object.xml", voc.format(w=100, objects=nested))  # mmdetection reads 1 object
     write(HERE / "voc_nested_object_dtd.xml", "<!DOCTYPE annotation>" + voc.format(w=100, objects=nested))
+    write(HERE / "voc_subfolders" / "a.xml", voc.format(w=100, objects=good))  # read with its subfolders
+    write(HERE / "voc_subfolders" / "sub" / "b.xml", voc.format(w=100, objects=good + good))
+    write(HERE / "voc_subfolders" / "sub" / "deeper" / "c.XML", voc.format(w=100, objects=good))
+    flags = "".join(good.replace("</name>", f"</name><difficult>{t}</difficult>") for t in FLAGS)
+    write(HERE / "voc_long_flags.xml", voc.format(w=100, objects=flags))
+    write(HERE / "yolo_classes_image" / "labels" / "classes.txt", "0 0.5 0.5 0.2 0.2\n")  # the label of an image
+    write(HERE / "yolo_classes_image" / "labels" / "b.txt", "1 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_classes_image" / "images" / "classes.png", png_header(64, 48))
+    write(HERE / "yolo_classes_image" / "images" / "b.png", png_header(64, 48))
+    write(HERE / "yolo_classes_deep" / "labels" / "classes.txt", "cat\ndog\n")  # a class list: no image of it
+    write(HERE / "yolo_classes_deep" / "labels" / "train" / "classes.txt", "1 0.5 0.5 0.2 0.2\n")  # a label file
+    write(HERE / "yolo_classes_deep" / "images" / "train" / "classes.png", png_header(64, 48))
+    write(HERE / "yolo_upper_txt" / "labels" / "a.TXT", "0 0.5 0.5 0.2 0.2\n")  # ultralytics opens a.txt only
+    write(HERE / "yolo_upper_txt" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_upper_txt" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_upper_txt" / "images" / "b.png", png_header(64, 48))
+    for name, yaml_text in (("nc", "nc: 5\nnames: [cat, dog]\n"), ("repeated_key", "names: [cat]\nnames: [dog]\n")):
+        write(HERE / f"yolo_yaml_{name}" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+        write(HERE / f"yolo_yaml_{name}" / "data.yaml", yaml_text)
     write(HERE / "voc_upper" / "A.XML", voc.format(w=100, objects=good))
     write(HERE / "voc_upper" / "b.Xml", voc.format(w=100, objects=good + good))
     write(HERE / "voc_resource_fork" / "Annotations" / "a.xml", voc.format(w=100, objects=good))
@@ -268,6 +288,10 @@ def main() -> None:
     write(HERE / "config_huge_kernel.yaml", "name: huge\nlayers: ['conv:k=1000000000']\n")
     write(HERE / "config_huge_stride.yaml", "name: huge\nlayers: [conv_3x3_stride_1, 'conv:k=3,s=999999999']\n")
     write(HERE / "config_huge_dilation.yaml", "name: huge\nlayers: ['conv:k=3,d=1048576']\n")
+    write(HERE / "config_gappy_chain.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 1024}\n"
+          "  - {name: b, type: conv, kernel: 1024, stride: 1024, dilation: 1024}\n"
+          "  - {name: c, type: conv, kernel: 1024, dilation: 1024}\noutputs: {C1: c}\n")  # fmt: skip
+    write(HERE / "config_name_list.yaml", "name: [a, b]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_control_names.yaml", 'name: "net\\x07"\nnodes:\n  - {name: "a\\x1b[2Jb\\rc", type: conv, '

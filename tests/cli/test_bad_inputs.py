@@ -36,6 +36,10 @@ PERIOD = (
     "its y geometry would repeat only every 1048576 units (up-sampling that no stride undoes); expected at most "
     "1024 (longer periods would not finish)"
 )
+GAPS = (
+    "config_gappy_chain.yaml: node 'c': its y receptive field would be split into 1048576 runs of pixels (dilations "
+    "or strides whose taps fall into the gaps of earlier ones); expected at most 4096 (more would exhaust memory)"
+)
 NOT_A_MODEL = (
     "expected an nn.Module, an nn.Module subclass or a Python function of a module that uses torch (a factory), got "
 )
@@ -95,7 +99,17 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo data.yaml not utf-8", ["stats", "yolo_yaml_not_utf8"],
      "yolo_yaml_not_utf8/data.yaml: not valid UTF-8: invalid byte 0xe9 at byte 11"),
     ("yolo data.yaml shape", ["stats", "yolo_yaml_shape"],
-     "yolo_yaml_shape/data.yaml: key 'names': expected a list or a mapping from class number to name, got None"),
+     "yolo_yaml_shape/data.yaml: expected a mapping with a 'names' key at the top level, got a list"),
+    ("yolo data.yaml nc is not the number of names", ["stats", "yolo_yaml_nc"],
+     "yolo_yaml_nc/data.yaml: key 'nc': 5 classes, but 'names' has 2; expected them to match (ultralytics refuses "
+     "it too)"),
+    ("yolo data.yaml key given twice", ["stats", "yolo_yaml_repeated_key"],
+     "yolo_yaml_repeated_key/data.yaml: the key 'names' is given again on line 2 (first on line 1; YAML loaders "
+     "keep only the last one without a word); give each key once"),
+    ("yolo label file .TXT", ["stats", "yolo_upper_txt"], {"label_suffix_case": 1}),
+    ("yolo label file .TXT, strict", ["stats", "--strict", "yolo_upper_txt"],
+     "yolo_upper_txt: labels/a.TXT: not read: ultralytics opens the label file of an image by its name with '.txt' "
+     "in lower case, so 'a.txt', never 'a.TXT' on a case-sensitive file system; rename it [label_suffix_case]"),
     ("yolo data.yaml aliases", ["stats", "yolo_yaml_laughs"],
      "yolo_yaml_laughs/data.yaml: the document expands to more than 1000000 values (YAML aliases)"),
     ("yolo data.yaml names nested", ["stats", "yolo_yaml_nested"],
@@ -191,6 +205,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("config huge dilation", ["profile", "config_huge_dilation.yaml"],
      "config_huge_dilation.yaml: layers[0] (L1): 'dilation' must be at most 1024 (larger layers would exhaust "
      "memory), got 1048576"),
+    ("dilations that multiply the gaps", ["profile", "config_gappy_chain.yaml"], GAPS),
+    ("dilations that multiply the gaps, erf", ["erf", "config_gappy_chain.yaml", "--samples", "1"], GAPS),
+    ("config name not a string", ["profile", "config_name_list.yaml"],
+     "config_name_list.yaml: name: expected a non-empty string, got a list"),
     ("neck as backbone", ["profile", "config_neck.yaml"],
      "config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); give it as --neck with a backbone"),
     ("backbone as neck", ["profile", "resnet50", "--neck", "config_backbone.yaml"],
@@ -556,6 +574,22 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     assert counts("voc_upper") == (2, 3, 0)
     upper = load("voc_upper", "voc", resize="none").table
     assert upper["label_file"].astype(str).tolist() == ["A.XML", "b.Xml", "b.Xml"]
+    assert counts("voc_subfolders") == (3, 4, 0)  # a folder is read with its subfolders, as a labels/ tree is
+    nested = load("voc_subfolders", "voc", resize="none").table
+    assert nested["label_file"].astype(str).tolist() == ["a.xml", "sub/b.xml", "sub/b.xml", "sub/deeper/c.XML"]
+    flags = load("voc_long_flags.xml", resize="none").table["difficult"].tolist()
+    as_int = [int(t or "0") != 0 for t in ("9" * 30, "-0", "+7", "0" * 30, "")]  # mmdetection's int(), empty: 0
+    assert flags == as_int == [True, False, True, False, False]
+    # ultralytics pairs images/classes.png with labels/classes.txt: then it is labels, not a class list
+    assert counts("yolo_classes_image") == (2, 2, 0)
+    image = load("yolo_classes_image", resize="none").table
+    assert image[["category", "label_file"]].astype(str).values.tolist() == [
+        ["1", "labels/b.txt"],
+        ["0", "labels/classes.txt"],
+    ]
+    deep = load("yolo_classes_deep", resize="none").table  # the top-level classes.txt of no image names classes
+    assert deep[["category", "label_file"]].astype(str).values.tolist() == [["dog", "labels/train/classes.txt"]]
+    assert counts("yolo_upper_txt") == (2, 1, 0)  # a.png has no label file ultralytics would open
     polygon = load("yolo_polygons", resize="none").table
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
     assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png

@@ -51,3 +51,23 @@ def test_erf_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
         "Error: measuring the ERF: needs the 'torch' package, which is not installed; install scalematch[torch] "
         "(pip install 'scalematch[torch]')\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--samples", "0", "resnet18"], "--samples: expected a whole number from 1 to 10000, got 0"),
+        (["--seed", "-1", "resnet18"], "--seed: expected a whole number from 0 to 2^63 - 1, got -1"),
+        (["--tap", "C9", "resnet18"], "--tap: 'C9' is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)"),
+        (["no_such_backbone"], "unknown backbone 'no_such_backbone'; expected a YAML or .onnx path, a torch "),
+    ],
+)
+def test_erf_options_and_the_model_are_checked_before_torch_is_needed(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    """A user who installs torch after the first error must not meet a second one the first run could have named."""
+    monkeypatch.setitem(sys.modules, "torch", None)
+    result = CliRunner().invoke(app, ["erf", *argv])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1 and "torch" not in result.stderr.replace("a torch 'module", "")

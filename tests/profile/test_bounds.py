@@ -1,12 +1,16 @@
-"""Bounds of the exact profile: feature-map sides and geometry periods are refused before anything grows."""
+"""Bounds of the exact profile: feature-map sides, geometry periods and runs of pixels are refused before anything
+grows."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from scalematch.errors import GraphError
-from scalematch.profile import from_layers, profile
-from scalematch.profile.engine import MAX_MAP_SIDE, MAX_PERIOD, feature_sizes
+from scalematch.profile import from_layers, profile, runs
+from scalematch.profile.engine import MAX_MAP_SIDE, MAX_PERIOD, MAX_POOL_RUNS, MAX_RUNS, feature_sizes
+from scalematch.profile.summary import union_area
 
 
 def test_a_map_beyond_the_side_bound_is_refused_with_its_size() -> None:
@@ -34,4 +38,46 @@ def test_a_period_beyond_the_bound_is_refused_and_one_within_runs() -> None:
     assert str(info.value) == (
         "<layers>: node 'L2': its y geometry would repeat only every 1056 units (up-sampling that no stride "
         "undoes); expected at most 1024 (longer periods would not finish)"
+    )
+
+
+def test_gaps_multiplied_by_dilations_are_refused_beyond_the_run_bound_and_counted_exactly_within() -> None:
+    assert MAX_RUNS == 4096
+    # a 1x1 stride-8 conv reads every 8th pixel; 64 taps 1 unit apart, then 64 taps 64 units (512 pixels) apart:
+    # 64 * 64 single pixels, no two touching: 4096 runs, the bound itself
+    within = profile(from_layers(["conv:k=1,s=8", "conv:k=64", "conv:k=64,d=64"]))["L3"]
+    pixels = {8 * j + 512 * t for j in range(64) for t in range(64)}
+    assert within.y is not None and within.area is not None
+    assert (within.y.union, within.y.rf) == (len(pixels), max(pixels) - min(pixels) + 1) == (4096, 32761)
+    assert within.area == len(pixels) ** 2
+    with pytest.raises(GraphError) as info:
+        profile(from_layers(["conv:k=1,s=8", "conv:k=64", "conv:k=65,d=64"]))
+    assert str(info.value) == (
+        "<layers>: node 'L3': its y receptive field would be split into 4160 runs of pixels (dilations or strides "
+        "whose taps fall into the gaps of earlier ones); expected at most 4096 (more would exhaust memory)"
+    )
+
+
+def test_a_union_of_two_gappy_terms_has_the_area_of_its_pixels() -> None:
+    base = profile(from_layers(["conv:k=1,s=8", "conv:k=64"]))["L2"]  # unit 0 reads pixels 0, 8, ..., 504 per axis
+    assert base.geom is not None and base.area == 64 * 64
+    shifted = tuple(
+        replace(g, sets=tuple(runs.shift(s, by) for s in g.sets)) for g, by in zip(base.geom, (8, 16), strict=True)
+    )
+    # brute force: the union of the 64x64 grid of pixels and its copy moved by 8 rows and 16 columns (63 x 62 shared)
+    first = {(8 * i, 8 * j) for i in range(64) for j in range(64)}
+    second = {(y + 8, x + 16) for y, x in first}
+    assert union_area([base.geom, (shifted[0], shifted[1])]) == len(first | second) == 2 * 4096 - 63 * 62
+
+
+def test_a_global_pool_gathers_up_to_its_own_bound() -> None:
+    assert MAX_POOL_RUNS == 1 << 20
+    whole = profile(from_layers(["conv:k=3,p=1", "global_avgpool"]), (16384, 8))["L2"]  # 16384 units, one run each
+    assert whole.y is not None and (whole.y.rf, whole.y.union) == (16386, 16386)
+    with pytest.raises(GraphError) as info:  # 7937 units of 256 single pixels each
+        profile(from_layers(["conv:k=1,s=2", "conv:k=256", "global_avgpool"]), (16384, 512))
+    assert str(info.value) == (
+        "<layers>: node 'L3': the global pool over 7937 units would gather 2031872 runs of pixels along y (dilations "
+        "or strides leaving gaps in every unit's receptive field); expected at most 1048576 (more would exhaust "
+        "memory)"
     )

@@ -10,6 +10,7 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from array import array
@@ -90,21 +91,35 @@ def is_xml(name: str) -> bool:
 
 
 def _xml_in(folder: Path) -> list[Path]:
-    """The ``*.xml`` files (any case of the suffix) of ``folder`` by name; anything else named so (a folder, a
-    FIFO, a dangling symlink) is a :class:`DatasetError`. The directory entries say which are regular files, so
-    the files are not looked at one by one before they are read."""
-    files = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if is_xml(entry.name):
-                try:
-                    regular = entry.is_file()
-                except OSError:  # a symlink loop
-                    regular = False
-                if not regular:
-                    check_regular(Path(entry.path))
-                files.append(Path(entry.path))
-    return sorted(files, key=lambda p: p.name)
+    """The ``*.xml`` files (any case of the suffix) of ``folder`` and its subfolders, by their path in it (a
+    YOLO labels folder is read with its subfolders too); anything else named so (a folder, a FIFO, a dangling
+    symlink) is a :class:`DatasetError`. A symlinked folder is followed once (a loop is not walked again). The
+    directory entries say which are regular files, so the files are not looked at one by one before they are
+    read."""
+    files: list[tuple[tuple[str, ...], Path]] = []
+    seen: set[tuple[int, int]] = set()
+    pending: list[tuple[Path, tuple[str, ...]]] = [(folder, ())]
+    while pending:
+        here, rel = pending.pop()
+        info = here.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        with os.scandir(here) as entries:
+            for entry in entries:
+                if is_xml(entry.name):
+                    try:
+                        regular = entry.is_file()
+                    except OSError:  # a symlink loop
+                        regular = False
+                    if not regular:
+                        check_regular(Path(entry.path))
+                    files.append(((*rel, entry.name), Path(entry.path)))
+                else:
+                    with contextlib.suppress(OSError):  # a dangling link or a loop is no folder to read
+                        if entry.is_dir():
+                            pending.append((Path(entry.path), (*rel, entry.name)))
+    return [path for _, path in sorted(files, key=lambda f: f[0])]
 
 
 def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: int = 1) -> RawBoxes:
@@ -269,13 +284,15 @@ def _size(text: str | None) -> float:
 
 def _flag(text: str | None) -> bool | None:
     """A VOC flag as mmdetection reads it (``int(text)``, non-zero is set); absent or empty is unset; any other
-    text is None (mmdetection would fail on it)."""
+    text is None (mmdetection would fail on it). Any ASCII integer literal is read, however long: it is set when
+    one of its digits is not 0 (no conversion, so 10^30 costs nothing)."""
     text = (text or "0").strip() or "0"
     if text in ("0", "1"):
         return text == "1"
-    if not (text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20):
+    digits = text[1:] if text[0] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()):
         return None
-    return int(text) != 0
+    return digits.strip("0") != ""
 
 
 def _parse(xml: Path) -> Element:

@@ -10,7 +10,8 @@ from ``image_size``. Boxes are checked as ultralytics' ``verify_image_label`` ch
 [-0.01, 1.01], w and h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where
 ultralytics drops the whole image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` next to the labels, else the class number is used as the name.
+above it, else from a ``classes.txt`` at the top of the labels that is no image's label file, else the class number
+is used as the name.
 Images without a label file count as images without objects.
 """
 
@@ -27,6 +28,7 @@ from scalematch.dataset.formats._files import is_decimal, is_present, read_text
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
+    LABEL_SUFFIX_CASE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
     RESOURCE_FORK,
@@ -52,8 +54,17 @@ def _layout(path: Path) -> tuple[Path, Path | None, list[Path]]:
         return path.parent, _images_for(path.parent), [path]
     labels = path / "labels" if (path / "labels").is_dir() else path
     images: Path | None = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    files = sorted(p for p in labels.rglob("*.txt") if p.name != "classes.txt")
+    names = _class_list(labels, images)
+    files = sorted(p for p in labels.rglob("*") if p.name.lower().endswith(".txt") and p != names)
     return labels, images, files
+
+
+def _class_list(labels: Path, images: Path | None) -> Path | None:
+    """The labels folder's top-level ``classes.txt`` when it is a class list: present and the label file of no
+    image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
+    labels)."""
+    classes = labels / "classes.txt"
+    return classes if is_present(classes) and _find_image(images, Path(classes.name)) is None else None
 
 
 def _images_for(labels: Path) -> Path | None:
@@ -66,23 +77,24 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
-def names_file(path: Path, labels: Path) -> Path | None:
+def names_file(path: Path, labels: Path, images: Path | None) -> Path | None:
     """The file class names come from: a data.yaml in the folder or up to two levels above it, else the
-    classes.txt next to the labels, else None."""
+    classes.txt at the top of the labels when it is the label file of no image (and not the input itself), else
+    None."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if is_present(cfg):
                 return cfg
-    classes = labels / "classes.txt"
-    return classes if is_present(classes) else None
+    classes = _class_list(labels, images)
+    return classes if classes != path else None
 
 
-def class_names(path: Path, labels: Path) -> tuple[dict[int, str] | None, int]:
+def class_names(path: Path, labels: Path, images: Path | None) -> tuple[dict[int, str] | None, int]:
     """Class names from data.yaml (or classes.txt), None when neither is there; and the fields of a pose label
     line (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints."""
-    found = names_file(path, labels)
+    found = names_file(path, labels, images)
     if found is None:
         return None, 0
     if found.name != "classes.txt":
@@ -98,7 +110,7 @@ def side_paths(path: Path) -> tuple[Path, ...]:
     else:
         labels = path / "labels" if (path / "labels").is_dir() else path
         images = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    return tuple(p for p in (images, names_file(path, labels)) if p is not None)
+    return tuple(p for p in (images, names_file(path, labels, images)) if p is not None)
 
 
 def _classes_txt(classes: Path) -> dict[int, str]:
@@ -123,15 +135,20 @@ def _classes_txt(classes: Path) -> dict[int, str]:
 def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     import yaml
 
-    from scalematch._yaml import TooLarge, safe_load
+    from scalematch._yaml import RepeatedKey, TooLarge, safe_load
 
     try:
-        data: Any = safe_load(read_text(cfg))
+        data: Any = safe_load(read_text(cfg), unique_keys=True)
     except (yaml.YAMLError, RecursionError) as exc:
         raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except TooLarge as exc:
+    except (TooLarge, RepeatedKey) as exc:
         raise DatasetError(f"{cfg}: {exc}") from None
-    names = data.get("names") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        got = "an empty document" if data is None else f"a {type(data).__name__}" if isinstance(data, list) else None
+        raise DatasetError(
+            f"{cfg}: expected a mapping with a 'names' key at the top level, got {got or short_repr(data)}"
+        )
+    names = data.get("names")
     if isinstance(names, list):
         items = list(enumerate(names))
     elif isinstance(names, dict):
@@ -150,7 +167,28 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
+    _check_nc(cfg, data.get("nc"), len(items))
     return {int(k): str(v) for k, v in items}, _pose_fields(cfg, data.get("kpt_shape"))
+
+
+def _check_nc(cfg: Path, nc: object, count: int) -> None:
+    """``nc``, when given, is the number of names, as ultralytics' ``check_det_dataset`` requires (an integer, or
+    a number or string with an integral value)."""
+    if nc is None:
+        return
+    try:
+        number = float(nc) if isinstance(nc, str | float) else math.nan
+    except ValueError:
+        number = math.nan
+    if type(nc) is not int and not (math.isfinite(number) and number.is_integer()):
+        got = f"a {type(nc).__name__}" if isinstance(nc, list | dict) else short_repr(nc)
+        raise DatasetError(f"{cfg}: key 'nc': expected the number of classes, an integer, got {got}")
+    classes = nc if type(nc) is int else int(number)
+    if classes != count:
+        raise DatasetError(
+            f"{cfg}: key 'nc': {short_repr(classes)} classes, but 'names' has {count}; expected them to match "
+            "(ultralytics refuses it too)"
+        )
 
 
 def _pose_fields(cfg: Path, shape: object) -> int:
@@ -242,14 +280,24 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
     are images without objects, as ultralytics reads them). A folder's ``._name.txt`` files (macOS resource
     forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
-    ``resource_fork``."""
+    ``resource_fork``; label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens
+    on a case-sensitive file system) are not read and counted as ``label_suffix_case``."""
     labels, images, files = _layout(path)
     if path.is_dir():
         forks = [label for label in files if label.name.startswith("._")]
         if forks:
             exclusions.counts[RESOURCE_FORK] += len(forks)
             files = [label for label in files if not label.name.startswith("._")]
-    names, pose = class_names(path, labels)
+        for label in files:
+            if not label.name.endswith(".txt"):
+                where = label.relative_to(path).as_posix()
+                detail = (
+                    f"not read: ultralytics opens the label file of an image by its name with '.txt' in lower case, "
+                    f"so '{label.stem}.txt', never '{label.name}' on a case-sensitive file system; rename it"
+                )
+                exclusions.add(LABEL_SUFFIX_CASE, where, detail)
+        files = [label for label in files if label.name.endswith(".txt")]
+    names, pose = class_names(path, labels, images)
     with _no_bomb_check():
         return _read(path, exclusions, image_size, labels, images, files, names, pose)
 

@@ -247,6 +247,10 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     kind = data.get("kind", "backbone")
     if kind not in ("backbone", "neck"):
         raise ConfigError(f"{where}: kind: expected backbone or neck, got {kind!r}")
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name.strip():
+        got = f"a {type(name).__name__}" if isinstance(name, list | dict) else repr(name)[:60]
+        raise ConfigError(f"{where}: name: expected a non-empty string, got {got}")
     inputs = tuple(data.get("inputs", ()))
     if kind == "neck" and not inputs:
         raise ConfigError(f"{where}: inputs: a neck must list the backbone outputs it reads, e.g. [C3, C4, C5]")
@@ -288,7 +292,6 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
                 "per node (a feature map carries one name)"
             )
         named[node] = tap
-    name = str(data.get("name", default_name))
     graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
     graph.ordered()  # report structural problems now, naming the file
     return Config(name, kind, graph, inputs, str(data.get("description", "")).strip())
