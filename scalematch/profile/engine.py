@@ -203,44 +203,43 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
     return n
 
 
+def _refuse_above(node: Node, value: int, bound: int, what: str, why: str) -> None:
+    """A :class:`GraphError` naming ``node`` when ``value`` (described by ``what``) is above ``bound``; ``why``
+    follows the bound."""
+    if value > bound:
+        raise GraphError(f"node '{node.name}': {what}; expected at most {bound} {why}")
+
+
 def _check_side(node: Node, size: Pair) -> None:
-    if max(size) > MAX_MAP_SIDE:
-        raise GraphError(
-            f"node '{node.name}': its feature map would be {size[0]}x{size[1]} units (HxW); expected at most "
-            f"{MAX_MAP_SIDE} per side (larger maps would exhaust memory)"
-        )
+    what = f"its feature map would be {size[0]}x{size[1]} units (HxW)"
+    _refuse_above(node, max(size), MAX_MAP_SIDE, what, "per side (larger maps would exhaust memory)")
 
 
 def _check_period(node: Node, a: int, period: int) -> None:
-    if period > MAX_PERIOD:
-        raise GraphError(
-            f"node '{node.name}': its {AXES[a]} geometry would repeat only every {period} units (up-sampling that "
-            f"no stride undoes); expected at most {MAX_PERIOD} (longer periods would not finish)"
-        )
+    what = f"its {AXES[a]} geometry would repeat only every {period} units (up-sampling that no stride undoes)"
+    _refuse_above(node, period, MAX_PERIOD, what, "(longer periods would not finish)")
+
+
+def _check_pool_runs(node: Node, a: int, units: int, count: int) -> None:
+    what = (
+        f"the global pool over {units} units would gather {count} runs of pixels along {AXES[a]} (dilations or "
+        "strides leaving gaps in every unit's receptive field)"
+    )
+    _refuse_above(node, count, MAX_POOL_RUNS, what, "(more would exhaust memory)")
+
+
+def _check_runs(node: Node, a: int, count: int) -> None:
+    what = (
+        f"its {AXES[a]} receptive field would be split into {count} runs of pixels (dilations or strides whose "
+        "taps fall into the gaps of earlier ones)"
+    )
+    _refuse_above(node, count, MAX_RUNS, what, "(more would exhaust memory)")
 
 
 def _runs_in(layer: AxisMap, geom: AxisGeom) -> int:
     """The runs :func:`axis.apply` would gather for ``layer`` on ``geom``, counted without building them."""
     period = layer.m * (geom.period // math.gcd(layer.n, geom.period))
     return sum(len(geom.sets[i % geom.period]) for q in range(period) for i, _ in layer.of(q))
-
-
-def _check_pool_runs(node: Node, a: int, units: int, count: int) -> None:
-    if count > MAX_POOL_RUNS:
-        raise GraphError(
-            f"node '{node.name}': the global pool over {units} units would gather {count} runs of pixels along "
-            f"{AXES[a]} (dilations or strides leaving gaps in every unit's receptive field); expected at most "
-            f"{MAX_POOL_RUNS} (more would exhaust memory)"
-        )
-
-
-def _check_runs(node: Node, a: int, count: int) -> None:
-    if count > MAX_RUNS:
-        raise GraphError(
-            f"node '{node.name}': its {AXES[a]} receptive field would be split into {count} runs of pixels (dilations "
-            f"or strides whose taps fall into the gaps of earlier ones); expected at most {MAX_RUNS} (more would "
-            "exhaust memory)"
-        )
 
 
 def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
