@@ -305,10 +305,12 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
-    from scalematch._yaml import TooLarge, safe_load
+    from scalematch._yaml import RepeatedKey, TooLarge, safe_load
 
     try:
-        data = safe_load(text)
+        data = safe_load(text, unique_keys=True)
+    except RepeatedKey as exc:
+        raise ConfigError(f"{label or path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -1,0 +1,44 @@
+"""A key given twice in a config or preset file is refused with the line numbers (YAML loaders would keep the last
+value without a word); a merge key may still be overridden, as YAML defines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalematch._yaml import safe_load
+from scalematch.errors import ConfigError
+from scalematch.presets import load_preset
+from scalematch.profile.importers.config import read
+
+CONFIG = """\
+name: twice
+input: {channels: 3}
+layers:
+  - {name: c1, kind: conv, kernel: 3, stride: 2, padding: 1}
+  - {name: c2, kind: conv, kernel: 3, stride: 2, padding: 1, kernel: 5}
+"""
+
+
+def test_config_key_given_twice(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(CONFIG)
+    with pytest.raises(ConfigError) as err:
+        read(path)
+    assert str(err.value) == (
+        f"{path}: the key 'kernel' is given again on line 5 (first on line 5; YAML loaders keep only the last one "
+        "without a word); give each key once"
+    )
+
+
+def test_preset_key_given_twice(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nbackbone: resnet50\nname: q\n")
+    with pytest.raises(ConfigError, match=r"p\.yaml: cannot read the preset: the key 'name' is given again on line 3"):
+        load_preset(str(path))
+
+
+def test_merge_key_may_be_overridden() -> None:
+    data = safe_load("base: &b {a: 1, k: 3}\nx: {<<: *b, k: 5}\n", unique_keys=True)
+    assert data["x"] == {"a": 1, "k": 5}
