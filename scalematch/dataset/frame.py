@@ -56,9 +56,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
     (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
-    or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side
-    outside [2**-24, 2**24] (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box
-    that does not overlap its image at all (``bbox_outside_image``). An image width or height that is not a number
+    or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
+    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
+    (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
+    image at all (``bbox_outside_image``). An image width or height that is not a number
     in [1, 2**24] becomes NaN (no size), ids become int64 and the flags bool."""
     import numpy as np
 
@@ -81,7 +82,7 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
                 ids = values(name)
                 drop(MALFORMED_RECORD, ~(np.isfinite(ids) & (ids == np.round(ids)) & (np.abs(ids) < _I64)))
         flags = {c: _flag(table[c], c == "iscrowd") for c in FLAGS if c in table.columns}
-        for flag, good in flags.values():
+        for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
         if "area" in table.columns:
             area = values("area")

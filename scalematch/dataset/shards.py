@@ -200,6 +200,7 @@ def partials(
     source: str | None = None,
 ) -> tuple[list[Partial], str]:
     """Each input's :class:`~scalematch.dataset.stats.Partial`, in input order, and the dataset's name."""
+    _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
     options = (fmt, str(parse_policy(resize)), strict, split, image_size)
     if len(paths) == 1 and client is None:  # one input: its own reader's workers (VOC pieces) and progress
@@ -228,6 +229,7 @@ def read_shards(
     ``image_id`` is renumbered so that it names one image over all inputs."""
     from scalematch.dataset.loader import load
 
+    _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
     if len(paths) == 1 and client is None:
         from dataclasses import replace
@@ -240,6 +242,16 @@ def read_shards(
 
 
 _Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
+
+
+def _check_types(strict: object, format: object, split: object, progress: object) -> None:
+    from scalematch._args import expect, shown
+
+    expect(strict, "strict", bool, "True or False")
+    expect(format, "format", str, "coco, voc or yolo", optional=True)
+    expect(split, "split", str, "a split name such as train or val", optional=True)
+    if progress is not None and not callable(progress):
+        raise OptionError(f"progress: expected a function progress(done, total), got {shown(progress)}")
 
 
 def _prepare(
