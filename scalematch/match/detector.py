@@ -141,7 +141,12 @@ def evaluate(
     data = without_small_images(data, preset, graph, strict)
     rows = usable(data.table)
     if not len(rows):
-        raise OptionError(f"{data.source}: no usable object to match (every record is excluded or crowd)")
+        from scalematch.dataset.table import excluded_text
+
+        raise OptionError(
+            f"{data.source}: no usable object to match (every record is excluded or crowd; excluded: "
+            f"{excluded_text(data.excluded)})"
+        )
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)
