@@ -42,6 +42,12 @@ def path_or_name(value: object, param: str, expected: str, optional: bool = Fals
     expect(value, param, (str, os.PathLike), expected, optional)
 
 
+def choice(value: object, param: str, choices: tuple[str, ...]) -> None:
+    """One of the texts ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise OptionError(f"{param}: expected one of {', '.join(choices)}, got {shown(value)}")
+
+
 def names(value: object, param: str, expected: str) -> None:
     """None, a text list (``'a,b'``) or a list or tuple of texts."""
     if value is None or isinstance(value, str):

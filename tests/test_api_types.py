@@ -70,7 +70,75 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "was made from"),
     ("summarize a DataFrame", lambda b: __import__("scalematch.dataset").dataset.summarize(b.to_frame()),
      "result: expected a LoadResult (read_annotations or from_frame makes one from a DataFrame), got a DataFrame"),
+    ("evaluate, target True", lambda b: _evaluate(b, target=True), "target: expected a number, got bool True"),
+    ("evaluate, target as text", lambda b: _evaluate(b, target="0.9"), "target: expected a number, got str '0.9'"),
+    ("evaluate, min_positives 1.5", lambda b: _evaluate(b, min_positives=1.5),
+     "min_positives: expected an integer, got float 1.5"),
+    ("evaluate, min_positives True", lambda b: _evaluate(b, min_positives=True),
+     "min_positives: expected an integer, got bool True"),
+    ("evaluate, min_iou as text", lambda b: _evaluate(b, min_iou="0.1"), "min_iou: expected a number, got str '0.1'"),
+    ("evaluate, workers 0", lambda b: _evaluate(b, workers=0), "workers: expected an integer from 1 to 1024, got 0"),
+    ("evaluate, workers -1", lambda b: _evaluate(b, workers=-1),
+     "workers: expected an integer from 1 to 1024, got -1"),
+    ("evaluate, strict as text", lambda b: _evaluate(b, strict="yes"), "strict: expected True or False, got str 'yes'"),
+    ("evaluate, a preset name", lambda b: _evaluate(b, preset="retinanet"),
+     "preset: expected a Preset (scalematch.load_preset('retinanet')), got str 'retinanet'"),
+    ("read_annotations, strict as text", lambda b: sm.read_annotations(None, strict="yes"),
+     "strict: expected True or False, got str 'yes'"),
+    ("read_annotations, format as a number", lambda b: sm.read_annotations(None, format=5),
+     "format: expected coco, voc or yolo, got int 5"),
+    ("read_annotations, progress not callable", lambda b: sm.read_annotations(None, progress=1),
+     "progress: expected a function progress(done, total), got int 1"),
+    ("load_preset(None)", lambda b: sm.load_preset(None),
+     "detector: expected a preset name or a preset YAML path (str or pathlib.Path), got NoneType None"),
+    ("load_preset(5)", lambda b: sm.load_preset(5),
+     "detector: expected a preset name or a preset YAML path (str or pathlib.Path), got int 5"),
+    ("override input=None", lambda b: _override(input=None),
+     "preset retinanet: input: expected a TorchvisionInput (or its fields, as 'input.min_size'), got NoneType None"),
+    ("override of a name", lambda b: __import__("scalematch.presets").presets.override("retinanet", name="x"),
+     "preset: expected a Preset (scalematch.load_preset('retinanet')), got str 'retinanet'"),
+    ("positives_figure(None)", lambda b: sm.positives_figure(None),
+     "sim: expected a detector result's simulation (result.simulation), got NoneType None"),
+    ("positives_figure of a design", lambda b: sm.positives_figure(sm.recommend(b, rule="rf").recommendation),
+     "sim: expected a detector result's simulation (result.simulation), got Recommendation "
+     "<Recommendation rule rf: use P2, P3, ..."),
+    ("load_figure(None)", lambda b: sm.load_figure(None),
+     "result: expected a rule design's level match (design.recommendation.full), got NoneType None"),
+    ("category_figure(None)", lambda b: sm.category_figure(None),
+     "result: expected a rule design's level match (design.recommendation.full), got NoneType None"),
+    ("profile_figure(None)", lambda b: sm.profile_figure(None),
+     "profile: expected a Profile (scalematch.profile_model('resnet50')), got NoneType None"),
+    ("erf_figure(None)", lambda b: sm.erf_figure(None),
+     "result: expected a measured ERF (scalematch.measure_erf('resnet18')), got NoneType None"),
+    ("save_figure(None)", lambda b: sm.save_figure(None, "f.png"),
+     "fig: expected a matplotlib Figure (from a scalematch *_figure function), got NoneType None"),
+    ("sweep_figure([])", lambda b: sm.sweep_figure([]),
+     "designs: expected a non-empty list of Designs (list(swept.designs)), got list []"),
+    ("sweep_figure(None)", lambda b: sm.sweep_figure(None),
+     "designs: expected a non-empty list of Designs (list(swept.designs)), got NoneType None"),
+    ("overlay split bogus", lambda b: sm.overlay_figure(b.table, sm.recommend(b, rule="rf").recommendation, "bogus"),
+     "split: expected one of level, coco, category, none, got str 'bogus'"),
+    ("overlay top 0", lambda b: sm.overlay_figure(b.table, sm.recommend(b, rule="rf").recommendation, top=0),
+     "top: expected an integer from 1, got 0"),
+    ("overlay of a design", lambda b: sm.overlay_figure(b.table, sm.recommend(b, rule="rf")),
+     "rec: expected a rule design's recommendation (design.recommendation), got Design "
+     "<Design resnet50 + fpn at shortest-ed..."),
+    ("shape_figure of no table", lambda b: sm.shape_figure(None, sm.recommend(b, rule="rf").recommendation),
+     "table: expected the box table of the recommendation (design.data.table), got NoneType None"),
 ]  # fmt: skip
+
+
+def _evaluate(boxes: Any, **options: Any) -> object:
+    from scalematch.match.detector import evaluate
+
+    preset = options.pop("preset", None) or sm.load_preset("retinanet")
+    return evaluate(boxes, preset, **options)
+
+
+def _override(**changes: Any) -> object:
+    from scalematch.presets import override
+
+    return override(sm.load_preset("retinanet"), **changes)
 
 
 @pytest.mark.parametrize(("case", "call", "message"), CASES, ids=[c[0] for c in CASES])
@@ -94,3 +162,6 @@ def test_right_types_of_other_kinds_still_work(boxes: Any) -> None:
     result = sm.recommend(boxes, Path(sm.builtin_presets()["retinanet"]), coverage=np.float64(0.9),
                           min_positives=np.int64(2), levels=["P3", "P4", "P5", "P6", "P7"])  # fmt: skip
     assert (result.preset.name, result.target) == ("retinanet", 0.9)
+    high = _override(**{"assigner.high": np.float64(0.6), "assigner.low": np.float32(0.5)})
+    assert (high.assigner.high, high.assigner.low) == (0.6, 0.5)  # type: ignore[attr-defined]
+    assert type(high.assigner.high) is float  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import warnings
@@ -36,7 +38,15 @@ class _Group(TyperGroup):
         if sys.stdout is None:  # file descriptor 1 closed (``>&-``): the output would be lost without a word
             _say_error("Error: stdout is closed; nowhere to print the output")
             sys.exit(2)
-        return super().main(*args, **kwargs)
+        given = sys.stdout
+        sys.stdout = _whole_writes(given)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            if sys.stdout is not given:
+                with contextlib.suppress(OSError, ValueError):  # a reader gone is reported already
+                    sys.stdout.flush()
+                sys.stdout = given
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Keeps the arguments as given (``ctx.meta["argv"]``) for the provenance of reports."""
@@ -131,6 +141,43 @@ def _argument_help(command: click.Command, function: Any) -> None:
             named = click.types.StringParamType()
             named.name = param.metavar.strip(".")
             param.type = named
+
+
+class _WholeWrites(io.RawIOBase):
+    """File descriptor ``fd``, written whole: a pipe whose reader leaves partway through a write makes the rest
+    of it raise :class:`BrokenPipeError`. (A plain ``sys.stdout`` returns the first part's length from its buffer
+    and drops the rest without an error, so a run cut short by ``| head -c 10`` would exit 0.)"""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _whole_writes(stream: Any) -> Any:
+    """``stream`` (the process's stdout) as a text stream over :class:`_WholeWrites`, with its encoding, error
+    handler and line buffering; any other stream (a test runner's capture) as it is."""
+    if sys.__stdout__ is None or stream is not sys.__stdout__:
+        return stream
+    try:
+        fd = stream.fileno()
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        return stream
+    raw = io.BufferedWriter(_WholeWrites(fd))
+    return io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors, line_buffering=stream.line_buffering)
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -128,6 +128,12 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
+    image_size: Annotated[
+        str | None,
+        typer.Option(
+            "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
+        ),
+    ] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and simulating the assigner")] = None,
     dask: Annotated[str | None, dask_option()] = None,
     quiet: Annotated[
@@ -140,7 +146,7 @@ def recommend(
     from scalematch.atomic import check_distinct, check_output
     from scalematch.cli.progress import progress_bar
     from scalematch.dataset import sample_path
-    from scalematch.dataset.loader import read_paths
+    from scalematch.dataset.loader import parse_image_size, read_paths
     from scalematch.dataset.shards import check_workers, connect, expand
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
@@ -151,6 +157,7 @@ def recommend(
     if workers is not None and dask is not None:
         raise OptionError("--workers and --dask: the Dask cluster runs the work; give one of them")
     paths = expand(given)
+    size = parse_image_size(image_size) if image_size is not None else None
     source = paths[0]
     label = source.name if len(paths) == 1 else f"{' '.join(str(p) for p in given)} ({len(paths)} files)"
     # Every file or folder the run reads: no output may replace one of them.
@@ -204,8 +211,8 @@ def recommend(
             min_iou=min_iou if typed("min_iou") else None, anchors_per_level=anchors_per_level,
             min_cells=min_cells if typed("min_cells") else None,
             erf_factor=erf_factor if typed("erf_factor") else None,
-            format=format.value if format else None, strict=strict, progress=progress, workers=workers,
-            client=client,
+            format=format.value if format else None, strict=strict, image_size=size, progress=progress,
+            workers=workers, client=client,
         )  # fmt: skip
     command = "scalematch " + shlex.join(ctx.meta.get("argv") or ["recommend"])
     if isinstance(result, DetectorResult):

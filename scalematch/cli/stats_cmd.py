@@ -36,7 +36,10 @@ def stats(
             "multi-scale:S1-S2,L.",
         ),
     ] = DEFAULT_POLICY,
-    by_category: Annotated[bool, typer.Option("--by-category", help="Add a table per category.")] = False,
+    by_category: Annotated[
+        bool,
+        typer.Option("--by-category", help="Add a table per category to the text (the --json document always has it)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON (stable schema).")] = False,
     csv: Annotated[
         Path | None, typer.Option("--csv", metavar="FILE", help="Write the box table to FILE as CSV.")

@@ -26,6 +26,7 @@ NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
 DERIVED = ("w_in", "h_in", "size_in")
 """Input-pixel columns a DataFrame may bring (numbers too; from_frame recomputes them under a resize)."""
 IDS = ("ann_id", "image_id", "category_id")
+FLAGS = ("iscrowd", "difficult", "truncated")
 _I64 = 2.0**63
 
 
@@ -54,10 +55,12 @@ def check_columns(table: pd.DataFrame) -> None:
 def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
-    (``malformed_record``); ``x y w h`` not finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side
-    outside [2**-24, 2**24] (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box
-    that does not overlap its image at all (``bbox_outside_image``). An image width or height that is not a number
-    in [1, 2**24] becomes NaN (no size), and ids become int64."""
+    (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
+    or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
+    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
+    (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
+    image at all (``bbox_outside_image``). An image width or height that is not a number
+    in [1, 2**24] becomes NaN (no size), ids become int64 and the flags bool."""
     import numpy as np
 
     n = len(table)
@@ -78,6 +81,9 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
             if name in table.columns and table[name].dtype.kind != "i":
                 ids = values(name)
                 drop(MALFORMED_RECORD, ~(np.isfinite(ids) & (ids == np.round(ids)) & (np.abs(ids) < _I64)))
+        flags = {c: _flag(table[c], c == "iscrowd") for c in FLAGS if c in table.columns}
+        for _, good in flags.values():
+            drop(MALFORMED_RECORD, ~good)
         if "area" in table.columns:
             area = values("area")
             drop(MALFORMED_RECORD, ~(np.isfinite(area) & (area >= 0)))
@@ -89,7 +95,7 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
         drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
-    out = table.assign(image_w=iw, image_h=ih)
+    out = table.assign(image_w=iw, image_h=ih, **{c: flag for c, (flag, _) in flags.items()})
     if not keep.all():
         out = out[keep]
     ints = {c: out[c].to_numpy(np.float64).astype(np.int64) for c in IDS if c in out and out[c].dtype.kind != "i"}
@@ -101,3 +107,23 @@ def _side(v: np.ndarray) -> np.ndarray:
     import numpy as np
 
     return np.where((v >= 1) & (v <= MAX_IMAGE_SIDE), v, np.nan)
+
+
+def _flag(column: pd.Series, zero_or_one: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A flag column as bool, and which rows hold a valid flag: a bool, or a number that is 0 or 1
+    (``zero_or_one``, COCO's ``iscrowd``) or any integer (VOC's ``difficult``, non-zero set); NaN, fractions,
+    strings and other objects are not flags."""
+    import numpy as np
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if is_bool_dtype(column.dtype):
+        value: np.ndarray = column.to_numpy(bool, na_value=False)
+        return value, ~column.isna().to_numpy(bool)
+    if is_numeric_dtype(column.dtype) and column.dtype.kind != "c":
+        v = column.to_numpy(np.float64, na_value=np.nan)
+    else:
+        numbers = (bool, int, float, np.bool_, np.integer, np.floating)
+        v = np.array([float(x) if isinstance(x, numbers) else np.nan for x in column], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        good = (v == 0) | (v == 1) if zero_or_one else np.isfinite(v) & (v == np.round(v))
+    return good & (v != 0), good

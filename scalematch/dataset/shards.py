@@ -200,6 +200,7 @@ def partials(
     source: str | None = None,
 ) -> tuple[list[Partial], str]:
     """Each input's :class:`~scalematch.dataset.stats.Partial`, in input order, and the dataset's name."""
+    _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
     options = (fmt, str(parse_policy(resize)), strict, split, image_size)
     if len(paths) == 1 and client is None:  # one input: its own reader's workers (VOC pieces) and progress
@@ -228,6 +229,7 @@ def read_shards(
     ``image_id`` is renumbered so that it names one image over all inputs."""
     from scalematch.dataset.loader import load
 
+    _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
     if len(paths) == 1 and client is None:
         from dataclasses import replace
@@ -240,6 +242,16 @@ def read_shards(
 
 
 _Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
+
+
+def _check_types(strict: object, format: object, split: object, progress: object) -> None:
+    from scalematch._args import expect, shown
+
+    expect(strict, "strict", bool, "True or False")
+    expect(format, "format", str, "coco, voc or yolo", optional=True)
+    expect(split, "split", str, "a split name such as train or val", optional=True)
+    if progress is not None and not callable(progress):
+        raise OptionError(f"progress: expected a function progress(done, total), got {shown(progress)}")
 
 
 def _prepare(
@@ -258,8 +270,48 @@ def _prepare(
     if len(formats) > 1:
         (fa, a), (fb, b) = list(formats.items())[:2]
         raise OptionError(f"{b}: read as {fb}, but {a} as {fa}; all inputs must be of one format")
+    fmt = next(iter(formats))
+    if len(paths) > 1:
+        _check_overlap(paths, fmt)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
-    return paths, next(iter(formats)), name, count
+    return paths, fmt, name, count
+
+
+def _check_overlap(paths: tuple[Path, ...], fmt: Format) -> None:
+    """Refuse an input that another input, a folder, reads too (a VOC folder and one of its XML files, a YOLO
+    dataset and its ``labels/train``): its annotations would be counted twice. A folder reads what its format's
+    reader reads: VOC the XML files directly in it (or in its ``Annotations``), YOLO everything under its labels
+    folder."""
+    reads: dict[str, tuple[Path, bool]] = {}  # the real folder read -> (the input, read with its subfolders)
+    for path in paths:
+        if path.is_dir() and fmt != "coco":
+            inner = "Annotations" if fmt == "voc" else "labels"
+            root = os.path.realpath(path / inner if (path / inner).is_dir() else path)
+            if root in reads:
+                _twice(path, reads[root][0])
+            reads[root] = (path, fmt == "yolo")
+    if not reads:
+        return
+    for path in paths:
+        folder = os.path.realpath(path)
+        is_dir, depth = path.is_dir(), 0
+        if not is_dir:
+            folder, depth = os.path.dirname(folder), 1
+        while True:  # the folder itself (depth 0), its parent (1), ... up to the root
+            outer = reads.get(folder)
+            if outer is not None and outer[0] != path and (depth == 0 or outer[1] or (depth == 1 and not is_dir)):
+                _twice(path, outer[0])
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder, depth = parent, depth + 1
+
+
+def _twice(path: Path, outer: Path) -> None:
+    raise OptionError(
+        f"{path}: named twice among the inputs: {outer} reads it too, so its annotations would be counted twice; "
+        "give one of them"
+    )
 
 
 def _run(

@@ -90,6 +90,15 @@ class Exclusions:
         return {r: self.counts[r] for r in sorted(self.counts) if self.counts[r]}
 
 
+def excluded_text(excluded: dict[str, int]) -> str:
+    """``excluded`` as an error says why no object is left: ``bbox_invalid 2, missing_image_size 1`` (or none),
+    with the way out when images had no size (YOLO labels without an image file)."""
+    text = ", ".join(f"{k} {v}" for k, v in excluded.items()) or "none"
+    if excluded.get(MISSING_IMAGE_SIZE):
+        text += "; YOLO labels without an image file need the image size: image_size=WxH"
+    return text
+
+
 def short_repr(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

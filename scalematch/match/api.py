@@ -48,16 +48,23 @@ def as_data(
     progress: Progress | None = None,
     workers: int | None = None,
     client: Any = None,
+    image_size: str | tuple[int, int] | None = None,
 ) -> LoadResult:
     """The boxes of ``annotations`` (path, glob or list of paths, None for the bundled sample, LoadResult or
     DataFrame) in input pixels after ``resize`` (default: a LoadResult's own policy, else
-    :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``."""
+    :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``, YOLO
+    labels without an image file at ``image_size`` (width first, ``"640x480"`` or ``(640, 480)``)."""
+    if image_size is not None and not (annotations is None or isinstance(annotations, str | Path | list | tuple)):
+        raise OptionError(
+            "image_size: applies to YOLO labels read from files; a LoadResult or a DataFrame brings its own sizes "
+            "(image_w, image_h)"
+        )
     if isinstance(annotations, LoadResult):
         return annotations if resize is None else at_resize(annotations, resize)
     if annotations is None or isinstance(annotations, str | Path | list | tuple):
         return read_annotations(
-            annotations, format, resize or DEFAULT_POLICY, strict=strict, progress=progress, workers=workers,
-            client=client,
+            annotations, format, resize or DEFAULT_POLICY, strict=strict, image_size=image_size, progress=progress,
+            workers=workers, client=client,
         )  # fmt: skip
     import pandas as pd
 
@@ -156,6 +163,7 @@ def sweep(
     erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
+    image_size: str | tuple[int, int] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -170,7 +178,8 @@ def sweep(
     >= ``min_iou`` for a detector; assigned to a level for a rule). ``min_positives`` (default 1) and ``min_iou``
     (default :data:`DEFAULT_MIN_IOU`) apply to a detector, ``min_cells`` and ``erf_factor`` to rule rf: given in
     another mode, whatever their value, they are an error. Paths are read by ``workers`` processes (default: one
-    per core) or on the Dask cluster of ``client`` (a ``distributed.Client``).
+    per core) or on the Dask cluster of ``client`` (a ``distributed.Client``); ``image_size`` is the image size
+    of YOLO labels without an image file, as for :func:`~scalematch.dataset.loader.read_annotations`.
     """
     _check_types(detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, anchors_per_level,
                  min_cells, erf_factor, format, strict)  # fmt: skip
@@ -189,7 +198,7 @@ def sweep(
     if chosen is None:
         return _detector(
             annotations, detector, backbone, neck, level_names, policies, coverage, min_positives, min_iou,
-            anchors_per_level, min_cells, erf_factor, format, strict, progress, workers, client,
+            anchors_per_level, min_cells, erf_factor, format, strict, progress, workers, client, image_size,
         )  # fmt: skip
     if detector is not None:
         raise OptionError("detector= and rule= are two modes: give one")
@@ -207,8 +216,9 @@ def sweep(
     runs: list[str | None] = [*policies] or [None]
     for policy in runs:
         data = as_data(
-            annotations, policy, format=format, strict=strict, progress=progress, workers=workers, client=client
-        )
+            annotations, policy, format=format, strict=strict, progress=progress, workers=workers, client=client,
+            image_size=image_size,
+        )  # fmt: skip
         for name in backbones:
             designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
@@ -266,6 +276,7 @@ def _detector(
     progress: Progress | None,
     workers: int | None = None,
     client: Any = None,
+    image_size: str | tuple[int, int] | None = None,
 ) -> DetectorResult:
     if anchors_per_level is not None:
         raise OptionError("anchors_per_level: applies with rule=; a detector preset fixes its own anchors")
@@ -292,7 +303,7 @@ def _detector(
         )
     data = as_data(
         annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
-        client=client,
+        client=client, image_size=image_size,
     )  # fmt: skip
     graph = _check_inputs(data, preset, policies)
     found = None
@@ -338,6 +349,7 @@ def recommend(
     erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
+    image_size: str | tuple[int, int] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -356,7 +368,7 @@ def recommend(
     result = sweep(
         annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
         coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
-        min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, progress=progress,
-        workers=workers, client=client,
+        min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, image_size=image_size,
+        progress=progress, workers=workers, client=client,
     )  # fmt: skip
     return result.best if isinstance(result, RuleSweep) else result

@@ -123,8 +123,11 @@ def design(
     if anchors_per_level is not None and anchors_per_level < 1:
         raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
     if not len(usable(data.table)):
-        excluded = ", ".join(f"{k} {v}" for k, v in data.excluded.items()) or "none"
-        raise DatasetError(f"{data.source}: no usable object to recommend for (excluded: {excluded})")
+        from scalematch.dataset.table import excluded_text
+
+        raise DatasetError(
+            f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded)})"
+        )
     prof = profile(build(backbone, neck), allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)

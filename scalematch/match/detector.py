@@ -121,6 +121,16 @@ def evaluate(
     resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error). ``graph``: the
     preset's level graph when the caller has it already (built from the preset's files otherwise).
     """
+    from scalematch import _args
+    from scalematch.dataset.shards import check_workers
+
+    _args.expect(preset, "preset", Preset, "a Preset (scalematch.load_preset('retinanet'))")
+    _args.number(target, "target")
+    _args.integer(min_positives, "min_positives")
+    _args.number(min_iou, "min_iou")
+    _args.expect(strict, "strict", bool, "True or False")
+    if workers is not None:
+        check_workers(workers)
     data = as_load_result(data)
     check_coverage(target)
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
@@ -131,7 +141,12 @@ def evaluate(
     data = without_small_images(data, preset, graph, strict)
     rows = usable(data.table)
     if not len(rows):
-        raise OptionError(f"{data.source}: no usable object to match (every record is excluded or crowd)")
+        from scalematch.dataset.table import excluded_text
+
+        raise OptionError(
+            f"{data.source}: no usable object to match (every record is excluded or crowd; excluded: "
+            f"{excluded_text(data.excluded)})"
+        )
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)

@@ -159,9 +159,10 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
 def objects_frame(sim: Simulation) -> pd.DataFrame:
     """One row per object: ids (``annotation_id``: the file's id for COCO, ``<file>:<object or line>`` for VOC and
     YOLO), category, the box the assigner sees, positives in total and per level, best IoU,
-    the level holding most positives and the reason for none (empty when it has one). For an upper-bound
-    simulation (YOLOv8's top-k of candidates) the per-level columns are ``candidates_<level>`` and ``level`` is
-    empty: which candidates the top-k keeps is decided in training."""
+    the level holding most positives and the reason for none (empty when it has one); with several inputs, first
+    ``shard`` (the input of the row) and after ``image_id`` ``shard_image_id`` (the image's id there). For an
+    upper-bound simulation (YOLOv8's top-k of candidates) the per-level columns are ``candidates_<level>`` and
+    ``level`` is empty: which candidates the top-k keeps is decided in training."""
     import numpy as np
     import pandas as pd
 
@@ -188,6 +189,9 @@ def objects_frame(sim: Simulation) -> pd.DataFrame:
     frame["best_iou"] = np.round(sim.best_iou, 6)
     frame["level"] = names[main]
     frame["no_positive_reason"] = np.where(sim.reason == HAS_POSITIVE, "", sim.reason)
+    if "shard" in t.columns:  # several inputs: the input each row comes from and the image's id there
+        frame.insert(0, "shard", t["shard"].astype(str).to_numpy())
+        frame.insert(2, "shard_image_id", t["shard_image_id"].to_numpy())
     return frame
 
 

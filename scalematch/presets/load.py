@@ -69,7 +69,12 @@ def load_preset(name: str | Path) -> Preset:
     """A built-in preset by name, or a preset YAML file by path."""
     import yaml
 
+    from scalematch import _args
+
+    _args.path_or_name(name, "detector", "a preset name or a preset YAML path (str or pathlib.Path)")
     known = builtin_presets()
+    if not str(name).strip():
+        raise ConfigError(f"detector: expected a preset name or file, got an empty name; built-in: {', '.join(known)}")
     path = known.get(str(name)) or Path(name)
     what = path_kind(path)
     if what not in (None, "missing"):

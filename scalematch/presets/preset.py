@@ -7,7 +7,7 @@ Every field is a plain value so that a user can override it (:func:`override`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Literal
 
 # Input geometry ------------------------------------------------------------------------------------------------
@@ -219,8 +219,12 @@ def override(preset: Preset, **changes: object) -> Preset:
     """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:
     ``override(p, **{"assigner.high": 0.6, "assigner.low": 0.5})``. The result is held to the checks of a preset
     YAML file (a :class:`~scalematch.errors.ConfigError` naming the key, e.g. ``assigner.high`` above 1)."""
+    import numbers
+
+    from scalematch import _args
     from scalematch.errors import OptionError
 
+    _args.expect(preset, "preset", Preset, "a Preset (scalematch.load_preset('retinanet'))")
     top: dict[str, object] = {}
     nested: dict[str, dict[str, object]] = {}
     names = {f.name for f in fields(preset)}
@@ -228,8 +232,16 @@ def override(preset: Preset, **changes: object) -> Preset:
         head, _, rest = key.partition(".")
         if head not in names:
             raise OptionError(f"preset {preset.name}: no field '{head}'; expected one of {', '.join(sorted(names))}")
+        if isinstance(value, numbers.Real) and type(value).__module__ == "numpy":  # numpy's numbers as Python's
+            value = int(value) if isinstance(value, numbers.Integral) else float(value)
+        part = getattr(preset, head)
         if rest:
             nested.setdefault(head, {})[rest] = value
+        elif is_dataclass(part) and (not is_dataclass(value) or isinstance(value, type)):
+            raise OptionError(
+                f"preset {preset.name}: {head}: expected a {type(part).__name__} (or its fields, as "
+                f"'{head}.{fields(part)[0].name}'), got {_args.shown(value)}"
+            )
         else:
             top[head] = value
     for head, values in nested.items():

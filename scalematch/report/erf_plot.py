@@ -19,6 +19,9 @@ def erf_figure(result: MeasuredErf) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, Rectangle
 
+    from scalematch import _args
+
+    _args.expect(result, "result", MeasuredErf, "a measured ERF (scalematch.measure_erf('resnet18'))")
     with style():
         fig = Figure(figsize=(10, 4.4), layout="constrained")
         left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))

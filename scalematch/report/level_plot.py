@@ -26,6 +26,7 @@ def load_figure(result: MatchResult, recommended: tuple[str, ...] = (), ax: Axes
 
     Recommended levels are drawn solid, the others hatched; every bar is labelled with its count and share.
     """
+    _check_match(result)
     names = ["too small", *(lv.name for lv in result.levels), "too large"]
     counts = [result.too_small, *(load.count for load in result.loads), result.too_large]
     colors = [TOO_SMALL_COLOR, *level_colors(len(result.levels)), TOO_LARGE_COLOR]
@@ -71,6 +72,7 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
     count, with the count after each name; cells of at least 0.5% carry their percentage."""
     import seaborn as sns
 
+    _check_match(result)
     shares = category_shares(result, top)
     table = result.per_category
     totals = table.sum(axis=1) if table is not None else None
@@ -94,3 +96,9 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
         ax.set_ylabel("")
         ax.set_title(f"Where each category goes: top {len(shares)} of {len(table)} by count", fontsize=10)  # type: ignore[arg-type]
     return fig
+
+
+def _check_match(result: object) -> None:
+    from scalematch import _args
+
+    _args.expect(result, "result", MatchResult, "a rule design's level match (design.recommendation.full)")

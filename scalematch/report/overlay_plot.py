@@ -23,8 +23,10 @@ beyond the ``◀`` of each level that resolves it.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
+from scalematch import _args
+from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL
 from scalematch.report.columns import UsableRows
@@ -142,6 +144,11 @@ def overlay_figure(
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
+    check_table_and_recommendation(table, rec)
+    _args.choice(split, "split", get_args(Split))
+    _args.integer(top, "top")
+    if top < 1:
+        raise OptionError(f"top: expected an integer from 1, got {top}")
     result = rec.full
     rows = UsableRows(table)
     level = result.assignment.level
@@ -225,3 +232,11 @@ def overlay_figure(
             fontsize=10,
         )
     return fig
+
+
+def check_table_and_recommendation(table: object, rec: object) -> None:
+    """An :class:`OptionError` unless ``table`` is a DataFrame and ``rec`` a :class:`Recommendation`."""
+    import pandas as pd
+
+    _args.expect(table, "table", pd.DataFrame, "the box table of the recommendation (design.data.table)")
+    _args.expect(rec, "rec", Recommendation, "a rule design's recommendation (design.recommendation)")

@@ -27,6 +27,9 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
     from matplotlib.lines import Line2D
     from matplotlib.ticker import NullLocator
 
+    from scalematch import _args
+
+    _args.expect(sim, "sim", Simulation, "a detector result's simulation (result.simulation)")
     size = np.sqrt(sim.w_in * sim.h_in)
     keep = size > 0
     main = main_level(sim)

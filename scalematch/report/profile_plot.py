@@ -44,7 +44,10 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
     """
     from matplotlib.transforms import blended_transform_factory
 
+    from scalematch import _args
     from scalematch.report.style import figure_for, log2_axis, style
+
+    _args.expect(profile, "profile", Profile, "a Profile (scalematch.profile_model('resnet50'))")
 
     with style():
         fig, ax = figure_for(ax, (8.0, 4.8))

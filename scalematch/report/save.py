@@ -27,6 +27,15 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120, option: str = "path") -> None:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
+    from matplotlib.figure import Figure
+
+    from scalematch import _args
+
+    _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
+    _args.path_or_name(path, option, "a file path (str or pathlib.Path)")
+    _args.integer(dpi, "dpi")
+    if not 1 <= dpi <= 2400:
+        raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
     path = Path(path)
     check_figure_path(path, option)
     with atomic_path(path, option) as tmp:

@@ -42,6 +42,9 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
     from matplotlib.patches import RegularPolygon
     from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+    from scalematch.report.overlay_plot import check_table_and_recommendation
+
+    check_table_and_recommendation(table, rec)
     rows = UsableRows(table)
     w, h = (np.log2(side) for side in rows.sides())
     points = [float(w.min()), float(w.max()), float(h.min()), float(h.max())] if len(w) else [0.0, 1.0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scalematch.errors import OptionError
 from scalematch.match.design import Design
 from scalematch.report.style import figure_for, outside_layout, style
 
@@ -50,8 +51,13 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
     """Heatmap of coverage per backbone (rows) and resize policy (columns), coloured on the miss rate (log),
     annotated with the coverage and the recommended level run (✓: the coverage target is reached); the best
     design is outlined."""
+    from scalematch import _args
     from scalematch.match.design import ranked
 
+    if not isinstance(designs, list | tuple) or not designs or not all(isinstance(d, Design) for d in designs):
+        raise OptionError(
+            f"designs: expected a non-empty list of Designs (list(swept.designs)), got {_args.shown(designs)}"
+        )
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
     cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize))

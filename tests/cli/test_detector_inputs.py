@@ -250,3 +250,27 @@ def test_yolo_names_with_digit_string_keys(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["stats", str(tmp_path), "--image-size", "640x480", "--by-category", "-q"])
     assert result.exit_code == 0, result.output
     assert "dog" in result.stdout
+
+
+@pytest.mark.parametrize("mode", [["--detector", "retinanet"], ["--rule", "rf"]])
+def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: Path, mode: list[str]) -> None:
+    """The BCCD labels (63 boxes) without their 416 x 416 images: refused with the way out, then with
+    --image-size 416x416 the same recommendation as with the images (the oracle: the dataset with its images)."""
+    import shutil
+
+    whole = Path(__file__).parents[1] / "data" / "yolo_rbc"
+    bare = tmp_path / "bare"
+    shutil.copytree(whole, bare, ignore=shutil.ignore_patterns("images"))
+    refused = CliRunner().invoke(app, ["recommend", str(bare), "-q", *mode])
+    what = "match (every record is excluded or crowd; " if mode[0] == "--detector" else "recommend for ("
+    assert refused.exit_code == 2 and refused.stderr == (
+        f"Error: {bare}: no usable object to {what}excluded: missing_image_size 63; YOLO labels without an image "
+        "file need the image size: --image-size WxH)\n"
+    )
+    got = CliRunner().invoke(app, ["recommend", str(bare), "-q", "--json", "--image-size", "416x416", *mode])
+    truth = CliRunner().invoke(app, ["recommend", str(whole), "-q", "--json", *mode])
+    assert got.exit_code == truth.exit_code == 0, got.output
+    assert {**json.loads(got.stdout), "source": ""} == {**json.loads(truth.stdout), "source": ""}
+    coco = CliRunner().invoke(app, ["recommend", str(sample_path()), "-q", "--image-size", "416x416", *mode])
+    assert coco.exit_code == 2
+    assert coco.stderr == f"Error: --image-size: applies to YOLO labels only; {sample_path()} is read as coco\n"

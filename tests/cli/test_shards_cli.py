@@ -103,3 +103,18 @@ def test_dask_without_the_extra(app: typer.Typer, monkeypatch: pytest.MonkeyPatc
         "Error: --dask: needs the 'distributed' package, which is not installed; install scalematch[dask] "
         "(pip install 'scalematch[dask]')\n",
     )
+
+
+def test_objects_of_shards_name_their_input(app: typer.Typer, tmp_path: Path) -> None:
+    """--objects of several inputs: each row's shard and shard_image_id lead back to its annotation in that file."""
+    paths = [str(p) for p in split_coco(sample_path(), tmp_path / "shards", shards=2, empty=False)]
+    objects = tmp_path / "objects.csv"
+    code, _, err = run(app, "recommend", *paths, "-q", "--detector", "retinanet", "--objects", str(objects))
+    assert code == 0, err
+    with objects.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:4] == ["shard", "image_id", "shard_image_id", "annotation_id"]
+    images = {p: {a["id"]: a["image_id"] for a in json.loads(Path(p).read_text())["annotations"]} for p in paths}
+    assert {r["shard"] for r in rows} == set(paths) and len(rows) == 830
+    for r in rows:
+        assert images[r["shard"]][int(r["annotation_id"])] == int(r["shard_image_id"])

@@ -76,6 +76,16 @@ def test_text_report(app: typer.Typer) -> None:
     assert "      1 person                      250" in text
 
 
+def test_json_always_holds_the_category_table(app: typer.Typer) -> None:
+    """--by-category adds the text table; the JSON document has it (per_category) with or without the flag."""
+    plain = json.loads(_stats(app, "--json").stdout)
+    assert json.loads(_stats(app, "--json", "--by-category").stdout) == plain
+    text = _stats(app, "--by-category").stdout
+    person = next(c for c in plain["per_category"] if c["name"] == "person")
+    assert len(plain["per_category"]) == plain["categories"] == 80
+    assert f"      1 {'person':<24} {person['annotations']:>6}" in text and person["annotations"] == 250
+
+
 def test_format_override(app: typer.Typer, tmp_path: Path) -> None:
     copy = tmp_path / "annotations.data"
     copy.write_bytes((DATA / "rbc_valid.json").read_bytes())

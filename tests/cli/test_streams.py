@@ -109,3 +109,26 @@ def test_outputs_naming_stdout_are_refused_before_the_work(tmp_path: Path) -> No
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == f"Error: --objects {name}: exists and is {kind}, not a regular file; a write would " \
             "replace it\n"  # fmt: skip
+
+
+def test_a_reader_that_left_partway_through_a_large_output_gives_141(tmp_path: Path) -> None:
+    """``| head -c 10`` on an output far larger than a pipe holds (64 KiB): the reader leaves while the one large
+    write is under way. The run still exits 141 with nothing on stderr, not 0 (a partial write must not pass)."""
+    import json
+
+    n = 3000  # categories: the --json document holds a table row for each, about 1 MB in all
+    images = [{"id": 1, "file_name": "1.jpg", "width": 640, "height": 480}]
+    anns = [{"id": k, "image_id": 1, "category_id": k, "bbox": [1, 1, 20, 20], "area": 400, "iscrowd": 0}
+            for k in range(1, n + 1)]  # fmt: skip
+    cats = [{"id": k, "name": f"category {k}"} for k in range(1, n + 1)]
+    path = tmp_path / "cats.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    for args in (["stats", "-q", "--json", str(path)], ["stats", "-q", "--by-category", str(path)]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scalematch", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert process.stdout is not None and process.stderr is not None
+        head = process.stdout.read(10)
+        process.stdout.close()  # the reader leaves
+        stderr = process.stderr.read()
+        assert (process.wait(), stderr, len(head)) == (141, b"", 10)

@@ -103,3 +103,34 @@ def test_a_column_given_twice_is_named() -> None:
     with pytest.raises(OptionError) as refused:
         from_frame(frame)
     assert str(refused.value) == "annotations: the DataFrame has the column 'h' more than once"
+
+
+def test_iscrowd_is_checked_as_the_coco_reader_checks_it(tmp_path: Path) -> None:
+    """iscrowd 2, 0.5 or a string is a malformed record for the COCO reader (the oracle), not a crowd box; so is
+    NaN, which a JSON file cannot hold; 0, 1, 0.0, 1.0 and booleans are flags."""
+    crowd: list[object] = [0, 1, 2, 0.5, "1", 1.0, 0.0, True]
+    images = [{"id": 1, "file_name": "1.jpg", "width": 100, "height": 100}]
+    anns = [{"id": k + 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": c}
+            for k, c in enumerate(crowd)]  # fmt: skip
+    path = tmp_path / "crowd.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "cat"}]}))
+    truth = load(path, resize="none")
+    frame = pd.DataFrame({"ann_id": range(1, 9), "image_id": 1, "x": 10, "y": 10, "w": 20, "h": 20,
+                          "image_w": 100, "image_h": 100, "iscrowd": pd.Series(crowd, dtype=object)})  # fmt: skip
+    ours = from_frame(frame, "none")
+    assert ours.excluded == truth.excluded == {"malformed_record": 3}
+    assert ours.table["iscrowd"].tolist() == truth.table["iscrowd"].tolist() == [False, True, True, False, True]
+    for column in (pd.Series([0.0, 1.0, NAN, 2.0]), pd.Series([0, 1, 2, None], dtype="Int64").astype(object)):
+        got = from_frame(frame.iloc[:4].assign(iscrowd=column.to_numpy()), "none")
+        assert got.excluded == {"malformed_record": 2}
+        assert got.table["iscrowd"].tolist() == [False, True]
+
+
+def test_difficult_and_truncated_are_integer_flags() -> None:
+    """VOC's rule (mmdetection's ``int(text)``): any integer is a flag, non-zero set; NaN or 0.5 is malformed."""
+    frame = pd.DataFrame({"x": [10.0] * 4, "y": 10.0, "w": 20.0, "h": 20.0, "difficult": [0, 7, NAN, 0.5]})
+    got = from_frame(frame, "none")
+    assert got.excluded == {"malformed_record": 2}
+    assert got.table["difficult"].tolist() == [False, True]
+    got = from_frame(frame.rename(columns={"difficult": "truncated"}), "none")
+    assert got.table["truncated"].tolist() == [False, True] and got.excluded == {"malformed_record": 2}

@@ -263,3 +263,37 @@ def test_yolo_trees(tmp_path: Path) -> None:
     (roots[1] / "data.yaml").write_text(doc.replace("wbc", "white"))
     with pytest.raises(DatasetError, match=r"category 1 is named 'white', but 'wbc' in "):
         summarize_files(roots)
+
+
+def test_an_input_inside_a_folder_input_is_named_twice(tmp_path: Path) -> None:
+    """A folder and a file or folder it reads, both given, would count the same annotations twice: refused, naming
+    both, in either order. What the folder does not read (a VOC folder's subfolder) is a distinct input."""
+    import shutil
+
+    voc = tmp_path / "voc"
+    shutil.copytree(DATA / "voc_rbc" / "Annotations", voc)
+    yolo = tmp_path / "yolo"
+    shutil.copytree(DATA / "yolo_rbc", yolo)
+    label = yolo / "labels" / "test" / "image-80.txt"
+    xml = voc / "image-80.xml"
+    refused = [
+        ([voc, xml], xml, voc),
+        ([xml, voc], xml, voc),
+        ([yolo, yolo / "labels" / "test"], yolo / "labels" / "test", yolo),
+        ([label, yolo], label, yolo),
+        ([yolo / "labels", label], label, yolo / "labels"),
+        ([yolo / "labels", yolo], yolo, yolo / "labels"),  # both read labels/
+    ]
+    for inputs, inner, outer in refused:
+        for read in (read_shards, summarize_files):
+            with pytest.raises(OptionError) as info:
+                read(inputs, resize="none", workers=1)
+            assert str(info.value) == (
+                f"{inner}: named twice among the inputs: {outer} reads it too, so its annotations would be counted "
+                "twice; give one of them"
+            )
+    (voc / "sub").mkdir()
+    shutil.copy(xml, voc / "sub" / "image-80.xml")  # not read by the folder voc (VOC folders are read flat)
+    alone = load(voc, resize="none")
+    both = read_shards([voc, voc / "sub"], resize="none", workers=1)
+    assert (both.images, len(both.table)) == (alone.images + 1, len(alone.table) + len(load(xml, resize="none").table))
