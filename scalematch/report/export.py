@@ -16,6 +16,24 @@ def _num(value: float) -> str:
     return f"{value:.1f}" if abs(value - round(value)) > 1e-9 else str(round(value))
 
 
+def _px(value: float) -> str:
+    """An anchor side or aspect ratio with 6 significant digits: a 0.04 px side or a 1:500 ratio is never
+    written as 0, which no toolkit can build an anchor from."""
+    return f"{value:.6g}"
+
+
+def _repeats(rec: Recommendation, comment: str) -> list[str]:
+    if not rec.anchors:
+        return []
+    shapes = [s for level in rec.anchors.fitted.shapes for s in level]
+    if len(set(shapes)) == len(shapes):
+        return []
+    return [
+        f"{comment} The boxes have {len(set(shapes))} distinct shapes: some anchors repeat so that every level has "
+        f"{rec.anchors.per_level}."
+    ]
+
+
 def _header(rec: Recommendation, comment: str) -> list[str]:
     names = ", ".join(rec.recommended_levels)
     strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
@@ -31,9 +49,10 @@ def mmdet(rec: Recommendation) -> str:
     lines = _header(rec, "#")
     if rec.anchors:
         sizes = ",\n            ".join(
-            "[" + ", ".join(f"({_num(w)}, {_num(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
+            "[" + ", ".join(f"({_px(w)}, {_px(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
         )
         lines += [
+            *_repeats(rec, "#"),
             "# Fitted anchors (w, h) in input pixels; YOLOAnchorGenerator takes explicit shapes per level.",
             "anchor_generator = dict(",
             "    type='YOLOAnchorGenerator',",
@@ -56,14 +75,17 @@ def detectron2(rec: Recommendation) -> str:
     """
     lines = _header(rec, "#")
     lines.append("# detectron2 crosses sizes and ratios per level: the fitted (w, h) shapes are among the anchors.")
+    lines += _repeats(rec, "#")
     lines.append("MODEL:")
     lines.append("  ANCHOR_GENERATOR:")
     if rec.anchors:
-        sizes = [sorted({round(math.sqrt(w * h), 1) for w, h in level}) for level in rec.anchors.fitted.shapes]
-        ratios = [sorted({round(h / w, 3) for w, h in level}) for level in rec.anchors.fitted.shapes]
-        lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_num(s) for s in lv) + "]" for lv in sizes) + "]")
+        # one size and one ratio per fitted shape, in order (repeats kept): every level then holds the same
+        # number of anchors (per_level squared), as detectron2's heads require
+        sizes = [[math.sqrt(w * h) for w, h in level] for level in rec.anchors.fitted.shapes]
+        ratios = [[h / w for w, h in level] for level in rec.anchors.fitted.shapes]
+        lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_px(s) for s in lv) + "]" for lv in sizes) + "]")
         lines.append(
-            "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(str(r) for r in lv) + "]" for lv in ratios) + "]"
+            "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
     features = ", ".join(name.lower() for name in rec.recommended_levels)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
@@ -81,9 +103,10 @@ def ultralytics(rec: Recommendation) -> str:
             "no such head (--export mmdet or detectron2 take any number)"
         )
     lines = _header(rec, "#")
+    lines += _repeats(rec, "#")
     lines.append("anchors:")
     for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
-        pairs = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+        pairs = ", ".join(f"{_px(w)},{_px(h)}" for w, h in level)  # yolov5 takes float anchors
         lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
     return "\n".join(lines) + "\n"
 
