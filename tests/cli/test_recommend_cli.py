@@ -6,7 +6,7 @@ import ast
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -223,7 +223,7 @@ def test_quiet_hides_the_progress_bar_only(tmp_path: Path) -> None:
     assert runs[0][1:] == (2, f"Error: {tmp_path / 'missing.json'}: no such file or folder\n")
 
 
-def _boxes_file(path: Path, boxes: list[tuple[float, float]], side: int = 1000) -> Path:
+def _boxes_file(path: Path, boxes: Sequence[tuple[float, float]], side: int = 1000) -> Path:
     images = [{"id": 1, "width": side, "height": side, "file_name": "a.jpg"}]
     annotations = [{"id": k + 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, w, h], "area": w * h,
                     "iscrowd": 0} for k, (w, h) in enumerate(boxes)]  # fmt: skip
