@@ -32,6 +32,8 @@ from scalematch.errors import OptionError
 
 TMP = "tmp-"
 OLD = "old-"
+_HELD: set[str] = set()
+"""The folder locks this process holds (their lock files' real paths)."""
 
 
 def follow(target: Path) -> Path:
@@ -293,8 +295,13 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def folder_lock(target: Path, option: str) -> Iterator[None]:
     """Hold the lock of folder ``target`` (``.NAME.lock`` beside it, removed on release); if another process
-    holds it, raise :class:`OptionError` at once rather than wait."""
+    holds it, raise :class:`OptionError` at once rather than wait. Re-entrant: a lock this process already holds
+    (a run that holds its ``--out`` from its checks to its write) is taken again at no cost."""
     lock = target.parent / f".{target.name}.lock"
+    key = os.path.realpath(lock)
+    if key in _HELD:
+        yield
+        return
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -312,9 +319,11 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
         if same:
             break
         os.close(fd)  # the holder removed the lock file between our open and our lock: take the new one
+    _HELD.add(key)
     try:
         yield
     finally:
+        _HELD.discard(key)
         lock.unlink(missing_ok=True)
         os.close(fd)
 

@@ -144,7 +144,7 @@ def recommend(
     from scalematch.dataset.shards import check_workers, connect, expand
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
-    from scalematch.report.bundle import check_target, report_folder
+    from scalematch.report.bundle import hold_target, report_folder
 
     given = annotations or [sample_path()]
     check_workers(workers)
@@ -171,7 +171,9 @@ def recommend(
     if report:
         out = report_folder(source)
     if out is not None:
-        check_target(out, force, where, inputs)  # fail before the work, not after it
+        # fail before the work, not after it; the lock, held to the end of the command, stops a second run on
+        # the same folder at once, before it writes its --objects or --export
+        ctx.with_resource(hold_target(out, force, where, inputs))
     for option, path in (("--objects", objects), ("--export", export[1] if export else None)):
         if path is not None:
             check_output(path, option, inputs=inputs)
