@@ -145,6 +145,7 @@ def recommend(
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
     from scalematch.report.bundle import hold_target, report_folder
+    from scalematch.report.export import check_export_suffix
 
     given = annotations or [sample_path()]
     check_workers(workers)
@@ -191,6 +192,9 @@ def recommend(
 
         # an export that cannot be written fails before any work or other output
         check(resolve_preset(detector, backbone=backbone, neck=neck, levels=levels, resize=resize), export[0].value)
+
+    if export is not None:
+        check_export_suffix(export[0].value, export[1])
 
     def typed(name: str) -> bool:  # an option of one mode typed in the other is refused, whatever its value
         return ctx.get_parameter_source(name) is not ParameterSource.DEFAULT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from scalematch.choices import Toolkit as Toolkit
 from scalematch.errors import OptionError
@@ -10,6 +11,21 @@ from scalematch.match.recommend import Recommendation
 
 YOLOV5_LEVELS = 3
 """The levels of a YOLOv5 head (P3-P5) that an ultralytics ``anchors:`` block is written for."""
+
+
+SUFFIXES = {"mmdet": (".py",), "detectron2": (".yaml", ".yml"), "ultralytics": (".yaml", ".yml")}
+"""The suffixes each toolkit reads an export by (mmengine's Config picks its parser from the suffix)."""
+
+
+def check_export_suffix(toolkit: str, path: Path) -> None:
+    """Raise the one-line :class:`OptionError` of an ``--export`` file whose suffix the toolkit would misread
+    (mmdet's Python config named .yaml is parsed as YAML and fails)."""
+    wanted = SUFFIXES[toolkit]
+    if path.suffix.lower() not in wanted:
+        raise OptionError(
+            f"--export {path}: expected a file ending in {', '.join(wanted)} for {toolkit}, got "
+            + (repr(path.suffix) if path.suffix else "no suffix")
+        )
 
 
 def _num(value: float) -> str:
