@@ -39,10 +39,11 @@ _FPN_LEVEL = re.compile(r"P[2-9]")
 
 
 def _header(design: Trial, toolkit: str) -> list[str]:
-    p = design.preset
+    p = design.preset  # names escaped: a newline in a preset's name must not end the comment
     return [
-        f"# scalematch recommend --detector {p.name} --export {toolkit}: {design.changes}",
-        f"# ({design.share:.4f} of objects met the target's test in the simulation of {p.toolkit}'s assigner;",
+        f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {design.changes}",
+        f"# ({design.share:.4f} of objects met the target's test in the simulation of {printable(p.toolkit)}'s "
+        "assigner;",
         f"# {design.cost:,.0f} anchors or points per image)",
     ]
 
