@@ -217,7 +217,7 @@ def recommend(
     if isinstance(result, DetectorResult):
         from scalematch.cli.detector_mode import show_detector
 
-        show_detector(result, label, objects, export, as_json, out, where, force, command)
+        show_detector(result, label, objects, export, as_json, out, where, force, command, paths)
         return
     from scalematch.report.recommend_text import level_table, sentences, sweep_table
 
@@ -228,7 +228,8 @@ def recommend(
         from scalematch.atomic import atomic_text
         from scalematch.report.export import EXPORTERS
 
-        text = EXPORTERS[export[0]](rec)  # a recommendation the toolkit cannot take is refused before a write
+        at = f"{best.backbone}{' + ' + best.neck if best.neck else ''} at resize {best.resize}"
+        text = EXPORTERS[export[0]](rec, at)  # a recommendation the toolkit cannot take is refused before a write
         with atomic_text(export[1], "--export") as handle:
             handle.write(text)
     written = None
@@ -236,7 +237,7 @@ def recommend(
         from scalematch.report.bundle import ReportInput, build_report, write_report
 
         assert best.data is not None
-        files = build_report(ReportInput(best.data, best, tuple(designs), command))
+        files = build_report(ReportInput(best.data, best, tuple(designs), command, inputs=paths))
         written = write_report(out, files, force, where)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))

@@ -44,6 +44,8 @@ class ReportInput:
     designs: tuple[Design, ...] = ()
     command: str = "scalematch recommend"
     created: datetime | None = field(default=None)
+    inputs: tuple[Path, ...] = ()
+    """The files read, when there are several (their digests go into the provenance)."""
 
     @property
     def sweep(self) -> list[Design]:
@@ -139,7 +141,7 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
         "objects": objects,
         "crowd": len(table) - objects,
     }
-    prov = provenance(Path(inp.data.source), inp.command, inp.created)
+    prov = provenance(Path(inp.data.source), inp.command, inp.created, inp.inputs)
     html = render_html(inp.best, designs, summary, images, document, prov)
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})

@@ -51,9 +51,14 @@ def category_rows(result: DetectorResult) -> list[dict[str, str]]:
 
 
 def build_detector_report(
-    result: DetectorResult, data: LoadResult, command: str, created: datetime | None = None
+    result: DetectorResult,
+    data: LoadResult,
+    command: str,
+    created: datetime | None = None,
+    inputs: tuple[Path, ...] = (),
 ) -> dict[str, bytes]:
-    """File name -> content: report.html, positives.png, profile.png, recommendation.json."""
+    """File name -> content: report.html, positives.png, profile.png, recommendation.json (``inputs``: the files
+    read, when there are several, for the provenance)."""
     from scalematch.match.widen import level_graph
     from scalematch.profile.engine import profile
     from scalematch.report.bundle import REPORT_HTML, REPORT_JSON, png_bytes
@@ -87,7 +92,7 @@ def build_detector_report(
         images=images,
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
-        prov=provenance(Path(data.source), command, created),
+        prov=provenance(Path(data.source), command, created, inputs),
         document=json.dumps(doc, indent=2),
     )
     files = {REPORT_HTML: html.encode("utf-8")}

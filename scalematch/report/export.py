@@ -8,6 +8,7 @@ from pathlib import Path
 from scalematch.choices import Toolkit as Toolkit
 from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
+from scalematch.report.style import printable
 
 YOLOV5_LEVELS = 3
 """The levels of a YOLOv5 head (P3-P5) that an ultralytics ``anchors:`` block is written for."""
@@ -50,19 +51,22 @@ def _repeats(rec: Recommendation, comment: str) -> list[str]:
     ]
 
 
-def _header(rec: Recommendation, comment: str) -> list[str]:
+def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]:
     names = ", ".join(rec.recommended_levels)
     strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
-    return [
+    lines = [
         f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
         f"{comment} coverage {rec.chosen.coverage:.1%} of {rec.chosen.total} objects.",
     ]
+    if fitted_at:  # the sizes below are input pixels of this design: another resize changes them
+        lines.append(f"{comment} Design: {printable(fitted_at)} (sizes in input pixels of that resize).")
+    return lines
 
 
-def mmdet(rec: Recommendation) -> str:
+def mmdet(rec: Recommendation, fitted_at: str = "") -> str:
     """mmdetection config fragment: anchor generator with the fitted (w, h) per level and FCOS regress ranges."""
     strides = [round(lv.stride) for lv in rec.chosen.levels]
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
     if rec.anchors:
         sizes = ",\n            ".join(
             "[" + ", ".join(f"({_px(w)}, {_px(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
@@ -84,12 +88,12 @@ def mmdet(rec: Recommendation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def detectron2(rec: Recommendation) -> str:
+def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
     """detectron2 YAML: per-level anchor sizes and aspect ratios (h / w) of the fitted anchors.
 
     detectron2 crosses every size with every ratio of a level, so the set holds the fitted shapes and more.
     """
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
     lines.append("# detectron2 crosses sizes and ratios per level: the fitted (w, h) shapes are among the anchors.")
     lines += _repeats(rec, "#")
     lines.append("MODEL:")
@@ -108,7 +112,7 @@ def detectron2(rec: Recommendation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ultralytics(rec: Recommendation) -> str:
+def ultralytics(rec: Recommendation, fitted_at: str = "") -> str:
     """ultralytics (YOLOv5-style) model YAML ``anchors:`` block: one row of w,h pairs per level, for a
     recommendation of three levels (a YOLOv5 head's); another number is an :class:`OptionError`."""
     levels = rec.recommended_levels
@@ -118,7 +122,7 @@ def ultralytics(rec: Recommendation) -> str:
             f"{len(levels)} level{'s' if len(levels) != 1 else ''} ({', '.join(levels)}), so the block would build "
             "no such head (--export mmdet or detectron2 take any number)"
         )
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
     lines += _repeats(rec, "#")
     lines.append("anchors:")
     for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):

@@ -15,6 +15,7 @@ from required import need
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
+from scalematch.dataset import sample_path
 
 
 def run(*args: str) -> str:
@@ -284,3 +285,35 @@ def test_rule_exports_never_write_a_zero_anchor_side_or_ratio(tmp_path: Path) ->
     base = namespace["anchor_generator"]
     assert isinstance(base, dict)
     assert min(v for level in base["base_sizes"] for wh in level for v in wh) > 0
+
+
+def test_a_sweep_export_names_the_design_its_anchors_were_fitted_at(tmp_path: Path) -> None:
+    """After a backbone x resize sweep the pixel sizes belong to the best design: the export's header says which."""
+    args = ["recommend", "-q", "--rule", "rf", "--backbone", "resnet18,resnet50", "--resize",
+            "shortest-edge:800,1333;longest-edge:640"]  # fmt: skip
+    doc = json.loads(run(*args, "--json"))
+    best = doc  # the best design's document
+    out = tmp_path / "sweep.py"
+    run(*args, "--export", "mmdet", str(out))
+    neck = f" + {best['neck']}" if best.get("neck") else ""
+    assert f"# Design: {best['backbone']}{neck} at resize {best['resize']} (sizes in input pixels" in out.read_text()
+
+
+def test_a_report_of_several_inputs_lists_each_file_with_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+    import html
+
+    coco = json.loads(sample_path().read_text())
+    halves = []
+    for k in (0, 1):
+        images = coco["images"][k::2]
+        ids = {i["id"] for i in images}
+        part = {**coco, "images": images, "annotations": [a for a in coco["annotations"] if a["image_id"] in ids]}
+        halves.append(tmp_path / f"p{k}.json")
+        halves[-1].write_text(json.dumps(part))
+    out = tmp_path / "report"
+    run("recommend", "-q", str(tmp_path / "p[01].json"), "--out", str(out))
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    for path in halves:
+        assert f"{path}: <code>{hashlib.sha256(path.read_bytes()).hexdigest()}</code>" in page
+    assert "<dd>p[01].json (2 inputs)</dd>" in page
