@@ -489,3 +489,61 @@ def test_a_run_holds_its_report_folder_through_its_work(tmp_path: Path, monkeypa
     assert seen == [f"scalematch.errors.OptionError: --out {out}: another scalematch run is writing there; "
                     "try again when it has finished"]  # fmt: skip
     assert _litter(tmp_path, "report") == []  # the lock went with the run
+
+
+SIGNAL_AT_CREATION = """
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    target, kind, sig = Path(sys.argv[1]), sys.argv[2], getattr(signal, sys.argv[3])
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def created(path):
+        name = os.fspath(path)
+        if (kind == "lock" and name.endswith(".lock")) or (kind != "lock" and ".tmp-" in name):
+            os.kill(os.getpid(), sig)  # the signal the instant the entry exists
+
+    def opening(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT:
+            created(path)
+        return fd
+
+    def making(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        created(path)
+
+    os.open, os.mkdir = opening, making
+    if kind == "file":
+        from scalematch.atomic import atomic_text
+        with atomic_text(target) as handle:
+            handle.write("new")
+    else:
+        from scalematch.report.bundle import write_report
+        write_report(target, {"report.html": b"new"}, force=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["file", "lock", "folder"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_the_instant_a_temporary_entry_exists_leaves_nothing(
+    tmp_path: Path, kind: str, sig: signal.Signals
+) -> None:
+    """SIGINT or SIGTERM sent right as the temporary file, the lock or the temporary folder is created: the
+    clean-up covers it (the signal waits until it does), so nothing but the old target remains."""
+    target = tmp_path / ("t.csv" if kind == "file" else "report")
+    if kind == "file":
+        target.write_text("old")
+    else:
+        write_report(target, OLD)
+    child = _child(SIGNAL_AT_CREATION, str(target), kind, sig.name)
+    _, err = child.communicate()
+    assert child.returncode in (128 + sig, -sig, 1), err  # killed by the signal, or KeyboardInterrupt's exit
+    assert "KeyboardInterrupt" in err or child.returncode != 1
+    assert _litter(tmp_path, target.name) == []
+    if kind == "file":
+        assert target.read_text() == "old"
+    else:
+        assert _content(target) == OLD
