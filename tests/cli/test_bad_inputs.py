@@ -720,12 +720,13 @@ def test_paths_with_control_characters_are_printed_as_escapes(
     stats = _run(app, ["stats", "new\nline.json"])
     assert stats.stdout.splitlines()[0] == "new\\nline.json (coco), resize shortest-edge:800,1333"
     for mode in (["--rule", "rf"], []):
+        name = "o\x1b.py" if mode else "o\x1b.out"  # an mmdet export is a .py file
         result = _run(app, ["recommend", *mode, "new\nline.json", "--objects" if not mode else "--export",
-                            *(["mmdet"] if mode else []), "o\x1b.out"])  # fmt: skip
+                            *(["mmdet"] if mode else []), name])  # fmt: skip
         assert result.exit_code == 0, result.output
         lines = result.stdout.splitlines()
         assert lines[0].startswith("new\\nline.json: 2 objects"), lines[0]
-        assert lines[-1].startswith("wrote o\\x1b.out ("), lines[-1]
+        assert lines[-1].startswith(f"wrote o\\x1b.{name.split('.')[-1]} ("), lines[-1]
     _one_error_line(_run(app, ["stats", "gone\n.json"]), "gone\\n.json: no such file or folder")
 
 
