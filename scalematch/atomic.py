@@ -32,6 +32,8 @@ from scalematch.errors import OptionError
 
 TMP = "tmp-"
 OLD = "old-"
+_HELD: set[str] = set()
+"""The folder locks this process holds (their lock files' real paths)."""
 
 
 def follow(target: Path) -> Path:
@@ -160,15 +162,19 @@ def atomic_path(target: Path, option: str = "") -> Iterator[Path]:
     with _oserror_as_option(target, option), terminate_raises():
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_files(path)
-        tmp, fd = _new_temp_file(path)
+        tmp: Path | None = None
+        fd = -1
         try:
+            with _signals_held():  # the temporary file exists only once this finally removes it
+                tmp, fd = _new_temp_file(path)
             yield tmp
             _fsync_file(tmp)
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         finally:
-            tmp.unlink(missing_ok=True)
-            os.close(fd)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+                os.close(fd)
 
 
 @contextlib.contextmanager
@@ -293,8 +299,27 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def folder_lock(target: Path, option: str) -> Iterator[None]:
     """Hold the lock of folder ``target`` (``.NAME.lock`` beside it, removed on release); if another process
-    holds it, raise :class:`OptionError` at once rather than wait."""
+    holds it, raise :class:`OptionError` at once rather than wait. Re-entrant: a lock this process already holds
+    (a run that holds its ``--out`` from its checks to its write) is taken again at no cost."""
     lock = target.parent / f".{target.name}.lock"
+    key = os.path.realpath(lock)
+    if key in _HELD:
+        yield
+        return
+    fd = -1
+    try:
+        with _signals_held():  # a signal now is delivered once the clean-up below covers the lock file
+            fd = _take_lock(lock, target, option)
+            _HELD.add(key)
+        yield
+    finally:
+        if fd >= 0:
+            _HELD.discard(key)
+            lock.unlink(missing_ok=True)
+            os.close(fd)
+
+
+def _take_lock(lock: Path, target: Path, option: str) -> int:
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -310,13 +335,24 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
         except FileNotFoundError:
             same = False
         if same:
-            break
+            return fd
         os.close(fd)  # the holder removed the lock file between our open and our lock: take the new one
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back while a temporary file, folder or lock is created and recorded for
+    clean-up; a signal that came meanwhile is delivered as the block ends, when the caller's ``finally`` covers
+    the new entry (without this, a signal right after the creation left it behind). Main thread, POSIX only."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
-        os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def recover_folder(target: Path) -> None:
@@ -357,8 +393,9 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
 def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
     tmp = path.parent / f".{path.name}.{TMP}{secrets.token_hex(4)}"
     old = path.parent / f".{path.name}.{OLD}{secrets.token_hex(4)}"
-    tmp.mkdir()
     try:
+        with _signals_held():  # created inside the try: a signal right after the mkdir still removes it
+            tmp.mkdir()
         for name, content in files.items():
             _write_durably(tmp / name, content)
         _fsync_dir(tmp)

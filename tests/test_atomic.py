@@ -23,8 +23,11 @@ from scalematch.errors import OptionError
 from scalematch.report.bundle import REPORT_HTML, check_target, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
-OLD = {REPORT_HTML: b"old report", "overlay.png": b"old a", "load.png": b"old b"}
-NEW = {REPORT_HTML: b"new report", "overlay.png": b"new a", "shapes.png": b"new c" * 1000}
+OLD = {REPORT_HTML: b'old <figure id="fig-overlay"> <figure id="fig-load">', "overlay.png": b"old a",
+       "load.png": b"old b"}  # fmt: skip
+NEW = {REPORT_HTML: b'new <figure id="fig-overlay"> <figure id="fig-shapes">', "overlay.png": b"new a",
+       "shapes.png": b"new c" * 1000}  # fmt: skip
+"""Reports whose pages name the figures they hold (a replacement removes only those)."""
 
 
 def _content(folder: Path) -> dict[str, bytes]:
@@ -337,7 +340,8 @@ WRITE_NEW = """
     import sys
     from pathlib import Path
     from scalematch.report.bundle import write_report
-    write_report(Path(sys.argv[1]), {"report.html": b"new", "sweep.png": b"x" * 100000}, force=True)
+    write_report(Path(sys.argv[1]), {"report.html": b'<figure id="fig-sweep">', "sweep.png": b"x" * 100000},
+                 force=True)
 """
 
 
@@ -352,7 +356,7 @@ def test_a_write_killed_at_a_system_call_leaves_a_report_and_the_next_run_cleans
     write_report(out, OLD)
     child = _under_strace(inject, WRITE_NEW, str(out), cwd=tmp_path)
     assert child.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), child.stderr  # the kill happened
-    assert _content(out) in (OLD, {REPORT_HTML: b"new", "sweep.png": b"x" * 100000})
+    assert _content(out) in (OLD, {REPORT_HTML: b'<figure id="fig-sweep">', "sweep.png": b"x" * 100000})
     write_report(out, NEW, force=True)
     assert _content(out) == NEW
     assert _litter(tmp_path, "report") == []
@@ -405,9 +409,141 @@ def test_force_never_replaces_a_folder_with_a_figure_of_the_users(tmp_path: Path
     out = tmp_path / "report"
     out.mkdir()
     for name in (REPORT_HTML, "overlay.png", "my_figure.png"):
-        (out / name).write_bytes(b"x")
+        (out / name).write_bytes(b'<figure id="fig-overlay">' if name == REPORT_HTML else b"x")
     with pytest.raises(OptionError, match=r"not part of a report \(my_figure.png\)"):
         check_target(out, force=True)
     assert (out / "my_figure.png").read_bytes() == b"x"
     (out / "my_figure.png").unlink()
     check_target(out, force=True)  # the report's own files alone: may be replaced
+
+
+def test_force_never_removes_a_figure_name_the_report_there_did_not_write(tmp_path: Path) -> None:
+    """A detector-mode report shows positives.png and profile.png: a user's overlay.png beside them (a name only
+    a rule-mode report writes) is not that report's, so --force refuses the folder and the file stays."""
+    from scalematch.errors import OptionError
+    from scalematch.report.bundle import check_target
+
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / REPORT_HTML).write_text('<figure id="fig-positives"> <figure id="fig-profile">')
+    for name in ("positives.png", "profile.png", "recommendation.json", "overlay.png"):
+        (out / name).write_text("notes")
+    with pytest.raises(OptionError, match=r"not part of a report \(overlay.png\)"):
+        check_target(out, force=True)
+    assert (out / "overlay.png").read_text() == "notes"
+    (out / "overlay.png").unlink()
+    check_target(out, force=True)
+
+
+HOLD_LOCK = """
+    import sys
+    from pathlib import Path
+    from scalematch.atomic import folder_lock
+    with folder_lock(Path(sys.argv[1]), "--out"):
+        print("ready", flush=True)
+        sys.stdin.read()
+"""
+
+
+def test_a_run_on_a_folder_another_run_holds_stops_before_its_work_and_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run holds the report folder (from its checks to its write): this one stops at once with one line,
+    never reaches the computation, and leaves the files its --objects and --export name as they were."""
+    import scalematch.match.api
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the computation started")
+
+    out, objects, export = tmp_path / "report", tmp_path / "obj.csv", tmp_path / "e.py"
+    objects.write_text("theirs")
+    export.write_text("theirs")
+    holder = _child(HOLD_LOCK, str(out))
+    assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    monkeypatch.setattr(scalematch.match.api, "sweep", no_work)
+    args = ["recommend", "-q", "--out", str(out), "--objects", str(objects), "--export", "mmdet", str(export)]
+    result = CliRunner().invoke(_app(), args)
+    holder.communicate("go")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: --out {out}: another scalematch run is writing there; try again when it has finished\n"
+    ), result.output  # fmt: skip
+    assert objects.read_text() == export.read_text() == "theirs"
+
+
+def test_a_run_holds_its_report_folder_through_its_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While this run computes, another process cannot take the folder's lock (it would stop at once)."""
+    import scalematch.match.api
+
+    seen: list[str] = []
+
+    def probe(*args: object, **kwargs: object) -> None:
+        child = _child(HOLD_LOCK, str(out))
+        stdout, stderr = child.communicate("go")
+        seen.append(stderr.strip().splitlines()[-1] if child.returncode else stdout)
+        raise OptionError("stop here")
+
+    out = tmp_path / "report"
+    monkeypatch.setattr(scalematch.match.api, "sweep", probe)
+    result = CliRunner().invoke(_app(), ["recommend", "-q", "--out", str(out)])
+    assert result.stderr == "Error: stop here\n"
+    assert seen == [f"scalematch.errors.OptionError: --out {out}: another scalematch run is writing there; "
+                    "try again when it has finished"]  # fmt: skip
+    assert _litter(tmp_path, "report") == []  # the lock went with the run
+
+
+SIGNAL_AT_CREATION = """
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    target, kind, sig = Path(sys.argv[1]), sys.argv[2], getattr(signal, sys.argv[3])
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def created(path):
+        name = os.fspath(path)
+        if (kind == "lock" and name.endswith(".lock")) or (kind != "lock" and ".tmp-" in name):
+            os.kill(os.getpid(), sig)  # the signal the instant the entry exists
+
+    def opening(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT:
+            created(path)
+        return fd
+
+    def making(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        created(path)
+
+    os.open, os.mkdir = opening, making
+    if kind == "file":
+        from scalematch.atomic import atomic_text
+        with atomic_text(target) as handle:
+            handle.write("new")
+    else:
+        from scalematch.report.bundle import write_report
+        write_report(target, {"report.html": b"new"}, force=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["file", "lock", "folder"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_the_instant_a_temporary_entry_exists_leaves_nothing(
+    tmp_path: Path, kind: str, sig: signal.Signals
+) -> None:
+    """SIGINT or SIGTERM sent right as the temporary file, the lock or the temporary folder is created: the
+    clean-up covers it (the signal waits until it does), so nothing but the old target remains."""
+    target = tmp_path / ("t.csv" if kind == "file" else "report")
+    if kind == "file":
+        target.write_text("old")
+    else:
+        write_report(target, OLD)
+    child = _child(SIGNAL_AT_CREATION, str(target), kind, sig.name)
+    _, err = child.communicate()
+    assert child.returncode in (128 + sig, -sig, 1), err  # killed by the signal, or KeyboardInterrupt's exit
+    assert "KeyboardInterrupt" in err or child.returncode != 1
+    assert _litter(tmp_path, target.name) == []
+    if kind == "file":
+        assert target.read_text() == "old"
+    else:
+        assert _content(target) == OLD

@@ -22,9 +22,10 @@ def show_detector(
     where: str,
     force: bool,
     command: str,
+    inputs: tuple[Path, ...] = (),
 ) -> None:
-    """Write ``--objects``, ``--export`` and the report (into ``out``, named ``where`` in errors), then print
-    (the dataset named ``label``)."""
+    """Write ``--objects``, ``--export`` and the report (into ``out``, named ``where`` in errors, ``inputs`` the
+    files read), then print (the dataset named ``label``)."""
     from scalematch.atomic import atomic_text
     from scalematch.report.positives_text import describe, search_lines, sentences, sweep_table, tables
 
@@ -50,7 +51,7 @@ def show_detector(
         from scalematch.report.detector_report import build_detector_report
 
         assert result.data is not None
-        written = write_report(out, build_detector_report(result, result.data, command), force, where)
+        written = write_report(out, build_detector_report(result, result.data, command, inputs=inputs), force, where)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         if written is not None:

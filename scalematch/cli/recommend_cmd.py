@@ -150,7 +150,8 @@ def recommend(
     from scalematch.dataset.shards import check_workers, connect, expand
     from scalematch.match.api import resolve_preset, sweep
     from scalematch.match.detector import DetectorResult
-    from scalematch.report.bundle import check_target, report_folder
+    from scalematch.report.bundle import hold_target, report_folder
+    from scalematch.report.export import check_export_suffix
 
     given = annotations or [sample_path()]
     check_workers(workers)
@@ -178,7 +179,9 @@ def recommend(
     if report:
         out = report_folder(source)
     if out is not None:
-        check_target(out, force, where, inputs)  # fail before the work, not after it
+        # fail before the work, not after it; the lock, held to the end of the command, stops a second run on
+        # the same folder at once, before it writes its --objects or --export
+        ctx.with_resource(hold_target(out, force, where, inputs))
     for option, path in (("--objects", objects), ("--export", export[1] if export else None)):
         if path is not None:
             check_output(path, option, inputs=inputs)
@@ -196,6 +199,9 @@ def recommend(
 
         # an export that cannot be written fails before any work or other output
         check(resolve_preset(detector, backbone=backbone, neck=neck, levels=levels, resize=resize), export[0].value)
+
+    if export is not None:
+        check_export_suffix(export[0].value, export[1])
 
     def typed(name: str) -> bool:  # an option of one mode typed in the other is refused, whatever its value
         return ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
@@ -218,7 +224,7 @@ def recommend(
     if isinstance(result, DetectorResult):
         from scalematch.cli.detector_mode import show_detector
 
-        show_detector(result, label, objects, export, as_json, out, where, force, command)
+        show_detector(result, label, objects, export, as_json, out, where, force, command, paths)
         return
     from scalematch.report.recommend_text import level_table, sentences, sweep_table
 
@@ -229,7 +235,8 @@ def recommend(
         from scalematch.atomic import atomic_text
         from scalematch.report.export import EXPORTERS
 
-        text = EXPORTERS[export[0]](rec)  # a recommendation the toolkit cannot take is refused before a write
+        at = f"{best.backbone}{' + ' + best.neck if best.neck else ''} at resize {best.resize}"
+        text = EXPORTERS[export[0]](rec, at)  # a recommendation the toolkit cannot take is refused before a write
         with atomic_text(export[1], "--export") as handle:
             handle.write(text)
     written = None
@@ -237,7 +244,7 @@ def recommend(
         from scalematch.report.bundle import ReportInput, build_report, write_report
 
         assert best.data is not None
-        files = build_report(ReportInput(best.data, best, tuple(designs), command))
+        files = build_report(ReportInput(best.data, best, tuple(designs), command, inputs=paths))
         written = write_report(out, files, force, where)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))

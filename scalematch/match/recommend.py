@@ -151,7 +151,9 @@ def fit_anchors(
 ) -> AnchorAdvice:
     """``per_level * len(levels)`` shapes maximising the mean best shape IoU (:func:`fit_shapes`: log-space
     k-means restarts and the toolkit defaults, each refined under the IoU assignment), sorted by area and dealt
-    ``per_level`` to each level from fine to coarse (as YOLOv5's AutoAnchor), compared with the defaults."""
+    ``per_level`` to each level from fine to coarse (as YOLOv5's AutoAnchor), compared with the defaults. With
+    fewer distinct boxes than shapes wanted, the distinct ones are repeated in order of area, so that every level
+    holds ``per_level`` (the counts a toolkit's head needs to be equal)."""
     import numpy as np
 
     if len(w) > FIT_SAMPLE:
@@ -166,6 +168,8 @@ def fit_anchors(
     k = per_level * len(levels)
     starts = [[s for level in default.shapes for s in level]] if default else []
     shapes = fit_shapes(fw, fh, k, starts)
+    if 0 < len(shapes) < k:  # fewer distinct boxes than anchors: repeat shapes so each level holds per_level
+        shapes = [shapes[j * len(shapes) // k] for j in range(k)]
     dealt = tuple(tuple(shapes[j * per_level : (j + 1) * per_level]) for j in range(len(levels)))
     fitted = AnchorSet(dealt)
     fitted_iou, fitted_bpr = _mean_iou_bpr(w, h, fitted, params.yolo_threshold)

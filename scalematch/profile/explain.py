@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scalematch.errors import ConfigError, OptionError, ScalematchError
+from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
 from scalematch.profile.api import build
 from scalematch.profile.axis import AxisGeom, image_axis
 from scalematch.profile.engine import FeatureMap, Profile, axis_map, profile
@@ -199,12 +199,16 @@ def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str,
         raise OptionError(f"neck: '{neck}': a neck needs a backbone (a built-in name or a YAML path), got layer specs")
     try:
         graph = from_layers(specs, name=" ".join(specs))
-    except ConfigError as exc:
+    except (ConfigError, GraphError) as exc:
         found = re.match(r"<layers>: layers\[(\d+)\]( \(L\d+\))?: (layer spec '[^']*': )?", str(exc))
-        if found is None:
+        node = re.match(r"<layers>: node 'L(\d+)': ", str(exc))  # a check of the built node (an add's inputs)
+        if found is not None:
+            k = int(found.group(1))
+        elif node is not None and 1 <= int(node.group(1)) <= len(specs):
+            k, found = int(node.group(1)) - 1, node
+        else:
             raise
-        k = int(found.group(1))
-        raise ConfigError(f"layer {k + 1} '{specs[k]}': {str(exc)[found.end() :]}") from None
+        raise type(exc)(f"layer {k + 1} '{specs[k]}': {str(exc)[found.end() :]}") from None
     return graph, {f"L{i}": spec for i, spec in enumerate(specs, start=1)}
 
 

@@ -2,11 +2,13 @@
 
 ``build_report`` computes everything first; ``write_report`` then writes the files into a hidden temporary
 folder beside the target and renames it into place, so a reader never sees a half-written report. An existing
-report is only replaced with ``force``; a non-empty folder that holds no report.html is never replaced.
+report is only replaced with ``force``; a non-empty folder that holds no report.html, or a file the report there
+did not write, is never replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -24,6 +26,8 @@ from scalematch.report.provenance import provenance
 from scalematch.report.recommend_text import recommend_document
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from matplotlib.figure import Figure
 
 REPORT_HTML = "report.html"
@@ -40,6 +44,8 @@ class ReportInput:
     designs: tuple[Design, ...] = ()
     command: str = "scalematch recommend"
     created: datetime | None = field(default=None)
+    inputs: tuple[Path, ...] = ()
+    """The files read, when there are several (their digests go into the provenance)."""
 
     @property
     def sweep(self) -> list[Design]:
@@ -135,7 +141,7 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
         "objects": objects,
         "crowd": len(table) - objects,
     }
-    prov = provenance(Path(inp.data.source), inp.command, inp.created)
+    prov = provenance(Path(inp.data.source), inp.command, inp.created, inp.inputs)
     html = render_html(inp.best, designs, summary, images, document, prov)
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})
@@ -170,6 +176,39 @@ def check_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pa
     _check_folder(path, force, option)
 
 
+def _figures_named(html: Path) -> set[str]:
+    """The keys of the figures a report page shows (its ``<figure id="fig-KEY">``), among the keys a report of
+    either kind writes: the PNGs that report wrote, and the only ones a replacement may remove."""
+    import re
+
+    from scalematch.report.detector_report import CAPTIONS as DETECTOR_CAPTIONS
+
+    try:
+        text = html.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return set(re.findall(r'<figure id="fig-([a-z]+)">', text)) & {*CAPTIONS, *DETECTOR_CAPTIONS}
+
+
+@contextlib.contextmanager
+def hold_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Path, ...] = ()) -> Iterator[None]:
+    """:func:`check_target`, then keep the target's lock until the block ends (the whole run): a second run on
+    the same target fails at once, before its work and before it writes any other output, instead of finding
+    the first run's report after its work. SIGTERM and SIGHUP end the block like SIGINT, so the lock goes too."""
+    from scalematch.atomic import check_output, folder_lock, follow, recover_folder, terminate_raises
+
+    check_output(out, option, folder=True, inputs=inputs)
+    path = follow(out)
+    if not path.parent.is_dir():  # nothing to lock yet: the report's write creates the folders
+        _check_folder(path, force, option)
+        yield
+        return
+    with terminate_raises(), folder_lock(path, option):
+        recover_folder(path)
+        _check_folder(path, force, option)
+        yield
+
+
 def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
     if not out.exists():
         return
@@ -179,9 +218,7 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
         return
     if not (out / REPORT_HTML).is_file():
         raise OptionError(f"{option} {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
-    from scalematch.report.detector_report import CAPTIONS as DETECTOR_CAPTIONS
-
-    ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in (*CAPTIONS, *DETECTOR_CAPTIONS))}
+    ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in _figures_named(out / REPORT_HTML))}
     others = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.name in ours))
     if others:
         raise OptionError(

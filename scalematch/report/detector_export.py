@@ -8,11 +8,13 @@ Faster R-CNN FPN makes no P7)."""
 from __future__ import annotations
 
 import json
+import re
 
 from scalematch.errors import OptionError
 from scalematch.match.search import Trial
 from scalematch.presets.preset import (
     ATSSAssign,
+    MaxIoU,
     MMDetAnchors,
     MMDetInput,
     Points,
@@ -21,6 +23,7 @@ from scalematch.presets.preset import (
     TorchvisionInput,
     YoloAnchors,
 )
+from scalematch.report.style import printable
 
 MMDET_BASES = {
     "retinanet": "mmdet::retinanet/retinanet_r50_fpn_1x_coco.py",
@@ -31,12 +34,16 @@ MMDET_BASES = {
 
 DETECTRON2_HEADS = {"retinanet": "RETINANET", "faster-rcnn": "RPN"}
 
+_FPN_LEVEL = re.compile(r"P[2-9]")
+"""The FPN outputs both toolkits name (P2-P7; detectron2's p2-p7)."""
+
 
 def _header(design: Trial, toolkit: str) -> list[str]:
-    p = design.preset
+    p = design.preset  # names escaped: a newline in a preset's name must not end the comment
     return [
-        f"# scalematch recommend --detector {p.name} --export {toolkit}: {design.changes}",
-        f"# ({design.share:.4f} of objects met the target's test in the simulation of {p.toolkit}'s assigner;",
+        f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {design.changes}",
+        f"# ({design.share:.4f} of objects met the target's test in the simulation of {printable(p.toolkit)}'s "
+        "assigner;",
         f"# {design.cost:,.0f} anchors or points per image)",
     ]
 
@@ -60,6 +67,7 @@ def check(preset: Preset, toolkit: str) -> None:
                 f"--export mmdet: detector {preset.name} has no mmdetection counterpart here "
                 f"(exports: {', '.join(MMDET_BASES)})"
             )
+        _check_inherited(preset, toolkit)
         anchor_scale(preset)
     elif toolkit == "detectron2":
         if preset.name not in DETECTRON2_HEADS or not isinstance(gen, TorchvisionAnchors):
@@ -67,6 +75,15 @@ def check(preset: Preset, toolkit: str) -> None:
                 f"--export detectron2: detector {preset.name} has no detectron2 counterpart here "
                 f"(exports: {', '.join(DETECTRON2_HEADS)})"
             )
+        _check_inherited(preset, toolkit)
+        spec, assign = preset.input, preset.assigner
+        if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None:
+            _refuse(preset, toolkit, f"input fixed_size {spec.fixed_size[0]}x{spec.fixed_size[1]}",
+                    "its ResizeShortestEdge keeps the aspect ratio")  # fmt: skip
+        if isinstance(spec, TorchvisionInput) and spec.size_divisible != 32:
+            _refuse(preset, toolkit, f"input size_divisible {spec.size_divisible}", "its FPN pads to 32")
+        if isinstance(assign, MaxIoU) and not assign.low_quality:
+            _refuse(preset, toolkit, "assigner low_quality false", "its Matcher always allows low-quality matches")
     elif isinstance(gen, Points):
         raise OptionError(
             f"--export ultralytics: detector {preset.name} is anchor-free: its assigner has no anchors or ranges to set"
@@ -76,6 +93,40 @@ def check(preset: Preset, toolkit: str) -> None:
             f"--export ultralytics: writes the anchors of a three-level YOLOv5 head; {preset.name} with levels "
             f"{', '.join(preset.levels)} is not one"
         )
+
+
+def _refuse(preset: Preset, toolkit: str, what: str, why: str) -> None:
+    from scalematch.presets.load import builtin_presets
+
+    builtin = str(builtin_presets().get(preset.name, "")) == preset.path
+    name = printable(preset.name if builtin or not preset.path else preset.path)
+    raise OptionError(f"--export {toolkit}: detector {name}: the design's {what} cannot be written ({why})")
+
+
+def _check_inherited(preset: Preset, toolkit: str) -> None:
+    """Refuse a design whose backbone, neck, levels, head, input kind or assigner kind differ from what the
+    exported file inherits from the toolkit's own config (ResNet-50 + FPN with P<k> levels): the file would
+    describe another detector than the one simulated."""
+    from scalematch.presets import load_preset
+    from scalematch.presets.load import preset_data
+
+    base = load_preset(preset.name)
+    mine, ref = preset_data(preset), preset_data(base)
+    if toolkit == "mmdet":
+        why = f"the config inherits {MMDET_BASES[preset.name]}, on {base.backbone} + FPN"
+    else:
+        why = f"the fragment sets detectron2's {preset.name} on {base.backbone} + FPN"
+    if preset.backbone != base.backbone:
+        _refuse(preset, toolkit, f"backbone {printable(preset.backbone)}", why)
+    if preset.neck != base.neck:
+        _refuse(preset, toolkit, f"neck {printable(preset.neck or 'none')}", why)
+    odd = [lv for lv in preset.levels if not _FPN_LEVEL.fullmatch(lv)]
+    if odd:
+        _refuse(preset, toolkit, f"level {printable(odd[0])}", f"{why}, whose levels are P2-P7")
+    for what, key in (("head", "head"), ("input kind", "input"), ("assigner kind", "assigner")):
+        given, wanted = (d[key]["kind"] if key != "head" else d[key] for d in (mine, ref))
+        if given != wanted:
+            _refuse(preset, toolkit, f"{what} {given}", f"{why}, whose {what} is {wanted}")
 
 
 def anchor_scale(preset: Preset) -> float:
@@ -138,8 +189,14 @@ def mmdet(design: Trial) -> str:
     a = anchor_scale(p)
     ratios = _ratios(p)
     extra = f", ratios={list(ratios)}" if ratios else ""
+    assign = p.assigner
+    iou = ""  # the simulated Max-IoU thresholds, as mmdetection's MaxIoUAssigner takes them
+    if isinstance(assign, MaxIoU):
+        iou = f"assigner=dict(pos_iou_thr={assign.high:g}, neg_iou_thr={assign.low:g}"
+        iou += ")" if assign.low_quality else ", match_low_quality=False)"
     if p.name == "retinanet":
-        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}{extra}))"
+        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}{extra})),"
+        head += f"\n    train_cfg=dict({iou})"
     elif p.name == "atss":
         head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={8 * a:g}, strides={strides}{extra}))"
         if isinstance(p.assigner, ATSSAssign) and p.assigner.topk != 9:
@@ -148,12 +205,19 @@ def mmdet(design: Trial) -> str:
         roi = [s for s in (4, 8, 16, 32) if s in strides]
         head = (
             f"rpn_head=dict(anchor_generator=dict(scales=[{8 * a:g}], strides={strides}{extra})),\n"
-            f"    roi_head=dict(bbox_roi_extractor=dict(featmap_strides={roi}))"
+            f"    roi_head=dict(bbox_roi_extractor=dict(featmap_strides={roi})),\n"
+            f"    train_cfg=dict(rpn=dict({iou}))"
         )
+    spec = p.input
+    divisor = spec.size_divisible if isinstance(spec, TorchvisionInput) else getattr(spec, "size_divisor", 32)
+    if divisor != 32:
+        head += f",\n    data_preprocessor=dict(pad_size_divisor={divisor})"
     # FPN on ResNet's C2-C5 (inputs 0-3): start_level picks the first, end_level a last one before C5.
     first, last = int(p.levels[0][1:]), int(p.levels[-1][1:])
     neck = f"num_outs={n}, start_level={first - 2}" + (f", end_level={last - 2}" if last < 5 else "")
     resize = f"dict(type='Resize', scale=({long}, {short}), keep_ratio=True)"
+    if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None:  # (w, h), as torchvision's fixed_size
+        resize = f"dict(type='Resize', scale=({spec.fixed_size[0]}, {spec.fixed_size[1]}), keep_ratio=False)"
     lines = [
         *_header(design, "mmdet"),
         f"_base_ = '{base}'",
@@ -196,6 +260,8 @@ def detectron2(design: Trial) -> str:
         )
     long, short = _input_size(design)
     sizes = [[round(s, 2) for s in level] for level in gen.sizes]
+    assign = p.assigner
+    iou = [f"    IOU_THRESHOLDS: [{assign.low:g}, {assign.high:g}]"] if isinstance(assign, MaxIoU) else []
     features = [lv.lower() for lv in p.levels]
     backbone = []
     if key == "RETINANET" and "P2" in p.levels:  # the FPN reads res2 too (P6 and P7 still come from res5)
@@ -215,6 +281,7 @@ def detectron2(design: Trial) -> str:
         *backbone,
         f"  {key}:",
         f"    IN_FEATURES: {json.dumps(features)}",
+        *iou,
         "INPUT:",
         f"  MIN_SIZE_TRAIN: [{short}]",
         f"  MAX_SIZE_TRAIN: {long}",
@@ -234,7 +301,7 @@ def ultralytics(design: Trial) -> str:
     size, _ = _input_size(design)
     rows = ["anchors:"]
     for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):
-        values = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+        values = ", ".join(f"{w:g},{h:g}" for w, h in level)  # yolov5 takes float anchors
         rows.append(f"  - [{values}]  # {name}/{stride}")
     return "\n".join([*_header(design, "ultralytics"), f"# train with imgsz={size}", *rows, ""])
 

@@ -30,10 +30,35 @@ CAPTIONS = {
 }
 
 
+def category_rows(result: DetectorResult) -> list[dict[str, str]]:
+    """Every category, most frequent first (ties by name), with its objects, those meeting the target's test
+    (count and share), those without a positive and the median positives: which categories lose their
+    positives."""
+    frame = result.to_frame("categories").sort_index(kind="stable")
+    frame = frame.sort_values("objects", ascending=False, kind="stable")
+    if frame.empty or list(frame.index) == [""]:
+        return []
+    return [
+        {
+            "name": str(name),
+            "objects": str(int(row["objects"])),
+            "meeting": f"{int(row['meeting'])} ({100 * row['share_meeting']:.1f}%)",
+            "none": str(int(row["no_positive"])),
+            "median": f"{row['median_positives']:g}",
+        }
+        for name, row in frame.iterrows()
+    ]
+
+
 def build_detector_report(
-    result: DetectorResult, data: LoadResult, command: str, created: datetime | None = None
+    result: DetectorResult,
+    data: LoadResult,
+    command: str,
+    created: datetime | None = None,
+    inputs: tuple[Path, ...] = (),
 ) -> dict[str, bytes]:
-    """File name -> content: report.html, positives.png, profile.png, recommendation.json."""
+    """File name -> content: report.html, positives.png, profile.png, recommendation.json (``inputs``: the files
+    read, when there are several, for the provenance)."""
     from scalematch.match.widen import level_graph
     from scalematch.profile.engine import profile
     from scalematch.report.bundle import REPORT_HTML, REPORT_JSON, png_bytes
@@ -63,10 +88,11 @@ def build_detector_report(
         description=describe(preset),
         sentences=sentences(preset, result.summary, result.target),
         search=search_lines(result.search) if result.search is not None else [],
+        categories=category_rows(result),
         images=images,
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
-        prov=provenance(Path(data.source), command, created),
+        prov=provenance(Path(data.source), command, created, inputs),
         document=json.dumps(doc, indent=2),
     )
     files = {REPORT_HTML: html.encode("utf-8")}

@@ -3,37 +3,76 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from scalematch.choices import Toolkit as Toolkit
 from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
+from scalematch.report.style import printable
 
 YOLOV5_LEVELS = 3
 """The levels of a YOLOv5 head (P3-P5) that an ultralytics ``anchors:`` block is written for."""
+
+
+SUFFIXES = {"mmdet": (".py",), "detectron2": (".yaml", ".yml"), "ultralytics": (".yaml", ".yml")}
+"""The suffixes each toolkit reads an export by (mmengine's Config picks its parser from the suffix)."""
+
+
+def check_export_suffix(toolkit: str, path: Path) -> None:
+    """Raise the one-line :class:`OptionError` of an ``--export`` file whose suffix the toolkit would misread
+    (mmdet's Python config named .yaml is parsed as YAML and fails)."""
+    wanted = SUFFIXES[toolkit]
+    if path.suffix.lower() not in wanted:
+        raise OptionError(
+            f"--export {path}: expected a file ending in {', '.join(wanted)} for {toolkit}, got "
+            + (repr(path.suffix) if path.suffix else "no suffix")
+        )
 
 
 def _num(value: float) -> str:
     return f"{value:.1f}" if abs(value - round(value)) > 1e-9 else str(round(value))
 
 
-def _header(rec: Recommendation, comment: str) -> list[str]:
-    names = ", ".join(rec.recommended_levels)
-    strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
+def _px(value: float) -> str:
+    """An anchor side or aspect ratio with 6 significant digits: a 0.04 px side or a 1:500 ratio is never
+    written as 0, which no toolkit can build an anchor from."""
+    return f"{value:.6g}"
+
+
+def _repeats(rec: Recommendation, comment: str) -> list[str]:
+    if not rec.anchors:
+        return []
+    shapes = [s for level in rec.anchors.fitted.shapes for s in level]
+    if len(set(shapes)) == len(shapes):
+        return []
     return [
-        f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
-        f"{comment} coverage {rec.chosen.coverage:.1%} of {rec.chosen.total} objects.",
+        f"{comment} The boxes have {len(set(shapes))} distinct shapes: some anchors repeat so that every level has "
+        f"{rec.anchors.per_level}."
     ]
 
 
-def mmdet(rec: Recommendation) -> str:
+def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]:
+    names = ", ".join(rec.recommended_levels)
+    strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
+    lines = [
+        f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
+        f"{comment} coverage {rec.chosen.coverage:.1%} of {rec.chosen.total} objects.",
+    ]
+    if fitted_at:  # the sizes below are input pixels of this design: another resize changes them
+        lines.append(f"{comment} Design: {printable(fitted_at)} (sizes in input pixels of that resize).")
+    return lines
+
+
+def mmdet(rec: Recommendation, fitted_at: str = "") -> str:
     """mmdetection config fragment: anchor generator with the fitted (w, h) per level and FCOS regress ranges."""
     strides = [round(lv.stride) for lv in rec.chosen.levels]
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
     if rec.anchors:
         sizes = ",\n            ".join(
-            "[" + ", ".join(f"({_num(w)}, {_num(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
+            "[" + ", ".join(f"({_px(w)}, {_px(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
         )
         lines += [
+            *_repeats(rec, "#"),
             "# Fitted anchors (w, h) in input pixels; YOLOAnchorGenerator takes explicit shapes per level.",
             "anchor_generator = dict(",
             "    type='YOLOAnchorGenerator',",
@@ -49,28 +88,31 @@ def mmdet(rec: Recommendation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def detectron2(rec: Recommendation) -> str:
+def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
     """detectron2 YAML: per-level anchor sizes and aspect ratios (h / w) of the fitted anchors.
 
     detectron2 crosses every size with every ratio of a level, so the set holds the fitted shapes and more.
     """
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
     lines.append("# detectron2 crosses sizes and ratios per level: the fitted (w, h) shapes are among the anchors.")
+    lines += _repeats(rec, "#")
     lines.append("MODEL:")
     lines.append("  ANCHOR_GENERATOR:")
     if rec.anchors:
-        sizes = [sorted({round(math.sqrt(w * h), 1) for w, h in level}) for level in rec.anchors.fitted.shapes]
-        ratios = [sorted({round(h / w, 3) for w, h in level}) for level in rec.anchors.fitted.shapes]
-        lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_num(s) for s in lv) + "]" for lv in sizes) + "]")
+        # one size and one ratio per fitted shape, in order (repeats kept): every level then holds the same
+        # number of anchors (per_level squared), as detectron2's heads require
+        sizes = [[math.sqrt(w * h) for w, h in level] for level in rec.anchors.fitted.shapes]
+        ratios = [[h / w for w, h in level] for level in rec.anchors.fitted.shapes]
+        lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_px(s) for s in lv) + "]" for lv in sizes) + "]")
         lines.append(
-            "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(str(r) for r in lv) + "]" for lv in ratios) + "]"
+            "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
     features = ", ".join(name.lower() for name in rec.recommended_levels)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
     return "\n".join(lines) + "\n"
 
 
-def ultralytics(rec: Recommendation) -> str:
+def ultralytics(rec: Recommendation, fitted_at: str = "") -> str:
     """ultralytics (YOLOv5-style) model YAML ``anchors:`` block: one row of w,h pairs per level, for a
     recommendation of three levels (a YOLOv5 head's); another number is an :class:`OptionError`."""
     levels = rec.recommended_levels
@@ -80,10 +122,11 @@ def ultralytics(rec: Recommendation) -> str:
             f"{len(levels)} level{'s' if len(levels) != 1 else ''} ({', '.join(levels)}), so the block would build "
             "no such head (--export mmdet or detectron2 take any number)"
         )
-    lines = _header(rec, "#")
+    lines = _header(rec, "#", fitted_at)
+    lines += _repeats(rec, "#")
     lines.append("anchors:")
     for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
-        pairs = ", ".join(f"{round(w)},{round(h)}" for w, h in level)
+        pairs = ", ".join(f"{_px(w)},{_px(h)}" for w, h in level)  # yolov5 takes float anchors
         lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
     return "\n".join(lines) + "\n"
 

@@ -34,10 +34,10 @@ from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
     figure_for,
+    figure_label,
     level_colors,
     log2_axis,
     outside_layout,
-    printable,
     style,
 )
 
@@ -109,7 +109,7 @@ def groups_of(
         codes = pd.Index(order).get_indexer(cats).astype(np.int64)
         has_other = len(order) < cats.nunique()
         group = np.where(codes < 0, len(order), codes)
-        labels = [*(printable(name) for name in order), "other"] if has_other else [printable(n) for n in order]
+        labels = [*(figure_label(name) for name in order), "other"] if has_other else [figure_label(n) for n in order]
         return group.astype(np.int64), labels, _palette(len(labels))
     return np.zeros(len(rows), dtype=np.int64), ["objects"], [_rgb("#4c72b0")]
 

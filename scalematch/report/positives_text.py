@@ -18,6 +18,7 @@ from scalematch.presets.preset import (
     TALAssign,
     YOLOv5Assign,
 )
+from scalematch.report.style import printable
 from scalematch.report.table import aligned
 
 REASON_WORDS = {
@@ -67,9 +68,10 @@ def describe(preset: Preset) -> list[str]:
         assert isinstance(rule, TALAssign)
         how = f"points inside the box (sides under {rule.min_side:g} px widened), at most {rule.topk} (upper bound)"
     levels = f"{preset.levels[0]}-{preset.levels[-1]}" if len(preset.levels) > 1 else preset.levels[0]
-    backbone = preset.backbone + (f" + {preset.neck}" if preset.neck else "")
+    backbone = printable(preset.backbone + (f" + {preset.neck}" if preset.neck else ""))
+    name, title, toolkit = (printable(v) for v in (preset.name, preset.title, preset.toolkit))
     return [
-        f"detector {preset.name}: {preset.title}, as {preset.toolkit} builds it ({backbone}, levels {levels})",
+        f"detector {name}: {title}, as {toolkit} builds it ({backbone}, levels {levels})",
         f"input: {geometry}; assigner: {how}",
     ]
 
@@ -108,7 +110,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     floor = f" with IoU >= {s.floor:g}" if s.floor is not None else ""
     out.append(
         f"{_pct(s.share_meeting)} of {s.objects} objects {can} {s.min_positives} or more positives{floor} "
-        f"(target {_pct(target)}): {preset.name} with its defaults {verdict} the target."
+        f"(target {_pct(target)}): {printable(preset.name)} with its defaults {verdict} the target."
     )
     if s.floor is not None:
         out.append(

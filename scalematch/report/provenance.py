@@ -45,19 +45,26 @@ class Provenance:
     input_kind: str
     sha256: str
     created: str
+    files: tuple[tuple[str, str], ...] = ()
+    """For several inputs (shards, a glob): each file as given with its SHA-256, in input order."""
 
 
-def provenance(source: Path, command: str, created: datetime | None = None) -> Provenance:
-    """Provenance of a report made from ``source`` by ``command``."""
+def provenance(
+    source: Path, command: str, created: datetime | None = None, inputs: tuple[Path, ...] = ()
+) -> Provenance:
+    """Provenance of a report made from ``source`` by ``command``; with several ``inputs`` (the files a glob or a
+    list named), each one's SHA-256."""
     from scalematch import __version__  # here, not at the top: the package imports report, not the reverse
 
     when = created or report_time()
+    files = tuple((str(p), sha256_of(p)) for p in inputs) if len(inputs) > 1 else ()
     return Provenance(
+        files=files,
         version=__version__,
         python=platform.python_version(),
         command=command,
         input_name=source.name,
-        input_kind="folder" if source.is_dir() else "file",
-        sha256=sha256_of(source) if source.exists() else "(not available)",
+        input_kind=f"{len(files)} inputs" if files else "folder" if source.is_dir() else "file",
+        sha256=sha256_of(source) if source.exists() else "(per file, below)" if files else "(not available)",
         created=when.isoformat(),
     )

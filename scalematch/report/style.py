@@ -29,6 +29,17 @@ def printable(name: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
+LABEL_LIMIT = 40
+"""The longest name a figure draws as a tick or legend label; a longer one ends in an ellipsis (a 500-character
+category name would squeeze the axes to nothing and clip every label)."""
+
+
+def figure_label(name: str, limit: int = LABEL_LIMIT) -> str:
+    """``name`` as :func:`printable` shows it, cut to ``limit`` characters with a final ellipsis."""
+    shown = printable(name)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 TOO_SMALL_COLOR = "#9a9a9a"
 TOO_LARGE_COLOR = "#4d4d4d"
 

@@ -418,6 +418,10 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--min-positives: expected an integer from 1 to 10,000, got " + "9" * 30),
     ("plot suffix", ["profile", "resnet50", "--plot", "p.txt"],
      "--plot p.txt: expected a file ending in .png, .svg, .pdf, got '.txt'"),
+    ("mmdet export named .yaml", ["recommend", "--export", "mmdet", "e.yaml"],
+     "--export e.yaml: expected a file ending in .py for mmdet, got '.yaml'"),
+    ("detectron2 export without suffix", ["recommend", "--rule", "rf", "--export", "detectron2", "e"],
+     "--export e: expected a file ending in .yaml, .yml for detectron2, got no suffix"),
     ("empty detector", ["recommend", "--detector", ""],
      "--detector: expected a preset name or a preset YAML file, got an empty value"),
     ("blank detector", ["recommend", "--detector", " "],
@@ -750,12 +754,13 @@ def test_paths_with_control_characters_are_printed_as_escapes(
     stats = _run(app, ["stats", "new\nline.json"])
     assert stats.stdout.splitlines()[0] == "new\\nline.json (coco), resize shortest-edge:800,1333"
     for mode in (["--rule", "rf"], []):
+        name = "o\x1b.py" if mode else "o\x1b.out"  # an mmdet export is a .py file
         result = _run(app, ["recommend", *mode, "new\nline.json", "--objects" if not mode else "--export",
-                            *(["mmdet"] if mode else []), "o\x1b.out"])  # fmt: skip
+                            *(["mmdet"] if mode else []), name])  # fmt: skip
         assert result.exit_code == 0, result.output
         lines = result.stdout.splitlines()
         assert lines[0].startswith("new\\nline.json: 2 objects"), lines[0]
-        assert lines[-1].startswith("wrote o\\x1b.out ("), lines[-1]
+        assert lines[-1].startswith(f"wrote o\\x1b.{name.split('.')[-1]} ("), lines[-1]
     _one_error_line(_run(app, ["stats", "gone\n.json"]), "gone\\n.json: no such file or folder")
 
 

@@ -227,3 +227,130 @@ def test_mmdet_export_writes_fitted_ratios_and_topk(tmp_path: Path) -> None:
     cfg = Config.fromfile(str(path))
     assert cfg.model.bbox_head.anchor_generator.ratios == [0.62]
     assert cfg.model.train_cfg.assigner.topk == 15 and cfg.model.train_cfg.assigner.type == "ATSSAssigner"
+
+
+def _preset_file(tmp_path: Path, name: str, **changes: object) -> Path:
+    from scalematch.presets import builtin_presets
+
+    data = yaml.safe_load(builtin_presets()[name].read_text())
+    for key, value in changes.items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    path = tmp_path / f"{name}-custom.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _renamed_neck(tmp_path: Path) -> Path:
+    """mmdetection's RetinaNet FPN with its outputs named Pa-Pe (a name the toolkits have no feature for)."""
+    from scalematch.presets import builtin_presets
+
+    neck = yaml.safe_load((builtin_presets()["retinanet"].parents[1] / "necks" / "fpn-retinanet.yaml").read_text())
+    neck["outputs"] = {f"P{'abcde'[i]}": node for i, node in enumerate(neck["outputs"].values())}
+    path = tmp_path / "neck.yaml"
+    path.write_text(yaml.safe_dump(neck))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("toolkit", "name", "changes", "args", "message"),
+    [
+        ("mmdet", "retinanet", {}, ["--backbone", "mobilenet_v2"],
+         "Error: --export mmdet: detector retinanet: the design's backbone mobilenet_v2 cannot be written (the config "
+         "inherits mmdet::retinanet/retinanet_r50_fpn_1x_coco.py, on resnet50 + FPN)\n"),
+        ("detectron2", "retinanet", {"backbone": "resnet18"}, [],
+         "the design's backbone resnet18 cannot be written "
+         "(the fragment sets detectron2's retinanet on resnet50 + FPN)\n"),
+        ("detectron2", "retinanet", {"input.fixed_size": [333, 77]}, [],
+         "the design's input fixed_size 333x77 cannot be written (its ResizeShortestEdge keeps the aspect ratio)\n"),
+        ("detectron2", "faster-rcnn", {"assigner.low_quality": False}, [],
+         "the design's assigner low_quality false cannot be written (its Matcher always allows low-quality matches)\n"),
+        ("mmdet", "retinanet", {"input": {"kind": "letterbox", "size": 640}}, [],
+         "the design's input kind letterbox cannot be written (the config inherits "
+         "mmdet::retinanet/retinanet_r50_fpn_1x_coco.py, on resnet50 + FPN, whose input kind is torchvision)\n"),
+        ("mmdet", "retinanet", {"levels": ["Pa", "Pb", "Pc", "Pd", "Pe"], "neck": "NECK"}, [],
+         "the design's neck "),
+    ],
+)  # fmt: skip
+def test_exports_refuse_what_the_toolkit_config_cannot_say(
+    tmp_path: Path, toolkit: str, name: str, changes: dict[str, object], args: list[str], message: str
+) -> None:
+    """A design the export would silently turn into another detector (the toolkit's ResNet-50, its default
+    resize or matcher) is refused in one line before any work, the file not written."""
+    if changes.get("neck") == "NECK":
+        changes = {**changes, "neck": str(_renamed_neck(tmp_path))}
+    detector = str(_preset_file(tmp_path, name, **changes)) if changes else name
+    out = tmp_path / f"x.{'py' if toolkit == 'mmdet' else 'yaml'}"
+    result = CliRunner().invoke(app, ["recommend", "-q", "--detector", detector, "--export", toolkit, str(out), *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"Error: --export {toolkit}: detector "), result.stderr
+    assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not out.exists()
+
+
+def test_mmdet_export_writes_the_simulated_thresholds_and_fixed_size(tmp_path: Path) -> None:
+    """The preset's Max-IoU thresholds reach mmdetection's MaxIoUAssigner, and torchvision's fixed_size (w, h)
+    becomes a Resize to the same image size without keeping the ratio (torchvision's own transform gives the
+    size to compare with)."""
+    _need("mmengine")
+    _need("torchvision")
+    import torch
+    from mmengine.config import Config
+    from torchvision.models.detection.transform import GeneralizedRCNNTransform
+
+    from scalematch.match.search import Trial
+    from scalematch.presets import load_preset
+    from scalematch.report.detector_export import detectron2, mmdet
+
+    preset = load_preset(_preset_file(tmp_path, "retinanet", **{"input.fixed_size": [333, 77], "assigner.high": 0.7,
+                                                                  "assigner.low": 0.3}))  # fmt: skip
+    design = Trial(preset, 1.0, 1.0, 0, 1.0, 1.0)
+    path = tmp_path / "retinanet.py"
+    path.write_text(mmdet(design))
+    cfg = Config.fromfile(str(path))
+    assigner = cfg.model.train_cfg.assigner
+    assert (assigner.type, assigner.pos_iou_thr, assigner.neg_iou_thr) == ("MaxIoUAssigner", 0.7, 0.3)
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.val_dataloader.dataset.pipeline):
+        resize = next(step for step in pipeline if step["type"] == "Resize")
+        assert resize["keep_ratio"] is False
+        transform = GeneralizedRCNNTransform(800, 1333, [0.0] * 3, [1.0] * 3, fixed_size=(333, 77))
+        images, _ = transform([torch.zeros(3, 480, 640)])
+        assert images.image_sizes[0] == (resize["scale"][1], resize["scale"][0])  # mmdet's scale is (w, h)
+    plain = load_preset(_preset_file(tmp_path, "retinanet", **{"assigner.high": 0.7, "assigner.low": 0.3}))
+    model = yaml.safe_load(detectron2(Trial(plain, 1.0, 1.0, 0, 1.0, 1.0)))["MODEL"]
+    assert model["RETINANET"]["IOU_THRESHOLDS"] == [0.3, 0.7]  # detectron2's order: low, high
+
+
+def test_faster_rcnn_mmdet_export_sets_the_rpn_thresholds(tmp_path: Path) -> None:
+    _need("mmengine")
+    from mmengine.config import Config
+
+    _, path = export(tmp_path, "faster-rcnn", "mmdet")
+    rpn = Config.fromfile(str(path)).model.train_cfg.rpn.assigner
+    assert (rpn.type, rpn.pos_iou_thr, rpn.neg_iou_thr, rpn.match_low_quality) == ("MaxIoUAssigner", 0.7, 0.3, True)
+
+
+def test_ultralytics_export_keeps_fractional_anchors(tmp_path: Path) -> None:
+    """A searched anchor scale of 0.25 gives yolov5's anchors x 0.25 (2.5,3.25 ...), which yolov5's model builder
+    takes as they are."""
+    _need("yolov5.models.yolo")
+    import yolov5
+    from yolov5.models.yolo import Model
+
+    from scalematch.match.search import Trial, scaled
+    from scalematch.presets import load_preset
+    from scalematch.report.detector_export import ultralytics
+
+    preset = load_preset("yolov5")
+    path = tmp_path / "y.yaml"
+    path.write_text(ultralytics(Trial(scaled(preset, anchor_scale=0.25), 1.0, 0.25, 0, 1.0, 1.0)))
+    anchors = yaml.safe_load(path.read_text())["anchors"]
+    assert anchors[0][:2] == [2.5, 3.25]
+    cfg = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())
+    cfg["anchors"] = anchors
+    detect = Model(cfg).model[-1]
+    built = (detect.anchors * detect.stride.view(-1, 1, 1)).tolist()
+    assert built == [[pytest.approx([row[i], row[i + 1]]) for i in range(0, 6, 2)] for row in anchors]

@@ -274,3 +274,26 @@ def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: 
     coco = CliRunner().invoke(app, ["recommend", str(sample_path()), "-q", "--image-size", "416x416", *mode])
     assert coco.exit_code == 2
     assert coco.stderr == f"Error: --image-size: applies to YOLO labels only; {sample_path()} is read as coco\n"
+
+
+def _renamed(path: Path, name: str) -> Path:
+    data = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**data, "name": name}))
+    return path
+
+
+def test_control_characters_in_a_preset_name_and_title_are_escaped(tmp_path: Path) -> None:
+    """The text header shows a newline, tab or escape sequence of a preset's name or title as an escape (one line),
+    and the ultralytics export's comment header stays a comment."""
+    path = _renamed(preset_file(tmp_path, "retinanet", title="t\tab"), "a\x1b[31mred\nline")
+    result = CliRunner().invoke(app, ["recommend", "-q", "--detector", str(path)])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[1]
+    assert header.startswith("detector a\\x1b[31mred\\nline: t\\tab, as torchvision 0.29 builds it ("), header
+    assert "\x1b" not in result.stdout and "\t" not in result.stdout
+    yolo = _renamed(preset_file(tmp_path, "yolov5"), "y\nanchors: [[1, 2, 3, 4, 5, 6]]")
+    out = tmp_path / "y.yaml"
+    code, err = run("--detector", str(yolo), "--export", "ultralytics", str(out))
+    assert code == 0, err
+    doc = yaml.safe_load(out.read_text())
+    assert list(doc) == ["anchors"] and len(doc["anchors"]) == 3 and len(doc["anchors"][0]) == 6

@@ -55,6 +55,8 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
         (["explain", "conv:k=3", "--out", str(tmp_path / "x.jpg")], "Error: --out "),
         (["explain", "resnet50", "--node", "nope"], "Error: --node: no map named 'nope' in resnet50"),
         (["explain", "conv:k=3", "global_avgpool"], "Error: map 'L2' depends on the whole input"),
+        (["explain", "add:"], "Error: layer 1 'add:': a add node needs at least 2 inputs, got 1\n"),
+        (["explain", "conv:k=3", "add:"], "Error: layer 2 'add:': a add node needs at least 2 inputs, got 1\n"),
     ]
     for args, start in cases:
         result = runner.invoke(app, args)

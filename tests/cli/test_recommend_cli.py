@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from required import need
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
+from scalematch.dataset import sample_path
 
 
 def run(*args: str) -> str:
@@ -62,13 +64,15 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
     assert isinstance(gen, dict) and gen["strides"] == [8, 16, 32]
     for level, shapes in zip(fitted.values(), gen["base_sizes"], strict=True):
         assert len(level) == len(shapes)
-        for (w, h), (ew, eh) in zip(level, shapes, strict=True):  # JSON keeps 2 decimals, the export 1
-            assert abs(w - ew) <= 0.051 and abs(h - eh) <= 0.051
+        for (w, h), (ew, eh) in zip(level, shapes, strict=True):  # JSON keeps 2 decimals, the export 6 digits
+            assert abs(w - ew) <= 0.0051 and abs(h - eh) <= 0.0051
     d2cfg = yaml.safe_load(d2.read_text())["MODEL"]
     assert d2cfg["RPN"]["IN_FEATURES"] == ["p3", "p4", "p5"]
     assert len(d2cfg["ANCHOR_GENERATOR"]["SIZES"]) == 3
     rows = yaml.safe_load(ul.read_text())["anchors"]
-    assert rows == [[v for wh in level for v in (round(wh[0]), round(wh[1]))] for level in fitted.values()]
+    assert [[v for wh in level for v in wh] for level in fitted.values()] == [
+        pytest.approx(row, abs=0.0051) for row in rows
+    ]  # the fitted floats, not rounded to whole pixels
 
 
 def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
@@ -83,8 +87,8 @@ def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None
     assert len(anchors) == 3 and all(len(row) == 18 for row in anchors)
     cfg = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())
     detect = Model({**cfg, "anchors": anchors}).model[-1]
-    built = (detect.anchors * detect.stride.view(-1, 1, 1)).round().tolist()
-    assert built == [[[row[i], row[i + 1]] for i in range(0, 18, 2)] for row in anchors]
+    built = (detect.anchors * detect.stride.view(-1, 1, 1)).tolist()
+    assert built == [[pytest.approx([row[i], row[i + 1]]) for i in range(0, 18, 2)] for row in anchors]
 
 
 def test_one_level_exports_keep_their_sequence_types(tmp_path: Path) -> None:
@@ -218,3 +222,98 @@ def test_quiet_hides_the_progress_bar_only(tmp_path: Path) -> None:
         runs.append((json.loads(result.stdout), bad.exit_code, bad.stderr))
     assert runs[0] == runs[1]
     assert runs[0][1:] == (2, f"Error: {tmp_path / 'missing.json'}: no such file or folder\n")
+
+
+def _boxes_file(path: Path, boxes: Sequence[tuple[float, float]], side: int = 1000) -> Path:
+    images = [{"id": 1, "width": side, "height": side, "file_name": "a.jpg"}]
+    annotations = [{"id": k + 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, w, h], "area": w * h,
+                    "iscrowd": 0} for k, (w, h) in enumerate(boxes)]  # fmt: skip
+    path.write_text(json.dumps({"images": images, "annotations": annotations,
+                                "categories": [{"id": 1, "name": "thing"}]}))  # fmt: skip
+    return path
+
+
+def test_rule_exports_with_fewer_distinct_boxes_than_anchors_build_in_each_toolkit(tmp_path: Path) -> None:
+    """3 distinct box shapes, 2 anchors per level on 3 levels: every level still holds 2 anchors (shapes repeat),
+    so yolov5's model builder, torchvision's AnchorGenerator (detectron2's crossing of sizes and ratios) and
+    mmdetection's YOLOAnchorGenerator all build the file, with the same number of anchors on every level."""
+    need("yolov5.models.yolo")
+    need("torchvision")
+    need("mmengine")
+    import yolov5
+    from mmengine.config import Config
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from yolov5.models.yolo import Model
+
+    src = _boxes_file(tmp_path / "three.json", [(12, 12)] * 5 + [(60, 30)] * 5 + [(250, 250)] * 5)
+    args = ["recommend", "-q", "--rule", "anchors", "--anchors-per-level", "2", "--levels", "P3,P4,P5", str(src)]
+    doc = json.loads(run(*args, "--json"))
+    assert doc["anchors"]["per_level"] == 2
+    assert [len(level) for level in doc["anchors"]["fitted"].values()] == [2] * len(doc["recommended_levels"])
+    mm, d2, ul = tmp_path / "mm.py", tmp_path / "d2.yaml", tmp_path / "ul.yaml"
+    for toolkit, out in (("mmdet", mm), ("detectron2", d2), ("ultralytics", ul)):
+        run(*args, "--export", toolkit, str(out))
+    rows = yaml.safe_load(ul.read_text())["anchors"]
+    cfg = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())
+    detect = Model({**cfg, "anchors": rows}).model[-1]
+    assert detect.anchors.shape == (3, 2, 2)
+    gen = yaml.safe_load(d2.read_text())["MODEL"]["ANCHOR_GENERATOR"]
+    generator = AnchorGenerator(tuple(tuple(s) for s in gen["SIZES"]), tuple(tuple(r) for r in gen["ASPECT_RATIOS"]))
+    assert generator.num_anchors_per_location() == [4, 4, 4]
+    sys.path.insert(0, str(Path(__file__).parents[1] / "match"))
+    import mmdet_ref
+
+    mmdet_ref._load()
+    from mmdet.models.task_modules.prior_generators.anchor_generator import YOLOAnchorGenerator
+
+    mmgen = dict(Config.fromfile(str(mm)).anchor_generator)
+    mmgen.pop("type")
+    assert YOLOAnchorGenerator(**mmgen).num_base_priors == [2, 2, 2]
+
+
+def test_rule_exports_never_write_a_zero_anchor_side_or_ratio(tmp_path: Path) -> None:
+    """Boxes a fraction of a pixel thin: the fitted sides and ratios are written with their digits, never as 0."""
+    src = _boxes_file(tmp_path / "thin.json", [(999, 0.2), (900, 0.3), (50, 50), (0.3, 0.2)])
+    d2, mm = tmp_path / "d2.yaml", tmp_path / "mm.py"
+    run("recommend", "-q", "--rule", "anchors", "--export", "detectron2", str(d2), str(src))
+    run("recommend", "-q", "--rule", "anchors", "--export", "mmdet", str(mm), str(src))
+    gen = yaml.safe_load(d2.read_text())["MODEL"]["ANCHOR_GENERATOR"]
+    values = [v for level in gen["SIZES"] + gen["ASPECT_RATIOS"] for v in level]
+    assert values and min(values) > 0
+    namespace: dict[str, object] = {}
+    exec(compile(ast.parse(mm.read_text()), str(mm), "exec"), {"dict": dict}, namespace)
+    base = namespace["anchor_generator"]
+    assert isinstance(base, dict)
+    assert min(v for level in base["base_sizes"] for wh in level for v in wh) > 0
+
+
+def test_a_sweep_export_names_the_design_its_anchors_were_fitted_at(tmp_path: Path) -> None:
+    """After a backbone x resize sweep the pixel sizes belong to the best design: the export's header says which."""
+    args = ["recommend", "-q", "--rule", "rf", "--backbone", "resnet18,resnet50", "--resize",
+            "shortest-edge:800,1333;longest-edge:640"]  # fmt: skip
+    doc = json.loads(run(*args, "--json"))
+    best = doc  # the best design's document
+    out = tmp_path / "sweep.py"
+    run(*args, "--export", "mmdet", str(out))
+    neck = f" + {best['neck']}" if best.get("neck") else ""
+    assert f"# Design: {best['backbone']}{neck} at resize {best['resize']} (sizes in input pixels" in out.read_text()
+
+
+def test_a_report_of_several_inputs_lists_each_file_with_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+    import html
+
+    coco = json.loads(sample_path().read_text())
+    halves = []
+    for k in (0, 1):
+        images = coco["images"][k::2]
+        ids = {i["id"] for i in images}
+        part = {**coco, "images": images, "annotations": [a for a in coco["annotations"] if a["image_id"] in ids]}
+        halves.append(tmp_path / f"p{k}.json")
+        halves[-1].write_text(json.dumps(part))
+    out = tmp_path / "report"
+    run("recommend", "-q", str(tmp_path / "p[01].json"), "--out", str(out))
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    for path in halves:
+        assert f"{path}: <code>{hashlib.sha256(path.read_bytes()).hexdigest()}</code>" in page
+    assert "<dd>p[01].json (2 inputs)</dd>" in page

@@ -199,3 +199,35 @@ def legend_texts(ax: Any) -> list[str]:
     legend = ax.get_legend()
     assert legend is not None
     return [t.get_text() for t in legend.get_texts()]
+
+
+def test_a_very_long_category_name_is_cut_with_an_ellipsis(tmp_path: Path) -> None:
+    """A 500-character category name: the heatmap and the overlay legend draw its first characters and an
+    ellipsis, the layout works (matplotlib warns of no collapsed axes), and every label fits in the figure."""
+    import io
+    import warnings
+
+    from scalematch.report.overlay_plot import overlay_figure
+    from scalematch.report.style import LABEL_LIMIT
+
+    long = "x" * 500
+    images = [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}]
+    annotations = [{"id": k + 1, "image_id": 1, "category_id": 1 + k % 2, "bbox": [10, 10, 20 + 30 * k, 30],
+                    "area": 600.0, "iscrowd": 0} for k in range(6)]  # fmt: skip
+    src = tmp_path / "long.json"
+    src.write_text(json.dumps({"images": images, "annotations": annotations,
+                               "categories": [{"id": 1, "name": long}, {"id": 2, "name": "dog"}]}))  # fmt: skip
+    data = load(src)
+    d = design(data.table, "resnet50", "fpn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = category_figure(d.recommendation.full)
+        fig.savefig(io.BytesIO(), format="png")  # lays the figure out, as the report does
+        overlay = overlay_figure(data.table, d.recommendation, split="category")
+        overlay.savefig(io.BytesIO(), format="png")
+    names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert f"{'x' * (LABEL_LIMIT - 1)}… (3)" in names and "dog (3)" in names
+    for label in fig.axes[0].get_yticklabels():
+        assert label.get_window_extent().x0 >= 0  # not clipped at the figure's left edge
+    legends = [t.get_text() for ax in overlay.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
+    assert f"{'x' * (LABEL_LIMIT - 1)}…" in legends
