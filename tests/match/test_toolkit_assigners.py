@@ -95,7 +95,8 @@ def _crowded_file(path: Path, seed: int) -> Path:
     import json
 
     rng = np.random.default_rng(seed)
-    images, annotations = [], []
+    images: list[dict[str, object]] = []
+    annotations: list[dict[str, object]] = []
     for i in range(1, 9):
         w, h = (int(v) for v in rng.integers(120, 1100, 2))
         images.append({"id": i, "width": w, "height": h, "file_name": f"{i}.jpg"})
