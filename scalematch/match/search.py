@@ -32,6 +32,7 @@ from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, Shortest
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
 from scalematch.match.widen import Widened, level_graph, level_sets, widen
+from scalematch.presets.load import letterbox_expected, yolo_train_size
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -41,9 +42,11 @@ from scalematch.presets.preset import (
     Points,
     Preset,
     SSDBoxes,
+    TALAssign,
     TorchvisionAnchors,
     TorchvisionInput,
     YoloAnchors,
+    YOLOv5Assign,
 )
 
 if TYPE_CHECKING:
@@ -373,7 +376,13 @@ def at_input(preset: Preset, policy: str | ResizePolicy) -> Preset:
     if isinstance(spec, MMDetInput) and isinstance(parsed, ShortestEdge):
         return replace(preset, input=replace(spec, short=parsed.short, long=parsed.max_long))
     if isinstance(spec, LetterboxInput) and isinstance(parsed, LongestEdge):
-        return replace(preset, input=replace(spec, size=parsed.long))
+        spec = replace(spec, size=parsed.long)
+        if isinstance(preset.assigner, YOLOv5Assign | TALAssign) and yolo_train_size(spec, preset.anchors) != spec.size:
+            raise OptionError(
+                f"resize: detector {preset.name} takes longest-edge:L with L {letterbox_expected(spec, preset.anchors)}"
+                f"; got {str(parsed)!r}"
+            )
+        return replace(preset, input=spec)
     expected = (
         "longest-edge:L"
         if isinstance(spec, LetterboxInput)
