@@ -5,6 +5,7 @@ at (yolov5's check_img_size, ultralytics' check_imgsz)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from required import need
@@ -35,7 +36,7 @@ def test_yolov5_strides_are_the_model_s_own() -> None:
     yolov5 = need("yolov5")
     from yolov5.models.yolo import Model
 
-    model = Model(str(Path(yolov5.__file__).parent / "models" / "yolov5s.yaml"))
+    model = Model(str(Path(str(yolov5.__file__)).parent / "models" / "yolov5s.yaml"))
     assert [int(s) for s in model.stride] == list(load_preset("yolov5").anchors.strides)  # type: ignore[union-attr]
 
 
@@ -111,8 +112,9 @@ SIZES = [32, 64, 96, 320, 600, 608, 640, 641, 650, 672, 1000, 1280]
 def test_yolov5_sizes_are_those_check_img_size_keeps(size: int) -> None:
     """yolov5 train.py: imgsz = check_img_size(imgsz, gs, floor=gs * 2) with gs = max(max stride, 32)."""
     need("yolov5.utils.general")
-    from yolov5.utils.general import check_img_size
+    from yolov5.utils import general
 
+    check_img_size: Any = general.check_img_size
     theirs = check_img_size(size, 32, floor=64)
     _check_size(
         "yolov5",
@@ -126,8 +128,9 @@ def test_yolov5_sizes_are_those_check_img_size_keeps(size: int) -> None:
 def test_ultralytics_sizes_are_those_check_imgsz_keeps(size: int) -> None:
     """ultralytics' trainer: imgsz = check_imgsz(imgsz, stride=gs, floor=gs, max_dim=1)."""
     need("ultralytics.utils.checks")
-    from ultralytics.utils.checks import check_imgsz
+    from ultralytics.utils import checks
 
+    check_imgsz: Any = checks.check_imgsz
     theirs = check_imgsz(size, stride=32, floor=32, max_dim=1)
     expected = f"a multiple of 32, at least 32 (ultralytics' check_imgsz would train at {theirs} instead)"
     _check_size("yolov8", size, theirs, expected)
