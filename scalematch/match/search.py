@@ -193,6 +193,8 @@ def search(
         for cell in sorted(cells, key=lambda c: (costs[c], _distance_of(c, preset))):
             if best is not None and costs[cell] > best.cost:
                 break
+            if math.isinf(costs[cell]):  # an input beyond the network's limits (a map over 16384 per side)
+                continue
             for t in _cell_trials(runner, wide, preset, cell, ratios, target, before):
                 trials.append(t)
                 if t.share >= target and (best is None or (t.cost, _distance(t)) < (best.cost, _distance(best))):
