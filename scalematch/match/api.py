@@ -284,7 +284,7 @@ def _detector(
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
     )
-    if floor_given and not preset.scores_iou:
+    if floor_given and min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:  # the default is a no-op there
         raise OptionError(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
             "anchor shapes without an IoU"
