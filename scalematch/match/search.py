@@ -401,6 +401,9 @@ class Sweep:
 
     ranked: tuple[tuple[str, Trial, int], ...]
     target: float
+    too_small: tuple[tuple[str, int], ...] = ()
+    """Per policy with any: the objects of images too small an input for the network there, counted as without
+    a positive (the result of the chosen policy leaves them out, as ``image_too_small``)."""
 
 
 def sweep_inputs(
@@ -418,6 +421,7 @@ def sweep_inputs(
 
     graph = level_graph(preset)
     found = []
+    too_small = []
     for policy in policies:
         candidate = at_input(preset, policy)
         small, _ = small_images(candidate, graph, rows)
@@ -434,8 +438,10 @@ def sweep_inputs(
         share = meeting / len(rows) if len(rows) else 0.0
         none += len(rows) - len(fit)
         found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, cost), none))
+        if len(fit) < len(rows):
+            too_small.append((str(parse_policy(policy)), len(rows) - len(fit)))
     found.sort(key=lambda f: (f[1].share < target, f[2], -round(f[1].share, 9), f[1].cost))
-    return Sweep(tuple(found), target)
+    return Sweep(tuple(found), target, tuple(too_small))
 
 
 def with_levels(preset: Preset, names: tuple[str, ...]) -> Preset:
