@@ -71,3 +71,19 @@ def test_torchvision_presets_keep_difficult_objects(tmp_path: Path) -> None:
     result = evaluate(load(both, resize=preset.resize_policy()), preset, workers=1)
     assert result.ignored == 0 and result.summary.objects == 4
     assert "ignored_difficult" not in result.to_dict()
+
+
+def test_the_report_says_the_difficult_objects_are_ignored_not_crowd(tmp_path: Path) -> None:
+    import json
+
+    from scalematch.report.detector_report import build_detector_report
+
+    both = _voc(tmp_path / "both", [False, True, False, True])
+    preset = load_preset("atss")
+    result = evaluate(load(both, resize=preset.resize_policy()), preset, workers=1)
+    assert result.data is not None
+    files = build_detector_report(result, result.data, "scalematch recommend both --detector atss")
+    html = files["report.html"].decode("utf-8")
+    assert "2 VOC difficult objects are not matched: mmdetection 3.3's pipeline ignores them." in html
+    assert "crowd annotations" not in html
+    assert json.loads(files["recommendation.json"])["ignored_difficult"] == 2
