@@ -138,7 +138,8 @@ def evaluate(
     data = without_small_images(data, preset, graph, strict)
     rows, ignored = toolkit_rows(data.table, preset)
     if not len(rows):
-        raise OptionError(f"{data.source}: no usable object to match (every record is excluded, crowd or ignored)")
+        also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
+        raise OptionError(f"{data.source}: no usable object to match (every record is excluded{also})")
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)

@@ -87,3 +87,16 @@ def test_the_report_says_the_difficult_objects_are_ignored_not_crowd(tmp_path: P
     assert "2 VOC difficult objects are not matched: mmdetection 3.3's pipeline ignores them." in html
     assert "crowd annotations" not in html
     assert json.loads(files["recommendation.json"])["ignored_difficult"] == 2
+
+
+def test_a_file_of_difficult_objects_only_is_refused_with_the_reason(tmp_path: Path) -> None:
+    from scalematch.errors import OptionError
+
+    folder = _voc(tmp_path / "hard", [True, True, None, None])
+    preset = load_preset("atss")
+    with pytest.raises(OptionError) as caught:
+        evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1)
+    assert str(caught.value) == (
+        f"{folder}: no usable object to match (every record is excluded, crowd or difficult: mmdetection 3.3 "
+        "ignores difficult objects)"
+    )
