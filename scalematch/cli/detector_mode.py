@@ -65,6 +65,10 @@ def show_detector(
         typer.echo(line)
     if result.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
+    if result.ignored:
+        typer.echo(
+            f"ignored: difficult {result.ignored} (as {preset.toolkit}'s pipeline ignores VOC difficult objects)"
+        )
     typer.echo("")
     typer.echo(tables(result.summary))
     typer.echo("")

@@ -22,7 +22,6 @@ from scalematch.match.assign import DEFAULT_MIN_IOU
 from scalematch.match.design import Design, RuleSweep, design, ranked
 from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
 from scalematch.match.recommend import check_options
-from scalematch.match.result import usable
 from scalematch.match.rules import RuleParams
 from scalematch.match.search import at_input, sweep_inputs, with_levels
 from scalematch.presets import DEFAULT_PRESET, load_preset, override
@@ -296,7 +295,7 @@ def _detector(
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
     )
-    if floor_given and not preset.scores_iou:
+    if floor_given and min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:  # the default is a no-op there
         raise OptionError(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
             "anchor shapes without an IoU"
@@ -308,7 +307,9 @@ def _detector(
     graph = _check_inputs(data, preset, policies)
     found = None
     if len(policies) > 1:
-        found = sweep_inputs(usable(data.table), preset, policies, coverage, min_positives, min_iou)
+        from scalematch.match.detector import toolkit_rows
+
+        found = sweep_inputs(toolkit_rows(data.table, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
     result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
     return replace(result, sweep=found)

@@ -17,8 +17,8 @@ from scalematch.match.recommend import check_coverage
 from scalematch.match.result import usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
-from scalematch.presets.preset import Preset
-from scalematch.profile.engine import profile
+from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
+from scalematch.profile.engine import MAX_MAP_SIDE, profile
 from scalematch.profile.graph import Graph
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+MAX_MAP_TEXT = f"expected at most {MAX_MAP_SIDE} per side"
+"""How the profile engine refuses a feature map too large (an input too large, not too small, for the network)."""
 MAX_MIN_POSITIVES = 10_000  # no default assigner gives one object more positives than this
 
 
@@ -48,6 +50,8 @@ class DetectorResult:
     """The input sizes tried, best first, when several were given (the preset is then the best one's)."""
     data: LoadResult | None = field(default=None, repr=False, compare=False)
     """The boxes matched (for figures and per-object tables)."""
+    ignored: int = 0
+    """VOC ``difficult`` objects left out because the preset's toolkit ignores them (:func:`toolkit_rows`)."""
 
     @property
     def meets_target(self) -> bool:
@@ -68,6 +72,8 @@ class DetectorResult:
         doc = document(self.preset, self.summary, self.target, self.source, self.search, self.excluded)
         if self.sweep is not None:
             doc["sweep"] = sweep_document(self.sweep)
+        if self.ignored:
+            doc["ignored_difficult"] = self.ignored
         return doc
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
@@ -112,7 +118,8 @@ def evaluate(
     workers: int | None = None,
     graph: Graph | None = None,
 ) -> DetectorResult:
-    """Simulate ``preset``'s assigner on every non-crowd object of ``data`` and summarise it (in ``workers``
+    """Simulate ``preset``'s assigner on every non-crowd object of ``data`` (but VOC ``difficult`` ones where the
+    toolkit ignores them, :func:`ignores_difficult`) and summarise it (in ``workers``
     processes; default: every core).
 
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
@@ -139,19 +146,43 @@ def evaluate(
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(data, preset, graph, strict)
-    rows = usable(data.table)
+    rows, ignored = toolkit_rows(data.table, preset)
     if not len(rows):
         from scalematch.dataset.table import excluded_text
 
+        also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
         raise OptionError(
-            f"{data.source}: no usable object to match (every record is excluded or crowd; excluded: "
+            f"{data.source}: no usable object to match (every record is excluded{also}; excluded: "
             f"{excluded_text(data.excluded)})"
         )
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)
-    return DetectorResult(preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data)
+    return DetectorResult(
+        preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored
+    )
+
+
+def ignores_difficult(preset: Preset) -> bool:
+    """True when ``preset``'s toolkit ignores VOC ``difficult`` objects: mmdetection's XMLDataset gives them
+    ``ignore_flag=1`` and PackDetInputs moves them to ``ignored_instances``, which its assigners never see; the VOC
+    converters of yolov5 and ultralytics (``data/VOC.yaml``) leave them out of the YOLO labels. torchvision has no
+    VOC training pipeline of its own (VOCDetection hands over the XML as it is): its presets keep them."""
+    return isinstance(preset.input, MMDetInput | LetterboxInput)
+
+
+def toolkit_rows(table: pd.DataFrame, preset: Preset) -> tuple[pd.DataFrame, int]:
+    """The rows of ``table`` that ``preset``'s toolkit trains on: non-crowd objects, without the ``difficult`` ones
+    where the toolkit ignores them (:func:`ignores_difficult`); and how many difficult ones were left out."""
+    rows = usable(table)
+    if not ignores_difficult(preset) or "difficult" not in rows.columns:
+        return rows, 0
+    difficult = rows["difficult"].to_numpy().astype(bool)
+    if not difficult.any():
+        return rows, 0
+    kept: pd.DataFrame = rows[~difficult]
+    return kept, int(difficult.sum())
 
 
 def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict: bool = False) -> LoadResult:
@@ -192,9 +223,10 @@ def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt
     try:
         geometry.grids(preset, graph, geometry.images(preset, w0[i : i + 1], h0[i : i + 1]))
     except geometry.TooSmall as exc:
+        fit = "too large" if MAX_MAP_TEXT in exc.reason else "too small"
         return rows, (
             f"image {ids[k]} ({name + ', ' if name else ''}{w0[i]:.10g}x{h0[i]:.10g} px) becomes a "
-            f"{exc.width}x{exc.height} input under {preset.name}'s resize, too small for {preset.backbone}: "
+            f"{exc.width}x{exc.height} input under {preset.name}'s resize, {fit} for {preset.backbone}: "
             f"{exc.reason.rsplit(': ', 1)[-1]}"
         )
     raise AssertionError("too_small and grids disagree")  # pragma: no cover

@@ -292,3 +292,40 @@ def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt
             bad[k] = True
     small: Bool = bad[inverse.reshape(-1)]
     return small
+
+
+def check_strides(preset: Preset, graph: Graph) -> None:
+    """Refuse a preset whose ``anchors.strides`` (YOLO anchors, points, mmdetection anchors) differ from the
+    strides of its levels in ``graph``: yolov5 and ultralytics take the stride from the model itself, and an
+    mmdetection config whose strides are not the network's places its anchors off the feature map. A
+    :class:`~scalematch.errors.ConfigError` naming the preset file, the key and the first level that differs.
+    Levels that ``graph`` does not make are left to :func:`grids`."""
+    from fractions import Fraction
+
+    from scalematch.errors import ConfigError
+    from scalematch.presets.preset import MMDetAnchors, Points, YoloAnchors
+    from scalematch.profile.engine import profile
+
+    gen = preset.anchors
+    if not isinstance(gen, YoloAnchors | Points | MMDetAnchors):
+        return
+    taps = profile(graph, allow_misaligned=True).taps
+    network = {}
+    for name in preset.levels:
+        fm = taps.get(name)
+        if fm is not None and fm.y is not None and fm.x is not None:
+            network[name] = (fm.y.stride, fm.x.stride)
+
+    def text(name: str) -> str:
+        sy, sx = network[name]
+        return f"{sy}" if sy == sx else f"{sy}x{sx} (y x x)"
+
+    for name, stride in zip(preset.levels, gen.strides, strict=True):
+        if name in network and network[name] != (Fraction(stride), Fraction(stride)):
+            net = f"{preset.backbone}{' + ' + preset.neck if preset.neck else ''}"
+            raise ConfigError(
+                f"{preset.path or 'preset ' + preset.name}: key 'anchors.strides': level {name} has stride "
+                f"{text(name)} in {net}, but the preset places its grid at stride {stride}; expected the network's "
+                f"strides [{', '.join(text(n) for n in preset.levels if n in network)}] (the toolkits take them "
+                "from the model)"
+            )

@@ -32,6 +32,7 @@ from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, Shortest
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
 from scalematch.match.widen import Widened, level_graph, level_sets, widen
+from scalematch.presets.load import letterbox_expected, yolo_train_size
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -41,9 +42,11 @@ from scalematch.presets.preset import (
     Points,
     Preset,
     SSDBoxes,
+    TALAssign,
     TorchvisionAnchors,
     TorchvisionInput,
     YoloAnchors,
+    YOLOv5Assign,
 )
 
 if TYPE_CHECKING:
@@ -190,6 +193,8 @@ def search(
         for cell in sorted(cells, key=lambda c: (costs[c], _distance_of(c, preset))):
             if best is not None and costs[cell] > best.cost:
                 break
+            if math.isinf(costs[cell]):  # an input beyond the network's limits (a map over 16384 per side)
+                continue
             for t in _cell_trials(runner, wide, preset, cell, ratios, target, before):
                 trials.append(t)
                 if t.share >= target and (best is None or (t.cost, _distance(t)) < (best.cost, _distance(best))):
@@ -373,7 +378,13 @@ def at_input(preset: Preset, policy: str | ResizePolicy) -> Preset:
     if isinstance(spec, MMDetInput) and isinstance(parsed, ShortestEdge):
         return replace(preset, input=replace(spec, short=parsed.short, long=parsed.max_long))
     if isinstance(spec, LetterboxInput) and isinstance(parsed, LongestEdge):
-        return replace(preset, input=replace(spec, size=parsed.long))
+        spec = replace(spec, size=parsed.long)
+        if isinstance(preset.assigner, YOLOv5Assign | TALAssign) and yolo_train_size(spec, preset.anchors) != spec.size:
+            raise OptionError(
+                f"resize: detector {preset.name} takes longest-edge:L with L {letterbox_expected(spec, preset.anchors)}"
+                f"; got {str(parsed)!r}"
+            )
+        return replace(preset, input=spec)
     expected = (
         "longest-edge:L"
         if isinstance(spec, LetterboxInput)
@@ -390,6 +401,9 @@ class Sweep:
 
     ranked: tuple[tuple[str, Trial, int], ...]
     target: float
+    too_small: tuple[tuple[str, int], ...] = ()
+    """Per policy with any: the objects of images too small an input for the network there, counted as without
+    a positive (the result of the chosen policy leaves them out, as ``image_too_small``)."""
 
 
 def sweep_inputs(
@@ -407,6 +421,7 @@ def sweep_inputs(
 
     graph = level_graph(preset)
     found = []
+    too_small = []
     for policy in policies:
         candidate = at_input(preset, policy)
         small, _ = small_images(candidate, graph, rows)
@@ -423,8 +438,10 @@ def sweep_inputs(
         share = meeting / len(rows) if len(rows) else 0.0
         none += len(rows) - len(fit)
         found.append((str(parse_policy(policy)), Trial(candidate, 1.0, 1.0, 0, share, cost), none))
+        if len(fit) < len(rows):
+            too_small.append((str(parse_policy(policy)), len(rows) - len(fit)))
     found.sort(key=lambda f: (f[1].share < target, f[2], -round(f[1].share, 9), f[1].cost))
-    return Sweep(tuple(found), target)
+    return Sweep(tuple(found), target, tuple(too_small))
 
 
 def with_levels(preset: Preset, names: tuple[str, ...]) -> Preset:

@@ -72,14 +72,17 @@ def widen(preset: Preset, graph: Graph) -> Widened:
 def level_graph(preset: Preset) -> Graph:
     """The graph of ``preset``'s backbone and neck, with P2 or P7 added when its levels name them and the neck
     does not make them (a design the search chose, or a preset file asking for them): the same construction as
-    :func:`widen`, so that such a preset can be simulated and profiled again."""
+    :func:`widen`, so that such a preset can be simulated and profiled again. A preset whose ``anchors.strides``
+    are not the levels' strides in that graph is refused (:func:`~scalematch.match.geometry.check_strides`)."""
+    from scalematch.match.geometry import check_strides
     from scalematch.profile.api import build
 
     graph = build(preset.backbone, preset.neck)
     taps = dict(graph.taps)
-    if not shared_head(preset) or all(lv in taps for lv in preset.levels):
-        return graph
-    return _add_levels(graph, "P2" in preset.levels, "P7" in preset.levels)[0]
+    if shared_head(preset) and not all(lv in taps for lv in preset.levels):
+        graph = _add_levels(graph, "P2" in preset.levels, "P7" in preset.levels)[0]
+    check_strides(preset, graph)
+    return graph
 
 
 def _add_levels(graph: Graph, p2: bool, p7: bool) -> tuple[Graph, list[str]]:

@@ -142,6 +142,31 @@ def preset_data(preset: Preset) -> dict[str, Any]:
     return data
 
 
+_ANCHORS_FOR: dict[str, tuple[type, ...]] = {
+    "torchvision": (MaxIoU, SSDMatch, FCOSAssign, ATSSAssign), "ssd": (MaxIoU, SSDMatch), "yolov5": (YOLOv5Assign,),
+    "points": (TALAssign,), "mmdet": (ATSSAssign,),
+}  # fmt: skip
+"""The assigners each anchor kind works with (the pairs the simulation implements)."""
+
+
+def yolo_train_size(spec: LetterboxInput, anchors: Generator) -> int:
+    """The size a YOLO toolkit trains at when asked for ``spec.size``: the grid size gs = max(32, largest stride),
+    the size rounded up to a multiple of gs and at least 2 gs (yolov5 train.py: check_img_size(imgsz, gs,
+    floor=gs * 2)) or gs (ultralytics' trainer: check_imgsz(imgsz, stride=gs, floor=gs))."""
+    strides = anchors.strides if isinstance(anchors, YoloAnchors | Points | MMDetAnchors) else (32,)
+    gs = max(32, *strides)
+    return max(-(-spec.size // gs) * gs, gs * (2 if spec.style == "yolov5" else 1))
+
+
+def letterbox_expected(spec: LetterboxInput, anchors: Generator) -> str:
+    """What a YOLO preset's letterbox size must be, with the size the toolkit would train at instead."""
+    strides = anchors.strides if isinstance(anchors, YoloAnchors | Points | MMDetAnchors) else (32,)
+    gs = max(32, *strides)
+    check = "yolov5's check_img_size" if spec.style == "yolov5" else "ultralytics' check_imgsz"
+    floor = 2 * gs if spec.style == "yolov5" else gs
+    return f"a multiple of {gs}, at least {floor} ({check} would train at {yolo_train_size(spec, anchors)} instead)"
+
+
 def checked(preset: Preset, where: str) -> Preset:
     """``preset`` read back through the checks of a preset YAML (one code path for files and
     :func:`~scalematch.presets.override`); errors name ``where`` and the key."""
@@ -253,7 +278,13 @@ class _Reader:
             raise self.fail("levels", "each level once", levels)
         # P<k> (or C<k>) is the level of stride 2^k: the numbers must count up by one (names of another form,
         # which say nothing of their stride, are taken in the order given)
-        numbers = [int(m[1]) for m in (re.fullmatch(r"[A-Za-z]+(\d{1,3})", name) for name in levels) if m]
+        named = [m for m in (re.fullmatch(r"([A-Za-z]+)(\d{1,3})", name) for name in levels) if m]
+        numbers = [int(m[2]) for m in named]
+        if len(named) == len(levels) and len({m[1] for m in named}) > 1:
+            raise self.fail(
+                "levels", "levels of one kind: all from the neck (P3, P4, ...) or all from the backbone (C3, C4, ...)",
+                levels,
+            )  # fmt: skip
         if len(numbers) == len(levels) and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
             raise self.fail(
                 "levels", "levels in increasing stride order without a gap, as --levels takes them (e.g. [P3, P4, P5])",
@@ -277,8 +308,28 @@ class _Reader:
             head=head,
             path=self.where,
         )
+        self.check_pairing(preset)
         self.check_network(preset.backbone, preset.neck)
         return preset
+
+    def check_pairing(self, preset: Preset) -> None:
+        """The assigner works with some anchor kinds only (and yolov5's with a letterbox input), and the YOLO
+        toolkits train only at a letterbox size they accept: refuse the rest, naming the key that does not fit."""
+        assigner = _KIND_OF[type(preset.assigner)]
+        fits = [kind for kind, rules in _ANCHORS_FOR.items() if type(preset.assigner) in rules]
+        anchors = _KIND_OF[type(preset.anchors)]
+        if anchors not in fits:
+            raise self.fail("anchors.kind", f"{' or '.join(fits)} for assigner {assigner}", anchors)
+        spec = preset.input
+        if isinstance(preset.assigner, YOLOv5Assign) and not isinstance(spec, LetterboxInput):
+            raise self.fail(
+                "input.kind", "letterbox for assigner yolov5 (build_targets reads the letterboxed label)",
+                _KIND_OF[type(spec)],
+            )  # fmt: skip
+        if isinstance(spec, LetterboxInput) and isinstance(preset.assigner, YOLOv5Assign | TALAssign):
+            rounded = yolo_train_size(spec, preset.anchors)
+            if rounded != spec.size:
+                raise self.fail("input.size", letterbox_expected(spec, preset.anchors), spec.size)
 
     def check_network(self, backbone: str, neck: str | None) -> None:
         """A backbone or neck named by a file (or an unknown name) is read now, so that its errors name this

@@ -70,13 +70,16 @@ def build_detector_report(
     figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
     images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
     doc = document(preset, result.summary, result.target, str(data.source), result.search, data.excluded)
+    if result.ignored:
+        doc["ignored_difficult"] = result.ignored
     objects = result.summary.objects
     summary = {
         "dataset": Path(data.source).name,
         "format": data.format,
         "images": data.images,
         "objects": objects,
-        "crowd": len(data.table) - objects,
+        "crowd": len(data.table) - objects - result.ignored,
+        "difficult": result.ignored,
     }
     html = render(
         "detector_report.html.j2",

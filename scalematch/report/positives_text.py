@@ -32,6 +32,16 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def shares(share: float, target: float) -> tuple[str, str]:
+    """``share`` and ``target`` as percentages with the decimals the target needs (at least 1, at most 6: 99.037%
+    for 0.99037), and more while a share below the target would print as it (99.03% against 99.04%, not 99.0%
+    against 99.0% beside "misses the target"; a share at or above it may print as the target: it meets it)."""
+    d = next((d for d in range(1, 7) if abs(round(100 * target, d) - 100 * target) < 1e-9), 6)
+    while d < 6 and share < target and f"{100 * share:.{d}f}" == f"{100 * target:.{d}f}":
+        d += 1
+    return f"{100 * share:.{d}f}%", f"{100 * target:.{d}f}%"
+
+
 def describe(preset: Preset) -> list[str]:
     """The preset in two lines: input geometry and assigner."""
     spec = preset.input
@@ -109,8 +119,9 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     can = "can have" if s.upper_bound else "have"
     floor = f" with IoU >= {s.floor:g}" if s.floor is not None else ""
     out.append(
-        f"{_pct(s.share_meeting)} of {s.objects} objects {can} {s.min_positives} or more positives{floor} "
-        f"(target {_pct(target)}): {printable(preset.name)} with its defaults {verdict} the target."
+        f"{shares(s.share_meeting, target)[0]} of {s.objects} objects {can} {s.min_positives} or more positives"
+        f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} with its defaults "
+        f"{verdict} the target."
     )
     if s.floor is not None:
         out.append(
@@ -146,15 +157,16 @@ def search_lines(found: Search) -> list[str]:
     b, c = found.before, found.chosen
     sample = f", each simulated on {found.sampled} objects of whole images" if found.sampled < found.objects else ""
     lines = [
-        f"Design search (scalematch's objective: the fewest anchors or points per image with {_pct(found.target)} "
+        f"Design search (scalematch's objective: the fewest anchors or points per image with "
+        f"{shares(found.target, found.target)[1]} "
         f"of objects meeting the test above; {found.simulated} designs simulated, visiting input scales and level "
         f"sets cheapest first and varying anchor scale, aspect ratios, FCOS ranges and radius, ATSS top-k as they "
         f"apply{sample}):",
-        f"  before: {b.changes}: {_pct(b.share)}, {b.cost:,.0f} anchors per image",
-        f"  after:  {c.changes}: {_pct(c.share)}, {c.cost:,.0f} anchors per image",
+        f"  before: {b.changes}: {shares(b.share, found.target)[0]}, {b.cost:,.0f} anchors per image",
+        f"  after:  {c.changes}: {shares(c.share, found.target)[0]}, {c.cost:,.0f} anchors per image",
     ]
     if not found.reached:
-        lines.append(f"No variation reaches {_pct(found.target)}; the one above comes closest.")
+        lines.append(f"No variation reaches {shares(c.share, found.target)[1]}; the one above comes closest.")
     return lines
 
 
@@ -163,5 +175,12 @@ def sweep_table(sweep: Sweep) -> str:
     rows = [("rank", "resize", "meeting", "no_positive", "anchors_per_image", "target")]
     for k, (policy, t, none) in enumerate(sweep.ranked, start=1):
         reached = "reached" if t.share >= sweep.target else "missed"
-        rows.append((str(k), policy, _pct(t.share), str(none), f"{t.cost:,.0f}", reached))
-    return aligned(rows, left=2)
+        rows.append((str(k), policy, shares(t.share, sweep.target)[0], str(none), f"{t.cost:,.0f}", reached))
+    table = aligned(rows, left=2)
+    if sweep.too_small:
+        table += (
+            "\nmeeting and no_positive count the objects of images too small an input for the network as without a "
+            f"positive ({', '.join(f'{p}: {n}' for p, n in sweep.too_small)}); the result below leaves them out "
+            "(image_too_small)."
+        )
+    return table

@@ -198,3 +198,32 @@ def test_fcos_ranges_and_radius_are_torchvisions_settings(tmp_path: Path) -> Non
             radius = 1.5 if t.radius is None else t.radius
             assert rule.center_sampling_radius * sizes[0] == pytest.approx(radius * strides[level])  # type: ignore[union-attr]
         assert ("ranges x" in t.changes) == (t.range_scale != 1) and ("centre radius" in t.changes) == bool(t.radius)
+
+
+def test_designs_beyond_the_network_s_limits_are_skipped(tmp_path: Path) -> None:
+    """A valid large input (yolov5 at 11008) is searched without the x3 cell, whose 33024-pixel input would make
+    a 16512-unit stem map (over 16384 per side): that cell is skipped, not an error blaming a 'too small' image."""
+    from scalematch.match.detector import evaluate, small_images
+    from scalematch.match.search import at_input, scaled
+
+    path = tmp_path / "one.json"
+    path.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "width": 64, "height": 64, "file_name": "t.jpg"}],
+                "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [16, 16, 32, 32], "area": 1024}],
+                "categories": [{"id": 1, "name": "cat"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    preset = at_input(load_preset("yolov5"), "longest-edge:11008")
+    data = load(path, resize="longest-edge:11008")
+    result = evaluate(data, preset, workers=1)
+    assert result.search is not None
+    scales = {t.input_scale for t in result.search.trials}
+    assert 3.0 not in scales and 2.0 in scales
+    big = scaled(preset, 3.0)  # the x3 design, as the search builds it: its image is refused as too large
+    small, first = small_images(big, level_graph(big), data.table)
+    assert small.all()
+    assert "becomes a 33024x33024 input under yolov5's resize, too large for cspdarknet" in first

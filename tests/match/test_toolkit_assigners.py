@@ -81,6 +81,27 @@ def test_yolov5(path: Path) -> None:
     _compare("yolov5", path, lambda _, p: yolo_ref.yolov5_positives(p))
 
 
+def test_yolov5_at_another_size_it_trains_at() -> None:
+    """672, the size yolov5's check_img_size makes of 641 (which scalematch refuses): the simulation at 672 is
+    build_targets' at 672, object by object."""
+    _need("yolov5.utils.loss")
+    import yolo_ref
+
+    from scalematch.match.search import at_input
+
+    path = sample_path()
+    preset = at_input(load_preset("yolov5"), "longest-edge:672")
+    rows = usable(load(path, resize="none").table)
+    sim = simulate(preset, rows, build(preset.backbone, preset.neck))
+    truth = yolo_ref.yolov5_positives(path, 672)
+    ids = rows["ann_id"].to_numpy()
+    ours = {int(a): sim.per_level[k].tolist() for k, a in enumerate(ids) if sim.reason[k] != DROPPED}
+    assert set(ours) == set(truth)
+    differ = [(a, ours[a], truth[a]) for a in truth if ours[a] != truth[a]]
+    assert not differ, differ[:5]
+    assert truth != yolo_ref.yolov5_positives(path, 640)  # the size matters: the test compares something
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_yolov8_candidates(path: Path) -> None:
     _need("ultralytics.utils.tal")

@@ -45,8 +45,9 @@ def _loaded(w0: int, h0: int, size: int, cap: bool) -> tuple[int, int]:
     return (min(w, size), min(h, size)) if cap else (w, h)
 
 
-def yolov5_positives(path: Path) -> dict[int, list[int]]:
-    """Annotation id -> positives per level (P3, P4, P5) from yolov5's ComputeLoss.build_targets."""
+def yolov5_positives(path: Path, size: int = 640) -> dict[int, list[int]]:
+    """Annotation id -> positives per level (P3, P4, P5) from yolov5's ComputeLoss.build_targets, training at
+    ``size`` (a size check_img_size keeps)."""
     import yaml
     import yolov5
     from yolov5.models.yolo import Model
@@ -60,15 +61,15 @@ def yolov5_positives(path: Path) -> dict[int, list[int]]:
     loss = ComputeLoss(model)
     out: dict[int, list[int]] = {}
     for item in yolo_labels(path):
-        w1, h1 = _loaded(item["w"], item["h"], 640, cap=False)
-        img, ratio, pad = letterbox(np.zeros((h1, w1, 3), np.uint8), 640, auto=False, scaleup=False)
+        w1, h1 = _loaded(item["w"], item["h"], size, cap=False)
+        img, ratio, pad = letterbox(np.zeros((h1, w1, 3), np.uint8), size, auto=False, scaleup=False)
         xyxy = xywhn2xyxy(item["xywhn"], ratio[0] * w1, ratio[1] * h1, padw=pad[0], padh=pad[1])
         xywhn = xyxy2xywhn(xyxy, w=img.shape[1], h=img.shape[0], clip=True, eps=1e-3)
         n = len(item["ids"])
         targets = torch.zeros(n, 6)
         targets[:, 1] = torch.arange(n)
         targets[:, 2:] = torch.from_numpy(xywhn)
-        p = [torch.zeros(1, 3, 640 // s, 640 // s, 85) for s in (8, 16, 32)]
+        p = [torch.zeros(1, 3, size // s, size // s, 85) for s in (8, 16, 32)]
         tcls, _, _, _ = loss.build_targets(p, targets)
         for j, ann in enumerate(item["ids"]):
             out[ann] = [int((c == j).sum()) for c in tcls]
