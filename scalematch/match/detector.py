@@ -18,7 +18,7 @@ from scalematch.match.result import usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
-from scalematch.profile.engine import MAX_MAP_SIDE, profile
+from scalematch.profile.engine import profile
 from scalematch.profile.graph import Graph
 
 if TYPE_CHECKING:
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-MAX_MAP_TEXT = f"expected at most {MAX_MAP_SIDE} per side"
-"""How the profile engine refuses a feature map too large (an input too large, not too small, for the network)."""
 MAX_MIN_POSITIVES = 10_000  # no default assigner gives one object more positives than this
 
 
@@ -223,7 +221,7 @@ def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt
     try:
         geometry.grids(preset, graph, geometry.images(preset, w0[i : i + 1], h0[i : i + 1]))
     except geometry.TooSmall as exc:
-        fit = "too large" if MAX_MAP_TEXT in exc.reason else "too small"
+        fit = exc.fit
         return rows, (
             f"image {ids[k]} ({name + ', ' if name else ''}{w0[i]:.10g}x{h0[i]:.10g} px) becomes a "
             f"{exc.width}x{exc.height} input under {preset.name}'s resize, {fit} for {preset.backbone}: "

@@ -32,6 +32,13 @@ class TooSmall(Exception):
         super().__init__(reason)
         self.index, self.width, self.height, self.reason = index, width, height, reason
 
+    @property
+    def fit(self) -> str:
+        """ "too large" when the profile engine refused a feature map over its size bound, else "too small"."""
+        from scalematch.profile.engine import MAX_MAP_SIDE
+
+        return "too large" if f"expected at most {MAX_MAP_SIDE} per side" in self.reason else "too small"
+
 
 @dataclass(frozen=True)
 class Images:

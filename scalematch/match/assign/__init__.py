@@ -131,7 +131,7 @@ def simulate(
         k = small.index
         raise DatasetError(
             f"image {ids[first[k]]} ({w0[k]:g}x{h0[k]:g} px) becomes a {small.width}x{small.height} input under "
-            f"{preset.name}'s resize, too small for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
+            f"{preset.name}'s resize, {small.fit} for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
         ) from None
     anchors_per_image = _head_size(preset, grids)
 
