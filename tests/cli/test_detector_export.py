@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from preset_files import preset_file
 from required import need
 from typer.testing import CliRunner
 
@@ -229,21 +230,6 @@ def test_mmdet_export_writes_fitted_ratios_and_topk(tmp_path: Path) -> None:
     assert cfg.model.train_cfg.assigner.topk == 15 and cfg.model.train_cfg.assigner.type == "ATSSAssigner"
 
 
-def _preset_file(tmp_path: Path, name: str, **changes: object) -> Path:
-    from scalematch.presets import builtin_presets
-
-    data = yaml.safe_load(builtin_presets()[name].read_text())
-    for key, value in changes.items():
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    path = tmp_path / f"{name}-custom.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 def _renamed_neck(tmp_path: Path) -> Path:
     """mmdetection's RetinaNet FPN with its outputs named Pa-Pe (a name the toolkits have no feature for)."""
     from scalematch.presets import builtin_presets
@@ -282,7 +268,7 @@ def test_exports_refuse_what_the_toolkit_config_cannot_say(
     resize or matcher) is refused in one line before any work, the file not written."""
     if changes.get("neck") == "NECK":
         changes = {**changes, "neck": str(_renamed_neck(tmp_path))}
-    detector = str(_preset_file(tmp_path, name, **changes)) if changes else name
+    detector = str(preset_file(tmp_path, name, **changes)) if changes else name
     out = tmp_path / f"x.{'py' if toolkit == 'mmdet' else 'yaml'}"
     result = CliRunner().invoke(app, ["recommend", "-q", "--detector", detector, "--export", toolkit, str(out), *args])
     assert result.exit_code == 2, result.output
@@ -305,7 +291,7 @@ def test_mmdet_export_writes_the_simulated_thresholds_and_fixed_size(tmp_path: P
     from scalematch.presets import load_preset
     from scalematch.report.detector_export import detectron2, mmdet
 
-    preset = load_preset(_preset_file(tmp_path, "retinanet", **{"input.fixed_size": [333, 77], "assigner.high": 0.7,
+    preset = load_preset(preset_file(tmp_path, "retinanet", **{"input.fixed_size": [333, 77], "assigner.high": 0.7,
                                                                   "assigner.low": 0.3}))  # fmt: skip
     design = Trial(preset, 1.0, 1.0, 0, 1.0, 1.0)
     path = tmp_path / "retinanet.py"
@@ -319,7 +305,7 @@ def test_mmdet_export_writes_the_simulated_thresholds_and_fixed_size(tmp_path: P
         transform = GeneralizedRCNNTransform(800, 1333, [0.0] * 3, [1.0] * 3, fixed_size=(333, 77))
         images, _ = transform([torch.zeros(3, 480, 640)])
         assert images.image_sizes[0] == (resize["scale"][1], resize["scale"][0])  # mmdet's scale is (w, h)
-    plain = load_preset(_preset_file(tmp_path, "retinanet", **{"assigner.high": 0.7, "assigner.low": 0.3}))
+    plain = load_preset(preset_file(tmp_path, "retinanet", **{"assigner.high": 0.7, "assigner.low": 0.3}))
     model = yaml.safe_load(detectron2(Trial(plain, 1.0, 1.0, 0, 1.0, 1.0)))["MODEL"]
     assert model["RETINANET"]["IOU_THRESHOLDS"] == [0.3, 0.7]  # detectron2's order: low, high
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from preset_files import preset_file
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -20,19 +21,6 @@ def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["recommend", "-q", *args])
     assert "Traceback" not in result.output
     return result.exit_code, result.stderr
-
-
-def preset_file(tmp_path: Path, name: str, **changes: object) -> Path:
-    data = yaml.safe_load(builtin_presets()[name].read_text())
-    for key, value in changes.items():
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    path = tmp_path / f"{name}-custom.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
 
 
 @pytest.mark.parametrize(
