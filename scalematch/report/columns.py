@@ -61,8 +61,9 @@ class UsableRows:
         if bad.size:
             index = self.table.index if self.mask is None else self.table.index[self.mask]
             k = int(bad[0])
+            label = index[k].item() if isinstance(index[k], np.generic) else index[k]  # pandas 2 gives numpy ints
             raise OptionError(
-                f"table: row {index[k]!r} has w_in {w[k]:g} and h_in {h[k]:g}; expected positive sizes in input "
+                f"table: row {label!r} has w_in {w[k]:g} and h_in {h[k]:g}; expected positive sizes in input "
                 "pixels (the box table the recommendation was made from)"
             )
         return w, h
