@@ -51,6 +51,13 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "annotations: the DataFrame's column 'w' holds {dtype} values, such as '50'; expected numbers"),
     ("widths as text, detector", lambda b: sm.recommend(_column(b, "w", "50"), "retinanet"),
      "annotations: the DataFrame's column 'w' holds {dtype} values, such as '50'; expected numbers"),
+    ("image_size of one side", lambda b: sm.read_annotations(None, image_size=(640,)),
+     "image_size: expected 'WIDTHxHEIGHT' or (width, height) with positive integers up to 16777216, got tuple (640,)"),
+    ("image_size fractional", lambda b: sm.read_annotations(None, image_size=(640.5, 480)),
+     "image_size: expected 'WIDTHxHEIGHT' or (width, height) with positive integers up to 16777216, got tuple "
+     "(640.5, 480)"),
+    ("from_frame(None)", lambda b: sm.from_frame(None),
+     "table: expected a pandas DataFrame with the box-table columns, got NoneType None"),
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),
      "annotations: the DataFrame's column 'image_w' holds {dtype} values, such as '640'; expected numbers"),
     ("a list of numbers as paths", lambda b: sm.recommend([1, 2, 3], rule="rf"),

@@ -240,12 +240,31 @@ def read_annotations(
         from scalematch.dataset import sample_path
 
         path = sample_path()
-    if isinstance(image_size, str):
-        image_size = parse_image_size(image_size)
+    image_size = _image_size(image_size)
     return read_shards(
         path, format, resize, strict=strict, split=split, image_size=image_size, progress=progress,
         workers=workers, client=client,
     )  # fmt: skip
+
+
+def _image_size(value: object) -> tuple[int, int] | None:
+    """The API's ``image_size``: None, ``"640x480"`` or two positive integers (width, height)."""
+    import numbers
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_image_size(value)
+    if isinstance(value, tuple | list) and len(value) == 2:
+        sides = [v for v in value if isinstance(v, numbers.Integral) and not isinstance(v, bool)]
+        if len(sides) == 2 and all(0 < int(v) <= MAX_IMAGE_SIDE for v in sides):
+            return int(sides[0]), int(sides[1])
+    from scalematch._args import shown
+
+    raise OptionError(
+        f"image_size: expected 'WIDTHxHEIGHT' or (width, height) with positive integers up to {MAX_IMAGE_SIDE}, "
+        f"got {shown(value)}"
+    )
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -282,8 +301,12 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
     category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
     :data:`DEFAULT_POLICY`) adds the input-pixel columns."""
+    import pandas as pd
+
+    from scalematch._args import expect
     from scalematch.dataset.frame import check_columns, check_rows
 
+    expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
     if missing:
         raise OptionError(
