@@ -117,7 +117,8 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     out.append(f"No positive: {none} objects ({reasons}).")
     verdict = "meets" if s.share_meeting >= target else "misses"
     can = "can have" if s.upper_bound else "have"
-    floor = f" with IoU >= {s.floor:g}" if s.floor is not None else ""
+    at = f"{s.floor + 0.0:.12g}" if s.floor is not None else ""  # as given (0.99999999999 is not 1), -0 as 0
+    floor = f" with IoU >= {at}" if s.floor is not None else ""
     out.append(
         f"{shares(s.share_meeting, target)[0]} of {s.objects} objects {can} {s.min_positives} or more positives"
         f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} with its defaults "
@@ -125,7 +126,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     )
     if s.floor is not None:
         out.append(
-            f"{s.only_weak} objects have positives only below IoU {s.floor:g} (--min-iou, scalematch's quality floor: "
+            f"{s.only_weak} objects have positives only below IoU {at} (--min-iou, scalematch's quality floor: "
             "an anchor that barely overlaps its object is mostly background around it)."
         )
     if s.upper_bound:
