@@ -56,6 +56,9 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("image_size fractional", lambda b: sm.read_annotations(None, image_size=(640.5, 480)),
      "image_size: expected 'WIDTHxHEIGHT' or (width, height) with positive integers up to 16777216, got tuple "
      "(640.5, 480)"),
+    ("a DataFrame as the path", lambda b: sm.read_annotations(b.to_frame()),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got a DataFrame "
+     "(from_frame(table) makes a LoadResult of a box table)"),
     ("from_frame(None)", lambda b: sm.from_frame(None),
      "table: expected a pandas DataFrame with the box-table columns, got NoneType None"),
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),

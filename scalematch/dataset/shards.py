@@ -65,6 +65,8 @@ def listed(inputs: Inputs) -> list[str | Path]:
     expected = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them"
     if isinstance(inputs, str | os.PathLike):
         return [inputs]
+    if type(inputs).__name__ == "DataFrame":  # iterable over its column names, which are no paths
+        raise OptionError(f"{expected}, got a DataFrame (from_frame(table) makes a LoadResult of a box table)")
     if isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
         raise OptionError(f"{expected}, got {shown(inputs)}")
     given = list(inputs)

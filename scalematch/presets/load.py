@@ -320,6 +320,12 @@ class _Reader:
         anchors = _KIND_OF[type(preset.anchors)]
         if anchors not in fits:
             raise self.fail("anchors.kind", f"{' or '.join(fits)} for assigner {assigner}", anchors)
+        if isinstance(preset.assigner, FCOSAssign) and preset.anchors.per_level() != 1:
+            # torchvision's FCOS: anchor_generator.num_anchors_per_location()[0] should be 1
+            raise self.fail(
+                "anchors", "one anchor per location for assigner fcos (one size and ratio per level)",
+                preset.anchors.per_level(),
+            )  # fmt: skip
         spec = preset.input
         if isinstance(preset.assigner, YOLOv5Assign) and not isinstance(spec, LetterboxInput):
             raise self.fail(

@@ -294,3 +294,19 @@ def test_the_quality_floor_is_shown_as_given(given: str, shown: str) -> None:
     assert result.exit_code == 0, result.output
     assert f" with IoU >= {shown} (target " in result.stdout
     assert f"positives only below IoU {shown} (--min-iou" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("anchors.aspect_ratios", [0.5, 1.0]), ("anchors.sizes", [[8, 10], [16, 20], [32, 40], [64, 80], [128, 160]])],
+)
+def test_fcos_takes_one_anchor_per_location(tmp_path: Path, key: str, value: object) -> None:
+    """torchvision's FCOS refuses an anchor generator with more than one anchor per location (its points are the
+    anchors' centres): so does the preset."""
+    path = preset_file(tmp_path, "fcos", **{key: value})
+    code, err = run("--detector", str(path))
+    assert code == 2
+    assert err == (
+        f"Error: {path}: key 'anchors': expected one anchor per location for assigner fcos (one size and ratio per "
+        "level), got 2\n"
+    )
