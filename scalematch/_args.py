@@ -27,6 +27,12 @@ def expect(value: object, param: str, kinds: type | tuple[type, ...], expected: 
         raise OptionError(f"{param}: expected {expected}, got {shown(value)}")
 
 
+def check_progress(progress: object) -> None:
+    """``progress``: None or a function progress(done, total)."""
+    if progress is not None and not callable(progress):
+        raise OptionError(f"progress: expected a function progress(done, total), got {shown(progress)}")
+
+
 def number(value: object, param: str, optional: bool = False) -> None:
     """A real number (int, float, numpy number; not bool, not text)."""
     expect(value, param, numbers.Real, "a number", optional)

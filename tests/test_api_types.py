@@ -59,6 +59,12 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("a DataFrame as the path", lambda b: sm.read_annotations(b.to_frame()),
      "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got a DataFrame "
      "(from_frame(table) makes a LoadResult of a box table)"),
+    ("progress as text, a table given", lambda b: sm.recommend(b, progress="yes"),
+     "progress: expected a function progress(done, total), got str 'yes'"),
+    ("an empty list of backbones", lambda b: sm.sweep(b, rule="rf", backbone=[]),
+     "backbone: expected at least one name, got an empty list"),
+    ("format in capitals", lambda b: sm.read_annotations(None, format="COCO"),
+     "format: expected one of coco, voc, yolo, got 'COCO'"),
     ("from_frame(None)", lambda b: sm.from_frame(None),
      "table: expected a pandas DataFrame with the box-table columns, got NoneType None"),
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),

@@ -205,7 +205,7 @@ def _format(path: Path, format: str | None) -> Format:
     if format is None:
         return detect_format(path)
     for f in FORMATS:
-        if format.lower() == f:
+        if format == f:  # as the command line takes it
             return f
     raise OptionError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
 

@@ -247,13 +247,12 @@ _Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
 
 
 def _check_types(strict: object, format: object, split: object, progress: object) -> None:
-    from scalematch._args import expect, shown
+    from scalematch._args import check_progress, expect
 
     expect(strict, "strict", bool, "True or False")
     expect(format, "format", str, "coco, voc or yolo", optional=True)
     expect(split, "split", str, "a split name such as train or val", optional=True)
-    if progress is not None and not callable(progress):
-        raise OptionError(f"progress: expected a function progress(done, total), got {shown(progress)}")
+    check_progress(progress)
 
 
 def _prepare(

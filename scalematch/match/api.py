@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from scalematch._args import check_progress
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
@@ -53,6 +54,7 @@ def as_data(
     DataFrame) in input pixels after ``resize`` (default: a LoadResult's own policy, else
     :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``, YOLO
     labels without an image file at ``image_size`` (width first, ``"640x480"`` or ``(640, 480)``)."""
+    check_progress(progress)
     if image_size is not None and not (annotations is None or isinstance(annotations, str | Path | list | tuple)):
         raise OptionError(
             "image_size: applies to YOLO labels read from files; a LoadResult or a DataFrame brings its own sizes "
@@ -208,7 +210,9 @@ def sweep(
         for name, given in (("min_cells", min_cells), ("erf_factor", erf_factor)):
             if given is not None:
                 raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
-    backbones = _names(backbone, "backbone") or ["resnet50"]
+    backbones = _names(backbone, "backbone") if backbone is not None else ["resnet50"]
+    if not backbones:  # an empty list: never the default
+        raise OptionError(f"backbone: expected at least one name, got an empty {type(backbone).__name__}")
     chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
     params = replace(RuleParams(), min_cells=rf.min_cells, erf_factor=rf.erf_factor)
     designs: list[Design] = []
