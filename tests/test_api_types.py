@@ -25,6 +25,13 @@ def _column(boxes: Any, name: str, value: object) -> Any:
     return table
 
 
+def _two_sizes() -> Any:
+    import pandas as pd
+
+    one = {"image_id": 1, "x": 0.0, "y": 0.0, "w": 5.0, "h": 5.0, "image_h": 480}
+    return pd.DataFrame([{**one, "image_w": 640}, {**one, "image_w": 800}])
+
+
 CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("detector as a number", lambda b: sm.recommend(b, 42),
      "detector: expected a preset name, a preset YAML path or a Preset, got int 42"),
@@ -65,6 +72,11 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "backbone: expected at least one name, got an empty list"),
     ("format in capitals", lambda b: sm.read_annotations(None, format="COCO"),
      "format: expected one of coco, voc, yolo, got 'COCO'"),
+    ("a category without a value", lambda b: sm.from_frame(_column(b, "category", None)),
+     "annotations: the DataFrame's column 'category' has no value in row 0; expected a name per row (without the "
+     "column, every object is of one category 'object')"),
+    ("one image of two sizes", lambda b: sm.from_frame(_two_sizes()),
+     "annotations: image_id 1 has two sizes, 640x480 (row 0) and 800x480 (row 1); an image has one size"),
     ("from_frame(None)", lambda b: sm.from_frame(None),
      "table: expected a pandas DataFrame with the box-table columns, got NoneType None"),
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),

@@ -52,6 +52,44 @@ def check_columns(table: pd.DataFrame) -> None:
         )
 
 
+def check_images(table: pd.DataFrame) -> None:
+    """An :class:`OptionError` for a ``category`` without a value (the readers give every object one) or an
+    ``image_id`` whose rows give two image sizes (an image has one; a file reader takes it from the image)."""
+    import numpy as np
+
+    if "category" in table.columns:
+        missing = np.flatnonzero(table["category"].isna().to_numpy())
+        if len(missing):
+            raise OptionError(
+                f"annotations: the DataFrame's column 'category' has no value in row {_label(table, missing[0])}; "
+                "expected a name per row (without the column, every object is of one category 'object')"
+            )
+    if not {"image_id", "image_w", "image_h"} <= set(table.columns) or not len(table):
+        return
+    ids = table["image_id"].to_numpy()
+    w = table["image_w"].to_numpy(np.float64, na_value=np.nan)
+    h = table["image_h"].to_numpy(np.float64, na_value=np.nan)
+    sized = np.flatnonzero(np.isfinite(w) & np.isfinite(h))
+    order = sized[np.argsort(ids[sized], kind="stable")]
+    same = ids[order][1:] == ids[order][:-1]
+    other = same & ((w[order][1:] != w[order][:-1]) | (h[order][1:] != h[order][:-1]))
+    if other.any():
+        k = int(np.flatnonzero(other)[0])
+        a, b = int(order[k]), int(order[k + 1])
+        raise OptionError(
+            f"annotations: image_id {ids[a]!s} has two sizes, {w[a]:g}x{h[a]:g} (row {_label(table, a)}) and "
+            f"{w[b]:g}x{h[b]:g} (row {_label(table, b)}); an image has one size"
+        )
+
+
+def _label(table: pd.DataFrame, k: int) -> object:
+    """The index label of row ``k``, as a plain value (pandas 2 gives numpy integers)."""
+    import numpy as np
+
+    label = table.index[k]
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0

@@ -304,7 +304,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     import pandas as pd
 
     from scalematch._args import expect
-    from scalematch.dataset.frame import check_columns, check_rows
+    from scalematch.dataset.frame import check_columns, check_images, check_rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
@@ -314,6 +314,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
     check_columns(table)
+    check_images(table)
     out = table.copy()
     n = len(out)
     for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):
