@@ -22,6 +22,7 @@ from scalematch.presets.preset import (
     TorchvisionAnchors,
     TorchvisionInput,
     YoloAnchors,
+    YOLOv5Assign,
 )
 from scalematch.report.style import printable
 
@@ -303,7 +304,10 @@ def ultralytics(design: Trial) -> str:
     for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):
         values = ", ".join(f"{w:g},{h:g}" for w, h in level)  # yolov5 takes float anchors
         rows.append(f"  - [{values}]  # {name}/{stride}")
-    return "\n".join([*_header(design, "ultralytics"), f"# train with imgsz={size}", *rows, ""])
+    train = f"# train with imgsz={size}"
+    if isinstance(p.assigner, YOLOv5Assign):  # a training hyperparameter: the model yaml cannot hold it
+        train += f" and anchor_t: {p.assigner.anchor_t:g} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
+    return "\n".join([*_header(design, "ultralytics"), train, *rows, ""])
 
 
 EXPORTERS = {"mmdet": mmdet, "detectron2": detectron2, "ultralytics": ultralytics}
