@@ -194,7 +194,8 @@ def mmdet(design: Trial) -> str:
     iou = ""  # the simulated Max-IoU thresholds, as mmdetection's MaxIoUAssigner takes them
     if isinstance(assign, MaxIoU):
         iou = f"assigner=dict(pos_iou_thr={assign.high:g}, neg_iou_thr={assign.low:g}"
-        iou += ")" if assign.low_quality else ", match_low_quality=False)"
+        # torchvision's low-quality matches have no IoU floor (mmdetection's RPN sets min_pos_iou=0.3)
+        iou += ", min_pos_iou=0)" if assign.low_quality else ", match_low_quality=False)"
     if p.name == "retinanet":
         head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}{extra})),"
         head += f"\n    train_cfg=dict({iou})"

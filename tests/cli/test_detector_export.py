@@ -58,6 +58,9 @@ def test_mmdet_config_loads_and_builds_the_anchor_generator(tmp_path: Path, dete
     assert generator.num_base_priors == [per_location] * len(gen["strides"])
     resize = next(step for step in cfg.train_dataloader.dataset.pipeline if step["type"] == "Resize")
     assert resize["scale"] == (1333, 800)
+    if detector != "atss":  # torchvision's low-quality matches: no IoU floor (mmdetection's RPN has 0.3)
+        assigner = (cfg.model.train_cfg.rpn if detector == "faster-rcnn" else cfg.model.train_cfg).assigner
+        assert assigner.min_pos_iou == 0 and assigner.get("match_low_quality", True)  # MaxIoUAssigner default
 
 
 def test_mmdet_export_of_a_searched_design(tmp_path: Path) -> None:
