@@ -40,6 +40,12 @@ def _brute_reads(specs: list[Spec], u: int) -> tuple[list[int], list[set[int]], 
     return units, [pixels(len(specs) - 1, i) for i in units], pixels(len(specs), u)
 
 
+def _torch_pool(spec: Spec) -> bool:
+    """A pool's padding is at most half its (dilated, for max) kernel, as torch requires (and the parser)."""
+    kind, k, _, d, p = spec
+    return kind == "conv" or p <= ((d * (k - 1) + 1) // 2 if kind == "maxpool" else k // 2)
+
+
 layer = st.one_of(
     st.tuples(
         st.sampled_from(["conv", "maxpool", "avgpool"]),
@@ -47,7 +53,7 @@ layer = st.one_of(
         st.integers(1, 3),
         st.integers(1, 3),
         st.integers(0, 3),
-    ),
+    ).filter(_torch_pool),
     st.tuples(st.just("upsample"), st.integers(2, 3), st.just(1), st.just(1), st.just(0)),
 )
 

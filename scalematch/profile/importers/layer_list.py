@@ -144,6 +144,19 @@ def _padding(value: Any) -> Padding:
     return ((y, y), (x, x))
 
 
+def _check_pool_padding(
+    kind: str, kernel: tuple[int, int], dilation: tuple[int, int], padding: tuple[tuple[int, int], ...]
+) -> None:
+    """torch's pools take at most half the (dilated, for max) kernel as padding on a side."""
+    for a, (before, after) in enumerate(padding):
+        half = (dilation[a] * (kernel[a] - 1) + 1) // 2 if kind == "maxpool" else kernel[a] // 2
+        if max(before, after) > half:
+            raise ConfigError(
+                f"'padding' of a {kind} layer must be at most half its kernel ({half} along {'yx'[a]}, as torch "
+                f"requires), got {max(before, after)}"
+            )
+
+
 def _family(kind: str) -> str:
     if kind in WINDOWS:
         return "window"
@@ -175,12 +188,16 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
         groups = fields.get("groups", 1)
         if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
             raise ConfigError(f"'groups' must be a positive integer, got {groups!r}")
+        padding = _padding(fields.get("padding", 0))
+        dilation = _pair(fields.get("dilation", 1), "dilation", 1)
+        if kind.endswith("pool") and padding != "same":
+            _check_pool_padding(kind, kernel, dilation, padding)
         return Window(
             WINDOWS[kind],  # type: ignore[arg-type]
             kernel,
             _pair(fields["stride"], "stride", 1) if "stride" in fields else default_stride,
-            _padding(fields.get("padding", 0)),
-            _pair(fields.get("dilation", 1), "dilation", 1),
+            padding,
+            dilation,
             ceil_mode,
             groups,
         )
