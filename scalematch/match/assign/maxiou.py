@@ -10,6 +10,7 @@ to it, later objects overriding earlier ones on a shared anchor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -365,11 +366,8 @@ def assign(
     weak_count = np.zeros(n, np.int64)
     f = np.float32(floor)
     for p, (w, distinct) in zip(strong, won, strict=True):
-        if len(forced_keys) and len(distinct):
-            at = np.minimum(np.searchsorted(distinct, forced_keys), len(distinct) - 1)
-            keep = np.ones(len(w), bool)
-            keep[at[distinct[at] == forced_keys]] = False
-            w = w[keep]
+        if len(forced_keys):  # a forced match overrides the winner of its anchor (``w`` is aligned with ``distinct``)
+            w = w[~_member(forced_keys, distinct)]
         o = p.obj[w]
         positives[:, p.level] += np.bincount(o, minlength=n)
         weak_count += np.bincount(o[p.iou[w] < f], minlength=n)
@@ -416,10 +414,7 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
     # Each pending anchor against its owner's competitors, in batches of about PAIRS_PER_BATCH pairs.
     count = comp_count[group]
     found = []
-    ends = np.cumsum(count)
-    lo = 0
-    while lo < len(key):
-        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+    for lo, hi in _batches(count):
         part = np.arange(lo, hi)
         c = count[part]
         anchor_of = np.repeat(part, c)
@@ -435,8 +430,19 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
         first = tops[np.r_[True, anchor_of[tops[1:]] != anchor_of[tops[:-1]]]]
         a = anchor_of[first]
         found.append(Pairs(obj[first], key[a], level[a], iou[first]))
-        lo = hi
     return _concat(found) if found else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
+
+
+def _batches(count: I64) -> Iterator[tuple[int, int]]:
+    """Ranges ``lo:hi`` of items whose ``count`` sums to about PAIRS_PER_BATCH (at least one item each)."""
+    import numpy as np
+
+    ends = np.cumsum(count)
+    lo = 0
+    while lo < len(count):
+        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+        yield lo, hi
+        lo = hi
 
 
 def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> tuple[I64, I64]:
@@ -447,17 +453,13 @@ def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> t
     first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
     im = boxes.image[who]
     size = first_obj[im + 1] - first_obj[im]
-    ends = np.cumsum(size)
     rx1, ry1, rx2, ry2 = region
     found: list[tuple[I64, I64]] = []
-    lo = 0
-    while lo < len(who):  # batches of about PAIRS_PER_BATCH (object, object) pairs
-        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+    for lo, hi in _batches(size):  # (object, object) pairs
         g, j = expand(first_obj[im[lo:hi]], first_obj[im[lo:hi] + 1] - 1)
         g += lo
         hit = (boxes.x1[j] < rx2[g]) & (boxes.x2[j] > rx1[g]) & (boxes.y1[j] < ry2[g]) & (boxes.y2[j] > ry1[g])
         found.append((g[hit], j[hit]))
-        lo = hi
     g_all = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
     j_all = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
     return j_all, np.bincount(g_all, minlength=len(who))
