@@ -60,9 +60,10 @@ def check_images(table: pd.DataFrame) -> None:
     if "category" in table.columns:
         missing = np.flatnonzero(table["category"].isna().to_numpy())
         if len(missing):
+            row = row_label(table.index, missing[0])
             raise OptionError(
-                f"annotations: the DataFrame's column 'category' has no value in row {_label(table, missing[0])}; "
-                "expected a name per row (without the column, every object is of one category 'object')"
+                f"annotations: the DataFrame's column 'category' has no value in row {row}; expected a name per row"
+                " (without the column, every object is of one category 'object')"
             )
     if not {"image_id", "image_w", "image_h"} <= set(table.columns) or not len(table):
         return
@@ -77,16 +78,16 @@ def check_images(table: pd.DataFrame) -> None:
         k = int(np.flatnonzero(other)[0])
         a, b = int(order[k]), int(order[k + 1])
         raise OptionError(
-            f"annotations: image_id {ids[a]!s} has two sizes, {w[a]:g}x{h[a]:g} (row {_label(table, a)}) and "
-            f"{w[b]:g}x{h[b]:g} (row {_label(table, b)}); an image has one size"
+            f"annotations: image_id {ids[a]!s} has two sizes, {w[a]:g}x{h[a]:g} (row {row_label(table.index, a)}) and "
+            f"{w[b]:g}x{h[b]:g} (row {row_label(table.index, b)}); an image has one size"
         )
 
 
-def _label(table: pd.DataFrame, k: int) -> object:
-    """The index label of row ``k``, as a plain value (pandas 2 gives numpy integers)."""
+def row_label(index: pd.Index, k: int) -> object:
+    """The label of position ``k`` of ``index``, as a plain value (pandas 2 gives numpy integers)."""
     import numpy as np
 
-    label = table.index[k]
+    label = index[k]
     return label.item() if isinstance(label, np.generic) else label
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalematch.dataset.frame import row_label
 from scalematch.errors import OptionError
 from scalematch.match.result import usable
 
@@ -61,9 +62,8 @@ class UsableRows:
         if bad.size:
             index = self.table.index if self.mask is None else self.table.index[self.mask]
             k = int(bad[0])
-            label = index[k].item() if isinstance(index[k], np.generic) else index[k]  # pandas 2 gives numpy ints
             raise OptionError(
-                f"table: row {label!r} has w_in {w[k]:g} and h_in {h[k]:g}; expected positive sizes in input "
-                "pixels (the box table the recommendation was made from)"
+                f"table: row {row_label(index, k)!r} has w_in {w[k]:g} and h_in {h[k]:g}; expected positive sizes in "
+                "input pixels (the box table the recommendation was made from)"
             )
         return w, h
