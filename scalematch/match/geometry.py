@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.errors import GraphError, OptionError
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
-from scalematch.profile.engine import feature_sizes
+from scalematch.profile.engine import MapTooLarge, feature_sizes
 from scalematch.profile.graph import Graph
 
 if TYPE_CHECKING:
@@ -28,16 +28,10 @@ if TYPE_CHECKING:
 class TooSmall(Exception):
     """An image whose network input is too small for the network (``index`` among the images, input size)."""
 
-    def __init__(self, index: int, width: int, height: int, reason: str) -> None:
+    def __init__(self, index: int, width: int, height: int, reason: str, too_large: bool = False) -> None:
         super().__init__(reason)
         self.index, self.width, self.height, self.reason = index, width, height, reason
-
-    @property
-    def fit(self) -> str:
-        """ "too large" when the profile engine refused a feature map over its size bound, else "too small"."""
-        from scalematch.profile.engine import MAX_MAP_SIDE
-
-        return "too large" if f"expected at most {MAX_MAP_SIDE} per side" in self.reason else "too small"
+        self.fit = "too large" if too_large else "too small"  # a feature map over the engine's bound: too large
 
 
 @dataclass(frozen=True)
@@ -256,7 +250,7 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
             found = feature_sizes(graph, (int(hp), int(wp)))
         except GraphError as exc:
             first = int(np.flatnonzero(inverse == k)[0])
-            raise TooSmall(first, int(wp), int(hp), str(exc)) from None
+            raise TooSmall(first, int(wp), int(hp), str(exc), isinstance(exc, MapTooLarge)) from None
         missing = [lv for lv in preset.levels if lv not in found]
         if missing:
             raise OptionError(

@@ -203,16 +203,23 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
     return n
 
 
-def _refuse_above(node: Node, value: int, bound: int, what: str, why: str) -> None:
-    """A :class:`GraphError` naming ``node`` when ``value`` (described by ``what``) is above ``bound``; ``why``
-    follows the bound."""
+class MapTooLarge(GraphError):
+    """A feature map over :data:`MAX_MAP_SIDE` units per side: the input is too large (not too small) for the
+    network."""
+
+
+def _refuse_above(
+    node: Node, value: int, bound: int, what: str, why: str, error: type[GraphError] = GraphError
+) -> None:
+    """An ``error`` naming ``node`` when ``value`` (described by ``what``) is above ``bound``; ``why`` follows the
+    bound."""
     if value > bound:
-        raise GraphError(f"node '{node.name}': {what}; expected at most {bound} {why}")
+        raise error(f"node '{node.name}': {what}; expected at most {bound} {why}")
 
 
 def _check_side(node: Node, size: Pair) -> None:
     what = f"its feature map would be {size[0]}x{size[1]} units (HxW)"
-    _refuse_above(node, max(size), MAX_MAP_SIDE, what, "per side (larger maps would exhaust memory)")
+    _refuse_above(node, max(size), MAX_MAP_SIDE, what, "per side (larger maps would exhaust memory)", MapTooLarge)
 
 
 def _check_period(node: Node, a: int, period: int) -> None:
@@ -293,8 +300,8 @@ def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
             n = sizes[node.inputs[0]]
             sizes[node.name] = (out_size(node, 0, n[0], sizes), out_size(node, 1, n[1], sizes))
             _check_side(node, sizes[node.name])
-    except GraphError as exc:
-        raise GraphError(
+    except GraphError as exc:  # the same kind of error, with the graph and the input size
+        raise type(exc)(
             f"{graph.source or graph.name}: at input {input_size[0]}x{input_size[1]} (HxW): {exc}"
         ) from None
     return {tap: sizes[name] for tap, name in graph.taps}
@@ -312,7 +319,7 @@ def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool
         return _run(graph, order, input_size, allow_misaligned)
     except GraphError as exc:
         if graph.source and graph.source != "<python>" and not str(exc).startswith(graph.source):
-            raise GraphError(f"{graph.source}: {exc}") from None
+            raise type(exc)(f"{graph.source}: {exc}") from None
         raise
 
 
