@@ -295,18 +295,31 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     return data if isinstance(data, LoadResult) else from_frame(data)
 
 
+def has_image_ids(table: pd.DataFrame) -> bool:
+    """Whether a box table says which rows share an image: an ``image_id`` column or index level."""
+    return "image_id" in table.columns or "image_id" in table.index.names
+
+
+def _ids_from_index(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the ``ann_id`` and ``image_id`` it holds as index levels (after ``set_index``) as columns."""
+    levels = [c for c in ("ann_id", "image_id") if c not in table.columns and c in table.index.names]
+    return table.reset_index(level=levels) if levels else table
+
+
 def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, source: str = "DataFrame") -> LoadResult:
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
     category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
-    :data:`DEFAULT_POLICY`) adds the input-pixel columns."""
+    :data:`DEFAULT_POLICY`) adds the input-pixel columns. ``ann_id`` and ``image_id`` are taken from the index
+    when they are index levels rather than columns; without an ``image_id`` every row is an image of its own."""
     import pandas as pd
 
     from scalematch._args import expect
     from scalematch.dataset.frame import check_columns, check_images, check_rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
+    table = _ids_from_index(table)
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
     if missing:
         raise OptionError(

@@ -203,7 +203,7 @@ def partials(
 ) -> tuple[list[Partial], str]:
     """Each input's :class:`~scalematch.dataset.stats.Partial`, in input order, and the dataset's name."""
     _check_types(strict, format, split, progress)
-    paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
+    paths, fmt, name, count = _prepare(inputs, format, client, workers, source, split)
     options = (fmt, str(parse_policy(resize)), strict, split, image_size)
     if len(paths) == 1 and client is None:  # one input: its own reader's workers (VOC pieces) and progress
         from scalematch.dataset.stats import file_partial
@@ -232,7 +232,7 @@ def read_shards(
     from scalematch.dataset.loader import load
 
     _check_types(strict, format, split, progress)
-    paths, fmt, name, count = _prepare(inputs, format, client, workers, source)
+    paths, fmt, name, count = _prepare(inputs, format, client, workers, source, split)
     if len(paths) == 1 and client is None:
         from dataclasses import replace
 
@@ -256,7 +256,7 @@ def _check_types(strict: object, format: object, split: object, progress: object
 
 
 def _prepare(
-    inputs: Inputs, format: str | None, client: Any, workers: int | None, source: str | None
+    inputs: Inputs, format: str | None, client: Any, workers: int | None, source: str | None, split: str | None
 ) -> tuple[tuple[Path, ...], Format, str, int]:
     """The paths, their one format, the dataset's name and the number of worker processes."""
     from scalematch.dataset.loader import _format, check_input
@@ -274,6 +274,8 @@ def _prepare(
     fmt = next(iter(formats))
     if len(paths) > 1:
         _check_overlap(paths, fmt)
+        if fmt == "voc":
+            _check_shared_files(paths, split)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
     return paths, fmt, name, count
 
@@ -281,31 +283,46 @@ def _prepare(
 def _check_overlap(paths: tuple[Path, ...], fmt: Format) -> None:
     """Refuse an input that another input, a folder, reads too (a VOC folder and one of its XML files, a YOLO
     dataset and its ``labels/train``): its annotations would be counted twice. A folder reads what its format's
-    reader reads: VOC the XML files directly in it (or in its ``Annotations``), YOLO everything under its labels
-    folder."""
-    reads: dict[str, tuple[Path, bool]] = {}  # the real folder read -> (the input, read with its subfolders)
+    reader reads: VOC the XML files in it (or in its ``Annotations``) and its subfolders, YOLO everything under its
+    labels folder."""
+    reads: dict[str, Path] = {}  # the real folder read (with its subfolders) -> the input
     for path in paths:
         if path.is_dir() and fmt != "coco":
             inner = "Annotations" if fmt == "voc" else "labels"
             root = os.path.realpath(path / inner if (path / inner).is_dir() else path)
             if root in reads:
-                _twice(path, reads[root][0])
-            reads[root] = (path, fmt == "yolo")
+                _twice(path, reads[root])
+            reads[root] = path
     if not reads:
         return
     for path in paths:
         folder = os.path.realpath(path)
-        is_dir, depth = path.is_dir(), 0
-        if not is_dir:
-            folder, depth = os.path.dirname(folder), 1
-        while True:  # the folder itself (depth 0), its parent (1), ... up to the root
+        while True:  # the input itself (a folder) or its folder, then their parents up to the root
             outer = reads.get(folder)
-            if outer is not None and outer[0] != path and (depth == 0 or outer[1] or (depth == 1 and not is_dir)):
-                _twice(path, outer[0])
+            if outer is not None and outer != path:
+                _twice(path, outer)
             parent = os.path.dirname(folder)
             if parent == folder:
                 break
-            folder, depth = parent, depth + 1
+            folder = parent
+
+
+def _check_shared_files(paths: tuple[Path, ...], split: str | None) -> None:
+    """Refuse an XML file that two VOC inputs read under two names (a folder holding a symlink to another input's
+    file): the same file, by device and inode, would be counted twice."""
+    from scalematch.dataset.formats.pascal_voc import xml_files
+
+    owner: dict[tuple[int, int], tuple[Path, Path]] = {}  # (device, inode) -> (the input, the file's name there)
+    for path in paths:
+        for xml in xml_files(path, split)[0]:
+            info = xml.stat()
+            first = owner.setdefault((info.st_dev, info.st_ino), (path, xml))
+            if first[0] != path:
+                alias = f" as {first[1]}" if first[1] != xml else ""
+                raise OptionError(
+                    f"{xml}: named twice among the inputs: {first[0]} reads it too{alias}, so its annotations would "
+                    "be counted twice; give it once"
+                )
 
 
 def _twice(path: Path, outer: Path) -> None:

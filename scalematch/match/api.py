@@ -304,6 +304,7 @@ def _detector(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "
             "anchor shapes without an IoU"
         )
+    _check_image_ids(annotations)
     data = as_data(
         annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
         client=client, image_size=image_size,
@@ -317,6 +318,23 @@ def _detector(
         preset = found.ranked[0][1].preset
     result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
     return replace(result, sweep=found)
+
+
+def _check_image_ids(annotations: Annotations) -> None:
+    """A DataFrame given to a detector must say which rows share an image: the assigner makes the objects of one
+    image compete, so a table without ``image_id`` would silently read as one image per object."""
+    if type(annotations).__name__ != "DataFrame":  # pandas is imported only when a DataFrame is given
+        return
+    import pandas as pd
+
+    from scalematch.dataset.loader import has_image_ids
+
+    if isinstance(annotations, pd.DataFrame) and not has_image_ids(annotations):
+        raise OptionError(
+            "annotations: the DataFrame has no image_id column or index level; a detector's assigner makes the "
+            "objects of one image compete, so it needs to know which rows share an image (image_id = "
+            "range(len(table)) makes every row an image of its own)"
+        )
 
 
 def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> Graph:

@@ -309,7 +309,7 @@ class _Reader:
             path=self.where,
         )
         self.check_pairing(preset)
-        self.check_network(preset.backbone, preset.neck)
+        self.check_network(preset.backbone, preset.neck, preset.levels)
         return preset
 
     def check_pairing(self, preset: Preset) -> None:
@@ -337,25 +337,30 @@ class _Reader:
             if rounded != spec.size:
                 raise self.fail("input.size", letterbox_expected(spec, preset.anchors), spec.size)
 
-    def check_network(self, backbone: str, neck: str | None) -> None:
-        """A backbone or neck named by a file (or an unknown name) is read now, so that its errors name this
-        preset and the key as well as the file; built-in names are known good, and imported models (ONNX,
-        torch) are read when they are used."""
+    def check_network(self, backbone: str, neck: str | None, levels: tuple[str, ...]) -> None:
+        """The backbone and neck are read now (built-in names and YAML files; imported models, ONNX and torch,
+        are read when they are used), so that their errors, and a level that is none of their outputs, name this
+        preset and the key as well as the file."""
         from scalematch.profile.api import is_imported
-        from scalematch.profile.importers.config import attach, builtin, load
+        from scalematch.profile.importers.config import attach, load
 
-        custom = [key for key, name, kind in (("backbone", backbone, "backbones"), ("neck", neck, "necks"))
-                  if name is not None and name not in builtin(kind)]  # fmt: skip
-        if not custom or is_imported(backbone):
+        if is_imported(backbone):
             return
         key = "backbone"
         try:
             config = load(backbone, "backbones")
+            graph = config.graph
             if neck is not None:
                 key = "neck"
-                attach(config, load(neck, "necks")).ordered()
+                graph = attach(config, load(neck, "necks"))
+                graph.ordered()
         except ScalematchError as exc:
             raise ConfigError(f"{self.where}: {key}: {exc}") from None
+        outputs = [name for name, _ in graph.taps]
+        missing = [name for name in levels if name not in outputs]
+        if missing:
+            network = f"{backbone} + {neck}" if neck is not None else f"{backbone} (no neck)"
+            raise self.fail("levels", f"outputs of {network}: {', '.join(outputs)}", list(levels))
 
     def input(self) -> InputSpec:
         kind = self.kind("input", ("torchvision", "letterbox", "mmdet"))

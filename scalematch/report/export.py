@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from scalematch.choices import Toolkit as Toolkit
@@ -107,9 +108,18 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
         lines.append(
             "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
-    features = ", ".join(name.lower() for name in rec.recommended_levels)
+    features = ", ".join(detectron2_feature(name) for name in rec.recommended_levels)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
     return "\n".join(lines) + "\n"
+
+
+def detectron2_feature(level: str) -> str:
+    """detectron2's name of a level: ``res<k>`` for a backbone stage ``C<k>`` (its ResNet's outputs), ``p<k>`` for
+    an FPN level ``P<k>``; a name of another form (a custom backbone's) as given."""
+    found = re.fullmatch(r"([CP])(\d+)", level)
+    if found is None:
+        return level
+    return ("res" if found[1] == "C" else "p") + found[2]
 
 
 def ultralytics(rec: Recommendation, fitted_at: str = "") -> str:

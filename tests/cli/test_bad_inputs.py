@@ -261,6 +261,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("preset levels with a gap", ["recommend", "--detector", "detector_levels_gap.yaml", "coco_empty.json"],
      "detector_levels_gap.yaml: key 'levels': expected levels in increasing stride order without a gap, as "
      "--levels takes them (e.g. [P3, P4, P5]), got ['P3', 'P4', 'P6', 'P7', 'P8']"),
+    ("preset levels its network lacks", ["recommend", "--detector", "detector_no_neck.yaml", "coco_empty.json"],
+     "detector_no_neck.yaml: key 'levels': expected outputs of resnet50 (no neck): C1, C2, C3, C4, C5, got "
+     "['P3', 'P4', 'P5', 'P6', 'P7']"),
     ("onnx huge kernel", ["profile", "onnx_huge_kernel.onnx"],
      "onnx_huge_kernel.onnx: node 'y': 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
      "1000000000"),

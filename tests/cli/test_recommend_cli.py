@@ -75,6 +75,17 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
     ]  # the fitted floats, not rounded to whole pixels
 
 
+def test_a_neckless_rule_export_names_detectron2s_resnet_features(tmp_path: Path) -> None:
+    """Without a neck the levels are backbone stages C<k>; detectron2's ResNet calls its outputs res2-res5."""
+    doc = json.loads(run("recommend", "-q", "--json", "--rule", "rf", "--neck", "none"))
+    d2 = tmp_path / "d2.yaml"
+    run("recommend", "-q", "--rule", "rf", "--neck", "none", "--export", "detectron2", str(d2))
+    features = yaml.safe_load(d2.read_text())["MODEL"]["RPN"]["IN_FEATURES"]
+    assert doc["recommended_levels"] and all(name.startswith("C") for name in doc["recommended_levels"])
+    assert features == [f"res{name[1:]}" for name in doc["recommended_levels"]]
+    assert set(features) <= {"res2", "res3", "res4", "res5"}
+
+
 def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
     """Rule rf's fitted anchors (9 per level) as an ultralytics block: yolov5's own builder takes them."""
     need("yolov5.models.yolo")

@@ -134,3 +134,20 @@ def test_difficult_and_truncated_are_integer_flags() -> None:
     assert got.table["difficult"].tolist() == [False, True]
     got = from_frame(frame.rename(columns={"difficult": "truncated"}), "none")
     assert got.table["truncated"].tolist() == [False, True] and got.excluded == {"malformed_record": 2}
+
+
+def test_ids_in_the_index_are_read_and_a_detector_needs_image_ids() -> None:
+    """After set_index the ids are index levels: the table reads as with the columns (the detector's objects of one
+    image still compete). Without any image_id a detector refuses the table; a size rule takes a row per image."""
+    table = load(sm.sample_path(), resize="none").table.head(400)
+    base = sm.recommend(table, "retinanet").to_frame("objects")
+    for moved in (["image_id", "ann_id"], ["image_id"], ["ann_id", "image_id"]):
+        got = sm.recommend(table.set_index(moved), "retinanet").to_frame("objects")
+        assert got["positives"].tolist() == base["positives"].tolist()
+        assert got["image_id"].tolist() == table["image_id"].tolist()
+    apart = table.assign(image_id=range(len(table)))  # what the table read as before: a row per image
+    assert sm.recommend(apart, "retinanet").to_frame("objects")["positives"].tolist() != base["positives"].tolist()
+    with pytest.raises(OptionError, match=r"^annotations: the DataFrame has no image_id column or index level; "):
+        sm.recommend(table.drop(columns="image_id"), "retinanet")
+    one_each = sm.recommend(table.drop(columns="image_id"), rule="fcos")
+    assert one_each.data is not None and one_each.data.images == len(table)

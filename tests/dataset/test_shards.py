@@ -265,9 +265,42 @@ def test_yolo_trees(tmp_path: Path) -> None:
         summarize_files(roots)
 
 
+def test_a_voc_file_reached_under_two_names_is_refused(tmp_path: Path) -> None:
+    """A symlink (or a hard link) to an XML file that is read under its own name too would count its objects twice:
+    inside one folder (the error names both names, the first in reading order first) and across two inputs."""
+    import os
+    import shutil
+
+    voc = tmp_path / "v1"
+    shutil.copytree(DATA / "voc_rbc" / "Annotations", voc)
+    first = sorted(voc.glob("*.xml"))[0]
+    other = tmp_path / "vlink"
+    other.mkdir()
+    os.symlink(first, other / "a_link.xml")
+    for read in (read_shards, summarize_files):
+        with pytest.raises(OptionError) as info:
+            read([voc, other], resize="none", workers=1)
+        assert str(info.value) == (
+            f"{other / 'a_link.xml'}: named twice among the inputs: {voc} reads it too as {first}, so its annotations "
+            "would be counted twice; give it once"
+        )
+    os.link(first, other / "hard.xml")  # a hard link is the same file too
+    (other / "a_link.xml").unlink()
+    with pytest.raises(OptionError, match=r"hard.xml: named twice among the inputs: .* reads it too as "):
+        summarize_files([voc, other], resize="none", workers=1)
+    os.symlink(first.name, voc / "zz_same.xml")
+    for reader in (load, summarize_file):
+        with pytest.raises(DatasetError) as err:
+            reader(voc, resize="none")
+        assert str(err.value) == (
+            f"{voc / 'zz_same.xml'}: the same file as {first} (reached under two names through a link), so its "
+            "objects would be counted twice; remove one of them"
+        )
+
+
 def test_an_input_inside_a_folder_input_is_named_twice(tmp_path: Path) -> None:
     """A folder and a file or folder it reads, both given, would count the same annotations twice: refused, naming
-    both, in either order. What the folder does not read (a VOC folder's subfolder) is a distinct input."""
+    both, in either order."""
     import shutil
 
     voc = tmp_path / "voc"
@@ -283,7 +316,10 @@ def test_an_input_inside_a_folder_input_is_named_twice(tmp_path: Path) -> None:
         ([label, yolo], label, yolo),
         ([yolo / "labels", label], label, yolo / "labels"),
         ([yolo / "labels", yolo], yolo, yolo / "labels"),  # both read labels/
+        ([voc, voc / "sub"], voc / "sub", voc),  # a VOC folder reads its subfolders
     ]
+    (voc / "sub").mkdir()
+    shutil.copy(xml, voc / "sub" / "image-80.xml")
     for inputs, inner, outer in refused:
         for read in (read_shards, summarize_files):
             with pytest.raises(OptionError) as info:
@@ -292,8 +328,3 @@ def test_an_input_inside_a_folder_input_is_named_twice(tmp_path: Path) -> None:
                 f"{inner}: named twice among the inputs: {outer} reads it too, so its annotations would be counted "
                 "twice; give one of them"
             )
-    (voc / "sub").mkdir()
-    shutil.copy(xml, voc / "sub" / "image-80.xml")  # not read by the folder voc (VOC folders are read flat)
-    alone = load(voc, resize="none")
-    both = read_shards([voc, voc / "sub"], resize="none", workers=1)
-    assert (both.images, len(both.table)) == (alone.images + 1, len(alone.table) + len(load(xml, resize="none").table))

@@ -93,10 +93,11 @@ def is_xml(name: str) -> bool:
 def _xml_in(folder: Path) -> list[Path]:
     """The ``*.xml`` files (any case of the suffix) of ``folder`` and its subfolders, by their path in it (a
     YOLO labels folder is read with its subfolders too); anything else named so (a folder, a FIFO, a dangling
-    symlink) is a :class:`DatasetError`. A symlinked folder is followed once (a loop is not walked again). The
-    directory entries say which are regular files, so the files are not looked at one by one before they are
-    read."""
-    files: list[tuple[tuple[str, ...], Path]] = []
+    symlink) is a :class:`DatasetError`, as is one file reached under two names (a symlink or a hard link to
+    another file of the folder: its objects would be counted twice). A symlinked folder is followed once (a loop
+    is not walked again). The directory entries say which are regular files, so the files are not looked at one
+    by one before they are read (only a symlink is followed to its file)."""
+    files: list[tuple[tuple[str, ...], Path, tuple[int, int]]] = []  # (path in folder, path, (device, inode))
     seen: set[tuple[int, int]] = set()
     pending: list[tuple[Path, tuple[str, ...]]] = [(folder, ())]
     while pending:
@@ -112,14 +113,33 @@ def _xml_in(folder: Path) -> list[Path]:
                         regular = entry.is_file()
                     except OSError:  # a symlink loop
                         regular = False
+                    path = Path(entry.path)
                     if not regular:
-                        check_regular(Path(entry.path))
-                    files.append(((*rel, entry.name), Path(entry.path)))
+                        check_regular(path)
+                    files.append(((*rel, entry.name), path, _file_key(entry, info.st_dev)))
                 else:
                     with contextlib.suppress(OSError):  # a dangling link or a loop is no folder to read
                         if entry.is_dir():
                             pending.append((Path(entry.path), (*rel, entry.name)))
-    return [path for _, path in sorted(files, key=lambda f: f[0])]
+    files.sort(key=lambda f: f[0])
+    named: dict[tuple[int, int], Path] = {}  # (device, inode) -> the first name of the file
+    for _, path, key in files:
+        first = named.setdefault(key, path)
+        if first != path:
+            raise DatasetError(
+                f"{path}: the same file as {first} (reached under two names through a link), so its objects would "
+                "be counted twice; remove one of them"
+            )
+    return [path for _, path, _ in files]
+
+
+def _file_key(entry: os.DirEntry[str], folder_device: int) -> tuple[int, int]:
+    """The (device, inode) of the file an entry names: the entry's own for a file (on its folder's device), the
+    target's for a symlink (followed with one ``stat``)."""
+    if entry.is_symlink():
+        info = os.stat(entry.path)
+        return info.st_dev, info.st_ino
+    return folder_device, entry.inode()
 
 
 def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: int = 1) -> RawBoxes:
