@@ -51,6 +51,51 @@ def interleaved_cpu_medians(commands: dict[str, list[str]], runs: int) -> dict[s
     }
 
 
+def tree_pss_peak(command: list[str], env: dict[str, str] | None = None, every: float = 0.01) -> tuple[str, float]:
+    """Run ``command``; return its stdout and the peak over time of the summed proportional set size (PSS, MiB)
+    of the process and its descendants (Linux /proc, sampled every ``every`` s). PSS shares each page among the
+    processes that map it, so a forked worker's pages shared with its parent are not counted twice, as a sum of
+    peak RSS would count them."""
+    import threading
+
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0.0]
+
+    def pids(root: int) -> list[int]:
+        out, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            try:
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return out
+
+    def pss(pid: int) -> float:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], sum(pss(pid) for pid in pids(proc.pid)))
+            time.sleep(every)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    watcher.join()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, command, out, err)
+    return out, peak[0]
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, to judge how busy the machine was."""
     return ", ".join(f"{v:.2f}" for v in __import__("os").getloadavg())

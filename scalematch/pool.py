@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,12 +38,9 @@ def ordered_map(
     items in flight as workers, so memory stays bounded by the items, not their number. ``initializer`` runs
     once in each worker (under fork its arguments are inherited, not pickled). Call it only when
     :func:`can_fork`."""
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
-    context = multiprocessing.get_context("fork")
-    start = (initializer, initargs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start) as pool:
+    with worker_pool(workers, initializer, initargs) as pool:
         pending: list[Future[R]] = []
         for item in items:
             pending.append(pool.submit(fn, item))
@@ -47,6 +48,21 @@ def ordered_map(
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+@contextmanager
+def worker_pool(
+    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
+) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` forked processes that end with this one (see :func:`ordered_map`); call it only when
+    :func:`can_fork`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    start = (initializer, initargs)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start) as pool:
+        yield pool
 
 
 def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:

@@ -167,7 +167,8 @@ def read_raw(
         if path.is_dir():
             raise DatasetError(f"{path}: expected a COCO .json file, got a folder")
         total = path.stat().st_size
-        raw = coco.read(path, exclusions, (lambda done: progress(done, total)) if progress else None)
+        report = (lambda done: progress(done, total)) if progress else None
+        raw = coco.read(path, exclusions, report, cores() if workers is None else workers)
     elif fmt == "voc":
         from scalematch.dataset.formats import pascal_voc
 

@@ -19,6 +19,7 @@ with the standard library.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -48,11 +49,13 @@ class JsonStream:
     def __init__(self, f: BinaryIO, name: str, progress: Progress | None = None) -> None:
         self._f = f
         self.name = name
-        self._buf = b""
+        self._buf = bytearray()
+        self._ascii = True  # whether the buffer holds ASCII only (then pieces are decoded in place)
         self._pos = 0
         self._base = 0
         self._eof = False
         self._progress = progress
+        self._reported = 0
         self.key_at = 0
         """The byte offset of the last key :meth:`members` yielded (its opening quote)."""
 
@@ -60,20 +63,30 @@ class JsonStream:
     def _fill(self) -> bool:
         if self._eof:
             return False
-        chunk = self._f.read(BLOCK)
-        if not chunk:
+        keep = max(self._pos - 1, 0)  # the byte before the position stays: a piece is decoded in place
+        tail = len(self._buf) - keep
+        buf = bytearray(tail + BLOCK)
+        buf[:tail] = memoryview(self._buf)[keep:]
+        with memoryview(buf) as view:
+            n = self._f.readinto(view[tail:])  # type: ignore[attr-defined]
+        if not n:
             self._eof = True
             return False
-        self._base += self._pos
-        with memoryview(self._buf) as view:
-            self._buf = b"".join((view[self._pos :], chunk))  # one copy
-        self._pos = 0
-        if self._progress is not None:
-            self._progress(self._base + len(self._buf))
+        del buf[tail + n :]
+        self._buf = buf
+        self._ascii = buf.isascii()
+        self._base += keep
+        self._pos -= keep
+        self.report(self._base + len(self._buf))
         return True
 
     def offset(self) -> int:
         return self._base + self._pos
+
+    def rewind(self, offset: int) -> None:
+        """Go back to the byte ``offset`` of the file (where an element of an array begins)."""
+        self._f.seek(offset)
+        self._buf, self._base, self._pos, self._eof, self._ascii = bytearray(), offset, 0, False, True
 
     def _peek(self) -> int:
         """The next non-whitespace byte (consumed whitespace), or -1 at end of file."""
@@ -183,17 +196,51 @@ class JsonStream:
         Each piece comes as (values, typed): the records decoded by ``decoder`` (typed True), or, when they do
         not all fit it or no decoder is given, plain Python values (typed False).
         """
-        self.expect(b"[", f"an array for '{key}'")
-        if self._peek() == ord("]"):
-            self._pos += 1
+        if not self.opening(key):
             return
         while True:
-            if self._peek() != ord("{"):
-                raise self._error(f"expected an object in '{key}', got {self._describe(self._peek())}")
-            items, typed, closing = self._piece(key, decoder)
+            items, typed, closing = self.element(key, decoder)
             yield items, typed
             if closing == ord("]"):
                 return
+
+    def opening(self, key: str) -> bool:
+        """Consume the ``[`` of the array at the current position: False (and the ``]`` consumed) when it is
+        empty."""
+        self.expect(b"[", f"an array for '{key}'")
+        if self._peek() == ord("]"):
+            self._pos += 1
+            return False
+        return True
+
+    def element(self, key: str, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool, int]:
+        """The next piece of the array (see :meth:`objects`) and the byte that closes it (``,`` or ``]``)."""
+        if self._peek() != ord("{"):
+            raise self._error(f"expected an object in '{key}', got {self._describe(self._peek())}")
+        return self._piece(key, decoder)
+
+    def probe(self, start: int) -> tuple[int, int, int] | None:
+        """Where a piece of the array that begins at the file offset ``start`` would end if cut at the first
+        candidate boundary :data:`PIECE` bytes on, found by reading a little of the file there (not through the
+        buffer, whose position is unchanged): (the piece's end offset, just after its ``}``; the offset after
+        the boundary's ``,`` or ``]``; that byte). Whether the piece holds whole elements only decoding it
+        tells. None when no boundary comes before :data:`MAX_VALUE` bytes or the end of the file."""
+        fd = self._f.fileno()
+        at, size = start + PIECE, 1 << 16
+        while True:
+            window = os.pread(fd, size, at)
+            m = _CANDIDATE.search(window)
+            if m is not None:
+                return at + m.start() + 1, at + m.end(), window[m.end() - 1]
+            if len(window) < size or size > MAX_VALUE:
+                return None
+            size *= 4
+
+    def report(self, offset: int) -> None:
+        """Tell the progress callback that the file is read up to ``offset`` (never a smaller offset again)."""
+        if self._progress is not None and offset > self._reported:
+            self._reported = offset
+            self._progress(offset)
 
     def _piece(self, key: str, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool, int]:
         lo = 0  # candidates ending before start + lo end inside a value
@@ -231,6 +278,21 @@ class JsonStream:
             self._pos = m.end()
             return parsed[0], parsed[1], self._buf[m.end() - 1]
 
+    def _typed_in_place(self, start: int, end: int, decoder: msgspec.json.Decoder[Any]) -> list[Any] | None:
+        """The piece ``buffer[start:end]`` (ASCII) decoded into typed records without copying it: the bytes just
+        before and after it are overwritten with ``[`` and ``]`` for the decoder, then restored. None when the
+        piece is not a list of such records (:meth:`_parse` then takes its usual way)."""
+        buf = self._buf
+        before, after = buf[start - 1], buf[end]
+        buf[start - 1], buf[end] = 0x5B, 0x5D  # [ and ]
+        try:
+            with memoryview(buf) as view, view[start - 1 : end + 1] as text:
+                return decoder.decode(text)  # type: ignore[no-any-return]
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            return None
+        finally:
+            buf[start - 1], buf[end] = before, after
+
     def _last_candidate(self, lo: int) -> re.Match[bytes] | None:
         """The last candidate boundary at or after ``lo`` in the buffer (at end of file)."""
         p = len(self._buf)
@@ -245,6 +307,10 @@ class JsonStream:
     def _parse(self, start: int, end: int, decoder: msgspec.json.Decoder[Any] | None) -> tuple[list[Any], bool] | None:
         """Decode the piece ``buffer[start:end]``: (values, typed); None when it ends inside a value (extend it);
         :class:`_BadJson` on an error in the file (positions relative to ``start``)."""
+        if decoder is not None and self._ascii and start > 0:
+            typed = self._typed_in_place(start, end, decoder)
+            if typed is not None:
+                return typed, True
         with memoryview(self._buf) as view:
             text = b"".join((b"[", view[start:end], b"]"))  # one copy
         if not text.isascii():  # msgspec does not check the UTF-8 of strings it skips

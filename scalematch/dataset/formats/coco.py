@@ -63,12 +63,26 @@ _BBOX, _AREA, _CROWD = attrgetter("bbox"), attrgetter("area"), attrgetter("iscro
 _NAME, _WIDTH, _HEIGHT = attrgetter("file_name"), attrgetter("width"), attrgetter("height")
 
 
-def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None) -> RawBoxes:
-    """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records."""
+def read(
+    path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None, workers: int = 1
+) -> RawBoxes:
+    """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records. With
+    ``workers`` > 1 and a file of :data:`PARALLEL_MIN` bytes or more, the pieces of ``annotations`` are decoded
+    in that many processes (see :func:`_annotations_in_parallel`); the result is the same as with one."""
+    from scalematch.pool import can_fork
+
     raw = RawBoxes()
     pending: list[tuple[str, dict[str, Any]]] = []
     seen: list[str] = []
     count = [0]
+
+    def take(items: list[Any], typed: bool) -> None:
+        if not (typed and _fast(items, raw)):
+            for k, ann in enumerate(items):
+                _one(_plain(ann), count[0] + k, raw, exclusions, pending)
+        count[0] += len(items)
+
+    parallel = workers > 1 and path.stat().st_size >= PARALLEL_MIN and can_fork()
     with path.open("rb") as f:
         stream = JsonStream(f, str(path), progress)
         for key in stream.members():
@@ -79,12 +93,11 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
                     "and 'categories' once"
                 )
             seen.append(key)
-            if key == "annotations":
+            if key == "annotations" and parallel:
+                _annotations_in_parallel(stream, path, raw, take, count, workers)
+            elif key == "annotations":
                 for items, typed in stream.objects(key, _ANNOTATIONS):
-                    if not (typed and _fast(items, raw)):
-                        for k, ann in enumerate(items):
-                            _one(_plain(ann), count[0] + k, raw, exclusions, pending)
-                    count[0] += len(items)
+                    take(items, typed)
             elif key == "images":
                 for items, typed in stream.objects(key, _IMAGES):
                     if not (typed and _images_fast(items, raw)):
@@ -104,6 +117,101 @@ def read(path: Path, exclusions: Exclusions, progress: Callable[[int], None] | N
     if pending:
         _boxes_from_masks(pending, raw, exclusions)
     return raw
+
+
+PARALLEL_MIN = 64 << 20
+
+
+def _annotations_in_parallel(
+    stream: JsonStream, path: Path, raw: RawBoxes, take: Callable[[list[Any], bool], None], count: list[int],
+    workers: int,
+) -> None:  # fmt: skip
+    """The ``annotations`` array, its pieces decoded in ``workers`` processes. This process only finds where
+    pieces may end (:meth:`JsonStream.probe`); a worker reads its piece from the file and returns its columns,
+    or None when the piece is not a list of well-formed records (a boundary inside a string, a bad record,
+    broken JSON): that piece is then read here as one process reads it, and the pieces after it are cut again.
+    Results are taken in file order, so the columns, the counts and the first error (under strict) are those
+    of one process."""
+    from collections import deque
+    from concurrent.futures import Future
+
+    from scalematch.pool import worker_pool
+
+    if not stream.opening("annotations"):
+        return
+    name = str(path)
+    cursor = ahead = stream.offset()  # where the next piece to take, and the next to cut, begin
+    with worker_pool(workers) as pool:
+        flight: deque[tuple[int, Future[_Columns | None]]] = deque()
+        closed = stopped = False
+        while True:
+            while not (closed or stopped) and len(flight) < 2 * workers:
+                found = stream.probe(ahead)
+                if found is None:
+                    stopped = True
+                    break
+                end, after, closing = found
+                flight.append((after, pool.submit(_decode_piece, name, ahead, end - ahead)))
+                ahead, closed = after, closing == ord("]")
+            if flight:
+                after, future = flight.popleft()
+                columns = future.result()
+                if columns is not None:
+                    _append(raw, columns)
+                    count[0] += columns[0]
+                    cursor = after
+                    stream.report(after)
+                    continue
+                for _, later in flight:
+                    later.cancel()
+                flight.clear()
+            elif closed:  # every piece taken, up to the array's ]
+                stream.rewind(cursor)
+                return
+            stream.rewind(cursor)
+            items, typed, closing = stream.element("annotations", _ANNOTATIONS)  # one piece, as one process
+            take(items, typed)
+            if closing == ord("]"):
+                return
+            cursor = ahead = stream.offset()
+            closed = stopped = False
+
+
+_Columns = tuple[int, list[bytes]]
+_COLUMNS = ("ann_id", "image_id", "category_id", "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated")
+
+
+def _decode_piece(path: str, offset: int, length: int) -> _Columns | None:
+    """In a worker: the piece of ``length`` bytes at ``offset`` of the file decoded into typed annotations and
+    their columns (as :func:`_fast` appends them); None when it is anything else."""
+    text = bytearray(length + 2)
+    text[0], text[-1] = 0x5B, 0x5D  # [ and ]
+    with open(path, "rb", buffering=0) as f, memoryview(text) as view:
+        f.seek(offset)
+        done = 0
+        while done < length:
+            n = f.readinto(view[1 + done : 1 + length])
+            if not n:
+                return None
+            done += n
+    if not text.isascii():  # msgspec does not check the UTF-8 of strings it skips
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        items = _ANNOTATIONS.decode(text)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    piece = RawBoxes()
+    if not _fast(items, piece):
+        return None
+    return len(items), [bytes(getattr(piece, name).buffer()) for name in _COLUMNS]
+
+
+def _append(raw: RawBoxes, columns: _Columns) -> None:
+    for name, data in zip(_COLUMNS, columns[1], strict=True):
+        getattr(raw, name).frombytes(data)
 
 
 def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]:
