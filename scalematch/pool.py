@@ -55,23 +55,32 @@ def worker_pool(
     workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
 ) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` forked processes that end with this one (see :func:`ordered_map`); call it only when
-    :func:`can_fork`."""
+    :func:`can_fork`. The workers ignore SIGINT: a Ctrl-C in a terminal, sent to every process of the group,
+    interrupts this process only (a worker stopped while it wrote a result to its pipe would leave the pool's
+    result reader, and so the interpreter's exit, waiting forever). When the block raises, the tasks not yet
+    started are cancelled and the workers end after their current one."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     start = (initializer, initargs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start)
+    try:
         yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
-    """In a new worker: end with the parent (Linux: a worker whose parent was stopped by SIGTERM would otherwise
-    wait on its queue forever), then the caller's ``initializer``."""
+    """In a new worker: ignore SIGINT (see :func:`worker_pool`), end with the parent (Linux: a worker whose parent
+    was stopped by SIGTERM would otherwise wait on its queue forever), then the caller's ``initializer``."""
     import ctypes
     import signal
     import sys
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             pr_set_pdeathsig = 1
