@@ -88,8 +88,9 @@ class _Group(TyperGroup):
 
 
 def _check_tokens(command: click.Command, args: list[str]) -> None:
-    """Refuses what click would let through without a word: an option given twice (click keeps the last value)
-    and a file option whose value ends in '/' (the slash names a folder, but the path drops it)."""
+    """Refuses what click would let through without a word: an option given twice (click keeps the last value),
+    a path option given an empty value (click reads it as '.') and a file option whose value ends in '/' (the slash
+    names a folder, but the path drops it)."""
     takes: dict[str, click.Option] = {}
     for param in command.params:
         if isinstance(param, click.Option) and not param.multiple and not param.count:
@@ -112,6 +113,9 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
         for kind, value in zip(kinds, values, strict=False):
             if isinstance(kind, click.types.IntParamType | click.types.FloatParamType) and not value.isascii():
                 raise click.UsageError(f"{option.opts[0]} {value}: expected a number in ASCII digits")
+            if isinstance(kind, click.Path) and not value:  # click would make it '.', the current folder
+                wanted = "a folder" if option.metavar == "DIR" else "a file name"
+                raise click.UsageError(f"{option.opts[0]}: expected {wanted}, got an empty value")
             if isinstance(kind, click.Path) and option.metavar != "DIR" and value.endswith(("/", os.sep)):
                 raise click.UsageError(f"{option.opts[0]} {value}: names a folder; expected a file name")
 

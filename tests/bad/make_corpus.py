@@ -132,6 +132,15 @@ def main() -> None:
     coco("coco_absurd_box", coco_doc([IMG], [ANN, {**ANN, "id": 2, "bbox": [0, 0, 1e200, 1e200]},
                                              {**ANN, "id": 3, "bbox": [0, 0, 1e-300, 1e-300]}], [CAT]))  # fmt: skip
     coco("coco_unknown_image", coco_doc([IMG], [ANN, ANN, {**ANN, "id": 2, "image_id": 7}], [CAT]))
+    write(
+        HERE / "coco_latin1_info.json",
+        b'{"info": {"description": "caf\xe9"}, ' + coco_doc([IMG], [ANN], [CAT])[1:].encode(),
+    )
+    polygon = {"id": 2, "image_id": 7, "category_id": 1, "segmentation": [[10, 10, 50, 10, 50, 50]]}
+    sizeless = {"id": 3, "file_name": "c.jpg"}
+    coco("coco_segmentation_only", coco_doc([IMG, sizeless], [ANN, polygon, {**polygon, "id": 3, "image_id": 3}],
+                                            [CAT]))  # fmt: skip
+    coco("coco_segmentation_sizeless", coco_doc([sizeless], [{**polygon, "id": 3, "image_id": 3}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
     thin = {"id": 2, "file_name": "thin.jpg", "width": 1 << 24, "height": 1}  # 1344x0 under retinanet's resize
     coco("coco_thin_image", coco_doc([IMG, thin], [ANN, {**ANN, "id": 2, "image_id": 2, "bbox": [0, 0, 1000, 1]}],

@@ -100,3 +100,12 @@ def test_bbox_from_segmentation(tmp_path: Path) -> None:
     assert table.loc[2, ["x", "y", "w", "h"]].tolist() == [20, 10, 7, 5]
     assert bool(table.loc[2, "iscrowd"]) and table.loc[2, "area"] == 35
     assert table.loc[3, ["x", "y", "w", "h"]].tolist() == [1, 1, 2, 2]
+
+
+def test_category_names_that_are_numbers_or_missing(tmp_path: Path) -> None:
+    """A number used as a category name is that number written out; a category without one is named by its id."""
+    cats = [{"id": 2, "name": 5}, {"id": 3, "name": 2.5}, {"id": 4}, {"id": 6, "name": None}, {"id": 7, "name": True}]
+    doc = {"images": [{"id": 1, "file_name": "a", "width": 9, "height": 9}], "annotations": [], "categories": cats}
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    assert load(path, resize="none").categories == {2: "5", 3: "2.5", 4: "4", 6: "6", 7: "7"}

@@ -74,3 +74,24 @@ def test_strict_reports_the_first_bad_object_in_reading_order(tmp_path: Path) ->
     assert messages[0] == messages[1]
     first = int(messages[0].split("Annotations/")[1][:5])
     assert first >= pascal_voc.PIECE + 5
+
+
+def test_a_class_whose_objects_are_all_left_out_is_a_category_whatever_the_reason(tmp_path: Path) -> None:
+    """The categories are the names of the objects in order of first appearance, left-out objects included: an
+    object excluded while its file is read (a box with xmax < xmin) counts as one excluded after (outside its
+    image) does, so the numbering does not depend on why."""
+    size = "<size><width>100</width><height>100</height></size>"
+
+    def xml(name: str, box: tuple[int, int, int, int]) -> str:
+        corners = "".join(f"<{t}>{v}</{t}>" for t, v in zip(("xmin", "ymin", "xmax", "ymax"), box, strict=True))
+        return f"<object><name>{name}</name><bndbox>{corners}</bndbox></object>"
+
+    for reason, box in (("bbox_nonpositive", (50, 5, 10, 20)), ("bbox_outside_image", (500, 500, 520, 530))):
+        folder = tmp_path / reason
+        folder.mkdir()
+        (folder / "a.xml").write_text(f"<annotation>{size}{xml('cat', box)}{xml('dog', (5, 5, 20, 20))}</annotation>")
+        (folder / "b.xml").write_text(f"<annotation>{size}{xml('bird', (5, 5, 20, 20))}</annotation>")
+        result = load(folder, resize="none")
+        assert result.categories == {1: "cat", 2: "dog", 3: "bird"}
+        assert result.excluded == {reason: 1}
+        assert result.table["category"].astype(str).tolist() == ["dog", "bird"]

@@ -36,6 +36,7 @@ _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
 # msgspec refuses lone surrogate escapes ("\ud800", which Python's json accepts) as "truncated" input.
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _AT_BYTE = re.compile(r"^JSON is malformed: (.*) \(byte (\d+)\)$")
+_ESCAPED = re.compile("[\udc80-\udcff]")  # what decoding with surrogateescape makes of a byte that is not UTF-8
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{\]}]')
 MAX_DEPTH = 512
 _UNTYPED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
@@ -153,7 +154,13 @@ class JsonStream:
                     raise self._truncated() from None
                 at = self.offset() + len(text[: exc.pos].encode("utf-8", "surrogateescape"))
                 raise self._error(f"not valid JSON ({exc.msg})", at) from None
-            self._pos += len(text[:end].encode("utf-8", "surrogateescape"))
+            taken = text[:end]
+            bad = _ESCAPED.search(taken)
+            if bad is not None:  # a byte that is not UTF-8 (json.load, and so pycocotools, refuses the file)
+                at = self.offset() + len(taken[: bad.start()].encode("utf-8", "surrogateescape"))
+                byte = taken[bad.start()].encode("utf-8", "surrogateescape")[0]
+                raise self._error(f"not valid JSON (invalid UTF-8 byte 0x{byte:02x})", at)
+            self._pos += len(taken.encode("utf-8", "surrogateescape"))
             return obj
 
     # -- top level -------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from scalematch.dataset.table import (
     DUPLICATE_ID,
     MALFORMED_RECORD,
     MAX_IMAGE_SIDE,
+    UNKNOWN_IMAGE,
     Exclusions,
     RawBoxes,
     finite,
@@ -263,7 +264,9 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
             ex.add(DUPLICATE_ID, f"category id {cid}", text)
             continue
         name = cat.get("name")
-        raw.categories[cid] = name if isinstance(name, str) else str(cid)
+        if isinstance(name, int | float) and not isinstance(name, bool):
+            name = format(name, "g") if isinstance(name, float) else str(name)  # a number used as a name
+        raw.categories[cid] = name if isinstance(name, str) else str(cid)  # no name: its id
 
 
 def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
@@ -370,15 +373,17 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
     for where, ann in pending:
         seg = ann["segmentation"]
         image = raw.images.get(ann["image_id"])
+        if image is None:  # as a record with a bbox would be counted
+            ex.add(UNKNOWN_IMAGE, where, f"image_id {ann['image_id']} is not among the file's images")
+            continue
         problem = _segmentation_problem(seg, image)
+        if problem is None and isinstance(seg, list) and not (math.isfinite(image[1]) and math.isfinite(image[2])):
+            problem = "a polygon needs the image's width and height"
         if problem is not None:
             ex.add(BBOX_INVALID, where, f"no 'bbox', and {problem}")
             continue
         try:
             if isinstance(seg, list):
-                if image is None or not (math.isfinite(image[1]) and math.isfinite(image[2])):
-                    ex.add(BBOX_INVALID, where, "no 'bbox', and a polygon needs the image's width and height")
-                    continue
                 rle = mask_utils.merge(mask_utils.frPyObjects(seg, int(image[2]), int(image[1])))
             elif isinstance(seg.get("counts"), list):
                 rle = mask_utils.frPyObjects(seg, *seg["size"])

@@ -165,6 +165,8 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     places = array("q")
     image_id = ann_id = 0
     for piece in _pieces(path, files, exclusions, workers):
+        for name in piece.names:
+            names.setdefault(name, len(names) + 1)
         for j, (entry, label_file) in enumerate(zip(piece.images, piece.files, strict=True), 1):
             raw.images[image_id + j] = entry
             raw.label_files[image_id + j] = label_file
@@ -197,13 +199,15 @@ _PieceRow = tuple[int, int, int, str, float, float, float, float, bool, bool]
 class _Piece:
     """What one piece of files gives: image entries and their XML files (relative to the dataset folder), rows
     with piece-local object and image numbers (from 1), the object's place in its file and its category name, the
-    number of ``<object>`` elements read, and the exclusion counts."""
+    number of ``<object>`` elements read, the exclusion counts, and the names of all its objects in order (those
+    left out too: a class of the dataset is one whatever becomes of its objects)."""
 
     images: list[tuple[str, float, float]]
     files: list[str]
     rows: list[_PieceRow]
     objects: int
     counts: Counter[str]
+    names: list[str]
 
 
 def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int) -> Iterator[_Piece]:
@@ -222,7 +226,7 @@ def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int)
 
 def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Piece:
     exclusions = Exclusions(source, strict)
-    piece = _Piece([], [], [], 0, exclusions.counts)
+    piece = _Piece([], [], [], 0, exclusions.counts, [])
     for image, xml in enumerate(files, 1):
         root = _parse(xml)
         if root.tag != "annotation":
@@ -233,6 +237,9 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
         for k, obj in enumerate(root.findall("object"), 1):  # direct children only, as mmdetection reads
             piece.objects += 1
+            name = (obj.findtext("name") or "").strip()
+            if name:
+                piece.names.append(name)
             row = _object(obj, f"{prefix}object {k}", exclusions)
             if row is not None:
                 name, xmin, ymin, w, h, difficult, truncated = row
