@@ -26,7 +26,7 @@ NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
 DERIVED = ("w_in", "h_in", "size_in")
 """Input-pixel columns a DataFrame may bring (numbers too; from_frame recomputes them under a resize)."""
 IDS = ("ann_id", "image_id", "category_id")
-FLAGS = ("iscrowd", "difficult", "truncated")
+FLAGS = ("iscrowd", "difficult", "truncated", "ignore")
 _I64 = 2.0**63
 
 

@@ -214,7 +214,7 @@ def _format(path: Path, format: str | None) -> Format:
 INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")
 _DEFAULTS: dict[str, object] = {
     "file_name": "", "category_id": 0, "category": "object", "area": None,
-    "iscrowd": False, "difficult": False, "truncated": False,
+    "iscrowd": False, "difficult": False, "truncated": False, "ignore": False,
 }  # fmt: skip
 
 

@@ -105,7 +105,7 @@ def file_partial(
     policy = parse_policy(resize)
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     kept = check(raw, exclusions, needs_image_size(policy), record)
-    for name in ("ann_id", "x", "y", "difficult", "truncated"):
+    for name in ("ann_id", "x", "y", "difficult", "truncated", "ignore"):
         getattr(raw, name).release()  # only the checks needed these
     keep = np.zeros(len(kept.pos), dtype=bool)
     keep[kept.sel] = True

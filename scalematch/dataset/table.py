@@ -9,7 +9,8 @@ Columns (dtype):
 - ``x``, ``y``, ``w``, ``h`` (float64): the box in original pixels, ``xywh`` with (x, y) the top-left corner,
   exactly the file's values (COCO) or converted once at the reader (VOC ``xyxy``, YOLO normalised centre).
 - ``area`` (float64): the annotation's own ``area`` when the file gives one (COCO), else ``w * h``.
-- ``iscrowd``, ``difficult``, ``truncated`` (bool): flags; False when the format has no such field.
+- ``iscrowd``, ``difficult``, ``truncated``, ``ignore`` (bool): flags; False when the format has no such field
+  (``ignore``: COCO's ``ignore`` key, set when true as Python tests it, as mmdetection's CocoDataset does).
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
   ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 BASE_COLUMNS = (
     "ann_id", "image_id", "file_name", "image_w", "image_h", "category_id", "category",
-    "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated",
+    "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore",
 )  # fmt: skip
 
 # Named exclusion reasons: a record with one of these problems is left out of the table and counted.
@@ -218,6 +219,7 @@ class RawBoxes:
     iscrowd: Column = field(default_factory=lambda: Column("b"))
     difficult: Column = field(default_factory=lambda: Column("b"))
     truncated: Column = field(default_factory=lambda: Column("b"))
+    ignore: Column = field(default_factory=lambda: Column("b"))
     label_files: dict[int, str] = field(default_factory=dict)
     """VOC and YOLO: the file each image's boxes come from (image id -> path relative to the dataset folder)."""
     label_index: Column = field(default_factory=lambda: Column("q"))
@@ -227,7 +229,7 @@ class RawBoxes:
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
-        area: float, iscrowd: bool = False, difficult: bool = False, truncated: bool = False,
+        area: float, iscrowd: bool = False, difficult: bool = False, truncated: bool = False, ignore: bool = False,
     ) -> None:  # fmt: skip
         self.ann_id.append(ann_id)
         self.image_id.append(image_id)
@@ -240,6 +242,7 @@ class RawBoxes:
         self.iscrowd.append(iscrowd)
         self.difficult.append(difficult)
         self.truncated.append(truncated)
+        self.ignore.append(ignore)
 
     def add_rows(self, rows: list[Row]) -> None:
         """Many :meth:`add` calls at once, each row ``(ann_id, image_id, category_id, x, y, w, h, area, iscrowd,
@@ -248,6 +251,7 @@ class RawBoxes:
                    self.iscrowd, self.difficult, self.truncated)  # fmt: skip
         for column, values in zip(columns, zip(*rows, strict=True), strict=False):
             column.extend(array(column.typecode, values))
+        self.ignore.frombytes(bytes(len(rows)))  # a COCO key: never set by the readers that add rows
 
 
 @dataclass(frozen=True)
@@ -373,7 +377,7 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
         "category_id": category_id,
         "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
     }
-    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated"):
+    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore"):
         columns[name] = kept.column(raw, name)
     table: pd.DataFrame = pd.DataFrame(columns, copy=False)
     if raw.label_files:

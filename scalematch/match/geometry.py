@@ -117,8 +117,8 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area")
-"""The columns :func:`objects` reads (``area`` where the input policy needs it)."""
+BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore")
+"""The columns :func:`objects` reads (``area`` and ``ignore`` where the input policy needs them)."""
 
 
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
@@ -144,7 +144,8 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
         ax1, ay1, ax2, ay2 = (np.asarray(v, dtype=f32) for v in (x1 * rw, y1 * rh, x2 * rw, y2 * rh))
         return Objects(image, ax1, ay1, ax2, ay2, kept)
     if isinstance(preset.input, MMDetInput):
-        return _mmdet_objects(x, y, w, h, table["area"].to_numpy(np.float64), image, imgs)
+        skip = table["ignore"].to_numpy(bool) if "ignore" in table.columns else np.zeros(len(x), dtype=bool)
+        return _mmdet_objects(x, y, w, h, table["area"].to_numpy(np.float64), skip, image, imgs)
     return _letterbox_objects(preset.input, x, y, w, h, image, imgs)
 
 
@@ -154,19 +155,20 @@ def _mmdet_objects(
     w: npt.NDArray[np.float64],
     h: npt.NDArray[np.float64],
     area: npt.NDArray[np.float64],
+    ignore: npt.NDArray[np.bool_],
     image: I64,
     imgs: Images,
 ) -> Objects:
-    """mmdetection's CocoDataset.parse_data_info (a box outside the image, with area <= 0 or a side under 1 px is
-    dropped; xyxy computed in double, stored as float32), then Resize: times float32(new / old) per axis and
-    clipped to the resized image."""
+    """mmdetection's CocoDataset.parse_data_info (a record whose ``ignore`` is true, a box outside the image, with
+    area <= 0 or a side under 1 px is dropped; xyxy computed in double, stored as float32), then Resize: times
+    float32(new / old) per axis and clipped to the resized image."""
     import numpy as np
 
     f32 = np.float32
     w0, h0 = imgs.orig_w[image], imgs.orig_h[image]
     inter_w = np.maximum(0, np.minimum(x + w, w0) - np.maximum(x, 0))
     inter_h = np.maximum(0, np.minimum(y + h, h0) - np.maximum(y, 0))
-    kept = (inter_w * inter_h != 0) & ~(area <= 0) & (w >= 1) & (h >= 1)
+    kept = ~ignore & (inter_w * inter_h != 0) & ~(area <= 0) & (w >= 1) & (h >= 1)
     new_w, new_h = imgs.new_w[image], imgs.new_h[image]
     sw, sh = (new_w / w0).astype(f32), (new_h / h0).astype(f32)
     x1 = np.clip(x.astype(f32) * sw, f32(0), new_w.astype(f32))

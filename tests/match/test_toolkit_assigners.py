@@ -154,3 +154,27 @@ def test_torchvision_on_crowded_images(detector: str, seed: int, tmp_path: Path)
     import torchvision_ref
 
     _compare(detector, _crowded_file(tmp_path / "crowded.json", seed), torchvision_ref.positives)
+
+
+def test_atss_skips_what_mmdetection_skips_and_torchvision_keeps(tmp_path: Path) -> None:
+    """COCO records whose 'ignore' key is true (1, true, "yes", [0]) are skipped by mmdetection's CocoDataset and so
+    never reach ATSS; false ones (0, false, null, "") are kept, and torchvision, which has no such key, keeps all."""
+    import json
+
+    _need("mmdet")
+    import mmdet_ref
+
+    doc = json.loads(sample_path().read_text())
+    values: list[object] = [1, True, "yes", [0], 0, False, None, ""]
+    for k, ann in enumerate(doc["annotations"][:200]):
+        ann["ignore"] = values[k % len(values)]
+    path = tmp_path / "ignore.json"
+    path.write_text(json.dumps(doc))
+    _compare("atss", path, lambda _, p: mmdet_ref.atss_positives(p))
+    rows = usable(load(path, resize="none").table)
+    assert int(rows["ignore"].sum()) == sum(1 for k in range(200) if k % 8 < 4 and not doc["annotations"][k]["iscrowd"])
+    for detector, dropped in (("atss", True), ("retinanet", False)):
+        preset = load_preset(detector)
+        sim = simulate(preset, rows, build(preset.backbone, preset.neck))
+        flagged = rows["ignore"].to_numpy(bool)
+        assert ((sim.reason[flagged] == DROPPED).all() if dropped else (sim.reason[flagged] != DROPPED).all())

@@ -48,6 +48,7 @@ class _Annotation(msgspec.Struct, gc=False):
     bbox: tuple[float, float, float, float]
     area: float = math.nan  # absent (msgspec decodes no NaN from JSON)
     iscrowd: int = 0
+    ignore: Any = False  # mmdetection's CocoDataset skips a record whose 'ignore' is true (Python's truth test)
 
 
 class _Image(msgspec.Struct, gc=False):
@@ -60,7 +61,7 @@ class _Image(msgspec.Struct, gc=False):
 _ANNOTATIONS = msgspec.json.Decoder(list[_Annotation])
 _IMAGES = msgspec.json.Decoder(list[_Image])
 _ID, _IMAGE_ID, _CATEGORY_ID = attrgetter("id"), attrgetter("image_id"), attrgetter("category_id")
-_BBOX, _AREA, _CROWD = attrgetter("bbox"), attrgetter("area"), attrgetter("iscrowd")
+_BBOX, _AREA, _CROWD, _IGNORE = attrgetter("bbox"), attrgetter("area"), attrgetter("iscrowd"), attrgetter("ignore")
 _NAME, _WIDTH, _HEIGHT = attrgetter("file_name"), attrgetter("width"), attrgetter("height")
 
 
@@ -179,7 +180,9 @@ def _annotations_in_parallel(
 
 
 _Columns = tuple[int, list[bytes]]
-_COLUMNS = ("ann_id", "image_id", "category_id", "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated")
+_COLUMNS = (
+    "ann_id", "image_id", "category_id", "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore",
+)  # fmt: skip
 
 
 def _decode_piece(path: str, offset: int, length: int) -> _Columns | None:
@@ -295,6 +298,7 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     zeros = bytes(n)
     raw.difficult.frombytes(zeros)
     raw.truncated.frombytes(zeros)
+    raw.ignore.frombytes(np.fromiter(map(bool, map(_IGNORE, items)), np.int8, n).tobytes())
     return True
 
 
@@ -363,6 +367,7 @@ def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: E
     raw.add(
         ann["id"], ann["image_id"], ann["category_id"], (box[0], box[1], box[2], box[3]),
         float(area) if area is not None else box[2] * box[3], bool(ann.get("iscrowd", 0)),
+        ignore=bool(ann.get("ignore", False)),
     )  # fmt: skip
 
 
