@@ -327,6 +327,10 @@ class _Reader:
                 preset.anchors.per_level(),
             )  # fmt: skip
         spec = preset.input
+        if isinstance(preset.anchors, SSDBoxes) and not (isinstance(spec, TorchvisionInput) and spec.fixed_size):
+            # torchvision's SSD resizes every image to transform.fixed_size: its boxes are shares of that size
+            wanted = "a [width, height] for anchors.kind ssd (torchvision's SSD input)"
+            raise self.fail("input.fixed_size", wanted, None)
         if isinstance(preset.assigner, YOLOv5Assign) and not isinstance(spec, LetterboxInput):
             raise self.fail(
                 "input.kind", "letterbox for assigner yolov5 (build_targets reads the letterboxed label)",

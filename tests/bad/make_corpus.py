@@ -346,6 +346,8 @@ def main() -> None:
     detector("detector_levels_order", LEVELS="[P3, P5, P4, P6, P7]")
     detector("detector_levels_gap", LEVELS="[P3, P4, P6, P7, P8]")
     detector("detector_no_neck", **{"neck: fpn-retinanet": "neck: null"})
+    ssd = (HERE.parents[1] / "configs" / "detectors" / "ssd300.yaml").read_text(encoding="utf-8")
+    write(HERE / "detector_ssd_not_fixed.yaml", ssd.replace(", fixed_size: [300, 300]", ""))
     onnx_conv("onnx_huge_kernel", kernel_shape=[10**9, 10**9], strides=[1, 1])
     onnx_conv("onnx_stride_zero", kernel_shape=[3, 3], strides=[0, 0])
     onnx_conv("onnx_negative_pads", kernel_shape=[3, 3], pads=[-5, -5, -5, -5])

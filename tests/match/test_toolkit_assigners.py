@@ -62,6 +62,27 @@ def test_torchvision(detector: str, path: Path) -> None:
     _compare(detector, path, torchvision_ref.positives)
 
 
+@pytest.mark.parametrize("size", [(300, 299), (300, 400), (512, 300)])
+def test_ssd_at_a_fixed_size_that_is_not_square(size: tuple[int, int]) -> None:
+    """torchvision's SSD at another fixed_size (width, height): its default boxes are shares of the input's width
+    and of its height, so they are not square in pixels there; every object as torchvision's own SSD decides."""
+    _need("torchvision")
+    import torchvision_ref
+
+    from scalematch.match.search import at_input
+
+    path = sample_path()
+    preset = at_input(load_preset("ssd300"), f"fixed:{size[0]}x{size[1]}")
+    rows = usable(load(path, resize="none").table)
+    sim = simulate(preset, rows, build(preset.backbone, preset.neck))
+    truth = torchvision_ref.positives("ssd300", path, size)
+    ids = rows["ann_id"].to_numpy()
+    ours = {int(a): sim.per_level[k].tolist() for k, a in enumerate(ids) if sim.reason[k] != DROPPED}
+    assert set(ours) == set(truth)
+    differ = [(a, ours[a], truth[a]) for a in truth if ours[a] != truth[a]]
+    assert not differ, differ[:5]
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_atss_mmdetection(path: Path) -> None:
     """rbc_train: 1 of 4,947 objects differs (6 vs 7 positives on P3): its 9th and 10th nearest P3 anchors are
@@ -177,4 +198,4 @@ def test_atss_skips_what_mmdetection_skips_and_torchvision_keeps(tmp_path: Path)
         preset = load_preset(detector)
         sim = simulate(preset, rows, build(preset.backbone, preset.neck))
         flagged = rows["ignore"].to_numpy(bool)
-        assert ((sim.reason[flagged] == DROPPED).all() if dropped else (sim.reason[flagged] != DROPPED).all())
+        assert (sim.reason[flagged] == DROPPED).all() if dropped else (sim.reason[flagged] != DROPPED).all()

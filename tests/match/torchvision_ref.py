@@ -96,7 +96,7 @@ class _Record:
         return getattr(self.matcher, name)
 
 
-def _model(name: str) -> Any:
+def _model(name: str, size: tuple[int, int] = (300, 300)) -> Any:
     if name == "retinanet":
         return RetinaNet(ResNetStub("p3-p7"), num_classes=2)
     if name == "fcos":
@@ -109,15 +109,15 @@ def _model(name: str) -> Any:
             scales=[0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05],
             steps=[8, 16, 32, 64, 100, 300],
         )
-        return SSD(SSDStub(), gen, (300, 300), num_classes=2, image_mean=[0.0] * 3, image_std=[1.0] * 3)
+        return SSD(SSDStub(), gen, size, num_classes=2, image_mean=[0.0] * 3, image_std=[1.0] * 3)  # size: (W, H)
     raise ValueError(name)
 
 
-def positives(name: str, path: Path) -> dict[int, list[int]]:
+def positives(name: str, path: Path, size: tuple[int, int] = (300, 300)) -> dict[int, list[int]]:
     """Annotation id -> positives per level, as the toolkit's own assigner decides (crowd and dropped boxes
-    absent)."""
+    absent); ``size``: SSD's fixed input (width, height)."""
     torch.manual_seed(0)
-    model: Any = _model(name)
+    model: Any = _model(name, size)
     model.train()
     out: dict[int, list[int]] = {}
     captured: dict[str, Any] = {}

@@ -53,8 +53,9 @@ class AnchorLevel:
         lh, hh = self.lo_h.astype(np.float64), self.hi_h.astype(np.float64)
         if self.kind == "torchvision":
             return hw - lw, hh - lh, (lw + hw) / 2, (lh + hh) / 2
-        size = float(self.input_w[0])
-        return hw * size, hh * size, np.full(self.shapes, self.step / 2), np.full(self.shapes, self.step / 2)
+        # SSD takes a fixed input size (one for every image): its unit boxes times that width and height
+        width, height = float(self.input_w[0]), float(self.input_h[0])
+        return hw * width, hh * height, np.full(self.shapes, self.step / 2), np.full(self.shapes, self.step / 2)
 
     def xs(self, image: I64, ix: I64, a: I64 | int) -> tuple[F32, F32]:
         return self._axis(image, ix, a, self.grid.stride_w, self.lo_w, self.hi_w, self.input_w)
