@@ -162,7 +162,7 @@ def recommend(
     source = paths[0]
     label = source.name if len(paths) == 1 else f"{' '.join(str(p) for p in given)} ({len(paths)} files)"
     # Every file or folder the run reads: no output may replace one of them.
-    models = (detector, *(backbone or "").split(","), neck)
+    models = (detector, *(backbone or "").split(","), neck, *_preset_files(detector))
     inputs = (
         *(p for path in paths for p in read_paths(path, format.value if format else None)),
         *(Path(p) for p in models if p and Path(p).exists()),
@@ -267,3 +267,13 @@ def recommend(
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
         typer.echo(f"\nwrote {printable(str(written))} (with {len(files) - 2} figures as PNG and recommendation.json)")
+
+
+def _preset_files(detector: str | None) -> list[str]:
+    """The backbone and neck a preset YAML file names (read too, so never an output), as the preset has them."""
+    if not detector or not Path(detector).is_file():
+        return []
+    from scalematch.presets import load_preset
+
+    preset = load_preset(detector)
+    return [name for name in (preset.backbone, preset.neck) if name]

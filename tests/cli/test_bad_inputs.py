@@ -275,6 +275,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("preset levels its network lacks", ["recommend", "--detector", "detector_no_neck.yaml", "coco_empty.json"],
      "detector_no_neck.yaml: key 'levels': expected outputs of resnet50 (no neck): C1, C2, C3, C4, C5, got "
      "['P3', 'P4', 'P5', 'P6', 'P7']"),
+    ("--objects onto the neck file a preset names", ["recommend", "--detector", "detector_neck_file.yaml",
+                                                     "coco_empty.json", "--objects", "neck_fpn_copy.yaml"],
+     "--objects neck_fpn_copy.yaml: is the input neck_fpn_copy.yaml; choose another file"),
     ("preset SSD without a fixed size", ["recommend", "--detector", "detector_ssd_not_fixed.yaml", "coco_empty.json"],
      "detector_ssd_not_fixed.yaml: key 'input.fixed_size': expected a [width, height] for anchors.kind ssd "
      "(torchvision's SSD input), got None"),
