@@ -21,13 +21,15 @@ SUFFIXES = {"mmdet": (".py",), "detectron2": (".yaml", ".yml"), "ultralytics": (
 
 def check_export_suffix(toolkit: str, path: Path) -> None:
     """Raise the one-line :class:`OptionError` of an ``--export`` file whose suffix the toolkit would misread
-    (mmdet's Python config named .yaml is parsed as YAML and fails)."""
+    (mmdet's Python config named .yaml is parsed as YAML and fails). mmengine and detectron2's LazyConfig test the
+    suffix as written (``.PY`` fails); ultralytics lowers it first."""
     wanted = SUFFIXES[toolkit]
-    if path.suffix.lower() not in wanted:
-        raise OptionError(
-            f"--export {path}: expected a file ending in {', '.join(wanted)} for {toolkit}, got "
-            + (repr(path.suffix) if path.suffix else "no suffix")
-        )
+    suffix = path.suffix.lower() if toolkit == "ultralytics" else path.suffix
+    if suffix not in wanted:
+        got = repr(path.suffix) if path.suffix else "no suffix"
+        if path.suffix.lower() in wanted:
+            got += f" ({toolkit} reads the suffix as written: give it in lower case)"
+        raise OptionError(f"--export {path}: expected a file ending in {', '.join(wanted)} for {toolkit}, got {got}")
 
 
 def _num(value: float) -> str:

@@ -430,6 +430,9 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("ultralytics export of four rule levels", ["recommend", "--rule", "rf", "--export", "ultralytics", "u.yaml"],
      "--export ultralytics: writes the anchors of a three-level YOLOv5 head; the recommendation has 4 levels (P2, "
      "P3, P4, P5), so the block would build no such head (--export mmdet or detectron2 take any number)"),
+    ("mmdet export suffix in upper case", ["recommend", "--rule", "rf", "--export", "mmdet", "x.PY"],
+     "--export x.PY: expected a file ending in .py for mmdet, got '.PY' (mmdet reads the suffix as written: give it in "
+     "lower case)"),
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),
