@@ -61,6 +61,12 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
                 raise OptionError(f"{where}: is a symbolic link into a missing folder") from None
     path = follow(target)
     real = Path(os.path.realpath(path))
+    here = Path(os.path.realpath(os.getcwd()))
+    if folder and (real == here or real in here.parents):
+        raise OptionError(
+            f"{where}: is the current folder{'' if real == here else ' or holds it'}; a report replaces its folder "
+            "whole, so give a folder of its own (e.g. --out report)"
+        )
     for source in inputs:
         if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
             raise OptionError(f"{where}: is the input {source}; choose another file")

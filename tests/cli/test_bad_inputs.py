@@ -340,6 +340,12 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv empty", ["stats", "--csv", ""], "--csv: expected a file name, got an empty value"),
     ("csv= empty", ["stats", "--csv="], "--csv: expected a file name, got an empty value"),
     ("out empty", ["recommend", "--out", ""], "--out: expected a folder, got an empty value"),
+    ("out the current folder", ["recommend", "--rule", "rf", "--out", "."],
+     "--out .: is the current folder; a report replaces its folder whole, so give a folder of its own (e.g. --out "
+     "report)"),
+    ("out a parent of the current folder", ["recommend", "--rule", "rf", "--out", ".."],
+     "--out ..: is the current folder or holds it; a report replaces its folder whole, so give a folder of its own "
+     "(e.g. --out report)"),
     ("backbone twice", ["recommend", "--rule", "rf", "--backbone", "resnet18,resnet50,resnet18"],
      "--backbone: 'resnet18' is named twice"),
     ("resize twice", ["recommend", "--rule", "rf", "--resize", "none;longest-edge:640;none"],
