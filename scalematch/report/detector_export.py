@@ -303,12 +303,20 @@ def ultralytics(design: Trial) -> str:
     size, _ = _input_size(design)
     rows = ["anchors:"]
     for level, (name, stride) in zip(gen.shapes, zip(p.levels, gen.strides, strict=True), strict=True):
-        values = ", ".join(f"{w:g},{h:g}" for w, h in level)  # yolov5 takes float anchors
+        values = ", ".join(f"{_exact(w)},{_exact(h)}" for w, h in level)  # yolov5 takes float anchors
         rows.append(f"  - [{values}]  # {name}/{stride}")
     train = f"# train with imgsz={size}"
     if isinstance(p.assigner, YOLOv5Assign):  # a training hyperparameter: the model yaml cannot hold it
-        train += f" and anchor_t: {p.assigner.anchor_t:g} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
+        threshold = _exact(p.assigner.anchor_t)
+        train += f" and anchor_t: {threshold} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
     return "\n".join([*_header(design, "ultralytics"), train, *rows, ""])
 
 
 EXPORTERS = {"mmdet": mmdet, "detectron2": detectron2, "ultralytics": ultralytics}
+
+
+def _exact(value: float) -> str:
+    """``value`` written short (``4``, ``2.5``) when that reads back as the same float, else in full (``2.0000004``):
+    what the simulation used, never rounded to another number."""
+    short = f"{value:g}"
+    return short if float(short) == float(value) else repr(float(value))

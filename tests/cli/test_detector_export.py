@@ -345,12 +345,13 @@ def test_ultralytics_export_keeps_fractional_anchors(tmp_path: Path) -> None:
     assert built == [[pytest.approx([row[i], row[i + 1]]) for i in range(0, 6, 2)] for row in anchors]
 
 
-@pytest.mark.parametrize("anchor_t", [3.0, 4.0])
-def test_ultralytics_export_names_the_anchor_threshold(tmp_path: Path, anchor_t: float) -> None:
+@pytest.mark.parametrize(("anchor_t", "written"), [(3.0, "3"), (4.0, "4"), (2.0000004, "2.0000004")])
+def test_ultralytics_export_names_the_anchor_threshold(tmp_path: Path, anchor_t: float, written: str) -> None:
     """The model yaml holds the anchors; the anchor_t the design was simulated with is a training hyperparameter,
-    named in the header (a threshold the user would otherwise lose: yolov5 trains with 4.0 by default)."""
+    named in the header (a threshold the user would otherwise lose: yolov5 trains with 4.0 by default), never
+    rounded to another number."""
     preset = preset_file(tmp_path, "yolov5", **{"assigner.anchor_t": anchor_t})
     _, path = export(tmp_path, str(preset), "ultralytics")
     text = path.read_text()
-    assert f"and anchor_t: {anchor_t:g} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)" in text
+    assert f"and anchor_t: {written} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)" in text
     assert list(yaml.safe_load(text)) == ["anchors"]
