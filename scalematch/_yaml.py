@@ -61,3 +61,12 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
         elif isinstance(item, list):
             stack.extend(item)
     return data
+
+
+def syntax_error(where: object, exc: Exception) -> str:
+    """The one-line message of a YAML syntax error: ``<where>:<line>:<column>: YAML syntax error: <problem>``
+    (PyYAML's own message spans several lines and puts the cause last)."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else str(where)
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{at}: YAML syntax error: {problem}"

@@ -42,3 +42,13 @@ def test_preset_key_given_twice(tmp_path: Path) -> None:
 def test_merge_key_may_be_overridden() -> None:
     data = safe_load("base: &b {a: 1, k: 3}\nx: {<<: *b, k: 5}\n", unique_keys=True)
     assert data["x"] == {"a": 1, "k": 5}
+
+
+def test_preset_syntax_error_names_the_line_and_the_cause(tmp_path: Path) -> None:
+    """PyYAML's message starts with its context ('while scanning for the next token') and ends with the cause: the
+    one line names the place and the cause."""
+    path = tmp_path / "tab.yaml"
+    path.write_text("name: p\ntitle: t\n\tbackbone: resnet50\n")
+    with pytest.raises(ConfigError) as err:
+        load_preset(str(path))
+    assert str(err.value) == f"{path}:3:1: YAML syntax error: found character '\\t' that cannot start any token"

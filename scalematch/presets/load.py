@@ -81,11 +81,13 @@ def load_preset(name: str | Path) -> Preset:
         raise ConfigError(problem(path, what))
     if what is not None:
         raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
-    from scalematch._yaml import RepeatedKey, TooLarge, safe_load
+    from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error
 
     try:
         data = safe_load(path.read_text(encoding="utf-8"), unique_keys=True)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, TooLarge, RepeatedKey, RecursionError) as exc:
+    except yaml.YAMLError as exc:
+        raise ConfigError(syntax_error(path, exc)) from None
+    except (OSError, UnicodeDecodeError, TooLarge, RepeatedKey, RecursionError) as exc:
         raise ConfigError(
             f"{path}: cannot read the preset: {(str(exc) or 'nested too deeply').splitlines()[0]}"
         ) from None
