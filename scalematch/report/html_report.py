@@ -140,7 +140,8 @@ def category_rows(best: Design) -> list[dict[str, Any]]:
 
 
 def render(template: str, **values: Any) -> str:
-    """Render one of templates/ with autoescaping (every value from a dataset or a config is escaped)."""
+    """Render one of templates/ with autoescaping (every value from a dataset or a config is escaped), control
+    characters of every text shown as escapes (``\x1b``), as in the terminal and the figures."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(
@@ -149,6 +150,7 @@ def render(template: str, **values: Any) -> str:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_visible,
     )
     return env.get_template(template).render(**values)
 
@@ -191,3 +193,17 @@ def _ranked(designs: list[Design]) -> list[Design]:
     from scalematch.match.design import ranked
 
     return ranked(designs)
+
+
+def _visible(value: Any) -> Any:
+    """A value as the page shows it: a text's control characters as escapes; markup stays markup."""
+    if not isinstance(value, str):
+        return value
+    from markupsafe import Markup
+
+    from scalematch.report.style import printable_lines
+
+    shown = printable_lines(value)
+    if shown == value:
+        return value
+    return Markup(shown) if isinstance(value, Markup) else shown

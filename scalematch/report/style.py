@@ -29,6 +29,13 @@ def printable(name: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
+def printable_lines(text: str) -> str:
+    """:func:`printable`, but keeping line breaks and tabs (a page's preformatted text)."""
+    if text.isprintable():
+        return text
+    return "\n".join("\t".join(printable(part) for part in line.split("\t")) for line in text.split("\n"))
+
+
 LABEL_LIMIT = 40
 """The longest name a figure draws as a tick or legend label; a longer one ends in an ellipsis (a 500-character
 category name would squeeze the axes to nothing and clip every label)."""

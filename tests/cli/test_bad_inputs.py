@@ -850,6 +850,24 @@ def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: 
     assert printable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
 
 
+def test_a_preset_name_with_control_characters(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
+    """A preset YAML's own name is shown like a name from the data: escaped in the figures (no missing glyph) and
+    in the HTML (no raw escape byte), as text."""
+    import warnings
+
+    preset = tmp_path / "named.yaml"
+    text = (in_corpus / "detector_no_neck.yaml").read_text().replace("name: retinanet", 'name: "<b>r\\x1b[31m"')
+    preset.write_text(text.replace("neck: null", "neck: fpn-retinanet"))
+    out = tmp_path / "named"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = _run(app, ["recommend", "--detector", str(preset), "coco_control_name.json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "\x1b" not in html and "&lt;b&gt;r\\x1b[31m" in html
+
+
 def test_control_characters_in_config_names_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     """Node, output and network names of a config reach the terminal as escapes (an ESC sequence would clear the
     screen, a CR overwrite the row), in profile's table and explain's text alike, and the columns stay aligned;
