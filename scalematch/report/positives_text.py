@@ -35,9 +35,10 @@ def _pct(x: float) -> str:
 def shares(share: float, target: float) -> tuple[str, str]:
     """``share`` and ``target`` as percentages with the decimals the target needs (at least 1, at most 6: 99.037%
     for 0.99037), and more while a share below the target would print as it (99.03% against 99.04%, not 99.0%
-    against 99.0% beside "misses the target"; a share at or above it may print as the target: it meets it)."""
+    against 99.0% beside "misses the target"; up to the last decimal a double holds: a share at or above it may
+    print as the target: it meets it)."""
     d = next((d for d in range(1, 7) if abs(round(100 * target, d) - 100 * target) < 1e-9), 6)
-    while d < 6 and share < target and f"{100 * share:.{d}f}" == f"{100 * target:.{d}f}":
+    while d < 17 and share < target and f"{100 * share:.{d}f}" == f"{100 * target:.{d}f}":
         d += 1
     return f"{100 * share:.{d}f}%", f"{100 * target:.{d}f}%"
 

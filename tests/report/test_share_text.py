@@ -37,6 +37,8 @@ def test_shares_of_every_count_print_on_the_right_side_of_the_target(target: flo
         (0.9904, 0.99, ("99.0%", "99.0%")),
         (0.98996, 0.99, ("98.996%", "99.000%")),
         (0.99, 0.99, ("99.0%", "99.0%")),
+        (0.75, 0.7500000001, ("75.00000000%", "75.00000001%")),  # below the target by less than 6 decimals show
+        (11 / 12, 0.916666666666667, ("91.66666666666666%", "91.66666666666670%")),
     ],
 )
 def test_the_review_s_cases(share: float, target: float, expected: tuple[str, str]) -> None:
