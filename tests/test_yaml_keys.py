@@ -52,3 +52,17 @@ def test_preset_syntax_error_names_the_line_and_the_cause(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as err:
         load_preset(str(path))
     assert str(err.value) == f"{path}:3:1: YAML syntax error: found character '\\t' that cannot start any token"
+
+
+def test_preset_neck_none_is_no_neck(tmp_path: Path) -> None:
+    """``neck: none`` in a preset means what ``--neck none`` means: the backbone's own maps (as ``neck: null``)."""
+    from scalematch.presets.load import builtin_presets
+
+    text = builtin_presets()["retinanet"].read_text(encoding="utf-8")
+    text = text.replace("levels: [P3, P4, P5, P6, P7]", "levels: [C3, C4, C5]")
+    text = text.replace(", [256, 322, 406], [512, 645, 812]]", "]")
+    for value in ("none", "null"):
+        path = tmp_path / f"{value}.yaml"
+        path.write_text(text.replace("neck: fpn-retinanet", f"neck: {value}"))
+        preset = load_preset(str(path))
+        assert (preset.neck, preset.levels) == (None, ("C3", "C4", "C5"))

@@ -293,6 +293,8 @@ class _Reader:
                 levels,
             )  # fmt: skip
         neck = self.get("neck", None)
+        if neck == "none":  # as --neck none says it: the backbone's own maps
+            neck = None
         head = self.get("head", "one-stage")
         if head not in ("one-stage", "two-stage"):
             raise self.fail("head", "one-stage or two-stage", head)
