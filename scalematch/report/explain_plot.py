@@ -26,6 +26,12 @@ STYLE: dict[Any, Any] = {"font.size": 9, "axes.titlesize": 9.5}
 
 _GRID_LIMIT = 64
 """Draw pixel grid lines only when the drawn window is at most this many pixels wide."""
+_REGION_LIMIT = 256
+"""Draw the regions one by one only when there are at most this many (the union is drawn always)."""
+_RECTANGLE_LIMIT = 4096
+"""Draw the union's rectangles only when there are at most this many; else the outline of its span."""
+_CELL_LIMIT = 1024
+"""Draw a map panel's units as patches up to this many; more as one image."""
 
 
 def _colours(n: int) -> list[Any]:
@@ -53,7 +59,8 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
 
     (y0, y1), (x0, x1) = _window(exp)
     n = len(exp.regions)
-    for k, region in enumerate(exp.regions):
+    drawn = exp.regions if n <= _REGION_LIMIT else ()  # tens of thousands of patches would take minutes
+    for k, region in enumerate(drawn):
         label = f"region {region.source} {region.unit[0]},{region.unit[1]}"
         # outlines are drawn slightly inside the region (a different inset per region) so that regions sharing
         # an edge stay distinguishable; the filled rectangle is the exact pixel set
@@ -68,10 +75,17 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
                 )
                 edge.set(fill=False, edgecolor=colours[k], lw=1.5, zorder=3)
                 ax.add_patch(edge)
-    union = exp.union.rectangles()
+    pieces = len(exp.union.rows) * len(exp.union.cols)
+    union = exp.union.rectangles() if pieces <= _RECTANGLE_LIMIT else []
     for uy0, uy1, ux0, ux1 in union:
         rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="union")
         rect.set(fill=False, edgecolor="black", lw=2.4 if len(union) <= 4 else 1.0, zorder=4)
+        ax.add_patch(rect)
+    if not union:  # its span's outline, dashed
+        sy0, sy1 = exp.union.rows[0][0], exp.union.rows[-1][1]
+        sx0, sx1 = exp.union.cols[0][0], exp.union.cols[-1][1]
+        rect = Rectangle((sx0 - 0.5, sy0 - 0.5), sx1 - sx0, sy1 - sy0, gid="union")
+        rect.set(fill=False, edgecolor="black", lw=1.2, ls="--", zorder=4)
         ax.add_patch(rect)
     (my, mx), (sy, sx) = exp.erf_mean, exp.erf_sigma
     if sy > 0 or sx > 0:
@@ -93,11 +107,11 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     uy, ux = exp.union.rows, exp.union.cols
     gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(uy)} x {span(ux)} span"
     node = printable(exp.node.name)
-    ax.set_title(
-        f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read, "
-        f"union {size(uy)} x {size(ux)} px{gaps} (black); ERF ±σ dotted",
-        loc="left",
-    )
+    omitted = "" if len(drawn) == n else f" (over {_REGION_LIMIT}: not drawn one by one)"
+    outline = "" if union else f"; its {pieces:,} pieces drawn as their span, dashed"
+    head = f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {n} unit(s) read{omitted}, "
+    tail = f"union {size(uy)} x {size(ux)} px{gaps} (black{outline}); ERF ±σ dotted"
+    ax.set_title(head + ("\n" if len(head) + len(tail) > 90 else "") + tail, loc="left")
 
 
 def _map_panel(
@@ -107,11 +121,20 @@ def _map_panel(
     from matplotlib.patches import Rectangle
 
     (y0, y1), (x0, x1) = context
-    for y in range(y0, y1 + 1):
-        for x in range(x0, x1 + 1):
-            ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor="white", edgecolor="0.7", lw=0.6))
-    for y, x, colour in cells:
-        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor="0.2", lw=0.8, alpha=0.8))
+    if (y1 - y0 + 1) * (x1 - x0 + 1) > _CELL_LIMIT:  # one image, not a patch per unit
+        import numpy as np
+        from matplotlib.colors import to_rgba
+
+        image = np.ones((y1 - y0 + 1, x1 - x0 + 1, 4))
+        for y, x, colour in cells:
+            image[y - y0, x - x0] = to_rgba(colour)
+        ax.imshow(image, extent=(x0 - 0.5, x1 + 0.5, y1 + 0.5, y0 - 0.5), interpolation="nearest")
+    else:
+        for y in range(y0, y1 + 1):
+            for x in range(x0, x1 + 1):
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor="white", edgecolor="0.7", lw=0.6))
+        for y, x, colour in cells:
+            ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor="0.2", lw=0.8, alpha=0.8))
     ax.set_xlim(x0 - 0.5, x1 + 0.5)
     ax.set_ylim(y1 + 0.5, y0 - 0.5)
     ax.set_aspect("equal")

@@ -78,3 +78,20 @@ def test_given_axes_gets_the_input_panel_only() -> None:
     assert explain_figure(exp, ax=ax) is fig
     assert len(fig.axes) == 1
     assert _drawn(fig) == _expected(exp)
+
+
+def test_a_unit_reading_tens_of_thousands_of_units_is_drawn_in_a_few_artists() -> None:
+    """Two 256x256/256 convolutions: the output unit reads 65,536 units. Drawn one patch each (and a patch per
+    map cell) the figure took minutes and gigabytes; past the limits the regions are left out (the title says so),
+    the union stays exact and the map panel is one image whose coloured pixels are the units read."""
+    exp = explain(profile(from_layers(["conv:k=256,s=256", "conv:k=256,s=256"])))
+    assert len(exp.regions) == 256 * 256
+    fig = explain_figure(exp)
+    drawn = _drawn(fig)
+    assert set(drawn) == {"union"} and drawn["union"] == set(exp.union.rectangles()) == {(0, 65536, 0, 65536)}
+    assert "not drawn one by one" in fig.axes[0].get_title(loc="left")
+    panel = fig.axes[-1]
+    assert len(panel.patches) == 0 and len(panel.images) == 1
+    image = panel.images[0].get_array()
+    assert image is not None and image.shape[:2] == (258, 258)  # the units read and a margin of one
+    assert (image[1:-1, 1:-1, :3] != 1).any(axis=2).all() and (image[0, :, :3] == 1).all()
