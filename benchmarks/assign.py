@@ -46,6 +46,7 @@ def main() -> None:
     compiled()
     detectors = [d for d in args.detectors.split(",") if d]
     commands = {"stats": [*CLI, "stats", str(path), "--quiet", "--json"]}
+    commands["stats, one worker"] = [*commands["stats"], "--workers", "1"]
     for d in detectors:
         # --coverage 0.5: every preset meets it, so no design search runs and the time is the simulation's
         commands[d] = [*CLI, "recommend", str(path), "--quiet", "--json", "--detector", d, "--coverage", "0.5"]
@@ -55,22 +56,23 @@ def main() -> None:
     load = load_average()
     rss = {name: peak_rss_mib(cmd) for name, cmd in commands.items()}
     base_wall, base_cpu = times["stats"]
+    one_wall = times["stats, one worker"][0]
     rows = [
-        "| command | wall (median) | wall / stats | CPU (median) | CPU / stats | peak RSS |",
-        "|---|---|---|---|---|---|",
-        f"| `stats --json` | {base_wall:.2f} s | 1.00 | {base_cpu:.2f} s | 1.00 | {rss['stats']:.0f} MiB |",
+        "| command | wall (median) | wall / stats | wall / stats --workers 1 | wall - stats | CPU (median) | "
+        "CPU / stats | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in commands:
-        if name == "stats":
-            continue
         wall, cpu = times[name]
         d, _, serial = name.partition(", ")
-        command = f"`recommend --detector {d} --json --coverage 0.5{' --workers 1' if serial else ''}`"
+        one = " --workers 1" if serial else ""
+        command = f"`stats --json{one}`" if d == "stats" else f"`recommend --detector {d} --json --coverage 0.5{one}`"
         rows.append(
-            f"| {command} | {wall:.2f} s | {wall / base_wall:.2f} | {cpu:.2f} s | {cpu / base_cpu:.2f} "
-            f"| {rss[name]:.0f} MiB |"
+            f"| {command} | {wall:.2f} s | {wall / base_wall:.2f} | {wall / one_wall:.2f} | {wall - base_wall:+.2f} s "
+            f"| {cpu:.2f} s | {cpu / base_cpu:.2f} | {rss[name]:.0f} MiB |"
         )
     worst = max(times[d][0] / base_wall for d in detectors)
+    worst_one = max(times[d][0] / one_wall for d in detectors)
     body = "\n".join(
         [
             "## Assigner simulation (`recommend --detector`) at train2017 size",
@@ -82,11 +84,14 @@ def main() -> None:
             "",
             *rows,
             "",
-            f"Target: within 3x `stats` on the same file (wall). Worst ratio {worst:.2f}: "
-            + ("met." if worst <= 3 else "NOT met.")
-            + " `recommend` simulates chunks of images in one worker process per core (`stats` reads a COCO file"
-            " in one process). `--coverage 0.5` keeps the design search out of the timing (it runs only when a"
-            " preset misses the target, on a 50,000-object sample).",
+            f"Targets: issue 10, within 3x `stats` on the same file (wall); issue 12, within 1.5x. Worst ratio "
+            f"{worst:.2f} ({'within 3x' if worst <= 3 else 'over 3x'}; {'within' if worst <= 1.5 else 'over'} 1.5x); "
+            f"against `stats --workers 1`, {worst_one:.2f}. Both commands read a COCO file of 64 MiB or more on "
+            "every core (its annotation pieces decoded in one worker process per core), so a faster reader lowers "
+            "both times by the same seconds and raises the ratio; `wall - stats` is what `recommend` adds: the "
+            "resize, the anchors and the assigner, simulated in chunks of images in one worker process per core. "
+            "`--coverage 0.5` keeps the design search out of the timing (it runs only when a preset misses the "
+            "target, on a 50,000-object sample).",
         ]
     )
     write_section("assign", body)

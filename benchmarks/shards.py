@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import numpy
-import pandas
 import synth
 from common import PYTHON, compiled, machine, write_section
 
@@ -144,7 +142,7 @@ def main() -> None:
     body = f"""## Sharded input on two cores (`stats --workers 1` against `--workers 2`)
 
 Command: `python benchmarks/shards.py --shards {args.shards} --scale {args.scale} --runs {args.runs}`
-({machine()}, numpy {numpy.__version__}, pandas {pandas.__version__}, msgspec {msgspec.__version__}; whole
+({machine()}, msgspec {msgspec.__version__}; whole
 processes, start-up included, {args.runs} paired runs). Input: {args.shards} COCO shards made by synth.py,
 {size / 1e6:.0f} MB, {count} non-crowd boxes, as a quoted glob. Load average (1, 5, 15 min) at the start
 {start}, at the end {end}: the machine is shared, so two workers rarely have two idle cores.
