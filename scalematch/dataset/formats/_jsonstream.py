@@ -36,6 +36,9 @@ _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
 # msgspec refuses lone surrogate escapes ("\ud800", which Python's json accepts) as "truncated" input.
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _AT_BYTE = re.compile(r"^JSON is malformed: (.*) \(byte (\d+)\)$")
+# A boundary between two objects of an array, or its end: a ',' must come before a '{' (not a key, as after a
+# nested object inside a record), so that cuts found without decoding mostly fall between records.
+_BOUNDARY = re.compile(rb"\}[ \t\r\n]*(?:,[ \t\r\n]*(?=\{)|\])")
 _ESCAPED = re.compile("[\udc80-\udcff]")  # what decoding with surrogateescape makes of a byte that is not UTF-8
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{\]}]')
 MAX_DEPTH = 512
@@ -228,17 +231,18 @@ class JsonStream:
 
     def probe(self, start: int) -> tuple[int, int, int] | None:
         """Where a piece of the array that begins at the file offset ``start`` would end if cut at the first
-        candidate boundary :data:`PIECE` bytes on, found by reading a little of the file there (not through the
-        buffer, whose position is unchanged): (the piece's end offset, just after its ``}``; the offset after
-        the boundary's ``,`` or ``]``; that byte). Whether the piece holds whole elements only decoding it
-        tells. None when no boundary comes before :data:`MAX_VALUE` bytes or the end of the file."""
+        boundary :data:`PIECE` bytes on (``}`` then ``,`` and ``{``, or ``]``), found by reading a little of the
+        file there (not through the buffer, whose position is unchanged): (the piece's end offset, just after its
+        ``}``; the offset where the next piece begins; the byte, ``,`` or ``]``). Whether the piece holds whole
+        elements only decoding it tells. None when no boundary comes before :data:`MAX_VALUE` bytes or the end of
+        the file."""
         fd = self._f.fileno()
         at, size = start + PIECE, 1 << 16
         while True:
             window = os.pread(fd, size, at)
-            m = _CANDIDATE.search(window)
+            m = _BOUNDARY.search(window)
             if m is not None:
-                return at + m.start() + 1, at + m.end(), window[m.end() - 1]
+                return at + m.start() + 1, at + m.end(), m[0].rstrip(b" \t\r\n")[-1]
             if len(window) < size or size > MAX_VALUE:
                 return None
             size *= 4
