@@ -161,5 +161,7 @@ def test_levels_of_the_neck_and_of_the_backbone_are_not_mixed(levels: tuple[str,
         "override of preset retinanet: key 'levels': expected levels of one kind: all from the neck (P3, P4, ...) or "
         f"all from the backbone (C3, C4, ...), got {list(levels)!r}"
     )
-    kept = override(load_preset("retinanet"), levels=("C3", "C4", "C5", "C6", "C7"), neck=None)
-    assert kept.levels == ("C3", "C4", "C5", "C6", "C7")
+    kept = override(load_preset("retinanet"), levels=("C1", "C2", "C3", "C4", "C5"), neck=None)
+    assert kept.levels == ("C1", "C2", "C3", "C4", "C5")
+    with pytest.raises(ConfigError, match=r"key 'levels': expected outputs of resnet50 \(no neck\): C1, C2, C3, C4"):
+        override(load_preset("retinanet"), levels=("C3", "C4", "C5", "C6", "C7"), neck=None)  # no C6, C7
