@@ -149,6 +149,12 @@ def read_raw(
 ) -> tuple[RawBoxes, Exclusions, str, Format]:
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
     exclusions so far, the record word for messages and the format."""
+    import os
+
+    if not isinstance(path, str | os.PathLike):
+        from scalematch._args import shown_path
+
+        raise OptionError(f"path: expected a path (str or pathlib.Path), got {shown_path(path)}")
     path = Path(path)
     check_input(path)
     fmt = _format(path, format)
