@@ -67,10 +67,10 @@ def check_images(table: pd.DataFrame) -> None:
             )
     if not {"image_id", "image_w", "image_h"} <= set(table.columns) or not len(table):
         return
-    ids = table["image_id"].to_numpy()
+    ids, good = id_values(table["image_id"])
     w = table["image_w"].to_numpy(np.float64, na_value=np.nan)
     h = table["image_h"].to_numpy(np.float64, na_value=np.nan)
-    sized = np.flatnonzero(np.isfinite(w) & np.isfinite(h))
+    sized = np.flatnonzero(good & np.isfinite(w) & np.isfinite(h))
     order = sized[np.argsort(ids[sized], kind="stable")]
     same = ids[order][1:] == ids[order][:-1]
     other = same & ((w[order][1:] != w[order][:-1]) | (h[order][1:] != h[order][:-1]))
@@ -99,7 +99,7 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
     (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
     image at all (``bbox_outside_image``). An image width or height that is not a number
-    in [1, 2**24] becomes NaN (no size), ids become int64 and the flags bool."""
+    in [1, 2**24] becomes NaN (no size), ids become int64 (exactly: see :func:`id_values`) and the flags bool."""
     import numpy as np
 
     n = len(table)
@@ -115,11 +115,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         out: np.ndarray = table[name].to_numpy(np.float64, na_value=np.nan)
         return out
 
+    ids = {name: id_values(table[name]) for name in IDS if name in table.columns}
     with np.errstate(invalid="ignore", over="ignore"):
-        for name in IDS:
-            if name in table.columns and table[name].dtype.kind != "i":
-                ids = values(name)
-                drop(MALFORMED_RECORD, ~(np.isfinite(ids) & (ids == np.round(ids)) & (np.abs(ids) < _I64)))
+        for _, good in ids.values():
+            drop(MALFORMED_RECORD, ~good)
         flags = {c: _flag(table[c], c == "iscrowd") for c in FLAGS if c in table.columns}
         for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
@@ -134,11 +133,33 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
         drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
-    out = table.assign(image_w=iw, image_h=ih, **{c: flag for c, (flag, _) in flags.items()})
+    columns = {c: flag for c, (flag, _) in flags.items()} | {c: v for c, (v, _) in ids.items()}
+    out = table.assign(image_w=iw, image_h=ih, **columns)
     if not keep.all():
         out = out[keep]
-    ints = {c: out[c].to_numpy(np.float64).astype(np.int64) for c in IDS if c in out and out[c].dtype.kind != "i"}
-    return out.assign(**ints), {reason: counts[reason] for reason in sorted(counts) if counts[reason]}
+    return out, {reason: counts[reason] for reason in sorted(counts) if counts[reason]}
+
+
+def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """An id column as exact int64 values, and which rows hold an id: an integer from -2**63 to 2**63 - 1, as the
+    COCO reader takes them (the box table holds ids as int64). Integer columns are read as integers, never through
+    float64, which would merge ids above 2**53; a uint64 beyond 2**63 - 1 and a float that is no integer (NaN,
+    2.5) are no id. Rows that are not ids hold 0."""
+    import numpy as np
+
+    if column.dtype.kind == "u":
+        raw = column.to_numpy(np.uint64)
+        good = raw <= np.uint64(2**63 - 1)
+        values = np.where(good, raw, np.uint64(0)).astype(np.int64)
+    elif column.dtype.kind == "i":
+        values = column.to_numpy(np.int64)
+        good = np.ones(len(values), dtype=bool)
+    else:
+        v = column.to_numpy(np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(v) & (v == np.round(v)) & (v >= -_I64) & (v < _I64)
+        values = np.where(good, v, 0.0).astype(np.int64)
+    return values, good
 
 
 def _side(v: np.ndarray) -> np.ndarray:

@@ -151,3 +151,44 @@ def test_ids_in_the_index_are_read_and_a_detector_needs_image_ids() -> None:
         sm.recommend(table.drop(columns="image_id"), "retinanet")
     one_each = sm.recommend(table.drop(columns="image_id"), rule="fcos")
     assert one_each.data is not None and one_each.data.images == len(table)
+
+
+def _coco_of(path: Path, images: list[tuple[int, float, float]], anns: list[tuple[int, int, int]],
+             names: dict[int, str]) -> Path:  # fmt: skip
+    """A COCO file of ``images`` (id, width, height), ``anns`` (id, image id, category id; box 10 10 20 20)."""
+    document = {
+        "images": [{"id": i, "file_name": f"{k}.jpg", "width": w, "height": h} for k, (i, w, h) in enumerate(images)],
+        "annotations": [{"id": a, "image_id": i, "category_id": c, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0}
+                        for a, i, c in anns],
+        "categories": [{"id": c, "name": n} for c, n in names.items()],
+    }  # fmt: skip
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_integer_ids_stay_exact_beyond_2_to_the_53(tmp_path: Path) -> None:
+    """uint64 ids above 2**53 stay distinct (through float64, 2**53 and 2**53 + 1 would be one image, whose
+    objects a detector makes compete); a uint64 id beyond 2**63 - 1 is malformed_record, as the COCO reader (the
+    oracle) counts an id beyond 64-bit signed."""
+    import numpy as np
+
+    big = 2**53
+    images = [(big, 100.0, 100.0), (big + 1, 200.0, 50.0)]
+    anns = [(big + 2, big, 1), (big + 3, big + 1, 1), (2**63 + 5, big, 1), (2**64 - 1, big + 1, 1), (2**63 - 1, big, 1)]
+    truth = load(_coco_of(tmp_path / "big.json", images, anns, {1: "cat"}), resize="none")
+    size = {i: (w, h) for i, w, h in images}
+    frame = pd.DataFrame({
+        "ann_id": np.array([a for a, _, _ in anns], dtype=np.uint64),
+        "image_id": np.array([i for _, i, _ in anns], dtype=np.uint64),
+        "x": 10.0, "y": 10.0, "w": 20.0, "h": 20.0,
+        "image_w": [size[i][0] for _, i, _ in anns], "image_h": [size[i][1] for _, i, _ in anns],
+        "category_id": 1, "category": "cat",
+    })  # fmt: skip
+    ours = from_frame(frame, "none")
+    assert ours.excluded == truth.excluded == {"malformed_record": 2}
+    for column in ("ann_id", "image_id"):
+        assert ours.table[column].tolist() == truth.table[column].tolist()
+    assert ours.table["image_id"].tolist() == [big, big + 1, big]
+    assert ours.table["ann_id"].tolist() == [big + 2, big + 3, 2**63 - 1]
+    assert ours.table["image_id"].dtype == truth.table["image_id"].dtype == np.int64
+    assert ours.images == 2
