@@ -143,17 +143,18 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
 def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """An id column as exact int64 values, and which rows hold an id: an integer from -2**63 to 2**63 - 1, as the
     COCO reader takes them (the box table holds ids as int64). Integer columns are read as integers, never through
-    float64, which would merge ids above 2**53; a uint64 beyond 2**63 - 1 and a float that is no integer (NaN,
-    2.5) are no id. Rows that are not ids hold 0."""
+    float64, which would merge ids above 2**53; a uint64 beyond 2**63 - 1, a float that is no integer (NaN,
+    2.5) and a nullable column's <NA> are no id. Rows that are not ids hold 0."""
     import numpy as np
 
-    if column.dtype.kind == "u":
-        raw = column.to_numpy(np.uint64)
-        good = raw <= np.uint64(2**63 - 1)
-        values = np.where(good, raw, np.uint64(0)).astype(np.int64)
-    elif column.dtype.kind == "i":
-        values = column.to_numpy(np.int64)
-        good = np.ones(len(values), dtype=bool)
+    if column.dtype.kind in "iu":  # numpy or nullable (Int64, UInt64: <NA> is no id, as NaN is not)
+        na = column.isna().to_numpy(bool)
+        if column.dtype.kind == "u":
+            raw = column.to_numpy(np.uint64, na_value=0)
+            good = ~na & (raw <= np.uint64(2**63 - 1))
+            values = np.where(good, raw, np.uint64(0)).astype(np.int64)
+        else:
+            values, good = column.to_numpy(np.int64, na_value=0), ~na
     else:
         v = column.to_numpy(np.float64, na_value=np.nan)
         with np.errstate(invalid="ignore"):

@@ -192,3 +192,26 @@ def test_integer_ids_stay_exact_beyond_2_to_the_53(tmp_path: Path) -> None:
     assert ours.table["ann_id"].tolist() == [big + 2, big + 3, 2**63 - 1]
     assert ours.table["image_id"].dtype == truth.table["image_id"].dtype == np.int64
     assert ours.images == 2
+
+
+@pytest.mark.parametrize("column", ["ann_id", "image_id", "category_id"])
+@pytest.mark.parametrize("dtype", ["Int64", "UInt64", "Float64"])
+def test_a_missing_id_of_a_nullable_column_is_a_malformed_record(column: str, dtype: str) -> None:
+    """<NA> in a nullable id column is no id, as NaN in a float column is not (the COCO reader counts an id that is
+    not an integer, null included, as malformed_record): the row is left out and counted, never kept with a
+    missing id nor a TypeError."""
+    frame = pd.DataFrame({"ann_id": [1, 2, 3], "image_id": [1, 1, 2], "category_id": [1, 2, 1], "category": "a",
+                          "x": 10.0, "y": 10.0, "w": 20.0, "h": 20.0, "image_w": 100.0, "image_h": 100.0})  # fmt: skip
+    frame["category"] = ["cat", "dog", "cat"]
+    frame[column] = frame[column].astype(dtype)
+    frame.loc[1, column] = pd.NA
+    as_nan = frame.assign(**{column: frame[column].astype("float64")})  # the same rows, NaN for the missing id
+    for given in (frame, as_nan):
+        got = from_frame(given, "none")
+        assert got.excluded == {"malformed_record": 1}
+        assert got.table["ann_id"].tolist() == [1, 3]
+        assert got.table[column].dtype == "int64"
+        assert got.images == 2 and got.categories == {1: "cat"}
+    result = sm.recommend(frame, "retinanet")
+    assert isinstance(result, sm.DetectorResult)
+    assert result.excluded == {"malformed_record": 1} and result.summary.objects == 2
