@@ -10,6 +10,7 @@ from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
     BBOX_OUTSIDE_IMAGE,
+    DUPLICATE_ID,
     MALFORMED_RECORD,
     MAX_IMAGE_SIDE,
     MIN_BOX_SIDE,
@@ -97,9 +98,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
     (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
-    (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
-    image at all (``bbox_outside_image``). An image width or height that is not a number
-    in [1, 2**24] becomes NaN (no size), ids become int64 (exactly: see :func:`id_values`) and the flags bool."""
+    (``bbox_invalid``); an ``ann_id`` seen before (``duplicate_id``; the first is kept); no image size when
+    ``need_size`` (``missing_image_size``); a box that does not overlap its image at all (``bbox_outside_image``).
+    An image width or height that is not a number in [1, 2**24] becomes NaN (no size), ids become int64 (exactly:
+    see :func:`id_values`) and the flags bool."""
     import numpy as np
 
     n = len(table)
@@ -128,7 +130,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         x, y, w, h = (values(c) for c in ("x", "y", "w", "h"))
         drop(BBOX_INVALID, ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & np.isfinite(h)))
         drop(BBOX_NONPOSITIVE, ~((w > 0) & (h > 0)))
+        read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
+        if "ann_id" in ids:
+            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read))
         iw, ih = (_side(values(c)) for c in ("image_w", "image_h"))
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
@@ -161,6 +166,18 @@ def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             good = np.isfinite(v) & (v == np.round(v)) & (v >= -_I64) & (v < _I64)
         values = np.where(good, v, 0.0).astype(np.int64)
     return values, good
+
+
+def _repeated(ids: np.ndarray, read: np.ndarray) -> np.ndarray:
+    """Which of the ``read`` rows repeat an id of an earlier ``read`` row (the first is kept, as the COCO reader
+    keeps it; a row left out while read takes no id)."""
+    import numpy as np
+
+    rows = np.flatnonzero(read)
+    _, first = np.unique(ids[rows], return_index=True)
+    out = read.copy()
+    out[rows[first]] = False
+    return out
 
 
 def _side(v: np.ndarray) -> np.ndarray:
