@@ -84,6 +84,46 @@ def check_images(table: pd.DataFrame) -> None:
         )
 
 
+def check_categories(table: pd.DataFrame) -> None:
+    """An :class:`OptionError` naming two rows that give one ``category_id`` two names: a category has one name, as
+    the inputs of one dataset must agree on theirs (a COCO file cannot say otherwise). Names are compared as text
+    (see :func:`category_names`); rows whose ``category_id`` is no id are left to :func:`check_rows`."""
+    import numpy as np
+    import pandas as pd
+
+    if not {"category_id", "category"} <= set(table.columns) or not len(table):
+        return
+    ids, good = id_values(table["category_id"])
+    codes, names = category_names(table["category"])
+    rows = np.flatnonzero(good)
+    pairs = pd.DataFrame({"id": ids[rows], "name": codes[rows]}).drop_duplicates()  # index: place in rows
+    again = np.flatnonzero(pairs["id"].duplicated().to_numpy())
+    if len(again):
+        b = int(pairs.index[again[0]])
+        cid = ids[rows[b]]
+        a = int(pairs.index[np.flatnonzero(pairs["id"].to_numpy() == cid)[0]])
+        first, second = int(rows[a]), int(rows[b])
+        raise OptionError(
+            f"annotations: category_id {cid} is named {names[codes[first]]!r} (row {row_label(table.index, first)})"
+            f" and {names[codes[second]]!r} (row {row_label(table.index, second)}); a category has one name"
+        )
+
+
+def category_names(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A ``category`` column as codes into its distinct names (in order of first appearance), each name as text: a
+    name written as a number (``pd.read_csv`` reads the names ``7`` and ``9`` as integers) is its text, '7'."""
+    import numpy as np
+    import pandas as pd
+
+    from scalematch.dataset.table import text_of
+
+    codes, uniques = pd.factorize(column)
+    texts = [text_of(str(u.item() if isinstance(u, np.generic) else u)) for u in uniques]
+    canon, names = pd.factorize(pd.Series(texts, dtype=object))
+    out: np.ndarray = canon[codes] if len(texts) else np.zeros(len(codes), dtype=np.intp)
+    return out, [str(n) for n in names]
+
+
 def row_label(index: pd.Index, k: int) -> object:
     """The label of position ``k`` of ``index``, as a plain value (pandas 2 gives numpy integers)."""
     import numpy as np

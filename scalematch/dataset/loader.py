@@ -317,13 +317,16 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
-    category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
-    :data:`DEFAULT_POLICY`) adds the input-pixel columns. ``ann_id`` and ``image_id`` are taken from the index
-    when they are index levels rather than columns; without an ``image_id`` every row is an image of its own."""
+    category 'object', no crowd; names in ``category`` without a ``category_id`` are numbered from 1 in order of
+    first appearance, and one ``category_id`` given two names is an error). ``resize`` (default: the table's own
+    input columns if it has them, else :data:`DEFAULT_POLICY`) adds the input-pixel columns. ``ann_id`` and
+    ``image_id`` are taken from the index when they are index levels rather than columns; without an ``image_id``
+    every row is an image of its own."""
+    import numpy as np
     import pandas as pd
 
     from scalematch._args import expect
-    from scalematch.dataset.frame import check_columns, check_images, check_rows
+    from scalematch.dataset.frame import category_names, check_categories, check_columns, check_images, check_rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
     table = _ids_from_index(table)
@@ -335,6 +338,8 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
         )
     check_columns(table)
     check_images(table)
+    check_categories(table)
+    numbered = "category" in table.columns and "category_id" not in table.columns
     out = table.copy()
     n = len(out)
     for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):
@@ -361,8 +366,10 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
         stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
         out = apply(out.drop(columns=stale), policy)
         shown = str(policy)
-    categories = {}
-    if "category_id" in out.columns and "category" in out.columns:
-        pairs = out[["category_id", "category"]].drop_duplicates()
-        categories = {int(i): str(c) for i, c in zip(pairs["category_id"], pairs["category"], strict=True)}
+    codes, names = category_names(out["category"])
+    if numbered:  # names without ids: numbered from 1 in order of first appearance, as the VOC reader numbers them
+        out["category_id"] = codes.astype(np.int64) + 1
+    out["category"] = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=str))
+    pairs = pd.DataFrame({"id": out["category_id"].to_numpy(), "name": codes}).drop_duplicates("id")
+    categories = {int(i): names[c] for i, c in zip(pairs["id"], pairs["name"], strict=True)}
     return LoadResult(out, excluded, int(out["image_id"].nunique()), categories, source, "coco", shown)

@@ -241,3 +241,55 @@ def test_a_repeated_ann_id_is_a_duplicate_as_the_coco_reader_counts_it(tmp_path:
     assert isinstance(once, sm.DetectorResult) and isinstance(twice, sm.DetectorResult)
     assert twice.excluded == {"duplicate_id": len(table)}
     assert twice.to_frame("objects")["positives"].tolist() == once.to_frame("objects")["positives"].tolist()
+
+
+def _named(names: list[object], ids: list[int] | None) -> pd.DataFrame:
+    frame = pd.DataFrame({"image_id": 1, "x": [10.0 + k for k in range(len(names))], "y": 10.0, "w": 20.0, "h": 20.0,
+                          "image_w": 100.0, "image_h": 80.0, "category": names})  # fmt: skip
+    if ids is not None:
+        frame["category_id"] = ids
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("names", "ids", "message"),
+    [
+        (["cat", "cat", "dog"], [1, 1, 1], "category_id 1 is named 'cat' (row 0) and 'dog' (row 2)"),
+        (["tiger", "cat", "dog", "cat"], [1, 1, 2, 2], "category_id 1 is named 'tiger' (row 0) and 'cat' (row 1)"),
+        ([1, 2, 3, 4], [1, 2, 1, 2], "category_id 1 is named '1' (row 0) and '3' (row 2)"),
+    ],
+)  # fmt: skip
+def test_one_category_id_with_two_names_is_an_error_naming_the_rows(names: list[object], ids: list[int],
+                                                                   message: str) -> None:  # fmt: skip
+    """A category has one name, as the inputs of one dataset must agree on theirs; one of them was chosen silently."""
+    with pytest.raises(OptionError) as refused:
+        sm.recommend(_named(names, ids), rule="rf")
+    assert str(refused.value) == f"annotations: {message}; a category has one name"
+
+
+def test_names_without_ids_are_numbered_as_the_voc_reader_numbers_them(tmp_path: Path) -> None:
+    """Without a category_id column the names are numbered from 1 in order of first appearance, as the VOC reader
+    (the oracle) numbers the same objects; every row was category 0, named after the last row."""
+    names = ["dog", "cat", "dog", "tiger", "cat"]
+    body = "".join(f"<object><name>{n}</name><bndbox><xmin>{11 + k}</xmin><ymin>11</ymin><xmax>{30 + k}</xmax>"
+                   "<ymax>30</ymax></bndbox></object>" for k, n in enumerate(names))  # fmt: skip
+    (tmp_path / "a.xml").write_text(f"<annotation><filename>a.jpg</filename><size><width>100</width>"
+                                    f"<height>80</height></size>{body}</annotation>")  # fmt: skip
+    truth = load(tmp_path / "a.xml")
+    ours = from_frame(_named(list(names), None))
+    assert ours.categories == truth.categories == {1: "dog", 2: "cat", 3: "tiger"}
+    assert ours.table["category_id"].tolist() == truth.table["category_id"].tolist() == [1, 2, 1, 3, 2]
+    assert ours.table["category"].tolist() == truth.table["category"].tolist() == names
+    assert ours.table["w_in"].tolist() == truth.table["w_in"].tolist()
+
+
+def test_names_written_as_numbers_are_their_text_through_a_csv_round_trip(tmp_path: Path) -> None:
+    """pd.read_csv reads category names made of digits as integers: they are the same names, as text."""
+    path = _coco_of(tmp_path / "digits.json", [(1, 100.0, 80.0)], [(1, 1, 3), (2, 1, 5), (3, 1, 3)], {3: "7", 5: "9"})
+    truth = load(path)
+    truth.table.to_csv(tmp_path / "t.csv", index=False)
+    read = pd.read_csv(tmp_path / "t.csv")
+    assert read["category"].dtype.kind == "i"
+    ours = from_frame(read)
+    assert ours.categories == truth.categories == {3: "7", 5: "9"}
+    assert ours.table["category"].tolist() == truth.table["category"].tolist() == ["7", "9", "7"]
