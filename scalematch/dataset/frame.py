@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
-DERIVED = ("w_in", "h_in", "size_in")
-"""Input-pixel columns a DataFrame may bring (numbers too; from_frame recomputes them under a resize)."""
+DERIVED = ("w_in", "h_in", "size_in", "scale_x", "scale_y", "scale_hi", "w_in_hi", "h_in_hi")
+"""Input-pixel columns a DataFrame may bring (numbers too; see :func:`given_input`)."""
 IDS = ("ann_id", "image_id", "category_id")
 FLAGS = ("iscrowd", "difficult", "truncated")
 _I64 = 2.0**63
@@ -132,12 +132,48 @@ def row_label(index: pd.Index, k: int) -> object:
     return label.item() if isinstance(label, np.generic) else label
 
 
-def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict[str, int]]:
+def given_input(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The input-pixel columns of a table that brings its own resize (none given to from_frame), made from its boxes
+    ``w`` and ``h`` as a resize policy makes them: at its scales when it has ``scale_x`` and ``scale_y`` (every box
+    table has them; ``scale_hi``, the largest input of a multi-scale policy, too), so ``w_in = w * scale_x`` follows
+    an edit of ``w``; else its ``w_in`` and ``h_in`` (and ``w_in_hi``, ``h_in_hi``) as given. ``size_in`` and
+    ``max_side_in`` follow from them and ``aspect`` from w and h. None when the table has neither."""
+    import numpy as np
+
+    def floats(name: str) -> np.ndarray:
+        out: np.ndarray = table[name].to_numpy(np.float64, na_value=np.nan)
+        return out
+
+    columns = set(table.columns)
+    w, h = floats("w"), floats("h")
+    with np.errstate(all="ignore"):  # NaN, inf and 0 in the given values: the rows are checked in check_rows
+        if {"scale_x", "scale_y"} <= columns:
+            ends = [("", w * floats("scale_x"), h * floats("scale_y"))]
+            if "scale_hi" in columns:
+                ends.append(("_hi", w * floats("scale_hi"), h * floats("scale_hi")))
+        elif {"w_in", "h_in", "size_in"} <= columns:
+            ends = [("", floats("w_in"), floats("h_in"))]
+            if {"w_in_hi", "h_in_hi"} <= columns:
+                ends.append(("_hi", floats("w_in_hi"), floats("h_in_hi")))
+        else:
+            return None
+        out: dict[str, np.ndarray] = {}
+        for suffix, w_in, h_in in ends:
+            out |= {"w_in" + suffix: w_in, "h_in" + suffix: h_in, "size_in" + suffix: np.sqrt(w_in * h_in),
+                    "max_side_in" + suffix: np.maximum(w_in, h_in)}  # fmt: skip
+        out["aspect"] = w / h
+    return out
+
+
+def check_rows(
+    table: pd.DataFrame, need_size: bool, given: dict[str, np.ndarray] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
     (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
-    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
+    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
+    table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
     (``bbox_invalid``); an ``ann_id`` seen before (``duplicate_id``; the first is kept); no image size when
     ``need_size`` (``missing_image_size``); a box that does not overlap its image at all (``bbox_outside_image``).
     An image width or height that is not a number in [1, 2**24] becomes NaN (no size), ids become int64 (exactly:
@@ -170,6 +206,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         x, y, w, h = (values(c) for c in ("x", "y", "w", "h"))
         drop(BBOX_INVALID, ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & np.isfinite(h)))
         drop(BBOX_NONPOSITIVE, ~((w > 0) & (h > 0)))
+        if given is not None:  # the box in input pixels, checked as the box is
+            sides = [given[c] for c in ("w_in", "h_in", "w_in_hi", "h_in_hi") if c in given]
+            drop(BBOX_INVALID, ~np.logical_and.reduce([np.isfinite(v) for v in sides]))
+            drop(BBOX_NONPOSITIVE, ~np.logical_and.reduce([v > 0 for v in sides]))
         read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
         if "ann_id" in ids:
@@ -178,7 +218,7 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
         drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
-    columns = {c: flag for c, (flag, _) in flags.items()} | {c: v for c, (v, _) in ids.items()}
+    columns = {c: flag for c, (flag, _) in flags.items()} | {c: v for c, (v, _) in ids.items()} | (given or {})
     out = table.assign(image_w=iw, image_h=ih, **columns)
     if not keep.all():
         out = out[keep]
@@ -215,7 +255,7 @@ def _repeated(ids: np.ndarray, read: np.ndarray) -> np.ndarray:
 
     rows = np.flatnonzero(read)
     _, first = np.unique(ids[rows], return_index=True)
-    out = read.copy()
+    out: np.ndarray = read.copy()
     out[rows[first]] = False
     return out
 

@@ -318,15 +318,16 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
     category 'object', no crowd; names in ``category`` without a ``category_id`` are numbered from 1 in order of
-    first appearance, and one ``category_id`` given two names is an error). ``resize`` (default: the table's own
-    input columns if it has them, else :data:`DEFAULT_POLICY`) adds the input-pixel columns. ``ann_id`` and
+    first appearance, and one ``category_id`` given two names is an error). ``resize`` adds the input-pixel
+    columns; without it, a table that brings its own resize keeps it, its input sizes made again from ``w`` and
+    ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id`` and
     ``image_id`` are taken from the index when they are index levels rather than columns; without an ``image_id``
     every row is an image of its own."""
     import numpy as np
     import pandas as pd
 
     from scalematch._args import expect
-    from scalematch.dataset.frame import category_names, check_categories, check_columns, check_images, check_rows
+    from scalematch.dataset import frame as rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
     table = _ids_from_index(table)
@@ -336,9 +337,9 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
             f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
-    check_columns(table)
-    check_images(table)
-    check_categories(table)
+    rows.check_columns(table)
+    rows.check_images(table)
+    rows.check_categories(table)
     numbered = "category" in table.columns and "category_id" not in table.columns
     out = table.copy()
     n = len(out)
@@ -351,22 +352,20 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     for column, value in _DEFAULTS.items():
         if column not in out.columns:
             out[column] = out["w"] * out["h"] if column == "area" else value
-    has_input = all(c in out.columns for c in ("w_in", "h_in", "size_in"))
-    policy = None if resize is None and has_input else parse_policy(resize if resize is not None else DEFAULT_POLICY)
+    given = rows.given_input(out) if resize is None else None
+    policy = None if given is not None else parse_policy(resize if resize is not None else DEFAULT_POLICY)
     need_size = policy is not None and needs_image_size(policy)
     if need_size and sizes:
         raise OptionError(
             f"resize: {policy} needs image_w and image_h for every box; the DataFrame has no {' or '.join(sizes)} "
             "column (use resize='none')"
         )
-    out, excluded = check_rows(out, need_size)
-    if policy is None:
-        shown = "as given"
-    else:
-        stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
-        out = apply(out.drop(columns=stale), policy)
-        shown = str(policy)
-    codes, names = category_names(out["category"])
+    stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS and (given is None or c not in given)]
+    if given is not None:  # the frame's own resize: its scales are kept, the sizes made again from w and h
+        stale = [c for c in stale if c not in ("scale_x", "scale_y", "scale", "scale_hi")]
+    out, excluded = rows.check_rows(out.drop(columns=stale), need_size, given)
+    out, shown = (out, "as given") if policy is None else (apply(out, policy), str(policy))
+    codes, names = rows.category_names(out["category"])
     if numbered:  # names without ids: numbered from 1 in order of first appearance, as the VOC reader numbers them
         out["category_id"] = codes.astype(np.int64) + 1
     out["category"] = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=str))

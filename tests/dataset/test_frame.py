@@ -248,7 +248,8 @@ def _named(names: list[object], ids: list[int] | None) -> pd.DataFrame:
                           "image_w": 100.0, "image_h": 80.0, "category": names})  # fmt: skip
     if ids is not None:
         frame["category_id"] = ids
-    return frame
+    out: pd.DataFrame = frame
+    return out
 
 
 @pytest.mark.parametrize(
@@ -293,3 +294,52 @@ def test_names_written_as_numbers_are_their_text_through_a_csv_round_trip(tmp_pa
     ours = from_frame(read)
     assert ours.categories == truth.categories == {3: "7", 5: "9"}
     assert ours.table["category"].tolist() == truth.table["category"].tolist() == ["7", "9", "7"]
+
+
+INPUT = ["scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect"]
+HIGH = ["scale_hi", "w_in_hi", "h_in_hi", "size_in_hi", "max_side_in_hi"]
+
+
+@pytest.mark.parametrize("policy", ["longest-edge:640", "fixed:300x200", "multi-scale:480-800,1333"])
+def test_a_frame_brings_its_resize_and_its_sizes_follow_its_boxes(policy: str) -> None:
+    """Without resize=, a box table keeps its own resize (its scales) and its input sizes are made from w and h: an
+    edit of w and h is measured, as a detector (which resizes the boxes itself) measures it; the stale w_in, h_in and
+    size_in were used by the size rules only. The oracle: the edited boxes, without their input columns, under the
+    same policy."""
+    table = load(sm.sample_path(), resize=policy).table
+    edited = table.assign(w=table["w"] * 3, h=table["h"] / 2)
+    high = HIGH if policy.startswith("multi") else []
+    truth = from_frame(edited.drop(columns=INPUT + high), policy)
+    ours = from_frame(edited)
+    assert ours.resize == "as given" and ours.excluded == truth.excluded == {}
+    for column in INPUT + high:
+        assert ours.table[column].tolist() == truth.table[column].tolist(), column
+    rule = sm.recommend(edited, rule="fpn")
+    oracle = sm.recommend(edited.drop(columns=INPUT + high), rule="fpn", resize=policy)
+    assert isinstance(rule, sm.Design) and isinstance(oracle, sm.Design)
+    assert rule.to_frame("levels")["count"].tolist() == oracle.to_frame("levels")["count"].tolist()
+
+
+@pytest.mark.parametrize(("value", "reason"), [(NAN, "bbox_invalid"), (INF, "bbox_invalid"), (-INF, "bbox_invalid"),
+                                               (0.0, "bbox_nonpositive"), (-5.0, "bbox_nonpositive")])  # fmt: skip
+def test_input_sizes_of_a_frame_are_checked_as_boxes_are(value: float, reason: str) -> None:
+    """A frame's own input sizes (a scale, or w_in and h_in given without scales) that are not finite, or not
+    positive, leave the row out under the box's reasons: NaN quantiles, a RuntimeWarning and a row measured at no
+    size were the result."""
+    import warnings
+
+    table = load(sm.sample_path(), resize="longest-edge:640").table.head(50)
+    own = table.drop(columns=["scale_x", "scale_y", "scale"])  # w_in and h_in as given
+    cases = [(table, "scale_x"), (table, "scale_y"), (own, "w_in"), (own, "h_in")]
+    for frame, column in cases:
+        bad = frame.copy()
+        bad.loc[bad.index[3], column] = value
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = from_frame(bad)
+            stats = sm.dataset.summarize(got)
+            design = sm.recommend(bad, rule="rf")
+        assert got.excluded == {reason: 1}, column
+        assert got.table["ann_id"].tolist() == table["ann_id"].drop(table.index[3]).tolist()
+        assert all(math.isfinite(v) for v in stats["size_in"].values())
+        assert isinstance(design, sm.Design) and design.data is not None and design.data.excluded == {reason: 1}
