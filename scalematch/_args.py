@@ -17,6 +17,19 @@ def shown(value: object) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
+def shown_path(value: object) -> str:
+    """``value``, given where a path was expected, as an error message shows it: a document already read (a dict,
+    as ``json.load`` gives it) or an open file is named as such, with what to give instead."""
+    from collections.abc import Mapping
+
+    if isinstance(value, Mapping):
+        return f"a {type(value).__name__} (a document already read, as json.load gives it); give the file's path"
+    if callable(getattr(value, "read", None)):
+        name = getattr(value, "name", None)
+        return f"an open file; give its path{f' ({name!r})' if isinstance(name, str) else ''}"
+    return shown(value)
+
+
 def expect(value: object, param: str, kinds: type | tuple[type, ...], expected: str, optional: bool = False) -> None:
     """An :class:`OptionError` unless ``value`` is one of ``kinds`` (or None when ``optional``); bool is no number."""
     if value is None and optional:

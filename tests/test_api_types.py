@@ -193,3 +193,29 @@ def test_right_types_of_other_kinds_still_work(boxes: Any) -> None:
     high = _override(**{"assigner.high": np.float64(0.6), "assigner.low": np.float32(0.5)})
     assert (high.assigner.high, high.assigner.low) == (0.6, 0.5)  # type: ignore[attr-defined]
     assert type(high.assigner.high) is float  # type: ignore[attr-defined]
+
+
+def test_a_document_already_read_or_an_open_file_is_named_as_such() -> None:
+    """A dict from json.load and an open file are iterable (over keys, over lines): they are named for what they
+    are, not read as paths built from their content; load and summarize_file (one path) name their parameter."""
+    import json
+
+    from scalematch.dataset import load, summarize_file
+
+    with open(sm.sample_path(), encoding="utf-8") as file:
+        document = json.load(file)
+        file.seek(0)
+        opened = f"an open file; give its path ({str(sm.sample_path())!r})"
+        read = "a dict (a document already read, as json.load gives it); give the file's path"
+        many = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got "
+        one = "path: expected a path (str or pathlib.Path), got "
+        calls = [(sm.read_annotations, many), (sm.recommend, "annotations: expected a path, a LoadResult or a pandas "
+                 "DataFrame, got "), (load, one), (summarize_file, one)]  # fmt: skip
+        for call, start in calls:
+            for given, what in ((document, read), (file, opened)):
+                if call is sm.recommend:
+                    what = type(given).__name__
+                with pytest.raises(OptionError) as caught:
+                    call(given)
+                assert str(caught.value) == start + what
+        assert file.tell() == 0  # not read

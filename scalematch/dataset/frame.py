@@ -10,6 +10,7 @@ from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
     BBOX_OUTSIDE_IMAGE,
+    DUPLICATE_ID,
     MALFORMED_RECORD,
     MAX_IMAGE_SIDE,
     MIN_BOX_SIDE,
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
-DERIVED = ("w_in", "h_in", "size_in")
-"""Input-pixel columns a DataFrame may bring (numbers too; from_frame recomputes them under a resize)."""
+DERIVED = ("w_in", "h_in", "size_in", "scale_x", "scale_y", "scale_hi", "w_in_hi", "h_in_hi")
+"""Input-pixel columns a DataFrame may bring (numbers too; see :func:`given_input`)."""
 IDS = ("ann_id", "image_id", "category_id")
 FLAGS = ("iscrowd", "difficult", "truncated", "ignore")
 _I64 = 2.0**63
@@ -67,10 +68,10 @@ def check_images(table: pd.DataFrame) -> None:
             )
     if not {"image_id", "image_w", "image_h"} <= set(table.columns) or not len(table):
         return
-    ids = table["image_id"].to_numpy()
+    ids, good = id_values(table["image_id"])
     w = table["image_w"].to_numpy(np.float64, na_value=np.nan)
     h = table["image_h"].to_numpy(np.float64, na_value=np.nan)
-    sized = np.flatnonzero(np.isfinite(w) & np.isfinite(h))
+    sized = np.flatnonzero(good & np.isfinite(w) & np.isfinite(h))
     order = sized[np.argsort(ids[sized], kind="stable")]
     same = ids[order][1:] == ids[order][:-1]
     other = same & ((w[order][1:] != w[order][:-1]) | (h[order][1:] != h[order][:-1]))
@@ -83,6 +84,46 @@ def check_images(table: pd.DataFrame) -> None:
         )
 
 
+def check_categories(table: pd.DataFrame) -> None:
+    """An :class:`OptionError` naming two rows that give one ``category_id`` two names: a category has one name, as
+    the inputs of one dataset must agree on theirs (a COCO file cannot say otherwise). Names are compared as text
+    (see :func:`category_names`); rows whose ``category_id`` is no id are left to :func:`check_rows`."""
+    import numpy as np
+    import pandas as pd
+
+    if not {"category_id", "category"} <= set(table.columns) or not len(table):
+        return
+    ids, good = id_values(table["category_id"])
+    codes, names = category_names(table["category"])
+    rows = np.flatnonzero(good)
+    pairs = pd.DataFrame({"id": ids[rows], "name": codes[rows]}).drop_duplicates()  # index: place in rows
+    again = np.flatnonzero(pairs["id"].duplicated().to_numpy())
+    if len(again):
+        b = int(pairs.index[again[0]])
+        cid = ids[rows[b]]
+        a = int(pairs.index[np.flatnonzero(pairs["id"].to_numpy() == cid)[0]])
+        first, second = int(rows[a]), int(rows[b])
+        raise OptionError(
+            f"annotations: category_id {cid} is named {names[codes[first]]!r} (row {row_label(table.index, first)})"
+            f" and {names[codes[second]]!r} (row {row_label(table.index, second)}); a category has one name"
+        )
+
+
+def category_names(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A ``category`` column as codes into its distinct names (in order of first appearance), each name as text: a
+    name written as a number (``pd.read_csv`` reads the names ``7`` and ``9`` as integers) is its text, '7'."""
+    import numpy as np
+    import pandas as pd
+
+    from scalematch.dataset.table import text_of
+
+    codes, uniques = pd.factorize(column)
+    texts = [text_of(str(u.item() if isinstance(u, np.generic) else u)) for u in uniques]
+    canon, names = pd.factorize(pd.Series(texts, dtype=object))
+    out: np.ndarray = canon[codes] if len(texts) else np.zeros(len(codes), dtype=np.intp)
+    return out, [str(n) for n in names]
+
+
 def row_label(index: pd.Index, k: int) -> object:
     """The label of position ``k`` of ``index``, as a plain value (pandas 2 gives numpy integers)."""
     import numpy as np
@@ -91,15 +132,52 @@ def row_label(index: pd.Index, k: int) -> object:
     return label.item() if isinstance(label, np.generic) else label
 
 
-def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict[str, int]]:
+def given_input(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The input-pixel columns of a table that brings its own resize (none given to from_frame), made from its boxes
+    ``w`` and ``h`` as a resize policy makes them: at its scales when it has ``scale_x`` and ``scale_y`` (every box
+    table has them; ``scale_hi``, the largest input of a multi-scale policy, too), so ``w_in = w * scale_x`` follows
+    an edit of ``w``; else its ``w_in`` and ``h_in`` (and ``w_in_hi``, ``h_in_hi``) as given. ``size_in`` and
+    ``max_side_in`` follow from them and ``aspect`` from w and h. None when the table has neither."""
+    import numpy as np
+
+    def floats(name: str) -> np.ndarray:
+        out: np.ndarray = table[name].to_numpy(np.float64, na_value=np.nan)
+        return out
+
+    columns = set(table.columns)
+    w, h = floats("w"), floats("h")
+    with np.errstate(all="ignore"):  # NaN, inf and 0 in the given values: the rows are checked in check_rows
+        if {"scale_x", "scale_y"} <= columns:
+            ends = [("", w * floats("scale_x"), h * floats("scale_y"))]
+            if "scale_hi" in columns:
+                ends.append(("_hi", w * floats("scale_hi"), h * floats("scale_hi")))
+        elif {"w_in", "h_in", "size_in"} <= columns:
+            ends = [("", floats("w_in"), floats("h_in"))]
+            if {"w_in_hi", "h_in_hi"} <= columns:
+                ends.append(("_hi", floats("w_in_hi"), floats("h_in_hi")))
+        else:
+            return None
+        out: dict[str, np.ndarray] = {}
+        for suffix, w_in, h_in in ends:
+            out |= {"w_in" + suffix: w_in, "h_in" + suffix: h_in, "size_in" + suffix: np.sqrt(w_in * h_in),
+                    "max_side_in" + suffix: np.maximum(w_in, h_in)}  # fmt: skip
+        out["aspect"] = w / h
+    return out
+
+
+def check_rows(
+    table: pd.DataFrame, need_size: bool, given: dict[str, np.ndarray] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
     (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
-    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); a side outside [2**-24, 2**24]
-    (``bbox_invalid``); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
-    image at all (``bbox_outside_image``). An image width or height that is not a number
-    in [1, 2**24] becomes NaN (no size), ids become int64 and the flags bool."""
+    finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
+    table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
+    (``bbox_invalid``); an ``ann_id`` seen before (``duplicate_id``; the first is kept); no image size when
+    ``need_size`` (``missing_image_size``); a box that does not overlap its image at all (``bbox_outside_image``).
+    An image width or height that is not a number in [1, 2**24] becomes NaN (no size), ids become int64 (exactly:
+    see :func:`id_values`) and the flags bool."""
     import numpy as np
 
     n = len(table)
@@ -115,11 +193,10 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         out: np.ndarray = table[name].to_numpy(np.float64, na_value=np.nan)
         return out
 
+    ids = {name: id_values(table[name]) for name in IDS if name in table.columns}
     with np.errstate(invalid="ignore", over="ignore"):
-        for name in IDS:
-            if name in table.columns and table[name].dtype.kind != "i":
-                ids = values(name)
-                drop(MALFORMED_RECORD, ~(np.isfinite(ids) & (ids == np.round(ids)) & (np.abs(ids) < _I64)))
+        for _, good in ids.values():
+            drop(MALFORMED_RECORD, ~good)
         flags = {c: _flag(table[c], c == "iscrowd") for c in FLAGS if c in table.columns}
         for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
@@ -129,16 +206,58 @@ def check_rows(table: pd.DataFrame, need_size: bool) -> tuple[pd.DataFrame, dict
         x, y, w, h = (values(c) for c in ("x", "y", "w", "h"))
         drop(BBOX_INVALID, ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & np.isfinite(h)))
         drop(BBOX_NONPOSITIVE, ~((w > 0) & (h > 0)))
+        if given is not None:  # the box in input pixels, checked as the box is
+            sides = [given[c] for c in ("w_in", "h_in", "w_in_hi", "h_in_hi") if c in given]
+            drop(BBOX_INVALID, ~np.logical_and.reduce([np.isfinite(v) for v in sides]))
+            drop(BBOX_NONPOSITIVE, ~np.logical_and.reduce([v > 0 for v in sides]))
+        read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
+        if "ann_id" in ids:
+            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read))
         iw, ih = (_side(values(c)) for c in ("image_w", "image_h"))
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
         drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
-    out = table.assign(image_w=iw, image_h=ih, **{c: flag for c, (flag, _) in flags.items()})
+    columns = {c: flag for c, (flag, _) in flags.items()} | {c: v for c, (v, _) in ids.items()} | (given or {})
+    out = table.assign(image_w=iw, image_h=ih, **columns)
     if not keep.all():
         out = out[keep]
-    ints = {c: out[c].to_numpy(np.float64).astype(np.int64) for c in IDS if c in out and out[c].dtype.kind != "i"}
-    return out.assign(**ints), {reason: counts[reason] for reason in sorted(counts) if counts[reason]}
+    return out, {reason: counts[reason] for reason in sorted(counts) if counts[reason]}
+
+
+def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """An id column as exact int64 values, and which rows hold an id: an integer from -2**63 to 2**63 - 1, as the
+    COCO reader takes them (the box table holds ids as int64). Integer columns are read as integers, never through
+    float64, which would merge ids above 2**53; a uint64 beyond 2**63 - 1, a float that is no integer (NaN,
+    2.5) and a nullable column's <NA> are no id. Rows that are not ids hold 0."""
+    import numpy as np
+
+    if column.dtype.kind in "iu":  # numpy or nullable (Int64, UInt64: <NA> is no id, as NaN is not)
+        na = column.isna().to_numpy(bool)
+        if column.dtype.kind == "u":
+            raw = column.to_numpy(np.uint64, na_value=0)
+            good = ~na & (raw <= np.uint64(2**63 - 1))
+            values = np.where(good, raw, np.uint64(0)).astype(np.int64)
+        else:
+            values, good = column.to_numpy(np.int64, na_value=0), ~na
+    else:
+        v = column.to_numpy(np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(v) & (v == np.round(v)) & (v >= -_I64) & (v < _I64)
+        values = np.where(good, v, 0.0).astype(np.int64)
+    return values, good
+
+
+def _repeated(ids: np.ndarray, read: np.ndarray) -> np.ndarray:
+    """Which of the ``read`` rows repeat an id of an earlier ``read`` row (the first is kept, as the COCO reader
+    keeps it; a row left out while read takes no id)."""
+    import numpy as np
+
+    rows = np.flatnonzero(read)
+    _, first = np.unique(ids[rows], return_index=True)
+    out: np.ndarray = read.copy()
+    out[rows[first]] = False
+    return out
 
 
 def _side(v: np.ndarray) -> np.ndarray:

@@ -149,6 +149,12 @@ def read_raw(
 ) -> tuple[RawBoxes, Exclusions, str, Format]:
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
     exclusions so far, the record word for messages and the format."""
+    import os
+
+    if not isinstance(path, str | os.PathLike):
+        from scalematch._args import shown_path
+
+        raise OptionError(f"path: expected a path (str or pathlib.Path), got {shown_path(path)}")
     path = Path(path)
     check_input(path)
     fmt = _format(path, format)
@@ -311,13 +317,17 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
-    category 'object', no crowd). ``resize`` (default: the table's own input columns if it has them, else
-    :data:`DEFAULT_POLICY`) adds the input-pixel columns. ``ann_id`` and ``image_id`` are taken from the index
-    when they are index levels rather than columns; without an ``image_id`` every row is an image of its own."""
+    category 'object', no crowd; names in ``category`` without a ``category_id`` are numbered from 1 in order of
+    first appearance, and one ``category_id`` given two names is an error). ``resize`` adds the input-pixel
+    columns; without it, a table that brings its own resize keeps it, its input sizes made again from ``w`` and
+    ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id`` and
+    ``image_id`` are taken from the index when they are index levels rather than columns; without an ``image_id``
+    every row is an image of its own."""
+    import numpy as np
     import pandas as pd
 
     from scalematch._args import expect
-    from scalematch.dataset.frame import check_columns, check_images, check_rows
+    from scalematch.dataset import frame as rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
     table = _ids_from_index(table)
@@ -327,8 +337,10 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
             f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
-    check_columns(table)
-    check_images(table)
+    rows.check_columns(table)
+    rows.check_images(table)
+    rows.check_categories(table)
+    numbered = "category" in table.columns and "category_id" not in table.columns
     out = table.copy()
     n = len(out)
     for column, default in (("ann_id", range(1, n + 1)), ("image_id", range(1, n + 1))):
@@ -340,23 +352,23 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     for column, value in _DEFAULTS.items():
         if column not in out.columns:
             out[column] = out["w"] * out["h"] if column == "area" else value
-    has_input = all(c in out.columns for c in ("w_in", "h_in", "size_in"))
-    policy = None if resize is None and has_input else parse_policy(resize if resize is not None else DEFAULT_POLICY)
+    given = rows.given_input(out) if resize is None else None
+    policy = None if given is not None else parse_policy(resize if resize is not None else DEFAULT_POLICY)
     need_size = policy is not None and needs_image_size(policy)
     if need_size and sizes:
         raise OptionError(
             f"resize: {policy} needs image_w and image_h for every box; the DataFrame has no {' or '.join(sizes)} "
             "column (use resize='none')"
         )
-    out, excluded = check_rows(out, need_size)
-    if policy is None:
-        shown = "as given"
-    else:
-        stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
-        out = apply(out.drop(columns=stale), policy)
-        shown = str(policy)
-    categories = {}
-    if "category_id" in out.columns and "category" in out.columns:
-        pairs = out[["category_id", "category"]].drop_duplicates()
-        categories = {int(i): str(c) for i, c in zip(pairs["category_id"], pairs["category"], strict=True)}
+    stale = [c for c in out.columns if c.removesuffix("_hi") in INPUT_COLUMNS and (given is None or c not in given)]
+    if given is not None:  # the frame's own resize: its scales are kept, the sizes made again from w and h
+        stale = [c for c in stale if c not in ("scale_x", "scale_y", "scale", "scale_hi")]
+    out, excluded = rows.check_rows(out.drop(columns=stale), need_size, given)
+    out, shown = (out, "as given") if policy is None else (apply(out, policy), str(policy))
+    codes, names = rows.category_names(out["category"])
+    if numbered:  # names without ids: numbered from 1 in order of first appearance, as the VOC reader numbers them
+        out["category_id"] = codes.astype(np.int64) + 1
+    out["category"] = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=str))
+    pairs = pd.DataFrame({"id": out["category_id"].to_numpy(), "name": codes}).drop_duplicates("id")
+    categories = {int(i): names[c] for i, c in zip(pairs["id"], pairs["name"], strict=True)}
     return LoadResult(out, excluded, int(out["image_id"].nunique()), categories, source, "coco", shown)

@@ -10,7 +10,7 @@ unique, the file's own id kept in ``shard_image_id``). Categories must agree by 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
@@ -60,14 +60,16 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
 def listed(inputs: Inputs) -> list[str | Path]:
     """``inputs`` as a list of paths (a path or a pattern is a list of one); an :class:`OptionError` naming the
     first item that is not a ``str`` or an ``os.PathLike`` (bytes, a number, None)."""
-    from scalematch._args import shown
+    from scalematch._args import shown, shown_path
 
     expected = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them"
     if isinstance(inputs, str | os.PathLike):
         return [inputs]
     if type(inputs).__name__ == "DataFrame":  # iterable over its column names, which are no paths
         raise OptionError(f"{expected}, got a DataFrame (from_frame(table) makes a LoadResult of a box table)")
-    if isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
+    if isinstance(inputs, bytes | bytearray | Mapping) or callable(getattr(inputs, "read", None)):
+        raise OptionError(f"{expected}, got {shown_path(inputs)}")  # iterable over keys or lines, no paths
+    if not isinstance(inputs, Iterable):
         raise OptionError(f"{expected}, got {shown(inputs)}")
     given = list(inputs)
     for item in given:

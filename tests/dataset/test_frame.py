@@ -151,3 +151,195 @@ def test_ids_in_the_index_are_read_and_a_detector_needs_image_ids() -> None:
         sm.recommend(table.drop(columns="image_id"), "retinanet")
     one_each = sm.recommend(table.drop(columns="image_id"), rule="fcos")
     assert one_each.data is not None and one_each.data.images == len(table)
+
+
+def _coco_of(path: Path, images: list[tuple[int, float, float]], anns: list[tuple[int, int, int]],
+             names: dict[int, str]) -> Path:  # fmt: skip
+    """A COCO file of ``images`` (id, width, height), ``anns`` (id, image id, category id; box 10 10 20 20)."""
+    document = {
+        "images": [{"id": i, "file_name": f"{k}.jpg", "width": w, "height": h} for k, (i, w, h) in enumerate(images)],
+        "annotations": [{"id": a, "image_id": i, "category_id": c, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0}
+                        for a, i, c in anns],
+        "categories": [{"id": c, "name": n} for c, n in names.items()],
+    }  # fmt: skip
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_integer_ids_stay_exact_beyond_2_to_the_53(tmp_path: Path) -> None:
+    """uint64 ids above 2**53 stay distinct (through float64, 2**53 and 2**53 + 1 would be one image, whose
+    objects a detector makes compete); a uint64 id beyond 2**63 - 1 is malformed_record, as the COCO reader (the
+    oracle) counts an id beyond 64-bit signed."""
+    import numpy as np
+
+    big = 2**53
+    images = [(big, 100.0, 100.0), (big + 1, 200.0, 50.0)]
+    anns = [(big + 2, big, 1), (big + 3, big + 1, 1), (2**63 + 5, big, 1), (2**64 - 1, big + 1, 1), (2**63 - 1, big, 1)]
+    truth = load(_coco_of(tmp_path / "big.json", images, anns, {1: "cat"}), resize="none")
+    size = {i: (w, h) for i, w, h in images}
+    frame = pd.DataFrame({
+        "ann_id": np.array([a for a, _, _ in anns], dtype=np.uint64),
+        "image_id": np.array([i for _, i, _ in anns], dtype=np.uint64),
+        "x": 10.0, "y": 10.0, "w": 20.0, "h": 20.0,
+        "image_w": [size[i][0] for _, i, _ in anns], "image_h": [size[i][1] for _, i, _ in anns],
+        "category_id": 1, "category": "cat",
+    })  # fmt: skip
+    ours = from_frame(frame, "none")
+    assert ours.excluded == truth.excluded == {"malformed_record": 2}
+    for column in ("ann_id", "image_id"):
+        assert ours.table[column].tolist() == truth.table[column].tolist()
+    assert ours.table["image_id"].tolist() == [big, big + 1, big]
+    assert ours.table["ann_id"].tolist() == [big + 2, big + 3, 2**63 - 1]
+    assert ours.table["image_id"].dtype == truth.table["image_id"].dtype == np.int64
+    assert ours.images == 2
+
+
+@pytest.mark.parametrize("column", ["ann_id", "image_id", "category_id"])
+@pytest.mark.parametrize("dtype", ["Int64", "UInt64", "Float64"])
+def test_a_missing_id_of_a_nullable_column_is_a_malformed_record(column: str, dtype: str) -> None:
+    """<NA> in a nullable id column is no id, as NaN in a float column is not (the COCO reader counts an id that is
+    not an integer, null included, as malformed_record): the row is left out and counted, never kept with a
+    missing id nor a TypeError."""
+    frame = pd.DataFrame({"ann_id": [1, 2, 3], "image_id": [1, 1, 2], "category_id": [1, 2, 1], "category": "a",
+                          "x": 10.0, "y": 10.0, "w": 20.0, "h": 20.0, "image_w": 100.0, "image_h": 100.0})  # fmt: skip
+    frame["category"] = ["cat", "dog", "cat"]
+    frame[column] = frame[column].astype(dtype)
+    frame.loc[1, column] = pd.NA
+    as_nan = frame.assign(**{column: frame[column].astype("float64")})  # the same rows, NaN for the missing id
+    for given in (frame, as_nan):
+        got = from_frame(given, "none")
+        assert got.excluded == {"malformed_record": 1}
+        assert got.table["ann_id"].tolist() == [1, 3]
+        assert got.table[column].dtype == "int64"
+        assert got.images == 2 and got.categories == {1: "cat"}
+    result = sm.recommend(frame, "retinanet")
+    assert isinstance(result, sm.DetectorResult)
+    assert result.excluded == {"malformed_record": 1} and result.summary.objects == 2
+
+
+def test_a_repeated_ann_id_is_a_duplicate_as_the_coco_reader_counts_it(tmp_path: Path) -> None:
+    """An ann_id seen before is duplicate_id and the first is kept, as the COCO reader (the oracle) does: a row left
+    out while read (a NaN box) takes no id, one left out later (an absurd side) does. pd.concat([t, t]) is the
+    table once, so a detector does not make each object compete with its twin."""
+    rows = [(1, 20.0), (2, 1e-30), (1, 20.0), (3, NAN), (3, 20.0), (2, 20.0), (4, 20.0), (4, 30.0)]
+    images = [{"id": 1, "file_name": "1.jpg", "width": 100, "height": 100}]
+    anns = [{"id": a, "image_id": 1, "category_id": 1, "bbox": [10, 10, w, 20], "area": 400, "iscrowd": 0}
+            for a, w in rows]  # fmt: skip
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "cat"}]}))
+    truth = load(path, resize="none")
+    frame = pd.DataFrame({"ann_id": [a for a, _ in rows], "image_id": 1, "x": 10.0, "y": 10.0,
+                          "w": [w for _, w in rows], "h": 20.0, "area": 400.0, "image_w": 100, "image_h": 100,
+                          "category_id": 1, "category": "cat"})  # fmt: skip
+    ours = from_frame(frame, "none")
+    assert ours.excluded == truth.excluded == {"bbox_invalid": 2, "duplicate_id": 3}
+    assert ours.table["ann_id"].tolist() == truth.table["ann_id"].tolist() == [1, 3, 4]
+    assert ours.table["w"].tolist() == truth.table["w"].tolist() == [20.0, 20.0, 20.0]
+    table = sm.read_annotations(sm.sample_path()).to_frame()
+    once = sm.recommend(table, "retinanet")
+    twice = sm.recommend(pd.concat([table, table]), "retinanet")
+    assert isinstance(once, sm.DetectorResult) and isinstance(twice, sm.DetectorResult)
+    assert twice.excluded == {"duplicate_id": len(table)}
+    assert twice.to_frame("objects")["positives"].tolist() == once.to_frame("objects")["positives"].tolist()
+
+
+def _named(names: list[object], ids: list[int] | None) -> pd.DataFrame:
+    frame = pd.DataFrame({"image_id": 1, "x": [10.0 + k for k in range(len(names))], "y": 10.0, "w": 20.0, "h": 20.0,
+                          "image_w": 100.0, "image_h": 80.0, "category": names})  # fmt: skip
+    if ids is not None:
+        frame["category_id"] = ids
+    out: pd.DataFrame = frame
+    return out
+
+
+@pytest.mark.parametrize(
+    ("names", "ids", "message"),
+    [
+        (["cat", "cat", "dog"], [1, 1, 1], "category_id 1 is named 'cat' (row 0) and 'dog' (row 2)"),
+        (["tiger", "cat", "dog", "cat"], [1, 1, 2, 2], "category_id 1 is named 'tiger' (row 0) and 'cat' (row 1)"),
+        ([1, 2, 3, 4], [1, 2, 1, 2], "category_id 1 is named '1' (row 0) and '3' (row 2)"),
+    ],
+)  # fmt: skip
+def test_one_category_id_with_two_names_is_an_error_naming_the_rows(names: list[object], ids: list[int],
+                                                                   message: str) -> None:  # fmt: skip
+    """A category has one name, as the inputs of one dataset must agree on theirs; one of them was chosen silently."""
+    with pytest.raises(OptionError) as refused:
+        sm.recommend(_named(names, ids), rule="rf")
+    assert str(refused.value) == f"annotations: {message}; a category has one name"
+
+
+def test_names_without_ids_are_numbered_as_the_voc_reader_numbers_them(tmp_path: Path) -> None:
+    """Without a category_id column the names are numbered from 1 in order of first appearance, as the VOC reader
+    (the oracle) numbers the same objects; every row was category 0, named after the last row."""
+    names = ["dog", "cat", "dog", "tiger", "cat"]
+    body = "".join(f"<object><name>{n}</name><bndbox><xmin>{11 + k}</xmin><ymin>11</ymin><xmax>{30 + k}</xmax>"
+                   "<ymax>30</ymax></bndbox></object>" for k, n in enumerate(names))  # fmt: skip
+    (tmp_path / "a.xml").write_text(f"<annotation><filename>a.jpg</filename><size><width>100</width>"
+                                    f"<height>80</height></size>{body}</annotation>")  # fmt: skip
+    truth = load(tmp_path / "a.xml")
+    ours = from_frame(_named(list(names), None))
+    assert ours.categories == truth.categories == {1: "dog", 2: "cat", 3: "tiger"}
+    assert ours.table["category_id"].tolist() == truth.table["category_id"].tolist() == [1, 2, 1, 3, 2]
+    assert ours.table["category"].tolist() == truth.table["category"].tolist() == names
+    assert ours.table["w_in"].tolist() == truth.table["w_in"].tolist()
+
+
+def test_names_written_as_numbers_are_their_text_through_a_csv_round_trip(tmp_path: Path) -> None:
+    """pd.read_csv reads category names made of digits as integers: they are the same names, as text."""
+    path = _coco_of(tmp_path / "digits.json", [(1, 100.0, 80.0)], [(1, 1, 3), (2, 1, 5), (3, 1, 3)], {3: "7", 5: "9"})
+    truth = load(path)
+    truth.table.to_csv(tmp_path / "t.csv", index=False)
+    read = pd.read_csv(tmp_path / "t.csv")
+    assert read["category"].dtype.kind == "i"
+    ours = from_frame(read)
+    assert ours.categories == truth.categories == {3: "7", 5: "9"}
+    assert ours.table["category"].tolist() == truth.table["category"].tolist() == ["7", "9", "7"]
+
+
+INPUT = ["scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect"]
+HIGH = ["scale_hi", "w_in_hi", "h_in_hi", "size_in_hi", "max_side_in_hi"]
+
+
+@pytest.mark.parametrize("policy", ["longest-edge:640", "fixed:300x200", "multi-scale:480-800,1333"])
+def test_a_frame_brings_its_resize_and_its_sizes_follow_its_boxes(policy: str) -> None:
+    """Without resize=, a box table keeps its own resize (its scales) and its input sizes are made from w and h: an
+    edit of w and h is measured, as a detector (which resizes the boxes itself) measures it; the stale w_in, h_in and
+    size_in were used by the size rules only. The oracle: the edited boxes, without their input columns, under the
+    same policy."""
+    table = load(sm.sample_path(), resize=policy).table
+    edited = table.assign(w=table["w"] * 3, h=table["h"] / 2)
+    high = HIGH if policy.startswith("multi") else []
+    truth = from_frame(edited.drop(columns=INPUT + high), policy)
+    ours = from_frame(edited)
+    assert ours.resize == "as given" and ours.excluded == truth.excluded == {}
+    for column in INPUT + high:
+        assert ours.table[column].tolist() == truth.table[column].tolist(), column
+    rule = sm.recommend(edited, rule="fpn")
+    oracle = sm.recommend(edited.drop(columns=INPUT + high), rule="fpn", resize=policy)
+    assert isinstance(rule, sm.Design) and isinstance(oracle, sm.Design)
+    assert rule.to_frame("levels")["count"].tolist() == oracle.to_frame("levels")["count"].tolist()
+
+
+@pytest.mark.parametrize(("value", "reason"), [(NAN, "bbox_invalid"), (INF, "bbox_invalid"), (-INF, "bbox_invalid"),
+                                               (0.0, "bbox_nonpositive"), (-5.0, "bbox_nonpositive")])  # fmt: skip
+def test_input_sizes_of_a_frame_are_checked_as_boxes_are(value: float, reason: str) -> None:
+    """A frame's own input sizes (a scale, or w_in and h_in given without scales) that are not finite, or not
+    positive, leave the row out under the box's reasons: NaN quantiles, a RuntimeWarning and a row measured at no
+    size were the result."""
+    import warnings
+
+    table = load(sm.sample_path(), resize="longest-edge:640").table.head(50)
+    own = table.drop(columns=["scale_x", "scale_y", "scale"])  # w_in and h_in as given
+    cases = [(table, "scale_x"), (table, "scale_y"), (own, "w_in"), (own, "h_in")]
+    for frame, column in cases:
+        bad = frame.copy()
+        bad.loc[bad.index[3], column] = value
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = from_frame(bad)
+            stats = sm.dataset.summarize(got)
+            design = sm.recommend(bad, rule="rf")
+        assert got.excluded == {reason: 1}, column
+        assert got.table["ann_id"].tolist() == table["ann_id"].drop(table.index[3]).tolist()
+        assert all(math.isfinite(v) for v in stats["size_in"].values())
+        assert isinstance(design, sm.Design) and design.data is not None and design.data.excluded == {reason: 1}
