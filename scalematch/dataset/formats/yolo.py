@@ -229,12 +229,24 @@ def _image_size(image: Path | None) -> tuple[float, float]:
 
     try:
         with Image.open(image) as im:
-            w, h = im.size
+            w, h = _stored_size(im)
             if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
                 w, h = h, w
     except Exception:  # any header Pillow cannot read means: no size from this image
         return math.nan, math.nan
     return image_side(w), image_side(h)
+
+
+def _stored_size(im: Any) -> tuple[int, int]:
+    """(width, height) as the file stores the pixels, before any orientation. Pillow 13 reports a TIFF's size with
+    its EXIF orientation already applied (older versions report the stored size), so a TIFF's is taken from its
+    ImageWidth and ImageLength tags (256, 257)."""
+    w, h = im.size
+    if im.format == "TIFF":
+        tw, th = im.tag_v2.get(256), im.tag_v2.get(257)
+        if type(tw) is int and type(th) is int:
+            return tw, th
+    return w, h
 
 
 def _orientation(im: Any) -> object:
