@@ -111,6 +111,15 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo label file .TXT, strict", ["stats", "--strict", "yolo_upper_txt"],
      "yolo_upper_txt: labels/a.TXT: not read: ultralytics opens the label file of an image by its name with '.txt' "
      "in lower case, so 'a.txt', never 'a.TXT' on a case-sensitive file system; rename it [label_suffix_case]"),
+    ("yolo data.yaml names with a gap", ["stats", "yolo_yaml_gap"],
+     "yolo_yaml_gap/data.yaml: key 'names': no name for class 1 (classes 0 to 5 for 2 names); expected one name for "
+     "each class from 0 to 1, as ultralytics requires"),
+    ("yolo data.yaml names an empty list", ["stats", "yolo_yaml_no_names"],
+     "yolo_yaml_no_names/data.yaml: key 'names': names no class (expected one name per class, class 0 first; "
+     "ultralytics refuses a 0-class dataset)"),
+    ("yolo data.yaml names an empty mapping", ["stats", "yolo_yaml_no_names_map"],
+     "yolo_yaml_no_names_map/data.yaml: key 'names': names no class (expected one name per class, class 0 first; "
+     "ultralytics refuses a 0-class dataset)"),
     ("yolo data.yaml aliases", ["stats", "yolo_yaml_laughs"],
      "yolo_yaml_laughs/data.yaml: the document expands to more than 1000000 values (YAML aliases)"),
     ("yolo data.yaml names nested", ["stats", "yolo_yaml_nested"],

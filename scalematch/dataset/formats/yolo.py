@@ -168,7 +168,26 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
     _check_nc(cfg, data.get("nc"), len(items))
-    return {int(k): str(v) for k, v in items}, _pose_fields(cfg, data.get("kpt_shape"))
+    classes = {int(k): str(v) for k, v in items}
+    _check_numbering(cfg, classes)
+    return classes, _pose_fields(cfg, data.get("kpt_shape"))
+
+
+def _check_numbering(cfg: Path, classes: dict[int, str]) -> None:
+    """The names number the classes 0 to n - 1, as ultralytics' ``check_class_names`` requires: no names at all
+    would make every box an unknown class, and a gap (``{0: a, 5: b}``) leaves classes without a name."""
+    if not classes:
+        raise DatasetError(
+            f"{cfg}: key 'names': names no class (expected one name per class, class 0 first; ultralytics refuses a "
+            "0-class dataset)"
+        )
+    n = len(classes)
+    if max(classes) >= n:
+        gap = next(k for k in range(n) if k not in classes)
+        raise DatasetError(
+            f"{cfg}: key 'names': no name for class {gap} (classes {min(classes)} to {max(classes)} for {n} names); "
+            f"expected one name for each class from 0 to {n - 1}, as ultralytics requires"
+        )
 
 
 def _check_nc(cfg: Path, nc: object, count: int) -> None:
