@@ -272,10 +272,13 @@ def main() -> None:
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"
-    write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.3 0.2\n")
     write(HERE / "yolo_numbers" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_cross" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_cross" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n\n0 0.5 0.5 1e-300 0.2\n")
+    repeats = "0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n0 0.50000001 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n"  # 2 labels
+    write(HERE / "yolo_duplicates" / "labels" / "a.txt", repeats)
+    write(HERE / "yolo_duplicates" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
     write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")

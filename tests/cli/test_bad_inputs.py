@@ -155,6 +155,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("voc cross-record error in a folder, strict", ["stats", "--strict", "voc_folder"],
      "voc_folder: 2.xml: object 2: the box does not overlap image 2 (a.jpg) at all [bbox_outside_image]"),
     ("yolo numbers not ascii decimals", ["stats", "yolo_numbers"], {"unparsable_number": 4}),
+    ("yolo repeated labels", ["stats", "yolo_duplicates"], {"duplicate_label": 2}),
+    ("yolo repeated label, strict", ["stats", "--strict", "yolo_duplicates"],
+     "yolo_duplicates: labels/a.txt: line 2: the same label as line 1 (equal as float32: ultralytics keeps one of "
+     "them) [duplicate_label]"),
     ("yolo number with an underscore, strict", ["stats", "--strict", "yolo_numbers"],
      "yolo_numbers: labels/a.txt: line 2: expected four finite decimal numbers, got '0.5 0.5 0.2 0_3' "
      "[unparsable_number]"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from scalematch.dataset.formats._files import is_decimal, is_present, read_text
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
+    DUPLICATE_LABEL,
     LABEL_SUFFIX_CASE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
@@ -353,6 +355,7 @@ def _read(
         if pose:  # a box task on a pose dataset: ultralytics keeps the box of each pose line
             rows = [fields[:5] if len(fields) == pose else fields for fields in rows]
         polygons = any(len(fields) > 6 for fields in rows)  # ultralytics: then every line is a polygon
+        kept: dict[object, int] = {}  # the line of each label kept so far, by its values as ultralytics compares them
         for n, (line, fields) in enumerate(zip(lines, rows, strict=True), 1):
             if not fields:
                 continue
@@ -363,7 +366,7 @@ def _read(
             )
             if parsed is None:
                 continue
-            cls, cx, cy, bw, bh = parsed
+            cls, cx, cy, bw, bh, key = parsed
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
                 continue
@@ -376,6 +379,11 @@ def _read(
             if not (min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE):
                 text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
+                continue
+            first = kept.setdefault(key, n)
+            if first != n:
+                text = f"the same label as line {first} (equal as float32: ultralytics keeps one of them)"
+                exclusions.add(DUPLICATE_LABEL, where, text)
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
                 exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass image_size=WxH")
@@ -392,8 +400,10 @@ def _read(
 
 def _box(
     fields: list[str], line: str, where: str, exclusions: Exclusions
-) -> tuple[int, float, float, float, float] | None:
-    """A line ``class cx cy w h``: (class, cx, cy, w, h), or None when it is excluded (counted)."""
+) -> tuple[int, float, float, float, float, object] | None:
+    """A line ``class cx cy w h``: (class, cx, cy, w, h, key), or None when it is excluded (counted). Lines of one
+    file with equal keys are one label: ultralytics' ``verify_image_label`` removes repeated rows of float32 values
+    (``np.unique``, where -0.0 equals 0.0)."""
     if len(fields) != 5:
         exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
         return None
@@ -401,15 +411,17 @@ def _box(
     if numbers is None:
         return None
     cls, (cx, cy, bw, bh) = numbers
-    return cls, cx, cy, bw, bh
+    return cls, cx, cy, bw, bh, tuple(array("f", (cls, cx, cy, bw, bh)))
 
 
 def _polygon_box(
     fields: list[str], line: str, where: str, exclusions: Exclusions
-) -> tuple[int, float, float, float, float] | None:
+) -> tuple[int, float, float, float, float, object] | None:
     """A polygon line ``class x1 y1 x2 y2 ...`` of a segmentation label file: (class, cx, cy, w, h) of the
-    points' extent (ultralytics' segments2boxes), or None when it is excluded (counted). ultralytics refuses the
-    whole file when a line has 5 fields or an odd number of coordinates; here that line only is excluded."""
+    points' extent (ultralytics' segments2boxes) and the key of the line (its class and points as float32 bytes:
+    ultralytics removes a polygon only when the same bytes come again, so one of the same box but other points
+    stays), or None when it is excluded (counted). ultralytics refuses the whole file when a line has 5 fields or
+    an odd number of coordinates; here that line only is excluded."""
     if len(fields) == 5:
         text = "a box line in a file of polygon lines (ultralytics refuses such a file: 'labels mix segment and "
         text += "detection rows')"
@@ -425,7 +437,7 @@ def _polygon_box(
     cls, coords = numbers
     xs, ys = coords[0::2], coords[1::2]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, array("f", (cls, *coords)).tobytes()
 
 
 def _numbers(
