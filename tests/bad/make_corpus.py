@@ -253,8 +253,13 @@ def main() -> None:
     write(HERE / "yolo_upper_txt" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_upper_txt" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_upper_txt" / "images" / "b.png", png_header(64, 48))
-    yamls = (("nc", "nc: 5\nnames: [cat, dog]\n"), ("repeated_key", "names: [cat]\nnames: [dog]\n"),
-             ("gap", "names:\n  0: a\n  5: b\n"), ("no_names", "names: []\n"), ("no_names_map", "names: {}\n"))
+    yamls = (
+        ("nc", "nc: 5\nnames: [cat, dog]\n"),
+        ("repeated_key", "names: [cat]\nnames: [dog]\n"),
+        ("gap", "names:\n  0: a\n  5: b\n"),
+        ("no_names", "names: []\n"),
+        ("no_names_map", "names: {}\n"),
+    )
     for name, yaml_text in yamls:
         write(HERE / f"yolo_yaml_{name}" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
         write(HERE / f"yolo_yaml_{name}" / "data.yaml", yaml_text)
