@@ -138,8 +138,8 @@ def test_repeated_labels_are_removed_as_ultralytics_removes_them(tmp_path: Path)
                 lines.append(" ".join(twin))
             elif polygon and lines and rng.random() < 0.3:  # the same box from the points in another order
                 base = rng.choice(lines).split()
-                points = [base[i : i + 2] for i in range(1, len(base), 2)]
-                lines.append(" ".join([base[0], *(v for p in points[::-1] for v in p)]))
+                pairs = [base[i : i + 2] for i in range(1, len(base), 2)]
+                lines.append(" ".join([base[0], *(v for pair in pairs[::-1] for v in pair)]))
             elif polygon:
                 points = ["0.25", "0.75", "0.75", "0.25"]  # a box of some width and height, whatever follows
                 points += [f"{rng.choice([0.25, 0.5, 0.75])}" for _ in range(2 * rng.randint(1, 2))]
