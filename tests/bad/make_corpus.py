@@ -284,6 +284,11 @@ def main() -> None:
     repeats = "0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n0 0.50000001 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n"  # 2 labels
     write(HERE / "yolo_duplicates" / "labels" / "a.txt", repeats)
     write(HERE / "yolo_duplicates" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_suffixes" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_suffixes" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_suffixes" / "images" / "a.Jpg", png_header(64, 48))  # the suffix in any case, as ultralytics
+    write(HERE / "yolo_suffixes" / "images" / "b.heic", b"\0\0\0\x18ftypheic" + bytes(40))  # no header Pillow reads
+    write(HERE / "yolo_suffixes" / "images" / "c.AVIF", png_header(64, 48))  # no label file: no objects
     write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
     write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")

@@ -156,6 +156,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "voc_folder: 2.xml: object 2: the box does not overlap image 2 (a.jpg) at all [bbox_outside_image]"),
     ("yolo numbers not ascii decimals", ["stats", "yolo_numbers"], {"unparsable_number": 4}),
     ("yolo repeated labels", ["stats", "yolo_duplicates"], {"duplicate_label": 2}),
+    ("yolo image suffixes", ["stats", "yolo_suffixes"], {"missing_image_size": 1}),
+    ("yolo image Pillow cannot read, strict", ["stats", "--strict", "yolo_suffixes"],
+     "yolo_suffixes: labels/b.txt: line 1: the image b.heic gives no size (its header is not one Pillow reads, or the "
+     "size is outside [1, 2**24]); pass --image-size WxH [missing_image_size]"),
     ("yolo repeated label, strict", ["stats", "--strict", "yolo_duplicates"],
      "yolo_duplicates: labels/a.txt: line 2: the same label as line 1 (equal as float32: ultralytics keeps one of "
      "them) [duplicate_label]"),
@@ -623,6 +627,7 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     polygon = load("yolo_polygons", resize="none").table
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
     assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
+    assert counts("yolo_suffixes") == (3, 1, 0)  # a.Jpg, b.heic (no size), c.AVIF (no labels)
     two = load("yolo_two_images", resize="none").table
     assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table

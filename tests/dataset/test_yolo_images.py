@@ -75,3 +75,42 @@ def test_an_unreadable_label_file_is_one_error(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(DatasetError, match=rf"^{tmp_path}/a.txt: cannot read \(Permission denied\)$"):
         load(tmp_path / "a.txt", resize="none", image_size=(10, 10))
+
+
+def test_images_are_found_as_ultralytics_lists_them(tmp_path: Path) -> None:
+    """ultralytics lists an image by its suffix in any case (``a.Jpg``) among its IMG_FORMATS (``.avif`` too) and
+    reads its labels from ``img2label_paths``; each label's image and size are those (``exif_size``). An image
+    Pillow cannot read is found, and its objects say so rather than that there is no image."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    files = {"a.Jpg": "JPEG", "b.avif": "AVIF", "c.JPEG": "JPEG", "d.webp": "WEBP", "e.TIFF": "TIFF", "f.Png": "PNG",
+             "g.jp2": "JPEG2000", "h.mpo": "MPO"}  # fmt: skip
+    for k, (name, fmt) in enumerate(files.items()):
+        _image(root / "images" / name, fmt, (30 + k, 20 + 2 * k), 6 if fmt in ("JPEG", "TIFF") else None)
+    (root / "images" / "i.heic").write_bytes(b"\0\0\0\x18ftypheic" + bytes(40))  # no plugin reads it here
+    (root / "images" / "j.gif").write_bytes(b"GIF89a")  # not among IMG_FORMATS: no image of label j
+    for image in sorted((root / "images").iterdir()):
+        (root / "labels" / f"{image.stem}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    theirs = {}
+    for image in sorted((root / "images").iterdir()):
+        if image.name.rpartition(".")[-1].lower() in utils.IMG_FORMATS:
+            label = Path(utils.img2label_paths([str(image)])[0])
+            try:
+                with Image.open(image) as im:
+                    theirs[label.name] = (image.name, *map(float, utils.exif_size(im)))
+            except Exception:
+                theirs[label.name] = (image.name, None, None)
+    assert len(theirs) == 9 and theirs["i.txt"][1] is None and "j.txt" not in theirs
+    result = load(root, resize="none")
+    rows = result.table[["label_file", "file_name", "image_w", "image_h"]].astype(object).values.tolist()
+    ours = {Path(label).name: (name, w, h) for label, name, w, h in rows}
+    assert ours == {label: found for label, found in theirs.items() if found[1] is not None}
+    assert result.excluded == {"missing_image_size": 2}  # i.heic (unreadable) and j (no image)
+    with pytest.raises(DatasetError) as refused:
+        load(root / "labels" / "i.txt", resize="none", strict=True)
+    assert str(refused.value) == (
+        f"{root}/labels/i.txt: line 1: the image i.heic gives no size (its header is not one Pillow reads, or the "
+        "size is outside [1, 2**24]); pass image_size=WxH [missing_image_size]"
+    )

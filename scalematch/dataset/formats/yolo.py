@@ -43,7 +43,11 @@ from scalematch.dataset.table import (
 )
 from scalematch.errors import DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+# ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images; of two images of one name the first here
+IMAGE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".avif", ".dng", ".heic", ".heif", ".jp2", ".mpo",
+)  # fmt: skip
+_RANK = {suffix: rank for rank, suffix in enumerate(IMAGE_SUFFIXES)}
 TOLERANCE = 0.01  # ultralytics' verify_image_label: coordinates may leave [0, 1] by 1 %
 _I64 = 1 << 63
 
@@ -66,7 +70,10 @@ def _class_list(labels: Path, images: Path | None) -> Path | None:
     image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
     labels)."""
     classes = labels / "classes.txt"
-    return classes if is_present(classes) and _find_image(images, Path(classes.name)) is None else None
+    if not is_present(classes):
+        return None
+    named = images.glob("classes.*") if images is not None else ()
+    return None if any(_is_image(image) for image in named) else classes
 
 
 def _images_for(labels: Path) -> Path | None:
@@ -299,14 +306,30 @@ def _no_bomb_check() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = limit
 
 
-def _find_image(images: Path | None, rel: Path) -> Path | None:
+def _is_image(path: Path) -> bool:
+    """Whether ultralytics lists ``path`` as an image: a regular file whose suffix, in any case, is one of
+    :data:`IMAGE_SUFFIXES`."""
+    return path.suffix.lower() in _RANK and path.is_file()
+
+
+def _image_index(images: Path | None) -> dict[Path, Path]:
+    """The images under ``images`` by their path relative to it without the suffix (of several of one name, the
+    first suffix of :data:`IMAGE_SUFFIXES`, lower case first)."""
+    index: dict[Path, Path] = {}
     if images is None:
-        return None
-    for suffix in IMAGE_SUFFIXES:
-        for candidate in (images / rel.with_suffix(suffix), images / rel.with_suffix(suffix.upper())):
-            if candidate.is_file():
-                return candidate
-    return None
+        return index
+    for image in sorted(images.rglob("*")):
+        if not _is_image(image):
+            continue
+        key = image.relative_to(images).with_suffix("")
+        known = index.get(key)
+        if known is None or _preference(image) < _preference(known):
+            index[key] = image
+    return index
+
+
+def _preference(image: Path) -> tuple[int, bool, str]:
+    return _RANK[image.suffix.lower()], image.suffix != image.suffix.lower(), image.name
 
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
@@ -316,6 +339,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     ``resource_fork``; label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens
     on a case-sensitive file system) are not read and counted as ``label_suffix_case``."""
     labels, images, files = _layout(path)
+    index = _image_index(images)
     if path.is_dir():
         forks = [label for label in files if label.name.startswith("._")]
         if forks:
@@ -332,11 +356,11 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         files = [label for label in files if label.name.endswith(".txt")]
     names, pose = class_names(path, labels, images)
     with _no_bomb_check():
-        return _read(path, exclusions, image_size, labels, images, files, names, pose)
+        return _read(path, exclusions, image_size, labels, index, files, names, pose)
 
 
 def _read(
-    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, images: Path | None,
+    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, index: dict[Path, Path],
     files: list[Path], names: dict[int, str] | None, pose: int = 0,
 ) -> RawBoxes:  # fmt: skip
     raw = RawBoxes(one_file=not path.is_dir())
@@ -344,10 +368,14 @@ def _read(
     ann_id = 0
     for image_id, label in enumerate(files, 1):
         rel = label.relative_to(labels)
-        image = _find_image(images, rel)
+        image = index.get(rel.with_suffix(""))
         w_img, h_img = _image_size(image)
-        if image is None and image_size is not None:
+        if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
+        no_size = "no image found to read the size from"
+        if image is not None:
+            no_size = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is "
+            no_size += "outside [1, 2**24])"
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         lines = read_text(label).splitlines()
@@ -386,14 +414,14 @@ def _read(
                 exclusions.add(DUPLICATE_LABEL, where, text)
                 continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
-                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass image_size=WxH")
+                exclusions.add(MISSING_IMAGE_SIZE, where, f"{no_size}; pass image_size=WxH")
                 continue
             seen.add(cls)
             w, h = bw * w_img, bh * h_img
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
             raw.label_index.append(n)
-    if images is not None and path.is_dir():
-        _background_images(images, labels, files, raw)
+    if path.is_dir():
+        _background_images(index, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
 
@@ -477,12 +505,10 @@ def _class_id(text: str) -> int | None:
     return value if -_I64 <= value < _I64 else None
 
 
-def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:
+def _background_images(index: dict[Path, Path], labels: Path, files: list[Path], raw: RawBoxes) -> None:
     """Images without a label file are images without objects (ultralytics' background images); a folder or
     anything else that is not a regular file is no image, whatever its name."""
     labelled = {f.relative_to(labels).with_suffix("") for f in files}
-    for image in sorted(images.rglob("*")):
-        if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
-            continue
-        if image.relative_to(images).with_suffix("") not in labelled:
+    for key, image in sorted(index.items()):
+        if key not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
