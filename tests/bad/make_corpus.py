@@ -274,6 +274,7 @@ def main() -> None:
     write(HERE / "yolo_resource_fork" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
     write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_resource_fork" / "images" / "._a.png", apple_double)  # no image, though named like one
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"

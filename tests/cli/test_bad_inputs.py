@@ -131,7 +131,8 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "yolo_classes_empty/labels/classes.txt: names no class (expected one class name per line, class 0 first)"),
     ("voc macOS resource fork beside its xml", ["stats", "voc_resource_fork"], {"resource_fork": 1}),
     ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
-    ("yolo macOS resource fork beside its label file", ["stats", "yolo_resource_fork"], {"resource_fork": 1}),
+    ("yolo macOS resource forks beside a label file and an image", ["stats", "yolo_resource_fork"],
+     {"resource_fork": 2}),
     ("yolo macOS resource fork, given as the input", ["stats", "yolo_resource_fork/labels/._a.txt"],
      "yolo_resource_fork/labels/._a.txt: not valid UTF-8: invalid byte 0xb0 at byte 37"),
     ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],
@@ -628,6 +629,7 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
     assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
     assert counts("yolo_suffixes") == (3, 1, 0)  # a.Jpg, b.heic (no size), c.AVIF (no labels)
+    assert counts("yolo_resource_fork") == (1, 1, 0)  # images/._a.png is no image
     two = load("yolo_two_images", resize="none").table
     assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table

@@ -308,24 +308,28 @@ def _no_bomb_check() -> Iterator[None]:
 
 def _is_image(path: Path) -> bool:
     """Whether ultralytics lists ``path`` as an image: a regular file whose suffix, in any case, is one of
-    :data:`IMAGE_SUFFIXES`."""
-    return path.suffix.lower() in _RANK and path.is_file()
+    :data:`IMAGE_SUFFIXES`; macOS's ``._name.jpg`` (an AppleDouble file, see :func:`read`) is none."""
+    return path.suffix.lower() in _RANK and not path.name.startswith("._") and path.is_file()
 
 
-def _image_index(images: Path | None) -> dict[Path, Path]:
+def _image_index(images: Path | None) -> tuple[dict[Path, Path], int]:
     """The images under ``images`` by their path relative to it without the suffix (of several of one name, the
-    first suffix of :data:`IMAGE_SUFFIXES`, lower case first)."""
+    first suffix of :data:`IMAGE_SUFFIXES`, lower case first), and the number of AppleDouble ``._name`` files
+    with an image suffix among them."""
     index: dict[Path, Path] = {}
+    forks = 0
     if images is None:
-        return index
+        return index, forks
     for image in sorted(images.rglob("*")):
+        if image.name.startswith("._") and image.suffix.lower() in _RANK and image.is_file():
+            forks += 1
         if not _is_image(image):
             continue
         key = image.relative_to(images).with_suffix("")
         known = index.get(key)
         if known is None or _preference(image) < _preference(known):
             index[key] = image
-    return index
+    return index, forks
 
 
 def _preference(image: Path) -> tuple[int, bool, str]:
@@ -336,11 +340,13 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
     are images without objects, as ultralytics reads them). A folder's ``._name.txt`` files (macOS resource
     forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
-    ``resource_fork``; label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens
-    on a case-sensitive file system) are not read and counted as ``label_suffix_case``."""
+    ``resource_fork``, and so are the ``._name.jpg`` files among the images (no images: ultralytics drops them as
+    corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
+    case-sensitive file system) are not read and counted as ``label_suffix_case``."""
     labels, images, files = _layout(path)
-    index = _image_index(images)
+    index, image_forks = _image_index(images)
     if path.is_dir():
+        exclusions.counts[RESOURCE_FORK] += image_forks
         forks = [label for label in files if label.name.startswith("._")]
         if forks:
             exclusions.counts[RESOURCE_FORK] += len(forks)
