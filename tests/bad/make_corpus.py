@@ -290,6 +290,22 @@ def main() -> None:
     write(HERE / "yolo_suffixes" / "images" / "a.Jpg", png_header(64, 48))  # the suffix in any case, as ultralytics
     write(HERE / "yolo_suffixes" / "images" / "b.heic", b"\0\0\0\x18ftypheic" + bytes(40))  # no header Pillow reads
     write(HERE / "yolo_suffixes" / "images" / "c.AVIF", png_header(64, 48))  # no label file: no objects
+    for split in ("train", "valid", "test"):  # a Roboflow export root: split folders, README files, data.yaml
+        write(HERE / "yolo_roboflow" / split / "labels" / "a_jpg.rf.1.txt", "0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.1 0.1\n")
+        write(HERE / "yolo_roboflow" / split / "images" / "a_jpg.rf.1.jpg", png_header(64, 48))
+    write(
+        HERE / "yolo_roboflow" / "data.yaml",
+        "train: ../train/images\nval: ../valid/images\nnc: 2\nnames: [ball, player]\n",
+    )
+    write(HERE / "yolo_roboflow" / "README.dataset.txt", "# Ball > 2023-01-01\nhttps://universe.roboflow.com/w/p\n")
+    write(HERE / "yolo_roboflow" / "README.roboflow.txt", "\nThis dataset was exported via roboflow.com\n")
+    # CVAT's YOLO 1.1: images beside their labels in obj_train_data, an image list and darknet's obj.names
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f0.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f0.png", png_header(64, 48))
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f1.png", png_header(64, 48))  # no objects: no label file
+    write(HERE / "yolo_cvat" / "train.txt", "data/obj_train_data/f0.png\ndata/obj_train_data/f1.png\n")
+    write(HERE / "yolo_cvat" / "obj.names", "car\n")
+    write(HERE / "yolo_cvat" / "obj.data", "classes = 1\ntrain = data/train.txt\nnames = data/obj.names\n")
     write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
     write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")

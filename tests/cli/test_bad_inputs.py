@@ -157,6 +157,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "voc_folder: 2.xml: object 2: the box does not overlap image 2 (a.jpg) at all [bbox_outside_image]"),
     ("yolo numbers not ascii decimals", ["stats", "yolo_numbers"], {"unparsable_number": 4}),
     ("yolo repeated labels", ["stats", "yolo_duplicates"], {"duplicate_label": 2}),
+    ("yolo Roboflow export root, strict", ["stats", "--strict", "yolo_roboflow"], {}),
+    ("yolo CVAT export root, strict", ["stats", "--strict", "yolo_cvat"], {}),
+    ("yolo CVAT data folder, strict", ["stats", "--strict", "yolo_cvat/obj_train_data"], {}),
     ("yolo image suffixes", ["stats", "yolo_suffixes"], {"missing_image_size": 1}),
     ("yolo image Pillow cannot read, strict", ["stats", "--strict", "yolo_suffixes"],
      "yolo_suffixes: labels/b.txt: line 1: the image b.heic gives no size (its header is not one Pillow reads, or the "
@@ -630,6 +633,19 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
     assert counts("yolo_suffixes") == (3, 1, 0)  # a.Jpg, b.heic (no size), c.AVIF (no labels)
     assert counts("yolo_resource_fork") == (1, 1, 0)  # images/._a.png is no image
+    roboflow = load("yolo_roboflow", resize="none")  # every split, no README; names from data.yaml
+    assert (roboflow.images, roboflow.categories) == (3, {0: "ball", 1: "player"})
+    assert roboflow.table[["label_file", "category", "image_w"]].astype(str).values.tolist() == [
+        [f"{split}/labels/a_jpg.rf.1.txt", name, "64.0"]
+        for split in ("test", "train", "valid")
+        for name in ("ball", "player")
+    ]
+    for cvat in ("yolo_cvat", "yolo_cvat/obj_train_data"):  # images beside labels, names from obj.names
+        assert counts(cvat) == (2, 1, 0)
+        one = load(cvat, resize="none")
+        assert one.table[["file_name", "category", "image_w"]].astype(str).values.tolist() == [
+            ["f0.png", "car", "64.0"]
+        ]
     two = load("yolo_two_images", resize="none").table
     assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table

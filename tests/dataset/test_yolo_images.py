@@ -114,3 +114,40 @@ def test_images_are_found_as_ultralytics_lists_them(tmp_path: Path) -> None:
         f"{root}/labels/i.txt: line 1: the image i.heic gives no size (its header is not one Pillow reads, or the "
         "size is outside [1, 2**24]); pass image_size=WxH [missing_image_size]"
     )
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ("train/images/a.jpg", "train/labels/a.txt", "valid/images/b.png", "valid/labels/b.txt", "README.dataset.txt"),
+        ("obj_train_data/a.jpg", "obj_train_data/a.txt", "obj_train_data/c.png", "train.txt", "obj.names"),
+        ("images/x/a.jpg", "labels/x/a.txt", "images/b.jpg", "labels/b.txt", "labels/c.txt"),
+        ("a.jpg", "a.txt", "b.txt", "c.png", "README.txt"),
+        ("train/images/a.jpg", "train/labels/a.txt", "test/images/b.png", "test/labels/b.txt", "test/labels/c.txt"),
+    ],
+    ids=["roboflow", "cvat", "split-folders", "beside", "export-root-alone"],
+)
+def test_labels_pair_with_images_as_img2label_paths_pairs_them(tmp_path: Path, layout: tuple[str, ...]) -> None:
+    """Each label file read is the one ultralytics' ``img2label_paths`` gives for its image (the last ``images``
+    component made ``labels``, else the label beside the image); README files, CVAT's image list and obj.names
+    are no label files."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    for rel in layout:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith((".jpg", ".png")):
+            Image.new("RGB", (30, 20)).save(root / rel)
+        else:
+            (root / rel).write_text("0 0.5 0.5 0.5 0.5\n" if Path(rel).name[0] in "abc" else "car\n")
+    images = [p for p in root.rglob("*.*") if p.suffix[1:] in utils.IMG_FORMATS]
+    theirs = {}
+    for image in images:
+        label = Path(utils.img2label_paths([str(image)])[0])
+        if label.is_file():
+            theirs[label.relative_to(root).as_posix()] = image.name
+    result = load(root, resize="none", image_size=(7, 7))
+    pairs = result.table[["label_file", "file_name", "image_w"]].astype(object).values.tolist()
+    assert {label: name for label, name, w in pairs if w == 30.0} == theirs
+    orphans = {label for label, _, w in pairs if w == 7.0}  # labels of no image: read, measured at image_size
+    assert orphans == {rel for rel in layout if rel.endswith(".txt") and Path(rel).name[0] in "abc"} - set(theirs)
+    assert result.images == len(images) + len(orphans)

@@ -1,17 +1,17 @@
 """YOLO txt labels -> :class:`RawBoxes`.
 
-A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size.
-The path is a dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders
-(``labels/train``: images in ``images/train``, the last ``labels`` component replaced by ``images`` as
-ultralytics does), or one label file. Image sizes come from the image file headers (Pillow's lazy
-``Image.open`` reads the header only, never the pixels, and without its decompression-bomb check) with the
-EXIF orientation applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else
-from ``image_size``. Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in
-[-0.01, 1.01], w and h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where
-ultralytics drops the whole image.
+A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size. The path is a
+dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders (``labels/train``:
+images in ``images/train``, the last ``labels`` component replaced by ``images`` as ultralytics does; without such
+a folder, images beside their labels), an export root of split folders (Roboflow's ``train/labels``, CVAT's
+``obj_train_data``), or one label file. Image sizes come from the image file headers (Pillow's lazy ``Image.open``
+reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
+applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
+Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in [-0.01, 1.01], w and h at most
+1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` at the top of the labels that is no image's label file, else the class number
-is used as the name.
+above it, else from a ``classes.txt`` at the top of the labels that is no image's label file, else from darknet's
+``obj.names`` (CVAT), else the class number is used as the name (see :func:`names_file`).
 Images without a label file count as images without objects.
 """
 
@@ -22,6 +22,7 @@ import math
 import warnings
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,28 +53,71 @@ TOLERANCE = 0.01  # ultralytics' verify_image_label: coordinates may leave [0, 1
 _I64 = 1 << 63
 
 
-def _layout(path: Path) -> tuple[Path, Path | None, list[Path]]:
-    """(labels root, images root or None, label files). A labels folder is read with its subfolders: a labels
-    folder holding split folders (``labels/train``, ``labels/val``) is read whole, every split, as its dataset
-    folder is."""
+@dataclass(frozen=True)
+class _Part:
+    """A labels folder, read with its subfolders, and the folder its images are in: the images folder of its path
+    (the last ``labels`` component made ``images``, as ultralytics' ``img2label_paths`` pairs them), else the
+    labels folder itself (images beside their labels, as ultralytics pairs an image whose path has no ``images``
+    component: CVAT's ``obj_train_data``)."""
+
+    labels: Path
+    images: Path
+
+
+def _parts(path: Path) -> tuple[_Part, ...]:
+    """The labels folders a read of ``path`` covers: a label file's folder; a dataset folder's ``labels``; else
+    the split folders of an export root (Roboflow's ``train/labels``, ``valid/labels``, ...; CVAT's
+    ``obj_train_data``), every split; else the folder itself."""
     if path.is_file():
-        return path.parent, _images_for(path.parent), [path]
-    labels = path / "labels" if (path / "labels").is_dir() else path
-    images: Path | None = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    names = _class_list(labels, images)
-    files = sorted(p for p in labels.rglob("*") if p.name.lower().endswith(".txt") and p != names)
-    return labels, images, files
+        return (_part(path.parent),)
+    if (path / "labels").is_dir():
+        return (_part(path / "labels"),)
+    splits = _splits(path)
+    if splits:
+        return tuple(
+            _part(split / "labels") if (split / "labels").is_dir() else _Part(split, split) for split in splits
+        )
+    return (_part(path),)
 
 
-def _class_list(labels: Path, images: Path | None) -> Path | None:
+def _part(labels: Path) -> _Part:
+    return _Part(labels, _images_for(labels) or labels)
+
+
+def _splits(path: Path) -> list[Path]:
+    """The split folders of an export root that has no ``labels`` folder: its folders holding ``labels``
+    (Roboflow's and ultralytics' exports: ``train/labels``, ``valid/labels``) or named ``obj_<subset>_data``
+    (CVAT's YOLO 1.1, images beside their labels). The root's own files (README.dataset.txt, CVAT's train.txt
+    image list) are no label files."""
+    found = []
+    for split in sorted(path.iterdir()):
+        cvat = split.name.startswith("obj_") and split.name.endswith("_data")
+        if split.is_dir() and ((split / "labels").is_dir() or cvat):
+            found.append(split)
+    return found
+
+
+def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> list[Path]:
+    """The label files of a part in path order: every ``.txt`` (in any case: see ``label_suffix_case``) but its
+    class list and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file."""
+    files = []
+    for label in sorted(part.labels.rglob("*")):
+        if not label.name.lower().endswith(".txt") or label == classes:
+            continue
+        if label.name.lower().startswith("readme") and label.relative_to(part.labels).with_suffix("") not in index:
+            continue
+        files.append(label)
+    return files
+
+
+def _class_list(part: _Part) -> Path | None:
     """The labels folder's top-level ``classes.txt`` when it is a class list: present and the label file of no
     image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
     labels)."""
-    classes = labels / "classes.txt"
+    classes = part.labels / "classes.txt"
     if not is_present(classes):
         return None
-    named = images.glob("classes.*") if images is not None else ()
-    return None if any(_is_image(image) for image in named) else classes
+    return None if any(_is_image(image) for image in part.images.glob("classes.*")) else classes
 
 
 def _images_for(labels: Path) -> Path | None:
@@ -86,40 +130,43 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
-def names_file(path: Path, labels: Path, images: Path | None) -> Path | None:
-    """The file class names come from: a data.yaml in the folder or up to two levels above it, else the
-    classes.txt at the top of the labels when it is the label file of no image (and not the input itself), else
-    None."""
+def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
+    """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's
+    folder or up to two levels above it; the class list at the top of a labels folder (a ``classes.txt`` that
+    is no image's label file; of split folders, the first split's); darknet's ``obj.names`` in the input's folder
+    or the one above it (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if is_present(cfg):
                 return cfg
-    classes = _class_list(labels, images)
-    return classes if classes != path else None
+    candidates = [_class_list(part) for part in parts]
+    candidates += [start / "obj.names", start.parent / "obj.names"]
+    for candidate in candidates:
+        if candidate is not None and candidate != path and is_present(candidate):
+            return candidate
+    return None
 
 
-def class_names(path: Path, labels: Path, images: Path | None) -> tuple[dict[int, str] | None, int]:
-    """Class names from data.yaml (or classes.txt), None when neither is there; and the fields of a pose label
-    line (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints."""
-    found = names_file(path, labels, images)
+def class_names(path: Path, parts: tuple[_Part, ...]) -> tuple[dict[int, str] | None, int, str]:
+    """Class names from data.yaml (or a class list), None when there is none; the fields of a pose label line
+    (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints; and
+    the name of the names file."""
+    found = names_file(path, parts)
     if found is None:
-        return None, 0
-    if found.name != "classes.txt":
-        return _yaml_names(found)
-    return _classes_txt(found), 0
+        return None, 0, ""
+    if found.suffix.lower() in (".yaml", ".yml"):
+        return (*_yaml_names(found), found.name)
+    return _classes_txt(found), 0, found.name
 
 
 def side_paths(path: Path) -> tuple[Path, ...]:
-    """What a read of ``path`` opens besides it: the images folder and the class-names file (outputs must not
+    """What a read of ``path`` opens besides it: the images folders and the class-names file (outputs must not
     replace them)."""
-    if path.is_file():
-        labels, images = path.parent, _images_for(path.parent)
-    else:
-        labels = path / "labels" if (path / "labels").is_dir() else path
-        images = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    return tuple(p for p in (images, names_file(path, labels, images)) if p is not None)
+    parts = _parts(path)
+    images = [part.images for part in parts if part.images != part.labels]
+    return tuple(p for p in (*images, names_file(path, parts)) if p is not None)
 
 
 def _classes_txt(classes: Path) -> dict[int, str]:
@@ -343,15 +390,24 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     ``resource_fork``, and so are the ``._name.jpg`` files among the images (no images: ultralytics drops them as
     corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
     case-sensitive file system) are not read and counted as ``label_suffix_case``."""
-    labels, images, files = _layout(path)
-    index, image_forks = _image_index(images)
+    parts = _parts(path)
+    files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
+    indexes = []
+    for part in parts:
+        index, image_forks = _image_index(part.images)
+        indexes.append((part.labels, index))
+        if path.is_dir():
+            exclusions.counts[RESOURCE_FORK] += image_forks
+        if path.is_file():
+            files.append((path, part.labels, index))
+        else:
+            files += [(label, part.labels, index) for label in _label_files(part, index, _class_list(part))]
     if path.is_dir():
-        exclusions.counts[RESOURCE_FORK] += image_forks
-        forks = [label for label in files if label.name.startswith("._")]
+        forks = [label for label, _, _ in files if label.name.startswith("._")]
         if forks:
             exclusions.counts[RESOURCE_FORK] += len(forks)
-            files = [label for label in files if not label.name.startswith("._")]
-        for label in files:
+            files = [entry for entry in files if not entry[0].name.startswith("._")]
+        for label, _, _ in files:
             if not label.name.endswith(".txt"):
                 where = label.relative_to(path).as_posix()
                 detail = (
@@ -359,20 +415,24 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
                     f"so '{label.stem}.txt', never '{label.name}' on a case-sensitive file system; rename it"
                 )
                 exclusions.add(LABEL_SUFFIX_CASE, where, detail)
-        files = [label for label in files if label.name.endswith(".txt")]
-    names, pose = class_names(path, labels, images)
+        files = [entry for entry in files if entry[0].name.endswith(".txt")]
+    names, pose, source = class_names(path, parts)
     with _no_bomb_check():
-        return _read(path, exclusions, image_size, labels, index, files, names, pose)
+        raw = _read(path, exclusions, image_size, files, names, pose, source)
+    if path.is_dir():
+        for labels, index in indexes:
+            _background_images(index, labels, [label for label, _, _ in files], raw)
+    return raw
 
 
 def _read(
-    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, index: dict[Path, Path],
-    files: list[Path], names: dict[int, str] | None, pose: int = 0,
+    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None,
+    files: list[tuple[Path, Path, dict[Path, Path]]], names: dict[int, str] | None, pose: int, source: str,
 ) -> RawBoxes:  # fmt: skip
     raw = RawBoxes(one_file=not path.is_dir())
     seen: set[int] = set()
     ann_id = 0
-    for image_id, label in enumerate(files, 1):
+    for image_id, (label, labels, index) in enumerate(files, 1):
         rel = label.relative_to(labels)
         image = index.get(rel.with_suffix(""))
         w_img, h_img = _image_size(image)
@@ -405,7 +465,7 @@ def _read(
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
                 continue
             if names is not None and cls not in names:
-                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of data.yaml")
+                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of {source}")
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
@@ -426,8 +486,6 @@ def _read(
             w, h = bw * w_img, bh * h_img
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
             raw.label_index.append(n)
-    if path.is_dir():
-        _background_images(index, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
 
@@ -514,7 +572,7 @@ def _class_id(text: str) -> int | None:
 def _background_images(index: dict[Path, Path], labels: Path, files: list[Path], raw: RawBoxes) -> None:
     """Images without a label file are images without objects (ultralytics' background images); a folder or
     anything else that is not a regular file is no image, whatever its name."""
-    labelled = {f.relative_to(labels).with_suffix("") for f in files}
+    labelled = {f.relative_to(labels).with_suffix("") for f in files if f.is_relative_to(labels)}
     for key, image in sorted(index.items()):
         if key not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
