@@ -306,6 +306,10 @@ def main() -> None:
     write(HERE / "yolo_cvat" / "train.txt", "data/obj_train_data/f0.png\ndata/obj_train_data/f1.png\n")
     write(HERE / "yolo_cvat" / "obj.names", "car\n")
     write(HERE / "yolo_cvat" / "obj.data", "classes = 1\ntrain = data/train.txt\nnames = data/obj.names\n")
+    write(HERE / "yolo_labelstudio" / "classes.txt", "Car\nPerson\n")  # Label Studio: beside labels/ and images/
+    write(HERE / "yolo_labelstudio" / "notes.json", '{"categories": [{"id": 0, "name": "Car"}]}\n')
+    write(HERE / "yolo_labelstudio" / "labels" / "3f2a1b-photo.txt", "1 0.5 0.5 0.1 0.2\n")
+    write(HERE / "yolo_labelstudio" / "images" / "3f2a1b-photo.jpg", png_header(64, 48))
     write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
     write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")

@@ -160,6 +160,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo Roboflow export root, strict", ["stats", "--strict", "yolo_roboflow"], {}),
     ("yolo CVAT export root, strict", ["stats", "--strict", "yolo_cvat"], {}),
     ("yolo CVAT data folder, strict", ["stats", "--strict", "yolo_cvat/obj_train_data"], {}),
+    ("yolo Label Studio export, strict", ["stats", "--strict", "yolo_labelstudio"], {}),
     ("yolo image suffixes", ["stats", "yolo_suffixes"], {"missing_image_size": 1}),
     ("yolo image Pillow cannot read, strict", ["stats", "--strict", "yolo_suffixes"],
      "yolo_suffixes: labels/b.txt: line 1: the image b.heic gives no size (its header is not one Pillow reads, or the "
@@ -640,6 +641,11 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
         for split in ("test", "train", "valid")
         for name in ("ball", "player")
     ]
+    for path in ("yolo_labelstudio", "yolo_labelstudio/labels"):  # classes.txt beside labels/ names the classes
+        studio = load(path, resize="none")
+        assert studio.categories == {0: "Car", 1: "Person"} and studio.table["category"].astype(str).tolist() == [
+            "Person"
+        ]
     for cvat in ("yolo_cvat", "yolo_cvat/obj_train_data"):  # images beside labels, names from obj.names
         assert counts(cvat) == (2, 1, 0)
         one = load(cvat, resize="none")

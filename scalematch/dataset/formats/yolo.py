@@ -10,8 +10,9 @@ applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and heig
 Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in [-0.01, 1.01], w and h at most
 1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` at the top of the labels that is no image's label file, else from darknet's
-``obj.names`` (CVAT), else the class number is used as the name (see :func:`names_file`).
+above it, else from a ``classes.txt`` at the top of the labels that is no image's label file or beside the labels
+folder (Label Studio), else from darknet's ``obj.names`` (CVAT), else the class number is used as the name (see
+:func:`names_file`).
 Images without a label file count as images without objects.
 """
 
@@ -130,11 +131,24 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
+def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
+    """The folder holding the labels: an export root of split folders, else the folder above the last ``labels``
+    component of the labels folder (``ds`` for ``ds/labels`` and ``ds/labels/train``), else None."""
+    if len(parts) > 1 or parts[0].labels.parent == path:
+        return path if path.is_dir() else None
+    labels = parts[0].labels.parts
+    for i in range(len(labels) - 1, -1, -1):
+        if labels[i] == "labels":
+            return Path(*labels[:i]) if i else Path(".")
+    return None
+
+
 def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's
     folder or up to two levels above it; the class list at the top of a labels folder (a ``classes.txt`` that
-    is no image's label file; of split folders, the first split's); darknet's ``obj.names`` in the input's folder
-    or the one above it (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file."""
+    is no image's label file; of split folders, the first split's); a ``classes.txt`` in the dataset folder,
+    beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the one above it
+    (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
@@ -142,7 +156,8 @@ def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
             if is_present(cfg):
                 return cfg
     candidates = [_class_list(part) for part in parts]
-    candidates += [start / "obj.names", start.parent / "obj.names"]
+    root = _dataset_folder(path, parts)
+    candidates += [root / "classes.txt" if root is not None else None, start / "obj.names", start.parent / "obj.names"]
     for candidate in candidates:
         if candidate is not None and candidate != path and is_present(candidate):
             return candidate
