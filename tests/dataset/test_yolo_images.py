@@ -151,3 +151,17 @@ def test_labels_pair_with_images_as_img2label_paths_pairs_them(tmp_path: Path, l
     orphans = {label for label, _, w in pairs if w == 7.0}  # labels of no image: read, measured at image_size
     assert orphans == {rel for rel in layout if rel.endswith(".txt") and Path(rel).name[0] in "abc"} - set(theirs)
     assert result.images == len(images) + len(orphans)
+
+
+@pytest.mark.parametrize("splits", [("train",), ("train", "valid")])
+def test_a_classes_txt_beside_the_split_folders_names_the_classes(tmp_path: Path, splits: tuple[str, ...]) -> None:
+    """The dataset folder of an export root is the root, with one split folder as with several."""
+    (tmp_path / "classes.txt").write_text("Car\nPerson\n")
+    for split in splits:
+        (tmp_path / split / "labels").mkdir(parents=True)
+        (tmp_path / split / "images").mkdir()
+        (tmp_path / split / "labels" / "a.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+        Image.new("RGB", (30, 20)).save(tmp_path / split / "images" / "a.jpg")
+    result = load(tmp_path, resize="none")
+    assert result.categories == {0: "Car", 1: "Person"}
+    assert result.table["category"].astype(str).tolist() == ["Person"] * len(splits)

@@ -134,8 +134,8 @@ def _images_for(labels: Path) -> Path | None:
 def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     """The folder holding the labels: an export root of split folders, else the folder above the last ``labels``
     component of the labels folder (``ds`` for ``ds/labels`` and ``ds/labels/train``), else None."""
-    if len(parts) > 1 or parts[0].labels.parent == path:
-        return path if path.is_dir() else None
+    if path.is_dir() and parts[0].labels != path:  # the folder given holds labels/ or the split folders
+        return path
     labels = parts[0].labels.parts
     for i in range(len(labels) - 1, -1, -1):
         if labels[i] == "labels":
