@@ -131,7 +131,9 @@ def recommend(
     image_size: Annotated[
         str | None,
         typer.Option(
-            "--image-size", metavar="WxH", help="YOLO labels without an image file: the image size, WxH (width first)."
+            "--image-size",
+            metavar="WxH",
+            help="YOLO labels whose image is missing or unreadable: the image size, WxH (width first).",
         ),
     ] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and simulating the assigner")] = None,

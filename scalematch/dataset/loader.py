@@ -75,6 +75,8 @@ def detect_format(path: Path) -> Format:
         return "voc"
     if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
         return "yolo"
+    if any(p.is_dir() for p in path.glob("*/labels")):  # a YOLO export root: train/labels, valid/labels
+        return "yolo"
     named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
         f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "

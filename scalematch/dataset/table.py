@@ -61,10 +61,11 @@ BBOX_OUTSIDE_IMAGE = "bbox_outside_image"
 IMAGE_TOO_SMALL = "image_too_small"  # recommend with a detector: the image's input is too small for the network
 RESOURCE_FORK = "resource_fork"  # a file, not a record: macOS's ``._name.xml`` beside ``name.xml``, skipped
 LABEL_SUFFIX_CASE = "label_suffix_case"  # a file: YOLO ``a.TXT``, which ultralytics never opens (it opens a.txt)
+DUPLICATE_LABEL = "duplicate_label"  # a YOLO line equal to an earlier one of its file, which ultralytics removes
 REASONS = (
     BBOX_INVALID, BBOX_NONPOSITIVE, BBOX_OUT_OF_RANGE, BBOX_OUTSIDE_IMAGE, UNKNOWN_IMAGE, UNKNOWN_CATEGORY,
     DUPLICATE_ID, MISSING_IMAGE_SIZE, MALFORMED_RECORD, UNPARSABLE_NUMBER, IMAGE_TOO_SMALL, RESOURCE_FORK,
-    LABEL_SUFFIX_CASE,
+    LABEL_SUFFIX_CASE, DUPLICATE_LABEL,
 )  # fmt: skip
 
 # The largest image side taken as a size (pixels): larger ones (1e30, integers with hundreds of digits) are

@@ -262,7 +262,14 @@ def main() -> None:
     write(HERE / "yolo_upper_txt" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_upper_txt" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_upper_txt" / "images" / "b.png", png_header(64, 48))
-    for name, yaml_text in (("nc", "nc: 5\nnames: [cat, dog]\n"), ("repeated_key", "names: [cat]\nnames: [dog]\n")):
+    yamls = (
+        ("nc", "nc: 5\nnames: [cat, dog]\n"),
+        ("repeated_key", "names: [cat]\nnames: [dog]\n"),
+        ("gap", "names:\n  0: a\n  5: b\n"),
+        ("no_names", "names: []\n"),
+        ("no_names_map", "names: {}\n"),
+    )
+    for name, yaml_text in yamls:
         write(HERE / f"yolo_yaml_{name}" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
         write(HERE / f"yolo_yaml_{name}" / "data.yaml", yaml_text)
     write(HERE / "voc_upper" / "A.XML", voc.format(w=100, objects=good))
@@ -276,13 +283,42 @@ def main() -> None:
     write(HERE / "yolo_resource_fork" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
     write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_resource_fork" / "images" / "._a.png", apple_double)  # no image, though named like one
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"
-    write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.3 0.2\n")
     write(HERE / "yolo_numbers" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_cross" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_cross" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n\n0 0.5 0.5 1e-300 0.2\n")
+    repeats = "0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n0 0.50000001 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n"  # 2 labels
+    write(HERE / "yolo_duplicates" / "labels" / "a.txt", repeats)
+    write(HERE / "yolo_duplicates" / "images" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_suffixes" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_suffixes" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_suffixes" / "images" / "a.Jpg", png_header(64, 48))  # the suffix in any case, as ultralytics
+    write(HERE / "yolo_suffixes" / "images" / "b.heic", b"\0\0\0\x18ftypheic" + bytes(40))  # no header Pillow reads
+    write(HERE / "yolo_suffixes" / "images" / "c.AVIF", png_header(64, 48))  # no label file: no objects
+    for split in ("train", "valid", "test"):  # a Roboflow export root: split folders, README files, data.yaml
+        write(HERE / "yolo_roboflow" / split / "labels" / "a_jpg.rf.1.txt", "0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.1 0.1\n")
+        write(HERE / "yolo_roboflow" / split / "images" / "a_jpg.rf.1.jpg", png_header(64, 48))
+    write(
+        HERE / "yolo_roboflow" / "data.yaml",
+        "train: ../train/images\nval: ../valid/images\nnc: 2\nnames: [ball, player]\n",
+    )
+    write(HERE / "yolo_roboflow" / "README.dataset.txt", "# Ball > 2023-01-01\nhttps://universe.roboflow.com/w/p\n")
+    write(HERE / "yolo_roboflow" / "README.roboflow.txt", "\nThis dataset was exported via roboflow.com\n")
+    # CVAT's YOLO 1.1: images beside their labels in obj_train_data, an image list and darknet's obj.names
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f0.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f0.png", png_header(64, 48))
+    write(HERE / "yolo_cvat" / "obj_train_data" / "f1.png", png_header(64, 48))  # no objects: no label file
+    write(HERE / "yolo_cvat" / "train.txt", "data/obj_train_data/f0.png\ndata/obj_train_data/f1.png\n")
+    write(HERE / "yolo_cvat" / "obj.names", "car\n")
+    write(HERE / "yolo_cvat" / "obj.data", "classes = 1\ntrain = data/train.txt\nnames = data/obj.names\n")
+    write(HERE / "yolo_labelstudio" / "classes.txt", "Car\nPerson\n")  # Label Studio: beside labels/ and images/
+    write(HERE / "yolo_labelstudio" / "notes.json", '{"categories": [{"id": 0, "name": "Car"}]}\n')
+    write(HERE / "yolo_labelstudio" / "labels" / "3f2a1b-photo.txt", "1 0.5 0.5 0.1 0.2\n")
+    write(HERE / "yolo_labelstudio" / "images" / "3f2a1b-photo.jpg", png_header(64, 48))
     write(HERE / "yolo_classes_blank" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     write(HERE / "yolo_classes_blank" / "labels" / "classes.txt", "cat\n\ndog\n")
     write(HERE / "yolo_classes_trailing" / "labels" / "a.txt", "1 0.5 0.5 0.2 0.2\n")

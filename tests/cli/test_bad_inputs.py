@@ -122,6 +122,15 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo label file .TXT, strict", ["stats", "--strict", "yolo_upper_txt"],
      "yolo_upper_txt: labels/a.TXT: not read: ultralytics opens the label file of an image by its name with '.txt' "
      "in lower case, so 'a.txt', never 'a.TXT' on a case-sensitive file system; rename it [label_suffix_case]"),
+    ("yolo data.yaml names with a gap", ["stats", "yolo_yaml_gap"],
+     "yolo_yaml_gap/data.yaml: key 'names': no name for class 1 (classes 0 to 5 for 2 names); expected one name for "
+     "each class from 0 to 1, as ultralytics requires"),
+    ("yolo data.yaml names an empty list", ["stats", "yolo_yaml_no_names"],
+     "yolo_yaml_no_names/data.yaml: key 'names': names no class (expected one name per class, class 0 first; "
+     "ultralytics refuses a 0-class dataset)"),
+    ("yolo data.yaml names an empty mapping", ["stats", "yolo_yaml_no_names_map"],
+     "yolo_yaml_no_names_map/data.yaml: key 'names': names no class (expected one name per class, class 0 first; "
+     "ultralytics refuses a 0-class dataset)"),
     ("yolo data.yaml aliases", ["stats", "yolo_yaml_laughs"],
      "yolo_yaml_laughs/data.yaml: the document expands to more than 1000000 values (YAML aliases)"),
     ("yolo data.yaml names nested", ["stats", "yolo_yaml_nested"],
@@ -133,7 +142,8 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "yolo_classes_empty/labels/classes.txt: names no class (expected one class name per line, class 0 first)"),
     ("voc macOS resource fork beside its xml", ["stats", "voc_resource_fork"], {"resource_fork": 1}),
     ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
-    ("yolo macOS resource fork beside its label file", ["stats", "yolo_resource_fork"], {"resource_fork": 1}),
+    ("yolo macOS resource forks beside a label file and an image", ["stats", "yolo_resource_fork"],
+     {"resource_fork": 2}),
     ("yolo macOS resource fork, given as the input", ["stats", "yolo_resource_fork/labels/._a.txt"],
      "yolo_resource_fork/labels/._a.txt: not valid UTF-8: invalid byte 0xb0 at byte 37"),
     ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],
@@ -157,6 +167,18 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("voc cross-record error in a folder, strict", ["stats", "--strict", "voc_folder"],
      "voc_folder: 2.xml: object 2: the box does not overlap image 2 (a.jpg) at all [bbox_outside_image]"),
     ("yolo numbers not ascii decimals", ["stats", "yolo_numbers"], {"unparsable_number": 4}),
+    ("yolo repeated labels", ["stats", "yolo_duplicates"], {"duplicate_label": 2}),
+    ("yolo Roboflow export root, strict", ["stats", "--strict", "yolo_roboflow"], {}),
+    ("yolo CVAT export root, strict", ["stats", "--strict", "yolo_cvat"], {}),
+    ("yolo CVAT data folder, strict", ["stats", "--strict", "yolo_cvat/obj_train_data"], {}),
+    ("yolo Label Studio export, strict", ["stats", "--strict", "yolo_labelstudio"], {}),
+    ("yolo image suffixes", ["stats", "yolo_suffixes"], {"missing_image_size": 1}),
+    ("yolo image Pillow cannot read, strict", ["stats", "--strict", "yolo_suffixes"],
+     "yolo_suffixes: labels/b.txt: line 1: the image b.heic gives no size (its header is not one Pillow reads, or the "
+     "size is outside [1, 2**24]); pass --image-size WxH [missing_image_size]"),
+    ("yolo repeated label, strict", ["stats", "--strict", "yolo_duplicates"],
+     "yolo_duplicates: labels/a.txt: line 2: the same label as line 1 (equal as float32: ultralytics keeps one of "
+     "them) [duplicate_label]"),
     ("yolo number with an underscore, strict", ["stats", "--strict", "yolo_numbers"],
      "yolo_numbers: labels/a.txt: line 2: expected four finite decimal numbers, got '0.5 0.5 0.2 0_3' "
      "[unparsable_number]"),
@@ -639,6 +661,26 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     polygon = load("yolo_polygons", resize="none").table
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
     assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
+    assert counts("yolo_suffixes") == (3, 1, 0)  # a.Jpg, b.heic (no size), c.AVIF (no labels)
+    assert counts("yolo_resource_fork") == (1, 1, 0)  # images/._a.png is no image
+    roboflow = load("yolo_roboflow", resize="none")  # every split, no README; names from data.yaml
+    assert (roboflow.images, roboflow.categories) == (3, {0: "ball", 1: "player"})
+    assert roboflow.table[["label_file", "category", "image_w"]].astype(str).values.tolist() == [
+        [f"{split}/labels/a_jpg.rf.1.txt", name, "64.0"]
+        for split in ("test", "train", "valid")
+        for name in ("ball", "player")
+    ]
+    for path in ("yolo_labelstudio", "yolo_labelstudio/labels"):  # classes.txt beside labels/ names the classes
+        studio = load(path, resize="none")
+        assert studio.categories == {0: "Car", 1: "Person"} and studio.table["category"].astype(str).tolist() == [
+            "Person"
+        ]
+    for cvat in ("yolo_cvat", "yolo_cvat/obj_train_data"):  # images beside labels, names from obj.names
+        assert counts(cvat) == (2, 1, 0)
+        one = load(cvat, resize="none")
+        assert one.table[["file_name", "category", "image_w"]].astype(str).values.tolist() == [
+            ["f0.png", "car", "64.0"]
+        ]
     two = load("yolo_two_images", resize="none").table
     assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table

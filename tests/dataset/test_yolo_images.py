@@ -14,19 +14,27 @@ from scalematch.dataset.formats import yolo
 from scalematch.errors import DatasetError
 
 
-def _image(path: Path, fmt: str, size: tuple[int, int], orientation: int | None) -> Path:
+def _image(path: Path, fmt: str, size: tuple[int, int], orientation: int | None, **options: str) -> Path:
     exif = Image.Exif()
     if orientation is not None:
         exif[274] = orientation
-    Image.new("RGB", size).save(path, format=fmt, exif=exif.tobytes())
+    Image.new("RGB", size).save(path, format=fmt, exif=exif.tobytes(), **options)
     return path
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+FORMATS = [("JPEG", {}), ("PNG", {}), ("WEBP", {}), ("AVIF", {}), ("TIFF", {}), ("TIFF", {"compression": "tiff_lzw"}),
+           ("TIFF", {"compression": "tiff_adobe_deflate"}), ("TIFF", {"compression": "jpeg"})]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fmt", "options"), FORMATS, ids=[f"{f}-{o.get('compression', '')}" for f, o in FORMATS])
 @pytest.mark.parametrize("orientation", [None, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-def test_orientation_as_ultralytics(tmp_path: Path, fmt: str, orientation: int | None) -> None:
+def test_orientation_as_ultralytics(tmp_path: Path, fmt: str, options: dict[str, str], orientation: int | None) -> None:
+    """Pillow 13 reports a TIFF's size already oriented (a 40x20 TIFF with orientation 6 is 20x40) and ultralytics
+    decodes WebP and TIFF with OpenCV to find it: the size must be the oriented one for every format, once."""
     utils = pytest.importorskip("ultralytics.data.utils")
-    path = _image(tmp_path / f"a.{fmt.lower()}", fmt, (40, 20), orientation)
+    if orientation == 9 and options:
+        pytest.skip("libtiff does not write an orientation outside 1-8")
+    path = _image(tmp_path / f"a.{fmt.lower()}", fmt, (40, 20), orientation, **options)
     with Image.open(path) as im:
         expected = utils.exif_size(im)
     assert yolo._image_size(path) == (float(expected[0]), float(expected[1]))
@@ -67,3 +75,93 @@ def test_an_unreadable_label_file_is_one_error(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(DatasetError, match=rf"^{tmp_path}/a.txt: cannot read \(Permission denied\)$"):
         load(tmp_path / "a.txt", resize="none", image_size=(10, 10))
+
+
+def test_images_are_found_as_ultralytics_lists_them(tmp_path: Path) -> None:
+    """ultralytics lists an image by its suffix in any case (``a.Jpg``) among its IMG_FORMATS (``.avif`` too) and
+    reads its labels from ``img2label_paths``; each label's image and size are those (``exif_size``). An image
+    Pillow cannot read is found, and its objects say so rather than that there is no image."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    files = {"a.Jpg": "JPEG", "b.avif": "AVIF", "c.JPEG": "JPEG", "d.webp": "WEBP", "e.TIFF": "TIFF", "f.Png": "PNG",
+             "g.jp2": "JPEG2000", "h.mpo": "MPO"}  # fmt: skip
+    for k, (name, fmt) in enumerate(files.items()):
+        _image(root / "images" / name, fmt, (30 + k, 20 + 2 * k), 6 if fmt in ("JPEG", "TIFF") else None)
+    (root / "images" / "i.heic").write_bytes(b"\0\0\0\x18ftypheic" + bytes(40))  # no plugin reads it here
+    (root / "images" / "j.gif").write_bytes(b"GIF89a")  # not among IMG_FORMATS: no image of label j
+    for image in sorted((root / "images").iterdir()):
+        (root / "labels" / f"{image.stem}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    theirs = {}
+    for image in sorted((root / "images").iterdir()):
+        if image.name.rpartition(".")[-1].lower() in utils.IMG_FORMATS:
+            label = Path(utils.img2label_paths([str(image)])[0])
+            try:
+                with Image.open(image) as im:
+                    theirs[label.name] = (image.name, *map(float, utils.exif_size(im)))
+            except Exception:
+                theirs[label.name] = (image.name, None, None)
+    assert len(theirs) == 9 and theirs["i.txt"][1] is None and "j.txt" not in theirs
+    result = load(root, resize="none")
+    rows = result.table[["label_file", "file_name", "image_w", "image_h"]].astype(object).values.tolist()
+    ours = {Path(label).name: (name, w, h) for label, name, w, h in rows}
+    assert ours == {label: found for label, found in theirs.items() if found[1] is not None}
+    assert result.excluded == {"missing_image_size": 2}  # i.heic (unreadable) and j (no image)
+    with pytest.raises(DatasetError) as refused:
+        load(root / "labels" / "i.txt", resize="none", strict=True)
+    assert str(refused.value) == (
+        f"{root}/labels/i.txt: line 1: the image i.heic gives no size (its header is not one Pillow reads, or the "
+        "size is outside [1, 2**24]); pass image_size=WxH [missing_image_size]"
+    )
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ("train/images/a.jpg", "train/labels/a.txt", "valid/images/b.png", "valid/labels/b.txt", "README.dataset.txt"),
+        ("obj_train_data/a.jpg", "obj_train_data/a.txt", "obj_train_data/c.png", "train.txt", "obj.names"),
+        ("images/x/a.jpg", "labels/x/a.txt", "images/b.jpg", "labels/b.txt", "labels/c.txt"),
+        ("a.jpg", "a.txt", "b.txt", "c.png", "README.txt"),
+        ("train/images/a.jpg", "train/labels/a.txt", "test/images/b.png", "test/labels/b.txt", "test/labels/c.txt"),
+    ],
+    ids=["roboflow", "cvat", "split-folders", "beside", "export-root-alone"],
+)
+def test_labels_pair_with_images_as_img2label_paths_pairs_them(tmp_path: Path, layout: tuple[str, ...]) -> None:
+    """Each label file read is the one ultralytics' ``img2label_paths`` gives for its image (the last ``images``
+    component made ``labels``, else the label beside the image); README files, CVAT's image list and obj.names
+    are no label files."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    for rel in layout:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith((".jpg", ".png")):
+            Image.new("RGB", (30, 20)).save(root / rel)
+        else:
+            (root / rel).write_text("0 0.5 0.5 0.5 0.5\n" if Path(rel).name[0] in "abc" else "car\n")
+    images = [p for p in root.rglob("*.*") if p.suffix[1:] in utils.IMG_FORMATS]
+    theirs = {}
+    for image in images:
+        label = Path(utils.img2label_paths([str(image)])[0])
+        if label.is_file():
+            theirs[label.relative_to(root).as_posix()] = image.name
+    result = load(root, resize="none", image_size=(7, 7))
+    pairs = result.table[["label_file", "file_name", "image_w"]].astype(object).values.tolist()
+    assert {label: name for label, name, w in pairs if w == 30.0} == theirs
+    orphans = {label for label, _, w in pairs if w == 7.0}  # labels of no image: read, measured at image_size
+    assert orphans == {rel for rel in layout if rel.endswith(".txt") and Path(rel).name[0] in "abc"} - set(theirs)
+    assert result.images == len(images) + len(orphans)
+
+
+@pytest.mark.parametrize("splits", [("train",), ("train", "valid")])
+def test_a_classes_txt_beside_the_split_folders_names_the_classes(tmp_path: Path, splits: tuple[str, ...]) -> None:
+    """The dataset folder of an export root is the root, with one split folder as with several."""
+    (tmp_path / "classes.txt").write_text("Car\nPerson\n")
+    for split in splits:
+        (tmp_path / split / "labels").mkdir(parents=True)
+        (tmp_path / split / "images").mkdir()
+        (tmp_path / split / "labels" / "a.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+        Image.new("RGB", (30, 20)).save(tmp_path / split / "images" / "a.jpg")
+    result = load(tmp_path, resize="none")
+    assert result.categories == {0: "Car", 1: "Person"}
+    assert result.table["category"].astype(str).tolist() == ["Person"] * len(splits)

@@ -117,3 +117,56 @@ def test_pose_lines_keep_their_box(tmp_path: Path) -> None:
     theirs, msg = _theirs(plain, "p")
     assert theirs is None and "non-normalized" in msg  # the point (2, 0.55) lies outside the image
     assert load(plain, resize="none").excluded == {"bbox_out_of_range": 1}
+
+
+def _sorted_rows(rows: np.ndarray) -> np.ndarray:
+    return rows[np.lexsort(rows.T[::-1])] if len(rows) else rows
+
+
+def test_repeated_labels_are_removed_as_ultralytics_removes_them(tmp_path: Path) -> None:
+    """ultralytics keeps one of the rows of a file that are equal as float32 (``np.unique`` over the label rows),
+    and of polygons those with the same class and points; every removed row is counted as ``duplicate_label``."""
+    rng = random.Random(4)
+    files, removed = {}, 0
+    for k in range(40):
+        polygon = k % 2 == 1
+        lines: list[str] = []
+        for _ in range(rng.randint(1, 5)):
+            if lines and rng.random() < 0.5:  # a repeat: the same text, or the same float32 values written apart
+                base = rng.choice(lines).split()
+                twin = [base[0], *(f"{float(v) + 1e-9:.10f}" if rng.random() < 0.5 else v for v in base[1:])]
+                lines.append(" ".join(twin))
+            elif polygon and lines and rng.random() < 0.3:  # the same box from the points in another order
+                base = rng.choice(lines).split()
+                pairs = [base[i : i + 2] for i in range(1, len(base), 2)]
+                lines.append(" ".join([base[0], *(v for pair in pairs[::-1] for v in pair)]))
+            elif polygon:
+                points = ["0.25", "0.75", "0.75", "0.25"]  # a box of some width and height, whatever follows
+                points += [f"{rng.choice([0.25, 0.5, 0.75])}" for _ in range(2 * rng.randint(1, 2))]
+                lines.append(" ".join([str(rng.randint(0, 2)), *points]))
+            else:
+                values = [f"{rng.choice([0.25, 0.5]):.6f}" for _ in range(4)]
+                lines.append(" ".join([str(rng.randint(0, 1)), *values]))
+        files[f"f{k}"] = "\n".join(lines) + "\n"
+    root = _dataset(tmp_path / "ds", files)
+    result = load(root, resize="none")
+    for name in files:
+        theirs, msg = _theirs(root, name)
+        assert theirs is not None, msg
+        kept = theirs[(theirs[:, 3] > 0) & (theirs[:, 4] > 0)]
+        np.testing.assert_allclose(_sorted_rows(_ours(result.table, name)), _sorted_rows(kept), atol=1e-6)
+        removed += len(files[name].splitlines()) - len(theirs)
+    assert removed > 20  # the oracle did remove rows
+    assert result.excluded.get("duplicate_label") == removed
+
+
+def test_a_repeated_label_is_named(tmp_path: Path) -> None:
+    root = _dataset(tmp_path / "ds", {"a": "0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n0 0.50000001 0.5 0.2 0.2\n"})
+    theirs, msg = _theirs(root, "a")
+    assert theirs is not None and msg.endswith("1 duplicate labels removed")
+    with pytest.raises(DatasetError) as refused:
+        load(root, resize="none", strict=True)
+    assert str(refused.value) == (
+        f"{root}: labels/a.txt: line 3: the same label as line 1 (equal as float32: ultralytics keeps one of them) "
+        "[duplicate_label]"
+    )

@@ -1,17 +1,18 @@
 """YOLO txt labels -> :class:`RawBoxes`.
 
-A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size.
-The path is a dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders
-(``labels/train``: images in ``images/train``, the last ``labels`` component replaced by ``images`` as
-ultralytics does), or one label file. Image sizes come from the image file headers (Pillow's lazy
-``Image.open`` reads the header only, never the pixels, and without its decompression-bomb check) with the
-EXIF orientation applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else
-from ``image_size``. Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in
-[-0.01, 1.01], w and h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where
-ultralytics drops the whole image.
+A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size. The path is a
+dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders (``labels/train``:
+images in ``images/train``, the last ``labels`` component replaced by ``images`` as ultralytics does; without such
+a folder, images beside their labels), an export root of split folders (Roboflow's ``train/labels``, CVAT's
+``obj_train_data``), or one label file. Image sizes come from the image file headers (Pillow's lazy ``Image.open``
+reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
+applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
+Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in [-0.01, 1.01], w and h at most
+1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` at the top of the labels that is no image's label file, else the class number
-is used as the name.
+above it, else from a ``classes.txt`` at the top of the labels that is no image's label file or beside the labels
+folder (Label Studio), else from darknet's ``obj.names`` (CVAT), else the class number is used as the name (see
+:func:`names_file`).
 Images without a label file count as images without objects.
 """
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from scalematch.dataset.formats._files import is_decimal, is_present, read_text
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
+    DUPLICATE_LABEL,
     LABEL_SUFFIX_CASE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
@@ -41,30 +45,80 @@ from scalematch.dataset.table import (
 )
 from scalematch.errors import DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+# ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images; of two images of one name the first here
+IMAGE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".avif", ".dng", ".heic", ".heif", ".jp2", ".mpo",
+)  # fmt: skip
+_RANK = {suffix: rank for rank, suffix in enumerate(IMAGE_SUFFIXES)}
 TOLERANCE = 0.01  # ultralytics' verify_image_label: coordinates may leave [0, 1] by 1 %
 _I64 = 1 << 63
 
 
-def _layout(path: Path) -> tuple[Path, Path | None, list[Path]]:
-    """(labels root, images root or None, label files). A labels folder is read with its subfolders: a labels
-    folder holding split folders (``labels/train``, ``labels/val``) is read whole, every split, as its dataset
-    folder is."""
+@dataclass(frozen=True)
+class _Part:
+    """A labels folder, read with its subfolders, and the folder its images are in: the images folder of its path
+    (the last ``labels`` component made ``images``, as ultralytics' ``img2label_paths`` pairs them), else the
+    labels folder itself (images beside their labels, as ultralytics pairs an image whose path has no ``images``
+    component: CVAT's ``obj_train_data``)."""
+
+    labels: Path
+    images: Path
+
+
+def _parts(path: Path) -> tuple[_Part, ...]:
+    """The labels folders a read of ``path`` covers: a label file's folder; a dataset folder's ``labels``; else
+    the split folders of an export root (Roboflow's ``train/labels``, ``valid/labels``, ...; CVAT's
+    ``obj_train_data``), every split; else the folder itself."""
     if path.is_file():
-        return path.parent, _images_for(path.parent), [path]
-    labels = path / "labels" if (path / "labels").is_dir() else path
-    images: Path | None = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    names = _class_list(labels, images)
-    files = sorted(p for p in labels.rglob("*") if p.name.lower().endswith(".txt") and p != names)
-    return labels, images, files
+        return (_part(path.parent),)
+    if (path / "labels").is_dir():
+        return (_part(path / "labels"),)
+    splits = _splits(path)
+    if splits:
+        return tuple(
+            _part(split / "labels") if (split / "labels").is_dir() else _Part(split, split) for split in splits
+        )
+    return (_part(path),)
 
 
-def _class_list(labels: Path, images: Path | None) -> Path | None:
+def _part(labels: Path) -> _Part:
+    return _Part(labels, _images_for(labels) or labels)
+
+
+def _splits(path: Path) -> list[Path]:
+    """The split folders of an export root that has no ``labels`` folder: its folders holding ``labels``
+    (Roboflow's and ultralytics' exports: ``train/labels``, ``valid/labels``) or named ``obj_<subset>_data``
+    (CVAT's YOLO 1.1, images beside their labels). The root's own files (README.dataset.txt, CVAT's train.txt
+    image list) are no label files."""
+    found = []
+    for split in sorted(path.iterdir()):
+        cvat = split.name.startswith("obj_") and split.name.endswith("_data")
+        if split.is_dir() and ((split / "labels").is_dir() or cvat):
+            found.append(split)
+    return found
+
+
+def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> list[Path]:
+    """The label files of a part in path order: every ``.txt`` (in any case: see ``label_suffix_case``) but its
+    class list and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file."""
+    files = []
+    for label in sorted(part.labels.rglob("*")):
+        if not label.name.lower().endswith(".txt") or label == classes:
+            continue
+        if label.name.lower().startswith("readme") and label.relative_to(part.labels).with_suffix("") not in index:
+            continue
+        files.append(label)
+    return files
+
+
+def _class_list(part: _Part) -> Path | None:
     """The labels folder's top-level ``classes.txt`` when it is a class list: present and the label file of no
     image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
     labels)."""
-    classes = labels / "classes.txt"
-    return classes if is_present(classes) and _find_image(images, Path(classes.name)) is None else None
+    classes = part.labels / "classes.txt"
+    if not is_present(classes):
+        return None
+    return None if any(_is_image(image) for image in part.images.glob("classes.*")) else classes
 
 
 def _images_for(labels: Path) -> Path | None:
@@ -77,40 +131,57 @@ def _images_for(labels: Path) -> Path | None:
     return None
 
 
-def names_file(path: Path, labels: Path, images: Path | None) -> Path | None:
-    """The file class names come from: a data.yaml in the folder or up to two levels above it, else the
-    classes.txt at the top of the labels when it is the label file of no image (and not the input itself), else
-    None."""
+def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
+    """The folder holding the labels: an export root of split folders, else the folder above the last ``labels``
+    component of the labels folder (``ds`` for ``ds/labels`` and ``ds/labels/train``), else None."""
+    if path.is_dir() and parts[0].labels != path:  # the folder given holds labels/ or the split folders
+        return path
+    labels = parts[0].labels.parts
+    for i in range(len(labels) - 1, -1, -1):
+        if labels[i] == "labels":
+            return Path(*labels[:i]) if i else Path(".")
+    return None
+
+
+def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
+    """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's
+    folder or up to two levels above it; the class list at the top of a labels folder (a ``classes.txt`` that
+    is no image's label file; of split folders, the first split's); a ``classes.txt`` in the dataset folder,
+    beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the one above it
+    (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file."""
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if is_present(cfg):
                 return cfg
-    classes = _class_list(labels, images)
-    return classes if classes != path else None
+    candidates = [_class_list(part) for part in parts]
+    root = _dataset_folder(path, parts)
+    candidates += [root / "classes.txt" if root is not None else None, start / "obj.names", start.parent / "obj.names"]
+    for candidate in candidates:
+        if candidate is not None and candidate != path and is_present(candidate):
+            return candidate
+    return None
 
 
-def class_names(path: Path, labels: Path, images: Path | None) -> tuple[dict[int, str] | None, int]:
-    """Class names from data.yaml (or classes.txt), None when neither is there; and the fields of a pose label
-    line (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints."""
-    found = names_file(path, labels, images)
+def class_names(path: Path, parts: tuple[_Part, ...]) -> tuple[dict[int, str] | None, int, str]:
+    """Class names from data.yaml (or a class list), None when there is none; the fields of a pose label line
+    (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints; and
+    the name of the names file."""
+    found = names_file(path, parts)
     if found is None:
-        return None, 0
-    if found.name != "classes.txt":
-        return _yaml_names(found)
-    return _classes_txt(found), 0
+        return None, 0, ""
+    if found.suffix.lower() in (".yaml", ".yml"):
+        return (*_yaml_names(found), found.name)
+    return _classes_txt(found), 0, found.name
 
 
 def side_paths(path: Path) -> tuple[Path, ...]:
-    """What a read of ``path`` opens besides it: the images folder and the class-names file (outputs must not
+    """What a read of ``path`` opens besides it: the images folders and the class-names file (outputs must not
     replace them)."""
-    if path.is_file():
-        labels, images = path.parent, _images_for(path.parent)
-    else:
-        labels = path / "labels" if (path / "labels").is_dir() else path
-        images = path / "images" if (path / "images").is_dir() else _images_for(labels)
-    return tuple(p for p in (images, names_file(path, labels, images)) if p is not None)
+    parts = _parts(path)
+    images = [part.images for part in parts if part.images != part.labels]
+    return tuple(p for p in (*images, names_file(path, parts)) if p is not None)
 
 
 def _classes_txt(classes: Path) -> dict[int, str]:
@@ -168,7 +239,26 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
     _check_nc(cfg, data.get("nc"), len(items))
-    return {int(k): str(v) for k, v in items}, _pose_fields(cfg, data.get("kpt_shape"))
+    classes = {int(k): str(v) for k, v in items}
+    _check_numbering(cfg, classes)
+    return classes, _pose_fields(cfg, data.get("kpt_shape"))
+
+
+def _check_numbering(cfg: Path, classes: dict[int, str]) -> None:
+    """The names number the classes 0 to n - 1, as ultralytics' ``check_class_names`` requires: no names at all
+    would make every box an unknown class, and a gap (``{0: a, 5: b}``) leaves classes without a name."""
+    if not classes:
+        raise DatasetError(
+            f"{cfg}: key 'names': names no class (expected one name per class, class 0 first; ultralytics refuses a "
+            "0-class dataset)"
+        )
+    n = len(classes)
+    if max(classes) >= n:
+        gap = next(k for k in range(n) if k not in classes)
+        raise DatasetError(
+            f"{cfg}: key 'names': no name for class {gap} (classes {min(classes)} to {max(classes)} for {n} names); "
+            f"expected one name for each class from 0 to {n - 1}, as ultralytics requires"
+        )
 
 
 def _check_nc(cfg: Path, nc: object, count: int) -> None:
@@ -229,12 +319,24 @@ def _image_size(image: Path | None) -> tuple[float, float]:
 
     try:
         with Image.open(image) as im:
-            w, h = im.size
+            w, h = _stored_size(im)
             if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
                 w, h = h, w
     except Exception:  # any header Pillow cannot read means: no size from this image
         return math.nan, math.nan
     return image_side(w), image_side(h)
+
+
+def _stored_size(im: Any) -> tuple[int, int]:
+    """(width, height) as the file stores the pixels, before any orientation. Pillow 13 reports a TIFF's size with
+    its EXIF orientation already applied (older versions report the stored size), so a TIFF's is taken from its
+    ImageWidth and ImageLength tags (256, 257)."""
+    w, h = im.size
+    if im.format == "TIFF":
+        tw, th = im.tag_v2.get(256), im.tag_v2.get(257)
+        if type(tw) is int and type(th) is int:
+            return tw, th
+    return w, h
 
 
 def _orientation(im: Any) -> object:
@@ -266,29 +368,61 @@ def _no_bomb_check() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = limit
 
 
-def _find_image(images: Path | None, rel: Path) -> Path | None:
+def _is_image(path: Path) -> bool:
+    """Whether ultralytics lists ``path`` as an image: a regular file whose suffix, in any case, is one of
+    :data:`IMAGE_SUFFIXES`; macOS's ``._name.jpg`` (an AppleDouble file, see :func:`read`) is none."""
+    return path.suffix.lower() in _RANK and not path.name.startswith("._") and path.is_file()
+
+
+def _image_index(images: Path | None) -> tuple[dict[Path, Path], int]:
+    """The images under ``images`` by their path relative to it without the suffix (of several of one name, the
+    first suffix of :data:`IMAGE_SUFFIXES`, lower case first), and the number of AppleDouble ``._name`` files
+    with an image suffix among them."""
+    index: dict[Path, Path] = {}
+    forks = 0
     if images is None:
-        return None
-    for suffix in IMAGE_SUFFIXES:
-        for candidate in (images / rel.with_suffix(suffix), images / rel.with_suffix(suffix.upper())):
-            if candidate.is_file():
-                return candidate
-    return None
+        return index, forks
+    for image in sorted(images.rglob("*")):
+        if image.name.startswith("._") and image.suffix.lower() in _RANK and image.is_file():
+            forks += 1
+        if not _is_image(image):
+            continue
+        key = image.relative_to(images).with_suffix("")
+        known = index.get(key)
+        if known is None or _preference(image) < _preference(known):
+            index[key] = image
+    return index, forks
+
+
+def _preference(image: Path) -> tuple[int, bool, str]:
+    return _RANK[image.suffix.lower()], image.suffix != image.suffix.lower(), image.name
 
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
     """The boxes of every label file in path order. Without label files the dataset is empty (its images, if any,
     are images without objects, as ultralytics reads them). A folder's ``._name.txt`` files (macOS resource
     forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
-    ``resource_fork``; label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens
-    on a case-sensitive file system) are not read and counted as ``label_suffix_case``."""
-    labels, images, files = _layout(path)
+    ``resource_fork``, and so are the ``._name.jpg`` files among the images (no images: ultralytics drops them as
+    corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
+    case-sensitive file system) are not read and counted as ``label_suffix_case``."""
+    parts = _parts(path)
+    files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
+    indexes = []
+    for part in parts:
+        index, image_forks = _image_index(part.images)
+        indexes.append((part.labels, index))
+        if path.is_dir():
+            exclusions.counts[RESOURCE_FORK] += image_forks
+        if path.is_file():
+            files.append((path, part.labels, index))
+        else:
+            files += [(label, part.labels, index) for label in _label_files(part, index, _class_list(part))]
     if path.is_dir():
-        forks = [label for label in files if label.name.startswith("._")]
+        forks = [label for label, _, _ in files if label.name.startswith("._")]
         if forks:
             exclusions.counts[RESOURCE_FORK] += len(forks)
-            files = [label for label in files if not label.name.startswith("._")]
-        for label in files:
+            files = [entry for entry in files if not entry[0].name.startswith("._")]
+        for label, _, _ in files:
             if not label.name.endswith(".txt"):
                 where = label.relative_to(path).as_posix()
                 detail = (
@@ -296,25 +430,33 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
                     f"so '{label.stem}.txt', never '{label.name}' on a case-sensitive file system; rename it"
                 )
                 exclusions.add(LABEL_SUFFIX_CASE, where, detail)
-        files = [label for label in files if label.name.endswith(".txt")]
-    names, pose = class_names(path, labels, images)
+        files = [entry for entry in files if entry[0].name.endswith(".txt")]
+    names, pose, source = class_names(path, parts)
     with _no_bomb_check():
-        return _read(path, exclusions, image_size, labels, images, files, names, pose)
+        raw = _read(path, exclusions, image_size, files, names, pose, source)
+    if path.is_dir():
+        for labels, index in indexes:
+            _background_images(index, labels, [label for label, _, _ in files], raw)
+    return raw
 
 
 def _read(
-    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None, labels: Path, images: Path | None,
-    files: list[Path], names: dict[int, str] | None, pose: int = 0,
+    path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None,
+    files: list[tuple[Path, Path, dict[Path, Path]]], names: dict[int, str] | None, pose: int, source: str,
 ) -> RawBoxes:  # fmt: skip
     raw = RawBoxes(one_file=not path.is_dir())
     seen: set[int] = set()
     ann_id = 0
-    for image_id, label in enumerate(files, 1):
+    for image_id, (label, labels, index) in enumerate(files, 1):
         rel = label.relative_to(labels)
-        image = _find_image(images, rel)
+        image = index.get(rel.with_suffix(""))
         w_img, h_img = _image_size(image)
-        if image is None and image_size is not None:
+        if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
+        no_size = "no image found to read the size from"
+        if image is not None:
+            no_size = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is "
+            no_size += "outside [1, 2**24])"
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         lines = read_text(label).splitlines()
@@ -322,6 +464,7 @@ def _read(
         if pose:  # a box task on a pose dataset: ultralytics keeps the box of each pose line
             rows = [fields[:5] if len(fields) == pose else fields for fields in rows]
         polygons = any(len(fields) > 6 for fields in rows)  # ultralytics: then every line is a polygon
+        kept: dict[object, int] = {}  # the line of each label kept so far, by its values as ultralytics compares them
         for n, (line, fields) in enumerate(zip(lines, rows, strict=True), 1):
             if not fields:
                 continue
@@ -332,12 +475,12 @@ def _read(
             )
             if parsed is None:
                 continue
-            cls, cx, cy, bw, bh = parsed
+            cls, cx, cy, bw, bh, key = parsed
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
                 continue
             if names is not None and cls not in names:
-                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of data.yaml")
+                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of {source}")
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
@@ -346,23 +489,28 @@ def _read(
                 text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
                 continue
+            first = kept.setdefault(key, n)
+            if first != n:
+                text = f"the same label as line {first} (equal as float32: ultralytics keeps one of them)"
+                exclusions.add(DUPLICATE_LABEL, where, text)
+                continue
             if not (math.isfinite(w_img) and math.isfinite(h_img)):
-                exclusions.add(MISSING_IMAGE_SIZE, where, "no image found to read the size from; pass image_size=WxH")
+                exclusions.add(MISSING_IMAGE_SIZE, where, f"{no_size}; pass image_size=WxH")
                 continue
             seen.add(cls)
             w, h = bw * w_img, bh * h_img
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
             raw.label_index.append(n)
-    if images is not None and path.is_dir():
-        _background_images(images, labels, files, raw)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
 
 
 def _box(
     fields: list[str], line: str, where: str, exclusions: Exclusions
-) -> tuple[int, float, float, float, float] | None:
-    """A line ``class cx cy w h``: (class, cx, cy, w, h), or None when it is excluded (counted)."""
+) -> tuple[int, float, float, float, float, object] | None:
+    """A line ``class cx cy w h``: (class, cx, cy, w, h, key), or None when it is excluded (counted). Lines of one
+    file with equal keys are one label: ultralytics' ``verify_image_label`` removes repeated rows of float32 values
+    (``np.unique``, where -0.0 equals 0.0)."""
     if len(fields) != 5:
         exclusions.add(MALFORMED_RECORD, where, f"expected 5 fields (class cx cy w h), got {len(fields)}")
         return None
@@ -370,15 +518,17 @@ def _box(
     if numbers is None:
         return None
     cls, (cx, cy, bw, bh) = numbers
-    return cls, cx, cy, bw, bh
+    return cls, cx, cy, bw, bh, tuple(array("f", (cls, cx, cy, bw, bh)))
 
 
 def _polygon_box(
     fields: list[str], line: str, where: str, exclusions: Exclusions
-) -> tuple[int, float, float, float, float] | None:
+) -> tuple[int, float, float, float, float, object] | None:
     """A polygon line ``class x1 y1 x2 y2 ...`` of a segmentation label file: (class, cx, cy, w, h) of the
-    points' extent (ultralytics' segments2boxes), or None when it is excluded (counted). ultralytics refuses the
-    whole file when a line has 5 fields or an odd number of coordinates; here that line only is excluded."""
+    points' extent (ultralytics' segments2boxes) and the key of the line (its class and points as float32 bytes:
+    ultralytics removes a polygon only when the same bytes come again, so one of the same box but other points
+    stays), or None when it is excluded (counted). ultralytics refuses the whole file when a line has 5 fields or
+    an odd number of coordinates; here that line only is excluded."""
     if len(fields) == 5:
         text = "a box line in a file of polygon lines (ultralytics refuses such a file: 'labels mix segment and "
         text += "detection rows')"
@@ -394,7 +544,7 @@ def _polygon_box(
     cls, coords = numbers
     xs, ys = coords[0::2], coords[1::2]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, array("f", (cls, *coords)).tobytes()
 
 
 def _numbers(
@@ -434,12 +584,10 @@ def _class_id(text: str) -> int | None:
     return value if -_I64 <= value < _I64 else None
 
 
-def _background_images(images: Path, labels: Path, files: list[Path], raw: RawBoxes) -> None:
+def _background_images(index: dict[Path, Path], labels: Path, files: list[Path], raw: RawBoxes) -> None:
     """Images without a label file are images without objects (ultralytics' background images); a folder or
     anything else that is not a regular file is no image, whatever its name."""
-    labelled = {f.relative_to(labels).with_suffix("") for f in files}
-    for image in sorted(images.rglob("*")):
-        if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
-            continue
-        if image.relative_to(images).with_suffix("") not in labelled:
+    labelled = {f.relative_to(labels).with_suffix("") for f in files if f.is_relative_to(labels)}
+    for key, image in sorted(index.items()):
+        if key not in labelled:
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
