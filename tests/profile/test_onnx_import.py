@@ -136,6 +136,29 @@ def test_concat_along_a_spatial_axis_is_an_error() -> None:
         from_onnx(model(nodes, ["cat"]))
 
 
+def test_split_along_a_spatial_axis_is_an_error_along_channels_kept() -> None:
+    """A Split along W was followed as pass-through (a 32x16 half reported as 32x32, review round 11 F1)."""
+    for axis, sizes in ((3, [16, 16]), (-2, [8, 24])):
+        nodes = [
+            conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+            helper.make_node("Split", ["a", "sizes"], ["b0", "b"], name="split", axis=axis),
+            conv("b", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        ]
+        with pytest.raises(ModelError) as err:
+            from_onnx(model(nodes, ["y"], sizes=sizes))
+        assert str(err.value) == (
+            f"<onnx model>: node 'split' (Split): splits along spatial axis {axis}; expected the channel axis"
+        )
+    nodes = [
+        conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Split", ["a", "sizes"], ["b0", "b"], name="split", axis=1),
+        helper.make_node("Concat", ["b", "b0"], ["c"], axis=1),
+        conv("c", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+    ]
+    y = profile(from_onnx(model(nodes, ["y"], sizes=[1, 2])), (64, 64))["y"]
+    assert (y.size, y.y.stride, y.y.rf, y.y.padding) == ((16, 16), 4, 7, 3)  # type: ignore[union-attr]
+
+
 def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:
     nodes = [conv("x", "a", 3), helper.make_node("Frobnicate", ["a"], ["b"], name="frob1", domain="custom")]
     m = model(nodes, ["b"])

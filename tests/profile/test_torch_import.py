@@ -128,6 +128,51 @@ def test_rearrangements_that_are_no_feature_map_are_refused_with_the_node() -> N
     )
 
 
+class Halves(nn.Module):
+    """Two strided convs with a split of the first one's map between them (the review's models, round 11 F1)."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.c1 = nn.Conv2d(3, 4, 3, 2, 1)
+        self.c2 = nn.Conv2d(2, 2, 3, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c1(x)
+        if self.how == "chunk":  # the two halves added: every unit reads two regions
+            a, b = y.chunk(2, dim=3)
+            return self.c2((a + b)[:, :2])
+        if self.how == "split":
+            return self.c2(torch.split(y, [8, 24], dim=2)[1][:, :2])
+        if self.how == "tensor_split":
+            return self.c2(torch.tensor_split(y, 4, dim=-1)[3][:, :2])
+        if self.how == "unbind":
+            return self.c2(torch.stack(y.unbind(dim=2)[4:], dim=2)[:, :2])
+        a, b = y.chunk(2, dim=1)  # along channels: the geometry is kept
+        return self.c2(b + a)
+
+
+@pytest.mark.parametrize(
+    ("how", "axis"), [("chunk", "3"), ("split", "2"), ("tensor_split", "-1"), ("unbind", "2")]
+)
+def test_a_split_along_a_spatial_axis_is_refused_with_the_node(how: str, axis: str) -> None:
+    """Followed as pass-through, a spatial split gave the map before it (16x16 instead of 16x8 for the chunk,
+    unit (1, 1) reading columns 1..7 instead of 33..39): refused, as slicing a spatial axis is."""
+    with pytest.raises(ModelError) as err:
+        from_torch(Halves(how), (64, 64))
+    assert str(err.value) == (
+        f"Halves: node '{how}' ({how}): splits along spatial axis {axis}; expected the channel axis"
+    )
+
+
+def test_a_split_along_channels_keeps_the_measured_geometry() -> None:
+    model = Halves("channels")
+    fm = profile(from_torch(model, (64, 64)), (64, 64)).feature_maps[-1]
+    for unit in ((1, 1), (5, 9), (0, 15)):
+        box, shape = measure(model, (64, 64), unit)
+        assert (fm.input_box(*unit, clip_to=(64, 64)), fm.size) == (box, shape), unit
+
+
 def test_tapping_a_flattened_map_is_an_error() -> None:
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 30 * 30, 10))
     with pytest.raises(ModelError) as err:

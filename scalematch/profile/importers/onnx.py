@@ -484,6 +484,8 @@ class _Importer:
             if rank == 4 and axis % 4 in (2, 3):
                 raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
             layer = self.merge("concat", feats) if len(feats) > 1 else src
+        elif op == "Split" and int(attrs.get("axis", 0)) % (len(self.shapes.get(src) or ()) or 4) in (2, 3):
+            raise self.fail(node, f"splits along spatial axis {int(attrs.get('axis', 0))}; expected the channel axis")
         elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
             for out in node.output:
                 self.values[out] = self.values[src]

@@ -583,6 +583,11 @@ class _Importer:
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
             return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
+            at = 1 if op == "unbind" else 2
+            dim = node.kwargs.get("dim", node.args[at] if len(node.args) > at else 0)
+            shape = self.shapes.get(feats[0])
+            if shape is not None and len(shape) == 4 and isinstance(dim, int) and dim % 4 in (2, 3):
+                raise self.fail(node, op, f"splits along spatial axis {dim}; expected the channel axis")
             return feats[0]
         if op == "getitem":
             src = feats[0]
