@@ -197,10 +197,31 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
             + 1
         )
     if isinstance(layer, Upsample):
-        return sizes[layer.size_like][a] if layer.size_like else n * layer.scale[a]
+        if not layer.size_like:
+            return n * layer.scale[a]
+        out = sizes[layer.size_like][a]
+        if not _size_like_fits(n, out, layer.scale[a], layer.mode):
+            raise GraphError(
+                f"node '{node.name}': its {AXES[a]} input of {n} units up-sampled to the size of "
+                f"'{layer.size_like}' ({out} units) reads other units than up-sampling by its scale "
+                f"{layer.scale[a]} (to {n * layer.scale[a]} units); expected a 'size_like' node whose size the "
+                "scale gives, or the scale that gives its size"
+            )
+        return out
     if isinstance(layer, GlobalPool):
         return 1
     return n
+
+
+def _size_like_fits(n: int, out: int, scale: int, mode: str) -> bool:
+    """Whether torch's ``interpolate(size=out)`` of ``n`` units reads what up-sampling by ``scale`` reads (unit
+    ``j // scale`` for nearest, which sizes up to ``scale - 1`` units short of ``n * scale`` may still give, e.g.
+    FPN's 13 units from 7 by 2); bilinear only at exactly ``n * scale``."""
+    if out == n * scale:
+        return True
+    if mode != "nearest" or not (n - 1) * scale < out < n * scale:
+        return False
+    return all(j * n // out == j // scale for j in range(out))
 
 
 class MapTooLarge(GraphError):

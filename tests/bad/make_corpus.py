@@ -313,6 +313,9 @@ def main() -> None:
           + upsample.format(k=1) + "outputs: {C1: u1}\n")  # fmt: skip
     write(HERE / "config_upsample_twice.yaml", "name: t\nnodes:\n  - {name: u0, type: conv, kernel: 3}\n"
           + upsample.format(k=1) + upsample.format(k=2) + "outputs: {C1: u2}\n")  # fmt: skip
+    write(HERE / "config_upsample_size_like.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 2, "
+          "padding: 1}\n  - {name: c, type: conv, kernel: 3, stride: 4, padding: 1}\n  - {name: u, type: upsample, "
+          "scale: 2, size_like: a, input: c}\noutputs: {P3: u}\n")  # fmt: skip
     write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
           "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
           "outputs: {C1: s}\n")  # fmt: skip

@@ -238,6 +238,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "config_upsample_twice.yaml: node 'u2': " + PERIOD),
     ("explain upsampled twice by 1024", ["explain", "upsample:scale=1024", "upsample:scale=1024"],
      "layer 2 'upsample:scale=1024': " + PERIOD),
+    ("upsample to a size_like its scale does not give", ["profile", "config_upsample_size_like.yaml", "--size", "64"],
+     "config_upsample_size_like.yaml: node 'u': its y input of 8 units up-sampled to the size of 'a' (32 units) "
+     "reads other units than up-sampling by its scale 2 (to 16 units); expected a 'size_like' node whose size the "
+     "scale gives, or the scale that gives its size"),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),
