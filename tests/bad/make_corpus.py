@@ -316,6 +316,8 @@ def main() -> None:
     write(HERE / "config_upsample_size_like.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 2, "
           "padding: 1}\n  - {name: c, type: conv, kernel: 3, stride: 4, padding: 1}\n  - {name: u, type: upsample, "
           "scale: 2, size_like: a, input: c}\noutputs: {P3: u}\n")  # fmt: skip
+    write(HERE / "config_nodes_and_layers.yaml", "name: t\nlayers: [conv_7x7_stride_2]\nnodes:\n  - {name: a, "
+          "type: conv, kernel: 3}\n")  # fmt: skip
     write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
           "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
           "outputs: {C1: s}\n")  # fmt: skip

@@ -242,6 +242,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "config_upsample_size_like.yaml: node 'u': its y input of 8 units up-sampled to the size of 'a' (32 units) "
      "reads other units than up-sampling by its scale 2 (to 16 units); expected a 'size_like' node whose size the "
      "scale gives, or the scale that gives its size"),
+    ("layers and nodes both given", ["profile", "config_nodes_and_layers.yaml"],
+     "config_nodes_and_layers.yaml: 'layers' and 'nodes' are both given; expected one of them (a plain list of "
+     "layers, or nodes)"),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),

@@ -259,6 +259,10 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         raise ConfigError(f"{where}: templates: expected a mapping of name -> {{params, nodes}}")
     builder = _Builder(where, templates, inputs)
     prev = inputs[-1] if inputs else INPUT
+    if "layers" in data and "nodes" in data:
+        raise ConfigError(
+            f"{where}: 'layers' and 'nodes' are both given; expected one of them (a plain list of layers, or nodes)"
+        )
     if "layers" in data:
         layers = data["layers"]
         if not isinstance(layers, list) or not layers:
