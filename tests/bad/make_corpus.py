@@ -318,6 +318,8 @@ def main() -> None:
           "scale: 2, size_like: a, input: c}\noutputs: {P3: u}\n")  # fmt: skip
     write(HERE / "config_nodes_and_layers.yaml", "name: t\nlayers: [conv_7x7_stride_2]\nnodes:\n  - {name: a, "
           "type: conv, kernel: 3}\n")  # fmt: skip
+    write(HERE / "config_neck_reuses_c5.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
+          "kernel: 3, stride: 2, padding: 1, input: C5}\noutputs: {C5: x}\n")  # fmt: skip
     write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
           "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
           "outputs: {C1: s}\n")  # fmt: skip

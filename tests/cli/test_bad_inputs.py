@@ -245,6 +245,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("layers and nodes both given", ["profile", "config_nodes_and_layers.yaml"],
      "config_nodes_and_layers.yaml: 'layers' and 'nodes' are both given; expected one of them (a plain list of "
      "layers, or nodes)"),
+    ("neck output named as a backbone output", ["erf", "resnet50", "--neck", "config_neck_reuses_c5.yaml", "--tap",
+                                                "C5", "--samples", "1"],
+     "config_neck_reuses_c5.yaml: outputs: 'C5' names the neck's node 'x', but backbone 'resnet50' has an output "
+     "'C5' already (node 'layer4.2.add'); expected a name the backbone does not use (one name, one map)"),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),

@@ -371,6 +371,13 @@ def attach(backbone: Config, neck: Config) -> Graph:
             f"neck '{neck.name}' reads {', '.join(neck.inputs)}, but backbone '{backbone.name}' has no "
             f"{', '.join(missing)} (outputs: {', '.join(taps) or 'none'})"
         )
+    for tap, node in neck.graph.taps:
+        if tap in taps:
+            raise ConfigError(
+                f"{neck.graph.source}: outputs: '{tap}' names the neck's node '{node}', but backbone "
+                f"'{backbone.name}' has an output '{tap}' already (node '{taps[tap]}'); expected a name the backbone "
+                "does not use (one name, one map)"
+            )
     prefix = neck.name + "."
     rename = {
         **{name: taps[name] for name in neck.inputs},
