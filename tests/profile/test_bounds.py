@@ -11,8 +11,8 @@ import pytest
 
 from scalematch.errors import GraphError
 from scalematch.profile import from_layers, profile, runs
-from scalematch.profile.importers.config import from_data
 from scalematch.profile.engine import MAX_MAP_SIDE, MAX_PERIOD, MAX_POOL_RUNS, MAX_RUNS, feature_sizes
+from scalematch.profile.importers.config import from_data
 from scalematch.profile.summary import union_area
 
 

@@ -184,6 +184,29 @@ def test_taps_pick_named_values() -> None:
         from_onnx(model(nodes, ["c"]), taps="C9=zz")
 
 
+def test_a_tap_name_means_one_map(tmp_path: Any) -> None:
+    """``--taps C3=a,C3=b`` gave two maps named C3, ``C3=b,C4=b`` dropped C3 (review round 11, F22): both refused,
+    as a config's outputs are."""
+    from scalematch.errors import OptionError
+    from scalematch.profile.api import build
+
+    nodes = [conv("x", "a", 3), conv("a", "b", 3), conv("b", "c", 3)]
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model(nodes, ["c"]).SerializeToString())
+    for taps in ("C3=a,C3=b", ["C3=a", "C3=b"], "b,b", "b,b=a"):
+        with pytest.raises(OptionError) as named:
+            build(str(path), taps=taps)
+        assert str(named.value) == f"taps: tap '{'C3' if 'C3' in str(taps) else 'b'}' is named twice"
+    for taps in ("C3=b,C4=b", "C3=b,C4=n_b"):  # a value name and its node's name are one map
+        with pytest.raises(ModelError) as mapped:
+            from_onnx(model(nodes, ["c"]), taps=taps)
+        assert str(mapped.value) == (
+            "<onnx model>: taps 'C3' and 'C4' both name the feature map 'b'; expected one tap name per map (a "
+            "feature map carries one name)"
+        )
+    assert build(str(path), taps="C3=a,C4=b").taps == (("C3", "a"), ("C4", "b"))
+
+
 def test_conv_transpose_matches_the_config_layer() -> None:
     nodes = [
         helper.make_node("ConvTranspose", ["x", "w3"], ["up"], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])

@@ -152,9 +152,7 @@ class Halves(nn.Module):
         return self.c2(b + a)
 
 
-@pytest.mark.parametrize(
-    ("how", "axis"), [("chunk", "3"), ("split", "2"), ("tensor_split", "-1"), ("unbind", "2")]
-)
+@pytest.mark.parametrize(("how", "axis"), [("chunk", "3"), ("split", "2"), ("tensor_split", "-1"), ("unbind", "2")])
 def test_a_split_along_a_spatial_axis_is_refused_with_the_node(how: str, axis: str) -> None:
     """Followed as pass-through, a spatial split gave the map before it (16x16 instead of 16x8 for the chunk,
     unit (1, 1) reading columns 1..7 instead of 33..39): refused, as slicing a spatial axis is."""
@@ -338,3 +336,14 @@ def test_imported_layers_are_held_to_the_config_bounds() -> None:
     assert str(info.value) == (
         "Sequential: node '1': 'scale' must be at most 1024 (larger layers would exhaust memory), got 2000"
     )
+
+
+def test_two_tap_names_for_one_map_are_refused() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 32), taps="C3=0,C4=0")
+    assert str(err.value) == (
+        "Sequential: taps 'C3' and 'C4' both name the feature map '0'; expected one tap name per map (a feature map "
+        "carries one name)"
+    )
+    assert from_torch(model, (32, 32), taps="C3=0,C4=1").taps == (("C3", "0"), ("C4", "1"))

@@ -19,7 +19,15 @@ from typing import Any
 from scalematch.errors import ConfigError, ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
+from scalematch.profile.importers.emit import (
+    TapSpec,
+    finish,
+    one_name_per_map,
+    pad_layer,
+    parse_taps,
+    resolve_requested,
+    stage_taps,
+)
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -755,6 +763,8 @@ def from_onnx(
     if not requested:
         raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
     resolved = resolve_requested(importer, requested, label)
+    if taps is not None:
+        one_name_per_map(resolved, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     return finish(
         name or default_name,

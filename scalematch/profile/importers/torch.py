@@ -29,7 +29,15 @@ from typing import Any
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
+from scalematch.profile.importers.emit import (
+    TapSpec,
+    finish,
+    one_name_per_map,
+    pad_layer,
+    parse_taps,
+    resolve_requested,
+    stage_taps,
+)
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -1028,6 +1036,8 @@ def _trace(
     if not requested:
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
     resolved = resolve_requested(importer, requested, label)
+    if taps is not None:
+        one_name_per_map(resolved, label)
     convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
     if channels != 3:
         convention += f" with {channels} input channels"
