@@ -217,7 +217,13 @@ def measure_erf(
                 "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
                 "models are measured with uniform or random weights"
             )
-        graph = model if isinstance(model, Graph) else build(str(model), neck)
+        if isinstance(model, str) and model.lower().endswith(".onnx") and input_size is None:
+            from scalematch.profile.importers.onnx import fixed_size, load_onnx
+
+            fixed = fixed_size(load_onnx(model))  # an ONNX model that fixes its input runs at that size only
+            input_size = fixed[1] if fixed is not None else None
+        onnx_size = input_size if isinstance(model, str) and model.lower().endswith(".onnx") else None
+        graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size)
         tap, node = _tap_node(graph, tap, str(label))
     require("torch", "torch", "measuring the ERF")
     import numpy as np

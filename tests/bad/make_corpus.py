@@ -367,6 +367,7 @@ def main() -> None:
     onnx_conv("onnx_rank3", shape=(1, 3, 64), kernel_shape=[1, 1])
     onnx_conv("onnx_zero_input", shape=(1, 3, 0, 0), kernel_shape=[1, 1])
     onnx_conv("onnx_missing_weight", "w_missing", kernel_shape=[1, 1])
+    onnx_conv("onnx_fixed_w32_h64", shape=(1, 3, 64, 32), kernel_shape=[1, 1])
 
 
 if __name__ == "__main__":

@@ -286,6 +286,11 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("preset levels its network lacks", ["recommend", "--detector", "detector_no_neck.yaml", "coco_empty.json"],
      "detector_no_neck.yaml: key 'levels': expected outputs of resnet50 (no neck): C1, C2, C3, C4, C5, got "
      "['P3', 'P4', 'P5', 'P6', 'P7']"),
+    ("onnx fixed input size, another --size", ["profile", "onnx_fixed_w32_h64.onnx", "--size", "64x64"],
+     "onnx_fixed_w32_h64.onnx: input 'x' has the fixed size 32x64 (WxH); expected that size or none, got 64x64"),
+    ("onnx fixed input size, erf at another --size", ["erf", "onnx_fixed_w32_h64.onnx", "--size", "32x32",
+                                                      "--samples", "1"],
+     "onnx_fixed_w32_h64.onnx: input 'x' has the fixed size 32x64 (WxH); expected that size or none, got 32x32"),
     ("onnx huge kernel", ["profile", "onnx_huge_kernel.onnx"],
      "onnx_huge_kernel.onnx: node 'y': 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
      "1000000000"),

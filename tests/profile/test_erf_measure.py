@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
@@ -92,3 +94,27 @@ def test_options_are_checked() -> None:
         measure_erf("resnet18", weights="model")
     with pytest.raises(OptionError, match=r"tap: 'C9' is not an output or node of resnet18 \(outputs: C1, C2"):
         measure_erf("resnet18", tap="C9")
+
+
+def test_an_onnx_model_with_a_fixed_input_runs_at_that_size(tmp_path: Any) -> None:
+    """It ran at the 64x64 default, a size the model cannot take (review round 11, F16); another size is refused
+    (tests/cli/test_bad_inputs.py), a symbolic one still takes the default."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    def write(name: str, dims: list[Any]) -> str:
+        weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 3, 3], [1.0] * 27)
+        node = helper.make_node("Conv", ["x", "w"], ["y"], name="y", strides=[2, 2], pads=[1, 1, 1, 1])
+        graph = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            initializer=[weight],
+        )
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        return str(path)
+
+    assert measure_erf(write("fixed", [1, 3, 96, 40]), samples=1).input_size == (96, 40)
+    assert measure_erf(write("symbolic", [1, 3, "h", "w"]), samples=1).input_size == (64, 64)

@@ -691,13 +691,32 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
-    return with_shapes(model, input_size)
+    return with_shapes(model, input_size, str(path))
 
 
-def with_shapes(model: Any, input_size: Pair | None = None) -> Any:
-    """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``."""
+def fixed_size(model: Any) -> tuple[str, Pair] | None:
+    """The name and ``(h, w)`` of the image input (the first input that is no initializer) when the model fixes
+    both its height and width; None when either is symbolic or unknown."""
+    initializers = {i.name for i in model.graph.initializer}
+    image = next((i for i in model.graph.input if i.name not in initializers), None)
+    dims = list(image.type.tensor_type.shape.dim) if image is not None else []
+    if len(dims) != 4 or any(d.dim_param or d.dim_value <= 0 for d in dims[2:]):
+        return None
+    return image.name, (int(dims[2].dim_value), int(dims[3].dim_value))
+
+
+def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx model>") -> Any:
+    """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``; a
+    ``input_size`` that contradicts the model's fixed height and width is a :class:`ModelError`."""
     import onnx
 
+    fixed = fixed_size(model)
+    if input_size is not None and fixed is not None and fixed[1] != input_size:
+        (h, w), (got_h, got_w) = fixed[1], input_size
+        raise ModelError(
+            f"{label}: input '{fixed[0]}' has the fixed size {w}x{h} (WxH); expected that size or none, got "
+            f"{got_w}x{got_h}"
+        )
     if input_size is not None:
         model = onnx.ModelProto.FromString(model.SerializeToString())
         initializers = {i.name for i in model.graph.initializer}
@@ -735,7 +754,7 @@ def from_onnx(
         default_name = Path(model).stem
     else:
         label, default_name = "<onnx model>", model.graph.name or "onnx"
-        proto = with_shapes(model, input_size)
+        proto = with_shapes(model, input_size, label)
     check_graph(proto.graph, label)
     importer = _Importer(proto, label, frozenset(passthrough))
     initializers = set(importer.constants)
