@@ -159,6 +159,29 @@ def test_split_along_a_spatial_axis_is_an_error_along_channels_kept() -> None:
     assert (y.size, y.y.stride, y.y.rf, y.y.padding) == ((16, 16), 4, 7, 3)  # type: ignore[union-attr]
 
 
+def test_a_second_image_input_is_refused_a_scalar_one_is_not() -> None:
+    """``Add(Conv3x3(x), Conv5x5(z))`` was profiled along x alone (rf 3, review round 11 F14)."""
+    nodes = [
+        conv("x", "a", 3, pads=[1, 1, 1, 1]),
+        conv("z", "b", 5, pads=[2, 2, 2, 2]),
+        helper.make_node("Add", ["a", "b"], ["y"]),
+    ]
+
+    def two(z_shape: list[int]) -> Any:
+        m = model(nodes, ["y"])
+        m.graph.input.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, z_shape))
+        return m
+
+    with pytest.raises(ModelError) as err:
+        from_onnx(two([1, 3, 64, 64]))
+    assert str(err.value) == (
+        "<onnx model>: input 'z' is a second image input (1x3x64x64) besides 'x'; expected one (N, C, H, W) input "
+        "(the profile follows the geometry from one image)"
+    )
+    y = profile(from_onnx(two([1, 3, 1, 1])), (64, 64))["y"]  # a broadcast operand, as a constant
+    assert y.y is not None and y.y.rf == 3
+
+
 def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:
     nodes = [conv("x", "a", 3), helper.make_node("Frobnicate", ["a"], ["b"], name="frob1", domain="custom")]
     m = model(nodes, ["b"])

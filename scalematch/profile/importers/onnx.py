@@ -764,6 +764,13 @@ def from_onnx(
     check_image_input(importer.shapes.get(real[0]), real[0], label)
     importer.values[real[0]] = INPUT
     for extra in real[1:]:
+        shape = importer.shapes.get(extra)
+        if shape is not None and len(shape) == 4 and shape[2:] != (1, 1):
+            dims = "x".join("?" if d is None else str(d) for d in shape)
+            raise ModelError(
+                f"{label}: input '{extra}' is a second image input ({dims}) besides '{real[0]}'; expected one (N, C, "
+                "H, W) input (the profile follows the geometry from one image)"
+            )
         importer.values[extra] = None
     for node in proto.graph.node:
         importer.visit(node)
