@@ -235,10 +235,11 @@ def measure_erf(
         graph = build(str(model), neck)
         tap, node = _tap_node(graph, tap, str(label))
     if graph is None:
-        from scalematch.profile.importers.torch import load_module, trace
+        from scalematch.profile.importers.torch import check_initialised, load_module, trace
 
         weights = weights or "model"
         module = load_module(model) if isinstance(model, str) else model
+        check_initialised(module, str(label))
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
         traced = trace(module, input_size or (224, 224), name=str(label))

@@ -307,6 +307,8 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
         "def quits():\n    sys.exit(3)\n\n"
         "def number():\n    return 7\n\n"
         "made = nn.ReLU()\n"
+        "unmade = nn.ReLU.__new__(nn.ReLU)\n\n"
+        "def unmade_factory():\n    return nn.ReLU.__new__(nn.ReLU)\n"
     )
     (tmp_path / "zoo_plain.py").write_text("CALLS = []\n\ndef factory():\n    CALLS.append(1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -319,6 +321,15 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
     with pytest.raises(ModelError) as number:
         load_module("zoo_factories:number")
     assert str(number.value) == "zoo_factories:number: calling 'number()' returned int, expected an nn.Module"
+    unmade = "the ReLU instance was never initialised (nn.Module.__init__ did not run on it, e.g. made by __new__ "
+    unmade += "alone); expected a module built by calling its class"
+    for attr in ("unmade", "unmade_factory"):  # an AttributeError traceback before (review round 11, F21)
+        with pytest.raises(ModelError) as never:
+            load_module(f"zoo_factories:{attr}")
+        assert str(never.value) == f"zoo_factories:{attr}: {unmade}"
+    with pytest.raises(ModelError) as never:
+        from_torch(nn.ReLU.__new__(nn.ReLU))
+    assert str(never.value) == f"ReLU: {unmade}"
     with pytest.raises(ModelError, match="got the function 'factory' of 'zoo_plain', which does not use torch"):
         load_module("zoo_plain:factory")
     import sys

@@ -242,6 +242,7 @@ def _load_module(spec: str) -> Any:
             raise ModelError(f"{spec}: '{module_name}' has no attribute '{attr}'")
         obj = getattr(obj, part)
     if isinstance(obj, nn.Module):
+        check_initialised(obj, spec)
         return obj
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)) and not _torch_factory(obj):
         raise ModelError(
@@ -254,7 +255,18 @@ def _load_module(spec: str) -> Any:
         raise ModelError(f"{spec}: calling '{attr}()' failed ({_first_line(exc)})") from None
     if not isinstance(made, nn.Module):
         raise ModelError(f"{spec}: calling '{attr}()' returned {type(made).__name__}, expected an nn.Module")
+    check_initialised(made, spec)
     return made
+
+
+def check_initialised(module: Any, label: str) -> None:
+    """A :class:`ModelError` for an ``nn.Module`` on which ``nn.Module.__init__`` never ran (every use of it would
+    end in an AttributeError)."""
+    if not all(key in vars(module) for key in ("training", "_parameters", "_buffers", "_modules")):
+        raise ModelError(
+            f"{label}: the {type(module).__name__} instance was never initialised (nn.Module.__init__ did not run on "
+            "it, e.g. made by __new__ alone); expected a module built by calling its class"
+        )
 
 
 def _kind(obj: Any) -> str:
@@ -988,6 +1000,7 @@ def _trace(
     module = load_module(model) if isinstance(model, str) else model
     if not isinstance(module, nn.Module):
         raise ModelError(f"{label}: expected an nn.Module, got {type(module).__name__}")
+    check_initialised(module, label)
     declared = frozenset(passthrough)
     was_training = module.training
     module.eval()  # traced as used for inference: dropout and drop-path branches are the identity
