@@ -50,7 +50,9 @@ def test_an_input_smaller_than_the_field_is_flagged() -> None:
     JSON); the default input (the field plus four strides) holds it."""
     small = ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--size", "64"]
     text = CliRunner().invoke(app, small).stdout.splitlines()
-    assert text[-1].startswith("note: the unit's receptive field (columns ") and "past the 64x64 (WxH) input" in text[-1]
+    assert (
+        text[-1].startswith("note: the unit's receptive field (columns ") and "past the 64x64 (WxH) input" in text[-1]
+    )
     # not square: width first, as the header and every size in the output, and the option that is not deprecated;
     # unit (x, y) 6,4 of the 12x8 C3 map (stride 8, RF 99, padding 49): columns 48 - 49.., rows 32 - 49..
     wide = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--size", "96x64"]).stdout
