@@ -239,7 +239,7 @@ def _refuse_above(
 
 
 def _check_side(node: Node, size: Pair) -> None:
-    what = f"its feature map would be {size[0]}x{size[1]} units (HxW)"
+    what = f"its feature map would be {size[1]}x{size[0]} units (WxH)"
     _refuse_above(node, max(size), MAX_MAP_SIDE, what, "per side (larger maps would exhaust memory)", MapTooLarge)
 
 
@@ -323,7 +323,7 @@ def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
             _check_side(node, sizes[node.name])
     except GraphError as exc:  # the same kind of error, with the graph and the input size
         raise type(exc)(
-            f"{graph.source or graph.name}: at input {input_size[0]}x{input_size[1]} (HxW): {exc}"
+            f"{graph.source or graph.name}: at input {input_size[1]}x{input_size[0]} (WxH): {exc}"
         ) from None
     return {tap: sizes[name] for tap, name in graph.taps}
 
@@ -358,7 +358,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
             if isinstance(layer, Merge):
                 shapes = [sizes[r] for r in node.inputs]
                 if len(set(shapes)) > 1:
-                    shown = " vs ".join(f"{h}x{w} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
+                    shown = " vs ".join(f"{w}x{h} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
                     raise GraphError(f"node '{node.name}' ({layer.kind}): input sizes differ: {shown}")
             sizes[node.name] = (out_size(node, 0, size_in[0], sizes), out_size(node, 1, size_in[1], sizes))
             _check_side(node, sizes[node.name])

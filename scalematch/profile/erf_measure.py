@@ -253,7 +253,7 @@ def measure_erf(
     size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
-            f"input_size: the measured ERF runs the network on {size[0]}x{size[1]} inputs; expected at most "
+            f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs; expected at most "
             f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
         )
     fm = profile(graph, size, allow_misaligned=True)[node]

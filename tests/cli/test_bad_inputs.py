@@ -30,7 +30,7 @@ OUTPAD = (
     "requires), got output_padding 5 with stride 2 and dilation 1"
 )
 MAP_SIDE = (
-    "config_upsample.yaml: node 'u1': its feature map would be 63488x63488 units (HxW); expected at most 16384 per "
+    "config_upsample.yaml: node 'u1': its feature map would be 63488x63488 units (WxH); expected at most 16384 per "
     "side (larger maps would exhaust memory)"
 )
 PERIOD = (

@@ -21,14 +21,14 @@ def test_a_map_beyond_the_side_bound_is_refused_with_its_size() -> None:
     with pytest.raises(GraphError) as info:
         profile(graph, (64, 64))
     assert str(info.value) == (
-        "<layers>: node 'L2': its feature map would be 63488x63488 units (HxW); expected at most 16384 per side "
+        "<layers>: node 'L2': its feature map would be 63488x63488 units (WxH); expected at most 16384 per side "
         "(larger maps would exhaust memory)"
     )
     with pytest.raises(GraphError, match="63488x63488"):
         feature_sizes(graph, (64, 64))
     side = (MAX_MAP_SIDE // 1024 + 2, 8)  # (18 - 2) * 1024 = 16384 rows: just within
     assert profile(graph, side)["L2"].size == (16384, 6144)
-    with pytest.raises(GraphError, match="17408x6144"):
+    with pytest.raises(GraphError, match="6144x17408"):
         profile(graph, (side[0] + 1, 8))
 
 

@@ -214,6 +214,6 @@ def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str
         if sy == sx and sy.denominator == 1 and sy.numerator == 2**k:
             tap = f"C{k}"
         else:
-            tap = f"S{sy}" if sy == sx else f"S{sy}x{sx}"
+            tap = f"S{sy}" if sy == sx else f"S{sx}x{sy}"
         taps.append((tap, node_name))
     return taps

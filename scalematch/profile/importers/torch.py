@@ -508,7 +508,7 @@ class _Importer:
             f = max(round(n_out[a] / n_in[a]), 1)
             if abs(n_out[a] - n_in[a] * f) >= f:
                 raise self.fail(
-                    node, what, f"scales {n_in[0]}x{n_in[1]} to {n_out[0]}x{n_out[1]}; expected an integer factor"
+                    node, what, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
                 )
             factors.append(f)
         if scale is not None and not isinstance(scale, int | tuple | list) and float(scale) != int(scale):
@@ -1051,7 +1051,7 @@ def _trace(
     resolved = resolve_requested(importer, requested, label)
     if taps is not None:
         one_name_per_map(resolved, label)
-    convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
+    convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[1]}x{input_size[0]}"
     if channels != 3:
         convention += f" with {channels} input channels"
     graph = finish(
