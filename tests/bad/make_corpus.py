@@ -320,6 +320,9 @@ def main() -> None:
           "type: conv, kernel: 3}\n")  # fmt: skip
     write(HERE / "config_neck_reuses_c5.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
           "kernel: 3, stride: 2, padding: 1, input: C5}\noutputs: {C5: x}\n")  # fmt: skip
+    write(HERE / "config_neck_misnamed.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
+          "kernel: 1, input: C5}\n  - {name: y, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+          "outputs: {P6: x, P5: y}\n")  # fmt: skip
     write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
           "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
           "outputs: {C1: s}\n")  # fmt: skip

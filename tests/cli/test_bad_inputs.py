@@ -249,6 +249,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
                                                 "C5", "--samples", "1"],
      "config_neck_reuses_c5.yaml: outputs: 'C5' names the neck's node 'x', but backbone 'resnet50' has an output "
      "'C5' already (node 'layer4.2.add'); expected a name the backbone does not use (one name, one map)"),
+    ("neck outputs named against their strides", ["profile", "resnet50", "--neck", "config_neck_misnamed.yaml"],
+     "config_neck_misnamed.yaml: outputs: 'P5' has stride 64 and 'P6' stride 32; expected P<k> names in stride "
+     "order (a larger number, a stride at least as large), as a preset's levels are"),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),
