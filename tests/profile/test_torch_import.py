@@ -7,6 +7,7 @@ to the input (tests/profile/autograd_rf.py), never from the engine.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -358,3 +359,26 @@ def test_two_tap_names_for_one_map_are_refused() -> None:
         "carries one name)"
     )
     assert from_torch(model, (32, 32), taps="C3=0,C4=1").taps == (("C3", "0"), ("C4", "1"))
+
+
+def test_the_example_input_holds_no_data_at_the_largest_size(monkeypatch: Any) -> None:
+    """At --size 16384 the example input was a real 3.2 GB torch.zeros before the fake-tensor mode took over (out of
+    memory under 4 GB, review round 11 F11): it is now made inside the mode. A large tensor made outside any
+    dispatch mode, and not on the meta device, fails here instead of allocating."""
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+    def guarded(make: Any) -> Any:
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            shape = args[0] if args and isinstance(args[0], tuple | list) else args
+            fake = _get_current_dispatch_mode() is not None or str(kwargs.get("device")) == "meta"
+            if math.prod(int(d) for d in shape) > 10**8 and not fake:
+                raise MemoryError(f"a real {tuple(shape)} tensor")
+            return make(*args, **kwargs)
+
+        return factory
+
+    for name in ("zeros", "empty", "ones"):
+        monkeypatch.setattr(torch, name, guarded(getattr(torch, name)))
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
+    fm = profile(from_torch(model, (16384, 16384)), (16384, 16384)).feature_maps[-1]
+    assert fm.size == (4096, 4096)

@@ -955,7 +955,9 @@ def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             mode = FakeTensorMode(allow_non_fake_inputs=True)
-            ShapeProp(gm, fake_mode=mode).propagate(mode.from_tensor(torch.zeros(shape, dtype=dtype)))
+            with mode:  # made inside the mode: a fake tensor from the start, no memory for its data
+                example = torch.empty(shape, dtype=dtype)
+            ShapeProp(gm, fake_mode=mode).propagate(example)
             return
         except Exception:
             pass  # an op without a fake implementation, an input that does not fit: run it for real
