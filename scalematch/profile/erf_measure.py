@@ -31,6 +31,8 @@ MAX_SAMPLES = 10_000
 Weights = Literal["uniform", "random", "model"]
 FRACTIONS = (0.2, 0.5, 0.9, 0.99)
 WIDTH = 8
+BATCH = 256
+"""Random inputs run at once: the memory of the measurement is that of 256 samples at most, whatever ``samples`` is."""
 
 
 @dataclass(frozen=True)
@@ -292,13 +294,27 @@ def measure_erf(
         def run(x: Any) -> Any:
             return net(x, node)
 
-    x = torch.randn(samples, channels, *size, dtype=dtype, requires_grad=True)
-    out = run(x)
-    if tuple(out.shape[-2:]) != fm.size:
-        raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
-    out[:, :, unit[0], unit[1]].sum().backward()
-    assert x.grad is not None
-    grad = x.grad.detach().abs().sum(1).mean(0).to(torch.float64).numpy()
+    grad_sum = torch.zeros(size, dtype=torch.float64)
+    try:
+        for start in range(0, samples, BATCH):  # a batch at a time: memory does not grow with the samples (the
+            # inputs drawn batch by batch are the ones one draw of all would give, from 16 numbers a batch on)
+            batch = torch.randn(min(BATCH, samples - start), channels, *size, dtype=dtype, requires_grad=True)
+            out = run(batch)
+            if tuple(out.shape[-2:]) != fm.size:
+                raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
+            out[:, :, unit[0], unit[1]].sum().backward()
+            assert batch.grad is not None
+            grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
+            del out, batch
+    except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
+            raise
+        raise ModelError(
+            f"{label}: measuring '{tap}' on {size[1]}x{size[0]} (WxH) inputs ran out of memory "
+            f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no memory'}); "
+            "try a smaller --size"
+        ) from None
+    grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
     if total <= 0:
         raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try weights=random")
