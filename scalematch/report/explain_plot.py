@@ -27,14 +27,24 @@ STYLE: dict[Any, Any] = {"font.size": 9, "axes.titlesize": 9.5}
 _GRID_LIMIT = 64
 """Draw pixel grid lines only when the drawn window is at most this many pixels wide."""
 
+_MAX_DRAWN = 1024
+"""Most regions, union rectangles or map cells drawn one by one (each is an artist: two 256x256/256 convolutions
+read 65,536 units, whose patches took minutes and gigabytes); beyond it the regions are drawn as their filled union
+and the map cells as one image, or the span they cover."""
+
+_MAX_IMAGE = 4_000_000
+"""Most cells of a map panel drawn as one image; a wider span (dilated reads far apart) is drawn as its outline."""
+
 
 def _colours(n: int) -> list[Any]:
     import matplotlib as mpl
 
     if n <= 10:
         return [mpl.colormaps["tab10"](k) for k in range(n)]
+    import numpy as np
+
     cmap = mpl.colormaps["turbo"]
-    return [cmap(0.05 + 0.9 * k / (n - 1)) for k in range(n)]
+    return [tuple(c) for c in cmap(0.05 + 0.9 * np.arange(n) / (n - 1)).tolist()]
 
 
 def _window(exp: Explanation) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -53,7 +63,13 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
 
     (y0, y1), (x0, x1) = _window(exp)
     n = len(exp.regions)
-    for k, region in enumerate(exp.regions):
+    union = exp.union.rectangles() if _few_union_rectangles(exp) else _span_rectangle(exp)
+    if n > _MAX_DRAWN:  # too many to tell apart at any figure size: their union, filled
+        for uy0, uy1, ux0, ux1 in union:
+            rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="regions")
+            rect.set(facecolor=colours[n // 2], alpha=0.2, lw=0, zorder=2)
+            ax.add_patch(rect)
+    for k, region in enumerate(exp.regions if n <= _MAX_DRAWN else ()):
         label = f"region {region.source} {region.unit[0]},{region.unit[1]}"
         # outlines are drawn slightly inside the region (a different inset per region) so that regions sharing
         # an edge stay distinguishable; the filled rectangle is the exact pixel set
@@ -68,7 +84,6 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
                 )
                 edge.set(fill=False, edgecolor=colours[k], lw=1.5, zorder=3)
                 ax.add_patch(edge)
-    union = exp.union.rectangles()
     for uy0, uy1, ux0, ux1 in union:
         rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="union")
         rect.set(fill=False, edgecolor="black", lw=2.4 if len(union) <= 4 else 1.0, zorder=4)
@@ -91,13 +106,24 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     ax.set_xlabel("input x (pixels)")
     ax.set_ylabel("input y (pixels)")
     uy, ux = exp.union.rows, exp.union.cols
-    gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(uy)} x {span(ux)} span"
+    gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(ux)} x {span(uy)} span"
     node = printable(exp.node.name)
+    many = f" (drawn as their {'union' if _few_union_rectangles(exp) else 'span'})"
     ax.set_title(
-        f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read, "
-        f"union {size(uy)} x {size(ux)} px{gaps} (black); ERF ±σ dotted",
+        f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read{many if n > _MAX_DRAWN else ''}, "
+        f"union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted",
         loc="left",
     )
+
+
+def _few_union_rectangles(exp: Explanation) -> bool:
+    return (len(exp.union.rows) * len(exp.union.cols)) <= _MAX_DRAWN
+
+
+def _span_rectangle(exp: Explanation) -> list[tuple[int, int, int, int]]:
+    """The union's bounding box ``(y0, y1, x0, x1)`` (half-open), for a union of too many rectangles to draw."""
+    rows, cols = exp.union.rows, exp.union.cols
+    return [(rows[0][0], rows[-1][1], cols[0][0], cols[-1][1])]
 
 
 def _map_panel(
@@ -107,11 +133,15 @@ def _map_panel(
     from matplotlib.patches import Rectangle
 
     (y0, y1), (x0, x1) = context
-    for y in range(y0, y1 + 1):
-        for x in range(x0, x1 + 1):
-            ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor="white", edgecolor="0.7", lw=0.6))
-    for y, x, colour in cells:
-        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor="0.2", lw=0.8, alpha=0.8))
+    area = (y1 - y0 + 1) * (x1 - x0 + 1)
+    if len(cells) > _MAX_DRAWN or area > _MAX_DRAWN:
+        _many_cells(ax, cells, context)
+    else:
+        for y in range(y0, y1 + 1):
+            for x in range(x0, x1 + 1):
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor="white", edgecolor="0.7", lw=0.6))
+        for y, x, colour in cells:
+            ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor="0.2", lw=0.8, alpha=0.8))
     ax.set_xlim(x0 - 0.5, x1 + 0.5)
     ax.set_ylim(y1 + 0.5, y0 - 0.5)
     ax.set_aspect("equal")
@@ -120,6 +150,25 @@ def _map_panel(
     ax.set_yticks(range(y0, y1 + 1, max(1, (y1 - y0 + 1) // 6)))
     ax.tick_params(labelsize=7, length=2)
     ax.set_title(title, fontsize=8.5, loc="left")
+
+
+def _many_cells(ax: Axes, cells: list[tuple[int, int, Any]], context: tuple[tuple[int, int], tuple[int, int]]) -> None:
+    """Cells too many to draw one by one: one image of them (gid ``"cells"``), or the outline of their span when
+    even the image would be too large."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    (y0, y1), (x0, x1) = context
+    if (y1 - y0 + 1) * (x1 - x0 + 1) > _MAX_IMAGE:
+        ys, xs = [c[0] for c in cells], [c[1] for c in cells]
+        box = Rectangle((min(xs) - 0.5, min(ys) - 0.5), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1, gid="cells")
+        box.set(facecolor="0.6", edgecolor="0.2", hatch="//", alpha=0.6)
+        ax.add_patch(box)
+        return
+    image = np.ones((y1 - y0 + 1, x1 - x0 + 1, 4))
+    ys, xs, colours = zip(*cells, strict=True)
+    image[np.asarray(ys) - y0, np.asarray(xs) - x0] = np.asarray(colours, dtype=float)
+    ax.imshow(image, extent=(x0 - 0.5, x1 + 0.5, y1 + 0.5, y0 - 0.5), interpolation="nearest", gid="cells")
 
 
 def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None = None) -> Figure:
