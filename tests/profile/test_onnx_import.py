@@ -182,6 +182,21 @@ def test_a_second_image_input_is_refused_a_scalar_one_is_not() -> None:
     assert y.y is not None and y.y.rf == 3
 
 
+def test_reflect_and_wrap_pads_are_refused_edge_is_not() -> None:
+    """Pad(mode=reflect, 3 rows) then a 3x3/2 conv: unit 1 reads rows 0..5 (mirrored), not the zero-padded -5..1
+    (review round 11, F25)."""
+    for mode, read in (("reflect", "mirrored"), ("wrap", "from the other side")):
+        nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode=mode), conv("p", "y", 3)]
+        with pytest.raises(ModelError) as err:
+            from_onnx(model(nodes, ["y"], pads=[0, 0, 3, 3, 0, 0, 3, 3]))
+        assert str(err.value) == (
+            f"<onnx model>: node 'pad' (Pad): pads in '{mode}' mode: border units read pixels of the image ({read}), "
+            "not the zeros the profile models; expected constant or edge padding"
+        )
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="edge"), conv("p", "y", 3)]
+    assert profile(from_onnx(model(nodes, ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])), (64, 64))["y"].size == (64, 64)
+
+
 def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:
     nodes = [conv("x", "a", 3), helper.make_node("Frobnicate", ["a"], ["b"], name="frob1", domain="custom")]
     m = model(nodes, ["b"])

@@ -382,3 +382,35 @@ def test_the_example_input_holds_no_data_at_the_largest_size(monkeypatch: Any) -
     model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
     fm = profile(from_torch(model, (16384, 16384)), (16384, 16384)).feature_maps[-1]
     assert fm.size == (4096, 4096)
+
+
+@pytest.mark.parametrize(
+    ("pad", "cls", "mode"),
+    [
+        (nn.ReflectionPad2d(1), "ReflectionPad2d", "reflect"),
+        (nn.CircularPad2d(1), "CircularPad2d", "circular"),
+        (nn.Conv2d(3, 3, 3, 1, 2, padding_mode="reflect"), "Conv2d", "reflect"),
+        (nn.Conv2d(3, 3, 3, 1, "same", padding_mode="circular"), "Conv2d", "circular"),
+    ],
+)
+def test_mirrored_padding_is_refused(pad: nn.Module, cls: str, mode: str) -> None:
+    """A border unit after reflect padding reads the mirrored rows (unit 0 of a reflect-padded 3x3/2 conv reads rows
+    0..2, measured), not the zeros the profile puts outside the image (rows -2..0): refused with the node (review
+    round 11, F25). Replicate padding reads border pixels the clipped box holds, and stays."""
+    model = nn.Sequential(pad, nn.Conv2d(3, 4, 3, 2))
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 32))
+    read = "mirrored" if mode == "reflect" else "from the other side"
+    assert str(err.value) == (
+        f"Sequential: node '_0' ({cls}): pads in '{mode}' mode: border units read pixels of the image ({read}), "
+        "not the zeros the profile models; expected zero, constant or replicate padding"
+    )
+    assert from_torch(nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(3, 4, 3, 2)), (32, 32)).nodes
+
+
+def test_reflect_padding_reads_other_rows_than_zero_padding() -> None:
+    """The measurement behind the refusal: unit 0 of a 3x3/2 conv after 2 rows of reflect padding depends on input
+    rows 0..2; zero padding would make it read row 0 only."""
+    model = nn.Sequential(nn.ReflectionPad2d(2), nn.Conv2d(3, 4, 3, 2))
+    (rows, _), _ = measure(model, (32, 32), (0, 5))
+    assert rows == (0, 2)

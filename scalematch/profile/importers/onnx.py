@@ -365,6 +365,15 @@ class _Importer:
         return None
 
     def pad(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        if mode in ("reflect", "wrap"):
+            read = "mirrored" if mode == "reflect" else "from the other side"
+            raise self.fail(
+                node,
+                f"pads in '{mode}' mode: border units read pixels of the image ({read}), not the zeros the profile "
+                "models; expected constant or edge padding",
+            )
         pads = attrs.get("pads")
         if pads is None:
             pads = self.const(node.input[1]) if len(node.input) > 1 else None

@@ -269,6 +269,19 @@ def check_initialised(module: Any, label: str) -> None:
         )
 
 
+MIRRORED = ("reflect", "circular")
+"""Padding modes whose padded units read pixels of the image (mirrored, or from the other side): a border unit reads
+other pixels than the zero padding the profile models, so they are refused."""
+
+
+def _mirrored(mode: str) -> str:
+    read = "mirrored" if mode == "reflect" else "from the other side"
+    return (
+        f"pads in '{mode}' mode: border units read pixels of the image ({read}), not the zeros the profile models; "
+        "expected zero, constant or replicate padding"
+    )
+
+
 def _kind(obj: Any) -> str:
     if inspect.isbuiltin(obj):
         return f"the built-in function '{getattr(obj, '__name__', obj)}'"
@@ -561,6 +574,9 @@ class _Importer:
         mod = self.modules[str(node.target)]
         cls = type(mod).__name__
         if isinstance(mod, nn.Conv2d):
+            pads = mod.padding
+            if mod.padding_mode in MIRRORED and (pads == "same" or (not isinstance(pads, str) and any(pads))):
+                raise self.fail(node, cls, _mirrored(mod.padding_mode))
             return (
                 self.window(node, "conv", mod.kernel_size, mod.stride, mod.padding, mod.dilation, False, mod.groups),
                 False,
@@ -578,7 +594,9 @@ class _Importer:
             return self.adaptive(node, feats[0], mod.output_size, kind), False
         if isinstance(mod, nn.Upsample):
             return self.upsample(node, feats[0], mod.size, mod.scale_factor, mod.mode, mod.align_corners), False
-        if cls in ("ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"):
+        if cls in ("ReflectionPad2d", "CircularPad2d"):
+            raise self.fail(node, cls, _mirrored("reflect" if cls.startswith("Reflection") else "circular"))
+        if cls in ("ZeroPad2d", "ConstantPad2d", "ReplicationPad2d"):
             left, right, top, bottom = (int(v) for v in mod.padding)
             return pad_layer(((top, bottom), (left, right))), True
         return None
@@ -665,6 +683,8 @@ class _Importer:
             ), False
         if op == "pad":
             b = _bind(node, ["input", "pad", "mode", "value"])
+            if b.get("mode", "constant") in MIRRORED:
+                raise self.fail(node, op, _mirrored(b["mode"]))
             pad = [int(v) for v in b["pad"]] + [0, 0, 0, 0]
             left, right, top, bottom = pad[:4]
             return pad_layer(((top, bottom), (left, right))), True
