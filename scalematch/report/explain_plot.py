@@ -166,8 +166,9 @@ def _many_cells(ax: Axes, cells: list[tuple[int, int, Any]], context: tuple[tupl
         ax.add_patch(box)
         return
     image = np.ones((y1 - y0 + 1, x1 - x0 + 1, 4))
-    ys, xs, colours = zip(*cells, strict=True)
-    image[np.asarray(ys) - y0, np.asarray(xs) - x0] = np.asarray(colours, dtype=float)
+    rows = np.asarray([c[0] for c in cells]) - y0
+    cols = np.asarray([c[1] for c in cells]) - x0
+    image[rows, cols] = np.asarray([c[2] for c in cells], dtype=float)
     ax.imshow(image, extent=(x0 - 0.5, x1 + 0.5, y1 + 0.5, y0 - 0.5), interpolation="nearest", gid="cells")
 
 

@@ -138,7 +138,8 @@ def test_concat_along_a_spatial_axis_is_an_error() -> None:
 
 def test_split_along_a_spatial_axis_is_an_error_along_channels_kept() -> None:
     """A Split along W was followed as pass-through (a 32x16 half reported as 32x32, review round 11 F1)."""
-    for axis, sizes in ((3, [16, 16]), (-2, [8, 24])):
+    splits: tuple[tuple[int, list[float]], ...] = ((3, [16, 16]), (-2, [8, 24]))
+    for axis, sizes in splits:
         nodes = [
             conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
             helper.make_node("Split", ["a", "sizes"], ["b0", "b"], name="split", axis=axis),

@@ -708,7 +708,9 @@ def fixed_size(model: Any) -> tuple[str, Pair] | None:
     both its height and width; None when either is symbolic or unknown."""
     initializers = {i.name for i in model.graph.initializer}
     image = next((i for i in model.graph.input if i.name not in initializers), None)
-    dims = list(image.type.tensor_type.shape.dim) if image is not None else []
+    if image is None:
+        return None
+    dims = list(image.type.tensor_type.shape.dim)
     if len(dims) != 4 or any(d.dim_param or d.dim_value <= 0 for d in dims[2:]):
         return None
     return image.name, (int(dims[2].dim_value), int(dims[3].dim_value))
