@@ -11,7 +11,7 @@ from scalematch.errors import OptionError
 from scalematch.profile.engine import Profile
 from scalematch.profile.graph import Graph
 from scalematch.profile.importers.config import Config, attach, builtin, load
-from scalematch.profile.importers.emit import TapSpec
+from scalematch.profile.importers.emit import TapSpec, parse_taps
 from scalematch.profile.layers import Pair
 
 MAX_INPUT_SIDE = 16384  # input size bound per side (pixels): beyond every detector input, and exact math stays fast
@@ -59,6 +59,10 @@ def build(
     passthrough = _names(passthrough, "passthrough")
     if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
         _names(taps, "taps")
+        named = [tap for tap, _ in parse_taps(taps) or []]
+        twice = [tap for i, tap in enumerate(named) if tap in named[:i]]
+        if twice:
+            raise OptionError(f"taps: tap {twice[0]!r} is named twice")
     if channels is not None and channels < 1:
         raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):

@@ -197,10 +197,31 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
             + 1
         )
     if isinstance(layer, Upsample):
-        return sizes[layer.size_like][a] if layer.size_like else n * layer.scale[a]
+        if not layer.size_like:
+            return n * layer.scale[a]
+        out = sizes[layer.size_like][a]
+        if not _size_like_fits(n, out, layer.scale[a], layer.mode):
+            raise GraphError(
+                f"node '{node.name}': its {AXES[a]} input of {n} units up-sampled to the size of "
+                f"'{layer.size_like}' ({out} units) reads other units than up-sampling by its scale "
+                f"{layer.scale[a]} (to {n * layer.scale[a]} units); expected a 'size_like' node whose size the "
+                "scale gives, or the scale that gives its size"
+            )
+        return out
     if isinstance(layer, GlobalPool):
         return 1
     return n
+
+
+def _size_like_fits(n: int, out: int, scale: int, mode: str) -> bool:
+    """Whether torch's ``interpolate(size=out)`` of ``n`` units reads what up-sampling by ``scale`` reads (unit
+    ``j // scale`` for nearest, which sizes up to ``scale - 1`` units short of ``n * scale`` may still give, e.g.
+    FPN's 13 units from 7 by 2); bilinear only at exactly ``n * scale``."""
+    if out == n * scale:
+        return True
+    if mode != "nearest" or not (n - 1) * scale < out < n * scale:
+        return False
+    return all(j * n // out == j // scale for j in range(out))
 
 
 class MapTooLarge(GraphError):
@@ -218,7 +239,7 @@ def _refuse_above(
 
 
 def _check_side(node: Node, size: Pair) -> None:
-    what = f"its feature map would be {size[0]}x{size[1]} units (HxW)"
+    what = f"its feature map would be {size[1]}x{size[0]} units (WxH)"
     _refuse_above(node, max(size), MAX_MAP_SIDE, what, "per side (larger maps would exhaust memory)", MapTooLarge)
 
 
@@ -302,7 +323,7 @@ def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
             _check_side(node, sizes[node.name])
     except GraphError as exc:  # the same kind of error, with the graph and the input size
         raise type(exc)(
-            f"{graph.source or graph.name}: at input {input_size[0]}x{input_size[1]} (HxW): {exc}"
+            f"{graph.source or graph.name}: at input {input_size[1]}x{input_size[0]} (WxH): {exc}"
         ) from None
     return {tap: sizes[name] for tap, name in graph.taps}
 
@@ -337,7 +358,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
             if isinstance(layer, Merge):
                 shapes = [sizes[r] for r in node.inputs]
                 if len(set(shapes)) > 1:
-                    shown = " vs ".join(f"{h}x{w} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
+                    shown = " vs ".join(f"{w}x{h} ('{r}')" for (h, w), r in zip(shapes, node.inputs, strict=True))
                     raise GraphError(f"node '{node.name}' ({layer.kind}): input sizes differ: {shown}")
             sizes[node.name] = (out_size(node, 0, size_in[0], sizes), out_size(node, 1, size_in[1], sizes))
             _check_side(node, sizes[node.name])

@@ -31,6 +31,8 @@ MAX_SAMPLES = 10_000
 Weights = Literal["uniform", "random", "model"]
 FRACTIONS = (0.2, 0.5, 0.9, 0.99)
 WIDTH = 8
+BATCH = 256
+"""Random inputs run at once: the memory of the measurement is that of 256 samples at most, whatever ``samples`` is."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,13 @@ def measure_erf(
                 "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
                 "models are measured with uniform or random weights"
             )
-        graph = model if isinstance(model, Graph) else build(str(model), neck)
+        if isinstance(model, str) and model.lower().endswith(".onnx") and input_size is None:
+            from scalematch.profile.importers.onnx import fixed_size, load_onnx
+
+            fixed = fixed_size(load_onnx(model))  # an ONNX model that fixes its input runs at that size only
+            input_size = fixed[1] if fixed is not None else None
+        onnx_size = input_size if isinstance(model, str) and model.lower().endswith(".onnx") else None
+        graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size)
         tap, node = _tap_node(graph, tap, str(label))
     require("torch", "torch", "measuring the ERF")
     import numpy as np
@@ -229,10 +237,11 @@ def measure_erf(
         graph = build(str(model), neck)
         tap, node = _tap_node(graph, tap, str(label))
     if graph is None:
-        from scalematch.profile.importers.torch import load_module, trace
+        from scalematch.profile.importers.torch import check_initialised, load_module, trace
 
         weights = weights or "model"
         module = load_module(model) if isinstance(model, str) else model
+        check_initialised(module, str(label))
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
         traced = trace(module, input_size or (224, 224), name=str(label))
@@ -246,7 +255,7 @@ def measure_erf(
     size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
-            f"input_size: the measured ERF runs the network on {size[0]}x{size[1]} inputs; expected at most "
+            f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs; expected at most "
             f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
         )
     fm = profile(graph, size, allow_misaligned=True)[node]
@@ -285,13 +294,27 @@ def measure_erf(
         def run(x: Any) -> Any:
             return net(x, node)
 
-    x = torch.randn(samples, channels, *size, dtype=dtype, requires_grad=True)
-    out = run(x)
-    if tuple(out.shape[-2:]) != fm.size:
-        raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
-    out[:, :, unit[0], unit[1]].sum().backward()
-    assert x.grad is not None
-    grad = x.grad.detach().abs().sum(1).mean(0).to(torch.float64).numpy()
+    grad_sum = torch.zeros(size, dtype=torch.float64)
+    try:
+        for start in range(0, samples, BATCH):  # a batch at a time: memory does not grow with the samples (the
+            # inputs drawn batch by batch are the ones one draw of all would give, from 16 numbers a batch on)
+            batch = torch.randn(min(BATCH, samples - start), channels, *size, dtype=dtype, requires_grad=True)
+            out = run(batch)
+            if tuple(out.shape[-2:]) != fm.size:
+                raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
+            out[:, :, unit[0], unit[1]].sum().backward()
+            assert batch.grad is not None
+            grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
+            del out, batch
+    except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
+            raise
+        raise ModelError(
+            f"{label}: measuring '{tap}' on {size[1]}x{size[0]} (WxH) inputs ran out of memory "
+            f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no memory'}); "
+            "try a smaller --size"
+        ) from None
+    grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
     if total <= 0:
         raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try weights=random")

@@ -104,10 +104,11 @@ Layer = Window | TransposedConv | Upsample | GlobalPool | Passthrough | Merge
 
 
 def describe(layer: Layer) -> str:
-    """Short human-readable parameters, e.g. ``k3x3 s2 d1`` (``k3`` when both axes agree)."""
+    """Short human-readable parameters, e.g. ``k3 s2`` (``k5x3``, width first, when the axes differ: a kernel of 3
+    rows and 5 columns), as every ``a x b`` pair in scalematch's output."""
 
     def pair(tag: str, value: Pair) -> str:
-        return f"{tag}{value[0]}" if value[0] == value[1] else f"{tag}{value[0]}x{value[1]}"
+        return f"{tag}{value[0]}" if value[0] == value[1] else f"{tag}{value[1]}x{value[0]}"
 
     if isinstance(layer, Window):
         text = f"{pair('k', layer.kernel)} {pair('s', layer.stride)}"

@@ -27,9 +27,9 @@ def erf_text(r: MeasuredErf) -> str:
     if r.clipped:
         (y0, y1), (x0, x1) = r.box
         lines.append(
-            f"note: the unit's receptive field (rows {y0}..{y1}, columns {x0}..{x1}) reaches past the "
-            f"{r.input_size[0]}x{r.input_size[1]} input, so the border cuts the measured ERF; "
-            "use a larger --input-size (the default holds the whole field)"
+            f"note: the unit's receptive field (columns {x0}..{x1}, rows {y0}..{y1}) reaches past the "
+            f"{r.input_size[1]}x{r.input_size[0]} (WxH) input, so the border cuts the measured ERF; "
+            "use a larger --size (the default holds the whole field)"
         )
     return "\n".join(lines)
 

@@ -26,12 +26,14 @@ STYLE: dict[Any, Any] = {"font.size": 9, "axes.titlesize": 9.5}
 
 _GRID_LIMIT = 64
 """Draw pixel grid lines only when the drawn window is at most this many pixels wide."""
-_REGION_LIMIT = 256
-"""Draw the regions one by one only when there are at most this many (the union is drawn always)."""
-_RECTANGLE_LIMIT = 4096
-"""Draw the union's rectangles only when there are at most this many; else the outline of its span."""
-_CELL_LIMIT = 1024
-"""Draw a map panel's units as patches up to this many; more as one image."""
+
+_MAX_DRAWN = 1024
+"""Most regions, union rectangles or map cells drawn one by one (each is an artist: two 256x256/256 convolutions
+read 65,536 units, whose patches took minutes and gigabytes); beyond it the regions are drawn as their filled union
+and the map cells as one image, or the span they cover."""
+
+_MAX_IMAGE = 4_000_000
+"""Most cells of a map panel drawn as one image; a wider span (dilated reads far apart) is drawn as its outline."""
 
 
 def _colours(n: int) -> list[Any]:
@@ -39,8 +41,10 @@ def _colours(n: int) -> list[Any]:
 
     if n <= 10:
         return [mpl.colormaps["tab10"](k) for k in range(n)]
+    import numpy as np
+
     cmap = mpl.colormaps["turbo"]
-    return [cmap(0.05 + 0.9 * k / (n - 1)) for k in range(n)]
+    return [tuple(c) for c in cmap(0.05 + 0.9 * np.arange(n) / (n - 1)).tolist()]
 
 
 def _window(exp: Explanation) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -59,8 +63,13 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
 
     (y0, y1), (x0, x1) = _window(exp)
     n = len(exp.regions)
-    drawn = exp.regions if n <= _REGION_LIMIT else ()  # tens of thousands of patches would take minutes
-    for k, region in enumerate(drawn):
+    union = exp.union.rectangles() if _few_union_rectangles(exp) else _span_rectangle(exp)
+    if n > _MAX_DRAWN:  # too many to tell apart at any figure size: their union, filled
+        for uy0, uy1, ux0, ux1 in union:
+            rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="regions")
+            rect.set(facecolor=colours[n // 2], alpha=0.2, lw=0, zorder=2)
+            ax.add_patch(rect)
+    for k, region in enumerate(exp.regions if n <= _MAX_DRAWN else ()):
         label = f"region {region.source} {region.unit[0]},{region.unit[1]}"
         # outlines are drawn slightly inside the region (a different inset per region) so that regions sharing
         # an edge stay distinguishable; the filled rectangle is the exact pixel set
@@ -75,17 +84,9 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
                 )
                 edge.set(fill=False, edgecolor=colours[k], lw=1.5, zorder=3)
                 ax.add_patch(edge)
-    pieces = len(exp.union.rows) * len(exp.union.cols)
-    union = exp.union.rectangles() if pieces <= _RECTANGLE_LIMIT else []
     for uy0, uy1, ux0, ux1 in union:
         rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="union")
         rect.set(fill=False, edgecolor="black", lw=2.4 if len(union) <= 4 else 1.0, zorder=4)
-        ax.add_patch(rect)
-    if not union:  # its span's outline, dashed
-        sy0, sy1 = exp.union.rows[0][0], exp.union.rows[-1][1]
-        sx0, sx1 = exp.union.cols[0][0], exp.union.cols[-1][1]
-        rect = Rectangle((sx0 - 0.5, sy0 - 0.5), sx1 - sx0, sy1 - sy0, gid="union")
-        rect.set(fill=False, edgecolor="black", lw=1.2, ls="--", zorder=4)
         ax.add_patch(rect)
     (my, mx), (sy, sx) = exp.erf_mean, exp.erf_sigma
     if sy > 0 or sx > 0:
@@ -105,13 +106,24 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     ax.set_xlabel("input x (pixels)")
     ax.set_ylabel("input y (pixels)")
     uy, ux = exp.union.rows, exp.union.cols
-    gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(uy)} x {span(ux)} span"
+    gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(ux)} x {span(uy)} span"
     node = printable(exp.node.name)
-    omitted = "" if len(drawn) == n else f" (over {_REGION_LIMIT}: not drawn one by one)"
-    outline = "" if union else f"; its {pieces:,} pieces drawn as their span, dashed"
-    head = f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {n} unit(s) read{omitted}, "
-    tail = f"union {size(uy)} x {size(ux)} px{gaps} (black{outline}); ERF ±σ dotted"
-    ax.set_title(head + ("\n" if len(head) + len(tail) > 90 else "") + tail, loc="left")
+    many = f" (drawn as their {'union' if _few_union_rectangles(exp) else 'span'})"
+    ax.set_title(
+        f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read{many if n > _MAX_DRAWN else ''}, "
+        f"union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted",
+        loc="left",
+    )
+
+
+def _few_union_rectangles(exp: Explanation) -> bool:
+    return (len(exp.union.rows) * len(exp.union.cols)) <= _MAX_DRAWN
+
+
+def _span_rectangle(exp: Explanation) -> list[tuple[int, int, int, int]]:
+    """The union's bounding box ``(y0, y1, x0, x1)`` (half-open), for a union of too many rectangles to draw."""
+    rows, cols = exp.union.rows, exp.union.cols
+    return [(rows[0][0], rows[-1][1], cols[0][0], cols[-1][1])]
 
 
 def _map_panel(
@@ -121,14 +133,9 @@ def _map_panel(
     from matplotlib.patches import Rectangle
 
     (y0, y1), (x0, x1) = context
-    if (y1 - y0 + 1) * (x1 - x0 + 1) > _CELL_LIMIT:  # one image, not a patch per unit
-        import numpy as np
-        from matplotlib.colors import to_rgba
-
-        image = np.ones((y1 - y0 + 1, x1 - x0 + 1, 4))
-        for y, x, colour in cells:
-            image[y - y0, x - x0] = to_rgba(colour)
-        ax.imshow(image, extent=(x0 - 0.5, x1 + 0.5, y1 + 0.5, y0 - 0.5), interpolation="nearest")
+    area = (y1 - y0 + 1) * (x1 - x0 + 1)
+    if len(cells) > _MAX_DRAWN or area > _MAX_DRAWN:
+        _many_cells(ax, cells, context)
     else:
         for y in range(y0, y1 + 1):
             for x in range(x0, x1 + 1):
@@ -143,6 +150,26 @@ def _map_panel(
     ax.set_yticks(range(y0, y1 + 1, max(1, (y1 - y0 + 1) // 6)))
     ax.tick_params(labelsize=7, length=2)
     ax.set_title(title, fontsize=8.5, loc="left")
+
+
+def _many_cells(ax: Axes, cells: list[tuple[int, int, Any]], context: tuple[tuple[int, int], tuple[int, int]]) -> None:
+    """Cells too many to draw one by one: one image of them (gid ``"cells"``), or the outline of their span when
+    even the image would be too large."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    (y0, y1), (x0, x1) = context
+    if (y1 - y0 + 1) * (x1 - x0 + 1) > _MAX_IMAGE:
+        ys, xs = [c[0] for c in cells], [c[1] for c in cells]
+        box = Rectangle((min(xs) - 0.5, min(ys) - 0.5), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1, gid="cells")
+        box.set(facecolor="0.6", edgecolor="0.2", hatch="//", alpha=0.6)
+        ax.add_patch(box)
+        return
+    image = np.ones((y1 - y0 + 1, x1 - x0 + 1, 4))
+    rows = np.asarray([c[0] for c in cells]) - y0
+    cols = np.asarray([c[1] for c in cells]) - x0
+    image[rows, cols] = np.asarray([c[2] for c in cells], dtype=float)
+    ax.imshow(image, extent=(x0 - 0.5, x1 + 0.5, y1 + 0.5, y0 - 0.5), interpolation="nearest", gid="cells")
 
 
 def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None = None) -> Figure:

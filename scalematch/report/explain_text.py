@@ -30,7 +30,8 @@ def number(value: Fraction | int | float, digits: int | None = None) -> str:
 
 
 def _pair(y: str, x: str) -> str:
-    return y if y == x else f"{y}x{x}"
+    """A per-axis value shown width first (``x`` then ``y``), as every pair in scalematch's output."""
+    return y if y == x else f"{x}x{y}"
 
 
 def pixels(runs: Runs) -> str:
@@ -117,8 +118,9 @@ def reads_text(exp: Explanation) -> str:
             lines.append(f"{word}: unit {reads.unit} of {node} reads {srcs}:")
             lines += _axis_lines(reads, node)
     uy, ux = exp.union.rows, exp.union.cols
-    area = f"{size(uy)} x {size(ux)} = {_count(size(uy) * size(ux), 'pixel')}"
-    spans = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" within a {span(uy)} x {span(ux)} span"
+    wxh = "" if size(ux) == size(uy) else " (WxH)"
+    area = f"{size(ux)} x {size(uy)}{wxh} = {_count(size(uy) * size(ux), 'pixel')}"
+    spans = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" within a {span(ux)} x {span(uy)} span"
     if len(exp.regions) == 1:
         lines.append(f"2-D: one unit read; its region is {area}{spans}.")
     else:

@@ -349,6 +349,16 @@ def main() -> None:
           + upsample.format(k=1) + "outputs: {C1: u1}\n")  # fmt: skip
     write(HERE / "config_upsample_twice.yaml", "name: t\nnodes:\n  - {name: u0, type: conv, kernel: 3}\n"
           + upsample.format(k=1) + upsample.format(k=2) + "outputs: {C1: u2}\n")  # fmt: skip
+    write(HERE / "config_upsample_size_like.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 2, "
+          "padding: 1}\n  - {name: c, type: conv, kernel: 3, stride: 4, padding: 1}\n  - {name: u, type: upsample, "
+          "scale: 2, size_like: a, input: c}\noutputs: {P3: u}\n")  # fmt: skip
+    write(HERE / "config_nodes_and_layers.yaml", "name: t\nlayers: [conv_7x7_stride_2]\nnodes:\n  - {name: a, "
+          "type: conv, kernel: 3}\n")  # fmt: skip
+    write(HERE / "config_neck_reuses_c5.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
+          "kernel: 3, stride: 2, padding: 1, input: C5}\noutputs: {C5: x}\n")  # fmt: skip
+    write(HERE / "config_neck_misnamed.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
+          "kernel: 1, input: C5}\n  - {name: y, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+          "outputs: {P6: x, P5: y}\n")  # fmt: skip
     write(HERE / "config_nested_repeat.yaml", "name: t\ntemplates:\n  c:\n    nodes:\n      - {name: x, type: relu}\n"
           "  b:\n    nodes:\n      - {name: y, use: c, repeat: 10000}\nnodes:\n  - {name: s, use: b, repeat: 10000}\n"
           "outputs: {C1: s}\n")  # fmt: skip
@@ -401,6 +411,7 @@ def main() -> None:
     onnx_conv("onnx_rank3", shape=(1, 3, 64), kernel_shape=[1, 1])
     onnx_conv("onnx_zero_input", shape=(1, 3, 0, 0), kernel_shape=[1, 1])
     onnx_conv("onnx_missing_weight", "w_missing", kernel_shape=[1, 1])
+    onnx_conv("onnx_fixed_w32_h64", shape=(1, 3, 64, 32), kernel_shape=[1, 1])
 
 
 if __name__ == "__main__":

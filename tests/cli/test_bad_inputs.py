@@ -30,7 +30,7 @@ OUTPAD = (
     "requires), got output_padding 5 with stride 2 and dilation 1"
 )
 MAP_SIDE = (
-    "config_upsample.yaml: node 'u1': its feature map would be 63488x63488 units (HxW); expected at most 16384 per "
+    "config_upsample.yaml: node 'u1': its feature map would be 63488x63488 units (WxH); expected at most 16384 per "
     "side (larger maps would exhaust memory)"
 )
 PERIOD = (
@@ -260,6 +260,20 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "config_upsample_twice.yaml: node 'u2': " + PERIOD),
     ("explain upsampled twice by 1024", ["explain", "upsample:scale=1024", "upsample:scale=1024"],
      "layer 2 'upsample:scale=1024': " + PERIOD),
+    ("upsample to a size_like its scale does not give", ["profile", "config_upsample_size_like.yaml", "--size", "64"],
+     "config_upsample_size_like.yaml: node 'u': its y input of 8 units up-sampled to the size of 'a' (32 units) "
+     "reads other units than up-sampling by its scale 2 (to 16 units); expected a 'size_like' node whose size the "
+     "scale gives, or the scale that gives its size"),
+    ("layers and nodes both given", ["profile", "config_nodes_and_layers.yaml"],
+     "config_nodes_and_layers.yaml: 'layers' and 'nodes' are both given; expected one of them (a plain list of "
+     "layers, or nodes)"),
+    ("neck output named as a backbone output", ["erf", "resnet50", "--neck", "config_neck_reuses_c5.yaml", "--tap",
+                                                "C5", "--samples", "1"],
+     "config_neck_reuses_c5.yaml: outputs: 'C5' names the neck's node 'x', but backbone 'resnet50' has an output "
+     "'C5' already (node 'layer4.2.add'); expected a name the backbone does not use (one name, one map)"),
+    ("neck outputs named against their strides", ["profile", "resnet50", "--neck", "config_neck_misnamed.yaml"],
+     "config_neck_misnamed.yaml: outputs: 'P5' has stride 64 and 'P6' stride 32; expected P<k> names in stride "
+     "order (a larger number, a stride at least as large), as a preset's levels are"),
     ("nested repeats", ["profile", "config_nested_repeat.yaml"],
      "config_nested_repeat.yaml: templates.c.nodes[0] in s.10.y.0 (s.10.y.0.x): the config expands to more than "
      "100000 nodes (templates and repeats); expected at most 100000"),
@@ -303,6 +317,11 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("preset SSD without a fixed size", ["recommend", "--detector", "detector_ssd_not_fixed.yaml", "coco_empty.json"],
      "detector_ssd_not_fixed.yaml: key 'input.fixed_size': expected a [width, height] for anchors.kind ssd "
      "(torchvision's SSD input), got None"),
+    ("onnx fixed input size, another --size", ["profile", "onnx_fixed_w32_h64.onnx", "--size", "64x64"],
+     "onnx_fixed_w32_h64.onnx: input 'x' has the fixed size 32x64 (WxH); expected that size or none, got 64x64"),
+    ("onnx fixed input size, erf at another --size", ["erf", "onnx_fixed_w32_h64.onnx", "--size", "32x32",
+                                                      "--samples", "1"],
+     "onnx_fixed_w32_h64.onnx: input 'x' has the fixed size 32x64 (WxH); expected that size or none, got 32x32"),
     ("onnx huge kernel", ["profile", "onnx_huge_kernel.onnx"],
      "onnx_huge_kernel.onnx: node 'y': 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
      "1000000000"),

@@ -48,9 +48,19 @@ def test_erf_figure_draws_measured_and_analytic() -> None:
 def test_an_input_smaller_than_the_field_is_flagged() -> None:
     """C3's field is 99 px: a 64 px input cannot hold it, so the border cuts the measured ERF (said in text and
     JSON); the default input (the field plus four strides) holds it."""
-    small = ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--input-size", "64"]
+    small = ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--size", "64"]
     text = CliRunner().invoke(app, small).stdout.splitlines()
-    assert text[-1].startswith("note: the unit's receptive field (rows ") and "reaches past the 64x64 input" in text[-1]
+    assert (
+        text[-1].startswith("note: the unit's receptive field (columns ") and "past the 64x64 (WxH) input" in text[-1]
+    )
+    # not square: width first, as the header and every size in the output, and the option that is not deprecated;
+    # unit (x, y) 6,4 of the 12x8 C3 map (stride 8, RF 99, padding 49): columns 48 - 49.., rows 32 - 49..
+    wide = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--size", "96x64"]).stdout
+    assert wide.splitlines()[0].endswith("of a 96x64 (WxH) input, uniform weights, 1 samples")
+    assert wide.splitlines()[-1] == (
+        "note: the unit's receptive field (columns -1..97, rows -17..81) reaches past the 96x64 (WxH) input, so "
+        "the border cuts the measured ERF; use a larger --size (the default holds the whole field)"
+    )
     assert json.loads(CliRunner().invoke(app, [*small, "--json"]).stdout)["clipped"] is True
     default = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--json"]).stdout
     assert json.loads(default)["clipped"] is False

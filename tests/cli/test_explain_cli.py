@@ -73,3 +73,24 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
         assert result.exit_code == 2, args
         assert result.stderr.startswith(start), result.stderr
         assert result.stderr.count("\n") == 1
+
+
+def test_every_pair_is_width_first(app: typer.Typer, tmp_path: Path) -> None:
+    """A kernel of 3 rows and 5 columns with strides 2 (rows) and 1 (columns): profile printed the layer height
+    first (k3x5 s2x1) beside width-first columns, explain everything height first (review round 11, F15). Every
+    pair is now width first, as the README says: kernel 5x3, stride 1x2, RF and union 5x3 (3 rows, 5 columns),
+    padding 2x1 (1 row, 2 columns), and on a 64x32 (WxH) input a (32 + 2 - 3) // 2 + 1 = 16-row map of
+    (64 + 4 - 5) + 1 = 64 columns."""
+    config = tmp_path / "k35.yaml"
+    config.write_text("nodes:\n  - {name: a, type: conv, kernel: [3, 5], stride: [2, 1], padding: [1, 2]}\n")
+    profile = CliRunner().invoke(app, ["profile", str(config), "--size", "64x32"])
+    assert profile.exit_code == 0, profile.output
+    assert profile.stdout.splitlines()[-1].split() == [
+        "a", "conv", "k5x3", "s1x2", "1x2", "5x3", "2x1", "5x3", "0.800x0.333", "1.4x0.8", "64x16"
+    ]  # fmt: skip
+    explain = CliRunner().invoke(app, ["explain", str(config)])
+    assert explain.exit_code == 0, explain.output
+    lines = explain.stdout.splitlines()
+    assert lines[2].split() == ["a", "conv", "k5x3", "s1x2", "1x2", "5x3", "5x3", "0.800x0.333", "1.41x0.82"]
+    assert "2-D: 15 regions, one per unit read; their union is 5 x 3 (WxH) = 15 pixels." in lines
+    assert lines[-1].startswith("The 5x3/1x2 convolution, along y, doubles the stride to 2;")

@@ -165,3 +165,18 @@ def test_sizes_are_width_first_and_the_old_height_first_option_warns() -> None:
     assert c5[-1] == "42x25"  # width 1333 / 32 rounded up, height 800 / 32
     both = CliRunner().invoke(app, ["profile", "resnet50", "--size", "1333x800", "--input-size", "800x1333"])
     assert both.stderr == "Error: --size and --input-size: give the size once, as --size WxH (width first)\n"
+
+
+def test_a_neck_without_convention_adds_no_empty_neck_line(tmp_path: Path) -> None:
+    """The header printed ``Neck:`` with nothing after it for a neck config without ``convention`` (review round 11,
+    F17); a neck's convention still follows the backbone's."""
+    neck = tmp_path / "nk.yaml"
+    text = "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, kernel: 1, input: C5}\n"
+    text += "outputs: {P5: x}\n"
+    neck.write_text(text)
+    header = run("profile", "resnet50", "--neck", str(neck)).split("\n\n")[0].splitlines()
+    assert header[0] == "resnet50+nk: 71 feature maps"
+    assert not any(line.strip().startswith("Neck:") for line in header)
+    neck.write_text(text.replace("kind: neck\n", "kind: neck\nconvention: one 1x1 conv on C5\n"))
+    header = run("profile", "resnet50", "--neck", str(neck)).split("\n\n")[0].splitlines()
+    assert header[-1] == "  Neck: one 1x1 conv on C5"

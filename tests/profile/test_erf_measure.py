@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
 from torch import Tensor, nn  # noqa: E402
 
-from scalematch.errors import OptionError  # noqa: E402
+from scalematch.errors import ModelError, OptionError  # noqa: E402
 from scalematch.profile import build, profile  # noqa: E402
 from scalematch.profile.erf_measure import measure_erf  # noqa: E402
 from scalematch.profile.importers.torch import from_torch  # noqa: E402
@@ -92,3 +94,57 @@ def test_options_are_checked() -> None:
         measure_erf("resnet18", weights="model")
     with pytest.raises(OptionError, match=r"tap: 'C9' is not an output or node of resnet18 \(outputs: C1, C2"):
         measure_erf("resnet18", tap="C9")
+
+
+def test_an_onnx_model_with_a_fixed_input_runs_at_that_size(tmp_path: Any) -> None:
+    """It ran at the 64x64 default, a size the model cannot take (review round 11, F16); another size is refused
+    (tests/cli/test_bad_inputs.py), a symbolic one still takes the default."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    def write(name: str, dims: list[Any]) -> str:
+        weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 3, 3], [1.0] * 27)
+        node = helper.make_node("Conv", ["x", "w"], ["y"], name="y", strides=[2, 2], pads=[1, 1, 1, 1])
+        graph = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            initializer=[weight],
+        )
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        return str(path)
+
+    assert measure_erf(write("fixed", [1, 3, 96, 40]), samples=1).input_size == (96, 40)
+    assert measure_erf(write("symbolic", [1, 3, "h", "w"]), samples=1).input_size == (64, 64)
+
+
+def test_samples_run_in_batches_measure_what_one_batch_measures(monkeypatch: Any) -> None:
+    """10,000 samples were one batch (4 GB for resnet18 at 64x64, review round 11 F24): they run BATCH at a time,
+    drawing the same inputs and summing the same gradients as one batch would."""
+    from scalematch.profile import erf_measure
+
+    monkeypatch.setattr(erf_measure, "BATCH", 4)
+    batched = measure_erf("resnet18", (64, 64), tap="C3", samples=10, weights="random")
+    monkeypatch.setattr(erf_measure, "BATCH", 10)
+    whole = measure_erf("resnet18", (64, 64), tap="C3", samples=10, weights="random")
+    assert batched.sigma == pytest.approx(whole.sigma, rel=1e-6) and batched.squares == whole.squares
+    assert abs(batched.mass - whole.mass).max() < 1e-9
+
+
+def test_running_out_of_memory_is_one_error(monkeypatch: Any) -> None:
+    """--size 4096 on resnet18 asks for 1.6 GB in one convolution: an allocation failure is one line, not the
+    RuntimeError's traceback (review round 11, F24); other runtime errors still propagate."""
+    import torch.nn.functional as F
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1644167168 bytes.")
+
+    monkeypatch.setattr(F, "conv2d", refuse)
+    with pytest.raises(ModelError) as err:
+        measure_erf("resnet18", (64, 96), samples=1)
+    assert str(err.value) == (
+        "resnet18: measuring 'C5' on 96x64 (WxH) inputs ran out of memory (RuntimeError: DefaultCPUAllocator: can't "
+        "allocate memory: you tried to allocate 1644167168 bytes.); try a smaller --size"
+    )

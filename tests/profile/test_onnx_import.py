@@ -136,6 +136,68 @@ def test_concat_along_a_spatial_axis_is_an_error() -> None:
         from_onnx(model(nodes, ["cat"]))
 
 
+def test_split_along_a_spatial_axis_is_an_error_along_channels_kept() -> None:
+    """A Split along W was followed as pass-through (a 32x16 half reported as 32x32, review round 11 F1)."""
+    splits: tuple[tuple[int, list[float]], ...] = ((3, [16, 16]), (-2, [8, 24]))
+    for axis, sizes in splits:
+        nodes = [
+            conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+            helper.make_node("Split", ["a", "sizes"], ["b0", "b"], name="split", axis=axis),
+            conv("b", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        ]
+        with pytest.raises(ModelError) as err:
+            from_onnx(model(nodes, ["y"], sizes=sizes))
+        assert str(err.value) == (
+            f"<onnx model>: node 'split' (Split): splits along spatial axis {axis}; expected the channel axis"
+        )
+    nodes = [
+        conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Split", ["a", "sizes"], ["b0", "b"], name="split", axis=1),
+        helper.make_node("Concat", ["b", "b0"], ["c"], axis=1),
+        conv("c", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+    ]
+    y = profile(from_onnx(model(nodes, ["y"], sizes=[1, 2])), (64, 64))["y"]
+    assert (y.size, y.y.stride, y.y.rf, y.y.padding) == ((16, 16), 4, 7, 3)  # type: ignore[union-attr]
+
+
+def test_a_second_image_input_is_refused_a_scalar_one_is_not() -> None:
+    """``Add(Conv3x3(x), Conv5x5(z))`` was profiled along x alone (rf 3, review round 11 F14)."""
+    nodes = [
+        conv("x", "a", 3, pads=[1, 1, 1, 1]),
+        conv("z", "b", 5, pads=[2, 2, 2, 2]),
+        helper.make_node("Add", ["a", "b"], ["y"]),
+    ]
+
+    def two(z_shape: list[int]) -> Any:
+        m = model(nodes, ["y"])
+        m.graph.input.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, z_shape))
+        return m
+
+    with pytest.raises(ModelError) as err:
+        from_onnx(two([1, 3, 64, 64]))
+    assert str(err.value) == (
+        "<onnx model>: input 'z' is a second image input (1x3x64x64) besides 'x'; expected one (N, C, H, W) input "
+        "(the profile follows the geometry from one image)"
+    )
+    y = profile(from_onnx(two([1, 3, 1, 1])), (64, 64))["y"]  # a broadcast operand, as a constant
+    assert y.y is not None and y.y.rf == 3
+
+
+def test_reflect_and_wrap_pads_are_refused_edge_is_not() -> None:
+    """Pad(mode=reflect, 3 rows) then a 3x3/2 conv: unit 1 reads rows 0..5 (mirrored), not the zero-padded -5..1
+    (review round 11, F25)."""
+    for mode, read in (("reflect", "mirrored"), ("wrap", "from the other side")):
+        nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode=mode), conv("p", "y", 3)]
+        with pytest.raises(ModelError) as err:
+            from_onnx(model(nodes, ["y"], pads=[0, 0, 3, 3, 0, 0, 3, 3]))
+        assert str(err.value) == (
+            f"<onnx model>: node 'pad' (Pad): pads in '{mode}' mode: border units read pixels of the image ({read}), "
+            "not the zeros the profile models; expected constant or edge padding"
+        )
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="edge"), conv("p", "y", 3)]
+    assert profile(from_onnx(model(nodes, ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])), (64, 64))["y"].size == (64, 64)
+
+
 def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:
     nodes = [conv("x", "a", 3), helper.make_node("Frobnicate", ["a"], ["b"], name="frob1", domain="custom")]
     m = model(nodes, ["b"])
@@ -159,6 +221,29 @@ def test_taps_pick_named_values() -> None:
     assert g.taps == from_onnx(model(nodes, ["c"]), taps=["a", "C3=n_b"]).taps  # ONNX node names work too
     with pytest.raises(ModelError, match="tap 'C9': no feature map or module named 'zz'"):
         from_onnx(model(nodes, ["c"]), taps="C9=zz")
+
+
+def test_a_tap_name_means_one_map(tmp_path: Any) -> None:
+    """``--taps C3=a,C3=b`` gave two maps named C3, ``C3=b,C4=b`` dropped C3 (review round 11, F22): both refused,
+    as a config's outputs are."""
+    from scalematch.errors import OptionError
+    from scalematch.profile.api import build
+
+    nodes = [conv("x", "a", 3), conv("a", "b", 3), conv("b", "c", 3)]
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model(nodes, ["c"]).SerializeToString())
+    for taps in ("C3=a,C3=b", ["C3=a", "C3=b"], "b,b", "b,b=a"):
+        with pytest.raises(OptionError) as named:
+            build(str(path), taps=taps)
+        assert str(named.value) == f"taps: tap '{'C3' if 'C3' in str(taps) else 'b'}' is named twice"
+    for taps in ("C3=b,C4=b", "C3=b,C4=n_b"):  # a value name and its node's name are one map
+        with pytest.raises(ModelError) as mapped:
+            from_onnx(model(nodes, ["c"]), taps=taps)
+        assert str(mapped.value) == (
+            "<onnx model>: taps 'C3' and 'C4' both name the feature map 'b'; expected one tap name per map (a "
+            "feature map carries one name)"
+        )
+    assert build(str(path), taps="C3=a,C4=b").taps == (("C3", "a"), ("C4", "b"))
 
 
 def test_conv_transpose_matches_the_config_layer() -> None:

@@ -7,6 +7,7 @@ to the input (tests/profile/autograd_rf.py), never from the engine.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -126,6 +127,49 @@ def test_rearrangements_that_are_no_feature_map_are_refused_with_the_node() -> N
         "Tokens: node 'conv' (Conv2d): reads 'reshape', which is not an (N, C, H, W) feature map: 'reshape' "
         "splits or merges axes unevenly; its geometry cannot be read"
     )
+
+
+class Halves(nn.Module):
+    """Two strided convs with a split of the first one's map between them (the review's models, round 11 F1)."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.c1 = nn.Conv2d(3, 4, 3, 2, 1)
+        self.c2 = nn.Conv2d(2, 2, 3, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c1(x)
+        if self.how == "chunk":  # the two halves added: every unit reads two regions
+            a, b = y.chunk(2, dim=3)
+            return self.c2((a + b)[:, :2])
+        if self.how == "split":
+            return self.c2(torch.split(y, [8, 24], dim=2)[1][:, :2])
+        if self.how == "tensor_split":
+            return self.c2(torch.tensor_split(y, 4, dim=-1)[3][:, :2])
+        if self.how == "unbind":
+            return self.c2(torch.stack(y.unbind(dim=2)[4:], dim=2)[:, :2])
+        a, b = y.chunk(2, dim=1)  # along channels: the geometry is kept
+        return self.c2(b + a)
+
+
+@pytest.mark.parametrize(("how", "axis"), [("chunk", "3"), ("split", "2"), ("tensor_split", "-1"), ("unbind", "2")])
+def test_a_split_along_a_spatial_axis_is_refused_with_the_node(how: str, axis: str) -> None:
+    """Followed as pass-through, a spatial split gave the map before it (16x16 instead of 16x8 for the chunk,
+    unit (1, 1) reading columns 1..7 instead of 33..39): refused, as slicing a spatial axis is."""
+    with pytest.raises(ModelError) as err:
+        from_torch(Halves(how), (64, 64))
+    assert str(err.value) == (
+        f"Halves: node '{how}' ({how}): splits along spatial axis {axis}; expected the channel axis"
+    )
+
+
+def test_a_split_along_channels_keeps_the_measured_geometry() -> None:
+    model = Halves("channels")
+    fm = profile(from_torch(model, (64, 64)), (64, 64)).feature_maps[-1]
+    for unit in ((1, 1), (5, 9), (0, 15)):
+        box, shape = measure(model, (64, 64), unit)
+        assert (fm.input_box(*unit, clip_to=(64, 64)), fm.size) == (box, shape), unit
 
 
 def test_tapping_a_flattened_map_is_an_error() -> None:
@@ -264,6 +308,8 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
         "def quits():\n    sys.exit(3)\n\n"
         "def number():\n    return 7\n\n"
         "made = nn.ReLU()\n"
+        "unmade = nn.ReLU.__new__(nn.ReLU)\n\n"
+        "def unmade_factory():\n    return nn.ReLU.__new__(nn.ReLU)\n"
     )
     (tmp_path / "zoo_plain.py").write_text("CALLS = []\n\ndef factory():\n    CALLS.append(1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -276,6 +322,15 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
     with pytest.raises(ModelError) as number:
         load_module("zoo_factories:number")
     assert str(number.value) == "zoo_factories:number: calling 'number()' returned int, expected an nn.Module"
+    unmade = "the ReLU instance was never initialised (nn.Module.__init__ did not run on it, e.g. made by __new__ "
+    unmade += "alone); expected a module built by calling its class"
+    for attr in ("unmade", "unmade_factory"):  # an AttributeError traceback before (review round 11, F21)
+        with pytest.raises(ModelError) as never:
+            load_module(f"zoo_factories:{attr}")
+        assert str(never.value) == f"zoo_factories:{attr}: {unmade}"
+    with pytest.raises(ModelError) as never:
+        from_torch(nn.ReLU.__new__(nn.ReLU))
+    assert str(never.value) == f"ReLU: {unmade}"
     with pytest.raises(ModelError, match="got the function 'factory' of 'zoo_plain', which does not use torch"):
         load_module("zoo_plain:factory")
     import sys
@@ -293,3 +348,69 @@ def test_imported_layers_are_held_to_the_config_bounds() -> None:
     assert str(info.value) == (
         "Sequential: node '1': 'scale' must be at most 1024 (larger layers would exhaust memory), got 2000"
     )
+
+
+def test_two_tap_names_for_one_map_are_refused() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 32), taps="C3=0,C4=0")
+    assert str(err.value) == (
+        "Sequential: taps 'C3' and 'C4' both name the feature map '0'; expected one tap name per map (a feature map "
+        "carries one name)"
+    )
+    assert from_torch(model, (32, 32), taps="C3=0,C4=1").taps == (("C3", "0"), ("C4", "1"))
+
+
+def test_the_example_input_holds_no_data_at_the_largest_size(monkeypatch: Any) -> None:
+    """At --size 16384 the example input was a real 3.2 GB torch.zeros before the fake-tensor mode took over (out of
+    memory under 4 GB, review round 11 F11): it is now made inside the mode. A large tensor made outside any
+    dispatch mode, and not on the meta device, fails here instead of allocating."""
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+    def guarded(make: Any) -> Any:
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            shape = args[0] if args and isinstance(args[0], tuple | list) else args
+            fake = _get_current_dispatch_mode() is not None or str(kwargs.get("device")) == "meta"
+            if math.prod(int(d) for d in shape) > 10**8 and not fake:
+                raise MemoryError(f"a real {tuple(shape)} tensor")
+            return make(*args, **kwargs)
+
+        return factory
+
+    for name in ("zeros", "empty", "ones"):
+        monkeypatch.setattr(torch, name, guarded(getattr(torch, name)))
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
+    fm = profile(from_torch(model, (16384, 16384)), (16384, 16384)).feature_maps[-1]
+    assert fm.size == (4096, 4096)
+
+
+@pytest.mark.parametrize(
+    ("pad", "cls", "mode"),
+    [
+        (nn.ReflectionPad2d(1), "ReflectionPad2d", "reflect"),
+        (nn.CircularPad2d(1), "CircularPad2d", "circular"),
+        (nn.Conv2d(3, 3, 3, 1, 2, padding_mode="reflect"), "Conv2d", "reflect"),
+        (nn.Conv2d(3, 3, 3, 1, "same", padding_mode="circular"), "Conv2d", "circular"),
+    ],
+)
+def test_mirrored_padding_is_refused(pad: nn.Module, cls: str, mode: str) -> None:
+    """A border unit after reflect padding reads the mirrored rows (unit 0 of a reflect-padded 3x3/2 conv reads rows
+    0..2, measured), not the zeros the profile puts outside the image (rows -2..0): refused with the node (review
+    round 11, F25). Replicate padding reads border pixels the clipped box holds, and stays."""
+    model = nn.Sequential(pad, nn.Conv2d(3, 4, 3, 2))
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 32))
+    read = "mirrored" if mode == "reflect" else "from the other side"
+    assert str(err.value) == (
+        f"Sequential: node '_0' ({cls}): pads in '{mode}' mode: border units read pixels of the image ({read}), "
+        "not the zeros the profile models; expected zero, constant or replicate padding"
+    )
+    assert from_torch(nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(3, 4, 3, 2)), (32, 32)).nodes
+
+
+def test_reflect_padding_reads_other_rows_than_zero_padding() -> None:
+    """The measurement behind the refusal: unit 0 of a 3x3/2 conv after 2 rows of reflect padding depends on input
+    rows 0..2; zero padding would make it read row 0 only."""
+    model = nn.Sequential(nn.ReflectionPad2d(2), nn.Conv2d(3, 4, 3, 2))
+    (rows, _), _ = measure(model, (32, 32), (0, 5))
+    assert rows == (0, 2)

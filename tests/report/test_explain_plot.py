@@ -80,18 +80,23 @@ def test_given_axes_gets_the_input_panel_only() -> None:
     assert _drawn(fig) == _expected(exp)
 
 
-def test_a_unit_reading_tens_of_thousands_of_units_is_drawn_in_a_few_artists() -> None:
-    """Two 256x256/256 convolutions: the output unit reads 65,536 units. Drawn one patch each (and a patch per
-    map cell) the figure took minutes and gigabytes; past the limits the regions are left out (the title says so),
-    the union stays exact and the map panel is one image whose coloured pixels are the units read."""
-    exp = explain(profile(from_layers(["conv:k=256,s=256", "conv:k=256,s=256"])))
-    assert len(exp.regions) == 256 * 256
+def test_many_units_read_are_drawn_as_their_union_and_one_image() -> None:
+    """Two 64x64/64 convolutions read 4096 units: one patch each (and 4096 map cells, and 66 x 66 grid cells) took
+    10 s, and 256x256/256 gigabytes (review round 11, F23). Beyond 1024 units the regions are their filled union
+    and the map cells one image whose coloured pixels are exactly the units read; at 1024 they are drawn one by
+    one still."""
+    from matplotlib.image import AxesImage
+
+    exp = explain(profile(from_layers(["conv:k=64,s=64", "conv:k=64,s=64"])))
     fig = explain_figure(exp)
     drawn = _drawn(fig)
-    assert set(drawn) == {"union"} and drawn["union"] == set(exp.union.rectangles()) == {(0, 65536, 0, 65536)}
-    assert "not drawn one by one" in fig.axes[0].get_title(loc="left")
-    panel = fig.axes[-1]
-    assert len(panel.patches) == 0 and len(panel.images) == 1
-    image = panel.images[0].get_array()
-    assert image is not None and image.shape[:2] == (258, 258)  # the units read and a margin of one
-    assert (image[1:-1, 1:-1, :3] != 1).any(axis=2).all() and (image[0, :, :3] == 1).all()
+    assert drawn == {"regions": {(0, 4096, 0, 4096)}, "union": {(0, 4096, 0, 4096)}}
+    assert "4096 unit(s) read (drawn as their union)" in fig.axes[0].get_title(loc="left")
+    (image,) = [im for im in fig.axes[2].get_images() if isinstance(im, AxesImage)]
+    assert image.get_gid() == "cells" and len(fig.axes[2].patches) == 0
+    pixels = image.get_array()
+    assert pixels is not None and pixels.shape[:2] == (66, 66)  # units -1..64 of L1
+    coloured = {(y - 1, x - 1) for y in range(66) for x in range(66) if tuple(pixels[y, x]) != (1.0, 1.0, 1.0, 1.0)}
+    assert coloured == {(y, x) for y in range(64) for x in range(64)}
+    at_bound = explain(profile(from_layers(["conv:k=32,s=32", "conv:k=32,s=32"])))
+    assert _drawn(explain_figure(at_bound)) == _expected(at_bound)  # 1024 regions: one by one

@@ -9,6 +9,7 @@ last node. ``outputs`` maps output names (C2, P3, ...) to nodes. A neck lists th
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -259,6 +260,10 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         raise ConfigError(f"{where}: templates: expected a mapping of name -> {{params, nodes}}")
     builder = _Builder(where, templates, inputs)
     prev = inputs[-1] if inputs else INPUT
+    if "layers" in data and "nodes" in data:
+        raise ConfigError(
+            f"{where}: 'layers' and 'nodes' are both given; expected one of them (a plain list of layers, or nodes)"
+        )
     if "layers" in data:
         layers = data["layers"]
         if not isinstance(layers, list) or not layers:
@@ -367,6 +372,13 @@ def attach(backbone: Config, neck: Config) -> Graph:
             f"neck '{neck.name}' reads {', '.join(neck.inputs)}, but backbone '{backbone.name}' has no "
             f"{', '.join(missing)} (outputs: {', '.join(taps) or 'none'})"
         )
+    for tap, node in neck.graph.taps:
+        if tap in taps:
+            raise ConfigError(
+                f"{neck.graph.source}: outputs: '{tap}' names the neck's node '{node}', but backbone "
+                f"'{backbone.name}' has an output '{tap}' already (node '{taps[tap]}'); expected a name the backbone "
+                "does not use (one name, one map)"
+            )
     prefix = neck.name + "."
     rename = {
         **{name: taps[name] for name in neck.inputs},
@@ -383,11 +395,49 @@ def attach(backbone: Config, neck: Config) -> Graph:
         for n in neck.graph.nodes
     ]
     neck_taps = tuple((tap, rename[node]) for tap, node in neck.graph.taps)
-    convention = f"{backbone.graph.convention}\nNeck: {neck.graph.convention}".strip()
-    return Graph(
+    convention = backbone.graph.convention
+    if neck.graph.convention:
+        convention = f"{convention}\nNeck: {neck.graph.convention}".strip()
+    graph = Graph(
         f"{backbone.name}+{neck.name}",
         backbone.graph.nodes + tuple(nodes),
         backbone.graph.taps + neck_taps,
         convention,
         f"{backbone.graph.source} + {neck.graph.source}",
     )
+    _check_level_order(graph, neck_taps, neck.graph.source)
+    return graph
+
+
+def _check_level_order(graph: Graph, taps: tuple[tuple[str, str], ...], where: str) -> None:
+    """A :class:`ConfigError` when a neck's output ``P<k>`` (or ``C<k>``) has a smaller stride than one of a smaller
+    ``k``: ``P6`` at stride 32 and ``P5`` at 64 would be listed and matched out of order (a preset's levels are
+    in increasing stride order)."""
+    from scalematch.errors import GraphError
+    from scalematch.profile.engine import profile
+
+    numbered = [(m[1], int(m[2]), tap, node) for tap, node in taps if (m := re.fullmatch(r"([PC])(\d{1,3})", tap))]
+    if len(numbered) < 2:
+        return
+    try:
+        maps = profile(graph, allow_misaligned=True)
+    except GraphError:
+        return  # the profile that follows reports it, as for any graph
+    strides = {}
+    for _, _, tap, node in numbered:
+        fm = maps[node]
+        if fm.y is not None and fm.x is not None:
+            strides[tap] = (fm.y.stride, fm.x.stride)
+    ordered = sorted((kind, k, tap) for kind, k, tap, _ in numbered if tap in strides)
+    for (kind, _, a), (kind_b, _, b) in itertools.pairwise(ordered):
+        sa, sb = strides[a], strides[b]
+        if kind == kind_b and (sb[0] < sa[0] or sb[1] < sa[1]):  # equal is SSD's: P6 to P8 all at stride 64
+            raise ConfigError(
+                f"{where}: outputs: '{a}' has stride {_stride(sa)} and '{b}' stride {_stride(sb)}; expected "
+                f"{kind}<k> names in stride order (a larger number, a stride at least as large), as a preset's "
+                "levels are"
+            )
+
+
+def _stride(stride: tuple[Any, Any]) -> str:
+    return str(stride[0]) if stride[0] == stride[1] else f"{stride[1]}x{stride[0]}"

@@ -161,6 +161,18 @@ def resolve_requested(importer: Any, requested: list[tuple[str, str]], label: st
     return resolve_taps(requested, names, importer.aliases, label)
 
 
+def one_name_per_map(resolved: list[tuple[str, str]], label: str) -> None:
+    """A :class:`ModelError` when two requested taps name one feature map (as a config's ``outputs`` may not)."""
+    named: dict[str, str] = {}
+    for tap, node in resolved:
+        if node in named:
+            raise ModelError(
+                f"{label}: taps '{named[node]}' and '{tap}' both name the feature map '{node}'; expected one tap "
+                "name per map (a feature map carries one name)"
+            )
+        named[node] = tap
+
+
 def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str]]:
     """Default taps of a model that returns no feature map (a classifier): at each stride above 1, the last
     node that every later node depends on (a stage output, not a node inside a residual block), named
@@ -202,6 +214,6 @@ def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str
         if sy == sx and sy.denominator == 1 and sy.numerator == 2**k:
             tap = f"C{k}"
         else:
-            tap = f"S{sy}" if sy == sx else f"S{sy}x{sx}"
+            tap = f"S{sy}" if sy == sx else f"S{sx}x{sy}"
         taps.append((tap, node_name))
     return taps

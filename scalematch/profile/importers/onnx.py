@@ -19,7 +19,15 @@ from typing import Any
 from scalematch.errors import ConfigError, ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
+from scalematch.profile.importers.emit import (
+    TapSpec,
+    finish,
+    one_name_per_map,
+    pad_layer,
+    parse_taps,
+    resolve_requested,
+    stage_taps,
+)
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -357,6 +365,15 @@ class _Importer:
         return None
 
     def pad(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        if mode in ("reflect", "wrap"):
+            read = "mirrored" if mode == "reflect" else "from the other side"
+            raise self.fail(
+                node,
+                f"pads in '{mode}' mode: border units read pixels of the image ({read}), not the zeros the profile "
+                "models; expected constant or edge padding",
+            )
         pads = attrs.get("pads")
         if pads is None:
             pads = self.const(node.input[1]) if len(node.input) > 1 else None
@@ -484,6 +501,8 @@ class _Importer:
             if rank == 4 and axis % 4 in (2, 3):
                 raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
             layer = self.merge("concat", feats) if len(feats) > 1 else src
+        elif op == "Split" and int(attrs.get("axis", 0)) % (len(self.shapes.get(src) or ()) or 4) in (2, 3):
+            raise self.fail(node, f"splits along spatial axis {int(attrs.get('axis', 0))}; expected the channel axis")
         elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
             for out in node.output:
                 self.values[out] = self.values[src]
@@ -681,13 +700,34 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
-    return with_shapes(model, input_size)
+    return with_shapes(model, input_size, str(path))
 
 
-def with_shapes(model: Any, input_size: Pair | None = None) -> Any:
-    """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``."""
+def fixed_size(model: Any) -> tuple[str, Pair] | None:
+    """The name and ``(h, w)`` of the image input (the first input that is no initializer) when the model fixes
+    both its height and width; None when either is symbolic or unknown."""
+    initializers = {i.name for i in model.graph.initializer}
+    image = next((i for i in model.graph.input if i.name not in initializers), None)
+    if image is None:
+        return None
+    dims = list(image.type.tensor_type.shape.dim)
+    if len(dims) != 4 or any(d.dim_param or d.dim_value <= 0 for d in dims[2:]):
+        return None
+    return image.name, (int(dims[2].dim_value), int(dims[3].dim_value))
+
+
+def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx model>") -> Any:
+    """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``; a
+    ``input_size`` that contradicts the model's fixed height and width is a :class:`ModelError`."""
     import onnx
 
+    fixed = fixed_size(model)
+    if input_size is not None and fixed is not None and fixed[1] != input_size:
+        (h, w), (got_h, got_w) = fixed[1], input_size
+        raise ModelError(
+            f"{label}: input '{fixed[0]}' has the fixed size {w}x{h} (WxH); expected that size or none, got "
+            f"{got_w}x{got_h}"
+        )
     if input_size is not None:
         model = onnx.ModelProto.FromString(model.SerializeToString())
         initializers = {i.name for i in model.graph.initializer}
@@ -725,7 +765,7 @@ def from_onnx(
         default_name = Path(model).stem
     else:
         label, default_name = "<onnx model>", model.graph.name or "onnx"
-        proto = with_shapes(model, input_size)
+        proto = with_shapes(model, input_size, label)
     check_graph(proto.graph, label)
     importer = _Importer(proto, label, frozenset(passthrough))
     initializers = set(importer.constants)
@@ -735,6 +775,13 @@ def from_onnx(
     check_image_input(importer.shapes.get(real[0]), real[0], label)
     importer.values[real[0]] = INPUT
     for extra in real[1:]:
+        shape = importer.shapes.get(extra)
+        if shape is not None and len(shape) == 4 and shape[2:] != (1, 1):
+            dims = "x".join("?" if d is None else str(d) for d in shape)
+            raise ModelError(
+                f"{label}: input '{extra}' is a second image input ({dims}) besides '{real[0]}'; expected one (N, C, "
+                "H, W) input (the profile follows the geometry from one image)"
+            )
         importer.values[extra] = None
     for node in proto.graph.node:
         importer.visit(node)
@@ -753,6 +800,8 @@ def from_onnx(
     if not requested:
         raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
     resolved = resolve_requested(importer, requested, label)
+    if taps is not None:
+        one_name_per_map(resolved, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     return finish(
         name or default_name,

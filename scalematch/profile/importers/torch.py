@@ -29,7 +29,15 @@ from typing import Any
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
-from scalematch.profile.importers.emit import TapSpec, finish, pad_layer, parse_taps, resolve_requested, stage_taps
+from scalematch.profile.importers.emit import (
+    TapSpec,
+    finish,
+    one_name_per_map,
+    pad_layer,
+    parse_taps,
+    resolve_requested,
+    stage_taps,
+)
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -234,6 +242,7 @@ def _load_module(spec: str) -> Any:
             raise ModelError(f"{spec}: '{module_name}' has no attribute '{attr}'")
         obj = getattr(obj, part)
     if isinstance(obj, nn.Module):
+        check_initialised(obj, spec)
         return obj
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)) and not _torch_factory(obj):
         raise ModelError(
@@ -246,7 +255,31 @@ def _load_module(spec: str) -> Any:
         raise ModelError(f"{spec}: calling '{attr}()' failed ({_first_line(exc)})") from None
     if not isinstance(made, nn.Module):
         raise ModelError(f"{spec}: calling '{attr}()' returned {type(made).__name__}, expected an nn.Module")
+    check_initialised(made, spec)
     return made
+
+
+def check_initialised(module: Any, label: str) -> None:
+    """A :class:`ModelError` for an ``nn.Module`` on which ``nn.Module.__init__`` never ran (every use of it would
+    end in an AttributeError)."""
+    if not all(key in vars(module) for key in ("training", "_parameters", "_buffers", "_modules")):
+        raise ModelError(
+            f"{label}: the {type(module).__name__} instance was never initialised (nn.Module.__init__ did not run on "
+            "it, e.g. made by __new__ alone); expected a module built by calling its class"
+        )
+
+
+MIRRORED = ("reflect", "circular")
+"""Padding modes whose padded units read pixels of the image (mirrored, or from the other side): a border unit reads
+other pixels than the zero padding the profile models, so they are refused."""
+
+
+def _mirrored(mode: str) -> str:
+    read = "mirrored" if mode == "reflect" else "from the other side"
+    return (
+        f"pads in '{mode}' mode: border units read pixels of the image ({read}), not the zeros the profile models; "
+        "expected zero, constant or replicate padding"
+    )
 
 
 def _kind(obj: Any) -> str:
@@ -488,7 +521,7 @@ class _Importer:
             f = max(round(n_out[a] / n_in[a]), 1)
             if abs(n_out[a] - n_in[a] * f) >= f:
                 raise self.fail(
-                    node, what, f"scales {n_in[0]}x{n_in[1]} to {n_out[0]}x{n_out[1]}; expected an integer factor"
+                    node, what, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
                 )
             factors.append(f)
         if scale is not None and not isinstance(scale, int | tuple | list) and float(scale) != int(scale):
@@ -541,6 +574,9 @@ class _Importer:
         mod = self.modules[str(node.target)]
         cls = type(mod).__name__
         if isinstance(mod, nn.Conv2d):
+            pads = mod.padding
+            if mod.padding_mode in MIRRORED and (pads == "same" or (not isinstance(pads, str) and any(pads))):
+                raise self.fail(node, cls, _mirrored(mod.padding_mode))
             return (
                 self.window(node, "conv", mod.kernel_size, mod.stride, mod.padding, mod.dilation, False, mod.groups),
                 False,
@@ -558,7 +594,9 @@ class _Importer:
             return self.adaptive(node, feats[0], mod.output_size, kind), False
         if isinstance(mod, nn.Upsample):
             return self.upsample(node, feats[0], mod.size, mod.scale_factor, mod.mode, mod.align_corners), False
-        if cls in ("ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"):
+        if cls in ("ReflectionPad2d", "CircularPad2d"):
+            raise self.fail(node, cls, _mirrored("reflect" if cls.startswith("Reflection") else "circular"))
+        if cls in ("ZeroPad2d", "ConstantPad2d", "ReplicationPad2d"):
             left, right, top, bottom = (int(v) for v in mod.padding)
             return pad_layer(((top, bottom), (left, right))), True
         return None
@@ -583,6 +621,11 @@ class _Importer:
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
             return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
+            at = 1 if op == "unbind" else 2
+            dim = node.kwargs.get("dim", node.args[at] if len(node.args) > at else 0)
+            shape = self.shapes.get(feats[0])
+            if shape is not None and len(shape) == 4 and isinstance(dim, int) and dim % 4 in (2, 3):
+                raise self.fail(node, op, f"splits along spatial axis {dim}; expected the channel axis")
             return feats[0]
         if op == "getitem":
             src = feats[0]
@@ -640,6 +683,8 @@ class _Importer:
             ), False
         if op == "pad":
             b = _bind(node, ["input", "pad", "mode", "value"])
+            if b.get("mode", "constant") in MIRRORED:
+                raise self.fail(node, op, _mirrored(b["mode"]))
             pad = [int(v) for v in b["pad"]] + [0, 0, 0, 0]
             left, right, top, bottom = pad[:4]
             return pad_layer(((top, bottom), (left, right))), True
@@ -930,7 +975,9 @@ def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             mode = FakeTensorMode(allow_non_fake_inputs=True)
-            ShapeProp(gm, fake_mode=mode).propagate(mode.from_tensor(torch.zeros(shape, dtype=dtype)))
+            with mode:  # made inside the mode: a fake tensor from the start, no memory for its data
+                example = torch.empty(shape, dtype=dtype)
+            ShapeProp(gm, fake_mode=mode).propagate(example)
             return
         except Exception:
             pass  # an op without a fake implementation, an input that does not fit: run it for real
@@ -975,6 +1022,7 @@ def _trace(
     module = load_module(model) if isinstance(model, str) else model
     if not isinstance(module, nn.Module):
         raise ModelError(f"{label}: expected an nn.Module, got {type(module).__name__}")
+    check_initialised(module, label)
     declared = frozenset(passthrough)
     was_training = module.training
     module.eval()  # traced as used for inference: dropout and drop-path branches are the identity
@@ -1023,7 +1071,9 @@ def _trace(
     if not requested:
         raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
     resolved = resolve_requested(importer, requested, label)
-    convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[0]}x{input_size[1]}"
+    if taps is not None:
+        one_name_per_map(resolved, label)
+    convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[1]}x{input_size[0]}"
     if channels != 3:
         convention += f" with {channels} input channels"
     graph = finish(
