@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,6 +76,8 @@ print(wall, use.ru_maxrss, len(boxes), boxes.nbytes, use.ru_utime + use.ru_stime
 """
 
 
+MEMORY = {"stats": (STATS,), "stats1": (STATS,), "load": (OURS,), "pycocotools": (PYCOCO,)}
+MEMORY_ARGS = {"stats1": ("--workers", "1")}
 KEYS = ("wall_s", "cpu_s", "rss_mib", "worker_rss_mib", "pss_mib")
 
 
@@ -93,18 +97,24 @@ def synthetic(scale: float, seed: int) -> Path:
     return path
 
 
-def measure(code: str, path: Path, out: Path, *extra: str) -> dict[str, float]:
+def measure(code: str, path: Path, out: Path, *extra: str, pss: bool = False) -> dict[str, float]:
     """Run ``code`` on ``path`` in a fresh interpreter: wall s, CPU s (user + system, the whole process), peak
-    RSS MiB, number of boxes."""
+    RSS MiB, number of boxes; with ``pss``, the peak PSS of the process and its workers too (sampled: the sampling
+    slows a process that maps much memory, so timed runs go without it)."""
     env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    stdout, pss = tree_pss_peak([sys.executable, "-c", code, str(path), str(out), *extra], env)
+    command = [sys.executable, "-c", code, str(path), str(out), *extra]
+    peak = math.nan
+    if pss:
+        stdout, peak = tree_pss_peak(command, env)
+    else:
+        stdout = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     wall, rss_kib, n, table, cpu, worker_kib = stdout.split()
     return {
         "wall_s": float(wall),
         "cpu_s": float(cpu),
         "rss_mib": int(rss_kib) / 1024,
         "worker_rss_mib": int(worker_kib) / 1024,
-        "pss_mib": pss,
+        "pss_mib": peak,
         "boxes": int(n),
         "table_mib": int(table) / 2**20,
     }
@@ -136,8 +146,13 @@ def main() -> None:
         rounds.append({name: runs[name]() for name in order})
         print(f"round {k + 1}: " + ", ".join(f"{n} {r['wall_s']:.2f} s" for n, r in rounds[-1].items()), flush=True)
     identical = bool(np.array_equal(np.load(WORK / "ours.npy"), np.load(WORK / "pycocotools.npy")))
-    sizes = {s: {"stats": measure(STATS, files[s], WORK / "x.npy"), "load": measure(OURS, files[s], WORK / "x.npy")}
-             for s in scales}  # fmt: skip
+    memory = {name: measure(*MEMORY[name], one, WORK / "x.npy", *MEMORY_ARGS.get(name, ()), pss=True)["pss_mib"]
+              for name in rounds[0]}  # fmt: skip
+    for r in rounds:  # one sampled run each: its peak stands for every round
+        for name, value in memory.items():
+            r[name]["pss_mib"] = value
+    sizes = {s: {"stats": measure(STATS, files[s], WORK / "x.npy", pss=True),
+                 "load": measure(OURS, files[s], WORK / "x.npy", pss=True)} for s in scales}  # fmt: skip
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds)
@@ -186,7 +201,10 @@ def markdown(r: dict[str, Any], args: argparse.Namespace) -> str:
         "brackets, the largest worker's; a forked worker's RSS counts the pages it shares with its parent, so",
         "the memory of the whole command is given as the peak over time of the summed PSS (proportional set",
         "size, which divides a shared page among the processes that map it) of the process and its workers,",
-        "sampled every 10 ms from /proc. Under load, wall time depends on the share of the cores each process gets.",
+        "sampled every 10 ms from /proc in one more run of each reader: reading a process's page tables that",
+        "often slows one that maps much memory (pycocotools by 60%), so the timed rounds run unsampled, while the",
+        "sizes table below comes from sampled runs. Under load, wall time depends on the share of the cores each",
+        "process gets.",
         f"Boxes identical to pycocotools' (np.array_equal, file order): {r['identical_boxes']}.",
         "",
         "| round | stats wall s (CPU s) | stats --workers 1 | load | pycocotools | stats / pycocotools |",
