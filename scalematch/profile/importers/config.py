@@ -19,6 +19,7 @@ from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.importers.emit import repeated_map
 from scalematch.profile.importers.layer_list import parse_layer, parse_spec
 from scalematch.profile.layers import Upsample
 
@@ -289,14 +290,12 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
-    named: dict[str, str] = {}
-    for tap, node in taps:
-        if node in named:
-            raise ConfigError(
-                f"{where}: outputs: '{named[node]}' and '{tap}' both name node '{node}'; expected one output name "
-                "per node (a feature map carries one name)"
-            )
-        named[node] = tap
+    twice = repeated_map(taps)
+    if twice is not None:
+        raise ConfigError(
+            f"{where}: outputs: '{twice[0]}' and '{twice[1]}' both name node '{twice[2]}'; expected one output name "
+            "per node (a feature map carries one name)"
+        )
     graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
     graph.ordered()  # report structural problems now, naming the file
     return Config(name, kind, graph, inputs, str(data.get("description", "")).strip())

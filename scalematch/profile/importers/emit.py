@@ -161,16 +161,24 @@ def resolve_requested(importer: Any, requested: list[tuple[str, str]], label: st
     return resolve_taps(requested, names, importer.aliases, label)
 
 
+def repeated_map(taps: Iterable[tuple[str, str]]) -> tuple[str, str, str] | None:
+    """The first feature map that two of ``taps`` (name, node) name: (its first name, its second, the node)."""
+    named: dict[str, str] = {}
+    for tap, node in taps:
+        if node in named:
+            return named[node], tap, node
+        named[node] = tap
+    return None
+
+
 def one_name_per_map(resolved: list[tuple[str, str]], label: str) -> None:
     """A :class:`ModelError` when two requested taps name one feature map (as a config's ``outputs`` may not)."""
-    named: dict[str, str] = {}
-    for tap, node in resolved:
-        if node in named:
-            raise ModelError(
-                f"{label}: taps '{named[node]}' and '{tap}' both name the feature map '{node}'; expected one tap "
-                "name per map (a feature map carries one name)"
-            )
-        named[node] = tap
+    twice = repeated_map(resolved)
+    if twice is not None:
+        raise ModelError(
+            f"{label}: taps '{twice[0]}' and '{twice[1]}' both name the feature map '{twice[2]}'; expected one tap "
+            "name per map (a feature map carries one name)"
+        )
 
 
 def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str]]:
