@@ -89,19 +89,23 @@ class _Group(TyperGroup):
 
 def _check_tokens(command: click.Command, args: list[str]) -> None:
     """Refuses what click would let through without a word: an option given twice (click keeps the last value),
-    a path option given an empty value (click reads it as '.') and a file option whose value ends in '/' (the slash
-    names a folder, but the path drops it)."""
+    a path given as an empty value (click reads it as '.'), a path option given '-' (a file named '-'), a number
+    with digit underscores (``1_0``) and a file option whose value ends in '/' (the slash names a folder, but the
+    path drops it)."""
     takes: dict[str, click.Option] = {}
     for param in command.params:
         if isinstance(param, click.Option) and not param.multiple and not param.count:
             takes.update((name, param) for name in (*param.opts, *param.secondary_opts))
     seen: set[str] = set()
+    paths = [p for p in command.params if isinstance(p, click.Argument) and isinstance(p.type, click.Path)]
     index = 0
     while index < len(args) and args[index] != "--":
         name, eq, inline = args[index].partition("=")
         option = takes.get(name)
         index += 1
         if option is None:
+            if args[index - 1] == "" and paths:  # click would make it '.', the current folder
+                raise click.UsageError(f"{paths[0].name}: expected a path, got an empty value")
             continue
         if option.opts[0] in seen:
             raise click.UsageError(f"{option.opts[0]}: given twice; give it once")
@@ -111,8 +115,12 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
         index += 0 if eq else nargs
         kinds = getattr(option.type, "types", None) or [option.type] * len(values)
         for kind, value in zip(kinds, values, strict=False):
-            if isinstance(kind, click.types.IntParamType | click.types.FloatParamType) and not value.isascii():
-                raise click.UsageError(f"{option.opts[0]} {value}: expected a number in ASCII digits")
+            if isinstance(kind, click.types.IntParamType | click.types.FloatParamType) and (
+                not value.isascii() or "_" in value
+            ):  # Python's int() and float() read 1_0 as 10; the data files' numbers refuse it too
+                raise click.UsageError(f"{option.opts[0]} {value}: expected a number in ASCII digits, without '_'")
+            if isinstance(kind, click.Path) and value == "-":  # click would write a file named '-'
+                raise click.UsageError(f"{option.opts[0]} -: standard output is not a file to write; give a file name")
             if isinstance(kind, click.Path) and not value:  # click would make it '.', the current folder
                 wanted = "a folder" if option.metavar == "DIR" else "a file name"
                 raise click.UsageError(f"{option.opts[0]}: expected {wanted}, got an empty value")

@@ -332,6 +332,11 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     from scalematch.dataset import frame as rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
+    if isinstance(table.columns, pd.MultiIndex):
+        raise OptionError(
+            "annotations: the DataFrame's columns have several levels (a MultiIndex); expected one level of names "
+            "(x, y, w, h, ...: flatten them first)"
+        )
     table = _ids_from_index(table)
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
     if missing:

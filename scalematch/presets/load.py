@@ -79,6 +79,8 @@ def load_preset(name: str | Path) -> Preset:
     what = path_kind(path)
     if what not in (None, "missing"):
         raise ConfigError(problem(path, what))
+    if what is not None and ("/" in str(name) or str(name).lower().endswith((".yaml", ".yml"))):
+        raise ConfigError(f"{name}: no such preset file")
     if what is not None:
         raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
     from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error

@@ -7,6 +7,7 @@ the binary cases (image headers, invalid UTF-8) can be read and regenerated.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import struct
 import zlib
@@ -140,6 +141,8 @@ def main() -> None:
     sizeless = {"id": 3, "file_name": "c.jpg"}
     coco("coco_segmentation_only", coco_doc([IMG, sizeless], [ANN, polygon, {**polygon, "id": 3, "image_id": 3}],
                                             [CAT]))  # fmt: skip
+    many = [round(v, 1) for k in range(50_001) for v in (100 + 50 * math.cos(k / 8e3), 100 + 50 * math.sin(k / 8e3))]
+    coco("coco_polygon_many_points", coco_doc([IMG], [{**polygon, "image_id": 1, "segmentation": [many]}], [CAT]))
     coco("coco_segmentation_sizeless", coco_doc([sizeless], [{**polygon, "id": 3, "image_id": 3}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
     thin = {"id": 2, "file_name": "thin.jpg", "width": 1 << 24, "height": 1}  # 1344x0 under retinanet's resize

@@ -73,6 +73,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      {"unknown_image": 1, "bbox_invalid": 1}),
     ("coco segmentation only, strict", ["stats", "--strict", "coco_segmentation_only.json"],
      "coco_segmentation_only.json: annotation id 2: image_id 7 is not among the file's images [unknown_image]"),
+    ("coco polygon of too many points, strict", ["stats", "--strict", "coco_polygon_many_points.json"],
+     "coco_polygon_many_points.json: annotation id 2: no 'bbox', and its polygons have 50,001 points, more than the "
+     "50,000 pycocotools can rasterise in bounded memory [bbox_invalid]"),
     ("coco segmentation only on an image without a size, strict", ["stats", "--strict", "--resize", "none",
                                                                     "coco_segmentation_sizeless.json"],
      "coco_segmentation_sizeless.json: annotation id 3: no 'bbox', and a polygon needs the image's width and height "
@@ -381,6 +384,13 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv empty", ["stats", "--csv", ""], "--csv: expected a file name, got an empty value"),
     ("csv= empty", ["stats", "--csv="], "--csv: expected a file name, got an empty value"),
     ("out empty", ["recommend", "--out", ""], "--out: expected a folder, got an empty value"),
+    ("annotations empty", ["stats", ""], "annotations: expected a path, got an empty value"),
+    ("csv to stdout", ["stats", "--csv", "-"], "--csv -: standard output is not a file to write; give a file name"),
+    ("number with underscores", ["recommend", "--min-positives", "1_0"],
+     "--min-positives 1_0: expected a number in ASCII digits, without '_'"),
+    ("share with underscores", ["recommend", "--coverage", ".9_9"],
+     "--coverage .9_9: expected a number in ASCII digits, without '_'"),
+    ("preset file missing", ["recommend", "--detector", "nowhere/x.yaml"], "nowhere/x.yaml: no such preset file"),
     ("out the current folder", ["recommend", "--rule", "rf", "--out", "."],
      "--out .: is the current folder; a report replaces its folder whole, so give a folder of its own (e.g. --out "
      "report)"),
@@ -459,7 +469,7 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
      "it"),
     ("option in other digits", ["recommend", "--coverage", "\uff10.\uff15"],
-     "--coverage \uff10.\uff15: expected a number in ASCII digits"),
+     "--coverage \uff10.\uff15: expected a number in ASCII digits, without '_'"),
     ("split on one xml", ["stats", "--split", "val", "voc_no_bndbox.xml"],
      "voc_no_bndbox.xml: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)"),
     ("output name too long", ["stats", "--csv", "b" * 300 + ".csv", "coco_empty.json"],

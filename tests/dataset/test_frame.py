@@ -343,3 +343,12 @@ def test_input_sizes_of_a_frame_are_checked_as_boxes_are(value: float, reason: s
         assert got.table["ann_id"].tolist() == table["ann_id"].drop(table.index[3]).tolist()
         assert all(math.isfinite(v) for v in stats["size_in"].values())
         assert isinstance(design, sm.Design) and design.data is not None and design.data.excluded == {reason: 1}
+
+
+def test_columns_of_several_levels_are_named() -> None:
+    """A DataFrame whose columns are a MultiIndex (after a groupby or a concat with keys) is an OptionError naming
+    the problem, not an AttributeError from deep inside."""
+    table = load(sm.sample_path(), resize="none").table.head(5)
+    stacked = pd.concat({"a": table}, axis=1)
+    with pytest.raises(OptionError, match=r"^annotations: the DataFrame's columns have several levels"):
+        from_frame(stacked)

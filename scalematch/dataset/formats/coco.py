@@ -402,6 +402,9 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
 
 
 POLYGON_REACH = 4
+MAX_POLYGON_POINTS = 50_000
+"""The most polygon vertices of one annotation handed to pycocotools, which rasterises every edge: 100,000 took
+1.25 GB, 400,000 crashed the process (SIGSEGV)."""
 """A polygon vertex may lie at most this many image sides outside its image: pycocotools rasterises a polygon
 edge point by point, so a vertex at 1e9 would exhaust memory before any box comes out."""
 
@@ -416,6 +419,12 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
             return None  # the caller says a polygon needs the image's size
         assert image is not None
         reach = POLYGON_REACH * max(image[1], image[2])
+        points = sum(len(poly) // 2 for poly in seg if isinstance(poly, list))
+        if points > MAX_POLYGON_POINTS:
+            return (
+                f"its polygons have {points:,} points, more than the {MAX_POLYGON_POINTS:,} pycocotools can "
+                "rasterise in bounded memory"
+            )
         for poly in seg:
             if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
                 return f"a polygon must be a list of at least 3 x, y pairs, got {short_repr(poly)}"
