@@ -76,8 +76,12 @@ print(wall, use.ru_maxrss, len(boxes), boxes.nbytes, use.ru_utime + use.ru_stime
 """
 
 
-MEMORY = {"stats": (STATS,), "stats1": (STATS,), "load": (OURS,), "pycocotools": (PYCOCO,)}
-MEMORY_ARGS = {"stats1": ("--workers", "1")}
+READS: dict[str, tuple[str, str, tuple[str, ...]]] = {  # name: (code, output file, extra arguments)
+    "stats": (STATS, "stats.npy", ()),
+    "stats1": (STATS, "stats.npy", ("--workers", "1")),
+    "load": (OURS, "ours.npy", ()),
+    "pycocotools": (PYCOCO, "pycocotools.npy", ()),
+}
 KEYS = ("wall_s", "cpu_s", "rss_mib", "worker_rss_mib", "pss_mib")
 
 
@@ -136,18 +140,12 @@ def main() -> None:
     load_start = os.getloadavg()
     rounds: list[dict[str, dict[str, float]]] = []
     for k in range(args.repeat):
-        runs = {
-            "stats": lambda: measure(STATS, one, WORK / "stats.npy"),
-            "stats1": lambda: measure(STATS, one, WORK / "stats.npy", "--workers", "1"),
-            "load": lambda: measure(OURS, one, WORK / "ours.npy"),
-            "pycocotools": lambda: measure(PYCOCO, one, WORK / "pycocotools.npy"),
-        }
-        order = list(runs) if k % 2 == 0 else list(reversed(runs))
-        rounds.append({name: runs[name]() for name in order})
+        order = list(READS) if k % 2 == 0 else list(reversed(READS))
+        rounds.append({name: measure(READS[name][0], one, WORK / READS[name][1], *READS[name][2]) for name in order})
         print(f"round {k + 1}: " + ", ".join(f"{n} {r['wall_s']:.2f} s" for n, r in rounds[-1].items()), flush=True)
     identical = bool(np.array_equal(np.load(WORK / "ours.npy"), np.load(WORK / "pycocotools.npy")))
-    memory = {name: measure(*MEMORY[name], one, WORK / "x.npy", *MEMORY_ARGS.get(name, ()), pss=True)["pss_mib"]
-              for name in rounds[0]}  # fmt: skip
+    memory = {name: measure(code, one, WORK / "x.npy", *extra, pss=True)["pss_mib"]
+              for name, (code, _, extra) in READS.items()}  # fmt: skip
     for r in rounds:  # one sampled run each: its peak stands for every round
         for name, value in memory.items():
             r[name]["pss_mib"] = value

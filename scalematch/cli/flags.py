@@ -77,6 +77,17 @@ def workers_option(what: str) -> Any:
     return typer.Option(metavar="N", help=f"Processes {what} (1 to 1024); default: one per core.")
 
 
+def image_size_option() -> Any:
+    """``--image-size WxH``: the size of YOLO images that are missing or unreadable."""
+    import typer
+
+    return typer.Option(
+        "--image-size",
+        metavar="WxH",
+        help="YOLO labels whose image is missing or unreadable: the image size, WxH (width first).",
+    )
+
+
 def dask_option() -> Any:
     """``--dask ADDRESS``: the Dask scheduler that reads the inputs."""
     import typer

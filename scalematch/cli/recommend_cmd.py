@@ -12,7 +12,7 @@ import typer
 from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
-from scalematch.cli.flags import dask_option, workers_option
+from scalematch.cli.flags import dask_option, image_size_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -128,14 +128,7 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
-    image_size: Annotated[
-        str | None,
-        typer.Option(
-            "--image-size",
-            metavar="WxH",
-            help="YOLO labels whose image is missing or unreadable: the image size, WxH (width first).",
-        ),
-    ] = None,
+    image_size: Annotated[str | None, image_size_option()] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and simulating the assigner")] = None,
     dask: Annotated[str | None, dask_option()] = None,
     quiet: Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from scalematch.choices import Format
-from scalematch.cli.flags import dask_option, workers_option
+from scalematch.cli.flags import dask_option, image_size_option, workers_option
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
@@ -48,14 +48,7 @@ def stats(
     split: Annotated[
         str | None, typer.Option("--split", metavar="NAME", help="VOC: the ImageSets/Main split to read (e.g. val).")
     ] = None,
-    image_size: Annotated[
-        str | None,
-        typer.Option(
-            "--image-size",
-            metavar="WxH",
-            help="YOLO labels whose image is missing or unreadable: the image size, WxH (width first).",
-        ),
-    ] = None,
+    image_size: Annotated[str | None, image_size_option()] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and VOC files")] = None,
     dask: Annotated[str | None, dask_option()] = None,
     quiet: Annotated[

@@ -309,17 +309,14 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
-    from scalematch._yaml import RepeatedKey, TooLarge, safe_load
+    from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error
 
     try:
         data = safe_load(text, unique_keys=True)
     except RepeatedKey as exc:
         raise ConfigError(f"{label or path}: {exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
+        raise ConfigError(syntax_error(path, exc)) from None
     except (TooLarge, RecursionError) as exc:
         raise ConfigError(
             f"{label or path}: {exc if isinstance(exc, TooLarge) else 'YAML nested too deeply'}"
