@@ -4,7 +4,7 @@ readers check records, and the bad rows counted under the readers' reasons (neve
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.table import (
     BBOX_INVALID,
@@ -29,6 +29,32 @@ DERIVED = ("w_in", "h_in", "size_in", "scale_x", "scale_y", "scale_hi", "w_in_hi
 IDS = ("ann_id", "image_id", "category_id")
 FLAGS = ("iscrowd", "difficult", "truncated", "ignore")
 _I64 = 2.0**63
+
+
+def numeric_objects(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each of its :data:`NUMBERS`, :data:`DERIVED` and :data:`IDS` columns of ``object`` dtype that
+    holds only numbers (Python or numpy integers and floats; None or NaN for a missing value, as ``astype(object)``
+    or a concat with None gives) as a numeric column: integers as nullable Int64 (exact, also above 2**53), else
+    float64. The table itself is not changed; any other object column is left for :func:`check_columns`."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = (int, float, np.integer, np.floating)
+    changed: dict[str, Any] = {}
+    for name in (*NUMBERS, *DERIVED, *IDS):
+        if name not in table.columns or getattr(table[name], "ndim", 1) != 1 or table[name].dtype != object:
+            continue
+        values = table[name].tolist()
+        if not all(v is None or (isinstance(v, numbers) and not isinstance(v, bool | np.bool_)) for v in values):
+            continue
+        try:
+            ints = all(v is None or isinstance(v, int | np.integer) for v in values)
+            changed[name] = pd.array(values, dtype="Int64") if ints else None
+        except (OverflowError, TypeError, ValueError):  # an integer beyond int64
+            changed[name] = None
+        if changed[name] is None:
+            changed[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return table.assign(**changed) if changed else table
 
 
 def check_columns(table: pd.DataFrame) -> None:
@@ -197,7 +223,7 @@ def check_rows(
     with np.errstate(invalid="ignore", over="ignore"):
         for _, good in ids.values():
             drop(MALFORMED_RECORD, ~good)
-        flags = {c: _flag(table[c], c == "iscrowd") for c in FLAGS if c in table.columns}
+        flags = {c: _flag(table[c], c == "iscrowd", c == "difficult") for c in FLAGS if c in table.columns}
         for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
         if "area" in table.columns:
@@ -267,16 +293,17 @@ def _side(v: np.ndarray) -> np.ndarray:
     return np.where((v >= 1) & (v <= MAX_IMAGE_SIDE), v, np.nan)
 
 
-def _flag(column: pd.Series, zero_or_one: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A flag column as bool, and which rows hold a valid flag: a bool, or a number that is 0 or 1
-    (``zero_or_one``, COCO's ``iscrowd``) or any integer (VOC's ``difficult``, non-zero set); NaN, fractions,
-    strings and other objects are not flags."""
+def _flag(column: pd.Series, zero_or_one: bool, level: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A flag column as bool (``level``: as int8, the integer saturated to -128..127, as the box table holds VOC's
+    ``difficult``), and which rows hold a valid flag: a bool, or a number that is 0 or 1 (``zero_or_one``, COCO's
+    ``iscrowd``) or any integer (VOC's ``difficult``, non-zero set); NaN, fractions, strings and other objects are
+    not flags."""
     import numpy as np
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     if is_bool_dtype(column.dtype):
         value: np.ndarray = column.to_numpy(bool, na_value=False)
-        return value, ~column.isna().to_numpy(bool)
+        return value.astype(np.int8) if level else value, ~column.isna().to_numpy(bool)
     if is_numeric_dtype(column.dtype) and column.dtype.kind != "c":
         v = column.to_numpy(np.float64, na_value=np.nan)
     else:
@@ -284,4 +311,6 @@ def _flag(column: pd.Series, zero_or_one: bool) -> tuple[np.ndarray, np.ndarray]
         v = np.array([float(x) if isinstance(x, numbers) else np.nan for x in column], dtype=np.float64)
     with np.errstate(invalid="ignore"):
         good = (v == 0) | (v == 1) if zero_or_one else np.isfinite(v) & (v == np.round(v))
+    if level:
+        return np.where(good, np.clip(np.nan_to_num(v), -128, 127), 0).astype(np.int8), good
     return good & (v != 0), good

@@ -222,7 +222,7 @@ def _format(path: Path, format: str | None) -> Format:
 INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")
 _DEFAULTS: dict[str, object] = {
     "file_name": "", "category_id": 0, "category": "object", "area": None,
-    "iscrowd": False, "difficult": False, "truncated": False, "ignore": False,
+    "iscrowd": False, "difficult": 0, "truncated": False, "ignore": False,
 }  # fmt: skip
 
 
@@ -344,6 +344,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
             f"annotations: the DataFrame has no {', '.join(missing)} column; expected the box-table columns "
             "x, y, w, h (original pixels), image_w, image_h, category"
         )
+    table = rows.numeric_objects(table)
     rows.check_columns(table)
     rows.check_images(table)
     rows.check_categories(table)

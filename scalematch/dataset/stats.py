@@ -207,9 +207,16 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
         else:
             for cid, name in own.items():
                 if categories.setdefault(cid, name) != name:
+                    unnamed = [s for s, n in ((part.source, name), (seen[cid], categories[cid])) if n == str(cid)]
+                    hint = (
+                        f" ({unnamed[0]} names its classes by number: give it the names of the other, in a "
+                        "data.yaml or classes.txt)"
+                        if part.format == "yolo" and unnamed
+                        else ""
+                    )
                     raise DatasetError(
                         f"{part.source}: category {cid} is named {name!r}, but {categories[cid]!r} in {seen[cid]}; "
-                        "the inputs must agree on their categories"
+                        f"the inputs must agree on their categories{hint}"
                     )
                 seen.setdefault(cid, part.source)
             objects["category_id"].append(part.objects["category_id"])

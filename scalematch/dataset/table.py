@@ -9,8 +9,11 @@ Columns (dtype):
 - ``x``, ``y``, ``w``, ``h`` (float64): the box in original pixels, ``xywh`` with (x, y) the top-left corner,
   exactly the file's values (COCO) or converted once at the reader (VOC ``xyxy``, YOLO normalised centre).
 - ``area`` (float64): the annotation's own ``area`` when the file gives one (COCO), else ``w * h``.
-- ``iscrowd``, ``difficult``, ``truncated``, ``ignore`` (bool): flags; False when the format has no such field
-  (``ignore``: COCO's ``ignore`` key, set when true as Python tests it, as mmdetection's CocoDataset does).
+- ``iscrowd``, ``truncated``, ``ignore`` (bool): flags; False when the format has no such field (``ignore``: COCO's
+  ``ignore`` key, set when true as Python tests it, as mmdetection's CocoDataset does).
+- ``difficult`` (int8): VOC's ``<difficult>`` as written (0 when absent or for other formats), saturated to
+  -128..127, which keeps what each toolkit decides: mmdetection leaves out any non-zero value, the yolov5 and
+  ultralytics VOC converters exactly 1.
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
   ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
 
@@ -189,7 +192,7 @@ class Column:
         self._used = end
 
 
-Row = tuple[int, int, int, float, float, float, float, float, bool, bool, bool]
+Row = tuple[int, int, int, float, float, float, float, float, bool, int, bool]
 
 
 def _anonymous(size: int) -> mmap.mmap:
@@ -230,7 +233,7 @@ class RawBoxes:
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
-        area: float, iscrowd: bool = False, difficult: bool = False, truncated: bool = False, ignore: bool = False,
+        area: float, iscrowd: bool = False, difficult: int = 0, truncated: bool = False, ignore: bool = False,
     ) -> None:  # fmt: skip
         self.ann_id.append(ann_id)
         self.image_id.append(image_id)
@@ -277,7 +280,7 @@ class Checked:
         col: Column = getattr(raw, name)
         dtype = {"q": np.int64, "d": np.float64, "b": np.int8}[col.typecode]
         values: np.ndarray = np.frombuffer(col.buffer(), dtype=dtype)[self.sel]
-        return values.astype(bool) if col.typecode == "b" else values
+        return values.astype(bool) if col.typecode == "b" and name != "difficult" else values
 
     def image_sizes(self, rows: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Per kept row (or per ``rows`` of the kept rows), its image's width and height (NaN when unknown)."""

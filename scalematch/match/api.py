@@ -314,7 +314,7 @@ def _detector(
     if len(policies) > 1:
         from scalematch.match.detector import toolkit_rows
 
-        found = sweep_inputs(toolkit_rows(data.table, preset)[0], preset, policies, coverage, min_positives, min_iou)
+        found = sweep_inputs(toolkit_rows(data, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
     result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
     return replace(result, sweep=found)

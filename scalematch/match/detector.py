@@ -144,7 +144,7 @@ def evaluate(
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(data, preset, graph, strict)
-    rows, ignored = toolkit_rows(data.table, preset)
+    rows, ignored = toolkit_rows(data, preset)
     if not len(rows):
         from scalematch.dataset.table import excluded_text
 
@@ -170,17 +170,42 @@ def ignores_difficult(preset: Preset) -> bool:
     return isinstance(preset.input, MMDetInput | LetterboxInput)
 
 
-def toolkit_rows(table: pd.DataFrame, preset: Preset) -> tuple[pd.DataFrame, int]:
-    """The rows of ``table`` that ``preset``'s toolkit trains on: non-crowd objects, without the ``difficult`` ones
-    where the toolkit ignores them (:func:`ignores_difficult`); and how many difficult ones were left out."""
-    rows = usable(table)
-    if not ignores_difficult(preset) or "difficult" not in rows.columns:
-        return rows, 0
-    difficult = rows["difficult"].to_numpy().astype(bool)
-    if not difficult.any():
-        return rows, 0
-    kept: pd.DataFrame = rows[~difficult]
-    return kept, int(difficult.sum())
+def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
+    """The rows of ``data``'s table that ``preset``'s toolkit trains on, and how many difficult ones were left out:
+    non-crowd objects, without the VOC ``difficult`` ones where the toolkit ignores them (:func:`ignores_difficult`;
+    mmdetection: any non-zero value, the YOLO converters: exactly 1). A VOC box is given as that toolkit reads the
+    XML (:func:`_voc_boxes`)."""
+
+    rows = usable(data.table)
+    ignored = 0
+    if ignores_difficult(preset) and "difficult" in rows.columns:
+        value = rows["difficult"].to_numpy()
+        difficult = value == 1 if isinstance(preset.input, LetterboxInput) else value != 0
+        if difficult.any():
+            rows, ignored = rows[~difficult], int(difficult.sum())
+    if data.format == "voc" and ignores_difficult(preset):
+        rows = _voc_boxes(rows, preset)
+    return rows, ignored
+
+
+def _voc_boxes(rows: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """VOC boxes (the table's ``x = xmin - 1``, ``w = xmax - xmin + 1``) as the toolkit's own VOC pipeline reads
+    them. mmdetection's XMLDataset: corners ``int(float(v)) - 1``, so ``w = int(xmax) - int(xmin)``, and no COCO
+    filter (no minimum side, area or overlap with the image): every box goes to Resize (column ``voc``, read by
+    :func:`scalematch.match.geometry.objects`). The yolov5 and ultralytics converters (``data/VOC.yaml``):
+    centre ``(xmin + xmax) / 2 - 1`` and ``w = xmax - xmin``, one pixel less than the table's."""
+    import numpy as np
+
+    out: pd.DataFrame = rows.copy()
+    x, y, w, h = (rows[c].to_numpy(np.float64) for c in ("x", "y", "w", "h"))
+    if isinstance(preset.input, MMDetInput):
+        x1, y1 = np.trunc(x + 1) - 1, np.trunc(y + 1) - 1
+        out["x"], out["y"] = x1, y1
+        out["w"], out["h"] = np.trunc(x + w) - 1 - x1, np.trunc(y + h) - 1 - y1
+        out["voc"] = True
+    else:
+        out["w"], out["h"] = w - 1, h - 1
+    return out
 
 
 def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict: bool = False) -> LoadResult:

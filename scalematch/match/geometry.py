@@ -7,7 +7,7 @@ float32, so that comparisons at thresholds and ties come out as they do there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scalematch.errors import GraphError, OptionError
@@ -117,8 +117,10 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore")
-"""The columns :func:`objects` reads (``area`` and ``ignore`` where the input policy needs them)."""
+BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc")
+"""The columns :func:`objects` reads (``area``, ``ignore`` and ``voc`` where the input policy needs them; ``voc``:
+the box was read by mmdetection's XMLDataset, which keeps every box, see
+:func:`scalematch.match.detector.toolkit_rows`)."""
 
 
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
@@ -145,7 +147,10 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
         return Objects(image, ax1, ay1, ax2, ay2, kept)
     if isinstance(preset.input, MMDetInput):
         skip = table["ignore"].to_numpy(bool) if "ignore" in table.columns else np.zeros(len(x), dtype=bool)
-        return _mmdet_objects(x, y, w, h, table["area"].to_numpy(np.float64), skip, image, imgs)
+        objs = _mmdet_objects(x, y, w, h, table["area"].to_numpy(np.float64), skip, image, imgs)
+        if "voc" in table.columns:  # XMLDataset: no CocoDataset filter
+            objs = replace(objs, kept=objs.kept | table["voc"].to_numpy(bool))
+        return objs
     return _letterbox_objects(preset.input, x, y, w, h, image, imgs)
 
 

@@ -13,6 +13,7 @@ import pytest
 import scalematch as sm
 from scalematch.dataset import load
 from scalematch.dataset.loader import from_frame
+from scalematch.dataset.stats import summarize
 from scalematch.errors import OptionError
 
 NAN, INF = math.nan, math.inf
@@ -131,7 +132,11 @@ def test_difficult_and_truncated_are_integer_flags() -> None:
     frame = pd.DataFrame({"x": [10.0] * 4, "y": 10.0, "w": 20.0, "h": 20.0, "difficult": [0, 7, NAN, 0.5]})
     got = from_frame(frame, "none")
     assert got.excluded == {"malformed_record": 2}
-    assert got.table["difficult"].tolist() == [False, True]
+    assert got.table["difficult"].tolist() == [0, 7]  # the value (int8), as the VOC reader keeps it
+    big = from_frame(frame.assign(difficult=[1, -1, 300, -300]), "none").table["difficult"]
+    assert big.tolist() == [1, -1, 127, -128] and str(big.dtype) == "int8"
+    flags = from_frame(frame.assign(difficult=[True, False, True, False]), "none").table["difficult"]
+    assert flags.tolist() == [1, 0, 1, 0]
     got = from_frame(frame.rename(columns={"difficult": "truncated"}), "none")
     assert got.table["truncated"].tolist() == [False, True] and got.excluded == {"malformed_record": 2}
 
@@ -352,3 +357,27 @@ def test_columns_of_several_levels_are_named() -> None:
     stacked = pd.concat({"a": table}, axis=1)
     with pytest.raises(OptionError, match=r"^annotations: the DataFrame's columns have several levels"):
         from_frame(stacked)
+
+
+def test_object_columns_of_numbers_are_read_as_numbers() -> None:
+    """What ``astype(object)`` or a concat with None gives: integers stay exact (ids above 2**53 too), None is a
+    missing value (a malformed record, as NaN is), and a string among them is still named."""
+    frame = _frame()
+    plain = summarize(from_frame(frame, "none"))
+    objects = frame.assign(**{c: frame[c].astype(object) for c in ("ann_id", "image_id", "x", "w")})
+    assert summarize(from_frame(objects, "none")) == plain
+    base = 2**60
+    big = [None if math.isnan(i) else base + int(i) for i in frame["image_id"]]  # Python ints (and one None)
+    ids = frame.assign(image_id=pd.Series(big, dtype=object))
+    got = from_frame(ids, "none")
+    kept = from_frame(frame, "none")
+    assert got.table["image_id"].tolist() == [base + i for i in kept.table["image_id"].tolist()]
+    assert len(set(got.table["image_id"])) > 2 and got.excluded == kept.excluded
+    missing = frame.astype({"image_id": object})
+    missing.loc[0, "image_id"] = None
+    more = from_frame(missing, "none").excluded["malformed_record"] - kept.excluded["malformed_record"]
+    assert more == 1
+    text = frame.astype({"image_id": object})
+    text.loc[0, "image_id"] = "a"
+    with pytest.raises(OptionError, match="column 'image_id' holds object values, such as 'a'"):
+        from_frame(text, "none")

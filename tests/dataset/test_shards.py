@@ -328,3 +328,37 @@ def test_an_input_inside_a_folder_input_is_named_twice(tmp_path: Path) -> None:
                 f"{inner}: named twice among the inputs: {outer} reads it too, so its annotations would be counted "
                 "twice; give one of them"
             )
+
+
+def test_a_yolo_input_without_names_is_told_how_to_join_a_named_one(tmp_path: Path) -> None:
+    """Classes without names are named by their number; joined with an input that names them, the error says
+    which input lacks the names and where they go."""
+    for name, named in (("a", True), ("b", False)):
+        root = tmp_path / name
+        (root / "images").mkdir(parents=True)
+        (root / "labels").mkdir()
+        (root / "images" / "x.jpg").write_bytes(_JPEG)
+        (root / "labels" / "x.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+        if named:
+            (root / "data.yaml").write_text("names: [person]\n")
+    for read in (summarize_files, read_shards):
+        with pytest.raises(DatasetError) as caught:
+            read([tmp_path / "a", tmp_path / "b"], workers=1)
+        assert str(caught.value) == (
+            f"{tmp_path / 'b'}: category 0 is named '0', but 'person' in {tmp_path / 'a'}; the inputs must agree on "
+            f"their categories ({tmp_path / 'b'} names its classes by number: give it the names of the other, in a "
+            "data.yaml or classes.txt)"
+        )
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(out, "JPEG")
+    return out.getvalue()
+
+
+_JPEG = _jpeg()

@@ -94,11 +94,6 @@ def atss_positives(path: Path) -> dict[int, list[int]]:
     anns: dict[int, list[dict[str, Any]]] = {}
     for a in data["annotations"]:
         anns.setdefault(a["image_id"], []).append(a)
-    resize = mm["Resize"](scale=(1333, 800), keep_ratio=True)
-    anchors = mm["AnchorGenerator"](
-        strides=[8, 16, 32, 64, 128], ratios=[1.0], octave_base_scale=8, scales_per_octave=1
-    )
-    assigner = mm["ATSSAssigner"](topk=9)
     out: dict[int, list[int]] = {}
     for img in data["images"]:
         raw = anns.get(img["id"], [])
@@ -108,25 +103,58 @@ def atss_positives(path: Path) -> dict[int, list[int]]:
         kept = [
             (inst, a) for inst, a in zip(info["instances"], _kept(raw, img), strict=True) if not inst["ignore_flag"]
         ]
-        if not kept:
-            continue
-        boxes = np.array([inst["bbox"] for inst, _ in kept], dtype=np.float32).reshape(-1, 4)
-        results = {
-            "img": np.zeros((img["height"], img["width"], 3), np.uint8),
-            "gt_bboxes": mm["HorizontalBoxes"](boxes),
-        }
-        results = resize(results)
-        h, w = results["img_shape"]
-        pad_h, pad_w = -(-h // 32) * 32, -(-w // 32) * 32
-        sizes = _levels(pad_h, pad_w)
-        priors = anchors.grid_priors(sizes, device="cpu")
-        gt = mm["InstanceData"](bboxes=results["gt_bboxes"].tensor, labels=torch.zeros(len(kept), dtype=torch.long))
-        result = assigner.assign(mm["InstanceData"](priors=torch.cat(priors)), [len(p) for p in priors], gt)
-        level = np.repeat(np.arange(len(priors)), [len(p) for p in priors])
-        assigned = result.gt_inds.numpy()
-        for j, (_, a) in enumerate(kept):
-            out[a["id"]] = np.bincount(level[assigned == j + 1], minlength=len(priors)).tolist()
+        if kept:
+            boxes = [inst["bbox"] for inst, _ in kept]
+            out |= _assign(mm, img["width"], img["height"], boxes, [a["id"] for _, a in kept])
     return out
+
+
+def atss_positives_voc(folder: Path, classes: list[str]) -> dict[tuple[str, int], list[int]]:
+    """(XML file name, object number from 1) -> positives per level (P3-P7), for every ``*.xml`` in ``folder``
+    read by mmdet's own XMLDataset.parse_data_info (VOC's minus one, difficult objects flagged ignore)."""
+    import functools
+
+    mm = _load()
+    from mmdet.datasets.xml_style import XMLDataset
+
+    fake = types.SimpleNamespace(
+        sub_data_root=str(folder), backend_args=None, _metainfo={"classes": classes},
+        cat2label={c: i for i, c in enumerate(classes)}, bbox_min_size=None, test_mode=False,
+    )  # fmt: skip
+    fake._parse_instance_info = functools.partial(XMLDataset._parse_instance_info, fake)
+    out: dict[tuple[str, int], list[int]] = {}
+    for xml in sorted(folder.glob("*.xml")):
+        info = XMLDataset.parse_data_info(fake, {"img_id": xml.stem, "file_name": "", "xml_path": str(xml)})
+        kept = [(k, inst) for k, inst in enumerate(info["instances"], 1) if not inst["ignore_flag"]]
+        if kept:
+            boxes = [inst["bbox"] for _, inst in kept]
+            ids = [(xml.name, k) for k, _ in kept]
+            out |= _assign(mm, info["width"], info["height"], boxes, ids)
+    return out
+
+
+def _assign(mm: dict[str, Any], width: int, height: int, boxes: list[Any], ids: list[Any]) -> dict[Any, list[int]]:
+    """Positives per level of each box (xyxy in original pixels) of one image: mmdet's Resize((1333, 800)),
+    padding to 32, AnchorGenerator and ATSSAssigner(topk=9)."""
+    resize = mm["Resize"](scale=(1333, 800), keep_ratio=True)
+    anchors = mm["AnchorGenerator"](
+        strides=[8, 16, 32, 64, 128], ratios=[1.0], octave_base_scale=8, scales_per_octave=1
+    )
+    assigner = mm["ATSSAssigner"](topk=9)
+    results = {
+        "img": np.zeros((height, width, 3), np.uint8),
+        "gt_bboxes": mm["HorizontalBoxes"](np.array(boxes, dtype=np.float32).reshape(-1, 4)),
+    }
+    results = resize(results)
+    h, w = results["img_shape"]
+    pad_h, pad_w = -(-h // 32) * 32, -(-w // 32) * 32
+    sizes = _levels(pad_h, pad_w)
+    priors = anchors.grid_priors(sizes, device="cpu")
+    gt = mm["InstanceData"](bboxes=results["gt_bboxes"].tensor, labels=torch.zeros(len(ids), dtype=torch.long))
+    result = assigner.assign(mm["InstanceData"](priors=torch.cat(priors)), [len(p) for p in priors], gt)
+    level = np.repeat(np.arange(len(priors)), [len(p) for p in priors])
+    assigned = result.gt_inds.numpy()
+    return {a: np.bincount(level[assigned == j + 1], minlength=len(priors)).tolist() for j, a in enumerate(ids)}
 
 
 def _kept(raw: list[dict[str, Any]], img: dict[str, Any]) -> list[dict[str, Any]]:

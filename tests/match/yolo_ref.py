@@ -37,6 +37,36 @@ def yolo_labels(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def voc_labels(folder: Path, classes: list[str], out: Path) -> list[dict[str, Any]]:
+    """The labels ultralytics' own VOC converter writes for every ``*.xml`` in ``folder`` (``convert_label``, taken
+    from the installed ``cfg/datasets/VOC.yaml`` and run as it is), read back as the dataloader reads a label file
+    (float32). ``ids``: (XML file name, line number from 1)."""
+    import ast
+    import xml.etree.ElementTree as ET
+
+    import ultralytics
+    import yaml
+
+    spec = yaml.safe_load((Path(ultralytics.__file__).parent / "cfg" / "datasets" / "VOC.yaml").read_text())
+    module = ast.parse(spec["download"])
+    convert: list[ast.stmt] = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "convert_label"]
+    scope: dict[str, Any] = {"ET": ET, "yaml": {"names": dict(enumerate(classes))}}
+    exec(compile(ast.Module(body=convert, type_ignores=[]), "VOC.yaml", "exec"), scope)
+    (out / "VOC2007" / "Annotations").mkdir(parents=True)
+    items = []
+    for xml in sorted(folder.glob("*.xml")):
+        (out / "VOC2007" / "Annotations" / xml.name).write_bytes(xml.read_bytes())
+        label = out / f"{xml.stem}.txt"
+        scope["convert_label"](out, label, "2007", xml.stem)
+        rows = np.loadtxt(label, ndmin=2, dtype=np.float32).reshape(-1, 5)
+        size = ET.parse(xml).getroot().find("size")
+        assert size is not None
+        w, h = (int(size.findtext(k) or 0) for k in ("width", "height"))
+        ids = [(xml.name, k) for k in range(1, len(rows) + 1)]
+        items.append({"w": w, "h": h, "xywhn": rows[:, 1:].copy(), "ids": ids})
+    return items
+
+
 def _loaded(w0: int, h0: int, size: int, cap: bool) -> tuple[int, int]:
     r = size / max(h0, w0)
     if r == 1:
@@ -45,7 +75,7 @@ def _loaded(w0: int, h0: int, size: int, cap: bool) -> tuple[int, int]:
     return (min(w, size), min(h, size)) if cap else (w, h)
 
 
-def yolov5_positives(path: Path, size: int = 640) -> dict[int, list[int]]:
+def yolov5_positives(path: Path | list[dict[str, Any]], size: int = 640) -> dict[Any, list[int]]:
     """Annotation id -> positives per level (P3, P4, P5) from yolov5's ComputeLoss.build_targets, training at
     ``size`` (a size check_img_size keeps)."""
     import yaml
@@ -59,8 +89,8 @@ def yolov5_positives(path: Path, size: int = 640) -> dict[int, list[int]]:
     model = Model(str(root / "models" / "yolov5s.yaml"))
     model.hyp = yaml.safe_load((root / "data" / "hyps" / "hyp.scratch-low.yaml").read_text())
     loss = ComputeLoss(model)
-    out: dict[int, list[int]] = {}
-    for item in yolo_labels(path):
+    out: dict[Any, list[int]] = {}
+    for item in yolo_labels(path) if isinstance(path, Path) else path:
         w1, h1 = _loaded(item["w"], item["h"], size, cap=False)
         img, ratio, pad = letterbox(np.zeros((h1, w1, 3), np.uint8), size, auto=False, scaleup=False)
         xyxy = xywhn2xyxy(item["xywhn"], ratio[0] * w1, ratio[1] * h1, padw=pad[0], padh=pad[1])
@@ -76,7 +106,7 @@ def yolov5_positives(path: Path, size: int = 640) -> dict[int, list[int]]:
     return out
 
 
-def ultralytics_candidates(path: Path) -> dict[int, list[int]]:
+def ultralytics_candidates(path: Path | list[dict[str, Any]]) -> dict[Any, list[int]]:
     """Annotation id -> candidate points per level (P3, P4, P5) from ultralytics' TaskAlignedAssigner
     (select_candidates_in_gts), on boxes letterboxed by its LetterBox and normalised as its Format does."""
     from ultralytics.data.augment import LetterBox
@@ -92,8 +122,8 @@ def ultralytics_candidates(path: Path) -> dict[int, list[int]]:
     points, stride_tensor = make_anchors(feats, torch.tensor(strides, dtype=torch.float32), 0.5)
     points = points * stride_tensor
     level = np.repeat(np.arange(3), [(640 // s) ** 2 for s in strides])
-    out: dict[int, list[int]] = {}
-    for item in yolo_labels(path):
+    out: dict[Any, list[int]] = {}
+    for item in yolo_labels(path) if isinstance(path, Path) else path:
         if not item["ids"]:
             continue
         w1, h1 = _loaded(item["w"], item["h"], 640, cap=True)

@@ -192,7 +192,7 @@ def _flush(raw: RawBoxes, rows: list[Row], places: array[int]) -> None:
 
 
 PIECE = 256  # files a worker parses at a time
-_PieceRow = tuple[int, int, int, str, float, float, float, float, bool, bool]
+_PieceRow = tuple[int, int, int, str, float, float, float, float, int, bool]
 
 
 @dataclass
@@ -249,12 +249,12 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
 
 _BATCH = 8192  # rows handed to the columns at once
 _CORNERS = ("xmin", "ymin", "xmax", "ymax")
-_FLAGS = {None: False, "": False, "0": False, "1": True}
+_FLAGS = {None: 0, "": 0, "0": 0, "1": 1}
 
 
 def _object(
     obj: Element, where: str, exclusions: Exclusions
-) -> tuple[str, float, float, float, float, bool, bool] | None:
+) -> tuple[str, float, float, float, float, int, bool] | None:
     """One ``<object>``: (name, xmin, ymin, w, h, difficult, truncated) in the 1-based inclusive reading, or None
     when it is excluded (counted under its reason)."""
     name = (obj.findtext("name") or "").strip()
@@ -292,7 +292,7 @@ def _object(
             exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{tag}>, got {text!r}")
             return None
         flags.append(flag)
-    return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, flags[0], flags[1]
+    return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, flags[0], flags[1] != 0
 
 
 def _number(text: str | None) -> float | None:
@@ -309,17 +309,20 @@ def _size(text: str | None) -> float:
     return math.nan if v is None else image_side(v)
 
 
-def _flag(text: str | None) -> bool | None:
-    """A VOC flag as mmdetection reads it (``int(text)``, non-zero is set); absent or empty is unset; any other
-    text is None (mmdetection would fail on it). Any ASCII integer literal is read, however long: it is set when
-    one of its digits is not 0 (no conversion, so 10^30 costs nothing)."""
+def _flag(text: str | None) -> int | None:
+    """A VOC flag as the toolkits read it (``int(text)``; absent or empty is 0), saturated to -128..127 so that it
+    fits the table's int8 column and keeps what every toolkit decides (mmdetection: non-zero is set; the yolov5 and
+    ultralytics VOC converters: exactly 1); any other text is None (mmdetection would fail on it). Any ASCII
+    integer literal is read, however long, without converting its digits (10^30 costs nothing)."""
     text = (text or "0").strip() or "0"
     if text in ("0", "1"):
-        return text == "1"
-    digits = text[1:] if text[0] in "+-" else text
+        return int(text)
+    sign, digits = (text[0], text[1:]) if text[0] in "+-" else ("+", text)
     if not (digits.isascii() and digits.isdigit()):
         return None
-    return digits.strip("0") != ""
+    digits = digits.lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 3 else 1000
+    return -min(value, 128) if sign == "-" else min(value, 127)
 
 
 def _parse(xml: Path) -> Element:
