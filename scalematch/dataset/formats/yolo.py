@@ -203,6 +203,10 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     return dict(enumerate(lines))
 
 
+MAX_UNNAMED = 1 << 20
+"""The most classes a data.yaml may declare with ``nc`` alone (each is named, ``class_0`` and on)."""
+
+
 def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     import yaml
 
@@ -220,6 +224,16 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
             f"{cfg}: expected a mapping with a 'names' key at the top level, got {got or short_repr(data)}"
         )
     names = data.get("names")
+    if names is None and "nc" in data:  # check_det_dataset: names class_0 ... class_{nc - 1}
+        count = _check_nc(cfg, data["nc"], None)
+        if count > MAX_UNNAMED:
+            raise DatasetError(
+                f"{cfg}: key 'nc': {count:,} classes without 'names'; expected at most {MAX_UNNAMED:,} (each class "
+                "gets a name, class_0 and on, as ultralytics names them: give 'names' instead)"
+            )
+        names = [f"class_{k}" for k in range(count)]
+    elif "names" not in data:
+        raise DatasetError(f"{cfg}: expected a 'names' key (or 'nc', the number of classes), got neither")
     if isinstance(names, list):
         items = list(enumerate(names))
     elif isinstance(names, dict):
@@ -261,11 +275,11 @@ def _check_numbering(cfg: Path, classes: dict[int, str]) -> None:
         )
 
 
-def _check_nc(cfg: Path, nc: object, count: int) -> None:
-    """``nc``, when given, is the number of names, as ultralytics' ``check_det_dataset`` requires (an integer, or
-    a number or string with an integral value)."""
-    if nc is None:
-        return
+def _check_nc(cfg: Path, nc: object, count: int | None) -> int:
+    """``nc``, when given, is the number of names (``count``; None: no names), as ultralytics'
+    ``check_det_dataset`` requires (an integer, or a number or string with an integral value); its value."""
+    if nc is None and count is not None:
+        return count
     try:
         number = float(nc) if isinstance(nc, str | float) else math.nan
     except ValueError:
@@ -274,11 +288,12 @@ def _check_nc(cfg: Path, nc: object, count: int) -> None:
         got = f"a {type(nc).__name__}" if isinstance(nc, list | dict) else short_repr(nc)
         raise DatasetError(f"{cfg}: key 'nc': expected the number of classes, an integer, got {got}")
     classes = nc if type(nc) is int else int(number)
-    if classes != count:
+    if count is not None and classes != count:
         raise DatasetError(
             f"{cfg}: key 'nc': {short_repr(classes)} classes, but 'names' has {count}; expected them to match "
             "(ultralytics refuses it too)"
         )
+    return classes
 
 
 def _pose_fields(cfg: Path, shape: object) -> int:

@@ -1,0 +1,63 @@
+"""data.yaml class names against ultralytics' own check_det_dataset: names given, or only ``nc`` (then
+``class_0`` ... ``class_{nc-1}``), read the same; what it refuses, scalematch refuses in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from required import need
+
+from scalematch.dataset import load
+from scalematch.errors import DatasetError
+
+YAMLS = ["nc: 3\n", "nc: '2'\n", "nc: 2.0\n", "names: [a, b]\n", "names: {0: a, 1: b}\nnc: 2\n", "names: [7, x]\n"]
+REFUSED = ["nc: 2.5\n", "nc: null\n", "path: .\n", "names: [a, b]\nnc: 3\n", "nc: 0\n"]
+
+
+def _dataset(root: Path, yaml: str) -> Path:
+    from PIL import Image
+
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    Image.new("RGB", (64, 48)).save(root / "images" / "x.jpg")
+    (root / "labels" / "x.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+    (root / "data.yaml").write_text(f"path: {root}\ntrain: images\nval: images\n{yaml}")
+    return root
+
+
+def _theirs(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[int, str] | str:
+    import ultralytics.data.utils as data_utils
+    from ultralytics.data.utils import check_det_dataset
+
+    # It ends by fetching a font for its plots over the network (nothing to do with the names): not here.
+    monkeypatch.setattr(data_utils, "check_font", lambda *_: None)
+    try:
+        names: dict[int, str] = check_det_dataset(str(root / "data.yaml"), autodownload=False)["names"]
+    except (SyntaxError, KeyError) as exc:
+        return type(exc).__name__
+    return names
+
+
+@pytest.mark.parametrize("yaml", YAMLS)
+def test_names_as_ultralytics_reads_them(yaml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    need("ultralytics")
+    root = _dataset(tmp_path / "d", yaml)
+    theirs = _theirs(root, monkeypatch)
+    assert isinstance(theirs, dict)
+    assert load(root, resize="none").categories == theirs
+
+
+@pytest.mark.parametrize("yaml", REFUSED)
+def test_what_ultralytics_refuses_is_refused(yaml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    need("ultralytics")
+    root = _dataset(tmp_path / "d", yaml)
+    assert isinstance(_theirs(root, monkeypatch), str)
+    with pytest.raises(DatasetError, match=r"data\.yaml: "):
+        load(root, resize="none")
+
+
+def test_a_huge_nc_without_names_is_refused_before_naming_every_class(tmp_path: Path) -> None:
+    root = _dataset(tmp_path / "d", "nc: 99999999999\n")
+    with pytest.raises(DatasetError, match=r"key 'nc': 99,999,999,999 classes without 'names'; expected at most"):
+        load(root, resize="none")
