@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import shutil
@@ -32,6 +33,45 @@ from scalematch.errors import OptionError
 
 TMP = "tmp-"
 OLD = "old-"
+_SUFFIX = 16  # the longest suffix a temporary file keeps (a writer may pick its format by it: .png, .csv)
+_TAIL = 32  # the most bytes a side name adds to the target's (.NAME + .tmp-XXXXXXXX + suffix, .lock, .old-...)
+
+
+_KERNEL_FS = frozenset(
+    ("proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs", "devpts")
+)
+
+
+def _fs_type(path: Path) -> str:
+    """The type of the file system ``path`` is on, from /proc/self/mounts (its longest mount point above
+    ``path``), or "no storage" where that cannot be read."""
+    best, kind = "", "no storage"
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                point = fields[1].replace("\\040", " ")
+                inside = str(path) == point or str(path).startswith(point.rstrip("/") + "/")
+                if inside and len(point) > len(best):
+                    best, kind = point, fields[2]
+    except OSError:
+        pass
+    return kind
+
+
+def _stem(name: str) -> str:
+    """The part of a target's name its side files (``.NAME.tmp-*``, ``.NAME.old-*``, ``.NAME.lock``) carry: the
+    name itself, or, when a side name would pass the 255 bytes a file name may hold, its first bytes and a hash
+    of the whole (the same for every run on that target, so a later run still finds what a killed one left)."""
+    raw = os.fsencode(name)
+    if len(raw) <= 255 - 1 - _TAIL:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    return f"{os.fsdecode(raw[: 255 - 1 - _TAIL - 17])}~{digest}"
+
+
 _HELD: set[str] = set()
 """The folder locks this process holds (their lock files' real paths)."""
 
@@ -90,7 +130,9 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         readonly = fs is not None and fs.f_flag & os.ST_RDONLY
         raise OptionError(f"{where}: {parent} is {'on a read-only file system' if readonly else 'not writable'}")
     fs = _statvfs(parent)
-    if fs is not None and fs.f_bavail == 0:
+    if fs is not None and fs.f_blocks == 0 and _fs_type(parent) in _KERNEL_FS:  # no storage: the kernel's files
+        raise OptionError(f"{where}: {parent} is on a virtual file system ({_fs_type(parent)}), not a place for files")
+    if fs is not None and fs.f_blocks > 0 and fs.f_bavail == 0:
         raise OptionError(f"{where}: no space left on the device of {parent}")
 
 
@@ -194,7 +236,8 @@ def _new_temp_file(path: Path) -> tuple[Path, int]:
     """A new empty ``.NAME.tmp-XXXX.SUFFIX`` beside ``path`` (mode 0666 less the umask) and an fd holding a
     ``flock`` on it, which tells a later run that the file is in use (a stale one has no lock)."""
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{TMP}{secrets.token_hex(4)}{path.suffix or '.tmp'}"
+        suffix = path.suffix if 0 < len(os.fsencode(path.suffix)) <= _SUFFIX else ".tmp"
+        tmp = path.parent / f".{_stem(path.name)}.{TMP}{secrets.token_hex(4)}{suffix}"
         try:
             fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -206,7 +249,7 @@ def _new_temp_file(path: Path) -> tuple[Path, int]:
 
 def _remove_stale_files(path: Path) -> None:
     """Remove the temporary files a killed write to ``path`` left (those no live writer holds locked)."""
-    for stale in path.parent.glob(f".{_glob_escape(path.name)}.{TMP}*"):
+    for stale in path.parent.glob(f".{_glob_escape(_stem(path.name))}.{TMP}*"):
         if not stale.is_file() or stale.is_symlink():
             continue
         try:
@@ -307,7 +350,7 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
     """Hold the lock of folder ``target`` (``.NAME.lock`` beside it, removed on release); if another process
     holds it, raise :class:`OptionError` at once rather than wait. Re-entrant: a lock this process already holds
     (a run that holds its ``--out`` from its checks to its write) is taken again at no cost."""
-    lock = target.parent / f".{target.name}.lock"
+    lock = target.parent / f".{_stem(target.name)}.lock"
     key = os.path.realpath(lock)
     if key in _HELD:
         yield
@@ -321,7 +364,8 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
     finally:
         if fd >= 0:
             _HELD.discard(key)
-            lock.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder made read-only meanwhile: the error that ends the run
+                lock.unlink(missing_ok=True)  # is the one to tell; a lock file nobody holds is taken again
             os.close(fd)
 
 
@@ -366,7 +410,7 @@ def recover_folder(target: Path) -> None:
 
     If the target is missing and an old copy was set aside (the run died between its two renames), the old copy
     is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed."""
-    pattern = _glob_escape(target.name)
+    pattern = _glob_escape(_stem(target.name))
     olds = sorted(target.parent.glob(f".{pattern}.{OLD}*"), key=lambda p: p.stat().st_mtime)
     if olds and not os.path.lexists(target):
         os.replace(olds.pop(), target)
@@ -397,8 +441,8 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
 
 
 def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
-    tmp = path.parent / f".{path.name}.{TMP}{secrets.token_hex(4)}"
-    old = path.parent / f".{path.name}.{OLD}{secrets.token_hex(4)}"
+    tmp = path.parent / f".{_stem(path.name)}.{TMP}{secrets.token_hex(4)}"
+    old = path.parent / f".{_stem(path.name)}.{OLD}{secrets.token_hex(4)}"
     try:
         with _signals_held():  # created inside the try: a signal right after the mkdir still removes it
             tmp.mkdir()

@@ -289,6 +289,7 @@ def test_outputs_are_checked_before_the_work(tmp_path: Path, make, target: str, 
 def test_unwritable_and_full_places_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     class Full:
         f_bavail = 0
+        f_blocks = 100
         f_flag = 0
 
     monkeypatch.setattr(os, "statvfs", lambda p: Full())
@@ -298,6 +299,15 @@ def test_unwritable_and_full_places_are_refused(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(os, "access", lambda p, m: False)
     with pytest.raises(OptionError, match=rf"^--csv {tmp_path}/t.csv: {tmp_path} is on a read-only file system$"):
         check_output(tmp_path / "t.csv", "--csv")
+
+
+@pytest.mark.skipif(not Path("/proc/self/mounts").is_file(), reason="no /proc")
+@pytest.mark.parametrize(("target", "kind"), [("/proc/x.csv", "proc"), ("/sys/rep", "sysfs")])
+def test_the_kernels_file_systems_are_no_place_for_outputs(target: str, kind: str) -> None:
+    """They have no storage (statvfs gives 0 blocks, so 0 free): not 'no space left', but what they are."""
+    parent = Path(target).parent
+    with pytest.raises(OptionError, match=rf"^--csv {target}: {parent} is on a virtual file system \({kind}\), "):
+        check_output(Path(target), "--csv")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -547,3 +557,49 @@ def test_a_signal_the_instant_a_temporary_entry_exists_leaves_nothing(
         assert target.read_text() == "old"
     else:
         assert _content(target) == OLD
+
+
+def test_a_lock_that_cannot_be_removed_leaves_the_error_that_ended_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The --out parent made read-only during the run: the write fails, and so does removing the lock file; the
+    error told is the write's, and the lock left behind (held by no one) is taken by the next run."""
+    from scalematch.atomic import folder_lock
+
+    target = tmp_path / "rep"
+    real_unlink = Path.unlink
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        if self.name == ".rep.lock":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(OSError, match="the write") as caught, folder_lock(target, "--out"):
+        raise OSError(errno.EROFS, "the write")
+    assert caught.value.errno == errno.EROFS
+    assert (tmp_path / ".rep.lock").exists()
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    with folder_lock(target, "--out"):  # taken again
+        pass
+    assert not (tmp_path / ".rep.lock").exists()
+
+
+@pytest.mark.parametrize("length", [200, 222, 223, 238, 251, 255])
+def test_names_up_to_255_bytes_are_written_and_their_litter_cleaned(tmp_path: Path, length: int) -> None:
+    """A legal name (up to 255 bytes) is written as any other: its side files (temporary file or folder, lock, set
+    aside copy) shorten the name where theirs would pass 255 bytes, the same way on every run, so the litter of a
+    killed run is still found and removed."""
+    folder = tmp_path / ("é" * ((length - 4) // 2) + "x" * ((length - 4) % 2) + ".csv")
+    assert len(os.fsencode(folder.name)) == length
+    report = tmp_path / ("r" * length)
+    stem = atomic._stem(folder.name)  # what a killed run would have left, by name
+    (tmp_path / f".{stem}.tmp-0badc0de.csv").write_text("half")
+    (tmp_path / f".{atomic._stem(report.name)}.old-0badc0de").mkdir()
+    for _ in range(2):
+        with atomic_text(folder) as handle:
+            handle.write("a,b\n")
+        write_report(report, NEW, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, report.name])
+    assert folder.read_text() == "a,b\n" and (report / REPORT_HTML).exists()
+    assert all(len(os.fsencode(p.name)) <= 255 for p in tmp_path.iterdir())
