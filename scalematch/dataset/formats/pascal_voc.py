@@ -64,10 +64,11 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
             stem = line.split()[0] if line.strip() else ""
             if not stem:
                 continue
-            if any(c in stem for c in "/\\\x00") or stem in (".", ".."):
+            if any(c in stem for c in "\\\x00") or any(part in ("", ".", "..") for part in stem.split("/")):
                 raise DatasetError(
-                    f"{split_file}: line {n}: expected an image name, got {stem!r} (a path or a NUL byte: split files "
-                    "name files inside Annotations/)"
+                    f"{split_file}: line {n}: expected an image name, got {stem!r} (a name, or a path inside "
+                    "Annotations/ such as sub/img1, with / between its parts; not absolute, no . or .. parts, no "
+                    "backslash or NUL byte)"
                 )
             xml = ann / f"{stem}.xml"
             if stem in first:
