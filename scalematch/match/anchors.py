@@ -178,7 +178,14 @@ def fit_shapes(
     w: Array, h: Array, k: int, starts: list[list[tuple[float, float]]] | None = None, restarts: int = 4
 ) -> list[tuple[float, float]]:
     """k anchor shapes maximising the mean best IoU: log-space k-means from ``restarts`` seeds (plus any given
-    starting sets, e.g. the toolkit defaults), each refined by :func:`refine_iou`; the best set wins."""
+    starting sets, e.g. the toolkit defaults), each refined by :func:`refine_iou`; the best set wins. With fewer
+    distinct boxes than k, those shapes, each once, in order of area (every box then has IoU 1; a starting set
+    would only add shapes no box chose)."""
+    import numpy as np
+
+    distinct = np.unique(np.column_stack([w, h]), axis=0)
+    if len(distinct) < k:
+        return sorted(((float(a), float(b)) for a, b in distinct), key=lambda wh: wh[0] * wh[1])
     candidates = [kmeans_log(w, h, k, seed=s) for s in range(restarts)] + [list(s) for s in starts or []]
     scored = [refine_iou(w, h, c) for c in candidates if len(c) == k]
     if not scored:

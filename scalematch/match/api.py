@@ -18,7 +18,7 @@ from scalematch._args import check_progress
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
-from scalematch.errors import OptionError
+from scalematch.errors import ConfigError, OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU
 from scalematch.match.design import Design, RuleSweep, design, ranked
 from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
@@ -136,7 +136,7 @@ def resolve_preset(
     if neck:
         changes["neck"] = None if neck.lower() == "none" else neck
     if changes:
-        preset = override(preset, **changes)
+        preset = _overridden(preset, changes)
     if levels is not None:
         preset = with_levels(preset, tuple(_names(levels, "levels")))
     policies = _names(resize, "resize", ";")
@@ -145,6 +145,26 @@ def resolve_preset(
     for policy in policies:
         at_input(preset, policy)  # every policy must suit the preset: fail before the work
     return preset
+
+
+def _overridden(preset: Preset, changes: dict[str, object]) -> Preset:
+    """``preset`` with another backbone or neck; an error names the option (``neck: ...``), and a network that
+    does not give the preset's levels says so and what to do."""
+    try:
+        return override(preset, **changes)
+    except (OptionError, ConfigError) as exc:
+        message = str(exc).removeprefix(f"override of preset {preset.name}: ")
+        option = "neck" if "neck" in changes else "backbone"
+        if message.startswith(("neck: ", "backbone: ")):
+            raise OptionError(message) from None
+        if message.startswith("key 'levels': expected outputs of "):
+            outputs = message.removeprefix("key 'levels': expected outputs of ").rsplit(", got ", 1)[0]
+            raise OptionError(
+                f"{option}: preset {preset.name}'s levels {', '.join(preset.levels)} are not outputs of {outputs}; "
+                "keep a network that gives them, or write a preset file with levels among those (see "
+                "docs/reference/recommend.md, Presets)"
+            ) from None
+        raise
 
 
 def sweep(

@@ -94,6 +94,11 @@ def sentences(rec: Recommendation) -> list[str]:
         )
         if a.default is not None and a.default_mean_iou is not None and a.default_bpr is not None:
             line += f" (toolkit defaults: {a.default_mean_iou:.3f}, BPR {a.default_bpr:.3f})"
+        shapes = [s for level in a.fitted.shapes for s in level]
+        if len(set(shapes)) < len(shapes):
+            line += (
+                f"; the boxes have {len(set(shapes))} distinct shapes, repeated so that every level holds {a.per_level}"
+            )
         out.append(line + ".")
     ranges = ", ".join(f"({lo:g}, {'inf' if math.isinf(hi) else f'{hi:g}'}]" for lo, hi in rec.ranges)
     out.append(f"FCOS-style ranges on max(w, h)/2: {ranges}.")

@@ -187,6 +187,27 @@ def test_bad_options(args: list[str], message: str) -> None:
     assert result.stderr == f"Error: {message}\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--detector", "yolov5", "--neck", "none"],
+            "--neck: preset yolov5's levels P3, P4, P5 are not outputs of cspdarknet (no neck): C1, C2, C3, C4, C5; "
+            "keep a network that gives them, or write a preset file with levels among those (see "
+            "docs/reference/recommend.md, Presets)",
+        ),
+        (
+            ["--detector", "retinanet", "--neck", "nope"],
+            "--neck: unknown neck 'nope'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
+        ),
+    ],
+)
+def test_a_preset_with_another_network_names_the_option(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["recommend", "-q", *args])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
+
+
 def test_json_rule_details_and_per_category() -> None:
     fpn = json.loads(run("recommend", "-q", "--json", "--rule", "fpn"))
     clamped = fpn["rule_detail"]["clamped_counts"]
@@ -280,6 +301,22 @@ def test_rule_exports_with_fewer_distinct_boxes_than_anchors_build_in_each_toolk
     mmgen = dict(Config.fromfile(str(mm)).anchor_generator)
     mmgen.pop("type")
     assert YOLOAnchorGenerator(**mmgen).num_base_priors == [2, 2, 2]
+
+
+@pytest.mark.parametrize("per_level", [None, "2", "9"])
+def test_fewer_distinct_boxes_than_anchors_give_those_shapes_only(tmp_path: Path, per_level: str | None) -> None:
+    """At any count, the default one too (9, RetinaNet's): the fitted anchors are the 3 box shapes, repeated in
+    order of area, never toolkit defaults that no box chose; the text says they repeat."""
+    src = _boxes_file(tmp_path / "three.json", [(12, 12)] * 5 + [(60, 30)] * 5 + [(250, 250)] * 5)
+    args = ["recommend", "-q", "--rule", "anchors", "--levels", "P3,P4,P5", "--resize", "none", str(src)]
+    args += ["--anchors-per-level", per_level] if per_level else []
+    doc = json.loads(run(*args, "--json"))
+    shapes = [tuple(s) for level in doc["anchors"]["fitted"].values() for s in level]
+    k = int(per_level or 9)
+    assert len(shapes) == 3 * k
+    assert shapes == sorted(shapes, key=lambda s: s[0] * s[1])
+    assert set(shapes) == {(12.0, 12.0), (60.0, 30.0), (250.0, 250.0)}
+    assert f"the boxes have 3 distinct shapes, repeated so that every level holds {k}" in run(*args)
 
 
 def test_rule_exports_never_write_a_zero_anchor_side_or_ratio(tmp_path: Path) -> None:
