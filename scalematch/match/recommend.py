@@ -23,6 +23,7 @@ SCALE_CANDIDATES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 MIN_COVERAGE = 0.001
 """The smallest coverage target: 0.1%, the smallest share the outputs print as non-zero (one decimal of a percent)."""
 MIN_RULE_FACTOR = 0.01
+MAX_RULE_FACTOR = 1000.0  # an object 1,000 strides (or ERF sigmas) across is larger than any input
 """The smallest ``min_cells`` (a hundredth of a stride) and ``erf_factor`` (a hundredth of the ERF's sigma)."""
 """Input scale factors tried by the input-size advice."""
 
@@ -234,11 +235,13 @@ def check_coverage(target: float) -> None:
 
 def check_options(params: RuleParams, target: float) -> None:
     """Raise :class:`OptionError` for a coverage target outside [:data:`MIN_COVERAGE`, 1] or a rule parameter
-    (``min_cells``, ``erf_factor``) that is not a finite number of at least :data:`MIN_RULE_FACTOR`."""
+    (``min_cells``, ``erf_factor``) outside [:data:`MIN_RULE_FACTOR`, :data:`MAX_RULE_FACTOR`]."""
     check_coverage(target)
     for option, value in (("min_cells", params.min_cells), ("erf_factor", params.erf_factor)):
-        if not MIN_RULE_FACTOR <= value < math.inf:
-            raise OptionError(f"{option}: expected a finite number of at least {MIN_RULE_FACTOR:g}, got {value}")
+        if not MIN_RULE_FACTOR <= value <= MAX_RULE_FACTOR:
+            raise OptionError(
+                f"{option}: expected a number from {MIN_RULE_FACTOR:g} to {MAX_RULE_FACTOR:g}, got {value}"
+            )
 
 
 def recommend(
