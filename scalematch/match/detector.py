@@ -14,7 +14,7 @@ from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
-from scalematch.match.result import usable
+from scalematch.match.result import rows_at, usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
@@ -179,8 +179,7 @@ def toolkit_rows(table: pd.DataFrame, preset: Preset) -> tuple[pd.DataFrame, int
     difficult = rows["difficult"].to_numpy().astype(bool)
     if not difficult.any():
         return rows, 0
-    kept: pd.DataFrame = rows[~difficult]
-    return kept, int(difficult.sum())
+    return rows_at(rows, ~difficult), int(difficult.sum())
 
 
 def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict: bool = False) -> LoadResult:
@@ -195,7 +194,7 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
         raise DatasetError(f"{data.source}: {every}{first}{'' if small.all() else f' [{IMAGE_TOO_SMALL}]'}")
     excluded = Counter(data.excluded)
     excluded[IMAGE_TOO_SMALL] += int(small.sum())
-    return replace(data, table=data.table[~small], excluded={k: excluded[k] for k in sorted(excluded)})
+    return replace(data, table=rows_at(data.table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})
 
 
 def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], str]:
