@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scalematch.match.assign._grid import expand
 from scalematch.match.geometry import distinct_sizes
 from scalematch.match.positives import _median
 from scalematch.match.result import rows_at
@@ -46,3 +47,15 @@ def test_rows_at_equals_a_boolean_mask(mask: list[bool], shuffled: bool) -> None
     )
     keep = np.array(mask, dtype=bool)
     pd.testing.assert_frame_equal(rows_at(table, keep), table[keep], check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 40), st.integers(-3, 6)), max_size=30))
+def test_expand_lists_every_member_of_every_range(ranges: list[tuple[int, int]]) -> None:
+    """Empty ranges (hi < lo) anywhere, first and last included, contribute nothing."""
+    lo = np.array([a for a, _ in ranges], np.int64)
+    hi = np.array([a + d for a, d in ranges], np.int64)
+    owner, value = expand(lo, hi)
+    expected = [(r, v) for r, (a, d) in enumerate(ranges) for v in range(a, a + d + 1)]
+    assert owner.dtype == value.dtype == np.int64
+    assert list(zip(owner.tolist(), value.tolist(), strict=True)) == expected
