@@ -171,9 +171,11 @@ def expand(lo: I64, hi: I64) -> tuple[I64, I64]:
     count = np.maximum(hi - lo + 1, 0)
     ends = np.cumsum(count)
     total = int(ends[-1]) if len(ends) else 0
-    # the owner steps up where a range starts (empty ones included): a running count of the starts, twice as
-    # fast as np.repeat with counts
-    owner = np.cumsum(np.bincount(ends[:-1], minlength=total + 1)[:total])
+    if total <= 3 * len(lo):  # short ranges: the owner steps up where a range starts (empty ones included), a
+        # running count of the starts is faster than np.repeat with counts
+        owner = np.cumsum(np.bincount(ends[:-1], minlength=total + 1)[:total])
+    else:
+        owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
     value = np.arange(total, dtype=np.int64)
     value += np.take(lo - (ends - count), owner)
     return owner, value

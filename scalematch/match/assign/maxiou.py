@@ -406,9 +406,10 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
 
     owner, level = pending.obj, pending.level
     ax1, ay1, ax2, ay2 = anchor
+    take = np.take  # faster than fancy indexing
     by_owner = np.argsort(owner, kind="stable")
-    key, owner, level = pending.key[by_owner], owner[by_owner], level[by_owner]
-    ax1, ay1, ax2, ay2 = ax1[by_owner], ay1[by_owner], ax2[by_owner], ay2[by_owner]
+    key, owner, level = take(pending.key, by_owner), take(owner, by_owner), take(level, by_owner)
+    ax1, ay1, ax2, ay2 = (take(v, by_owner) for v in (ax1, ay1, ax2, ay2))
     new = np.r_[True, owner[1:] != owner[:-1]]
     group = np.cumsum(new) - 1  # per anchor, its owner's place in ``who``
     start = np.flatnonzero(new)
@@ -423,21 +424,22 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
     count = comp_count[group]
     found = []
     for lo, hi in _batches(count):
-        part = np.arange(lo, hi)
-        c = count[part]
-        anchor_of = np.repeat(part, c)
+        c = count[lo:hi]
         offset = np.cumsum(c) - c
-        obj = comp_obj[np.arange(int(c.sum())) + (comp_start[group[part]] - offset)[anchor_of - lo]]
+        begin = take(comp_start, group[lo:hi])
+        rel, at = expand(begin, begin + c - 1)  # per pair: its anchor (from lo) and its place in comp_obj
+        obj = take(comp_obj, at)
         iou = box_iou(
-            boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
-            ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
+            take(boxes.x1, obj), take(boxes.y1, obj), take(boxes.x2, obj), take(boxes.y2, obj),
+            *(take(v[lo:hi], rel) for v in (ax1, ay1, ax2, ay2)),
         )  # fmt: skip
         # The pairs come anchor by anchor, objects ascending: per anchor its first entry at the largest IoU.
         top = np.maximum.reduceat(iou, offset)
-        tops = np.flatnonzero(iou == top[anchor_of - lo])
-        first = tops[np.r_[True, anchor_of[tops[1:]] != anchor_of[tops[:-1]]]]
-        a = anchor_of[first]
-        found.append(Pairs(obj[first], key[a], level[a], iou[first]))
+        tops = np.flatnonzero(iou == take(top, rel))
+        rel_t = take(rel, tops)
+        first = tops[np.r_[True, rel_t[1:] != rel_t[:-1]]]
+        a = take(rel, first) + lo
+        found.append(Pairs(take(obj, first), take(key, a), take(level, a), take(iou, first)))
     return _concat(found) if found else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
 
 
@@ -466,8 +468,12 @@ def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> t
     for lo, hi in _batches(size):  # (object, object) pairs
         g, j = expand(first_obj[im[lo:hi]], first_obj[im[lo:hi] + 1] - 1)
         g += lo
-        hit = (boxes.x1[j] < rx2[g]) & (boxes.x2[j] > rx1[g]) & (boxes.y1[j] < ry2[g]) & (boxes.y2[j] > ry1[g])
-        found.append((g[hit], j[hit]))
+        take = np.take  # faster than fancy indexing
+        hit = np.flatnonzero(
+            (take(boxes.x1, j) < take(rx2, g)) & (take(boxes.x2, j) > take(rx1, g))
+            & (take(boxes.y1, j) < take(ry2, g)) & (take(boxes.y2, j) > take(ry1, g))
+        )  # fmt: skip
+        found.append((take(g, hit), take(j, hit)))
     g_all = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
     j_all = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
     return j_all, np.bincount(g_all, minlength=len(who))
