@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.presets.preset import MMDetAnchors, SSDBoxes, TorchvisionAnchors
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     F32 = npt.NDArray[np.float32]
     F64 = npt.NDArray[np.float64]
     I64 = npt.NDArray[np.int64]
+    Num = npt.NDArray[np.number[Any]]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class AnchorLevel:
     def ys(self, image: I64, iy: I64, a: I64 | int) -> tuple[F32, F32]:
         return self.at(iy, a, self.factor(image, "y"), "y")
 
-    def factor(self, image: I64, axis: str) -> I64 | F64:
+    def factor(self, image: I64, axis: str) -> Num:
         """Per entry of ``image``: what the anchors' coordinates along ``axis`` ("x" or "y") depend on there, the
         integer stride (torchvision) or the input size in pixels as a float (SSD); see :meth:`at`."""
         import numpy as np
@@ -73,7 +74,7 @@ class AnchorLevel:
             return np.take(stride, image).astype(np.int64)
         return np.take(self.input_w if axis == "x" else self.input_h, image).astype(np.float64)
 
-    def at(self, i: I64, a: I64 | int, factor: I64 | F64, axis: str) -> tuple[F32, F32]:
+    def at(self, i: I64, a: I64 | int, factor: Num, axis: str) -> tuple[F32, F32]:
         """The extents along ``axis`` of the anchors of shape ``a`` at cell index ``i``, where :meth:`factor` is
         ``factor`` (aligned with ``i``)."""
         import numpy as np

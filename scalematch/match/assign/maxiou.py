@@ -224,19 +224,20 @@ def _nearest_iou(boxes: Boxes, lv: AnchorLevel, a: int, objs: I64) -> F32:
     """The best IoU of each object with shape ``a`` of level ``lv`` in the 3 x 3 cells around its nearest one."""
     import numpy as np
 
-    img = boxes.image[objs]
-    gx1, gy1, gx2, gy2 = (v[objs][:, None, None] for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
-    rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+    take = np.take  # faster than fancy indexing
+    img = take(boxes.image, objs)
+    bx1, by1, bx2, by2 = (take(v, objs) for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
+    gx1, gy1, gx2, gy2 = (v[:, None, None] for v in (bx1, by1, bx2, by2))
+    rows, cols = take(lv.grid.rows, img), take(lv.grid.cols, img)
     _, _, ox, oy = lv.nominal()
-    cx = np.rint(lv.cell(img, (boxes.x1[objs].astype(np.float64) + boxes.x2[objs]) / 2, ox[a], "x")).astype(np.int64)
-    cy = np.rint(lv.cell(img, (boxes.y1[objs].astype(np.float64) + boxes.y2[objs]) / 2, oy[a], "y")).astype(np.int64)
+    cx = np.rint(lv.cell(img, (bx1.astype(np.float64) + bx2) / 2, ox[a], "x")).astype(np.int64)
+    cy = np.rint(lv.cell(img, (by1.astype(np.float64) + by2) / 2, oy[a], "y")).astype(np.int64)
     step = np.array([-1, 0, 1])
     ix = np.clip(cx[:, None] + step, 0, (cols - 1)[:, None]).reshape(-1)
     iy = np.clip(cy[:, None] + step, 0, (rows - 1)[:, None]).reshape(-1)
     img3 = np.repeat(img, 3)
-    shape = np.full(len(img3), a, np.int64)
-    ax1, ax2 = (v.reshape(-1, 1, 3) for v in lv.xs(img3, ix, shape))  # columns along the last axis
-    ay1, ay2 = (v.reshape(-1, 3, 1) for v in lv.ys(img3, iy, shape))  # rows along the middle one
+    ax1, ax2 = (v.reshape(-1, 1, 3) for v in lv.at(ix, a, lv.factor(img3, "x"), "x"))  # columns along the last axis
+    ay1, ay2 = (v.reshape(-1, 3, 1) for v in lv.at(iy, a, lv.factor(img3, "y"), "y"))  # rows along the middle one
     iou = box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2)
     return np.asarray(iou.reshape(len(objs), -1).max(axis=1), dtype=np.float32)
 
