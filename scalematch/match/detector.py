@@ -14,7 +14,7 @@ from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
-from scalematch.match.result import usable
+from scalematch.match.result import rows_at, usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
@@ -182,7 +182,7 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
         value = rows["difficult"].to_numpy()
         difficult = value == 1 if isinstance(preset.input, LetterboxInput) else value != 0
         if difficult.any():
-            rows, ignored = rows[~difficult], int(difficult.sum())
+            rows, ignored = rows_at(rows, ~difficult), int(difficult.sum())
     if data.format == "voc" and ignores_difficult(preset):
         rows = _voc_boxes(rows, preset)
     return rows, ignored
@@ -220,7 +220,7 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
         raise DatasetError(f"{data.source}: {every}{first}{'' if small.all() else f' [{IMAGE_TOO_SMALL}]'}")
     excluded = Counter(data.excluded)
     excluded[IMAGE_TOO_SMALL] += int(small.sum())
-    return replace(data, table=data.table[~small], excluded={k: excluded[k] for k in sorted(excluded)})
+    return replace(data, table=rows_at(data.table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})
 
 
 def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], str]:

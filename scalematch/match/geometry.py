@@ -248,9 +248,7 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
 
     from scalematch.presets.preset import MMDetAnchors, Points, SSDBoxes, TorchvisionAnchors, YoloAnchors
 
-    sizes = np.stack([imgs.input_h, imgs.input_w], axis=1)
-    distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    distinct, inverse = distinct_sizes(imgs.input_h, imgs.input_w)
     per_size = []
     for k, (hp, wp) in enumerate(distinct):
         try:
@@ -283,6 +281,20 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
     return tuple(out)
 
 
+def distinct_sizes(height: I64, width: I64) -> tuple[I64, I64]:
+    """The distinct (height, width) pairs in ascending order (by height, then width) as an (n, 2) array, and per
+    image the index of its pair: ``np.unique`` of the stacked pairs along axis 0, found from one integer per pair
+    where the sizes allow (much faster)."""
+    import numpy as np
+
+    span = int(width.max()) + 1 if len(width) else 1
+    if len(height) and (int(min(height.min(), width.min())) < 0 or int(height.max()) >= (1 << 62) // span):
+        pairs, inverse = np.unique(np.stack([height, width], axis=1), axis=0, return_inverse=True)
+        return pairs, inverse.reshape(-1)
+    keys, inverse = np.unique(height * span + width, return_inverse=True)
+    return np.stack([keys // span, keys % span], axis=1), inverse.reshape(-1)
+
+
 def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float64]) -> Bool:
     """Per image of original size ``w0`` x ``h0``: whether its padded input after ``preset``'s resize is too small
     for the network of ``graph`` (an input of 0 rows or columns, or fewer than its layers need), which
@@ -290,15 +302,14 @@ def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt
     import numpy as np
 
     imgs = images(preset, w0, h0)
-    sizes = np.stack([imgs.input_h, imgs.input_w], axis=1)
-    distinct, inverse = np.unique(sizes, axis=0, return_inverse=True)
+    distinct, inverse = distinct_sizes(imgs.input_h, imgs.input_w)
     bad = np.zeros(len(distinct), dtype=bool)
     for k, (hp, wp) in enumerate(distinct):
         try:
             feature_sizes(graph, (int(hp), int(wp)))
         except GraphError:
             bad[k] = True
-    small: Bool = bad[inverse.reshape(-1)]
+    small: Bool = bad[inverse]
     return small
 
 

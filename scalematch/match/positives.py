@@ -99,6 +99,17 @@ def size_label(lo: float, hi: float) -> str:
     return f">{lo:g}" if math.isinf(hi) else f"{lo:g}-{hi:g}"
 
 
+def _median(tally: npt.NDArray[np.int64]) -> float:
+    """The median of the values that ``tally`` counts (``tally[v]``: how many equal ``v``), as ``np.median`` gives it
+    (for an even number, the mean of the two middle values)."""
+    import numpy as np
+
+    ends = np.cumsum(tally)
+    k = int(ends[-1])
+    low, high = np.searchsorted(ends, [(k - 1) // 2, k // 2], side="right")
+    return (int(low) + int(high)) / 2
+
+
 def main_level(sim: Simulation) -> npt.NDArray[np.int64]:
     """Per object: the index of the level holding most of its positives (the finest on ties), -1 for none and
     for every object of an upper-bound simulation (its per-level counts are candidates, not positives)."""
@@ -123,12 +134,9 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
     sizes = []
     for lo, hi in itertools.pairwise(SIZE_BINS):
         inside = (size >= lo) & (size < hi)
-        k = int(inside.sum())
-        sizes.append(
-            SizeRow(
-                size_label(lo, hi), k, float(np.median(total[inside])) if k else None, int((total[inside] == 0).sum())
-            )
-        )
+        tally = np.bincount(total[inside])  # positives are counts: their median from a tally, not a sort
+        k = int(tally.sum())
+        sizes.append(SizeRow(size_label(lo, hi), k, _median(tally) if k else None, int(tally[0]) if k else 0))
     main = main_level(sim)
     by_name = {lv.name: lv for lv in levels or ()}
     longer = np.maximum(sim.w_in, sim.h_in)

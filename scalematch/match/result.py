@@ -69,7 +69,15 @@ def usable(table: pd.DataFrame, include_crowd: bool = False) -> pd.DataFrame:
     crowd = table["iscrowd"].to_numpy().astype(bool)
     if not crowd.any():
         return table
-    kept: pd.DataFrame = table[~crowd]
+    return rows_at(table, ~crowd)
+
+
+def rows_at(table: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """The rows of ``table`` where ``mask`` is true, as ``table[mask]`` gives them (index and dtypes kept), taken by
+    position: several times faster than a boolean mask on a wide table."""
+    import numpy as np
+
+    kept: pd.DataFrame = table.take(np.flatnonzero(mask))
     return kept
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.presets.preset import MMDetAnchors, SSDBoxes, TorchvisionAnchors
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     F32 = npt.NDArray[np.float32]
     F64 = npt.NDArray[np.float64]
     I64 = npt.NDArray[np.int64]
+    Num = npt.NDArray[np.number[Any]]
 
 
 @dataclass(frozen=True)
@@ -58,20 +59,33 @@ class AnchorLevel:
         return hw * width, hh * height, np.full(self.shapes, self.step / 2), np.full(self.shapes, self.step / 2)
 
     def xs(self, image: I64, ix: I64, a: I64 | int) -> tuple[F32, F32]:
-        return self._axis(image, ix, a, self.grid.stride_w, self.lo_w, self.hi_w, self.input_w)
+        return self.at(ix, a, self.factor(image, "x"), "x")
 
     def ys(self, image: I64, iy: I64, a: I64 | int) -> tuple[F32, F32]:
-        return self._axis(image, iy, a, self.grid.stride_h, self.lo_h, self.hi_h, self.input_h)
+        return self.at(iy, a, self.factor(image, "y"), "y")
 
-    def _axis(self, image: I64, i: I64, a: I64 | int, stride: F64, lo: F32, hi: F32, size: I64) -> tuple[F32, F32]:
+    def factor(self, image: I64, axis: str) -> Num:
+        """Per entry of ``image``: what the anchors' coordinates along ``axis`` ("x" or "y") depend on there, the
+        integer stride (torchvision) or the input size in pixels as a float (SSD); see :meth:`at`."""
+        import numpy as np
+
+        if self.kind == "torchvision":
+            stride = self.grid.stride_w if axis == "x" else self.grid.stride_h
+            return np.take(stride, image).astype(np.int64)
+        return np.take(self.input_w if axis == "x" else self.input_h, image).astype(np.float64)
+
+    def at(self, i: I64, a: I64 | int, factor: Num, axis: str) -> tuple[F32, F32]:
+        """The extents along ``axis`` of the anchors of shape ``a`` at cell index ``i``, where :meth:`factor` is
+        ``factor`` (aligned with ``i``)."""
         import numpy as np
 
         f32 = np.float32
+        lo, hi = (self.lo_w, self.hi_w) if axis == "x" else (self.lo_h, self.hi_h)
         if self.kind == "torchvision":
-            shift = (i * stride[image].astype(np.int64)).astype(f32)
+            shift = (i * factor).astype(f32)
             return shift + lo[a], shift + hi[a]
         # DefaultBoxGenerator: centre (i + 0.5) / (size / step), box (centre -+ 0.5 * clipped size) * size.
-        n = size[image].astype(np.float64)
+        n = factor
         centre = (i.astype(f32) + f32(0.5)) / (n / self.step).astype(f32)
         half = f32(0.5) * hi[a]
         s = n.astype(f32)
@@ -156,8 +170,15 @@ def expand(lo: I64, hi: I64) -> tuple[I64, I64]:
     import numpy as np
 
     count = np.maximum(hi - lo + 1, 0)
-    owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
-    value = np.arange(int(count.sum()), dtype=np.int64) + (lo - (np.cumsum(count) - count))[owner]
+    ends = np.cumsum(count)
+    total = int(ends[-1]) if len(ends) else 0
+    if total <= 3 * len(lo):  # short ranges: the owner steps up where a range starts (empty ones included), a
+        # running count of the starts is faster than np.repeat with counts
+        owner = np.cumsum(np.bincount(ends[:-1], minlength=total + 1)[:total])
+    else:
+        owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
+    value = np.arange(total, dtype=np.int64)
+    value += np.take(lo - (ends - count), owner)
     return owner, value
 
 

@@ -61,7 +61,7 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     spread = np.zeros(n)
     for level in parts:
         for near in level:
-            deviation = (near.iou.astype(np.float64) - mean[near.obj]) ** 2
+            deviation = (near.iou.astype(np.float64) - np.take(mean, near.obj)) ** 2
             spread += np.bincount(near.obj, weights=deviation, minlength=n)
     threshold = mean.astype(np.float32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(np.float32)
     # Per level the positives, with a key per anchor (one key space per level); candidates come level by level
@@ -69,14 +69,14 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     obj_p, key_p, lvl_p, iou_p = [], [], [], []
     key_base = 0
     for li, (lv, level) in enumerate(zip(levels, parts, strict=True)):
-        chosen = [(near, np.flatnonzero((near.iou >= threshold[near.obj]) & near.inside)) for near in level]
+        chosen = [(near, np.flatnonzero((near.iou >= np.take(threshold, near.obj)) & near.inside)) for near in level]
         o, ix, iy, iou = (
-            np.concatenate([getattr(near, f)[k] for near, k in chosen]) for f in ("obj", "ix", "iy", "iou")
+            np.concatenate([np.take(getattr(near, f), k) for near, k in chosen]) for f in ("obj", "ix", "iy", "iou")
         )
         if len(chosen) > 1:  # the few objects of the later parts go in at their place
             order = np.argsort(o, kind="stable")
-            o, ix, iy, iou = o[order], ix[order], iy[order], iou[order]
-        im = img[o]
+            o, ix, iy, iou = (np.take(v, order) for v in (o, ix, iy, iou))
+        im = np.take(img, o)
         cols = int(lv.grid.cols.max()) + 1
         key = key_base + (im * (int(lv.grid.rows.max()) + 1) + iy) * cols + ix
         key_base = int(key.max()) + 1 if len(key) else key_base
@@ -86,11 +86,11 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
         iou_p.append(iou)
     obj, key, lvl, iou = (np.concatenate(p) for p in (obj_p, key_p, lvl_p, iou_p))
     win = first_max(key, iou)
-    positives = per_level(obj[win], lvl[win], n, len(levels))
-    candidate = np.zeros(n, bool)
-    candidate[obj] = True
+    obj_w = np.take(obj, win)
+    positives = per_level(obj_w, np.take(lvl, win), n, len(levels))
+    candidate = np.bincount(obj, minlength=n) > 0
     lost = (positives.sum(axis=1) == 0) & candidate
-    weak = np.bincount(obj[win][iou[win] < np.float32(floor)], minlength=n).astype(np.int64)
+    weak = np.bincount(obj_w[np.take(iou, win) < np.float32(floor)], minlength=n).astype(np.int64)
     return Assigned(positives, best, lost, weak)
 
 
@@ -218,17 +218,25 @@ def _in_block(
     inside_x = (px - x1 > f32(0.01)) & (x2 - px > f32(0.01))
     inside = inside_y[:, None, :] & inside_x[None, :, :]
     flat = np.flatnonzero(pick)
-    o = flat // (width * width)  # divisions by one number (numpy's divmod is much slower)
-    cell = flat - o * (width * width)
-    row = cell // width
-    col = cell - row * width
+    if width & (width - 1) == 0:  # a power of two (every grown block): shifts and masks, twice as fast
+        bits = width.bit_length() - 1
+        o = flat >> (2 * bits)
+        cell = flat & (width * width - 1)
+        row = cell >> bits
+        col = cell & (width - 1)
+    else:
+        o = flat // (width * width)  # divisions by one number (numpy's divmod is much slower)
+        cell = flat - o * (width * width)
+        row = cell // width
+        col = cell - row * width
     at = cell * n + o  # into the (width * width, n) block arrays
     contiguous = n and int(objs[-1]) - int(objs[0]) == n - 1  # objs ascend: a range (the first pass)
+    take = np.take  # faster than fancy indexing
     near = Nearest(
-        o + objs[0] if contiguous else objs[o],
-        x0[o] + col,
-        y0[o] + row,
-        iou.reshape(-1)[at],
-        inside.reshape(-1)[at],
+        o + objs[0] if contiguous else take(objs, o),
+        take(x0, o) + col,
+        take(y0, o) + row,
+        take(iou.reshape(-1), at),
+        take(inside.reshape(-1), at),
     )
     return near, sure

@@ -130,61 +130,68 @@ def _pairs_for(
     sorted_area = area_g[by_area] if by_area is not None else None
     combos = [(li, lv, a) for li, lv in enumerate(levels) for a in range(lv.shapes)]
     parts = [Part(li, *_empty(), _no_anchors() if with_anchors else None) for li, _, _ in combos]
+    take = np.take  # much faster than fancy indexing, and one flatnonzero then takes than a mask per array
+    nominal = [lv.nominal() for lv in levels]
+    first_key = [image_start + level_start[:, li] for li in range(len(levels))]  # per image, the level's first
     for c, (li, lv, a) in enumerate(combos):
-        aw, ah, ox, oy = lv.nominal()
+        aw, ah, ox, oy = nominal[li]
         area_a = aw[a] * ah[a]
         if by_area is not None and sorted_area is not None:
             lo, hi = np.searchsorted(sorted_area, [tt[0] * area_a * (1 - RELAX), area_a / tt[0] * (1 + RELAX)])
             candidates = np.sort(by_area[lo:hi])
         else:
             candidates = np.arange(len(tt))
-        need_c = frac[candidates] * (area_g[candidates] + area_a)  # intersection needed for IoU >= t
+        area_c = take(area_g, candidates)
+        need_c = take(frac, candidates) * (area_c + area_a)  # intersection needed for IoU >= t
         # Most (object, shape) combinations fail on area alone: keep only the feasible objects.
-        feasible = np.minimum(area_g[candidates], area_a) >= need_c
-        sel, need = candidates[feasible], need_c[feasible]
+        feasible = np.flatnonzero(np.minimum(area_c, area_a) >= need_c)
+        sel, need = take(candidates, feasible), take(need_c, feasible)
         if not len(sel):
             continue
-        rx = (gw[sel] + aw[a]) / 2 - need / np.minimum(gh[sel], ah[a])
-        sel_ok = rx >= -SLACK
-        sel, rx, need = sel[sel_ok], rx[sel_ok], need[sel_ok]
-        im0 = img[sel]
-        cols, sw = lv.grid.cols[im0], lv.grid.stride_w[im0]
-        lo_x = np.maximum(np.ceil((gcx[sel] - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
-        hi_x = np.minimum(np.floor((gcx[sel] + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
+        gw_s, gh_s = take(gw, sel), take(gh, sel)
+        rx = (gw_s + aw[a]) / 2 - need / np.minimum(gh_s, ah[a])
+        ok = np.flatnonzero(rx >= -SLACK)
+        sel, rx, need, gw_s, gh_s = (take(v, ok) for v in (sel, rx, need, gw_s, gh_s))
+        im0 = take(img, sel)
+        cols, sw = take(lv.grid.cols, im0), take(lv.grid.stride_w, im0)
+        gcx_s = take(gcx, sel)
+        lo_x = np.maximum(np.ceil((gcx_s - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
+        hi_x = np.minimum(np.floor((gcx_s + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
         q, ix = expand(lo_x, hi_x)
         # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
         # intersection IoU >= t needs (a region shaped by the product, not a square).
-        o = sel[q]
-        sw_q = lv.grid.stride_w[img[o]]
-        centre_gap = np.abs(ix * sw_q + ox[a] - gcx[o])
-        overlap_x = np.minimum(np.minimum(gw[o], aw[a]), (gw[o] + aw[a]) / 2 - centre_gap) + SLACK
+        centre_gap = np.abs(ix * take(sw, q) + ox[a] - take(gcx_s, q))
+        gw_q = take(gw_s, q)
+        overlap_x = np.minimum(np.minimum(gw_q, aw[a]), (gw_q + aw[a]) / 2 - centre_gap) + SLACK
         with np.errstate(divide="ignore", invalid="ignore"):
-            ry = np.where(overlap_x > 0, (gh[o] + ah[a]) / 2 - need[q] / overlap_x, -np.inf)
-        keep_x = ry >= -SLACK
-        q, ix, o, ry = q[keep_x], ix[keep_x], o[keep_x], ry[keep_x]
-        im1 = img[o]
-        rows, sh = lv.grid.rows[im1], lv.grid.stride_h[im1]
-        lo_y = np.maximum(np.ceil((gcy[o] - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
-        hi_y = np.minimum(np.floor((gcy[o] + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
+            ry = np.where(overlap_x > 0, (take(gh_s, q) + ah[a]) / 2 - take(need, q) / overlap_x, -np.inf)
+        keep_x = np.flatnonzero(ry >= -SLACK)
+        q, ix, ry = take(q, keep_x), take(ix, keep_x), take(ry, keep_x)
+        im1 = take(im0, q)
+        rows, sh = take(lv.grid.rows, im1), take(lv.grid.stride_h, im1)
+        gcy_q = take(gcy, take(sel, q))
+        lo_y = np.maximum(np.ceil((gcy_q - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
+        hi_y = np.minimum(np.floor((gcy_q + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
         k, iy = expand(lo_y, hi_y)
         if not len(k):
             continue
         # torchvision's box_iou, its x factors once per column entry (the same float32 operations, so the
         # same bits), then per anchor of the column
-        ax1, ax2 = lv.xs(im1, ix, a)
-        wx = np.maximum(np.minimum(gx2[o], ax2) - np.maximum(gx1[o], ax1), f32(0))
+        o = take(sel, q)
+        ax1, ax2 = lv.at(ix, a, lv.factor(im1, "x"), "x")
+        wx = np.maximum(np.minimum(take(gx2, o), ax2) - np.maximum(take(gx1, o), ax1), f32(0))
         aw32 = ax2 - ax1
-        ay1, ay2 = lv.ys(im1[k], iy, a)
-        r = o[k]
-        inter = wx[k] * np.maximum(np.minimum(gy2[r], ay2) - np.maximum(gy1[r], ay1), f32(0))
+        ay1, ay2 = lv.at(iy, a, take(lv.factor(im1, "y"), k), "y")
+        r = take(o, k)
+        inter = take(wx, k) * np.maximum(np.minimum(take(gy2, r), ay2) - np.maximum(take(gy1, r), ay1), f32(0))
         with np.errstate(invalid="ignore", divide="ignore"):
-            iou = inter / (area32[r] + aw32[k] * (ay2 - ay1) - inter)
-        keep = np.flatnonzero(iou >= (t[0] if single else t[r]))
-        k, iy, iou = k[keep], iy[keep], iou[keep]
-        column = image_start[im1] + level_start[im1, li] + ix * lv.shapes + a
-        key = column[k] + iy * (lv.grid.cols[im1] * lv.shapes)[k]
-        anchor = (ax1[k], ay1[keep], ax2[k], ay2[keep]) if with_anchors else None
-        parts[c] = Part(li, objs[o[k]], key, iou, anchor)
+            iou = inter / (take(area32, r) + take(aw32, k) * (ay2 - ay1) - inter)
+        keep = np.flatnonzero(iou >= (t[0] if single else take(t, r)))
+        k, iy, iou, r = take(k, keep), take(iy, keep), take(iou, keep), take(r, keep)
+        column = take(first_key[li], im1) + ix * lv.shapes + a
+        key = take(column, k) + iy * take(take(lv.grid.cols, im1) * lv.shapes, k)
+        anchor = (take(ax1, k), take(ay1, keep), take(ax2, k), take(ay2, keep)) if with_anchors else None
+        parts[c] = Part(li, take(objs, r), key, iou, anchor)
     return parts
 
 
@@ -217,19 +224,20 @@ def _nearest_iou(boxes: Boxes, lv: AnchorLevel, a: int, objs: I64) -> F32:
     """The best IoU of each object with shape ``a`` of level ``lv`` in the 3 x 3 cells around its nearest one."""
     import numpy as np
 
-    img = boxes.image[objs]
-    gx1, gy1, gx2, gy2 = (v[objs][:, None, None] for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
-    rows, cols = lv.grid.rows[img], lv.grid.cols[img]
+    take = np.take  # faster than fancy indexing
+    img = take(boxes.image, objs)
+    bx1, by1, bx2, by2 = (take(v, objs) for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
+    gx1, gy1, gx2, gy2 = (v[:, None, None] for v in (bx1, by1, bx2, by2))
+    rows, cols = take(lv.grid.rows, img), take(lv.grid.cols, img)
     _, _, ox, oy = lv.nominal()
-    cx = np.rint(lv.cell(img, (boxes.x1[objs].astype(np.float64) + boxes.x2[objs]) / 2, ox[a], "x")).astype(np.int64)
-    cy = np.rint(lv.cell(img, (boxes.y1[objs].astype(np.float64) + boxes.y2[objs]) / 2, oy[a], "y")).astype(np.int64)
+    cx = np.rint(lv.cell(img, (bx1.astype(np.float64) + bx2) / 2, ox[a], "x")).astype(np.int64)
+    cy = np.rint(lv.cell(img, (by1.astype(np.float64) + by2) / 2, oy[a], "y")).astype(np.int64)
     step = np.array([-1, 0, 1])
     ix = np.clip(cx[:, None] + step, 0, (cols - 1)[:, None]).reshape(-1)
     iy = np.clip(cy[:, None] + step, 0, (rows - 1)[:, None]).reshape(-1)
     img3 = np.repeat(img, 3)
-    shape = np.full(len(img3), a, np.int64)
-    ax1, ax2 = (v.reshape(-1, 1, 3) for v in lv.xs(img3, ix, shape))  # columns along the last axis
-    ay1, ay2 = (v.reshape(-1, 3, 1) for v in lv.ys(img3, iy, shape))  # rows along the middle one
+    ax1, ax2 = (v.reshape(-1, 1, 3) for v in lv.at(ix, a, lv.factor(img3, "x"), "x"))  # columns along the last axis
+    ay1, ay2 = (v.reshape(-1, 3, 1) for v in lv.at(iy, a, lv.factor(img3, "y"), "y"))  # rows along the middle one
     iou = box_iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2)
     return np.asarray(iou.reshape(len(objs), -1).max(axis=1), dtype=np.float32)
 
@@ -278,18 +286,18 @@ def winners(key: I64, value: npt.NDArray[np.floating[Any]]) -> tuple[I64, I64]:
     new[0] = True
     np.not_equal(k[1:], k[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    best = idx[starts]
+    best = np.take(idx, starts)
     size = np.diff(starts, append=n)
     repeated = np.flatnonzero(size > 1)
     if len(repeated):
         owner, at = expand(starts[repeated], starts[repeated] + size[repeated] - 1)
-        v = value[idx[at]]
+        v = np.take(value, np.take(idx, at))
         first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
         top = np.maximum.reduceat(v, first)
         tops = np.flatnonzero(v == top[owner])  # positions ascend inside a group: its first top is the first
         pick = tops[np.r_[True, owner[tops[1:]] != owner[tops[:-1]]]]
         best[repeated[owner[pick]]] = idx[at[pick]]
-    return np.asarray(best, dtype=np.int64), k[starts]
+    return np.asarray(best, dtype=np.int64), np.take(k, starts)
 
 
 def _concat(parts: list[Pairs]) -> Pairs:
@@ -362,15 +370,16 @@ def assign(
         forced_keys = k[last]
         extra = [_select(e, ~_member(forced_keys, e.key)) for e in extra] + [_select(claims, by_key[last])]
 
-    positives = np.zeros((n, len(levels)), np.int64)
+    by_level = np.zeros((len(levels), n), np.int64)  # level-major while counting: each level's row contiguous
     weak_count = np.zeros(n, np.int64)
     f = np.float32(floor)
     for p, (w, distinct) in zip(strong, won, strict=True):
         if len(forced_keys):  # a forced match overrides the winner of its anchor (``w`` is aligned with ``distinct``)
             w = w[~_member(forced_keys, distinct)]
-        o = p.obj[w]
-        positives[:, p.level] += np.bincount(o, minlength=n)
-        weak_count += np.bincount(o[p.iou[w] < f], minlength=n)
+        o = np.take(p.obj, w)
+        by_level[p.level] += np.bincount(o, minlength=n)
+        weak_count += np.bincount(o[np.take(p.iou, w) < f], minlength=n)
+    positives = np.ascontiguousarray(by_level.T)
     for e in extra:
         positives += per_level(e.obj, e.level, n, len(levels))
         weak_count += np.bincount(e.obj[e.iou < f], minlength=n)
@@ -398,9 +407,10 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
 
     owner, level = pending.obj, pending.level
     ax1, ay1, ax2, ay2 = anchor
+    take = np.take  # faster than fancy indexing
     by_owner = np.argsort(owner, kind="stable")
-    key, owner, level = pending.key[by_owner], owner[by_owner], level[by_owner]
-    ax1, ay1, ax2, ay2 = ax1[by_owner], ay1[by_owner], ax2[by_owner], ay2[by_owner]
+    key, owner, level = take(pending.key, by_owner), take(owner, by_owner), take(level, by_owner)
+    ax1, ay1, ax2, ay2 = (take(v, by_owner) for v in (ax1, ay1, ax2, ay2))
     new = np.r_[True, owner[1:] != owner[:-1]]
     group = np.cumsum(new) - 1  # per anchor, its owner's place in ``who``
     start = np.flatnonzero(new)
@@ -415,21 +425,22 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
     count = comp_count[group]
     found = []
     for lo, hi in _batches(count):
-        part = np.arange(lo, hi)
-        c = count[part]
-        anchor_of = np.repeat(part, c)
+        c = count[lo:hi]
         offset = np.cumsum(c) - c
-        obj = comp_obj[np.arange(int(c.sum())) + (comp_start[group[part]] - offset)[anchor_of - lo]]
+        begin = take(comp_start, group[lo:hi])
+        rel, at = expand(begin, begin + c - 1)  # per pair: its anchor (from lo) and its place in comp_obj
+        obj = take(comp_obj, at)
         iou = box_iou(
-            boxes.x1[obj], boxes.y1[obj], boxes.x2[obj], boxes.y2[obj],
-            ax1[anchor_of], ay1[anchor_of], ax2[anchor_of], ay2[anchor_of],
+            take(boxes.x1, obj), take(boxes.y1, obj), take(boxes.x2, obj), take(boxes.y2, obj),
+            *(take(v[lo:hi], rel) for v in (ax1, ay1, ax2, ay2)),
         )  # fmt: skip
         # The pairs come anchor by anchor, objects ascending: per anchor its first entry at the largest IoU.
         top = np.maximum.reduceat(iou, offset)
-        tops = np.flatnonzero(iou == top[anchor_of - lo])
-        first = tops[np.r_[True, anchor_of[tops[1:]] != anchor_of[tops[:-1]]]]
-        a = anchor_of[first]
-        found.append(Pairs(obj[first], key[a], level[a], iou[first]))
+        tops = np.flatnonzero(iou == take(top, rel))
+        rel_t = take(rel, tops)
+        first = tops[np.r_[True, rel_t[1:] != rel_t[:-1]]]
+        a = take(rel, first) + lo
+        found.append(Pairs(take(obj, first), take(key, a), take(level, a), take(iou, first)))
     return _concat(found) if found else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
 
 
@@ -458,8 +469,12 @@ def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> t
     for lo, hi in _batches(size):  # (object, object) pairs
         g, j = expand(first_obj[im[lo:hi]], first_obj[im[lo:hi] + 1] - 1)
         g += lo
-        hit = (boxes.x1[j] < rx2[g]) & (boxes.x2[j] > rx1[g]) & (boxes.y1[j] < ry2[g]) & (boxes.y2[j] > ry1[g])
-        found.append((g[hit], j[hit]))
+        take = np.take  # faster than fancy indexing
+        hit = np.flatnonzero(
+            (take(boxes.x1, j) < take(rx2, g)) & (take(boxes.x2, j) > take(rx1, g))
+            & (take(boxes.y1, j) < take(ry2, g)) & (take(boxes.y2, j) > take(ry1, g))
+        )  # fmt: skip
+        found.append((take(g, hit), take(j, hit)))
     g_all = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
     j_all = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
     return j_all, np.bincount(g_all, minlength=len(who))

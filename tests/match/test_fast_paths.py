@@ -1,0 +1,62 @@
+"""Shortcuts of the simulation's bookkeeping against the plain numpy or pandas call they stand for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalematch.match.assign._grid import expand
+from scalematch.match.geometry import distinct_sizes
+from scalematch.match.positives import _median
+from scalematch.match.result import rows_at
+
+sides = st.sampled_from([0, 1, 2, 7, 640, 1333, 2**31, 2**40])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(sides, sides), max_size=40))
+def test_distinct_sizes_equal_unique_along_axis_0(pairs: list[tuple[int, int]]) -> None:
+    """One integer per pair where the sizes allow, the pairs themselves beyond: both as np.unique(axis=0)."""
+    height = np.array([h for h, _ in pairs], np.int64)
+    width = np.array([w for _, w in pairs], np.int64)
+    got, inverse = distinct_sizes(height, width)
+    expected, expected_inverse = np.unique(np.stack([height, width], axis=1), axis=0, return_inverse=True)
+    assert got.dtype == np.int64
+    assert got.tolist() == expected.tolist()
+    assert inverse.tolist() == expected_inverse.reshape(-1).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50) | st.sampled_from([10**6]), min_size=1, max_size=60))
+def test_median_of_a_tally_equals_np_median(values: list[int]) -> None:
+    got = _median(np.bincount(np.array(values, np.int64)))
+    assert type(got) is float
+    assert got == float(np.median(values))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.booleans(), max_size=30), st.booleans())
+def test_rows_at_equals_a_boolean_mask(mask: list[bool], shuffled: bool) -> None:
+    n = len(mask)
+    index = pd.Index(np.arange(n)[::-1] * 3 if shuffled else np.arange(n))
+    table = pd.DataFrame(
+        {"x": np.arange(n, dtype=np.float64), "category": pd.Categorical([f"c{i % 3}" for i in range(n)])},
+        index=index,
+    )
+    keep = np.array(mask, dtype=bool)
+    pd.testing.assert_frame_equal(rows_at(table, keep), table[keep], check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 40), st.integers(-3, 6) | st.integers(7, 20)), max_size=30))
+def test_expand_lists_every_member_of_every_range(ranges: list[tuple[int, int]]) -> None:
+    """Empty ranges (hi < lo) anywhere, first and last included, contribute nothing; short ranges and long ones
+    (owners found two ways)."""
+    lo = np.array([a for a, _ in ranges], np.int64)
+    hi = np.array([a + d for a, d in ranges], np.int64)
+    owner, value = expand(lo, hi)
+    expected = [(r, v) for r, (a, d) in enumerate(ranges) for v in range(a, a + d + 1)]
+    assert owner.dtype == value.dtype == np.int64
+    assert list(zip(owner.tolist(), value.tolist(), strict=True)) == expected
