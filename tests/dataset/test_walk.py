@@ -1,4 +1,4 @@
-"""How the YOLO reader walks a dataset folder, checked against ultralytics' own listing: ``get_img_files``
+"""How the YOLO (and VOC) reader walks a dataset folder, checked against ultralytics' own listing: ``get_img_files``
 (``glob.glob('<images>/**/*.*', recursive=True)``, which follows links to folders and lists no hidden name) and
 ``img2label_paths``. Links to folders are followed, each folder once; hidden names are counted as
 ``hidden_file``; a folder that cannot be read is one ``Error:`` line naming it."""
@@ -222,3 +222,41 @@ def test_an_unreadable_folder_is_a_dataset_error(
         [*unprivileged, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert (run.returncode, run.stdout, run.stderr) == (0, f"{ds / 'labels' / 'val'}: Permission denied\n", "")
+
+
+VOC = (
+    "<annotation><filename>{name}.jpg</filename><size><width>100</width><height>80</height></size>"
+    "<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>10</xmax><ymax>10</ymax></bndbox></object>"
+    "</annotation>"
+)
+
+
+def test_a_voc_folder_reached_twice_is_read_under_its_name_without_a_link(tmp_path: Path) -> None:
+    """The VOC reader walks as the YOLO one: ``voc/b -> a`` and ``voc/a/up -> ..`` are not read again, and the
+    name of ``a``'s files is ``a/...`` whatever order the folder lists its entries in."""
+    voc = tmp_path / "voc"
+    (voc / "a").mkdir(parents=True)
+    (voc / "a" / "t.xml").write_text(VOC.format(name="t"))
+    (voc / "s.xml").write_text(VOC.format(name="s"))
+    (voc / "b").symlink_to("a")
+    (voc / "a" / "up").symlink_to("..")
+    result = load(voc, resize="none")
+    assert result.table["label_file"].astype(str).tolist() == ["a/t.xml", "s.xml"]
+
+
+def test_an_unreadable_voc_folder_is_the_same_error(
+    tmp_path: Path, unprivileged: tuple[str, ...], locked: list[Path]
+) -> None:
+    voc = tmp_path / "voc"
+    (voc / "sub").mkdir(parents=True)
+    (voc / "a.xml").write_text(VOC.format(name="a"))
+    (voc / "sub").chmod(0)
+    locked.append(voc / "sub")
+    run = _cli(unprivileged, "stats", str(voc), "-q")
+    assert (run.returncode, run.stdout, run.stderr) == (2, "", f"Error: {voc / 'sub'}: Permission denied\n")
+    code = (
+        "from scalematch.dataset import load\nfrom scalematch.errors import DatasetError\n"
+        f"try:\n    load({str(voc)!r})\nexcept DatasetError as exc:\n    print(exc)\n"
+    )
+    api = subprocess.run([*unprivileged, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert (api.returncode, api.stdout, api.stderr) == (0, f"{voc / 'sub'}: Permission denied\n", "")
