@@ -183,6 +183,7 @@ UNREADABLE = [
     ("images/val", ["stats", "ds"], "images/val"),
     ("images/val", ["stats", "ds/labels/val"], "images/val"),
     ("images", ["stats", "ds/labels/val"], "images"),  # not images/val
+    ("labels", ["stats", "ds"], "labels"),  # not labels/classes.txt, looked for in it
     ("labels/val/.ipynb_checkpoints", ["stats", "ds"], "labels/val/.ipynb_checkpoints"),  # hidden: not counted
     ("sub", ["stats", "--image-size", "100x100", "ds"], "sub"),  # a flat folder: not sub/labels
 ]

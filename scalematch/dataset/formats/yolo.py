@@ -95,6 +95,13 @@ def _part(labels: Path) -> _Part:
     return _Part(labels, _images_for(labels) or labels)
 
 
+def _present(path: Path) -> bool:
+    """:func:`is_present`, where a folder that cannot be searched is named as such (``ds/labels: Permission
+    denied``), not the file looked for in it."""
+    _is_dir(path)
+    return is_present(path)
+
+
 def _splits(path: Path) -> list[Path]:
     """The split folders of an export root that has no ``labels`` folder: its folders holding ``labels``
     (Roboflow's and ultralytics' exports: ``train/labels``, ``valid/labels``) or named ``obj_<subset>_data``
@@ -147,7 +154,7 @@ def _class_list(part: _Part) -> Path | None:
     image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
     labels)."""
     classes = part.labels / "classes.txt"
-    if not is_present(classes):
+    if not _present(classes):
         return None
     return None if any(_is_image(image) for image in part.images.glob("classes.*")) else classes
 
@@ -184,13 +191,13 @@ def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
-            if is_present(cfg):
+            if _present(cfg):
                 return cfg
     candidates = [_class_list(part) for part in parts]
     root = _dataset_folder(path, parts)
     candidates += [root / "classes.txt" if root is not None else None, start / "obj.names", start.parent / "obj.names"]
     for candidate in candidates:
-        if candidate is not None and candidate != path and is_present(candidate):
+        if candidate is not None and candidate != path and _present(candidate):
             return candidate
     return None
 
