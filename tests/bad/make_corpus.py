@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import struct
 import zlib
@@ -35,6 +36,12 @@ def write(path: Path, data: bytes | str) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.write_bytes(data)
+
+
+def link(path: Path, target: str) -> None:
+    """A symbolic link at ``path`` to ``target`` (relative to the link's folder, so the copy a test makes works)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -287,6 +294,24 @@ def main() -> None:
     write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
     write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_resource_fork" / "images" / "._a.png", apple_double)  # no image, though named like one
+    # Jupyter's checkpoints and other hidden names, which ultralytics' glob never lists: 2 label files, 3 images
+    for folder in ("labels", "images"):
+        suffix = ".txt" if folder == "labels" else ".png"
+        data = "0 0.5 0.5 0.2 0.2\n" if folder == "labels" else png_header(64, 48)
+        write(HERE / "yolo_hidden" / folder / "train" / f"a{suffix}", data)
+        write(HERE / "yolo_hidden" / folder / "train" / ".ipynb_checkpoints" / f"a-checkpoint{suffix}", data)
+        write(HERE / "yolo_hidden" / folder / "train" / f".b{suffix}", data)
+    write(HERE / "yolo_hidden" / "images" / ".cache" / "c.jpg", png_header(64, 48))
+    write(HERE / "yolo_hidden" / "images" / "train" / ".ipynb_checkpoints" / "._a.png", apple_double)  # a fork
+    # split folders that are links, as ultralytics' glob follows them, and a link loop (read once)
+    write(HERE / "yolo_linked" / "store" / "labels_train" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_linked" / "store" / "images_train" / "a.png", png_header(64, 48))
+    write(HERE / "yolo_linked" / "store" / "images_val" / "b.png", png_header(32, 32))
+    write(HERE / "yolo_linked" / "labels" / "val" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    link(HERE / "yolo_linked" / "labels" / "train", "../store/labels_train")
+    link(HERE / "yolo_linked" / "images" / "train", "../store/images_train")
+    link(HERE / "yolo_linked" / "images" / "val", "../store/images_val")
+    link(HERE / "yolo_linked" / "labels" / "val" / "loop", ".")
     write(HERE / "voc_folder" / "2.xml", voc.format(w=100, objects=good + box.format(n="dog", x0=200, x1=300)))
 
     numbers = "0 0.5 0.5 0.2 0_3\n0_0 0.5 0.5 0.2 0.2\n\uff10 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 \u0660.2\n"

@@ -147,6 +147,13 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
     ("yolo macOS resource forks beside a label file and an image", ["stats", "yolo_resource_fork"],
      {"resource_fork": 2}),
+    ("yolo hidden folders and names", ["stats", "yolo_hidden"], {"hidden_file": 5, "resource_fork": 1}),
+    ("yolo hidden folders and names, strict", ["stats", "--strict", "yolo_hidden"],
+     {"hidden_file": 5, "resource_fork": 1}),
+    ("yolo hidden label file, given as the input",
+     ["stats", "--image-size", "64x48", "yolo_hidden/labels/train/.b.txt"], {}),
+    ("yolo split folders that are links, a link loop", ["stats", "yolo_linked"], {}),
+    ("yolo a labels split that is a link", ["stats", "yolo_linked/labels/train"], {}),
     ("yolo macOS resource fork, given as the input", ["stats", "yolo_resource_fork/labels/._a.txt"],
      "yolo_resource_fork/labels/._a.txt: not valid UTF-8: invalid byte 0xb0 at byte 37"),
     ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],
@@ -563,7 +570,7 @@ def in_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Runs from a copy of tests/bad (cases name their files relative to it; nothing lands in the repository)."""
     import shutil
 
-    shutil.copytree(BAD, tmp_path / "bad")
+    shutil.copytree(BAD, tmp_path / "bad", symlinks=True)  # the links of yolo_linked stay links
     (tmp_path / "bad" / "yolo_bomb.png").mkdir()
     (tmp_path / "bad" / "yolo_bomb.png" / "x").write_text("a folder named like a figure")
     monkeypatch.chdir(tmp_path / "bad")
@@ -625,6 +632,22 @@ def test_the_yolo_cases_measure_what_ultralytics_sees(app: typer.Typer, in_corpu
     ranges = table("yolo_ranges")
     # kept: line 1 (after a byte-order mark), 4 (class 2.0), 7 (cx -0.005, within the tolerance), 8 (cx 0.99...9)
     assert ranges["category"].astype(str).tolist() == ["a", "c", "b", "b"]
+
+
+def test_yolo_links_are_followed_and_hidden_names_left_out(app: typer.Typer, in_corpus: Path) -> None:
+    """yolo_linked: the train split, whose labels and images folders are links, is read with its image sizes,
+    the val images through a link too, and the loop in labels/val once; yolo_hidden: train/a.txt only, with its
+    image, and no hidden image counted as one without objects. Label files in path order."""
+    from scalematch.dataset import load
+
+    linked = load("yolo_linked", resize="none")
+    assert linked.table["label_file"].astype(str).tolist() == ["labels/train/a.txt", "labels/val/b.txt"]
+    assert linked.table[["image_w", "image_h"]].values.tolist() == [[64.0, 48.0], [32.0, 32.0]]
+    assert linked.images == 2
+    hidden = load("yolo_hidden", resize="none")
+    assert hidden.table["label_file"].astype(str).tolist() == ["labels/train/a.txt"]
+    assert hidden.table[["image_w", "image_h"]].values.tolist() == [[64.0, 48.0]]
+    assert hidden.images == 1
 
 
 def test_names_numbers_and_splits_as_the_toolkits_read_them(app: typer.Typer, in_corpus: Path) -> None:

@@ -10,7 +10,6 @@ XML is parsed with defusedxml: files declaring entities or referring to external
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from array import array
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
+from scalematch.dataset.formats._walk import walk
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -96,33 +96,25 @@ def _xml_in(folder: Path) -> list[Path]:
     YOLO labels folder is read with its subfolders too); anything else named so (a folder, a FIFO, a dangling
     symlink) is a :class:`DatasetError`, as is one file reached under two names (a symlink or a hard link to
     another file of the folder: its objects would be counted twice). A symlinked folder is followed once (a loop
-    is not walked again). The directory entries say which are regular files, so the files are not looked at one
+    is not walked again; see :func:`walk`), and a folder that cannot be listed is a :class:`DatasetError`
+    naming it. The directory entries say which are regular files, so the files are not looked at one
     by one before they are read (only a symlink is followed to its file)."""
     files: list[tuple[tuple[str, ...], Path, tuple[int, int]]] = []  # (path in folder, path, (device, inode))
-    seen: set[tuple[int, int]] = set()
-    pending: list[tuple[Path, tuple[str, ...]]] = [(folder, ())]
-    while pending:
-        here, rel = pending.pop()
-        info = here.stat()
-        if (info.st_dev, info.st_ino) in seen:
+    devices: dict[str, int] = {}  # the device of each folder listed
+    for rel, entry, _ in walk(folder, descend=lambda name: not is_xml(name)):
+        if not is_xml(entry.name):
             continue
-        seen.add((info.st_dev, info.st_ino))
-        with os.scandir(here) as entries:
-            for entry in entries:
-                if is_xml(entry.name):
-                    try:
-                        regular = entry.is_file()
-                    except OSError:  # a symlink loop
-                        regular = False
-                    path = Path(entry.path)
-                    if not regular:
-                        check_regular(path)
-                    files.append(((*rel, entry.name), path, _file_key(entry, info.st_dev)))
-                else:
-                    with contextlib.suppress(OSError):  # a dangling link or a loop is no folder to read
-                        if entry.is_dir():
-                            pending.append((Path(entry.path), (*rel, entry.name)))
-    files.sort(key=lambda f: f[0])
+        try:
+            regular = entry.is_file()
+        except OSError:  # a symlink loop
+            regular = False
+        path = Path(entry.path)
+        if not regular:
+            check_regular(path)
+        here = os.path.dirname(entry.path)
+        if here not in devices:
+            devices[here] = os.stat(here).st_dev
+        files.append((rel, path, _file_key(entry, devices[here])))
     named: dict[tuple[int, int], Path] = {}  # (device, inode) -> the first name of the file
     for _, path, key in files:
         first = named.setdefault(key, path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import warnings
 from array import array
 from collections.abc import Iterator
@@ -28,10 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.dataset.formats._files import is_decimal, is_present, read_text
+from scalematch.dataset.formats._walk import walk
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
     DUPLICATE_LABEL,
+    HIDDEN_FILE,
     LABEL_SUFFIX_CASE,
     MALFORMED_RECORD,
     MISSING_IMAGE_SIZE,
@@ -71,18 +74,32 @@ def _parts(path: Path) -> tuple[_Part, ...]:
     ``obj_train_data``), every split; else the folder itself."""
     if path.is_file():
         return (_part(path.parent),)
-    if (path / "labels").is_dir():
+    if _is_dir(path / "labels"):
         return (_part(path / "labels"),)
     splits = _splits(path)
     if splits:
-        return tuple(
-            _part(split / "labels") if (split / "labels").is_dir() else _Part(split, split) for split in splits
-        )
+        return tuple(_part(split / "labels") if _is_dir(split / "labels") else _Part(split, split) for split in splits)
     return (_part(path),)
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder (a link to one too); a :class:`DatasetError` naming the folder it is in when
+    that folder cannot be searched (``ds/labels/val: Permission denied``, not ``ds/labels/val/labels``)."""
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise DatasetError(f"{path.parent}: {exc.strerror or exc}") from None
 
 
 def _part(labels: Path) -> _Part:
     return _Part(labels, _images_for(labels) or labels)
+
+
+def _present(path: Path) -> bool:
+    """:func:`is_present`, where a folder that cannot be searched is named as such (``ds/labels: Permission
+    denied``), not the file looked for in it."""
+    _is_dir(path)
+    return is_present(path)
 
 
 def _splits(path: Path) -> list[Path]:
@@ -91,24 +108,45 @@ def _splits(path: Path) -> list[Path]:
     (CVAT's YOLO 1.1, images beside their labels). The root's own files (README.dataset.txt, CVAT's train.txt
     image list) are no label files."""
     found = []
-    for split in sorted(path.iterdir()):
+    try:
+        listing = sorted(path.iterdir())
+    except OSError as exc:
+        raise DatasetError(f"{path}: {exc.strerror or exc}") from None
+    for split in listing:
         cvat = split.name.startswith("obj_") and split.name.endswith("_data")
-        if split.is_dir() and ((split / "labels").is_dir() or cvat):
+        if _is_dir(split) and (cvat or _is_dir(split / "labels")):
             found.append(split)
     return found
 
 
-def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> list[Path]:
+def _hidden(found: tuple[tuple[str, ...], object, bool]) -> bool:
+    """Whether an entry of :func:`walk` is hidden as ``glob.glob`` hides it (and so ultralytics, which lists
+    images with ``glob.glob(f"{folder}/**/*.*", recursive=True)``): its name or a folder above it starts with
+    '.'. macOS's ``._name`` files are not: they are ``resource_fork``."""
+    rel, _, below_hidden = found
+    return not rel[-1].startswith("._") and (below_hidden or rel[-1].startswith("."))
+
+
+def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> tuple[list[Path], int]:
     """The label files of a part in path order: every ``.txt`` (in any case: see ``label_suffix_case``) but its
-    class list and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file."""
+    class list and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number
+    of hidden ones (see :func:`_hidden`), left out."""
     files = []
-    for label in sorted(part.labels.rglob("*")):
-        if not label.name.lower().endswith(".txt") or label == classes:
+    hidden = 0
+    for found in walk(part.labels):
+        rel, entry, _ = found
+        if not entry.name.lower().endswith(".txt"):
             continue
-        if label.name.lower().startswith("readme") and label.relative_to(part.labels).with_suffix("") not in index:
+        if _hidden(found):
+            hidden += 1
+            continue
+        label = Path(entry.path)
+        if label == classes:
+            continue
+        if entry.name.lower().startswith("readme") and Path(*rel).with_suffix("") not in index:
             continue
         files.append(label)
-    return files
+    return files, hidden
 
 
 def _class_list(part: _Part) -> Path | None:
@@ -116,7 +154,7 @@ def _class_list(part: _Part) -> Path | None:
     image (ultralytics pairs ``images/classes.png`` with ``labels/classes.txt``, at any depth, and reads it as
     labels)."""
     classes = part.labels / "classes.txt"
-    if not is_present(classes):
+    if not _present(classes):
         return None
     return None if any(_is_image(image) for image in part.images.glob("classes.*")) else classes
 
@@ -127,7 +165,7 @@ def _images_for(labels: Path) -> Path | None:
     for i in range(len(parts) - 1, -1, -1):
         if parts[i] == "labels":
             images = Path(*parts[:i], "images", *parts[i + 1 :])
-            return images if images.is_dir() else None
+            return images if _is_dir(images) else None
     return None
 
 
@@ -153,13 +191,13 @@ def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
-            if is_present(cfg):
+            if _present(cfg):
                 return cfg
     candidates = [_class_list(part) for part in parts]
     root = _dataset_folder(path, parts)
     candidates += [root / "classes.txt" if root is not None else None, start / "obj.names", start.parent / "obj.names"]
     for candidate in candidates:
-        if candidate is not None and candidate != path and is_present(candidate):
+        if candidate is not None and candidate != path and _present(candidate):
             return candidate
     return None
 
@@ -385,28 +423,44 @@ def _no_bomb_check() -> Iterator[None]:
 
 def _is_image(path: Path) -> bool:
     """Whether ultralytics lists ``path`` as an image: a regular file whose suffix, in any case, is one of
-    :data:`IMAGE_SUFFIXES`; macOS's ``._name.jpg`` (an AppleDouble file, see :func:`read`) is none."""
-    return path.suffix.lower() in _RANK and not path.name.startswith("._") and path.is_file()
+    :data:`IMAGE_SUFFIXES`; macOS's ``._name.jpg`` (an AppleDouble file, see :func:`read`) is none, nor is any
+    other hidden name (``.a.jpg``: glob lists no hidden name)."""
+    return path.suffix.lower() in _RANK and not path.name.startswith(".") and path.is_file()
 
 
-def _image_index(images: Path | None) -> tuple[dict[Path, Path], int]:
+def _image_index(images: Path | None) -> tuple[dict[Path, Path], int, int]:
     """The images under ``images`` by their path relative to it without the suffix (of several of one name, the
-    first suffix of :data:`IMAGE_SUFFIXES`, lower case first), and the number of AppleDouble ``._name`` files
-    with an image suffix among them."""
+    first suffix of :data:`IMAGE_SUFFIXES`, lower case first), the number of AppleDouble ``._name`` files with an
+    image suffix among them, and the number of hidden images (see :func:`_hidden`), left out as ultralytics never
+    lists them."""
     index: dict[Path, Path] = {}
-    forks = 0
+    forks = hidden = 0
     if images is None:
-        return index, forks
-    for image in sorted(images.rglob("*")):
-        if image.name.startswith("._") and image.suffix.lower() in _RANK and image.is_file():
-            forks += 1
-        if not _is_image(image):
+        return index, forks, hidden
+    for found in walk(images):
+        rel, entry, _ = found
+        image = Path(entry.path)
+        if image.suffix.lower() not in _RANK or not _is_file(entry):
             continue
-        key = image.relative_to(images).with_suffix("")
+        if image.name.startswith("._"):
+            forks += 1
+            continue
+        if _hidden(found):
+            hidden += 1
+            continue
+        key = Path(*rel).with_suffix("")
         known = index.get(key)
         if known is None or _preference(image) < _preference(known):
             index[key] = image
-    return index, forks
+    return index, forks, hidden
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry is a regular file, a link followed (the entry says, without a look at the file)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _preference(image: Path) -> tuple[int, bool, str]:
@@ -419,19 +473,26 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     forks, which ultralytics never opens: it looks for the label of each image) are skipped and counted as
     ``resource_fork``, and so are the ``._name.jpg`` files among the images (no images: ultralytics drops them as
     corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
-    case-sensitive file system) are not read and counted as ``label_suffix_case``."""
+    case-sensitive file system) are not read and counted as ``label_suffix_case``. Label files and images under a
+    hidden name (``.a.jpg``, ``.ipynb_checkpoints/a-checkpoint.txt``), which ultralytics never lists, are skipped
+    and counted as ``hidden_file``. Links to folders are followed, each folder read once."""
     parts = _parts(path)
     files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
     indexes = []
     for part in parts:
-        index, image_forks = _image_index(part.images)
+        index, image_forks, hidden_images = _image_index(part.images)
         indexes.append((part.labels, index))
         if path.is_dir():
             exclusions.counts[RESOURCE_FORK] += image_forks
+            if hidden_images:
+                exclusions.counts[HIDDEN_FILE] += hidden_images
         if path.is_file():
             files.append((path, part.labels, index))
         else:
-            files += [(label, part.labels, index) for label in _label_files(part, index, _class_list(part))]
+            found, hidden_labels = _label_files(part, index, _class_list(part))
+            files += [(label, part.labels, index) for label in found]
+            if hidden_labels:
+                exclusions.counts[HIDDEN_FILE] += hidden_labels
     if path.is_dir():
         forks = [label for label, _, _ in files if label.name.startswith("._")]
         if forks:

@@ -1,0 +1,263 @@
+"""How the YOLO (and VOC) reader walks a dataset folder, checked against ultralytics' own listing: ``get_img_files``
+(``glob.glob('<images>/**/*.*', recursive=True)``, which follows links to folders and lists no hidden name) and
+``img2label_paths``. Links to folders are followed, each folder once; hidden names are counted as
+``hidden_file``; a folder that cannot be read is one ``Error:`` line naming it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from scalematch.dataset import load
+
+ROOT = Path(__file__).resolve().parents[2]
+NOCAP = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner")
+BOX = "0 0.5 0.5 0.2 0.2\n"
+
+
+def _pair(images: Path, labels: Path, name: str, size: tuple[int, int]) -> None:
+    """An image ``name.png`` of ``size`` in ``images`` and its label file in ``labels``."""
+    images.mkdir(parents=True, exist_ok=True)
+    labels.mkdir(parents=True, exist_ok=True)
+    Image.new("L", size).save(images / f"{name}.png")
+    (labels / f"{name}.txt").write_text(BOX)
+
+
+def _linked_tree(root: Path) -> Path:
+    """A dataset whose train split folders are links (with a subfolder and a hidden folder behind them), a val
+    split with Jupyter checkpoints, hidden files and an image without labels, and a hidden folder of images."""
+    store, ds = root / "store", root / "ds"
+    _pair(store / "img_train", store / "lab_train", "a", (64, 48))
+    _pair(store / "img_train" / "sub", store / "lab_train" / "sub", "c", (30, 20))
+    _pair(store / "img_train" / ".hidden", store / "lab_train" / ".hidden", "y", (8, 8))  # 2 hidden files
+    _pair(ds / "images" / "val", ds / "labels" / "val", "b", (32, 16))
+    checkpoints = [ds / folder / "val" / ".ipynb_checkpoints" for folder in ("images", "labels")]
+    _pair(checkpoints[0], checkpoints[1], "b-checkpoint", (5, 5))  # 2 hidden files
+    _pair(ds / "images" / "val", ds / "labels" / "val", ".d", (6, 6))  # 2 hidden files
+    Image.new("L", (10, 10)).save(ds / "images" / "val" / "e.png")  # no label file: an image without objects
+    (ds / "images" / ".cache").mkdir()
+    Image.new("L", (7, 7)).save(ds / "images" / ".cache" / "x.png")  # 1 hidden file
+    (ds / "images" / "train").symlink_to(store / "img_train")
+    (ds / "labels" / "train").symlink_to(store / "lab_train")
+    return ds
+
+
+def _hidden_split_tree(root: Path) -> Path:
+    """The train split is a link to a hidden folder beside it: read as train (ultralytics lists it so)."""
+    ds = root / "ds"
+    _pair(ds / "images" / ".backup", ds / "labels" / ".backup", "a", (64, 48))
+    (ds / "images" / "train").symlink_to(".backup")
+    (ds / "labels" / "train").symlink_to(".backup")
+    return ds
+
+
+def _ultralytics(ds: Path) -> list[tuple[str, str, tuple[int, int]]]:
+    """(label file relative to ``ds``, image name, image size) of each image ultralytics lists that has a label
+    file, in the order of its list."""
+    base = pytest.importorskip("ultralytics.data.base")
+    utils = pytest.importorskip("ultralytics.data.utils")
+    images = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), str(ds / "images"))
+    pairs = []
+    for image, label in zip(images, utils.img2label_paths(images), strict=True):
+        if os.path.isfile(label):
+            with Image.open(image) as im:
+                pairs.append((Path(label).relative_to(ds).as_posix(), Path(image).name, im.size))
+    return pairs
+
+
+@pytest.mark.parametrize(("tree", "hidden"), [(_linked_tree, 7), (_hidden_split_tree, 0)])
+def test_the_pairs_are_those_ultralytics_lists(tmp_path: Path, tree: object, hidden: int) -> None:
+    ds = tree(tmp_path)  # type: ignore[operator]
+    expected = _ultralytics(ds)
+    result = load(ds, resize="none")
+    table = result.table
+    got = list(zip(table["label_file"].astype(str), table["file_name"].astype(str), strict=True))
+    sizes = [(int(w), int(h)) for w, h in table[["image_w", "image_h"]].values.tolist()]
+    assert sorted(zip(got, sizes, strict=True)) == sorted(((lab, img), size) for lab, img, size in expected)
+    assert [lab for lab, _ in got] == sorted((lab for lab, _, _ in expected), key=lambda p: Path(p).parts)
+    base = pytest.importorskip("ultralytics.data.base")
+    listed = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), str(ds / "images"))
+    assert result.images == len(listed)  # every image ultralytics lists, those without labels too
+    assert result.excluded == ({"hidden_file": hidden} if hidden else {})
+
+
+def test_the_linked_tree_is_what_the_test_means(tmp_path: Path) -> None:
+    """The oracle's own view of the tree: the linked split and its subfolder are listed, nothing hidden is."""
+    names = sorted(Path(p).name for p in _ultralytics_images(_linked_tree(tmp_path)))
+    assert names == ["a.png", "b.png", "c.png", "e.png"]
+
+
+def _ultralytics_images(ds: Path) -> list[str]:
+    base = pytest.importorskip("ultralytics.data.base")
+    listed: list[str] = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), str(ds / "images"))
+    return listed
+
+
+def test_link_loops_and_folders_reached_twice_are_read_once(tmp_path: Path) -> None:
+    """``labels/train/up -> ..``, ``images/val/loop -> .`` and ``labels/all -> train`` are walked once: each
+    label file and image is read under its name without a link (glob would list the loop's files again on every
+    turn, up to 40 deep); ``ds/labels/up -> ..`` (the dataset folder) too."""
+    ds = tmp_path / "ds"
+    _pair(ds / "images" / "train", ds / "labels" / "train", "a", (64, 48))
+    _pair(ds / "images" / "val", ds / "labels" / "val", "b", (32, 16))
+    (ds / "labels" / "train" / "up").symlink_to("..")
+    (ds / "images" / "val" / "loop").symlink_to(".")
+    (ds / "labels" / "all").symlink_to("train")
+    (ds / "images" / "all").symlink_to("train")
+    for given, files in (
+        (ds, ["labels/train/a.txt", "labels/val/b.txt"]),
+        (ds / "labels", ["train/a.txt", "val/b.txt"]),
+    ):
+        result = load(given, resize="none")
+        assert result.table["label_file"].astype(str).tolist() == files
+        assert result.table[["image_w", "image_h"]].values.tolist() == [[64.0, 48.0], [32.0, 16.0]]
+        assert result.images == 2 and result.excluded == {}
+    (ds / "labels" / "up").symlink_to("..")
+    result = load(ds, resize="none")
+    assert result.table["label_file"].astype(str).tolist() == ["labels/train/a.txt", "labels/val/b.txt"]
+    assert result.images == 2 and result.excluded == {}
+
+
+def test_workers_do_not_change_the_result(app: typer.Typer, tmp_path: Path) -> None:
+    ds = _linked_tree(tmp_path)
+    runs = [CliRunner().invoke(app, ["stats", "-q", "--json", "--workers", w, str(ds)]) for w in ("1", "2", "1")]
+    assert all(run.exit_code == 0 for run in runs), [run.output for run in runs]
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    assert json.loads(runs[0].stdout)["excluded"] == {"hidden_file": 7}
+
+
+@pytest.fixture
+def unprivileged(tmp_path: Path) -> tuple[str, ...]:
+    """The command prefix under which permission bits hold: none when this process obeys them; as root, setpriv
+    without the capabilities that override them; else the test is skipped."""
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    probe.chmod(0)
+    try:
+        try:
+            os.listdir(probe)
+        except PermissionError:
+            return ()
+        if shutil.which(NOCAP[0]):
+            run = subprocess.run([*NOCAP, sys.executable, "-c", f"import os; os.listdir({str(probe)!r})"], check=False)
+            if run.returncode != 0:
+                return NOCAP
+        pytest.skip("this process reads a folder of mode 000 (root) and setpriv cannot drop that")
+    finally:
+        probe.chmod(0o755)
+
+
+@pytest.fixture
+def locked() -> Iterator[list[Path]]:
+    """Folders a test makes unreadable, made readable again afterwards (so tmp_path can be removed)."""
+    folders: list[Path] = []
+    yield folders
+    for folder in folders:
+        folder.chmod(0o755)
+
+
+def _cli(prefix: tuple[str, ...], *argv: str) -> subprocess.CompletedProcess[str]:
+    code = "from scalematch.cli.main import app; app()"
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+# (folder made unreadable, inside the dataset; the arguments, ds standing for the dataset; the folder named)
+UNREADABLE = [
+    ("labels/val", ["stats", "ds"], "labels/val"),
+    ("labels/val", ["stats", "--strict", "ds"], "labels/val"),
+    ("labels/val", ["stats", "ds/labels"], "labels/val"),  # not labels/val/labels, which does not exist
+    ("labels/val", ["recommend", "--detector", "yolov8", "ds"], "labels/val"),
+    ("images/val", ["stats", "ds"], "images/val"),
+    ("images/val", ["stats", "ds/labels/val"], "images/val"),
+    ("images", ["stats", "ds/labels/val"], "images"),  # not images/val
+    ("labels", ["stats", "ds"], "labels"),  # not labels/classes.txt, looked for in it
+    ("labels/val/.ipynb_checkpoints", ["stats", "ds"], "labels/val/.ipynb_checkpoints"),  # hidden: not counted
+    ("sub", ["stats", "--image-size", "100x100", "ds"], "sub"),  # a flat folder: not sub/labels
+]
+
+
+@pytest.mark.parametrize(("folder", "argv", "named"), UNREADABLE, ids=[f"{c[0]}-{' '.join(c[1])}" for c in UNREADABLE])
+def test_an_unreadable_folder_is_an_error_naming_it(
+    tmp_path: Path, unprivileged: tuple[str, ...], locked: list[Path], folder: str, argv: list[str], named: str
+) -> None:
+    ds = tmp_path / "ds"
+    if folder == "sub":
+        (ds / "sub").mkdir(parents=True)
+        (ds / "a.txt").write_text(BOX)
+        (ds / "sub" / "b.txt").write_text(BOX)
+    else:
+        for split in ("train", "val"):
+            _pair(ds / "images" / split, ds / "labels" / split, "a", (64, 48))
+        (ds / "labels" / "val" / ".ipynb_checkpoints").mkdir()
+    (ds / folder).chmod(0)
+    locked.append(ds / folder)
+    run = _cli(unprivileged, *[str(tmp_path / a) if a.startswith("ds") else a for a in argv], "-q")
+    assert (run.returncode, run.stdout, run.stderr) == (2, "", f"Error: {ds / named}: Permission denied\n")
+
+
+def test_an_unreadable_folder_is_a_dataset_error(
+    tmp_path: Path, unprivileged: tuple[str, ...], locked: list[Path]
+) -> None:
+    ds = tmp_path / "ds"
+    _pair(ds / "images" / "val", ds / "labels" / "val", "a", (64, 48))
+    (ds / "labels" / "val").chmod(0)
+    locked.append(ds / "labels" / "val")
+    code = (
+        "import sys\nfrom scalematch.dataset import load\nfrom scalematch.errors import DatasetError\n"
+        f"try:\n    load({str(ds)!r})\nexcept DatasetError as exc:\n    print(exc)\n"
+    )
+    run = subprocess.run(
+        [*unprivileged, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, f"{ds / 'labels' / 'val'}: Permission denied\n", "")
+
+
+VOC = (
+    "<annotation><filename>{name}.jpg</filename><size><width>100</width><height>80</height></size>"
+    "<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>10</xmax><ymax>10</ymax></bndbox></object>"
+    "</annotation>"
+)
+
+
+def test_a_voc_folder_reached_twice_is_read_under_its_name_without_a_link(tmp_path: Path) -> None:
+    """The VOC reader walks as the YOLO one: ``voc/b -> a`` and ``voc/a/up -> ..`` are not read again, and the
+    name of ``a``'s files is ``a/...`` whatever order the folder lists its entries in."""
+    voc = tmp_path / "voc"
+    (voc / "a").mkdir(parents=True)
+    (voc / "a" / "t.xml").write_text(VOC.format(name="t"))
+    (voc / "s.xml").write_text(VOC.format(name="s"))
+    (voc / "b").symlink_to("a")
+    (voc / "a" / "up").symlink_to("..")
+    result = load(voc, resize="none")
+    assert result.table["label_file"].astype(str).tolist() == ["a/t.xml", "s.xml"]
+
+
+def test_an_unreadable_voc_folder_is_the_same_error(
+    tmp_path: Path, unprivileged: tuple[str, ...], locked: list[Path]
+) -> None:
+    voc = tmp_path / "voc"
+    (voc / "sub").mkdir(parents=True)
+    (voc / "a.xml").write_text(VOC.format(name="a"))
+    (voc / "sub").chmod(0)
+    locked.append(voc / "sub")
+    run = _cli(unprivileged, "stats", str(voc), "-q")
+    assert (run.returncode, run.stdout, run.stderr) == (2, "", f"Error: {voc / 'sub'}: Permission denied\n")
+    code = (
+        "from scalematch.dataset import load\nfrom scalematch.errors import DatasetError\n"
+        f"try:\n    load({str(voc)!r})\nexcept DatasetError as exc:\n    print(exc)\n"
+    )
+    api = subprocess.run([*unprivileged, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert (api.returncode, api.stdout, api.stderr) == (0, f"{voc / 'sub'}: Permission denied\n", "")
