@@ -14,12 +14,14 @@ CHUNK = 1 << 20
 
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file's bytes; for a folder (VOC, YOLO), of every file's relative path and bytes in sorted
-    order (so renaming or editing any file changes it)."""
+    order (so renaming or editing any file changes it), files behind links to folders included."""
+    from scalematch.dataset.formats._walk import walk
+
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if file is not path:
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+    files = [((), path)] if path.is_file() else [(rel, Path(e.path)) for rel, e, _ in walk(path) if e.is_file()]
+    for rel, file in files:  # a folder's files as its readers list them: links to folders followed, each once
+        if rel:
+            digest.update("/".join(rel).encode("utf-8", "surrogateescape") + b"\0")
         with file.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)

@@ -169,3 +169,21 @@ def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
         write_report(out, {REPORT_HTML: b"new", "missing/dir.png": b"x"}, force=True)
     assert (out / REPORT_HTML).read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_a_folders_digest_covers_the_files_behind_folder_links(tmp_path: Path) -> None:
+    """The input digest of a VOC or YOLO folder hashes what the readers read: a split behind a link counts, once
+    however many names reach it, and editing a file behind the link changes the digest."""
+    from scalematch.report.provenance import sha256_of
+
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    ds = tmp_path / "ds"
+    (ds / "labels").mkdir(parents=True)
+    (ds / "labels" / "val.txt").write_text("x")
+    (ds / "labels" / "train").symlink_to(store)
+    expected = hashlib.sha256(b"labels/train/a.txt\0" + (store / "a.txt").read_bytes() + b"labels/val.txt\0x")
+    assert sha256_of(ds) == expected.hexdigest()
+    (store / "a.txt").write_text("1 0.5 0.5 0.1 0.1\n")
+    assert sha256_of(ds) != expected.hexdigest()
