@@ -188,8 +188,10 @@ def test_right_types_of_other_kinds_still_work(boxes: Any) -> None:
     import numpy as np
 
     result = sm.recommend(boxes, Path(sm.builtin_presets()["retinanet"]), coverage=np.float64(0.9),
-                          min_positives=np.int64(2), levels=["P3", "P4", "P5", "P6", "P7"])  # fmt: skip
+                          min_positives=np.int64(2), levels=["P3", "P4", "P5", "P6", "P7"],
+                          workers=np.int64(2))  # fmt: skip
     assert (result.preset.name, result.target) == ("retinanet", 0.9)
+    assert len(sm.read_annotations(workers=np.int64(2)).table) == len(sm.read_annotations(workers=1).table)
     high = _override(**{"assigner.high": np.float64(0.6), "assigner.low": np.float32(0.5)})
     assert (high.assigner.high, high.assigner.low) == (0.6, 0.5)  # type: ignore[attr-defined]
     assert type(high.assigner.high) is float  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ readers check records, and the bad rows counted under the readers' reasons (neve
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,21 @@ def numeric_objects(table: pd.DataFrame) -> pd.DataFrame:
         except (OverflowError, TypeError, ValueError):  # an integer beyond int64
             changed[name] = None
         if changed[name] is None:
-            changed[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+            changed[name] = np.array([real(v) for v in values], dtype=np.float64)
     return table.assign(**changed) if changed else table
+
+
+def real(value: object) -> float:
+    """A number as float64: None is NaN, an integer beyond float range is infinite (with its sign; the checks
+    then refuse it as they refuse inf), anything else that is no number is NaN."""
+    import numpy as np
+
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, int | float | np.integer | np.floating):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def check_columns(table: pd.DataFrame) -> None:
@@ -239,7 +253,8 @@ def check_rows(
         read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
         if "ann_id" in ids:
-            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read))
+            shard = table["shard"].to_numpy() if "shard" in table.columns else None
+            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read, shard))
         iw, ih = (_side(values(c)) for c in ("image_w", "image_h"))
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
@@ -274,13 +289,19 @@ def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, good
 
 
-def _repeated(ids: np.ndarray, read: np.ndarray) -> np.ndarray:
+def _repeated(ids: np.ndarray, read: np.ndarray, shard: np.ndarray | None = None) -> np.ndarray:
     """Which of the ``read`` rows repeat an id of an earlier ``read`` row (the first is kept, as the COCO reader
-    keeps it; a row left out while read takes no id)."""
+    keeps it; a row left out while read takes no id). With ``shard`` (the input of each row, in a table of several
+    inputs), ids are per input, as the readers check them: the same id in two inputs names two annotations."""
     import numpy as np
 
     rows = np.flatnonzero(read)
-    _, first = np.unique(ids[rows], return_index=True)
+    if shard is None:
+        _, first = np.unique(ids[rows], return_index=True)
+    else:
+        codes = np.unique(shard[rows].astype(str), return_inverse=True)[1].reshape(-1)
+        pairs = np.stack([codes.astype(np.int64), ids[rows]], axis=1)
+        _, first = np.unique(pairs, axis=0, return_index=True)
     out: np.ndarray = read.copy()
     out[rows[first]] = False
     return out
@@ -308,9 +329,11 @@ def _flag(column: pd.Series, zero_or_one: bool, level: bool = False) -> tuple[np
         v = column.to_numpy(np.float64, na_value=np.nan)
     else:
         numbers = (bool, int, float, np.bool_, np.integer, np.floating)
-        v = np.array([float(x) if isinstance(x, numbers) else np.nan for x in column], dtype=np.float64)
+        v = np.array([real(x) if isinstance(x, numbers) else np.nan for x in column], dtype=np.float64)
     with np.errstate(invalid="ignore"):
         good = (v == 0) | (v == 1) if zero_or_one else np.isfinite(v) & (v == np.round(v))
+    if column.dtype == object and not zero_or_one:  # a Python integer beyond float range is still an integer
+        good |= np.array([isinstance(x, int | np.integer) and not isinstance(x, bool) for x in column], dtype=bool)
     if level:
         return np.where(good, np.clip(np.nan_to_num(v), -128, 127), 0).astype(np.int8), good
     return good & (v != 0), good

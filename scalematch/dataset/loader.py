@@ -195,19 +195,30 @@ def read_raw(
 
 
 def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
-    """The files and folders reading ``path`` opens (the path itself, and for YOLO labels the images folder and
-    the class-names file, which may lie above the path): outputs must not replace any of them. A path whose format
-    cannot be told gives itself only (reading it will say why)."""
+    """The files and folders reading ``path`` opens (the path itself, for YOLO labels the images folder and the
+    class-names file, which may lie above the path, and for a VOC or YOLO folder every link met in it, to a file or
+    a folder elsewhere): outputs must not replace or land in any of them. A path whose format cannot be told gives
+    itself only (reading it will say why)."""
     path = Path(path)
     try:
         fmt = _format(path, format)
     except ScalematchError:
         return (path,)
-    if fmt != "yolo":
-        return (path,)
+    if fmt == "coco" or not path.is_dir():
+        return (path, *(_yolo_sides(path) if fmt == "yolo" else ()))
+    from scalematch.dataset.formats._walk import links_in
+
+    if fmt == "voc":  # and the links in it: an output must not land behind one either
+        return (path, *links_in(path))
     from scalematch.dataset.formats import yolo
 
-    return (path, *yolo.side_paths(path))
+    return (path, *yolo.side_paths(path), *yolo.reached(path)[1])
+
+
+def _yolo_sides(path: Path) -> tuple[Path, ...]:
+    from scalematch.dataset.formats import yolo
+
+    return yolo.side_paths(path)
 
 
 def _format(path: Path, format: str | None) -> Format:

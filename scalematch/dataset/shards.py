@@ -161,9 +161,11 @@ def check_workers(workers: int | None, client: Any = None) -> int:
         raise OptionError("workers: the Dask cluster runs the work (client=); give workers= or client=, not both")
     if workers is None:
         return cores()
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+    import numbers
+
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or not 1 <= workers <= MAX_WORKERS:
         raise OptionError(f"workers: expected an integer from 1 to {MAX_WORKERS}, got {workers!r}")
-    return workers
+    return int(workers)  # a numpy integer too, as every integer parameter takes it
 
 
 def summarize_files(
@@ -276,8 +278,8 @@ def _prepare(
     fmt = next(iter(formats))
     if len(paths) > 1:
         _check_overlap(paths, fmt)
-        if fmt == "voc":
-            _check_shared_files(paths, split)
+        if fmt != "coco":
+            _check_shared_files(paths, split, fmt)
     name = source if source is not None else " ".join(os.fspath(p) for p in given)
     return paths, fmt, name, count
 
@@ -309,14 +311,15 @@ def _check_overlap(paths: tuple[Path, ...], fmt: Format) -> None:
             folder = parent
 
 
-def _check_shared_files(paths: tuple[Path, ...], split: str | None) -> None:
-    """Refuse an XML file that two VOC inputs read under two names (a folder holding a symlink to another input's
-    file): the same file, by device and inode, would be counted twice."""
+def _check_shared_files(paths: tuple[Path, ...], split: str | None, fmt: Format) -> None:
+    """Refuse an XML or label file that two VOC or YOLO inputs read under two names (a folder holding a link to
+    another input's file or folder): the same file, by device and inode, would be counted twice."""
+    from scalematch.dataset.formats import yolo
     from scalematch.dataset.formats.pascal_voc import xml_files
 
     owner: dict[tuple[int, int], tuple[Path, Path]] = {}  # (device, inode) -> (the input, the file's name there)
     for path in paths:
-        for xml in xml_files(path, split)[0]:
+        for xml in xml_files(path, split)[0] if fmt == "voc" else yolo.reached(path)[0]:
             info = xml.stat()
             first = owner.setdefault((info.st_dev, info.st_ino), (path, xml))
             if first[0] != path:

@@ -381,3 +381,21 @@ def test_object_columns_of_numbers_are_read_as_numbers() -> None:
     text.loc[0, "image_id"] = "a"
     with pytest.raises(OptionError, match="column 'image_id' holds object values, such as 'a'"):
         from_frame(text, "none")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [("w", 10**400, "bbox_invalid"), ("x", -(10**400), "bbox_invalid"), ("ann_id", 10**400, "malformed_record"),
+     ("area", 10**400, "malformed_record"), ("iscrowd", 10**400, "malformed_record"), ("difficult", 10**400, None)],
+)  # fmt: skip
+def test_integers_beyond_float_range_in_object_columns_are_counted(column: str, value: int, reason: str | None) -> None:
+    """A Python integer of hundreds of digits is no finite number (as in the files): the row is excluded under the
+    readers' reason, never an OverflowError; a VOC difficult that large is set (saturated, as the reader does)."""
+    frame = _frame().head(1).assign(image_w=100.0, image_h=100.0, difficult=0, iscrowd=0)
+    odd = frame.astype({column: object})
+    odd.loc[odd.index[0], column] = value
+    got = from_frame(odd, "none")
+    if reason is None:
+        assert got.table[column].tolist() == [127] and not got.excluded
+    else:
+        assert got.excluded == {reason: 1}

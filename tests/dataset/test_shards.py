@@ -362,3 +362,24 @@ def _jpeg() -> bytes:
 
 
 _JPEG = _jpeg()
+
+
+def test_a_table_of_several_inputs_given_back_keeps_ids_per_input(tmp_path: Path) -> None:
+    """Each input numbers its annotations from 1 (as per-image exports do): the table of both, given back as a
+    DataFrame, checks ids per input (its ``shard`` column), as the readers did, so no object is lost; a repeat
+    inside one input is still a duplicate."""
+    from scalematch.dataset.loader import from_frame
+
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    for path in paths:
+        doc = json.loads(path.read_text())
+        for k, ann in enumerate(doc["annotations"], 1):
+            ann["id"] = k
+        path.write_text(json.dumps(doc))
+    read = read_annotations(paths, resize="none", workers=1)
+    again = from_frame(read.to_frame())
+    assert len(again.table) == len(read.table) == len(load(sample_path(), resize="none").table)
+    assert not again.excluded
+    table = read.to_frame()
+    twice = pd.concat([table, table.iloc[[0]]], ignore_index=True)  # one row repeated within its input
+    assert from_frame(twice).excluded == {"duplicate_id": 1}

@@ -261,3 +261,53 @@ def test_an_unreadable_voc_folder_is_the_same_error(
     )
     api = subprocess.run([*unprivileged, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert (api.returncode, api.stdout, api.stderr) == (0, f"{voc / 'sub'}: Permission denied\n", "")
+
+
+def _reaching_tree(root: Path) -> Path:
+    """``y1`` whose val split folders are links to another dataset, ``real``, and one of whose train label files
+    is a link to a file elsewhere; and ``voc2`` with a link to another VOC folder."""
+    _pair(root / "y1" / "images" / "train", root / "y1" / "labels" / "train", "a", (64, 48))
+    _pair(root / "real" / "images", root / "real" / "labels", "b", (32, 16))
+    (root / "y1" / "images" / "val").symlink_to(root / "real" / "images")
+    (root / "y1" / "labels" / "val").symlink_to(root / "real" / "labels")
+    (root / "ext").mkdir()
+    (root / "ext" / "c.txt").write_text(BOX)
+    Image.new("L", (20, 20)).save(root / "y1" / "images" / "train" / "c.png")
+    (root / "y1" / "labels" / "train" / "c.txt").symlink_to(root / "ext" / "c.txt")
+    xml = "<annotation><size><width>9</width><height>9</height></size><object><name>a</name><bndbox><xmin>1</xmin>"
+    xml += "<ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>"
+    for folder in ("voc2", "vocreal"):
+        (root / folder).mkdir()
+        (root / folder / f"{folder}.xml").write_text(xml)
+    (root / "voc2" / "linked").symlink_to(root / "vocreal")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stats", "{r}/y1", "{r}/y1/labels/val"],
+         "{r}/y1/labels/val/b.txt: named twice among the inputs: {r}/y1 reads it too, so its annotations would be "
+         "counted twice; give it once"),
+        (["stats", "{r}/y1", "{r}/real"],
+         "{r}/real/labels/b.txt: named twice among the inputs: {r}/y1 reads it too as {r}/y1/labels/val/b.txt, so its "
+         "annotations would be counted twice; give it once"),
+        (["stats", "{r}/y1", "--csv", "{r}/real/labels/b.txt"],
+         "--csv {r}/real/labels/b.txt: lies in the input folder {r}/y1/labels/val; choose a file outside it"),
+        (["stats", "{r}/y1", "--csv", "{r}/ext/c.txt"],
+         "--csv {r}/ext/c.txt: is the input {r}/y1/labels/train/c.txt; choose another file"),
+        (["recommend", "{r}/y1", "--detector", "yolov8", "--out", "{r}/real/images/rep"],
+         "--out {r}/real/images/rep: lies in the input folder {r}/y1/images/val; choose a folder outside it"),
+        (["stats", "{r}/voc2", "--csv", "{r}/vocreal/vocreal.xml"],
+         "--csv {r}/vocreal/vocreal.xml: lies in the input folder {r}/voc2/linked; choose a file outside it"),
+    ],
+)  # fmt: skip
+def test_what_an_input_reaches_through_links_is_never_read_twice_or_written(
+    app: typer.Typer, tmp_path: Path, argv: list[str], message: str
+) -> None:
+    root = _reaching_tree(tmp_path)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(app, ["-q" if a == "-q" else a.format(r=root) for a in [argv[0], "-q", *argv[1:]]])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message.format(r=root)}\n"
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before

@@ -53,3 +53,9 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+def links_in(folder: Path) -> list[Path]:
+    """The symbolic links met in ``folder`` and its subfolders (links to folders followed, each folder once):
+    what an output may reach the folder's files through without lying under the folder's own path."""
+    return [Path(entry.path) for _, entry, _ in walk(folder) if entry.is_symlink()]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.dataset.formats._files import is_decimal, is_present, read_text
-from scalematch.dataset.formats._walk import walk
+from scalematch.dataset.formats._walk import links_in, walk
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
@@ -220,6 +220,24 @@ def side_paths(path: Path) -> tuple[Path, ...]:
     parts = _parts(path)
     images = [part.images for part in parts if part.images != part.labels]
     return tuple(p for p in (*images, names_file(path, parts)) if p is not None)
+
+
+def reached(path: Path) -> tuple[list[Path], list[Path]]:
+    """What a read of ``path`` reaches: every ``.txt`` of its labels folders (the files two inputs must not share,
+    also under two names), and the links met in its labels and images folders (outputs must not land behind
+    them)."""
+    if path.is_file():
+        return [path], []
+    labels: list[Path] = []
+    links: list[Path] = []
+    for part in _parts(path):
+        for _, entry, _ in walk(part.labels):
+            if entry.name.lower().endswith(".txt") and _is_file(entry):
+                labels.append(Path(entry.path))
+        links += links_in(part.labels)
+        if part.images != part.labels:
+            links += links_in(part.images)
+    return labels, links
 
 
 def _classes_txt(classes: Path) -> dict[int, str]:
