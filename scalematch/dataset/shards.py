@@ -188,7 +188,9 @@ def summarize_files(
     from scalematch.dataset.stats import merge, summary
 
     parts, name = partials(inputs, format, resize, strict, split, image_size, progress, workers, client, source)
-    return summary(merge(parts, name))
+    merged = merge(parts, name)
+    del parts  # their memory, free again, holds the summary's sorted values
+    return summary(merged, in_place=True)
 
 
 def partials(

@@ -220,9 +220,10 @@ class Partial:
     crowd_category: np.ndarray
 
 
-def summary(part: Partial) -> dict[str, Any]:
-    """The ``scalematch stats --json`` object of a :class:`Partial`."""
-    return _summary(part)
+def summary(part: Partial, *, in_place: bool = False) -> dict[str, Any]:
+    """The ``scalematch stats --json`` object of a :class:`Partial`; ``in_place`` sorts its values where they are
+    (the order within a category, which says nothing), instead of sorted copies."""
+    return _summary(part, in_place)
 
 
 def merge(parts: Sequence[Partial], source: str) -> Partial:
@@ -338,8 +339,8 @@ def _whole(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(1, dtype=np.int64), np.array([n], dtype=np.int64)
 
 
-def _summary(part: Partial) -> dict[str, Any]:
-    """The statistics of a :class:`Partial`: exact quantiles from sorted copies of its values."""
+def _summary(part: Partial, in_place: bool = False) -> dict[str, Any]:
+    """The statistics of a :class:`Partial`: exact quantiles from its values sorted (copies, or ``in_place``)."""
     import numpy as np
 
     images, categories, counts = part.images, part.categories, part.counts
@@ -360,13 +361,15 @@ def _summary(part: Partial) -> dict[str, Any]:
     }
     per_category: dict[str, np.ndarray] = {}
     for name, values in part.by_category.items():
-        grouped = values.copy()
+        grouped = values if in_place else values.copy()
         for start, size in zip(starts.tolist(), counts.tolist(), strict=True):
             grouped[start : start + size].sort()
         per_category[name] = sorted_quantiles(grouped, starts, counts)
-        out[name] = _quantile_row(sorted_quantiles(np.sort(values), *whole)[0], total)
+        out[name] = _quantile_row(sorted_quantiles(np.sort(grouped), *whole)[0], total)
     for name, values in part.values.items():
-        out[name] = _quantile_row(sorted_quantiles(np.sort(values), *whole)[0], total)
+        if in_place:
+            values.sort()
+        out[name] = _quantile_row(sorted_quantiles(values if in_place else np.sort(values), *whole)[0], total)
     with_objects = sum(part.per_image.values())
     zeros = max(images - with_objects, 0)
     per_image = sorted({0: zeros, **part.per_image}.items() if zeros else part.per_image.items())

@@ -152,6 +152,7 @@ def test_merged_parts_equal_the_whole_table(seed: int) -> None:
         parts.append(table_partial(_result(piece, int((shard[1:] == k).sum()))))
     merged = summary(merge(parts, "whole"))
     assert merged == summary(merge([whole], "whole"))
+    assert summary(merge(parts, "whole"), in_place=True) == merged
     assert _numbers(merged, categories) == _brute(table, images, categories)
 
 
