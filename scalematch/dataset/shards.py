@@ -369,7 +369,7 @@ def _run(
         for module in ("numpy", "scalematch.dataset.stats", f"scalematch.dataset.formats.{_READERS[options[0]]}"):
             importlib.import_module(module)  # once here, not once per forked worker
         run = partial(_apply, task=task, options=options)
-        results = ordered_map(run, [batch for batch, _ in batches], min(workers, len(batches)))
+        results = ordered_map(run, [batch for batch, _ in batches], min(workers, len(batches)), wait=False)
     for (_, size), result in zip(batches, results, strict=True):
         yield from result
         done += size
