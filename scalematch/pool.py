@@ -33,14 +33,15 @@ def ordered_map(
     workers: int,
     initializer: Callable[..., Any] | None = None,
     initargs: tuple[Any, ...] = (),
+    wait: bool = True,
 ) -> Iterator[R]:
     """``fn`` over ``items`` in ``workers`` forked processes, yielding results in order; at most twice as many
     items in flight as workers, so memory stays bounded by the items, not their number. ``initializer`` runs
-    once in each worker (under fork its arguments are inherited, not pickled). Call it only when
-    :func:`can_fork`."""
+    once in each worker (under fork its arguments are inherited, not pickled). ``wait``: as
+    :func:`worker_pool`'s. Call it only when :func:`can_fork`."""
     from concurrent.futures import Future
 
-    with worker_pool(workers, initializer, initargs) as pool:
+    with worker_pool(workers, initializer, initargs, wait) as pool:
         pending: list[Future[R]] = []
         for item in items:
             pending.append(pool.submit(fn, item))
@@ -52,13 +53,15 @@ def ordered_map(
 
 @contextmanager
 def worker_pool(
-    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
+    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = (), wait: bool = True
 ) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` forked processes that end with this one (see :func:`ordered_map`); call it only when
     :func:`can_fork`. The workers ignore SIGINT: a Ctrl-C in a terminal, sent to every process of the group,
     interrupts this process only (a worker stopped while it wrote a result to its pipe would leave the pool's
     result reader, and so the interpreter's exit, waiting forever). When the block raises, the tasks not yet
-    started are cancelled and the workers end after their current one."""
+    started are cancelled and the workers end after their current one. When it ends, it waits for the workers to
+    end, unless ``wait`` is False: then they end while this process goes on (a large reader's worker takes tens of
+    milliseconds to give its memory back), reaped by the pool's thread, which the interpreter's exit waits for."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -70,7 +73,7 @@ def worker_pool(
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=wait)
 
 
 def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:

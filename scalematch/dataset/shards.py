@@ -190,7 +190,9 @@ def summarize_files(
     from scalematch.dataset.stats import merge, summary
 
     parts, name = partials(inputs, format, resize, strict, split, image_size, progress, workers, client, source)
-    return summary(merge(parts, name))
+    merged = merge(parts, name)
+    del parts  # their memory, free again, holds the summary's sorted values
+    return summary(merged, in_place=True)
 
 
 def partials(
@@ -370,7 +372,7 @@ def _run(
         for module in ("numpy", "scalematch.dataset.stats", f"scalematch.dataset.formats.{_READERS[options[0]]}"):
             importlib.import_module(module)  # once here, not once per forked worker
         run = partial(_apply, task=task, options=options)
-        results = ordered_map(run, [batch for batch, _ in batches], min(workers, len(batches)))
+        results = ordered_map(run, [batch for batch, _ in batches], min(workers, len(batches)), wait=False)
     for (_, size), result in zip(batches, results, strict=True):
         yield from result
         done += size
@@ -384,17 +386,23 @@ def _apply(batch: list[str], task: Callable[[list[str], _Options], list[Any]], o
 
 def _batches(paths: list[str], sizes: list[int], count: int) -> list[tuple[list[str], int]]:
     """``paths`` cut into about ``count`` runs of consecutive inputs of similar total size (at least one input
-    each, at most 64: many small files go to a worker together, a large file or a folder alone)."""
+    each, at most 64): an input joins the run in which the middle of its bytes falls, all inputs' bytes counted in
+    order, so that inputs of about equal size go one to a run when there are about ``count`` of them, many small
+    files go to a worker together and a large file alone; a folder (size unknown) goes alone."""
     target = max(sum(sizes) / max(count, 1), 1)
     out: list[tuple[list[str], int]] = []
     batch: list[str] = []
-    size = 0
+    size = done = 0
+    run = -1
     for path, n in zip(paths, sizes, strict=True):
-        batch.append(path)
-        size += n
-        if size >= target or n == 0 or len(batch) >= _BATCH:  # a folder (size unknown) goes alone
+        middle = int((done + n / 2) // target)
+        if batch and (n == 0 or middle != run or len(batch) >= _BATCH):
             out.append((batch, size))
             batch, size = [], 0
+        batch.append(path)
+        size += n
+        done += n
+        run = -1 if n == 0 else middle  # nothing joins a folder
     if batch:
         out.append((batch, size))
     return out

@@ -48,6 +48,47 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
     return {k: float(v) for k, v in zip(keys, qs, strict=True)}
 
 
+def sorted_quantiles(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The rows of :func:`quantiles` (min, q05, ..., max; NaN where a group is empty) of groups of ``values``:
+    group k is ``values[starts[k] : starts[k] + counts[k]]``, sorted ascending (NaN last). Bit for bit numpy's
+    ``np.quantile`` (linear method) of each group, a NaN in a group making its whole row NaN as there, without the
+    partition that ``np.quantile`` runs on every call: one sort of the values serves every group and quantile."""
+    import numpy as np
+
+    q = np.array([0.0, *(q for _, q in QUANTILES), 1.0])
+    out = np.full((len(counts), len(q)), np.nan)
+    full = np.flatnonzero(counts > 0)
+    n = counts[full].astype(np.int64)[:, None]
+    first = starts[full].astype(np.int64)[:, None]
+    virtual = (n - 1) * q  # numpy's steps for the linear method, in its order: the same float operations
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    previous[above] = -1  # numpy's index -1, the group's last value
+    following[above] = -1
+    previous = previous.astype(np.intp)
+    following = following.astype(np.intp)
+    gamma = virtual - previous
+    last = first + n - 1
+    a = values[np.where(previous < 0, last, first + previous)]
+    b = values[np.where(following < 0, last, first + following)]
+    diff = b - a
+    rows = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=rows, where=gamma >= 0.5)
+    if values.dtype.kind == "f":
+        tail = values[last[:, 0]]
+        nan = np.isnan(tail)
+        rows[nan] = tail[nan, None]
+    out[full] = rows
+    return out
+
+
+def _quantile_row(row: np.ndarray, count: int) -> dict[str, float | None]:
+    """A row of :func:`sorted_quantiles` as :func:`quantiles` gives it (all None for no values)."""
+    keys = ["min", *(k for k, _ in QUANTILES), "max"]
+    return dict.fromkeys(keys) if count == 0 else dict(zip(keys, row.tolist(), strict=True))
+
+
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
     from scalematch._args import expect
@@ -150,12 +191,17 @@ _COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", 
 class Partial:
     """The statistics of one input (or of several, merged) before they are summed up: small, picklable, and
     merged exactly by :func:`merge` (``summary(merge([partial(a), partial(b)]))`` is the summary of a and b read
-    as one dataset).
+    as one dataset). Whatever merges by adding up is counted already; only the values that the exact quantiles
+    need are kept, as float64.
 
-    ``objects`` holds the non-crowd objects' columns that the quantiles need, exactly (float64): ``size_in``
-    (and ``size_in_hi``), ``w_in``, ``h_in``, ``aspect``, plus ``category_id`` and ``size_class`` (bit k set when
-    the object's ``area`` is in COCO size class k; classes overlap at their ends). ``per_image`` is the number of
-    non-crowd objects of each image that has one; ``crowd_category`` the category id of each crowd object.
+    Of the non-crowd objects: ``category_ids`` are their distinct category ids (int64, ascending), ``counts`` the
+    number of objects of each and ``size_classes`` (one row per category id, a column per COCO size class in the
+    order of :data:`AREA_RANGES`; classes overlap at their ends) the objects in each class by their ``area``.
+    ``by_category`` holds ``size_in`` (and ``size_in_hi``) of every object, category after category in the order
+    of ``category_ids``, in no given order within one; ``values`` holds ``w_in``, ``h_in`` and ``aspect`` of every
+    object, in no given order. ``below_8`` counts those whose ``size_in`` is below 8 input pixels, ``per_image``
+    maps a number of objects k >= 1 to the number of images that have k. ``crowd_category`` is the category id of
+    each crowd object.
     """
 
     source: str
@@ -164,14 +210,20 @@ class Partial:
     images: int
     categories: dict[int, str]
     excluded: dict[str, int]
-    objects: dict[str, np.ndarray]
-    per_image: np.ndarray
+    category_ids: np.ndarray
+    counts: np.ndarray
+    size_classes: np.ndarray
+    by_category: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
+    below_8: int
+    per_image: dict[int, int]
     crowd_category: np.ndarray
 
 
-def summary(part: Partial) -> dict[str, Any]:
-    """The ``scalematch stats --json`` object of a :class:`Partial`."""
-    return _summary(part)
+def summary(part: Partial, *, in_place: bool = False) -> dict[str, Any]:
+    """The ``scalematch stats --json`` object of a :class:`Partial`; ``in_place`` sorts its values where they are
+    (the order within a category, which says nothing), instead of sorted copies."""
+    return _summary(part, in_place)
 
 
 def merge(parts: Sequence[Partial], source: str) -> Partial:
@@ -186,9 +238,10 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
     first = parts[0]
     categories: dict[int, str] = {}
     seen: dict[int, str] = {}  # category id -> the input that named it first
-    objects: dict[str, list[np.ndarray]] = {name: [] for name in first.objects}
+    ids: list[np.ndarray] = []
     crowd: list[np.ndarray] = []
     excluded: Counter[str] = Counter()
+    per_image: Counter[int] = Counter()
     for part in parts:
         if (part.format, part.resize) != (first.format, first.resize):
             raise OptionError(
@@ -197,12 +250,12 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
             )
         own = dict(part.categories)
         if part.format == "voc":  # ids by name, in order of first appearance over all inputs
-            ids = {name: cid for cid, name in categories.items()}
+            by_name = {name: cid for cid, name in categories.items()}
             lookup = np.zeros(max(own, default=0) + 1, dtype=np.int64)
             for cid, name in sorted(own.items()):
-                lookup[cid] = ids.setdefault(name, len(ids) + 1)
-            categories = {cid: name for name, cid in ids.items()}
-            objects["category_id"].append(lookup[part.objects["category_id"]])
+                lookup[cid] = by_name.setdefault(name, len(by_name) + 1)
+            categories = {cid: name for name, cid in by_name.items()}
+            ids.append(lookup[part.category_ids])
             crowd.append(lookup[part.crowd_category])
         else:
             for cid, name in own.items():
@@ -219,94 +272,138 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
                         f"the inputs must agree on their categories{hint}"
                     )
                 seen.setdefault(cid, part.source)
-            objects["category_id"].append(part.objects["category_id"])
+            ids.append(part.category_ids)
             crowd.append(part.crowd_category)
-        for name, values in part.objects.items():
-            if name != "category_id":
-                objects[name].append(values)
         excluded.update(part.excluded)
+        per_image.update(part.per_image)
+    merged, group = np.unique(np.concatenate(ids), return_inverse=True)
+    group = group.reshape(-1)
+    counts = np.zeros(len(merged), dtype=np.int64)
+    np.add.at(counts, group, np.concatenate([p.counts for p in parts]))
+    classes = np.zeros((len(merged), len(AREA_RANGES)), dtype=np.int64)
+    np.add.at(classes, group, np.concatenate([p.size_classes for p in parts]))
     return Partial(
         source, first.format, first.resize, sum(p.images for p in parts), categories,
-        {r: excluded[r] for r in sorted(excluded) if excluded[r]},
-        {name: np.concatenate(values) for name, values in objects.items()},
-        np.concatenate([p.per_image for p in parts]), np.concatenate(crowd),
+        {r: excluded[r] for r in sorted(excluded) if excluded[r]}, merged, counts, classes,
+        {name: _by_group([p.by_category[name] for p in parts], [p.counts for p in parts], group)
+         for name in first.by_category},
+        {name: np.concatenate([p.values[name] for p in parts]) for name in first.values},
+        sum(p.below_8 for p in parts), dict(sorted(per_image.items())), np.concatenate(crowd),
     )  # fmt: skip
+
+
+def _by_group(values: list[np.ndarray], counts: list[np.ndarray], group: np.ndarray) -> np.ndarray:
+    """The parts' ``values`` (each part's run of group after group, ``counts`` long each) in one array, group
+    after group; ``group`` is the merged group of each part's runs, all parts' runs in a row."""
+    import numpy as np
+
+    sizes = np.concatenate(counts)
+    ends = np.cumsum([len(v) for v in values]) - np.array([len(v) for v in values])  # each part's offset
+    starts = np.concatenate([end + np.cumsum(c) - c for end, c in zip(ends, counts, strict=True)]).astype(np.int64)
+    order = np.argsort(group, kind="stable")  # group after group, parts in input order within one
+    joined = np.concatenate(values) if len(values) > 1 else values[0]
+    if len(values) == 1 and bool((order == np.arange(len(order))).all()):
+        return joined
+    out = np.empty(len(joined), dtype=joined.dtype)
+    done = 0
+    for start, size in zip(starts[order].tolist(), sizes[order].tolist(), strict=True):
+        out[done : done + size] = joined[start : start + size]
+        done += size
+    return out
 
 
 def _partial(
     source: str, format: str, resize: str, images: int, categories: dict[int, str], excluded: dict[str, int],
     columns: dict[str, np.ndarray], crowd_category: np.ndarray,
 ) -> Partial:  # fmt: skip
-    """A :class:`Partial` from the non-crowd objects' columns (``image_id`` and ``area`` among them)."""
+    """A :class:`Partial` from the non-crowd objects' columns (``image_id``, ``category_id`` and ``area`` among
+    them)."""
     import numpy as np
 
-    objects = {name: values for name, values in columns.items() if name not in ("image_id", "area")}
+    ids, group, counts = np.unique(columns["category_id"], return_inverse=True, return_counts=True)
+    group = group.reshape(-1)
+    order = np.argsort(group.astype(np.uint16) if len(ids) <= 1 << 16 else group, kind="stable")  # radix sort
     area = columns["area"]
-    bits = np.zeros(len(area), dtype=np.uint8)
+    classes = np.zeros((len(ids), len(AREA_RANGES)), dtype=np.int64)
     for k, (lo, hi) in enumerate(AREA_RANGES.values()):
-        bits |= ((area >= lo) & (area <= hi)).astype(np.uint8) << k
-    objects["size_class"] = bits
-    per_image = np.unique(columns["image_id"], return_counts=True)[1].astype(np.int64)
-    return Partial(source, format, resize, images, dict(categories), dict(excluded), objects, per_image, crowd_category)
+        classes[:, k] = np.bincount(group[(area >= lo) & (area <= hi)], minlength=len(ids))
+    names = ("size_in", "size_in_hi")
+    by_category: dict[str, np.ndarray] = {name: columns[name][order] for name in names if name in columns}
+    values = {name: columns[name] for name in ("w_in", "h_in", "aspect")}
+    below = int((columns["size_in"] < TINY_INPUT_PX).sum())
+    objects, images_with = np.unique(np.unique(columns["image_id"], return_counts=True)[1], return_counts=True)
+    per_image = dict(zip(objects.tolist(), images_with.tolist(), strict=True))
+    return Partial(
+        source, format, resize, images, dict(categories), dict(excluded), ids.astype(np.int64),
+        counts.astype(np.int64), classes, by_category, values, below, per_image, crowd_category,
+    )  # fmt: skip
 
 
-def _group(columns: dict[str, np.ndarray], rows: Any) -> dict[str, Any]:
-    bits = columns["size_class"][rows]
-    out: dict[str, Any] = {
-        "size_classes": {name: int(((bits >> k) & 1).sum()) for k, name in enumerate(AREA_RANGES)},
-        "size_in": quantiles(columns["size_in"][rows]),
-    }
-    if "size_in_hi" in columns:
-        out["size_in_hi"] = quantiles(columns["size_in_hi"][rows])
-    return out
-
-
-def _summary(part: Partial) -> dict[str, Any]:
-    """The statistics from the non-crowd objects' columns and the crowd objects' category ids."""
+def _whole(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``starts`` and ``counts`` of :func:`sorted_quantiles` for one group of ``n`` values."""
     import numpy as np
 
-    objects, crowd_category, images, categories = part.objects, part.crowd_category, part.images, part.categories
-    size_in = objects["size_in"]
-    per_image = part.per_image
-    zeros = max(images - len(per_image), 0)
-    counts = np.concatenate([per_image, np.zeros(zeros, dtype=per_image.dtype)])
+    return np.zeros(1, dtype=np.int64), np.array([n], dtype=np.int64)
+
+
+def _summary(part: Partial, in_place: bool = False) -> dict[str, Any]:
+    """The statistics of a :class:`Partial`: exact quantiles from its values sorted (copies, or ``in_place``)."""
+    import numpy as np
+
+    images, categories, counts = part.images, part.categories, part.counts
+    total = int(counts.sum())
+    whole = _whole(total)
+    starts = np.cumsum(counts) - counts
+    classes = part.size_classes.sum(axis=0)
     out: dict[str, Any] = {
         "source": part.source,
         "format": part.format,
         "resize": part.resize,
         "images": images,
-        "annotations": len(size_in),
-        "crowd": len(crowd_category),
+        "annotations": total,
+        "crowd": len(part.crowd_category),
         "categories": len(categories),
         "excluded": dict(part.excluded),
-        **_group(objects, slice(None)),
-        "w_in": quantiles(objects["w_in"]),
-        "h_in": quantiles(objects["h_in"]),
-        "aspect": quantiles(objects["aspect"]),
-        "objects_per_image": {
-            "mean": float(counts.mean()) if len(counts) else None,
-            "min": int(counts.min()) if len(counts) else None,
-            "q50": float(np.quantile(counts, 0.5)) if len(counts) else None,
-            "max": int(counts.max()) if len(counts) else None,
-        },
-        "images_without_objects": int((counts == 0).sum()),
-        "size_in_below_8": int((size_in < TINY_INPUT_PX).sum()),
+        "size_classes": {name: int(classes[k]) for k, name in enumerate(AREA_RANGES)},
     }
-    category = objects["category_id"]
-    ids, n = np.unique(category, return_counts=True)
-    small = len(ids) > 0 and ids[0] >= 0 and ids[-1] <= 0xFFFF  # then a stable sort of 16-bit keys (radix)
-    order = np.argsort(category.astype(np.uint16) if small else category, kind="stable")
-    crowd_ids, crowd_n = np.unique(crowd_category, return_counts=True)
+    per_category: dict[str, np.ndarray] = {}
+    for name, values in part.by_category.items():
+        grouped = values if in_place else values.copy()
+        for start, size in zip(starts.tolist(), counts.tolist(), strict=True):
+            grouped[start : start + size].sort()
+        per_category[name] = sorted_quantiles(grouped, starts, counts)
+        out[name] = _quantile_row(sorted_quantiles(np.sort(grouped), *whole)[0], total)
+    for name, values in part.values.items():
+        if in_place:
+            values.sort()
+        out[name] = _quantile_row(sorted_quantiles(values if in_place else np.sort(values), *whole)[0], total)
+    with_objects = sum(part.per_image.values())
+    zeros = max(images - with_objects, 0)
+    per_image = sorted({0: zeros, **part.per_image}.items() if zeros else part.per_image.items())
+    n = with_objects + zeros
+    objects = np.array([k for k, _ in per_image], dtype=np.int64)
+    counted = np.repeat(objects, [v for _, v in per_image])  # each image's number of objects, ascending
+    out["objects_per_image"] = {
+        "mean": float(sum(k * v for k, v in per_image)) / n if n else None,
+        "min": int(objects[0]) if n else None,
+        "q50": float(sorted_quantiles(counted, *_whole(n))[0][3]) if n else None,
+        "max": int(objects[-1]) if n else None,
+    }
+    out["images_without_objects"] = zeros
+    out["size_in_below_8"] = part.below_8
+    crowd_ids, crowd_n = np.unique(part.crowd_category, return_counts=True)
     crowd_by_id = dict(zip(crowd_ids.tolist(), crowd_n.tolist(), strict=True))
-    starts = dict(zip(ids.tolist(), (np.cumsum(n) - n).tolist(), strict=True))
-    sizes = dict(zip(ids.tolist(), n.tolist(), strict=True))
-    per_category = []
+    row_of = {cid: k for k, cid in enumerate(part.category_ids.tolist())}
+    rows = []
     for cid, name in sorted(categories.items()):
-        start = starts.get(cid, 0)
-        rows = order[start : start + sizes.get(cid, 0)]
-        per_category.append(
-            {"id": cid, "name": name, "annotations": len(rows), "crowd": int(crowd_by_id.get(cid, 0)),
-             **_group(objects, rows)}
-        )  # fmt: skip
-    out["per_category"] = per_category
+        k = row_of.get(cid)
+        size = 0 if k is None else int(counts[k])
+        group: dict[str, Any] = {
+            "id": cid, "name": name, "annotations": size, "crowd": int(crowd_by_id.get(cid, 0)),
+            "size_classes": {c: 0 if k is None else int(part.size_classes[k, j]) for j, c in enumerate(AREA_RANGES)},
+        }  # fmt: skip
+        for column, table in per_category.items():
+            group[column] = _quantile_row(table[k] if k is not None else table[:0], size)
+        rows.append(group)
+    out["per_category"] = rows
     return out

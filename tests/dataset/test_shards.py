@@ -17,7 +17,7 @@ from shard_files import same, split_coco, without_source
 
 from scalematch.dataset import read_shards, sample_path, summarize_file, summarize_files
 from scalematch.dataset.loader import load, read_annotations
-from scalematch.dataset.shards import expand
+from scalematch.dataset.shards import _batches, expand
 from scalematch.errors import DatasetError, OptionError
 
 DATA = Path(__file__).parents[1] / "data"
@@ -383,3 +383,22 @@ def test_a_table_of_several_inputs_given_back_keeps_ids_per_input(tmp_path: Path
     table = read.to_frame()
     twice = pd.concat([table, table.iloc[[0]]], ignore_index=True)  # one row repeated within its input
     assert from_frame(twice).excluded == {"duplicate_id": 1}
+
+
+@pytest.mark.parametrize("count", [2, 16, 40])
+def test_batches_of_similar_size(count: int) -> None:
+    """Inputs of about equal size, as many as batches asked for, go one to a batch (a worker's share is not two
+    of them while another's is one); every input once, in order; a folder (size 0) alone; at most 64 per batch."""
+    rng = random.Random(count)
+    sizes = [rng.randint(95, 100) for _ in range(count)]
+    names = [f"part-{k}" for k in range(count)]
+    assert [b for b, _ in _batches(names, sizes, count)] == [[n] for n in names]
+    sizes = [rng.choice([0, 1, 2, 500, 5000]) for _ in range(300)]
+    names = [f"in-{k}" for k in range(300)]
+    batches = _batches(names, sizes, count)
+    assert [n for b, _ in batches for n in b] == names
+    assert all(1 <= len(b) <= 64 for b, _ in batches)
+    by_name = dict(zip(names, sizes, strict=True))
+    assert all(size == sum(by_name[n] for n in b) for b, size in batches)
+    assert all(len(b) == 1 for b, _ in batches if any(by_name[n] == 0 for n in b))
+    assert all(len(b) == 1 for b, _ in batches if any(by_name[n] >= sum(sizes) / count for n in b))
