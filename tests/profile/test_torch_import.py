@@ -8,6 +8,7 @@ to the input (tests/profile/autograd_rf.py), never from the engine.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import pytest
@@ -338,6 +339,39 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
     assert sys.modules["zoo_plain"].CALLS == []  # refused before any call
     with pytest.raises(ModelError, match=r"got the built-in function 'getpid'$"):
         load_module("os:getpid")
+
+
+def test_a_torchscript_module_is_refused_with_what_to_do(tmp_path: Any, monkeypatch: Any) -> None:
+    """torch.jit.script and torch.jit.trace give modules torch.fx cannot trace: said so, not 'never initialised'
+    (review round 14, F8), whether named, returned by a factory, given to from_torch or to measure_erf."""
+    from scalematch.profile.erf_measure import measure_erf
+    from scalematch.profile.importers.torch import load_module
+
+    (tmp_path / "zoo_jit.py").write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "net = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU())\n"
+        "scripted = torch.jit.script(net)\n"
+        "traced = torch.jit.trace(net, torch.zeros(1, 3, 16, 16))\n\n"
+        "def factory():\n    return torch.jit.script(net)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    script, trace = ("RecursiveScriptModule", "torch.jit.script"), ("TopLevelTracedModule", "torch.jit.trace")
+    for attr, (cls, how) in (("scripted", script), ("traced", trace), ("factory", script)):
+        why = (
+            f"the {cls} is a TorchScript module (made by {how}), which torch.fx cannot trace; expected the nn.Module "
+            "it was made from, or export that to ONNX and give the .onnx file"
+        )
+        with pytest.raises(ModelError) as named:
+            load_module(f"zoo_jit:{attr}")
+        assert str(named.value) == f"zoo_jit:{attr}: {why}"
+        with pytest.raises(ModelError) as named:
+            measure_erf(f"zoo_jit:{attr}", input_size=(16, 16))
+        assert str(named.value) == f"zoo_jit:{attr}: {why}"
+        if attr != "factory":
+            with pytest.raises(ModelError) as given:
+                from_torch(getattr(sys.modules["zoo_jit"], attr), (16, 16))
+            assert str(given.value) == f"{cls}: {why}"
+    assert isinstance(load_module("zoo_jit:net"), nn.Sequential)  # the eager module is read
 
 
 def test_imported_layers_are_held_to_the_config_bounds() -> None:

@@ -261,7 +261,16 @@ def _load_module(spec: str) -> Any:
 
 def check_initialised(module: Any, label: str) -> None:
     """A :class:`ModelError` for an ``nn.Module`` on which ``nn.Module.__init__`` never ran (every use of it would
-    end in an AttributeError)."""
+    end in an AttributeError), and first for a TorchScript module (torch.fx traces Python code, which it has not)."""
+    from torch import jit
+
+    if isinstance(module, jit.ScriptModule):
+        traced = any(c.__name__ == "TracedModule" for c in type(module).__mro__)  # torch.jit exports no name
+        how = "torch.jit.trace" if traced else "torch.jit.script"
+        raise ModelError(
+            f"{label}: the {type(module).__name__} is a TorchScript module (made by {how}), which torch.fx cannot "
+            "trace; expected the nn.Module it was made from, or export that to ONNX and give the .onnx file"
+        )
     if not all(key in vars(module) for key in ("training", "_parameters", "_buffers", "_modules")):
         raise ModelError(
             f"{label}: the {type(module).__name__} instance was never initialised (nn.Module.__init__ did not run on "
