@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
@@ -186,17 +187,41 @@ def test_resize_to_a_smaller_map_is_refused() -> None:
     assert str(caught.value) == "<onnx model>: node 'r' (Resize): scales 32x32 to 16x16; expected an integer factor"
 
 
-def test_resize_to_an_odd_lateral_keeps_its_size() -> None:
-    """FPN at an odd size: 7 units up-sampled to the 13 of the map its shape is taken from (x2, one short)."""
+def odd_lateral(**attrs: Any) -> Any:
+    """FPN at an odd size: 7 units resized to the shape of a 13-unit map (one short of x2)."""
     nodes = [
         conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
         conv("c", "d", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
         helper.make_node("Shape", ["c"], ["shape"]),
-        helper.make_node("Resize", ["d", "", "", "shape"], ["up"], name="r", mode="nearest"),
+        helper.make_node("Resize", ["d", "", "", "shape"], ["up"], name="r", mode="nearest", **attrs),
     ]
-    g = from_onnx(model(nodes, ["up"], 26))
+    return model(nodes, ["up"], 26)
+
+
+def test_resize_to_an_odd_lateral_keeps_its_size() -> None:
+    """As torch exports nearest (asymmetric/floor), output unit j reads unit j // 2, checked with ONNX's
+    reference evaluator on a map that holds its own indices."""
+    from onnx.reference import ReferenceEvaluator
+
+    torch_nearest = {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    g = from_onnx(odd_lateral(**torch_nearest))
     assert [n.layer for n in g.nodes if n.name == "up"] == [Upsample((2, 2), "nearest", "c")]
     assert profile(g, (26, 26))["up"].size == (13, 13)
+    resize = helper.make_node("Resize", ["d", "", "", "s"], ["up"], mode="nearest", **torch_nearest)
+    index = np.tile(np.arange(7, dtype=np.float32), (1, 1, 7, 1))
+    read: Any = ReferenceEvaluator(resize).run(None, {"d": index, "s": np.array([1, 1, 13, 13], np.int64)})
+    assert read[0][0, 0, 0].tolist() == [j // 2 for j in range(13)]
+
+
+def test_resize_to_an_odd_lateral_in_half_pixel_mode_is_refused() -> None:
+    """ONNX's default Resize (half_pixel, round_prefer_floor) reads unit 4 for output unit 7 there, not 7 // 2."""
+    with pytest.raises(ModelError) as caught:
+        from_onnx(odd_lateral(), taps="up")
+    assert str(caught.value) == (
+        "<onnx model>: node 'r' (Resize): scales 7x7 to 13x13 in nearest mode with coordinate_transformation_mode "
+        "half_pixel; expected an integer factor, or nearest with asymmetric/floor (torch's nearest) for a size short "
+        "of a multiple"
+    )
 
 
 def test_merges_gates_and_global_pool() -> None:

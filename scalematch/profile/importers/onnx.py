@@ -358,6 +358,13 @@ class _Importer:
                 raise self.fail(
                     node, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
                 )
+            if not exact and (mode, transform, rounding) != ("nearest", "asymmetric", "floor"):
+                raise self.fail(  # other modes read other units than j // factor at such a size
+                    node,
+                    f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]} in {mode} mode with "
+                    f"coordinate_transformation_mode {transform}; expected an integer factor, or nearest with "
+                    "asymmetric/floor (torch's nearest) for a size short of a multiple",
+                )
         # output sizes read from another map's shape (FPN: interpolate to the lateral's size) -> size_like
         refs = set().union(*(self.sources.get(i, frozenset()) for i in node.input[1:])) - {self.values[src]}
         fitting = [r for r in refs if n_out is None or self.spatial_of_node(r) in (n_out, None)]
