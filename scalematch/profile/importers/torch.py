@@ -543,6 +543,18 @@ class _Importer:
             fx.node.map_arg(size, lambda a: refs.update(self.sources.get(a.name, frozenset())))
             if len(refs) == 1:
                 size_like = next(iter(refs))
+        if n_out != (n_in[0] * factors[0], n_in[1] * factors[1]):  # a size short of a multiple (FPN's 13 from 7)
+            if size_like is None:  # a constant size: the factor would give another size
+                raise self.fail(
+                    node, what, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
+                )
+            if mode != "nearest":  # nearest-exact and bilinear read other units than j // factor there
+                raise self.fail(
+                    node,
+                    what,
+                    f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]} in mode {mode!r}; expected an integer "
+                    "factor, or mode 'nearest' for a size short of a multiple",
+                )
         return Upsample((factors[0], factors[1]), kind, size_like)  # type: ignore[arg-type]
 
     def adaptive(self, node: Any, src: str, output_size: Any, kind: str) -> Layer:
