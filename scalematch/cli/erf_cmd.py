@@ -59,9 +59,11 @@ def erf(
     from scalematch.report.erf_text import erf_json, erf_text
 
     if plot is not None:
+        from scalematch.profile.api import module_files
         from scalematch.report.save import check_figure_path
 
-        check_figure_path(plot, "--plot", inputs=(model, neck))
+        sources = tuple(str(f) for f in module_files(model))  # a torch module's source is an input too
+        check_figure_path(plot, "--plot", inputs=(model, neck, *sources))
     shape = parse_size(size_from(input_size, legacy_input_size))
     result = measure_erf(model, shape, tap, samples, weights.value if weights else None, neck, seed)
     if plot is not None:

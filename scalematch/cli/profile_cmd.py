@@ -84,9 +84,11 @@ def profile(
     if log and plot is None:
         raise OptionError("--log: sets the scale of the --plot figure, so it needs --plot FILE")
     if plot is not None:
+        from scalematch.profile.api import module_files
         from scalematch.report.save import check_figure_path
 
-        check_figure_path(plot, "--plot", inputs=(backbone, neck))
+        sources = tuple(str(f) for f in module_files(backbone))  # a torch module's source is an input too
+        check_figure_path(plot, "--plot", inputs=(backbone, neck, *sources))
     result = profile_model(
         backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps,
         passthrough=() if passthrough is None else passthrough, channels=channels, allow_misaligned=allow_misaligned,

@@ -26,6 +26,41 @@ def is_imported(backbone: str) -> bool:
     )
 
 
+def module_files(backbone: str | None) -> tuple[Path, ...]:
+    """The source files a torch ``package.module:attribute`` is read from: the module's own (a package's
+    ``__init__.py``) and those of the packages holding it, found as ``import`` finds them but without running any
+    of them, so that an output can be refused before the work. Empty for other names, and from the first name
+    that cannot be found (the import says why later)."""
+    import importlib.machinery
+    import sys
+
+    if backbone is None or backbone.lower().endswith(".onnx") or not is_imported(backbone):
+        return ()
+    files: list[Path] = []
+    path: Any = None  # where the next name is looked for: sys.path, then the package's folders
+    parts = backbone.partition(":")[0].split(".")
+    for k in range(len(parts)):
+        name = ".".join(parts[: k + 1])
+        loaded = sys.modules.get(name)
+        spec: Any = getattr(loaded, "__spec__", None) if loaded is not None else None
+        try:
+            for finder in sys.meta_path if spec is None else ():
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, None) if find is not None else None
+                if spec is not None:
+                    break
+        except Exception:  # a broken finder or a name no finder takes: the import reports it
+            spec = None
+        if spec is None:
+            break
+        if isinstance(spec, importlib.machinery.ModuleSpec) and spec.origin and Path(spec.origin).is_file():
+            files.append(Path(spec.origin).resolve())
+        path = spec.submodule_search_locations
+        if path is None:  # not a package: nothing lies below it
+            break
+    return tuple(files)
+
+
 def check_given(value: object, param: str, expected: str) -> None:
     """An :class:`OptionError` naming ``param`` for an empty (or blank) name: it is never taken as the default."""
     if isinstance(value, str) and not value.strip():

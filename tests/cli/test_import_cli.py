@@ -92,3 +92,42 @@ def test_what_a_torch_module_prints_goes_to_stderr(tmp_path: Path, monkeypatch: 
     assert json.loads(result.stdout)["backbone"] == "Noisy"
     assert result.stderr.splitlines()[:2] == ["imported", "built"]
     assert "forward" in result.stderr.splitlines()
+
+
+@pytest.mark.parametrize("command", ["profile", "erf"])
+def test_a_plot_never_replaces_the_source_of_the_torch_module(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A --plot link to the module's .py file, to its package's __init__.py or to a package above it is refused as
+    an input, as a link to an ONNX file or a config is, before the module is imported (review round 14, F4)."""
+    pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+    import sys
+
+    code = "import torch.nn as nn\nclass A(nn.Module):\n    def __init__(s):\n        super().__init__()\n"
+    code += "        s.c = nn.Conv2d(3, 8, 3, 2, 1)\n    def forward(s, x):\n        return s.c(x)\n"
+    alone = tmp_path / f"f4_{command}_mod.py"
+    package = tmp_path / f"f4_{command}_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(code)
+    (package / "inner.py").write_text(code)
+    alone.write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    size = ["--size", "32x32"] if command == "erf" else []
+    cases = [
+        (f"{alone.stem}:A", alone),
+        (f"{package.name}:A", package / "__init__.py"),
+        (f"{package.name}.inner:A", package / "inner.py"),
+        (f"{package.name}.inner:A", package / "__init__.py"),  # the package's code runs on import too
+    ]
+    for k, (spec, source) in enumerate(cases):
+        link = tmp_path / f"link{k}.png"
+        link.symlink_to(source)
+        before = source.read_bytes()
+        result = CliRunner().invoke(app, [command, spec, "--plot", str(link), *size])
+        assert (result.exit_code, result.stdout) == (2, ""), result.output
+        assert result.stderr == f"Error: --plot {link}: is the input {source.resolve()}; choose another file\n"
+        assert source.read_bytes() == before
+    assert not [name for name in sys.modules if name.startswith(f"f4_{command}")]  # refused before any import
+    fine = CliRunner().invoke(app, [command, f"{package.name}.inner:A", "--plot", str(tmp_path / "ok.png"), *size])
+    assert fine.exit_code == 0, fine.output
+    assert (tmp_path / "ok.png").read_bytes()[:4] == b"\x89PNG"

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
 from onnx import TensorProto, helper  # noqa: E402
 
 from scalematch.errors import ModelError  # noqa: E402
-from scalematch.profile import Passthrough, Window, build, profile  # noqa: E402
+from scalematch.profile import Passthrough, Upsample, Window, build, profile  # noqa: E402
 from scalematch.profile.importers.onnx import from_onnx  # noqa: E402
 
 
-def model(nodes: list[Any], outputs: list[str], size: int | tuple[int, int] = 64, **consts: list[float]) -> Any:
+def model(nodes: list[Any], outputs: list[str], size: int | tuple[int, int] = 64, **consts: Sequence[float]) -> Any:
     """A one-input (1x3xHxW) ONNX model; ``consts`` become initializers (1-D float or int64 for pads/axes)."""
     h, w = (size, size) if isinstance(size, int) else size
     inits = []
@@ -106,6 +109,119 @@ def test_resize_cubic_is_an_error() -> None:
     nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], name="r", mode="cubic")]
     with pytest.raises(ModelError, match=r"^<onnx model>: node 'r' \(Resize\): mode cubic"):
         from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0]))
+
+
+def resize_by_sizes(sizes: list[int], size: int | None = 64, **attrs: Any) -> Any:
+    """A stride-2 conv (64 -> 32 at the default size) resized to a constant ``sizes`` input; ``size=None``
+    makes the input's height and width symbolic."""
+    nodes = [conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1])]
+    nodes.append(helper.make_node("Resize", ["c", "", "", "sizes"], ["up"], name="r", mode="nearest", **attrs))
+    m = model(nodes, ["up"], sizes=sizes)
+    if size is None:
+        for dim, name in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):
+            dim.dim_param = name
+    return m
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ([1, 3, 45, 45], "scales 32x32 to 45x45"),  # factor 1.41, was read as x1
+        ([1, 3, 63, 63], "scales 32x32 to 63x63"),  # 1.97, was read as x2 (64x64)
+        ([1, 3, 64, 48], "scales 32x32 to 48x64"),  # x2 along y, 1.5 along x (WxH as everywhere)
+        ([1, 3, 16, 16], "scales 32x32 to 16x16"),  # down-sampling, was read as the identity
+        ([1, 3, 64, 33], "scales 32x32 to 33x64"),  # one unit more along x only
+    ],
+)
+def test_resize_by_constant_sizes_without_an_integer_factor_is_refused(sizes: list[int], message: str) -> None:
+    with pytest.raises(ModelError) as caught:
+        from_onnx(resize_by_sizes(sizes), taps="up")
+    assert str(caught.value) == f"<onnx model>: node 'r' (Resize): {message}; expected an integer factor"
+
+
+def test_resize_by_constant_sizes_with_an_integer_factor() -> None:
+    for sizes, factor, out in (([1, 3, 64, 64], (2, 2), (64, 64)), ([1, 3, 96, 64], (3, 2), (96, 64))):
+        g = from_onnx(resize_by_sizes(sizes))
+        assert [n.layer for n in g.nodes if n.name == "up"] == [Upsample(factor, "nearest")]
+        up = profile(g, (64, 64))["up"]
+        assert (up.size, up.y.stride, up.x.stride) == (out, Fraction(2, factor[0]), Fraction(2, factor[1]))  # type: ignore[union-attr]
+
+
+def test_resize_by_constant_sizes_is_read_at_the_input_size() -> None:
+    """A constant output size gives a factor that depends on the input size: the one at the size imported
+    (x2 at 64, x1 at 128, refused at 96), and no factor without a size."""
+    m = resize_by_sizes([1, 3, 64, 64], size=None)
+    assert profile(from_onnx(m, input_size=(64, 64)), (64, 64))["up"].size == (64, 64)
+    at_128 = profile(from_onnx(m, input_size=(128, 128)), (128, 128))["up"]
+    assert (at_128.size, at_128.x.stride) == ((64, 64), 2)  # type: ignore[union-attr]
+    with pytest.raises(ModelError, match=r"^<onnx model>: node 'r' \(Resize\): scales 48x48 to 64x64; expected an"):
+        from_onnx(m, input_size=(96, 96), taps="up")
+    with pytest.raises(ModelError, match=r"node 'r' \(Resize\): cannot tell the scale factor"):
+        from_onnx(m, taps="up")
+
+
+def test_resize_by_sizes_on_axes() -> None:
+    """Opset 18's ``axes``: the sizes of the two spatial axes only."""
+    assert profile(from_onnx(resize_by_sizes([64, 64], axes=[2, 3])), (64, 64))["up"].size == (64, 64)
+    with pytest.raises(ModelError, match=r"node 'r' \(Resize\): scales 32x32 to 45x64; expected an integer factor"):
+        from_onnx(resize_by_sizes([64, 45], axes=[-2, -1]), taps="up")
+
+
+def test_resize_by_scales_without_an_integer_factor_is_refused() -> None:
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], name="r")]
+    with pytest.raises(ModelError) as caught:
+        from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 1.5, 2.0]), taps="up")
+    assert str(caught.value) == "<onnx model>: node 'r' (Resize): scales [1.5, 2.0] are not integer up-sampling factors"
+
+
+def test_resize_to_a_smaller_map_is_refused() -> None:
+    """Sizes taken from another map's shape (as FPN's top-down path takes its lateral's) that shrink the map."""
+    nodes = [
+        conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv("c", "d", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["d"], ["shape"]),
+        helper.make_node("Resize", ["c", "", "", "shape"], ["down"], name="r", mode="nearest"),
+    ]
+    with pytest.raises(ModelError) as caught:
+        from_onnx(model(nodes, ["down"]), taps="down")
+    assert str(caught.value) == "<onnx model>: node 'r' (Resize): scales 32x32 to 16x16; expected an integer factor"
+
+
+def odd_lateral(**attrs: Any) -> Any:
+    """FPN at an odd size: 7 units resized to the shape of a 13-unit map (one short of x2)."""
+    nodes = [
+        conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv("c", "d", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["shape"]),
+        helper.make_node("Resize", ["d", "", "", "shape"], ["up"], name="r", mode="nearest", **attrs),
+    ]
+    return model(nodes, ["up"], 26)
+
+
+def test_resize_to_an_odd_lateral_keeps_its_size() -> None:
+    """As torch exports nearest (asymmetric/floor), output unit j reads unit j // 2, checked with ONNX's
+    reference evaluator on a map that holds its own indices."""
+    from onnx.reference import ReferenceEvaluator
+
+    torch_nearest = {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    g = from_onnx(odd_lateral(**torch_nearest))
+    assert [n.layer for n in g.nodes if n.name == "up"] == [Upsample((2, 2), "nearest", "c")]
+    assert profile(g, (26, 26))["up"].size == (13, 13)
+    resize = helper.make_node("Resize", ["d", "", "", "s"], ["up"], mode="nearest", **torch_nearest)
+    index = np.tile(np.arange(7, dtype=np.float32), (1, 1, 7, 1))
+    read: Any = ReferenceEvaluator(resize).run(None, {"d": index, "s": np.array([1, 1, 13, 13], np.int64)})
+    assert read[0][0, 0, 0].tolist() == [j // 2 for j in range(13)]
+
+
+def test_resize_to_an_odd_lateral_in_half_pixel_mode_is_refused() -> None:
+    """ONNX's default Resize (half_pixel, round_prefer_floor) reads unit 4 for output unit 7 there, not 7 // 2."""
+    with pytest.raises(ModelError) as caught:
+        from_onnx(odd_lateral(), taps="up")
+    assert str(caught.value) == (
+        "<onnx model>: node 'r' (Resize): scales 7x7 to 13x13 in nearest mode with coordinate_transformation_mode "
+        "half_pixel; expected an integer factor, or nearest with asymmetric/floor (torch's nearest) for a size short "
+        "of a multiple"
+    )
 
 
 def test_merges_gates_and_global_pool() -> None:

@@ -8,6 +8,7 @@ to the input (tests/profile/autograd_rf.py), never from the engine.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import pytest
@@ -338,6 +339,76 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
     assert sys.modules["zoo_plain"].CALLS == []  # refused before any call
     with pytest.raises(ModelError, match=r"got the built-in function 'getpid'$"):
         load_module("os:getpid")
+
+
+def test_a_torchscript_module_is_refused_with_what_to_do(tmp_path: Any, monkeypatch: Any) -> None:
+    """torch.jit.script and torch.jit.trace give modules torch.fx cannot trace: said so, not 'never initialised'
+    (review round 14, F8), whether named, returned by a factory, given to from_torch or to measure_erf."""
+    from scalematch.profile.erf_measure import measure_erf
+    from scalematch.profile.importers.torch import load_module
+
+    (tmp_path / "zoo_jit.py").write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "net = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU())\n"
+        "scripted = torch.jit.script(net)\n"
+        "traced = torch.jit.trace(net, torch.zeros(1, 3, 16, 16))\n\n"
+        "def factory():\n    return torch.jit.script(net)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    script, trace = ("RecursiveScriptModule", "torch.jit.script"), ("TopLevelTracedModule", "torch.jit.trace")
+    for attr, (cls, how) in (("scripted", script), ("traced", trace), ("factory", script)):
+        why = (
+            f"the {cls} is a TorchScript module (made by {how}), which torch.fx cannot trace; expected the nn.Module "
+            "it was made from, or export that to ONNX and give the .onnx file"
+        )
+        with pytest.raises(ModelError) as named:
+            load_module(f"zoo_jit:{attr}")
+        assert str(named.value) == f"zoo_jit:{attr}: {why}"
+        with pytest.raises(ModelError) as named:
+            measure_erf(f"zoo_jit:{attr}", input_size=(16, 16))
+        assert str(named.value) == f"zoo_jit:{attr}: {why}"
+        if attr != "factory":
+            with pytest.raises(ModelError) as given:
+                from_torch(getattr(sys.modules["zoo_jit"], attr), (16, 16))
+            assert str(given.value) == f"{cls}: {why}"
+    assert isinstance(load_module("zoo_jit:net"), nn.Sequential)  # the eager module is read
+
+
+class ToSize(nn.Module):
+    """A 7-unit map (from 26 or 14) interpolated to 13 units: to the 13-unit map's shape, or to a constant."""
+
+    def __init__(self, mode: str, constant: bool = False) -> None:
+        super().__init__()
+        self.c, self.d = nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1)
+        self.mode, self.constant = mode, constant
+
+    def forward(self, x: Tensor) -> Tensor:
+        c = self.c(x)
+        d = self.d(c) if not self.constant else c
+        return F.interpolate(d, size=(13, 13) if self.constant else c.shape[-2:], mode=self.mode)
+
+
+def test_interpolate_to_a_size_short_of_a_multiple() -> None:
+    """To another map's size in mode 'nearest' (unit j // 2, as torch reads it) it is taken; to a constant size
+    (the factor would give 14) or in 'nearest-exact' (unit 4 for j = 7) it is refused with the node."""
+    x = torch.arange(7.0).view(1, 1, 1, 7).expand(1, 1, 7, 7)
+    assert F.interpolate(x, size=(13, 13), mode="nearest")[0, 0, 0].tolist() == [j // 2 for j in range(13)]
+    assert F.interpolate(x, size=(13, 13), mode="nearest-exact")[0, 0, 0, 7].item() == 4
+    g = from_torch(ToSize("nearest"), (26, 26))
+    assert [n.layer for n in g.nodes if isinstance(n.layer, Upsample)] == [Upsample((2, 2), "nearest", "c")]
+    assert profile(g, (26, 26)).feature_maps[-1].size == (13, 13)
+    for module, size, why in (
+        (ToSize("nearest", constant=True), (14, 14), "scales 7x7 to 13x13; expected an integer factor"),
+        (
+            ToSize("nearest-exact"),
+            (26, 26),
+            "scales 7x7 to 13x13 in mode 'nearest-exact'; expected an integer factor, or mode 'nearest' for a size "
+            "short of a multiple",
+        ),
+    ):
+        with pytest.raises(ModelError) as caught:
+            from_torch(module, size)
+        assert str(caught.value) == f"ToSize: node 'interpolate' (interpolate): {why}"
 
 
 def test_imported_layers_are_held_to_the_config_bounds() -> None:

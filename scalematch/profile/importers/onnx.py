@@ -338,25 +338,58 @@ class _Importer:
             elif len(inputs) > 2:
                 scales = self.const(inputs[2])
         n_in, n_out = self.spatial(src), self.spatial(node.output[0])
-        if scales is not None and len(scales) == 4:
-            factors = [float(scales[2]), float(scales[3])]
-        elif n_in is not None and n_out is not None:
-            factors = [max(round(n_out[a] / n_in[a]), 1) for a in (0, 1)]
-        else:
-            sizes = self.const(node.input[3]) if len(node.input) > 3 else None
-            if sizes is None or n_in is None:
+        given = self.resize_pair(attrs, src, scales, 1) if scales is not None and len(scales) else None
+        if given is not None:
+            if any(v != int(v) or v < 1 for v in given):
+                raise self.fail(node, f"scales {[float(v) for v in given]} are not integer up-sampling factors")
+            f, exact = (int(given[0]), int(given[1])), True
+        else:  # the output size is given (sizes): a constant, or computed from another map's shape
+            sizes = self.const(node.input[3]) if node.op_type == "Resize" and len(node.input) > 3 else None
+            if sizes is not None and n_out is None and text("keep_aspect_ratio_policy", "stretch") == "stretch":
+                pair = self.resize_pair(attrs, src, sizes, None)
+                n_out = (int(pair[0]), int(pair[1])) if pair is not None and None not in pair else None
+            if n_in is None or n_out is None:
                 raise self.fail(node, "cannot tell the scale factor (no constant scales and no shapes)")
-            factors = [max(round(int(sizes[2 + a]) / n_in[a]), 1) for a in (0, 1)]
-        if any(f != int(f) or f < 1 for f in factors):
-            raise self.fail(node, f"scales {factors} are not integer up-sampling factors")
-        f = (int(factors[0]), int(factors[1]))
+            f = (max(round(n_out[0] / n_in[0]), 1), max(round(n_out[1] / n_in[1]), 1))
+            exact = n_out == (n_in[0] * f[0], n_in[1] * f[1])
+            # a constant size is read at this input size and must be a multiple of it; a size taken from another
+            # map (FPN) may be up to a factor short of it (the engine checks the units read, as for torch)
+            if not exact and (sizes is not None or any(abs(n_out[a] - n_in[a] * f[a]) >= f[a] for a in (0, 1))):
+                raise self.fail(
+                    node, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
+                )
+            if not exact and (mode, transform, rounding) != ("nearest", "asymmetric", "floor"):
+                raise self.fail(  # other modes read other units than j // factor at such a size
+                    node,
+                    f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]} in {mode} mode with "
+                    f"coordinate_transformation_mode {transform}; expected an integer factor, or nearest with "
+                    "asymmetric/floor (torch's nearest) for a size short of a multiple",
+                )
         # output sizes read from another map's shape (FPN: interpolate to the lateral's size) -> size_like
         refs = set().union(*(self.sources.get(i, frozenset()) for i in node.input[1:])) - {self.values[src]}
         fitting = [r for r in refs if n_out is None or self.spatial_of_node(r) in (n_out, None)]
-        if len(fitting) != 1 and n_in is not None and n_out is not None and n_out != (n_in[0] * f[0], n_in[1] * f[1]):
+        if len(fitting) != 1 and not exact:
             fitting = [n.name for n in reversed(self.nodes) if self.spatial_of_node(n.name) == n_out][:1]
         size_like = fitting[0] if len(fitting) == 1 else None
+        if size_like is None and not exact and n_in is not None and n_out is not None:
+            raise self.fail(
+                node,
+                f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}, the size of no other feature map; expected "
+                "an integer factor",
+            )
         return Upsample(f, kind, size_like)  # type: ignore[arg-type]
+
+    def resize_pair(self, attrs: dict[str, Any], src: str, values: Any, fill: int | None) -> tuple[Any, Any] | None:
+        """The (h, w) entries of a Resize's ``scales`` or ``sizes`` (one per axis, or one per ``axes`` entry);
+        ``fill`` for a spatial axis the ``axes`` leave out, None when the list has the wrong length."""
+        rank = len(self.shapes.get(src) or ()) or 4
+        axes = attrs.get("axes")
+        if axes is None:
+            return (values[rank - 2], values[rank - 1]) if len(values) == rank else None
+        if len(values) != len(axes):
+            return None
+        by_axis = {int(a) % rank: v for a, v in zip(axes, values, strict=True)}
+        return by_axis.get(rank - 2, fill), by_axis.get(rank - 1, fill)
 
     def spatial_of_node(self, graph_name: str) -> Pair | None:
         for value, name in self.values.items():

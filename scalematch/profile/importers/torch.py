@@ -261,7 +261,16 @@ def _load_module(spec: str) -> Any:
 
 def check_initialised(module: Any, label: str) -> None:
     """A :class:`ModelError` for an ``nn.Module`` on which ``nn.Module.__init__`` never ran (every use of it would
-    end in an AttributeError)."""
+    end in an AttributeError), and first for a TorchScript module (torch.fx traces Python code, which it has not)."""
+    from torch import jit
+
+    if isinstance(module, jit.ScriptModule):
+        traced = any(c.__name__ == "TracedModule" for c in type(module).__mro__)  # torch.jit exports no name
+        how = "torch.jit.trace" if traced else "torch.jit.script"
+        raise ModelError(
+            f"{label}: the {type(module).__name__} is a TorchScript module (made by {how}), which torch.fx cannot "
+            "trace; expected the nn.Module it was made from, or export that to ONNX and give the .onnx file"
+        )
     if not all(key in vars(module) for key in ("training", "_parameters", "_buffers", "_modules")):
         raise ModelError(
             f"{label}: the {type(module).__name__} instance was never initialised (nn.Module.__init__ did not run on "
@@ -534,6 +543,18 @@ class _Importer:
             fx.node.map_arg(size, lambda a: refs.update(self.sources.get(a.name, frozenset())))
             if len(refs) == 1:
                 size_like = next(iter(refs))
+        if n_out != (n_in[0] * factors[0], n_in[1] * factors[1]):  # a size short of a multiple (FPN's 13 from 7)
+            if size_like is None:  # a constant size: the factor would give another size
+                raise self.fail(
+                    node, what, f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]}; expected an integer factor"
+                )
+            if mode != "nearest":  # nearest-exact and bilinear read other units than j // factor there
+                raise self.fail(
+                    node,
+                    what,
+                    f"scales {n_in[1]}x{n_in[0]} to {n_out[1]}x{n_out[0]} in mode {mode!r}; expected an integer "
+                    "factor, or mode 'nearest' for a size short of a multiple",
+                )
         return Upsample((factors[0], factors[1]), kind, size_like)  # type: ignore[arg-type]
 
     def adaptive(self, node: Any, src: str, output_size: Any, kind: str) -> Layer:
