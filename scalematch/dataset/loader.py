@@ -321,8 +321,9 @@ def has_image_ids(table: pd.DataFrame) -> bool:
 
 
 def _ids_from_index(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the ``ann_id`` and ``image_id`` it holds as index levels (after ``set_index``) as columns."""
-    levels = [c for c in ("ann_id", "image_id") if c not in table.columns and c in table.index.names]
+    """``table`` with the ``ann_id``, ``image_id`` and ``shard`` (the input of each row of a table of several
+    inputs, which ids are per) it holds as index levels (after ``set_index``) as columns."""
+    levels = [c for c in ("ann_id", "image_id", "shard") if c not in table.columns and c in table.index.names]
     return table.reset_index(level=levels) if levels else table
 
 
@@ -333,9 +334,9 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     category 'object', no crowd; names in ``category`` without a ``category_id`` are numbered from 1 in order of
     first appearance, and one ``category_id`` given two names is an error). ``resize`` adds the input-pixel
     columns; without it, a table that brings its own resize keeps it, its input sizes made again from ``w`` and
-    ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id`` and
-    ``image_id`` are taken from the index when they are index levels rather than columns; without an ``image_id``
-    every row is an image of its own."""
+    ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id``,
+    ``image_id`` and ``shard`` are taken from the index when they are index levels rather than columns; without an
+    ``image_id`` every row is an image of its own."""
     import numpy as np
     import pandas as pd
 

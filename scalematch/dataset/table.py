@@ -96,12 +96,18 @@ class Exclusions:
         return {r: self.counts[r] for r in sorted(self.counts) if self.counts[r]}
 
 
-def excluded_text(excluded: dict[str, int]) -> str:
+def excluded_text(excluded: dict[str, int], format: str | None = None) -> str:
     """``excluded`` as an error says why no object is left: ``bbox_invalid 2, missing_image_size 1`` (or none),
-    with the way out when images had no size (YOLO labels without an image file)."""
+    with the way out when images had no size: for YOLO labels without an image file, the image size; for the
+    files of another ``format``, their sizes, or a resize that needs none."""
     text = ", ".join(f"{k} {v}" for k, v in excluded.items()) or "none"
     if excluded.get(MISSING_IMAGE_SIZE):
-        text += "; YOLO labels without an image file need the image size: image_size=WxH"
+        if format == "yolo":
+            text += "; YOLO labels without an image file need the image size: image_size=WxH"
+        else:
+            sizes = {"coco": "each image's width and height", "voc": "each file's <size>"}
+            where = sizes.get(format or "", "image sizes")
+            text += f"; give {where}, or a resize that needs no size (resize=none; a detector's resize needs them)"
     return text
 
 

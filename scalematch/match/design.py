@@ -126,7 +126,7 @@ def design(
         from scalematch.dataset.table import excluded_text
 
         raise DatasetError(
-            f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded)})"
+            f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded, data.format)})"
         )
     prof = profile(build(backbone, neck), allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)

@@ -151,7 +151,7 @@ def evaluate(
         also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
         raise OptionError(
             f"{data.source}: no usable object to match (every record is excluded{also}; excluded: "
-            f"{excluded_text(data.excluded)})"
+            f"{excluded_text(data.excluded, data.format)})"
         )
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from scalematch.match.documents import document as document
 from scalematch.match.documents import search_document as search_document
 from scalematch.match.documents import sweep_document as sweep_document
@@ -110,6 +112,35 @@ def tables(s: PositivesSummary) -> str:
     return "\n\n".join(aligned(t) for t in (counts, sizes, levels))
 
 
+def _as_set(preset: Preset) -> str:
+    """``with its defaults`` for a built-in preset as it ships, else what was changed (levels, backbone, neck,
+    resize), so that a verdict never credits the defaults with what the user's settings did."""
+    from scalematch.presets import builtin_presets, load_preset
+
+    if preset.name not in builtin_presets():
+        return "as its file sets it"
+    shipped = load_preset(preset.name)
+    changed = []
+    if preset.levels != shipped.levels:
+        changed.append(f"levels {preset.levels[0]}-{preset.levels[-1]}" if len(preset.levels) > 1 else
+                       f"level {preset.levels[0]}")  # fmt: skip
+    if preset.backbone != shipped.backbone:
+        changed.append(f"backbone {printable(preset.backbone)}")
+    if preset.neck != shipped.neck:
+        changed.append(f"neck {printable(preset.neck)}" if preset.neck else "no neck")
+    if preset.input != shipped.input:
+        changed.append(f"resize {preset.resize_policy()}")
+    if (
+        preset
+        != replace(
+            shipped, **{f: getattr(preset, f) for f in ("levels", "backbone", "neck", "input", "anchors", "title")}
+        )
+        and not changed
+    ):
+        changed.append("settings changed")
+    return f"with {', '.join(changed)}" if changed else "with its defaults"
+
+
 def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     """The verdict and the context, with the numbers behind them."""
     out = []
@@ -122,7 +153,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     floor = f" with IoU >= {at}" if s.floor is not None else ""
     out.append(
         f"{shares(s.share_meeting, target)[0]} of {s.objects} objects {can} {s.min_positives} or more positives"
-        f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} with its defaults "
+        f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} {_as_set(preset)} "
         f"{verdict} the target."
     )
     if s.floor is not None:

@@ -310,3 +310,28 @@ def test_fcos_takes_one_anchor_per_location(tmp_path: Path, key: str, value: obj
         f"Error: {path}: key 'anchors': expected one anchor per location for assigner fcos (one size and ratio per "
         "level), got 2\n"
     )
+
+
+@pytest.mark.parametrize("mode", [["--detector", "retinanet"], ["--rule", "fcos"]])
+def test_coco_and_voc_images_without_sizes_are_told_what_works(tmp_path: Path, mode: list[str]) -> None:
+    """--image-size is for YOLO only: a COCO or VOC file without image sizes is told to give them or to use a
+    resize that needs none, which then works for a rule."""
+    coco = tmp_path / "a.json"
+    coco.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 20, 20], "area": 400}],
+    }))  # fmt: skip
+    voc = tmp_path / "b.xml"
+    voc.write_text(
+        "<annotation><object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>20</xmax><ymax>20</ymax>"
+        "</bndbox></object></annotation>"
+    )
+    what = "match (every record is excluded or crowd; " if mode[0] == "--detector" else "recommend for ("
+    for path, where in ((coco, "each image's width and height"), (voc, "each file's <size>")):
+        refused = CliRunner().invoke(app, ["recommend", str(path), "-q", *mode])
+        assert refused.exit_code == 2 and refused.stderr == (
+            f"Error: {path}: no usable object to {what}excluded: missing_image_size 1; give {where}, or a resize "
+            "that needs no size (--resize none; a detector's resize needs them))\n"
+        )
+        if mode[0] == "--rule":
+            assert CliRunner().invoke(app, ["recommend", str(path), "-q", "--resize", "none", *mode]).exit_code == 0

@@ -27,6 +27,20 @@ def test_default_is_retinanet_and_meets_the_target(golden: Callable[[str, str], 
     assert "retinanet with its defaults meets the target" in text
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["--levels", "P3"], "with level P3 "), (["--levels", "P4,P5,P6"], "with levels P4-P6"),
+     (["--backbone", "resnet18"], "with backbone resnet18"),
+     (["--resize", "shortest-edge:400,666"], "with resize shortest-edge:400,666"),
+     (["--neck", "fpn-fcos"], "with neck fpn-fcos")],
+)  # fmt: skip
+def test_the_verdict_names_what_the_options_changed(args: list[str], said: str) -> None:
+    """The defaults are not credited with what the user's settings did."""
+    text = run("recommend", "--quiet", "--coverage", "0.5", *args).stdout  # type: ignore[attr-defined]
+    assert f": retinanet {said}" in text
+    assert "with its defaults" not in text
+
+
 @pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "atss", "ssd300", "yolov5", "yolov8"])
 def test_json_and_objects_agree(detector: str, tmp_path: Path) -> None:
     csv = tmp_path / "objects.csv"

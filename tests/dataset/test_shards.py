@@ -380,6 +380,8 @@ def test_a_table_of_several_inputs_given_back_keeps_ids_per_input(tmp_path: Path
     again = from_frame(read.to_frame())
     assert len(again.table) == len(read.table) == len(load(sample_path(), resize="none").table)
     assert not again.excluded
+    indexed = from_frame(read.to_frame().set_index(["shard", "ann_id"]))  # the table's natural key as its index
+    assert len(indexed.table) == len(read.table) and not indexed.excluded
     table = read.to_frame()
     twice = pd.concat([table, table.iloc[[0]]], ignore_index=True)  # one row repeated within its input
     assert from_frame(twice).excluded == {"duplicate_id": 1}
