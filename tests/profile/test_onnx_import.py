@@ -495,3 +495,75 @@ def test_exported_transpose_of_rows_and_columns_is_refused() -> None:
     proto = export(transposed, (32, 48))
     with pytest.raises(ModelError, match=r"\(Conv\): reads '.*', which is not an \(N, C, H, W\) feature map: "):
         from_onnx(proto)
+
+
+def softmax_between_convs(op: str, opset: int, **attrs: Any) -> Any:
+    nodes = [
+        conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node(op, ["a"], ["s"], name="sm", **attrs),
+        conv("s", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+    ]
+    m = model(nodes, ["y"])
+    m.opset_import[0].version = opset
+    return m
+
+
+SOFTMAX_HINT = "expected the channel axis, or declare the node pass-through to leave that out (--passthrough sm)"
+
+
+@pytest.mark.parametrize(
+    ("op", "opset", "attrs", "message"),
+    [
+        ("Softmax", 18, {}, "normalises along spatial axis -1 (each unit reads the whole axis)"),  # default -1: W
+        ("LogSoftmax", 13, {"axis": 2}, "normalises along spatial axis 2 (each unit reads the whole axis)"),
+        (
+            "Softmax",
+            11,
+            {},  # default 1: the input read as (N, C*H*W)
+            "normalises over axes 1 to 3 at once (opset 11 reads the input as 2-D at axis 1), rows or columns among "
+            "them (each unit reads all of them)",
+        ),
+        (
+            "LogSoftmax",
+            12,
+            {"axis": -1},
+            "normalises over axis 3 (opset 12 reads the input as 2-D at axis -1), rows or columns among them (each "
+            "unit reads all of them)",
+        ),
+    ],
+)
+def test_a_softmax_along_a_spatial_axis_is_refused(op: str, opset: int, attrs: dict[str, int], message: str) -> None:
+    """A Softmax along W was taken as pass-through (rf unchanged; each unit reads its whole row, review round 15
+    F2). Before opset 13 the input is coerced to 2-D at ``axis``: the default 1 normalises C, H and W together."""
+    with pytest.raises(ModelError) as err:
+        from_onnx(softmax_between_convs(op, opset, **attrs))
+    assert str(err.value) == f"<onnx model>: node 'sm' ({op}): {message}; {SOFTMAX_HINT}"
+    declared = profile(from_onnx(softmax_between_convs(op, opset, **attrs), passthrough=["sm"]), (64, 64))["y"]
+    assert declared.size == (16, 16)
+
+
+@pytest.mark.parametrize(("op", "opset", "axis"), [("Softmax", 18, 1), ("LogSoftmax", 13, -3)])
+def test_a_softmax_along_channels_keeps_the_geometry(op: str, opset: int, axis: int) -> None:
+    y = profile(from_onnx(softmax_between_convs(op, opset, axis=axis)), (64, 64))["y"]
+    assert (y.size, y.y.stride, y.y.rf, y.y.padding) == ((16, 16), 4, 7, 3)  # type: ignore[union-attr]
+
+
+def test_a_crop_is_modelled_only_when_the_next_padding_covers_it() -> None:
+    """Pad by -2 rows and columns before (a crop, legal since opset 11) was folded into the next Conv's padding
+    and refused naming the Conv and its sum, -1 (review round 15 F3): refused naming the Pad."""
+    crop = helper.make_node("Pad", ["a", "pads"], ["p"], name="pad")
+    first = conv("x", "a", 3, strides=[2, 2], pads=[1, 1, 1, 1])
+    pads = [0, 0, -2, -2, 0, 0, 0, 0]
+    with pytest.raises(ModelError) as err:
+        from_onnx(model([first, crop, conv("p", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1])], ["y"], pads=pads))
+    assert str(err.value) == (
+        "<onnx model>: node 'p': negative pads (top -2, bottom 0, left -2, right 0) crop the map; a crop is modelled "
+        "only when the padding of the window that follows covers it ('y' pads top 1, bottom 1, left 1, right 1)"
+    )
+    # covered: 32 -> 30 cropped, then padded by 3 all round by a 7x7 conv (torch: 30 + 6 - 7 + 1 = 30 units)
+    nodes = [first, crop, helper.make_node("Conv", ["p", "w7"], ["y"], pads=[3, 3, 3, 3])]
+    m = model(nodes, ["y"], pads=pads)
+    m.graph.initializer.append(helper.make_tensor("w7", TensorProto.FLOAT, [3, 3, 7, 7], [0.0] * (9 * 49)))
+    y = profile(from_onnx(m), (64, 64))["y"]
+    # padding in input pixels: 1 of the first conv, then 3 - 2 units of stride 2; rf 3 + (7 - 1) * 2
+    assert (y.size, y.y.stride, y.y.padding, y.y.rf) == ((30, 30), 2, 1 + (3 - 2) * 2, 15)  # type: ignore[union-attr]

@@ -485,3 +485,101 @@ def test_reflect_padding_reads_other_rows_than_zero_padding() -> None:
     model = nn.Sequential(nn.ReflectionPad2d(2), nn.Conv2d(3, 4, 3, 2))
     (rows, _), _ = measure(model, (32, 32), (0, 5))
     assert rows == (0, 2)
+
+
+class AlongAxis(nn.Module):
+    """Two strided convs with a GLU or a softmax between them; ``how`` names the call and its axis."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.c1 = nn.Conv2d(3, 8, 3, 2, 1)
+        self.c2 = nn.Conv2d(4 if how in ("GLU(1)", "glu(dim=-3)") else 8, 2, 3, 2, 1)
+        modules: dict[str, nn.Module] = {
+            "GLU()": nn.GLU(),
+            "GLU(-2)": nn.GLU(dim=-2),
+            "GLU(1)": nn.GLU(dim=1),
+            "Softmax(3)": nn.Softmax(dim=3),
+            "LogSoftmax(-2)": nn.LogSoftmax(dim=-2),
+            "Softmax(1)": nn.Softmax(dim=1),
+            "Softmax()": nn.Softmax(),
+            "Softmax2d": nn.Softmax2d(),
+        }
+        self.m = modules.get(how, nn.Identity())
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c1(x)
+        if self.how == "glu(dim=2)":
+            y = F.glu(y, dim=2)
+        elif self.how == "glu(dim=-3)":
+            y = F.glu(y, dim=-3)
+        elif self.how == "softmax(dim=-1)":
+            y = F.softmax(y, dim=-1)
+        elif self.how == "log_softmax(dim=2)":
+            y = F.log_softmax(y, dim=2)
+        elif self.how == "Tensor.softmax(3)":
+            y = y.softmax(3)
+        elif self.how == "softmax(dim=1)":
+            y = F.softmax(y, dim=1)
+        elif self.how == "channels last":  # a softmax over the last axis of an (N, H, W, C) tensor: channels
+            y = y.permute(0, 2, 3, 1).softmax(-1).permute(0, 3, 1, 2)
+        else:
+            y = self.m(y)
+        return self.c2(y)
+
+
+@pytest.mark.parametrize(
+    ("how", "node", "what", "axis"),
+    [("GLU()", "m", "GLU", "-1"), ("GLU(-2)", "m", "GLU", "-2"), ("glu(dim=2)", "glu", "glu", "2")],
+)
+def test_a_glu_along_a_spatial_axis_is_refused_with_the_node(how: str, node: str, what: str, axis: str) -> None:
+    """GLU was pass-through on every axis: nn.GLU() (dim -1) halves the width, so the map after it was shown
+    twice as wide as it is, with the wrong rf (review round 15 F1). Refused as a split along H or W is."""
+    with pytest.raises(ModelError) as err:
+        from_torch(AlongAxis(how), (64, 48))
+    assert (
+        str(err.value)
+        == f"AlongAxis: node '{node}' ({what}): splits along spatial axis {axis}; expected the channel axis"
+    )
+
+
+SOFTMAX_HINT = "expected the channel axis, or declare it pass-through to leave that out"
+
+
+@pytest.mark.parametrize(
+    ("how", "node", "what", "axis", "hint"),
+    [
+        ("Softmax(3)", "m", "Softmax", "3", "Softmax' or 'm"),
+        ("LogSoftmax(-2)", "m", "LogSoftmax", "-2", "LogSoftmax' or 'm"),
+        ("softmax(dim=-1)", "softmax", "softmax", "-1", "softmax"),
+        ("log_softmax(dim=2)", "log_softmax", "log_softmax", "2", "log_softmax"),
+        ("Tensor.softmax(3)", "softmax", "softmax", "3", "softmax"),
+    ],
+)
+def test_a_softmax_along_a_spatial_axis_is_refused_with_the_node(
+    how: str, node: str, what: str, axis: str, hint: str
+) -> None:
+    """A softmax along W makes each unit read its whole row; it was taken as pass-through, rf unchanged
+    (review round 15 F2). Refused as a cumsum is; declared pass-through by the user it is left out."""
+    with pytest.raises(ModelError) as err:
+        from_torch(AlongAxis(how), (64, 48))
+    assert str(err.value) == (
+        f"AlongAxis: node '{node}' ({what}): normalises along spatial axis {axis} (each unit reads the whole axis); "
+        f"{SOFTMAX_HINT} (passthrough=['{hint}'], CLI --passthrough)"
+    )
+    declared = profile(from_torch(AlongAxis(how), (64, 48), passthrough=[hint.split("'")[0]]), (64, 48))
+    assert declared.feature_maps[-1].size == (16, 12)  # (h, w): 64x48 by two stride-2 convolutions
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["GLU(1)", "glu(dim=-3)", "Softmax(1)", "Softmax()", "Softmax2d", "softmax(dim=1)", "channels last"],
+)
+def test_a_glu_or_softmax_along_channels_keeps_the_measured_geometry(how: str) -> None:
+    """Along channels (nn.Softmax() picks axis 1 of a 4-D input, torch's implicit rule) each unit reads its
+    own position only: the geometry measured by autograd is the one of the two convolutions."""
+    model = AlongAxis(how)
+    fm = profile(from_torch(model, (48, 64)), (48, 64)).feature_maps[-1]
+    for unit in ((1, 1), (5, 9), (0, 15)):
+        box, shape = measure(model, (48, 64), unit)
+        assert (fm.input_box(*unit, clip_to=(48, 64)), fm.size) == (box, shape), unit

@@ -63,10 +63,34 @@ def fold_pads(nodes: list[Node], pad_nodes: set[str], keep: set[str]) -> list[No
             continue
         (pt, pb), (pl, pr) = pad.layer.padding
         (t, b), (left, r) = layer.padding
+        if min(t + pt, b + pb, left + pl, r + pr) < 0:
+            continue  # a crop (negative pad) the window's padding does not cover: refused with the pad's node
         new = replace(layer, padding=((t + pt, b + pb), (left + pl, r + pr)))
         folded[user.name] = Node(user.name, new, tuple(pad.inputs[0] if i == name else i for i in user.inputs))
         dropped.add(name)
     return [folded.get(n.name, n) for n in nodes if n.name not in dropped]
+
+
+def _sides(padding: tuple[Pair, Pair]) -> str:
+    (t, b), (left, r) = padding
+    return f"top {t}, bottom {b}, left {left}, right {r}"
+
+
+def check_crop(node: Node, nodes: Sequence[Node], source: str) -> None:
+    """A :class:`ModelError` naming an explicit pad with a negative side (a crop) left after folding: a crop is
+    modelled only as part of the padding of the one window that reads it, when that padding covers it."""
+    layer = node.layer
+    if not isinstance(layer, Window) or layer.padding == "same" or min(min(p) for p in layer.padding) >= 0:
+        return
+    readers = [n for n in nodes if node.name in n.inputs]
+    reader = readers[0] if len(readers) == 1 else None
+    after = ""
+    if reader is not None and isinstance(reader.layer, Window) and reader.layer.padding != "same":
+        after = f" ('{reader.name}' pads {_sides(reader.layer.padding)})"
+    raise ModelError(
+        f"{source}: node '{node.name}': negative pads ({_sides(layer.padding)}) crop the map; a crop is modelled "
+        f"only when the padding of the window that follows covers it{after}"
+    )
 
 
 def finish(
@@ -88,7 +112,8 @@ def finish(
     :class:`~scalematch.errors.ModelError` naming ``source`` and the node otherwise).
     """
     keep = {value for _, value in taps}
-    nodes = fold_pads(nodes, set(pad_nodes), keep)
+    pads = set(pad_nodes)
+    nodes = fold_pads(nodes, pads, keep)
     by_name = {n.name: n for n in nodes}
     needed: set[str] = set()
     stack = [v for v in keep if v in by_name]
@@ -105,6 +130,8 @@ def finish(
     for node in kept:
         if refused and node.name in refused:
             raise ModelError(refused[node.name])
+        if node.name in pads:
+            check_crop(node, kept, source)
         problem = layer_problem(node.layer)
         if problem:
             raise ModelError(f"{source}: node '{node.name}': {problem}")

@@ -187,6 +187,7 @@ class _Importer:
         self.unmapped: dict[str, str] = {}  # value and node names a tap cannot use: why
         self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
         self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
+        self.opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
         self.helper = onnx.helper
         self.defs = onnx.defs
         self.numpy_helper = numpy_helper
@@ -444,6 +445,32 @@ class _Importer:
             return full[0]  # a broadcast gate or scale: follow the full-size operand
         raise self.fail(node, "inputs are broadcast against each other; expected at most one full-size feature map")
 
+    def check_softmax(self, node: Any, attrs: dict[str, Any], src: str) -> None:
+        """Refuse a Softmax or LogSoftmax over rows or columns (each unit would read all of them). Opset 13 on:
+        along ``axis`` (default -1, W); before: over the axes from ``axis`` (default 1) on, the input read as 2-D."""
+        layout = self.layout_of(src)
+        if layout is None and src in self.opaque:
+            return  # no feature map (a vector of a head): any geometry read from it is refused anyway
+        since13 = self.opset >= 13
+        axis = int(attrs.get("axis", -1 if since13 else 1))
+        hint = "expected the channel axis, or declare the node pass-through to leave that out"
+        hint += f" (--passthrough {_node_name(node)})"
+        if layout is None:
+            raise self.fail(node, f"normalises along axis {axis} of a value of unknown shape; {hint}")
+        rank = len(layout)
+        first = axis % rank
+        axes = [first] if since13 else list(range(first, rank))
+        if not any(spatial_in(layout, a) for a in axes):
+            return
+        if since13:
+            raise self.fail(node, f"normalises along spatial axis {axis} (each unit reads the whole axis); {hint}")
+        over = f"axis {first}" if first == rank - 1 else f"axes {first} to {rank - 1} at once"
+        raise self.fail(
+            node,
+            f"normalises over {over} (opset {self.opset} reads the input as 2-D at axis {axis}), rows or columns "
+            f"among them (each unit reads all of them); {hint}",
+        )
+
     # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
         """Import one node; a node that cannot be modelled becomes a placeholder that is an error only if
@@ -482,6 +509,8 @@ class _Importer:
                 f"{self.where(node)}: operator '{op}' of domain '{node.domain}' is not ONNX's own {op}; declare it "
                 f"pass-through if it keeps the geometry (--passthrough {_node_name(node)})"
             )
+        if not declared and op in ("Softmax", "LogSoftmax"):
+            self.check_softmax(node, attrs, src)
         if not declared and op in LAYOUT_OPS:
             self.layout_op(node, attrs, src)
             return

@@ -188,6 +188,18 @@ PASS_FUNCTIONS = frozenset(
 )
 """Functions and tensor methods that keep the geometry (element-wise, or acting on channels only)."""
 
+AXIS_OPS = {
+    "GLU": "glu",
+    "glu": "glu",
+    "Softmax": "softmax",
+    "Softmax2d": "softmax",
+    "LogSoftmax": "softmax",
+    "softmax": "softmax",
+    "log_softmax": "softmax",
+}
+"""Known pass-through modules and functions that work along one axis: pass-through only along channels (a
+GLU along H or W halves it; a softmax along it makes each unit read the whole row or column)."""
+
 RESHAPES = frozenset(["view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "view_as", "reshape_as"])
 PERMUTES = frozenset(["permute", "transpose", "swapaxes", "swapdims", "movedim", "moveaxis", "t"])
 SHUFFLES = frozenset(["pixel_shuffle", "pixel_unshuffle"])
@@ -831,6 +843,34 @@ class _Importer:
             origin = self.origin.get(src, self.display(node))
             self.set_pending(node, name, new, self.opaque.get(src, "rearranges the axes"), origin)
 
+    def check_axis(self, node: Any, op: str, src: str) -> None:
+        """Refuse a known pass-through that works along one axis (GLU, softmax) when that axis of ``src`` holds
+        rows or columns: a GLU halves it, a softmax makes each unit read all of it. Along channels it passes."""
+        shape = self.shapes.get(src)
+        layout = self.layout_of(src)
+        if shape is None or layout is None or len(layout) != len(shape) or not shape:
+            return  # no feature map (a vector of a head): any geometry read from it is refused anyway
+        if op == "Softmax2d":
+            dim: Any = -3
+        elif node.op == "call_module":
+            dim = self.modules[str(node.target)].dim
+        else:
+            dim = _bind(node, ["input", "dim"]).get("dim", -1 if op == "glu" else None)
+        if dim is None:  # torch's implicit choice (_get_softmax_dim): axis 0 of a 0-, 1- or 3-D input, else 1
+            dim = 0 if len(shape) in (0, 1, 3) else 1
+        if not isinstance(dim, int) or not spatial_in(layout, dim % len(shape)):
+            return
+        what = op if node.op != "call_module" else type(self.modules[str(node.target)]).__name__
+        if AXIS_OPS[op] == "glu":
+            raise self.fail(node, what, f"splits along spatial axis {dim}; expected the channel axis")
+        hint = what if node.op != "call_module" else f"{what}' or '{node.target}"
+        raise self.fail(
+            node,
+            what,
+            f"normalises along spatial axis {dim} (each unit reads the whole axis); expected the channel axis, or "
+            f"declare it pass-through to leave that out (passthrough=['{hint}'], CLI --passthrough)",
+        )
+
     # -- one node ----------------------------------------------------------------------------------------
     def visit(self, node: Any) -> None:
         self.fx_nodes[node.name] = node
@@ -868,6 +908,7 @@ class _Importer:
             mod = self.modules[str(node.target)]
             what = cls = type(mod).__name__
             declared = cls in self.passthrough or str(node.target) in self.passthrough
+            user = declared
             op = {"Flatten": "flatten", "Unflatten": "unflatten", "PixelShuffle": "pixel_shuffle"}.get(cls, "")
             op = op or {"PixelUnshuffle": "pixel_unshuffle"}.get(cls, "")
             if not declared and isinstance(mod, nn.Linear):
@@ -882,8 +923,11 @@ class _Importer:
                 self.values[node.name] = None
                 self.sources[node.name] = frozenset(v for v in (self.values[f] for f in feats) if v is not None)
                 return
-            declared = op in PASS_FUNCTIONS or op in self.passthrough
+            user = op in self.passthrough
+            declared = op in PASS_FUNCTIONS or user
         src = feats[0]
+        if declared and not user and (op or what) in AXIS_OPS:
+            self.check_axis(node, op or what, src)
         if declared:
             self.carry(node, src, Passthrough(op or what.lower()))
             return
