@@ -180,6 +180,10 @@ def file_partial(
         columns |= {name: source[name] for name in ("image_id", "category_id", "area")}
     categories = {k: text_of(v) for k, v in raw.categories.items()}
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
+    del source, category, use, kept  # views of the reader's columns: once gone, the columns can go back
+    for name in ("image_id", "category_id", "w", "h", "area", "iscrowd"):
+        getattr(raw, name).release()  # (a column still viewed by the statistics' columns stays as it is)
+    del raw
     return _partial(*meta, columns, crowd_category)
 
 
@@ -327,8 +331,14 @@ def _partial(
     classes = np.zeros((len(ids), len(AREA_RANGES)), dtype=np.int64)
     for k, (lo, hi) in enumerate(AREA_RANGES.values()):
         classes[:, k] = np.bincount(group[(area >= lo) & (area <= hi)], minlength=len(ids))
+    del group
     names = ("size_in", "size_in_hi")
-    by_category: dict[str, np.ndarray] = {name: columns[name][order] for name in names if name in columns}
+    by_category: dict[str, np.ndarray] = {}
+    for name in names:
+        if name in columns:
+            by_category[name] = columns[name][order]
+            columns[name] = by_category[name]  # the unsorted values can go
+    del order
     values = {name: columns[name] for name in ("w_in", "h_in", "aspect")}
     below = int((columns["size_in"] < TINY_INPUT_PX).sum())
     objects, images_with = np.unique(np.unique(columns["image_id"], return_counts=True)[1], return_counts=True)
