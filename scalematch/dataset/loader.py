@@ -204,21 +204,15 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
         fmt = _format(path, format)
     except ScalematchError:
         return (path,)
-    if fmt == "coco" or not path.is_dir():
-        return (path, *(_yolo_sides(path) if fmt == "yolo" else ()))
-    from scalematch.dataset.formats._walk import links_in
+    if fmt == "coco":
+        return (path,)
+    if fmt == "voc":  # and the links in a folder: an output must not land behind one either
+        from scalematch.dataset.formats._walk import links_in
 
-    if fmt == "voc":  # and the links in it: an output must not land behind one either
-        return (path, *links_in(path))
+        return (path, *links_in(path)) if path.is_dir() else (path,)
     from scalematch.dataset.formats import yolo
 
     return (path, *yolo.side_paths(path), *yolo.reached(path)[1])
-
-
-def _yolo_sides(path: Path) -> tuple[Path, ...]:
-    from scalematch.dataset.formats import yolo
-
-    return yolo.side_paths(path)
 
 
 def _format(path: Path, format: str | None) -> Format:

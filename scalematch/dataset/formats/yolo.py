@@ -231,10 +231,11 @@ def reached(path: Path) -> tuple[list[Path], list[Path]]:
     labels: list[Path] = []
     links: list[Path] = []
     for part in _parts(path):
-        for _, entry, _ in walk(part.labels):
+        for _, entry, _ in walk(part.labels):  # one listing gives both
+            if entry.is_symlink():
+                links.append(Path(entry.path))
             if entry.name.lower().endswith(".txt") and _is_file(entry):
                 labels.append(Path(entry.path))
-        links += links_in(part.labels)
         if part.images != part.labels:
             links += links_in(part.images)
     return labels, links
