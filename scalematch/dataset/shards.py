@@ -192,7 +192,7 @@ def summarize_files(
     parts, name = partials(inputs, format, resize, strict, split, image_size, progress, workers, client, source)
     merged = merge(parts, name)
     del parts  # their memory, free again, holds the summary's sorted values
-    return summary(merged, in_place=True)
+    return summary(merged)
 
 
 def partials(
