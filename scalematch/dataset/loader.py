@@ -148,9 +148,11 @@ def read_raw(
     image_size: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    drain: Callable[[RawBoxes], None] | None = None,
 ) -> tuple[RawBoxes, Exclusions, str, Format]:
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
-    exclusions so far, the record word for messages and the format."""
+    exclusions so far, the record word for messages and the format. ``drain`` is given to the COCO reader (which
+    hands it the annotations as they come); the other readers leave it out."""
     import os
 
     if not isinstance(path, str | os.PathLike):
@@ -176,7 +178,7 @@ def read_raw(
             raise DatasetError(f"{path}: expected a COCO .json file, got a folder")
         total = path.stat().st_size
         report = (lambda done: progress(done, total)) if progress else None
-        raw = coco.read(path, exclusions, report, cores() if workers is None else workers)
+        raw = coco.read(path, exclusions, report, cores() if workers is None else workers, drain)
     elif fmt == "voc":
         from scalematch.dataset.formats import pascal_voc
 

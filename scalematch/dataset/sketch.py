@@ -66,13 +66,16 @@ def of(values: np.ndarray, group: np.ndarray | None = None, groups: int = 1) -> 
     return add(empty(groups), values, group)
 
 
-def add(sketch: Sketch, values: np.ndarray, group: np.ndarray | None = None) -> Sketch:
-    """``sketch`` with ``values`` added (in ``group``, as :func:`of`)."""
+def add(sketch: Sketch, values: np.ndarray, group: np.ndarray | None = None, groups: int = 0) -> Sketch:
+    """``sketch`` with ``values`` added (in ``group``, as :func:`of`), and at least ``groups`` groups (the new
+    ones after the sketch's)."""
     import numpy as np
 
     values = np.asarray(values, dtype=np.float64)
     group = np.zeros(len(values), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
-    count = sketch.count + np.bincount(group, minlength=sketch.groups)
+    groups = max(groups, sketch.groups)
+    count = np.bincount(group, minlength=groups)
+    count[: sketch.groups] += sketch.count
     small = count[group] <= EXACT
     exact_group, exact = np.r_[sketch.exact_group, group[small]], np.r_[sketch.exact, values[small]]
     del small
@@ -84,7 +87,7 @@ def add(sketch: Sketch, values: np.ndarray, group: np.ndarray | None = None) -> 
     new = (key[first], np.minimum.reduceat(values, first), np.maximum.reduceat(values, first))
     counts = np.diff(np.r_[first, len(key)]) if len(key) else np.zeros(0, dtype=np.int64)
     del key
-    return _bins(sketch.groups, count, [sketch, (*new, counts)], exact_group, exact)
+    return _bins(groups, count, [sketch, (*new, counts)], exact_group, exact)
 
 
 def merge(sketches: list[Sketch], into: list[np.ndarray] | None = None, groups: int | None = None) -> Sketch:

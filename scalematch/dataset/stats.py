@@ -99,11 +99,11 @@ def table_partial(result: LoadResult) -> Partial:
 
     table = result.table
     crowd = table["iscrowd"].to_numpy()
-    names = [n for n in _COLUMNS if n in table.columns]
+    names = [n for n in COLUMNS if n in table.columns]
     objects = {name: table[name].to_numpy()[~crowd] for name in names}
     meta = (result.source, result.format, result.resize, result.images, result.categories, result.excluded)
     image_ids, image = np.unique(objects["image_id"], return_inverse=True)
-    fold = _Fold(np.unique(objects["category_id"]), len(image_ids))
+    fold = Fold(len(image_ids))
     fold.add(objects, image.reshape(-1))
     return fold.partial(*meta, table["category_id"].to_numpy()[crowd])
 
@@ -141,10 +141,19 @@ def file_partial(
 
     from scalematch.dataset.loader import read_raw
     from scalematch.dataset.resize import input_columns, needs_image_size, parse_policy
+    from scalematch.dataset.streaming import Stream
     from scalematch.dataset.table import check, text_of
 
     policy = parse_policy(resize)
-    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
+    stream = None if strict else Stream(policy, needs_image_size(policy))
+    drain = None if stream is None else stream.drain
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers, drain)
+    if fmt == "coco" and stream is not None:
+        done = stream.partial(raw, exclusions, str(path))
+        if done is not None:
+            return done
+        del raw, stream  # an object of a category the file does not list: the checks on the whole table name it
+        raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     kept = check(raw, exclusions, needs_image_size(policy), record)
     for name in ("ann_id", "x", "y", "difficult", "truncated", "ignore"):
         getattr(raw, name).release()  # only the checks needed these
@@ -162,12 +171,12 @@ def file_partial(
         "category_id": category,
         "area": np.frombuffer(raw.area.buffer(), dtype=np.float64),
     }
-    fold = _Fold(np.sort(np.fromiter(raw.categories, dtype=np.int64, count=len(raw.categories))), len(kept.image_w))
+    fold = Fold(len(kept.image_w))
     for start in range(0, max(len(use), 1), _CHUNK):  # (no rows at all: one empty chunk, for the columns' names)
         rows = use[start : start + _CHUNK]
         part = {name: values[start : start + _CHUNK][rows] for name, values in source.items()}
         image = kept.pos[start : start + _CHUNK][rows]
-        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], _COLUMNS, image)
+        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], COLUMNS, image)
         fold.add(part, image)
     categories = {k: text_of(v) for k, v in raw.categories.items()}
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
@@ -179,7 +188,8 @@ def file_partial(
 
 
 _CHUNK = 1 << 18
-_COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
+FOLD = 1 << 16
+COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
 
 
 @dataclass(frozen=True)
@@ -287,40 +297,65 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
     )  # fmt: skip
 
 
-class _Fold:
-    """The statistics of non-crowd objects added a chunk at a time (bounded memory: counts and sketches): the
-    objects' category ids are among ``category_ids`` (ascending), their images numbered 0 to ``images`` - 1."""
+class Fold:
+    """The statistics of non-crowd objects added a chunk at a time, in bounded memory (counts and sketches):
+    categories by id as they come, images numbered 0 to ``images`` - 1."""
 
-    def __init__(self, category_ids: np.ndarray, images: int) -> None:
+    def __init__(self, images: int) -> None:
         import numpy as np
 
         from scalematch.dataset import sketch
 
-        self.ids = category_ids
-        self.counts = np.zeros(len(category_ids), dtype=np.int64)
-        self.classes = np.zeros((len(category_ids), len(AREA_RANGES)), dtype=np.int64)
+        self.ids: dict[int, int] = {}  # category id -> its group, in order of first appearance
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.classes = np.zeros((0, len(AREA_RANGES)), dtype=np.int64)
         self.per_image = np.zeros(images, dtype=np.int64)
         self.below = 0
         self.by_category: dict[str, Sketch] = {}
         self.values = {name: sketch.empty(1) for name in ("w_in", "h_in", "aspect")}
+        self.pending: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+        self.waiting = 0
 
     def add(self, columns: dict[str, np.ndarray], image: np.ndarray) -> None:
         """Objects' ``columns`` (``category_id``, ``area`` and the statistics' input-pixel columns); ``image`` is
-        each one's image number."""
+        each one's image number. Small pieces wait until :data:`FOLD` objects are there, folded together."""
+        self.pending.append((columns, image))
+        self.waiting += len(image)
+        if self.waiting >= FOLD:
+            self._flush()
+
+    def _flush(self) -> None:
+        import numpy as np
+
+        if not self.pending:
+            return
+        if len(self.pending) == 1:
+            columns, image = self.pending[0]
+        else:
+            columns = {k: np.concatenate([c[k] for c, _ in self.pending]) for k in self.pending[0][0]}
+            image = np.concatenate([i for _, i in self.pending])
+        self.pending, self.waiting = [], 0
+        self._fold(columns, image)
+
+    def _fold(self, columns: dict[str, np.ndarray], image: np.ndarray) -> None:
         import numpy as np
 
         from scalematch.dataset import sketch
 
+        uniq, inverse = np.unique(columns["category_id"], return_inverse=True)
+        group = np.array([self.ids.setdefault(c, len(self.ids)) for c in uniq.tolist()], dtype=np.int64)
+        group = group[inverse.reshape(-1)]
         groups = len(self.ids)
-        group = np.searchsorted(self.ids, columns["category_id"])
-        self.counts += np.bincount(group, minlength=groups)
+        grown = groups - len(self.counts)
+        self.counts = np.r_[self.counts, np.zeros(grown, dtype=np.int64)] + np.bincount(group, minlength=groups)
+        self.classes = np.r_[self.classes, np.zeros((grown, len(AREA_RANGES)), dtype=np.int64)]
         area = columns["area"]
         for k, (lo, hi) in enumerate(AREA_RANGES.values()):
             self.classes[:, k] += np.bincount(group[(area >= lo) & (area <= hi)], minlength=groups)
         for name in ("size_in", "size_in_hi"):
             if name in columns:
-                before = self.by_category.get(name, sketch.empty(groups))
-                self.by_category[name] = sketch.add(before, columns[name], group)
+                before = self.by_category.get(name, sketch.empty(0))
+                self.by_category[name] = sketch.add(before, columns[name], group, groups)
         for name, before in self.values.items():
             self.values[name] = sketch.add(before, columns[name])
         self.below += int((columns["size_in"] < TINY_INPUT_PX).sum())
@@ -330,18 +365,21 @@ class _Fold:
         self, source: str, format: str, resize: str, images: int, categories: dict[int, str],
         excluded: dict[str, int], crowd_category: np.ndarray,
     ) -> Partial:  # fmt: skip
-        """The :class:`Partial` of the objects added (categories without objects left out)."""
+        """The :class:`Partial` of the objects added."""
         import numpy as np
 
-        used = np.flatnonzero(self.counts)
-        into = np.zeros(len(self.ids), dtype=np.int64)
-        into[used] = np.arange(len(used))
-        by_category = {name: s.regrouped(into, len(used)) for name, s in self.by_category.items()}
+        self._flush()
+
+        ids = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
+        order = np.argsort(ids)
+        into = np.empty(len(ids), dtype=np.int64)
+        into[order] = np.arange(len(ids))
+        by_category = {name: s.regrouped(into, len(ids)) for name, s in self.by_category.items()}
         objects, images_with = np.unique(self.per_image[self.per_image > 0], return_counts=True)
         per_image = dict(zip(objects.tolist(), images_with.tolist(), strict=True))
         return Partial(
-            source, format, resize, images, dict(categories), dict(excluded), self.ids[used].astype(np.int64),
-            self.counts[used], self.classes[used], by_category, self.values, self.below, per_image, crowd_category,
+            source, format, resize, images, dict(categories), dict(excluded), ids[order], self.counts[order],
+            self.classes[order], by_category, self.values, self.below, per_image, crowd_category,
         )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ import math
 import mmap
 from array import array
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +218,8 @@ class RawBoxes:
     once in :func:`assemble`, in reading order.
     """
 
-    images: dict[int, tuple[str, float, float]] = field(default_factory=dict)
+    images: MutableMapping[int, tuple[str, float, float]] = field(default_factory=dict)
+    """Image id -> (file name, width, height): a dict, or an :class:`~scalematch.dataset.images.ImageTable`."""
     categories: dict[int, str] = field(default_factory=dict)
     ann_id: Column = field(default_factory=lambda: Column("q"))
     image_id: Column = field(default_factory=lambda: Column("q"))
@@ -307,9 +309,9 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     image_id = np.frombuffer(raw.image_id.buffer(), dtype=np.int64)
     category_id = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)
     n = len(ann_id)
-    img_ids = np.fromiter(raw.images.keys(), dtype=np.int64, count=len(raw.images))
-    img_w = np.fromiter((v[1] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
-    img_h = np.fromiter((v[2] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
+    from scalematch.dataset.images import columns
+
+    img_ids, img_w, img_h = columns(raw.images)
     cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
 
     keep = np.ones(n, dtype=bool)
@@ -373,6 +375,8 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     import numpy as np
     import pandas as pd
 
+    from scalematch.dataset.images import names
+
     kept = check(raw, exclusions, need_size, record)
     idx = kept.pos[kept.sel]
     category_id = kept.column(raw, "category_id")
@@ -382,7 +386,7 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     columns: dict[str, Any] = {
         "ann_id": kept.column(raw, "ann_id"),
         "image_id": kept.column(raw, "image_id"),
-        "file_name": _categorical([v[0] for v in raw.images.values()], idx),
+        "file_name": _categorical(names(raw.images), idx),
         "image_w": image_w,
         "image_h": image_h,
         "category_id": category_id,
