@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,8 +308,41 @@ def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
 
 
 def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
-    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`."""
-    return data if isinstance(data, LoadResult) else from_frame(data)
+    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`, and so
+    does the table of a :class:`LoadResult` whose boxes were edited in place (its input sizes no longer those of its
+    ``w``, ``h`` and scales), keeping the result's images, categories, resize and excluded records."""
+    import dataclasses
+
+    if not isinstance(data, LoadResult):
+        return from_frame(data)
+    if not _edited(data.table):
+        return data
+    fresh = from_frame(data.table, source=data.source)
+    excluded = Counter(data.excluded) + Counter(fresh.excluded)
+    return dataclasses.replace(
+        fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
+        format=data.format, resize=data.resize,
+    )  # fmt: skip
+
+
+def _edited(table: pd.DataFrame) -> bool:
+    """Whether a box table's input-pixel columns differ from those its ``w``, ``h`` and scales give."""
+    import numpy as np
+
+    from scalematch.dataset.frame import given_input
+
+    try:
+        given = given_input(table)
+    except (KeyError, TypeError, ValueError):  # columns edited beyond numbers: from_frame says what is wrong
+        return True
+    if given is None:
+        return False
+    for name, values in given.items():
+        if name in table.columns:
+            stored = table[name].to_numpy(np.float64, na_value=np.nan)
+            if not np.array_equal(stored, values, equal_nan=True):
+                return True
+    return False
 
 
 def has_image_ids(table: pd.DataFrame) -> bool:

@@ -87,10 +87,10 @@ def _quantile_row(row: np.ndarray, count: int) -> dict[str, float | None]:
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
     from scalematch._args import expect
-    from scalematch.dataset.loader import LoadResult
+    from scalematch.dataset.loader import LoadResult, as_load_result
 
     expect(result, "result", LoadResult, "a LoadResult (read_annotations or from_frame makes one from a DataFrame)")
-    return summary(table_partial(result))
+    return summary(table_partial(as_load_result(result)))
 
 
 def table_partial(result: LoadResult) -> Partial:
