@@ -6,7 +6,6 @@ arrays, cut into many pieces, read by one process and by two; the annotations ar
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shard_files import same
 
 from scalematch.dataset import load, streaming, summarize, summarize_file
 from scalematch.dataset.formats import _jsonstream, coco
@@ -25,16 +25,6 @@ ORDERS = [
     ("annotations", "images", "categories"),  # LVIS puts its images last
     ("categories", "annotations", "images"),
 ]
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b
 
 
 def _document(seed: int, order: tuple[str, ...], unknown_category: bool) -> dict[str, Any]:
@@ -106,7 +96,7 @@ def test_streamed_equals_the_whole_table(
     want = summarize(load(path, resize=policy, workers=1))
     assert set(want["excluded"]) >= {"duplicate_id", "unknown_image", "bbox_invalid", "malformed_record"}
     assert want["annotations"] > 100
-    assert _same(summarize_file(path, resize=policy, workers=workers), want)
+    assert same(summarize_file(path, resize=policy, workers=workers), want)
 
 
 @pytest.mark.usefixtures("tiny_pieces")
@@ -116,7 +106,7 @@ def test_an_unknown_category_is_counted_as_the_whole_table_counts_it(tmp_path: P
     path.write_text(json.dumps(_document(3, order, unknown_category=True)))
     want = summarize(load(path))
     assert want["excluded"]["unknown_category"] > 0
-    assert _same(summarize_file(path), want)
+    assert same(summarize_file(path), want)
 
 
 @pytest.mark.usefixtures("tiny_pieces")
