@@ -20,18 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from scalematch.dataset.table import (
-    BBOX_INVALID,
-    BBOX_OUTSIDE_IMAGE,
-    DUPLICATE_ID,
-    MAX_IMAGE_SIDE,
-    MIN_BOX_SIDE,
-    MISSING_IMAGE_SIZE,
-    UNKNOWN_IMAGE,
-    Exclusions,
-    RawBoxes,
-    text_of,
-)
+from scalematch.dataset.table import UNKNOWN_CATEGORY, Exclusions, RawBoxes, problems, text_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,7 +131,6 @@ class Stream:
         assert self.fold is not None and self.image_ids is not None and self.image_at is not None
         assert self.image_w is not None and self.image_h is not None
         w, h, image_id = c["w"], c["h"], c["image_id"]
-        absurd = (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE)
         again = self.seen.mark(c["ann_id"])
         if len(self.image_ids):
             found = np.minimum(np.searchsorted(self.image_ids, image_id), len(self.image_ids) - 1)
@@ -150,18 +138,16 @@ class Stream:
             pos = self.image_at[found]
         else:
             unknown, pos = np.ones(len(w), dtype=bool), np.zeros(len(w), dtype=np.int64)
+        per_row = (self.image_w[pos], self.image_h[pos]) if len(self.image_ids) else None
+        later = np.zeros(len(w), dtype=bool)  # the categories are checked at the end
         keep = np.ones(len(w), dtype=bool)
-        keep = self._drop(BBOX_INVALID, absurd, keep)
-        keep = self._drop(DUPLICATE_ID, again, keep)
-        keep = self._drop(UNKNOWN_IMAGE, unknown, keep)
-        self.categories.update(np.unique(c["category_id"][keep]).tolist())
-        if len(self.image_ids):
-            iw, ih = self.image_w[pos], self.image_h[pos]
-            if self.need_size:
-                keep = self._drop(MISSING_IMAGE_SIZE, ~(np.isfinite(iw) & np.isfinite(ih)), keep)
-            with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
-                outside = (c["x"] >= iw) | (c["y"] >= ih) | (c["x"] + w <= 0) | (c["y"] + h <= 0)
-            keep = self._drop(BBOX_OUTSIDE_IMAGE, outside, keep)
+        box = (c["x"], c["y"], w, h)
+        for reason, bad in problems(box, again, unknown, later, per_row, self.need_size):
+            if reason == UNKNOWN_CATEGORY:
+                self.categories.update(np.unique(c["category_id"][keep]).tolist())
+            bad = bad & keep
+            self.excluded[reason] += int(bad.sum())
+            keep &= ~bad
         crowd = c["iscrowd"] != 0
         self.crowd.append(c["category_id"][keep & crowd])
         use = keep & ~crowd
@@ -170,13 +156,6 @@ class Stream:
         sizes = input_columns(self.policy, self.image_w[images], self.image_h[images], w[use], h[use], COLUMNS,
                               image.reshape(-1))  # fmt: skip
         self.fold.add(part | sizes, pos[use])
-
-    def _drop(self, reason: str, bad: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """``keep`` without the ``bad`` rows it held, counted under ``reason``."""
-        bad = bad & keep
-        self.excluded[reason] += int(bad.sum())
-        kept: np.ndarray = keep & ~bad
-        return kept
 
     def partial(self, raw: RawBoxes, exclusions: Exclusions, source: str) -> Partial | None:
         """The :class:`Partial` of the file once read, with the reader's ``exclusions`` (None: an object's category
