@@ -43,10 +43,11 @@ class ImageTable(MutableMapping[int, Image]):
         self._ids.frombytes(values.tobytes())
         self._w.frombytes(np.array(widths, dtype=np.float64).tobytes())
         self._h.frombytes(np.array(heights, dtype=np.float64).tobytes())
-        encoded = [n.encode("utf-8", "surrogatepass") for n in names] if self.keep_names else [b""] * len(ids)
-        ends = len(self._names) + np.cumsum([len(b) for b in encoded], dtype=np.int64)
-        self._ends.frombytes(ends.tobytes())
-        self._names += b"".join(encoded)
+        if self.keep_names:
+            encoded = [n.encode("utf-8", "surrogatepass") for n in names]
+            ends = len(self._names) + np.cumsum([len(b) for b in encoded], dtype=np.int64)
+            self._ends.frombytes(ends.tobytes())
+            self._names += b"".join(encoded)
         order = np.argsort(values, kind="stable")
         self._keep(values[order], order + start)
 
@@ -70,9 +71,11 @@ class ImageTable(MutableMapping[int, Image]):
         place = self._place(key) if key in self else None
         if place is None:
             raise KeyError(key)
-        ends = np.frombuffer(self._ends.buffer(), dtype=np.int64)
-        start = int(ends[place - 1]) if place else 0
-        name = self._names[start : int(ends[place])].decode("utf-8", "surrogatepass")
+        name = ""
+        if self.keep_names:
+            ends = np.frombuffer(self._ends.buffer(), dtype=np.int64)
+            start = int(ends[place - 1]) if place else 0
+            name = self._names[start : int(ends[place])].decode("utf-8", "surrogatepass")
         w = float(np.frombuffer(self._w.buffer(), dtype=np.float64)[place])
         h = float(np.frombuffer(self._h.buffer(), dtype=np.float64)[place])
         return name, w, h
@@ -92,6 +95,8 @@ class ImageTable(MutableMapping[int, Image]):
         """Every image's file name, in order."""
         import numpy as np
 
+        if not self.keep_names:
+            return [""] * len(self)
         ends = np.frombuffer(self._ends.buffer(), dtype=np.int64).tolist()
         data = bytes(self._names)
         starts = [0, *ends][: len(ends)]

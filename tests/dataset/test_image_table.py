@@ -18,9 +18,11 @@ NAMES = st.text(st.characters(codec=None, exclude_categories=()), max_size=6)  #
        probes=st.lists(IDS, max_size=10))  # fmt: skip
 def test_same_as_a_dict(pieces: list[list[tuple[int, str, float, float]]], probes: list[int]) -> None:
     table, plain = ImageTable(), dict[int, tuple[str, float, float]]()
+    nameless = ImageTable(names=False)
     for piece in pieces:
         fresh = [p for p in dict((p[0], p) for p in piece).values() if p[0] not in plain]
         assert table.any_of([p[0] for p in piece]) == any(p[0] in plain for p in piece)
+        nameless.extend([p[0] for p in fresh], [p[1] for p in fresh], [p[2] for p in fresh], [p[3] for p in fresh])
         if len(fresh) % 2:
             table.extend([p[0] for p in fresh], [p[1] for p in fresh], [p[2] for p in fresh], [p[3] for p in fresh])
         else:
@@ -29,6 +31,8 @@ def test_same_as_a_dict(pieces: list[list[tuple[int, str, float, float]]], probe
         plain.update((p[0], (p[1], p[2], p[3])) for p in fresh)
     assert list(table) == list(plain) and len(table) == len(plain)
     assert names(table) == names(plain)
+    assert names(nameless) == [""] * len(plain) and list(nameless) == list(plain)
+    assert all(nameless[k][0] == "" and np.array_equal(nameless[k][1:], table[k][1:], equal_nan=True) for k in plain)
     for key in [*plain, *probes, "1", 1.5, 1 << 64]:
         assert (key in table) == (key in plain)
         got, want = table.get(key), plain.get(key)  # type: ignore[call-overload]
