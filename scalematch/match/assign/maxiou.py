@@ -199,15 +199,19 @@ def _pairs_for(
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
     """Each object's best IoU over all anchors: the anchors centred nearest to it (IoU only falls as an anchor
     moves away along either axis), checked one cell either way against rounding. Each object's shape closest in
-    area comes first; then every other shape, skipped for the objects where its area ratio to the object (an
-    upper bound of any IoU with it) is below the best IoU found so far."""
+    size comes first; then every other shape, skipped for the objects where its IoU with the object centred on
+    it (an upper bound of any IoU with one of its anchors) is below the best IoU found so far."""
     import numpy as np
 
     bx1, by1, bx2, by2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
-    area_g = (bx2 - bx1).astype(np.float64) * (by2 - by1)
+    gw, gh = (bx2 - bx1).astype(np.float64)[:, None], (by2 - by1).astype(np.float64)[:, None]
     combos = [(lv, a) for lv in levels for a in range(lv.shapes)]
-    areas = np.array([lv.nominal()[0][a] * lv.nominal()[1][a] for lv, a in combos])
-    ratio = np.minimum(area_g[:, None], areas[None, :]) / np.maximum(area_g[:, None], areas[None, :])
+    aw = np.array([lv.nominal()[0][a] for lv, a in combos])[None, :]
+    ah = np.array([lv.nominal()[1][a] for lv, a in combos])[None, :]
+    # the IoU of the object and the shape centred on each other, which no anchor of the shape exceeds
+    overlap = np.minimum(gw, aw) * np.minimum(gh, ah)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = overlap / (gw * gh + aw * ah - overlap)
     closest = np.argmax(ratio, axis=1)
     best = np.zeros(len(objs), np.float32)
     for c, (lv, a) in enumerate(combos):
