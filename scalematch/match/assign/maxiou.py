@@ -292,7 +292,9 @@ def winners(key: I64, value: npt.NDArray[np.floating[Any]]) -> tuple[I64, I64]:
     np.not_equal(k[1:], k[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     best = np.take(idx, starts)
-    size = np.diff(starts, append=n)
+    size = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=size[:-1])
+    size[-1] = n - starts[-1]
     repeated = np.flatnonzero(size > 1)
     if len(repeated):
         owner, at = expand(starts[repeated], starts[repeated] + size[repeated] - 1)
