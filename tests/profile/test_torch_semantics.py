@@ -112,6 +112,17 @@ def test_an_in_place_add_is_seen_by_every_later_use_of_the_value(model: nn.Modul
     assert fm.y is not None and fm.y.rf == 5  # b's receptive field; conv a's alone (the value before) is 3
 
 
+def test_the_erf_of_an_in_place_add_autograd_cannot_go_back_through_is_one_line() -> None:
+    from scalematch.profile.erf_measure import measure_erf
+
+    with pytest.raises(ModelError) as info:  # torch itself cannot differentiate it: conv b saved a, changed later
+        measure_erf(AugmentedAlias(), (32, 32), samples=1)
+    assert str(info.value) == (
+        "AugmentedAlias: measuring 'add': autograd cannot go back through an in-place op of the module that changes "
+        "a value a later op saved (a.add_(b) or a += b after reading a); write it out of place (a = a + b)"
+    )
+
+
 class ViewAdd(nn.Module):
     """An in-place add through a view changes the viewed map: not followed, refused."""
 
@@ -238,6 +249,16 @@ def test_a_forward_hook_that_changes_the_size_is_refused_one_that_returns_none_i
     seen: list[Any] = []
     fm = assert_matches_autograd(Hooked(lambda m, i, o: seen.append(o.shape)))
     assert fm.y is not None and fm.y.rf == 5
+
+
+def test_a_declared_pass_through_that_changes_the_size_is_refused() -> None:
+    model = nn.Sequential(conv(3, 4), nn.AvgPool2d(2))
+    with pytest.raises(ModelError) as info:
+        from_torch(model, SIZE, passthrough=["AvgPool2d"])
+    assert str(info.value) == (
+        "Sequential: node '_1': its value is 16x12 in the example run, but its layer gives 32x24: it is taken as "
+        "pass-through, which keeps the size; expected an op that keeps the geometry"
+    )
 
 
 def test_hooks_on_the_module_itself_are_refused() -> None:

@@ -1178,8 +1178,7 @@ class _Importer:
             seen = self.seen.get(graph_node.name)
             try:
                 n = sizes[graph_node.inputs[0]]
-                known = {**sizes, **self.seen}
-                made = (out_size(graph_node, 0, n[0], known), out_size(graph_node, 1, n[1], known))
+                made = (out_size(graph_node, 0, n[0], sizes), out_size(graph_node, 1, n[1], sizes))
             except Exception:  # an input too small, a size the engine refuses: reported when profiled
                 made = None
             if seen is not None:
@@ -1193,12 +1192,15 @@ class _Importer:
             fx_node = self.fx_nodes[self.fx_names[graph_node.name]]
             module = self.modules.get(str(fx_node.target)) if fx_node.op == "call_module" else None
             hooked = module is not None and bool(module._forward_hooks or module._forward_pre_hooks)
-            why = (
-                f"a forward hook or pre-hook of '{fx_node.target}' changes it, which torch.fx does not trace; "
-                "expected hooks that return None"
-                if hooked
-                else "something the trace does not show changes it"
-            )
+            if hooked:
+                why = (
+                    f"a forward hook or pre-hook of '{fx_node.target}' changes it, which torch.fx does not trace; "
+                    "expected hooks that return None"
+                )
+            elif isinstance(graph_node.layer, Passthrough):
+                why = "it is taken as pass-through, which keeps the size; expected an op that keeps the geometry"
+            else:
+                why = "something the trace does not show changes it"
             self.refused[graph_node.name] = (
                 f"{self.label}: node '{fx_node.name}': its value is {seen[1]}x{seen[0]} in the example run, but its "
                 f"layer gives {made[1]}x{made[0]}: {why}"
