@@ -1024,15 +1024,8 @@ class _Importer:
             return first if getattr(self.modules[str(node.target)], "inplace", False) is True else None
         target = node.target
         name = target if isinstance(target, str) else getattr(target, "__name__", "")
-        if (
-            node.op == "call_function"
-            and name in INPLACE_OPERATORS
-            and getattr(target, "__module__", "")
-            in (
-                "_operator",
-                "operator",
-            )
-        ):
+        augmented = getattr(target, "__module__", "") in ("_operator", "operator") and name in INPLACE_OPERATORS
+        if node.op == "call_function" and augmented:
             return first
         if node.op in ("call_method", "call_function") and name.endswith("_") and not name.startswith("_"):
             return first
@@ -1219,7 +1212,11 @@ class _Importer:
             if name in maps:
                 continue
             fx_name = next((f for f, v in self.values.items() if v == name and f in self.opaque), None)
-            why = f": '{self.origin[fx_name]}' {self.opaque[fx_name]}" if fx_name is not None else ""
+            shape = next((self.shapes.get(f) for f, v in self.values.items() if v == name), None)
+            if fx_name is not None:
+                why = f": '{self.origin[fx_name]}' {self.opaque[fx_name]}"
+            else:
+                why = f": its value has the shape {tuple(shape)}" if shape is not None else ""
             raise ModelError(f"{self.label}: tap '{tap}': '{name}' is not an (N, C, H, W) feature map{why}")
 
     def collect_outputs(self, out: Any) -> None:
@@ -1404,9 +1401,10 @@ def _trace(
     notes = []
     requested = parse_taps(taps)
     if requested is None:
-        requested = importer.outputs
+        maps = importer.maps()  # outputs that are no (N, C, H, W) map (a token sequence) are left out
+        requested = [(tap, value) for tap, value in importer.outputs if value in maps or value in importer.refused]
         if not requested:
-            non_maps = {n.name for n in importer.nodes} - importer.maps()
+            non_maps = {n.name for n in importer.nodes} - maps
             requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads | non_maps)
             if requested:
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
