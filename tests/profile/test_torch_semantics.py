@@ -358,3 +358,21 @@ def test_each_submodule_keeps_its_own_train_or_eval_mode() -> None:
     from_torch(model, SIZE)
     assert {name: m.training for name, m in model.named_modules()} == before
     assert before["1"] is False and before[""] is True
+
+
+def test_an_output_that_is_no_map_is_left_out_of_the_default_taps() -> None:
+    class ChannelMean(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = conv(3, 4, 3, 2, 1)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.a(x).mean(1)  # (N, H, W): no channel axis
+
+    graph = from_torch(ChannelMean(), SIZE)
+    assert graph.taps == (("C1", "a"),)
+    with pytest.raises(ModelError) as info:
+        from_torch(ChannelMean(), SIZE, taps="mean")
+    assert str(info.value) == (
+        "ChannelMean: tap 'mean': 'mean' is not an (N, C, H, W) feature map: its value has the shape (1, 12, 16)"
+    )
