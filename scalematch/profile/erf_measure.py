@@ -307,6 +307,12 @@ def measure_erf(
             grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
             del out, batch
     except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "modified by an inplace operation" in str(exc):
+            raise ModelError(
+                f"{label}: measuring '{tap}': autograd cannot go back through an in-place op of the module that "
+                "changes a value a later op saved (a.add_(b) or a += b after reading a); write it out of place "
+                "(a = a + b)"
+            ) from None
         if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
             raise
         raise ModelError(
