@@ -189,13 +189,19 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
         out = -(-room // s) + 1
         return out - 1 if (out - 1) * s >= n + before else out
     if isinstance(layer, TransposedConv):
-        return (
+        out = (
             (n - 1) * layer.stride[a]
             - 2 * layer.padding[a]
             + layer.dilation[a] * (layer.kernel[a] - 1)
             + layer.output_padding[a]
             + 1
         )
+        if out < 1:  # the padding crops more than the layer computes
+            raise GraphError(
+                f"node '{node.name}': its {AXES[a]} input of {n} units gives {out} units after the padding "
+                "(the input size is too small for this network)"
+            )
+        return out
     if isinstance(layer, Upsample):
         if not layer.size_like:
             return n * layer.scale[a]
