@@ -410,3 +410,15 @@ def test_the_refusal_that_leaves_no_feature_map_is_named() -> None:
         "<onnx model>: no graph output is a feature map (output 'y': 'mix' mixes spatial positions (a product over "
         "rows or columns)); name the taps to profile"
     )
+    nodes = [
+        CONV,
+        helper.make_node("Transpose", ["c"], ["t"], name="t1", perm=[0, 1, 3, 2]),
+        helper.make_node("Transpose", ["c"], ["u"], name="t2", perm=[0, 1, 3, 2]),
+        helper.make_node("Add", ["t", "u"], ["y"], name="add"),  # a merge of two rearranged values
+    ]
+    with pytest.raises(ModelError) as err:
+        from_onnx(model(nodes, 17))
+    assert str(err.value) == (
+        "<onnx model>: no graph output is a feature map (output 'y': 't1' rearranges the axes (its rows mix rows and "
+        "columns)); name the taps to profile"
+    )

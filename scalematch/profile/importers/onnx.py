@@ -115,6 +115,27 @@ REDUCE_OPS = frozenset(
 STATISTICS = frozenset(["LpNormalization", "MeanVarianceNormalization", "LayerNormalization"])
 """Normalisations over the axes an attribute names: their statistic over a whole row or column is refused."""
 SHAPE_OPS = frozenset(["Shape", "Size"])
+SHAPE_ARITHMETIC = frozenset(
+    [
+        *SHAPE_OPS,
+        *BINARY,
+        "Cast",
+        "Concat",
+        "Gather",
+        "Identity",
+        "Mod",
+        "Neg",
+        "Slice",
+        "Squeeze",
+        "Unsqueeze",
+        "Abs",
+        "Floor",
+        "Ceil",
+        "ReduceProd",
+        "ReduceSum",
+    ]
+)
+"""Operators folded on values computed from shapes (their results are small integer vectors)."""
 
 
 def _ints(value: Any, default: list[int]) -> list[int]:
@@ -851,6 +872,8 @@ class _Importer:
         inputs = [i for i in node.input if i]
         if any(i not in self.constants and i not in self.derived for i in inputs) or node.domain not in ("", "ai.onnx"):
             return
+        if any(i in self.derived for i in inputs) and node.op_type not in SHAPE_ARITHMETIC:
+            return  # a tensor the size of a map (ConstantOfShape, Expand) is never worth computing
         from onnx.reference import ReferenceEvaluator
 
         known = {i: self.constants[i] if i in self.constants else self.derived[i] for i in inputs}
@@ -948,8 +971,8 @@ class _Importer:
         return self.refused[refused[0]] if refused else None
 
     def why_no_map(self, outputs: list[str]) -> str:
-        """Why none of the graph ``outputs`` is a feature map: the refusal a map-shaped output depends on, else
-        what made the first output no feature map."""
+        """Why none of the graph ``outputs`` is a feature map: the refusal an output depends on, else what made
+        the first output no feature map."""
         for out in outputs:
             name = self.values.get(out)
             refused = self.refusal_behind(name) if name is not None else None
@@ -957,10 +980,8 @@ class _Importer:
                 return refused
         for out in outputs:
             if out in self.opaque:
-                return (
-                    f"{self.label}: no graph output is a feature map (output '{out}': {self.unmapped[out]}); name "
-                    "the taps to profile"
-                )
+                why = f"output '{out}': '{self.origin[out]}' {self.opaque[out]}"
+                return f"{self.label}: no graph output is a feature map ({why}); name the taps to profile"
         return f"{self.label}: no graph output is a feature map; name the taps to profile"
 
 
