@@ -209,6 +209,8 @@ def test_conv_transpose_errors_name_the_node_and_the_model_s_values() -> None:
          "input; expected every output phase to get a tap"),
         ({"strides": [2, 1], "output_shape": [20, 1]}, "output_shape [20, 1] is larger than the transposed "
          "convolution computes with output_padding; not supported"),
+        ({"strides": [2, 1], "output_shape": [1, 1, 14, 1]}, "expected 2 output_shape values for its 2-D kernel, got "
+         "[1, 1, 14, 1]"),
     ]  # fmt: skip
     for attrs, message in cases:
         with pytest.raises(ModelError) as err:

@@ -356,8 +356,6 @@ class _Importer:
         if auto not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
             raise self.fail(node, f"auto_pad {auto!r} is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
         shape = attrs.get("output_shape")
-        if shape is not None and len(shape) == 4:
-            shape = shape[2:]  # older exporters write (N, C, H, W)
         if shape is not None or auto.startswith("SAME"):
             beyond = [op[a] + d[a] * (k[a] - 1) + 1 - s[a] for a in (0, 1)]  # full output + output_padding - n * s
             if shape is not None:
