@@ -51,13 +51,13 @@ def test_a_pad_to_a_multiple_computed_from_the_shape_runs(args: list[str], monke
 def test_the_pass_through_hint_is_what_a_user_types(monkeypatch: pytest.MonkeyPatch) -> None:
     """The hint read ``(--passthrough ['LPPool2d' or 'p'], CLI --passthrough)``, which does not run (F18)."""
     monkeypatch.syspath_prepend(MODELS)
-    refused = CliRunner().invoke(app, ["profile", "torch_computed_models:Pooled", "--size", "32x24"])
+    refused = CliRunner().invoke(app, ["profile", "torch_computed_models:Shrunk", "--size", "32x24"])
     assert (refused.exit_code, refused.stdout) == (2, "")
     assert refused.stderr == (
-        "Error: torch_computed_models:Pooled: node 'p': unsupported operation 'LPPool2d'; declare it pass-through if "
-        "it keeps the geometry (--passthrough LPPool2d, or --passthrough p for this module only)\n"
+        "Error: torch_computed_models:Shrunk: node 'p': unsupported operation 'Hardshrink'; declare it pass-through if "
+        "it keeps the geometry (--passthrough Hardshrink, or --passthrough p for this module only)\n"
     )
-    for declared in ("LPPool2d", "p"):
-        args = ["profile", "torch_computed_models:Pooled", "--size", "32x24", "--passthrough", declared]
+    for declared in ("Hardshrink", "p"):
+        args = ["profile", "torch_computed_models:Shrunk", "--size", "32x24", "--passthrough", declared]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
