@@ -169,8 +169,8 @@ of {args.runs} runs) plus the rest of the one-worker command's CPU time (start-u
 | 2 | {paths[2]:.2f} | {startup + paths[2]:.2f} |
 
 Projected speed-up on two idle cores: **{(startup + paths[1]) / (startup + paths[2]):.2f}x**. What one process
-keeps doing alone bounds it (Amdahl): the start-up, receiving the workers' summaries (32 bytes per object: the
-float64 values the exact quantiles need), and the merged statistics (a sort of each series of values).
+keeps doing alone bounds it (Amdahl): the start-up, receiving the workers' summaries (counts and quantile
+sketches of bounded size) and merging them.
 
 | pair | 1 worker wall s (CPU s) | 2 workers wall s (CPU s) | ratio |
 |---|---|---|---|

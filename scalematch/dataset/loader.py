@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,9 +149,11 @@ def read_raw(
     image_size: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    drain: Callable[[RawBoxes], None] | None = None,
 ) -> tuple[RawBoxes, Exclusions, str, Format]:
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
-    exclusions so far, the record word for messages and the format."""
+    exclusions so far, the record word for messages and the format. ``drain`` is given to the COCO reader (which
+    hands it the annotations as they come); the other readers leave it out."""
     import os
 
     if not isinstance(path, str | os.PathLike):
@@ -176,7 +179,7 @@ def read_raw(
             raise DatasetError(f"{path}: expected a COCO .json file, got a folder")
         total = path.stat().st_size
         report = (lambda done: progress(done, total)) if progress else None
-        raw = coco.read(path, exclusions, report, cores() if workers is None else workers)
+        raw = coco.read(path, exclusions, report, cores() if workers is None else workers, drain)
     elif fmt == "voc":
         from scalematch.dataset.formats import pascal_voc
 
@@ -305,8 +308,41 @@ def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
 
 
 def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
-    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`."""
-    return data if isinstance(data, LoadResult) else from_frame(data)
+    """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`, and so
+    does the table of a :class:`LoadResult` whose boxes were edited in place (its input sizes no longer those of its
+    ``w``, ``h`` and scales), keeping the result's images, categories, resize and excluded records."""
+    import dataclasses
+
+    if not isinstance(data, LoadResult):
+        return from_frame(data)
+    if not _edited(data.table):
+        return data
+    fresh = from_frame(data.table, source=data.source)
+    excluded = Counter(data.excluded) + Counter(fresh.excluded)
+    return dataclasses.replace(
+        fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
+        format=data.format, resize=data.resize,
+    )  # fmt: skip
+
+
+def _edited(table: pd.DataFrame) -> bool:
+    """Whether a box table's input-pixel columns differ from those its ``w``, ``h`` and scales give."""
+    import numpy as np
+
+    from scalematch.dataset.frame import given_input
+
+    try:
+        given = given_input(table)
+    except (KeyError, TypeError, ValueError):  # columns edited beyond numbers: from_frame says what is wrong
+        return True
+    if given is None:
+        return False
+    for name, values in given.items():
+        if name in table.columns:
+            stored = table[name].to_numpy(np.float64, na_value=np.nan)
+            if not np.array_equal(stored, values, equal_nan=True):
+                return True
+    return False
 
 
 def has_image_ids(table: pd.DataFrame) -> bool:

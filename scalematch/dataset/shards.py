@@ -38,7 +38,7 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
     if not given:
         raise OptionError("annotations: expected at least one file or folder, got none")
     out: list[Path] = []
-    named: dict[str, str] = {}
+    named: dict[object, str] = {}
     for item in given:
         text = os.fspath(item)
         if _MAGIC.isdisjoint(text) or os.path.lexists(text):
@@ -48,13 +48,23 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
             if not found:
                 raise DatasetError(f"{text}: no file or folder matches this pattern")
         for path in found:
-            key = os.path.realpath(path)
+            key = _identity(path)
             shown = f"{path}" if os.fspath(path) == text else f"{path} from {text}"
             if key in named:
                 raise OptionError(f"{path}: named twice among the inputs ({named[key]}, {shown}); give each once")
             named[key] = shown
             out.append(path)
     return tuple(out)
+
+
+def _identity(path: Path) -> object:
+    """What tells two names of one file or folder apart from two files: its device and inode (a hard link is the
+    same file under another name, and so is a symbolic link), or its real path when it cannot be looked at."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.realpath(path)
+    return info.st_dev, info.st_ino
 
 
 def listed(inputs: Inputs) -> list[str | Path]:
@@ -192,7 +202,7 @@ def summarize_files(
     parts, name = partials(inputs, format, resize, strict, split, image_size, progress, workers, client, source)
     merged = merge(parts, name)
     del parts  # their memory, free again, holds the summary's sorted values
-    return summary(merged, in_place=True)
+    return summary(merged)
 
 
 def partials(

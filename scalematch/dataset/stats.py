@@ -8,7 +8,8 @@ schema, documented in docs/reference/dataset.md).
 Size classes follow pycocotools' COCOeval exactly: an object is in a class when ``lo <= area <= hi`` with
 (lo, hi) = (0, 32**2), (32**2, 96**2), (96**2, 1e10), on the annotation's ``area``, for non-crowd objects.
 Both ends are inclusive, so an area of exactly 1024 or 9216 counts in two classes, as in COCOeval.
-Quantiles use numpy's default (linear) method. Crowd objects are left out of every size statistic.
+Quantiles use numpy's default (linear) method, exactly for up to 4,096 values, within 2**-8 beyond
+(:mod:`scalematch.dataset.sketch`). Crowd objects are left out of every size statistic.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
     import numpy as np
 
     from scalematch.dataset.loader import LoadResult
+    from scalematch.dataset.sketch import Sketch
 
 AREA_RANGES = {"small": (0.0, 32.0**2), "medium": (32.0**2, 96.0**2), "large": (96.0**2, 1e10)}
 QUANTILES = (("q05", 0.05), ("q25", 0.25), ("q50", 0.5), ("q75", 0.75), ("q95", 0.95))
+_Q = (0.0, *(q for _, q in QUANTILES), 1.0)
 TINY_INPUT_PX = 8.0
 
 
@@ -55,26 +58,18 @@ def sorted_quantiles(values: np.ndarray, starts: np.ndarray, counts: np.ndarray)
     partition that ``np.quantile`` runs on every call: one sort of the values serves every group and quantile."""
     import numpy as np
 
+    from scalematch.dataset.sketch import linear_steps, linear_values
+
     q = np.array([0.0, *(q for _, q in QUANTILES), 1.0])
     out = np.full((len(counts), len(q)), np.nan)
     full = np.flatnonzero(counts > 0)
     n = counts[full].astype(np.int64)[:, None]
     first = starts[full].astype(np.int64)[:, None]
-    virtual = (n - 1) * q  # numpy's steps for the linear method, in its order: the same float operations
-    previous = np.floor(virtual)
-    following = previous + 1
-    above = virtual >= n - 1
-    previous[above] = -1  # numpy's index -1, the group's last value
-    following[above] = -1
-    previous = previous.astype(np.intp)
-    following = following.astype(np.intp)
-    gamma = virtual - previous
+    previous, following, gamma = linear_steps(n, q)
     last = first + n - 1
     a = values[np.where(previous < 0, last, first + previous)]
     b = values[np.where(following < 0, last, first + following)]
-    diff = b - a
-    rows = np.add(a, diff * gamma)
-    np.subtract(b, diff * (1 - gamma), out=rows, where=gamma >= 0.5)
+    rows = linear_values(a, b, gamma)
     if values.dtype.kind == "f":
         tail = values[last[:, 0]]
         nan = np.isnan(tail)
@@ -92,20 +87,25 @@ def _quantile_row(row: np.ndarray, count: int) -> dict[str, float | None]:
 def summarize(result: LoadResult) -> dict[str, Any]:
     """The statistics of a loaded dataset as the documented JSON object."""
     from scalematch._args import expect
-    from scalematch.dataset.loader import LoadResult
+    from scalematch.dataset.loader import LoadResult, as_load_result
 
     expect(result, "result", LoadResult, "a LoadResult (read_annotations or from_frame makes one from a DataFrame)")
-    return summary(table_partial(result))
+    return summary(table_partial(as_load_result(result)))
 
 
 def table_partial(result: LoadResult) -> Partial:
     """The mergeable :class:`Partial` of a loaded dataset's box table."""
+    import numpy as np
+
     table = result.table
     crowd = table["iscrowd"].to_numpy()
-    names = [n for n in _COLUMNS if n in table.columns]
+    names = [n for n in COLUMNS if n in table.columns]
     objects = {name: table[name].to_numpy()[~crowd] for name in names}
     meta = (result.source, result.format, result.resize, result.images, result.categories, result.excluded)
-    return _partial(*meta, objects, table["category_id"].to_numpy()[crowd])
+    image_ids, image = np.unique(objects["image_id"], return_inverse=True)
+    fold = Fold(len(image_ids))
+    fold.add(objects, image.reshape(-1))
+    return fold.partial(*meta, table["category_id"].to_numpy()[crowd])
 
 
 def summarize_file(
@@ -141,10 +141,19 @@ def file_partial(
 
     from scalematch.dataset.loader import read_raw
     from scalematch.dataset.resize import input_columns, needs_image_size, parse_policy
+    from scalematch.dataset.streaming import Stream
     from scalematch.dataset.table import check, text_of
 
     policy = parse_policy(resize)
-    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
+    stream = None if strict else Stream(policy, needs_image_size(policy))
+    drain = None if stream is None else stream.drain
+    raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers, drain)
+    if fmt == "coco" and stream is not None:
+        done = stream.partial(raw, exclusions, str(path))
+        if done is not None:
+            return done
+        del raw, stream  # an object of a category the file does not list: the checks on the whole table name it
+        raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     kept = check(raw, exclusions, needs_image_size(policy), record)
     for name in ("ann_id", "x", "y", "difficult", "truncated", "ignore"):
         getattr(raw, name).release()  # only the checks needed these
@@ -155,7 +164,6 @@ def file_partial(
     crowd_category = category[keep & crowd]
     use = keep & ~crowd
     del keep, crowd
-    n = int(use.sum())
     source = {
         "w": np.frombuffer(raw.w.buffer(), dtype=np.float64),
         "h": np.frombuffer(raw.h.buffer(), dtype=np.float64),
@@ -163,49 +171,41 @@ def file_partial(
         "category_id": category,
         "area": np.frombuffer(raw.area.buffer(), dtype=np.float64),
     }
-    columns: dict[str, np.ndarray] = {}
-    done = 0
-    for start in range(0, len(use), _CHUNK):
+    fold = Fold(len(kept.image_w))
+    for start in range(0, max(len(use), 1), _CHUNK):  # (no rows at all: one empty chunk, for the columns' names)
         rows = use[start : start + _CHUNK]
         part = {name: values[start : start + _CHUNK][rows] for name, values in source.items()}
         image = kept.pos[start : start + _CHUNK][rows]
-        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], _COLUMNS, image)
-        for name in _COLUMNS:
-            if name in part:
-                out = columns.setdefault(name, np.empty(n, dtype=part[name].dtype))
-                out[done : done + len(image)] = part[name]
-        done += len(image)
-    if not columns:  # no rows at all
-        columns = input_columns(policy, kept.image_w, kept.image_h, source["w"], source["h"], _COLUMNS, kept.pos)
-        columns |= {name: source[name] for name in ("image_id", "category_id", "area")}
+        part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], COLUMNS, image)
+        fold.add(part, image)
     categories = {k: text_of(v) for k, v in raw.categories.items()}
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
     del source, category, use, kept  # views of the reader's columns: once gone, the columns can go back
     for name in ("image_id", "category_id", "w", "h", "area", "iscrowd"):
-        getattr(raw, name).release()  # (a column still viewed by the statistics' columns stays as it is)
+        getattr(raw, name).release()
     del raw
-    return _partial(*meta, columns, crowd_category)
+    return fold.partial(*meta, crowd_category)
 
 
 _CHUNK = 1 << 18
-_COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
+FOLD = 1 << 16
+COLUMNS = ("image_id", "category_id", "area", "size_in", "size_in_hi", "w_in", "h_in", "aspect")
 
 
 @dataclass(frozen=True)
 class Partial:
     """The statistics of one input (or of several, merged) before they are summed up: small, picklable, and
     merged exactly by :func:`merge` (``summary(merge([partial(a), partial(b)]))`` is the summary of a and b read
-    as one dataset). Whatever merges by adding up is counted already; only the values that the exact quantiles
-    need are kept, as float64.
+    as one dataset). Whatever merges by adding up is counted already; the values the quantiles need are kept as
+    :class:`~scalematch.dataset.sketch.Sketch` es (exact for up to 4,096 values, within 2**-8 beyond; bounded).
 
     Of the non-crowd objects: ``category_ids`` are their distinct category ids (int64, ascending), ``counts`` the
     number of objects of each and ``size_classes`` (one row per category id, a column per COCO size class in the
     order of :data:`AREA_RANGES`; classes overlap at their ends) the objects in each class by their ``area``.
-    ``by_category`` holds ``size_in`` (and ``size_in_hi``) of every object, category after category in the order
-    of ``category_ids``, in no given order within one; ``values`` holds ``w_in``, ``h_in`` and ``aspect`` of every
-    object, in no given order. ``below_8`` counts those whose ``size_in`` is below 8 input pixels, ``per_image``
-    maps a number of objects k >= 1 to the number of images that have k. ``crowd_category`` is the category id of
-    each crowd object.
+    ``by_category`` sketches ``size_in`` (and ``size_in_hi``) with a group per row of ``category_ids``;
+    ``values`` sketches ``w_in``, ``h_in`` and ``aspect`` in one group. ``below_8`` counts those whose
+    ``size_in`` is below 8 input pixels, ``per_image`` maps a number of objects k >= 1 to the number of images
+    that have k. ``crowd_category`` is the category id of each crowd object.
     """
 
     source: str
@@ -217,17 +217,16 @@ class Partial:
     category_ids: np.ndarray
     counts: np.ndarray
     size_classes: np.ndarray
-    by_category: dict[str, np.ndarray]
-    values: dict[str, np.ndarray]
+    by_category: dict[str, Sketch]
+    values: dict[str, Sketch]
     below_8: int
     per_image: dict[int, int]
     crowd_category: np.ndarray
 
 
-def summary(part: Partial, *, in_place: bool = False) -> dict[str, Any]:
-    """The ``scalematch stats --json`` object of a :class:`Partial`; ``in_place`` sorts its values where they are
-    (the order within a category, which says nothing), instead of sorted copies."""
-    return _summary(part, in_place)
+def summary(part: Partial) -> dict[str, Any]:
+    """The ``scalematch stats --json`` object of a :class:`Partial`."""
+    return _summary(part)
 
 
 def merge(parts: Sequence[Partial], source: str) -> Partial:
@@ -280,73 +279,108 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
             crowd.append(part.crowd_category)
         excluded.update(part.excluded)
         per_image.update(part.per_image)
+    from scalematch.dataset import sketch
+
     merged, group = np.unique(np.concatenate(ids), return_inverse=True)
     group = group.reshape(-1)
     counts = np.zeros(len(merged), dtype=np.int64)
     np.add.at(counts, group, np.concatenate([p.counts for p in parts]))
     classes = np.zeros((len(merged), len(AREA_RANGES)), dtype=np.int64)
     np.add.at(classes, group, np.concatenate([p.size_classes for p in parts]))
+    into = np.split(group, np.cumsum([len(p.category_ids) for p in parts])[:-1])
     return Partial(
         source, first.format, first.resize, sum(p.images for p in parts), categories,
         {r: excluded[r] for r in sorted(excluded) if excluded[r]}, merged, counts, classes,
-        {name: _by_group([p.by_category[name] for p in parts], [p.counts for p in parts], group)
-         for name in first.by_category},
-        {name: np.concatenate([p.values[name] for p in parts]) for name in first.values},
+        {name: sketch.merge([p.by_category[name] for p in parts], into, len(merged)) for name in first.by_category},
+        {name: sketch.merge([p.values[name] for p in parts]) for name in first.values},
         sum(p.below_8 for p in parts), dict(sorted(per_image.items())), np.concatenate(crowd),
     )  # fmt: skip
 
 
-def _by_group(values: list[np.ndarray], counts: list[np.ndarray], group: np.ndarray) -> np.ndarray:
-    """The parts' ``values`` (each part's run of group after group, ``counts`` long each) in one array, group
-    after group; ``group`` is the merged group of each part's runs, all parts' runs in a row."""
-    import numpy as np
+class Fold:
+    """The statistics of non-crowd objects added a chunk at a time, in bounded memory (counts and sketches):
+    categories by id as they come, images numbered 0 to ``images`` - 1."""
 
-    sizes = np.concatenate(counts)
-    ends = np.cumsum([len(v) for v in values]) - np.array([len(v) for v in values])  # each part's offset
-    starts = np.concatenate([end + np.cumsum(c) - c for end, c in zip(ends, counts, strict=True)]).astype(np.int64)
-    order = np.argsort(group, kind="stable")  # group after group, parts in input order within one
-    joined = np.concatenate(values) if len(values) > 1 else values[0]
-    if len(values) == 1 and bool((order == np.arange(len(order))).all()):
-        return joined
-    out = np.empty(len(joined), dtype=joined.dtype)
-    done = 0
-    for start, size in zip(starts[order].tolist(), sizes[order].tolist(), strict=True):
-        out[done : done + size] = joined[start : start + size]
-        done += size
-    return out
+    def __init__(self, images: int) -> None:
+        import numpy as np
 
+        from scalematch.dataset import sketch
 
-def _partial(
-    source: str, format: str, resize: str, images: int, categories: dict[int, str], excluded: dict[str, int],
-    columns: dict[str, np.ndarray], crowd_category: np.ndarray,
-) -> Partial:  # fmt: skip
-    """A :class:`Partial` from the non-crowd objects' columns (``image_id``, ``category_id`` and ``area`` among
-    them)."""
-    import numpy as np
+        self.ids: dict[int, int] = {}  # category id -> its group, in order of first appearance
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.classes = np.zeros((0, len(AREA_RANGES)), dtype=np.int64)
+        self.per_image = np.zeros(images, dtype=np.int64)
+        self.below = 0
+        self.by_category: dict[str, Sketch] = {}
+        self.values = {name: sketch.empty(1) for name in ("w_in", "h_in", "aspect")}
+        self.pending: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+        self.waiting = 0
 
-    ids, group, counts = np.unique(columns["category_id"], return_inverse=True, return_counts=True)
-    group = group.reshape(-1)
-    order = np.argsort(group.astype(np.uint16) if len(ids) <= 1 << 16 else group, kind="stable")  # radix sort
-    area = columns["area"]
-    classes = np.zeros((len(ids), len(AREA_RANGES)), dtype=np.int64)
-    for k, (lo, hi) in enumerate(AREA_RANGES.values()):
-        classes[:, k] = np.bincount(group[(area >= lo) & (area <= hi)], minlength=len(ids))
-    del group
-    names = ("size_in", "size_in_hi")
-    by_category: dict[str, np.ndarray] = {}
-    for name in names:
-        if name in columns:
-            by_category[name] = columns[name][order]
-            columns[name] = by_category[name]  # the unsorted values can go
-    del order
-    values = {name: columns[name] for name in ("w_in", "h_in", "aspect")}
-    below = int((columns["size_in"] < TINY_INPUT_PX).sum())
-    objects, images_with = np.unique(np.unique(columns["image_id"], return_counts=True)[1], return_counts=True)
-    per_image = dict(zip(objects.tolist(), images_with.tolist(), strict=True))
-    return Partial(
-        source, format, resize, images, dict(categories), dict(excluded), ids.astype(np.int64),
-        counts.astype(np.int64), classes, by_category, values, below, per_image, crowd_category,
-    )  # fmt: skip
+    def add(self, columns: dict[str, np.ndarray], image: np.ndarray) -> None:
+        """Objects' ``columns`` (``category_id``, ``area`` and the statistics' input-pixel columns); ``image`` is
+        each one's image number. Small pieces wait until :data:`FOLD` objects are there, folded together."""
+        self.pending.append((columns, image))
+        self.waiting += len(image)
+        if self.waiting >= FOLD:
+            self._flush()
+
+    def _flush(self) -> None:
+        import numpy as np
+
+        if not self.pending:
+            return
+        if len(self.pending) == 1:
+            columns, image = self.pending[0]
+        else:
+            columns = {k: np.concatenate([c[k] for c, _ in self.pending]) for k in self.pending[0][0]}
+            image = np.concatenate([i for _, i in self.pending])
+        self.pending, self.waiting = [], 0
+        self._fold(columns, image)
+
+    def _fold(self, columns: dict[str, np.ndarray], image: np.ndarray) -> None:
+        import numpy as np
+
+        from scalematch.dataset import sketch
+
+        uniq, inverse = np.unique(columns["category_id"], return_inverse=True)
+        group = np.array([self.ids.setdefault(c, len(self.ids)) for c in uniq.tolist()], dtype=np.int64)
+        group = group[inverse.reshape(-1)]
+        groups = len(self.ids)
+        grown = groups - len(self.counts)
+        self.counts = np.r_[self.counts, np.zeros(grown, dtype=np.int64)] + np.bincount(group, minlength=groups)
+        self.classes = np.r_[self.classes, np.zeros((grown, len(AREA_RANGES)), dtype=np.int64)]
+        area = columns["area"]
+        for k, (lo, hi) in enumerate(AREA_RANGES.values()):
+            self.classes[:, k] += np.bincount(group[(area >= lo) & (area <= hi)], minlength=groups)
+        for name in ("size_in", "size_in_hi"):
+            if name in columns:
+                before = self.by_category.get(name, sketch.empty(0))
+                self.by_category[name] = sketch.add(before, columns[name], group, groups)
+        for name, before in self.values.items():
+            self.values[name] = sketch.add(before, columns[name])
+        self.below += int((columns["size_in"] < TINY_INPUT_PX).sum())
+        self.per_image += np.bincount(image, minlength=len(self.per_image))
+
+    def partial(
+        self, source: str, format: str, resize: str, images: int, categories: dict[int, str],
+        excluded: dict[str, int], crowd_category: np.ndarray,
+    ) -> Partial:  # fmt: skip
+        """The :class:`Partial` of the objects added."""
+        import numpy as np
+
+        self._flush()
+
+        ids = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
+        order = np.argsort(ids)
+        into = np.empty(len(ids), dtype=np.int64)
+        into[order] = np.arange(len(ids))
+        by_category = {name: s.regrouped(into, len(ids)) for name, s in self.by_category.items()}
+        objects, images_with = np.unique(self.per_image[self.per_image > 0], return_counts=True)
+        per_image = dict(zip(objects.tolist(), images_with.tolist(), strict=True))
+        return Partial(
+            source, format, resize, images, dict(categories), dict(excluded), ids[order], self.counts[order],
+            self.classes[order], by_category, self.values, self.below, per_image, crowd_category,
+        )  # fmt: skip
 
 
 def _whole(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -356,14 +390,14 @@ def _whole(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(1, dtype=np.int64), np.array([n], dtype=np.int64)
 
 
-def _summary(part: Partial, in_place: bool = False) -> dict[str, Any]:
-    """The statistics of a :class:`Partial`: exact quantiles from its values sorted (copies, or ``in_place``)."""
+def _summary(part: Partial) -> dict[str, Any]:
+    """The statistics of a :class:`Partial` (quantiles from its sketches)."""
     import numpy as np
 
     images, categories, counts = part.images, part.categories, part.counts
     total = int(counts.sum())
-    whole = _whole(total)
-    starts = np.cumsum(counts) - counts
+    from scalematch.dataset import sketch
+
     classes = part.size_classes.sum(axis=0)
     out: dict[str, Any] = {
         "source": part.source,
@@ -378,15 +412,11 @@ def _summary(part: Partial, in_place: bool = False) -> dict[str, Any]:
     }
     per_category: dict[str, np.ndarray] = {}
     for name, values in part.by_category.items():
-        grouped = values if in_place else values.copy()
-        for start, size in zip(starts.tolist(), counts.tolist(), strict=True):
-            grouped[start : start + size].sort()
-        per_category[name] = sorted_quantiles(grouped, starts, counts)
-        out[name] = _quantile_row(sorted_quantiles(np.sort(grouped), *whole)[0], total)
+        per_category[name] = sketch.quantile_rows(values, np.array(_Q))
+        overall = values.regrouped(np.zeros(values.groups, dtype=np.int64), 1)
+        out[name] = _quantile_row(sketch.quantile_rows(overall, np.array(_Q))[0], total)
     for name, values in part.values.items():
-        if in_place:
-            values.sort()
-        out[name] = _quantile_row(sorted_quantiles(values if in_place else np.sort(values), *whole)[0], total)
+        out[name] = _quantile_row(sketch.quantile_rows(values, np.array(_Q))[0], total)
     with_objects = sum(part.per_image.values())
     zeros = max(images - with_objects, 0)
     per_image = sorted({0: zeros, **part.per_image}.items() if zeros else part.per_image.items())

@@ -36,6 +36,7 @@ import math
 import mmap
 from array import array
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +218,8 @@ class RawBoxes:
     once in :func:`assemble`, in reading order.
     """
 
-    images: dict[int, tuple[str, float, float]] = field(default_factory=dict)
+    images: MutableMapping[int, tuple[str, float, float]] = field(default_factory=dict)
+    """Image id -> (file name, width, height): a dict, or an :class:`~scalematch.dataset.images.ImageTable`."""
     categories: dict[int, str] = field(default_factory=dict)
     ann_id: Column = field(default_factory=lambda: Column("q"))
     image_id: Column = field(default_factory=lambda: Column("q"))
@@ -299,6 +301,42 @@ class Checked:
         return self.image_w[idx], self.image_h[idx]
 
 
+_TEXTS = {
+    BBOX_INVALID: "the box's width or height is outside [2**-24, 2**24] pixels",
+    DUPLICATE_ID: "{rec} {a} appears more than once (the first is kept)",
+    UNKNOWN_IMAGE: "image_id {i} is not among the file's images",
+    UNKNOWN_CATEGORY: "category_id {c} is not among the file's categories",
+    MISSING_IMAGE_SIZE: "image {i} ({name}) has no width/height and the resize policy needs it",
+    BBOX_OUTSIDE_IMAGE: "the box does not overlap image {i} ({name}) at all",
+}
+
+
+def problems(
+    box: tuple[np.ndarray, ...], again: np.ndarray, unknown: np.ndarray, strange: np.ndarray,
+    sizes: tuple[np.ndarray, np.ndarray] | None, need_size: bool,
+) -> list[tuple[str, np.ndarray]]:  # fmt: skip
+    """The cross-record checks, in the order in which they take a record (a record with several problems is
+    counted under the first): per reason, the rows that have its problem. ``box`` is the rows' x, y, w, h;
+    ``again``, ``unknown`` and ``strange`` mark ids met before, images and categories the file does not list;
+    ``sizes`` is each row's image width and height (None: the file lists no image)."""
+    import numpy as np
+
+    x, y, w, h = box
+    out = [
+        (BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE)),
+        (DUPLICATE_ID, again),
+        (UNKNOWN_IMAGE, unknown),
+        (UNKNOWN_CATEGORY, strange),
+    ]
+    if sizes is not None:
+        iw, ih = sizes
+        if need_size:
+            out.append((MISSING_IMAGE_SIZE, ~(np.isfinite(iw) & np.isfinite(ih))))
+        with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
+            out.append((BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0)))
+    return out
+
+
 def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> Checked:
     """Run the cross-record checks on ``raw``: count (or, strict, raise on) the records they exclude."""
     import numpy as np
@@ -307,14 +345,12 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     image_id = np.frombuffer(raw.image_id.buffer(), dtype=np.int64)
     category_id = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)
     n = len(ann_id)
-    img_ids = np.fromiter(raw.images.keys(), dtype=np.int64, count=len(raw.images))
-    img_w = np.fromiter((v[1] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
-    img_h = np.fromiter((v[2] for v in raw.images.values()), dtype=np.float64, count=len(raw.images))
+    from scalematch.dataset.images import columns
+
+    img_ids, img_w, img_h = columns(raw.images)
     cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
 
     keep = np.ones(n, dtype=bool)
-    bw, bh = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
-    absurd = (np.minimum(bw, bh) < MIN_BOX_SIDE) | (np.maximum(bw, bh) > MAX_IMAGE_SIDE)
     if n < 2 or bool((ann_id[1:] > ann_id[:-1]).all()):  # increasing ids (most files): no sort needed
         dup = np.zeros(n, dtype=bool)
     else:
@@ -329,32 +365,10 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         del found
     else:
         unknown, pos = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
-    checks: list[tuple[str, np.ndarray, str]] = [
-        (BBOX_INVALID, absurd, "the box's width or height is outside [2**-24, 2**24] pixels"),
-        (DUPLICATE_ID, dup, "{rec} {a} appears more than once (the first is kept)"),
-        (UNKNOWN_IMAGE, unknown, "image_id {i} is not among the file's images"),
-        (
-            UNKNOWN_CATEGORY,
-            ~np.isin(category_id, cat_ids),
-            "category_id {c} is not among the file's categories",
-        ),
-    ]
-    if need_size and len(order):
-        no_size = ~(np.isfinite(img_w[pos]) & np.isfinite(img_h[pos]))
-        checks.append(
-            (
-                MISSING_IMAGE_SIZE,
-                no_size,
-                "image {i} ({name}) has no width/height and the resize policy needs it",
-            )
-        )
-    if len(order):
-        x, y = np.frombuffer(raw.x.buffer(), dtype=np.float64), np.frombuffer(raw.y.buffer(), dtype=np.float64)
-        w, h = np.frombuffer(raw.w.buffer(), dtype=np.float64), np.frombuffer(raw.h.buffer(), dtype=np.float64)
-        iw, ih = img_w[pos], img_h[pos]
-        with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
-            outside = (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0)
-        checks.append((BBOX_OUTSIDE_IMAGE, outside, "the box does not overlap image {i} ({name}) at all"))
+    box = tuple(np.frombuffer(getattr(raw, k).buffer(), dtype=np.float64) for k in ("x", "y", "w", "h"))
+    sizes = (img_w[pos], img_h[pos]) if len(order) else None
+    found_problems = problems(box, dup, unknown, ~np.isin(category_id, cat_ids), sizes, need_size)
+    checks = [(reason, bad, _TEXTS[reason]) for reason, bad in found_problems]
     for reason, bad, text in checks:
         bad = bad & keep
         if bad.any():
@@ -373,6 +387,8 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     import numpy as np
     import pandas as pd
 
+    from scalematch.dataset.images import names
+
     kept = check(raw, exclusions, need_size, record)
     idx = kept.pos[kept.sel]
     category_id = kept.column(raw, "category_id")
@@ -382,7 +398,7 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     columns: dict[str, Any] = {
         "ann_id": kept.column(raw, "ann_id"),
         "image_id": kept.column(raw, "image_id"),
-        "file_name": _categorical([v[0] for v in raw.images.values()], idx),
+        "file_name": _categorical(names(raw.images), idx),
         "image_w": image_w,
         "image_h": image_h,
         "category_id": category_id,

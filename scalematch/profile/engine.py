@@ -120,9 +120,49 @@ class Profile:
         raise KeyError(key)
 
     def input_box(self, key: str, i: int, j: int) -> tuple[Pair, Pair] | None:
-        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)`` of a map, clipped to the input size
-        when the profile has one."""
-        return self[key].input_box(i, j, self.input_size)
+        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)`` of a map. With an input size, the box
+        of the pixels the unit reads (:meth:`unit_pixels`: exact at the edges of every map; None for a unit that
+        reads no pixel); without one, the box of its periodic set (:meth:`FeatureMap.input_box`)."""
+        pixels = self.unit_pixels(key, i, j)
+        if pixels is None:
+            return self[key].input_box(i, j)
+        if not pixels[0] or not pixels[1]:
+            return None
+        return (pixels[0][0][0], pixels[0][-1][1] - 1), (pixels[1][0][0], pixels[1][-1][1] - 1)
+
+    def unit_pixels(self, key: str, i: int, j: int) -> tuple[runs.Runs, runs.Runs] | None:
+        """The input pixels unit ``(i, j)`` of a map reads along y and along x, exact at the edges of every map
+        (None without an input size). The periodic sets of ``geom`` describe maps without ends: a unit whose
+        window reaches past the edge of an intermediate map gets the pixels the missing units there would read.
+        Here each layer's taps are followed back only to units that exist (the zero padding, the rows a
+        transposed convolution's ``output_padding`` adds and the rows a stride drops by floor read nothing)."""
+        if self.input_size is None:
+            return None
+        return self._axis_pixels(key, 0, i), self._axis_pixels(key, 1, j)
+
+    def _axis_pixels(self, key: str, a: int, unit: int) -> runs.Runs:
+        start = self[key]
+        if start.size is None or not 0 <= unit < start.size[a]:
+            return ()
+        assert self.input_size is not None
+        sizes = {fm.name: fm.size for fm in self.feature_maps}
+        need: dict[str, set[int]] = {start.name: {unit}}
+        pixels: set[int] = set()
+        for fm in reversed(self.feature_maps):  # topological order, read backwards
+            units = need.pop(fm.name, None)
+            if not units:
+                continue
+            size_in = self.input_size if fm.inputs[0] == INPUT else sizes[fm.inputs[0]]
+            assert size_in is not None
+            n = size_in[a]
+            if isinstance(fm.layer, GlobalPool):
+                read = set(range(n))
+            else:
+                layer = axis_map(fm.layer, a, n)
+                read = {t for u in units for t, w in layer.of(u) if w and 0 <= t < n}
+            for ref in fm.inputs:
+                (pixels if ref == INPUT else need.setdefault(ref, set())).update(read)
+        return runs.from_points(pixels)
 
     @property
     def taps(self) -> dict[str, FeatureMap]:
@@ -189,13 +229,19 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
         out = -(-room // s) + 1
         return out - 1 if (out - 1) * s >= n + before else out
     if isinstance(layer, TransposedConv):
-        return (
+        out = (
             (n - 1) * layer.stride[a]
             - 2 * layer.padding[a]
             + layer.dilation[a] * (layer.kernel[a] - 1)
             + layer.output_padding[a]
             + 1
         )
+        if out < 1:  # the padding crops more than the layer computes
+            raise GraphError(
+                f"node '{node.name}': its {AXES[a]} input of {n} units gives {out} units after the padding "
+                "(the input size is too small for this network)"
+            )
+        return out
     if isinstance(layer, Upsample):
         if not layer.size_like:
             return n * layer.scale[a]

@@ -120,12 +120,12 @@ def graph_network(graph: Graph, weights: Weights, seed: int = 0) -> Any:
                     return F.conv2d(x, w, None, layer.stride, 0, layer.dilation, groups=x.shape[1])
                 return F.avg_pool2d(x, layer.kernel, layer.stride, 0, layer.ceil_mode)
             if isinstance(layer, TransposedConv):
-                args = (layer.stride, layer.padding, layer.output_padding, 1, layer.dilation)
-                y = F.conv_transpose2d(x, self.kernels[node.name], None, *args)
+                args = (layer.stride, 0, 0, 1, layer.dilation)
+                y = window_of(F.conv_transpose2d(x, self.kernels[node.name], None, *args), layer)
                 if not linear:
                     return F.relu(y)
                 ones = torch.ones(1, 1, *layer.kernel, dtype=x.dtype)
-                count = F.conv_transpose2d(torch.ones_like(x[:1, :1]), ones, None, *args)
+                count = window_of(F.conv_transpose2d(torch.ones_like(x[:1, :1]), ones, None, *args), layer)
                 return y * (layer.kernel[0] * layer.kernel[1]) / count.clamp(min=1)
             if isinstance(layer, Upsample):
                 size = values[layer.size_like].shape[-2:] if layer.size_like else None
@@ -141,6 +141,20 @@ def graph_network(graph: Graph, weights: Weights, seed: int = 0) -> Any:
             return x
 
     return Net()
+
+
+def window_of(full: Any, layer: TransposedConv) -> Any:
+    """The output of a transposed convolution cut from its ``full`` output (no padding): ``padding`` units
+    dropped at the start, the length torch's formula gives kept, zeros past the full output (an
+    ``output_padding`` of any size, negative too: ONNX's asymmetric pads)."""
+    import torch.nn.functional as F
+
+    ends = []
+    for a in (1, 0):  # F.pad lists the last axis first
+        n = full.shape[2 + a]
+        kept = n - 2 * layer.padding[a] + layer.output_padding[a]
+        ends += [-layer.padding[a], kept - (n - layer.padding[a])]
+    return F.pad(full, tuple(ends))
 
 
 def layer_kind(layer: Window | TransposedConv) -> str:
@@ -307,6 +321,12 @@ def measure_erf(
             grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
             del out, batch
     except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "modified by an inplace operation" in str(exc):
+            raise ModelError(
+                f"{label}: measuring '{tap}': autograd cannot go back through an in-place op of the module that "
+                "changes a value a later op saved (a.add_(b) or a += b after reading a); write it out of place "
+                "(a = a + b)"
+            ) from None
         if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
             raise
         raise ModelError(

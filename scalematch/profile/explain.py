@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
-from scalematch.profile.api import build
+from scalematch.profile.api import build, is_imported
 from scalematch.profile.axis import AxisGeom, image_axis
 from scalematch.profile.engine import FeatureMap, Profile, axis_map, profile
 from scalematch.profile.graph import INPUT, Graph
@@ -195,6 +195,13 @@ def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str,
         raise OptionError("expected at least one layer: a seed layer name, an inline spec or a backbone")
     if len(specs) == 1 and (specs[0] in builtin("backbones") or specs[0].endswith((".yaml", ".yml"))):
         return build(specs[0], neck), {}
+    imported = next((spec for spec in specs if is_imported(spec)), None)
+    if imported is not None:
+        kind = "an ONNX file" if imported.lower().endswith(".onnx") else "a torch module"
+        raise OptionError(
+            f"'{imported}' is {kind}: explain takes a built-in backbone, a YAML config or layer specs; profile and erf "
+            f"take torch modules and ONNX files (scalematch profile {imported})"
+        )
     if neck is not None:
         raise OptionError(f"neck: '{neck}': a neck needs a backbone (a built-in name or a YAML path), got layer specs")
     try:

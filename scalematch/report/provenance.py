@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from scalematch.errors import DatasetError
+
 CHUNK = 1 << 20
 
 
@@ -22,9 +24,15 @@ def sha256_of(path: Path) -> str:
     for rel, file in files:  # a folder's files as its readers list them: links to folders followed, each once
         if rel:
             digest.update("/".join(rel).encode("utf-8", "surrogateescape") + b"\0")
-        with file.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        try:
+            with file.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise DatasetError(
+                f"{file}: cannot be read for the report's input digest, which covers every file of the dataset "
+                f"({exc.strerror or exc}); make it readable or move it out of {path}"
+            ) from None
     return digest.hexdigest()
 
 

@@ -333,15 +333,15 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
                                                       "--samples", "1"],
      "onnx_fixed_w32_h64.onnx: input 'x' has the fixed size 32x64 (WxH); expected that size or none, got 32x32"),
     ("onnx huge kernel", ["profile", "onnx_huge_kernel.onnx"],
-     "onnx_huge_kernel.onnx: node 'y': 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
+     "onnx_huge_kernel.onnx: node 'y' (Conv): 'kernel' must be at most 1024 (larger layers would exhaust memory), got "
      "1000000000"),
     ("onnx huge resize", ["profile", "onnx_huge_resize.onnx"],
-     "onnx_huge_resize.onnx: node 'y': 'scale' must be at most 1024 (larger layers would exhaust memory), got "
+     "onnx_huge_resize.onnx: node 'y' (Resize): 'scale' must be at most 1024 (larger layers would exhaust memory), got "
      "1000000"),
     ("onnx negative pads", ["profile", "onnx_negative_pads.onnx"],
-     "onnx_negative_pads.onnx: node 'y': 'padding' must be a non-negative integer, got -5"),
+     "onnx_negative_pads.onnx: node 'y' (Conv): 'padding' must be a non-negative integer, got -5"),
     ("onnx stride 0", ["profile", "onnx_stride_zero.onnx"],
-     "onnx_stride_zero.onnx: node 'y': 'stride' must be a positive integer, got 0"),
+     "onnx_stride_zero.onnx: node 'y' (Conv): 'stride' must be a positive integer, got 0"),
     ("onnx cycle", ["profile", "onnx_cycle.onnx"],
      "onnx_cycle.onnx: node 'z' (Add): reads 'z' before it is computed (the graph has a cycle, or its nodes are out "
      "of order)"),

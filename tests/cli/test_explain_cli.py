@@ -75,6 +75,21 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
         assert result.stderr.count("\n") == 1
 
 
+def test_a_torch_module_or_an_onnx_file_is_sent_to_profile(app: typer.Typer, tmp_path: Path) -> None:
+    """``explain t1:T_base`` said ``layer 1 't1:T_base': expected key=value``, ``explain m.onnx`` listed the seed
+    layers (review round 16 F20): one line says what explain takes and which commands take these models."""
+    onnx_file = tmp_path / "m.onnx"
+    onnx_file.write_bytes(b"")  # never read
+    for spec, kind in (("torchvision.models:resnet18", "a torch module"), (str(onnx_file), "an ONNX file")):
+        for args in (["explain", spec], ["explain", "conv:k=3", spec]):
+            result = CliRunner().invoke(app, args)
+            assert (result.exit_code, result.stderr) == (
+                2,
+                f"Error: '{spec}' is {kind}: explain takes a built-in backbone, a YAML config or layer specs; "
+                f"profile and erf take torch modules and ONNX files (scalematch profile {spec})\n",
+            )
+
+
 def test_every_pair_is_width_first(app: typer.Typer, tmp_path: Path) -> None:
     """A kernel of 3 rows and 5 columns with strides 2 (rows) and 1 (columns): profile printed the layer height
     first (k3x5 s2x1) beside width-first columns, explain everything height first (review round 11, F15). Every

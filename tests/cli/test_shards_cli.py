@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,21 @@ def test_errors(app: typer.Typer, tmp_path: Path, args: list[str], message: str)
     for command in ("stats", "recommend"):
         code, out, err = run(app, command, *(a.format(d=tmp_path) for a in args))
         assert (code, out, err) == (2, "", f"Error: {message.format(d=tmp_path)}\n")
+
+
+def test_a_hard_link_is_the_same_file(app: typer.Typer, tmp_path: Path) -> None:
+    """A hard link names the same file (device and inode) under another name: its annotations would be counted
+    twice, as through a symbolic link."""
+    first, _ = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    os.link(first, tmp_path / "again.json")
+    os.symlink(first, tmp_path / "sub.json")
+    again, sub = tmp_path / "again.json", tmp_path / "sub.json"
+    for args, message in [
+        ([first, again], f"{again}: named twice among the inputs ({first}, {again}); give each once"),
+        ([again, sub], f"{sub}: named twice among the inputs ({again}, {sub}); give each once"),
+    ]:
+        for command in ("stats", "recommend"):
+            assert run(app, command, *map(str, args)) == (2, "", f"Error: {message}\n")
 
 
 def test_report_needs_one_dataset(app: typer.Typer, tmp_path: Path) -> None:

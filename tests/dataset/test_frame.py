@@ -325,6 +325,28 @@ def test_a_frame_brings_its_resize_and_its_sizes_follow_its_boxes(policy: str) -
     assert rule.to_frame("levels")["count"].tolist() == oracle.to_frame("levels")["count"].tolist()
 
 
+def test_a_load_result_whose_table_is_edited_in_place_is_measured_as_edited() -> None:
+    """``result.table`` edited in place (boxes doubled, one made empty) is read as the table it now is, in rule and
+    detector mode and by summarize, keeping the file's images, excluded records and resize. The oracle: the edited
+    boxes as a new frame under the same policy."""
+    result = load(sm.sample_path(), resize="longest-edge:640")
+    truth = result.table.assign(w=result.table["w"] * 2, h=result.table["h"] * 2)
+    truth.loc[truth.index[0], "w"] = 0.0
+    result.table["w"] *= 2
+    result.table["h"] *= 2
+    result.table.loc[result.table.index[0], "w"] = 0.0
+    oracle = from_frame(truth.drop(columns=INPUT), "longest-edge:640")
+    got = summarize(result)
+    want = summarize(oracle)
+    assert got["size_in"] == want["size_in"] and got["w_in"] == want["w_in"]
+    assert got["excluded"] == {"bbox_nonpositive": 1} and got["images"] == result.images == 100
+    rule, expected = sm.recommend(result, rule="fpn"), sm.recommend(oracle, rule="fpn")
+    assert isinstance(rule, sm.Design) and isinstance(expected, sm.Design)
+    assert rule.to_frame("levels")["count"].tolist() == expected.to_frame("levels")["count"].tolist()
+    unchanged = load(sm.sample_path(), resize="longest-edge:640")
+    assert summarize(unchanged)["size_in"] != got["size_in"]
+
+
 @pytest.mark.parametrize(("value", "reason"), [(NAN, "bbox_invalid"), (INF, "bbox_invalid"), (-INF, "bbox_invalid"),
                                                (0.0, "bbox_nonpositive"), (-5.0, "bbox_nonpositive")])  # fmt: skip
 def test_input_sizes_of_a_frame_are_checked_as_boxes_are(value: float, reason: str) -> None:

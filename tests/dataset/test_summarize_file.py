@@ -3,11 +3,11 @@ on real files, every resize form and the bad-input corpus, counts of exclusions 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from shard_files import same
 
 from scalematch.dataset import load, sample_path, stats, summarize, summarize_file
 from scalematch.errors import ScalematchError
@@ -15,17 +15,6 @@ from scalematch.errors import ScalematchError
 DATA = Path(__file__).parent.parent / "data"
 BAD = Path(__file__).parent.parent / "bad"
 POLICIES = ["none", "shortest-edge:800,1333", "longest-edge:640", "fixed:300x300", "multi-scale:480-800,1333"]
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal, NaN equal to NaN (float values compared exactly)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b
 
 
 @pytest.mark.parametrize("chunk", [7, None])
@@ -37,7 +26,7 @@ def test_real_files(monkeypatch: pytest.MonkeyPatch, name: str | None, policy: s
     path = sample_path() if name is None else DATA / name
     expected = summarize(load(path, resize=policy))
     assert expected["annotations"] > 0
-    assert _same(summarize_file(path, resize=policy), expected)
+    assert same(summarize_file(path, resize=policy), expected)
 
 
 CORPUS = sorted(p for p in BAD.iterdir() if p.suffix == ".json" or p.name.startswith(("voc_", "yolo_")))
@@ -55,4 +44,4 @@ def test_bad_corpus(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
         got: Any = summarize_file(path, **options)
     except ScalematchError as exc:
         got = str(exc)
-    assert _same(got, expected)
+    assert same(got, expected)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalematch.match.assign._grid import expand
+from scalematch.match.assign.points import _inside_span
 from scalematch.match.geometry import distinct_sizes
 from scalematch.match.positives import _median
 from scalematch.match.result import rows_at
@@ -60,3 +61,31 @@ def test_expand_lists_every_member_of_every_range(ranges: list[tuple[int, int]])
     expected = [(r, v) for r, (a, d) in enumerate(ranges) for v in range(a, a + d + 1)]
     assert owner.dtype == value.dtype == np.int64
     assert list(zip(owner.tolist(), value.tolist(), strict=True)) == expected
+
+
+coords = st.floats(-1e4, 1e6, allow_nan=False, width=32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(coords, coords, st.sampled_from([0.5, 3.0, 8.0, 32.0]), st.integers(1, 400)), max_size=30),
+    st.sampled_from([0.0, 0.5]),
+)
+def test_inside_span_counts_every_candidate_point(boxes: list[tuple[float, float, float, int]], offset: float) -> None:
+    """The points inside a box found from the ends of their range, as testing every candidate point finds them:
+    (i + offset) * stride in float32, i from one index before the box's start to one after its end (within the
+    grid), inside by more than 1e-9 on both sides."""
+    f32 = np.float32
+    lo = np.array([min(a, b) for a, b, _, _ in boxes], f32)
+    hi = np.array([max(a, b) for a, b, _, _ in boxes], f32)
+    stride = np.array([s for _, _, s, _ in boxes], np.float64)
+    n = np.array([k for _, _, _, k in boxes], np.int64)
+    expected = []
+    for j in range(len(boxes)):
+        first = max(int(np.floor(lo[j] / stride[j] - offset)) - 1, 0)
+        last = min(int(np.ceil(hi[j] / stride[j] - offset)) + 1, int(n[j]) - 1)
+        p = (np.arange(first, last + 1).astype(f32) + f32(offset)) * f32(stride[j])
+        expected.append(int(np.count_nonzero((p - lo[j] > f32(1e-9)) & (hi[j] - p > f32(1e-9)))))
+    got = _inside_span(lo, hi, stride, n, offset)
+    assert got.dtype == np.int64
+    assert got.tolist() == expected

@@ -187,3 +187,20 @@ def test_a_folders_digest_covers_the_files_behind_folder_links(tmp_path: Path) -
     assert sha256_of(ds) == expected.hexdigest()
     (store / "a.txt").write_text("1 0.5 0.5 0.1 0.1\n")
     assert sha256_of(ds) != expected.hexdigest()
+
+
+def test_a_file_the_digest_cannot_read_is_named(tmp_path: Path) -> None:
+    """A file of the dataset folder that cannot be read (here /proc/self/mem, which gives EIO at offset 0, as a
+    failing disk would) ends the report in one line naming it, not an unnamed 'Input/output error'."""
+    from scalematch.errors import DatasetError
+    from scalematch.report.provenance import sha256_of
+
+    ds = tmp_path / "ds"
+    (ds / "images").mkdir(parents=True)
+    (ds / "images" / "junk.bin").symlink_to("/proc/self/mem")
+    with pytest.raises(DatasetError) as error:
+        sha256_of(ds)
+    assert str(error.value) == (
+        f"{ds}/images/junk.bin: cannot be read for the report's input digest, which covers every file of the dataset "
+        f"(Input/output error); make it readable or move it out of {ds}"
+    )

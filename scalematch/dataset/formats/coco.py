@@ -22,6 +22,7 @@ from typing import Any, TypeGuard
 import msgspec
 
 from scalematch.dataset.formats._jsonstream import JsonStream
+from scalematch.dataset.images import ImageTable
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -66,14 +67,17 @@ _NAME, _WIDTH, _HEIGHT = attrgetter("file_name"), attrgetter("width"), attrgette
 
 
 def read(
-    path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None, workers: int = 1
-) -> RawBoxes:
+    path: Path, exclusions: Exclusions, progress: Callable[[int], None] | None = None, workers: int = 1,
+    drain: Callable[[RawBoxes], None] | None = None,
+) -> RawBoxes:  # fmt: skip
     """Read a COCO-style file into :class:`RawBoxes`, counting (or, strict, raising on) bad records. With
     ``workers`` > 1 and a file of :data:`PARALLEL_MIN` bytes or more, the pieces of ``annotations`` are decoded
-    in that many processes (see :func:`_annotations_in_parallel`); the result is the same as with one."""
+    in that many processes (see :func:`_annotations_in_parallel`); the result is the same as with one. With
+    ``drain``, the annotations are handed to it as they come: after each piece of them once the ``images`` have
+    been read (all at the end when they come first), and ``drain`` takes them out of the columns."""
     from scalematch.pool import can_fork
 
-    raw = RawBoxes()
+    raw = RawBoxes(images=ImageTable(names=drain is None))  # a drain takes statistics, which show no file names
     pending: list[tuple[str, dict[str, Any]]] = []
     seen: list[str] = []
     count = [0]
@@ -83,6 +87,11 @@ def read(
             for k, ann in enumerate(items):
                 _one(_plain(ann), count[0] + k, raw, exclusions, pending)
         count[0] += len(items)
+        handed()
+
+    def handed() -> None:  # (only ever called inside 'annotations': 'images', when seen, is complete)
+        if drain is not None and "images" in seen:
+            drain(raw)
 
     parallel = workers > 1 and path.stat().st_size >= PARALLEL_MIN and can_fork()
     with path.open("rb") as f:
@@ -96,7 +105,7 @@ def read(
                 )
             seen.append(key)
             if key == "annotations" and parallel:
-                _annotations_in_parallel(stream, path, raw, take, count, workers)
+                _annotations_in_parallel(stream, path, raw, take, count, workers, handed)
             elif key == "annotations":
                 for items, typed in stream.objects(key, _ANNOTATIONS):
                     take(items, typed)
@@ -118,6 +127,8 @@ def read(
         )
     if pending:
         _boxes_from_masks(pending, raw, exclusions)
+    if drain is not None:
+        drain(raw)
     return raw
 
 
@@ -126,7 +137,7 @@ PARALLEL_MIN = 64 << 20
 
 def _annotations_in_parallel(
     stream: JsonStream, path: Path, raw: RawBoxes, take: Callable[[list[Any], bool], None], count: list[int],
-    workers: int,
+    workers: int, handed: Callable[[], None],
 ) -> None:  # fmt: skip
     """The ``annotations`` array, its pieces decoded in ``workers`` processes. This process only finds where
     pieces may end (:meth:`JsonStream.probe`); a worker reads its piece from the file and returns its columns,
@@ -161,6 +172,7 @@ def _annotations_in_parallel(
                 if columns is not None:
                     _append(raw, columns)
                     count[0] += columns[0]
+                    handed()
                     cursor = after
                     stream.report(after)
                     continue
@@ -249,11 +261,20 @@ def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
     ws, hs = list(map(_WIDTH, records)), list(map(_HEIGHT, records))
     if min(ws) <= 0 or min(hs) <= 0 or max(ws) > MAX_IMAGE_SIDE or max(hs) > MAX_IMAGE_SIDE:
         return False
-    if max(ids) >= _I64 or min(ids) < -_I64 or len(set(ids)) != len(ids) or not raw.images.keys().isdisjoint(ids):
+    if max(ids) >= _I64 or min(ids) < -_I64 or len(set(ids)) != len(ids) or _known(raw, ids):
         return False
-    names = map(_NAME, records)
-    raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
+    names = list(map(_NAME, records))
+    if isinstance(raw.images, ImageTable):
+        raw.images.extend(ids, names, list(map(float, ws)), list(map(float, hs)))
+    else:
+        raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
     return True
+
+
+def _known(raw: RawBoxes, ids: list[int]) -> bool:
+    """Whether any of ``ids`` is among the images read already."""
+    images = raw.images
+    return images.any_of(ids) if isinstance(images, ImageTable) else not images.keys().isdisjoint(ids)
 
 
 def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:

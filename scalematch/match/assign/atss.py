@@ -32,6 +32,33 @@ class Nearest:
     inside: npt.NDArray[np.bool_]
 
 
+@dataclass(frozen=True)
+class Dense:
+    """The picks of objects with exactly k of them in a block of ``width`` cells a side, one column per object (in
+    ascending order) and its picks in anchor order down the column: the block cell (row-major in the block), the
+    IoU and the centre test as in :class:`Nearest`; the block's first column and row on the grid per object."""
+
+    obj: I64
+    cell: I64  # (k, objects)
+    iou: F32  # (k, objects)
+    inside: npt.NDArray[np.bool_]  # (k, objects)
+    x0: I64
+    y0: I64
+    width: int
+
+    def sparse(self) -> Nearest:
+        """The same picks as a :class:`Nearest`."""
+        import numpy as np
+
+        k = self.cell.shape[0]
+        row = np.repeat(np.arange(len(self.obj)), k)
+        cell = self.cell.T.reshape(-1)
+        return Nearest(
+            self.obj[row], self.x0[row] + cell % self.width, self.y0[row] + cell // self.width,
+            self.iou.T.reshape(-1), self.inside.T.reshape(-1),
+        )  # fmt: skip
+
+
 def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0) -> Assigned:
     """Per object and level the ``topk`` anchors whose centres are nearest to the object's centre (float32
     Euclidean distance; equal distances in anchor order), their IoU's mean + std (unbiased) as the threshold,
@@ -41,14 +68,20 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
 
     n = len(boxes.image)
     img = boxes.image
-    parts: list[list[Nearest]] = []
+    parts: list[tuple[list[Dense], list[Nearest]]] = []
     count = np.zeros(n)
     total = np.zeros(n)
     best = np.zeros(n, np.float32)
     box = (boxes.x1, boxes.y1, boxes.x2, boxes.y2)
+    # Each object's picks on a level are in one part (adding the other parts' zeros changes nothing); the sums run
+    # over an object's picks in order, as np.bincount adds its weights, so they are the same in every bit.
     for lv in levels:
-        parts.append(nearest(lv, img, box, topk))
-        for near in parts[-1]:  # an object's picks are all in one part: adding the parts' sums adds zeros
+        parts.append(_nearest(lv, img, box, topk))
+        for dense in parts[-1][0]:
+            count[dense.obj] += dense.cell.shape[0]
+            total[dense.obj] += _column_sums(dense.iou.astype(np.float64))
+            best[dense.obj] = np.maximum(best[dense.obj], dense.iou.max(axis=0, initial=0))
+        for near in parts[-1][1]:
             o, iou = near.obj, near.iou
             count += np.bincount(o, minlength=n)
             total += np.bincount(o, weights=iou, minlength=n)
@@ -59,8 +92,10 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     # mean + std (unbiased, as torch.std) of each object's candidate IoUs, in double, then float32
     mean = total / np.maximum(count, 1)
     spread = np.zeros(n)
-    for level in parts:
-        for near in level:
+    for dense_parts, sparse_parts in parts:
+        for dense in dense_parts:
+            spread[dense.obj] += _column_sums((dense.iou.astype(np.float64) - mean[dense.obj]) ** 2)
+        for near in sparse_parts:
             deviation = (near.iou.astype(np.float64) - np.take(mean, near.obj)) ** 2
             spread += np.bincount(near.obj, weights=deviation, minlength=n)
     threshold = mean.astype(np.float32) + np.sqrt(spread / np.maximum(count - 1, 1)).astype(np.float32)
@@ -68,12 +103,13 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     # and, inside a level, object by object: first_max keeps the lowest object on equal IoU.
     obj_p, key_p, lvl_p, iou_p = [], [], [], []
     key_base = 0
-    for li, (lv, level) in enumerate(zip(levels, parts, strict=True)):
-        chosen = [(near, np.flatnonzero((near.iou >= np.take(threshold, near.obj)) & near.inside)) for near in level]
-        o, ix, iy, iou = (
-            np.concatenate([np.take(getattr(near, f), k) for near, k in chosen]) for f in ("obj", "ix", "iy", "iou")
-        )
-        if len(chosen) > 1:  # the few objects of the later parts go in at their place
+    for li, (lv, (dense_parts, sparse_parts)) in enumerate(zip(levels, parts, strict=True)):
+        chosen = [_chosen(dense, threshold) for dense in dense_parts] + [
+            _select(near, np.flatnonzero((near.iou >= np.take(threshold, near.obj)) & near.inside))
+            for near in sparse_parts
+        ]
+        o, ix, iy, iou = (np.concatenate([getattr(c, f) for c in chosen]) for f in ("obj", "ix", "iy", "iou"))
+        if len(chosen) > 1:  # the objects of the other parts go in at their place
             order = np.argsort(o, kind="stable")
             o, ix, iy, iou = (np.take(v, order) for v in (o, ix, iy, iou))
         im = np.take(img, o)
@@ -94,12 +130,49 @@ def atss(boxes: Boxes, levels: list[AnchorLevel], topk: int, floor: float = 0.0)
     return Assigned(positives, best, lost, weak)
 
 
+def _column_sums(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per column, the sum of its values added from the first to the last (the order np.bincount adds weights
+    in)."""
+    out: npt.NDArray[np.float64] = values[0].copy()
+    for row in values[1:]:
+        out += row
+    return out
+
+
+def _select(near: Nearest, at: I64) -> Nearest:
+    import numpy as np
+
+    return Nearest(*(np.take(getattr(near, f), at) for f in ("obj", "ix", "iy", "iou", "inside")))
+
+
+def _chosen(dense: Dense, threshold: npt.NDArray[np.float32]) -> Nearest:
+    """The picks of ``dense`` whose IoU reaches their object's ``threshold`` and whose centre is inside (``inside``
+    left True)."""
+    import numpy as np
+
+    k = dense.cell.shape[0]
+    flat = np.flatnonzero(((dense.iou >= threshold[dense.obj]) & dense.inside).T)  # object by object
+    row = flat // k
+    cell = np.take(dense.cell.T.reshape(-1), flat)
+    return Nearest(
+        np.take(dense.obj, row), np.take(dense.x0, row) + cell % dense.width,
+        np.take(dense.y0, row) + cell // dense.width, np.take(dense.iou.T.reshape(-1), flat), np.ones(len(flat), bool),
+    )  # fmt: skip
+
+
 def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int) -> list[Nearest]:
     """Per object (``box``: x1, y1, x2, y2) the ``min(topk, anchors of the level)`` anchors (shape 0) whose
     centres are nearest to its centre, ties in anchor order, found in a square block of cells around it (4 x 4
     for the 9 nearest). A block is grown for the objects where a cell outside it could be as near as the k-th
-    pick, so the result is exact. One part per block width: each holds all the picks of its objects, object by
-    object, each object's in anchor order (the later parts hold the few objects that needed a larger block)."""
+    pick, so the result is exact. Each part holds all the picks of its objects, object by object, each object's
+    in anchor order."""
+    dense, sparse = _nearest(lv, img, box, topk)
+    return [d.sparse() for d in dense] + sparse
+
+
+def _nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int) -> tuple[list[Dense], list[Nearest]]:
+    """:func:`nearest`'s picks: those of the objects with k picks as :class:`Dense` rows, the others as
+    :class:`Nearest` parts (the objects of a grid smaller than the block, and those that needed a larger block)."""
     import numpy as np
 
     f32 = np.float32
@@ -109,6 +182,7 @@ def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int
     width = 1
     while width * width < 1.6 * topk:
         width += 1
+    dense: list[Dense] = []
     passes: list[Nearest] = []
     while len(todo):
         batch = max(BLOCK_ELEMENTS // (width * width), 1)
@@ -116,14 +190,16 @@ def nearest(lv: AnchorLevel, img: I64, box: tuple[F32, F32, F32, F32], topk: int
         for lo in range(0, len(todo), batch):
             objs = todo[lo : lo + batch]
             part = (box[0][objs], box[1][objs], box[2][objs], box[3][objs])
-            near, sure = _in_block(lv, objs, img[objs], (gcx[objs], gcy[objs]), part, width, topk)
+            rows, near, sure = _in_block(lv, objs, img[objs], (gcx[objs], gcy[objs]), part, width, topk)
+            if rows is not None:
+                dense.append(rows)
             found.append(near)
             retry.append(objs[~sure])
         names = ("obj", "ix", "iy", "iou", "inside")
         passes.append(Nearest(*(np.concatenate([getattr(f, name) for f in found]) for name in names)))
         todo = np.concatenate(retry)
         width *= 2
-    return passes
+    return dense, [p for p in passes if len(p.obj)]
 
 
 def _in_block(
@@ -134,7 +210,7 @@ def _in_block(
     box: tuple[F32, F32, F32, F32],
     width: int,
     topk: int,
-) -> tuple[Nearest, npt.NDArray[np.bool_]]:
+) -> tuple[Dense | None, Nearest, npt.NDArray[np.bool_]]:
     """The k nearest anchors within the block of ``width`` cells a side around each object's centre (centred on
     its nearest cell; an even width reaches one cell further on the side of the centre), moved inside the grid
     where it would stick out, and per object whether they are surely the k
@@ -217,6 +293,25 @@ def _in_block(
     inside_y = (py - y1 > f32(0.01)) & (y2 - py > f32(0.01))
     inside_x = (px - x1 > f32(0.01)) & (x2 - px > f32(0.01))
     inside = inside_y[:, None, :] & inside_x[None, :, :]
+    # Rows with all k picks (the sure objects of a grid at least as large as the block) as dense rows; the few
+    # others one pick at a time.
+    # (without cells off the grid every row holds k picks, ties broken above, or none when not sure)
+    full = np.count_nonzero(pick, axis=1) == kk if partial else sure
+    dense = None
+    if full.any():
+        at_rows = np.flatnonzero(full)
+        cell = np.flatnonzero(pick if len(at_rows) == n else pick[at_rows]).reshape(len(at_rows), kk).T.copy()
+        cell -= np.arange(len(at_rows)) * (width * width)  # (k, objects): each object's cells down its column
+        at = cell * n + at_rows  # into the (width * width, n) block arrays
+        take = np.take  # faster than fancy indexing
+        dense = Dense(
+            take(objs, at_rows), cell, take(iou.reshape(-1), at), take(inside.reshape(-1), at),
+            take(x0, at_rows), take(y0, at_rows), width,
+        )  # fmt: skip
+        if full.all():
+            empty = np.zeros(0, np.int64)
+            return dense, Nearest(empty, empty, empty, np.zeros(0, f32), np.zeros(0, bool)), sure
+        pick &= ~full[:, None]
     flat = np.flatnonzero(pick)
     if width & (width - 1) == 0:  # a power of two (every grown block): shifts and masks, twice as fast
         bits = width.bit_length() - 1
@@ -239,4 +334,4 @@ def _in_block(
         take(iou.reshape(-1), at),
         take(inside.reshape(-1), at),
     )
-    return near, sure
+    return dense, near, sure

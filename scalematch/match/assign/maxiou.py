@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     F32 = npt.NDArray[np.float32]
+    F64 = npt.NDArray[np.float64]
     I64 = npt.NDArray[np.int64]
 
 PAIRS_PER_BATCH = 2_000_000
@@ -198,15 +199,19 @@ def _pairs_for(
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
     """Each object's best IoU over all anchors: the anchors centred nearest to it (IoU only falls as an anchor
     moves away along either axis), checked one cell either way against rounding. Each object's shape closest in
-    area comes first; then every other shape, skipped for the objects where its area ratio to the object (an
-    upper bound of any IoU with it) is below the best IoU found so far."""
+    size comes first; then every other shape, skipped for the objects where its IoU with the object centred on
+    it (an upper bound of any IoU with one of its anchors) is below the best IoU found so far."""
     import numpy as np
 
     bx1, by1, bx2, by2 = boxes.x1[objs], boxes.y1[objs], boxes.x2[objs], boxes.y2[objs]
-    area_g = (bx2 - bx1).astype(np.float64) * (by2 - by1)
+    gw, gh = (bx2 - bx1).astype(np.float64)[:, None], (by2 - by1).astype(np.float64)[:, None]
     combos = [(lv, a) for lv in levels for a in range(lv.shapes)]
-    areas = np.array([lv.nominal()[0][a] * lv.nominal()[1][a] for lv, a in combos])
-    ratio = np.minimum(area_g[:, None], areas[None, :]) / np.maximum(area_g[:, None], areas[None, :])
+    aw = np.array([lv.nominal()[0][a] for lv, a in combos])[None, :]
+    ah = np.array([lv.nominal()[1][a] for lv, a in combos])[None, :]
+    # the IoU of the object and the shape centred on each other, which no anchor of the shape exceeds
+    overlap = np.minimum(gw, aw) * np.minimum(gh, ah)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = overlap / (gw * gh + aw * ah - overlap)
     closest = np.argmax(ratio, axis=1)
     best = np.zeros(len(objs), np.float32)
     for c, (lv, a) in enumerate(combos):
@@ -287,7 +292,9 @@ def winners(key: I64, value: npt.NDArray[np.floating[Any]]) -> tuple[I64, I64]:
     np.not_equal(k[1:], k[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     best = np.take(idx, starts)
-    size = np.diff(starts, append=n)
+    size = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=size[:-1])
+    size[-1] = n - starts[-1]
     repeated = np.flatnonzero(size > 1)
     if len(repeated):
         owner, at = expand(starts[repeated], starts[repeated] + size[repeated] - 1)
@@ -419,7 +426,9 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
         np.minimum.reduceat(ax1, start), np.minimum.reduceat(ay1, start),
         np.maximum.reduceat(ax2, start), np.maximum.reduceat(ay2, start),
     )  # fmt: skip
-    comp_obj, comp_count = _competitors(boxes, who, region)
+    area = (ax2 - ax1).astype(np.float64) * (ay2 - ay1)
+    areas = (np.minimum.reduceat(area, start), np.maximum.reduceat(area, start))
+    comp_obj, comp_count = _competitors(boxes, who, region, areas, take(pending.iou, take(by_owner, start)))
     comp_start = np.cumsum(comp_count) - comp_count
     # Each pending anchor against its owner's competitors, in batches of about PAIRS_PER_BATCH pairs.
     count = comp_count[group]
@@ -456,9 +465,14 @@ def _batches(count: I64) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
-def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> tuple[I64, I64]:
-    """For each object of ``who`` (ascending): the objects of its image whose box overlaps ``region`` with a
-    positive area (ascending; the whole list, then how many belong to each object of ``who``)."""
+def _competitors(
+    boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32], areas: tuple[F64, F64], iou: F32
+) -> tuple[I64, I64]:
+    """For each object of ``who`` (ascending): the objects of its image that can reach ``iou`` (the owner's IoU with
+    each of its anchors) with one of its anchors, which lie in ``region`` and whose areas range over ``areas`` (least,
+    most): the owner, and the others whose box overlaps the region enough (ascending; the whole list, then how many
+    belong to each object of ``who``). An object's IoU with an anchor is at most its overlap with the region, its own
+    area and the anchor's, over the larger of its area and the anchor's."""
     import numpy as np
 
     first_obj = np.searchsorted(boxes.image, np.arange(int(boxes.image.max()) + 2), side="left")
@@ -474,7 +488,15 @@ def _competitors(boxes: Boxes, who: I64, region: tuple[F32, F32, F32, F32]) -> t
             (take(boxes.x1, j) < take(rx2, g)) & (take(boxes.x2, j) > take(rx1, g))
             & (take(boxes.y1, j) < take(ry2, g)) & (take(boxes.y2, j) > take(ry1, g))
         )  # fmt: skip
-        found.append((take(g, hit), take(j, hit)))
+        g, j = take(g, hit), take(j, hit)
+        x1, y1, x2, y2 = (take(v, j).astype(np.float64) for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
+        overlap = (np.minimum(x2, take(rx2, g)) - np.maximum(x1, take(rx1, g))) * (
+            np.minimum(y2, take(ry2, g)) - np.maximum(y1, take(ry1, g))
+        )
+        own = (x2 - x1) * (y2 - y1)
+        bound = np.minimum(np.minimum(overlap, own), take(areas[1], g)) / np.maximum(own, take(areas[0], g))
+        keep = np.flatnonzero((bound * (1 + 1e-5) >= take(iou, g)) | (j == take(who, g)))  # margin: float32 IoU
+        found.append((take(g, keep), take(j, keep)))
     g_all = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
     j_all = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
     return j_all, np.bincount(g_all, minlength=len(who))

@@ -105,8 +105,10 @@ def outpad_problem(layer: TransposedConv) -> str | None:
 def layer_problem(layer: Layer) -> str | None:
     """What is wrong with a layer built outside a config (an ONNX or torch import), in the words a config error
     uses, or None: the same bounds as a config's fields (every value at most :data:`MAX_LAYER_VALUE`, strides,
-    kernels, dilations and scales positive, paddings non-negative), torch's output-padding rule, and every
-    output phase of a transposed convolution reading some input."""
+    kernels, dilations and scales positive, paddings non-negative), and every output phase of a transposed
+    convolution reading some input. A transposed convolution's ``output_padding`` is only bounded in size: an
+    importer holds the model's own attribute to its framework's rule, and ONNX's asymmetric pads make the layer's
+    value any integer (the rows added, or cropped when negative, at the end)."""
     fields: list[tuple[str, Pair, int]] = []
     if isinstance(layer, Window):
         fields = [("kernel", layer.kernel, 1), ("stride", layer.stride, 1), ("dilation", layer.dilation, 1)]
@@ -118,7 +120,7 @@ def layer_problem(layer: Layer) -> str | None:
             ("stride", layer.stride, 1),
             ("padding", layer.padding, 0),
             ("dilation", layer.dilation, 1),
-            ("output_padding", layer.output_padding, 0),
+            ("output_padding", (abs(layer.output_padding[0]), abs(layer.output_padding[1])), 0),
         ]
     elif isinstance(layer, Upsample):
         fields = [("scale", layer.scale, 1)]
@@ -129,7 +131,7 @@ def layer_problem(layer: Layer) -> str | None:
                 return problem
     if isinstance(layer, TransposedConv):
         axis = tapless_axis(layer)
-        return outpad_problem(layer) or (tapless_message(layer, axis) if axis is not None else None)
+        return tapless_message(layer, axis) if axis is not None else None
     return None
 
 

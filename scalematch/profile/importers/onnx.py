@@ -28,6 +28,7 @@ from scalematch.profile.importers.emit import (
     resolve_requested,
     stage_taps,
 )
+from scalematch.profile.importers.layer_list import layer_problem
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -97,7 +98,44 @@ LINEAR_OPS = frozenset(["MatMul", "Gemm"])
 block, a classifier after global pooling); over rows or columns the result is no feature map."""
 
 BINARY = frozenset(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"])
+REDUCE_OPS = frozenset(
+    [
+        "ReduceMean",
+        "ReduceMax",
+        "ReduceMin",
+        "ReduceSum",
+        "ReduceProd",
+        "ReduceL1",
+        "ReduceL2",
+        "ReduceLogSum",
+        "ReduceLogSumExp",
+        "ReduceSumSquare",
+    ]
+)
+STATISTICS = frozenset(["LpNormalization", "MeanVarianceNormalization", "LayerNormalization"])
+"""Normalisations over the axes an attribute names: their statistic over a whole row or column is refused."""
 SHAPE_OPS = frozenset(["Shape", "Size"])
+SHAPE_ARITHMETIC = frozenset(
+    [
+        *SHAPE_OPS,
+        *BINARY,
+        "Cast",
+        "Concat",
+        "Gather",
+        "Identity",
+        "Mod",
+        "Neg",
+        "Slice",
+        "Squeeze",
+        "Unsqueeze",
+        "Abs",
+        "Floor",
+        "Ceil",
+        "ReduceProd",
+        "ReduceSum",
+    ]
+)
+"""Operators folded on values computed from shapes (their results are small integer vectors)."""
 
 
 def _ints(value: Any, default: list[int]) -> list[int]:
@@ -164,6 +202,7 @@ class _Importer:
         self.passthrough = passthrough
         self.graph = model.graph
         self.constants: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
         self.shapes: dict[str, tuple[int | None, ...]] = {}
         for info in [*self.graph.input, *self.graph.value_info, *self.graph.output]:
             tensor = info.type.tensor_type
@@ -267,6 +306,9 @@ class _Importer:
         s = _ints(attrs.get("strides"), [1, 1])
         d = _ints(attrs.get("dilations"), [1, 1])
         self.check_rank(node, s, d)
+        problem = layer_problem(Window("conv", k, (s[0], s[1]), dilation=(d[0], d[1])))
+        if problem:  # before the padding, which divides by the stride
+            raise self.fail(node, problem)
         k_eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
         padding = self.window_padding(node, attrs, k_eff, (s[0], s[1]), src)
         return Window(
@@ -289,10 +331,9 @@ class _Importer:
                     f"{self.label}: node '{_node_name(node)}': expected {wanted} {key} for its 2-D kernel, got {values}"
                 )
 
-    def transposed(self, node: Any, attrs: dict[str, Any]) -> Layer:
-        auto = attrs.get("auto_pad", b"NOTSET")
-        if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID") or "output_shape" in attrs:
-            raise self.fail(node, "auto_pad SAME_* and output_shape are not supported; expected explicit pads")
+    def transposed(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
+        """ONNX's ConvTranspose: ``pads`` at the start and the end of each axis, ``output_padding`` added at the
+        end, or the pads worked out from ``output_shape`` / ``auto_pad`` SAME_* as the ONNX specification says."""
         kernel: Any = attrs.get("kernel_shape") or (self.shapes.get(node.input[1]) or (None, None, None, None))[2:]
         if len(kernel) != 2 or any(v is None for v in kernel):
             raise self.fail(node, "the kernel shape is unknown")
@@ -300,15 +341,45 @@ class _Importer:
         s, d = _ints(attrs.get("strides"), [1, 1]), _ints(attrs.get("dilations"), [1, 1])
         p, op = _ints(attrs.get("pads"), [0, 0, 0, 0]), _ints(attrs.get("output_padding"), [0, 0])
         self.check_rank(node, s, d, p, op)
-        # ONNX pads begin/end separately; the layer pads begin and grows the output by output_padding
-        extra = [op[a] + p[a] - p[a + 2] for a in (0, 1)]
-        if min(extra) < 0:
-            raise self.fail(node, f"pads {p} crop more at the end than at the start; not supported")
-        layer = TransposedConv(k, (s[0], s[1]), (p[0], p[1]), (d[0], d[1]), (extra[0], extra[1]))
+        problem = layer_problem(TransposedConv(k, (s[0], s[1]), (0, 0), (d[0], d[1])))
+        if problem:
+            raise self.fail(node, problem)
         for a in (0, 1):
-            if len({(t * d[a]) % s[a] for t in range(k[a])}) < s[a]:
-                raise self.fail(node, "some output units read no input (kernel < stride)")
-        return layer
+            if not 0 <= op[a] < max(s[a], d[a]):
+                raise self.fail(
+                    node,
+                    f"output_padding {op} must be non-negative and smaller than the stride {s} or the dilation "
+                    f"{d} (ONNX's rule)",
+                )
+        auto = attrs.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        if auto not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
+            raise self.fail(node, f"auto_pad {auto!r} is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+        shape = attrs.get("output_shape")
+        if shape is not None or auto.startswith("SAME"):
+            beyond = [op[a] + d[a] * (k[a] - 1) + 1 - s[a] for a in (0, 1)]  # full output + output_padding - n * s
+            if shape is not None:
+                n = self.spatial(src)
+                if len(shape) != 2:
+                    raise self.fail(node, f"expected 2 output_shape values for its 2-D kernel, got {list(shape)}")
+                if n is None:
+                    raise self.fail(node, "output_shape needs the input size; give the image size (--size)")
+                total = [s[a] * n[a] + beyond[a] - int(shape[a]) for a in (0, 1)]
+            else:
+                total = beyond  # SAME_*: output_shape = input * stride
+            if min(total) < 0:
+                raise self.fail(
+                    node,
+                    f"output_shape {list(shape) if shape is not None else 'input * stride'} is larger than the "
+                    "transposed convolution computes with output_padding; not supported",
+                )
+            first = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in total]
+            p = [first[0], first[1], total[0] - first[0], total[1] - first[1]]
+        elif auto == "VALID":
+            p = [0, 0, 0, 0]
+        # the layer pads the start and grows the output at the end by its output_padding (cut when negative)
+        extra = (op[0] + p[0] - p[2], op[1] + p[1] - p[3])
+        return TransposedConv(k, (s[0], s[1]), (p[0], p[1]), (d[0], d[1]), extra)
 
     def resize(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
         def text(key: str, default: str) -> str:
@@ -442,8 +513,63 @@ class _Importer:
         if len(full) == len(feats):
             return self.merge("add", feats)
         if len(full) == 1:
+            self.check_gates(node, full[0], feats)
             return full[0]  # a broadcast gate or scale: follow the full-size operand
         raise self.fail(node, "inputs are broadcast against each other; expected at most one full-size feature map")
+
+    def check_gates(self, node: Any, full: str, feats: list[str]) -> None:
+        """Refuse a broadcast operand computed from the image that holds one value per row or per column (a
+        statistic of whole rows or columns, such as a softmax written out with ReduceMax and ReduceSum along W):
+        each unit would read its whole row or column. Gates constant over the map (global pools) pass."""
+        shape = self.shapes.get(full)
+        if shape is None or len(shape) != 4 or full in self.opaque or None in shape[2:]:
+            return
+        for f in feats:
+            gate = self.shapes.get(f)
+            if f == full or gate is None or len(gate) > 4 or f in self.opaque:
+                continue
+            h, w = ((1,) * (4 - len(gate)) + gate)[2:]
+            if (h, w) == (1, 1) or (h, w) == shape[2:]:
+                continue
+            per = "row" if w == 1 else "column"
+            raise self.fail(
+                node,
+                f"reads '{f}' ({w}x{h}, WxH), one value per {per} broadcast over the {shape[3]}x{shape[2]} map: a "
+                f"statistic of whole {per}s (each unit reads its whole {per}); expected a full-size map or a gate "
+                "constant over the map (a global pool), or declare the node pass-through to leave that out "
+                f"(--passthrough {_node_name(node)})",
+            )
+
+    def check_statistics(self, node: Any, attrs: dict[str, Any], src: str) -> None:
+        """Refuse LpNormalization, MeanVarianceNormalization or LayerNormalization over axes that hold some of the
+        rows and columns but not all (along W: each unit reads a statistic of its whole row). Over channels it
+        keeps the geometry; over the whole map it is a statistic left out, as a group or instance norm is."""
+        layout = self.layout_of(src)
+        if layout is None and src in self.opaque:
+            return  # no feature map: any geometry read from it is refused anyway
+        op = node.op_type
+        if op == "MeanVarianceNormalization":
+            written: list[int] = _ints(attrs.get("axes"), [0, 2, 3])
+            what = f"axes {written}, which hold"
+        else:
+            written = [int(attrs.get("axis", -1))]
+            what = f"axis {written[0]}" + (
+                " and those after it, which hold" if op == "LayerNormalization" else ", which holds"
+            )
+        hint = "expected the channel axis, or declare the node pass-through to leave that out"
+        hint += f" (--passthrough {_node_name(node)})"
+        if layout is None:
+            raise self.fail(node, f"normalises over {what.split(',')[0]} of a value of unknown shape; {hint}")
+        rank = len(layout)
+        axes = set(range(written[0] % rank, rank)) if op == "LayerNormalization" else {a % rank for a in written}
+        spatial = [(k, atom) for k, dim in enumerate(layout) for atom in dim if atom.axis in ("H", "W")]
+        over = [atom for k, atom in spatial if k in axes]
+        if over and len(over) < len(spatial):
+            raise self.fail(
+                node,
+                f"normalises over {what} rows or columns but not the whole map (each unit reads a "
+                f"statistic of its whole row or column); {hint}",
+            )
 
     def check_softmax(self, node: Any, attrs: dict[str, Any], src: str) -> None:
         """Refuse a Softmax or LogSoftmax over rows or columns (each unit would read all of them). Opset 13 on:
@@ -494,6 +620,8 @@ class _Importer:
             self.constants[node.output[0]] = self.numpy_helper.to_array(attrs["value"])
         elif not feats:
             self.fold(node)
+        elif op in SHAPE_OPS:
+            self.fold_shape(node, attrs, feats[0])
         if not feats or op in SHAPE_OPS:
             reads = [self.sources.get(i, frozenset()) for i in node.input]
             found = frozenset(v for v in (self.values.get(i) for i in feats) if v is not None)
@@ -511,6 +639,8 @@ class _Importer:
             )
         if not declared and op in ("Softmax", "LogSoftmax"):
             self.check_softmax(node, attrs, src)
+        if not declared and op in STATISTICS:
+            self.check_statistics(node, attrs, src)
         if not declared and op in LAYOUT_OPS:
             self.layout_op(node, attrs, src)
             return
@@ -532,21 +662,24 @@ class _Importer:
         elif op in ("MaxPool", "AveragePool", "LpPool"):
             layer = self.window(node, attrs, "maxpool" if op == "MaxPool" else "avgpool", src)
         elif op == "ConvTranspose":
-            layer = self.transposed(node, attrs)
+            layer = self.transposed(node, attrs, src)
         elif op in ("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"):
             layer = GlobalPool("max" if op == "GlobalMaxPool" else "avg")
-        elif op in ("ReduceMean", "ReduceMax", "ReduceSum", "ReduceL2"):
-            axes = attrs.get("axes")
-            if axes is None and len(node.input) > 1:
-                axes = self.const(node.input[1])
+        elif op in REDUCE_OPS:
             rank = len(self.shapes.get(src) or ()) or 4
-            spatial = {int(a) % rank for a in (axes if axes is not None else range(rank))} & {rank - 2, rank - 1}
+            axes = self.reduce_axes(node, attrs, rank)
+            spatial = set(axes) & {rank - 2, rank - 1}
             if spatial == {rank - 2, rank - 1}:
-                layer = GlobalPool("max" if op == "ReduceMax" else "avg")
+                layer = GlobalPool("max" if op in ("ReduceMax", "ReduceMin") else "avg")
             elif not spatial:
                 layer = Passthrough(op.lower())
             else:
-                raise self.fail(node, "reduces one spatial axis only; not supported")
+                line = "column" if rank - 2 in spatial else "row"  # over H, a unit reads its whole column
+                raise self.fail(
+                    node,
+                    f"reduces along spatial axis {min(spatial)} only (each unit of the result reads its whole "
+                    f"{line}); expected H and W together (a global pool) or neither",
+                )
         elif op in ("Resize", "Upsample"):
             layer = self.resize(node, attrs, src)
         elif op in ("SpaceToDepth", "DepthToSpace"):
@@ -577,6 +710,9 @@ class _Importer:
                 f"{self.where(node)}: unknown operator type '{op}'; declare it pass-through if it keeps the "
                 f"geometry (--passthrough {op}, or the node name)"
             )
+        problem = None if isinstance(layer, str) else layer_problem(layer)
+        if problem:
+            raise self.fail(node, problem)
         if isinstance(layer, str):
             forwarded = self.values[layer]
             self.values[node.output[0]] = forwarded
@@ -639,7 +775,10 @@ class _Importer:
             elif out is not None:
                 result = reshape(layout, out)
         if result is None:
-            self.set_pending(node, src, None, "rearranges the axes in a way that cannot be followed", where)
+            if src in self.opaque and src not in self.layouts:  # already no feature map: say what made it so
+                self.set_pending(node, src, None, self.opaque[src], self.origin[src])
+            else:
+                self.set_pending(node, src, None, "rearranges the axes in a way that cannot be followed", where)
             return
         found = as_feature_map(result)
         if found == ((1, 1), (1, 1)):
@@ -726,28 +865,122 @@ class _Importer:
         )
 
     def fold(self, node: Any) -> None:
-        """Evaluate a node whose inputs are all constants (pads, scales and sizes computed in the graph)."""
-        if any(i and i not in self.constants for i in node.input) or node.domain not in ("", "ai.onnx"):
+        """Evaluate a node whose inputs are all constants (pads, scales and sizes computed in the graph), or
+        constants and values computed from shapes (:meth:`fold_shape`; its outputs are then such values too)."""
+        inputs = [i for i in node.input if i]
+        if any(i not in self.constants and i not in self.derived for i in inputs) or node.domain not in ("", "ai.onnx"):
             return
+        if any(i in self.derived for i in inputs) and node.op_type not in SHAPE_ARITHMETIC:
+            return  # a tensor the size of a map (ConstantOfShape, Expand) is never worth computing
         from onnx.reference import ReferenceEvaluator
 
+        known = {i: self.constants[i] if i in self.constants else self.derived[i] for i in inputs}
         try:
-            results = ReferenceEvaluator(node).run(None, {i: self.constants[i] for i in node.input if i})
+            results = ReferenceEvaluator(node).run(None, known)
         except Exception:
             return  # not foldable: its outputs stay unknown
+        into = self.derived if any(i in self.derived for i in inputs) else self.constants
         for name, value in zip(node.output, results, strict=False):
-            self.constants[name] = value
+            into[name] = value
+
+    def fold_shape(self, node: Any, attrs: dict[str, Any], src: str) -> None:
+        """The value of ``Shape`` (``start``, ``end``) or ``Size`` of a feature map whose shape inference knows
+        the dimensions asked for. Kept apart from the constants: only axes are read from it, as the same graph
+        is profiled at other input sizes."""
+        import numpy as np
+
+        shape = self.shapes.get(src)
+        if shape is None:
+            return
+        if node.op_type == "Size":
+            dims: tuple[int | None, ...] = (None,) if None in shape else (math.prod(int(d or 0) for d in shape),)
+            value = np.array(dims[0] if dims[0] is not None else 0, dtype=np.int64)
+        else:
+            start, end = attrs.get("start", 0), attrs.get("end")
+            dims = shape[slice(int(start), None if end is None else int(end))]
+            value = np.array([d or 0 for d in dims], dtype=np.int64)
+        if None not in dims:
+            self.derived[node.output[0]] = value
+
+    def known(self, name: str) -> Any | None:
+        """A constant, or a value computed from constants and known shapes."""
+        return self.constants.get(name, self.derived.get(name)) if name else None
+
+    def reduce_axes(self, node: Any, attrs: dict[str, Any], rank: int) -> list[int]:
+        """The axes a Reduce* node reduces, as the ONNX schema of the model's opset says: an ``axes`` attribute
+        (default: all axes) before the opset that made it an input (ReduceSum 13, the others 18); then the input,
+        whose absence or emptiness means all axes, or none (the identity) under ``noop_with_empty_axes``. Axes
+        that are neither constant nor computed from constants and shapes are refused."""
+        try:
+            as_input = any(i.name == "axes" for i in self.defs.get_schema(node.op_type, self.opset, "").inputs)
+        except Exception:  # an opset older than the operator: read it as the model writes it
+            as_input = "axes" not in attrs
+        if not as_input:
+            axes = attrs.get("axes")
+            return sorted({int(a) % rank for a in axes}) if axes else list(range(rank))
+        name = node.input[1] if len(node.input) > 1 else ""
+        value = self.known(name)
+        if name and value is None:
+            raise self.fail(
+                node,
+                f"its axes ('{name}') are neither a constant nor computed from constants and shapes; expected "
+                "constant axes",
+            )
+        axes = [] if value is None else [int(a) for a in value.reshape(-1)]
+        if not axes:
+            return [] if int(attrs.get("noop_with_empty_axes", 0)) else list(range(rank))
+        return sorted({a % rank for a in axes})
 
     def slices_channels_only(self, node: Any, attrs: dict[str, Any]) -> bool:
-        axes = attrs.get("axes")
-        if axes is None and len(node.input) > 3:
-            axes = self.const(node.input[3])
+        """True for a Slice whose axes hold no rows or columns; ``axes`` left out mean ONNX's default, the
+        first ``len(starts)`` axes (attributes before opset 10, inputs since)."""
         rank = len(self.shapes.get(node.input[0]) or ()) or 4
+        if self.opset < 10:
+            starts, axes = attrs.get("starts"), attrs.get("axes")
+        else:
+            starts = self.known(node.input[1]) if len(node.input) > 1 else None
+            if starts is None and len(node.input) > 1:
+                length = self.shapes.get(node.input[1])
+                starts = range(length[0]) if length is not None and len(length) == 1 and length[0] else None
+            given = node.input[3] if len(node.input) > 3 else ""
+            axes = self.known(given) if given else None
+            if given and axes is None:
+                raise self.fail(node, "slices without constant axes; expected slicing along channels only")
         if axes is None:
-            raise self.fail(node, "slices without constant axes; expected slicing along channels only")
+            if starts is None:
+                raise self.fail(node, "slices axes that are unknown (no constant axes or starts); expected slicing "
+                                "along channels only")  # fmt: skip
+            axes = range(len(starts))
         if any(int(a) % rank >= rank - 2 for a in axes):
             raise self.fail(node, "slices a spatial axis; expected slicing along channels only")
         return True
+
+    def refusal_behind(self, name: str) -> str | None:
+        """The refusal of the first refused node (in graph order) that node ``name`` depends on, if any."""
+        by_name = {n.name: n for n in self.nodes}
+        seen, stack = set(), [name]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in by_name:
+                continue
+            seen.add(current)
+            stack.extend(by_name[current].inputs)
+        refused = [n.name for n in self.nodes if n.name in seen and n.name in self.refused]
+        return self.refused[refused[0]] if refused else None
+
+    def why_no_map(self, outputs: list[str]) -> str:
+        """Why none of the graph ``outputs`` is a feature map: the refusal an output depends on, else what made
+        the first output no feature map."""
+        for out in outputs:
+            name = self.values.get(out)
+            refused = self.refusal_behind(name) if name is not None else None
+            if refused is not None:
+                return refused
+        for out in outputs:
+            if out in self.opaque:
+                why = f"output '{out}': '{self.origin[out]}' {self.opaque[out]}"
+                return f"{self.label}: no graph output is a feature map ({why}); name the taps to profile"
+        return f"{self.label}: no graph output is a feature map; name the taps to profile"
 
 
 def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
@@ -860,7 +1093,7 @@ def from_onnx(
         if requested:
             notes.append("taps: the last feature map at each stride (no graph output is a feature map)")
     if not requested:
-        raise ModelError(f"{label}: no graph output is a feature map; name the taps to profile")
+        raise ModelError(importer.why_no_map([o.name for o in proto.graph.output]))
     resolved = resolve_requested(importer, requested, label)
     if taps is not None:
         one_name_per_map(resolved, label)

@@ -207,6 +207,12 @@ SHUFFLES = frozenset(["pixel_shuffle", "pixel_unshuffle"])
 """Layout functions: the axis algebra of :mod:`scalematch.profile.layout` follows where the rows and columns
 go (space-to-depth becomes a window, depth-to-space an up-sampling; anything else is refused when read)."""
 
+VIEWS = RESHAPES | PERMUTES | frozenset(["getitem", "chunk", "split", "tensor_split", "unbind", "narrow", "select"])
+VIEWS |= frozenset(["expand", "expand_as", "as_strided", "diagonal", "unfold", "contiguous", "detach", "to", "float"])
+VIEWS |= frozenset(["half", "double", "type", "Identity", "Flatten", "Unflatten"])
+"""Ops whose result may share its data with their first argument (a view, or the argument itself): an in-place
+op on one of them changes the other."""
+
 BINARY = frozenset(["add", "iadd", "sub", "isub", "rsub", "mul", "imul", "truediv", "itruediv", "div"])
 REDUCTIONS = frozenset(
     ["mean", "sum", "amax", "amin", "max", "min", "norm", "linalg_vector_norm", "logsumexp", "var", "std", "median"]
@@ -295,6 +301,15 @@ def check_initialised(module: Any, label: str) -> None:
             f"{label}: the {type(module).__name__} instance was never initialised (nn.Module.__init__ did not run on "
             "it, e.g. made by __new__ alone); expected a module built by calling its class"
         )
+    from torch.nn.parameter import is_lazy
+
+    for path, sub in module.named_modules():
+        tensors = [*sub._parameters.values(), *sub._buffers.values()]
+        if any(t is not None and is_lazy(t) for t in tensors):
+            raise ModelError(
+                f"{label}: '{path or type(module).__name__}' ({type(sub).__name__}) has lazy parameters whose shapes "
+                "are not known yet; run the module once on an input first (model(x)), which sets them"
+            )
 
 
 MIRRORED = ("reflect", "circular")
@@ -347,6 +362,12 @@ def _pair(value: Any) -> Pair:
     return (items[0], items[0]) if len(items) == 1 else (items[-2], items[-1])
 
 
+def _bool_dtypes() -> tuple[Any, ...]:
+    import torch
+
+    return (torch.bool, torch.uint8)
+
+
 def _base(name: str) -> str:
     return re.sub(r"_\d+$", "", name) or name
 
@@ -397,6 +418,9 @@ class _Importer:
         self.refused: dict[str, str] = {}
         self.heads: set[str] = set()  # nodes whose geometry depends on the example size (adaptive pooling)
         self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
+        self.seen: dict[str, Pair] = {}  # graph nodes: (h, w) of the fx values that are them, in the example run
+        self.view_of: dict[str, str] = {}  # fx values that may share their data with another: that one
+        self.same_as: dict[str, str] = {}  # results of in-place ops: the value they changed (the same tensor)
 
     # -- helpers -----------------------------------------------------------------------------------------
     def fail(self, node: Any, what: str, message: str) -> ModelError:
@@ -567,6 +591,9 @@ class _Importer:
     def set_value(self, node: Any, name: str) -> None:
         """``node`` computes the feature map of graph node ``name`` in (N, C, H, W) layout."""
         self.values[node.name] = name
+        size = self.spatial(node.name)
+        if size is not None:
+            self.seen.setdefault(name, size)
         for key in self.keys(node):
             self.aliases[key] = name
             self.unmapped.pop(key, None)
@@ -710,14 +737,17 @@ class _Importer:
             k.append(n_in[a] // o)
         return Window(kind, (k[0], k[1]), (k[0], k[1]))  # type: ignore[arg-type]
 
-    def transposed(self, node: Any, mod: Any) -> Layer:
-        layer = TransposedConv(
-            _pair(mod.kernel_size),
-            _pair(mod.stride),
-            _pair(mod.padding),
-            _pair(mod.dilation),
-            _pair(mod.output_padding),
-        )
+    def transposed(self, node: Any, mod: Any, src: str) -> Layer:
+        kernel, stride, pad, dil = (_pair(v) for v in (mod.kernel_size, mod.stride, mod.padding, mod.dilation))
+        out_pad = _pair(mod.output_padding)
+        if _bind(node, ["input", "output_size"]).get("output_size") is not None:
+            # torch's _output_padding: the output size asked for, less the smallest one (read at the example size)
+            n_in, n_out = self.spatial(src), self.spatial(node.name)
+            if n_in is None or n_out is None:
+                raise self.fail(node, "ConvTranspose2d", "expected a 4-D (N, C, H, W) input and output")
+            least = [(n_in[a] - 1) * stride[a] - 2 * pad[a] + dil[a] * (kernel[a] - 1) + 1 for a in (0, 1)]
+            out_pad = (n_out[0] - least[0], n_out[1] - least[1])
+        layer = TransposedConv(kernel, stride, pad, dil, out_pad)
         for a in (0, 1):
             s = layer.stride[a]
             if len({(t * layer.dilation[a]) % s for t in range(layer.kernel[a])}) < s:
@@ -739,7 +769,7 @@ class _Importer:
                 False,
             )
         if isinstance(mod, nn.ConvTranspose2d):
-            return self.transposed(node, mod), False
+            return self.transposed(node, mod, feats[0]), False
         if isinstance(mod, nn.MaxPool2d):
             return self.window(
                 node, "maxpool", mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode
@@ -777,6 +807,12 @@ class _Importer:
             shape = self.shapes.get(node.name)
             if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
+            layout = self.layout_of(feats[0])  # a rearranged value: tokens (N, H*W, C) hold positions on axis 1
+            on_tokens = shape and layout and len(layout) == len(shape) and isinstance(dim, int)
+            if on_tokens and spatial_in(layout, dim % len(shape)):  # type: ignore[arg-type]
+                raise self.fail(
+                    node, op, f"concatenates along axis {dim}, which holds rows or columns; expected channels"
+                )
             return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
             at = 1 if op == "unbind" else 2
@@ -791,6 +827,9 @@ class _Importer:
             if self.shapes.get(src) is None:
                 return src  # an item of a tuple (chunk, split)
             if before is not None and before == after:
+                problem = self.index_problem(node.args[1] if len(node.args) > 1 else (), src)
+                if problem:
+                    raise self.fail(node, "getitem", f"{problem}; expected slicing along channels only")
                 return src
             raise self.fail(node, "getitem", "slices a spatial axis; expected slicing along channels only")
         if op in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"):
@@ -862,6 +901,51 @@ class _Importer:
             pad = [int(v) for v in b["pad"]] + [0, 0, 0, 0]
             left, right, top, bottom = pad[:4]
             return pad_layer(((top, bottom), (left, right))), True
+        return None
+
+    def index_problem(self, index: Any, src: str) -> str | None:
+        """Why indexing the 4-D map ``src`` with ``index`` may move or repeat rows or columns (an index tensor or
+        list, a slice with a step or computed bounds, an unknown index), or None when every H and W position
+        provably stays in order (``:`` there; anything along N and C)."""
+        from torch import fx
+
+        shape = self.shapes.get(src) or ()
+        items = list(index) if isinstance(index, tuple) else [index]
+
+        def width(item: Any) -> int | None:  # how many source axes an item consumes (None: unknown)
+            if item is None or item is Ellipsis:
+                return 0
+            meta = item.meta.get("tensor_meta") if isinstance(item, fx.Node) else None
+            if isinstance(item, fx.Node) and not hasattr(meta, "dtype"):
+                return None
+            return len(meta.shape) if meta is not None and meta.dtype in _bool_dtypes() else 1
+
+        widths = [width(i) for i in items]
+        if items.count(Ellipsis) > 1 or any(w is None for w in widths):
+            return "indexes with a value of unknown kind"
+        cut = items.index(Ellipsis) if Ellipsis in items else len(items)
+        spans: list[tuple[range, Any]] = []
+        pos = 0
+        for item, w in zip(items[:cut], widths[:cut], strict=True):
+            spans.append((range(pos, pos + (w or 0)), item))
+            pos += w or 0
+        pos = len(shape)
+        for item, w in reversed(list(zip(items[cut + 1 :], widths[cut + 1 :], strict=True))):
+            pos -= w or 0
+            spans.append((range(pos, pos + (w or 0)), item))
+        for span, item in spans:
+            hit = [a for a in span if a in (2, 3)]
+            if not hit:
+                continue
+            if not isinstance(item, slice):
+                kind = f"the tensor '{item.name}'" if isinstance(item, fx.Node) else f"{type(item).__name__} {item!r}"
+                kind = "a list" if isinstance(item, list | tuple) else kind
+                return f"indexes spatial axis {hit[0]} with {kind}, which may move or repeat rows or columns"
+            size = shape[hit[0]]
+            whole = item.start in (None, 0, -size) and item.step in (None, 1)
+            if not (whole and (item.stop is None or (isinstance(item.stop, int) and item.stop >= size))):
+                shown = ":".join("" if v is None else str(v) for v in (item.start, item.stop, item.step))
+                return f"slices spatial axis {hit[0]} with [{shown}], which may not keep every row or column in order"
         return None
 
     def merge(self, feats: list[str], kind: MergeKind) -> Merge:
@@ -958,6 +1042,9 @@ class _Importer:
         if (ry, rx) != (1, 1):
             name = self.add(node, Upsample((ry, rx), "nearest"), (name,))
         self.values[value] = name
+        size = self.spatial(value)
+        if size is not None:
+            self.seen.setdefault(name, size)
         for table in (self.opaque, self.layouts, self.origin):
             table.pop(value, None)
         for key in [k for k, v in self.pending_keys.items() if v == value]:
@@ -1034,6 +1121,7 @@ class _Importer:
                 *(self.sources.get(a, frozenset()) for a in self.all_args(node))
             )
             return
+        self.note_view(node)
         try:
             self.visit_op(self.resolved(node), feats)
         except ModelError as exc:  # refused; an error only if some tap depends on this node
@@ -1042,6 +1130,98 @@ class _Importer:
             name = self.add(node, layer, refs)
             self.refused[name] = str(exc)
             self.set_value(node, name)
+        self.follow_inplace(node, feats)
+
+    # -- in-place ops ------------------------------------------------------------------------------------
+    def note_view(self, node: Any) -> None:
+        """Record that ``node`` may share its data with its first argument (a view, a no-op conversion)."""
+        from torch import fx
+
+        first = node.args[0] if node.args else None
+        if not isinstance(first, fx.Node):
+            return
+        if node.op == "call_module":
+            op = type(self.modules[str(node.target)]).__name__
+        else:
+            target = node.target
+            op = (target if isinstance(target, str) else getattr(target, "__name__", "")).strip("_")
+        if op == "getitem" and self.shapes.get(first.name) is None:  # an item of a tuple: a piece of a split
+            if first.name in self.view_of:
+                self.view_of[node.name] = first.name
+        elif op in VIEWS:
+            self.view_of[node.name] = first.name
+
+    def inplace_target(self, node: Any) -> Any:
+        """The fx value an in-place op writes to (``a.add_(b)``, ``a += b``, ``relu(a, inplace=True)``, ``out=``),
+        or None."""
+        from torch import fx
+
+        first = node.args[0] if node.args and isinstance(node.args[0], fx.Node) else None
+        out = node.kwargs.get("out")
+        if isinstance(out, fx.Node):
+            return out
+        if node.kwargs.get("inplace") is True:
+            return first
+        if node.op == "call_module":
+            return first if getattr(self.modules[str(node.target)], "inplace", False) is True else None
+        target = node.target
+        name = target if isinstance(target, str) else getattr(target, "__name__", "")
+        augmented = getattr(target, "__module__", "") in ("_operator", "operator") and name in INPLACE_OPERATORS
+        if node.op == "call_function" and augmented:
+            return first
+        if node.op in ("call_method", "call_function") and name.endswith("_") and not name.startswith("_"):
+            return first
+        return None
+
+    def follow_inplace(self, node: Any, feats: list[str]) -> None:
+        """After an in-place op, the value it wrote to is its result for every later node (``a.add_(b); return
+        a`` returns the sum). A value that shares data with it through a view (``a[:, :4].add_(b)`` changes
+        ``a``) becomes an error when a tap depends on it, unless the op only acted on the written value element by
+        element (an in-place activation): its geometry is then unchanged."""
+        target = self.inplace_target(node)
+        if target is None or target.name not in self.values or target.name == node.name:
+            return
+        written = target.name
+        before, after = self.values[written], self.values[node.name]
+        made = next((n for n in reversed(self.nodes) if n.name == after), None)
+        elementwise = made is not None and isinstance(made.layer, Passthrough) and made.inputs == (before,)
+        harmless = feats == [written] and after not in self.refused and (after == before or elementwise)
+        root = self.same_as.get(written, written)
+        self.same_as[node.name] = root
+        same = {n for n, r in self.same_as.items() if r == root} | {root}
+        for name in same - {node.name}:
+            self.values[name] = after
+            for table in (self.opaque, self.origin):
+                if node.name in table:
+                    table[name] = table[node.name]
+                else:
+                    table.pop(name, None)
+            if node.name in self.layouts:
+                self.layouts[name] = self.layouts[node.name]
+            else:
+                self.layouts.pop(name, None)
+        if harmless:
+            return
+        linked = [(a, b) for a, b in self.view_of.items()] + [(a, b) for a, b in self.same_as.items()]
+        group, grown = set(same), True
+        while grown:
+            grown = False
+            for a, b in linked:
+                if (a in group) != (b in group):
+                    group |= {a, b}
+                    grown = True
+        for name in sorted(group - same, key=list(self.values).index):
+            refs = tuple(dict.fromkeys(v for v in (self.values.get(name), after) if v is not None))
+            layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
+            made_name = self.add(node, layer, refs)
+            self.refused[made_name] = (
+                f"{self.label}: node '{node.name}': changes '{self.display(target)}' in place, which shares its data "
+                f"with '{self.display(self.fx_nodes[name])}' (a view or an alias); the geometry of a value changed "
+                "through a view is not followed"
+            )
+            self.values[name] = made_name
+            for kept in (self.opaque, self.layouts, self.origin):
+                kept.pop(name, None)
 
     def visit_op(self, node: Any, feats: list[str]) -> None:
         from torch import nn
@@ -1136,6 +1316,66 @@ class _Importer:
             )
         return f"{self.label}: the module returns no feature map; name the taps to profile"
 
+    def check_sizes(self, input_size: Pair) -> None:
+        """Hold every node's size, computed by its layer from its inputs' sizes in the example run, to the size of
+        its value in that run: where they differ, something the trace does not show changes the value (a forward
+        hook or pre-hook of a module, which torch.fx does not trace). Such a node is refused (an error when a tap
+        depends on it)."""
+        from scalematch.profile.engine import out_size
+
+        sizes: dict[str, Pair] = {INPUT: input_size}
+        for graph_node in self.nodes:
+            seen = self.seen.get(graph_node.name)
+            try:
+                n = sizes[graph_node.inputs[0]]
+                made = (out_size(graph_node, 0, n[0], sizes), out_size(graph_node, 1, n[1], sizes))
+            except Exception:  # an input too small, a size the engine refuses: reported when profiled
+                made = None
+            if seen is not None:
+                sizes[graph_node.name] = seen
+            elif made is not None:
+                sizes[graph_node.name] = made
+            else:
+                continue
+            if seen is None or made is None or seen == made or graph_node.name in self.refused:
+                continue
+            fx_node = self.fx_nodes[self.fx_names[graph_node.name]]
+            module = self.modules.get(str(fx_node.target)) if fx_node.op == "call_module" else None
+            hooked = module is not None and bool(module._forward_hooks or module._forward_pre_hooks)
+            if hooked:
+                why = (
+                    f"a forward hook or pre-hook of '{fx_node.target}' changes it, which torch.fx does not trace; "
+                    "expected hooks that return None"
+                )
+            elif isinstance(graph_node.layer, Passthrough):
+                why = "it is taken as pass-through, which keeps the size; expected an op that keeps the geometry"
+            else:
+                why = "something the trace does not show changes it"
+            self.refused[graph_node.name] = (
+                f"{self.label}: node '{fx_node.name}': its value is {seen[1]}x{seen[0]} in the example run, but its "
+                f"layer gives {made[1]}x{made[0]}: {why}"
+            )
+
+    def maps(self) -> set[str]:
+        """The graph nodes that some fx value is, as an (N, C, H, W) map (a token sequence is none)."""
+        return set(self.seen)
+
+    def check_maps(self, taps: list[tuple[str, str]]) -> None:
+        """A :class:`ModelError` for a tap on a node that is no (N, C, H, W) map: a merge or gate computed on a
+        rearranged value (a position embedding added to a token sequence) has the geometry of a map, but holds
+        none."""
+        maps = self.maps()
+        for tap, name in taps:
+            if name in maps:
+                continue
+            fx_name = next((f for f, v in self.values.items() if v == name and f in self.opaque), None)
+            shape = next((self.shapes.get(f) for f, v in self.values.items() if v == name), None)
+            if fx_name is not None:
+                why = f": '{self.origin[fx_name]}' {self.opaque[fx_name]}"
+            else:
+                why = f": its value has the shape {tuple(shape)}" if shape is not None else ""
+            raise ModelError(f"{self.label}: tap '{tap}': '{name}' is not an (N, C, H, W) feature map{why}")
+
     def collect_outputs(self, out: Any) -> None:
         from torch import fx
 
@@ -1160,6 +1400,8 @@ def _tracer(passthrough: frozenset[str]) -> Any:
     """A torch.fx tracer that keeps known and declared pass-through modules as leaves (not traced into)."""
     from torch import fx
 
+    proxy_class = _inplace_proxy_class()
+
     class Tracer(fx.Tracer):
         def is_leaf_module(self, m: Any, qualname: str) -> bool:
             cls = type(m).__name__
@@ -1167,7 +1409,32 @@ def _tracer(passthrough: frozenset[str]) -> Any:
                 return True
             return bool(super().is_leaf_module(m, qualname))
 
+        def proxy(self, node: Any) -> Any:
+            return proxy_class(node, self)
+
     return Tracer()
+
+
+INPLACE_OPERATORS = ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor")
+"""Augmented assignments (``a += b``): torch.fx's proxies have none, so Python falls back to ``a = a + b`` and an
+alias of ``a`` (``y = a``) would keep the old value; the tracer records them as ``operator.iadd`` etc. instead (the
+traced module then changes ``a`` in place, as the module does)."""
+
+
+def _inplace_proxy_class() -> Any:
+    import operator
+
+    from torch import fx
+
+    def make(name: str) -> Any:
+        def method(self: Any, other: Any) -> Any:
+            op = getattr(operator, name)  # named as fx names 'a + b' (add, add_1, ...): node names stay as they were
+            return self.tracer.create_proxy("call_function", op, (self, other), {}, name=name[1:])
+
+        method.__name__ = f"__{name}__"
+        return method
+
+    return type("Proxy", (fx.Proxy,), {f"__{name}__": make(name) for name in INPLACE_OPERATORS})
 
 
 def _example_channels(gm: Any, modules: Mapping[str, Any], given: int | None) -> list[int]:
@@ -1273,7 +1540,12 @@ def _trace(
         raise ModelError(f"{label}: expected an nn.Module, got {type(module).__name__}")
     check_initialised(module, label)
     declared = frozenset(passthrough)
-    was_training = module.training
+    if module._forward_hooks or module._forward_pre_hooks:
+        raise ModelError(
+            f"{label}: the {type(module).__name__} has forward hooks or pre-hooks of its own, which torch.fx does "
+            "not trace (they run around its forward); expected a module without them"
+        )
+    modes = [(sub, sub.training) for sub in module.modules()]  # each module's own mode, restored as it was
     module.eval()  # traced as used for inference: dropout and drop-path branches are the identity
     try:
         try:
@@ -1309,7 +1581,8 @@ def _trace(
                 f"input failed ({_first_line(first or RuntimeError())}){others}"
             ) from None
     finally:
-        module.train(was_training)
+        for sub, training in modes:
+            sub.training = training
     assert channels is not None
     importer = _Importer(gm, label, declared)
     for node in gm.graph.nodes:
@@ -1317,9 +1590,11 @@ def _trace(
     notes = []
     requested = parse_taps(taps)
     if requested is None:
-        requested = importer.outputs
+        maps = importer.maps()  # outputs that are no (N, C, H, W) map (a token sequence) are left out
+        requested = [(tap, value) for tap, value in importer.outputs if value in maps or value in importer.refused]
         if not requested:
-            requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads)
+            non_maps = {n.name for n in importer.nodes} - maps
+            requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads | non_maps)
             if requested:
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
@@ -1327,6 +1602,7 @@ def _trace(
     resolved = resolve_requested(importer, requested, label)
     if taps is not None:
         one_name_per_map(resolved, label)
+    importer.check_sizes(input_size)
     convention = f"imported from PyTorch module '{label}' by torch.fx tracing at {input_size[1]}x{input_size[0]}"
     if channels != 3:
         convention += f" with {channels} input channels"
@@ -1340,6 +1616,7 @@ def _trace(
         importer.refused,
         notes,
     )
+    importer.check_maps(resolved)
     return Traced(graph, gm, importer.fx_names, channels, input_size)
 
 
