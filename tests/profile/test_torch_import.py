@@ -549,8 +549,8 @@ SOFTMAX_HINT = "expected the channel axis, or declare it pass-through to leave t
 @pytest.mark.parametrize(
     ("how", "node", "what", "axis", "hint"),
     [
-        ("Softmax(3)", "m", "Softmax", "3", "Softmax' or 'm"),
-        ("LogSoftmax(-2)", "m", "LogSoftmax", "-2", "LogSoftmax' or 'm"),
+        ("Softmax(3)", "m", "Softmax", "3", "Softmax, or --passthrough m for this module only"),
+        ("LogSoftmax(-2)", "m", "LogSoftmax", "-2", "LogSoftmax, or --passthrough m for this module only"),
         ("softmax(dim=-1)", "softmax", "softmax", "-1", "softmax"),
         ("log_softmax(dim=2)", "log_softmax", "log_softmax", "2", "log_softmax"),
         ("Tensor.softmax(3)", "softmax", "softmax", "3", "softmax"),
@@ -565,9 +565,9 @@ def test_a_softmax_along_a_spatial_axis_is_refused_with_the_node(
         from_torch(AlongAxis(how), (64, 48))
     assert str(err.value) == (
         f"AlongAxis: node '{node}' ({what}): normalises along spatial axis {axis} (each unit reads the whole axis); "
-        f"{SOFTMAX_HINT} (passthrough=['{hint}'], CLI --passthrough)"
+        f"{SOFTMAX_HINT} (--passthrough {hint})"
     )
-    declared = profile(from_torch(AlongAxis(how), (64, 48), passthrough=[hint.split("'")[0]]), (64, 48))
+    declared = profile(from_torch(AlongAxis(how), (64, 48), passthrough=[hint.split(",")[0]]), (64, 48))
     assert declared.feature_maps[-1].size == (16, 12)  # (h, w): 64x48 by two stride-2 convolutions
 
 

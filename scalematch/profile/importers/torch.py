@@ -196,6 +196,7 @@ AXIS_OPS = {
     "LogSoftmax": "softmax",
     "softmax": "softmax",
     "log_softmax": "softmax",
+    "normalize": "softmax",
 }
 """Known pass-through modules and functions that work along one axis: pass-through only along channels (a
 GLU along H or W halves it; a softmax along it makes each unit read the whole row or column)."""
@@ -213,6 +214,12 @@ VIEWS |= frozenset(["half", "double", "type", "Identity", "Flatten", "Unflatten"
 op on one of them changes the other."""
 
 BINARY = frozenset(["add", "iadd", "sub", "isub", "rsub", "mul", "imul", "truediv", "itruediv", "div"])
+REDUCTIONS = frozenset(
+    ["mean", "sum", "amax", "amin", "max", "min", "norm", "linalg_vector_norm", "logsumexp", "var", "std", "median"]
+)
+REDUCTIONS |= {"nanmedian", "nanmean", "nansum", "prod", "mode", "argmax", "argmin"}
+"""Reductions: along channels pass-through, over H and W (mean, sum, max, amax, norm) a global pool, along one
+of H and W refused (each unit would read the whole row or column)."""
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
 
 
@@ -372,6 +379,20 @@ def _bind(node: Any, names: list[str], skip: int = 0) -> dict[str, Any]:
     return bound
 
 
+class _Resolved:
+    """An fx node as the importer reads it: each argument computed from shapes in the traced graph (a dim, a
+    kernel size, a pad amount: ``a.dim() - 1``, ``out.size()[2:]``) replaced by its value in the example run.
+    Feature maps, tensors and values the run did not give stay fx nodes; everything else is the node's."""
+
+    def __init__(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.node = node
+        self.args = args
+        self.kwargs = kwargs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+
 class _Importer:
     def __init__(self, gm: Any, label: str, passthrough: frozenset[str]) -> None:
         self.gm = gm
@@ -393,6 +414,7 @@ class _Importer:
         self.fx_nodes: dict[str, Any] = {}
         self.fx_names: dict[str, str] = {}
         self.outputs: list[tuple[str, str]] = []
+        self.returned: list[str] = []  # returned values that are no feature map
         self.refused: dict[str, str] = {}
         self.heads: set[str] = set()  # nodes whose geometry depends on the example size (adaptive pooling)
         self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
@@ -424,6 +446,100 @@ class _Importer:
         found: list[str] = []
         fx.node.map_arg((node.args, node.kwargs), lambda a: found.append(a.name))
         return found
+
+    def resolved(self, node: Any) -> Any:
+        """``node`` with the arguments computed from shapes replaced by their values (:class:`_Resolved`)."""
+        from torch import fx
+
+        def value(arg: Any) -> Any:
+            if self.values.get(arg.name) is None and VALUE in arg.meta:
+                return arg.meta[VALUE]
+            return arg
+
+        args, kwargs = fx.node.map_arg((node.args, node.kwargs), value)
+        return _Resolved(node, tuple(args), dict(kwargs))
+
+    def elementwise(self, node: Any, op: str) -> bool:
+        """An element-wise maximum or minimum of two tensors (``torch.max(a, b)``, ``torch.maximum``): it reads
+        both operands as an add does. ``max(a, dim)`` is a reduction."""
+        from torch import fx
+
+        if op in ("maximum", "minimum", "fmax", "fmin"):
+            return True
+        other = node.kwargs.get("other", node.args[1] if len(node.args) > 1 else None)
+        return op in ("max", "min") and isinstance(other, fx.Node) and self.shapes.get(other.name) is not None
+
+    def whole_map(self, node: Any, src: str, bound: Mapping[str, Any]) -> bool:
+        """A pooling of ``src`` whose kernel is read from ``src``'s own shape and covers it (CIFAR ResNets'
+        ``F.avg_pool2d(out, out.size()[2:])``), with no padding and the kernel as stride: a global pool at any
+        input size."""
+        from torch import fx
+
+        refs: set[str] = set()
+        kernel = _bind(node.node, ["input", "kernel_size"]).get("kernel_size")
+        fx.node.map_arg(kernel, lambda a: refs.update(self.sources.get(a.name, frozenset())))
+        k, stride = _pair(bound["kernel_size"]), bound.get("stride")
+        return (
+            refs == {self.values[src]}
+            and k == self.spatial(src)
+            and (stride is None or (not isinstance(stride, int) and len(stride) == 0) or _pair(stride) == k)
+            and _pair(bound.get("padding", 0)) == (0, 0)
+        )
+
+    def hint(self, node: Any, what: str) -> str:
+        """How to declare ``node`` pass-through, as typed on the command line (a module: its class, or its path
+        for this module only)."""
+        if node.op != "call_module":
+            return f"--passthrough {what}"
+        return f"--passthrough {what}, or --passthrough {node.target} for this module only"
+
+    def refusal_in(self, name: str) -> str | None:
+        """The refusal of the first refused node among graph node ``name`` and its ancestors (None: none)."""
+        by_name = {n.name: n for n in self.nodes}
+        seen: set[str] = set()
+        stack, found = [name], []
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in by_name:
+                continue
+            seen.add(current)
+            if current in self.refused:
+                found.append(current)
+            stack.extend(by_name[current].inputs)
+        order = {n.name: k for k, n in enumerate(self.nodes)}
+        return self.refused[min(found, key=order.__getitem__)] if found else None
+
+    def check_gate(self, node: Any, op: str, full: str, gate: str) -> None:
+        """A gate broadcast along one of H and W only (``a - a.amax(-1, keepdim=True)``, a softmax written by
+        hand) makes each unit read its whole row or column: refused with the refusal of the node that made it so
+        (a reduction along one axis), which the gate rule would otherwise drop. A gate broadcast over both (a
+        squeeze-excitation) is left out, as documented."""
+        shape, out = self.shapes.get(gate), self.shapes.get(full)
+        if shape is None or out is None or len(out) != 4 or len(shape) < 2:
+            return
+        along = [a for a in (-2, -1) if shape[a] == 1 and out[a] > 1]
+        if len(along) != 1 or shape[-3 - along[0]] != out[-3 - along[0]]:
+            return
+        name = self.values[gate]
+        refusal = self.refusal_in(name) if name is not None else None
+        if refusal is not None:
+            raise ModelError(refusal)
+
+    def number(self, node: Any, what: str, param: str, value: Any) -> Any:
+        """``value``, the argument ``param`` of ``node``, when it holds no fx node; else a refusal naming the
+        node that computes it (a tensor, or a value the example run did not give as a number)."""
+        from torch import fx
+
+        found: list[Any] = []
+        fx.node.map_arg(value, found.append)
+        if found:
+            raise self.fail(
+                node,
+                what,
+                f"its {param} comes from '{found[0].name}', which is not a number in the example run; expected "
+                "a number or a tuple of numbers",
+            )
+        return value
 
     def numel(self, name: str) -> int:
         shape = self.shapes.get(name)
@@ -548,7 +664,12 @@ class _Importer:
         s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride)
         return Window(kind, k, s, pads, d, bool(ceil_mode), int(groups))  # type: ignore[arg-type]
 
-    def upsample(self, node: Any, src: str, size: Any, scale: Any, mode: Any, align_corners: Any) -> Layer:
+    def upsample(
+        self, node: Any, src: str, size: Any, scale: Any, mode: Any, align_corners: Any, size_from: Any = None
+    ) -> Layer:
+        """Up-sampling of ``src`` to ``size`` or by ``scale``; ``size_from`` is the size argument as traced (fx
+        nodes where it is read from shapes): a size that is another map's size follows that map (``size_like``),
+        a size computed from ``src``'s own shape (twice its height) is a factor."""
         what = "interpolate"
         if mode in ("nearest", "nearest-exact"):
             kind = "nearest"
@@ -575,13 +696,16 @@ class _Importer:
         if scale is not None and not isinstance(scale, int | tuple | list) and float(scale) != int(scale):
             raise self.fail(node, what, f"scale factor {scale} is not an integer")
         size_like = None
-        if size is not None:
+        if size_from is not None:
             from torch import fx
 
             refs: set[str] = set()
-            fx.node.map_arg(size, lambda a: refs.update(self.sources.get(a.name, frozenset())))
-            if len(refs) == 1:
-                size_like = next(iter(refs))
+            fx.node.map_arg(size_from, lambda a: refs.update(self.sources.get(a.name, frozenset())))
+            like = next(iter(refs)) if len(refs) == 1 else None
+            fx_like = next((k for k, v in self.values.items() if v == like), None) if like == INPUT else None
+            fx_like = self.fx_names.get(like or "", fx_like)
+            if like is not None and fx_like is not None and self.spatial(fx_like) == n_out:
+                size_like = like
         if n_out != (n_in[0] * factors[0], n_in[1] * factors[1]):  # a size short of a multiple (FPN's 13 from 7)
             if size_like is None:  # a constant size: the factor would give another size
                 raise self.fail(
@@ -666,7 +790,7 @@ class _Importer:
 
     def function_layer(self, node: Any, op: str, feats: list[str]) -> tuple[Layer, bool] | str | None:
         """A layer; or the fx name of the argument this node merely forwards; or None (unknown)."""
-        if op in BINARY:
+        if op in BINARY or self.elementwise(node, op):
             if len(feats) == 1:
                 return Passthrough(op), False
             if len(feats) != 2:
@@ -675,10 +799,11 @@ class _Importer:
             if len(full) == 2:
                 return self.merge(feats, "add"), False
             if len(full) == 1:  # a broadcast gate (squeeze-excitation) or scale: follow the full-size operand
+                self.check_gate(node, op, full[0], next(f for f in feats if f != full[0]))
                 return full[0]
             raise self.fail(node, op, "both operands are broadcast; expected at least one full-size feature map")
         if op in ("cat", "concat", "concatenate"):
-            dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+            dim = self.number(node, op, "dim", node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0))
             shape = self.shapes.get(node.name)
             if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
                 raise self.fail(node, op, f"concatenates along spatial axis {dim}; expected the channel axis")
@@ -691,9 +816,9 @@ class _Importer:
             return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
         if op in ("chunk", "split", "tensor_split", "unbind"):
             at = 1 if op == "unbind" else 2
-            dim = node.kwargs.get("dim", node.args[at] if len(node.args) > at else 0)
+            dim = self.number(node, op, "dim", node.kwargs.get("dim", node.args[at] if len(node.args) > at else 0))
             shape = self.shapes.get(feats[0])
-            if shape is not None and len(shape) == 4 and isinstance(dim, int) and dim % 4 in (2, 3):
+            if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
                 raise self.fail(node, op, f"splits along spatial axis {dim}; expected the channel axis")
             return feats[0]
         if op == "getitem":
@@ -709,14 +834,19 @@ class _Importer:
             raise self.fail(node, "getitem", "slices a spatial axis; expected slicing along channels only")
         if op in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"):
             b = _bind(node, ["input", "size", "scale_factor", "mode", "align_corners"])
+            b = {k: self.number(node, op, k, v) for k, v in b.items() if k != "input"}
             mode = b.get("mode", "bilinear" if op == "upsample_bilinear" else "nearest")
             align = b.get("align_corners", True if op == "upsample_bilinear" else None)
-            return self.upsample(node, feats[0], b.get("size"), b.get("scale_factor"), mode, align), False
+            size_from = _bind(node.node, ["input", "size"]).get("size")
+            layer = self.upsample(node, feats[0], b.get("size"), b.get("scale_factor"), mode, align, size_from)
+            return layer, False
         if op in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices"):
             names = ["input", "kernel_size", "stride", "padding"]
             names += ["dilation", "ceil_mode"] if op.startswith("max") else ["ceil_mode"]
-            b = _bind(node, names)
+            b = {k: self.number(node, op, k, v) for k, v in _bind(node, names).items() if k != "input"}
             kind = "maxpool" if op.startswith("max") else "avgpool"
+            if self.whole_map(node, feats[0], b):
+                return GlobalPool("max" if kind == "maxpool" else "avg"), False
             return self.window(
                 node,
                 kind,
@@ -727,19 +857,29 @@ class _Importer:
                 b.get("ceil_mode", False),
             ), False
         if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
-            b = _bind(node, ["input", "output_size"])
-            return self.adaptive(node, feats[0], b["output_size"], "avgpool" if "avg" in op else "maxpool"), False
-        if op in ("mean", "amax", "max", "sum", "norm") and len(feats) == 1:
-            dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+            size = self.number(node, op, "output_size", _bind(node, ["input", "output_size"])["output_size"])
+            return self.adaptive(node, feats[0], size, "avgpool" if "avg" in op else "maxpool"), False
+        if op in REDUCTIONS and len(feats) == 1:
+            at = 2 if op in ("norm", "linalg_vector_norm") else 1  # after the order p
+            dims = self.number(node, op, "dim", node.kwargs.get("dim", node.args[at] if len(node.args) > at else None))
             dims = (dims,) if isinstance(dims, int) else tuple(dims or ())
             spatial = {d % 4 for d in dims} & {2, 3} if len(self.shapes.get(feats[0]) or ()) == 4 else set()
-            if spatial == {2, 3}:
+            if spatial == {2, 3} and op in ("mean", "amax", "max", "sum", "norm"):
                 return GlobalPool("max" if op in ("amax", "max") else "avg"), False
             if dims and not spatial:
                 return Passthrough(op), False  # a reduction over channels keeps the geometry
+            if len(spatial) == 1:
+                axis = next(d for d in dims if d % 4 in spatial)
+                raise self.fail(
+                    node,
+                    op,
+                    f"reduces along spatial axis {axis} (each unit reads the whole axis); expected the channel axis "
+                    f"or both H and W, or declare it pass-through to leave that out (--passthrough {op})",
+                )
             return None
         if op == "conv2d":
             b = _bind(node, ["input", "weight", "bias", "stride", "padding", "dilation", "groups"])
+            b |= {k: self.number(node, op, k, b[k]) for k in ("stride", "padding", "dilation", "groups") if k in b}
             weight = self.shapes.get(b["weight"].name)
             if weight is None:
                 raise self.fail(node, op, "the weight's shape is unknown")
@@ -755,6 +895,7 @@ class _Importer:
             ), False
         if op == "pad":
             b = _bind(node, ["input", "pad", "mode", "value"])
+            b |= {k: self.number(node, op, k, b[k]) for k in ("pad", "mode") if k in b}
             if b.get("mode", "constant") in MIRRORED:
                 raise self.fail(node, op, _mirrored(b["mode"]))
             pad = [int(v) for v in b["pad"]] + [0, 0, 0, 0]
@@ -941,21 +1082,22 @@ class _Importer:
             dim: Any = -3
         elif node.op == "call_module":
             dim = self.modules[str(node.target)].dim
+        elif op == "normalize":
+            dim = self.number(node, op, "dim", _bind(node, ["input", "p", "dim"]).get("dim", 1))
         else:
-            dim = _bind(node, ["input", "dim"]).get("dim", -1 if op == "glu" else None)
+            dim = self.number(node, op, "dim", _bind(node, ["input", "dim"]).get("dim", -1 if op == "glu" else None))
         if dim is None:  # torch's implicit choice (_get_softmax_dim): axis 0 of a 0-, 1- or 3-D input, else 1
             dim = 0 if len(shape) in (0, 1, 3) else 1
-        if not isinstance(dim, int) or not spatial_in(layout, dim % len(shape)):
+        if not spatial_in(layout, int(dim) % len(shape)):
             return
         what = op if node.op != "call_module" else type(self.modules[str(node.target)]).__name__
         if AXIS_OPS[op] == "glu":
             raise self.fail(node, what, f"splits along spatial axis {dim}; expected the channel axis")
-        hint = what if node.op != "call_module" else f"{what}' or '{node.target}"
         raise self.fail(
             node,
             what,
             f"normalises along spatial axis {dim} (each unit reads the whole axis); expected the channel axis, or "
-            f"declare it pass-through to leave that out (passthrough=['{hint}'], CLI --passthrough)",
+            f"declare it pass-through to leave that out ({self.hint(node, what)})",
         )
 
     # -- one node ----------------------------------------------------------------------------------------
@@ -981,7 +1123,7 @@ class _Importer:
             return
         self.note_view(node)
         try:
-            self.visit_op(node, feats)
+            self.visit_op(self.resolved(node), feats)
         except ModelError as exc:  # refused; an error only if some tap depends on this node
             refs = tuple(dict.fromkeys(v for v in (self.values[f] for f in feats) if v is not None))
             layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
@@ -1127,10 +1269,9 @@ class _Importer:
         call = self.module_layer(node, feats) if node.op == "call_module" else self.function_layer(node, op, feats)
         result: tuple[Layer, bool] | str | None = call
         if result is None:
-            hint = what if node.op != "call_module" else f"{what}' or '{node.target}"
             raise ModelError(
                 f"{self.label}: node '{node.name}': unsupported operation '{what}'; declare it pass-through if it "
-                f"keeps the geometry (passthrough=['{hint}'], CLI --passthrough)"
+                f"keeps the geometry ({self.hint(node, what)})"
             )
         merging = node.op != "call_module" and (op in BINARY or op in ("cat", "concat", "concatenate"))
         if isinstance(result, str):  # forwards an argument: the full-size operand of a gate, a chunk, an item
@@ -1158,6 +1299,22 @@ class _Importer:
         if isinstance(layer, GlobalPool) and out is not None and len(out) != 4:
             pooled = reshape(canonical((*out[:2], 1, 1)) or (), out) if len(out) == 2 else None
             self.set_pending(node, emitted, pooled, "pools the whole map into a vector", self.display(node))
+
+    def no_map(self) -> str:
+        """Why the module returns no feature map: the refusal that left none (a convolution reading a transposed
+        map, an unknown op between token tensors), else what the first returned value is."""
+        for name in self.returned:
+            value = self.values.get(name)
+            refusal = self.refusal_in(value) if value is not None else None
+            if refusal is not None:
+                return refusal
+        if self.returned:
+            first = self.returned[0]
+            return (
+                f"{self.label}: the module returns '{self.display(self.fx_nodes[first])}', which is not an (N, C, H, "
+                f"W) feature map: '{self.origin[first]}' {self.opaque[first]}; name the taps to profile"
+            )
+        return f"{self.label}: the module returns no feature map; name the taps to profile"
 
     def check_sizes(self, input_size: Pair) -> None:
         """Hold every node's size, computed by its layer from its inputs' sizes in the example run, to the size of
@@ -1224,16 +1381,16 @@ class _Importer:
 
         if isinstance(out, dict):
             for key, value in out.items():
-                if isinstance(value, fx.Node) and value.name in self.opaque:
-                    self.read_back(value.name)
+                if isinstance(value, fx.Node) and value.name in self.opaque and not self.read_back(value.name):
+                    self.returned.append(value.name)
                 if isinstance(value, fx.Node) and self.values.get(value.name) and value.name not in self.opaque:
                     self.outputs.append((str(key), str(self.values[value.name])))
             return
         found: list[str] = []
         fx.node.map_arg(out, lambda a: found.append(a.name))
         for name in found:
-            if name in self.opaque:
-                self.read_back(name)
+            if name in self.opaque and not self.read_back(name):
+                self.returned.append(name)
             value = self.values.get(name)
             if value and value != INPUT and name not in self.opaque and (value, value) not in self.outputs:
                 self.outputs.append((value, value))
@@ -1296,12 +1453,39 @@ def _example_channels(gm: Any, modules: Mapping[str, Any], given: int | None) ->
     return list(dict.fromkeys([c for c in (first, 3, 1) if c is not None]))
 
 
+VALUE = "scalematch_value"
+"""The ``node.meta`` key of a value the example run computed that is no tensor (a size, a dim, a pad amount)."""
+
+
+def _plain(value: Any) -> bool:
+    """Numbers, text, None and tuples or lists of them (``torch.Size`` is a tuple): a value an argument can be."""
+    if isinstance(value, tuple | list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _recording_shape_prop() -> Any:
+    """torch's ShapeProp that also keeps, in ``node.meta[VALUE]``, every value the example run computes that is
+    no tensor: a dim, a size or a pad computed from shapes in the traced graph (``a.dim() - 1``,
+    ``x.size()[2:]``, ``(8 - w % 8) % 8``) is then read at the example size."""
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Recording(ShapeProp):
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if _plain(result):
+                n.meta[VALUE] = result
+            return result
+
+    return Recording
+
+
 def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
     """Record every value's shape (ShapeProp) for an example input of ``shape``: with fake tensors (no
     arithmetic, fast at detection sizes) where torch supports that, else by running the module."""
     import torch
-    from torch.fx.passes.shape_prop import ShapeProp
 
+    ShapeProp = _recording_shape_prop()
     with contextlib.redirect_stderr(io.StringIO()), torch.no_grad():  # ShapeProp prints the tracebacks
         try:
             from torch._subclasses.fake_tensor import FakeTensorMode
@@ -1369,9 +1553,14 @@ def _trace(
             traced_graph = tracer.trace(module)
             gm = fx.GraphModule(tracer.root, traced_graph, type(module).__name__)
         except Exception as exc:
+            why = "data-dependent control flow cannot be traced"
+            if "does not support item assignment" in str(exc):
+                why = (
+                    "an assignment to part of a tensor (x[...] = y) cannot be traced: build the tensor with "
+                    "torch.cat or F.pad instead, or export the model to ONNX and give the .onnx file"
+                )
             raise ModelError(
-                f"{label}: torch.fx cannot trace module '{type(module).__name__}' ({_first_line(exc)}); "
-                "data-dependent control flow cannot be traced"
+                f"{label}: torch.fx cannot trace module '{type(module).__name__}' ({_first_line(exc)}); {why}"
             ) from None
         params = [p for p in module.parameters() if p.is_floating_point()]
         dtype = params[0].dtype if params else torch.float32
@@ -1409,7 +1598,7 @@ def _trace(
             if requested:
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
-        raise ModelError(f"{label}: the module returns no feature map; name the taps to profile")
+        raise ModelError(importer.no_map())
     resolved = resolve_requested(importer, requested, label)
     if taps is not None:
         one_name_per_map(resolved, label)

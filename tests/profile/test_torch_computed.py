@@ -1,0 +1,209 @@
+# mypy: disable-error-code="no-any-return"
+"""torch.fx import of arguments computed from shapes, reductions along one axis and refusal messages (review
+round 16: F1, F2, F10, F12, F13, F15, F18), against autograd.
+
+The expected boxes and sizes come from the gradient of output units (tests/profile/autograd_rf.py), never from
+the engine.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+
+from autograd_rf import measure  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
+from torch_computed_models import AlongOneAxis, Computed, Shifted  # noqa: E402
+
+from scalematch.errors import ModelError  # noqa: E402
+from scalematch.profile import GlobalPool, Upsample, profile  # noqa: E402
+from scalematch.profile.importers.torch import from_torch  # noqa: E402
+
+SIZE = (20, 28)  # (h, w): no multiple of 8, so that a pad to a multiple of 8 pads both axes
+
+
+def assert_matches_autograd(model: nn.Module, size: tuple[int, int] = SIZE) -> None:
+    """The last tap's size and the input box of its corner, edge and centre units equal autograd's."""
+    fm = profile(from_torch(model, size), size).feature_maps[-1]
+    _, shape = measure(model, size, (0, 0))
+    assert fm.size == shape
+    h, w = shape
+    for unit in {(0, 0), (h // 2, w // 2), (h - 1, w - 1), (0, w - 1), (h - 1, 0)}:
+        box, _ = measure(model, size, unit)
+        assert fm.input_box(*unit, clip_to=size) == box, unit
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        (
+            "softmax along W",
+            "node 'softmax' (softmax): normalises along spatial axis 3 (each unit reads the whole axis); expected "
+            "the channel axis, or declare it pass-through to leave that out (--passthrough softmax)",
+        ),
+        ("chunk along W", "node 'chunk' (chunk): splits along spatial axis 3; expected the channel axis"),
+        ("glu along H", "node 'glu' (glu): splits along spatial axis 2; expected the channel axis"),
+        (
+            "mean along W",
+            "node 'mean' (mean): reduces along spatial axis 3 (each unit reads the whole axis); expected the channel "
+            "axis or both H and W, or declare it pass-through to leave that out (--passthrough mean)",
+        ),
+    ],
+)
+def test_a_dim_computed_in_the_graph_is_checked_as_a_written_one(how: str, message: str) -> None:
+    """``dim=a.dim() - 1`` was not an int, so the H/W checks were skipped: the softmax, chunk and GLU passed with
+    the geometry of the map before them (review round 16 F1), and a mean along it was a traceback (F2)."""
+    with pytest.raises(ModelError) as err:
+        from_torch(Computed(how), SIZE)
+    assert str(err.value) == f"Computed: {message}"
+
+
+@pytest.mark.parametrize("how", ["softmax along C", "chunk along C"])
+def test_a_dim_computed_in_the_graph_along_channels_keeps_the_measured_geometry(how: str) -> None:
+    assert_matches_autograd(Computed(how))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "global pool by the map's size",
+        "pad to a multiple of 8",
+        "adaptive pool to half",
+        "pool by a computed kernel",
+        "conv padded by a computed amount",
+        "cat along a computed dim",
+        "up-sampling by a computed factor",
+        "up-sampling to twice the size",
+        "max with a buffer",
+    ],
+)
+def test_arguments_computed_from_shapes_take_their_value_at_the_example_size(how: str) -> None:
+    """Each was a Python traceback (review round 16 F2; the last two F13 and the buffer case): the size, pad,
+    kernel, factor or dim is the one torch computes in the example run, and the geometry is autograd's."""
+    assert_matches_autograd(Computed(how))
+
+
+def test_a_pool_over_the_map_s_own_size_is_a_global_pool() -> None:
+    """CIFAR ResNets' ``F.avg_pool2d(out, out.size()[2:])`` covers the map at every input size: a global pool
+    (the head, never a stage tap), not a window fixed at the example size."""
+    graph = from_torch(Computed("global pool by the map's size"), SIZE)
+    assert [n.layer for n in graph.nodes][-1] == GlobalPool("avg")
+
+
+def test_an_up_sampling_to_twice_its_own_size_is_a_factor() -> None:
+    """The size read from the map's own shape (twice it) was taken as the size of that map (size_like), and the
+    profile refused it as one short of a multiple (review round 16 F13)."""
+    graph = from_torch(Computed("up-sampling to twice the size"), SIZE)
+    assert [n.layer for n in graph.nodes][-1] == Upsample((2, 2), "nearest")
+
+
+def test_an_argument_that_is_no_number_is_refused_with_its_node() -> None:
+    class TensorDim(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, 1, 1)
+            self.register_buffer("k", torch.tensor(2))
+
+        def forward(self, x: Tensor) -> Tensor:
+            return torch.softmax(self.a(x), dim=self.k)
+
+    with pytest.raises(ModelError) as err:
+        from_torch(TensorDim(), SIZE)
+    assert str(err.value) == (
+        "TensorDim: node 'softmax' (softmax): its dim comes from 'k', which is not a number in the example run; "
+        "expected a number or a tuple of numbers"
+    )
+
+
+ALONG = "(each unit reads the whole axis); expected the channel axis"
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("normalize(2)", f"node 'normalize' (normalize): normalises along spatial axis 2 {ALONG}, or declare it"),
+        ("amax(3)", f"node 'amax' (amax): reduces along spatial axis 3 {ALONG} or both H and W, or declare it"),
+        ("logsumexp(3)", f"node 'logsumexp' (logsumexp): reduces along spatial axis 3 {ALONG} or both H and W, or"),
+        ("var(2)", f"node 'var' (var): reduces along spatial axis 2 {ALONG} or both H and W, or declare it"),
+        ("median(3)", f"node 'median' (median): reduces along spatial axis 3 {ALONG} or both H and W, or declare"),
+        (
+            "vector_norm(2)",
+            f"node 'linalg_vector_norm' (linalg_vector_norm): reduces along spatial axis 2 {ALONG} or both H and W",
+        ),
+    ],
+)
+def test_a_normalisation_along_one_spatial_axis_is_refused_as_a_softmax_is(how: str, message: str) -> None:
+    """Each unit reads its whole row or column (autograd), as with a softmax along H or W, which is refused: these
+    passed with the rf of the convolutions, the reduction dropped by the broadcast-gate rule (review round 16
+    F10). Declared pass-through, they are left out."""
+    model = AlongOneAxis(how)
+    if not how.startswith(("amax", "median")):  # those read one element of the axis, which one depends on the data
+        box, _ = measure(model, (24, 32), (5, 5))
+        assert box[int(how[-2]) - 2] == ((0, 23), (0, 31))[int(how[-2]) - 2]  # the whole axis, by autograd
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (24, 32))
+    assert str(err.value).startswith(f"AlongOneAxis: {message}")
+    op = message.split("'")[1]
+    assert str(err.value).endswith(f"to leave that out (--passthrough {op})")
+    declared = profile(from_torch(model, (24, 32), passthrough=[op]), (24, 32)).feature_maps[-1]
+    assert declared.size == (24, 32)
+
+
+@pytest.mark.parametrize("how", ["normalize(1)", "amax(1)", "logsumexp(1)", "var(1)", "median(1)", "vector_norm(1)"])
+def test_a_normalisation_along_channels_keeps_the_measured_geometry(how: str) -> None:
+    assert_matches_autograd(AlongOneAxis(how), (24, 32))
+
+
+class TransposedTwice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, 1, 1)
+        self.b = nn.Conv2d(4, 4, (3, 1), 1, (1, 0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.b(self.a(x).transpose(2, 3)).transpose(2, 3)
+
+
+class Attention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, 1, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        t = a.flatten(2)
+        return (t @ (t.transpose(1, 2) @ t).softmax(-1)).view_as(a)
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            TransposedTwice(),
+            "TransposedTwice: node 'b' (Conv2d): reads 'transpose', which is not an (N, C, H, W) feature map: "
+            "'transpose' rearranges the axes (its rows mix rows and columns); its geometry cannot be read",
+        ),
+        (
+            Attention(),
+            "Attention: node 'matmul': unsupported operation 'matmul'; declare it pass-through if it keeps the "
+            "geometry (--passthrough matmul)",
+        ),
+    ],
+)
+def test_the_refusal_that_leaves_no_feature_map_is_the_error(model: nn.Module, message: str) -> None:
+    """It was 'the module returns no feature map' for a module that returns one (review round 16 F12)."""
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (24, 32))
+    assert str(err.value) == message
+
+
+def test_item_assignment_is_named_with_what_to_do() -> None:
+    """It was reported as data-dependent control flow (review round 16 F15)."""
+    with pytest.raises(ModelError) as err:
+        from_torch(Shifted(), (24, 32))
+    assert str(err.value) == (
+        "Shifted: torch.fx cannot trace module 'Shifted' (TypeError: 'Proxy' object does not support item "
+        "assignment); an assignment to part of a tensor (x[...] = y) cannot be traced: build the tensor with "
+        "torch.cat or F.pad instead, or export the model to ONNX and give the .onnx file"
+    )

@@ -1,0 +1,123 @@
+# mypy: disable-error-code="no-any-return"
+"""Small PyTorch modules whose arguments are computed from shapes in the traced graph, as real code writes them
+(review round 16): dims (``a.dim() - 1``), kernels (``out.size()[2:]``), pads to a multiple, factors and sizes.
+Each is named in the tests; the CLI tests import them as ``torch_computed_models:<Class>``."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def conv(cin: int = 3, cout: int = 4, k: int = 3, s: int = 1, p: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, k, s, p)
+
+
+class Computed(nn.Module):
+    """A 3x3 convolution, then ``how`` written with an argument computed from a shape."""
+
+    def __init__(self, how: str = "pad to a multiple of 8") -> None:
+        super().__init__()
+        self.how = how
+        self.a = conv(s=2 if "factor" in how or "twice" in how else 1)
+        self.b = conv(k=5, p=2)
+        self.pool = nn.AvgPool2d(8, 8)
+        self.w = nn.Parameter(torch.full((4, 4, 3, 3), 0.1))
+        self.zero: Tensor
+        self.register_buffer("zero", torch.zeros(1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        how = self.how
+        if how == "softmax along W":
+            return F.softmax(a, dim=a.dim() - 1)
+        if how == "softmax along C":
+            return F.softmax(a, dim=a.dim() - 3)
+        if how == "chunk along W":
+            return a.chunk(2, dim=a.ndim - 1)[1]
+        if how == "chunk along C":
+            return a.chunk(2, dim=a.ndim - 3)[1]
+        if how == "glu along H":
+            return F.glu(a, a.dim() - 2)
+        if how == "global pool by the map's size":  # kuangliu/pytorch-cifar's ResNet head
+            return F.avg_pool2d(a, a.size()[2:])
+        if how == "pad to a multiple of 8":  # Swin, UNet
+            h, w = a.shape[-2:]
+            return self.pool(F.pad(a, (0, (8 - w % 8) % 8, 0, (8 - h % 8) % 8)))
+        if how == "adaptive pool to half":
+            return F.adaptive_avg_pool2d(a, (a.shape[2] // 2, a.shape[3] // 2))
+        if how == "pool by a computed kernel":
+            return F.avg_pool2d(a, kernel_size=a.shape[-1] // 8)
+        if how == "conv padded by a computed amount":
+            return F.conv2d(a, self.w, padding=a.shape[1] // 4)
+        if how == "mean along W":
+            return a.mean(dim=a.dim() - 1, keepdim=True)
+        if how == "cat along a computed dim":
+            return torch.cat([a, self.b(x)], dim=a.ndim - 3)
+        if how == "up-sampling by a computed factor":
+            return F.interpolate(a, scale_factor=x.shape[-1] // a.shape[-1])
+        if how == "up-sampling to twice the size":
+            return F.interpolate(a, size=(a.shape[2] * 2, a.shape[3] * 2), mode="nearest")
+        if how == "max with a buffer":
+            return torch.max(a, self.zero)
+        raise ValueError(how)
+
+
+class PadToMultiple(Computed):
+    """``Computed("pad to a multiple of 8")`` as a class the CLI can name."""
+
+
+class AlongOneAxis(nn.Module):
+    """A normalisation or a reduction along one axis, read back through a broadcast gate as code writes a softmax
+    or a normalisation by hand."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.a = conv()
+        self.b = conv(4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        how = self.how
+        if how.startswith("normalize"):
+            y = F.normalize(a, dim=int(how[-2]))
+        elif how.startswith("amax"):
+            y = a - a.amax(int(how[-2]), keepdim=True)
+        elif how.startswith("logsumexp"):
+            y = a - torch.logsumexp(a, dim=int(how[-2]), keepdim=True)
+        elif how.startswith("var"):
+            y = a / a.var(int(how[-2]), keepdim=True)
+        elif how.startswith("median"):
+            y = a - a.median(int(how[-2]), keepdim=True)[0]
+        elif how.startswith("vector_norm"):
+            y = a / torch.linalg.vector_norm(a, dim=int(how[-2]), keepdim=True)
+        else:
+            raise ValueError(how)
+        return self.b(y)
+
+
+class Shrunk(nn.Module):
+    """A Hardshrink module (element-wise, so it keeps the geometry), unknown to the importer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.p = nn.Hardshrink()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.p(x)
+
+
+class Shifted(nn.Module):
+    """A map shifted down by item assignment, which torch.fx cannot trace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = conv()
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        b = a.clone()
+        b[:, :, 4:] = a[:, :, :-4]
+        return b
