@@ -376,3 +376,32 @@ def test_an_output_that_is_no_map_is_left_out_of_the_default_taps() -> None:
     assert str(info.value) == (
         "ChannelMean: tap 'mean': 'mean' is not an (N, C, H, W) feature map: its value has the shape (1, 12, 16)"
     )
+
+
+class _LineGate(nn.Module):
+    """``a * pool(a)`` with the pool over one axis only: a coordinate-attention gate, one value per row or column."""
+
+    def __init__(self, size: tuple[int | None, int | None]) -> None:
+        super().__init__()
+        self.a, self.b, self.size = conv(3, 8), conv(8, 8), size
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        return self.b(a * F.adaptive_avg_pool2d(a, self.size))
+
+
+@pytest.mark.parametrize(("size", "line", "axis"), [((None, 1), "row", "W"), ((1, None), "column", "H")])
+def test_a_gate_along_one_axis_is_refused(size: tuple[int | None, int | None], line: str, axis: str) -> None:
+    """Autograd: a unit reads its whole row (or column), which no receptive field describes; the import refuses
+    it instead of following the full-size operand (which gave rf 5)."""
+    (rows, cols), _ = truth(_LineGate(size), (12, 16))
+    assert (cols if line == "row" else rows) == ((0, SIZE[1] - 1) if line == "row" else (0, SIZE[0] - 1))
+    with pytest.raises(ModelError) as refused:
+        from_torch(_LineGate(size), SIZE)
+    assert str(refused.value) == (
+        f"_LineGate: node 'mul' (mul): its operand 'adaptive_avg_pool2d' holds one value per {line} (it is broadcast "
+        f"along {axis} only), so each unit reads its whole {line}, which no receptive field describes; a gate "
+        "broadcast along both H and W (squeeze-excitation) is left out, one along a single axis (coordinate "
+        "attention) is refused"
+    )
+    assert imported(_LineGate((1, 1))).size == SIZE  # squeeze-excitation: left out, as documented

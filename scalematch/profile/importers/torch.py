@@ -511,9 +511,10 @@ class _Importer:
 
     def check_gate(self, node: Any, op: str, full: str, gate: str) -> None:
         """A gate broadcast along one of H and W only (``a - a.amax(-1, keepdim=True)``, a softmax written by
-        hand) makes each unit read its whole row or column: refused with the refusal of the node that made it so
-        (a reduction along one axis), which the gate rule would otherwise drop. A gate broadcast over both (a
-        squeeze-excitation) is left out, as documented."""
+        hand, ``x * adaptive_avg_pool2d(x, (None, 1))``) makes each unit read its whole row or column: refused,
+        with the refusal of the node that made it so when there is one (a reduction along one axis), which the
+        gate rule would otherwise drop. A gate broadcast over both (a squeeze-excitation) is left out, as
+        documented."""
         shape, out = self.shapes.get(gate), self.shapes.get(full)
         if shape is None or out is None or len(out) != 4 or len(shape) < 2:
             return
@@ -524,6 +525,41 @@ class _Importer:
         refusal = self.refusal_in(name) if name is not None else None
         if refusal is not None:
             raise ModelError(refusal)
+        if self.user_declared(gate, tuple(out[-2:])):
+            return  # the user declared the node that makes the gate pass-through: left out, as asked
+        line = "row" if along[0] == -1 else "column"
+        raise self.fail(
+            node, op,
+            f"its operand '{gate}' holds one value per {line} (it is broadcast along "
+            f"{'W' if along[0] == -1 else 'H'} only), so each unit reads its whole {line}, which no receptive "
+            "field describes; a gate broadcast along both H and W (squeeze-excitation) is left out, one along a "
+            "single axis (coordinate attention) is refused",
+        )  # fmt: skip
+
+    def user_declared(self, name: str, full: tuple[int, ...]) -> bool:
+        """Whether fx value ``name`` or one of its ancestors down to the maps of spatial size ``full`` (what it
+        is computed from) is a node the user declared pass-through."""
+        from torch import fx
+
+        stack, seen = [name], set()
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self.fx_nodes:
+                continue
+            seen.add(current)
+            node = self.fx_nodes[current]
+            if node.op == "call_module":
+                mod = self.modules.get(str(node.target))
+                keys = {type(mod).__name__, str(node.target)}
+            else:
+                target = node.target
+                keys = {(target if isinstance(target, str) else getattr(target, "__name__", str(target))).strip("_")}
+            if keys & self.passthrough:
+                return True
+            shape = self.shapes.get(current)
+            if shape is None or len(shape) < 2 or tuple(shape[-2:]) != full:
+                fx.node.map_arg((node.args, node.kwargs), lambda a: stack.append(a.name))
+        return False
 
     def number(self, node: Any, what: str, param: str, value: Any) -> Any:
         """``value``, the argument ``param`` of ``node``, when it holds no fx node; else a refusal naming the
