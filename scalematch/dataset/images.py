@@ -68,7 +68,8 @@ class ImageTable(MutableMapping[int, Image]):
     def __getitem__(self, key: int) -> Image:
         import numpy as np
 
-        place = self._place(key) if key in self else None
+        in_range = isinstance(key, int) and -(1 << 63) <= key < 1 << 63
+        place = self._place(key) if in_range else None
         if place is None:
             raise KeyError(key)
         name = ""
