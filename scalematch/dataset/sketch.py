@@ -68,7 +68,9 @@ def of(values: np.ndarray, group: np.ndarray | None = None, groups: int = 1) -> 
 
 def add(sketch: Sketch, values: np.ndarray, group: np.ndarray | None = None, groups: int = 0) -> Sketch:
     """``sketch`` with ``values`` added (in ``group``, as :func:`of`), and at least ``groups`` groups (the new
-    ones after the sketch's)."""
+    ones after the sketch's). The bins that exist already are updated in place (``sketch``'s arrays change: pass
+    a sketch you do not keep, as a fold does), so that adding to a full sketch copies none of its bins; the
+    values of new bins are inserted."""
     import numpy as np
 
     values = np.asarray(values, dtype=np.float64)
@@ -80,14 +82,34 @@ def add(sketch: Sketch, values: np.ndarray, group: np.ndarray | None = None, gro
     exact_group, exact = np.r_[sketch.exact_group, group[small]], np.r_[sketch.exact, values[small]]
     del small
     key = (group << _LOCAL) | (_keys(values) + _HALF)
+    if len(sketch.key):
+        at = np.minimum(np.searchsorted(sketch.key, key), len(sketch.key) - 1)
+        hit = sketch.key[at] == key
+        held = at[hit]
+        sketch.counts[:] += np.bincount(held, minlength=len(sketch.counts))
+        np.minimum.at(sketch.lo, held, values[hit])
+        np.maximum.at(sketch.hi, held, values[hit])
+        del at, held
+        key, values = key[~hit], values[~hit]
     order = np.argsort(key)
     key, values = key[order], values[order]
     del order
     first = _firsts(key)
-    new = (key[first], np.minimum.reduceat(values, first), np.maximum.reduceat(values, first))
-    counts = np.diff(np.r_[first, len(key)]) if len(key) else np.zeros(0, dtype=np.int64)
-    del key
-    return _bins(groups, count, [sketch, (*new, counts)], exact_group, exact)
+    key, lo, hi = key[first], np.minimum.reduceat(values, first), np.maximum.reduceat(values, first)
+    counts = np.diff(np.r_[first, len(values)]) if len(values) else np.zeros(0, dtype=np.int64)
+    del values
+    if len(key):  # new bins, in their places among the sketch's
+        at = np.searchsorted(sketch.key, key)
+        new = (key, lo, hi, counts)
+        key, lo, hi, counts = (np.insert(old, at, v) for old, v in zip(_columns(sketch), new, strict=True))
+    else:
+        key, lo, hi, counts = _columns(sketch)
+    small = count[exact_group] <= EXACT
+    return Sketch(groups, count, key, lo, hi, counts, exact_group[small], exact[small])
+
+
+def _columns(sketch: Sketch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return sketch.key, sketch.lo, sketch.hi, sketch.counts
 
 
 def merge(sketches: list[Sketch], into: list[np.ndarray] | None = None, groups: int | None = None) -> Sketch:

@@ -126,3 +126,30 @@ def test_memory_is_bounded_whatever_the_number_of_values() -> None:
     octaves = int(np.ceil(np.log2(1333))) + 1
     assert len(s.key) <= octaves << sketch.BITS  # bins of 2**-8 of an octave over the values' range
     assert len(s.exact) == 0 and int(s.count[0]) == 1_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(
+        st.lists(st.tuples(st.one_of(st.sampled_from(SPECIAL), st.floats(-1e3, 1e3)), st.integers(0, 2)), max_size=30),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_adding_piece_by_piece_updates_the_bins_as_one_sketch_of_all(pieces: list[list[tuple[float, int]]]) -> None:
+    # pieces that fall in bins the sketch has (updated in place) and in new ones (inserted), specials included;
+    # each value 2,000 times, so that some groups go beyond EXACT (bins only)
+    arrays = [
+        (np.tile(np.array([x for x, _ in p], dtype=np.float64), 2000), np.tile(np.array([k for _, k in p]), 2000))
+        for p in pieces
+    ]
+    added = sketch.empty(3)
+    for v, g in arrays:
+        added = sketch.add(added, v, g.astype(np.int64))
+    whole = sketch.of(
+        np.concatenate([v for v, _ in arrays]), np.concatenate([g for _, g in arrays]).astype(np.int64), 3
+    )
+    assert (added.count == whole.count).all() and (added.key == whole.key).all()
+    assert (added.counts == whole.counts).all()
+    assert (_bits(added.lo) == _bits(whole.lo)).all() and (_bits(added.hi) == _bits(whole.hi)).all()
+    assert (_bits(_rows(added)) == _bits(_rows(whole))).all()

@@ -13,11 +13,12 @@ the annotation's own (COCO's small/medium/large use it), or ``w * h`` when absen
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import msgspec
 
@@ -37,6 +38,9 @@ from scalematch.dataset.table import (
     short_repr,
 )
 from scalematch.errors import DatasetError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 _I64 = 1 << 63
 _ARRAYS = ("images", "annotations", "categories")
@@ -59,8 +63,18 @@ class _Image(msgspec.Struct, gc=False):
     height: int
 
 
+class _ImageSize(msgspec.Struct, gc=False):
+    """An image record when the file names are not kept (statistics never show them): its name is skipped in C,
+    no string is built (a name that is not a string only ever meant the id stood in for it)."""
+
+    id: int
+    width: int
+    height: int
+
+
 _ANNOTATIONS = msgspec.json.Decoder(list[_Annotation])
 _IMAGES = msgspec.json.Decoder(list[_Image])
+_IMAGE_SIZES = msgspec.json.Decoder(list[_ImageSize])
 _ID, _IMAGE_ID, _CATEGORY_ID = attrgetter("id"), attrgetter("image_id"), attrgetter("category_id")
 _BBOX, _AREA, _CROWD, _IGNORE = attrgetter("bbox"), attrgetter("area"), attrgetter("iscrowd"), attrgetter("ignore")
 _NAME, _WIDTH, _HEIGHT = attrgetter("file_name"), attrgetter("width"), attrgetter("height")
@@ -94,7 +108,7 @@ def read(
             drain(raw)
 
     parallel = workers > 1 and path.stat().st_size >= PARALLEL_MIN and can_fork()
-    with path.open("rb") as f:
+    with path.open("rb") as f, _early_pool(workers if parallel else 0) as pool:
         stream = JsonStream(f, str(path), progress)
         for key in stream.members():
             if key in seen and key in _ARRAYS:
@@ -104,13 +118,13 @@ def read(
                     "and 'categories' once"
                 )
             seen.append(key)
-            if key == "annotations" and parallel:
-                _annotations_in_parallel(stream, path, raw, take, count, workers, handed)
+            if key == "annotations" and pool is not None:
+                _annotations_in_parallel(stream, path, raw, take, count, workers, handed, pool)
             elif key == "annotations":
                 for items, typed in stream.objects(key, _ANNOTATIONS):
                     take(items, typed)
             elif key == "images":
-                for items, typed in stream.objects(key, _IMAGES):
+                for items, typed in stream.objects(key, _IMAGES if drain is None else _IMAGE_SIZES):
                     if not (typed and _images_fast(items, raw)):
                         _images([_plain(i) for i in items], raw, exclusions)
             elif key == "categories":
@@ -135,60 +149,72 @@ def read(
 PARALLEL_MIN = 64 << 20
 
 
+@contextmanager
+def _early_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``workers`` processes for the pieces of ``annotations`` (None when 0), forked now, before the images are
+    read: a worker forked later would share the reader's heap, and the pages it then writes to (freed memory it
+    reuses, the reference counts of objects it touches) would be copied, a peak that grows with the file."""
+    if not workers:
+        yield None
+        return
+    from scalematch.pool import worker_pool
+
+    with worker_pool(workers) as pool:
+        pool.submit(int).result()  # the pool forks every worker at its first task
+        yield pool
+
+
 def _annotations_in_parallel(
     stream: JsonStream, path: Path, raw: RawBoxes, take: Callable[[list[Any], bool], None], count: list[int],
-    workers: int, handed: Callable[[], None],
+    workers: int, handed: Callable[[], None], pool: ProcessPoolExecutor,
 ) -> None:  # fmt: skip
-    """The ``annotations`` array, its pieces decoded in ``workers`` processes. This process only finds where
-    pieces may end (:meth:`JsonStream.probe`); a worker reads its piece from the file and returns its columns,
-    or None when the piece is not a list of well-formed records (a boundary inside a string, a bad record,
-    broken JSON): that piece is then read here as one process reads it, and the pieces after it are cut again.
+    """The ``annotations`` array, its pieces decoded in the ``workers`` processes of ``pool``. This process only
+    finds where pieces may end (:meth:`JsonStream.probe`); a worker reads its piece from the file and returns its
+    columns, or None when the piece is not a list of well-formed records (a boundary inside a string, a bad
+    record, broken JSON): that piece is then read here as one process reads it, and the pieces after it are cut again.
     Results are taken in file order, so the columns, the counts and the first error (under strict) are those
     of one process."""
     from collections import deque
     from concurrent.futures import Future
 
-    from scalematch.pool import worker_pool
-
     if not stream.opening("annotations"):
         return
     name = str(path)
     cursor = ahead = stream.offset()  # where the next piece to take, and the next to cut, begin
-    with worker_pool(workers) as pool:
-        flight: deque[tuple[int, Future[_Columns | None]]] = deque()
-        closed = stopped = False
-        while True:
-            while not (closed or stopped) and len(flight) < 2 * workers:
-                found = stream.probe(ahead)
-                if found is None:
-                    stopped = True
-                    break
-                end, after, closing = found
-                flight.append((after, pool.submit(_decode_piece, name, ahead, end - ahead)))
-                ahead, closed = after, closing == ord("]")
-            if flight:
-                after, future = flight.popleft()
-                columns = future.result()
-                if columns is not None:
-                    _append(raw, columns)
-                    count[0] += columns[0]
-                    handed()
-                    cursor = after
-                    stream.report(after)
-                    continue
-                for _, later in flight:
-                    later.cancel()
-                flight.clear()
-            elif closed:  # every piece taken, up to the array's ]
-                stream.rewind(cursor)
-                return
+    flight: deque[tuple[int, Future[_Columns | None]]] = deque()
+    closed = stopped = False
+    while True:
+        while not (closed or stopped) and len(flight) < 2 * workers:
+            found = stream.probe(ahead)
+            if found is None:
+                stopped = True
+                break
+            end, after, closing = found
+            flight.append((after, pool.submit(_decode_piece, name, ahead, end - ahead)))
+            ahead, closed = after, closing == ord("]")
+        if flight:
+            after, future = flight.popleft()
+            columns = future.result()
+            if columns is not None:
+                _append(raw, columns)
+                count[0] += columns[0]
+                handed()
+                cursor = after
+                stream.report(after)
+                continue
+            for _, later in flight:
+                later.cancel()
+            flight.clear()
+        elif closed:  # every piece taken, up to the array's ]
             stream.rewind(cursor)
-            items, typed, closing = stream.element("annotations", _ANNOTATIONS)  # one piece, as one process
-            take(items, typed)
-            if closing == ord("]"):
-                return
-            cursor = ahead = stream.offset()
-            closed = stopped = False
+            return
+        stream.rewind(cursor)
+        items, typed, closing = stream.element("annotations", _ANNOTATIONS)  # one piece, as one process
+        take(items, typed)
+        if closing == ord("]"):
+            return
+        cursor = ahead = stream.offset()
+        closed = stopped = False
 
 
 _Columns = tuple[int, list[bytes]]
@@ -253,7 +279,7 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
 
 
-def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
+def _images_fast(records: list[_Image] | list[_ImageSize], raw: RawBoxes) -> bool:
     """Add a piece of decoded image records at once; False (nothing added) if any fails a check."""
     if not records:
         return True
@@ -263,10 +289,11 @@ def _images_fast(records: list[_Image], raw: RawBoxes) -> bool:
         return False
     if max(ids) >= _I64 or min(ids) < -_I64 or len(set(ids)) != len(ids) or _known(raw, ids):
         return False
-    names = list(map(_NAME, records))
     if isinstance(raw.images, ImageTable):
+        names = list(map(_NAME, records)) if raw.images.keep_names else []  # (see _ImageSize)
         raw.images.extend(ids, names, list(map(float, ws)), list(map(float, hs)))
     else:
+        names = list(map(_NAME, records))
         raw.images.update(zip(ids, zip(names, map(float, ws), map(float, hs), strict=True), strict=True))
     return True
 
@@ -331,7 +358,7 @@ def _plain(item: Any) -> Any:
         if not math.isnan(item.area):
             out["area"] = item.area
         return out
-    if isinstance(item, _Image):
+    if isinstance(item, _Image | _ImageSize):  # (an _ImageSize has no name: the id stands in, as for any image)
         return msgspec.structs.asdict(item)
     return item
 
