@@ -12,7 +12,9 @@ One check cannot be run while reading: a COCO file usually lists its categories 
 object's category is checked at the end; when any is not among the file's categories (an ``unknown_category``
 record), :meth:`Stream.partial` gives None and the caller reads the file again with the checks on the whole table,
 which give that record its reason in the documented order. Only without ``strict``: there, the first bad record
-ends the run with its message, which the whole-table checks give.
+ends the run with its message, which the whole-table checks give. So does an annotation whose box comes from its
+mask (made at the end of the file) when its id was met already: which of the two came first in the file, and is
+kept, the whole table tells.
 """
 
 from __future__ import annotations
@@ -54,13 +56,20 @@ class Seen:
         uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
         again = np.ones(len(ids), dtype=bool)
         again[first] = False
-        met = np.zeros(len(uniq), dtype=bool)
-        for lo, hi in self.runs:
-            at = np.searchsorted(lo, uniq, side="right") - 1
-            met |= (at >= 0) & (uniq <= hi[np.maximum(at, 0)])
+        met = self.met(uniq)
         self._keep(uniq[~met])
         marked: np.ndarray = again | met[inverse.reshape(-1)]
         return marked
+
+    def met(self, ids: np.ndarray) -> np.ndarray:
+        """Per id, whether it was met so far (nothing is kept)."""
+        import numpy as np
+
+        met = np.zeros(len(ids), dtype=bool)
+        for lo, hi in self.runs:
+            at = np.searchsorted(lo, ids, side="right") - 1
+            met |= (at >= 0) & (ids <= hi[np.maximum(at, 0)])
+        return met
 
     def _keep(self, ids: np.ndarray) -> None:
         """Keep ascending ``ids``, none met before."""
@@ -100,6 +109,7 @@ class Stream:
         self.image_w: np.ndarray | None = None  # in the reader's order
         self.image_h: np.ndarray | None = None
         self.categories: set[int] = set()  # of the objects the checks so far keep
+        self.unsure = False  # a box from a mask, made at the end, has an id met before
         self.crowd: list[np.ndarray] = []
 
     def drain(self, raw: RawBoxes) -> None:
@@ -120,6 +130,8 @@ class Stream:
             column = getattr(raw, name)
             columns[name] = np.frombuffer(column.buffer(), dtype=types[column.typecode]).copy()
             column.release()
+        if raw.late:
+            self.unsure = self.unsure or bool(self.seen.met(columns["ann_id"][: raw.late]).any())
         self._piece(columns)
 
     def _piece(self, c: dict[str, np.ndarray]) -> None:
@@ -165,7 +177,7 @@ class Stream:
         from scalematch.dataset.resize import input_columns
         from scalematch.dataset.stats import COLUMNS, Fold
 
-        if not self.categories <= raw.categories.keys():
+        if self.unsure or not self.categories <= raw.categories.keys():
             return None
         fold = self.fold
         if fold is None:  # no annotation at all

@@ -237,6 +237,9 @@ class RawBoxes:
     """VOC and YOLO: the file each image's boxes come from (image id -> path relative to the dataset folder)."""
     label_index: Column = field(default_factory=lambda: Column("q"))
     """VOC and YOLO: per box, its place in that file (object number or line), appended after :meth:`add`."""
+    late: int = 0
+    """COCO read with a drain: the first ``late`` rows came in the file before some rows handed over already
+    (boxes from masks, made at the end)."""
     one_file: bool = False
     """VOC and YOLO: the dataset is that one file (messages then name the record only, not the file)."""
 
@@ -369,6 +372,11 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     sizes = (img_w[pos], img_h[pos]) if len(order) else None
     found_problems = problems(box, dup, unknown, ~np.isin(category_id, cat_ids), sizes, need_size)
     checks = [(reason, bad, _TEXTS[reason]) for reason, bad in found_problems]
+    if exclusions.strict:  # the first bad record in file order ends the run, under its first reason
+        rows = [int(np.argmax(bad)) if bad.any() else n for _, bad, _ in checks]
+        if min(rows, default=n) < n:
+            k = min(rows)
+            checks = [next(c for c, row in zip(checks, rows, strict=True) if row == k)]
     for reason, bad, text in checks:
         bad = bad & keep
         if bad.any():

@@ -92,9 +92,10 @@ def read(
     from scalematch.pool import can_fork
 
     raw = RawBoxes(images=ImageTable(names=drain is None))  # a drain takes statistics, which show no file names
-    pending: list[tuple[str, dict[str, Any]]] = []
+    pending: list[_Pending] = []
     seen: list[str] = []
     count = [0]
+    handed_over = [0]  # rows the drain has taken
 
     def take(items: list[Any], typed: bool) -> None:
         if not (typed and _fast(items, raw)):
@@ -105,6 +106,7 @@ def read(
 
     def handed() -> None:  # (only ever called inside 'annotations': 'images', when seen, is complete)
         if drain is not None and "images" in seen:
+            handed_over[0] += len(raw.ann_id)
             drain(raw)
 
     parallel = workers > 1 and path.stat().st_size >= PARALLEL_MIN and can_fork()
@@ -140,7 +142,7 @@ def read(
             f"'categories', missing {', '.join(repr(k) for k in missing)} (found keys: {found})"
         )
     if pending:
-        _boxes_from_masks(pending, raw, exclusions)
+        _boxes_from_masks(pending, raw, exclusions, handed_over[0])
     if drain is not None:
         drain(raw)
     return raw
@@ -376,7 +378,7 @@ def _id_problem(key: str, value: object, record: object = None) -> str:
     return f"expected an integer '{key}', got {short_repr(value if record is None else record)}"
 
 
-def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[str, dict[str, Any]]]) -> None:
+def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:
     if type(ann) is not dict:
         raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})")
     aid = ann.get("id")
@@ -397,7 +399,7 @@ def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[tuple[st
     if bbox is None:
         seg = ann.get("segmentation")
         if isinstance(seg, (list, dict)) and seg:
-            pending.append((where, ann))
+            pending.append((where, ann, len(raw.ann_id)))  # its box comes once the images are read
             return
         ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
         return
@@ -419,11 +421,20 @@ def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: E
     )  # fmt: skip
 
 
-def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, ex: Exclusions) -> None:
-    """Boxes for annotations that have a segmentation but no bbox, from the mask via pycocotools."""
+_Pending = tuple[str, dict[str, Any], int]
+"""An annotation whose box comes from its mask: where it is, the record, and the row it belongs at (file order)."""
+
+
+def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, handed_over: int) -> None:
+    """Boxes for annotations that have a segmentation but no bbox, from the mask via pycocotools, each row put
+    back in its place in the file's order among the rows ``raw`` holds (the duplicate-id check keeps the first in
+    the file); ``handed_over`` rows have been taken out already: those that came before some of them are put
+    first, and ``raw.late`` says how many they are."""
     from pycocotools import mask as mask_utils
 
-    for where, ann in pending:
+    start = len(raw.ann_id)
+    places: list[int] = []
+    for where, ann, place in pending:
         seg = ann["segmentation"]
         image = raw.images.get(ann["image_id"])
         if image is None:  # as a record with a bbox would be counted
@@ -446,7 +457,31 @@ def _boxes_from_masks(pending: list[tuple[str, dict[str, Any]]], raw: RawBoxes, 
         except Exception as exc:  # pycocotools raises bare Exception ("input type is not supported") too
             ex.add(BBOX_INVALID, where, f"no 'bbox', and the segmentation is not a valid mask ({exc})")
             continue
+        before = len(raw.ann_id)
         _add(raw, ann, where, box, ex)
+        places += [place - handed_over] * (len(raw.ann_id) - before)
+    raw.late = sum(p < 0 for p in places)
+    if places:
+        _in_file_order(raw, start, [max(p, 0) for p in places])
+
+
+def _in_file_order(raw: RawBoxes, start: int, places: list[int]) -> None:
+    """Move the rows from ``start`` on (in file order among themselves) to ``places`` among the rows before
+    ``start``: row ``places[j]`` of those is the first that came after row ``start + j`` in the file."""
+    import numpy as np
+
+    if all(p == start for p in places):
+        return  # every such record came after the others
+
+    rank = np.r_[2 * np.arange(start, dtype=np.int64) + 1, 2 * np.asarray(places, dtype=np.int64)]
+    order = np.argsort(rank, kind="stable")
+    for name in _COLUMNS:
+        column = getattr(raw, name)
+        view = column.buffer()
+        values = np.frombuffer(view, dtype=np.dtype(column.typecode))[order]
+        view.release()
+        column.release()
+        column.frombytes(values.tobytes())
 
 
 POLYGON_REACH = 4
