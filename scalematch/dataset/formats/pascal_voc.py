@@ -230,8 +230,8 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
         for k, obj in enumerate(root.findall("object"), 1):  # direct children only, as mmdetection reads
             piece.objects += 1
-            name = (obj.findtext("name") or "").strip()
-            if name:
+            name = obj.findtext("name") or ""
+            if name.strip():
                 piece.names.append(name)
             row = _object(obj, f"{prefix}object {k}", exclusions)
             if row is not None:
@@ -250,9 +250,9 @@ def _object(
 ) -> tuple[str, float, float, float, float, int, bool] | None:
     """One ``<object>``: (name, xmin, ymin, w, h, difficult, truncated) in the 1-based inclusive reading, or None
     when it is excluded (counted under its reason)."""
-    name = (obj.findtext("name") or "").strip()
-    if not name:
-        exclusions.add(MALFORMED_RECORD, where, "expected a non-empty <name>, got none")
+    name = obj.findtext("name") or ""  # as written: the toolkits compare the raw text with their classes
+    if not name.strip():
+        exclusions.add(MALFORMED_RECORD, where, f"expected a non-empty <name>, got {'none' if not name else repr(name)}")
         return None
     bndbox = obj.find("bndbox")
     texts = [None] * 4 if bndbox is None else [bndbox.findtext(tag) for tag in _CORNERS]
