@@ -208,6 +208,7 @@ def _letterbox_objects(
     yc = ((y + h / 2) / h0).astype(f32)
     wn = (w / w0).astype(f32)
     hn = (h / h0).astype(f32)
+    usable = _label_image_kept(spec, (xc, yc, wn, hn), image, len(imgs.orig_w))
     s = float(spec.size)
     w1_i, h1_i = imgs.new_w.astype(np.float64), imgs.new_h.astype(np.float64)
     r_i = np.minimum(np.minimum(s / h1_i, s / w1_i), 1.0)
@@ -228,7 +229,7 @@ def _letterbox_objects(
         cx, cy = (x1 + x2) / half * inv * size, (y1 + y2) / half * inv * size
         bw, bh = (x2 - x1) * inv * size / half, (y2 - y1) * inv * size / half
         x1, x2, y1, y2 = cx - bw, cx + bw, cy - bh, cy + bh
-        return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1))
+        return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1) & usable)
     sw, sh = take((r_i * w1_i).astype(f32), image), take((r_i * h1_i).astype(f32), image)
     padw, padh = take(dw_i.astype(f32), image), take(dh_i.astype(f32), image)
     x1 = sw * (xc - wn / half) + padw
@@ -239,7 +240,26 @@ def _letterbox_objects(
     x1, y1, x2, y2 = (np.clip(v, f32(0), top_edge) for v in (x1, y1, x2, y2))
     size = f32(s)
     norm = (((x1 + x2) / half) / size, ((y1 + y2) / half) / size, (x2 - x1) / size, (y2 - y1) / size)
-    return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1), norm)
+    return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1) & usable, norm)
+
+
+def _label_image_kept(
+    spec: LetterboxInput, label: tuple[F32, F32, F32, F32], image: I64, images: int
+) -> npt.NDArray[np.bool_]:
+    """Per object, whether the toolkit trains on its image: its ``verify_image_label`` drops an image as corrupt
+    when one of its labels (``label``: centre x, centre y, w, h normalised, float32) is out of bounds. yolov5: a
+    value below 0 or above 1; ultralytics: above 1.01, or below -0.01 (its 1 % tolerance, compared in float32)."""
+    import numpy as np
+
+    f32 = np.float32
+    low, high = (f32(-0.01), f32(1.01)) if spec.style == "ultralytics" else (f32(0), f32(1))
+    out = np.zeros(len(image), dtype=bool)
+    for v in label:
+        out |= (v > high) | (v < low)
+    corrupt = np.zeros(images, dtype=bool)
+    corrupt[image[out]] = True
+    kept: npt.NDArray[np.bool_] = ~corrupt[image]
+    return kept
 
 
 def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:

@@ -252,7 +252,8 @@ def _object(
     when it is excluded (counted under its reason)."""
     name = obj.findtext("name") or ""  # as written: the toolkits compare the raw text with their classes
     if not name.strip():
-        exclusions.add(MALFORMED_RECORD, where, f"expected a non-empty <name>, got {'none' if not name else repr(name)}")
+        got = repr(name) if name else "none"
+        exclusions.add(MALFORMED_RECORD, where, f"expected a non-empty <name>, got {got}")
         return None
     bndbox = obj.find("bndbox")
     texts = [None] * 4 if bndbox is None else [bndbox.findtext(tag) for tag in _CORNERS]

@@ -1,0 +1,89 @@
+"""COCO boxes past their image's border under the YOLO presets: the converters write labels out of [0, 1], and the
+toolkit's ``verify_image_label`` drops the whole image as corrupt (ultralytics beyond its 1 % tolerance, yolov5 at
+any excess). Checked image by image against ultralytics' own ``convert_coco`` + ``verify_image_label`` and yolov5's
+``verify_image_label`` on the labels ultralytics writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from required import need
+
+from scalematch.dataset import load
+from scalematch.match.detector import evaluate
+from scalematch.presets import load_preset
+
+pytestmark = pytest.mark.slow
+
+SIZES = [(333, 1001), (640, 480), (500, 375), (200, 300), (640, 640), (320, 240), (1000, 50), (77, 99)]
+# (x, y, w, h) as fractions of the image: inside, past the border by less and more than 1 % of a side
+BOXES = [
+    [(0.1, 0.1, 0.3, 0.4)],
+    [(0.1, 0.1, 0.3, 0.4), (-0.004, 0.2, 1.006, 0.3)],  # w 1.006: within ultralytics' tolerance, not yolov5's
+    [(0.2, 0.2, 0.2, 0.2), (-0.02, -0.02, 1.03, 1.03)],  # w 1.03: corrupt for both
+    [(0.5, 0.5, 0.1, 0.1), (-0.05, 0.3, 0.06, 0.2)],  # cx -0.02: corrupt for both
+    [(0.5, 0.5, 0.1, 0.1), (-0.01, 0.3, 0.012, 0.2)],  # cx -0.004: ultralytics keeps it, yolov5 not
+    [(0.95, 0.2, 0.1, 0.1)],  # past the right edge, centre inside: both keep it
+    [(0.3, 0.3, 0.2, 0.2), (0.0, 0.0, 1.0, 1.0)],
+    [(0.1, 0.95, 0.2, 0.12)],  # cy 1.01: ultralytics keeps it (<= 1.01 in float32), yolov5 not
+]
+
+
+def _coco(folder: Path) -> Path:
+    from PIL import Image
+
+    (folder / "annotations").mkdir(parents=True)
+    (folder / "images").mkdir()
+    images, annotations = [], []
+    for i, ((w, h), boxes) in enumerate(zip(SIZES, BOXES, strict=True), 1):
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": w, "height": h})
+        Image.new("RGB", (w, h)).save(folder / "images" / f"{i}.jpg")
+        for x, y, bw, bh in boxes:
+            box = [round(x * w, 3), round(y * h, 3), round(bw * w, 3), round(bh * h, 3)]
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": 1, "bbox": box,
+                                "area": box[2] * box[3], "iscrowd": 0})  # fmt: skip
+    path = folder / "annotations" / "instances_x.json"
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "o"}]}))
+    return path
+
+
+def _dropped(path: Path, detector: str) -> dict[int, bool]:
+    """Per image, whether our simulation drops its objects (all of them, or none)."""
+    preset = load_preset(detector)
+    frame = evaluate(load(path, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    out: dict[int, set[bool]] = {}
+    for image, reason in zip(frame["image_id"], frame["no_positive_reason"], strict=True):
+        out.setdefault(int(image), set()).add(reason == "dropped_by_pipeline")
+    assert all(len(v) == 1 for v in out.values())  # an image is kept or dropped whole
+    return {k: v.pop() for k, v in out.items()}
+
+
+def _theirs(verify: Any, folder: Path, labels: Path, detector: str) -> dict[int, bool]:
+    """Per image, whether the toolkit's verify_image_label refuses the label file ultralytics' converter wrote
+    (its count of corrupt files, the last but one value it returns)."""
+    out = {}
+    for i in range(1, len(SIZES) + 1):
+        args: tuple[Any, ...] = (str(folder / "images" / f"{i}.jpg"), str(labels / f"{i}.txt"), "")
+        if detector == "yolov8":  # keypoint, classes, keypoints, their dimensions, single class
+            args = (*args, False, 1, 0, 0, False)
+        out[i] = bool(verify(args)[-2])
+    return out
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_with_a_label_out_of_bounds_is_dropped_as_the_toolkit_drops_it(tmp_path: Path, detector: str) -> None:
+    converter = need("ultralytics.data.converter")
+    path = _coco(tmp_path / "coco")
+    save = tmp_path / "converted"
+    converter.convert_coco(str(path.parent), str(save), cls91to80=False)
+    labels = save / "labels" / "x"
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = _theirs(verify, path.parent.parent, labels, detector)
+    assert _dropped(path, detector) == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)  # some images dropped, some kept: the comparison proves something
