@@ -37,7 +37,8 @@ def _coco(folder: Path) -> Path:
 
     (folder / "annotations").mkdir(parents=True)
     (folder / "images").mkdir()
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for i, ((w, h), boxes) in enumerate(zip(SIZES, BOXES, strict=True), 1):
         images.append({"id": i, "file_name": f"{i}.jpg", "width": w, "height": h})
         Image.new("RGB", (w, h)).save(folder / "images" / f"{i}.jpg")
