@@ -279,8 +279,8 @@ def test_a_dataset_is_named_by_its_path_given_as_any_path_object() -> None:
 
 def test_networks_and_presets_are_taken_as_any_path_object(tmp_path: Any) -> None:
     """A backbone, a neck and a preset file are taken as a path object wherever their path is taken as text, by
-    recommend, sweep, load_preset and override, with the same result; so is a figure's path (review round 17,
-    F8 b)."""
+    recommend, sweep, load_preset, override, load_backbone and profile_model, with the same result; so is the path
+    of a figure and of a report folder (review round 17, F8 b)."""
     import os
     from pathlib import Path
 
@@ -304,6 +304,8 @@ def test_networks_and_presets_are_taken_as_any_path_object(tmp_path: Any) -> Non
         d.to_dict() for d in sm.sweep(text, rule="rf", backbone=[backbone, "resnet50"], neck=neck).designs
     ]
     assert sm.load_preset(_Elsewhere(preset)) == sm.load_preset(preset)
+    assert sm.load_backbone(_Elsewhere(backbone), _Elsewhere(neck)) == sm.load_backbone(backbone, neck)
+    assert sm.profile_model(_Elsewhere(backbone), Path(neck)) == sm.profile_model(backbone, neck)
     retinanet = sm.load_preset("retinanet")
     assert override(retinanet, backbone=Path(backbone), neck=_Elsewhere(neck)) == override(
         retinanet, backbone=backbone, neck=neck
