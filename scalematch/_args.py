@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, TypeGuard, overload
 
 from scalematch.errors import OptionError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def shown(value: object) -> str:
@@ -95,7 +98,7 @@ def given_paths(value: object, param: str, expected: str = PATHS) -> list[str]:
 
     if isinstance(value, str | os.PathLike):
         return [given_path(value, param, expected)]
-    if type(value).__name__ == "DataFrame":  # iterable over its column names, which are no paths
+    if is_frame(value):  # iterable over its column names, which are no paths
         raise OptionError(f"{param}: expected {expected}, got a DataFrame (from_frame(table) makes a LoadResult of "
                           "a box table)")  # fmt: skip
     if isinstance(value, bytes | bytearray | Mapping) or callable(getattr(value, "read", None)):
@@ -111,6 +114,15 @@ def given_paths(value: object, param: str, expected: str = PATHS) -> list[str]:
             raise OptionError(f"{param}: expected a path, got an empty value in the list")
         out.append(text)
     return out
+
+
+def is_frame(value: object) -> TypeGuard[pd.DataFrame]:
+    """Whether ``value`` is a pandas DataFrame (a subclass too), without importing pandas: a DataFrame exists only
+    once pandas is imported."""
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
 
 
 def _fspath(value: object) -> str | None:

@@ -383,3 +383,21 @@ def test_the_empty_path_message_is_the_command_line_s() -> None:
     run = CliRunner().invoke(app, ["stats", ""])
     assert run.exit_code == 2
     assert run.stderr.strip().splitlines()[-1] == "Error: " + EMPTY[0][2]
+
+
+def test_a_dataframe_of_a_subclass_is_a_table_not_paths(boxes: Any) -> None:
+    """A DataFrame subclass (GeoPandas', a user's) is iterable over its column names: recommend takes it as a
+    box table, and read_annotations refuses it as a DataFrame, never reading its column names as paths."""
+    import pandas as pd
+
+    class Frame(pd.DataFrame):
+        pass
+
+    table = Frame(boxes.to_frame())
+    assert sm.recommend(table, rule="rf").to_dict() == sm.recommend(boxes.to_frame(), rule="rf").to_dict()
+    with pytest.raises(OptionError) as caught:
+        sm.read_annotations(table)
+    assert str(caught.value) == (
+        "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got a DataFrame "
+        "(from_frame(table) makes a LoadResult of a box table)"
+    )

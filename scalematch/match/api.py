@@ -83,11 +83,8 @@ def _annotations(annotations: Annotations) -> LoadResult | pd.DataFrame | list[s
     LoadResult and a DataFrame as they are. Another type is an :class:`OptionError` naming the parameter."""
     if annotations is None or isinstance(annotations, LoadResult):
         return annotations
-    if type(annotations).__name__ == "DataFrame":  # pandas is imported only when a DataFrame may be given
-        import pandas as pd
-
-        if isinstance(annotations, pd.DataFrame):
-            return annotations
+    if _args.is_frame(annotations):
+        return annotations
     return _args.given_paths(annotations, "annotations", _ANNOTATIONS)
 
 
