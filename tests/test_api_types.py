@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -30,6 +30,32 @@ def _two_sizes() -> Any:
 
     one = {"image_id": 1, "x": 0.0, "y": 0.0, "w": 5.0, "h": 5.0, "image_h": 480}
     return pd.DataFrame([{**one, "image_w": 640}, {**one, "image_w": 800}])
+
+
+class _Elsewhere:
+    """A path object of another library: an ``os.PathLike`` that is no ``pathlib.Path``, with a repr of its own
+    (shown where its path should be, it would give itself away)."""
+
+    def __init__(self, path: str | bytes) -> None:
+        self.path = path
+
+    def __fspath__(self) -> str:
+        return cast(str, self.path)  # bytes too, in the test of a path object whose path is bytes
+
+    def __repr__(self) -> str:
+        return f"<path {self.path!r}>"
+
+
+def _write_report(out: Any, files: dict[str, bytes]) -> Any:
+    from scalematch.report.bundle import write_report
+
+    return write_report(out, files)
+
+
+def _dataset() -> Any:
+    import scalematch.dataset
+
+    return scalematch.dataset
 
 
 CASES: list[tuple[str, Callable[[Any], object], str]] = [
@@ -82,7 +108,17 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("image widths as text", lambda b: sm.from_frame(_column(b, "image_w", "640")),
      "annotations: the DataFrame's column 'image_w' holds {dtype} values, such as '640'; expected numbers"),
     ("a list of numbers as paths", lambda b: sm.recommend([1, 2, 3], rule="rf"),
-     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got int 1 in the list"),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult or a pandas "
+     "DataFrame, got int 1 in the list"),
+    ("recommend of a number", lambda b: sm.recommend(5, rule="rf"),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult or a pandas "
+     "DataFrame, got int 5"),
+    ("a path object whose path is bytes", lambda b: _dataset().load(_Elsewhere(b"/data/a.json")),
+     "path: expected a path (str or pathlib.Path), got _Elsewhere <path b'/data/a.json'>"),
+    ("a backbone list holding a number", lambda b: sm.sweep(b, rule="rf", backbone=["resnet18", 5]),
+     "backbone: expected a backbone name or path, or a list of them, got int 5"),
+    ("a set of backbones", lambda b: sm.sweep(b, rule="rf", backbone={"resnet18"}),
+     "backbone: expected a backbone name or path, or a list of them, got set {{'resnet18'}}"),
     ("a path as bytes", lambda b: sm.read_annotations(b"/data/a.json"),
      "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got bytes "
      "b'/data/a.json'"),
@@ -211,13 +247,157 @@ def test_a_document_already_read_or_an_open_file_is_named_as_such() -> None:
         read = "a dict (a document already read, as json.load gives it); give the file's path"
         many = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got "
         one = "path: expected a path (str or pathlib.Path), got "
-        calls = [(sm.read_annotations, many), (sm.recommend, "annotations: expected a path, a LoadResult or a pandas "
-                 "DataFrame, got "), (load, one), (summarize_file, one)]  # fmt: skip
+        tables = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult "
+        calls = [(sm.read_annotations, many), (sm.recommend, tables + "or a pandas DataFrame, got "),
+                 (sm.sweep, tables + "or a pandas DataFrame, got "), (load, one), (summarize_file, one)]  # fmt: skip
         for call, start in calls:
             for given, what in ((document, read), (file, opened)):
-                if call is sm.recommend:
-                    what = type(given).__name__
                 with pytest.raises(OptionError) as caught:
                     call(given)
                 assert str(caught.value) == start + what
         assert file.tell() == 0  # not read
+
+
+def test_a_dataset_is_named_by_its_path_given_as_any_path_object() -> None:
+    """The readers take a str, a pathlib.Path and any other os.PathLike alike, name the dataset by its path
+    (os.fspath, the text the command line shows for that file) and give what the str gives (review round 17,
+    F8 c)."""
+    from pathlib import Path
+
+    from scalematch.dataset import detect_format, load, read_shards, summarize_file, summarize_files
+
+    text = str(sm.sample_path())
+    given = _Elsewhere(text)
+    assert repr(given) not in text  # the checks below would tell the path object's repr from its path
+    assert load(given).source == text and repr(load(given)) == repr(load(text))
+    assert summarize_file(given) == summarize_file(text) and summarize_file(given)["source"] == text
+    assert summarize_files(given) == summarize_files([text]) == summarize_files(p for p in [Path(text)])
+    assert read_shards(given).source == sm.read_annotations((given,)).source == text
+    assert detect_format(given) == detect_format(text) == "coco"
+    assert sm.read_annotations({given}).table.equals(load(text).table)
+
+
+def test_networks_and_presets_are_taken_as_any_path_object(tmp_path: Any) -> None:
+    """A backbone, a neck and a preset file are taken as a path object wherever their path is taken as text, by
+    recommend, sweep, load_preset, override, load_backbone and profile_model, with the same result; so is the path
+    of a figure and of a report folder (review round 17, F8 b)."""
+    import os
+    from pathlib import Path
+
+    from scalematch.presets import override
+
+    text = str(sm.sample_path())
+    from scalematch.profile.importers.config import config_dir
+
+    backbone = str(config_dir() / "backbones" / "resnet18.yaml")
+    neck = str(config_dir() / "necks" / "fpn-retinanet.yaml")
+    assert os.path.isfile(backbone) and os.path.isfile(neck)
+    preset = str(sm.builtin_presets()["fcos"])
+    by_text = sm.recommend(text, preset, backbone=backbone, neck=neck)
+    by_object = sm.recommend(text, _Elsewhere(preset), backbone=_Elsewhere(backbone), neck=Path(neck))
+    assert by_object.to_dict() == by_text.to_dict()
+    assert by_object.preset.backbone == backbone and by_object.preset.neck == neck
+    design = sm.recommend(text, rule="rf", backbone=Path(backbone), neck=_Elsewhere(neck))
+    assert design.to_dict() == sm.recommend(text, rule="rf", backbone=backbone, neck=neck).to_dict()
+    rules = sm.sweep(text, rule="rf", backbone=[_Elsewhere(backbone), "resnet50"], neck=_Elsewhere(neck))
+    assert [d.to_dict() for d in rules.designs] == [
+        d.to_dict() for d in sm.sweep(text, rule="rf", backbone=[backbone, "resnet50"], neck=neck).designs
+    ]
+    assert sm.load_preset(_Elsewhere(preset)) == sm.load_preset(preset)
+    assert sm.load_backbone(_Elsewhere(backbone), _Elsewhere(neck)) == sm.load_backbone(backbone, neck)
+    assert sm.profile_model(_Elsewhere(backbone), Path(neck)) == sm.profile_model(backbone, neck)
+    retinanet = sm.load_preset("retinanet")
+    assert override(retinanet, backbone=Path(backbone), neck=_Elsewhere(neck)) == override(
+        retinanet, backbone=backbone, neck=neck
+    )
+    with pytest.raises(sm.ScalematchError) as caught:
+        sm.load_preset(_Elsewhere("nowhere/preset.yaml"))
+    assert str(caught.value) == "nowhere/preset.yaml: no such preset file"
+
+    from matplotlib.figure import Figure
+
+    figure = tmp_path / "f.png"
+    sm.save_figure(Figure(), _Elsewhere(str(figure)))
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(OptionError) as caught:
+        sm.save_figure(Figure(), _Elsewhere(str(tmp_path / "f.txt")))
+    assert str(caught.value) == f"path {tmp_path / 'f.txt'}: expected a file ending in .png, .svg, .pdf, got '.txt'"
+    for out in (str(tmp_path / "a"), _Elsewhere(str(tmp_path / "b"))):  # the folder of a report, as bundle writes it
+        assert _write_report(out, {"report.html": b"<html>"}) == Path(out) / "report.html"
+        assert (Path(out) / "report.html").read_bytes() == b"<html>"
+
+
+def test_recommend_and_sweep_take_the_annotations_read_annotations_takes() -> None:
+    """A path object and a generator of paths, which read_annotations takes, are taken by recommend and sweep too
+    (docs/reference/dataset.md, Many files); a generator is read once, so that every resize policy of a sweep
+    reads the same boxes (review round 17, F8 a)."""
+    text = str(sm.sample_path())
+    objects = len(sm.read_annotations(p for p in [_Elsewhere(text)]).table)
+    assert objects == len(sm.read_annotations(text).table) == 839
+    for inputs in (_Elsewhere(text), (p for p in [text]), {_Elsewhere(text)}):
+        assert sm.recommend(inputs, rule="rf").to_dict() == sm.recommend(text, rule="rf").to_dict()
+    detector = sm.recommend((p for p in [_Elsewhere(text)]), "retinanet")
+    assert detector.to_dict() == sm.recommend(text, "retinanet").to_dict()
+    policies = ["shortest-edge:800,1333", "none"]
+    swept = sm.sweep((p for p in [text]), rule="rf", resize=policies)
+    assert [len(d.data.table) for d in swept.designs] == [objects, objects]
+    assert sorted(d.to_dict()["resize"] for d in swept.designs) == sorted(
+        d.to_dict()["resize"] for d in sm.sweep(text, rule="rf", resize=policies).designs
+    )
+
+
+EMPTY = [
+    ("read_annotations", lambda: sm.read_annotations(""), "annotations: expected a path, got an empty value"),
+    ("recommend", lambda: sm.recommend("", rule="rf"), "annotations: expected a path, got an empty value"),
+    ("sweep", lambda: sm.sweep("", "retinanet"), "annotations: expected a path, got an empty value"),
+    ("summarize_files", lambda: _dataset().summarize_files(""), "annotations: expected a path, got an empty value"),
+    ("in a list", lambda: sm.read_annotations([str(sm.sample_path()), ""]),
+     "annotations: expected a path, got an empty value in the list"),
+    ("a path object", lambda: sm.recommend(_Elsewhere(""), "retinanet"),
+     "annotations: expected a path, got an empty value"),
+    ("load", lambda: _dataset().load(""), "path: expected a path, got an empty value"),
+    ("summarize_file", lambda: _dataset().summarize_file(_Elsewhere("")), "path: expected a path, got an empty value"),
+    ("detect_format", lambda: _dataset().detect_format(""), "path: expected a path, got an empty value"),
+    ("save_figure", lambda: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), ""),
+     "path: expected a path, got an empty value"),
+    ("write_report", lambda: _write_report("", {"report.html": b"<html>"}), "out: expected a path, got an empty value"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "call", "message"), EMPTY, ids=[c[0] for c in EMPTY])
+def test_an_empty_path_is_refused_as_the_command_line_refuses_it(
+    case: str, call: Callable[[], object], message: str
+) -> None:
+    """The empty path would read the current folder ('.'): refused, naming the parameter, as ``stats ""`` is
+    (review round 17, F8 d)."""
+    with pytest.raises(OptionError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_the_empty_path_message_is_the_command_line_s() -> None:
+    from typer.testing import CliRunner
+
+    from scalematch.cli.main import app
+
+    run = CliRunner().invoke(app, ["stats", ""])
+    assert run.exit_code == 2
+    assert run.stderr.strip().splitlines()[-1] == "Error: " + EMPTY[0][2]
+
+
+def test_a_dataframe_of_a_subclass_is_a_table_not_paths(boxes: Any) -> None:
+    """A DataFrame subclass (GeoPandas', a user's) is iterable over its column names: recommend takes it as a
+    box table, and read_annotations refuses it as a DataFrame, never reading its column names as paths."""
+    import pandas as pd
+
+    class Frame(pd.DataFrame):
+        pass
+
+    table = Frame(boxes.to_frame())
+    assert sm.recommend(table, rule="rf").to_dict() == sm.recommend(boxes.to_frame(), rule="rf").to_dict()
+    with pytest.raises(OptionError) as caught:
+        sm.read_annotations(table)
+    assert str(caught.value) == (
+        "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got a DataFrame "
+        "(from_frame(table) makes a LoadResult of a box table)"
+    )

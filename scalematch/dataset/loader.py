@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from scalematch._args import given_path
 from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
@@ -57,8 +59,9 @@ class LoadResult:
         return table
 
 
-def detect_format(path: Path) -> Format:
+def detect_format(path: str | os.PathLike[str]) -> Format:
     """The annotation format of ``path`` from its name and contents (a file or a folder)."""
+    path = Path(given_path(path, "path"))
     is_folder = check_input(path)
     if not is_folder:
         suffix = path.suffix.lower()
@@ -89,8 +92,6 @@ def check_input(path: Path) -> bool:
     """Whether ``path`` (symlinks followed) is a folder (True) or a regular file (False); anything else is a
     :class:`DatasetError`: nothing there, a dangling symlink, a symlink loop, a FIFO, a socket or a device (which
     would be read forever or never return), checked from the file's status before anything opens it."""
-    import os
-
     from scalematch.dataset.formats._files import kind
 
     what = kind(path)
@@ -106,7 +107,7 @@ def check_input(path: Path) -> bool:
 
 
 def load(
-    path: str | Path,
+    path: str | os.PathLike[str],
     format: Format | str | None = None,
     resize: str | ResizePolicy = DEFAULT_POLICY,
     *,
@@ -124,6 +125,7 @@ def load(
     during long reads. ``workers`` processes read a folder of VOC files (default: one per core this process may
     use); the result is the same for any number.
     """
+    path = given_path(path, "path")  # its text names the dataset (source), as the command line shows it
     policy = parse_policy(resize)
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     table = assemble(raw, exclusions, needs_image_size(policy), record)
@@ -134,14 +136,14 @@ def load(
         excluded=exclusions.as_dict(),
         images=images,
         categories=categories,
-        source=str(path),
+        source=path,
         format=fmt,
         resize=str(policy),
     )
 
 
 def read_raw(
-    path: str | Path,
+    path: str | os.PathLike[str],
     format: Format | str | None,
     policy: ResizePolicy,
     strict: bool = False,
@@ -154,13 +156,7 @@ def read_raw(
     """Run the reader of ``path``'s format (see :func:`load`): its columns before the cross-record checks, the
     exclusions so far, the record word for messages and the format. ``drain`` is given to the COCO reader (which
     hands it the annotations as they come); the other readers leave it out."""
-    import os
-
-    if not isinstance(path, str | os.PathLike):
-        from scalematch._args import shown_path
-
-        raise OptionError(f"path: expected a path (str or pathlib.Path), got {shown_path(path)}")
-    path = Path(path)
+    path = Path(given_path(path, "path"))
     check_input(path)
     fmt = _format(path, format)
     if isinstance(split, str) and not split.strip():
@@ -235,7 +231,7 @@ _DEFAULTS: dict[str, object] = {
 
 
 def read_annotations(
-    path: str | Path | Sequence[str | Path] | None = None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     format: Format | str | None = None,
     resize: str | ResizePolicy = DEFAULT_POLICY,
     *,
@@ -248,9 +244,10 @@ def read_annotations(
 ) -> LoadResult:
     """Read annotations (a COCO .json, a VOC .xml or folder, YOLO labels; default: the bundled COCO sample)
     into a box table in network-input pixels after ``resize``; see :func:`load`. ``image_size`` is width
-    first, ``"640x480"`` or ``(640, 480)``. ``path`` may also be a glob pattern or a list of inputs, read as one
-    dataset by ``workers`` processes or on the Dask cluster of ``client`` (see
-    :func:`scalematch.dataset.shards.read_shards`)."""
+    first, ``"640x480"`` or ``(640, 480)``. ``path`` is a ``str`` or an ``os.PathLike`` (a ``pathlib.Path``), and
+    may also be a glob pattern or any iterable of inputs (a list, a tuple, a generator), read as one dataset by
+    ``workers`` processes or on the Dask cluster of ``client`` (see :func:`scalematch.dataset.shards.read_shards`).
+    An empty path is an error, as on the command line (it would read the current folder)."""
     from scalematch.dataset.shards import read_shards
 
     if path is None:

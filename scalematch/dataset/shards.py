@@ -10,7 +10,7 @@ unique, the file's own id kept in ``shard_image_id``). Categories must agree by 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 
 MAX_WORKERS = 1024
 _MAX_PORT = 65535
-Inputs = str | Path | Sequence[str | Path]
+Inputs = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 _MAGIC = frozenset("*?[")
 
 
 def expand(inputs: Inputs) -> tuple[Path, ...]:
-    """The paths of ``inputs`` (a path, a glob pattern, or a sequence of them), in the order given, each pattern's
+    """The paths of ``inputs`` (a path, a glob pattern, or an iterable of them), in the order given, each pattern's
     matches sorted by name. A pattern (``*``, ``?`` or ``[`` in a name that does not exist as written; ``**``
     descends into subfolders) that matches nothing, and a file named twice, are errors."""
     given = listed(inputs)
@@ -67,25 +67,13 @@ def _identity(path: Path) -> object:
     return info.st_dev, info.st_ino
 
 
-def listed(inputs: Inputs) -> list[str | Path]:
-    """``inputs`` as a list of paths (a path or a pattern is a list of one); an :class:`OptionError` naming the
-    first item that is not a ``str`` or an ``os.PathLike`` (bytes, a number, None)."""
-    from scalematch._args import shown, shown_path
+def listed(inputs: Inputs) -> list[str]:
+    """``inputs`` as a list of paths (a path or a pattern is a list of one, any iterable is read once), as
+    :func:`scalematch._args.given_paths` takes them: an :class:`OptionError` naming the first item that is not a
+    ``str`` or an ``os.PathLike`` (bytes, a number, None) or is empty."""
+    from scalematch._args import given_paths
 
-    expected = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them"
-    if isinstance(inputs, str | os.PathLike):
-        return [inputs]
-    if type(inputs).__name__ == "DataFrame":  # iterable over its column names, which are no paths
-        raise OptionError(f"{expected}, got a DataFrame (from_frame(table) makes a LoadResult of a box table)")
-    if isinstance(inputs, bytes | bytearray | Mapping) or callable(getattr(inputs, "read", None)):
-        raise OptionError(f"{expected}, got {shown_path(inputs)}")  # iterable over keys or lines, no paths
-    if not isinstance(inputs, Iterable):
-        raise OptionError(f"{expected}, got {shown(inputs)}")
-    given = list(inputs)
-    for item in given:
-        if not isinstance(item, str | os.PathLike):
-            raise OptionError(f"{expected}, got {shown(item)} in the list")
-    return given
+    return given_paths(inputs, "annotations")
 
 
 @contextmanager
@@ -292,7 +280,7 @@ def _prepare(
         _check_overlap(paths, fmt)
         if fmt != "coco":
             _check_shared_files(paths, split, fmt)
-    name = source if source is not None else " ".join(os.fspath(p) for p in given)
+    name = source if source is not None else " ".join(given)
     return paths, fmt, name, count
 
 

@@ -14,12 +14,13 @@ Quantiles use numpy's default (linear) method, exactly for up to 4,096 values, w
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scalematch._args import given_path
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
 from scalematch.errors import DatasetError, OptionError
 
@@ -109,7 +110,7 @@ def table_partial(result: LoadResult) -> Partial:
 
 
 def summarize_file(
-    path: str | Path,
+    path: str | os.PathLike[str],
     format: str | None = None,
     resize: str | ResizePolicy = DEFAULT_POLICY,
     *,
@@ -126,7 +127,7 @@ def summarize_file(
 
 
 def file_partial(
-    path: str | Path,
+    path: str | os.PathLike[str],
     format: str | None = None,
     resize: str | ResizePolicy = DEFAULT_POLICY,
     strict: bool = False,
@@ -144,12 +145,13 @@ def file_partial(
     from scalematch.dataset.streaming import Stream
     from scalematch.dataset.table import check, text_of
 
+    path = given_path(path, "path")  # its text names the dataset (source), as the command line shows it
     policy = parse_policy(resize)
     stream = None if strict else Stream(policy, needs_image_size(policy))
     drain = None if stream is None else stream.drain
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers, drain)
     if fmt == "coco" and stream is not None:
-        done = stream.partial(raw, exclusions, str(path))
+        done = stream.partial(raw, exclusions, path)
         if done is not None:
             return done
         del raw, stream  # an object of a category the file does not list: the checks on the whole table name it

@@ -1,19 +1,21 @@
 """Entry points for notebooks and the CLI: annotations in any form -> a detector's positives or a size rule's
 recommendation, for one design (:func:`recommend`) or several (:func:`sweep`).
 
-``annotations`` may be a path (COCO .json, VOC .xml or folder, YOLO labels), a glob pattern or a list of paths
-(read as one dataset, see :mod:`scalematch.dataset.shards`), None (the bundled COCO sample), a
+``annotations`` may be a path (COCO .json, VOC .xml or folder, YOLO labels; a ``str`` or an ``os.PathLike``), a
+glob pattern or any iterable of them (read as one dataset, see :mod:`scalematch.dataset.shards`), as
+:func:`~scalematch.dataset.loader.read_annotations` takes them; None (the bundled COCO sample), a
 :class:`~scalematch.dataset.loader.LoadResult` or a pandas DataFrame with the box-table columns. Errors name the
 parameters (``resize: ...``, ``rule=``); the CLI shows its flags instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from scalematch import _args
 from scalematch._args import check_progress
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
@@ -33,10 +35,14 @@ from scalematch.profile.graph import Graph
 if TYPE_CHECKING:
     import pandas as pd
 
-Annotations = Union[LoadResult, "pd.DataFrame", str, Path, Sequence[str | Path], None]
+PathText = str | os.PathLike[str]
+Annotations = Union[LoadResult, "pd.DataFrame", PathText, Iterable[PathText], None]
 Progress = Callable[[int, int], None]
 DEFAULT_MIN_CELLS = RuleParams().min_cells
 DEFAULT_ERF_FACTOR = RuleParams().erf_factor
+_ANNOTATIONS = f"{_args.PATHS}, a LoadResult or a pandas DataFrame"
+_BACKBONES = "a backbone name or path, or a list of them"
+_NECK = "a neck name or path, or 'none'"
 
 
 def as_data(
@@ -55,25 +61,31 @@ def as_data(
     :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``, YOLO
     labels without an image file at ``image_size`` (width first, ``"640x480"`` or ``(640, 480)``)."""
     check_progress(progress)
-    if image_size is not None and not (annotations is None or isinstance(annotations, str | Path | list | tuple)):
+    annotations = _annotations(annotations)
+    if image_size is not None and not (annotations is None or isinstance(annotations, list)):
         raise OptionError(
             "image_size: applies to YOLO labels read from files; a LoadResult or a DataFrame brings its own sizes "
             "(image_w, image_h)"
         )
     if isinstance(annotations, LoadResult):
         return annotations if resize is None else at_resize(annotations, resize)
-    if annotations is None or isinstance(annotations, str | Path | list | tuple):
+    if annotations is None or isinstance(annotations, list):
         return read_annotations(
             annotations, format, resize or DEFAULT_POLICY, strict=strict, image_size=image_size, progress=progress,
             workers=workers, client=client,
         )  # fmt: skip
-    import pandas as pd
+    return from_frame(annotations, resize)
 
-    if isinstance(annotations, pd.DataFrame):
-        return from_frame(annotations, resize)
-    raise OptionError(
-        f"annotations: expected a path, a LoadResult or a pandas DataFrame, got {type(annotations).__name__}"
-    )
+
+def _annotations(annotations: Annotations) -> LoadResult | pd.DataFrame | list[str] | None:
+    """``annotations`` with its paths as a list of texts, as :func:`read_annotations` takes them (one path, a glob
+    or any iterable of them, read here once: every resize policy of a sweep reads the same inputs); None, a
+    LoadResult and a DataFrame as they are. Another type is an :class:`OptionError` naming the parameter."""
+    if annotations is None or isinstance(annotations, LoadResult):
+        return annotations
+    if _args.is_frame(annotations):
+        return annotations
+    return _args.given_paths(annotations, "annotations", _ANNOTATIONS)
 
 
 def _names(value: str | Sequence[str] | None, param: str, sep: str = ",") -> list[str]:
@@ -116,23 +128,24 @@ def _rule(rule: Rule | str | None) -> Rule | None:
 
 
 def resolve_preset(
-    detector: str | Path | Preset | None = None,
+    detector: PathText | Preset | None = None,
     *,
-    backbone: str | None = None,
-    neck: str | None = None,
+    backbone: PathText | None = None,
+    neck: PathText | None = None,
     levels: str | Sequence[str] | None = None,
     resize: str | Sequence[str] | None = None,
 ) -> Preset:
     """The detector preset (default: retinanet) with ``backbone``, ``neck`` ('none' for no neck), ``levels`` and,
     when one is given, the ``resize`` policy applied; every policy is checked against the preset's kind."""
+    detector, named, neck = _networks(detector, backbone, neck)
     check_given(detector, "detector", "a preset name or a preset YAML file")
-    check_given(neck, "neck", "a neck name or path, or 'none'")
+    check_given(neck, "neck", _NECK)
     preset = detector if isinstance(detector, Preset) else load_preset(detector or DEFAULT_PRESET)
     changes: dict[str, object] = {}
-    if backbone:
-        if len(_names(backbone, "backbone")) > 1:
+    if named:
+        if len(_names(named, "backbone")) > 1:
             raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
-        changes["backbone"] = backbone
+        changes["backbone"] = named if isinstance(named, str) else named[0]
     if neck:
         changes["neck"] = None if neck.lower() == "none" else neck
     if changes:
@@ -145,6 +158,23 @@ def resolve_preset(
     for policy in policies:
         at_input(preset, policy)  # every policy must suit the preset: fail before the work
     return preset
+
+
+def _networks(
+    detector: object, backbone: object, neck: object
+) -> tuple[str | Preset | None, str | list[str] | None, str | None]:
+    """``detector``, ``backbone`` and ``neck`` with their paths as text (``os.fspath``): a path is taken wherever a
+    name is, as a ``str`` or an ``os.PathLike``. A backbone path object is a list of one (its name is never cut at
+    commas, as a text list is). Another type is an :class:`OptionError` naming the parameter."""
+    if not isinstance(detector, Preset):
+        detector = _args.path_or_name(detector, "detector", "a preset name, a preset YAML path or a Preset", True)
+    if isinstance(backbone, os.PathLike):
+        backbone = [_args.path_or_name(backbone, "backbone", _BACKBONES)]
+    elif isinstance(backbone, list | tuple):
+        backbone = [_args.path_or_name(item, "backbone", _BACKBONES) for item in backbone]
+    elif backbone is not None and not isinstance(backbone, str):
+        raise OptionError(f"backbone: expected {_BACKBONES}, got {_args.shown(backbone)}")
+    return detector, backbone, _args.path_or_name(neck, "neck", _NECK, optional=True)
 
 
 def _overridden(preset: Preset, changes: dict[str, object]) -> Preset:
@@ -169,11 +199,11 @@ def _overridden(preset: Preset, changes: dict[str, object]) -> Preset:
 
 def sweep(
     annotations: Annotations = None,
-    detector: str | Path | Preset | None = None,
+    detector: PathText | Preset | None = None,
     *,
     rule: Rule | str | None = None,
-    backbone: str | Sequence[str] | None = None,
-    neck: str | None = None,
+    backbone: PathText | Sequence[PathText] | None = None,
+    neck: PathText | None = None,
     levels: str | Sequence[str] | None = None,
     resize: str | Sequence[str] | None = None,
     coverage: float = 0.99,
@@ -202,11 +232,13 @@ def sweep(
     per core) or on the Dask cluster of ``client`` (a ``distributed.Client``); ``image_size`` is the image size
     of YOLO labels without an image file, as for :func:`~scalematch.dataset.loader.read_annotations`.
     """
-    _check_types(detector, backbone, neck, levels, resize, coverage, min_positives, min_iou, anchors_per_level,
-                 min_cells, erf_factor, format, strict)  # fmt: skip
+    detector, backbone, neck = _networks(detector, backbone, neck)
+    _check_types(levels, resize, coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor, format,
+                 strict)  # fmt: skip
+    annotations = _annotations(annotations)
     chosen = _rule(rule)
     check_given(detector, "detector", "a preset name or a preset YAML file")
-    check_given(neck, "neck", "a neck name or path, or 'none'")
+    check_given(neck, "neck", _NECK)
     rf = RuleParams(
         min_cells=DEFAULT_MIN_CELLS if min_cells is None else min_cells,
         erf_factor=DEFAULT_ERF_FACTOR if erf_factor is None else erf_factor,
@@ -248,9 +280,6 @@ def sweep(
 
 
 def _check_types(
-    detector: object,
-    backbone: object,
-    neck: object,
     levels: object,
     resize: object,
     coverage: object,
@@ -263,13 +292,7 @@ def _check_types(
     strict: object,
 ) -> None:
     """The parameters of :func:`sweep` and :func:`recommend` have the documented types (an OptionError naming the
-    parameter otherwise, before any work)."""
-    from scalematch import _args
-
-    if not isinstance(detector, Preset):
-        _args.path_or_name(detector, "detector", "a preset name, a preset YAML path or a Preset", optional=True)
-    _args.names(backbone, "backbone", "a backbone name or path, or a list of them")
-    _args.path_or_name(neck, "neck", "a neck name or path, or 'none'", optional=True)
+    parameter otherwise, before any work; the networks are checked by :func:`_networks`)."""
     _args.names(levels, "levels", "level names ('P3,P4' or a list)")
     _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them")
     _args.number(coverage, "coverage")
@@ -283,7 +306,7 @@ def _check_types(
 
 def _detector(
     annotations: Annotations,
-    detector: str | Path | Preset | None,
+    detector: str | Preset | None,
     backbone: str | Sequence[str] | None,
     neck: str | None,
     level_names: list[str] | None,
@@ -377,11 +400,11 @@ def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> Grap
 
 def recommend(
     annotations: Annotations = None,
-    detector: str | Path | Preset | None = None,
+    detector: PathText | Preset | None = None,
     *,
     rule: Rule | str | None = None,
-    backbone: str | None = None,
-    neck: str | None = None,
+    backbone: PathText | None = None,
+    neck: PathText | None = None,
     levels: str | Sequence[str] | None = None,
     resize: str | None = None,
     coverage: float = 0.99,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,13 @@ def builtin_presets() -> dict[str, Path]:
     return {p.stem: p for p in sorted((config_dir() / "detectors").glob("*.yaml"))}
 
 
-def load_preset(name: str | Path) -> Preset:
-    """A built-in preset by name, or a preset YAML file by path."""
+def load_preset(name: str | os.PathLike[str]) -> Preset:
+    """A built-in preset by name, or a preset YAML file by path (a ``str`` or an ``os.PathLike``)."""
     import yaml
 
     from scalematch import _args
 
-    _args.path_or_name(name, "detector", "a preset name or a preset YAML path (str or pathlib.Path)")
+    name = _args.path_or_name(name, "detector", "a preset name or a preset YAML path (str or pathlib.Path)")
     known = builtin_presets()
     if not str(name).strip():
         raise ConfigError(f"detector: expected a preset name or file, got an empty name; built-in: {', '.join(known)}")

@@ -86,9 +86,8 @@ def build(
     """
     from scalematch import _args
 
-    _args.path_or_name(backbone, "backbone", "a backbone name or path (str)")
-    _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
-    backbone, neck = str(backbone), None if neck is None else str(neck)
+    backbone = _args.path_or_name(backbone, "backbone", "a backbone name or path (str)")  # a path as its text
+    neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
     check_given(backbone, "backbone", "a backbone name or path")
     check_given(neck, "neck", "a neck name or path")
     passthrough = _names(passthrough, "passthrough")
@@ -167,6 +166,7 @@ def profile_model(
     size = parse_size(input_size)
     if not isinstance(backbone, Graph):
         _args.path_or_name(backbone, "backbone", "a backbone name or path, or a Graph")
+    neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)  # the profile names its text
     if isinstance(backbone, Graph):
         if neck is not None or taps is not None or tuple(passthrough) or channels is not None:
             raise OptionError(

@@ -229,12 +229,16 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
         raise OptionError(f"{option} {out}: a report is already there; pass --force to replace it")
 
 
-def write_report(out: Path, files: dict[str, bytes], force: bool = False, option: str = "--out") -> Path:
-    """Write ``files`` as the folder ``out`` atomically (:func:`scalematch.atomic.write_folder`: a temporary
-    folder beside it, swapped in with one rename; a killed run never leaves ``out`` without a complete report).
-    An existing report is replaced only with ``force``; a symbolic link ``out`` is followed. Returns the path of
-    report.html."""
+def write_report(
+    out: str | os.PathLike[str], files: dict[str, bytes], force: bool = False, option: str = "--out"
+) -> Path:
+    """Write ``files`` as the folder ``out`` (a ``str`` or an ``os.PathLike``) atomically
+    (:func:`scalematch.atomic.write_folder`: a temporary folder beside it, swapped in with one rename; a killed run
+    never leaves ``out`` without a complete report). An existing report is replaced only with ``force``; a symbolic
+    link ``out`` is followed. Returns the path of report.html."""
+    from scalematch._args import given_path
     from scalematch.atomic import write_folder
 
+    out = Path(given_path(out, "out", "a folder path (str or pathlib.Path)"))
     write_folder(out, files, lambda path: _check_folder(path, force, option), option=option)
     return out / REPORT_HTML

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,18 +26,18 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
     check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 120, option: str = "path") -> None:
-    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically; ``option`` names the flag in errors."""
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, option: str = "path") -> None:
+    """Write ``fig`` to ``path`` (a ``str`` or an ``os.PathLike``; PNG, SVG or PDF by suffix) atomically;
+    ``option`` names the flag in errors."""
     from matplotlib.figure import Figure
 
     from scalematch import _args
 
     _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
-    _args.path_or_name(path, option, "a file path (str or pathlib.Path)")
+    path = Path(_args.given_path(path, option, "a file path (str or pathlib.Path)"))
     _args.integer(dpi, "dpi")
     if not 1 <= dpi <= 2400:
         raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
-    path = Path(path)
     check_figure_path(path, option)
     with atomic_path(path, option) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lower()[1:])
