@@ -54,7 +54,6 @@ def erf(
     ] = None,
 ) -> None:
     """Measured effective receptive field (input gradient of a centre unit) next to the analytic ERF and RF."""
-    from scalematch.profile.api import parse_size
     from scalematch.profile.erf_measure import measure_erf
     from scalematch.report.erf_text import erf_json, erf_text
 
@@ -64,8 +63,9 @@ def erf(
 
         sources = tuple(str(f) for f in module_files(model))  # a torch module's source is an input too
         check_figure_path(plot, "--plot", inputs=(model, neck, *sources))
-    shape = parse_size(size_from(input_size, legacy_input_size))
-    result = measure_erf(model, shape, tap, samples, weights.value if weights else None, neck, seed)
+    result = measure_erf(
+        model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck, seed
+    )
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
         from scalematch.report.save import save_figure

@@ -11,7 +11,7 @@ from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend
 from scalematch.match.result import usable
 from scalematch.match.rules import Rule, RuleParams
-from scalematch.profile.api import build
+from scalematch.profile.api import build, check_any_size
 from scalematch.profile.engine import profile
 
 if TYPE_CHECKING:
@@ -128,7 +128,9 @@ def design(
         raise DatasetError(
             f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded, data.format)})"
         )
-    prof = profile(build(backbone, neck), allow_misaligned=allow_misaligned)
+    graph = build(backbone, neck)
+    check_any_size(graph, backbone)
+    prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)
     return Design(backbone, neck, data.resize, rec, data.excluded, data)

@@ -104,17 +104,32 @@ def build(
     if backbone.lower().endswith(".onnx"):
         from scalematch.profile.importers.onnx import from_onnx
 
-        config = Config(Path(backbone).stem, "backbone", from_onnx(backbone, taps, passthrough, input_size))
+        size = None if input_size is None else (input_size[1], input_size[0])  # from_onnx takes it width first
+        config = Config(Path(backbone).stem, "backbone", from_onnx(backbone, taps, passthrough, size))
     elif is_imported(backbone):
-        from scalematch.profile.importers.torch import from_torch
+        from scalematch.profile.importers.torch import trace
 
-        graph = from_torch(backbone, input_size or (224, 224), taps, passthrough, channels=channels)
+        graph = trace(backbone, input_size or (224, 224), taps, passthrough, channels=channels).graph
         config = Config(graph.name, "backbone", graph)
     else:
         if taps is not None or tuple(passthrough):
             raise OptionError(f"taps= and passthrough= apply to ONNX and torch models, not to the config '{backbone}'")
         config = load(backbone, "backbones")
     return attach(config, load(neck, "necks")) if neck else config.graph
+
+
+def check_any_size(graph: Graph, backbone: str) -> None:
+    """An :class:`OptionError` when ``graph`` holds at its example size only (``Graph.size_bound``): a dataset's
+    images come to many input sizes under a resize policy, and the geometry would change from one to another."""
+    from scalematch.profile.graph import bound_nodes
+
+    if graph.size_bound and graph.traced_at is not None:
+        h, w = graph.traced_at
+        raise OptionError(
+            f"backbone: '{backbone}' reads the input's size ({bound_nodes(graph)}, traced at {w}x{h}), so its "
+            "geometry changes with each image's input size under the resize policy; expected a backbone whose "
+            f"geometry holds at every size (profile it at one size with: scalematch profile {backbone} --size WxH)"
+        )
 
 
 def _names(value: str | Iterable[str], param: str) -> tuple[str, ...]:
@@ -179,16 +194,31 @@ def profile_model(
     return replace(profile(graph, size, allow_misaligned=allow_misaligned), neck=neck)
 
 
-def parse_size(text: str | tuple[int, int] | None, param: str = "input_size") -> Pair | None:
+def parse_size(text: str | tuple[int, int] | None, param: str = "input_size", required: bool = False) -> Pair | None:
     """An input size given width first, as every size option and output of scalematch is (WxH, like COCO's
     width/height and ``fixed:WxH``): ``"1333x800"`` or ``(1333, 800)`` -> (800, 1333) as the engine's (h, w);
-    ``"800"`` -> (800, 800); None stays None. Errors name ``param``."""
-    if text is None:
+    ``"800"`` -> (800, 800); None stays None (an error when ``required``). Errors name ``param``."""
+    if text is None and not required:
         return None
-    if isinstance(text, tuple):
+    if isinstance(text, tuple | list) and len(text) == 2 and all(_whole(v) for v in text):
         text = "x".join(str(v) for v in text)
+    if _whole(text):  # one side: a square
+        text = str(text)
+    if not isinstance(text, str):
+        from scalematch._args import shown
+
+        raise OptionError(
+            f"{param}: expected W or WxH (width first, e.g. 800 or '1333x800') or a (width, height) pair of "
+            f"integers, got {shown(text)}"
+        )
     w, h = _two(text, param, "W or WxH (width first, e.g. 800 or 1333x800)")
     return h, w
+
+
+def _whole(value: object) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def parse_input_size(text: str | None, param: str = "input_size") -> Pair | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from scalematch.errors import GraphError
 from scalematch.profile import axis, runs
 from scalematch.profile.axis import AxisGeom, AxisMap
-from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.graph import INPUT, Graph, Node, check_size
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -381,6 +381,7 @@ def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool
     A misaligned add/concat is a :class:`GraphError` unless the node says ``align: union`` or
     ``allow_misaligned`` is set (then the exact union is taken and a warning recorded).
     """
+    check_size(graph, input_size)
     order = graph.ordered()
     try:
         return _run(graph, order, input_size, allow_misaligned)

@@ -202,7 +202,7 @@ def default_input_size(rf: Pair, stride: tuple[float, float]) -> Pair:
 
 def measure_erf(
     model: Any,
-    input_size: Pair | None = None,
+    input_size: str | tuple[int, int] | None = None,
     tap: str | None = None,
     samples: int = 8,
     weights: Weights | None = None,
@@ -212,11 +212,19 @@ def measure_erf(
     """Measure the ERF of one feature map (``tap``: an output name or node; default the last output).
 
     ``model``: a built-in/YAML/ONNX name, a torch ``package.module:attribute``, an ``nn.Module`` or a
-    :class:`Graph`. ``weights`` defaults to ``model`` for torch modules and ``uniform`` otherwise.
+    :class:`Graph`. ``input_size`` is width first (``"1333x800"`` or ``(1333, 800)``), as everywhere in
+    scalematch; default: the RF plus four strides, rounded up to 32 (a graph that holds at its example size
+    only, and an ONNX model that fixes its input, at that size). ``weights`` defaults to ``model`` for torch
+    modules and ``uniform`` otherwise.
     """
-    from scalematch.extras import require
-    from scalematch.profile.api import build, is_imported
+    import os
 
+    from scalematch.extras import require
+    from scalematch.profile.api import build, is_imported, parse_size
+
+    input_pair = parse_size(input_size)
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
     if not 0 <= seed < 2**63:
@@ -233,12 +241,12 @@ def measure_erf(
                 "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
                 "models are measured with uniform or random weights"
             )
-        if isinstance(model, str) and model.lower().endswith(".onnx") and input_size is None:
+        if isinstance(model, str) and model.lower().endswith(".onnx") and input_pair is None:
             from scalematch.profile.importers.onnx import fixed_size, load_onnx
 
             fixed = fixed_size(load_onnx(model))  # an ONNX model that fixes its input runs at that size only
-            input_size = fixed[1] if fixed is not None else None
-        onnx_size = input_size if isinstance(model, str) and model.lower().endswith(".onnx") else None
+            input_pair = fixed[1] if fixed is not None else None
+        onnx_size = input_pair if isinstance(model, str) and model.lower().endswith(".onnx") else None
         graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size)
         tap, node = _tap_node(graph, tap, str(label))
     require("torch", "torch", "measuring the ERF")
@@ -246,7 +254,7 @@ def measure_erf(
     import torch
     from torch import fx, nn
 
-    traced = None
+    traced, source = None, None
     if graph is None and not isinstance(model, str | nn.Module):
         graph = build(str(model), neck)
         tap, node = _tap_node(graph, tap, str(label))
@@ -258,7 +266,7 @@ def measure_erf(
         check_initialised(module, str(label))
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
-        traced = trace(module, input_size or (224, 224), name=str(label))
+        traced, source = trace(module, input_pair or (224, 224), name=str(label)), module
         graph = traced.graph
         tap, node = _tap_node(graph, tap, str(label))
     assert tap is not None  # resolved with the graph
@@ -266,12 +274,27 @@ def measure_erf(
     free = profile(graph, allow_misaligned=True)[node]
     if free.y is None or free.x is None:
         raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
-    size = input_size or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
+    size = input_pair or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
+    if input_pair is None and graph.size_bound and graph.traced_at is not None and traced is None:
+        size = graph.traced_at  # a graph that holds at its example size only is measured there
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
             f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs; expected at most "
             f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
         )
+    default = ""
+    if input_pair is None:
+        default = " (the default: the RF plus four strides); give input_size=WxH at which the module runs"
+    if traced is not None and graph.size_bound and size != traced.input_size:
+        from scalematch.profile.importers.torch import trace
+
+        try:  # its geometry was read at the first example size: trace it again where it is measured
+            traced = trace(source, size, name=str(label), channels=traced.channels)
+        except ModelError as exc:
+            text = str(exc).replace(f"{type(source).__name__}: ", f"{label}: ", 1)
+            raise ModelError(f"{text}; the ERF is measured at {size[1]}x{size[0]} (WxH){default}") from None
+        graph = traced.graph
+        tap, node = _tap_node(graph, tap, str(label))
     fm = profile(graph, size, allow_misaligned=True)[node]
     assert fm.size is not None and fm.y is not None and fm.x is not None
     unit = (fm.size[0] // 2, fm.size[1] // 2)
@@ -315,7 +338,13 @@ def measure_erf(
             batch = torch.randn(min(BATCH, samples - start), channels, *size, dtype=dtype, requires_grad=True)
             out = run(batch)
             if tuple(out.shape[-2:]) != fm.size:
-                raise ModelError(f"{label}: '{tap}' is {tuple(out.shape[-2:])} when run, the profile says {fm.size}")
+                (h, w), (ph, pw) = out.shape[-2:], fm.size
+                traced_at = graph.traced_at or size
+                raise ModelError(
+                    f"{label}: '{tap}' is {w}x{h} (WxH) when run at {size[1]}x{size[0]}, but {pw}x{ph} in the profile "
+                    f"traced at {traced_at[1]}x{traced_at[0]}: the module's geometry depends on the input size "
+                    "in a way the trace does not show; give input_size=WxH to trace and measure it at one size"
+                )
             out[:, :, unit[0], unit[1]].sum().backward()
             assert batch.grad is not None
             grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
@@ -328,7 +357,10 @@ def measure_erf(
                 "(a = a + b)"
             ) from None
         if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
-            raise
+            raise ModelError(
+                f"{label}: measuring '{tap}': running the module on {size[1]}x{size[0]} (WxH) inputs failed "
+                f"({type(exc).__name__}: {_first(exc)}){default or '; try another input_size'}"
+            ) from None
         raise ModelError(
             f"{label}: measuring '{tap}' on {size[1]}x{size[0]} (WxH) inputs ran out of memory "
             f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no memory'}); "
@@ -358,6 +390,11 @@ def measure_erf(
         squares=squares,
         mass=mass,
     )
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else "no message"
 
 
 def _tap_node(graph: Graph, tap: str | None, label: str) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalematch.errors import GraphError
-from scalematch.profile.layers import Layer, Merge, Upsample
+from scalematch.profile.layers import Layer, Merge, Pair, Upsample
 
 INPUT = "image"
 """The name of the network input; every graph starts from it."""
@@ -31,6 +31,12 @@ class Graph:
     source: str = "<python>"
     inputs: tuple[str, ...] = (INPUT,)
     """Names given from outside: the image for a backbone, the backbone outputs a neck reads."""
+    traced_at: Pair | None = None
+    """``(h, w)`` of the example input an importer ran the model on (torch), else None."""
+    size_bound: tuple[tuple[str, str], ...] = ()
+    """Nodes some tap depends on whose geometry was read at ``traced_at`` (a pad to a multiple, a stride or an
+    output size computed from shapes, an adaptive pool), each with what was read: the graph holds at that input
+    size only (:func:`check_size`)."""
 
     def ordered(self) -> tuple[Node, ...]:
         """The nodes in a topological order (stable: the written order where it is valid).
@@ -84,3 +90,25 @@ class Graph:
             if node_name not in by_name:
                 raise GraphError(f"{where}output '{tap}': node '{node_name}' is not defined")
         return tuple(order)
+
+
+def check_size(graph: Graph, size: Pair | None) -> None:
+    """A :class:`GraphError` when ``graph`` holds at its example size only (``size_bound``) and is used at another
+    ``size`` ``(h, w)``; None (no input size: the geometry as traced) passes."""
+    if size is None or not graph.size_bound or graph.traced_at is None or tuple(size) == graph.traced_at:
+        return
+    (h, w), (th, tw) = size, graph.traced_at
+    again = f"module again at that size: from_torch(model, '{w}x{h}')"
+    if graph.convention.startswith("imported from ONNX"):
+        again = f"model again at that size: from_onnx(path, input_size='{w}x{h}')"
+    raise GraphError(
+        f"{graph.source}: traced at {tw}x{th} (WxH), where {bound_nodes(graph)}, so the graph holds at "
+        f"{tw}x{th} only, not at {w}x{h}; import the {again} (on the command line, --size {w}x{h})"
+    )
+
+
+def bound_nodes(graph: Graph) -> str:
+    """The ``size_bound`` nodes of ``graph`` as a message names them (at most three)."""
+    shown = [f"node '{name}' {why}" for name, why in graph.size_bound[:3]]
+    more = len(graph.size_bound) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more else "")

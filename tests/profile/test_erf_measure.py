@@ -118,6 +118,18 @@ def test_an_onnx_model_with_a_fixed_input_runs_at_that_size(tmp_path: Any) -> No
 
     assert measure_erf(write("fixed", [1, 3, 96, 40]), samples=1).input_size == (96, 40)
     assert measure_erf(write("symbolic", [1, 3, "h", "w"]), samples=1).input_size == (64, 64)
+    from pathlib import Path
+
+    fixed = Path(write("fixed", [1, 3, 96, 40]))  # a path object: the fixed size was read from str paths only
+    assert measure_erf(fixed, samples=1).input_size == (96, 40)
+    assert measure_erf(fixed, "40x96", samples=1).input_size == (96, 40)  # width first, as everywhere
+
+
+def test_the_size_is_width_first() -> None:
+    """``input_size`` was (h, w) where every other size of scalematch is WxH."""
+    result = measure_erf("resnet18", (96, 64), tap="C3", samples=1)
+    assert result.input_size == (64, 96)  # (y, x), as the result's pairs are
+    assert measure_erf("resnet18", "96x64", tap="C3", samples=1).input_size == (64, 96)
 
 
 def test_samples_run_in_batches_measure_what_one_batch_measures(monkeypatch: Any) -> None:
@@ -143,7 +155,7 @@ def test_running_out_of_memory_is_one_error(monkeypatch: Any) -> None:
 
     monkeypatch.setattr(F, "conv2d", refuse)
     with pytest.raises(ModelError) as err:
-        measure_erf("resnet18", (64, 96), samples=1)
+        measure_erf("resnet18", (96, 64), samples=1)
     assert str(err.value) == (
         "resnet18: measuring 'C5' on 96x64 (WxH) inputs ran out of memory (RuntimeError: DefaultCPUAllocator: can't "
         "allocate memory: you tried to allocate 1644167168 bytes.); try a smaller --size"

@@ -21,11 +21,12 @@ from scalematch.profile import GlobalPool, Upsample, profile  # noqa: E402
 from scalematch.profile.importers.torch import from_torch  # noqa: E402
 
 SIZE = (20, 28)  # (h, w): no multiple of 8, so that a pad to a multiple of 8 pads both axes
+WH = SIZE[::-1]  # from_torch takes the size width first
 
 
 def assert_matches_autograd(model: nn.Module, size: tuple[int, int] = SIZE) -> None:
     """The last tap's size and the input box of its corner, edge and centre units equal autograd's."""
-    fm = profile(from_torch(model, size), size).feature_maps[-1]
+    fm = profile(from_torch(model, size[::-1]), size).feature_maps[-1]
     _, shape = measure(model, size, (0, 0))
     assert fm.size == shape
     h, w = shape
@@ -55,7 +56,7 @@ def test_a_dim_computed_in_the_graph_is_checked_as_a_written_one(how: str, messa
     """``dim=a.dim() - 1`` was not an int, so the H/W checks were skipped: the softmax, chunk and GLU passed with
     the geometry of the map before them (review round 16 F1), and a mean along it was a traceback (F2)."""
     with pytest.raises(ModelError) as err:
-        from_torch(Computed(how), SIZE)
+        from_torch(Computed(how), WH)
     assert str(err.value) == f"Computed: {message}"
 
 
@@ -87,14 +88,14 @@ def test_arguments_computed_from_shapes_take_their_value_at_the_example_size(how
 def test_a_pool_over_the_map_s_own_size_is_a_global_pool() -> None:
     """CIFAR ResNets' ``F.avg_pool2d(out, out.size()[2:])`` covers the map at every input size: a global pool
     (the head, never a stage tap), not a window fixed at the example size."""
-    graph = from_torch(Computed("global pool by the map's size"), SIZE)
+    graph = from_torch(Computed("global pool by the map's size"), WH)
     assert [n.layer for n in graph.nodes][-1] == GlobalPool("avg")
 
 
 def test_an_up_sampling_to_twice_its_own_size_is_a_factor() -> None:
     """The size read from the map's own shape (twice it) was taken as the size of that map (size_like), and the
     profile refused it as one short of a multiple (review round 16 F13)."""
-    graph = from_torch(Computed("up-sampling to twice the size"), SIZE)
+    graph = from_torch(Computed("up-sampling to twice the size"), WH)
     assert [n.layer for n in graph.nodes][-1] == Upsample((2, 2), "nearest")
 
 
@@ -109,7 +110,7 @@ def test_an_argument_that_is_no_number_is_refused_with_its_node() -> None:
             return torch.softmax(self.a(x), dim=self.k)
 
     with pytest.raises(ModelError) as err:
-        from_torch(TensorDim(), SIZE)
+        from_torch(TensorDim(), WH)
     assert str(err.value) == (
         "TensorDim: node 'softmax' (softmax): its dim comes from 'k', which is not a number in the example run; "
         "expected a number or a tuple of numbers"
@@ -142,11 +143,11 @@ def test_a_normalisation_along_one_spatial_axis_is_refused_as_a_softmax_is(how: 
         box, _ = measure(model, (24, 32), (5, 5))
         assert box[int(how[-2]) - 2] == ((0, 23), (0, 31))[int(how[-2]) - 2]  # the whole axis, by autograd
     with pytest.raises(ModelError) as err:
-        from_torch(model, (24, 32))
+        from_torch(model, (32, 24))
     assert str(err.value).startswith(f"AlongOneAxis: {message}")
     op = message.split("'")[1]
     assert str(err.value).endswith(f"to leave that out (--passthrough {op})")
-    declared = profile(from_torch(model, (24, 32), passthrough=[op]), (24, 32)).feature_maps[-1]
+    declared = profile(from_torch(model, (32, 24), passthrough=[op]), (24, 32)).feature_maps[-1]
     assert declared.size == (24, 32)
 
 
@@ -194,14 +195,14 @@ class Attention(nn.Module):
 def test_the_refusal_that_leaves_no_feature_map_is_the_error(model: nn.Module, message: str) -> None:
     """It was 'the module returns no feature map' for a module that returns one (review round 16 F12)."""
     with pytest.raises(ModelError) as err:
-        from_torch(model, (24, 32))
+        from_torch(model, (32, 24))
     assert str(err.value) == message
 
 
 def test_item_assignment_is_named_with_what_to_do() -> None:
     """It was reported as data-dependent control flow (review round 16 F15)."""
     with pytest.raises(ModelError) as err:
-        from_torch(Shifted(), (24, 32))
+        from_torch(Shifted(), (32, 24))
     assert str(err.value) == (
         "Shifted: torch.fx cannot trace module 'Shifted' (TypeError: 'Proxy' object does not support item "
         "assignment); an assignment to part of a tensor (x[...] = y) cannot be traced: build the tensor with "

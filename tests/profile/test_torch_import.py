@@ -107,7 +107,7 @@ def test_rearrangements_that_are_no_feature_map_are_refused_with_the_node() -> N
             return self.conv(x.transpose(2, 3))
 
     with pytest.raises(ModelError) as err:
-        from_torch(Transposed(), (32, 48))
+        from_torch(Transposed(), (48, 32))
     message = str(err.value)
     assert message.startswith("Transposed: node 'conv' (Conv2d): reads 'transpose', which is not an (N, C, H, W)")
     assert "'transpose' rearranges the axes (its rows mix rows and columns)" in message
@@ -199,14 +199,14 @@ class VGGLike(nn.Module):
 
 
 def test_a_classifier_head_never_blocks_the_import() -> None:
-    graph = from_torch(VGGLike(), (800, 1333))  # 200x333 does not pool evenly to 7x7
+    graph = from_torch(VGGLike(), (1333, 800))  # 200x333 does not pool evenly to 7x7
     assert graph.taps == (("C1", "features.3"), ("C2", "features.4"))  # the last maps at strides 2 and 4
     assert "note: taps: the last feature map at each stride (the module returns no feature map)" in graph.convention
     assert {n.name for n in graph.nodes} == {f"features.{k}" for k in range(5)}
     prof = profile(graph, (800, 1333))
     assert prof["C2"].size == (200, 333)
     with pytest.raises(ModelError) as err:  # ... unless a tap needs it
-        from_torch(VGGLike(), (800, 1333), taps="pool=avgpool")
+        from_torch(VGGLike(), (1333, 800), taps="pool=avgpool")
     assert str(err.value) == (
         "VGGLike: node 'avgpool' (adaptive avgpool): output 7 does not divide the input 200 at the example size"
     )
@@ -536,7 +536,7 @@ def test_a_glu_along_a_spatial_axis_is_refused_with_the_node(how: str, node: str
     """GLU was pass-through on every axis: nn.GLU() (dim -1) halves the width, so the map after it was shown
     twice as wide as it is, with the wrong rf (review round 15 F1). Refused as a split along H or W is."""
     with pytest.raises(ModelError) as err:
-        from_torch(AlongAxis(how), (64, 48))
+        from_torch(AlongAxis(how), (48, 64))
     assert (
         str(err.value)
         == f"AlongAxis: node '{node}' ({what}): splits along spatial axis {axis}; expected the channel axis"
@@ -562,12 +562,12 @@ def test_a_softmax_along_a_spatial_axis_is_refused_with_the_node(
     """A softmax along W makes each unit read its whole row; it was taken as pass-through, rf unchanged
     (review round 15 F2). Refused as a cumsum is; declared pass-through by the user it is left out."""
     with pytest.raises(ModelError) as err:
-        from_torch(AlongAxis(how), (64, 48))
+        from_torch(AlongAxis(how), (48, 64))
     assert str(err.value) == (
         f"AlongAxis: node '{node}' ({what}): normalises along spatial axis {axis} (each unit reads the whole axis); "
         f"{SOFTMAX_HINT} (--passthrough {hint})"
     )
-    declared = profile(from_torch(AlongAxis(how), (64, 48), passthrough=[hint.split(",")[0]]), (64, 48))
+    declared = profile(from_torch(AlongAxis(how), (48, 64), passthrough=[hint.split(",")[0]]), (64, 48))
     assert declared.feature_maps[-1].size == (16, 12)  # (h, w): 64x48 by two stride-2 convolutions
 
 
@@ -579,7 +579,7 @@ def test_a_glu_or_softmax_along_channels_keeps_the_measured_geometry(how: str) -
     """Along channels (nn.Softmax() picks axis 1 of a 4-D input, torch's implicit rule) each unit reads its
     own position only: the geometry measured by autograd is the one of the two convolutions."""
     model = AlongAxis(how)
-    fm = profile(from_torch(model, (48, 64)), (48, 64)).feature_maps[-1]
+    fm = profile(from_torch(model, (64, 48)), (48, 64)).feature_maps[-1]
     for unit in ((1, 1), (5, 9), (0, 15)):
         box, shape = measure(model, (48, 64), unit)
         assert (fm.input_box(*unit, clip_to=(48, 64)), fm.size) == (box, shape), unit

@@ -26,6 +26,7 @@ from scalematch.profile import profile  # noqa: E402
 from scalematch.profile.importers.torch import from_torch  # noqa: E402
 
 SIZE = (24, 32)
+WH = SIZE[::-1]  # from_torch takes the size width first
 
 
 def conv(i: int, o: int, k: int = 3, s: int = 1, p: int = 1) -> nn.Conv2d:
@@ -54,7 +55,7 @@ def perturbed(model: nn.Module, unit: tuple[int, int]) -> tuple[tuple[tuple[int,
 
 def imported(model: nn.Module, **kwargs: Any) -> Any:
     """The last tap of the imported model, profiled at :data:`SIZE`."""
-    prof = profile(from_torch(model, SIZE, **kwargs), SIZE)
+    prof = profile(from_torch(model, WH, **kwargs), SIZE)
     return [fm for fm in prof.feature_maps if fm.tap][-1]
 
 
@@ -153,7 +154,7 @@ class InPlaceActivations(nn.Module):
 
 def test_an_in_place_op_through_a_view_is_refused_an_in_place_activation_is_not() -> None:
     with pytest.raises(ModelError) as info:
-        from_torch(ViewAdd(), SIZE)
+        from_torch(ViewAdd(), WH)
     assert str(info.value) == (
         "ViewAdd: node 'add_': changes 'getitem' in place, which shares its data with 'a' (a view or an alias); "
         "the geometry of a value changed through a view is not followed"
@@ -215,7 +216,7 @@ class Indexed(nn.Module):
 )
 def test_indexing_rows_or_columns_with_a_tensor_or_list_is_refused(how: str, message: str) -> None:
     with pytest.raises(ModelError) as info:
-        from_torch(Indexed(how), SIZE)
+        from_torch(Indexed(how), WH)
     assert str(info.value) == (
         f"Indexed: node 'getitem' (getitem): {message}, which may move or repeat rows or columns; expected slicing "
         "along channels only"
@@ -241,7 +242,7 @@ class Hooked(nn.Module):
 
 def test_a_forward_hook_that_changes_the_size_is_refused_one_that_returns_none_is_not() -> None:
     with pytest.raises(ModelError) as info:
-        from_torch(Hooked(lambda m, i, o: F.avg_pool2d(o, 2)), SIZE)
+        from_torch(Hooked(lambda m, i, o: F.avg_pool2d(o, 2)), WH)
     assert str(info.value) == (
         "Hooked: node 'a': its value is 16x12 in the example run, but its layer gives 32x24: a forward hook or "
         "pre-hook of 'a' changes it, which torch.fx does not trace; expected hooks that return None"
@@ -254,7 +255,7 @@ def test_a_forward_hook_that_changes_the_size_is_refused_one_that_returns_none_i
 def test_a_declared_pass_through_that_changes_the_size_is_refused() -> None:
     model = nn.Sequential(conv(3, 4), nn.AvgPool2d(2))
     with pytest.raises(ModelError) as info:
-        from_torch(model, SIZE, passthrough=["AvgPool2d"])
+        from_torch(model, WH, passthrough=["AvgPool2d"])
     assert str(info.value) == (
         "Sequential: node '_1': its value is 16x12 in the example run, but its layer gives 32x24: it is taken as "
         "pass-through, which keeps the size; expected an op that keeps the geometry"
@@ -265,7 +266,7 @@ def test_hooks_on_the_module_itself_are_refused() -> None:
     model = nn.Sequential(conv(3, 4))
     model.register_forward_pre_hook(lambda m, args: (F.avg_pool2d(args[0], 2),))
     with pytest.raises(ModelError) as info:
-        from_torch(model, SIZE)
+        from_torch(model, WH)
     assert str(info.value) == (
         "Sequential: the Sequential has forward hooks or pre-hooks of its own, which torch.fx does not trace (they "
         "run around its forward); expected a module without them"
@@ -304,10 +305,10 @@ class Tokens(nn.Module):
     ],
 )
 def test_a_token_sequence_is_no_feature_map(cls_token: bool, message: str) -> None:
-    graph = from_torch(Tokens(cls_token), SIZE)
+    graph = from_torch(Tokens(cls_token), WH)
     assert graph.taps == (("C3", "p"),)  # the patch embedding; the tokens (13 or 12 of them) were tapped as 4x3
     with pytest.raises(ModelError) as info:
-        from_torch(Tokens(cls_token), SIZE, taps="add")
+        from_torch(Tokens(cls_token), WH, taps="add")
     assert str(info.value) == message
 
 
@@ -326,7 +327,7 @@ def test_lazy_parameters_are_refused_and_left_uninitialised(tmp_path: Path, monk
 
     model = Lazy()
     with pytest.raises(ModelError) as info:
-        from_torch(model, SIZE)
+        from_torch(model, WH)
     assert str(info.value) == (
         "Lazy: 'a' (LazyConv2d) has lazy parameters whose shapes are not known yet; run the module once on an input "
         "first (model(x)), which sets them"
@@ -355,7 +356,7 @@ def test_each_submodule_keeps_its_own_train_or_eval_mode() -> None:
     model.train()
     model[1].eval()  # a frozen BatchNorm in a model being trained (mmdetection's norm_eval)
     before = {name: m.training for name, m in model.named_modules()}
-    from_torch(model, SIZE)
+    from_torch(model, WH)
     assert {name: m.training for name, m in model.named_modules()} == before
     assert before["1"] is False and before[""] is True
 
@@ -369,10 +370,10 @@ def test_an_output_that_is_no_map_is_left_out_of_the_default_taps() -> None:
         def forward(self, x: Tensor) -> Tensor:
             return self.a(x).mean(1)  # (N, H, W): no channel axis
 
-    graph = from_torch(ChannelMean(), SIZE)
+    graph = from_torch(ChannelMean(), WH)
     assert graph.taps == (("C1", "a"),)
     with pytest.raises(ModelError) as info:
-        from_torch(ChannelMean(), SIZE, taps="mean")
+        from_torch(ChannelMean(), WH, taps="mean")
     assert str(info.value) == (
         "ChannelMean: tap 'mean': 'mean' is not an (N, C, H, W) feature map: its value has the shape (1, 12, 16)"
     )
@@ -397,7 +398,7 @@ def test_a_gate_along_one_axis_is_refused(size: tuple[int | None, int | None], l
     (rows, cols), _ = truth(_LineGate(size), (12, 16))
     assert (cols if line == "row" else rows) == ((0, SIZE[1] - 1) if line == "row" else (0, SIZE[0] - 1))
     with pytest.raises(ModelError) as refused:
-        from_torch(_LineGate(size), SIZE)
+        from_torch(_LineGate(size), WH)
     assert str(refused.value) == (
         f"_LineGate: node 'mul' (mul): its operand 'adaptive_avg_pool2d' holds one value per {line} (it is broadcast "
         f"along {axis} only), so each unit reads its whole {line}, which no receptive field describes; a gate "

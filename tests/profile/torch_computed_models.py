@@ -121,3 +121,45 @@ class Shifted(nn.Module):
         b = a.clone()
         b[:, :, 4:] = a[:, :, :-4]
         return b
+
+
+class QuarterKernel(Computed):
+    """``Computed("pool by a computed kernel")`` (a kernel of an eighth of the width) as a class the CLI can name."""
+
+    def __init__(self) -> None:
+        super().__init__("pool by a computed kernel")
+
+
+class PositionGrid(nn.Module):
+    """A stride-4 stem plus a learned position embedding of a 56x56 grid: it runs on 224x224 inputs only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 4, 4)
+        self.pos = nn.Parameter(torch.zeros(1, 4, 56, 56))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.stem(x) + self.pos
+
+
+class PaddedPyramid(nn.Module):
+    """C3, C4 and C5 at strides 8, 16 and 32 after a pad to a multiple of 32 (Swin, UNet); ``pad=False``: none."""
+
+    def __init__(self, pad: bool = True) -> None:
+        super().__init__()
+        self.pad = pad
+        self.stem = nn.Conv2d(3, 4, 3, 4, 1)
+        self.c3, self.c4, self.c5 = (nn.Conv2d(4, 4, 3, 2, 1) for _ in range(3))
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        if self.pad:
+            h, w = x.shape[-2:]
+            x = F.pad(x, (0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32))
+        c3 = self.c3(self.stem(x))
+        c4 = self.c4(c3)
+        return {"C3": c3, "C4": c4, "C5": self.c5(c4)}
+
+
+class Pyramid(PaddedPyramid):
+    def __init__(self) -> None:
+        super().__init__(pad=False)

@@ -400,6 +400,8 @@ def attach(backbone: Config, neck: Config) -> Graph:
         backbone.graph.taps + neck_taps,
         convention,
         f"{backbone.graph.source} + {neck.graph.source}",
+        traced_at=backbone.graph.traced_at,
+        size_bound=backbone.graph.size_bound,
     )
     _check_level_order(graph, neck_taps, neck.graph.source)
     return graph

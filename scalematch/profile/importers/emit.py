@@ -102,6 +102,8 @@ def finish(
     pad_nodes: Iterable[str] = (),
     refused: Mapping[str, str] | None = None,
     notes: Iterable[str] = (),
+    traced_at: Pair | None = None,
+    size_bound: Mapping[str, str] | None = None,
 ) -> Graph:
     """The graph of the nodes that some tap depends on (pads folded), checked for structure.
 
@@ -109,11 +111,46 @@ def finish(
     first in order); the others (a classifier head, an unsupported op off the tapped path) are dropped.
     ``notes`` are added to the convention, one line each, as are the merges kept that take the union of
     misaligned inputs. Every kept layer is held to the bounds a config's layers are (a
-    :class:`~scalematch.errors.ModelError` naming ``source`` and the node otherwise).
+    :class:`~scalematch.errors.ModelError` naming ``source`` and the node otherwise). ``traced_at`` is the
+    example input ``(h, w)``; ``size_bound`` maps the nodes whose geometry was read at that size to what was
+    read: those a tap depends on (pads before folding too) make the graph's ``size_bound``.
     """
     keep = {value for _, value in taps}
     pads = set(pad_nodes)
+    marked = dict(size_bound or {})
+    before = _needed(nodes, keep) if marked else set()
+    bound = tuple((n.name, marked[n.name]) for n in nodes if n.name in marked and n.name in before)
     nodes = fold_pads(nodes, pads, keep)
+    needed = _needed(nodes, keep)
+    kept = [n for n in nodes if n.name in needed]
+    for node in kept:
+        if refused and node.name in refused:
+            raise ModelError(refused[node.name])
+        if node.name in pads:
+            check_crop(node, kept, source)
+        problem = layer_problem(node.layer)
+        if problem:
+            raise ModelError(f"{source}: node '{node.name}': {problem}")
+    unions = [n.name for n in kept if isinstance(n.layer, Merge) and n.layer.align == "union"]
+    lines = [convention, *(f"note: {note}" for note in notes)]
+    if bound and traced_at is not None:
+        names = ", ".join(f"'{name}'" for name, _ in bound)
+        lines.append(
+            f"note: {names} read the input's size: the geometry holds at {traced_at[1]}x{traced_at[0]} (WxH) only"
+        )
+    if unions:
+        shown = ", ".join(unions[:4]) + (f" and {len(unions) - 4} more" if len(unions) > 4 else "")
+        lines.append(
+            f"note: nearest up-sampling puts odd units half a cell off; the merges after it take the exact "
+            f"union of their inputs (align: union, as the fpn and pan necks do): {shown}"
+        )
+    graph = Graph(name, tuple(kept), tuple(taps), "\n".join(lines), source, traced_at=traced_at, size_bound=bound)
+    graph.ordered()
+    return graph
+
+
+def _needed(nodes: Sequence[Node], keep: set[str]) -> set[str]:
+    """The names of the nodes that some node of ``keep`` depends on (themselves included)."""
     by_name = {n.name: n for n in nodes}
     needed: set[str] = set()
     stack = [v for v in keep if v in by_name]
@@ -126,26 +163,7 @@ def finish(
         stack.extend(node.inputs)
         if isinstance(node.layer, Upsample) and node.layer.size_like:
             stack.append(node.layer.size_like)
-    kept = [n for n in nodes if n.name in needed]
-    for node in kept:
-        if refused and node.name in refused:
-            raise ModelError(refused[node.name])
-        if node.name in pads:
-            check_crop(node, kept, source)
-        problem = layer_problem(node.layer)
-        if problem:
-            raise ModelError(f"{source}: node '{node.name}': {problem}")
-    unions = [n.name for n in kept if isinstance(n.layer, Merge) and n.layer.align == "union"]
-    lines = [convention, *(f"note: {note}" for note in notes)]
-    if unions:
-        shown = ", ".join(unions[:4]) + (f" and {len(unions) - 4} more" if len(unions) > 4 else "")
-        lines.append(
-            f"note: nearest up-sampling puts odd units half a cell off; the merges after it take the exact "
-            f"union of their inputs (align: union, as the fpn and pan necks do): {shown}"
-        )
-    graph = Graph(name, tuple(kept), tuple(taps), "\n".join(lines), source)
-    graph.ordered()
-    return graph
+    return needed
 
 
 def resolve_taps(

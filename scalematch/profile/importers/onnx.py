@@ -12,11 +12,13 @@ shapes (``Shape`` -> ``Gather`` -> ...) are not feature maps.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from scalematch.errors import ConfigError, ModelError
+from scalematch._args import shown
+from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import (
@@ -219,6 +221,7 @@ class _Importer:
         self.pads: set[str] = set()
         self.aliases: dict[str, str] = {}
         self.refused: dict[str, str] = {}
+        self.sized: dict[str, str] = {}  # nodes whose geometry was read at the input size: what was read
         self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
         self.layouts: dict[str, Layout] = {}  # values not in (N, C, H, W) layout: where their axes went
         self.opaque: dict[str, str] = {}  # values that are no feature map: why ...
@@ -402,13 +405,7 @@ class _Importer:
                 f"mode {mode} with coordinate_transformation_mode {transform} (nearest_mode {rounding}) is not "
                 "supported; expected nearest (asymmetric/floor or half_pixel) or linear (half_pixel)",
             )
-        scales = attrs.get("scales")
-        if scales is None:
-            inputs = list(node.input)
-            if node.op_type == "Upsample" or len(inputs) == 2:
-                scales = self.const(inputs[1]) if len(inputs) > 1 else None
-            elif len(inputs) > 2:
-                scales = self.const(inputs[2])
+        scales = self.resize_scales(node, attrs)
         n_in, n_out = self.spatial(src), self.spatial(node.output[0])
         given = self.resize_pair(attrs, src, scales, 1) if scales is not None and len(scales) else None
         if given is not None:
@@ -450,6 +447,17 @@ class _Importer:
                 "an integer factor",
             )
         return Upsample(f, kind, size_like)  # type: ignore[arg-type]
+
+    def resize_scales(self, node: Any, attrs: dict[str, Any]) -> Any:
+        """A Resize's or Upsample's constant ``scales`` (an attribute before opset 9, then an input), or None."""
+        scales = attrs.get("scales")
+        if scales is None:
+            inputs = list(node.input)
+            if node.op_type == "Upsample" or len(inputs) == 2:
+                scales = self.const(inputs[1]) if len(inputs) > 1 else None
+            elif len(inputs) > 2:
+                scales = self.const(inputs[2])
+        return scales if scales is not None and len(scales) else None
 
     def resize_pair(self, attrs: dict[str, Any], src: str, values: Any, fill: int | None) -> tuple[Any, Any] | None:
         """The (h, w) entries of a Resize's ``scales`` or ``sizes`` (one per axis, or one per ``axes`` entry);
@@ -719,6 +727,11 @@ class _Importer:
             self.aliases[node.output[0]] = str(forwarded)
         else:
             self.emit(node, layer, feats if isinstance(layer, Merge) else [src])
+            if isinstance(layer, Upsample) and layer.size_like is None and op in ("Resize", "Upsample"):
+                scales = self.resize_scales(node, attrs)
+                if scales is None or self.resize_pair(attrs, src, scales, 1) is None:
+                    name = str(self.values[node.output[0]])
+                    self.sized[name] = f"({op}) up-samples to a size, its factor read from the sizes at that input"
         for extra in node.output[1:]:  # indices of MaxPool, mask of Dropout, running stats ...
             self.values[extra] = None
 
@@ -1043,24 +1056,49 @@ def from_onnx(
     model: str | Path | Any,
     taps: TapSpec = None,
     passthrough: Iterable[str] = (),
-    input_size: Pair | None = None,
+    input_size: str | tuple[int, int] | None = None,
     name: str | None = None,
 ) -> Graph:
-    """The layer graph of an ONNX model (a path or a loaded ``ModelProto``).
+    """The layer graph of an ONNX model: a file's path (``str`` or ``os.PathLike``), a loaded ``ModelProto``
+    or its bytes (``SerializeToString()``); anything else is an :class:`OptionError` naming ``model``.
 
     ``taps`` names the values to mark as outputs (``a,b`` or ``C3=a,C4=b``; default: the graph outputs).
-    ``passthrough`` declares operator types or node names as geometry-preserving. ``input_size`` fixes the
-    image size for shape inference (needed for SAME_LOWER padding and size-based Resize when the model's
-    input size is symbolic). An unknown operator is a :class:`ModelError` naming the op type and the node.
+    ``passthrough`` declares operator types or node names as geometry-preserving. ``input_size`` (width first,
+    ``"1333x800"`` or ``(1333, 800)``) fixes the image size for shape inference (needed for SAME_LOWER padding
+    and size-based Resize when the model's input size is symbolic). An unknown operator is a
+    :class:`ModelError` naming the op type and the node.
     """
-    require("onnx", "onnx", str(model) if isinstance(model, str | Path) else "ONNX models")
-    if isinstance(model, str | Path):
-        label = str(model)
-        proto = load_onnx(model, input_size)
+    from scalematch.profile.api import parse_size
+
+    size = parse_size(input_size)
+    if isinstance(model, os.PathLike) and isinstance(os.fspath(model), str):
+        model = os.fspath(model)
+    require("onnx", "onnx", str(model) if isinstance(model, str) else "ONNX models")
+    import onnx
+
+    if isinstance(model, bytes | bytearray):  # a serialised model, as model.SerializeToString() gives it
+        try:
+            model = onnx.ModelProto.FromString(bytes(model))
+        except Exception as exc:
+            first = str(exc).strip().splitlines()
+            raise ModelError(
+                f"<onnx model>: the bytes are no serialised ONNX model ({type(exc).__name__}: "
+                f"{first[0] if first else 'no message'})"
+            ) from None
+    if isinstance(model, str):
+        if not model.strip():
+            raise OptionError("model: expected an ONNX file's path, got an empty value")
+        label = model
+        proto = load_onnx(model, size)
         default_name = Path(model).stem
+    elif not isinstance(model, onnx.ModelProto):
+        raise OptionError(
+            "model: expected an ONNX file's path (str or os.PathLike), a loaded onnx.ModelProto or its bytes, "
+            f"got {shown(model)}"
+        )
     else:
         label, default_name = "<onnx model>", model.graph.name or "onnx"
-        proto = with_shapes(model, input_size, label)
+        proto = with_shapes(model, size, label)
     check_graph(proto.graph, label)
     importer = _Importer(proto, label, frozenset(passthrough))
     initializers = set(importer.constants)
@@ -1107,4 +1145,6 @@ def from_onnx(
         importer.pads,
         importer.refused,
         notes,
+        size or (fixed[1] if (fixed := fixed_size(proto)) is not None else None),
+        importer.sized,
     )

@@ -234,6 +234,11 @@ class Traced:
     input_size: Pair = (224, 224)
 
 
+def _flagged(parts: Any) -> bool:
+    """True when some part of a value's size flags (a flag, or a tuple of them) is set."""
+    return any(_flagged(p) for p in parts) if isinstance(parts, tuple) else bool(parts)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -421,6 +426,8 @@ class _Importer:
         self.seen: dict[str, Pair] = {}  # graph nodes: (h, w) of the fx values that are them, in the example run
         self.view_of: dict[str, str] = {}  # fx values that may share their data with another: that one
         self.same_as: dict[str, str] = {}  # results of in-place ops: the value they changed (the same tensor)
+        self.by_size: dict[str, Any] = {}  # values that are no feature map: which parts come from an H or W size
+        self.sized: dict[str, str] = {}  # graph nodes whose geometry was read at the example size: what was read
 
     # -- helpers -----------------------------------------------------------------------------------------
     def fail(self, node: Any, what: str, message: str) -> ModelError:
@@ -1156,10 +1163,12 @@ class _Importer:
             self.sources[node.name] = frozenset().union(
                 *(self.sources.get(a, frozenset()) for a in self.all_args(node))
             )
+            self.by_size[node.name] = self.size_parts(node)
             return
         self.note_view(node)
         try:
             self.visit_op(self.resolved(node), feats)
+            self.note_sized(node)
         except ModelError as exc:  # refused; an error only if some tap depends on this node
             refs = tuple(dict.fromkeys(v for v in (self.values[f] for f in feats) if v is not None))
             layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
@@ -1167,6 +1176,87 @@ class _Importer:
             self.refused[name] = str(exc)
             self.set_value(node, name)
         self.follow_inplace(node, feats)
+
+    # -- arguments read at the example size ----------------------------------------------------------------
+    def axes_by_size(self, src: str) -> tuple[bool, ...] | bool:
+        """Which axes of feature value ``src`` vary with the input's size: H and W of an (N, C, H, W) map; the
+        axes holding rows or columns of a rearranged one; every axis but the batch where the layout is
+        unknown (True: the shape itself is unknown)."""
+        shape = self.shapes.get(src)
+        if shape is None:
+            return True
+        if src not in self.opaque and len(shape) == 4:
+            return (False, False, True, True)
+        layout = self.layouts.get(src)
+        if layout is not None and len(layout) == len(shape):
+            return tuple(spatial_in(layout, a) or not layout[a] for a in range(len(shape)))
+        return tuple(a > 0 for a in range(len(shape)))
+
+    def shape_parts(self, node: Any, op: str, src: str) -> Any:
+        """Which parts of a shape query of ``src`` vary with the input's size (``x.shape``, ``x.size(2)``:
+        a tuple of flags or one flag; ``x.dim()`` never does)."""
+        axes = self.axes_by_size(src)
+        if op == "dim" or (op == "getattr" and len(node.args) > 1 and node.args[1] in ("ndim", "dtype", "device")):
+            return False
+        if op == "numel" or isinstance(axes, bool):
+            return True
+        if op == "size":
+            dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+            if dim is None:
+                return axes
+            return axes[dim] if isinstance(dim, int) and -len(axes) <= dim < len(axes) else True
+        return axes if op == "shape" or (len(node.args) > 1 and node.args[1] == "shape") else True
+
+    def size_parts(self, node: Any) -> Any:
+        """Which parts of a value that is no feature map vary with the input's size: an item of a shape (its
+        flag), else any argument that does (arithmetic on sizes: ``(32 - w % 32) % 32``)."""
+        import operator
+
+        from torch import fx
+
+        args = [self.by_size.get(a, False) for a in self.all_args(node)]
+        if node.op == "call_function" and node.target is operator.getitem and isinstance(node.args[0], fx.Node):
+            whole, index = self.by_size.get(node.args[0].name, False), node.args[1]
+            plain = isinstance(index, int | slice) and not isinstance(index, bool)
+            if plain and isinstance(index, slice):
+                plain = not any(isinstance(v, fx.Node) for v in (index.start, index.stop, index.step))
+            if isinstance(whole, tuple) and plain:
+                try:
+                    return whole[index]
+                except IndexError:
+                    return True
+        return any(_flagged(a) for a in args)
+
+    def reads_size(self, node: Any) -> bool:
+        """True when an argument of ``node`` that is no feature map was computed from the input's H or W."""
+        return any(_flagged(self.by_size.get(a, False)) for a in self.all_args(node) if self.values.get(a) is None)
+
+    def note_sized(self, node: Any) -> None:
+        """Record the graph node ``node`` made when its geometry was read at the example size: an argument
+        computed from H or W, an adaptive pool's window, an up-sampling's factor read from a given size, a
+        transposed convolution's ``output_size``. An up-sampling to another map's size follows that map, a
+        global pool and a pass-through hold at any size."""
+        name = self.values.get(node.name)
+        if name is None or self.fx_names.get(name) != node.name or node.name in self.opaque:
+            return
+        layer = next(n.layer for n in reversed(self.nodes) if n.name == name)
+        mod = self.modules.get(str(node.target)) if node.op == "call_module" else None
+        what = type(mod).__name__ if mod is not None else _base(node.name)
+        why = f"({what}) takes arguments computed from the input's shape" if self.reads_size(node) else None
+        if isinstance(layer, Passthrough | GlobalPool):
+            return
+        if isinstance(layer, Upsample):
+            if layer.size_like is not None:
+                return
+            size = getattr(mod, "size", None) if mod is not None else _bind(node, ["input", "size"]).get("size")
+            if size is not None:
+                why = f"({what}) up-samples to a size, its factor read from the sizes in that run"
+        elif isinstance(layer, Window) and "adaptive" in what.lower():
+            why = f"({what}) has a window read from its input's size"
+        elif isinstance(layer, TransposedConv) and _bind(node, ["input", "output_size"]).get("output_size") is not None:
+            why = f"({what}) has its output padding read from output_size"
+        if why is not None:
+            self.sized[name] = why
 
     # -- in-place ops ------------------------------------------------------------------------------------
     def note_view(self, node: Any) -> None:
@@ -1280,6 +1370,7 @@ class _Importer:
             if op in SHAPE_FUNCTIONS:
                 self.values[node.name] = None
                 self.sources[node.name] = frozenset(v for v in (self.values[f] for f in feats) if v is not None)
+                self.by_size[node.name] = self.shape_parts(node, op, feats[0])
                 return
             user = op in self.passthrough
             declared = op in PASS_FUNCTIONS or user
@@ -1651,6 +1742,8 @@ def _trace(
         importer.pads,
         importer.refused,
         notes,
+        input_size,
+        importer.sized,
     )
     importer.check_maps(resolved)
     return Traced(graph, gm, importer.fx_names, channels, input_size)
@@ -1658,11 +1751,18 @@ def _trace(
 
 def from_torch(
     model: Any,
-    input_size: Pair = (224, 224),
+    input_size: str | tuple[int, int] = "224x224",
     taps: TapSpec = None,
     passthrough: Iterable[str] = (),
     name: str | None = None,
     channels: int | None = None,
 ) -> Graph:
-    """The layer graph of a PyTorch module (see :func:`trace`)."""
-    return trace(model, input_size, taps, passthrough, name, channels).graph
+    """The layer graph of a PyTorch module (see :func:`trace`). ``input_size`` is the example input, width
+    first as everywhere in scalematch (``"1333x800"`` or ``(1333, 800)``, as :func:`profile_model` takes it).
+    A graph whose geometry was read at that size (a pad to a multiple, a stride computed from the shape) is
+    profiled at that size only (``Graph.size_bound``)."""
+    from scalematch.profile.api import parse_size
+
+    size = parse_size(input_size, required=True)
+    assert size is not None
+    return trace(model, size, taps, passthrough, name, channels).graph
