@@ -326,7 +326,27 @@ def assign(
     floor: float = 0.0,
 ) -> Assigned:
     """Positives of every object under torchvision's Matcher(high, ..., allow_low_quality_matches=low_quality)
-    or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``."""
+    or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``. Computed by the
+    compiled kernel when numba is installed (see :mod:`._compiled`), else by :func:`assign_numpy`: the same
+    result either way."""
+    import numpy as np
+
+    from scalematch.match.assign import _compiled
+
+    if len(boxes.image) and _compiled.kernel() is not None and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
+        return _compiled.run(boxes, levels, high, low_quality, forced, floor)
+    return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+
+
+def assign_numpy(
+    boxes: Boxes,
+    levels: list[AnchorLevel],
+    high: float,
+    low_quality: bool,
+    forced: bool = False,
+    floor: float = 0.0,
+) -> Assigned:
+    """:func:`assign` in numpy: the pairs of objects and anchors that can matter, as arrays, then sorts."""
     import numpy as np
 
     n = len(boxes.image)

@@ -1,0 +1,380 @@
+"""The max-IoU assigner of :mod:`maxiou` as one compiled loop per image (numba; the ``fast`` extra).
+
+Imported only by :func:`scalematch.match.assign._compiled.kernel`, when numba is installed. Every value is computed
+with the floating-point operations, types and order of the numpy code it stands for (``maxiou._pairs_for``,
+``best_iou``, ``_nearest_iou``, ``_argmax_all`` and the bookkeeping of ``maxiou.assign``), so its results are the
+same bits; see :func:`_assign` for how the work is organised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba  # noqa: TID253  # the module is imported lazily, only when the compiled assigner runs
+import numpy as np  # noqa: TID253
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
+F32 = np.float32
+
+
+def _jit(fn: Fn) -> Fn:
+    """Compiled on first use in a process, then loaded from numba's on-disk cache; ``error_model="numpy"``: a
+    division by zero gives inf or nan as numpy does, not an exception; no fastmath: every operation rounds as
+    numpy's does."""
+    return cast(Fn, numba.njit(cache=True, error_model="numpy", nogil=True)(fn))
+
+
+
+def _inline(fn: Fn) -> Fn:
+    """:func:`_jit`, inlined into its callers by numba (scalar helpers of the innermost loops)."""
+    return cast(Fn, numba.njit(cache=True, error_model="numpy", inline="always")(fn))
+
+
+@_inline
+def _extent(i: Any, ssd: Any, stride: Any, lo: Any, hi: Any, n: Any, s: Any) -> Any:
+    """AnchorLevel.at: the float32 extent of one anchor shape at cell ``i`` along one axis: torchvision, the cell's
+    integer ``stride`` times ``i`` plus the shape's rounded extent ``lo``, ``hi``; SSD, the centre (i + 0.5) / n
+    (``n``: the float32 input side over the step) -+ ``hi`` (half the unit size), times the input side ``s``."""
+    if ssd:
+        centre = (F32(i) + F32(0.5)) / n
+        return (centre - hi) * s, (centre + hi) * s
+    shift = F32(i * stride)
+    return shift + lo, shift + hi
+
+
+@_inline
+def _iou(gx1: Any, gy1: Any, gx2: Any, gy2: Any, ax1: Any, ay1: Any, ax2: Any, ay2: Any) -> Any:
+    """_grid.box_iou of one object and one anchor (float32, torchvision's order of operations; finite
+    coordinates)."""
+    zero = F32(0.0)
+    area_g = (gx2 - gx1) * (gy2 - gy1)
+    area_a = (ax2 - ax1) * (ay2 - ay1)
+    wx = max(min(gx2, ax2) - max(gx1, ax1), zero)
+    wy = max(min(gy2, ay2) - max(gy1, ay1), zero)
+    inter = wx * wy
+    return inter / (area_g + area_a - inter)
+
+
+@_jit
+def _axes(li: Any, a: Any, im: Any, grid: Any, shape: Any) -> Any:
+    """The arguments of :func:`_extent` for shape ``a`` of level ``li`` on image ``im``, along x then y."""
+    swi, shi, in_w, in_h = grid[5], grid[6], grid[7], grid[8]
+    ssd, step, lo_w, hi_w, lo_h, hi_h = shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]
+    if ssd[li]:
+        half = F32(0.5)
+        x = (True, 0, F32(0.0), half * hi_w[li, a], F32(in_w[im] / step[li]), F32(in_w[im]))
+        y = (True, 0, F32(0.0), half * hi_h[li, a], F32(in_h[im] / step[li]), F32(in_h[im]))
+        return x, y
+    one = F32(1.0)
+    x = (False, swi[li, im], lo_w[li, a], hi_w[li, a], one, one)
+    y = (False, shi[li, im], lo_h[li, a], hi_h[li, a], one, one)
+    return x, y
+
+
+@_jit
+def _walk(
+    j: Any, t: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, slack: Any, relax: Any, spans: Any,
+    terms: Any, out_key: Any, out_level: Any, out_iou: Any,
+) -> Any:  # fmt: skip
+    """maxiou._pairs_for for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
+    written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many.
+
+    ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y;
+    ``grid``: rows, cols, level_start (int64, level by image), strides (float64, level by image), integer strides,
+    input sizes; ``shape``: shapes per level, ssd flags, steps, the float32 extents and the float64 nominal sizes
+    and offsets (level by shape). ``spans`` and ``terms``: scratch rows, per column of a window its rows and per
+    row the overlap with the object along y and the anchor's height (the float32 factors of the IoU that do not
+    change along a row, computed once)."""
+    rows, cols, level_start, sw, sh = grid[0], grid[1], grid[2], grid[3], grid[4]
+    nshapes, aw, ah, ox, oy = shape[0], shape[7], shape[8], shape[9], shape[10]
+    gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
+    gw, gh, gcx, gcy = geo[0, j], geo[1, j], geo[2, j], geo[3, j]
+    area_g = gw * gh
+    area32 = (gx2 - gx1) * (gy2 - gy1)
+    zero = F32(0.0)
+    tt = np.float64(t) * (1 - relax)
+    frac = tt / (1 + tt)
+    m = 0
+    for li in range(rows.shape[0]):
+        stw, sth = sw[li, im], sh[li, im]
+        ncol = cols[li, im]
+        nrow = rows[li, im]
+        ns = nshapes[li]
+        for a in range(ns):
+            awa, aha, oxa, oya = aw[li, a], ah[li, a], ox[li, a], oy[li, a]
+            area_a = awa * aha
+            need = frac * (area_g + area_a)  # intersection needed for IoU >= t
+            if not min(area_g, area_a) >= need:
+                continue
+            rx = (gw + awa) / 2 - need / min(gh, aha)
+            if not rx >= -slack:
+                continue
+            lo_x = int(max(np.ceil((gcx - rx - slack - oxa) / stw), 0.0))
+            hi_x = int(min(np.floor((gcx + rx + slack - oxa) / stw), np.float64(ncol - 1)))
+            # per column, the rows where the overlap along y can make up the intersection IoU >= t needs
+            first_y, last_y = nrow, -1
+            for ix in range(lo_x, hi_x + 1):
+                c = ix - lo_x
+                spans[0, c], spans[1, c] = 0, -1
+                centre_gap = abs(ix * stw + oxa - gcx)
+                overlap_x = min(min(gw, awa), (gw + awa) / 2 - centre_gap) + slack
+                if not overlap_x > 0:
+                    continue
+                ry = (gh + aha) / 2 - need / overlap_x
+                if not ry >= -slack:
+                    continue
+                lo_y = int(max(np.ceil((gcy - ry - slack - oya) / sth), 0.0))
+                hi_y = int(min(np.floor((gcy + ry + slack - oya) / sth), np.float64(nrow - 1)))
+                if lo_y <= hi_y:
+                    spans[0, c], spans[1, c] = lo_y, hi_y
+                    first_y, last_y = min(first_y, lo_y), max(last_y, hi_y)
+            if last_y < first_y:
+                continue
+            (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+            for iy in range(first_y, last_y + 1):
+                ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
+                terms[0, iy - first_y] = max(min(gy2, ay2) - max(gy1, ay1), zero)
+                terms[1, iy - first_y] = ay2 - ay1
+            for ix in range(lo_x, hi_x + 1):
+                c = ix - lo_x
+                ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
+                wx = max(min(gx2, ax2) - max(gx1, ax1), zero)
+                aw32 = ax2 - ax1
+                column = level_start[li, im] + ix * ns + a
+                for iy in range(spans[0, c], spans[1, c] + 1):
+                    inter = wx * terms[0, iy - first_y]
+                    iou = inter / (area32 + aw32 * terms[1, iy - first_y] - inter)
+                    if iou >= t:
+                        out_key[m] = column + iy * ncol * ns
+                        out_level[m] = li
+                        out_iou[m] = iou
+                        m += 1
+    return m
+
+
+@_jit
+def _anchor_box(key: Any, li: Any, im: Any, grid: Any, shape: Any) -> Any:
+    """The float32 box (x1, y1, x2, y2) of the anchor ``key`` (among the anchors of image ``im``), of level ``li``."""
+    ns = shape[0][li]
+    cols = grid[1][li, im]
+    local = key - grid[2][li, im]
+    a = local % ns
+    ix = (local // ns) % cols
+    iy = local // (ns * cols)
+    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+    ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
+    ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
+    return ax1, ay1, ax2, ay2
+
+
+@_jit
+def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) -> Any:
+    """maxiou._nearest_iou: the best IoU of object ``j`` with shape ``a`` of level ``li`` in the 3 x 3 cells around
+    the one whose anchor centre is nearest to its centre."""
+    rows, cols, sw, sh, ox, oy = grid[0], grid[1], grid[3], grid[4], shape[9], shape[10]
+    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+    gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
+    cx = int(np.rint(((np.float64(gx1) + gx2) / 2 - ox[li, a]) / sw[li, im]))
+    cy = int(np.rint(((np.float64(gy1) + gy2) / 2 - oy[li, a]) / sh[li, im]))
+    best = F32(0.0)
+    first = True
+    for dy in range(-1, 2):
+        iy = min(max(cy + dy, 0), rows[li, im] - 1)
+        ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
+        for dx in range(-1, 2):
+            ix = min(max(cx + dx, 0), cols[li, im] - 1)
+            ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
+            iou = _iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2)
+            best = iou if first or np.isnan(iou) or (iou > best and not np.isnan(best)) else best  # np.max
+            first = False
+    return best
+
+
+@_jit
+def _best_iou(j: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, relax: Any) -> Any:
+    """maxiou.best_iou for object ``j``: its shape closest in size first, then every other shape whose IoU with the
+    object centred on it can reach the best found so far (levels and shapes in order)."""
+    nshapes, aw, ah = shape[0], shape[7], shape[8]
+    gw, gh = geo[0, j], geo[1, j]
+    closest_l, closest_a = 0, 0
+    top = -np.inf
+    first = True
+    for li in range(len(nshapes)):
+        for a in range(nshapes[li]):
+            overlap = min(gw, aw[li, a]) * min(gh, ah[li, a])
+            ratio = overlap / (gw * gh + aw[li, a] * ah[li, a] - overlap)
+            if first or ratio > top:  # np.argmax: the first largest
+                top, closest_l, closest_a = ratio, li, a
+                first = False
+    best = _nearest(j, closest_l, closest_a, im, box, grid, shape)
+    for li in range(len(nshapes)):
+        for a in range(nshapes[li]):
+            if li == closest_l and a == closest_a:
+                continue
+            overlap = min(gw, aw[li, a]) * min(gh, ah[li, a])
+            ratio = overlap / (gw * gh + aw[li, a] * ah[li, a] - overlap)
+            if ratio * (1 + relax) >= np.float64(best):
+                other = _nearest(j, li, a, im, box, grid, shape)
+                best = other if np.isnan(other) or (other > best and not np.isnan(best)) else best  # np.maximum
+    return best
+
+
+@_jit
+def assign(
+    image: Any, box: Any, high: Any, low_quality: Any, forced: Any, floor: Any, grid: Any, shape: Any,
+    slack: Any, relax: Any, positives: Any, best: Any, lost: Any, weak: Any,
+) -> None:  # fmt: skip
+    """maxiou.assign on the objects of whole images (``image``: each object's image, the index of the per-image
+    columns of ``grid``; each image's objects contiguous, in toolkit order), into the output arrays.
+
+    Image by image, with one scratch slot per anchor of the image (reset through lists of the slots touched):
+    the anchors at or above ``high`` keep their best IoU and its first object (the objects are walked in order,
+    so a later object takes an anchor only with a strictly higher IoU); the objects below it get their best IoU
+    and, when it is above 0, their best anchors (ties included); with ``low_quality`` each of those anchors that
+    no object holds at the threshold goes to the object of the image it overlaps most (the first on ties); with
+    ``forced`` each object claims its lowest-keyed best anchor, a later object overriding an earlier claim."""
+    n = len(image)
+    level_start = grid[2]
+    nlevels = level_start.shape[0] - 1
+    cap = 1
+    for im in range(level_start.shape[1]):
+        cap = max(cap, level_start[nlevels, im])
+    # per object: float64 width, height and centre, as the numpy code derives them from the float32 box
+    geo = np.empty((4, n))
+    for j in range(n):
+        geo[0, j] = np.float64(box[2, j] - box[0, j])
+        geo[1, j] = np.float64(box[3, j] - box[1, j])
+        geo[2, j] = (np.float64(box[0, j]) + box[2, j]) / 2
+        geo[3, j] = (np.float64(box[1, j]) + box[3, j]) / 2
+    # per anchor of an image: the object holding it at the threshold, its IoU and level; the first object whose
+    # best anchor it is (low quality); the object that forces it (SSD), with its IoU
+    s_owner = np.full(cap, -1, np.int32)
+    s_iou = np.zeros(cap, np.float32)
+    s_level = np.zeros(cap, np.int64)
+    p_owner = np.full(cap, -1, np.int64)
+    p_level = np.zeros(cap, np.int64)
+    f_owner = np.full(cap, -1, np.int64)
+    f_iou = np.zeros(cap, np.float32)
+    f_level = np.zeros(cap, np.int64)
+    s_list = np.empty(cap, np.int64)
+    p_list = np.empty(cap, np.int64)
+    f_list = np.empty(cap, np.int64)
+    # one object's anchors found by _walk (at most one entry per anchor of the image)
+    out_key = np.empty(cap, np.int64)
+    out_level = np.empty(cap, np.int64)
+    out_iou = np.empty(cap, np.float32)
+    big = 1
+    for li in range(nlevels):
+        for im in range(level_start.shape[1]):
+            big = max(big, grid[0][li, im], grid[1][li, im])
+    spans = np.empty((2, big), np.int64)
+    terms = np.empty((2, big), np.float32)
+    # per object: SSD's claim (the lowest key among its best anchors), its level and IoU; whether any anchor
+    # qualified for it (strong or best anchor)
+    c_key = np.full(n, -1, np.int64)
+    c_level = np.zeros(n, np.int64)
+    c_iou = np.zeros(n, np.float32)
+    candidate = np.zeros(n, np.bool_)
+    start = 0
+    while start < n:
+        im = image[start]
+        end = start + 1
+        while end < n and image[end] == im:
+            end += 1
+        ns = 0
+        for j in range(start, end):  # anchors at or above the threshold
+            found = _walk(j, high, im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou)
+            top = F32(0.0)
+            for q in range(found):
+                k, iou = out_key[q], out_iou[q]
+                if s_owner[k] < 0:
+                    s_owner[k] = j
+                    s_iou[k] = iou
+                    s_list[ns] = k
+                    s_level[ns] = out_level[q]
+                    ns += 1
+                elif iou > s_iou[k]:
+                    s_owner[k] = j
+                    s_iou[k] = iou
+                top = max(top, iou)
+            best[j] = top
+            if forced:  # the lowest key at the best IoU
+                for q in range(found):
+                    k = out_key[q]
+                    if out_iou[q] == top and (c_key[j] < 0 or k < c_key[j]):
+                        c_key[j], c_level[j], c_iou[j] = k, out_level[q], top
+            if found:
+                candidate[j] = True
+        np_ = 0
+        for j in range(start, end):  # the objects below the threshold: their best IoU and best anchors
+            if best[j] >= high:
+                continue
+            c_key[j] = -1
+            best[j] = _best_iou(j, im, box, geo, grid, shape, relax)
+            if not best[j] > 0:
+                continue
+            found = _walk(j, best[j], im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou)
+            if found:
+                candidate[j] = True
+            for q in range(found):
+                k = out_key[q]
+                if c_key[j] < 0 or k < c_key[j]:
+                    c_key[j], c_level[j], c_iou[j] = k, out_level[q], out_iou[q]
+                if low_quality and s_owner[k] < 0 and p_owner[k] < 0:
+                    p_owner[k] = j
+                    p_level[k] = out_level[q]
+                    p_list[np_] = k
+                    np_ += 1
+        nf = 0
+        if forced:
+            for j in range(start, end):
+                k = c_key[j]
+                if k < 0:
+                    continue
+                if f_owner[k] < 0:
+                    f_list[nf] = k
+                    nf += 1
+                f_owner[k], f_iou[k], f_level[k] = j, c_iou[j], c_level[j]
+        for q in range(ns):
+            k = s_list[q]
+            if f_owner[k] < 0:
+                o = s_owner[k]
+                positives[o, s_level[q]] += 1
+                if s_iou[k] < floor:
+                    weak[o] += 1
+        for q in range(np_):  # low-quality matches: to the object overlapping the anchor most, the first on ties
+            k = p_list[q]
+            if f_owner[k] >= 0:
+                continue
+            ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, grid, shape)
+            o = p_owner[k]
+            top = F32(-1.0)
+            for i in range(start, end):
+                if box[0, i] >= ax2 or box[2, i] <= ax1 or box[1, i] >= ay2 or box[3, i] <= ay1:
+                    continue  # no overlap: IoU 0, below the owner's
+                iou = _iou(box[0, i], box[1, i], box[2, i], box[3, i], ax1, ay1, ax2, ay2)
+                if iou > top:
+                    top, o = iou, i
+            positives[o, p_level[k]] += 1
+            if top < floor:
+                weak[o] += 1
+        for q in range(nf):
+            k = f_list[q]
+            positives[f_owner[k], f_level[k]] += 1
+            if f_iou[k] < floor:
+                weak[f_owner[k]] += 1
+        for j in range(start, end):
+            total = 0
+            for li in range(nlevels):
+                total += positives[j, li]
+            lost[j] = total == 0 and candidate[j]
+        for q in range(ns):
+            s_owner[s_list[q]] = -1
+        for q in range(np_):
+            p_owner[p_list[q]] = -1
+        for q in range(nf):
+            f_owner[f_list[q]] = -1
+        start = end
+
+
