@@ -109,7 +109,10 @@ def run(
         np.array([lv.step for lv in levels], np.float64),
         *(per_shape([getattr(lv, f) for lv in levels], np.float32) for f in ("lo_w", "hi_w", "lo_h", "hi_h")),
         *(per_shape([nm[i] for nm in nominal], np.float64) for i in range(4)),
-    )
+        np.array(
+            [[(nm[0] * nm[1]).min() for nm in nominal], [(nm[0] * nm[1]).max() for nm in nominal]], np.float64
+        ).reshape(2, nl),
+    )  # per level, the least and the largest nominal anchor area
     box = np.stack([boxes.x1, boxes.y1, boxes.x2, boxes.y2]).astype(np.float32).reshape(4, n)
     positives = np.zeros((n, nl), np.int64)
     best = np.zeros(n, np.float32)

@@ -56,7 +56,7 @@ def _iou(gx1: Any, gy1: Any, gx2: Any, gy2: Any, ax1: Any, ay1: Any, ax2: Any, a
     return inter / (area_g + area_a - inter)
 
 
-@_jit
+@_inline
 def _axes(li: Any, a: Any, im: Any, grid: Any, shape: Any) -> Any:
     """The arguments of :func:`_extent` for shape ``a`` of level ``li`` on image ``im``, along x then y."""
     swi, shi, in_w, in_h = grid[5], grid[6], grid[7], grid[8]
@@ -72,7 +72,7 @@ def _axes(li: Any, a: Any, im: Any, grid: Any, shape: Any) -> Any:
     return x, y
 
 
-@_jit
+@_inline
 def _walk(
     j: Any, t: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, slack: Any, relax: Any, spans: Any,
     terms: Any, out_key: Any, out_level: Any, out_iou: Any,
@@ -87,7 +87,7 @@ def _walk(
     row the overlap with the object along y and the anchor's height (the float32 factors of the IoU that do not
     change along a row, computed once)."""
     rows, cols, level_start, sw, sh = grid[0], grid[1], grid[2], grid[3], grid[4]
-    nshapes, aw, ah, ox, oy = shape[0], shape[7], shape[8], shape[9], shape[10]
+    nshapes, aw, ah, ox, oy, level_area = shape[0], shape[7], shape[8], shape[9], shape[10], shape[11]
     gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
     gw, gh, gcx, gcy = geo[0, j], geo[1, j], geo[2, j], geo[3, j]
     area_g = gw * gh
@@ -96,7 +96,13 @@ def _walk(
     tt = np.float64(t) * (1 - relax)
     frac = tt / (1 + tt)
     m = 0
+    # IoU >= t needs t * A_anchor <= A_object <= A_anchor / t: skip the levels whose shapes are all outside that
+    # range of areas (loosened; the exact test follows)
+    least = tt * area_g * (1 - 1e-6)
+    most = area_g / tt * (1 + 1e-6) if tt > 0 else np.inf
     for li in range(rows.shape[0]):
+        if level_area[1, li] < least or level_area[0, li] > most:
+            continue
         stw, sth = sw[li, im], sh[li, im]
         ncol = cols[li, im]
         nrow = rows[li, im]
@@ -153,7 +159,7 @@ def _walk(
     return m
 
 
-@_jit
+@_inline
 def _anchor_box(key: Any, li: Any, im: Any, grid: Any, shape: Any) -> Any:
     """The float32 box (x1, y1, x2, y2) of the anchor ``key`` (among the anchors of image ``im``), of level ``li``."""
     ns = shape[0][li]
@@ -168,7 +174,7 @@ def _anchor_box(key: Any, li: Any, im: Any, grid: Any, shape: Any) -> Any:
     return ax1, ay1, ax2, ay2
 
 
-@_jit
+@_inline
 def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) -> Any:
     """maxiou._nearest_iou: the best IoU of object ``j`` with shape ``a`` of level ``li`` in the 3 x 3 cells around
     the one whose anchor centre is nearest to its centre."""
@@ -191,7 +197,7 @@ def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) 
     return best
 
 
-@_jit
+@_inline
 def _best_iou(j: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, relax: Any) -> Any:
     """maxiou.best_iou for object ``j``: its shape closest in size first, then every other shape whose IoU with the
     object centred on it can reach the best found so far (levels and shapes in order)."""
@@ -249,8 +255,8 @@ def assign(
         geo[3, j] = (np.float64(box[1, j]) + box[3, j]) / 2
     # per anchor of an image: the object holding it at the threshold, its IoU and level; the first object whose
     # best anchor it is (low quality); the object that forces it (SSD), with its IoU
-    s_owner = np.full(cap, -1, np.int32)
-    s_iou = np.zeros(cap, np.float32)
+    held = np.full((cap, 2), -1.0, np.float32)  # per anchor: its object at the threshold (-1: none; exact in
+    # float32 below 2**24 objects per chunk) and that object's IoU, side by side (one memory access)
     s_level = np.zeros(cap, np.int64)
     p_owner = np.full(cap, -1, np.int64)
     p_level = np.zeros(cap, np.int64)
@@ -288,15 +294,15 @@ def assign(
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
-                if s_owner[k] < 0:
-                    s_owner[k] = j
-                    s_iou[k] = iou
+                if held[k, 0] < 0:
+                    held[k, 0] = j
+                    held[k, 1] = iou
                     s_list[ns] = k
                     s_level[ns] = out_level[q]
                     ns += 1
-                elif iou > s_iou[k]:
-                    s_owner[k] = j
-                    s_iou[k] = iou
+                elif iou > held[k, 1]:
+                    held[k, 0] = j
+                    held[k, 1] = iou
                 top = max(top, iou)
             best[j] = top
             if forced:  # the lowest key at the best IoU
@@ -321,7 +327,7 @@ def assign(
                 k = out_key[q]
                 if c_key[j] < 0 or k < c_key[j]:
                     c_key[j], c_level[j], c_iou[j] = k, out_level[q], out_iou[q]
-                if low_quality and s_owner[k] < 0 and p_owner[k] < 0:
+                if low_quality and held[k, 0] < 0 and p_owner[k] < 0:
                     p_owner[k] = j
                     p_level[k] = out_level[q]
                     p_list[np_] = k
@@ -339,9 +345,9 @@ def assign(
         for q in range(ns):
             k = s_list[q]
             if f_owner[k] < 0:
-                o = s_owner[k]
+                o = int(held[k, 0])
                 positives[o, s_level[q]] += 1
-                if s_iou[k] < floor:
+                if held[k, 1] < floor:
                     weak[o] += 1
         for q in range(np_):  # low-quality matches: to the object overlapping the anchor most, the first on ties
             k = p_list[q]
@@ -370,7 +376,7 @@ def assign(
                 total += positives[j, li]
             lost[j] = total == 0 and candidate[j]
         for q in range(ns):
-            s_owner[s_list[q]] = -1
+            held[s_list[q], 0] = -1.0
         for q in range(np_):
             p_owner[p_list[q]] = -1
         for q in range(nf):
