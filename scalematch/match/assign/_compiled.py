@@ -1,10 +1,12 @@
-"""Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) when numba
-imports, else the numpy one; ``SCALEMATCH_COMPILED=0`` in the environment forces numpy. Both give the same
-result, bit for bit; the compiled one is several times faster on large datasets.
+"""Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) or the
+numpy one. Both give the same result, bit for bit; the compiled one takes about a third of the time.
 
-numba compiles the kernel the first time a process needs it (a few seconds) and caches the machine code on disk
-(``cache=True``: in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder when that one
-is not writable, or ``NUMBA_CACHE_DIR``), so later processes load it in a fraction of a second.
+Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
+on-disk cache: ``cache=True``, in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder
+when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, a few seconds). So
+:func:`prepare` loads it for a simulation of at least :data:`AUTO_OBJECTS` objects, and once loaded a process uses
+it for every simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
+compiled one whatever the size (an error when numba does not import).
 """
 
 from __future__ import annotations
@@ -18,15 +20,22 @@ if TYPE_CHECKING:
     from scalematch.match.assign.maxiou import Assigned, Boxes
 
 ENV = "SCALEMATCH_COMPILED"
-"""Set to 0 to run the numpy assigner even when numba is installed."""
+"""0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
+
+AUTO_OBJECTS = 400_000
+"""Objects from which a simulation loads the compiled assigner (when numba is installed): where the time it saves
+exceeds the time loading it takes (about 1.5 microseconds saved per object, half a second to load; measured on
+train2017-sized data, benchmarks/RESULTS.md)."""
 
 _loaded: list[Callable[..., None] | None] = []
 
 
+def _setting() -> str:
+    return os.environ.get(ENV, "").strip()
+
+
 def kernel() -> Callable[..., None] | None:
-    """The compiled assigner, or None when ``SCALEMATCH_COMPILED=0`` or numba does not import."""
-    if os.environ.get(ENV, "").strip() == "0":
-        return None
+    """The compiled assigner, importing numba now if needed; None when numba does not import."""
     if not _loaded:
         try:
             from scalematch.match.assign import _kernel
@@ -37,8 +46,26 @@ def kernel() -> Callable[..., None] | None:
     return _loaded[0]
 
 
+def active() -> bool:
+    """Whether :func:`maxiou.assign` runs the compiled kernel now: loaded (by :func:`prepare`) or forced by
+    ``SCALEMATCH_COMPILED=1``, and not turned off by ``SCALEMATCH_COMPILED=0``."""
+    setting = _setting()
+    if setting == "0":
+        return False
+    if setting == "1":
+        if kernel() is None:
+            from scalematch.errors import MissingExtraError
+
+            raise MissingExtraError(
+                f"{ENV}=1 asks for the compiled assigner, but numba does not import; install scalematch[fast] "
+                "(pip install 'scalematch[fast]')"
+            )
+        return True
+    return bool(_loaded) and _loaded[0] is not None
+
+
 def numba_version() -> str | None:
-    """The version of numba the compiled assigner runs on, or None when it does not run."""
+    """The version of numba the compiled assigner runs on, or None when numba does not import."""
     if kernel() is None:
         return None
     import numba  # type: ignore[import-untyped, unused-ignore]
@@ -46,15 +73,21 @@ def numba_version() -> str | None:
     return str(numba.__version__)
 
 
-def prepare() -> bool:
-    """Compile the kernel, or load it from the disk cache, now (before worker processes fork, so that they inherit
-    it); False when the numpy assigner will run."""
+def prepare(objects: int | None = None) -> bool:
+    """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
+    ``objects`` objects should use it (None: whatever the size): numba installed, not turned off, and
+    ``objects`` >= :data:`AUTO_OBJECTS` (or forced). Returns whether the compiled assigner will run."""
     import numpy as np
 
     from scalematch.match.assign.maxiou import Boxes
 
-    if kernel() is None:
+    setting = _setting()
+    if setting == "0":
         return False
+    if setting != "1" and objects is not None and objects < AUTO_OBJECTS and not active():
+        return False
+    if kernel() is None:
+        return active()  # raises when forced
     none = np.zeros(0, np.float32)
     run(Boxes(np.zeros(0, np.int64), none, none, none, none), [], 0.5, True, True, 0.0)
     return True

@@ -25,7 +25,6 @@ def _jit(fn: Fn) -> Fn:
     return cast(Fn, numba.njit(cache=True, error_model="numpy", nogil=True)(fn))
 
 
-
 def _inline(fn: Fn) -> Fn:
     """:func:`_jit`, inlined into its callers by numba (scalar helpers of the innermost loops)."""
     return cast(Fn, numba.njit(cache=True, error_model="numpy", inline="always")(fn))
@@ -320,7 +319,9 @@ def assign(
             best[j] = _best_iou(j, im, box, geo, grid, shape, relax)
             if not best[j] > 0:
                 continue
-            found = _walk(j, best[j], im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou)
+            found = _walk(
+                j, best[j], im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou
+            )
             if found:
                 candidate[j] = True
             for q in range(found):
@@ -382,5 +383,3 @@ def assign(
         for q in range(nf):
             f_owner[f_list[q]] = -1
         start = end
-
-

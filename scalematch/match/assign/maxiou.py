@@ -327,13 +327,13 @@ def assign(
 ) -> Assigned:
     """Positives of every object under torchvision's Matcher(high, ..., allow_low_quality_matches=low_quality)
     or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``. Computed by the
-    compiled kernel when numba is installed (see :mod:`._compiled`), else by :func:`assign_numpy`: the same
-    result either way."""
+    compiled kernel when it is loaded (see :mod:`._compiled`), else by :func:`assign_numpy`: the same result
+    either way."""
     import numpy as np
 
     from scalematch.match.assign import _compiled
 
-    if len(boxes.image) and _compiled.kernel() is not None and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
+    if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
         return _compiled.run(boxes, levels, high, low_quality, forced, floor)
     return assign_numpy(boxes, levels, high, low_quality, forced, floor)
 
@@ -393,7 +393,7 @@ def assign_numpy(
         claims = _select(ties, order[first])
         by_key = np.argsort(claims.key, kind="stable")
         k = claims.key[by_key]
-        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True])
+        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.zeros(0, np.int64)  # none: no claims
         forced_keys = k[last]
         extra = [_select(e, ~_member(forced_keys, e.key)) for e in extra] + [_select(claims, by_key[last])]
 
