@@ -214,7 +214,8 @@ def test_simulate_on_real_files(detector: str, path: Path, monkeypatch: pytest.M
 
 def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     """SCALEMATCH_COMPILED=0 runs numpy; =1 the compiled kernel; unset, a small simulation in a fresh process
-    does not import numba (loading it would cost more than it saves), a large one does."""
+    does not import numba (loading it would cost more than it saves), and simulations that reach
+    AUTO_OBJECTS objects in all do."""
     levels, imgs, high = _setup("retinanet", ((640, 480),))
     boxes = _boxes(levels, imgs, [30], seed=1)
     used: list[str] = []
@@ -245,11 +246,13 @@ def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
         "rows = usable(load(sample_path(), resize='none').table)\n"
         "simulate(preset, rows, build(preset.backbone, preset.neck), workers=1)\n"
         "small = 'numba' in sys.modules\n"
-        "_compiled.AUTO_OBJECTS = 100\n"
+        "_compiled.AUTO_OBJECTS = 2 * len(rows) + 1\n"
         "simulate(preset, rows, build(preset.backbone, preset.neck), workers=1)\n"
-        "print(small, 'numba' in sys.modules, _compiled.active())\n"
+        "two = 'numba' in sys.modules\n"
+        "simulate(preset, rows, build(preset.backbone, preset.neck), workers=1)\n"
+        "print(small, two, 'numba' in sys.modules, _compiled.active())\n"
     )
     env = {k: v for k, v in os.environ.items() if k != _compiled.ENV}
     root = str(Path(__file__).resolve().parents[2])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root)
-    assert out.stdout.split() == ["False", "True", "True"]
+    assert out.stdout.split() == ["False", "False", "True", "True"]

@@ -4,8 +4,9 @@ numpy one. Both give the same result, bit for bit; the compiled one takes about 
 Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
 on-disk cache: ``cache=True``, in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder
 when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, a few seconds). So
-:func:`prepare` loads it for a simulation of at least :data:`AUTO_OBJECTS` objects, and once loaded a process uses
-it for every simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
+:func:`prepare` loads it once the process's simulations have reached :data:`AUTO_OBJECTS` objects in all (one
+large dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
+simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
 compiled one whatever the size (an error when numba does not import).
 """
 
@@ -23,11 +24,13 @@ ENV = "SCALEMATCH_COMPILED"
 """0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
 
 AUTO_OBJECTS = 400_000
-"""Objects from which a simulation loads the compiled assigner (when numba is installed): where the time it saves
-exceeds the time loading it takes (about 1.5 microseconds saved per object, half a second to load; measured on
-train2017-sized data, benchmarks/RESULTS.md)."""
+"""Objects simulated in a process from which it loads the compiled assigner (when numba is installed): about
+where the time it saves exceeds the time loading it takes (about 1.5 microseconds saved per object, half a second
+to load; measured on train2017-sized data, benchmarks/RESULTS.md)."""
 
 _loaded: list[Callable[..., None] | None] = []
+_simulated = [0]
+"""Objects this process has asked :func:`prepare` about."""
 
 
 def _setting() -> str:
@@ -75,8 +78,9 @@ def numba_version() -> str | None:
 
 def prepare(objects: int | None = None) -> bool:
     """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
-    ``objects`` objects should use it (None: whatever the size): numba installed, not turned off, and
-    ``objects`` >= :data:`AUTO_OBJECTS` (or forced). Returns whether the compiled assigner will run."""
+    ``objects`` objects should use it (None: whatever the size): numba installed, not turned off, and this
+    process's simulations reaching :data:`AUTO_OBJECTS` objects with this one (or forced). Returns whether the
+    compiled assigner will run."""
     import numpy as np
 
     from scalematch.match.assign.maxiou import Boxes
@@ -84,7 +88,8 @@ def prepare(objects: int | None = None) -> bool:
     setting = _setting()
     if setting == "0":
         return False
-    if setting != "1" and objects is not None and objects < AUTO_OBJECTS and not active():
+    _simulated[0] += objects or 0
+    if setting != "1" and objects is not None and _simulated[0] < AUTO_OBJECTS and not active():
         return False
     if kernel() is None:
         return active()  # raises when forced
