@@ -182,17 +182,28 @@ def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) 
     gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
     cx = int(np.rint(((np.float64(gx1) + gx2) / 2 - ox[li, a]) / sw[li, im]))
     cy = int(np.rint(((np.float64(gy1) + gy2) / 2 - oy[li, a]) / sh[li, im]))
+    zero = F32(0.0)
+    area_g = (gx2 - gx1) * (gy2 - gy1)
+    # the overlap along x and the width of the anchors of the 3 columns, along y and the height of the 3 rows
+    last_x, last_y = cols[li, im] - 1, rows[li, im] - 1
+    ix0, ix1, ix2 = min(max(cx - 1, 0), last_x), min(max(cx, 0), last_x), min(max(cx + 1, 0), last_x)
+    iy0, iy1, iy2 = min(max(cy - 1, 0), last_y), min(max(cy, 0), last_y), min(max(cy + 1, 0), last_y)
+    xa, xb = _extent(ix0, xs, xk, xl, xh, xn, xv)
+    w0, u0 = max(min(gx2, xb) - max(gx1, xa), zero), xb - xa
+    xa, xb = _extent(ix1, xs, xk, xl, xh, xn, xv)
+    w1, u1 = max(min(gx2, xb) - max(gx1, xa), zero), xb - xa
+    xa, xb = _extent(ix2, xs, xk, xl, xh, xn, xv)
+    w2, u2 = max(min(gx2, xb) - max(gx1, xa), zero), xb - xa
     best = F32(0.0)
-    first = True
-    for dy in range(-1, 2):
-        iy = min(max(cy + dy, 0), rows[li, im] - 1)
-        ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
-        for dx in range(-1, 2):
-            ix = min(max(cx + dx, 0), cols[li, im] - 1)
-            ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
-            iou = _iou(gx1, gy1, gx2, gy2, ax1, ay1, ax2, ay2)
-            best = iou if first or np.isnan(iou) or (iou > best and not np.isnan(best)) else best  # np.max
-            first = False
+    for r in range(3):
+        ya, yb = _extent(iy0 if r == 0 else iy1 if r == 1 else iy2, ys, yk, yl, yh, yn, yv)
+        wy, v = max(min(gy2, yb) - max(gy1, ya), zero), yb - ya
+        for c in range(3):
+            wx, u = (w0, u0) if c == 0 else (w1, u1) if c == 1 else (w2, u2)
+            inter = wx * wy
+            iou = inter / (area_g + u * v - inter)  # _grid.box_iou
+            if (r == 0 and c == 0) or (not np.isnan(best) and (np.isnan(iou) or iou > best)):  # np.max: NaN wins
+                best = iou
     return best
 
 
@@ -265,6 +276,8 @@ def assign(
     s_list = np.empty(cap, np.int64)
     p_list = np.empty(cap, np.int64)
     f_list = np.empty(cap, np.int64)
+    coord = np.empty((4, cap), np.float32)  # the boxes of the anchors in p_list
+    rivals = np.empty(n, np.int64)  # the objects that can take an owner's best anchors
     # one object's anchors found by _walk (at most one entry per anchor of the image)
     out_key = np.empty(cap, np.int64)
     out_level = np.empty(cap, np.int64)
@@ -350,22 +363,43 @@ def assign(
                 positives[o, s_level[q]] += 1
                 if held[k, 1] < floor:
                     weak[o] += 1
-        for q in range(np_):  # low-quality matches: to the object overlapping the anchor most, the first on ties
-            k = p_list[q]
-            if f_owner[k] >= 0:
-                continue
-            ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, grid, shape)
-            o = p_owner[k]
-            top = F32(-1.0)
+        # Low-quality matches: each anchor to the object of the image overlapping it most, the first on ties. The
+        # anchors of one owner come together in p_list; only the objects overlapping the box around them (the
+        # competitors) can reach IoU above 0 with one, and the owner's IoU is above 0.
+        q = 0
+        while q < np_:
+            owner = p_owner[p_list[q]]
+            group = q
+            rx1, ry1, rx2, ry2 = np.inf, np.inf, -np.inf, -np.inf
+            while group < np_ and p_owner[p_list[group]] == owner:
+                k = p_list[group]
+                ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, grid, shape)
+                coord[0, group], coord[1, group], coord[2, group], coord[3, group] = ax1, ay1, ax2, ay2
+                rx1, ry1, rx2, ry2 = min(rx1, ax1), min(ry1, ay1), max(rx2, ax2), max(ry2, ay2)
+                group += 1
+            nc = 0
             for i in range(start, end):
-                if box[0, i] >= ax2 or box[2, i] <= ax1 or box[1, i] >= ay2 or box[3, i] <= ay1:
-                    continue  # no overlap: IoU 0, below the owner's
-                iou = _iou(box[0, i], box[1, i], box[2, i], box[3, i], ax1, ay1, ax2, ay2)
-                if iou > top:
-                    top, o = iou, i
-            positives[o, p_level[k]] += 1
-            if top < floor:
-                weak[o] += 1
+                if box[0, i] < rx2 and box[2, i] > rx1 and box[1, i] < ry2 and box[3, i] > ry1:
+                    rivals[nc] = i
+                    nc += 1
+            for r in range(q, group):
+                k = p_list[r]
+                if f_owner[k] >= 0:
+                    continue
+                ax1, ay1, ax2, ay2 = coord[0, r], coord[1, r], coord[2, r], coord[3, r]
+                o = owner
+                top = F32(-1.0)
+                for c in range(nc):
+                    i = rivals[c]
+                    if box[0, i] >= ax2 or box[2, i] <= ax1 or box[1, i] >= ay2 or box[3, i] <= ay1:
+                        continue  # no overlap: IoU 0, below the owner's
+                    iou = _iou(box[0, i], box[1, i], box[2, i], box[3, i], ax1, ay1, ax2, ay2)
+                    if iou > top:
+                        top, o = iou, i
+                positives[o, p_level[k]] += 1
+                if top < floor:
+                    weak[o] += 1
+            q = group
         for q in range(nf):
             k = f_list[q]
             positives[f_owner[k], f_level[k]] += 1
