@@ -112,6 +112,11 @@ def _walk(
             need = frac * (area_g + area_a)  # intersection needed for IoU >= t
             if not min(area_g, area_a) >= need:
                 continue
+            # No anchor of the shape exceeds its IoU with the object centred on it (best_iou's bound, as loose):
+            # the shapes that cannot reach t have no pair, and their windows need not be searched.
+            overlap = min(gw, awa) * min(gh, aha)
+            if overlap / (area_g + area_a - overlap) * (1 + relax) < t:
+                continue
             rx = (gw + awa) / 2 - need / min(gh, aha)
             if not rx >= -slack:
                 continue
