@@ -3,7 +3,9 @@
 Imported only by :func:`scalematch.match.assign._compiled.kernel`, when numba is installed. Every value is computed
 with the floating-point operations, types and order of the numpy code it stands for (``maxiou._pairs_for``,
 ``best_iou``, ``_nearest_iou``, ``_argmax_all`` and the bookkeeping of ``maxiou.assign``), so its results are the
-same bits; see :func:`_assign` for how the work is organised.
+same bits; see :func:`assign` for how the work is organised. It also skips work the numpy code does in vain,
+where a bound proves that nothing can come of it (shapes that cannot reach a threshold, objects that cannot overlap
+an anchor), so that the results stay the same.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def _walk(
     terms: Any, out_key: Any, out_level: Any, out_iou: Any,
 ) -> Any:  # fmt: skip
     """maxiou._pairs_for for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
-    written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many.
+    written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many. The same
+    windows, searched only for the shapes whose IoU with the object centred on them can reach t.
 
     ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y;
     ``grid``: rows, cols, level_start (int64, level by image), strides (float64, level by image), integer strides,
