@@ -134,30 +134,27 @@ def run(
     np.cumsum(rows * cols * nshapes[:, None], axis=0, out=level_start[1:])
     sw = per_image([lv.grid.stride_w for lv in levels], np.float64)
     sh = per_image([lv.grid.stride_h for lv in levels], np.float64)
-    input_w = levels[0].input_w[lo:hi] if levels else np.zeros(0)
-    input_h = levels[0].input_h[lo:hi] if levels else np.zeros(0)
-    grid = (
-        rows, cols, level_start, sw, sh, sw.astype(np.int64), sh.astype(np.int64),
-        np.ascontiguousarray(input_w, np.float64), np.ascontiguousarray(input_h, np.float64),
-    )  # fmt: skip
+    gi = np.stack([rows, cols, sw.astype(np.int64), sh.astype(np.int64)]).reshape(4, nl, hi - lo)
+    gf = np.stack([sw, sh]).reshape(2, nl, hi - lo)
+    sizes = np.zeros((2, hi - lo), np.float64)
+    if levels:
+        sizes[0], sizes[1] = levels[0].input_w[lo:hi], levels[0].input_h[lo:hi]
     nominal = [lv.nominal() for lv in levels]
-    shape = (
-        nshapes,
-        np.array([lv.kind == "ssd" for lv in levels], np.bool_),
-        np.array([lv.step for lv in levels], np.float64),
-        *(per_shape([getattr(lv, f) for lv in levels], np.float32) for f in ("lo_w", "hi_w", "lo_h", "hi_h")),
-        *(per_shape([nm[i] for nm in nominal], np.float64) for i in range(4)),
-        np.array(
-            [[(nm[0] * nm[1]).min() for nm in nominal], [(nm[0] * nm[1]).max() for nm in nominal]], np.float64
-        ).reshape(2, nl),
-    )  # per level, the least and the largest nominal anchor area
+    s32 = np.stack([per_shape([getattr(lv, f) for lv in levels], np.float32) for f in ("lo_w", "hi_w", "lo_h", "hi_h")])
+    s64 = np.stack([per_shape([nm[i] for nm in nominal], np.float64) for i in range(4)])
+    level_area = np.zeros((2, nl), np.float64)  # per level, the least and the largest nominal anchor area
+    for li, nm in enumerate(nominal):
+        level_area[:, li] = (nm[0] * nm[1]).min(), (nm[0] * nm[1]).max()
+    ssd = np.array([lv.kind == "ssd" for lv in levels], np.bool_)
+    step = np.array([lv.step for lv in levels], np.float64)
     box = np.stack([boxes.x1, boxes.y1, boxes.x2, boxes.y2]).astype(np.float32).reshape(4, n)
     positives = np.zeros((n, nl), np.int64)
     best = np.zeros(n, np.float32)
     lost = np.zeros(n, np.bool_)
     weak = np.zeros(n, np.int64)
     fn(
-        image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), grid, shape,
-        float(SLACK), float(RELAX), positives, best, lost, weak,
+        image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), gi, level_start, gf,
+        sizes, nshapes, ssd, step, s32.reshape(4, nl, big), s64.reshape(4, nl, big), level_area, float(SLACK),
+        float(RELAX), positives, best, lost, weak,
     )  # fmt: skip
     return Assigned(positives, best, lost, weak)

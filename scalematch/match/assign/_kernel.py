@@ -58,38 +58,33 @@ def _iou(gx1: Any, gy1: Any, gx2: Any, gy2: Any, ax1: Any, ay1: Any, ax2: Any, a
 
 
 @_inline
-def _axes(li: Any, a: Any, im: Any, grid: Any, shape: Any) -> Any:
+def _axes(li: Any, a: Any, im: Any, gi: Any, sizes: Any, ssd: Any, step: Any, s32: Any) -> Any:
     """The arguments of :func:`_extent` for shape ``a`` of level ``li`` on image ``im``, along x then y."""
-    swi, shi, in_w, in_h = grid[5], grid[6], grid[7], grid[8]
-    ssd, step, lo_w, hi_w, lo_h, hi_h = shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]
     if ssd[li]:
         half = F32(0.5)
-        x = (True, 0, F32(0.0), half * hi_w[li, a], F32(in_w[im] / step[li]), F32(in_w[im]))
-        y = (True, 0, F32(0.0), half * hi_h[li, a], F32(in_h[im] / step[li]), F32(in_h[im]))
+        x = (True, 0, F32(0.0), half * s32[1, li, a], F32(sizes[0, im] / step[li]), F32(sizes[0, im]))
+        y = (True, 0, F32(0.0), half * s32[3, li, a], F32(sizes[1, im] / step[li]), F32(sizes[1, im]))
         return x, y
     one = F32(1.0)
-    x = (False, swi[li, im], lo_w[li, a], hi_w[li, a], one, one)
-    y = (False, shi[li, im], lo_h[li, a], hi_h[li, a], one, one)
+    x = (False, gi[2, li, im], s32[0, li, a], s32[1, li, a], one, one)
+    y = (False, gi[3, li, im], s32[2, li, a], s32[3, li, a], one, one)
     return x, y
 
 
 @_inline
 def _walk(
-    j: Any, t: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, slack: Any, relax: Any, spans: Any,
-    terms: Any, out_key: Any, out_level: Any, out_iou: Any,
+    j: Any, t: Any, im: Any, box: Any, geo: Any, gi: Any, ls: Any, gf: Any, sizes: Any, nshapes: Any, ssd: Any,
+    step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any, spans: Any, terms: Any, out_key: Any,
+    out_level: Any, out_iou: Any,
 ) -> Any:  # fmt: skip
     """maxiou._pairs_for for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
     written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many. The same
     windows, searched only for the shapes whose IoU with the object centred on them can reach t.
 
-    ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y;
-    ``grid``: rows, cols, level_start (int64, level by image), strides (float64, level by image), integer strides,
-    input sizes; ``shape``: shapes per level, ssd flags, steps, the float32 extents and the float64 nominal sizes
-    and offsets (level by shape). ``spans`` and ``terms``: scratch rows, per column of a window its rows and per
-    row the overlap with the object along y and the anchor's height (the float32 factors of the IoU that do not
-    change along a row, computed once)."""
-    rows, cols, level_start, sw, sh = grid[0], grid[1], grid[2], grid[3], grid[4]
-    nshapes, aw, ah, ox, oy, level_area = shape[0], shape[7], shape[8], shape[9], shape[10], shape[11]
+    ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y; the
+    grids and anchor shapes as :func:`assign` takes them. ``spans`` and ``terms``: scratch rows, per column of a
+    window its rows and per row the overlap with the object along y and the anchor's height (the float32 factors
+    of the IoU that do not change along a row, computed once)."""
     gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
     gw, gh, gcx, gcy = geo[0, j], geo[1, j], geo[2, j], geo[3, j]
     area_g = gw * gh
@@ -102,15 +97,14 @@ def _walk(
     # range of areas (loosened; the exact test follows)
     least = tt * area_g * (1 - 1e-6)
     most = area_g / tt * (1 + 1e-6) if tt > 0 else np.inf
-    for li in range(rows.shape[0]):
+    for li in range(len(nshapes)):
         if level_area[1, li] < least or level_area[0, li] > most:
             continue
-        stw, sth = sw[li, im], sh[li, im]
-        ncol = cols[li, im]
-        nrow = rows[li, im]
+        stw, sth = gf[0, li, im], gf[1, li, im]
+        nrow, ncol = gi[0, li, im], gi[1, li, im]
         ns = nshapes[li]
         for a in range(ns):
-            awa, aha, oxa, oya = aw[li, a], ah[li, a], ox[li, a], oy[li, a]
+            awa, aha, oxa, oya = s64[0, li, a], s64[1, li, a], s64[2, li, a], s64[3, li, a]
             area_a = awa * aha
             need = frac * (area_g + area_a)  # intersection needed for IoU >= t
             if not min(area_g, area_a) >= need:
@@ -144,7 +138,7 @@ def _walk(
                     first_y, last_y = min(first_y, lo_y), max(last_y, hi_y)
             if last_y < first_y:
                 continue
-            (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+            (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, gi, sizes, ssd, step, s32)
             for iy in range(first_y, last_y + 1):
                 ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
                 terms[0, iy - first_y] = max(min(gy2, ay2) - max(gy1, ay1), zero)
@@ -154,7 +148,7 @@ def _walk(
                 ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
                 wx = max(min(gx2, ax2) - max(gx1, ax1), zero)
                 aw32 = ax2 - ax1
-                column = level_start[li, im] + ix * ns + a
+                column = ls[li, im] + ix * ns + a
                 for iy in range(spans[0, c], spans[1, c] + 1):
                     inter = wx * terms[0, iy - first_y]
                     iou = inter / (area32 + aw32 * terms[1, iy - first_y] - inter)
@@ -167,33 +161,36 @@ def _walk(
 
 
 @_inline
-def _anchor_box(key: Any, li: Any, im: Any, grid: Any, shape: Any) -> Any:
+def _anchor_box(
+    key: Any, li: Any, im: Any, gi: Any, ls: Any, sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any
+) -> Any:
     """The float32 box (x1, y1, x2, y2) of the anchor ``key`` (among the anchors of image ``im``), of level ``li``."""
-    ns = shape[0][li]
-    cols = grid[1][li, im]
-    local = key - grid[2][li, im]
+    ns = nshapes[li]
+    cols = gi[1, li, im]
+    local = key - ls[li, im]
     a = local % ns
     ix = (local // ns) % cols
     iy = local // (ns * cols)
-    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, gi, sizes, ssd, step, s32)
     ax1, ax2 = _extent(ix, xs, xk, xl, xh, xn, xv)
     ay1, ay2 = _extent(iy, ys, yk, yl, yh, yn, yv)
     return ax1, ay1, ax2, ay2
 
 
 @_inline
-def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) -> Any:
+def _nearest(
+    j: Any, li: Any, a: Any, im: Any, box: Any, gi: Any, gf: Any, sizes: Any, ssd: Any, step: Any, s32: Any, s64: Any
+) -> Any:
     """maxiou._nearest_iou: the best IoU of object ``j`` with shape ``a`` of level ``li`` in the 3 x 3 cells around
     the one whose anchor centre is nearest to its centre."""
-    rows, cols, sw, sh, ox, oy = grid[0], grid[1], grid[3], grid[4], shape[9], shape[10]
-    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, grid, shape)
+    (xs, xk, xl, xh, xn, xv), (ys, yk, yl, yh, yn, yv) = _axes(li, a, im, gi, sizes, ssd, step, s32)
     gx1, gy1, gx2, gy2 = box[0, j], box[1, j], box[2, j], box[3, j]
-    cx = int(np.rint(((np.float64(gx1) + gx2) / 2 - ox[li, a]) / sw[li, im]))
-    cy = int(np.rint(((np.float64(gy1) + gy2) / 2 - oy[li, a]) / sh[li, im]))
+    cx = int(np.rint(((np.float64(gx1) + gx2) / 2 - s64[2, li, a]) / gf[0, li, im]))
+    cy = int(np.rint(((np.float64(gy1) + gy2) / 2 - s64[3, li, a]) / gf[1, li, im]))
     zero = F32(0.0)
     area_g = (gx2 - gx1) * (gy2 - gy1)
     # the overlap along x and the width of the anchors of the 3 columns, along y and the height of the 3 rows
-    last_x, last_y = cols[li, im] - 1, rows[li, im] - 1
+    last_x, last_y = gi[1, li, im] - 1, gi[0, li, im] - 1
     ix0, ix1, ix2 = min(max(cx - 1, 0), last_x), min(max(cx, 0), last_x), min(max(cx + 1, 0), last_x)
     iy0, iy1, iy2 = min(max(cy - 1, 0), last_y), min(max(cy, 0), last_y), min(max(cy + 1, 0), last_y)
     xa, xb = _extent(ix0, xs, xk, xl, xh, xn, xv)
@@ -216,41 +213,52 @@ def _nearest(j: Any, li: Any, a: Any, im: Any, box: Any, grid: Any, shape: Any) 
 
 
 @_inline
-def _best_iou(j: Any, im: Any, box: Any, geo: Any, grid: Any, shape: Any, relax: Any) -> Any:
+def _best_iou(
+    j: Any, im: Any, box: Any, geo: Any, gi: Any, gf: Any, sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any,
+    s64: Any, relax: Any,
+) -> Any:  # fmt: skip
     """maxiou.best_iou for object ``j``: its shape closest in size first, then every other shape whose IoU with the
     object centred on it can reach the best found so far (levels and shapes in order)."""
-    nshapes, aw, ah = shape[0], shape[7], shape[8]
     gw, gh = geo[0, j], geo[1, j]
     closest_l, closest_a = 0, 0
     top = -np.inf
     first = True
     for li in range(len(nshapes)):
         for a in range(nshapes[li]):
-            overlap = min(gw, aw[li, a]) * min(gh, ah[li, a])
-            ratio = overlap / (gw * gh + aw[li, a] * ah[li, a] - overlap)
+            overlap = min(gw, s64[0, li, a]) * min(gh, s64[1, li, a])
+            ratio = overlap / (gw * gh + s64[0, li, a] * s64[1, li, a] - overlap)
             if first or ratio > top:  # np.argmax: the first largest
                 top, closest_l, closest_a = ratio, li, a
                 first = False
-    best = _nearest(j, closest_l, closest_a, im, box, grid, shape)
+    best = _nearest(j, closest_l, closest_a, im, box, gi, gf, sizes, ssd, step, s32, s64)
     for li in range(len(nshapes)):
         for a in range(nshapes[li]):
             if li == closest_l and a == closest_a:
                 continue
-            overlap = min(gw, aw[li, a]) * min(gh, ah[li, a])
-            ratio = overlap / (gw * gh + aw[li, a] * ah[li, a] - overlap)
+            overlap = min(gw, s64[0, li, a]) * min(gh, s64[1, li, a])
+            ratio = overlap / (gw * gh + s64[0, li, a] * s64[1, li, a] - overlap)
             if ratio * (1 + relax) >= np.float64(best):
-                other = _nearest(j, li, a, im, box, grid, shape)
+                other = _nearest(j, li, a, im, box, gi, gf, sizes, ssd, step, s32, s64)
                 best = other if np.isnan(other) or (other > best and not np.isnan(best)) else best  # np.maximum
     return best
 
 
 @_jit
 def assign(
-    image: Any, box: Any, high: Any, low_quality: Any, forced: Any, floor: Any, grid: Any, shape: Any,
-    slack: Any, relax: Any, positives: Any, best: Any, lost: Any, weak: Any,
+    image: Any, box: Any, high: Any, low_quality: Any, forced: Any, floor: Any, gi: Any, ls: Any, gf: Any,
+    sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any,
+    positives: Any, best: Any, lost: Any, weak: Any,
 ) -> None:  # fmt: skip
     """maxiou.assign on the objects of whole images (``image``: each object's image, the index of the per-image
-    columns of ``grid``; each image's objects contiguous, in toolkit order), into the output arrays.
+    columns of the grids; each image's objects contiguous, in toolkit order), into the output arrays.
+
+    Grids, per level and image: ``gi`` int64 rows, columns, integer strides x and y (torchvision's anchors);
+    ``ls`` the first key of each level's anchors and their total (levels + 1 rows); ``gf`` float64 strides x and y;
+    ``sizes`` float64 input width and height. Anchor shapes, per level: ``nshapes``, ``ssd`` (DefaultBoxGenerator
+    or AnchorGenerator), SSD's ``step``, ``level_area`` the least and largest nominal area; per level and shape,
+    ``s32`` the float32 extents (AnchorLevel lo_w, hi_w, lo_h, hi_h) and ``s64`` the float64 nominal width,
+    height and centre offsets x and y. (Separate arrays, not tuples of arrays: taking an array out of a tuple
+    costs a reference count in the innermost loops.)
 
     Image by image, with one scratch slot per anchor of the image (reset through lists of the slots touched):
     the anchors at or above ``high`` keep their best IoU and its first object (the objects are walked in order,
@@ -259,11 +267,10 @@ def assign(
     no object holds at the threshold goes to the object of the image it overlaps most (the first on ties); with
     ``forced`` each object claims its lowest-keyed best anchor, a later object overriding an earlier claim."""
     n = len(image)
-    level_start = grid[2]
-    nlevels = level_start.shape[0] - 1
+    nlevels = len(nshapes)
     cap = 1
-    for im in range(level_start.shape[1]):
-        cap = max(cap, level_start[nlevels, im])
+    for im in range(ls.shape[1]):
+        cap = max(cap, ls[nlevels, im])
     # per object: float64 width, height and centre, as the numpy code derives them from the float32 box
     geo = np.empty((4, n))
     for j in range(n):
@@ -292,8 +299,8 @@ def assign(
     out_iou = np.empty(cap, np.float32)
     big = 1
     for li in range(nlevels):
-        for im in range(level_start.shape[1]):
-            big = max(big, grid[0][li, im], grid[1][li, im])
+        for im in range(ls.shape[1]):
+            big = max(big, gi[0, li, im], gi[1, li, im])
     spans = np.empty((2, big), np.int64)
     terms = np.empty((2, big), np.float32)
     # per object: SSD's claim (the lowest key among its best anchors), its level and IoU; whether any anchor
@@ -310,7 +317,30 @@ def assign(
             end += 1
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
-            found = _walk(j, high, im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou)
+            found = _walk(
+                j,
+                high,
+                im,
+                box,
+                geo,
+                gi,
+                ls,
+                gf,
+                sizes,
+                nshapes,
+                ssd,
+                step,
+                s32,
+                s64,
+                level_area,
+                slack,
+                relax,
+                spans,
+                terms,
+                out_key,
+                out_level,
+                out_iou,
+            )
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
@@ -337,11 +367,32 @@ def assign(
             if best[j] >= high:
                 continue
             c_key[j] = -1
-            best[j] = _best_iou(j, im, box, geo, grid, shape, relax)
+            best[j] = _best_iou(j, im, box, geo, gi, gf, sizes, nshapes, ssd, step, s32, s64, relax)
             if not best[j] > 0:
                 continue
             found = _walk(
-                j, best[j], im, box, geo, grid, shape, slack, relax, spans, terms, out_key, out_level, out_iou
+                j,
+                best[j],
+                im,
+                box,
+                geo,
+                gi,
+                ls,
+                gf,
+                sizes,
+                nshapes,
+                ssd,
+                step,
+                s32,
+                s64,
+                level_area,
+                slack,
+                relax,
+                spans,
+                terms,
+                out_key,
+                out_level,
+                out_iou,
             )
             if found:
                 candidate[j] = True
@@ -381,7 +432,7 @@ def assign(
             rx1, ry1, rx2, ry2 = np.inf, np.inf, -np.inf, -np.inf
             while group < np_ and p_owner[p_list[group]] == owner:
                 k = p_list[group]
-                ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, grid, shape)
+                ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, gi, ls, sizes, nshapes, ssd, step, s32)
                 coord[0, group], coord[1, group], coord[2, group], coord[3, group] = ax1, ay1, ax2, ay2
                 rx1, ry1, rx2, ry2 = min(rx1, ax1), min(ry1, ay1), max(rx2, ax2), max(ry2, ay2)
                 group += 1
