@@ -318,29 +318,9 @@ def assign(
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
             found = _walk(
-                j,
-                high,
-                im,
-                box,
-                geo,
-                gi,
-                ls,
-                gf,
-                sizes,
-                nshapes,
-                ssd,
-                step,
-                s32,
-                s64,
-                level_area,
-                slack,
-                relax,
-                spans,
-                terms,
-                out_key,
-                out_level,
-                out_iou,
-            )
+                j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
+                spans, terms, out_key, out_level, out_iou,
+            )  # fmt: skip
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
@@ -371,29 +351,9 @@ def assign(
             if not best[j] > 0:
                 continue
             found = _walk(
-                j,
-                best[j],
-                im,
-                box,
-                geo,
-                gi,
-                ls,
-                gf,
-                sizes,
-                nshapes,
-                ssd,
-                step,
-                s32,
-                s64,
-                level_area,
-                slack,
-                relax,
-                spans,
-                terms,
-                out_key,
-                out_level,
-                out_iou,
-            )
+                j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
+                spans, terms, out_key, out_level, out_iou,
+            )  # fmt: skip
             if found:
                 candidate[j] = True
             for q in range(found):
