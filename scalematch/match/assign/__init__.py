@@ -145,8 +145,10 @@ def simulate(
     chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
     if isinstance(preset.assigner, MaxIoU | SSDMatch):
         from scalematch.match.assign import _compiled
+        from scalematch.pool import cores
 
-        _compiled.prepare(len(kept_idx))  # here, so that worker processes inherit the compiled assigner
+        processes = min(cores() if workers is None else workers, len(chunks))
+        _compiled.prepare(len(kept_idx), processes)  # here, so that worker processes inherit the compiled assigner
     for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
         rows = order[idx]
         per_level[rows] = res.positives

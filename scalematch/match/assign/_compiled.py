@@ -1,11 +1,13 @@
 """Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) or the
-numpy one. Both give the same result, bit for bit; the compiled one takes about a third of the time.
+numpy one. Both give the same result, bit for bit; the compiled one takes 35-40% of the numpy one's CPU time on
+large datasets.
 
 Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
 on-disk cache: ``cache=True``, in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder
-when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, a few seconds). So
-:func:`prepare` loads it once the process's simulations have reached :data:`AUTO_OBJECTS` objects in all (one
-large dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
+when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, about 10 s), and
+its exit about 0.2 s more, while the time it saves is spread over the worker processes. So :func:`prepare` loads
+it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per worker process in all (one large
+dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
 simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
 compiled one whatever the size (an error when numba does not import).
 """
@@ -23,10 +25,11 @@ if TYPE_CHECKING:
 ENV = "SCALEMATCH_COMPILED"
 """0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
 
-AUTO_OBJECTS = 400_000
-"""Objects simulated in a process from which it loads the compiled assigner (when numba is installed): about
-where the time it saves exceeds the time loading it takes (about 1.5 microseconds saved per object, half a second
-to load; measured on train2017-sized data, benchmarks/RESULTS.md)."""
+AUTO_OBJECTS = 500_000
+"""Objects simulated in a process, per worker process, from which it loads the compiled assigner (when numba is
+installed): about where the time it saves exceeds what loading it costs (about 1.4 microseconds of CPU saved per
+object, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on train2017-sized data,
+benchmarks/RESULTS.md)."""
 
 _loaded: list[Callable[..., None] | None] = []
 _simulated = [0]
@@ -76,11 +79,11 @@ def numba_version() -> str | None:
     return str(numba.__version__)
 
 
-def prepare(objects: int | None = None) -> bool:
+def prepare(objects: int | None = None, workers: int = 1) -> bool:
     """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
-    ``objects`` objects should use it (None: whatever the size): numba installed, not turned off, and this
-    process's simulations reaching :data:`AUTO_OBJECTS` objects with this one (or forced). Returns whether the
-    compiled assigner will run."""
+    ``objects`` objects on ``workers`` processes should use it (None: whatever the size): numba installed, not
+    turned off, and this process's simulations reaching :data:`AUTO_OBJECTS` objects per worker with this one (or
+    forced). Returns whether the compiled assigner will run."""
     import numpy as np
 
     from scalematch.match.assign.maxiou import Boxes
@@ -89,7 +92,7 @@ def prepare(objects: int | None = None) -> bool:
     if setting == "0":
         return False
     _simulated[0] += objects or 0
-    if setting != "1" and objects is not None and _simulated[0] < AUTO_OBJECTS and not active():
+    if setting != "1" and objects is not None and _simulated[0] < AUTO_OBJECTS * max(workers, 1) and not active():
         return False
     if kernel() is None:
         return active()  # raises when forced
