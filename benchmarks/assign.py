@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--detectors", default="retinanet,faster-rcnn,fcos,atss,ssd300,yolov5,yolov8")
     parser.add_argument("--serial", default="retinanet", help="detectors also timed with --workers 1")
-    parser.add_argument("--numpy", default="retinanet", help="detectors also timed with SCALEMATCH_COMPILED=0")
+    parser.add_argument("--numpy", default="retinanet", help="detectors also timed with SCALEMATCH_COMPILED=1 and =0")
     args = parser.parse_args()
     path = synthetic(args.scale, args.seed)
     compiled()
@@ -50,10 +50,11 @@ def main() -> None:
 
     version = _compiled.numba_version() if os.environ.get(_compiled.ENV, "").strip() != "0" else None
     assigner = (
-        f"the compiled max-IoU assigner (numba {version}, the `fast` extra; a process loads it from "
-        f"{_compiled.AUTO_OBJECTS:,} objects)"
+        f"numba {version} is installed (the `fast` extra): the max-IoU presets (retinanet, faster-rcnn, ssd300) run "
+        f"the compiled assigner when a process simulates {_compiled.AUTO_OBJECTS:,} objects or more per worker "
+        f"process (`{_compiled.ENV}=1` or `=0` forces one or the other)"
         if version
-        else "the numpy max-IoU assigner (numba not installed, or SCALEMATCH_COMPILED=0)"
+        else "the max-IoU presets ran the numpy assigner (numba not installed, or SCALEMATCH_COMPILED=0)"
     )
     detectors = [d for d in args.detectors.split(",") if d]
     commands = {"stats": [*CLI, "stats", str(path), "--quiet", "--json"]}
@@ -65,7 +66,8 @@ def main() -> None:
         commands[f"{d}, one worker"] = [*commands[d], "--workers", "1"]
     if version:
         for d in [d for d in detectors if d in args.numpy.split(",")]:
-            commands[f"{d}, numpy assigner"] = ["env", f"{_compiled.ENV}=0", *commands[d]]
+            for flag, label in (("1", "compiled"), ("0", "numpy")):
+                commands[f"{d}, {label} assigner"] = ["env", f"{_compiled.ENV}={flag}", *commands[d]]
     times = interleaved_cpu_medians(commands, args.runs)
     load = load_average()
     rss = {name: peak_rss_mib(cmd) for name, cmd in commands.items()}
@@ -81,8 +83,8 @@ def main() -> None:
         d, _, variant = name.partition(", ")
         one = " --workers 1" if variant == "one worker" else ""
         command = f"`stats --json{one}`" if d == "stats" else f"`recommend --detector {d} --json --coverage 0.5{one}`"
-        if variant == "numpy assigner":
-            command = f"`{_compiled.ENV}=0` {command}"
+        if variant.endswith("assigner"):
+            command = f"`{_compiled.ENV}={'1' if variant.startswith('compiled') else '0'}` {command}"
         rows.append(
             f"| {command} | {wall:.2f} s | {wall / base_wall:.2f} | {wall / one_wall:.2f} | {wall - base_wall:+.2f} s "
             f"| {cpu:.2f} s | {cpu / base_cpu:.2f} | {rss[name]:.0f} MiB |"
@@ -97,7 +99,7 @@ def main() -> None:
             f"{path.name} ({path.stat().st_size / 1e6:.0f} MB), medians of {args.runs} interleaved runs; "
             f"peak RSS of one more run each; load average at the end {load}. CPU is user + system time of the "
             "command and its worker processes: on a busy machine the wall ratios drift, the CPU ratios much less. "
-            f"`recommend` ran {assigner}.",
+            f"{assigner}.",
             "",
             *rows,
             "",
