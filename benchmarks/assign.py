@@ -12,6 +12,7 @@ the level grids and runs the assigner on all 860k objects.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -41,9 +42,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--detectors", default="retinanet,faster-rcnn,fcos,atss,ssd300,yolov5,yolov8")
     parser.add_argument("--serial", default="retinanet", help="detectors also timed with --workers 1")
+    parser.add_argument("--numpy", default="retinanet", help="detectors also timed with SCALEMATCH_COMPILED=1 and =0")
     args = parser.parse_args()
     path = synthetic(args.scale, args.seed)
     compiled()
+    from scalematch.match.assign import _compiled
+
+    version = _compiled.numba_version() if os.environ.get(_compiled.ENV, "").strip() != "0" else None
+    assigner = (
+        f"numba {version} is installed (the `fast` extra): the max-IoU presets (retinanet, faster-rcnn, ssd300) run "
+        f"the compiled assigner when a process simulates {_compiled.AUTO_OBJECTS:,} objects or more per worker "
+        f"process (`{_compiled.ENV}=1` or `=0` forces one or the other)"
+        if version
+        else "the max-IoU presets ran the numpy assigner (numba not installed, or SCALEMATCH_COMPILED=0)"
+    )
     detectors = [d for d in args.detectors.split(",") if d]
     commands = {"stats": [*CLI, "stats", str(path), "--quiet", "--json"]}
     commands["stats, one worker"] = [*commands["stats"], "--workers", "1"]
@@ -52,6 +64,10 @@ def main() -> None:
         commands[d] = [*CLI, "recommend", str(path), "--quiet", "--json", "--detector", d, "--coverage", "0.5"]
     for d in [d for d in detectors if d in args.serial.split(",")]:
         commands[f"{d}, one worker"] = [*commands[d], "--workers", "1"]
+    if version:
+        for d in [d for d in detectors if d in args.numpy.split(",")]:
+            for flag, label in (("1", "compiled"), ("0", "numpy")):
+                commands[f"{d}, {label} assigner"] = ["env", f"{_compiled.ENV}={flag}", *commands[d]]
     times = interleaved_cpu_medians(commands, args.runs)
     load = load_average()
     rss = {name: peak_rss_mib(cmd) for name, cmd in commands.items()}
@@ -64,9 +80,11 @@ def main() -> None:
     ]
     for name in commands:
         wall, cpu = times[name]
-        d, _, serial = name.partition(", ")
-        one = " --workers 1" if serial else ""
+        d, _, variant = name.partition(", ")
+        one = " --workers 1" if variant == "one worker" else ""
         command = f"`stats --json{one}`" if d == "stats" else f"`recommend --detector {d} --json --coverage 0.5{one}`"
+        if variant.endswith("assigner"):
+            command = f"`{_compiled.ENV}={'1' if variant.startswith('compiled') else '0'}` {command}"
         rows.append(
             f"| {command} | {wall:.2f} s | {wall / base_wall:.2f} | {wall / one_wall:.2f} | {wall - base_wall:+.2f} s "
             f"| {cpu:.2f} s | {cpu / base_cpu:.2f} | {rss[name]:.0f} MiB |"
@@ -80,7 +98,8 @@ def main() -> None:
             f"`python benchmarks/assign.py --scale {args.scale:g} --runs {args.runs}` on {machine()}: "
             f"{path.name} ({path.stat().st_size / 1e6:.0f} MB), medians of {args.runs} interleaved runs; "
             f"peak RSS of one more run each; load average at the end {load}. CPU is user + system time of the "
-            "command and its worker processes: on a busy machine the wall ratios drift, the CPU ratios much less.",
+            "command and its worker processes: on a busy machine the wall ratios drift, the CPU ratios much less. "
+            f"{assigner}.",
             "",
             *rows,
             "",
@@ -99,5 +118,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    here = __import__("pathlib").Path(__file__).resolve().parent
+    sys.path[:0] = [str(here), str(here.parent)]  # this tree's scalematch, as the commands run it
     main()

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("matplotlib", "seaborn", "pandas", "numpy", "yaml", "pycocotools", "torch", "onnx", "jinja2")
+HEAVY = ("matplotlib", "seaborn", "pandas", "numpy", "yaml", "pycocotools", "torch", "onnx", "jinja2", "numba")
 
 
 def test_help_imports_no_heavy_module() -> None:

@@ -33,11 +33,34 @@ def _need(module: str) -> None:
     need(module)
 
 
-def _compare(detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]]) -> None:
+ASSIGNERS = ("numpy", "compiled")
+"""The two implementations of the max-IoU assigner (RetinaNet, Faster R-CNN's RPN, SSD); the others have one."""
+
+_truths: dict[tuple[object, ...], dict[int, list[int]]] = {}
+
+
+def _truth(key: tuple[object, ...], compute: Callable[[], dict[int, list[int]]]) -> dict[int, list[int]]:
+    """The toolkit's positives, computed once per ``key`` for the two assigners compared with them."""
+    if key not in _truths:
+        _truths[key] = compute()
+    return _truths[key]
+
+
+def _use(assigner: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the max-IoU simulation on ``assigner``: numpy, or the compiled kernel (numba, the fast extra)."""
+    if assigner == "compiled":
+        need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
+    monkeypatch.setenv("SCALEMATCH_COMPILED", "1" if assigner == "compiled" else "0")
+
+
+def _compare(
+    detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]], key: object = None
+) -> None:
+    """Our positives against ``reference``'s (kept for the other assigner when ``key`` names them)."""
     preset = load_preset(detector)
     rows = usable(load(path, resize="none").table)
     sim = simulate(preset, rows, build(preset.backbone, preset.neck))
-    truth = reference(detector, path)
+    truth = reference(detector, path) if key is None else _truth((detector, key), lambda: reference(detector, path))
     ids = rows["ann_id"].to_numpy()
     assert set(truth) <= set(ids.tolist())
     ours = {int(a): sim.per_level[k].tolist() for k, a in enumerate(ids) if sim.reason[k] != DROPPED}
@@ -54,19 +77,27 @@ def _compare(detector: str, path: Path, reference: Callable[[str, Path], dict[in
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "fcos", "ssd300"])
-def test_torchvision(detector: str, path: Path) -> None:
+@pytest.mark.parametrize(
+    ("detector", "assigner"),
+    [(d, a) for d in ("retinanet", "faster-rcnn", "ssd300") for a in ASSIGNERS] + [("fcos", "numpy")],
+)
+def test_torchvision(detector: str, assigner: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _need("torchvision")
+    _use(assigner, monkeypatch)
     import torchvision_ref
 
-    _compare(detector, path, torchvision_ref.positives)
+    _compare(detector, path, torchvision_ref.positives, key=path)
 
 
+@pytest.mark.parametrize("assigner", ASSIGNERS)
 @pytest.mark.parametrize("size", [(300, 299), (300, 400), (512, 300)])
-def test_ssd_at_a_fixed_size_that_is_not_square(size: tuple[int, int]) -> None:
+def test_ssd_at_a_fixed_size_that_is_not_square(
+    size: tuple[int, int], assigner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """torchvision's SSD at another fixed_size (width, height): its default boxes are shares of the input's width
     and of its height, so they are not square in pixels there; every object as torchvision's own SSD decides."""
     _need("torchvision")
+    _use(assigner, monkeypatch)
     import torchvision_ref
 
     from scalematch.match.search import at_input
@@ -75,7 +106,7 @@ def test_ssd_at_a_fixed_size_that_is_not_square(size: tuple[int, int]) -> None:
     preset = at_input(load_preset("ssd300"), f"fixed:{size[0]}x{size[1]}")
     rows = usable(load(path, resize="none").table)
     sim = simulate(preset, rows, build(preset.backbone, preset.neck))
-    truth = torchvision_ref.positives("ssd300", path, size)
+    truth = _truth(("ssd300", path, size), lambda: torchvision_ref.positives("ssd300", path, size))
     ids = rows["ann_id"].to_numpy()
     ours = {int(a): sim.per_level[k].tolist() for k, a in enumerate(ids) if sim.reason[k] != DROPPED}
     assert set(ours) == set(truth)
@@ -166,15 +197,20 @@ def _crowded_file(path: Path, seed: int) -> Path:
     return path
 
 
+@pytest.mark.parametrize("assigner", ASSIGNERS)
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn", "ssd300"])
-def test_torchvision_on_crowded_images(detector: str, seed: int, tmp_path: Path) -> None:
+def test_torchvision_on_crowded_images(
+    detector: str, seed: int, assigner: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Crowded tiny objects: most positives come from low-quality matches and shared anchors, the cases the
     simulation prunes hardest (windows, per-shape winners, competitors of an anchor's owner)."""
     _need("torchvision")
+    _use(assigner, monkeypatch)
     import torchvision_ref
 
-    _compare(detector, _crowded_file(tmp_path / "crowded.json", seed), torchvision_ref.positives)
+    path = _crowded_file(tmp_path / "crowded.json", seed)
+    _compare(detector, path, torchvision_ref.positives, key=("crowded", seed))
 
 
 def test_atss_skips_what_mmdetection_skips_and_torchvision_keeps(tmp_path: Path) -> None:

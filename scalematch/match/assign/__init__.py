@@ -143,6 +143,12 @@ def simulate(
     weak = np.zeros(n, np.int64)
     kept_idx = np.flatnonzero(objs.kept)
     chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
+    if isinstance(preset.assigner, MaxIoU | SSDMatch):
+        from scalematch.match.assign import _compiled
+        from scalematch.pool import cores
+
+        processes = min(cores() if workers is None else workers, len(chunks))
+        _compiled.prepare(len(kept_idx), processes)  # here, so that worker processes inherit the compiled assigner
     for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
         rows = order[idx]
         per_level[rows] = res.positives

@@ -326,7 +326,27 @@ def assign(
     floor: float = 0.0,
 ) -> Assigned:
     """Positives of every object under torchvision's Matcher(high, ..., allow_low_quality_matches=low_quality)
-    or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``."""
+    or, with ``forced``, its SSDMatcher(high); ``weak`` counts those with IoU below ``floor``. Computed by the
+    compiled kernel when it is loaded (see :mod:`._compiled`), else by :func:`assign_numpy`: the same result
+    either way."""
+    import numpy as np
+
+    from scalematch.match.assign import _compiled
+
+    if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
+        return _compiled.run(boxes, levels, high, low_quality, forced, floor)
+    return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+
+
+def assign_numpy(
+    boxes: Boxes,
+    levels: list[AnchorLevel],
+    high: float,
+    low_quality: bool,
+    forced: bool = False,
+    floor: float = 0.0,
+) -> Assigned:
+    """:func:`assign` in numpy: the pairs of objects and anchors that can matter, as arrays, then sorts."""
     import numpy as np
 
     n = len(boxes.image)
@@ -373,7 +393,7 @@ def assign(
         claims = _select(ties, order[first])
         by_key = np.argsort(claims.key, kind="stable")
         k = claims.key[by_key]
-        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True])
+        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.zeros(0, np.int64)  # none: no claims
         forced_keys = k[last]
         extra = [_select(e, ~_member(forced_keys, e.key)) for e in extra] + [_select(claims, by_key[last])]
 

@@ -1,0 +1,163 @@
+"""Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) or the
+numpy one. Both give the same result, bit for bit; the compiled one takes 35-40% of the numpy one's CPU time on
+large datasets.
+
+Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
+on-disk cache: ``cache=True``, in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder
+when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, about 10 s), and
+its exit about 0.2 s more, while the time it saves is spread over the worker processes. So :func:`prepare` loads
+it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per worker process in all (one large
+dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
+simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
+compiled one whatever the size (an error when numba does not import).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scalematch.match.assign._grid import AnchorLevel
+    from scalematch.match.assign.maxiou import Assigned, Boxes
+
+ENV = "SCALEMATCH_COMPILED"
+"""0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
+
+AUTO_OBJECTS = 500_000
+"""Objects simulated in a process, per worker process, from which it loads the compiled assigner (when numba is
+installed): about where the time it saves exceeds what loading it costs (about 1.4 microseconds of CPU saved per
+object, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on train2017-sized data,
+benchmarks/RESULTS.md)."""
+
+_loaded: list[Callable[..., None] | None] = []
+_simulated = [0]
+"""Objects this process has asked :func:`prepare` about."""
+
+
+def _setting() -> str:
+    return os.environ.get(ENV, "").strip()
+
+
+def kernel() -> Callable[..., None] | None:
+    """The compiled assigner, importing numba now if needed; None when numba does not import."""
+    if not _loaded:
+        try:
+            from scalematch.match.assign import _kernel
+        except Exception:  # not installed, or a numba that does not work beside this numpy
+            _loaded.append(None)
+        else:
+            _loaded.append(_kernel.assign)
+    return _loaded[0]
+
+
+def active() -> bool:
+    """Whether :func:`maxiou.assign` runs the compiled kernel now: loaded (by :func:`prepare`) or forced by
+    ``SCALEMATCH_COMPILED=1``, and not turned off by ``SCALEMATCH_COMPILED=0``."""
+    setting = _setting()
+    if setting == "0":
+        return False
+    if setting == "1":
+        if kernel() is None:
+            from scalematch.errors import MissingExtraError
+
+            raise MissingExtraError(
+                f"{ENV}=1 asks for the compiled assigner, but numba does not import; install scalematch[fast] "
+                "(pip install 'scalematch[fast]')"
+            )
+        return True
+    return bool(_loaded) and _loaded[0] is not None
+
+
+def numba_version() -> str | None:
+    """The version of numba the compiled assigner runs on, or None when numba does not import."""
+    if kernel() is None:
+        return None
+    import numba  # type: ignore[import-untyped, unused-ignore]
+
+    return str(numba.__version__)
+
+
+def prepare(objects: int | None = None, workers: int = 1) -> bool:
+    """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
+    ``objects`` objects on ``workers`` processes should use it (None: whatever the size): numba installed, not
+    turned off, and this process's simulations reaching :data:`AUTO_OBJECTS` objects per worker with this one (or
+    forced). Returns whether the compiled assigner will run."""
+    import numpy as np
+
+    from scalematch.match.assign.maxiou import Boxes
+
+    setting = _setting()
+    if setting == "0":
+        return False
+    _simulated[0] += objects or 0
+    if setting != "1" and objects is not None and _simulated[0] < AUTO_OBJECTS * max(workers, 1) and not active():
+        return False
+    if kernel() is None:
+        return active()  # raises when forced
+    none = np.zeros(0, np.float32)
+    run(Boxes(np.zeros(0, np.int64), none, none, none, none), [], 0.5, True, True, 0.0)
+    return True
+
+
+def run(
+    boxes: Boxes, levels: list[AnchorLevel], high: float, low_quality: bool, forced: bool, floor: float
+) -> Assigned:
+    """maxiou.assign through the compiled kernel (which must be available: see :func:`kernel`)."""
+    import numpy as np
+
+    from scalematch.match.assign.maxiou import RELAX, SLACK, Assigned
+
+    fn = kernel()
+    assert fn is not None
+    image = np.asarray(boxes.image, np.int64)
+    n = len(image)
+    lo = int(image.min()) if n else 0
+    hi = int(image.max()) + 1 if n else 0
+    nl = len(levels)
+    big = max([lv.shapes for lv in levels], default=0)
+
+    def per_image(values: list[Any], dtype: Any) -> Any:
+        out = np.zeros((nl, hi - lo), dtype)
+        for li, v in enumerate(values):
+            out[li] = np.asarray(v)[lo:hi]
+        return out
+
+    def per_shape(values: list[Any], dtype: Any) -> Any:
+        out = np.zeros((nl, big), dtype)
+        for li, v in enumerate(values):
+            out[li, : len(v)] = v
+        return out
+
+    rows = per_image([lv.grid.rows for lv in levels], np.int64)
+    cols = per_image([lv.grid.cols for lv in levels], np.int64)
+    nshapes = np.array([lv.shapes for lv in levels], np.int64)
+    level_start = np.zeros((nl + 1, hi - lo), np.int64)
+    np.cumsum(rows * cols * nshapes[:, None], axis=0, out=level_start[1:])
+    sw = per_image([lv.grid.stride_w for lv in levels], np.float64)
+    sh = per_image([lv.grid.stride_h for lv in levels], np.float64)
+    gi = np.stack([rows, cols, sw.astype(np.int64), sh.astype(np.int64)]).reshape(4, nl, hi - lo)
+    gf = np.stack([sw, sh]).reshape(2, nl, hi - lo)
+    sizes = np.zeros((2, hi - lo), np.float64)
+    if levels:
+        sizes[0], sizes[1] = levels[0].input_w[lo:hi], levels[0].input_h[lo:hi]
+    nominal = [lv.nominal() for lv in levels]
+    s32 = np.stack([per_shape([getattr(lv, f) for lv in levels], np.float32) for f in ("lo_w", "hi_w", "lo_h", "hi_h")])
+    s64 = np.stack([per_shape([nm[i] for nm in nominal], np.float64) for i in range(4)])
+    level_area = np.zeros((2, nl), np.float64)  # per level, the least and the largest nominal anchor area
+    for li, nm in enumerate(nominal):
+        level_area[:, li] = (nm[0] * nm[1]).min(), (nm[0] * nm[1]).max()
+    ssd = np.array([lv.kind == "ssd" for lv in levels], np.bool_)
+    step = np.array([lv.step for lv in levels], np.float64)
+    box = np.stack([boxes.x1, boxes.y1, boxes.x2, boxes.y2]).astype(np.float32).reshape(4, n)
+    positives = np.zeros((n, nl), np.int64)
+    best = np.zeros(n, np.float32)
+    lost = np.zeros(n, np.bool_)
+    weak = np.zeros(n, np.int64)
+    fn(
+        image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), gi, level_start, gf,
+        sizes, nshapes, ssd, step, s32.reshape(4, nl, big), s64.reshape(4, nl, big), level_area, float(SLACK),
+        float(RELAX), positives, best, lost, weak,
+    )  # fmt: skip
+    return Assigned(positives, best, lost, weak)
