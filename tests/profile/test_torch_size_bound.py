@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed 
 import torch.nn.functional as F  # noqa: E402
 from autograd_rf import measure  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
-from torch_computed_models import Computed  # noqa: E402
+from torch_computed_models import Computed, PositionGrid  # noqa: E402
 
 from scalematch import measure_erf, profile_model  # noqa: E402
 from scalematch.errors import GraphError, ModelError, OptionError  # noqa: E402
@@ -205,25 +205,13 @@ def test_erf_on_a_graph_read_at_its_example_size_measures_there() -> None:
         measure_erf(graph, "48x48", samples=1)
 
 
-class PosEmb(nn.Module):
-    """A learned position embedding of a fixed 56x56 grid: the module runs at 224x224 inputs only."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stem = nn.Conv2d(3, 4, 4, 4)
-        self.pos = nn.Parameter(torch.zeros(1, 4, 56, 56))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.stem(x) + self.pos
-
-
 def test_erf_on_a_module_that_does_not_run_at_the_default_size_is_one_error() -> None:
     """It was the RuntimeError's traceback (F4)."""
     with pytest.raises(ModelError) as err:
-        measure_erf(PosEmb(), samples=1)
+        measure_erf(PositionGrid(), samples=1)
     assert str(err.value) == (
-        "PosEmb: measuring 'add': running the module on 64x64 (WxH) inputs failed (RuntimeError: The size of tensor "
-        "a (16) must match the size of tensor b (56) at non-singleton dimension 3) (the default: the RF plus four "
-        "strides); give input_size=WxH at which the module runs"
+        "PositionGrid: measuring 'add': running the module on 64x64 (WxH) inputs failed (RuntimeError: The size of "
+        "tensor a (16) must match the size of tensor b (56) at non-singleton dimension 3) (the default: the RF plus "
+        "four strides); give input_size=WxH at which the module runs"
     )
-    assert measure_erf(PosEmb(), "224x224", samples=1).input_size == (224, 224)
+    assert measure_erf(PositionGrid(), "224x224", samples=1).input_size == (224, 224)
