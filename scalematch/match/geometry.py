@@ -117,8 +117,9 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc")
-"""The columns :func:`objects` reads (``area``, ``ignore`` and ``voc`` where the input policy needs them; ``voc``:
+BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id")
+"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc`` and ``category_id`` where the input policy needs
+them; ``voc``:
 the box was read by mmdetection's XMLDataset, which keeps every box, see
 :func:`scalematch.match.detector.toolkit_rows`)."""
 
@@ -152,7 +153,8 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
         if "voc" in table.columns:  # XMLDataset: no CocoDataset filter
             objs = replace(objs, kept=objs.kept | table["voc"].to_numpy(bool))
         return objs
-    return _letterbox_objects(preset.input, x, y, w, h, image, imgs)
+    category = table["category_id"].to_numpy() if "category_id" in table.columns else None
+    return _letterbox_objects(preset.input, x, y, w, h, image, imgs, category)
 
 
 def _mmdet_objects(
@@ -194,6 +196,7 @@ def _letterbox_objects(
     h: npt.NDArray[np.float64],
     image: I64,
     imgs: Images,
+    category: npt.NDArray[np.int64] | None = None,
 ) -> Objects:
     """YOLO: the label normalised to the original image (as COCO-to-YOLO converters compute it, read as float32)
     carried into the letterboxed square. yolov5 (dataloaders.py): xywhn2xyxy with the float half-margin, then
@@ -209,6 +212,8 @@ def _letterbox_objects(
     wn = (w / w0).astype(f32)
     hn = (h / h0).astype(f32)
     usable = _label_image_kept(spec, (xc, yc, wn, hn), image, len(imgs.orig_w))
+    if category is not None:
+        usable &= _first_label(image, category, (xc, yc, wn, hn))
     s = float(spec.size)
     w1_i, h1_i = imgs.new_w.astype(np.float64), imgs.new_h.astype(np.float64)
     r_i = np.minimum(np.minimum(s / h1_i, s / w1_i), 1.0)
@@ -241,6 +246,24 @@ def _letterbox_objects(
     size = f32(s)
     norm = (((x1 + x2) / half) / size, ((y1 + y2) / half) / size, (x2 - x1) / size, (y2 - y1) / size)
     return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1) & usable, norm)
+
+
+def _first_label(
+    image: I64, category: npt.NDArray[np.int64], label: tuple[F32, F32, F32, F32]
+) -> npt.NDArray[np.bool_]:
+    """Per object, whether its label is not a repeat of an earlier one of its image: the converters write one row
+    per distinct (class, label) of an image (ultralytics' ``convert_coco``) and ``verify_image_label`` removes
+    duplicate rows (ultralytics and yolov5), so the toolkit trains on one of identical objects."""
+    import numpy as np
+
+    order = np.lexsort((*label[::-1], category, image))  # stable: the first of equal rows comes first
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for v in (image, category, *label):
+        ranked = v[order]
+        same &= ranked[1:] == ranked[:-1]
+    first = np.ones(len(image), dtype=bool)
+    first[order[1:][same]] = False
+    return first
 
 
 def _label_image_kept(

@@ -88,3 +88,55 @@ def test_an_image_with_a_label_out_of_bounds_is_dropped_as_the_toolkit_drops_it(
     theirs = _theirs(verify, path.parent.parent, labels, detector)
     assert _dropped(path, detector) == theirs
     assert 0 < sum(theirs.values()) < len(theirs)  # some images dropped, some kept: the comparison proves something
+
+
+def _kept(path: Path, detector: str) -> dict[int, int]:
+    """Per image, the objects our simulation keeps (not dropped by the pipeline)."""
+    preset = load_preset(detector)
+    frame = evaluate(load(path, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    out: dict[int, int] = {}
+    for image, reason in zip(frame["image_id"], frame["no_positive_reason"], strict=True):
+        out[int(image)] = out.get(int(image), 0) + (reason != "dropped_by_pipeline")
+    return out
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_identical_objects_are_trained_once_as_the_toolkit_trains_them(tmp_path: Path, detector: str) -> None:
+    """The converter writes one row per distinct (class, label) of an image and verify_image_label removes repeated
+    rows: of identical objects (same class and box) the toolkit trains on one; the same box in two classes stays."""
+    from PIL import Image
+
+    converter = need("ultralytics.data.converter")
+    folder = tmp_path / "coco"
+    (folder / "annotations").mkdir(parents=True)
+    (folder / "images").mkdir()
+    boxes: dict[int, list[tuple[int, list[float]]]] = {  # image -> (category, box)
+        1: [(1, [10, 10, 100, 80]), (1, [10, 10, 100, 80]), (1, [300, 200, 50, 60])],
+        2: [(1, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80])],
+        3: [(2, [5.5, 7.25, 30, 40]), (1, [5.5, 7.25, 30, 40.5]), (2, [5.5, 7.25, 30, 40])],
+    }
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i, rows in boxes.items():
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": 640, "height": 480})
+        Image.new("RGB", (640, 480)).save(folder / "images" / f"{i}.jpg")
+        for c, box in rows:
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": c, "bbox": box,
+                                "area": box[2] * box[3], "iscrowd": 0})  # fmt: skip
+    path = folder / "annotations" / "instances_x.json"
+    categories = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    save = tmp_path / "converted"
+    converter.convert_coco(str(path.parent), str(save), cls91to80=False)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs: dict[int, int] = {}
+    for i in boxes:
+        args: tuple[Any, ...] = (str(folder / "images" / f"{i}.jpg"), str(save / "labels" / "x" / f"{i}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, 2, 0, 0, False)
+        theirs[i] = len(verify(args)[1])  # the label rows it trains on
+    assert theirs == {1: 2, 2: 2, 3: 2}
+    assert _kept(path, detector) == theirs
