@@ -274,8 +274,11 @@ def _label_image_kept(
     value below 0 or above 1; ultralytics: above 1.01, or below -0.01 (its 1 % tolerance, compared in float32)."""
     import numpy as np
 
+    from scalematch.dataset.formats.yolo import TOLERANCE  # the check the YOLO reader makes of a label line
+
     f32 = np.float32
-    low, high = (f32(-0.01), f32(1.01)) if spec.style == "ultralytics" else (f32(0), f32(1))
+    slack = TOLERANCE if spec.style == "ultralytics" else 0.0
+    low, high = f32(-slack), f32(1 + slack)
     out = np.zeros(len(image), dtype=bool)
     for v in label:
         out |= (v > high) | (v < low)

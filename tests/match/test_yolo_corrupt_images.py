@@ -32,111 +32,86 @@ BOXES = [
 ]
 
 
-def _coco(folder: Path) -> Path:
+def _coco(folder: Path, sizes: list[tuple[int, int]], boxes: list[list[tuple[int, list[float]]]]) -> Path:
+    """A COCO file of images ``sizes`` (and their blank JPEGs), image k holding ``boxes[k]`` (category, xywh), where
+    ultralytics' ``convert_coco`` looks for it."""
     from PIL import Image
 
     (folder / "annotations").mkdir(parents=True)
     (folder / "images").mkdir()
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for i, ((w, h), boxes) in enumerate(zip(SIZES, BOXES, strict=True), 1):
+    for i, ((w, h), rows) in enumerate(zip(sizes, boxes, strict=True), 1):
         images.append({"id": i, "file_name": f"{i}.jpg", "width": w, "height": h})
         Image.new("RGB", (w, h)).save(folder / "images" / f"{i}.jpg")
-        for x, y, bw, bh in boxes:
-            box = [round(x * w, 3), round(y * h, 3), round(bw * w, 3), round(bh * h, 3)]
-            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": 1, "bbox": box,
+        for c, box in rows:
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": c, "bbox": box,
                                 "area": box[2] * box[3], "iscrowd": 0})  # fmt: skip
+    categories = [{"id": c, "name": f"c{c}"} for c in sorted({c for rows in boxes for c, _ in rows})]
     path = folder / "annotations" / "instances_x.json"
-    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "o"}]}))
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
     return path
 
 
-def _dropped(path: Path, detector: str) -> dict[int, bool]:
-    """Per image, whether our simulation drops its objects (all of them, or none)."""
+def _kept(path: Path, detector: str) -> dict[int, list[bool]]:
+    """Per image, whether our simulation keeps each of its objects (not dropped by the pipeline)."""
     preset = load_preset(detector)
     frame = evaluate(load(path, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
-    out: dict[int, set[bool]] = {}
+    out: dict[int, list[bool]] = {}
     for image, reason in zip(frame["image_id"], frame["no_positive_reason"], strict=True):
-        out.setdefault(int(image), set()).add(reason == "dropped_by_pipeline")
-    assert all(len(v) == 1 for v in out.values())  # an image is kept or dropped whole
-    return {k: v.pop() for k, v in out.items()}
+        out.setdefault(int(image), []).append(reason != "dropped_by_pipeline")
+    return out
 
 
-def _theirs(verify: Any, folder: Path, labels: Path, detector: str) -> dict[int, bool]:
-    """Per image, whether the toolkit's verify_image_label refuses the label file ultralytics' converter wrote
-    (its count of corrupt files, the last but one value it returns)."""
+def _theirs(path: Path, detector: str, images: int, classes: int) -> dict[int, tuple[bool, int]]:
+    """Per image, the toolkit's verdict on the label file its converter writes (ultralytics' ``convert_coco``):
+    whether ``verify_image_label`` refuses it as corrupt (its count of corrupt files, the last but one value it
+    returns), and the label rows it keeps."""
+    converter = need("ultralytics.data.converter")
+    save = path.parent.parent.parent / "converted"
+    converter.convert_coco(str(path.parent), str(save), cls91to80=False)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
     out = {}
-    for i in range(1, len(SIZES) + 1):
-        args: tuple[Any, ...] = (str(folder / "images" / f"{i}.jpg"), str(labels / f"{i}.txt"), "")
+    for i in range(1, images + 1):
+        args: tuple[Any, ...] = (
+            str(path.parent.parent / "images" / f"{i}.jpg"),
+            str(save / "labels" / "x" / f"{i}.txt"),
+            "",
+        )
         if detector == "yolov8":  # keypoint, classes, keypoints, their dimensions, single class
-            args = (*args, False, 1, 0, 0, False)
-        out[i] = bool(verify(args)[-2])
+            args = (*args, False, classes, 0, 0, False)
+        result = verify(args)
+        out[i] = (bool(result[-2]), 0 if result[1] is None else len(result[1]))
     return out
 
 
 @pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
 def test_an_image_with_a_label_out_of_bounds_is_dropped_as_the_toolkit_drops_it(tmp_path: Path, detector: str) -> None:
-    converter = need("ultralytics.data.converter")
-    path = _coco(tmp_path / "coco")
-    save = tmp_path / "converted"
-    converter.convert_coco(str(path.parent), str(save), cls91to80=False)
-    labels = save / "labels" / "x"
-    if detector == "yolov8":
-        verify = need("ultralytics.data.utils").verify_image_label
-    else:
-        verify = need("yolov5.utils.dataloaders").verify_image_label
-    theirs = _theirs(verify, path.parent.parent, labels, detector)
-    assert _dropped(path, detector) == theirs
+    boxes = [
+        [(1, [round(x * w, 3), round(y * h, 3), round(bw * w, 3), round(bh * h, 3)]) for x, y, bw, bh in rows]
+        for (w, h), rows in zip(SIZES, BOXES, strict=True)
+    ]
+    path = _coco(tmp_path / "coco", SIZES, boxes)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, len(SIZES), 1).items()}
+    ours = _kept(path, detector)
+    assert all(len(set(kept)) == 1 for kept in ours.values())  # an image is kept or dropped whole
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs
     assert 0 < sum(theirs.values()) < len(theirs)  # some images dropped, some kept: the comparison proves something
-
-
-def _kept(path: Path, detector: str) -> dict[int, int]:
-    """Per image, the objects our simulation keeps (not dropped by the pipeline)."""
-    preset = load_preset(detector)
-    frame = evaluate(load(path, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
-    out: dict[int, int] = {}
-    for image, reason in zip(frame["image_id"], frame["no_positive_reason"], strict=True):
-        out[int(image)] = out.get(int(image), 0) + (reason != "dropped_by_pipeline")
-    return out
 
 
 @pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
 def test_identical_objects_are_trained_once_as_the_toolkit_trains_them(tmp_path: Path, detector: str) -> None:
     """The converter writes one row per distinct (class, label) of an image and verify_image_label removes repeated
     rows: of identical objects (same class and box) the toolkit trains on one; the same box in two classes stays."""
-    from PIL import Image
-
-    converter = need("ultralytics.data.converter")
-    folder = tmp_path / "coco"
-    (folder / "annotations").mkdir(parents=True)
-    (folder / "images").mkdir()
-    boxes: dict[int, list[tuple[int, list[float]]]] = {  # image -> (category, box)
-        1: [(1, [10, 10, 100, 80]), (1, [10, 10, 100, 80]), (1, [300, 200, 50, 60])],
-        2: [(1, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80])],
-        3: [(2, [5.5, 7.25, 30, 40]), (1, [5.5, 7.25, 30, 40.5]), (2, [5.5, 7.25, 30, 40])],
-    }
-    images: list[dict[str, Any]] = []
-    annotations: list[dict[str, Any]] = []
-    for i, rows in boxes.items():
-        images.append({"id": i, "file_name": f"{i}.jpg", "width": 640, "height": 480})
-        Image.new("RGB", (640, 480)).save(folder / "images" / f"{i}.jpg")
-        for c, box in rows:
-            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": c, "bbox": box,
-                                "area": box[2] * box[3], "iscrowd": 0})  # fmt: skip
-    path = folder / "annotations" / "instances_x.json"
-    categories = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
-    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
-    save = tmp_path / "converted"
-    converter.convert_coco(str(path.parent), str(save), cls91to80=False)
-    if detector == "yolov8":
-        verify = need("ultralytics.data.utils").verify_image_label
-    else:
-        verify = need("yolov5.utils.dataloaders").verify_image_label
-    theirs: dict[int, int] = {}
-    for i in boxes:
-        args: tuple[Any, ...] = (str(folder / "images" / f"{i}.jpg"), str(save / "labels" / "x" / f"{i}.txt"), "")
-        if detector == "yolov8":
-            args = (*args, False, 2, 0, 0, False)
-        theirs[i] = len(verify(args)[1])  # the label rows it trains on
+    boxes: list[list[tuple[int, list[float]]]] = [
+        [(1, [10, 10, 100, 80]), (1, [10, 10, 100, 80]), (1, [300, 200, 50, 60])],
+        [(1, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80]), (2, [10, 10, 100, 80])],
+        [(2, [5.5, 7.25, 30, 40]), (1, [5.5, 7.25, 30, 40.5]), (2, [5.5, 7.25, 30, 40])],
+    ]
+    path = _coco(tmp_path / "coco", [(640, 480)] * 3, boxes)
+    theirs = {i: rows for i, (_, rows) in _theirs(path, detector, 3, 2).items()}
     assert theirs == {1: 2, 2: 2, 3: 2}
-    assert _kept(path, detector) == theirs
+    assert {i: sum(kept) for i, kept in _kept(path, detector).items()} == theirs
