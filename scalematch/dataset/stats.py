@@ -311,7 +311,7 @@ class Fold:
         self.ids: dict[int, int] = {}  # category id -> its group, in order of first appearance
         self.counts = np.zeros(0, dtype=np.int64)
         self.classes = np.zeros((0, len(AREA_RANGES)), dtype=np.int64)
-        self.per_image = np.zeros(images, dtype=np.int64)
+        self.per_image = np.zeros(images, dtype=np.int32)  # objects of each image
         self.below = 0
         self.by_category: dict[str, Sketch] = {}
         self.values = {name: sketch.empty(1) for name in ("w_in", "h_in", "aspect")}
@@ -361,7 +361,8 @@ class Fold:
         for name, before in self.values.items():
             self.values[name] = sketch.add(before, columns[name])
         self.below += int((columns["size_in"] < TINY_INPUT_PX).sum())
-        self.per_image += np.bincount(image, minlength=len(self.per_image))
+        hit, times = np.unique(image, return_counts=True)  # (a bincount would be one count per image of the file)
+        self.per_image[hit] += times
 
     def partial(
         self, source: str, format: str, resize: str, images: int, categories: dict[int, str],

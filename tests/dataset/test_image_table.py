@@ -4,10 +4,11 @@ against a dict fed the same images."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalematch.dataset.images import ImageTable, columns, names
+from scalematch.dataset.images import ImageTable, columns, lookup, names
 
 IDS = st.integers(-(1 << 63), (1 << 63) - 1) | st.integers(-3, 50)
 NAMES = st.text(st.characters(codec=None, exclude_categories=()), max_size=6)  # surrogates included
@@ -41,3 +42,22 @@ def test_same_as_a_dict(pieces: list[list[tuple[int, str, float, float]]], probe
             assert got[0] == want[0] and np.array_equal(got[1:], want[1:], equal_nan=True)
     for a, b in zip(columns(table), columns(plain), strict=True):
         assert np.array_equal(a, b, equal_nan=True)
+    _check_lookup(nameless, plain, probes)
+
+
+def _check_lookup(table: ImageTable, plain: dict[int, tuple[str, float, float]], probes: list[int]) -> None:
+    """After :func:`lookup` (which releases the table's ids column), the index is the dict's ids sorted with their
+    places, and the table still reads as the dict; it refuses to grow."""
+    ids, places, w, h = lookup(table)
+    order = list(plain)
+    assert ids.tolist() == sorted(plain) and [order[p] for p in places.tolist()] == ids.tolist()
+    assert np.array_equal(w, [v[1] for v in plain.values()], equal_nan=True)
+    assert np.array_equal(h, [v[2] for v in plain.values()], equal_nan=True)
+    assert len(table) == len(plain) and list(table) == order
+    assert np.array_equal(columns(table)[0], np.array(order, dtype=np.int64))
+    for key in [*plain, *probes]:
+        assert (key in table) == (key in plain)
+        if key in plain:
+            assert np.array_equal(table[key][1:], plain[key][1:], equal_nan=True)
+    with pytest.raises(TypeError, match="does not grow"):
+        table.extend([1 << 62], [""], [1.0], [1.0])
