@@ -150,7 +150,8 @@ class Stream:
             pos = self.image_at[found]
         else:
             unknown, pos = np.ones(len(w), dtype=bool), np.zeros(len(w), dtype=np.int64)
-        per_row = (self.image_w[pos], self.image_h[pos]) if len(self.image_ids) else None
+        f64 = np.float64  # (the image table may hold its sizes in float32, when they are float32 exactly)
+        per_row = (self.image_w[pos].astype(f64), self.image_h[pos].astype(f64)) if len(self.image_ids) else None
         later = np.zeros(len(w), dtype=bool)  # the categories are checked at the end
         keep = np.ones(len(w), dtype=bool)
         box = (c["x"], c["y"], w, h)
@@ -165,8 +166,8 @@ class Stream:
         use = keep & ~crowd
         part = {name: c[name][use] for name in ("category_id", "area")}
         images, image = np.unique(pos[use], return_inverse=True)
-        sizes = input_columns(self.policy, self.image_w[images], self.image_h[images], w[use], h[use], COLUMNS,
-                              image.reshape(-1))  # fmt: skip
+        image_w, image_h = self.image_w[images].astype(f64), self.image_h[images].astype(f64)
+        sizes = input_columns(self.policy, image_w, image_h, w[use], h[use], COLUMNS, image.reshape(-1))
         self.fold.add(part | sizes, pos[use])
 
     def partial(self, raw: RawBoxes, exclusions: Exclusions, source: str) -> Partial | None:
