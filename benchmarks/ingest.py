@@ -101,6 +101,13 @@ def synthetic(scale: float, seed: int) -> Path:
     return path
 
 
+def sampled(code: str, path: Path, runs: int) -> dict[str, float]:
+    """Per figure, the median of ``runs`` sampled runs (a single peak of the summed PSS varies by a few MiB from
+    run to run, as much as the growth the sizes table is there to show)."""
+    results = [measure(code, path, WORK / "x.npy", pss=True) for _ in range(runs)]
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
 def measure(code: str, path: Path, out: Path, *extra: str, pss: bool = False) -> dict[str, float]:
     """Run ``code`` on ``path`` in a fresh interpreter: wall s, CPU s (user + system, the whole process), peak
     RSS MiB, number of boxes; with ``pss``, the peak PSS of the process and its workers too (sampled: the sampling
@@ -149,8 +156,8 @@ def main() -> None:
     for r in rounds:  # one sampled run each: its peak stands for every round
         for name, value in memory.items():
             r[name]["pss_mib"] = value
-    sizes = {s: {"stats": measure(STATS, files[s], WORK / "x.npy", pss=True),
-                 "load": measure(OURS, files[s], WORK / "x.npy", pss=True)} for s in scales}  # fmt: skip
+    sizes = {s: {"stats": sampled(STATS, files[s], args.repeat), "load": sampled(OURS, files[s], args.repeat)}
+             for s in scales}  # fmt: skip
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds)
@@ -201,7 +208,8 @@ def markdown(r: dict[str, Any], args: argparse.Namespace) -> str:
         "size, which divides a shared page among the processes that map it) of the process and its workers,",
         "sampled every 10 ms from /proc in one more run of each reader: reading a process's page tables that",
         "often slows one that maps much memory (pycocotools by 60%), so the timed rounds run unsampled, while the",
-        "sizes table below comes from sampled runs. Under load, wall time depends on the share of the cores each",
+        "sizes table below gives, per figure, the median of as many sampled runs as there are rounds (one peak",
+        "varies by a few MiB from run to run). Under load, wall time depends on the share of the cores each",
         "process gets.",
         f"Boxes identical to pycocotools' (np.array_equal, file order): {r['identical_boxes']}.",
         "",

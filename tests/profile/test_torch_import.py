@@ -583,3 +583,11 @@ def test_a_glu_or_softmax_along_channels_keeps_the_measured_geometry(how: str) -
     for unit in ((1, 1), (5, 9), (0, 15)):
         box, shape = measure(model, (48, 64), unit)
         assert (fm.input_box(*unit, clip_to=(48, 64)), fm.size) == (box, shape), unit
+
+
+@pytest.mark.parametrize("model", [None, 3, nn.Conv2d])
+def test_a_model_that_is_no_module_is_named_by_its_parameter(model: object) -> None:
+    with pytest.raises(ModelError) as err:
+        from_torch(model)
+    kind = type(model).__name__
+    assert str(err.value) == f"model: expected an nn.Module or a 'file.py:name' text, got {kind}"

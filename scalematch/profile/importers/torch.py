@@ -1664,6 +1664,8 @@ def _trace(
     label = model if isinstance(model, str) else type(model).__name__
     module = load_module(model) if isinstance(model, str) else model
     if not isinstance(module, nn.Module):
+        if not isinstance(model, str):  # (its type is no name for it)
+            raise ModelError(f"model: expected an nn.Module or a 'file.py:name' text, got {type(model).__name__}")
         raise ModelError(f"{label}: expected an nn.Module, got {type(module).__name__}")
     check_initialised(module, label)
     declared = frozenset(passthrough)
