@@ -28,7 +28,8 @@ NUMBERS = ("x", "y", "w", "h", "image_w", "image_h", "area")
 DERIVED = ("w_in", "h_in", "size_in", "scale_x", "scale_y", "scale_hi", "w_in_hi", "h_in_hi")
 """Input-pixel columns a DataFrame may bring (numbers too; see :func:`given_input`)."""
 IDS = ("ann_id", "image_id", "category_id")
-FLAGS = ("iscrowd", "difficult", "truncated", "ignore")
+FLAGS = ("iscrowd", "difficult", "truncated", "ignore", "label_refused")
+_ZERO_OR_ONE = ("iscrowd", "label_refused")
 _I64 = 2.0**63
 
 
@@ -210,7 +211,8 @@ def check_rows(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
-    (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string)
+    (``malformed_record``), as is an ``iscrowd`` or ``label_refused`` that is not 0 or 1 (the COCO reader's rule for
+    ``iscrowd``: 2, 0.5, NaN, a string)
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
     table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
@@ -237,7 +239,7 @@ def check_rows(
     with np.errstate(invalid="ignore", over="ignore"):
         for _, good in ids.values():
             drop(MALFORMED_RECORD, ~good)
-        flags = {c: _flag(table[c], c == "iscrowd", c == "difficult") for c in FLAGS if c in table.columns}
+        flags = {c: _flag(table[c], c in _ZERO_OR_ONE, c == "difficult") for c in FLAGS if c in table.columns}
         for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
         if "area" in table.columns:

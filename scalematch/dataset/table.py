@@ -16,6 +16,9 @@ Columns (dtype):
   ultralytics VOC converters exactly 1.
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
   ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
+- YOLO only: ``label_refused`` (bool): another line of the object's label file was excluded for a problem that the
+  YOLO toolkits' ``verify_image_label`` refuses the whole file for (see
+  :func:`scalematch.dataset.formats.yolo.read`); they then train on none of the image's objects.
 
 After a resize policy (:mod:`scalematch.dataset.resize`):
 
@@ -242,6 +245,9 @@ class RawBoxes:
     (boxes from masks, made at the end)."""
     one_file: bool = False
     """VOC and YOLO: the dataset is that one file (messages then name the record only, not the file)."""
+    refused: set[int] | None = None
+    """YOLO: the images whose label file has a line excluded for a problem that ultralytics' and yolov5's
+    ``verify_image_label`` refuse the whole file for (the ``label_refused`` column)."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -418,6 +424,9 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
+    if raw.refused is not None:
+        refused = np.fromiter(raw.refused, dtype=np.int64, count=len(raw.refused))
+        table["label_refused"] = np.isin(table["image_id"].to_numpy(), refused)
     return table
 
 

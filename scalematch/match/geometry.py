@@ -117,11 +117,11 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id")
-"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc`` and ``category_id`` where the input policy needs
-them; ``voc``:
-the box was read by mmdetection's XMLDataset, which keeps every box, see
-:func:`scalematch.match.detector.toolkit_rows`)."""
+BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused")
+"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id`` and ``label_refused`` where the
+input policy needs them; ``voc``: the box was read by mmdetection's XMLDataset, which keeps every box, see
+:func:`scalematch.match.detector.toolkit_rows`; ``label_refused``: the YOLO toolkits refuse the object's label file,
+see the box table's columns in :mod:`scalematch.dataset.table`)."""
 
 
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
@@ -154,7 +154,10 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
             objs = replace(objs, kept=objs.kept | table["voc"].to_numpy(bool))
         return objs
     category = table["category_id"].to_numpy() if "category_id" in table.columns else None
-    return _letterbox_objects(preset.input, x, y, w, h, image, imgs, category)
+    objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category)
+    if "label_refused" in table.columns:  # verify_image_label refuses the whole file of such an object
+        objs = replace(objs, kept=objs.kept & ~table["label_refused"].to_numpy(bool))
+    return objs
 
 
 def _mmdet_objects(

@@ -494,7 +494,13 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
     case-sensitive file system) are not read and counted as ``label_suffix_case``. Label files and images under a
     hidden name (``.a.jpg``, ``.ipynb_checkpoints/a-checkpoint.txt``), which ultralytics never lists, are skipped
-    and counted as ``hidden_file``. Links to folders are followed, each folder read once."""
+    and counted as ``hidden_file``. Links to folders are followed, each folder read once.
+
+    A line excluded as ``malformed_record`` or ``unparsable_number``, for a negative class or one beyond the names
+    (``unknown_category``), a negative side (``bbox_nonpositive``) or as ``bbox_out_of_range`` is one for which
+    ultralytics' ``verify_image_label`` refuses the whole label file as corrupt (yolov5's too, but for a class
+    beyond the names, where its training stops): the image's other objects are ``label_refused`` in the table,
+    which the YOLO presets' simulation drops. A repeated line, or a side of 0, is not such a line."""
     parts = _parts(path)
     files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
     indexes = []
@@ -539,7 +545,8 @@ def _read(
     path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None,
     files: list[tuple[Path, Path, dict[Path, Path]]], names: dict[int, str] | None, pose: int, source: str,
 ) -> RawBoxes:  # fmt: skip
-    raw = RawBoxes(one_file=not path.is_dir())
+    refused: set[int] = set()  # images whose label file the toolkits refuse (see read)
+    raw = RawBoxes(one_file=not path.is_dir(), refused=refused)
     seen: set[int] = set()
     ann_id = 0
     for image_id, (label, labels, index) in enumerate(files, 1):
@@ -569,20 +576,26 @@ def _read(
                 _polygon_box(fields, line, where, exclusions) if polygons else _box(fields, line, where, exclusions)
             )
             if parsed is None:
+                refused.add(image_id)
                 continue
             cls, cx, cy, bw, bh, key = parsed
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
+                refused.add(image_id)
                 continue
             if names is not None and cls not in names:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of {source}")
+                refused.add(image_id)
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
+                if bw < 0 or bh < 0:  # (a side of 0 passes the toolkits' checks)
+                    refused.add(image_id)
                 continue
             if not (min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE):
                 text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
+                refused.add(image_id)
                 continue
             first = kept.setdefault(key, n)
             if first != n:

@@ -1,0 +1,110 @@
+"""YOLO label files with a line the toolkits refuse: scalematch's reader excludes that line only (counted), while
+ultralytics' and yolov5's ``verify_image_label`` refuse the whole file as corrupt, so the toolkit trains on none of
+the image's objects. The table marks the other objects ``label_refused`` and the YOLO presets' simulation drops
+them (``dropped_by_pipeline``). Checked file by file against each toolkit's own ``verify_image_label``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from required import need
+
+from scalematch.dataset import load
+from scalematch.match.detector import evaluate
+from scalematch.presets import load_preset
+
+W, H = 64, 48
+GOOD = "0 0.5 0.5 0.3 0.3"
+# a second line for each file (beside GOOD): what it is, and whether yolov5 reads it as ultralytics does
+LINES = {
+    "ok": ("", True),
+    "far_out": ("1 1.5 0.5 0.1 0.1", True),
+    "past_tolerance": ("1 0.5 0.5 0.1 1.02", True),
+    "four_fields": ("1 0.5 0.5 0.1", True),
+    "six_fields": ("1 0.5 0.5 0.1 0.1 0.3", True),
+    "word": ("a 0.5 0.5 0.1 0.1", True),
+    "nan": ("1 nan 0.5 0.1 0.1", True),
+    "negative_class": ("-1 0.5 0.5 0.1 0.1", True),
+    "class_beyond_names": ("5 0.5 0.5 0.1 0.1", False),  # yolov5's verify keeps it (its training stops later)
+    "fractional_class": ("1.5 0.5 0.5 0.1 0.1", False),  # yolov5's verify does not look
+    "negative_width": ("1 0.5 0.5 -0.1 0.1", True),
+    "zero_width": ("1 0.5 0.5 0 0.1", True),
+    "repeated": (GOOD, True),
+    "within_tolerance": ("1 -0.005 0.5 0.1 0.1", True),  # ultralytics keeps it, yolov5 refuses it
+}
+
+
+def _dataset(root: Path) -> Path:
+    from PIL import Image
+
+    (root / "labels").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "data.yaml").write_text("names: [a, b, c]\n")
+    for name, (line, _) in LINES.items():
+        (root / "labels" / f"{name}.txt").write_text(GOOD + "\n" + (line + "\n" if line else ""))
+        Image.new("RGB", (W, H)).save(root / "images" / f"{name}.png")
+    return root
+
+
+def _refused(root: Path, detector: str) -> dict[str, bool]:
+    """Per file, whether the toolkit's own ``verify_image_label`` refuses it (its count of corrupt files)."""
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    out = {}
+    for name in LINES:
+        args: tuple[Any, ...] = (str(root / "images" / f"{name}.png"), str(root / "labels" / f"{name}.txt"), "")
+        if detector == "yolov8":  # keypoint, classes, keypoints, their dimensions, single class
+            args = (*args, False, 3, 0, 0, False)
+        out[name] = bool(verify(args)[-2])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_a_file_the_toolkit_refuses_gives_no_object_to_train_on(tmp_path: Path, detector: str) -> None:
+    root = _dataset(tmp_path / "ds")
+    theirs = _refused(root, detector)
+    preset = load_preset(detector)
+    data = load(root, resize=preset.resize_policy())
+    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    ours: dict[str, set[bool]] = {}
+    for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True):
+        ours.setdefault(Path(files[image]).stem, set()).add(reason == "dropped_by_pipeline")
+    same = [name for name, (_, alike) in LINES.items() if detector == "yolov8" or alike]
+    assert {n: ours[n] for n in same} == {n: {theirs[n]} for n in same}
+    assert 0 < sum(theirs[n] for n in same) < len(same)  # some refused, some kept: the comparison proves something
+
+
+def test_the_table_marks_the_objects_of_a_refused_file(tmp_path: Path) -> None:
+    """The ``label_refused`` column, against ultralytics' verdict on each file; ``within_tolerance`` is kept by
+    ultralytics and by our reader, and only yolov5 refuses it: the simulation tells that from the label itself."""
+    root = _dataset(tmp_path / "ds")
+    theirs = _refused(root, "yolov8")
+    table = load(root, resize="none").table
+    files, refused = table["label_file"].astype(str), table["label_refused"]
+    marked = {Path(f).stem: bool(r) for f, r in zip(files, refused, strict=True)}
+    assert table.groupby("label_file", observed=True)["label_refused"].nunique().eq(1).all()
+    assert marked == theirs
+
+
+def test_a_frame_brings_its_own_label_refused_flags(tmp_path: Path) -> None:
+    """A DataFrame's ``label_refused`` is a flag like ``iscrowd`` (0 or 1, else ``malformed_record``) and the
+    simulation drops the objects it marks, as when the table comes from the files."""
+    import pandas as pd
+
+    from scalematch.dataset.loader import from_frame
+
+    table = pd.DataFrame({"x": [1.0, 10.0, 20.0], "y": [1.0, 10.0, 20.0], "w": [5.0] * 3, "h": [5.0] * 3,
+                          "image_w": [64.0] * 3, "image_h": [48.0] * 3, "image_id": [1, 2, 3],
+                          "label_refused": [0, 1, 2]})  # fmt: skip
+    data = from_frame(table, resize="none")
+    assert data.excluded == {"malformed_record": 1}
+    assert data.table["label_refused"].tolist() == [False, True]
+    preset = load_preset("yolov8")
+    frame = evaluate(from_frame(table.iloc[:2], resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    assert (frame["no_positive_reason"] == "dropped_by_pipeline").tolist() == [False, True]
