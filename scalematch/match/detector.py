@@ -174,7 +174,8 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     """The rows of ``data``'s table that ``preset``'s toolkit trains on, and how many difficult ones were left out:
     non-crowd objects, without the VOC ``difficult`` ones where the toolkit ignores them (:func:`ignores_difficult`;
     mmdetection: any non-zero value, the YOLO converters: exactly 1). A VOC box is given as that toolkit reads the
-    XML (:func:`_voc_boxes`)."""
+    XML (:func:`_voc_boxes`). A COCO box under a YOLO preset is the label the converter writes (column
+    ``label_text``, see :mod:`scalematch.match.yolo_text`); a table that names its label files came from them."""
 
     rows = usable(data.table)
     ignored = 0
@@ -185,6 +186,8 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
             rows, ignored = rows_at(rows, ~difficult), int(difficult.sum())
     if data.format == "voc" and ignores_difficult(preset):
         rows = _voc_boxes(rows, preset)
+    if data.format == "coco" and isinstance(preset.input, LetterboxInput) and "label_file" not in rows.columns:
+        rows = rows.assign(label_text=True)
     return rows, ignored
 
 

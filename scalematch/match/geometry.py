@@ -117,11 +117,12 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused")
-"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id`` and ``label_refused`` where the
-input policy needs them; ``voc``: the box was read by mmdetection's XMLDataset, which keeps every box, see
-:func:`scalematch.match.detector.toolkit_rows`; ``label_refused``: the YOLO toolkits refuse the object's label file,
-see the box table's columns in :mod:`scalematch.dataset.table`)."""
+BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused", "label_text")
+"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id``, ``label_refused`` and
+``label_text`` where the input policy needs them; ``voc``: the box was read by mmdetection's XMLDataset, which keeps
+every box, and ``label_text``: the YOLO label is a COCO converter's text (see :mod:`scalematch.match.yolo_text`),
+both set by :func:`scalematch.match.detector.toolkit_rows`; ``label_refused``: the YOLO toolkits refuse the object's
+label file, see the box table's columns in :mod:`scalematch.dataset.table`)."""
 
 
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
@@ -154,7 +155,8 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
             objs = replace(objs, kept=objs.kept | table["voc"].to_numpy(bool))
         return objs
     category = table["category_id"].to_numpy() if "category_id" in table.columns else None
-    objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category)
+    text = "label_text" in table.columns  # (set for every row or none)
+    objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category, text)
     if "label_refused" in table.columns:  # verify_image_label refuses the whole file of such an object
         objs = replace(objs, kept=objs.kept & ~table["label_refused"].to_numpy(bool))
     return objs
@@ -200,20 +202,24 @@ def _letterbox_objects(
     image: I64,
     imgs: Images,
     category: npt.NDArray[np.int64] | None = None,
+    text: bool = False,
 ) -> Objects:
-    """YOLO: the label normalised to the original image (as COCO-to-YOLO converters compute it, read as float32)
-    carried into the letterboxed square. yolov5 (dataloaders.py): xywhn2xyxy with the float half-margin, then
-    xyxy2xywhn clipped to size - 1e-3, which build_targets reads. ultralytics (LetterBox._update_labels): xyxy
-    times the loaded size, times the letterbox ratio, plus the rounded left/top margin."""
+    """YOLO: the label normalised to the original image (as COCO-to-YOLO converters compute it; with ``text``, as
+    they write it, ``'%g'``; read as float32) carried into the letterboxed square. yolov5 (dataloaders.py):
+    xywhn2xyxy with the float half-margin, then xyxy2xywhn clipped to size - 1e-3, which build_targets reads.
+    ultralytics (LetterBox._update_labels): xyxy times the loaded size, times the letterbox ratio, plus the rounded
+    left/top margin."""
     import numpy as np
 
     f32 = np.float32
     take = np.take  # per image values, computed once per image and taken per object (faster than indexing)
     w0, h0 = take(imgs.orig_w, image), take(imgs.orig_h, image)
-    xc = ((x + w / 2) / w0).astype(f32)
-    yc = ((y + h / 2) / h0).astype(f32)
-    wn = (w / w0).astype(f32)
-    hn = (h / h0).astype(f32)
+    label = ((x + w / 2) / w0, (y + h / 2) / h0, w / w0, h / h0)
+    if text:
+        from scalematch.match.yolo_text import as_written
+
+        label = tuple(as_written(v) for v in label)  # type: ignore[assignment]
+    xc, yc, wn, hn = (v.astype(f32) for v in label)
     usable = _label_image_kept(spec, (xc, yc, wn, hn), image, len(imgs.orig_w))
     if category is not None:
         usable &= _first_label(image, category, (xc, yc, wn, hn))

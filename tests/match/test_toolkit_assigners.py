@@ -13,13 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from required import need
 
 from scalematch.dataset import load, sample_path
 from scalematch.match.assign import DROPPED, simulate
+from scalematch.match.detector import toolkit_rows
 from scalematch.match.result import usable
 from scalematch.presets import load_preset
+from scalematch.presets.preset import Preset
 from scalematch.profile.api import build
 
 DATA = Path(__file__).parent.parent / "data"
@@ -53,12 +56,21 @@ def _use(assigner: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCALEMATCH_COMPILED", "1" if assigner == "compiled" else "0")
 
 
+def _rows(preset: Preset, path: Path) -> pd.DataFrame:
+    """The rows of ``path`` that ``preset``'s toolkit trains on, as the simulation takes them (YOLO presets: the
+    label text the converter writes)."""
+    return toolkit_rows(load(path, resize="none"), preset)[0]
+
+
 def _compare(
-    detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]], key: object = None
-) -> None:
-    """Our positives against ``reference``'s (kept for the other assigner when ``key`` names them)."""
+    detector: str, path: Path, reference: Callable[[str, Path], dict[int, list[int]]], key: object = None,
+    ties: int = 0,
+) -> None:  # fmt: skip
+    """Our positives against ``reference``'s (kept for the other assigner when ``key`` names them), object by
+    object: all equal, but for at most ``ties`` objects where the toolkit picks among equal values in an
+    unspecified order."""
     preset = load_preset(detector)
-    rows = usable(load(path, resize="none").table)
+    rows = _rows(preset, path)
     sim = simulate(preset, rows, build(preset.backbone, preset.neck))
     truth = reference(detector, path) if key is None else _truth((detector, key), lambda: reference(detector, path))
     ids = rows["ann_id"].to_numpy()
@@ -67,7 +79,7 @@ def _compare(
     assert set(ours) == set(truth), "the kept objects differ from the toolkit's"
     same = sum(ours[a] == truth[a] for a in truth)
     differ = [(a, ours[a], truth[a]) for a in truth if ours[a] != truth[a]][:5]
-    assert same >= 0.999 * len(truth), f"{len(truth) - same} of {len(truth)} objects differ, e.g. {differ}"
+    assert same >= len(truth) - ties, f"{len(truth) - same} of {len(truth)} objects differ, e.g. {differ}"
     none_ours = {a for a in truth if sum(ours[a]) == 0}
     none_theirs = {a for a in truth if sum(truth[a]) == 0}
     assert none_ours == none_theirs
@@ -104,7 +116,7 @@ def test_ssd_at_a_fixed_size_that_is_not_square(
 
     path = sample_path()
     preset = at_input(load_preset("ssd300"), f"fixed:{size[0]}x{size[1]}")
-    rows = usable(load(path, resize="none").table)
+    rows = _rows(preset, path)
     sim = simulate(preset, rows, build(preset.backbone, preset.neck))
     truth = _truth(("ssd300", path, size), lambda: torchvision_ref.positives("ssd300", path, size))
     ids = rows["ann_id"].to_numpy()
@@ -122,7 +134,7 @@ def test_atss_mmdetection(path: Path) -> None:
     _need("mmdet")
     import mmdet_ref
 
-    _compare("atss", path, lambda _, p: mmdet_ref.atss_positives(p))
+    _compare("atss", path, lambda _, p: mmdet_ref.atss_positives(p), ties=1)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -143,7 +155,7 @@ def test_yolov5_at_another_size_it_trains_at() -> None:
 
     path = sample_path()
     preset = at_input(load_preset("yolov5"), "longest-edge:672")
-    rows = usable(load(path, resize="none").table)
+    rows = _rows(preset, path)
     sim = simulate(preset, rows, build(preset.backbone, preset.neck))
     truth = yolo_ref.yolov5_positives(path, 672)
     ids = rows["ann_id"].to_numpy()

@@ -2,8 +2,8 @@
 the tests, independently of scalematch's simulation.
 
 Labels are made as the COCO-to-YOLO converters make them (crowd and empty boxes skipped; centre and size
-normalised by the image), each image is loaded as both dataloaders load it (long side to 640, rounded up) and
-letterboxed by the toolkit's own function.
+normalised by the image, written with '%g' and read back as float32), each image is loaded as both dataloaders
+load it (long side to 640, rounded up) and letterboxed by the toolkit's own function.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def yolo_labels(path: Path) -> list[dict[str, Any]]:
                 continue
             rows.append(box)
             ids.append(a["id"])
-        out.append({"w": w, "h": h, "xywhn": np.array(rows, dtype=np.float32).reshape(-1, 4), "ids": ids})
+        text = [[float("%g" % v) for v in row] for row in rows]  # noqa: UP031 (the converter writes '%g', read back)
+        out.append({"w": w, "h": h, "xywhn": np.array(text, dtype=np.float32).reshape(-1, 4), "ids": ids})
     return out
 
 
