@@ -87,7 +87,6 @@ class ImageTable(MutableMapping[int, Image]):
         return isinstance(key, int) and -(1 << 63) <= key < 1 << 63 and self._place(key) is not None
 
     def __iter__(self) -> Iterator[int]:
-
         return iter(self._in_order().tolist())
 
     def __len__(self) -> int:
