@@ -243,7 +243,9 @@ def _letterbox_objects(
         cx, cy = (x1 + x2) / half * inv * size, (y1 + y2) / half * inv * size
         bw, bh = (x2 - x1) * inv * size / half, (y2 - y1) * inv * size / half
         x1, x2, y1, y2 = cx - bw, cx + bw, cy - bh, cy + bh
-        return Objects(image, x1, y1, x2, y2, (x2 > x1) & (y2 > y1) & usable)
+        # No box is dropped for its size (LetterBox and Format keep every label; only mosaic removes empty ones):
+        # the loss masks a target whose xyxy sum to 0 or less (mask_gt), and the assigner widens small sides.
+        return Objects(image, x1, y1, x2, y2, (((x1 + y1) + x2) + y2 > 0) & usable)
     sw, sh = take((r_i * w1_i).astype(f32), image), take((r_i * h1_i).astype(f32), image)
     padw, padh = take(dw_i.astype(f32), image), take(dh_i.astype(f32), image)
     x1 = sw * (xc - wn / half) + padw

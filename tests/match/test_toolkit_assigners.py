@@ -174,6 +174,26 @@ def test_yolov8_candidates(path: Path) -> None:
     _compare("yolov8", path, lambda _, p: yolo_ref.ultralytics_candidates(p))
 
 
+def test_yolov8_candidates_of_boxes_that_letterbox_to_nothing(tmp_path: Path) -> None:
+    """A box whose float32 width or height becomes 0 in the letterboxed square is still a target: LetterBox and
+    Format keep every label and select_candidates_in_gts widens sides under 16 px (only mosaic drops empty boxes)."""
+    _need("ultralytics.utils.tal")
+    import json
+
+    import yolo_ref
+
+    boxes = [[320, 240, 1e-5, 1e-5], [320, 240, 1e-3, 1e-3], [10, 10, 1e-6, 30], [100.5, 50, 40, 1e-7], [5, 5, 60, 90]]
+    annotations = [
+        {"id": k, "image_id": 1, "category_id": 1, "bbox": b, "area": b[2] * b[3], "iscrowd": 0}
+        for k, b in enumerate(boxes, 1)
+    ]
+    images = [{"id": 1, "width": 640, "height": 480, "file_name": "1.jpg"}]
+    doc = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "a"}]}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(doc))
+    _compare("yolov8", path, lambda _, p: yolo_ref.ultralytics_candidates(p))
+
+
 def _crowded_file(path: Path, seed: int) -> Path:
     """A COCO file of crowded images: clusters of tiny boxes (a few pixels, the low-quality matches and the
     competition for shared anchors), medium and large ones, boxes over the border; sizes vary per image."""
