@@ -182,7 +182,13 @@ def test_yolov8_candidates_of_boxes_that_letterbox_to_nothing(tmp_path: Path) ->
 
     import yolo_ref
 
-    boxes = [[320, 240, 1e-5, 1e-5], [320, 240, 1e-3, 1e-3], [10, 10, 1e-6, 30], [100.5, 50, 40, 1e-7], [5, 5, 60, 90]]
+    boxes: list[list[float]] = [
+        [320, 240, 1e-5, 1e-5],
+        [320, 240, 1e-3, 1e-3],
+        [10, 10, 1e-6, 30],
+        [100.5, 50, 40, 1e-7],
+        [5, 5, 60, 90],
+    ]
     annotations = [
         {"id": k, "image_id": 1, "category_id": 1, "bbox": b, "area": b[2] * b[3], "iscrowd": 0}
         for k, b in enumerate(boxes, 1)
