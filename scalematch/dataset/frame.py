@@ -29,7 +29,6 @@ DERIVED = ("w_in", "h_in", "size_in", "scale_x", "scale_y", "scale_hi", "w_in_hi
 """Input-pixel columns a DataFrame may bring (numbers too; see :func:`given_input`)."""
 IDS = ("ann_id", "image_id", "category_id")
 FLAGS = ("iscrowd", "difficult", "truncated", "ignore", "label_refused")
-_ZERO_OR_ONE = ("iscrowd", "label_refused")
 _I64 = 2.0**63
 
 
@@ -211,8 +210,8 @@ def check_rows(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows of ``table`` that the file readers would keep, and the others counted by reason, in the readers'
     order: an id that is not a 64-bit integer or an ``area`` that is not a finite number >= 0
-    (``malformed_record``), as is an ``iscrowd`` or ``label_refused`` that is not 0 or 1 (the COCO reader's rule for
-    ``iscrowd``: 2, 0.5, NaN, a string)
+    (``malformed_record``), as is an ``iscrowd`` that is not 0 or 1 (the COCO reader's rule: 2, 0.5, NaN, a string),
+    a ``label_refused`` that is not an integer from 0 to 3 (the bits of :mod:`scalematch.dataset.yolo_labels`)
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
     table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
@@ -239,7 +238,8 @@ def check_rows(
     with np.errstate(invalid="ignore", over="ignore"):
         for _, good in ids.values():
             drop(MALFORMED_RECORD, ~good)
-        flags = {c: _flag(table[c], c in _ZERO_OR_ONE, c == "difficult") for c in FLAGS if c in table.columns}
+        given_flags = [c for c in FLAGS if c in table.columns]
+        flags = {c: _flag(table[c], c == "iscrowd", c == "difficult", c == "label_refused") for c in given_flags}
         for _, good in flags.values():
             drop(MALFORMED_RECORD, ~good)
         if "area" in table.columns:
@@ -316,17 +316,19 @@ def _side(v: np.ndarray) -> np.ndarray:
     return np.where((v >= 1) & (v <= MAX_IMAGE_SIDE), v, np.nan)
 
 
-def _flag(column: pd.Series, zero_or_one: bool, level: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _flag(
+    column: pd.Series, zero_or_one: bool, level: bool = False, bits: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """A flag column as bool (``level``: as int8, the integer saturated to -128..127, as the box table holds VOC's
     ``difficult``), and which rows hold a valid flag: a bool, or a number that is 0 or 1 (``zero_or_one``, COCO's
     ``iscrowd``) or any integer (VOC's ``difficult``, non-zero set); NaN, fractions, strings and other objects are
-    not flags."""
+    not flags. ``bits``: an integer from 0 to 3, as int8 (``label_refused``)."""
     import numpy as np
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     if is_bool_dtype(column.dtype):
         value: np.ndarray = column.to_numpy(bool, na_value=False)
-        return value.astype(np.int8) if level else value, ~column.isna().to_numpy(bool)
+        return value.astype(np.int8) if level or bits else value, ~column.isna().to_numpy(bool)
     if is_numeric_dtype(column.dtype) and column.dtype.kind != "c":
         v = column.to_numpy(np.float64, na_value=np.nan)
     else:
@@ -336,6 +338,9 @@ def _flag(column: pd.Series, zero_or_one: bool, level: bool = False) -> tuple[np
         good = (v == 0) | (v == 1) if zero_or_one else np.isfinite(v) & (v == np.round(v))
     if column.dtype == object and not zero_or_one:  # a Python integer beyond float range is still an integer
         good |= np.array([isinstance(x, int | np.integer) and not isinstance(x, bool) for x in column], dtype=bool)
+    if bits:
+        good &= (v >= 0) & (v <= 3)
+        return np.where(good, np.nan_to_num(v), 0).astype(np.int8), good
     if level:
         return np.where(good, np.clip(np.nan_to_num(v), -128, 127), 0).astype(np.int8), good
     return good & (v != 0), good

@@ -16,9 +16,11 @@ Columns (dtype):
   ultralytics VOC converters exactly 1.
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
   ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
-- YOLO only: ``label_refused`` (bool): another line of the object's label file was excluded for a problem that the
-  YOLO toolkits' ``verify_image_label`` refuses the whole file for (see
-  :func:`scalematch.dataset.formats.yolo.read`); they then train on none of the image's objects.
+- ``label_refused`` (int8, COCO, VOC and YOLO): which YOLO toolkits refuse the label file of the object's image
+  for a record the readers or the checks excluded (bit 1 ultralytics' ``verify_image_label``, bit 2 yolov5's;
+  0 none): a YOLO line (see :func:`scalematch.dataset.formats.yolo.read`), or a COCO or VOC record that the
+  converter still writes out of bounds (a box wholly outside its image, a repeated id; see
+  :mod:`scalematch.dataset.yolo_labels`). The toolkit then trains on none of the image's objects.
 
 After a resize policy (:mod:`scalematch.dataset.resize`):
 
@@ -245,9 +247,14 @@ class RawBoxes:
     (boxes from masks, made at the end)."""
     one_file: bool = False
     """VOC and YOLO: the dataset is that one file (messages then name the record only, not the file)."""
-    refused: set[int] | None = None
-    """YOLO: the images whose label file has a line excluded for a problem that ultralytics' and yolov5's
-    ``verify_image_label`` refuse the whole file for (the ``label_refused`` column)."""
+    refused: dict[int, int] | None = None
+    """YOLO: per image whose label file has a line excluded for a problem that ultralytics' or yolov5's
+    ``verify_image_label`` refuses the whole file for, which of them (:mod:`scalematch.dataset.yolo_labels` bits;
+    the ``label_refused`` column)."""
+    converter: str = ""
+    """COCO and VOC: whose converter writes the YOLO labels of these boxes (``coco``: ``'%g'``; ``voc``: the
+    number): the records the checks exclude but the converter still writes can make the toolkits refuse the file
+    (``label_refused``)."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -290,6 +297,8 @@ class Checked:
     image_w: np.ndarray
     image_h: np.ndarray
     kept: int
+    left_out: np.ndarray | None = None
+    """The rows the checks excluded whose image and category are known (a converter still writes them)."""
 
     def column(self, raw: RawBoxes, name: str) -> np.ndarray:
         """Column ``name`` of ``raw`` (ann_id ... truncated) for the kept rows."""
@@ -393,7 +402,8 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
-    return Checked(sel, pos, img_w, img_h, int(keep.sum()))
+    left_out = np.flatnonzero(~keep & ~unknown & np.isin(category_id, cat_ids))
+    return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
 
 
 def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
@@ -424,10 +434,44 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
-    if raw.refused is not None:
-        refused = np.fromiter(raw.refused, dtype=np.int64, count=len(raw.refused))
-        table["label_refused"] = np.isin(table["image_id"].to_numpy(), refused)
+    if raw.refused is not None:  # YOLO: the reader's verdict per file
+        ids = np.fromiter(raw.refused.keys(), dtype=np.int64, count=len(raw.refused))
+        bits = np.fromiter(raw.refused.values(), dtype=np.int8, count=len(raw.refused))
+        order = np.argsort(ids)
+        at = np.minimum(np.searchsorted(ids[order], table["image_id"].to_numpy()), max(len(ids) - 1, 0))
+        hit = ids[order][at] == table["image_id"].to_numpy() if len(ids) else np.zeros(len(table), dtype=bool)
+        table["label_refused"] = np.where(hit, bits[order][at] if len(ids) else 0, 0).astype(np.int8)
+    elif raw.converter:
+        table["label_refused"] = _converter_refusals(raw, kept)[idx]
     return table
+
+
+def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
+    """Per image (in ``raw.images`` order), the YOLO toolkits that refuse the label file their converter writes
+    for it because of a record the checks excluded (a box wholly outside its image, a repeated id) but the
+    converter writes: ultralytics' ``convert_coco`` every non-crowd box of positive size of a listed image, the
+    VOC converters every object but a difficult one. Bits of :mod:`scalematch.dataset.yolo_labels`."""
+    import numpy as np
+
+    from scalematch.dataset.yolo_labels import converted, refusals
+
+    out = np.zeros(len(kept.image_w), dtype=np.int8)
+    rows = kept.left_out if kept.left_out is not None else np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return out
+    x, y, w, h = (np.frombuffer(getattr(raw, k).buffer(), dtype=np.float64)[rows] for k in ("x", "y", "w", "h"))
+    written = np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8)[rows] == 0
+    if raw.converter == "voc":  # the table's x = xmin - 1, w = xmax - xmin + 1; the converter: xmax - xmin
+        w, h = w - 1, h - 1
+        written = np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[rows] != 1
+    pos = kept.pos[rows]
+    image_w, image_h = kept.image_w[pos], kept.image_h[pos]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        written &= np.isfinite(x) & np.isfinite(y) & (w > 0) & (h > 0) & np.isfinite(image_w) & np.isfinite(image_h)
+        label = converted(x[written], y[written], w[written], h[written], image_w[written], image_h[written],
+                          text=raw.converter == "coco")  # fmt: skip
+    np.bitwise_or.at(out, pos[written], refusals(label))
+    return out
 
 
 def _where(raw: RawBoxes, record: str, k: int, image_id: int, ann_id: int) -> str:

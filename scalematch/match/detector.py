@@ -175,7 +175,7 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     non-crowd objects, without the VOC ``difficult`` ones where the toolkit ignores them (:func:`ignores_difficult`;
     mmdetection: any non-zero value, the YOLO converters: exactly 1). A VOC box is given as that toolkit reads the
     XML (:func:`_voc_boxes`). A COCO box under a YOLO preset is the label the converter writes (column
-    ``label_text``, see :mod:`scalematch.match.yolo_text`); a table that names its label files came from them."""
+    ``label_text``, see :mod:`scalematch.dataset.yolo_labels`); a table that names its label files came from them."""
 
     rows = usable(data.table)
     ignored = 0

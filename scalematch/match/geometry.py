@@ -120,7 +120,7 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
 BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused", "label_text")
 """The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id``, ``label_refused`` and
 ``label_text`` where the input policy needs them; ``voc``: the box was read by mmdetection's XMLDataset, which keeps
-every box, and ``label_text``: the YOLO label is a COCO converter's text (see :mod:`scalematch.match.yolo_text`),
+every box, and ``label_text``: the YOLO label is a COCO converter's text (see :mod:`scalematch.dataset.yolo_labels`),
 both set by :func:`scalematch.match.detector.toolkit_rows`; ``label_refused``: the YOLO toolkits refuse the object's
 label file, see the box table's columns in :mod:`scalematch.dataset.table`)."""
 
@@ -158,7 +158,10 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
     text = "label_text" in table.columns  # (set for every row or none)
     objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category, text)
     if "label_refused" in table.columns:  # verify_image_label refuses the whole file of such an object
-        objs = replace(objs, kept=objs.kept & ~table["label_refused"].to_numpy(bool))
+        from scalematch.dataset.yolo_labels import ULTRALYTICS, YOLOV5
+
+        bit = ULTRALYTICS if preset.input.style == "ultralytics" else YOLOV5
+        objs = replace(objs, kept=objs.kept & ((table["label_refused"].to_numpy(np.int8) & bit) == 0))
     return objs
 
 
@@ -211,15 +214,12 @@ def _letterbox_objects(
     left/top margin."""
     import numpy as np
 
+    from scalematch.dataset.yolo_labels import converted
+
     f32 = np.float32
     take = np.take  # per image values, computed once per image and taken per object (faster than indexing)
     w0, h0 = take(imgs.orig_w, image), take(imgs.orig_h, image)
-    label = ((x + w / 2) / w0, (y + h / 2) / h0, w / w0, h / h0)
-    if text:
-        from scalematch.match.yolo_text import as_written
-
-        label = tuple(as_written(v) for v in label)  # type: ignore[assignment]
-    xc, yc, wn, hn = (v.astype(f32) for v in label)
+    xc, yc, wn, hn = converted(x, y, w, h, w0, h0, text)
     usable = _label_image_kept(spec, (xc, yc, wn, hn), image, len(imgs.orig_w))
     if category is not None:
         usable &= _first_label(image, category, (xc, yc, wn, hn))
@@ -281,18 +281,13 @@ def _label_image_kept(
     spec: LetterboxInput, label: tuple[F32, F32, F32, F32], image: I64, images: int
 ) -> npt.NDArray[np.bool_]:
     """Per object, whether the toolkit trains on its image: its ``verify_image_label`` drops an image as corrupt
-    when one of its labels (``label``: centre x, centre y, w, h normalised, float32) is out of bounds. yolov5: a
-    value below 0 or above 1; ultralytics: above 1.01, or below -0.01 (its 1 % tolerance, compared in float32)."""
+    when one of its labels (``label``: centre x, centre y, w, h normalised, float32) is out of bounds (see
+    :func:`scalematch.dataset.yolo_labels.refusals`)."""
     import numpy as np
 
-    from scalematch.dataset.formats.yolo import TOLERANCE  # the check the YOLO reader makes of a label line
+    from scalematch.dataset.yolo_labels import ULTRALYTICS, YOLOV5, refusals
 
-    f32 = np.float32
-    slack = TOLERANCE if spec.style == "ultralytics" else 0.0
-    low, high = f32(-slack), f32(1 + slack)
-    out = np.zeros(len(image), dtype=bool)
-    for v in label:
-        out |= (v > high) | (v < low)
+    out = (refusals(label) & (ULTRALYTICS if spec.style == "ultralytics" else YOLOV5)) != 0
     corrupt = np.zeros(images, dtype=bool)
     corrupt[image[out]] = True
     kept: npt.NDArray[np.bool_] = ~corrupt[image]

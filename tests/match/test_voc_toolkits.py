@@ -101,3 +101,46 @@ def test_yolo_against_ultralytics_voc_converter(detector: str, tmp_path: Path) -
         assert sum(len(i["ids"]) for i in items) == len(ours)
         assert len({sum(v) for v in truth.values()}) > 2
     assert zeros  # zero-wide labels are among those compared
+
+
+@pytest.mark.parametrize("detector", ["yolov5", "yolov8"])
+def test_an_object_outside_its_image_makes_the_toolkit_refuse_the_file(detector: str, tmp_path: Path) -> None:
+    """An object wholly outside its image is left out of the table (``bbox_outside_image``), but the VOC converter
+    writes its label: out of bounds, ``verify_image_label`` refuses the whole file, so the toolkit trains on none of
+    the image's objects; a difficult one is not written and refuses nothing."""
+    need("ultralytics")
+    import yolo_ref
+    from PIL import Image
+
+    extra = [("150", "200", "0"), ("100.3", "120", "0"), ("-40", "-10", "0"), ("150", "200", "1"), None]
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    for k, box in enumerate(extra):
+        objects = ["<object><name>dog</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>10</ymin>"
+                   "<xmax>60</xmax><ymax>50</ymax></bndbox></object>"]  # fmt: skip
+        if box:
+            objects.append(f"<object><name>cat</name><difficult>{box[2]}</difficult><bndbox><xmin>{box[0]}</xmin>"
+                           f"<ymin>20</ymin><xmax>{box[1]}</xmax><ymax>40</ymax></bndbox></object>")  # fmt: skip
+        size = "<size><width>100</width><height>80</height><depth>3</depth></size>"
+        xml = f"<annotation><filename>i{k}.jpg</filename>{size}{''.join(objects)}</annotation>"
+        (folder / f"i{k}.xml").write_text(xml)
+    out = tmp_path / "converted"
+    yolo_ref.voc_labels(folder, CLASSES, out)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for k in range(len(extra)):
+        image = tmp_path / f"i{k}.jpg"
+        Image.new("RGB", (100, 80)).save(image)
+        args: tuple[object, ...] = (str(image), str(out / f"i{k}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, len(CLASSES), 0, 0, False)
+        theirs[f"i{k}.xml"] = bool(verify(args)[-2])
+    preset = load_preset(detector)
+    frame = evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    dropped = {str(a).rsplit(":", 1)[0]: r == "dropped_by_pipeline"
+               for a, r in zip(frame["annotation_id"], frame["no_positive_reason"], strict=True)}  # fmt: skip
+    assert dropped == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)

@@ -35,19 +35,26 @@ BOXES = [
 def _coco(folder: Path, sizes: list[tuple[int, int]], boxes: list[list[tuple[int, list[float]]]]) -> Path:
     """A COCO file of images ``sizes`` (and their blank JPEGs), image k holding ``boxes[k]`` (category, xywh), where
     ultralytics' ``convert_coco`` looks for it."""
-    from PIL import Image
-
-    (folder / "annotations").mkdir(parents=True)
-    (folder / "images").mkdir()
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for i, ((w, h), rows) in enumerate(zip(sizes, boxes, strict=True), 1):
         images.append({"id": i, "file_name": f"{i}.jpg", "width": w, "height": h})
-        Image.new("RGB", (w, h)).save(folder / "images" / f"{i}.jpg")
         for c, box in rows:
             annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": c, "bbox": box,
                                 "area": box[2] * box[3], "iscrowd": 0})  # fmt: skip
-    categories = [{"id": c, "name": f"c{c}"} for c in sorted({c for rows in boxes for c, _ in rows})]
+    return _write(folder, images, annotations)
+
+
+def _write(folder: Path, images: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> Path:
+    """The COCO file of ``images`` and ``annotations`` (with blank JPEGs of the images' sizes), where ultralytics'
+    ``convert_coco`` looks for it."""
+    from PIL import Image
+
+    (folder / "annotations").mkdir(parents=True)
+    (folder / "images").mkdir()
+    for image in images:
+        Image.new("RGB", (image["width"], image["height"])).save(folder / "images" / image["file_name"])
+    categories = [{"id": c, "name": f"c{c}"} for c in sorted({a["category_id"] for a in annotations})]
     path = folder / "annotations" / "instances_x.json"
     path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
     return path
@@ -115,3 +122,38 @@ def test_identical_objects_are_trained_once_as_the_toolkit_trains_them(tmp_path:
     theirs = {i: rows for i, (_, rows) in _theirs(path, detector, 3, 2).items()}
     assert theirs == {1: 2, 2: 2, 3: 2}
     assert {i: sum(kept) for i, kept in _kept(path, detector).items()} == theirs
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_a_record_we_exclude_but_the_converter_writes_drops_its_image(tmp_path: Path, detector: str) -> None:
+    """A box wholly outside its image (``bbox_outside_image``) or a record with a repeated id (``duplicate_id``) is
+    left out of the table, but ultralytics' ``convert_coco`` writes its label all the same: out of bounds, it makes
+    ``verify_image_label`` refuse the whole file, and the image's other objects are not trained."""
+    sizes = [(640, 480), (640, 480), (640, 100), (640, 480), (640, 480), (300, 200), (640, 480)]
+    inside = [10, 10, 50, 40]
+    extra: list[list[float] | None] = [
+        [700, 100, 30, 30],  # wholly right of the image: centre x 1.12, refused by both
+        [640, 100, 0.4, 30],  # touching the right edge from outside: centre x 1.0003, refused by yolov5 only
+        [10, -2.76, 40, 1],  # just above: centre y -0.023 (a 100-px image), refused by both
+        [10, -2.76, 40, 1],  # the same above a 480-px image: centre y -0.0047, refused by yolov5 only
+        None,  # nothing else: kept by both
+        [-50, 20, 40, 40],  # wholly left: refused by both
+        [100, 100, 50, 40],  # in the image (its record repeats an id, below): kept by both
+    ]
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i, ((w, h), box) in enumerate(zip(sizes, extra, strict=True), 1):
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": w, "height": h})
+        for b in [inside] + ([box] if box else []):
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": 1, "bbox": b,
+                                "area": b[2] * b[3], "iscrowd": 0})  # fmt: skip
+    annotations[-1]["id"] = 1  # image 7's second record repeats the first id: duplicate_id, written all the same
+    annotations.append(
+        {"id": 2, "image_id": 7, "category_id": 1, "bbox": [700, 10, 30, 30], "area": 900.0, "iscrowd": 0}
+    )  # fmt: skip  (wholly outside, its id repeated: image 7 is refused too)
+    path = _write(tmp_path / "coco", images, annotations)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, len(sizes), 1).items()}
+    ours = _kept(path, detector)
+    assert all(len(set(kept)) == 1 for kept in ours.values())
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)

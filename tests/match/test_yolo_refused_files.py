@@ -17,22 +17,22 @@ from scalematch.presets import load_preset
 
 W, H = 64, 48
 GOOD = "0 0.5 0.5 0.3 0.3"
-# a second line for each file (beside GOOD): what it is, and whether yolov5 reads it as ultralytics does
+# a second line for each file (beside GOOD)
 LINES = {
-    "ok": ("", True),
-    "far_out": ("1 1.5 0.5 0.1 0.1", True),
-    "past_tolerance": ("1 0.5 0.5 0.1 1.02", True),
-    "four_fields": ("1 0.5 0.5 0.1", True),
-    "six_fields": ("1 0.5 0.5 0.1 0.1 0.3", True),
-    "word": ("a 0.5 0.5 0.1 0.1", True),
-    "nan": ("1 nan 0.5 0.1 0.1", True),
-    "negative_class": ("-1 0.5 0.5 0.1 0.1", True),
-    "class_beyond_names": ("5 0.5 0.5 0.1 0.1", False),  # yolov5's verify keeps it (its training stops later)
-    "fractional_class": ("1.5 0.5 0.5 0.1 0.1", False),  # yolov5's verify does not look
-    "negative_width": ("1 0.5 0.5 -0.1 0.1", True),
-    "zero_width": ("1 0.5 0.5 0 0.1", True),
-    "repeated": (GOOD, True),
-    "within_tolerance": ("1 -0.005 0.5 0.1 0.1", True),  # ultralytics keeps it, yolov5 refuses it
+    "ok": "",
+    "far_out": "1 1.5 0.5 0.1 0.1",
+    "past_tolerance": "1 0.5 0.5 0.1 1.02",
+    "four_fields": "1 0.5 0.5 0.1",
+    "six_fields": "1 0.5 0.5 0.1 0.1 0.3",
+    "word": "a 0.5 0.5 0.1 0.1",
+    "nan": "1 nan 0.5 0.1 0.1",
+    "negative_class": "-1 0.5 0.5 0.1 0.1",
+    "class_beyond_names": "5 0.5 0.5 0.1 0.1",  # yolov5's verify keeps it (its training stops later)
+    "fractional_class": "1.5 0.5 0.5 0.1 0.1",  # yolov5's verify does not look
+    "negative_width": "1 0.5 0.5 -0.1 0.1",
+    "zero_width": "1 0.5 0.5 0 0.1",
+    "repeated": GOOD,
+    "within_tolerance": "1 -0.005 0.5 0.1 0.1",  # ultralytics keeps it, yolov5 refuses it
 }
 
 
@@ -42,7 +42,7 @@ def _dataset(root: Path) -> Path:
     (root / "labels").mkdir(parents=True)
     (root / "images").mkdir()
     (root / "data.yaml").write_text("names: [a, b, c]\n")
-    for name, (line, _) in LINES.items():
+    for name, line in LINES.items():
         (root / "labels" / f"{name}.txt").write_text(GOOD + "\n" + (line + "\n" if line else ""))
         Image.new("RGB", (W, H)).save(root / "images" / f"{name}.png")
     return root
@@ -75,36 +75,40 @@ def test_a_file_the_toolkit_refuses_gives_no_object_to_train_on(tmp_path: Path, 
     ours: dict[str, set[bool]] = {}
     for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True):
         ours.setdefault(Path(files[image]).stem, set()).add(reason == "dropped_by_pipeline")
-    same = [name for name, (_, alike) in LINES.items() if detector == "yolov8" or alike]
-    assert {n: ours[n] for n in same} == {n: {theirs[n]} for n in same}
-    assert 0 < sum(theirs[n] for n in same) < len(same)  # some refused, some kept: the comparison proves something
+    assert ours == {n: {refused} for n, refused in theirs.items()}
+    assert 0 < sum(theirs.values()) < len(theirs)  # some refused, some kept: the comparison proves something
 
 
 def test_the_table_marks_the_objects_of_a_refused_file(tmp_path: Path) -> None:
-    """The ``label_refused`` column, against ultralytics' verdict on each file; ``within_tolerance`` is kept by
-    ultralytics and by our reader, and only yolov5 refuses it: the simulation tells that from the label itself."""
+    """The ``label_refused`` bits, against each toolkit's verdict on each file: bit 1 ultralytics, bit 2 yolov5.
+    ``within_tolerance`` is kept by our reader (ultralytics reads it), and only yolov5 refuses it: the simulation
+    tells that from the label itself; ``class_beyond_names`` and ``fractional_class`` yolov5's check lets pass."""
     root = _dataset(tmp_path / "ds")
-    theirs = _refused(root, "yolov8")
+    ultralytics, yolov5 = _refused(root, "yolov8"), _refused(root, "yolov5")
     table = load(root, resize="none").table
-    files, refused = table["label_file"].astype(str), table["label_refused"]
-    marked = {Path(f).stem: bool(r) for f, r in zip(files, refused, strict=True)}
     assert table.groupby("label_file", observed=True)["label_refused"].nunique().eq(1).all()
-    assert marked == theirs
+    files, refused = table["label_file"].astype(str), table["label_refused"].tolist()
+    bits = {Path(f).stem: int(r) for f, r in zip(files, refused, strict=True)}
+    assert {n: bool(b & 1) for n, b in bits.items()} == ultralytics
+    expected = {n: r for n, r in yolov5.items() if n != "within_tolerance"}
+    assert {n: bool(b & 2) for n, b in bits.items() if n != "within_tolerance"} == expected
+    assert yolov5["within_tolerance"] and not bits["within_tolerance"]
 
 
 def test_a_frame_brings_its_own_label_refused_flags(tmp_path: Path) -> None:
-    """A DataFrame's ``label_refused`` is a flag like ``iscrowd`` (0 or 1, else ``malformed_record``) and the
-    simulation drops the objects it marks, as when the table comes from the files."""
+    """A DataFrame's ``label_refused`` holds the bits of the toolkits that refuse the object's file (an integer from
+    0 to 3, else ``malformed_record``) and each YOLO preset drops the objects its toolkit's bit marks."""
     import pandas as pd
 
     from scalematch.dataset.loader import from_frame
 
     table = pd.DataFrame({"x": [1.0, 10.0, 20.0], "y": [1.0, 10.0, 20.0], "w": [5.0] * 3, "h": [5.0] * 3,
                           "image_w": [64.0] * 3, "image_h": [48.0] * 3, "image_id": [1, 2, 3],
-                          "label_refused": [0, 1, 2]})  # fmt: skip
+                          "label_refused": [1, 2, 5]})  # fmt: skip
     data = from_frame(table, resize="none")
     assert data.excluded == {"malformed_record": 1}
-    assert data.table["label_refused"].tolist() == [False, True]
-    preset = load_preset("yolov8")
-    frame = evaluate(from_frame(table.iloc[:2], resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
-    assert (frame["no_positive_reason"] == "dropped_by_pipeline").tolist() == [False, True]
+    assert data.table["label_refused"].tolist() == [1, 2]
+    for detector, dropped in (("yolov8", [True, False]), ("yolov5", [False, True])):
+        preset = load_preset(detector)
+        result = evaluate(from_frame(table.iloc[:2], resize=preset.resize_policy()), preset, workers=1)
+        assert (result.to_frame("objects")["no_positive_reason"] == "dropped_by_pipeline").tolist() == dropped

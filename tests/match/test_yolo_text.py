@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from required import need
 
-from scalematch.match.yolo_text import as_written
+from scalematch.dataset.yolo_labels import as_written
 
 TIES = [0.03828125, 0.01953125, 24.5 / 640, 1.5 / 640, 0.1234565, 0.5, 1e-5 * 3.125, 12345.65, 2.5e-7, 0.999999500]
 

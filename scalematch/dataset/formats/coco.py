@@ -91,7 +91,8 @@ def read(
     been read (all at the end when they come first), and ``drain`` takes them out of the columns."""
     from scalematch.pool import can_fork
 
-    raw = RawBoxes(images=ImageTable(names=drain is None))  # a drain takes statistics, which show no file names
+    # (a drain takes statistics, which show no file names)
+    raw = RawBoxes(images=ImageTable(names=drain is None), converter="coco")
     pending: list[_Pending] = []
     seen: list[str] = []
     count = [0]

@@ -152,7 +152,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
         objects = len(_parse(xml).findall("object"))
         detail = f"{xml.stem!r} is listed again (first on line {n_first}); its objects are read once"
         exclusions.add(DUPLICATE_ID, f"ImageSets/Main/{split}.txt: line {n}", detail, objects)
-    raw = RawBoxes(one_file=path.is_file())
+    raw = RawBoxes(one_file=path.is_file(), converter="voc")
     names: dict[str, int] = {}
     rows: list[Row] = []
     places = array("q")

@@ -46,6 +46,7 @@ from scalematch.dataset.table import (
     image_side,
     short_repr,
 )
+from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS
 from scalematch.errors import DatasetError
 
 # ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images; of two images of one name the first here
@@ -53,7 +54,6 @@ IMAGE_SUFFIXES = (
     ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".avif", ".dng", ".heic", ".heif", ".jp2", ".mpo",
 )  # fmt: skip
 _RANK = {suffix: rank for rank, suffix in enumerate(IMAGE_SUFFIXES)}
-TOLERANCE = 0.01  # ultralytics' verify_image_label: coordinates may leave [0, 1] by 1 %
 _I64 = 1 << 63
 
 
@@ -545,7 +545,7 @@ def _read(
     path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None,
     files: list[tuple[Path, Path, dict[Path, Path]]], names: dict[int, str] | None, pose: int, source: str,
 ) -> RawBoxes:  # fmt: skip
-    refused: set[int] = set()  # images whose label file the toolkits refuse (see read)
+    refused: dict[int, int] = {}  # image -> the toolkits that refuse its label file (yolo_labels bits; see read)
     raw = RawBoxes(one_file=not path.is_dir(), refused=refused)
     seen: set[int] = set()
     ann_id = 0
@@ -576,26 +576,26 @@ def _read(
                 _polygon_box(fields, line, where, exclusions) if polygons else _box(fields, line, where, exclusions)
             )
             if parsed is None:
-                refused.add(image_id)
+                refused[image_id] = refused.get(image_id, 0) | (ULTRALYTICS if _fractional_class(fields) else BOTH)
                 continue
             cls, cx, cy, bw, bh, key = parsed
             if cls < 0:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
-                refused.add(image_id)
+                refused[image_id] = BOTH
                 continue
             if names is not None and cls not in names:
                 exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of {source}")
-                refused.add(image_id)
+                refused[image_id] = refused.get(image_id, 0) | ULTRALYTICS  # (yolov5's training stops at it)
                 continue
             if not (bw > 0 and bh > 0):
                 exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
                 if bw < 0 or bh < 0:  # (a side of 0 passes the toolkits' checks)
-                    refused.add(image_id)
+                    refused[image_id] = BOTH
                 continue
             if not (min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE):
                 text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
                 exclusions.add(BBOX_OUT_OF_RANGE, where, text)
-                refused.add(image_id)
+                refused[image_id] = BOTH
                 continue
             first = kept.setdefault(key, n)
             if first != n:
@@ -674,6 +674,16 @@ def _numbers(
         exclusions.add(UNPARSABLE_NUMBER, where, f"expected {expected}, got {short_repr(' '.join(fields[1:]))}")
         return None
     return cls, coords
+
+
+def _fractional_class(fields: list[str]) -> bool:
+    """Whether a line is five numbers but for a class that is no whole number (``1.5``): ultralytics refuses its
+    file, yolov5's ``verify_image_label`` does not check the class."""
+    try:
+        values = [float(f) for f in fields]
+    except ValueError:
+        return False
+    return len(values) == 5 and all(map(math.isfinite, values)) and not values[0].is_integer()
 
 
 def _class_id(text: str) -> int | None:
