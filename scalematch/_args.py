@@ -89,6 +89,15 @@ def integer(value: object, param: str, optional: bool = False) -> int | None:
     return int(value)
 
 
+def at_least(value: object, param: str, low: int, high: int | None = None) -> int:
+    """An :func:`integer` from ``low`` (to ``high``, when one is given), as the int it stands for."""
+    whole = integer(value, param)
+    if whole < low or (high is not None and whole > high):
+        upto = f" to {high:,}" if high is not None else ""
+        raise OptionError(f"{param}: expected an integer from {low}{upto}, got {whole}")
+    return whole
+
+
 def plain(value: object) -> object:
     """``value`` as :func:`number` or :func:`integer` takes it when it is a number of another type than int and
     float (a numpy number, a Fraction: the int or float it stands for); anything else, bool included, as it is,

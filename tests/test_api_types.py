@@ -461,6 +461,20 @@ NUMBERS = [
      "seed: expected an integer, got float 0.5"),
     ("profile_model channels as text", lambda b: sm.profile_model("resnet18", channels="3"),
      "channels: expected an integer, got str '3'"),
+    ("category_figure top as text", lambda b: sm.category_figure(sm.recommend(b, rule="rf").recommendation.full,
+                                                                 top="3"),
+     "top: expected an integer, got str '3'"),
+    ("category_figure top 0", lambda b: sm.category_figure(sm.recommend(b, rule="rf").recommendation.full, top=0),
+     "top: expected an integer from 1, got 0"),
+    ("positives_figure seed 0.5", lambda b: sm.positives_figure(sm.recommend(b, "retinanet").simulation, seed=0.5),
+     "seed: expected an integer, got float 0.5"),
+    ("shape_figure gridsize as a Fraction", lambda b: sm.shape_figure(b.table,
+                                                                      sm.recommend(b, rule="rf").recommendation,
+                                                                      gridsize=_fraction(48)),
+     "gridsize: expected an integer, got Fraction Fraction(48, 1)"),
+    ("shape_figure gridsize 0", lambda b: sm.shape_figure(b.table, sm.recommend(b, rule="rf").recommendation,
+                                                          gridsize=0),
+     "gridsize: expected an integer from 1 to 1,000, got 0"),
 ]  # fmt: skip
 
 
@@ -548,10 +562,10 @@ def test_what_is_no_path_is_named_for_what_it_is(boxes: Any) -> None:
 
     many = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got "
     tables = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult or a "
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: sm.read_annotations(memoryview(b"/x.json")),
          many + "a memoryview (bytes b'/x.json'); give the path as text"),
-        (lambda: load(memoryview(b"/x.json")),
+        (lambda: load(cast(Any, memoryview(b"/x.json"))),
          "path: expected a path (str or pathlib.Path), got a memoryview (bytes b'/x.json'); give the path as text"),
         (lambda: sm.recommend(boxes.to_frame()["w"]),
          tables + f"pandas DataFrame, got a pandas Series holding float {float(boxes.table['w'].iloc[0])!r}"),

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -229,17 +230,18 @@ def test_a_file_the_digest_cannot_read_is_named(tmp_path: Path) -> None:
                               "report folder is replaced later), got 'page.html'"),
     ],
 )  # fmt: skip
-def test_write_report_writes_only_a_report_inside_its_folder(tmp_path: Path, files: dict, message: str | None) -> None:
+def test_write_report_writes_only_a_report_inside_its_folder(tmp_path: Path, files: Any, message: str | None) -> None:
     """File names that leave the folder, content that is no bytes and a folder without its page are refused
     before anything is written; report.html, the path returned, is always written (review round 18, F11)."""
     target = tmp_path / "deep" / "out"
     if "{abs}" in files:  # an absolute path (shown cut to 40 characters)
         files = {REPORT_HTML: b"x", str(tmp_path / "abs.html"): b"x"}
         message = "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got str '/"
+    assert message is not None
     with pytest.raises(OptionError) as caught:
         write_report(target, files)
     assert str(caught.value).startswith(message) if message.endswith("'/") else str(caught.value) == message
     assert list(tmp_path.iterdir()) == []  # nothing written, not even the folder
-    written = write_report(target, {REPORT_HTML: b"<html>", "a.png": bytearray(b"png")})
+    written = write_report(target, cast(Any, {REPORT_HTML: b"<html>", "a.png": bytearray(b"png")}))
     assert written == target / REPORT_HTML and written.read_bytes() == b"<html>"
     assert sorted(p.name for p in target.iterdir()) == ["a.png", REPORT_HTML]
