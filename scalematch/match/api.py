@@ -269,8 +269,6 @@ def sweep(
             if given is not None:
                 raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
     backbones = _names(backbone, "backbone") if backbone is not None else ["resnet50"]
-    if not backbones:  # an empty list: never the default
-        raise OptionError(f"backbone: expected at least one name, got an empty {type(backbone).__name__}")
     chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
     params = replace(RuleParams(), min_cells=rf.min_cells, erf_factor=rf.erf_factor)
     designs: list[Design] = []
