@@ -31,6 +31,10 @@ def shown_path(value: object) -> str:
     if callable(getattr(value, "read", None)):
         name = getattr(value, "name", None)
         return f"an open file; give its path{f' ({name!r})' if isinstance(name, str) else ''}"
+    if isinstance(value, memoryview):
+        return f"a memoryview ({shown(value.tobytes())}); give the path as text"
+    if type(value).__name__ == "LoadResult" and type(value).__module__ == "scalematch.dataset.loader":
+        return "a LoadResult (annotations already read: recommend() and sweep() take it as it is)"
     return shown(value)
 
 
@@ -50,14 +54,62 @@ def check_progress(progress: object) -> None:
         raise OptionError(f"progress: expected a function progress(done, total), got {shown(progress)}")
 
 
-def number(value: object, param: str, optional: bool = False) -> None:
-    """A real number (int, float, numpy number; not bool, not text)."""
+@overload
+def number(value: object, param: str, optional: Literal[False] = False) -> float: ...
+@overload
+def number(value: object, param: str, optional: bool) -> float | None: ...
+def number(value: object, param: str, optional: bool = False) -> float | None:
+    """A real number of Python's number tower (:class:`numbers.Real`: int, float, ``fractions.Fraction``, numpy
+    numbers; not bool, not text, not ``decimal.Decimal``, which Python keeps out of the tower), returned as the
+    float it stands for, so that results, their ``repr`` and their JSON hold plain floats; None when it is None and
+    ``optional``."""
+    if value is not None and not isinstance(value, numbers.Real) and type(value).__module__ == "decimal":
+        raise OptionError(f"{param}: expected a number, got {shown(value)}; give float(value)")
     expect(value, param, numbers.Real, "a number", optional)
+    if value is None:
+        return None
+    assert isinstance(value, numbers.Real)
+    try:
+        return float(value)
+    except OverflowError:  # an int or a Fraction beyond the floats
+        raise OptionError(f"{param}: expected a number within the range of a float, got {shown(value)}") from None
 
 
-def integer(value: object, param: str, optional: bool = False) -> None:
-    """An integer (int or numpy integer; not bool, not a float)."""
+@overload
+def integer(value: object, param: str, optional: Literal[False] = False) -> int: ...
+@overload
+def integer(value: object, param: str, optional: bool) -> int | None: ...
+def integer(value: object, param: str, optional: bool = False) -> int | None:
+    """An integer (:class:`numbers.Integral`: int, numpy integers; not bool, not a float, not a Fraction, even a
+    whole one), returned as the int it stands for; None when it is None and ``optional``."""
     expect(value, param, numbers.Integral, "an integer", optional)
+    if value is None:
+        return None
+    assert isinstance(value, numbers.Integral)
+    return int(value)
+
+
+def at_least(value: object, param: str, low: int, high: int | None = None) -> int:
+    """An :func:`integer` from ``low`` (to ``high``, when one is given), as the int it stands for."""
+    whole = integer(value, param)
+    if whole < low or (high is not None and whole > high):
+        upto = f" to {high:,}" if high is not None else ""
+        raise OptionError(f"{param}: expected an integer from {low}{upto}, got {whole}")
+    return whole
+
+
+def plain(value: object) -> object:
+    """``value`` as :func:`number` or :func:`integer` takes it when it is a number of another type than int and
+    float (a numpy number, a Fraction: the int or float it stands for); anything else, bool included, as it is,
+    for the check that follows to judge."""
+    if isinstance(value, bool) or type(value) in (int, float) or not isinstance(value, numbers.Real):
+        return value  # (numpy's float64 is a float subclass: it is converted too)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    try:
+        return float(value)
+    except OverflowError:
+        return value
 
 
 @overload
@@ -73,7 +125,15 @@ def path_or_name(value: object, param: str, expected: str, optional: bool = Fals
     text = _fspath(value)
     if text is None:
         raise OptionError(f"{param}: expected {expected}, got {shown_path(value)}")
+    no_nul(text, param)
     return text
+
+
+def no_nul(text: str, param: str, where: str = "") -> None:
+    """An :class:`OptionError` naming ``param`` when ``text``, a path or a name, holds a NUL byte: no file name can
+    hold one, and the operating system would refuse it later with a bare ValueError."""
+    if "\0" in text:
+        raise OptionError(f"{param}: expected a path or name without NUL bytes, got {shown(text)}{where}")
 
 
 PATH = "a path (str or pathlib.Path)"
@@ -101,17 +161,21 @@ def given_paths(value: object, param: str, expected: str = PATHS) -> list[str]:
     if is_frame(value):  # iterable over its column names, which are no paths
         raise OptionError(f"{param}: expected {expected}, got a DataFrame (from_frame(table) makes a LoadResult of "
                           "a box table)")  # fmt: skip
-    if isinstance(value, bytes | bytearray | Mapping) or callable(getattr(value, "read", None)):
+    if isinstance(value, bytes | bytearray | memoryview | Mapping) or callable(getattr(value, "read", None)):
         raise OptionError(f"{param}: expected {expected}, got {shown_path(value)}")
     if not isinstance(value, Iterable):
-        raise OptionError(f"{param}: expected {expected}, got {shown(value)}")
+        raise OptionError(f"{param}: expected {expected}, got {shown_path(value)}")
+    series = _is_series(value)
     out = []
     for item in value:
         text = _fspath(item)
+        if text is None and series:  # a column of a table, not a list of paths
+            raise OptionError(f"{param}: expected {expected}, got a pandas Series holding {shown(item)}")
         if text is None:
             raise OptionError(f"{param}: expected {expected}, got {shown(item)} in the list")
         if not text:
             raise OptionError(f"{param}: expected a path, got an empty value in the list")
+        no_nul(text, param, " in the list")
         out.append(text)
     return out
 
@@ -123,6 +187,14 @@ def is_frame(value: object) -> TypeGuard[pd.DataFrame]:
 
     pandas = sys.modules.get("pandas")
     return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
+def _is_series(value: object) -> bool:
+    """Whether ``value`` is a pandas Series, without importing pandas (see :func:`is_frame`)."""
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.Series)
 
 
 def _fspath(value: object) -> str | None:

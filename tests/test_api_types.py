@@ -401,3 +401,206 @@ def test_a_dataframe_of_a_subclass_is_a_table_not_paths(boxes: Any) -> None:
         "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got a DataFrame "
         "(from_frame(table) makes a LoadResult of a box table)"
     )
+
+
+def test_numbers_of_other_types_are_taken_as_the_floats_and_ints_they_stand_for(boxes: Any) -> None:
+    """A Fraction or a numpy number passes the number checks: it is taken at the door as the plain float or int it
+    stands for, so the result is the one of that float, and its repr and JSON work (review round 18, F6)."""
+    import json
+    from fractions import Fraction
+
+    import numpy as np
+
+    from scalematch.presets import override
+
+    for mode in ({"detector": "retinanet"}, {"rule": "rf"}):
+        plain = sm.recommend(boxes, **mode, coverage=0.9)
+        for share in (Fraction(9, 10), np.float32(0.9), np.float64(0.9)):
+            result = sm.recommend(boxes, **mode, coverage=share)
+            assert result.to_dict() == sm.recommend(boxes, **mode, coverage=float(share)).to_dict()
+            json.dumps(result.to_dict())
+            assert repr(result).startswith(("<DetectorResult ", "<Design "))
+        assert json.dumps(sm.recommend(boxes, **mode, coverage=Fraction(9, 10)).to_dict()) == json.dumps(
+            plain.to_dict()
+        )
+    result = sm.recommend(boxes, "retinanet", coverage=np.int64(1), min_iou=Fraction(1, 5), min_positives=np.int64(2))
+    assert (type(result.target), type(result.summary.min_positives)) == (float, int)
+    assert result.to_dict() == sm.recommend(boxes, "retinanet", coverage=1.0, min_iou=0.2, min_positives=2).to_dict()
+    json.dumps(result.to_dict())
+    swept = sm.sweep(boxes, rule="rf", coverage=Fraction(9, 10), min_cells=Fraction(3), erf_factor=np.float32(2))
+    json.dumps([d.to_dict() for d in swept.designs])
+    design = sm.recommend(boxes, rule="anchors", anchors_per_level=np.int64(3))
+    assert design.to_dict() == sm.recommend(boxes, rule="anchors", anchors_per_level=3).to_dict()
+    json.dumps(design.to_dict())
+    retinanet = sm.load_preset("retinanet")
+    assert override(retinanet, **{"assigner.high": Fraction(3, 5)}) == override(retinanet, **{"assigner.high": 0.6})
+
+
+def _fraction(numerator: int, denominator: int = 1) -> object:
+    from fractions import Fraction
+
+    return Fraction(numerator, denominator)
+
+
+NUMBERS = [
+    ("coverage as a Decimal", lambda b: sm.recommend(b, coverage=__import__("decimal").Decimal("0.9")),
+     "coverage: expected a number, got Decimal Decimal('0.9'); give float(value)"),
+    ("anchors_per_level as a whole Fraction", lambda b: sm.recommend(b, rule="anchors", anchors_per_level=_fraction(1)),
+     "anchors_per_level: expected an integer, got Fraction Fraction(1, 1)"),
+    ("min_positives as a whole Fraction", lambda b: sm.recommend(b, min_positives=_fraction(2)),
+     "min_positives: expected an integer, got Fraction Fraction(2, 1)"),
+    ("coverage beyond the floats", lambda b: sm.recommend(b, coverage=10**400),
+     "coverage: expected a number within the range of a float, got int 1000000000000000000000000000000000000..."),
+    ("measure_erf seed as a Fraction", lambda b: sm.measure_erf("resnet18", seed=_fraction(4, 2)),
+     "seed: expected an integer, got Fraction Fraction(2, 1)"),
+    ("measure_erf samples as a Fraction", lambda b: sm.measure_erf("resnet18", samples=_fraction(2)),
+     "samples: expected an integer, got Fraction Fraction(2, 1)"),
+    ("measure_erf samples as text", lambda b: sm.measure_erf("resnet18", samples="3"),
+     "samples: expected an integer, got str '3'"),
+    ("measure_erf seed as a float", lambda b: sm.measure_erf("resnet18", seed=0.5),
+     "seed: expected an integer, got float 0.5"),
+    ("profile_model channels as text", lambda b: sm.profile_model("resnet18", channels="3"),
+     "channels: expected an integer, got str '3'"),
+    ("category_figure top as text", lambda b: sm.category_figure(sm.recommend(b, rule="rf").recommendation.full,
+                                                                 top="3"),
+     "top: expected an integer, got str '3'"),
+    ("category_figure top 0", lambda b: sm.category_figure(sm.recommend(b, rule="rf").recommendation.full, top=0),
+     "top: expected an integer from 1, got 0"),
+    ("positives_figure seed 0.5", lambda b: sm.positives_figure(sm.recommend(b, "retinanet").simulation, seed=0.5),
+     "seed: expected an integer, got float 0.5"),
+    ("shape_figure gridsize as a Fraction", lambda b: sm.shape_figure(b.table,
+                                                                      sm.recommend(b, rule="rf").recommendation,
+                                                                      gridsize=_fraction(48)),
+     "gridsize: expected an integer, got Fraction Fraction(48, 1)"),
+    ("shape_figure gridsize 0", lambda b: sm.shape_figure(b.table, sm.recommend(b, rule="rf").recommendation,
+                                                          gridsize=0),
+     "gridsize: expected an integer from 1 to 1,000, got 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "call", "message"), NUMBERS, ids=[c[0] for c in NUMBERS])
+def test_numbers_follow_one_rule_everywhere(boxes: Any, case: str, call: Callable[[Any], object], message: str) -> None:
+    """A number is a numbers.Real (a Decimal is not), an integer a numbers.Integral (a whole Fraction is not, as a
+    whole float is not), for every parameter alike (review round 18, F6)."""
+    with pytest.raises(OptionError) as caught:
+        call(boxes)
+    assert str(caught.value) == message
+
+
+def test_measure_erf_takes_numpy_integers() -> None:
+    import numpy as np
+
+    pytest.importorskip("torch")
+    result = sm.measure_erf("resnet18", "64x64", samples=np.int64(1), seed=np.int64(3))
+    assert type(result.samples) is int and result.to_dict() == sm.measure_erf("resnet18", "64x64", samples=1,
+                                                                               seed=3).to_dict()  # fmt: skip
+
+
+_NUL = "/tmp/a\x00.json"
+_NUL_SHOWN = "got str '/tmp/a\\x00.json'"
+
+
+def _nul_cases() -> list[tuple[str, Callable[[Any], object], str]]:
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from scalematch.presets import override
+
+    def dataset() -> Any:
+        return _dataset()
+
+    named = "expected a path or name without NUL bytes, got str "
+    return [
+        ("read_annotations", lambda b: sm.read_annotations(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
+        ("read_annotations, a Path", lambda b: sm.read_annotations(Path(_NUL)),
+         f"annotations: {named}'/tmp/a\\x00.json'"),
+        ("read_annotations, in a list", lambda b: sm.read_annotations([str(sm.sample_path()), _NUL]),
+         f"annotations: {named}'/tmp/a\\x00.json' in the list"),
+        ("load", lambda b: dataset().load(_NUL), f"path: {named}'/tmp/a\\x00.json'"),
+        ("summarize_file", lambda b: dataset().summarize_file(_NUL), f"path: {named}'/tmp/a\\x00.json'"),
+        ("summarize_files", lambda b: dataset().summarize_files(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
+        ("recommend", lambda b: sm.recommend(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
+        ("recommend, detector", lambda b: sm.recommend(b, "r\x00.yaml"), f"detector: {named}'r\\x00.yaml'"),
+        ("recommend, backbone", lambda b: sm.recommend(b, backbone="r\x00.yaml"), f"backbone: {named}'r\\x00.yaml'"),
+        ("recommend, rule backbone", lambda b: sm.recommend(b, rule="rf", backbone="r\x00.yaml"),
+         f"backbone: {named}'r\\x00.yaml'"),
+        ("recommend, neck", lambda b: sm.recommend(b, neck="n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
+        ("sweep, backbones", lambda b: sm.sweep(b, rule="rf", backbone=["resnet18", "r\x00.yaml"]),
+         f"backbone: {named}'r\\x00.yaml'"),
+        ("profile_model", lambda b: sm.profile_model("n\x00.yaml"), f"backbone: {named}'n\\x00.yaml'"),
+        ("profile_model, neck", lambda b: sm.profile_model("resnet18", "n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
+        ("load_backbone", lambda b: sm.load_backbone("n\x00.yaml"), f"backbone: {named}'n\\x00.yaml'"),
+        ("measure_erf", lambda b: sm.measure_erf("n\x00.yaml"), f"model: {named}'n\\x00.yaml'"),
+        ("measure_erf, a Path", lambda b: sm.measure_erf(Path("n\x00.yaml")), f"model: {named}'n\\x00.yaml'"),
+        ("measure_erf, neck", lambda b: sm.measure_erf("resnet18", neck="n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
+        ("load_preset", lambda b: sm.load_preset("p\x00.yaml"), f"detector: {named}'p\\x00.yaml'"),
+        ("override", lambda b: override(sm.load_preset("retinanet"), backbone="n\x00.yaml"),
+         f"preset retinanet: backbone: {named}'n\\x00.yaml'"),
+        ("save_figure", lambda b: sm.save_figure(Figure(), "/tmp/f\x00.png"), f"path: {named}'/tmp/f\\x00.png'"),
+        ("write_report", lambda b: _write_report("/tmp/r\x00", {"report.html": b"<html>"}),
+         f"out: {named}'/tmp/r\\x00'"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(22))
+def test_a_nul_byte_in_a_path_is_one_option_error(boxes: Any, index: int) -> None:
+    """No file name holds a NUL byte: every entry that takes a path or a name refuses one in a line naming the
+    parameter, instead of the operating system's bare 'ValueError: embedded null byte' (review round 18, F8)."""
+    cases = _nul_cases()
+    assert len(cases) == 22
+    case, call, message = cases[index]
+    with pytest.raises(OptionError) as caught:
+        call(boxes)
+    assert str(caught.value) == message, case
+
+
+def test_what_is_no_path_is_named_for_what_it_is(boxes: Any) -> None:
+    """A memoryview of bytes, a column of numbers (a pandas Series) and a LoadResult given where paths are
+    expected are named as such, not as their first byte or number (review round 18, F8)."""
+    from scalematch.dataset import load
+
+    many = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got "
+    tables = "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult or a "
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: sm.read_annotations(memoryview(b"/x.json")),
+         many + "a memoryview (bytes b'/x.json'); give the path as text"),
+        (lambda: load(cast(Any, memoryview(b"/x.json"))),
+         "path: expected a path (str or pathlib.Path), got a memoryview (bytes b'/x.json'); give the path as text"),
+        (lambda: sm.recommend(boxes.to_frame()["w"]),
+         tables + f"pandas DataFrame, got a pandas Series holding float {float(boxes.table['w'].iloc[0])!r}"),
+        (lambda: sm.read_annotations(boxes.to_frame()["w"]),
+         many + f"a pandas Series holding float {float(boxes.table['w'].iloc[0])!r}"),
+        (lambda: sm.read_annotations(boxes),
+         many + "a LoadResult (annotations already read: recommend() and sweep() take it as it is)"),
+    ]  # fmt: skip
+    for call, message in cases:
+        with pytest.raises(OptionError) as caught:
+            call()
+        assert str(caught.value) == message
+    assert sm.recommend(__import__("pandas").Series([str(sm.sample_path())]), rule="rf").data.source  # paths: taken
+
+
+EMPTY_LISTS = [
+    ("sweep resize=[]", lambda b: sm.sweep(b, rule="rf", resize=[]),
+     "resize: expected at least one policy, got an empty list"),
+    ("sweep resize=()", lambda b: sm.sweep(b, rule="rf", resize=()),
+     "resize: expected at least one policy, got an empty tuple"),
+    ("recommend resize=[]", lambda b: sm.recommend(b, rule="rf", resize=[]),
+     "resize: expected at least one policy, got an empty list"),
+    ("detector resize=[]", lambda b: sm.sweep(b, "retinanet", resize=[]),
+     "resize: expected at least one policy, got an empty list"),
+    ("detector backbone=[]", lambda b: sm.recommend(b, "retinanet", backbone=[]),
+     "backbone: expected at least one name, got an empty list"),
+    ("resolve_preset resize=()", lambda b: __import__("scalematch.match.api").match.api.resolve_preset(resize=()),
+     "resize: expected at least one policy, got an empty tuple"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "call", "message"), EMPTY_LISTS, ids=[c[0] for c in EMPTY_LISTS])
+def test_an_empty_list_is_never_the_default(boxes: Any, case: str, call: Callable[[Any], object], message: str) -> None:
+    """resize=[] is refused as resize='' and backbone=[] are, not run at the default policy (review round 18,
+    F10)."""
+    with pytest.raises(OptionError) as caught:
+        call(boxes)
+    assert str(caught.value) == message

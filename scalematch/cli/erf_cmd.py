@@ -55,7 +55,7 @@ def erf(
 ) -> None:
     """Measured effective receptive field (input gradient of a centre unit) next to the analytic ERF and RF."""
     from scalematch.profile.erf_measure import measure_erf
-    from scalematch.report.erf_text import erf_json, erf_text
+    from scalematch.report.erf_text import erf_text
 
     if plot is not None:
         from scalematch.profile.api import module_files
@@ -71,6 +71,6 @@ def erf(
         from scalematch.report.save import save_figure
 
         save_figure(erf_figure(result), plot, option="--plot")
-    typer.echo(json.dumps(erf_json(result), indent=2) if as_json else erf_text(result))
+    typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else erf_text(result))
     if plot is not None and not as_json:
         typer.echo(f"\nwrote {printable(str(plot))}")

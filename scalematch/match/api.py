@@ -95,6 +95,9 @@ def _names(value: str | Sequence[str] | None, param: str, sep: str = ",") -> lis
     items = [p.strip() for p in value.split(sep)] if isinstance(value, str) else [str(p).strip() for p in value]
     if param == "levels" and not any(items):
         raise OptionError(f"levels: expected level names such as P3,P4,P5, got {value!r}")
+    if not items:  # an empty list or tuple: never the default, as an empty name is not
+        what = "policy" if sep == ";" else "name"
+        raise OptionError(f"{param}: expected at least one {what}, got an empty {type(value).__name__}")
     if not all(items):
         what = "policies" if sep == ";" else "names"
         raise OptionError(f"{param}: expected {what} separated by '{sep}', got an empty one in {value!r}")
@@ -174,6 +177,8 @@ def _networks(
         backbone = [_args.path_or_name(item, "backbone", _BACKBONES) for item in backbone]
     elif backbone is not None and not isinstance(backbone, str):
         raise OptionError(f"backbone: expected {_BACKBONES}, got {_args.shown(backbone)}")
+    else:
+        _args.path_or_name(backbone, "backbone", _BACKBONES, optional=True)  # a NUL byte in its text
     return detector, backbone, _args.path_or_name(neck, "neck", _NECK, optional=True)
 
 
@@ -233,8 +238,9 @@ def sweep(
     of YOLO labels without an image file, as for :func:`~scalematch.dataset.loader.read_annotations`.
     """
     detector, backbone, neck = _networks(detector, backbone, neck)
-    _check_types(levels, resize, coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor, format,
-                 strict)  # fmt: skip
+    coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor = _check_types(
+        levels, resize, coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor, format, strict
+    )
     annotations = _annotations(annotations)
     chosen = _rule(rule)
     check_given(detector, "detector", "a preset name or a preset YAML file")
@@ -263,8 +269,6 @@ def sweep(
             if given is not None:
                 raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
     backbones = _names(backbone, "backbone") if backbone is not None else ["resnet50"]
-    if not backbones:  # an empty list: never the default
-        raise OptionError(f"backbone: expected at least one name, got an empty {type(backbone).__name__}")
     chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
     params = replace(RuleParams(), min_cells=rf.min_cells, erf_factor=rf.erf_factor)
     designs: list[Design] = []
@@ -290,18 +294,23 @@ def _check_types(
     erf_factor: object,
     format: object,
     strict: object,
-) -> None:
+) -> tuple[float, int | None, float | None, int | None, float | None, float | None]:
     """The parameters of :func:`sweep` and :func:`recommend` have the documented types (an OptionError naming the
-    parameter otherwise, before any work; the networks are checked by :func:`_networks`)."""
+    parameter otherwise, before any work; the networks are checked by :func:`_networks`). Returns the numbers
+    (``coverage``, ``min_positives``, ``min_iou``, ``anchors_per_level``, ``min_cells``, ``erf_factor``) as the
+    plain floats and ints they stand for (a Fraction, a numpy number): results hold them, and their JSON."""
     _args.names(levels, "levels", "level names ('P3,P4' or a list)")
     _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them")
-    _args.number(coverage, "coverage")
-    _args.integer(min_positives, "min_positives", optional=True)
-    _args.integer(anchors_per_level, "anchors_per_level", optional=True)
-    for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor)):
+    share = _args.number(coverage, "coverage")
+    positives = _args.integer(min_positives, "min_positives", optional=True)
+    anchors = _args.integer(anchors_per_level, "anchors_per_level", optional=True)
+    iou, cells, factor = (
         _args.number(value, name, optional=True)
+        for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor))
+    )
     _args.expect(format, "format", str, "coco, voc or yolo", optional=True)
     _args.expect(strict, "strict", bool, "True or False")
+    return share, positives, iou, anchors, cells, factor
 
 
 def _detector(
@@ -336,11 +345,11 @@ def _detector(
         raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
-    names = _names(backbone, "backbone")
+    names = _names(backbone, "backbone") if backbone is not None else []
     if len(names) > 1:
         raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
     preset = resolve_preset(
-        detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies
+        detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies or None
     )
     if floor_given and min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:  # the default is a no-op there
         raise OptionError(

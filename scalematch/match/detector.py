@@ -130,9 +130,9 @@ def evaluate(
     from scalematch.dataset.shards import check_workers
 
     _args.expect(preset, "preset", Preset, "a Preset (scalematch.load_preset('retinanet'))")
-    _args.number(target, "target")
-    _args.integer(min_positives, "min_positives")
-    _args.number(min_iou, "min_iou")
+    target = _args.number(target, "target")  # a Fraction or a numpy number as the float it stands for
+    min_positives = _args.integer(min_positives, "min_positives")
+    min_iou = _args.number(min_iou, "min_iou")
     _args.expect(strict, "strict", bool, "True or False")
     if workers is not None:
         check_workers(workers)

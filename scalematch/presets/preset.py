@@ -219,7 +219,6 @@ def override(preset: Preset, **changes: object) -> Preset:
     """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:
     ``override(p, **{"assigner.high": 0.6, "assigner.low": 0.5})``. The result is held to the checks of a preset
     YAML file (a :class:`~scalematch.errors.ConfigError` naming the key, e.g. ``assigner.high`` above 1)."""
-    import numbers
     import os
 
     from scalematch import _args
@@ -233,9 +232,8 @@ def override(preset: Preset, **changes: object) -> Preset:
         head, _, rest = key.partition(".")
         if head not in names:
             raise OptionError(f"preset {preset.name}: no field '{head}'; expected one of {', '.join(sorted(names))}")
-        if isinstance(value, numbers.Real) and type(value).__module__ == "numpy":  # numpy's numbers as Python's
-            value = int(value) if isinstance(value, numbers.Integral) else float(value)
-        if key in ("backbone", "neck") and isinstance(value, os.PathLike):  # a path as the text a name is given in
+        value = _args.plain(value)  # a numpy number or a Fraction as the int or float it stands for
+        if key in ("backbone", "neck") and isinstance(value, str | os.PathLike):  # a path as its text, no NUL in it
             value = _args.path_or_name(value, f"preset {preset.name}: {key}", f"a {key} name or path")
         part = getattr(preset, head)
         if rest:

@@ -97,6 +97,7 @@ def build(
         twice = [tap for i, tap in enumerate(named) if tap in named[:i]]
         if twice:
             raise OptionError(f"taps: tap {twice[0]!r} is named twice")
+    channels = _args.integer(channels, "channels", optional=True)
     if channels is not None and channels < 1:
         raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):

@@ -18,12 +18,15 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import profile
 from scalematch.profile.graph import INPUT, Graph
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_SAMPLES = 10_000
 """Most random inputs averaged (each costs a forward and a backward pass)."""
@@ -59,6 +62,24 @@ class MeasuredErf:
         """The unit's receptive field reaches past the input's border, so the border cuts the measured ERF and
         its sigma is smaller than in an input that holds the whole field."""
         return any(lo < 0 or hi >= size for (lo, hi), size in zip(self.box, self.input_size, strict=True))
+
+    def __repr__(self) -> str:
+        from scalematch.profile.erf_document import erf_repr
+
+        return erf_repr(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``scalematch erf --json`` document (pairs per axis, ``[y, x]``)."""
+        from scalematch.profile.erf_document import erf_json
+
+        return erf_json(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the document's numbers, per-axis ones as ``<name>_h`` / ``<name>_w`` (a pandas DataFrame;
+        ``pd.concat`` of several measurements compares them)."""
+        from scalematch.profile.erf_document import erf_frame
+
+        return erf_frame(self)
 
 
 def _same_pads(k_eff: int, s: int, n: int) -> tuple[int, int]:
@@ -219,12 +240,15 @@ def measure_erf(
     """
     import os
 
+    from scalematch import _args
     from scalematch.extras import require
     from scalematch.profile.api import build, is_imported, parse_size
 
     input_pair = parse_size(input_size)
-    if isinstance(model, os.PathLike):
-        model = os.fspath(model)
+    if isinstance(model, str | os.PathLike):  # a path as its text; a NUL byte in it is refused here
+        model = _args.path_or_name(model, "model", "a model name or path, an nn.Module or a Graph")
+    samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
+    seed = _args.integer(seed, "seed")
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
     if not 0 <= seed < 2**63:

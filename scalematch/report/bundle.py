@@ -232,13 +232,44 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
 def write_report(
     out: str | os.PathLike[str], files: dict[str, bytes], force: bool = False, option: str = "--out"
 ) -> Path:
-    """Write ``files`` as the folder ``out`` (a ``str`` or an ``os.PathLike``) atomically
-    (:func:`scalematch.atomic.write_folder`: a temporary folder beside it, swapped in with one rename; a killed run
-    never leaves ``out`` without a complete report). An existing report is replaced only with ``force``; a symbolic
-    link ``out`` is followed. Returns the path of report.html."""
+    """Write ``files`` (file name -> bytes, as :func:`build_report` makes them) as the folder ``out`` (a ``str`` or
+    an ``os.PathLike``) atomically (:func:`scalematch.atomic.write_folder`: a temporary folder beside it, swapped
+    in with one rename; a killed run never leaves ``out`` without a complete report). An existing report is
+    replaced only with ``force``; a symbolic link ``out`` is followed. ``files`` must hold the page, report.html,
+    and its names must be plain file names inside the folder (:func:`check_files`). Returns the path of
+    report.html."""
     from scalematch._args import given_path
     from scalematch.atomic import write_folder
 
     out = Path(given_path(out, "out", "a folder path (str or pathlib.Path)"))
+    check_files(files)
     write_folder(out, files, lambda path: _check_folder(path, force, option), option=option)
     return out / REPORT_HTML
+
+
+def check_files(files: object) -> None:
+    """An :class:`OptionError` naming ``files`` unless it maps plain file names to bytes and holds report.html: a
+    name is text that stays inside the folder (no ``/`` or ``\\``, not ``.`` or ``..``, no NUL byte: the folder is
+    swapped in whole, never written beside), and a content is ``bytes`` or ``bytearray`` (text is encoded by the
+    caller, ``text.encode('utf-8')``). A folder without report.html is no report: it could not be replaced
+    later."""
+    from collections.abc import Mapping
+
+    from scalematch._args import shown
+
+    if not isinstance(files, Mapping):
+        raise OptionError(f"files: expected a dict of file name -> bytes (build_report makes one), got {shown(files)}")
+    for name, content in files.items():
+        if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+            raise OptionError(
+                f"files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got "
+                f"{shown(name)}"
+            )
+        if not isinstance(content, bytes | bytearray):
+            hint = " (encode text first: text.encode('utf-8'))" if isinstance(content, str) else ""
+            raise OptionError(f"files: expected bytes as the content of {name!r}, got {shown(content)}{hint}")
+    if REPORT_HTML not in files:
+        raise OptionError(
+            f"files: expected a {REPORT_HTML} among the files (the folder is a report, and only a report folder is "
+            f"replaced later), got {', '.join(map(repr, list(files)[:3])) or 'no file'}"
+        )

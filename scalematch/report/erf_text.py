@@ -1,16 +1,10 @@
-"""The ``scalematch erf`` text and JSON (formatting only; the numbers come from the measurement)."""
+"""The ``scalematch erf`` text (formatting only; the numbers come from the measurement, and the ``--json``
+document is the measurement's own ``to_dict()``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from scalematch.profile.erf_document import shown_pair as _pair
 from scalematch.profile.erf_measure import MeasuredErf
-
-
-def _pair(values: tuple[float, float] | tuple[int, int], digits: int = 1) -> str:
-    """A per-axis (y, x) pair shown width first, as every size in scalematch's output: ``x`` or ``x x y``."""
-    y, x = values
-    return f"{x:.{digits}f}" if x == y else f"{x:.{digits}f} x {y:.{digits}f} (WxH)"
 
 
 def erf_text(r: MeasuredErf) -> str:
@@ -32,22 +26,3 @@ def erf_text(r: MeasuredErf) -> str:
             "use a larger --size (the default holds the whole field)"
         )
     return "\n".join(lines)
-
-
-def erf_json(r: MeasuredErf) -> dict[str, Any]:
-    """The numbers as a JSON document (pairs are [y, x])."""
-    return {
-        "model": r.model,
-        "tap": r.tap,
-        "node": r.node,
-        "input_size": list(r.input_size),
-        "unit": list(r.unit),
-        "weights": r.weights,
-        "samples": r.samples,
-        "rf": list(r.rf),
-        "analytic_sigma": [round(v, 4) for v in r.analytic_sigma],
-        "sigma": [round(v, 4) for v in r.sigma],
-        "center": [round(v, 3) for v in r.center],
-        "squares": {f"{f:g}": side for f, side in r.squares},
-        "clipped": r.clipped,
-    }

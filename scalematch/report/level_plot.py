@@ -72,7 +72,10 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
     count, with the count after each name; cells of at least 0.5% carry their percentage."""
     import seaborn as sns
 
+    from scalematch import _args
+
     _check_match(result)
+    top = _args.at_least(top, "top", 1)
     shares = category_shares(result, top)
     table = result.per_category
     totals = table.sum(axis=1) if table is not None else None

@@ -146,7 +146,7 @@ def overlay_figure(
 
     check_table_and_recommendation(table, rec)
     _args.choice(split, "split", get_args(Split))
-    _args.integer(top, "top")
+    top = _args.integer(top, "top")
     if top < 1:
         raise OptionError(f"top: expected an integer from 1, got {top}")
     result = rec.full

@@ -35,7 +35,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, optio
 
     _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
     path = Path(_args.given_path(path, option, "a file path (str or pathlib.Path)"))
-    _args.integer(dpi, "dpi")
+    dpi = _args.integer(dpi, "dpi")
     if not 1 <= dpi <= 2400:
         raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
     check_figure_path(path, option)

@@ -27,6 +27,10 @@ def count_ticks(top: int) -> list[int]:
     return [*ticks, top] if top > 1 else [1]
 
 
+MAX_GRIDSIZE = 1000
+"""Most hexagons across the figure (matplotlib's hexbin draws about gridsize² of them)."""
+
+
 def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, ax: Axes | None = None) -> Figure:
     """Hexbin of (w_in, h_in) of the usable objects, log-log, in greys (shade: count per cell, log scale), with
     the fitted anchors of the recommended levels (filled, one colour and marker per level) and the toolkit
@@ -42,9 +46,11 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
     from matplotlib.patches import RegularPolygon
     from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+    from scalematch import _args
     from scalematch.report.overlay_plot import check_table_and_recommendation
 
     check_table_and_recommendation(table, rec)
+    gridsize = _args.at_least(gridsize, "gridsize", 1, MAX_GRIDSIZE)
     rows = UsableRows(table)
     w, h = (np.log2(side) for side in rows.sides())
     points = [float(w.min()), float(w.max()), float(h.min()), float(h.max())] if len(w) else [0.0, 1.0]

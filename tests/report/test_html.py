@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -165,8 +166,8 @@ def test_write_never_replaces_a_folder_that_is_not_a_report(tmp_path: Path) -> N
 def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
     out = tmp_path / "r"
     write_report(out, {REPORT_HTML: b"old"})
-    with pytest.raises(OptionError, match=rf"^--out {out}: No such file or directory$"):
-        write_report(out, {REPORT_HTML: b"new", "missing/dir.png": b"x"}, force=True)
+    with pytest.raises(OptionError, match=rf"^--out {out}: File name too long$"):  # fails after report.html
+        write_report(out, {REPORT_HTML: b"new", "x" * 300 + ".png": b"x"}, force=True)
     assert (out / REPORT_HTML).read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
@@ -204,3 +205,43 @@ def test_a_file_the_digest_cannot_read_is_named(tmp_path: Path) -> None:
         f"{ds}/images/junk.bin: cannot be read for the report's input digest, which covers every file of the dataset "
         f"(Input/output error); make it readable or move it out of {ds}"
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({REPORT_HTML: b"x", "../escaped.html": b"x"},
+         "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got str "
+         "'../escaped.html'"),
+        ({REPORT_HTML: b"x", "{abs}": b"x"}, None),
+        ({REPORT_HTML: b"x", "a\\b.png": b"x"},
+         "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got str 'a\\\\b.png'"),
+        ({REPORT_HTML: b"x", "..": b"x"},
+         "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got str '..'"),
+        ({REPORT_HTML: b"x", 5: b"x"},
+         "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got int 5"),
+        ({REPORT_HTML: "<html>"},
+         "files: expected bytes as the content of 'report.html', got str '<html>' (encode text first: "
+         "text.encode('utf-8'))"),
+        ({REPORT_HTML: None}, "files: expected bytes as the content of 'report.html', got NoneType None"),
+        ({}, "files: expected a report.html among the files (the folder is a report, and only a report folder is "
+             "replaced later), got no file"),
+        ({"page.html": b"x"}, "files: expected a report.html among the files (the folder is a report, and only a "
+                              "report folder is replaced later), got 'page.html'"),
+    ],
+)  # fmt: skip
+def test_write_report_writes_only_a_report_inside_its_folder(tmp_path: Path, files: Any, message: str | None) -> None:
+    """File names that leave the folder, content that is no bytes and a folder without its page are refused
+    before anything is written; report.html, the path returned, is always written (review round 18, F11)."""
+    target = tmp_path / "deep" / "out"
+    if "{abs}" in files:  # an absolute path (shown cut to 40 characters)
+        files = {REPORT_HTML: b"x", str(tmp_path / "abs.html"): b"x"}
+        message = "files: expected plain file names inside the folder (no '/' or '\\', not '.' or '..'), got str '/"
+    assert message is not None
+    with pytest.raises(OptionError) as caught:
+        write_report(target, files)
+    assert str(caught.value).startswith(message) if message.endswith("'/") else str(caught.value) == message
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the folder
+    written = write_report(target, cast(Any, {REPORT_HTML: b"<html>", "a.png": bytearray(b"png")}))
+    assert written == target / REPORT_HTML and written.read_bytes() == b"<html>"
+    assert sorted(p.name for p in target.iterdir()) == ["a.png", REPORT_HTML]
