@@ -346,9 +346,31 @@ def assign(
 
     from scalematch.match.assign import _compiled
 
-    if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
-        return _compiled.run(boxes, levels, high, low_quality, forced, floor)
-    return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+    try:
+        if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
+            return _compiled.run(boxes, levels, high, low_quality, forced, floor)
+        return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+    except MemoryError:
+        raise _out_of_memory(boxes, levels) from None
+
+
+def _out_of_memory(boxes: Boxes, levels: list[AnchorLevel]) -> Exception:
+    """The error for a chunk whose simulation ran out of memory: how many objects, on how large an input."""
+    import numpy as np
+
+    from scalematch.errors import DatasetError
+
+    images = np.unique(boxes.image)
+    size = ""
+    if levels and len(images):
+        area = levels[0].input_w[images].astype(np.int64) * levels[0].input_h[images]
+        k = int(images[int(np.argmax(area))])
+        size = f", inputs up to {int(levels[0].input_w[k])}x{int(levels[0].input_h[k])} px"
+    return DatasetError(
+        f"not enough memory to simulate the max-IoU assigner on {len(boxes.image)} objects in {len(images)} "
+        f"image(s){size}: the anchors their windows reach do not fit; a smaller input size (--resize) or fewer "
+        "objects per image needs less"
+    )
 
 
 def assign_numpy(
@@ -481,12 +503,15 @@ class _Folded:
 def _concat_parts(parts: list[Part]) -> Part:
     import numpy as np
 
-    anchor = parts[0].anchor
-    boxes = tuple(np.concatenate([p.anchor[i] for p in parts if p.anchor]) for i in range(4)) if anchor else None
-    return Part(
-        parts[0].level, *(np.concatenate([getattr(p, f) for p in parts]) for f in ("obj", "key", "iou")),
-        boxes,  # type: ignore[arg-type]
-    )  # fmt: skip
+    def joined(v: list[Any]) -> Any:
+        return np.concatenate(v)
+
+    anchor = None
+    if parts[0].anchor:
+        x1, y1, x2, y2 = (joined([p.anchor[i] for p in parts if p.anchor]) for i in range(4))
+        anchor = (x1, y1, x2, y2)
+    obj, key, iou = (joined([getattr(p, f) for p in parts]) for f in ("obj", "key", "iou"))
+    return Part(parts[0].level, obj, key, iou, anchor)
 
 
 class _Claims:
