@@ -146,10 +146,11 @@ def test_numpy_streams_a_crowded_image_in_bounded_pieces(detector: str, monkeypa
 @pytest.mark.parametrize("detector", list(RULES))
 def test_compiled_tables_start_at_one_slot_and_grow(detector: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled assigner's scratch tables, started at one slot and one entry, grow to what the crowd needs
-    (every growth path runs) and give the numpy result; on a 4096 x 4096 input with ten overlapping boxes the
-    slots stay a small fraction of the image's anchors (they were one per anchor of the image)."""
+    (every growth path of the hash table runs) and give the numpy result, as do the slots indexed by key (the
+    dense tables of small images, at least one slot per anchor of the image)."""
     need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
     monkeypatch.setattr(_compiled, "ROOM", 1)
+    monkeypatch.setattr(_compiled, "DENSE_ANCHORS", 0)  # every image through the hash table
     levels, high, _ = _levels(detector, 640, 480)
     lq, forced = RULES[detector]
     boxes = _crowd(levels, 12, seed=6)
@@ -161,6 +162,13 @@ def test_compiled_tables_start_at_one_slot_and_grow(detector: str, monkeypatch: 
     assert room[0] > 8 and room[1] > 8  # both grew from one
     for both in ((True, True), (False, False)):
         _same(_compiled.run(boxes, levels, high, *both, 0.1), maxiou.assign_numpy(boxes, levels, high, *both, 0.1))
+    monkeypatch.setattr(_compiled, "DENSE_ANCHORS", 10**9)  # a slot per anchor of the image, as small images get
+    room = [0, 0]
+    _same(
+        _compiled.run(boxes, levels, high, lq, forced, 0.1, room),
+        maxiou.assign_numpy(boxes, levels, high, lq, forced, 0.1),
+    )
+    assert room[0] >= sum(int(lv.grid.rows[0] * lv.grid.cols[0]) * lv.shapes for lv in levels)
 
 
 def test_compiled_memory_follows_the_windows_not_the_image(monkeypatch: pytest.MonkeyPatch) -> None:

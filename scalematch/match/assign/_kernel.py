@@ -264,9 +264,12 @@ def _probe(key: Any, hkeys: Any) -> Any:
 
 
 @_inline
-def _slot(key: Any, hkeys: Any, hslot: Any, slot_i: Any, held: Any, used: Any) -> Any:
-    """The slot of anchor ``key``, a new one (number ``used``, with nothing held, owned or forced) when it has
-    none; returns the slot and how many are used. The caller makes room first."""
+def _slot(key: Any, dense: Any, hkeys: Any, hslot: Any, slot_i: Any, used: Any) -> Any:
+    """The slot of anchor ``key``: the key itself on a dense image, else its slot in the hash table, a new one
+    (number ``used``) when it has none; returns the slot and how many are used. The caller makes room first (a
+    slot nothing was written to holds nothing: the slots written to are emptied after each image)."""
+    if dense:
+        return key, used
     pos = _probe(key, hkeys)
     if hkeys[pos] != -1:
         return hslot[pos], used
@@ -274,41 +277,52 @@ def _slot(key: Any, hkeys: Any, hslot: Any, slot_i: Any, held: Any, used: Any) -
     hslot[pos] = used
     slot_i[KEY, used] = key
     slot_i[HPOS, used] = pos
-    slot_i[P_OWNER, used] = -1
-    slot_i[F_OWNER, used] = -1
-    held[used, 0] = -1.0
     return used, used + 1
 
 
 @_jit
-def _grow(need: Any, used: Any, hkeys: Any, slot_i: Any, lists: Any, held: Any, slot_f: Any) -> Any:
-    """Room for ``need`` slots: the tables doubled until they hold it, the ``used`` slots copied and hashed again."""
+def _grow(
+    need: Any, used: Any, hkeys: Any, hslot: Any, slot_i: Any, lists: Any, held: Any, slot_f: Any, exact: Any
+) -> Any:
+    """Room for ``need`` slots: the slot tables ``need`` long (``exact``, a dense image) or doubled until they hold
+    it, and then the hash table at least twice as long as ``need`` (a power of two), the ``used`` slots copied and
+    hashed again."""
     size = slot_i.shape[1]
-    while size < need:
-        size *= 2
-    new_i = np.zeros((slot_i.shape[0], size), np.int64)
-    new_i[:, : slot_i.shape[1]] = slot_i
-    new_lists = np.zeros((lists.shape[0], size), np.int64)
-    new_lists[:, : lists.shape[1]] = lists
-    new_held = np.full((size, 2), -1.0, np.float32)
-    new_held[: held.shape[0]] = held
-    new_f = np.zeros((slot_f.shape[0], size), np.float32)
-    new_f[:, : slot_f.shape[1]] = slot_f
-    new_keys = np.full(2 * size, -1, np.int64)
-    new_slot = np.zeros(2 * size, np.int64)
-    for s in range(used):
-        pos = _probe(new_i[KEY, s], new_keys)
-        new_keys[pos] = new_i[KEY, s]
-        new_slot[pos] = s
-        new_i[HPOS, s] = pos
-    return new_keys, new_slot, new_i, new_lists, new_held, new_f
+    if size < need:
+        if exact:
+            size = need
+        while size < need:
+            size *= 2
+        new_i = np.zeros((slot_i.shape[0], size), np.int64)
+        new_i[P_OWNER] = -1  # nothing owned or forced
+        new_i[F_OWNER] = -1
+        new_i[:, :used] = slot_i[:, :used]
+        new_lists = np.zeros((lists.shape[0], size), np.int64)
+        new_lists[:, :used] = lists[:, :used]
+        new_held = np.full((size, 2), -1.0, np.float32)
+        new_held[:used] = held[:used]
+        new_f = np.zeros((slot_f.shape[0], size), np.float32)
+        new_f[:, :used] = slot_f[:, :used]
+        slot_i, lists, held, slot_f = new_i, new_lists, new_held, new_f
+    hsize = len(hkeys)
+    while not exact and hsize < 2 * need:
+        hsize *= 2
+    if hsize != len(hkeys):
+        hkeys = np.full(hsize, -1, np.int64)
+        hslot = np.zeros(hsize, np.int64)
+        for s in range(used):
+            pos = _probe(slot_i[KEY, s], hkeys)
+            hkeys[pos] = slot_i[KEY, s]
+            hslot[pos] = s
+            slot_i[HPOS, s] = pos
+    return hkeys, hslot, slot_i, lists, held, slot_f
 
 
 @_jit
 def assign(
     image: Any, box: Any, high: Any, low_quality: Any, forced: Any, floor: Any, gi: Any, ls: Any, gf: Any,
     sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any,
-    positives: Any, best: Any, lost: Any, weak: Any, room: Any,
+    positives: Any, best: Any, lost: Any, weak: Any, room: Any, dense_limit: Any,
 ) -> None:  # fmt: skip
     """maxiou.assign on the objects of whole images (``image``: each object's image, the index of the per-image
     columns of the grids; each image's objects contiguous, in toolkit order), into the output arrays.
@@ -320,11 +334,13 @@ def assign(
     ``s32`` the float32 extents (AnchorLevel lo_w, hi_w, lo_h, hi_h) and ``s64`` the float64 nominal width,
     height and centre offsets x and y. (Separate arrays, not tuples of arrays: taking an array out of a tuple
     costs a reference count in the innermost loops.) ``room``: the size the scratch tables start at, and on return
-    the largest they grew to (slots: anchors one image touched; entries: pairs one object's windows gave).
+    the largest they grew to (slots; entries: pairs one object's windows gave). ``dense_limit``: the most anchors
+    an image may have for its slots to be its anchors (indexed by key, as fast as it gets); a larger image gets a
+    slot per anchor its objects' windows touch, through a hash table, so that memory follows the windows, not the
+    image's anchors.
 
-    Image by image, with one scratch slot per anchor the image's objects' windows touch (a hash table from the
-    anchor's key to its slot, emptied through the list of the slots used; the tables grow when an object needs
-    more, so memory follows the windows, not the image's anchors): the anchors at or above ``high`` keep their
+    Image by image, with those scratch slots (the ones written to emptied through the lists of them after each
+    image; the tables grow when an image or an object needs more): the anchors at or above ``high`` keep their
     best IoU and its first object (the objects are walked in order, so a later object takes an anchor only with a
     strictly higher IoU); the objects below it get their best IoU and, when it is above 0, their best anchors
     (ties included); with ``low_quality`` each of those anchors that no object holds at the threshold goes to the
@@ -343,6 +359,8 @@ def assign(
     hkeys = np.full(2 * size, -1, np.int64)  # anchor key -> slot
     hslot = np.zeros(2 * size, np.int64)
     slot_i = np.zeros((7, size), np.int64)  # per slot: see KEY ... F_LEVEL
+    slot_i[P_OWNER] = -1
+    slot_i[F_OWNER] = -1
     lists = np.zeros((3, size), np.int64)  # the slots held at the threshold, owned (low quality), forced
     # per slot: its object at the threshold (-1: none; exact in float32 below 2**24 objects per chunk) and that
     # object's IoU, side by side (one memory access)
@@ -372,6 +390,11 @@ def assign(
         while end < n and image[end] == im:
             end += 1
         used = 0
+        dense = ls[nlevels, im] <= dense_limit
+        if dense and ls[nlevels, im] > slot_i.shape[1]:
+            hkeys, hslot, slot_i, lists, held, slot_f = _grow(
+                ls[nlevels, im], 0, hkeys, hslot, slot_i, lists, held, slot_f, True
+            )
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
             while True:  # walked again, into larger arrays, when they were too small
@@ -384,14 +407,14 @@ def assign(
                 out_key = np.empty(2 * found, np.int64)
                 out_level = np.empty(2 * found, np.int64)
                 out_iou = np.empty(2 * found, np.float32)
-            if used + found > slot_i.shape[1]:
+            if not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
                 hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + found, used, hkeys, slot_i, lists, held, slot_f
+                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
                 )
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
-                s, used = _slot(k, hkeys, hslot, slot_i, held, used)
+                s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
                 if held[s, 0] < 0:
                     held[s, 0] = j
                     held[s, 1] = iou
@@ -430,16 +453,16 @@ def assign(
                 out_iou = np.empty(2 * found, np.float32)
             if found:
                 candidate[j] = True
-            if low_quality and used + found > slot_i.shape[1]:
+            if low_quality and not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
                 hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + found, used, hkeys, slot_i, lists, held, slot_f
+                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
                 )
             for q in range(found):
                 k = out_key[q]
                 if c_key[j] < 0 or k < c_key[j]:
                     c_key[j], c_level[j], c_iou[j] = k, out_level[q], out_iou[q]
                 if low_quality:
-                    s, used = _slot(k, hkeys, hslot, slot_i, held, used)
+                    s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
                     if held[s, 0] < 0 and slot_i[P_OWNER, s] < 0:
                         slot_i[P_OWNER, s] = j
                         slot_i[P_LEVEL, s] = out_level[q]
@@ -447,15 +470,15 @@ def assign(
                         np_ += 1
         nf = 0
         if forced:
-            if used + end - start > slot_i.shape[1]:
+            if not dense and used + end - start > min(slot_i.shape[1], len(hkeys) // 2):
                 hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + end - start, used, hkeys, slot_i, lists, held, slot_f
+                    used + end - start, used, hkeys, hslot, slot_i, lists, held, slot_f, False
                 )
             for j in range(start, end):
                 k = c_key[j]
                 if k < 0:
                     continue
-                s, used = _slot(k, hkeys, hslot, slot_i, held, used)
+                s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
                 if slot_i[F_OWNER, s] < 0:
                     lists[2, nf] = s
                     nf += 1
@@ -478,7 +501,7 @@ def assign(
             while group < np_ and slot_i[P_OWNER, lists[1, group]] == owner:
                 s = lists[1, group]
                 ax1, ay1, ax2, ay2 = _anchor_box(
-                    slot_i[KEY, s], slot_i[P_LEVEL, s], im, gi, ls, sizes, nshapes, ssd, step, s32
+                    s if dense else slot_i[KEY, s], slot_i[P_LEVEL, s], im, gi, ls, sizes, nshapes, ssd, step, s32
                 )
                 slot_f[1, group], slot_f[2, group], slot_f[3, group], slot_f[4, group] = ax1, ay1, ax2, ay2
                 rx1, ry1, rx2, ry2 = min(rx1, ax1), min(ry1, ay1), max(rx2, ax2), max(ry2, ay2)
@@ -516,7 +539,13 @@ def assign(
             for li in range(nlevels):
                 total += positives[j, li]
             lost[j] = total == 0 and candidate[j]
-        for s in range(used):  # empty the hash table for the next image
+        for q in range(ns):  # empty the slots and the hash table for the next image
+            held[lists[0, q], 0] = -1.0
+        for q in range(np_):
+            slot_i[P_OWNER, lists[1, q]] = -1
+        for q in range(nf):
+            slot_i[F_OWNER, lists[2, q]] = -1
+        for s in range(used):
             hkeys[slot_i[HPOS, s]] = -1
         start = end
     room[0] = slot_i.shape[1]

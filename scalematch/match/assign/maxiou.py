@@ -399,8 +399,8 @@ def assign_numpy(
         np.maximum.at(best, p.obj, p.iou)
         candidate[p.obj] = True
         strong[c].add(p)
-        if forced:
-            claim.add(p)
+        if forced:  # only the pairs at the object's best so far can be its claim (a later piece may raise it)
+            claim.at_best(_select_part(p, np.flatnonzero(p.iou == np.take(best, p.obj))))
     won = [f.result() for f in strong]
     weak = np.flatnonzero(best < np.float32(high))
     if len(weak):
@@ -413,7 +413,7 @@ def assign_numpy(
         for c, q in _pieces(boxes, levels, keys, low, best[low], with_anchors=low_quality):
             candidate[q.obj] = True
             if forced:
-                claim.add(q)
+                claim.lowest(q)
             if low_quality:
                 free[c].add(_select_part(q, ~_member(won[c].key, q.key)))
     extra: list[Pairs] = []
@@ -515,8 +515,8 @@ def _concat_parts(parts: list[Part]) -> Part:
 
 
 class _Claims:
-    """SSD's claims: per object the lowest key among its pairs at its best IoU seen so far (with that pair's level
-    and IoU), from pieces in any order."""
+    """SSD's claims, per object a key (-1: none yet) with its pair's level and IoU, from pieces whose objects
+    ascend: :meth:`at_best` keeps the lowest key at the object's best IoU, :meth:`lowest` the lowest key."""
 
     def __init__(self, n: int) -> None:
         import numpy as np
@@ -525,18 +525,32 @@ class _Claims:
         self.level = np.zeros(n, np.int64)
         self.iou = np.full(n, -np.inf, np.float32)
 
-    def add(self, p: Part) -> None:
+    def at_best(self, p: Part) -> None:
+        """Pairs that share one IoU per object (the object's best so far): a higher IoU replaces the claim, an
+        equal one with a lower key too."""
         import numpy as np
 
         if not len(p.key):
             return
-        order = np.lexsort((p.key, -p.iou, p.obj))  # per object: the largest IoU, then the lowest key
+        start = np.flatnonzero(np.r_[True, p.obj[1:] != p.obj[:-1]])
+        o, v = p.obj[start], p.iou[start]
+        k = np.minimum.reduceat(p.key, start)
+        self._keep(o, k, v, (v > self.iou[o]) | ((v == self.iou[o]) & (k < self.key[o])), p.level)
+
+    def lowest(self, p: Part) -> None:
+        """An object's best anchors (IoU at or above its best): the lowest key, whatever its IoU."""
+        import numpy as np
+
+        if not len(p.key):
+            return
+        order = np.lexsort((p.key, p.obj))
         obj = p.obj[order]
         head = order[np.r_[True, obj[1:] != obj[:-1]]]
         o, k, v = p.obj[head], p.key[head], p.iou[head]
-        better = (v > self.iou[o]) | ((v == self.iou[o]) & (k < self.key[o]))
-        o, k, v = o[better], k[better], v[better]
-        self.key[o], self.iou[o], self.level[o] = k, v, p.level
+        self._keep(o, k, v, (self.key[o] < 0) | (k < self.key[o]), p.level)
+
+    def _keep(self, o: I64, k: I64, v: F32, better: npt.NDArray[np.bool_], level: int) -> None:
+        self.key[o[better]], self.iou[o[better]], self.level[o[better]] = k[better], v[better], level
 
     def pairs(self) -> Pairs:
         """The claims, objects ascending."""
@@ -609,10 +623,11 @@ def _batches(count: I64, budget: int = PAIRS_PER_BATCH) -> Iterator[tuple[int, i
     """Ranges ``lo:hi`` of items whose ``count`` sums to about ``budget`` (at least one item each)."""
     import numpy as np
 
-    ends = np.cumsum(count)
-    if len(ends) and int(ends[-1]) <= budget:  # the usual case: one range
-        yield 0, len(count)
+    if int(count.sum()) <= budget:  # the usual case: one range (a sum costs less than the running sums)
+        if len(count):
+            yield 0, len(count)
         return
+    ends = np.cumsum(count)
     lo = 0
     while lo < len(count):
         hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + budget, side="right")), lo + 1)
