@@ -101,10 +101,28 @@ def prepare(objects: int | None = None, workers: int = 1) -> bool:
     return True
 
 
+ROOM = 4096
+"""Slots (anchors an image's windows touch) and entries (pairs of one object) the compiled assigner's scratch
+tables start with; they double when an image or an object needs more."""
+
+DENSE_ANCHORS = 1 << 20
+"""Images with at most this many anchors get a slot per anchor (indexed by its key: the fastest, about 60 bytes an
+anchor); larger ones a slot per anchor their objects' windows touch, through a hash table."""
+
+
 def run(
-    boxes: Boxes, levels: list[AnchorLevel], high: float, low_quality: bool, forced: bool, floor: float
+    boxes: Boxes,
+    levels: list[AnchorLevel],
+    high: float,
+    low_quality: bool,
+    forced: bool,
+    floor: float,
+    room: list[int] | None = None,
 ) -> Assigned:
-    """maxiou.assign through the compiled kernel (which must be available: see :func:`kernel`)."""
+    """maxiou.assign through the compiled kernel (which must be available: see :func:`kernel`). ``room``, when
+    given, receives the sizes the kernel's scratch tables reached: slots (on images above :data:`DENSE_ANCHORS`
+    anchors, the most anchors one image's windows touched, rounded up to a power of two times :data:`ROOM`; else
+    at least the image's anchors) and entries (the most pairs of one object, likewise rounded up)."""
     import numpy as np
 
     from scalematch.match.assign.maxiou import RELAX, SLACK, Assigned
@@ -155,9 +173,12 @@ def run(
     best = np.zeros(n, np.float32)
     lost = np.zeros(n, np.bool_)
     weak = np.zeros(n, np.int64)
+    sizes_out = np.array([ROOM, ROOM], np.int64)
     fn(
         image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), gi, level_start, gf,
         sizes, nshapes, ssd, step, s32.reshape(4, nl, big), s64.reshape(4, nl, big), level_area, float(SLACK),
-        float(RELAX), positives, best, lost, weak,
+        float(RELAX), positives, best, lost, weak, sizes_out, DENSE_ANCHORS,
     )  # fmt: skip
+    if room is not None:
+        room[:] = [int(v) for v in sizes_out]
     return Assigned(positives, best, lost, weak)

@@ -1,7 +1,7 @@
 """The max-IoU assigner of :mod:`maxiou` as one compiled loop per image (numba; the ``fast`` extra).
 
 Imported only by :func:`scalematch.match.assign._compiled.kernel`, when numba is installed. Every value is computed
-with the floating-point operations, types and order of the numpy code it stands for (``maxiou._pairs_for``,
+with the floating-point operations, types and order of the numpy code it stands for (``maxiou._pieces``,
 ``best_iou``, ``_nearest_iou``, ``_argmax_all`` and the bookkeeping of ``maxiou.assign``), so its results are the
 same bits; see :func:`assign` for how the work is organised. It also skips work the numpy code does in vain,
 where a bound proves that nothing can come of it (shapes that cannot reach a threshold, objects that cannot overlap
@@ -77,8 +77,9 @@ def _walk(
     step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any, spans: Any, terms: Any, out_key: Any,
     out_level: Any, out_iou: Any,
 ) -> Any:  # fmt: skip
-    """maxiou._pairs_for for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
-    written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many. The same
+    """maxiou._pieces for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
+    written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many (when more
+    than the arrays hold, only the first are written: the caller grows them and walks again). The same
     windows, searched only for the shapes whose IoU with the object centred on them can reach t.
 
     ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y; the
@@ -153,9 +154,10 @@ def _walk(
                     inter = wx * terms[0, iy - first_y]
                     iou = inter / (area32 + aw32 * terms[1, iy - first_y] - inter)
                     if iou >= t:
-                        out_key[m] = column + iy * ncol * ns
-                        out_level[m] = li
-                        out_iou[m] = iou
+                        if m < len(out_key):
+                            out_key[m] = column + iy * ncol * ns
+                            out_level[m] = li
+                            out_iou[m] = iou
                         m += 1
     return m
 
@@ -243,11 +245,84 @@ def _best_iou(
     return best
 
 
+KEY, HPOS, S_LEVEL, P_OWNER, P_LEVEL, F_OWNER, F_LEVEL = range(7)
+"""Rows of the per-slot integers: the anchor's key and its place in the hash table; the level of the n-th anchor
+held at the threshold (indexed by that n, as the lists are); the first object whose best anchor it is and its
+level (low quality); the object that forces it (SSD) and its level."""
+
+
+@_inline
+def _probe(key: Any, hkeys: Any) -> Any:
+    """The place of ``key`` in the open-addressing table ``hkeys`` (a power of two long, at most half full; -1:
+    empty): where it is, or the empty place where it goes."""
+    mask = len(hkeys) - 1
+    h = (((key & 0xFFFFFFFF) ^ (key >> 32)) * 0x45D9F3B) & 0xFFFFFFFF
+    pos = (h ^ (h >> 16)) & mask
+    while hkeys[pos] != key and hkeys[pos] != -1:
+        pos = (pos + 1) & mask
+    return pos
+
+
+@_inline
+def _slot(key: Any, dense: Any, hkeys: Any, hslot: Any, slot_i: Any, used: Any) -> Any:
+    """The slot of anchor ``key``: the key itself on a dense image, else its slot in the hash table, a new one
+    (number ``used``) when it has none; returns the slot and how many are used. The caller makes room first (a
+    slot nothing was written to holds nothing: the slots written to are emptied after each image)."""
+    if dense:
+        return key, used
+    pos = _probe(key, hkeys)
+    if hkeys[pos] != -1:
+        return hslot[pos], used
+    hkeys[pos] = key
+    hslot[pos] = used
+    slot_i[KEY, used] = key
+    slot_i[HPOS, used] = pos
+    return used, used + 1
+
+
+@_jit
+def _grow(
+    need: Any, used: Any, hkeys: Any, hslot: Any, slot_i: Any, lists: Any, held: Any, slot_f: Any, exact: Any
+) -> Any:
+    """Room for ``need`` slots: the slot tables ``need`` long (``exact``, a dense image) or doubled until they hold
+    it, and then the hash table at least twice as long as ``need`` (a power of two), the ``used`` slots copied and
+    hashed again."""
+    size = slot_i.shape[1]
+    if size < need:
+        if exact:
+            size = need
+        while size < need:
+            size *= 2
+        new_i = np.zeros((slot_i.shape[0], size), np.int64)
+        new_i[P_OWNER] = -1  # nothing owned or forced
+        new_i[F_OWNER] = -1
+        new_i[:, :used] = slot_i[:, :used]
+        new_lists = np.zeros((lists.shape[0], size), np.int64)
+        new_lists[:, :used] = lists[:, :used]
+        new_held = np.full((size, 2), -1.0, np.float32)
+        new_held[:used] = held[:used]
+        new_f = np.zeros((slot_f.shape[0], size), np.float32)
+        new_f[:, :used] = slot_f[:, :used]
+        slot_i, lists, held, slot_f = new_i, new_lists, new_held, new_f
+    hsize = len(hkeys)
+    while not exact and hsize < 2 * need:
+        hsize *= 2
+    if hsize != len(hkeys):
+        hkeys = np.full(hsize, -1, np.int64)
+        hslot = np.zeros(hsize, np.int64)
+        for s in range(used):
+            pos = _probe(slot_i[KEY, s], hkeys)
+            hkeys[pos] = slot_i[KEY, s]
+            hslot[pos] = s
+            slot_i[HPOS, s] = pos
+    return hkeys, hslot, slot_i, lists, held, slot_f
+
+
 @_jit
 def assign(
     image: Any, box: Any, high: Any, low_quality: Any, forced: Any, floor: Any, gi: Any, ls: Any, gf: Any,
     sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any,
-    positives: Any, best: Any, lost: Any, weak: Any,
+    positives: Any, best: Any, lost: Any, weak: Any, room: Any, dense_limit: Any,
 ) -> None:  # fmt: skip
     """maxiou.assign on the objects of whole images (``image``: each object's image, the index of the per-image
     columns of the grids; each image's objects contiguous, in toolkit order), into the output arrays.
@@ -258,19 +333,21 @@ def assign(
     or AnchorGenerator), SSD's ``step``, ``level_area`` the least and largest nominal area; per level and shape,
     ``s32`` the float32 extents (AnchorLevel lo_w, hi_w, lo_h, hi_h) and ``s64`` the float64 nominal width,
     height and centre offsets x and y. (Separate arrays, not tuples of arrays: taking an array out of a tuple
-    costs a reference count in the innermost loops.)
+    costs a reference count in the innermost loops.) ``room``: the size the scratch tables start at, and on return
+    the largest they grew to (slots; entries: pairs one object's windows gave). ``dense_limit``: the most anchors
+    an image may have for its slots to be its anchors (indexed by key, as fast as it gets); a larger image gets a
+    slot per anchor its objects' windows touch, through a hash table, so that memory follows the windows, not the
+    image's anchors.
 
-    Image by image, with one scratch slot per anchor of the image (reset through lists of the slots touched):
-    the anchors at or above ``high`` keep their best IoU and its first object (the objects are walked in order,
-    so a later object takes an anchor only with a strictly higher IoU); the objects below it get their best IoU
-    and, when it is above 0, their best anchors (ties included); with ``low_quality`` each of those anchors that
-    no object holds at the threshold goes to the object of the image it overlaps most (the first on ties); with
-    ``forced`` each object claims its lowest-keyed best anchor, a later object overriding an earlier claim."""
+    Image by image, with those scratch slots (the ones written to emptied through the lists of them after each
+    image; the tables grow when an image or an object needs more): the anchors at or above ``high`` keep their
+    best IoU and its first object (the objects are walked in order, so a later object takes an anchor only with a
+    strictly higher IoU); the objects below it get their best IoU and, when it is above 0, their best anchors
+    (ties included); with ``low_quality`` each of those anchors that no object holds at the threshold goes to the
+    object of the image it overlaps most (the first on ties); with ``forced`` each object claims its lowest-keyed
+    best anchor, a later object overriding an earlier claim."""
     n = len(image)
     nlevels = len(nshapes)
-    cap = 1
-    for im in range(ls.shape[1]):
-        cap = max(cap, ls[nlevels, im])
     # per object: float64 width, height and centre, as the numpy code derives them from the float32 box
     geo = np.empty((4, n))
     for j in range(n):
@@ -278,25 +355,22 @@ def assign(
         geo[1, j] = np.float64(box[3, j] - box[1, j])
         geo[2, j] = (np.float64(box[0, j]) + box[2, j]) / 2
         geo[3, j] = (np.float64(box[1, j]) + box[3, j]) / 2
-    # per anchor of an image: the object holding it at the threshold, its IoU and level; the first object whose
-    # best anchor it is (low quality); the object that forces it (SSD), with its IoU
-    held = np.full((cap, 2), -1.0, np.float32)  # per anchor: its object at the threshold (-1: none; exact in
-    # float32 below 2**24 objects per chunk) and that object's IoU, side by side (one memory access)
-    s_level = np.zeros(cap, np.int64)
-    p_owner = np.full(cap, -1, np.int64)
-    p_level = np.zeros(cap, np.int64)
-    f_owner = np.full(cap, -1, np.int64)
-    f_iou = np.zeros(cap, np.float32)
-    f_level = np.zeros(cap, np.int64)
-    s_list = np.empty(cap, np.int64)
-    p_list = np.empty(cap, np.int64)
-    f_list = np.empty(cap, np.int64)
-    coord = np.empty((4, cap), np.float32)  # the boxes of the anchors in p_list
+    size = max(room[0], 1)
+    hkeys = np.full(2 * size, -1, np.int64)  # anchor key -> slot
+    hslot = np.zeros(2 * size, np.int64)
+    slot_i = np.zeros((7, size), np.int64)  # per slot: see KEY ... F_LEVEL
+    slot_i[P_OWNER] = -1
+    slot_i[F_OWNER] = -1
+    lists = np.zeros((3, size), np.int64)  # the slots held at the threshold, owned (low quality), forced
+    # per slot: its object at the threshold (-1: none; exact in float32 below 2**24 objects per chunk) and that
+    # object's IoU, side by side (one memory access)
+    held = np.full((size, 2), -1.0, np.float32)
+    slot_f = np.zeros((5, size), np.float32)  # per slot the forcing object's IoU; the boxes of the owned anchors
     rivals = np.empty(n, np.int64)  # the objects that can take an owner's best anchors
-    # one object's anchors found by _walk (at most one entry per anchor of the image)
-    out_key = np.empty(cap, np.int64)
-    out_level = np.empty(cap, np.int64)
-    out_iou = np.empty(cap, np.float32)
+    # one object's anchors found by _walk
+    out_key = np.empty(max(room[1], 1), np.int64)
+    out_level = np.empty(len(out_key), np.int64)
+    out_iou = np.empty(len(out_key), np.float32)
     big = 1
     for li in range(nlevels):
         for im in range(ls.shape[1]):
@@ -315,24 +389,41 @@ def assign(
         end = start + 1
         while end < n and image[end] == im:
             end += 1
+        used = 0
+        dense = ls[nlevels, im] <= dense_limit
+        if dense and ls[nlevels, im] > slot_i.shape[1]:
+            hkeys, hslot, slot_i, lists, held, slot_f = _grow(
+                ls[nlevels, im], 0, hkeys, hslot, slot_i, lists, held, slot_f, True
+            )
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
-            found = _walk(
-                j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
-                spans, terms, out_key, out_level, out_iou,
-            )  # fmt: skip
+            while True:  # walked again, into larger arrays, when they were too small
+                found = _walk(
+                    j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack,
+                    relax, spans, terms, out_key, out_level, out_iou,
+                )  # fmt: skip
+                if found <= len(out_key):
+                    break
+                out_key = np.empty(2 * found, np.int64)
+                out_level = np.empty(2 * found, np.int64)
+                out_iou = np.empty(2 * found, np.float32)
+            if not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
+                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
+                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
+                )
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
-                if held[k, 0] < 0:
-                    held[k, 0] = j
-                    held[k, 1] = iou
-                    s_list[ns] = k
-                    s_level[ns] = out_level[q]
+                s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
+                if held[s, 0] < 0:
+                    held[s, 0] = j
+                    held[s, 1] = iou
+                    lists[0, ns] = s
+                    slot_i[S_LEVEL, ns] = out_level[q]
                     ns += 1
-                elif iou > held[k, 1]:
-                    held[k, 0] = j
-                    held[k, 1] = iou
+                elif iou > held[s, 1]:
+                    held[s, 0] = j
+                    held[s, 1] = iou
                 top = max(top, iou)
             best[j] = top
             if forced:  # the lowest key at the best IoU
@@ -350,50 +441,69 @@ def assign(
             best[j] = _best_iou(j, im, box, geo, gi, gf, sizes, nshapes, ssd, step, s32, s64, relax)
             if not best[j] > 0:
                 continue
-            found = _walk(
-                j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
-                spans, terms, out_key, out_level, out_iou,
-            )  # fmt: skip
+            while True:  # walked again, into larger arrays, when they were too small
+                found = _walk(
+                    j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack,
+                    relax, spans, terms, out_key, out_level, out_iou,
+                )  # fmt: skip
+                if found <= len(out_key):
+                    break
+                out_key = np.empty(2 * found, np.int64)
+                out_level = np.empty(2 * found, np.int64)
+                out_iou = np.empty(2 * found, np.float32)
             if found:
                 candidate[j] = True
+            if low_quality and not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
+                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
+                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
+                )
             for q in range(found):
                 k = out_key[q]
                 if c_key[j] < 0 or k < c_key[j]:
                     c_key[j], c_level[j], c_iou[j] = k, out_level[q], out_iou[q]
-                if low_quality and held[k, 0] < 0 and p_owner[k] < 0:
-                    p_owner[k] = j
-                    p_level[k] = out_level[q]
-                    p_list[np_] = k
-                    np_ += 1
+                if low_quality:
+                    s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
+                    if held[s, 0] < 0 and slot_i[P_OWNER, s] < 0:
+                        slot_i[P_OWNER, s] = j
+                        slot_i[P_LEVEL, s] = out_level[q]
+                        lists[1, np_] = s
+                        np_ += 1
         nf = 0
         if forced:
+            if not dense and used + end - start > min(slot_i.shape[1], len(hkeys) // 2):
+                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
+                    used + end - start, used, hkeys, hslot, slot_i, lists, held, slot_f, False
+                )
             for j in range(start, end):
                 k = c_key[j]
                 if k < 0:
                     continue
-                if f_owner[k] < 0:
-                    f_list[nf] = k
+                s, used = _slot(k, dense, hkeys, hslot, slot_i, used)
+                if slot_i[F_OWNER, s] < 0:
+                    lists[2, nf] = s
                     nf += 1
-                f_owner[k], f_iou[k], f_level[k] = j, c_iou[j], c_level[j]
+                slot_i[F_OWNER, s], slot_f[0, s], slot_i[F_LEVEL, s] = j, c_iou[j], c_level[j]
         for q in range(ns):
-            k = s_list[q]
-            if f_owner[k] < 0:
-                o = int(held[k, 0])
-                positives[o, s_level[q]] += 1
-                if held[k, 1] < floor:
+            s = lists[0, q]
+            if slot_i[F_OWNER, s] < 0:
+                o = int(held[s, 0])
+                positives[o, slot_i[S_LEVEL, q]] += 1
+                if held[s, 1] < floor:
                     weak[o] += 1
         # Low-quality matches: each anchor to the object of the image overlapping it most, the first on ties. The
-        # anchors of one owner come together in p_list; only the objects overlapping the box around them (the
+        # anchors of one owner come together in the list; only the objects overlapping the box around them (the
         # competitors) can reach IoU above 0 with one, and the owner's IoU is above 0.
         q = 0
         while q < np_:
-            owner = p_owner[p_list[q]]
+            owner = slot_i[P_OWNER, lists[1, q]]
             group = q
             rx1, ry1, rx2, ry2 = np.inf, np.inf, -np.inf, -np.inf
-            while group < np_ and p_owner[p_list[group]] == owner:
-                k = p_list[group]
-                ax1, ay1, ax2, ay2 = _anchor_box(k, p_level[k], im, gi, ls, sizes, nshapes, ssd, step, s32)
-                coord[0, group], coord[1, group], coord[2, group], coord[3, group] = ax1, ay1, ax2, ay2
+            while group < np_ and slot_i[P_OWNER, lists[1, group]] == owner:
+                s = lists[1, group]
+                ax1, ay1, ax2, ay2 = _anchor_box(
+                    s if dense else slot_i[KEY, s], slot_i[P_LEVEL, s], im, gi, ls, sizes, nshapes, ssd, step, s32
+                )
+                slot_f[1, group], slot_f[2, group], slot_f[3, group], slot_f[4, group] = ax1, ay1, ax2, ay2
                 rx1, ry1, rx2, ry2 = min(rx1, ax1), min(ry1, ay1), max(rx2, ax2), max(ry2, ay2)
                 group += 1
             nc = 0
@@ -402,10 +512,10 @@ def assign(
                     rivals[nc] = i
                     nc += 1
             for r in range(q, group):
-                k = p_list[r]
-                if f_owner[k] >= 0:
+                s = lists[1, r]
+                if slot_i[F_OWNER, s] >= 0:
                     continue
-                ax1, ay1, ax2, ay2 = coord[0, r], coord[1, r], coord[2, r], coord[3, r]
+                ax1, ay1, ax2, ay2 = slot_f[1, r], slot_f[2, r], slot_f[3, r], slot_f[4, r]
                 o = owner
                 top = F32(-1.0)
                 for c in range(nc):
@@ -415,24 +525,28 @@ def assign(
                     iou = _iou(box[0, i], box[1, i], box[2, i], box[3, i], ax1, ay1, ax2, ay2)
                     if iou > top:
                         top, o = iou, i
-                positives[o, p_level[k]] += 1
+                positives[o, slot_i[P_LEVEL, s]] += 1
                 if top < floor:
                     weak[o] += 1
             q = group
         for q in range(nf):
-            k = f_list[q]
-            positives[f_owner[k], f_level[k]] += 1
-            if f_iou[k] < floor:
-                weak[f_owner[k]] += 1
+            s = lists[2, q]
+            positives[slot_i[F_OWNER, s], slot_i[F_LEVEL, s]] += 1
+            if slot_f[0, s] < floor:
+                weak[slot_i[F_OWNER, s]] += 1
         for j in range(start, end):
             total = 0
             for li in range(nlevels):
                 total += positives[j, li]
             lost[j] = total == 0 and candidate[j]
-        for q in range(ns):
-            held[s_list[q], 0] = -1.0
+        for q in range(ns):  # empty the slots and the hash table for the next image
+            held[lists[0, q], 0] = -1.0
         for q in range(np_):
-            p_owner[p_list[q]] = -1
+            slot_i[P_OWNER, lists[1, q]] = -1
         for q in range(nf):
-            f_owner[f_list[q]] = -1
+            slot_i[F_OWNER, lists[2, q]] = -1
+        for s in range(used):
+            hkeys[slot_i[HPOS, s]] = -1
         start = end
+    room[0] = slot_i.shape[1]
+    room[1] = len(out_key)

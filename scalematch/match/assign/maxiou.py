@@ -10,7 +10,7 @@ to it, later objects overriding earlier ones on a shared anchor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 PAIRS_PER_BATCH = 2_000_000
 """Anchor-object pairs evaluated at once when an anchor must be compared with every object of its image."""
+
+CELLS_PER_BATCH = 1_000_000
+"""Candidate (object, anchor) cells of the windows expanded at once (and object columns): what bounds the memory
+of an image crowded with objects whose windows overlap, or of large windows, instead of all its pairs at once."""
 
 SLACK = 0.01
 """Pixels added to every window bound: the windows use float64 nominal anchor geometry, the IoU the toolkit's
@@ -103,12 +107,15 @@ def anchor_keys(levels: list[AnchorLevel], image: I64) -> tuple[I64, I64]:
     return image_start, level_start
 
 
-def _pairs_for(
+def _pieces(
     boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, t: F32, with_anchors: bool = False
-) -> list[Part]:
-    """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs``, one part per level and
-    shape (empty ones included, in the order of the levels and their shapes); ``with_anchors``: with the anchors'
-    boxes."""
+) -> Iterator[tuple[int, Part]]:
+    """Every (object, anchor) pair with IoU >= ``t[object]`` for the objects ``objs`` (ascending), as pieces
+    ``(c, part)``: ``c`` the index of the level and shape (levels, then their shapes, in order), ``part`` some of
+    its pairs. A level and shape's pieces come together, in the order of their objects, then columns, then rows
+    (so the first entry of a key in a shape's pieces is its lowest object); a window expands at most about
+    :data:`CELLS_PER_BATCH` candidate cells at once, so a crowded image or a large window streams in pieces.
+    ``with_anchors``: with the anchors' boxes."""
     import numpy as np
 
     f32 = np.float32
@@ -130,7 +137,6 @@ def _pairs_for(
     by_area = np.argsort(area_g, kind="stable") if single else None
     sorted_area = area_g[by_area] if by_area is not None else None
     combos = [(li, lv, a) for li, lv in enumerate(levels) for a in range(lv.shapes)]
-    parts = [Part(li, *_empty(), _no_anchors() if with_anchors else None) for li, _, _ in combos]
     take = np.take  # much faster than fancy indexing, and one flatnonzero then takes than a mask per array
     nominal = [lv.nominal() for lv in levels]
     first_key = [image_start + level_start[:, li] for li in range(len(levels))]  # per image, the level's first
@@ -158,42 +164,49 @@ def _pairs_for(
         gcx_s = take(gcx, sel)
         lo_x = np.maximum(np.ceil((gcx_s - rx - SLACK - ox[a]) / sw), 0).astype(np.int64)
         hi_x = np.minimum(np.floor((gcx_s + rx + SLACK - ox[a]) / sw), cols - 1).astype(np.int64)
-        q, ix = expand(lo_x, hi_x)
-        # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
-        # intersection IoU >= t needs (a region shaped by the product, not a square).
-        centre_gap = np.abs(ix * take(sw, q) + ox[a] - take(gcx_s, q))
-        gw_q = take(gw_s, q)
-        overlap_x = np.minimum(np.minimum(gw_q, aw[a]), (gw_q + aw[a]) / 2 - centre_gap) + SLACK
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ry = np.where(overlap_x > 0, (take(gh_s, q) + ah[a]) / 2 - take(need, q) / overlap_x, -np.inf)
-        keep_x = np.flatnonzero(ry >= -SLACK)
-        q, ix, ry = take(q, keep_x), take(ix, keep_x), take(ry, keep_x)
-        im1 = take(im0, q)
-        rows, sh = take(lv.grid.rows, im1), take(lv.grid.stride_h, im1)
-        gcy_q = take(gcy, take(sel, q))
-        lo_y = np.maximum(np.ceil((gcy_q - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
-        hi_y = np.minimum(np.floor((gcy_q + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
-        k, iy = expand(lo_y, hi_y)
-        if not len(k):
-            continue
-        # torchvision's box_iou, its x factors once per column entry (the same float32 operations, so the
-        # same bits), then per anchor of the column
-        o = take(sel, q)
-        ax1, ax2 = lv.at(ix, a, lv.factor(im1, "x"), "x")
-        wx = np.maximum(np.minimum(take(gx2, o), ax2) - np.maximum(take(gx1, o), ax1), f32(0))
-        aw32 = ax2 - ax1
-        ay1, ay2 = lv.at(iy, a, take(lv.factor(im1, "y"), k), "y")
-        r = take(o, k)
-        inter = take(wx, k) * np.maximum(np.minimum(take(gy2, r), ay2) - np.maximum(take(gy1, r), ay1), f32(0))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            iou = inter / (take(area32, r) + take(aw32, k) * (ay2 - ay1) - inter)
-        keep = np.flatnonzero(iou >= (t[0] if single else take(t, r)))
-        k, iy, iou, r = take(k, keep), take(iy, keep), take(iou, keep), take(r, keep)
-        column = take(first_key[li], im1) + ix * lv.shapes + a
-        key = take(column, k) + iy * take(take(lv.grid.cols, im1) * lv.shapes, k)
-        anchor = (take(ax1, k), take(ay1, keep), take(ax2, k), take(ay2, keep)) if with_anchors else None
-        parts[c] = Part(li, take(objs, r), key, iou, anchor)
-    return parts
+        for b0, b1 in _batches(np.maximum(hi_x - lo_x + 1, 0), CELLS_PER_BATCH):
+            q, ix = expand(lo_x[b0:b1], hi_x[b0:b1])
+            q += b0
+            # Per column, the overlap along x it allows, then the rows where the overlap along y can make up the
+            # intersection IoU >= t needs (a region shaped by the product, not a square).
+            centre_gap = np.abs(ix * take(sw, q) + ox[a] - take(gcx_s, q))
+            gw_q = take(gw_s, q)
+            overlap_x = np.minimum(np.minimum(gw_q, aw[a]), (gw_q + aw[a]) / 2 - centre_gap) + SLACK
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ry = np.where(overlap_x > 0, (take(gh_s, q) + ah[a]) / 2 - take(need, q) / overlap_x, -np.inf)
+            keep_x = np.flatnonzero(ry >= -SLACK)
+            q, ix, ry = take(q, keep_x), take(ix, keep_x), take(ry, keep_x)
+            im1 = take(im0, q)
+            rows, sh = take(lv.grid.rows, im1), take(lv.grid.stride_h, im1)
+            gcy_q = take(gcy, take(sel, q))
+            lo_y = np.maximum(np.ceil((gcy_q - ry - SLACK - oy[a]) / sh), 0).astype(np.int64)
+            hi_y = np.minimum(np.floor((gcy_q + ry + SLACK - oy[a]) / sh), rows - 1).astype(np.int64)
+            # torchvision's box_iou, its x factors once per column entry (the same float32 operations, so the
+            # same bits), then per anchor of the column
+            o = take(sel, q)
+            ax1, ax2 = lv.at(ix, a, lv.factor(im1, "x"), "x")
+            wx = np.maximum(np.minimum(take(gx2, o), ax2) - np.maximum(take(gx1, o), ax1), f32(0))
+            aw32 = ax2 - ax1
+            fy = lv.factor(im1, "y")
+            column = take(first_key[li], im1) + ix * lv.shapes + a
+            row_step = take(lv.grid.cols, im1) * lv.shapes
+            for r0, r1 in _batches(np.maximum(hi_y - lo_y + 1, 0), CELLS_PER_BATCH):
+                k, iy = expand(lo_y[r0:r1], hi_y[r0:r1])
+                if not len(k):
+                    continue
+                k += r0
+                ay1, ay2 = lv.at(iy, a, take(fy, k), "y")
+                r = take(o, k)
+                inter = take(wx, k) * np.maximum(np.minimum(take(gy2, r), ay2) - np.maximum(take(gy1, r), ay1), f32(0))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    iou = inter / (take(area32, r) + take(aw32, k) * (ay2 - ay1) - inter)
+                keep = np.flatnonzero(iou >= (t[0] if single else take(t, r)))
+                if not len(keep):
+                    continue
+                k, iy, iou, r = take(k, keep), take(iy, keep), take(iou, keep), take(r, keep)
+                key = take(column, k) + iy * take(row_step, k)
+                anchor = (take(ax1, k), take(ay1, keep), take(ax2, k), take(ay2, keep)) if with_anchors else None
+                yield c, Part(li, take(objs, r), key, iou, anchor)
 
 
 def best_iou(boxes: Boxes, levels: list[AnchorLevel], objs: I64) -> F32:
@@ -333,9 +346,31 @@ def assign(
 
     from scalematch.match.assign import _compiled
 
-    if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
-        return _compiled.run(boxes, levels, high, low_quality, forced, floor)
-    return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+    try:
+        if len(boxes.image) and _compiled.active() and bool(np.all(boxes.image[1:] >= boxes.image[:-1])):
+            return _compiled.run(boxes, levels, high, low_quality, forced, floor)
+        return assign_numpy(boxes, levels, high, low_quality, forced, floor)
+    except MemoryError:
+        raise _out_of_memory(boxes, levels) from None
+
+
+def _out_of_memory(boxes: Boxes, levels: list[AnchorLevel]) -> Exception:
+    """The error for a chunk whose simulation ran out of memory: how many objects, on how large an input."""
+    import numpy as np
+
+    from scalematch.errors import DatasetError
+
+    images = np.unique(boxes.image)
+    size = ""
+    if levels and len(images):
+        area = levels[0].input_w[images].astype(np.int64) * levels[0].input_h[images]
+        k = int(images[int(np.argmax(area))])
+        size = f", inputs up to {int(levels[0].input_w[k])}x{int(levels[0].input_h[k])} px"
+    return DatasetError(
+        f"not enough memory to simulate the max-IoU assigner on {len(boxes.image)} objects in {len(images)} "
+        f"image(s){size}: the anchors their windows reach do not fit; a smaller input size (--resize) or fewer "
+        "objects per image needs less"
+    )
 
 
 def assign_numpy(
@@ -346,51 +381,53 @@ def assign_numpy(
     forced: bool = False,
     floor: float = 0.0,
 ) -> Assigned:
-    """:func:`assign` in numpy: the pairs of objects and anchors that can matter, as arrays, then sorts."""
+    """:func:`assign` in numpy: the pairs of objects and anchors that can matter, in pieces (see :func:`_pieces`),
+    each folded at once into what is kept per anchor (its best object and IoU, or its first owner) and per object
+    (its best IoU and, for SSD, its claim), so that memory follows the anchors touched, not the pairs."""
     import numpy as np
 
     n = len(boxes.image)
     keys = anchor_keys(levels, boxes.image)
-    strong = _pairs_for(boxes, levels, keys, np.arange(n, dtype=np.int64), np.full(n, np.float32(high)))
+    combos = [li for li, lv in enumerate(levels) for _ in range(lv.shapes)]  # per level and shape, its level
     best = np.zeros(n, np.float32)
     candidate = np.zeros(n, bool)
-    for p in strong:
+    claim = _Claims(n)
+    # Anchors at or above the threshold go to their best object (the first on ties); per level and shape, as the
+    # keys of different shapes never meet. Later matches override these on the same anchor.
+    strong = [_Folded(_first_max) for _ in combos]
+    for c, p in _pieces(boxes, levels, keys, np.arange(n, dtype=np.int64), np.full(n, np.float32(high))):
         np.maximum.at(best, p.obj, p.iou)
         candidate[p.obj] = True
+        strong[c].add(p)
+        if forced:  # only the pairs at the object's best so far can be its claim (a later piece may raise it)
+            claim.at_best(_select_part(p, np.flatnonzero(p.iou == np.take(best, p.obj))))
+    won = [f.result() for f in strong]
     weak = np.flatnonzero(best < np.float32(high))
     if len(weak):
         best[weak] = best_iou(boxes, levels, weak)
     # Each object's best anchors (ties included): for an object below the threshold, its pairs at or above its
-    # best IoU (all at exactly the best); above it, its strong pairs at the best.
+    # best IoU (all at exactly the best); above it, its strong pairs at the best (the claims above).
     low = weak[best[weak] > 0]
-    below = (
-        _pairs_for(boxes, levels, keys, low, best[low], with_anchors=low_quality)
-        if len(low)
-        else [Part(p.level, *_empty()) for p in strong]
-    )
-    for p in below:
-        candidate[p.obj] = True
-    # Anchors at or above the threshold go to their best object (the first on ties); per level and shape, as the
-    # keys of different shapes never meet. Later matches override these on the same anchor.
-    won = [winners(p.key, p.iou) for p in strong]
+    free = [_Folded(_first) for _ in combos]  # each object's best anchors that no object holds at the threshold
+    if len(low):
+        for c, q in _pieces(boxes, levels, keys, low, best[low], with_anchors=low_quality):
+            candidate[q.obj] = True
+            if forced:
+                claim.lowest(q)
+            if low_quality:
+                free[c].add(_select_part(q, ~_member(won[c].key, q.key)))
     extra: list[Pairs] = []
-    if low_quality:  # each object's best anchors that no object holds at the threshold
-        free = [(q, ~_member(distinct, q.key)) for q, (_, distinct) in zip(below, won, strict=True)]
-        key = np.concatenate([q.key[f] for q, f in free])
-        first, pending = winners(key, np.zeros(len(key), np.float32))  # each key once, with an owner
-        if len(pending):
-            owner = np.concatenate([q.obj[f] for q, f in free])[first]
-            level = np.concatenate([np.full(int(f.sum()), q.level, np.int64) for q, f in free])[first]
-            x1, y1, x2, y2 = (np.concatenate([q.anchor[i][f] for q, f in free if q.anchor])[first] for i in range(4))
-            extra.append(_argmax_all(boxes, Pairs(owner, pending, level, best[owner]), (x1, y1, x2, y2)))
+    if low_quality:  # each of those anchors to the object of its image that overlaps it most
+        pending = [(f.result(), li) for f, li in zip(free, combos, strict=True)]
+        owner = np.concatenate([np.zeros(0, np.int64), *(p.obj for p, _ in pending)])
+        if len(owner):
+            key = np.concatenate([p.key for p, _ in pending])
+            level = np.concatenate([np.full(len(p.key), li, np.int64) for p, li in pending])
+            x1, y1, x2, y2 = (np.concatenate([p.anchor[i] for p, _ in pending if p.anchor]) for i in range(4))
+            extra.append(_argmax_all(boxes, Pairs(owner, key, level, best[owner]), (x1, y1, x2, y2)))
     forced_keys = np.zeros(0, np.int64)
     if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
-        ties = _concat([_select(p.pairs(), p.iou == best[p.obj]) for p in strong] + [q.pairs() for q in below])
-        order = np.lexsort((ties.key, ties.obj))
-        obj = ties.obj[order]
-        first = np.ones(len(order), bool)
-        first[1:] = obj[1:] != obj[:-1]
-        claims = _select(ties, order[first])
+        claims = claim.pairs()
         by_key = np.argsort(claims.key, kind="stable")
         k = claims.key[by_key]
         last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.zeros(0, np.int64)  # none: no claims
@@ -400,18 +437,127 @@ def assign_numpy(
     by_level = np.zeros((len(levels), n), np.int64)  # level-major while counting: each level's row contiguous
     weak_count = np.zeros(n, np.int64)
     f = np.float32(floor)
-    for p, (w, distinct) in zip(strong, won, strict=True):
-        if len(forced_keys):  # a forced match overrides the winner of its anchor (``w`` is aligned with ``distinct``)
-            w = w[~_member(forced_keys, distinct)]
-        o = np.take(p.obj, w)
-        by_level[p.level] += np.bincount(o, minlength=n)
-        weak_count += np.bincount(o[np.take(p.iou, w) < f], minlength=n)
+    for w, li in zip(won, combos, strict=True):
+        if len(forced_keys):  # a forced match overrides the winner of its anchor
+            w = _select_part(w, ~_member(forced_keys, w.key))
+        by_level[li] += np.bincount(w.obj, minlength=n)
+        weak_count += np.bincount(w.obj[w.iou < f], minlength=n)
     positives = np.ascontiguousarray(by_level.T)
     for e in extra:
         positives += per_level(e.obj, e.level, n, len(levels))
         weak_count += np.bincount(e.obj[e.iou < f], minlength=n)
     lost = (positives.sum(axis=1) == 0) & candidate
     return Assigned(positives, best, lost, weak_count)
+
+
+def _select_part(p: Part, mask: npt.NDArray[np.bool_] | I64) -> Part:
+    anchor = tuple(v[mask] for v in p.anchor) if p.anchor else None
+    return Part(p.level, p.obj[mask], p.key[mask], p.iou[mask], anchor)  # type: ignore[arg-type]
+
+
+def _first_max(p: Part) -> Part:
+    """Per distinct key of ``p``, its first entry with the largest IoU (keys ascending)."""
+    return _select_part(p, winners(p.key, p.iou)[0])
+
+
+def _first(p: Part) -> Part:
+    """Per distinct key of ``p``, its first entry (keys ascending)."""
+    import numpy as np
+
+    return _select_part(p, winners(p.key, np.zeros(len(p.key), np.float32))[0])
+
+
+class _Folded:
+    """Pieces of one level and shape's pairs, arriving in the order of their objects, folded per key by ``fold``
+    (:func:`_first_max` or :func:`_first`: the first entry of the winning value, so an earlier piece wins ties):
+    each piece is folded alone, and the folded pieces together whenever they outgrow what was kept the last
+    time, so that memory follows the distinct keys."""
+
+    def __init__(self, fold: Callable[[Part], Part]) -> None:
+        self.fold = fold
+        self.parts: list[Part] = []
+        self.size = 0
+        self.kept = 0
+
+    def add(self, p: Part) -> None:
+        if not len(p.key):
+            return
+        p = self.fold(p)
+        self.parts.append(p)
+        self.size += len(p.key)
+        if len(self.parts) > 1 and self.size > max(CELLS_PER_BATCH, 2 * self.kept):
+            self.parts = [self.fold(_concat_parts(self.parts))]
+            self.size = self.kept = len(self.parts[0].key)
+
+    def result(self) -> Part:
+        """The folded pairs, one per key, keys ascending."""
+        import numpy as np
+
+        if not self.parts:
+            return Part(0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+        if len(self.parts) > 1:
+            self.parts = [self.fold(_concat_parts(self.parts))]
+        return self.parts[0]
+
+
+def _concat_parts(parts: list[Part]) -> Part:
+    import numpy as np
+
+    def joined(v: list[Any]) -> Any:
+        return np.concatenate(v)
+
+    anchor = None
+    if parts[0].anchor:
+        x1, y1, x2, y2 = (joined([p.anchor[i] for p in parts if p.anchor]) for i in range(4))
+        anchor = (x1, y1, x2, y2)
+    obj, key, iou = (joined([getattr(p, f) for p in parts]) for f in ("obj", "key", "iou"))
+    return Part(parts[0].level, obj, key, iou, anchor)
+
+
+class _Claims:
+    """SSD's claims, per object a key (-1: none yet) with its pair's level and IoU, from pieces whose objects
+    ascend: :meth:`at_best` keeps the lowest key at the object's best IoU, :meth:`lowest` the lowest key."""
+
+    def __init__(self, n: int) -> None:
+        import numpy as np
+
+        self.key = np.full(n, -1, np.int64)
+        self.level = np.zeros(n, np.int64)
+        self.iou = np.full(n, -np.inf, np.float32)
+
+    def at_best(self, p: Part) -> None:
+        """Pairs that share one IoU per object (the object's best so far): a higher IoU replaces the claim, an
+        equal one with a lower key too."""
+        import numpy as np
+
+        if not len(p.key):
+            return
+        start = np.flatnonzero(np.r_[True, p.obj[1:] != p.obj[:-1]])
+        o, v = p.obj[start], p.iou[start]
+        k = np.minimum.reduceat(p.key, start)
+        self._keep(o, k, v, (v > self.iou[o]) | ((v == self.iou[o]) & (k < self.key[o])), p.level)
+
+    def lowest(self, p: Part) -> None:
+        """An object's best anchors (IoU at or above its best): the lowest key, whatever its IoU."""
+        import numpy as np
+
+        if not len(p.key):
+            return
+        order = np.lexsort((p.key, p.obj))
+        obj = p.obj[order]
+        head = order[np.r_[True, obj[1:] != obj[:-1]]]
+        o, k, v = p.obj[head], p.key[head], p.iou[head]
+        self._keep(o, k, v, (self.key[o] < 0) | (k < self.key[o]), p.level)
+
+    def _keep(self, o: I64, k: I64, v: F32, better: npt.NDArray[np.bool_], level: int) -> None:
+        self.key[o[better]], self.iou[o[better]], self.level[o[better]] = k[better], v[better], level
+
+    def pairs(self) -> Pairs:
+        """The claims, objects ascending."""
+        import numpy as np
+
+        o = np.flatnonzero(self.key >= 0)
+        return Pairs(o.astype(np.int64), self.key[o], self.level[o], self.iou[o])
 
 
 def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
@@ -473,14 +619,18 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
     return _concat(found) if found else Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0, np.float32))
 
 
-def _batches(count: I64) -> Iterator[tuple[int, int]]:
-    """Ranges ``lo:hi`` of items whose ``count`` sums to about PAIRS_PER_BATCH (at least one item each)."""
+def _batches(count: I64, budget: int = PAIRS_PER_BATCH) -> Iterator[tuple[int, int]]:
+    """Ranges ``lo:hi`` of items whose ``count`` sums to about ``budget`` (at least one item each)."""
     import numpy as np
 
+    if int(count.sum()) <= budget:  # the usual case: one range (a sum costs less than the running sums)
+        if len(count):
+            yield 0, len(count)
+        return
     ends = np.cumsum(count)
     lo = 0
     while lo < len(count):
-        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + PAIRS_PER_BATCH, side="right")), lo + 1)
+        hi = max(int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + budget, side="right")), lo + 1)
         yield lo, hi
         lo = hi
 
