@@ -67,7 +67,7 @@ def main() -> None:
     path = synthetic(args.scale, args.seed)
     lines = []
     for name in args.detectors.split(","):
-        preset = resolve_preset(name, backbone=None, neck=None, levels=None, resize=[])
+        preset = resolve_preset(name, backbone=None, neck=None, levels=None, resize=None)
         graph = level_graph(preset)
         rows = toolkit_rows(without_small_images(as_data(path, preset.resize_policy()), preset, graph), preset)[0]
         _compiled.prepare()

@@ -1,5 +1,5 @@
 """Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) or the
-numpy one. Both give the same result, bit for bit; the compiled one takes 35-40% of the numpy one's CPU time on
+numpy one. Both give the same result, bit for bit; the compiled one takes 40-50% of the numpy one's CPU time on
 large datasets.
 
 Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
