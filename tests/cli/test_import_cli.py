@@ -131,3 +131,22 @@ def test_a_plot_never_replaces_the_source_of_the_torch_module(
     fine = CliRunner().invoke(app, [command, f"{package.name}.inner:A", "--plot", str(tmp_path / "ok.png"), *size])
     assert fine.exit_code == 0, fine.output
     assert (tmp_path / "ok.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("command", ["profile", "erf"])
+def test_a_model_that_fixes_its_height_only_takes_that_height(command: str, tmp_path: Path) -> None:
+    """``dynamic_axes={'x': {3: 'w'}}`` fixes the height only: another height ran, at which onnxruntime refuses
+    the model (review round 18 F9); another width is the model's to take."""
+    path = write_model(tmp_path / "tall.onnx")
+    m = onnx.load(str(path))
+    m.graph.input[0].type.tensor_type.shape.dim[3].dim_param = "w"
+    onnx.save(m, str(path))
+    more = ["--samples", "1"] if command == "erf" else []
+    result = CliRunner().invoke(app, [command, str(path), "--size", "64x96", *more])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        f"Error: {path}: input 'x' has the fixed height 64 (its width is free); expected a size of that height or "
+        "none, got 64x96 (WxH)\n"
+    )
+    result = CliRunner().invoke(app, [command, str(path), "--size", "96x64", *more])
+    assert result.exit_code == 0, result.output

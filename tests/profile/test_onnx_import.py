@@ -621,6 +621,66 @@ def test_a_resize_to_constant_sizes_holds_at_the_size_imported_only() -> None:
         "size: from_onnx(path, input_size='128x128') (on the command line, --size 128x128)"
     )
     nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"])]
-    scaled = from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0]), input_size="64x64")
+    by_scales = model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0])
+    for dim, name in zip(by_scales.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):
+        dim.dim_param = name  # a symbolic size: a fixed one takes that size only (round 18 F9)
+    scaled = from_onnx(by_scales, input_size="64x64")
     assert (scaled.traced_at, scaled.size_bound) == ((64, 64), ())
     assert profile(scaled, (100, 128))["up"].size == (200, 256)
+
+
+def fixing(h: int | str, w: int | str) -> Any:
+    """A stride-2 convolution on an input whose height and width are ``h`` and ``w`` (a text: symbolic)."""
+    m = model([conv("x", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1])], ["y"])
+    for dim, value in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], (h, w), strict=True):
+        if isinstance(value, str):
+            dim.dim_param = value
+        else:
+            dim.dim_value = value
+    return m
+
+
+def test_a_graph_of_a_model_with_a_fixed_input_takes_that_size_only() -> None:
+    """``from_onnx(path)`` kept the size imported but not that the model fixes it: its Graph was profiled at any
+    size without a word, where the path form and onnxruntime refuse it (review round 18 F9)."""
+    from scalematch.errors import GraphError
+
+    fixed = "<onnx model>: input 'x' has the fixed size 48x64 (WxH); expected that size or none, got 96x80"
+    graph = from_onnx(fixing(64, 48))
+    assert graph.fixed_input == ("x", 64, 48)
+    assert profile(graph, (64, 48))["y"].size == (32, 24)
+    with pytest.raises(GraphError) as err:
+        profile(graph, (80, 96))
+    assert str(err.value) == fixed
+    with pytest.raises(ModelError) as refused:
+        from_onnx(fixing(64, 48), input_size="96x80")
+    assert str(refused.value) == fixed
+    assert from_onnx(fixing("h", "w")).fixed_input is None
+    assert profile(from_onnx(fixing("h", "w")), (80, 96))["y"].size == (40, 48)
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "message"),
+    [
+        (64, "w", "input 'x' has the fixed height 64 (its width is free); expected a size of that height or none"),
+        ("h", 48, "input 'x' has the fixed width 48 (its height is free); expected a size of that width or none"),
+    ],
+)
+def test_a_model_that_fixes_one_side_takes_that_side_only(h: int | str, w: int | str, message: str) -> None:
+    """Only H (or only W) fixed (``dynamic_axes={'x': {3: 'w'}}``): any size was taken, the fixed side too
+    (review round 18 F9). Another value of that side is refused, imported or profiled; the free side is free."""
+    from scalematch.errors import GraphError
+
+    wrong, right = (80, 96), (64 if h == 64 else 80, 48 if w == 48 else 96)
+    with pytest.raises(ModelError) as refused:
+        from_onnx(fixing(h, w), input_size=(wrong[1], wrong[0]))
+    assert str(refused.value) == f"<onnx model>: {message}, got 96x80 (WxH)"
+    assert profile(from_onnx(fixing(h, w), input_size=(right[1], right[0])), right)["y"].size == (
+        right[0] // 2,
+        right[1] // 2,
+    )
+    graph = from_onnx(fixing(h, w))
+    with pytest.raises(GraphError) as err:
+        profile(graph, wrong)
+    assert str(err.value) == f"<onnx model>: {message}, got 96x80 (WxH)"
+    assert profile(graph, right)["y"].size == (right[0] // 2, right[1] // 2)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from scalematch._args import shown
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
-from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
 from scalematch.profile.importers.emit import (
     TapSpec,
     finish,
@@ -998,6 +999,11 @@ class _Importer:
 
 def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
     """The ONNX model at ``path`` with its shapes inferred (the image input fixed to ``input_size``)."""
+    return with_shapes(read_onnx(path), input_size, str(path))
+
+
+def read_onnx(path: str | Path) -> Any:
+    """The ONNX model at ``path`` as written (a :class:`ModelError` naming the file when it cannot be read)."""
     require("onnx", "onnx", str(path))
     import onnx
 
@@ -1008,34 +1014,40 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
-    return with_shapes(model, input_size, str(path))
+    return model
 
 
 def fixed_size(model: Any) -> tuple[str, Pair] | None:
     """The name and ``(h, w)`` of the image input (the first input that is no initializer) when the model fixes
     both its height and width; None when either is symbolic or unknown."""
+    fixed = fixed_input(model)
+    if fixed is None or fixed[1] is None or fixed[2] is None:
+        return None
+    return fixed[0], (fixed[1], fixed[2])
+
+
+def fixed_input(model: Any) -> tuple[str, int | None, int | None] | None:
+    """The name, height and width of the image input (the first input that is no initializer) when the model
+    fixes its height, its width or both (None for a symbolic or unknown one); None when it fixes neither."""
     initializers = {i.name for i in model.graph.initializer}
     image = next((i for i in model.graph.input if i.name not in initializers), None)
     if image is None:
         return None
     dims = list(image.type.tensor_type.shape.dim)
-    if len(dims) != 4 or any(d.dim_param or d.dim_value <= 0 for d in dims[2:]):
+    if len(dims) != 4:
         return None
-    return image.name, (int(dims[2].dim_value), int(dims[3].dim_value))
+    h, w = (None if d.dim_param or d.dim_value <= 0 else int(d.dim_value) for d in dims[2:])
+    return None if h is None and w is None else (image.name, h, w)
 
 
 def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx model>") -> Any:
     """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``; a
-    ``input_size`` that contradicts the model's fixed height and width is a :class:`ModelError`."""
+    ``input_size`` that contradicts the model's fixed height or width is a :class:`ModelError`."""
     import onnx
 
-    fixed = fixed_size(model)
-    if input_size is not None and fixed is not None and fixed[1] != input_size:
-        (h, w), (got_h, got_w) = fixed[1], input_size
-        raise ModelError(
-            f"{label}: input '{fixed[0]}' has the fixed size {w}x{h} (WxH); expected that size or none, got "
-            f"{got_w}x{got_h}"
-        )
+    problem = fixed_problem(label, fixed_input(model), input_size)
+    if problem is not None:
+        raise ModelError(problem)
     if input_size is not None:
         model = onnx.ModelProto.FromString(model.SerializeToString())
         initializers = {i.name for i in model.graph.initializer}
@@ -1089,8 +1101,9 @@ def from_onnx(
         if not model.strip():
             raise OptionError("model: expected an ONNX file's path, got an empty value")
         label = model
-        proto = load_onnx(model, size)
-        default_name = Path(model).stem
+        model = read_onnx(model)
+        proto = with_shapes(model, size, label)
+        default_name = Path(label).stem
     elif not isinstance(model, onnx.ModelProto):
         raise OptionError(
             "model: expected an ONNX file's path (str or os.PathLike), a loaded onnx.ModelProto or its bytes, "
@@ -1136,7 +1149,7 @@ def from_onnx(
     if taps is not None:
         one_name_per_map(resolved, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
-    return finish(
+    graph = finish(
         name or default_name,
         importer.nodes,
         resolved,
@@ -1148,3 +1161,4 @@ def from_onnx(
         size or (fixed[1] if (fixed := fixed_size(proto)) is not None else None),
         importer.sized,
     )
+    return replace(graph, fixed_input=fixed_input(model))
