@@ -684,3 +684,65 @@ def test_a_model_that_fixes_one_side_takes_that_side_only(h: int | str, w: int |
         profile(graph, wrong)
     assert str(err.value) == f"<onnx model>: {message}, got 96x80 (WxH)"
     assert profile(graph, right)["y"].size == (right[0] // 2, right[1] // 2)
+
+
+def symbolic(m: Any) -> Any:
+    """``m`` with a symbolic input height and width, as an export with dynamic axes writes it."""
+    for dim, name in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):
+        dim.dim_param = name
+    return m
+
+
+def pad_to_eight() -> Any:
+    """A 3x3 conv padded at the bottom and right to a multiple of 8 (torch's export of ``F.pad`` by amounts
+    computed from the shape: Shape, Slice, Mod, Sub, Concat), then an 8x8 average pool."""
+    nodes = [
+        conv("x", "c", 3, pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["shape"]),
+        helper.make_node("Slice", ["shape", "axes_from", "axes_to"], ["hw"]),
+        helper.make_node("Mod", ["hw", "axes_eight"], ["rest"]),
+        helper.make_node("Sub", ["axes_eight", "rest"], ["short"]),
+        helper.make_node("Mod", ["short", "axes_eight"], ["more"]),
+        helper.make_node("Concat", ["pads_none", "more"], ["pads"], axis=0),
+        helper.make_node("Pad", ["c", "pads"], ["padded"], name="p"),
+        helper.make_node("AveragePool", ["padded"], ["y"], kernel_shape=[8, 8], strides=[8, 8]),
+    ]
+    return symbolic(model(nodes, ["y"], axes_from=[2], axes_to=[4], axes_eight=[8], pads_none=[0] * 6))
+
+
+def test_a_geometry_computed_from_shapes_under_a_symbolic_size_says_how_to_import_it() -> None:
+    """A Resize to another map's size, a Pad to a multiple, exported with dynamic axes: the errors said neither
+    the cause nor the way forward ("cannot tell the scale factor (no constant scales and no shapes)", "the pads
+    are not a constant", the latter also at a given size) (review round 18 F7). Imported at a size, the Resize
+    follows the other map at every size and the Pad holds at that size; both as ONNX's reference evaluator runs
+    them."""
+    from onnx.reference import ReferenceEvaluator
+
+    from scalematch.errors import GraphError
+
+    torch_nearest = {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    for m, node, what in [
+        (symbolic(odd_lateral(**torch_nearest)), "r' (Resize)", "its output size is computed from shapes"),
+        (pad_to_eight(), "p' (Pad)", "the pads are computed from shapes"),
+    ]:
+        with pytest.raises(ModelError) as err:
+            from_onnx(m)
+        assert str(err.value) == (
+            f"<onnx model>: node '{node}: {what}, and the model's input size is symbolic; give input_size=WxH to "
+            "import it at that size, or export the model with a fixed input size"
+        )
+        out = m.graph.output[0].name
+        run = ReferenceEvaluator(m)
+        for w, h in [(26, 26), (30, 22), (17, 41)]:
+            ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
+            got = ran[0].shape[-2:]
+            graph = from_onnx(m, input_size=(w, h))
+            assert profile(graph, (h, w))[out].size == tuple(got)
+            if node.startswith("r"):
+                assert graph.size_bound == ()
+                assert profile(from_onnx(m, input_size="26x26"), (h, w))[out].size == tuple(got)
+            else:
+                assert graph.size_bound == (("padded", "(Pad) has pads computed from the input's shape"),)
+                if (w, h) != (26, 26):
+                    with pytest.raises(GraphError):
+                        profile(from_onnx(m, input_size="26x26"), (h, w))

@@ -136,9 +136,17 @@ SHAPE_ARITHMETIC = frozenset(
         "Ceil",
         "ReduceProd",
         "ReduceSum",
+        "Reshape",
+        "Transpose",
+        "ConstantOfShape",
     ]
 )
-"""Operators folded on values computed from shapes (their results are small integer vectors)."""
+"""Operators folded on values computed from shapes (their results are small integer vectors; a ConstantOfShape
+only while it stays small: the pads torch exports for ``F.pad`` with computed amounts are made with one)."""
+SYMBOLIC = "and the model's input size is symbolic; give input_size=WxH to import it at that size"
+"""How the error of a node whose geometry is computed from unknown shapes goes on (a symbolic input size and none
+given): ``recommend``, which imports without a size, tells it apart by this text (the refusal of a node is kept as
+its text until a tap needs the node)."""
 
 
 def _ints(value: Any, default: list[int]) -> list[int]:
@@ -419,6 +427,8 @@ class _Importer:
                 pair = self.resize_pair(attrs, src, sizes, None)
                 n_out = (int(pair[0]), int(pair[1])) if pair is not None and None not in pair else None
             if n_in is None or n_out is None:
+                if self.reads_shapes(node.input[3] if len(node.input) > 3 else ""):
+                    raise self.unknown_shapes(node, "its output size is computed from shapes")
                 raise self.fail(node, "cannot tell the scale factor (no constant scales and no shapes)")
             f = (max(round(n_out[0] / n_in[0]), 1), max(round(n_out[1] / n_in[1]), 1))
             exact = n_out == (n_in[0] * f[0], n_in[1] * f[1])
@@ -490,7 +500,9 @@ class _Importer:
             )
         pads = attrs.get("pads")
         if pads is None:
-            pads = self.const(node.input[1]) if len(node.input) > 1 else None
+            pads = self.known(node.input[1]) if len(node.input) > 1 else None  # computed from shapes: sized
+        if pads is None and self.reads_shapes(node.input[1]):
+            raise self.unknown_shapes(node, "the pads are computed from shapes")
         if pads is None:
             raise self.fail(node, "the pads are not a constant")
         pads = [int(v) for v in pads]
@@ -503,6 +515,18 @@ class _Importer:
         top_bottom = per_axis.get(rank - 2, (0, 0))
         left_right = per_axis.get(rank - 1, (0, 0))
         return pad_layer((top_bottom, left_right))
+
+    def reads_shapes(self, name: str) -> bool:
+        """True when the value ``name`` (no feature map) is computed from some feature map's shape."""
+        return bool(name) and bool(self.sources.get(name))
+
+    def unknown_shapes(self, node: Any, what: str) -> ModelError:
+        """The error for a node whose geometry needs shapes that are unknown: when the image input's size is
+        symbolic, one that says how to give one (:data:`SYMBOLIC`)."""
+        image = next((v for v, name in self.values.items() if name == INPUT), None)
+        if image is not None and self.spatial(image) is None:
+            return self.fail(node, f"{what}, {SYMBOLIC}, or export the model with a fixed input size")
+        return self.fail(node, f"{what}, which shape inference does not give")
 
     def merge(self, kind: str, feats: list[str]) -> Merge:
         """A merge; ``align: union`` when an input comes after a nearest up-sampling (FPN's top-down add,
@@ -696,6 +720,9 @@ class _Importer:
             layer = Window("avgpool", (b, b), (b, b)) if op == "SpaceToDepth" else Upsample((b, b), "nearest")
         elif op == "Pad":
             self.emit(node, self.pad(node, attrs, src), [src], pad=True)
+            if len(node.input) > 1 and node.input[1] in self.derived and "pads" not in attrs:
+                name = str(self.values[node.output[0]])
+                self.sized[name] = "(Pad) has pads computed from the input's shape"
             return
         elif op in BINARY:
             layer = self.binary(node, feats)
@@ -885,10 +912,12 @@ class _Importer:
         if any(i not in self.constants and i not in self.derived for i in inputs) or node.domain not in ("", "ai.onnx"):
             return
         if any(i in self.derived for i in inputs) and node.op_type not in SHAPE_ARITHMETIC:
-            return  # a tensor the size of a map (ConstantOfShape, Expand) is never worth computing
+            return  # a tensor the size of a map (Expand) is never worth computing
         from onnx.reference import ReferenceEvaluator
 
         known = {i: self.constants[i] if i in self.constants else self.derived[i] for i in inputs}
+        if node.op_type == "ConstantOfShape" and any(math.prod(int(v) for v in known[i].ravel()) > 64 for i in inputs):
+            return  # ... nor a ConstantOfShape that is no small vector
         try:
             results = ReferenceEvaluator(node).run(None, known)
         except Exception:
