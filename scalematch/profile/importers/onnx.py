@@ -501,7 +501,7 @@ class _Importer:
         pads = attrs.get("pads")
         if pads is None:
             pads = self.known(node.input[1]) if len(node.input) > 1 else None  # computed from shapes: sized
-        if pads is None and self.reads_shapes(node.input[1]):
+        if pads is None and len(node.input) > 1 and self.reads_shapes(node.input[1]):
             raise self.unknown_shapes(node, "the pads are computed from shapes")
         if pads is None:
             raise self.fail(node, "the pads are not a constant")
@@ -1106,8 +1106,9 @@ def from_onnx(
     ``taps`` names the values to mark as outputs (``a,b`` or ``C3=a,C4=b``; default: the graph outputs).
     ``passthrough`` declares operator types or node names as geometry-preserving. ``input_size`` (width first,
     ``"1333x800"`` or ``(1333, 800)``) fixes the image size for shape inference (needed for SAME_LOWER padding
-    and size-based Resize when the model's input size is symbolic). An unknown operator is a
-    :class:`ModelError` naming the op type and the node.
+    and size-based Resize when the model's input size is symbolic); a model that fixes its input's height or
+    width takes sizes with them only, and the graph remembers them (``Graph.fixed_input``). An unknown operator is
+    a :class:`ModelError` naming the op type and the node.
     """
     from scalematch.profile.api import parse_size
 
