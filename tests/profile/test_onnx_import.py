@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -746,3 +747,52 @@ def test_a_geometry_computed_from_shapes_under_a_symbolic_size_says_how_to_impor
                 if (w, h) != (26, 26):
                     with pytest.raises(GraphError):
                         profile(from_onnx(m, input_size="26x26"), (h, w))
+
+
+def resize_to_lateral(items: list[int]) -> Any:
+    """FPN's top-down Resize (torch's nearest) of ``d`` to the size of the lateral ``c``, its ``sizes`` the
+    batch and channels of ``d`` and the items ``items`` of ``c``'s shape (2, 3: its own height and width)."""
+    nodes = [
+        conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv("c", "d", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["d"], ["d_shape"]),
+        helper.make_node("Shape", ["c"], ["c_shape"]),
+        helper.make_node("Slice", ["d_shape", "axes_zero", "axes_two"], ["batch_channels"]),
+        helper.make_node("Gather", ["c_shape", "axes_items"], ["hw"], axis=0),
+        helper.make_node("Concat", ["batch_channels", "hw"], ["sizes"], axis=0),
+        helper.make_node(
+            "Resize",
+            ["d", "", "", "sizes"],
+            ["up"],
+            name="r",
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        ),
+    ]
+    return symbolic(model(nodes, ["up"], axes_zero=[0], axes_two=[2], axes_items=items))
+
+
+@pytest.mark.parametrize("items", [[3, 3], [2, 2], [3, 2]])
+def test_a_resize_to_one_side_of_a_square_lateral_binds_the_graph(items: list[int]) -> None:
+    """Imported at a square size, sizes read from one side of the lateral (or its sides swapped) are its size:
+    the Resize was taken to follow it and profiled at 64x128 (WxH) and 96x80 at the lateral's size, where the model
+    gives another one (the ONNX side of review round 18 F2). It binds the graph; its own sizes follow the lateral."""
+    from onnx.reference import ReferenceEvaluator
+
+    from scalematch.errors import GraphError
+
+    run = ReferenceEvaluator(resize_to_lateral(items))
+    graph = from_onnx(resize_to_lateral(items), input_size="64x64")
+    assert graph.size_bound == (("up", "(Resize) up-samples to a size, its factor read from the sizes at that input"),)
+    own = from_onnx(resize_to_lateral([2, 3]), input_size="64x64")
+    assert own.size_bound == () and [n.layer for n in own.nodes if n.name == "up"] == [Upsample((2, 2), "nearest", "c")]
+    for h, w in [(128, 64), (80, 96)]:
+        ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
+        assert profile(replace(graph, size_bound=()), (h, w))["up"].size != tuple(ran[0].shape[-2:])
+        with pytest.raises(GraphError):
+            profile(graph, (h, w))
+        if (h, w) == (128, 64):  # imported again there (at 96x80 the factor is no integer: refused)
+            again = from_onnx(resize_to_lateral(items), input_size=(w, h))
+            assert profile(again, (h, w))["up"].size == tuple(ran[0].shape[-2:])
+        assert profile(own, (h, w))["up"].size == (h // 2, w // 2)

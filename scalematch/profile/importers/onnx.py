@@ -143,6 +143,10 @@ SHAPE_ARITHMETIC = frozenset(
 )
 """Operators folded on values computed from shapes (their results are small integer vectors; a ConstantOfShape
 only while it stays small: the pads torch exports for ``F.pad`` with computed amounts are made with one)."""
+MOVES = {"Slice": 1, "Gather": 1, "Unsqueeze": 1, "Squeeze": 1, "Reshape": 1, "Identity": 1, "Cast": 1}
+MOVES |= {"Transpose": 1, "Concat": 0}
+"""Operators that only move the items of a value computed from shapes: how many of their first inputs are the
+data moved (0: all of them); the others are indices, axes or shapes."""
 SYMBOLIC = "and the model's input size is symbolic; give input_size=WxH to import it at that size"
 """How the error of a node whose geometry is computed from unknown shapes goes on (a symbolic input size and none
 given): ``recommend``, which imports without a size, tells it apart by this text (the refusal of a node is kept as
@@ -214,6 +218,8 @@ class _Importer:
         self.graph = model.graph
         self.constants: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
+        self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
+        self.side_codes: list[tuple[str, int]] = []  # code k + 1: the map's height (axis 0) or width (1)
         self.shapes: dict[str, tuple[int | None, ...]] = {}
         for info in [*self.graph.input, *self.graph.value_info, *self.graph.output]:
             tensor = info.type.tensor_type
@@ -446,11 +452,10 @@ class _Importer:
                     "asymmetric/floor (torch's nearest) for a size short of a multiple",
                 )
         # output sizes read from another map's shape (FPN: interpolate to the lateral's size) -> size_like
-        refs = set().union(*(self.sources.get(i, frozenset()) for i in node.input[1:])) - {self.values[src]}
-        fitting = [r for r in refs if n_out is None or self.spatial_of_node(r) in (n_out, None)]
-        if len(fitting) != 1 and not exact:
-            fitting = [n.name for n in reversed(self.nodes) if self.spatial_of_node(n.name) == n_out][:1]
-        size_like = fitting[0] if len(fitting) == 1 else None
+        # (its height, its width), each read from its own axis: not one side given for both (a square input's)
+        like = self.size_of(node.input[3], src) if node.op_type == "Resize" and len(node.input) > 3 else None
+        fits = like is not None and like != self.values[src] and self.spatial_of_node(like) in (n_out, None)
+        size_like = like if fits else None
         if size_like is None and not exact and n_in is not None and n_out is not None:
             raise self.fail(
                 node,
@@ -925,6 +930,17 @@ class _Importer:
         into = self.derived if any(i in self.derived for i in inputs) else self.constants
         for name, value in zip(node.output, results, strict=False):
             into[name] = value
+        moved = MOVES.get(node.op_type)
+        if into is self.derived and moved is not None and any(i in self.sides for i in inputs):
+            import numpy as np
+
+            data = [i for k, i in enumerate(node.input) if i and (moved == 0 or k < moved)]
+            codes = {i: self.sides[i] if i in self.sides else np.zeros_like(known[i], np.int64) for i in data}
+            try:
+                moved_codes: Any = ReferenceEvaluator(node).run(None, {**known, **codes})
+            except Exception:
+                return
+            self.sides[node.output[0]] = np.asarray(moved_codes[0]).astype(np.int64)
 
     def fold_shape(self, node: Any, attrs: dict[str, Any], src: str) -> None:
         """The value of ``Shape`` (``start``, ``end``) or ``Size`` of a feature map whose shape inference knows
@@ -944,6 +960,31 @@ class _Importer:
             value = np.array([d or 0 for d in dims], dtype=np.int64)
         if None not in dims:
             self.derived[node.output[0]] = value
+        rank, name = len(shape), self.values.get(src)
+        if node.op_type == "Shape" and name is not None and src not in self.opaque and rank >= 2:
+            axes = list(range(rank))[
+                slice(int(attrs.get("start", 0)), None if attrs.get("end") is None else int(attrs["end"]))
+            ]
+            codes = []
+            for a in axes:
+                side = (name, a - (rank - 2))
+                if a < rank - 2:
+                    codes.append(0)
+                    continue
+                if side not in self.side_codes:
+                    self.side_codes.append(side)
+                codes.append(self.side_codes.index(side) + 1)
+            self.sides[node.output[0]] = np.array(codes, dtype=np.int64)
+
+    def size_of(self, name: str, src: str) -> str | None:
+        """The graph node whose own (height, width) the last two items of the value ``name`` are (an up-sampling's
+        ``sizes``: each read from its own axis, so it follows that map at every size), else None: one side given
+        for both axes, the sides swapped, a size computed from them."""
+        codes = self.sides.get(name)
+        if codes is None or codes.ndim != 1 or len(codes) < 2 or 0 in codes[-2:]:
+            return None
+        (h_map, h_axis), (w_map, w_axis) = (self.side_codes[int(c) - 1] for c in codes[-2:])
+        return h_map if h_map == w_map and (h_axis, w_axis) == (0, 1) else None
 
     def known(self, name: str) -> Any | None:
         """A constant, or a value computed from constants and known shapes."""
