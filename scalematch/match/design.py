@@ -11,7 +11,7 @@ from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, recommend
 from scalematch.match.result import usable
 from scalematch.match.rules import Rule, RuleParams
-from scalematch.profile.api import build, check_any_size
+from scalematch.profile.api import build_any_size
 from scalematch.profile.engine import profile
 
 if TYPE_CHECKING:
@@ -128,8 +128,7 @@ def design(
         raise DatasetError(
             f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded, data.format)})"
         )
-    graph = build(backbone, neck)
-    check_any_size(graph, backbone)
+    graph = build_any_size(backbone, neck)
     prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)

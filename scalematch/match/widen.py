@@ -75,10 +75,9 @@ def level_graph(preset: Preset) -> Graph:
     :func:`widen`, so that such a preset can be simulated and profiled again. A preset whose ``anchors.strides``
     are not the levels' strides in that graph is refused (:func:`~scalematch.match.geometry.check_strides`)."""
     from scalematch.match.geometry import check_strides
-    from scalematch.profile.api import build, check_any_size
+    from scalematch.profile.api import build_any_size
 
-    graph = build(preset.backbone, preset.neck)
-    check_any_size(graph, preset.backbone)
+    graph = build_any_size(preset.backbone, preset.neck)
     taps = dict(graph.taps)
     if shared_head(preset) and not all(lv in taps for lv in preset.levels):
         graph = _add_levels(graph, "P2" in preset.levels, "P7" in preset.levels)[0]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from scalematch.errors import OptionError
+from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import Profile
 from scalematch.profile.graph import Graph
 from scalematch.profile.importers.config import Config, attach, builtin, load
@@ -131,6 +131,27 @@ def check_any_size(graph: Graph, backbone: str) -> None:
             "geometry changes with each image's input size under the resize policy; expected a backbone whose "
             f"geometry holds at every size (profile it at one size with: scalematch profile {backbone} --size WxH)"
         )
+
+
+def build_any_size(backbone: str, neck: str | None = None) -> Graph:
+    """The graph of ``backbone`` (+ ``neck``) to match at every image's input size: built without an example size
+    and held to :func:`check_any_size`. An ONNX model whose geometry needs its input size to be read (a Resize
+    or a Pad computed from shapes under a symbolic input size) is an :class:`OptionError` that says so."""
+    try:
+        graph = build(backbone, neck)
+    except ModelError as exc:
+        from scalematch.profile.importers.onnx import SYMBOLIC
+
+        if SYMBOLIC not in str(exc):
+            raise
+        why = str(exc).split(SYMBOLIC, 1)[0] + SYMBOLIC.split(";", 1)[0]
+        raise OptionError(
+            f"backbone: {why}; a backbone to recommend for is imported without an input size, as the images come "
+            "to many input sizes, so this model cannot be used (profile it at one size with: scalematch profile "
+            f"{backbone} --size WxH)"
+        ) from None
+    check_any_size(graph, backbone)
+    return graph
 
 
 def _names(value: str | Iterable[str], param: str) -> tuple[str, ...]:

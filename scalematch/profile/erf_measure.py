@@ -265,13 +265,10 @@ def measure_erf(
                 "weights: model needs a PyTorch module (package.module:attribute); configs and ONNX "
                 "models are measured with uniform or random weights"
             )
-        if isinstance(model, str) and model.lower().endswith(".onnx") and input_pair is None:
-            from scalematch.profile.importers.onnx import fixed_size, load_onnx
-
-            fixed = fixed_size(load_onnx(model))  # an ONNX model that fixes its input runs at that size only
-            input_pair = fixed[1] if fixed is not None else None
         onnx_size = input_pair if isinstance(model, str) and model.lower().endswith(".onnx") else None
         graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size)
+        if input_pair is None and graph.fixed_input is not None and None not in graph.fixed_input:
+            input_pair = graph.fixed_input[1:]  # type: ignore[assignment]  # an ONNX model that fixes its input
         tap, node = _tap_node(graph, tap, str(label))
     require("torch", "torch", "measuring the ERF")
     import numpy as np
@@ -301,6 +298,8 @@ def measure_erf(
     size = input_pair or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
     if input_pair is None and graph.size_bound and graph.traced_at is not None and traced is None:
         size = graph.traced_at  # a graph that holds at its example size only is measured there
+    if input_pair is None and graph.fixed_input is not None:  # a model that fixes its height or its width
+        size = (graph.fixed_input[1] or size[0], graph.fixed_input[2] or size[1])
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
             f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs; expected at most "

@@ -37,6 +37,10 @@ class Graph:
     """Nodes some tap depends on whose geometry was read at ``traced_at`` (a pad to a multiple, a stride or an
     output size computed from shapes, an adaptive pool), each with what was read: the graph holds at that input
     size only (:func:`check_size`)."""
+    fixed_input: tuple[str, int | None, int | None] | None = None
+    """``(name, h, w)`` of an imported model's image input that fixes its height, its width or both (None where
+    the input is free): the graph is profiled at a size that has them only (:func:`check_size`), as onnxruntime
+    runs the model."""
 
     def ordered(self) -> tuple[Node, ...]:
         """The nodes in a topological order (stable: the written order where it is valid).
@@ -92,9 +96,31 @@ class Graph:
         return tuple(order)
 
 
+def fixed_problem(label: str, fixed: tuple[str, int | None, int | None] | None, size: Pair | None) -> str | None:
+    """Why ``size`` ``(h, w)`` is not one a model whose input ``fixed`` (``(name, h, w)``, None where free) takes
+    (the model's ``label`` first); None when it is, or when no size is given."""
+    if fixed is None or size is None:
+        return None
+    name, h, w = fixed
+    if (h is None or h == size[0]) and (w is None or w == size[1]):
+        return None
+    got = f"{size[1]}x{size[0]}"
+    if h is not None and w is not None:
+        return f"{label}: input '{name}' has the fixed size {w}x{h} (WxH); expected that size or none, got {got}"
+    side, value, other = ("height", h, "width") if h is not None else ("width", w, "height")
+    return (
+        f"{label}: input '{name}' has the fixed {side} {value} (its {other} is free); expected a size of that "
+        f"{side} or none, got {got} (WxH)"
+    )
+
+
 def check_size(graph: Graph, size: Pair | None) -> None:
     """A :class:`GraphError` when ``graph`` holds at its example size only (``size_bound``) and is used at another
-    ``size`` ``(h, w)``; None (no input size: the geometry as traced) passes."""
+    ``size`` ``(h, w)``, or when its model's input fixes a height or width that ``size`` does not have
+    (``fixed_input``); None (no input size: the geometry as traced) passes."""
+    problem = fixed_problem(graph.source, graph.fixed_input, size)
+    if problem is not None:
+        raise GraphError(problem)
     if size is None or not graph.size_bound or graph.traced_at is None or tuple(size) == graph.traced_at:
         return
     (h, w), (th, tw) = size, graph.traced_at

@@ -131,3 +131,56 @@ def test_a_plot_never_replaces_the_source_of_the_torch_module(
     fine = CliRunner().invoke(app, [command, f"{package.name}.inner:A", "--plot", str(tmp_path / "ok.png"), *size])
     assert fine.exit_code == 0, fine.output
     assert (tmp_path / "ok.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("command", ["profile", "erf"])
+def test_a_model_that_fixes_its_height_only_takes_that_height(command: str, tmp_path: Path) -> None:
+    """``dynamic_axes={'x': {3: 'w'}}`` fixes the height only: another height ran, at which onnxruntime refuses
+    the model (review round 18 F9); another width is the model's to take."""
+    path = write_model(tmp_path / "tall.onnx")
+    m = onnx.load(str(path))
+    m.graph.input[0].type.tensor_type.shape.dim[3].dim_param = "w"
+    onnx.save(m, str(path))
+    more = ["--samples", "1"] if command == "erf" else []
+    result = CliRunner().invoke(app, [command, str(path), "--size", "64x96", *more])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        f"Error: {path}: input 'x' has the fixed height 64 (its width is free); expected a size of that height or "
+        "none, got 64x96 (WxH)\n"
+    )
+    result = CliRunner().invoke(app, [command, str(path), "--size", "96x64", *more])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_resize_to_another_map_under_a_symbolic_size_says_what_to_do(tmp_path: Path) -> None:
+    """FPN's top-down Resize exported with dynamic axes: "cannot tell the scale factor (no constant scales and no
+    shapes)", and recommend said nothing of why it cannot take the model (review round 18 F7)."""
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [3, 3, 3, 3], [0.0] * 81)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="c", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["c", "w"], ["d"], name="d", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["shape"]),
+        helper.make_node("Resize", ["d", "", "", "shape"], ["up"], name="r", mode="nearest"),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])
+    graph = helper.make_graph(nodes, "g", [x], [helper.make_tensor_value_info("up", TensorProto.FLOAT, None)], [weight])
+    path = tmp_path / "fpn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    why = f"{path}: node 'r' (Resize): its output size is computed from shapes, and the model's input size is symbolic"
+    assert (
+        result.stderr
+        == f"Error: {why}; give --size WxH to import it at that size, or export the model with a fixed input size\n"
+    )
+    assert CliRunner().invoke(app, ["profile", str(path), "--size", "64x48"]).exit_code == 0
+    data = Path(__file__).resolve().parents[1] / "data" / "rbc_valid.json"
+    result = CliRunner().invoke(
+        app, ["recommend", str(data), "--rule", "rf", "--neck", "none", "--backbone", str(path)]
+    )
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        f"Error: --backbone: {why}; a backbone to recommend for is imported without an input size, as the images "
+        f"come to many input sizes, so this model cannot be used (profile it at one size with: scalematch profile "
+        f"{path} --size WxH)\n"
+    )

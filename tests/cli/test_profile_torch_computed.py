@@ -109,3 +109,19 @@ def test_recommend_refuses_a_backbone_whose_geometry_follows_the_input_size(
     )
     result = CliRunner().invoke(app, [*args, "torch_computed_models:Pyramid"])
     assert result.exit_code == 0, result.output
+
+
+def test_recommend_refuses_an_up_sampling_to_one_side_of_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``F.interpolate(z, size=y.shape[-1])`` traced at 224x224 was taken to follow ``y`` at every size, and
+    recommended for with stride 2 where torch up-samples the skip's width to a square (review round 18 F2)."""
+    monkeypatch.syspath_prepend(MODELS)
+    args = ["recommend", str(DATA / "rbc_valid.json"), "--rule", "rf", "--neck", "none", "--levels", "c", "-q"]
+    result = CliRunner().invoke(app, [*args, "--backbone", "torch_computed_models:UpToWidth"])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        "Error: --backbone: 'torch_computed_models:UpToWidth' reads the input's size (node 'interpolate' "
+        "(interpolate) up-samples to a size, its factor read from the sizes in that run, traced at 224x224), so its "
+        "geometry changes with each image's input size under the resize policy; expected a backbone whose geometry "
+        "holds at every size (profile it at one size with: scalematch profile torch_computed_models:UpToWidth "
+        "--size WxH)\n"
+    )

@@ -123,6 +123,24 @@ def test_an_onnx_model_with_a_fixed_input_runs_at_that_size(tmp_path: Any) -> No
     fixed = Path(write("fixed", [1, 3, 96, 40]))  # a path object: the fixed size was read from str paths only
     assert measure_erf(fixed, samples=1).input_size == (96, 40)
     assert measure_erf(fixed, "40x96", samples=1).input_size == (96, 40)  # width first, as everywhere
+    from scalematch.errors import GraphError
+    from scalematch.profile.importers.onnx import from_onnx
+
+    graph = from_onnx(fixed)  # a Graph ran at any size (review round 18 F9): it remembers the fixed one
+    assert measure_erf(graph, samples=1).input_size == (96, 40)
+    with pytest.raises(GraphError) as err:
+        measure_erf(graph, "96x80", samples=1)
+    assert str(err.value) == f"{fixed}: input 'x' has the fixed size 40x96 (WxH); expected that size or none, got 96x80"
+    tall = write("tall", [1, 3, 96, "w"])  # the height fixed only: it ran at any height
+    assert measure_erf(tall, samples=1).input_size == (96, 64)
+    assert measure_erf(from_onnx(tall), "80x96", samples=1).input_size == (96, 80)
+    for model in (tall, from_onnx(tall)):
+        with pytest.raises((GraphError, ModelError)) as refused:
+            measure_erf(model, "64x64", samples=1)
+        assert str(refused.value) == (
+            f"{tall}: input 'x' has the fixed height 96 (its width is free); expected a size of that height or "
+            "none, got 64x64 (WxH)"
+        )
 
 
 def test_the_size_is_width_first() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -621,6 +622,177 @@ def test_a_resize_to_constant_sizes_holds_at_the_size_imported_only() -> None:
         "size: from_onnx(path, input_size='128x128') (on the command line, --size 128x128)"
     )
     nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"])]
-    scaled = from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0]), input_size="64x64")
+    by_scales = model(nodes, ["up"], scales=[1.0, 1.0, 2.0, 2.0])
+    for dim, name in zip(by_scales.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):
+        dim.dim_param = name  # a symbolic size: a fixed one takes that size only (round 18 F9)
+    scaled = from_onnx(by_scales, input_size="64x64")
     assert (scaled.traced_at, scaled.size_bound) == ((64, 64), ())
     assert profile(scaled, (100, 128))["up"].size == (200, 256)
+
+
+def fixing(h: int | str, w: int | str) -> Any:
+    """A stride-2 convolution on an input whose height and width are ``h`` and ``w`` (a text: symbolic)."""
+    m = model([conv("x", "y", 3, strides=[2, 2], pads=[1, 1, 1, 1])], ["y"])
+    for dim, value in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], (h, w), strict=True):
+        if isinstance(value, str):
+            dim.dim_param = value
+        else:
+            dim.dim_value = value
+    return m
+
+
+def test_a_graph_of_a_model_with_a_fixed_input_takes_that_size_only() -> None:
+    """``from_onnx(path)`` kept the size imported but not that the model fixes it: its Graph was profiled at any
+    size without a word, where the path form and onnxruntime refuse it (review round 18 F9)."""
+    from scalematch.errors import GraphError
+
+    fixed = "<onnx model>: input 'x' has the fixed size 48x64 (WxH); expected that size or none, got 96x80"
+    graph = from_onnx(fixing(64, 48))
+    assert graph.fixed_input == ("x", 64, 48)
+    assert profile(graph, (64, 48))["y"].size == (32, 24)
+    with pytest.raises(GraphError) as err:
+        profile(graph, (80, 96))
+    assert str(err.value) == fixed
+    with pytest.raises(ModelError) as refused:
+        from_onnx(fixing(64, 48), input_size="96x80")
+    assert str(refused.value) == fixed
+    assert from_onnx(fixing("h", "w")).fixed_input is None
+    assert profile(from_onnx(fixing("h", "w")), (80, 96))["y"].size == (40, 48)
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "message"),
+    [
+        (64, "w", "input 'x' has the fixed height 64 (its width is free); expected a size of that height or none"),
+        ("h", 48, "input 'x' has the fixed width 48 (its height is free); expected a size of that width or none"),
+    ],
+)
+def test_a_model_that_fixes_one_side_takes_that_side_only(h: int | str, w: int | str, message: str) -> None:
+    """Only H (or only W) fixed (``dynamic_axes={'x': {3: 'w'}}``): any size was taken, the fixed side too
+    (review round 18 F9). Another value of that side is refused, imported or profiled; the free side is free."""
+    from scalematch.errors import GraphError
+
+    wrong, right = (80, 96), (64 if h == 64 else 80, 48 if w == 48 else 96)
+    with pytest.raises(ModelError) as refused:
+        from_onnx(fixing(h, w), input_size=(wrong[1], wrong[0]))
+    assert str(refused.value) == f"<onnx model>: {message}, got 96x80 (WxH)"
+    assert profile(from_onnx(fixing(h, w), input_size=(right[1], right[0])), right)["y"].size == (
+        right[0] // 2,
+        right[1] // 2,
+    )
+    graph = from_onnx(fixing(h, w))
+    with pytest.raises(GraphError) as err:
+        profile(graph, wrong)
+    assert str(err.value) == f"<onnx model>: {message}, got 96x80 (WxH)"
+    assert profile(graph, right)["y"].size == (right[0] // 2, right[1] // 2)
+
+
+def symbolic(m: Any) -> Any:
+    """``m`` with a symbolic input height and width, as an export with dynamic axes writes it."""
+    for dim, name in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):
+        dim.dim_param = name
+    return m
+
+
+def pad_to_eight() -> Any:
+    """A 3x3 conv padded at the bottom and right to a multiple of 8 (torch's export of ``F.pad`` by amounts
+    computed from the shape: Shape, Slice, Mod, Sub, Concat), then an 8x8 average pool."""
+    nodes = [
+        conv("x", "c", 3, pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["shape"]),
+        helper.make_node("Slice", ["shape", "axes_from", "axes_to"], ["hw"]),
+        helper.make_node("Mod", ["hw", "axes_eight"], ["rest"]),
+        helper.make_node("Sub", ["axes_eight", "rest"], ["short"]),
+        helper.make_node("Mod", ["short", "axes_eight"], ["more"]),
+        helper.make_node("Concat", ["pads_none", "more"], ["pads"], axis=0),
+        helper.make_node("Pad", ["c", "pads"], ["padded"], name="p"),
+        helper.make_node("AveragePool", ["padded"], ["y"], kernel_shape=[8, 8], strides=[8, 8]),
+    ]
+    return symbolic(model(nodes, ["y"], axes_from=[2], axes_to=[4], axes_eight=[8], pads_none=[0] * 6))
+
+
+def test_a_geometry_computed_from_shapes_under_a_symbolic_size_says_how_to_import_it() -> None:
+    """A Resize to another map's size, a Pad to a multiple, exported with dynamic axes: the errors said neither
+    the cause nor the way forward ("cannot tell the scale factor (no constant scales and no shapes)", "the pads
+    are not a constant", the latter also at a given size) (review round 18 F7). Imported at a size, the Resize
+    follows the other map at every size and the Pad holds at that size; both as ONNX's reference evaluator runs
+    them."""
+    from onnx.reference import ReferenceEvaluator
+
+    from scalematch.errors import GraphError
+
+    torch_nearest = {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    for m, node, what in [
+        (symbolic(odd_lateral(**torch_nearest)), "r' (Resize)", "its output size is computed from shapes"),
+        (pad_to_eight(), "p' (Pad)", "the pads are computed from shapes"),
+    ]:
+        with pytest.raises(ModelError) as err:
+            from_onnx(m)
+        assert str(err.value) == (
+            f"<onnx model>: node '{node}: {what}, and the model's input size is symbolic; give input_size=WxH to "
+            "import it at that size, or export the model with a fixed input size"
+        )
+        out = m.graph.output[0].name
+        run = ReferenceEvaluator(m)
+        for w, h in [(26, 26), (30, 22), (17, 41)]:
+            ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
+            got = ran[0].shape[-2:]
+            graph = from_onnx(m, input_size=(w, h))
+            assert profile(graph, (h, w))[out].size == tuple(got)
+            if node.startswith("r"):
+                assert graph.size_bound == ()
+                assert profile(from_onnx(m, input_size="26x26"), (h, w))[out].size == tuple(got)
+            else:
+                assert graph.size_bound == (("padded", "(Pad) has pads computed from the input's shape"),)
+                if (w, h) != (26, 26):
+                    with pytest.raises(GraphError):
+                        profile(from_onnx(m, input_size="26x26"), (h, w))
+
+
+def resize_to_lateral(items: list[int]) -> Any:
+    """FPN's top-down Resize (torch's nearest) of ``d`` to the size of the lateral ``c``, its ``sizes`` the
+    batch and channels of ``d`` and the items ``items`` of ``c``'s shape (2, 3: its own height and width)."""
+    nodes = [
+        conv("x", "c", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv("c", "d", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["d"], ["d_shape"]),
+        helper.make_node("Shape", ["c"], ["c_shape"]),
+        helper.make_node("Slice", ["d_shape", "axes_zero", "axes_two"], ["batch_channels"]),
+        helper.make_node("Gather", ["c_shape", "axes_items"], ["hw"], axis=0),
+        helper.make_node("Concat", ["batch_channels", "hw"], ["sizes"], axis=0),
+        helper.make_node(
+            "Resize",
+            ["d", "", "", "sizes"],
+            ["up"],
+            name="r",
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        ),
+    ]
+    return symbolic(model(nodes, ["up"], axes_zero=[0], axes_two=[2], axes_items=items))
+
+
+@pytest.mark.parametrize("items", [[3, 3], [2, 2], [3, 2]])
+def test_a_resize_to_one_side_of_a_square_lateral_binds_the_graph(items: list[int]) -> None:
+    """Imported at a square size, sizes read from one side of the lateral (or its sides swapped) are its size:
+    the Resize was taken to follow it and profiled at 64x128 (WxH) and 96x80 at the lateral's size, where the model
+    gives another one (the ONNX side of review round 18 F2). It binds the graph; its own sizes follow the lateral."""
+    from onnx.reference import ReferenceEvaluator
+
+    from scalematch.errors import GraphError
+
+    run = ReferenceEvaluator(resize_to_lateral(items))
+    graph = from_onnx(resize_to_lateral(items), input_size="64x64")
+    assert graph.size_bound == (("up", "(Resize) up-samples to a size, its factor read from the sizes at that input"),)
+    own = from_onnx(resize_to_lateral([2, 3]), input_size="64x64")
+    assert own.size_bound == () and [n.layer for n in own.nodes if n.name == "up"] == [Upsample((2, 2), "nearest", "c")]
+    for h, w in [(128, 64), (80, 96)]:
+        ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
+        assert profile(replace(graph, size_bound=()), (h, w))["up"].size != tuple(ran[0].shape[-2:])
+        with pytest.raises(GraphError):
+            profile(graph, (h, w))
+        if (h, w) == (128, 64):  # imported again there (at 96x80 the factor is no integer: refused)
+            again = from_onnx(resize_to_lateral(items), input_size=(w, h))
+            assert profile(again, (h, w))["up"].size == tuple(ran[0].shape[-2:])
+        assert profile(own, (h, w))["up"].size == (h // 2, w // 2)

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch", reason="the 'torch' extra is not installed 
 import torch.nn.functional as F  # noqa: E402
 from autograd_rf import measure  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
-from torch_computed_models import Computed, PositionGrid  # noqa: E402
+from torch_computed_models import Computed, OneSide, PositionGrid  # noqa: E402
 
 from scalematch import measure_erf, profile_model  # noqa: E402
 from scalematch.errors import GraphError, ModelError, OptionError  # noqa: E402
@@ -144,6 +144,65 @@ def test_arguments_that_do_not_read_h_or_w_leave_the_graph_usable_at_any_size(mo
         assert measure(model, (44, 52), (0, 0)) == (((0, 43), (0, 51)), (1, 1))
         return
     assert profiled(graph, (44, 52)) == boxes(model, (44, 52))
+
+
+UP = "up-samples to a size, its factor read from the sizes in that run"
+ONE_SIDE = [  # (h, w) where the size read is not the map's own (or the skip's), nor the one read at 32x32
+    ("pool by the width", "avg_pool2d", ARGS, (96, 48)),
+    ("pool by the height", "avg_pool2d", ARGS, (48, 96)),
+    ("pool by the sides swapped", "avg_pool2d", ARGS, (64, 32)),
+    ("up to the skip's width", "interpolate", UP, (64, 32)),
+    ("up to the skip's height twice", "interpolate", UP, (32, 64)),
+    ("up to the skip's sides swapped", "interpolate", UP, (64, 32)),
+    ("up to the input's width", "interpolate", UP, (64, 32)),
+]
+
+
+def torch_size(model: nn.Module, hw: tuple[int, int]) -> tuple[int, ...] | None:
+    """The (h, w) of ``model``'s output at ``hw``, as torch runs it; None where torch refuses the size."""
+    try:
+        return tuple(model(torch.zeros(1, 3, *hw)).shape[-2:])
+    except RuntimeError:  # a kernel larger than its input
+        return None
+
+
+@pytest.mark.parametrize(("how", "node", "why", "other"), ONE_SIDE)
+def test_a_size_read_from_one_side_of_a_square_map_binds_the_graph(
+    how: str, node: str, why: str, other: tuple[int, int]
+) -> None:
+    """Traced at a square size, a kernel or an up-sampling size read from one side (or the sides swapped) is the
+    map's own size, or the skip's: it was taken for a global pool or for following the skip at every size, and
+    profiled at a non-square size as a 1x1 map, or at the skip's size, where torch gives another size or none
+    (review round 18 F2). It binds the graph to the square size; traced again at that size, it is torch's."""
+    model = OneSide(how).eval()
+    graph = from_torch(model, "32x32")
+    assert graph.size_bound == ((node, f"({node}) {why}"),)
+    assert profiled(graph, (32, 32)) == boxes(model, (32, 32))
+    assert profiled(replace(graph, size_bound=()), other)[0] != torch_size(model, other)
+    (h, w) = other
+    with pytest.raises(GraphError) as err:
+        profile(graph, other)
+    assert str(err.value) == (
+        f"OneSide: traced at 32x32 (WxH), where node '{node}' ({node}) {why}, so the graph holds at 32x32 only, "
+        f"not at {w}x{h}; import the module again at that size: from_torch(model, '{w}x{h}') (on the command line, "
+        f"--size {w}x{h})"
+    )
+    if torch_size(model, other) is not None:
+        assert profiled(from_torch(model, (w, h)), other) == boxes(model, other)
+
+
+@pytest.mark.parametrize("how", ["pool by each side", "pool by the unpacked size", "up to the skip's size"])
+def test_a_size_read_axis_by_axis_holds_at_every_size(how: str) -> None:
+    """The same arguments with each axis read from its own side: a global pool, an up-sampling that follows the
+    skip; traced at a square size, they hold at 32x48 and 40x24 (WxH) as torch runs them."""
+    model = OneSide(how).eval()
+    graph = from_torch(model, "32x32")
+    assert graph.size_bound == ()
+    for hw in ((48, 32), (24, 40)):
+        size, _ = profiled(graph, hw)
+        assert size == torch_size(model, hw)
+        if how.startswith("up"):
+            assert profiled(graph, hw) == boxes(model, hw)
 
 
 class FirstLevel(nn.Module):

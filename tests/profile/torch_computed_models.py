@@ -163,3 +163,49 @@ class PaddedPyramid(nn.Module):
 class Pyramid(PaddedPyramid):
     def __init__(self) -> None:
         super().__init__(pad=False)
+
+
+class OneSide(nn.Module):
+    """Square-input code (review round 18 F2): a "global" pool whose kernel is read from one side of the map, or
+    an up-sampling to a skip map's size read from one side; ``how`` names the argument. Each equals the map's
+    own size (or the skip's) at a square input only, except the forms that read each axis from its own side."""
+
+    def __init__(self, how: str = "pool by the width") -> None:
+        super().__init__()
+        self.how = how
+        self.a, self.b, self.c = conv(4, 4, s=2), conv(4, 4, s=2), conv(4, 4)
+        self.stem = conv()
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.a(self.stem(x))
+        z = self.b(y)
+        how = self.how
+        if how == "pool by the width":
+            return F.avg_pool2d(z, z.size(3))
+        if how == "pool by the height":
+            return F.avg_pool2d(z, z.shape[2])
+        if how == "pool by the sides swapped":
+            return F.avg_pool2d(z, (z.size(3), z.size(2)))
+        if how == "pool by each side":
+            return F.avg_pool2d(z, (z.size(2), z.size(3)))
+        if how == "pool by the unpacked size":
+            h, w = z.shape[-2:]
+            return F.avg_pool2d(z, (h, w))
+        if how == "up to the skip's width":
+            return self.c(F.interpolate(z, size=y.shape[-1]))
+        if how == "up to the skip's height twice":
+            return self.c(F.interpolate(z, size=(y.size(2), y.size(2))))
+        if how == "up to the skip's sides swapped":
+            return self.c(F.interpolate(z, size=(y.size(-1), y.size(-2))))
+        if how == "up to the skip's size":
+            return self.c(F.interpolate(z, size=(y.size(2), y.size(3))))
+        if how == "up to the input's width":
+            return F.interpolate(z, size=x.shape[-1])
+        raise ValueError(how)
+
+
+class UpToWidth(OneSide):
+    """``OneSide("up to the skip's width")`` as a class the CLI can name."""
+
+    def __init__(self) -> None:
+        super().__init__("up to the skip's width")

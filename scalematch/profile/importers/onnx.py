@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from scalematch._args import shown
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
-from scalematch.profile.graph import INPUT, Graph, Node
+from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
 from scalematch.profile.importers.emit import (
     TapSpec,
     finish,
@@ -135,9 +136,21 @@ SHAPE_ARITHMETIC = frozenset(
         "Ceil",
         "ReduceProd",
         "ReduceSum",
+        "Reshape",
+        "Transpose",
+        "ConstantOfShape",
     ]
 )
-"""Operators folded on values computed from shapes (their results are small integer vectors)."""
+"""Operators folded on values computed from shapes (their results are small integer vectors; a ConstantOfShape
+only while it stays small: the pads torch exports for ``F.pad`` with computed amounts are made with one)."""
+MOVES = {"Slice": 1, "Gather": 1, "Unsqueeze": 1, "Squeeze": 1, "Reshape": 1, "Identity": 1, "Cast": 1}
+MOVES |= {"Transpose": 1, "Concat": 0}
+"""Operators that only move the items of a value computed from shapes: how many of their first inputs are the
+data moved (0: all of them); the others are indices, axes or shapes."""
+SYMBOLIC = "and the model's input size is symbolic; give input_size=WxH to import it at that size"
+"""How the error of a node whose geometry is computed from unknown shapes goes on (a symbolic input size and none
+given): ``recommend``, which imports without a size, tells it apart by this text (the refusal of a node is kept as
+its text until a tap needs the node)."""
 
 
 def _ints(value: Any, default: list[int]) -> list[int]:
@@ -205,6 +218,8 @@ class _Importer:
         self.graph = model.graph
         self.constants: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
+        self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
+        self.side_codes: list[tuple[str, int]] = []  # code k + 1: the map's height (axis 0) or width (1)
         self.shapes: dict[str, tuple[int | None, ...]] = {}
         for info in [*self.graph.input, *self.graph.value_info, *self.graph.output]:
             tensor = info.type.tensor_type
@@ -418,6 +433,8 @@ class _Importer:
                 pair = self.resize_pair(attrs, src, sizes, None)
                 n_out = (int(pair[0]), int(pair[1])) if pair is not None and None not in pair else None
             if n_in is None or n_out is None:
+                if self.reads_shapes(node.input[3] if len(node.input) > 3 else ""):
+                    raise self.unknown_shapes(node, "its output size is computed from shapes")
                 raise self.fail(node, "cannot tell the scale factor (no constant scales and no shapes)")
             f = (max(round(n_out[0] / n_in[0]), 1), max(round(n_out[1] / n_in[1]), 1))
             exact = n_out == (n_in[0] * f[0], n_in[1] * f[1])
@@ -435,11 +452,10 @@ class _Importer:
                     "asymmetric/floor (torch's nearest) for a size short of a multiple",
                 )
         # output sizes read from another map's shape (FPN: interpolate to the lateral's size) -> size_like
-        refs = set().union(*(self.sources.get(i, frozenset()) for i in node.input[1:])) - {self.values[src]}
-        fitting = [r for r in refs if n_out is None or self.spatial_of_node(r) in (n_out, None)]
-        if len(fitting) != 1 and not exact:
-            fitting = [n.name for n in reversed(self.nodes) if self.spatial_of_node(n.name) == n_out][:1]
-        size_like = fitting[0] if len(fitting) == 1 else None
+        # (its height, its width), each read from its own axis: not one side given for both (a square input's)
+        like = self.size_of(node.input[3], src) if node.op_type == "Resize" and len(node.input) > 3 else None
+        fits = like is not None and like != self.values[src] and self.spatial_of_node(like) in (n_out, None)
+        size_like = like if fits else None
         if size_like is None and not exact and n_in is not None and n_out is not None:
             raise self.fail(
                 node,
@@ -489,7 +505,9 @@ class _Importer:
             )
         pads = attrs.get("pads")
         if pads is None:
-            pads = self.const(node.input[1]) if len(node.input) > 1 else None
+            pads = self.known(node.input[1]) if len(node.input) > 1 else None  # computed from shapes: sized
+        if pads is None and len(node.input) > 1 and self.reads_shapes(node.input[1]):
+            raise self.unknown_shapes(node, "the pads are computed from shapes")
         if pads is None:
             raise self.fail(node, "the pads are not a constant")
         pads = [int(v) for v in pads]
@@ -502,6 +520,18 @@ class _Importer:
         top_bottom = per_axis.get(rank - 2, (0, 0))
         left_right = per_axis.get(rank - 1, (0, 0))
         return pad_layer((top_bottom, left_right))
+
+    def reads_shapes(self, name: str) -> bool:
+        """True when the value ``name`` (no feature map) is computed from some feature map's shape."""
+        return bool(name) and bool(self.sources.get(name))
+
+    def unknown_shapes(self, node: Any, what: str) -> ModelError:
+        """The error for a node whose geometry needs shapes that are unknown: when the image input's size is
+        symbolic, one that says how to give one (:data:`SYMBOLIC`)."""
+        image = next((v for v, name in self.values.items() if name == INPUT), None)
+        if image is not None and self.spatial(image) is None:
+            return self.fail(node, f"{what}, {SYMBOLIC}, or export the model with a fixed input size")
+        return self.fail(node, f"{what}, which shape inference does not give")
 
     def merge(self, kind: str, feats: list[str]) -> Merge:
         """A merge; ``align: union`` when an input comes after a nearest up-sampling (FPN's top-down add,
@@ -695,6 +725,9 @@ class _Importer:
             layer = Window("avgpool", (b, b), (b, b)) if op == "SpaceToDepth" else Upsample((b, b), "nearest")
         elif op == "Pad":
             self.emit(node, self.pad(node, attrs, src), [src], pad=True)
+            if len(node.input) > 1 and node.input[1] in self.derived and "pads" not in attrs:
+                name = str(self.values[node.output[0]])
+                self.sized[name] = "(Pad) has pads computed from the input's shape"
             return
         elif op in BINARY:
             layer = self.binary(node, feats)
@@ -884,10 +917,12 @@ class _Importer:
         if any(i not in self.constants and i not in self.derived for i in inputs) or node.domain not in ("", "ai.onnx"):
             return
         if any(i in self.derived for i in inputs) and node.op_type not in SHAPE_ARITHMETIC:
-            return  # a tensor the size of a map (ConstantOfShape, Expand) is never worth computing
+            return  # a tensor the size of a map (Expand) is never worth computing
         from onnx.reference import ReferenceEvaluator
 
         known = {i: self.constants[i] if i in self.constants else self.derived[i] for i in inputs}
+        if node.op_type == "ConstantOfShape" and any(math.prod(int(v) for v in known[i].ravel()) > 64 for i in inputs):
+            return  # ... nor a ConstantOfShape that is no small vector
         try:
             results = ReferenceEvaluator(node).run(None, known)
         except Exception:
@@ -895,6 +930,17 @@ class _Importer:
         into = self.derived if any(i in self.derived for i in inputs) else self.constants
         for name, value in zip(node.output, results, strict=False):
             into[name] = value
+        moved = MOVES.get(node.op_type)
+        if into is self.derived and moved is not None and any(i in self.sides for i in inputs):
+            import numpy as np
+
+            data = [i for k, i in enumerate(node.input) if i and (moved == 0 or k < moved)]
+            codes = {i: self.sides[i] if i in self.sides else np.zeros_like(known[i], np.int64) for i in data}
+            try:
+                moved_codes: Any = ReferenceEvaluator(node).run(None, {**known, **codes})
+            except Exception:
+                return
+            self.sides[node.output[0]] = np.asarray(moved_codes[0]).astype(np.int64)
 
     def fold_shape(self, node: Any, attrs: dict[str, Any], src: str) -> None:
         """The value of ``Shape`` (``start``, ``end``) or ``Size`` of a feature map whose shape inference knows
@@ -914,6 +960,31 @@ class _Importer:
             value = np.array([d or 0 for d in dims], dtype=np.int64)
         if None not in dims:
             self.derived[node.output[0]] = value
+        rank, name = len(shape), self.values.get(src)
+        if node.op_type == "Shape" and name is not None and src not in self.opaque and rank >= 2:
+            axes = list(range(rank))[
+                slice(int(attrs.get("start", 0)), None if attrs.get("end") is None else int(attrs["end"]))
+            ]
+            codes = []
+            for a in axes:
+                side = (name, a - (rank - 2))
+                if a < rank - 2:
+                    codes.append(0)
+                    continue
+                if side not in self.side_codes:
+                    self.side_codes.append(side)
+                codes.append(self.side_codes.index(side) + 1)
+            self.sides[node.output[0]] = np.array(codes, dtype=np.int64)
+
+    def size_of(self, name: str, src: str) -> str | None:
+        """The graph node whose own (height, width) the last two items of the value ``name`` are (an up-sampling's
+        ``sizes``: each read from its own axis, so it follows that map at every size), else None: one side given
+        for both axes, the sides swapped, a size computed from them."""
+        codes = self.sides.get(name)
+        if codes is None or codes.ndim != 1 or len(codes) < 2 or 0 in codes[-2:]:
+            return None
+        (h_map, h_axis), (w_map, w_axis) = (self.side_codes[int(c) - 1] for c in codes[-2:])
+        return h_map if h_map == w_map and (h_axis, w_axis) == (0, 1) else None
 
     def known(self, name: str) -> Any | None:
         """A constant, or a value computed from constants and known shapes."""
@@ -998,6 +1069,11 @@ class _Importer:
 
 def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
     """The ONNX model at ``path`` with its shapes inferred (the image input fixed to ``input_size``)."""
+    return with_shapes(read_onnx(path), input_size, str(path))
+
+
+def read_onnx(path: str | Path) -> Any:
+    """The ONNX model at ``path`` as written (a :class:`ModelError` naming the file when it cannot be read)."""
     require("onnx", "onnx", str(path))
     import onnx
 
@@ -1008,34 +1084,40 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
-    return with_shapes(model, input_size, str(path))
+    return model
 
 
 def fixed_size(model: Any) -> tuple[str, Pair] | None:
     """The name and ``(h, w)`` of the image input (the first input that is no initializer) when the model fixes
     both its height and width; None when either is symbolic or unknown."""
+    fixed = fixed_input(model)
+    if fixed is None or fixed[1] is None or fixed[2] is None:
+        return None
+    return fixed[0], (fixed[1], fixed[2])
+
+
+def fixed_input(model: Any) -> tuple[str, int | None, int | None] | None:
+    """The name, height and width of the image input (the first input that is no initializer) when the model
+    fixes its height, its width or both (None for a symbolic or unknown one); None when it fixes neither."""
     initializers = {i.name for i in model.graph.initializer}
     image = next((i for i in model.graph.input if i.name not in initializers), None)
     if image is None:
         return None
     dims = list(image.type.tensor_type.shape.dim)
-    if len(dims) != 4 or any(d.dim_param or d.dim_value <= 0 for d in dims[2:]):
+    if len(dims) != 4:
         return None
-    return image.name, (int(dims[2].dim_value), int(dims[3].dim_value))
+    h, w = (None if d.dim_param or d.dim_value <= 0 else int(d.dim_value) for d in dims[2:])
+    return None if h is None and w is None else (image.name, h, w)
 
 
 def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx model>") -> Any:
     """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``; a
-    ``input_size`` that contradicts the model's fixed height and width is a :class:`ModelError`."""
+    ``input_size`` that contradicts the model's fixed height or width is a :class:`ModelError`."""
     import onnx
 
-    fixed = fixed_size(model)
-    if input_size is not None and fixed is not None and fixed[1] != input_size:
-        (h, w), (got_h, got_w) = fixed[1], input_size
-        raise ModelError(
-            f"{label}: input '{fixed[0]}' has the fixed size {w}x{h} (WxH); expected that size or none, got "
-            f"{got_w}x{got_h}"
-        )
+    problem = fixed_problem(label, fixed_input(model), input_size)
+    if problem is not None:
+        raise ModelError(problem)
     if input_size is not None:
         model = onnx.ModelProto.FromString(model.SerializeToString())
         initializers = {i.name for i in model.graph.initializer}
@@ -1065,8 +1147,9 @@ def from_onnx(
     ``taps`` names the values to mark as outputs (``a,b`` or ``C3=a,C4=b``; default: the graph outputs).
     ``passthrough`` declares operator types or node names as geometry-preserving. ``input_size`` (width first,
     ``"1333x800"`` or ``(1333, 800)``) fixes the image size for shape inference (needed for SAME_LOWER padding
-    and size-based Resize when the model's input size is symbolic). An unknown operator is a
-    :class:`ModelError` naming the op type and the node.
+    and size-based Resize when the model's input size is symbolic); a model that fixes its input's height or
+    width takes sizes with them only, and the graph remembers them (``Graph.fixed_input``). An unknown operator is
+    a :class:`ModelError` naming the op type and the node.
     """
     from scalematch.profile.api import parse_size
 
@@ -1089,8 +1172,9 @@ def from_onnx(
         if not model.strip():
             raise OptionError("model: expected an ONNX file's path, got an empty value")
         label = model
-        proto = load_onnx(model, size)
-        default_name = Path(model).stem
+        model = read_onnx(model)
+        proto = with_shapes(model, size, label)
+        default_name = Path(label).stem
     elif not isinstance(model, onnx.ModelProto):
         raise OptionError(
             "model: expected an ONNX file's path (str or os.PathLike), a loaded onnx.ModelProto or its bytes, "
@@ -1136,7 +1220,7 @@ def from_onnx(
     if taps is not None:
         one_name_per_map(resolved, label)
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
-    return finish(
+    graph = finish(
         name or default_name,
         importer.nodes,
         resolved,
@@ -1148,3 +1232,4 @@ def from_onnx(
         size or (fixed[1] if (fixed := fixed_size(proto)) is not None else None),
         importer.sized,
     )
+    return replace(graph, fixed_input=fixed_input(model))

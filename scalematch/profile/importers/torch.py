@@ -224,6 +224,15 @@ SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
 
 
 @dataclass(frozen=True)
+class _Side:
+    """One side of a feature map as a shape query reads it: graph node ``map``'s height (``axis`` 0) or width
+    (1)."""
+
+    map: str
+    axis: int
+
+
+@dataclass(frozen=True)
 class Traced:
     """A traced module: its layer graph, the fx ``GraphModule``, and which fx node computes each graph node."""
 
@@ -406,7 +415,7 @@ class _Importer:
         self.modules: dict[str, Any] = dict(gm.named_modules())
         self.values: dict[str, str | None] = {}
         self.shapes: dict[str, tuple[int, ...] | None] = {}
-        self.sources: dict[str, frozenset[str]] = {}  # non-feature values: the feature maps whose shape they read
+        self.sides: dict[str, Any] = {}  # non-feature values read from a map's shape: the _Side of each item
         self.layouts: dict[str, Layout] = {}  # feature values not in (N, C, H, W) layout: where their axes went
         self.opaque: dict[str, str] = {}  # feature values that are no feature map: why
         self.origin: dict[str, str] = {}  # ... and the fx node that made them so
@@ -477,17 +486,14 @@ class _Importer:
         return op in ("max", "min") and isinstance(other, fx.Node) and self.shapes.get(other.name) is not None
 
     def whole_map(self, node: Any, src: str, bound: Mapping[str, Any]) -> bool:
-        """A pooling of ``src`` whose kernel is read from ``src``'s own shape and covers it (CIFAR ResNets'
-        ``F.avg_pool2d(out, out.size()[2:])``), with no padding and the kernel as stride: a global pool at any
-        input size."""
-        from torch import fx
-
-        refs: set[str] = set()
+        """A pooling of ``src`` whose kernel is ``src``'s own height and width, each read from its own axis
+        (CIFAR ResNets' ``F.avg_pool2d(out, out.size()[2:])``), with no padding and the kernel as stride: a
+        global pool at any input size. A kernel read from one side (``out.size(3)``, square at a square input)
+        is not: it is a window of that size."""
         kernel = _bind(node.node, ["input", "kernel_size"]).get("kernel_size")
-        fx.node.map_arg(kernel, lambda a: refs.update(self.sources.get(a.name, frozenset())))
         k, stride = _pair(bound["kernel_size"]), bound.get("stride")
         return (
-            refs == {self.values[src]}
+            self.full_size_of(kernel) == self.values[src]
             and k == self.spatial(src)
             and (stride is None or (not isinstance(stride, int) and len(stride) == 0) or _pair(stride) == k)
             and _pair(bound.get("padding", 0)) == (0, 0)
@@ -740,11 +746,7 @@ class _Importer:
             raise self.fail(node, what, f"scale factor {scale} is not an integer")
         size_like = None
         if size_from is not None:
-            from torch import fx
-
-            refs: set[str] = set()
-            fx.node.map_arg(size_from, lambda a: refs.update(self.sources.get(a.name, frozenset())))
-            like = next(iter(refs)) if len(refs) == 1 else None
+            like = self.full_size_of(size_from)  # (its H, its W), not one side given for both (y.shape[-1])
             fx_like = next((k for k, v in self.values.items() if v == like), None) if like == INPUT else None
             fx_like = self.fx_names.get(like or "", fx_like)
             if like is not None and fx_like is not None and self.spatial(fx_like) == n_out:
@@ -1160,9 +1162,7 @@ class _Importer:
         feats = self.feature_args(node) if node.op != "get_attr" else []
         if not feats:
             self.values[node.name] = None
-            self.sources[node.name] = frozenset().union(
-                *(self.sources.get(a, frozenset()) for a in self.all_args(node))
-            )
+            self.sides[node.name] = self.item_sides(node)
             self.by_size[node.name] = self.size_parts(node)
             return
         self.note_view(node)
@@ -1206,6 +1206,56 @@ class _Importer:
                 return axes
             return axes[dim] if isinstance(dim, int) and -len(axes) <= dim < len(axes) else True
         return axes if op == "shape" or (len(node.args) > 1 and node.args[1] == "shape") else True
+
+    def shape_sides(self, node: Any, op: str, src: str) -> Any:
+        """The :class:`_Side` read by each item of a shape query of the (N, C, H, W) map ``src`` (a tuple, None
+        for N and C), or by the query itself (``x.size(3)``); None for anything else."""
+        name, shape = self.values.get(src), self.shapes.get(src)
+        if name is None or shape is None or len(shape) != 4 or src in self.opaque:
+            return None
+        per_axis = (None, None, _Side(name, 0), _Side(name, 1))
+        if op == "size":
+            dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+            if dim is None:
+                return per_axis
+            return per_axis[dim] if isinstance(dim, int) and -4 <= dim < 4 else None
+        return per_axis if op == "shape" or (len(node.args) > 1 and node.args[1] == "shape") else None
+
+    def item_sides(self, node: Any) -> Any:
+        """The sides an item or a slice of a shape reads (``y.shape[-2:]``, ``h, w = y.shape[2:]``); None for
+        any other value, arithmetic on sizes included."""
+        import operator
+
+        from torch import fx
+
+        if node.op != "call_function" or node.target is not operator.getitem or not isinstance(node.args[0], fx.Node):
+            return None
+        whole, index = self.sides.get(node.args[0].name), node.args[1]
+        if not isinstance(whole, tuple) or isinstance(index, bool) or not isinstance(index, int | slice):
+            return None
+        if isinstance(index, slice) and any(isinstance(v, fx.Node) for v in (index.start, index.stop, index.step)):
+            return None
+        try:
+            return whole[index]
+        except IndexError:
+            return None
+
+    def full_size_of(self, arg: Any) -> str | None:
+        """The graph node whose own (height, width) the argument ``arg`` (as traced) is, each read from its own
+        axis, so that it follows that map at every input size; None for anything else: one side given for both
+        axes, sides swapped or of two maps, a size computed from them."""
+        from torch import fx
+
+        if isinstance(arg, fx.Node):
+            found = self.sides.get(arg.name)
+        elif isinstance(arg, tuple | list) and all(isinstance(a, fx.Node) for a in arg):
+            found = tuple(self.sides.get(a.name) for a in arg)
+        else:
+            return None
+        if not isinstance(found, tuple) or len(found) != 2 or not all(isinstance(s, _Side) for s in found):
+            return None
+        height, width = found
+        return str(height.map) if height.map == width.map and (height.axis, width.axis) == (0, 1) else None
 
     def size_parts(self, node: Any) -> Any:
         """Which parts of a value that is no feature map vary with the input's size: an item of a shape (its
@@ -1369,7 +1419,7 @@ class _Importer:
             op = what = op.strip("_")
             if op in SHAPE_FUNCTIONS:
                 self.values[node.name] = None
-                self.sources[node.name] = frozenset(v for v in (self.values[f] for f in feats) if v is not None)
+                self.sides[node.name] = self.shape_sides(node, op, feats[0])
                 self.by_size[node.name] = self.shape_parts(node, op, feats[0])
                 return
             user = op in self.passthrough
