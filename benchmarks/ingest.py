@@ -236,8 +236,8 @@ def markdown(r: dict[str, Any], args: argparse.Namespace) -> str:
     load_pss = [v["load"]["pss_mib"] for v in r["scales"].values()]
     lines += [
         "",
-        f"Peak PSS max/min over the sizes: `stats` {max(stats_pss) / min(stats_pss):.2f} (target <= 1.2), "
-        f"`load` {max(load_pss) / min(load_pss):.2f} (returns the table, which grows with the file).",
+        f"Peak PSS max/min over the sizes: `stats` {max(stats_pss) / min(stats_pss):.3f} (target <= 1.2), "
+        f"`load` {max(load_pss) / min(load_pss):.3f} (returns the table, which grows with the file).",
     ]
     return "\n".join(lines)
 
