@@ -163,6 +163,26 @@ def _walk(
 
 
 @_inline
+def _walk_all(
+    j: Any, t: Any, im: Any, box: Any, geo: Any, gi: Any, ls: Any, gf: Any, sizes: Any, nshapes: Any, ssd: Any,
+    step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any, spans: Any, terms: Any, out_key: Any,
+    out_level: Any, out_iou: Any,
+) -> Any:  # fmt: skip
+    """:func:`_walk`, walked again into arrays twice as large as it needs when they were too small: (the number of
+    pairs found, and the arrays that hold them)."""
+    while True:
+        found = _walk(
+            j, t, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax, spans,
+            terms, out_key, out_level, out_iou,
+        )  # fmt: skip
+        if found <= len(out_key):
+            return found, out_key, out_level, out_iou
+        out_key = np.empty(2 * found, np.int64)
+        out_level = np.empty(2 * found, np.int64)
+        out_iou = np.empty(2 * found, np.float32)
+
+
+@_inline
 def _anchor_box(
     key: Any, li: Any, im: Any, gi: Any, ls: Any, sizes: Any, nshapes: Any, ssd: Any, step: Any, s32: Any
 ) -> Any:
@@ -397,16 +417,10 @@ def assign(
             )
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
-            while True:  # walked again, into larger arrays, when they were too small
-                found = _walk(
-                    j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack,
-                    relax, spans, terms, out_key, out_level, out_iou,
-                )  # fmt: skip
-                if found <= len(out_key):
-                    break
-                out_key = np.empty(2 * found, np.int64)
-                out_level = np.empty(2 * found, np.int64)
-                out_iou = np.empty(2 * found, np.float32)
+            found, out_key, out_level, out_iou = _walk_all(
+                j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
+                spans, terms, out_key, out_level, out_iou,
+            )  # fmt: skip
             if not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
                 hkeys, hslot, slot_i, lists, held, slot_f = _grow(
                     used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
@@ -441,16 +455,10 @@ def assign(
             best[j] = _best_iou(j, im, box, geo, gi, gf, sizes, nshapes, ssd, step, s32, s64, relax)
             if not best[j] > 0:
                 continue
-            while True:  # walked again, into larger arrays, when they were too small
-                found = _walk(
-                    j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack,
-                    relax, spans, terms, out_key, out_level, out_iou,
-                )  # fmt: skip
-                if found <= len(out_key):
-                    break
-                out_key = np.empty(2 * found, np.int64)
-                out_level = np.empty(2 * found, np.int64)
-                out_iou = np.empty(2 * found, np.float32)
+            found, out_key, out_level, out_iou = _walk_all(
+                j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
+                spans, terms, out_key, out_level, out_iou,
+            )  # fmt: skip
             if found:
                 candidate[j] = True
             if low_quality and not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
