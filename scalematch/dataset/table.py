@@ -434,13 +434,9 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
-    if raw.refused is not None:  # YOLO: the reader's verdict per file
-        ids = np.fromiter(raw.refused.keys(), dtype=np.int64, count=len(raw.refused))
-        bits = np.fromiter(raw.refused.values(), dtype=np.int8, count=len(raw.refused))
-        order = np.argsort(ids)
-        at = np.minimum(np.searchsorted(ids[order], table["image_id"].to_numpy()), max(len(ids) - 1, 0))
-        hit = ids[order][at] == table["image_id"].to_numpy() if len(ids) else np.zeros(len(table), dtype=bool)
-        table["label_refused"] = np.where(hit, bits[order][at] if len(ids) else 0, 0).astype(np.int8)
+    if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
+        verdict = raw.refused
+        table["label_refused"] = np.fromiter((verdict.get(i, 0) for i in raw.images), np.int8, len(raw.images))[idx]
     elif raw.converter:
         table["label_refused"] = _converter_refusals(raw, kept)[idx]
     return table

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     Label = tuple[F32, F32, F32, F32]
 
 
+def toolkit_bit(style: str) -> int:
+    """The bit of the toolkit whose pipeline a letterbox style (``ultralytics`` or ``yolov5``) follows."""
+    return ULTRALYTICS if style == "ultralytics" else YOLOV5
+
+
 def converted(
     x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64], h: npt.NDArray[np.float64],
     image_w: npt.NDArray[np.float64], image_h: npt.NDArray[np.float64], text: bool,

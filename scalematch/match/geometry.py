@@ -158,9 +158,9 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
     text = "label_text" in table.columns  # (set for every row or none)
     objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category, text)
     if "label_refused" in table.columns:  # verify_image_label refuses the whole file of such an object
-        from scalematch.dataset.yolo_labels import ULTRALYTICS, YOLOV5
+        from scalematch.dataset.yolo_labels import toolkit_bit
 
-        bit = ULTRALYTICS if preset.input.style == "ultralytics" else YOLOV5
+        bit = toolkit_bit(preset.input.style)
         objs = replace(objs, kept=objs.kept & ((table["label_refused"].to_numpy(np.int8) & bit) == 0))
     return objs
 
@@ -309,9 +309,9 @@ def _label_image_kept(
     :func:`scalematch.dataset.yolo_labels.refusals`)."""
     import numpy as np
 
-    from scalematch.dataset.yolo_labels import ULTRALYTICS, YOLOV5, refusals
+    from scalematch.dataset.yolo_labels import refusals, toolkit_bit
 
-    out = (refusals(label) & (ULTRALYTICS if spec.style == "ultralytics" else YOLOV5)) != 0
+    out = (refusals(label) & toolkit_bit(spec.style)) != 0
     corrupt = np.zeros(images, dtype=bool)
     corrupt[image[out]] = True
     kept: npt.NDArray[np.bool_] = ~corrupt[image]
