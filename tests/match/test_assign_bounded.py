@@ -204,3 +204,42 @@ def test_running_out_of_memory_is_a_one_line_error(monkeypatch: pytest.MonkeyPat
         "the anchors their windows reach do not fit; a smaller input size (--resize) or fewer objects per image "
         "needs less"
     )
+
+
+@pytest.mark.parametrize("detector", list(RULES))
+@pytest.mark.parametrize("dense", [0, 10**9])
+def test_compiled_restarts_from_the_image_that_needs_more(
+    detector: str, dense: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Images of four sizes, a crowded one among them: with tables started at one slot and one entry, each call of
+    the kernel stops at the first image that needs more and the next starts again from that image with larger
+    tables; the images done before keep their results, and every object's result equals numpy's."""
+    need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
+    monkeypatch.setattr(_compiled, "ROOM", 1)
+    monkeypatch.setattr(_compiled, "DENSE_ANCHORS", dense)
+    preset = load_preset(detector)
+    sizes = np.array([[320.0, 240.0], [640.0, 480.0], [500.0, 375.0], [800.0, 600.0]])
+    imgs = geometry.images(preset, sizes[:, 0], sizes[:, 1])
+    gen, rule = preset.anchors, preset.assigner
+    assert isinstance(gen, TorchvisionAnchors | SSDBoxes)
+    levels = anchor_levels(gen, geometry.grids(preset, build(preset.backbone, preset.neck), imgs), imgs)
+    high = rule.high if isinstance(rule, MaxIoU) else rule.threshold  # type: ignore[union-attr]
+    rng = np.random.default_rng(11)
+    parts = []
+    for k, count in enumerate((3, 40, 2, 25)):
+        w, h = float(levels[0].input_w[k]), float(levels[0].input_h[k])
+        x1, y1 = rng.uniform(0, w - 8, count), rng.uniform(0, h - 8, count)
+        x2 = np.minimum(x1 + rng.uniform(4, w, count), w)
+        y2 = np.minimum(y1 + rng.uniform(4, h, count), h)
+        if count > 20:  # duplicates of a whole-image box: ties everywhere
+            x1[:5], y1[:5], x2[:5], y2[:5] = 0.0, 0.0, w, h
+        parts.append(np.stack([np.full(count, k), x1, y1, x2, y2], axis=1))
+    rows = np.concatenate(parts)
+    boxes = Boxes(rows[:, 0].astype(np.int64), *(np.ascontiguousarray(rows[:, i], np.float32) for i in range(1, 5)))
+    lq, forced = RULES[detector]
+    room = [0, 0]
+    _same(
+        _compiled.run(boxes, levels, high, lq, forced, 0.1, room),
+        maxiou.assign_numpy(boxes, levels, high, lq, forced, 0.1),
+    )
+    assert room[1] > 8  # restarted with more entries

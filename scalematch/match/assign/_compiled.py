@@ -173,12 +173,15 @@ def run(
     best = np.zeros(n, np.float32)
     lost = np.zeros(n, np.bool_)
     weak = np.zeros(n, np.int64)
-    sizes_out = np.array([ROOM, ROOM], np.int64)
-    fn(
-        image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), gi, level_start, gf,
-        sizes, nshapes, ssd, step, s32.reshape(4, nl, big), s64.reshape(4, nl, big), level_area, float(SLACK),
-        float(RELAX), positives, best, lost, weak, sizes_out, DENSE_ANCHORS,
-    )  # fmt: skip
+    sizes_out = np.array([ROOM, ROOM, 0], np.int64)  # slots, entries, the object to start at
+    while True:  # (at least once: prepare() loads the kernel by calling it on nothing)
+        fn(
+            image - lo, box, np.float32(high), bool(low_quality), bool(forced), np.float32(floor), gi, level_start,
+            gf, sizes, nshapes, ssd, step, s32.reshape(4, nl, big), s64.reshape(4, nl, big), level_area,
+            float(SLACK), float(RELAX), positives, best, lost, weak, sizes_out, DENSE_ANCHORS,
+        )  # fmt: skip
+        if sizes_out[2] >= n:
+            break  # else again from the image that needed larger tables, with them
     if room is not None:
-        room[:] = [int(v) for v in sizes_out]
+        room[:] = [int(v) for v in sizes_out[:2]]
     return Assigned(positives, best, lost, weak)

@@ -79,8 +79,8 @@ def _walk(
 ) -> Any:  # fmt: skip
     """maxiou._pieces for object ``j`` of image ``im`` at float32 threshold ``t``: every anchor with IoU >= t,
     written to the ``out_`` arrays (its key among the image's anchors, level and IoU); returns how many (when more
-    than the arrays hold, only the first are written: the caller grows them and walks again). The same
-    windows, searched only for the shapes whose IoU with the object centred on them can reach t.
+    than the arrays hold, only the first are written: :func:`assign` then starts the image again with larger
+    ones). The same windows, searched only for the shapes whose IoU with the object centred on them can reach t.
 
     ``box``: the objects' float32 x1, y1, x2, y2 rows; ``geo``: per object float64 w, h, centre x, centre y; the
     grids and anchor shapes as :func:`assign` takes them. ``spans`` and ``terms``: scratch rows, per column of a
@@ -160,26 +160,6 @@ def _walk(
                             out_iou[m] = iou
                         m += 1
     return m
-
-
-@_inline
-def _walk_all(
-    j: Any, t: Any, im: Any, box: Any, geo: Any, gi: Any, ls: Any, gf: Any, sizes: Any, nshapes: Any, ssd: Any,
-    step: Any, s32: Any, s64: Any, level_area: Any, slack: Any, relax: Any, spans: Any, terms: Any, out_key: Any,
-    out_level: Any, out_iou: Any,
-) -> Any:  # fmt: skip
-    """:func:`_walk`, walked again into arrays twice as large as it needs when they were too small: (the number of
-    pairs found, and the arrays that hold them)."""
-    while True:
-        found = _walk(
-            j, t, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax, spans,
-            terms, out_key, out_level, out_iou,
-        )  # fmt: skip
-        if found <= len(out_key):
-            return found, out_key, out_level, out_iou
-        out_key = np.empty(2 * found, np.int64)
-        out_level = np.empty(2 * found, np.int64)
-        out_iou = np.empty(2 * found, np.float32)
 
 
 @_inline
@@ -272,6 +252,24 @@ level (low quality); the object that forces it (SSD) and its level."""
 
 
 @_inline
+def _doubled(size: Any, need: Any) -> Any:
+    """``size`` (at least 1) doubled until it holds ``need``."""
+    size = max(size, 1)
+    while size < need:
+        size *= 2
+    return size
+
+
+@_inline
+def _stop(room: Any, slots: Any, need_slots: Any, entries: Any, need_entries: Any, start: Any) -> None:
+    """What :func:`assign` leaves in ``room`` when an image needs larger tables: the sizes doubled until they hold
+    what it needs, and the image's first object."""
+    room[0] = _doubled(slots, need_slots)
+    room[1] = _doubled(entries, need_entries)
+    room[2] = start
+
+
+@_inline
 def _probe(key: Any, hkeys: Any) -> Any:
     """The place of ``key`` in the open-addressing table ``hkeys`` (a power of two long, at most half full; -1:
     empty): where it is, or the empty place where it goes."""
@@ -286,8 +284,8 @@ def _probe(key: Any, hkeys: Any) -> Any:
 @_inline
 def _slot(key: Any, dense: Any, hkeys: Any, hslot: Any, slot_i: Any, used: Any) -> Any:
     """The slot of anchor ``key``: the key itself on a dense image, else its slot in the hash table, a new one
-    (number ``used``) when it has none; returns the slot and how many are used. The caller makes room first (a
-    slot nothing was written to holds nothing: the slots written to are emptied after each image)."""
+    (number ``used``) when it has none; returns the slot and how many are used. The caller checks there is room
+    first (a slot nothing was written to holds nothing: the slots written to are emptied after each image)."""
     if dense:
         return key, used
     pos = _probe(key, hkeys)
@@ -298,44 +296,6 @@ def _slot(key: Any, dense: Any, hkeys: Any, hslot: Any, slot_i: Any, used: Any) 
     slot_i[KEY, used] = key
     slot_i[HPOS, used] = pos
     return used, used + 1
-
-
-@_jit
-def _grow(
-    need: Any, used: Any, hkeys: Any, hslot: Any, slot_i: Any, lists: Any, held: Any, slot_f: Any, exact: Any
-) -> Any:
-    """Room for ``need`` slots: the slot tables ``need`` long (``exact``, a dense image) or doubled until they hold
-    it, and then the hash table at least twice as long as ``need`` (a power of two), the ``used`` slots copied and
-    hashed again."""
-    size = slot_i.shape[1]
-    if size < need:
-        if exact:
-            size = need
-        while size < need:
-            size *= 2
-        new_i = np.zeros((slot_i.shape[0], size), np.int64)
-        new_i[P_OWNER] = -1  # nothing owned or forced
-        new_i[F_OWNER] = -1
-        new_i[:, :used] = slot_i[:, :used]
-        new_lists = np.zeros((lists.shape[0], size), np.int64)
-        new_lists[:, :used] = lists[:, :used]
-        new_held = np.full((size, 2), -1.0, np.float32)
-        new_held[:used] = held[:used]
-        new_f = np.zeros((slot_f.shape[0], size), np.float32)
-        new_f[:, :used] = slot_f[:, :used]
-        slot_i, lists, held, slot_f = new_i, new_lists, new_held, new_f
-    hsize = len(hkeys)
-    while not exact and hsize < 2 * need:
-        hsize *= 2
-    if hsize != len(hkeys):
-        hkeys = np.full(hsize, -1, np.int64)
-        hslot = np.zeros(hsize, np.int64)
-        for s in range(used):
-            pos = _probe(slot_i[KEY, s], hkeys)
-            hkeys[pos] = slot_i[KEY, s]
-            hslot[pos] = s
-            slot_i[HPOS, s] = pos
-    return hkeys, hslot, slot_i, lists, held, slot_f
 
 
 @_jit
@@ -353,14 +313,20 @@ def assign(
     or AnchorGenerator), SSD's ``step``, ``level_area`` the least and largest nominal area; per level and shape,
     ``s32`` the float32 extents (AnchorLevel lo_w, hi_w, lo_h, hi_h) and ``s64`` the float64 nominal width,
     height and centre offsets x and y. (Separate arrays, not tuples of arrays: taking an array out of a tuple
-    costs a reference count in the innermost loops.) ``room``: the size the scratch tables start at, and on return
-    the largest they grew to (slots; entries: pairs one object's windows gave). ``dense_limit``: the most anchors
-    an image may have for its slots to be its anchors (indexed by key, as fast as it gets); a larger image gets a
-    slot per anchor its objects' windows touch, through a hash table, so that memory follows the windows, not the
-    image's anchors.
+    costs a reference count in the innermost loops.) ``dense_limit``: the most anchors an image may have for its
+    slots to be its anchors (indexed by key, as fast as it gets); a larger image gets a slot per anchor its
+    objects' windows touch, through a hash table, so that memory follows the windows, not the image's anchors.
+
+    ``room``: the slots and the entries (pairs of one object's windows) the scratch tables are made with, and the
+    object to start at (the first of an image). The tables are made once, when the call starts (the slot tables at
+    least as long as the largest dense image's anchors), and never replaced while it runs: an array assigned anew
+    inside the loops costs reference counts there, and the kernel ran twice as long. When an image needs more,
+    the call stops before that image has written any result and leaves in ``room`` the larger sizes and the
+    image's first object: the caller calls again from there (the image's work is redone). When all objects are
+    done, ``room`` holds the sizes used and ``n``.
 
     Image by image, with those scratch slots (the ones written to emptied through the lists of them after each
-    image; the tables grow when an image or an object needs more): the anchors at or above ``high`` keep their
+    image): the anchors at or above ``high`` keep their
     best IoU and its first object (the objects are walked in order, so a later object takes an anchor only with a
     strictly higher IoU); the objects below it get their best IoU and, when it is above 0, their best anchors
     (ties included); with ``low_quality`` each of those anchors that no object holds at the threshold goes to the
@@ -368,16 +334,24 @@ def assign(
     best anchor, a later object overriding an earlier claim."""
     n = len(image)
     nlevels = len(nshapes)
+    first = room[2]
     # per object: float64 width, height and centre, as the numpy code derives them from the float32 box
     geo = np.empty((4, n))
-    for j in range(n):
+    for j in range(first, n):
         geo[0, j] = np.float64(box[2, j] - box[0, j])
         geo[1, j] = np.float64(box[3, j] - box[1, j])
         geo[2, j] = (np.float64(box[0, j]) + box[2, j]) / 2
         geo[3, j] = (np.float64(box[1, j]) + box[3, j]) / 2
-    size = max(room[0], 1)
-    hkeys = np.full(2 * size, -1, np.int64)  # anchor key -> slot
-    hslot = np.zeros(2 * size, np.int64)
+    wanted = max(room[0], 1)  # slots for the images in the hash table
+    size = wanted
+    for j in range(first, n):
+        if j == first or image[j] != image[j - 1]:
+            anchors = ls[nlevels, image[j]]
+            if anchors <= dense_limit:
+                size = max(size, anchors)
+    hkeys = np.full(_doubled(1, 2 * wanted), -1, np.int64)  # anchor key -> slot (a power of two long)
+    hslot = np.zeros(len(hkeys), np.int64)
+    capacity = min(size, len(hkeys) // 2)  # slots an image in the hash table may use
     slot_i = np.zeros((7, size), np.int64)  # per slot: see KEY ... F_LEVEL
     slot_i[P_OWNER] = -1
     slot_i[F_OWNER] = -1
@@ -403,7 +377,7 @@ def assign(
     c_level = np.zeros(n, np.int64)
     c_iou = np.zeros(n, np.float32)
     candidate = np.zeros(n, np.bool_)
-    start = 0
+    start = first
     while start < n:
         im = image[start]
         end = start + 1
@@ -411,20 +385,18 @@ def assign(
             end += 1
         used = 0
         dense = ls[nlevels, im] <= dense_limit
-        if dense and ls[nlevels, im] > slot_i.shape[1]:
-            hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                ls[nlevels, im], 0, hkeys, hslot, slot_i, lists, held, slot_f, True
-            )
+        for j in range(start, end):  # (again, when the image is redone)
+            c_key[j] = -1
+            candidate[j] = False
         ns = 0
         for j in range(start, end):  # anchors at or above the threshold
-            found, out_key, out_level, out_iou = _walk_all(
+            found = _walk(
                 j, high, im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
                 spans, terms, out_key, out_level, out_iou,
             )  # fmt: skip
-            if not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
-                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
-                )
+            if found > len(out_key) or (not dense and used + found > capacity):
+                _stop(room, wanted, 0 if dense else used + found, len(out_key), found, start)
+                return
             top = F32(0.0)
             for q in range(found):
                 k, iou = out_key[q], out_iou[q]
@@ -455,16 +427,15 @@ def assign(
             best[j] = _best_iou(j, im, box, geo, gi, gf, sizes, nshapes, ssd, step, s32, s64, relax)
             if not best[j] > 0:
                 continue
-            found, out_key, out_level, out_iou = _walk_all(
+            found = _walk(
                 j, best[j], im, box, geo, gi, ls, gf, sizes, nshapes, ssd, step, s32, s64, level_area, slack, relax,
                 spans, terms, out_key, out_level, out_iou,
             )  # fmt: skip
+            if found > len(out_key) or (low_quality and not dense and used + found > capacity):
+                _stop(room, wanted, 0 if dense or not low_quality else used + found, len(out_key), found, start)
+                return
             if found:
                 candidate[j] = True
-            if low_quality and not dense and used + found > min(slot_i.shape[1], len(hkeys) // 2):
-                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + found, used, hkeys, hslot, slot_i, lists, held, slot_f, False
-                )
             for q in range(found):
                 k = out_key[q]
                 if c_key[j] < 0 or k < c_key[j]:
@@ -478,10 +449,9 @@ def assign(
                         np_ += 1
         nf = 0
         if forced:
-            if not dense and used + end - start > min(slot_i.shape[1], len(hkeys) // 2):
-                hkeys, hslot, slot_i, lists, held, slot_f = _grow(
-                    used + end - start, used, hkeys, hslot, slot_i, lists, held, slot_f, False
-                )
+            if not dense and used + end - start > capacity:
+                _stop(room, wanted, used + end - start, len(out_key), 0, start)
+                return
             for j in range(start, end):
                 k = c_key[j]
                 if k < 0:
@@ -556,5 +526,6 @@ def assign(
         for s in range(used):
             hkeys[slot_i[HPOS, s]] = -1
         start = end
-    room[0] = slot_i.shape[1]
+    room[0] = size
     room[1] = len(out_key)
+    room[2] = n
