@@ -506,6 +506,8 @@ def _nul_cases() -> list[tuple[str, Callable[[Any], object], str]]:
     from matplotlib.figure import Figure
 
     from scalematch.presets import override
+    from scalematch.profile.importers.onnx import from_onnx
+    from scalematch.profile.importers.torch import from_torch
 
     def dataset() -> Any:
         return _dataset()
@@ -540,15 +542,17 @@ def _nul_cases() -> list[tuple[str, Callable[[Any], object], str]]:
         ("save_figure", lambda b: sm.save_figure(Figure(), "/tmp/f\x00.png"), f"path: {named}'/tmp/f\\x00.png'"),
         ("write_report", lambda b: _write_report("/tmp/r\x00", {"report.html": b"<html>"}),
          f"out: {named}'/tmp/r\\x00'"),
+        ("from_onnx", lambda b: from_onnx("m\x00.onnx"), f"model: {named}'m\\x00.onnx'"),
+        ("from_torch", lambda b: from_torch("pkg:Net\x00"), f"model: {named}'pkg:Net\\x00'"),
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("index", range(22))
+@pytest.mark.parametrize("index", range(24))
 def test_a_nul_byte_in_a_path_is_one_option_error(boxes: Any, index: int) -> None:
     """No file name holds a NUL byte: every entry that takes a path or a name refuses one in a line naming the
     parameter, instead of the operating system's bare 'ValueError: embedded null byte' (review round 18, F8)."""
     cases = _nul_cases()
-    assert len(cases) == 22
+    assert len(cases) == 24
     case, call, message = cases[index]
     with pytest.raises(OptionError) as caught:
         call(boxes)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from scalematch._args import shown
+from scalematch._args import no_nul, shown
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
@@ -1156,6 +1156,8 @@ def from_onnx(
     size = parse_size(input_size)
     if isinstance(model, os.PathLike) and isinstance(os.fspath(model), str):
         model = os.fspath(model)
+    if isinstance(model, str):
+        no_nul(model, "model")
     require("onnx", "onnx", str(model) if isinstance(model, str) else "ONNX models")
     import onnx
 

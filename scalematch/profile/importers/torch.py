@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scalematch._args import no_nul
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
@@ -1815,6 +1816,8 @@ def from_torch(
     profiled at that size only (``Graph.size_bound``)."""
     from scalematch.profile.api import parse_size
 
+    if isinstance(model, str):
+        no_nul(model, "model")
     size = parse_size(input_size, required=True)
     assert size is not None
     return trace(model, size, taps, passthrough, name, channels).graph
