@@ -48,6 +48,15 @@ def expect(value: object, param: str, kinds: type | tuple[type, ...], expected: 
         raise OptionError(f"{param}: expected {expected}, got {shown(value)}")
 
 
+def flag(value: object, param: str) -> bool:
+    """True or False: a ``bool`` or a numpy bool (``np.True_``, as comparisons of arrays give), returned as the bool
+    it stands for; anything else (text such as ``"no"``, 0 or 1, None) is an :class:`OptionError`, never taken by
+    its truth value."""
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+        return bool(value)
+    raise OptionError(f"{param}: expected True or False, got {shown(value)}")
+
+
 def check_progress(progress: object) -> None:
     """``progress``: None or a function progress(done, total)."""
     if progress is not None and not callable(progress):

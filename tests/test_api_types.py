@@ -52,6 +52,10 @@ def _write_report(out: Any, files: dict[str, bytes]) -> Any:
     return write_report(out, files)
 
 
+class _Tiny:
+    """Stands for a PyTorch module where none is needed: the neck is refused before torch is imported."""
+
+
 def _dataset() -> Any:
     import scalematch.dataset
 
@@ -96,8 +100,8 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "progress: expected a function progress(done, total), got str 'yes'"),
     ("an empty list of backbones", lambda b: sm.sweep(b, rule="rf", backbone=[]),
      "backbone: expected at least one name, got an empty list"),
-    ("format in capitals", lambda b: sm.read_annotations(None, format="COCO"),
-     "format: expected one of coco, voc, yolo, got 'COCO'"),
+    ("format not one of them", lambda b: sm.read_annotations(None, format="kitti"),
+     "format: expected one of coco, voc, yolo, got 'kitti'"),
     ("a category without a value", lambda b: sm.from_frame(_column(b, "category", None)),
      "annotations: the DataFrame's column 'category' has no value in row 0; expected a name per row (without the "
      "column, every object is of one category 'object')"),
@@ -151,6 +155,14 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "strict: expected True or False, got str 'yes'"),
     ("read_annotations, format as a number", lambda b: sm.read_annotations(None, format=5),
      "format: expected coco, voc or yolo, got int 5"),
+    ("read_annotations, strict 0", lambda b: sm.read_annotations(None, strict=0),
+     "strict: expected True or False, got int 0"),
+    ("measure_erf, a neck for a torch module", lambda b: sm.measure_erf(_Tiny(), "32x32", neck="fpn"),
+     "neck: applies to a backbone config, a built-in backbone or an ONNX model, not to a PyTorch module (measured "
+     "as it is); got str 'fpn'"),
+    ("measure_erf, a neck for a Graph", lambda b: sm.measure_erf(sm.load_backbone("resnet18"), neck="fpn"),
+     "neck: applies to a backbone config, a built-in backbone or an ONNX model, not to a Graph (measured as it "
+     "is); got str 'fpn'"),
     ("read_annotations, progress not callable", lambda b: sm.read_annotations(None, progress=1),
      "progress: expected a function progress(done, total), got int 1"),
     ("load_preset(None)", lambda b: sm.load_preset(None),
@@ -218,10 +230,14 @@ def test_wrong_types_are_one_option_error(boxes: Any, case: str, call: Callable[
 
 
 def test_right_types_of_other_kinds_still_work(boxes: Any) -> None:
-    """numpy numbers are numbers, a Path is a path, a list is a list of names."""
+    """numpy numbers are numbers (numpy's bools are bools), a Path is a path, a list is a list of names, a format
+    is named in any case, as a rule is."""
     from pathlib import Path
 
     import numpy as np
+
+    assert len(sm.read_annotations(None, strict=np.False_, format="COCO").table) == len(boxes.table)
+    assert len(_dataset().load(sm.sample_path(), format="Coco", strict=np.True_).table) == len(boxes.table)
 
     result = sm.recommend(boxes, Path(sm.builtin_presets()["retinanet"]), coverage=np.float64(0.9),
                           min_positives=np.int64(2), levels=["P3", "P4", "P5", "P6", "P7"],

@@ -218,7 +218,7 @@ def _format(path: Path, format: str | None) -> Format:
     if format is None:
         return detect_format(path)
     for f in FORMATS:
-        if format == f:  # as the command line takes it
+        if format.lower() == f:  # any case, as rule= takes its names (the command line: lower case only)
             return f
     raise OptionError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
 

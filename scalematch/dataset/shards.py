@@ -206,7 +206,7 @@ def partials(
     source: str | None = None,
 ) -> tuple[list[Partial], str]:
     """Each input's :class:`~scalematch.dataset.stats.Partial`, in input order, and the dataset's name."""
-    _check_types(strict, format, split, progress)
+    strict = _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source, split)
     options = (fmt, str(parse_policy(resize)), strict, split, image_size)
     if len(paths) == 1 and client is None:  # one input: its own reader's workers (VOC pieces) and progress
@@ -235,7 +235,7 @@ def read_shards(
     ``image_id`` is renumbered so that it names one image over all inputs."""
     from scalematch.dataset.loader import load
 
-    _check_types(strict, format, split, progress)
+    strict = _check_types(strict, format, split, progress)
     paths, fmt, name, count = _prepare(inputs, format, client, workers, source, split)
     if len(paths) == 1 and client is None:
         from dataclasses import replace
@@ -250,13 +250,14 @@ def read_shards(
 _Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
 
 
-def _check_types(strict: object, format: object, split: object, progress: object) -> None:
-    from scalematch._args import check_progress, expect
+def _check_types(strict: object, format: object, split: object, progress: object) -> bool:
+    """The argument types of the readers; returns ``strict`` as the bool it stands for."""
+    from scalematch._args import check_progress, expect, flag
 
-    expect(strict, "strict", bool, "True or False")
     expect(format, "format", str, "coco, voc or yolo", optional=True)
     expect(split, "split", str, "a split name such as train or val", optional=True)
     check_progress(progress)
+    return flag(strict, "strict")
 
 
 def _prepare(

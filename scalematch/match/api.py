@@ -309,7 +309,7 @@ def _check_types(
         for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor))
     )
     _args.expect(format, "format", str, "coco, voc or yolo", optional=True)
-    _args.expect(strict, "strict", bool, "True or False")
+    strict = _args.flag(strict, "strict")
     return share, positives, iou, anchors, cells, factor
 
 

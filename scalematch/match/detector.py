@@ -133,7 +133,7 @@ def evaluate(
     target = _args.number(target, "target")  # a Fraction or a numpy number as the float it stands for
     min_positives = _args.integer(min_positives, "min_positives")
     min_iou = _args.number(min_iou, "min_iou")
-    _args.expect(strict, "strict", bool, "True or False")
+    strict = _args.flag(strict, "strict")
     if workers is not None:
         check_workers(workers)
     data = as_load_result(data)

@@ -255,6 +255,14 @@ def measure_erf(
         raise OptionError(f"seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
     if weights not in (None, "uniform", "random", "model"):
         raise OptionError(f"weights: expected uniform, random or model, got '{weights}'")
+    if neck is not None and not (
+        isinstance(model, str) and (not is_imported(model) or model.lower().endswith(".onnx"))
+    ):
+        what = "a Graph" if isinstance(model, Graph) else "a PyTorch module"
+        raise OptionError(
+            f"neck: applies to a backbone config, a built-in backbone or an ONNX model, not to {what} (measured as "
+            f"it is); got {_args.shown(neck)}"
+        )
     label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     graph: Graph | None = None
     if isinstance(model, Graph) or (

@@ -226,21 +226,25 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
             "choose a new folder"
         )
     if not force:
-        raise OptionError(f"{option} {out}: a report is already there; pass --force to replace it")
+        how = "--force" if option.startswith("--") else "force=True"  # the command line's option, or Python's
+        raise OptionError(f"{option} {out}: a report is already there; pass {how} to replace it")
 
 
 def write_report(
-    out: str | os.PathLike[str], files: dict[str, bytes], force: bool = False, option: str = "--out"
+    out: str | os.PathLike[str], files: dict[str, bytes], force: bool = False, option: str = "out"
 ) -> Path:
     """Write ``files`` (file name -> bytes, as :func:`build_report` makes them) as the folder ``out`` (a ``str`` or
     an ``os.PathLike``) atomically (:func:`scalematch.atomic.write_folder`: a temporary folder beside it, swapped
     in with one rename; a killed run never leaves ``out`` without a complete report). An existing report is
-    replaced only with ``force``; a symbolic link ``out`` is followed. ``files`` must hold the page, report.html,
-    and its names must be plain file names inside the folder (:func:`check_files`). Returns the path of
-    report.html."""
-    from scalematch._args import given_path
+    replaced only with ``force`` (True or False: a text such as ``"no"`` is an :class:`OptionError`, never taken
+    by its truth value); a symbolic link ``out`` is followed. ``files`` must hold the page, report.html, and its
+    names must be plain file names inside the folder (:func:`check_files`). ``option`` names ``out`` in messages
+    (the command line gives its option, ``--out``). Returns the path of report.html."""
+    from scalematch._args import expect, flag, given_path
     from scalematch.atomic import write_folder
 
+    force = flag(force, "force")
+    expect(option, "option", str, "the name of the output in messages, such as out or --out")
     out = Path(given_path(out, "out", "a folder path (str or pathlib.Path)"))
     check_files(files)
     write_folder(out, files, lambda path: _check_folder(path, force, option), option=option)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pytest
 
 from scalematch.dataset import LoadResult, load, sample_path
@@ -148,10 +149,17 @@ def test_write_replaces_only_with_force(tmp_path: Path, files: dict[str, bytes])
     out = tmp_path / "reports" / "coco"
     assert write_report(out, files) == out / REPORT_HTML
     assert sorted(p.name for p in out.iterdir()) == sorted(files)
-    with pytest.raises(OptionError, match="a report is already there; pass --force to replace it"):
+    with pytest.raises(OptionError) as told:
         write_report(out, {REPORT_HTML: b"new"})
+    assert str(told.value) == f"out {out}: a report is already there; pass force=True to replace it"  # Python's
+    for not_a_flag in ("no", "False", 0, 1, None):  # never taken by its truth value
+        with pytest.raises(OptionError, match=r"^force: expected True or False, got "):
+            write_report(out, {REPORT_HTML: b"new"}, force=not_a_flag)  # type: ignore[arg-type]
     assert (out / REPORT_HTML).read_bytes() == files[REPORT_HTML]
-    write_report(out, {REPORT_HTML: b"new"}, force=True)
+    with pytest.raises(OptionError, match="pass force=True"):  # numpy's bools are bools
+        write_report(out, {REPORT_HTML: b"newer"}, force=np.False_)  # type: ignore[arg-type]
+    assert (out / REPORT_HTML).read_bytes() == files[REPORT_HTML]
+    write_report(out, {REPORT_HTML: b"new"}, force=np.True_)  # type: ignore[arg-type]
     assert [p.name for p in out.iterdir()] == [REPORT_HTML]  # the old files went with the old report
     assert [p.name for p in out.parent.iterdir()] == ["coco"]  # no temporary folder left beside
 
@@ -166,7 +174,7 @@ def test_write_never_replaces_a_folder_that_is_not_a_report(tmp_path: Path) -> N
 def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
     out = tmp_path / "r"
     write_report(out, {REPORT_HTML: b"old"})
-    with pytest.raises(OptionError, match=rf"^--out {out}: File name too long$"):  # fails after report.html
+    with pytest.raises(OptionError, match=rf"^out {out}: File name too long$"):  # fails after report.html
         write_report(out, {REPORT_HTML: b"new", "x" * 300 + ".png": b"x"}, force=True)
     assert (out / REPORT_HTML).read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
