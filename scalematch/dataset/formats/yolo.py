@@ -358,11 +358,14 @@ def _pose_fields(cfg: Path, shape: object) -> int:
     ultralytics' box task reads such a line's first 5 fields only."""
     if shape is None:
         return 0
-    if not (isinstance(shape, list) and len(shape) == 2 and all(type(v) is int and 0 <= v <= 4096 for v in shape)):
-        got = f"a {type(shape).__name__}" if isinstance(shape, list | dict) else short_repr(shape)
-        raise DatasetError(
-            f"{cfg}: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3]), got {got}"
-        )
+    expected = f"{cfg}: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3])"
+    if not (isinstance(shape, list) and len(shape) == 2):
+        got = f"a list of {len(shape)}" if isinstance(shape, list) else f"a {type(shape).__name__}"
+        raise DatasetError(f"{expected}, got {got if isinstance(shape, list | dict) else short_repr(shape)}")
+    for place, value in zip(("keypoints", "dimensions"), shape, strict=True):
+        if type(value) is not int or not 0 <= value <= 4096:
+            what = "" if type(value) is int else f" ({_yaml_kind(value).removesuffix(', not an integer')})"
+            raise DatasetError(f"{expected} from 0 to 4096, got {place} {_yaml_key(value)}{what}")
     return 5 + shape[0] * shape[1] if shape[0] * shape[1] else 0
 
 
@@ -379,7 +382,11 @@ def _yaml_kind(key: object) -> str:
         return "a YAML boolean, not an integer"
     if key is None:
         return "null (an empty key)"
-    kind = {float: "a number with a fraction", str: "a string"}.get(type(key), f"a {type(key).__name__}")
+    if isinstance(key, float):
+        kind = "a number with a fraction" if math.isfinite(key) and not key.is_integer() else "a float"
+        kind = "an infinite number" if math.isinf(key) else "NaN (not a number)" if math.isnan(key) else kind
+    else:
+        kind = "a string" if isinstance(key, str) else f"a {type(key).__name__}"
     return f"{kind}, not an integer"
 
 
