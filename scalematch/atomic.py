@@ -464,7 +464,29 @@ def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
     finally:
         for leftover in (tmp, old):
             if leftover.exists():
-                shutil.rmtree(leftover, ignore_errors=True)
+                _remove_leftover(leftover, path)
+
+
+def _remove_leftover(leftover: Path, target: Path) -> None:
+    """Remove the temporary folder ``leftover`` of a write to ``target``; when that fails (a busy mount, an I/O
+    error), one warning line on stderr says so: the write itself stands, and the next write to the target removes
+    the folder (:func:`recover_folder`)."""
+    shutil.rmtree(leftover, ignore_errors=True)
+    if not os.path.lexists(leftover):
+        return
+    try:
+        shutil.rmtree(leftover)  # again, for the reason it fails
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    else:
+        return
+    with contextlib.suppress(OSError, ValueError):  # stderr closed or full: the write stands all the same
+        print(
+            f"warning: {target}: could not remove the temporary folder {leftover.name} beside it ({reason}); the "
+            "next write to it removes it",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _write_durably(path: Path, content: bytes) -> None:
