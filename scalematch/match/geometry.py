@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from scalematch.errors import GraphError, OptionError
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
 from scalematch.profile.engine import MapTooLarge, feature_sizes
-from scalematch.profile.graph import Graph
+from scalematch.profile.graph import Graph, fixed_problem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -331,6 +331,14 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
     distinct, inverse = distinct_sizes(imgs.input_h, imgs.input_w)
     per_size = []
     for k, (hp, wp) in enumerate(distinct):
+        fixed = fixed_problem(graph.source or graph.name, graph.fixed_input, (int(hp), int(wp)))
+        if fixed is not None:  # an ONNX model that runs at one height or width only
+            first = int(np.flatnonzero(inverse == k)[0])
+            raise OptionError(
+                f"{fixed}: under {preset.name}'s resize an image of {imgs.orig_w[first]:g}x"
+                f"{imgs.orig_h[first]:g} px becomes that input; simulate a model exported with a free height and "
+                "width (dynamic axes)"
+            )
         try:
             found = feature_sizes(graph, (int(hp), int(wp)))
         except GraphError as exc:

@@ -402,6 +402,7 @@ def attach(backbone: Config, neck: Config) -> Graph:
         f"{backbone.graph.source} + {neck.graph.source}",
         traced_at=backbone.graph.traced_at,
         size_bound=backbone.graph.size_bound,
+        fixed_input=backbone.graph.fixed_input,
     )
     _check_level_order(graph, neck_taps, neck.graph.source)
     return graph
