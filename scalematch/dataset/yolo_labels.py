@@ -56,7 +56,7 @@ def converted(
 
 def refusals(label: Label) -> npt.NDArray[np.int8]:
     """Per label, the toolkits whose ``verify_image_label`` refuses its file (bits :data:`ULTRALYTICS`,
-    :data:`YOLOV5`; 0: both read it)."""
+    :data:`YOLOV5`; 0: both read it). A NaN (a COCO ``bbox`` holding ``null``) is refused by both."""
     import numpy as np
 
     f32 = np.float32
@@ -64,6 +64,7 @@ def refusals(label: Label) -> npt.NDArray[np.int8]:
     for v in label:
         out |= np.where((v > f32(1 + TOLERANCE)) | (v < f32(-TOLERANCE)), ULTRALYTICS, 0).astype(np.int8)
         out |= np.where((v > f32(1)) | (v < f32(0)), YOLOV5, 0).astype(np.int8)
+        out |= np.where(np.isnan(v), BOTH, 0).astype(np.int8)  # no comparison holds: both asserts fail
     return out
 
 
