@@ -196,3 +196,16 @@ def test_a_record_the_reader_leaves_out_but_the_converter_writes_drops_its_image
     assert all(len(set(kept)) == 1 for kept in ours.values())
     assert {i: not kept[0] for i, kept in ours.items()} == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_under_ten_pixels_is_dropped_as_the_toolkit_drops_it(tmp_path: Path, detector: str) -> None:
+    """ultralytics' and yolov5's ``verify_image_label`` refuse an image under 10 pixels on a side as corrupt: from
+    COCO input the image's size is taken to be the one its record gives (the JPEGs here are made at that size)."""
+    sizes = [(9, 100), (100, 9), (9, 9), (10, 10), (10, 100), (100, 100)]
+    boxes = [[(1, [w * 0.25, h * 0.25, w * 0.5, h * 0.5])] for w, h in sizes]
+    path = _coco(tmp_path / "coco", sizes, boxes)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, len(sizes), 1).items()}
+    ours = _kept(path, detector)
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)
