@@ -15,7 +15,9 @@ Columns (dtype):
   -128..127, which keeps what each toolkit decides: mmdetection leaves out any non-zero value, the yolov5 and
   ultralytics VOC converters exactly 1.
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
-  ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
+  ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file). The VOC
+  objects nested in another element, which only the YOLO converters read, are a table of their own
+  (``LoadResult.nested``), numbered after the file's other objects.
 - ``label_refused`` (int8, COCO, VOC and YOLO): which YOLO toolkits refuse the label file of the object's image
   for a record the readers or the checks excluded (bit 1 ultralytics' ``verify_image_label``, bit 2 yolov5's;
   0 none): a YOLO line (see :func:`scalematch.dataset.formats.yolo.read`), or a COCO or VOC record left out for
@@ -256,6 +258,9 @@ class RawBoxes:
     """COCO and VOC: whose converter writes the YOLO labels of these boxes (``coco``: ``'%g'``; ``voc``: the
     number): the records the checks exclude but the converter still writes can make the toolkits refuse the file
     (``label_refused``)."""
+    nested: RawBoxes | None = None
+    """VOC: the ``<object>`` elements nested inside another element, which only the YOLO converters read
+    (``root.iter('object')``): boxes of the same images and categories, kept apart (the table's ``nested`` rows)."""
     written: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
     """COCO: the records the reader left out for a problem of their own (``malformed_record``, ``bbox_invalid``)
     that ultralytics' ``convert_coco`` still writes, as it takes them: ``(image_id, class, x, y, w, h)`` (see
@@ -411,14 +416,40 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
 
 
-def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
-    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+def assemble(
+    raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns); and the table of
+    ``raw.nested`` (VOC objects nested in another element, checked alike but counted nowhere: they are objects to
+    the YOLO converters only), None when there are none."""
+    import numpy as np
+
+    kept = check(raw, exclusions, need_size, record)
+    table = _frame(raw, kept)
+    bits = None
+    if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
+        verdict = raw.refused
+        bits = np.fromiter((verdict.get(i, 0) for i in raw.images), np.int8, len(raw.images))
+    elif raw.converter:
+        bits = _converter_refusals(raw, kept)
+    nested = None
+    if raw.nested is not None and len(raw.nested.ann_id):
+        inner = check(raw.nested, Exclusions(exclusions.source), need_size, record)
+        nested = _frame(raw.nested, inner)
+        bits = _converter_refusals(raw.nested, inner) | (0 if bits is None else bits)
+        nested["label_refused"] = bits[inner.pos[inner.sel]]
+    if bits is not None:
+        table["label_refused"] = bits[kept.pos[kept.sel]]
+    return table, nested
+
+
+def _frame(raw: RawBoxes, kept: Checked) -> pd.DataFrame:
+    """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns)."""
     import numpy as np
     import pandas as pd
 
     from scalematch.dataset.images import names
 
-    kept = check(raw, exclusions, need_size, record)
     idx = kept.pos[kept.sel]
     category_id = kept.column(raw, "category_id")
     sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
@@ -439,11 +470,6 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
-    if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
-        verdict = raw.refused
-        table["label_refused"] = np.fromiter((verdict.get(i, 0) for i in raw.images), np.int8, len(raw.images))[idx]
-    elif raw.converter:
-        table["label_refused"] = _converter_refusals(raw, kept)[idx]
     return table
 
 
