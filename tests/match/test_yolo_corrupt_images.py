@@ -209,3 +209,19 @@ def test_an_image_under_ten_pixels_is_dropped_as_the_toolkit_drops_it(tmp_path: 
     ours = _kept(path, detector)
     assert {i: not kept[0] for i, kept in ours.items()} == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_a_category_zero_is_a_negative_class_the_toolkit_refuses(tmp_path: Path, detector: str) -> None:
+    """``convert_coco`` (``cls91to80=False``) writes the class ``category_id - 1``: a COCO file whose categories
+    count from 0 gets class -1 for category 0, and both ``verify_image_label``s refuse its image (negative label
+    values), whatever its boxes."""
+    boxes: list[list[tuple[int, list[float]]]] = [
+        [(0, [10, 10, 100, 80]), (1, [200, 100, 50, 60])],
+        [(1, [10, 10, 100, 80])],
+        [(2, [10, 10, 100, 80]), (1, [300, 200, 50, 60])],
+    ]
+    path = _coco(tmp_path / "coco", [(640, 480)] * 3, boxes)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, 3, 3).items()}
+    ours = _kept(path, detector)
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs == {1: True, 2: False, 3: False}
