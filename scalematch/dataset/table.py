@@ -262,9 +262,10 @@ class RawBoxes:
     """VOC: the ``<object>`` elements nested inside another element, which only the YOLO converters read
     (``root.iter('object')``): boxes of the same images and categories, kept apart (the table's ``nested`` rows)."""
     written: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
-    """COCO: the records the reader left out for a problem of their own (``malformed_record``, ``bbox_invalid``)
-    that ultralytics' ``convert_coco`` still writes, as it takes them: ``(image_id, class, x, y, w, h)`` (see
-    :func:`scalematch.dataset.formats.coco.converter_row`)."""
+    """COCO and VOC: the records the reader left out for a problem of their own (``malformed_record``,
+    ``bbox_invalid``, ``unparsable_number``, ``bbox_nonpositive``) that the converter still writes, as it takes
+    them: ``(image_id, class, x, y, w, h)`` (see :func:`scalematch.dataset.formats.coco.converter_row`; VOC:
+    ``x = xmin - 1``, ``w = xmax - xmin``, class 0)."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -493,7 +494,7 @@ def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
         w, h = w - 1, h - 1
         written = np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[rows] != 1
         cls = np.zeros(len(rows))  # (the class's place among the config's names)
-    elif raw.written:
+    if raw.written:
         from scalematch.dataset.images import columns
 
         extra = np.array(raw.written, dtype=np.float64).reshape(-1, 6)
@@ -508,7 +509,9 @@ def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
     if not len(pos):
         return out
     image_w, image_h = kept.image_w[pos], kept.image_h[pos]
-    written &= ~(w <= 0) & ~(h <= 0) & np.isfinite(image_w) & np.isfinite(image_h)  # (a NaN side is written)
+    written &= np.isfinite(image_w) & np.isfinite(image_h)
+    if raw.converter == "coco":  # convert_coco skips a side <= 0 (a NaN one is written); the VOC converters do not
+        written &= ~(w <= 0) & ~(h <= 0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         label = converted(x[written], y[written], w[written], h[written], image_w[written], image_h[written],
                           text=raw.converter == "coco")  # fmt: skip

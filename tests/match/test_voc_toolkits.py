@@ -216,3 +216,60 @@ def test_nested_objects_are_read_as_the_yolo_converter_reads_them(detector: str,
     assert len(table) == len(files) + 1
     atss = evaluate(load(folder, resize=load_preset("atss").resize_policy()), load_preset("atss"), workers=1)
     assert atss.summary.objects == len(files) + 1
+
+
+@pytest.mark.parametrize("detector", ["yolov5", "yolov8"])
+def test_an_object_the_reader_leaves_out_but_the_converter_writes_refuses_its_file(
+    detector: str, tmp_path: Path
+) -> None:
+    """An object our reader leaves out for a problem of its own (``bbox_nonpositive``, ``unparsable_number``) that
+    the VOC converter writes all the same (``float()`` of the corners, a negative width as it comes, no look at
+    ``<truncated>``): its file is refused when that label is, exactly as ``verify_image_label`` decides."""
+    need("ultralytics")
+    import yolo_ref
+    from PIL import Image
+
+    def obj(xmin: str, xmax: str, difficult: str = "0", truncated: str = "0", name: str = "cat") -> str:
+        box = f"<xmin>{xmin}</xmin><ymin>20</ymin><xmax>{xmax}</xmax><ymax>40</ymax>"
+        return (f"<object><name>{name}</name><truncated>{truncated}</truncated><difficult>{difficult}</difficult>"
+                f"<bndbox>{box}</bndbox></object>")  # fmt: skip
+
+    extra = [
+        obj("60", "50"),  # xmax < xmin: a negative width, refused by both
+        obj("60", "59.5"),  # w -0.005: within ultralytics' tolerance for a centre, never for a width
+        obj("1_0", "60"),  # float() reads 10: in bounds, kept
+        obj("1_0", "13_0"),  # 10 to 130 of 100: refused
+        obj("10", "inf"),  # refused by both
+        obj("10", "130", truncated="abc"),  # the converter never reads <truncated>: refused
+        obj("10", "60", truncated="abc"),  # in bounds: kept
+        obj("60", "50", difficult="1"),  # difficult: not written
+        obj("60", "50", name=""),  # no name: not written
+    ]
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    size = "<size><width>100</width><height>80</height><depth>3</depth></size>"
+    dog = obj("10", "60", name="dog")
+    for k, other in enumerate(extra):
+        (folder / f"i{k}.xml").write_text(f"<annotation><filename>i{k}.jpg</filename>{size}{dog}{other}</annotation>")
+    out = tmp_path / "converted"
+    yolo_ref.voc_labels(folder, CLASSES, out)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for k in range(len(extra)):
+        image = tmp_path / f"i{k}.jpg"
+        Image.new("RGB", (100, 80)).save(image)
+        args: tuple[object, ...] = (str(image), str(out / f"i{k}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, len(CLASSES), 0, 0, False)
+        theirs[f"i{k}.xml"] = bool(verify(args)[-2])
+    preset = load_preset(detector)
+    data = load(folder, resize=preset.resize_policy())
+    assert len(data.table) == len(extra)  # only the dog of each file is read
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    dropped = {str(a).rsplit(":", 1)[0]: r == "dropped_by_pipeline"
+               for a, r in zip(frame["annotation_id"], frame["no_positive_reason"], strict=True)}  # fmt: skip
+    assert dropped == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)

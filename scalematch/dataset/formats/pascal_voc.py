@@ -157,6 +157,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     rows: list[Row] = []
     places = array("q")
     nested: list[Any] = []
+    written: list[tuple[int, str, float, float, float, float]] = []
     image_id = ann_id = 0
     for piece in _pieces(path, files, exclusions, workers):
         for name in piece.names:
@@ -171,6 +172,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
             if len(rows) >= _BATCH:
                 _flush(raw, rows, places)
         nested += [(image_id + i, *rest) for _, i, *rest in piece.nested]
+        written += [(image_id + i, name, x, y, w, h) for i, name, x, y, w, h in piece.written]
         exclusions.counts.update(piece.counts)
         image_id += len(piece.images)
         ann_id += piece.objects
@@ -178,6 +180,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     raw.categories = {cid: name for name, cid in names.items()}
     if nested:
         raw.nested = _nested_rows(raw, nested, names, ann_id)
+    raw.written = [(i, 0.0, x, y, w, h) for i, name, x, y, w, h in written if name in names]
     return raw
 
 
@@ -220,6 +223,8 @@ class _Piece:
     objects: int
     counts: Counter[str]
     names: list[str]
+    written: list[tuple[int, str, float, float, float, float]] = field(default_factory=list)
+    """The objects left out that the YOLO converters write (see :func:`_written`)."""
     nested: list[_PieceRow] = field(default_factory=list)
     """The ``<object>`` elements inside another element (``k``: numbered after the file's other objects, in
     document order)."""
@@ -260,6 +265,8 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
             if row is not None:
                 name, xmin, ymin, w, h, difficult, truncated = row
                 piece.rows.append((piece.objects, image, k, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+            else:
+                _written(obj, image, piece)
         if not plain or data.count(b"<object") > len(direct):  # (a cheap test: most files have no nested object)
             _nested(root, direct, image, piece, source)
     return piece
@@ -277,6 +284,27 @@ def _nested(root: Element, direct: list[Element], image: int, piece: _Piece, sou
         if row is not None:
             name, xmin, ymin, w, h, difficult, truncated = row
             piece.nested.append((0, image, k, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+        else:
+            _written(obj, image, piece)
+
+
+def _written(obj: Element, image: int, piece: _Piece) -> None:
+    """For an object the reader leaves out, what the VOC converters (``convert_label`` of ``data/VOC.yaml``) write
+    all the same, kept in ``piece.written`` as ``(image, name, x, y, w, h)`` (``x = xmin - 1``, ``w = xmax -
+    xmin``, any sign): they take ``float()`` of the corners (``1_0``, `` 5 ``, ``inf`` and ``nan`` convert) and
+    read neither ``<truncated>`` nor anything else. None is written for an object whose ``difficult`` is 1; the
+    converter stops on one without a ``<name>``, ``<difficult>`` or corner it can read (and then writes nothing)."""
+    name = obj.findtext("name")
+    if not (name or "").strip():
+        return
+    try:
+        if int(obj.find("difficult").text) == 1:  # type: ignore[union-attr, arg-type]
+            return
+        box = obj.find("bndbox")
+        xmin, xmax, ymin, ymax = (float(box.find(t).text) for t in ("xmin", "xmax", "ymin", "ymax"))  # type: ignore[union-attr, arg-type]
+    except (AttributeError, TypeError, ValueError):
+        return
+    piece.written.append((image, name or "", xmin - 1.0, ymin - 1.0, xmax - xmin, ymax - ymin))
 
 
 _BATCH = 8192  # rows handed to the columns at once
