@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,6 +38,10 @@ class LoadResult:
     source: str
     format: Format
     resize: str
+    nested: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """VOC: the box table of the ``<object>`` elements nested inside another element (None: there are none). Only
+    the YOLO converters read them (``root.iter('object')``), so only the YOLOv5 and YOLOv8 presets match them; the
+    table, the statistics and the other presets leave them out, and no exclusion counts them."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
@@ -128,7 +132,7 @@ def load(
     path = given_path(path, "path")  # its text names the dataset (source), as the command line shows it
     policy = parse_policy(resize)
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
-    table = assemble(raw, exclusions, needs_image_size(policy), record)
+    table, nested = assemble(raw, exclusions, needs_image_size(policy), record)
     images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
     del raw  # the table holds what is needed; free the reader's buffers before adding columns
     return LoadResult(
@@ -139,6 +143,7 @@ def load(
         source=path,
         format=fmt,
         resize=str(policy),
+        nested=None if nested is None else apply(nested, policy),
     )
 
 
@@ -299,9 +304,13 @@ def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
     policy = parse_policy(resize)
     if str(policy) == data.resize:
         return data
-    table = data.table
-    stale = [c for c in table.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
-    return replace(data, table=apply(table.drop(columns=stale), policy), resize=str(policy))
+
+    def again(table: pd.DataFrame) -> pd.DataFrame:
+        stale = [c for c in table.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
+        return apply(table.drop(columns=stale), policy)
+
+    nested = None if data.nested is None else again(data.nested)
+    return replace(data, table=again(data.table), resize=str(policy), nested=nested)
 
 
 def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
@@ -318,7 +327,7 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     excluded = Counter(data.excluded) + Counter(fresh.excluded)
     return dataclasses.replace(
         fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
-        format=data.format, resize=data.resize,
+        format=data.format, resize=data.resize, nested=data.nested,
     )  # fmt: skip
 
 

@@ -21,6 +21,8 @@ from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
 from scalematch.errors import DatasetError, OptionError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scalematch.dataset.loader import Format, LoadResult
     from scalematch.dataset.stats import Partial
 
@@ -439,40 +441,53 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
     """One :class:`LoadResult` from those of several inputs (see :func:`read_shards`); the categories merged as
     :func:`scalematch.dataset.stats.merge` merges them."""
     import numpy as np
-    import pandas as pd
-    from pandas.api.types import union_categoricals
 
     from scalematch.dataset.loader import LoadResult
     from scalematch.dataset.stats import merge, table_partial
 
     merged = merge([table_partial(r) for r in results], source)  # checks the categories, numbers VOC's
-    tables = []
+    tables: list[pd.DataFrame] = []
+    inner: list[pd.DataFrame] = []  # the VOC objects nested in another element (LoadResult.nested)
     offset = 0
     for k, result in enumerate(results):
-        table = result.table.copy()
-        ids = table["image_id"].to_numpy()
+        parts = [result.table.copy()] + ([] if result.nested is None else [result.nested.copy()])
+        ids = np.concatenate([t["image_id"].to_numpy() for t in parts])
         rank = np.unique(ids, return_inverse=True)[1].reshape(-1)
-        table["shard_image_id"] = ids
-        table["image_id"] = offset + rank.astype(np.int64) + 1
-        table["shard"] = k
-        if result.format == "voc":  # ids by name over all inputs
-            by_name = {name: cid for cid, name in merged.categories.items()}
-            lookup = np.zeros(max(result.categories, default=0) + 1, dtype=np.int64)
-            for cid, name in result.categories.items():
-                lookup[cid] = by_name[name]
-            table["category_id"] = lookup[table["category_id"].to_numpy()]
+        start = 0
+        for table in parts:
+            table["shard_image_id"] = table["image_id"].to_numpy()
+            table["image_id"] = offset + rank[start : start + len(table)].astype(np.int64) + 1
+            start += len(table)
+            table["shard"] = k
+            if result.format == "voc":  # ids by name over all inputs
+                by_name = {name: cid for cid, name in merged.categories.items()}
+                lookup = np.zeros(max(result.categories, default=0) + 1, dtype=np.int64)
+                for cid, name in result.categories.items():
+                    lookup[cid] = by_name[name]
+                table["category_id"] = lookup[table["category_id"].to_numpy()]
         offset += result.images
-        tables.append(table)
+        tables.append(parts[0])
+        inner += parts[1:]
+    shards = [os.fspath(p) for p in paths]
+    table = _joined(tables, shards)
+    first = results[0]
+    return LoadResult(
+        table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
+        first.resize, nested=_joined(inner, shards) if inner else None,
+    )  # fmt: skip
+
+
+def _joined(tables: list[pd.DataFrame], shards: list[str]) -> pd.DataFrame:
+    """``tables`` (of the inputs ``shards``) as one, their categorical columns joined."""
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
     table = pd.concat(tables, ignore_index=True)
     for column in ("file_name", "category", "label_file"):
         if column in table.columns:  # categories in order of first appearance, as one input's
             table[column] = union_categoricals([t[column] for t in tables])
-    shards = [os.fspath(p) for p in paths]
     table["shard"] = pd.Categorical.from_codes(
         table["shard"].to_numpy(np.int32), categories=pd.Index(shards, dtype=str)
     )
-    first = results[0]
-    return LoadResult(
-        table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
-        first.resize,
-    )  # fmt: skip
+    return table

@@ -15,12 +15,15 @@ Columns (dtype):
   -128..127, which keeps what each toolkit decides: mmdetection leaves out any non-zero value, the yolov5 and
   ultralytics VOC converters exactly 1.
 - VOC and YOLO only: ``label_file`` (category: the XML or label file, relative to the dataset folder) and
-  ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file).
+  ``label_index`` (int64: the object's position in the XML file, from 1; the line of the label file). The VOC
+  objects nested in another element, which only the YOLO converters read, are a table of their own
+  (``LoadResult.nested``), numbered after the file's other objects.
 - ``label_refused`` (int8, COCO, VOC and YOLO): which YOLO toolkits refuse the label file of the object's image
   for a record the readers or the checks excluded (bit 1 ultralytics' ``verify_image_label``, bit 2 yolov5's;
-  0 none): a YOLO line (see :func:`scalematch.dataset.formats.yolo.read`), or a COCO or VOC record that the
-  converter still writes out of bounds (a box wholly outside its image, a repeated id; see
-  :mod:`scalematch.dataset.yolo_labels`). The toolkit then trains on none of the image's objects.
+  0 none): a YOLO line (see :func:`scalematch.dataset.formats.yolo.read`), or a COCO or VOC record left out for
+  any reason that the converter still writes out of bounds (a box wholly outside its image, a repeated id, a COCO
+  ``iscrowd: null``; see :func:`_converter_refusals` and :mod:`scalematch.dataset.yolo_labels`). The toolkit then
+  trains on none of the image's objects.
 
 After a resize policy (:mod:`scalematch.dataset.resize`):
 
@@ -255,6 +258,14 @@ class RawBoxes:
     """COCO and VOC: whose converter writes the YOLO labels of these boxes (``coco``: ``'%g'``; ``voc``: the
     number): the records the checks exclude but the converter still writes can make the toolkits refuse the file
     (``label_refused``)."""
+    nested: RawBoxes | None = None
+    """VOC: the ``<object>`` elements nested inside another element, which only the YOLO converters read
+    (``root.iter('object')``): boxes of the same images and categories, kept apart (the table's ``nested`` rows)."""
+    written: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
+    """COCO and VOC: the records the reader left out for a problem of their own (``malformed_record``,
+    ``bbox_invalid``, ``unparsable_number``, ``bbox_nonpositive``) that the converter still writes, as it takes
+    them: ``(image_id, class, x, y, w, h)`` (see :func:`scalematch.dataset.formats.coco.converter_row`; VOC:
+    ``x = xmin - 1``, ``w = xmax - xmin``, class 0)."""
 
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
@@ -402,18 +413,44 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
-    left_out = np.flatnonzero(~keep & ~unknown & np.isin(category_id, cat_ids))
+    left_out = np.flatnonzero(~keep & ~unknown)
     return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
 
 
-def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id") -> pd.DataFrame:
-    """Run the cross-record checks on ``raw`` and build the box table (without resize columns)."""
+def assemble(
+    raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns); and the table of
+    ``raw.nested`` (VOC objects nested in another element, checked alike but counted nowhere: they are objects to
+    the YOLO converters only), None when there are none."""
+    import numpy as np
+
+    kept = check(raw, exclusions, need_size, record)
+    table = _frame(raw, kept)
+    bits = None
+    if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
+        verdict = raw.refused
+        bits = np.fromiter((verdict.get(i, 0) for i in raw.images), np.int8, len(raw.images))
+    elif raw.converter:
+        bits = _converter_refusals(raw, kept)
+    nested = None
+    if raw.nested is not None and len(raw.nested.ann_id):
+        inner = check(raw.nested, Exclusions(exclusions.source), need_size, record)
+        nested = _frame(raw.nested, inner)
+        bits = _converter_refusals(raw.nested, inner) | (0 if bits is None else bits)
+        nested["label_refused"] = bits[inner.pos[inner.sel]]
+    if bits is not None:
+        table["label_refused"] = bits[kept.pos[kept.sel]]
+    return table, nested
+
+
+def _frame(raw: RawBoxes, kept: Checked) -> pd.DataFrame:
+    """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns)."""
     import numpy as np
     import pandas as pd
 
     from scalematch.dataset.images import names
 
-    kept = check(raw, exclusions, need_size, record)
     idx = kept.pos[kept.sel]
     category_id = kept.column(raw, "category_id")
     sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
@@ -434,39 +471,55 @@ def assemble(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)
         table["label_index"] = kept.column(raw, "label_index")
-    if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
-        verdict = raw.refused
-        table["label_refused"] = np.fromiter((verdict.get(i, 0) for i in raw.images), np.int8, len(raw.images))[idx]
-    elif raw.converter:
-        table["label_refused"] = _converter_refusals(raw, kept)[idx]
     return table
 
 
 def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
     """Per image (in ``raw.images`` order), the YOLO toolkits that refuse the label file their converter writes
-    for it because of a record the checks excluded (a box wholly outside its image, a repeated id) but the
-    converter writes: ultralytics' ``convert_coco`` every non-crowd box of positive size of a listed image, the
-    VOC converters every object but a difficult one. Bits of :mod:`scalematch.dataset.yolo_labels`."""
+    for it because of a record left out (by the checks: a box wholly outside its image, a repeated id, an unknown
+    category; or by the reader, ``raw.written``) that the converter writes: ultralytics' ``convert_coco`` every
+    non-crowd box of positive size of a listed image, its class ``category_id - 1``; the VOC converters every
+    object but a difficult one. Bits of :mod:`scalematch.dataset.yolo_labels`."""
     import numpy as np
 
-    from scalematch.dataset.yolo_labels import converted, refusals
+    from scalematch.dataset.yolo_labels import BOTH, ULTRALYTICS, as_written, converted, refusals
 
     out = np.zeros(len(kept.image_w), dtype=np.int8)
     rows = kept.left_out if kept.left_out is not None else np.zeros(0, dtype=np.int64)
-    if not len(rows):
-        return out
     x, y, w, h = (np.frombuffer(getattr(raw, k).buffer(), dtype=np.float64)[rows] for k in ("x", "y", "w", "h"))
+    cls = np.frombuffer(raw.category_id.buffer(), dtype=np.int64)[rows].astype(np.float64) - 1
     written = np.frombuffer(raw.iscrowd.buffer(), dtype=np.int8)[rows] == 0
+    pos = kept.pos[rows]
     if raw.converter == "voc":  # the table's x = xmin - 1, w = xmax - xmin + 1; the converter: xmax - xmin
         w, h = w - 1, h - 1
         written = np.frombuffer(raw.difficult.buffer(), dtype=np.int8)[rows] != 1
-    pos = kept.pos[rows]
+        cls = np.zeros(len(rows))  # (the class's place among the config's names)
+    if raw.written:
+        from scalematch.dataset.images import columns
+
+        extra = np.array(raw.written, dtype=np.float64).reshape(-1, 6)
+        ids = np.array([r[0] for r in raw.written], dtype=np.int64)
+        img_ids = columns(raw.images)[0]
+        order = np.argsort(img_ids, kind="stable")
+        found = np.minimum(np.searchsorted(img_ids[order], ids), max(len(order) - 1, 0))
+        listed = img_ids[order][found] == ids if len(order) else np.zeros(len(ids), dtype=bool)
+        pos = np.r_[pos, order[found][listed]]
+        cls, x, y, w, h = (np.r_[v, extra[listed, j]] for j, v in enumerate((cls, x, y, w, h), 1))
+        written = np.r_[written, np.ones(int(listed.sum()), dtype=bool)]
+    if not len(pos):
+        return out
     image_w, image_h = kept.image_w[pos], kept.image_h[pos]
+    written &= np.isfinite(image_w) & np.isfinite(image_h)
+    if raw.converter == "coco":  # convert_coco skips a side <= 0 (a NaN one is written); the VOC converters do not
+        written &= ~(w <= 0) & ~(h <= 0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        written &= np.isfinite(x) & np.isfinite(y) & (w > 0) & (h > 0) & np.isfinite(image_w) & np.isfinite(image_h)
         label = converted(x[written], y[written], w[written], h[written], image_w[written], image_h[written],
                           text=raw.converter == "coco")  # fmt: skip
-    np.bitwise_or.at(out, pos[written], refusals(label))
+    found_bits = refusals(label)
+    if raw.converter == "coco":  # '%g' of the class: a negative one refused by both, a fraction by ultralytics
+        c = as_written(cls[written]).astype(np.float32)
+        found_bits |= np.where(c < 0, BOTH, np.where(c % 1 != 0, ULTRALYTICS, 0)).astype(np.int8)
+    np.bitwise_or.at(out, pos[written], found_bits)
     return out
 
 

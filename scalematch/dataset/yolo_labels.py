@@ -56,14 +56,17 @@ def converted(
 
 def refusals(label: Label) -> npt.NDArray[np.int8]:
     """Per label, the toolkits whose ``verify_image_label`` refuses its file (bits :data:`ULTRALYTICS`,
-    :data:`YOLOV5`; 0: both read it)."""
+    :data:`YOLOV5`; 0: both read it). A NaN (a COCO ``bbox`` holding ``null``) is refused by both."""
     import numpy as np
 
     f32 = np.float32
     out = np.zeros(len(label[0]), dtype=np.int8)
-    for v in label:
+    for k, v in enumerate(label):
         out |= np.where((v > f32(1 + TOLERANCE)) | (v < f32(-TOLERANCE)), ULTRALYTICS, 0).astype(np.int8)
+        if k >= 2:  # ultralytics lets a value below 0 by its tolerance pass only when no width or height is
+            out |= np.where(v < f32(0), ULTRALYTICS, 0).astype(np.int8)
         out |= np.where((v > f32(1)) | (v < f32(0)), YOLOV5, 0).astype(np.int8)
+        out |= np.where(np.isnan(v), BOTH, 0).astype(np.int8)  # no comparison holds: both asserts fail
     return out
 
 

@@ -143,7 +143,7 @@ def evaluate(
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     graph = level_graph(preset) if graph is None else graph
-    data = without_small_images(data, preset, graph, strict)
+    data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_rows(data, preset)
     if not len(rows):
         from scalematch.dataset.table import excluded_text
@@ -177,7 +177,7 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     XML (:func:`_voc_boxes`). A COCO box under a YOLO preset is the label the converter writes (column
     ``label_text``, see :mod:`scalematch.dataset.yolo_labels`); a table that names its label files came from them."""
 
-    rows = usable(data.table)
+    rows = usable(with_nested(data, preset).table)
     ignored = 0
     if ignores_difficult(preset) and "difficult" in rows.columns:
         value = rows["difficult"].to_numpy()
@@ -189,6 +189,18 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     if data.format == "coco" and isinstance(preset.input, LetterboxInput) and "label_file" not in rows.columns:
         rows = rows.assign(label_text=True)
     return rows, ignored
+
+
+def with_nested(data: LoadResult, preset: Preset) -> LoadResult:
+    """``data`` with, under a YOLO preset, the VOC objects nested in another element among its objects (the
+    converters of ``data/VOC.yaml`` walk ``root.iter('object')``; the other toolkits read the ``<object>`` children
+    of ``<annotation>`` only, see :attr:`LoadResult.nested`)."""
+    if data.nested is None or not isinstance(preset.input, LetterboxInput):
+        return data
+    import pandas as pd
+
+    table = pd.concat([data.table, data.nested], ignore_index=True)
+    return replace(data, table=table, nested=None)
 
 
 def _voc_boxes(rows: pd.DataFrame, preset: Preset) -> pd.DataFrame:

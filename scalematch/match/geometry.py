@@ -220,7 +220,9 @@ def _letterbox_objects(
     take = np.take  # per image values, computed once per image and taken per object (faster than indexing)
     w0, h0 = take(imgs.orig_w, image), take(imgs.orig_h, image)
     xc, yc, wn, hn = converted(x, y, w, h, w0, h0, text)
-    usable = _label_image_kept(spec, (xc, yc, wn, hn), image, len(imgs.orig_w))
+    # a COCO converter writes the class category_id - 1: below 0 for a category 0, which both toolkits refuse
+    negative = category < 1 if text and category is not None else None
+    usable = _label_image_kept(spec, (xc, yc, wn, hn), image, imgs, negative)
     if category is not None:
         usable &= _first_label(image, category, (xc, yc, wn, hn))
     s = float(spec.size)
@@ -302,17 +304,25 @@ def _first_exact(
 
 
 def _label_image_kept(
-    spec: LetterboxInput, label: tuple[F32, F32, F32, F32], image: I64, images: int
+    spec: LetterboxInput,
+    label: tuple[F32, F32, F32, F32],
+    image: I64,
+    imgs: Images,
+    negative: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Per object, whether the toolkit trains on its image: its ``verify_image_label`` drops an image as corrupt
     when one of its labels (``label``: centre x, centre y, w, h normalised, float32) is out of bounds (see
-    :func:`scalematch.dataset.yolo_labels.refusals`)."""
-    import numpy as np
+    :func:`scalematch.dataset.yolo_labels.refusals`), or when the image is under 10 pixels on a side (ultralytics'
+    ``check_image`` and yolov5 both assert ``shape > 9``, on the size ``exif_size`` gives: the table's image size,
+    which for YOLO input is that, and for COCO and VOC input the size the file gives, taken for the image's), or
+    when a label's class is ``negative`` (both refuse it)."""
 
     from scalematch.dataset.yolo_labels import refusals, toolkit_bit
 
     out = (refusals(label) & toolkit_bit(spec.style)) != 0
-    corrupt = np.zeros(images, dtype=bool)
+    if negative is not None:
+        out |= negative
+    corrupt = ~((imgs.orig_w > 9) & (imgs.orig_h > 9))  # "image size (h, w) <10 pixels"
     corrupt[image[out]] = True
     kept: npt.NDArray[np.bool_] = ~corrupt[image]
     return kept

@@ -404,3 +404,36 @@ def test_batches_of_similar_size(count: int) -> None:
     assert all(size == sum(by_name[n] for n in b) for b, size in batches)
     assert all(len(b) == 1 for b, _ in batches if any(by_name[n] == 0 for n in b))
     assert all(len(b) == 1 for b, _ in batches if any(by_name[n] >= sum(sizes) / count for n in b))
+
+
+def test_nested_voc_objects_of_several_inputs_follow_their_images(tmp_path: Path) -> None:
+    """The VOC objects nested in another element (``LoadResult.nested``, matched by the YOLO presets only) of
+    several inputs are joined as the table is: image ids numbered over all inputs, an image with nested objects
+    only among them; the same as one folder holding every file (nothing nested lost or counted twice)."""
+    from scalematch.match.detector import with_nested
+    from scalematch.presets import load_preset
+
+    def obj(name: str, x: int, inner: str = "") -> str:
+        box = f"<xmin>{x}</xmin><ymin>10</ymin><xmax>{x + 20}</xmax><ymax>30</ymax>"
+        return f"<object><name>{name}</name><difficult>0</difficult><bndbox>{box}</bndbox>{inner}</object>"
+
+    size = "<size><width>100</width><height>80</height><depth>3</depth></size>"
+    files = {
+        "a/a1.xml": obj("dog", 10, "<part>" + obj("cat", 40) + "</part>"),
+        "a/a2.xml": obj("cat", 5),
+        "b/b1.xml": "<group>" + obj("dog", 50) + "</group>",  # nested objects only
+        "b/b2.xml": obj("dog", 30, obj("dog", 60)),
+    }
+    for name, objects in files.items():
+        for where in (tmp_path / name, tmp_path / "all" / Path(name).name):
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.write_text(f"<annotation><filename>{where.stem}.jpg</filename>{size}{objects}</annotation>")
+    yolo = load_preset("yolov8")
+    both = with_nested(read_annotations([tmp_path / "a", tmp_path / "b"], resize="none", workers=1), yolo).table
+    one = with_nested(load(tmp_path / "all", resize="none"), yolo).table
+    columns = ["image_id", "category", "x", "label_index"]
+    assert (
+        both[columns].sort_values(columns).to_numpy().tolist() == one[columns].sort_values(columns).to_numpy().tolist()
+    )
+    assert len(both) == 6 and int(both["image_id"].nunique()) == 4
+    assert len(read_annotations([tmp_path / "a", tmp_path / "b"], resize="none", workers=1).table) == 3

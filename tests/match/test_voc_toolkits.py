@@ -144,3 +144,132 @@ def test_an_object_outside_its_image_makes_the_toolkit_refuse_the_file(detector:
                for a, r in zip(frame["annotation_id"], frame["no_positive_reason"], strict=True)}  # fmt: skip
     assert dropped == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov5", "yolov8"])
+def test_nested_objects_are_read_as_the_yolo_converter_reads_them(detector: str, tmp_path: Path) -> None:
+    """An ``<object>`` nested in another element: the converter of ``VOC.yaml`` walks ``root.iter('object')`` and
+    writes it. In bounds, the toolkit trains on it (positives compared object by object); out of bounds (partly or
+    wholly outside), ``verify_image_label`` refuses the file; difficult, it is not written. The other presets and
+    the table leave it out (mmdetection's and detectron2's ``findall('object')``)."""
+    need("ultralytics")
+    import yolo_ref
+    from PIL import Image
+
+    def obj(name: str, box: tuple[int, int, int, int], inner: str = "", difficult: int = 0) -> str:
+        corners = "".join(f"<{k}>{v}</{k}>" for k, v in zip(("xmin", "ymin", "xmax", "ymax"), box, strict=True))
+        return (
+            f"<object><name>{name}</name><difficult>{difficult}</difficult><bndbox>{corners}</bndbox>{inner}</object>"
+        )
+
+    dog = (10, 10, 60, 50)
+    files = [
+        obj("dog", dog, "<part>" + obj("cat", (30, 20, 90, 70)) + "</part>"),  # in bounds: trained on
+        obj("dog", dog, "<part>" + obj("cat", (95, 20, 130, 40)) + "</part>"),  # partly outside: refused
+        obj("dog", dog, "<part>" + obj("cat", (150, 20, 190, 40)) + "</part>"),  # wholly outside: refused
+        obj("dog", dog, "<part>" + obj("cat", (150, 20, 190, 40), difficult=1) + "</part>"),  # not written
+        obj("dog", dog) + "<group>" + obj("cat", (20, 30, 45, 75)) + "</group>",  # under <annotation>, in bounds
+        obj("dog", dog) + obj("cat", (60, 10, 80, 30)),  # (a nested object's class must be the dataset's)
+    ]
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    size = "<size><width>100</width><height>80</height><depth>3</depth></size>"
+    for k, objects in enumerate(files):
+        (folder / f"i{k}.xml").write_text(f"<annotation><filename>i{k}.jpg</filename>{size}{objects}</annotation>")
+    out = tmp_path / "converted"
+    items = yolo_ref.voc_labels(folder, CLASSES, out)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+        truth = yolo_ref.ultralytics_candidates(items)
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+        need("yolov5.utils.loss")
+        truth = yolo_ref.yolov5_positives(items)
+    refused = {}
+    for k in range(len(files)):
+        image = tmp_path / f"i{k}.jpg"
+        Image.new("RGB", (100, 80)).save(image)
+        args: tuple[object, ...] = (str(image), str(out / f"i{k}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, len(CLASSES), 0, 0, False)
+        refused[f"i{k}.xml"] = bool(verify(args)[-2])
+    assert list(refused.values()) == [False, True, True, False, False, False]
+    preset = load_preset(detector)
+    frame = evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    levels = [c for c in frame.columns if c.startswith(("positives_P", "candidates_P"))]
+    ours: dict[str, list[list[int]]] = {}
+    dropped: dict[str, set[bool]] = {}
+    for name, reason, row in zip(
+        frame["annotation_id"], frame["no_positive_reason"], frame[levels].to_numpy().tolist(), strict=True
+    ):
+        file = Path(name.rsplit(":", 1)[0]).name
+        ours.setdefault(file, []).append(row)
+        dropped.setdefault(file, set()).add(reason == "dropped_by_pipeline")
+    for item in items:  # the converter's lines in file order (nested objects after the others here)
+        file = item["ids"][0][0]
+        if refused[file]:
+            assert dropped[file] == {True}, file
+        else:
+            assert ours[file] == [truth[i] for i in item["ids"]], file
+    assert [len(v) for v in ours.values()] == [2, 2, 1, 1, 2, 2]  # the wholly outside one is no row
+    table = load(folder).table  # the table (and every other preset) leaves the nested objects out
+    assert len(table) == len(files) + 1
+    atss = evaluate(load(folder, resize=load_preset("atss").resize_policy()), load_preset("atss"), workers=1)
+    assert atss.summary.objects == len(files) + 1
+
+
+@pytest.mark.parametrize("detector", ["yolov5", "yolov8"])
+def test_an_object_the_reader_leaves_out_but_the_converter_writes_refuses_its_file(
+    detector: str, tmp_path: Path
+) -> None:
+    """An object our reader leaves out for a problem of its own (``bbox_nonpositive``, ``unparsable_number``) that
+    the VOC converter writes all the same (``float()`` of the corners, a negative width as it comes, no look at
+    ``<truncated>``): its file is refused when that label is, exactly as ``verify_image_label`` decides."""
+    need("ultralytics")
+    import yolo_ref
+    from PIL import Image
+
+    def obj(xmin: str, xmax: str, difficult: str = "0", truncated: str = "0", name: str = "cat") -> str:
+        box = f"<xmin>{xmin}</xmin><ymin>20</ymin><xmax>{xmax}</xmax><ymax>40</ymax>"
+        return (f"<object><name>{name}</name><truncated>{truncated}</truncated><difficult>{difficult}</difficult>"
+                f"<bndbox>{box}</bndbox></object>")  # fmt: skip
+
+    extra = [
+        obj("60", "50"),  # xmax < xmin: a negative width, refused by both
+        obj("60", "59.5"),  # w -0.005: within ultralytics' tolerance for a centre, never for a width
+        obj("1_0", "60"),  # float() reads 10: in bounds, kept
+        obj("1_0", "13_0"),  # 10 to 130 of 100: refused
+        obj("10", "inf"),  # refused by both
+        obj("10", "130", truncated="abc"),  # the converter never reads <truncated>: refused
+        obj("10", "60", truncated="abc"),  # in bounds: kept
+        obj("60", "50", difficult="1"),  # difficult: not written
+        obj("60", "50", name=""),  # no name: not written
+    ]
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    size = "<size><width>100</width><height>80</height><depth>3</depth></size>"
+    dog = obj("10", "60", name="dog")
+    for k, other in enumerate(extra):
+        (folder / f"i{k}.xml").write_text(f"<annotation><filename>i{k}.jpg</filename>{size}{dog}{other}</annotation>")
+    out = tmp_path / "converted"
+    yolo_ref.voc_labels(folder, CLASSES, out)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for k in range(len(extra)):
+        image = tmp_path / f"i{k}.jpg"
+        Image.new("RGB", (100, 80)).save(image)
+        args: tuple[object, ...] = (str(image), str(out / f"i{k}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, len(CLASSES), 0, 0, False)
+        theirs[f"i{k}.xml"] = bool(verify(args)[-2])
+    preset = load_preset(detector)
+    data = load(folder, resize=preset.resize_policy())
+    assert len(data.table) == len(extra)  # only the dog of each file is read
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    dropped = {str(a).rsplit(":", 1)[0]: r == "dropped_by_pipeline"
+               for a, r in zip(frame["annotation_id"], frame["no_positive_reason"], strict=True)}  # fmt: skip
+    assert dropped == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)

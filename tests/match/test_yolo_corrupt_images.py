@@ -157,3 +157,71 @@ def test_a_record_we_exclude_but_the_converter_writes_drops_its_image(tmp_path: 
     assert all(len(set(kept)) == 1 for kept in ours.values())
     assert {i: not kept[0] for i, kept in ours.items()} == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_a_record_the_reader_leaves_out_but_the_converter_writes_drops_its_image(tmp_path: Path, detector: str) -> None:
+    """A record our reader leaves out for a problem of its own (``malformed_record``, ``bbox_invalid``) that
+    ultralytics' ``convert_coco`` still writes (it reads ``iscrowd`` by Python's truth test, the ``bbox`` through
+    ``np.array(..., float64)`` and the class as ``category_id - 1``, and never ``id`` or ``area``): the image is
+    refused when the label it writes is, exactly as the toolkit's ``verify_image_label`` decides."""
+    out, inside = [95, 10, 20, 20], [30, 30, 20, 20]  # centre x 1.05: out of bounds for both; in bounds
+    extra: list[dict[str, Any]] = [
+        {"bbox": out, "iscrowd": None},  # null is no crowd for the converter
+        {"bbox": out, "area": -5},
+        {"bbox": out, "area": "x"},
+        {"bbox": out, "id": 2.5},  # (its id is replaced below)
+        {"bbox": ["95", "10", "20", "20"]},
+        {"bbox": [None, 10, 20, 20]},  # NaN written: refused by both
+        {"bbox": inside, "iscrowd": None},  # written, in bounds: kept by both
+        {"bbox": inside, "category_id": 1.5},  # class 0.5: ultralytics refuses a fraction, yolov5 does not check
+        {"bbox": inside, "category_id": 0},  # class -1 (not listed: unknown_category): refused by both
+        {"bbox": out, "iscrowd": "0"},  # a crowd for the converter (a non-empty string): not written
+        {"bbox": out, "iscrowd": 2},
+        {"bbox": ["95", 10, "-20", 20]},  # a negative side: not written
+    ]
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i, record in enumerate(extra, 1):
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": 100, "height": 100})
+        for fields in ({"bbox": [10, 10, 20, 20]}, record):
+            ann = {"id": len(annotations) + 1, "image_id": i, "category_id": 1, "area": 400.0, "iscrowd": 0}
+            annotations.append({**ann, **fields, "id": 2.5 if "id" in fields else ann["id"]})
+    path = tmp_path / "coco" / "annotations" / "instances_x.json"
+    _write(tmp_path / "coco", images, annotations)
+    path.write_text(json.dumps({"images": images, "annotations": annotations,
+                                "categories": [{"id": 1, "name": "c"}]}))  # fmt: skip
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, len(extra), 1).items()}
+    ours = _kept(path, detector)
+    assert all(len(set(kept)) == 1 for kept in ours.values())
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_under_ten_pixels_is_dropped_as_the_toolkit_drops_it(tmp_path: Path, detector: str) -> None:
+    """ultralytics' and yolov5's ``verify_image_label`` refuse an image under 10 pixels on a side as corrupt: from
+    COCO input the image's size is taken to be the one its record gives (the JPEGs here are made at that size)."""
+    sizes = [(9, 100), (100, 9), (9, 9), (10, 10), (10, 100), (100, 100)]
+    boxes = [[(1, [w * 0.25, h * 0.25, w * 0.5, h * 0.5])] for w, h in sizes]
+    path = _coco(tmp_path / "coco", sizes, boxes)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, len(sizes), 1).items()}
+    ours = _kept(path, detector)
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_a_category_zero_is_a_negative_class_the_toolkit_refuses(tmp_path: Path, detector: str) -> None:
+    """``convert_coco`` (``cls91to80=False``) writes the class ``category_id - 1``: a COCO file whose categories
+    count from 0 gets class -1 for category 0, and both ``verify_image_label``s refuse its image (negative label
+    values), whatever its boxes."""
+    boxes: list[list[tuple[int, list[float]]]] = [
+        [(0, [10, 10, 100, 80]), (1, [200, 100, 50, 60])],
+        [(1, [10, 10, 100, 80])],
+        [(2, [10, 10, 100, 80]), (1, [300, 200, 50, 60])],
+    ]
+    path = _coco(tmp_path / "coco", [(640, 480)] * 3, boxes)
+    theirs = {i: corrupt for i, (corrupt, _) in _theirs(path, detector, 3, 3).items()}
+    ours = _kept(path, detector)
+    assert {i: not kept[0] for i, kept in ours.items()} == theirs == {1: True, 2: False, 3: False}

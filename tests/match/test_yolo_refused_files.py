@@ -112,3 +112,49 @@ def test_a_frame_brings_its_own_label_refused_flags(tmp_path: Path) -> None:
         preset = load_preset(detector)
         result = evaluate(from_frame(table.iloc[:2], resize=preset.resize_policy()), preset, workers=1)
         assert (result.to_frame("objects")["no_positive_reason"] == "dropped_by_pipeline").tolist() == dropped
+
+
+SMALL = {"w9": (9, 100), "h9": (100, 9), "both9": (9, 9), "ten": (10, 10), "w10": (10, 100), "big": (64, 48)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_under_ten_pixels_gives_no_object_to_train_on(tmp_path: Path, detector: str) -> None:
+    """ultralytics' ``check_image`` and yolov5's ``verify_image_label`` assert both sides of the image > 9 pixels
+    ("image size <10 pixels"), whatever its labels: the objects of a smaller image are dropped by the pipeline. An
+    image rotated by EXIF (orientation 6) has its sides swapped first, as ``exif_size`` swaps them."""
+    from PIL import Image
+
+    root = tmp_path / "ds"
+    (root / "labels").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "data.yaml").write_text("names: [a, b, c]\n")
+    names = [*SMALL, "rotated"]
+    for name in names:
+        (root / "labels" / f"{name}.txt").write_text(GOOD + "\n")
+        if name == "rotated":
+            exif = Image.Exif()
+            exif[274] = 6
+            Image.new("RGB", (9, 100)).save(root / "images" / f"{name}.jpg", exif=exif)
+        else:
+            Image.new("RGB", SMALL[name]).save(root / "images" / f"{name}.jpg")
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for name in names:
+        args: tuple[Any, ...] = (str(root / "images" / f"{name}.jpg"), str(root / "labels" / f"{name}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, 3, 0, 0, False)
+        theirs[name] = bool(verify(args)[-2])
+    preset = load_preset(detector)
+    data = load(root, resize=preset.resize_policy())
+    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    ours = {
+        Path(files[image]).stem: reason == "dropped_by_pipeline"
+        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
+    }
+    assert ours == theirs
+    assert 0 < sum(theirs.values()) < len(theirs)

@@ -13,6 +13,7 @@ the annotation's own (COCO's small/medium/large use it), or ``w * h`` when absen
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import chain
@@ -382,6 +383,40 @@ def _id_problem(key: str, value: object, record: object = None) -> str:
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:
     if type(ann) is not dict:
         raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})")
+    rows, waiting = len(raw.ann_id), len(pending)
+    _check_one(ann, k, raw, ex, pending)
+    if len(raw.ann_id) == rows and len(pending) == waiting:  # left out for a problem of its own
+        label = converter_row(ann)
+        if label is not None:
+            raw.written.append(label)
+
+
+def converter_row(ann: dict[str, Any]) -> tuple[int, float, float, float, float, float] | None:
+    """What ultralytics' ``convert_coco`` (``cls91to80=False``) takes from annotation ``ann`` when it writes its
+    label: ``(image_id, class, x, y, w, h)``, the class ``category_id - 1`` and the box ``np.array(bbox, float64)``
+    (strings of numbers, ``true`` and ``null`` convert); None when it writes none (a crowd by Python's truth test of
+    ``iscrowd``, a side <= 0) or would stop on the record (no ``bbox``, one that is not four numbers, an
+    ``image_id`` that is no integer), and then writes no label file at all. It reads no other key: ``id``, ``area``
+    and ``ignore`` can be anything."""
+    import numpy as np
+
+    image_id = ann.get("image_id")
+    if ann.get("iscrowd", False) or not isinstance(image_id, int) or not -_I64 <= image_id < _I64:
+        return None  # (an image_id True is image 1 to the converter's f"{image_id:d}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            box = np.array(ann["bbox"], dtype=np.float64)
+            cls = float(ann["category_id"] - 1)  # (a class beyond float64 stops '%g' as it stops float())
+    except Exception:  # the converter stops on the same record
+        return None
+    if box.shape != (4,) or box[2] <= 0 or box[3] <= 0:  # (NaN is not <= 0: written)
+        return None
+    x, y, w, h = (float(v) for v in box)
+    return int(image_id), cls, x, y, w, h
+
+
+def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:
     aid = ann.get("id")
     where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
     for key in ("id", "image_id", "category_id"):

@@ -15,10 +15,10 @@ import os
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
 from scalematch.dataset.formats._walk import walk
@@ -156,6 +156,8 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
     names: dict[str, int] = {}
     rows: list[Row] = []
     places = array("q")
+    nested: list[Any] = []
+    written: list[tuple[int, str, float, float, float, float]] = []
     image_id = ann_id = 0
     for piece in _pieces(path, files, exclusions, workers):
         for name in piece.names:
@@ -169,12 +171,32 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
             places.append(k)
             if len(rows) >= _BATCH:
                 _flush(raw, rows, places)
+        nested += [(image_id + i, *rest) for _, i, *rest in piece.nested]
+        written += [(image_id + i, name, x, y, w, h) for i, name, x, y, w, h in piece.written]
         exclusions.counts.update(piece.counts)
         image_id += len(piece.images)
         ann_id += piece.objects
     _flush(raw, rows, places)
     raw.categories = {cid: name for name, cid in names.items()}
+    if nested:
+        raw.nested = _nested_rows(raw, nested, names, ann_id)
+    raw.written = [(i, 0.0, x, y, w, h) for i, name, x, y, w, h in written if name in names]
     return raw
+
+
+def _nested_rows(raw: RawBoxes, nested: list[Any], names: dict[str, int], ann_id: int) -> RawBoxes:
+    """The nested objects (see :func:`_nested`) as boxes of the same images and categories, numbered after the
+    others; those of a name no other object has are left out (no class of the dataset)."""
+    out = RawBoxes(images=raw.images, categories=raw.categories, label_files=raw.label_files, one_file=raw.one_file,
+                   converter="voc")  # fmt: skip
+    rows: list[Row] = []
+    places = array("q")
+    for i, k, name, x, y, w, h, difficult, truncated in nested:
+        if name in names:
+            rows.append((ann_id + len(rows) + 1, i, names[name], x, y, w, h, w * h, False, difficult, truncated))
+            places.append(k)
+    _flush(out, rows, places)
+    return out
 
 
 def _flush(raw: RawBoxes, rows: list[Row], places: array[int]) -> None:
@@ -201,6 +223,11 @@ class _Piece:
     objects: int
     counts: Counter[str]
     names: list[str]
+    written: list[tuple[int, str, float, float, float, float]] = field(default_factory=list)
+    """The objects left out that the YOLO converters write (see :func:`_written`)."""
+    nested: list[_PieceRow] = field(default_factory=list)
+    """The ``<object>`` elements inside another element (``k``: numbered after the file's other objects, in
+    document order)."""
 
 
 def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int) -> Iterator[_Piece]:
@@ -221,14 +248,15 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
     exclusions = Exclusions(source, strict)
     piece = _Piece([], [], [], 0, exclusions.counts, [])
     for image, xml in enumerate(files, 1):
-        root = _parse(xml)
+        root, data, plain = _read(xml)
         if root.tag != "annotation":
             raise DatasetError(f"{xml}: expected a VOC <annotation> root element, got <{root.tag}>")
         filename = (root.findtext("filename") or xml.with_suffix(".jpg").name).strip()
         piece.images.append((filename, _size(root.findtext("size/width")), _size(root.findtext("size/height"))))
         piece.files.append(xml.name if xml == path else xml.relative_to(path).as_posix())
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
-        for k, obj in enumerate(root.findall("object"), 1):  # direct children only, as mmdetection reads
+        direct = root.findall("object")  # direct children only, as mmdetection and detectron2 read
+        for k, obj in enumerate(direct, 1):
             piece.objects += 1
             name = obj.findtext("name") or ""
             if name.strip():
@@ -237,7 +265,46 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
             if row is not None:
                 name, xmin, ymin, w, h, difficult, truncated = row
                 piece.rows.append((piece.objects, image, k, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+            else:
+                _written(obj, image, piece)
+        if not plain or data.count(b"<object") > len(direct):  # (a cheap test: most files have no nested object)
+            _nested(root, direct, image, piece, source)
     return piece
+
+
+def _nested(root: Element, direct: list[Element], image: int, piece: _Piece, source: str) -> None:
+    """The ``<object>`` elements nested in another element, which the YOLO converters (``root.iter('object')`` in
+    ``data/VOC.yaml``) write as objects: read as the others, uncounted when they cannot be (not objects to the
+    other toolkits; the converter would stop on them)."""
+    top = set(map(id, direct))
+    ignored = Exclusions(source)
+    inner = [obj for obj in root.iter("object") if id(obj) not in top]
+    for k, obj in enumerate(inner, len(direct) + 1):  # numbered after the others
+        row = _object(obj, "", ignored)
+        if row is not None:
+            name, xmin, ymin, w, h, difficult, truncated = row
+            piece.nested.append((0, image, k, name, xmin - 1.0, ymin - 1.0, w, h, difficult, truncated))
+        else:
+            _written(obj, image, piece)
+
+
+def _written(obj: Element, image: int, piece: _Piece) -> None:
+    """For an object the reader leaves out, what the VOC converters (``convert_label`` of ``data/VOC.yaml``) write
+    all the same, kept in ``piece.written`` as ``(image, name, x, y, w, h)`` (``x = xmin - 1``, ``w = xmax -
+    xmin``, any sign): they take ``float()`` of the corners (``1_0``, `` 5 ``, ``inf`` and ``nan`` convert) and
+    read neither ``<truncated>`` nor anything else. None is written for an object whose ``difficult`` is 1; the
+    converter stops on one without a ``<name>``, ``<difficult>`` or corner it can read (and then writes nothing)."""
+    name = obj.findtext("name")
+    if not (name or "").strip():
+        return
+    try:
+        if int(obj.find("difficult").text) == 1:  # type: ignore[union-attr, arg-type]
+            return
+        box = obj.find("bndbox")
+        xmin, xmax, ymin, ymax = (float(box.find(t).text) for t in ("xmin", "xmax", "ymin", "ymax"))  # type: ignore[union-attr, arg-type]
+    except (AttributeError, TypeError, ValueError):
+        return
+    piece.written.append((image, name or "", xmin - 1.0, ymin - 1.0, xmax - xmin, ymax - ymin))
 
 
 _BATCH = 8192  # rows handed to the columns at once
@@ -320,10 +387,15 @@ def _flag(text: str | None) -> int | None:
 
 
 def _parse(xml: Path) -> Element:
-    """The root of one XML file. A file without a document type declaration cannot declare entities or name
-    external ones, so it goes to the C parser as it is; any other (a DTD, or NUL bytes: UTF-16 or UTF-32, in which
-    the ASCII bytes of '<!DOCTYPE' do not appear) goes through defusedxml, which refuses entity declarations and
-    external references."""
+    """The root of one XML file (see :func:`_read`)."""
+    return _read(xml)[0]
+
+
+def _read(xml: Path) -> tuple[Element, bytes, bool]:
+    """The root of one XML file, its bytes, and whether it went to the C parser as it is: a file without a document
+    type declaration cannot declare entities or name external ones, so it goes there as it is; any other (a DTD,
+    or NUL bytes: UTF-16 or UTF-32, in which the ASCII bytes of '<!DOCTYPE' do not appear) goes through
+    defusedxml, which refuses entity declarations and external references."""
     import xml.etree.ElementTree as ET
 
     import defusedxml
@@ -353,7 +425,7 @@ def _parse(xml: Path) -> Element:
         raise DatasetError(f"{xml}: cannot decode the XML ({str(exc).splitlines()[0]})") from None
     if root is None:
         raise DatasetError(f"{xml}: empty XML document")
-    return root
+    return root, data, plain
 
 
 def _reason(exc: Exception) -> str:
