@@ -175,7 +175,10 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     non-crowd objects, without the VOC ``difficult`` ones where the toolkit ignores them (:func:`ignores_difficult`;
     mmdetection: any non-zero value, the YOLO converters: exactly 1). A VOC box is given as that toolkit reads the
     XML (:func:`_voc_boxes`). A COCO box under a YOLO preset is the label the converter writes (column
-    ``label_text``, see :mod:`scalematch.dataset.yolo_labels`); a table that names its label files came from them."""
+    ``label_text``, see :mod:`scalematch.dataset.yolo_labels`); a table that names its label files came from them.
+    Boxes read from YOLO label files under the ultralytics preset are its labels after ``verify_image_label``'s
+    duplicate removal (column ``label_unique``): the reader removed the lines it removes (``duplicate_label``; in a
+    polygon file by class and points, so two polygons of one box but other points both stay)."""
 
     rows = usable(with_nested(data, preset).table)
     ignored = 0
@@ -188,6 +191,8 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
         rows = _voc_boxes(rows, preset)
     if data.format == "coco" and isinstance(preset.input, LetterboxInput) and "label_file" not in rows.columns:
         rows = rows.assign(label_text=True)
+    if data.format == "yolo" and isinstance(preset.input, LetterboxInput) and preset.input.style == "ultralytics":
+        rows = rows.assign(label_unique=True)  # the reader removed ultralytics' duplicates (duplicate_label)
     return rows, ignored
 
 

@@ -117,12 +117,16 @@ def images(preset: Preset, w0: npt.NDArray[np.float64], h0: npt.NDArray[np.float
     return Images(w0, h0, new_w, new_h, square, square)
 
 
-BOX_COLUMNS = ("x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused", "label_text")
-"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id``, ``label_refused`` and
-``label_text`` where the input policy needs them; ``voc``: the box was read by mmdetection's XMLDataset, which keeps
-every box, and ``label_text``: the YOLO label is a COCO converter's text (see :mod:`scalematch.dataset.yolo_labels`),
-both set by :func:`scalematch.match.detector.toolkit_rows`; ``label_refused``: the YOLO toolkits refuse the object's
-label file, see the box table's columns in :mod:`scalematch.dataset.table`)."""
+BOX_COLUMNS = (
+    "x", "y", "w", "h", "area", "ignore", "voc", "category_id", "label_refused", "label_text", "label_unique",
+)  # fmt: skip
+"""The columns :func:`objects` reads (``area``, ``ignore``, ``voc``, ``category_id``, ``label_refused``,
+``label_text`` and ``label_unique`` where the input policy needs them; ``voc``: the box was read by mmdetection's
+XMLDataset, which keeps every box, ``label_text``: the YOLO label is a COCO converter's text (see
+:mod:`scalematch.dataset.yolo_labels`), and ``label_unique``: the labels are those left after the toolkit's duplicate
+removal (no identical objects are removed again), all set by :func:`scalematch.match.detector.toolkit_rows`;
+``label_refused``: the YOLO toolkits refuse the object's label file, see the box table's columns in
+:mod:`scalematch.dataset.table`)."""
 
 
 def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Objects:
@@ -154,7 +158,8 @@ def objects(preset: Preset, table: pd.DataFrame, image: I64, imgs: Images) -> Ob
         if "voc" in table.columns:  # XMLDataset: no CocoDataset filter
             objs = replace(objs, kept=objs.kept | table["voc"].to_numpy(bool))
         return objs
-    category = table["category_id"].to_numpy() if "category_id" in table.columns else None
+    unique = "label_unique" in table.columns  # (set for every row or none)
+    category = table["category_id"].to_numpy() if "category_id" in table.columns and not unique else None
     text = "label_text" in table.columns  # (set for every row or none)
     objs = _letterbox_objects(preset.input, x, y, w, h, image, imgs, category, text)
     if "label_refused" in table.columns:  # verify_image_label refuses the whole file of such an object

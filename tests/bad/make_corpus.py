@@ -318,7 +318,8 @@ def main() -> None:
     write(HERE / "yolo_numbers" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n" + numbers + "0\xa00.5 0.5 0.3 0.2\n")
     write(HERE / "yolo_numbers" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_cross" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
-    write(HERE / "yolo_cross" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n\n0 0.5 0.5 1e-300 0.2\n")
+    b = "0 0.5 0.5 0.2 0.2\n\n0 0.5 0.5 1e-30 0.2\n"  # a side of 1e-30 (1e-300 is 0 as float32: bbox_nonpositive)
+    write(HERE / "yolo_cross" / "labels" / "b.txt", b)
     repeats = "0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n0 0.50000001 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n"  # 2 labels
     write(HERE / "yolo_duplicates" / "labels" / "a.txt", repeats)
     write(HERE / "yolo_duplicates" / "images" / "a.png", png_header(64, 48))

@@ -17,6 +17,7 @@ from scalematch.presets import load_preset
 
 W, H = 64, 48
 GOOD = "0 0.5 0.5 0.3 0.3"
+POLYGON = "0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 0.5"
 # a second line for each file (beside GOOD)
 LINES = {
     "ok": "",
@@ -28,11 +29,52 @@ LINES = {
     "nan": "1 nan 0.5 0.1 0.1",
     "negative_class": "-1 0.5 0.5 0.1 0.1",
     "class_beyond_names": "5 0.5 0.5 0.1 0.1",  # yolov5's verify keeps it (its training stops later)
+    "class_beyond_64_bits": "99999999999999999999 0.5 0.5 0.1 0.1",  # the same for yolov5
     "fractional_class": "1.5 0.5 0.5 0.1 0.1",  # yolov5's verify does not look
     "negative_width": "1 0.5 0.5 -0.1 0.1",
     "zero_width": "1 0.5 0.5 0 0.1",
     "repeated": GOOD,
     "within_tolerance": "1 -0.005 0.5 0.1 0.1",  # ultralytics keeps it, yolov5 refuses it
+    # read as float32, as both toolkits read them: within bounds or whole once rounded
+    "width_rounds_to_1.01": "1 0.5 0.5 1.0100000001 0.1",  # ultralytics keeps it, yolov5 refuses it
+    "centre_rounds_to_-0.01": "1 -0.0100000001 0.5 0.1 0.1",  # the same
+    "width_rounds_to_-0": "1 0.5 0.5 -1e-50 0.1",  # -0.0: a side of 0, no negative value
+    "width_rounds_to_0": "1 0.5 0.5 1e-50 0.1",
+    "class_rounds_to_1": "0.999999999 0.3 0.5 0.1 0.1",
+    "class_rounds_to_0": "1e-50 0.3 0.5 0.1 0.1",
+    "class_rounds_past_2**24": "16777217 0.3 0.5 0.1 0.1",  # class 16777216 as float32: beyond the names
+    # numbers to Python's float (and so to both toolkits), not to our reader: unparsable_number, the file read
+    "underscore": "1 0.3 0.5 0.1_0 0.1",
+    "fullwidth": "1 0.3 0.5 \uff10.1 0.1",
+    "class_inf": "inf 0.3 0.5 0.1 0.1",  # ultralytics: not a whole class; yolov5 does not look
+}
+# whole files
+FILES = {name: GOOD + "\n" + (line + "\n" if line else "") for name, line in LINES.items()} | {
+    "byte_order_mark": "\ufeff" + GOOD + "\n1 0.3 0.3 0.1 0.1\n",  # yolov5 opens it without utf-8-sig
+    "line_of_spaces": GOOD + "\n   \n1 0.3 0.3 0.1 0.1\n",  # yolov5 keeps it: ragged rows
+    "spaces_around": " \n\t\n" + GOOD + "\n\n1 0.3 0.3 0.1 0.1\n  \n",  # no line of spaces between labels
+    "polygons_same_box": POLYGON + "\n0 0.1 0.1 0.5 0.5 0.1 0.5 0.3 0.3 0.5 0.1\n",  # ultralytics keeps both
+    "polygon_and_box": POLYGON + "\n1 0.3 0.3 0.1 0.1\n",  # yolov5 reads the box line as two points
+    "polygon_odd": POLYGON + "\n1 0.3 0.3 0.1 0.1 0.2 0.2 0.4\n",
+    "polygon_one_point": POLYGON + "\n1 0.3 0.3\n",  # a box of no size: both read it
+    "polygon_no_point": POLYGON + "\n1\n",
+    "polygon_out": POLYGON + "\n1 0.3 0.3 1.02 0.4 0.5 0.5\n",
+    "polygon_rounds_in": POLYGON + "\n1 0.3 0.3 1.0100000001 0.4 0.5 0.5\n",
+}
+# files whose second line our reader excludes (counted) while a toolkit reads it: name -> those toolkits
+READ_BUT_EXCLUDED = {
+    "zero_width": ("yolov8", "yolov5"),
+    "width_rounds_to_-0": ("yolov8", "yolov5"),
+    "width_rounds_to_0": ("yolov8", "yolov5"),
+    "underscore": ("yolov8", "yolov5"),
+    "fullwidth": ("yolov8", "yolov5"),
+    "polygon_one_point": ("yolov8", "yolov5"),
+    "polygon_and_box": ("yolov5",),
+    "class_inf": ("yolov5",),
+    "class_beyond_names": ("yolov5",),
+    "class_beyond_64_bits": ("yolov5",),
+    "class_rounds_past_2**24": ("yolov5",),
+    "fractional_class": ("yolov5",),
 }
 
 
@@ -42,25 +84,32 @@ def _dataset(root: Path) -> Path:
     (root / "labels").mkdir(parents=True)
     (root / "images").mkdir()
     (root / "data.yaml").write_text("names: [a, b, c]\n")
-    for name, line in LINES.items():
-        (root / "labels" / f"{name}.txt").write_text(GOOD + "\n" + (line + "\n" if line else ""))
+    for name, text in FILES.items():
+        (root / "labels" / f"{name}.txt").write_text(text, encoding="utf-8")
         Image.new("RGB", (W, H)).save(root / "images" / f"{name}.png")
     return root
 
 
-def _refused(root: Path, detector: str) -> dict[str, bool]:
-    """Per file, whether the toolkit's own ``verify_image_label`` refuses it (its count of corrupt files)."""
+def _verified(root: Path, detector: str) -> dict[str, list[float] | None]:
+    """Per file, the classes of the rows the toolkit's own ``verify_image_label`` gives (None: it refuses the file
+    as corrupt)."""
     if detector == "yolov8":
         verify = need("ultralytics.data.utils").verify_image_label
     else:
         verify = need("yolov5.utils.dataloaders").verify_image_label
-    out = {}
-    for name in LINES:
+    out: dict[str, list[float] | None] = {}
+    for name in FILES:
         args: tuple[Any, ...] = (str(root / "images" / f"{name}.png"), str(root / "labels" / f"{name}.txt"), "")
         if detector == "yolov8":  # keypoint, classes, keypoints, their dimensions, single class
             args = (*args, False, 3, 0, 0, False)
-        out[name] = bool(verify(args)[-2])
+        found = verify(args)
+        out[name] = None if found[-2] else sorted(float(c) for c in found[1][:, 0])
     return out
+
+
+def _refused(root: Path, detector: str) -> dict[str, bool]:
+    """Per file, whether the toolkit's own ``verify_image_label`` refuses it (its count of corrupt files)."""
+    return {name: rows is None for name, rows in _verified(root, detector).items()}
 
 
 @pytest.mark.slow
@@ -75,24 +124,48 @@ def test_a_file_the_toolkit_refuses_gives_no_object_to_train_on(tmp_path: Path, 
     ours: dict[str, set[bool]] = {}
     for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True):
         ours.setdefault(Path(files[image]).stem, set()).add(reason == "dropped_by_pipeline")
-    assert ours == {n: {refused} for n, refused in theirs.items()}
+    expected = {n: {refused} for n, refused in theirs.items()}
+    if detector == "yolov5":  # of two polygons of one box yolov5 removes the second (ultralytics keeps both)
+        expected["polygons_same_box"] = {False, True}
+    assert ours == expected
     assert 0 < sum(theirs.values()) < len(theirs)  # some refused, some kept: the comparison proves something
 
 
 def test_the_table_marks_the_objects_of_a_refused_file(tmp_path: Path) -> None:
-    """The ``label_refused`` bits, against each toolkit's verdict on each file: bit 1 ultralytics, bit 2 yolov5.
-    ``within_tolerance`` is kept by our reader (ultralytics reads it), and only yolov5 refuses it: the simulation
-    tells that from the label itself; ``class_beyond_names`` and ``fractional_class`` yolov5's check lets pass."""
+    """Per file and toolkit, against its own ``verify_image_label``: the file is refused exactly when the
+    ``label_refused`` bit says so (bit 1 ultralytics, bit 2 yolov5) or, for yolov5, when a kept label is outside
+    [0, 1] (``within_tolerance``: the simulation tells that from the label itself); else the toolkit's rows are
+    our kept rows (their classes, read as float32: ``0.999999999`` is class 1), plus the line we exclude but it
+    reads (:data:`READ_BUT_EXCLUDED`), less the polygon yolov5 removes as a repeated box (the simulation removes
+    it too)."""
+    import numpy as np
+
+    from scalematch.dataset.yolo_labels import converted, refusals
+
     root = _dataset(tmp_path / "ds")
-    ultralytics, yolov5 = _refused(root, "yolov8"), _refused(root, "yolov5")
     table = load(root, resize="none").table
     assert table.groupby("label_file", observed=True)["label_refused"].nunique().eq(1).all()
-    files, refused = table["label_file"].astype(str), table["label_refused"].tolist()
-    bits = {Path(f).stem: int(r) for f, r in zip(files, refused, strict=True)}
-    assert {n: bool(b & 1) for n, b in bits.items()} == ultralytics
-    expected = {n: r for n, r in yolov5.items() if n != "within_tolerance"}
-    assert {n: bool(b & 2) for n, b in bits.items() if n != "within_tolerance"} == expected
-    assert yolov5["within_tolerance"] and not bits["within_tolerance"]
+    stems = table["label_file"].astype(str).map(lambda f: Path(f).stem)
+    x, y, w, h, image_w, image_h = (table[c].to_numpy(np.float64) for c in ("x", "y", "w", "h", "image_w", "image_h"))
+    label = converted(x, y, w, h, image_w, image_h, False)
+    outside = refusals(label)
+    wrong = []
+    for detector, bit in (("yolov8", 1), ("yolov5", 2)):
+        for name, theirs in _verified(root, detector).items():
+            mine = (stems == name).to_numpy()
+            refused = bool((table["label_refused"].to_numpy()[mine] & bit).any() or (outside[mine] & bit).any())
+            if refused != (theirs is None):
+                wrong.append((detector, name, "refused" if refused else "read"))
+            if theirs is None or refused:
+                continue
+            ours = table["category_id"][mine].astype(float).tolist()
+            if detector in READ_BUT_EXCLUDED.get(name, ()):
+                ours.append(float(np.float32(FILES[name].split("\n")[1].split()[0])))
+            if detector == "yolov5" and name == "polygons_same_box":
+                ours.pop()
+            if sorted(ours) != theirs:
+                wrong.append((detector, name, f"classes {sorted(ours)}, theirs {theirs}"))
+    assert wrong == []
 
 
 def test_a_frame_brings_its_own_label_refused_flags(tmp_path: Path) -> None:

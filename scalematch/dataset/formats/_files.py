@@ -38,7 +38,11 @@ def read_bytes(path: Path) -> bytes:
 def read_text(path: Path) -> str:
     """The UTF-8 text of ``path`` (a leading byte-order mark is dropped, as ultralytics does); a path that is not a
     regular file, an unreadable file or invalid UTF-8 is a :class:`DatasetError` ``<file>: ...``."""
-    data = read_bytes(path)
+    return decode_text(path, read_bytes(path))
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """``data``, the bytes of ``path``, as :func:`read_text` gives them."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,8 +7,9 @@ a folder, images beside their labels), an export root of split folders (Roboflow
 ``obj_train_data``), or one label file. Image sizes come from the image file headers (Pillow's lazy ``Image.open``
 reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
 applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
-Boxes are checked as ultralytics' ``verify_image_label`` checks them (coordinates in [-0.01, 1.01], w and h at most
-1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole image.
+Boxes are checked as ultralytics' ``verify_image_label`` checks them, in float32 (coordinates in [-0.01, 1.01], w and
+h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole
+image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
 above it, else from a ``classes.txt`` at the top of the labels that is no image's label file or beside the labels
 folder (Label Studio), else from darknet's ``obj.names`` (CVAT), else the class number is used as the name (see
@@ -18,6 +19,7 @@ Images without a label file count as images without objects.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import math
 import os
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scalematch.dataset.formats._files import is_decimal, is_present, read_text
+from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, read_bytes, read_text
 from scalematch.dataset.formats._walk import links_in, walk
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
@@ -46,7 +48,7 @@ from scalematch.dataset.table import (
     image_side,
     short_repr,
 )
-from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS
+from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS, YOLOV5
 from scalematch.errors import DatasetError
 
 # ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images; of two images of one name the first here
@@ -55,6 +57,9 @@ IMAGE_SUFFIXES = (
 )  # fmt: skip
 _RANK = {suffix: rank for rank, suffix in enumerate(IMAGE_SUFFIXES)}
 _I64 = 1 << 63
+_F32_EXACT = 1 << 24  # every integer below it is a float32
+_F32_NONZERO = 2.0**-150  # a positive float64 rounds to a float32 above 0 when it is above this (ties to even)
+_NO_NAMES = 1 << 63  # without a names file any class within 64 bits is named (by its number)
 
 
 @dataclass(frozen=True)
@@ -503,11 +508,11 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     hidden name (``.a.jpg``, ``.ipynb_checkpoints/a-checkpoint.txt``), which ultralytics never lists, are skipped
     and counted as ``hidden_file``. Links to folders are followed, each folder read once.
 
-    A line excluded as ``malformed_record`` or ``unparsable_number``, for a negative class or one beyond the names
-    (``unknown_category``), a negative side (``bbox_nonpositive``) or as ``bbox_out_of_range`` is one for which
-    ultralytics' ``verify_image_label`` refuses the whole label file as corrupt (yolov5's too, but for a class
-    beyond the names, where its training stops): the image's other objects are ``label_refused`` in the table,
-    which the YOLO presets' simulation drops. A repeated line, or a side of 0, is not such a line."""
+    Lines are tested as the toolkits read them, as float32 (a width ``1.0100000001`` is 1.01, a class
+    ``0.999999999`` is 1). For a line excluded, each toolkit's ``verify_image_label`` is asked whether it refuses the
+    whole label file as corrupt for it (:func:`_refusals`); yolov5's also refuses a file starting with a byte-order
+    mark or with a line of spaces between two labels. The image's other objects are then ``label_refused`` in the
+    table (the toolkits' bits), which the YOLO presets' simulation drops."""
     parts = _parts(path)
     files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
     indexes = []
@@ -568,42 +573,48 @@ def _read(
             no_size += "outside [1, 2**24])"
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
-        lines = read_text(label).splitlines()
+        data = read_bytes(label)
+        if data.startswith(codecs.BOM_UTF8):  # yolov5 opens it without utf-8-sig: '\ufeff0' is no number to it
+            refused[image_id] = YOLOV5
+        lines = decode_text(label, data).splitlines()
         rows = [line.split() for line in lines]
         if pose:  # a box task on a pose dataset: ultralytics keeps the box of each pose line
             rows = [fields[:5] if len(fields) == pose else fields for fields in rows]
         polygons = any(len(fields) > 6 for fields in rows)  # ultralytics: then every line is a polygon
+        classes = len(names) if names is not None else _NO_NAMES  # (names number the classes 0 to n - 1)
         kept: dict[object, int] = {}  # the line of each label kept so far, by its values as ultralytics compares them
+        labelled = spaces = False  # a line with fields seen; a line of spaces only after it
         for n, (line, fields) in enumerate(zip(lines, rows, strict=True), 1):
             if not fields:
+                spaces |= labelled and bool(line)
                 continue
+            if spaces:  # yolov5 keeps a line of spaces between labels ('if len(x)'): its rows are then ragged
+                refused[image_id] = refused.get(image_id, 0) | YOLOV5
+                spaces = False
+            labelled = True
             ann_id += 1
             where = f"line {n}" if label == path else f"{label_file}: line {n}"
             parsed = (
                 _polygon_box(fields, line, where, exclusions) if polygons else _box(fields, line, where, exclusions)
             )
             if parsed is None:
-                refused[image_id] = refused.get(image_id, 0) | (ULTRALYTICS if _fractional_class(fields) else BOTH)
+                refused[image_id] = refused.get(image_id, 0) | _refusals(fields, polygons, classes)
                 continue
             cls, cx, cy, bw, bh, key = parsed
-            if cls < 0:
-                exclusions.add(UNKNOWN_CATEGORY, where, f"expected a class number >= 0, got {cls}")
-                refused[image_id] = BOTH
-                continue
-            if names is not None and cls not in names:
-                exclusions.add(UNKNOWN_CATEGORY, where, f"class {cls} is not among the {len(names)} names of {source}")
-                refused[image_id] = refused.get(image_id, 0) | ULTRALYTICS  # (yolov5's training stops at it)
-                continue
-            if not (bw > 0 and bh > 0):
-                exclusions.add(BBOX_NONPOSITIVE, where, f"expected w and h > 0, got {bw!r} {bh!r}")
-                if bw < 0 or bh < 0:  # (a side of 0 passes the toolkits' checks)
-                    refused[image_id] = BOTH
-                continue
-            if not (min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE):
-                text = f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {cx!r} {cy!r} {bw!r} {bh!r}"
-                exclusions.add(BBOX_OUT_OF_RANGE, where, text)
-                refused[image_id] = BOTH
-                continue
+            if not (
+                0 <= cls < classes and cls < _F32_EXACT and bw > _F32_NONZERO and bh > _F32_NONZERO
+                and min(cx, cy) >= -TOLERANCE and max(cx, cy, bw, bh) <= 1 + TOLERANCE
+            ):  # fmt: skip
+                # A test failed in float64; the toolkits read the line as float32, where a value may round into
+                # bounds (1.0100000001 is 1.01, -1e-50 is -0.0): decided again on the float32 values. (Each test
+                # passed in float64 passes in float32, rounding being monotonic, but for a side rounding to 0.)
+                shown = cx, cy, bw, bh
+                cls, cx, cy, bw, bh = _as_float32(cls, cx, cy, bw, bh)
+                problem = _problem(cls, (cx, cy, bw, bh), names, source, shown)
+                if problem is not None:
+                    exclusions.add(problem[0], where, problem[1])
+                    refused[image_id] = refused.get(image_id, 0) | _refusals(fields, polygons, classes)
+                    continue
             first = kept.setdefault(key, n)
             if first != n:
                 text = f"the same label as line {first} (equal as float32: ultralytics keeps one of them)"
@@ -657,9 +668,86 @@ def _polygon_box(
     if numbers is None:
         return None
     cls, coords = numbers
-    xs, ys = coords[0::2], coords[1::2]
+    points = array("f", (cls, *coords))
+    cx, cy, bw, bh = _extent(points)
+    return cls, cx, cy, bw, bh, points.tobytes()
+
+
+def _extent(points: array[float]) -> tuple[float, float, float, float]:
+    """The box (cx, cy, w, h) of float32 polygon points ``class x1 y1 x2 y2 ...``, computed in float32 as
+    ``segments2boxes`` computes it (the two sums and differences of float32 values are exact in float64)."""
+    xs, ys = points[1::2], points[2::2]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    return cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, array("f", (cls, *coords)).tobytes()
+    cx, cy, bw, bh = array("f", ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0))
+    return cx, cy, bw, bh
+
+
+def _as_float32(cls: int, cx: float, cy: float, bw: float, bh: float) -> tuple[int, float, float, float, float]:
+    """A line's class and box as the toolkits hold them: float32 (``np.array(fields, dtype=np.float32)``)."""
+    c, x, y, w, h = array("f", (cls, cx, cy, bw, bh))
+    return int(c), x, y, w, h
+
+
+def _problem(
+    cls: int,
+    box: tuple[float, float, float, float],
+    names: dict[int, str] | None,
+    source: str,
+    shown: tuple[float, float, float, float],
+) -> tuple[str, str] | None:
+    """Why a line (its class and box as float32) is excluded (reason, detail naming the values as written,
+    ``shown``), or None when it is kept."""
+    cx, cy, bw, bh = box
+    if cls < 0:
+        return UNKNOWN_CATEGORY, f"expected a class number >= 0, got {cls}"
+    if names is not None and cls not in names:
+        return UNKNOWN_CATEGORY, f"class {cls} is not among the {len(names)} names of {source}"
+    if not (bw > 0 and bh > 0):
+        return BBOX_NONPOSITIVE, f"expected w and h > 0, got {shown[2]!r} {shown[3]!r}"
+    if not (min(cx, cy) >= _F32_LOW and max(cx, cy, bw, bh) <= _F32_TOP):
+        values = " ".join(map(repr, shown))
+        return BBOX_OUT_OF_RANGE, f"expected normalised coordinates in [0, 1] (+-{TOLERANCE}), got {values}"
+    return None
+
+
+_F32_TOP, _F32_LOW = array("f", (1 + TOLERANCE, -TOLERANCE))  # ultralytics' bounds, as float32 compares them
+
+
+def _refusals(fields: list[str], polygons: bool, classes: int) -> int:
+    """Whose ``verify_image_label`` refuses a label file for this line (the bits of
+    :mod:`scalematch.dataset.yolo_labels`), judged as each reads it: the fields as float32 (``np.array(fields,
+    dtype=np.float32)``, which converts a field with ``float``: ``1_0`` and fullwidth digits are numbers to both),
+    in a polygon file the box of the points (``segments2boxes``); then ultralytics' tests (values at most 1.01; no
+    value below 0 unless none is below -0.01 and no side is negative; a whole class below ``classes``; a 5-field
+    line in a polygon file: 'labels mix segment and detection rows') and yolov5's (no value below 0 or, but for
+    the class, above 1; it reads a 5-field line of a polygon file as two points). Each test is one of the line's
+    values, so a line refused alone refuses any file holding it."""
+    try:
+        values = array("f", map(float, fields))
+    except ValueError:
+        return BOTH
+    if any(v != v for v in values):  # NaN fails every test of both
+        return BOTH
+    bits = 0
+    box: tuple[float, ...]
+    if polygons:
+        if len(values) % 2 == 0 or len(values) < 3:  # an odd number of coordinates, or none: no points
+            return BOTH
+        if len(values) == 5:
+            bits = ULTRALYTICS
+        cls, box = values[0], _extent(values)
+    elif len(values) != 5:  # rows of other lengths: no array, or not 5 columns
+        return BOTH
+    else:
+        cls, box = values[0], tuple(values[1:])
+    lowest = min(cls, *box)
+    if max(box) > _F32_TOP or not (lowest >= 0 or (lowest >= _F32_LOW and min(box[2:]) >= 0)):
+        bits |= ULTRALYTICS
+    if cls % 1 or not cls < classes:
+        bits |= ULTRALYTICS
+    if lowest < 0 or max(box) > 1:
+        bits |= YOLOV5
+    return bits
 
 
 def _numbers(
@@ -683,19 +771,9 @@ def _numbers(
     return cls, coords
 
 
-def _fractional_class(fields: list[str]) -> bool:
-    """Whether a line is five numbers but for a class that is no whole number (``1.5``): ultralytics refuses its
-    file, yolov5's ``verify_image_label`` does not check the class."""
-    try:
-        values = [float(f) for f in fields]
-    except ValueError:
-        return False
-    return len(values) == 5 and all(map(math.isfinite, values)) and not values[0].is_integer()
-
-
 def _class_id(text: str) -> int | None:
-    """A class number: an integer, or a float with an integral value ("3.0", as ultralytics reads classes as
-    floats); None for anything else or beyond 64 bits."""
+    """A class number: an integer, or a number whose float32 is whole ("3.0", and "0.999999999", which is 1.0:
+    the toolkits read classes as float32); None for anything else or beyond 64 bits."""
     try:
         value = int(text)
     except ValueError:
@@ -703,6 +781,7 @@ def _class_id(text: str) -> int | None:
             number = float(text)
         except ValueError:
             return None
+        number = array("f", (number,))[0]
         if not number.is_integer():
             return None
         value = int(number)
