@@ -34,6 +34,11 @@ class TooSmall(Exception):
         self.fit = "too large" if too_large else "too small"  # a feature map over the engine's bound: too large
 
 
+class FixedInput(OptionError):
+    """A network whose model fixes its input size (an ONNX model without dynamic axes) given another input size: an
+    error where the preset's own resize gives it; a design the search skips where the search's input scale does."""
+
+
 @dataclass(frozen=True)
 class Images:
     """Per image k: original size, size after the resize, and the padded input the network reads."""
@@ -349,7 +354,7 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
         fixed = fixed_problem(graph.source or graph.name, graph.fixed_input, (int(hp), int(wp)))
         if fixed is not None:  # an ONNX model that runs at one height or width only
             first = int(np.flatnonzero(inverse == k)[0])
-            raise OptionError(
+            raise FixedInput(
                 f"{fixed}: under {preset.name}'s resize an image of {imgs.orig_w[first]:g}x"
                 f"{imgs.orig_h[first]:g} px becomes that input; simulate a model exported with a free height and "
                 "width (dynamic axes)"

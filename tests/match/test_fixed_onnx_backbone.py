@@ -55,3 +55,29 @@ def test_a_fixed_size_backbone_is_simulated_only_at_its_size(tmp_path: Path) -> 
     with pytest.raises(GraphError, match=r"fixed size 640x640 \(WxH\); expected that size or none, got 800x800"):
         profile(build(str(fixed), "fpn-retinanet"), (800, 800))  # the neck keeps the backbone's fixed size
     assert profile(build(str(fixed), "fpn-retinanet"), (640, 640))["P5"].size == (20, 20)
+
+
+def test_the_design_search_skips_inputs_a_fixed_size_backbone_cannot_take(tmp_path: Path) -> None:
+    """Under a preset whose resize gives the model's size, a dataset that misses the target starts the design
+    search: its other input scales are designs the model cannot run, skipped as inputs beyond the network's limits
+    are (the whole run stopped with an error blaming the preset's resize), and the chosen design keeps the input."""
+    import json
+
+    images = [{"id": i, "width": 640, "height": 640, "file_name": f"{i}.jpg"} for i in range(1, 6)]
+    boxes = [[20 + 60 * j, 30, 2, 2] for j in range(10)] + [[100, 300, 100, 100]]  # tiny objects miss the target
+    annotations = [
+        {"id": 11 * i + k, "image_id": i, "category_id": 1, "bbox": box, "area": box[2] * box[3], "iscrowd": 0}
+        for i in range(1, 6)
+        for k, box in enumerate(boxes)
+    ]
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "t"}]}))
+    fixed = _five_stages(tmp_path / "fixed640.onnx", 640, 640)
+    result = sm.recommend(str(path), "yolov5", backbone=str(fixed))
+    searched = result.to_dict()["search"]
+    assert searched is not None and searched["before"]["share"] < 0.99  # type: ignore[index]
+    free = sm.recommend(str(path), "yolov5", backbone=str(_five_stages(tmp_path / "free.onnx", "H", "W")))
+    assert free.to_dict()["search"]["before"] == searched["before"]  # type: ignore[index]
+    assert len(searched["trials"]) >= 2  # type: ignore[index]
+    for trial in searched["trials"]:  # type: ignore[index]
+        assert trial["input_scale"] == 1.0, trial

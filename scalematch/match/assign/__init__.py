@@ -171,7 +171,8 @@ def simulate(
 
 def anchors_per_image(preset: Preset, table: pd.DataFrame, graph: Graph) -> float:
     """The anchors or points ``preset``'s head scores per image of ``table``, the mean over its images (what
-    :func:`simulate` reports, without running the assigner); infinite when an image is too small for the network."""
+    :func:`simulate` reports, without running the assigner); infinite when an image is too small for the network,
+    or its input not the one size a model that fixes it takes (the design search skips such designs)."""
     import numpy as np
 
     ids = table["image_id"].to_numpy()
@@ -180,7 +181,7 @@ def anchors_per_image(preset: Preset, table: pd.DataFrame, graph: Graph) -> floa
     h0 = table["image_h"].to_numpy(np.float64)[first]
     try:
         grids = geometry.grids(preset, graph, geometry.images(preset, w0, h0))
-    except geometry.TooSmall:
+    except (geometry.TooSmall, geometry.FixedInput):
         return float("inf")
     return _head_size(preset, grids)
 
