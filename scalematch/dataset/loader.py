@@ -230,7 +230,7 @@ def _format(path: Path, format: str | None) -> Format:
 
 INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")
 _DEFAULTS: dict[str, object] = {
-    "file_name": "", "category_id": 0, "category": "object", "area": None,
+    "file_name": "", "category_id": 1, "category": "object", "area": None,
     "iscrowd": False, "difficult": 0, "truncated": False, "ignore": False,
 }  # fmt: skip
 
@@ -367,8 +367,9 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     """A box table given as a pandas DataFrame (for example one read from ``stats --csv`` or built in a notebook)
     as a :class:`LoadResult`. It needs the columns ``x``, ``y``, ``w``, ``h`` (COCO ``xywh``, original pixels) and,
     for resize policies that scale, ``image_w`` and ``image_h``; the other box-table columns get defaults (one
-    category 'object', no crowd; names in ``category`` without a ``category_id`` are numbered from 1 in order of
-    first appearance, and one ``category_id`` given two names is an error). ``resize`` adds the input-pixel
+    category 'object' of id 1, as COCO numbers its first category, no crowd; names in ``category`` without a
+    ``category_id`` are numbered from 1 in order of first appearance, and one ``category_id`` given two names is an
+    error). ``resize`` adds the input-pixel
     columns; without it, a table that brings its own resize keeps it, its input sizes made again from ``w`` and
     ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id``,
     ``image_id`` and ``shard`` are taken from the index when they are index levels rather than columns; without an

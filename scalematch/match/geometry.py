@@ -325,7 +325,10 @@ def _label_image_kept(
     :func:`scalematch.dataset.yolo_labels.refusals`), or when the image is under 10 pixels on a side (ultralytics'
     ``check_image`` and yolov5 both assert ``shape > 9``, on the size ``exif_size`` gives: the table's image size,
     which for YOLO input is that, and for COCO and VOC input the size the file gives, taken for the image's), or
-    when a label's class is ``negative`` (both refuse it)."""
+    over twice Pillow's ``Image.MAX_IMAGE_PIXELS`` (``Image.open`` raises its DecompressionBombError: 178,956,970
+    pixels by default), or when a label's class is ``negative`` (both refuse it)."""
+    import numpy as np
+    from PIL import Image
 
     from scalematch.dataset.yolo_labels import refusals, toolkit_bit
 
@@ -333,6 +336,9 @@ def _label_image_kept(
     if negative is not None:
         out |= negative
     corrupt = ~((imgs.orig_w > 9) & (imgs.orig_h > 9))  # "image size (h, w) <10 pixels"
+    bound = Image.MAX_IMAGE_PIXELS  # (None: the check is off in this process, as in the toolkit's)
+    if bound:  # Image.open: max(1, w) * max(1, h) > 2 * MAX_IMAGE_PIXELS is a DecompressionBombError
+        corrupt |= np.maximum(imgs.orig_w, 1) * np.maximum(imgs.orig_h, 1) > 2 * bound
     corrupt[image[out]] = True
     kept: npt.NDArray[np.bool_] = ~corrupt[image]
     return kept

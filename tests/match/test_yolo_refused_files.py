@@ -231,3 +231,61 @@ def test_an_image_under_ten_pixels_gives_no_object_to_train_on(tmp_path: Path, d
     }
     assert ours == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
+
+
+def _png_header(path: Path, width: int, height: int) -> None:
+    """A black 1-bit PNG of ``width`` x ``height``, written chunk by chunk (the pixels compress to a few kB; Pillow
+    would hold one byte a pixel to write it)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte, then the row's bits
+    pack = zlib.compressobj(9)
+    pixels = b"".join(pack.compress(row * min(512, height - k)) for k in range(0, height, 512)) + pack.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # the toolkits' Image.open, under the bound
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_over_pillows_bound_gives_no_object_to_train_on(tmp_path: Path, detector: str) -> None:
+    """Both toolkits open every image with Pillow, whose ``Image.open`` refuses more than twice
+    ``MAX_IMAGE_PIXELS`` (DecompressionBombError: 178,956,970 pixels by default): the image is corrupt to
+    ``verify_image_label`` and its objects are dropped by the pipeline (review round 20, F1: a 13400 x 13400 aerial
+    image was simulated as trained). An image just under the bound is trained on."""
+    from PIL import Image
+
+    limit = 2 * (Image.MAX_IMAGE_PIXELS or 89_478_485)  # (Pillow's default where the check is off)
+    side = int(limit**0.5)
+    sizes = {"over": (side + 1, side + 1), "under": (side, side), "wide_over": (limit // 1000 + 1, 1000)}
+    assert sizes["over"][0] ** 2 > limit >= sizes["under"][0] ** 2
+    root = tmp_path / "ds"
+    (root / "labels").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "data.yaml").write_text("names: [a, b, c]\n")
+    for name, (w, h) in sizes.items():
+        (root / "labels" / f"{name}.txt").write_text(GOOD + "\n")
+        _png_header(root / "images" / f"{name}.png", w, h)
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for name in sizes:
+        args: tuple[Any, ...] = (str(root / "images" / f"{name}.png"), str(root / "labels" / f"{name}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, 3, 0, 0, False)
+        theirs[name] = bool(verify(args)[-2])
+    assert theirs == {"over": True, "under": False, "wide_over": True}
+    preset = load_preset(detector)
+    data = load(root, resize=preset.resize_policy())
+    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    ours = {
+        Path(files[image]).stem: reason == "dropped_by_pipeline"
+        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
+    }
+    assert ours == theirs
