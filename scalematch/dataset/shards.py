@@ -157,6 +157,8 @@ def check_workers(workers: int | None, client: Any = None) -> int:
 
     if client is not None and not callable(getattr(client, "map", None)):
         raise OptionError(f"client: expected a distributed.Client, got {type(client).__name__}")
+    if client is not None and getattr(client, "status", None) in ("closing", "closed"):  # distributed's states
+        raise OptionError("client: the distributed.Client is closed; give a client that is running")
     if workers is not None and client is not None:
         raise OptionError("workers: the Dask cluster runs the work (client=); give workers= or client=, not both")
     if workers is None:

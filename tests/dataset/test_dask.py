@@ -56,6 +56,22 @@ def test_cluster_errors_in_input_order(client: Any, tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']}: ")
 
 
+def test_a_closed_client_is_one_option_error(tmp_path: Path) -> None:
+    """A client closed before the call is refused in one line, as other wrong clients are (review round 20, F4:
+    distributed's ClosedClientError came through)."""
+    distributed = _distributed()
+    paths = split_coco(sample_path(), tmp_path, shards=2)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
+    ) as cluster:
+        closed = distributed.Client(cluster, timeout=30)
+        closed.close()
+        for call in (summarize_files, read_shards):
+            with pytest.raises(OptionError) as caught:
+                call(paths, client=closed)
+            assert str(caught.value) == "client: the distributed.Client is closed; give a client that is running"
+
+
 def test_cli_dask(client: Any, app: typer.Typer, tmp_path: Path) -> None:
     split_coco(sample_path(), tmp_path, shards=3)
     pattern = str(tmp_path / "*.json")
