@@ -149,10 +149,10 @@ def evaluate(
         from scalematch.dataset.table import excluded_text
 
         also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
-        raise OptionError(
-            f"{data.source}: no usable object to match (every record is excluded{also}; excluded: "
-            f"{excluded_text(data.excluded, data.format)})"
-        )
+        why = f"every record is excluded{also}; excluded: {excluded_text(data.excluded, data.format)}"
+        if not len(data.table) and not sum(data.excluded.values()):
+            why = "the annotations hold no object"
+        raise OptionError(f"{data.source}: no usable object to match ({why})")
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)

@@ -239,7 +239,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "yolo_pose_shape/data.yaml: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3]), "
      "got 17"),
     ("detector empty", ["recommend", "coco_empty.json"],
-     "coco_empty.json: no usable object to match (every record is excluded or crowd; excluded: none)"),
+     "coco_empty.json: no usable object to match (the annotations hold no object)"),
     ("config huge kernel", ["profile", "config_huge_kernel.yaml"],
      "config_huge_kernel.yaml: layers[0] (L1): 'kernel' must be at most 1024 (larger layers would exhaust "
      "memory), got 1000000000"),
