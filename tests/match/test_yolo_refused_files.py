@@ -289,3 +289,45 @@ def test_an_image_over_pillows_bound_gives_no_object_to_train_on(tmp_path: Path,
         for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
     }
     assert ours == theirs
+
+
+@pytest.mark.parametrize("detector", ["yolov8", "yolov5"])
+def test_an_image_pillow_cannot_open_gives_no_object_with_image_size(tmp_path: Path, detector: str) -> None:
+    """With ``image_size`` an image whose header Pillow cannot read takes that size, as a missing image does; but
+    such an image is there, and both ``verify_image_label`` open it and drop it as corrupt (review round 20, F3):
+    its objects are dropped by the pipeline, the objects of a readable image and of a label without an image are
+    not."""
+    from PIL import Image
+
+    root = tmp_path / "ds"
+    (root / "labels").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "data.yaml").write_text("names: [a, b, c]\n")
+    for name in ("empty", "text", "cut", "good"):
+        (root / "labels" / f"{name}.txt").write_text(GOOD + "\n")
+    (root / "labels" / "missing.txt").write_text(GOOD + "\n")
+    (root / "images" / "empty.jpg").write_bytes(b"")
+    (root / "images" / "text.jpg").write_text("not an image\n")
+    Image.new("RGB", (64, 48)).save(root / "images" / "good.jpg")
+    (root / "images" / "cut.jpg").write_bytes((root / "images" / "good.jpg").read_bytes()[:40])
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for name in ("empty", "text", "cut", "good"):
+        args: tuple[Any, ...] = (str(root / "images" / f"{name}.jpg"), str(root / "labels" / f"{name}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, 3, 0, 0, False)
+        theirs[name] = bool(verify(args)[-2])
+    assert theirs == {"empty": True, "text": True, "cut": True, "good": False}
+    theirs["missing"] = False  # no image to open: the size given is taken for it
+    preset = load_preset(detector)
+    data = load(root, resize=preset.resize_policy(), image_size=(64, 48))
+    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    ours = {
+        Path(files[image]).stem: reason == "dropped_by_pipeline"
+        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
+    }
+    assert ours == theirs

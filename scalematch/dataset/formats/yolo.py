@@ -567,6 +567,8 @@ def _read(
         w_img, h_img = _image_size(image)
         if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
+            if image is not None:  # an image Pillow cannot open: both verify_image_label drop it as corrupt
+                refused[image_id] = BOTH
         no_size = "no image found to read the size from"
         if image is not None:
             no_size = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is "
@@ -575,7 +577,7 @@ def _read(
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         data = read_bytes(label)
         if data.startswith(codecs.BOM_UTF8):  # yolov5 opens it without utf-8-sig: '\ufeff0' is no number to it
-            refused[image_id] = YOLOV5
+            refused[image_id] = refused.get(image_id, 0) | YOLOV5
         lines = decode_text(label, data).splitlines()
         rows = [line.split() for line in lines]
         if pose:  # a box task on a pose dataset: ultralytics keeps the box of each pose line
