@@ -1,5 +1,5 @@
 """Which max-IoU assigner runs: the compiled one (``_kernel``, numba: ``pip install 'scalematch[fast]'``) or the
-numpy one. Both give the same result, bit for bit; the compiled one takes 40-50% of the numpy one's CPU time on
+numpy one. Both give the same result, bit for bit; the compiled one takes 25-35% of the numpy one's CPU time on
 large datasets.
 
 Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 ENV = "SCALEMATCH_COMPILED"
 """0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
 
-AUTO_OBJECTS = 500_000
+AUTO_OBJECTS = 250_000
 """Objects simulated in a process, per worker process, from which it loads the compiled assigner (when numba is
-installed): about where the time it saves exceeds what loading it costs (about 1.4 microseconds of CPU saved per
-object, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on train2017-sized data,
-benchmarks/RESULTS.md)."""
+installed): about where the time it saves exceeds what loading it costs (about 2 microseconds of CPU saved per
+object on a quiet machine, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on
+train2017-sized data, benchmarks/RESULTS.md)."""
 
 _loaded: list[Callable[..., None] | None] = []
 _simulated = [0]
