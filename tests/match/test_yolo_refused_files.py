@@ -187,6 +187,32 @@ def test_a_frame_brings_its_own_label_refused_flags(tmp_path: Path) -> None:
         assert (result.to_frame("objects")["no_positive_reason"] == "dropped_by_pipeline").tolist() == dropped
 
 
+def _refused_by(detector: str, root: Path, names: list[str], suffix: str) -> dict[str, bool]:
+    """Per name, whether the detector's toolkit (its own ``verify_image_label``) drops ``images/<name>.<suffix>``
+    with ``labels/<name>.txt`` of the dataset ``root`` as corrupt."""
+    if detector == "yolov8":
+        verify = need("ultralytics.data.utils").verify_image_label
+    else:
+        verify = need("yolov5.utils.dataloaders").verify_image_label
+    theirs = {}
+    for name in names:
+        args: tuple[Any, ...] = (str(root / "images" / f"{name}.{suffix}"), str(root / "labels" / f"{name}.txt"), "")
+        if detector == "yolov8":
+            args = (*args, False, 3, 0, 0, False)
+        theirs[name] = bool(verify(args)[-2])
+    return theirs
+
+
+def _dropped(data: Any, preset: Any) -> dict[str, bool]:
+    """Per label file (by its name), whether ``preset``'s simulation counts its object dropped by the pipeline."""
+    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
+    frame = evaluate(data, preset, workers=1).to_frame("objects")
+    return {
+        Path(files[image]).stem: reason == "dropped_by_pipeline"
+        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
+    }
+
+
 SMALL = {"w9": (9, 100), "h9": (100, 9), "both9": (9, 9), "ten": (10, 10), "w10": (10, 100), "big": (64, 48)}
 
 
@@ -211,24 +237,10 @@ def test_an_image_under_ten_pixels_gives_no_object_to_train_on(tmp_path: Path, d
             Image.new("RGB", (9, 100)).save(root / "images" / f"{name}.jpg", exif=exif)
         else:
             Image.new("RGB", SMALL[name]).save(root / "images" / f"{name}.jpg")
-    if detector == "yolov8":
-        verify = need("ultralytics.data.utils").verify_image_label
-    else:
-        verify = need("yolov5.utils.dataloaders").verify_image_label
-    theirs = {}
-    for name in names:
-        args: tuple[Any, ...] = (str(root / "images" / f"{name}.jpg"), str(root / "labels" / f"{name}.txt"), "")
-        if detector == "yolov8":
-            args = (*args, False, 3, 0, 0, False)
-        theirs[name] = bool(verify(args)[-2])
+    theirs = _refused_by(detector, root, names, "jpg")
     preset = load_preset(detector)
     data = load(root, resize=preset.resize_policy())
-    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
-    frame = evaluate(data, preset, workers=1).to_frame("objects")
-    ours = {
-        Path(files[image]).stem: reason == "dropped_by_pipeline"
-        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
-    }
+    ours = _dropped(data, preset)
     assert ours == theirs
     assert 0 < sum(theirs.values()) < len(theirs)
 
@@ -269,25 +281,11 @@ def test_an_image_over_pillows_bound_gives_no_object_to_train_on(tmp_path: Path,
     for name, (w, h) in sizes.items():
         (root / "labels" / f"{name}.txt").write_text(GOOD + "\n")
         _png_header(root / "images" / f"{name}.png", w, h)
-    if detector == "yolov8":
-        verify = need("ultralytics.data.utils").verify_image_label
-    else:
-        verify = need("yolov5.utils.dataloaders").verify_image_label
-    theirs = {}
-    for name in sizes:
-        args: tuple[Any, ...] = (str(root / "images" / f"{name}.png"), str(root / "labels" / f"{name}.txt"), "")
-        if detector == "yolov8":
-            args = (*args, False, 3, 0, 0, False)
-        theirs[name] = bool(verify(args)[-2])
+    theirs = _refused_by(detector, root, list(sizes), "png")
     assert theirs == {"over": True, "under": False, "wide_over": True}
     preset = load_preset(detector)
     data = load(root, resize=preset.resize_policy())
-    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
-    frame = evaluate(data, preset, workers=1).to_frame("objects")
-    ours = {
-        Path(files[image]).stem: reason == "dropped_by_pipeline"
-        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
-    }
+    ours = _dropped(data, preset)
     assert ours == theirs
 
 
@@ -310,24 +308,10 @@ def test_an_image_pillow_cannot_open_gives_no_object_with_image_size(tmp_path: P
     (root / "images" / "text.jpg").write_text("not an image\n")
     Image.new("RGB", (64, 48)).save(root / "images" / "good.jpg")
     (root / "images" / "cut.jpg").write_bytes((root / "images" / "good.jpg").read_bytes()[:40])
-    if detector == "yolov8":
-        verify = need("ultralytics.data.utils").verify_image_label
-    else:
-        verify = need("yolov5.utils.dataloaders").verify_image_label
-    theirs = {}
-    for name in ("empty", "text", "cut", "good"):
-        args: tuple[Any, ...] = (str(root / "images" / f"{name}.jpg"), str(root / "labels" / f"{name}.txt"), "")
-        if detector == "yolov8":
-            args = (*args, False, 3, 0, 0, False)
-        theirs[name] = bool(verify(args)[-2])
+    theirs = _refused_by(detector, root, ["empty", "text", "cut", "good"], "jpg")
     assert theirs == {"empty": True, "text": True, "cut": True, "good": False}
     theirs["missing"] = False  # no image to open: the size given is taken for it
     preset = load_preset(detector)
     data = load(root, resize=preset.resize_policy(), image_size=(64, 48))
-    files = dict(zip(data.table["image_id"].tolist(), data.table["label_file"].astype(str).tolist(), strict=True))
-    frame = evaluate(data, preset, workers=1).to_frame("objects")
-    ours = {
-        Path(files[image]).stem: reason == "dropped_by_pipeline"
-        for image, reason in zip(frame["image_id"].tolist(), frame["no_positive_reason"].tolist(), strict=True)
-    }
+    ours = _dropped(data, preset)
     assert ours == theirs
