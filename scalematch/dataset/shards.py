@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
-from scalematch.errors import DatasetError, OptionError
+from scalematch.errors import DatasetError, OptionError, ScalematchError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -356,10 +356,15 @@ def _run(
     total, done = sum(sizes), 0
     if client is not None:  # the cluster's workers may run elsewhere: paths from the root
         names = [os.path.abspath(p) for p in paths]
+        given = dict(zip(names, map(os.fspath, paths), strict=True))
         batches = _batches(names, sizes, 4 * max(_cluster_size(client), 1))
         futures = client.map(task, [b for b, _ in batches], options=options, pure=False)
-        for future, (_, size) in zip(futures, batches, strict=True):
-            yield from future.result()
+        for future, (batch, size) in zip(futures, batches, strict=True):
+            try:
+                result = future.result()
+            except ScalematchError as error:  # named as the user gave it, as a local run names it
+                raise _renamed(error, {name: given[name] for name in batch}) from None
+            yield from result
             done += size
             if progress is not None:
                 progress(done, total)
@@ -381,6 +386,14 @@ def _run(
         done += size
         if progress is not None:
             progress(done, total)
+
+
+def _renamed(error: ScalematchError, given: dict[str, str]) -> ScalematchError:
+    """``error`` with each input's absolute name (what a cluster's worker opened) replaced by the name given."""
+    message = str(error)
+    for name in sorted(given, key=len, reverse=True):  # /a/b.json before /a/b
+        message = message.replace(name, given[name])
+    return type(error)(message)
 
 
 def _apply(batch: list[str], task: Callable[[list[str], _Options], list[Any]], options: _Options) -> list[Any]:

@@ -56,6 +56,24 @@ def test_cluster_errors_in_input_order(client: Any, tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']}: ")
 
 
+def test_cluster_errors_name_inputs_as_given(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster's workers open each input by its absolute name; the error names it as the user gave it, as a
+    local run does (review round 20, F5: the absolute name showed under --dask only)."""
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    paths[1].write_text(paths[1].read_text()[:5000], encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    given = [Path(p.name) for p in paths]
+    messages = []
+    for backend in ({"workers": 1}, {"client": client}):
+        with pytest.raises(DatasetError) as caught:
+            summarize_files(given, **backend)
+        messages.append(str(caught.value))
+    assert messages[0].startswith(f"{given[1]}: ")
+    assert messages[1] == messages[0]
+
+
 def test_a_closed_client_is_one_option_error(tmp_path: Path) -> None:
     """A client closed before the call is refused in one line, as other wrong clients are (review round 20, F4:
     distributed's ClosedClientError came through)."""
