@@ -187,7 +187,9 @@ def check_distinct(
         real = Path(os.path.realpath(path))
         if real in seen:
             raise OptionError(f"{option} {path}: is also the file of {seen[real]}; give each output its own file")
-        if root is not None and (real == root or root in real.parents):
+        if root is not None and real == root:
+            raise OptionError(f"{option} {path}: is the {name} folder, which the report replaces; give another path")
+        if root is not None and root in real.parents:
             raise OptionError(f"{option} {path}: lies in the {name} folder {out}, which the report replaces")
         seen[real] = option
 

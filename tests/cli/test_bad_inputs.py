@@ -479,6 +479,10 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
      "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
      "it"),
+    ("export at the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "x.py", "--out", "x.py"],
+     "--export x.py: is the --out folder, which the report replaces; give another path"),
+    ("export inside the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "r/x.py", "--out", "r"],
+     "--export r/x.py: lies in the --out folder r, which the report replaces"),
     ("option in other digits", ["recommend", "--coverage", "\uff10.\uff15"],
      "--coverage \uff10.\uff15: expected a number in ASCII digits, without '_'"),
     ("split on one xml", ["stats", "--split", "val", "voc_no_bndbox.xml"],
