@@ -209,8 +209,9 @@ def atomic_path(target: Path, option: str = "") -> Iterator[Path]:
     when ``option`` is given; the temporary file is removed in every case but SIGKILL.
     """
     path = follow(target)
-    with _oserror_as_option(target, option), terminate_raises():
+    with _oserror_as_option(target, option), terminate_raises(), contextlib.ExitStack() as stack:
         path.parent.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(target_lock(path, option))  # a second writer of this file stops with one line
         _remove_stale_files(path)
         tmp: Path | None = None
         fd = -1
@@ -348,10 +349,23 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def folder_lock(target: Path, option: str) -> Iterator[None]:
-    """Hold the lock of folder ``target`` (``.NAME.lock`` beside it, removed on release); if another process
-    holds it, raise :class:`OptionError` at once rather than wait. Re-entrant: a lock this process already holds
-    (a run that holds its ``--out`` from its checks to its write) is taken again at no cost."""
+def hold_outputs(files: dict[str, Path | None]) -> Iterator[None]:
+    """Hold the lock of each output file (option -> path; None is skipped) until the block ends (the whole run):
+    a second run writing one of them stops at once, before its work, with one line, rather than both writing and
+    the last rename replacing the other's file unsaid. SIGTERM and SIGHUP end the block like SIGINT, so the locks
+    go with the run. A file whose folder does not exist yet is locked when written (:func:`atomic_path`)."""
+    with terminate_raises(), contextlib.ExitStack() as stack:
+        for option, target in files.items():
+            if target is not None and follow(target).parent.is_dir():
+                stack.enter_context(target_lock(follow(target), option))
+        yield
+
+
+@contextlib.contextmanager
+def target_lock(target: Path, option: str) -> Iterator[None]:
+    """Hold the lock of output ``target``, a folder or a file (``.NAME.lock`` beside it, removed on release); if
+    another process holds it, raise :class:`OptionError` at once rather than wait. Re-entrant: a lock this process
+    already holds (a run that holds its outputs from its checks to their writes) is taken again at no cost."""
     lock = target.parent / f".{_stem(target.name)}.lock"
     key = os.path.realpath(lock)
     if key in _HELD:
@@ -372,16 +386,15 @@ def folder_lock(target: Path, option: str) -> Iterator[None]:
 
 
 def _take_lock(lock: Path, target: Path, option: str) -> int:
+    where = f"{option} {target}" if option else str(target)
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
-            raise OptionError(f"{option} {target}: cannot create {lock.name} beside it ({exc.strerror})") from None
+            raise OptionError(f"{where}: cannot create {lock.name} beside it ({exc.strerror})") from None
         if not _try_lock(fd):
             os.close(fd)
-            raise OptionError(
-                f"{option} {target}: another scalematch run is writing there; try again when it has finished"
-            )
+            raise OptionError(f"{where}: another scalematch run is writing there; try again when it has finished")
         try:
             same = os.fstat(fd).st_ino == os.stat(lock).st_ino
         except FileNotFoundError:
@@ -408,7 +421,7 @@ def _signals_held() -> Iterator[None]:
 
 
 def recover_folder(target: Path) -> None:
-    """Repair what a killed :func:`write_folder` on ``target`` left; call with :func:`folder_lock` held.
+    """Repair what a killed :func:`write_folder` on ``target`` left; call with :func:`target_lock` held.
 
     If the target is missing and an old copy was set aside (the run died between its two renames), the old copy
     is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed."""
@@ -435,7 +448,7 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
     path = follow(target)
     with _oserror_as_option(target, option), terminate_raises():
         path.parent.mkdir(parents=True, exist_ok=True)
-        with folder_lock(path, option):
+        with target_lock(path, option):
             recover_folder(path)
             check(path)
             _write_and_swap(path, files)

@@ -3,6 +3,7 @@ concurrent writers, litter of killed runs, symbolic links, file modes, full disk
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -477,8 +478,8 @@ def test_force_never_removes_a_figure_name_the_report_there_did_not_write(tmp_pa
 HOLD_LOCK = """
     import sys
     from pathlib import Path
-    from scalematch.atomic import folder_lock
-    with folder_lock(Path(sys.argv[1]), "--out"):
+    from scalematch.atomic import target_lock
+    with target_lock(Path(sys.argv[1]), "--out"):
         print("ready", flush=True)
         sys.stdin.read()
 """
@@ -528,6 +529,73 @@ def test_a_run_holds_its_report_folder_through_its_work(tmp_path: Path, monkeypa
     assert seen == [f"scalematch.errors.OptionError: --out {out}: another scalematch run is writing there; "
                     "try again when it has finished"]  # fmt: skip
     assert _litter(tmp_path, "report") == []  # the lock went with the run
+
+
+HOLD_FILE_LOCK = """
+    import sys
+    from pathlib import Path
+    from scalematch.atomic import target_lock
+    with target_lock(Path(sys.argv[1]), sys.argv[2]):
+        print("ready", flush=True)
+        sys.stdin.read()
+"""
+
+FILE_OUTPUTS = [
+    ("--csv", "t.csv", ["stats", "--csv", "t.csv"]),
+    ("--objects", "o.csv", ["recommend", "-q", "--objects", "o.csv"]),
+    ("--export", "e.py", ["recommend", "-q", "--rule", "rf", "--export", "mmdet", "e.py"]),
+    ("--plot", "p.png", ["profile", "resnet18", "--plot", "p.png"]),
+    ("--out", "x.png", ["explain", "resnet18", "--out", "x.png"]),
+]
+
+
+@pytest.mark.parametrize(("option", "name", "args"), FILE_OUTPUTS)
+def test_a_file_another_run_writes_stops_this_run_at_once(
+    option: str, name: str, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs writing one output file: the second stops with one line before its work and leaves the file as
+    it was (review round 20, F7: both wrote, and the last rename replaced the other's file unsaid)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text("theirs")
+    holder = _child(HOLD_FILE_LOCK, str(tmp_path / name), option)
+    assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    result = CliRunner().invoke(_app(), args)
+    holder.communicate("go")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: {option} {name}: another scalematch run is writing there; try again when it has finished\n"
+    ), result.output  # fmt: skip
+    assert (tmp_path / name).read_text() == "theirs"
+    assert _litter(tmp_path, name) == []
+
+
+@pytest.mark.parametrize(("option", "name", "args"), FILE_OUTPUTS)
+def test_a_run_holds_its_output_files_through_its_work(
+    option: str, name: str, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While this run computes (its first figure or table is being made), another process cannot take the lock
+    of its output file; the run writes its file and leaves no lock file behind."""
+    monkeypatch.chdir(tmp_path)
+    seen: list[str] = []
+    real = atomic.atomic_path.__wrapped__  # type: ignore[attr-defined]
+
+    @contextlib.contextmanager
+    def probed(target: Path, option_: str = "") -> Iterator[Path]:
+        child = _child(HOLD_FILE_LOCK, str(tmp_path / name), option)
+        stdout, stderr = child.communicate("go")
+        seen.append(stderr.strip().splitlines()[-1] if child.returncode else stdout)
+        with contextlib.contextmanager(real)(target, option_) as tmp:
+            yield tmp
+
+    from scalematch.report import save
+
+    for module in (atomic, save):  # atomic_text's and save_figure's
+        monkeypatch.setattr(module, "atomic_path", probed)
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    assert seen[:1] == [f"scalematch.errors.OptionError: {option} {tmp_path / name}: another scalematch run is "
+                        "writing there; try again when it has finished"]  # fmt: skip
+    assert (tmp_path / name).stat().st_size > 0
+    assert _litter(tmp_path, name) == []
 
 
 SIGNAL_AT_CREATION = """
@@ -593,7 +661,7 @@ def test_a_lock_that_cannot_be_removed_leaves_the_error_that_ended_the_run(
 ) -> None:
     """The --out parent made read-only during the run: the write fails, and so does removing the lock file; the
     error told is the write's, and the lock left behind (held by no one) is taken by the next run."""
-    from scalematch.atomic import folder_lock
+    from scalematch.atomic import target_lock
 
     target = tmp_path / "rep"
     real_unlink = Path.unlink
@@ -604,12 +672,12 @@ def test_a_lock_that_cannot_be_removed_leaves_the_error_that_ended_the_run(
         real_unlink(self, missing_ok=missing_ok)
 
     monkeypatch.setattr(Path, "unlink", refuse)
-    with pytest.raises(OSError, match="the write") as caught, folder_lock(target, "--out"):
+    with pytest.raises(OSError, match="the write") as caught, target_lock(target, "--out"):
         raise OSError(errno.EROFS, "the write")
     assert caught.value.errno == errno.EROFS
     assert (tmp_path / ".rep.lock").exists()
     monkeypatch.setattr(Path, "unlink", real_unlink)
-    with folder_lock(target, "--out"):  # taken again
+    with target_lock(target, "--out"):  # taken again
         pass
     assert not (tmp_path / ".rep.lock").exists()
 

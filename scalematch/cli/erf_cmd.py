@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scalematch.choices import Weights
-from scalematch.cli.flags import SIZE_HELP, size_from
+from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
 from scalematch.report.style import printable
 
 
@@ -63,6 +63,7 @@ def erf(
 
         sources = tuple(str(f) for f in module_files(model))  # a torch module's source is an input too
         check_figure_path(plot, "--plot", inputs=(model, neck, *sources))
+        hold_outputs({"--plot": plot})
     result = measure_erf(
         model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck, seed
     )

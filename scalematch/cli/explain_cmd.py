@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from scalematch.cli.flags import hold_outputs
 from scalematch.errors import OptionError
 
 MAX_UNIT = 1 << 24
@@ -59,6 +60,7 @@ def explain(
         from scalematch.report.save import check_figure_path
 
         check_figure_path(out, "--out", inputs=(*spec, neck))
+        hold_outputs({"--out": out})
     graph, labels = network(spec, neck)
     result = run_explain(profile_network(graph, labels), node, unit)
     typer.echo(explain_text(result, labels))

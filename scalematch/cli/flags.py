@@ -98,3 +98,11 @@ def dask_option() -> Any:
         help="Read the inputs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs the dask "
         "extra.",
     )
+
+
+def hold_outputs(files: dict[str, Any]) -> None:
+    """Keep the locks of the running command's output files (option -> path or None) until the command ends, so
+    that a second run writing one of them stops at once (see :func:`scalematch.atomic.hold_outputs`)."""
+    from scalematch.atomic import hold_outputs as hold
+
+    click.get_current_context().with_resource(hold(files))

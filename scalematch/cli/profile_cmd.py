@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scalematch.cli.flags import SIZE_HELP, size_from
+from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
 
@@ -89,6 +89,7 @@ def profile(
 
         sources = tuple(str(f) for f in module_files(backbone))  # a torch module's source is an input too
         check_figure_path(plot, "--plot", inputs=(backbone, neck, *sources))
+        hold_outputs({"--plot": plot})
     result = profile_model(
         backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps,
         passthrough=() if passthrough is None else passthrough, channels=channels, allow_misaligned=allow_misaligned,

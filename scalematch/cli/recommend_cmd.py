@@ -12,7 +12,7 @@ import typer
 from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
-from scalematch.cli.flags import dask_option, image_size_option, workers_option
+from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -181,6 +181,7 @@ def recommend(
         if path is not None:
             check_output(path, option, inputs=inputs)
     check_distinct({"--objects": objects, "--export": export[1] if export else None}, (where, out), inputs)
+    hold_outputs({"--objects": objects, "--export": export[1] if export else None})
     if rule is not None and export is not None and export[0].value == "ultralytics" and levels is not None:
         from scalematch.report.export import YOLOV5_LEVELS
 

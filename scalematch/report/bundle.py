@@ -166,12 +166,12 @@ def check_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pa
     and can be written (see :func:`scalematch.atomic.check_output`; it must not be or lie in one of the
     ``inputs``). A report that a killed ``--force`` run left set aside is first put back
     (:func:`scalematch.atomic.recover_folder`)."""
-    from scalematch.atomic import check_output, folder_lock, follow, recover_folder
+    from scalematch.atomic import check_output, follow, recover_folder, target_lock
 
     check_output(out, option, folder=True, inputs=inputs)
     path = follow(out)
     if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
-        with folder_lock(path, option):
+        with target_lock(path, option):
             recover_folder(path)
     _check_folder(path, force, option)
 
@@ -195,7 +195,7 @@ def hold_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pat
     """:func:`check_target`, then keep the target's lock until the block ends (the whole run): a second run on
     the same target fails at once, before its work and before it writes any other output, instead of finding
     the first run's report after its work. SIGTERM and SIGHUP end the block like SIGINT, so the lock goes too."""
-    from scalematch.atomic import check_output, folder_lock, follow, recover_folder, terminate_raises
+    from scalematch.atomic import check_output, follow, recover_folder, target_lock, terminate_raises
 
     check_output(out, option, folder=True, inputs=inputs)
     path = follow(out)
@@ -203,7 +203,7 @@ def hold_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pat
         _check_folder(path, force, option)
         yield
         return
-    with terminate_raises(), folder_lock(path, option):
+    with terminate_raises(), target_lock(path, option):
         recover_folder(path)
         _check_folder(path, force, option)
         yield

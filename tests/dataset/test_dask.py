@@ -56,9 +56,7 @@ def test_cluster_errors_in_input_order(client: Any, tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']}: ")
 
 
-def test_cluster_errors_name_inputs_as_given(
-    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cluster_errors_name_inputs_as_given(client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cluster's workers open each input by its absolute name; the error names it as the user gave it, as a
     local run does (review round 20, F5: the absolute name showed under --dask only)."""
     paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
