@@ -216,6 +216,36 @@ def test_xml_whole_file_failures(
     assert_error(run(app, f"{name}.xml"), message)
 
 
+def test_xml_naming_an_external_dtd_is_read_and_nothing_fetched(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DOCTYPE naming an external DTD declares no entity: it is read as ElementTree (and so mmdetection's VOC
+    reader) reads it, the DTD never opened; review round 20, F9 asked which the docs promise (docs/dataset.md)."""
+    import socket
+    import urllib.request
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the DTD was fetched")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.chdir(tmp_path)
+    body = (
+        "<annotation><filename>a.jpg</filename><size><width>640</width><height>480</height></size><object>"
+        "<name>cat</name><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>110</xmax><ymax>220</ymax></bndbox></object>"
+        "</annotation>"
+    )
+    Path("plain.xml").write_text(body, encoding="utf-8")
+    Path("dtd.xml").write_text(
+        '<?xml version="1.0"?><!DOCTYPE annotation SYSTEM "http://example.invalid/voc.dtd">' + body, encoding="utf-8"
+    )
+    outputs = [run(app, name, "--json") for name in ("plain.xml", "dtd.xml")]
+    assert [o.exit_code for o in outputs] == [0, 0], outputs[1].output
+    with_dtd, plain = (json.loads(o.stdout) for o in reversed(outputs))
+    assert with_dtd["annotations"] == plain["annotations"] == 1
+    assert {k: v for k, v in with_dtd.items() if k != "source"} == {k: v for k, v in plain.items() if k != "source"}
+
+
 def _yolo(root: Path, lines: str, names: str = "names: [a, b]\n", image: bool = True) -> None:
     (root / "labels").mkdir(parents=True)
     (root / "images").mkdir()
