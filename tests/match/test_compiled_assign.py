@@ -256,3 +256,58 @@ def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     root = str(Path(__file__).resolve().parents[2])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root)
     assert out.stdout.split() == ["False", "False", "True", "True"]
+
+
+LOADING = """
+import sys, threading
+import scalematch.match.assign as assign
+import scalematch.match.detector as detector
+import scalematch.pool as pool
+from scalematch.dataset import load, sample_path
+from scalematch.errors import OptionError
+from scalematch.match.assign import _compiled
+from scalematch.presets import load_preset
+
+_compiled.AUTO_OBJECTS = 1
+assign.CHUNK = 100  # several chunks: the simulation forks two workers
+alive = lambda: [t.name for t in threading.enumerate() if t.name == _compiled.LOADER]
+seen, forks = [], []
+real_small, real_pool = detector.without_small_images, pool.worker_pool
+def small(*args, **kwargs):
+    seen.append(len(_compiled._loading))  # the load is under way while the simulation is set up
+    return real_small(*args, **kwargs)
+def worker_pool(*args, **kwargs):
+    forks.append(alive())  # no loader thread may run when workers fork
+    return real_pool(*args, **kwargs)
+detector.without_small_images, pool.worker_pool = small, worker_pool
+data = load(sample_path())
+if sys.argv[1] == "fail":
+    try:
+        detector.evaluate(data.table.assign(iscrowd=1), load_preset("retinanet"), workers=2)
+    except OptionError:
+        pass
+else:
+    detector.evaluate(data, load_preset(sys.argv[1]), 0.5, workers=2)
+print(seen, forks, alive(), "numba" in sys.modules, _compiled.active())
+"""
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("retinanet", "[1] [[]] [] True True"),
+        ("fcos", "[0] [[]] [] False False"),  # not a max-IoU assigner: nothing to load
+        ("fail", "[1] [] [] True True"),  # every object a crowd: no usable one; the thread still ends with the call
+    ],
+)
+def test_the_kernel_loads_in_a_thread_while_the_simulation_is_set_up(preset: str, expected: str) -> None:
+    """evaluate() starts numba's load in a thread before it checks the images and picks the rows, and that thread
+    has ended before any worker process forks (a fork while it imports would copy its locks) and when evaluate
+    returns or raises."""
+    need("numba", "SCALEMATCH_REQUIRE_FAST", "the 'fast' extra is not installed")
+    env = {k: v for k, v in os.environ.items() if k != _compiled.ENV}
+    root = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", LOADING, preset], capture_output=True, text=True, check=True, env=env, cwd=root
+    )
+    assert out.stdout.strip() == expected
