@@ -379,10 +379,11 @@ def target_lock(target: Path, option: str) -> Iterator[None]:
         yield
     finally:
         if fd >= 0:
-            _HELD.discard(key)
-            with contextlib.suppress(OSError):  # a folder made read-only meanwhile: the error that ends the run
-                lock.unlink(missing_ok=True)  # is the one to tell; a lock file nobody holds is taken again
-            os.close(fd)
+            with _signals_held():  # a signal now is delivered once the lock file is gone
+                _HELD.discard(key)
+                with contextlib.suppress(OSError):  # a folder made read-only meanwhile: the error that ends the
+                    lock.unlink(missing_ok=True)  # run is the one to tell; a lock file nobody holds is taken again
+                os.close(fd)
 
 
 def _take_lock(lock: Path, target: Path, option: str) -> int:
@@ -473,13 +474,15 @@ def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
             os.rename(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
-        if old.exists() and not os.path.lexists(path):
-            os.rename(old, path)  # put the previous folder back
+        with _signals_held():
+            if old.exists() and not os.path.lexists(path):
+                os.rename(old, path)  # put the previous folder back
         raise
     finally:
-        for leftover in (tmp, old):
-            if leftover.exists():
-                _remove_leftover(leftover, path)
+        with _signals_held():  # a signal now is delivered once the clean-up is done, not halfway through it
+            for leftover in (tmp, old):
+                if leftover.exists():
+                    _remove_leftover(leftover, path)
 
 
 def _remove_leftover(leftover: Path, target: Path) -> None:

@@ -403,6 +403,21 @@ def test_a_write_killed_at_a_system_call_leaves_a_report_and_the_next_run_cleans
 
 
 @pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("when", [1, 2, 3])
+def test_a_signal_while_the_old_report_is_removed_leaves_no_litter(tmp_path: Path, sig: str, when: int) -> None:
+    """SIGTERM or SIGINT while the swapped-out old report is being removed: the new report stands, the old one is
+    removed all the same and the run ends by the signal (review round 21, F3: half the old report stayed behind
+    in .report.tmp-*)."""
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    child = _under_strace(f"unlinkat:signal={sig}:when={when}", WRITE_NEW, str(out), cwd=tmp_path)
+    assert child.returncode == (128 + signal.SIGTERM if sig == "SIGTERM" else -signal.SIGINT), child.stderr
+    assert _content(out) == {REPORT_HTML: b'<figure id="fig-sweep">', "sweep.png": b"x" * 100000}
+    assert _litter(tmp_path, "report") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
 def test_the_cli_killed_at_the_swap_keeps_the_report_and_the_next_run_cleans(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
