@@ -112,7 +112,10 @@ def excluded_text(excluded: dict[str, int], format: str | None = None) -> str:
     text = ", ".join(f"{k} {v}" for k, v in excluded.items()) or "none"
     if excluded.get(MISSING_IMAGE_SIZE):
         if format == "yolo":
-            text += "; YOLO labels without an image file need the image size: image_size=WxH"
+            text += (
+                "; a YOLO label's image is missing or its header gives no usable size (--strict names the first); "
+                "give the size: image_size=WxH"
+            )
         else:
             sizes = {"coco": "each image's width and height", "voc": "each file's <size>"}
             where = sizes.get(format or "", "image sizes")

@@ -240,6 +240,26 @@ def test_yolo_names_with_digit_string_keys(tmp_path: Path) -> None:
     assert "dog" in result.stdout
 
 
+def test_an_image_whose_header_gives_no_size_is_not_called_missing(tmp_path: Path) -> None:
+    """The image is there, its PNG header claims 2**31 - 1 px a side: the message says the header gives no usable
+    size, as --strict does (review round 21, F5: it said the labels had no image file)."""
+    import struct
+    import zlib
+
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "data.yaml").write_text("names: [cat]\n")
+    ihdr = struct.pack(">IIBBBBB", 2**31 - 1, 2**31 - 1, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    (tmp_path / "images" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
+    result = CliRunner().invoke(app, ["recommend", str(tmp_path), "-q", "--detector", "yolov8"])
+    assert result.exit_code == 2
+    assert "its header gives no usable size" in result.stderr and "without an image" not in result.stderr
+    strict = CliRunner().invoke(app, ["stats", str(tmp_path), "-q", "--strict"])
+    assert strict.exit_code == 2 and "the image a.png gives no size" in strict.stderr, strict.output
+
+
 @pytest.mark.parametrize("mode", [["--detector", "retinanet"], ["--rule", "rf"]])
 def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: Path, mode: list[str]) -> None:
     """The BCCD labels (63 boxes) without their 416 x 416 images: refused with the way out, then with
@@ -252,8 +272,8 @@ def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: 
     refused = CliRunner().invoke(app, ["recommend", str(bare), "-q", *mode])
     what = "match (every record is excluded or crowd; " if mode[0] == "--detector" else "recommend for ("
     assert refused.exit_code == 2 and refused.stderr == (
-        f"Error: {bare}: no usable object to {what}excluded: missing_image_size 63; YOLO labels without an image "
-        "file need the image size: --image-size WxH)\n"
+        f"Error: {bare}: no usable object to {what}excluded: missing_image_size 63; a YOLO label's image is missing "
+        "or its header gives no usable size (--strict names the first); give the size: --image-size WxH)\n"
     )
     got = CliRunner().invoke(app, ["recommend", str(bare), "-q", "--json", "--image-size", "416x416", *mode])
     truth = CliRunner().invoke(app, ["recommend", str(whole), "-q", "--json", *mode])
