@@ -115,10 +115,8 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
         index += 0 if eq else nargs
         kinds = getattr(option.type, "types", None) or [option.type] * len(values)
         for kind, value in zip(kinds, values, strict=False):
-            if isinstance(kind, click.types.IntParamType | click.types.FloatParamType) and (
-                not value.isascii() or "_" in value
-            ):  # Python's int() and float() read 1_0 as 10; the data files' numbers refuse it too
-                raise click.UsageError(f"{option.opts[0]} {value}: expected a number in ASCII digits, without '_'")
+            if isinstance(kind, click.types.IntParamType | click.types.FloatParamType):
+                _check_number(option.opts[0], value, isinstance(kind, click.types.FloatParamType))
             if isinstance(kind, click.Path) and value == "-":  # click would write a file named '-'
                 raise click.UsageError(f"{option.opts[0]} -: standard output is not a file to write; give a file name")
             if isinstance(kind, click.Path) and not value:  # click would make it '.', the current folder
@@ -126,6 +124,31 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
                 raise click.UsageError(f"{option.opts[0]}: expected {wanted}, got an empty value")
             if isinstance(kind, click.Path) and option.metavar != "DIR" and value.endswith(("/", os.sep)):
                 raise click.UsageError(f"{option.opts[0]} {value}: names a folder; expected a file name")
+
+
+LONGEST_NUMBER = 30
+"""Characters of the longest number an option takes (a longer one is refused, shown cut)."""
+
+
+def _check_number(flag: str, value: str, real: bool) -> None:
+    """Refuse a number click would take but misquote: with digit underscores (Python's int() and float() read
+    ``1_0`` as 10; the data files' numbers refuse it too), longer than :data:`LONGEST_NUMBER` characters (echoed
+    whole, a 400-digit value made a 450-character line), or finite as written but beyond a float (``1e400``,
+    which the range check would show as ``inf``)."""
+    import math
+
+    if not value.isascii() or "_" in value:
+        raise click.UsageError(f"{flag} {value}: expected a number in ASCII digits, without '_'")
+    if len(value) > LONGEST_NUMBER:
+        raise click.UsageError(
+            f"{flag} {value[:12]}...: a number of {len(value)} characters; expected at most {LONGEST_NUMBER}"
+        )
+    try:
+        number = float(value)
+    except ValueError:
+        return  # click's own message says what it expected
+    if real and math.isinf(number) and "inf" not in value.lower():
+        raise click.UsageError(f"{flag} {value}: beyond the range of a floating-point number")
 
 
 def _invoked(ctx: Any) -> click.Command | None:

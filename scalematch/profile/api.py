@@ -252,12 +252,12 @@ def parse_input_size(text: str | None, param: str = "input_size") -> Pair | None
 
 def _two(text: str, param: str, expected: str) -> Pair:
     parts = str(text).lower().split("x")
+    shown = text if len(text) <= 40 else text[:37] + "..."
     if len(parts) not in (1, 2) or not all(p.strip().isascii() and p.strip().isdigit() and int(p) > 0 for p in parts):
-        shown = text if len(text) <= 40 else text[:37] + "..."
         raise OptionError(f"{param}: expected {expected} in positive pixels, got '{shown}'")
     first, second = (int(parts[0]), int(parts[-1]))
     if max(first, second) > MAX_INPUT_SIDE:
-        raise OptionError(f"{param}: expected at most {MAX_INPUT_SIDE} pixels per side, got '{text}'")
+        raise OptionError(f"{param}: expected at most {MAX_INPUT_SIDE} pixels per side, got '{shown}'")
     return first, second
 
 
