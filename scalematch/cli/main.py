@@ -231,9 +231,22 @@ def _usage_error(exc: click.UsageError) -> NoReturn:
     if isinstance(exc, click.exceptions.NoArgsIsHelpError) and not exc.format_message().strip():
         raise typer.Exit(exc.exit_code) from None  # the help is printed already (typer prints it itself)
     where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-    message = " ".join(exc.format_message().split())
+    message = " ".join(_usage_text(exc).split())
     _say_error(f"Error: {message}{where}")
     raise typer.Exit(exc.exit_code) from None
+
+
+def _usage_text(exc: click.UsageError) -> str:
+    """click's message about an option in the form of the others, ``<flag>: <reason>``: ``--coverage: 'x' is not
+    a valid float``, ``--resize: requires an argument``, ``--bogus: no such option; did you mean '--out'?``."""
+    if isinstance(exc, click.NoSuchOption):
+        maybe = " or ".join(repr(p) for p in exc.possibilities or ())
+        return f"{exc.option_name}: no such option" + (f"; did you mean {maybe}?" if maybe else "")
+    if isinstance(exc, click.BadOptionUsage):
+        return f"{exc.option_name}: {exc.message.removeprefix(f'Option {exc.option_name!r} ').rstrip('.')}"
+    if type(exc) is click.BadParameter and isinstance(exc.param, click.Option):
+        return f"{exc.param.opts[0]}: {exc.message.rstrip('.')}"
+    return exc.format_message()
 
 
 def _say_error(line: str) -> None:

@@ -19,7 +19,7 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
     """Raise :class:`OptionError` unless ``path`` ends in a figure suffix and can be written (checked before the
     work, see :func:`scalematch.atomic.check_output`); ``inputs`` names what the command reads (paths that exist
     are protected, built-in names are not paths)."""
-    if path.suffix.lower() not in FORMATS:
+    if path.suffix.lower() not in FORMATS and not path.is_dir():  # a folder: check_output says so
         raise OptionError(
             f"{option} {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
         )
