@@ -10,8 +10,12 @@ the result are the major ``H`` atom (step ``s``) followed by channel atoms of to
 space-to-depth (each row of the result covers ``s`` source rows, the other ``H`` atoms went to the channels:
 an ``s x s`` window with stride ``s``); ``r > 1`` is a depth-to-space (row ``j`` reads source row
 ``j // r``: nearest up-sampling). Anything else (spatial positions spread over the batch, rows and columns
-mixed, the rows split across channels in another order) is not a feature map, and the importers refuse to
-read geometry from it.
+mixed, the rows split across channels in another order, an axis with no source row left in it) is not a
+feature map, and the importers refuse to read geometry from it. The last case is a channel<->spatial swap
+such as ``transpose(1, 3)``: the result's columns are the source channels and every source column went to
+the channels. At the traced size it looks like one window over the whole axis followed by an up-sampling,
+but its width is the channel count at any input size, and the window's size is that of the traced input
+only, so no geometry holds for it.
 """
 
 from __future__ import annotations
@@ -121,8 +125,12 @@ def as_feature_map(layout: Layout) -> tuple[tuple[int, int], tuple[int, int]] | 
             if len(own) > 1 or atoms[0] != own[0] or own[0] != major:
                 return f"its {name} are source {name} in another order"
             step = own[0].step
-        else:  # every source row went to the channels: one unit covers them all (1 if there was one row)
-            step = math.prod(a.size for a in every)
+        elif every:  # one unit would cover the whole source axis: true at this size only
+            return f"all source {name} moved into the channels"
+        elif atoms:  # only channels along it (the source axis was 1 long): it keeps that size at any input
+            return f"its {name} are source channels"
+        else:
+            step = 1
         repeat = math.prod(a.size for a in atoms if a.axis != axis)
         found.append((step, repeat))
     return found[0], found[1]

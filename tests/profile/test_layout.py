@@ -84,8 +84,10 @@ def test_feature_map_reading_matches_brute_force(
     if isinstance(found, str):  # then no (s, r) reading explains the result
         if coords.ndim != 5:
             return
-        for s_y in divisors(shape[2]):
-            for s_x in divisors(shape[3]):
+        # but a unit covering the whole source axis (s = its size) fits at this size only: the axis went whole
+        # into the channels (a transpose(1, 3)), and the reading would not hold at another input size
+        for s_y in divisors(shape[2])[:-1]:
+            for s_x in divisors(shape[3])[:-1]:
                 rows, cols = coords[..., 0], coords[..., 1]
                 h_out, w_out = coords.shape[2:4]
                 if h_out * s_y % shape[2] or w_out * s_x % shape[3]:
@@ -128,3 +130,21 @@ def test_examples() -> None:
     assert as_feature_map(nhwc) == "its rows mix rows and columns"
     assert as_feature_map(permute(nhwc, (0, 3, 1, 2))) == ((1, 1), (1, 1))
     assert reshape(canonical((1, 3, 8, 8)) or (), (1, 5, 8, 8)) is None  # 3 channels do not split into 5
+
+
+def test_channels_swapped_with_a_spatial_axis_are_no_feature_map() -> None:
+    """A transpose(1, 3) of a (1, 4, 480, 159) map was read as an avgpool over the whole width then a x4
+    up-sampling: exact at the traced size only, since the result's width is the channel count at any size
+    (review round 21, F2)."""
+    chans = canonical((1, 4, 480, 159)) or ()
+    assert as_feature_map(permute(chans, (0, 3, 2, 1))) == "all source columns moved into the channels"
+    assert as_feature_map(permute(chans, (0, 2, 1, 3))) == "all source rows moved into the channels"
+    one = canonical((1, 1, 480, 159)) or ()  # one channel: the width becomes the channels, the result 1 wide
+    assert as_feature_map(permute(one, (0, 3, 2, 1))) == "all source columns moved into the channels"
+    row = canonical((1, 4, 1, 159)) or ()  # one row: its channels become the rows
+    assert as_feature_map(permute(row, (0, 2, 1, 3))) == "its rows are source channels"
+    whole = reshape(canonical((1, 1, 6, 6)) or (), (1, 1, 1, 6, 1, 6))  # a 6x6 space-to-depth of a 6x6 map
+    assert whole is not None
+    whole = reshape(permute(whole, (0, 1, 3, 5, 2, 4)), (1, 36, 1, 1))
+    assert whole is not None and as_feature_map(whole) == "all source rows moved into the channels"
+    assert as_feature_map(permute(canonical((1, 1, 1, 6)) or (), (0, 2, 1, 3))) == ((1, 1), (1, 1))  # no-op

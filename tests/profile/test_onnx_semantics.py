@@ -373,6 +373,33 @@ def test_a_gate_with_one_value_per_row_is_refused() -> None:
     assert (y.size, y.y.rf) == ((16, 16), 3)  # type: ignore[union-attr]
 
 
+# -- channels swapped with a spatial axis --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("op", "attrs", "inits", "shape", "why"),
+    [
+        ("Transpose", {"perm": [0, 3, 2, 1]}, {}, (1, 20, 12, 4), "all source columns moved into the channels"),
+        ("Transpose", {"perm": [0, 2, 1, 3]}, {}, (1, 12, 4, 20), "all source rows moved into the channels"),
+        ("Transpose", {"perm": [1, 0, 2, 3]}, {}, (4, 1, 12, 20), "the batch axis holds channels"),
+        ("Reshape", {}, {"s": np.asarray([4, 1, 12, 20])}, (4, 1, 12, 20), "the batch axis holds channels"),
+        ("Reshape", {}, {"s": np.asarray([1, 48, 1, 20])}, (1, 48, 1, 20), "all source rows moved into the channels"),
+    ],
+)
+def test_channels_swapped_with_a_spatial_axis_are_refused(
+    op: str, attrs: dict[str, Any], inits: dict[str, Any], shape: tuple[int, ...], why: str
+) -> None:
+    """A Transpose(perm=[0, 3, 2, 1]) of a (1, 4, 12, 20) map, whose output is (1, 20, 12, 4), was profiled as
+    an avgpool over the whole width (review round 21, F2): its width is the channel count at any input size."""
+    node = helper.make_node(op, ["c", *inits], ["y"], name="t", **attrs)
+    m = model([CONV, node], 17, (12, 20), **inits)
+    assert run(m).shape == shape
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == (
+        f"<onnx model>: no graph output is a feature map (output 'y': 't' rearranges the axes ({why})); name the "
+        "taps to profile"
+    )
+
+
 # -- no graph output is a feature map -----------------------------------------------------------------------
 def test_the_refusal_that_leaves_no_feature_map_is_named() -> None:
     """A (1, 4, 16, 16) output after a refused node or a token mixing gave 'no graph output is a feature map'

@@ -97,6 +97,67 @@ def test_pixel_shuffle_and_unshuffle_match_autograd() -> None:
         assert (fm.input_box(*unit, clip_to=(32, 32)), fm.size) == (box, shape), unit
 
 
+class ChannelMove(nn.Module):
+    """A (1, 7) conv of stride (1, 4), 3 -> 4 channels, then ``move`` of its output."""
+
+    def __init__(self, move: Any) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, (1, 7), stride=(1, 4))
+        self.move = move
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.move(self.conv(x))
+
+
+COLUMNS = "all source columns moved into the channels"
+ROWS = "all source rows moved into the channels"
+
+
+@pytest.mark.parametrize(
+    ("move", "node", "why", "shape"),
+    [
+        (lambda y: y.transpose(1, 3), "transpose", COLUMNS, (1, 9, 48, 4)),
+        (lambda y: y.permute(0, 3, 2, 1), "permute", COLUMNS, (1, 9, 48, 4)),
+        (lambda y: torch.swapaxes(y, 1, 3), "swapaxes", COLUMNS, (1, 9, 48, 4)),
+        (lambda y: y.transpose(1, 2), "transpose", ROWS, (1, 48, 4, 9)),
+        (lambda y: y.movedim(1, 2), "movedim", ROWS, (1, 48, 4, 9)),
+        (lambda y: y.flatten(1, 2).unsqueeze(2), "unsqueeze/flatten", ROWS, (1, 192, 1, 9)),
+        (lambda y: y.transpose(0, 1), "transpose", "the batch axis holds channels", (4, 1, 48, 9)),
+    ],
+)
+def test_channels_swapped_with_a_spatial_axis_are_refused(move: Any, node: str, why: str, shape: Any) -> None:
+    """A transpose(1, 3) of a conv's output was profiled as an avgpool over the whole width then a x4
+    up-sampling, exit 0 (review round 21, F2): the result's width is the conv's 4 channels at any input size."""
+    model = ChannelMove(move)
+    assert tuple(model(torch.zeros(1, 3, 48, 40)).shape) == shape
+    node, origin = (node.split("/") * 2)[:2]  # the returned node, the one that rearranged
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (40, 48))
+    assert str(err.value) == (
+        f"ChannelMove: the module returns '{node}', which is not an (N, C, H, W) feature map: '{origin}' rearranges "
+        f"the axes ({why}); name the taps to profile"
+    )
+
+
+def test_a_conv_on_channels_swapped_with_the_width_is_refused() -> None:
+    class Swapped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, (1, 7), stride=(1, 4))
+            self.b = nn.Conv2d(9, 8, 3)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.b(self.a(x).transpose(1, 3))
+
+    assert tuple(Swapped()(torch.zeros(1, 3, 48, 40)).shape) == (1, 8, 46, 2)
+    with pytest.raises(ModelError) as err:
+        from_torch(Swapped(), (40, 48))
+    assert str(err.value) == (
+        "Swapped: node 'b' (Conv2d): reads 'transpose', which is not an (N, C, H, W) feature map: 'transpose' "
+        f"rearranges the axes ({COLUMNS}); its geometry cannot be read"
+    )
+
+
 def test_rearrangements_that_are_no_feature_map_are_refused_with_the_node() -> None:
     class Transposed(nn.Module):
         def __init__(self) -> None:
