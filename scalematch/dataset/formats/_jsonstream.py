@@ -12,8 +12,8 @@ the block and piece sizes, never by the number of records.
 
 A piece whose records do not fit the typed decoder (a string id, a missing bbox, an integer beyond 64 bits) is
 decoded again into plain Python values, so that the caller can name each bad record; JSON that msgspec refuses
-but Python's json (and so pycocotools) accepts (``NaN``, ``Infinity``, ``1e400``, lone surrogates) is decoded
-with the standard library.
+but Python's json (and so pycocotools) accepts (``NaN``, ``Infinity``, ``1e400``, lone surrogates, high or low,
+anywhere in any string or key) is decoded with the standard library, the piece that holds it only.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ PIECE = 4 << 20
 MAX_VALUE = 64 << 20
 _WS = b" \t\r\n"
 _CANDIDATE = re.compile(rb"\}[ \t\r\n]*[,\]]")
-# msgspec refuses lone surrogate escapes ("\ud800", which Python's json accepts) as "truncated" input.
+# A surrogate escape. msgspec refuses a lone one ("\ud800", "\udc00"), which Python's json accepts, and words the
+# error by what follows it and where the string is ("truncated", "invalid utf-16 surrogate pair", "unexpected end of
+# hex escape"...): a piece that holds one and fails is judged by Python's json instead.
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _AT_BYTE = re.compile(r"^JSON is malformed: (.*) \(byte (\d+)\)$")
 # A boundary between two objects of an array, or its end: a ',' must come before a '{' (not a key, as after a
@@ -156,7 +158,7 @@ class JsonStream:
                 if exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string"):
                     raise self._truncated() from None
                 at = self.offset() + len(text[: exc.pos].encode("utf-8", "surrogateescape"))
-                raise self._error(f"not valid JSON ({exc.msg})", at) from None
+                raise self._error(f"not valid JSON ({_words(exc)})", at) from None
             taken = text[:end]
             bad = _ESCAPED.search(taken)
             if bad is not None:  # a byte that is not UTF-8 (json.load, and so pycocotools, refuses the file)
@@ -330,6 +332,7 @@ class JsonStream:
             except UnicodeDecodeError as exc:
                 raise _BadJson(f"invalid UTF-8 byte 0x{text[exc.start]:02x}", exc.start - 1) from None
         bad: _BadJson | None = None
+        surrogate = False
         try:
             if decoder is not None:
                 try:
@@ -343,14 +346,15 @@ class JsonStream:
             raise self._error("JSON nesting too deep", self._base + self._pos + _too_deep(text) - 1) from None
         except msgspec.DecodeError as exc:
             found = _AT_BYTE.match(str(exc))
-            if found is None and not _SURROGATE.search(text):
+            if found is not None and int(found.group(2)) >= len(text) - 1:
+                return None  # the piece ends inside a value
+            surrogate = _SURROGATE.search(text) is not None
+            if found is None and not surrogate:
                 return None  # "Input data was truncated": the piece ends inside a value
             if found is not None:
-                if int(found.group(2)) >= len(text) - 1:
-                    return None
                 bad = _BadJson(found.group(1), int(found.group(2)) - 1)
-                if found.group(1) != "invalid character":  # not NaN or Infinity: an error for Python too
-                    raise bad from None
+                if found.group(1) != "invalid character" and not surrogate:  # not NaN, Infinity or a lone
+                    raise bad from None  # surrogate: an error for Python too
         # NaN, Infinity, numbers beyond a double and lone surrogates are accepted by Python's json (and so
         # by pycocotools): such a value is a record problem, not a file problem.
         decoded = text.decode("utf-8")
@@ -363,10 +367,17 @@ class JsonStream:
             if at >= end - start or exc.msg.startswith("Unterminated string"):
                 return None
             # Report the later of the two positions: past the array's end, msgspec may stop earlier (at a
-            # NaN that Python accepts) than where the piece really fails.
-            if bad is None or at > bad.pos:
-                bad = _BadJson(exc.msg, at)
+            # NaN that Python accepts) than where the piece really fails. At the same place, after a surrogate,
+            # Python's words ("Invalid \\escape" after "\\ud800\\x") are the ones that fit.
+            if bad is None or at > bad.pos or (surrogate and at == bad.pos):
+                bad = _BadJson(_words(exc), at)
             raise bad from None
+
+
+def _words(exc: json.JSONDecodeError) -> str:
+    """What Python's json says is wrong, without the dangling "at" of "Invalid control character at" (the
+    position follows in its own words)."""
+    return exc.msg.removesuffix(" at")
 
 
 class _BadJson(Exception):
