@@ -65,6 +65,36 @@ class TransposedToSkip(nn.Module):
         return s + self.u(self.d(s), output_size=s.shape[-2:])
 
 
+class Halves(nn.Module):
+    """The top and bottom halves of the map stacked as channels: a block of half the map's height."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c(x)
+        n, c, _, w = y.shape
+        return y.reshape(n, c, 2, -1, w).permute(0, 1, 3, 2, 4).reshape(n, -1, 2, w)
+
+
+class SpaceToDepth(nn.Module):
+    """TResNet's space-to-depth by 4 (view, permute, view, sizes from the shape) or pixel_unshuffle(2): a
+    block of fixed size at any input."""
+
+    def __init__(self, unshuffle: bool) -> None:
+        super().__init__()
+        self.c, self.unshuffle = nn.Conv2d(3, 4, 3, padding=1), unshuffle
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c(x)
+        if self.unshuffle:
+            return F.pixel_unshuffle(y, 2)
+        n, c, h, w = y.shape
+        y = y.view(n, c, h // 4, 4, w // 4, 4).permute(0, 3, 5, 1, 2, 4).contiguous()
+        return y.view(n, c * 16, h // 4, w // 4)
+
+
 ODD = (41, 51)  # (h, w): another pad, stride, kernel, factor and output padding than at 36x20 (WxH)
 ARGS = "takes arguments computed from the input's shape"
 BOUND = [
@@ -80,6 +110,12 @@ BOUND = [
         (40, 72),
     ),
     (TransposedToSkip(), "u", "(ConvTranspose2d) has its output padding read from output_size", ODD),
+    (
+        Halves(),
+        "reshape",
+        "(a rearrangement read as a feature map) has a 10x1 block read from the input's size",
+        (28, 36),
+    ),
 ]
 
 
@@ -133,6 +169,8 @@ def test_a_graph_read_at_its_example_size_holds_there_and_is_refused_elsewhere(
         Computed("softmax along C"),
         Computed("conv padded by a computed amount"),
         Computed("global pool by the map's size"),
+        SpaceToDepth(unshuffle=False),
+        SpaceToDepth(unshuffle=True),
     ],
 )
 def test_arguments_that_do_not_read_h_or_w_leave_the_graph_usable_at_any_size(model: nn.Module) -> None:

@@ -22,7 +22,7 @@ import io
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -438,6 +438,9 @@ class _Importer:
         self.same_as: dict[str, str] = {}  # results of in-place ops: the value they changed (the same tensor)
         self.by_size: dict[str, Any] = {}  # values that are no feature map: which parts come from an H or W size
         self.sized: dict[str, str] = {}  # graph nodes whose geometry was read at the example size: what was read
+        self.rerun: Callable[[], dict[str, tuple[int, ...] | None] | None] | None = None  # shapes at twice the size
+        self.second: dict[str, tuple[int, ...] | None] | None = None
+        self.reran = False
 
     # -- helpers -----------------------------------------------------------------------------------------
     def fail(self, node: Any, what: str, message: str) -> ModelError:
@@ -1028,6 +1031,30 @@ class _Importer:
             result = reshape(permute(first, steps[1]), steps[2]) if first is not None else None
         return result if result is not None else "splits or merges axes unevenly"
 
+    def block_depends_on_size(self, value: str, src: str, found: tuple[tuple[int, int], tuple[int, int]]) -> str | None:
+        """Why the reading ``found`` of the rearranged ``value`` (a map of graph node ``src``) holds at the
+        example size only, or None when it holds at any size. One trace cannot tell a block of fixed size (a
+        space-to-depth by 2 or 4) from one read from the size (``reshape(n, c, 2, -1, w)`` stacks the two
+        halves of the map: a block of half its height): the shapes of a second run at twice the example size
+        must be those the reading gives for the source map at that size."""
+        if self.rerun is not None and not self.reran:
+            self.reran = True
+            self.second = self.rerun()
+        if self.second is None:
+            return "(a rearrangement read as a feature map) could not be run at a second size to check its block size"
+        fx_src = (
+            next((k for k, v in self.values.items() if v == INPUT), None) if src == INPUT else self.fx_names.get(src)
+        )
+        before = self.shapes.get(value)
+        source, after = self.second.get(fx_src or ""), self.second.get(value)
+        (sy, ry), (sx, rx) = found
+        if before is not None and source is not None and after is not None and len(source) == 4:
+            n, _, h, w = source
+            if h % sy == 0 and w % sx == 0 and after == (n, before[1], h // sy * ry, w // sx * rx):
+                return None
+        block = f"{sy}x{sx} block" if (sy, sx) != (1, 1) else f"{ry}x{rx} repeat"
+        return f"(a rearrangement read as a feature map) has a {block} read from the input's size"
+
     def permutation(self, node: Any, src: str, shape: tuple[int, ...]) -> tuple[int, ...] | None:
         """The axis order of a permute-like call, found by running it on a tensor whose axes have distinct
         sizes (None when its arguments are not constants)."""
@@ -1083,10 +1110,15 @@ class _Importer:
         node, name = self.fx_nodes[value], self.values[value]
         assert name is not None
         (sy, ry), (sx, rx) = found
+        why = self.block_depends_on_size(value, name, found)
         if (sy, sx) != (1, 1):
             name = self.add(node, Window("avgpool", (sy, sx), (sy, sx)), (name,))
+            if why is not None:
+                self.sized[name] = why
         if (ry, rx) != (1, 1):
             name = self.add(node, Upsample((ry, rx), "nearest"), (name,))
+            if why is not None:
+                self.sized[name] = why
         self.values[value] = name
         size = self.spatial(value)
         if size is not None:
@@ -1681,6 +1713,31 @@ def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
             raise exc.__cause__ or exc from None  # ShapeProp's own message only names the node
 
 
+def _second_shapes(
+    module: Any, gm: Any, shape: tuple[int, ...], dtype: Any
+) -> dict[str, tuple[int, ...] | None] | None:
+    """Every fx value's shape for an example input of ``shape`` (None when the module does not run at it),
+    the values recorded by the example run left as they were."""
+    saved = {node: dict(node.meta) for node in gm.graph.nodes}
+    modes = [(sub, sub.training) for sub in module.modules()]
+    module.eval()
+    try:
+        _propagate_shapes(gm, shape, dtype)
+        shapes: dict[str, tuple[int, ...] | None] = {}
+        for node in gm.graph.nodes:
+            meta = node.meta.get("tensor_meta")
+            shapes[node.name] = tuple(int(v) for v in meta.shape) if hasattr(meta, "shape") else None
+        return shapes
+    except Exception:
+        return None
+    finally:
+        for node, meta in saved.items():
+            node.meta.clear()
+            node.meta.update(meta)
+        for sub, training in modes:
+            sub.training = training
+
+
 def trace(
     model: Any,
     input_size: Pair = (224, 224),
@@ -1765,6 +1822,7 @@ def _trace(
             sub.training = training
     assert channels is not None
     importer = _Importer(gm, label, declared)
+    importer.rerun = lambda: _second_shapes(module, gm, (1, channels, 2 * input_size[0], 2 * input_size[1]), dtype)
     for node in gm.graph.nodes:
         importer.visit(node)
     notes = []
