@@ -796,3 +796,76 @@ def test_a_resize_to_one_side_of_a_square_lateral_binds_the_graph(items: list[in
             again = from_onnx(resize_to_lateral(items), input_size=(w, h))
             assert profile(again, (h, w))["up"].size == tuple(ran[0].shape[-2:])
         assert profile(own, (h, w))["up"].size == (h // 2, w // 2)
+
+
+def halves() -> Any:
+    """A 3x3 conv, then its top and bottom halves stacked as channels, the sizes read from its shape as torch
+    exports ``y.reshape(n, c, 2, -1, w).permute(0, 1, 3, 2, 4).reshape(n, -1, 2, w)``: a block of half the map's
+    height."""
+    nodes = [
+        conv("x", "c", 3, pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["s"]),
+        helper.make_node("Gather", ["s", "axes_n"], ["n"], axis=0),
+        helper.make_node("Gather", ["s", "axes_nc"], ["nc"], axis=0),
+        helper.make_node("Gather", ["s", "axes_w"], ["w"], axis=0),
+        helper.make_node("Concat", ["nc", "sizes_split", "w"], ["split"], axis=0),
+        helper.make_node("Reshape", ["c", "split"], ["r"]),
+        helper.make_node("Transpose", ["r"], ["t"], perm=[0, 1, 3, 2, 4]),
+        helper.make_node("Concat", ["n", "sizes_back", "w"], ["back"], axis=0),
+        helper.make_node("Reshape", ["t", "back"], ["y"]),
+    ]
+    return symbolic(
+        model(nodes, ["y"], axes_n=[0], axes_nc=[0, 1], axes_w=[3], sizes_split=[2, -1], sizes_back=[-1, 2])
+    )
+
+
+def test_a_rearrangement_whose_block_is_read_from_the_size_binds_the_graph() -> None:
+    """The halves stacked as channels read as a 24x1 window at 40x48 (WxH) and 48x1 at 40x96: the block is read
+    from the size, unlike a space-to-depth by a fixed factor, so the graph holds at its input size only (it gave
+    4 rows at 40x96, where ONNX's ReferenceEvaluator gives 2); imported there it is the evaluator's."""
+    from onnx.reference import ReferenceEvaluator
+
+    from scalematch.errors import GraphError
+
+    run = ReferenceEvaluator(halves())
+    graph = from_onnx(halves(), input_size="40x48")
+    why = "(a rearrangement read as a feature map) has a 24x1 block read from the input's size"
+    assert graph.size_bound == (("y", why),)
+    for h in (48, 96):
+        ran: Any = run.run(None, {"x": np.zeros((1, 3, h, 40), np.float32)})
+        assert tuple(ran[0].shape[-2:]) == (2, 40)
+        assert profile(from_onnx(halves(), input_size=(40, h)), (h, 40))["y"].size == (2, 40)
+    assert profile(graph, (48, 40))["y"].size == (2, 40)
+    assert profile(replace(graph, size_bound=()), (96, 40))["y"].size == (4, 40)
+    with pytest.raises(GraphError, match="holds at 40x48 only, not at 40x96"):
+        profile(graph, (96, 40))
+
+
+def test_a_space_to_depth_by_a_fixed_factor_holds_at_any_size() -> None:
+    """pixel_unshuffle(2) exported with a symbolic height and width: the block is 2x2 at every size, as ONNX's
+    ReferenceEvaluator gives it, and the graph holds at any size."""
+    from onnx.reference import ReferenceEvaluator
+
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.PixelUnshuffle(2)).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (torch.zeros(1, 3, 48, 40),),
+            buffer,
+            dynamo=False,
+            opset_version=17,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {2: "h", 3: "w"}},
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    graph = from_onnx(proto, input_size="40x48")
+    assert graph.size_bound == () and [n.layer for n in graph.nodes if n.name == "y"] == [
+        Window("avgpool", (2, 2), (2, 2))
+    ]
+    run = ReferenceEvaluator(proto)
+    for h, w in [(48, 40), (96, 40), (64, 88)]:
+        ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
+        assert profile(graph, (h, w))["y"].size == tuple(ran[0].shape[-2:]) == (h // 2, w // 2)

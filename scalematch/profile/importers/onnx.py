@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -220,15 +220,7 @@ class _Importer:
         self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
         self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
         self.side_codes: list[tuple[str, int]] = []  # code k + 1: the map's height (axis 0) or width (1)
-        self.shapes: dict[str, tuple[int | None, ...]] = {}
-        for info in [*self.graph.input, *self.graph.value_info, *self.graph.output]:
-            tensor = info.type.tensor_type
-            if tensor.HasField("shape"):
-                self.shapes[info.name] = tuple(
-                    d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
-                )
-        for name, array in self.constants.items():
-            self.shapes[name] = tuple(int(v) for v in array.shape)
+        self.shapes = value_shapes(model)
         self.values: dict[str, str | None] = {}
         self.sources: dict[str, frozenset[str]] = {}
         self.nodes: list[Node] = []
@@ -237,6 +229,9 @@ class _Importer:
         self.aliases: dict[str, str] = {}
         self.refused: dict[str, str] = {}
         self.sized: dict[str, str] = {}  # nodes whose geometry was read at the input size: what was read
+        self.rerun: Callable[[], dict[str, tuple[int | None, ...]] | None] | None = None  # shapes at another size
+        self.second: dict[str, tuple[int | None, ...]] | None = None
+        self.reran = False
         self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
         self.layouts: dict[str, Layout] = {}  # values not in (N, C, H, W) layout: where their axes went
         self.opaque: dict[str, str] = {}  # values that are no feature map: why ...
@@ -842,18 +837,47 @@ class _Importer:
         if isinstance(found, str):
             return False
         node = self.producers[value]
+        why = self.block_depends_on_size(value, found)
         for table in (self.opaque, self.layouts, self.origin):
             table.pop(value, None)
         (sy, ry), (sx, rx) = found
         if (sy, sx) != (1, 1):
             self.emit(node, Window("avgpool", (sy, sx), (sy, sx)), [value])
+            if why is not None:
+                self.sized[str(self.values[value])] = why
         if (ry, rx) != (1, 1):
             self.emit(node, Upsample((ry, rx), "nearest"), [value])
+            if why is not None:
+                self.sized[str(self.values[value])] = why
         for key in [k for k, v in self.pending_keys.items() if v == value]:
             self.aliases[key] = str(self.values[value])
             self.unmapped.pop(key, None)
             self.pending_keys.pop(key)
         return True
+
+    def block_depends_on_size(self, value: str, found: tuple[tuple[int, int], tuple[int, int]]) -> str | None:
+        """Why the reading ``found`` of the rearranged ``value`` holds at the input size only, or None when it
+        holds at any size (or the model takes no other size). Shapes at one size cannot tell a block of fixed
+        size (a space-to-depth by 2 or 4) from one read from the size (a Reshape to ``(n, c, 2, -1, w)`` stacks
+        the two halves of the map: a block of half its height): the shapes inferred at a second size must be
+        those the reading gives for the source map there."""
+        if self.rerun is not None and not self.reran:
+            self.reran = True
+            self.second = self.rerun()
+        if self.second is None:
+            return None
+        src = self.values[value]
+        source_value = next((k for k, v in self.values.items() if v == src and k not in self.opaque), None)
+        before = self.known_shape(value)
+        source, after = self.second.get(source_value or ""), self.second.get(value)
+        (sy, ry), (sx, rx) = found
+        if before is not None and source is not None and after is not None and len(source) == 4:
+            h, w = source[2:]
+            fits = h is not None and w is not None and h % sy == 0 and w % sx == 0
+            if fits and after[1:] == (before[1], h // sy * ry, w // sx * rx):  # type: ignore[operator]
+                return None
+        block = f"{sy}x{sx} block" if (sy, sx) != (1, 1) else f"{ry}x{rx} repeat"
+        return f"(a rearrangement read as a feature map) has a {block} read from the input's size"
 
     def carry_canonical(self, node: Any, src: str) -> None:
         out = node.output[0]
@@ -1110,6 +1134,34 @@ def fixed_input(model: Any) -> tuple[str, int | None, int | None] | None:
     return None if h is None and w is None else (image.name, h, w)
 
 
+def value_shapes(model: Any) -> dict[str, tuple[int | None, ...]]:
+    """The shape of every value of ``model`` that shape inference gave one (None for a symbolic axis)."""
+    from onnx import numpy_helper
+
+    shapes: dict[str, tuple[int | None, ...]] = {}
+    for info in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
+        tensor = info.type.tensor_type
+        if tensor.HasField("shape"):
+            shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
+    for array in model.graph.initializer:
+        shapes[array.name] = tuple(int(v) for v in numpy_helper.to_array(array).shape)
+    return shapes
+
+
+def second_shapes(model: Any, input_size: Pair | None) -> dict[str, tuple[int | None, ...]] | None:
+    """The value shapes of ``model`` at twice the height and width ``input_size`` (a fixed side kept); None
+    when the model fixes both sides or no size is given (it then holds at that size only anyway)."""
+    fixed = fixed_input(model)
+    h_fixed, w_fixed = (fixed[1] is not None, fixed[2] is not None) if fixed is not None else (False, False)
+    if input_size is None or (h_fixed and w_fixed):
+        return None
+    h, w = input_size
+    try:
+        return value_shapes(with_shapes(model, (h if h_fixed else 2 * h, w if w_fixed else 2 * w)))
+    except ModelError:
+        return None
+
+
 def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx model>") -> Any:
     """``model`` with inferred value shapes (best effort), the first real input resized to ``input_size``; a
     ``input_size`` that contradicts the model's fixed height or width is a :class:`ModelError`."""
@@ -1187,6 +1239,8 @@ def from_onnx(
         proto = with_shapes(model, size, label)
     check_graph(proto.graph, label)
     importer = _Importer(proto, label, frozenset(passthrough))
+    original = model
+    importer.rerun = lambda: second_shapes(original, size)
     initializers = set(importer.constants)
     real = [i.name for i in proto.graph.input if i.name not in initializers]
     if not real:
