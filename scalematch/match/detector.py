@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ from scalematch.match.recommend import check_coverage
 from scalematch.match.result import rows_at, usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
-from scalematch.presets.preset import LetterboxInput, MaxIoU, MMDetInput, Preset, SSDMatch
+from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
 from scalematch.profile.engine import profile
 from scalematch.profile.graph import Graph
 
@@ -143,25 +142,6 @@ def evaluate(
         raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
-    with _kernel_loading(preset, len(data.table), workers):
-        return _evaluate(data, preset, target, min_positives, min_iou, strict, workers, graph)
-
-
-def _kernel_loading(preset: Preset, objects: int, workers: int | None) -> AbstractContextManager[None]:
-    """For a max-IoU preset, the compiled kernel loading in a thread while the simulation is set up (see
-    :func:`scalematch.match.assign._compiled.loading`)."""
-    if not isinstance(preset.assigner, MaxIoU | SSDMatch):
-        return nullcontext()
-    from scalematch.match.assign import _compiled
-    from scalematch.pool import cores
-
-    return _compiled.loading(objects, cores() if workers is None else workers)
-
-
-def _evaluate(
-    data: LoadResult, preset: Preset, target: float, min_positives: int, min_iou: float, strict: bool,
-    workers: int | None, graph: Graph | None,
-) -> DetectorResult:  # fmt: skip
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_rows(data, preset)

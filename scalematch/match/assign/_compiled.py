@@ -8,16 +8,14 @@ when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machin
 its exit about 0.2 s more, while the time it saves is spread over the worker processes. So :func:`prepare` loads
 it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per worker process in all (one large
 dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
-simulation; :func:`loading` starts that load in a thread while the simulation is set up, so that :func:`prepare`
-only waits for what is left. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
+simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
 compiled one whatever the size (an error when numba does not import).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,57 +79,15 @@ def numba_version() -> str | None:
     return str(numba.__version__)
 
 
-@contextlib.contextmanager
-def loading(objects: int, workers: int = 1) -> Iterator[None]:
-    """While the block runs, load the compiled kernel in a thread of this process when a simulation of about
-    ``objects`` objects on ``workers`` processes will use it (see :func:`prepare`): numba's import and the cached
-    kernel's load (about a second) overlap the work that comes before the simulation, and :func:`prepare` only
-    waits for what is left. The thread ends before the block does, whatever happens; the block must not fork
-    worker processes before :func:`prepare` has returned (a fork while the thread imports would copy the locks it
-    holds)."""
-    setting = _setting()
-    wanted = setting == "1" or _simulated[0] + objects >= AUTO_OBJECTS * max(workers, 1)
-    if setting == "0" or _loaded or _loading or not wanted:
-        yield
-        return
-    import threading
-
-    thread = threading.Thread(target=_warm, name=LOADER, daemon=True)
-    _loading.append(thread)
-    thread.start()
-    try:
-        yield
-    finally:
-        _settle()
-
-
-LOADER = "scalematch-compiled-load"
-_loading: list[Any] = []
-"""The thread :func:`loading` started, until it is joined."""
-
-
-def _settle() -> None:
-    while _loading:
-        _loading.pop().join()
-
-
-def _warm() -> None:
-    """Import numba and load (or compile and cache) the kernel, as a first call does."""
-    import numpy as np
-
-    from scalematch.match.assign.maxiou import Boxes
-
-    if kernel() is not None:
-        none = np.zeros(0, np.float32)
-        run(Boxes(np.zeros(0, np.int64), none, none, none, none), [], 0.5, True, True, 0.0)
-
-
 def prepare(objects: int | None = None, workers: int = 1) -> bool:
     """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
     ``objects`` objects on ``workers`` processes should use it (None: whatever the size): numba installed, not
     turned off, and this process's simulations reaching :data:`AUTO_OBJECTS` objects per worker with this one (or
     forced). Returns whether the compiled assigner will run."""
-    _settle()  # a load started by :func:`loading`
+    import numpy as np
+
+    from scalematch.match.assign.maxiou import Boxes
+
     setting = _setting()
     if setting == "0":
         return False
@@ -140,7 +96,8 @@ def prepare(objects: int | None = None, workers: int = 1) -> bool:
         return False
     if kernel() is None:
         return active()  # raises when forced
-    _warm()
+    none = np.zeros(0, np.float32)
+    run(Boxes(np.zeros(0, np.int64), none, none, none, none), [], 0.5, True, True, 0.0)
     return True
 
 
