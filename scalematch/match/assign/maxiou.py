@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scalematch.match.assign._grid import AnchorLevel, box_iou, expand, per_level
+from scalematch.match.assign._grid import AnchorLevel, box_iou, expand
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,12 +24,15 @@ if TYPE_CHECKING:
     F64 = npt.NDArray[np.float64]
     I64 = npt.NDArray[np.int64]
 
-PAIRS_PER_BATCH = 2_000_000
-"""Anchor-object pairs evaluated at once when an anchor must be compared with every object of its image."""
+PAIRS_PER_BATCH = 250_000
+"""Anchor-object pairs evaluated at once when an anchor must be compared with every object of its image, and the
+low-quality anchors gathered before they are (about 200 bytes each while they are)."""
 
-CELLS_PER_BATCH = 1_000_000
+CELLS_PER_BATCH = 250_000
 """Candidate (object, anchor) cells of the windows expanded at once (and object columns): what bounds the memory
-of an image crowded with objects whose windows overlap, or of large windows, instead of all its pairs at once."""
+of an image crowded with objects whose windows overlap, or of large windows, instead of all its pairs at once;
+and the candidate cells of the groups of images whose best anchors are found together (the best anchors of a large
+object are all the anchors inside it, at equal IoU: millions on a 16384-pixel input)."""
 
 SLACK = 0.01
 """Pixels added to every window bound: the windows use float64 nominal anchor geometry, the IoU the toolkit's
@@ -408,46 +411,201 @@ def assign_numpy(
     # Each object's best anchors (ties included): for an object below the threshold, its pairs at or above its
     # best IoU (all at exactly the best); above it, its strong pairs at the best (the claims above).
     low = weak[best[weak] > 0]
-    free = [_Folded(_first) for _ in combos]  # each object's best anchors that no object holds at the threshold
-    if len(low):
-        for c, q in _pieces(boxes, levels, keys, low, best[low], with_anchors=low_quality):
-            candidate[q.obj] = True
-            if forced:
-                claim.lowest(q)
-            if low_quality:
-                free[c].add(_select_part(q, ~_member(won[c].key, q.key)))
-    extra: list[Pairs] = []
-    if low_quality:  # each of those anchors to the object of its image that overlaps it most
-        pending = [(f.result(), li) for f, li in zip(free, combos, strict=True)]
-        owner = np.concatenate([np.zeros(0, np.int64), *(p.obj for p, _ in pending)])
-        if len(owner):
-            key = np.concatenate([p.key for p, _ in pending])
-            level = np.concatenate([np.full(len(p.key), li, np.int64) for p, li in pending])
-            x1, y1, x2, y2 = (np.concatenate([p.anchor[i] for p, _ in pending if p.anchor]) for i in range(4))
-            extra.append(_argmax_all(boxes, Pairs(owner, key, level, best[owner]), (x1, y1, x2, y2)))
-    forced_keys = np.zeros(0, np.int64)
-    if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
-        claims = claim.pairs()
-        by_key = np.argsort(claims.key, kind="stable")
-        k = claims.key[by_key]
-        last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.zeros(0, np.int64)  # none: no claims
-        forced_keys = k[last]
-        extra = [_select(e, ~_member(forced_keys, e.key)) for e in extra] + [_select(claims, by_key[last])]
-
-    by_level = np.zeros((len(levels), n), np.int64)  # level-major while counting: each level's row contiguous
+    nl = len(levels)
+    extra = np.zeros(n * nl, np.int64)  # the low-quality matches and SSD's claims, per object and level
     weak_count = np.zeros(n, np.int64)
     f = np.float32(floor)
+    for group, (first, end) in _groups(boxes, levels, low, best[low]):
+        held: list[Pairs] = []  # with ``forced`` too: the group's matches, until its images' claims are known
+        for e in _best_anchors(boxes, levels, keys, group, best, won, combos, candidate, claim if forced else None,
+                               low_quality):  # fmt: skip
+            if forced:
+                held.append(e)
+            else:
+                _count(e, nl, f, extra, weak_count)
+        if held:
+            group_keys = _forced(claim, first, end)[0]
+            for e in held:
+                _count(_select(e, ~_member(group_keys, e.key)), nl, f, extra, weak_count)
+    forced_keys = np.zeros(0, np.int64)
+    if forced:  # each object's first (lowest-key) best anchor, objects in order, the last object winning a key
+        forced_keys, claims = _forced(claim, 0, n)
+        _count(claims, nl, f, extra, weak_count)
+
+    by_level = np.zeros((nl, n), np.int64)  # level-major while counting: each level's row contiguous
     for w, li in zip(won, combos, strict=True):
         if len(forced_keys):  # a forced match overrides the winner of its anchor
             w = _select_part(w, ~_member(forced_keys, w.key))
         by_level[li] += np.bincount(w.obj, minlength=n)
         weak_count += np.bincount(w.obj[w.iou < f], minlength=n)
     positives = np.ascontiguousarray(by_level.T)
-    for e in extra:
-        positives += per_level(e.obj, e.level, n, len(levels))
-        weak_count += np.bincount(e.obj[e.iou < f], minlength=n)
+    positives += extra.reshape(n, nl)
     lost = (positives.sum(axis=1) == 0) & candidate
     return Assigned(positives, best, lost, weak_count)
+
+
+def _groups(boxes: Boxes, levels: list[AnchorLevel], low: I64, t: F32) -> Iterator[tuple[I64, tuple[int, int]]]:
+    """The objects ``low`` (ascending) in groups of whole images whose windows at thresholds ``t`` (aligned with
+    ``low``) hold about :data:`CELLS_PER_BATCH` candidate cells in all (at least one image each; one group when
+    the objects are not in image order), each with the range of the objects of its images: the best anchors of an
+    object are all the anchors in its windows on a tie, so that memory follows one group's, not the chunk's."""
+    import numpy as np
+
+    if not len(low):
+        return
+    image = boxes.image
+    if not bool(np.all(image[1:] >= image[:-1])):
+        yield low, (0, len(image))
+        return
+    ends = np.cumsum(_window_cells(boxes, levels, low, t))
+    im = image[low]
+    lo = 0
+    while lo < len(low):
+        base = float(ends[lo - 1]) if lo else 0.0
+        hi = max(int(np.searchsorted(ends, base + CELLS_PER_BATCH, side="right")), lo + 1)
+        hi = int(np.searchsorted(im, im[hi - 1], side="right"))
+        span = int(np.searchsorted(image, im[lo], side="left")), int(np.searchsorted(image, im[hi - 1], side="right"))
+        yield low[lo:hi], span
+        lo = hi
+
+
+def _window_cells(boxes: Boxes, levels: list[AnchorLevel], objs: I64, t: F32) -> F64:
+    """Per object of ``objs``: the grid cells of the rectangles around its windows at threshold ``t`` (those of
+    :func:`_pieces`, over every level and shape; an upper bound of its pairs with IoU >= t)."""
+    import numpy as np
+
+    take = np.take
+    img = take(boxes.image, objs)
+    gx1, gy1, gx2, gy2 = (take(v, objs).astype(np.float64) for v in (boxes.x1, boxes.y1, boxes.x2, boxes.y2))
+    gw, gh = gx2 - gx1, gy2 - gy1
+    gcx, gcy = (gx1 + gx2) / 2, (gy1 + gy2) / 2
+    tt = t.astype(np.float64) * (1 - RELAX)
+    frac = tt / (1 + tt)
+    area_g = gw * gh
+    total = np.zeros(len(objs))
+    for lv in levels:
+        aw, ah, ox, oy = lv.nominal()
+        cols, rows = take(lv.grid.cols, img) - 1.0, take(lv.grid.rows, img) - 1.0
+        sw, sh = take(lv.grid.stride_w, img), take(lv.grid.stride_h, img)
+        for a in range(lv.shapes):
+            area_a = aw[a] * ah[a]
+            need = frac * (area_g + area_a)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rx = (gw + aw[a]) / 2 - need / np.minimum(gh, ah[a]) + SLACK
+                ry = (gh + ah[a]) / 2 - need / (np.minimum(gw, aw[a]) + SLACK) + SLACK
+                nx = np.minimum(np.floor((gcx + rx - ox[a]) / sw), cols)
+                nx -= np.maximum(np.ceil((gcx - rx - ox[a]) / sw), 0)
+                ny = np.minimum(np.floor((gcy + ry - oy[a]) / sh), rows)
+                ny -= np.maximum(np.ceil((gcy - ry - oy[a]) / sh), 0)
+                cells = np.maximum(nx + 1, 0) * np.maximum(ny + 1, 0)
+            ok = (np.minimum(area_g, area_a) >= need) & (rx >= 0) & (ry >= 0) & np.isfinite(cells)
+            total += np.where(ok, cells, 0.0)
+    return total
+
+
+def _best_anchors(
+    boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, best: F32, won: list[Part],
+    combos: list[int], candidate: npt.NDArray[np.bool_], claim: _Claims | None, low_quality: bool,
+) -> Iterator[Pairs]:  # fmt: skip
+    """The best anchors (IoU at or above ``best``) of the objects ``objs`` (ascending, whole images): marks them as
+    candidates and, with ``claim``, gives each its claim; with ``low_quality``, yields each of those anchors that
+    no object holds at the threshold (not in ``won``, per level and shape) given to the object of its image that
+    overlaps it most (see :func:`_argmax_all`), in batches of about :data:`PAIRS_PER_BATCH` anchors. An anchor
+    comes once, with the first object whose best anchor it is (the pieces of a level and shape come in the order
+    of their objects); only the keys of the level and shape seen so far are kept to know it, not the pairs."""
+    import numpy as np
+
+    pending: list[tuple[Part, int]] = []
+    size = 0
+    seen = _KeySet()
+    current = -1
+    for c, q in _pieces(boxes, levels, keys, objs, best[objs], with_anchors=low_quality):
+        candidate[q.obj] = True
+        if claim is not None:
+            claim.lowest(q)
+        if not low_quality:
+            continue
+        if c != current:  # (the keys of different levels and shapes never meet)
+            seen, current = _KeySet(), c
+        idx = np.flatnonzero(~_member(won[c].key, q.key))
+        first, k = winners(np.take(q.key, idx), np.zeros(len(idx), np.float32))  # per key its first entry
+        fresh = np.flatnonzero(~seen.has(k))
+        if not len(fresh):
+            continue
+        seen.add(np.take(k, fresh))  # (ascending)
+        q = _select_part(q, np.take(idx, np.take(first, fresh)))
+        pending.append((q, combos[c]))
+        size += len(q.key)
+        if size >= PAIRS_PER_BATCH:
+            yield _argmax_pending(boxes, pending, best)
+            pending, size = [], 0
+    if pending:
+        yield _argmax_pending(boxes, pending, best)
+
+
+class _KeySet:
+    """Distinct keys, added in sorted batches that do not repeat a key already held: a few sorted arrays, the
+    newest merged into the one before whenever it is at least half as long (each key merged a few times)."""
+
+    def __init__(self) -> None:
+        self.arrays: list[I64] = []
+
+    def has(self, keys: I64) -> npt.NDArray[np.bool_]:
+        import numpy as np
+
+        out = np.zeros(len(keys), bool)
+        for held in self.arrays:
+            out |= _member(held, keys)
+        return out
+
+    def add(self, keys: I64) -> None:
+        import numpy as np
+
+        self.arrays.append(keys)
+        while len(self.arrays) > 1 and 2 * len(self.arrays[-1]) >= len(self.arrays[-2]):
+            last = self.arrays.pop()
+            self.arrays[-1] = np.sort(np.concatenate([self.arrays[-1], last]))
+
+
+def _argmax_pending(boxes: Boxes, pending: list[tuple[Part, int]], best: F32) -> Pairs:
+    """:func:`_argmax_all` of the anchors of ``pending`` (parts with their anchors' boxes, and their levels), each
+    owned by its object at that object's ``best`` IoU, :data:`PAIRS_PER_BATCH` anchors at a time (an anchor's
+    match does not depend on the others)."""
+    import numpy as np
+
+    owner = np.concatenate([p.obj for p, _ in pending])
+    key = np.concatenate([p.key for p, _ in pending])
+    level = np.concatenate([np.full(len(p.key), li, np.int64) for p, li in pending])
+    x1, y1, x2, y2 = (np.concatenate([p.anchor[i] for p, _ in pending if p.anchor]) for i in range(4))
+    iou = np.concatenate([p.iou for p, _ in pending])
+    found = []
+    for lo in range(0, len(owner), PAIRS_PER_BATCH):
+        s = slice(lo, lo + PAIRS_PER_BATCH)
+        anchors = (x1[s], y1[s], x2[s], y2[s])
+        found.append(_argmax_all(boxes, Pairs(owner[s], key[s], level[s], best[owner[s]]), anchors, iou[s]))
+    return found[0] if len(found) == 1 else _concat(found)
+
+
+def _forced(claim: _Claims, first: int, end: int) -> tuple[I64, Pairs]:
+    """SSD's forced matches among the claims of the objects ``first`` to ``end`` (whole images): each claimed
+    key (ascending) and its claim by the last object claiming it."""
+    import numpy as np
+
+    claims = claim.pairs(first, end)
+    by_key = np.argsort(claims.key, kind="stable")
+    k = claims.key[by_key]
+    last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.zeros(0, np.int64)  # none: no claims
+    return k[last], _select(claims, by_key[last])
+
+
+def _count(e: Pairs, nl: int, floor: np.float32, counts: I64, weak: I64) -> None:
+    """Add the matches ``e`` to ``counts`` (per object and level, object-major) and those below ``floor`` to
+    ``weak`` (per object)."""
+    import numpy as np
+
+    if len(e.obj):
+        counts += np.bincount(e.obj * nl + e.level, minlength=len(counts))
+        weak += np.bincount(e.obj[e.iou < floor], minlength=len(weak))
 
 
 def _select_part(p: Part, mask: npt.NDArray[np.bool_] | I64) -> Part:
@@ -552,11 +710,11 @@ class _Claims:
     def _keep(self, o: I64, k: I64, v: F32, better: npt.NDArray[np.bool_], level: int) -> None:
         self.key[o[better]], self.iou[o[better]], self.level[o[better]] = k[better], v[better], level
 
-    def pairs(self) -> Pairs:
-        """The claims, objects ascending."""
+    def pairs(self, first: int = 0, end: int | None = None) -> Pairs:
+        """The claims of the objects ``first`` to ``end`` (default: all), objects ascending."""
         import numpy as np
 
-        o = np.flatnonzero(self.key >= 0)
+        o = np.flatnonzero(self.key[first:end] >= 0) + first
         return Pairs(o.astype(np.int64), self.key[o], self.level[o], self.iou[o])
 
 
@@ -570,12 +728,14 @@ def _member(sorted_keys: I64, keys: I64) -> npt.NDArray[np.bool_]:
     return np.asarray(sorted_keys[at] == keys)
 
 
-def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32]) -> Pairs:
-    """For anchors ``pending`` (key and level; each a best anchor of object ``pending.obj``, so its IoU with that
-    owner is above 0) with boxes ``anchor``: the object of their image with the highest IoU (first on ties).
-    These anchors are below the threshold for every object, so no window bounds them; but only the objects
+def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32], owned: F32 | None = None) -> Pairs:
+    """For anchors ``pending`` (key and level; each a best anchor of object ``pending.obj``, its IoU with that
+    owner ``pending.iou`` above 0) with boxes ``anchor``: the object of their image with the highest IoU (first on
+    ties). These anchors are below the threshold for every object, so no window bounds them; but only the objects
     overlapping the region of an owner's anchors can reach IoU above 0 with one of them, so the image's other
-    objects are skipped."""
+    objects are skipped. ``owned``: each anchor's IoU with its owner as :func:`_pieces` computed it (the same
+    float32 operations as here): an anchor whose owner alone can reach it goes to the owner at that IoU, without
+    computing it again (large objects have many such anchors, each of their best anchors inside them)."""
     import numpy as np
 
     owner, level = pending.obj, pending.level
@@ -599,6 +759,17 @@ def _argmax_all(boxes: Boxes, pending: Pairs, anchor: tuple[F32, F32, F32, F32])
     # Each pending anchor against its owner's competitors, in batches of about PAIRS_PER_BATCH pairs.
     count = comp_count[group]
     found = []
+    if owned is not None:
+        alone = np.flatnonzero(count == 1)  # the owner is its only competitor (it always is one)
+        if len(alone):
+            found.append(
+                Pairs(take(owner, alone), take(key, alone), take(level, alone), take(owned, take(by_owner, alone)))
+            )
+            if len(alone) == len(count):
+                return found[0]
+            rest = np.flatnonzero(count > 1)
+            key, level, group, count = (take(v, rest) for v in (key, level, group, count))
+            ax1, ay1, ax2, ay2 = (take(v, rest) for v in (ax1, ay1, ax2, ay2))
     for lo, hi in _batches(count):
         c = count[lo:hi]
         offset = np.cumsum(c) - c
