@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_coco_stream import documents
+from worker_pieces import count_worker_pieces
 
 from scalematch.dataset import load
-from scalematch.dataset.formats import _jsonstream, coco
 from scalematch.errors import ScalematchError
 from scalematch.pool import can_fork
 
@@ -46,18 +46,7 @@ def _same(path: Path, strict: bool = False) -> None:
 def tiny_pieces(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Pieces of 40 bytes, blocks of 97, every file read in parallel; the list counts the pieces a worker
     decoded (taken in this process)."""
-    monkeypatch.setattr(_jsonstream, "PIECE", 40)
-    monkeypatch.setattr(_jsonstream, "BLOCK", 97)
-    monkeypatch.setattr(coco, "PARALLEL_MIN", 0)
-    taken: list[int] = []
-    append = coco._append
-
-    def counted(raw: Any, columns: Any) -> None:
-        taken.append(columns[0])
-        append(raw, columns)
-
-    monkeypatch.setattr(coco, "_append", counted)
-    return taken
+    return count_worker_pieces(monkeypatch, 40, 97)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,6 +16,7 @@ import pytest
 import typer
 from shard_files import same
 from typer.testing import CliRunner
+from worker_pieces import count_worker_pieces
 
 from scalematch.dataset import load, summarize, summarize_file
 from scalematch.dataset.formats import _jsonstream, coco
@@ -140,16 +141,7 @@ def test_in_small_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: 
 def test_in_parallel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str) -> None:
     """Annotations decoded by worker processes (a file of PARALLEL_MIN bytes or more): a piece holding a surrogate
     is read again by this process; the others come from the workers."""
-    monkeypatch.setattr(_jsonstream, "PIECE", 300)
-    monkeypatch.setattr(coco, "PARALLEL_MIN", 0)
-    taken: list[int] = []
-    append = coco._append
-
-    def counted(raw: Any, columns: Any) -> None:
-        taken.append(columns[0])
-        append(raw, columns)
-
-    monkeypatch.setattr(coco, "_append", counted)
+    taken = count_worker_pieces(monkeypatch, 300)
     for place in ("note", "key", "file_name"):
         path = _write(tmp_path, place, form, annotations=150, every=40)
         table = _check_against_pycocotools(path, workers=2)
