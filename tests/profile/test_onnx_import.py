@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -168,11 +169,17 @@ def test_resize_by_sizes_on_axes() -> None:
         from_onnx(resize_by_sizes([64, 45], axes=[-2, -1]), taps="up")
 
 
-def test_resize_by_scales_without_an_integer_factor_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("scales", "shown"),
+    [((1.5, 2.0), "[1.5, 2.0]"), ((math.nan, math.nan), "[nan, nan]"), ((math.inf, 2.0), "[inf, 2.0]"),
+     ((-math.inf, 2.0), "[-inf, 2.0]")],
+)  # fmt: skip
+def test_resize_by_scales_without_an_integer_factor_is_refused(scales: tuple[float, float], shown: str) -> None:
+    """NaN and infinite scales too (review round 22, F1: int() of them raised ValueError/OverflowError)."""
     nodes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], name="r")]
     with pytest.raises(ModelError) as caught:
-        from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, 1.5, 2.0]), taps="up")
-    assert str(caught.value) == "<onnx model>: node 'r' (Resize): scales [1.5, 2.0] are not integer up-sampling factors"
+        from_onnx(model(nodes, ["up"], scales=[1.0, 1.0, *scales]), taps="up")
+    assert str(caught.value) == f"<onnx model>: node 'r' (Resize): scales {shown} are not integer up-sampling factors"
 
 
 def test_resize_to_a_smaller_map_is_refused() -> None:

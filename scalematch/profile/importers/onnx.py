@@ -419,7 +419,7 @@ class _Importer:
         n_in, n_out = self.spatial(src), self.spatial(node.output[0])
         given = self.resize_pair(attrs, src, scales, 1) if scales is not None and len(scales) else None
         if given is not None:
-            if any(v != int(v) or v < 1 for v in given):
+            if any(not math.isfinite(v) or v != int(v) or v < 1 for v in given):
                 raise self.fail(node, f"scales {[float(v) for v in given]} are not integer up-sampling factors")
             f, exact = (int(given[0]), int(given[1])), True
         else:  # the output size is given (sizes): a constant, or computed from another map's shape
