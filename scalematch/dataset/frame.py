@@ -215,8 +215,9 @@ def check_rows(
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
     table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
-    (``bbox_invalid``); an ``ann_id`` seen before (``duplicate_id``; the first is kept); no image size when
-    ``need_size`` (``missing_image_size``); a box that does not overlap its image at all (``bbox_outside_image``).
+    (``bbox_invalid``), of the box or of its given box in input pixels; an ``ann_id`` seen before (``duplicate_id``;
+    the first is kept); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
+    image at all (``bbox_outside_image``).
     An image width or height that is not a number in [1, 2**24] becomes NaN (no size), ids become int64 (exactly:
     see :func:`id_values`) and the flags bool."""
     import numpy as np
@@ -254,6 +255,8 @@ def check_rows(
             drop(BBOX_NONPOSITIVE, ~np.logical_and.reduce([v > 0 for v in sides]))
         read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
+        if given is not None:  # and the box in input pixels (an absurd scale_x: 1e300 or 1e-300)
+            drop(BBOX_INVALID, np.logical_or.reduce([(v < MIN_BOX_SIDE) | (v > MAX_IMAGE_SIDE) for v in sides]))
         if "ann_id" in ids:
             shard = table["shard"].to_numpy() if "shard" in table.columns else None
             drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read, shard))

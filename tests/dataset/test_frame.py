@@ -348,11 +348,13 @@ def test_a_load_result_whose_table_is_edited_in_place_is_measured_as_edited() ->
 
 
 @pytest.mark.parametrize(("value", "reason"), [(NAN, "bbox_invalid"), (INF, "bbox_invalid"), (-INF, "bbox_invalid"),
-                                               (0.0, "bbox_nonpositive"), (-5.0, "bbox_nonpositive")])  # fmt: skip
+                                               (0.0, "bbox_nonpositive"), (-5.0, "bbox_nonpositive"),
+                                               (1e300, "bbox_invalid"), (1e-300, "bbox_invalid")])  # fmt: skip
 def test_input_sizes_of_a_frame_are_checked_as_boxes_are(value: float, reason: str) -> None:
     """A frame's own input sizes (a scale, or w_in and h_in given without scales) that are not finite, or not
     positive, leave the row out under the box's reasons: NaN quantiles, a RuntimeWarning and a row measured at no
-    size were the result."""
+    size were the result; and absurd ones, a side outside [2**-24, 2**24] input pixels as for the box itself
+    (review round 22, F2: a scale of 1e300 gave sides of 1e302 px, overflow warnings and a design for them)."""
     import warnings
 
     table = load(sm.sample_path(), resize="longest-edge:640").table.head(50)
