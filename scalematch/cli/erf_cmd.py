@@ -47,7 +47,7 @@ def erf(
         Weights | None,
         typer.Option(help="Network weights; model: a torch module's own (default: model for torch, else uniform)."),
     ] = None,
-    seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^63-1.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^32-1.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")

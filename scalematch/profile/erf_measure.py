@@ -251,8 +251,8 @@ def measure_erf(
     seed = _args.integer(seed, "seed")
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
-    if not 0 <= seed < 2**63:
-        raise OptionError(f"seed: expected a whole number from 0 to 2^63 - 1, got {seed}")
+    if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
+        raise OptionError(f"seed: expected a whole number from 0 to 2^32 - 1, got {seed}")
     if weights not in (None, "uniform", "random", "model"):
         raise OptionError(f"weights: expected uniform, random or model, got '{weights}'")
     if neck is not None and not (

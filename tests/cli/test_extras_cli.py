@@ -57,7 +57,11 @@ def test_erf_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     ("argv", "message"),
     [
         (["--samples", "0", "resnet18"], "--samples: expected a whole number from 1 to 10000, got 0"),
-        (["--seed", "-1", "resnet18"], "--seed: expected a whole number from 0 to 2^63 - 1, got -1"),
+        (["--seed", "-1", "resnet18"], "--seed: expected a whole number from 0 to 2^32 - 1, got -1"),
+        (
+            ["--seed", "4294967296", "resnet18"],
+            "--seed: expected a whole number from 0 to 2^32 - 1, got 4294967296",
+        ),  # the numbers of seed 0 in torch
         (["--tap", "C9", "resnet18"], "--tap: 'C9' is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)"),
         (["no_such_backbone"], "unknown backbone 'no_such_backbone'; expected a YAML or .onnx path, a torch "),
     ],
