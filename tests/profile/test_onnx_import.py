@@ -876,3 +876,21 @@ def test_a_space_to_depth_by_a_fixed_factor_holds_at_any_size() -> None:
     for h, w in [(48, 40), (96, 40), (64, 88)]:
         ran: Any = run.run(None, {"x": np.zeros((1, 3, h, w), np.float32)})
         assert profile(graph, (h, w))["y"].size == tuple(ran[0].shape[-2:]) == (h // 2, w // 2)
+
+
+def test_attributes_an_onnx_model_may_not_hold_are_refused() -> None:
+    """A Conv whose kernel_shape is not its weight's, and Resize axes outside the input's rank, are invalid models
+    (no runtime runs them): refused, not profiled with a kernel of 5 or axis 7 read as the width (review round 22,
+    F3)."""
+    bad_kernel = [helper.make_node("Conv", ["x", "w3"], ["y"], name="c", kernel_shape=[5, 5])]
+    with pytest.raises(ModelError) as caught:
+        from_onnx(model(bad_kernel, ["y"]), taps="y")
+    assert str(caught.value) == (
+        "<onnx model>: node 'c' (Conv): kernel_shape [5, 5] differs from its weight's spatial shape [3, 3]"
+    )
+    bad_axes = [helper.make_node("Resize", ["x", "", "scales"], ["up"], name="r", axes=[7, 9])]
+    with pytest.raises(ModelError) as caught:
+        from_onnx(model(bad_axes, ["up"], scales=[2.0, 2.0]), taps="up")
+    assert str(caught.value) == "<onnx model>: node 'r' (Resize): axes [7, 9] are not axes of a rank-4 input"
+    good = [helper.make_node("Conv", ["x", "w3"], ["y"], name="c", kernel_shape=[3, 3])]
+    assert profile(from_onnx(model(good, ["y"]), taps="y"), (64, 64))["y"].x.rf == 3  # type: ignore[union-attr]

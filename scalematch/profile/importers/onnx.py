@@ -316,6 +316,7 @@ class _Importer:
         if kernel is None or len(kernel) != 2 or any(k is None for k in kernel):
             raise self.fail(node, f"expected a 2-D kernel_shape, got {kernel}")
         k = (int(kernel[0]), int(kernel[1]))
+        self.check_weight(node, kind, k)
         s = _ints(attrs.get("strides"), [1, 1])
         d = _ints(attrs.get("dilations"), [1, 1])
         self.check_rank(node, s, d)
@@ -344,6 +345,17 @@ class _Importer:
                     f"{self.label}: node '{_node_name(node)}': expected {wanted} {key} for its 2-D kernel, got {values}"
                 )
 
+    def check_weight(self, node: Any, kind: str, kernel: tuple[int, int]) -> None:
+        """A convolution whose ``kernel_shape`` is not its weight's spatial shape is not a valid model (ONNX's rule;
+        no runtime runs it): refused, not profiled with the attribute's kernel."""
+        name = node.input[1] if kind == "conv" and len(node.input) > 1 else ""
+        value = self.const(name)
+        weight = tuple(value.shape) if value is not None and hasattr(value, "shape") else self.shapes.get(name)
+        if weight is not None and len(weight) == 4 and None not in weight[2:] and tuple(weight[2:]) != kernel:
+            raise self.fail(
+                node, f"kernel_shape {list(kernel)} differs from its weight's spatial shape {list(weight[2:])}"
+            )
+
     def transposed(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
         """ONNX's ConvTranspose: ``pads`` at the start and the end of each axis, ``output_padding`` added at the
         end, or the pads worked out from ``output_shape`` / ``auto_pad`` SAME_* as the ONNX specification says."""
@@ -351,6 +363,7 @@ class _Importer:
         if len(kernel) != 2 or any(v is None for v in kernel):
             raise self.fail(node, "the kernel shape is unknown")
         k = (int(kernel[0]), int(kernel[1]))
+        self.check_weight(node, "conv", k)
         s, d = _ints(attrs.get("strides"), [1, 1]), _ints(attrs.get("dilations"), [1, 1])
         p, op = _ints(attrs.get("pads"), [0, 0, 0, 0]), _ints(attrs.get("output_padding"), [0, 0])
         self.check_rank(node, s, d, p, op)
@@ -415,6 +428,9 @@ class _Importer:
                 f"mode {mode} with coordinate_transformation_mode {transform} (nearest_mode {rounding}) is not "
                 "supported; expected nearest (asymmetric/floor or half_pixel) or linear (half_pixel)",
             )
+        rank = len(self.shapes.get(src) or ()) or 4
+        if any(not -rank <= int(a) < rank for a in attrs.get("axes") or ()):  # modulo would make axis 7 the width
+            raise self.fail(node, f"axes {[int(a) for a in attrs['axes']]} are not axes of a rank-{rank} input")
         scales = self.resize_scales(node, attrs)
         n_in, n_out = self.spatial(src), self.spatial(node.output[0])
         given = self.resize_pair(attrs, src, scales, 1) if scales is not None and len(scales) else None
