@@ -316,7 +316,6 @@ class _Importer:
         if kernel is None or len(kernel) != 2 or any(k is None for k in kernel):
             raise self.fail(node, f"expected a 2-D kernel_shape, got {kernel}")
         k = (int(kernel[0]), int(kernel[1]))
-        self.check_weight(node, kind, k)
         s = _ints(attrs.get("strides"), [1, 1])
         d = _ints(attrs.get("dilations"), [1, 1])
         self.check_rank(node, s, d)
@@ -363,7 +362,6 @@ class _Importer:
         if len(kernel) != 2 or any(v is None for v in kernel):
             raise self.fail(node, "the kernel shape is unknown")
         k = (int(kernel[0]), int(kernel[1]))
-        self.check_weight(node, "conv", k)
         s, d = _ints(attrs.get("strides"), [1, 1]), _ints(attrs.get("dilations"), [1, 1])
         p, op = _ints(attrs.get("pads"), [0, 0, 0, 0]), _ints(attrs.get("output_padding"), [0, 0])
         self.check_rank(node, s, d, p, op)
@@ -765,6 +763,8 @@ class _Importer:
         problem = None if isinstance(layer, str) else layer_problem(layer)
         if problem:
             raise self.fail(node, problem)
+        if isinstance(layer, Window | TransposedConv) and op in ("Conv", "ConvTranspose"):
+            self.check_weight(node, "conv", layer.kernel)  # after the checks that name the attribute at fault
         if isinstance(layer, str):
             forwarded = self.values[layer]
             self.values[node.output[0]] = forwarded
