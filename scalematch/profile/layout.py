@@ -134,3 +134,29 @@ def as_feature_map(layout: Layout) -> tuple[tuple[int, int], tuple[int, int]] | 
         repeat = math.prod(a.size for a in atoms if a.axis != axis)
         found.append((step, repeat))
     return found[0], found[1]
+
+
+Reading = tuple[tuple[int, int], tuple[int, int]]
+"""A feature-map reading per spatial axis (y, then x): (block of source positions, repeat), as
+:func:`as_feature_map` gives it."""
+
+
+def fits_at(
+    found: Reading, channels: int, source: tuple[int | None, int | None], after: tuple[int | None, ...]
+) -> bool:
+    """Whether a rearranged value's (C, H, W) ``after`` at a second input size is what the reading ``found`` (made at
+    the first size, with ``channels`` channels) gives for its source map of size ``source`` there: a block of fixed
+    size (a space-to-depth by 2) fits at any size, a block read from the size (the two halves of a map stacked as
+    channels: a block of half its height) does not."""
+    (sy, ry), (sx, rx) = found
+    h, w = source
+    if h is None or w is None or h % sy or w % sx:
+        return False
+    return tuple(after) == (channels, h // sy * ry, w // sx * rx)
+
+
+def size_bound_reason(found: Reading) -> str:
+    """Why a graph holding the reading ``found`` is bound to the size it was imported at."""
+    (sy, ry), (sx, rx) = found
+    block = f"{sy}x{sx} block" if (sy, sx) != (1, 1) else f"{ry}x{rx} repeat"
+    return f"(a rearrangement read as a feature map) has a {block} read from the input's size"

@@ -43,7 +43,17 @@ from scalematch.profile.layers import (
     Upsample,
     Window,
 )
-from scalematch.profile.layout import Layout, as_feature_map, canonical, permute, replace_last, reshape, spatial_in
+from scalematch.profile.layout import (
+    Layout,
+    as_feature_map,
+    canonical,
+    fits_at,
+    permute,
+    replace_last,
+    reshape,
+    size_bound_reason,
+    spatial_in,
+)
 
 PASS_OPS = frozenset(
     [
@@ -886,14 +896,10 @@ class _Importer:
         source_value = next((k for k, v in self.values.items() if v == src and k not in self.opaque), None)
         before = self.known_shape(value)
         source, after = self.second.get(source_value or ""), self.second.get(value)
-        (sy, ry), (sx, rx) = found
-        if before is not None and source is not None and after is not None and len(source) == 4:
-            h, w = source[2:]
-            fits = h is not None and w is not None and h % sy == 0 and w % sx == 0
-            if fits and after[1:] == (before[1], h // sy * ry, w // sx * rx):  # type: ignore[operator]
-                return None
-        block = f"{sy}x{sx} block" if (sy, sx) != (1, 1) else f"{ry}x{rx} repeat"
-        return f"(a rearrangement read as a feature map) has a {block} read from the input's size"
+        known = before is not None and source is not None and after is not None and len(source) == 4
+        if known and before[1] is not None and fits_at(found, before[1], (source[2], source[3]), after[1:]):  # type: ignore[index]
+            return None
+        return size_bound_reason(found)
 
     def carry_canonical(self, node: Any, src: str) -> None:
         out = node.output[0]

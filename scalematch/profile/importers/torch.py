@@ -54,9 +54,11 @@ from scalematch.profile.layout import (
     Layout,
     as_feature_map,
     canonical,
+    fits_at,
     permute,
     replace_last,
     reshape,
+    size_bound_reason,
     spatial_in,
 )
 
@@ -1047,13 +1049,10 @@ class _Importer:
         )
         before = self.shapes.get(value)
         source, after = self.second.get(fx_src or ""), self.second.get(value)
-        (sy, ry), (sx, rx) = found
-        if before is not None and source is not None and after is not None and len(source) == 4:
-            n, _, h, w = source
-            if h % sy == 0 and w % sx == 0 and after == (n, before[1], h // sy * ry, w // sx * rx):
-                return None
-        block = f"{sy}x{sx} block" if (sy, sx) != (1, 1) else f"{ry}x{rx} repeat"
-        return f"(a rearrangement read as a feature map) has a {block} read from the input's size"
+        known = before is not None and source is not None and after is not None and len(source) == 4
+        if known and after[0] == source[0] and fits_at(found, before[1], (source[2], source[3]), after[1:]):  # type: ignore[index]
+            return None
+        return size_bound_reason(found)
 
     def permutation(self, node: Any, src: str, shape: tuple[int, ...]) -> tuple[int, ...] | None:
         """The axis order of a permute-like call, found by running it on a tensor whose axes have distinct
