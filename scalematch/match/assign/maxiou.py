@@ -81,19 +81,6 @@ class Part:
         return Pairs(self.obj, self.key, np.full(len(self.key), self.level, np.int64), self.iou)
 
 
-def _empty() -> tuple[I64, I64, F32]:
-    import numpy as np
-
-    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-
-
-def _no_anchors() -> tuple[F32, F32, F32, F32]:
-    import numpy as np
-
-    none = np.zeros(0, np.float32)
-    return none, none, none, none
-
-
 def anchor_keys(levels: list[AnchorLevel], image: I64) -> tuple[I64, I64]:
     """Per image the first key of its anchors, and per (image, level) the first key of the level's anchors, for
     the images ``image.min()`` to ``image.max()`` (indexed by image; earlier images get zeros)."""
@@ -618,16 +605,9 @@ def _first_max(p: Part) -> Part:
     return _select_part(p, winners(p.key, p.iou)[0])
 
 
-def _first(p: Part) -> Part:
-    """Per distinct key of ``p``, its first entry (keys ascending)."""
-    import numpy as np
-
-    return _select_part(p, winners(p.key, np.zeros(len(p.key), np.float32))[0])
-
-
 class _Folded:
     """Pieces of one level and shape's pairs, arriving in the order of their objects, folded per key by ``fold``
-    (:func:`_first_max` or :func:`_first`: the first entry of the winning value, so an earlier piece wins ties):
+    (:func:`_first_max`: the first entry of the winning value, so an earlier piece wins ties):
     each piece is folded alone, and the folded pieces together whenever they outgrow what was kept the last
     time, so that memory follows the distinct keys."""
 
