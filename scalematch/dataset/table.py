@@ -52,6 +52,7 @@ from scalematch.errors import DatasetError
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 BASE_COLUMNS = (
@@ -121,6 +122,31 @@ def excluded_text(excluded: dict[str, int], format: str | None = None) -> str:
             where = sizes.get(format or "", "image sizes")
             text += f"; give {where}, or a resize that needs no size (resize=none; a detector's resize needs them)"
     return text
+
+
+def category_labels(table: pd.DataFrame) -> npt.NDArray[np.object_] | None:
+    """The category of every row of ``table`` as the per-category tables, figures and CSV files of ``recommend``
+    show it: its name, or ``name (id N)`` where several ``category_id`` values among the rows share that name.
+    Categories are identified by id, as ``stats`` lists them (a COCO file may give two ids one name, and the
+    toolkits train them as two classes), so rows of different ids never merge under one label. None without a
+    ``category`` column; the names alone without a ``category_id`` column."""
+    import numpy as np
+    import pandas as pd
+
+    if "category" not in table.columns:
+        return None
+    names = table["category"].astype(str)
+    labels: npt.NDArray[np.object_] = names.to_numpy(dtype=object)
+    if "category_id" not in table.columns or not len(table):
+        return labels
+    ids = table["category_id"]
+    pairs = pd.DataFrame({"id": ids.to_numpy(), "name": labels}).drop_duplicates()
+    shared = pairs["name"][pairs["name"].duplicated(keep=False)].unique()
+    if not len(shared):
+        return labels
+    rows = np.flatnonzero(names.isin(shared).to_numpy())
+    labels[rows] = (names.iloc[rows] + " (id " + ids.iloc[rows].astype(str) + ")").to_numpy(dtype=object)
+    return labels
 
 
 def short_repr(value: object, limit: int = 60) -> str:

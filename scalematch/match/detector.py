@@ -76,7 +76,8 @@ class DetectorResult:
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
         """A pandas DataFrame: ``levels`` (positives per level), ``sizes`` (per object size bucket),
-        ``categories`` (per category) or ``objects`` (one row per object, as ``--objects FILE.csv``)."""
+        ``categories`` (per category id, labelled as :func:`~scalematch.dataset.table.category_labels` does) or
+        ``objects`` (one row per object, as ``--objects FILE.csv``)."""
         import pandas as pd
 
         from scalematch.match.positives import objects_frame
@@ -84,7 +85,11 @@ class DetectorResult:
         if kind == "objects":
             return objects_frame(self.simulation)
         if kind == "categories":
+            from scalematch.dataset.table import category_labels
+
             objects = objects_frame(self.simulation)
+            labels = category_labels(self.simulation.table)  # one row per category id, named as everywhere
+            objects["category"] = objects["category"] if labels is None else labels
             objects["meeting"] = self.simulation.quality >= self.summary.min_positives
             grouped = objects.groupby("category", sort=True)
             frame = pd.DataFrame(

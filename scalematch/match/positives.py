@@ -166,11 +166,12 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
 
 def objects_frame(sim: Simulation) -> pd.DataFrame:
     """One row per object: ids (``annotation_id``: the file's id for COCO, ``<file>:<object or line>`` for VOC and
-    YOLO), category, the box the assigner sees, positives in total and per level, best IoU,
-    the level holding most positives and the reason for none (empty when it has one); with several inputs, first
-    ``shard`` (the input of the row) and after ``image_id`` ``shard_image_id`` (the image's id there). For an
-    upper-bound simulation (YOLOv8's top-k of candidates) the per-level columns are ``candidates_<level>`` and
-    ``level`` is empty: which candidates the top-k keeps is decided in training."""
+    YOLO), ``category_id`` (when the table has it) and ``category`` (the name), the box the assigner sees,
+    positives in total and per level, best IoU, the level holding most positives and the reason for none (empty
+    when it has one); with several inputs, first ``shard`` (the input of the row) and after ``image_id``
+    ``shard_image_id`` (the image's id there). For an upper-bound simulation (YOLOv8's top-k of candidates) the
+    per-level columns are ``candidates_<level>`` and ``level`` is empty: which candidates the top-k keeps is
+    decided in training."""
     import numpy as np
     import pandas as pd
 
@@ -184,6 +185,7 @@ def objects_frame(sim: Simulation) -> pd.DataFrame:
         {
             "image_id": t["image_id"].to_numpy(),
             "annotation_id": ids,
+            **({"category_id": t["category_id"].to_numpy()} if "category_id" in t.columns else {}),
             "category": t["category"].astype(str).to_numpy() if "category" in t.columns else "",
             "w_in": np.round(sim.w_in, 3),
             "h_in": np.round(sim.h_in, 3),

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
 from scalematch.match.levels import Level
@@ -265,7 +266,7 @@ def recommend(
             f"got {anchors_per_level}"
         )
     size_in = np.sqrt(w * h)
-    categories = rows["category"].astype(str) if "category" in rows.columns else None
+    categories = category_labels(rows)
     full = summarize(rule, levels, assign(rule, w, h, levels, params), size_in, categories)
     window, reached, tried = choose_levels(w, h, levels, rule, params, target)
     sub = _params_for(rule, window, levels, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.levels import Level
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Assignment, Rule, RuleParams, assign
@@ -82,9 +83,14 @@ def rows_at(table: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> pd.DataFrame:
 
 
 def summarize(
-    rule: Rule, levels: tuple[Level, ...], assignment: Assignment, size_in: Array, categories: pd.Series | None = None
+    rule: Rule,
+    levels: tuple[Level, ...],
+    assignment: Assignment,
+    size_in: Array,
+    categories: pd.Series | npt.NDArray[np.object_] | None = None,
 ) -> MatchResult:
-    """A :class:`MatchResult` from an assignment (``size_in`` per object; ``categories`` for the spread)."""
+    """A :class:`MatchResult` from an assignment (``size_in`` per object; ``categories``, each object's category
+    label as :func:`~scalematch.dataset.table.category_labels` gives it, for the spread)."""
     import numpy as np
 
     level = assignment.level
@@ -107,7 +113,7 @@ def summarize(
 
         names = np.array([lv.name for lv in levels] + ["too large", "too small"], dtype=object)
         labels = pd.Categorical(names[level], categories=[*names])
-        per_category = pd.crosstab(categories.to_numpy(), labels, dropna=False)
+        per_category = pd.crosstab(np.asarray(categories), labels, dropna=False)
         per_category.index.name = "category"
         per_category.columns.name = "level"
     return MatchResult(
@@ -135,7 +141,7 @@ def match(
     rows = usable(table, include_crowd)
     w = rows["w_in"].to_numpy(dtype=np.float64)
     h = rows["h_in"].to_numpy(dtype=np.float64)
-    categories = rows["category"].astype(str) if "category" in rows.columns else None
+    categories = category_labels(rows)
     return summarize(rule, levels, assign(rule, w, h, levels, params), np.sqrt(w * h), categories)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.frame import row_label
+from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.result import usable
 
@@ -67,3 +68,11 @@ class UsableRows:
                 "input pixels (the box table the recommendation was made from)"
             )
         return w, h
+
+    def categories(self) -> npt.NDArray[np.object_] | None:
+        """The category label of every usable row, as the matcher names them (see
+        :func:`~scalematch.dataset.table.category_labels`, over the same rows); None without a ``category``
+        column."""
+        kept = [c for c in ("category_id", "category") if c in self.table.columns]
+        columns = self.table[kept]
+        return category_labels(columns if self.mask is None else columns[self.mask])

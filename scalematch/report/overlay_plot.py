@@ -104,7 +104,7 @@ def groups_of(
     if split == "category" and "category" in rows:
         import pandas as pd
 
-        cats = pd.Series(rows["category"]).astype(str)
+        cats = pd.Series(rows.categories())
         order = list(cats.value_counts().index[:top])
         codes = pd.Index(order).get_indexer(cats).astype(np.int64)
         has_other = len(order) < cats.nunique()
