@@ -88,6 +88,14 @@ def image_size_option() -> Any:
     )
 
 
+def split_option() -> Any:
+    """``--split NAME``: the VOC ImageSets/Main split to read (``stats`` and ``recommend`` alike; the readers
+    refuse it for other formats)."""
+    import typer
+
+    return typer.Option("--split", metavar="NAME", help="VOC: the ImageSets/Main split to read (e.g. val).")
+
+
 def dask_option() -> Any:
     """``--dask ADDRESS``: the Dask scheduler that reads the inputs."""
     import typer

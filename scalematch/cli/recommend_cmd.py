@@ -12,7 +12,7 @@ import typer
 from click.core import ParameterSource
 
 from scalematch.choices import Format, Rule, Toolkit
-from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, workers_option
+from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -128,6 +128,7 @@ def recommend(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report (--out or --report).")] = False,
     format: Annotated[Format | None, typer.Option("--format", help="Override format detection.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
+    split: Annotated[str | None, split_option()] = None,
     image_size: Annotated[str | None, image_size_option()] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and simulating the assigner")] = None,
     dask: Annotated[str | None, dask_option()] = None,
@@ -213,7 +214,7 @@ def recommend(
             min_iou=min_iou if typed("min_iou") else None, anchors_per_level=anchors_per_level,
             min_cells=min_cells if typed("min_cells") else None,
             erf_factor=erf_factor if typed("erf_factor") else None,
-            format=format.value if format else None, strict=strict, image_size=size, progress=progress,
+            format=format.value if format else None, strict=strict, split=split, image_size=size, progress=progress,
             workers=workers, client=client,
         )  # fmt: skip
     command = "scalematch " + shlex.join(ctx.meta.get("argv") or ["recommend"])

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from scalematch.choices import Format
-from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, workers_option
+from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
@@ -45,9 +45,7 @@ def stats(
         Path | None, typer.Option("--csv", metavar="FILE", help="Write the box table to FILE as CSV.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
-    split: Annotated[
-        str | None, typer.Option("--split", metavar="NAME", help="VOC: the ImageSets/Main split to read (e.g. val).")
-    ] = None,
+    split: Annotated[str | None, split_option()] = None,
     image_size: Annotated[str | None, image_size_option()] = None,
     workers: Annotated[int | None, workers_option("reading the inputs and VOC files")] = None,
     dask: Annotated[str | None, dask_option()] = None,

@@ -55,11 +55,13 @@ def as_data(
     workers: int | None = None,
     client: Any = None,
     image_size: str | tuple[int, int] | None = None,
+    split: str | None = None,
 ) -> LoadResult:
     """The boxes of ``annotations`` (path, glob or list of paths, None for the bundled sample, LoadResult or
     DataFrame) in input pixels after ``resize`` (default: a LoadResult's own policy, else
     :data:`DEFAULT_POLICY`); paths are read by ``workers`` processes or on the Dask cluster of ``client``, YOLO
-    labels without an image file at ``image_size`` (width first, ``"640x480"`` or ``(640, 480)``)."""
+    labels without an image file at ``image_size`` (width first, ``"640x480"`` or ``(640, 480)``), a VOC year
+    folder's ImageSets/Main ``split`` only, as :func:`~scalematch.dataset.loader.read_annotations` does."""
     check_progress(progress)
     annotations = _annotations(annotations)
     if image_size is not None and not (annotations is None or isinstance(annotations, list)):
@@ -67,12 +69,17 @@ def as_data(
             "image_size: applies to YOLO labels read from files; a LoadResult or a DataFrame brings its own sizes "
             "(image_w, image_h)"
         )
+    if split is not None and not (annotations is None or isinstance(annotations, list)):
+        raise OptionError(
+            "split: applies to VOC year folders read from files; a LoadResult or a DataFrame holds the objects "
+            "read already (give read_annotations(split=...) its split)"
+        )
     if isinstance(annotations, LoadResult):
         return annotations if resize is None else at_resize(annotations, resize)
     if annotations is None or isinstance(annotations, list):
         return read_annotations(
-            annotations, format, resize or DEFAULT_POLICY, strict=strict, image_size=image_size, progress=progress,
-            workers=workers, client=client,
+            annotations, format, resize or DEFAULT_POLICY, strict=strict, split=split, image_size=image_size,
+            progress=progress, workers=workers, client=client,
         )  # fmt: skip
     return from_frame(annotations, resize)
 
@@ -219,6 +226,7 @@ def sweep(
     erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
+    split: str | None = None,
     image_size: str | tuple[int, int] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
@@ -235,7 +243,8 @@ def sweep(
     (default :data:`DEFAULT_MIN_IOU`) apply to a detector, ``min_cells`` and ``erf_factor`` to rule rf: given in
     another mode, whatever their value, they are an error. Paths are read by ``workers`` processes (default: one
     per core) or on the Dask cluster of ``client`` (a ``distributed.Client``); ``image_size`` is the image size
-    of YOLO labels without an image file, as for :func:`~scalematch.dataset.loader.read_annotations`.
+    of YOLO labels without an image file and ``split`` the ImageSets/Main split of a VOC year folder, as for
+    :func:`~scalematch.dataset.loader.read_annotations`.
     """
     detector, backbone, neck = _networks(detector, backbone, neck)
     coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor = _check_types(
@@ -257,7 +266,7 @@ def sweep(
     if chosen is None:
         return _detector(
             annotations, detector, backbone, neck, level_names, policies, coverage, min_positives, min_iou,
-            anchors_per_level, min_cells, erf_factor, format, strict, progress, workers, client, image_size,
+            anchors_per_level, min_cells, erf_factor, format, strict, progress, workers, client, image_size, split,
         )  # fmt: skip
     if detector is not None:
         raise OptionError("detector= and rule= are two modes: give one")
@@ -276,7 +285,7 @@ def sweep(
     for policy in runs:
         data = as_data(
             annotations, policy, format=format, strict=strict, progress=progress, workers=workers, client=client,
-            image_size=image_size,
+            image_size=image_size, split=split,
         )  # fmt: skip
         for name in backbones:
             designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
@@ -332,6 +341,7 @@ def _detector(
     workers: int | None = None,
     client: Any = None,
     image_size: str | tuple[int, int] | None = None,
+    split: str | None = None,
 ) -> DetectorResult:
     if anchors_per_level is not None:
         raise OptionError("anchors_per_level: applies with rule=; a detector preset fixes its own anchors")
@@ -359,7 +369,7 @@ def _detector(
     _check_image_ids(annotations)
     data = as_data(
         annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
-        client=client, image_size=image_size,
+        client=client, image_size=image_size, split=split,
     )  # fmt: skip
     graph = _check_inputs(data, preset, policies)
     found = None
@@ -424,6 +434,7 @@ def recommend(
     erf_factor: float | None = None,
     format: str | None = None,
     strict: bool = False,
+    split: str | None = None,
     image_size: str | tuple[int, int] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
@@ -443,7 +454,7 @@ def recommend(
     result = sweep(
         annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
         coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,
-        min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, image_size=image_size,
-        progress=progress, workers=workers, client=client,
+        min_cells=min_cells, erf_factor=erf_factor, format=format, strict=strict, split=split,
+        image_size=image_size, progress=progress, workers=workers, client=client,
     )  # fmt: skip
     return result.best if isinstance(result, RuleSweep) else result

@@ -430,8 +430,8 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "'9999999999999999999999999999999999999...'"),
     ("split on coco", ["stats", "--split", "val", "coco_empty.json"],
      "--split: applies to VOC year folders only; coco_empty.json is read as coco"),
-    ("split on yolo", ["recommend", "--split", "val", "yolo_split"], "--split: no such option "
-     "(see 'scalematch recommend --help')"),
+    ("split on yolo", ["recommend", "--split", "val", "yolo_split"],
+     "--split: applies to VOC year folders only; yolo_split is read as yolo"),
     ("image-size on voc", ["stats", "--image-size", "10x10", "voc_no_bndbox.xml"],
      "--image-size: applies to YOLO labels only; voc_no_bndbox.xml is read as voc"),
     ("unknown option", ["recommend", "--bogus"],
