@@ -11,6 +11,7 @@ from scalematch.match.documents import recommend_json as recommend_json
 from scalematch.match.documents import sweep_row as sweep_row
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import AnchorDetail, FpnDetail, MatchResult, YoloDetail, rule_detail
+from scalematch.match.rules import Rule
 from scalematch.report.table import aligned
 
 
@@ -106,7 +107,7 @@ def sentences(rec: Recommendation) -> list[str]:
     if ia.factor == 1.0:
         out.append(
             f"Input size is enough: {_pct(ia.share_now)} of objects are at least {ia.min_size:g} px "
-            f"(min cells x the finest stride)."
+            f"({input_floor(rec)})."
         )
     elif ia.factor is not None:
         cost = f", {ia.factor**2:.2f}x the input pixels" + (
@@ -121,6 +122,19 @@ def sentences(rec: Recommendation) -> list[str]:
     else:
         out.append(f"No input scale up to 4x puts {_pct(rec.target)} of objects at >= {ia.min_size:g} px.")
     return out
+
+
+def input_floor(rec: Recommendation) -> str:
+    """What the input-size advice's minimum size is under ``rec``'s rule: sqrt(w*h) of ``min_cells`` finest
+    strides (:func:`~scalematch.match.recommend.advise_input`). Under ``rf`` that is the rule's own smallest
+    resolved size, ``min_cells`` being its parameter; the other rules take no such parameter (``min_cells`` is
+    refused for them) and test no such size, so the advice keeps the default as scalematch's floor."""
+    if rec.rule is Rule.RF:
+        return "min cells x the finest stride"
+    return (
+        f"{rec.params.min_cells:g} x the finest stride: scalematch's floor for the input size, not a test of the "
+        f"{rec.rule.value} rule"
+    )
 
 
 def sweep_table(designs: list[Design]) -> str:
