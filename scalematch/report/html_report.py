@@ -109,6 +109,24 @@ def level_rows(best: Design) -> list[dict[str, Any]]:
     return rows
 
 
+def level_note(rec: Recommendation) -> str:
+    """The note under the levels table: what its columns are under ``rec``'s rule. The min size and the ERF limit
+    are the rf rule's tests (min cells and ERF factor its parameters); under another rule they are shown for
+    reference at their defaults (the input-size advice's floor and the rf rule's cut), named as such."""
+    p = rec.params
+    if rec.rule is Rule.RF:
+        columns = "min size = min cells × stride; ERF limit = 2 × ERF factor × σ (on the longer side)"
+    else:
+        columns = (
+            f"min size = {p.min_cells:g} × stride, scalematch's floor for the input size, and ERF limit = "
+            f"2 × {p.erf_factor:g} × σ (on the longer side), the rf rule's cut: for reference, neither is a test of "
+            f"the {rec.rule.value} rule"
+        )
+    return (
+        f"* recommended. Sizes are √(w·h) in input pixels; {columns}; range: FCOS-style regress range on max(w, h)/2."
+    )
+
+
 def outcomes(best: Design) -> list[str]:
     """Every outcome of the rule, in table order: too small, each candidate level, too large."""
     return ["too small", *(lv.name for lv in best.recommendation.full.levels), "too large"]
@@ -175,6 +193,7 @@ def render_html(
         sentences=sentences(rec),
         warnings=warnings(best, summary["objects"], summary["crowd"]),
         levels=level_rows(best),
+        level_note=level_note(rec),
         too_small=rec.full.too_small,
         too_large=rec.full.too_large,
         too_small_share=f"{100 * rec.full.too_small_fraction:.1f}%",

@@ -4,7 +4,9 @@ floor of 2 finest strides, named as such (not as a parameter of the rule)."""
 
 from __future__ import annotations
 
+import html
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -54,3 +56,28 @@ def test_rules_that_refuse_min_cells_never_name_it(rule: str) -> None:
     extra = ["--levels", "P3,P4,P5"] if rule == "yolo" else []
     text = run("--rule", rule, *extra)[0]
     assert "min cells" not in text.lower() and "--min-cells" not in text
+
+
+RF_NOTE = (
+    "* recommended. Sizes are √(w·h) in input pixels; min size = min cells × stride; ERF limit = 2 × ERF factor × σ "
+    "(on the longer side); range: FCOS-style regress range on max(w, h)/2."
+)
+
+
+@pytest.mark.parametrize("rule", ["rf", "fcos", "fpn", "anchors"])
+def test_report_levels_note_names_the_rf_parameters_under_rf_only(rule: str, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    run("--rule", rule, "--out", str(out))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    note = html.unescape(
+        page.split('<h2 id="levels">Levels</h2>', 1)[1].split('<p class="sub">', 1)[1].split("</p>")[0]
+    )
+    if rule == "rf":
+        assert note == RF_NOTE
+    else:
+        assert "min cells" not in note and "ERF factor" not in note
+        assert note == (
+            "* recommended. Sizes are √(w·h) in input pixels; min size = 2 × stride, scalematch's floor for the input "
+            "size, and ERF limit = 2 × 3 × σ (on the longer side), the rf rule's cut: for reference, neither is a "
+            f"test of the {rule} rule; range: FCOS-style regress range on max(w, h)/2."
+        )
