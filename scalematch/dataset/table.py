@@ -135,17 +135,24 @@ def category_labels(table: pd.DataFrame) -> npt.NDArray[np.object_] | None:
 
     if "category" not in table.columns:
         return None
-    names = table["category"].astype(str)
-    labels: npt.NDArray[np.object_] = names.to_numpy(dtype=object)
+    # names as text (str() of each distinct value, as astype(str) gives them), coded once per distinct value
+    raw_code, raw = pd.factorize(table["category"], use_na_sentinel=False)
+    name_code, names = pd.factorize(np.array([str(v) for v in raw], dtype=object))
+    name_code = name_code[raw_code] if len(raw_code) else raw_code
+    text = np.asarray(names, dtype=object)
+    labels: npt.NDArray[np.object_] = text[name_code]
     if "category_id" not in table.columns or not len(table):
         return labels
-    ids = table["category_id"]
-    pairs = pd.DataFrame({"id": ids.to_numpy(), "name": labels}).drop_duplicates()
-    shared = pairs["name"][pairs["name"].duplicated(keep=False)].unique()
-    if not len(shared):
+    ids = table["category_id"].to_numpy()
+    id_code, id_values = pd.factorize(ids, use_na_sentinel=False)
+    pairs = pd.unique(id_code.astype(np.int64) * len(names) + name_code)  # each (id, name) once
+    ids_per_name = np.bincount(pairs % len(names), minlength=len(names))
+    rows = np.flatnonzero(ids_per_name[name_code] > 1)
+    if not rows.size:
         return labels
-    rows = np.flatnonzero(names.isin(shared).to_numpy())
-    labels[rows] = (names.iloc[rows] + " (id " + ids.iloc[rows].astype(str) + ")").to_numpy(dtype=object)
+    keys, row_key = np.unique(id_code[rows].astype(np.int64) * len(names) + name_code[rows], return_inverse=True)
+    named = [f"{text[k % len(names)]} (id {id_values[k // len(names)]})" for k in keys.tolist()]  # one per pair
+    labels[rows] = np.array(named, dtype=object)[row_key]
     return labels
 
 

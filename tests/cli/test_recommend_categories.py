@@ -122,3 +122,27 @@ def test_unique_names_are_shown_as_before(tmp_path: Path) -> None:
         table = list(csv.DictReader(handle))
     names = {c["id"]: c["name"] for c in coco["categories"]}
     assert all(r["category"] == names[int(r["category_id"])] for r in table)
+
+
+def test_category_labels_against_brute_force() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from scalematch.dataset.table import category_labels
+
+    rng = np.random.default_rng(5)
+    ids = rng.integers(-3, 40, 5000)
+    names = np.array([f"n{i % 30}" for i in range(43)], dtype=object)[ids + 3]  # ids k and k + 30 share a name
+    for column in (names, pd.Categorical(names)):
+        table = pd.DataFrame({"category_id": ids, "category": column})
+        ids_of: dict[str, set[int]] = {}
+        for cid, name in zip(ids.tolist(), names.tolist(), strict=True):
+            ids_of.setdefault(name, set()).add(cid)
+        want = [
+            n if len(ids_of[n]) == 1 else f"{n} (id {c})" for c, n in zip(ids.tolist(), names.tolist(), strict=True)
+        ]
+        got = category_labels(table)
+        assert got is not None and got.tolist() == want
+    assert category_labels(pd.DataFrame({"category": ["a", "a"]})).tolist() == ["a", "a"]  # type: ignore[union-attr]
+    assert category_labels(pd.DataFrame({"category_id": [1]})) is None
+    assert category_labels(pd.DataFrame({"category_id": [], "category": []})).tolist() == []  # type: ignore[union-attr]
