@@ -52,7 +52,7 @@ def explain(
     from scalematch.profile.explain import explain as run_explain
     from scalematch.profile.explain import network, profile_network
     from scalematch.report.explain_text import chain_title, explain_text
-    from scalematch.report.style import printable
+    from scalematch.report.style import figure_label, printable
 
     if unit is not None and not 0 <= unit <= MAX_UNIT:
         raise OptionError(f"--unit: expected a unit index from 0 to {MAX_UNIT}, got {unit}")
@@ -68,6 +68,10 @@ def explain(
         from scalematch.report.explain_plot import explain_figure
         from scalematch.report.save import save_figure
 
-        title = chain_title(list(labels.values())) if labels else printable(f"{graph.name}: {result.node.name}")
+        title = (
+            chain_title(list(labels.values()))
+            if labels
+            else f"{figure_label(graph.name)}: {figure_label(result.node.name)}"
+        )
         save_figure(explain_figure(result, title=title), out, option="--out")
         typer.echo(f"\nwrote {printable(str(out))}")

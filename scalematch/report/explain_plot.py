@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch.profile.explain import Explanation
 from scalematch.profile.runs import size, span
-from scalematch.report.style import printable
+from scalematch.report.style import LITERAL, figure_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-STYLE: dict[Any, Any] = {"font.size": 9, "axes.titlesize": 9.5}
+STYLE: dict[Any, Any] = {"font.size": 9, "axes.titlesize": 9.5, **LITERAL}
+
+TITLE_WIDTH = 90
+"""Characters per line of a panel's title (a union of 10^37 pixels has long numbers)."""
 
 _GRID_LIMIT = 64
 """Draw pixel grid lines only when the drawn window is at most this many pixels wide."""
@@ -107,13 +110,21 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     ax.set_ylabel("input y (pixels)")
     uy, ux = exp.union.rows, exp.union.cols
     gaps = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" in a {span(ux)} x {span(uy)} span"
-    node = printable(exp.node.name)
+    node = figure_label(exp.node.name)
     many = f" (drawn as their {'union' if _few_union_rectangles(exp) else 'span'})"
     ax.set_title(
-        f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read{many if n > _MAX_DRAWN else ''}, "
-        f"union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted",
+        _wrapped(
+            f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read"
+            f"{many if n > _MAX_DRAWN else ''}, union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted"
+        ),
         loc="left",
     )
+
+
+def _wrapped(title: str, width: int = TITLE_WIDTH) -> str:
+    import textwrap
+
+    return textwrap.fill(title, width)
 
 
 def _few_union_rectangles(exp: Explanation) -> bool:
@@ -149,7 +160,7 @@ def _map_panel(
     ax.set_xticks(range(x0, x1 + 1, step))
     ax.set_yticks(range(y0, y1 + 1, max(1, (y1 - y0 + 1) // 6)))
     ax.tick_params(labelsize=7, length=2)
-    ax.set_title(title, fontsize=8.5, loc="left")
+    ax.set_title(_wrapped(title, TITLE_WIDTH // 3), fontsize=8.5, loc="left")
 
 
 def _many_cells(ax: Axes, cells: list[tuple[int, int, Any]], context: tuple[tuple[int, int], tuple[int, int]]) -> None:
@@ -195,7 +206,7 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
         out_ax = fig.add_subplot(grid[0, 1])
         _map_panel(
             out_ax,
-            f"{printable(exp.node.name)} (output): unit ({uy}, {ux})",
+            f"{figure_label(exp.node.name)} (output): unit ({uy}, {ux})",
             [(uy, ux, "black")],
             ((uy - 2, uy + 2), (ux - 2, ux + 2)),
         )
@@ -204,7 +215,9 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
             ys = [c[0] for c in cells]
             xs = [c[1] for c in cells]
             context = ((min(ys) - 1, max(ys) + 1), (min(xs) - 1, max(xs) + 1))
-            _map_panel(fig.add_subplot(grid[k + 1, 1]), f"{printable(src)}: {len(cells)} unit(s) read", cells, context)
+            _map_panel(
+                fig.add_subplot(grid[k + 1, 1]), f"{figure_label(src)}: {len(cells)} unit(s) read", cells, context
+            )
         if title:
             fig.suptitle(title, fontsize=10)
     return fig

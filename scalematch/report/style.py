@@ -10,13 +10,18 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+LITERAL: dict[str, Any] = {
+    "text.parse_math": False,  # names come from the data: a category '$\\frac{a$' is text, never mathtext
+}
+"""Every figure's text drawn as written (the report's style, and the explain figure's own)."""
+
 EXTRA: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "grid.alpha": 0.35,
     "legend.frameon": False,
     "figure.dpi": 100,
-    "text.parse_math": False,  # names come from the data: a category '$\\frac{a$' is text, never mathtext
+    **LITERAL,
 }
 
 

@@ -948,6 +948,41 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
         assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
 
 
+def test_the_explain_figure_draws_names_as_text(app: typer.Typer, tmp_path: Path) -> None:
+    """explain --out: node and config names holding '$' are drawn as written (no mathtext: '$^_$' crashed the
+    figure, '$x^2$' was drawn as x squared), a 10,000-character name is cut as in every other figure, and nothing
+    is printed on stderr (matplotlib warned that the layout collapsed)."""
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    from scalematch.report import save
+
+    long = "L" * 10_000
+    nodes = [f'{{name: "{n}", type: conv, kernel: 3, stride: 2, padding: 1}}' for n in ("$x^2$", "a$^_$", long)]
+    config = tmp_path / "x$^_$.yaml"
+    config.write_text("name: t$^_$\nnodes:\n" + "".join(f"  - {n}\n" for n in nodes), encoding="utf-8")
+    drawn: list[Figure] = []
+    real = save.save_figure
+
+    def keep(fig: Figure, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(fig)
+        return real(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mp.setattr(save, "save_figure", keep)
+        result = CliRunner().invoke(app, ["explain", str(config), "--out", str(tmp_path / "e.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "e.png").stat().st_size > 0 and not caught
+    texts = [t for ax in drawn[0].axes for t in (ax.title, ax._left_title)] + [drawn[0]._suptitle]
+    shown = " ".join(t.get_text() for t in texts if t is not None)
+    assert all(not t.get_parse_math() for t in texts if t is not None)
+    assert "$x^2$ (output)" not in shown  # the last node is the output, cut to 39 characters and an ellipsis
+    assert "L" * 39 + "…" in shown and "L" * 41 not in shown
+    assert "a$^_$: 9 unit(s) read" in shown and "t$^_$: " + "L" * 39 + "…" in shown
+
+
 def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
     is missing (matplotlib would warn on stderr), in the rule and the detector report."""
