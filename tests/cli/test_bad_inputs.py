@@ -955,6 +955,7 @@ def test_the_explain_figure_draws_names_as_text(app: typer.Typer, tmp_path: Path
     import warnings
 
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
     from scalematch.report import save
 
@@ -975,9 +976,9 @@ def test_the_explain_figure_draws_names_as_text(app: typer.Typer, tmp_path: Path
         result = CliRunner().invoke(app, ["explain", str(config), "--out", str(tmp_path / "e.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "e.png").stat().st_size > 0 and not caught
-    texts = [t for ax in drawn[0].axes for t in (ax.title, ax._left_title)] + [drawn[0]._suptitle]
-    shown = " ".join(t.get_text() for t in texts if t is not None)
-    assert all(not t.get_parse_math() for t in texts if t is not None)
+    texts = drawn[0].findobj(Text)
+    shown = " ".join(t.get_text() for t in texts)
+    assert not any(t.get_parse_math() for t in texts)
     assert "$x^2$ (output)" not in shown  # the last node is the output, cut to 39 characters and an ellipsis
     assert "L" * 39 + "…" in shown and "L" * 41 not in shown
     assert "a$^_$: 9 unit(s) read" in shown and "t$^_$: " + "L" * 39 + "…" in shown
