@@ -27,9 +27,12 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING, Literal
 
 from scalematch.errors import OptionError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TMP = "tmp-"
 OLD = "old-"
@@ -233,6 +236,30 @@ def atomic_text(target: Path, option: str = "") -> Iterator[IO[str]]:
     """A text file handle whose content replaces ``target`` atomically when the block ends without error."""
     with atomic_path(target, option) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
         yield handle
+
+
+def atomic_csv(frame: pd.DataFrame, target: Path, option: str = "") -> None:
+    """``frame`` (without its index) as a CSV file replacing ``target`` atomically. Lines end in ``\\n``, and
+    Python's csv writer then quotes a field holding a line break only when it holds a ``\\n``: a bare carriage
+    return in a name from the data would be left bare, and csv.reader and pandas would split its row. A table
+    holding one is written with every text field quoted (csv.QUOTE_NONNUMERIC), which both read back as the same
+    rows and values."""
+    import csv
+
+    quoting: Literal[0, 2] = csv.QUOTE_NONNUMERIC if _has_carriage_return(frame) else csv.QUOTE_MINIMAL
+    with atomic_text(target, option) as handle:
+        frame.to_csv(handle, index=False, quoting=quoting)
+
+
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    import pandas as pd
+
+    for _, column in frame.items():
+        values = column.cat.categories.to_series() if isinstance(column.dtype, pd.CategoricalDtype) else column
+        text = values.dtype.kind in "OSU" or isinstance(values.dtype, pd.StringDtype)
+        if text and values.astype(str).str.contains("\r", regex=False).any():
+            return True
+    return any("\r" in str(name) for name in frame.columns)
 
 
 def _new_temp_file(path: Path) -> tuple[Path, int]:

@@ -26,13 +26,12 @@ def show_detector(
 ) -> None:
     """Write ``--objects``, ``--export`` and the report (into ``out``, named ``where`` in errors, ``inputs`` the
     files read), then print (the dataset named ``label``)."""
-    from scalematch.atomic import atomic_text
+    from scalematch.atomic import atomic_csv, atomic_text
     from scalematch.report.positives_text import describe, search_lines, sentences, sweep_table, tables
 
     preset = result.preset
     if objects is not None:
-        with atomic_text(objects, "--objects") as handle:
-            result.to_frame("objects").to_csv(handle, index=False)
+        atomic_csv(result.to_frame("objects"), objects, "--objects")
     if export is not None:
         from scalematch.match.search import Trial
         from scalematch.report.detector_export import EXPORTERS

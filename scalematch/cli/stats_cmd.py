@@ -56,7 +56,7 @@ def stats(
     """Count objects and measure their sizes as the network sees them (after the resize policy)."""
     from contextlib import nullcontext
 
-    from scalematch.atomic import atomic_text
+    from scalematch.atomic import atomic_csv
     from scalematch.dataset import read_shards, sample_path, summarize_files
     from scalematch.dataset.loader import parse_image_size, read_paths
     from scalematch.dataset.shards import check_workers, connect, expand
@@ -87,8 +87,7 @@ def stats(
             result = read_shards(paths, fmt, resize, **options)
             summary = result.to_dict()
     if csv is not None:
-        with atomic_text(csv, "--csv") as handle:
-            result.to_frame().to_csv(handle, index=False)
+        atomic_csv(result.to_frame(), csv, "--csv")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:

@@ -984,6 +984,43 @@ def test_the_explain_figure_draws_names_as_text(app: typer.Typer, tmp_path: Path
     assert "a$^_$: 9 unit(s) read" in shown and "t$^_$: " + "L" * 39 + "…" in shown
 
 
+def test_a_carriage_return_in_a_name_stays_in_its_csv_field(app: typer.Typer, tmp_path: Path) -> None:
+    """--csv and --objects: a bare carriage return in a category or file name (Python's csv writer quotes only
+    the characters of its line ending, '\\n') is quoted, so csv.reader and pandas read one row per object with
+    the names as written; a file without one is written as before (only fields that need it quoted)."""
+    import csv
+
+    import pandas as pd
+
+    names = {1: "cr\rret", 2: "plain"}
+    doc = {
+        "images": [{"id": 1, "file_name": "a\rb.jpg", "width": 640, "height": 480}],
+        "annotations": [
+            {"id": k, "image_id": 1, "category_id": 1 + k % 2, "bbox": [10 * k, 20, 30, 40], "area": 1200, "iscrowd": 0}
+            for k in (1, 2, 3)
+        ],
+        "categories": [{"id": k, "name": v} for k, v in names.items()],
+    }
+    path = tmp_path / "cr.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    expected = [names[a["category_id"]] for a in doc["annotations"]]
+    for argv, out in ((["stats"], "t.csv"), (["recommend", "-q"], "o.csv")):
+        option = "--csv" if argv[0] == "stats" else "--objects"
+        result = CliRunner().invoke(app, [*argv, str(path), option, str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+        with (tmp_path / out).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert [r["category"] for r in rows] == expected
+        assert {r.get("file_name", "a\rb.jpg") for r in rows} == {"a\rb.jpg"}  # (--objects has no file names)
+        frame = pd.read_csv(tmp_path / out)
+        assert list(frame["category"]) == expected and list(frame["image_id"]) == [1, 1, 1]
+    doc["categories"][0]["name"] = "cr"
+    doc["images"][0]["file_name"] = "a.jpg"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert CliRunner().invoke(app, ["stats", str(path), "--csv", str(tmp_path / "n.csv")]).exit_code == 0
+    assert ",a.jpg," in (tmp_path / "n.csv").read_text(encoding="utf-8")  # unquoted, as before
+
+
 def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
     is missing (matplotlib would warn on stderr), in the rule and the detector report."""
