@@ -87,8 +87,9 @@ def follow(target: Path) -> Path:
 def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
     work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, an existing device,
-    FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), a
-    parent is a file, the nearest existing parent is read-only or not writable, or its disk is full."""
+    FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), an
+    existing file this process may not write (write-protected), a parent is a file, the nearest existing parent
+    is read-only or not writable, or its disk is full."""
     where = f"{option} {target}"
     too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
     if too_long:
@@ -123,6 +124,8 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         raise OptionError(f"{where}: is a folder; expected a file name")
     if path.exists() and not path.is_dir() and folder:
         raise OptionError(f"{where}: expected a folder, got a file")
+    if path.is_file() and not os.access(path, os.W_OK):  # a rename would replace it: as open(), cp and > refuse
+        raise OptionError(f"{where}: exists and is write-protected; make it writable or choose another file")
     parent = path.parent
     while not os.path.lexists(parent) and parent != parent.parent:
         parent = parent.parent

@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -346,6 +347,39 @@ def test_a_read_only_folder_is_refused(tmp_path: Path) -> None:
     ro.mkdir(mode=0o555)
     with pytest.raises(OptionError, match=rf"^--out {ro}/r: {ro} is not writable$"):
         check_output(ro / "r", "--out", folder=True)
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and SETPRIV is None, reason="root writes any file; setpriv drops that right")
+@pytest.mark.parametrize("option", ["--csv", "--export", "--plot"])
+def test_a_write_protected_output_file_is_refused_and_kept(tmp_path: Path, option: str) -> None:
+    """An existing output file this process may not write (0444) is refused before any work, as > and cp refuse
+    it, and kept as it was (a rename over it would have replaced it, and given it 0644). As root, the run drops
+    the capability that lets root write any file (what an ordinary user has)."""
+    name = {"--csv": "t.csv", "--export": "e.py", "--plot": "p.png"}[option]
+    target = tmp_path / name
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o444)
+    argv = {
+        "--csv": ["stats", "--csv", name],
+        "--export": ["recommend", "--rule", "rf", "--export", "mmdet", name],
+        "--plot": ["profile", "resnet18", "--plot", name],
+    }
+    command = [sys.executable, "-m", "scalematch", *argv[option]]
+    if os.geteuid() == 0:
+        drop = "-dac_override,-dac_read_search"
+        command = [str(SETPRIV), f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr
+        == f"Error: {option} {name}: exists and is write-protected; make it writable or choose another file\n"
+    )
+    assert target.read_text(encoding="utf-8") == "old" and stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 STRACE = shutil.which("strace")

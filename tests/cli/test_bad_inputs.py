@@ -993,7 +993,7 @@ def test_a_carriage_return_in_a_name_stays_in_its_csv_field(app: typer.Typer, tm
     import pandas as pd
 
     names = {1: "cr\rret", 2: "plain"}
-    doc = {
+    doc: dict[str, Any] = {
         "images": [{"id": 1, "file_name": "a\rb.jpg", "width": 640, "height": 480}],
         "annotations": [
             {"id": k, "image_id": 1, "category_id": 1 + k % 2, "bbox": [10 * k, 20, 30, 40], "area": 1200, "iscrowd": 0}
