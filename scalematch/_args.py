@@ -224,9 +224,24 @@ def choice(value: object, param: str, choices: tuple[str, ...]) -> None:
         raise OptionError(f"{param}: expected one of {', '.join(choices)}, got {shown(value)}")
 
 
-def names(value: object, param: str, expected: str) -> None:
-    """None, a text list (``'a,b'``) or a list or tuple of texts."""
-    if value is None or isinstance(value, str):
-        return
+def names(value: object, param: str, expected: str, sep: str = ",") -> tuple[str, ...]:
+    """None, a text list (``'a,b'``, split on ``sep``) or a list or tuple of texts; returned as the names, each
+    stripped (none for None). Anything else (a number, a bool, bytes, a dict, a list holding a number) is an
+    :class:`OptionError`, never iterated."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(sep))
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise OptionError(f"{param}: expected {expected}, got {shown(value)}")
+    return tuple(v.strip() for v in value)
+
+
+def axes(value: object, param: str = "ax") -> None:
+    """None (a figure function draws a new figure) or a matplotlib Axes to draw on; matplotlib is imported only
+    when one is given."""
+    if value is None:
+        return
+    from matplotlib.axes import Axes
+
+    expect(value, param, Axes, "a matplotlib Axes (or None: a new figure)")

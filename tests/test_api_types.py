@@ -52,8 +52,10 @@ def _write_report(out: Any, files: dict[str, bytes]) -> Any:
     return write_report(out, files)
 
 
-class _Tiny:
-    """Stands for a PyTorch module where none is needed: the neck is refused before torch is imported."""
+def _module() -> Any:
+    """A PyTorch module (skipped without torch): measured as it is, so that a neck is refused for it."""
+    torch = pytest.importorskip("torch")
+    return torch.nn.Identity()
 
 
 def _dataset() -> Any:
@@ -157,7 +159,7 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "format: expected coco, voc or yolo, got int 5"),
     ("read_annotations, strict 0", lambda b: sm.read_annotations(None, strict=0),
      "strict: expected True or False, got int 0"),
-    ("measure_erf, a neck for a torch module", lambda b: sm.measure_erf(_Tiny(), "32x32", neck="fpn"),
+    ("measure_erf, a neck for a torch module", lambda b: sm.measure_erf(_module(), "32x32", neck="fpn"),
      "neck: applies to a backbone config, a built-in backbone or an ONNX model, not to a PyTorch module (measured "
      "as it is); got str 'fpn'"),
     ("measure_erf, a neck for a Graph", lambda b: sm.measure_erf(sm.load_backbone("resnet18"), neck="fpn"),
@@ -624,3 +626,135 @@ def test_an_empty_list_is_never_the_default(boxes: Any, case: str, call: Callabl
     with pytest.raises(OptionError) as caught:
         call(boxes)
     assert str(caught.value) == message
+
+
+_MADE: dict[str, Any] = {}
+
+
+def _made(name: str, boxes: Any) -> Any:
+    """The results the figure functions take, made once for the table below: a rule design, a detector result,
+    a profile."""
+    if name not in _MADE:
+        _MADE[name] = {
+            "design": lambda: sm.recommend(boxes, rule="rf"),
+            "detector": lambda: sm.recommend(boxes, "retinanet"),
+            "profile": lambda: sm.profile_model("resnet18"),
+        }[name]()
+    return _MADE[name]
+
+
+def _full(boxes: Any) -> Any:
+    return _made("design", boxes).recommendation.full
+
+
+def _rec(boxes: Any) -> Any:
+    return _made("design", boxes).recommendation
+
+
+_AX = "ax: expected a matplotlib Axes (or None: a new figure), got int 5"
+_LEVELS = "recommended: expected level names ('P3,P4' or a list), got "
+_TAPS = "taps: expected tap names ('a,b' or 'C3=a,C4=b'), a list of them or a dict tap -> name, got "
+_LABEL = "label: expected a name for the legend (str), or None: the profile's name, got "
+
+ARGUMENTS = [
+    ("profile_figure label=5", lambda b: sm.profile_figure(_made("profile", b), label=5), _LABEL + "int 5"),
+    ("profile_figure label=1.5", lambda b: sm.profile_figure(_made("profile", b), label=1.5), _LABEL + "float 1.5"),
+    ("profile_figure label=True", lambda b: sm.profile_figure(_made("profile", b), label=True), _LABEL + "bool True"),
+    ("profile_figure label=np.float64", lambda b: sm.profile_figure(_made("profile", b),
+                                                                     label=__import__("numpy").float64(1.5)),
+     _LABEL + "float64 np.float64(1.5)"),
+    ("profile_figure log='no'", lambda b: sm.profile_figure(_made("profile", b), log="no"),
+     "log: expected True or False, got str 'no'"),
+    ("profile_figure log=1", lambda b: sm.profile_figure(_made("profile", b), log=1),
+     "log: expected True or False, got int 1"),
+    ("load_figure recommended=3", lambda b: sm.load_figure(_full(b), recommended=3), _LEVELS + "int 3"),
+    ("load_figure recommended=0", lambda b: sm.load_figure(_full(b), recommended=0), _LEVELS + "int 0"),
+    ("load_figure recommended=True", lambda b: sm.load_figure(_full(b), recommended=True), _LEVELS + "bool True"),
+    ("load_figure recommended=np.int64", lambda b: sm.load_figure(_full(b),
+                                                                  recommended=__import__("numpy").int64(5)),
+     _LEVELS + "int64 np.int64(5)"),
+    ("load_figure recommended=b'P3'", lambda b: sm.load_figure(_full(b), recommended=b"P3"), _LEVELS + "bytes b'P3'"),
+    ("load_figure recommended=[3]", lambda b: sm.load_figure(_full(b), recommended=[3]), _LEVELS + "list [3]"),
+    ("load_figure recommended=('P9',)", lambda b: sm.load_figure(_full(b), recommended=("P9",)),
+     "recommended: expected levels of the match (P2, P3, P4, P5, P6), got str 'P9'"),
+    ("load_figure recommended='P3,P9'", lambda b: sm.load_figure(_full(b), recommended="P3,P9"),
+     "recommended: expected levels of the match (P2, P3, P4, P5, P6), got str 'P9'"),
+    ("measure_erf tap=['C3']", lambda b: sm.measure_erf("resnet18", tap=["C3"]),
+     "tap: expected an output name or node (str), got list ['C3']"),
+    ("measure_erf tap=3", lambda b: sm.measure_erf("resnet18", tap=3),
+     "tap: expected an output name or node (str), got int 3"),
+    ("measure_erf(5)", lambda b: sm.measure_erf(5),
+     "model: expected a model name or path, an nn.Module or a Graph, got int 5"),
+    ("measure_erf(None)", lambda b: sm.measure_erf(None),
+     "model: expected a model name or path, an nn.Module or a Graph, got NoneType None"),
+    ("measure_erf('')", lambda b: sm.measure_erf(""), "model: expected a model name or path, got an empty value"),
+    ("load_backbone taps=5", lambda b: sm.load_backbone("resnet18", taps=5), _TAPS + "int 5"),
+    ("load_backbone taps=True", lambda b: sm.load_backbone("resnet18", taps=True), _TAPS + "bool True"),
+    ("load_backbone taps=(1, 2)", lambda b: sm.load_backbone("resnet18", taps=(1, 2)), _TAPS + "tuple (1, 2)"),
+    ("load_backbone taps=b'a'", lambda b: sm.load_backbone("resnet18", taps=b"a"), _TAPS + "bytes b'a'"),
+    ("load_backbone passthrough=5", lambda b: sm.load_backbone("resnet18", passthrough=5),
+     "passthrough: expected names ('A,B' or a list of texts), got int 5"),
+    ("profile_model passthrough=np.int64", lambda b: sm.profile_model("resnet18",
+                                                                      passthrough=__import__("numpy").int64(5)),
+     "passthrough: expected names ('A,B' or a list of texts), got int64 np.int64(5)"),
+    ("profile_model taps=2.5", lambda b: sm.profile_model("resnet18", taps=2.5), _TAPS + "float 2.5"),
+    ("profile_model allow_misaligned='no'", lambda b: sm.profile_model("resnet18", allow_misaligned="no"),
+     "allow_misaligned: expected True or False, got str 'no'"),
+    ("category_figure ax=5", lambda b: sm.category_figure(_full(b), ax=5), _AX),
+    ("load_figure ax=5", lambda b: sm.load_figure(_full(b), ax=5), _AX),
+    ("overlay_figure ax=5", lambda b: sm.overlay_figure(b.table, _rec(b), ax=5), _AX),
+    ("shape_figure ax=5", lambda b: sm.shape_figure(b.table, _rec(b), ax=5), _AX),
+    ("positives_figure ax=5", lambda b: sm.positives_figure(_made("detector", b).simulation, ax=5), _AX),
+    ("profile_figure ax=5", lambda b: sm.profile_figure(_made("profile", b), ax=5), _AX),
+    ("sweep_figure ax=5", lambda b: sm.sweep_figure([_made("design", b)], ax=5), _AX),
+    ("profile_figure ax=a Figure", lambda b: sm.profile_figure(_made("profile", b),
+                                                               ax=__import__("matplotlib.figure").figure.Figure()),
+     "ax: expected a matplotlib Axes (or None: a new figure), got Figure <Figure size 640x480 with 0 Axes>"),
+    ("save_figure option=5", lambda b: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), "f.png",
+                                                      option=5),
+     "option: expected the name of the path in errors (str), got int 5"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "call", "message"), ARGUMENTS, ids=[c[0] for c in ARGUMENTS])
+def test_every_argument_of_the_api_is_checked_at_the_door(
+    boxes: Any, case: str, call: Callable[[Any], object], message: str
+) -> None:
+    """Each argument of the public functions, not only the first: a wrong type, an unknown level and text
+    given for a flag are one OptionError naming the argument, never an AttributeError or TypeError from inside
+    nor a truth value taken silently (review round 23, F2)."""
+    with pytest.raises(OptionError) as caught:
+        call(boxes)
+    assert str(caught.value) == message
+
+
+def test_the_arguments_of_the_right_types_still_work(boxes: Any) -> None:
+    """Level names as a comma list, a list or a tuple (or none), a numpy bool for a flag, a label, taps and
+    passthrough names as text, lists or none, an Axes to draw on: taken as before."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    full, rec = _full(boxes), _rec(boxes)
+    chosen = list(rec.recommended_levels)
+    hatched = [
+        len([b for b in f.axes[0].patches if b.get_hatch()])
+        for f in (
+            sm.load_figure(full, ",".join(chosen)),
+            sm.load_figure(full, chosen),
+            sm.load_figure(full, tuple(chosen)),
+        )
+    ]
+    assert hatched[0] == hatched[1] == hatched[2] == len(full.levels) - len(chosen) > 0
+    assert not [b for b in sm.load_figure(full, None).axes[0].patches if b.get_hatch()]
+    ax = Figure().add_subplot()
+    assert sm.load_figure(full, chosen, ax=ax) is ax.figure
+    profile = _made("profile", boxes)
+    drawn = sm.profile_figure(profile, log=np.True_, label="mine")
+    assert drawn.axes[0].get_yscale() == "log"
+    assert drawn.axes[0].get_legend_handles_labels()[1][0] == "mine: spatial scale (union width)"
+    assert sm.profile_model("resnet18", passthrough=None) == sm.profile_model("resnet18")
+    assert sm.profile_model("resnet18", allow_misaligned=np.False_) == sm.profile_model("resnet18")
+    assert sm.from_frame(boxes.to_frame(), source="mine").source == "mine"
+    assert (
+        sm.recommend(boxes, rule="rf", format="COCO", workers=np.int64(2)).to_dict() == _made("design", boxes).to_dict()
+    )

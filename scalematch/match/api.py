@@ -309,7 +309,7 @@ def _check_types(
     (``coverage``, ``min_positives``, ``min_iou``, ``anchors_per_level``, ``min_cells``, ``erf_factor``) as the
     plain floats and ints they stand for (a Fraction, a numpy number): results hold them, and their JSON."""
     _args.names(levels, "levels", "level names ('P3,P4' or a list)")
-    _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them")
+    _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them", sep=";")
     share = _args.number(coverage, "coverage")
     positives = _args.integer(min_positives, "min_positives", optional=True)
     anchors = _args.integer(anchors_per_level, "anchors_per_level", optional=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +72,17 @@ def build(
     neck: str | None = None,
     *,
     taps: TapSpec = None,
-    passthrough: Iterable[str] | str = (),
+    passthrough: str | Sequence[str] | None = (),
     input_size: Pair | None = None,
     channels: int | None = None,
 ) -> Graph:
     """The graph of a backbone, with a neck attached if one is named.
 
     ``backbone`` is a built-in name, a YAML path, an ``.onnx`` path or a torch ``package.module:attribute``.
-    For the imported models, ``taps`` picks the named outputs (``a,b`` or ``C3=a``), ``passthrough`` declares
-    unknown operators geometry-preserving (a list or ``"A,B"``) and ``input_size`` is the example input (torch:
-    default 224x224); an empty name in ``taps`` or ``passthrough`` is an error, whatever the backbone.
+    For the imported models, ``taps`` picks the named outputs (``"a,b"`` or ``"C3=a"``, a list or tuple of such
+    texts, or a dict tap -> name), ``passthrough`` declares unknown operators geometry-preserving (``"A,B"`` or a
+    list or tuple of texts; None: none) and ``input_size`` is the example input (torch: default 224x224); another
+    type, and an empty name in ``taps`` or ``passthrough``, is an error, whatever the backbone.
     ``channels`` is a torch model's input channels (default: found by running it).
     """
     from scalematch import _args
@@ -154,10 +155,17 @@ def build_any_size(backbone: str, neck: str | None = None) -> Graph:
     return graph
 
 
-def _names(value: str | Iterable[str], param: str) -> tuple[str, ...]:
-    """The names of a ``'a,b'`` list (or a list of names), stripped; an empty or blank one is an error naming
-    ``param``, as for every list option."""
-    items = [p.strip() for p in value.split(",")] if isinstance(value, str) else [str(p).strip() for p in value]
+def _names(value: object, param: str) -> tuple[str, ...]:
+    """The names of a ``'a,b'`` list (or a list or tuple of names; none for None), stripped; another type, and an
+    empty or blank name, is an error naming ``param``, as for every list option."""
+    from scalematch import _args
+
+    expected = (
+        "tap names ('a,b' or 'C3=a,C4=b'), a list of them or a dict tap -> name"
+        if param == "taps"
+        else "names ('A,B' or a list of texts)"
+    )
+    items = _args.names(value, param, expected)
     if not all(items):
         raise OptionError(f"{param}: expected names separated by ',', got an empty one in {value!r}")
     return tuple(items)
@@ -168,7 +176,7 @@ def load_backbone(
     neck: str | None = None,
     *,
     taps: TapSpec = None,
-    passthrough: Iterable[str] | str = (),
+    passthrough: str | Sequence[str] | None = (),
     input_size: str | tuple[int, int] | None = None,
     channels: int | None = None,
 ) -> Graph:
@@ -186,14 +194,15 @@ def profile_model(
     *,
     input_size: str | tuple[int, int] | None = None,
     taps: TapSpec = None,
-    passthrough: Iterable[str] | str = (),
+    passthrough: str | Sequence[str] | None = (),
     channels: int | None = None,
     allow_misaligned: bool = False,
 ) -> Profile:
     """The scale profile of every feature map of ``backbone`` (+ ``neck``), as ``scalematch profile`` prints it.
 
     ``backbone`` is a name or path as for :func:`load_backbone`, or a :class:`Graph`; ``input_size`` is width
-    first (``"1333x800"`` or ``(1333, 800)``) and gives feature sizes and exact 'same' padding.
+    first (``"1333x800"`` or ``(1333, 800)``) and gives feature sizes and exact 'same' padding; ``taps`` and
+    ``passthrough`` are as for :func:`build`; ``allow_misaligned`` is True or False.
     """
     from dataclasses import replace
 
@@ -204,8 +213,9 @@ def profile_model(
     if not isinstance(backbone, Graph):
         _args.path_or_name(backbone, "backbone", "a backbone name or path, or a Graph")
     neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)  # the profile names its text
+    allow_misaligned = _args.flag(allow_misaligned, "allow_misaligned")
     if isinstance(backbone, Graph):
-        if neck is not None or taps is not None or tuple(passthrough) or channels is not None:
+        if neck is not None or taps is not None or _names(passthrough, "passthrough") or channels is not None:
             raise OptionError(
                 "backbone: a Graph is profiled as it is; neck=, taps=, passthrough= and channels= "
                 "apply to names and paths"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import profile
@@ -239,14 +239,20 @@ def measure_erf(
     modules and ``uniform`` otherwise.
     """
     import os
+    import sys
 
     from scalematch import _args
     from scalematch.extras import require
-    from scalematch.profile.api import build, is_imported, parse_size
+    from scalematch.profile.api import build, check_given, is_imported, parse_size
 
     input_pair = parse_size(input_size)
     if isinstance(model, str | os.PathLike):  # a path as its text; a NUL byte in it is refused here
         model = _args.path_or_name(model, "model", "a model name or path, an nn.Module or a Graph")
+        check_given(model, "model", "a model name or path")
+    torch_nn = sys.modules.get("torch.nn")  # an nn.Module's class is torch's: torch is imported once there is one
+    if not isinstance(model, str | Graph) and (torch_nn is None or not isinstance(model, torch_nn.Module)):
+        raise OptionError(f"model: expected a model name or path, an nn.Module or a Graph, got {_args.shown(model)}")
+    _args.expect(tap, "tap", str, "an output name or node (str)", optional=True)
     samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
     seed = _args.integer(seed, "seed")
     if not 1 <= samples <= MAX_SAMPLES:
@@ -284,14 +290,11 @@ def measure_erf(
     from torch import fx, nn
 
     traced, source = None, None
-    if graph is None and not isinstance(model, str | nn.Module):
-        graph = build(str(model), neck)
-        tap, node = _tap_node(graph, tap, str(label))
     if graph is None:
         from scalematch.profile.importers.torch import check_initialised, load_module, trace
 
         weights = weights or "model"
-        module = load_module(model) if isinstance(model, str) else model
+        module = load_module(model) if isinstance(model, str) else cast(nn.Module, model)  # no Graph: graph is set
         check_initialised(module, str(label))
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scalematch.errors import OptionError
 from scalematch.match.result import MatchResult
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
@@ -16,24 +17,37 @@ from scalematch.report.style import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
-def load_figure(result: MatchResult, recommended: tuple[str, ...] = (), ax: Axes | None = None) -> Figure:
+def load_figure(result: MatchResult, recommended: str | Sequence[str] | None = (), ax: Axes | None = None) -> Figure:
     """Objects per level, with too small on the left and too large on the right; bar height = count.
 
-    Recommended levels are drawn solid, the others hatched; every bar is labelled with its count and share.
+    ``recommended`` names levels of ``result`` (``'P3,P4'`` or a list, as ``design.recommendation
+    .recommended_levels`` gives them): those are drawn solid and the others hatched; none (the default) draws
+    every level solid. Every bar is labelled with its count and share.
     """
+    from scalematch import _args
+
     _check_match(result)
+    _args.axes(ax)
+    level_names = [lv.name for lv in result.levels]
+    recommended = _args.names(recommended, "recommended", "level names ('P3,P4' or a list)")
+    unknown = [name for name in recommended if name not in level_names]
+    if unknown:
+        raise OptionError(
+            f"recommended: expected levels of the match ({', '.join(level_names)}), got {_args.shown(unknown[0])}"
+        )
     names = ["too small", *(lv.name for lv in result.levels), "too large"]
     counts = [result.too_small, *(load.count for load in result.loads), result.too_large]
     colors = [TOO_SMALL_COLOR, *level_colors(len(result.levels)), TOO_LARGE_COLOR]
     with style():
         fig, ax = figure_for(ax, (7.0, 3.6))
         bars = ax.bar(names, counts, color=colors, edgecolor="0.2", linewidth=0.6, gid="load")
-        level_names = {lv.name for lv in result.levels}
         for name, bar in zip(names, bars, strict=True):
             if recommended and name in level_names and name not in recommended:
                 bar.set_hatch("///")
@@ -76,6 +90,7 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
 
     _check_match(result)
     top = _args.at_least(top, "top", 1)
+    _args.axes(ax)
     shares = category_shares(result, top)
     table = result.per_category
     totals = table.sum(axis=1) if table is not None else None

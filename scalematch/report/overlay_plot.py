@@ -26,7 +26,6 @@ import textwrap
 from typing import TYPE_CHECKING, Literal, get_args
 
 from scalematch import _args
-from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL
 from scalematch.report.columns import UsableRows
@@ -146,9 +145,8 @@ def overlay_figure(
 
     check_table_and_recommendation(table, rec)
     _args.choice(split, "split", get_args(Split))
-    top = _args.integer(top, "top")
-    if top < 1:
-        raise OptionError(f"top: expected an integer from 1, got {top}")
+    top = _args.at_least(top, "top", 1)
+    _args.axes(ax)
     result = rec.full
     rows = UsableRows(table)
     level = result.assignment.level

@@ -31,6 +31,7 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
 
     _args.expect(sim, "sim", Simulation, "a detector result's simulation (result.simulation)")
     seed = _args.at_least(seed, "seed", 0)
+    _args.axes(ax)
     size = np.sqrt(sim.w_in * sim.h_in)
     keep = size > 0
     main = main_level(sim)

@@ -41,6 +41,9 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
     Drawn: the union width with markers along the main path (the seed's curve), the receptive field (a wide pale
     line under it: where the two coincide the union has no gaps), the ERF diameter 2 sigma (dotted), every named
     output as a dotted vertical line labelled at the top, and the stride as steps on a second, log2 axis.
+
+    ``ax``: an Axes to draw on (default: a new figure); ``log`` (True or False): a log2 scale for the sizes;
+    ``label``: the name in the legend (text; default, or empty: the profile's name).
     """
     from matplotlib.transforms import blended_transform_factory
 
@@ -48,6 +51,9 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
     from scalematch.report.style import figure_for, log2_axis, style
 
     _args.expect(profile, "profile", Profile, "a Profile (scalematch.profile_model('resnet50'))")
+    _args.axes(ax)
+    log = _args.flag(log, "log")
+    _args.expect(label, "label", str, "a name for the legend (str), or None: the profile's name", optional=True)
 
     with style():
         fig, ax = figure_for(ax, (8.0, 4.8))

@@ -34,6 +34,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, optio
     from scalematch import _args
 
     _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
+    _args.expect(option, "option", str, "the name of the path in errors (str)")
     path = Path(_args.given_path(path, option, "a file path (str or pathlib.Path)"))
     dpi = _args.integer(dpi, "dpi")
     if not 1 <= dpi <= 2400:

@@ -51,6 +51,7 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
 
     check_table_and_recommendation(table, rec)
     gridsize = _args.at_least(gridsize, "gridsize", 1, MAX_GRIDSIZE)
+    _args.axes(ax)
     rows = UsableRows(table)
     w, h = (np.log2(side) for side in rows.sides())
     points = [float(w.min()), float(w.max()), float(h.min()), float(h.max())] if len(w) else [0.0, 1.0]

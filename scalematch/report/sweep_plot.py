@@ -58,6 +58,7 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
         raise OptionError(
             f"designs: expected a non-empty list of Designs (list(swept.designs)), got {_args.shown(designs)}"
         )
+    _args.axes(ax)
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
     cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize))
