@@ -710,9 +710,21 @@ ARGUMENTS = [
     ("profile_figure ax=a Figure", lambda b: sm.profile_figure(_made("profile", b),
                                                                ax=__import__("matplotlib.figure").figure.Figure()),
      "ax: expected a matplotlib Axes (or None: a new figure), got Figure <Figure size 640x480 with 0 Axes>"),
+    ("from_frame source=5", lambda b: sm.from_frame(b.to_frame(), source=5),
+     "source: expected a name for the table (str), as results name their annotations, got int 5"),
     ("save_figure option=5", lambda b: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), "f.png",
                                                       option=5),
      "option: expected the name of the path in errors (str), got int 5"),
+    ("recommend of a LoadResult, format='kitti'", lambda b: sm.recommend(b, rule="rf", format="kitti"),
+     "format: expected one of coco, voc, yolo, got 'kitti'"),
+    ("recommend of a LoadResult, detector, format=''", lambda b: sm.recommend(b, "retinanet", format=""),
+     "format: expected one of coco, voc, yolo, got ''"),
+    ("recommend of a LoadResult, client=5", lambda b: sm.recommend(b, rule="rf", client=5),
+     "client: expected a distributed.Client, got int"),
+    ("recommend of a LoadResult, detector, client='x'", lambda b: sm.recommend(b, "retinanet", client="x"),
+     "client: expected a distributed.Client, got str"),
+    ("sweep of a DataFrame, workers=0", lambda b: sm.sweep(b.to_frame(), rule="rf", workers=0),
+     "workers: expected an integer from 1 to 1024, got 0"),
 ]  # fmt: skip
 
 

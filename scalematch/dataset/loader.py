@@ -219,13 +219,25 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
     return (path, *yolo.side_paths(path), *yolo.reached(path)[1])
 
 
-def _format(path: Path, format: str | None) -> Format:
+def given_format(format: object) -> Format | None:
+    """``format`` as the readers take it: None (found from each file), or coco, voc or yolo in any case, as rule=
+    takes its names (the command line: lower case only); anything else is an :class:`OptionError`. Checked at the
+    door of every entry that takes it, the annotations read already (a LoadResult, a DataFrame) or not."""
+    from scalematch._args import expect
+
+    expect(format, "format", str, "coco, voc or yolo", optional=True)
     if format is None:
-        return detect_format(path)
+        return None
+    assert isinstance(format, str)
     for f in FORMATS:
-        if format.lower() == f:  # any case, as rule= takes its names (the command line: lower case only)
+        if format.lower() == f:
             return f
     raise OptionError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
+
+
+def _format(path: Path, format: str | None) -> Format:
+    fmt = given_format(format)
+    return detect_format(path) if fmt is None else fmt
 
 
 INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")
@@ -373,7 +385,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     columns; without it, a table that brings its own resize keeps it, its input sizes made again from ``w`` and
     ``h`` (see :func:`scalematch.dataset.frame.given_input`), and another gets :data:`DEFAULT_POLICY`. ``ann_id``,
     ``image_id`` and ``shard`` are taken from the index when they are index levels rather than columns; without an
-    ``image_id`` every row is an image of its own."""
+    ``image_id`` every row is an image of its own. ``source`` is the name the result gives its annotations (text)."""
     import numpy as np
     import pandas as pd
 
@@ -381,6 +393,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     from scalematch.dataset import frame as rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
+    expect(source, "source", str, "a name for the table (str), as results name their annotations")
     if isinstance(table.columns, pd.MultiIndex):
         raise OptionError(
             "annotations: the DataFrame's columns have several levels (a MultiIndex); expected one level of names "

@@ -150,7 +150,7 @@ def _check_address(address: str) -> None:
             )
 
 
-def check_workers(workers: int | None, client: Any = None) -> int:
+def check_workers(workers: object, client: Any = None) -> int:
     """The number of processes to read with: ``workers`` checked (1 to :data:`MAX_WORKERS`), default the cores
     this process may use; with a Dask ``client`` the cluster decides, so ``workers`` may not be given."""
     from scalematch.pool import cores
@@ -165,7 +165,7 @@ def check_workers(workers: int | None, client: Any = None) -> int:
         return cores()
     import numbers
 
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or not 1 <= workers <= MAX_WORKERS:
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or not 1 <= int(workers) <= MAX_WORKERS:
         raise OptionError(f"workers: expected an integer from 1 to {MAX_WORKERS}, got {workers!r}")
     return int(workers)  # a numpy integer too, as every integer parameter takes it
 
@@ -257,8 +257,9 @@ _Options = tuple[str, str, bool, "str | None", "tuple[int, int] | None"]
 def _check_types(strict: object, format: object, split: object, progress: object) -> bool:
     """The argument types of the readers; returns ``strict`` as the bool it stands for."""
     from scalematch._args import check_progress, expect, flag
+    from scalematch.dataset.loader import given_format
 
-    expect(format, "format", str, "coco, voc or yolo", optional=True)
+    given_format(format)
     expect(split, "split", str, "a split name such as train or val", optional=True)
     check_progress(progress)
     return flag(strict, "strict")

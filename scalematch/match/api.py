@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 from scalematch import _args
 from scalematch._args import check_progress
 from scalematch.choices import Rule, values
-from scalematch.dataset.loader import LoadResult, at_resize, from_frame, read_annotations
+from scalematch.dataset.loader import LoadResult, at_resize, from_frame, given_format, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
 from scalematch.errors import ConfigError, OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU
@@ -248,8 +248,9 @@ def sweep(
     """
     detector, backbone, neck = _networks(detector, backbone, neck)
     coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor = _check_types(
-        levels, resize, coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor, format, strict
-    )
+        levels, resize, coverage, min_positives, min_iou, anchors_per_level, min_cells, erf_factor, format, strict,
+        workers, client,
+    )  # fmt: skip
     annotations = _annotations(annotations)
     chosen = _rule(rule)
     check_given(detector, "detector", "a preset name or a preset YAML file")
@@ -303,11 +304,16 @@ def _check_types(
     erf_factor: object,
     format: object,
     strict: object,
+    workers: object,
+    client: object,
 ) -> tuple[float, int | None, float | None, int | None, float | None, float | None]:
     """The parameters of :func:`sweep` and :func:`recommend` have the documented types (an OptionError naming the
-    parameter otherwise, before any work; the networks are checked by :func:`_networks`). Returns the numbers
+    parameter otherwise, before any work, whether the annotations are read here or were read already; the
+    networks are checked by :func:`_networks`). Returns the numbers
     (``coverage``, ``min_positives``, ``min_iou``, ``anchors_per_level``, ``min_cells``, ``erf_factor``) as the
     plain floats and ints they stand for (a Fraction, a numpy number): results hold them, and their JSON."""
+    from scalematch.dataset.shards import check_workers
+
     _args.names(levels, "levels", "level names ('P3,P4' or a list)")
     _args.names(resize, "resize", "a resize policy ('shortest-edge:800,1333'), or a list of them", sep=";")
     share = _args.number(coverage, "coverage")
@@ -317,8 +323,9 @@ def _check_types(
         _args.number(value, name, optional=True)
         for name, value in (("min_iou", min_iou), ("min_cells", min_cells), ("erf_factor", erf_factor))
     )
-    _args.expect(format, "format", str, "coco, voc or yolo", optional=True)
-    strict = _args.flag(strict, "strict")
+    given_format(format)
+    _args.flag(strict, "strict")
+    check_workers(workers, client)
     return share, positives, iou, anchors, cells, factor
 
 
