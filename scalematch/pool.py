@@ -94,6 +94,22 @@ def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, .
         initializer(*initargs)
 
 
+_own: list[bool] = [False]
+
+
+def own_process() -> None:
+    """Called by the command line only: this process is scalematch's own, so settings a library must leave to
+    its host may change (:func:`keep_freed_memory`; the compiled assigner loads numba without its BLAS probe, see
+    :func:`owns_process`)."""
+    keep_freed_memory()
+    _own[0] = True
+
+
+def owns_process() -> bool:
+    """Whether :func:`own_process` was called (the console command), not a library call in someone's process."""
+    return _own[0]
+
+
 def keep_freed_memory() -> None:
     """glibc only (a no-op elsewhere): keep freed memory in the process for reuse instead of returning it to
     the system after every large array. The simulation allocates and frees arrays of megabytes thousands of

@@ -20,7 +20,7 @@ from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
-from scalematch.pool import keep_freed_memory
+from scalematch.pool import own_process
 from scalematch.report.style import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -299,6 +299,7 @@ def _main(
 
 def main(prog_name: str = "scalematch") -> None:
     """The console command (``scalematch``, ``python -m scalematch``): the app in a process of its own, whose
-    allocator may keep freed memory (a library, or a test runner calling the app, keeps its host's settings)."""
-    keep_freed_memory()
+    allocator may keep freed memory and whose numba needs no BLAS (a library, or a test runner calling the app,
+    keeps its host's settings: :func:`scalematch.pool.own_process`)."""
+    own_process()
     app(prog_name=prog_name)

@@ -256,3 +256,30 @@ def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     root = str(Path(__file__).resolve().parents[2])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root)
     assert out.stdout.split() == ["False", "False", "True", "True"]
+
+
+def test_the_command_line_loads_numba_without_scipy_and_gives_the_same_result() -> None:
+    """The console command loads numba without its BLAS probe (scipy.linalg, a third of the load: the kernel
+    calls no BLAS): the compiled assigner's `recommend --json` equals the numpy assigner's, and scipy.linalg was
+    never imported; a library process (no own_process) imports it as numba does by itself, when SciPy is there."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('scipy.linalg' in sys.modules, file=sys.stderr))\n"
+        "sys.argv = ['scalematch', 'recommend', '-q', '--json', '--detector', 'retinanet']\n"
+        "from scalematch.cli.main import main\n"
+        "main()\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    runs = {}
+    for setting in ("0", "1"):
+        env = {**os.environ, _compiled.ENV: setting}
+        runs[setting] = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=root, check=True
+        )
+    assert runs["1"].stdout == runs["0"].stdout and '"share_meeting"' in runs["1"].stdout
+    assert runs["1"].stderr.split() == ["False"]
+    library = "import sys\nfrom scalematch.match.assign import _compiled\n_compiled.prepare(None)\n"
+    library += "print('scipy.linalg' in sys.modules, 'numba' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, cwd=root, check=True)
+    scipy_there = subprocess.run([sys.executable, "-c", "import scipy.linalg"], capture_output=True).returncode == 0
+    assert out.stdout.split() == [str(scipy_there), "True"]

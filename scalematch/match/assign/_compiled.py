@@ -44,12 +44,33 @@ def kernel() -> Callable[..., None] | None:
     """The compiled assigner, importing numba now if needed; None when numba does not import."""
     if not _loaded:
         try:
+            _without_blas_probe()
             from scalematch.match.assign import _kernel
         except Exception:  # not installed, or a numba that does not work beside this numpy
             _loaded.append(None)
         else:
             _loaded.append(_kernel.assign)
     return _loaded[0]
+
+
+def _without_blas_probe() -> None:
+    """In the console command's process (:func:`scalematch.pool.owns_process`), import numba's array functions
+    with ``scipy.linalg`` refused: on their import they probe for BLAS by importing it when SciPy is installed
+    (about 0.35 s, a third of numba's load), and the kernel calls no BLAS. numba then registers no BLAS-backed
+    functions, in this process only. Elsewhere (a library call: the host may run numba code of its own that needs
+    them) nothing changes."""
+    import sys
+
+    from scalematch.pool import owns_process
+
+    if not owns_process() or "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import numba.np.arraymath  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+    finally:
+        if "scipy.linalg" in sys.modules and sys.modules["scipy.linalg"] is None:
+            del sys.modules["scipy.linalg"]
 
 
 def active() -> bool:
