@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,8 +61,11 @@ def worker_pool(
     interrupts this process only (a worker stopped while it wrote a result to its pipe would leave the pool's
     result reader, and so the interpreter's exit, waiting forever). When the block raises, the tasks not yet
     started are cancelled and the workers end after their current one. When it ends, it waits for the workers to
-    end, unless ``wait`` is False: then they end while this process goes on (a large reader's worker takes tens of
-    milliseconds to give its memory back), reaped by the pool's thread, which the interpreter's exit waits for."""
+    end, unless ``wait`` is False and this is the console command's process (:func:`own_process`): then they end
+    while it goes on (a large reader's worker takes tens of milliseconds to give its memory back), and
+    :func:`finish`, called when the command ends, waits for them. (Left to the interpreter's exit, Python 3.11's
+    ``concurrent.futures`` can race its own pool thread there and print an ``OSError: Bad file descriptor``
+    traceback after the run.)"""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -73,7 +77,23 @@ def worker_pool(
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=wait)
+    if wait or not owns_process():
+        pool.shutdown(wait=True)
+        return
+    ending = threading.Thread(target=pool.shutdown, name="scalematch-pool-end")  # shutdown(wait=True) there
+    ending.start()
+    _ending.append(ending)
+
+
+_ending: list[threading.Thread] = []
+"""Threads waiting for a pool's workers to end while the command goes on (:func:`worker_pool`, ``wait`` False)."""
+
+
+def finish() -> None:
+    """Wait for the pools whose workers were left to end while the command went on (:func:`worker_pool`): the
+    console command calls it when it ends, before the interpreter's exit."""
+    while _ending:
+        _ending.pop().join()
 
 
 def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:

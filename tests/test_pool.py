@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -76,3 +77,47 @@ def test_a_ctrl_c_while_the_command_is_imported_ends_it_quietly() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (130, "")
+
+
+def test_the_command_waits_for_workers_it_left_to_end(tmp_path: Path) -> None:
+    """Shards read by worker processes that end while the command prints (worker_pool's wait=False): the
+    command waits for them when it ends, so no pool thread is left to the interpreter's exit (where Python 3.11's
+    concurrent.futures raced its own thread and printed an 'OSError: Bad file descriptor' traceback after about a
+    third of the runs); a library call waits for them at once."""
+    doc = (
+        '{"images": [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}], "annotations": [{"id": 1, '
+        '"image_id": 1, "category_id": 1, "bbox": [1, 1, 20, 20], "area": 400, "iscrowd": 0}], '
+        '"categories": [{"id": 1, "name": "%s"}]}'
+    )
+    for n, name in ((1, "c"), (2, "c"), (3, "other")):
+        (tmp_path / f"s{n}.json").write_text(doc % name, encoding="utf-8")
+    probe = (
+        "import sys, threading\n"
+        "from scalematch.cli.main import main\n"
+        "sys.argv = ['scalematch', 'stats', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]\n"
+        "print('threads', others, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for inputs, code in (
+        (["s1.json", "s2.json"], 0),
+        (["s1.json", "s2.json", "--json"], 0),
+        (["s1.json", "s3.json"], 2),
+    ):
+        for _ in range(3):
+            done = subprocess.run(
+                [sys.executable, "-c", probe, *inputs, "--workers", "2"], cwd=tmp_path, env=env, capture_output=True,
+                text=True, timeout=120,
+            )  # fmt: skip
+            lines = done.stderr.splitlines()
+            assert done.returncode == code and lines[-1] == "threads []", done.stderr
+            assert len(lines) == 1 + (code == 2)  # the one Error: line, and nothing after the run
+    from scalematch.dataset.shards import summarize_files
+
+    summarize_files([tmp_path / "s1.json", tmp_path / "s2.json"], workers=2)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("scalematch")] == []

@@ -20,7 +20,7 @@ from scalematch import __version__
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
-from scalematch.pool import own_process
+from scalematch.pool import finish, own_process
 from scalematch.report.style import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -302,4 +302,7 @@ def main(prog_name: str = "scalematch") -> None:
     allocator may keep freed memory and whose numba needs no BLAS (a library, or a test runner calling the app,
     keeps its host's settings: :func:`scalematch.pool.own_process`)."""
     own_process()
-    app(prog_name=prog_name)
+    try:
+        app(prog_name=prog_name)
+    finally:
+        finish()  # worker processes left to end while the command printed its results
