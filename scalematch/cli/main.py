@@ -196,8 +196,13 @@ class _WholeWrites(io.RawIOBase):
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         done = 0
-        while done < len(view):
-            done += os.write(self._fd, view[done:])
+        try:
+            while done < len(view):
+                done += os.write(self._fd, view[done:])
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a full disk behind '> out.txt': the error names stdout (see _Group.invoke)
+            raise OSError(exc.errno, exc.strerror, "stdout") from None
         return done
 
 

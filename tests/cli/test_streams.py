@@ -54,7 +54,7 @@ def test_stdout_full_is_one_error_line() -> None:
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
         done = _run(["stats", "-q"], stdout=full)
-    assert (done.returncode, done.stderr) == (2, "Error: No space left on device\n")
+    assert (done.returncode, done.stderr) == (2, "Error: stdout: No space left on device\n")
 
 
 @pytest.mark.parametrize("args", [["stats", "-q", "no_such_file.json"], ["stats", "--no-such-option"]])
