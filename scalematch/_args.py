@@ -18,7 +18,13 @@ def shown(value: object) -> str:
     text = repr(value)
     if "\n" in text:  # a table or an array: its type says enough
         return f"a {type(value).__name__}"
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+    return f"{type(value).__name__} {cut(value)}"
+
+
+def cut(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters with a final ``...`` (a 300-digit number in a config)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def shown_path(value: object) -> str:

@@ -1021,6 +1021,42 @@ def test_a_carriage_return_in_a_name_stays_in_its_csv_field(app: typer.Typer, tm
     assert ",a.jpg," in (tmp_path / "n.csv").read_text(encoding="utf-8")  # unquoted, as before
 
 
+def test_a_config_number_of_300_digits_is_cut_in_its_error(app: typer.Typer, tmp_path: Path) -> None:
+    """A config's 300-digit kernel, repeat or stride is named by its first digits, as an option's is, not echoed
+    whole into a 400-character line."""
+    digits = "9" * 300
+    configs = {
+        "kernel": f"nodes:\n  - {{name: a, type: conv, kernel: {digits}}}\noutputs: {{C1: a}}\n",
+        "stride": f"nodes:\n  - {{name: a, type: conv, kernel: 3, stride: [{digits}, 1]}}\noutputs: {{C1: a}}\n",
+        "repeat": f"templates:\n  b:\n    nodes:\n      - {{name: c, type: conv, kernel: 3}}\n"
+        f"nodes:\n  - {{name: a, use: b, repeat: {digits}}}\noutputs: {{C1: a}}\n",
+    }
+    for key, text in configs.items():
+        path = tmp_path / f"{key}.yaml"
+        path.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(app, ["profile", str(path)])
+        assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+        assert f"'{key}' must be at most" in result.output and "9" * 36 + "..." in result.output, result.output
+        assert len(result.output) < 250
+
+
+def test_the_fields_of_a_template_use_are_refused_on_a_layer(app: typer.Typer, tmp_path: Path) -> None:
+    """'repeat', 'start' and 'with' belong to a template use; on a layer node they were dropped without a word
+    (a conv 'repeated' 3 times was one conv)."""
+    for field, value in (("repeat", "3"), ("start", "1"), ("with", "{stride: 2}")):
+        path = tmp_path / f"{field}.yaml"
+        path.write_text(
+            f"nodes:\n  - {{name: a, type: conv, kernel: 3, stride: 2, {field}: {value}}}\noutputs: {{C1: a}}\n",
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(app, ["profile", str(path)])
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"Error: {path}: nodes[0] (a): '{field}' is a field of a template use ({{name, use, with, repeat, "
+            "start}), not of a layer\n"
+        )
+
+
 def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
     is missing (matplotlib would warn on stderr), in the rule and the detector report."""

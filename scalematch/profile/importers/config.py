@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from scalematch._args import cut
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
 from scalematch.errors import ConfigError
@@ -136,6 +137,12 @@ class _Builder:
             raise self.fail(key, "expected 'type' (a layer) or 'use' (a template)")
         if "input" in record and "inputs" in record:
             raise self.fail(key, "give 'input' or 'inputs', not both")
+        use_only = [k for k in ("with", "repeat", "start") if k in record]
+        if use_only:  # they were dropped without a word: a layer repeated 3 times was one layer
+            raise self.fail(
+                key,
+                f"'{use_only[0]}' is a field of a template use ({{name, use, with, repeat, start}}), not of a layer",
+            )
         refs = record.get("inputs", [record["input"]] if "input" in record else [prev])
         if not isinstance(refs, list):
             raise self.fail(key, f"'inputs' must be a list of node names, got {refs!r}")
@@ -174,11 +181,12 @@ class _Builder:
             if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "repeat" else 0):
                 raise self.fail(
                     key,
-                    f"'{field}' must be a {'positive' if field == 'repeat' else 'non-negative'} integer, got {value!r}",
+                    f"'{field}' must be a {'positive' if field == 'repeat' else 'non-negative'} integer, got "
+                    f"{cut(value)}",
                 )
         if repeat > MAX_REPEAT:
             raise self.fail(
-                key, f"'repeat' must be at most {MAX_REPEAT} (larger graphs would not finish), got {repeat}"
+                key, f"'repeat' must be at most {MAX_REPEAT} (larger graphs would not finish), got {cut(repeat)}"
             )
         if tname in self.active:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalematch._args import cut
 from scalematch.errors import ConfigError
 from scalematch.profile.layers import (
     GlobalPool,
@@ -73,10 +74,10 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
     items = value if isinstance(value, list | tuple) else [value, value]
     if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items):
         bound = "positive" if minimum > 0 else "non-negative"
-        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {value!r}")
+        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}")
     if max(items) > MAX_LAYER_VALUE:
         raise ConfigError(
-            f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {value!r}"
+            f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
         )
     return int(items[0]), int(items[1])
 
@@ -84,9 +85,9 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
 def _bound(key: str, value: int, minimum: int) -> str | None:
     """The problem with one value of a layer field, or None."""
     if value < minimum:
-        return f"'{key}' must be a {'positive' if minimum > 0 else 'non-negative'} integer, got {value}"
+        return f"'{key}' must be a {'positive' if minimum > 0 else 'non-negative'} integer, got {cut(value)}"
     if value > MAX_LAYER_VALUE:
-        return f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {value}"
+        return f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
     return None
 
 
