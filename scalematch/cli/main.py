@@ -103,6 +103,14 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
         name, eq, inline = args[index].partition("=")
         option = takes.get(name)
         index += 1
+        letters = [takes.get(f"-{c}") for c in name[1:]] if option is None and not name.startswith("--") else []
+        if len(letters) > 1 and not eq and all(o is not None and o.is_flag for o in letters):  # -qq: -q -q
+            for flag in letters:
+                assert flag is not None
+                if flag.opts[0] in seen:
+                    raise click.UsageError(f"{flag.opts[0]}: given twice; give it once")
+                seen.add(flag.opts[0])
+            continue
         if option is None:
             if args[index - 1] == "" and paths:  # click would make it '.', the current folder
                 raise click.UsageError(f"{paths[0].name}: expected a path, got an empty value")

@@ -521,6 +521,7 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("export twice", ["recommend", "--export", "mmdet", "a.py", "--export", "ultralytics", "b.yaml"],
      "--export: given twice; give it once"),
     ("flag twice", ["recommend", "--json", "--json"], "--json: given twice; give it once"),
+    ("flag twice in combined short flags", ["stats", "-qq"], "--quiet: given twice; give it once"),
     ("csv names a folder", ["stats", "--csv", "newdir/", "coco_empty.json"],
      "--csv newdir/: names a folder; expected a file name"),
     ("short side beyond the long limit", ["stats", "--resize", "shortest-edge:1333,800"],
