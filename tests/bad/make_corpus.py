@@ -439,6 +439,9 @@ def main() -> None:
     onnx_conv("onnx_dilations1", kernel_shape=[1, 1], dilations=[2])
     onnx_conv("onnx_rank3", shape=(1, 3, 64), kernel_shape=[1, 1])
     onnx_conv("onnx_zero_input", shape=(1, 3, 0, 0), kernel_shape=[1, 1])
+    onnx_conv("onnx_negative_input", shape=(1, 3, -5, 64), kernel_shape=[1, 1])
+    onnx_conv("onnx_conv_groups", kernel_shape=[1, 1], group=3)
+    onnx_model("onnx_shape_only", helper.make_node("Shape", ["x"], ["y"], name="y"), [])
     onnx_conv("onnx_missing_weight", "w_missing", kernel_shape=[1, 1])
     onnx_conv("onnx_fixed_w32_h64", shape=(1, 3, 64, 32), kernel_shape=[1, 1])
 

@@ -359,6 +359,19 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "onnx_rank3.onnx: input 'x' is 1x3x64 (rank 3); expected a 4-D image batch (N, C, H, W)"),
     ("onnx zero-size input", ["profile", "onnx_zero_input.onnx"],
      "onnx_zero_input.onnx: input 'x' is 1x3x0x0, with a zero-size axis; expected a non-empty (N, C, H, W)"),
+    ("onnx negative input axis", ["profile", "onnx_negative_input.onnx"],
+     "onnx_negative_input.onnx: input 'x' is 1x3x-5x64, with a negative axis size; expected a non-empty (N, C, H, "
+     "W) (a free axis has a name or no value)"),
+    ("onnx negative input axis, with a size", ["profile", "onnx_negative_input.onnx", "--size", "64x32"],
+     "onnx_negative_input.onnx: input 'x' is 1x3x-5x64, with a negative axis size; expected a non-empty (N, C, H, "
+     "W) (a free axis has a name or no value)"),
+    ("onnx zero-size input, with a size", ["profile", "onnx_zero_input.onnx", "--size", "64x32"],
+     "onnx_zero_input.onnx: input 'x' is 1x3x0x0, with a zero-size axis; expected a non-empty (N, C, H, W)"),
+    ("onnx conv group not dividing its weight", ["profile", "onnx_conv_groups.onnx"],
+     "onnx_conv_groups.onnx: node 'y' (Conv): group 3 does not divide the 1 output channels of its weight 1x3x1x1"),
+    ("onnx tap on a model without feature maps", ["profile", "onnx_shape_only.onnx", "--taps", "y"],
+     "onnx_shape_only.onnx: tap 'y': no feature map or module named 'y': the model has no feature map (no node of "
+     "its graph makes one)"),
     ("onnx weight nowhere", ["profile", "onnx_missing_weight.onnx"],
      "onnx_missing_weight.onnx: node 'y' (Conv): reads 'w_missing', which no node, graph input or initializer "
      "provides"),

@@ -694,6 +694,63 @@ def test_a_model_that_fixes_one_side_takes_that_side_only(h: int | str, w: int |
     assert profile(graph, right)["y"].size == (right[0] // 2, right[1] // 2)
 
 
+def test_a_negative_input_axis_is_refused_a_symbolic_or_unknown_one_is_free() -> None:
+    """An input of 1x3x-5x64 was read as one of a free height (review round 24, F5); a zero axis was refused.
+    Both are refused, with a size too (they are no fixed side); a named axis or one without a value is free."""
+    from scalematch.errors import ConfigError
+
+    for h, given in [(-5, None), (-5, "32x64"), (0, "32x64")]:
+        with pytest.raises(ConfigError) as refused:
+            from_onnx(fixing(h, 64), input_size=given)
+        why = "a negative axis size" if h < 0 else "a zero-size axis"
+        assert str(refused.value).startswith(f"<onnx model>: input 'x' is 1x3x{h}x64, with {why}; expected a non-empty")
+    unknown = fixing("h", 64)
+    unknown.graph.input[0].type.tensor_type.shape.dim[2].ClearField("dim_param")
+    for free in (fixing("h", 64), unknown):
+        assert profile(from_onnx(free, input_size="64x32"), (32, 64))["y"].size == (16, 32)
+
+
+def test_a_conv_whose_group_does_not_fit_its_weight_and_input_is_refused() -> None:
+    """group 2 on 3 channels with a 4x3x3x3 weight was profiled (review round 24, F5): onnx.reference refuses it,
+    as torch does. A depthwise Conv (group 3, weight 3x1x3x3) is read."""
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    def grouped(group: int, weight: tuple[int, int]) -> Any:
+        node = helper.make_node("Conv", ["x", "wg"], ["y"], name="c", group=group, pads=[1, 1, 1, 1])
+        m = model([node], ["y"])
+        m.graph.initializer.append(numpy_helper.from_array(np.zeros((*weight, 3, 3), np.float32), "wg"))
+        return m
+
+    image = {"x": np.zeros((1, 3, 64, 64), np.float32)}
+    for group, weight, message in [
+        (2, (4, 3), "group 2 with the weight 4x3x3x3 expects an input of 6 channels, got 3"),
+        (3, (4, 1), "group 3 does not divide the 4 output channels of its weight 4x1x3x3"),
+        (0, (3, 3), "group must be a positive integer, got 0"),
+    ]:
+        with pytest.raises(ModelError) as refused:
+            from_onnx(grouped(group, weight), taps="y")
+        assert str(refused.value) == f"<onnx model>: node 'c' (Conv): {message}"
+        with pytest.raises((ValueError, ZeroDivisionError)):  # onnx.reference refuses it (group 0: divides by 0)
+            ReferenceEvaluator(grouped(group, weight)).run(None, image)
+    depthwise = grouped(3, (3, 1))
+    ran: Any = ReferenceEvaluator(depthwise).run(None, image)
+    assert profile(from_onnx(depthwise, taps="y"), (64, 64))["y"].size == tuple(ran[0].shape[-2:]) == (64, 64)
+
+
+def test_a_graph_without_nodes_says_it_has_no_feature_map() -> None:
+    """A graph of no node (its output its input) ended with '(the last feature maps: )', an empty list (review
+    round 24, F6)."""
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])
+    empty = helper.make_model(helper.make_graph([], "g", [image], [image]), opset_imports=[helper.make_opsetid("", 18)])
+    with pytest.raises(ModelError) as refused:
+        from_onnx(empty)
+    assert str(refused.value) == (
+        "<onnx model>: tap 'x': no feature map or module named 'x': the model has no feature map (no node of its "
+        "graph makes one)"
+    )
+
+
 def symbolic(m: Any) -> Any:
     """``m`` with a symbolic input height and width, as an export with dynamic axes writes it."""
     for dim, name in zip(m.graph.input[0].type.tensor_type.shape.dim[2:], "HW", strict=True):

@@ -182,6 +182,11 @@ def resolve_taps(
             out.append((tap, aliases[value]))
         elif value == INPUT:
             raise ModelError(f"{where}: tap '{tap}': the input image is not a feature map")
+        elif not names:
+            raise ModelError(
+                f"{where}: tap '{tap}': no feature map or module named '{value}': the model has no feature map "
+                "(no node of its graph makes one)"
+            )
         else:
             shown = ", ".join(list(names)[-5:])
             raise ModelError(

@@ -216,6 +216,24 @@ def check_image_input(shape: tuple[int | None, ...] | None, name: str, label: st
         raise ConfigError(
             f"{label}: input '{name}' is {dims}, with a zero-size axis; expected a non-empty (N, C, H, W)"
         )
+    if any(d is not None and d < 0 for d in shape):  # an unknown axis is a dim_param or no value, never negative
+        raise ConfigError(
+            f"{label}: input '{name}' is {dims}, with a negative axis size; expected a non-empty (N, C, H, W) "
+            "(a free axis has a name or no value)"
+        )
+
+
+def declared_input(model: Any) -> tuple[str, tuple[int | None, ...] | None] | None:
+    """The name and declared shape of the image input (the first input that is no initializer; None for a
+    symbolic or unknown axis, None for no shape), as the file writes it; None when the model has no input."""
+    initializers = {i.name for i in model.graph.initializer}
+    image = next((i for i in model.graph.input if i.name not in initializers), None)
+    if image is None:
+        return None
+    tensor = image.type.tensor_type
+    if not tensor.HasField("shape"):
+        return image.name, None
+    return image.name, tuple(int(d.dim_value) if d.HasField("dim_value") else None for d in tensor.shape.dim)
 
 
 class _Importer:
@@ -363,6 +381,28 @@ class _Importer:
         if weight is not None and len(weight) == 4 and None not in weight[2:] and tuple(weight[2:]) != kernel:
             raise self.fail(
                 node, f"kernel_shape {list(kernel)} differs from its weight's spatial shape {list(weight[2:])}"
+            )
+        if node.op_type == "Conv" and weight is not None and len(weight) == 4:
+            self.check_groups(node, weight)
+
+    def check_groups(self, node: Any, weight: tuple[int | None, ...]) -> None:
+        """ONNX's Conv takes an input of ``group`` x the weight's channels (W is M x C/group x kH x kW) and splits
+        its M output channels into ``group`` groups (onnx.reference refuses the model otherwise; torch too)."""
+        group = next((int(a.i) for a in node.attribute if a.name == "group"), 1)
+        shown = "x".join("?" if d is None else str(d) for d in weight)
+        if group < 1:
+            raise self.fail(node, f"group must be a positive integer, got {group}")
+        if weight[0] is not None and weight[0] % group:
+            raise self.fail(
+                node, f"group {group} does not divide the {weight[0]} output channels of its weight {shown}"
+            )
+        source = self.shapes.get(node.input[0])
+        channels = source[1] if source is not None and len(source) == 4 else None
+        if channels is not None and weight[1] is not None and channels != group * weight[1]:
+            raise self.fail(
+                node,
+                f"group {group} with the weight {shown} expects an input of {group * weight[1]} channels, "
+                f"got {channels}",
             )
 
     def transposed(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
@@ -1189,6 +1229,9 @@ def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx 
     ``input_size`` that contradicts the model's fixed height or width is a :class:`ModelError`."""
     import onnx
 
+    declared = declared_input(model)
+    if declared is not None:  # before the size is compared with it: a 0 or -5 is no fixed side, nor a free one
+        check_image_input(declared[1], declared[0], label)
     problem = fixed_problem(label, fixed_input(model), input_size)
     if problem is not None:
         raise ModelError(problem)
