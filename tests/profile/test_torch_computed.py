@@ -199,6 +199,42 @@ def test_the_refusal_that_leaves_no_feature_map_is_the_error(model: nn.Module, m
     assert str(err.value) == message
 
 
+class Raises(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        raise RuntimeError("boom\nsecond line")
+
+
+class Branches(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return x if x.sum() > 0 else -x
+
+
+class Counts(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return x * len(x)
+
+
+@pytest.mark.parametrize(
+    ("model", "why"),
+    [
+        (Raises(), "(RuntimeError: boom); the module raised this while torch.fx traced it with symbolic tensors, "
+                   "which hold no values (one possible cause: code that reads the input's values)"),
+        (Branches(), "(TraceError: symbolically traced variables cannot be used as inputs to control flow); "
+                     "data-dependent control flow cannot be traced"),
+        (Counts(), "(RuntimeError: 'len' is not supported in symbolic tracing by default. If you want this call to be "
+                   "recorded, please call torch.fx.wrap('len') at module scope); code that reads a traced tensor's "
+                   "values (len(), int(), an if on them) cannot be traced"),
+    ],
+)  # fmt: skip
+def test_a_module_that_raises_is_not_said_to_have_control_flow(model: nn.Module, why: str) -> None:
+    """A forward that raises RuntimeError('boom') was said to have data-dependent control flow (review round 24,
+    F6): that cause is named only for torch.fx's own TraceError, one possible cause for the module's own error."""
+    with pytest.raises(ModelError) as err:
+        from_torch(model, (32, 24))
+    name = type(model).__name__
+    assert str(err.value) == f"{name}: torch.fx cannot trace module '{name}' {why}"
+
+
 def test_item_assignment_is_named_with_what_to_do() -> None:
     """It was reported as data-dependent control flow (review round 16 F15)."""
     with pytest.raises(ModelError) as err:

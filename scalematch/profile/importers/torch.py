@@ -1789,8 +1789,17 @@ def _trace(
             traced_graph = tracer.trace(module)
             gm = fx.GraphModule(tracer.root, traced_graph, type(module).__name__)
         except Exception as exc:
-            why = "data-dependent control flow cannot be traced"
-            if "does not support item assignment" in str(exc):
+            text = str(exc)
+            if isinstance(exc, fx.proxy.TraceError):  # a Proxy in an if, a loop, *args: torch.fx's own refusal
+                why = "data-dependent control flow cannot be traced"
+            elif "Proxy" in text or "symbolic tracing" in text:  # len(x), int(x.sum()), a Proxy given to numpy ...
+                why = "code that reads a traced tensor's values (len(), int(), an if on them) cannot be traced"
+            else:  # the module's own error (a check, a bug, a raise): its cause is not known here
+                why = (
+                    "the module raised this while torch.fx traced it with symbolic tensors, which hold no values "
+                    "(one possible cause: code that reads the input's values)"
+                )
+            if "does not support item assignment" in text:
                 why = (
                     "an assignment to part of a tensor (x[...] = y) cannot be traced: build the tensor with "
                     "torch.cat or F.pad instead, or export the model to ONNX and give the .onnx file"
