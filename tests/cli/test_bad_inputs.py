@@ -1071,6 +1071,27 @@ def test_the_fields_of_a_template_use_are_refused_on_a_layer(app: typer.Typer, t
         )
 
 
+def test_a_voc_flag_is_an_ascii_integer_literal(tmp_path: Path) -> None:
+    """<difficult> and <truncated> are read as int() reads them, ASCII spaces around the digits too, but a no-break
+    space (int() strips it) makes no ASCII literal: unparsable_number, as in a corner."""
+    from scalematch.dataset import load
+
+    def flag(text: str) -> tuple[list[int], dict[str, int]]:
+        path = tmp_path / "a.xml"
+        path.write_text(
+            "<annotation><filename>a.jpg</filename><size><width>640</width><height>480</height></size><object>"
+            f"<name>cat</name><difficult>{text}</difficult><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>60</xmax>"
+            "<ymax>50</ymax></bndbox></object></annotation>",
+            encoding="utf-8",
+        )
+        result = load(path, resize="none")
+        return result.table["difficult"].tolist(), {k: v for k, v in result.excluded.items() if v}
+
+    assert flag(" 1\t") == ([1], {})
+    assert flag("\u00a010") == ([], {"unparsable_number": 1})
+    assert flag("10\u00a0") == ([], {"unparsable_number": 1})
+
+
 def test_control_characters_in_figures_are_escapes(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     """Names drawn in the report's figures show control characters as escapes, as the text tables do: no glyph
     is missing (matplotlib would warn on stderr), in the rule and the detector report."""

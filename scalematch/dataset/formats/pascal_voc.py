@@ -371,12 +371,15 @@ def _size(text: str | None) -> float:
     return math.nan if v is None else image_side(v)
 
 
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
 def _flag(text: str | None) -> int | None:
     """A VOC flag as the toolkits read it (``int(text)``; absent or empty is 0), saturated to -128..127 so that it
     fits the table's int8 column and keeps what every toolkit decides (mmdetection: non-zero is set; the yolov5 and
     ultralytics VOC converters: exactly 1); any other text is None (mmdetection would fail on it). Any ASCII
     integer literal is read, however long, without converting its digits (10^30 costs nothing)."""
-    text = (text or "0").strip() or "0"
+    text = (text or "0").strip(_ASCII_SPACE) or "0"  # a no-break space is no ASCII literal (nor in a corner)
     if text in ("0", "1"):
         return int(text)
     sign, digits = (text[0], text[1:]) if text[0] in "+-" else ("+", text)
