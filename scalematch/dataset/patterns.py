@@ -1,7 +1,7 @@
 """Glob patterns of input paths, expanded as :func:`glob.glob` expands them (``recursive=True``), except that
 ``**`` searches each real folder once: a link to a folder is followed only into a folder not searched before, so
 a link loop (``g/sub/loop -> g``) ends at once instead of descending 40 levels, and every file under a ``**`` is
-matched once, under its shortest path without links when it has one."""
+matched once, under its shortest path without links when it has one (``**/**`` is ``**``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def matches(pattern: str) -> list[str]:
     """The paths ``pattern`` matches, unsorted and each once; hidden names (a leading '.') are matched only by a
     pattern part that starts with '.', and ``**`` descends into no hidden folder (as :func:`glob.glob`)."""
     parts = (pattern.replace(os.altsep, os.sep) if os.altsep else pattern).split(os.sep)
+    parts = [p for k, p in enumerate(parts) if not (p == "**" and k and parts[k - 1] == "**")]  # **/** is **
     if "**" not in parts:
         return glob.glob(pattern)
     at = parts.index("**")

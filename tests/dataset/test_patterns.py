@@ -55,6 +55,20 @@ def test_a_link_loop_ends_and_each_file_is_matched_once(tmp_path: Path) -> None:
         str(tmp_path / "g" / "sub" / "y.json"), str(tmp_path / "g" / "x.json")]  # fmt: skip
 
 
+def test_consecutive_double_stars_are_one_and_a_loop_still_ends(tmp_path: Path) -> None:
+    """'**/**' matches what '**' matches (glob.glob's files, each once); with a link back up it no longer follows
+    the loop under the second '**' (each file was matched again under the link's path)."""
+    (tmp_path / "g" / "sub" / "deep").mkdir(parents=True)
+    for name in ("g/a.json", "g/sub/c.json", "g/sub/deep/d.json"):
+        (tmp_path / name).write_text("{}")
+    os.symlink("..", tmp_path / "g" / "sub" / "deep" / "up")
+    g = tmp_path / "g"
+    expected = sorted(str(g / n) for n in ("a.json", "sub/c.json", "sub/deep/d.json"))
+    for pattern in ("**/**/*.json", "**/**/**/*.json", "sub/**/**/*.json"):
+        got = sorted(matches(str(g / pattern)))
+        assert got == (expected if not pattern.startswith("sub") else expected[1:]), pattern
+
+
 def test_a_link_to_a_folder_elsewhere_is_followed(tmp_path: Path) -> None:
     (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
     (tmp_path / "elsewhere" / "deep" / "z.json").write_text("{}")
