@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scalematch.errors import GraphError
+from scalematch import _args
+from scalematch.errors import GraphError, OptionError
 from scalematch.profile import axis, runs
 from scalematch.profile.axis import AxisGeom, AxisMap
 from scalematch.profile.graph import INPUT, Graph, Node, check_size
@@ -70,11 +71,14 @@ class FeatureMap:
     geom: tuple[AxisGeom, AxisGeom] | None = field(default=None, repr=False, compare=False)
 
     def input_box(self, i: int, j: int, clip_to: Pair | None = None) -> tuple[Pair, Pair] | None:
-        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)``, clipped to an image size."""
+        """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)``, clipped to an image size ``(h, w)``.
+        The indices are integers (an ``int`` or a numpy integer, taken as the ``int``: the box holds ints)."""
+        unit_i, unit_j = _args.integer(i, "i"), _args.integer(j, "j")
+        size = _clip_size(clip_to)
         if self.geom is None:
             return None
         box = []
-        for g, unit, limit in zip(self.geom, (i, j), clip_to or (None, None), strict=True):
+        for g, unit, limit in zip(self.geom, (unit_i, unit_j), size or (None, None), strict=True):
             s = g.unit(unit)[0]
             lo, hi = s[0][0], s[-1][1] - 1
             if limit is not None:
@@ -113,19 +117,22 @@ class Profile:
         return profile_frame(self)
 
     def __getitem__(self, key: str) -> FeatureMap:
-        """A feature map by node name or by output (tap) name."""
-        for fm in self.feature_maps:
-            if key in (fm.name, fm.tap):
-                return fm
+        """A feature map by node name or by output (tap) name (a KeyError for anything else)."""
+        if isinstance(key, str):  # (None would name the first node without a tap)
+            for fm in self.feature_maps:
+                if key in (fm.name, fm.tap):
+                    return fm
         raise KeyError(key)
 
     def input_box(self, key: str, i: int, j: int) -> tuple[Pair, Pair] | None:
         """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)`` of a map. With an input size, the box
         of the pixels the unit reads (:meth:`unit_pixels`: exact at the edges of every map; None for a unit that
-        reads no pixel); without one, the box of its periodic set (:meth:`FeatureMap.input_box`)."""
-        pixels = self.unit_pixels(key, i, j)
+        reads no pixel); without one, the box of its periodic set (:meth:`FeatureMap.input_box`). Arguments as
+        :meth:`unit_pixels` takes them."""
+        fm, unit_i, unit_j = self._unit(key, i, j)
+        pixels = self.unit_pixels(fm.name, unit_i, unit_j)
         if pixels is None:
-            return self[key].input_box(i, j)
+            return fm.input_box(unit_i, unit_j)
         if not pixels[0] or not pixels[1]:
             return None
         return (pixels[0][0][0], pixels[0][-1][1] - 1), (pixels[1][0][0], pixels[1][-1][1] - 1)
@@ -135,13 +142,25 @@ class Profile:
         (None without an input size). The periodic sets of ``geom`` describe maps without ends: a unit whose
         window reaches past the edge of an intermediate map gets the pixels the missing units there would read.
         Here each layer's taps are followed back only to units that exist (the zero padding, the rows a
-        transposed convolution's ``output_padding`` adds and the rows a stride drops by floor read nothing)."""
+        transposed convolution's ``output_padding`` adds and the rows a stride drops by floor read nothing).
+        ``key`` is an output (tap) or node name; ``i`` and ``j`` are integers (an ``int`` or a numpy integer,
+        taken as the ``int``, so the runs hold ints); anything else is an :class:`OptionError` naming it."""
+        fm, unit_i, unit_j = self._unit(key, i, j)
         if self.input_size is None:
             return None
-        return self._axis_pixels(key, 0, i), self._axis_pixels(key, 1, j)
+        return self._axis_pixels(fm, 0, unit_i), self._axis_pixels(fm, 1, unit_j)
 
-    def _axis_pixels(self, key: str, a: int, unit: int) -> runs.Runs:
-        start = self[key]
+    def _unit(self, key: object, i: object, j: object) -> tuple[FeatureMap, int, int]:
+        """The map ``key`` names and the unit's indices as ints, checked (see :meth:`unit_pixels`)."""
+        if not isinstance(key, str):
+            raise OptionError(f"key: expected the name of an output or node (str), got {_args.shown(key)}")
+        for fm in self.feature_maps:
+            if key in (fm.name, fm.tap):
+                return fm, _args.integer(i, "i"), _args.integer(j, "j")
+        outputs = ", ".join(self.taps) or "none named"
+        raise OptionError(f"key: {_args.cut(key)} is not an output or node of {self.name} (outputs: {outputs})")
+
+    def _axis_pixels(self, start: FeatureMap, a: int, unit: int) -> runs.Runs:
         if start.size is None or not 0 <= unit < start.size[a]:
             return ()
         assert self.input_size is not None
@@ -168,6 +187,15 @@ class Profile:
     def taps(self) -> dict[str, FeatureMap]:
         """Named outputs (C2, P3, ...) in order."""
         return {fm.tap: fm for fm in self.feature_maps if fm.tap is not None}
+
+
+def _clip_size(value: object) -> Pair | None:
+    """``clip_to`` of :meth:`FeatureMap.input_box`: None or an image size ``(h, w)`` of two integers from 1."""
+    if value is None:
+        return None
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise OptionError(f"clip_to: expected an image size (h, w) of two integers, or None, got {_args.shown(value)}")
+    return _args.at_least(value[0], "clip_to", 1), _args.at_least(value[1], "clip_to", 1)
 
 
 def _same_padding(kernel: int, stride: int, n: int | None) -> tuple[int, int]:
