@@ -178,7 +178,7 @@ def given_paths(value: object, param: str, expected: str = PATHS) -> list[str]:
                           "a box table)")  # fmt: skip
     if isinstance(value, bytes | bytearray | memoryview | Mapping) or callable(getattr(value, "read", None)):
         raise OptionError(f"{param}: expected {expected}, got {shown_path(value)}")
-    if not isinstance(value, Iterable):
+    if not isinstance(value, Iterable) or getattr(value, "ndim", None) == 0:  # a 0-d array cannot be iterated
         raise OptionError(f"{param}: expected {expected}, got {shown_path(value)}")
     series = _is_series(value)
     out = []

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 
 class ScalematchError(Exception):
-    """Base class of every error caused by user input (configs, annotations, options)."""
+    """Base class of every error caused by user input (configs, annotations, options).
+
+    Its text is one line: a control or other non-printing character that a message quotes from the input (a
+    newline in a path or a name, an ANSI escape) is shown as its escape (``\\n``, ``\\x1b``), as the command line
+    shows it (:func:`scalematch.report.style.printable`), in the API too."""
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if text.isprintable():
+            return text
+        return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class ConfigError(ScalematchError):

@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 
 import scalematch
-from scalematch.errors import OptionError
+from scalematch.errors import OptionError, ScalematchError
 
 sm: Any = scalematch  # the calls below pass wrong types on purpose
 
@@ -725,7 +725,103 @@ ARGUMENTS = [
      "client: expected a distributed.Client, got str"),
     ("sweep of a DataFrame, workers=0", lambda b: sm.sweep(b.to_frame(), rule="rf", workers=0),
      "workers: expected an integer from 1 to 1024, got 0"),
+    # review round 25, F1 and F2: the unit of a profile's map, checked at the door
+    ("input_box key=None", lambda b: _sized().input_box(None, 0, 0),
+     "key: expected the name of an output or node (str), got NoneType None"),
+    ("input_box key='P9'", lambda b: _sized().input_box("P9", 0, 0),
+     "key: 'P9' is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)"),
+    ("unit_pixels key='P9', no input size", lambda b: _made("profile", b).unit_pixels("P9", 0, 0),
+     "key: 'P9' is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)"),
+    ("input_box i=3.0", lambda b: _sized().input_box("C5", 3.0, 3), "i: expected an integer, got float 3.0"),
+    ("unit_pixels j='1'", lambda b: _sized().unit_pixels("C5", 0, "1"), "j: expected an integer, got str '1'"),
+    ("input_box i=True", lambda b: _sized().input_box("C5", True, 0), "i: expected an integer, got bool True"),
+    # review round 25, F4: arrays and pandas objects where a name or a client is expected
+    ("DetectorResult.to_frame kind=array", lambda b: _made("detector", b).to_frame(_np().array(["levels", "x"])),
+     "kind: expected one of levels, sizes, categories, objects, got ndarray array(['levels', 'x'], dtype='<U6')"),
+    ("DetectorResult.to_frame kind=Series", lambda b: _made("detector", b).to_frame(_pd().Series(["levels"])),
+     "kind: expected one of levels, sizes, categories, objects, got a Series"),
+    ("DetectorResult.to_frame kind='x'", lambda b: _made("detector", b).to_frame("x"),
+     "kind: expected one of levels, sizes, categories, objects, got str 'x'"),
+    ("Design.to_frame kind=Series", lambda b: _made("design", b).to_frame(_pd().Series(["levels"])),
+     "kind: expected one of levels, categories, objects, got a Series"),
+    ("Design.to_frame kind=DataFrame", lambda b: _made("design", b).to_frame(_pd().DataFrame()),
+     "kind: expected one of levels, categories, objects, got a DataFrame"),
+    ("measure_erf weights=array", lambda b: sm.measure_erf("resnet18", weights=_np().array(["a", "b"])),
+     "weights: expected one of uniform, random, model, got ndarray array(['a', 'b'], dtype='<U1')"),
+    ("measure_erf weights=Series", lambda b: sm.measure_erf("resnet18", weights=_pd().Series(["random"])),
+     "weights: expected one of uniform, random, model, got a Series"),
+    ("read_annotations client=Series", lambda b: sm.read_annotations(None, client=_pd().Series([1])),
+     "client: expected a distributed.Client, got Series"),
+    ("read_annotations client=DataFrame", lambda b: sm.read_annotations(None, client=_pd().DataFrame()),
+     "client: expected a distributed.Client, got DataFrame"),
+    ("recommend of a LoadResult, client=Series", lambda b: sm.recommend(b, "retinanet", client=_pd().Series([1])),
+     "client: expected a distributed.Client, got Series"),
+    ("read_annotations(np.array(5))", lambda b: sm.read_annotations(_np().array(5)),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, got ndarray array(5)"),
+    ("recommend(np.array(5))", lambda b: sm.recommend(_np().array(5)),
+     "annotations: expected a path (str or pathlib.Path), a glob pattern or a list of them, a LoadResult or a "
+     "pandas DataFrame, got ndarray array(5)"),
+    # review round 25, F5: one line, whatever the value
+    ("recommend workers=Series", lambda b: sm.recommend(b, "retinanet", workers=_pd().Series([1])),
+     "workers: expected an integer from 1 to 1024, got a Series"),
+    ("read_annotations workers=DataFrame", lambda b: sm.read_annotations(None, workers=_pd().DataFrame()),
+     "workers: expected an integer from 1 to 1024, got a DataFrame"),
+    ("recommend rule=Series", lambda b: sm.recommend(b, rule=_pd().Series([1])),
+     "rule: expected rf, fpn, fcos, anchors or yolo, got a Series"),
+    ("recommend rule=5", lambda b: sm.recommend(b, rule=5), "rule: expected rf, fpn, fcos, anchors or yolo, got int 5"),
+    ("measure_erf weights='a\\nb'", lambda b: sm.measure_erf("resnet18", weights="a\nb"),
+     "weights: expected one of uniform, random, model, got str 'a\\nb'"),
+    ("save_figure path='a\\nb'", lambda b: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), "a\nb"),
+     "path a\\nb: expected a file ending in .png, .svg, .pdf, got 'no suffix'"),
 ]  # fmt: skip
+
+
+ONE_LINE: list[tuple[Callable[[Any], object], str | None]] = [
+    (lambda b: sm.recommend(b, "a\nb"),
+     "detector: unknown detector 'a\\nb'; expected a file or one of: atss, faster-rcnn, fcos, retinanet, ssd300, "
+     "yolov5, yolov8"),
+    (lambda b: sm.read_annotations("a\nb"), "a\\nb: no such file or folder"),
+    (lambda b: sm.profile_model("a\nb"), None),
+    (lambda b: sm.profile_model("resnet18", neck="a\rb"), None),
+    (lambda b: sm.recommend(b, rule="rf", backbone="a\x1b[31mb"), None),
+    (lambda b: sm.sweep(b, "a\nb"), None),
+    (lambda b: sm.load_preset("a\rb"), None),
+    (lambda b: sm.measure_erf("a\nb"), None),
+    (lambda b: sm.read_annotations(None, resize="a\nb"), None),
+    (lambda b: sm.recommend(b, "retinanet", levels="P3,a\u2028b"), None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "message"), ONE_LINE)
+def test_an_error_quoting_a_control_character_is_one_printable_line(
+    boxes: Any, call: Callable[[Any], object], message: str | None
+) -> None:
+    """Every message, whichever function builds it and whatever error it is (an unknown backbone is a
+    ConfigError, a missing file a DatasetError), shows a newline, a carriage return, an escape or a line separator
+    of the input as its escape, as the command line does (review round 25, F5)."""
+    with pytest.raises(ScalematchError) as caught:
+        call(boxes)
+    assert str(caught.value).isprintable(), str(caught.value)
+    assert message is None or str(caught.value) == message
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+def _pd() -> Any:
+    import pandas
+
+    return pandas
+
+
+def _sized() -> Any:
+    """resnet18 profiled at 224x224 (its units' pixels are exact at the edges), made once."""
+    if "sized" not in _MADE:
+        _MADE["sized"] = sm.profile_model("resnet18", input_size="224x224")
+    return _MADE["sized"]
 
 
 @pytest.mark.parametrize(("case", "call", "message"), ARGUMENTS, ids=[c[0] for c in ARGUMENTS])

@@ -155,7 +155,8 @@ def check_workers(workers: object, client: Any = None) -> int:
     this process may use; with a Dask ``client`` the cluster decides, so ``workers`` may not be given."""
     from scalematch.pool import cores
 
-    if client is not None and not callable(getattr(client, "map", None)):
+    if client is not None and not all(callable(getattr(client, name, None)) for name in ("map", "nthreads")):
+        # (the methods used of it: a pandas Series or DataFrame has a map() too)
         raise OptionError(f"client: expected a distributed.Client, got {type(client).__name__}")
     if client is not None and getattr(client, "status", None) in ("closing", "closed"):  # distributed's states
         raise OptionError("client: the distributed.Client is closed; give a client that is running")
@@ -165,8 +166,13 @@ def check_workers(workers: object, client: Any = None) -> int:
         return cores()
     import numbers
 
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or not 1 <= int(workers) <= MAX_WORKERS:
-        raise OptionError(f"workers: expected an integer from 1 to {MAX_WORKERS}, got {workers!r}")
+    from scalematch import _args
+
+    expected = f"workers: expected an integer from 1 to {MAX_WORKERS}"
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise OptionError(f"{expected}, got {_args.shown(workers)}")  # (a Series: in one line, as 'a Series')
+    if not 1 <= int(workers) <= MAX_WORKERS:
+        raise OptionError(f"{expected}, got {int(workers)}")
     return int(workers)  # a numpy integer too, as every integer parameter takes it
 
 

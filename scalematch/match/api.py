@@ -131,8 +131,10 @@ def _policy_key(text: str) -> str:
 def _rule(rule: Rule | str | None) -> Rule | None:
     if rule is None or isinstance(rule, Rule):
         return rule
+    if not isinstance(rule, str):  # (str() of a Series or an array is a table over lines)
+        raise OptionError(f"rule: expected {values(Rule)}, got {_args.shown(rule)}")
     try:
-        return Rule(str(rule).lower())
+        return Rule(rule.lower())
     except ValueError:
         raise OptionError(f"rule: expected {values(Rule)}, got {rule!r}") from None
 

@@ -55,6 +55,9 @@ class Design:
         too small and too large included) or ``objects`` (one row per matched object with its level)."""
         import pandas as pd
 
+        from scalematch import _args
+
+        _args.choice(kind, "kind", ("levels", "categories", "objects"))
         full = self.recommendation.full
         out: pd.DataFrame
         if kind == "levels":
@@ -63,16 +66,14 @@ class Design:
         if kind == "categories":
             out = pd.DataFrame() if full.per_category is None else full.per_category.copy()
             return out
-        if kind == "objects":
-            import numpy as np
+        import numpy as np
 
-            if self.data is None:
-                raise OptionError("kind: 'objects' needs the design's data (designs made by recommend() keep it)")
-            rows: pd.DataFrame = usable(self.data.table).copy()
-            names = np.array([lv.name for lv in full.levels] + ["too large", "too small"], dtype=object)
-            rows["level"] = names[full.assignment.level]
-            return rows
-        raise OptionError(f"kind: expected levels, categories or objects, got {kind!r}")
+        if self.data is None:  # kind is "objects"
+            raise OptionError("kind: 'objects' needs the design's data (designs made by recommend() keep it)")
+        rows: pd.DataFrame = usable(self.data.table).copy()
+        names = np.array([lv.name for lv in full.levels] + ["too large", "too small"], dtype=object)
+        rows["level"] = names[full.assignment.level]
+        return rows
 
 
 @dataclass(frozen=True)

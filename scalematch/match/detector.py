@@ -80,8 +80,10 @@ class DetectorResult:
         ``objects`` (one row per object, as ``--objects FILE.csv``)."""
         import pandas as pd
 
+        from scalematch import _args
         from scalematch.match.positives import objects_frame
 
+        _args.choice(kind, "kind", ("levels", "sizes", "categories", "objects"))
         if kind == "objects":
             return objects_frame(self.simulation)
         if kind == "categories":
@@ -104,10 +106,8 @@ class DetectorResult:
             ordered: pd.DataFrame = frame.sort_values("objects", ascending=False)
             return ordered
         positives: dict[str, Any] = self.summary.to_dict()
-        if kind in ("levels", "sizes"):
-            table: pd.DataFrame = pd.DataFrame(positives["levels" if kind == "levels" else "by_size"])
-            return table
-        raise OptionError(f"kind: expected levels, sizes, categories or objects, got {kind!r}")
+        table: pd.DataFrame = pd.DataFrame(positives["levels" if kind == "levels" else "by_size"])
+        return table
 
 
 def evaluate(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import profile
@@ -259,8 +259,8 @@ def measure_erf(
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
     if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
         raise OptionError(f"seed: expected a whole number from 0 to 2^32 - 1, got {seed}")
-    if weights not in (None, "uniform", "random", "model"):
-        raise OptionError(f"weights: expected uniform, random or model, got '{weights}'")
+    if weights is not None:  # (an array or a Series would be compared with the names element by element)
+        _args.choice(weights, "weights", get_args(Weights))
     if neck is not None and not (
         isinstance(model, str) and (not is_imported(model) or model.lower().endswith(".onnx"))
     ):
