@@ -21,6 +21,12 @@ class ScalematchError(Exception):
         return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
+def raw_text(error: BaseException) -> str:
+    """``error``'s message as it was raised, before :class:`ScalematchError` escapes it: for code that finds in it
+    the names it quotes (a path holding a newline is escaped in ``str(error)``)."""
+    return Exception.__str__(error)
+
+
 class ConfigError(ScalematchError):
     """A backbone or neck config (YAML file, layer list or layer spec) is invalid."""
 

@@ -792,6 +792,22 @@ ONE_LINE: list[tuple[Callable[[Any], object], str | None]] = [
 ]  # fmt: skip
 
 
+def test_an_escaped_message_is_still_worded_by_the_api(boxes: Any) -> None:
+    """The API rewords an error of a preset's override by finding its prefix, which names the preset: a name
+    holding a newline is found in the message as raised, not in its escaped text (review round 25, F5)."""
+    from dataclasses import replace
+
+    odd = replace(sm.load_preset("retinanet"), name="a\nb")
+    with pytest.raises(OptionError) as caught:
+        sm.recommend(boxes, odd, backbone="vgg16-ssd")
+    assert str(caught.value) == (
+        "neck: neck 'fpn-retinanet' reads C3, C4, C5, but backbone 'vgg16-ssd' has no C5 (outputs: C1, C2, C3, C4)"
+    )
+    with pytest.raises(OptionError) as caught:
+        sm.recommend(boxes, odd, neck="pan")
+    assert str(caught.value).startswith("neck: preset a\\nb's levels P3, P4, P5, P6, P7 are not outputs of ")
+
+
 @pytest.mark.parametrize(("call", "message"), ONE_LINE)
 def test_an_error_quoting_a_control_character_is_one_printable_line(
     boxes: Any, call: Callable[[Any], object], message: str | None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
-from scalematch.errors import DatasetError, OptionError, ScalematchError
+from scalematch.errors import DatasetError, OptionError, ScalematchError, raw_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -397,7 +397,7 @@ def _run(
 
 def _renamed(error: ScalematchError, given: dict[str, str]) -> ScalematchError:
     """``error`` with each input's absolute name (what a cluster's worker opened) replaced by the name given."""
-    message = str(error)
+    message = raw_text(error)  # (str() escapes a name holding a newline: it would not be found)
     for name in sorted(given, key=len, reverse=True):  # /a/b.json before /a/b
         message = message.replace(name, given[name])
     return type(error)(message)

@@ -20,7 +20,7 @@ from scalematch._args import check_progress
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, given_format, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
-from scalematch.errors import ConfigError, OptionError
+from scalematch.errors import ConfigError, OptionError, raw_text
 from scalematch.match.assign import DEFAULT_MIN_IOU
 from scalematch.match.design import Design, RuleSweep, design, ranked
 from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
@@ -197,7 +197,7 @@ def _overridden(preset: Preset, changes: dict[str, object]) -> Preset:
     try:
         return override(preset, **changes)
     except (OptionError, ConfigError) as exc:
-        message = str(exc).removeprefix(f"override of preset {preset.name}: ")
+        message = raw_text(exc).removeprefix(f"override of preset {preset.name}: ")
         option = "neck" if "neck" in changes else "backbone"
         if message.startswith(("neck: ", "backbone: ")):
             raise OptionError(message) from None

@@ -17,7 +17,7 @@ from shard_files import same, split_coco, without_source
 
 from scalematch.dataset import read_shards, sample_path, summarize_file, summarize_files
 from scalematch.dataset.loader import load, read_annotations
-from scalematch.dataset.shards import _batches, expand
+from scalematch.dataset.shards import _batches, _renamed, expand
 from scalematch.errors import DatasetError, OptionError
 
 DATA = Path(__file__).parents[1] / "data"
@@ -437,3 +437,11 @@ def test_nested_voc_objects_of_several_inputs_follow_their_images(tmp_path: Path
     )
     assert len(both) == 6 and int(both["image_id"].nunique()) == 4
     assert len(read_annotations([tmp_path / "a", tmp_path / "b"], resize="none", workers=1).table) == 3
+
+
+def test_a_cluster_error_is_renamed_when_the_name_holds_a_newline() -> None:
+    """A worker's error names the input by its absolute name; it is replaced by the name given, found in the
+    message as raised (its text escapes the newline: review round 25, F5)."""
+    error = _renamed(DatasetError("/data/a\nb.json: not valid JSON"), {"/data/a\nb.json": "a\nb.json"})
+    assert type(error) is DatasetError
+    assert str(error) == "a\\nb.json: not valid JSON"
