@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
+from scalematch._text import dumps
 from scalematch.choices import Toolkit
 from scalematch.match.detector import DetectorResult
 from scalematch.report.style import printable
@@ -52,7 +52,7 @@ def show_detector(
         assert result.data is not None
         written = write_report(out, build_detector_report(result, result.data, command, inputs=inputs), force, where)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(dumps(result.to_dict()))
         if written is not None:
             typer.echo(f"wrote {printable(str(written))}", err=True)
         return

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from scalematch._text import dumps
 from scalematch.choices import Weights
 from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
 from scalematch.report.style import printable
@@ -72,6 +72,6 @@ def erf(
         from scalematch.report.save import save_figure
 
         save_figure(erf_figure(result), plot, option="--plot")
-    typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else erf_text(result))
+    typer.echo(dumps(result.to_dict()) if as_json else erf_text(result))
     if plot is not None and not as_json:
         typer.echo(f"\nwrote {printable(str(plot))}")

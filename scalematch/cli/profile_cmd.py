@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from scalematch._text import dumps
 from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -100,7 +100,7 @@ def profile(
 
         save_figure(profile_figure(result, log=log), plot, option="--plot")
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(dumps(result.to_dict()))
     else:
         typer.echo(profile_table(result, outputs_only))
         if plot is not None:
@@ -117,7 +117,7 @@ def backbones(
 
     entries = catalogue()
     if as_json:
-        typer.echo(json.dumps(entries, indent=2))
+        typer.echo(dumps(entries))
         return
     width = max(len(e["name"]) for e in entries)
     for e in entries:

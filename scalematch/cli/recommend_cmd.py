@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Annotated
 import typer
 from click.core import ParameterSource
 
+from scalematch._text import dumps
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
@@ -244,7 +244,7 @@ def recommend(
         files = build_report(ReportInput(best.data, best, tuple(designs), command, inputs=paths))
         written = write_report(out, files, force, where)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(dumps(result.to_dict()))
         if written is not None:
             typer.echo(f"wrote {printable(str(written))}", err=True)
         return

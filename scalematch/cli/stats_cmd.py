@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from scalematch._text import dumps
 from scalematch.choices import Format
 from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.cli.progress import progress_bar
@@ -89,6 +89,6 @@ def stats(
     if csv is not None:
         atomic_csv(result.to_frame(), csv, "--csv")
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(dumps(summary))
     else:
         typer.echo(render(summary, by_category=by_category))

@@ -155,7 +155,7 @@ def category_names(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     import numpy as np
     import pandas as pd
 
-    from scalematch.dataset.table import text_of
+    from scalematch._text import text_of
 
     codes, uniques = pd.factorize(column)
     texts = [text_of(str(u.item() if isinstance(u, np.generic) else u)) for u in uniques]

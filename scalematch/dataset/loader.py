@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scalematch._args import given_path
+from scalematch._text import text_of
 from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
-from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble, text_of
+from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble
 from scalematch.errors import DatasetError, OptionError, ScalematchError
 from scalematch.pool import cores
 

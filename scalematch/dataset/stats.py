@@ -140,10 +140,11 @@ def file_partial(
     :func:`summarize_file`)."""
     import numpy as np
 
+    from scalematch._text import text_of
     from scalematch.dataset.loader import read_raw
     from scalematch.dataset.resize import input_columns, needs_image_size, parse_policy
     from scalematch.dataset.streaming import Stream
-    from scalematch.dataset.table import check, text_of
+    from scalematch.dataset.table import check
 
     path = given_path(path, "path")  # its text names the dataset (source), as the command line shows it
     policy = parse_policy(resize)

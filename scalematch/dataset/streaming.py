@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from scalematch.dataset.table import UNKNOWN_CATEGORY, Exclusions, RawBoxes, problems, text_of
+from scalematch._text import text_of
+from scalematch.dataset.table import UNKNOWN_CATEGORY, Exclusions, RawBoxes, problems
 
 if TYPE_CHECKING:
     import numpy as np

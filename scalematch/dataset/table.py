@@ -48,6 +48,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import text_of
 from scalematch.errors import DatasetError
 
 if TYPE_CHECKING:
@@ -566,18 +567,6 @@ def _where(raw: RawBoxes, record: str, k: int, image_id: int, ann_id: int) -> st
         return f"{record} {ann_id}"
     index = raw.label_index.buffer().cast("q")[k]
     return f"{record} {index}" if raw.one_file else f"{raw.label_files.get(image_id, '?')}: {record} {index}"
-
-
-def text_of(value: str) -> str:
-    """A name from the data as printable text: lone surrogates (JSON ``"\\ud800"``), which no output encoding
-    accepts, become U+FFFD."""
-    if value.isascii():
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
 
 
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:

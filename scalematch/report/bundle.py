@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
@@ -145,7 +145,7 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
     html = render_html(inp.best, designs, summary, images, document, prov)
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})
-    files[REPORT_JSON] = (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    files[REPORT_JSON] = (dumps(document) + "\n").encode("utf-8")
     return files
 
 

@@ -3,10 +3,10 @@ the summary, and the JSON document, as one self-contained HTML page plus its fil
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
+from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.match.detector import DetectorResult
 from scalematch.report.html_report import Image, render
@@ -96,9 +96,9 @@ def build_detector_report(
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
         prov=provenance(Path(data.source), command, created, inputs),
-        document=json.dumps(doc, indent=2),
+        document=dumps(doc),
     )
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})
-    files[REPORT_JSON] = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    files[REPORT_JSON] = (dumps(doc) + "\n").encode("utf-8")
     return files

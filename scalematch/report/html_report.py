@@ -7,11 +7,11 @@ Images are embedded as PNG data URIs and the page declares a Content-Security-Po
 from __future__ import annotations
 
 import base64
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from scalematch._text import dumps
 from scalematch.match.design import Design
 from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import Rule, fcos_ranges
@@ -203,7 +203,7 @@ def render_html(
         excluded=sorted(best.excluded.items()),
         sweep=sweep,
         images=images,
-        document=json.dumps(document, indent=2),
+        document=dumps(document),
         prov=prov,
     )
 

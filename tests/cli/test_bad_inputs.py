@@ -6,6 +6,7 @@ docs/reference/dataset.md is the code's, and every reason in it is produced by s
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -934,6 +935,36 @@ def test_paths_with_control_characters_are_printed_as_escapes(
         assert lines[0].startswith("new\\nline.json: 2 objects"), lines[0]
         assert lines[-1].startswith(f"wrote o\\x1b.{name.split('.')[-1]} ("), lines[-1]
     _one_error_line(_run(app, ["stats", "gone\n.json"]), "gone\\n.json: no such file or folder")
+
+
+def test_a_latin1_file_name_is_valid_unicode_in_json(app: typer.Typer, in_corpus: Path) -> None:
+    """A file name that is not UTF-8 (``caf\\xe9.json``, as an old zip unpacks it; Python reads it as
+    ``'caf\\udce9.json'``) is written into every JSON document (stats --json, recommend --json, the report's
+    recommendation.json) with U+FFFD for the byte, as names from the data are, so that strict readers (msgspec)
+    accept the document; the text output shows the byte escaped."""
+    import msgspec
+
+    name = os.fsdecode(b"caf\xe9.json")
+    (in_corpus / name).write_bytes((in_corpus / "coco_box_outside.json").read_bytes())
+    stats = _run(app, ["stats", name])
+    assert stats.exit_code == 0 and stats.stdout.startswith("caf\\udce9.json (coco)"), stats.output
+    for argv in (
+        ["stats", "--json", name],
+        ["recommend", "--json", name],
+        ["recommend", "--rule", "rf", "--json", name],
+    ):
+        result = _run(app, argv)
+        assert result.exit_code == 0, result.output
+        document = msgspec.json.decode(result.stdout_bytes)
+        assert document == json.loads(result.stdout)
+        assert document.get("source", "caf\ufffd.json") == "caf\ufffd.json"  # (rule mode names no source)
+    for mode in (["--rule", "rf"], []):
+        out = in_corpus / f"report{len(mode)}"
+        result = _run(app, ["recommend", *mode, name, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        document = msgspec.json.decode((out / "recommendation.json").read_bytes())
+        assert document.get("source", "caf\ufffd.json") == "caf\ufffd.json"
+        assert "\\udce9" not in (out / "recommendation.json").read_text(encoding="utf-8")
 
 
 def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path) -> None:

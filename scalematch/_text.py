@@ -1,0 +1,37 @@
+"""Text that every output can hold: a name from the data or a path as given (a Latin-1 file name, which Python
+reads as ``'caf\\udce9.json'``) may carry lone surrogates, which no output encoding accepts and strict JSON readers
+(msgspec, serde_json) refuse."""
+
+from __future__ import annotations
+
+import json
+
+
+def text_of(value: str) -> str:
+    """A name from the data or a path as printable text: lone surrogates (JSON ``"\\ud800"``, or the escapes of the
+    bytes of a file name that is not UTF-8), which no output encoding accepts, become U+FFFD."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+def valid(document: object) -> object:
+    """``document`` (dicts, lists and tuples of JSON values) with every text in it, keys too, as :func:`text_of`
+    makes it."""
+    if isinstance(document, str):
+        return text_of(document)
+    if isinstance(document, dict):
+        return {valid(k) if isinstance(k, str) else k: valid(v) for k, v in document.items()}
+    if isinstance(document, list | tuple):
+        return [valid(v) for v in document]
+    return document
+
+
+def dumps(document: object) -> str:
+    """``document`` as the JSON text every ``--json`` output and report file writes (indented by 2): valid Unicode,
+    each lone surrogate of a name or path as U+FFFD."""
+    return json.dumps(valid(document), indent=2)
