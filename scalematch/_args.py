@@ -145,10 +145,19 @@ def path_or_name(value: object, param: str, expected: str, optional: bool = Fals
 
 
 def no_nul(text: str, param: str, where: str = "") -> None:
-    """An :class:`OptionError` naming ``param`` when ``text``, a path or a name, holds a NUL byte: no file name can
-    hold one, and the operating system would refuse it later with a bare ValueError."""
+    """An :class:`OptionError` naming ``param`` when ``text``, a path or a name, holds a NUL byte or a lone
+    surrogate that is not the escape of a byte of a file name (``'a\\ud800.json'``; ``os.fsdecode`` makes a byte
+    that is not UTF-8 one of ``'\\udc80'``-``'\\udcff'``, which is taken): no file name can hold either, and the
+    operating system would refuse it later with a bare ValueError or UnicodeEncodeError."""
     if "\0" in text:
         raise OptionError(f"{param}: expected a path or name without NUL bytes, got {shown(text)}{where}")
+    if not text.isascii():
+        try:
+            os.fsencode(text)
+        except UnicodeError:
+            raise OptionError(
+                f"{param}: expected a path or name without lone surrogates, got {shown(text)}{where}"
+            ) from None
 
 
 PATH = "a path (str or pathlib.Path)"

@@ -514,11 +514,11 @@ def test_measure_erf_takes_numpy_integers() -> None:
                                                                                seed=3).to_dict()  # fmt: skip
 
 
-_NUL = "/tmp/a\x00.json"
 _NUL_SHOWN = "got str '/tmp/a\\x00.json'"
 
 
-def _nul_cases() -> list[tuple[str, Callable[[Any], object], str]]:
+def _nul_cases(bad: str = "\x00") -> list[tuple[str, Callable[[Any], object], str]]:
+    """Every entry that takes a path or a name, given one holding ``bad``, and the error it gives."""
     from pathlib import Path
 
     from matplotlib.figure import Figure
@@ -530,38 +530,40 @@ def _nul_cases() -> list[tuple[str, Callable[[Any], object], str]]:
     def dataset() -> Any:
         return _dataset()
 
-    named = "expected a path or name without NUL bytes, got str "
+    named = f"expected a path or name without {'NUL bytes' if bad == chr(0) else 'lone surrogates'}, got str "
+    nul = repr(bad)[1:-1]  # as the message shows it
+    path = f"/tmp/a{bad}.json"
     return [
-        ("read_annotations", lambda b: sm.read_annotations(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
-        ("read_annotations, a Path", lambda b: sm.read_annotations(Path(_NUL)),
-         f"annotations: {named}'/tmp/a\\x00.json'"),
-        ("read_annotations, in a list", lambda b: sm.read_annotations([str(sm.sample_path()), _NUL]),
-         f"annotations: {named}'/tmp/a\\x00.json' in the list"),
-        ("load", lambda b: dataset().load(_NUL), f"path: {named}'/tmp/a\\x00.json'"),
-        ("summarize_file", lambda b: dataset().summarize_file(_NUL), f"path: {named}'/tmp/a\\x00.json'"),
-        ("summarize_files", lambda b: dataset().summarize_files(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
-        ("recommend", lambda b: sm.recommend(_NUL), f"annotations: {named}'/tmp/a\\x00.json'"),
-        ("recommend, detector", lambda b: sm.recommend(b, "r\x00.yaml"), f"detector: {named}'r\\x00.yaml'"),
-        ("recommend, backbone", lambda b: sm.recommend(b, backbone="r\x00.yaml"), f"backbone: {named}'r\\x00.yaml'"),
-        ("recommend, rule backbone", lambda b: sm.recommend(b, rule="rf", backbone="r\x00.yaml"),
-         f"backbone: {named}'r\\x00.yaml'"),
-        ("recommend, neck", lambda b: sm.recommend(b, neck="n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
-        ("sweep, backbones", lambda b: sm.sweep(b, rule="rf", backbone=["resnet18", "r\x00.yaml"]),
-         f"backbone: {named}'r\\x00.yaml'"),
-        ("profile_model", lambda b: sm.profile_model("n\x00.yaml"), f"backbone: {named}'n\\x00.yaml'"),
-        ("profile_model, neck", lambda b: sm.profile_model("resnet18", "n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
-        ("load_backbone", lambda b: sm.load_backbone("n\x00.yaml"), f"backbone: {named}'n\\x00.yaml'"),
-        ("measure_erf", lambda b: sm.measure_erf("n\x00.yaml"), f"model: {named}'n\\x00.yaml'"),
-        ("measure_erf, a Path", lambda b: sm.measure_erf(Path("n\x00.yaml")), f"model: {named}'n\\x00.yaml'"),
-        ("measure_erf, neck", lambda b: sm.measure_erf("resnet18", neck="n\x00.yaml"), f"neck: {named}'n\\x00.yaml'"),
-        ("load_preset", lambda b: sm.load_preset("p\x00.yaml"), f"detector: {named}'p\\x00.yaml'"),
-        ("override", lambda b: override(sm.load_preset("retinanet"), backbone="n\x00.yaml"),
-         f"preset retinanet: backbone: {named}'n\\x00.yaml'"),
-        ("save_figure", lambda b: sm.save_figure(Figure(), "/tmp/f\x00.png"), f"path: {named}'/tmp/f\\x00.png'"),
-        ("write_report", lambda b: _write_report("/tmp/r\x00", {"report.html": b"<html>"}),
-         f"out: {named}'/tmp/r\\x00'"),
-        ("from_onnx", lambda b: from_onnx("m\x00.onnx"), f"model: {named}'m\\x00.onnx'"),
-        ("from_torch", lambda b: from_torch("pkg:Net\x00"), f"model: {named}'pkg:Net\\x00'"),
+        ("read_annotations", lambda b: sm.read_annotations(path), f"annotations: {named}'/tmp/a{nul}.json'"),
+        ("read_annotations, a Path", lambda b: sm.read_annotations(Path(path)),
+         f"annotations: {named}'/tmp/a{nul}.json'"),
+        ("read_annotations, in a list", lambda b: sm.read_annotations([str(sm.sample_path()), path]),
+         f"annotations: {named}'/tmp/a{nul}.json' in the list"),
+        ("load", lambda b: dataset().load(path), f"path: {named}'/tmp/a{nul}.json'"),
+        ("summarize_file", lambda b: dataset().summarize_file(path), f"path: {named}'/tmp/a{nul}.json'"),
+        ("summarize_files", lambda b: dataset().summarize_files(path), f"annotations: {named}'/tmp/a{nul}.json'"),
+        ("recommend", lambda b: sm.recommend(path), f"annotations: {named}'/tmp/a{nul}.json'"),
+        ("recommend, detector", lambda b: sm.recommend(b, f"r{bad}.yaml"), f"detector: {named}'r{nul}.yaml'"),
+        ("recommend, backbone", lambda b: sm.recommend(b, backbone=f"r{bad}.yaml"), f"backbone: {named}'r{nul}.yaml'"),
+        ("recommend, rule backbone", lambda b: sm.recommend(b, rule="rf", backbone=f"r{bad}.yaml"),
+         f"backbone: {named}'r{nul}.yaml'"),
+        ("recommend, neck", lambda b: sm.recommend(b, neck=f"n{bad}.yaml"), f"neck: {named}'n{nul}.yaml'"),
+        ("sweep, backbones", lambda b: sm.sweep(b, rule="rf", backbone=["resnet18", f"r{bad}.yaml"]),
+         f"backbone: {named}'r{nul}.yaml'"),
+        ("profile_model", lambda b: sm.profile_model(f"n{bad}.yaml"), f"backbone: {named}'n{nul}.yaml'"),
+        ("profile_model, neck", lambda b: sm.profile_model("resnet18", f"n{bad}.yaml"), f"neck: {named}'n{nul}.yaml'"),
+        ("load_backbone", lambda b: sm.load_backbone(f"n{bad}.yaml"), f"backbone: {named}'n{nul}.yaml'"),
+        ("measure_erf", lambda b: sm.measure_erf(f"n{bad}.yaml"), f"model: {named}'n{nul}.yaml'"),
+        ("measure_erf, a Path", lambda b: sm.measure_erf(Path(f"n{bad}.yaml")), f"model: {named}'n{nul}.yaml'"),
+        ("measure_erf, neck", lambda b: sm.measure_erf("resnet18", neck=f"n{bad}.yaml"), f"neck: {named}'n{nul}.yaml'"),
+        ("load_preset", lambda b: sm.load_preset(f"p{bad}.yaml"), f"detector: {named}'p{nul}.yaml'"),
+        ("override", lambda b: override(sm.load_preset("retinanet"), backbone=f"n{bad}.yaml"),
+         f"preset retinanet: backbone: {named}'n{nul}.yaml'"),
+        ("save_figure", lambda b: sm.save_figure(Figure(), f"/tmp/f{bad}.png"), f"path: {named}'/tmp/f{nul}.png'"),
+        ("write_report", lambda b: _write_report(f"/tmp/r{bad}", {"report.html": b"<html>"}),
+         f"out: {named}'/tmp/r{nul}'"),
+        ("from_onnx", lambda b: from_onnx(f"m{bad}.onnx"), f"model: {named}'m{nul}.onnx'"),
+        ("from_torch", lambda b: from_torch(f"pkg:Net{bad}"), f"model: {named}'pkg:Net{nul}'"),
     ]  # fmt: skip
 
 
@@ -572,6 +574,17 @@ def test_a_nul_byte_in_a_path_is_one_option_error(boxes: Any, index: int) -> Non
     cases = _nul_cases()
     assert len(cases) == 24
     case, call, message = cases[index]
+    with pytest.raises(OptionError) as caught:
+        call(boxes)
+    assert str(caught.value) == message, case
+
+
+@pytest.mark.parametrize("index", range(24))
+def test_a_lone_surrogate_in_a_path_is_one_option_error(boxes: Any, index: int) -> None:
+    """No file name holds a lone surrogate that is not the escape of a byte (``'a\\ud800.json'``; a Latin-1 name
+    read by ``os.fsdecode`` is ``'caf\\udce9.json'``, taken): the same entries refuse one in a line naming the
+    parameter, instead of a bare UnicodeEncodeError (review round 25, F3)."""
+    case, call, message = _nul_cases("\ud800")[index]
     with pytest.raises(OptionError) as caught:
         call(boxes)
     assert str(caught.value) == message, case
