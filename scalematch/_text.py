@@ -35,3 +35,14 @@ def dumps(document: object) -> str:
     """``document`` as the JSON text every ``--json`` output and report file writes (indented by 2): valid Unicode,
     each lone surrogate of a name or path as U+FFFD."""
     return json.dumps(valid(document), indent=2)
+
+
+NAME_LIMIT = 255
+"""The longest path or name an error message shows whole (the longest file name a file system holds)."""
+
+
+def cut_name(name: object) -> str:
+    """A path or name as an error message shows it: whole up to :data:`NAME_LIMIT` characters, a longer one as its
+    first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB line)."""
+    text = str(name)
+    return text if len(text) <= NAME_LIMIT else f"{text[:40]}...{text[-20:]}"

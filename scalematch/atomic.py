@@ -29,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Literal
 
+from scalematch._text import cut_name
 from scalematch.errors import OptionError
 
 if TYPE_CHECKING:
@@ -84,16 +85,29 @@ def follow(target: Path) -> Path:
     return Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
+PATH_LIMIT = 4095
+"""The longest path the system opens (Linux's PATH_MAX, 4096 bytes with the final NUL)."""
+
+
+def check_length(target: Path, where: str) -> None:
+    """An :class:`OptionError` ``<where>: ...`` when a name in ``target`` is longer than the 255 bytes a file name
+    may hold, or the whole path longer than the system takes (:data:`PATH_LIMIT`): the system's refusal, 'File
+    name too long', would name neither the option nor the part at fault."""
+    too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
+    if too_long:
+        raise OptionError(f"{where}: the name {too_long[0][:40]!r}... is longer than 255 bytes")
+    if len(os.fsencode(target)) > PATH_LIMIT:  # parts within 255 bytes, but more than the system takes in all
+        raise OptionError(f"{where}: the path is longer than {PATH_LIMIT:,} bytes")
+
+
 def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
     work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, an existing device,
     FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), an
     existing file this process may not write (write-protected), a parent is a file, the nearest existing parent
     is read-only or not writable, or its disk is full."""
-    where = f"{option} {target}"
-    too_long = [part for part in target.parts if len(os.fsencode(part)) > 255]
-    if too_long:
-        raise OptionError(f"{where}: the name {too_long[0][:40]!r}... is longer than 255 bytes")
+    where = f"{option} {cut_name(target)}"
+    check_length(target, where)
     _check_not_a_stream(target, where, folder)
     if target.is_symlink():
         try:
@@ -192,11 +206,15 @@ def check_distinct(
             continue
         real = Path(os.path.realpath(path))
         if real in seen:
-            raise OptionError(f"{option} {path}: is also the file of {seen[real]}; give each output its own file")
+            raise OptionError(
+                f"{option} {cut_name(path)}: is also the file of {seen[real]}; give each output its own file"
+            )
         if root is not None and real == root:
-            raise OptionError(f"{option} {path}: is the {name} folder, which the report replaces; give another path")
+            raise OptionError(
+                f"{option} {cut_name(path)}: is the {name} folder, which the report replaces; give another path"
+            )
         if root is not None and root in real.parents:
-            raise OptionError(f"{option} {path}: lies in the {name} folder {out}, which the report replaces")
+            raise OptionError(f"{option} {cut_name(path)}: lies in the {name} folder {out}, which the report replaces")
         seen[real] = option
 
 
@@ -214,6 +232,7 @@ def atomic_path(target: Path, option: str = "") -> Iterator[Path]:
     An :class:`OSError` while writing (disk full, permissions) becomes ``OptionError("<option> <target>: ...")``
     when ``option`` is given; the temporary file is removed in every case but SIGKILL.
     """
+    check_length(target, f"{option} {cut_name(target)}" if option else cut_name(target))
     path = follow(target)
     with _oserror_as_option(target, option), terminate_raises(), contextlib.ExitStack() as stack:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +362,7 @@ def _oserror_as_option(target: Path, option: str) -> Iterator[None]:
     except OSError as exc:
         if not option:
             raise
-        raise OptionError(f"{option} {target}: {exc.strerror or exc}") from None
+        raise OptionError(f"{option} {cut_name(target)}: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
@@ -417,7 +436,7 @@ def target_lock(target: Path, option: str) -> Iterator[None]:
 
 
 def _take_lock(lock: Path, target: Path, option: str) -> int:
-    where = f"{option} {target}" if option else str(target)
+    where = f"{option} {cut_name(target)}" if option else cut_name(target)
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -476,6 +495,7 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
     target), write and fsync every file in a temporary folder beside it, then swap it in (see the module doc).
     An :class:`OSError` becomes ``OptionError("<option> <target>: ...")``.
     """
+    check_length(target, f"{option} {cut_name(target)}" if option else cut_name(target))
     path = follow(target)
     with _oserror_as_option(target, option), terminate_raises():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -749,3 +749,27 @@ def test_names_up_to_255_bytes_are_written_and_their_litter_cleaned(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, report.name])
     assert folder.read_text() == "a,b\n" and (report / REPORT_HTML).exists()
     assert all(len(os.fsencode(p.name)) <= 255 for p in tmp_path.iterdir())
+
+
+def test_names_too_long_for_the_system_are_one_option_error_that_cuts_them(tmp_path: Path) -> None:
+    """A figure or report name of 10,000 characters (with or without a suffix) or a path of more than 4,095 bytes
+    is an OptionError naming the parameter, with the name cut to its ends, not a bare OSError 'File name too long'
+    with the whole name (review round 25, F12)."""
+    from matplotlib.figure import Figure
+
+    from scalematch.report.save import save_figure
+
+    long = "L" * 10_000
+    cut = "L" * 40 + "..."
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: save_figure(Figure(), long), f"path {cut}{'L' * 20}: expected a file ending in .png, .svg, .pdf"),
+        (lambda: save_figure(Figure(), long + ".png"), f"path {cut}{'L' * 16}.png: the name 'LLLL"),
+        (lambda: save_figure(Figure(), "ab/" * 2000 + "x.png"), "path ab/ab/"),
+        (lambda: write_report(long, NEW), f"out {cut}{'L' * 20}: the name 'LLLL"),
+        (lambda: write_report("ab/" * 2000, NEW), "out ab/ab/"),
+    ]
+    for call, start in cases:
+        with pytest.raises(OptionError) as caught:
+            call()
+        assert str(caught.value).startswith(start) and len(str(caught.value)) < 200, str(caught.value)[:300]
+    assert str(caught.value).endswith(": the path is longer than 4,095 bytes")

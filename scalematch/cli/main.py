@@ -17,6 +17,7 @@ with warnings.catch_warnings():  # typer imports names click deprecates (PYTHONW
 from typer.core import TyperGroup
 
 from scalematch import __version__
+from scalematch._text import cut_name
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
@@ -82,7 +83,7 @@ class _Group(TyperGroup):
                 raise
             _quiet_broken_pipe()
         except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
-            where = f"{exc.filename}: " if exc.filename else ""
+            where = f"{cut_name(exc.filename)}: " if exc.filename else ""
             _say_error(f"Error: {printable(where)}{exc.strerror or exc}")
             raise typer.Exit(2) from None
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch._text import dumps
+from scalematch._text import cut_name, dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
@@ -213,21 +213,23 @@ def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise OptionError(f"{option} {out}: expected a folder, got a file")
+        raise OptionError(f"{option} {cut_name(out)}: expected a folder, got a file")
     if not any(out.iterdir()):
         return
     if not (out / REPORT_HTML).is_file():
-        raise OptionError(f"{option} {out}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
+        raise OptionError(
+            f"{option} {cut_name(out)}: the folder holds other files and no {REPORT_HTML}; choose a new folder"
+        )
     ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in _figures_named(out / REPORT_HTML))}
     others = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.name in ours))
     if others:
         raise OptionError(
-            f"{option} {out}: the folder holds files that are not part of a report ({', '.join(others[:3])}); "
-            "choose a new folder"
+            f"{option} {cut_name(out)}: the folder holds files that are not part of a report "
+            f"({', '.join(others[:3])}); choose a new folder"
         )
     if not force:
         how = "--force" if option.startswith("--") else "force=True"  # the command line's option, or Python's
-        raise OptionError(f"{option} {out}: a report is already there; pass {how} to replace it")
+        raise OptionError(f"{option} {cut_name(out)}: a report is already there; pass {how} to replace it")
 
 
 def write_report(

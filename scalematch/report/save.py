@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scalematch._text import cut_name
 from scalematch.atomic import atomic_path, check_output
 from scalematch.errors import OptionError
 
@@ -19,9 +20,10 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
     """Raise :class:`OptionError` unless ``path`` ends in a figure suffix and can be written (checked before the
     work, see :func:`scalematch.atomic.check_output`); ``inputs`` names what the command reads (paths that exist
     are protected, built-in names are not paths)."""
-    if path.suffix.lower() not in FORMATS and not path.is_dir():  # a folder: check_output says so
-        raise OptionError(
-            f"{option} {path}: expected a file ending in {', '.join(FORMATS)}, got '{path.suffix or 'no suffix'}'"
+    if path.suffix.lower() not in FORMATS and not os.path.isdir(path):  # a folder: check_output says so
+        raise OptionError(  # (os.path.isdir, not Path.is_dir: a name too long for the system is no folder either)
+            f"{option} {cut_name(path)}: expected a file ending in {', '.join(FORMATS)}, "
+            f"got '{path.suffix or 'no suffix'}'"
         )
     check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
