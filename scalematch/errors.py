@@ -48,4 +48,5 @@ class ModelError(ScalematchError):
 
 
 class MissingExtraError(ScalematchError):
-    """An optional dependency (an extra such as ``onnx`` or ``torch``) is needed and not installed."""
+    """An optional dependency (an extra such as ``onnx`` or ``torch``) is needed and not installed, or installed
+    but failing to import (the message gives the cause)."""

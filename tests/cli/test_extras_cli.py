@@ -75,3 +75,59 @@ def test_erf_options_and_the_model_are_checked_before_torch_is_needed(
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {message}")
     assert result.stderr.count("\n") == 1 and "torch" not in result.stderr.replace("a torch 'module", "")
+
+
+def test_an_installed_torch_that_does_not_import_is_said_so_with_its_cause(tmp_path: Path) -> None:
+    """A torch that is installed but whose import fails (a missing CUDA library, an ABI mismatch, an address-space
+    limit) is reported with its cause, not as 'not installed; pip install' (review round 25, F11)."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "site" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "raise ImportError('libcudnn.so.9: cannot open shared object file: No such file or directory')\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(repo)])}
+    run = subprocess.run(
+        [sys.executable, "-m", "scalematch", "erf", "resnet18", "--size", "64x64", "--samples", "1"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == (
+        "Error: measuring the ERF: needs the 'torch' package, which is installed but does not import: ImportError: "
+        "libcudnn.so.9: cannot open shared object file: No such file or directory\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (None, "needs the 'smfake_pkg' package, which is not installed; install scalematch[x] (pip install "
+               "'scalematch[x]')"),
+        ("import smfake_missing_dependency\n", "needs the 'smfake_pkg' package, which is installed but does not "
+         "import: ModuleNotFoundError: No module named 'smfake_missing_dependency'"),
+        ("raise OSError('libx.so: failed to map segment from shared object\\nmore')\n", "needs the 'smfake_pkg' "
+         "package, which is installed but does not import: OSError: libx.so: failed to map segment from shared "
+         "object"),
+        ("raise RuntimeError('x' * 500)\n", "needs the 'smfake_pkg' package, which is installed but does not "
+         "import: RuntimeError: " + "x" * 197 + "..."),
+    ],
+)  # fmt: skip
+def test_require_tells_a_missing_package_from_one_that_fails_to_import(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: str | None, message: str
+) -> None:
+    from scalematch.errors import MissingExtraError
+    from scalematch.extras import require
+
+    if source is not None:
+        (tmp_path / "smfake_pkg").mkdir()
+        (tmp_path / "smfake_pkg" / "__init__.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "smfake_pkg", raising=False)
+    with pytest.raises(MissingExtraError) as caught:
+        require("smfake_pkg", "x", "a model")
+    assert str(caught.value) == f"a model: {message}"
+    with pytest.raises(MissingExtraError, match="which is not installed"):
+        require("smfake_pkg.sub" if source is None else "smfake_absent.sub", "x", "a model")
