@@ -590,6 +590,28 @@ def test_a_lone_surrogate_in_a_path_is_one_option_error(boxes: Any, index: int) 
     assert str(caught.value) == message, case
 
 
+def test_an_unknown_backbone_or_neck_names_the_parameter(boxes: Any) -> None:
+    """An unknown backbone or neck name begins with the parameter that gave it in every function, rule mode and
+    profile_model as in detector mode (review round 25, F7)."""
+    backbone = "backbone: unknown backbone 'nope'; expected a YAML or .onnx path"
+    neck = "neck: unknown neck 'nope'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd"
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: sm.recommend(boxes, "retinanet", backbone="nope"), backbone),
+        (lambda: sm.recommend(boxes, rule="rf", backbone="nope"), backbone),
+        (lambda: sm.sweep(boxes, rule="rf", backbone=["resnet18", "nope"]), backbone),
+        (lambda: sm.recommend(boxes, rule="rf", neck="nope"), neck),
+        (lambda: sm.profile_model("nope"), backbone),
+        (lambda: sm.profile_model("resnet18", "nope"), neck),
+        (lambda: sm.load_backbone("nope"), backbone),
+        (lambda: sm.measure_erf("nope"), "model" + backbone.removeprefix("backbone")),
+        (lambda: sm.measure_erf("resnet18", neck="nope"), neck),
+    ]
+    for call, message in cases:
+        with pytest.raises(sm.ScalematchError) as caught:
+            call()
+        assert str(caught.value).startswith(message), str(caught.value)
+
+
 def test_what_is_no_path_is_named_for_what_it_is(boxes: Any) -> None:
     """A memoryview of bytes, a column of numbers (a pandas Series) and a LoadResult given where paths are
     expected are named as such, not as their first byte or number (review round 18, F8)."""

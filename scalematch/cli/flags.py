@@ -1,7 +1,9 @@
 """Library messages name parameters (``resize: ...``, ``levels=``); the CLI shows the flags the user typed.
 
 A message that starts with ``name:`` or mentions ``name=`` (``name=value``) for a parameter of the running
-command gets that parameter's flag instead: ``--name:`` and ``--name`` (``--name value``).
+command gets that parameter's flag instead: ``--name:`` and ``--name`` (``--name value``). A message that starts
+with the name of a positional argument (``backbone: unknown backbone 'x'`` for ``profile x``) loses it: the user
+typed no name there, and the message quotes the value.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import click
 
 _MENTION = re.compile(r"(?<![\w.-])([a-z][a-z_]*)=(?=(\S?))")
 _LEAD = re.compile(r"^([a-z][a-z_]*):(?= )")
+_LEAD_ARGUMENT = re.compile(r"^([a-z][a-z_]*): ")
 
 
 def flags(command: click.Command | None) -> dict[str, str]:
@@ -29,6 +32,8 @@ def flags(command: click.Command | None) -> dict[str, str]:
 def flag_message(message: str, command: click.Command | None) -> str:
     """``message`` with the library's parameter names replaced by the flags of ``command``."""
     names = flags(command)
+    arguments = {p.name for p in command.params if isinstance(p, click.Argument)} if command is not None else set()
+    message = _LEAD_ARGUMENT.sub(lambda m: "" if m.group(1) in arguments else m.group(0), message)
     if not names:
         return message
 

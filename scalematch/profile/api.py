@@ -75,8 +75,10 @@ def build(
     passthrough: str | Sequence[str] | None = (),
     input_size: Pair | None = None,
     channels: int | None = None,
+    param: str = "backbone",
 ) -> Graph:
-    """The graph of a backbone, with a neck attached if one is named.
+    """The graph of a backbone, with a neck attached if one is named (``param`` names the backbone's parameter in
+    errors: ``backbone: unknown backbone 'x'; ...``).
 
     ``backbone`` is a built-in name, a YAML path, an ``.onnx`` path or a torch ``package.module:attribute``.
     For the imported models, ``taps`` picks the named outputs (``"a,b"`` or ``"C3=a"``, a list or tuple of such
@@ -87,9 +89,9 @@ def build(
     """
     from scalematch import _args
 
-    backbone = _args.path_or_name(backbone, "backbone", "a backbone name or path (str)")  # a path as its text
+    backbone = _args.path_or_name(backbone, param, "a backbone name or path (str)")  # a path as its text
     neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
-    check_given(backbone, "backbone", "a backbone name or path")
+    check_given(backbone, param, "a backbone name or path")
     check_given(neck, "neck", "a neck name or path")
     passthrough = _names(passthrough, "passthrough")
     if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
@@ -116,8 +118,8 @@ def build(
     else:
         if taps is not None or tuple(passthrough):
             raise OptionError(f"taps= and passthrough= apply to ONNX and torch models, not to the config '{backbone}'")
-        config = load(backbone, "backbones")
-    return attach(config, load(neck, "necks")) if neck else config.graph
+        config = load(backbone, "backbones", param)
+    return attach(config, load(neck, "necks", "neck")) if neck else config.graph
 
 
 def check_any_size(graph: Graph, backbone: str) -> None:

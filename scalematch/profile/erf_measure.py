@@ -280,7 +280,7 @@ def measure_erf(
                 "models are measured with uniform or random weights"
             )
         onnx_size = input_pair if isinstance(model, str) and model.lower().endswith(".onnx") else None
-        graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size)
+        graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size, param="model")
         if input_pair is None and graph.fixed_input is not None and None not in graph.fixed_input:
             input_pair = graph.fixed_input[1:]  # type: ignore[assignment]  # an ONNX model that fixes its input
         tap, node = _tap_node(graph, tap, str(label))

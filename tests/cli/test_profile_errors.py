@@ -108,7 +108,7 @@ def test_allow_misaligned_takes_union_and_warns(tmp_path: Path) -> None:
         ),
         (
             ["profile", "resnet50", "--neck", "bifpn"],
-            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
+            "--neck: unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
         ),
         (
             ["profile", "resnet50", "--size", "1333x"],

@@ -152,14 +152,14 @@ def test_sweep_ranks_designs() -> None:
     [
         (
             ["--backbone", "resnet9"],
-            "unknown backbone 'resnet9'; expected a YAML or .onnx path, a torch 'module:attribute', or one of: "
-            "convnext_tiny, cspdarknet, darknet53, efficientnet_b0, mobilenet_v1, mobilenet_v2, "
+            "--backbone: unknown backbone 'resnet9'; expected a YAML or .onnx path, a torch 'module:attribute', or "
+            "one of: convnext_tiny, cspdarknet, darknet53, efficientnet_b0, mobilenet_v1, mobilenet_v2, "
             "mobilenet_v3_large, regnetx_400mf, resnet18, resnet34, resnet50, resnet50-caffe, resnet50-tfslim, "
             "resnet101, resnet152, resnext50_32x4d, seed-resnet50, vgg16, vgg16-ssd",
         ),
         (
             ["--neck", "bifpn"],
-            "unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
+            "--neck: unknown neck 'bifpn'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd",
         ),
         (
             ["--levels", "P3,P9"],
@@ -178,6 +178,13 @@ def test_sweep_ranks_designs() -> None:
             "--rule fpn: expected levels with strides 2^k, k consecutive; got P3 (8), P5 (32)",
         ),
         (["--anchors-per-level", "0"], "--anchors-per-level: expected a positive integer, got 0"),
+        (
+            ["--backbone", "resnet18,resnet9"],
+            "--backbone: unknown backbone 'resnet9'; expected a YAML or .onnx path, a torch 'module:attribute', or "
+            "one of: convnext_tiny, cspdarknet, darknet53, efficientnet_b0, mobilenet_v1, mobilenet_v2, "
+            "mobilenet_v3_large, regnetx_400mf, resnet18, resnet34, resnet50, resnet50-caffe, resnet50-tfslim, "
+            "resnet101, resnet152, resnext50_32x4d, seed-resnet50, vgg16, vgg16-ssd",
+        ),
     ],
 )
 def test_bad_options(args: list[str], message: str) -> None:

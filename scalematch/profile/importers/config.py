@@ -332,9 +332,10 @@ def read(path: Path, label: str | None = None) -> Config:
     return from_data(data, label or str(path), path.stem)
 
 
-def load(name_or_path: str, kind: str = "backbones") -> Config:
+def load(name_or_path: str, kind: str = "backbones", param: str = "") -> Config:
     """A built-in config by name, or a YAML file by path; a neck where a backbone is wanted (or the reverse) is a
-    :class:`ConfigError`."""
+    :class:`ConfigError`. ``param`` names the parameter (or option) that gave an unknown name, as its message
+    begins (``backbone: unknown backbone 'x'; ...``); an error in a file names the file instead."""
     known = builtin(kind)
     if name_or_path in known:
         return read(known[name_or_path], f"built-in {kind[:-1]} '{name_or_path}'")
@@ -354,12 +355,13 @@ def load(name_or_path: str, kind: str = "backbones") -> Config:
         if kind == "necks" and config.kind != "neck":
             raise ConfigError(f"{path}: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone")
         return config
+    lead = f"{param}: " if param else ""
     if kind == "backbones":
         raise ConfigError(
-            f"unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "
+            f"{lead}unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "
             f"or one of: {', '.join(known)}"
         )
-    raise ConfigError(f"unknown neck '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
+    raise ConfigError(f"{lead}unknown neck '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
 
 
 def from_layers(layers: list[str], name: str = "layers") -> Graph:
