@@ -371,7 +371,7 @@ def _run(
                 result = future.result()
             except ScalematchError as error:  # named as the user gave it, as a local run names it
                 raise _renamed(error, {name: given[name] for name in batch}) from None
-            yield from result
+            yield from (_given_source(item, given) for item in result)  # (the merge's errors name the sources)
             done += size
             if progress is not None:
                 progress(done, total)
@@ -393,6 +393,16 @@ def _run(
         done += size
         if progress is not None:
             progress(done, total)
+
+
+def _given_source(result: Any, given: dict[str, str]) -> Any:
+    """``result`` (a :class:`~scalematch.dataset.stats.Partial` or a :class:`LoadResult`) with its ``source``, the
+    absolute name a cluster's worker opened, as the input was given, as a local run names it (the error for two
+    inputs that name a category differently names them by their sources)."""
+    from dataclasses import replace
+
+    source = getattr(result, "source", None)
+    return replace(result, source=given[source]) if isinstance(source, str) and source in given else result
 
 
 def _renamed(error: ScalematchError, given: dict[str, str]) -> ScalematchError:

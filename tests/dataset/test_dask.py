@@ -72,6 +72,28 @@ def test_cluster_errors_name_inputs_as_given(client: Any, tmp_path: Path, monkey
     assert messages[1] == messages[0]
 
 
+def test_a_category_named_differently_names_the_inputs_as_given(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two inputs that name category 1 differently: the error, raised where the results are merged, names both
+    inputs as given under a cluster too, not by the absolute names its workers opened (review round 25, F8)."""
+    paths = split_coco(sample_path(), tmp_path, shards=2, empty=False)
+    doc = json.loads(paths[1].read_text())
+    doc["categories"][0]["name"] = "renamed"
+    paths[1].write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    given = [Path(p.name) for p in paths]
+    for read in (summarize_files, read_shards):
+        messages = []
+        for backend in ({"workers": 1}, {"client": client}):
+            with pytest.raises(DatasetError) as caught:
+                read(given, **backend)
+            messages.append(str(caught.value))
+        assert messages[0].startswith(f"{given[1]}: category {doc['categories'][0]['id']} is named 'renamed', but ")
+        assert f" in {given[0]}" in messages[0] and str(tmp_path) not in messages[0]
+        assert messages[1] == messages[0]
+
+
 def test_a_closed_client_is_one_option_error(tmp_path: Path) -> None:
     """A client closed before the call is refused in one line, as other wrong clients are (review round 20, F4:
     distributed's ClosedClientError came through)."""
