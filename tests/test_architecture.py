@@ -23,6 +23,7 @@ TOP = {
     "_yaml": "base",
     "_paths": "base",
     "_args": "base",
+    "_text": "base",  # text and JSON written from names in the data
     "choices": "base",  # the enums the library and the CLI share
     "__init__": "root",  # the package itself: the names a notebook imports
     "__main__": "cli",  # ``python -m scalematch`` is the CLI
