@@ -9,7 +9,7 @@ MAX_VALUES = 1_000_000  # values in a loaded document, counting each use of an a
 
 
 class TooLarge(ValueError):
-    """The document expands to more than :data:`MAX_VALUES` values."""
+    """The document expands to more than :data:`MAX_VALUES` values, or nests deeper than the reader can go."""
 
 
 class RepeatedKey(ValueError):
@@ -44,11 +44,14 @@ def _unique_loader() -> Any:
 
 def safe_load(text: str, unique_keys: bool = False) -> Any:
     """``yaml.safe_load(text)``, or :class:`TooLarge` when the document holds more than :data:`MAX_VALUES`
-    values once its aliases are expanded (checked without expanding them). With ``unique_keys``, a key given
-    twice in one mapping is :class:`RepeatedKey`."""
+    values once its aliases are expanded (checked without expanding them) or nests too deeply to be read. With
+    ``unique_keys``, a key given twice in one mapping is :class:`RepeatedKey`."""
     import yaml
 
-    data = yaml.load(text, Loader=_unique_loader()) if unique_keys else yaml.safe_load(text)
+    try:
+        data = yaml.load(text, Loader=_unique_loader()) if unique_keys else yaml.safe_load(text)
+    except RecursionError:  # PyYAML composes and constructs nested nodes by recursion
+        raise TooLarge("the document is nested too deeply for the YAML reader") from None
     count, stack = 0, [data]
     while stack:
         item = stack.pop()

@@ -1093,6 +1093,31 @@ def test_a_config_number_of_300_digits_is_cut_in_its_error(app: typer.Typer, tmp
         assert len(result.output) < 250
 
 
+def test_yaml_nested_too_deeply_reads_the_same_everywhere(app: typer.Typer, tmp_path: Path) -> None:
+    """A YAML document nested deeper than PyYAML's recursion can go is one error, worded alike for a backbone
+    config, a preset and a data.yaml (it was Python's RecursionError text in two of them)."""
+    deep = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    (tmp_path / "cfg.yaml").write_text(deep, encoding="utf-8")
+    (tmp_path / "preset.yaml").write_text(deep, encoding="utf-8")
+    (tmp_path / "y" / "labels").mkdir(parents=True)
+    (tmp_path / "y" / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n", encoding="utf-8")
+    (tmp_path / "y" / "data.yaml").write_text(deep, encoding="utf-8")
+    (tmp_path / "a.json").write_text(
+        '{"images": [], "annotations": [], "categories": [{"id": 1, "name": "c"}]}', encoding="utf-8"
+    )
+    said = "the document is nested too deeply for the YAML reader"
+    runs = {
+        "cfg.yaml": (["profile", str(tmp_path / "cfg.yaml")], ""),
+        "preset.yaml": (["recommend", str(tmp_path / "a.json"), "--detector", str(tmp_path / "preset.yaml")],
+                        "cannot read the preset: "),
+        "y/data.yaml": (["stats", str(tmp_path / "y"), "--image-size", "64x64"], ""),
+    }  # fmt: skip
+    for name, (argv, lead) in runs.items():
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"Error: {tmp_path / name}: {lead}{said}\n"
+
+
 def test_the_fields_of_a_template_use_are_refused_on_a_layer(app: typer.Typer, tmp_path: Path) -> None:
     """'repeat', 'start' and 'with' belong to a template use; on a layer node they were dropped without a word
     (a conv 'repeated' 3 times was one conv)."""

@@ -276,7 +276,7 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
 
     try:
         data: Any = safe_load(read_text(cfg), unique_keys=True)
-    except (yaml.YAMLError, RecursionError) as exc:
+    except yaml.YAMLError as exc:
         raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except (TooLarge, RepeatedKey) as exc:
         raise DatasetError(f"{cfg}: {exc}") from None

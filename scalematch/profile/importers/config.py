@@ -325,10 +325,8 @@ def read(path: Path, label: str | None = None) -> Config:
         raise ConfigError(f"{label or path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(syntax_error(path, exc)) from None
-    except (TooLarge, RecursionError) as exc:
-        raise ConfigError(
-            f"{label or path}: {exc if isinstance(exc, TooLarge) else 'YAML nested too deeply'}"
-        ) from None
+    except TooLarge as exc:
+        raise ConfigError(f"{label or path}: {exc}") from None
     return from_data(data, label or str(path), path.stem)
 
 
