@@ -144,7 +144,8 @@ class Profile:
         Here each layer's taps are followed back only to units that exist (the zero padding, the rows a
         transposed convolution's ``output_padding`` adds and the rows a stride drops by floor read nothing).
         ``key`` is an output (tap) or node name; ``i`` and ``j`` are integers (an ``int`` or a numpy integer,
-        taken as the ``int``, so the runs hold ints); anything else is an :class:`OptionError` naming it."""
+        taken as the ``int``, so the runs hold ints) and, with an input size, inside the map; anything else is an
+        :class:`OptionError` naming it."""
         fm, unit_i, unit_j = self._unit(key, i, j)
         if self.input_size is None:
             return None
@@ -156,7 +157,13 @@ class Profile:
             raise OptionError(f"key: expected the name of an output or node (str), got {_args.shown(key)}")
         for fm in self.feature_maps:
             if key in (fm.name, fm.tap):
-                return fm, _args.integer(i, "i"), _args.integer(j, "j")
+                unit = _args.integer(i, "i"), _args.integer(j, "j")
+                if self.input_size is not None and fm.size is not None:
+                    for name, index, side, what in zip("ij", unit, fm.size, ("rows", "columns"), strict=True):
+                        if not 0 <= index < side:
+                            shown = f"the {side} {what} of {_args.cut(key)} (0 to {side - 1})"
+                            raise OptionError(f"{name}: unit {index} is outside {shown}")
+                return fm, unit[0], unit[1]
         outputs = ", ".join(self.taps) or "none named"
         raise OptionError(f"key: {_args.cut(key)} is not an output or node of {self.name} (outputs: {outputs})")
 

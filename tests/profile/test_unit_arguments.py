@@ -51,8 +51,9 @@ def test_numpy_integer_indices_give_what_the_ints_give(model: tuple[str, str | N
     fm = prof[key]
     info = np.iinfo(dtype)
     h, w = fm.size if fm.size is not None else (64, 64)
-    i = data.draw(st.integers(max(int(info.min), -2), min(int(info.max), h + 2)), "i")
-    j = data.draw(st.integers(max(int(info.min), -2), min(int(info.max), w + 2)), "j")
+    lo, past = (0, -1) if prof.input_size is not None else (-2, 2)  # a sized map's units are its own only
+    i = data.draw(st.integers(max(int(info.min), lo), min(int(info.max), h + past)), "i")
+    j = data.draw(st.integers(max(int(info.min), lo), min(int(info.max), w + past)), "j")
     for method in (prof.input_box, prof.unit_pixels):
         want, got = method(key, i, j), method(key, dtype(i), dtype(j))
         assert got == want
@@ -100,6 +101,31 @@ def test_a_wrong_key_or_index_is_one_option_error(size: str | None, method: str,
     with pytest.raises(OptionError) as caught:
         getattr(prof, method)(*args)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("method", ["input_box", "unit_pixels"])
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [
+        ((7, 0), "i: unit 7 is outside the 7 rows of 'C5' (0 to 6)"),
+        ((-1, 0), "i: unit -1 is outside the 7 rows of 'C5' (0 to 6)"),
+        ((0, 100), "j: unit 100 is outside the 7 columns of 'C5' (0 to 6)"),
+    ],
+)
+def test_a_unit_outside_the_map_is_an_option_error(method: str, unit: tuple[int, int], message: str) -> None:
+    """resnet18 at 224 x 224 has 7 x 7 units on C5: another unit was read as one that reads no pixel (None, or
+    empty runs), as if it existed."""
+    prof = _profile("resnet18", "224x224")
+    assert prof["C5"].size == (7, 7)
+    with pytest.raises(OptionError) as caught:
+        getattr(prof, method)("C5", *unit)
+    assert str(caught.value) == message
+    assert prof.input_box("C5", 6, 6) == ((0, 223), (0, 223))
+
+
+def test_without_an_input_size_every_unit_is_one_of_the_periodic_map() -> None:
+    prof = _profile("resnet18", None)
+    assert prof.input_box("C5", 7, -1) == prof["C5"].input_box(7, -1)
 
 
 _CLIP = "clip_to: expected an image size (h, w) of two integers, or None, got "
