@@ -270,7 +270,7 @@ def _preset_files(detector: str | None) -> list[str]:
     """The backbone and neck a preset YAML file names (read too, so never an output), as the preset has them."""
     if not detector or not Path(detector).is_file():
         return []
-    from scalematch.presets import load_preset
+    from scalematch.presets.load import read_preset
 
-    preset = load_preset(detector)
+    preset = read_preset(detector, "detector")
     return [name for name in (preset.backbone, preset.neck) if name]

@@ -27,7 +27,8 @@ from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluat
 from scalematch.match.recommend import check_options
 from scalematch.match.rules import RuleParams
 from scalematch.match.search import at_input, sweep_inputs, with_levels
-from scalematch.presets import DEFAULT_PRESET, load_preset, override
+from scalematch.presets import DEFAULT_PRESET, override
+from scalematch.presets.load import checked, read_preset
 from scalematch.presets.preset import Preset
 from scalematch.profile.api import check_given
 from scalematch.profile.graph import Graph
@@ -152,7 +153,10 @@ def resolve_preset(
     detector, named, neck = _networks(detector, backbone, neck)
     check_given(detector, "detector", "a preset name or a preset YAML file")
     check_given(neck, "neck", _NECK)
-    preset = detector if isinstance(detector, Preset) else load_preset(detector or DEFAULT_PRESET)
+    if isinstance(detector, Preset):  # one built in Python meets the checks of a preset file
+        preset = checked(detector, f"preset {detector.name}")
+    else:
+        preset = read_preset(detector or DEFAULT_PRESET, "detector")
     changes: dict[str, object] = {}
     if named:
         if len(_names(named, "backbone")) > 1:

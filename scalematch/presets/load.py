@@ -68,14 +68,19 @@ def builtin_presets() -> dict[str, Path]:
 
 def load_preset(name: str | os.PathLike[str]) -> Preset:
     """A built-in preset by name, or a preset YAML file by path (a ``str`` or an ``os.PathLike``)."""
+    return read_preset(name, "name")
+
+
+def read_preset(name: object, param: str) -> Preset:
+    """:func:`load_preset`, its errors naming the parameter ``param`` (``detector`` for recommend())."""
     import yaml
 
     from scalematch import _args
 
-    name = _args.path_or_name(name, "detector", "a preset name or a preset YAML path (str or pathlib.Path)")
+    name = _args.path_or_name(name, param, "a preset name or a preset YAML path (str or pathlib.Path)")
     known = builtin_presets()
     if not str(name).strip():
-        raise ConfigError(f"detector: expected a preset name or file, got an empty name; built-in: {', '.join(known)}")
+        raise ConfigError(f"{param}: expected a preset name or file, got an empty name; built-in: {', '.join(known)}")
     path = known.get(str(name)) or Path(name)
     what = path_kind(path)
     if what not in (None, "missing"):
@@ -83,16 +88,16 @@ def load_preset(name: str | os.PathLike[str]) -> Preset:
     if what is not None and ("/" in str(name) or str(name).lower().endswith((".yaml", ".yml"))):
         raise ConfigError(f"{name}: no such preset file")
     if what is not None:
-        raise ConfigError(f"detector: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
+        raise ConfigError(f"{param}: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
     from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error
 
     try:
         data = safe_load(path.read_text(encoding="utf-8"), unique_keys=True)
     except yaml.YAMLError as exc:
         raise ConfigError(syntax_error(path, exc)) from None
-    except (OSError, UnicodeDecodeError, TooLarge, RepeatedKey, RecursionError) as exc:
+    except (OSError, UnicodeDecodeError, TooLarge, RepeatedKey) as exc:
         raise ConfigError(
-            f"{path}: cannot read the preset: {(str(exc) or 'nested too deeply').splitlines()[0]}"
+            f"{path}: cannot read the preset: {(str(exc) or type(exc).__name__).splitlines()[0]}"
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
@@ -121,6 +126,11 @@ _KIND_OF: dict[type, str] = {
     ATSSAssign: "atss",
 }  # fmt: skip
 """The ``kind`` each section's dataclass is written as in a preset YAML."""
+
+
+def kind_of(part: object) -> str:
+    """The ``kind`` a preset section (input, anchors, assigner) is written as in a preset YAML."""
+    return _KIND_OF.get(type(part), type(part).__name__)
 
 
 def preset_data(preset: Preset) -> dict[str, Any]:
@@ -343,6 +353,10 @@ class _Reader:
                 "input.kind", "letterbox for assigner yolov5 (build_targets reads the letterboxed label)",
                 _KIND_OF[type(spec)],
             )  # fmt: skip
+        if isinstance(preset.assigner, YOLOv5Assign) and isinstance(spec, LetterboxInput) and spec.style != "yolov5":
+            # build_targets reads yolov5's normalised labels; ultralytics' letterbox feeds TAL, not this assigner
+            wanted = "yolov5 for assigner yolov5 (its build_targets reads yolov5's normalised labels)"
+            raise self.fail("input.style", wanted, spec.style)
         if isinstance(spec, LetterboxInput) and isinstance(preset.assigner, YOLOv5Assign | TALAssign):
             rounded = yolo_train_size(spec, preset.anchors)
             if rounded != spec.size:

@@ -94,6 +94,9 @@ def test_a_backbone_with_other_strides_is_refused_with_the_preset(tmp_path: Path
          "key 'anchors.kind': expected yolov5 for assigner yolov5, got 'torchvision'"),
         ("yolov8", "kind: tal, topk: 10, min_side: 16", "kind: atss, topk: 9",
          "key 'anchors.kind': expected torchvision or mmdet for assigner atss, got 'points'"),
+        ("yolov5", "style: yolov5", "style: ultralytics",
+         "key 'input.style': expected yolov5 for assigner yolov5 (its build_targets reads yolov5's normalised "
+         "labels), got 'ultralytics'"),
     ],
 )  # fmt: skip
 def test_parts_that_do_not_fit_are_named_by_their_key(
@@ -165,3 +168,28 @@ def test_levels_of_the_neck_and_of_the_backbone_are_not_mixed(levels: tuple[str,
     assert kept.levels == ("C1", "C2", "C3", "C4", "C5")
     with pytest.raises(ConfigError, match=r"key 'levels': expected outputs of resnet50 \(no neck\): C1, C2, C3, C4"):
         override(load_preset("retinanet"), levels=("C3", "C4", "C5", "C6", "C7"), neck=None)  # no C6, C7
+
+
+def test_a_preset_built_in_python_meets_the_checks_of_a_file(tmp_path: Path) -> None:
+    """A Preset given to recommend() is read back through the checks of a preset YAML: an ultralytics letterbox
+    under yolov5's assigner is named by its key, not by the simulator's class names."""
+    from dataclasses import replace
+
+    from scalematch import recommend
+    from scalematch.presets.preset import LetterboxInput
+
+    preset = load_preset("yolov5")
+    assert isinstance(preset.input, LetterboxInput)
+    odd = replace(preset, input=replace(preset.input, style="ultralytics"))
+    data = tmp_path / "a.json"
+    data.write_text(
+        '{"images": [{"id": 1, "width": 64, "height": 48}], "categories": [{"id": 1, "name": "c"}], '
+        '"annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 10]}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        recommend(data, detector=odd)
+    assert str(caught.value) == (
+        "preset yolov5: key 'input.style': expected yolov5 for assigner yolov5 (its build_targets reads yolov5's "
+        "normalised labels), got 'ultralytics'"
+    )

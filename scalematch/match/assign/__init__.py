@@ -264,7 +264,9 @@ def _run(
     if isinstance(rule, TALAssign) and isinstance(gen, Points):
         return tal(boxes, grids, gen.offset, rule.topk, rule.min_side)
     from scalematch.errors import ConfigError
+    from scalematch.presets.load import kind_of
 
-    raise ConfigError(
-        f"{preset.path or preset.name}: assigner {type(rule).__name__} does not work with {type(gen).__name__} anchors"
-    )
+    where = preset.path or preset.name
+    if isinstance(rule, YOLOv5Assign) and isinstance(gen, YoloAnchors):
+        raise ConfigError(f"{where}: assigner yolov5 needs input kind letterbox with style yolov5")
+    raise ConfigError(f"{where}: assigner {kind_of(rule)} does not work with anchors {kind_of(gen)}")
