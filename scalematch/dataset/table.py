@@ -146,15 +146,29 @@ def category_labels(table: pd.DataFrame) -> npt.NDArray[np.object_] | None:
         return labels
     ids = table["category_id"].to_numpy()
     id_code, id_values = pd.factorize(ids, use_na_sentinel=False)
-    pairs = pd.unique(id_code.astype(np.int64) * len(names) + name_code)  # each (id, name) once
-    ids_per_name = np.bincount(pairs % len(names), minlength=len(names))
-    rows = np.flatnonzero(ids_per_name[name_code] > 1)
-    if not rows.size:
+    keys, row_key = np.unique(id_code.astype(np.int64) * len(names) + name_code, return_inverse=True)  # (id, name)
+    plain = [str(text[k % len(names)]) for k in keys.tolist()]
+    shown = _distinct(plain, [f" (id {id_values[k // len(names)]})" for k in keys.tolist()])
+    if shown == plain:
         return labels
-    keys, row_key = np.unique(id_code[rows].astype(np.int64) * len(names) + name_code[rows], return_inverse=True)
-    named = [f"{text[k % len(names)]} (id {id_values[k // len(names)]})" for k in keys.tolist()]  # one per pair
-    labels[rows] = np.array(named, dtype=object)[row_key]
-    return labels
+    out: npt.NDArray[np.object_] = np.array(shown, dtype=object)[row_key.reshape(-1)]
+    return out
+
+
+def _distinct(plain: list[str], suffix: list[str]) -> list[str]:
+    """One label per (id, name) pair: its name, or name + suffix (`` (id N)``) while that name is also the label
+    of another pair (a name that several ids share, or a name spelled like another's ``name (id N)``). Two
+    suffixed labels never meet (they end in their own ids), so each pair is suffixed at most once."""
+    from collections import Counter
+
+    shown = list(plain)
+    while True:
+        count = Counter(shown)
+        clash = [k for k, label in enumerate(shown) if count[label] > 1 and label == plain[k]]
+        if not clash:
+            return shown
+        for k in clash:
+            shown[k] = plain[k] + suffix[k]
 
 
 def short_repr(value: object, limit: int = 60) -> str:

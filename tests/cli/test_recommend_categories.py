@@ -10,8 +10,11 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -146,3 +149,49 @@ def test_category_labels_against_brute_force() -> None:
     assert category_labels(pd.DataFrame({"category": ["a", "a"]})).tolist() == ["a", "a"]  # type: ignore[union-attr]
     assert category_labels(pd.DataFrame({"category_id": [1]})) is None
     assert category_labels(pd.DataFrame({"category_id": [], "category": []})).tolist() == []  # type: ignore[union-attr]
+
+
+NAMES = ["a", "b", "a (id 1)", "a (id 2)", "a (id 1) (id 5)", "b (id 5)", "a (id 1) (id 2)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(1, 6), st.sampled_from(NAMES), min_size=1), st.data())
+def test_category_labels_are_one_per_id_even_for_names_shaped_like_labels(names: dict[int, str], data: Any) -> None:
+    """A category may be named like another's label ('a (id 1)' beside two ids named 'a'): every id still gets a
+    label of its own (its name, or its name + ' (id N)'), so no two categories merge in a per-category table; an id
+    keeps its bare name when no other id's label is that name."""
+    import pandas as pd
+
+    from scalematch.dataset.table import category_labels
+
+    ids = data.draw(st.lists(st.sampled_from(sorted(names)), min_size=1, max_size=30), "rows")
+    got = category_labels(pd.DataFrame({"category_id": ids, "category": [names[i] for i in ids]}))
+    assert got is not None
+    label = {}
+    for cid, shown in zip(ids, got.tolist(), strict=True):
+        assert label.setdefault(cid, shown) == shown  # one label per id
+    assert len(set(label.values())) == len(label)  # one id per label
+    for cid, shown in label.items():
+        assert shown in (names[cid], f"{names[cid]} (id {cid})")
+        others = {v for k, v in label.items() if k != cid}
+        if shown != names[cid]:  # suffixed only where the bare name would be another id's label too
+            assert any(names[k] == names[cid] for k in label if k != cid) or names[cid] in others
+
+
+def test_a_name_spelled_like_a_label_is_not_merged_with_it(tmp_path: Path) -> None:
+    """Ids 1 and 2 are named 'a' (shown 'a (id 1)', 'a (id 2)'); id 5 is named 'a (id 1)': rule mode's
+    per_category listed 4 entries for 5 ids, one of them ids 1 and 5 together (3 objects)."""
+    cats = [{"id": 1, "name": "a"}, {"id": 2, "name": "a"}, {"id": 3, "name": "b"}, {"id": 5, "name": "a (id 1)"}]
+    anns = [
+        {"id": k + 1, "image_id": 1, "category_id": c, "bbox": [10 + 60 * k, 10, 50, 50], "area": 2500, "iscrowd": 0}
+        for k, c in enumerate([1, 2, 3, 5, 5])
+    ]
+    path = tmp_path / "names.json"
+    image = {"id": 1, "file_name": "x.jpg", "width": 640, "height": 480}
+    path.write_text(json.dumps({"images": [image], "annotations": anns, "categories": cats}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["recommend", str(path), "-q", "--rule", "rf", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)["per_category"]
+    got = {e["category"]: sum(e["counts"].values()) for e in entries}
+    want = Counter({"a (id 1)": 1, "a (id 2)": 1, "b": 1, "a (id 1) (id 5)": 2})
+    assert got == want  # counted from the annotations above: one entry per id
