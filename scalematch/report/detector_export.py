@@ -39,10 +39,16 @@ _FPN_LEVEL = re.compile(r"P[2-9]")
 """The FPN outputs both toolkits name (P2-P7; detectron2's p2-p7)."""
 
 
-def _header(design: Trial, toolkit: str) -> list[str]:
+def _header(design: Trial, toolkit: str, run: Preset | None) -> list[str]:
+    """The comment lines that name the design: the preset as it ran (``run``: with what --levels, --backbone,
+    --neck or --resize changed, as the text's verdict names it), then what the design search changed."""
+    from scalematch.report.positives_text import as_set
+
     p = design.preset  # names escaped: a newline in a preset's name must not end the comment
+    ran = f"{printable(p.name)} {as_set(run or p)}"
+    changed = "" if design.changes == "the preset as it is" else f"; the search's design: {design.changes}"
     return [
-        f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {design.changes}",
+        f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {ran}{changed}",
         f"# ({design.share:.4f} of objects met the target's test in the simulation of {printable(p.toolkit)}'s "
         "assigner;",
         f"# {design.cost:,.0f} anchors or points per image)",
@@ -178,7 +184,7 @@ def _stride(level: str) -> int:
     return int(2 ** int(level[1:]))
 
 
-def mmdet(design: Trial) -> str:
+def mmdet(design: Trial, run: Preset | None = None) -> str:
     """A config file inheriting mmdetection's own config of the detector, with the anchors, levels and input
     size of the design set in place."""
     p = design.preset
@@ -221,7 +227,7 @@ def mmdet(design: Trial) -> str:
     if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None:  # (w, h), as torchvision's fixed_size
         resize = f"dict(type='Resize', scale=({spec.fixed_size[0]}, {spec.fixed_size[1]}), keep_ratio=False)"
     lines = [
-        *_header(design, "mmdet"),
+        *_header(design, "mmdet", run),
         f"_base_ = '{base}'",
         "",
         f"model = dict(\n    neck=dict({neck}),\n    {head})",
@@ -247,7 +253,7 @@ def mmdet(design: Trial) -> str:
     return "\n".join(lines)
 
 
-def detectron2(design: Trial) -> str:
+def detectron2(design: Trial, run: Preset | None = None) -> str:
     """A detectron2 YAML fragment: the anchor sizes per level (the same count on every level, as detectron2's
     heads require), the aspect ratios, the head's input features and the input size."""
     p = design.preset
@@ -275,7 +281,7 @@ def detectron2(design: Trial) -> str:
             f"    IN_FEATURES: {json.dumps(res)}",
         ]
     lines = [
-        *_header(design, "detectron2"),
+        *_header(design, "detectron2", run),
         "MODEL:",
         "  ANCHOR_GENERATOR:",
         f"    SIZES: {json.dumps(sizes)}",
@@ -294,7 +300,7 @@ def detectron2(design: Trial) -> str:
     return "\n".join(lines)
 
 
-def ultralytics(design: Trial) -> str:
+def ultralytics(design: Trial, run: Preset | None = None) -> str:
     """The ``anchors:`` block of a three-level YOLOv5 model yaml (and the image size to train at)."""
     p = design.preset
     check(p, "ultralytics")
@@ -309,7 +315,7 @@ def ultralytics(design: Trial) -> str:
     if isinstance(p.assigner, YOLOv5Assign):  # a training hyperparameter: the model yaml cannot hold it
         threshold = _exact(p.assigner.anchor_t)
         train += f" and anchor_t: {threshold} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
-    return "\n".join([*_header(design, "ultralytics"), train, *rows, ""])
+    return "\n".join([*_header(design, "ultralytics", run), train, *rows, ""])
 
 
 EXPORTERS = {"mmdet": mmdet, "detectron2": detectron2, "ultralytics": ultralytics}

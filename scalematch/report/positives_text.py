@@ -112,7 +112,7 @@ def tables(s: PositivesSummary) -> str:
     return "\n\n".join(aligned(t) for t in (counts, sizes, levels))
 
 
-def _as_set(preset: Preset) -> str:
+def as_set(preset: Preset) -> str:
     """``with its defaults`` for a built-in preset as it ships, else what was changed (levels, backbone, neck,
     resize), so that a verdict never credits the defaults with what the user's settings did."""
     from scalematch.presets import builtin_presets, load_preset
@@ -153,7 +153,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     floor = f" with IoU >= {at}" if s.floor is not None else ""
     out.append(
         f"{shares(s.share_meeting, target)[0]} of {s.objects} objects {can} {s.min_positives} or more positives"
-        f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} {_as_set(preset)} "
+        f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} {as_set(preset)} "
         f"{verdict} the target."
     )
     if s.floor is not None:

@@ -75,6 +75,36 @@ def test_mmdet_export_of_a_searched_design(tmp_path: Path) -> None:
     assert cfg.model.bbox_head.anchor_generator.octave_base_scale == pytest.approx(8 * chosen["anchor_scale"])
 
 
+@pytest.mark.parametrize(
+    ("args", "named", "written"),
+    [
+        (["--levels", "P4,P5,P6", "--coverage", "0.5"], "retinanet with levels P4-P6", "num_outs=3, start_level=2"),
+        (["--resize", "shortest-edge:1200,2000", "--coverage", "0.5"], "retinanet with resize shortest-edge:1200,2000",
+         "scale=(2000, 1200)"),
+        (["--coverage", "0.5"], "retinanet with its defaults", "_base_ = "),
+    ],
+)  # fmt: skip
+def test_the_export_header_names_the_preset_as_it_ran(
+    tmp_path: Path, args: list[str], named: str, written: str
+) -> None:
+    """The header named the search's changes only: "the preset as it is" under --levels or --resize, which the
+    text's verdict and the file's body carry."""
+    doc, path = export(tmp_path, "retinanet", "mmdet", *args)
+    assert doc["search"] is None
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == f"# scalematch recommend --detector retinanet --export mmdet: {named}"
+    assert written in text
+
+
+def test_the_export_header_of_a_searched_design_names_both(tmp_path: Path) -> None:
+    doc, path = export(tmp_path, "atss", "mmdet")
+    changes = doc["search"]["chosen"]["changes"]
+    assert changes != "the preset as it is"
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    lead = "# scalematch recommend --detector atss --export mmdet: atss with its defaults"
+    assert first == f"{lead}; the search's design: {changes}"
+
+
 def test_detectron2_yaml_has_equal_anchor_counts(tmp_path: Path) -> None:
     _need("torchvision")
     from torchvision.models.detection.anchor_utils import AnchorGenerator
