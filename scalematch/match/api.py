@@ -24,7 +24,7 @@ from scalematch.errors import ConfigError, OptionError, raw_text
 from scalematch.match.assign import DEFAULT_MIN_IOU
 from scalematch.match.design import Design, RuleSweep, design, ranked
 from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
-from scalematch.match.recommend import check_options
+from scalematch.match.recommend import check_anchors_per_level, check_options
 from scalematch.match.rules import RuleParams
 from scalematch.match.search import at_input, sweep_inputs, with_levels
 from scalematch.presets import DEFAULT_PRESET, override
@@ -266,8 +266,7 @@ def sweep(
         erf_factor=DEFAULT_ERF_FACTOR if erf_factor is None else erf_factor,
     )
     check_options(rf, coverage)
-    if anchors_per_level is not None and anchors_per_level < 1:
-        raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
+    check_anchors_per_level(anchors_per_level)
     level_names = _names(levels, "levels") if levels is not None else None
     policies = _names(resize, "resize", ";")
     if chosen is None:

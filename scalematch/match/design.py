@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
-from scalematch.match.recommend import Recommendation, recommend
+from scalematch.match.recommend import Recommendation, check_anchors_per_level, recommend
 from scalematch.match.result import usable
 from scalematch.match.rules import Rule, RuleParams
 from scalematch.profile.api import build_any_size
@@ -121,8 +121,7 @@ def design(
     """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data`` (a
     :class:`LoadResult` or a DataFrame with the box-table columns)."""
     data = as_load_result(data)
-    if anchors_per_level is not None and anchors_per_level < 1:
-        raise OptionError(f"anchors_per_level: expected a positive integer, got {anchors_per_level}")
+    check_anchors_per_level(anchors_per_level)
     if not len(usable(data.table)):
         from scalematch.dataset.table import excluded_text
 

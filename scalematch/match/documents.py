@@ -54,6 +54,7 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
         "target_reached": rec.reached,
         "recommended_levels": list(rec.recommended_levels),
         "recommended_coverage": round(rec.chosen.coverage, 6),
+        "recommended_counts": {load.level.name: load.count for load in rec.chosen.loads},
         "anchors": {
             "per_level": a.per_level,
             "fitted": {

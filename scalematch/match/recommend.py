@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     Array = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
 
 SCALE_CANDIDATES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 MIN_COVERAGE = 0.001
@@ -76,6 +77,14 @@ class Recommendation:
     def recommended_levels(self) -> tuple[str, ...]:
         return tuple(lv.name for lv in self.chosen.levels)
 
+    @property
+    def regrouped(self) -> bool:
+        """Whether the recommended levels, alone, take other objects than the levels table gives them (the table
+        assigns over every candidate level: a rule that re-assigns within the run, as rf's nearest preferred
+        size and the anchor rules' best anchor do, moves objects of dropped levels onto kept ones)."""
+        table = {load.level.name: load.count for load in self.full.loads}
+        return any(load.count != table[load.level.name] for load in self.chosen.loads)
+
     def __repr__(self) -> str:
         return (
             f"<Recommendation rule {self.rule.value}: use {', '.join(self.recommended_levels)} "
@@ -87,6 +96,19 @@ class Recommendation:
         from scalematch.match.documents import recommend_json
 
         return recommend_json(self, {})
+
+
+MAX_ANCHORS_PER_LEVEL = 64
+"""The most fitted anchors per level (as many as a preset may place per location)."""
+
+
+def check_anchors_per_level(anchors_per_level: int | None) -> None:
+    """An :class:`OptionError` for a count of fitted anchors per level outside 1 to :data:`MAX_ANCHORS_PER_LEVEL`
+    (any count in it works whatever the number of objects: fewer distinct boxes repeat, :func:`fit_anchors`)."""
+    if anchors_per_level is not None and not 1 <= anchors_per_level <= MAX_ANCHORS_PER_LEVEL:
+        raise OptionError(
+            f"anchors_per_level: expected an integer from 1 to {MAX_ANCHORS_PER_LEVEL}, got {anchors_per_level}"
+        )
 
 
 def _sizes(table: pd.DataFrame) -> tuple[Array, Array]:
@@ -109,16 +131,20 @@ def _params_for(rule: Rule, window: tuple[Level, ...], full: tuple[Level, ...], 
 
 
 def choose_levels(
-    w: Array, h: Array, levels: tuple[Level, ...], rule: Rule, params: RuleParams, target: float
-) -> tuple[tuple[Level, ...], bool, tuple[tuple[tuple[str, ...], float], ...]]:
-    """The smallest contiguous run of levels whose coverage reaches ``target`` (ties: fewer, then finer).
+    w: Array, h: Array, levels: tuple[Level, ...], rule: Rule, params: RuleParams, target: float,
+    table_level: IntArray | None = None,
+) -> tuple[tuple[Level, ...], bool, tuple[tuple[tuple[str, ...], float], ...]]:  # fmt: skip
+    """The smallest contiguous run of levels whose coverage reaches ``target``; ties: fewer levels, then the run
+    that the levels table (``table_level``: each object's level over all ``levels``) gives the most objects, then
+    finer. A rule that re-assigns within a run (rf's nearest preferred size, the anchor rules' best anchor) lets
+    several runs of one length reach the target; the table's count picks the one where the objects are at home.
 
     If none does, the run with the highest coverage (same tie rule) and ``reached=False``. Also returns every
     run tried with its coverage.
     """
     import numpy as np
 
-    tried: list[tuple[tuple[Level, ...], float]] = []
+    tried: list[tuple[tuple[Level, ...], float, int]] = []
     for n in range(1, len(levels) + 1):
         for start in range(len(levels) - n + 1):
             window = levels[start : start + n]
@@ -127,15 +153,18 @@ def choose_levels(
             except OptionError:
                 continue  # e.g. no default anchors for these strides
             coverage = float(np.count_nonzero(level >= 0)) / len(w) if len(w) else 0.0
-            tried.append((window, coverage))
+            home = (
+                0 if table_level is None else int(np.count_nonzero((table_level >= start) & (table_level < start + n)))
+            )
+            tried.append((window, coverage, home))
     if not tried:
         raise OptionError(f"rule={rule.value}: no run of levels can be matched")
-    summary = tuple((tuple(lv.name for lv in win), cov) for win, cov in tried)
-    for window, coverage in tried:  # ordered by length, then from the finest
-        if coverage >= target:
-            return window, True, summary
-    best = max(tried, key=lambda t: t[1])  # max keeps the first of equals: fewer levels, then finer
-    return best[0], False, summary
+    summary = tuple((tuple(lv.name for lv in win), cov) for win, cov, _ in tried)
+    reaching = [t for t in tried if t[1] >= target]
+    # sorted() keeps the order of equals: finer first; tried is ordered by length, then from the finest
+    if reaching:
+        return sorted(reaching, key=lambda t: (len(t[0]), -t[2]))[0][0], True, summary
+    return sorted(tried, key=lambda t: (-t[1], len(t[0]), -t[2]))[0][0], False, summary
 
 
 def _mean_iou_bpr(w: Array, h: Array, anchors: AnchorSet, threshold: float) -> tuple[float, float]:
@@ -260,15 +289,11 @@ def recommend(
     check_options(params, target)
     rows = usable(table)
     w, h = _sizes(rows)
-    if anchors_per_level is not None and not 0 < anchors_per_level <= max(len(w), 1):
-        raise OptionError(
-            f"anchors_per_level: expected a positive integer at most the number of objects ({len(w)}), "
-            f"got {anchors_per_level}"
-        )
+    check_anchors_per_level(anchors_per_level)
     size_in = np.sqrt(w * h)
     categories = category_labels(rows)
     full = summarize(rule, levels, assign(rule, w, h, levels, params), size_in, categories)
-    window, reached, tried = choose_levels(w, h, levels, rule, params, target)
+    window, reached, tried = choose_levels(w, h, levels, rule, params, target, full.assignment.level)
     sub = _params_for(rule, window, levels, params)
     chosen = summarize(rule, window, assign(rule, w, h, window, sub), size_in, categories)
     per_level = anchors_per_level or (3 if rule is Rule.YOLO else 9)  # as many as the defaults compared with

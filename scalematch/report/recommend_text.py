@@ -37,6 +37,18 @@ def level_table(result: MatchResult) -> str:
     return aligned(rows)
 
 
+def regrouped_text(rec: Recommendation) -> str:
+    """How the recommended levels, alone, share the objects, for a run that takes other objects than the levels
+    table gives it (:attr:`~scalematch.match.recommend.Recommendation.regrouped`)."""
+    placed = ", ".join(f"{load.level.name} {load.count}" for load in rec.chosen.loads)
+    names = rec.recommended_levels
+    span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
+    return (
+        f"With {span} alone the {rec.rule.value} rule places {placed} objects; the table places each among all "
+        "candidate levels"
+    )
+
+
 def sentences(rec: Recommendation) -> list[str]:
     """The recommendation in words, with the numbers behind it."""
     chosen, full = rec.chosen, rec.full
@@ -54,6 +66,8 @@ def sentences(rec: Recommendation) -> list[str]:
             f"{_pct(chosen.coverage)} of {chosen.total} objects ({_pct(chosen.too_small_fraction)} too small, "
             f"{_pct(chosen.too_large_fraction)} too large)."
         )
+    if rec.regrouped:
+        out.append(regrouped_text(rec) + ".")
     dropped = [lv.name for lv in full.levels if lv.name not in names]
     if dropped:
         extra = full.coverage - chosen.coverage

@@ -167,7 +167,7 @@ def test_category_labels_are_one_per_id_even_for_names_shaped_like_labels(names:
     ids = data.draw(st.lists(st.sampled_from(sorted(names)), min_size=1, max_size=30), "rows")
     got = category_labels(pd.DataFrame({"category_id": ids, "category": [names[i] for i in ids]}))
     assert got is not None
-    label = {}
+    label: dict[int, str] = {}
     for cid, shown in zip(ids, got.tolist(), strict=True):
         assert label.setdefault(cid, shown) == shown  # one label per id
     assert len(set(label.values())) == len(label)  # one id per label

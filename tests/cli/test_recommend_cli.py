@@ -177,7 +177,7 @@ def test_sweep_ranks_designs() -> None:
             ["--rule", "fpn", "--levels", "P3,P5"],
             "--rule fpn: expected levels with strides 2^k, k consecutive; got P3 (8), P5 (32)",
         ),
-        (["--anchors-per-level", "0"], "--anchors-per-level: expected a positive integer, got 0"),
+        (["--anchors-per-level", "0"], "--anchors-per-level: expected an integer from 1 to 64, got 0"),
         (
             ["--backbone", "resnet18,resnet9"],
             "--backbone: unknown backbone 'resnet9'; expected a YAML or .onnx path, a torch 'module:attribute', or "
@@ -372,3 +372,19 @@ def test_a_report_of_several_inputs_lists_each_file_with_its_sha256(tmp_path: Pa
     for path in halves:
         assert f"{path}: <code>{hashlib.sha256(path.read_bytes()).hexdigest()}</code>" in page
     assert "<dd>p[01].json (2 inputs)</dd>" in page
+
+
+def test_the_default_anchor_count_typed_gives_what_the_default_gives(tmp_path: Path) -> None:
+    """A one-object dataset runs with the default 9 anchors per level (the one shape repeated); typing
+    --anchors-per-level 9 was refused as more than the objects (1). Any count up to 64 now repeats alike."""
+    image = {"id": 1, "file_name": "a.jpg", "width": 800, "height": 800}
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 83, 100], "area": 8300, "iscrowd": 0}
+    path = tmp_path / "one.json"
+    doc = {"images": [image], "annotations": [box], "categories": [{"id": 1, "name": "a"}]}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    default = json.loads(run("recommend", str(path), "-q", "--rule", "rf", "--json"))
+    typed = json.loads(run("recommend", str(path), "-q", "--rule", "rf", "--json", "--anchors-per-level", "9"))
+    assert typed == default and default["anchors"]["per_level"] == 9
+    most = json.loads(run("recommend", str(path), "-q", "--rule", "rf", "--json", "--anchors-per-level", "64"))
+    assert {level: len(shapes) for level, shapes in most["anchors"]["fitted"].items()} == {"P5": 64}
+    assert {tuple(s) for shapes in most["anchors"]["fitted"].values() for s in shapes} == {(83.0, 100.0)}
