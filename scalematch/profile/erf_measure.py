@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import profile
-from scalematch.profile.graph import INPUT, Graph
+from scalematch.profile.graph import INPUT, Graph, upstream
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
 
 if TYPE_CHECKING:
@@ -302,6 +302,8 @@ def measure_erf(
         graph = traced.graph
         tap, node = _tap_node(graph, tap, str(label))
     assert tap is not None  # resolved with the graph
+    if traced is None:  # the map's own network: a node after it takes no part (the module runs whole)
+        graph = upstream(graph, node)
     weights = weights or "uniform"
     free = profile(graph, allow_misaligned=True)[node]
     if free.y is None or free.x is None:

@@ -96,6 +96,31 @@ class Graph:
         return tuple(order)
 
 
+def upstream(graph: Graph, node: str) -> Graph:
+    """``graph`` cut to the nodes ``node`` reads (itself included, in their written order), with the outputs and
+    size-bound entries among them: a node after it plays no part in its map, so its fit to an input size must not
+    decide whether the map can be measured there."""
+    from dataclasses import replace
+
+    by_name = {n.name: n for n in graph.nodes}
+    keep: set[str] = set()
+    stack = [node]
+    while stack:
+        name = stack.pop()
+        if name in keep or name not in by_name:
+            continue
+        keep.add(name)
+        layer = by_name[name].layer
+        extra = (layer.size_like,) if isinstance(layer, Upsample) and layer.size_like else ()
+        stack.extend(by_name[name].inputs + extra)
+    return replace(
+        graph,
+        nodes=tuple(n for n in graph.nodes if n.name in keep),
+        taps=tuple((tap, name) for tap, name in graph.taps if name in keep),
+        size_bound=tuple((name, what) for name, what in graph.size_bound if name in keep),
+    )
+
+
 def fixed_problem(label: str, fixed: tuple[str, int | None, int | None] | None, size: Pair | None) -> str | None:
     """Why ``size`` ``(h, w)`` is not one a model whose input ``fixed`` (``(name, h, w)``, None where free) takes
     (the model's ``label`` first); None when it is, or when no size is given."""

@@ -178,3 +178,29 @@ def test_running_out_of_memory_is_one_error(monkeypatch: Any) -> None:
         "resnet18: measuring 'C5' on 96x64 (WxH) inputs ran out of memory (RuntimeError: DefaultCPUAllocator: can't "
         "allocate memory: you tried to allocate 1644167168 bytes.); try a smaller --size"
     )
+
+
+def test_a_node_after_the_tap_does_not_decide_the_input_size(tmp_path: Any) -> None:
+    """Node e (an unpadded 11 x 11 conv) needs more than a 40 x 40 input; it comes after C2 and plays no part in
+    C2's map, which was refused all the same. The measurement equals that of the config without the nodes after C2,
+    with random weights too (the same draws for the nodes kept)."""
+    import numpy as np
+
+    head = (
+        "name: dil\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: b, type: conv, kernel: 3, dilation: 7, padding: 7}\n"
+    )
+    whole, cut = tmp_path / "whole.yaml", tmp_path / "cut.yaml"
+    whole.write_text(
+        head + "  - {name: c, type: conv, kernel: 1, stride: 5}\n  - {name: e, type: conv, kernel: 11, stride: 4}\n"
+        "outputs: {C2: b, C3: c, C4: e}\n",
+        encoding="utf-8",
+    )
+    cut.write_text(head + "outputs: {C2: b}\n", encoding="utf-8")
+    with pytest.raises(Exception, match="smaller than the kernel"):
+        profile(build(str(whole)), (40, 40))
+    for weights in ("uniform", "random"):
+        got = measure_erf(str(whole), (40, 40), tap="C2", samples=2, weights=weights)
+        want = measure_erf(str(cut), (40, 40), tap="C2", samples=2, weights=weights)
+        assert (got.unit, got.sigma, got.box, got.squares) == (want.unit, want.sigma, want.box, want.squares)
+        assert np.array_equal(got.mass, want.mass)
