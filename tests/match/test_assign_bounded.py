@@ -102,13 +102,35 @@ def _dense(boxes: Boxes, levels: list[AnchorLevel], high: float, low: float, lq:
     positives = np.zeros((n, len(levels)), np.int64)
     pos = matches >= 0
     np.add.at(positives, (matches[pos], level[pos]), 1)
-    return Assigned(positives, iou.max(axis=1), np.zeros(n, bool))
+    # lost to another object (recommend.md): no positive, though some anchor was its to take: one at or above the
+    # threshold, or, where low-quality or forced matches give an object its best anchors, any it overlaps
+    could = (iou >= high).any(axis=1) | ((lq or forced) & (iou.max(axis=1) > 0))
+    return Assigned(positives, iou.max(axis=1), (positives.sum(axis=1) == 0) & could)
 
 
 def _same(a: Assigned, b: Assigned, fields: tuple[str, ...] = FIELDS) -> None:
     for f in fields:
         x, y = getattr(a, f), getattr(b, f)
         assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), f
+
+
+@pytest.mark.parametrize("low_quality", [True, False])
+@pytest.mark.parametrize("detector", ["retinanet", "faster-rcnn"])
+def test_lost_means_an_anchor_it_could_take_went_to_another(detector: str, low_quality: bool) -> None:
+    """Without low-quality matches an object below the threshold has no anchor to take, so it is not lost to
+    another object (it was, for every object with any overlap: a lone 4 x 300 px box was 'lost'); numpy and the
+    compiled kernel against the dense brute force."""
+    levels, high, low = _levels(detector, 640, 480)
+    boxes = _crowd(levels, 12, seed=5)
+    dense = _dense(boxes, levels, high, low, low_quality, False)
+    alone = Boxes(np.zeros(1, np.int64), *(np.array([v], np.float32) for v in (100.0, 100.0, 104.0, 400.0)))
+    assert ((dense.positives.sum(axis=1) == 0) & ~dense.lost).any() != low_quality  # both outcomes, or lost only
+    for case, want in ((boxes, dense), (alone, _dense(alone, levels, high, low, low_quality, False))):
+        _same(maxiou.assign_numpy(case, levels, high, low_quality, False, 0.1), want, ("positives", "lost"))
+        if _compiled.kernel() is not None:
+            _same(_compiled.run(case, levels, high, low_quality, False, 0.1), want, ("positives", "lost"))
+    if not low_quality:  # alone, with no anchor at the threshold: lost to no one
+        assert not _dense(alone, levels, high, low, False, False).lost.any()
 
 
 @pytest.mark.parametrize("detector", list(RULES))

@@ -434,7 +434,7 @@ def assign(
             if found > len(out_key) or (low_quality and not dense and used + found > capacity):
                 _stop(room, wanted, 0 if dense or not low_quality else used + found, len(out_key), found, start)
                 return
-            if found:
+            if found and (low_quality or forced):  # a best anchor below the threshold is its own only then
                 candidate[j] = True
             for q in range(found):
                 k = out_key[q]

@@ -494,8 +494,9 @@ def _best_anchors(
     boxes: Boxes, levels: list[AnchorLevel], keys: tuple[I64, I64], objs: I64, best: F32, won: list[Part],
     combos: list[int], candidate: npt.NDArray[np.bool_], claim: _Claims | None, low_quality: bool,
 ) -> Iterator[Pairs]:  # fmt: skip
-    """The best anchors (IoU at or above ``best``) of the objects ``objs`` (ascending, whole images): marks them as
-    candidates and, with ``claim``, gives each its claim; with ``low_quality``, yields each of those anchors that
+    """The best anchors (IoU at or above ``best``) of the objects ``objs`` (ascending, whole images): with
+    ``low_quality`` or ``claim``, marks them as candidates (without either, an anchor below the threshold is no
+    object's to take, so an object without a positive lost none) and, with ``claim``, gives each its claim; with ``low_quality``, yields each of those anchors that
     no object holds at the threshold (not in ``won``, per level and shape) given to the object of its image that
     overlaps it most (see :func:`_argmax_all`), in batches of about :data:`PAIRS_PER_BATCH` anchors. An anchor
     comes once, with the first object whose best anchor it is (the pieces of a level and shape come in the order
@@ -507,7 +508,8 @@ def _best_anchors(
     seen = _KeySet()
     current = -1
     for c, q in _pieces(boxes, levels, keys, objs, best[objs], with_anchors=low_quality):
-        candidate[q.obj] = True
+        if low_quality or claim is not None:  # a best anchor below the threshold is the object's only then
+            candidate[q.obj] = True
         if claim is not None:
             claim.lowest(q)
         if not low_quality:
