@@ -496,11 +496,12 @@ def _best_anchors(
 ) -> Iterator[Pairs]:  # fmt: skip
     """The best anchors (IoU at or above ``best``) of the objects ``objs`` (ascending, whole images): with
     ``low_quality`` or ``claim``, marks them as candidates (without either, an anchor below the threshold is no
-    object's to take, so an object without a positive lost none) and, with ``claim``, gives each its claim; with ``low_quality``, yields each of those anchors that
-    no object holds at the threshold (not in ``won``, per level and shape) given to the object of its image that
-    overlaps it most (see :func:`_argmax_all`), in batches of about :data:`PAIRS_PER_BATCH` anchors. An anchor
-    comes once, with the first object whose best anchor it is (the pieces of a level and shape come in the order
-    of their objects); only the keys of the level and shape seen so far are kept to know it, not the pairs."""
+    object's to take, so an object without a positive lost none) and, with ``claim``, gives each its claim; with
+    ``low_quality``, yields each of those anchors that no object holds at the threshold (not in ``won``, per level
+    and shape) given to the object of its image that overlaps it most (see :func:`_argmax_all`), in batches of about
+    :data:`PAIRS_PER_BATCH` anchors. An anchor comes once, with the first object whose best anchor it is (the pieces
+    of a level and shape come in the order of their objects); only the keys of the level and shape seen so far are
+    kept to know it, not the pairs."""
     import numpy as np
 
     pending: list[tuple[Part, int]] = []
