@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from scalematch.dataset.loader import LoadResult, as_load_result
@@ -16,6 +16,8 @@ from scalematch.profile.engine import profile
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from scalematch.profile.graph import Graph
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,52 @@ def design(
     graph = build_any_size(backbone, neck)
     prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
+    data = _runnable(data, graph)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)
     return Design(backbone, neck, data.resize, rec, data.excluded, data)
+
+
+def _runnable(data: LoadResult, graph: Graph) -> LoadResult:
+    """``data`` without the objects of images whose input under the resize (at its smallest scale, rounded) is
+    too small for the network of ``graph`` (a map of 0 units, or a kernel larger than its input), counted as
+    ``image_too_small`` as detector mode counts them; when every image is, a :class:`DatasetError`. The sizes are
+    tried from the smallest: a network that takes the smallest height and width takes the others (its maps only
+    grow with its input), so a usual dataset costs one try."""
+    import numpy as np
+
+    from scalematch.dataset.table import IMAGE_TOO_SMALL
+    from scalematch.errors import GraphError
+    from scalematch.match.result import rows_at
+    from scalematch.profile.engine import feature_sizes
+
+    table = data.table
+    if not len(table) or not {"image_w", "image_h", "scale_x", "scale_y"} <= set(table.columns):
+        return data
+    h = np.rint(table["image_h"].to_numpy(np.float64) * table["scale_y"].to_numpy(np.float64))
+    w = np.rint(table["image_w"].to_numpy(np.float64) * table["scale_x"].to_numpy(np.float64))
+    finite = np.isfinite(h) & np.isfinite(w)
+    if not finite.any():
+        return data
+    try:
+        feature_sizes(graph, (int(h[finite].min()), int(w[finite].min())))
+        return data
+    except GraphError:
+        pass
+    pairs, inverse = np.unique(np.stack([np.where(finite, h, 1), np.where(finite, w, 1)], axis=1), axis=0,
+                               return_inverse=True)  # fmt: skip
+    first = ""
+    bad = np.zeros(len(pairs), dtype=bool)
+    for k, (hk, wk) in enumerate(pairs.tolist()):
+        try:
+            feature_sizes(graph, (int(hk), int(wk)))
+        except GraphError as exc:
+            bad[k], first = True, first or str(exc)
+    small = bad[inverse.reshape(-1)] & finite
+    if small.all():
+        raise DatasetError(f"{data.source}: every image becomes too small an input for the network; the first: {first}")
+    excluded = dict(data.excluded)
+    excluded[IMAGE_TOO_SMALL] = excluded.get(IMAGE_TOO_SMALL, 0) + int(small.sum())
+    return replace(data, table=rows_at(table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})
 
 
 def ranked(designs: list[Design]) -> list[Design]:

@@ -388,3 +388,32 @@ def test_the_default_anchor_count_typed_gives_what_the_default_gives(tmp_path: P
     most = json.loads(run("recommend", str(path), "-q", "--rule", "rf", "--json", "--anchors-per-level", "64"))
     assert {level: len(shapes) for level, shapes in most["anchors"]["fitted"].items()} == {"P5": 64}
     assert {tuple(s) for shapes in most["anchors"]["fitted"].values() for s in shapes} == {(83.0, 100.0)}
+
+
+def test_rule_mode_leaves_out_the_images_too_small_for_the_network(tmp_path: Path) -> None:
+    """An unpadded 400 x 400 conv needs inputs of 400 px or more: with --resize none the 300 x 300 image's three
+    objects are left out as image_too_small (as detector mode counts them), the others kept; a network no input
+    of the dataset can run is an error, where rule mode recommended it with 'Input size is enough'."""
+    config = tmp_path / "k.yaml"
+    config.write_text(
+        "name: k400\nnodes:\n  - {name: a, type: conv, kernel: 400, stride: 8}\n"
+        "  - {name: b, type: conv, kernel: 3, stride: 2, padding: 1}\noutputs: {C3: a, C4: b}\n",
+        encoding="utf-8",
+    )
+    sizes = {1: (600, 600), 2: (300, 300), 3: (640, 480)}
+    images = [{"id": i, "file_name": f"{i}.jpg", "width": w, "height": h} for i, (w, h) in sizes.items()]
+    owners = [1, 1, 2, 2, 2, 3]
+    anns = [
+        {"id": k + 1, "image_id": i, "category_id": 1, "bbox": [10, 10, 40 + k, 40], "area": 1600, "iscrowd": 0}
+        for k, i in enumerate(owners)
+    ]
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "a"}]}))
+    args = ["recommend", str(data), "-q", "--rule", "rf", "--backbone", str(config), "--neck", "none", "--json"]
+    doc = json.loads(run(*args, "--resize", "none"))
+    small = sum(min(sizes[i]) < 400 for i in owners)  # the network's one limit: 400 px on each side
+    assert doc["excluded"] == {"image_too_small": small} and doc["objects"] == len(owners) - small == 3
+    result = CliRunner().invoke(app, [*args, "--resize", "fixed:320x320"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {data}: every image becomes too small an input for the network; the")
+    assert "smaller than the kernel's 400" in result.stderr and result.stderr.count("\n") == 1
