@@ -9,7 +9,7 @@ from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, check_anchors_per_level, recommend
-from scalematch.match.result import usable
+from scalematch.match.result import nothing_usable, usable
 from scalematch.match.rules import Rule, RuleParams
 from scalematch.profile.api import build_any_size
 from scalematch.profile.engine import profile
@@ -125,11 +125,7 @@ def design(
     data = as_load_result(data)
     check_anchors_per_level(anchors_per_level)
     if not len(usable(data.table)):
-        from scalematch.dataset.table import excluded_text
-
-        raise DatasetError(
-            f"{data.source}: no usable object to recommend for (excluded: {excluded_text(data.excluded, data.format)})"
-        )
+        raise nothing_usable(data, "recommend for")
     graph = build_any_size(backbone, neck)
     prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)

@@ -14,7 +14,7 @@ from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
-from scalematch.match.result import rows_at, usable
+from scalematch.match.result import nothing_usable, rows_at, usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
@@ -151,13 +151,8 @@ def evaluate(
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_rows(data, preset)
     if not len(rows):
-        from scalematch.dataset.table import excluded_text
-
         also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
-        why = f"every record is excluded{also}; excluded: {excluded_text(data.excluded, data.format)}"
-        if not len(data.table) and not sum(data.excluded.values()):
-            why = "the annotations hold no object"
-        raise OptionError(f"{data.source}: no usable object to match ({why})")
+        raise nothing_usable(data, "match", also)
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)

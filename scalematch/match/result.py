@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from scalematch.dataset.table import category_labels
-from scalematch.errors import OptionError
+from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import Level
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Assignment, Rule, RuleParams, assign
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
+
+    from scalematch.dataset.loader import LoadResult
 
     Array = npt.NDArray[np.float64]
 
@@ -218,3 +220,15 @@ def rule_detail(result: MatchResult, params: RuleParams | None = None) -> RuleDe
         clamped = detail["clamped"].astype(np.int64)
         return FpnDetail({lv.name: int(np.count_nonzero(clamped == k)) for k, lv in enumerate(result.levels)})
     return None
+
+
+def nothing_usable(data: LoadResult, verb: str, also: str = " or crowd") -> DatasetError:
+    """The error for ``data`` left with no object to ``verb`` (``match``, ``recommend for``), with the reason: the
+    annotations hold none, or every record is excluded (by reason) or ``also`` (crowd; difficult where the
+    toolkit ignores those). One class, :class:`DatasetError`, for detector and rule mode alike."""
+    from scalematch.dataset.table import excluded_text
+
+    why = f"every record is excluded{also}; excluded: {excluded_text(data.excluded, data.format)}"
+    if not len(data.table) and not sum(data.excluded.values()):
+        why = "the annotations hold no object"
+    return DatasetError(f"{data.source}: no usable object to {verb} ({why})")

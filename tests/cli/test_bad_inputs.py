@@ -205,13 +205,14 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo without label files", ["stats", "yolo_empty"], {}),
     ("yolo labels folder of split folders", ["stats", "yolo_splits/labels"], {}),
     ("recommend without xml files", ["recommend", "--rule", "rf", "voc_empty"],
-     "voc_empty: no usable object to recommend for (excluded: none)"),
+     "voc_empty: no usable object to recommend for (the annotations hold no object)"),
     ("recommend without label files", ["recommend", "--rule", "rf", "yolo_empty"],
-     "yolo_empty: no usable object to recommend for (excluded: none)"),
+     "yolo_empty: no usable object to recommend for (the annotations hold no object)"),
     ("recommend empty", ["recommend", "--rule", "rf", "coco_empty.json"],
-     "coco_empty.json: no usable object to recommend for (excluded: none)"),
+     "coco_empty.json: no usable object to recommend for (the annotations hold no object)"),
     ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
-     "coco_all_excluded.json: no usable object to recommend for (excluded: bbox_nonpositive 1)"),
+     "coco_all_excluded.json: no usable object to recommend for (every record is excluded or crowd; "
+     "excluded: bbox_nonpositive 1)"),
     ("coco top-level key repeated", ["stats", "coco_repeated_key.json"],
      "coco_repeated_key.json: the top-level key 'annotations' appears again at byte 232 (json.load, and so "
      "pycocotools, would keep only the last one without a word); give each of 'images', 'annotations' and "

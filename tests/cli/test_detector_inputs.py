@@ -270,9 +270,11 @@ def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: 
     bare = tmp_path / "bare"
     shutil.copytree(whole, bare, ignore=shutil.ignore_patterns("images"))
     refused = CliRunner().invoke(app, ["recommend", str(bare), "-q", *mode])
-    what = "match (every record is excluded or crowd; " if mode[0] == "--detector" else "recommend for ("
+    what = "match" if mode[0] == "--detector" else "recommend for"
     assert refused.exit_code == 2 and refused.stderr == (
-        f"Error: {bare}: no usable object to {what}excluded: missing_image_size 63; a YOLO label's image is missing "
+        f"Error: {bare}: no usable object to {what} (every record is excluded or crowd; excluded: "
+        "missing_image_size 63; "
+        "a YOLO label's image is missing "
         "or its header gives no usable size (--strict names the first); give the size: --image-size WxH)\n"
     )
     got = CliRunner().invoke(app, ["recommend", str(bare), "-q", "--json", "--image-size", "416x416", *mode])
@@ -346,11 +348,13 @@ def test_coco_and_voc_images_without_sizes_are_told_what_works(tmp_path: Path, m
         "<annotation><object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>20</xmax><ymax>20</ymax>"
         "</bndbox></object></annotation>"
     )
-    what = "match (every record is excluded or crowd; " if mode[0] == "--detector" else "recommend for ("
+    what = "match" if mode[0] == "--detector" else "recommend for"
     for path, where in ((coco, "each image's width and height"), (voc, "each file's <size>")):
         refused = CliRunner().invoke(app, ["recommend", str(path), "-q", *mode])
         assert refused.exit_code == 2 and refused.stderr == (
-            f"Error: {path}: no usable object to {what}excluded: missing_image_size 1; give {where}, or a resize "
+            f"Error: {path}: no usable object to {what} (every record is excluded or crowd; excluded: "
+            "missing_image_size 1; "
+            f"give {where}, or a resize "
             "that needs no size (--resize none; a detector's resize needs them))\n"
         )
         if mode[0] == "--rule":

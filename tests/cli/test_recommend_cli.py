@@ -417,3 +417,26 @@ def test_rule_mode_leaves_out_the_images_too_small_for_the_network(tmp_path: Pat
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {data}: every image becomes too small an input for the network; the")
     assert "smaller than the kernel's 400" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_crowd_only_file_is_one_error_in_both_modes(tmp_path: Path) -> None:
+    """Rule mode said 'no usable object to recommend for (excluded: none)', with no reason, and raised
+    DatasetError where detector mode raised OptionError for the same data."""
+    import scalematch as sm
+    from scalematch.errors import DatasetError
+
+    path = tmp_path / "crowd.json"
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "iscrowd": 1}
+    doc = {
+        "images": [{"id": 1, "width": 10, "height": 10}],
+        "annotations": [box],
+        "categories": [{"id": 1, "name": "a"}],
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    for kwargs, verb in (({}, "match"), ({"rule": "fcos"}, "recommend for")):
+        with pytest.raises(DatasetError) as caught:
+            sm.recommend(path, **kwargs)  # type: ignore[arg-type]
+        assert (
+            str(caught.value)
+            == f"{path}: no usable object to {verb} (every record is excluded or crowd; excluded: none)"
+        )

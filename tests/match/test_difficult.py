@@ -100,11 +100,11 @@ def test_the_report_says_the_difficult_objects_are_ignored_not_crowd(tmp_path: P
 
 
 def test_a_file_of_difficult_objects_only_is_refused_with_the_reason(tmp_path: Path) -> None:
-    from scalematch.errors import OptionError
+    from scalematch.errors import DatasetError
 
     folder = _voc(tmp_path / "hard", [True, True, None, None])
     preset = load_preset("atss")
-    with pytest.raises(OptionError) as caught:
+    with pytest.raises(DatasetError) as caught:
         evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1)
     assert str(caught.value) == (
         f"{folder}: no usable object to match (every record is excluded, crowd or difficult: mmdetection 3.3 "
