@@ -73,3 +73,26 @@ def syntax_error(where: object, exc: Exception) -> str:
     at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else str(where)
     problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     return f"{at}: YAML syntax error: {problem}"
+
+
+def text_number_note(value: object) -> str:
+    """``''``, or, when ``value`` (or an item of a list of it) is text that reads as a number, a note that the YAML
+    reader took it as text: PyYAML follows YAML 1.1, where an exponent needs a dot and a sign (``4e0`` and ``5e-1``
+    are strings; ``4.0e+0`` and ``0.5`` are numbers)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str):
+            try:
+                float(item.strip())
+            except ValueError:
+                continue
+            text = item.strip().lower()
+            if "n" in text:  # nan, inf, infinity: not what a number field takes in any spelling
+                continue
+            if "e" in text:
+                return (
+                    f" (YAML reads {item!r} as text: an exponent needs a dot and a sign, as 4.0e+0, or write the "
+                    "number plainly, as 4.0)"
+                )
+            return f" (text, not a number: write {item.strip()} without quotes)"
+    return ""

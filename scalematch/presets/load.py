@@ -198,7 +198,9 @@ class _Reader:
         self.data = data
 
     def fail(self, key: str, expected: str, got: object) -> ConfigError:
-        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}")
+        from scalematch._yaml import text_number_note
+
+        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}{text_number_note(got)}")
 
     def get(self, key: str, default: object = ...) -> Any:
         node: Any = self.data

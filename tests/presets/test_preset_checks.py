@@ -30,7 +30,8 @@ def test_every_builtin_reads_back_from_its_mapping(name: str, tmp_path: Path) ->
     [
         ({"assigner.high": 5}, "assigner.high", "a number in (0, 1], got 5"),
         ({"assigner.low": -3}, "assigner.low", "a number in (0, 1], got -3"),
-        ({"assigner.high": "0.6"}, "assigner.high", "a number in (0, 1], got '0.6'"),
+        ({"assigner.high": "0.6"}, "assigner.high",
+         "a number in (0, 1], got '0.6' (text, not a number: write 0.6 without quotes)"),
         ({"levels": ["P3", "P3", "P4", "P5", "P6"]}, "levels", "each level once, got ['P3', 'P3', 'P4', 'P5', 'P6']"),
         ({"levels": ("P3", "P5", "P4", "P6", "P7")}, "levels",
          "levels in increasing stride order without a gap, as --levels takes them (e.g. [P3, P4, P5]), got "
@@ -55,6 +56,43 @@ def test_the_yaml_loader_gives_the_same_words(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_preset(bad)
     assert str(caught.value) == f"{bad}: key 'assigner.high': expected a number in (0, 1], got 5"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected"),
+    [
+        ("anchor_t: 4.0", "anchor_t: 4.0e0", "assigner.anchor_t", "a number in (0, 1000], got '4.0e0'"),
+        ("anchor_t: 4.0", "anchor_t: 4e0", "assigner.anchor_t", "a number in (0, 1000], got '4e0'"),
+        ("strides: [8, 16, 32]", "strides: [8, 16, 3.2e1]", "anchors.strides",
+         "a list of integers in (0, 4096], got [8, 16, '3.2e1']"),
+    ],
+)  # fmt: skip
+def test_a_yaml_11_exponent_is_named_as_text(tmp_path: Path, old: str, new: str, key: str, expected: str) -> None:
+    """PyYAML (YAML 1.1) reads 4e0 and 4.0e0 as strings: the error said only "got '4.0e0'" of a value in range."""
+    text = builtin_presets()["yolov5"].read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "y5.yaml"
+    bad.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_preset(bad)
+    shown = expected.rsplit("got ", 1)[1].strip("[]").split(", ")[-1]
+    assert str(caught.value) == (
+        f"{bad}: key '{key}': expected {expected} (YAML reads {shown} as text: an exponent needs a dot and a "
+        "sign, as 4.0e+0, or write the number plainly, as 4.0)"
+    )
+
+
+def test_a_config_number_read_as_text_is_named_so(tmp_path: Path) -> None:
+    from scalematch.profile.api import build
+
+    config = tmp_path / "e.yaml"
+    config.write_text("nodes:\n  - {name: a, type: conv, kernel: 3, stride: 1e0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        build(str(config))
+    assert str(caught.value).endswith(
+        "'stride' must be a positive integer or [h, w], got '1e0' (YAML reads '1e0' as text: an exponent needs a "
+        "dot and a sign, as 4.0e+0, or write the number plainly, as 4.0)"
+    )
 
 
 def test_override_still_names_unknown_fields_and_keeps_good_changes() -> None:

@@ -74,7 +74,9 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
     items = value if isinstance(value, list | tuple) else [value, value]
     if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items):
         bound = "positive" if minimum > 0 else "non-negative"
-        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}")
+        from scalematch._yaml import text_number_note
+
+        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}{text_number_note(value)}")
     if max(items) > MAX_LAYER_VALUE:
         raise ConfigError(
             f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
