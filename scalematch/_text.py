@@ -46,3 +46,8 @@ def cut_name(name: object) -> str:
     first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB line)."""
     text = str(name)
     return text if len(text) <= NAME_LIMIT else f"{text[:40]}...{text[-20:]}"
+
+
+def counted(n: int, word: str) -> str:
+    """``n word`` in the plural unless ``n`` is 1 (``1 object``, ``2 objects``); ``word`` takes an ``s``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -127,7 +127,7 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         )
     for source in inputs:
         if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
-            raise OptionError(f"{where}: is the input {source}; choose another file")
+            raise OptionError(f"{where}: is the input {source}; choose another {'folder' if folder else 'file'}")
         if source.is_dir() and Path(os.path.realpath(source)) in real.parents:
             kind = "folder" if folder else "file"
             raise OptionError(f"{where}: lies in the input folder {source}; choose a {kind} outside it")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scalematch._text import dumps
+from scalematch._text import counted, dumps
 from scalematch.choices import Toolkit
 from scalematch.match.detector import DetectorResult
 from scalematch.report.style import printable
@@ -59,7 +59,7 @@ def show_detector(
     if result.sweep is not None:
         typer.echo(sweep_table(result.sweep))
         typer.echo(f"\nBest: {result.sweep.ranked[0][0]}\n")
-    typer.echo(f"{printable(label)}: {result.summary.objects} objects")
+    typer.echo(f"{printable(label)}: {counted(result.summary.objects, 'object')}")
     for line in describe(preset):
         typer.echo(line)
     if result.excluded:

@@ -127,7 +127,10 @@ def _check_tokens(command: click.Command, args: list[str]) -> None:
             if isinstance(kind, click.types.IntParamType | click.types.FloatParamType):
                 _check_number(option.opts[0], value, isinstance(kind, click.types.FloatParamType))
             if isinstance(kind, click.Path) and value == "-":  # click would write a file named '-'
-                raise click.UsageError(f"{option.opts[0]} -: standard output is not a file to write; give a file name")
+                what = "folder" if option.metavar == "DIR" else "file"
+                raise click.UsageError(
+                    f"{option.opts[0]} -: standard output is not a {what} to write; give a {what} name"
+                )
             if isinstance(kind, click.Path) and not value:  # click would make it '.', the current folder
                 wanted = "a folder" if option.metavar == "DIR" else "a file name"
                 raise click.UsageError(f"{option.opts[0]}: expected {wanted}, got an empty value")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from click.core import ParameterSource
 
-from scalematch._text import dumps
+from scalematch._text import counted, dumps
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.dataset.resize import DEFAULT_POLICY
@@ -252,7 +252,8 @@ def recommend(
         typer.echo(sweep_table(designs))
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     shown = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
-    typer.echo(f"{printable(label)}: {rec.full.total} objects, {shown}, resize {best.resize}, rule {rec.rule.value}")
+    count = counted(rec.full.total, "object")
+    typer.echo(f"{printable(label)}: {count}, {shown}, resize {best.resize}, rule {rec.rule.value}")
     if best.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
     typer.echo("")

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scalematch import _args
+from scalematch._text import counted
 from scalematch.errors import GraphError, OptionError
 from scalematch.profile import axis, runs
 from scalematch.profile.axis import AxisGeom, AxisMap
@@ -255,7 +256,8 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
         room = n + before + after - k_eff
         if room < 0:
             raise GraphError(
-                f"node '{node.name}': its {AXES[a]} input is {n} units, smaller than the kernel's {k_eff} "
+                f"node '{node.name}': its {AXES[a]} input is {counted(n, 'unit')}, smaller than the kernel's "
+                f"{k_eff} "
                 "(the input size is too small for this network)"
             )
         s = layer.stride[a]

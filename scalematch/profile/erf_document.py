@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -65,5 +67,5 @@ def erf_repr(r: MeasuredErf) -> str:
     return (
         f"<MeasuredErf {r.model} {r.tap}: sigma {shown_pair(r.sigma)} px (analytic {shown_pair(r.analytic_sigma)}), "
         f"rf {shown_pair(r.rf, 0)} px, {r.input_size[1]}x{r.input_size[0]} (WxH) input, {r.weights} weights, "
-        f"{r.samples} samples{clipped}>"
+        f"{counted(r.samples, 'sample')}{clipped}>"
     )

@@ -59,7 +59,8 @@ class Graph:
             merging = isinstance(node.layer, Merge)
             if isinstance(node.layer, Merge) and len(node.inputs) < 2:
                 raise GraphError(
-                    f"{where}node '{node.name}': a {node.layer.kind} node needs at least 2 inputs, "
+                    f"{where}node '{node.name}': {'an' if node.layer.kind[0] in 'aeiou' else 'a'} {node.layer.kind} "
+                    "node needs at least 2 inputs, "
                     f"got {len(node.inputs)}"
                 )
             if not merging and len(node.inputs) != 1:

@@ -173,7 +173,7 @@ def check_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pa
     if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
         with target_lock(path, option):
             recover_folder(path)
-    _check_folder(path, force, option)
+    _check_folder(path, force, option, out)
 
 
 def _figures_named(html: Path) -> set[str]:
@@ -200,36 +200,36 @@ def hold_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pat
     check_output(out, option, folder=True, inputs=inputs)
     path = follow(out)
     if not path.parent.is_dir():  # nothing to lock yet: the report's write creates the folders
-        _check_folder(path, force, option)
+        _check_folder(path, force, option, out)
         yield
         return
     with terminate_raises(), target_lock(path, option):
         recover_folder(path)
-        _check_folder(path, force, option)
+        _check_folder(path, force, option, out)
         yield
 
 
-def _check_folder(out: Path, force: bool, option: str = "--out") -> None:
+def _check_folder(out: Path, force: bool, option: str = "--out", given: Path | None = None) -> None:
+    """Refuse a folder ``out`` a report may not replace; errors name it as ``given`` (a link as the user gave it)."""
+    shown = cut_name(given if given is not None else out)
     if not out.exists():
         return
     if not out.is_dir():
-        raise OptionError(f"{option} {cut_name(out)}: expected a folder, got a file")
+        raise OptionError(f"{option} {shown}: expected a folder, got a file")
     if not any(out.iterdir()):
         return
     if not (out / REPORT_HTML).is_file():
-        raise OptionError(
-            f"{option} {cut_name(out)}: the folder holds other files and no {REPORT_HTML}; choose a new folder"
-        )
+        raise OptionError(f"{option} {shown}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
     ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in _figures_named(out / REPORT_HTML))}
     others = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.name in ours))
     if others:
         raise OptionError(
-            f"{option} {cut_name(out)}: the folder holds files that are not part of a report "
+            f"{option} {shown}: the folder holds files that are not part of a report "
             f"({', '.join(others[:3])}); choose a new folder"
         )
     if not force:
         how = "--force" if option.startswith("--") else "force=True"  # the command line's option, or Python's
-        raise OptionError(f"{option} {cut_name(out)}: a report is already there; pass {how} to replace it")
+        raise OptionError(f"{option} {shown}: a report is already there; pass {how} to replace it")
 
 
 def write_report(
@@ -249,7 +249,7 @@ def write_report(
     expect(option, "option", str, "the name of the output in messages, such as out or --out")
     out = Path(given_path(out, "out", "a folder path (str or pathlib.Path)"))
     check_files(files)
-    write_folder(out, files, lambda path: _check_folder(path, force, option), option=option)
+    write_folder(out, files, lambda path: _check_folder(path, force, option, out), option=option)
     return out / REPORT_HTML
 
 

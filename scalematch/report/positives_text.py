@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from scalematch._text import counted
 from scalematch.match.documents import document as document
 from scalematch.match.documents import search_document as search_document
 from scalematch.match.documents import sweep_document as sweep_document
@@ -146,7 +147,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     out = []
     reasons = ", ".join(f"{v} {REASON_WORDS[k]}" for k, v in s.reasons)
     none = dict(s.counts).get("0", 0)
-    out.append(f"No positive: {none} objects ({reasons}).")
+    out.append(f"No positive: {counted(none, 'object')} ({reasons}).")
     verdict = "meets" if s.share_meeting >= target else "misses"
     can = "can have" if s.upper_bound else "have"
     at = f"{s.floor + 0.0:.12g}" if s.floor is not None else ""  # as given (0.99999999999 is not 1), -0 as 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from scalematch._text import counted
 from scalematch.match.design import Design
 from scalematch.match.documents import design_context as design_context
 from scalematch.match.documents import recommend_document as recommend_document
@@ -55,15 +56,16 @@ def sentences(rec: Recommendation) -> list[str]:
     names = rec.recommended_levels
     span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
     out = []
+    objects = counted(chosen.total, "object")
     if rec.reached:
         out.append(
             f"Use {span} ({len(names)} level{'s' if len(names) > 1 else ''}): under the {rec.rule.value} rule they "
-            f"take {_pct(chosen.coverage)} of {chosen.total} objects (target {_pct(rec.target)})."
+            f"take {_pct(chosen.coverage)} of {objects} (target {_pct(rec.target)})."
         )
     else:
         out.append(
             f"No run of levels reaches {_pct(rec.target)} under the {rec.rule.value} rule; the best is {span} with "
-            f"{_pct(chosen.coverage)} of {chosen.total} objects ({_pct(chosen.too_small_fraction)} too small, "
+            f"{_pct(chosen.coverage)} of {objects} ({_pct(chosen.too_small_fraction)} too small, "
             f"{_pct(chosen.too_large_fraction)} too large)."
         )
     if rec.regrouped:
@@ -111,9 +113,8 @@ def sentences(rec: Recommendation) -> list[str]:
             line += f" (toolkit defaults: {a.default_mean_iou:.3f}, BPR {a.default_bpr:.3f})"
         shapes = [s for level in a.fitted.shapes for s in level]
         if len(set(shapes)) < len(shapes):
-            line += (
-                f"; the boxes have {len(set(shapes))} distinct shapes, repeated so that every level holds {a.per_level}"
-            )
+            distinct = counted(len(set(shapes)), "distinct shape")
+            line += f"; the boxes have {distinct}, repeated so that every level holds {a.per_level}"
         out.append(line + ".")
     ranges = ", ".join(f"({lo:g}, {'inf' if math.isinf(hi) else f'{hi:g}'}]" for lo, hi in rec.ranges)
     out.append(f"FCOS-style ranges on max(w, h)/2: {ranges}.")

@@ -1235,3 +1235,50 @@ def test_every_documented_reason_is_exercised_by_the_corpus() -> None:
     seen |= {m.group(1) for _, _, expected in RECORDS if isinstance(expected, str)
              for m in [re.search(r"\[([a-z_]+)\]$", expected)] if m}  # fmt: skip
     assert seen == set(REASONS)
+
+
+def test_wording_of_counts_folders_and_neck_files(app: typer.Typer, tmp_path: Path) -> None:
+    """Review round 27's wording: '1 objects', '1 units', 'a add node'; --out, a folder, told 'file' and named by
+    the folder its link resolves to; a neck without outputs blamed on --levels; a neck's input listed twice."""
+    (tmp_path / "g.yaml").write_text(
+        "nodes:\n  - {name: a, type: global_avgpool}\n  - {name: b, type: conv, kernel: 3}\n"
+    )
+    (tmp_path / "add.yaml").write_text(
+        "nodes:\n  - {name: a, type: conv, kernel: 3}\n  - {name: b, type: add, inputs: [a]}\n"
+    )
+    neck = "kind: neck\ninputs: [{inputs}]\nnodes:\n  - {{name: a, type: conv, kernel: 3, padding: 1, input: C5}}\n"
+    (tmp_path / "n.yaml").write_text(neck.format(inputs="C5") + "outputs: {}\n")
+    (tmp_path / "n2.yaml").write_text(neck.format(inputs="C5, C5") + "outputs: {P5: a}\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    (tmp_path / "lnk").symlink_to(tmp_path / "other")
+    cases = [
+        (["profile", str(tmp_path / "g.yaml"), "--size", "64x64"],
+         f"{tmp_path / 'g.yaml'}: node 'b': its y input is 1 unit, smaller than the kernel's 3 (the input size is too "
+         "small for this network)"),
+        (["profile", str(tmp_path / "add.yaml")],
+         f"{tmp_path / 'add.yaml'}: node 'b': an add node needs at least 2 inputs, got 1"),
+        (["recommend", "-q", "--out", str(tmp_path / "lnk")],
+         f"--out {tmp_path / 'lnk'}: the folder holds other files and no report.html; choose a new folder"),
+        (["recommend", "-q", "--out", "-"], "--out -: standard output is not a folder to write; give a folder name"),
+        (["recommend", "-q", "--rule", "rf", "--neck", str(tmp_path / "n.yaml")],
+         f"{tmp_path / 'n.yaml'}: outputs: a neck must name the maps it gives, e.g. {{P3: node, P4: node}}"),
+        (["recommend", "-q", "--rule", "rf", "--neck", str(tmp_path / "n2.yaml")],
+         f"{tmp_path / 'n2.yaml'}: inputs: 'C5' is listed twice; expected each backbone output once"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        result = CliRunner().invoke(app, argv)
+        assert result.stderr.endswith(f"{message}\n") and result.exit_code == 2, (argv, result.stderr)
+        assert result.stderr.count("\n") == 1
+    one = tmp_path / "one.json"
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [100, 100, 4, 300], "area": 1200, "iscrowd": 0}
+    image = {"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}
+    one.write_text(json.dumps({"images": [image], "annotations": [box], "categories": [{"id": 1, "name": "x"}]}))
+    from scalematch.presets import builtin_presets
+
+    preset = tmp_path / "nolq.yaml"
+    shipped = builtin_presets()["retinanet"].read_text(encoding="utf-8")
+    preset.write_text(shipped.replace("low_quality: true", "low_quality: false"), encoding="utf-8")
+    text = CliRunner().invoke(app, ["recommend", str(one), "-q", "--detector", str(preset), "--coverage", "0.5"]).stdout
+    assert text.startswith("one.json: 1 object\n"), text
+    assert "No positive: 1 object (0 lost to another object, 1 no anchor or point qualifies" in text

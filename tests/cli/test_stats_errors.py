@@ -70,8 +70,12 @@ RECORD_CASES = [
      "annotations[1]: 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1 "
      "[malformed_record]"),
     ("image_id_2_63", coco([GOOD], [IMG, {**IMG, "id": 2**63, "file_name": "b.jpg"}]), "malformed_record",
-     "image: 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1, in {'id': "
-     "9223372036854775808, 'file_name': 'b.jpg', 'width'... [malformed_record]"),
+     "image 'b.jpg': 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1 "
+     "[malformed_record]"),
+    ("image_id_true", coco([GOOD], [IMG, {**IMG, "id": True, "file_name": "b.jpg"}]), "malformed_record",
+     "image 'b.jpg': expected an integer 'id', got True [malformed_record]"),
+    ("image_id_true_unnamed", coco([GOOD], [IMG, {"id": True, "width": 64, "height": 48}]), "malformed_record",
+     "image: expected an integer 'id', got {'id': True, 'width': 64, 'height': 48} [malformed_record]"),
 ]  # fmt: skip
 
 

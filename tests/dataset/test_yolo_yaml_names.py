@@ -12,7 +12,7 @@ from scalematch.dataset import load
 from scalematch.errors import DatasetError
 
 YAMLS = ["nc: 3\n", "nc: '2'\n", "nc: 2.0\n", "names: [a, b]\n", "names: {0: a, 1: b}\nnc: 2\n", "names: [7, x]\n"]
-REFUSED = ["nc: 2.5\n", "nc: null\n", "path: .\n", "names: [a, b]\nnc: 3\n", "nc: 0\n"]
+REFUSED = ["nc: 2.5\n", "nc: null\n", "path: .\n", "names: [a, b]\nnc: 3\n", "nc: 0\n", "nc: -2\n"]
 
 
 def _dataset(root: Path, yaml: str) -> Path:
@@ -61,3 +61,15 @@ def test_a_huge_nc_without_names_is_refused_before_naming_every_class(tmp_path: 
     root = _dataset(tmp_path / "d", "nc: 99999999999\n")
     with pytest.raises(DatasetError, match=r"key 'nc': 99,999,999,999 classes without 'names'; expected at most"):
         load(root, resize="none")
+
+
+@pytest.mark.parametrize("nc", [0, -2])
+def test_nc_without_names_below_one_says_so(tmp_path: Path, nc: int) -> None:
+    """It said "-2 classes, but 'names' has 0" of a file without a 'names' key."""
+    root = _dataset(tmp_path / "d", f"nc: {nc}\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == (
+        f"{root / 'data.yaml'}: key 'nc': expected a number of classes from 1 (without 'names', class_0 and on), "
+        f"got {nc} (ultralytics refuses it too)"
+    )

@@ -272,7 +272,7 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
     for img in _records(items, "images", ex):
         iid = img.get("id")
         if not _is_id(iid):
-            ex.add(MALFORMED_RECORD, "image", _id_problem("id", iid, img))
+            ex.add(MALFORMED_RECORD, *_unnamed("image", img, "file_name", iid))
             continue
         if iid in raw.images:
             ex.add(DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)")
@@ -312,7 +312,7 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
     for cat in _records(items, "categories", ex):
         cid = cat.get("id")
         if not _is_id(cid):
-            ex.add(MALFORMED_RECORD, "category", _id_problem("id", cid, cat))
+            ex.add(MALFORMED_RECORD, *_unnamed("category", cat, "name", cid))
             continue
         if cid in raw.categories:
             text = f"category id {cid} appears more than once (the first is kept)"
@@ -378,6 +378,15 @@ def _id_problem(key: str, value: object, record: object = None) -> str:
         text = f"'{key}' {short_repr(value)} is out of range: expected an integer from -2^63 to 2^63 - 1"
         return text if record is None else f"{text}, in {short_repr(record)}"
     return f"expected an integer '{key}', got {short_repr(value if record is None else record)}"
+
+
+def _unnamed(kind: str, record: dict[str, Any], name_key: str, value: object) -> tuple[str, str]:
+    """Where and why for an image or category record without a usable id: named by its file name or name when it
+    has one (``image 'a.jpg'``), else shown whole, which is all there is to name it by."""
+    name = record.get(name_key)
+    if isinstance(name, str):
+        return f"{kind} {short_repr(name)}", _id_problem("id", value)
+    return kind, _id_problem("id", value, record)
 
 
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:

@@ -288,6 +288,11 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     names = data.get("names")
     if names is None and "nc" in data:  # check_det_dataset: names class_0 ... class_{nc - 1}
         count = _check_nc(cfg, data["nc"], None)
+        if count < 1:
+            raise DatasetError(
+                f"{cfg}: key 'nc': expected a number of classes from 1 (without 'names', class_0 and on), got "
+                f"{count} (ultralytics refuses it too)"
+            )
         if count > MAX_UNNAMED:
             raise DatasetError(
                 f"{cfg}: key 'nc': {count:,} classes without 'names'; expected at most {MAX_UNNAMED:,} (each class "

@@ -261,7 +261,13 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     if not isinstance(name, str) or not name.strip():
         got = f"a {type(name).__name__}" if isinstance(name, list | dict) else repr(name)[:60]
         raise ConfigError(f"{where}: name: expected a non-empty string, got {got}")
-    inputs = tuple(data.get("inputs", ()))
+    given = data.get("inputs", [])
+    if not isinstance(given, list) or not all(isinstance(x, str) and x.strip() for x in given):
+        raise ConfigError(f"{where}: inputs: expected a list of backbone output names, e.g. [C3, C4, C5]")
+    inputs = tuple(given)
+    again = next((x for k, x in enumerate(inputs) if x in inputs[:k]), None)
+    if again is not None:
+        raise ConfigError(f"{where}: inputs: {again!r} is listed twice; expected each backbone output once")
     if kind == "neck" and not inputs:
         raise ConfigError(f"{where}: inputs: a neck must list the backbone outputs it reads, e.g. [C3, C4, C5]")
     templates = data.get("templates", {})
@@ -295,6 +301,8 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     outputs = data.get("outputs", {})
     if not isinstance(outputs, dict):
         raise ConfigError(f"{where}: outputs: expected a mapping like {{C3: node, C4: node}}")
+    if kind == "neck" and not outputs:
+        raise ConfigError(f"{where}: outputs: a neck must name the maps it gives, e.g. {{P3: node, P4: node}}")
     taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
