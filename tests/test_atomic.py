@@ -773,3 +773,46 @@ def test_names_too_long_for_the_system_are_one_option_error_that_cuts_them(tmp_p
             call()
         assert str(caught.value).startswith(start) and len(str(caught.value)) < 200, str(caught.value)[:300]
     assert str(caught.value).endswith(": the path is longer than 4,095 bytes")
+
+
+def _interrupted_import(self: object, *args: object, **kwargs: object) -> None:
+    """What a Ctrl-C inside a C extension's module init gives (matplotlib loading its Agg backend lazily)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise ImportError("initialization failed") from exc
+
+
+@pytest.mark.parametrize(
+    "argv", [["profile", "resnet18", "--plot", "kp.png"], ["explain", "resnet18", "--out", "kp.png"]]
+)
+def test_a_ctrl_c_that_comes_out_as_an_import_error_ends_as_an_interrupted_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], app: typer.Typer
+) -> None:
+    """SIGINT while the figure is saved can stop matplotlib's lazy import of its backend, whose module init turns
+    the KeyboardInterrupt into ``ImportError: initialization failed``: the run ends as an interrupted run (exit
+    130, nothing on stderr, no temporary file), not with a traceback and exit 1 (review round 27, F3)."""
+    from matplotlib.figure import Figure
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Figure, "savefig", _interrupted_import)
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 130, result.output
+    assert result.stderr == "" and not isinstance(result.exception, ImportError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_import_error_of_another_cause_is_not_taken_for_an_interrupt() -> None:
+    from scalematch.cli.main import interrupted
+
+    try:
+        try:
+            raise ValueError("x")
+        except ValueError as exc:
+            raise ImportError("y") from exc
+    except ImportError as exc:
+        assert not interrupted(exc)
+    try:
+        raise ImportError("z") from KeyboardInterrupt()
+    except ImportError as exc:
+        assert interrupted(exc)

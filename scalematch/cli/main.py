@@ -28,6 +28,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 EXIT_BROKEN_PIPE = 141
 """Exit code when the reader of stdout has gone (``| head -1``): 128 + SIGPIPE, as a shell reports a Unix tool
 stopped by that signal; nothing is printed, and the files already written stay."""
+EXIT_INTERRUPTED = 130
+"""Exit code of a run stopped by SIGINT (Ctrl-C): 128 + SIGINT, as typer gives a KeyboardInterrupt."""
 os.environ["MPLBACKEND"] = "agg"  # the CLI only writes figures to files, whatever backend the environment names
 
 
@@ -82,10 +84,28 @@ class _Group(TyperGroup):
             if exc.filename is not None:
                 raise
             _quiet_broken_pipe()
+        except ImportError as exc:  # Ctrl-C inside a C extension's module init (matplotlib's Agg, loaded lazily)
+            if not interrupted(exc):
+                raise
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
             where = f"{cut_name(exc.filename)}: " if exc.filename else ""
             _say_error(f"Error: {printable(where)}{exc.strerror or exc}")
             raise typer.Exit(2) from None
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from a Ctrl-C: a KeyboardInterrupt, or an error raised because of one (a
+    KeyboardInterrupt inside a C extension's module init comes out as ``ImportError: initialization failed``, its
+    ``__cause__``)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _check_tokens(command: click.Command, args: list[str]) -> None:

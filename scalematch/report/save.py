@@ -42,5 +42,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, optio
     if not 1 <= dpi <= 2400:
         raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
     check_figure_path(path, option)
-    with atomic_path(path, option) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lower()[1:])
+    from matplotlib.backend_bases import get_registered_canvas_class
+
+    fmt = path.suffix.lower()[1:]
+    get_registered_canvas_class(fmt)  # matplotlib loads the writer (Agg's C extension) lazily: now, before the
+    with atomic_path(path, option) as tmp:  # temporary file exists, rather than while a Ctrl-C may stop it there
+        fig.savefig(tmp, dpi=dpi, format=fmt)
