@@ -46,23 +46,49 @@ _KERNEL_FS = frozenset(
 )
 
 
+def _mounts() -> list[tuple[str, str]]:
+    """The mount points of this process and their file-system types, from /proc/self/mounts (none where that
+    cannot be read); the octal escapes of a point (``\\040`` for a space) decoded, its bytes as paths are."""
+    import re
+
+    try:
+        with open("/proc/self/mounts", "rb") as mounts:
+            lines = mounts.read().splitlines()
+    except OSError:
+        return []
+    escape = re.compile(rb"\\([0-7]{3})")
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3:
+            point = escape.sub(lambda m: bytes([int(m.group(1), 8) & 0xFF]), fields[1])
+            found.append((os.fsdecode(point), os.fsdecode(fields[2])))
+    return found
+
+
 def _fs_type(path: Path) -> str:
     """The type of the file system ``path`` is on, from /proc/self/mounts (its longest mount point above
     ``path``), or "no storage" where that cannot be read."""
     best, kind = "", "no storage"
-    try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
-            for line in mounts:
-                fields = line.split()
-                if len(fields) < 3:
-                    continue
-                point = fields[1].replace("\\040", " ")
-                inside = str(path) == point or str(path).startswith(point.rstrip("/") + "/")
-                if inside and len(point) > len(best):
-                    best, kind = point, fields[2]
-    except OSError:
-        pass
+    for point, fs in _mounts():
+        inside = str(path) == point or str(path).startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, fs
     return kind
+
+
+def is_mount_point(path: Path) -> bool:
+    """Whether ``path`` (links followed) is a mount point: a file system mounted there, or a folder or file
+    bind-mounted from elsewhere (a container's volume, ``docker run -v``), which no rename can replace. Its device
+    differs from its folder's, or /proc/self/mounts lists it (a bind mount within one file system keeps the
+    device)."""
+    real = os.path.realpath(path)
+    try:
+        if os.stat(real).st_dev != os.stat(os.path.dirname(real)).st_dev:
+            return True
+    except OSError:
+        return False
+    return any(point == real for point, _ in _mounts())
 
 
 def _stem(name: str) -> str:
@@ -104,8 +130,8 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
     work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, an existing device,
     FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), an
-    existing file this process may not write (write-protected), a parent is a file, the nearest existing parent
-    is read-only or not writable, or its disk is full."""
+    existing file this process may not write (write-protected), a mount point (no rename replaces it), a parent
+    is a file, the nearest existing parent is read-only or not writable, or its disk is full."""
     where = f"{option} {cut_name(target)}"
     check_length(target, where)
     _check_not_a_stream(target, where, folder)
@@ -140,6 +166,12 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         raise OptionError(f"{where}: expected a folder, got a file")
     if path.is_file() and not os.access(path, os.W_OK):  # a rename would replace it: as open(), cp and > refuse
         raise OptionError(f"{where}: exists and is write-protected; make it writable or choose another file")
+    if os.path.lexists(path) and is_mount_point(path):  # rename(2) onto it fails (EBUSY), after all the work
+        inside = f"write into a folder inside it ({option} {cut_name(target)}/report) or " if folder else ""
+        raise OptionError(
+            f"{where}: is a mount point, which cannot be replaced atomically (a rename onto it fails); "
+            f"{inside}choose another path"
+        )
     parent = path.parent
     while not os.path.lexists(parent) and parent != parent.parent:
         parent = parent.parent

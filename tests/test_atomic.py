@@ -816,3 +816,90 @@ def test_an_import_error_of_another_cause_is_not_taken_for_an_interrupt() -> Non
         raise ImportError("z") from KeyboardInterrupt()
     except ImportError as exc:
         assert interrupted(exc)
+
+
+MOUNT_POINT = "is a mount point, which cannot be replaced atomically (a rename onto it fails); "
+
+
+@pytest.mark.parametrize("folder", [True, False], ids=["folder", "file"])
+def test_a_mount_point_is_refused_by_its_device_or_the_mount_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: bool
+) -> None:
+    """A target that is a mount point (a container's volume, a bind-mounted file) is refused before any work: the
+    rename that replaces an output fails on it (EBUSY), after the whole run (review round 27, F4). It is found by
+    a device other than its folder's, or, for a bind mount within one file system, by /proc/self/mounts."""
+    target = tmp_path / ("mnt" if folder else "t.csv")
+    target.mkdir() if folder else target.write_text("old")
+    check_output(target, "--x", folder)  # not a mount point
+    monkeypatch.setattr(atomic, "_mounts", lambda: [("/", "ext4"), (str(target), "tmpfs")])
+    inside = f"write into a folder inside it (--x {target}/report) or " if folder else ""
+    with pytest.raises(OptionError) as info:
+        check_output(target, "--x", folder)
+    assert str(info.value) == f"--x {target}: {MOUNT_POINT}{inside}choose another path"
+    monkeypatch.setattr(atomic, "_mounts", lambda: [])
+    real_stat = os.stat
+
+    def other_device(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        status = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if os.fspath(path) != str(target):
+            return status
+        fields = list(status)
+        fields[stat.ST_DEV] += 1
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "stat", other_device)
+    with pytest.raises(OptionError) as info:
+        check_output(target, "--x", folder)
+    assert str(info.value) == f"--x {target}: {MOUNT_POINT}{inside}choose another path"
+    assert target.exists() and not atomic.is_mount_point(tmp_path / "missing")
+
+
+@contextlib.contextmanager
+def _mounted(args: list[str], point: Path) -> Iterator[None]:
+    """``mount args... point`` for the block; the test is skipped where mounting is not permitted (not root, a
+    container without the capability)."""
+    mount = shutil.which("mount")
+    if mount is None or os.geteuid() != 0:
+        pytest.skip("mounting needs root and mount(8)")
+    done = subprocess.run([mount, *args, str(point)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting is not permitted here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "argv"),
+    [
+        ("--out", "mnt", ["recommend", "--rule", "rf", "-q", "--out", "mnt"]),
+        ("--out", "mnt", ["recommend", "--rule", "rf", "-q", "--out", "mnt", "--force"]),
+        ("--csv", "t.csv", ["stats", "-q", "--csv", "t.csv"]),
+        ("--objects", "o.csv", ["recommend", "--detector", "retinanet", "-q", "--objects", "o.csv"]),
+        ("--export", "e.py", ["recommend", "--rule", "rf", "-q", "--export", "mmdet", "e.py"]),
+        ("--plot", "p.png", ["profile", "resnet18", "--plot", "p.png"]),
+        ("--out", "p.png", ["explain", "resnet18", "--out", "p.png"]),
+    ],
+)
+def test_an_output_on_a_mount_point_is_refused_before_the_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: typer.Typer, option: str, name: str, argv: list[str]
+) -> None:
+    """A real tmpfs (a folder) or bind mount (a file, as ``docker run -v $PWD/t.csv:/t.csv``) as an output: one
+    line naming the option, before any work, and the mount's content untouched (review round 27, F4)."""
+    monkeypatch.chdir(tmp_path)
+    point = tmp_path / name
+    if name == "mnt":
+        point.mkdir()
+        args = ["-t", "tmpfs", "-o", "size=1m", "tmpfs"]
+    else:
+        (tmp_path / "src").write_text("old")
+        point.write_text("")
+        args = ["--bind", str(tmp_path / "src")]
+    with _mounted(args, point):
+        result = CliRunner().invoke(app, argv)
+        inside = f"write into a folder inside it ({option} {name}/report) or " if name == "mnt" else ""
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"Error: {option} {name}: {MOUNT_POINT}{inside}choose another path\n"
+        assert result.stdout == ""
+        assert (list(point.iterdir()) == []) if name == "mnt" else point.read_text() == "old"
