@@ -130,8 +130,8 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     """Raise :class:`OptionError` ``<option> <target>: <reason>`` if ``target`` cannot be written, before any
     work: it is one of the ``inputs``, a symbolic-link loop or a link into a missing folder, an existing device,
     FIFO or socket (a rename would replace it), a folder (a file is wanted) or a file (a folder is wanted), an
-    existing file this process may not write (write-protected), a mount point (no rename replaces it), a parent
-    is a file, the nearest existing parent is read-only or not writable, or its disk is full."""
+    existing file or folder this process may not write (write-protected), a mount point (no rename replaces it),
+    a parent is a file, the nearest existing parent is read-only or not writable, or its disk is full."""
     where = f"{option} {cut_name(target)}"
     check_length(target, where)
     _check_not_a_stream(target, where, folder)
@@ -181,6 +181,10 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
         fs = _statvfs(parent)
         readonly = fs is not None and fs.f_flag & os.ST_RDONLY
         raise OptionError(f"{where}: {parent} is {'on a read-only file system' if readonly else 'not writable'}")
+    if folder and path.is_dir() and not os.access(path, os.W_OK | os.X_OK):  # its swapped-out copy could not be
+        raise OptionError(  # emptied and would stay beside it: refused as a write-protected file is
+            f"{where}: exists and is write-protected; make it writable (chmod u+w) or choose another folder"
+        )
     fs = _statvfs(parent)
     if fs is not None and fs.f_blocks == 0 and _fs_type(parent) in _KERNEL_FS:  # no storage: the kernel's files
         raise OptionError(f"{where}: {parent} is on a virtual file system ({_fs_type(parent)}), not a place for files")
@@ -506,17 +510,24 @@ def recover_folder(target: Path) -> None:
     """Repair what a killed :func:`write_folder` on ``target`` left; call with :func:`target_lock` held.
 
     If the target is missing and an old copy was set aside (the run died between its two renames), the old copy
-    is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed."""
+    is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed (:func:`_remove_tree`),
+    and one warning line (once a process) names each that cannot be, and why."""
     pattern = _glob_escape(_stem(target.name))
     olds = sorted(target.parent.glob(f".{pattern}.{OLD}*"), key=lambda p: p.stat().st_mtime)
     if olds and not os.path.lexists(target):
         os.replace(olds.pop(), target)
         _fsync_dir(target.parent)
     for stale in [*olds, *target.parent.glob(f".{pattern}.{TMP}*")]:
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
+        if not stale.is_dir() or stale.is_symlink():
             stale.unlink(missing_ok=True)
+            continue
+        reason = _remove_tree(stale)
+        if reason is not None and str(stale) not in _WARNED:
+            _WARNED.add(str(stale))
+            _warn(
+                f"{target}: could not remove {stale.name} beside it, left by an earlier write ({reason}); "
+                "remove it by hand"
+            )
 
 
 def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], None], option: str = "--out") -> Path:
@@ -569,24 +580,47 @@ def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
 
 def _remove_leftover(leftover: Path, target: Path) -> None:
     """Remove the temporary folder ``leftover`` of a write to ``target``; when that fails (a busy mount, an I/O
-    error), one warning line on stderr says so: the write itself stands, and the next write to the target removes
-    the folder (:func:`recover_folder`)."""
-    shutil.rmtree(leftover, ignore_errors=True)
-    if not os.path.lexists(leftover):
-        return
-    try:
-        shutil.rmtree(leftover)  # again, for the reason it fails
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-    else:
-        return
-    with contextlib.suppress(OSError, ValueError):  # stderr closed or full: the write stands all the same
-        print(
-            f"warning: {target}: could not remove the temporary folder {leftover.name} beside it ({reason}); the "
-            "next write to it removes it",
-            file=sys.stderr,
-            flush=True,
+    error), one warning line on stderr says so: the write itself stands, and the next write to the target tries
+    again (:func:`recover_folder`), and says so when it cannot either."""
+    reason = _remove_tree(leftover)
+    if reason is not None:
+        _warn(
+            f"{target}: could not remove the temporary folder {leftover.name} beside it ({reason}); the next write "
+            "to it tries again"
         )
+
+
+_WARNED: set[str] = set()
+"""The leftovers of earlier writes this process has warned about (one line each, though a run repairs its target
+both when it checks it and when it writes)."""
+
+
+def _remove_tree(folder: Path) -> str | None:
+    """Remove ``folder``, a temporary or swapped-out folder of a write: None once it is gone, else why it is not.
+    A folder in it that is write-protected (a report made read-only with ``chmod a-w``, swapped out by an earlier
+    version) cannot be emptied: it is given back its owner's write right first, where this process owns it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if not os.path.lexists(folder):
+        return None
+    for root, dirs, _ in [(str(folder), [], []), *os.walk(folder)]:
+        for name in (root, *(os.path.join(root, d) for d in dirs)):
+            with contextlib.suppress(OSError):
+                mode = os.lstat(name).st_mode
+                if stat.S_ISDIR(mode) and mode & stat.S_IRWXU != stat.S_IRWXU:
+                    os.chmod(name, stat.S_IMODE(mode) | stat.S_IRWXU)
+    shutil.rmtree(folder, ignore_errors=True)
+    if not os.path.lexists(folder):
+        return None
+    try:
+        shutil.rmtree(folder)  # again, for the reason it fails
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def _warn(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed or full: the write stands all the same
+        print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _write_durably(path: Path, content: bytes) -> None:
