@@ -165,3 +165,27 @@ def test_a_classes_txt_beside_the_split_folders_names_the_classes(tmp_path: Path
     result = load(tmp_path, resize="none")
     assert result.categories == {0: "Car", 1: "Person"}
     assert result.table["category"].astype(str).tolist() == ["Person"] * len(splits)
+
+
+@pytest.mark.parametrize("labels", ["Labels", "LABELS"])
+def test_a_labels_folder_in_another_case_is_refused_naming_it(tmp_path: Path, labels: str) -> None:
+    """ultralytics looks for ``labels/x.txt`` (case-sensitive): beside ``images/``, a ``Labels`` folder would give
+    it the images without their labels, and read as a plain folder it pairs nothing (its label files were counted
+    as images of their own, without a size). One line names the folder and the name YOLO looks for."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    for k in range(3):
+        (root / "images" / "train").mkdir(parents=True, exist_ok=True)
+        (root / labels / "train").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 48)).save(root / "images" / "train" / f"im{k}.jpg")
+        (root / labels / "train" / f"im{k}.txt").write_text("0 0.5 0.5 0.25 0.25\n")
+    (root / "data.yaml").write_text("names: [cat]\n")
+    theirs = utils.img2label_paths([str(root / "images" / "train" / "im0.jpg")])
+    assert not Path(theirs[0]).is_file()  # ultralytics finds no label file for the image
+    for strict in (False, True):
+        with pytest.raises(DatasetError) as refused:
+            load(root, resize="none", strict=strict)
+        assert str(refused.value) == (
+            f"{root / labels}: YOLO looks for the labels of images/ in a folder named 'labels', in lower case "
+            "(ultralytics pairs images/x.jpg with labels/x.txt, case-sensitive); rename it to 'labels'"
+        )

@@ -84,7 +84,27 @@ def _parts(path: Path) -> tuple[_Part, ...]:
     splits = _splits(path)
     if splits:
         return tuple(_part(split / "labels") if _is_dir(split / "labels") else _Part(split, split) for split in splits)
+    _check_labels_case(path)
     return (_part(path),)
+
+
+def _check_labels_case(path: Path) -> None:
+    """A folder with an ``images`` folder (in any case) and a ``Labels`` folder (``labels`` in another case) is
+    refused: ultralytics looks for the labels of ``images/x.jpg`` in ``labels/x.txt``, case-sensitive, so it
+    would read the images without their labels, and reading the folder itself would pair nothing."""
+    if not path.is_dir():
+        return
+    try:
+        names = sorted(entry.name for entry in os.scandir(path) if _is_dir(path / entry.name))
+    except OSError as exc:
+        raise DatasetError(f"{path}: {exc.strerror or exc}") from None
+    odd = [name for name in names if name.lower() == "labels" and name != "labels"]
+    images = [name for name in names if name.lower() == "images"]
+    if odd and images:
+        raise DatasetError(
+            f"{path / odd[0]}: YOLO looks for the labels of {images[0]}/ in a folder named 'labels', in lower case "
+            f"(ultralytics pairs images/x.jpg with labels/x.txt, case-sensitive); rename it to 'labels'"
+        )
 
 
 def _is_dir(path: Path) -> bool:
