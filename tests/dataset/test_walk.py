@@ -62,6 +62,30 @@ def _hidden_split_tree(root: Path) -> Path:
     return ds
 
 
+def _linked_images_split(root: Path) -> Path:
+    """The val split's images are the train images through a link (``images/val -> train``), with labels of its
+    own: ultralytics lists ``images/val/a.png`` and pairs it with ``labels/val/a.txt``."""
+    ds = root / "ds"
+    _pair(ds / "images" / "train", ds / "labels" / "train", "a", (64, 48))
+    _pair(ds / "images" / "train", ds / "labels" / "train", "b", (32, 16))
+    (ds / "labels" / "val").mkdir()
+    (ds / "labels" / "val" / "a.txt").write_text("0 0.5 0.5 0.4 0.4\n")
+    (ds / "images" / "val").symlink_to("train")
+    return ds
+
+
+def _linked_labels_split(root: Path) -> Path:
+    """The val split's labels are the train labels through a link (``labels/val -> train``), with images of its
+    own (other sizes): ultralytics pairs ``images/val/a.png`` with ``labels/val/a.txt``, the train file."""
+    ds = root / "ds"
+    _pair(ds / "images" / "train", ds / "labels" / "train", "a", (64, 48))
+    _pair(ds / "images" / "train", ds / "labels" / "train", "b", (32, 16))
+    (ds / "images" / "val").mkdir()
+    Image.new("L", (100, 20)).save(ds / "images" / "val" / "a.png")
+    (ds / "labels" / "val").symlink_to("train")
+    return ds
+
+
 def _ultralytics(ds: Path) -> list[tuple[str, str, tuple[int, int]]]:
     """(label file relative to ``ds``, image name, image size) of each image ultralytics lists that has a label
     file, in the order of its list."""
@@ -76,7 +100,10 @@ def _ultralytics(ds: Path) -> list[tuple[str, str, tuple[int, int]]]:
     return pairs
 
 
-@pytest.mark.parametrize(("tree", "hidden"), [(_linked_tree, 7), (_hidden_split_tree, 0)])
+@pytest.mark.parametrize(
+    ("tree", "hidden"),
+    [(_linked_tree, 7), (_hidden_split_tree, 0), (_linked_images_split, 0), (_linked_labels_split, 0)],
+)
 def test_the_pairs_are_those_ultralytics_lists(tmp_path: Path, tree: object, hidden: int) -> None:
     ds = tree(tmp_path)  # type: ignore[operator]
     expected = _ultralytics(ds)
@@ -105,7 +132,7 @@ def _ultralytics_images(ds: Path) -> list[str]:
 
 
 def test_link_loops_and_folders_reached_twice_are_read_once(tmp_path: Path) -> None:
-    """``labels/train/up -> ..``, ``images/val/loop -> .`` and ``labels/all -> train`` are walked once: each
+    """``labels/train/up -> ..``, ``images/val/loop -> .`` and ``labels/all -> train`` are not read twice: each
     label file and image is read under its name without a link (glob would list the loop's files again on every
     turn, up to 40 deep); ``ds/labels/up -> ..`` (the dataset folder) too."""
     ds = tmp_path / "ds"
@@ -311,3 +338,33 @@ def test_what_an_input_reaches_through_links_is_never_read_twice_or_written(
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message.format(r=root)}\n"
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+def test_sibling_folders_linked_both_ways_are_read_without_end(tmp_path: Path) -> None:
+    """``labels/a/b -> ../b`` and ``labels/b/a -> ../a`` make no loop back to a folder above, but each reaches the
+    other: every name is read (a/b/x.txt is b/x.txt under another name, paired with images/a/b/x.png), and a
+    link back up stops."""
+    ds = tmp_path / "ds"
+    _pair(ds / "images" / "a", ds / "labels" / "a", "x", (64, 48))
+    _pair(ds / "images" / "b", ds / "labels" / "b", "y", (32, 16))
+    for folder in ("images", "labels"):
+        (ds / folder / "a" / "b").symlink_to("../b")
+        (ds / folder / "b" / "a").symlink_to("../a")
+    expected = _ultralytics_pairs_without_loops(ds)
+    result = load(ds, resize="none")
+    assert result.table["label_file"].astype(str).tolist() == expected
+    assert result.images == 2 and result.excluded == {}
+
+
+def _ultralytics_pairs_without_loops(ds: Path) -> list[str]:
+    """The label files of the distinct (label file, image) pairs ultralytics lists, by the first name in path
+    order: glob follows the links to its depth limit, giving the same pairs again under longer names."""
+    base = pytest.importorskip("ultralytics.data.base")
+    utils = pytest.importorskip("ultralytics.data.utils")
+    images = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), str(ds / "images"))
+    seen: dict[tuple[int, int], str] = {}
+    for image, label in sorted(zip(images, utils.img2label_paths(images), strict=True), key=lambda p: len(p[1])):
+        if os.path.isfile(label):
+            key = (os.stat(label).st_ino, os.stat(image).st_ino)
+            seen.setdefault(key, Path(label).relative_to(ds).as_posix())
+    return sorted(seen.values())

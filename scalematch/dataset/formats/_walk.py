@@ -59,3 +59,49 @@ def links_in(folder: Path) -> list[Path]:
     """The symbolic links met in ``folder`` and its subfolders (links to folders followed, each folder once):
     what an output may reach the folder's files through without lying under the folder's own path."""
     return [Path(entry.path) for _, entry, _ in walk(folder) if entry.is_symlink()]
+
+
+Named = tuple[tuple[str, ...], os.DirEntry[str], bool, bool]
+"""An entry of :func:`walk_names`: as :data:`Found`, and whether a link to a folder, inside the folder listed, is
+on its path."""
+
+MAX_NAMES = 64
+"""The most names under which :func:`walk_names` lists one folder."""
+
+
+def walk_names(folder: Path) -> list[Named]:
+    """Every entry of ``folder`` and of its subfolders under every name, as ``glob.glob`` with ``**`` lists them:
+    a folder reached through a link (``labels/val -> train``) is listed under that name too, but a link to a
+    folder above it (a loop: ``labels/train/up -> ..``) is not followed, so a loop is read once and ends at once.
+    Sorted by path inside ``folder``. A folder reached under more than :data:`MAX_NAMES` names (links between
+    sibling folders multiply them) is a :class:`DatasetError` naming it."""
+    found: list[Named] = []
+    names: dict[tuple[int, int], int] = {}
+    pending: list[tuple[str, tuple[str, ...], bool, bool, tuple[tuple[int, int], ...]]] = [
+        (os.fspath(folder), (), False, False, ())
+    ]
+    while pending:
+        here, rel, hidden, linked, above = pending.pop()
+        try:
+            info = os.stat(here)
+            key = (info.st_dev, info.st_ino)
+            if key in above:
+                continue
+            names[key] = names.get(key, 0) + 1
+            if names[key] > MAX_NAMES:
+                raise DatasetError(
+                    f"{here}: reached through links under more than {MAX_NAMES} names; expected a tree whose links "
+                    "do not multiply its folders"
+                )
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise DatasetError(f"{here}: {exc.strerror or exc}") from None
+        for entry in entries:
+            inside = (*rel, entry.name)
+            found.append((inside, entry, hidden, linked))
+            if _is_dir(entry):
+                below = hidden or entry.name.startswith(".")
+                pending.append((entry.path, inside, below, linked or entry.is_symlink(), (*above, key)))
+    found.sort(key=lambda f: f[0])
+    return found

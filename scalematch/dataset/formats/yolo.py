@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, read_bytes, read_text
-from scalematch.dataset.formats._walk import links_in, walk
+from scalematch.dataset.formats._walk import links_in, walk, walk_names
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
@@ -152,26 +152,37 @@ def _hidden(found: tuple[tuple[str, ...], object, bool]) -> bool:
     return not rel[-1].startswith("._") and (below_hidden or rel[-1].startswith("."))
 
 
-def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> tuple[list[Path], int]:
-    """The label files of a part in path order: every ``.txt`` (in any case: see ``label_suffix_case``) but its
-    class list and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number
-    of hidden ones (see :func:`_hidden`), left out."""
+def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> tuple[list[tuple[Path, bool]], int]:
+    """The label files of a part in path order, under every name (see :func:`walk_names`), each with whether a
+    link to a folder is on its path: every ``.txt`` (in any case: see ``label_suffix_case``) but its class list
+    and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number of hidden
+    ones (see :func:`_hidden`) not reached under a name that is not hidden, left out."""
     files = []
-    hidden = 0
-    for found in walk(part.labels):
-        rel, entry, _ = found
+    shown: set[tuple[int, int]] = set()
+    hidden: set[tuple[int, int]] = set()
+    for rel, entry, below_hidden, linked in walk_names(part.labels):
         if not entry.name.lower().endswith(".txt"):
             continue
-        if _hidden(found):
-            hidden += 1
+        if _hidden((rel, entry, below_hidden)):
+            hidden.add(_identity(entry))
             continue
         label = Path(entry.path)
         if label == classes:
             continue
         if entry.name.lower().startswith("readme") and Path(*rel).with_suffix("") not in index:
             continue
-        files.append(label)
-    return files, hidden
+        shown.add(_identity(entry))
+        files.append((label, linked))
+    return files, len(hidden - shown)
+
+
+def _identity(entry: os.DirEntry[str] | Path) -> tuple[int, int]:
+    """The file an entry is (device, inode), a link followed; (-1, -1) for none (a dangling link)."""
+    try:
+        info = entry.stat()
+    except OSError:
+        return -1, -1
+    return info.st_dev, info.st_ino
 
 
 def _class_list(part: _Part) -> Path | None:
@@ -490,25 +501,27 @@ def _image_index(images: Path | None) -> tuple[dict[Path, Path], int, int]:
     image suffix among them, and the number of hidden images (see :func:`_hidden`), left out as ultralytics never
     lists them."""
     index: dict[Path, Path] = {}
-    forks = hidden = 0
+    forks: set[tuple[int, int]] = set()
+    hidden: set[tuple[int, int]] = set()
+    shown: set[tuple[int, int]] = set()
     if images is None:
-        return index, forks, hidden
-    for found in walk(images):
-        rel, entry, _ = found
+        return index, 0, 0
+    for rel, entry, below_hidden, _ in walk_names(images):
         image = Path(entry.path)
         if image.suffix.lower() not in _RANK or not _is_file(entry):
             continue
         if image.name.startswith("._"):
-            forks += 1
+            forks.add(_identity(entry))
             continue
-        if _hidden(found):
-            hidden += 1
+        if _hidden((rel, entry, below_hidden)):
+            hidden.add(_identity(entry))
             continue
+        shown.add(_identity(entry))
         key = Path(*rel).with_suffix("")
         known = index.get(key)
         if known is None or _preference(image) < _preference(known):
             index[key] = image
-    return index, forks, hidden
+    return index, len(forks), len(hidden - shown)
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -531,7 +544,9 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     corrupt); label files whose ``.txt`` is not in lower case (``a.TXT``, which ultralytics never opens on a
     case-sensitive file system) are not read and counted as ``label_suffix_case``. Label files and images under a
     hidden name (``.a.jpg``, ``.ipynb_checkpoints/a-checkpoint.txt``), which ultralytics never lists, are skipped
-    and counted as ``hidden_file``. Links to folders are followed, each folder read once.
+    and counted as ``hidden_file``. Links to folders are followed and read under their names, as glob lists them
+    (a split sharing another's files through a link is read as that split), but a pair of files (label file,
+    image) is read once (see :func:`_once`), and a link back to a folder above is not followed.
 
     Lines are tested as the toolkits read them, as float32 (a width ``1.0100000001`` is 1.01, a class
     ``0.999999999`` is 1). For a line excluded, each toolkit's ``verify_image_label`` is asked whether it refuses the
@@ -539,28 +554,35 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     mark or with a line of spaces between two labels. The image's other objects are then ``label_refused`` in the
     table (the toolkits' bits), which the YOLO presets' simulation drops."""
     parts = _parts(path)
-    files: list[tuple[Path, Path, dict[Path, Path]]] = []  # (label file, its labels folder, its images)
+    found: list[tuple[Path, Path, Path | None, bool]] = []  # (label file, its labels folder, its image, linked)
     indexes = []
     for part in parts:
         index, image_forks, hidden_images = _image_index(part.images)
-        indexes.append((part.labels, index))
+        indexes.append(index)
         if path.is_dir():
             exclusions.counts[RESOURCE_FORK] += image_forks
             if hidden_images:
                 exclusions.counts[HIDDEN_FILE] += hidden_images
         if path.is_file():
-            files.append((path, part.labels, index))
+            found.append((path, part.labels, index.get(Path(path.stem)), False))
         else:
-            found, hidden_labels = _label_files(part, index, _class_list(part))
-            files += [(label, part.labels, index) for label in found]
+            labels, hidden_labels = _label_files(part, index, _class_list(part))
+            for label, linked in labels:
+                found.append((label, part.labels, index.get(label.relative_to(part.labels).with_suffix("")), linked))
             if hidden_labels:
                 exclusions.counts[HIDDEN_FILE] += hidden_labels
+    labelled = {  # the names of the images that have a label file read, each part's images by their name in it
+        (labels, label.relative_to(labels).with_suffix(""))
+        for label, labels, _, _ in found
+        if label.name.endswith(".txt") and not label.name.startswith("._")
+    }
     if path.is_dir():
-        forks = [label for label, _, _ in files if label.name.startswith("._")]
+        found = _once(found)
+        forks = [entry for entry in found if entry[0].name.startswith("._")]
         if forks:
-            exclusions.counts[RESOURCE_FORK] += len(forks)
-            files = [entry for entry in files if not entry[0].name.startswith("._")]
-        for label, _, _ in files:
+            exclusions.counts[RESOURCE_FORK] += len({_identity(label) for label, _, _, _ in forks})
+            found = [entry for entry in found if not entry[0].name.startswith("._")]
+        for label, _, _, _ in found:
             if not label.name.endswith(".txt"):
                 where = label.relative_to(path).as_posix()
                 detail = (
@@ -568,27 +590,55 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
                     f"so '{label.stem}.txt', never '{label.name}' on a case-sensitive file system; rename it"
                 )
                 exclusions.add(LABEL_SUFFIX_CASE, where, detail)
-        files = [entry for entry in files if entry[0].name.endswith(".txt")]
+        found = [entry for entry in found if entry[0].name.endswith(".txt")]
+    files = [(label, labels, image) for label, labels, image, _ in found]
     names, pose, source = class_names(path, parts)
     with _no_bomb_check():
         raw = _read(path, exclusions, image_size, files, names, pose, source)
     if path.is_dir():
-        for labels, index in indexes:
-            _background_images(index, labels, [label for label, _, _ in files], raw)
+        shown: set[tuple[int, int]] = set()
+        for part, index in zip(parts, indexes, strict=True):
+            _background_images(index, {key for labels, key in labelled if labels == part.labels}, shown, raw)
     return raw
+
+
+def _once(found: list[tuple[Path, Path, Path | None, bool]]) -> list[tuple[Path, Path, Path | None, bool]]:
+    """The label files found, each pair of a label file and its image read once (in path order): a folder
+    reached under several names (``labels/all -> train`` with ``images/all -> train``) gives the same pairs
+    again, which are left out, preferring the names without a link; a split that reaches the files of another
+    through a link but pairs them otherwise (``images/val -> train`` with its own ``labels/val``, or
+    ``labels/val -> train`` with its own ``images/val``) is read as that split, as ultralytics reads it. A label
+    file without an image is read once, and not at all when it is read with an image under another name."""
+    order = sorted(range(len(found)), key=lambda i: found[i][3])  # stable: names without a link first
+    pairs: set[tuple[tuple[int, int], tuple[int, int]]] = set()
+    read: set[tuple[int, int]] = set()
+    keep: set[int] = set()
+    for i in order:
+        label, _, image, _ = found[i]
+        if image is not None:
+            pair = (_identity(label), _identity(image))
+            if pair not in pairs:
+                pairs.add(pair)
+                read.add(pair[0])
+                keep.add(i)
+    for i in order:
+        label, _, image, _ = found[i]
+        if image is None and _identity(label) not in read:
+            read.add(_identity(label))
+            keep.add(i)
+    return [found[i] for i in sorted(keep)]
 
 
 def _read(
     path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None,
-    files: list[tuple[Path, Path, dict[Path, Path]]], names: dict[int, str] | None, pose: int, source: str,
+    files: list[tuple[Path, Path, Path | None]], names: dict[int, str] | None, pose: int, source: str,
 ) -> RawBoxes:  # fmt: skip
     refused: dict[int, int] = {}  # image -> the toolkits that refuse its label file (yolo_labels bits; see read)
     raw = RawBoxes(one_file=not path.is_dir(), refused=refused)
     seen: set[int] = set()
     ann_id = 0
-    for image_id, (label, labels, index) in enumerate(files, 1):
+    for image_id, (label, labels, image) in enumerate(files, 1):
         rel = label.relative_to(labels)
-        image = index.get(rel.with_suffix(""))
         w_img, h_img = _image_size(image)
         if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
@@ -815,10 +865,14 @@ def _class_id(text: str) -> int | None:
     return value if -_I64 <= value < _I64 else None
 
 
-def _background_images(index: dict[Path, Path], labels: Path, files: list[Path], raw: RawBoxes) -> None:
-    """Images without a label file are images without objects (ultralytics' background images); a folder or
-    anything else that is not a regular file is no image, whatever its name."""
-    labelled = {f.relative_to(labels).with_suffix("") for f in files if f.is_relative_to(labels)}
+def _background_images(
+    index: dict[Path, Path], labelled: set[Path], shown: set[tuple[int, int]], raw: RawBoxes
+) -> None:
+    """Images without a label file (none of the names ``labelled``) are images without objects (ultralytics'
+    background images), each file once (``shown``: those added so far; ``images/all -> train`` gives the same
+    ones again); a folder or anything else that is not a regular file is no image, whatever its name."""
     for key, image in sorted(index.items()):
-        if key not in labelled:
+        identity = _identity(image)
+        if key not in labelled and identity not in shown:
+            shown.add(identity)
             raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
