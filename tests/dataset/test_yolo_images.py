@@ -189,3 +189,44 @@ def test_a_labels_folder_in_another_case_is_refused_naming_it(tmp_path: Path, la
             f"{root / labels}: YOLO looks for the labels of images/ in a folder named 'labels', in lower case "
             "(ultralytics pairs images/x.jpg with labels/x.txt, case-sensitive); rename it to 'labels'"
         )
+
+
+def test_two_images_of_one_name_each_get_the_labels_as_in_ultralytics(tmp_path: Path) -> None:
+    """``im0.jpg`` and ``im0.png`` beside each other: ultralytics lists both (``get_img_files``) and gives each the
+    labels of ``im0.txt`` (``img2label_paths``), read at each image's own size (``verify_image_label``); so does
+    the reader, object by object, with nothing excluded."""
+    from types import SimpleNamespace
+
+    base = pytest.importorskip("ultralytics.data.base")
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    (root / "images" / "train").mkdir(parents=True)
+    (root / "labels" / "train").mkdir(parents=True)
+    Image.new("RGB", (64, 48)).save(root / "images" / "train" / "im0.jpg")
+    Image.new("RGB", (1000, 10)).save(root / "images" / "train" / "im0.png")
+    Image.new("RGB", (30, 20)).save(root / "images" / "train" / "im1.jpg")
+    for name in ("im0", "im1"):
+        (root / "labels" / "train" / f"{name}.txt").write_text("0 0.5 0.5 0.25 0.25\n1 0.3 0.3 0.2 0.4\n")
+    (root / "data.yaml").write_text("names: [cat, dog]\n")
+    images = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), str(root / "images"))
+    theirs = []
+    for image, label in zip(images, utils.img2label_paths(images), strict=True):
+        _, lb, (h, w), *_ = utils.verify_image_label((image, label, "", False, 2, 0, 0, False))
+        for cls, cx, cy, bw, bh in lb.tolist():
+            box = (cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h
+            theirs.append((Path(image).name, Path(label).relative_to(root).as_posix(), int(cls), *box))
+    assert len(theirs) == 6
+    result = load(root, resize="none")
+    table = result.table
+    ours = list(zip(table["file_name"].astype(str), table["label_file"].astype(str), table["category_id"],
+                    table["x"], table["y"], table["w"], table["h"], strict=True))  # fmt: skip
+    assert len(ours) == len(theirs)
+    for mine, other in zip(sorted(ours), sorted(theirs), strict=True):
+        assert mine[:3] == other[:3]
+        assert mine[3:] == pytest.approx(other[3:], rel=1e-6)
+    assert result.images == 3 and result.excluded == {}
+    with (root / "labels" / "train" / "im0.txt").open("a") as f:
+        f.write("0 0.5 0.5 0 0.1\n")  # excluded once for each image it is read with
+    assert load(root, resize="none").excluded == {"bbox_nonpositive": 2}
+    with pytest.raises(DatasetError, match=r"labels/train/im0.txt: line 3 \(with im0.jpg\): expected w and h > 0"):
+        load(root, resize="none", strict=True)

@@ -25,6 +25,7 @@ import math
 import os
 import warnings
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ from scalematch.dataset.table import (
 from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS, YOLOV5
 from scalematch.errors import DatasetError
 
-# ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images; of two images of one name the first here
+# ultralytics 8.4's IMG_FORMATS, matched in any case as it lists images (two images of one name share a label file)
 IMAGE_SUFFIXES = (
     ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".avif", ".dng", ".heic", ".heif", ".jp2", ".mpo",
 )  # fmt: skip
@@ -152,7 +153,9 @@ def _hidden(found: tuple[tuple[str, ...], object, bool]) -> bool:
     return not rel[-1].startswith("._") and (below_hidden or rel[-1].startswith("."))
 
 
-def _label_files(part: _Part, index: dict[Path, Path], classes: Path | None) -> tuple[list[tuple[Path, bool]], int]:
+def _label_files(
+    part: _Part, index: dict[Path, list[Path]], classes: Path | None
+) -> tuple[list[tuple[Path, bool]], int]:
     """The label files of a part in path order, under every name (see :func:`walk_names`), each with whether a
     link to a folder is on its path: every ``.txt`` (in any case: see ``label_suffix_case``) but its class list
     and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number of hidden
@@ -495,12 +498,12 @@ def _is_image(path: Path) -> bool:
     return path.suffix.lower() in _RANK and not path.name.startswith(".") and path.is_file()
 
 
-def _image_index(images: Path | None) -> tuple[dict[Path, Path], int, int]:
-    """The images under ``images`` by their path relative to it without the suffix (of several of one name, the
-    first suffix of :data:`IMAGE_SUFFIXES`, lower case first), the number of AppleDouble ``._name`` files with an
-    image suffix among them, and the number of hidden images (see :func:`_hidden`), left out as ultralytics never
-    lists them."""
-    index: dict[Path, Path] = {}
+def _image_index(images: Path | None) -> tuple[dict[Path, list[Path]], int, int]:
+    """The images under ``images`` by their path relative to it without the suffix (several of one name, such as
+    ``a.jpg`` and ``a.png``, in name order: ultralytics lists each and gives each the labels of ``a.txt``), the
+    number of AppleDouble ``._name`` files with an image suffix among them, and the number of hidden images (see
+    :func:`_hidden`), left out as ultralytics never lists them."""
+    index: dict[Path, list[Path]] = {}
     forks: set[tuple[int, int]] = set()
     hidden: set[tuple[int, int]] = set()
     shown: set[tuple[int, int]] = set()
@@ -518,9 +521,7 @@ def _image_index(images: Path | None) -> tuple[dict[Path, Path], int, int]:
             continue
         shown.add(_identity(entry))
         key = Path(*rel).with_suffix("")
-        known = index.get(key)
-        if known is None or _preference(image) < _preference(known):
-            index[key] = image
+        index.setdefault(key, []).append(image)  # walk_names lists them in name order
     return index, len(forks), len(hidden - shown)
 
 
@@ -530,10 +531,6 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
-
-
-def _preference(image: Path) -> tuple[int, bool, str]:
-    return _RANK[image.suffix.lower()], image.suffix != image.suffix.lower(), image.name
 
 
 def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None = None) -> RawBoxes:
@@ -564,11 +561,12 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             if hidden_images:
                 exclusions.counts[HIDDEN_FILE] += hidden_images
         if path.is_file():
-            found.append((path, part.labels, index.get(Path(path.stem)), False))
+            found += [(path, part.labels, image, False) for image in _or_none(index.get(Path(path.stem)))]
         else:
             labels, hidden_labels = _label_files(part, index, _class_list(part))
             for label, linked in labels:
-                found.append((label, part.labels, index.get(label.relative_to(part.labels).with_suffix("")), linked))
+                images = _or_none(index.get(label.relative_to(part.labels).with_suffix("")))
+                found += [(label, part.labels, image, linked) for image in images]
             if hidden_labels:
                 exclusions.counts[HIDDEN_FILE] += hidden_labels
     labelled = {  # the names of the images that have a label file read, each part's images by their name in it
@@ -600,6 +598,11 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         for part, index in zip(parts, indexes, strict=True):
             _background_images(index, {key for labels, key in labelled if labels == part.labels}, shown, raw)
     return raw
+
+
+def _or_none(images: list[Path] | None) -> list[Path | None]:
+    """The images of a label file, or [None] when it has none (its objects then have no size from an image)."""
+    return list(images) if images else [None]
 
 
 def _once(found: list[tuple[Path, Path, Path | None, bool]]) -> list[tuple[Path, Path, Path | None, bool]]:
@@ -637,6 +640,8 @@ def _read(
     raw = RawBoxes(one_file=not path.is_dir(), refused=refused)
     seen: set[int] = set()
     ann_id = 0
+    pairs = Counter(label for label, _, image in files if image is not None)
+    shared = {label for label, count in pairs.items() if count > 1}  # label files read for several images
     for image_id, (label, labels, image) in enumerate(files, 1):
         rel = label.relative_to(labels)
         w_img, h_img = _image_size(image)
@@ -671,6 +676,8 @@ def _read(
             labelled = True
             ann_id += 1
             where = f"line {n}" if label == path else f"{label_file}: line {n}"
+            if label in shared and image is not None:  # one label file, several images: say which is read
+                where = f"{where} (with {image.name})"
             parsed = (
                 _polygon_box(fields, line, where, exclusions) if polygons else _box(fields, line, where, exclusions)
             )
@@ -866,13 +873,14 @@ def _class_id(text: str) -> int | None:
 
 
 def _background_images(
-    index: dict[Path, Path], labelled: set[Path], shown: set[tuple[int, int]], raw: RawBoxes
+    index: dict[Path, list[Path]], labelled: set[Path], shown: set[tuple[int, int]], raw: RawBoxes
 ) -> None:
     """Images without a label file (none of the names ``labelled``) are images without objects (ultralytics'
     background images), each file once (``shown``: those added so far; ``images/all -> train`` gives the same
     ones again); a folder or anything else that is not a regular file is no image, whatever its name."""
-    for key, image in sorted(index.items()):
-        identity = _identity(image)
-        if key not in labelled and identity not in shown:
-            shown.add(identity)
-            raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
+    for key, images in sorted(index.items()):
+        for image in images:
+            identity = _identity(image)
+            if key not in labelled and identity not in shown:
+                shown.add(identity)
+                raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
