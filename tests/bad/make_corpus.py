@@ -233,7 +233,7 @@ def main() -> None:
     write(HERE / "yolo_pose" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_pose" / "data.yaml", "names: [a, b]\nkpt_shape: [2, 3]\n")
     write(HERE / "yolo_two_images" / "labels" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
-    write(HERE / "yolo_two_images" / "images" / "a.png", png_header(64, 48))  # .png comes before .bmp: this one
+    write(HERE / "yolo_two_images" / "images" / "a.png", png_header(64, 48))  # a.bmp and a.png: both read with a.txt
     write(HERE / "yolo_two_images" / "images" / "a.bmp", png_header(32, 32))
     write(HERE / "yolo_two_images" / "images" / "c.png", png_header(64, 48))  # no label file: no objects
     write(HERE / "yolo_two_images" / "images" / "b.png" / "README", "a folder named like an image")

@@ -758,7 +758,9 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
     assert counts("yolo_upper_txt") == (2, 1, 0)  # a.png has no label file ultralytics would open
     polygon = load("yolo_polygons", resize="none").table
     assert polygon[["x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([6.4, 4.8, 25.6, 19.2])
-    assert counts("yolo_two_images") == (2, 1, 0)  # a.png (not a.bmp, not the folder b.png) and c.png
+    # a.bmp and a.png, each with a.txt (ultralytics lists both and img2label_paths gives each a.txt), and c.png;
+    # the folder b.png is no image
+    assert counts("yolo_two_images") == (3, 2, 0)
     assert counts("yolo_suffixes") == (3, 1, 0)  # a.Jpg, b.heic (no size), c.AVIF (no labels)
     assert counts("yolo_resource_fork") == (1, 1, 0)  # images/._a.png is no image
     roboflow = load("yolo_roboflow", resize="none")  # every split, no README; names from data.yaml
@@ -780,7 +782,7 @@ def test_records_are_read_as_the_toolkits_read_them(app: typer.Typer, in_corpus:
             ["f0.png", "car", "64.0"]
         ]
     two = load("yolo_two_images", resize="none").table
-    assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.png", 64.0, 48.0]]
+    assert two[["file_name", "image_w", "image_h"]].values.tolist() == [["a.bmp", 32.0, 32.0], ["a.png", 64.0, 48.0]]
     pose = load("yolo_pose", resize="none").table
     assert pose[["category_id", "x", "y", "w", "h"]].values.ravel().tolist() == pytest.approx([1, 24, 12, 16, 24])
 
