@@ -368,3 +368,20 @@ def _ultralytics_pairs_without_loops(ds: Path) -> list[str]:
             key = (os.stat(label).st_ino, os.stat(image).st_ino)
             seen.setdefault(key, Path(label).relative_to(ds).as_posix())
     return sorted(seen.values())
+
+
+def test_links_that_multiply_the_names_of_a_folder_are_an_error(tmp_path: Path) -> None:
+    """Six sibling folders each linked from the five others make no loop back up, but give each folder more than
+    64 names (glob would list their files under each): one error naming a folder, at once."""
+    from scalematch.errors import DatasetError
+
+    labels = tmp_path / "ds" / "labels"
+    names = "abcdef"
+    for name in names:
+        (labels / name).mkdir(parents=True)
+        (labels / name / f"{name}.txt").write_text(BOX)
+    for name in names:
+        for other in names.replace(name, ""):
+            (labels / name / other).symlink_to(f"../{other}")
+    with pytest.raises(DatasetError, match=rf"^{labels}/\S+: reached through links under more than 64 names; "):
+        load(tmp_path / "ds", resize="none", image_size=(10, 10))

@@ -161,7 +161,7 @@ def _label_files(
     and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number of hidden
     ones (see :func:`_hidden`) not reached under a name that is not hidden, left out."""
     files = []
-    shown: set[tuple[int, int]] = set()
+    shown: list[os.DirEntry[str]] = []
     hidden: set[tuple[int, int]] = set()
     for rel, entry, below_hidden, linked in walk_names(part.labels):
         if not entry.name.lower().endswith(".txt"):
@@ -174,9 +174,9 @@ def _label_files(
             continue
         if entry.name.lower().startswith("readme") and Path(*rel).with_suffix("") not in index:
             continue
-        shown.add(_identity(entry))
+        shown.append(entry)
         files.append((label, linked))
-    return files, len(hidden - shown)
+    return files, len(hidden - {_identity(entry) for entry in shown}) if hidden else 0
 
 
 def _identity(entry: os.DirEntry[str] | Path) -> tuple[int, int]:
@@ -506,7 +506,7 @@ def _image_index(images: Path | None) -> tuple[dict[Path, list[Path]], int, int]
     index: dict[Path, list[Path]] = {}
     forks: set[tuple[int, int]] = set()
     hidden: set[tuple[int, int]] = set()
-    shown: set[tuple[int, int]] = set()
+    shown: list[os.DirEntry[str]] = []
     if images is None:
         return index, 0, 0
     for rel, entry, below_hidden, _ in walk_names(images):
@@ -519,10 +519,10 @@ def _image_index(images: Path | None) -> tuple[dict[Path, list[Path]], int, int]
         if _hidden((rel, entry, below_hidden)):
             hidden.add(_identity(entry))
             continue
-        shown.add(_identity(entry))
+        shown.append(entry)
         key = Path(*rel).with_suffix("")
         index.setdefault(key, []).append(image)  # walk_names lists them in name order
-    return index, len(forks), len(hidden - shown)
+    return index, len(forks), len(hidden - {_identity(entry) for entry in shown}) if hidden else 0
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -575,7 +575,8 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         if label.name.endswith(".txt") and not label.name.startswith("._")
     }
     if path.is_dir():
-        found = _once(found)
+        if any(linked for _, _, _, linked in found):  # else no label file is reached under two names
+            found = _once(found)
         forks = [entry for entry in found if entry[0].name.startswith("._")]
         if forks:
             exclusions.counts[RESOURCE_FORK] += len({_identity(label) for label, _, _, _ in forks})
@@ -880,7 +881,9 @@ def _background_images(
     ones again); a folder or anything else that is not a regular file is no image, whatever its name."""
     for key, images in sorted(index.items()):
         for image in images:
+            if key in labelled:
+                continue
             identity = _identity(image)
-            if key not in labelled and identity not in shown:
+            if identity not in shown:
                 shown.add(identity)
                 raw.images[len(raw.images) + 1] = (image.name, math.nan, math.nan)
