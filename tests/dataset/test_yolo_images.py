@@ -182,9 +182,14 @@ def test_a_labels_folder_in_another_case_is_refused_naming_it(tmp_path: Path, la
     (root / "data.yaml").write_text("names: [cat]\n")
     theirs = utils.img2label_paths([str(root / "images" / "train" / "im0.jpg")])
     assert not Path(theirs[0]).is_file()  # ultralytics finds no label file for the image
-    for strict in (False, True):
+    for given, strict in (
+        (root, False),
+        (root, True),
+        (root / labels / "train", False),
+        (root / labels / "train" / "im0.txt", False),
+    ):
         with pytest.raises(DatasetError) as refused:
-            load(root, resize="none", strict=strict)
+            load(given, resize="none", strict=strict)
         assert str(refused.value) == (
             f"{root / labels}: YOLO looks for the labels of images/ in a folder named 'labels', in lower case "
             "(ultralytics pairs images/x.jpg with labels/x.txt, case-sensitive); rename it to 'labels'"

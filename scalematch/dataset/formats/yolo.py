@@ -79,6 +79,7 @@ def _parts(path: Path) -> tuple[_Part, ...]:
     the split folders of an export root (Roboflow's ``train/labels``, ``valid/labels``, ...; CVAT's
     ``obj_train_data``), every split; else the folder itself."""
     if path.is_file():
+        _check_labels_case(path.parent)
         return (_part(path.parent),)
     if _is_dir(path / "labels"):
         return (_part(path / "labels"),)
@@ -92,7 +93,12 @@ def _parts(path: Path) -> tuple[_Part, ...]:
 def _check_labels_case(path: Path) -> None:
     """A folder with an ``images`` folder (in any case) and a ``Labels`` folder (``labels`` in another case) is
     refused: ultralytics looks for the labels of ``images/x.jpg`` in ``labels/x.txt``, case-sensitive, so it
-    would read the images without their labels, and reading the folder itself would pair nothing."""
+    would read the images without their labels, and reading the folder itself would pair nothing. So is a
+    folder given inside such a ``Labels`` folder (``ds/Labels/train``), unless a ``labels`` component follows."""
+    if "labels" not in path.parts:
+        for folder in (path, *path.parents):
+            if folder.name.lower() == "labels" and folder.name != "labels":
+                _check_labels_case(folder.parent)
     if not path.is_dir():
         return
     try:
