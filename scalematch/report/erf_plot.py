@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from scalematch._text import counted
 from scalematch.profile.erf_measure import MeasuredErf
 from scalematch.report.style import style
 
@@ -39,7 +40,8 @@ def erf_figure(result: MeasuredErf) -> Figure:
             if fraction in (0.5, 0.9):
                 half = side / 2
                 left.add_patch(Rectangle((round(cx) - half, round(cy) - half), side, side, fill=False, ec="w", ls=":"))
-        left.set_title(f"{result.model} {result.tap}: measured ERF ({result.weights}, {result.samples} samples)")
+        samples = counted(result.samples, "sample")
+        left.set_title(f"{result.model} {result.tap}: measured ERF ({result.weights}, {samples})")
         left.set_xlim(-0.5, mass.shape[1] - 0.5)
         left.set_ylim(mass.shape[0] - 0.5, -0.5)
         marginal = mass.sum(axis=0)

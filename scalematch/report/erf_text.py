@@ -3,6 +3,7 @@ document is the measurement's own ``to_dict()``)."""
 
 from __future__ import annotations
 
+from scalematch._text import counted
 from scalematch.profile.erf_document import shown_pair as _pair
 from scalematch.profile.erf_measure import MeasuredErf
 
@@ -12,7 +13,7 @@ def erf_text(r: MeasuredErf) -> str:
     lines = [
         f"{r.model} {r.tap} ({r.node}): unit (x, y) {r.unit[1]},{r.unit[0]} of a "
         f"{r.input_size[1]}x{r.input_size[0]} (WxH) input, "
-        f"{r.weights} weights, {r.samples} samples",
+        f"{r.weights} weights, {counted(r.samples, 'sample')}",
         f"receptive field    {_pair(r.rf, 0)} px",
         f"analytic ERF sigma {_pair(r.analytic_sigma)} px (uniform linear model)",
         f"measured ERF sigma {_pair(r.sigma)} px",

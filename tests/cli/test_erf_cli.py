@@ -18,7 +18,7 @@ def test_text_json_and_plot(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--plot", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[:4] == [
-        "resnet18 C3 (layer2.1.add): unit (x, y) 10,10 of a 160x160 (WxH) input, uniform weights, 1 samples",
+        "resnet18 C3 (layer2.1.add): unit (x, y) 10,10 of a 160x160 (WxH) input, uniform weights, 1 sample",
         "receptive field    99 px",
         "analytic ERF sigma 9.9 px (uniform linear model)",
         "measured ERF sigma 9.9 px",
@@ -56,7 +56,7 @@ def test_an_input_smaller_than_the_field_is_flagged() -> None:
     # not square: width first, as the header and every size in the output, and the option that is not deprecated;
     # unit (x, y) 6,4 of the 12x8 C3 map (stride 8, RF 99, padding 49): columns 48 - 49.., rows 32 - 49..
     wide = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--size", "96x64"]).stdout
-    assert wide.splitlines()[0].endswith("of a 96x64 (WxH) input, uniform weights, 1 samples")
+    assert wide.splitlines()[0].endswith("of a 96x64 (WxH) input, uniform weights, 1 sample")
     assert wide.splitlines()[-1] == (
         "note: the unit's receptive field (columns -1..97, rows -17..81) reaches past the 96x64 (WxH) input, so "
         "the border cuts the measured ERF; use a larger --size (the default holds the whole field)"

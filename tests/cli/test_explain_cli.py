@@ -55,7 +55,7 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
         (["explain", "conv:k=3", "--out", str(tmp_path / "x.jpg")], "Error: --out "),
         (["explain", "resnet50", "--node", "nope"], "Error: --node: no map named 'nope' in resnet50"),
         (["explain", "conv:k=3", "global_avgpool"], "Error: map 'L2' depends on the whole input"),
-        (["explain", "add:"], "Error: layer 1 'add:': a add node needs at least 2 inputs, got 1\n"),
+        (["explain", "add:"], "Error: layer 1 'add:': an add node needs at least 2 inputs, got 1\n"),
         (
             ["explain", "maxpool:k=2,p=2"],
             "Error: layer 1 'maxpool:k=2,p=2': 'padding' of a maxpool layer must be at most half its kernel "
@@ -66,7 +66,7 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
             "Error: layer 1 'avgpool:k=3,d=1,p=2': 'padding' of a avgpool layer must be at most half its kernel "
             "(1 along y, as torch requires), got 2\n",
         ),
-        (["explain", "conv:k=3", "add:"], "Error: layer 2 'add:': a add node needs at least 2 inputs, got 1\n"),
+        (["explain", "conv:k=3", "add:"], "Error: layer 2 'add:': an add node needs at least 2 inputs, got 1\n"),
     ]
     for args, start in cases:
         result = runner.invoke(app, args)

@@ -120,7 +120,7 @@ def test_allow_misaligned_takes_union_and_warns(tmp_path: Path) -> None:
         ),
         (
             ["profile", "vgg16", "--size", "16"],
-            "built-in backbone 'vgg16': node 'pool5': its y input is 1 units, smaller than the "
+            "built-in backbone 'vgg16': node 'pool5': its y input is 1 unit, smaller than the "
             "kernel's 2 (the input size is too small for this network)",
         ),
         (

@@ -54,7 +54,7 @@ def test_repr_is_one_line() -> None:
     r = measure_erf("resnet18", tap="C3", samples=1)  # 160x160, the field inside: uniform weights give sigma 9.9
     assert repr(r) == (
         "<MeasuredErf resnet18 C3: sigma 9.9 px (analytic 9.9), rf 99 px, 160x160 (WxH) input, uniform weights, "
-        "1 samples>"
+        "1 sample>"
     )
 
 
@@ -63,5 +63,5 @@ def test_repr_shows_both_axes_width_first_and_a_clipped_field(wide: MeasuredErf)
     assert "\n" not in text and len(text) < 200
     sigma_y, sigma_x = wide.sigma
     assert f"sigma {sigma_x:.1f} x {sigma_y:.1f} (WxH) px" in text
-    assert text.endswith(", 96x64 (WxH) input, uniform weights, 1 samples, clipped by the input's border>")
+    assert text.endswith(", 96x64 (WxH) input, uniform weights, 1 sample, clipped by the input's border>")
     assert wide.clipped  # a 99-px field in a 64-px high input

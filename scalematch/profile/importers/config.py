@@ -301,8 +301,6 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     outputs = data.get("outputs", {})
     if not isinstance(outputs, dict):
         raise ConfigError(f"{where}: outputs: expected a mapping like {{C3: node, C4: node}}")
-    if kind == "neck" and not outputs:
-        raise ConfigError(f"{where}: outputs: a neck must name the maps it gives, e.g. {{P3: node, P4: node}}")
     taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
@@ -360,6 +358,8 @@ def load(name_or_path: str, kind: str = "backbones", param: str = "") -> Config:
             )
         if kind == "necks" and config.kind != "neck":
             raise ConfigError(f"{path}: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone")
+        if kind == "necks" and not config.graph.taps:
+            raise ConfigError(f"{path}: outputs: a neck must name the maps it gives, e.g. {{P3: node, P4: node}}")
         return config
     lead = f"{param}: " if param else ""
     if kind == "backbones":
