@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Executor, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,16 +40,35 @@ def ordered_map(
     items in flight as workers, so memory stays bounded by the items, not their number. ``initializer`` runs
     once in each worker (under fork its arguments are inherited, not pickled). ``wait``: as
     :func:`worker_pool`'s. Call it only when :func:`can_fork`."""
+    with worker_pool(workers, initializer, initargs, wait) as pool:
+        yield from _in_order(pool, fn, items, workers)
+
+
+def thread_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``fn`` over ``items`` in ``workers`` threads of this process, yielding results in order, as
+    :func:`ordered_map` does: for a function that releases the GIL for most of its time (compiled code), which
+    then shares this process's memory with nothing forked or pickled. An exception (Ctrl-C included) cancels
+    the items not yet started and waits for those running."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="scalematch-worker")
+    try:
+        yield from _in_order(pool, fn, items, workers)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_order(pool: Executor, fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """Results of ``fn`` over ``items`` in order, at most twice as many in flight as ``workers``."""
     from concurrent.futures import Future
 
-    with worker_pool(workers, initializer, initargs, wait) as pool:
-        pending: list[Future[R]] = []
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) > 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    pending: list[Future[R]] = []
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) > 2 * workers:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
 
 
 @contextmanager
@@ -69,10 +88,14 @@ def worker_pool(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    _settle()  # no thread of ours runs while this process forks
     context = multiprocessing.get_context("fork")
     start = (initializer, initargs)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start)
     try:
+        if _waiting:
+            pool.submit(int).result()  # the pool forks every worker at its first task
+            _start_waiting()
         yield pool
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -83,6 +106,45 @@ def worker_pool(
     ending = threading.Thread(target=pool.shutdown, name="scalematch-pool-end")  # shutdown(wait=True) there
     ending.start()
     _ending.append(ending)
+
+
+_waiting: list[Callable[[], object]] = []
+"""Tasks of :func:`meanwhile` blocks, to start once a pool has forked its workers."""
+_running: list[threading.Thread] = []
+
+
+@contextmanager
+def meanwhile(task: Callable[[], object]) -> Iterator[None]:
+    """Run ``task`` in a thread of this process while the block's work waits on worker processes: it starts as
+    soon as a pool opened in the block has forked its workers, and the block's end waits for it (nothing runs
+    when no pool opens). For what the process needs after the block (a library's import, a compiled function's
+    load), done while it would otherwise only wait for its workers' results. A pool opened later waits for the
+    thread to end before it forks (a thread running during a fork can leave the child a lock it held).
+    ``task``'s exceptions are dropped: the code that needs its work does it again and meets them there."""
+    _waiting.append(task)
+    try:
+        yield
+    finally:
+        if task in _waiting:
+            _waiting.remove(task)
+        _settle()
+
+
+def _start_waiting() -> None:
+    def quietly(task: Callable[[], object]) -> None:
+        with suppress(Exception):  # see meanwhile
+            task()
+
+    while _waiting:
+        thread = threading.Thread(target=quietly, args=(_waiting.pop(0),), name="scalematch-meanwhile", daemon=True)
+        thread.start()
+        _running.append(thread)
+
+
+def _settle() -> None:
+    """Wait for the threads :func:`meanwhile` started."""
+    while _running:
+        _running.pop().join()
 
 
 _ending: list[threading.Thread] = []

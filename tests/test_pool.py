@@ -121,3 +121,70 @@ def test_the_command_waits_for_workers_it_left_to_end(tmp_path: Path) -> None:
 
     summarize_files([tmp_path / "s1.json", tmp_path / "s2.json"], workers=2)
     assert [t.name for t in threading.enumerate() if t.name.startswith("scalematch")] == []
+
+
+_done: list[str] = []
+
+
+def _seen(_: object) -> list[str]:
+    """In a worker: what the parent had in ``_done`` when the worker forked."""
+    return list(_done)
+
+
+def test_meanwhile_runs_its_task_once_the_pool_has_forked_and_before_the_next_fork() -> None:
+    import multiprocessing
+
+    from scalematch.pool import meanwhile, ordered_map, worker_pool
+
+    children: list[int] = []
+
+    def task() -> None:
+        children.append(len(multiprocessing.active_children()))
+        time.sleep(0.3)
+        _done.append("task")
+        raise RuntimeError("dropped: the code that needs the work does it again")
+
+    _done.clear()
+    with meanwhile(task):
+        with worker_pool(2) as pool:
+            assert pool.submit(_seen, None).result() == []  # forked before the task ran
+        assert list(ordered_map(_seen, [None], 1)) == [["task"]]  # this fork waited for the task's end
+    assert children == [2]
+    assert _done == ["task"]
+
+
+def test_meanwhile_runs_nothing_when_no_pool_opens_and_waits_for_its_task_at_the_end() -> None:
+    from scalematch.pool import meanwhile, worker_pool
+
+    ran: list[int] = []
+    with meanwhile(lambda: ran.append(1)):
+        pass
+    assert ran == []
+
+    def slow() -> None:
+        time.sleep(0.3)
+        ran.append(2)
+
+    with meanwhile(slow), worker_pool(1) as pool:
+        pool.submit(int).result()
+    assert ran == [2]
+    with worker_pool(1) as pool:  # a task of a block that has ended never runs
+        pool.submit(int).result()
+    assert ran == [2]
+
+
+def test_thread_map_gives_results_in_order_and_raises_the_first_error() -> None:
+    from scalematch.pool import thread_map
+
+    def slow_square(x: int) -> int:
+        time.sleep(0.001 * (7 - x % 7))
+        if x == 50:
+            raise ValueError(x)
+        return x * x
+
+    assert list(thread_map(slow_square, range(40), 3)) == [x * x for x in range(40)]
+    got: list[int] = []
+    with pytest.raises(ValueError, match="50"):
+        for value in thread_map(slow_square, range(100), 3):
+            got.append(value)
+    assert got == [x * x for x in range(50)]

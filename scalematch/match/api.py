@@ -379,10 +379,13 @@ def _detector(
             "anchor shapes without an IoU"
         )
     _check_image_ids(annotations)
-    data = as_data(
-        annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
-        client=client, image_size=image_size, split=split,
-    )  # fmt: skip
+    from scalematch.pool import meanwhile
+
+    with meanwhile(_preload(preset, annotations)):
+        data = as_data(
+            annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
+            client=client, image_size=image_size, split=split,
+        )  # fmt: skip
     graph = _check_inputs(data, preset, policies)
     found = None
     if len(policies) > 1:
@@ -392,6 +395,48 @@ def _detector(
         preset = found.ranked[0][1].preset
     result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
     return replace(result, sweep=found)
+
+
+def _preload(preset: Preset, annotations: Annotations) -> Callable[[], None]:
+    """What the simulation needs after the read, to load while the reader's worker processes decode
+    (:func:`~scalematch.pool.meanwhile`; nothing runs when the read forks none): pandas, for the box table, and
+    for a max-IoU preset on annotation files of the reader's parallel size or more, the compiled assigner (which
+    :func:`~scalematch.match.assign._compiled.prepare` would load for that many objects; both assigners give the
+    same result)."""
+
+    def load() -> None:
+        import pandas  # noqa: F401
+
+        from scalematch.dataset.formats.coco import PARALLEL_MIN
+        from scalematch.match.assign import _compiled
+        from scalematch.presets.preset import MaxIoU, SSDMatch
+
+        if isinstance(preset.assigner, MaxIoU | SSDMatch) and _file_bytes(annotations) >= PARALLEL_MIN:
+            _compiled.prepare(None)
+
+    return load
+
+
+def _file_bytes(annotations: Annotations) -> int:
+    """The bytes of the regular files among ``annotations`` given as a path or a list or tuple of them (0 for
+    anything else: a folder, a glob, a table)."""
+    import stat
+
+    if isinstance(annotations, str | os.PathLike):
+        items: list[Any] = [annotations]
+    elif isinstance(annotations, list | tuple):
+        items = list(annotations)
+    else:
+        return 0
+    total = 0
+    for item in items:
+        try:
+            found = os.stat(item)
+        except (OSError, TypeError, ValueError):
+            continue
+        if stat.S_ISREG(found.st_mode):
+            total += found.st_size
+    return total
 
 
 def _check_image_ids(annotations: Annotations) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from required import need
 
 import scalematch.match.assign as assign
 import scalematch.pool as pool
 from scalematch.dataset.loader import read_annotations
 from scalematch.match.assign import simulate
+from scalematch.match.detector import DetectorResult
 from scalematch.match.result import usable
 from scalematch.match.widen import level_graph
 from scalematch.presets import load_preset
@@ -41,3 +44,73 @@ def test_workers_give_the_single_process_result(detector: str, monkeypatch: pyte
         assert np.array_equal(split.best_iou, whole.best_iou, equal_nan=True)
         assert np.array_equal(split.reason, whole.reason)
         assert np.array_equal(split.weak, whole.weak)
+
+
+@pytest.mark.parametrize("detector", ["retinanet", "ssd300"])
+def test_the_compiled_assigner_in_threads_gives_the_single_process_result(
+    detector: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled kernel runs without the GIL: with several workers its chunks run in threads of this process
+    (nothing forked), in order, with the result of one."""
+    need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
+    from scalematch.match.assign import _compiled
+
+    monkeypatch.setenv(_compiled.ENV, "1")
+    rows = usable(read_annotations(SAMPLE).table)
+    preset = load_preset(detector)
+    graph = level_graph(preset)
+    whole = simulate(preset, rows, graph, workers=1)
+    monkeypatch.setenv(_compiled.ENV, "0")
+    numpy = simulate(preset, rows, graph, workers=1)
+    monkeypatch.setenv(_compiled.ENV, "1")
+    monkeypatch.setattr(assign, "CHUNK", 40)
+    used: list[str] = []
+    for name in ("ordered_map", "thread_map"):
+        real = getattr(pool, name)
+
+        def spy(*args: object, _real: Any = real, _name: str = name, **kwargs: object) -> object:
+            used.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(pool, name, spy)
+    split = simulate(preset, rows, graph, workers=2)
+    assert used == ["thread_map"]
+    for ran in (split, numpy):
+        assert np.array_equal(ran.per_level, whole.per_level)
+        assert np.array_equal(ran.best_iou, whole.best_iou, equal_nan=True)
+        assert np.array_equal(ran.reason, whole.reason)
+        assert np.array_equal(ran.weak, whole.weak)
+
+
+def test_a_large_file_loads_the_compiled_assigner_while_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a COCO file the reader decodes in worker processes, a max-IoU preset's compiled assigner is loaded by
+    a thread meanwhile (here the parallel size is lowered to the sample's); the result is the one without it."""
+    need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
+    import threading
+
+    import scalematch.dataset.formats.coco as coco
+    from scalematch import recommend
+    from scalematch.match.assign import _compiled
+
+    monkeypatch.delenv(_compiled.ENV, raising=False)
+    monkeypatch.setattr(_compiled, "_loaded", [])
+    monkeypatch.setattr(_compiled, "_simulated", [0])
+    plain = recommend(SAMPLE, "retinanet", workers=2, coverage=0.5)
+    assert not _compiled.active()  # 1,000 objects: the numpy assigner, numba not loaded
+    loaders: list[str] = []
+    real = _compiled.prepare
+
+    def spy(*args: Any, **kwargs: Any) -> bool:
+        loaders.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_compiled, "prepare", spy)
+    monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
+    early = recommend(SAMPLE, "retinanet", workers=2, coverage=0.5)
+    assert loaders[0] == "scalematch-meanwhile"
+    assert _compiled.active()
+    assert isinstance(plain, DetectorResult) and isinstance(early, DetectorResult)
+    for a, b in ((plain.simulation, early.simulation),):
+        assert np.array_equal(a.per_level, b.per_level)
+        assert np.array_equal(a.best_iou, b.best_iou, equal_nan=True)
+        assert np.array_equal(a.reason_code, b.reason_code)

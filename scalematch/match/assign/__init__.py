@@ -147,8 +147,8 @@ def simulate(
         from scalematch.match.assign import _compiled
         from scalematch.pool import cores
 
-        processes = min(cores() if workers is None else workers, len(chunks))
-        _compiled.prepare(len(kept_idx), processes)  # here, so that worker processes inherit the compiled assigner
+        threads = min(cores() if workers is None else workers, len(chunks))
+        _compiled.prepare(len(kept_idx), threads)  # it then runs in threads of this process (see _results)
     for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
         rows = order[idx]
         per_level[rows] = res.positives
@@ -230,9 +230,13 @@ def _results(
 ) -> Iterator[tuple[Assigned, npt.NDArray[np.int64] | None]]:
     """The assigner's result on each chunk of objects, in order: here, or in worker processes when there are
     several chunks and cores."""
-    from scalematch.pool import can_fork, cores, ordered_map
+    from scalematch.match.assign import _compiled
+    from scalematch.pool import can_fork, cores, ordered_map, thread_map
 
     workers = min(cores() if workers is None else workers, len(chunks))
+    if workers > 1 and isinstance(state[0].assigner, MaxIoU | SSDMatch) and _compiled.active():
+        # the compiled kernel runs without the GIL: threads share the objects and anchors, nothing is copied
+        return thread_map(lambda idx: _run(state[0], state[1], idx, *state[2:]), chunks, workers)
     if workers <= 1 or not can_fork():
         return (_run(state[0], state[1], idx, *state[2:]) for idx in chunks)
     return ordered_map(_run_chunk, chunks, workers, initializer=_state.append, initargs=(state,))

@@ -5,11 +5,12 @@ large datasets.
 Loading numba and the kernel costs a process about half a second (numba's import, and the kernel from numba's
 on-disk cache: ``cache=True``, in the ``__pycache__`` folder beside ``_kernel.py``, or numba's per-user cache folder
 when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machine compiles it, about 10 s), and
-its exit about 0.2 s more, while the time it saves is spread over the worker processes. So :func:`prepare` loads
-it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per worker process in all (one large
-dataset, or a design search's many simulations of a sample), and from then on the process uses it for every
-simulation. ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the
-compiled one whatever the size (an error when numba does not import).
+its exit about 0.2 s more, while the time it saves is spread over the workers (threads: the kernel runs without
+the GIL). So :func:`prepare` loads it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per
+worker in all (one large dataset, or a design search's many simulations of a sample), or earlier while a large
+file is read (``scalematch.match.api._preload``), and from then on the process uses it for every simulation.
+``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the compiled one whatever the size
+(an error when numba does not import).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ENV = "SCALEMATCH_COMPILED"
 """0: always the numpy assigner; 1: always the compiled one; unset (or anything else): by size."""
 
 AUTO_OBJECTS = 250_000
-"""Objects simulated in a process, per worker process, from which it loads the compiled assigner (when numba is
+"""Objects simulated in a process, per worker, from which it loads the compiled assigner (when numba is
 installed): about where the time it saves exceeds what loading it costs (about 2 microseconds of CPU saved per
 object on a quiet machine, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on
 train2017-sized data, benchmarks/RESULTS.md)."""
@@ -101,10 +102,10 @@ def numba_version() -> str | None:
 
 
 def prepare(objects: int | None = None, workers: int = 1) -> bool:
-    """Load the compiled kernel now (before worker processes fork, so that they inherit it) when a simulation of
-    ``objects`` objects on ``workers`` processes should use it (None: whatever the size): numba installed, not
-    turned off, and this process's simulations reaching :data:`AUTO_OBJECTS` objects per worker with this one (or
-    forced). Returns whether the compiled assigner will run."""
+    """Load the compiled kernel now when a simulation of ``objects`` objects on ``workers`` threads should use it
+    (None: whatever the size): numba installed, not turned off, and this process's simulations reaching
+    :data:`AUTO_OBJECTS` objects per worker with this one (or forced). Returns whether the compiled assigner will
+    run."""
     import numpy as np
 
     from scalematch.match.assign.maxiou import Boxes
