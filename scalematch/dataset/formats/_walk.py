@@ -27,16 +27,11 @@ def walk(folder: Path, descend: Callable[[str], bool] = lambda name: True) -> li
     order = 0
     while pending:
         hidden, linked, _, here, rel = heapq.heappop(pending)
-        try:
-            info = os.stat(here)
-            if (info.st_dev, info.st_ino) in seen:
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            with os.scandir(here) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            raise DatasetError(f"{here}: {exc.strerror or exc}") from None
-        for entry in entries:
+        key = _identity(here)
+        if key in seen:
+            continue
+        seen.add(key)
+        for entry in _entries(here):
             inside = (*rel, entry.name)
             found.append((inside, entry, hidden))
             if descend(entry.name) and _is_dir(entry):
@@ -45,6 +40,24 @@ def walk(folder: Path, descend: Callable[[str], bool] = lambda name: True) -> li
                 heapq.heappush(pending, (below, linked or entry.is_symlink(), order, entry.path, inside))
     found.sort(key=lambda f: f[0])
     return found
+
+
+def _identity(folder: str) -> tuple[int, int]:
+    """The device and inode of ``folder`` (links followed); an error naming it when it cannot be reached."""
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        raise DatasetError(f"{folder}: {exc.strerror or exc}") from None
+    return info.st_dev, info.st_ino
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` sorted by name; an error naming it when it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            return sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        raise DatasetError(f"{folder}: {exc.strerror or exc}") from None
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -82,22 +95,16 @@ def walk_names(folder: Path) -> list[Named]:
     ]
     while pending:
         here, rel, hidden, linked, above = pending.pop()
-        try:
-            info = os.stat(here)
-            key = (info.st_dev, info.st_ino)
-            if key in above:
-                continue
-            names[key] = names.get(key, 0) + 1
-            if names[key] > MAX_NAMES:
-                raise DatasetError(
-                    f"{here}: reached through links under more than {MAX_NAMES} names; expected a tree whose links "
-                    "do not multiply its folders"
-                )
-            with os.scandir(here) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            raise DatasetError(f"{here}: {exc.strerror or exc}") from None
-        for entry in entries:
+        key = _identity(here)
+        if key in above:
+            continue
+        names[key] = names.get(key, 0) + 1
+        if names[key] > MAX_NAMES:
+            raise DatasetError(
+                f"{here}: reached through links under more than {MAX_NAMES} names; expected a tree whose links "
+                "do not multiply its folders"
+            )
+        for entry in _entries(here):
             inside = (*rel, entry.name)
             found.append((inside, entry, hidden, linked))
             if _is_dir(entry):
