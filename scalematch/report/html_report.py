@@ -122,14 +122,10 @@ def level_note(rec: Recommendation) -> str:
             f"2 × {p.erf_factor:g} × σ (on the longer side), the rf rule's cut: for reference, neither is a test of "
             f"the {rec.rule.value} rule"
         )
-    note = (
-        f"* recommended. Sizes are √(w·h) in input pixels; {columns}; range: FCOS-style regress range on max(w, h)/2."
-    )
-    if rec.regrouped:
-        from scalematch.report.recommend_text import regrouped_text
-
-        note += f" {regrouped_text(rec)}."
-    return note
+    # (the summary above says how the recommended levels alone share the objects when the table places them
+    # otherwise: Recommendation.regrouped)
+    sizes = "Sizes are √(w·h) in input pixels"
+    return f"* recommended. {sizes}; {columns}; range: FCOS-style regress range on max(w, h)/2."
 
 
 def outcomes(best: Design) -> list[str]:
