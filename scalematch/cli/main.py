@@ -341,5 +341,25 @@ def main(prog_name: str = "scalematch") -> None:
     own_process()
     try:
         app(prog_name=prog_name)
-    finally:
+    except SystemExit as done:  # (typer's way to end every run, a successful one included)
         finish()  # worker processes left to end while the command printed its results
+        _leave(done)
+    finally:
+        finish()
+
+
+def _leave(done: SystemExit) -> NoReturn:
+    """End the console command's process at once with ``done``'s exit code, once its output is flushed: every file
+    it wrote is closed already and its worker processes have ended, so the interpreter's teardown (freeing each
+    object of a large run one by one, numba's compiled code) would only add time, 0.2-0.3 s on train2017-sized
+    data. When a stream cannot be flushed, or the code is not a number, the interpreter ends it as usual."""
+    code = 0 if done.code is None else done.code
+    if not isinstance(code, int):
+        raise done
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            raise done from None
+    os._exit(code)

@@ -132,3 +132,24 @@ def test_a_reader_that_left_partway_through_a_large_output_gives_141(tmp_path: P
         process.stdout.close()  # the reader leaves
         stderr = process.stderr.read()
         assert (process.wait(), stderr, len(head)) == (141, b"", 10)
+
+
+def test_the_command_ends_without_the_interpreter_teardown_and_keeps_its_output_and_exit_code() -> None:
+    """The console command leaves with os._exit once its output is flushed (the teardown only frees memory): an
+    exit handler registered before it never runs, while stdout holds the whole output (written with no newline at
+    its end too) and the exit code is the command's."""
+    script = (
+        "import atexit, sys; atexit.register(lambda: print('TEARDOWN', file=sys.stderr)); "
+        "sys.argv[0] = 'scalematch'; from scalematch.cli.main import main; main()"
+    )
+    expected = _run(["stats", "-q", "--json"], stdout=subprocess.PIPE).stdout
+    for args, code in ((["stats", "-q", "--json"], 0), (["stats", "-q", str(ROOT / "missing.json")], 2)):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=ROOT, text=True, capture_output=True, check=False
+        )
+        assert done.returncode == code
+        assert "TEARDOWN" not in done.stderr
+        if code == 0:
+            assert done.stdout == expected and expected.rstrip().endswith("}")
+        else:
+            assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
