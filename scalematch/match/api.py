@@ -381,12 +381,13 @@ def _detector(
     _check_image_ids(annotations)
     from scalematch.pool import meanwhile
 
-    with meanwhile(_preload(preset, annotations)):
+    built: list[Graph] = []
+    with meanwhile(_preload(preset, annotations, built)):
         data = as_data(
             annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
             client=client, image_size=image_size, split=split,
         )  # fmt: skip
-    graph = _check_inputs(data, preset, policies)
+    graph = _check_inputs(data, preset, policies, built[0] if built else None)
     found = None
     if len(policies) > 1:
         from scalematch.match.detector import toolkit_rows
@@ -397,14 +398,18 @@ def _detector(
     return replace(result, sweep=found)
 
 
-def _preload(preset: Preset, annotations: Annotations) -> Callable[[], None]:
-    """What the simulation needs after the read, to load while the reader's worker processes decode
-    (:func:`~scalematch.pool.meanwhile`; nothing runs when the read forks none): pandas, for the box table, and
+def _preload(preset: Preset, annotations: Annotations, built: list[Graph]) -> Callable[[], None]:
+    """What the simulation needs after the read, to do while the reader's worker processes decode
+    (:func:`~scalematch.pool.meanwhile`; nothing runs when the read forks none): ``preset``'s level graph,
+    appended to ``built`` (an error is left for the code that builds it again); pandas, for the box table; and
     for a max-IoU preset on annotation files of the reader's parallel size or more, the compiled assigner (which
     :func:`~scalematch.match.assign._compiled.prepare` would load for that many objects; both assigners give the
     same result)."""
 
     def load() -> None:
+        from scalematch.match.widen import level_graph
+
+        built.append(level_graph(preset))
         import pandas  # noqa: F401
 
         from scalematch.dataset.formats.coco import PARALLEL_MIN
@@ -456,14 +461,14 @@ def _check_image_ids(annotations: Annotations) -> None:
         )
 
 
-def _check_inputs(data: LoadResult, preset: Preset, policies: list[str]) -> Graph:
+def _check_inputs(data: LoadResult, preset: Preset, policies: list[str], graph: Graph | None = None) -> Graph:
     """A resize policy given as an option that makes every image too small an input for the network is an
     :class:`OptionError` naming it (the preset's own resize doing so is an error naming the file, in evaluate).
-    Returns the preset's level graph (the same for every input policy)."""
+    Returns the preset's level graph (the same for every input policy; ``graph`` when built already)."""
     from scalematch.match.detector import small_images
     from scalematch.match.widen import level_graph
 
-    graph = level_graph(preset)
+    graph = level_graph(preset) if graph is None else graph
     for policy in policies:
         small, first = small_images(at_input(preset, policy), graph, data.table)
         if len(small) and small.all():
