@@ -52,7 +52,8 @@ def main() -> None:
     assigner = (
         f"numba {version} is installed (the `fast` extra): the max-IoU presets (retinanet, faster-rcnn, ssd300) run "
         f"the compiled assigner when a process simulates {_compiled.AUTO_OBJECTS:,} objects or more per worker "
-        f"process (`{_compiled.ENV}=1` or `=0` forces one or the other)"
+        "thread, and on a file the reader decodes in worker processes (64 MiB or more) whatever its size "
+        f"(`{_compiled.ENV}=1` or `=0` forces one or the other)"
         if version
         else "the max-IoU presets ran the numpy assigner (numba not installed, or SCALEMATCH_COMPILED=0)"
     )
