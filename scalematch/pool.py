@@ -120,14 +120,15 @@ def meanwhile(task: Callable[[], object]) -> Iterator[None]:
     when no pool opens). For what the process needs after the block (a library's import, a compiled function's
     load), done while it would otherwise only wait for its workers' results. A pool opened later waits for the
     thread to end before it forks (a thread running during a fork can leave the child a lock it held).
-    ``task``'s exceptions are dropped: the code that needs its work does it again and meets them there."""
+    ``task``'s exceptions are dropped: the code that needs its work does it again and meets them there. When the
+    block raises (Ctrl-C included), it does not wait: the thread, a daemon, ends on its own or with the process."""
     _waiting.append(task)
     try:
         yield
     finally:
         if task in _waiting:
             _waiting.remove(task)
-        _settle()
+    _settle()
 
 
 def _start_waiting() -> None:

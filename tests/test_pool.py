@@ -91,17 +91,18 @@ def test_the_command_waits_for_workers_it_left_to_end(tmp_path: Path) -> None:
     )
     for n, name in ((1, "c"), (2, "c"), (3, "other")):
         (tmp_path / f"s{n}.json").write_text(doc % name, encoding="utf-8")
-    probe = (
-        "import sys, threading\n"
+    probe = (  # the command ends with os._exit once its output is flushed: the threads left then are listed
+        "import os, sys, threading\n"
+        "leave, me = os._exit, os.getpid()\n"
+        "def listed(code):\n"
+        "    if os.getpid() == me:  # (forked workers end with os._exit too)\n"
+        "        others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]\n"
+        "        print('threads', others, file=sys.stderr, flush=True)\n"
+        "    leave(code)\n"
+        "os._exit = listed\n"
         "from scalematch.cli.main import main\n"
         "sys.argv = ['scalematch', 'stats', *sys.argv[1:]]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as done:\n"
-        "    code = done.code\n"
-        "others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]\n"
-        "print('threads', others, file=sys.stderr)\n"
-        "sys.exit(code)\n"
+        "main()\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for inputs, code in (
@@ -188,3 +189,25 @@ def test_thread_map_gives_results_in_order_and_raises_the_first_error() -> None:
         for value in thread_map(slow_square, range(100), 3):
             got.append(value)
     assert got == [x * x for x in range(50)]
+
+
+def test_meanwhile_does_not_wait_for_its_task_when_the_block_raises() -> None:
+    import threading
+
+    from scalematch.pool import meanwhile, worker_pool
+
+    release = threading.Event()
+    ended: list[bool] = []
+
+    def slow() -> None:
+        release.wait(30)
+        ended.append(True)
+
+    with pytest.raises(KeyboardInterrupt), meanwhile(slow), worker_pool(1) as pool:
+        pool.submit(int).result()
+        raise KeyboardInterrupt
+    assert ended == []  # the block's end did not wait for the task
+    release.set()
+    with worker_pool(1) as pool:  # a pool opened later waits for it before forking
+        pool.submit(int).result()
+    assert ended == [True]

@@ -130,34 +130,31 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
     total = sim.positives
     n = len(total)
     counts = tuple((label, int(np.count_nonzero((total >= lo) & (total <= hi)))) for label, lo, hi in COUNT_BINS)
-    # each object's size bucket at once (SIZE_BINS[k] <= size < SIZE_BINS[k + 1]; NaN and inf in none)
-    bucket = np.searchsorted(np.asarray(SIZE_BINS), np.sqrt(sim.w_in * sim.h_in), side="right") - 1
+    size = np.sqrt(sim.w_in * sim.h_in)
     sizes = []
-    for k, (lo, hi) in enumerate(itertools.pairwise(SIZE_BINS)):
-        tally = np.bincount(total[bucket == k])  # positives are counts: their median from a tally, not a sort
-        m = int(tally.sum())
-        sizes.append(SizeRow(size_label(lo, hi), m, _median(tally) if m else None, int(tally[0]) if m else 0))
+    for lo, hi in itertools.pairwise(SIZE_BINS):
+        inside = (size >= lo) & (size < hi)
+        tally = np.bincount(total[inside])  # positives are counts: their median from a tally, not a sort
+        k = int(tally.sum())
+        sizes.append(SizeRow(size_label(lo, hi), k, _median(tally) if k else None, int(tally[0]) if k else 0))
     main = main_level(sim)
-    nl = len(sim.levels)
     by_name = {lv.name: lv for lv in levels or ()}
-    found = [by_name.get(name) for name in sim.levels]
-    objects = np.bincount(main + 1, minlength=nl + 1)[1:]  # (main -1: none)
-    positives = sim.per_level.sum(axis=0) if n else np.zeros(nl, np.int64)
-    # per object, the RF of its main level (inf for none, or a level without a profile)
-    rf = np.array([np.inf if lv is None else lv.rf for lv in found] + [np.inf], np.float64)[main]
-    larger = np.bincount(main[np.maximum(sim.w_in, sim.h_in) > rf] + 1, minlength=nl + 1)[1:]
-    rows = [
-        LevelRow(
-            name,
-            int(objects[k]),
-            int(positives[k]),
-            lv.stride if lv else None,
-            lv.rf if lv else None,
-            lv.erf_sigma if lv else None,
-            int(larger[k]) if lv else 0,
-        )  # fmt: skip
-        for k, (name, lv) in enumerate(zip(sim.levels, found, strict=True))
-    ]
+    longer = np.maximum(sim.w_in, sim.h_in)
+    rows = []
+    for k, name in enumerate(sim.levels):
+        lv = by_name.get(name)
+        mine = main == k
+        rows.append(
+            LevelRow(
+                name,
+                int(mine.sum()),
+                int(sim.per_level[:, k].sum()),
+                lv.stride if lv else None,
+                lv.rf if lv else None,
+                lv.erf_sigma if lv else None,
+                int((longer[mine] > lv.rf).sum()) if lv else 0,
+            )
+        )
     reasons = tuple((r, sim.count(r)) for r in (LOST_TO_OTHER, NO_CANDIDATE, DROPPED))
     quality = sim.quality
     return PositivesSummary(
