@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from exit_probe import at_exit
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "import time; from scalematch.pool import ordered_map; list(ordered_map(time.sleep, [60.0] * 4, 2))"
@@ -91,18 +92,13 @@ def test_the_command_waits_for_workers_it_left_to_end(tmp_path: Path) -> None:
     )
     for n, name in ((1, "c"), (2, "c"), (3, "other")):
         (tmp_path / f"s{n}.json").write_text(doc % name, encoding="utf-8")
-    probe = (  # the command ends with os._exit once its output is flushed: the threads left then are listed
-        "import os, sys, threading\n"
-        "leave, me = os._exit, os.getpid()\n"
-        "def listed(code):\n"
-        "    if os.getpid() == me:  # (forked workers end with os._exit too)\n"
-        "        others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]\n"
-        "        print('threads', others, file=sys.stderr, flush=True)\n"
-        "    leave(code)\n"
-        "os._exit = listed\n"
-        "from scalematch.cli.main import main\n"
-        "sys.argv = ['scalematch', 'stats', *sys.argv[1:]]\n"
-        "main()\n"
+    probe = (
+        at_exit(  # the command ends with os._exit once its output is flushed: the threads left then
+            "print('threads', [t.name for t in threading.enumerate() if t is not threading.main_thread()], "
+            "file=sys.stderr, flush=True)"
+        )
+        + "import sys, threading\nfrom scalematch.cli.main import main\n"
+        + "sys.argv = ['scalematch', 'stats', *sys.argv[1:]]\nmain()\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for inputs, code in (

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from exit_probe import at_exit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from required import need
@@ -262,9 +263,8 @@ def test_the_command_line_loads_numba_without_scipy_and_gives_the_same_result() 
     """The console command loads numba without its BLAS probe (scipy.linalg, a third of the load: the kernel
     calls no BLAS): the compiled assigner's `recommend --json` equals the numpy assigner's, and scipy.linalg was
     never imported; a library process (no own_process) imports it as numba does by itself, when SciPy is there."""
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('scipy.linalg' in sys.modules, file=sys.stderr))\n"
+    probe = at_exit("print('scipy.linalg' in sys.modules, file=sys.stderr, flush=True)") + (
+        "import sys\n"
         "sys.argv = ['scalematch', 'recommend', '-q', '--json', '--detector', 'retinanet']\n"
         "from scalematch.cli.main import main\n"
         "main()\n"
