@@ -75,24 +75,34 @@ def syntax_error(where: object, exc: Exception) -> str:
     return f"{at}: YAML syntax error: {problem}"
 
 
-def text_number_note(value: object) -> str:
+def text_number_note(value: object, integer: bool = False) -> str:
     """``''``, or, when ``value`` (or an item of a list of it) is text that reads as a number, a note that the YAML
     reader took it as text: PyYAML follows YAML 1.1, where an exponent needs a dot and a sign (``4e0`` and ``5e-1``
-    are strings; ``4.0e+0`` and ``0.5`` are numbers)."""
+    are strings; ``4.0e+0`` and ``0.5`` are numbers). For a key that takes an ``integer`` (where ``4.0e+0`` and
+    ``4.0`` are floats, refused too) the note says to write the integer: ``4``."""
     items = value if isinstance(value, list) else [value]
     for item in items:
         if isinstance(item, str):
             try:
-                float(item.strip())
+                number = float(item.strip())
             except ValueError:
                 continue
             text = item.strip().lower()
             if "n" in text:  # nan, inf, infinity: not what a number field takes in any spelling
                 continue
-            if "e" in text:
+            plain = item.strip()
+            if integer:
+                whole = number.is_integer() and abs(number) < 1e15  # written out in at most 15 digits
+                plain = str(int(number)) if whole else ""
+                if "e" in text:
+                    advice = f"write the integer plainly, as {plain}" if plain else "this key takes an integer"
+                    return f" (YAML reads {item!r} as text: {advice})"
+                if not plain:
+                    return " (text, not a number, and this key takes an integer)"
+            elif "e" in text:
                 return (
                     f" (YAML reads {item!r} as text: an exponent needs a dot and a sign, as 4.0e+0, or write the "
                     "number plainly, as 4.0)"
                 )
-            return f" (text, not a number: write {item.strip()} without quotes)"
+            return f" (text, not a number: write {plain} without quotes)"
     return ""

@@ -197,10 +197,13 @@ class _Reader:
         self.where = where
         self.data = data
 
-    def fail(self, key: str, expected: str, got: object) -> ConfigError:
+    def fail(self, key: str, expected: str, got: object, integer: bool = False) -> ConfigError:
+        """The error for key ``key``; ``integer``: the key takes integers (what the note on a number read as text
+        tells to write)."""
         from scalematch._yaml import text_number_note
 
-        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}{text_number_note(got)}")
+        note = text_number_note(got, integer)
+        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}{note}")
 
     def get(self, key: str, default: object = ...) -> Any:
         node: Any = self.data
@@ -223,7 +226,7 @@ class _Reader:
         ok = type(v) is int or (type(v) is float and not integer)
         if not ok or not math.isfinite(v) or not 0 < v <= hi:
             kind = "an integer" if integer else "a number"
-            raise self.fail(key, f"{kind} in (0, {hi:g}]", v)
+            raise self.fail(key, f"{kind} in (0, {hi:g}]", v, integer)
         return float(v)
 
     def numbers(
@@ -239,17 +242,17 @@ class _Reader:
         """A (nested) list of numbers in (lo, hi]; ``length`` fixes the length of the innermost lists."""
         v = self.get(key) if value is ... else value
         if not isinstance(v, list) or not v:
-            raise self.fail(key, f"a non-empty list{' of lists' * (depth - 1)}", v)
+            raise self.fail(key, f"a non-empty list{' of lists' * (depth - 1)}", v, integer)
         if len(v) > MAX_LIST:
             raise ConfigError(f"{self.where}: key '{key}': expected a list of at most {MAX_LIST} entries, got {len(v)}")
         if depth > 1:
             return tuple(self.numbers(key, item, depth - 1, length, lo, hi, integer) for item in v)
         if length is not None and len(v) != length:
-            raise self.fail(key, f"lists of {length} numbers", v)
+            raise self.fail(key, f"lists of {length} numbers", v, integer)
         allowed = (int,) if integer else (int, float)
         if not all(type(x) in allowed and math.isfinite(x) and lo < x <= hi for x in v):
             kind = "integers" if integer else "numbers"
-            raise self.fail(key, f"a list of {kind} in ({lo:g}, {hi:g}]", v)
+            raise self.fail(key, f"a list of {kind} in ({lo:g}, {hi:g}]", v, integer)
         return tuple(float(x) for x in v)
 
     def flag(self, key: str, default: bool) -> bool:

@@ -45,6 +45,39 @@ def test_bad_presets_name_the_file_and_key(tmp_path: Path, name: str, key: str, 
     assert err.startswith(f"Error: {path}: {message}"), err
 
 
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        ("atss", "topk: 9}", "topk: 9e0}",
+         "key 'assigner.topk': expected an integer in (0, 1000], got '9e0' (YAML reads '9e0' as text: write the "
+         "integer plainly, as 9)"),
+        ("retinanet", "min_size: 800,", "min_size: 8e2,",
+         "key 'input.min_size': expected an integer in (0, 16384], got '8e2' (YAML reads '8e2' as text: write the "
+         "integer plainly, as 800)"),
+        ("yolov5", "strides: [8, 16, 32]", "strides: [8, 16, 3.2e1]",
+         "key 'anchors.strides': expected a list of integers in (0, 4096], got [8, 16, '3.2e1'] (YAML reads '3.2e1' "
+         "as text: write the integer plainly, as 32)"),
+        ("atss", "topk: 9}", "topk: '9.0'}",
+         "key 'assigner.topk': expected an integer in (0, 1000], got '9.0' (text, not a number: write 9 without "
+         "quotes)"),
+        ("yolov5", "anchor_t: 4.0", "anchor_t: 4e0",
+         "key 'assigner.anchor_t': expected a number in (0, 1000], got '4e0' (YAML reads '4e0' as text: an exponent "
+         "needs a dot and a sign, as 4.0e+0, or write the number plainly, as 4.0)"),
+    ],
+)  # fmt: skip
+def test_a_number_read_as_text_is_told_as_its_key_takes_it(
+    tmp_path: Path, name: str, old: str, new: str, message: str
+) -> None:
+    """YAML 1.1 reads 9e0 as text. The note said "as 4.0e+0, or ... as 4.0" on an integer key too, where both are
+    floats and refused in turn ("expected an integer ..., got 9.0"): an integer key's note gives the integer."""
+    text = builtin_presets()[name].read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    code, err = run(str(sample_path()), "--detector", str(path))
+    assert (code, err) == (2, f"Error: {path}: {message}\n")
+
+
 def test_outputs_never_replace_inputs_or_earlier_outputs(tmp_path: Path) -> None:
     src = tmp_path / "in.json"
     src.write_bytes(sample_path().read_bytes())

@@ -64,6 +64,28 @@ CASES = {
         "conv_3x3_stride_2, conv_1x1_stride_1, conv_1x1_stride_2, conv_7x7_stride_2, conv_3x3_stride_1_dilate_2, "
         "pooling_2x2_stride_2, pooling_3x3_stride_2) or type:key=value,...",
     ),
+    # YAML 1.1 reads 2e0 as text; the note tells an integer field's value as the integer (2.0e+0 or 2.0 are floats,
+    # refused in turn)
+    "exponent_stride": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, stride: 2e0, padding: 1}\n",
+        "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2e0' (YAML reads '2e0' as text: write "
+        "the integer plainly, as 2)",
+    ),
+    "exponent_kernel": (
+        "nodes:\n  - {name: a, type: conv, kernel: [5e0, 3]}\n",
+        "{f}: nodes[0] (a): 'kernel' must be a positive integer or [h, w], got ['5e0', 3] (YAML reads '5e0' as text: "
+        "write the integer plainly, as 5)",
+    ),
+    "exponent_groups": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, groups: 1e0}\n",
+        "{f}: nodes[0] (a): 'groups' must be a positive integer, got '1e0' (YAML reads '1e0' as text: write the "
+        "integer plainly, as 1)",
+    ),
+    "float_text_stride": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
+        "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "
+        "without quotes)",
+    ),
     "undefined_template": (
         "nodes:\n  - {name: a, use: block}\n",
         "{f}: nodes[0] (a): template 'block' is not defined; templates: none",

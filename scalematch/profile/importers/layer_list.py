@@ -76,7 +76,8 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
         bound = "positive" if minimum > 0 else "non-negative"
         from scalematch._yaml import text_number_note
 
-        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}{text_number_note(value)}")
+        note = text_number_note(value, integer=True)
+        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}{note}")
     if max(items) > MAX_LAYER_VALUE:
         raise ConfigError(
             f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
@@ -192,7 +193,10 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
             raise ConfigError(f"'ceil_mode' must be true or false, got {ceil_mode!r}")
         groups = fields.get("groups", 1)
         if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-            raise ConfigError(f"'groups' must be a positive integer, got {groups!r}")
+            from scalematch._yaml import text_number_note
+
+            note = text_number_note(groups, integer=True)
+            raise ConfigError(f"'groups' must be a positive integer, got {groups!r}{note}")
         padding = _padding(fields.get("padding", 0))
         dilation = _pair(fields.get("dilation", 1), "dilation", 1)
         if kind.endswith("pool") and padding != "same":
