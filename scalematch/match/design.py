@@ -129,23 +129,24 @@ def design(
     graph = build_any_size(backbone, neck)
     prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
-    data = _runnable(data, graph)
+    data = _runnable(data, graph, backbone)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)
     return Design(backbone, neck, data.resize, rec, data.excluded, data)
 
 
-def _runnable(data: LoadResult, graph: Graph) -> LoadResult:
+def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
     """``data`` without the objects of images whose input under the resize (at its smallest scale, rounded) is
     too small for the network of ``graph`` (a map of 0 units, or a kernel larger than its input), counted as
-    ``image_too_small`` as detector mode counts them; when every image is, a :class:`DatasetError`. The sizes are
+    ``image_too_small`` as detector mode counts them; when every image is, a :class:`DatasetError` naming the first
+    in table order as detector mode does (``network``: the backbone's name in it). The sizes are
     tried from the smallest: a network that takes the smallest height and width takes the others (its maps only
     grow with its input), so a usual dataset costs one try."""
     import numpy as np
 
     from scalematch.dataset.table import IMAGE_TOO_SMALL
     from scalematch.errors import GraphError
-    from scalematch.match.result import rows_at
-    from scalematch.profile.engine import feature_sizes
+    from scalematch.match.result import rows_at, small_image_text
+    from scalematch.profile.engine import MapTooLarge, feature_sizes
 
     table = data.table
     if not len(table) or not {"image_w", "image_h", "scale_x", "scale_y"} <= set(table.columns):
@@ -162,15 +163,21 @@ def _runnable(data: LoadResult, graph: Graph) -> LoadResult:
         pass
     pairs, inverse = np.unique(np.stack([np.where(finite, h, 1), np.where(finite, w, 1)], axis=1), axis=0,
                                return_inverse=True)  # fmt: skip
-    first = ""
-    bad = np.zeros(len(pairs), dtype=bool)
+    inverse = inverse.reshape(-1)
+    problems: dict[int, GraphError] = {}
     for k, (hk, wk) in enumerate(pairs.tolist()):
         try:
             feature_sizes(graph, (int(hk), int(wk)))
         except GraphError as exc:
-            bad[k], first = True, first or str(exc)
-    small = bad[inverse.reshape(-1)] & finite
+            problems[k] = exc
+    bad = np.array([k in problems for k in range(len(pairs))], dtype=bool)
+    small = bad[inverse] & finite
     if small.all():
+        row = int(np.flatnonzero(small)[0])
+        problem = problems[int(inverse[row])]
+        hk, wk = (int(v) for v in pairs[inverse[row]])
+        fit = "too large" if isinstance(problem, MapTooLarge) else "too small"
+        first = small_image_text(table, row, (wk, hk), f"resize {data.resize}", network, str(problem), fit)
         raise DatasetError(f"{data.source}: every image becomes too small an input for the network; the first: {first}")
     excluded = dict(data.excluded)
     excluded[IMAGE_TOO_SMALL] = excluded.get(IMAGE_TOO_SMALL, 0) + int(small.sum())

@@ -14,7 +14,7 @@ from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
-from scalematch.match.result import nothing_usable, rows_at, usable
+from scalematch.match.result import nothing_usable, rows_at, small_image_text, usable
 from scalematch.match.search import Search, Sweep, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
@@ -151,8 +151,7 @@ def evaluate(
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_rows(data, preset)
     if not len(rows):
-        also = f", crowd or difficult: {preset.toolkit} ignores difficult objects" if ignored else " or crowd"
-        raise nothing_usable(data, "match", also)
+        raise nothing_usable(data, "match", ignored, preset.toolkit)
     sim = simulate(preset, rows, graph, min_iou, workers)
     levels = levels_from_profile(profile(graph), list(preset.levels))
     summary = summarize(sim, levels, min_positives)
@@ -261,15 +260,9 @@ def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt
         return rows, ""
     k = int(np.flatnonzero(rows)[0])
     i = inverse[k]
-    name = str(table["file_name"].iloc[k]) if "file_name" in table.columns else ""
-    name = "" if name == str(ids[k]) else name  # COCO images without a file name are named by their id
     try:
         geometry.grids(preset, graph, geometry.images(preset, w0[i : i + 1], h0[i : i + 1]))
     except geometry.TooSmall as exc:
-        fit = exc.fit
-        return rows, (
-            f"image {ids[k]} ({name + ', ' if name else ''}{w0[i]:.10g}x{h0[i]:.10g} px) becomes a "
-            f"{exc.width}x{exc.height} input under {preset.name}'s resize, {fit} for {preset.backbone}: "
-            f"{exc.reason.rsplit(': ', 1)[-1]}"
-        )
+        where = f"{preset.name}'s resize"
+        return rows, small_image_text(table, k, (exc.width, exc.height), where, preset.backbone, exc.reason, exc.fit)
     raise AssertionError("too_small and grids disagree")  # pragma: no cover

@@ -222,13 +222,45 @@ def rule_detail(result: MatchResult, params: RuleParams | None = None) -> RuleDe
     return None
 
 
-def nothing_usable(data: LoadResult, verb: str, also: str = " or crowd") -> DatasetError:
+def small_image_text(
+    table: pd.DataFrame, row: int, input_size: tuple[int, int], resize: str, network: str, problem: str, fit: str
+) -> str:
+    """The image of row ``row`` (by position) of ``table`` described as too small (or, with ``fit`` "too large", too
+    large) an input for ``network``, which it becomes at ``input_size`` (w, h) under ``resize``; ``problem`` is the
+    network's error at that size, of which the last part is kept: ``image 7 (a.jpg, 16777216x1 px) becomes a 1344x0
+    input under retinanet's resize, too small for resnet50: ...``. Detector and rule mode alike."""
+    image = table["image_id"].iloc[row]
+    name = str(table["file_name"].iloc[row]) if "file_name" in table.columns else ""
+    name = "" if name == str(image) else name  # COCO images without a file name are named by their id
+    w0, h0 = float(table["image_w"].iloc[row]), float(table["image_h"].iloc[row])
+    return (
+        f"image {image} ({name + ', ' if name else ''}{w0:.10g}x{h0:.10g} px) becomes a {input_size[0]}x"
+        f"{input_size[1]} input under {resize}, {fit} for {network}: {problem.rsplit(': ', 1)[-1]}"
+    )
+
+
+def nothing_usable(data: LoadResult, verb: str, difficult: int = 0, toolkit: str = "") -> DatasetError:
     """The error for ``data`` left with no object to ``verb`` (``match``, ``recommend for``), with the reason: the
-    annotations hold none, or every record is excluded (by reason) or ``also`` (crowd; difficult where the
-    toolkit ignores those). One class, :class:`DatasetError`, for detector and rule mode alike."""
+    annotations hold none, or every record is excluded (by reason), crowd or ``difficult`` (the number of VOC
+    difficult objects that ``toolkit`` ignores), each with its count: ``every record is excluded or crowd: 2
+    crowd, none excluded``. One class, :class:`DatasetError`, for detector and rule mode alike."""
     from scalematch.dataset.table import excluded_text
 
-    why = f"every record is excluded{also}; excluded: {excluded_text(data.excluded, data.format)}"
     if not len(data.table) and not sum(data.excluded.values()):
-        why = "the annotations hold no object"
-    return DatasetError(f"{data.source}: no usable object to {verb} ({why})")
+        return DatasetError(f"{data.source}: no usable object to {verb} (the annotations hold no object)")
+    table = data.table
+    crowd = int(table["iscrowd"].to_numpy().astype(bool).sum()) if "iscrowd" in table.columns else 0
+    kinds, counts = ["excluded"], []
+    if crowd:
+        kinds.append("crowd")
+        counts.append(f"{crowd} crowd")
+    if difficult:
+        kinds.append("difficult")
+        counts.append(f"{difficult} difficult ({toolkit} ignores difficult objects)")
+    text = excluded_text(data.excluded, data.format)
+    if counts:
+        counts.append("none excluded" if not sum(data.excluded.values()) else f"excluded: {text}")
+    else:
+        counts.append(text)
+    lead = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+    return DatasetError(f"{data.source}: no usable object to {verb} (every record is {lead}: {', '.join(counts)})")

@@ -211,8 +211,8 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("recommend empty", ["recommend", "--rule", "rf", "coco_empty.json"],
      "coco_empty.json: no usable object to recommend for (the annotations hold no object)"),
     ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
-     "coco_all_excluded.json: no usable object to recommend for (every record is excluded or crowd; "
-     "excluded: bbox_nonpositive 1)"),
+     "coco_all_excluded.json: no usable object to recommend for (every record is excluded: "
+     "bbox_nonpositive 1)"),
     ("coco top-level key repeated", ["stats", "coco_repeated_key.json"],
      "coco_repeated_key.json: the top-level key 'annotations' appears again at byte 232 (json.load, and so "
      "pycocotools, would keep only the last one without a word); give each of 'images', 'annotations' and "

@@ -305,7 +305,7 @@ def test_recommend_takes_the_image_size_of_yolo_labels_without_images(tmp_path: 
     refused = CliRunner().invoke(app, ["recommend", str(bare), "-q", *mode])
     what = "match" if mode[0] == "--detector" else "recommend for"
     assert refused.exit_code == 2 and refused.stderr == (
-        f"Error: {bare}: no usable object to {what} (every record is excluded or crowd; excluded: "
+        f"Error: {bare}: no usable object to {what} (every record is excluded: "
         "missing_image_size 63; "
         "a YOLO label's image is missing "
         "or its header gives no usable size (--strict names the first); give the size: --image-size WxH)\n"
@@ -385,7 +385,7 @@ def test_coco_and_voc_images_without_sizes_are_told_what_works(tmp_path: Path, m
     for path, where in ((coco, "each image's width and height"), (voc, "each file's <size>")):
         refused = CliRunner().invoke(app, ["recommend", str(path), "-q", *mode])
         assert refused.exit_code == 2 and refused.stderr == (
-            f"Error: {path}: no usable object to {what} (every record is excluded or crowd; excluded: "
+            f"Error: {path}: no usable object to {what} (every record is excluded: "
             "missing_image_size 1; "
             f"give {where}, or a resize "
             "that needs no size (--resize none; a detector's resize needs them))\n"

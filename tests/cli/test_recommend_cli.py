@@ -419,24 +419,63 @@ def test_rule_mode_leaves_out_the_images_too_small_for_the_network(tmp_path: Pat
     assert "smaller than the kernel's 400" in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_every_image_too_small_names_the_first_image_in_both_modes(tmp_path: Path) -> None:
+    """Detector mode named the first image (in table order) of a dataset that every image makes too small an input;
+    rule mode named only the network and the smallest input size ("the first: k.yaml + built-in neck 'fpn': at input
+    1202x800 (WxH): ..."), not which image. Both now describe the image the same way, each under its own resize
+    (rule mode's input is unpadded: 1333x800 where the detector pads to 1344x800)."""
+    config = tmp_path / "k.yaml"
+    config.write_text(
+        "nodes:\n  - {name: a, type: conv, kernel: 1024, stride: 8}\n"
+        "  - {name: b, type: conv, kernel: 3, stride: 2, padding: 1, input: a}\n"
+        "  - {name: c, type: conv, kernel: 3, stride: 2, padding: 1, input: b}\n"
+        "  - {name: e, type: conv, kernel: 3, stride: 2, padding: 1, input: c}\n"
+        "outputs: {C2: a, C3: b, C4: c, C5: e}\n",
+        encoding="utf-8",
+    )
+    images = [{"id": 3, "file_name": "a.jpg", "width": 640, "height": 426},
+              {"id": 5, "file_name": "b.jpg", "width": 500, "height": 300}]  # fmt: skip
+    box = {"category_id": 1, "bbox": [10, 10, 40, 40], "area": 1600, "iscrowd": 0}
+    anns = [{"id": 1, "image_id": 5, **box}, {"id": 2, "image_id": 3, **box}]  # image 5 first, the larger input
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "a"}]}))
+    every = f"Error: {data}: every image becomes too small an input for the network; the first: "
+    every += "image 5 (b.jpg, 500x300 px)"
+    kernel = (
+        f"too small for {config}: its y input is 800 units, smaller than the kernel's 1024 (the input size is too "
+        "small for this network)\n"
+    )
+    for mode, resize in (([], "1344x800 input under retinanet's resize"),
+                         (["--rule", "rf"], "1333x800 input under resize shortest-edge:800,1333")):  # fmt: skip
+        result = CliRunner().invoke(app, ["recommend", str(data), "-q", "--backbone", str(config), *mode])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr == f"{every} becomes a {resize}, {kernel}"
+
+
 def test_a_crowd_only_file_is_one_error_in_both_modes(tmp_path: Path) -> None:
     """Rule mode said 'no usable object to recommend for (excluded: none)', with no reason, and raised
-    DatasetError where detector mode raised OptionError for the same data."""
+    DatasetError where detector mode raised OptionError for the same data. Then both said 'every record is excluded
+    or crowd; excluded: none' of 2 crowd objects, no record excluded: the crowd objects are counted now."""
     import scalematch as sm
     from scalematch.errors import DatasetError
 
     path = tmp_path / "crowd.json"
-    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "iscrowd": 1}
-    doc = {
-        "images": [{"id": 1, "width": 10, "height": 10}],
-        "annotations": [box],
-        "categories": [{"id": 1, "name": "a"}],
-    }
+    box = {"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "iscrowd": 1}
+    anns = [{"id": 1, **box}, {"id": 2, **box}]
+    image = {"id": 1, "width": 10, "height": 10}
+    doc = {"images": [image], "annotations": anns, "categories": [{"id": 1, "name": "a"}]}
     path.write_text(json.dumps(doc), encoding="utf-8")
+    flat = tmp_path / "flat.json"  # and a record excluded (a box of width 0): counted by reason, as before
+    anns.append({"id": 3, **box, "iscrowd": 0, "bbox": [0, 0, 0, 5]})
+    flat.write_text(json.dumps(doc), encoding="utf-8")
     for kwargs, verb in (({}, "match"), ({"rule": "fcos"}, "recommend for")):
         with pytest.raises(DatasetError) as caught:
             sm.recommend(path, **kwargs)  # type: ignore[arg-type]
-        assert (
-            str(caught.value)
-            == f"{path}: no usable object to {verb} (every record is excluded or crowd; excluded: none)"
-        )
+        crowd = "every record is excluded or crowd: 2 crowd, none excluded"
+        assert str(caught.value) == f"{path}: no usable object to {verb} ({crowd})"
+        args = ["--rule", kwargs["rule"]] if kwargs else []
+        both = "every record is excluded or crowd: 2 crowd, excluded: bbox_nonpositive 1"
+        for data, why in ((path, crowd), (flat, both)):
+            result = CliRunner().invoke(app, ["recommend", str(data), "-q", *args])
+            assert result.exit_code == 2 and result.stdout == ""
+            assert result.stderr == f"Error: {data}: no usable object to {verb} ({why})\n"

@@ -107,6 +107,6 @@ def test_a_file_of_difficult_objects_only_is_refused_with_the_reason(tmp_path: P
     with pytest.raises(DatasetError) as caught:
         evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1)
     assert str(caught.value) == (
-        f"{folder}: no usable object to match (every record is excluded, crowd or difficult: mmdetection 3.3 "
-        "ignores difficult objects; excluded: none)"
+        f"{folder}: no usable object to match (every record is excluded or difficult: 2 difficult (mmdetection "
+        "3.3 ignores difficult objects), none excluded)"
     )
