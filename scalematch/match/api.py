@@ -484,10 +484,10 @@ def recommend(
     detector: PathText | Preset | None = None,
     *,
     rule: Rule | str | None = None,
-    backbone: PathText | None = None,
+    backbone: PathText | Sequence[PathText] | None = None,
     neck: PathText | None = None,
     levels: str | Sequence[str] | None = None,
-    resize: str | None = None,
+    resize: str | Sequence[str] | None = None,
     coverage: float = 0.99,
     min_positives: int | None = None,
     min_iou: float | None = None,
@@ -508,10 +508,16 @@ def recommend(
     YAML) simulates the preset's assigner on every object and returns a :class:`DetectorResult`. Rule mode
     (``rule`` = rf, fpn, fcos, anchors or yolo: scalematch's size rules) returns a :class:`Design` with the
     recommended levels, anchors, ranges and input-size advice. See :func:`sweep` for the parameters; here
-    ``backbone`` and ``resize`` are one name and one policy each.
+    ``backbone`` and ``resize`` are one name and one policy each, in both modes: several (a comma list of
+    backbones, a ';' list of policies, or a list or tuple of more than one) are an :class:`OptionError` pointing to
+    :func:`sweep`, never a sweep whose best design comes back alone. A list or tuple of one is taken as that one
+    name or policy (``backbone=["resnet18"]`` is ``backbone="resnet18"``), as :func:`sweep` takes it.
     """
     for param, value, sep in (("backbone", backbone, ","), ("resize", resize, ";")):
-        if isinstance(value, str) and len(_names(value, param, sep)) > 1:
+        several = len(value) > 1 if isinstance(value, list | tuple) else False
+        if isinstance(value, str):
+            several = len(_names(value, param, sep)) > 1
+        if several:
             raise OptionError(f"{param}: recommend() takes one; sweep() takes several")
     result = sweep(
         annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,

@@ -215,3 +215,34 @@ def test_to_frame_is_a_copy() -> None:
     frame.loc[frame.index[0], "h"] = -1.0
     assert (boxes.table["w"].to_numpy() == before).all()
     assert boxes.table["h"].iloc[0] != -1.0
+
+
+@pytest.mark.parametrize("mode", [{"rule": "rf"}, {"detector": "retinanet"}])
+@pytest.mark.parametrize(
+    ("param", "several"),
+    [
+        ("backbone", "resnet18,resnet50"),
+        ("backbone", ["resnet18", "resnet50"]),
+        ("backbone", ("resnet50", "resnet18")),
+        ("resize", "shortest-edge:600,1000;shortest-edge:800,1333"),
+        ("resize", ["shortest-edge:600,1000", "shortest-edge:800,1333"]),
+        ("resize", ("shortest-edge:800,1333", "shortest-edge:600,1000")),
+    ],
+)
+def test_recommend_refuses_several_backbones_or_policies_in_any_form(
+    boxes: sm.LoadResult, mode: dict[str, str], param: str, several: object
+) -> None:
+    """recommend() computes one design: several backbones or policies, as a text list or as a list or tuple, are
+    one typed error pointing to sweep(), never a sweep whose first or best design comes back alone."""
+    with pytest.raises(OptionError, match=rf"^{param}: recommend\(\) takes one; sweep\(\) takes several$"):
+        sm.recommend(boxes, **mode, **{param: several})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", [{"rule": "rf"}, {"detector": "retinanet"}])
+def test_recommend_takes_a_list_of_one_as_that_one(boxes: sm.LoadResult, mode: dict[str, str]) -> None:
+    one = {"backbone": "resnet18", "resize": "shortest-edge:600,1000"}
+    listed = {"backbone": ["resnet18"], "resize": ("shortest-edge:600,1000",)}
+    assert (
+        sm.recommend(boxes, **mode, **listed).to_dict()  # type: ignore[arg-type]
+        == sm.recommend(boxes, **mode, **one).to_dict()  # type: ignore[arg-type]
+    )
