@@ -6,9 +6,31 @@ Import-light on purpose: the CLI builds its options from these enums at start-up
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
+
+from scalematch._text import cut_name
+from scalematch.errors import ChoiceError
 
 
-class Rule(str, Enum):
+class _Choice(str, Enum):
+    """A choice whose members are lower-case names, taken in any case (``Format("COCO")`` is ``Format.COCO``, as
+    ``format="COCO"`` and ``rule="RF"`` are taken); any other value is a :class:`~scalematch.errors.ChoiceError`,
+    an :class:`~scalematch.errors.OptionError` (and a ValueError, as Enum's own error is) whose one line lists the
+    valid values."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.lower():
+                    return member
+        from scalematch import _args
+
+        got = repr(cut_name(value)) if isinstance(value, str) else _args.shown(value)
+        raise ChoiceError(f"{cls.__name__}: expected {values(cls)} (in any case), got {got}")
+
+
+class Rule(_Choice):
     """The size rules of ``recommend --rule`` (scalematch's heuristics, not a detector's assigner)."""
 
     RF = "rf"
@@ -18,7 +40,7 @@ class Rule(str, Enum):
     YOLO = "yolo"
 
 
-class Toolkit(str, Enum):
+class Toolkit(_Choice):
     """The toolkits a recommendation is exported for (``--export``)."""
 
     MMDET = "mmdet"
@@ -26,7 +48,7 @@ class Toolkit(str, Enum):
     ULTRALYTICS = "ultralytics"
 
 
-class Format(str, Enum):
+class Format(_Choice):
     """Annotation formats (``--format``)."""
 
     COCO = "coco"
@@ -34,7 +56,7 @@ class Format(str, Enum):
     YOLO = "yolo"
 
 
-class Weights(str, Enum):
+class Weights(_Choice):
     """Weights of the network an ERF is measured on (``erf --weights``)."""
 
     UNIFORM = "uniform"

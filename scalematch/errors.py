@@ -39,6 +39,12 @@ class OptionError(ScalematchError):
     """A command-line or API option has an invalid value."""
 
 
+class ChoiceError(OptionError, ValueError):
+    """A choice of :mod:`scalematch.choices` (``Rule``, ``Format``, ``Toolkit``, ``Weights``) was given a value
+    that is none of its names. A ValueError too, as the error of a plain Enum is, so that ``except ValueError``
+    still catches it."""
+
+
 class DatasetError(ScalematchError):
     """Annotations cannot be read (a whole-file problem, or a bad record under ``--strict``)."""
 

@@ -920,3 +920,47 @@ def test_the_arguments_of_the_right_types_still_work(boxes: Any) -> None:
     assert (
         sm.recommend(boxes, rule="rf", format="COCO", workers=np.int64(2)).to_dict() == _made("design", boxes).to_dict()
     )
+
+
+def _choices() -> list[Any]:
+    """Every enum a notebook imports from scalematch (its ``__all__``)."""
+    from enum import Enum
+
+    found = [getattr(sm, name) for name in sm.__all__]
+    return [c for c in found if isinstance(c, type) and issubclass(c, Enum)]
+
+
+def test_every_exported_enum_is_tested() -> None:
+    assert {c.__name__ for c in _choices()} >= {"Rule", "Format", "Toolkit", "Weights"}
+
+
+@pytest.mark.parametrize("choice", _choices(), ids=lambda c: c.__name__)
+def test_an_exported_enum_takes_its_names_in_any_case(choice: Any) -> None:
+    """As format= and rule= take them: Format("COCO") is Format.COCO (was a bare ValueError, review round 28)."""
+    for member in choice:
+        assert choice(member.value.upper()) is choice(member.value.title()) is choice(member) is member
+
+
+@pytest.mark.parametrize("bad", ["bogus", None, 3, ["rf"], "x" * 5000, "a\nb"])
+@pytest.mark.parametrize("choice", _choices(), ids=lambda c: c.__name__)
+def test_an_exported_enum_refuses_a_bad_value_with_one_option_error(choice: Any, bad: object) -> None:
+    """A value that is none of its names is one OptionError line listing them (a ValueError too, as a plain
+    Enum's error is, so that ``except ValueError`` still catches it); a long text is shown cut."""
+    from scalematch.choices import values
+
+    with pytest.raises(OptionError) as caught:
+        choice(bad)
+    text = str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    assert text.startswith(f"{choice.__name__}: expected {values(choice)} (in any case), got ")
+    assert "\n" not in text and len(text) < 200
+    if bad == "x" * 5000:
+        assert text.endswith("...xxxxxxxxxxxxxxxxxxxx'")
+
+
+def test_measure_erf_takes_its_weights_in_any_case() -> None:
+    pytest.importorskip("torch", reason="the 'torch' extra is not installed (pip install '.[torch]')")
+    graph = sm.load_backbone("resnet18")
+    upper = sm.measure_erf(graph, (64, 64), samples=1, weights="UNIFORM")
+    assert upper.weights == "uniform"
+    assert upper.to_dict() == sm.measure_erf(graph, (64, 64), samples=1, weights="uniform").to_dict()

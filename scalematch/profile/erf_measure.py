@@ -235,8 +235,8 @@ def measure_erf(
     ``model``: a built-in/YAML/ONNX name, a torch ``package.module:attribute``, an ``nn.Module`` or a
     :class:`Graph`. ``input_size`` is width first (``"1333x800"`` or ``(1333, 800)``), as everywhere in
     scalematch; default: the RF plus four strides, rounded up to 32 (a graph that holds at its example size
-    only, and an ONNX model that fixes its input, at that size). ``weights`` defaults to ``model`` for torch
-    modules and ``uniform`` otherwise.
+    only, and an ONNX model that fixes its input, at that size). ``weights`` (uniform, random or model, in any case)
+    defaults to ``model`` for torch modules and ``uniform`` otherwise.
     """
     import os
     import sys
@@ -260,6 +260,8 @@ def measure_erf(
     if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
         raise OptionError(f"seed: expected a whole number from 0 to 2^32 - 1, got {seed}")
     if weights is not None:  # (an array or a Series would be compared with the names element by element)
+        if isinstance(weights, str) and weights.lower() in get_args(Weights):
+            weights = cast(Weights, weights.lower())  # in any case, as Weights("UNIFORM") and format= take them
         _args.choice(weights, "weights", get_args(Weights))
     if neck is not None and not (
         isinstance(model, str) and (not is_imported(model) or model.lower().endswith(".onnx"))
