@@ -41,11 +41,26 @@ NAME_LIMIT = 255
 """The longest path or name an error message shows whole (the longest file name a file system holds)."""
 
 
-def cut_name(name: object) -> str:
-    """A path or name as an error message shows it: whole up to :data:`NAME_LIMIT` characters, a longer one as its
-    first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB line)."""
+def cut_name(name: object, limit: int = NAME_LIMIT) -> str:
+    """A path or name as an error message shows it: whole up to ``limit`` (:data:`NAME_LIMIT`) characters, a longer
+    one as its first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB
+    line); for a ``limit`` below 63, its first two thirds and last third of ``limit - 3`` characters around ``...``
+    (a text table's column: names that differ at their end stay apart)."""
     text = str(name)
-    return text if len(text) <= NAME_LIMIT else f"{text[:40]}...{text[-20:]}"
+    if len(text) <= limit:
+        return text
+    keep = min(limit, 63) - 3
+    head = keep * 2 // 3
+    return f"{text[:head]}...{text[len(text) - (keep - head) :]}"
+
+
+def cut_words(text: str) -> str:
+    """An error line with every run of more than :data:`NAME_LIMIT` characters without a space (a value or a name
+    quoted whole: a 5,000-digit ``--levels P9...``, a 10,000-character file name) shown as :func:`cut_name` shows
+    it, its first 40 and last 20 characters around ``...``; the line stays short and shows where it was cut."""
+    import re
+
+    return re.sub(rf"\S{{{NAME_LIMIT + 1},}}", lambda m: cut_name(m.group()), text)
 
 
 def counted(n: int, word: str) -> str:

@@ -6,19 +6,23 @@ arrived, and where (file, key, node or record). The CLI catches only this base c
 
 from __future__ import annotations
 
+from scalematch._text import NAME_LIMIT, cut_words
+
 
 class ScalematchError(Exception):
     """Base class of every error caused by user input (configs, annotations, options).
 
-    Its text is one line: a control or other non-printing character that a message quotes from the input (a
+    Its text is one short line: a control or other non-printing character that a message quotes from the input (a
     newline in a path or a name, an ANSI escape) is shown as its escape (``\\n``, ``\\x1b``), as the command line
-    shows it (:func:`scalematch.report.style.printable`), in the API too."""
+    shows it (:func:`scalematch.report.style.printable`), in the API too; and a value or a name quoted at a length
+    of more than 255 characters without a space is shown cut, as its first 40 and last 20 characters around
+    ``...`` (:func:`scalematch._text.cut_words`), wherever it comes from."""
 
     def __str__(self) -> str:
         text = super().__str__()
-        if text.isprintable():
-            return text
-        return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+        if not text.isprintable():
+            text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+        return text if len(text) <= NAME_LIMIT else cut_words(text)
 
 
 def raw_text(error: BaseException) -> str:

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # typer imports names click deprecates (PYTHONW
 from typer.core import TyperGroup
 
 from scalematch import __version__
-from scalematch._text import cut_name
+from scalematch._text import cut_name, cut_words
 from scalematch.cli import erf_cmd, explain_cmd, profile_cmd, recommend_cmd, stats_cmd
 from scalematch.cli.flags import flag_message
 from scalematch.errors import ScalematchError
@@ -268,7 +268,7 @@ def _usage_error(exc: click.UsageError) -> NoReturn:
     if isinstance(exc, click.exceptions.NoArgsIsHelpError) and not exc.format_message().strip():
         raise typer.Exit(exc.exit_code) from None  # the help is printed already (typer prints it itself)
     where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-    message = " ".join(_usage_text(exc).split())
+    message = cut_words(" ".join(_usage_text(exc).split()))  # click quotes a value whole: --format c<5000>
     _say_error(f"Error: {message}{where}")
     raise typer.Exit(exc.exit_code) from None
 

@@ -48,7 +48,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import text_of
+from scalematch._text import cut_name, text_of
 from scalematch.errors import DatasetError
 
 if TYPE_CHECKING:
@@ -459,7 +459,7 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
-            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=name)
+            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=cut_name(name))
             exclusions.add(reason, _where(raw, record, k, int(image_id[k]), int(ann_id[k])), detail, int(bad.sum()))
             keep &= ~bad
 

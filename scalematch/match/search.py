@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from scalematch._text import cut_name
 from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, ShortestEdge, parse_policy
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
@@ -450,7 +451,7 @@ def with_levels(preset: Preset, names: tuple[str, ...]) -> Preset:
     if not names or any(n not in levels for n in names):
         unknown = next((n for n in names if n not in levels), "")
         raise OptionError(
-            f"levels: detector {preset.name} has levels {', '.join(levels)}; got {unknown!r}"
+            f"levels: detector {preset.name} has levels {', '.join(levels)}; got {cut_name(unknown)!r}"
             if unknown
             else "levels: expected level names"
         )

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from scalematch._text import cut_name
 from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
 from scalematch.profile.api import build, is_imported
 from scalematch.profile.axis import AxisGeom, image_axis
@@ -215,7 +216,7 @@ def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str,
             k, found = int(node.group(1)) - 1, node
         else:
             raise
-        raise type(exc)(f"layer {k + 1} '{specs[k]}': {str(exc)[found.end() :]}") from None
+        raise type(exc)(f"layer {k + 1} '{cut_name(specs[k])}': {str(exc)[found.end() :]}") from None
     return graph, {f"L{i}": spec for i, spec in enumerate(specs, start=1)}
 
 
@@ -229,7 +230,7 @@ def profile_network(graph: Graph, labels: dict[str, str]) -> Profile:
         if found is None or found.group(1) not in labels:
             raise
         k = found.group(1)
-        raise type(exc)(f"layer {k[1:]} '{labels[k]}': {str(exc)[found.end() :]}") from None
+        raise type(exc)(f"layer {k[1:]} '{cut_name(labels[k])}': {str(exc)[found.end() :]}") from None
 
 
 def _summaries(fm: FeatureMap) -> tuple[str, AxisSummary, AxisSummary]:

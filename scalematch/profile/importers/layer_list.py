@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalematch._args import cut
+from scalematch._text import cut_name
 from scalematch.errors import ConfigError
 from scalematch.profile.layers import (
     GlobalPool,
@@ -175,7 +176,7 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
     """One layer from its ``type`` and parameter fields; unknown types and fields are errors."""
     if not isinstance(kind, str) or (kind not in TYPES):
         raise ConfigError(
-            f"unknown layer type {kind!r}; expected one of: {', '.join(MAIN_TYPES)}, or a pass-through type "
+            f"unknown layer type {cut_name(kind)!r}; expected one of: {', '.join(MAIN_TYPES)}, or a pass-through type "
             "(identity, relu, bn, ... keep the geometry)"
         )
     family = _family(kind)
@@ -281,16 +282,17 @@ def parse_spec(spec: str) -> dict[str, Any]:
     record: dict[str, Any] = {"type": kind}
     for item in rest.split(",") if rest.strip() else []:
         if not item.strip():
-            raise ConfigError(f"layer spec {spec!r}: expected key=value separated by ',', got an empty field")
+            raise ConfigError(f"layer spec {cut_name(spec)!r}: expected key=value separated by ',', got an empty field")
         key, eq, text = item.partition("=")
         if not eq:
-            raise ConfigError(f"layer spec {spec!r}: expected key=value, got {item!r}")
+            raise ConfigError(f"layer spec {cut_name(spec)!r}: expected key=value, got {cut_name(item)!r}")
         name = _SHORT.get(key.strip(), key.strip())
         if name in record:
-            raise ConfigError(f"layer spec {spec!r}: {name!r} is given twice")
+            raise ConfigError(f"layer spec {cut_name(spec)!r}: {cut_name(name)!r} is given twice")
         record[name] = _value(text.strip())
     if kind not in TYPES:
         raise ConfigError(
-            f"layer spec {spec!r}: expected a seed layer name ({', '.join(SEED_LAYERS)}) or type:key=value,..."
+            f"layer spec {cut_name(spec)!r}: expected a seed layer name ({', '.join(SEED_LAYERS)}) or "
+            "type:key=value,..."
         )
     return record
