@@ -8,6 +8,8 @@ import os
 import stat
 from pathlib import Path
 
+from scalematch._text import cut_name
+
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -36,9 +38,11 @@ def kind(path: Path) -> str | None:
 
 
 def problem(path: Path, what: str) -> str:
-    """The words for what :func:`kind` found at ``path`` (the regular file it is not): ``<path>: ...``."""
+    """The words for what :func:`kind` found at ``path`` (the regular file it is not): ``<path>: ...``, a path
+    longer than 255 characters shown cut (:func:`~scalematch._text.cut_name`)."""
+    shown = cut_name(path)
     if what == "missing":
-        return f"{path}: no such file"
+        return f"{shown}: no such file"
     if what.startswith("unreadable"):
-        return f"{path}: cannot read{what.removeprefix('unreadable')}"
-    return f"{path}: is not a regular file ({what})"
+        return f"{shown}: cannot read{what.removeprefix('unreadable')}"
+    return f"{shown}: is not a regular file ({what})"

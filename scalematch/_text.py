@@ -55,11 +55,15 @@ def cut_name(name: object, limit: int = NAME_LIMIT) -> str:
 
 
 def cut_words(text: str) -> str:
-    """An error line with every run of more than :data:`NAME_LIMIT` characters without a space (a value or a name
-    quoted whole: a 5,000-digit ``--levels P9...``, a 10,000-character file name) shown as :func:`cut_name` shows
-    it, its first 40 and last 20 characters around ``...``; the line stays short and shows where it was cut."""
+    """An error line with every value or name it quotes whole at more than :data:`NAME_LIMIT` characters (a
+    5,000-digit ``--levels P9...``, a 10,000-character file name) shown as :func:`cut_name` shows it, its first 40
+    and last 20 characters around ``...``: a text in single quotes (``'a b ...'``, after a space or a bracket and
+    before a space or a punctuation mark) and any run of characters without a space. The line stays short and
+    shows where it was cut."""
     import re
 
+    quoted = rf"(?<![^\s(\[])'([^'\n]{{{NAME_LIMIT + 1},}})'(?![^\s:;,.)\]])"
+    text = re.sub(quoted, lambda m: f"'{cut_name(m.group(1))}'", text)
     return re.sub(rf"\S{{{NAME_LIMIT + 1},}}", lambda m: cut_name(m.group()), text)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scalematch._args import given_path
-from scalematch._text import text_of
+from scalematch._text import cut_name, text_of
 from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble
@@ -102,13 +102,14 @@ def check_input(path: Path) -> bool:
     what = kind(path)
     if what is None or what == "a folder":
         return what is not None
+    shown = cut_name(path)
     if what == "missing":
-        raise DatasetError(f"{path}: no such file or folder")
+        raise DatasetError(f"{shown}: no such file or folder")
     if what == "a dangling symlink":
-        raise DatasetError(f"{path}: no such file or folder (a dangling symlink to {os.readlink(path)})")
+        raise DatasetError(f"{shown}: no such file or folder (a dangling symlink to {cut_name(os.readlink(path))})")
     if what.startswith("unreadable"):
-        raise DatasetError(f"{path}: cannot read{what.removeprefix('unreadable')}")
-    raise DatasetError(f"{path}: is not a regular file or folder ({what})")
+        raise DatasetError(f"{shown}: cannot read{what.removeprefix('unreadable')}")
+    raise DatasetError(f"{shown}: is not a regular file or folder ({what})")
 
 
 def load(
@@ -299,11 +300,18 @@ def _image_size(value: object) -> tuple[int, int] | None:
     )
 
 
+def _digits(text: str) -> int:
+    """The number written in the ASCII digits ``text``; one of more than 18 digits (leading zeros aside) as 10**18,
+    beyond every limit (``int()`` refuses more than 4,300 digits with a bare ValueError)."""
+    digits = text.lstrip("0")
+    return int(digits or "0") if len(digits) <= 18 else 10**18
+
+
 def parse_image_size(text: str) -> tuple[int, int]:
     """``"640x480"`` -> (640, 480): an image size, width first."""
     parts = text.lower().split("x")
-    if len(parts) == 2 and all(p.isascii() and p.isdigit() and 0 < int(p) <= MAX_IMAGE_SIDE for p in parts):
-        return int(parts[0]), int(parts[1])
+    if len(parts) == 2 and all(p.isascii() and p.isdigit() and 0 < _digits(p) <= MAX_IMAGE_SIDE for p in parts):
+        return _digits(parts[0]), _digits(parts[1])
     shown = text if len(text) <= 40 else text[:37] + "..."
     raise OptionError(
         f"image_size: expected WIDTHxHEIGHT with positive integers (e.g. 640x480) up to {MAX_IMAGE_SIDE}, got {shown!r}"

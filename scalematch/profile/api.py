@@ -265,12 +265,22 @@ def parse_input_size(text: str | None, param: str = "input_size") -> Pair | None
 def _two(text: str, param: str, expected: str) -> Pair:
     parts = str(text).lower().split("x")
     shown = text if len(text) <= 40 else text[:37] + "..."
-    if len(parts) not in (1, 2) or not all(p.strip().isascii() and p.strip().isdigit() and int(p) > 0 for p in parts):
+    if len(parts) not in (1, 2) or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise OptionError(f"{param}: expected {expected} in positive pixels, got '{shown}'")
-    first, second = (int(parts[0]), int(parts[-1]))
+    sides = [_digits(p) for p in parts]
+    if not all(side > 0 for side in sides):
+        raise OptionError(f"{param}: expected {expected} in positive pixels, got '{shown}'")
+    first, second = sides[0], sides[-1]
     if max(first, second) > MAX_INPUT_SIDE:
         raise OptionError(f"{param}: expected at most {MAX_INPUT_SIDE} pixels per side, got '{shown}'")
     return first, second
+
+
+def _digits(text: str) -> int:
+    """The number written in the ASCII digits ``text``; one of more than 18 digits (leading zeros aside) as 10**18,
+    beyond every limit (``int()`` refuses more than 4,300 digits with a bare ValueError)."""
+    digits = text.strip().lstrip("0")
+    return int(digits or "0") if len(digits) <= 18 else 10**18
 
 
 def title(convention: str) -> str:

@@ -15,12 +15,14 @@ from typer.testing import CliRunner
 import scalematch as sm
 from scalematch.cli.main import app
 from scalematch.errors import ConfigError, OptionError, ScalematchError
+from scalematch.profile.importers.config import from_layers
 
 LINE_BOUND = 320
 """The longest error line of the cases below: the message's own words (the explain line lists the seed layers)
 plus 63 characters for the cut value."""
 LONG = "9" * 5000
 NAME = "y" * 10000
+SPACED = "ab " * 1700
 
 
 @pytest.fixture
@@ -47,18 +49,54 @@ CASES = [
     (["explain", f"conv:k=3,s{LONG}"], "Error: layer 1 'conv:k=3,s999"),
     (["stats", "--strict", "long.json"], "Error: long.json: annotation id 1: image 1 (yyy"),
     (["recommend", "-q", "long2.json", "--coverage", LONG], "Error: --coverage 999999999999...: a number of 5000"),
+    (["recommend", "-q", "long2.json", "--rule", SPACED], "Error: --rule: 'ab ab "),
+    (["stats", SPACED], "Error: ab ab "),
+    (["profile", "resnet50", "--size", LONG], "Error: --size: expected at most 16384 pixels per side, got '999"),
+    (["stats", "long2.json", "--image-size", f"{LONG}x1"], "Error: --image-size: expected WIDTHxHEIGHT"),
+    (["explain", f"conv:k={LONG}"], "Error: layer 1 'conv:k=999"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("argv", "start"), CASES, ids=["levels", "format", "explain seed", "explain spec", "strict", "coverage"]
+    ("argv", "start"),
+    CASES,
+    ids=[
+        "levels",
+        "format",
+        "explain seed",
+        "explain spec",
+        "strict",
+        "coverage",
+        "rule spaced",
+        "path spaced",
+        "size",
+        "image size",
+        "spec number",
+    ],
 )
 def test_a_long_value_in_an_error_line_is_shown_cut(files: Path, argv: list[str], start: str) -> None:
     result = CliRunner().invoke(app, argv)
     line = result.stderr.rstrip("\n")
     assert result.exit_code == 2 and "\n" not in line and line.startswith(start), line[:200]
     assert len(line) <= LINE_BOUND and "..." in line
-    assert "9" * 41 not in line and "y" * 41 not in line
+    assert "9" * 41 not in line and "y" * 41 not in line and "ab " * 20 not in line
+
+
+def test_a_number_of_thousands_of_digits_is_one_error_not_a_traceback() -> None:
+    """int() refuses more than 4,300 digits with a bare ValueError: a size or a layer value that long was a
+    traceback (profile --size, --image-size, an explain spec's k=); so was a spec value with two signs."""
+    with pytest.raises(OptionError, match=r"^input_size: expected at most 16384 pixels per side, got '9{37}\.\.\.'$"):
+        sm.profile_model("resnet50", input_size=LONG)
+    with pytest.raises(OptionError, match=r"^image_size: expected WIDTHxHEIGHT"):
+        sm.read_annotations(None, image_size=f"{LONG}x1")
+    for spec, message in (
+        (f"conv:k={LONG}", f"'kernel' must be at most 1024 (larger layers would exhaust memory), got {'9' * 40}..."),
+        (f"conv:p=-{LONG}", f"'padding' must be a non-negative integer, got -{'9' * 39}..."),
+        ("conv:k=--5", "'kernel' must be a positive integer or [h, w], got '--5'"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            from_layers([spec])
+        assert message in str(caught.value) and len(str(caught.value)) < LINE_BOUND
 
 
 def test_the_category_table_shows_a_cut_name_cut(files: Path) -> None:
@@ -86,6 +124,11 @@ def test_the_api_shows_a_long_value_cut_too(files: Path) -> None:
 def test_every_error_shows_a_long_word_cut(kind: Any) -> None:
     """The net under every message: a run of more than 255 characters without a space, whoever quoted it, is
     shown as cut_name shows it; a shorter one stays whole."""
-    assert str(kind(f"a: got '{LONG}' and 'b'")) == f"a: got '{'9' * 39}...{'9' * 19}' and 'b'"
+    assert str(kind(f"a: got '{LONG}' and 'b'")) == f"a: got '{'9' * 40}...{'9' * 20}' and 'b'"
+    assert str(kind(f"a: got {LONG}")) == f"a: got {'9' * 40}...{'9' * 20}"
     whole = "x" * 255
     assert str(kind(f"a: {whole}")) == f"a: {whole}"
+    spaced = "ab " * 100  # a quoted text with spaces: cut within its quotes
+    assert str(kind(f"a: got {spaced!r}, b")) == f"a: got '{spaced[:40]}...{spaced[-20:]}', b"
+    words = " ".join(["word"] * 100)  # the message's own words between two quoted names stay whole
+    assert str(kind(f"a 'x' {words} 'y'")) == f"a 'x' {words} 'y'"

@@ -259,14 +259,28 @@ SEED_LAYERS: dict[str, dict[str, Any]] = {
 """The origin write-up's eight layer names, with "same"-style padding (the write-up ignores padding)."""
 
 
-def _value(text: str) -> Any:
+def _value(text: str, key: str) -> Any:
     if not text.isascii():  # numbers are ASCII digits ('３' stays text, so the layer check names it)
         return text
     if "x" in text and all(p.isdigit() for p in text.split("x")):
-        return [int(p) for p in text.split("x")]
-    if text.lstrip("-").isdigit():
-        return int(text)
+        return [_integer(p, key) for p in text.split("x")]
+    if text.removeprefix("-").isdigit():  # (one sign: '--5' stays text, so the layer check names it)
+        return _integer(text, key)
     return {"true": True, "false": False}.get(text, text)
+
+
+def _integer(text: str, key: str) -> int:
+    """The integer of the digits ``text``; one of more than 18 digits (leading zeros aside), far beyond
+    :data:`MAX_LAYER_VALUE`, is refused here, shown cut (``int()`` refuses more than 4,300 digits with a bare
+    ValueError, and Python prints no such integer)."""
+    digits = text.removeprefix("-").lstrip("0")
+    if len(digits) > 18:
+        if text.startswith("-"):
+            why = "be a non-negative integer"
+        else:
+            why = f"be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory)"
+        raise ConfigError(f"'{key}' must {why}, got {cut_name(text)} ({len(digits)} digits)")
+    return int(text)
 
 
 _SHORT = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "f": "scale"}
@@ -289,7 +303,7 @@ def parse_spec(spec: str) -> dict[str, Any]:
         name = _SHORT.get(key.strip(), key.strip())
         if name in record:
             raise ConfigError(f"layer spec {cut_name(spec)!r}: {cut_name(name)!r} is given twice")
-        record[name] = _value(text.strip())
+        record[name] = _value(text.strip(), name)
     if kind not in TYPES:
         raise ConfigError(
             f"layer spec {cut_name(spec)!r}: expected a seed layer name ({', '.join(SEED_LAYERS)}) or "
