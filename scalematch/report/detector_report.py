@@ -9,7 +9,7 @@ from pathlib import Path
 from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.match.detector import DetectorResult
-from scalematch.report.html_report import Image, render
+from scalematch.report.html_report import Image, Preformatted, render
 from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
 from scalematch.report.provenance import provenance
 
@@ -96,7 +96,7 @@ def build_detector_report(
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
         prov=provenance(Path(data.source), command, created, inputs),
-        document=dumps(doc),
+        document=Preformatted(dumps(doc)),
     )
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})

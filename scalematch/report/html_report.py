@@ -158,9 +158,18 @@ def category_rows(best: Design) -> list[dict[str, Any]]:
     return rows
 
 
+class Preformatted(str):
+    """A text shown as written, line breaks and tabs included (the JSON document in its ``<pre>``); its other
+    control characters are still shown as escapes."""
+
+    __slots__ = ()
+
+
 def render(template: str, **values: Any) -> str:
     """Render one of templates/ with autoescaping (every value from a dataset or a config is escaped), control
-    characters of every text shown as escapes (``\x1b``), as in the terminal and the figures."""
+    characters of every text shown as escapes (``\x1b``, and a newline or a tab as ``\n`` / ``\t``: a browser
+    would show them as a space), as in the terminal and the figures; only a :class:`Preformatted` value keeps
+    its line breaks and tabs."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(
@@ -204,7 +213,7 @@ def render_html(
         excluded=sorted(best.excluded.items()),
         sweep=sweep,
         images=images,
-        document=dumps(document),
+        document=Preformatted(dumps(document)),
         prov=prov,
     )
 
@@ -216,14 +225,15 @@ def _ranked(designs: list[Design]) -> list[Design]:
 
 
 def _visible(value: Any) -> Any:
-    """A value as the page shows it: a text's control characters as escapes; markup stays markup."""
+    """A value as the page shows it: a text's control characters as escapes (line breaks and tabs too, but in a
+    :class:`Preformatted` text); markup stays markup."""
     if not isinstance(value, str):
         return value
     from markupsafe import Markup
 
-    from scalematch.report.style import printable_lines
+    from scalematch.report.style import printable, printable_lines
 
-    shown = printable_lines(value)
+    shown = printable_lines(value) if isinstance(value, Preformatted) else printable(value)
     if shown == value:
         return value
     return Markup(shown) if isinstance(value, Markup) else shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,42 @@ def test_out_must_be_a_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(target), "--force"])
     assert result.exit_code == 2
     assert result.stderr == f"Error: --out {target}: expected a folder, got a file\n"
+
+
+def _coco_named(path: Path, names: list[str]) -> Path:
+    images = [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}]
+    per = 3
+    annotations = [
+        {"id": k + 1, "image_id": 1, "category_id": k % len(names) + 1, "bbox": [10 + k * 30, 10, 20 + k, 30]}
+        for k in range(per * len(names))
+    ]
+    categories = [{"id": i + 1, "name": n} for i, n in enumerate(names)]
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    return path
+
+
+@pytest.mark.parametrize("mode", [["--rule", "rf"], []], ids=["rule", "detector"])
+def test_html_shows_line_breaks_and_tabs_of_names_as_escapes(tmp_path: Path, mode: list[str]) -> None:
+    """A newline, a carriage return or a tab in a name is shown as ``\\n`` / ``\\r`` / ``\\t`` in the report, as
+    in the text tables and the figures (written raw, a browser shows 'a\\nb' as 'a b'): the categories table of
+    both modes, and the dataset's name in the title, the summary and the provenance."""
+    data = _coco_named(tmp_path / "d\tx\ny.json", ["a\nb", "a b", "c\td", "e\rf"])
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(app, ["recommend", "-q", *mode, str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    table = html.split('id="categories"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td>", table, re.S)
+    assert rows == ["a\\nb", "a b", "c\\td", "e\\rf"]
+    body = re.sub(r"<pre>.*?</pre>|<style>.*?</style>", "", html, flags=re.S)
+    assert "\t" not in body and "\r" not in body
+    assert re.findall(r"[^>\n]\n[^<\n]", body) == []  # no line break inside a text
+    assert html.count("d\\tx\\ny.json") >= 3  # the title, the heading, the summary, the provenance
+    document = json.loads(html_unescape(html.split("<pre>")[1].split("</pre>")[0]))
+    assert json.loads((out / "recommendation.json").read_text()) == document  # the JSON keeps its own escapes
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
