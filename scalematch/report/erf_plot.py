@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from scalematch._text import counted
 from scalematch.profile.erf_measure import MeasuredErf
-from scalematch.report.style import style
+from scalematch.report.style import drawable, drawn, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,7 +24,7 @@ def erf_figure(result: MeasuredErf) -> Figure:
 
     _args.expect(result, "result", MeasuredErf, "a measured ERF (scalematch.measure_erf('resnet18'))")
     with style():
-        fig = Figure(figsize=(10, 4.4), layout="constrained")
+        fig = drawn(Figure(figsize=(10, 4.4), layout="constrained"))
         left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
         mass = result.mass
         shown = np.log10(np.maximum(mass / mass.max(), 1e-4))
@@ -41,7 +41,7 @@ def erf_figure(result: MeasuredErf) -> Figure:
                 half = side / 2
                 left.add_patch(Rectangle((round(cx) - half, round(cy) - half), side, side, fill=False, ec="w", ls=":"))
         samples = counted(result.samples, "sample")
-        left.set_title(f"{result.model} {result.tap}: measured ERF ({result.weights}, {samples})")
+        left.set_title(f"{drawable(result.model)} {drawable(result.tap)}: measured ERF ({result.weights}, {samples})")
         left.set_xlim(-0.5, mass.shape[1] - 0.5)
         left.set_ylim(mass.shape[0] - 0.5, -0.5)
         marginal = mass.sum(axis=0)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch.profile.explain import Explanation
 from scalematch.profile.runs import size, span
-from scalematch.report.style import LITERAL, figure_label
+from scalematch.report.style import LITERAL, figure_label, fit_fonts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -195,6 +195,7 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
         if ax is not None:
             fig = ax.get_figure()  # type: ignore[assignment]
             _input_panel(ax, exp, colours)
+            fit_fonts(fig)
             return fig
         sources = exp.node.inputs
         fig = Figure(figsize=(9.5, 6.4), layout="constrained")
@@ -220,4 +221,5 @@ def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None =
             )
         if title:
             fig.suptitle(title, fontsize=10)
+        fit_fonts(fig)
     return fig

@@ -102,13 +102,16 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
             return fig
         labels = [f"{figure_label(str(name))} ({int(totals.loc[name])})" for name in shares.index]
         values = shares.to_numpy()
+        # the names are written after the heatmap: seaborn draws the figure to measure its labels, before
+        # style() gives them the fonts their characters need
         # only cells of at least 0.5% are written out: fewer texts to draw, and empty cells read as empty
         annot = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in values]
         sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=annot, fmt="",
                     annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    xticklabels=list(shares.columns), yticklabels=labels,
+                    xticklabels=list(shares.columns), yticklabels=False,
                     cbar_kws={"label": "share of the category's objects", "shrink": 0.6})  # fmt: skip
         outside_layout(ax.texts)  # the annotations
+        ax.set_yticks([k + 0.5 for k in range(len(labels))], labels, rotation=0, va="center")
         ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel("")
         ax.set_ylabel("")

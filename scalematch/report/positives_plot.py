@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.match.assign import Simulation
 from scalematch.match.positives import SIZE_BINS, main_level
-from scalematch.report.style import TOO_SMALL_COLOR, figure_for, level_colors, log2_axis, printable, style
+from scalematch.report.style import TOO_SMALL_COLOR, drawable, figure_for, level_colors, log2_axis, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,6 +69,6 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
         ax.set_xlabel("object size √(w·h) in input pixels")
         ax.set_ylabel("positives (log scale of positives + 1)")
         what = "upper bound: candidate points" if sim.upper_bound else "colour: the level holding most"
-        ax.set_title(f"Positives per object, {printable(sim.preset.name)} ({len(size)} objects; {what})", fontsize=10)
+        ax.set_title(f"Positives per object, {drawable(sim.preset.name)} ({len(size)} objects; {what})", fontsize=10)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         return fig

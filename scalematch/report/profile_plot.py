@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from scalematch.profile.engine import FeatureMap, Profile
-from scalematch.report.style import printable
+from scalematch.report.style import drawable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,7 +62,7 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
         union = [1] + [fm.x.union for _, fm in path if fm.x]
         rf = [1] + [fm.x.rf for _, fm in path if fm.x]
         erf = [0.0] + [2 * fm.x.erf_sigma for _, fm in path if fm.x]
-        name = printable(label or profile.name)
+        name = drawable(label or profile.name)
         ax.plot(xs, union, "o-", ms=3.0, lw=1.4, color="C0", zorder=3, label=f"{name}: spatial scale (union width)")
         ax.plot(xs, rf, "-", lw=4.5, color="C1", alpha=0.35, zorder=2, label="receptive field")
         ax.plot(xs, erf, ":", lw=1.8, color="C2", zorder=3, label="ERF diameter 2σ (±σ)")
@@ -75,7 +75,7 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
             last = depth
             ax.axvline(depth, color="C3", lw=0.8, ls=(0, (2, 3)), alpha=0.7, zorder=1)
             ax.plot([depth], [fm.x.union], "s", ms=6, mfc="none", mec="C3", zorder=4)  # type: ignore[union-attr]
-            ax.text(depth, 1.01 + 0.045 * row, printable(str(fm.tap)), transform=top, ha="center", va="bottom",
+            ax.text(depth, 1.01 + 0.045 * row, drawable(str(fm.tap)), transform=top, ha="center", va="bottom",
                     fontsize=8, color="C3")  # fmt: skip
         ax.set_xlabel("layer (depth from the input along the longest path)")
         ax.set_ylabel("input pixels (x axis)")
@@ -92,5 +92,5 @@ def profile_figure(profile: Profile, ax: Axes | None = None, log: bool = False, 
         handles, labels = ax.get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
         ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8)
-        ax.set_title(f"Spatial-scale profile: {printable(profile.name)}", fontsize=10, pad=26)
+        ax.set_title(f"Spatial-scale profile: {drawable(profile.name)}", fontsize=10, pad=26)
     return fig

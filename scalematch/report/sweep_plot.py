@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
-from scalematch.report.style import figure_for, outside_layout, style
+from scalematch.report.style import drawable, figure_for, outside_layout, style
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,9 +81,15 @@ def coverage_heatmap(
         fig, ax = figure_for(ax, (2.2 + 2.0 * coverage.shape[1], 1.4 + 0.6 * coverage.shape[0]))
         sns.heatmap(miss, ax=ax, norm=LogNorm(vmin=MISS_FLOOR, vmax=1.0), cmap="mako", annot=labels.to_numpy(),
                     fmt="", annot_kws={"fontsize": 8}, linewidths=0.6, linecolor="white",
-                    xticklabels=list(coverage.columns), yticklabels=list(coverage.index),
+                    xticklabels=False, yticklabels=False,
                     cbar_kws={"label": "coverage\n(colour: log of 1 − coverage)"})  # fmt: skip
         outside_layout(ax.texts)
+        # the names are written after the heatmap (seaborn draws the figure to measure its labels, before style()
+        # gives them the fonts their characters need), escaped as every name in a figure
+        ax.set_xticks([k + 0.5 for k in range(coverage.shape[1])], [drawable(str(c)) for c in coverage.columns])
+        ax.set_yticks(
+            [k + 0.5 for k in range(coverage.shape[0])], [drawable(str(i)) for i in coverage.index], va="center"
+        )
         bar = ax.collections[0].colorbar
         if bar is not None:
             bar.ax.yaxis.set_major_locator(FixedLocator([1.0, 0.1, 0.01, MISS_FLOOR]))

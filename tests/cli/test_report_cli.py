@@ -110,3 +110,24 @@ def html_unescape(text: str) -> str:
     import html
 
     return html.unescape(text)
+
+
+@pytest.mark.parametrize("mode", [["--rule", "rf"], []], ids=["rule", "detector"])
+def test_names_in_any_script_leave_stderr_empty(tmp_path: Path, mode: list[str]) -> None:
+    """Category names in Japanese, Chinese and with an emoji: the report's figures draw them without a missing
+    glyph (each character in an installed font that has it, or as its escape), so nothing reaches stderr; the
+    page keeps the names as they are."""
+    import warnings
+
+    names = ["日本語の名前", "自行车", "🚗 car", "person"]
+    data = _coco_named(tmp_path / "cjk.json", names)
+    out = tmp_path / "rep"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(app, ["recommend", "-q", *mode, str(data), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    assert result.stderr == f"wrote {out}/report.html\n"
+    assert json.loads(result.stdout) == json.loads((out / "recommendation.json").read_text(encoding="utf-8"))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert all(f"<tr><td>{name}</td>" in html for name in names)  # the page shows them as written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -231,3 +232,86 @@ def test_a_very_long_category_name_is_cut_with_an_ellipsis(tmp_path: Path) -> No
         assert label.get_window_extent().x0 >= 0  # not clipped at the figure's left edge
     legends = [t.get_text() for ax in overlay.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
     assert f"{'x' * (LABEL_LIMIT - 1)}…" in legends
+
+
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    """The code points of the font file at ``path``, as FreeType reads its character map."""
+    from matplotlib import ft2font
+
+    return frozenset(ft2font.FT2Font(path).get_charmap())
+
+
+def _fonts_with(ch: str) -> list[str]:
+    """The installed fonts (matplotlib's list) whose own character map has ``ch``, the Last Resort font left out
+    (it maps every character to a placeholder box)."""
+    from matplotlib import font_manager
+
+    entries = font_manager.fontManager.ttflist
+    return [e.name for e in entries if not e.name.startswith("Last Resort") and ord(ch) in _charmap(e.fname)]
+
+
+def _drawn_with(text: Any, ch: str) -> bool:
+    """Whether one of the fonts ``text`` is drawn with (its families, as matplotlib finds them) has ``ch``."""
+    from matplotlib import font_manager
+
+    for family in text.get_fontfamily():
+        prop = text.get_fontproperties().copy()
+        prop.set_family(family)
+        if ord(ch) in _charmap(font_manager.findfont(prop)):
+            return True
+    return False
+
+
+def test_names_in_any_script_are_drawn_in_a_font_that_has_them_or_as_escapes(tmp_path: Path) -> None:
+    """Category names in Japanese, Chinese, with an emoji, or with a character only a fallback font has (one of
+    STIXGeneral's, which DejaVu Sans lacks): the heatmap and the overlay legend draw each character in an
+    installed font whose character map has it, or as its escape (``\\u65e5``) when no installed font has it;
+    matplotlib warns of no missing glyph, when the figure is made nor when it is saved."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    from scalematch.report.overlay_plot import overlay_figure
+    from scalematch.report.save import save_figure
+
+    dejavu, stix = (_charmap(font_manager.findfont(name)) for name in ("DejaVu Sans", "STIXGeneral"))
+    only_stix = next(chr(c) for c in sorted(stix) if c not in dejavu and chr(c).isprintable() and c > 0x2000)
+    names = ["日本語の名前", "自行车", "🚗 car", f"a{only_stix}b", "person"]
+    images = [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}]
+    annotations = [{"id": k + 1, "image_id": 1, "category_id": 1 + k % len(names), "area": 600.0, "iscrowd": 0,
+                    "bbox": [10 + 20 * k, 10, 20 + k, 30]} for k in range(3 * len(names))]  # fmt: skip
+    src = tmp_path / "names.json"
+    categories = [{"id": k + 1, "name": n} for k, n in enumerate(names)]
+    src.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    data = load(src)
+    d = design(data.table, "resnet50", "fpn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = category_figure(d.recommendation.full)
+        save_figure(fig, tmp_path / "categories.png")
+        save_figure(fig, tmp_path / "categories.svg")
+        overlay = overlay_figure(data.table, d.recommendation, split="category")
+        save_figure(overlay, tmp_path / "overlay.png")
+    labels = [t for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    legend = [t for ax in overlay.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
+    for name in names:
+        for texts in (labels, legend):
+            matching = [t for t in texts if _shows(t.get_text(), name)]
+            assert matching, (name, [t.get_text() for t in texts])
+            text = matching[0]
+            shown = text.get_text()
+            for ch in set(name):
+                if _fonts_with(ch):
+                    assert ch in shown and _drawn_with(text, ch), (ch, shown, text.get_fontfamily())
+                else:
+                    assert ch not in shown and ascii(ch)[1:-1] in shown, (ch, shown)
+    assert any(only_stix in t.get_text() for t in labels)  # a character only a fallback font has is drawn
+
+
+def _shows(shown: str, name: str) -> bool:
+    """Whether ``shown`` is ``name`` with some characters as their escapes (and a count after it)."""
+    import re
+
+    pattern = "".join(f"(?:{re.escape(ch)}|{re.escape(ascii(ch)[1:-1])})" for ch in name)
+    return re.match(pattern + r"(?: \(\d+\))?$", shown) is not None
