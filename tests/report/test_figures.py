@@ -315,3 +315,69 @@ def _shows(shown: str, name: str) -> bool:
 
     pattern = "".join(f"(?:{re.escape(ch)}|{re.escape(ascii(ch)[1:-1])})" for ch in name)
     return re.match(pattern + r"(?: \(\d+\))?$", shown) is not None
+
+
+def _font_with(path: Path, family: str, chars: str) -> Path:
+    """A TrueType font named ``family`` whose only glyphs (boxes) are those of ``chars`` (fontTools, which
+    matplotlib requires)."""
+    from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
+
+    names = [".notdef", "space", *(f"u{ord(ch):04X}" for ch in chars)]
+    pen = TTGlyphPen(None)
+    pen.moveTo((100, 0))
+    pen.lineTo((100, 700))
+    pen.lineTo((600, 700))
+    pen.lineTo((600, 0))
+    pen.closePath()
+    box = pen.glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({32: "space", **{ord(ch): f"u{ord(ch):04X}" for ch in chars}})
+    builder.setupGlyf({name: (TTGlyphPen(None).glyph() if name == "space" else box) for name in names})
+    builder.setupHorizontalMetrics({name: (700, 100) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+def test_a_font_installed_for_a_script_draws_its_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a font installed that has the characters of a Japanese name and an emoji (one made here and added to
+    matplotlib's font manager, as a Noto CJK install would be), the figures draw the name itself in that font,
+    after the style's own, with no warning; a character that font lacks is still an escape."""
+    import warnings
+
+    from matplotlib import font_manager, ft2font
+
+    from scalematch.report.save import save_figure
+
+    path = _font_with(tmp_path / "cjk.ttf", "Scalematch Test CJK", "日本🚗")
+    manager: Any = font_manager.fontManager  # (its findfont cache is private)
+    entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(path)))
+    monkeypatch.setattr(manager, "ttflist", [*manager.ttflist, entry])
+    manager._findfont_cached.cache_clear()
+    try:
+        names = ["日本", "🚗 car", "日光"]
+        images = [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}]
+        annotations = [{"id": k + 1, "image_id": 1, "category_id": 1 + k % 3, "area": 600.0, "iscrowd": 0,
+                        "bbox": [10 + 20 * k, 10, 20 + k, 30]} for k in range(9)]  # fmt: skip
+        src = tmp_path / "names.json"
+        categories = [{"id": k + 1, "name": n} for k, n in enumerate(names)]
+        src.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+        d = design(load(src).table, "resnet50", "fpn")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fig = category_figure(d.recommendation.full)
+            save_figure(fig, tmp_path / "categories.png")
+        labels = {t.get_text(): t for t in fig.axes[0].get_yticklabels() if t.get_text()}
+        other = "日光 (3)" if _fonts_with("光") else "日\\u5149 (3)"  # (光 is not in the font made here)
+        assert sorted(labels) == sorted(["日本 (3)", "🚗 car (3)", other])
+        for shown in ("日本 (3)", "🚗 car (3)"):
+            assert "Scalematch Test CJK" in labels[shown].get_fontfamily()
+            assert all(_drawn_with(labels[shown], ch) for ch in shown)
+    finally:
+        monkeypatch.undo()
+        manager._findfont_cached.cache_clear()
