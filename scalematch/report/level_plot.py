@@ -9,8 +9,10 @@ from scalematch.match.result import MatchResult
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
+    drawable,
     figure_for,
     figure_label,
+    fit_fonts,
     level_colors,
     outside_layout,
     style,
@@ -47,7 +49,8 @@ def load_figure(result: MatchResult, recommended: str | Sequence[str] | None = (
     colors = [TOO_SMALL_COLOR, *level_colors(len(result.levels)), TOO_LARGE_COLOR]
     with style():
         fig, ax = figure_for(ax, (7.0, 3.6))
-        bars = ax.bar(names, counts, color=colors, edgecolor="0.2", linewidth=0.6, gid="load")
+        bars = ax.bar(range(len(names)), counts, tick_label=[drawable(name) for name in names], color=colors,
+                      edgecolor="0.2", linewidth=0.6, gid="load")  # fmt: skip
         for name, bar in zip(names, bars, strict=True):
             if recommended and name in level_names and name not in recommended:
                 bar.set_hatch("///")
@@ -85,6 +88,7 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
     """Heatmap of the share of each category's objects per level (rows sum to 1), the ``top`` categories by
     count, with the count after each name; cells of at least 0.5% carry their percentage."""
     import seaborn as sns
+    from seaborn.utils import axis_ticklabels_overlap
 
     from scalematch import _args
 
@@ -102,16 +106,22 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
             return fig
         labels = [f"{figure_label(str(name))} ({int(totals.loc[name])})" for name in shares.index]
         values = shares.to_numpy()
-        # the names are written after the heatmap: seaborn draws the figure to measure its labels, before
-        # style() gives them the fonts their characters need
         # only cells of at least 0.5% are written out: fewer texts to draw, and empty cells read as empty
         annot = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in values]
         sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=annot, fmt="",
                     annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    xticklabels=list(shares.columns), yticklabels=False,
+                    xticklabels=False, yticklabels=False,
                     cbar_kws={"label": "share of the category's objects", "shrink": 0.6})  # fmt: skip
         outside_layout(ax.texts)  # the annotations
+        # the names are written after the heatmap: seaborn draws the figure to measure its labels, before
+        # fit_fonts gives them the fonts their characters need
         ax.set_yticks([k + 0.5 for k in range(len(labels))], labels, rotation=0, va="center")
+        ax.set_xticks([k + 0.5 for k in range(shares.shape[1])], [drawable(str(c)) for c in shares.columns])
+        columns = ax.get_xticklabels()
+        fit_fonts(fig)  # before measuring the labels, as seaborn does, to turn them if they overlap
+        if axis_ticklabels_overlap(columns):
+            for label in columns:
+                label.set_rotation(90)
         ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel("")
         ax.set_ylabel("")

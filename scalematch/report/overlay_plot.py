@@ -32,6 +32,7 @@ from scalematch.report.columns import UsableRows
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
+    drawable,
     figure_for,
     figure_label,
     level_colors,
@@ -92,7 +93,7 @@ def groups_of(
         group = np.where(level == TOO_SMALL, n, np.where(level == TOO_LARGE, n + 1, level))
         return (
             group.astype(np.int64),
-            [*names, "too small", "too large"],
+            [*(drawable(name) for name in names), "too small", "too large"],
             [*colors, _rgb(TOO_SMALL_COLOR), _rgb(TOO_LARGE_COLOR)],
         )
     if split == "coco":
@@ -207,7 +208,7 @@ def overlay_figure(
                 marks += anchor_sizes
         outside_layout(lanes.texts)
         lanes.set_ylim(-1.25 * n, n - 0.35)
-        lanes.set_yticks(range(n), [f"{lv.name}{'*' if lv.name in chosen else ''}"
+        lanes.set_yticks(range(n), [f"{drawable(lv.name)}{'*' if lv.name in chosen else ''}"
                                     for lv in reversed(result.levels)])  # fmt: skip
         lanes.tick_params(axis="y", length=0)
         lanes.set_ylabel("levels (* recommended)", loc="top")

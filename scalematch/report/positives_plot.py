@@ -50,7 +50,7 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
                 continue
             color = colors[k] if by_level else "0.35"
             ax.scatter(size[mine], y[mine], s=7, color=color, alpha=0.6, linewidths=0, gid=f"level-{name}")
-            label = f"{name} ({int(mine.sum())})" if by_level else f"candidates ({int(mine.sum())})"
+            label = f"{drawable(name)} ({int(mine.sum())})" if by_level else f"candidates ({int(mine.sum())})"
             handles.append(Line2D([], [], color=color, marker="o", ls="", label=label))
         # Median per size bucket, as steps across each bucket's span of the data.
         lo_all, hi_all = (float(size[keep].min()), float(size[keep].max())) if keep.any() else (1.0, 2.0)

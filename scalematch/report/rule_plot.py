@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.match.levels import Level
 from scalematch.match.rules import Rule, RuleParams, assign
-from scalematch.report.style import figure_for, style
+from scalematch.report.style import drawable, figure_for, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,7 +37,7 @@ def rf_rule_figure(levels: tuple[Level, ...], params: RuleParams | None = None, 
         ax.set_xscale("log", base=2)
         ax.set_xlim(1, 4096)
         ax.set_ylim(-0.7, len(levels) + 0.7)
-        ax.set_yticks([0, *range(1, len(levels) + 1)], ["assigned", *[lv.name for lv in reversed(levels)]])
+        ax.set_yticks([0, *range(1, len(levels) + 1)], ["assigned", *[drawable(lv.name) for lv in reversed(levels)]])
         ax.set_xlabel("object size in input pixels (square objects; log2)")
         ax.set_title(
             f"rf rule: bar = min {p.min_cells:g} cells to +-{p.erf_factor:g} ERF sigma, diamond = 4 x stride, "

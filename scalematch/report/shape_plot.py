@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.match.recommend import Recommendation
 from scalematch.report.columns import UsableRows
-from scalematch.report.style import figure_for, level_colors, style
+from scalematch.report.style import drawable, figure_for, level_colors, style
 
 DEFAULT_ANCHOR_COLOR = "#d62728"  # red: no level colour and no grey of the density
 ANCHOR_MARKERS = ("o", "D", "^", "v", "P", "X", "h")  # one per recommended level, after the default's square
@@ -83,7 +83,8 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
             for k, (name, shapes) in enumerate(zip(rec.recommended_levels, a.fitted.shapes, strict=True)):
                 fw, fh = np.log2([s[0] for s in shapes]), np.log2([s[1] for s in shapes])
                 ax.plot(fw, fh, ANCHOR_MARKERS[k % len(ANCHOR_MARKERS)], color=colors[index[name]], mec="white",
-                        mew=0.9, ms=7, ls="none", label=f"fitted anchors {name}", gid=f"anchors:{name}")  # fmt: skip
+                        mew=0.9, ms=7, ls="none", label=f"fitted anchors {drawable(name)}",
+                        gid=f"anchors:{name}")  # fmt: skip
                 points += [*fw, *fh]
         lo, hi = min(points) - 0.4, max(points) + 0.4
         ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--", gid="diagonal")

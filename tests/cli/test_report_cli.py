@@ -131,3 +131,27 @@ def test_names_in_any_script_leave_stderr_empty(tmp_path: Path, mode: list[str])
     assert json.loads(result.stdout) == json.loads((out / "recommendation.json").read_text(encoding="utf-8"))
     html = (out / "report.html").read_text(encoding="utf-8")
     assert all(f"<tr><td>{name}</td>" in html for name in names)  # the page shows them as written
+
+
+def test_level_names_in_any_script_leave_stderr_empty(tmp_path: Path) -> None:
+    """Levels named by a config in Chinese, Japanese and with a control character: every figure of the report
+    (overlay lanes and legend, load bars, category columns, shapes) draws them with no missing glyph, the control
+    character as an escape."""
+    import warnings
+
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        'name: "网络"\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 4}\n'
+        "  - {name: b, type: conv, kernel: 3, stride: 2}\n  - {name: c, type: conv, kernel: 3, stride: 2}\n"
+        'outputs: {"层\\x1b1": a, "層2": b, "C3": c}\n',
+        encoding="utf-8",
+    )
+    data = _coco_named(tmp_path / "d.json", ["cat", "dog"])
+    out = tmp_path / "rep"
+    argv = ["recommend", "-q", "--rule", "rf", str(data), "--backbone", str(config), "--neck", "none"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(app, [*argv, "--levels", "层\x1b1,層2,C3", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    assert result.stderr == f"wrote {out}/report.html\n"
