@@ -23,6 +23,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "scalematch" / "data" / "coco_val
 
 @pytest.mark.parametrize("detector", ["retinanet", "atss", "fcos", "yolov5"])
 def test_workers_give_the_single_process_result(detector: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scalematch.match.assign import _compiled
+
+    monkeypatch.setenv(_compiled.ENV, "0")  # the numpy assigners, in worker processes (the compiled one: threads)
     rows = usable(read_annotations(SAMPLE).table)
     preset = load_preset(detector)
     graph = level_graph(preset)
