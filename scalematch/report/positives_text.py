@@ -21,7 +21,7 @@ from scalematch.presets.preset import (
     TALAssign,
     YOLOv5Assign,
 )
-from scalematch.report.style import printable
+from scalematch.report.style import printable, printed_lines
 from scalematch.report.table import aligned
 
 REASON_WORDS = {
@@ -46,6 +46,7 @@ def shares(share: float, target: float) -> tuple[str, str]:
     return f"{100 * share:.{d}f}%", f"{100 * target:.{d}f}%"
 
 
+@printed_lines
 def describe(preset: Preset) -> list[str]:
     """The preset in two lines: input geometry and assigner."""
     spec = preset.input
@@ -142,6 +143,7 @@ def as_set(preset: Preset) -> str:
     return f"with {', '.join(changed)}" if changed else "with its defaults"
 
 
+@printed_lines
 def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     """The verdict and the context, with the numbers behind them."""
     out = []
@@ -186,6 +188,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     return out
 
 
+@printed_lines
 def search_lines(found: Search) -> list[str]:
     """The design search in words: its objective, the preset's numbers and the chosen design's."""
     b, c = found.before, found.chosen

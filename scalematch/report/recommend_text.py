@@ -13,6 +13,7 @@ from scalematch.match.documents import sweep_row as sweep_row
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import AnchorDetail, FpnDetail, MatchResult, YoloDetail, rule_detail
 from scalematch.match.rules import Rule
+from scalematch.report.style import printed_lines
 from scalematch.report.table import aligned
 
 
@@ -50,6 +51,7 @@ def regrouped_text(rec: Recommendation) -> str:
     )
 
 
+@printed_lines
 def sentences(rec: Recommendation) -> list[str]:
     """The recommendation in words, with the numbers behind it."""
     chosen, full = rec.chosen, rec.full

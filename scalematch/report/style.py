@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,17 @@ def printable(name: str) -> str:
     if name.isprintable():
         return name
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
+def printed_lines(make: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """``make`` (a function that returns lines of text output) with each line as :func:`printable` shows it: a
+    level or node name from a config holding a control character reaches no terminal raw."""
+
+    @functools.wraps(make)
+    def lines(*args: Any, **kwargs: Any) -> list[str]:
+        return [printable(line) for line in make(*args, **kwargs)]
+
+    return lines
 
 
 def printable_lines(text: str) -> str:

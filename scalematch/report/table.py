@@ -7,7 +7,11 @@ from collections.abc import Sequence
 
 def aligned(rows: Sequence[Sequence[str]], left: int = 1) -> str:
     """Rows of cells in columns two spaces apart: the first ``left`` columns left-aligned, the rest
-    right-aligned (numbers); trailing spaces removed."""
+    right-aligned (numbers); trailing spaces removed. A cell's control characters (a level or node name from a
+    config) are shown as escapes (:func:`~scalematch.report.style.printable`)."""
+    from scalematch.report.style import printable
+
+    rows = [[printable(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(

@@ -155,3 +155,21 @@ def test_level_names_in_any_script_leave_stderr_empty(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
     assert result.stderr == f"wrote {out}/report.html\n"
+
+
+def test_level_names_with_control_characters_reach_no_terminal_raw(tmp_path: Path) -> None:
+    """A config's level named with an escape character: the text output (its levels table, its sentences) shows
+    it as ``\\x1b``, as the other names of the data are shown."""
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        "nodes:\n  - {name: a, type: conv, kernel: 3, stride: 4}\n"
+        "  - {name: b, type: conv, kernel: 3, stride: 2}\n  - {name: c, type: conv, kernel: 3, stride: 2}\n"
+        'outputs: {"P\\x1b1": a, "P2": b, "P3": c}\n',
+        encoding="utf-8",
+    )
+    data = _coco_named(tmp_path / "d.json", ["cat", "dog"])
+    argv = ["recommend", "-q", "--rule", "rf", str(data), "--backbone", str(config), "--neck", "none"]
+    result = CliRunner().invoke(app, [*argv, "--levels", "P\x1b1,P2,P3"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "P\\x1b1" in result.stdout  # in the levels table, whose rows name every level
