@@ -401,15 +401,18 @@ def _detector(
 def _preload(preset: Preset, annotations: Annotations, built: list[Graph]) -> Callable[[], None]:
     """What the simulation needs after the read, to do while the reader's worker processes decode
     (:func:`~scalematch.pool.meanwhile`; nothing runs when the read forks none): ``preset``'s level graph,
-    appended to ``built`` (an error is left for the code that builds it again); pandas, for the box table; and
+    appended to ``built`` (an error is left for the code that builds it again), and its levels' profile
+    (:func:`~scalematch.match.detector.preset_levels`); pandas, for the box table; and
     for a max-IoU preset on annotation files of the reader's parallel size or more, the compiled assigner (which
     :func:`~scalematch.match.assign._compiled.prepare` would load for that many objects; both assigners give the
     same result)."""
 
     def load() -> None:
+        from scalematch.match.detector import preset_levels
         from scalematch.match.widen import level_graph
 
         built.append(level_graph(preset))
+        preset_levels(preset, built[0])
         import pandas  # noqa: F401
 
         from scalematch.dataset.formats.coco import PARALLEL_MIN

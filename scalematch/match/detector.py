@@ -153,12 +153,29 @@ def evaluate(
     if not len(rows):
         raise nothing_usable(data, "match", ignored, preset.toolkit)
     sim = simulate(preset, rows, graph, min_iou, workers)
-    levels = levels_from_profile(profile(graph), list(preset.levels))
+    levels = preset_levels(preset, graph)
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)
     return DetectorResult(
         preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored
     )
+
+
+_levels: list[tuple[Graph, tuple[str, ...], tuple[Level, ...]]] = []
+"""The last graph :func:`preset_levels` profiled, the level names asked for, and its levels."""
+
+
+def preset_levels(preset: Preset, graph: Graph) -> tuple[Level, ...]:
+    """The profile of ``preset``'s levels in ``graph`` (its level graph). The last one is kept: the CLI has it
+    computed while the reader's workers decode (``scalematch.match.api._preload``), and :func:`evaluate` then
+    takes it instead of profiling the graph again (the same graph object, the same level names)."""
+    names = tuple(preset.levels)
+    for known, asked, levels in _levels:
+        if known is graph and asked == names:
+            return levels
+    levels = levels_from_profile(profile(graph), list(names))
+    _levels[:] = [(graph, names, levels)]
+    return levels
 
 
 def ignores_difficult(preset: Preset) -> bool:

@@ -85,6 +85,25 @@ def test_the_compiled_assigner_in_threads_gives_the_single_process_result(
         assert np.array_equal(ran.weak, whole.weak)
 
 
+def test_the_levels_profile_is_kept_for_the_same_graph_only() -> None:
+    """:func:`preset_levels` gives what profiling the graph gives, keeps it for the same graph object and level
+    names, and profiles again for another graph or other names."""
+    from scalematch.match.detector import preset_levels
+    from scalematch.match.levels import levels_from_profile
+    from scalematch.match.search import with_levels
+    from scalematch.profile.engine import profile
+
+    preset = load_preset("retinanet")
+    graph = level_graph(preset)
+    first = preset_levels(preset, graph)
+    assert first == levels_from_profile(profile(graph), list(preset.levels))
+    assert preset_levels(preset, graph) is first
+    other = level_graph(preset)
+    assert preset_levels(preset, other) == first and preset_levels(preset, other) is not first
+    fewer = with_levels(preset, ("P3", "P4", "P5"))
+    assert [lv.name for lv in preset_levels(fewer, other)] == ["P3", "P4", "P5"]
+
+
 def test_a_large_file_loads_the_compiled_assigner_while_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a COCO file the reader decodes in worker processes, a max-IoU preset's compiled assigner is loaded by
     a thread meanwhile (here the parallel size is lowered to the sample's); the result is the one without it."""
@@ -92,6 +111,7 @@ def test_a_large_file_loads_the_compiled_assigner_while_it_is_read(monkeypatch: 
     import threading
 
     import scalematch.dataset.formats.coco as coco
+    import scalematch.match.detector as detector
     from scalematch import recommend
     from scalematch.match.assign import _compiled
 
@@ -107,13 +127,23 @@ def test_a_large_file_loads_the_compiled_assigner_while_it_is_read(monkeypatch: 
         loaders.append(threading.current_thread().name)
         return real(*args, **kwargs)
 
+    profiled: list[str] = []
+    real_levels = detector.levels_from_profile
+
+    def levels_spy(*args: Any, **kwargs: Any) -> Any:
+        profiled.append(threading.current_thread().name)
+        return real_levels(*args, **kwargs)
+
     monkeypatch.setattr(_compiled, "prepare", spy)
+    monkeypatch.setattr(detector, "levels_from_profile", levels_spy)
     monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
     early = recommend(SAMPLE, "retinanet", workers=2, coverage=0.5)
     assert loaders[0] == "scalematch-meanwhile"
+    assert profiled == ["scalematch-meanwhile"]  # the levels' profile: once, while the file was read
     assert _compiled.active()
     assert isinstance(plain, DetectorResult) and isinstance(early, DetectorResult)
     for a, b in ((plain.simulation, early.simulation),):
         assert np.array_equal(a.per_level, b.per_level)
         assert np.array_equal(a.best_iou, b.best_iou, equal_nan=True)
         assert np.array_equal(a.reason_code, b.reason_code)
+    assert early.levels == plain.levels and early.summary == plain.summary
