@@ -128,7 +128,7 @@ def test_a_large_file_loads_the_compiled_assigner_while_it_is_read(monkeypatch: 
         return real(*args, **kwargs)
 
     profiled: list[str] = []
-    real_levels = detector.levels_from_profile
+    real_levels = detector.levels_from_profile  # type: ignore[attr-defined]
 
     def levels_spy(*args: Any, **kwargs: Any) -> Any:
         profiled.append(threading.current_thread().name)
