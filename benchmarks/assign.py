@@ -120,7 +120,8 @@ def main() -> None:
             "resize, the anchors and the assigner, simulated in chunks of images on every core (the compiled "
             "max-IoU assigner in threads of the process, as its kernel runs without the GIL, the others in worker "
             "processes; on a file the reader decodes in worker processes, a thread loads pandas, the level graph and "
-            "the compiled assigner meanwhile). "
+            "the compiled assigner meanwhile, and the compiled simulation starts on the checked records while the "
+            "box table is built). "
             "`--coverage 0.5` keeps the design search out of the timing (it runs only when a preset misses the "
             "target, on a 50,000-object sample).",
         ]

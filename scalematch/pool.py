@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -73,8 +74,9 @@ def _in_order(pool: Executor, fn: Callable[[T], R], items: Iterable[T], workers:
 
 @contextmanager
 def worker_pool(
-    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = (), wait: bool = True
-) -> Iterator[ProcessPoolExecutor]:
+    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = (), wait: bool = True,
+    starts: bool = True,
+) -> Iterator[ProcessPoolExecutor]:  # fmt: skip
     """A pool of ``workers`` forked processes that end with this one (see :func:`ordered_map`); call it only when
     :func:`can_fork`. The workers ignore SIGINT: a Ctrl-C in a terminal, sent to every process of the group,
     interrupts this process only (a worker stopped while it wrote a result to its pipe would leave the pool's
@@ -84,18 +86,21 @@ def worker_pool(
     while it goes on (a large reader's worker takes tens of milliseconds to give its memory back), and
     :func:`finish`, called when the command ends, waits for them. (Left to the interpreter's exit, Python 3.11's
     ``concurrent.futures`` can race its own pool thread there and print an ``OSError: Bad file descriptor``
-    traceback after the run.)"""
+    traceback after the run.) With ``starts`` False, the tasks of :func:`meanwhile` blocks waiting for a pool
+    to fork are left for the caller to start (:func:`start_meanwhile`) once it only waits for its workers."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _settle()  # no thread of ours runs while this process forks
+    settle()  # no thread of ours runs while this process forks
+    while _background:
+        _background.pop().join()
     context = multiprocessing.get_context("fork")
-    start = (initializer, initargs)
+    start = (initializer, initargs, os.getpid())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start)
     try:
-        if _waiting:
+        if _waiting and starts:
             pool.submit(int).result()  # the pool forks every worker at its first task
-            _start_waiting()
+            start_meanwhile()
         yield pool
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -128,10 +133,13 @@ def meanwhile(task: Callable[[], object]) -> Iterator[None]:
     finally:
         if task in _waiting:
             _waiting.remove(task)
-    _settle()
+    settle()
 
 
-def _start_waiting() -> None:
+def start_meanwhile() -> None:
+    """Start the tasks of :func:`meanwhile` blocks that wait for a pool to fork; call it only once the workers
+    of an open pool have forked (see ``starts`` of :func:`worker_pool`)."""
+
     def quietly(task: Callable[[], object]) -> None:
         with suppress(Exception):  # see meanwhile
             task()
@@ -142,7 +150,20 @@ def _start_waiting() -> None:
         _running.append(thread)
 
 
-def _settle() -> None:
+_background: list[threading.Thread] = []
+"""Threads of :func:`in_background`: a pool waits for them before it forks."""
+
+
+def in_background(task: Callable[[], object], name: str) -> threading.Thread:
+    """Run ``task`` in a daemon thread started now (it must catch its own exceptions); a pool opened later waits for
+    it to end before it forks (see :func:`meanwhile`). The caller joins it when it needs its work."""
+    thread = threading.Thread(target=task, name=name, daemon=True)
+    thread.start()
+    _background.append(thread)
+    return thread
+
+
+def settle() -> None:
     """Wait for the threads :func:`meanwhile` started."""
     while _running:
         _running.pop().join()
@@ -159,9 +180,11 @@ def finish() -> None:
         _ending.pop().join()
 
 
-def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...], parent: int) -> None:
     """In a new worker: ignore SIGINT (see :func:`worker_pool`), end with the parent (Linux: a worker whose parent
-    was stopped by SIGTERM would otherwise wait on its queue forever), then the caller's ``initializer``."""
+    was stopped by SIGTERM would otherwise wait on its queue forever; a parent ``parent`` that ended before the
+    worker asked for that, between the fork and here, is seen by the worker's new parent id), then the caller's
+    ``initializer``."""
     import ctypes
     import signal
     import sys
@@ -173,6 +196,8 @@ def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple[Any, .
             ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
         except (OSError, AttributeError):
             pass
+        if os.getppid() != parent:
+            os._exit(1)
     if initializer is not None:
         initializer(*initargs)
 

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from exit_probe import at_exit
@@ -207,3 +208,78 @@ def test_meanwhile_does_not_wait_for_its_task_when_the_block_raises() -> None:
     with worker_pool(1) as pool:  # a pool opened later waits for it before forking
         pool.submit(int).result()
     assert ended == [True]
+
+
+def test_the_coco_reader_starts_a_meanwhile_task_once_its_workers_take_the_annotations(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """While the reader decodes the images itself, a meanwhile task would take turns with it for the GIL: the
+    task starts when the annotations' pieces go to the workers, after the last piece of images (the sample with
+    its images first, as train2017 has them), and the read's result is the one without it."""
+    import json
+    import threading
+
+    import scalematch.dataset.formats.coco as coco
+    from scalematch.dataset.loader import read_annotations
+    from scalematch.pool import meanwhile
+
+    given = json.loads(
+        (Path(__file__).resolve().parents[1] / "scalematch" / "data" / "coco_val2014_100.json").read_text()
+    )
+    sample = tmp_path / "images_first.json"
+    sample.write_text(json.dumps({key: given[key] for key in ("images", "annotations", "categories")}))
+    plain = read_annotations(sample, workers=1)
+    events: list[str] = []
+    real = coco._images_fast
+
+    def images_spy(*args: Any, **kwargs: Any) -> bool:
+        events.append("images")
+        return real(*args, **kwargs)
+
+    started = threading.Event()
+
+    def task() -> None:
+        events.append("task")
+        started.set()
+
+    monkeypatch.setattr(coco, "_images_fast", images_spy)
+    monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
+    with meanwhile(task):
+        early = read_annotations(sample, workers=2)
+    assert started.is_set() and "images" in events
+    assert events.index("task") > max(k for k, e in enumerate(events) if e == "images")
+    assert early.table.equals(plain.table) and early.excluded == plain.excluded
+
+
+def test_a_pool_waits_for_the_background_threads_before_it_forks() -> None:
+    """A thread of in_background (the early simulation's) still running when a pool is opened: the pool forks
+    only once it has ended, and the workers it forks see its work done."""
+    from scalematch.pool import in_background, worker_pool
+
+    done: list[int] = []
+
+    def slow() -> None:
+        time.sleep(0.4)
+        done.append(1)
+
+    thread = in_background(slow, "test-background")
+    with worker_pool(1) as pool:
+        assert done == [1] and not thread.is_alive()
+        assert pool.submit(len, done).result() == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_worker_whose_parent_ended_before_it_started_ends_at_once() -> None:
+    """The parent may end (SIGTERM) between the fork and the worker's request to end with it: the worker sees
+    another parent id than the one it was forked by and ends; with its parent there, it goes on."""
+    from scalematch.pool import _worker_start
+
+    for parent, code in ((os.getpid(), 0), (-1, 1)):
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child)
+            try:
+                _worker_start(None, (), parent)
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == code

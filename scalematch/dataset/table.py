@@ -42,9 +42,11 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
 from array import array
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -468,6 +470,36 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
 
 
+Watcher = Callable[[Mapping[str, "np.ndarray"]], None]
+_watchers: list[tuple[int, Watcher]] = []
+
+
+@contextmanager
+def columns_watched(watcher: Watcher) -> Iterator[None]:
+    """Within the block, ``watcher`` is called once, in this process, with the columns of the first COCO box table
+    :func:`assemble` builds (its rows checked; ``image_id``, ``image_w``, ``image_h``, ``x``, ``y``, ``w``, ``h``,
+    ``area``, ``iscrowd``, ``ignore``, ``category_id``, ... as numpy arrays the table then holds: not to be
+    written), before the rest of the table (its names) is built. For work that can start on the boxes while
+    the table is made (``recommend``'s simulation); what it finds must be checked against the table."""
+    entry = (os.getpid(), watcher)
+    _watchers.append(entry)
+    try:
+        yield
+    finally:
+        if entry in _watchers:
+            _watchers.remove(entry)
+
+
+def _watcher(raw: RawBoxes) -> Watcher | None:
+    """The watcher of :func:`columns_watched` to call for ``raw``'s table (a COCO file's, in the process that
+    set it), taken out of the list: it is called once."""
+    for entry in _watchers:
+        if entry[0] == os.getpid() and raw.converter == "coco":
+            _watchers.remove(entry)
+            return entry[1]
+    return None
+
+
 def assemble(
     raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -477,7 +509,7 @@ def assemble(
     import numpy as np
 
     kept = check(raw, exclusions, need_size, record)
-    table = _frame(raw, kept)
+    table = _frame(raw, kept, _watcher(raw))
     bits = None
     if raw.refused is not None:  # YOLO: the reader's verdict per file, per image in raw.images order
         verdict = raw.refused
@@ -495,8 +527,9 @@ def assemble(
     return table, nested
 
 
-def _frame(raw: RawBoxes, kept: Checked) -> pd.DataFrame:
-    """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns)."""
+def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.DataFrame:
+    """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns); ``watcher``, when
+    given, is called with its numeric columns first (:func:`columns_watched`)."""
     import numpy as np
     import pandas as pd
 
@@ -507,17 +540,24 @@ def _frame(raw: RawBoxes, kept: Checked) -> pd.DataFrame:
     sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
     cat_idx = np.searchsorted(sorted_cats, category_id)
     image_w, image_h = kept.image_sizes()
+    numbers: dict[str, Any] = {"ann_id": kept.column(raw, "ann_id"), "image_id": kept.column(raw, "image_id")}
+    numbers |= {"image_w": image_w, "image_h": image_h, "category_id": category_id}
+    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore"):
+        numbers[name] = kept.column(raw, name)
+    if watcher is not None:
+        watcher(numbers)
     columns: dict[str, Any] = {
-        "ann_id": kept.column(raw, "ann_id"),
-        "image_id": kept.column(raw, "image_id"),
+        "ann_id": numbers["ann_id"],
+        "image_id": numbers["image_id"],
         "file_name": _categorical(names(raw.images), idx),
         "image_w": image_w,
         "image_h": image_h,
         "category_id": category_id,
         "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
     }
-    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore"):
-        columns[name] = kept.column(raw, name)
+    columns |= {
+        name: numbers[name] for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore")
+    }
     table: pd.DataFrame = pd.DataFrame(columns, copy=False)
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Union
 
@@ -20,10 +21,12 @@ from scalematch._args import check_progress
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, given_format, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
+from scalematch.dataset.table import columns_watched
 from scalematch.errors import ConfigError, OptionError, raw_text
 from scalematch.match.assign import DEFAULT_MIN_IOU
 from scalematch.match.design import Design, RuleSweep, design, ranked
 from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluate
+from scalematch.match.early import Early, suits
 from scalematch.match.recommend import check_anchors_per_level, check_options
 from scalematch.match.rules import RuleParams
 from scalematch.match.search import at_input, sweep_inputs, with_levels
@@ -382,7 +385,8 @@ def _detector(
     from scalematch.pool import meanwhile
 
     built: list[Graph] = []
-    with meanwhile(_preload(preset, annotations, built)):
+    early = _early(preset, annotations, built, len(policies) > 1 or client is not None, min_iou, workers)
+    with meanwhile(_preload(preset, annotations, built)), columns_watched(early.start) if early else nullcontext():
         data = as_data(
             annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
             client=client, image_size=image_size, split=split,
@@ -394,7 +398,9 @@ def _detector(
 
         found = sweep_inputs(toolkit_rows(data, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
-    result = evaluate(data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph)
+    result = evaluate(
+        data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph, early=early
+    )
     return replace(result, sweep=found)
 
 
@@ -423,6 +429,21 @@ def _preload(preset: Preset, annotations: Annotations, built: list[Graph]) -> Ca
             _compiled.prepare(None)
 
     return load
+
+
+def _early(
+    preset: Preset, annotations: Annotations, built: list[Graph], swept: bool, min_iou: float, workers: int | None
+) -> Early | None:
+    """The simulation to start on the reader's columns (:mod:`scalematch.match.early`) when it can run there: a
+    compiled max-IoU preset at one input size, on one COCO file that the reader decodes in worker processes
+    (its graph and kernel are then loaded meanwhile, :func:`_preload`); None otherwise."""
+    from scalematch.dataset.formats.coco import PARALLEL_MIN
+
+    if swept or not suits(preset) or (isinstance(annotations, list | tuple) and len(annotations) != 1):
+        return None
+    if _file_bytes(annotations) < PARALLEL_MIN:
+        return None
+    return Early(preset, lambda: built[0] if built else None, min_iou, workers)
 
 
 def _file_bytes(annotations: Annotations) -> int:

@@ -11,6 +11,7 @@ from scalematch.dataset.table import IMAGE_TOO_SMALL
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match import geometry
 from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
+from scalematch.match.early import Early
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
@@ -120,6 +121,7 @@ def evaluate(
     strict: bool = False,
     workers: int | None = None,
     graph: Graph | None = None,
+    early: Early | None = None,
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` (but VOC ``difficult`` ones where the
     toolkit ignores them, :func:`ignores_difficult`) and summarise it (in ``workers``
@@ -129,7 +131,8 @@ def evaluate(
     assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
     box-table columns. The objects of an image that becomes too small an input for the network under the preset's
     resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error). ``graph``: the
-    preset's level graph when the caller has it already (built from the preset's files otherwise).
+    preset's level graph when the caller has it already (built from the preset's files otherwise). ``early``: a
+    simulation started while ``data`` was read (:mod:`scalematch.match.early`), used when it ran on these rows.
     """
     from scalematch import _args
     from scalematch.dataset.shards import check_workers
@@ -152,7 +155,9 @@ def evaluate(
     rows, ignored = toolkit_rows(data, preset)
     if not len(rows):
         raise nothing_usable(data, "match", ignored, preset.toolkit)
-    sim = simulate(preset, rows, graph, min_iou, workers)
+    sim = early.take(preset, rows, min_iou, workers) if early is not None else None
+    if sim is None:
+        sim = simulate(preset, rows, graph, min_iou, workers)
     levels = preset_levels(preset, graph)
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)

@@ -157,13 +157,16 @@ PARALLEL_MIN = 64 << 20
 def _early_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     """``workers`` processes for the pieces of ``annotations`` (None when 0), forked now, before the images are
     read: a worker forked later would share the reader's heap, and the pages it then writes to (freed memory it
-    reuses, the reference counts of objects it touches) would be copied, a peak that grows with the file."""
+    reuses, the reference counts of objects it touches) would be copied, a peak that grows with the file. The
+    tasks of a :func:`~scalematch.pool.meanwhile` block start when the annotations' pieces go to the workers
+    (:func:`_annotations_in_parallel`): while the images are decoded here, a thread would take turns with that
+    work (both hold the GIL), and from then on this process only waits."""
     if not workers:
         yield None
         return
     from scalematch.pool import worker_pool
 
-    with worker_pool(workers) as pool:
+    with worker_pool(workers, starts=False) as pool:
         pool.submit(int).result()  # the pool forks every worker at its first task
         yield pool
 
@@ -181,8 +184,11 @@ def _annotations_in_parallel(
     from collections import deque
     from concurrent.futures import Future
 
+    from scalematch.pool import start_meanwhile
+
     if not stream.opening("annotations"):
         return
+    start_meanwhile()  # this process now mostly waits for its workers (see _early_pool)
     name = str(path)
     cursor = ahead = stream.offset()  # where the next piece to take, and the next to cut, begin
     flight: deque[tuple[int, Future[_Columns | None]]] = deque()

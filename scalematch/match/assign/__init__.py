@@ -109,64 +109,95 @@ def simulate(
     image_w, image_h, x, y, w, h in original pixels) over the levels of ``graph``; positives of IoU assigners
     below ``min_iou`` are counted in ``weak``. Chunks of images go to ``workers`` processes (default: every
     core; the result does not depend on it)."""
-    import numpy as np
+    return Running(preset, table, graph, min_iou, workers).result(table)
 
-    n = len(table)
-    image_ids = table["image_id"].to_numpy()
-    order = np.argsort(image_ids, kind="stable")  # images together, file order inside each
-    ids = image_ids[order]
-    new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
-    first = np.flatnonzero(new)
-    inverse = np.cumsum(new) - 1
-    w0 = table["image_w"].to_numpy(np.float64)[order[first]]
-    h0 = table["image_h"].to_numpy(np.float64)[order[first]]
-    imgs = geometry.images(preset, w0, h0)
-    sorted_rows = table[[c for c in geometry.BOX_COLUMNS if c in table.columns]].iloc[order]
-    objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
-    try:
-        grids = geometry.grids(preset, graph, imgs)
-    except geometry.TooSmall as small:
-        from scalematch.errors import DatasetError
 
-        k = small.index
-        raise DatasetError(
-            f"image {ids[first[k]]} ({w0[k]:g}x{h0[k]:g} px) becomes a {small.width}x{small.height} input under "
-            f"{preset.name}'s resize, {small.fit} for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
-        ) from None
-    anchors_per_image = _head_size(preset, grids)
+class Running:
+    """A simulation (as :func:`simulate` runs it) set up on ``table`` here and now: the images resized, the
+    objects as the toolkit's pipeline hands them over, the level grids. Its chunks of images then run at
+    :meth:`run` (or :meth:`result`). An error of the set-up is raised here, one of the chunks by :meth:`run`."""
 
-    # Results go straight to the table's order (``order[i]`` is the row of sorted object ``i``).
-    per_level = np.zeros((n, len(preset.levels)), np.int64)
-    total = np.zeros(n, np.int64)
-    best = np.full(n, np.nan)
-    lost = np.zeros(n, bool)
-    weak = np.zeros(n, np.int64)
-    kept_idx = np.flatnonzero(objs.kept)
-    chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
-    if isinstance(preset.assigner, MaxIoU | SSDMatch):
-        from scalematch.match.assign import _compiled
-        from scalematch.pool import cores
+    def __init__(
+        self, preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float = DEFAULT_MIN_IOU,
+        workers: int | None = None,
+    ) -> None:  # fmt: skip
+        import numpy as np
 
-        threads = min(cores() if workers is None else workers, len(chunks))
-        _compiled.prepare(len(kept_idx), threads)  # it then runs in threads of this process (see _results)
-    for idx, (res, bound) in zip(chunks, _results(chunks, (preset, objs, grids, imgs, min_iou), workers), strict=True):
-        rows = order[idx]
-        per_level[rows] = res.positives
-        total[rows] = res.positives.sum(axis=1) if bound is None else bound
-        best[rows] = res.best
-        lost[rows] = res.lost
-        if res.weak is not None:
-            weak[rows] = res.weak
-    none = np.where(lost, OUTCOMES.index(LOST_TO_OTHER), OUTCOMES.index(NO_CANDIDATE))
-    code = np.where(total == 0, none, OUTCOMES.index(HAS_POSITIVE)).astype(np.int8)
-    code[order[~objs.kept]] = OUTCOMES.index(DROPPED)
-    w_in = np.empty(n)
-    h_in = np.empty(n)
-    w_in[order] = objs.x2 - objs.x1
-    h_in[order] = objs.y2 - objs.y1
-    return Simulation(
-        preset, preset.levels, table, per_level, total, best, w_in, h_in, code, weak, min_iou, anchors_per_image
-    )
+        self.preset, self.min_iou = preset, min_iou
+        n = len(table)
+        image_ids = table["image_id"].to_numpy()
+        order = np.argsort(image_ids, kind="stable")  # images together, file order inside each
+        ids = image_ids[order]
+        new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
+        first = np.flatnonzero(new)
+        inverse = np.cumsum(new) - 1
+        w0 = table["image_w"].to_numpy(np.float64)[order[first]]
+        h0 = table["image_h"].to_numpy(np.float64)[order[first]]
+        imgs = geometry.images(preset, w0, h0)
+        sorted_rows = table[[c for c in geometry.BOX_COLUMNS if c in table.columns]].iloc[order]
+        objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
+        try:
+            grids = geometry.grids(preset, graph, imgs)
+        except geometry.TooSmall as small:
+            from scalematch.errors import DatasetError
+
+            k = small.index
+            raise DatasetError(
+                f"image {ids[first[k]]} ({w0[k]:g}x{h0[k]:g} px) becomes a {small.width}x{small.height} input under "
+                f"{preset.name}'s resize, {small.fit} for {preset.backbone}: {small.reason.rsplit(': ', 1)[-1]}"
+            ) from None
+        self.anchors_per_image = _head_size(preset, grids)
+        self.order, self.objs = order, objs
+        # Results go straight to the table's order (``order[i]`` is the row of sorted object ``i``).
+        self.per_level = np.zeros((n, len(preset.levels)), np.int64)
+        self.total = np.zeros(n, np.int64)
+        self.best = np.full(n, np.nan)
+        self.lost = np.zeros(n, bool)
+        self.weak = np.zeros(n, np.int64)
+        kept_idx = np.flatnonzero(objs.kept)
+        chunks = [kept_idx[lo:hi] for lo, hi in _chunks(objs.image[kept_idx])]
+        if isinstance(preset.assigner, MaxIoU | SSDMatch):
+            from scalematch.match.assign import _compiled
+            from scalematch.pool import cores
+
+            threads = min(cores() if workers is None else workers, len(chunks))
+            _compiled.prepare(len(kept_idx), threads)  # it then runs in threads of this process (see _results)
+        self._work = (chunks, (preset, objs, grids, imgs, min_iou), workers)
+        self._ran = False
+
+    def run(self) -> None:
+        """Run the chunks of images here (once; :meth:`result` runs them when no one has)."""
+        if self._ran:
+            return
+        chunks, state, workers = self._work
+        order = self.order
+        for idx, (res, bound) in zip(chunks, _results(chunks, state, workers), strict=True):
+            rows = order[idx]
+            self.per_level[rows] = res.positives
+            self.total[rows] = res.positives.sum(axis=1) if bound is None else bound
+            self.best[rows] = res.best
+            self.lost[rows] = res.lost
+            if res.weak is not None:
+                self.weak[rows] = res.weak
+        self._ran = True
+
+    def result(self, table: pd.DataFrame) -> Simulation:
+        """The :class:`Simulation`, for ``table`` (the rows set up, or a table of the same rows in their order)."""
+        import numpy as np
+
+        self.run()
+        objs, order, n = self.objs, self.order, len(self.total)
+        none = np.where(self.lost, OUTCOMES.index(LOST_TO_OTHER), OUTCOMES.index(NO_CANDIDATE))
+        code = np.where(self.total == 0, none, OUTCOMES.index(HAS_POSITIVE)).astype(np.int8)
+        code[order[~objs.kept]] = OUTCOMES.index(DROPPED)
+        w_in = np.empty(n)
+        h_in = np.empty(n)
+        w_in[order] = objs.x2 - objs.x1
+        h_in[order] = objs.y2 - objs.y1
+        return Simulation(
+            self.preset, self.preset.levels, table, self.per_level, self.total, self.best, w_in, h_in, code,
+            self.weak, self.min_iou, self.anchors_per_image,
+        )  # fmt: skip
 
 
 def anchors_per_image(preset: Preset, table: pd.DataFrame, graph: Graph) -> float:
