@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -235,3 +238,106 @@ def test_two_images_of_one_name_each_get_the_labels_as_in_ultralytics(tmp_path: 
     assert load(root, resize="none").excluded == {"bbox_nonpositive": 2}
     with pytest.raises(DatasetError, match=r"labels/train/im0.txt: line 3 \(with im0.jpg\): expected w and h > 0"):
         load(root, resize="none", strict=True)
+
+
+NO_IMAGES = ["dangling", "loop", "fifo", "folder", "empty"]
+
+
+def _no_image(path: Path, kind: str) -> None:
+    """Put at ``path`` an entry named as an image that holds no image."""
+    if kind == "dangling":
+        path.symlink_to(path.parent / "absent-target.jpg")
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"")
+
+
+def _yolo_tree(root: Path) -> None:
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    for name in ("b", "c"):
+        Image.new("RGB", (64, 48)).save(root / "images" / f"{name}.jpg")
+        (root / "labels" / f"{name}.txt").write_text("0 0.5 0.5 0.2 0.3\n")
+
+
+@pytest.mark.parametrize("kind", NO_IMAGES)
+def test_an_image_name_holding_no_image_is_counted_once(tmp_path: Path, kind: str) -> None:
+    """ultralytics lists every entry of an image's name (glob), and drops each of these kinds as corrupt, with its
+    labels (a FIFO would block its ``Image.open``). Whatever the kind, a label file is one image, whose objects
+    are ``missing_image_size`` saying why; the entry is never counted as an image of its own. Without a label
+    file, an entry that is not a regular file is no image, and an empty file, found, is one without objects (its
+    header is not read), as any image without a label file is."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    import glob
+
+    root = tmp_path / "ds"
+    _yolo_tree(root)
+    _no_image(root / "images" / "a.jpg", kind)
+    (root / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.3\n1 0.3 0.3 0.1 0.1\n")
+    _no_image(root / "images" / "z.jpg", kind)  # no label file
+    listed = glob.glob(str(Path(glob.escape(str(root / "images"))) / "**" / "*.*"), recursive=True)
+    theirs = sorted(Path(x).name for x in listed if x.rpartition(".")[-1].lower() in utils.IMG_FORMATS)
+    assert theirs == ["a.jpg", "b.jpg", "c.jpg", "z.jpg"]  # listed whatever they are
+    if kind != "fifo":
+        for name in ("a.jpg", "z.jpg"):
+            with pytest.raises(Exception):  # noqa: B017 (verify_image_label drops it as corrupt on any error)
+                utils.check_image(str(root / "images" / name))
+    result = load(root, resize="none")
+    background = 1 if kind == "empty" else 0
+    assert (result.images, result.to_dict()["images_without_objects"]) == (3 + background, 1 + background)
+    assert result.excluded == {"missing_image_size": 2} and len(result.table) == 2
+    why = "the image a.jpg is empty (0 bytes), so it gives no size" if kind == "empty" else "no image found"
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(root))}/labels/a.txt: line 1: {re.escape(why)}\b"):
+        load(root / "labels" / "a.txt", resize="none", strict=True)
+
+
+def test_a_link_to_a_folder_named_as_an_image_is_a_folder_read_as_glob_reads_it(tmp_path: Path) -> None:
+    """``images/a.jpg -> /elsewhere`` (a folder holding ``sub/x.png``) is no image, but glob lists the image under
+    it: the label of ``a.jpg`` has no image, and ``a.jpg/sub/x.png`` is one without objects: two images, each
+    once."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    import glob
+
+    root = tmp_path / "ds"
+    _yolo_tree(root)
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    Image.new("RGB", (16, 16)).save(tmp_path / "elsewhere" / "sub" / "x.png")
+    (root / "images" / "a.jpg").symlink_to(tmp_path / "elsewhere")
+    (root / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.3\n")
+    listed = glob.glob(str(Path(glob.escape(str(root / "images"))) / "**" / "*.*"), recursive=True)
+    theirs = sorted(Path(x).relative_to(root / "images").as_posix() for x in listed)
+    assert [x for x in theirs if x.rpartition(".")[-1].lower() in utils.IMG_FORMATS] == [
+        "a.jpg", "a.jpg/sub/x.png", "b.jpg", "c.jpg"
+    ]  # fmt: skip
+    result = load(root, resize="none")
+    assert (result.images, result.to_dict()["images_without_objects"]) == (4, 2)
+    assert result.excluded == {"missing_image_size": 1}
+
+
+def test_an_image_that_cannot_be_read_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image the user may not read (``chmod 000``) gives no size, and the message says why: not its header."""
+    import builtins
+
+    root = tmp_path / "ds"
+    _yolo_tree(root)
+    real = builtins.open
+
+    def denied(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, Path)) and Path(file).name == "b.jpg":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    result = load(root, resize="none")
+    assert result.excluded == {"missing_image_size": 1} and result.images == 2
+    with pytest.raises(DatasetError) as refused:
+        load(root, resize="none", strict=True)
+    assert str(refused.value) == (
+        f"{root}: labels/b.txt: line 1: the image b.jpg cannot be read (Permission denied), so it gives no size; "
+        "pass image_size=WxH [missing_image_size]"
+    )

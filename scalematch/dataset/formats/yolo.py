@@ -442,18 +442,37 @@ def _yaml_kind(key: object) -> str:
 
 def _image_size(image: Path | None) -> tuple[float, float]:
     """(width, height) from the image header with the EXIF orientation applied; NaN when unreadable."""
+    w, h, _ = _sized(image)
+    return w, h
+
+
+def _sized(image: Path | None) -> tuple[float, float, str]:
+    """(width, height, why not) from the image header with the EXIF orientation applied: NaN and NaN with why
+    there is no size (no image; a file that cannot be read, such as ``Permission denied``; an empty file; a header
+    Pillow cannot read or a size outside [1, 2**24]), or the size and ''."""
+    nan = math.nan
     if image is None:
-        return math.nan, math.nan
+        return nan, nan, "no image found to read the size from"
     from PIL import Image
 
+    header = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is outside "
+    header += "[1, 2**24])"
     try:
-        with Image.open(image) as im:
-            w, h = _stored_size(im)
-            if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
-                w, h = h, w
-    except Exception:  # any header Pillow cannot read means: no size from this image
-        return math.nan, math.nan
-    return image_side(w), image_side(h)
+        with open(image, "rb") as file:  # opened here: an error of the file's own is not one of its header
+            if os.fstat(file.fileno()).st_size == 0:
+                return nan, nan, f"the image {image.name} is empty (0 bytes), so it gives no size"
+            with Image.open(file) as im:
+                w, h = _stored_size(im)
+                if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
+                    w, h = h, w
+    except OSError as exc:  # Pillow's own (UnidentifiedImageError, 'truncated') carry no errno; the system's do
+        if exc.errno is None:
+            return nan, nan, header
+        return nan, nan, f"the image {image.name} cannot be read ({exc.strerror or exc}), so it gives no size"
+    except Exception:  # any other header Pillow cannot read means: no size from this image
+        return nan, nan, header
+    width, height = image_side(w), image_side(h)
+    return width, height, "" if math.isfinite(width) and math.isfinite(height) else header
 
 
 def _stored_size(im: Any) -> tuple[int, int]:
@@ -651,15 +670,11 @@ def _read(
     shared = {label for label, count in pairs.items() if count > 1}  # label files read for several images
     for image_id, (label, labels, image) in enumerate(files, 1):
         rel = label.relative_to(labels)
-        w_img, h_img = _image_size(image)
+        w_img, h_img, no_size = _sized(image)
         if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
             if image is not None:  # an image Pillow cannot open: both verify_image_label drop it as corrupt
                 refused[image_id] = BOTH
-        no_size = "no image found to read the size from"
-        if image is not None:
-            no_size = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is "
-            no_size += "outside [1, 2**24])"
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
         data = read_bytes(label)
