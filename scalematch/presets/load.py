@@ -325,7 +325,7 @@ class _Reader:
             neck=None if neck is None else self.text("neck"),
             levels=tuple(levels),
             input=self.input(),
-            anchors=self.anchors(len(levels)),
+            anchors=self.anchors(tuple(levels)),
             assigner=self.assigner(),
             head=head,
             path=self.where,
@@ -419,7 +419,8 @@ class _Reader:
             fixed,
         )
 
-    def anchors(self, n_levels: int) -> Generator:
+    def anchors(self, levels: tuple[str, ...]) -> Generator:
+        n_levels = len(levels)
         kind = self.kind("anchors", ("torchvision", "ssd", "yolov5", "points", "mmdet"))
         gen: Generator
         sizes: tuple[Any, ...]
@@ -467,7 +468,34 @@ class _Reader:
             raise self.fail("anchors", f"at most {MAX_ANCHORS} anchors per location", gen.per_level())
         if isinstance(gen, YoloAnchors | Points | MMDetAnchors) and len(gen.strides) != n_levels:
             raise self.fail("anchors.strides", f"one stride per level ({n_levels})", gen.strides)
+        if isinstance(gen, TorchvisionAnchors):
+            self.check_cell_anchors(gen, levels)
         return gen
+
+    def check_cell_anchors(self, gen: TorchvisionAnchors, levels: tuple[str, ...]) -> None:
+        """Refuse a size and aspect ratio whose base anchor torchvision's AnchorGenerator rounds to a box of zero
+        width or height: its IoU with every object is 0, and where no anchor of an image overlaps an object,
+        torchvision's Matcher (low-quality matches) hands every anchor of the image to the object it overlaps
+        most, the image's first object for those overlapping none, which is no design to simulate."""
+        from scalematch.match.assign._grid import cell_anchors
+
+        for k, sizes in enumerate(gen.sizes):
+            x1, x2, y1, y2 = cell_anchors(sizes, gen.aspect_ratios)
+            flat = [a for a in range(len(x1)) if x2[a] <= x1[a] or y2[a] <= y1[a]]
+            if not flat:
+                continue
+            a = flat[0]
+            size, ratio = sizes[a % len(sizes)], gen.aspect_ratios[a // len(sizes)]
+            side, lo, hi = ("width", x1[a], x2[a]) if x2[a] <= x1[a] else ("height", y1[a], y2[a])
+            x1, x2, y1, y2 = cell_anchors((size,), (1.0,))
+            key = "anchors.aspect_ratios" if x2[0] > x1[0] and y2[0] > y1[0] else "anchors.sizes"
+            extent = size / math.sqrt(ratio) if side == "width" else size * math.sqrt(ratio)
+            raise ConfigError(
+                f"{self.where}: key '{key}': size {size:g} at aspect ratio {ratio:g} (level {levels[k]}) is an "
+                f"anchor of zero {side} in torchvision: its AnchorGenerator rounds the corners -+{extent / 2:.3g} "
+                f"to {lo + 0.0:g} and {hi:g}, a box with IoU 0 with every object; expected sizes and aspect ratios "
+                f"whose anchors are over 1 px wide and high"
+            )
 
     def assigner(self) -> Assigner:
         kind = self.kind("assigner", ("max-iou", "ssd", "fcos", "yolov5", "tal", "atss"))

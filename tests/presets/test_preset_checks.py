@@ -7,10 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from required import need
 
 from scalematch.errors import ConfigError, OptionError
 from scalematch.presets import builtin_presets, load_preset, override
 from scalematch.presets.load import preset_data
+from scalematch.presets.preset import TorchvisionAnchors
 
 
 @pytest.mark.parametrize("name", sorted(builtin_presets()))
@@ -149,3 +151,58 @@ def test_the_note_on_a_number_read_as_text_tells_what_the_key_takes(value: objec
     from scalematch._yaml import text_number_note
 
     assert text_number_note(value, integer) == note
+
+
+SWEEP_SIZES = (0.51, 0.9, 1.0, 1.0000001, 1.01, 1.4, 1.5, 2.0, 2.5, 3.0, 16.0, 32.0, 512.0)
+SWEEP_RATIOS = (0.0011, 0.002, 0.004, 0.01, 0.25, 0.5, 1.0, 2.0, 4.0, 100.0, 250.0, 500.0, 1000.0)
+
+
+def test_cell_anchors_are_torchvision_s() -> None:
+    """scalematch's base anchors are torchvision's AnchorGenerator cell anchors, bit for bit, over a sweep of sizes
+    and aspect ratios that round to boxes of zero, one and more pixels."""
+    import numpy as np
+
+    from scalematch.match.assign._grid import cell_anchors
+
+    anchor_utils = need("torchvision.models.detection.anchor_utils")
+    torch = need("torch")
+    generator = anchor_utils.AnchorGenerator(sizes=(SWEEP_SIZES,), aspect_ratios=(SWEEP_RATIOS,))
+    expected = generator.generate_anchors(SWEEP_SIZES, SWEEP_RATIOS, dtype=torch.float32).numpy()
+    x1, x2, y1, y2 = cell_anchors(SWEEP_SIZES, SWEEP_RATIOS)
+    assert np.stack([x1, y1, x2, y2], axis=1).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("ratio", SWEEP_RATIOS)
+def test_a_size_torchvision_rounds_to_a_zero_area_anchor_is_refused(ratio: float) -> None:
+    """A size and ratio whose base anchor torchvision rounds to zero width or height (IoU 0 with every object; its
+    Matcher then gives an image's every anchor to one object) is refused, naming the key; every other passes."""
+    anchor_utils = need("torchvision.models.detection.anchor_utils")
+    torch = need("torch")
+    retinanet = load_preset("retinanet")
+    for size in SWEEP_SIZES:
+        box = anchor_utils.AnchorGenerator.generate_anchors(None, (size,), (ratio,), dtype=torch.float32)[0]
+        flat = bool(box[2] <= box[0] or box[3] <= box[1])
+        changes = {"anchors.sizes": [[size]] * 5, "anchors.aspect_ratios": [ratio]}
+        if not flat:
+            anchors = override(retinanet, **changes).anchors
+            assert isinstance(anchors, TorchvisionAnchors) and anchors.sizes == ((size,),) * 5
+            continue
+        with pytest.raises(ConfigError, match=r"^override of preset retinanet: key 'anchors\.(sizes|aspect_ratios)'"):
+            override(retinanet, **changes)
+
+
+def test_the_zero_area_anchor_message(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "configs/detectors/retinanet.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "ret.yaml"
+    wide = text.replace("aspect_ratios: [0.5, 1.0, 2.0]", "aspect_ratios: [0.5, 1.0, 1000]")
+    path.write_text(wide.replace("[32, 40, 50]", "[16, 40, 50]"), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_preset(path)
+    assert str(caught.value) == (
+        f"{path}: key 'anchors.aspect_ratios': size 16 at aspect ratio 1000 (level P3) is an anchor of zero width "
+        "in torchvision: its AnchorGenerator rounds the corners -+0.253 to 0 and 0, a box with IoU 0 with every "
+        "object; expected sizes and aspect ratios whose anchors are over 1 px wide and high"
+    )
+    path.write_text(text.replace("[32, 40, 50]", "[1, 40, 50]"), "utf-8")
+    with pytest.raises(ConfigError, match=r"key 'anchors\.sizes': size 1 at aspect ratio 0\.5 \(level P3\) .* height"):
+        load_preset(path)

@@ -97,6 +97,21 @@ class AnchorLevel:
         return (centre - offset) / stride[image]
 
 
+def cell_anchors(sizes: tuple[float, ...], ratios: tuple[float, ...]) -> tuple[F32, F32, F32, F32]:
+    """torchvision's AnchorGenerator.generate_anchors for one level, per shape (ratio-major, as its cell anchors):
+    x1, x2, y1, y2 of the zero-centred base box, in float32. h_ratio = sqrt(r), w_ratio = 1 / h_ratio, the box
+    [-w, -h, w, h] / 2 rounded half to even: a width or height of 1 or less rounds to a zero-area box."""
+    import numpy as np
+
+    f32 = np.float32
+    scales = np.asarray(sizes, dtype=f32)
+    h_ratio = np.sqrt(np.asarray(ratios, dtype=f32))
+    w_ratio = f32(1) / h_ratio
+    ws = (w_ratio[:, None] * scales[None, :]).reshape(-1)
+    hs = (h_ratio[:, None] * scales[None, :]).reshape(-1)
+    return np.round(-ws / f32(2)), np.round(ws / f32(2)), np.round(-hs / f32(2)), np.round(hs / f32(2))
+
+
 def anchor_levels(
     gen: TorchvisionAnchors | SSDBoxes | MMDetAnchors, grids: tuple[Grid, ...], imgs: Images
 ) -> list[AnchorLevel]:
@@ -122,16 +137,7 @@ def anchor_levels(
             out.append(AnchorLevel(grid, "torchvision", lo_w, hi_w, lo_h, hi_h, imgs.input_w, imgs.input_h))
             continue
         if isinstance(gen, TorchvisionAnchors):
-            # AnchorGenerator.generate_anchors: h_ratio = sqrt(r), w_ratio = 1 / h_ratio (ratio-major), the
-            # zero-centred box [-w, -h, w, h] / 2 rounded half to even.
-            ratios = np.asarray(gen.aspect_ratios, dtype=f32)
-            scales = np.asarray(gen.sizes[k], dtype=f32)
-            h_ratio = np.sqrt(ratios)
-            w_ratio = f32(1) / h_ratio
-            ws = (w_ratio[:, None] * scales[None, :]).reshape(-1)
-            hs = (h_ratio[:, None] * scales[None, :]).reshape(-1)
-            lo_w, hi_w = np.round(-ws / f32(2)), np.round(ws / f32(2))
-            lo_h, hi_h = np.round(-hs / f32(2)), np.round(hs / f32(2))
+            lo_w, hi_w, lo_h, hi_h = cell_anchors(gen.sizes[k], gen.aspect_ratios)
             out.append(AnchorLevel(grid, "torchvision", lo_w, hi_w, lo_h, hi_h, imgs.input_w, imgs.input_h))
             continue
         # DefaultBoxGenerator._generate_wh_pairs: (s_k, s_k), (s'_k, s'_k), then (w, h), (h, w) per ratio.
