@@ -78,7 +78,7 @@ def show_detector(
         for line in search_lines(result.search):
             typer.echo(line)
     if objects is not None:
-        typer.echo(f"\nwrote {printable(str(objects))} ({result.summary.objects} objects)")
+        typer.echo(f"\nwrote {printable(str(objects))} ({counted(result.summary.objects, 'object')})")
     if export is not None:
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:

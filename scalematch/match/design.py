@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
 from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
@@ -42,7 +43,7 @@ class Design:
         where = self.backbone + (f" + {self.neck}" if self.neck else "")
         return (
             f"<Design {where} at {self.resize}, rule {r.rule.value}: use {', '.join(r.recommended_levels)} "
-            f"({100 * r.chosen.coverage:.1f}% of {r.chosen.total} objects, target {100 * r.target:g}% "
+            f"({100 * r.chosen.coverage:.1f}% of {counted(r.chosen.total, 'object')}, target {100 * r.target:g}% "
             f"{'reached' if r.reached else 'missed'})>"
         )
 

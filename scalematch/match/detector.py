@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
 from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.dataset.table import IMAGE_TOO_SMALL
 from scalematch.errors import DatasetError, OptionError
@@ -60,7 +61,8 @@ class DetectorResult:
         verdict = "meets" if self.meets_target else "misses"
         return (
             f"<DetectorResult {self.preset.name} ({self.preset.toolkit}): {100 * self.summary.share_meeting:.1f}% of "
-            f"{self.summary.objects} objects have {self.summary.min_positives}+ positives, {verdict} the target "
+            f"{counted(self.summary.objects, 'object')} {'has' if self.summary.objects == 1 else 'have'} "
+            f"{self.summary.min_positives}+ positives, {verdict} the target "
             f"{100 * self.target:g}%>"
         )
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
 from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
@@ -88,7 +89,8 @@ class Recommendation:
     def __repr__(self) -> str:
         return (
             f"<Recommendation rule {self.rule.value}: use {', '.join(self.recommended_levels)} "
-            f"({100 * self.chosen.coverage:.1f}% of {self.chosen.total} objects, target {100 * self.target:g}%)>"
+            f"({100 * self.chosen.coverage:.1f}% of {counted(self.chosen.total, 'object')}, "
+            f"target {100 * self.target:g}%)>"
         )
 
     def to_dict(self) -> dict[str, Any]:

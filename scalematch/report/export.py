@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+from scalematch._text import counted
 from scalematch.choices import Toolkit as Toolkit
 from scalematch.errors import OptionError
 from scalematch.match.recommend import Recommendation
@@ -59,7 +60,7 @@ def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]
     strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
     lines = [
         f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
-        f"{comment} coverage {rec.chosen.coverage:.1%} of {rec.chosen.total} objects.",
+        f"{comment} coverage {rec.chosen.coverage:.1%} of {counted(rec.chosen.total, 'object')}.",
     ]
     if fitted_at:  # the sizes below are input pixels of this design: another resize changes them
         lines.append(f"{comment} Design: {printable(fitted_at)} (sizes in input pixels of that resize).")

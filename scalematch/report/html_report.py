@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scalematch._text import dumps
+from scalematch._text import counted, dumps
 from scalematch.match.design import Design
 from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import Rule, fcos_ranges
@@ -57,9 +57,14 @@ def warnings(best: Design, objects: int, crowd: int) -> list[str]:
     excluded = sum(best.excluded.values())
     if excluded:
         reasons = ", ".join(f"{k} {v}" for k, v in best.excluded.items())
-        out.append(f"{excluded} annotation records were excluded ({reasons}); see the table below.")
+        were = "was" if excluded == 1 else "were"
+        out.append(f"{counted(excluded, 'annotation record')} {were} excluded ({reasons}); see the table below.")
     if crowd:
-        out.append(f"{crowd} crowd annotations are not matched ({objects} objects are).")
+        are = "is" if crowd == 1 else "are"
+        out.append(
+            f"{counted(crowd, 'crowd annotation')} {are} not matched ({counted(objects, 'object')} "
+            f"{'is' if objects == 1 else 'are'})."
+        )
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scalematch._text import counted
 from scalematch.errors import OptionError
 from scalematch.match.result import MatchResult
 from scalematch.report.style import (
@@ -63,7 +64,7 @@ def load_figure(result: MatchResult, recommended: str | Sequence[str] | None = (
         ax.set_ylabel("objects")
         ax.grid(axis="x", visible=False)
         note = "; hatched: not recommended" if recommended else ""
-        ax.set_title(f"Load per level ({result.total} objects, rule {result.rule.value}{note})", fontsize=10)
+        ax.set_title(f"Load per level ({counted(result.total, 'object')}, rule {result.rule.value}{note})", fontsize=10)
     return fig
 
 

@@ -26,6 +26,7 @@ import textwrap
 from typing import TYPE_CHECKING, Literal, get_args
 
 from scalematch import _args
+from scalematch._text import counted
 from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import TOO_LARGE, TOO_SMALL
 from scalematch.report.columns import UsableRows
@@ -227,7 +228,8 @@ def overlay_figure(
         ax.legend(handles=[*handles, *key], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7,
                   ncols=3 if split == "coco" else 4, title=note, title_fontsize=7)  # fmt: skip
         ax.set_title(
-            f"{result.total} objects against {n} levels, rule {rec.rule.value}: which level takes which sizes",
+            f"{counted(result.total, 'object')} against {counted(n, 'level')}, rule {rec.rule.value}: "
+            "which level takes which sizes",
             fontsize=10,
         )
     return fig

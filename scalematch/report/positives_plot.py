@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+from scalematch._text import counted
 from scalematch.match.assign import Simulation
 from scalematch.match.positives import SIZE_BINS, main_level
 from scalematch.report.style import TOO_SMALL_COLOR, drawable, figure_for, level_colors, log2_axis, style
@@ -69,6 +70,8 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
         ax.set_xlabel("object size √(w·h) in input pixels")
         ax.set_ylabel("positives (log scale of positives + 1)")
         what = "upper bound: candidate points" if sim.upper_bound else "colour: the level holding most"
-        ax.set_title(f"Positives per object, {drawable(sim.preset.name)} ({len(size)} objects; {what})", fontsize=10)
+        ax.set_title(
+            f"Positives per object, {drawable(sim.preset.name)} ({counted(len(size), 'object')}; {what})", fontsize=10
+        )
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         return fig

@@ -151,17 +151,19 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     none = dict(s.counts).get("0", 0)
     out.append(f"No positive: {counted(none, 'object')} ({reasons}).")
     verdict = "meets" if s.share_meeting >= target else "misses"
-    can = "can have" if s.upper_bound else "have"
+    can = "can have" if s.upper_bound else ("has" if s.objects == 1 else "have")
     at = f"{s.floor + 0.0:.12g}" if s.floor is not None else ""  # as given (0.99999999999 is not 1), -0 as 0
     floor = f" with IoU >= {at}" if s.floor is not None else ""
     out.append(
-        f"{shares(s.share_meeting, target)[0]} of {s.objects} objects {can} {s.min_positives} or more positives"
+        f"{shares(s.share_meeting, target)[0]} of {counted(s.objects, 'object')} {can} {s.min_positives} or more "
+        f"positives"
         f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} {as_set(preset)} "
         f"{verdict} the target."
     )
     if s.floor is not None:
         out.append(
-            f"{s.only_weak} objects have positives only below IoU {at} (--min-iou, scalematch's quality floor: "
+            f"{counted(s.only_weak, 'object')} {'has' if s.only_weak == 1 else 'have'} positives only below IoU "
+            f"{at} (--min-iou, scalematch's quality floor: "
             "an anchor that barely overlaps its object is mostly background around it)."
         )
     if s.upper_bound:
@@ -176,14 +178,15 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
         out.append("Context (scalematch's receptive-field view): no object has a positive, so none has a level.")
         return out
     context = (
-        f"Context (scalematch's receptive-field view, a heuristic): {larger} of {with_level} objects "
-        f"({_pct(larger / with_level)}) are longer than the receptive field of the level holding most of their "
-        "positives"
+        f"Context (scalematch's receptive-field view, a heuristic): {larger} of {counted(with_level, 'object')} "
+        f"({_pct(larger / with_level)}) {'is' if with_level == 1 else 'are'} longer than the receptive field of the "
+        f"level holding most of {'its' if with_level == 1 else 'their'} positives"
     )
     if preset.head == "two-stage":
         context += "; the second stage pools each proposal's whole box, so this bounds only the proposal stage."
     else:
-        context += "; a one-stage head predicts each of them from units that see only part of it."
+        them = "it" if with_level == 1 else "each of them"
+        context += f"; a one-stage head predicts {them} from units that see only part of it."
     out.append(context)
     return out
 
@@ -192,7 +195,11 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
 def search_lines(found: Search) -> list[str]:
     """The design search in words: its objective, the preset's numbers and the chosen design's."""
     b, c = found.before, found.chosen
-    sample = f", each simulated on {found.sampled} objects of whole images" if found.sampled < found.objects else ""
+    sample = (
+        f", each simulated on {counted(found.sampled, 'object')} of whole images"
+        if found.sampled < found.objects
+        else ""
+    )
     lines = [
         f"Design search (scalematch's objective: the fewest anchors or points per image with "
         f"{shares(found.target, found.target)[1]} "

@@ -1284,3 +1284,30 @@ def test_wording_of_counts_folders_and_neck_files(app: typer.Typer, tmp_path: Pa
     text = CliRunner().invoke(app, ["recommend", str(one), "-q", "--detector", str(preset), "--coverage", "0.5"]).stdout
     assert text.startswith("one.json: 1 object\n"), text
     assert "No positive: 1 object (0 lost to another object, 1 no anchor or point qualifies" in text
+
+
+def test_one_object_is_singular_in_every_sentence_and_repr(app: typer.Typer, tmp_path: Path) -> None:
+    """Review round 29: '1 objects' in the verdict, the context line, yolov8's 'can have' sentence, the reprs of
+    Design and DetectorResult, and the HTML report's exclusion and crowd lines."""
+    import scalematch as sm
+    from scalematch.report.html_report import warnings
+
+    one = tmp_path / "one.json"
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 40], "area": 2000, "iscrowd": 0}
+    image = {"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}
+    one.write_text(json.dumps({"images": [image], "annotations": [box], "categories": [{"id": 1, "name": "x"}]}))
+    text = CliRunner().invoke(app, ["recommend", str(one), "-q"]).stdout
+    assert "100.0% of 1 object has 1 or more positives with IoU >= 0.1 (target 99.0%): retinanet" in text, text
+    assert "0 objects have positives only below IoU 0.1" in text
+    assert (
+        "Context (scalematch's receptive-field view, a heuristic): 0 of 1 object (0.0%) is longer than the receptive "
+        "field of the level holding most of its positives; a one-stage head predicts it from units" in text
+    )
+    text = CliRunner().invoke(app, ["recommend", str(one), "-q", "--detector", "yolov8"]).stdout
+    assert "100.0% of 1 object can have 1 or more positives (target 99.0%): yolov8" in text, text
+    design = sm.recommend(str(one), rule="rf")
+    assert repr(design).endswith("use P4 (100.0% of 1 object, target 99% reached)>")
+    assert repr(sm.recommend(str(one))).endswith(": 100.0% of 1 object has 1+ positives, meets the target 99%>")
+    assert isinstance(design, sm.Design)
+    assert "1 crowd annotation is not matched (1 object is)." in warnings(design, 1, 1)
+    assert "2 crowd annotations are not matched (1 object is)." in warnings(design, 1, 2)
