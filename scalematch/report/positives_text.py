@@ -19,6 +19,7 @@ from scalematch.presets.preset import (
     Preset,
     SSDMatch,
     TALAssign,
+    TorchvisionInput,
     YOLOv5Assign,
 )
 from scalematch.report.style import printable, printed_lines
@@ -115,8 +116,9 @@ def tables(s: PositivesSummary) -> str:
 
 
 def as_set(preset: Preset) -> str:
-    """``with its defaults`` for a built-in preset as it ships, else what was changed (levels, backbone, neck,
-    resize), so that a verdict never credits the defaults with what the user's settings did."""
+    """``with its defaults`` for a built-in preset as it ships (or a copy of its file), else what was changed
+    (levels, backbone, neck, resize, padding, or settings changed), so that a verdict never credits the defaults
+    with what the user's settings did."""
     from scalematch.presets import builtin_presets, load_preset
 
     if preset.name not in builtin_presets():
@@ -130,17 +132,35 @@ def as_set(preset: Preset) -> str:
         changed.append(f"backbone {printable(preset.backbone)}")
     if preset.neck != shipped.neck:
         changed.append(f"neck {printable(preset.neck)}" if preset.neck else "no neck")
-    if preset.input != shipped.input:
-        changed.append(f"resize {preset.resize_policy()}")
-    if (
-        preset
-        != replace(
-            shipped, **{f: getattr(preset, f) for f in ("levels", "backbone", "neck", "input", "anchors", "title")}
-        )
-        and not changed
-    ):
-        changed.append("settings changed")
+    named = _input_changes(preset, shipped)
+    changed += named
+    # what the words above name is left out of the comparison below (the anchors follow the levels: one entry
+    # per level), and so are the title and the file the preset came from, which change nothing it does
+    said = ["levels", "backbone", "neck", "title", "path"] + ["input"] * bool(named)
+    said += ["anchors"] * (preset.levels != shipped.levels)
+    if preset != replace(shipped, **{f: getattr(preset, f) for f in said}):
+        changed.append("other settings changed" if changed else "settings changed")
     return f"with {', '.join(changed)}" if changed else "with its defaults"
+
+
+def _input_changes(preset: Preset, shipped: Preset) -> list[str]:
+    """How ``preset``'s input differs from ``shipped``'s, in words (its resize, its padding, a letterbox's style);
+    empty when they are the same or differ otherwise (another kind of input with the same sizes)."""
+    spec, was = preset.input, shipped.input
+    if spec == was or type(spec) is not type(was):
+        return []
+    out = []
+    if preset.resize_policy() != shipped.resize_policy():
+        out.append(f"resize {preset.resize_policy()}")
+    if isinstance(spec, LetterboxInput) and isinstance(was, LetterboxInput) and spec.style != was.style:
+        out.append(f"letterbox style {spec.style}")
+    pad, before = (
+        s.size_divisor if isinstance(s, MMDetInput) else s.size_divisible if isinstance(s, TorchvisionInput) else 0
+        for s in (spec, was)
+    )
+    if pad != before:
+        out.append(f"padding to a multiple of {pad}")
+    return out
 
 
 @printed_lines

@@ -253,3 +253,29 @@ def test_a_swapped_backbone_is_named_in_the_header(tmp_path: Path) -> None:
     assert f"<dt>Detector</dt><dd>{said} (torchvision 0.29)" in (tmp_path / "r" / "report.html").read_text()
     same = json.loads(out("--json", "--backbone", "resnet50"))
     assert same["detector"]["title"] == "RetinaNet, ResNet-50 + FPN (P3-P7)"  # the preset's own: no note
+
+
+def test_the_verdict_names_a_preset_file_s_changes(tmp_path: Path) -> None:
+    """Review round 29: a preset that changes only the padding was named by its own resize ('with resize
+    shortest-edge:800,1333'); a verbatim copy of a built-in's file was 'with settings changed'."""
+    from scalematch.presets import builtin_presets, load_preset, override
+    from scalematch.report.positives_text import as_set
+
+    shipped = builtin_presets()["retinanet"].read_text(encoding="utf-8")
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(shipped, encoding="utf-8")
+    assert as_set(load_preset(copy)) == "with its defaults"
+    padded = tmp_path / "padded.yaml"
+    padded.write_text(shipped.replace("size_divisible: 32", "size_divisible: 1024"), encoding="utf-8")
+    assert as_set(load_preset(padded)) == "with padding to a multiple of 1024"
+    retinanet = load_preset("retinanet")
+    assert as_set(override(retinanet, **{"input.size_divisible": 64, "input.min_size": 600})) == (
+        "with resize shortest-edge:600,1333, padding to a multiple of 64"
+    )
+    assert as_set(override(retinanet, **{"anchors.aspect_ratios": [1.0]})) == "with settings changed"
+    assert as_set(override(retinanet, **{"assigner.high": 0.6})) == "with settings changed"
+    assert as_set(override(retinanet, **{"input.max_size": 1000, "assigner.high": 0.6})) == (
+        "with resize shortest-edge:800,1000, other settings changed"
+    )
+    assert as_set(override(load_preset("atss"), **{"input.size_divisor": 128})) == ("with padding to a multiple of 128")
+    assert as_set(override(load_preset("yolov8"), **{"input.style": "yolov5"})) == "with letterbox style yolov5"
