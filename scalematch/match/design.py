@@ -147,7 +147,7 @@ def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
     from scalematch.dataset.table import IMAGE_TOO_SMALL
     from scalematch.errors import GraphError
     from scalematch.match.result import rows_at, small_image_text
-    from scalematch.profile.engine import MapTooLarge, feature_sizes
+    from scalematch.profile.engine import MapTooLarge, SizeLikeMismatch, feature_sizes
 
     table = data.table
     if not len(table) or not {"image_w", "image_h", "scale_x", "scale_y"} <= set(table.columns):
@@ -160,7 +160,7 @@ def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
     try:
         feature_sizes(graph, (int(h[finite].min()), int(w[finite].min())))
         return data
-    except GraphError:
+    except GraphError:  # (a SizeLikeMismatch too: raised below, at an image's own input size)
         pass
     pairs, inverse = np.unique(np.stack([np.where(finite, h, 1), np.where(finite, w, 1)], axis=1), axis=0,
                                return_inverse=True)  # fmt: skip
@@ -169,6 +169,8 @@ def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
     for k, (hk, wk) in enumerate(pairs.tolist()):
         try:
             feature_sizes(graph, (int(hk), int(wk)))
+        except SizeLikeMismatch:  # the network's error (a scale its sizes do not give), not the image's
+            raise
         except GraphError as exc:
             problems[k] = exc
     bad = np.array([k in problems for k in range(len(pairs))], dtype=bool)

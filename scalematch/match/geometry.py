@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.errors import GraphError, OptionError
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
-from scalematch.profile.engine import MapTooLarge, feature_sizes
+from scalematch.profile.engine import MapTooLarge, SizeLikeMismatch, feature_sizes
 from scalematch.profile.graph import Graph, fixed_problem
 
 if TYPE_CHECKING:
@@ -367,6 +367,8 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
             )
         try:
             found = feature_sizes(graph, (int(hp), int(wp)))
+        except SizeLikeMismatch:  # the network's error (a scale its sizes do not give), not the image's
+            raise
         except GraphError as exc:
             first = int(np.flatnonzero(inverse == k)[0])
             raise TooSmall(first, int(wp), int(hp), str(exc), isinstance(exc, MapTooLarge)) from None
@@ -421,6 +423,8 @@ def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt
     for k, (hp, wp) in enumerate(distinct):
         try:
             feature_sizes(graph, (int(hp), int(wp)))
+        except SizeLikeMismatch:
+            raise
         except GraphError:
             bad[k] = True
     small: Bool = bad[inverse]

@@ -248,7 +248,12 @@ def axis_map(layer: Layer, a: int, n: int | None) -> AxisMap:
 
 
 def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
-    """Feature-map length along axis ``a`` after ``node`` for an input of length ``n``."""
+    """Feature-map length along axis ``a`` after ``node`` for an input of length ``n``. An up-sampling to a
+    ``size_like`` node's size takes that size, as torch's ``interpolate(size=...)`` does at any size, where it is
+    ``n * scale`` rounded by less than the scale (the lateral's size that a stride-``scale`` layer divided, rounding
+    down or up: VGG's 66 units of a 133-unit lateral); farther off, the scale is not the sizes' ratio, a
+    :class:`SizeLikeMismatch`. Whether the units read are the scale's is the geometry's check
+    (:func:`_check_size_like`)."""
     layer = node.layer
     if isinstance(layer, Window):
         k_eff = layer.dilation[a] * (layer.kernel[a] - 1) + 1
@@ -283,8 +288,8 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
         if not layer.size_like:
             return n * layer.scale[a]
         out = sizes[layer.size_like][a]
-        if not _size_like_fits(n, out, layer.scale[a], layer.mode):
-            raise GraphError(
+        if abs(out - n * layer.scale[a]) >= layer.scale[a]:
+            raise SizeLikeMismatch(
                 f"node '{node.name}': its {AXES[a]} input of {n} units up-sampled to the size of "
                 f"'{layer.size_like}' ({out} units) reads other units than up-sampling by its scale "
                 f"{layer.scale[a]} (to {n * layer.scale[a]} units); expected a 'size_like' node whose size the "
@@ -296,6 +301,25 @@ def out_size(node: Node, a: int, n: int, sizes: dict[str, Pair]) -> int:
     return n
 
 
+def _check_size_like(node: Node, a: int, n: int, out: int) -> None:
+    """For the geometry at a known input size: refuse an up-sampling to a ``size_like`` size (one that
+    :func:`out_size` takes: ``n * scale`` rounded by less than the scale, as a stride-``scale`` layer rounds the
+    lateral's size) where torch's ``interpolate(size=out)`` reads other units than up-sampling by the scale (VGG's
+    floor pooling gives 66 units of a 133-unit lateral: torch runs it, reading unit ``j * 66 // 133``, which
+    repeats no period the profile models)."""
+    layer = node.layer
+    assert isinstance(layer, Upsample) and layer.size_like
+    scale = layer.scale[a]
+    if _size_like_fits(n, out, scale, layer.mode):
+        return
+    raise GraphError(
+        f"node '{node.name}': its {AXES[a]} input of {n} units up-sampled to the size of '{layer.size_like}' "
+        f"({out} units) reads other units than up-sampling by its scale {scale} (to {n * scale} units) at this "
+        "input size; torch runs it, but its geometry there is not the profile's; expected an input size the "
+        "network's strides divide (the toolkits pad theirs to a multiple of 32)"
+    )
+
+
 def _size_like_fits(n: int, out: int, scale: int, mode: str) -> bool:
     """Whether torch's ``interpolate(size=out)`` of ``n`` units reads what up-sampling by ``scale`` reads (unit
     ``j // scale`` for nearest, which sizes up to ``scale - 1`` units short of ``n * scale`` may still give, e.g.
@@ -305,6 +329,11 @@ def _size_like_fits(n: int, out: int, scale: int, mode: str) -> bool:
     if mode != "nearest" or not (n - 1) * scale < out < n * scale:
         return False
     return all(j * n // out == j // scale for j in range(out))
+
+
+class SizeLikeMismatch(GraphError):
+    """An up-sampling to a ``size_like`` size that its ``scale`` does not give (rounding aside): the config's
+    scale is not the sizes' ratio, an error of the network (not of the input size)."""
 
 
 class MapTooLarge(GraphError):
@@ -446,6 +475,9 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                     raise GraphError(f"node '{node.name}' ({layer.kind}): input sizes differ: {shown}")
             sizes[node.name] = (out_size(node, 0, size_in[0], sizes), out_size(node, 1, size_in[1], sizes))
             _check_side(node, sizes[node.name])
+            if isinstance(layer, Upsample) and layer.size_like:
+                for a in (0, 1):
+                    _check_size_like(node, a, size_in[a], sizes[node.name][a])
         ins = [geoms[r] for r in node.inputs]
         geom: tuple[AxisGeom, AxisGeom] | None
         if any(g is None for g in ins) or (isinstance(layer, GlobalPool) and size_in is None):

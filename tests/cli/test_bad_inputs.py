@@ -225,6 +225,14 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1344x0 input under retinanet's resize, too "
      "small for resnet50: its y input is 0 units, smaller than the kernel's 7 (the input size is too small for "
      "this network) [image_too_small]"),
+    ("image too small for the network, rule mode", ["recommend", "--rule", "rf", "coco_thin_image.json"],
+     {"image_too_small": 1}),
+    ("upsample to a size_like its scale does not give, rule mode",  # (every image "too small": round 29 F1)
+     ["recommend", "--rule", "rf", "--backbone", "config_upsample_size_like.yaml", "--neck", "none", "--levels",
+      "P3"],
+     "config_upsample_size_like.yaml: at input 1333x454 (WxH): node 'u': its y input of 57 units up-sampled to the "
+     "size of 'a' (227 units) reads other units than up-sampling by its scale 2 (to 114 units); expected a "
+     "'size_like' node whose size the scale gives, or the scale that gives its size"),
     ("voc object inside an object", ["stats", "voc_nested_object.xml"], {}),
     ("voc object inside an object, DTD", ["stats", "voc_nested_object_dtd.xml"], {}),
     ("voc .XML files", ["stats", "voc_upper"], {}),

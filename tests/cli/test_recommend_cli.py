@@ -419,6 +419,27 @@ def test_rule_mode_leaves_out_the_images_too_small_for_the_network(tmp_path: Pat
     assert "smaller than the kernel's 400" in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_vgg16_fpn_rule_mode_reads_every_object_of_the_bundled_sample(tmp_path: Path) -> None:
+    """VGG's floor pooling makes a 1067-px side 133 units at C3 and 66 at C4; the FPN up-samples 66 to the
+    lateral's 133, as torchvision's and mmdetection's ``interpolate(size=...)`` do. Rule mode counted 804 of the
+    830 objects as image_too_small and recommended from the other 35 (review round 29 F1); every object is read
+    now, under both FPN rules, while an image that really is too small (16777216x1 px: a 1333x0 input) is still
+    left out."""
+    for rule in ("rf", "fpn"):
+        doc = json.loads(run("recommend", "-q", "--json", "--rule", rule, "--backbone", "vgg16", "--neck", "fpn"))
+        assert doc["objects"] == 830 and doc["excluded"] == {}, rule
+        assert sum(lv["count"] for lv in doc["levels"]) + doc["too_small"] + doc["too_large"] == 830
+    coco = json.loads(sample_path().read_text())
+    coco["images"].append({"id": 999999, "file_name": "thin.jpg", "width": 16777216, "height": 1})
+    coco["annotations"].append({"id": 999999, "image_id": 999999, "category_id": 1, "bbox": [0, 0, 50, 1],
+                                "area": 50, "iscrowd": 0})  # fmt: skip
+    src = tmp_path / "thin.json"
+    src.write_text(json.dumps(coco), encoding="utf-8")
+    args = ["recommend", str(src), "-q", "--rule", "rf", "--backbone", "vgg16", "--neck", "fpn"]
+    doc = json.loads(run(*args, "--json"))
+    assert doc["objects"] == 830 and doc["excluded"] == {"image_too_small": 1}
+
+
 def test_every_image_too_small_names_the_first_image_in_both_modes(tmp_path: Path) -> None:
     """Detector mode named the first image (in table order) of a dataset that every image makes too small an input;
     rule mode named only the network and the smallest input size ("the first: k.yaml + built-in neck 'fpn': at input
