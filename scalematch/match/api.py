@@ -297,7 +297,9 @@ def sweep(
             image_size=image_size, split=split,
         )  # fmt: skip
         for name in backbones:
-            designs.append(design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level))
+            designs.append(
+                design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level, strict=strict)
+            )
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from scalematch import _args
 from scalematch._text import counted
 from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.errors import DatasetError, OptionError
@@ -57,8 +58,6 @@ class Design:
         """A pandas DataFrame: ``levels`` (each level's load), ``categories`` (objects per category and level,
         too small and too large included) or ``objects`` (one row per matched object with its level)."""
         import pandas as pd
-
-        from scalematch import _args
 
         _args.choice(kind, "kind", ("levels", "categories", "objects"))
         full = self.recommendation.full
@@ -120,9 +119,13 @@ def design(
     target: float = 0.99,
     anchors_per_level: int | None = None,
     allow_misaligned: bool = False,
+    strict: bool = False,
 ) -> Design:
     """Profile ``backbone`` (+ ``neck``), take its levels, and recommend for the objects of ``data`` (a
-    :class:`LoadResult` or a DataFrame with the box-table columns)."""
+    :class:`LoadResult` or a DataFrame with the box-table columns). The objects of an image whose input is too
+    small for the network are left out as ``image_too_small``; with ``strict``, the first such image is a
+    :class:`DatasetError`."""
+    strict = _args.flag(strict, "strict")
     data = as_load_result(data)
     check_anchors_per_level(anchors_per_level)
     if not len(usable(data.table)):
@@ -130,16 +133,17 @@ def design(
     graph = build_any_size(backbone, neck)
     prof = profile(graph, allow_misaligned=allow_misaligned)
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
-    data = _runnable(data, graph, backbone)
+    data = _runnable(data, graph, backbone, strict)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)
     return Design(backbone, neck, data.resize, rec, data.excluded, data)
 
 
-def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
+def _runnable(data: LoadResult, graph: Graph, network: str, strict: bool = False) -> LoadResult:
     """``data`` without the objects of images whose input under the resize (at its smallest scale, rounded) is
     too small for the network of ``graph`` (a map of 0 units, or a kernel larger than its input), counted as
-    ``image_too_small`` as detector mode counts them; when every image is, a :class:`DatasetError` naming the first
-    in table order as detector mode does (``network``: the backbone's name in it). The sizes are
+    ``image_too_small`` as detector mode counts them; when every image is, or with ``strict`` when one is, a
+    :class:`DatasetError` naming the first in table order as detector mode does (``network``: the backbone's name
+    in it). The sizes are
     tried from the smallest: a network that takes the smallest height and width takes the others (its maps only
     grow with its input), so a usual dataset costs one try."""
     import numpy as np
@@ -175,13 +179,17 @@ def _runnable(data: LoadResult, graph: Graph, network: str) -> LoadResult:
             problems[k] = exc
     bad = np.array([k in problems for k in range(len(pairs))], dtype=bool)
     small = bad[inverse] & finite
-    if small.all():
+    if small.all() or (strict and small.any()):
         row = int(np.flatnonzero(small)[0])
         problem = problems[int(inverse[row])]
         hk, wk = (int(v) for v in pairs[inverse[row]])
         fit = "too large" if isinstance(problem, MapTooLarge) else "too small"
         first = small_image_text(table, row, (wk, hk), f"resize {data.resize}", network, str(problem), fit)
-        raise DatasetError(f"{data.source}: every image becomes too small an input for the network; the first: {first}")
+        if small.all():
+            raise DatasetError(
+                f"{data.source}: every image becomes too small an input for the network; the first: {first}"
+            )
+        raise DatasetError(f"{data.source}: {first} [{IMAGE_TOO_SMALL}]")
     excluded = dict(data.excluded)
     excluded[IMAGE_TOO_SMALL] = excluded.get(IMAGE_TOO_SMALL, 0) + int(small.sum())
     return replace(data, table=rows_at(table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})

@@ -424,7 +424,7 @@ def test_vgg16_fpn_rule_mode_reads_every_object_of_the_bundled_sample(tmp_path: 
     lateral's 133, as torchvision's and mmdetection's ``interpolate(size=...)`` do. Rule mode counted 804 of the
     830 objects as image_too_small and recommended from the other 35 (review round 29 F1); every object is read
     now, under both FPN rules, while an image that really is too small (16777216x1 px: a 1333x0 input) is still
-    left out."""
+    left out, and named by --strict."""
     for rule in ("rf", "fpn"):
         doc = json.loads(run("recommend", "-q", "--json", "--rule", rule, "--backbone", "vgg16", "--neck", "fpn"))
         assert doc["objects"] == 830 and doc["excluded"] == {}, rule
@@ -438,6 +438,13 @@ def test_vgg16_fpn_rule_mode_reads_every_object_of_the_bundled_sample(tmp_path: 
     args = ["recommend", str(src), "-q", "--rule", "rf", "--backbone", "vgg16", "--neck", "fpn"]
     doc = json.loads(run(*args, "--json"))
     assert doc["objects"] == 830 and doc["excluded"] == {"image_too_small": 1}
+    result = CliRunner().invoke(app, [*args, "--strict"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"Error: {src}: image 999999 (thin.jpg, 16777216x1 px) becomes a 1333x0 input under resize "
+        "shortest-edge:800,1333, too small for vgg16: its y input is 0 units, smaller than the kernel's 3 (the input "
+        "size is too small for this network) [image_too_small]\n"
+    )
 
 
 def test_every_image_too_small_names_the_first_image_in_both_modes(tmp_path: Path) -> None:
