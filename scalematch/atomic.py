@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, ClassVar, Literal
 
 from scalematch._text import cut_name
 from scalematch.errors import OptionError
@@ -270,23 +270,20 @@ def atomic_path(target: Path, option: str = "") -> Iterator[Path]:
     """
     check_length(target, f"{option} {cut_name(target)}" if option else cut_name(target))
     path = follow(target)
-    with _oserror_as_option(target, option), terminate_raises(), contextlib.ExitStack() as stack:
+    with _oserror_as_option(target, option), terminate_raises():
         path.parent.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(target_lock(path, option))  # a second writer of this file stops with one line
-        _remove_stale_files(path)
-        tmp: Path | None = None
-        fd = -1
-        try:
-            with _signals_held():  # the temporary file exists only once this finally removes it
+        with target_lock(path, option):  # a second writer of this file stops with one line
+            _remove_stale_files(path)
+            with _signals_held():  # signals act only inside the try, whose finally removes the temporary file
                 tmp, fd = _new_temp_file(path)
-            yield tmp
-            _fsync_file(tmp)
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
-        finally:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-                os.close(fd)
+                try:
+                    with _signals_let_through():
+                        yield tmp
+                        _fsync_file(tmp)
+                        _replace_file(tmp, path)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                    os.close(fd)
 
 
 @contextlib.contextmanager
@@ -318,6 +315,28 @@ def _has_carriage_return(frame: pd.DataFrame) -> bool:
         if text and values.astype(str).str.contains("\r", regex=False).any():
             return True
     return any("\r" in str(name) for name in frame.columns)
+
+
+def _replace_file(tmp: Path, path: Path) -> None:
+    """Rename ``tmp`` onto ``path`` and flush their folder. An existing ``path`` is swapped with ``tmp`` (one
+    exchange rename, where the system has it), so that when the flush fails (an I/O error) it is swapped back:
+    the error ends the write and ``path`` keeps its old content; ``tmp`` (the old content, or the new) is then
+    the caller's to remove."""
+    if os.path.lexists(path) and _exchange(tmp, path):
+        try:
+            _fsync_dir(path.parent)
+        except OSError:
+            _exchange(tmp, path)
+            raise
+        return
+    new = not os.path.lexists(path)
+    os.replace(tmp, path)
+    try:
+        _fsync_dir(path.parent)
+    except OSError:
+        if new:  # nothing was there: as before the write
+            os.rename(path, tmp)
+        raise
 
 
 def _new_temp_file(path: Path) -> tuple[Path, int]:
@@ -378,15 +397,24 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+_NO_DIRECTORY_FSYNC = frozenset({errno.EINVAL, errno.EROFS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, errno.ENOSYS})
+"""What fsync(2) on a folder gives where the file system or platform cannot flush folders (EINVAL, EROFS: "does
+not support synchronization"; ENOTSUP or ENOSYS from some FUSE and network file systems; EBADF where a
+folder opened read-only cannot be flushed): nothing to do. Any other error (EIO, ENOSPC, EDQUOT) is raised."""
+
+
 def _fsync_dir(path: Path) -> None:
+    """Flush the entries of folder ``path`` to disk; an :class:`OSError` unless the system cannot flush folders
+    (:data:`_NO_DIRECTORY_FSYNC`)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:  # pragma: no cover - platforms that cannot open folders
         return
     try:
         os.fsync(fd)
-    except OSError:  # pragma: no cover - file systems without directory fsync
-        pass
+    except OSError as exc:
+        if exc.errno not in _NO_DIRECTORY_FSYNC:
+            raise
     finally:
         os.close(fd)
 
@@ -404,8 +432,10 @@ def _oserror_as_option(target: Path, option: str) -> Iterator[None]:
 @contextlib.contextmanager
 def terminate_raises() -> Iterator[None]:
     """While the block runs, SIGTERM (and SIGHUP) raise ``SystemExit(128 + signal)`` like SIGINT raises
-    KeyboardInterrupt, so ``finally`` clauses remove temporary files. A second signal during that clean-up is
-    ignored. Only in the main thread (elsewhere signals cannot be handled); nested uses keep the outer handler."""
+    KeyboardInterrupt, so ``finally`` clauses remove temporary files; inside :func:`_signals_held` any of them
+    waits until that block ends. A second SIGTERM during that clean-up is ignored. Only in the main thread
+    (elsewhere signals cannot be handled); nested uses keep the outer handlers. SIGINT's handler is replaced
+    only where it is Python's own (``KeyboardInterrupt``), by one that raises the same."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -414,8 +444,9 @@ def terminate_raises() -> Iterator[None]:
     if any(p is _raise_exit for p in previous.values()):
         yield
         return
-
-    for s in signals:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.default_int_handler
+    for s in previous:
         signal.signal(s, _raise_exit)
     try:
         yield
@@ -424,10 +455,39 @@ def terminate_raises() -> Iterator[None]:
             signal.signal(s, p)
 
 
+class _Held:
+    """The state of :func:`_signals_held` in the main thread: how deep it is nested, the thread's signal mask
+    outside it, and the first signal that came meanwhile (delivered when the outermost block ends)."""
+
+    depth = 0
+    mask: ClassVar[set[int]] = set()
+    pending: int | None = None
+
+
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
-    for s in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
-        signal.signal(s, signal.SIG_IGN)
+    """The handler of :func:`terminate_raises`: inside :func:`_signals_held`, note the signal for its end;
+    otherwise raise it (:func:`_deliver`)."""
+    if _Held.depth > 0:
+        if _Held.pending is None:
+            _Held.pending = signum
+        return
+    _deliver(signum)
+
+
+def _deliver(signum: int) -> None:
+    """Raise ``signum`` as KeyboardInterrupt (SIGINT) or ``SystemExit(128 + signum)``; a second signal during
+    the clean-up that follows is ignored (until :func:`terminate_raises` ends)."""
+    _Held.pending = None
+    for s in _held_signals():
+        if signal.getsignal(s) is _raise_exit:
+            signal.signal(s, signal.SIG_IGN)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise SystemExit(128 + signum)
+
+
+def _held_signals() -> set[signal.Signals]:
+    return {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
 
 
 # ---- folders -------------------------------------------------------------------------------------------------
@@ -442,7 +502,8 @@ def hold_outputs(files: dict[str, Path | None]) -> Iterator[None]:
     with terminate_raises(), contextlib.ExitStack() as stack:
         for option, target in files.items():
             if target is not None and follow(target).parent.is_dir():
-                stack.enter_context(target_lock(follow(target), option))
+                with _signals_held():  # the lock is on the stack before a signal can end the run
+                    stack.enter_context(target_lock(follow(target), option))
         yield
 
 
@@ -456,19 +517,17 @@ def target_lock(target: Path, option: str) -> Iterator[None]:
     if key in _HELD:
         yield
         return
-    fd = -1
-    try:
-        with _signals_held():  # a signal now is delivered once the clean-up below covers the lock file
-            fd = _take_lock(lock, target, option)
-            _HELD.add(key)
-        yield
-    finally:
-        if fd >= 0:
-            with _signals_held():  # a signal now is delivered once the lock file is gone
-                _HELD.discard(key)
-                with contextlib.suppress(OSError):  # a folder made read-only meanwhile: the error that ends the
-                    lock.unlink(missing_ok=True)  # run is the one to tell; a lock file nobody holds is taken again
-                os.close(fd)
+    with _signals_held():  # signals act only inside the try, whose finally removes the lock file
+        fd = _take_lock(lock, target, option)
+        _HELD.add(key)
+        try:
+            with _signals_let_through():
+                yield
+        finally:
+            _HELD.discard(key)
+            with contextlib.suppress(OSError):  # a folder made read-only meanwhile: the error that ends the
+                lock.unlink(missing_ok=True)  # run is the one to tell; a lock file nobody holds is taken again
+            os.close(fd)
 
 
 def _take_lock(lock: Path, target: Path, option: str) -> int:
@@ -493,17 +552,61 @@ def _take_lock(lock: Path, target: Path, option: str) -> int:
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back while a temporary file, folder or lock is created and recorded for
-    clean-up; a signal that came meanwhile is delivered as the block ends, when the caller's ``finally`` covers
-    the new entry (without this, a signal right after the creation left it behind). Main thread, POSIX only."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    clean-up, and while that clean-up runs: the work between goes in :func:`_signals_let_through`, inside the
+    ``try`` whose ``finally`` is the clean-up. A signal that came meanwhile is delivered as the outermost block
+    ends (without this, a signal right after a creation left the entry behind, one at the start of or amid
+    the clean-up left part of it). Main thread only (Python runs handlers there). Two guards, as the kernel
+    gives a process-wide signal to any thread that does not block it: the signals are blocked in this thread
+    (POSIX), and the handlers of :func:`terminate_raises`, which Python runs in this thread whichever thread
+    took the signal (numpy's, a pool's), defer it to the block's end."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    _Held.depth += 1  # first, and without a call: from here the handlers of terminate_raises defer a signal
     try:
+        _block_if_first()
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _Held.depth -= 1
+        _unblock_if_last()
+
+
+@contextlib.contextmanager
+def _signals_let_through() -> Iterator[None]:
+    """Inside :func:`_signals_held`: the signals it holds act at once during the block (unless an outer block
+    holds them too), and are held again as the block ends, before the caller's clean-up."""
+    if threading.current_thread() is not threading.main_thread() or _Held.depth == 0:
+        yield
+        return
+    try:
+        _Held.depth -= 1
+        _unblock_if_last()  # a signal held back until now is raised here, inside the caller's try
+        yield
+    finally:
+        _Held.depth += 1  # first, and without a call (as in _signals_held)
+        _block_if_first()
+
+
+_MASKS = hasattr(signal, "pthread_sigmask")
+
+
+def _block_if_first() -> None:
+    """The outermost :func:`_signals_held` (depth now 1) blocks the signals in this thread, keeping its mask."""
+    if _Held.depth == 1 and _MASKS:
+        _Held.mask = set(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+        signal.pthread_sigmask(signal.SIG_BLOCK, _held_signals())
+
+
+def _unblock_if_last() -> None:
+    """The outermost :func:`_signals_held` (depth now 0) restores the mask and delivers a signal that came
+    meanwhile."""
+    if _Held.depth > 0:
+        return
+    pending = _Held.pending
+    if _MASKS:
+        signal.pthread_sigmask(signal.SIG_SETMASK, _Held.mask)  # a signal that reached this thread raises here
+    if pending is not None:
+        _deliver(pending)
 
 
 def recover_folder(target: Path) -> None:
@@ -552,27 +655,35 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
 def _write_and_swap(path: Path, files: dict[str, bytes]) -> None:
     tmp = path.parent / f".{_stem(path.name)}.{TMP}{secrets.token_hex(4)}"
     old = path.parent / f".{_stem(path.name)}.{OLD}{secrets.token_hex(4)}"
-    try:
-        with _signals_held():  # created inside the try: a signal right after the mkdir still removes it
+    with _signals_held():  # signals act only inside the work, which the clean-up below covers
+        try:
             tmp.mkdir()
-        for name, content in files.items():
-            _write_durably(tmp / name, content)
-        _fsync_dir(tmp)
-        if not path.exists():
-            os.rename(tmp, path)
-        elif _exchange(tmp, path):
-            pass  # tmp now holds the old folder, removed below
-        else:
-            os.rename(path, old)
-            os.rename(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with _signals_held():
+            with _signals_let_through():
+                for name, content in files.items():
+                    _write_durably(tmp / name, content)
+                _fsync_dir(tmp)
+                if not path.exists():
+                    os.rename(tmp, path)
+                    undo = [(path, tmp)]
+                elif _exchange(tmp, path):
+                    undo = []  # tmp now holds the old folder, removed below
+                else:
+                    os.rename(path, old)
+                    os.rename(tmp, path)
+                    undo = [(path, tmp), (old, path)]
+                try:
+                    _fsync_dir(path.parent)
+                except OSError:  # the swap may not be on disk: the old folder is put back, and the error ends the run
+                    if not undo:
+                        _exchange(tmp, path)
+                    for source, destination in undo:
+                        os.rename(source, destination)
+                    raise
+        except BaseException:
             if old.exists() and not os.path.lexists(path):
                 os.rename(old, path)  # put the previous folder back
-        raise
-    finally:
-        with _signals_held():  # a signal now is delivered once the clean-up is done, not halfway through it
+            raise
+        finally:
             for leftover in (tmp, old):
                 if leftover.exists():
                     _remove_leftover(leftover, path)

@@ -4,14 +4,17 @@ concurrent writers, litter of killed runs, symbolic links, file modes, full disk
 from __future__ import annotations
 
 import contextlib
+import dis
 import errno
 import os
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -489,6 +492,58 @@ def test_a_disk_full_at_fsync_is_one_error_line_and_no_litter(tmp_path: Path) ->
     assert (tmp_path / "t.csv").read_text() == "old"
 
 
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize("error", ["EIO", "ENOSPC"])
+@pytest.mark.parametrize("when", [3, 4], ids=["temporary-folder", "parent-after-swap"])
+def test_an_io_error_on_a_folder_fsync_ends_the_write_and_keeps_the_old_report(
+    tmp_path: Path, error: str, when: int
+) -> None:
+    """fsync #3 flushes the temporary folder (after its two files), #4 the parent after the swap: an I/O error
+    or a full disk there ends the write with that error and the old report in place, without litter (review
+    round 29, F5: every error of a folder's fsync was ignored, as if the file system had no folder fsync)."""
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    child = _under_strace(f"fsync:error={error}:when={when}", WRITE_NEW, str(out), cwd=tmp_path)
+    assert child.returncode == 1
+    assert child.stderr.strip().splitlines()[-1].endswith(os.strerror(getattr(errno, error)))
+    assert _content(out) == OLD
+    assert _litter(tmp_path, "report") == []
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize("error", ["EIO", "ENOSPC"])
+@pytest.mark.parametrize("old", [True, False], ids=["replacing", "new"])
+def test_an_io_error_on_the_folder_fsync_after_a_file_is_one_error_line_and_the_old_file(
+    tmp_path: Path, error: str, old: bool
+) -> None:
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    if old:
+        (tmp_path / "t.csv").write_text("old")
+    child = _under_strace(f"fsync:error={error}:when=2", code, "stats", "-q", "--csv", "t.csv", cwd=tmp_path)
+    assert child.returncode == 2
+    assert child.stderr == f"Error: --csv t.csv: {os.strerror(getattr(errno, error))}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["t.csv"] if old else [])
+    if old:
+        assert (tmp_path / "t.csv").read_text() == "old"
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace")
+@pytest.mark.parametrize("error", ["EINVAL", "EOPNOTSUPP", "EROFS"])
+def test_a_file_system_without_folder_fsync_still_gets_its_outputs(tmp_path: Path, error: str) -> None:
+    """The errors by which a file system says it cannot flush folders are no failure."""
+    code = "import sys\nfrom scalematch.cli.main import app\napp(sys.argv[1:], prog_name='scalematch')\n"
+    (tmp_path / "t.csv").write_text("old")
+    child = _under_strace(f"fsync:error={error}:when=2", code, "stats", "-q", "--csv", "t.csv", cwd=tmp_path)
+    assert child.returncode == 0, child.stderr
+    assert (tmp_path / "t.csv").read_text() != "old"
+    out = tmp_path / "report"
+    write_report(out, OLD)
+    child = _under_strace(f"fsync:error={error}:when=3", WRITE_NEW, str(out), cwd=tmp_path)
+    assert child.returncode == 0, child.stderr
+    assert _content(out) == {REPORT_HTML: b'<figure id="fig-sweep">', "sweep.png": b"x" * 100000}
+    assert _litter(tmp_path, "report") == ["t.csv"]
+
+
 def _app() -> typer.Typer:
     from scalematch.cli.main import app
 
@@ -709,6 +764,94 @@ def test_a_signal_the_instant_a_temporary_entry_exists_leaves_nothing(
         assert target.read_text() == "old"
     else:
         assert _content(target) == OLD
+
+
+NOP = dis.opmap["NOP"]
+"""The instruction of a line like ``try:``: no signal handler runs there (Python runs them at calls and jumps),
+and an exception a trace function raises there escapes the enclosing handlers, as no real one can."""
+
+
+def _signalled_at(step: int, target: Path, kind: str, sig: signal.Signals) -> int:
+    """Fork a child that writes ``target`` (NEW as a report, or "new" as a file) with a second thread running,
+    and sends ``sig`` to its own process before its ``step``-th executed line of scalematch/atomic.py, waiting
+    until a thread has taken it; returns the child's wait status (exit 0: the write ended before that line)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 3
+        try:
+            # Another thread, as numpy's or a pool's: while the main thread holds signals back (pthread_sigmask),
+            # the kernel gives a process-wide signal to this one, and Python runs the handler in the main thread
+            # at its next instruction (review round 29, F2).
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
+            taken, wake = os.pipe()
+            os.set_blocking(wake, False)
+            signal.set_wakeup_fd(wake)
+            count = [0]
+
+            def local(frame, event, arg):  # type: ignore[no-untyped-def]
+                if event == "line" and frame.f_code.co_code[frame.f_lasti] != NOP:
+                    count[0] += 1
+                    if count[0] == step:
+                        os.kill(os.getpid(), sig)
+                        select.select([taken], [], [])  # until a thread's C handler has taken the signal
+                return local
+
+            def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+                return local if frame.f_code.co_filename == atomic.__file__ else None
+
+            sys.settrace(tracer)
+            if kind == "file":
+                with atomic_text(target) as handle:
+                    handle.write("new")
+            else:
+                write_report(target, NEW, force=True)
+            sys.settrace(None)
+            code = 0
+        except KeyboardInterrupt:
+            code = 128 + signal.SIGINT
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 4
+        except BaseException:
+            code = 5
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_at_any_line_with_other_threads_running_leaves_nothing(
+    tmp_path: Path, kind: str, sig: signal.Signals
+) -> None:
+    """SIGINT or SIGTERM at every line of a write, in a process with another thread (which takes a signal the
+    main thread holds back): nothing but the target, old or new and complete, remains; the run ends by the
+    signal (review round 29, F2: the lock, an empty temporary folder or half the swapped-out report stayed)."""
+    import fcntl  # noqa: F401 - imported before forking, as the child needs them
+    import glob  # noqa: F401
+
+    name = "t.csv" if kind == "file" else "report"
+    signalled = 0
+    for step in range(1, 2000):
+        folder = tmp_path / f"run{step}"
+        folder.mkdir()
+        target = folder / name
+        if kind == "file":
+            target.write_text("old")
+        else:
+            write_report(target, OLD)
+        status = _signalled_at(step, target, kind, sig)
+        assert _litter(folder, name) == [], (step, status)
+        if kind == "file":
+            assert target.read_text() in ("old", "new"), step
+        else:
+            assert _content(target) in (OLD, NEW), step
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            break
+        assert status in (sig, (128 + sig) << 8), (step, status)  # the default action, or the exit it raised
+        signalled += 1
+        shutil.rmtree(folder)
+    assert signalled > 40  # every line of the write path was a signal point
 
 
 def test_a_lock_that_cannot_be_removed_leaves_the_error_that_ended_the_run(
