@@ -36,6 +36,22 @@ def _same(a: Simulation, b: Simulation) -> None:
     assert a.anchors_per_image == b.anchors_per_image
 
 
+def _spied(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each early run gave its result (a spy on Early.take); the reader's parallel size lowered to the
+    sample's, so that the sample is read as a large file is."""
+    used: list[bool] = []
+    real = Early.take
+
+    def spy(self: Early, *args: Any) -> Simulation | None:
+        found = real(self, *args)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(Early, "take", spy)
+    monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
+    return used
+
+
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
     need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
@@ -63,16 +79,7 @@ def test_the_early_run_gives_the_regular_result(
     path.write_text(json.dumps(given))
     assert any(a.get("iscrowd") for a in given["annotations"])
     preset: Any = _mmdet_retinanet() if detector == "mmdet-input" else detector
-    used: list[bool] = []
-    real = Early.take
-
-    def spy(self: Early, *args: Any) -> Simulation | None:
-        found = real(self, *args)
-        used.append(found is not None)
-        return found
-
-    monkeypatch.setattr(Early, "take", spy)
-    monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
+    used = _spied(monkeypatch)
     early = recommend(path, preset, workers=2, coverage=0.5)
     assert used == [True]
     monkeypatch.setattr(api, "_early", lambda *args: None)
@@ -92,16 +99,7 @@ def test_no_early_result_when_an_image_is_too_small_and_the_result_is_the_regula
     given["images"][0]["width"] = 10_000_000  # 1333 px long side: the height becomes 0 px
     path = tmp_path / "sample.json"
     path.write_text(json.dumps(given))
-    used: list[bool] = []
-    real = Early.take
-
-    def spy(self: Early, *args: Any) -> Simulation | None:
-        found = real(self, *args)
-        used.append(found is not None)
-        return found
-
-    monkeypatch.setattr(Early, "take", spy)
-    monkeypatch.setattr(coco, "PARALLEL_MIN", 1)
+    used = _spied(monkeypatch)
     result = recommend(path, "retinanet", workers=2, coverage=0.5)
     assert used == [False]
     assert isinstance(result, DetectorResult) and result.excluded.get("image_too_small", 0) > 0
