@@ -477,7 +477,7 @@ class _Reader:
         width or height: its IoU with every object is 0, and where no anchor of an image overlaps an object,
         torchvision's Matcher (low-quality matches) hands every anchor of the image to the object it overlaps
         most, the image's first object for those overlapping none, which is no design to simulate."""
-        from scalematch.match.assign._grid import cell_anchors
+        from scalematch.presets.preset import cell_anchors
 
         for k, sizes in enumerate(gen.sizes):
             x1, x2, y1, y2 = cell_anchors(sizes, gen.aspect_ratios)

@@ -8,7 +8,7 @@ Every field is a plain value so that a user can override it (:func:`override`).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 # Input geometry ------------------------------------------------------------------------------------------------
 
@@ -62,6 +62,21 @@ class TorchvisionAnchors:
 
     def per_level(self) -> int:
         return len(self.sizes[0]) * len(self.aspect_ratios)
+
+
+def cell_anchors(sizes: tuple[float, ...], ratios: tuple[float, ...]) -> tuple[Any, Any, Any, Any]:
+    """torchvision's AnchorGenerator.generate_anchors for one level, per shape (ratio-major, as its cell anchors):
+    x1, x2, y1, y2 of the zero-centred base box, in float32. h_ratio = sqrt(r), w_ratio = 1 / h_ratio, the box
+    [-w, -h, w, h] / 2 rounded half to even: a width or height of 1 or less rounds to a zero-area box."""
+    import numpy as np
+
+    f32 = np.float32
+    scales = np.asarray(sizes, dtype=f32)
+    h_ratio = np.sqrt(np.asarray(ratios, dtype=f32))
+    w_ratio = f32(1) / h_ratio
+    ws = (w_ratio[:, None] * scales[None, :]).reshape(-1)
+    hs = (h_ratio[:, None] * scales[None, :]).reshape(-1)
+    return np.round(-ws / f32(2)), np.round(ws / f32(2)), np.round(-hs / f32(2)), np.round(hs / f32(2))
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def test_cell_anchors_are_torchvision_s() -> None:
     and aspect ratios that round to boxes of zero, one and more pixels."""
     import numpy as np
 
-    from scalematch.match.assign._grid import cell_anchors
+    from scalematch.presets.preset import cell_anchors
 
     anchor_utils = need("torchvision.models.detection.anchor_utils")
     torch = need("torch")

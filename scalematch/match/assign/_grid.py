@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scalematch.presets.preset import MMDetAnchors, SSDBoxes, TorchvisionAnchors
+from scalematch.presets.preset import MMDetAnchors, SSDBoxes, TorchvisionAnchors, cell_anchors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,21 +95,6 @@ class AnchorLevel:
         """The fractional cell index whose anchor centre is at ``centre`` (approximate)."""
         stride = self.grid.stride_w if axis == "x" else self.grid.stride_h
         return (centre - offset) / stride[image]
-
-
-def cell_anchors(sizes: tuple[float, ...], ratios: tuple[float, ...]) -> tuple[F32, F32, F32, F32]:
-    """torchvision's AnchorGenerator.generate_anchors for one level, per shape (ratio-major, as its cell anchors):
-    x1, x2, y1, y2 of the zero-centred base box, in float32. h_ratio = sqrt(r), w_ratio = 1 / h_ratio, the box
-    [-w, -h, w, h] / 2 rounded half to even: a width or height of 1 or less rounds to a zero-area box."""
-    import numpy as np
-
-    f32 = np.float32
-    scales = np.asarray(sizes, dtype=f32)
-    h_ratio = np.sqrt(np.asarray(ratios, dtype=f32))
-    w_ratio = f32(1) / h_ratio
-    ws = (w_ratio[:, None] * scales[None, :]).reshape(-1)
-    hs = (h_ratio[:, None] * scales[None, :]).reshape(-1)
-    return np.round(-ws / f32(2)), np.round(ws / f32(2)), np.round(-hs / f32(2)), np.round(hs / f32(2))
 
 
 def anchor_levels(
