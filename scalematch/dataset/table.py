@@ -527,6 +527,10 @@ def assemble(
     return table, nested
 
 
+_RECORD_NUMBERS = ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore")
+"""The box table's columns of each record's numbers, after its ids, names and image sizes."""
+
+
 def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.DataFrame:
     """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns); ``watcher``, when
     given, is called with its numeric columns first (:func:`columns_watched`)."""
@@ -542,8 +546,7 @@ def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.D
     image_w, image_h = kept.image_sizes()
     numbers: dict[str, Any] = {"ann_id": kept.column(raw, "ann_id"), "image_id": kept.column(raw, "image_id")}
     numbers |= {"image_w": image_w, "image_h": image_h, "category_id": category_id}
-    for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore"):
-        numbers[name] = kept.column(raw, name)
+    numbers |= {name: kept.column(raw, name) for name in _RECORD_NUMBERS}
     if watcher is not None:
         watcher(numbers)
     columns: dict[str, Any] = {
@@ -555,9 +558,7 @@ def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.D
         "category_id": category_id,
         "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
     }
-    columns |= {
-        name: numbers[name] for name in ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore")
-    }
+    columns |= {name: numbers[name] for name in _RECORD_NUMBERS}
     table: pd.DataFrame = pd.DataFrame(columns, copy=False)
     if raw.label_files:
         table["label_file"] = _categorical([raw.label_files.get(i, "") for i in raw.images], idx)

@@ -384,11 +384,13 @@ def _detector(
             "anchor shapes without an IoU"
         )
     _check_image_ids(annotations)
+    from scalematch.dataset.formats.coco import PARALLEL_MIN
     from scalematch.pool import meanwhile
 
     built: list[Graph] = []
-    early = _early(preset, annotations, built, len(policies) > 1 or client is not None, min_iou, workers)
-    with meanwhile(_preload(preset, annotations, built)), columns_watched(early.start) if early else nullcontext():
+    large = _file_bytes(annotations) >= PARALLEL_MIN  # read in worker processes when it is one COCO file
+    early = _early(preset, annotations, built, large, len(policies) > 1 or client is not None, min_iou, workers)
+    with meanwhile(_preload(preset, large, built)), columns_watched(early.start) if early else nullcontext():
         data = as_data(
             annotations, preset.resize_policy(), format=format, strict=strict, progress=progress, workers=workers,
             client=client, image_size=image_size, split=split,
@@ -406,12 +408,12 @@ def _detector(
     return replace(result, sweep=found)
 
 
-def _preload(preset: Preset, annotations: Annotations, built: list[Graph]) -> Callable[[], None]:
+def _preload(preset: Preset, large: bool, built: list[Graph]) -> Callable[[], None]:
     """What the simulation needs after the read, to do while the reader's worker processes decode
     (:func:`~scalematch.pool.meanwhile`; nothing runs when the read forks none): ``preset``'s level graph,
     appended to ``built`` (an error is left for the code that builds it again), and its levels' profile
-    (:func:`~scalematch.match.detector.preset_levels`); pandas, for the box table; and
-    for a max-IoU preset on annotation files of the reader's parallel size or more, the compiled assigner (which
+    (:func:`~scalematch.match.detector.preset_levels`); pandas, for the box table; and for a max-IoU preset on
+    ``large`` annotation files (the reader's parallel size or more), the compiled assigner (which
     :func:`~scalematch.match.assign._compiled.prepare` would load for that many objects; both assigners give the
     same result)."""
 
@@ -423,27 +425,23 @@ def _preload(preset: Preset, annotations: Annotations, built: list[Graph]) -> Ca
         preset_levels(preset, built[0])
         import pandas  # noqa: F401
 
-        from scalematch.dataset.formats.coco import PARALLEL_MIN
         from scalematch.match.assign import _compiled
         from scalematch.presets.preset import MaxIoU, SSDMatch
 
-        if isinstance(preset.assigner, MaxIoU | SSDMatch) and _file_bytes(annotations) >= PARALLEL_MIN:
+        if isinstance(preset.assigner, MaxIoU | SSDMatch) and large:
             _compiled.prepare(None)
 
     return load
 
 
 def _early(
-    preset: Preset, annotations: Annotations, built: list[Graph], swept: bool, min_iou: float, workers: int | None
-) -> Early | None:
+    preset: Preset, annotations: Annotations, built: list[Graph], large: bool, swept: bool, min_iou: float,
+    workers: int | None,
+) -> Early | None:  # fmt: skip
     """The simulation to start on the reader's columns (:mod:`scalematch.match.early`) when it can run there: a
-    compiled max-IoU preset at one input size, on one COCO file that the reader decodes in worker processes
-    (its graph and kernel are then loaded meanwhile, :func:`_preload`); None otherwise."""
-    from scalematch.dataset.formats.coco import PARALLEL_MIN
-
-    if swept or not suits(preset) or (isinstance(annotations, list | tuple) and len(annotations) != 1):
-        return None
-    if _file_bytes(annotations) < PARALLEL_MIN:
+    compiled max-IoU preset at one input size, on one ``large`` COCO file (the reader decodes it in worker
+    processes: its graph and kernel are then loaded meanwhile, :func:`_preload`); None otherwise."""
+    if swept or not large or not suits(preset) or (isinstance(annotations, list | tuple) and len(annotations) != 1):
         return None
     return Early(preset, lambda: built[0] if built else None, min_iou, workers)
 
