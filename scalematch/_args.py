@@ -17,7 +17,8 @@ def shown(value: object) -> str:
     """``value`` as an error message shows it: its type and a short repr."""
     text = repr(value)
     if "\n" in text:  # a table or an array: its type says enough
-        return f"a {type(value).__name__}"
+        name = type(value).__name__
+        return f"{'an' if name[:1] in 'AEIOUaeiou' else 'a'} {name}"
     return f"{type(value).__name__} {cut(value)}"
 
 
@@ -85,7 +86,7 @@ def number(value: object, param: str, optional: bool = False) -> float | None:
         return None
     assert isinstance(value, numbers.Real)
     try:
-        return float(value)
+        return float(value) + 0.0  # -0.0 + 0.0 is 0.0: a zero is shown and stored as 0
     except OverflowError:  # an int or a Fraction beyond the floats
         raise OptionError(f"{param}: expected a number within the range of a float, got {shown(value)}") from None
 
@@ -122,7 +123,7 @@ def plain(value: object) -> object:
     if isinstance(value, numbers.Integral):
         return int(value)
     try:
-        return float(value)
+        return float(value) + 0.0  # -0.0 + 0.0 is 0.0: a zero is shown and stored as 0
     except OverflowError:
         return value
 

@@ -67,6 +67,7 @@ def cut_words(text: str) -> str:
     return re.sub(rf"\S{{{NAME_LIMIT + 1},}}", lambda m: cut_name(m.group()), text)
 
 
-def counted(n: int, word: str) -> str:
-    """``n word`` in the plural unless ``n`` is 1 (``1 object``, ``2 objects``); ``word`` takes an ``s``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``n word`` in the plural unless ``n`` is 1 (``1 object``, ``2 objects``); the plural is ``word`` with an
+    ``s`` unless given (``counted(n, 'category', 'categories')``)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -83,7 +83,7 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
     ("resize as a number", lambda b: sm.read_annotations(None, resize=800),
      "resize: expected a policy such as 'shortest-edge:800,1333' (text), got int 800"),
     ("profile_model(None)", lambda b: sm.profile_model(None),
-     "backbone: expected a backbone name or path, or a Graph, got NoneType None"),
+     "backbone: expected a backbone name or path, an nn.Module or a Graph, got NoneType None"),
     ("neck as a number", lambda b: sm.load_backbone("resnet50", 5),
      "neck: expected a neck name or path (str), got int 5"),
     ("widths as text, rule", lambda b: sm.recommend(_column(b, "w", "50"), rule="rf"),

@@ -165,9 +165,12 @@ LONGEST_NUMBER = 30
 def _check_number(flag: str, value: str, real: bool) -> None:
     """Refuse a number click would take but misquote: with digit underscores (Python's int() and float() read
     ``1_0`` as 10; the data files' numbers refuse it too), longer than :data:`LONGEST_NUMBER` characters (echoed
-    whole, a 400-digit value made a 450-character line), or finite as written but beyond a float (``1e400``,
-    which the range check would show as ``inf``)."""
+    whole, a 400-digit value made a 450-character line), finite as written but beyond a float (``1e400``,
+    which the range check would show as ``inf``), or not 0 as written but too close to 0 for a float's full
+    precision (``1e-400`` reads as 0, ``1e-320`` as a subnormal that prints as ``9.99988867183e-321``)."""
     import math
+    import re
+    import sys
 
     if not value.isascii() or "_" in value:
         raise click.UsageError(f"{flag} {value}: expected a number in ASCII digits, without '_'")
@@ -181,6 +184,8 @@ def _check_number(flag: str, value: str, real: bool) -> None:
         return  # click's own message says what it expected
     if real and math.isinf(number) and "inf" not in value.lower():
         raise click.UsageError(f"{flag} {value}: beyond the range of a floating-point number")
+    if real and abs(number) < sys.float_info.min and re.search("[1-9]", re.split("[eE]", value)[0]):
+        raise click.UsageError(f"{flag} {value}: too close to 0 for a floating-point number")
 
 
 def _invoked(ctx: Any) -> click.Command | None:

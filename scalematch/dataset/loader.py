@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scalematch._args import given_path
-from scalematch._text import cut_name, text_of
+from scalematch._text import counted, cut_name, text_of
 from scalematch.choices import Format as FormatChoice
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble
@@ -47,8 +47,10 @@ class LoadResult:
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
         return (
-            f"<LoadResult {self.source}: {len(self.table)} boxes in {self.images} images, {len(self.categories)} "
-            f"categories, {self.format}, resize {self.resize}, {excluded} records excluded>"
+            f"<LoadResult {self.source}: {counted(len(self.table), 'box', 'boxes')} in "
+            f"{counted(self.images, 'image')}, "
+            f"{counted(len(self.categories), 'category', 'categories')}, {self.format}, resize {self.resize}, "
+            f"{counted(excluded, 'record')} excluded>"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -90,7 +90,7 @@ class RuleSweep:
 
     def __repr__(self) -> str:
         b = self.best
-        return f"<RuleSweep of {len(self.designs)} designs: best {b.backbone} at {b.resize}>"
+        return f"<RuleSweep of {counted(len(self.designs), 'design')}: best {b.backbone} at {b.resize}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``scalematch recommend --rule ... --json`` document: the best design and the ranked ``sweep``."""

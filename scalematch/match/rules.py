@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scalematch._text import counted
 from scalematch.choices import Rule as Rule
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, retinanet_anchors, yolo_default_anchors
@@ -137,7 +138,9 @@ def _anchor_arrays(levels: tuple[Level, ...], anchors: AnchorSet) -> tuple[Array
     import numpy as np
 
     if len(anchors.shapes) != len(levels):
-        raise OptionError(f"anchors: expected anchor shapes for {len(levels)} levels, got {len(anchors.shapes)}")
+        raise OptionError(
+            f"anchors: expected anchor shapes for {counted(len(levels), 'level')}, got {len(anchors.shapes)}"
+        )
     ws, hs, idx = anchors.flat()
     return np.array(ws, dtype=np.float64), np.array(hs, dtype=np.float64), np.array(idx, dtype=np.int64)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,7 @@ def load_backbone(
 
 
 def profile_model(
-    backbone: str | Graph,
+    backbone: str | Graph | Any,
     neck: str | None = None,
     *,
     input_size: str | tuple[int, int] | None = None,
@@ -202,9 +203,11 @@ def profile_model(
 ) -> Profile:
     """The scale profile of every feature map of ``backbone`` (+ ``neck``), as ``scalematch profile`` prints it.
 
-    ``backbone`` is a name or path as for :func:`load_backbone`, or a :class:`Graph`; ``input_size`` is width
-    first (``"1333x800"`` or ``(1333, 800)``) and gives feature sizes and exact 'same' padding; ``taps`` and
-    ``passthrough`` are as for :func:`build`; ``allow_misaligned`` is True or False.
+    ``backbone`` is a name or path as for :func:`load_backbone`, a :class:`Graph`, or a PyTorch ``nn.Module``
+    (traced by :func:`scalematch.profile.importers.torch.from_torch` at ``input_size``, 224x224 when none is
+    given; ``taps``, ``passthrough`` and ``channels`` go to it); ``input_size`` is width first (``"1333x800"`` or
+    ``(1333, 800)``) and gives feature sizes and exact 'same' padding; ``taps`` and ``passthrough`` are as for
+    :func:`build`; ``allow_misaligned`` is True or False.
     """
     from dataclasses import replace
 
@@ -212,8 +215,17 @@ def profile_model(
     from scalematch.profile.engine import profile
 
     size = parse_size(input_size)
+    torch_nn = sys.modules.get("torch.nn")  # an nn.Module's class is torch's: torch is imported once there is one
+    if torch_nn is not None and isinstance(backbone, torch_nn.Module):
+        if neck is not None:
+            raise OptionError("neck: an nn.Module is profiled as it is; neck= applies to names and paths")
+        from scalematch.profile.importers.torch import from_torch
+
+        traced = (input_size if size else None) or "224x224"  # from_torch's example input when none is given
+        backbone = from_torch(backbone, traced, taps, _names(passthrough, "passthrough"), channels=channels)
+        taps, passthrough, channels = None, (), None
     if not isinstance(backbone, Graph):
-        _args.path_or_name(backbone, "backbone", "a backbone name or path, or a Graph")
+        _args.path_or_name(backbone, "backbone", "a backbone name or path, an nn.Module or a Graph")
     neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)  # the profile names its text
     allow_misaligned = _args.flag(allow_misaligned, "allow_misaligned")
     if isinstance(backbone, Graph):

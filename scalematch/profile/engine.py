@@ -103,7 +103,8 @@ class Profile:
     def __repr__(self) -> str:
         outputs = [fm.tap for fm in self.feature_maps if fm.tap]
         size = f", input {self.input_size[1]}x{self.input_size[0]} (WxH)" if self.input_size else ""
-        return f"<Profile {self.name}: {len(self.feature_maps)} feature maps, outputs {', '.join(outputs)}{size}>"
+        maps = counted(len(self.feature_maps), "feature map")
+        return f"<Profile {self.name}: {maps}, outputs {', '.join(outputs)}{size}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``scalematch profile --json`` document (pairs per axis, ``[y, x]``)."""

@@ -185,6 +185,7 @@ def render(template: str, **values: Any) -> str:
         lstrip_blocks=True,
         finalize=_visible,
     )
+    env.filters["counted"] = counted
     return env.get_template(template).render(**values)
 
 

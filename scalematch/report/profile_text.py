@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from fractions import Fraction
 
+from scalematch._text import counted
 from scalematch.profile.document import PROFILE_SCHEMA_VERSION as PROFILE_SCHEMA_VERSION
 from scalematch.profile.document import number as _num
 from scalematch.profile.document import profile_json as profile_json
@@ -60,7 +61,7 @@ def profile_table(profile: Profile, outputs_only: bool = False) -> str:
     rows = [COLUMNS, *profile_rows(profile, outputs_only)]
     lines = aligned(rows, left=4).split("\n")
     size = f", input {profile.input_size[1]}x{profile.input_size[0]} (WxH)" if profile.input_size else ""
-    head = [f"{printable(profile.name)}: {len(profile.feature_maps)} feature maps{size}"]
+    head = [f"{printable(profile.name)}: {counted(len(profile.feature_maps), 'feature map')}{size}"]
     if profile.convention:
         head += [
             textwrap.fill(printable(line), 110, initial_indent="  ", subsequent_indent="  ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scalematch._text import counted
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
 from scalematch.report.style import drawable, figure_for, outside_layout, style
@@ -62,7 +63,9 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
     cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize))
-    return coverage_heatmap(coverage, labels, cell, f"Design sweep: {len(designs)} designs (outlined: best)", ax)
+    return coverage_heatmap(
+        coverage, labels, cell, f"Design sweep: {counted(len(designs), 'design')} (outlined: best)", ax
+    )
 
 
 def coverage_heatmap(

@@ -403,6 +403,17 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--erf-factor: expected a number from 0.01 to 1000, got inf"),
     ("coverage beyond a float", ["recommend", "--coverage", "1e400"],
      "--coverage 1e400: beyond the range of a floating-point number"),
+    # review round 30: a non-zero value that reads as 0 or as a subnormal is refused; -0 is 0
+    ("min-iou read as 0", ["recommend", "--min-iou", "1e-400"],
+     "--min-iou 1e-400: too close to 0 for a floating-point number"),
+    ("min-iou subnormal", ["recommend", "--min-iou", "1e-320"],
+     "--min-iou 1e-320: too close to 0 for a floating-point number"),
+    ("min-cells read as 0", ["recommend", "--rule", "rf", "--min-cells", "0.00e-999"],
+     "--min-cells: expected a number from 0.01 to 1000, got 0.0"),
+    ("coverage read as 0", ["recommend", "--coverage", "-1e-400"],
+     "--coverage -1e-400: too close to 0 for a floating-point number"),
+    ("coverage minus zero", ["recommend", "--coverage", "-0"],
+     "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 0.0"),
     ("min-cells of 400 digits", ["recommend", "--rule", "rf", "--min-cells", "9" * 400],
      "--min-cells 999999999999...: a number of 400 characters; expected at most 30"),
     ("min-positives of 400 digits", ["recommend", "--min-positives", "9" * 400],
@@ -414,13 +425,13 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("coverage nan", ["recommend", "--coverage", "nan"],
      "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got nan"),
     ("coverage subnormal", ["recommend", "--coverage", "1e-320"],
-     "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 1e-320"),
+     "--coverage 1e-320: too close to 0 for a floating-point number"),
     ("coverage below 0.1%", ["recommend", "--rule", "rf", "--coverage", "0.0009"],
      "--coverage: expected a share from 0.001 to 1 (0.1% to 100%), got 0.0009"),
     ("min-cells subnormal", ["recommend", "--rule", "rf", "--min-cells", "1e-320"],
-     "--min-cells: expected a number from 0.01 to 1000, got 1e-320"),
+     "--min-cells 1e-320: too close to 0 for a floating-point number"),
     ("erf-factor subnormal", ["recommend", "--rule", "rf", "--erf-factor", "1e-320"],
-     "--erf-factor: expected a number from 0.01 to 1000, got 1e-320"),
+     "--erf-factor 1e-320: too close to 0 for a floating-point number"),
     ("min-cells huge", ["recommend", "--rule", "rf", "--min-cells", "1e308"],
      "--min-cells: expected a number from 0.01 to 1000, got 1e+308"),
     ("erf-factor above 1000", ["recommend", "--rule", "rf", "--erf-factor", "1000.5"],
@@ -1324,3 +1335,38 @@ def test_one_object_is_singular_in_every_sentence_and_repr(app: typer.Typer, tmp
     assert isinstance(design, sm.Design)
     assert "1 crowd annotation is not matched (1 object is)." in warnings(design, 1, 1)
     assert "2 crowd annotations are not matched (1 object is)." in warnings(design, 1, 2)
+
+
+def test_one_is_singular_in_the_report_pages_and_the_other_reprs(app: typer.Typer, tmp_path: Path) -> None:
+    """Review round 30: the HTML report's dataset and crowd lines ('1 images, 1 objects matched', '1 crowd
+    annotations are kept') and the reprs of LoadResult, RuleSweep and Profile still said '1 ...s'."""
+    import scalematch as sm
+
+    one = tmp_path / "one.json"
+    boxes = [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 40], "area": 2000, "iscrowd": 0},
+        {"id": 2, "image_id": 1, "category_id": 1, "bbox": [90, 90, 50, 40], "area": 2000, "iscrowd": 1},
+        {"id": 3, "image_id": 1, "category_id": 1, "bbox": [10, 10, 0, 40], "area": 0, "iscrowd": 0},
+    ]
+    image = {"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}
+    one.write_text(json.dumps({"images": [image], "annotations": boxes, "categories": [{"id": 1, "name": "x"}]}))
+    for mode in (["--rule", "rf"], []):
+        out = tmp_path / f"rep{len(mode)}"
+        result = CliRunner().invoke(app, ["recommend", str(one), "-q", *mode, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert "(coco, 1 image, 1 object matched)" in page, mode
+        assert "1 crowd annotation is kept in the box table but not matched." in page, mode
+        assert "1 images" not in page and "1 objects" not in page and "1 crowd annotations" not in page, mode
+    loaded = sm.read_annotations(str(one))
+    assert repr(loaded).endswith(
+        "one.json: 2 boxes in 1 image, 1 category, coco, resize shortest-edge:800,1333, 1 record excluded>"
+    ), repr(loaded)
+    sweep = sm.sweep(str(one), rule="rf", backbone=["resnet50"], resize=["shortest-edge:800,1333"])
+    assert repr(sweep).startswith("<RuleSweep of 1 design: best resnet50"), repr(sweep)
+    from scalematch.profile.graph import INPUT, Graph, Node
+    from scalematch.profile.layers import Window
+
+    graph = Graph("one", (Node("c1", Window("conv", (3, 3), (2, 2)), (INPUT,)),), taps=(("P1", "c1"),))
+    shown = repr(sm.profile_model(graph))
+    assert shown.startswith("<Profile one: 1 feature map, outputs P1"), shown

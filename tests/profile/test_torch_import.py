@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -652,3 +653,26 @@ def test_a_model_that_is_no_module_is_named_by_its_parameter(model: object) -> N
         from_torch(model)
     kind = type(model).__name__
     assert str(err.value) == f"model: expected an nn.Module or a 'file.py:name' text, got {kind}"
+
+
+def test_profile_model_takes_an_nn_module_as_measure_erf_does() -> None:
+    """Review round 30: profile_model(module) was refused with 'got a Adapt' while measure_erf(module) took it.
+    Two 3x3 stride-2 convolutions: stride 4, receptive field 1 + 2 + 2*2 = 7, a 64x48 input gives 16x12."""
+    import scalematch as sm
+    from scalematch.errors import OptionError
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 4, 3, 2, 1))
+    last = sm.profile_model(net, input_size="64x48").feature_maps[-1]
+    assert last.x is not None and last.y is not None
+    assert (last.x.stride, last.x.rf, last.y.rf, last.size) == (Fraction(4), 7, 7, (12, 16))
+    sizeless = sm.profile_model(net).feature_maps[-1].x
+    assert sizeless is not None and sizeless.rf == 7
+    with pytest.raises(OptionError, match=r"^neck: an nn.Module is profiled as it is"):
+        sm.profile_model(net, "fpn")
+
+    class Adapt:
+        def __repr__(self) -> str:
+            return "two\nlines"
+
+    with pytest.raises(OptionError, match=r"got an Adapt$"):
+        sm.profile_model(Adapt())

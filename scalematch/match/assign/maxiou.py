@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
 from scalematch.match.assign._grid import AnchorLevel, box_iou, expand
 
 if TYPE_CHECKING:
@@ -357,9 +358,9 @@ def _out_of_memory(boxes: Boxes, levels: list[AnchorLevel]) -> Exception:
         k = int(images[int(np.argmax(area))])
         size = f", inputs up to {int(levels[0].input_w[k])}x{int(levels[0].input_h[k])} px"
     return DatasetError(
-        f"not enough memory to simulate the max-IoU assigner on {len(boxes.image)} objects in {len(images)} "
-        f"image(s){size}: the anchors their windows reach do not fit; a smaller input size (--resize) or fewer "
-        "objects per image needs less"
+        f"not enough memory to simulate the max-IoU assigner on {counted(len(boxes.image), 'object')} in "
+        f"{counted(len(images), 'image')}{size}: the anchors their windows reach do not fit; a smaller input size "
+        "(--resize) or fewer objects per image needs less"
     )
 
 
