@@ -629,9 +629,10 @@ def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:
     import numpy as np
     import pandas as pd
 
-    labels = [text_of(label) for label in labels]
-    unique = list(dict.fromkeys(labels))
-    code_of = {name: i for i, name in enumerate(unique)}
-    codes = np.fromiter((code_of[name] for name in labels), dtype=np.int32, count=len(labels))
-    chosen = codes[idx] if len(labels) else np.zeros(0, np.int32)
+    try:
+        "".join(labels).encode("utf-8")  # no lone surrogate: text_of would leave every name as it is
+    except UnicodeEncodeError:
+        labels = [text_of(label) for label in labels]
+    codes, unique = pd.factorize(np.array(labels, dtype=object))  # in order of first appearance
+    chosen = codes.astype(np.int32)[idx] if len(labels) else np.zeros(0, np.int32)
     return pd.Categorical.from_codes(chosen, categories=pd.Index(unique, dtype=str))

@@ -4,7 +4,7 @@ the box table is still being built.
 After the read, one thread builds the table (names, resize columns, the rows the toolkit trains on) for most of a
 second while the other core waits. The compiled max-IoU assigner runs without the GIL, so it can run meanwhile:
 :class:`Early` receives the checked columns from the reader (:func:`~scalematch.dataset.table.columns_watched`),
-takes the non-crowd rows and sets the simulation up and runs it in a thread. :meth:`Early.take` then compares the
+takes the non-crowd rows, sets the simulation up and runs it in a thread. :meth:`Early.take` then compares the
 rows :func:`~scalematch.match.detector.evaluate` simulates with those, column by column: the result is used only
 when they are the same boxes of the same images in the same order, else it is dropped and the simulation runs as
 before. Any error of the early start drops it too (the regular run meets it again and reports it).
@@ -46,9 +46,9 @@ class Early:
         self.thread: threading.Thread | None = None
 
     def start(self, columns: Mapping[str, Any]) -> None:
-        """The reader's watcher: take the non-crowd rows of ``columns`` and, in a thread, set the simulation up on
-        them and run it, when the compiled assigner is what runs it (loaded while the file was read); else
-        nothing."""
+        """The reader's watcher: take the non-crowd rows of ``columns``, set the simulation up on them here (a tenth
+        of a second; in a thread it took turns for the GIL with the table's build) and run it in a thread, when
+        the compiled assigner is what runs it (loaded while the file was read); else nothing."""
         from scalematch.match.assign import _compiled
         from scalematch.pool import in_background, settle
 
@@ -57,19 +57,21 @@ class Early:
         if graph is None or not _compiled.active():
             return
         import numpy as np
+        import pandas as pd
 
         keep = np.asarray(columns["iscrowd"]) == 0
         rows = {name: np.asarray(columns[name])[keep] for name in SAME}
-        self.rows = rows
-        self.thread = in_background(lambda: self._run(rows, graph), "scalematch-simulation")
-
-    def _run(self, rows: dict[str, Any], graph: Graph) -> None:
         try:
-            import pandas as pd
-
             running = Running(self.preset, pd.DataFrame(rows, copy=False), graph, self.min_iou, self.workers)
+        except Exception:  # e.g. an image too small for the network: the regular run meets it and says so
+            return
+        self.rows = rows
+        self.thread = in_background(lambda: self._run(running), "scalematch-simulation")
+
+    def _run(self, running: Running) -> None:
+        try:
             running.run()
-        except BaseException:  # e.g. an image too small for the network: the regular run meets it and says so
+        except BaseException:  # an error of a chunk: the regular run meets it and says so
             return
         self.running = running
 
@@ -93,5 +95,7 @@ class Early:
                 break
             ours = mine[name]
             theirs = rows[name].to_numpy(dtype=ours.dtype) if name in rows.columns else None
-            same = theirs is not None and bool(np.array_equal(ours, theirs, equal_nan=ours.dtype.kind == "f"))
+            # the same bits (NaN equals NaN; a 0.0 that was -0.0 drops the run, which is only slower)
+            bits = f"u{ours.dtype.itemsize}"
+            same = theirs is not None and bool(np.array_equal(ours.view(bits), theirs.view(bits)))
         return running.result(rows) if same else None
