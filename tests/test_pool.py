@@ -251,21 +251,30 @@ def test_the_coco_reader_starts_a_meanwhile_task_once_its_workers_take_the_annot
     assert early.table.equals(plain.table) and early.excluded == plain.excluded
 
 
+_BACKGROUND_DONE: list[int] = []
+"""Written by the background thread of the test below; a forked worker reads its own copy (inherited)."""
+
+
+def _background_done() -> int:
+    return len(_BACKGROUND_DONE)
+
+
 def test_a_pool_waits_for_the_background_threads_before_it_forks() -> None:
     """A thread of in_background (the early simulation's) still running when a pool is opened: the pool forks
-    only once it has ended, and the workers it forks see its work done."""
+    only once it has ended, and the workers it forks see its work done (in the memory they inherit: the call sent
+    to the worker carries no data)."""
     from scalematch.pool import in_background, worker_pool
 
-    done: list[int] = []
+    _BACKGROUND_DONE.clear()
 
     def slow() -> None:
         time.sleep(0.4)
-        done.append(1)
+        _BACKGROUND_DONE.append(1)
 
     thread = in_background(slow, "test-background")
     with worker_pool(1) as pool:
-        assert done == [1] and not thread.is_alive()
-        assert pool.submit(len, done).result() == 1
+        assert _BACKGROUND_DONE == [1] and not thread.is_alive()
+        assert pool.submit(_background_done).result() == 1
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")

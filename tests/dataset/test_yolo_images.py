@@ -40,7 +40,7 @@ def test_orientation_as_ultralytics(tmp_path: Path, fmt: str, options: dict[str,
     path = _image(tmp_path / f"a.{fmt.lower()}", fmt, (40, 20), orientation, **options)
     with Image.open(path) as im:
         expected = utils.exif_size(im)
-    assert yolo._image_size(path) == (float(expected[0]), float(expected[1]))
+    assert yolo._sized(path) == (float(expected[0]), float(expected[1]), "")
     assert expected == ((20, 40) if orientation in (5, 6, 7, 8) else (40, 20))  # the oracle did swap
 
 

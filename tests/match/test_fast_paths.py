@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scalematch.match.assign import Simulation
 from scalematch.match.assign._grid import expand
 from scalematch.match.assign.points import _inside_span
 from scalematch.match.geometry import distinct_sizes
-from scalematch.match.positives import _median
+from scalematch.match.levels import Level
+from scalematch.match.positives import COUNT_BINS, SIZE_BINS, _median, main_level, summarize
 from scalematch.match.result import rows_at
+from scalematch.presets import load_preset
 
 sides = st.sampled_from([0, 1, 2, 7, 640, 1333, 2**31, 2**40])
 
@@ -89,3 +94,67 @@ def test_inside_span_counts_every_candidate_point(boxes: list[tuple[float, float
     got = _inside_span(lo, hi, stride, n, offset)
     assert got.dtype == np.int64
     assert got.tolist() == expected
+
+
+_PRESETS = {name: load_preset(name) for name in ("retinanet", "yolov8")}
+
+
+def _brute_summary(sim: Simulation, levels: dict[str, float]) -> tuple[object, ...]:
+    """What summarize reports, computed one bin and one level at a time with masks and np.median, and each
+    object's main level by a plain loop."""
+    total = sim.positives
+    counts = [int(((total >= lo) & (total <= hi)).sum()) for _, lo, hi in COUNT_BINS]
+    size = np.sqrt(sim.w_in * sim.h_in)
+    sizes = []
+    for lo, hi in itertools.pairwise(SIZE_BINS):
+        inside = total[(size >= lo) & (size < hi)]
+        sizes.append((len(inside), float(np.median(inside)) if len(inside) else None, int((inside == 0).sum())))
+    main = np.full(len(total), -1)
+    for i, counts_i in enumerate(sim.per_level.tolist()):
+        if not sim.upper_bound and max(counts_i, default=0) > 0:
+            main[i] = counts_i.index(max(counts_i))  # the finest level among those holding the most
+    longer = np.maximum(sim.w_in, sim.h_in)
+    rows = []
+    for k, name in enumerate(sim.levels):
+        mine = main == k
+        larger = int((longer[mine] > levels[name]).sum()) if name in levels else 0
+        rows.append((int(mine.sum()), int(sim.per_level[:, k].sum()), larger))
+    return counts, sizes, rows, main.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 3) | st.integers(0, 40), min_size=5, max_size=5),
+            st.sampled_from([0.0, 3.0, 16.0, 31.9, 64.0, 255.0, 256.0, 1e4, np.inf, np.nan]),
+            st.sampled_from([0.5, 16.0, 100.0, 300.0, np.nan]),
+        ),
+        max_size=40,
+    ),
+    st.booleans(),
+    st.sets(st.sampled_from(["P3", "P4", "P5", "P6", "P7"])),
+)
+def test_summarize_equals_masks_medians_and_argmax(
+    objects: list[tuple[list[int], float, float]], upper: bool, known: set[str]
+) -> None:  # fmt: skip
+    """summarize (the medians from tallies of the counts, no sort) against a mask per bin and per level and
+    np.median; main_level against a loop over the objects (the finest level on ties, none without a positive or
+    for an upper bound). Sizes include 0, bucket edges, inf and NaN (in no bucket)."""
+    preset = _PRESETS["yolov8" if upper else "retinanet"]  # (yolov8's per-level counts are an upper bound)
+    n = len(objects)
+    per_level = np.array([p[: len(preset.levels)] for p, _, _ in objects], np.int64).reshape(n, len(preset.levels))
+    w = np.array([a for _, a, _ in objects], np.float64)
+    h = np.array([b for _, _, b in objects], np.float64)
+    sim = Simulation(
+        preset, preset.levels, pd.DataFrame(index=range(n)), per_level, per_level.sum(axis=1), np.zeros(n), w, h,
+        np.zeros(n, np.int8), np.zeros(n, np.int64),
+    )  # fmt: skip
+    rf = {"P3": 99.0, "P4": 250.0, "P5": 500.0, "P6": 1000.0, "P7": 2000.0}
+    levels = tuple(Level(name, 8.0 * 2**k, rf[name], 1.0, 1.0) for k, name in enumerate(preset.levels) if name in known)
+    got = summarize(sim, levels)
+    counts, sizes, rows, main = _brute_summary(sim, {lv.name: lv.rf for lv in levels})
+    assert [c for _, c in got.counts] == counts
+    assert [(r.objects, r.median, r.none) for r in got.sizes] == sizes
+    assert [(r.objects, r.positives, r.larger_than_rf) for r in got.levels] == rows
+    assert main_level(sim).tolist() == main

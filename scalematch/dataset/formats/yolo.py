@@ -440,12 +440,6 @@ def _yaml_kind(key: object) -> str:
     return f"{kind}, not an integer"
 
 
-def _image_size(image: Path | None) -> tuple[float, float]:
-    """(width, height) from the image header with the EXIF orientation applied; NaN when unreadable."""
-    w, h, _ = _sized(image)
-    return w, h
-
-
 def _sized(image: Path | None) -> tuple[float, float, str]:
     """(width, height, why not) from the image header with the EXIF orientation applied: NaN and NaN with why
     there is no size (no image; a file that cannot be read, such as ``Permission denied``; an empty file; a header
