@@ -27,6 +27,7 @@ def recommend(
         list[Path] | None,
         typer.Argument(
             metavar="ANNOTATIONS...",
+            readable=False,  # the reader says why it cannot read a path, naming it as every other input error does
             help="COCO .json FILE, VOC .xml FILE or DIR, or YOLO labels (a .txt FILE or a DIR); several, or a quoted "
             "glob such as 'shards/*.json', are read as one dataset. Default: the bundled COCO sample.",
             show_default=False,

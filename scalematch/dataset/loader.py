@@ -98,13 +98,24 @@ def detect_format(path: str | os.PathLike[str]) -> Format:
 def check_input(path: Path) -> bool:
     """Whether ``path`` (symlinks followed) is a folder (True) or a regular file (False); anything else is a
     :class:`DatasetError`: nothing there, a dangling symlink, a symlink loop, a FIFO, a socket or a device (which
-    would be read forever or never return), checked from the file's status before anything opens it."""
+    would be read forever or never return), checked from the file's status before anything opens it; and a file
+    or folder this process may not read (``chmod 000``), named as given (``x.json: cannot read (Permission
+    denied)``, ``voc: Permission denied``), not by the first file the reader would try inside it."""
     from scalematch.dataset.formats._files import kind
 
     what = kind(path)
-    if what is None or what == "a folder":
-        return what is not None
     shown = cut_name(path)
+    if what is None or what == "a folder":
+        try:
+            if what is None:  # a regular file: opening it neither blocks nor reads it
+                os.close(os.open(path, os.O_RDONLY))
+            else:  # a folder: listed (read) and searched (execute), as every reader does
+                os.scandir(path).close()
+                os.stat(os.path.join(path, os.curdir))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DatasetError(f"{shown}: {reason}" if what else f"{shown}: cannot read ({reason})") from None
+        return what is not None
     if what == "missing":
         raise DatasetError(f"{shown}: no such file or folder")
     if what == "a dangling symlink":
@@ -209,6 +220,7 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
     itself only (reading it will say why)."""
     path = Path(path)
     try:
+        check_input(path)
         fmt = _format(path, format)
     except ScalematchError:
         return (path,)

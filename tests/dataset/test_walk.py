@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +20,6 @@ from typer.testing import CliRunner
 from scalematch.dataset import load
 
 ROOT = Path(__file__).resolve().parents[2]
-NOCAP = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner")
 BOX = "0 0.5 0.5 0.2 0.2\n"
 
 
@@ -162,36 +159,6 @@ def test_workers_do_not_change_the_result(app: typer.Typer, tmp_path: Path) -> N
     assert all(run.exit_code == 0 for run in runs), [run.output for run in runs]
     assert runs[0].stdout == runs[1].stdout == runs[2].stdout
     assert json.loads(runs[0].stdout)["excluded"] == {"hidden_file": 7}
-
-
-@pytest.fixture
-def unprivileged(tmp_path: Path) -> tuple[str, ...]:
-    """The command prefix under which permission bits hold: none when this process obeys them; as root, setpriv
-    without the capabilities that override them; else the test is skipped."""
-    probe = tmp_path / "probe"
-    probe.mkdir()
-    probe.chmod(0)
-    try:
-        try:
-            os.listdir(probe)
-        except PermissionError:
-            return ()
-        if shutil.which(NOCAP[0]):
-            run = subprocess.run([*NOCAP, sys.executable, "-c", f"import os; os.listdir({str(probe)!r})"], check=False)
-            if run.returncode != 0:
-                return NOCAP
-        pytest.skip("this process reads a folder of mode 000 (root) and setpriv cannot drop that")
-    finally:
-        probe.chmod(0o755)
-
-
-@pytest.fixture
-def locked() -> Iterator[list[Path]]:
-    """Folders a test makes unreadable, made readable again afterwards (so tmp_path can be removed)."""
-    folders: list[Path] = []
-    yield folders
-    for folder in folders:
-        folder.chmod(0o755)
 
 
 def _cli(prefix: tuple[str, ...], *argv: str) -> subprocess.CompletedProcess[str]:
