@@ -88,6 +88,10 @@ def detect_format(path: str | os.PathLike[str]) -> Format:
         return "yolo"
     if any(p.is_dir() for p in path.glob("*/labels")):  # a YOLO export root: train/labels, valid/labels
         return "yolo"
+    from scalematch.dataset.formats import yolo
+
+    if yolo.is_images_folder(path):  # ds/images/train: ultralytics reads its labels from ds/labels/train
+        return "yolo"
     named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
         f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "

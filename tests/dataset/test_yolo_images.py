@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from scalematch.dataset import load
+from scalematch.dataset import detect_format, load
 from scalematch.dataset.formats import yolo
 from scalematch.errors import DatasetError
 
@@ -154,6 +155,99 @@ def test_labels_pair_with_images_as_img2label_paths_pairs_them(tmp_path: Path, l
     orphans = {label for label, _, w in pairs if w == 7.0}  # labels of no image: read, measured at image_size
     assert orphans == {rel for rel in layout if rel.endswith(".txt") and Path(rel).name[0] in "abc"} - set(theirs)
     assert result.images == len(images) + len(orphans)
+
+
+@pytest.mark.parametrize(
+    ("under", "layout"),
+    [
+        ("ds", ("images/train/images/a.jpg", "labels/train/images/a.txt", "images/train/b.jpg", "labels/train/b.txt")),
+        ("images/ds", ("obj_train_data/a.jpg", "obj_train_data/a.txt", "obj_val_data/b.jpg", "obj_val_data/b.txt")),
+        ("images/ds", ("images/a.jpg", "labels/a.txt", "images/x/b.jpg", "labels/x/b.txt")),
+        ("images/ds", ("train/images/a.jpg", "train/labels/a.txt", "train/images/images/b.png", "train/labels/b.txt")),
+    ],
+    ids=["images-inside-a-split", "cvat-under-images", "dataset-under-images", "roboflow-inner-images"],
+)
+def test_pairs_follow_img2label_paths_with_another_images_component(
+    tmp_path: Path, under: str, layout: tuple[str, ...]
+) -> None:
+    """ultralytics' ``img2label_paths`` makes the last ``images`` component of the image's absolute path
+    ``labels``: an image with another ``images`` component below (``images/train/images/a.jpg``) or above
+    (``~/images/ds/obj_train_data/a.jpg``) the one scalematch pairs by has no label file for ultralytics (an image
+    without objects), whatever ``.txt`` sits where scalematch would look."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / under
+    for rel in layout:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith((".jpg", ".png")):
+            Image.new("RGB", (30, 20)).save(root / rel)
+        else:
+            (root / rel).write_text("0 0.5 0.5 0.5 0.5\n")
+    images = [p for p in root.rglob("*.*") if p.suffix[1:] in utils.IMG_FORMATS]
+    theirs = {}
+    for image in images:
+        label = Path(utils.img2label_paths([str(image)])[0])
+        assert yolo.img2label(image) == str(label)
+        if label.is_file():
+            theirs[label.relative_to(root).as_posix()] = image.name
+    result = load(root, resize="none", image_size=(7, 7))
+    pairs = result.table[["label_file", "file_name", "image_w"]].astype(object).values.tolist()
+    assert {label: name for label, name, w in pairs if w == 30.0} == theirs
+    orphans = {label for label, _, w in pairs if w == 7.0}
+    assert orphans == {rel for rel in layout if rel.endswith(".txt")} - set(theirs)
+    assert result.images == len(images) + len(orphans)
+
+
+def _images_folder(root: Path) -> None:
+    for name, size in (("a.jpg", (30, 20)), ("b.png", (40, 10))):
+        (root / "images" / "train").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", size).save(root / "images" / "train" / name)
+    (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "train" / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "labels" / "train" / "b.txt").write_text("1 0.5 0.5 0.2 0.2\n0 0.1 0.1 0.1 0.1\n")
+    (root / "data.yaml").write_text("path: .\ntrain: images/train\nval: images/train\nnames: [cat, dog]\n")
+
+
+@pytest.mark.parametrize("given", ["images/train", "images"])
+@pytest.mark.parametrize("fmt", [None, "yolo"])
+def test_an_images_folder_given_reads_the_labels_img2label_paths_gives(
+    tmp_path: Path, given: str, fmt: str | None
+) -> None:
+    """The images folder data.yaml names (``train: images/train``) is read as ultralytics reads it: each image
+    with the label file ``img2label_paths`` gives it, found as YOLO; the same objects and names as its labels
+    folder gives."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    _images_folder(root)
+    (root / "images" / "train" / "c.jpg").write_bytes((root / "images" / "train" / "a.jpg").read_bytes())
+    images = sorted((root / given).rglob("*.*"))
+    theirs = sorted(
+        (image.name, Path(label).read_text().count("\n"))
+        for image, label in zip(images, utils.img2label_paths([str(i) for i in images]), strict=True)
+        if Path(label).is_file()
+    )
+    assert detect_format(root / given) == "yolo"
+    result = load(root / given, format=fmt, resize="none")
+    assert sorted(Counter(result.table["file_name"].astype(str)).items()) == theirs == [("a.jpg", 1), ("b.png", 2)]
+    assert result.images == 3 and result.categories == {0: "cat", 1: "dog"}
+    same = load(root / given.replace("images", "labels"), resize="none")
+    assert same.table.drop(columns="label_file").equals(result.table.drop(columns="label_file"))
+
+
+@pytest.mark.parametrize("beside", [False, True])
+def test_an_images_folder_without_its_labels_folder_is_refused_naming_it(tmp_path: Path, beside: bool) -> None:
+    """An images folder whose labels folder (the path with the last ``images`` made ``labels``) is missing is
+    refused naming it: ultralytics would read every image as one without objects, ``.txt`` beside them or not."""
+    root = tmp_path / "images" / "proj"
+    root.mkdir(parents=True)
+    Image.new("RGB", (30, 20)).save(root / "a.jpg")
+    if beside:
+        (root / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    with pytest.raises(DatasetError) as refused:
+        load(root, format="yolo" if not beside else None, resize="none")
+    assert str(refused.value).startswith(
+        f"{root}: a folder of images, whose labels ultralytics reads from {tmp_path / 'labels' / 'proj'} "
+    )
+    assert "\n" not in str(refused.value)
 
 
 @pytest.mark.parametrize("splits", [("train",), ("train", "valid")])

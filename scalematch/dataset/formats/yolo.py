@@ -3,8 +3,10 @@
 A label file has one line ``class cx cy w h`` per object, coordinates normalised to the image size. The path is a
 dataset folder with ``labels/`` and ``images/``, a labels folder or one of its split folders (``labels/train``:
 images in ``images/train``, the last ``labels`` component replaced by ``images`` as ultralytics does; without such
-a folder, images beside their labels), an export root of split folders (Roboflow's ``train/labels``, CVAT's
-``obj_train_data``), or one label file. Image sizes come from the image file headers (Pillow's lazy ``Image.open``
+a folder, images beside their labels), an images folder (``images/train``: read as ``labels/train``), an export
+root of split folders (Roboflow's ``train/labels``, CVAT's ``obj_train_data``), or one label file; a label file and
+an image are a pair when ultralytics' ``img2label_paths`` gives that label file for the image (:func:`img2label`).
+Image sizes come from the image file headers (Pillow's lazy ``Image.open``
 reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
 applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
 Boxes are checked as ultralytics' ``verify_image_label`` checks them, in float32 (coordinates in [-0.01, 1.01], w and
@@ -87,7 +89,37 @@ def _parts(path: Path) -> tuple[_Part, ...]:
     if splits:
         return tuple(_part(split / "labels") if _is_dir(split / "labels") else _Part(split, split) for split in splits)
     _check_labels_case(path)
+    if is_images_folder(path):  # its images' labels are elsewhere (img2label_paths), never beside them
+        return (_Part(_labels_of_images(path), path),)
     return (_part(path),)
+
+
+def is_images_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of images as ultralytics pairs them: its absolute path has an ``images``
+    component, after any ``labels`` component (``ds/images/train``, the folder data.yaml's ``train:`` names)."""
+    if not path.is_dir():
+        return False
+    names = [name for name in Path(os.path.abspath(path)).parts if name in ("images", "labels")]
+    return bool(names) and names[-1] == "images"
+
+
+def _labels_of_images(images: Path) -> Path:
+    """The labels folder of an images folder, as ultralytics' ``img2label_paths`` gives its images' label files:
+    its path with the last ``images`` component made ``labels``; a :class:`DatasetError` naming it when it is no
+    folder (ultralytics would read every image as one without objects, the ``.txt`` beside them unread)."""
+    parts = images.parts
+    last = max((i for i, name in enumerate(parts) if name == "images"), default=None)
+    if last is None:  # the images component is above the path given (relative): work on the absolute path
+        parts = Path(os.path.abspath(images)).parts
+        last = max(i for i, name in enumerate(parts) if name == "images")
+    labels = Path(*parts[:last], "labels", *parts[last + 1 :])
+    if not _is_dir(labels):
+        raise DatasetError(
+            f"{images}: a folder of images, whose labels ultralytics reads from {labels} (img2label_paths makes "
+            "the last 'images' component of each image's path 'labels'), which is no folder; give the labels "
+            "folder, or move the labels there"
+        )
+    return labels
 
 
 def _check_labels_case(path: Path) -> None:
@@ -231,7 +263,10 @@ def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     folder or up to two levels above it; the class list at the top of a labels folder (a ``classes.txt`` that
     is no image's label file; of split folders, the first split's); a ``classes.txt`` in the dataset folder,
     beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the one above it
-    (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file."""
+    (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file. An images folder
+    given is searched from its labels folder, as it is read."""
+    if parts[0].images == path and parts[0].labels != path:
+        path = parts[0].labels
     start = path if path.is_dir() else path.parent
     for folder in (start, start.parent, start.parent.parent):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
@@ -570,6 +605,8 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     mark or with a line of spaces between two labels. The image's other objects are then ``label_refused`` in the
     table (the toolkits' bits), which the YOLO presets' simulation drops."""
     parts = _parts(path)
+    if parts[0].images == path and parts[0].labels != path:  # an images folder given: read as its labels folder
+        path = parts[0].labels
     found: list[tuple[Path, Path, Path | None, bool]] = []  # (label file, its labels folder, its image, linked)
     indexes = []
     for part in parts:
@@ -580,18 +617,19 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             if hidden_images:
                 exclusions.counts[HIDDEN_FILE] += hidden_images
         if path.is_file():
-            found += [(path, part.labels, image, False) for image in _or_none(index.get(Path(path.stem)))]
+            images = _or_none(_paired(path, index.get(Path(path.stem))))
+            found += [(path, part.labels, image, False) for image in images]
         else:
             labels, hidden_labels = _label_files(part, index, _class_list(part))
             for label, linked in labels:
-                images = _or_none(index.get(label.relative_to(part.labels).with_suffix("")))
+                images = _or_none(_paired(label, index.get(label.relative_to(part.labels).with_suffix(""))))
                 found += [(label, part.labels, image, linked) for image in images]
             if hidden_labels:
                 exclusions.counts[HIDDEN_FILE] += hidden_labels
-    labelled = {  # the names of the images that have a label file read, each part's images by their name in it
+    labelled = {  # the names of the images paired with a label file read, each part's images by their name in it
         (labels, label.relative_to(labels).with_suffix(""))
-        for label, labels, _, _ in found
-        if label.name.endswith(".txt") and not label.name.startswith("._")
+        for label, labels, image, _ in found
+        if image is not None and label.name.endswith(".txt") and not label.name.startswith("._")
     }
     if path.is_dir():
         if any(linked for _, _, _, linked in found):  # else no label file is reached under two names
@@ -618,6 +656,25 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         for part, index in zip(parts, indexes, strict=True):
             _background_images(index, {key for labels, key in labelled if labels == part.labels}, shown, raw)
     return raw
+
+
+def img2label(image: Path) -> str:
+    """The label file ultralytics' (and yolov5's) ``img2label_paths`` gives an image: its absolute path (as
+    ultralytics lists images under the dataset's absolute ``path``) with the last ``/images/`` made ``/labels/``
+    and the suffix ``.txt``."""
+    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
+    return sb.join(os.path.abspath(image).rsplit(sa, 1)).rsplit(".", 1)[0] + ".txt"
+
+
+def _paired(label: Path, images: list[Path] | None) -> list[Path] | None:
+    """The images of a label file's name that ``img2label_paths`` pairs with it: an image whose path has another
+    ``images`` component (``images/train/images/a.jpg`` reads ``images/train/labels/a.txt``; ``~/images/proj/a.jpg``
+    reads ``~/labels/proj/a.txt``, not the ``a.txt`` beside it) is not this file's (it is an image without
+    objects unless its own label file is read)."""
+    if not images:
+        return images
+    target = os.path.abspath(label)
+    return [image for image in images if img2label(image) == target]
 
 
 def _or_none(images: list[Path] | None) -> list[Path | None]:
