@@ -435,3 +435,54 @@ def test_an_image_that_cannot_be_read_says_so(tmp_path: Path, monkeypatch: pytes
         f"{root}: labels/b.txt: line 1: the image b.jpg cannot be read (Permission denied), so it gives no size; "
         "pass image_size=WxH [missing_image_size]"
     )
+
+
+def _labelimg(root: Path, lists: dict[str, str]) -> None:
+    """Two splits, a.jpg (class 0) and b.jpg (class 1), with class lists at the paths ``lists`` names."""
+    for split, name, cls in (("train", "a", 0), ("val", "b", 1)):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        Image.new("RGB", (30, 20)).save(root / "images" / split / f"{name}.jpg")
+        (root / "labels" / split / f"{name}.txt").write_text(f"{cls} 0.5 0.5 0.5 0.5\n")
+    for rel, text in lists.items():
+        (root / rel).write_text(text)
+
+
+@pytest.mark.parametrize("given", ["", "labels", "labels/train"])
+def test_labelimg_class_lists_in_each_split_are_no_label_files(tmp_path: Path, given: str) -> None:
+    """labelImg writes ``classes.txt`` into each folder it saves labels to: with no image named ``classes``
+    ultralytics never opens it (``img2label_paths`` of no image gives it), so it is the class list at any depth,
+    never a label file: no phantom image, no malformed record, ``--strict`` reads on."""
+    utils = pytest.importorskip("ultralytics.data.utils")
+    root = tmp_path / "ds"
+    _labelimg(root, {"labels/train/classes.txt": "cat\ndog\n", "labels/val/classes.txt": "cat\ndog\n"})
+    images = [str(p) for p in root.rglob("*.jpg")]
+    assert not any(label.endswith("classes.txt") for label in utils.img2label_paths(images))
+    result = load(root / given, resize="none", strict=True)
+    assert result.excluded == {} and result.categories == {0: "cat", 1: "dog"}
+    assert result.images == (1 if given.endswith("train") else 2)
+    assert sorted(result.table["file_name"].astype(str)) == (
+        ["a.jpg"] if given.endswith("train") else ["a.jpg", "b.jpg"]
+    )
+
+
+def test_class_lists_that_differ_are_refused_naming_both(tmp_path: Path) -> None:
+    """Two class lists of one dataset naming other classes: which one names them would be a guess."""
+    root = tmp_path / "ds"
+    _labelimg(root, {"labels/train/classes.txt": "cat\ndog\n", "labels/val/classes.txt": "cat\nbird\n"})
+    with pytest.raises(DatasetError) as refused:
+        load(root, resize="none")
+    assert str(refused.value) == (
+        f"{root}/labels/val/classes.txt: names other classes than {root}/labels/train/classes.txt (class 1: 'bird' "
+        "against 'dog'); expected the same class list in every labels folder, or a data.yaml naming the classes"
+    )
+
+
+@pytest.mark.parametrize("given", ["", "labels", "labels/train", "labels/train/a.txt"])
+def test_a_classes_txt_at_the_top_of_labels_names_the_classes_from_a_split(tmp_path: Path, given: str) -> None:
+    """``ds/labels/classes.txt`` names the classes whichever level of the dataset is given, as data.yaml is
+    searched up to two levels above."""
+    root = tmp_path / "ds"
+    _labelimg(root, {"labels/classes.txt": "cat\ndog\n"})
+    result = load(root / given, resize="none", strict=True)
+    assert result.categories == {0: "cat", 1: "dog"}

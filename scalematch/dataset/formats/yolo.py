@@ -13,9 +13,9 @@ Boxes are checked as ultralytics' ``verify_image_label`` checks them, in float32
 h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole
 image.
 Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` at the top of the labels that is no image's label file or beside the labels
-folder (Label Studio), else from darknet's ``obj.names`` (CVAT), else the class number is used as the name (see
-:func:`names_file`).
+above it, else from a ``classes.txt`` in the labels (at any depth, or at the top of the ``labels`` folder above a
+split given) that is no image's label file, or beside the labels folder (Label Studio), else from darknet's
+``obj.names`` (CVAT), else the class number is used as the name (see :func:`names_file`).
 Images without a label file count as images without objects.
 """
 
@@ -192,12 +192,14 @@ def _hidden(found: tuple[tuple[str, ...], object, bool]) -> bool:
 
 
 def _label_files(
-    part: _Part, index: dict[Path, list[Path]], classes: Path | None
+    part: _Part, index: dict[Path, list[Path]], classes: Path | None, lists: list[Path]
 ) -> tuple[list[tuple[Path, bool]], int]:
     """The label files of a part in path order, under every name (see :func:`walk_names`), each with whether a
-    link to a folder is on its path: every ``.txt`` (in any case: see ``label_suffix_case``) but its class list
-    and a README (``README.txt``, ``README.dataset.txt``) that is no image's label file; and the number of hidden
-    ones (see :func:`_hidden`) not reached under a name that is not hidden, left out."""
+    link to a folder is on its path: every ``.txt`` (in any case: see ``label_suffix_case``) but its class list,
+    a ``classes.txt`` at any depth that is no image's label file (labelImg's class list in each folder it saves
+    labels to: ``labels/train/classes.txt``; added to ``lists``) and a README (``README.txt``,
+    ``README.dataset.txt``) that is no image's label file; and the number of hidden ones (see :func:`_hidden`)
+    not reached under a name that is not hidden, left out."""
     files = []
     shown: list[os.DirEntry[str]] = []
     hidden: set[tuple[int, int]] = set()
@@ -209,6 +211,9 @@ def _label_files(
             continue
         label = Path(entry.path)
         if label == classes:
+            continue
+        if entry.name == "classes.txt" and Path(*rel).with_suffix("") not in index:
+            lists.append(label)
             continue
         if entry.name.lower().startswith("readme") and Path(*rel).with_suffix("") not in index:
             continue
@@ -258,13 +263,15 @@ def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     return None
 
 
-def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
+def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = ()) -> Path | None:
     """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's
-    folder or up to two levels above it; the class list at the top of a labels folder (a ``classes.txt`` that
-    is no image's label file; of split folders, the first split's); a ``classes.txt`` in the dataset folder,
-    beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the one above it
-    (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file. An images folder
-    given is searched from its labels folder, as it is read."""
+    folder or up to two levels above it; a class list (a ``classes.txt`` that is no image's label file) at the top
+    of a labels folder (of split folders, the first split's), below it (``lists``: labelImg's, one in each split)
+    or at the top of the ``labels`` folder above a split given (``ds/labels/classes.txt`` for ``ds/labels/train``),
+    which must all name the same classes (else a :class:`DatasetError` naming two); a ``classes.txt`` in the
+    dataset folder, beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the
+    one above it (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file. An
+    images folder given is searched from its labels folder, as it is read."""
     if parts[0].images == path and parts[0].labels != path:
         path = parts[0].labels
     start = path if path.is_dir() else path.parent
@@ -273,20 +280,56 @@ def names_file(path: Path, parts: tuple[_Part, ...]) -> Path | None:
             cfg = folder / name
             if _present(cfg):
                 return cfg
-    candidates = [_class_list(part) for part in parts]
+    found = [p for p in (*(_class_list(part) for part in parts), *lists, _labels_class_list(parts)) if p is not None]
+    found = [p for p in dict.fromkeys(found) if p != path]
+    for other in found[1:]:
+        _check_same(found[0], other)
     root = _dataset_folder(path, parts)
-    candidates += [root / "classes.txt" if root is not None else None, start / "obj.names", start.parent / "obj.names"]
+    candidates = [*found[:1], root / "classes.txt" if root is not None else None]
+    candidates += [start / "obj.names", start.parent / "obj.names"]
     for candidate in candidates:
         if candidate is not None and candidate != path and _present(candidate):
             return candidate
     return None
 
 
-def class_names(path: Path, parts: tuple[_Part, ...]) -> tuple[dict[int, str] | None, int, str]:
+def _labels_class_list(parts: tuple[_Part, ...]) -> Path | None:
+    """The class list at the top of the ``labels`` folder above a split folder given (``ds/labels/classes.txt``
+    for ``ds/labels/train``), as it is found when ``ds`` or ``ds/labels`` is given: a ``classes.txt`` there that
+    is no image's label file (no ``classes.*`` image in the images folder beside it)."""
+    labels = parts[0].labels.parts
+    for i in range(len(labels) - 2, -1, -1):  # a labels component above the labels folder itself
+        if labels[i] == "labels":
+            top = Path(*labels[: i + 1])
+            return _class_list(_Part(top, _images_for(top) or top))
+    return None
+
+
+def _check_same(first: Path, other: Path) -> None:
+    """Two class lists of one dataset (labelImg's ``classes.txt`` in each split's labels folder) name the same
+    classes, else a :class:`DatasetError` naming both: which one names the classes would be a guess."""
+    a, b = _classes_txt(first), _classes_txt(other)
+    if a != b:
+        k = next(k for k in range(max(len(a), len(b))) if a.get(k) != b.get(k))
+        raise DatasetError(
+            f"{other}: names other classes than {first} (class {k}: {_named(b.get(k))} against "
+            f"{_named(a.get(k))}); expected the same class list in every labels folder, or a data.yaml naming "
+            "the classes"
+        )
+
+
+def _named(name: str | None) -> str:
+    return "no name" if name is None else short_repr(name)
+
+
+def class_names(
+    path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = ()
+) -> tuple[dict[int, str] | None, int, str]:
     """Class names from data.yaml (or a class list), None when there is none; the fields of a pose label line
     (``5 + keypoints * dimensions`` from data.yaml's ``kpt_shape``), 0 when the dataset has no keypoints; and
-    the name of the names file."""
-    found = names_file(path, parts)
+    the name of the names file. ``lists``: the class lists found among the label files (see
+    :func:`_label_files`)."""
+    found = names_file(path, parts, lists)
     if found is None:
         return None, 0, ""
     if found.suffix.lower() in (".yaml", ".yml"):
@@ -608,6 +651,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     if parts[0].images == path and parts[0].labels != path:  # an images folder given: read as its labels folder
         path = parts[0].labels
     found: list[tuple[Path, Path, Path | None, bool]] = []  # (label file, its labels folder, its image, linked)
+    lists: list[Path] = []  # classes.txt files below the labels folders that are no image's label file
     indexes = []
     for part in parts:
         index, image_forks, hidden_images = _image_index(part.images)
@@ -620,7 +664,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             images = _or_none(_paired(path, index.get(Path(path.stem))))
             found += [(path, part.labels, image, False) for image in images]
         else:
-            labels, hidden_labels = _label_files(part, index, _class_list(part))
+            labels, hidden_labels = _label_files(part, index, _class_list(part), lists)
             for label, linked in labels:
                 images = _or_none(_paired(label, index.get(label.relative_to(part.labels).with_suffix(""))))
                 found += [(label, part.labels, image, linked) for image in images]
@@ -648,7 +692,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
                 exclusions.add(LABEL_SUFFIX_CASE, where, detail)
         found = [entry for entry in found if entry[0].name.endswith(".txt")]
     files = [(label, labels, image) for label, labels, image, _ in found]
-    names, pose, source = class_names(path, parts)
+    names, pose, source = class_names(path, parts, tuple(lists))
     with _no_bomb_check():
         raw = _read(path, exclusions, image_size, files, names, pose, source)
     if path.is_dir():
