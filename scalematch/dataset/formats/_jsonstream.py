@@ -13,7 +13,10 @@ the block and piece sizes, never by the number of records.
 A piece whose records do not fit the typed decoder (a string id, a missing bbox, an integer beyond 64 bits) is
 decoded again into plain Python values, so that the caller can name each bad record; JSON that msgspec refuses
 but Python's json (and so pycocotools) accepts (``NaN``, ``Infinity``, ``1e400``, lone surrogates, high or low,
-anywhere in any string or key) is decoded with the standard library, the piece that holds it only.
+anywhere in any string or key) is decoded with the standard library, the piece that holds it only. An integer
+of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by default; msgspec and Python's json
+refuse it with an error) is read as its first :data:`KEPT_DIGITS` digits (:func:`long_int`): beyond every range a
+number is checked against, as one of hundreds of digits is, without changing the interpreter's limit.
 """
 
 from __future__ import annotations
@@ -44,9 +47,36 @@ _BOUNDARY = re.compile(rb"\}[ \t\r\n]*(?:,[ \t\r\n]*(?=\{)|\])")
 _ESCAPED = re.compile("[\udc80-\udcff]")  # what decoding with surrogateescape makes of a byte that is not UTF-8
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{\]}]')
 MAX_DEPTH = 512
+KEPT_DIGITS = 600
+"""The digits kept of an integer literal longer than Python converts: fewer than the smallest limit Python takes
+(640), more than a double's 309."""
 _UNTYPED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 Progress = Callable[[int], None]
+
+
+def long_int(text: str) -> int:
+    """JSON's integer literal ``text`` as ``int(text)``, or, when it has more digits than Python converts (``int``
+    raises ValueError), as its first :data:`KEPT_DIGITS` digits (and sign): still beyond a double, 64 bits and any
+    image side, so every check treats it as one of hundreds of digits, and its repr starts as the literal does."""
+    try:
+        return int(text)
+    except ValueError:
+        return int(text[:KEPT_DIGITS])
+
+
+_DECODER, _LONG_INTS = json.JSONDecoder(), json.JSONDecoder(parse_int=long_int)
+
+
+def loads(text: str) -> Any:
+    """``json.loads(text)``, integers of more digits than Python converts read by :func:`long_int` (the hook is
+    given only then: it is called for every integer)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return _LONG_INTS.decode(text)
 
 
 class JsonStream:
@@ -138,7 +168,7 @@ class JsonStream:
         """Parse the next (small) JSON value with the standard library and return it."""
         if self._peek() == -1:
             raise self._truncated()
-        decoder = json.JSONDecoder()
+        decoder = _DECODER
         window = 1 << 16
         while True:
             text = self._buf[self._pos : self._pos + window].decode("utf-8", "surrogateescape")
@@ -159,6 +189,11 @@ class JsonStream:
                     raise self._truncated() from None
                 at = self.offset() + len(text[: exc.pos].encode("utf-8", "surrogateescape"))
                 raise self._error(f"not valid JSON ({_words(exc)})", at) from None
+            except ValueError:  # an integer of more digits than Python converts: read it again, see long_int
+                if decoder is _LONG_INTS:
+                    raise
+                decoder = _LONG_INTS
+                continue
             taken = text[:end]
             bad = _ESCAPED.search(taken)
             if bad is not None:  # a byte that is not UTF-8 (json.load, and so pycocotools, refuses the file)
@@ -359,7 +394,7 @@ class JsonStream:
         # by pycocotools): such a value is a record problem, not a file problem.
         decoded = text.decode("utf-8")
         try:
-            return list(json.loads(decoded)), False
+            return list(loads(decoded)), False
         except RecursionError:
             raise self._error("JSON nesting too deep", self._base + self._pos + _too_deep(text) - 1) from None
         except json.JSONDecodeError as exc:
