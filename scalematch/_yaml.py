@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 MAX_VALUES = 1_000_000  # values in a loaded document, counting each use of an alias
@@ -16,12 +17,33 @@ class RepeatedKey(ValueError):
     """A mapping of the document gives a key twice (YAML loaders keep the last value without a word)."""
 
 
-def _unique_loader() -> Any:
-    """A ``yaml.SafeLoader`` that raises :class:`RepeatedKey` for a key given twice in one mapping (a merge
-    ``<<: *anchor`` may still be overridden by the mapping's own keys, as YAML defines)."""
+KEPT_DIGITS = 600
+"""The digits kept of an integer longer than Python converts (see :func:`_loaders`): fewer than the smallest limit
+Python takes (640), more than a double's 309."""
+
+
+@cache
+def _loaders() -> tuple[Any, Any]:
+    """Two ``yaml.SafeLoader`` classes: the plain one, and one that raises :class:`RepeatedKey` for a key given
+    twice in one mapping (a merge ``<<: *anchor`` may still be overridden by the mapping's own keys, as YAML
+    defines). Both read an integer of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by
+    default, where PyYAML's ``int()`` raises ValueError) as its first :data:`KEPT_DIGITS` digits and sign: still out
+    of every range a key is checked against, so the key's own check refuses it as one of hundreds of digits, without
+    changing the interpreter's limit."""
     import yaml
 
     class Loader(yaml.SafeLoader):
+        def construct_yaml_int(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_int(node)
+            except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+                text = str(self.construct_scalar(node)).replace("_", "")
+                digits = text.lstrip("+-").replace(":", "")  # (a sexagesimal 1:30: its parts run together)
+                return (-1 if text.startswith("-") else 1) * int(digits[:KEPT_DIGITS])
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+
+    class Unique(Loader):
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             if isinstance(node, yaml.MappingNode):
                 first: dict[object, int] = {}
@@ -39,17 +61,18 @@ def _unique_loader() -> Any:
                     first[key] = line
             return super().construct_mapping(node, deep)
 
-    return Loader
+    return Loader, Unique
 
 
 def safe_load(text: str, unique_keys: bool = False) -> Any:
-    """``yaml.safe_load(text)``, or :class:`TooLarge` when the document holds more than :data:`MAX_VALUES`
+    """``yaml.safe_load(text)`` (an integer beyond Python's conversion limit read as :func:`_loaders` says), or
+    :class:`TooLarge` when the document holds more than :data:`MAX_VALUES`
     values once its aliases are expanded (checked without expanding them) or nests too deeply to be read. With
     ``unique_keys``, a key given twice in one mapping is :class:`RepeatedKey`."""
     import yaml
 
     try:
-        data = yaml.load(text, Loader=_unique_loader()) if unique_keys else yaml.safe_load(text)
+        data = yaml.load(text, Loader=_loaders()[1 if unique_keys else 0])  # (a SafeLoader subclass)
     except RecursionError:  # PyYAML composes and constructs nested nodes by recursion
         raise TooLarge("the document is nested too deeply for the YAML reader") from None
     count, stack = 0, [data]

@@ -190,6 +190,18 @@ def checked(preset: Preset, where: str) -> Preset:
     return replace(_Reader(where, preset_data(preset)).preset(), path=preset.path)
 
 
+def _shown(value: object) -> str:
+    """``repr(value)``, an integer of more than 40 characters (hundreds of digits) cut to its first 37 and ``...``,
+    in a list too: the error line shows where the number starts, not the end that a cut of the whole line would."""
+    from scalematch._args import cut
+
+    if type(value) is int:
+        return cut(value)
+    if type(value) is list:
+        return f"[{', '.join(map(_shown, value))}]"
+    return repr(value)
+
+
 class _Reader:
     """Typed access to a preset mapping; every error names the file and the key."""
 
@@ -203,7 +215,7 @@ class _Reader:
         from scalematch._yaml import text_number_note
 
         note = text_number_note(got, integer)
-        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {got!r}{note}")
+        return ConfigError(f"{self.where}: key '{key}': expected {expected}, got {_shown(got)}{note}")
 
     def get(self, key: str, default: object = ...) -> Any:
         node: Any = self.data
@@ -224,7 +236,8 @@ class _Reader:
     def number(self, key: str, default: object = ..., integer: bool = False, hi: float = MAX_PIXELS) -> float:
         v = self.get(key, default)
         ok = type(v) is int or (type(v) is float and not integer)
-        if not ok or not math.isfinite(v) or not 0 < v <= hi:
+        if not ok or not 0 < v <= hi:  # (hi is finite: NaN and inf fail; an int of 400 digits, which isfinite
+            # cannot take (OverflowError), is compared exactly)
             kind = "an integer" if integer else "a number"
             raise self.fail(key, f"{kind} in (0, {hi:g}]", v, integer)
         return float(v)
@@ -250,7 +263,7 @@ class _Reader:
         if length is not None and len(v) != length:
             raise self.fail(key, f"lists of {length} numbers", v, integer)
         allowed = (int,) if integer else (int, float)
-        if not all(type(x) in allowed and math.isfinite(x) and lo < x <= hi for x in v):
+        if not all(type(x) in allowed and lo < x <= hi for x in v):  # (as in number: no isfinite)
             kind = "integers" if integer else "numbers"
             raise self.fail(key, f"a list of {kind} in ({lo:g}, {hi:g}]", v, integer)
         return tuple(float(x) for x in v)
