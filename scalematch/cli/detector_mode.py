@@ -41,7 +41,7 @@ def show_detector(
             if result.search is not None
             else Trial(preset, 1.0, 1.0, 0, result.summary.share_meeting, result.simulation.anchors_per_image)
         )
-        text = EXPORTERS[export[0].value](design, preset)
+        text = EXPORTERS[export[0].value](design, preset, result.target)
         with atomic_text(export[1], "--export") as handle:
             handle.write(text)
     written = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import counted
 from scalematch.dataset.frame import row_label
 from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
@@ -52,8 +53,8 @@ class UsableRows:
 
         if objects is not None and len(self) != objects:
             raise OptionError(
-                f"table: {len(self)} usable rows, but the recommendation was made from {objects} objects; give the "
-                "box table it was made from"
+                f"table: {counted(len(self), 'usable row')}, but the recommendation was made from "
+                f"{counted(objects, 'object')}; give the box table it was made from"
             )
         try:
             w, h = self.floats("w_in"), self.floats("h_in")

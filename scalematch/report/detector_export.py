@@ -39,18 +39,19 @@ _FPN_LEVEL = re.compile(r"P[2-9]")
 """The FPN outputs both toolkits name (P2-P7; detectron2's p2-p7)."""
 
 
-def _header(design: Trial, toolkit: str, run: Preset | None) -> list[str]:
+def _header(design: Trial, toolkit: str, run: Preset | None, target: float) -> list[str]:
     """The comment lines that name the design: the preset as it ran (``run``: with what --levels, --backbone,
-    --neck or --resize changed, as the text's verdict names it), then what the design search changed."""
-    from scalematch.report.positives_text import as_set
+    --neck or --resize changed, as the text's verdict names it), then what the design search changed; the share as
+    the text's verdict prints it against ``target``."""
+    from scalematch.report.positives_text import as_set, shares
 
     p = design.preset  # names escaped: a newline in a preset's name must not end the comment
     ran = f"{printable(p.name)} {as_set(run or p)}"
     changed = "" if design.changes == "the preset as it is" else f"; the search's design: {design.changes}"
     return [
         f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {ran}{changed}",
-        f"# ({design.share:.4f} of objects met the target's test in the simulation of {printable(p.toolkit)}'s "
-        "assigner;",
+        f"# ({shares(design.share, target)[0]} of objects met the target's test in the simulation of "
+        f"{printable(p.toolkit)}'s assigner;",
         f"# {design.cost:,.0f} anchors or points per image)",
     ]
 
@@ -184,7 +185,7 @@ def _stride(level: str) -> int:
     return int(2 ** int(level[1:]))
 
 
-def mmdet(design: Trial, run: Preset | None = None) -> str:
+def mmdet(design: Trial, run: Preset | None = None, target: float = 1.0) -> str:
     """A config file inheriting mmdetection's own config of the detector, with the anchors, levels and input
     size of the design set in place."""
     p = design.preset
@@ -227,7 +228,7 @@ def mmdet(design: Trial, run: Preset | None = None) -> str:
     if isinstance(spec, TorchvisionInput) and spec.fixed_size is not None:  # (w, h), as torchvision's fixed_size
         resize = f"dict(type='Resize', scale=({spec.fixed_size[0]}, {spec.fixed_size[1]}), keep_ratio=False)"
     lines = [
-        *_header(design, "mmdet", run),
+        *_header(design, "mmdet", run, target),
         f"_base_ = '{base}'",
         "",
         f"model = dict(\n    neck=dict({neck}),\n    {head})",
@@ -253,7 +254,7 @@ def mmdet(design: Trial, run: Preset | None = None) -> str:
     return "\n".join(lines)
 
 
-def detectron2(design: Trial, run: Preset | None = None) -> str:
+def detectron2(design: Trial, run: Preset | None = None, target: float = 1.0) -> str:
     """A detectron2 YAML fragment: the anchor sizes per level (the same count on every level, as detectron2's
     heads require), the aspect ratios, the head's input features and the input size."""
     p = design.preset
@@ -281,7 +282,7 @@ def detectron2(design: Trial, run: Preset | None = None) -> str:
             f"    IN_FEATURES: {json.dumps(res)}",
         ]
     lines = [
-        *_header(design, "detectron2", run),
+        *_header(design, "detectron2", run, target),
         "MODEL:",
         "  ANCHOR_GENERATOR:",
         f"    SIZES: {json.dumps(sizes)}",
@@ -300,7 +301,7 @@ def detectron2(design: Trial, run: Preset | None = None) -> str:
     return "\n".join(lines)
 
 
-def ultralytics(design: Trial, run: Preset | None = None) -> str:
+def ultralytics(design: Trial, run: Preset | None = None, target: float = 1.0) -> str:
     """The ``anchors:`` block of a three-level YOLOv5 model yaml (and the image size to train at)."""
     p = design.preset
     check(p, "ultralytics")
@@ -315,7 +316,7 @@ def ultralytics(design: Trial, run: Preset | None = None) -> str:
     if isinstance(p.assigner, YOLOv5Assign):  # a training hyperparameter: the model yaml cannot hold it
         threshold = _exact(p.assigner.anchor_t)
         train += f" and anchor_t: {threshold} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
-    return "\n".join([*_header(design, "ultralytics", run), train, *rows, ""])
+    return "\n".join([*_header(design, "ultralytics", run, target), train, *rows, ""])
 
 
 EXPORTERS = {"mmdet": mmdet, "detectron2": detectron2, "ultralytics": ultralytics}

@@ -50,16 +50,17 @@ def _repeats(rec: Recommendation, comment: str) -> list[str]:
     if len(set(shapes)) == len(shapes):
         return []
     return [
-        f"{comment} The boxes have {len(set(shapes))} distinct shapes: some anchors repeat so that every level has "
-        f"{rec.anchors.per_level}."
+        f"{comment} The boxes have {counted(len(set(shapes)), 'distinct shape')}: some anchors repeat so that every "
+        f"level has {rec.anchors.per_level}."
     ]
 
 
 def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]:
     names = ", ".join(rec.recommended_levels)
     strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
+    s = "" if len(rec.chosen.levels) == 1 else "s"
     lines = [
-        f"{comment} scalematch recommendation (rule {rec.rule.value}): levels {names} (strides {strides}),",
+        f"{comment} scalematch recommendation (rule {rec.rule.value}): level{s} {names} (stride{s} {strides}),",
         f"{comment} coverage {rec.chosen.coverage:.1%} of {counted(rec.chosen.total, 'object')}.",
     ]
     if fitted_at:  # the sizes below are input pixels of this design: another resize changes them

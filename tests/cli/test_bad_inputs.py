@@ -1370,3 +1370,32 @@ def test_one_is_singular_in_the_report_pages_and_the_other_reprs(app: typer.Type
     graph = Graph("one", (Node("c1", Window("conv", (3, 3), (2, 2)), (INPUT,)),), taps=(("P1", "c1"),))
     shown = repr(sm.profile_model(graph))
     assert shown.startswith("<Profile one: 1 feature map, outputs P1"), shown
+
+
+def test_one_is_singular_in_the_exports_and_the_overlay_error(app: typer.Typer, tmp_path: Path) -> None:
+    """Review round 31: a one-object, one-level recommendation's detectron2 export said '1 distinct shapes' and
+    'levels P4 (strides 16)', the detector export said '(1.0000 of objects' (a fraction where the text says
+    100.0%), and overlay_figure said 'made from 1 objects'."""
+    import scalematch as sm
+
+    one = tmp_path / "one.json"
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 40], "area": 2000, "iscrowd": 0}
+    image = {"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}
+    one.write_text(json.dumps({"images": [image], "annotations": [box], "categories": [{"id": 1, "name": "x"}]}))
+    d2, mm = tmp_path / "d2.yaml", tmp_path / "mm.py"
+    for args in (["--rule", "anchors", "--export", "detectron2", str(d2)], ["--export", "mmdet", str(mm)]):
+        result = CliRunner().invoke(app, ["recommend", str(one), "-q", *args])
+        assert result.exit_code == 0, result.output
+    head = d2.read_text(encoding="utf-8").splitlines()
+    assert head[0] == "# scalematch recommendation (rule anchors): level P4 (stride 16),", head
+    assert "# The boxes have 1 distinct shape: some anchors repeat so that every level has 9." in head, head
+    assert mm.read_text(encoding="utf-8").splitlines()[1].startswith("# (100.0% of objects met the target's test")
+    empty = one.with_name("empty.json")
+    empty.write_text(json.dumps({"images": [image], "annotations": [], "categories": [{"id": 1, "name": "x"}]}))
+    design = sm.recommend(str(one), rule="rf")
+    assert isinstance(design, sm.Design)
+    with pytest.raises(sm.ScalematchError) as err:
+        sm.overlay_figure(sm.read_annotations(str(empty)).table, design.recommendation)
+    assert str(err.value) == (
+        "table: 0 usable rows, but the recommendation was made from 1 object; give the box table it was made from"
+    )
