@@ -14,12 +14,24 @@ if TYPE_CHECKING:
 
 
 def shown(value: object) -> str:
-    """``value`` as an error message shows it: its type and a short repr."""
-    text = repr(value)
-    if "\n" in text:  # a table or an array: its type says enough
-        name = type(value).__name__
-        return f"{'an' if name[:1] in 'AEIOUaeiou' else 'a'} {name}"
+    """``value`` as an error message shows it: its type and a short repr. A table or an array (see
+    :func:`_is_array`), or a value whose repr spans lines, is shown by its type alone, in words that need no article
+    chosen by the name (``an object of type Series``: not 'a ndarray', 'an Unicorn')."""
+    if _is_array(value) or "\n" in repr(value):
+        return f"an object of type {type(value).__name__}"
     return f"{type(value).__name__} {cut(value)}"
+
+
+def _is_array(value: object) -> bool:
+    """Whether ``value`` is an array or a table of one axis or more: a ``shape`` tuple that is not empty and a
+    ``dtype`` (numpy, pandas, torch) or ``dtypes`` (a DataFrame). A 0-d array or a numpy scalar (shape ``()``)
+    stands for one value, which is shown."""
+    try:
+        shape = getattr(value, "shape", None)
+        typed = hasattr(value, "dtype") or hasattr(value, "dtypes")
+    except Exception:  # a property that raises: not an array
+        return False
+    return typed and isinstance(shape, tuple) and len(shape) > 0
 
 
 def cut(value: object, limit: int = 40) -> str:
@@ -28,13 +40,22 @@ def cut(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+JSON_VALUES = (str, int, float, bool, list, dict, type(None))
+"""The types of the values of a document ``json.load`` gives."""
+
+
 def shown_path(value: object) -> str:
     """``value``, given where a path was expected, as an error message shows it: a document already read (a dict,
-    as ``json.load`` gives it) or an open file is named as such, with what to give instead."""
+    as ``json.load`` gives it) or an open file is named as such, with what to give instead; a mapping of other
+    values (a model's ``state_dict()``: tensors) is named as a mapping of them."""
     from collections.abc import Mapping
 
     if isinstance(value, Mapping):
-        return f"a {type(value).__name__} (a document already read, as json.load gives it); give the file's path"
+        kind = "a dict" if type(value) is dict else f"a mapping of type {type(value).__name__}"
+        other = next((v for v in value.values() if not isinstance(v, JSON_VALUES)), None)
+        if other is None:
+            return f"{kind} (a document already read, as json.load gives it); give the file's path"
+        return f"{kind} holding {type(other).__name__} values, as a state_dict does (weights, no layer graph)"
     if callable(getattr(value, "read", None)):
         name = getattr(value, "name", None)
         return f"an open file; give its path{f' ({name!r})' if isinstance(name, str) else ''}"

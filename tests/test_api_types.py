@@ -139,7 +139,8 @@ CASES: list[tuple[str, Callable[[Any], object], str]] = [
      "table: {fewer} usable rows, but the recommendation was made from {objects} objects; give the box table it "
      "was made from"),
     ("summarize a DataFrame", lambda b: __import__("scalematch.dataset").dataset.summarize(b.to_frame()),
-     "result: expected a LoadResult (read_annotations or from_frame makes one from a DataFrame), got a DataFrame"),
+     "result: expected a LoadResult (read_annotations or from_frame makes one from a DataFrame), got an object of "
+     "type DataFrame"),
     ("evaluate, target True", lambda b: _evaluate(b, target=True), "target: expected a number, got bool True"),
     ("evaluate, target as text", lambda b: _evaluate(b, target="0.9"), "target: expected a number, got str '0.9'"),
     ("evaluate, min_positives 1.5", lambda b: _evaluate(b, min_positives=1.5),
@@ -274,6 +275,50 @@ def test_a_document_already_read_or_an_open_file_is_named_as_such() -> None:
                     call(given)
                 assert str(caught.value) == start + what
         assert file.tell() == 0  # not read
+
+
+def test_a_type_is_named_without_an_article_to_get_wrong_and_an_array_by_its_type() -> None:
+    """Review round 31: the article came from the first letter ('an Unicorn', 'a Hour', 'a ndarray'), an array
+    with a one-line repr was quoted ('got ndarray array([0.9])'), and a state_dict was taken for a JSON document
+    ('got a OrderedDict (a document already read, as json.load gives it)')."""
+    import types
+    from collections import OrderedDict
+
+    import numpy as np
+
+    class Lines:
+        def __repr__(self) -> str:
+            return "line 1\nline 2"
+
+    for name in ("Unicorn", "Hour", "XMLDoc", "UserThing"):
+        value = cast(Lines, types.new_class(name, (Lines,))())
+        with pytest.raises(OptionError) as caught:
+            sm.recommend(coverage=value)
+        assert str(caught.value) == f"coverage: expected a number, got an object of type {name}"
+    arrays: list[tuple[Callable[[], object], str]] = [
+        (lambda: sm.recommend(coverage=np.array([0.9])), "coverage: expected a number"),
+        (lambda: sm.recommend(workers=np.array([1])), "workers: expected an integer from 1 to 1024"),
+        (lambda: sm.recommend(coverage=np.zeros((2, 2))), "coverage: expected a number"),
+    ]
+    for call, start in arrays:
+        with pytest.raises(OptionError) as caught:
+            call()
+        assert str(caught.value) == f"{start}, got an object of type ndarray"
+    weights = OrderedDict(w=np.zeros(2))
+    state = "got a mapping of type OrderedDict holding ndarray values, as a state_dict does (weights, no layer graph)"
+    mappings: list[tuple[Callable[[], object], str]] = [
+        (lambda: sm.profile_model(weights), "backbone: expected a backbone name or path"),
+        (lambda: sm.measure_erf(weights), "model: expected a model name or path"),
+    ]
+    for call, start in mappings:
+        with pytest.raises(OptionError) as caught:
+            call()
+        assert str(caught.value) == f"{start}, an nn.Module or a Graph, {state}"
+    with pytest.raises(OptionError) as caught:
+        sm.profile_model(OrderedDict(layers=[]))
+    assert str(caught.value).endswith(
+        "got a mapping of type OrderedDict (a document already read, as json.load gives it); give the file's path"
+    )
 
 
 def test_a_dataset_is_named_by_its_path_given_as_any_path_object() -> None:
@@ -772,19 +817,19 @@ ARGUMENTS = [
     ("input_box i=True", lambda b: _sized().input_box("C5", True, 0), "i: expected an integer, got bool True"),
     # review round 25, F4: arrays and pandas objects where a name or a client is expected
     ("DetectorResult.to_frame kind=array", lambda b: _made("detector", b).to_frame(_np().array(["levels", "x"])),
-     "kind: expected one of levels, sizes, categories, objects, got ndarray array(['levels', 'x'], dtype='<U6')"),
+     "kind: expected one of levels, sizes, categories, objects, got an object of type ndarray"),
     ("DetectorResult.to_frame kind=Series", lambda b: _made("detector", b).to_frame(_pd().Series(["levels"])),
-     "kind: expected one of levels, sizes, categories, objects, got a Series"),
+     "kind: expected one of levels, sizes, categories, objects, got an object of type Series"),
     ("DetectorResult.to_frame kind='x'", lambda b: _made("detector", b).to_frame("x"),
      "kind: expected one of levels, sizes, categories, objects, got str 'x'"),
     ("Design.to_frame kind=Series", lambda b: _made("design", b).to_frame(_pd().Series(["levels"])),
-     "kind: expected one of levels, categories, objects, got a Series"),
+     "kind: expected one of levels, categories, objects, got an object of type Series"),
     ("Design.to_frame kind=DataFrame", lambda b: _made("design", b).to_frame(_pd().DataFrame()),
-     "kind: expected one of levels, categories, objects, got a DataFrame"),
+     "kind: expected one of levels, categories, objects, got an object of type DataFrame"),
     ("measure_erf weights=array", lambda b: sm.measure_erf("resnet18", weights=_np().array(["a", "b"])),
-     "weights: expected one of uniform, random, model, got ndarray array(['a', 'b'], dtype='<U1')"),
+     "weights: expected one of uniform, random, model, got an object of type ndarray"),
     ("measure_erf weights=Series", lambda b: sm.measure_erf("resnet18", weights=_pd().Series(["random"])),
-     "weights: expected one of uniform, random, model, got a Series"),
+     "weights: expected one of uniform, random, model, got an object of type Series"),
     ("read_annotations client=Series", lambda b: sm.read_annotations(None, client=_pd().Series([1])),
      "client: expected a distributed.Client, got Series"),
     ("read_annotations client=DataFrame", lambda b: sm.read_annotations(None, client=_pd().DataFrame()),
@@ -798,11 +843,11 @@ ARGUMENTS = [
      "pandas DataFrame, got ndarray array(5)"),
     # review round 25, F5: one line, whatever the value
     ("recommend workers=Series", lambda b: sm.recommend(b, "retinanet", workers=_pd().Series([1])),
-     "workers: expected an integer from 1 to 1024, got a Series"),
+     "workers: expected an integer from 1 to 1024, got an object of type Series"),
     ("read_annotations workers=DataFrame", lambda b: sm.read_annotations(None, workers=_pd().DataFrame()),
-     "workers: expected an integer from 1 to 1024, got a DataFrame"),
+     "workers: expected an integer from 1 to 1024, got an object of type DataFrame"),
     ("recommend rule=Series", lambda b: sm.recommend(b, rule=_pd().Series([1])),
-     "rule: expected rf, fpn, fcos, anchors or yolo, got a Series"),
+     "rule: expected rf, fpn, fcos, anchors or yolo, got an object of type Series"),
     ("recommend rule=5", lambda b: sm.recommend(b, rule=5), "rule: expected rf, fpn, fcos, anchors or yolo, got int 5"),
     ("measure_erf weights='a\\nb'", lambda b: sm.measure_erf("resnet18", weights="a\nb"),
      "weights: expected one of uniform, random, model, got str 'a\\nb'"),

@@ -170,7 +170,7 @@ def check_workers(workers: object, client: Any = None) -> int:
 
     expected = f"workers: expected an integer from 1 to {MAX_WORKERS}"
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
-        raise OptionError(f"{expected}, got {_args.shown(workers)}")  # (a Series: in one line, as 'a Series')
+        raise OptionError(f"{expected}, got {_args.shown(workers)}")  # (a Series: in one line, by its type)
     if not 1 <= int(workers) <= MAX_WORKERS:
         raise OptionError(f"{expected}, got {int(workers)}")
     return int(workers)  # a numpy integer too, as every integer parameter takes it

@@ -251,7 +251,8 @@ def measure_erf(
         check_given(model, "model", "a model name or path")
     torch_nn = sys.modules.get("torch.nn")  # an nn.Module's class is torch's: torch is imported once there is one
     if not isinstance(model, str | Graph) and (torch_nn is None or not isinstance(model, torch_nn.Module)):
-        raise OptionError(f"model: expected a model name or path, an nn.Module or a Graph, got {_args.shown(model)}")
+        expected = "a model name or path, an nn.Module or a Graph"
+        raise OptionError(f"model: expected {expected}, got {_args.shown_path(model)}")
     _args.expect(tap, "tap", str, "an output name or node (str)", optional=True)
     samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
     seed = _args.integer(seed, "seed")

@@ -674,5 +674,5 @@ def test_profile_model_takes_an_nn_module_as_measure_erf_does() -> None:
         def __repr__(self) -> str:
             return "two\nlines"
 
-    with pytest.raises(OptionError, match=r"got an Adapt$"):
+    with pytest.raises(OptionError, match=r"got an object of type Adapt$"):
         sm.profile_model(Adapt())

@@ -84,7 +84,7 @@ _UNKNOWN = " is not an output or node of resnet18 (outputs: C1, C2, C3, C4, C5)"
         (("c5", 0, 0), "key: 'c5'" + _UNKNOWN),
         (("a\nb", 0, 0), "key: 'a\\nb'" + _UNKNOWN),
         ((None, 0, 0), _KEY + "NoneType None"),
-        ((np.array([1, 2]), 0, 0), _KEY + "ndarray array([1, 2])"),
+        ((np.array([1, 2]), 0, 0), _KEY + "an object of type ndarray"),
         ((5, 0, 0), _KEY + "int 5"),
         (("C5", 3.0, 3), "i: expected an integer, got float 3.0"),
         (("C5", "1", 0), "i: expected an integer, got str '1'"),
