@@ -166,8 +166,10 @@ def _check_number(flag: str, value: str, real: bool) -> None:
     """Refuse a number click would take but misquote: with digit underscores (Python's int() and float() read
     ``1_0`` as 10; the data files' numbers refuse it too), longer than :data:`LONGEST_NUMBER` characters (echoed
     whole, a 400-digit value made a 450-character line), finite as written but beyond a float (``1e400``,
-    which the range check would show as ``inf``), or not 0 as written but too close to 0 for a float's full
-    precision (``1e-400`` reads as 0, ``1e-320`` as a subnormal that prints as ``9.99988867183e-321``)."""
+    which the range check would show as ``inf``), not 0 as written but too close to 0 for a float's full
+    precision (``1e-400`` reads as 0, ``1e-320`` as a subnormal that prints as ``9.99988867183e-321``), or not an
+    integer as written but read as one (``0.99999999999999999999`` reads as 1.0, which a bound of ``[0, 1)``
+    would refuse as ``got 1.0``)."""
     import math
     import re
     import sys
@@ -186,6 +188,20 @@ def _check_number(flag: str, value: str, real: bool) -> None:
         raise click.UsageError(f"{flag} {value}: beyond the range of a floating-point number")
     if real and abs(number) < sys.float_info.min and re.search("[1-9]", re.split("[eE]", value)[0]):
         raise click.UsageError(f"{flag} {value}: too close to 0 for a floating-point number")
+    if real and number.is_integer() and not _integral(value):
+        raise click.UsageError(f"{flag} {value}: rounds to {number + 0.0:.17g} as a floating-point number")
+
+
+def _integral(value: str) -> bool:
+    """Whether the number ``value`` is an integer as written (``1``, ``1.0``, ``1e2``; not ``0.99999999999999999999``,
+    which a float reads as 1): decimal arithmetic, exact on the digits given."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        exact = Decimal(value)
+    except InvalidOperation:
+        return True  # click's own message says what it expected
+    return not exact.is_finite() or exact == exact.to_integral_value()
 
 
 def _invoked(ctx: Any) -> click.Command | None:

@@ -180,7 +180,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
         f"{floor} (target {shares(s.share_meeting, target)[1]}): {printable(preset.name)} {as_set(preset)} "
         f"{verdict} the target."
     )
-    if s.floor is not None:
+    if s.floor:  # at a floor of 0 no positive is below it: the line could only say 0
         out.append(
             f"{counted(s.only_weak, 'object')} {'has' if s.only_weak == 1 else 'have'} positives only below IoU "
             f"{at} (--min-iou, scalematch's quality floor: "

@@ -353,13 +353,22 @@ def test_control_characters_in_a_preset_name_and_title_are_escaped(tmp_path: Pat
     assert list(doc) == ["anchors"] and len(doc["anchors"]) == 3 and len(doc["anchors"][0]) == 6
 
 
-@pytest.mark.parametrize(("given", "shown"), [("0.99999999999", "0.99999999999"), ("-0", "0"), ("0.25", "0.25")])
+@pytest.mark.parametrize(
+    ("given", "shown"), [("0.99999999999", "0.99999999999"), ("-0", "0"), ("0", "0"), ("0.25", "0.25")]
+)
 def test_the_quality_floor_is_shown_as_given(given: str, shown: str) -> None:
-    """--min-iou is printed with its digits (not rounded to 1) and -0 as 0, in both lines that name it."""
-    result = CliRunner().invoke(app, ["recommend", "-q", "--detector", "retinanet", "--min-iou", given])
+    """--min-iou is printed with its digits (not rounded to 1) and -0 as 0, in both lines that name it; at 0 the
+    line of objects with positives only below it is left out (review round 31: it could only say 0), the JSON
+    field stays."""
+    args = ["recommend", "-q", "--detector", "retinanet", "--min-iou", given]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert f" with IoU >= {shown} (target " in result.stdout
-    assert f"positives only below IoU {shown} (--min-iou" in result.stdout
+    assert ("positives only below IoU" in result.stdout) == (shown != "0"), result.stdout
+    if shown != "0":
+        assert f"positives only below IoU {shown} (--min-iou" in result.stdout
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert "objects_with_only_low_quality_positives" in doc["positives"]
 
 
 @pytest.mark.parametrize(
