@@ -852,7 +852,10 @@ ARGUMENTS = [
     ("measure_erf weights='a\\nb'", lambda b: sm.measure_erf("resnet18", weights="a\nb"),
      "weights: expected one of uniform, random, model, got str 'a\\nb'"),
     ("save_figure path='a\\nb'", lambda b: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), "a\nb"),
-     "path a\\nb: expected a file ending in .png, .svg, .pdf, got 'no suffix'"),
+     "path a\\nb: expected a file ending in .png, .svg, .pdf, got no suffix"),
+    # review round 31: a trailing separator names a folder, as the command line says
+    ("save_figure path='nodir/'", lambda b: sm.save_figure(__import__("matplotlib.figure").figure.Figure(), "nodir/"),
+     "path nodir/: names a folder; expected a file name"),
 ]  # fmt: skip
 
 

@@ -585,6 +585,36 @@ def test_force_never_removes_a_figure_name_the_report_there_did_not_write(tmp_pa
     check_target(out, force=True)
 
 
+@pytest.mark.parametrize("page", ["edited", "link"])
+def test_force_names_a_report_page_that_shows_none_of_the_figures(tmp_path: Path, page: str) -> None:
+    """Review round 31: a report.html edited (or re-saved by a browser, or replaced by a link) shows none of the
+    figures beside it; the refusal named the report's own figures as not part of a report, not the page."""
+    from scalematch.errors import OptionError
+    from scalematch.report.bundle import check_target
+
+    out = tmp_path / "report"
+    out.mkdir()
+    for name in ("positives.png", "profile.png", "recommendation.json"):
+        (out / name).write_text("x")
+    mine = tmp_path / "mine.html"
+    mine.write_text("<html><body>my notes on this run</body></html>")
+    if page == "link":
+        (out / REPORT_HTML).symlink_to(mine)
+    else:
+        (out / REPORT_HTML).write_text(mine.read_text())
+    with pytest.raises(OptionError) as caught:
+        check_target(out, force=True)
+    assert str(caught.value).endswith(
+        ": its report.html shows none of the figures beside it (positives.png, profile.png), as an edited or "
+        "replaced page does; choose a new folder"
+    )
+    (out / "profile.png").unlink()
+    (out / "profile.png").mkdir()  # a folder named like a figure is a thing of the user's, named as such
+    with pytest.raises(OptionError, match=r"not part of a report \(positives.png, profile.png\)"):
+        check_target(out, force=True)
+    assert mine.read_text() == "<html><body>my notes on this run</body></html>"
+
+
 HOLD_LOCK = """
     import sys
     from pathlib import Path

@@ -181,13 +181,18 @@ def _figures_named(html: Path) -> set[str]:
     either kind writes: the PNGs that report wrote, and the only ones a replacement may remove."""
     import re
 
-    from scalematch.report.detector_report import CAPTIONS as DETECTOR_CAPTIONS
-
     try:
         text = html.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return set()
-    return set(re.findall(r'<figure id="fig-([a-z]+)">', text)) & {*CAPTIONS, *DETECTOR_CAPTIONS}
+    return set(re.findall(r'<figure id="fig-([a-z]+)">', text)) & _figure_keys()
+
+
+def _figure_keys() -> set[str]:
+    """The keys of the figures a report of either kind may write (``KEY.png``)."""
+    from scalematch.report.detector_report import CAPTIONS as DETECTOR_CAPTIONS
+
+    return {*CAPTIONS, *DETECTOR_CAPTIONS}
 
 
 @contextlib.contextmanager
@@ -220,8 +225,16 @@ def _check_folder(out: Path, force: bool, option: str = "--out", given: Path | N
         return
     if not (out / REPORT_HTML).is_file():
         raise OptionError(f"{option} {shown}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
-    ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in _figures_named(out / REPORT_HTML))}
-    others = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.name in ours))
+    shows = _figures_named(out / REPORT_HTML)
+    ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in shows)}
+    foreign = sorted((p for p in out.iterdir() if not (p.is_file() and p.name in ours)), key=lambda p: p.name)
+    others = [p.name for p in foreign]
+    figures = all(p.is_file() and p.suffix == ".png" and p.stem in _figure_keys() for p in foreign)
+    if others and not shows and figures:  # the page was edited, re-saved or replaced: it is not ours
+        raise OptionError(
+            f"{option} {shown}: its {REPORT_HTML} shows none of the figures beside it ({', '.join(others[:3])}), "
+            "as an edited or replaced page does; choose a new folder"
+        )
     if others:
         raise OptionError(
             f"{option} {shown}: the folder holds files that are not part of a report "

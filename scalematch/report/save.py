@@ -23,21 +23,25 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
     if path.suffix.lower() not in FORMATS and not os.path.isdir(path):  # a folder: check_output says so
         raise OptionError(  # (os.path.isdir, not Path.is_dir: a name too long for the system is no folder either)
             f"{option} {cut_name(path)}: expected a file ending in {', '.join(FORMATS)}, "
-            f"got '{path.suffix or 'no suffix'}'"
+            f"got {repr(path.suffix) if path.suffix else 'no suffix'}"
         )
     check_output(path, option, inputs=tuple(Path(p) for p in inputs if p and Path(p).exists()))
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, option: str = "path") -> None:
     """Write ``fig`` to ``path`` (a ``str`` or an ``os.PathLike``; PNG, SVG or PDF by suffix) atomically;
-    ``option`` names the flag in errors."""
+    ``option`` names the flag in errors. A path ending in a separator (``"figs/"``) names a folder, as on the
+    command line."""
     from matplotlib.figure import Figure
 
     from scalematch import _args
 
     _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
     _args.expect(option, "option", str, "the name of the path in errors (str)")
-    path = Path(_args.given_path(path, option, "a file path (str or pathlib.Path)"))
+    text = _args.given_path(path, option, "a file path (str or pathlib.Path)")
+    if text.endswith(("/", os.sep)):  # Path would drop the separator: say what the command line says
+        raise OptionError(f"{option} {cut_name(text)}: names a folder; expected a file name")
+    path = Path(text)
     dpi = _args.integer(dpi, "dpi")
     if not 1 <= dpi <= 2400:
         raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
