@@ -226,7 +226,7 @@ def test_running_out_of_memory_is_a_one_line_error(monkeypatch: pytest.MonkeyPat
     with pytest.raises(DatasetError) as info:
         maxiou.assign(boxes, levels, high, True)
     assert str(info.value) == (
-        "not enough memory to simulate the max-IoU assigner on 8 objects in 1 image(s), inputs up to 1088x800 px: "
+        "not enough memory to simulate the max-IoU assigner on 8 objects in 1 image, inputs up to 1088x800 px: "
         "the anchors their windows reach do not fit; a smaller input size (--resize) or fewer objects per image "
         "needs less"
     )
