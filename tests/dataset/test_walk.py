@@ -352,3 +352,93 @@ def test_links_that_multiply_the_names_of_a_folder_are_an_error(tmp_path: Path) 
             (labels / name / other).symlink_to(f"../{other}")
     with pytest.raises(DatasetError, match=rf"^{labels}/\S+: reached through links under more than 64 names; "):
         load(tmp_path / "ds", resize="none", image_size=(10, 10))
+
+
+def _linked_splits(root: Path) -> None:
+    """One split, ``real/{images,labels}/train`` (2 images, 3 objects), reached through links: ``labtrain`` to its
+    labels, ``imgtrain`` to its images; and ``ds2`` whose ``images`` is a link to a shared store without an
+    ``images`` component (``store/pics``), its labels in ``ds2/labels``."""
+    for name, size, lines in (("a", (64, 48), "0 0.5 0.5 0.2 0.2\n0 0.3 0.3 0.1 0.1\n"), ("b", (32, 16), BOX)):
+        for images, labels in ((root / "real/images/train", root / "real/labels/train"),
+                               (root / "store/pics/train", root / "ds2/labels/train")):  # fmt: skip
+            images.mkdir(parents=True, exist_ok=True)
+            labels.mkdir(parents=True, exist_ok=True)
+            Image.new("L", size).save(images / f"{name}.jpg")
+            (labels / f"{name}.txt").write_text(lines)
+    (root / "labtrain").symlink_to("real/labels/train")
+    (root / "imgtrain").symlink_to("real/images/train")
+    (root / "ds2" / "images").symlink_to("../store/pics")
+
+
+def _trained_on(root: Path, folder: str) -> list[tuple[str, int, int, str]]:
+    """(image name, image size, label line) of every object ultralytics trains on with a data.yaml whose
+    ``train:`` names ``folder``: ``check_det_dataset``'s resolved path, ``get_img_files`` and ``img2label_paths``."""
+    base = pytest.importorskip("ultralytics.data.base")
+    utils = pytest.importorskip("ultralytics.data.utils")
+    cfg = root / f"data_{folder.replace('/', '_')}.yaml"
+    cfg.write_text(f"path: {root}\ntrain: {folder}\nval: {folder}\nnames: {{0: cat}}\n")
+    train = utils.check_det_dataset(str(cfg), autodownload=False)["train"]
+    images = base.BaseDataset.get_img_files(SimpleNamespace(prefix="", fraction=1.0), train)
+    objects = []
+    for image, label in zip(images, utils.img2label_paths(images), strict=True):
+        if os.path.isfile(label):
+            with Image.open(image) as im:
+                objects += [(Path(image).name, *im.size, line) for line in Path(label).read_text().splitlines()]
+    return sorted(objects)
+
+
+def _read_objects(given: Path) -> list[tuple[str, int, int, str]]:
+    """(image name, image size, label line) of every object scalematch reads from ``given``."""
+    result = load(given, resize="none")
+    objects = []
+    table = result.table
+    columns = ("file_name", "image_w", "image_h", "label_file", "label_index")
+    rows = zip(*(table[column].tolist() for column in columns), strict=True)
+    for name, width, height, label_file, index in rows:
+        label = (given if given.is_dir() else given.parent) / str(label_file)
+        if not label.is_file():  # an images folder given: label files are named relative to its labels folder
+            real = Path(os.path.realpath(given))
+            label = real.parents[1] / "labels" / real.name / str(label_file)
+        line = label.read_text().splitlines()[int(index) - 1]
+        objects.append((str(name), int(width), int(height), line))
+    return sorted(objects)
+
+
+@pytest.mark.parametrize(
+    ("given", "folder"),
+    [("labtrain", "imgtrain"), ("imgtrain", "imgtrain"), ("labtrain", "real/images/train"),
+     ("real/labels/train", "imgtrain"), ("real", "real/images")],
+)  # fmt: skip
+def test_folders_reached_through_links_read_what_ultralytics_resolves(tmp_path: Path, given: str, folder: str) -> None:
+    """ultralytics resolves the folder data.yaml names (``(path / data[k]).resolve()``) before ``img2label_paths``:
+    a split reached through a link to its labels or its images reads the objects ultralytics trains on, object by
+    object (each an image, its size and its label line)."""
+    _linked_splits(tmp_path)
+    expected = _trained_on(tmp_path, folder)
+    assert len(expected) == 3
+    assert _read_objects(tmp_path / given) == expected
+
+
+@pytest.mark.parametrize("given", ["ds2", "ds2/labels", "ds2/labels/train", "ds2/images", "ds2/images/train"])
+def test_images_linked_where_ultralytics_finds_no_labels_are_refused(tmp_path: Path, given: str) -> None:
+    """``ds2/images -> ../store/pics``: ultralytics resolves ``images/train`` to ``store/pics/train``, which has no
+    ``images`` component, and looks for each image's labels beside it: it trains on no object of ``ds2/labels``.
+    Reading them as pairs would measure objects ultralytics never sees: one error naming the linked folder."""
+    from scalematch.errors import DatasetError
+
+    _linked_splits(tmp_path)
+    for folder in ("images", "images/train"):
+        assert _trained_on(tmp_path / "ds2", folder) == []
+    linked = "ds2/images" + ("/train" if given.endswith("train") else "")
+    with pytest.raises(DatasetError, match=rf"^{tmp_path / linked}: a link to {tmp_path / 'store/pics'}"):
+        load(tmp_path / given, resize="none")
+
+
+def test_a_linked_images_folder_is_found_as_yolo(app: typer.Typer, tmp_path: Path) -> None:
+    """``imgtrain -> real/images/train`` is an images folder, as its real path is: found as YOLO without
+    ``--format``, and the CLI reads the 3 objects ultralytics trains on."""
+    _linked_splits(tmp_path)
+    for given in ("imgtrain", "labtrain"):
+        result = CliRunner().invoke(app, ["stats", "-q", "--json", str(tmp_path / given)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["annotations"] == 3

@@ -5,7 +5,8 @@ dataset folder with ``labels/`` and ``images/``, a labels folder or one of its s
 images in ``images/train``, the last ``labels`` component replaced by ``images`` as ultralytics does; without such
 a folder, images beside their labels), an images folder (``images/train``: read as ``labels/train``), an export
 root of split folders (Roboflow's ``train/labels``, CVAT's ``obj_train_data``), or one label file; a label file and
-an image are a pair when ultralytics' ``img2label_paths`` gives that label file for the image (:func:`img2label`).
+an image are a pair when ultralytics' ``img2label_paths`` gives that label file for the image (:func:`img2label`),
+at the real path of the images folder, which ``check_det_dataset`` resolves (see :func:`_resolved`).
 Image sizes come from the image file headers (Pillow's lazy ``Image.open``
 reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
 applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
@@ -74,12 +75,23 @@ class _Part:
 
     labels: Path
     images: Path
+    listed: Path = Path()
+    """The images folder as ultralytics lists it: its real path (``check_det_dataset`` resolves the folder
+    data.yaml names, links and all, before it lists the images below it)."""
+    target: Path = Path()
+    """The labels folder ``img2label_paths`` gives for :attr:`listed` (absolute), which is :attr:`labels` itself
+    (the same folder, under the name that the images' paths give it)."""
 
 
 def _parts(path: Path) -> tuple[_Part, ...]:
     """The labels folders a read of ``path`` covers: a label file's folder; a dataset folder's ``labels``; else
     the split folders of an export root (Roboflow's ``train/labels``, ``valid/labels``, ...; CVAT's
-    ``obj_train_data``), every split; else the folder itself."""
+    ``obj_train_data``), every split; else the folder itself. Each with its images folder as ultralytics lists
+    it (see :func:`_resolved`)."""
+    return tuple(_resolved(part) for part in _found_parts(path))
+
+
+def _found_parts(path: Path) -> tuple[_Part, ...]:
     if path.is_file():
         _check_labels_case(path.parent)
         return (_part(path.parent),)
@@ -94,19 +106,90 @@ def _parts(path: Path) -> tuple[_Part, ...]:
     return (_part(path),)
 
 
+def _resolved(part: _Part) -> _Part:
+    """``part`` with the folder ultralytics lists its images in and the labels folder it pairs them with. The
+    images folder stands for the folder data.yaml names (``ds/images`` for a dataset given, ``ds/images/train``
+    for a split), which ``check_det_dataset`` resolves: its images are listed under its real path, links below it
+    followed under their names as glob lists them, and ``img2label_paths`` works on those paths. So when a link
+    is on the images folder's path, the labels ultralytics reads are those of its real path (the last ``images``
+    component made ``labels``; beside the images when it has none); when that is not the labels folder read, a
+    :class:`DatasetError` naming both: ultralytics would not read these labels with these images."""
+    given = Path(os.path.abspath(part.images))
+    real = Path(os.path.realpath(part.images))
+    if real == given:  # no link on the way: paired on the path as given (a labels folder's own name may be one)
+        named = _swap(given, "images", "labels") if part.images != part.labels else None
+        own = Path(os.path.abspath(part.labels))
+        if named is None or named == own or not _same_folder(named, part.labels):
+            named = own
+        return _Part(part.labels, part.images, part.images, named)
+    swapped = _swap(real, "images", "labels")
+    target = swapped if swapped is not None else real
+    if not _same_folder(target, part.labels):
+        where = "beside them, its path having no 'images' component" if swapped is None else "img2label_paths"
+        raise DatasetError(
+            f"{part.images}: a link to {real}; ultralytics resolves the folder data.yaml names before it pairs "
+            f"images with labels, so it reads the labels of these images from {target} ({where}), not from "
+            f"{part.labels}, and trains on them without these labels; put the labels where the real path of the "
+            "images leads (the last 'images' component made 'labels'), or give that folder"
+        )
+    return _Part(part.labels, part.images, real, target)
+
+
+def _swap(path: Path, old: str, new: str) -> Path | None:
+    """``path`` with its last ``old`` component made ``new``; None when it has none."""
+    parts = path.parts
+    last = max((i for i, name in enumerate(parts) if name == old), default=None)
+    return None if last is None else Path(*parts[:last], new, *parts[last + 1 :])
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one folder (by device and inode, links followed)."""
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def _kinds(path: Path) -> list[str]:
+    return [name for name in path.parts if name in ("images", "labels")]
+
+
 def is_images_folder(path: Path) -> bool:
     """Whether ``path`` is a folder of images as ultralytics pairs them: its absolute path has an ``images``
-    component, after any ``labels`` component (``ds/images/train``, the folder data.yaml's ``train:`` names)."""
+    component, after any ``labels`` component (``ds/images/train``, the folder data.yaml's ``train:`` names), or,
+    when it has neither, its real path has (``imgtrain -> ds/images/train``: ultralytics resolves the folder
+    data.yaml names)."""
     if not path.is_dir():
         return False
-    names = [name for name in Path(os.path.abspath(path)).parts if name in ("images", "labels")]
+    names = _kinds(Path(os.path.abspath(path))) or _kinds(Path(os.path.realpath(path)))
     return bool(names) and names[-1] == "images"
 
 
 def _labels_of_images(images: Path) -> Path:
     """The labels folder of an images folder, as ultralytics' ``img2label_paths`` gives its images' label files:
-    its path with the last ``images`` component made ``labels``; a :class:`DatasetError` naming it when it is no
-    folder (ultralytics would read every image as one without objects, the ``.txt`` beside them unread)."""
+    its path with the last ``images`` component made ``labels``, the real path when a link is on it (as
+    ``check_det_dataset`` resolves the folder data.yaml names); a :class:`DatasetError` naming it when it is no
+    folder (ultralytics would read every image as one without objects, the ``.txt`` beside them unread), or when
+    the real path has no ``images`` component (ultralytics then looks for each image's labels beside it)."""
+    real = Path(os.path.realpath(images))
+    if real != Path(os.path.abspath(images)):
+        labels = _swap(real, "images", "labels")
+        if labels is None:
+            raise DatasetError(
+                f"{images}: a link to {real}; ultralytics resolves the folder data.yaml names before it pairs "
+                "images with labels, and that path has no 'images' component, so it looks for each image's "
+                "labels beside it; give the folder of those labels, or link a folder whose real path ends in "
+                "images/<split>"
+            )
+        if not _is_dir(labels):
+            raise DatasetError(
+                f"{images}: a folder of images (a link to {real}), whose labels ultralytics reads from {labels} "
+                "(it resolves the folder data.yaml names, and img2label_paths makes the last 'images' component "
+                "of each image's path 'labels'), which is no folder; give the labels folder, or move the labels "
+                "there"
+            )
+        return labels
     parts = images.parts
     last = max((i for i, name in enumerate(parts) if name == "images"), default=None)
     if last is None:  # the images component is above the path given (relative): work on the absolute path
@@ -156,7 +239,13 @@ def _is_dir(path: Path) -> bool:
 
 
 def _part(labels: Path) -> _Part:
-    return _Part(labels, _images_for(labels) or labels)
+    """A labels folder and its images folder (see :func:`_images_for`), found from its real path when its path as
+    given has no ``labels`` component or gives no images folder (``labtrain -> ds/labels/train``)."""
+    images = _images_for(labels)
+    real = Path(os.path.realpath(labels))
+    if images is None and real != Path(os.path.abspath(labels)):
+        images = _images_for(real)
+    return _Part(labels, images or labels)
 
 
 def _present(path: Path) -> bool:
@@ -654,19 +743,20 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     lists: list[Path] = []  # classes.txt files below the labels folders that are no image's label file
     indexes = []
     for part in parts:
-        index, image_forks, hidden_images = _image_index(part.images)
+        index, image_forks, hidden_images = _image_index(part.listed)
         indexes.append(index)
         if path.is_dir():
             exclusions.counts[RESOURCE_FORK] += image_forks
             if hidden_images:
                 exclusions.counts[HIDDEN_FILE] += hidden_images
         if path.is_file():
-            images = _or_none(_paired(path, index.get(Path(path.stem))))
+            images = _or_none(_paired(part.target / path.name, index.get(Path(path.stem))))
             found += [(path, part.labels, image, False) for image in images]
         else:
             labels, hidden_labels = _label_files(part, index, _class_list(part), lists)
             for label, linked in labels:
-                images = _or_none(_paired(label, index.get(label.relative_to(part.labels).with_suffix(""))))
+                rel = label.relative_to(part.labels)
+                images = _or_none(_paired(part.target / rel, index.get(rel.with_suffix(""))))
                 found += [(label, part.labels, image, linked) for image in images]
             if hidden_labels:
                 exclusions.counts[HIDDEN_FILE] += hidden_labels
@@ -711,7 +801,8 @@ def img2label(image: Path) -> str:
 
 
 def _paired(label: Path, images: list[Path] | None) -> list[Path] | None:
-    """The images of a label file's name that ``img2label_paths`` pairs with it: an image whose path has another
+    """The images of a label file's name that ``img2label_paths`` pairs with it (``label``: its path as the images'
+    paths name it, see :attr:`_Part.target`): an image whose path has another
     ``images`` component (``images/train/images/a.jpg`` reads ``images/train/labels/a.txt``; ``~/images/proj/a.jpg``
     reads ``~/labels/proj/a.txt``, not the ``a.txt`` beside it) is not this file's (it is an image without
     objects unless its own label file is read)."""
