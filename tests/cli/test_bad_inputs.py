@@ -154,7 +154,12 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("yolo hidden label file, given as the input",
      ["stats", "--image-size", "64x48", "yolo_hidden/labels/train/.b.txt"], {}),
     ("yolo split folders that are links, a link loop", ["stats", "yolo_linked"], {}),
-    ("yolo a labels split that is a link", ["stats", "yolo_linked/labels/train"], {}),
+    ("yolo a labels split that is a link", ["stats", "yolo_linked/labels/train"],  # images/train is one too
+     "yolo_linked/images/train: a link to yolo_linked/store/images_train; ultralytics resolves the folder data.yaml "
+     "names before it pairs images with labels, so it reads the labels of these images from "
+     "yolo_linked/store/images_train (beside them, its path having no 'images' component), not from "
+     "yolo_linked/labels/train; put the labels where the real path of the images leads (its last 'images' "
+     "component made 'labels'), or give that folder"),
     ("yolo macOS resource fork, given as the input", ["stats", "yolo_resource_fork/labels/._a.txt"],
      "yolo_resource_fork/labels/._a.txt: not valid UTF-8: invalid byte 0xb0 at byte 37"),
     ("yolo classes.txt not utf-8", ["stats", "yolo_classes_not_utf8"],

@@ -127,12 +127,19 @@ def _resolved(part: _Part) -> _Part:
     if not _same_folder(target, part.labels):
         where = "beside them, its path having no 'images' component" if swapped is None else "img2label_paths"
         raise DatasetError(
-            f"{part.images}: a link to {real}; ultralytics resolves the folder data.yaml names before it pairs "
-            f"images with labels, so it reads the labels of these images from {target} ({where}), not from "
-            f"{part.labels}, and trains on them without these labels; put the labels where the real path of the "
-            "images leads (the last 'images' component made 'labels'), or give that folder"
+            f"{part.images}: a link to {_shown(real)}; ultralytics resolves the folder data.yaml names before it "
+            f"pairs images with labels, so it reads the labels of these images from {_shown(target)} ({where}), "
+            f"not from {part.labels}; put the labels where the real path of the images leads (its last 'images' "
+            "component made 'labels'), or give that folder"
         )
     return _Part(part.labels, part.images, real, target)
+
+
+def _shown(real: Path) -> str:
+    """A resolved path as a message names it: relative to the current folder when it lies inside it."""
+    here = os.path.realpath(os.curdir)
+    inside = os.path.commonpath([here, real]) == here
+    return os.path.relpath(real, here) if inside else str(real)
 
 
 def _swap(path: Path, old: str, new: str) -> Path | None:
@@ -177,14 +184,15 @@ def _labels_of_images(images: Path) -> Path:
         labels = _swap(real, "images", "labels")
         if labels is None:
             raise DatasetError(
-                f"{images}: a link to {real}; ultralytics resolves the folder data.yaml names before it pairs "
+                f"{images}: a link to {_shown(real)}; ultralytics resolves the folder data.yaml names before it pairs "
                 "images with labels, and that path has no 'images' component, so it looks for each image's "
                 "labels beside it; give the folder of those labels, or link a folder whose real path ends in "
                 "images/<split>"
             )
         if not _is_dir(labels):
             raise DatasetError(
-                f"{images}: a folder of images (a link to {real}), whose labels ultralytics reads from {labels} "
+                f"{images}: a folder of images (a link to {_shown(real)}), whose labels ultralytics reads from "
+                f"{_shown(labels)} "
                 "(it resolves the folder data.yaml names, and img2label_paths makes the last 'images' component "
                 "of each image's path 'labels'), which is no folder; give the labels folder, or move the labels "
                 "there"
