@@ -49,6 +49,7 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
             found = [Path(p) for p in sorted(matches(text))]
             if not found:
                 raise DatasetError(f"{text}: no file or folder matches this pattern")
+            found = _without_class_lists(text, found)
         for path in found:
             key = _identity(path)
             shown = f"{path}" if os.fspath(path) == text else f"{path} from {text}"
@@ -57,6 +58,24 @@ def expand(inputs: Inputs) -> tuple[Path, ...]:
             named[key] = shown
             out.append(path)
     return tuple(out)
+
+
+def _without_class_lists(pattern: str, found: list[Path]) -> list[Path]:
+    """The matches of ``pattern`` but YOLO class lists (labelImg's ``labels/<split>/classes.txt``, the label file
+    of no image): a folder read never reads one as a label file, nor does a pattern matching its label files
+    (``'ds/labels/**/*.txt'``); the label files matched still name their classes from it. A pattern matching
+    class lists only is an error."""
+    if not any(path.name == "classes.txt" for path in found):
+        return found
+    from scalematch.dataset.formats import yolo
+
+    kept = [path for path in found if not (path.name == "classes.txt" and yolo.is_class_list(path))]
+    if not kept:
+        raise DatasetError(
+            f"{pattern}: matches YOLO class lists only (classes.txt that no image pairs with), no label file; "
+            "give the label files or their folder"
+        )
+    return kept
 
 
 def _identity(path: Path) -> object:

@@ -13,10 +13,11 @@ applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and heig
 Boxes are checked as ultralytics' ``verify_image_label`` checks them, in float32 (coordinates in [-0.01, 1.01], w and
 h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole
 image.
-Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or up to two levels
-above it, else from a ``classes.txt`` in the labels (at any depth, or at the top of the ``labels`` folder above a
-split given) that is no image's label file, or beside the labels folder (Label Studio), else from darknet's
-``obj.names`` (CVAT), else the class number is used as the name (see :func:`names_file`).
+Class names come from a ``data.yaml`` (``names`` as a list or a mapping) in the folder or above it, up to two levels
+above the last ``labels`` folder on its path (or above the folder), else from a ``classes.txt`` in the labels (at any
+depth, or at the top of the ``labels`` folder above a split given) that is no image's label file, or beside the labels
+folder (Label Studio), else from darknet's ``obj.names`` (CVAT), else the class number is used as the name (see
+:func:`names_file`).
 Images without a label file count as images without objects.
 """
 
@@ -338,6 +339,19 @@ def _class_list(part: _Part) -> Path | None:
     return None if any(_is_image(image) for image in part.images.glob("classes.*")) else classes
 
 
+def is_class_list(path: Path) -> bool:
+    """Whether the file ``path`` is a YOLO class list and never a label file: named ``classes.txt`` and the label
+    file of no image (no ``classes.*`` image that ``img2label_paths`` pairs with it), as it is in a folder read."""
+    return path.name == "classes.txt" and path.is_file() and _is_class_list(path, _parts(path)[0])
+
+
+def _is_class_list(path: Path, part: _Part) -> bool:
+    if path.name != "classes.txt":
+        return False
+    target = part.target / path.name
+    return not _paired(target, [image for image in part.listed.glob("classes.*") if _is_image(image)])
+
+
 def _images_for(labels: Path) -> Path | None:
     """The images folder of a labels folder: its path with the last ``labels`` component made ``images``."""
     parts = labels.parts
@@ -361,18 +375,19 @@ def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
 
 
 def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = ()) -> Path | None:
-    """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's
-    folder or up to two levels above it; a class list (a ``classes.txt`` that is no image's label file) at the top
-    of a labels folder (of split folders, the first split's), below it (``lists``: labelImg's, one in each split)
-    or at the top of the ``labels`` folder above a split given (``ds/labels/classes.txt`` for ``ds/labels/train``),
-    which must all name the same classes (else a :class:`DatasetError` naming two); a ``classes.txt`` in the
-    dataset folder, beside ``labels`` (Label Studio's export); darknet's ``obj.names`` in the input's folder or the
-    one above it (CVAT's YOLO 1.1). None when there is none. The input itself is never its own names file. An
-    images folder given is searched from its labels folder, as it is read."""
+    """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's folder or
+    above it, up to two levels above the last ``labels`` folder on its path (see :func:`_yaml_folders`); a class list (a
+    ``classes.txt`` that is no image's label file) at the top of a labels folder (of split folders, the first split's),
+    below it (``lists``: labelImg's, one in each split) or at the top of the ``labels`` folder above a split given
+    (``ds/labels/classes.txt`` for ``ds/labels/train``), which must all name the same classes (else a
+    :class:`DatasetError` naming two); a ``classes.txt`` in the dataset folder, beside ``labels`` (Label Studio's
+    export); darknet's ``obj.names`` in the input's folder or the one above it (CVAT's YOLO 1.1). None when there is
+    none. The input itself is never its own names file. An images folder given is searched from its labels folder, as it
+    is read."""
     if parts[0].images == path and parts[0].labels != path:
         path = parts[0].labels
     start = path if path.is_dir() else path.parent
-    for folder in (start, start.parent, start.parent.parent):
+    for folder in _yaml_folders(start):
         for name in ("data.yaml", "data.yml", "dataset.yaml"):
             cfg = folder / name
             if _present(cfg):
@@ -388,6 +403,21 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
         if candidate is not None and candidate != path and _present(candidate):
             return candidate
     return None
+
+
+def _yaml_folders(start: Path) -> list[Path]:
+    """The folders a data.yaml is looked for in: ``start`` and the folders above it, up to two levels above the
+    last ``labels`` folder on its path (``y/labels`` for ``y/labels/train/batch1``: the dataset ``y`` and the
+    folder above it), or above ``start`` itself when there is none; so a nested split finds its dataset's
+    data.yaml, as ``y`` does."""
+    parts = start.parts
+    last = max((i for i, name in enumerate(parts) if name == "labels"), default=len(parts) - 1)
+    top = Path(*parts[: last + 1]) if parts else start
+    folders = [start]
+    while folders[-1] != top and folders[-1].parent != folders[-1]:
+        folders.append(folders[-1].parent)
+    folders += [top.parent, top.parent.parent]
+    return list(dict.fromkeys(folders))
 
 
 def _labels_class_list(parts: tuple[_Part, ...]) -> Path | None:
@@ -743,8 +773,16 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     ``0.999999999`` is 1). For a line excluded, each toolkit's ``verify_image_label`` is asked whether it refuses the
     whole label file as corrupt for it (:func:`_refusals`); yolov5's also refuses a file starting with a byte-order
     mark or with a line of spaces between two labels. The image's other objects are then ``label_refused`` in the
-    table (the toolkits' bits), which the YOLO presets' simulation drops."""
+    table (the toolkits' bits), which the YOLO presets' simulation drops.
+
+    A ``classes.txt`` given that is a class list (see :func:`is_class_list`) is a :class:`DatasetError`: it is
+    never a label file."""
     parts = _parts(path)
+    if path.is_file() and _is_class_list(path, parts[0]):
+        raise DatasetError(
+            f"{path}: a class list (no image named 'classes' pairs with it, so ultralytics never reads it as "
+            f"labels), not a label file; give its labels folder ({path.parent}), which names the classes from it"
+        )
     if parts[0].images == path and parts[0].labels != path:  # an images folder given: read as its labels folder
         path = parts[0].labels
     found: list[tuple[Path, Path, Path | None, bool]] = []  # (label file, its labels folder, its image, linked)
