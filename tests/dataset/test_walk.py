@@ -442,3 +442,17 @@ def test_a_linked_images_folder_is_found_as_yolo(app: typer.Typer, tmp_path: Pat
         result = CliRunner().invoke(app, ["stats", "-q", "--json", str(tmp_path / given)])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["annotations"] == 3
+
+
+def test_a_split_linked_to_another_is_read_as_the_folder_data_yaml_names(tmp_path: Path) -> None:
+    """``images/val -> train`` with its own ``labels/val``: ``ds/images/val`` stands for ``val: images/val``,
+    which ultralytics resolves to ``images/train`` and pairs with ``labels/train`` (its objects, object by object);
+    ``ds/labels/val`` is refused, as ultralytics never reads those labels with ``images/val``."""
+    from scalematch.errors import DatasetError
+
+    ds = _linked_images_split(tmp_path)
+    expected = _trained_on(ds, "images/val")
+    assert len(expected) == 2
+    assert _read_objects(ds / "images" / "val") == expected
+    with pytest.raises(DatasetError, match=rf"^{ds / 'images' / 'val'}: a link to {ds / 'images' / 'train'}; "):
+        load(ds / "labels" / "val", resize="none")
