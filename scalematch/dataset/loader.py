@@ -92,6 +92,8 @@ def detect_format(path: str | os.PathLike[str]) -> Format:
 
     if yolo.is_images_folder(path):  # ds/images/train: ultralytics reads its labels from ds/labels/train
         return "yolo"
+    if yolo.is_labels_folder(path):  # ds/labels/train holding batch folders only (labels/train/batch1/a.txt)
+        return "yolo"
     named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
         f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "

@@ -76,7 +76,7 @@ def test_a_class_list_given_alone_is_an_error(tmp_path: Path, monkeypatch: pytes
 
 
 @pytest.mark.parametrize(
-    "given", ["y", "y/labels", "y/labels/train/batch1", "y/images/train/batch1",
+    "given", ["y", "y/labels", "y/labels/train", "y/labels/train/batch1", "y/images/train/batch1",
               "y/labels/train/batch1/a.txt", "y/images/train"],
 )  # fmt: skip
 def test_a_nested_split_finds_the_data_yaml_of_its_dataset(

@@ -174,6 +174,13 @@ def is_images_folder(path: Path) -> bool:
     return bool(names) and names[-1] == "images"
 
 
+def is_labels_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder inside a YOLO ``labels`` folder: the last ``images`` or ``labels`` component
+    of its absolute path is ``labels`` (``ds/labels/train``, also when it holds only batch folders)."""
+    names = _kinds(Path(os.path.abspath(path)))
+    return path.is_dir() and bool(names) and names[-1] == "labels"
+
+
 def _labels_of_images(images: Path) -> Path:
     """The labels folder of an images folder, as ultralytics' ``img2label_paths`` gives its images' label files:
     its path with the last ``images`` component made ``labels``, the real path when a link is on it (as
