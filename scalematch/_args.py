@@ -7,6 +7,7 @@ import numbers
 import os
 from typing import TYPE_CHECKING, Literal, TypeGuard, overload
 
+from scalematch._text import converts, described, int_text, safe_repr, type_words
 from scalematch.errors import OptionError
 
 if TYPE_CHECKING:
@@ -16,10 +17,19 @@ if TYPE_CHECKING:
 def shown(value: object) -> str:
     """``value`` as an error message shows it: its type and a short repr. A table or an array (see
     :func:`_is_array`), or a value whose repr spans lines, is shown by its type alone, in words that need no article
-    chosen by the name (``an object of type Series``: not 'a ndarray', 'an Unicorn')."""
-    if _is_array(value) or "\n" in repr(value):
-        return f"an object of type {type(value).__name__}"
-    return f"{type(value).__name__} {cut(value)}"
+    chosen by the name (``an object of type Series``: not 'a ndarray', 'an Unicorn'). Showing it never raises: an
+    integer of more digits than Python converts is ``an integer of 5,001 digits``, a value whose repr fails is
+    ``an object of type X (its repr failed)``, an object of a class whose name is empty is named so."""
+    if isinstance(value, int) and not isinstance(value, bool) and not converts(value):
+        return int_text(value)
+    if not type(value).__name__:
+        return f"an object of {type_words(value)}"
+    text = safe_repr(value)
+    if text is None:
+        return f"an object of {type_words(value)} (its repr failed)"
+    if _is_array(value) or "\n" in text:
+        return f"an object of {type_words(value)}"
+    return f"{type_words(value).removeprefix('type ')} {described(value, 40)}"
 
 
 def _is_array(value: object) -> bool:
@@ -35,9 +45,10 @@ def _is_array(value: object) -> bool:
 
 
 def cut(value: object, limit: int = 40) -> str:
-    """``repr(value)``, cut to ``limit`` characters with a final ``...`` (a 300-digit number in a config)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``repr(value)``, cut to ``limit`` characters with a final ``...`` (a 300-digit number in a config); never
+    raising (see :func:`scalematch._text.described`: ``an integer of 5,001 digits``, ``an object of type X (its
+    repr failed)``)."""
+    return described(value, limit)
 
 
 JSON_VALUES = (str, int, float, bool, list, dict, type(None))
@@ -131,7 +142,7 @@ def at_least(value: object, param: str, low: int, high: int | None = None) -> in
     whole = integer(value, param)
     if whole < low or (high is not None and whole > high):
         upto = f" to {high:,}" if high is not None else ""
-        raise OptionError(f"{param}: expected an integer from {low}{upto}, got {whole}")
+        raise OptionError(f"{param}: expected an integer from {low}{upto}, got {int_text(whole)}")
     return whole
 
 

@@ -5,6 +5,7 @@ reads as ``'caf\\udce9.json'``) may carry lone surrogates, which no output encod
 from __future__ import annotations
 
 import json
+import reprlib
 
 
 def text_of(value: str) -> str:
@@ -71,3 +72,85 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     """``n word`` in the plural unless ``n`` is 1 (``1 object``, ``2 objects``); the plural is ``word`` with an
     ``s`` unless given (``counted(n, 'category', 'categories')``)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+_EXACT_BITS = 1_000_000
+"""The integers whose digits :func:`int_digits` counts exactly (up to about 301,000 digits: one power of 10 computed,
+a quarter of a second at most); a longer one is counted from its length in bits."""
+
+
+def int_digits(value: int) -> tuple[int, bool]:
+    """The number of decimal digits of ``abs(value)`` and whether that count is exact, without ``str()`` (which
+    refuses an integer of more digits than ``sys.get_int_max_str_digits()``, 4,300 by default: one that a YAML
+    ``0x...`` or plain arithmetic, ``7 * 10**5000``, makes without a conversion). The count comes from the length in
+    bits (one digit per log2(10) bits, within one), checked against a power of 10 up to :data:`_EXACT_BITS` bits."""
+    bits = abs(value).bit_length()
+    if bits <= 1:
+        return 1, True
+    estimate = int((bits - 1) * 0.30102999566398120) + 1  # log10(2): 2^(bits-1) <= |value| < 2^bits
+    if bits > _EXACT_BITS:
+        return estimate, False
+    if abs(value) >= 10**estimate:
+        return estimate + 1, True
+    return estimate, True
+
+
+def converts(value: int) -> bool:
+    """Whether ``str(value)`` works: Python converts an integer of at most ``sys.get_int_max_str_digits()`` digits
+    (4,300 by default; 0 is no limit)."""
+    import sys
+
+    limit = sys.get_int_max_str_digits()
+    return not limit or abs(value).bit_length() <= 3 * limit or int_digits(value)[0] <= limit
+
+
+def int_text(value: int) -> str:
+    """An integer as a message shows it: its digits (``str(value)``), or, when it has more digits than Python
+    converts, ``an integer of 5,001 digits`` (``about`` them beyond :data:`_EXACT_BITS` bits)."""
+    if converts(value):
+        return str(value)
+    count, exact = int_digits(value)
+    sign = "a negative" if value < 0 else "an"
+    return f"{sign} integer of {'' if exact else 'about '}{count:,} digits"
+
+
+def safe_repr(value: object) -> str | None:
+    """``repr(value)`` for an error message, or None when it cannot be had: the value's own ``__repr__`` raises
+    or returns no text. An integer too long for ``str()`` is shown as :func:`int_text` says; inside a list, tuple,
+    set or dict (whose ``repr`` would raise for it) as ``<an integer of 5,001 digits>``, the rest of the container
+    as :mod:`reprlib` shows it."""
+    if isinstance(value, int) and not isinstance(value, bool) and not converts(value):
+        return int_text(value)
+    try:
+        text = repr(value)
+    except Exception:  # ValueError of an integer inside, ZeroDivisionError, TypeError (no text), RecursionError
+        if not isinstance(value, list | tuple | set | frozenset | dict):
+            return None
+        return _Fallback().repr(value)
+    return text if isinstance(text, str) else None
+
+
+class _Fallback(reprlib.Repr):
+    """reprlib's bounded repr, with an integer too long for ``str()`` as ``<an integer of N digits>`` and any other
+    item whose repr fails as reprlib shows it (``<R instance at 0x...>``)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return f"<{int_text(x)}>" if not converts(x) else super().repr_int(x, level)
+
+
+def described(value: object, limit: int) -> str:
+    """``value`` as an error message quotes it: its :func:`safe_repr` cut to ``limit`` characters with a final
+    ``...``; ``an object of type X (its repr failed)`` when it has none."""
+    text = safe_repr(value)
+    if text is None:
+        return f"an object of {type_words(value)} (its repr failed)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def type_words(value: object) -> str:
+    """``type X`` for the type of ``value``, as messages name it; ``a class without a name`` for a class whose
+    ``__name__`` is empty, and the name quoted (``type 'a\\nb'``) when it is not printable."""
+    name = type(value).__name__
+    if not name:
+        return "a class without a name"
+    return f"type {name}" if name.isprintable() else f"type {name!r}"

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import int_text
 from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
 from scalematch.errors import DatasetError, OptionError, ScalematchError, raw_text
@@ -191,7 +192,7 @@ def check_workers(workers: object, client: Any = None) -> int:
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
         raise OptionError(f"{expected}, got {_args.shown(workers)}")  # (a Series: in one line, by its type)
     if not 1 <= int(workers) <= MAX_WORKERS:
-        raise OptionError(f"{expected}, got {int(workers)}")
+        raise OptionError(f"{expected}, got {int_text(int(workers))}")
     return int(workers)  # a numpy integer too, as every integer parameter takes it
 
 

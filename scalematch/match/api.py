@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from scalematch import _args
 from scalematch._args import check_progress
+from scalematch._text import int_text
 from scalematch.choices import Rule, values
 from scalematch.dataset.loader import LoadResult, at_resize, from_frame, given_format, read_annotations
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy
@@ -369,7 +370,8 @@ def _detector(
     min_positives = 1 if min_positives is None else min_positives
     min_iou = DEFAULT_MIN_IOU if min_iou is None else min_iou
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
-        raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
+        expected = f"an integer from 1 to {MAX_MIN_POSITIVES:,}"
+        raise OptionError(f"min_positives: expected {expected}, got {int_text(min_positives)}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     names = _names(backbone, "backbone") if backbone is not None else []

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import counted
+from scalematch._text import counted, int_text
 from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.dataset.table import IMAGE_TOO_SMALL
 from scalematch.errors import DatasetError, OptionError
@@ -149,7 +149,8 @@ def evaluate(
     data = as_load_result(data)
     check_coverage(target)
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
-        raise OptionError(f"min_positives: expected an integer from 1 to {MAX_MIN_POSITIVES:,}, got {min_positives}")
+        expected = f"an integer from 1 to {MAX_MIN_POSITIVES:,}"
+        raise OptionError(f"min_positives: expected {expected}, got {int_text(min_positives)}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
     graph = level_graph(preset) if graph is None else graph

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import counted
+from scalematch._text import counted, int_text
 from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
@@ -109,7 +109,8 @@ def check_anchors_per_level(anchors_per_level: int | None) -> None:
     (any count in it works whatever the number of objects: fewer distinct boxes repeat, :func:`fit_anchors`)."""
     if anchors_per_level is not None and not 1 <= anchors_per_level <= MAX_ANCHORS_PER_LEVEL:
         raise OptionError(
-            f"anchors_per_level: expected an integer from 1 to {MAX_ANCHORS_PER_LEVEL}, got {anchors_per_level}"
+            f"anchors_per_level: expected an integer from 1 to {MAX_ANCHORS_PER_LEVEL}, "
+            f"got {int_text(anchors_per_level)}"
         )
 
 

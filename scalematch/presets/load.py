@@ -199,7 +199,7 @@ def _shown(value: object) -> str:
         return cut(value)
     if type(value) is list:
         return f"[{', '.join(map(_shown, value))}]"
-    return repr(value)
+    return cut(value, 1 << 20)  # (never raising, as repr() would for an integer of more digits than Python shows)
 
 
 class _Reader:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from scalematch._text import converts, int_text
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import Profile
 from scalematch.profile.graph import Graph
@@ -103,7 +104,7 @@ def build(
             raise OptionError(f"taps: tap {twice[0]!r} is named twice")
     channels = _args.integer(channels, "channels", optional=True)
     if channels is not None and channels < 1:
-        raise OptionError(f"channels: expected a positive number of input channels, got {channels}")
+        raise OptionError(f"channels: expected a positive number of input channels, got {int_text(channels)}")
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
         raise OptionError(f"channels: applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
@@ -247,9 +248,9 @@ def parse_size(text: str | tuple[int, int] | None, param: str = "input_size", re
     if text is None and not required:
         return None
     if isinstance(text, tuple | list) and len(text) == 2 and all(_whole(v) for v in text):
-        text = "x".join(str(v) for v in text)
+        text = "x".join(_side(v, param) for v in text)
     if _whole(text):  # one side: a square
-        text = str(text)
+        text = _side(text, param)
     if not isinstance(text, str):
         from scalematch._args import shown
 
@@ -259,6 +260,16 @@ def parse_size(text: str | tuple[int, int] | None, param: str = "input_size", re
         )
     w, h = _two(text, param, "W or WxH (width first, e.g. 800 or 1333x800)")
     return h, w
+
+
+def _side(value: Any, param: str) -> str:
+    """A side given as an integer, as its digits; one of more digits than Python converts (``7 * 10**5000``) is
+    refused here, named by its count of digits (``str()`` would raise a bare ValueError)."""
+    if converts(int(value)):
+        return str(value)
+    if value > 0:
+        raise OptionError(f"{param}: expected at most {MAX_INPUT_SIDE} pixels per side, got {int_text(int(value))}")
+    raise OptionError(f"{param}: expected a side in positive pixels, got {int_text(int(value))}")
 
 
 def _whole(value: object) -> bool:

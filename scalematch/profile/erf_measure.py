@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
+from scalematch._text import int_text
 from scalematch.errors import ModelError, OptionError
 from scalematch.profile.engine import profile
 from scalematch.profile.graph import INPUT, Graph, upstream
@@ -257,9 +258,9 @@ def measure_erf(
     samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
     seed = _args.integer(seed, "seed")
     if not 1 <= samples <= MAX_SAMPLES:
-        raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {samples}")
+        raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {int_text(samples)}")
     if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
-        raise OptionError(f"seed: expected a whole number from 0 to 2^32 - 1, got {seed}")
+        raise OptionError(f"seed: expected a whole number from 0 to 2^32 - 1, got {int_text(seed)}")
     if weights is not None:  # (an array or a Series would be compared with the names element by element)
         if isinstance(weights, str) and weights.lower() in get_args(Weights):
             weights = cast(Weights, weights.lower())  # in any case, as Weights("UNIFORM") and format= take them

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch._text import cut_name
+from scalematch._text import cut_name, int_text
 from scalematch.atomic import atomic_path, check_output
 from scalematch.errors import OptionError
 
@@ -44,7 +44,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, optio
     path = Path(text)
     dpi = _args.integer(dpi, "dpi")
     if not 1 <= dpi <= 2400:
-        raise OptionError(f"dpi: expected an integer from 1 to 2400, got {dpi}")
+        raise OptionError(f"dpi: expected an integer from 1 to 2400, got {int_text(dpi)}")
     check_figure_path(path, option)
     from matplotlib.backend_bases import get_registered_canvas_class
 
