@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from scalematch._text import converts, int_digits
+
 MAX_VALUES = 1_000_000  # values in a loaded document, counting each use of an alias
 
 
@@ -29,17 +31,19 @@ def _loaders() -> tuple[Any, Any]:
     defines). Both read an integer of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by
     default, where PyYAML's ``int()`` raises ValueError) as its first :data:`KEPT_DIGITS` digits and sign: still out
     of every range a key is checked against, so the key's own check refuses it as one of hundreds of digits, without
-    changing the interpreter's limit."""
+    changing the interpreter's limit. An integer that PyYAML reads whole in another base (hex, binary, octal, base
+    60) with more digits than Python converts is kept as its first digits too (:func:`leading_digits`)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
         def construct_yaml_int(self, node: Any) -> Any:
             try:
-                return super().construct_yaml_int(node)
+                value = super().construct_yaml_int(node)
             except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
                 text = str(self.construct_scalar(node)).replace("_", "")
                 digits = text.lstrip("+-").replace(":", "")  # (a sexagesimal 1:30: its parts run together)
                 return (-1 if text.startswith("-") else 1) * int(digits[:KEPT_DIGITS])
+            return value if converts(value) else leading_digits(value)
 
     Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
 
@@ -62,6 +66,25 @@ def _loaders() -> tuple[Any, Any]:
             return super().construct_mapping(node, deep)
 
     return Loader, Unique
+
+
+def leading_digits(value: int) -> int:
+    """An integer of more digits than Python converts, as its first :data:`KEPT_DIGITS` decimal digits and sign: the
+    value a decimal literal of it is read as. PyYAML reads ``0x...`` (hex), ``0b...`` (binary), ``0...`` (octal)
+    and ``1:59:59...`` (base 60) without the interpreter's limit (it covers no base that is a power of two, and base
+    60 is summed), so these reach it whole. The digits are found by one division by a power of 10 (no ``str()``);
+    beyond :data:`scalematch._text._EXACT_BITS` bits (a literal of some 250,000 hex digits), whose count of digits
+    is an estimate, the leading bits are kept instead: a number of :data:`KEPT_DIGITS` digits all the same."""
+    count, exact = int_digits(value)
+    sign = -1 if value < 0 else 1
+    if exact:
+        scale: int = 10 ** (count - KEPT_DIGITS)  # (count > KEPT_DIGITS: an int)
+        return sign * (abs(value) // scale)
+    return sign * (abs(value) >> (abs(value).bit_length() - _KEPT_BITS))
+
+
+_KEPT_BITS = 1993
+"""2**1992 > 10**599 and 2**1993 < 10**600: an integer of 1,993 bits has :data:`KEPT_DIGITS` digits."""
 
 
 def safe_load(text: str, unique_keys: bool = False) -> Any:
