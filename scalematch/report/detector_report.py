@@ -12,6 +12,7 @@ from scalematch.match.detector import DetectorResult
 from scalematch.report.html_report import Image, Preformatted, render
 from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
 from scalematch.report.provenance import provenance
+from scalematch.report.style import shown_name
 
 CAPTIONS = {
     "positives": (
@@ -40,7 +41,7 @@ def category_rows(result: DetectorResult) -> list[dict[str, str]]:
         return []
     return [
         {
-            "name": str(name),
+            "name": shown_name(str(name)),  # (a backslash doubled; the page's filter leaves it)
             "objects": str(int(row["objects"])),
             "meeting": f"{int(row['meeting'])} ({100 * row['share_meeting']:.1f}%)",
             "none": str(int(row["no_positive"])),

@@ -17,6 +17,7 @@ from scalematch.match.recommend import Recommendation
 from scalematch.match.rules import Rule, fcos_ranges
 from scalematch.report.provenance import Provenance
 from scalematch.report.recommend_text import sentences, sweep_row
+from scalematch.report.style import shown_name
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def category_rows(best: Design) -> list[dict[str, Any]]:
         main = max(range(len(order)), key=lambda k: row[k])  # max keeps the first of equals
         rows.append(
             {
-                "name": str(name),
+                "name": shown_name(str(name)),  # (a backslash doubled; the page's filter leaves it)
                 "count": int(total),
                 "counts": [str(v) if v else "" for v in row],
                 "main": f"{order[main]} {100 * row[main] / total:.0f}%" if total else "-",

@@ -6,6 +6,7 @@ from typing import Any
 
 from scalematch._text import cut_name
 from scalematch.report.style import printable as _printable
+from scalematch.report.style import shown_name
 
 _Q = ("min", "q05", "q25", "q50", "q75", "q95", "max")
 
@@ -51,7 +52,7 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
         for c in s["per_category"]:
             cs = c["size_classes"]
             lines.append(
-                f"  {c['id']:>5} {cut_name(_printable(c['name']), 24):<24} {c['annotations']:>6} {cs['small']:>8} "
+                f"  {c['id']:>5} {cut_name(shown_name(c['name']), 24):<24} {c['annotations']:>6} {cs['small']:>8} "
                 f"{cs['medium']:>8} {cs['large']:>8} {_num(c['size_in']['q50']):>12}"
             )
     return "\n".join(lines)

@@ -41,6 +41,14 @@ def printable(name: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
+def shown_name(name: str) -> str:
+    """A name from the data (a category's) as the text tables, the HTML reports and the figures show it:
+    :func:`printable`, and a literal backslash shown as ``\\\\``, so that the escapes read back one way (the name
+    ``a<newline>b`` shows as ``a\\nb``, the name ``a\\nb``, a backslash and an ``n``, as ``a\\\\nb``). Paths,
+    messages and whole lines go through :func:`printable` alone: a path keeps its backslashes as typed."""
+    return printable(name.replace("\\", "\\\\"))
+
+
 def printed_lines(make: Callable[..., list[str]]) -> Callable[..., list[str]]:
     """``make`` (a function that returns lines of text output) with each line as :func:`printable` shows it: a
     level or node name from a config holding a control character reaches no terminal raw."""
@@ -59,12 +67,13 @@ def printable_lines(text: str) -> str:
     return "\n".join("\t".join(printable(part) for part in line.split("\t")) for line in text.split("\n"))
 
 
-def drawable(name: str) -> str:
-    """A name from the data for a figure: :func:`printable`, and a character that no installed font has (CJK on a
-    machine without a CJK font, an emoji without an emoji font) as its escape (``\\u65e5``), so that no glyph is
-    missing; a character some installed font has stays, and the figure draws it in that font
-    (:func:`fit_fonts`). Text output never goes through this."""
-    shown = printable(name)
+def drawable(name: str, path: bool = False) -> str:
+    """A name from the data for a figure: :func:`shown_name` (:func:`printable` for a ``path``: a model given by its
+    path keeps its backslashes), and a character that no installed font has (CJK on a machine without a CJK font,
+    an emoji without an emoji font) as its escape (``\\u65e5``), so that no glyph is missing; a character some
+    installed font has stays, and the figure draws it in that font (:func:`fit_fonts`). Text output never goes
+    through this."""
+    shown = printable(name) if path else shown_name(name)
     if shown.isascii():
         return shown
     fonts = _installed()

@@ -1026,7 +1026,7 @@ def test_an_empty_dataset_has_zero_statistics(app: typer.Typer, in_corpus: Path)
 
 def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> None:
     math = _run(app, ["stats", "--by-category", "coco_math_name.json"])
-    assert math.exit_code == 0 and "$\\frac{a$" in math.stdout
+    assert math.exit_code == 0 and " $\\\\frac{a$ " in math.stdout  # (its backslash doubled: review round 32, F6)
     surrogate = _run(app, ["stats", "--by-category", "coco_surrogate_name.json"])
     assert surrogate.exit_code == 0 and "a\ufffdb" in surrogate.stdout
     control = _run(app, ["stats", "--by-category", "coco_control_name.json"])
@@ -1039,7 +1039,7 @@ def test_names_are_text(app: typer.Typer, in_corpus: Path, tmp_path: Path) -> No
         detector = _run(app, ["recommend", f"{name}.json", "--out", str(tmp_path / f"{name}-detector")])
         assert detector.exit_code == 0, detector.output
         html = (out / "report.html").read_text(encoding="utf-8")
-        assert ("$\\frac{a$" if name == "coco_math_name" else "a\ufffdb") in html
+        assert ("<td>$\\\\frac{a$</td>" if name == "coco_math_name" else "a\ufffdb") in html
 
 
 def test_the_explain_figure_draws_names_as_text(app: typer.Typer, tmp_path: Path) -> None:
