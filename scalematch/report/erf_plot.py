@@ -41,9 +41,7 @@ def erf_figure(result: MeasuredErf) -> Figure:
                 half = side / 2
                 left.add_patch(Rectangle((round(cx) - half, round(cy) - half), side, side, fill=False, ec="w", ls=":"))
         samples = counted(result.samples, "sample")
-        left.set_title(
-            f"{drawable(result.model, path=True)} {drawable(result.tap)}: measured ERF ({result.weights}, {samples})"
-        )
+        left.set_title(f"{drawable(result.model)} {drawable(result.tap)}: measured ERF ({result.weights}, {samples})")
         left.set_xlim(-0.5, mass.shape[1] - 0.5)
         left.set_ylim(mass.shape[0] - 0.5, -0.5)
         marginal = mass.sum(axis=0)

@@ -16,6 +16,7 @@ from scalematch.report.style import (
     fit_fonts,
     level_colors,
     outside_layout,
+    shown_name,
     style,
 )
 
@@ -105,7 +106,7 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
             ax.text(0.5, 0.5, "no categories", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return fig
-        labels = [f"{figure_label(str(name))} ({int(totals.loc[name])})" for name in shares.index]
+        labels = [f"{figure_label(shown_name(str(name)))} ({int(totals.loc[name])})" for name in shares.index]
         values = shares.to_numpy()
         # only cells of at least 0.5% are written out: fewer texts to draw, and empty cells read as empty
         annot = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in values]

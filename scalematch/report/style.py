@@ -42,10 +42,11 @@ def printable(name: str) -> str:
 
 
 def shown_name(name: str) -> str:
-    """A name from the data (a category's) as the text tables, the HTML reports and the figures show it:
+    """A category's name as the text table, the HTML reports and the figures show it:
     :func:`printable`, and a literal backslash shown as ``\\\\``, so that the escapes read back one way (the name
     ``a<newline>b`` shows as ``a\\nb``, the name ``a\\nb``, a backslash and an ``n``, as ``a\\\\nb``). Paths,
-    messages and whole lines go through :func:`printable` alone: a path keeps its backslashes as typed."""
+    messages, whole lines and the names of a config's nodes and levels go through :func:`printable` alone: a path
+    keeps its backslashes as typed. :func:`printable` of its result is itself (no backslash is doubled twice)."""
     return printable(name.replace("\\", "\\\\"))
 
 
@@ -67,13 +68,13 @@ def printable_lines(text: str) -> str:
     return "\n".join("\t".join(printable(part) for part in line.split("\t")) for line in text.split("\n"))
 
 
-def drawable(name: str, path: bool = False) -> str:
-    """A name from the data for a figure: :func:`shown_name` (:func:`printable` for a ``path``: a model given by its
-    path keeps its backslashes), and a character that no installed font has (CJK on a machine without a CJK font,
-    an emoji without an emoji font) as its escape (``\\u65e5``), so that no glyph is missing; a character some
-    installed font has stays, and the figure draws it in that font (:func:`fit_fonts`). Text output never goes
-    through this."""
-    shown = printable(name) if path else shown_name(name)
+def drawable(name: str) -> str:
+    """A name from the data for a figure: :func:`printable` (a category's name is given as :func:`shown_name` makes
+    it: :func:`printable` leaves its escapes as they are), and a character that no installed font has (CJK on a
+    machine without a CJK font, an emoji without an emoji font) as its escape (``\\u65e5``), so that no glyph is
+    missing; a character some installed font has stays, and the figure draws it in that font (:func:`fit_fonts`).
+    Text output never goes through this."""
+    shown = printable(name)
     if shown.isascii():
         return shown
     fonts = _installed()

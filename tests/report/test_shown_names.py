@@ -1,7 +1,7 @@
 """A name from the data is shown with its control characters as escapes and a literal backslash doubled, so that
 two names never look the same (review round 32, F6): the category ``a<newline>b`` is ``a\\nb``, the category
 ``a\\nb`` (a backslash and an ``n``, as in a pasted Windows path or a regex) is ``a\\\\nb``, in the text table, the
-HTML reports and the figures. Paths are shown with their backslashes as typed."""
+HTML reports and the category figures. Paths are shown with their backslashes as typed."""
 
 from __future__ import annotations
 
@@ -31,11 +31,11 @@ def _dataset(tmp_path: Path) -> Path:
 
 
 def test_the_helpers_show_each_name_one_way() -> None:
-    from scalematch.report.style import drawable, printable, shown_name
+    from scalematch.report.style import figure_label, printable, shown_name
 
     assert [shown_name(n) for n in NAMES] == SHOWN
-    assert [drawable(n) for n in NAMES] == SHOWN
-    assert printable("C:\\data\\a.json") == drawable("C:\\data\\a.json", path=True) == "C:\\data\\a.json"
+    assert [printable(shown_name(n)) for n in NAMES] == [figure_label(shown_name(n)) for n in NAMES] == SHOWN
+    assert printable("C:\\data\\a.json") == "C:\\data\\a.json"  # (a path: its backslashes as typed)
 
 
 def test_the_text_table_and_the_html_reports_tell_the_names_apart(app: typer.Typer, tmp_path: Path) -> None:
@@ -53,16 +53,24 @@ def test_the_text_table_and_the_html_reports_tell_the_names_apart(app: typer.Typ
 
 
 def test_the_figures_tell_the_names_apart(tmp_path: Path) -> None:
+    """The category figure; the overlay figure split by category labels its groups the same way."""
     import matplotlib.pyplot as plt
 
     design = sm.recommend(str(_dataset(tmp_path)), rule="rf")
     assert isinstance(design, sm.Design)
-    figure = sm.category_figure(design.recommendation.full)
+    assert design.data is not None
+    table = design.data.to_frame()
+    figures = [
+        sm.category_figure(design.recommendation.full),
+        sm.overlay_figure(table, design.recommendation, split="category"),
+    ]
     try:
-        texts = [t.get_text() for ax in figure.axes for t in [*ax.get_yticklabels(), *ax.get_xticklabels()]]
-        legends = [ax.get_legend() for ax in figure.axes]
-        texts += [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]
-        drawn = {text.rsplit(" (", 1)[0] for text in texts}
-        assert set(SHOWN) <= drawn, texts
+        for figure in figures:
+            texts = [t.get_text() for ax in figure.axes for t in [*ax.get_yticklabels(), *ax.get_xticklabels()]]
+            legends = [ax.get_legend() for ax in figure.axes]
+            texts += [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]
+            drawn = {text.rsplit(" (", 1)[0] for text in texts}
+            assert set(SHOWN) <= drawn, texts
     finally:
-        plt.close(figure)
+        for figure in figures:
+            plt.close(figure)
