@@ -47,7 +47,7 @@ def cut_name(name: object, limit: int = NAME_LIMIT) -> str:
     one as its first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB
     line); for a ``limit`` below 63, its first two thirds and last third of ``limit - 3`` characters around ``...``
     (a text table's column: names that differ at their end stay apart)."""
-    text = str(name)
+    text = int_text(name) if type(name) is int else str(name)  # (str() of an int of 5,000 digits raises)
     if len(text) <= limit:
         return text
     keep = min(limit, 63) - 3

@@ -5,14 +5,28 @@ Import-light on purpose: the CLI builds its options from these enums at start-up
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, EnumMeta
 from typing import Any
 
-from scalematch._text import cut_name
+from scalematch._text import converts, cut_name, safe_repr
 from scalematch.errors import ChoiceError
 
 
-class _Choice(str, Enum):
+class _Quoting(EnumMeta):
+    """Enum's class, but a value that Enum's own error could not quote (``%r`` of an int of more digits than Python
+    converts, or of a value whose ``__repr__`` fails, raised in the standard library before any ``_missing_`` was
+    seen) goes to ``_missing_`` first, whose :class:`~scalematch.errors.ChoiceError` shows it as
+    :func:`scalematch._args.shown` does."""
+
+    def __call__(cls, value: Any, *args: Any, **kwargs: Any) -> Any:
+        long = isinstance(value, int) and not converts(value)
+        odd = not isinstance(value, str) and (long or safe_repr(value) is None)
+        if odd and not args and not kwargs:
+            return cls._missing_(value)  # type: ignore[attr-defined]
+        return super().__call__(value, *args, **kwargs)
+
+
+class _Choice(str, Enum, metaclass=_Quoting):
     """A choice whose members are lower-case names, taken in any case (``Format("COCO")`` is ``Format.COCO``, as
     ``format="COCO"`` and ``rule="RF"`` are taken); any other value is a :class:`~scalematch.errors.ChoiceError`,
     an :class:`~scalematch.errors.OptionError` (and a ValueError, as Enum's own error is) whose one line lists the
