@@ -48,6 +48,13 @@ def erf(
         typer.Option(help="Network weights; model: a torch module's own (default: model for torch, else uniform)."),
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^32-1.")] = 0,
+    allow_misaligned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-misaligned",
+            help="Take the exact union at misaligned add/concat nodes and warn, instead of failing.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")
@@ -65,8 +72,9 @@ def erf(
         check_figure_path(plot, "--plot", inputs=(model, neck, *sources))
         hold_outputs({"--plot": plot})
     result = measure_erf(
-        model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck, seed
-    )
+        model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck, seed,
+        allow_misaligned,
+    )  # fmt: skip
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
         from scalematch.report.save import save_figure
@@ -75,3 +83,5 @@ def erf(
     typer.echo(dumps(result.to_dict()) if as_json else erf_text(result))
     if plot is not None and not as_json:
         typer.echo(f"\nwrote {printable(str(plot))}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {printable(warning)}", err=True)

@@ -57,6 +57,9 @@ class MeasuredErf:
     box: tuple[Pair, Pair]
     squares: tuple[tuple[float, int], ...]
     mass: Any = field(repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+    """What the profile of the network warned of: a misaligned add or concat taken as the exact union of its
+    inputs (``allow_misaligned``)."""
 
     @property
     def clipped(self) -> bool:
@@ -230,6 +233,7 @@ def measure_erf(
     weights: Weights | None = None,
     neck: str | None = None,
     seed: int = 0,
+    allow_misaligned: bool = False,
 ) -> MeasuredErf:
     """Measure the ERF of one feature map (``tap``: an output name or node; default the last output).
 
@@ -237,7 +241,9 @@ def measure_erf(
     :class:`Graph`. ``input_size`` is width first (``"1333x800"`` or ``(1333, 800)``), as everywhere in
     scalematch; default: the RF plus four strides, rounded up to 32 (a graph that holds at its example size
     only, and an ONNX model that fixes its input, at that size). ``weights`` (uniform, random or model, in any case)
-    defaults to ``model`` for torch modules and ``uniform`` otherwise.
+    defaults to ``model`` for torch modules and ``uniform`` otherwise. A misaligned add or concat is an error, as
+    in :func:`~scalematch.profile.api.profile_model`, unless ``allow_misaligned`` (then the exact union of its
+    inputs is taken and :attr:`MeasuredErf.warnings` says so).
     """
     import os
     import sys
@@ -257,6 +263,7 @@ def measure_erf(
     _args.expect(tap, "tap", str, "an output name or node (str)", optional=True)
     samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
     seed = _args.integer(seed, "seed")
+    allow_misaligned = _args.flag(allow_misaligned, "allow_misaligned")
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {int_text(samples)}")
     if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
@@ -309,7 +316,7 @@ def measure_erf(
     if traced is None:  # the map's own network: a node after it takes no part (the module runs whole)
         graph = upstream(graph, node)
     weights = weights or "uniform"
-    free = profile(graph, allow_misaligned=True)[node]
+    free = profile(graph, allow_misaligned=allow_misaligned)[node]
     if free.y is None or free.x is None:
         raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
     size = input_pair or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
@@ -335,7 +342,8 @@ def measure_erf(
             raise ModelError(f"{text}; the ERF is measured at {size[1]}x{size[0]} (WxH){default}") from None
         graph = traced.graph
         tap, node = _tap_node(graph, tap, str(label))
-    fm = profile(graph, size, allow_misaligned=True)[node]
+    measured = profile(graph, size, allow_misaligned=allow_misaligned)
+    fm = measured[node]
     assert fm.size is not None and fm.y is not None and fm.x is not None
     unit = (fm.size[0] // 2, fm.size[1] // 2)
     box = fm.input_box(*unit)
@@ -429,6 +437,7 @@ def measure_erf(
         box=box,
         squares=squares,
         mass=mass,
+        warnings=measured.warnings,
     )
 
 

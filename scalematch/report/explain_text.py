@@ -186,9 +186,9 @@ def _noun(layer: Layer) -> str:
         s = _pair(str(layer.stride[0]), str(layer.stride[1]))
         kind = _WINDOW_WORDS[layer.kind]
         d = _pair(str(layer.dilation[0]), str(layer.dilation[1]))
-        return f"The {k if 'x' in k else f'{k}x{k}'}{'' if s == '1' else f'/{s}'} {kind}" + (
-            f" with dilation {d}" if d != "1" else ""
-        )
+        wxh = " (WxH)"  # a pair that differs per axis is shown width first, as the layer's own text is not
+        spec = f"{k if 'x' in k else f'{k}x{k}'}{'' if s == '1' else f'/{s}'}{wxh if 'x' in k + s else ''}"
+        return f"The {spec} {kind}" + (f" with dilation {d}{wxh if 'x' in d else ''}" if d != "1" else "")
     if isinstance(layer, Upsample):
         f = _pair(str(layer.scale[0]), str(layer.scale[1]))
         return f"The {layer.mode} {f}x up-sampling"

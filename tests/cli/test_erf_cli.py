@@ -64,3 +64,34 @@ def test_an_input_smaller_than_the_field_is_flagged() -> None:
     assert json.loads(CliRunner().invoke(app, [*small, "--json"]).stdout)["clipped"] is True
     default = CliRunner().invoke(app, ["erf", "resnet18", "--tap", "C3", "--samples", "1", "--json"]).stdout
     assert json.loads(default)["clipped"] is False
+
+
+MISALIGNED = (
+    "nodes:\n  - {name: a, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+    "  - {name: b, type: conv, kernel: 4, stride: 2, padding: 1, input: image}\n"
+    "  - {name: c, type: add, inputs: [a, b]}\n"
+)
+
+
+def test_a_misaligned_merge_is_refused_as_profile_refuses_it_unless_allowed(tmp_path: Path) -> None:
+    """The analytic numbers erf prints rest on the profile: a misaligned add is the error profile gives, and with
+    --allow-misaligned the union is taken with the same warning (on stderr) and the RF of that union."""
+    path = tmp_path / "m.yaml"
+    path.write_text(MISALIGNED)
+    refused = CliRunner().invoke(app, ["erf", str(path), "--tap", "c", "--samples", "1"])
+    assert refused.exit_code == 2
+    assert refused.stderr == CliRunner().invoke(app, ["profile", str(path)]).stderr
+    assert refused.stderr.startswith(f"Error: {path}: node 'c' (add): inputs are misaligned along y")
+    for extra in ([], ["--json"]):
+        args = ["erf", str(path), "--tap", "c", "--samples", "1", "--allow-misaligned", *extra]
+        allowed = CliRunner().invoke(app, args)
+        assert allowed.exit_code == 0, allowed.output
+        assert allowed.stderr.startswith("warning: node 'c' (add): inputs are misaligned along y")
+        assert allowed.stderr.rstrip().endswith("took their exact union")
+    assert json.loads(allowed.stdout)["rf"] == [4, 4]  # unit 0: a's pixels [-1, 1] and b's [-1, 2]: -1..2
+    from scalematch.errors import GraphError
+    from scalematch.profile.erf_measure import measure_erf
+
+    with pytest.raises(GraphError, match="misaligned"):
+        measure_erf(str(path), tap="c", samples=1)
+    assert measure_erf(str(path), tap="c", samples=1, allow_misaligned=True).warnings

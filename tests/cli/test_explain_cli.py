@@ -108,4 +108,5 @@ def test_every_pair_is_width_first(app: typer.Typer, tmp_path: Path) -> None:
     lines = explain.stdout.splitlines()
     assert lines[2].split() == ["a", "conv", "k5x3", "s1x2", "1x2", "5x3", "5x3", "0.800x0.333", "1.41x0.82"]
     assert "2-D: 15 regions, one per unit read; their union is 5 x 3 (WxH) = 15 pixels." in lines
-    assert lines[-1].startswith("The 5x3/1x2 convolution, along y, doubles the stride to 2;")
+    # the sentence says its pairs are width first, as the 2-D line does (the spec is typed height first)
+    assert lines[-1].startswith("The 5x3/1x2 (WxH) convolution, along y, doubles the stride to 2;")
