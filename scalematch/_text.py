@@ -5,7 +5,9 @@ reads as ``'caf\\udce9.json'``) may carry lone surrogates, which no output encod
 from __future__ import annotations
 
 import json
+import re
 import reprlib
+import unicodedata
 
 
 def text_of(value: str) -> str:
@@ -45,14 +47,129 @@ NAME_LIMIT = 255
 def cut_name(name: object, limit: int = NAME_LIMIT) -> str:
     """A path or name as an error message shows it: whole up to ``limit`` (:data:`NAME_LIMIT`) characters, a longer
     one as its first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB
-    line); for a ``limit`` below 63, its first two thirds and last third of ``limit - 3`` characters around ``...``
-    (a text table's column: names that differ at their end stay apart)."""
+    line); for a ``limit`` below 63, its first two thirds and last third of ``limit - 3`` characters around ``...``.
+    Neither part parts a character from its combining marks (:func:`cut_head`): a head that would end before the
+    mark of ``e`` + U+0301 ends before the ``e``, a tail that would start with the mark starts after it."""
     text = int_text(name) if type(name) is int else str(name)  # (str() of an int of 5,000 digits raises)
     if len(text) <= limit:
         return text
     keep = min(limit, 63) - 3
     head = keep * 2 // 3
-    return f"{text[:head]}...{text[len(text) - (keep - head) :]}"
+    tail = _boundary(text, len(text) - (keep - head), forward=True)
+    return f"{text[: _boundary(text, head, forward=False)]}...{text[tail:]}"
+
+
+def cut_head(text: str, limit: int, end: str = "...") -> str:
+    """``text`` whole up to ``limit`` characters, a longer one as its first characters and ``end``, in ``limit``
+    characters at most. The cut never parts a character from the combining marks after it (U+0301 of ``e`` +
+    U+0301, a vowel of decomposed Hangul): the head then ends before that character."""
+    if len(text) <= limit:
+        return text
+    return text[: _boundary(text, max(limit - len(end), 0), forward=False)] + end
+
+
+def char_width(ch: str) -> int:
+    """The columns a terminal gives the character ``ch``, as the C library's ``wcwidth`` counts them, from
+    Python's Unicode database (the one :func:`~scalematch.report.style.printable` decides by):
+
+    - 2 for an East Asian wide or fullwidth character (``unicodedata.east_asian_width`` W or F: CJK ideographs,
+      kana, Hangul syllables, fullwidth forms, the emoji drawn as emoji by default, ``汽``, ``🚗``);
+    - 0 for a combining mark (categories Mn and Me: the acute of ``e`` + U+0301, a variation selector), a format
+      character (Cf: U+200B ZERO WIDTH SPACE, U+200D ZERO WIDTH JOINER), a vowel or final consonant of decomposed
+      Hangul (U+1160-U+11FF, U+D7B0-U+D7FF: drawn inside their syllable's two columns), and the characters text
+      output never holds raw (control characters, line and paragraph separators, surrogates, private use and
+      unassigned code points, which :func:`~scalematch.report.style.printable` shows as escapes);
+    - 1 for every other, the East Asian ambiguous ones too (``°``, ``α``: two columns only in a terminal set up
+      for CJK).
+
+    Terminals differ on emoji sequences: an emoji with a skin tone counts as its two emoji (4), a text-style
+    symbol followed by U+FE0F as the symbol alone (``❤`` + U+FE0F is 1)."""
+    if " " <= ch <= "~":
+        return 1
+    if _hangul_vowel(ch):
+        return 0
+    kind = unicodedata.category(ch)
+    if kind in ("Mn", "Me") or kind[0] == "C" or kind in ("Zl", "Zp"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: the sum of its characters' :func:`char_width` (``汽车`` 4,
+    ``🚗 car`` 6, ``cafe`` + U+0301 4). Text tables measure their cells with it, after their control characters
+    are escaped."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return sum(map(char_width, text))
+
+
+def padded(text: str, width: int, right: bool = False) -> str:
+    """``text`` with spaces after it (before it: ``right``) up to ``width`` :func:`display_width` columns; a
+    wider text is left as it is. ``str.ljust`` counts characters, which misaligns a column of ``汽车`` (2
+    characters, 4 columns) and ``cafe`` + U+0301 (5 characters, 4 columns)."""
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if right else text + fill
+
+
+_UNIT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)|.", re.DOTALL)
+"""A piece of shown text that a cut keeps whole: one character, or a backslash escape as ``ascii()`` writes it
+(``\\x1b``, ``\\u200b``, ``\\U0001f697``, ``\\n``) or a doubled backslash (``\\\\``)."""
+
+
+def cut_columns(text: str, limit: int) -> str:
+    """``text`` (shown text: its control characters escaped) whole when it takes at most ``limit`` columns
+    (:func:`display_width`), a wider one as its first two thirds and last third of ``limit - 3`` columns around
+    ``...``, so that names that differ at their end stay apart in a text table's column. The cut keeps a wide
+    character's two columns together (a part one column short of its share is padded by the table), a
+    character with its combining marks (neither part starts with a dangling mark) and an escape whole
+    (``\\u200b`` is never cut to ``\\u2``)."""
+    if display_width(text) <= limit:
+        return text
+    keep = max(limit - 3, 0)
+    head_room = keep * 2 // 3
+    tail_room = keep - head_room
+    pieces = _clusters(text)
+    head: list[str] = []
+    for piece in pieces:
+        head_room -= display_width(piece)
+        if head_room < 0:
+            break
+        head.append(piece)
+    tail: list[str] = []
+    for piece in reversed(pieces[len(head) :]):
+        tail_room -= display_width(piece)
+        if tail_room < 0:
+            break
+        tail.append(piece)
+    return "".join(head) + "..." + "".join(reversed(tail))
+
+
+def _clusters(text: str) -> list[str]:
+    """``text`` in the pieces a cut keeps whole: each :data:`_UNIT` with the combining marks after it."""
+    starts = [m.start() for m in _UNIT.finditer(text) if m.end() - m.start() > 1 or not _attaches(m.group())]
+    if not starts or starts[0]:
+        starts.insert(0, 0)  # (marks at the start, with no character before them, are a piece of their own)
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def _attaches(ch: str) -> bool:
+    """Whether ``ch`` belongs with the character before it: a combining mark (Mn, Mc, Me) or a vowel or final
+    consonant of decomposed Hangul."""
+    return unicodedata.category(ch)[0] == "M" or _hangul_vowel(ch)
+
+
+def _hangul_vowel(ch: str) -> bool:
+    return "\u1160" <= ch <= "\u11ff" or "\ud7b0" <= ch <= "\ud7ff"
+
+
+def _boundary(text: str, at: int, forward: bool) -> int:
+    """The index nearest ``at`` (forward or back) where ``text`` can be cut without parting a character from the
+    marks that :func:`_attaches` to it: ``at`` itself unless ``text[at]`` is such a mark; back, the index of the
+    character the mark belongs to (so that a head ends before it); forward, the first index after the marks."""
+    step = 1 if forward else -1
+    while 0 < at < len(text) and _attaches(text[at]):
+        at += step
+    return at
 
 
 def cut_words(text: str) -> str:
@@ -144,7 +261,7 @@ def described(value: object, limit: int) -> str:
     text = safe_repr(value)
     if text is None:
         return f"an object of {type_words(value)} (its repr failed)"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return cut_head(text, limit)
 
 
 def type_words(value: object) -> str:

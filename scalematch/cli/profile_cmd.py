@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scalematch._text import dumps
+from scalematch._text import display_width, dumps, padded
 from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -119,9 +119,9 @@ def backbones(
     if as_json:
         typer.echo(dumps(entries))
         return
-    width = max(len(e["name"]) for e in entries)
+    width = max(display_width(e["name"]) for e in entries)
     for e in entries:
         outs = ", ".join(e["outputs"])
-        typer.echo(f"{e['name'].ljust(width)}  {e['kind']:<8}  {outs}")
+        typer.echo(f"{padded(e['name'], width)}  {e['kind']:<8}  {outs}")
         if e["title"]:
             typer.echo(f"{'':{width}}  {e['title']}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalematch._text import cut_name
+from scalematch._text import cut_columns, padded
 from scalematch.report.style import printable as _printable
 from scalematch.report.style import shown_name
 
 _Q = ("min", "q05", "q25", "q50", "q75", "q95", "max")
+_NAME_COLUMNS = 24
+"""The terminal columns of the per-category table's name column; a wider name is cut
+(:func:`~scalematch._text.cut_columns`)."""
 
 
 def _num(v: float | int | None) -> str:
@@ -48,11 +51,12 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
         lines.append(_qrow("size_in_hi", s["size_in_hi"]))
     lines += [_qrow("w_in", s["w_in"]), _qrow("h_in", s["h_in"]), _qrow("aspect w/h", s["aspect"])]
     if by_category:
-        lines.append("per category" + " " * 24 + "n    small   medium    large  size_in q50")
+        lines.append("per category" + " " * _NAME_COLUMNS + "n    small   medium    large  size_in q50")
         for c in s["per_category"]:
             cs = c["size_classes"]
+            name = padded(cut_columns(shown_name(c["name"]), _NAME_COLUMNS), _NAME_COLUMNS)
             lines.append(
-                f"  {c['id']:>5} {cut_name(shown_name(c['name']), 24):<24} {c['annotations']:>6} {cs['small']:>8} "
+                f"  {c['id']:>5} {name} {c['annotations']:>6} {cs['small']:>8} "
                 f"{cs['medium']:>8} {cs['large']:>8} {_num(c['size_in']['q50']):>12}"
             )
     return "\n".join(lines)

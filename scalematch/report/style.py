@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import cut_head
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -87,9 +89,9 @@ category name would squeeze the axes to nothing and clip every label)."""
 
 
 def figure_label(name: str, limit: int = LABEL_LIMIT) -> str:
-    """``name`` as :func:`drawable` shows it, cut to ``limit`` characters with a final ellipsis."""
-    shown = drawable(name)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    """``name`` as :func:`drawable` shows it, cut to ``limit`` characters with a final ellipsis (before a letter
+    whose combining mark would be cut off, :func:`~scalematch._text.cut_head`)."""
+    return cut_head(drawable(name), limit, "…")
 
 
 TOO_SMALL_COLOR = "#9a9a9a"
