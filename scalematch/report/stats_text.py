@@ -12,6 +12,8 @@ _Q = ("min", "q05", "q25", "q50", "q75", "q95", "max")
 _NAME_COLUMNS = 24
 """The terminal columns of the per-category table's name column; a wider name is cut
 (:func:`~scalematch._text.cut_columns`)."""
+_COUNTS = (("n", 6), ("small", 8), ("medium", 8), ("large", 8), ("size_in q50", 12))
+"""The per-category table's columns after the name, right-aligned, with their least widths."""
 
 
 def _num(v: float | int | None) -> str:
@@ -51,12 +53,27 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
         lines.append(_qrow("size_in_hi", s["size_in_hi"]))
     lines += [_qrow("w_in", s["w_in"]), _qrow("h_in", s["h_in"]), _qrow("aspect w/h", s["aspect"])]
     if by_category:
-        lines.append("per category" + " " * _NAME_COLUMNS + "n    small   medium    large  size_in q50")
-        for c in s["per_category"]:
-            cs = c["size_classes"]
-            name = padded(cut_columns(shown_name(c["name"]), _NAME_COLUMNS), _NAME_COLUMNS)
-            lines.append(
-                f"  {c['id']:>5} {name} {c['annotations']:>6} {cs['small']:>8} "
-                f"{cs['medium']:>8} {cs['large']:>8} {_num(c['size_in']['q50']):>12}"
-            )
+        lines += _category_lines(s["per_category"])
     return "\n".join(lines)
+
+
+def _category_lines(per_category: list[dict[str, Any]]) -> list[str]:
+    """The per-category table: its head, then a line per category (id, name, counts, median ``size_in``), each
+    column as wide as its widest cell (an id of more than 5 digits, a count of more than 6, widens its column
+    instead of shifting its line)."""
+    rows = [
+        (
+            str(c["id"]),
+            padded(cut_columns(shown_name(c["name"]), _NAME_COLUMNS), _NAME_COLUMNS),
+            *(str(v) for v in (c["annotations"], *(c["size_classes"][k] for k in ("small", "medium", "large")))),
+            _num(c["size_in"]["q50"]),
+        )
+        for c in per_category
+    ]
+    ids = max([5, *(len(r[0]) for r in rows)])
+    widths = [max([least, *(len(r[k]) for r in rows)]) for k, (_, least) in enumerate(_COUNTS, start=2)]
+    head = "per category".ljust(2 + ids + 1 + _NAME_COLUMNS)
+    lines = [head + "".join(f" {h:>{w}}" for (h, _), w in zip(_COUNTS, widths, strict=True))]
+    for r in rows:
+        lines.append(f"  {r[0]:>{ids}} {r[1]}" + "".join(f" {v:>{w}}" for v, w in zip(r[2:], widths, strict=True)))
+    return lines

@@ -29,7 +29,8 @@ def _dataset(tmp_path: Path) -> Path:
 def test_the_category_table_keeps_its_columns(app: typer.Typer, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["stats", "-q", "--by-category", str(_dataset(tmp_path))])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-len(NAMES) :] == [
+    assert result.stdout.splitlines()[-len(NAMES) - 1 :] == [
+        "per category                          n    small   medium    large  size_in q50",
         "      1 汽车                          1        0        1        0         40.8",
         "      2 🚗 car                        1        0        1        0         54.6",
         "      3 cafe\u0301                          1        0        1        0         68.2",
@@ -37,6 +38,25 @@ def test_the_category_table_keeps_its_columns(app: typer.Typer, tmp_path: Path) 
         "      5 person                        1        0        1        0         95.0",
         "      6 这是一个非常长...断效果       1        0        1        0        108.3",
         "      7 " + "e\u0301" * 14 + "..." + "e\u0301" * 7 + "      1        0        1        0        121.7",
+    ]
+
+
+def test_the_category_table_widens_a_column_for_a_long_id(app: typer.Typer, tmp_path: Path) -> None:
+    """The head's column names end where their numbers do, and an id of more than 5 digits widens its column."""
+    path = tmp_path / "ids.json"
+    categories = [{"id": 7, "name": "汽车"}, {"id": 12345678, "name": "car"}]
+    annotations = [
+        {"id": k + 1, "image_id": 1, "category_id": c["id"], "bbox": [10, 10, 40, 30], "area": 1200}
+        for k, c in enumerate(categories)
+    ]
+    image = {"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}
+    path.write_text(json.dumps({"images": [image], "annotations": annotations, "categories": categories}))
+    result = CliRunner().invoke(app, ["stats", "-q", "--by-category", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-3:] == [
+        "per category                             n    small   medium    large  size_in q50",
+        "         7 汽车                          1        0        1        0         57.7",
+        "  12345678 car                           1        0        1        0         57.7",
     ]
 
 
