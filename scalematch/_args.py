@@ -7,7 +7,7 @@ import numbers
 import os
 from typing import TYPE_CHECKING, Literal, TypeGuard, overload
 
-from scalematch._text import converts, described, int_text, safe_repr, type_words
+from scalematch._text import converts, cut_head, int_text, safe_repr, type_words
 from scalematch.errors import OptionError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def shown(value: object) -> str:
         return f"an object of {type_words(value)} (its repr failed)"
     if _is_array(value) or "\n" in text:
         return f"an object of {type_words(value)}"
-    return f"{type_words(value).removeprefix('type ')} {described(value, 40)}"
+    return f"{type_words(value).removeprefix('type ')} {cut_head(text, 40)}"
 
 
 def _is_array(value: object) -> bool:
@@ -42,13 +42,6 @@ def _is_array(value: object) -> bool:
     except Exception:  # a property that raises: not an array
         return False
     return typed and isinstance(shape, tuple) and len(shape) > 0
-
-
-def cut(value: object, limit: int = 40) -> str:
-    """``repr(value)``, cut to ``limit`` characters with a final ``...`` (a 300-digit number in a config); never
-    raising (see :func:`scalematch._text.described`: ``an integer of 5,001 digits``, ``an object of type X (its
-    repr failed)``)."""
-    return described(value, limit)
 
 
 JSON_VALUES = (str, int, float, bool, list, dict, type(None))

@@ -231,16 +231,30 @@ def int_text(value: int) -> str:
     return f"{sign} integer of {'' if exact else 'about '}{count:,} digits"
 
 
+KEPT_DIGITS = 600
+"""The digits kept of an integer literal longer than Python converts (:func:`first_digits`): fewer than the smallest
+limit Python takes (640), more than a double's 309."""
+
+
+def first_digits(literal: str) -> int:
+    """A decimal integer literal (digits after an optional ``+`` or ``-``) of more digits than Python converts, as
+    the integer of its first :data:`KEPT_DIGITS` digits and its sign: still beyond a double, 64 bits and any range a
+    value is checked against, so every check treats it as one of hundreds of digits (without changing the
+    interpreter's limit), and its repr starts as the literal does."""
+    digits = literal.lstrip("+-")
+    return (-1 if literal.startswith("-") else 1) * int(digits[:KEPT_DIGITS])
+
+
 def safe_repr(value: object) -> str | None:
     """``repr(value)`` for an error message, or None when it cannot be had: the value's own ``__repr__`` raises
     or returns no text. An integer too long for ``str()`` is shown as :func:`int_text` says; inside a list, tuple,
     set or dict (whose ``repr`` would raise for it) as ``<an integer of 5,001 digits>``, the rest of the container
     as :mod:`reprlib` shows it."""
-    if isinstance(value, int) and not isinstance(value, bool) and not converts(value):
-        return int_text(value)
     try:
         text = repr(value)
-    except Exception:  # ValueError of an integer inside, ZeroDivisionError, TypeError (no text), RecursionError
+    except Exception:  # ValueError of a long integer (or one inside), ZeroDivisionError, TypeError (no text)...
+        if isinstance(value, int) and not converts(value):
+            return int_text(value)
         if not isinstance(value, list | tuple | set | frozenset | dict):
             return None
         return _Fallback().repr(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scalematch._text import converts, int_digits
+from scalematch._text import KEPT_DIGITS, converts, described, first_digits, int_digits
 
 MAX_VALUES = 1_000_000  # values in a loaded document, counting each use of an alias
 
@@ -19,20 +19,16 @@ class RepeatedKey(ValueError):
     """A mapping of the document gives a key twice (YAML loaders keep the last value without a word)."""
 
 
-KEPT_DIGITS = 600
-"""The digits kept of an integer longer than Python converts (see :func:`_loaders`): fewer than the smallest limit
-Python takes (640), more than a double's 309."""
-
-
 @cache
 def _loaders() -> tuple[Any, Any]:
     """Two ``yaml.SafeLoader`` classes: the plain one, and one that raises :class:`RepeatedKey` for a key given
     twice in one mapping (a merge ``<<: *anchor`` may still be overridden by the mapping's own keys, as YAML
     defines). Both read an integer of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by
-    default, where PyYAML's ``int()`` raises ValueError) as its first :data:`KEPT_DIGITS` digits and sign: still out
-    of every range a key is checked against, so the key's own check refuses it as one of hundreds of digits, without
-    changing the interpreter's limit. An integer that PyYAML reads whole in another base (hex, binary, octal, base
-    60) with more digits than Python converts is kept as its first digits too (:func:`leading_digits`)."""
+    default, where PyYAML's ``int()`` raises ValueError) as its first :data:`KEPT_DIGITS` digits and sign
+    (:func:`~scalematch._text.first_digits`): still out of every range a key is checked against, so the key's own
+    check refuses it as one of hundreds of digits, without changing the interpreter's limit. An integer that PyYAML
+    reads whole in another base (hex, binary, octal, base 60) with more digits than Python converts is kept as its
+    first digits too (:func:`leading_digits`)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -40,9 +36,8 @@ def _loaders() -> tuple[Any, Any]:
             try:
                 value = super().construct_yaml_int(node)
             except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
-                text = str(self.construct_scalar(node)).replace("_", "")
-                digits = text.lstrip("+-").replace(":", "")  # (a sexagesimal 1:30: its parts run together)
-                return (-1 if text.startswith("-") else 1) * int(digits[:KEPT_DIGITS])
+                # (a sexagesimal 1:30: its parts run together)
+                return first_digits(str(self.construct_scalar(node)).replace("_", "").replace(":", ""))
             return value if converts(value) else leading_digits(value)
 
     Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
@@ -57,10 +52,9 @@ def _loaders() -> tuple[Any, Any]:
                     key = self.construct_object(key_node)
                     line = key_node.start_mark.line + 1
                     if key in first:
-                        shown = repr(key) if len(repr(key)) <= 60 else repr(key)[:57] + "..."
                         raise RepeatedKey(
-                            f"the key {shown} is given again on line {line} (first on line {first[key]}; YAML "
-                            "loaders keep only the last one without a word); give each key once"
+                            f"the key {described(key, 60)} is given again on line {line} (first on line "
+                            f"{first[key]}; YAML loaders keep only the last one without a word); give each key once"
                         )
                     first[key] = line
             return super().construct_mapping(node, deep)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import scalematch
-from scalematch._args import cut, shown
-from scalematch.dataset.table import short_repr
+from scalematch._args import shown
+from scalematch._text import described
 from scalematch.errors import OptionError, ScalematchError
 
 sm: Any = scalematch  # the calls below pass wrong values on purpose
@@ -128,7 +128,7 @@ def test_a_value_whose_repr_fails_or_whose_class_has_no_name_is_named_by_its_typ
         with pytest.raises(OptionError) as caught:
             sm.recommend(coverage=value)
         assert str(caught.value) == f"coverage: expected a number, got {words}"
-    assert cut(broken) == short_repr(broken) == "an object of type Broken (its repr failed)"
+    assert described(broken, 40) == "an object of type Broken (its repr failed)"
     for value, words in [(BIG, DIGITS), (broken, "an object of type Broken (its repr failed)")]:
         with pytest.raises(OptionError) as caught:
             sm.Rule(value)  # (Enum's own error quoted the value with %r and raised)
@@ -136,9 +136,9 @@ def test_a_value_whose_repr_fails_or_whose_class_has_no_name_is_named_by_its_typ
 
 
 def test_the_quoting_helpers_never_raise() -> None:
-    from scalematch._text import cut_name, described, int_digits, int_text, safe_repr
+    from scalematch._text import cut_name, int_digits, int_text, safe_repr
 
-    assert shown(BIG) == cut(BIG) == short_repr(BIG) == int_text(BIG) == DIGITS
+    assert shown(BIG) == described(BIG, 40) == int_text(BIG) == DIGITS
     assert int_text(-BIG) == "a negative integer of 5,001 digits" and cut_name(BIG) == DIGITS
     assert safe_repr([BIG, 2]) == f"[<{DIGITS}>, 2]" and safe_repr({"k": BIG}) == f"{{'k': <{DIGITS}>}}"
     assert shown(10**4299) == "int 1" + "0" * 36 + "..."  # (converted: quoted as before)

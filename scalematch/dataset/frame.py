@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import described
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -16,7 +17,6 @@ from scalematch.dataset.table import (
     MAX_IMAGE_SIDE,
     MIN_BOX_SIDE,
     MISSING_IMAGE_SIZE,
-    short_repr,
 )
 from scalematch.errors import OptionError
 
@@ -86,7 +86,7 @@ def check_columns(table: pd.DataFrame) -> None:
         if is_numeric_dtype(column.dtype) and not is_bool_dtype(column.dtype) and not complex_:
             continue
         odd = [v for v in column if v is not None and type(v) not in (int, float)][:1]
-        example = f", such as {short_repr(complex(odd[0]) if complex_ else odd[0])}" if odd else ""
+        example = f", such as {described(complex(odd[0]) if complex_ else odd[0], 60)}" if odd else ""
         raise OptionError(
             f"annotations: the DataFrame's column {name!r} holds {column.dtype} values{example}; expected "
             f"{'real ' if complex_ else ''}numbers"

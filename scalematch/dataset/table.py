@@ -50,7 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import cut_name, described, text_of
+from scalematch._text import cut_name, text_of
 from scalematch.errors import DatasetError
 
 if TYPE_CHECKING:
@@ -171,13 +171,6 @@ def _distinct(plain: list[str], suffix: list[str]) -> list[str]:
             return shown
         for k in clash:
             shown[k] = plain[k] + suffix[k]
-
-
-def short_repr(value: object, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, as :func:`scalematch._text.described` makes it: never raising
-    (an integer of more digits than Python converts, a YAML ``0x...`` or ``1:59:...`` of thousands, is ``an integer
-    of 5,001 digits``)."""
-    return described(value, limit)
 
 
 def finite(v: object) -> bool:

@@ -193,13 +193,13 @@ def checked(preset: Preset, where: str) -> Preset:
 def _shown(value: object) -> str:
     """``repr(value)``, an integer of more than 40 characters (hundreds of digits) cut to its first 37 and ``...``,
     in a list too: the error line shows where the number starts, not the end that a cut of the whole line would."""
-    from scalematch._args import cut
+    from scalematch._text import described
 
     if type(value) is int:
-        return cut(value)
+        return described(value, 40)
     if type(value) is list:
         return f"[{', '.join(map(_shown, value))}]"
-    return cut(value, 1 << 20)  # (never raising, as repr() would for an integer of more digits than Python shows)
+    return described(value, 1 << 20)  # (never raising, as repr() would for an integer of more digits than Python shows)
 
 
 class _Reader:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scalematch import _args
-from scalematch._text import counted
+from scalematch._text import counted, described
 from scalematch.errors import GraphError, OptionError
 from scalematch.profile import axis, runs
 from scalematch.profile.axis import AxisGeom, AxisMap
@@ -163,11 +163,11 @@ class Profile:
                 if self.input_size is not None and fm.size is not None:
                     for name, index, side, what in zip("ij", unit, fm.size, ("rows", "columns"), strict=True):
                         if not 0 <= index < side:
-                            shown = f"the {side} {what} of {_args.cut(key)} (0 to {side - 1})"
+                            shown = f"the {side} {what} of {described(key, 40)} (0 to {side - 1})"
                             raise OptionError(f"{name}: unit {index} is outside {shown}")
                 return fm, unit[0], unit[1]
         outputs = ", ".join(self.taps) or "none named"
-        raise OptionError(f"key: {_args.cut(key)} is not an output or node of {self.name} (outputs: {outputs})")
+        raise OptionError(f"key: {described(key, 40)} is not an output or node of {self.name} (outputs: {outputs})")
 
     def _axis_pixels(self, start: FeatureMap, a: int, unit: int) -> runs.Runs:
         if start.size is None or not 0 <= unit < start.size[a]:

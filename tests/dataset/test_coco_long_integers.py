@@ -144,3 +144,17 @@ def test_a_number_as_a_category_name(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
     path.write_text(_with(_document("categories.name"), BEYOND), encoding="utf-8")
     assert load(path, resize="none").categories == {1: "7" * 600, 2: "b"}
+
+
+@pytest.mark.parametrize("sign", ["", "-", "+"])
+def test_json_and_yaml_keep_the_same_digits(sign: str) -> None:
+    """A JSON literal is read as the same number as a YAML one: its first 600 digits and its sign (a negative JSON
+    literal kept 599 digits, its '-' counted among them)."""
+    from scalematch._text import KEPT_DIGITS
+    from scalematch._yaml import safe_load
+    from scalematch.dataset.formats._jsonstream import loads
+
+    want = int(sign + "7" * KEPT_DIGITS)
+    assert safe_load(f"[{sign}{BEYOND}]") == [want]
+    if sign != "+":  # (JSON has no '+')
+        assert loads(f"[{sign}{BEYOND}]") == [want]

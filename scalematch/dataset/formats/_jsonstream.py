@@ -15,8 +15,9 @@ decoded again into plain Python values, so that the caller can name each bad rec
 but Python's json (and so pycocotools) accepts (``NaN``, ``Infinity``, ``1e400``, lone surrogates, high or low,
 anywhere in any string or key) is decoded with the standard library, the piece that holds it only. An integer
 of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by default; msgspec and Python's json
-refuse it with an error) is read as its first :data:`KEPT_DIGITS` digits (:func:`long_int`): beyond every range a
-number is checked against, as one of hundreds of digits is, without changing the interpreter's limit.
+refuse it with an error) is read as its first :data:`~scalematch._text.KEPT_DIGITS` digits and sign
+(:func:`long_int`): beyond every range a number is checked against, as one of hundreds of digits is, without
+changing the interpreter's limit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from scalematch._text import first_digits
 from scalematch.errors import DatasetError
 
 BLOCK = 8 << 20
@@ -47,9 +49,6 @@ _BOUNDARY = re.compile(rb"\}[ \t\r\n]*(?:,[ \t\r\n]*(?=\{)|\])")
 _ESCAPED = re.compile("[\udc80-\udcff]")  # what decoding with surrogateescape makes of a byte that is not UTF-8
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{\]}]')
 MAX_DEPTH = 512
-KEPT_DIGITS = 600
-"""The digits kept of an integer literal longer than Python converts: fewer than the smallest limit Python takes
-(640), more than a double's 309."""
 _UNTYPED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 Progress = Callable[[int], None]
@@ -57,12 +56,11 @@ Progress = Callable[[int], None]
 
 def long_int(text: str) -> int:
     """JSON's integer literal ``text`` as ``int(text)``, or, when it has more digits than Python converts (``int``
-    raises ValueError), as its first :data:`KEPT_DIGITS` digits (and sign): still beyond a double, 64 bits and any
-    image side, so every check treats it as one of hundreds of digits, and its repr starts as the literal does."""
+    raises ValueError), as :func:`~scalematch._text.first_digits` keeps it."""
     try:
         return int(text)
     except ValueError:
-        return int(text[:KEPT_DIGITS])
+        return first_digits(text)
 
 
 _DECODER, _LONG_INTS = json.JSONDecoder(), json.JSONDecoder(parse_int=long_int)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import msgspec
 
+from scalematch._text import described
 from scalematch.dataset.formats._jsonstream import JsonStream
 from scalematch.dataset.images import ImageTable
 from scalematch.dataset.table import (
@@ -36,7 +37,6 @@ from scalematch.dataset.table import (
     RawBoxes,
     finite,
     image_side,
-    short_repr,
 )
 from scalematch.errors import DatasetError
 
@@ -270,7 +270,7 @@ def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]
     """The records of one piece; an element that is not an object means the file is not COCO-shaped."""
     for k, item in enumerate(items):
         if type(item) is not dict:
-            raise DatasetError(f"{ex.source}: '{key}': expected objects, got {short_repr(item)} (element {k})")
+            raise DatasetError(f"{ex.source}: '{key}': expected objects, got {described(item, 60)} (element {k})")
     return items
 
 
@@ -381,9 +381,9 @@ def _id_problem(key: str, value: object, record: object = None) -> str:
     """Why ``value`` is no id: an integer beyond 64 bits is out of range; anything else is no integer (shown with
     its ``record`` when given: an image or category without a usable id has nothing else to be named by)."""
     if type(value) is int:
-        text = f"'{key}' {short_repr(value)} is out of range: expected an integer from -2^63 to 2^63 - 1"
-        return text if record is None else f"{text}, in {short_repr(record)}"
-    return f"expected an integer '{key}', got {short_repr(value if record is None else record)}"
+        text = f"'{key}' {described(value, 60)} is out of range: expected an integer from -2^63 to 2^63 - 1"
+        return text if record is None else f"{text}, in {described(record, 60)}"
+    return f"expected an integer '{key}', got {described(value if record is None else record, 60)}"
 
 
 def _unnamed(kind: str, record: dict[str, Any], name_key: str, value: object) -> tuple[str, str]:
@@ -391,13 +391,13 @@ def _unnamed(kind: str, record: dict[str, Any], name_key: str, value: object) ->
     has one (``image 'a.jpg'``), else shown whole, which is all there is to name it by."""
     name = record.get(name_key)
     if isinstance(name, str):
-        return f"{kind} {short_repr(name)}", _id_problem("id", value)
+        return f"{kind} {described(name, 60)}", _id_problem("id", value)
     return kind, _id_problem("id", value, record)
 
 
 def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:
     if type(ann) is not dict:
-        raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {short_repr(ann)} (element {k})")
+        raise DatasetError(f"{ex.source}: 'annotations': expected objects, got {described(ann, 60)} (element {k})")
     rows, waiting = len(raw.ann_id), len(pending)
     _check_one(ann, k, raw, ex, pending)
     if len(raw.ann_id) == rows and len(pending) == waiting:  # left out for a problem of its own
@@ -440,11 +440,11 @@ def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pendi
             return
     crowd = ann.get("iscrowd", 0)
     if crowd not in (0, 1) or type(crowd) not in (int, bool, float):  # 0.0 and 1.0: pycocotools' truth test
-        ex.add(MALFORMED_RECORD, where, f"expected 'iscrowd' 0 or 1, got {short_repr(crowd)}")
+        ex.add(MALFORMED_RECORD, where, f"expected 'iscrowd' 0 or 1, got {described(crowd, 60)}")
         return
     area = ann.get("area")
     if area is not None and not (finite(area) and area >= 0):
-        ex.add(MALFORMED_RECORD, where, f"expected 'area' to be a finite number >= 0, got {short_repr(area)}")
+        ex.add(MALFORMED_RECORD, where, f"expected 'area' to be a finite number >= 0, got {described(area, 60)}")
         return
     bbox = ann.get("bbox")
     if bbox is None:
@@ -455,14 +455,14 @@ def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pendi
         ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
         return
     if type(bbox) is not list or len(bbox) != 4 or not all(finite(v) for v in bbox):
-        ex.add(BBOX_INVALID, where, f"expected 'bbox' to be four finite numbers, got {short_repr(bbox)}")
+        ex.add(BBOX_INVALID, where, f"expected 'bbox' to be four finite numbers, got {described(bbox, 60)}")
         return
     _add(raw, ann, where, [float(v) for v in bbox], ex)
 
 
 def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: Exclusions) -> None:
     if not (box[2] > 0 and box[3] > 0):
-        ex.add(BBOX_NONPOSITIVE, where, f"expected bbox width and height > 0, got {short_repr(box)}")
+        ex.add(BBOX_NONPOSITIVE, where, f"expected bbox width and height > 0, got {described(box, 60)}")
         return
     area = ann.get("area")
     raw.add(
@@ -561,7 +561,7 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
             )
         for poly in seg:
             if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
-                return f"a polygon must be a list of at least 3 x, y pairs, got {short_repr(poly)}"
+                return f"a polygon must be a list of at least 3 x, y pairs, got {described(poly, 60)}"
             if not all(finite(v) and abs(v) <= reach for v in poly):
                 return (
                     f"a polygon coordinate is not a finite number within {POLYGON_REACH} image sides of its "
@@ -572,7 +572,7 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
         return None  # pycocotools' own error says what it got
     size = seg.get("size")
     if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and 0 < v <= 1 << 24 for v in size)):
-        return f"an RLE 'size' must be [height, width] as positive integers, got {short_repr(size)}"
+        return f"an RLE 'size' must be [height, width] as positive integers, got {described(size, 60)}"
     if known:
         assert image is not None
         if size != [int(image[2]), int(image[1])]:
@@ -582,7 +582,7 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
         if not all(type(v) is int and v >= 0 for v in counts) or sum(counts) != size[0] * size[1]:
             return f"uncompressed RLE 'counts' must be non-negative integers adding up to {size[0] * size[1]}"
     elif not isinstance(counts, str):
-        return f"RLE 'counts' must be a list or a string, got {short_repr(counts)}"
+        return f"RLE 'counts' must be a list or a string, got {described(counts, 60)}"
     else:
         runs = _compressed_counts(counts)
         if runs is None or min(runs, default=0) < 0 or sum(runs) != size[0] * size[1]:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scalematch._text import described
 from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, read_bytes, read_text
 from scalematch.dataset.formats._walk import links_in, walk, walk_names
 from scalematch.dataset.table import (
@@ -51,7 +52,6 @@ from scalematch.dataset.table import (
     Exclusions,
     RawBoxes,
     image_side,
-    short_repr,
 )
 from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS, YOLOV5
 from scalematch.errors import DatasetError
@@ -453,7 +453,7 @@ def _check_same(first: Path, other: Path) -> None:
 
 
 def _named(name: str | None) -> str:
-    return "no name" if name is None else short_repr(name)
+    return "no name" if name is None else described(name, 60)
 
 
 def class_names(
@@ -535,7 +535,7 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     if not isinstance(data, dict):
         got = "an empty document" if data is None else f"a {type(data).__name__}" if isinstance(data, list) else None
         raise DatasetError(
-            f"{cfg}: expected a mapping with a 'names' key at the top level, got {got or short_repr(data)}"
+            f"{cfg}: expected a mapping with a 'names' key at the top level, got {got or described(data, 60)}"
         )
     names = data.get("names")
     if names is None and "nc" in data:  # check_det_dataset: names class_0 ... class_{nc - 1}
@@ -564,13 +564,13 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
                 )
         items = [(int(k), v) for k, v in names.items()]  # ultralytics takes '0': a as 0: a
     else:  # containers are named by type only: YAML aliases can nest them exponentially deep
-        got = f"a {type(names).__name__}" if isinstance(names, list | dict) else short_repr(names)
+        got = f"a {type(names).__name__}" if isinstance(names, list | dict) else described(names, 60)
         raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {got}")
     for k, v in items:
         if not (v is None or isinstance(v, str | int | float)):
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
         if not 0 <= k < 2**31:
-            raise DatasetError(f"{cfg}: key 'names' [{short_repr(k)}]: expected a class number from 0 to 2^31 - 1")
+            raise DatasetError(f"{cfg}: key 'names' [{described(k, 60)}]: expected a class number from 0 to 2^31 - 1")
     _check_nc(cfg, data.get("nc"), len(items))
     classes = {int(k): str(v) for k, v in items}
     _check_numbering(cfg, classes)
@@ -604,12 +604,12 @@ def _check_nc(cfg: Path, nc: object, count: int | None) -> int:
     except ValueError:
         number = math.nan
     if type(nc) is not int and not (math.isfinite(number) and number.is_integer()):
-        got = f"a {type(nc).__name__}" if isinstance(nc, list | dict) else short_repr(nc)
+        got = f"a {type(nc).__name__}" if isinstance(nc, list | dict) else described(nc, 60)
         raise DatasetError(f"{cfg}: key 'nc': expected the number of classes, an integer, got {got}")
     classes = nc if type(nc) is int else int(number)
     if count is not None and classes != count:
         raise DatasetError(
-            f"{cfg}: key 'nc': {short_repr(classes)} classes, but 'names' has {count}; expected them to match "
+            f"{cfg}: key 'nc': {described(classes, 60)} classes, but 'names' has {count}; expected them to match "
             "(ultralytics refuses it too)"
         )
     return classes
@@ -623,7 +623,7 @@ def _pose_fields(cfg: Path, shape: object) -> int:
     expected = f"{cfg}: key 'kpt_shape': expected [keypoints, dimensions] as two integers (e.g. [17, 3])"
     if not (isinstance(shape, list) and len(shape) == 2):
         got = f"a list of {len(shape)}" if isinstance(shape, list) else f"a {type(shape).__name__}"
-        raise DatasetError(f"{expected}, got {got if isinstance(shape, list | dict) else short_repr(shape)}")
+        raise DatasetError(f"{expected}, got {got if isinstance(shape, list | dict) else described(shape, 60)}")
     for place, value in zip(("keypoints", "dimensions"), shape, strict=True):
         if type(value) is not int or not 0 <= value <= 4096:
             what = "" if type(value) is int else f" ({_yaml_kind(value).removesuffix(', not an integer')})"
@@ -635,7 +635,7 @@ def _yaml_key(key: object) -> str:
     """A mapping key as YAML wrote it (``true``, ``null``, ``1.5``, ``'cat'``), shortened."""
     if key is None or isinstance(key, bool):
         return {None: "null", True: "true", False: "false"}[key]
-    return short_repr(key) if isinstance(key, str | int | float) else f"a {type(key).__name__}"
+    return described(key, 60) if isinstance(key, str | int | float) else f"a {type(key).__name__}"
 
 
 def _yaml_kind(key: object) -> str:
@@ -1102,7 +1102,7 @@ def _numbers(
     decimal = line.isascii() and "_" not in line  # else each field is checked
     cls = _class_id(fields[0]) if decimal or is_decimal(fields[0]) else None
     if cls is None:
-        exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {short_repr(fields[0])}")
+        exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer class, got {described(fields[0], 60)}")
         return None
     try:
         coords = [float(f) for f in fields[1:]]
@@ -1111,7 +1111,7 @@ def _numbers(
         if not (decimal or all(map(is_decimal, fields[1:]))):
             raise ValueError
     except ValueError:
-        exclusions.add(UNPARSABLE_NUMBER, where, f"expected {expected}, got {short_repr(' '.join(fields[1:]))}")
+        exclusions.add(UNPARSABLE_NUMBER, where, f"expected {expected}, got {described(' '.join(fields[1:]), 60)}")
         return None
     return cls, coords
 

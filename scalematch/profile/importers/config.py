@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scalematch._args import cut
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
+from scalematch._text import described
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import repeated_map
@@ -182,12 +182,11 @@ class _Builder:
                 raise self.fail(
                     key,
                     f"'{field}' must be a {'positive' if field == 'repeat' else 'non-negative'} integer, got "
-                    f"{cut(value)}",
+                    f"{described(value, 40)}",
                 )
         if repeat > MAX_REPEAT:
-            raise self.fail(
-                key, f"'repeat' must be at most {MAX_REPEAT} (larger graphs would not finish), got {cut(repeat)}"
-            )
+            too_many = "(larger graphs would not finish)"
+            raise self.fail(key, f"'repeat' must be at most {MAX_REPEAT} {too_many}, got {described(repeat, 40)}")
         if tname in self.active:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
         declared = template.get("params", {})

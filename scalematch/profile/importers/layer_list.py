@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalematch._args import cut
-from scalematch._text import cut_name
+from scalematch._text import cut_name, described
 from scalematch.errors import ConfigError
 from scalematch.profile.layers import (
     GlobalPool,
@@ -78,21 +77,24 @@ def _pair(value: Any, key: str, minimum: int) -> Pair:
         from scalematch._yaml import text_number_note
 
         note = text_number_note(value, integer=True)
-        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {cut(value)}{note}")
+        raise ConfigError(f"'{key}' must be a {bound} integer or [h, w], got {described(value, 40)}{note}")
     if max(items) > MAX_LAYER_VALUE:
-        raise ConfigError(
-            f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
-        )
+        raise ConfigError(_too_large(key, value))
     return int(items[0]), int(items[1])
 
 
 def _bound(key: str, value: int, minimum: int) -> str | None:
     """The problem with one value of a layer field, or None."""
     if value < minimum:
-        return f"'{key}' must be a {'positive' if minimum > 0 else 'non-negative'} integer, got {cut(value)}"
+        sign = "positive" if minimum > 0 else "non-negative"
+        return f"'{key}' must be a {sign} integer, got {described(value, 40)}"
     if value > MAX_LAYER_VALUE:
-        return f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {cut(value)}"
+        return _too_large(key, value)
     return None
+
+
+def _too_large(key: str, value: object) -> str:
+    return f"'{key}' must be at most {MAX_LAYER_VALUE} (larger layers would exhaust memory), got {described(value, 40)}"
 
 
 def outpad_problem(layer: TransposedConv) -> str | None:
