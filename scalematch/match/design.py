@@ -151,7 +151,7 @@ def _runnable(data: LoadResult, graph: Graph, network: str, strict: bool = False
     from scalematch.dataset.table import IMAGE_TOO_SMALL
     from scalematch.errors import GraphError
     from scalematch.match.result import rows_at, small_image_text
-    from scalematch.profile.engine import MapTooLarge, SizeLikeMismatch, feature_sizes
+    from scalematch.profile.engine import MapTooLarge, feature_sizes, sizes_or_problem
 
     table = data.table
     if not len(table) or not {"image_w", "image_h", "scale_x", "scale_y"} <= set(table.columns):
@@ -171,12 +171,9 @@ def _runnable(data: LoadResult, graph: Graph, network: str, strict: bool = False
     inverse = inverse.reshape(-1)
     problems: dict[int, GraphError] = {}
     for k, (hk, wk) in enumerate(pairs.tolist()):
-        try:
-            feature_sizes(graph, (int(hk), int(wk)))
-        except SizeLikeMismatch:  # the network's error (a scale its sizes do not give), not the image's
-            raise
-        except GraphError as exc:
-            problems[k] = exc
+        found = sizes_or_problem(graph, (int(hk), int(wk)))
+        if isinstance(found, GraphError):
+            problems[k] = found
     bad = np.array([k in problems for k in range(len(pairs))], dtype=bool)
     small = bad[inverse] & finite
     if small.all() or (strict and small.any()):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scalematch.errors import GraphError, OptionError
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset, TorchvisionInput
-from scalematch.profile.engine import MapTooLarge, SizeLikeMismatch, feature_sizes
+from scalematch.profile.engine import MapTooLarge, sizes_or_problem
 from scalematch.profile.graph import Graph, fixed_problem
 
 if TYPE_CHECKING:
@@ -365,13 +365,10 @@ def grids(preset: Preset, graph: Graph, imgs: Images) -> tuple[Grid, ...]:
                 f"{imgs.orig_h[first]:g} px becomes that input; simulate a model exported with a free height and "
                 "width (dynamic axes)"
             )
-        try:
-            found = feature_sizes(graph, (int(hp), int(wp)))
-        except SizeLikeMismatch:  # the network's error (a scale its sizes do not give), not the image's
-            raise
-        except GraphError as exc:
+        found = sizes_or_problem(graph, (int(hp), int(wp)))
+        if isinstance(found, GraphError):
             first = int(np.flatnonzero(inverse == k)[0])
-            raise TooSmall(first, int(wp), int(hp), str(exc), isinstance(exc, MapTooLarge)) from None
+            raise TooSmall(first, int(wp), int(hp), str(found), isinstance(found, MapTooLarge))
         missing = [lv for lv in preset.levels if lv not in found]
         if missing:
             raise OptionError(
@@ -421,12 +418,7 @@ def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt
     distinct, inverse = distinct_sizes(imgs.input_h, imgs.input_w)
     bad = np.zeros(len(distinct), dtype=bool)
     for k, (hp, wp) in enumerate(distinct):
-        try:
-            feature_sizes(graph, (int(hp), int(wp)))
-        except SizeLikeMismatch:
-            raise
-        except GraphError:
-            bad[k] = True
+        bad[k] = isinstance(sizes_or_problem(graph, (int(hp), int(wp))), GraphError)
     small: Bool = bad[inverse]
     return small
 

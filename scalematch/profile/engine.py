@@ -441,6 +441,18 @@ def feature_sizes(graph: Graph, input_size: Pair) -> dict[str, Pair]:
     return {tap: sizes[name] for tap, name in graph.taps}
 
 
+def sizes_or_problem(graph: Graph, input_size: Pair) -> dict[str, Pair] | GraphError:
+    """:func:`feature_sizes`, or the :class:`GraphError` that says ``input_size`` does not suit the network (too
+    small; too large, a :class:`MapTooLarge`), returned for the caller to name the image it comes from. A
+    :class:`SizeLikeMismatch` is raised: an error of the network at any input size, not of one image."""
+    try:
+        return feature_sizes(graph, input_size)
+    except SizeLikeMismatch:
+        raise
+    except GraphError as exc:
+        return exc
+
+
 def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False) -> Profile:
     """The scale profile of every node of ``graph``.
 
