@@ -69,7 +69,11 @@ class LoadResult:
 def detect_format(path: str | os.PathLike[str]) -> Format:
     """The annotation format of ``path`` from its name and contents (a file or a folder)."""
     path = Path(given_path(path, "path"))
-    is_folder = check_input(path)
+    return _detected(path, check_input(path))
+
+
+def _detected(path: Path, is_folder: bool) -> Format:
+    """The format of ``path``, checked by :func:`check_input` (which said whether it is a folder)."""
     if not is_folder:
         suffix = path.suffix.lower()
         if suffix == ".json":
@@ -183,7 +187,6 @@ def read_raw(
     exclusions so far, the record word for messages and the format. ``drain`` is given to the COCO reader (which
     hands it the annotations as they come); the other readers leave it out."""
     path = Path(given_path(path, "path"))
-    check_input(path)
     fmt = _format(path, format)
     if isinstance(split, str) and not split.strip():
         raise OptionError(f"split: expected a split name such as train or val, got an empty value ({split!r})")
@@ -226,7 +229,6 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
     itself only (reading it will say why)."""
     path = Path(path)
     try:
-        check_input(path)
         fmt = _format(path, format)
     except ScalematchError:
         return (path,)
@@ -258,8 +260,10 @@ def given_format(format: object) -> Format | None:
 
 
 def _format(path: Path, format: str | None) -> Format:
+    """The format ``path`` is read as: ``format`` if given, else found from the path; after :func:`check_input`."""
+    is_folder = check_input(path)
     fmt = given_format(format)
-    return detect_format(path) if fmt is None else fmt
+    return _detected(path, is_folder) if fmt is None else fmt
 
 
 INPUT_COLUMNS = ("scale_x", "scale_y", "scale", "w_in", "h_in", "size_in", "max_side_in", "aspect")

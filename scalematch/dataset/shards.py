@@ -295,14 +295,13 @@ def _prepare(
     inputs: Inputs, format: str | None, client: Any, workers: int | None, source: str | None, split: str | None
 ) -> tuple[tuple[Path, ...], Format, str, int]:
     """The paths, their one format, the dataset's name and the number of worker processes."""
-    from scalematch.dataset.loader import _format, check_input
+    from scalematch.dataset.loader import _format
 
     count = check_workers(workers, client)
     given = listed(inputs)
     paths = expand(given)
     formats: dict[Format, Path] = {}
     for path in paths:
-        check_input(path)
         formats.setdefault(_format(path, format), path)
     if len(formats) > 1:
         (fa, a), (fb, b) = list(formats.items())[:2]
