@@ -79,10 +79,11 @@ RESOURCE_FORK = "resource_fork"  # a file, not a record: macOS's ``._name.xml`` 
 LABEL_SUFFIX_CASE = "label_suffix_case"  # a file: YOLO ``a.TXT``, which ultralytics never opens (it opens a.txt)
 DUPLICATE_LABEL = "duplicate_label"  # a YOLO line equal to an earlier one of its file, which ultralytics removes
 HIDDEN_FILE = "hidden_file"  # a file: a YOLO label file or image under a hidden name, which ultralytics never lists
+CORRUPT_IMAGE = "corrupt_image"  # a file: a YOLO image both toolkits drop as corrupt (a GIF named a.jpg, a broken PNG)
 REASONS = (
     BBOX_INVALID, BBOX_NONPOSITIVE, BBOX_OUT_OF_RANGE, BBOX_OUTSIDE_IMAGE, UNKNOWN_IMAGE, UNKNOWN_CATEGORY,
     DUPLICATE_ID, MISSING_IMAGE_SIZE, MALFORMED_RECORD, UNPARSABLE_NUMBER, IMAGE_TOO_SMALL, RESOURCE_FORK,
-    LABEL_SUFFIX_CASE, DUPLICATE_LABEL, HIDDEN_FILE,
+    LABEL_SUFFIX_CASE, DUPLICATE_LABEL, HIDDEN_FILE, CORRUPT_IMAGE,
 )  # fmt: skip
 
 # The largest image side taken as a size (pixels): larger ones (1e30, integers with hundreds of digits) are

@@ -54,6 +54,16 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
 
 
+def gif(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (width, height)).save(out, format="GIF")
+    return out.getvalue()
+
+
 def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
     import io
 
@@ -294,6 +304,11 @@ def main() -> None:
     write(HERE / "yolo_resource_fork" / "labels" / "._a.txt", apple_double)
     write(HERE / "yolo_resource_fork" / "images" / "a.png", png_header(64, 48))
     write(HERE / "yolo_resource_fork" / "images" / "._a.png", apple_double)  # no image, though named like one
+    # an image both YOLO toolkits drop as corrupt: a GIF named a.jpg (its format, whatever its suffix)
+    write(HERE / "yolo_corrupt_image" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_corrupt_image" / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(HERE / "yolo_corrupt_image" / "images" / "a.jpg", gif(64, 48))
+    write(HERE / "yolo_corrupt_image" / "images" / "b.png", png_header(64, 48))
     # Jupyter's checkpoints and other hidden names, which ultralytics' glob never lists: 2 label files, 3 images
     for folder in ("labels", "images"):
         suffix = ".txt" if folder == "labels" else ".png"

@@ -148,6 +148,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
     ("yolo macOS resource forks beside a label file and an image", ["stats", "yolo_resource_fork"],
      {"resource_fork": 2}),
+    ("yolo a GIF named a.jpg", ["stats", "yolo_corrupt_image"], {"corrupt_image": 1}),
+    ("yolo a GIF named a.jpg, strict", ["stats", "--strict", "yolo_corrupt_image"],
+     "yolo_corrupt_image: images/a.jpg: ultralytics and yolov5 drop this image as corrupt (verify_image_label): its "
+     "format is GIF, whatever its suffix; the labels of a.txt are never trained on [corrupt_image]"),
     ("yolo hidden folders and names", ["stats", "yolo_hidden"], {"hidden_file": 5, "resource_fork": 1}),
     ("yolo hidden folders and names, strict", ["stats", "--strict", "yolo_hidden"],
      {"hidden_file": 5, "resource_fork": 1}),

@@ -8,8 +8,12 @@ root of split folders (Roboflow's ``train/labels``, CVAT's ``obj_train_data``), 
 an image are a pair when ultralytics' ``img2label_paths`` gives that label file for the image (:func:`img2label`),
 at the real path of the images folder, which ``check_det_dataset`` resolves (see :func:`_resolved`).
 Image sizes come from the image file headers (Pillow's lazy ``Image.open``
-reads the header only, never the pixels, and without its decompression-bomb check) with the EXIF orientation
-applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``.
+reads the header only, and its ``verify()`` a PNG's chunks, never the pixels but those of a JPEG not ending in FFD9,
+and without its decompression-bomb check) with the EXIF orientation
+applied as ultralytics' ``exif_size`` does (orientations 5-8 swap width and height), else from ``image_size``. An
+image both toolkits' ``verify_image_label`` drop as corrupt for its file (Pillow's ``verify()`` fails, a format
+neither reads, a JPEG cut short) is excluded as ``corrupt_image``; one that only one of them drops keeps its
+objects, refused for that toolkit (see :func:`_checked`).
 Boxes are checked as ultralytics' ``verify_image_label`` checks them, in float32 (coordinates in [-0.01, 1.01], w and
 h at most 1.01, class ids integers >= 0), but one bad line excludes that box only, where ultralytics drops the whole
 image.
@@ -41,6 +45,7 @@ from scalematch.dataset.formats._walk import links_in, walk, walk_names
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     BBOX_OUT_OF_RANGE,
+    CORRUPT_IMAGE,
     DUPLICATE_LABEL,
     HIDDEN_FILE,
     LABEL_SUFFIX_CASE,
@@ -656,9 +661,33 @@ def _sized(image: Path | None) -> tuple[float, float, str]:
     """(width, height, why not) from the image header with the EXIF orientation applied: NaN and NaN with why
     there is no size (no image; a file that cannot be read, such as ``Permission denied``; an empty file; a header
     Pillow cannot read or a size outside [1, 2**24]), or the size and ''."""
+    w, h, why, _, _ = _checked(image)
+    return w, h, why
+
+
+# The image formats each toolkit's verify_image_label accepts, as Pillow names them (``im.format.lower()``):
+# ultralytics 8.4's IMG_FORMATS and 'jpeg2000', yolov5 7.0's IMG_FORMATS.
+_FORMATS = {
+    ULTRALYTICS: frozenset(
+        ("avif", "bmp", "dng", "heic", "heif", "jp2", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "jpeg2000")
+    ),
+    YOLOV5: frozenset(("bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm")),
+}
+_BOMB = 2 * (1024 * 1024 * 1024 // 4 // 3)  # Pillow's default: Image.open refuses more pixels (match drops them)
+
+
+def _checked(image: Path | None) -> tuple[float, float, str, int, str]:
+    """:func:`_sized`, and which toolkits' ``verify_image_label`` drop the image as corrupt for its file (the bits
+    of :mod:`scalematch.dataset.yolo_labels`; 0 when both read it, or when it gives no size) with why: Pillow's
+    ``verify()`` fails (a PNG truncated, or with a chunk whose CRC is wrong: it reads every chunk), its format is
+    not one the toolkit reads (a GIF named ``a.jpg``: ultralytics' IMG_FORMATS and 'jpeg2000', yolov5's
+    IMG_FORMATS), or it is a JPEG not ending in FFD9 whose pixels cannot be decoded (both decode such a file to
+    save it again, which fails on a file cut short; one that decodes is kept, and never written here). An image
+    under 10 pixels on a side, or over Pillow's decompression-bomb limit, is dropped too: that is decided from its
+    size, for every format, when the YOLO presets are simulated (:mod:`scalematch.match.geometry`)."""
     nan = math.nan
     if image is None:
-        return nan, nan, "no image found to read the size from"
+        return nan, nan, "no image found to read the size from", 0, ""
     from PIL import Image
 
     header = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is outside "
@@ -666,19 +695,46 @@ def _sized(image: Path | None) -> tuple[float, float, str]:
     try:
         with open(image, "rb") as file:  # opened here: an error of the file's own is not one of its header
             if os.fstat(file.fileno()).st_size == 0:
-                return nan, nan, f"the image {image.name} is empty (0 bytes), so it gives no size"
+                return nan, nan, f"the image {image.name} is empty (0 bytes), so it gives no size", 0, ""
             with Image.open(file) as im:
                 w, h = _stored_size(im)
                 if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
                     w, h = h, w
+                dropped, why = _verified(im, file, image)
     except OSError as exc:  # Pillow's own (UnidentifiedImageError, 'truncated') carry no errno; the system's do
         if exc.errno is None:
-            return nan, nan, header
-        return nan, nan, f"the image {image.name} cannot be read ({exc.strerror or exc}), so it gives no size"
+            return nan, nan, header, 0, ""
+        return nan, nan, f"the image {image.name} cannot be read ({exc.strerror or exc}), so it gives no size", 0, ""
     except Exception:  # any other header Pillow cannot read means: no size from this image
-        return nan, nan, header
+        return nan, nan, header, 0, ""
     width, height = image_side(w), image_side(h)
-    return width, height, "" if math.isfinite(width) and math.isfinite(height) else header
+    if not (math.isfinite(width) and math.isfinite(height)):
+        return width, height, header, 0, ""
+    return width, height, "", dropped, why
+
+
+def _verified(im: Any, file: Any, image: Path) -> tuple[int, str]:
+    """Which toolkits drop an opened image as corrupt for its file, and why (see :func:`_checked`); called once
+    its header is read, as ``verify`` must come before anything else reads the file."""
+    from PIL import Image
+
+    try:
+        im.verify()  # only PNG's reads the file (every chunk, each CRC); the others check nothing
+    except Exception as exc:  # the toolkits drop the image on any exception
+        return BOTH, f"Pillow's verify() fails ({short_repr(str(exc) or type(exc).__name__)})"
+    fmt = (im.format or "").lower()
+    dropped = sum(bit for bit, formats in _FORMATS.items() if fmt not in formats)
+    if dropped:
+        return dropped, f"its format is {im.format}, whatever its suffix"
+    if fmt == "jpeg" and max(1, im.size[0]) * max(1, im.size[1]) <= _BOMB:
+        file.seek(-2, os.SEEK_END)
+        if file.read() != b"\xff\xd9":  # the toolkits decode it to write it again ('corrupt JPEG restored')
+            try:
+                with Image.open(image) as again:
+                    again.load()
+            except Exception as exc:
+                return BOTH, f"a JPEG cut short: its pixels cannot be decoded ({short_repr(str(exc))})"
+    return 0, ""
 
 
 def _stored_size(im: Any) -> tuple[int, int]:
@@ -780,7 +836,8 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     ``0.999999999`` is 1). For a line excluded, each toolkit's ``verify_image_label`` is asked whether it refuses the
     whole label file as corrupt for it (:func:`_refusals`); yolov5's also refuses a file starting with a byte-order
     mark or with a line of spaces between two labels. The image's other objects are then ``label_refused`` in the
-    table (the toolkits' bits), which the YOLO presets' simulation drops.
+    table (the toolkits' bits), which the YOLO presets' simulation drops. An image both drop as corrupt for its
+    file is counted as ``corrupt_image`` and left out with its labels (see :func:`_checked`).
 
     A ``classes.txt`` given that is a class list (see :func:`is_class_list`) is a :class:`DatasetError`: it is
     never a label file."""
@@ -907,9 +964,17 @@ def _read(
     ann_id = 0
     pairs = Counter(label for label, _, image in files if image is not None)
     shared = {label for label, count in pairs.items() if count > 1}  # label files read for several images
-    for image_id, (label, labels, image) in enumerate(files, 1):
+    image_id = 0
+    for label, labels, image in files:
         rel = label.relative_to(labels)
-        w_img, h_img, no_size = _sized(image)
+        w_img, h_img, no_size, dropped, why = _checked(image)
+        if dropped == BOTH and image is not None:  # neither toolkit trains on it: not an image of the dataset
+            text = f"ultralytics and yolov5 drop this image as corrupt (verify_image_label): {why}; the labels of "
+            exclusions.add(CORRUPT_IMAGE, _named_image(image, path), f"{text}{label.name} are never trained on")
+            continue
+        image_id += 1
+        if dropped:
+            refused[image_id] = dropped
         if not (math.isfinite(w_img) and math.isfinite(h_img)) and image_size is not None:
             w_img, h_img = float(image_size[0]), float(image_size[1])
             if image is not None:  # an image Pillow cannot open: both verify_image_label drop it as corrupt
@@ -974,6 +1039,14 @@ def _read(
             raw.label_index.append(n)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
     return raw
+
+
+def _named_image(image: Path, path: Path) -> str:
+    """An image as an exclusion names it: its path relative to the folder read when it lies in it, else as
+    found (``ds/images/a.jpg`` for ``ds/labels``)."""
+    if path.is_dir() and image.is_relative_to(path):
+        return image.relative_to(path).as_posix()
+    return image.as_posix()
 
 
 def _box(
