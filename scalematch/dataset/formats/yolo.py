@@ -721,7 +721,7 @@ def _verified(im: Any, file: Any, image: Path) -> tuple[int, str]:
     try:
         im.verify()  # only PNG's reads the file (every chunk, each CRC); the others check nothing
     except Exception as exc:  # the toolkits drop the image on any exception
-        return BOTH, f"Pillow's verify() fails ({short_repr(str(exc) or type(exc).__name__)})"
+        return BOTH, f"Pillow's verify() fails ({described(str(exc) or type(exc).__name__, 60)})"
     fmt = (im.format or "").lower()
     dropped = sum(bit for bit, formats in _FORMATS.items() if fmt not in formats)
     if dropped:
@@ -733,7 +733,7 @@ def _verified(im: Any, file: Any, image: Path) -> tuple[int, str]:
                 with Image.open(image) as again:
                     again.load()
             except Exception as exc:
-                return BOTH, f"a JPEG cut short: its pixels cannot be decoded ({short_repr(str(exc))})"
+                return BOTH, f"a JPEG cut short: its pixels cannot be decoded ({described(str(exc), 60)})"
     return 0, ""
 
 
