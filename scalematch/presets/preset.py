@@ -225,6 +225,18 @@ class Preset:
         return isinstance(self.assigner, TALAssign)
 
     @property
+    def anchor_free(self) -> bool:
+        """True when the head scores points rather than anchors: torchvision's FCOS (one anchor per location, of
+        which only the centre and size are used) and ultralytics' YOLOv8 (points at the cell centres)."""
+        return isinstance(self.assigner, FCOSAssign | TALAssign)
+
+    @property
+    def head_units(self) -> str:
+        """What the head scores at each location, in words: ``points`` for an :attr:`anchor_free` head, else
+        ``anchors`` (the search's cost, ``anchors_per_image``, counts them)."""
+        return "points" if self.anchor_free else "anchors"
+
+    @property
     def scores_iou(self) -> bool:
         """True when positives are anchors with an IoU to their object (a quality floor applies to them)."""
         return isinstance(self.assigner, MaxIoU | SSDMatch | ATSSAssign)

@@ -52,7 +52,7 @@ def _header(design: Trial, toolkit: str, run: Preset | None, target: float) -> l
         f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {ran}{changed}",
         f"# ({shares(design.share, target)[0]} of objects met the target's test in the simulation of "
         f"{printable(p.toolkit)}'s assigner;",
-        f"# {design.cost:,.0f} anchors or points per image)",
+        f"# {design.cost:,.0f} {p.head_units} per image)",
     ]
 
 

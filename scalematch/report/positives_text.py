@@ -197,15 +197,16 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
     if not with_level:
         out.append("Context (scalematch's receptive-field view): no object has a positive, so none has a level.")
         return out
+    one = larger == 1 or with_level == 1  # "1 of 10 objects is", "0 of 1 object is"; "0 of 10 objects are"
     context = (
         f"Context (scalematch's receptive-field view, a heuristic): {larger} of {counted(with_level, 'object')} "
-        f"({_pct(larger / with_level)}) {'is' if with_level == 1 else 'are'} longer than the receptive field of the "
-        f"level holding most of {'its' if with_level == 1 else 'their'} positives"
+        f"({_pct(larger / with_level)}) {'is' if one else 'are'} longer than the receptive field of the "
+        f"level holding most of {'its' if one else 'their'} positives"
     )
     if preset.head == "two-stage":
         context += "; the second stage pools each proposal's whole box, so this bounds only the proposal stage."
     else:
-        them = "it" if with_level == 1 else "each of them"
+        them = "it" if one else "each of them"
         context += f"; a one-stage head predicts {them} from units that see only part of it."
     out.append(context)
     return out
@@ -215,6 +216,7 @@ def sentences(preset: Preset, s: PositivesSummary, target: float) -> list[str]:
 def search_lines(found: Search) -> list[str]:
     """The design search in words: its objective, the preset's numbers and the chosen design's."""
     b, c = found.before, found.chosen
+    units = b.preset.head_units
     sample = (
         f", each simulated on {counted(found.sampled, 'object')} of whole images"
         if found.sampled < found.objects
@@ -223,11 +225,11 @@ def search_lines(found: Search) -> list[str]:
     lines = [
         f"Design search (scalematch's objective: the fewest anchors or points per image with "
         f"{shares(found.target, found.target)[1]} "
-        f"of objects meeting the test above; {found.simulated} designs simulated, visiting input scales and level "
-        f"sets cheapest first and varying anchor scale, aspect ratios, FCOS ranges and radius, ATSS top-k as they "
-        f"apply{sample}):",
-        f"  before: {b.changes}: {shares(b.share, found.target)[0]}, {b.cost:,.0f} anchors per image",
-        f"  after:  {c.changes}: {shares(c.share, found.target)[0]}, {c.cost:,.0f} anchors per image",
+        f"of objects meeting the test above; {counted(found.simulated, 'design')} simulated, visiting input scales "
+        f"and level sets cheapest first and varying anchor scale, aspect ratios, FCOS ranges and radius, ATSS top-k "
+        f"as they apply{sample}):",
+        f"  before: {b.changes}: {shares(b.share, found.target)[0]}, {b.cost:,.0f} {units} per image",
+        f"  after:  {c.changes}: {shares(c.share, found.target)[0]}, {c.cost:,.0f} {units} per image",
     ]
     if not found.reached:
         lines.append(f"No variation reaches {shares(c.share, found.target)[1]}; the one above comes closest.")
@@ -235,8 +237,10 @@ def search_lines(found: Search) -> list[str]:
 
 
 def sweep_table(sweep: Sweep) -> str:
-    """Input sizes of a sweep, best first."""
-    rows = [("rank", "resize", "meeting", "no_positive", "anchors_per_image", "target")]
+    """Input sizes of a sweep, best first; the cost column is named for what the head scores (``points_per_image``
+    for an anchor-free head, held as ``anchors_per_image`` in the JSON document, whose field names stay)."""
+    units = sweep.ranked[0][1].preset.head_units if sweep.ranked else "anchors"
+    rows = [("rank", "resize", "meeting", "no_positive", f"{units}_per_image", "target")]
     for k, (policy, t, none) in enumerate(sweep.ranked, start=1):
         reached = "reached" if t.share >= sweep.target else "missed"
         rows.append((str(k), policy, shares(t.share, sweep.target)[0], str(none), f"{t.cost:,.0f}", reached))

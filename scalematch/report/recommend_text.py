@@ -61,8 +61,9 @@ def sentences(rec: Recommendation) -> list[str]:
     objects = counted(chosen.total, "object")
     if rec.reached:
         out.append(
-            f"Use {span} ({len(names)} level{'s' if len(names) > 1 else ''}): under the {rec.rule.value} rule they "
-            f"take {_pct(chosen.coverage)} of {objects} (target {_pct(rec.target)})."
+            f"Use {span} ({counted(len(names), 'level')}): under the {rec.rule.value} rule "
+            f"{'it takes' if len(names) == 1 else 'they take'} {_pct(chosen.coverage)} of {objects} "
+            f"(target {_pct(rec.target)})."
         )
     else:
         out.append(
@@ -75,10 +76,12 @@ def sentences(rec: Recommendation) -> list[str]:
     dropped = [lv.name for lv in full.levels if lv.name not in names]
     if dropped:
         extra = full.coverage - chosen.coverage
+        others = f"The other level{'s' if len(dropped) > 1 else ''} ({', '.join(dropped)})"
+        takes = "take" if len(dropped) > 1 else "takes"
         out.append(
-            f"The other levels ({', '.join(dropped)}) would add {100 * extra:.1f} points of coverage."
+            f"{others} would add {100 * extra:.1f} points of coverage."
             if extra > 0
-            else f"The other levels ({', '.join(dropped)}) take no object the recommended ones miss."
+            else f"{others} {takes} no object the recommended ones miss."
         )
     if rec.rule.value == "rf" and full.too_large_fraction > 1 - rec.target:
         top = max(full.levels, key=lambda lv: lv.erf_sigma)
