@@ -210,6 +210,10 @@ class JsonStream:
         b = self._peek()
         if b == -1:
             raise DatasetError(f"{self.name}: empty file, expected a JSON object")
+        if self._base == 0:
+            encoded = _encoding(bytes(self._buf[:4]))
+            if encoded is not None:
+                raise DatasetError(f"{self.name}: {encoded}")
         if b != ord("{"):
             raise self._error(f"expected a JSON object ('{{'), got {self._describe(b)}")
         self._pos += 1
@@ -405,6 +409,44 @@ class JsonStream:
             if bad is None or at > bad.pos or (surrogate and at == bad.pos):
                 bad = _BadJson(_words(exc), at)
             raise bad from None
+
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32", "00 00 FE FF"),
+    (b"\xff\xfe\x00\x00", "UTF-32", "FF FE 00 00"),
+    (b"\xfe\xff", "UTF-16", "FE FF"),
+    (b"\xff\xfe", "UTF-16", "FF FE"),
+)
+
+
+_FIRST = rb"[{\[ \t\r\n]"  # what JSON text that is a document begins with
+_UNMARKED = (  # its first character (and, for UTF-16, an ASCII second one) in each encoding
+    (re.compile(rb"\x00\x00\x00" + _FIRST), "UTF-32", "big"),
+    (re.compile(_FIRST + rb"\x00\x00\x00"), "UTF-32", "little"),
+    (re.compile(rb"\x00" + _FIRST + rb"\x00[\x01-\x7f]"), "UTF-16", "big"),
+    (re.compile(_FIRST + rb"\x00[\x01-\x7f]\x00"), "UTF-16", "little"),
+)
+
+
+def _encoding(head: bytes) -> str | None:
+    """What is wrong with a file that begins with the bytes ``head`` (its first four, or all it has) when it is not
+    UTF-8 without a byte-order mark, as Windows tools write it (Notepad's or .NET's "UTF-8 with BOM", PowerShell 5's
+    ``>`` in UTF-16); None when it is. Each of them is refused by pycocotools, mmengine and ultralytics'
+    ``convert_coco``, which read the file as UTF-8 text for Python's json. JSON in UTF-16 or UTF-32 without a mark
+    begins with ``{``, ``[`` or whitespace, written with zero bytes before (big-endian) or after it
+    (little-endian)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return (
+            "starts with a UTF-8 byte-order mark (as some Windows tools write), which pycocotools and the toolkits "
+            "refuse; save it without one"
+        )
+    for mark, name, shown in _BOMS:
+        if head.startswith(mark):
+            return f"is {name} (byte-order mark {shown}), not UTF-8: save it as UTF-8"
+    for pattern, name, order in _UNMARKED:
+        if pattern.match(head):
+            return f"is {name} ({order}-endian, without a byte-order mark), not UTF-8: save it as UTF-8"
+    return None
 
 
 def _words(exc: json.JSONDecodeError) -> str:
