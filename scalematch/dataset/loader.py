@@ -43,6 +43,10 @@ class LoadResult:
     """VOC: the box table of the ``<object>`` elements nested inside another element (None: there are none). Only
     the YOLO converters read them (``root.iter('object')``), so only the YOLOv5 and YOLOv8 presets match them; the
     table, the statistics and the other presets leave them out, and no exclusion counts them."""
+    unnamed: frozenset[int] = field(default=frozenset(), repr=False)
+    """The ids of the categories the input gives no name (a COCO category without a text or number ``name``, the
+    classes of YOLO labels without a ``data.yaml`` or ``classes.txt``): their id stands in as their name in
+    ``categories``. Several COCO inputs read as one give such a category the name another input gives it."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
@@ -159,6 +163,7 @@ def load(
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
     table, nested = assemble(raw, exclusions, needs_image_size(policy), record)
     images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
+    unnamed = frozenset(raw.unnamed)
     del raw  # the table holds what is needed; free the reader's buffers before adding columns
     return LoadResult(
         table=apply(table, policy),
@@ -169,6 +174,7 @@ def load(
         format=fmt,
         resize=str(policy),
         nested=None if nested is None else apply(nested, policy),
+        unnamed=unnamed,
     )
 
 
@@ -372,7 +378,7 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     excluded = Counter(data.excluded) + Counter(fresh.excluded)
     return dataclasses.replace(
         fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
-        format=data.format, resize=data.resize, nested=data.nested,
+        format=data.format, resize=data.resize, nested=data.nested, unnamed=data.unnamed,
     )  # fmt: skip
 
 

@@ -495,6 +495,7 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
 
     from scalematch.dataset.loader import LoadResult
     from scalematch.dataset.stats import merge, table_partial
+    from scalematch.dataset.table import category_column
 
     merged = merge([table_partial(r) for r in results], source)  # checks the categories, numbers VOC's
     tables: list[pd.DataFrame] = []
@@ -505,6 +506,8 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
         ids = np.concatenate([t["image_id"].to_numpy() for t in parts])
         rank = np.unique(ids, return_inverse=True)[1].reshape(-1)
         start = 0
+        named = result.unnamed - merged.unnamed
+        names = {cid: merged.categories[cid] if cid in named else name for cid, name in result.categories.items()}
         for table in parts:
             table["shard_image_id"] = table["image_id"].to_numpy()
             table["image_id"] = offset + rank[start : start + len(table)].astype(np.int64) + 1
@@ -516,6 +519,8 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
                 for cid, name in result.categories.items():
                     lookup[cid] = by_name[name]
                 table["category_id"] = lookup[table["category_id"].to_numpy()]
+            elif named:  # the categories this input gives no name are named as another input names them
+                table["category"] = category_column(names, table["category_id"].to_numpy())
         offset += result.images
         tables.append(parts[0])
         inner += parts[1:]
@@ -524,7 +529,7 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
     first = results[0]
     return LoadResult(
         table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
-        first.resize, nested=_joined(inner, shards) if inner else None,
+        first.resize, nested=_joined(inner, shards) if inner else None, unnamed=merged.unnamed,
     )  # fmt: skip
 
 

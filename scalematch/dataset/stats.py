@@ -106,7 +106,7 @@ def table_partial(result: LoadResult) -> Partial:
     image_ids, image = np.unique(objects["image_id"], return_inverse=True)
     fold = Fold(len(image_ids))
     fold.add(objects, image.reshape(-1))
-    return fold.partial(*meta, table["category_id"].to_numpy()[crowd])
+    return fold.partial(*meta, table["category_id"].to_numpy()[crowd], result.unnamed)
 
 
 def summarize_file(
@@ -182,12 +182,13 @@ def file_partial(
         part |= input_columns(policy, kept.image_w, kept.image_h, part["w"], part["h"], COLUMNS, image)
         fold.add(part, image)
     categories = {k: text_of(v) for k, v in raw.categories.items()}
+    unnamed = frozenset(raw.unnamed)
     meta = (str(path), fmt, str(policy), len(raw.images), categories, exclusions.as_dict())
     del source, category, use, kept  # views of the reader's columns: once gone, the columns can go back
     for name in ("image_id", "category_id", "w", "h", "area", "iscrowd"):
         getattr(raw, name).release()
     del raw
-    return fold.partial(*meta, crowd_category)
+    return fold.partial(*meta, crowd_category, unnamed)
 
 
 _CHUNK = 1 << 18
@@ -225,6 +226,9 @@ class Partial:
     below_8: int
     per_image: dict[int, int]
     crowd_category: np.ndarray
+    unnamed: frozenset[int] = frozenset()
+    """The categories no input gives a name (their id stands in, see :attr:`LoadResult.unnamed
+    <scalematch.dataset.loader.LoadResult.unnamed>`)."""
 
 
 def summary(part: Partial) -> dict[str, Any]:
@@ -235,7 +239,8 @@ def summary(part: Partial) -> dict[str, Any]:
 def merge(parts: Sequence[Partial], source: str) -> Partial:
     """One :class:`Partial` of several inputs read as one dataset, named ``source``; they must share a format and
     a resize policy. Images are per input (the same image id in two inputs names two images). Categories are
-    joined by id and must agree on their names; VOC numbers its categories by name in order of first appearance,
+    joined by id and must agree on their names, a category an input gives no name (:attr:`Partial.unnamed`) taking
+    the name another gives it; VOC numbers its categories by name in order of first appearance,
     so their ids are given again in that order over all inputs."""
     import numpy as np
 
@@ -244,6 +249,7 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
     first = parts[0]
     categories: dict[int, str] = {}
     seen: dict[int, str] = {}  # category id -> the input that named it first
+    blank: dict[int, str] = {}  # category id -> the first input that gives it no name
     ids: list[np.ndarray] = []
     crowd: list[np.ndarray] = []
     excluded: Counter[str] = Counter()
@@ -265,19 +271,17 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
             crowd.append(lookup[part.crowd_category])
         else:
             for cid, name in own.items():
-                if categories.setdefault(cid, name) != name:
-                    unnamed = [s for s, n in ((part.source, name), (seen[cid], categories[cid])) if n == str(cid)]
-                    hint = (
-                        f" ({unnamed[0]} names its classes by number: give it the names of the other, in a "
-                        "data.yaml or classes.txt)"
-                        if part.format == "yolo" and unnamed
-                        else ""
-                    )
-                    raise DatasetError(
-                        f"{part.source}: category {cid} is named {name!r}, but {categories[cid]!r} in {seen[cid]}; "
-                        f"the inputs must agree on their categories{hint}"
-                    )
-                seen.setdefault(cid, part.source)
+                if cid in part.unnamed:  # no name: its id stands in until an input names it
+                    if part.format == "yolo" and cid in seen:
+                        raise _disagree(part.source, cid, None, categories[cid], seen[cid], part.source)
+                    categories.setdefault(cid, name)
+                    blank.setdefault(cid, part.source)
+                elif cid not in seen:  # the first input that names it
+                    if part.format == "yolo" and cid in blank:
+                        raise _disagree(part.source, cid, name, None, blank[cid], blank[cid])
+                    categories[cid], seen[cid] = name, part.source
+                elif categories[cid] != name:
+                    raise _disagree(part.source, cid, name, categories[cid], seen[cid], None)
             ids.append(part.category_ids)
             crowd.append(part.crowd_category)
         excluded.update(part.excluded)
@@ -297,7 +301,27 @@ def merge(parts: Sequence[Partial], source: str) -> Partial:
         {name: sketch.merge([p.by_category[name] for p in parts], into, len(merged)) for name in first.by_category},
         {name: sketch.merge([p.values[name] for p in parts]) for name in first.values},
         sum(p.below_8 for p in parts), dict(sorted(per_image.items())), np.concatenate(crowd),
+        frozenset(cid for cid in categories if cid not in seen) if first.format != "voc" else frozenset(),
     )  # fmt: skip
+
+
+def _disagree(
+    source: str, cid: int, name: str | None, other: str | None, where: str, numbered: str | None
+) -> DatasetError:
+    """Input ``source`` names category ``cid`` ``name`` (None: gives it no name), input ``where`` ``other``; the
+    YOLO input ``numbered`` names its classes by number only."""
+    if name is None:
+        here = f"has no name, but is named {other!r} in {where}"
+    elif other is None:
+        here = f"is named {name!r}, but has no name in {where}"
+    else:
+        here = f"is named {name!r}, but {other!r} in {where}"
+    hint = (
+        f" ({numbered} names its classes by number: give it the names of the other, in a data.yaml or classes.txt)"
+        if numbered is not None
+        else ""
+    )
+    return DatasetError(f"{source}: category {cid} {here}; the inputs must agree on their categories{hint}")
 
 
 class Fold:
@@ -367,7 +391,7 @@ class Fold:
 
     def partial(
         self, source: str, format: str, resize: str, images: int, categories: dict[int, str],
-        excluded: dict[str, int], crowd_category: np.ndarray,
+        excluded: dict[str, int], crowd_category: np.ndarray, unnamed: frozenset[int] = frozenset(),
     ) -> Partial:  # fmt: skip
         """The :class:`Partial` of the objects added."""
         import numpy as np
@@ -383,7 +407,7 @@ class Fold:
         per_image = dict(zip(objects.tolist(), images_with.tolist(), strict=True))
         return Partial(
             source, format, resize, images, dict(categories), dict(excluded), ids[order], self.counts[order],
-            self.classes[order], by_category, self.values, self.below, per_image, crowd_category,
+            self.classes[order], by_category, self.values, self.below, per_image, crowd_category, unnamed,
         )  # fmt: skip
 
 

@@ -190,4 +190,5 @@ class Stream:
         crowd = np.concatenate(self.crowd) if self.crowd else np.zeros(0, dtype=np.int64)
         counts = exclusions.counts + self.excluded
         excluded = {r: counts[r] for r in sorted(counts)}
-        return fold.partial(source, "coco", str(self.policy), len(raw.images), categories, excluded, crowd)
+        unnamed = frozenset(raw.unnamed)
+        return fold.partial(source, "coco", str(self.policy), len(raw.images), categories, excluded, crowd, unnamed)

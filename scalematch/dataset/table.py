@@ -278,6 +278,9 @@ class RawBoxes:
     images: MutableMapping[int, tuple[str, float, float]] = field(default_factory=dict)
     """Image id -> (file name, width, height): a dict, or an :class:`~scalematch.dataset.images.ImageTable`."""
     categories: dict[int, str] = field(default_factory=dict)
+    unnamed: set[int] = field(default_factory=set)
+    """The categories the input gives no name (COCO: a record without a text or number ``name``; YOLO: the classes
+    of labels without a ``data.yaml`` or ``classes.txt``): their id stands in for it in ``categories``."""
     ann_id: Column = field(default_factory=lambda: Column("q"))
     image_id: Column = field(default_factory=lambda: Column("q"))
     category_id: Column = field(default_factory=lambda: Column("q"))
@@ -530,15 +533,12 @@ _RECORD_NUMBERS = ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncate
 def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.DataFrame:
     """The kept rows of ``raw`` as a box table (without ``label_refused`` and resize columns); ``watcher``, when
     given, is called with its numeric columns first (:func:`columns_watched`)."""
-    import numpy as np
     import pandas as pd
 
     from scalematch.dataset.images import names
 
     idx = kept.pos[kept.sel]
     category_id = kept.column(raw, "category_id")
-    sorted_cats = np.sort(np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories)))
-    cat_idx = np.searchsorted(sorted_cats, category_id)
     image_w, image_h = kept.image_sizes()
     numbers: dict[str, Any] = {"ann_id": kept.column(raw, "ann_id"), "image_id": kept.column(raw, "image_id")}
     numbers |= {"image_w": image_w, "image_h": image_h, "category_id": category_id}
@@ -552,7 +552,7 @@ def _frame(raw: RawBoxes, kept: Checked, watcher: Watcher | None = None) -> pd.D
         "image_w": image_w,
         "image_h": image_h,
         "category_id": category_id,
-        "category": _categorical([raw.categories[int(c)] for c in sorted_cats], cat_idx),
+        "category": category_column(raw.categories, category_id),
     }
     columns |= {name: numbers[name] for name in _RECORD_NUMBERS}
     table: pd.DataFrame = pd.DataFrame(columns, copy=False)
@@ -618,6 +618,14 @@ def _where(raw: RawBoxes, record: str, k: int, image_id: int, ann_id: int) -> st
         return f"{record} {ann_id}"
     index = raw.label_index.buffer().cast("q")[k]
     return f"{record} {index}" if raw.one_file else f"{raw.label_files.get(image_id, '?')}: {record} {index}"
+
+
+def category_column(categories: dict[int, str], category_id: np.ndarray) -> pd.Categorical[str]:
+    """The ``category`` column of rows of ``category_id`` (each among ``categories``): their names."""
+    import numpy as np
+
+    ids = np.sort(np.fromiter(categories.keys(), dtype=np.int64, count=len(categories)))
+    return _categorical([categories[int(c)] for c in ids], np.searchsorted(ids, category_id))
 
 
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:

@@ -183,3 +183,19 @@ def test_a_client_that_fails_to_start_is_closed(address: str) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"Error: --dask: cannot reach a Dask scheduler at {address!r} (")  # the reason
     assert done.stderr.count("\n") == 1, done.stderr  # is distributed's own words
+
+
+def test_cluster_names_a_nameless_category_as_another_input_does(client: Any, tmp_path: Path) -> None:
+    """A COCO shard that gives category 1 no name takes the name another gives it, as one process does."""
+    images = [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}]
+    anns = [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 40], "iscrowd": 0}]
+    paths = []
+    for name, category in (("a", {"id": 1}), ("b", {"id": 1, "name": "car"})):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps({"images": images, "annotations": anns, "categories": [category]}))
+    local = summarize_files(paths, workers=1)
+    assert [c["name"] for c in local["per_category"]] == ["car"]
+    assert same(summarize_files(paths, client=client), local)
+    table = read_shards(paths, client=client).table
+    pd.testing.assert_frame_equal(table, read_shards(paths, workers=1).table)
+    assert table["category"].tolist() == ["car", "car"]

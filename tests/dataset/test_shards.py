@@ -341,14 +341,39 @@ def test_a_yolo_input_without_names_is_told_how_to_join_a_named_one(tmp_path: Pa
         (root / "labels" / "x.txt").write_text("0 0.5 0.5 0.2 0.2\n")
         if named:
             (root / "data.yaml").write_text("names: [person]\n")
+    where = "in a data.yaml or classes.txt"
+    hint = f"({tmp_path / 'b'} names its classes by number: give it the names of the other, {where})"
     for read in (summarize_files, read_shards):
         with pytest.raises(DatasetError) as caught:
             read([tmp_path / "a", tmp_path / "b"], workers=1)
         assert str(caught.value) == (
-            f"{tmp_path / 'b'}: category 0 is named '0', but 'person' in {tmp_path / 'a'}; the inputs must agree on "
-            f"their categories ({tmp_path / 'b'} names its classes by number: give it the names of the other, in a "
-            "data.yaml or classes.txt)"
+            f"{tmp_path / 'b'}: category 0 has no name, but is named 'person' in {tmp_path / 'a'}; the inputs must "
+            f"agree on their categories {hint}"
         )
+        with pytest.raises(DatasetError) as caught:
+            read([tmp_path / "b", tmp_path / "a"], workers=1)
+        assert str(caught.value) == (
+            f"{tmp_path / 'a'}: category 0 is named 'person', but has no name in {tmp_path / 'b'}; the inputs must "
+            f"agree on their categories {hint}"
+        )
+
+
+def test_a_yolo_class_named_by_its_number_is_a_name(tmp_path: Path) -> None:
+    """A data.yaml that names class 0 '0' gives it a name: joined with one naming it 'person', no input is told it
+    names its classes by number."""
+    for name, names in (("a", "[person]"), ("b", "['0']")):
+        root = tmp_path / name
+        (root / "images").mkdir(parents=True)
+        (root / "labels").mkdir()
+        (root / "images" / "x.jpg").write_bytes(_JPEG)
+        (root / "labels" / "x.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+        (root / "data.yaml").write_text(f"names: {names}\n")
+    with pytest.raises(DatasetError) as caught:
+        summarize_files([tmp_path / "a", tmp_path / "b"], workers=1)
+    assert str(caught.value) == (
+        f"{tmp_path / 'b'}: category 0 is named '0', but 'person' in {tmp_path / 'a'}; the inputs must agree on "
+        "their categories"
+    )
 
 
 def _jpeg() -> bytes:

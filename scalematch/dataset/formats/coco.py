@@ -327,7 +327,10 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         name = cat.get("name")
         if isinstance(name, int | float) and not isinstance(name, bool):
             name = format(name, "g") if isinstance(name, float) else str(name)  # a number used as a name
-        raw.categories[cid] = name if isinstance(name, str) else str(cid)  # no name: its id
+        if not isinstance(name, str):  # no name: its id stands in (the name of no other input's category)
+            name = str(cid)
+            raw.unnamed.add(cid)
+        raw.categories[cid] = name
 
 
 def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:

@@ -1038,6 +1038,8 @@ def _read(
             raw.add(ann_id, image_id, cls, (cx * w_img - w / 2, cy * h_img - h / 2, w, h), w * h)
             raw.label_index.append(n)
     raw.categories = dict(names) if names is not None else {c: str(c) for c in sorted(seen)}
+    if names is None:  # classes named by their number
+        raw.unnamed = set(seen)
     return raw
 
 
