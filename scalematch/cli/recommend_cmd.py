@@ -149,6 +149,7 @@ def recommend(
     from scalematch.match.detector import DetectorResult
     from scalematch.report.bundle import hold_target, report_folder
     from scalematch.report.export import check_export_suffix
+    from scalematch.report.provenance import dataset_label
 
     given = annotations or [sample_path()]
     check_workers(workers)
@@ -157,7 +158,7 @@ def recommend(
     paths = expand(given)
     size = parse_image_size(image_size) if image_size is not None else None
     source = paths[0]
-    label = source.name if len(paths) == 1 else f"{' '.join(str(p) for p in given)} ({len(paths)} files)"
+    label = dataset_label(" ".join(str(p) for p in given) if len(paths) > 1 else source, len(paths))
     # Every file or folder the run reads: no output may replace one of them.
     models = (detector, *(backbone or "").split(","), neck, *_preset_files(detector))
     inputs = (

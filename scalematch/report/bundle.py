@@ -22,7 +22,7 @@ from scalematch.errors import OptionError
 from scalematch.match.design import Design
 from scalematch.report.columns import UsableRows
 from scalematch.report.html_report import Image, render_html
-from scalematch.report.provenance import provenance
+from scalematch.report.provenance import dataset_label, provenance
 from scalematch.report.recommend_text import recommend_document
 
 if TYPE_CHECKING:
@@ -135,13 +135,13 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
     table = inp.data.table
     objects = len(UsableRows(table))
     summary = {
-        "dataset": Path(inp.data.source).name,
+        "dataset": dataset_label(inp.data.source, len(inp.inputs)),
         "format": inp.data.format,
         "images": inp.data.images,
         "objects": objects,
         "crowd": len(table) - objects,
     }
-    prov = provenance(Path(inp.data.source), inp.command, inp.created, inp.inputs)
+    prov = provenance(inp.data.source, inp.command, inp.created, inp.inputs)
     html = render_html(inp.best, designs, summary, images, document, prov)
     files = {REPORT_HTML: html.encode("utf-8")}
     files.update({f"{image.key}.png": image.png for image in images})
@@ -150,14 +150,18 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
 
 
 def report_folder(source: str | Path, option: str = "--report") -> Path:
-    """reports/<dataset name>/: the name of the annotation file without its suffix, or of the folder; for the
-    standard subfolders (VOC ``Annotations``, YOLO ``labels``, ``images``) the dataset root above them."""
+    """reports/<dataset name>/: the name of the annotation file without its suffix, or of the folder (for ``.`` or
+    ``..``, the name of the folder they stand for); for the standard subfolders (VOC ``Annotations``, YOLO
+    ``labels``, ``images``) the dataset root above them."""
     path = Path(source)
     name = path.stem if path.is_file() or path.suffix.lower() in (".json", ".xml", ".txt") else path.name
+    if path.is_dir() and name in ("", ".."):
+        name = Path(os.path.realpath(path)).name
     if path.is_dir() and name.lower() in ("annotations", "labels", "images"):
         name = Path(os.path.realpath(path)).parent.name
     if name in ("", ".", "..") or name.startswith("."):
-        raise OptionError(f"{option}: the dataset name {path.name!r} gives no folder name; use --out DIR")
+        shown = path.name or name or str(path)
+        raise OptionError(f"{option}: the dataset name {shown!r} gives no folder name; use --out DIR")
     return Path("reports") / name
 
 

@@ -11,7 +11,7 @@ from scalematch.dataset.loader import LoadResult
 from scalematch.match.detector import DetectorResult
 from scalematch.report.html_report import Image, Preformatted, render
 from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
-from scalematch.report.provenance import provenance
+from scalematch.report.provenance import dataset_label, provenance
 from scalematch.report.style import shown_name
 
 CAPTIONS = {
@@ -75,7 +75,7 @@ def build_detector_report(
         doc["ignored_difficult"] = result.ignored
     objects = result.summary.objects
     summary = {
-        "dataset": Path(data.source).name,
+        "dataset": dataset_label(data.source, len(inputs)),
         "format": data.format,
         "images": data.images,
         "objects": objects,
@@ -96,7 +96,7 @@ def build_detector_report(
         images=images,
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
-        prov=provenance(Path(data.source), command, created, inputs),
+        prov=provenance(data.source, command, created, inputs),
         document=Preformatted(dumps(doc)),
     )
     files = {REPORT_HTML: html.encode("utf-8")}

@@ -52,29 +52,44 @@ class Provenance:
     python: str
     command: str
     input_name: str
+    """The dataset as the text output names it (:func:`dataset_label`)."""
     input_kind: str
+    """``file`` or ``folder`` for one input; empty for several (their count is in ``input_name``)."""
     sha256: str
     created: str
     files: tuple[tuple[str, str], ...] = ()
     """For several inputs (shards, a glob): each file as given with its SHA-256, in input order."""
 
 
+def dataset_label(source: str | Path, files: int = 1) -> str:
+    """The name the text output and the report give a dataset read from ``source`` (a path as given, or the paths
+    and patterns of several inputs as given, joined by spaces) that ``files`` files make: one input by its base
+    name (``ann.json``; a path that has none, ``.``, ``..`` or ``/``, as given), several by the inputs as given and
+    their count (``shards/*.json (2 files)``)."""
+    text = str(source)
+    if files > 1:
+        return f"{text} ({files} files)"
+    name = Path(text).name
+    return name if name not in ("", "..") else text
+
+
 def provenance(
-    source: Path, command: str, created: datetime | None = None, inputs: tuple[Path, ...] = ()
+    source: str | Path, command: str, created: datetime | None = None, inputs: tuple[Path, ...] = ()
 ) -> Provenance:
-    """Provenance of a report made from ``source`` by ``command``; with several ``inputs`` (the files a glob or a
-    list named), each one's SHA-256."""
+    """Provenance of a report made from ``source`` (the dataset's source, as :func:`dataset_label` names it) by
+    ``command``; with several ``inputs`` (the files a glob or a list named), each one's SHA-256."""
     from scalematch import __version__  # here, not at the top: the package imports report, not the reverse
 
     when = created or report_time()
     files = tuple((str(p), sha256_of(p)) for p in inputs) if len(inputs) > 1 else ()
+    path = Path(source)
     return Provenance(
         files=files,
         version=__version__,
         python=platform.python_version(),
         command=command,
-        input_name=source.name,
-        input_kind=f"{len(files)} inputs" if files else "folder" if source.is_dir() else "file",
-        sha256=sha256_of(source) if source.exists() else "(per file, below)" if files else "(not available)",
+        input_name=dataset_label(source, len(inputs)),
+        input_kind="" if files else "folder" if path.is_dir() else "file",
+        sha256="(per file, below)" if files else sha256_of(path) if path.exists() else "(not available)",
         created=when.isoformat(),
     )

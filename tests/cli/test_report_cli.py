@@ -49,7 +49,7 @@ def test_report_flag_uses_reports_dataset_stem(tmp_path: Path, monkeypatch: pyte
     )
 
 
-def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path) -> None:
+def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from scalematch.errors import OptionError
     from scalematch.report.bundle import report_folder
 
@@ -63,6 +63,14 @@ def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path) -> None:
     assert report_folder(tmp_path / "instances_val2017.json") == Path("reports/instances_val2017")
     with pytest.raises(OptionError, match=r"^--report: the dataset name '..json' gives no folder name; use --out DIR$"):
         report_folder(Path("..json"))
+    (tmp_path / "coco" / "labels" / "train").mkdir()
+    assert report_folder(tmp_path / "coco" / "labels" / "train" / "..") == Path("reports/coco")  # (labels: its root)
+    monkeypatch.chdir(tmp_path / "coco")
+    assert report_folder(".") == Path("reports/coco")  # (not '': the folder it stands for)
+    monkeypatch.chdir(tmp_path / "coco" / "labels")
+    assert report_folder(Path(".")) == report_folder("..") == Path("reports/coco")
+    with pytest.raises(OptionError, match=r"^--report: the dataset name '/' gives no folder name; use --out DIR$"):
+        report_folder(Path("/"))
 
 
 def test_out_must_be_a_folder(tmp_path: Path) -> None:
@@ -173,3 +181,94 @@ def test_level_names_with_control_characters_reach_no_terminal_raw(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout
     assert "P\\x1b1" in result.stdout  # in the levels table, whose rows name every level
+
+
+def _named(html_path: Path) -> tuple[str, str, str]:
+    """The page title, the Summary's Dataset and the Provenance's Input of a report, as a browser shows them."""
+    import html
+
+    page = html_path.read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    rows = [re.search(rf"<dt>{key}</dt><dd>(.*?)</dd>", page, re.S) for key in ("Dataset", "Input")]
+    assert title is not None and all(rows)
+    return tuple(html.unescape(re.sub("<[^>]+>", "", m.group(1))).strip() for m in (title, *rows))  # type: ignore[return-value,union-attr]
+
+
+def _two_shards(folder: Path) -> None:
+    from scalematch.dataset import sample_path
+
+    coco = json.loads(sample_path().read_text())
+    folder.mkdir()
+    for k in (0, 1):
+        images = coco["images"][k::2]
+        ids = {i["id"] for i in images}
+        part = {**coco, "images": images, "annotations": [a for a in coco["annotations"] if a["image_id"] in ids]}
+        (folder / f"p{k}.json").write_text(json.dumps(part))
+
+
+@pytest.mark.parametrize("mode", [["--rule", "fpn"], ["--detector", "retinanet"]], ids=["rule", "detector"])
+def test_a_report_of_several_inputs_names_them_as_the_text_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    """The page of several inputs (a list or a glob) was named after the last one's base name (p1.json, *.json),
+    as if it held the whole dataset, and counted them as "2 inputs" where the text output says "2 files"."""
+    monkeypatch.chdir(tmp_path)
+    _two_shards(tmp_path / "shards")
+    for given, named in (
+        (["shards/p0.json", "shards/p1.json"], "shards/p0.json shards/p1.json (2 files)"),
+        (["shards/*.json"], "shards/*.json (2 files)"),
+    ):
+        out = tmp_path / f"rep{len(given)}"
+        result = CliRunner().invoke(app, ["recommend", "-q", *given, *mode, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(f"{named}: 830 objects")
+        assert _named(out / "report.html") == (
+            f"scalematch report: {named}",
+            f"{named} (coco, 100 images, 830 objects matched)",
+            named,
+        )
+
+
+def test_the_current_folder_is_named_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``recommend .`` named the dataset '' (``: 6 objects``, an empty page title and Dataset), and ``--report``
+    refused it quoting that empty name; ``.`` is named as typed, as ``stats`` and the JSON's source name it, and
+    --report names the folder it stands for (here refused: the report would lie in the input folder)."""
+    from PIL import Image
+
+    data = tmp_path / "ds"
+    (data / "images").mkdir(parents=True)
+    (data / "labels").mkdir()
+    for i in range(3):
+        Image.new("RGB", (640, 480)).save(data / "images" / f"im{i}.jpg")
+        (data / "labels" / f"im{i}.txt").write_text("0 0.5 0.5 0.2 0.3\n1 0.3 0.3 0.1 0.1\n")
+    monkeypatch.chdir(data)
+    for mode, line in ((["--rule", "fpn"], ".: 6 objects, resnet50 + fpn"), ([], ".: 6 objects\n")):
+        result = CliRunner().invoke(app, ["recommend", "-q", ".", *mode, "--out", str(tmp_path / "rep"), "--force"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(line)
+        assert _named(tmp_path / "rep" / "report.html") == (
+            "scalematch report: .",
+            ". (yolo, 3 images, 6 objects matched)",
+            ". (folder)",
+        )
+    refused = CliRunner().invoke(app, ["recommend", "-q", ".", "--report"])
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "Error: --report reports/ds: lies in the input folder .; choose a folder outside it\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["recommend", "-q", "ds/labels/..", "--rule", "fpn", "--report"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("ds/labels/..: 6 objects")
+    assert _named(tmp_path / "reports" / "ds" / "report.html")[0] == "scalematch report: ds/labels/.."
+
+
+def test_dataset_label_names_one_input_by_its_base_name_and_several_by_their_count() -> None:
+    from scalematch.report.provenance import dataset_label
+
+    assert dataset_label("data/ann.json") == "ann.json"
+    assert dataset_label(Path("data/VOC2007/")) == "VOC2007"
+    no_base_name = [".", "./", "..", "../..", "/", "a/.."]
+    assert [dataset_label(p) for p in no_base_name] == no_base_name  # as typed
+    assert dataset_label("shards/*.json", 16) == "shards/*.json (16 files)"
+    assert dataset_label("a.json b.json", 2) == "a.json b.json (2 files)"
