@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from scalematch._args import given_path
 from scalematch._text import counted, cut_name, text_of
 from scalematch.choices import Format as FormatChoice
-from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, apply, needs_image_size, parse_policy
+from scalematch.dataset.resize import (
+    DEFAULT_POLICY,
+    ResizePolicy,
+    apply,
+    needs_image_size,
+    parse_policy,
+    resize_words,
+)
 from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble
 from scalematch.errors import DatasetError, OptionError, ScalematchError
 from scalematch.pool import cores
@@ -29,7 +36,9 @@ class LoadResult:
     """A loaded dataset: the box table (see :mod:`scalematch.dataset.table`) and what was left out.
 
     ``excluded`` maps each named reason to the number of records excluded for it; ``images`` counts all images
-    (with or without objects); ``categories`` maps category id to name.
+    (with or without objects); ``categories`` maps category id to name. ``resize`` is the policy that made the
+    input-pixel columns, or None for a box table given back with its own scales (:func:`from_frame` without
+    ``resize``), which outputs name :data:`~scalematch.dataset.resize.OWN_SCALES`.
     """
 
     table: pd.DataFrame
@@ -38,7 +47,7 @@ class LoadResult:
     categories: dict[int, str]
     source: str
     format: Format
-    resize: str
+    resize: str | None
     nested: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     """VOC: the box table of the ``<object>`` elements nested inside another element (None: there are none). Only
     the YOLO converters read them (``root.iter('object')``), so only the YOLOv5 and YOLOv8 presets match them; the
@@ -53,7 +62,7 @@ class LoadResult:
         return (
             f"<LoadResult {self.source}: {counted(len(self.table), 'box', 'boxes')} in "
             f"{counted(self.images, 'image')}, "
-            f"{counted(len(self.categories), 'category', 'categories')}, {self.format}, resize {self.resize}, "
+            f"{counted(len(self.categories), 'category', 'categories')}, {self.format}, {resize_words(self.resize)}, "
             f"{counted(excluded, 'record')} excluded>"
         )
 
@@ -473,7 +482,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     if given is not None:  # the frame's own resize: its scales are kept, the sizes made again from w and h
         stale = [c for c in stale if c not in ("scale_x", "scale_y", "scale", "scale_hi")]
     out, excluded = rows.check_rows(out.drop(columns=stale), need_size, given)
-    out, shown = (out, "as given") if policy is None else (apply(out, policy), str(policy))
+    out, shown = (out, None) if policy is None else (apply(out, policy), str(policy))
     codes, names = rows.category_names(out["category"])
     if numbered:  # names without ids: numbered from 1 in order of first appearance, as the VOC reader numbers them
         out["category_id"] = codes.astype(np.int64) + 1

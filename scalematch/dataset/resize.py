@@ -72,6 +72,9 @@ class MultiScale:
 
 ResizePolicy = NoResize | ShortestEdge | LongestEdge | Fixed | MultiScale
 DEFAULT_POLICY = "shortest-edge:800,1333"
+OWN_SCALES = "the table's own scales"
+"""How results name the resize of a box table given back with its own scales (``scale_x``, ``scale_y``) and no
+policy (:func:`scalematch.dataset.loader.from_frame` without ``resize``); their ``resize`` is None."""
 MAX_SIZE = 16384  # the largest size a policy may name (pixels), as --input-size
 
 _FORMS: tuple[tuple[re.Pattern[str], type], ...] = (
@@ -112,6 +115,18 @@ def parse_policy(text: str | ResizePolicy, option: str = "resize") -> ResizePoli
         return policy
     shown = text if len(text) <= 80 else text[:77] + "..."
     raise OptionError(f"{option}: expected one of {VALID_FORMS} with positive integers up to {MAX_SIZE}, got {shown!r}")
+
+
+def policy_text(resize: str | None) -> str:
+    """A result's ``resize`` as a name: the policy (``shortest-edge:800,1333``), or :data:`OWN_SCALES` for None (the
+    ``at`` of ``<Design resnet50 at ...>``, a table's cell)."""
+    return OWN_SCALES if resize is None else resize
+
+
+def resize_words(resize: str | None) -> str:
+    """A result's ``resize`` in a list of facts: ``resize`` and the policy (``resize shortest-edge:800,1333``), or
+    :data:`OWN_SCALES` for None."""
+    return OWN_SCALES if resize is None else f"resize {resize}"
 
 
 def needs_image_size(policy: ResizePolicy) -> bool:

@@ -214,7 +214,7 @@ class Partial:
 
     source: str
     format: str
-    resize: str
+    resize: str | None
     images: int
     categories: dict[int, str]
     excluded: dict[str, int]
@@ -390,7 +390,7 @@ class Fold:
         self.per_image[hit] += times
 
     def partial(
-        self, source: str, format: str, resize: str, images: int, categories: dict[int, str],
+        self, source: str, format: str, resize: str | None, images: int, categories: dict[int, str],
         excluded: dict[str, int], crowd_category: np.ndarray, unnamed: frozenset[int] = frozenset(),
     ) -> Partial:  # fmt: skip
         """The :class:`Partial` of the objects added."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scalematch import _args
 from scalematch._text import counted
 from scalematch.dataset.loader import LoadResult, as_load_result
+from scalematch.dataset.resize import policy_text, resize_words
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import levels_from_profile
 from scalematch.match.recommend import Recommendation, check_anchors_per_level, recommend
@@ -28,7 +29,9 @@ class Design:
 
     backbone: str
     neck: str | None
-    resize: str
+    resize: str | None
+    """The resize policy, or None for a box table given back with its own scales (see
+    :func:`scalematch.dataset.loader.from_frame`)."""
     recommendation: Recommendation
     excluded: dict[str, int]
     data: LoadResult | None = field(default=None, repr=False, compare=False)
@@ -43,7 +46,8 @@ class Design:
         r = self.recommendation
         where = self.backbone + (f" + {self.neck}" if self.neck else "")
         return (
-            f"<Design {where} at {self.resize}, rule {r.rule.value}: use {', '.join(r.recommended_levels)} "
+            f"<Design {where} at {policy_text(self.resize)}, rule {r.rule.value}: "
+            f"use {', '.join(r.recommended_levels)} "
             f"({100 * r.chosen.coverage:.1f}% of {counted(r.chosen.total, 'object')}, target {100 * r.target:g}% "
             f"{'reached' if r.reached else 'missed'})>"
         )
@@ -90,7 +94,7 @@ class RuleSweep:
 
     def __repr__(self) -> str:
         b = self.best
-        return f"<RuleSweep of {counted(len(self.designs), 'design')}: best {b.backbone} at {b.resize}>"
+        return f"<RuleSweep of {counted(len(self.designs), 'design')}: best {b.backbone} at {policy_text(b.resize)}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``scalematch recommend --rule ... --json`` document: the best design and the ranked ``sweep``."""
@@ -181,7 +185,7 @@ def _runnable(data: LoadResult, graph: Graph, network: str, strict: bool = False
         problem = problems[int(inverse[row])]
         hk, wk = (int(v) for v in pairs[inverse[row]])
         fit = "too large" if isinstance(problem, MapTooLarge) else "too small"
-        first = small_image_text(table, row, (wk, hk), f"resize {data.resize}", network, str(problem), fit)
+        first = small_image_text(table, row, (wk, hk), resize_words(data.resize), network, str(problem), fit)
         if small.all():
             raise DatasetError(
                 f"{data.source}: every image becomes too small an input for the network; the first: {first}"

@@ -178,6 +178,8 @@ def render(template: str, **values: Any) -> str:
     its line breaks and tabs."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    from scalematch.dataset.resize import policy_text, resize_words
+
     env = Environment(
         loader=PackageLoader("scalematch.report", "templates"),
         autoescape=True,
@@ -187,6 +189,8 @@ def render(template: str, **values: Any) -> str:
         finalize=_visible,
     )
     env.filters["counted"] = counted
+    env.filters["policy_text"] = policy_text
+    env.filters["resize_words"] = resize_words
     return env.get_template(template).render(**values)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from scalematch._text import counted
+from scalematch.dataset.resize import policy_text
 from scalematch.match.design import Design
 from scalematch.match.documents import design_context as design_context
 from scalematch.match.documents import recommend_document as recommend_document
@@ -163,6 +164,6 @@ def sweep_table(designs: list[Design]) -> str:
     for k, d in enumerate(designs, start=1):
         row = sweep_row(d)
         mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
-        rows.append((str(k), row["backbone"], row["resize"], f"{100 * row['coverage']:.1f}%",
+        rows.append((str(k), row["backbone"], policy_text(row["resize"]), f"{100 * row['coverage']:.1f}%",
                      ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip
     return aligned(rows, left=len(rows[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalematch._text import cut_columns, padded
+from scalematch.dataset.resize import resize_words
 from scalematch.report.style import printable as _printable
 from scalematch.report.style import shown_name
 
@@ -39,7 +40,7 @@ def render(s: dict[str, Any], by_category: bool = False) -> str:
 
     opi = s["objects_per_image"]
     lines = [
-        f"{_printable(str(s['source']))} ({s['format']}), resize {s['resize']}",
+        f"{_printable(str(s['source']))} ({s['format']}), {resize_words(s['resize'])}",
         f"images {s['images']} ({s['images_without_objects']} without objects), annotations {n}, "
         f"crowd {s['crowd']}, categories {s['categories']}",
         f"excluded: {excluded}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalematch._text import counted
+from scalematch.dataset.resize import policy_text
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
 from scalematch.report.style import drawable, figure_for, outside_layout, style
@@ -31,20 +32,23 @@ def coverage_label(coverage: float) -> str:
 
 
 def sweep_table(designs: list[Design]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coverage of the recommended run (rows: backbones, columns: resize policies, in first-seen order) and
+    """Coverage of the recommended run (rows: backbones, columns: resize policies as :func:`policy_text` names them,
+    in first-seen order) and
     the matching labels ("P3-P5 ✓" when the target is reached)."""
     import pandas as pd
 
     backbones = list(dict.fromkeys(d.backbone for d in designs))
-    policies = list(dict.fromkeys(d.resize for d in designs))
+    policies = list(dict.fromkeys(policy_text(d.resize) for d in designs))
     coverage = pd.DataFrame(float("nan"), index=backbones, columns=policies)
     labels = pd.DataFrame("", index=backbones, columns=policies)
     for d in designs:
         r = d.recommendation
         names = r.recommended_levels
         span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
-        coverage.loc[d.backbone, d.resize] = r.chosen.coverage
-        labels.loc[d.backbone, d.resize] = f"{coverage_label(r.chosen.coverage)}\n{span}{' ✓' if r.reached else ''}"
+        coverage.loc[d.backbone, policy_text(d.resize)] = r.chosen.coverage
+        labels.loc[d.backbone, policy_text(d.resize)] = (
+            f"{coverage_label(r.chosen.coverage)}\n{span}{' ✓' if r.reached else ''}"
+        )
     return coverage, labels
 
 
@@ -62,7 +66,7 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
     _args.axes(ax)
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
-    cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(best.resize))
+    cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(policy_text(best.resize)))
     return coverage_heatmap(
         coverage, labels, cell, f"Design sweep: {counted(len(designs), 'design')} (outlined: best)", ax
     )

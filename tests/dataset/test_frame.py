@@ -316,7 +316,7 @@ def test_a_frame_brings_its_resize_and_its_sizes_follow_its_boxes(policy: str) -
     high = HIGH if policy.startswith("multi") else []
     truth = from_frame(edited.drop(columns=INPUT + high), policy)
     ours = from_frame(edited)
-    assert ours.resize == "as given" and ours.excluded == truth.excluded == {}
+    assert ours.resize is None and ours.excluded == truth.excluded == {}
     for column in INPUT + high:
         assert ours.table[column].tolist() == truth.table[column].tolist(), column
     rule = sm.recommend(edited, rule="fpn")

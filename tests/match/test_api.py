@@ -137,6 +137,44 @@ def test_reprs_are_one_short_line(boxes: sm.LoadResult) -> None:
     assert repr(results[2]).startswith("<Design resnet50 + fpn at shortest-edge:800,1333, rule rf: use P2, P3, P4, P5")
 
 
+def test_a_table_given_back_names_its_own_scales_and_no_policy(boxes: sm.LoadResult) -> None:
+    """A box table given back without resize= keeps its own scales; its results said "as given" where a policy
+    goes: ``<Design resnet50 + fpn at as given, ...>``, and the JSON's ``resize`` held that phrase, which is no
+    policy. They name the table's own scales in words and hold None (JSON null) as the policy."""
+    from scalematch.report.recommend_text import sweep_table
+    from scalematch.report.stats_text import render
+
+    table = boxes.to_frame()
+    data = sm.from_frame(table)
+    assert data.resize is None and data.to_dict()["resize"] is None
+    assert repr(data) == (
+        "<LoadResult DataFrame: 839 boxes in 100 images, 70 categories, coco, the table's own scales, "
+        "0 records excluded>"
+    )
+    assert render(data.to_dict()).splitlines()[0] == "DataFrame (coco), the table's own scales"
+    design = sm.recommend(table, rule="fpn")
+    assert isinstance(design, sm.Design) and design.resize is None and design.to_dict()["resize"] is None
+    assert repr(design) == (
+        "<Design resnet50 + fpn at the table's own scales, rule fpn: use P2, P3, P4, P5, P6 (61.7% of 830 objects, "
+        "target 99% missed)>"
+    )
+    swept = sm.sweep(table, rule="fpn", backbone="resnet50,resnet18")
+    assert isinstance(swept, sm.RuleSweep)
+    assert repr(swept) == "<RuleSweep of 2 designs: best resnet50 at the table's own scales>"
+    assert [row["resize"] for row in swept.to_dict()["sweep"]] == [None, None]
+    assert swept.to_frame()["resize"].tolist() == [None, None]
+    assert sweep_table(list(swept.designs)).splitlines()[1].startswith("1     resnet50  the table's own scales  61.7%")
+    from scalematch.report.bundle import ReportInput, build_report
+
+    assert design.data is not None
+    page = build_report(ReportInput(design.data, design))["report.html"].decode("utf-8")
+    assert "resnet50 + fpn · the table&#39;s own scales · rule fpn" in page
+    assert "<dt>Resize</dt><dd>the table&#39;s own scales</dd>" in page
+    again = sm.recommend(table, rule="fpn", resize="shortest-edge:800,1333")
+    assert isinstance(again, sm.Design) and again.to_dict()["resize"] == "shortest-edge:800,1333"
+    assert again.to_dict()["levels"] == design.to_dict()["levels"]  # the same scales, now named
+
+
 @pytest.mark.parametrize(
     ("kwargs", "library", "cli_args", "cli"),
     [

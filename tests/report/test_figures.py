@@ -133,6 +133,8 @@ def test_shape_without_a_cell_of_two_has_no_colour_bar(tmp_path: Path) -> None:
 
 
 def test_sweep_heatmap() -> None:
+    from scalematch.dataset.resize import policy_text
+
     designs = []
     for policy in ("shortest-edge:800,1333", "shortest-edge:512,853"):
         data = load(sample_path(), resize=policy)
@@ -143,14 +145,16 @@ def test_sweep_heatmap() -> None:
     coverage, labels = sweep_table(designs)
     assert list(coverage.index) == ["resnet50", "resnet18"]
     for d in designs:
-        row, col = list(coverage.index).index(d.backbone), list(coverage.columns).index(d.resize)
+        row, col = list(coverage.index).index(d.backbone), list(coverage.columns).index(policy_text(d.resize))
         assert values[row, col] == pytest.approx(1 - d.recommendation.chosen.coverage)  # coloured on the miss
-        assert str(labels.loc[d.backbone, d.resize]).startswith(f"{100 * d.recommendation.chosen.coverage:.1f}%")
+        assert str(labels.loc[d.backbone, policy_text(d.resize)]).startswith(
+            f"{100 * d.recommendation.chosen.coverage:.1f}%"
+        )
     best = ranked(designs)[0]
     outline = next(p for p in ax.patches if p.get_gid() == "best")
     assert isinstance(outline, Rectangle)
     assert outline.get_xy() == (
-        list(coverage.columns).index(best.resize),
+        list(coverage.columns).index(policy_text(best.resize)),
         list(coverage.index).index(best.backbone),
     )
 
