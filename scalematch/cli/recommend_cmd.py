@@ -158,7 +158,7 @@ def recommend(
     paths = expand(given)
     size = parse_image_size(image_size) if image_size is not None else None
     source = paths[0]
-    label = dataset_label(" ".join(str(p) for p in given) if len(paths) > 1 else source, len(paths))
+    label = dataset_label(" ".join(str(p) for p in given) if len(paths) > 1 else source, paths)
     # Every file or folder the run reads: no output may replace one of them.
     models = (detector, *(backbone or "").split(","), neck, *_preset_files(detector))
     inputs = (

@@ -135,7 +135,7 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
     table = inp.data.table
     objects = len(UsableRows(table))
     summary = {
-        "dataset": dataset_label(inp.data.source, len(inp.inputs)),
+        "dataset": dataset_label(inp.data.source, inp.inputs),
         "format": inp.data.format,
         "images": inp.data.images,
         "objects": objects,

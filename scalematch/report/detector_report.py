@@ -75,7 +75,7 @@ def build_detector_report(
         doc["ignored_difficult"] = result.ignored
     objects = result.summary.objects
     summary = {
-        "dataset": dataset_label(data.source, len(inputs)),
+        "dataset": dataset_label(data.source, inputs),
         "format": data.format,
         "images": data.images,
         "objects": objects,

@@ -61,14 +61,17 @@ class Provenance:
     """For several inputs (shards, a glob): each file as given with its SHA-256, in input order."""
 
 
-def dataset_label(source: str | Path, files: int = 1) -> str:
+def dataset_label(source: str | Path, inputs: tuple[Path, ...] = ()) -> str:
     """The name the text output and the report give a dataset read from ``source`` (a path as given, or the paths
-    and patterns of several inputs as given, joined by spaces) that ``files`` files make: one input by its base
-    name (``ann.json``; a path that has none, ``.``, ``..`` or ``/``, as given), several by the inputs as given and
-    their count (``shards/*.json (2 files)``)."""
+    and patterns of several inputs as given, joined by spaces), ``inputs`` being the files or folders read: one
+    input by its base name (``ann.json``; a path that has none, ``.``, ``..`` or ``/``, as given), several by the
+    inputs as given and their count (``shards/*.json (2 files)``, ``voc_a voc_b (2 folders)``; files and folders
+    together, ``(3 inputs)``)."""
     text = str(source)
-    if files > 1:
-        return f"{text} ({files} files)"
+    if len(inputs) > 1:
+        folders = sum(path.is_dir() for path in inputs)
+        kind = "files" if not folders else "folders" if folders == len(inputs) else "inputs"
+        return f"{text} ({len(inputs)} {kind})"
     name = Path(text).name
     return name if name not in ("", "..") else text
 
@@ -88,7 +91,7 @@ def provenance(
         version=__version__,
         python=platform.python_version(),
         command=command,
-        input_name=dataset_label(source, len(inputs)),
+        input_name=dataset_label(source, inputs),
         input_kind="" if files else "folder" if path.is_dir() else "file",
         sha256="(per file, below)" if files else sha256_of(path) if path.exists() else "(not available)",
         created=when.isoformat(),

@@ -263,12 +263,19 @@ def test_the_current_folder_is_named_as_typed(tmp_path: Path, monkeypatch: pytes
     assert _named(tmp_path / "reports" / "ds" / "report.html")[0] == "scalematch report: ds/labels/.."
 
 
-def test_dataset_label_names_one_input_by_its_base_name_and_several_by_their_count() -> None:
+def test_dataset_label_names_one_input_by_its_base_name_and_several_by_their_count(tmp_path: Path) -> None:
     from scalematch.report.provenance import dataset_label
 
     assert dataset_label("data/ann.json") == "ann.json"
     assert dataset_label(Path("data/VOC2007/")) == "VOC2007"
     no_base_name = [".", "./", "..", "../..", "/", "a/.."]
     assert [dataset_label(p) for p in no_base_name] == no_base_name  # as typed
-    assert dataset_label("shards/*.json", 16) == "shards/*.json (16 files)"
-    assert dataset_label("a.json b.json", 2) == "a.json b.json (2 files)"
+    files = [tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.xml"]
+    for file in files:
+        file.write_text("{}")
+    folders = [tmp_path / "voc_a", tmp_path / "voc_b"]
+    for folder in folders:
+        folder.mkdir()
+    assert dataset_label("shards/*.json", (files[0], files[1])) == "shards/*.json (2 files)"
+    assert dataset_label("voc_a voc_b", (*folders,)) == "voc_a voc_b (2 folders)"  # (not "2 files")
+    assert dataset_label("c.xml voc_*", (files[2], *folders)) == "c.xml voc_* (3 inputs)"
