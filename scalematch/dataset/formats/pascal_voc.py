@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator
@@ -427,9 +428,28 @@ def _read(xml: Path) -> tuple[Element, bytes, bool]:
         raise DatasetError(f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})") from None
     except (LookupError, UnicodeError) as exc:  # an encoding declaration Python does not know, or bytes not in it
         raise DatasetError(f"{xml}: cannot decode the XML ({str(exc).splitlines()[0]})") from None
+    except ValueError as exc:  # expat reads a declared encoding only when each byte is one character
+        raise DatasetError(f"{xml}: cannot decode the XML ({_multi_byte(data, exc)})") from None
     if root is None:
         raise DatasetError(f"{xml}: empty XML document")
     return root, data, plain
+
+
+_DECLARED = re.compile(rb"""\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?<\?xml\s[^>]*?encoding\s*=\s*(["'])([^"'>]{1,64})\1""")
+
+
+def _multi_byte(data: bytes, exc: ValueError) -> str:
+    """Why expat stopped on an encoding declaration (``ValueError: multi-byte encodings are not supported``): the
+    encoding the file declares (GBK, Shift_JIS, Big5, EUC-KR, UTF-7: encodings whose characters are not one byte
+    each), which Python's XML parser, and so mmdetection's VOC reader (``ET.parse``), does not read."""
+    declared = _DECLARED.match(data[:512].replace(b"\x00", b""))  # (UTF-16 or UTF-32: its ASCII bytes)
+    if declared is None:
+        return str(exc).splitlines()[0] if str(exc) else "its encoding is not supported"
+    name = declared.group(2).decode("ascii", "backslashreplace")
+    return (
+        f"it declares encoding {name!r}, a multi-byte encoding that Python's XML parser (expat, which "
+        "mmdetection's VOC reader uses too) does not read; save the file as UTF-8"
+    )
 
 
 def _reason(exc: Exception) -> str:

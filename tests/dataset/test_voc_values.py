@@ -1,0 +1,68 @@
+"""What the VOC reader says about the values and encodings it cannot use: one line naming the file and what is
+wrong with what is written, the same from one process or several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+
+from scalematch.dataset.formats import pascal_voc
+from scalematch.dataset.loader import load
+from scalematch.errors import DatasetError
+
+BODY = (
+    "<annotation><filename>a.jpg</filename><size><width>500</width><height>400</height></size><object><name>dog"
+    "</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax><ymax>40</ymax></bndbox></object></annotation>"
+)
+
+
+def _multi_byte(path: Path, name: str) -> str:
+    return (
+        f"{path}: cannot decode the XML (it declares encoding {name!r}, a multi-byte encoding that Python's XML "
+        "parser (expat, which mmdetection's VOC reader uses too) does not read; save the file as UTF-8)"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312", "Shift_JIS", "Big5", "EUC-KR", "UTF-7"])
+@pytest.mark.parametrize("doctype", ["", "<!DOCTYPE annotation>"])
+def test_a_multi_byte_encoding_is_one_line(tmp_path: Path, encoding: str, doctype: str) -> None:
+    """expat reads a declared encoding only when each byte is one character: the file is named with the encoding it
+    declares, through the plain parser and through defusedxml (a DOCTYPE) alike."""
+    path = tmp_path / "a.xml"
+    path.write_bytes(f'<?xml version="1.0" encoding="{encoding}"?>{doctype}{BODY}'.encode(encoding))
+    with pytest.raises(DatasetError) as caught:
+        load(path, resize="none")
+    assert str(caught.value) == _multi_byte(path, encoding)
+
+
+def test_a_multi_byte_declaration_in_utf16_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    path.write_bytes(f"\ufeff<?xml version='1.0' encoding='GBK'?>{BODY}".encode("utf-16-le"))
+    with pytest.raises(DatasetError) as caught:
+        load(path, resize="none")
+    assert str(caught.value) == _multi_byte(path, "GBK")
+
+
+def test_a_multi_byte_encoding_in_a_later_piece_is_the_same_line_with_workers(tmp_path: Path) -> None:
+    ann = tmp_path / "voc" / "Annotations"
+    ann.mkdir(parents=True)
+    for i in range(pascal_voc.PIECE + 10):
+        (ann / f"{i:05d}.xml").write_text(BODY, encoding="utf-8")
+    bad = ann / f"{pascal_voc.PIECE + 3:05d}.xml"
+    bad.write_bytes(f'<?xml version="1.0" encoding="GB2312"?>{BODY}'.encode("gb2312"))
+    for workers in (1, 2):
+        with pytest.raises(DatasetError) as caught:
+            load(tmp_path / "voc", resize="none", workers=workers)
+        assert str(caught.value) == _multi_byte(bad, "GB2312")
+
+
+def test_a_multi_byte_encoding_on_the_command_line(app: typer.Typer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    path = tmp_path / "GBK.xml"
+    path.write_bytes(f'<?xml version="1.0" encoding="GBK"?>{BODY}'.encode("gbk"))
+    for command in (["stats"], ["recommend", "--detector", "atss"]):
+        result = CliRunner().invoke(app, [*command, str(path)])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {_multi_byte(path, 'GBK')}\n")

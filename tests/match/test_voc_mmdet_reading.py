@@ -1,0 +1,32 @@
+"""The VOC files mmdetection's own XMLDataset.parse_data_info reads differently from a plain VOC file, read by it
+(through tests/match/mmdet_ref.py) and by scalematch: what one refuses the other refuses, what one keeps the other
+keeps, with the same positives under ATSS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from required import need
+
+from scalematch.dataset import load
+from scalematch.errors import DatasetError
+
+BODY = (
+    "<annotation><filename>a.jpg</filename><size><width>500</width><height>400</height></size><object><name>dog"
+    "</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax><ymax>40</ymax></bndbox></object></annotation>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "Shift_JIS", "UTF-7"])
+def test_a_multi_byte_encoding_stops_mmdetection_too(tmp_path: Path, encoding: str) -> None:
+    need("mmdet")
+    import mmdet_ref
+
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    (folder / "a.xml").write_bytes(f'<?xml version="1.0" encoding="{encoding}"?>{BODY}'.encode(encoding))
+    with pytest.raises(ValueError, match=r"^multi-byte encodings are not supported$"):
+        mmdet_ref.atss_positives_voc(folder, ["dog"])
+    with pytest.raises(DatasetError, match=f"declares encoding '{encoding}', a multi-byte encoding"):
+        load(folder, resize="none")
