@@ -66,3 +66,36 @@ def test_a_multi_byte_encoding_on_the_command_line(app: typer.Typer, tmp_path: P
     for command in (["stats"], ["recommend", "--detector", "atss"]):
         result = CliRunner().invoke(app, [*command, str(path)])
         assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {_multi_byte(path, 'GBK')}\n")
+
+
+def _object(flags: str) -> str:
+    return (
+        f"<object><name>dog</name>{flags}<bndbox><xmin>10</xmin><ymin>20</ymin><xmax>100</xmax><ymax>200</ymax>"
+        "</bndbox></object>"
+    )
+
+
+def test_truncated_never_leaves_its_object_out(tmp_path: Path) -> None:
+    """No toolkit reads <truncated>: every object is kept, the flag set for an integer other than 0 or for true in
+    any case, not set for any other text."""
+    written = {"0": False, "1": True, " 7 ": True, "-1": True, "": False, "False": False, "True": True, "true": True,
+               "TRUE": True, "0.0": False, "1.0": False, "yes": False, "\u00a01": False}  # fmt: skip
+    path = tmp_path / "a.xml"
+    objects = "".join(_object(f"<truncated>{text}</truncated><difficult>0</difficult>") for text in written)
+    path.write_text(f"<annotation><size><width>500</width><height>400</height></size>{objects}</annotation>")
+    result = load(path, resize="none", strict=True)
+    assert result.table["truncated"].tolist() == list(written.values())
+    assert result.excluded == {}
+
+
+def test_difficult_is_still_an_integer_literal(tmp_path: Path) -> None:
+    """mmdetection reads <difficult> with int(): 'False' stops it, so the object is left out, named under strict."""
+    path = tmp_path / "a.xml"
+    size = "<size><width>500</width><height>400</height></size>"
+    path.write_text(f"<annotation>{size}{_object('<difficult>False</difficult>')}</annotation>")
+    assert load(path, resize="none").excluded == {"unparsable_number": 1}
+    with pytest.raises(DatasetError) as caught:
+        load(path, resize="none", strict=True)
+    assert str(caught.value) == (
+        f"{path}: object 1: expected an integer flag for <difficult>, got 'False' [unparsable_number]"
+    )

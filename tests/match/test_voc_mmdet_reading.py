@@ -30,3 +30,36 @@ def test_a_multi_byte_encoding_stops_mmdetection_too(tmp_path: Path, encoding: s
         mmdet_ref.atss_positives_voc(folder, ["dog"])
     with pytest.raises(DatasetError, match=f"declares encoding '{encoding}', a multi-byte encoding"):
         load(folder, resize="none")
+
+
+def _ours(folder: Path) -> dict[tuple[str, int], list[int]]:
+    from scalematch.match.detector import evaluate
+    from scalematch.presets import load_preset
+
+    preset = load_preset("atss")
+    frame = evaluate(load(folder, resize=preset.resize_policy()), preset, workers=1).to_frame("objects")
+    levels = [c for c in frame.columns if c.startswith("positives_P")]
+    out = {}
+    for name, row in zip(frame["annotation_id"], frame[levels].to_numpy().tolist(), strict=True):
+        file, number = name.rsplit(":", 1)
+        out[(Path(file).name, int(number))] = row
+    return out
+
+
+def test_truncated_is_read_by_no_one(tmp_path: Path) -> None:
+    """mmdetection trains on an object whatever its <truncated> holds (it never reads it), with the same positives
+    as ours."""
+    need("mmdet")
+    import mmdet_ref
+
+    folder = tmp_path / "voc"
+    folder.mkdir()
+    for k, text in enumerate(["0", "False", "true", "0.0", "yes"]):
+        (folder / f"t{k}.xml").write_text(
+            "<annotation><size><width>500</width><height>400</height></size><object><name>dog</name>"
+            f"<truncated>{text}</truncated><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin>"
+            f"<xmax>{100 + k}</xmax><ymax>200</ymax></bndbox></object></annotation>"
+        )
+    theirs = mmdet_ref.atss_positives_voc(folder, ["dog"])
+    assert len(theirs) == 5
+    assert _ours(folder) == theirs

@@ -223,8 +223,9 @@ def test_an_object_the_reader_leaves_out_but_the_converter_writes_refuses_its_fi
     detector: str, tmp_path: Path
 ) -> None:
     """An object our reader leaves out for a problem of its own (``bbox_nonpositive``, ``unparsable_number``) that
-    the VOC converter writes all the same (``float()`` of the corners, a negative width as it comes, no look at
-    ``<truncated>``): its file is refused when that label is, exactly as ``verify_image_label`` decides."""
+    the VOC converter writes all the same (``float()`` of the corners, a negative width as it comes): its file is
+    refused when that label is, exactly as ``verify_image_label`` decides. An unreadable ``<truncated>`` (read by
+    neither) leaves nothing out, and its object refuses its file the same way."""
     need("ultralytics")
     import yolo_ref
     from PIL import Image
@@ -240,8 +241,8 @@ def test_an_object_the_reader_leaves_out_but_the_converter_writes_refuses_its_fi
         obj("1_0", "60"),  # float() reads 10: in bounds, kept
         obj("1_0", "13_0"),  # 10 to 130 of 100: refused
         obj("10", "inf"),  # refused by both
-        obj("10", "130", truncated="abc"),  # the converter never reads <truncated>: refused
-        obj("10", "60", truncated="abc"),  # in bounds: kept
+        obj("10", "130", truncated="abc"),  # <truncated> is read by neither: a row, and its file refused
+        obj("10", "60", truncated="abc"),  # in bounds: a row, its file kept
         obj("60", "50", difficult="1"),  # difficult: not written
         obj("60", "50", name=""),  # no name: not written
     ]
@@ -267,7 +268,7 @@ def test_an_object_the_reader_leaves_out_but_the_converter_writes_refuses_its_fi
         theirs[f"i{k}.xml"] = bool(verify(args)[-2])
     preset = load_preset(detector)
     data = load(folder, resize=preset.resize_policy())
-    assert len(data.table) == len(extra)  # only the dog of each file is read
+    assert len(data.table) == len(extra) + 2  # only the dog of each file is read, and the two truncated="abc"
     frame = evaluate(data, preset, workers=1).to_frame("objects")
     dropped = {str(a).rsplit(":", 1)[0]: r == "dropped_by_pipeline"
                for a, r in zip(frame["annotation_id"], frame["no_positive_reason"], strict=True)}  # fmt: skip

@@ -345,17 +345,27 @@ def _object(
     if not (xmax >= xmin and ymax >= ymin):
         exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
         return None
-    flags = []
-    for tag in ("difficult", "truncated"):
-        text = obj.findtext(tag)
-        flag = _FLAGS.get(text)
-        if flag is None:
-            flag = _flag(text)
-        if flag is None:
-            exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <{tag}>, got {text!r}")
-            return None
-        flags.append(flag)
-    return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, flags[0], flags[1] != 0
+    text = obj.findtext("difficult")
+    difficult = _FLAGS.get(text)
+    if difficult is None:
+        difficult = _flag(text)
+    if difficult is None:
+        exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <difficult>, got {text!r}")
+        return None
+    return name, xmin, ymin, xmax - xmin + 1.0, ymax - ymin + 1.0, difficult, _truncated(obj.findtext("truncated"))
+
+
+def _truncated(text: str | None) -> bool:
+    """Whether ``<truncated>`` is set: an integer literal other than 0 (:func:`_flag`), or ``true`` in any case (as
+    Python writes a bool); any other text (``False``, ``0.0``, ``yes``) is not set. No toolkit reads it (not
+    mmdetection's XMLDataset, nor the VOC converters of yolov5 and ultralytics, nor torchvision or detectron2),
+    so it never leaves its object out."""
+    flag = _FLAGS.get(text)
+    if flag is None:
+        flag = _flag(text)
+    if flag is None:
+        return (text or "").strip(_ASCII_SPACE).lower() == "true"
+    return flag != 0
 
 
 def _number(text: str | None) -> float | None:
