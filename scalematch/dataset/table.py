@@ -310,6 +310,9 @@ class RawBoxes:
     """COCO and VOC: whose converter writes the YOLO labels of these boxes (``coco``: ``'%g'``; ``voc``: the
     number): the records the checks exclude but the converter still writes can make the toolkits refuse the file
     (``label_refused``)."""
+    no_size: dict[int, str] = field(default_factory=dict)
+    """VOC: per image without a usable size, what is wrong with its ``<size>`` (``its <width> '500px' is not a
+    number``), for the message of its objects' ``missing_image_size``."""
     nested: RawBoxes | None = None
     """VOC: the ``<object>`` elements nested inside another element, which only the YOLO converters read
     (``root.iter('object')``): boxes of the same images and categories, kept apart (the table's ``nested`` rows)."""
@@ -390,6 +393,7 @@ _TEXTS = {
     MISSING_IMAGE_SIZE: "image {i} ({name}) has no width/height and the resize policy needs it",
     BBOX_OUTSIDE_IMAGE: "the box does not overlap image {i} ({name}) at all",
 }
+_NO_SIZE_WHY = "image {i} ({name}) has no usable width/height ({why}) and the resize policy needs it"
 
 
 def problems(
@@ -460,7 +464,9 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
-            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=cut_name(name))
+            why = raw.no_size.get(int(image_id[k])) if reason == MISSING_IMAGE_SIZE else None
+            text = text if why is None else _NO_SIZE_WHY
+            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=cut_name(name), why=why)
             exclusions.add(reason, _where(raw, record, k, int(image_id[k]), int(ann_id[k])), detail, int(bad.sum()))
             keep &= ~bad
 

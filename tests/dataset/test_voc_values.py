@@ -99,3 +99,56 @@ def test_difficult_is_still_an_integer_literal(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}: object 1: expected an integer flag for <difficult>, got 'False' [unparsable_number]"
     )
+
+
+SIZES = [
+    ("500px", "its <width> '500px' is not a number"),
+    ("500,0", "its <width> '500,0' is not a number"),
+    ("", "its <width> is empty"),
+    (" 1_0 ", "its <width> '1_0' is not an ASCII decimal number"),
+    ("inf", "its <width> 'inf' is not a finite number"),
+    ("nan", "its <width> 'nan' is not a finite number"),
+    ("0.5", "its <width> 0.5 is under one pixel"),
+    ("0", "its <width> 0 is under one pixel"),
+    ("-500", "its <width> -500 is under one pixel"),
+    ("16777217", "its <width> 16777217 is above the 16,777,216 px limit"),
+    ("9" * 400, f"its <width> {'9' * 40}...{'9' * 20} is above the 16,777,216 px limit"),
+    (None, "its <size> has no <width>"),
+]
+
+
+@pytest.mark.parametrize(("width", "why"), SIZES, ids=[why for _, why in SIZES])
+def test_an_unusable_size_says_what_is_wrong_with_it(tmp_path: Path, width: str | None, why: str) -> None:
+    """The object is missing_image_size as before; the message says what the <size> holds, not that it is absent."""
+    path = tmp_path / "w.xml"
+    side = "" if width is None else f"<width>{width}</width>"
+    path.write_text(
+        f"<annotation><filename>a.jpg</filename><size>{side}<height>400</height></size>{_object('')}</annotation>"
+    )
+    assert load(path).excluded == {"missing_image_size": 1}
+    with pytest.raises(DatasetError) as caught:
+        load(path, strict=True)
+    assert str(caught.value) == (
+        f"{path}: object 1: image 1 (a.jpg) has no usable width/height ({why}) and the resize policy needs it "
+        "[missing_image_size]"
+    )
+
+
+def test_an_unusable_height_in_a_later_piece_is_named_alike_with_workers(tmp_path: Path) -> None:
+    ann = tmp_path / "voc" / "Annotations"
+    ann.mkdir(parents=True)
+    size = "<size><width>500</width><height>{}</height></size>"
+    for i in range(pascal_voc.PIECE + 10):
+        height = "4OO" if i == pascal_voc.PIECE + 3 else "400"
+        (ann / f"{i:05d}.xml").write_text(f"<annotation>{size.format(height)}{_object('')}</annotation>")
+    messages = set()
+    for workers in (1, 2):
+        assert load(tmp_path / "voc", workers=workers).excluded == {"missing_image_size": 1}
+        with pytest.raises(DatasetError) as caught:
+            load(tmp_path / "voc", strict=True, workers=workers)
+        messages.add(str(caught.value))
+    image = pascal_voc.PIECE + 4
+    assert messages == {
+        f"{tmp_path / 'voc'}: Annotations/{image - 1:05d}.xml: object 1: image {image} ({image - 1:05d}.jpg) has no "
+        "usable width/height (its <height> '4OO' is not a number) and the resize policy needs it [missing_image_size]"
+    }

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import cut_name
 from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
 from scalematch.dataset.formats._walk import walk
 from scalematch.dataset.table import (
@@ -29,6 +30,7 @@ from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
     DUPLICATE_ID,
     MALFORMED_RECORD,
+    MAX_IMAGE_SIDE,
     RESOURCE_FORK,
     UNPARSABLE_NUMBER,
     Exclusions,
@@ -167,6 +169,7 @@ def read(path: Path, exclusions: Exclusions, split: str | None = None, workers: 
         for j, (entry, label_file) in enumerate(zip(piece.images, piece.files, strict=True), 1):
             raw.images[image_id + j] = entry
             raw.label_files[image_id + j] = label_file
+        raw.no_size.update((image_id + j, why) for j, why in piece.no_size.items())
         for n, i, k, name, x, y, w, h, difficult, truncated in piece.rows:
             cid = names.setdefault(name, len(names) + 1)
             rows.append((ann_id + n, image_id + i, cid, x, y, w, h, w * h, False, difficult, truncated))
@@ -190,7 +193,7 @@ def _nested_rows(raw: RawBoxes, nested: list[Any], names: dict[str, int], ann_id
     """The nested objects (see :func:`_nested`) as boxes of the same images and categories, numbered after the
     others; those of a name no other object has are left out (no class of the dataset)."""
     out = RawBoxes(images=raw.images, categories=raw.categories, label_files=raw.label_files, one_file=raw.one_file,
-                   converter="voc")  # fmt: skip
+                   converter="voc", no_size=raw.no_size)  # fmt: skip
     rows: list[Row] = []
     places = array("q")
     for i, k, name, x, y, w, h, difficult, truncated in nested:
@@ -230,6 +233,8 @@ class _Piece:
     nested: list[_PieceRow] = field(default_factory=list)
     """The ``<object>`` elements inside another element (``k``: numbered after the file's other objects, in
     document order)."""
+    no_size: dict[int, str] = field(default_factory=dict)
+    """Why an image (piece-local number) has no size (see :func:`_sides`)."""
 
 
 def _pieces(path: Path, files: list[Path], exclusions: Exclusions, workers: int) -> Iterator[_Piece]:
@@ -254,7 +259,10 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
         if root.tag != "annotation":
             raise DatasetError(f"{xml}: expected a VOC <annotation> root element, got <{root.tag}>")
         filename = (root.findtext("filename") or xml.with_suffix(".jpg").name).strip()
-        piece.images.append((filename, _size(root.findtext("size/width")), _size(root.findtext("size/height"))))
+        width, height, why = _sides(root)
+        piece.images.append((filename, width, height))
+        if why:
+            piece.no_size[image] = why
         piece.files.append(xml.name if xml == path else xml.relative_to(path).as_posix())
         prefix = "" if xml == path else f"{xml.relative_to(path)}: "
         direct = root.findall("object")  # direct children only, as mmdetection and detectron2 read
@@ -377,9 +385,38 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) and is_decimal(text or "") else None
 
 
-def _size(text: str | None) -> float:
-    v = _number(text)
-    return math.nan if v is None else image_side(v)
+def _sides(root: Element) -> tuple[float, float, str]:
+    """(width, height, why not) from the file's ``<size>``: NaN for a side that is no number in [1, 2**24] pixels,
+    and what is wrong with what is written (the first side's problem), or ''."""
+    size = root.find("size")
+    if size is None:
+        return math.nan, math.nan, "the file has no <size>"
+    sides = [_side(size.findtext(tag), tag) for tag in ("width", "height")]
+    why = next((why for _, why in sides if why), "")
+    return sides[0][0], sides[1][0], why
+
+
+def _side(text: str | None, tag: str) -> tuple[float, str]:
+    """One side of ``<size>`` as a number of pixels, or NaN and what is wrong with its text."""
+    if text is None:
+        return math.nan, f"its <size> has no <{tag}>"
+    shown = cut_name(text.strip(_ASCII_SPACE))
+    if not shown:
+        return math.nan, f"its <{tag}> is empty"
+    try:
+        value = float(text)
+    except ValueError:
+        return math.nan, f"its <{tag}> {shown!r} is not a number"
+    if not is_decimal(text):
+        return math.nan, f"its <{tag}> {shown!r} is not an ASCII decimal number"
+    if math.isnan(value) or (math.isinf(value) and not shown.lstrip("+-")[:1].isdigit()):
+        return math.nan, f"its <{tag}> {shown!r} is not a finite number"
+    side = image_side(value)
+    if math.isfinite(side):
+        return side, ""
+    if value < 1:
+        return math.nan, f"its <{tag}> {shown} is under one pixel"
+    return math.nan, f"its <{tag}> {shown} is above the {MAX_IMAGE_SIDE:,} px limit"
 
 
 _ASCII_SPACE = " \t\n\r\f\v"
