@@ -251,8 +251,10 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
         return (path,)
     if fmt == "voc":  # and the links in a folder: an output must not land behind one either
         from scalematch.dataset.formats._walk import links_in
+        from scalematch.dataset.formats.pascal_voc import images_folder
 
-        return (path, *links_in(path)) if path.is_dir() else (path,)
+        images = images_folder(path)
+        return (path, *links_in(path), *images) if path.is_dir() else (path, *images)
     from scalematch.dataset.formats import yolo
 
     return (path, *yolo.side_paths(path), *yolo.reached(path)[1])

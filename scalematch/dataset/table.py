@@ -122,7 +122,10 @@ def excluded_text(excluded: dict[str, int], format: str | None = None) -> str:
                 "give the size: image_size=WxH"
             )
         else:
-            sizes = {"coco": "each image's width and height", "voc": "each file's <size>"}
+            sizes = {
+                "coco": "each image's width and height",
+                "voc": "each file's <size> (or its image JPEGImages/<id>.jpg)",
+            }
             where = sizes.get(format or "", "image sizes")
             text += f"; give {where}, or a resize that needs no size (resize=none; a detector's resize needs them)"
     return text

@@ -402,7 +402,8 @@ def test_coco_and_voc_images_without_sizes_are_told_what_works(tmp_path: Path, m
         "</bndbox></object></annotation>"
     )
     what = "match" if mode[0] == "--detector" else "recommend for"
-    for path, where in ((coco, "each image's width and height"), (voc, "each file's <size>")):
+    voc_where = "each file's <size> (or its image JPEGImages/<id>.jpg)"
+    for path, where in ((coco, "each image's width and height"), (voc, voc_where)):
         refused = CliRunner().invoke(app, ["recommend", str(path), "-q", *mode])
         assert refused.exit_code == 2 and refused.stderr == (
             f"Error: {path}: no usable object to {what} (every record is excluded: "

@@ -163,8 +163,9 @@ VOC_RECORDS = [
     ("noname", [("", 1, 2, 10, 20)], None, "malformed_record",
      "object 1: expected a non-empty <name>, got none [malformed_record]"),
     ("nosize", [("cat", 1, 2, 10, 20)], "", "missing_image_size",
-     "object 1: image 1 (a.jpg) has no usable width/height (the file has no <size>) and the resize policy needs it "
-     "[missing_image_size]"),
+     "object 1: image 1 (a.jpg) has no usable width/height (the file has no <size>, and is not in a VOC year "
+     "folder's Annotations/, beside the JPEGImages/ that mmdetection reads the image's size from) and the resize "
+     "policy needs it [missing_image_size]"),
 ]  # fmt: skip
 
 

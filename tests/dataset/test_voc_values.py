@@ -152,3 +152,68 @@ def test_an_unusable_height_in_a_later_piece_is_named_alike_with_workers(tmp_pat
         f"{tmp_path / 'voc'}: Annotations/{image - 1:05d}.xml: object 1: image {image} ({image - 1:05d}.jpg) has no "
         "usable width/height (its <height> '4OO' is not a number) and the resize policy needs it [missing_image_size]"
     }
+
+
+def _no_size(path: Path, image: str, why: str) -> str:
+    return (
+        f"{path}: object 1: image 1 ({image}) has no usable width/height ({why}) and the resize policy needs it "
+        "[missing_image_size]"
+    )
+
+
+def test_a_file_without_size_takes_its_images_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As mmdetection's XMLDataset: JPEGImages/<path in Annotations/>.jpg of the year folder, whatever <filename>
+    says; without that image (or outside a year folder) its objects are missing_image_size, the line saying why.
+    The same from worker processes (pieces of 2 files here)."""
+    from PIL import Image
+
+    year = tmp_path / "VOC2012"
+    (year / "Annotations" / "sub").mkdir(parents=True)
+    (year / "JPEGImages" / "sub").mkdir(parents=True)
+    Image.new("RGB", (500, 400)).save(year / "JPEGImages" / "a.jpg")
+    Image.new("RGB", (300, 200)).save(year / "JPEGImages" / "sub" / "b.jpg")
+    Image.new("RGB", (300, 200)).save(year / "JPEGImages" / "c.png")
+    (year / "JPEGImages" / "d.jpg").write_bytes(b"")
+    for name in ("a", "sub/b", "c", "d", "e"):
+        size = "<size><width>64</width><height>48</height></size>" if name == "e" else ""
+        xml = f"<annotation><filename>{name}.png</filename>{size}{_object('')}</annotation>"
+        (year / "Annotations" / f"{name}.xml").write_text(xml)
+    monkeypatch.setattr(pascal_voc, "PIECE", 2)
+    for workers in (1, 2):
+        result = load(year, workers=workers)
+        assert result.table[["image_w", "image_h"]].to_numpy().tolist() == [[500, 400], [64, 48], [300, 200]]
+        assert result.excluded == {"missing_image_size": 2}
+    for name, why in (
+        ("c", "the file has no <size>, and there is no image JPEGImages/c.jpg to read it from"),
+        ("d", "the file has no <size>, and the image d.jpg is empty (0 bytes), so it gives no size"),
+    ):
+        path = year / "Annotations" / f"{name}.xml"
+        with pytest.raises(DatasetError) as caught:
+            load(path, strict=True)
+        assert str(caught.value) == _no_size(path, f"{name}.png", why)
+    alone = tmp_path / "a.xml"
+    alone.write_text(f"<annotation><filename>a.jpg</filename>{_object('')}</annotation>")
+    with pytest.raises(DatasetError) as caught:
+        load(alone, strict=True)
+    why = (
+        "the file has no <size>, and is not in a VOC year folder's Annotations/, beside the JPEGImages/ that "
+        "mmdetection reads the image's size from"
+    )
+    assert str(caught.value) == _no_size(alone, "a.jpg", why)
+    assert load(alone, resize="none").excluded == {}  # a size is needed only by a resize
+
+
+def test_an_output_never_lands_in_the_images_read_for_sizes(app: typer.Typer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    year = tmp_path / "VOC2012"
+    (year / "Annotations").mkdir(parents=True)
+    (year / "JPEGImages").mkdir()
+    (year / "Annotations" / "a.xml").write_text(f"<annotation>{_object('')}</annotation>")
+    target = year / "JPEGImages" / "a.csv"
+    for given in (year / "Annotations", year / "Annotations" / "a.xml"):
+        result = CliRunner().invoke(app, ["stats", str(given), "--csv", str(target)])
+        assert result.exit_code == 2 and result.stderr == (
+            f"Error: --csv {target}: lies in the input folder {year / 'JPEGImages'}; choose a file outside it\n"
+        )
+    assert not target.exists()

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from scalematch.dataset import detect_format, load
-from scalematch.dataset.formats import yolo
+from scalematch.dataset.formats import _image_size, yolo
 from scalematch.errors import DatasetError
 
 
@@ -41,7 +41,7 @@ def test_orientation_as_ultralytics(tmp_path: Path, fmt: str, options: dict[str,
     path = _image(tmp_path / f"a.{fmt.lower()}", fmt, (40, 20), orientation, **options)
     with Image.open(path) as im:
         expected = utils.exif_size(im)
-    assert yolo._sized(path) == (float(expected[0]), float(expected[1]), "")
+    assert _image_size.header_size(path) == (float(expected[0]), float(expected[1]), "")
     assert expected == ((20, 40) if orientation in (5, 6, 7, 8) else (40, 20))  # the oracle did swap
 
 

@@ -109,22 +109,25 @@ def atss_positives(path: Path) -> dict[int, list[int]]:
     return out
 
 
-def atss_positives_voc(folder: Path, classes: list[str]) -> dict[tuple[str, int], list[int]]:
+def atss_positives_voc(folder: Path, classes: list[str], images: bool = False) -> dict[tuple[str, int], list[int]]:
     """(XML file name, object number from 1) -> positives per level (P3-P7), for every ``*.xml`` in ``folder``
-    read by mmdet's own XMLDataset.parse_data_info (VOC's minus one, difficult objects flagged ignore)."""
+    read by mmdet's own XMLDataset.parse_data_info (VOC's minus one, difficult objects flagged ignore).
+    ``images``: ``folder`` is a year folder's ``Annotations/``, and a file without ``<size>`` takes the size of its
+    image ``JPEGImages/<stem>.jpg`` beside it (as XMLDataset.load_data_list names it)."""
     import functools
 
     mm = _load()
     from mmdet.datasets.xml_style import XMLDataset
 
     fake = types.SimpleNamespace(
-        sub_data_root=str(folder), backend_args=None, _metainfo={"classes": classes},
+        sub_data_root=str(folder.parent if images else folder), backend_args=None, _metainfo={"classes": classes},
         cat2label={c: i for i, c in enumerate(classes)}, bbox_min_size=None, test_mode=False,
     )  # fmt: skip
     fake._parse_instance_info = functools.partial(XMLDataset._parse_instance_info, fake)
     out: dict[tuple[str, int], list[int]] = {}
     for xml in sorted(folder.glob("*.xml")):
-        info = XMLDataset.parse_data_info(fake, {"img_id": xml.stem, "file_name": "", "xml_path": str(xml)})
+        image = f"JPEGImages/{xml.stem}.jpg" if images else ""
+        info = XMLDataset.parse_data_info(fake, {"img_id": xml.stem, "file_name": image, "xml_path": str(xml)})
         kept = [(k, inst) for k, inst in enumerate(info["instances"], 1) if not inst["ignore_flag"]]
         if kept:
             boxes = [inst["bbox"] for _, inst in kept]

@@ -63,3 +63,30 @@ def test_truncated_is_read_by_no_one(tmp_path: Path) -> None:
     theirs = mmdet_ref.atss_positives_voc(folder, ["dog"])
     assert len(theirs) == 5
     assert _ours(folder) == theirs
+
+
+def test_a_file_without_size_has_the_size_of_its_image(tmp_path: Path) -> None:
+    """mmdetection reads the image JPEGImages/<id>.jpg of a file without <size> (OpenCV applies its EXIF
+    orientation), whatever <filename> says: the same sizes, so the same positives."""
+    need("mmdet")
+    need("cv2")
+    import mmdet_ref
+    from PIL import Image
+
+    ann, jpeg = tmp_path / "VOC2007" / "Annotations", tmp_path / "VOC2007" / "JPEGImages"
+    ann.mkdir(parents=True)
+    jpeg.mkdir()
+    for k, (w, h, orientation) in enumerate([(500, 400, 1), (353, 500, 1), (640, 480, 6), (300, 700, 8)]):
+        exif = Image.Exif()
+        exif[274] = orientation
+        Image.new("RGB", (w, h), (k * 40, 90, 200)).save(jpeg / f"i{k}.jpg", exif=exif)
+        (ann / f"i{k}.xml").write_text(
+            "<annotation><filename>elsewhere.jpg</filename><object><name>dog</name><difficult>0</difficult>"
+            f"<bndbox><xmin>{10 + k}</xmin><ymin>20</ymin><xmax>{90 + 7 * k}</xmax><ymax>{70 + 9 * k}</ymax>"
+            "</bndbox></object></annotation>"
+        )
+    theirs = mmdet_ref.atss_positives_voc(ann, ["dog"], images=True)
+    assert len(theirs) == 4
+    assert _ours(ann.parent) == theirs
+    sizes = load(ann.parent, resize="none").table[["image_w", "image_h"]].to_numpy().tolist()
+    assert sizes == [[500, 400], [353, 500], [480, 640], [700, 300]]

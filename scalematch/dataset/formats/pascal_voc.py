@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scalematch._text import cut_name
 from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
+from scalematch.dataset.formats._image_size import header_size, no_bomb_check
 from scalematch.dataset.formats._walk import walk
 from scalematch.dataset.table import (
     BBOX_INVALID,
@@ -259,7 +260,7 @@ def _read_piece(path: Path, files: list[Path], source: str, strict: bool) -> _Pi
         if root.tag != "annotation":
             raise DatasetError(f"{xml}: expected a VOC <annotation> root element, got <{root.tag}>")
         filename = (root.findtext("filename") or xml.with_suffix(".jpg").name).strip()
-        width, height, why = _sides(root)
+        width, height, why = _sides(root, xml)
         piece.images.append((filename, width, height))
         if why:
             piece.no_size[image] = why
@@ -385,15 +386,45 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) and is_decimal(text or "") else None
 
 
-def _sides(root: Element) -> tuple[float, float, str]:
+def _sides(root: Element, xml: Path) -> tuple[float, float, str]:
     """(width, height, why not) from the file's ``<size>``: NaN for a side that is no number in [1, 2**24] pixels,
-    and what is wrong with what is written (the first side's problem), or ''."""
+    and what is wrong with what is written (the first side's problem), or ''. A file without ``<size>`` has the
+    size of its image, as mmdetection's XMLDataset reads it then (see :func:`_image_of`)."""
     size = root.find("size")
     if size is None:
-        return math.nan, math.nan, "the file has no <size>"
+        return _image_of(xml)
     sides = [_side(size.findtext(tag), tag) for tag in ("width", "height")]
     why = next((why for _, why in sides if why), "")
     return sides[0][0], sides[1][0], why
+
+
+def images_folder(path: Path) -> tuple[Path, ...]:
+    """The ``JPEGImages/`` folder beside the ``Annotations/`` folder that ``path`` is or lies in (where the size of a
+    file without ``<size>`` is read, :func:`_image_of`), when there is one; a year folder holds its own."""
+    parents = [path.absolute(), *path.absolute().parents]
+    ann = next((folder for folder in parents if folder.name == "Annotations"), None)
+    images = None if ann is None else ann.parent / "JPEGImages"
+    return (images,) if images is not None and images.is_dir() else ()
+
+
+def _image_of(xml: Path) -> tuple[float, float, str]:
+    """(width, height, why not) of the image of an XML file without ``<size>``: mmdetection's XMLDataset then reads
+    the image ``JPEGImages/<id>.jpg`` of the year folder, ``<id>`` being the file's path in ``Annotations/`` without
+    ``.xml``, and takes its decoded size (OpenCV applies the EXIF orientation, as the header size read here does);
+    ``<filename>`` plays no part. A file in no ``Annotations/`` folder has no such image."""
+    parents = xml.absolute().parents
+    ann = next((k for k, folder in enumerate(parents) if folder.name == "Annotations"), None)
+    if ann is None:
+        why = "the file has no <size>, and is not in a VOC year folder's Annotations/, beside the JPEGImages/ "
+        return math.nan, math.nan, f"{why}that mmdetection reads the image's size from"
+    stem = xml.relative_to(parents[ann]).with_suffix("")
+    rel = Path("JPEGImages", *stem.parts[:-1], f"{stem.name}.jpg")
+    image = parents[ann + 1] / rel
+    if not image.is_file():
+        return math.nan, math.nan, f"the file has no <size>, and there is no image {rel.as_posix()} to read it from"
+    with no_bomb_check():
+        width, height, why = header_size(image)
+    return width, height, f"the file has no <size>, and {why}" if why else ""
 
 
 def _side(text: str | None, tag: str) -> tuple[float, str]:

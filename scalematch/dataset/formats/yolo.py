@@ -28,19 +28,17 @@ Images without a label file count as images without objects.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import math
 import os
-import warnings
 from array import array
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scalematch._text import described
 from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, read_bytes, read_text
+from scalematch.dataset.formats._image_size import checked_size, no_bomb_check
 from scalematch.dataset.formats._walk import links_in, walk, walk_names
 from scalematch.dataset.table import (
     BBOX_NONPOSITIVE,
@@ -56,7 +54,6 @@ from scalematch.dataset.table import (
     UNPARSABLE_NUMBER,
     Exclusions,
     RawBoxes,
-    image_side,
 )
 from scalematch.dataset.yolo_labels import BOTH, TOLERANCE, ULTRALYTICS, YOLOV5
 from scalematch.errors import DatasetError
@@ -657,14 +654,6 @@ def _yaml_kind(key: object) -> str:
     return f"{kind}, not an integer"
 
 
-def _sized(image: Path | None) -> tuple[float, float, str]:
-    """(width, height, why not) from the image header with the EXIF orientation applied: NaN and NaN with why
-    there is no size (no image; a file that cannot be read, such as ``Permission denied``; an empty file; a header
-    Pillow cannot read or a size outside [1, 2**24]), or the size and ''."""
-    w, h, why, _, _ = _checked(image)
-    return w, h, why
-
-
 # The image formats each toolkit's verify_image_label accepts, as Pillow names them (``im.format.lower()``):
 # ultralytics 8.4's IMG_FORMATS and 'jpeg2000', yolov5 7.0's IMG_FORMATS.
 _FORMATS = {
@@ -677,40 +666,18 @@ _BOMB = 2 * (1024 * 1024 * 1024 // 4 // 3)  # Pillow's default: Image.open refus
 
 
 def _checked(image: Path | None) -> tuple[float, float, str, int, str]:
-    """:func:`_sized`, and which toolkits' ``verify_image_label`` drop the image as corrupt for its file (the bits
-    of :mod:`scalematch.dataset.yolo_labels`; 0 when both read it, or when it gives no size) with why: Pillow's
-    ``verify()`` fails (a PNG truncated, or with a chunk whose CRC is wrong: it reads every chunk), its format is
-    not one the toolkit reads (a GIF named ``a.jpg``: ultralytics' IMG_FORMATS and 'jpeg2000', yolov5's
-    IMG_FORMATS), or it is a JPEG not ending in FFD9 whose pixels cannot be decoded (both decode such a file to
-    save it again, which fails on a file cut short; one that decodes is kept, and never written here). An image
-    under 10 pixels on a side, or over Pillow's decompression-bomb limit, is dropped too: that is decided from its
-    size, for every format, when the YOLO presets are simulated (:mod:`scalematch.match.geometry`)."""
-    nan = math.nan
-    if image is None:
-        return nan, nan, "no image found to read the size from", 0, ""
-    from PIL import Image
-
-    header = f"the image {image.name} gives no size (its header is not one Pillow reads, or the size is outside "
-    header += "[1, 2**24])"
-    try:
-        with open(image, "rb") as file:  # opened here: an error of the file's own is not one of its header
-            if os.fstat(file.fileno()).st_size == 0:
-                return nan, nan, f"the image {image.name} is empty (0 bytes), so it gives no size", 0, ""
-            with Image.open(file) as im:
-                w, h = _stored_size(im)
-                if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
-                    w, h = h, w
-                dropped, why = _verified(im, file, image)
-    except OSError as exc:  # Pillow's own (UnidentifiedImageError, 'truncated') carry no errno; the system's do
-        if exc.errno is None:
-            return nan, nan, header, 0, ""
-        return nan, nan, f"the image {image.name} cannot be read ({exc.strerror or exc}), so it gives no size", 0, ""
-    except Exception:  # any other header Pillow cannot read means: no size from this image
-        return nan, nan, header, 0, ""
-    width, height = image_side(w), image_side(h)
-    if not (math.isfinite(width) and math.isfinite(height)):
-        return width, height, header, 0, ""
-    return width, height, "", dropped, why
+    """:func:`~scalematch.dataset.formats._image_size.header_size`, and which toolkits' ``verify_image_label`` drop
+    the image as corrupt for its file (the bits of :mod:`scalematch.dataset.yolo_labels`; 0 when both read it, or
+    when it gives no size) with why: Pillow's ``verify()`` fails (a PNG truncated, or with a chunk whose CRC is
+    wrong: it reads every chunk), its format is not one the toolkit reads (a GIF named ``a.jpg``: ultralytics'
+    IMG_FORMATS and 'jpeg2000', yolov5's IMG_FORMATS), or it is a JPEG not ending in FFD9 whose pixels cannot be
+    decoded (both decode such a file to save it again, which fails on a file cut short; one that decodes is kept,
+    and never written here). An image under 10 pixels on a side, or over Pillow's decompression-bomb limit, is
+    dropped too: that is decided from its size, for every format, when the YOLO presets are simulated
+    (:mod:`scalematch.match.geometry`)."""
+    w, h, why, seen = checked_size(image, _verified)
+    dropped, reason = seen if seen is not None else (0, "")
+    return w, h, why, dropped, reason
 
 
 def _verified(im: Any, file: Any, image: Path) -> tuple[int, str]:
@@ -735,47 +702,6 @@ def _verified(im: Any, file: Any, image: Path) -> tuple[int, str]:
             except Exception as exc:
                 return BOTH, f"a JPEG cut short: its pixels cannot be decoded ({described(str(exc), 60)})"
     return 0, ""
-
-
-def _stored_size(im: Any) -> tuple[int, int]:
-    """(width, height) as the file stores the pixels, before any orientation. Pillow 13 reports a TIFF's size with
-    its EXIF orientation already applied (older versions report the stored size), so a TIFF's is taken from its
-    ImageWidth and ImageLength tags (256, 257)."""
-    w, h = im.size
-    if im.format == "TIFF":
-        tw, th = im.tag_v2.get(256), im.tag_v2.get(257)
-        if type(tw) is int and type(th) is int:
-            return tw, th
-    return w, h
-
-
-def _orientation(im: Any) -> object:
-    """The EXIF orientation tag from the header. A PNG's eXIf chunk is read only when it comes before the pixel
-    data: Pillow would decode the whole image to look for one after it (ultralytics does; a header claiming
-    200000 x 100000 pixels would then take 20 GB)."""
-    if im.format == "PNG" and "exif" not in im.info:
-        return None
-    try:
-        exif = im.tag_v2 if im.format == "TIFF" else im.getexif()
-        return exif.get(274)
-    except Exception:  # a malformed EXIF block is no orientation, as in ultralytics
-        return None
-
-
-@contextlib.contextmanager
-def _no_bomb_check() -> Iterator[None]:
-    """Pillow's decompression-bomb check (a warning, or an error for huge sizes) is for decoding pixels; only
-    headers are read here, so it is off while reading, and so are Pillow's warnings about odd headers."""
-    from PIL import Image
-
-    limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", module=r"PIL\.")  # odd headers or EXIF: the size is all we read
-            yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _is_image(path: Path) -> bool:
@@ -893,7 +819,7 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         found = [entry for entry in found if entry[0].name.endswith(".txt")]
     files = [(label, labels, image) for label, labels, image, _ in found]
     names, pose, source = class_names(path, parts, tuple(lists))
-    with _no_bomb_check():
+    with no_bomb_check():
         raw = _read(path, exclusions, image_size, files, names, pose, source)
     if path.is_dir():
         shown: set[tuple[int, int]] = set()
