@@ -179,8 +179,9 @@ def test_a_file_without_size_takes_its_images_size(tmp_path: Path, monkeypatch: 
         xml = f"<annotation><filename>{name}.png</filename>{size}{_object('')}</annotation>"
         (year / "Annotations" / f"{name}.xml").write_text(xml)
     monkeypatch.setattr(pascal_voc, "PIECE", 2)
-    for workers in (1, 2):
-        result = load(year, workers=workers)
+    monkeypatch.chdir(tmp_path)
+    for workers, given in ((1, year), (2, year), (1, Path("VOC2012")), (2, Path("VOC2012/Annotations"))):
+        result = load(given, workers=workers)
         assert result.table[["image_w", "image_h"]].to_numpy().tolist() == [[500, 400], [64, 48], [300, 200]]
         assert result.excluded == {"missing_image_size": 2}
     for name, why in (

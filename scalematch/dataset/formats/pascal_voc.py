@@ -412,7 +412,8 @@ def _image_of(xml: Path) -> tuple[float, float, str]:
     the image ``JPEGImages/<id>.jpg`` of the year folder, ``<id>`` being the file's path in ``Annotations/`` without
     ``.xml``, and takes its decoded size (OpenCV applies the EXIF orientation, as the header size read here does);
     ``<filename>`` plays no part. A file in no ``Annotations/`` folder has no such image."""
-    parents = xml.absolute().parents
+    xml = xml.absolute()  # (a relative path's parents end at '.')
+    parents = xml.parents
     ann = next((k for k, folder in enumerate(parents) if folder.name == "Annotations"), None)
     if ann is None:
         why = "the file has no <size>, and is not in a VOC year folder's Annotations/, beside the JPEGImages/ "
