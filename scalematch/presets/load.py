@@ -30,6 +30,7 @@ from scalematch.presets.preset import (
     TorchvisionInput,
     YoloAnchors,
     YOLOv5Assign,
+    yolov5_reverses,
 )
 from scalematch.profile.importers.config import config_dir
 
@@ -145,6 +146,8 @@ def preset_data(preset: Preset) -> dict[str, Any]:
         if isinstance(part, MMDetInput):
             return {**data, "scale": [part.long, part.short], "size_divisor": part.size_divisor}
         for f in fields(part):  # type: ignore[arg-type]
+            if not f.compare:  # a note on where the values came from, no key of the file
+                continue
             value = getattr(part, f.name)
             if value is not None:
                 data[f.name] = plain(value)
@@ -187,7 +190,11 @@ def checked(preset: Preset, where: str) -> Preset:
     :func:`~scalematch.presets.override`); errors name ``where`` and the key."""
     from dataclasses import replace
 
-    return replace(_Reader(where, preset_data(preset)).preset(), path=preset.path)
+    out = replace(_Reader(where, preset_data(preset)).preset(), path=preset.path)
+    gen, was = out.anchors, preset.anchors
+    if isinstance(gen, YoloAnchors) and isinstance(was, YoloAnchors) and was.reversed and gen.shapes == was.shapes:
+        out = replace(out, anchors=replace(gen, reversed=True))  # flipped when the preset was read: still say so
+    return out
 
 
 def _shown(value: object) -> str:
@@ -462,9 +469,11 @@ class _Reader:
             per = {1}
         elif kind == "yolov5":
             shapes = self.numbers("anchors.shapes", depth=3, length=2, lo=0.5)
-            gen = YoloAnchors(shapes, tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096)))
+            strides = tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096))
             sizes = shapes
             per = {len(s) for s in shapes}
+            flip = len(per) == 1 and len(strides) == len(shapes) and yolov5_reverses(shapes, strides)
+            gen = YoloAnchors(shapes[::-1] if flip else shapes, strides, reversed=flip)
         else:
             strides = tuple(int(s) for s in self.numbers("anchors.strides", integer=True, hi=4096))
             offset = self.get("anchors.offset", 0.5)

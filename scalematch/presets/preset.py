@@ -7,7 +7,7 @@ Every field is a plain value so that a user can override it (:func:`override`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Literal
 
 # Input geometry ------------------------------------------------------------------------------------------------
@@ -94,13 +94,28 @@ class SSDBoxes:
 
 @dataclass(frozen=True)
 class YoloAnchors:
-    """YOLOv5 anchors (w, h) in input pixels per level, and the model strides that turn them into grid units."""
+    """YOLOv5 anchors (w, h) in input pixels per level, and the model strides that turn them into grid units.
+    ``reversed`` records that the preset listed the levels the other way round and that they were flipped, as
+    yolov5's model builder does (:func:`yolov5_reverses`): ``shapes`` are always the ones yolov5 trains. It only
+    describes where they came from (left out of comparisons)."""
 
     shapes: tuple[tuple[tuple[float, float], ...], ...]
     strides: tuple[int, ...]
+    reversed: bool = field(default=False, compare=False)
 
     def per_level(self) -> int:
         return len(self.shapes[0])
+
+
+def yolov5_reverses(shapes: tuple[tuple[tuple[float, float], ...], ...], strides: tuple[int, ...]) -> bool:
+    """True when yolov5's Model flips these anchors' level order as it builds the Detect head (utils/autoanchor.py,
+    check_anchor_order): the mean anchor area (w x h in float32, per level) changes from the first level to the
+    last with the other sign than the stride does (a change of zero flips nothing)."""
+    import numpy as np
+
+    area = np.array(shapes, np.float32).prod(-1).mean(-1, dtype=np.float32)
+    da, ds = area[-1] - area[0], strides[-1] - strides[0]
+    return bool(da != 0 and np.sign(da) != np.sign(ds))
 
 
 @dataclass(frozen=True)
@@ -280,6 +295,8 @@ def override(preset: Preset, **changes: object) -> Preset:
             raise OptionError(
                 f"preset {preset.name}: {head} has no field '{unknown[0]}'; expected one of {', '.join(sorted(inner))}"
             )
+        if isinstance(part, YoloAnchors) and "shapes" in values:  # new shapes: the file's order says nothing of them
+            values = {**values, "reversed": False}
         top[head] = replace(part, **values)
     swapped = [
         f"backbone {top['backbone']}" if key == "backbone" else f"neck {top['neck']}" if top["neck"] else "no neck"

@@ -316,6 +316,8 @@ def ultralytics(design: Trial, run: Preset | None = None, target: float = 1.0) -
     if isinstance(p.assigner, YOLOv5Assign):  # a training hyperparameter: the model yaml cannot hold it
         threshold = _exact(p.assigner.anchor_t)
         train += f" and anchor_t: {threshold} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)"
+    if gen.reversed:  # the order yolov5 trains, which its check_anchor_order leaves as it is
+        train += "\n# anchors.shapes of the preset reversed, as yolov5's check_anchor_order does at build"
     return "\n".join([*_header(design, "ultralytics", run, target), train, *rows, ""])
 
 

@@ -20,6 +20,7 @@ from scalematch.presets.preset import (
     SSDMatch,
     TALAssign,
     TorchvisionInput,
+    YoloAnchors,
     YOLOv5Assign,
 )
 from scalematch.report.style import printable, printed_lines
@@ -89,7 +90,15 @@ def describe(preset: Preset) -> list[str]:
     return [
         f"detector {name}: {title}, as {toolkit} builds it ({backbone}, levels {levels})",
         f"input: {geometry}; assigner: {how}",
+        *[REVERSED] * (isinstance(preset.anchors, YoloAnchors) and preset.anchors.reversed),
     ]
+
+
+REVERSED = (
+    "note: anchors.shapes reversed as yolov5's check_anchor_order does (the mean anchor area ran against the "
+    "stride from the first level to the last): simulated in the order yolov5 trains"
+)
+"""The line saying that a YOLOv5 preset's anchors were flipped as yolov5's model builder flips them."""
 
 
 def tables(s: PositivesSummary) -> str:

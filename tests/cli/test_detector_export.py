@@ -385,3 +385,30 @@ def test_ultralytics_export_names_the_anchor_threshold(tmp_path: Path, anchor_t:
     text = path.read_text()
     assert f"and anchor_t: {written} in the hyperparameters (hyp.yaml; yolov5's default is 4.0)" in text
     assert list(yaml.safe_load(text)) == ["anchors"]
+
+
+def test_a_reversed_yolov5_preset_is_simulated_and_exported_as_yolov5_builds_it(tmp_path: Path) -> None:
+    """A preset listing yolov5's anchors from P5 down to P3 is the model yolov5 builds from it (check_anchor_order
+    flips them): the text says so, and the exported rows (in the order trained) build that same model."""
+    _need("yolov5.models.yolo")
+    import yolov5
+    from yolov5.models.yolo import Model
+
+    shapes = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())["anchors"]
+    rows = [[[row[i], row[i + 1]] for i in range(0, 6, 2)] for row in shapes]
+    preset = preset_file(tmp_path, "yolov5", **{"anchors.shapes": rows[::-1]})
+    out = tmp_path / "rev.yaml"
+    result = CliRunner().invoke(app, ["recommend", "--detector", str(preset), "--export", "ultralytics", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[3] == (
+        "note: anchors.shapes reversed as yolov5's check_anchor_order does (the mean anchor area ran against the "
+        "stride from the first level to the last): simulated in the order yolov5 trains"
+    )
+    text = out.read_text()
+    assert "# anchors.shapes of the preset reversed, as yolov5's check_anchor_order does at build\n" in text
+    anchors = yaml.safe_load(text)["anchors"]
+    assert anchors == shapes
+    cfg = yaml.safe_load((Path(yolov5.__file__).parent / "models" / "yolov5s.yaml").read_text())
+    cfg["anchors"] = anchors
+    detect = Model(cfg).model[-1]
+    assert (detect.anchors * detect.stride.view(-1, 1, 1)).round().tolist() == rows
