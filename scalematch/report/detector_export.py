@@ -76,7 +76,8 @@ def check(preset: Preset, toolkit: str) -> None:
                 f"(exports: {', '.join(MMDET_BASES)})"
             )
         _check_inherited(preset, toolkit)
-        anchor_scale(preset)
+        if not isinstance(gen, MMDetAnchors):  # mmdetection's own generator settings are written as they are
+            anchor_scale(preset)
     elif toolkit == "detectron2":
         if preset.name not in DETECTRON2_HEADS or not isinstance(gen, TorchvisionAnchors):
             raise OptionError(
@@ -131,16 +132,18 @@ def _check_inherited(preset: Preset, toolkit: str) -> None:
     odd = [lv for lv in preset.levels if not _FPN_LEVEL.fullmatch(lv)]
     if odd:
         _refuse(preset, toolkit, f"level {printable(odd[0])}", f"{why}, whose levels are P2-P7")
-    for what, key in (("head", "head"), ("input kind", "input"), ("assigner kind", "assigner")):
+    kinds = (("head", "head"), ("input kind", "input"), ("anchors kind", "anchors"), ("assigner kind", "assigner"))
+    for what, key in kinds:
         given, wanted = (d[key]["kind"] if key != "head" else d[key] for d in (mine, ref))
         if given != wanted:
             _refuse(preset, toolkit, f"{what} {given}", f"{why}, whose {what} is {wanted}")
 
 
 def anchor_scale(preset: Preset) -> float:
-    """How much larger the preset's anchors are than the built-in preset's of the same name at the same levels
-    (one factor for all; mmdetection's generator settings cannot express anything else). A level the built-in
-    preset does not have (an added P2 or P7) is compared with its nearest level, halved or doubled per level."""
+    """How much larger the preset's torchvision anchor sizes are than the built-in preset's of the same name at
+    the same levels: one factor for all, the only change to the sizes the export writes (it scales the inherited
+    ``octave_base_scale`` or ``scales``). A level the built-in preset does not have (an added P2 or P7) is
+    compared with its nearest level, halved or doubled per level."""
     from scalematch.presets import load_preset
 
     base = load_preset(preset.name)
@@ -153,30 +156,25 @@ def anchor_scale(preset: Preset) -> float:
             near = min(range(len(numbers)), key=lambda j: abs(numbers[j] - k))
             factor = 2.0 ** (k - numbers[near])
             pairs += [(m, t * factor) for m, t in zip(mine, ref.sizes[near], strict=False)]
-        if len(gen.aspect_ratios) != len(ref.aspect_ratios) or any(len(s) != len(ref.sizes[0]) for s in gen.sizes):
-            pairs.append((0.0, 1.0))
-    elif isinstance(gen, MMDetAnchors) and isinstance(ref, MMDetAnchors):
-        pairs = [(gen.octave_base_scale, ref.octave_base_scale)]
-        if len(gen.ratios) != len(ref.ratios) or gen.scales_per_octave != ref.scales_per_octave:
+        if any(len(s) != len(ref.sizes[0]) for s in gen.sizes):
             pairs.append((0.0, 1.0))
     factors = {round(m / t, 6) for m, t in pairs}
     if len(factors) != 1:
         raise OptionError(
-            f"--export mmdet: the anchors of {preset.path or preset.name} are not one scaled copy of "
-            f"{preset.name}'s defaults, which is all mmdetection's anchor generator settings can express"
+            f"--export mmdet: the anchor sizes of {preset.path or preset.name} are not {preset.name}'s scaled "
+            f"by one factor, the only change to the sizes this export writes (it scales the octave_base_scale or "
+            f"scales of {MMDET_BASES[preset.name]})"
         )
     return factors.pop()
 
 
 def _ratios(preset: Preset) -> tuple[float, ...] | None:
-    """The anchor aspect ratios (h / w) when they differ from the built-in preset's, else None."""
+    """The torchvision anchor aspect ratios (h / w) when they differ from the built-in preset's, else None."""
     from scalematch.presets import load_preset
 
     gen, ref = preset.anchors, load_preset(preset.name).anchors
     if isinstance(gen, TorchvisionAnchors) and isinstance(ref, TorchvisionAnchors):
         return None if gen.aspect_ratios == ref.aspect_ratios else tuple(gen.aspect_ratios)
-    if isinstance(gen, MMDetAnchors) and isinstance(ref, MMDetAnchors):
-        return None if gen.ratios == ref.ratios else tuple(gen.ratios)
     return None
 
 
@@ -194,7 +192,8 @@ def mmdet(design: Trial, run: Preset | None = None, target: float = 1.0) -> str:
     long, short = _input_size(design)
     n = len(p.levels)
     strides = [_stride(level) for level in p.levels]
-    a = anchor_scale(p)
+    gen = p.anchors
+    a = 1.0 if isinstance(gen, MMDetAnchors) else anchor_scale(p)
     ratios = _ratios(p)
     extra = f", ratios={list(ratios)}" if ratios else ""
     assign = p.assigner
@@ -207,7 +206,12 @@ def mmdet(design: Trial, run: Preset | None = None, target: float = 1.0) -> str:
         head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={4 * a:g}, strides={strides}{extra})),"
         head += f"\n    train_cfg=dict({iou})"
     elif p.name == "atss":
-        head = f"bbox_head=dict(anchor_generator=dict(octave_base_scale={8 * a:g}, strides={strides}{extra}))"
+        assert isinstance(gen, MMDetAnchors)  # _check_inherited: the anchors kind of mmdetection's ATSS config
+        settings = (  # mmdetection's AnchorGenerator's own keys, as the preset gives them
+            f"octave_base_scale={_exact(gen.octave_base_scale)}, scales_per_octave={gen.scales_per_octave}, "
+            f"ratios={[float(r) for r in gen.ratios]}, strides={list(gen.strides)}"
+        )
+        head = f"bbox_head=dict(anchor_generator=dict({settings}))"
         if isinstance(p.assigner, ATSSAssign) and p.assigner.topk != 9:
             head += f",\n    train_cfg=dict(assigner=dict(topk={p.assigner.topk}))"
     else:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from preset_files import preset_file
@@ -412,3 +413,58 @@ def test_a_reversed_yolov5_preset_is_simulated_and_exported_as_yolov5_builds_it(
     cfg["anchors"] = anchors
     detect = Model(cfg).model[-1]
     assert (detect.anchors * detect.stride.view(-1, 1, 1)).round().tolist() == rows
+
+
+@pytest.mark.parametrize(
+    "anchors",
+    [
+        {"ratios": [0.5, 1.0, 2.0]},
+        {"scales_per_octave": 2},
+        {"ratios": [2.0], "octave_base_scale": 6.5, "scales_per_octave": 3},
+    ],
+)
+def test_mmdet_export_writes_atss_anchor_settings_as_given(tmp_path: Path, anchors: dict[str, Any]) -> None:
+    """An ATSS preset's anchors are mmdetection's AnchorGenerator settings: written as the preset gives them, the
+    generator mmdetection builds from the exported config has scalematch's anchors, shape by shape."""
+    _need("mmengine")
+    _need("mmdet")
+    from mmengine.config import Config
+
+    from scalematch.match import geometry
+    from scalematch.match.assign._grid import anchor_levels
+    from scalematch.presets import load_preset
+    from scalematch.presets.preset import MMDetAnchors
+    from scalematch.profile.api import build
+
+    sys.path.insert(0, str(SEARCHED))
+    import mmdet_ref
+
+    preset_path = preset_file(tmp_path, "atss", **{f"anchors.{k}": v for k, v in anchors.items()})
+    out = tmp_path / "atss.py"
+    args = ["recommend", "--detector", str(preset_path), "--coverage", "0.5", "--export", "mmdet", str(out)]
+    result = CliRunner().invoke(app, args)  # a target met: the preset as it is, no search
+    assert result.exit_code == 0, result.output
+    assert "the search's design" not in out.read_text()
+    written = dict(Config.fromfile(str(out)).model.bbox_head.anchor_generator)
+    assert written.pop("type") == "AnchorGenerator"
+    generator = mmdet_ref._load()["AnchorGenerator"](**written)
+    preset = load_preset(preset_path)
+    gen = preset.anchors
+    assert isinstance(gen, MMDetAnchors)
+    imgs = geometry.images(preset, np.array([800.0]), np.array([800.0]))
+    levels = anchor_levels(gen, geometry.grids(preset, build(preset.backbone, preset.neck), imgs), imgs)
+    assert len(levels) == len(generator.base_anchors)
+    for level, base in zip(levels, generator.base_anchors, strict=True):
+        mine = np.stack([level.lo_w, level.lo_h, level.hi_w, level.hi_h], axis=1)
+        assert sorted(map(tuple, mine.tolist())) == sorted(map(tuple, base.numpy().tolist()))
+
+
+def test_mmdet_export_refuses_atss_on_torchvision_anchors_with_the_reason(tmp_path: Path) -> None:
+    preset = preset_file(tmp_path, "atss", anchors={"kind": "torchvision", "sizes": [[32], [64], [128], [256], [512]],
+                                                    "aspect_ratios": [1.0]})  # fmt: skip
+    result = CliRunner().invoke(app, ["recommend", "--detector", str(preset), "--export", "mmdet", "x.py"])
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: --export mmdet: detector {preset}: the design's anchors kind torchvision cannot be written (the "
+        "config inherits mmdet::atss/atss_r50_fpn_1x_coco.py, on resnet50 + FPN, whose anchors kind is mmdet)"
+    )
