@@ -257,6 +257,11 @@ class Preset:
         return isinstance(self.assigner, MaxIoU | SSDMatch | ATSSAssign)
 
 
+DESCRIPTIVE = ("title", "toolkit", "source", "path")
+"""The fields of a :class:`Preset` that only describe it (its title, the toolkit and sources it follows, the file it
+was read from): printed, never read by the simulation."""
+
+
 def override(preset: Preset, **changes: object) -> Preset:
     """A copy of ``preset`` with top-level fields replaced; dotted names go one level down:
     ``override(p, **{"assigner.high": 0.6, "assigner.low": 0.5})``. The result is held to the checks of a preset

@@ -49,7 +49,7 @@ def _header(design: Trial, toolkit: str, run: Preset | None, target: float) -> l
     ran = f"{printable(p.name)} {as_set(run or p)}"
     changed = "" if design.changes == "the preset as it is" else f"; the search's design: {design.changes}"
     return [
-        f"# scalematch recommend --detector {printable(p.name)} --export {toolkit}: {ran}{changed}",
+        f"# scalematch recommend --detector {_given(run or p)} --export {toolkit}: {ran}{changed}",
         f"# ({shares(design.share, target)[0]} of objects met the target's test in the simulation of "
         f"{printable(p.toolkit)}'s assigner;",
         f"# {design.cost:,.0f} {p.head_units} per image)",
@@ -104,12 +104,16 @@ def check(preset: Preset, toolkit: str) -> None:
         )
 
 
-def _refuse(preset: Preset, toolkit: str, what: str, why: str) -> None:
+def _given(preset: Preset) -> str:
+    """The preset as ``--detector`` takes it: a built-in's name, else the file it was read from (escaped)."""
     from scalematch.presets.load import builtin_presets
 
     builtin = str(builtin_presets().get(preset.name, "")) == preset.path
-    name = printable(preset.name if builtin or not preset.path else preset.path)
-    raise OptionError(f"--export {toolkit}: detector {name}: the design's {what} cannot be written ({why})")
+    return printable(preset.name if builtin or not preset.path else preset.path)
+
+
+def _refuse(preset: Preset, toolkit: str, what: str, why: str) -> None:
+    raise OptionError(f"--export {toolkit}: detector {_given(preset)}: the design's {what} cannot be written ({why})")
 
 
 def _check_inherited(preset: Preset, toolkit: str) -> None:

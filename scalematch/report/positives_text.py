@@ -11,6 +11,7 @@ from scalematch.match.documents import sweep_document as sweep_document
 from scalematch.match.positives import PositivesSummary
 from scalematch.match.search import Search, Sweep
 from scalematch.presets.preset import (
+    DESCRIPTIVE,
     ATSSAssign,
     FCOSAssign,
     LetterboxInput,
@@ -144,8 +145,8 @@ def as_set(preset: Preset) -> str:
     named = _input_changes(preset, shipped)
     changed += named
     # what the words above name is left out of the comparison below (the anchors follow the levels: one entry
-    # per level), and so are the title and the file the preset came from, which change nothing it does
-    said = ["levels", "backbone", "neck", "title", "path"] + ["input"] * bool(named)
+    # per level), and so are the fields that only describe the preset, which change nothing it does
+    said = ["levels", "backbone", "neck", *DESCRIPTIVE] + ["input"] * bool(named)
     said += ["anchors"] * (preset.levels != shipped.levels)
     if preset != replace(shipped, **{f: getattr(preset, f) for f in said}):
         changed.append("other settings changed" if changed else "settings changed")

@@ -468,3 +468,14 @@ def test_mmdet_export_refuses_atss_on_torchvision_anchors_with_the_reason(tmp_pa
         f"Error: --export mmdet: detector {preset}: the design's anchors kind torchvision cannot be written (the "
         "config inherits mmdet::atss/atss_r50_fpn_1x_coco.py, on resnet50 + FPN, whose anchors kind is mmdet)"
     )
+
+
+def test_the_export_header_names_the_preset_file_as_given(tmp_path: Path) -> None:
+    """A preset file under a built-in's name: the header's command names the file, which reproduces the export
+    (the built-in's name would give its own thresholds)."""
+    preset = preset_file(tmp_path, "retinanet", **{"assigner.high": 1})
+    doc, path = export(tmp_path, str(preset), "mmdet", "--coverage", "0.5")
+    assert doc["search"] is None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"# scalematch recommend --detector {preset} --export mmdet: retinanet with settings changed"
+    assert "    train_cfg=dict(assigner=dict(pos_iou_thr=1, neg_iou_thr=0.4, min_pos_iou=0)))" in lines

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -265,6 +266,11 @@ def test_the_verdict_names_a_preset_file_s_changes(tmp_path: Path) -> None:
     copy = tmp_path / "copy.yaml"
     copy.write_text(shipped, encoding="utf-8")
     assert as_set(load_preset(copy)) == "with its defaults"
+    reworded = tmp_path / "reworded.yaml"  # only what describes it: title, toolkit, sources
+    data = yaml.safe_load(shipped)
+    data.update(title="My RetinaNet", toolkit="torchvision (my fork)", source="copied from the built-in")
+    reworded.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert as_set(load_preset(reworded)) == "with its defaults"
     padded = tmp_path / "padded.yaml"
     padded.write_text(shipped.replace("size_divisible: 32", "size_divisible: 1024"), encoding="utf-8")
     assert as_set(load_preset(padded)) == "with padding to a multiple of 1024"
