@@ -64,6 +64,10 @@ def show_detector(
         typer.echo(line)
     if result.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
+    if result.repeated is not None:
+        from scalematch.match.detector import repeated_note
+
+        typer.echo(f"note: {printable(repeated_note(preset, result.repeated))}")
     if result.ignored:
         typer.echo(
             f"ignored: difficult {result.ignored} (as {preset.toolkit}'s pipeline ignores VOC difficult objects)"

@@ -21,8 +21,9 @@ Image = tuple[str, float, float]
 
 
 class ImageTable(MutableMapping[int, Image]):
-    """Images by id, in insertion order (ids are not replaced or removed: readers add each image once). Without
-    ``names``, every image's file name reads as the empty string (for readers whose caller never shows them)."""
+    """Images by id, in insertion order (ids are not removed; :meth:`replace` gives an image another name and size
+    in its place, as a dict's assignment does). Without ``names``, every image's file name reads as the empty
+    string (for readers whose caller never shows them)."""
 
     def __init__(self, names: bool = True) -> None:
         self.keep_names = names
@@ -31,6 +32,7 @@ class ImageTable(MutableMapping[int, Image]):
         self._h = _Side()
         self._ends = Column("q")  # where each name ends in _names
         self._names = bytearray()
+        self._renamed: dict[int, str] = {}  # place -> the name of an image replaced (see replace)
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (ids ascending, their places)
         self._sealed: int | None = None  # the number of images once :func:`lookup` made the index (ids released)
 
@@ -61,6 +63,16 @@ class ImageTable(MutableMapping[int, Image]):
         values = np.array(ids, dtype=np.int64)
         return any(bool(self._where(run, values)[0].any()) for run in self._runs)
 
+    def replace(self, key: int, value: Image) -> None:
+        """Give image ``key`` (one of the table's) the name and size of ``value``, in its place."""
+        place = self._place(key)
+        if place is None:
+            raise KeyError(key)
+        self._w.put(place, value[1])
+        self._h.put(place, value[2])
+        if self.keep_names:
+            self._renamed[place] = value[0]
+
     # -- mapping ------------------------------------------------------------------------------------------
     def __setitem__(self, key: int, value: Image) -> None:
         self.extend([key], [value[0]], [value[1]], [value[2]])
@@ -80,6 +92,7 @@ class ImageTable(MutableMapping[int, Image]):
             ends = np.frombuffer(self._ends.buffer(), dtype=np.int64)
             start = int(ends[place - 1]) if place else 0
             name = self._names[start : int(ends[place])].decode("utf-8", "surrogatepass")
+            name = self._renamed.get(place, name)
         w, h = float(self._w.values()[place]), float(self._h.values()[place])
         return name, w, h
 
@@ -112,7 +125,10 @@ class ImageTable(MutableMapping[int, Image]):
         ends = np.frombuffer(self._ends.buffer(), dtype=np.int64).tolist()
         data = bytes(self._names)
         starts = [0, *ends][: len(ends)]
-        return [data[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]
+        out = [data[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]
+        for place, name in self._renamed.items():
+            out[place] = name
+        return out
 
     # -- index --------------------------------------------------------------------------------------------
     def _place(self, key: int) -> int | None:
@@ -164,11 +180,28 @@ class _Side:
             if np.array_equal(narrow, values, equal_nan=True):
                 self.column.frombytes(narrow.tobytes())
                 return
-            wide = Column("d")
-            wide.frombytes(self.values().astype(np.float64).tobytes())
-            self.column.release()
-            self.column = wide
+            self._widen()
         self.column.frombytes(values.tobytes())
+
+    def put(self, place: int, value: float) -> None:
+        """Set the size at ``place`` (widening the column to float64 when ``value`` is no float32)."""
+        import numpy as np
+
+        if self.column.typecode == "f" and not np.array_equal(np.float32(value), value, equal_nan=True):
+            self._widen()
+        view = self.column.buffer()
+        sizes = np.frombuffer(view, dtype=np.float32 if self.column.typecode == "f" else np.float64)
+        sizes[place] = value
+        del sizes
+        view.release()
+
+    def _widen(self) -> None:
+        import numpy as np
+
+        wide = Column("d")
+        wide.frombytes(self.values().astype(np.float64).tobytes())
+        self.column.release()
+        self.column = wide
 
     def values(self) -> np.ndarray:
         """A view of the sizes (float32 or float64: cast them where they are computed with)."""
@@ -194,6 +227,14 @@ def columns(images: Mapping[int, Image]) -> tuple[np.ndarray, np.ndarray, np.nda
 def names(images: Mapping[int, Image]) -> list[str]:
     """The images' file names, in the mapping's order."""
     return images.names() if isinstance(images, ImageTable) else [v[0] for v in images.values()]
+
+
+def replace(images: MutableMapping[int, Image], key: int, value: Image) -> None:
+    """Give image ``key`` of ``images`` the name and size of ``value``, in its place (the order is kept)."""
+    if isinstance(images, ImageTable):
+        images.replace(key, value)
+    else:
+        images[key] = value
 
 
 def lookup(images: Mapping[int, Image]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from scalematch.dataset.resize import (
     parse_policy,
     resize_words,
 )
-from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, assemble
+from scalematch.dataset.table import MAX_IMAGE_SIDE, Exclusions, RawBoxes, RepeatedIds, assemble
 from scalematch.errors import DatasetError, OptionError, ScalematchError
 from scalematch.pool import cores
 
@@ -56,6 +56,9 @@ class LoadResult:
     """The ids of the categories the input gives no name (a COCO category without a text or number ``name``, the
     classes of YOLO labels without a ``data.yaml`` or ``classes.txt``): their id stands in as their name in
     ``categories``. Several COCO inputs read as one give such a category the name another input gives it."""
+    repeated: RepeatedIds | None = field(default=None, compare=False)
+    """COCO: the annotation records left out as repeating an earlier record's id (counted in ``excluded`` as
+    ``duplicate_id``): how many, the first such id and its file (None: no annotation id repeats)."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
@@ -184,6 +187,7 @@ def load(
         resize=str(policy),
         nested=None if nested is None else apply(nested, policy),
         unnamed=unnamed,
+        repeated=exclusions.repeated,
     )
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from scalematch.dataset.loader import Format, LoadResult
     from scalematch.dataset.stats import Partial
+    from scalematch.dataset.table import RepeatedIds
 
 MAX_WORKERS = 1024
 _MAX_PORT = 65535
@@ -530,7 +531,21 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
     return LoadResult(
         table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
         first.resize, nested=_joined(inner, shards) if inner else None, unnamed=merged.unnamed,
+        repeated=_repeated(results),
     )  # fmt: skip
+
+
+def _repeated(results: list[LoadResult]) -> RepeatedIds | None:
+    """The repeated annotation ids of several inputs: all counted, the first named (in the inputs' order)."""
+    from dataclasses import replace
+
+    found = [r for r in results if r.repeated is not None]
+    if not found:
+        return None
+    first = found[0]
+    assert first.repeated is not None
+    count = sum(r.repeated.count for r in found if r.repeated is not None)
+    return replace(first.repeated, count=count, file=first.source)  # (a cluster's input named as given)
 
 
 def _joined(tables: list[pd.DataFrame], shards: list[str]) -> pd.DataFrame:

@@ -93,6 +93,17 @@ MIN_BOX_SIDE = 1.0 / (1 << 24)  # boxes with a side outside [MIN_BOX_SIDE, MAX_I
 _FLOAT_MAX = 1.7976931348623157e308
 
 
+@dataclass(frozen=True)
+class RepeatedIds:
+    """COCO: the annotation records left out because an earlier record of their file has their id
+    (``duplicate_id``): how many, the first such id, and the file. The box table keeps the first record of an id;
+    the toolkits do otherwise (see :func:`scalematch.match.detector.repeated_ids`)."""
+
+    count: int
+    first: int
+    file: str
+
+
 @dataclass
 class Exclusions:
     """Counts of excluded records by reason; with ``strict`` the first one raises :class:`DatasetError`."""
@@ -100,10 +111,12 @@ class Exclusions:
     source: str
     strict: bool = False
     counts: Counter[str] = field(default_factory=Counter)
+    repeated: RepeatedIds | None = None
+    """COCO: the annotation records counted as ``duplicate_id`` by :func:`check`."""
 
     def add(self, reason: str, where: str, detail: str, n: int = 1) -> None:
-        if self.strict:
-            raise DatasetError(f"{self.source}: {where}: {detail} [{reason}]")
+        if self.strict:  # (no ``where``: ``detail`` names the record itself)
+            raise DatasetError(f"{self.source}: {where + ': ' if where else ''}{detail} [{reason}]")
         self.counts[reason] += n
 
     def as_dict(self) -> dict[str, int]:
@@ -390,7 +403,7 @@ class Checked:
 
 _TEXTS = {
     BBOX_INVALID: "the box's width or height is outside [2**-24, 2**24] pixels",
-    DUPLICATE_ID: "{rec} {a} appears more than once (the first is kept)",
+    DUPLICATE_ID: "{where} appears more than once",
     UNKNOWN_IMAGE: "image_id {i} is not among the file's images",
     UNKNOWN_CATEGORY: "category_id {c} is not among the file's categories",
     MISSING_IMAGE_SIZE: "image {i} ({name}) has no width/height and the resize policy needs it",
@@ -469,8 +482,12 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
             why = raw.no_size.get(int(image_id[k])) if reason == MISSING_IMAGE_SIZE else None
             text = text if why is None else _NO_SIZE_WHY
-            detail = text.format(rec=record, a=ann_id[k], i=image_id[k], c=category_id[k], name=cut_name(name), why=why)
-            exclusions.add(reason, _where(raw, record, k, int(image_id[k]), int(ann_id[k])), detail, int(bad.sum()))
+            where = _where(raw, record, k, int(image_id[k]), int(ann_id[k]))
+            detail = text.format(where=where, i=image_id[k], c=category_id[k], name=cut_name(name), why=why)
+            where = "" if reason == DUPLICATE_ID else where  # (the detail names the record)
+            exclusions.add(reason, where, detail, int(bad.sum()))
+            if reason == DUPLICATE_ID and record == "annotation id" and not raw.label_files:
+                exclusions.repeated = RepeatedIds(int(bad.sum()), int(ann_id[k]), exclusions.source)
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies

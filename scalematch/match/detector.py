@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import counted, int_text
+from scalematch._text import counted, cut_name, int_text
 from scalematch.dataset.loader import LoadResult, as_load_result
-from scalematch.dataset.table import IMAGE_TOO_SMALL
+from scalematch.dataset.table import DUPLICATE_ID, IMAGE_TOO_SMALL, RepeatedIds
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match import geometry
 from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
@@ -52,6 +52,9 @@ class DetectorResult:
     """The boxes matched (for figures and per-object tables)."""
     ignored: int = 0
     """VOC ``difficult`` objects left out because the preset's toolkit ignores them (:func:`toolkit_rows`)."""
+    repeated: RepeatedIds | None = None
+    """COCO annotation ids that repeat, whose records the simulation takes otherwise than the toolkit
+    (:func:`repeated_ids`); None when none repeats."""
 
     @property
     def meets_target(self) -> bool:
@@ -75,6 +78,11 @@ class DetectorResult:
             doc["sweep"] = sweep_document(self.sweep)
         if self.ignored:
             doc["ignored_difficult"] = self.ignored
+        if self.repeated is not None:
+            doc["repeated_annotation_ids"] = {
+                "records": self.repeated.count, "first": self.repeated.first, "file": self.repeated.file,
+                "note": repeated_note(self.preset, self.repeated),
+            }  # fmt: skip
         return doc
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
@@ -153,6 +161,7 @@ def evaluate(
         raise OptionError(f"min_positives: expected {expected}, got {int_text(min_positives)}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
+    repeated = repeated_ids(data, preset)
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_rows(data, preset)
@@ -165,8 +174,9 @@ def evaluate(
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)
     return DetectorResult(
-        preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored
-    )
+        preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored,
+        repeated=repeated,
+    )  # fmt: skip
 
 
 _levels: list[tuple[Graph, tuple[str, ...], tuple[Level, ...]]] = []
@@ -184,6 +194,39 @@ def preset_levels(preset: Preset, graph: Graph) -> tuple[Level, ...]:
     levels = levels_from_profile(profile(graph), list(names))
     _levels[:] = [(graph, names, levels)]
     return levels
+
+
+def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
+    """The COCO annotation ids of ``data`` that repeat (the box table keeps the first record of each), checked
+    against ``preset``'s toolkit: mmdetection's CocoDataset stops on a repeated annotation id, and so does this
+    (a :class:`DatasetError` naming the file and the first such id); torchvision's CocoDetection trains on the last
+    record of an id at each place the id is listed (pycocotools' index), ultralytics' ``convert_coco`` writes every
+    record: for them, the simulation keeps the first record all the same, and the result says so
+    (:func:`repeated_note`)."""
+    repeated = data.repeated
+    if repeated is None:
+        return None
+    if isinstance(preset.input, MMDetInput):
+        raise DatasetError(
+            f"{repeated.file}: annotation id {repeated.first} appears more than once, and {preset.toolkit}'s "
+            f"CocoDataset stops on a repeated annotation id ({preset.name} cannot be simulated); give each "
+            f"annotation its own id [{DUPLICATE_ID}]"
+        )
+    return repeated
+
+
+def repeated_note(preset: Preset, repeated: RepeatedIds) -> str:
+    """Why the objects of repeated annotation ids are not simulated as ``preset``'s toolkit trains on them."""
+    if isinstance(preset.input, LetterboxInput):
+        toolkit = "ultralytics' convert_coco writes every record as a label"
+    else:
+        toolkit = "torchvision's CocoDetection trains on the last record at every place the id is listed"
+    verb = "repeats" if repeated.count == 1 else "repeat"
+    return (
+        f"{counted(repeated.count, 'annotation record')} {verb} an earlier record's id ({DUPLICATE_ID}; the first: "
+        f"annotation id {repeated.first} in {cut_name(repeated.file)}): the simulation keeps the first record of "
+        f"each id, where {toolkit}"
+    )
 
 
 def ignores_difficult(preset: Preset) -> bool:

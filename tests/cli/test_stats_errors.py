@@ -53,9 +53,9 @@ RECORD_CASES = [
     ("unknown_cat", coco([{**GOOD, "category_id": 9}]), "unknown_category",
      "annotation id 1: category_id 9 is not among the file's categories [unknown_category]"),
     ("dup", coco([GOOD, GOOD]), "duplicate_id",
-     "annotation id 1: annotation id 1 appears more than once (the first is kept) [duplicate_id]"),
+     "annotation id 1 appears more than once [duplicate_id]"),
     ("dup_image", coco([GOOD], [IMG, IMG]), "duplicate_id",
-     "image id 1: image id 1 appears more than once (the first is kept) [duplicate_id]"),
+     "image id 1 appears more than once [duplicate_id]"),
     ("no_size", coco([GOOD], [{"id": 1, "file_name": "a.jpg"}]), "missing_image_size",
      "annotation id 1: image 1 (a.jpg) has no width/height and the resize policy needs it "
      "[missing_image_size]"),

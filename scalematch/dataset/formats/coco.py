@@ -25,7 +25,7 @@ import msgspec
 
 from scalematch._text import described
 from scalematch.dataset.formats._jsonstream import JsonStream
-from scalematch.dataset.images import ImageTable
+from scalematch.dataset.images import ImageTable, replace
 from scalematch.dataset.table import (
     BBOX_INVALID,
     BBOX_NONPOSITIVE,
@@ -280,13 +280,15 @@ def _images(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         if not _is_id(iid):
             ex.add(MALFORMED_RECORD, *_unnamed("image", img, "file_name", iid))
             continue
-        if iid in raw.images:
-            ex.add(DUPLICATE_ID, f"image id {iid}", f"image id {iid} appears more than once (the first is kept)")
-            continue
         w, h = image_side(img.get("width")), image_side(img.get("height"))
         size = (w, h) if math.isfinite(w) and math.isfinite(h) else (math.nan, math.nan)
         name = img.get("file_name")
-        raw.images[iid] = (name if isinstance(name, str) else str(iid), *size)
+        image = (name if isinstance(name, str) else str(iid), *size)
+        if iid in raw.images:  # the last record is kept in the first one's place, as pycocotools' index keeps it
+            ex.add(DUPLICATE_ID, "", f"image id {iid} appears more than once")
+            replace(raw.images, iid, image)
+            continue
+        raw.images[iid] = image
 
 
 def _images_fast(records: list[_Image] | list[_ImageSize], raw: RawBoxes) -> bool:
@@ -320,10 +322,8 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         if not _is_id(cid):
             ex.add(MALFORMED_RECORD, *_unnamed("category", cat, "name", cid))
             continue
-        if cid in raw.categories:
-            text = f"category id {cid} appears more than once (the first is kept)"
-            ex.add(DUPLICATE_ID, f"category id {cid}", text)
-            continue
+        if cid in raw.categories:  # the last record is kept, as pycocotools' index keeps it
+            ex.add(DUPLICATE_ID, "", f"category id {cid} appears more than once")
         name = cat.get("name")
         if isinstance(name, int | float) and not isinstance(name, bool):
             name = format(name, "g") if isinstance(name, float) else str(name)  # a number used as a name
