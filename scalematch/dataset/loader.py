@@ -59,6 +59,10 @@ class LoadResult:
     repeated: RepeatedIds | None = field(default=None, compare=False)
     """COCO: the annotation records left out as repeating an earlier record's id (counted in ``excluded`` as
     ``duplicate_id``): how many, the first such id and its file (None: no annotation id repeats)."""
+    repeats: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """COCO: the box table of those records (each where the file lists it, its column ``before`` the number of the
+    table's rows before it), but those another check excludes: not in the table nor the statistics, the toolkits
+    read them (:func:`scalematch.match.detector.toolkit_rows`). None when there are none."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
@@ -173,7 +177,7 @@ def load(
     path = given_path(path, "path")  # its text names the dataset (source), as the command line shows it
     policy = parse_policy(resize)
     raw, exclusions, record, fmt = read_raw(path, format, policy, strict, split, image_size, progress, workers)
-    table, nested = assemble(raw, exclusions, needs_image_size(policy), record)
+    table, nested, repeats = assemble(raw, exclusions, needs_image_size(policy), record)
     images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
     unnamed = frozenset(raw.unnamed)
     del raw  # the table holds what is needed; free the reader's buffers before adding columns
@@ -188,6 +192,7 @@ def load(
         nested=None if nested is None else apply(nested, policy),
         unnamed=unnamed,
         repeated=exclusions.repeated,
+        repeats=None if repeats is None else apply(repeats, policy),
     )
 
 
@@ -371,12 +376,15 @@ def at_resize(data: LoadResult, resize: str | ResizePolicy) -> LoadResult:
     if str(policy) == data.resize:
         return data
 
-    def again(table: pd.DataFrame) -> pd.DataFrame:
-        stale = [c for c in table.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
-        return apply(table.drop(columns=stale), policy)
+    nested = None if data.nested is None else resized(data.nested, policy)
+    repeats = None if data.repeats is None else resized(data.repeats, policy)
+    return replace(data, table=resized(data.table, policy), resize=str(policy), nested=nested, repeats=repeats)
 
-    nested = None if data.nested is None else again(data.nested)
-    return replace(data, table=again(data.table), resize=str(policy), nested=nested)
+
+def resized(table: pd.DataFrame, resize: str | ResizePolicy) -> pd.DataFrame:
+    """``table`` with its input-pixel columns computed again (for another resize policy, or other boxes)."""
+    stale = [c for c in table.columns if c.removesuffix("_hi") in INPUT_COLUMNS]
+    return apply(table.drop(columns=stale), parse_policy(resize))
 
 
 def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:

@@ -501,9 +501,10 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
     merged = merge([table_partial(r) for r in results], source)  # checks the categories, numbers VOC's
     tables: list[pd.DataFrame] = []
     inner: list[pd.DataFrame] = []  # the VOC objects nested in another element (LoadResult.nested)
-    offset = 0
+    repeats: list[pd.DataFrame] = []  # COCO records of a repeated annotation id (LoadResult.repeats)
+    offset = rows = 0
     for k, result in enumerate(results):
-        parts = [result.table.copy()] + ([] if result.nested is None else [result.nested.copy()])
+        parts = [result.table.copy()] + [t.copy() for t in (result.nested, result.repeats) if t is not None]
         ids = np.concatenate([t["image_id"].to_numpy() for t in parts])
         rank = np.unique(ids, return_inverse=True)[1].reshape(-1)
         start = 0
@@ -524,7 +525,11 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
                 table["category"] = category_column(names, table["category_id"].to_numpy())
         offset += result.images
         tables.append(parts[0])
-        inner += parts[1:]
+        inner += parts[1:2] if result.nested is not None else []
+        if result.repeats is not None:
+            parts[-1]["before"] += rows  # (the joined table's rows before it)
+            repeats.append(parts[-1])
+        rows += len(result.table)
     shards = [os.fspath(p) for p in paths]
     table = _joined(tables, shards)
     first = results[0]
@@ -532,6 +537,7 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
         table, merged.excluded, merged.images, dict(sorted(merged.categories.items())), source, first.format,
         first.resize, nested=_joined(inner, shards) if inner else None, unnamed=merged.unnamed,
         repeated=_repeated(results),
+        repeats=_joined(repeats, shards) if repeats else None,
     )  # fmt: skip
 
 

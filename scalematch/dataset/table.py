@@ -381,6 +381,9 @@ class Checked:
     kept: int
     left_out: np.ndarray | None = None
     """The rows the checks excluded whose image and category are known (a converter still writes them)."""
+    repeats: np.ndarray | None = None
+    """COCO: the rows excluded as repeating an earlier row's annotation id (``duplicate_id``) that no other check
+    excludes: the toolkits read them (see :attr:`scalematch.dataset.loader.LoadResult.repeats`)."""
 
     def column(self, raw: RawBoxes, name: str) -> np.ndarray:
         """Column ``name`` of ``raw`` (ann_id ... truncated) for the kept rows."""
@@ -475,8 +478,11 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         if min(rows, default=n) < n:
             k = min(rows)
             checks = [next(c for c, row in zip(checks, rows, strict=True) if row == k)]
+    repeated = np.zeros(n, dtype=bool)
     for reason, bad, text in checks:
         bad = bad & keep
+        if reason == DUPLICATE_ID:
+            repeated = bad
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
@@ -492,7 +498,11 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
     left_out = np.flatnonzero(~keep & ~unknown)
-    return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
+    repeats = None
+    if exclusions.repeated is not None:  # (a COCO file's)
+        later = [bad for reason, bad in found_problems if reason not in (BBOX_INVALID, DUPLICATE_ID)]
+        repeats = np.flatnonzero(repeated & ~np.logical_or.reduce(later)) if later else np.flatnonzero(repeated)
+    return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out, repeats)
 
 
 Watcher = Callable[[Mapping[str, "np.ndarray"]], None]
@@ -527,10 +537,12 @@ def _watcher(raw: RawBoxes) -> Watcher | None:
 
 def assemble(
     raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = "annotation id"
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run the cross-record checks on ``raw`` and build the box table (without resize columns); and the table of
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """Run the cross-record checks on ``raw`` and build the box table (without resize columns); the table of
     ``raw.nested`` (VOC objects nested in another element, checked alike but counted nowhere: they are objects to
-    the YOLO converters only), None when there are none."""
+    the YOLO converters only), None when there are none; and the table of the COCO records excluded as repeating
+    an earlier record's annotation id (:attr:`Checked.repeats`), with a column ``before``, the number of the box
+    table's rows that come before each in the file; None when there are none."""
     import numpy as np
 
     kept = check(raw, exclusions, need_size, record)
@@ -549,7 +561,16 @@ def assemble(
         nested["label_refused"] = bits[inner.pos[inner.sel]]
     if bits is not None:
         table["label_refused"] = bits[kept.pos[kept.sel]]
-    return table, nested
+    repeats = None
+    if kept.repeats is not None and len(kept.repeats):
+        rows = kept.repeats
+        repeats = _frame(raw, Checked(rows, kept.pos, kept.image_w, kept.image_h, len(rows)))
+        if bits is not None:
+            repeats["label_refused"] = bits[kept.pos[rows]]
+        kept_rows = np.zeros(len(kept.pos), dtype=np.int64)
+        kept_rows[kept.sel] = 1
+        repeats["before"] = np.cumsum(kept_rows)[rows]  # (a repeat is not kept: the kept rows before it)
+    return table, nested, repeats
 
 
 _RECORD_NUMBERS = ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore")

@@ -201,7 +201,7 @@ def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
     against ``preset``'s toolkit: mmdetection's CocoDataset stops on a repeated annotation id, and so does this
     (a :class:`DatasetError` naming the file and the first such id); torchvision's CocoDetection trains on the last
     record of an id at each place the id is listed (pycocotools' index), ultralytics' ``convert_coco`` writes every
-    record: for them, the simulation keeps the first record all the same, and the result says so
+    record: for them, the simulation reads them so (:func:`with_repeats`), and the result says so
     (:func:`repeated_note`)."""
     repeated = data.repeated
     if repeated is None:
@@ -216,16 +216,15 @@ def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
 
 
 def repeated_note(preset: Preset, repeated: RepeatedIds) -> str:
-    """Why the objects of repeated annotation ids are not simulated as ``preset``'s toolkit trains on them."""
+    """How the records of repeated annotation ids are simulated under ``preset`` (:func:`with_repeats`)."""
     if isinstance(preset.input, LetterboxInput):
-        toolkit = "ultralytics' convert_coco writes every record as a label"
+        toolkit = "every record, as ultralytics' convert_coco writes them"
     else:
-        toolkit = "torchvision's CocoDetection trains on the last record at every place the id is listed"
+        toolkit = "the last record of an id at every place the id is listed, as torchvision's CocoDetection reads them"
     verb = "repeats" if repeated.count == 1 else "repeat"
     return (
         f"{counted(repeated.count, 'annotation record')} {verb} an earlier record's id ({DUPLICATE_ID}; the first: "
-        f"annotation id {repeated.first} in {cut_name(repeated.file)}): the simulation keeps the first record of "
-        f"each id, where {toolkit}"
+        f"annotation id {repeated.first} in {cut_name(repeated.file)}): simulated as {toolkit}"
     )
 
 
@@ -247,7 +246,10 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     duplicate removal (column ``label_unique``): the reader removed the lines it removes (``duplicate_label``; in a
     polygon file by class and points, so two polygons of one box but other points both stay)."""
 
-    rows = usable(with_nested(data, preset).table)
+    table = with_nested(data, preset).table
+    if data.repeats is not None and len(data.repeats) and not isinstance(preset.input, MMDetInput):
+        table = with_repeats(table, data.repeats, preset, data.resize)
+    rows = usable(table)
     ignored = 0
     if ignores_difficult(preset) and "difficult" in rows.columns:
         value = rows["difficult"].to_numpy()
@@ -261,6 +263,41 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     if data.format == "yolo" and isinstance(preset.input, LetterboxInput) and preset.input.style == "ultralytics":
         rows = rows.assign(label_unique=True)  # the reader removed ultralytics' duplicates (duplicate_label)
     return rows, ignored
+
+
+def with_repeats(table: pd.DataFrame, repeats: pd.DataFrame, preset: Preset, resize: str) -> pd.DataFrame:
+    """``table`` with the records of repeated annotation ids (``repeats``, see :attr:`LoadResult.repeats`) as
+    ``preset``'s toolkit reads them, in the file's order: ultralytics' ``convert_coco`` (the YOLO presets) writes
+    every record; torchvision's CocoDetection lists each record in its image (pycocotools' ``imgToAnns``) but
+    takes it by id (``anns[id]``, the last record of the id): every place an id is listed gets the last record's box,
+    area, crowd flag and category, in its own image (ids are per input, as in the table)."""
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    from scalematch.dataset.loader import resized
+
+    n = len(table)
+    rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * repeats["before"].to_numpy(np.int64)]
+    order = np.argsort(rank, kind="stable")
+    parts = [table, repeats.drop(columns="before")]
+    joined = pd.concat(parts, ignore_index=True)
+    for column in ("file_name", "category", "shard"):
+        if column in joined.columns:
+            joined[column] = union_categoricals([t[column] for t in parts])
+    both: pd.DataFrame = joined.take(order).reset_index(drop=True)
+    if isinstance(preset.input, LetterboxInput):
+        return both
+    key = both["ann_id"].to_numpy(np.int64)[:, None]
+    if "shard" in both.columns:
+        key = np.c_[both["shard"].cat.codes.to_numpy(np.int64), key]
+    inverse = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1)
+    last = np.zeros(int(inverse.max()) + 1, dtype=np.int64)
+    np.maximum.at(last, inverse, np.arange(len(both)))
+    record = both.take(last[inverse]).reset_index(drop=True)
+    for column in ("category_id", "category", "x", "y", "w", "h", "area", "iscrowd", "ignore"):
+        both[column] = record[column]
+    return resized(both, resize)
 
 
 def with_nested(data: LoadResult, preset: Preset) -> LoadResult:
@@ -299,6 +336,8 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
     """``data`` without the objects of images that become too small an input for ``graph`` under ``preset``'s
     resize (torchvision and mmdetection stop on such an image), counted as ``image_too_small``. Every image too
     small, or the first one under ``strict``, is a :class:`DatasetError` naming the file and the image."""
+    if data.repeats is not None:  # (the toolkit stops on such an image, whichever record it reads there)
+        data = replace(data, repeats=rows_at(data.repeats, ~small_images(preset, graph, data.repeats)[0]))
     small, first = small_images(preset, graph, data.table)
     if not small.any():
         return data

@@ -199,3 +199,18 @@ def test_cluster_names_a_nameless_category_as_another_input_does(client: Any, tm
     table = read_shards(paths, client=client).table
     pd.testing.assert_frame_equal(table, read_shards(paths, workers=1).table)
     assert table["category"].tolist() == ["car", "car"]
+
+
+def test_cluster_reads_repeated_annotation_ids_as_one_process(client: Any, tmp_path: Path) -> None:
+    """The records of a repeated annotation id (LoadResult.repeats) and their count join as in one process, each
+    input named as given."""
+    paths = split_coco(sample_path(), tmp_path, shards=3, empty=False)
+    for path in paths[1:]:
+        doc = json.loads(path.read_text())
+        doc["annotations"][-1]["id"] = doc["annotations"][0]["id"]
+        path.write_text(json.dumps(doc))
+    local, cluster = read_shards(paths, workers=1), read_shards(paths, client=client)
+    assert local.repeated == cluster.repeated and local.repeated is not None
+    assert (local.repeated.count, local.repeated.file) == (2, str(paths[1]))
+    assert local.repeats is not None and cluster.repeats is not None
+    pd.testing.assert_frame_equal(cluster.repeats, local.repeats)

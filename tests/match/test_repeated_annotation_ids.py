@@ -1,8 +1,8 @@
 """Repeated annotation ids in a COCO file, against each preset's toolkit: mmdetection's CocoDataset stops on them
 (and so does the ATSS preset), torchvision's CocoDetection trains on the last record of an id at every place the
-id is listed, ultralytics' ``convert_coco`` writes every record. The box table keeps the first record of an id,
-and the torchvision and YOLO presets say how many records they simulate otherwise than their toolkit. Skipped when
-a toolkit is not installed, unless SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it)."""
+id is listed, ultralytics' ``convert_coco`` writes every record, and so do their presets, object by object. The
+box table keeps the first record of an id. Skipped when a toolkit is not installed, unless
+SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from required import need
 
 from scalematch.dataset import load
 from scalematch.errors import DatasetError
-from scalematch.match.detector import evaluate
+from scalematch.match.detector import evaluate, toolkit_rows
 from scalematch.presets import load_preset
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,15 @@ def test_mmdetection_stops_and_so_does_atss(tmp_path: Path) -> None:
     )
 
 
-def test_torchvision_presets_say_they_simulate_the_first_record(tmp_path: Path) -> None:
+def _boxes(rows: Any) -> dict[int, list[list[float]]]:
+    """Per image, the boxes of ``rows`` (a box table) in their order."""
+    out: dict[int, list[list[float]]] = {}
+    for row in rows.itertuples():
+        out.setdefault(int(row.image_id), []).append([row.x, row.y, row.w, row.h])
+    return out
+
+
+def test_torchvision_presets_read_the_last_record_at_every_place(tmp_path: Path) -> None:
     need("torchvision")
     from torchvision.datasets import CocoDetection
 
@@ -84,19 +92,24 @@ def test_torchvision_presets_say_they_simulate_the_first_record(tmp_path: Path) 
     # every place an id is listed takes its last record, in another image too
     assert targets == {1: [[300, 200, 200, 150], [300, 200, 200, 150], [100, 100, 30, 20]],
                        2: [[20, 30, 40, 50], [100, 100, 30, 20]]}  # fmt: skip
-    listed = sum(map(len, targets.values()))
-    result = evaluate(load(path), load_preset("retinanet"))
-    assert result.summary.objects == 3 and result.repeated is not None
-    assert result.summary.objects + result.repeated.count == listed
+    data = load(path)
+    for name in ("retinanet", "faster-rcnn", "fcos"):
+        preset = load_preset(name)
+        rows, _ = toolkit_rows(data, preset)
+        assert _boxes(rows) == targets
+        categories = {i: [a["category_id"] for a in coco._load_target(i)] for i in (1, 2)}
+        assert {i: list(g["category_id"]) for i, g in rows.groupby("image_id")} == categories
+        result = evaluate(data, preset)
+        assert result.summary.objects == sum(map(len, targets.values()))
     note = result.to_dict()["repeated_annotation_ids"]
     assert isinstance(note, dict) and note["note"] == (
         f"2 annotation records repeat an earlier record's id (duplicate_id; the first: annotation id 7 in {path}): "
-        "the simulation keeps the first record of each id, where torchvision's CocoDetection trains on the last "
-        "record at every place the id is listed"
+        "simulated as the last record of an id at every place the id is listed, as torchvision's CocoDetection "
+        "reads them"
     )
 
 
-def test_yolo_presets_say_they_simulate_the_first_record(tmp_path: Path) -> None:
+def test_yolo_presets_read_every_record_as_convert_coco_writes_it(tmp_path: Path) -> None:
     need("ultralytics")
     from ultralytics.data.converter import convert_coco
 
@@ -104,12 +117,48 @@ def test_yolo_presets_say_they_simulate_the_first_record(tmp_path: Path) -> None
     out = tmp_path / "converted"
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         convert_coco(str(path.parent), str(out), cls91to80=False)
-    written = sum(len(f.read_text().splitlines()) for f in out.rglob("*.txt"))
-    assert written == len(ANNOTATIONS)  # every record
-    result = evaluate(load(path), load_preset("yolov8"))
-    assert result.repeated is not None and result.summary.objects + result.repeated.count == written
+    written = {int(f.stem): f.read_text().splitlines() for f in out.rglob("*.txt")}
+    data = load(path)
+    for name in ("yolov5", "yolov8"):
+        rows, _ = toolkit_rows(data, load_preset(name))
+        ours: dict[int, list[str]] = {}
+        for row in rows.to_dict("records"):  # the label convert_coco writes for each row, as '%g' writes it
+            x, y, w, h, iw, ih = (float(row[k]) for k in ("x", "y", "w", "h", "image_w", "image_h"))
+            label = (int(row["category_id"]) - 1, (x + w / 2) / iw, (y + h / 2) / ih, w / iw, h / ih)
+            ours.setdefault(int(row["image_id"]), []).append(" ".join(f"{v:g}" for v in label))
+        assert ours == written
+        result = evaluate(data, load_preset(name))
+        assert result.summary.objects == len(ANNOTATIONS)
     note = result.to_dict()["repeated_annotation_ids"]
-    assert isinstance(note, dict) and "ultralytics' convert_coco writes every record as a label" in note["note"]
+    assert isinstance(note, dict) and note["note"].endswith(
+        "simulated as every record, as ultralytics' convert_coco writes them"
+    )
+
+
+def test_shards_and_workers_read_the_same_records(tmp_path: Path) -> None:
+    """Ids are per input: each input's repeats are read as in that input, in its place of the joined table, with one
+    process or two."""
+    from scalematch.dataset.shards import read_shards
+
+    paths = [_file(tmp_path / "a"), _file(tmp_path / "b")]
+    alone = read_shards(paths, workers=1)
+    both = read_shards(paths, workers=2)
+    assert alone.repeated == both.repeated and alone.repeated is not None
+    assert (alone.repeated.count, alone.repeated.first, alone.repeated.file) == (4, 7, str(paths[0]))
+    one = load(paths[0])
+    for name in ("retinanet", "yolov8"):
+        preset = load_preset(name)
+        rows = [toolkit_rows(d, preset)[0] for d in (alone, both)]
+        assert rows[0].equals(rows[1])
+        single = toolkit_rows(one, preset)[0]
+        assert len(rows[0]) == 2 * len(single)
+        for shard in map(str, paths):
+            part = rows[0][rows[0]["shard"] == shard]
+            assert (
+                part[["x", "y", "w", "h", "category_id"]].values.tolist()
+                == single[["x", "y", "w", "h", "category_id"]].values.tolist()
+            )
+            assert list(part["shard_image_id"]) == list(single["image_id"])
 
 
 def test_no_repeated_id_no_note(tmp_path: Path) -> None:
