@@ -79,10 +79,7 @@ class DetectorResult:
         if self.ignored:
             doc["ignored_difficult"] = self.ignored
         if self.repeated is not None:
-            doc["repeated_annotation_ids"] = {
-                "records": self.repeated.count, "first": self.repeated.first, "file": self.repeated.file,
-                "note": repeated_note(self.preset, self.repeated),
-            }  # fmt: skip
+            doc["repeated_annotation_ids"] = repeated_document(self.preset, self.repeated)
         return doc
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
@@ -215,6 +212,12 @@ def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
     return repeated
 
 
+def repeated_document(preset: Preset, repeated: RepeatedIds) -> dict[str, object]:
+    """The JSON's ``repeated_annotation_ids``: how many records, the first id, its file and the note."""
+    note = repeated_note(preset, repeated)
+    return {"records": repeated.count, "first": repeated.first, "file": repeated.file, "note": note}
+
+
 def repeated_note(preset: Preset, repeated: RepeatedIds) -> str:
     """How the records of repeated annotation ids are simulated under ``preset`` (:func:`with_repeats`)."""
     if isinstance(preset.input, LetterboxInput):
@@ -247,8 +250,9 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     polygon file by class and points, so two polygons of one box but other points both stay)."""
 
     table = with_nested(data, preset).table
-    if data.repeats is not None and len(data.repeats) and not isinstance(preset.input, MMDetInput):
-        table = with_repeats(table, data.repeats, preset, data.resize)
+    repeats, resize = data.repeats, data.resize  # (records repeated only in files read, which have a policy)
+    if repeats is not None and len(repeats) and resize is not None and not isinstance(preset.input, MMDetInput):
+        table = with_repeats(table, repeats, preset, resize)
     rows = usable(table)
     ignored = 0
     if ignores_difficult(preset) and "difficult" in rows.columns:

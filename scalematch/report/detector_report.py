@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
-from scalematch.match.detector import DetectorResult
+from scalematch.match.detector import DetectorResult, repeated_document, repeated_note
 from scalematch.report.html_report import Image, Preformatted, render
 from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
 from scalematch.report.provenance import dataset_label, provenance
@@ -73,13 +73,16 @@ def build_detector_report(
     doc = document(preset, result.summary, result.target, str(data.source), result.search, data.excluded)
     if result.ignored:
         doc["ignored_difficult"] = result.ignored
+    if result.repeated is not None:
+        doc["repeated_annotation_ids"] = repeated_document(preset, result.repeated)
     objects = result.summary.objects
+    repeats = 0 if result.repeated is None or data.repeats is None else len(data.repeats)  # (matched too)
     summary = {
         "dataset": dataset_label(data.source, inputs),
         "format": data.format,
         "images": data.images,
         "objects": objects,
-        "crowd": len(data.table) - objects - result.ignored,
+        "crowd": len(data.table) + repeats - objects - result.ignored,
         "difficult": result.ignored,
     }
     html = render(
@@ -96,6 +99,7 @@ def build_detector_report(
         images=images,
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
+        repeated=None if result.repeated is None else repeated_note(preset, result.repeated),
         prov=provenance(data.source, command, created, inputs),
         document=Preformatted(dumps(doc)),
     )

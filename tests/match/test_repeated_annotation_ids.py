@@ -169,3 +169,21 @@ def test_no_repeated_id_no_note(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     result = evaluate(load(path), load_preset("atss"))
     assert result.repeated is None and "repeated_annotation_ids" not in result.to_dict()
+
+
+def test_the_report_says_how_repeated_ids_are_read(tmp_path: Path) -> None:
+    """The HTML report and recommendation.json carry the note; the matched repeats are not counted as crowd."""
+    from scalematch.report.detector_report import build_detector_report
+
+    path = _file(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["annotations"][1]["iscrowd"] = 1  # the last record of id 7: a crowd at both of its places
+    path.write_text(json.dumps(doc))
+    result = evaluate(load(path), load_preset("retinanet"), workers=1)
+    assert result.data is not None and result.summary.objects == 3
+    files = build_detector_report(result, result.data, "scalematch recommend x.json")
+    html = files["report.html"].decode("utf-8")
+    assert "2 annotation records repeat an earlier record&#39;s id" in html
+    assert "2 crowd annotations are kept in the box table but not matched." in html
+    written = json.loads(files["recommendation.json"])["repeated_annotation_ids"]
+    assert written == result.to_dict()["repeated_annotation_ids"]
