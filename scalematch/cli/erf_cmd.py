@@ -9,7 +9,7 @@ import typer
 
 from scalematch._text import dumps
 from scalematch.choices import Weights
-from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
+from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, hold_outputs, size_from
 from scalematch.report.style import printable
 
 
@@ -48,13 +48,7 @@ def erf(
         typer.Option(help="Network weights; model: a torch module's own (default: model for torch, else uniform)."),
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^32-1.")] = 0,
-    allow_misaligned: Annotated[
-        bool,
-        typer.Option(
-            "--allow-misaligned",
-            help="Take the exact union at misaligned add/concat nodes and warn, instead of failing.",
-        ),
-    ] = False,
+    allow_misaligned: AllowMisaligned = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")

@@ -9,9 +9,10 @@ typed no name there, and the message quotes the value.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import click
+import typer
 
 _MENTION = re.compile(r"(?<![\w.-])([a-z][a-z_]*)=(?=(\S?))")
 _LEAD = re.compile(r"^([a-z][a-z_]*):(?= )")
@@ -51,6 +52,14 @@ def flag_message(message: str, command: click.Command | None) -> str:
 
 
 SIZE_HELP = "width first, WxH (e.g. 1333x800; one number for a square), as every size in scalematch"
+
+AllowMisaligned = Annotated[
+    bool,
+    typer.Option(
+        "--allow-misaligned", help="Take the exact union at misaligned add/concat nodes and warn, instead of failing."
+    ),
+]
+"""The ``--allow-misaligned`` flag of the commands that profile a network (``profile``, ``erf``)."""
 
 
 def size_from(size: str | None, legacy: str | None) -> str | None:

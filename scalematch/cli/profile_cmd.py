@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scalematch._text import display_width, dumps, padded
-from scalematch.cli.flags import SIZE_HELP, hold_outputs, size_from
+from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, hold_outputs, size_from
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
 
@@ -46,13 +46,7 @@ def profile(
     outputs_only: Annotated[
         bool, typer.Option("--outputs-only", help="List only the named outputs (C2..C5, P3..).")
     ] = False,
-    allow_misaligned: Annotated[
-        bool,
-        typer.Option(
-            "--allow-misaligned",
-            help="Take the exact union at misaligned add/concat nodes and warn, instead of failing.",
-        ),
-    ] = False,
+    allow_misaligned: AllowMisaligned = False,
     taps: Annotated[
         str | None,
         typer.Option(
