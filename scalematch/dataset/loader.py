@@ -108,6 +108,8 @@ def _detected(path: Path, is_folder: bool) -> Format:
         )
     if (path / "Annotations").is_dir() or any(p.name.lower().endswith(".xml") for p in path.iterdir()):
         return "voc"
+    if any(p.is_dir() for p in path.glob("*/Annotations")):  # a VOCdevkit root: VOC2007/Annotations, VOC2012/...
+        return "voc"
     if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
         return "yolo"
     if any(p.is_dir() for p in path.glob("*/labels")):  # a YOLO export root: train/labels, valid/labels

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from scalematch._text import int_text
-from scalematch.errors import ModelError, OptionError
-from scalematch.profile.engine import profile
+from scalematch.errors import GraphError, ModelError, OptionError
+from scalematch.profile.engine import Profile, profile
 from scalematch.profile.graph import INPUT, Graph, upstream
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
 
@@ -316,7 +316,7 @@ def measure_erf(
     if traced is None:  # the map's own network: a node after it takes no part (the module runs whole)
         graph = upstream(graph, node)
     weights = weights or "uniform"
-    free = profile(graph, allow_misaligned=allow_misaligned)[node]
+    free = _profiled(graph, None, allow_misaligned, str(label) if traced is not None else None)[node]
     if free.y is None or free.x is None:
         raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
     size = input_pair or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
@@ -342,7 +342,7 @@ def measure_erf(
             raise ModelError(f"{text}; the ERF is measured at {size[1]}x{size[0]} (WxH){default}") from None
         graph = traced.graph
         tap, node = _tap_node(graph, tap, str(label))
-    measured = profile(graph, size, allow_misaligned=allow_misaligned)
+    measured = _profiled(graph, size, allow_misaligned, str(label) if traced is not None else None)
     fm = measured[node]
     assert fm.size is not None and fm.y is not None and fm.x is not None
     unit = (fm.size[0] // 2, fm.size[1] // 2)
@@ -439,6 +439,18 @@ def measure_erf(
         mass=mass,
         warnings=measured.warnings,
     )
+
+
+def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: str | None) -> Profile:
+    """:func:`profile` of the network measured; for a torch module traced (``label``: its name as given), its error
+    names the module as given (``m:Net``, as ``profile`` names it), not by the class its graph is named after."""
+    try:
+        return profile(graph, size, allow_misaligned=allow_misaligned)
+    except GraphError as exc:
+        text = str(exc)
+        if label and type(exc) is GraphError and graph.source and text.startswith(f"{graph.source}: "):
+            raise GraphError(f"{label}: {text.removeprefix(f'{graph.source}: ')}") from None
+        raise
 
 
 def _first(exc: BaseException) -> str:

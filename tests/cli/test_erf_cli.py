@@ -95,3 +95,19 @@ def test_a_misaligned_merge_is_refused_as_profile_refuses_it_unless_allowed(tmp_
     with pytest.raises(GraphError, match="misaligned"):
         measure_erf(str(path), tap="c", samples=1)
     assert measure_erf(str(path), tap="c", samples=1, allow_misaligned=True).warnings
+
+
+def test_a_torch_module_with_a_misaligned_add_is_named_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error names the module as typed (erf_misaligned_net:Net), as profile's does, not by its class alone."""
+    (tmp_path / "erf_misaligned_net.py").write_text(
+        "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a = nn.Conv2d(3, 4, 2, 2, 0)\n        self.b = nn.Conv2d(3, 4, 3, 2, 1)\n\n"
+        "    def forward(self, x):\n        return self.a(x) + self.b(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    refused = CliRunner().invoke(app, ["erf", "erf_misaligned_net:Net", "--samples", "1"])
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("Error: erf_misaligned_net:Net: node 'add' (add): inputs are misaligned along y")
+    assert refused.stderr == CliRunner().invoke(app, ["profile", "erf_misaligned_net:Net"]).stderr

@@ -92,6 +92,21 @@ def test_detection_errors(tmp_path: Path) -> None:
         load(DATA / "rbc_valid.json", format="csv")
 
 
+def test_a_vocdevkit_root_is_detected_as_voc(tmp_path: Path) -> None:
+    """VOCdevkit/VOC2007/Annotations: the root is VOC as its year folder is (--format voc reads it alike)."""
+    xml = (
+        "<annotation><filename>a.jpg</filename><size><width>64</width><height>48</height></size><object><name>dog"
+        "</name><bndbox><xmin>2</xmin><ymin>3</ymin><xmax>20</xmax><ymax>30</ymax></bndbox></object></annotation>"
+    )
+    ann = tmp_path / "VOCdevkit" / "VOC2007" / "Annotations"
+    ann.mkdir(parents=True)
+    (ann / "a.xml").write_text(xml)
+    found = load(tmp_path / "VOCdevkit", resize="none")
+    assert found.format == "voc"
+    assert found.table[["x", "y", "w", "h"]].values.tolist() == [[1.0, 2.0, 19.0, 28.0]]  # xmin - 1, xmax - xmin + 1
+    assert found.table.equals(load(tmp_path / "VOCdevkit", format="voc", resize="none").table)
+
+
 def test_library_imports_stay_light_and_one_way() -> None:
     code = (
         "import sys, scalematch.dataset, scalematch.dataset.loader, scalematch.dataset.stats;"
