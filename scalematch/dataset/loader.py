@@ -392,7 +392,8 @@ def resized(table: pd.DataFrame, resize: str | ResizePolicy) -> pd.DataFrame:
 def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     """``data`` as a :class:`LoadResult`: a box table given as a DataFrame goes through :func:`from_frame`, and so
     does the table of a :class:`LoadResult` whose boxes were edited in place (its input sizes no longer those of its
-    ``w``, ``h`` and scales), keeping the result's images, categories, resize and excluded records."""
+    ``w``, ``h`` and scales), keeping the result's images, categories, resize, excluded records and the records of
+    repeated annotation ids (:attr:`LoadResult.repeats`: the same rows, other boxes)."""
     import dataclasses
 
     if not isinstance(data, LoadResult):
@@ -403,7 +404,8 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     excluded = Counter(data.excluded) + Counter(fresh.excluded)
     return dataclasses.replace(
         fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
-        format=data.format, resize=data.resize, nested=data.nested, unnamed=data.unnamed,
+        format=data.format, resize=data.resize, nested=data.nested, unnamed=data.unnamed, repeated=data.repeated,
+        repeats=data.repeats,
     )  # fmt: skip
 
 

@@ -99,3 +99,22 @@ def test_one_file_names_a_nameless_category_by_its_id(tmp_path: Path, nameless: 
     assert [(c["id"], c["name"]) for c in summarize_file(path)["per_category"]] == [(1, "1")]
     named = load(_shard(tmp_path, "one"), workers=1)
     assert (named.categories, named.unnamed) == ({1: "1"}, frozenset())
+
+
+def test_a_category_named_by_its_last_record_is_named(tmp_path: Path) -> None:
+    """A category id listed twice, first without a name and then named: the last record is kept (as pycocotools'
+    index keeps it), so the category is named, and another shard naming it otherwise is a conflict, as for a file
+    that names it once."""
+    images, anns = IMAGES, [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 40], "iscrowd": 0}]
+    twice = tmp_path / "twice.json"
+    twice.write_text(
+        json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1}, {"id": 1, "name": "cat"}]})
+    )
+    once = tmp_path / "once.json"
+    once.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "cat"}]}))
+    loaded = load(twice)
+    assert loaded.categories == {1: "cat"} and loaded.unnamed == frozenset()
+    dog = _shard(tmp_path, "truck")
+    for path in (twice, once):
+        with pytest.raises(DatasetError, match="category 1 is named"):
+            read_shards([path, dog], workers=1)

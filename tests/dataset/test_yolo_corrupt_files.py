@@ -138,3 +138,21 @@ def test_a_corrupt_image_is_named_from_a_labels_folder_given(tmp_path: Path) -> 
     with pytest.raises(DatasetError, match=r"labels: .*/ds/images/crc\.png: ultralytics and yolov5 drop .*"
                        r"verify\(\) fails \(\"broken PNG file \(bad header checksum in b'IDAT'\)\"\)"):  # fmt: skip
         load(root / "labels", strict=True)
+
+
+def test_an_error_of_the_check_itself_is_raised_not_taken_for_an_unreadable_image(tmp_path: Path) -> None:
+    """Only the header's own errors mean "no size": an error raised by the check run on the opened image (a bug)
+    comes out as it is, instead of counting the image as missing_image_size."""
+    from PIL import Image
+
+    from scalematch.dataset.formats._image_size import checked_size
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (20, 12)).save(path)
+
+    def broken(im: object, file: object, image: Path) -> int:
+        raise NameError("a bug")
+
+    with pytest.raises(NameError, match="a bug"):
+        checked_size(path, broken)
+    assert checked_size(path, lambda im, file, image: 7) == (20.0, 12.0, "", 7)

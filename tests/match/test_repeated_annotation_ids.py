@@ -187,3 +187,15 @@ def test_the_report_says_how_repeated_ids_are_read(tmp_path: Path) -> None:
     assert "2 crowd annotations are kept in the box table but not matched." in html
     written = json.loads(files["recommendation.json"])["repeated_annotation_ids"]
     assert written == result.to_dict()["repeated_annotation_ids"]
+
+
+def test_a_table_edited_in_place_keeps_its_repeated_records(tmp_path: Path) -> None:
+    """Boxes edited in the loaded table (as_load_result rebuilds it): the repeated records still count, so atss
+    still refuses the file and a torchvision preset still simulates every place an id is listed."""
+    data = load(_file(tmp_path))
+    data.table.loc[data.table["ann_id"] == 10, "w"] *= 1.5
+    with pytest.raises(DatasetError, match="annotation id 7 appears more than once"):
+        evaluate(data, load_preset("atss"))
+    result = evaluate(data, load_preset("retinanet"), workers=1)
+    assert result.summary.objects == 5  # as unedited: 3 places in image 1, 2 in image 2
+    assert result.to_dict()["repeated_annotation_ids"] is not None

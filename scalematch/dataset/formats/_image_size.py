@@ -47,7 +47,14 @@ def checked_size(
                 if _orientation(im) in (5, 6, 7, 8):  # transposed or rotated by 90 degrees: ultralytics' exif_size
                     w, h = h, w
                 if inspect is not None:
-                    seen = inspect(im, file, image)
+                    try:
+                        seen = inspect(im, file, image)
+                    except OSError:  # the file's own error, as a header's
+                        raise
+                    except Exception as exc:  # not the header's: an error of the inspection itself
+                        raise _Raised(exc) from exc
+    except _Raised as raised:  # raised as it came, not taken for a header Pillow cannot read
+        raise raised.error from None
     except OSError as exc:  # Pillow's own (UnidentifiedImageError, 'truncated') carry no errno; the system's do
         if exc.errno is None:
             return nan, nan, header, None
@@ -58,6 +65,14 @@ def checked_size(
     if not (math.isfinite(width) and math.isfinite(height)):
         return width, height, header, None
     return width, height, "", seen
+
+
+class _Raised(Exception):
+    """An error of :func:`checked_size`'s ``inspect``, carried past the handler of unreadable headers."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _stored_size(im: Any) -> tuple[int, int]:

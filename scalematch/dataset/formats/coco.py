@@ -330,6 +330,8 @@ def _categories(items: list[Any], raw: RawBoxes, ex: Exclusions) -> None:
         if not isinstance(name, str):  # no name: its id stands in (the name of no other input's category)
             name = str(cid)
             raw.unnamed.add(cid)
+        else:  # (a repeated id's last record decides, named or not)
+            raw.unnamed.discard(cid)
         raw.categories[cid] = name
 
 
