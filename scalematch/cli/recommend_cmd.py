@@ -255,7 +255,8 @@ def recommend(
         typer.echo(f"\nBest: {best.backbone} at {best.resize}\n")
     shown = f"{best.backbone}{' + ' + best.neck if best.neck else ''}"
     count = counted(rec.full.total, "object")
-    typer.echo(f"{printable(label)}: {count}, {shown}, resize {best.resize}, rule {rec.rule.value}")
+    ends = " (both ends judged)" if rec.both_ends else ""
+    typer.echo(f"{printable(label)}: {count}, {shown}, resize {best.resize}{ends}, rule {rec.rule.value}")
     if best.excluded:
         typer.echo("excluded: " + ", ".join(f"{k} {v}" for k, v in best.excluded.items()))
     typer.echo("")

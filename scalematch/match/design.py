@@ -60,7 +60,8 @@ class Design:
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
         """A pandas DataFrame: ``levels`` (each level's load), ``categories`` (objects per category and level,
-        too small and too large included) or ``objects`` (one row per matched object with its level)."""
+        too small and too large included) or ``objects`` (one row per matched object with its level; under a
+        multi-scale policy, judged at both ends, also ``level_largest``, its level at the largest scale alone)."""
         import pandas as pd
 
         _args.choice(kind, "kind", ("levels", "categories", "objects"))
@@ -79,6 +80,8 @@ class Design:
         rows: pd.DataFrame = usable(self.data.table).copy()
         names = np.array([lv.name for lv in full.levels] + ["too large", "too small"], dtype=object)
         rows["level"] = names[full.assignment.level]
+        if "level_largest" in full.assignment.detail:
+            rows["level_largest"] = names[full.assignment.detail["level_largest"].astype(np.int64)]
         return rows
 
 
@@ -198,11 +201,11 @@ def _runnable(data: LoadResult, graph: Graph, network: str, strict: bool = False
 
 def ranked(designs: list[Design]) -> list[Design]:
     """A sweep's designs, best first: target reached, then higher coverage, fewer levels, fewer anchors, fewer
-    input pixels."""
+    input pixels (a multi-scale policy's at its largest scale)."""
 
     def key(d: Design) -> tuple[bool, float, int, int, float]:
         r = d.recommendation
-        pixels = r.input_advice.pixels_now or 0.0
+        pixels = r.input_advice.pixels_largest or r.input_advice.pixels_now or 0.0
         return (not r.reached, -round(r.chosen.coverage, 6), len(r.chosen.levels), d.anchor_count, pixels)
 
     return sorted(designs, key=key)

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from scalematch.presets.preset import Preset
 
 
+SCALE_ENDS = {
+    "covered": "both",
+    "too_small": "smallest",
+    "too_large": "largest",
+    "levels": "smallest",
+    "ranges": "smallest",
+    "input_advice": "smallest",
+    "anchors": "both",
+}
+"""The ``scale_ends`` of a multi-scale policy: at which end of it each part of the recommendation is judged."""
+
+
 def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, Any]:
     """The documented ``recommend --json`` document; ``context`` gives backbone, neck, resize, excluded."""
 
@@ -76,7 +88,9 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
             "share_after": None if rec.input_advice.share_after is None else round(rec.input_advice.share_after, 6),
             "pixels_now": rec.input_advice.pixels_now,
             "pixels_after": rec.input_advice.pixels_after,
+            "pixels_largest": rec.input_advice.pixels_largest,
         },
+        "scale_ends": SCALE_ENDS if rec.both_ends else None,
         "rule_detail": detail_dict(rule_detail(full, rec.params)),
         "per_category": [
             {"category": str(name), "counts": {str(k): int(v) for k, v in row.items()}}
@@ -99,6 +113,7 @@ def sweep_row(d: Design) -> dict[str, Any]:
         "levels": list(r.recommended_levels),
         "anchors": d.anchor_count,
         "input_pixels": r.input_advice.pixels_now,
+        "input_pixels_largest": r.input_advice.pixels_largest,
     }
 
 

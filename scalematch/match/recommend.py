@@ -11,8 +11,8 @@ from scalematch.dataset.table import category_labels
 from scalematch.errors import OptionError
 from scalematch.match.anchors import AnchorSet, best_anchor, fit_shapes
 from scalematch.match.levels import Level
-from scalematch.match.result import MatchResult, summarize, usable
-from scalematch.match.rules import Rule, RuleParams, assign, default_anchors, fcos_ranges
+from scalematch.match.result import MatchResult, largest_sizes, summarize, usable
+from scalematch.match.rules import Rule, RuleParams, assign_both, default_anchors, fcos_ranges
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,6 +57,9 @@ class InputAdvice:
     share_after: float | None
     pixels_now: float | None
     pixels_after: float | None
+    pixels_largest: float | None = None
+    """The median input pixels at a multi-scale policy's largest scale (None for a policy of one scale); the
+    advice itself is at its smallest scale (``pixels_now``), where small objects are smallest."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Recommendation:
     input_advice: InputAdvice
     params: RuleParams = field(default_factory=RuleParams)
     windows: tuple[tuple[tuple[str, ...], float], ...] = field(default=(), repr=False)
+    both_ends: bool = False
+    """Whether the objects were judged at both ends of a multi-scale policy (see :func:`recommend`)."""
 
     @property
     def recommended_levels(self) -> tuple[str, ...]:
@@ -135,7 +140,7 @@ def _params_for(rule: Rule, window: tuple[Level, ...], full: tuple[Level, ...], 
 
 def choose_levels(
     w: Array, h: Array, levels: tuple[Level, ...], rule: Rule, params: RuleParams, target: float,
-    table_level: IntArray | None = None,
+    table_level: IntArray | None = None, largest: tuple[Array, Array] | None = None,
 ) -> tuple[tuple[Level, ...], bool, tuple[tuple[tuple[str, ...], float], ...]]:  # fmt: skip
     """The smallest contiguous run of levels whose coverage reaches ``target``; ties: fewer levels, then the run
     that the levels table (``table_level``: each object's level over all ``levels``) gives the most objects, then
@@ -143,7 +148,8 @@ def choose_levels(
     several runs of one length reach the target; the table's count picks the one where the objects are at home.
 
     If none does, the run with the highest coverage (same tie rule) and ``reached=False``. Also returns every
-    run tried with its coverage.
+    run tried with its coverage. ``largest``: the boxes at a multi-scale policy's largest scale, ``w`` and ``h``
+    being at its smallest; an object then counts only when the run takes it at both (:func:`assign_both`).
     """
     import numpy as np
 
@@ -152,7 +158,7 @@ def choose_levels(
         for start in range(len(levels) - n + 1):
             window = levels[start : start + n]
             try:
-                level = assign(rule, w, h, window, _params_for(rule, window, levels, params)).level
+                level = assign_both(rule, w, h, window, _params_for(rule, window, levels, params), largest).level
             except OptionError:
                 continue  # e.g. no default anchors for these strides
             coverage = float(np.count_nonzero(level >= 0)) / len(w) if len(w) else 0.0
@@ -249,13 +255,17 @@ def advise_input(size_in: Array, min_size: float, target: float, image_pixels: f
     return InputAdvice(min_size, share_now, None, None, image_pixels, None)
 
 
-def median_input_pixels(table: pd.DataFrame) -> float | None:
-    """Median input-image area in pixels (one value per image), when the table has the columns."""
-    cols = ("image_id", "image_w", "image_h", "scale_x", "scale_y")
+def median_input_pixels(table: pd.DataFrame, largest: bool = False) -> float | None:
+    """Median input-image area in pixels (one value per image), when the table has the columns: at a multi-scale
+    policy's smallest scale, or with ``largest`` at its largest (``scale_hi``; None for a policy of one scale)."""
+    cols = ("image_id", "image_w", "image_h", *(("scale_hi",) if largest else ("scale_x", "scale_y")))
     if not all(c in table.columns for c in cols):
         return None
     images = table.drop_duplicates("image_id")
-    area = images["image_w"] * images["scale_x"] * images["image_h"] * images["scale_y"]
+    if largest:
+        area = images["image_w"] * images["image_h"] * images["scale_hi"] ** 2
+    else:
+        area = images["image_w"] * images["scale_x"] * images["image_h"] * images["scale_y"]
     return float(area.median()) if len(area) else None
 
 
@@ -285,26 +295,38 @@ def recommend(
     target: float = 0.99,
     anchors_per_level: int | None = None,
 ) -> Recommendation:
-    """Match the usable objects of ``table`` and recommend a level set, anchors, ranges and an input scale."""
+    """Match the usable objects of ``table`` and recommend a level set, anchors, ranges and an input scale.
+
+    A table of a multi-scale policy (with ``w_in_hi``, ``h_in_hi``) is judged at both ends: an object counts as
+    covered by a run of levels only when the rule places it there at the smallest and at the largest scale; too
+    small is judged at the smallest, too large at the largest (:func:`assign_both`). The levels table places a
+    covered object at its level at the smallest scale; the FCOS-style ranges and the input-size advice are at the
+    smallest scale (``pixels_largest`` gives the largest's input pixels); the anchors are fitted to, and evaluated
+    on, the boxes at both ends."""
     import numpy as np
 
     params = params or RuleParams()
     check_options(params, target)
     rows = usable(table)
     w, h = _sizes(rows)
+    largest = largest_sizes(rows)
     check_anchors_per_level(anchors_per_level)
     size_in = np.sqrt(w * h)
     categories = category_labels(rows)
-    full = summarize(rule, levels, assign(rule, w, h, levels, params), size_in, categories)
-    window, reached, tried = choose_levels(w, h, levels, rule, params, target, full.assignment.level)
+    full = summarize(rule, levels, assign_both(rule, w, h, levels, params, largest), size_in, categories)
+    window, reached, tried = choose_levels(w, h, levels, rule, params, target, full.assignment.level, largest)
     sub = _params_for(rule, window, levels, params)
-    chosen = summarize(rule, window, assign(rule, w, h, window, sub), size_in, categories)
+    chosen = summarize(rule, window, assign_both(rule, w, h, window, sub, largest), size_in, categories)
     per_level = anchors_per_level or (3 if rule is Rule.YOLO else 9)  # as many as the defaults compared with
-    anchors = fit_anchors(w, h, window, per_level, rule, sub) if len(w) else None
+    fw, fh = (w, h) if largest is None else (np.concatenate([w, largest[0]]), np.concatenate([h, largest[1]]))
+    anchors = fit_anchors(fw, fh, window, per_level, rule, sub) if len(w) else None
     ranges = (
         ranges_from_assignment(w, h, chosen.assignment.level, window)
         if rule is not Rule.FCOS
         else (fcos_ranges(window, sub))
     )
     advice = advise_input(size_in, params.min_cells * window[0].stride, target, median_input_pixels(rows))
-    return Recommendation(rule, target, full, chosen, reached, anchors, ranges, advice, params, tried)
+    if largest is not None:
+        advice = replace(advice, pixels_largest=median_input_pixels(rows, largest=True))
+    both = largest is not None
+    return Recommendation(rule, target, full, chosen, reached, anchors, ranges, advice, params, tried, both)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from scalematch.dataset.table import category_labels
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match.levels import Level
-from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Assignment, Rule, RuleParams, assign
+from scalematch.match.rules import TOO_LARGE, TOO_SMALL, Assignment, Rule, RuleParams, assign_both
 
 if TYPE_CHECKING:
     import numpy as np
@@ -137,14 +137,26 @@ def match(
     params: RuleParams | None = None,
     include_crowd: bool = False,
 ) -> MatchResult:
-    """Assign every usable object of a box table (columns ``w_in``, ``h_in``) to ``levels`` under ``rule``."""
+    """Assign every usable object of a box table (columns ``w_in``, ``h_in``) to ``levels`` under ``rule``; a
+    table of a multi-scale policy (``w_in_hi``, ``h_in_hi`` too) is judged at both ends, as
+    :func:`~scalematch.match.recommend.recommend` judges it (:func:`~scalematch.match.rules.assign_both`)."""
     import numpy as np
 
     rows = usable(table, include_crowd)
     w = rows["w_in"].to_numpy(dtype=np.float64)
     h = rows["h_in"].to_numpy(dtype=np.float64)
     categories = category_labels(rows)
-    return summarize(rule, levels, assign(rule, w, h, levels, params), np.sqrt(w * h), categories)
+    found = assign_both(rule, w, h, levels, params, largest_sizes(rows))
+    return summarize(rule, levels, found, np.sqrt(w * h), categories)
+
+
+def largest_sizes(table: pd.DataFrame) -> tuple[Array, Array] | None:
+    """``w_in_hi``, ``h_in_hi``: the boxes at a multi-scale policy's largest scale, when ``table`` has them."""
+    import numpy as np
+
+    if not {"w_in_hi", "h_in_hi"} <= set(table.columns):
+        return None
+    return table["w_in_hi"].to_numpy(dtype=np.float64), table["h_in_hi"].to_numpy(dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,32 @@ RULES: dict[Rule, Callable[[Array, Array, tuple[Level, ...], RuleParams], Assign
 def assign(rule: Rule, w: Array, h: Array, levels: tuple[Level, ...], params: RuleParams | None = None) -> Assignment:
     """Apply ``rule`` to boxes ``w`` x ``h`` (input pixels) over ``levels`` (fine to coarse)."""
     return RULES[rule](w, h, levels, params or RuleParams())
+
+
+def assign_both(
+    rule: Rule, w: Array, h: Array, levels: tuple[Level, ...], params: RuleParams | None = None,
+    largest: tuple[Array, Array] | None = None,
+) -> Assignment:  # fmt: skip
+    """:func:`assign` for a policy with two ends: ``w`` x ``h`` at its smallest scale, ``largest`` the same boxes
+    at its largest (None: one scale, :func:`assign` as it is). An object is placed only when the rule places it at
+    both ends, at its level at the smallest scale; else it is too small when it is too small at the smallest scale,
+    too large when it is too large at the largest, and otherwise by what fails at the other end (a rule that is not
+    monotone in size, as the anchor rules with their aspect ratios, can fail at one end in the other direction).
+    ``detail`` holds the worse end per object for the anchor rules (the lower ``best_iou``, the higher
+    ``best_ratio``) and the smallest scale's for the others; ``detail["level_largest"]`` the level at the largest."""
+    import numpy as np
+
+    low = assign(rule, w, h, levels, params)
+    if largest is None:
+        return low
+    high = assign(rule, largest[0], largest[1], levels, params)
+    a, b = low.level, high.level
+    failed = np.where(b == TOO_LARGE, TOO_LARGE, np.where(a == TOO_LARGE, TOO_LARGE, TOO_SMALL))
+    level = np.where(a == TOO_SMALL, TOO_SMALL, np.where((a >= 0) & (b >= 0), a, failed))
+    detail = dict(low.detail)
+    if "best_iou" in detail:
+        detail["best_iou"] = np.minimum(low.detail["best_iou"], high.detail["best_iou"])
+    if "best_ratio" in detail:
+        detail["best_ratio"] = np.maximum(low.detail["best_ratio"], high.detail["best_ratio"])
+    detail["level_largest"] = b.astype(np.float64)
+    return Assignment(np.asarray(level, dtype=np.int64), detail)

@@ -131,6 +131,12 @@ def level_note(rec: Recommendation) -> str:
     # (the summary above says how the recommended levels alone share the objects when the table places them
     # otherwise: Recommendation.regrouped)
     sizes = "Sizes are √(w·h) in input pixels"
+    if rec.both_ends:
+        sizes = (
+            "Counts: objects covered at both ends of the multi-scale policy, each at its level at the smallest "
+            "scale; too small at the smallest scale, too large at the largest. Sizes are √(w·h) in input pixels at "
+            "the smallest scale"
+        )
     return f"* recommended. {sizes}; {columns}; range: FCOS-style regress range on max(w, h)/2."
 
 

@@ -72,6 +72,8 @@ def sentences(rec: Recommendation) -> list[str]:
             f"{_pct(chosen.coverage)} of {objects} ({_pct(chosen.too_small_fraction)} too small, "
             f"{_pct(chosen.too_large_fraction)} too large)."
         )
+    if rec.both_ends:
+        out.append(BOTH_ENDS + ".")
     if rec.regrouped:
         out.append(regrouped_text(rec) + ".")
     dropped = [lv.name for lv in full.levels if lv.name not in names]
@@ -88,10 +90,10 @@ def sentences(rec: Recommendation) -> list[str]:
         top = max(full.levels, key=lambda lv: lv.erf_sigma)
         limit = 2 * rec.params.erf_factor * top.erf_sigma
         out.append(
-            f"{_pct(full.too_large_fraction)} of objects are longer than any level's effective receptive field "
-            f"holds (+-{rec.params.erf_factor:g} sigma; at most {limit:.0f} px, at {top.name}): a level with more "
-            "context (a strided convolution on top rather than a max-pool), a smaller input or a larger --erf-factor "
-            "changes that."
+            f"{_pct(full.too_large_fraction)} of objects are longer{' at the largest scale' if rec.both_ends else ''} "
+            f"than any level's effective receptive field holds (+-{rec.params.erf_factor:g} sigma; at most "
+            f"{limit:.0f} px, at {top.name}): a level with more context (a strided convolution on top rather than a "
+            "max-pool), a smaller input or a larger --erf-factor changes that."
         )
     detail = rule_detail(full, rec.params)
     if isinstance(detail, AnchorDetail):
@@ -99,14 +101,15 @@ def sentences(rec: Recommendation) -> list[str]:
         out.append(
             f"Best anchor IoU: median {q.q50:.2f}, 5% quantile {q.q05:.2f}; "
             f"{_pct(detail.share_iou_positive)} of objects reach IoU {rec.params.iou_positive:g} "
-            "with a default anchor."
+            f"with a default anchor{BOTH if rec.both_ends else ''}."
         )
     if isinstance(detail, YoloDetail):
         limit = rec.params.yolo_threshold
-        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}): {detail.bpr:.3f}.")
+        at = BOTH if rec.both_ends else ""
+        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}){at}: {detail.bpr:.3f}.")
     if isinstance(detail, FpnDetail):
         out.append(
-            "With the toolkits' clamping the levels would take "
+            f"With the toolkits' clamping the levels would take{SMALLEST if rec.both_ends else ''} "
             + ", ".join(f"{k} {v}" for k, v in detail.clamped_counts.items())
             + "."
         )
@@ -121,13 +124,16 @@ def sentences(rec: Recommendation) -> list[str]:
         if len(set(shapes)) < len(shapes):
             distinct = counted(len(set(shapes)), "distinct shape")
             line += f"; the boxes have {distinct}, repeated so that every level holds {a.per_level}"
+        if rec.both_ends:
+            line += "; fitted to the boxes" + BOTH
         out.append(line + ".")
     ranges = ", ".join(f"({lo:g}, {'inf' if math.isinf(hi) else f'{hi:g}'}]" for lo, hi in rec.ranges)
-    out.append(f"FCOS-style ranges on max(w, h)/2: {ranges}.")
+    out.append(f"FCOS-style ranges on max(w, h)/2{SMALLEST if rec.both_ends else ''}: {ranges}.")
     ia = rec.input_advice
+    at = SMALLEST if rec.both_ends else ""
     if ia.factor == 1.0:
         out.append(
-            f"Input size is enough: {_pct(ia.share_now)} of objects are at least {ia.min_size:g} px "
+            f"Input size is enough: {_pct(ia.share_now)} of objects are at least {ia.min_size:g} px{at} "
             f"({input_floor(rec)})."
         )
     elif ia.factor is not None:
@@ -137,12 +143,30 @@ def sentences(rec: Recommendation) -> list[str]:
             else ""
         )
         out.append(
-            f"Scale the input by {ia.factor:g} to put {_pct(ia.share_after or 0)} of objects at >= {ia.min_size:g} px "
-            f"(now {_pct(ia.share_now)}){cost}."
+            f"Scale the input by {ia.factor:g} to put {_pct(ia.share_after or 0)} of objects at >= {ia.min_size:g} px"
+            f"{at} (now {_pct(ia.share_now)}){cost}."
         )
     else:
-        out.append(f"No input scale up to 4x puts {_pct(rec.target)} of objects at >= {ia.min_size:g} px.")
+        out.append(f"No input scale up to 4x puts {_pct(rec.target)} of objects at >= {ia.min_size:g} px{at}.")
     return out
+
+
+SMALLEST = " at the smallest scale"
+BOTH = " at both ends"
+BOTH_ENDS = (
+    "Multi-scale resize, both ends judged: an object counts as covered only when the rule places it at the "
+    "smallest and at the largest scale; too small is judged at the smallest, too large at the largest; the levels "
+    "table places covered objects at their level at the smallest scale"
+)
+"""What rule mode does with a multi-scale policy (:func:`~scalematch.match.recommend.recommend`), as the text and
+the report say it."""
+
+
+def input_pixels(pixels: float | None, largest: float | None) -> str:
+    """The median input in megapixels, ``0.31-0.85`` for both ends of a multi-scale policy, ``-`` when unknown."""
+    if not pixels:
+        return "-"
+    return f"{pixels / 1e6:.2f}" + (f"-{largest / 1e6:.2f}" if largest else "")
 
 
 def input_floor(rec: Recommendation) -> str:
@@ -163,7 +187,7 @@ def sweep_table(designs: list[Design]) -> str:
     rows = [("rank", "backbone", "resize", "coverage", "levels", "anchors", "input MP")]
     for k, d in enumerate(designs, start=1):
         row = sweep_row(d)
-        mp = f"{row['input_pixels'] / 1e6:.2f}" if row["input_pixels"] else "-"
+        mp = input_pixels(row["input_pixels"], row["input_pixels_largest"])
         rows.append((str(k), row["backbone"], policy_text(row["resize"]), f"{100 * row['coverage']:.1f}%",
                      ",".join(row["levels"]), str(row["anchors"]), mp))  # fmt: skip
     return aligned(rows, left=len(rows[0]))

@@ -55,7 +55,7 @@ def sweep_table(designs: list[Design]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
     """Heatmap of coverage per backbone (rows) and resize policy (columns), coloured on the miss rate (log),
     annotated with the coverage and the recommended level run (✓: the coverage target is reached); the best
-    design is outlined."""
+    design is outlined. A multi-scale policy's column says that both its ends are judged."""
     from scalematch import _args
     from scalematch.match.design import ranked
 
@@ -67,16 +67,22 @@ def sweep_figure(designs: list[Design], ax: Axes | None = None) -> Figure:
     coverage, labels = sweep_table(designs)
     best = ranked(designs)[0]
     cell = (list(coverage.index).index(best.backbone), list(coverage.columns).index(policy_text(best.resize)))
-    return coverage_heatmap(
-        coverage, labels, cell, f"Design sweep: {counted(len(designs), 'design')} (outlined: best)", ax
-    )
+    both = {policy_text(d.resize): "(both ends judged)" for d in designs if d.recommendation.both_ends}
+    title = f"Design sweep: {counted(len(designs), 'design')} (outlined: best)"
+    return coverage_heatmap(coverage, labels, cell, title, ax, notes=both)
 
 
 def coverage_heatmap(
-    coverage: pd.DataFrame, labels: pd.DataFrame, best: tuple[int, int], title: str, ax: Axes | None = None
+    coverage: pd.DataFrame,
+    labels: pd.DataFrame,
+    best: tuple[int, int],
+    title: str,
+    ax: Axes | None = None,
+    notes: dict[str, str] | None = None,
 ) -> Figure:
     """The sweep heatmap of ``coverage`` (rows: backbones, columns: resize policies) with ``labels`` written in the
-    cells and the cell ``best`` (row, column) outlined; the colour is the miss rate 1 - coverage on a log scale."""
+    cells and the cell ``best`` (row, column) outlined; the colour is the miss rate 1 - coverage on a log scale.
+    ``notes``: a line written under a column's name (by the name)."""
     import numpy as np
     import seaborn as sns
     from matplotlib.colors import LogNorm
@@ -93,7 +99,9 @@ def coverage_heatmap(
         outside_layout(ax.texts)
         # the names are written after the heatmap (seaborn draws the figure to measure its labels, before style()
         # gives them the fonts their characters need), escaped as every name in a figure
-        ax.set_xticks([k + 0.5 for k in range(coverage.shape[1])], [drawable(str(c)) for c in coverage.columns])
+        notes = notes or {}
+        names = [drawable(str(c)) + (f"\n{notes[c]}" if c in notes else "") for c in coverage.columns]
+        ax.set_xticks([k + 0.5 for k in range(coverage.shape[1])], names)
         ax.set_yticks(
             [k + 0.5 for k in range(coverage.shape[0])], [drawable(str(i)) for i in coverage.index], va="center"
         )
