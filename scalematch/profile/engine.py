@@ -453,24 +453,41 @@ def sizes_or_problem(graph: Graph, input_size: Pair) -> dict[str, Pair] | GraphE
         return exc
 
 
-def profile(graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False) -> Profile:
+def profile(
+    graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False, *, misaligned_flag: bool = True
+) -> Profile:
     """The scale profile of every node of ``graph``.
 
     ``input_size`` ``(h, w)`` gives feature sizes, resolves "same" padding exactly and bounds global pooling.
     A misaligned add/concat is a :class:`GraphError` unless the node says ``align: union`` or
-    ``allow_misaligned`` is set (then the exact union is taken and a warning recorded).
+    ``allow_misaligned`` is set (then the exact union is taken and a warning recorded). The error offers what
+    applies: ``align: union`` for a config's node (not an imported model's), ``--allow-misaligned`` when the
+    caller takes it (``misaligned_flag``).
     """
     check_size(graph, input_size)
     order = graph.ordered()
     try:
-        return _run(graph, order, input_size, allow_misaligned)
+        return _run(graph, order, input_size, allow_misaligned, misaligned_flag)
     except GraphError as exc:
         if graph.source and graph.source != "<python>" and not str(exc).startswith(graph.source):
             raise type(exc)(f"{graph.source}: {exc}") from None
         raise
 
 
-def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_misaligned: bool) -> Profile:
+def _union_advice(imported: bool, flag: bool) -> str:
+    """How to take the exact union at a misaligned merge: what applies to the node's graph and the caller."""
+    if imported and flag:
+        return "pass --allow-misaligned to take their exact union"
+    if imported:
+        return "expected aligned inputs (an imported model has no config node to write 'align: union' on)"
+    if flag:
+        return "write 'align: union' on the node or pass --allow-misaligned to take their exact union"
+    return "write 'align: union' on the node to take their exact union"
+
+
+def _run(
+    graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_misaligned: bool, misaligned_flag: bool
+) -> Profile:
     taps = {node: tap for tap, node in graph.taps}
     geoms: dict[str, tuple[AxisGeom, AxisGeom] | None] = {INPUT: (axis.image_axis(), axis.image_axis())}
     terms: dict[str, list[Term]] = {INPUT: [(axis.image_axis(), axis.image_axis())]}
@@ -505,10 +522,7 @@ def _run(graph: Graph, order: tuple[Node, ...], input_size: Pair | None, allow_m
                 problem = _check_merge(node, [g[a] for g in inputs], a)
                 if problem and layer.align == "strict":
                     if not allow_misaligned:
-                        raise GraphError(
-                            f"{problem}; write 'align: union' on the node or pass --allow-misaligned "
-                            "to take their exact union"
-                        )
+                        raise GraphError(f"{problem}; {_union_advice(node.name in graph.imported, misaligned_flag)}")
                     warnings.append(f"{problem}; took their exact union")
             geom = (axis.merge([g[0] for g in inputs]), axis.merge([g[1] for g in inputs]))
             terms[node.name] = _prune([t for r in node.inputs for t in terms[r]])

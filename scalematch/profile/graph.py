@@ -41,6 +41,9 @@ class Graph:
     """``(name, h, w)`` of an imported model's image input that fixes its height, its width or both (None where
     the input is free): the graph is profiled at a size that has them only (:func:`check_size`), as onnxruntime
     runs the model."""
+    imported: tuple[str, ...] = ()
+    """Nodes an importer read from an ONNX file or a PyTorch module: no config node says their ``align``, so the
+    error at a misaligned merge among them offers ``--allow-misaligned`` only."""
 
     def ordered(self) -> tuple[Node, ...]:
         """The nodes in a topological order (stable: the written order where it is valid).

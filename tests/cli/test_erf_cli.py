@@ -111,3 +111,57 @@ def test_a_torch_module_with_a_misaligned_add_is_named_as_given(
     assert refused.exit_code == 2
     assert refused.stderr.startswith("Error: erf_misaligned_net:Net: node 'add' (add): inputs are misaligned along y")
     assert refused.stderr == CliRunner().invoke(app, ["profile", "erf_misaligned_net:Net"]).stderr
+
+
+def test_the_misaligned_merge_error_offers_what_applies_to_the_input_and_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An imported model has no config node to write 'align: union' on; recommend takes no --allow-misaligned."""
+    import torch
+
+    (tmp_path / "misaligned_advice_net.py").write_text(
+        "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a = nn.Conv2d(3, 4, 2, 2, 0)\n        self.b = nn.Conv2d(3, 4, 3, 2, 1)\n\n"
+        "    def forward(self, x):\n        return self.a(x) + self.b(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from misaligned_advice_net import Net  # type: ignore[import-not-found]
+
+    onnx_path = tmp_path / "net.onnx"
+    torch.onnx.export(Net().eval(), (torch.zeros(1, 3, 64, 64),), str(onnx_path), output_names=["s"], dynamo=False)
+    yaml_path = tmp_path / "m.yaml"
+    yaml_path.write_text(MISALIGNED)
+    data = str(Path(__file__).parents[1] / "data" / "rbc_test.json")
+    misaligned = "inputs are misaligned along y: unit 0 is centred at 0.5 for 'a' and at 0 for 'b'"
+    onnx_misaligned = (
+        "inputs are misaligned along y: unit 0 is centred at 0.5 for '/a/Conv_output_0' and at 0 for '/b/Conv_output_0'"
+    )
+    flag = "pass --allow-misaligned to take their exact union"
+    none = "expected aligned inputs (an imported model has no config node to write 'align: union' on)"
+    cases = [
+        (
+            ["profile", "misaligned_advice_net:Net"],
+            f"misaligned_advice_net:Net: node 'add' (add): {misaligned}; {flag}",
+        ),
+        (
+            ["erf", "misaligned_advice_net:Net", "--samples", "1"],
+            f"misaligned_advice_net:Net: node 'add' (add): {misaligned}; {flag}",
+        ),
+        (["profile", str(onnx_path)], f"{onnx_path}: node 's' (add): {onnx_misaligned}; {flag}"),
+        (
+            ["recommend", data, "--rule", "rf", "--neck", "none", "--backbone", "misaligned_advice_net:Net"],
+            f"misaligned_advice_net:Net: node 'add' (add): {misaligned}; {none}",
+        ),
+        (
+            ["recommend", data, "--rule", "rf", "--neck", "none", "--backbone", str(onnx_path)],
+            f"{onnx_path}: node 's' (add): {onnx_misaligned}; {none}",
+        ),
+        (
+            ["recommend", data, "--rule", "rf", "--neck", "none", "--backbone", str(yaml_path)],
+            f"{yaml_path}: node 'c' (add): inputs are misaligned along y: unit 0 is centred at 0 for 'a' and at 0.5 "
+            "for 'b'; write 'align: union' on the node to take their exact union",
+        ),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(app, args)
+        assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), args

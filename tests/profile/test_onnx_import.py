@@ -598,6 +598,35 @@ def test_from_onnx_takes_a_path_object_or_the_model_s_bytes(tmp_path: Any) -> No
     assert from_onnx(OtherPath()).source == str(path)
 
 
+def test_a_model_whose_external_data_file_is_missing_is_read_without_its_weights(tmp_path: Any) -> None:
+    """The geometry reads no weights: a model saved with its tensors in a separate file profiles without that file;
+    only a value the geometry reads (a Resize's scales) needs it, and then the error names the file."""
+    nodes = [conv("x", "y", 3, pads=[1, 1, 1, 1]), helper.make_node("Resize", ["y", "", "scales"], ["up"])]
+    path = tmp_path / "m.onnx"
+    m = model(nodes, ["y", "up"], scales=[1.0, 1.0, 2.0, 2.0])
+    raw = [onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(i), i.name) for i in m.graph.initializer]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(raw)  # (only raw data goes to the external file)
+    onnx.save_model(
+        m,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="m.data",
+        size_threshold=0,
+    )
+    whole = from_onnx(str(path))  # with the file: read as before
+    assert [n.name for n in whole.nodes] == ["y", "up"]
+    (tmp_path / "m.data").unlink()
+    without = from_onnx(str(path), taps="y")  # ('Data of TensorProto ... is not regular file', before)
+    assert [(n.name, n.layer) for n in without.nodes] == [(n.name, n.layer) for n in whole.nodes[:1]]
+    with pytest.raises(ModelError) as err:
+        from_onnx(str(path))
+    assert str(err.value) == (
+        f"{path}: the values of 'scales' are needed, but the external data file 'm.data' named in the model is missing"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "shown"), [(None, "NoneType None"), (3, "int 3"), ({"graph": 1}, "dict {'graph': 1}")]
 )

@@ -290,6 +290,45 @@ def test_unknown_ops_off_the_tapped_path_are_dropped_on_it_refused() -> None:
         from_torch(Odd(), (32, 32))
 
 
+class Blocked(nn.Module):
+    """A classifier whose second stage follows an unknown op (a flip): the default taps cannot reach it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, 2, 1)
+        self.conv2 = nn.Conv2d(4, 4, 3, 2, 1)
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.conv2(torch.fliplr(F.relu(self.conv1(x))))
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def test_default_taps_never_stop_silently_before_a_refused_node() -> None:
+    with pytest.raises(ModelError) as err:  # (the stride-2 map alone, without a word, before)
+        from_torch(Blocked(), (32, 32))
+    assert str(err.value) == (
+        "Blocked: node 'fliplr': unsupported operation 'fliplr'; declare it pass-through if it keeps the geometry "
+        "(--passthrough fliplr); the module returns no feature map, and the default taps (the last feature map at "
+        "each stride) would stop before that node, leaving out the feature maps after it ('conv2'); to profile "
+        "only the maps before it, name them (--taps C1=relu)"
+    )
+    assert from_torch(Blocked(), (32, 32), taps="C1=relu").taps == (("C1", "relu"),)
+    declared = from_torch(Blocked(), (32, 32), passthrough=["fliplr"])
+    assert declared.taps == (("C1", "fliplr"), ("C2", "conv2"))
+
+
+def test_torchvision_swin_is_refused_and_vit_keeps_its_documented_tap() -> None:
+    models = pytest.importorskip("torchvision", reason="torchvision is not installed").models
+    with pytest.raises(ModelError) as err:  # stages 2 to 4 follow the window attention
+        from_torch(models.swin_t(), (224, 224))
+    assert str(err.value).startswith(
+        "SwinTransformer: node 'shifted_window_attention': unsupported operation 'shifted_window_attention'; "
+    )
+    assert str(err.value).endswith("; to profile only the maps before it, name them (--taps C2=features.0.0)")
+    assert from_torch(models.vit_b_16(), (224, 224)).taps == (("C4", "conv_proj"),)  # tokens after it: no map
+
+
 class DropPath(nn.Module):
     """timm's DropPath, written here (timm is not a dependency): recognised by its class name."""
 

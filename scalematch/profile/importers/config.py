@@ -418,6 +418,7 @@ def attach(backbone: Config, neck: Config) -> Graph:
         traced_at=backbone.graph.traced_at,
         size_bound=backbone.graph.size_bound,
         fixed_input=backbone.graph.fixed_input,
+        imported=backbone.graph.imported,
     )
     _check_level_order(graph, neck_taps, neck.graph.source)
     return graph

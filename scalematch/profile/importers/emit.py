@@ -144,7 +144,16 @@ def finish(
             f"note: nearest up-sampling puts odd units half a cell off; the merges after it take the exact "
             f"union of their inputs (align: union, as the fpn and pan necks do): {shown}"
         )
-    graph = Graph(name, tuple(kept), tuple(taps), "\n".join(lines), source, traced_at=traced_at, size_bound=bound)
+    graph = Graph(
+        name,
+        tuple(kept),
+        tuple(taps),
+        "\n".join(lines),
+        source,
+        traced_at=traced_at,
+        size_bound=bound,
+        imported=tuple(n.name for n in kept),
+    )
     graph.ordered()
     return graph
 
@@ -275,3 +284,20 @@ def stage_taps(nodes: Sequence[Node], excluded: set[str]) -> list[tuple[str, str
             tap = f"S{sy}" if sy == sx else f"S{sx}x{sy}"
         taps.append((tap, node_name))
     return taps
+
+
+def blocked_maps(nodes: Sequence[Node], refused: set[str], maps: set[str], heads: set[str]) -> list[str]:
+    """The feature maps (nodes in ``maps``) that :func:`stage_taps` can never tap because a refused node lies
+    before them, in graph order; maps after a global pool or a node of ``heads`` (the classifier) are none."""
+    after_refusal: set[str] = set()
+    in_head: set[str] = set()
+    found = []
+    for node in nodes:
+        if node.name in heads or isinstance(node.layer, GlobalPool) or any(i in in_head for i in node.inputs):
+            in_head.add(node.name)
+            continue
+        if node.name in refused or any(i in after_refusal for i in node.inputs):
+            after_refusal.add(node.name)
+            if node.name in maps and node.name not in refused:
+                found.append(node.name)
+    return found

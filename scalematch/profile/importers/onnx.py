@@ -244,7 +244,11 @@ class _Importer:
         self.label = label
         self.passthrough = passthrough
         self.graph = model.graph
-        self.constants: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        self.missing = {i.name: external_location(i) for i in self.graph.initializer if external(i)}
+        """Initializers whose external data file is missing: each with that file (their values are not read)."""
+        self.constants: dict[str, Any] = {
+            i.name: numpy_helper.to_array(i) for i in self.graph.initializer if i.name not in self.missing
+        }
         self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
         self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
         self.side_codes: list[tuple[str, int]] = []  # code k + 1: the map's height (axis 0) or width (1)
@@ -280,7 +284,17 @@ class _Importer:
         return ModelError(f"{self.where(node)}: {message}")
 
     def const(self, name: str) -> Any | None:
+        self.check_loaded(name)
         return self.constants.get(name) if name else None
+
+    def check_loaded(self, name: str) -> None:
+        """A :class:`ModelError` when the values of initializer ``name`` are needed but its external data file is
+        missing (the geometry reads no weights, only such parameters as scales, pads and axes)."""
+        if name in self.missing:
+            raise ModelError(
+                f"{self.label}: the values of '{name}' are needed, but the external data file "
+                f"'{self.missing[name]}' named in the model is missing"
+            )
 
     def spatial(self, name: str) -> Pair | None:
         shape = self.shapes.get(name)
@@ -376,7 +390,7 @@ class _Importer:
         """A convolution whose ``kernel_shape`` is not its weight's spatial shape is not a valid model (ONNX's rule;
         no runtime runs it): refused, not profiled with the attribute's kernel."""
         name = node.input[1] if kind == "conv" and len(node.input) > 1 else ""
-        value = self.const(name)
+        value = self.constants.get(name) if name else None  # (a weight: its shape only, even when not loaded)
         weight = tuple(value.shape) if value is not None and hasattr(value, "shape") else self.shapes.get(name)
         if weight is not None and len(weight) == 4 and None not in weight[2:] and tuple(weight[2:]) != kernel:
             raise self.fail(
@@ -1074,6 +1088,7 @@ class _Importer:
 
     def known(self, name: str) -> Any | None:
         """A constant, or a value computed from constants and known shapes."""
+        self.check_loaded(name)
         return self.constants.get(name, self.derived.get(name)) if name else None
 
     def reduce_axes(self, node: Any, attrs: dict[str, Any], rank: int) -> list[int]:
@@ -1164,13 +1179,30 @@ def read_onnx(path: str | Path) -> Any:
     import onnx
 
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
+        for tensor in model.graph.initializer:  # the weights are not needed: a missing data file is no error
+            if external(tensor) and (Path(path).parent / external_location(tensor)).is_file():
+                onnx.external_data_helper.load_external_data_for_tensor(tensor, str(Path(path).parent))
+                tensor.data_location = onnx.TensorProto.DEFAULT
+                del tensor.external_data[:]
     except Exception as exc:
         text = str(exc).strip().splitlines()
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
     return model
+
+
+def external(tensor: Any) -> bool:
+    """Whether ``tensor`` (an initializer) keeps its data in an external file that is not loaded."""
+    import onnx
+
+    return bool(tensor.HasField("data_location") and tensor.data_location == onnx.TensorProto.EXTERNAL)
+
+
+def external_location(tensor: Any) -> str:
+    """The file an external ``tensor`` names for its data (relative to the model's folder)."""
+    return next((entry.value for entry in tensor.external_data if entry.key == "location"), "")
 
 
 def fixed_size(model: Any) -> tuple[str, Pair] | None:
@@ -1198,7 +1230,6 @@ def fixed_input(model: Any) -> tuple[str, int | None, int | None] | None:
 
 def value_shapes(model: Any) -> dict[str, tuple[int | None, ...]]:
     """The shape of every value of ``model`` that shape inference gave one (None for a symbolic axis)."""
-    from onnx import numpy_helper
 
     shapes: dict[str, tuple[int | None, ...]] = {}
     for info in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
@@ -1206,7 +1237,7 @@ def value_shapes(model: Any) -> dict[str, tuple[int | None, ...]]:
         if tensor.HasField("shape"):
             shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
     for array in model.graph.initializer:
-        shapes[array.name] = tuple(int(v) for v in numpy_helper.to_array(array).shape)
+        shapes[array.name] = tuple(int(v) for v in array.dims)
     return shapes
 
 
@@ -1306,7 +1337,7 @@ def from_onnx(
     importer = _Importer(proto, label, frozenset(passthrough))
     original = model
     importer.rerun = lambda: second_shapes(original, size)
-    initializers = set(importer.constants)
+    initializers = {i.name for i in proto.graph.initializer}
     real = [i.name for i in proto.graph.input if i.name not in initializers]
     if not real:
         raise ModelError(f"{label}: the model has no input")

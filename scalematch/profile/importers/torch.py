@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalematch._args import no_nul
+from scalematch._text import counted
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import (
     TapSpec,
+    blocked_maps,
     finish,
     one_name_per_map,
     pad_layer,
@@ -1525,6 +1527,23 @@ class _Importer:
             )
         return f"{self.label}: the module returns no feature map; name the taps to profile"
 
+    def check_blocked(self, taps: list[tuple[str, str]]) -> None:
+        """A :class:`ModelError` when the default stage taps ``taps`` stop before a refused node that later
+        feature maps depend on (Swin's window attention): profiling the stages before it alone would leave the
+        later ones out without a word."""
+        later = blocked_maps(self.nodes, set(self.refused), self.maps(), self.heads)
+        if not later:
+            return
+        refusal = self.refusal_in(later[-1])
+        assert refusal is not None
+        more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
+        shown = ",".join(f"{tap}={value}" for tap, value in taps)
+        raise ModelError(
+            f"{refusal}; the module returns no feature map, and the default taps (the last feature map at each "
+            f"stride) would stop before that node, leaving out the feature maps after it ('{later[-1]}'{more}); "
+            f"to profile only the maps before it, name them (--taps {shown})"
+        )
+
     def check_sizes(self, input_size: Pair) -> None:
         """Hold every node's size, computed by its layer from its inputs' sizes in the example run, to the size of
         its value in that run: where they differ, something the trace does not show changes the value (a forward
@@ -1842,6 +1861,7 @@ def _trace(
             non_maps = {n.name for n in importer.nodes} - maps
             requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads | non_maps)
             if requested:
+                importer.check_blocked(requested)
                 notes.append("taps: the last feature map at each stride (the module returns no feature map)")
     if not requested:
         raise ModelError(importer.no_map())
