@@ -598,6 +598,30 @@ def test_from_onnx_takes_a_path_object_or_the_model_s_bytes(tmp_path: Any) -> No
     assert from_onnx(OtherPath()).source == str(path)
 
 
+def test_default_taps_never_stop_silently_before_a_refused_node() -> None:
+    """A classifier whose second stage follows an unknown operator: its default taps stopped before it, without a
+    word (C1 alone); the import is now refused with that node and the taps that reach the maps before it."""
+    nodes = [
+        conv("x", "c1", 3, strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="r1"),
+        helper.make_node("Foo", ["r1"], ["f"], name="foo", domain="com.custom"),
+        helper.make_node("Conv", ["f", "w3"], ["c2"], name="c2", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["c2"], ["gp"], name="gp"),
+        helper.make_node("Flatten", ["gp"], ["logits"], name="fl"),
+    ]
+    m = model(nodes, ["logits"])
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == (
+        "<onnx model>: node 'foo' (Foo): unknown operator type 'Foo'; declare it pass-through if it keeps the "
+        "geometry (--passthrough Foo, or the node name); no graph output is a feature map, and the default taps "
+        "(the last feature map at each stride) would stop before that node, leaving out the feature maps after it "
+        "('c2'); to profile only the maps before it, name them (--taps C1=r1)"
+    )
+    assert from_onnx(m, taps="C1=r1").taps == (("C1", "r1"),)
+    assert from_onnx(m, passthrough=["foo"]).taps == (("C1", "f"), ("C2", "c2"))
+
+
 def test_a_model_whose_external_data_file_is_missing_is_read_without_its_weights(tmp_path: Any) -> None:
     """The geometry reads no weights: a model saved with its tensors in a separate file profiles without that file;
     only a value the geometry reads (a Resize's scales) needs it, and then the error names the file."""

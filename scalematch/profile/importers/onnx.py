@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from scalematch._args import no_nul, shown
+from scalematch._text import counted
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
 from scalematch.profile.importers.emit import (
     TapSpec,
+    blocked_maps,
     finish,
     one_name_per_map,
     pad_layer,
@@ -1153,6 +1155,31 @@ class _Importer:
         refused = [n.name for n in self.nodes if n.name in seen and n.name in self.refused]
         return self.refused[refused[0]] if refused else None
 
+    def check_blocked(self, taps: list[tuple[str, str]]) -> None:
+        """A :class:`ModelError` when the default stage taps ``taps`` stop before a refused node that later
+        feature maps depend on: profiling the stages before it alone would leave the later ones out without a
+        word. A map is a value in (N, C, H, W) layout whose shape is 4-D and more than 1x1 (or unknown, as
+        after an unknown operator); token sequences and vectors are none."""
+        maps = set()
+        for value, name in self.values.items():
+            shape = self.shapes.get(value)
+            if name is None or value in self.opaque:
+                continue
+            if shape is None or (len(shape) == 4 and (shape[2], shape[3]) != (1, 1)):
+                maps.add(name)
+        later = blocked_maps(self.nodes, set(self.refused), maps, set())
+        if not later:
+            return
+        refusal = self.refusal_behind(later[-1])
+        assert refusal is not None
+        more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
+        shown = ",".join(f"{tap}={value}" for tap, value in taps)
+        raise ModelError(
+            f"{refusal}; no graph output is a feature map, and the default taps (the last feature map at each "
+            f"stride) would stop before that node, leaving out the feature maps after it ('{later[-1]}'{more}); "
+            f"to profile only the maps before it, name them (--taps {shown})"
+        )
+
     def why_no_map(self, outputs: list[str]) -> str:
         """Why none of the graph ``outputs`` is a feature map: the refusal an output depends on, else what made
         the first output no feature map."""
@@ -1365,6 +1392,7 @@ def from_onnx(
     if not requested:
         requested = stage_taps(importer.nodes, set(importer.refused))
         if requested:
+            importer.check_blocked(requested)
             notes.append("taps: the last feature map at each stride (no graph output is a feature map)")
     if not requested:
         raise ModelError(importer.why_no_map([o.name for o in proto.graph.output]))
