@@ -77,6 +77,11 @@ def recommend_json(rec: Recommendation, context: dict[str, Any]) -> dict[str, An
             "fitted_bpr": round(a.fitted_bpr, 6),
             "default_mean_iou": None if a.default_mean_iou is None else round(a.default_mean_iou, 6),
             "default_bpr": None if a.default_bpr is None else round(a.default_bpr, 6),
+            "kept_default": a.kept_default,
+            "recommended": {
+                lv: [[round(w, 2), round(h, 2)] for w, h in shapes]
+                for lv, shapes in zip(rec.recommended_levels, a.recommended.shapes, strict=True)
+            },
         }
         if a
         else None,

@@ -45,6 +45,16 @@ class AnchorAdvice:
     default: AnchorSet | None
     default_mean_iou: float | None
     default_bpr: float | None
+    kept_default: bool = False
+    """Under the yolo rule, True when the fitted anchors do not raise BPR above the defaults': the defaults are
+    then the recommendation (and the export), as yolov5's AutoAnchor replaces anchors only by a higher BPR."""
+
+    @property
+    def recommended(self) -> AnchorSet:
+        """The anchors recommended and exported: the defaults when kept, else the fitted ones."""
+        if self.kept_default and self.default is not None:
+            return self.default
+        return self.fitted
 
 
 @dataclass(frozen=True)
@@ -214,7 +224,10 @@ def fit_anchors(
     fitted = AnchorSet(dealt)
     fitted_iou, fitted_bpr = _mean_iou_bpr(w, h, fitted, params.yolo_threshold)
     d_iou, d_bpr = _mean_iou_bpr(w, h, default, params.yolo_threshold) if default else (None, None)
-    return AnchorAdvice(per_level, fitted, fitted_iou, fitted_bpr, default, d_iou, d_bpr)
+    # as many defaults per level as asked: AutoAnchor compares sets of the same size
+    same_count = default is not None and all(len(level) == per_level for level in default.shapes)
+    keep = rule is Rule.YOLO and same_count and d_bpr is not None and fitted_bpr <= d_bpr
+    return AnchorAdvice(per_level, fitted, fitted_iou, fitted_bpr, default, d_iou, d_bpr, keep)
 
 
 def ranges_from_assignment(

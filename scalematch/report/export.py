@@ -46,7 +46,7 @@ def _px(value: float) -> str:
 def _repeats(rec: Recommendation, comment: str) -> list[str]:
     if not rec.anchors:
         return []
-    shapes = [s for level in rec.anchors.fitted.shapes for s in level]
+    shapes = [s for level in rec.anchors.recommended.shapes for s in level]
     if len(set(shapes)) == len(shapes):
         return []
     return [
@@ -65,6 +65,12 @@ def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]
     ]
     if fitted_at:  # the sizes below are input pixels of this design: another resize changes them
         lines.append(f"{comment} Design: {printable(fitted_at)} (sizes in input pixels of that resize).")
+    a = rec.anchors
+    if a and a.kept_default and a.default_bpr is not None:
+        lines.append(
+            f"{comment} The toolkit's default anchors are kept: fitted ones reach BPR {a.fitted_bpr:.3f}, not above "
+            f"the defaults' {a.default_bpr:.3f} (yolov5's AutoAnchor replaces anchors only by a higher BPR)."
+        )
     return lines
 
 
@@ -74,11 +80,12 @@ def mmdet(rec: Recommendation, fitted_at: str = "") -> str:
     lines = _header(rec, "#", fitted_at)
     if rec.anchors:
         sizes = ",\n            ".join(
-            "[" + ", ".join(f"({_px(w)}, {_px(h)})" for w, h in level) + "]" for level in rec.anchors.fitted.shapes
+            "[" + ", ".join(f"({_px(w)}, {_px(h)})" for w, h in level) + "]" for level in rec.anchors.recommended.shapes
         )
         lines += [
             *_repeats(rec, "#"),
-            "# Fitted anchors (w, h) in input pixels; YOLOAnchorGenerator takes explicit shapes per level.",
+            f"# {'Default' if rec.anchors.kept_default else 'Fitted'} anchors (w, h) in input pixels; "
+            "YOLOAnchorGenerator takes explicit shapes per level.",
             "anchor_generator = dict(",
             "    type='YOLOAnchorGenerator',",
             f"    strides={strides},",
@@ -106,8 +113,8 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
     if rec.anchors:
         # one size and one ratio per fitted shape, in order (repeats kept): every level then holds the same
         # number of anchors (per_level squared), as detectron2's heads require
-        sizes = [[math.sqrt(w * h) for w, h in level] for level in rec.anchors.fitted.shapes]
-        ratios = [[h / w for w, h in level] for level in rec.anchors.fitted.shapes]
+        sizes = [[math.sqrt(w * h) for w, h in level] for level in rec.anchors.recommended.shapes]
+        ratios = [[h / w for w, h in level] for level in rec.anchors.recommended.shapes]
         lines.append("    SIZES: [" + ", ".join("[" + ", ".join(_px(s) for s in lv) + "]" for lv in sizes) + "]")
         lines.append(
             "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
@@ -139,7 +146,7 @@ def ultralytics(rec: Recommendation, fitted_at: str = "") -> str:
     lines = _header(rec, "#", fitted_at)
     lines += _repeats(rec, "#")
     lines.append("anchors:")
-    for lv, level in zip(rec.chosen.levels, rec.anchors.fitted.shapes, strict=True):
+    for lv, level in zip(rec.chosen.levels, rec.anchors.recommended.shapes, strict=True):
         pairs = ", ".join(f"{_px(w)},{_px(h)}" for w, h in level)  # yolov5 takes float anchors
         lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
     return "\n".join(lines) + "\n"

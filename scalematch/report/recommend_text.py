@@ -126,6 +126,11 @@ def sentences(rec: Recommendation) -> list[str]:
             line += f"; the boxes have {distinct}, repeated so that every level holds {a.per_level}"
         if rec.both_ends:
             line += "; fitted to the boxes" + BOTH
+        if a.kept_default:
+            line += (
+                "; the defaults are kept (and exported): the fitted anchors do not raise BPR, and yolov5's AutoAnchor "
+                "replaces anchors only by a higher BPR"
+            )
         out.append(line + ".")
     ranges = ", ".join(f"({lo:g}, {'inf' if math.isinf(hi) else f'{hi:g}'}]" for lo, hi in rec.ranges)
     out.append(f"FCOS-style ranges on max(w, h)/2{SMALLEST if rec.both_ends else ''}: {ranges}.")

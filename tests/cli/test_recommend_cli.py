@@ -50,9 +50,9 @@ def test_bundled_sample_json(golden: Callable[[str, str], None]) -> None:
     assert doc["anchors"]["fitted_mean_iou"] >= doc["anchors"]["default_mean_iou"]
 
 
-def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
+def test_exports_parse_and_carry_the_recommended_anchors(tmp_path: Path) -> None:
     doc = json.loads(run("recommend", "-q", "--json", "--rule", "yolo", "--neck", "pan"))
-    fitted = doc["anchors"]["fitted"]
+    fitted = doc["anchors"]["recommended"]  # the defaults here: the fitted anchors do not raise BPR
     assert list(fitted) == ["P3", "P4", "P5"]
     mm, d2, ul = tmp_path / "mm.py", tmp_path / "d2.yaml", tmp_path / "ul.yaml"
     run("recommend", "-q", "--rule", "yolo", "--neck", "pan", "--export", "mmdet", str(mm))
@@ -72,7 +72,7 @@ def test_exports_parse_and_carry_the_fitted_anchors(tmp_path: Path) -> None:
     rows = yaml.safe_load(ul.read_text())["anchors"]
     assert [[v for wh in level for v in wh] for level in fitted.values()] == [
         pytest.approx(row, abs=0.0051) for row in rows
-    ]  # the fitted floats, not rounded to whole pixels
+    ]  # the floats, not rounded to whole pixels
 
 
 def test_a_neckless_rule_export_names_detectron2s_resnet_features(tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""Under the yolo rule the recommended anchors follow yolov5's AutoAnchor: fitted anchors replace the defaults only
+when they raise the best possible recall (BPR), measured here with yolov5's own check_anchors."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from required import need
+
+from scalematch.dataset import load, sample_path
+from scalematch.match.levels import levels_from_profile
+from scalematch.match.recommend import recommend
+from scalematch.match.result import usable
+from scalematch.match.rules import Rule
+from scalematch.profile import build, profile
+from scalematch.report.export import ultralytics
+
+
+def yolov5_bpr(wh: np.ndarray, anchors: list[tuple[float, float]], monkeypatch: pytest.MonkeyPatch) -> float:
+    """BPR of ``anchors`` (w, h in input pixels, 3 per level) on boxes ``wh`` as yolov5's check_anchors logs it
+    (3 decimals): one image of size 1 x 1 at imgsz 1 holds every box at its size, the scale jitter set to 1."""
+    autoanchor = need("yolov5.utils.autoanchor")
+    import torch
+
+    logged: list[str] = []
+    monkeypatch.setattr(autoanchor.LOGGER, "info", lambda s, *a, **k: logged.append(str(s)))
+    monkeypatch.setattr(autoanchor.np.random, "uniform", lambda low, high, size: np.ones(size))
+    stride = torch.tensor([8.0, 16.0, 32.0])
+    detect = SimpleNamespace(stride=stride, anchors=torch.tensor(anchors).view(3, -1, 2) / stride.view(-1, 1, 1))
+    labels = np.concatenate([np.zeros((len(wh), 3)), wh], axis=1)
+    dataset = SimpleNamespace(shapes=np.ones((1, 2)), labels=[labels])
+    autoanchor.check_anchors(dataset, SimpleNamespace(model=[detect]), thr=4.0, imgsz=1)
+    found = re.search(r"([0-9.]+) Best Possible Recall", " ".join(logged))
+    assert found is not None, logged
+    return float(found[1])
+
+
+def test_defaults_kept_when_fitting_lowers_bpr(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = load(sample_path())
+    levels = levels_from_profile(profile(build("cspdarknet", "pan")), neck=True)
+    rec = recommend(data.table, levels, Rule.YOLO)
+    a = rec.anchors
+    assert a is not None and a.default is not None and a.default_bpr is not None
+    rows = usable(data.table)
+    wh = np.stack([rows["w_in"].to_numpy(), rows["h_in"].to_numpy()], axis=1)
+    fitted = yolov5_bpr(wh, [s for lv in a.fitted.shapes for s in lv], monkeypatch)
+    default = yolov5_bpr(wh, [s for lv in a.default.shapes for s in lv], monkeypatch)
+    assert (fitted, default) == (round(a.fitted_bpr, 3), round(a.default_bpr, 3))
+    assert fitted < default  # this sample: the fit raises mean IoU but loses recall
+    assert a.kept_default and a.recommended == a.default
+    block = ultralytics(rec)
+    assert "  - [10,13, 16,30, 33,23]  # P3/8" in block
+    assert "default anchors are kept: fitted ones reach BPR 0.996, not above the defaults' 0.999" in block
+
+
+def test_fitted_anchors_kept_when_they_raise_bpr() -> None:
+    """Boxes far from every default shape: the fit raises BPR, so it is the recommendation."""
+    data = load(sample_path())
+    table = data.table.copy()
+    table["h_in"] = table["w_in"] * 9.0  # every box 9 times taller than wide: no default within ratio 4
+    levels = levels_from_profile(profile(build("cspdarknet", "pan")), neck=True)
+    a = recommend(table, levels, Rule.YOLO).anchors
+    assert a is not None and a.default_bpr is not None
+    assert a.fitted_bpr > a.default_bpr
+    assert not a.kept_default and a.recommended == a.fitted
