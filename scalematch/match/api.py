@@ -30,7 +30,7 @@ from scalematch.match.detector import MAX_MIN_POSITIVES, DetectorResult, evaluat
 from scalematch.match.early import Early, suits
 from scalematch.match.recommend import check_anchors_per_level, check_options
 from scalematch.match.rules import RuleParams
-from scalematch.match.search import at_input, sweep_inputs, with_levels
+from scalematch.match.search import at_input, check_reachable, sweep_inputs, with_levels
 from scalematch.presets import DEFAULT_PRESET, override
 from scalematch.presets.load import checked, read_preset
 from scalematch.presets.preset import Preset
@@ -380,6 +380,7 @@ def _detector(
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies or None
     )
+    check_reachable(preset, min_positives)
     if floor_given and min_iou != DEFAULT_MIN_IOU and not preset.scores_iou:  # the default is a no-op there
         raise OptionError(
             f"min_iou: applies to anchor assigners (an IoU per positive); {preset.name} assigns points or "

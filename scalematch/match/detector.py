@@ -17,7 +17,7 @@ from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
 from scalematch.match.result import nothing_usable, rows_at, small_image_text, usable
-from scalematch.match.search import Search, Sweep, search
+from scalematch.match.search import Search, Sweep, check_reachable, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
 from scalematch.profile.engine import profile
@@ -158,6 +158,7 @@ def evaluate(
         raise OptionError(f"min_positives: expected {expected}, got {int_text(min_positives)}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
+    check_reachable(preset, min_positives)
     repeated = repeated_ids(data, preset)
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(with_nested(data, preset), preset, graph, strict)

@@ -157,6 +157,7 @@ def search_document(found: Search) -> dict[str, object]:
         "reached": found.reached,
         "sampled_objects": found.sampled,
         "simulated": found.simulated,
+        "levels_left_out": list(found.left_out),
         "before": trial(found.before),
         "chosen": trial(found.chosen),
         "trials": [trial(t) for t in found.trials],

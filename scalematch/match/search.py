@@ -28,12 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from scalematch._text import cut_name
+from scalematch._text import counted, cut_name, int_text
 from scalematch.dataset.resize import Fixed, LongestEdge, ResizePolicy, ShortestEdge, parse_policy
 from scalematch.errors import OptionError
 from scalematch.match.assign import DEFAULT_MIN_IOU, anchors_per_image, simulate
 from scalematch.match.widen import Widened, level_graph, level_sets, widen
-from scalematch.presets.load import letterbox_expected, yolo_train_size
+from scalematch.presets.changes import changes
+from scalematch.presets.load import letterbox_expected, load_preset, yolo_train_size
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -89,12 +90,30 @@ class Trial:
     radius: float | None = None
     topk: int | None = None
     covered: float = math.nan
+    base: tuple[str, ...] = ()
+    """What the design the search started from changes from the built-in preset of its name (the verdict's words:
+    ``level P7``, ``resize shortest-edge:400,666``); empty for that preset as it ships or a preset file."""
+
+    @property
+    def varied(self) -> bool:
+        """True when the search changed something of the design it started from."""
+        return bool(self._parts())
 
     @property
     def changes(self) -> str:
+        """The search's changes, in words; the design it started from when there are none (``the preset as it
+        is``, or ``the preset with level P7`` after the user's changes). A scaled input names the resize it makes
+        when the design it started from was changed (then x1.25 is not of the preset's own size)."""
+        parts = self._parts()
+        if parts:
+            return ", ".join(parts)
+        return f"the preset with {', '.join(self.base)}" if self.base else "the preset as it is"
+
+    def _parts(self) -> list[str]:
         parts = []
         if self.input_scale != 1:
-            parts.append(f"input x{self.input_scale:g}")
+            resize = f" (resize {self.preset.resize_policy()})" if self.base else ""
+            parts.append(f"input x{self.input_scale:g}{resize}")
         if self.anchor_scale != 1:
             parts.append(f"anchors x{self.anchor_scale:g}")
         if self.range_scale != 1:
@@ -107,7 +126,7 @@ class Trial:
             parts.append(f"centre radius {self.radius:g}")
         if self.topk is not None:
             parts.append(f"top-k {self.topk}")
-        return ", ".join(parts) or "the preset as it is"
+        return parts
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,45 @@ class Search:
     simulated: int = 0
     """Designs simulated on the sample (``trials`` leaves out fitted ratios that lowered the share of objects
     with any positive)."""
+    left_out: tuple[str, ...] = ()
+    """The levels of the built-in preset of that name that the design the search started from leaves out and the
+    search cannot add back (it adds only P2 or P7 next to the design's own levels)."""
+
+
+def positives_cap(preset: Preset) -> tuple[int, str] | None:
+    """The most positives the toolkit's assigner can give one object in any design :func:`search` may make of
+    ``preset``, and why, where its code caps them: ultralytics' task-aligned assigner keeps at most its top-k
+    (which the search does not change); mmdetection's ATSS makes positives only of its top-k candidates per level
+    (the search tries top-k up to ``max(TOPKS)`` and may add P2 or P7); yolov5's build_targets gives each matching
+    anchor the centre cell and at most two neighbours per axis (5 cells), and the search keeps its anchors per
+    level and its levels. None for the assigners without such a cap (an IoU threshold, SSD's, FCOS's)."""
+    rule = preset.assigner
+    if isinstance(rule, TALAssign):
+        return rule.topk, f"its task-aligned assigner keeps at most its top-k, {rule.topk}"
+    if isinstance(rule, ATSSAssign):
+        topk = max(*TOPKS, rule.topk)
+        levels = len(widen(preset, level_graph(preset)).preset.levels)
+        return topk * levels, (
+            f"ATSS makes positives only of its top-k candidates per level, and the design search goes up to "
+            f"top-k {topk} on {counted(levels, 'level')}"
+        )
+    if isinstance(rule, YOLOv5Assign) and isinstance(preset.anchors, YoloAnchors):
+        anchors = sum(len(level) for level in preset.anchors.shapes)
+        return 5 * anchors, (
+            f"build_targets gives each of its {counted(anchors, 'anchor')} at most 5 cells: the centre cell and up "
+            "to 2 neighbours per axis"
+        )
+    return None
+
+
+def check_reachable(preset: Preset, min_positives: int) -> None:
+    """Raise the :class:`OptionError` of a ``min_positives`` above :func:`positives_cap` (no design meets it)."""
+    cap = positives_cap(preset)
+    if cap is not None and min_positives > cap[0]:
+        raise OptionError(
+            f"min_positives: {cut_name(preset.name)} gives an object at most {cap[0]:,} positives ({cap[1]}); "
+            f"got {int_text(min_positives)}"
+        )
 
 
 def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, dropped: int = 0) -> Preset:
@@ -183,7 +241,8 @@ def search(
     (the cheaper on ties)."""
     part = _sample(rows, SEARCH_OBJECTS)
     wide = widen(preset, level_graph(preset))
-    runner = _Runner(part, wide.graph, min_positives, min_iou)
+    base = changes(preset) or ()
+    runner = _Runner(part, wide.graph, min_positives, min_iou, base)
     before = runner.trial(preset, 1.0)
     trials = [before]
     cells = cells_of(wide, preset)
@@ -210,7 +269,11 @@ def search(
     if len(part) < len(rows):  # the numbers shown are of every object
         before, chosen = (_full(t, rows, wide.graph, min_positives, min_iou) for t in (before, chosen))
     reached = chosen.share >= target
-    return Search(before, chosen, tuple(trials), target, reached, len(part), len(rows), len(cells), runner.runs)
+    shipped = load_preset(preset.name).levels if base else ()
+    left_out = tuple(lv for lv in shipped if lv not in wide.preset.levels)
+    return Search(
+        before, chosen, tuple(trials), target, reached, len(part), len(rows), len(cells), runner.runs, left_out
+    )
 
 
 Cell = tuple[float, tuple[str, ...]]
@@ -254,8 +317,11 @@ def fitted_ratios(rows: pd.DataFrame, preset: Preset) -> tuple[float, ...] | Non
 class _Runner:
     """Simulates designs on the sampled rows and counts the simulations."""
 
-    def __init__(self, rows: pd.DataFrame, graph: Graph, min_positives: int, min_iou: float) -> None:
+    def __init__(
+        self, rows: pd.DataFrame, graph: Graph, min_positives: int, min_iou: float, base: tuple[str, ...] = ()
+    ) -> None:
         self.rows, self.graph, self.min_positives, self.min_iou = rows, graph, min_positives, min_iou
+        self.base = base
         self.runs = 0
 
     def trial(
@@ -269,7 +335,7 @@ class _Runner:
         share = float((sim.quality >= self.min_positives).mean()) if n else 0.0
         covered = float((sim.positives > 0).mean()) if n else 0.0
         return Trial(candidate, input_scale, anchor_scale, dropped, share, sim.anchors_per_image, added, ratios,
-                     range_scale, radius, topk, covered)  # fmt: skip
+                     range_scale, radius, topk, covered, self.base)  # fmt: skip
 
 
 def _cell_trials(

@@ -47,7 +47,7 @@ def _header(design: Trial, toolkit: str, run: Preset | None, target: float) -> l
 
     p = design.preset  # names escaped: a newline in a preset's name must not end the comment
     ran = f"{printable(p.name)} {as_set(run or p)}"
-    changed = "" if design.changes == "the preset as it is" else f"; the search's design: {design.changes}"
+    changed = f"; the search's design: {design.changes}" if design.varied else ""
     return [
         f"# scalematch recommend --detector {_given(run or p)} --export {toolkit}: {ran}{changed}",
         f"# ({shares(design.share, target)[0]} of objects met the target's test in the simulation of "

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from scalematch._text import counted
 from scalematch.match.documents import document as document
 from scalematch.match.documents import search_document as search_document
 from scalematch.match.documents import sweep_document as sweep_document
 from scalematch.match.positives import PositivesSummary
 from scalematch.match.search import Search, Sweep
+from scalematch.presets.changes import changes
 from scalematch.presets.preset import (
-    DESCRIPTIVE,
     ATSSAssign,
     FCOSAssign,
     LetterboxInput,
@@ -20,7 +18,6 @@ from scalematch.presets.preset import (
     Preset,
     SSDMatch,
     TALAssign,
-    TorchvisionInput,
     YoloAnchors,
     YOLOv5Assign,
 )
@@ -125,52 +122,18 @@ def tables(s: PositivesSummary) -> str:
     return "\n\n".join(aligned(t) for t in (counts, sizes, levels))
 
 
+def _span(levels: tuple[str, ...]) -> str:
+    return f"levels {levels[0]}-{levels[-1]}" if len(levels) > 1 else f"level {levels[0]}"
+
+
 def as_set(preset: Preset) -> str:
     """``with its defaults`` for a built-in preset as it ships (or a copy of its file), else what was changed
-    (levels, backbone, neck, resize, padding, or settings changed), so that a verdict never credits the defaults
-    with what the user's settings did."""
-    from scalematch.presets import builtin_presets, load_preset
-
-    if preset.name not in builtin_presets():
+    (levels, backbone, neck, resize, padding, or settings changed: :func:`~scalematch.presets.changes.changes`),
+    so that a verdict never credits the defaults with what the user's settings did."""
+    changed = changes(preset)
+    if changed is None:
         return "as its file sets it"
-    shipped = load_preset(preset.name)
-    changed = []
-    if preset.levels != shipped.levels:
-        changed.append(f"levels {preset.levels[0]}-{preset.levels[-1]}" if len(preset.levels) > 1 else
-                       f"level {preset.levels[0]}")  # fmt: skip
-    if preset.backbone != shipped.backbone:
-        changed.append(f"backbone {printable(preset.backbone)}")
-    if preset.neck != shipped.neck:
-        changed.append(f"neck {printable(preset.neck)}" if preset.neck else "no neck")
-    named = _input_changes(preset, shipped)
-    changed += named
-    # what the words above name is left out of the comparison below (the anchors follow the levels: one entry
-    # per level), and so are the fields that only describe the preset, which change nothing it does
-    said = ["levels", "backbone", "neck", *DESCRIPTIVE] + ["input"] * bool(named)
-    said += ["anchors"] * (preset.levels != shipped.levels)
-    if preset != replace(shipped, **{f: getattr(preset, f) for f in said}):
-        changed.append("other settings changed" if changed else "settings changed")
-    return f"with {', '.join(changed)}" if changed else "with its defaults"
-
-
-def _input_changes(preset: Preset, shipped: Preset) -> list[str]:
-    """How ``preset``'s input differs from ``shipped``'s, in words (its resize, its padding, a letterbox's style);
-    empty when they are the same or differ otherwise (another kind of input with the same sizes)."""
-    spec, was = preset.input, shipped.input
-    if spec == was or type(spec) is not type(was):
-        return []
-    out = []
-    if preset.resize_policy() != shipped.resize_policy():
-        out.append(f"resize {preset.resize_policy()}")
-    if isinstance(spec, LetterboxInput) and isinstance(was, LetterboxInput) and spec.style != was.style:
-        out.append(f"letterbox style {spec.style}")
-    pad, before = (
-        s.size_divisor if isinstance(s, MMDetInput) else s.size_divisible if isinstance(s, TorchvisionInput) else 0
-        for s in (spec, was)
-    )
-    if pad != before:
-        out.append(f"padding to a multiple of {pad}")
-    return out
+    return f"with {printable(', '.join(changed))}" if changed else "with its defaults"
 
 
 @printed_lines
@@ -243,6 +206,11 @@ def search_lines(found: Search) -> list[str]:
     ]
     if not found.reached:
         lines.append(f"No variation reaches {shares(c.share, found.target)[1]}; the one above comes closest.")
+        if found.left_out:
+            lines.append(
+                f"The search cannot add back the preset's {', '.join(found.left_out)}, which the design "
+                f"({_span(b.preset.levels)}) leaves out."
+            )
     return lines
 
 

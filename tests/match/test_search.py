@@ -227,3 +227,35 @@ def test_designs_beyond_the_network_s_limits_are_skipped(tmp_path: Path) -> None
     small, first = small_images(big, level_graph(big), data.table)
     assert small.all()
     assert "becomes a 33024x33024 input under yolov5's resize, too large for cspdarknet" in first
+
+
+def test_the_search_names_the_design_it_started_from() -> None:
+    """Under --levels the search starts from the design as run, not the preset: its 'before' line names that
+    design as the verdict does, and when no variation reaches the target the text says which of the preset's
+    levels the search could not add back."""
+    result = CliRunner().invoke(app, ["recommend", "--levels", "P7", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["search"]
+    assert found["before"]["changes"] == "the preset with level P7"
+    assert not found["reached"] and found["levels_left_out"] == ["P3", "P4", "P5", "P6"]
+    text = CliRunner().invoke(app, ["recommend", "--levels", "P7"]).stdout
+    assert "retinanet with level P7 misses the target." in text
+    assert "\n  before: the preset with level P7: 28.7%, 579 anchors per image\n" in text
+    assert (
+        "; the one above comes closest.\n"
+        "The search cannot add back the preset's P3, P4, P5, P6, which the design (level P7) leaves out.\n"
+    ) in text
+
+
+def test_a_scaled_input_names_its_resize_after_a_changed_one() -> None:
+    """x1.25 of the user's shortest-edge:400,666 is 500 px, not 1.25 times the preset's 800: the change says so."""
+    from scalematch.match.search import Trial, at_input, scaled
+
+    base = at_input(load_preset("retinanet"), "shortest-edge:400,666")
+    words = ("resize shortest-edge:400,666",)
+    before = Trial(base, 1.0, 1.0, 0, 0.9, 1.0, base=words)
+    after = Trial(scaled(base, 1.25, 0.5), 1.25, 0.5, 0, 0.99, 2.0, base=words)
+    assert before.changes == "the preset with resize shortest-edge:400,666" and not before.varied
+    assert after.changes == "input x1.25 (resize shortest-edge:500,832), anchors x0.5" and after.varied
+    shipped = Trial(scaled(load_preset("retinanet"), 1.25), 1.25, 1.0, 0, 0.99, 2.0)
+    assert shipped.changes == "input x1.25"
