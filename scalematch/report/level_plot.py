@@ -10,13 +10,12 @@ from scalematch.match.result import MatchResult
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
+    category_tick_labels,
     drawable,
     figure_for,
-    figure_label,
     fit_fonts,
     level_colors,
     outside_layout,
-    shown_name,
     style,
 )
 
@@ -106,7 +105,8 @@ def category_figure(result: MatchResult, top: int = 20, ax: Axes | None = None) 
             ax.text(0.5, 0.5, "no categories", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return fig
-        labels = [f"{figure_label(shown_name(str(name)))} ({int(totals.loc[name])})" for name in shares.index]
+        names = category_tick_labels(shares.index)
+        labels = [f"{name} ({int(totals.loc[key])})" for name, key in zip(names, shares.index, strict=True)]
         values = shares.to_numpy()
         # only cells of at least 0.5% are written out: fewer texts to draw, and empty cells read as empty
         annot = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in values]

@@ -33,13 +33,12 @@ from scalematch.report.columns import UsableRows
 from scalematch.report.style import (
     TOO_LARGE_COLOR,
     TOO_SMALL_COLOR,
+    category_tick_labels,
     drawable,
     figure_for,
-    figure_label,
     level_colors,
     log2_axis,
     outside_layout,
-    shown_name,
     style,
 )
 
@@ -111,7 +110,7 @@ def groups_of(
         codes = pd.Index(order).get_indexer(cats).astype(np.int64)
         has_other = len(order) < cats.nunique()
         group = np.where(codes < 0, len(order), codes)
-        labels = [figure_label(shown_name(str(name))) for name in order]  # (a backslash doubled: one name each)
+        labels = category_tick_labels(order)  # (a backslash doubled: one name each)
         labels = [*labels, "other"] if has_other else labels
         return group.astype(np.int64), labels, _palette(len(labels))
     return np.zeros(len(rows), dtype=np.int64), ["objects"], [_rgb("#4c72b0")]

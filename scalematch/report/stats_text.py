@@ -6,13 +6,11 @@ from typing import Any
 
 from scalematch._text import cut_columns, padded
 from scalematch.dataset.resize import resize_words
+from scalematch.report.style import NAME_COLUMNS as _NAME_COLUMNS
 from scalematch.report.style import printable as _printable
 from scalematch.report.style import shown_name
 
 _Q = ("min", "q05", "q25", "q50", "q75", "q95", "max")
-_NAME_COLUMNS = 24
-"""The terminal columns of the per-category table's name column; a wider name is cut
-(:func:`~scalematch._text.cut_columns`)."""
 _COUNTS = (("n", 6), ("small", 8), ("medium", 8), ("large", 8), ("size_in q50", 12))
 """The per-category table's columns after the name, right-aligned, with their least widths."""
 

@@ -8,11 +8,11 @@ import logging
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import cut_head
+from scalematch._text import cut_columns, cut_head
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,14 +84,42 @@ def drawable(name: str) -> str:
 
 
 LABEL_LIMIT = 40
-"""The longest name a figure draws as a tick or legend label; a longer one ends in an ellipsis (a 500-character
-category name would squeeze the axes to nothing and clip every label)."""
+"""The longest name of a layer or a model a figure draws as a title or label; a longer one ends in an ellipsis (a
+500-character name would squeeze the axes to nothing and clip every label). Category names are cut as the text
+tables cut them instead (:func:`category_tick_labels`)."""
 
 
 def figure_label(name: str, limit: int = LABEL_LIMIT) -> str:
     """``name`` as :func:`drawable` shows it, cut to ``limit`` characters with a final ellipsis (before a letter
     whose combining mark would be cut off, :func:`~scalematch._text.cut_head`)."""
     return cut_head(drawable(name), limit, "…")
+
+
+NAME_COLUMNS = 24
+"""The columns a category's name takes at most in a text table and in a figure; a wider name is shown as its first
+14 and last 7 columns around ``...`` (:func:`~scalematch._text.cut_columns`), so that names that differ at their
+end stay apart."""
+
+
+def category_tick_labels(labels: Iterable[object]) -> list[str]:
+    """Category labels (distinct, as :func:`~scalematch.dataset.table.category_labels` gives them: ``name (id N)``
+    where ids share a name) as a figure draws them: :func:`shown_name`, cut as the text tables cut it
+    (:data:`NAME_COLUMNS`), then :func:`drawable` (a character no font has becomes its escape after the cut, so
+    the figure shows the text table's characters). Labels whose cuts still coincide (names that differ only in
+    their middle) are shown wider, twice the columns at a time, until they differ, so that no two categories
+    share a row or a legend entry."""
+    from collections import Counter
+
+    shown = [shown_name(str(label)) for label in labels]
+    limits = [NAME_COLUMNS] * len(shown)
+    while True:
+        cut = [cut_columns(text, limit) for text, limit in zip(shown, limits, strict=True)]
+        count = Counter(cut)
+        clash = [k for k, text in enumerate(cut) if count[text] > 1 and text != shown[k]]
+        if not clash:
+            return [drawable(text) for text in cut]
+        for k in clash:
+            limits[k] *= 2
 
 
 TOO_SMALL_COLOR = "#9a9a9a"

@@ -206,16 +206,16 @@ def legend_texts(ax: Any) -> list[str]:
     return [t.get_text() for t in legend.get_texts()]
 
 
-def test_a_very_long_category_name_is_cut_with_an_ellipsis(tmp_path: Path) -> None:
-    """A 500-character category name: the heatmap and the overlay legend draw its first characters and an
-    ellipsis, the layout works (matplotlib warns of no collapsed axes), and every label fits in the figure."""
+def test_a_very_long_category_name_is_cut_as_the_text_table_cuts_it(tmp_path: Path) -> None:
+    """A 500-character category name: the heatmap and the overlay legend draw its first 14 and last 7 columns
+    around ``...``, as ``stats --by-category`` does, the layout works (matplotlib warns of no collapsed axes), and
+    every label fits in the figure."""
     import io
     import warnings
 
     from scalematch.report.overlay_plot import overlay_figure
-    from scalematch.report.style import LABEL_LIMIT
 
-    long = "x" * 500
+    long = "x" * 499 + "y"
     images = [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}]
     annotations = [{"id": k + 1, "image_id": 1, "category_id": 1 + k % 2, "bbox": [10, 10, 20 + 30 * k, 30],
                     "area": 600.0, "iscrowd": 0} for k in range(6)]  # fmt: skip
@@ -231,11 +231,40 @@ def test_a_very_long_category_name_is_cut_with_an_ellipsis(tmp_path: Path) -> No
         overlay = overlay_figure(data.table, d.recommendation, split="category")
         overlay.savefig(io.BytesIO(), format="png")
     names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert f"{'x' * (LABEL_LIMIT - 1)}… (3)" in names and "dog (3)" in names
+    cut = "x" * 14 + "..." + "x" * 6 + "y"
+    assert f"{cut} (3)" in names and "dog (3)" in names
     for label in fig.axes[0].get_yticklabels():
         assert label.get_window_extent().x0 >= 0  # not clipped at the figure's left edge
     legends = [t.get_text() for ax in overlay.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
-    assert f"{'x' * (LABEL_LIMIT - 1)}…" in legends
+    assert cut in legends
+
+
+def test_categories_whose_names_differ_in_their_end_or_middle_get_distinct_labels(tmp_path: Path) -> None:
+    """Long names that differ only at their end keep their ends; names that differ only in their middle (equal in
+    their first 14 and last 7 columns) are shown wider until they differ; ids sharing a long name keep their
+    ``(id N)``: every row of the heatmap and every legend entry names one category."""
+    from scalematch.report.overlay_plot import overlay_figure
+
+    names = {1: "category with a rather long descriptive name number 3",
+             2: "category with a rather long descriptive name number 9",
+             3: "a long category name, version 1, of the set", 4: "a long category name, version 2, of the set",
+             5: "the same very long category name", 6: "the same very long category name"}  # fmt: skip
+    images = [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}]
+    annotations = [{"id": k + 1, "image_id": 1, "category_id": 1 + k % 6, "bbox": [10, 10, 20 + 5 * k, 30],
+                    "area": 600.0, "iscrowd": 0} for k in range(24)]  # fmt: skip
+    src = tmp_path / "names.json"
+    categories = [{"id": i, "name": n} for i, n in names.items()]
+    src.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    data = load(src)
+    d = design(data.table, "resnet50", "fpn")
+    rows = [t.get_text() for t in category_figure(d.recommendation.full).axes[0].get_yticklabels()]
+    overlay = overlay_figure(data.table, d.recommendation, split="category")
+    legends = [t.get_text() for ax in overlay.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
+    assert len(set(rows)) == len(rows) == 6
+    assert {row.rsplit(" (", 1)[0] for row in rows} <= set(legends)
+    assert {"category with ...umber 3 (4)", "category with ...umber 9 (4)"} <= set(rows)
+    assert {"the same very ... (id 5) (4)", "the same very ... (id 6) (4)"} <= set(rows)
+    assert all(len(label) < 60 for label in rows)
 
 
 @functools.cache
