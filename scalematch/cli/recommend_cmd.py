@@ -160,7 +160,7 @@ def recommend(
     source = paths[0]
     label = dataset_label(" ".join(str(p) for p in given) if len(paths) > 1 else source, paths)
     # Every file or folder the run reads: no output may replace one of them.
-    models = (detector, *(backbone or "").split(","), neck, *_preset_files(detector))
+    models = (detector, backbone, *(backbone or "").split(","), neck, *_preset_files(detector))
     inputs = (
         *(p for path in paths for p in read_paths(path, format.value if format else None)),
         *(Path(p) for p in models if p and Path(p).exists()),

@@ -121,6 +121,22 @@ def _names(value: str | Sequence[str] | None, param: str, sep: str = ",") -> lis
     return items
 
 
+def _backbones(value: str | Sequence[str]) -> list[str]:
+    """The backbones ``value`` names: a text is a list split at ',' (``'resnet18,resnet50'``) unless it is the
+    path of an existing file, which is taken whole (``'b_a,b.yaml'``), as a path object or a list of one is."""
+    if isinstance(value, str) and "," in value and os.path.isfile(value):
+        return [value]
+    return _names(value, "backbone")
+
+
+def _commas(value: object) -> str:
+    """What an error about several backbones, or about one of them, adds when they came from a text cut at ','
+    (``'b_a,b.yaml'``): that ',' separates backbones and that no file has the whole name; nothing otherwise."""
+    if not isinstance(value, str) or "," not in value:
+        return ""
+    return f" (',' separates backbones in {value!r}, and no file has that whole name)"
+
+
 def _policy_key(text: str) -> str:
     """A resize policy in its one spelling (``NONE``, ``fixed:300X300``, ``shortest-edge:0800,1333`` are ``none``,
     ``fixed:300x300``, ``shortest-edge:800,1333``), so that a repeat is found however it is written; a policy that
@@ -163,9 +179,12 @@ def resolve_preset(
         preset = read_preset(detector or DEFAULT_PRESET, "detector")
     changes: dict[str, object] = {}
     if named:
-        if len(_names(named, "backbone")) > 1:
-            raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
-        changes["backbone"] = named if isinstance(named, str) else named[0]
+        names = _backbones(named)
+        if len(names) > 1:
+            raise OptionError(
+                f"backbone: a detector preset takes one backbone{_commas(named)}; several are swept with rule="
+            )
+        changes["backbone"] = names[0]
     if neck:
         changes["neck"] = None if neck.lower() == "none" else neck
     if changes:
@@ -287,7 +306,7 @@ def sweep(
         for name, given in (("min_cells", min_cells), ("erf_factor", erf_factor)):
             if given is not None:
                 raise OptionError(f"{name}: applies to rule=rf, not to rule={chosen.value}")
-    backbones = _names(backbone, "backbone") if backbone is not None else ["resnet50"]
+    backbones = _backbones(backbone) if backbone is not None else ["resnet50"]
     chosen_neck = None if (neck or "fpn").lower() == "none" else (neck or "fpn")
     params = replace(RuleParams(), min_cells=rf.min_cells, erf_factor=rf.erf_factor)
     designs: list[Design] = []
@@ -298,10 +317,25 @@ def sweep(
             image_size=image_size, split=split,
         )  # fmt: skip
         for name in backbones:
-            designs.append(
-                design(data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level, strict=strict)
-            )
+            try:
+                designs.append(design(
+                    data, name, chosen_neck, level_names, chosen, params, coverage, anchors_per_level, strict=strict
+                ))  # fmt: skip
+            except ConfigError as exc:
+                raise _unfound(exc, name, backbone if len(backbones) > 1 else None) from None
     return RuleSweep(tuple(ranked(designs)) if len(designs) > 1 else tuple(designs))
+
+
+def _unfound(exc: ConfigError, name: str, given: object) -> ConfigError:
+    """``exc``, raised for the backbone ``name`` of the text list ``given`` (None: a backbone given alone), with
+    :func:`_commas`'s words when ``name`` is neither a built-in backbone nor an existing path, so the error says
+    that the comma cut the text."""
+    from scalematch.profile.importers.config import builtin
+
+    note = _commas(given)
+    if not note or name in builtin("backbones") or os.path.exists(name):
+        return exc
+    return type(exc)(f"{raw_text(exc)}{note}")
 
 
 def _check_types(
@@ -374,9 +408,11 @@ def _detector(
         raise OptionError(f"min_positives: expected {expected}, got {int_text(min_positives)}")
     if not 0 <= min_iou < 1:
         raise OptionError(f"min_iou: expected an IoU in [0, 1), got {min_iou}")
-    names = _names(backbone, "backbone") if backbone is not None else []
+    names = _backbones(backbone) if backbone is not None else []
     if len(names) > 1:
-        raise OptionError("backbone: a detector preset takes one backbone; several are swept with rule=")
+        raise OptionError(
+            f"backbone: a detector preset takes one backbone{_commas(backbone)}; several are swept with rule="
+        )
     preset = resolve_preset(
         detector, backbone=names[0] if names else None, neck=neck, levels=level_names, resize=policies or None
     )
@@ -543,9 +579,10 @@ def recommend(
     for param, value, sep in (("backbone", backbone, ","), ("resize", resize, ";")):
         several = len(value) > 1 if isinstance(value, list | tuple) else False
         if isinstance(value, str):
-            several = len(_names(value, param, sep)) > 1
+            several = len(_backbones(value) if param == "backbone" else _names(value, param, sep)) > 1
         if several:
-            raise OptionError(f"{param}: recommend() takes one; sweep() takes several")
+            commas = _commas(value) if param == "backbone" else ""
+            raise OptionError(f"{param}: recommend() takes one{commas}; sweep() takes several")
     result = sweep(
         annotations, detector, rule=rule, backbone=backbone, neck=neck, levels=levels, resize=resize,
         coverage=coverage, min_positives=min_positives, min_iou=min_iou, anchors_per_level=anchors_per_level,

@@ -271,8 +271,11 @@ def test_recommend_refuses_several_backbones_or_policies_in_any_form(
     boxes: sm.LoadResult, mode: dict[str, str], param: str, several: object
 ) -> None:
     """recommend() computes one design: several backbones or policies, as a text list or as a list or tuple, are
-    one typed error pointing to sweep(), never a sweep whose first or best design comes back alone."""
-    with pytest.raises(OptionError, match=rf"^{param}: recommend\(\) takes one; sweep\(\) takes several$"):
+    one typed error pointing to sweep(), never a sweep whose first or best design comes back alone; a text list of
+    backbones says that ',' separates them (no file has that name)."""
+    note = r" \(',' separates backbones in 'resnet18,resnet50', and no file has that whole name\)"
+    note = note if param == "backbone" and isinstance(several, str) else ""
+    with pytest.raises(OptionError, match=rf"^{param}: recommend\(\) takes one{note}; sweep\(\) takes several$"):
         sm.recommend(boxes, **mode, **{param: several})  # type: ignore[arg-type]
 
 
