@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from scalematch._text import dumps
+from scalematch._text import counted, dumps
 from scalematch.choices import Format
 from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
+from scalematch.report.style import printable
 
 
 def stats(
@@ -87,9 +88,16 @@ def stats(
         else:
             result = read_shards(paths, fmt, resize, **options)
             summary = result.to_dict()
+    wrote = None
     if csv is not None:
-        atomic_csv(result.to_frame(), csv, "--csv")
+        frame = result.to_frame()
+        atomic_csv(frame, csv, "--csv")
+        wrote = f"wrote {printable(str(csv))} ({counted(len(frame), 'row')})"
     if as_json:
         typer.echo(dumps(summary))
+        if wrote is not None:
+            typer.echo(wrote, err=True)
     else:
         typer.echo(render(summary, by_category=by_category))
+        if wrote is not None:
+            typer.echo(f"\n{wrote}")

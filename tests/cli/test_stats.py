@@ -60,12 +60,20 @@ def test_multi_scale_ends_bracket(app: typer.Typer) -> None:
 def test_csv_writes_the_table(app: typer.Typer, tmp_path: Path) -> None:
     target = tmp_path / "boxes.csv"
     target.write_text("old")
-    _stats(app, "--csv", str(target), "--resize", "fixed:300x300", str(DATA / "rbc_valid.json"))
+    result = _stats(app, "--csv", str(target), "--resize", "fixed:300x300", str(DATA / "rbc_valid.json"))
+    assert result.stdout.endswith(f"\n\nwrote {target} (470 rows)\n") and result.stderr == ""
     table = pd.read_csv(target)
     assert len(table) == 470 and list(tmp_path.iterdir()) == [target]  # no temporary file left behind
     assert {"ann_id", "file_name", "category", "w_in", "h_in", "size_in", "max_side_in", "aspect"} <= set(table)
     assert (table["scale_x"] == 300 / 416).all()
     assert table["w_in"].tolist() == pytest.approx((table["w"] * 300 / 416).tolist())
+
+
+def test_csv_under_json_says_what_it_wrote_on_stderr(app: typer.Typer, tmp_path: Path) -> None:
+    target = tmp_path / "boxes.csv"
+    result = _stats(app, "--json", "--csv", str(target), str(DATA / "rbc_valid.json"))
+    assert json.loads(result.stdout)["annotations"] == 470
+    assert result.stderr == f"wrote {target} (470 rows)\n"
 
 
 def test_text_report(app: typer.Typer) -> None:
