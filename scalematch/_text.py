@@ -44,19 +44,20 @@ NAME_LIMIT = 255
 """The longest path or name an error message shows whole (the longest file name a file system holds)."""
 
 
-def cut_name(name: object, limit: int = NAME_LIMIT) -> str:
-    """A path or name as an error message shows it: whole up to ``limit`` (:data:`NAME_LIMIT`) characters, a longer
-    one as its first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB
-    line); for a ``limit`` below 63, its first two thirds and last third of ``limit - 3`` characters around ``...``.
+_CUT_HEAD, _CUT_TAIL = 40, 20
+"""The characters :func:`cut_name` keeps of a longer path or name: its first 40 and last 20."""
+
+
+def cut_name(name: object) -> str:
+    """A path or name as an error message shows it: whole up to :data:`NAME_LIMIT` characters, a longer one as its
+    first 40 and last 20 characters around ``...`` (a 10,000-character ``--plot`` name would make a 10 KB line).
     Neither part parts a character from its combining marks (:func:`cut_head`): a head that would end before the
     mark of ``e`` + U+0301 ends before the ``e``, a tail that would start with the mark starts after it."""
     text = int_text(name) if type(name) is int else str(name)  # (str() of an int of 5,000 digits raises)
-    if len(text) <= limit:
+    if len(text) <= NAME_LIMIT:
         return text
-    keep = min(limit, 63) - 3
-    head = keep * 2 // 3
-    tail = _boundary(text, len(text) - (keep - head), forward=True)
-    return f"{text[: _boundary(text, head, forward=False)]}...{text[tail:]}"
+    tail = _boundary(text, len(text) - _CUT_TAIL, forward=True)
+    return f"{text[: _boundary(text, _CUT_HEAD, forward=False)]}...{text[tail:]}"
 
 
 def cut_head(text: str, limit: int, end: str = "...") -> str:

@@ -437,8 +437,9 @@ def _detector(
     graph = _check_inputs(data, preset, policies, built[0] if built else None)
     found = None
     if len(policies) > 1:
-        from scalematch.match.detector import toolkit_rows
+        from scalematch.match.detector import repeated_ids, toolkit_rows
 
+        repeated_ids(data, preset)  # a toolkit that refuses the file does so before the search, as evaluate would
         found = sweep_inputs(toolkit_rows(data, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
     result = evaluate(

@@ -252,7 +252,7 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
 
     table = with_nested(data, preset).table
     repeats, resize = data.repeats, data.resize  # (records repeated only in files read, which have a policy)
-    if repeats is not None and len(repeats) and resize is not None and not isinstance(preset.input, MMDetInput):
+    if repeats is not None and len(repeats) and resize is not None:  # (mmdetection refuses them: repeated_ids)
         table = with_repeats(table, repeats, preset, resize)
     rows = usable(table)
     ignored = 0

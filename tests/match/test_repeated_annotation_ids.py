@@ -17,6 +17,7 @@ from required import need
 
 from scalematch.dataset import load
 from scalematch.errors import DatasetError
+from scalematch.match.api import sweep
 from scalematch.match.detector import evaluate, toolkit_rows
 from scalematch.presets import load_preset
 
@@ -71,6 +72,9 @@ def test_mmdetection_stops_and_so_does_atss(tmp_path: Path) -> None:
         f"{path}: annotation id 7 appears more than once, and mmdetection 3.3's CocoDataset stops on a repeated "
         "annotation id (atss cannot be simulated); give each annotation its own id [duplicate_id]"
     )
+    with pytest.raises(DatasetError) as searched:  # the search over input sizes stops on it too, before its work
+        sweep(path, "atss", resize=["shortest-edge:800,1333", "shortest-edge:640,1333"])
+    assert str(searched.value) == str(caught.value)
 
 
 def _boxes(rows: Any) -> dict[int, list[list[float]]]:

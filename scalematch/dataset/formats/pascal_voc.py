@@ -355,9 +355,7 @@ def _object(
         exclusions.add(BBOX_NONPOSITIVE, where, f"expected xmax >= xmin and ymax >= ymin, got {values!r}")
         return None
     text = obj.findtext("difficult")
-    difficult = _FLAGS.get(text)
-    if difficult is None:
-        difficult = _flag(text)
+    difficult = _flag(text)
     if difficult is None:
         exclusions.add(UNPARSABLE_NUMBER, where, f"expected an integer flag for <difficult>, got {text!r}")
         return None
@@ -369,9 +367,7 @@ def _truncated(text: str | None) -> bool:
     Python writes a bool); any other text (``False``, ``0.0``, ``yes``) is not set. No toolkit reads it (not
     mmdetection's XMLDataset, nor the VOC converters of yolov5 and ultralytics, nor torchvision or detectron2),
     so it never leaves its object out."""
-    flag = _FLAGS.get(text)
-    if flag is None:
-        flag = _flag(text)
+    flag = _flag(text)
     if flag is None:
         return (text or "").strip(_ASCII_SPACE).lower() == "true"
     return flag != 0
@@ -401,10 +397,16 @@ def _sides(root: Element, xml: Path) -> tuple[float, float, str]:
 def images_folder(path: Path) -> tuple[Path, ...]:
     """The ``JPEGImages/`` folder beside the ``Annotations/`` folder that ``path`` is or lies in (where the size of a
     file without ``<size>`` is read, :func:`_image_of`), when there is one; a year folder holds its own."""
-    parents = [path.absolute(), *path.absolute().parents]
-    ann = next((folder for folder in parents if folder.name == "Annotations"), None)
+    ann = _annotations_folder(path)
     images = None if ann is None else ann.parent / "JPEGImages"
     return (images,) if images is not None and images.is_dir() else ()
+
+
+def _annotations_folder(path: Path) -> Path | None:
+    """The ``Annotations/`` folder that ``path`` is or lies in (the nearest, as an absolute path), or None."""
+    return next(
+        (folder for folder in (path.absolute(), *path.absolute().parents) if folder.name == "Annotations"), None
+    )
 
 
 def _image_of(xml: Path) -> tuple[float, float, str]:
@@ -413,14 +415,13 @@ def _image_of(xml: Path) -> tuple[float, float, str]:
     ``.xml``, and takes its decoded size (OpenCV applies the EXIF orientation, as the header size read here does);
     ``<filename>`` plays no part. A file in no ``Annotations/`` folder has no such image."""
     xml = xml.absolute()  # (a relative path's parents end at '.')
-    parents = xml.parents
-    ann = next((k for k, folder in enumerate(parents) if folder.name == "Annotations"), None)
+    ann = _annotations_folder(xml.parent)
     if ann is None:
         why = "the file has no <size>, and is not in a VOC year folder's Annotations/, beside the JPEGImages/ "
         return math.nan, math.nan, f"{why}that mmdetection reads the image's size from"
-    stem = xml.relative_to(parents[ann]).with_suffix("")
+    stem = xml.relative_to(ann).with_suffix("")
     rel = Path("JPEGImages", *stem.parts[:-1], f"{stem.name}.jpg")
-    image = parents[ann + 1] / rel
+    image = ann.parent / rel
     if not image.is_file():
         return math.nan, math.nan, f"the file has no <size>, and there is no image {rel.as_posix()} to read it from"
     with no_bomb_check():
@@ -459,6 +460,9 @@ def _flag(text: str | None) -> int | None:
     fits the table's int8 column and keeps what every toolkit decides (mmdetection: non-zero is set; the yolov5 and
     ultralytics VOC converters: exactly 1); any other text is None (mmdetection would fail on it). Any ASCII
     integer literal is read, however long, without converting its digits (10^30 costs nothing)."""
+    flag = _FLAGS.get(text)  # (the texts nearly every file writes, at once)
+    if flag is not None:
+        return flag
     text = (text or "0").strip(_ASCII_SPACE) or "0"  # a no-break space is no ASCII literal (nor in a corner)
     if text in ("0", "1"):
         return int(text)
