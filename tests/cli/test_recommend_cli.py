@@ -183,7 +183,8 @@ def test_sweep_ranks_designs() -> None:
             "--backbone: unknown backbone 'resnet9'; expected a YAML or .onnx path, a torch 'module:attribute', or "
             "one of: convnext_tiny, cspdarknet, darknet53, efficientnet_b0, mobilenet_v1, mobilenet_v2, "
             "mobilenet_v3_large, regnetx_400mf, resnet18, resnet34, resnet50, resnet50-caffe, resnet50-tfslim, "
-            "resnet101, resnet152, resnext50_32x4d, seed-resnet50, vgg16, vgg16-ssd",
+            "resnet101, resnet152, resnext50_32x4d, seed-resnet50, vgg16, vgg16-ssd (',' separates backbones in "
+            "'resnet18,resnet9', and no file has that whole name)",
         ),
     ],
 )
