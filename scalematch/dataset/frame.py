@@ -215,9 +215,9 @@ def check_rows(
     or a ``difficult`` or ``truncated`` that is not an integer (VOC's rule: non-zero is set); ``x y w h`` not
     finite (``bbox_invalid``); w or h <= 0 (``bbox_nonpositive``); the same for the box in input pixels when the
     table brings its own (``given``, see :func:`given_input`; added to the rows kept); a side outside [2**-24, 2**24]
-    (``bbox_invalid``), of the box or of its given box in input pixels; an ``ann_id`` seen before (``duplicate_id``;
-    the first is kept); no image size when ``need_size`` (``missing_image_size``); a box that does not overlap its
-    image at all (``bbox_outside_image``).
+    (``bbox_invalid``), of the box or of its given box in input pixels; no image size when ``need_size``
+    (``missing_image_size``); a box that does not overlap its image at all (``bbox_outside_image``); last, an
+    ``ann_id`` of an earlier row that every check keeps (``duplicate_id``; the first is kept).
     An image width or height that is not a number in [1, 2**24] becomes NaN (no size), ids become int64 (exactly:
     see :func:`id_values`) and the flags bool."""
     import numpy as np
@@ -253,17 +253,17 @@ def check_rows(
             sides = [given[c] for c in ("w_in", "h_in", "w_in_hi", "h_in_hi") if c in given]
             drop(BBOX_INVALID, ~np.logical_and.reduce([np.isfinite(v) for v in sides]))
             drop(BBOX_NONPOSITIVE, ~np.logical_and.reduce([v > 0 for v in sides]))
-        read = keep.copy()  # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
+        # the rows a reader would hold: the cross-record checks follow, in the COCO reader's order
         drop(BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE))
         if given is not None:  # and the box in input pixels (an absurd scale_x: 1e300 or 1e-300)
             drop(BBOX_INVALID, np.logical_or.reduce([(v < MIN_BOX_SIDE) | (v > MAX_IMAGE_SIDE) for v in sides]))
-        if "ann_id" in ids:
-            shard = table["shard"].to_numpy() if "shard" in table.columns else None
-            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], read, shard))
         iw, ih = (_side(values(c)) for c in ("image_w", "image_h"))
         if need_size:
             drop(MISSING_IMAGE_SIZE, np.isnan(iw) | np.isnan(ih))
         drop(BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0))
+        if "ann_id" in ids:  # the last check: a row repeats only a row that every other check keeps
+            shard = table["shard"].to_numpy() if "shard" in table.columns else None
+            drop(DUPLICATE_ID, _repeated(ids["ann_id"][0], keep, shard))
     columns = {c: flag for c, (flag, _) in flags.items()} | {c: v for c, (v, _) in ids.items()} | (given or {})
     out = table.assign(image_w=iw, image_h=ih, **columns)
     if not keep.all():
@@ -296,7 +296,7 @@ def id_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _repeated(ids: np.ndarray, read: np.ndarray, shard: np.ndarray | None = None) -> np.ndarray:
     """Which of the ``read`` rows repeat an id of an earlier ``read`` row (the first is kept, as the COCO reader
-    keeps it; a row left out while read takes no id). With ``shard`` (the input of each row, in a table of several
+    keeps it; a row left out by another check takes no id). With ``shard`` (the input of each row, in a table of several
     inputs), ids are per input, as the readers check them: the same id in two inputs names two annotations."""
     import numpy as np
 

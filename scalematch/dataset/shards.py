@@ -505,15 +505,20 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
     offset = rows = 0
     for k, result in enumerate(results):
         parts = [result.table.copy()] + [t.copy() for t in (result.nested, result.repeats) if t is not None]
-        ids = np.concatenate([t["image_id"].to_numpy() for t in parts])
+        # (a repeated id's record of an image the input does not list names no image: its image_id becomes 0)
+        listed = [t["listed"].to_numpy(bool) if "listed" in t.columns else slice(None) for t in parts]
+        ids = np.concatenate([t["image_id"].to_numpy()[m] for t, m in zip(parts, listed, strict=True)])
         rank = np.unique(ids, return_inverse=True)[1].reshape(-1)
         start = 0
         named = result.unnamed - merged.unnamed
         names = {cid: merged.categories[cid] if cid in named else name for cid, name in result.categories.items()}
-        for table in parts:
+        for table, m in zip(parts, listed, strict=True):
             table["shard_image_id"] = table["image_id"].to_numpy()
-            table["image_id"] = offset + rank[start : start + len(table)].astype(np.int64) + 1
-            start += len(table)
+            number = np.zeros(len(table), dtype=np.int64)
+            taken = len(number[m])
+            number[m] = offset + rank[start : start + taken].astype(np.int64) + 1
+            table["image_id"] = number
+            start += taken
             table["shard"] = k
             if result.format == "voc":  # ids by name over all inputs
                 by_name = {name: cid for cid, name in merged.categories.items()}
@@ -551,7 +556,9 @@ def _repeated(results: list[LoadResult]) -> RepeatedIds | None:
     first = found[0]
     assert first.repeated is not None
     count = sum(r.repeated.count for r in found if r.repeated is not None)
-    return replace(first.repeated, count=count, file=first.source)  # (a cluster's input named as given)
+    stops = [(r.repeated.listed[0], r.source) for r in found if r.repeated is not None and r.repeated.listed]
+    # (a cluster's input named as given)
+    return replace(first.repeated, count=count, file=first.source, listed=stops[0] if stops else None)
 
 
 def _joined(tables: list[pd.DataFrame], shards: list[str]) -> pd.DataFrame:

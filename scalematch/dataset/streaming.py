@@ -23,7 +23,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from scalematch._text import text_of
-from scalematch.dataset.table import UNKNOWN_CATEGORY, Exclusions, RawBoxes, problems
+from scalematch.dataset.table import DUPLICATE_ID, UNKNOWN_CATEGORY, Exclusions, RawBoxes, problems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -144,7 +144,6 @@ class Stream:
         assert self.fold is not None and self.image_ids is not None and self.image_at is not None
         assert self.image_w is not None and self.image_h is not None
         w, h, image_id = c["w"], c["h"], c["image_id"]
-        again = self.seen.mark(c["ann_id"])
         if len(self.image_ids):
             found = np.minimum(np.searchsorted(self.image_ids, image_id), len(self.image_ids) - 1)
             unknown = self.image_ids[found] != image_id
@@ -156,12 +155,16 @@ class Stream:
         later = np.zeros(len(w), dtype=bool)  # the categories are checked at the end
         keep = np.ones(len(w), dtype=bool)
         box = (c["x"], c["y"], w, h)
-        for reason, bad in problems(box, again, unknown, later, per_row, self.need_size):
+        for reason, bad in problems(box, unknown, later, per_row, self.need_size):
             if reason == UNKNOWN_CATEGORY:
                 self.categories.update(np.unique(c["category_id"][keep]).tolist())
             bad = bad & keep
             self.excluded[reason] += int(bad.sum())
             keep &= ~bad
+        again = np.zeros(len(w), dtype=bool)  # the last check: an id of a record kept before (in the piece too)
+        again[keep] = self.seen.mark(c["ann_id"][keep])
+        self.excluded[DUPLICATE_ID] += int(again.sum())
+        keep &= ~again
         crowd = c["iscrowd"] != 0
         self.crowd.append(c["category_id"][keep & crowd])
         use = keep & ~crowd

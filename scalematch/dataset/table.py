@@ -95,13 +95,17 @@ _FLOAT_MAX = 1.7976931348623157e308
 
 @dataclass(frozen=True)
 class RepeatedIds:
-    """COCO: the annotation records left out because an earlier record of their file has their id
-    (``duplicate_id``): how many, the first such id, and the file. The box table keeps the first record of an id;
-    the toolkits do otherwise (see :func:`scalematch.match.detector.repeated_ids`)."""
+    """COCO: the annotation records whose id an earlier record of their file has, whatever either holds (the
+    toolkits index records by id before any check: pycocotools' ``anns[id]`` is the last record of the id): how
+    many, the first such id, and the file. ``listed``: the first id that repeats among the records of the file's
+    images alone, which mmdetection's CocoDataset stops on, and its file (None when none does). The box table
+    keeps one record of an id (``duplicate_id``); the detector presets read them as their toolkits do (see
+    :func:`scalematch.match.detector.repeated_ids`)."""
 
     count: int
     first: int
     file: str
+    listed: tuple[int, str] | None = None
 
 
 @dataclass
@@ -112,7 +116,7 @@ class Exclusions:
     strict: bool = False
     counts: Counter[str] = field(default_factory=Counter)
     repeated: RepeatedIds | None = None
-    """COCO: the annotation records counted as ``duplicate_id`` by :func:`check`."""
+    """COCO: the annotation records whose id an earlier record has (set by :func:`check`)."""
 
     def add(self, reason: str, where: str, detail: str, n: int = 1) -> None:
         if self.strict:  # (no ``where``: ``detail`` names the record itself)
@@ -283,6 +287,18 @@ def _anonymous(size: int) -> mmap.mmap:
     return mmap.mmap(-1, size)
 
 
+@dataclass(frozen=True)
+class Shadow:
+    """A COCO annotation record with an integer ``id`` that the reader left out for a problem of its own (a bad or
+    empty ``bbox``, a malformed field): ``before``, the reader's rows that come before it in the file; its id;
+    ``record``, the keys a toolkit reads (``image_id``, ``category_id``, ``bbox``, ``iscrowd``, ``area``,
+    ``ignore``, those present)."""
+
+    before: int
+    ann_id: int
+    record: dict[str, Any]
+
+
 @dataclass
 class RawBoxes:
     """What a reader hands over: images, categories and the boxes that passed the per-record checks.
@@ -332,6 +348,9 @@ class RawBoxes:
     nested: RawBoxes | None = None
     """VOC: the ``<object>`` elements nested inside another element, which only the YOLO converters read
     (``root.iter('object')``): boxes of the same images and categories, kept apart (the table's ``nested`` rows)."""
+    shadows: list[Shadow] | None = None
+    """COCO read whole (no drain): the records with an integer ``id`` that the reader left out for a problem of
+    their own, in file order: the toolkits index them by id all the same (see :class:`Shadow`)."""
     written: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
     """COCO and VOC: the records the reader left out for a problem of their own (``malformed_record``,
     ``bbox_invalid``, ``unparsable_number``, ``bbox_nonpositive``) that the converter still writes, as it takes
@@ -382,8 +401,14 @@ class Checked:
     left_out: np.ndarray | None = None
     """The rows the checks excluded whose image and category are known (a converter still writes them)."""
     repeats: np.ndarray | None = None
-    """COCO: the rows excluded as repeating an earlier row's annotation id (``duplicate_id``) that no other check
-    excludes: the toolkits read them (see :attr:`scalematch.dataset.loader.LoadResult.repeats`)."""
+    """COCO: the rows the checks exclude whose annotation id another record of the file has (whatever either
+    holds): the toolkits index them by id all the same (see :attr:`scalematch.dataset.loader.LoadResult.repeats`)."""
+    shadows: np.ndarray | None = None
+    """COCO: likewise, the places in ``raw.shadows`` of the records the reader left out (:class:`Shadow`)."""
+    listed: np.ndarray | None = None
+    """COCO: per row, whether its image is among the file's images."""
+    only_repeat: np.ndarray | None = None
+    """COCO: per row, whether it is excluded as ``duplicate_id`` alone (every other check keeps it)."""
 
     def column(self, raw: RawBoxes, name: str) -> np.ndarray:
         """Column ``name`` of ``raw`` (ann_id ... truncated) for the kept rows."""
@@ -416,19 +441,20 @@ _NO_SIZE_WHY = "image {i} ({name}) has no usable width/height ({why}) and the re
 
 
 def problems(
-    box: tuple[np.ndarray, ...], again: np.ndarray, unknown: np.ndarray, strange: np.ndarray,
+    box: tuple[np.ndarray, ...], unknown: np.ndarray, strange: np.ndarray,
     sizes: tuple[np.ndarray, np.ndarray] | None, need_size: bool,
 ) -> list[tuple[str, np.ndarray]]:  # fmt: skip
-    """The cross-record checks, in the order in which they take a record (a record with several problems is
-    counted under the first): per reason, the rows that have its problem. ``box`` is the rows' x, y, w, h;
-    ``again``, ``unknown`` and ``strange`` mark ids met before, images and categories the file does not list;
-    ``sizes`` is each row's image width and height (None: the file lists no image)."""
+    """The cross-record checks but the last, in the order in which they take a record (a record with several
+    problems is counted under the first): per reason, the rows that have its problem. ``box`` is the rows' x, y,
+    w, h; ``unknown`` and ``strange`` mark images and categories the file does not list; ``sizes`` is each row's
+    image width and height (None: the file lists no image). The last check, ``duplicate_id``, takes the rows
+    that every other check keeps and whose id an earlier such row has (:func:`repeat_of_kept`): a record repeats
+    only a record that is kept."""
     import numpy as np
 
     x, y, w, h = box
     out = [
         (BBOX_INVALID, (np.minimum(w, h) < MIN_BOX_SIDE) | (np.maximum(w, h) > MAX_IMAGE_SIDE)),
-        (DUPLICATE_ID, again),
         (UNKNOWN_IMAGE, unknown),
         (UNKNOWN_CATEGORY, strange),
     ]
@@ -438,6 +464,21 @@ def problems(
             out.append((MISSING_IMAGE_SIZE, ~(np.isfinite(iw) & np.isfinite(ih))))
         with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
             out.append((BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0)))
+    return out
+
+
+def repeat_of_kept(ann_id: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Per row, whether it is ``kept`` and an earlier ``kept`` row has its id (the first is kept)."""
+    import numpy as np
+
+    rows = np.flatnonzero(kept)
+    ids = ann_id[rows]
+    out = np.zeros(len(ann_id), dtype=bool)
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):  # increasing ids (most files): no sort needed
+        return out
+    _, first = np.unique(ids, return_index=True)
+    out[rows] = True
+    out[rows[first]] = False
     return out
 
 
@@ -455,12 +496,6 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
     cat_ids = np.fromiter(raw.categories.keys(), dtype=np.int64, count=len(raw.categories))
 
     keep = np.ones(n, dtype=bool)
-    if n < 2 or bool((ann_id[1:] > ann_id[:-1]).all()):  # increasing ids (most files): no sort needed
-        dup = np.zeros(n, dtype=bool)
-    else:
-        _, first = np.unique(ann_id, return_index=True)
-        dup = np.ones(n, dtype=bool)
-        dup[first] = False
     order = np.argsort(img_ids, kind="stable")
     if len(order):
         found = np.minimum(np.searchsorted(img_ids[order], image_id), len(order) - 1)
@@ -471,18 +506,17 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         unknown, pos = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
     box = tuple(np.frombuffer(getattr(raw, k).buffer(), dtype=np.float64) for k in ("x", "y", "w", "h"))
     sizes = (img_w[pos], img_h[pos]) if len(order) else None
-    found_problems = problems(box, dup, unknown, ~np.isin(category_id, cat_ids), sizes, need_size)
+    found_problems = problems(box, unknown, ~np.isin(category_id, cat_ids), sizes, need_size)
+    others = np.logical_or.reduce([bad for _, bad in found_problems]) if n else np.zeros(0, dtype=bool)
+    found_problems.append((DUPLICATE_ID, repeat_of_kept(ann_id, ~others)))
     checks = [(reason, bad, _TEXTS[reason]) for reason, bad in found_problems]
     if exclusions.strict:  # the first bad record in file order ends the run, under its first reason
         rows = [int(np.argmax(bad)) if bad.any() else n for _, bad, _ in checks]
         if min(rows, default=n) < n:
             k = min(rows)
             checks = [next(c for c, row in zip(checks, rows, strict=True) if row == k)]
-    repeated = np.zeros(n, dtype=bool)
     for reason, bad, text in checks:
         bad = bad & keep
-        if reason == DUPLICATE_ID:
-            repeated = bad
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             name = raw.images[int(image_id[k])][0] if int(image_id[k]) in raw.images else "?"
@@ -492,17 +526,66 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
             detail = text.format(where=where, i=image_id[k], c=category_id[k], name=cut_name(name), why=why)
             where = "" if reason == DUPLICATE_ID else where  # (the detail names the record)
             exclusions.add(reason, where, detail, int(bad.sum()))
-            if reason == DUPLICATE_ID and record == "annotation id" and not raw.label_files:
-                exclusions.repeated = RepeatedIds(int(bad.sum()), int(ann_id[k]), exclusions.source)
             keep &= ~bad
 
     sel: Any = slice(None) if keep.all() else keep  # a slice keeps the columns as views, not copies
     left_out = np.flatnonzero(~keep & ~unknown)
-    repeats = None
-    if exclusions.repeated is not None:  # (a COCO file's)
-        later = [bad for reason, bad in found_problems if reason not in (BBOX_INVALID, DUPLICATE_ID)]
-        repeats = np.flatnonzero(repeated & ~np.logical_or.reduce(later)) if later else np.flatnonzero(repeated)
-    return Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out, repeats)
+    checked = Checked(sel, pos, img_w, img_h, int(keep.sum()), left_out)
+    if record == "annotation id" and not raw.label_files:  # a COCO file's: ids as the toolkits index them
+        checked = _repeated_ids(raw, checked, exclusions, keep, ~unknown, others)
+    return checked
+
+
+def _repeated_ids(
+    raw: RawBoxes, checked: Checked, exclusions: Exclusions, keep: np.ndarray, listed: np.ndarray,
+    others: np.ndarray,
+) -> Checked:  # fmt: skip
+    """``checked`` with the records of annotation ids that repeat, over the reader's rows and the records it left
+    out (:class:`Shadow`), whatever they hold: sets ``exclusions.repeated`` (:class:`RepeatedIds`) and returns
+    the rows and shadows the table leaves out among them (:attr:`Checked.repeats`, :attr:`Checked.shadows`)."""
+    import dataclasses
+
+    import numpy as np
+
+    ann_id = np.frombuffer(raw.ann_id.buffer(), dtype=np.int64)
+    n = len(ann_id)
+    shadows = raw.shadows or []
+    if not shadows and (n < 2 or bool((ann_id[1:] > ann_id[:-1]).all())):
+        return checked
+    from scalematch.dataset.images import columns
+
+    img_ids = columns(raw.images)[0]
+    s_ids = np.fromiter((s.ann_id for s in shadows), np.int64, len(shadows))
+    s_listed = _listed_ids(shadows, img_ids)
+    rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * np.fromiter((s.before for s in shadows), np.int64)]
+    order = np.argsort(rank, kind="stable")  # every record in file order: rows, then shadows after n
+    ids = np.r_[ann_id, s_ids][order]
+    uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    again = np.ones(len(ids), dtype=bool)
+    again[first] = False
+    if not again.any():
+        return checked
+    k = int(np.argmax(again))
+    listed_ids = ids[np.r_[listed, s_listed][order]]
+    stops = repeat_of_kept(listed_ids, np.ones(len(listed_ids), dtype=bool))
+    listed_first = (int(listed_ids[np.argmax(stops)]), exclusions.source) if stops.any() else None
+    exclusions.repeated = RepeatedIds(int(again.sum()), int(ids[k]), exclusions.source, listed_first)
+    shared = np.isin(np.r_[ann_id, s_ids], uniq[counts > 1])
+    rows = np.flatnonzero(shared[:n] & ~keep)
+    only = np.zeros(n, dtype=bool)
+    only[rows] = ~others[rows]
+    return dataclasses.replace(
+        checked, repeats=rows, shadows=np.flatnonzero(shared[n:]), listed=listed, only_repeat=only
+    )
+
+
+def _listed_ids(shadows: list[Shadow], img_ids: np.ndarray) -> np.ndarray:
+    """Per shadow, whether its ``image_id`` (whatever it is) is an integer among ``img_ids``."""
+    import numpy as np
+
+    known = set(img_ids.tolist())
+    values = (s.record.get("image_id") for s in shadows)
+    return np.fromiter((type(v) is int and v in known for v in values), bool, len(shadows))
 
 
 Watcher = Callable[[Mapping[str, "np.ndarray"]], None]
@@ -562,15 +645,109 @@ def assemble(
     if bits is not None:
         table["label_refused"] = bits[kept.pos[kept.sel]]
     repeats = None
-    if kept.repeats is not None and len(kept.repeats):
-        rows = kept.repeats
-        repeats = _frame(raw, Checked(rows, kept.pos, kept.image_w, kept.image_h, len(rows)))
-        if bits is not None:
-            repeats["label_refused"] = bits[kept.pos[rows]]
-        kept_rows = np.zeros(len(kept.pos), dtype=np.int64)
-        kept_rows[kept.sel] = 1
-        repeats["before"] = np.cumsum(kept_rows)[rows]  # (a repeat is not kept: the kept rows before it)
+    if (
+        kept.repeats is not None
+        and kept.shadows is not None
+        and len(raw.images)
+        and len(kept.repeats) + len(kept.shadows)
+    ):
+        repeats = _repeats_frame(raw, kept, bits)
     return table, nested, repeats
+
+
+REPEAT_COLUMNS = ("before", "listed", "only_repeat", "readable", "problem")
+"""The columns :attr:`scalematch.dataset.loader.LoadResult.repeats` adds to the box table's: the table's rows
+before the record in the file; whether its image is among the file's (a place where the toolkits list it); whether
+only ``duplicate_id`` leaves it out; whether a toolkit can read its box, category and flags (its ``bbox`` four
+numbers, ``category_id`` an integer, ``iscrowd`` 0 or 1, ``area`` a number), and if not, ``problem`` says what
+is wrong (``'bbox' 'oops'``)."""
+
+
+def _repeats_frame(raw: RawBoxes, kept: Checked, bits: np.ndarray | None) -> pd.DataFrame:
+    """The records of repeated annotation ids that the table leaves out (:attr:`Checked.repeats` and
+    :attr:`Checked.shadows`) as a box table with :data:`REPEAT_COLUMNS`, in file order. A record of an image the
+    file does not list has no image size (NaN); one whose box cannot be read has NaN sides."""
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    assert kept.repeats is not None and kept.shadows is not None and kept.listed is not None
+    assert kept.only_repeat is not None
+    rows = kept.repeats
+    kept_rows = np.zeros(len(kept.pos), dtype=np.int64)
+    kept_rows[kept.sel] = 1
+    before = np.r_[0, np.cumsum(kept_rows)]  # the kept rows before row k
+    part = _frame(raw, Checked(rows, kept.pos, kept.image_w, kept.image_h, len(rows)))
+    listed = kept.listed[rows]
+    part.loc[~listed, ["image_w", "image_h"]] = np.nan
+    if bits is not None:
+        part["label_refused"] = np.where(listed, bits[kept.pos[rows]], 0).astype(np.int8)
+    extra = {"before": before[rows], "listed": listed, "only_repeat": kept.only_repeat[rows]}
+    part = part.assign(**extra, readable=True, problem="")
+    shadows = [raw.shadows[int(i)] for i in kept.shadows] if raw.shadows else []
+    if not shadows:
+        alone: pd.DataFrame = part.reset_index(drop=True)
+        return alone
+    other = _shadow_frame(raw, shadows, bits)
+    other["before"] = before[[s.before for s in shadows]]
+    parts = [part, other[list(part.columns)]]
+    rank = np.r_[2 * rows + 1, 2 * np.fromiter((s.before for s in shadows), np.int64, len(shadows))]
+    joined = pd.concat(parts, ignore_index=True)
+    for column in ("file_name", "category"):
+        joined[column] = union_categoricals([t[column] for t in parts])
+    out: pd.DataFrame = joined.take(np.argsort(rank, kind="stable")).reset_index(drop=True)
+    return out
+
+
+def _shadow_frame(raw: RawBoxes, shadows: list[Shadow], bits: np.ndarray | None) -> pd.DataFrame:
+    """The :class:`Shadow` records as rows of a box table with :data:`REPEAT_COLUMNS` but ``before``: each as a
+    toolkit takes it (``area`` absent: w * h; ``ignore`` by Python's truth test), NaN and 0 for what cannot be read."""
+    import numpy as np
+    import pandas as pd
+
+    from scalematch._text import described
+    from scalematch.dataset.images import columns
+
+    img_ids = columns(raw.images)[0]
+    at = {int(i): k for k, i in enumerate(img_ids.tolist())}
+    out: dict[str, list[Any]] = {k: [] for k in (*BASE_COLUMNS, "label_refused", "listed", "readable", "problem")}
+    for shadow in shadows:
+        rec = shadow.record
+        iid, cid, bbox = rec.get("image_id"), rec.get("category_id"), rec.get("bbox")
+        crowd, area = rec.get("iscrowd", 0), rec.get("area")
+        place = at.get(iid) if isinstance(iid, int) else None
+        known = type(cid) is int and -(1 << 63) <= cid < (1 << 63)
+        name, iw, ih = raw.images[iid] if isinstance(iid, int) and place is not None else ("", math.nan, math.nan)
+        box = [float(v) for v in bbox] if type(bbox) is list and len(bbox) == 4 and all(map(finite, bbox)) else None
+        flag = type(crowd) in (int, bool, float) and crowd in (0, 1)
+        problem = (
+            ("no 'bbox'" if bbox is None else f"'bbox' {described(bbox, 60)}") if box is None
+            else f"'category_id' {described(cid, 60)}" if not known
+            else f"'iscrowd' {described(crowd, 60)}" if not flag
+            else f"'area' {described(area, 60)}" if area is not None and not finite(area)
+            else ""
+        )  # fmt: skip
+        x, y, w, h = box if box is not None else (math.nan,) * 4
+        values = {
+            "ann_id": shadow.ann_id, "image_id": iid if place is not None else 0, "file_name": name,
+            "image_w": iw, "image_h": ih, "category_id": cid if known else 0, "category": "", "x": x, "y": y,
+            "w": w, "h": h, "area": float(area) if isinstance(area, int | float) and finite(area) else w * h,
+            "iscrowd": bool(crowd) if flag else False,
+            "difficult": 0, "truncated": False, "ignore": bool(rec.get("ignore", False)),
+            "label_refused": 0 if bits is None or place is None else int(bits[place]), "listed": place is not None,
+            "readable": not problem, "problem": problem,
+        }  # fmt: skip
+        for key, value in values.items():
+            out[key].append(value)
+    frame = pd.DataFrame(out)
+    cid = frame["category_id"].to_numpy(np.int64)
+    frame = frame.astype({"ann_id": np.int64, "image_id": np.int64, "category_id": np.int64, "difficult": np.int8})
+    frame["file_name"] = _categorical(list(frame["file_name"]), np.arange(len(frame)))
+    frame["category"] = category_column(raw.categories, cid)
+    frame["label_refused"] = frame["label_refused"].astype(np.int8)
+    frame["only_repeat"] = False
+    made: pd.DataFrame = frame
+    return made
 
 
 _RECORD_NUMBERS = ("x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore")
@@ -668,11 +845,14 @@ def _where(raw: RawBoxes, record: str, k: int, image_id: int, ann_id: int) -> st
 
 
 def category_column(categories: dict[int, str], category_id: np.ndarray) -> pd.Categorical[str]:
-    """The ``category`` column of rows of ``category_id`` (each among ``categories``): their names."""
+    """The ``category`` column of rows of ``category_id``: their names (an id not among ``categories``, a record
+    of a repeated annotation id: the id as text)."""
     import numpy as np
 
     ids = np.sort(np.fromiter(categories.keys(), dtype=np.int64, count=len(categories)))
-    return _categorical([categories[int(c)] for c in ids], np.searchsorted(ids, category_id))
+    if len(category_id) and not np.isin(category_id, ids).all():
+        ids = np.union1d(ids, category_id)
+    return _categorical([categories.get(int(c), str(c)) for c in ids], np.searchsorted(ids, category_id))
 
 
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:

@@ -195,20 +195,22 @@ def preset_levels(preset: Preset, graph: Graph) -> tuple[Level, ...]:
 
 
 def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
-    """The COCO annotation ids of ``data`` that repeat (the box table keeps the first record of each), checked
-    against ``preset``'s toolkit: mmdetection's CocoDataset stops on a repeated annotation id, and so does this
-    (a :class:`DatasetError` naming the file and the first such id); torchvision's CocoDetection trains on the last
-    record of an id at each place the id is listed (pycocotools' index), ultralytics' ``convert_coco`` writes every
-    record: for them, the simulation reads them so (:func:`with_repeats`), and the result says so
-    (:func:`repeated_note`)."""
+    """The COCO annotation ids of ``data`` that repeat (:class:`RepeatedIds`), checked against ``preset``'s
+    toolkit. mmdetection's CocoDataset collects the ids of the records of the file's images and stops when one
+    repeats (``Annotation ids ... are not unique``), whatever the records hold, and so does this (a
+    :class:`DatasetError` naming the file and the id); otherwise it reads, as torchvision's CocoDetection does, the
+    record pycocotools' index keeps for the id (its last) at each place the id is listed; ultralytics'
+    ``convert_coco`` writes every record. The simulation reads them so (:func:`with_repeats`), and the result says
+    so (:func:`repeated_note`)."""
     repeated = data.repeated
     if repeated is None:
         return None
-    if isinstance(preset.input, MMDetInput):
+    if isinstance(preset.input, MMDetInput) and repeated.listed is not None:
+        ann_id, file = repeated.listed
         raise DatasetError(
-            f"{repeated.file}: annotation id {repeated.first} appears more than once, and {preset.toolkit}'s "
-            f"CocoDataset stops on a repeated annotation id ({preset.name} cannot be simulated); give each "
-            f"annotation its own id [{DUPLICATE_ID}]"
+            f"{file}: annotation id {ann_id} appears more than once among the records of the file's images, and "
+            f"{preset.toolkit}'s CocoDataset stops on a repeated annotation id ({preset.name} cannot be "
+            f"simulated); give each annotation its own id [{DUPLICATE_ID}]"
         )
     return repeated
 
@@ -222,13 +224,17 @@ def repeated_document(preset: Preset, repeated: RepeatedIds) -> dict[str, object
 def repeated_note(preset: Preset, repeated: RepeatedIds) -> str:
     """How the records of repeated annotation ids are simulated under ``preset`` (:func:`with_repeats`)."""
     if isinstance(preset.input, LetterboxInput):
-        toolkit = "every record, as ultralytics' convert_coco writes them"
+        toolkit = "every record of an image of the file, as ultralytics' convert_coco writes them"
     else:
-        toolkit = "the last record of an id at every place the id is listed, as torchvision's CocoDetection reads them"
+        reader = "mmdetection's CocoDataset" if isinstance(preset.input, MMDetInput) else "torchvision's CocoDetection"
+        toolkit = (
+            "the last record of an id, whatever it holds, at every place the id is listed in an image of the file, "
+            f"as {reader} reads them (pycocotools' index), then the toolkit's own checks of that record"
+        )
     verb = "repeats" if repeated.count == 1 else "repeat"
     return (
-        f"{counted(repeated.count, 'annotation record')} {verb} an earlier record's id ({DUPLICATE_ID}; the first: "
-        f"annotation id {repeated.first} in {cut_name(repeated.file)}): simulated as {toolkit}"
+        f"{counted(repeated.count, 'annotation record')} {verb} an earlier record's id (the first: annotation id "
+        f"{repeated.first} in {cut_name(repeated.file)}): simulated as {toolkit}"
     )
 
 
@@ -248,13 +254,10 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     ``label_text``, see :mod:`scalematch.dataset.yolo_labels`); a table that names its label files came from them.
     Boxes read from YOLO label files under the ultralytics preset are its labels after ``verify_image_label``'s
     duplicate removal (column ``label_unique``): the reader removed the lines it removes (``duplicate_label``; in a
-    polygon file by class and points, so two polygons of one box but other points both stay)."""
+    polygon file by class and points, so two polygons of one box but other points both stay). The records of
+    repeated COCO annotation ids are read as the toolkit reads them (:func:`toolkit_table`)."""
 
-    table = with_nested(data, preset).table
-    repeats, resize = data.repeats, data.resize  # (records repeated only in files read, which have a policy)
-    if repeats is not None and len(repeats) and resize is not None:  # (mmdetection refuses them: repeated_ids)
-        table = with_repeats(table, repeats, preset, resize)
-    rows = usable(table)
+    rows = usable(toolkit_table(data, preset))
     ignored = 0
     if ignores_difficult(preset) and "difficult" in rows.columns:
         value = rows["difficult"].to_numpy()
@@ -270,39 +273,83 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     return rows, ignored
 
 
-def with_repeats(table: pd.DataFrame, repeats: pd.DataFrame, preset: Preset, resize: str) -> pd.DataFrame:
+def toolkit_table(data: LoadResult, preset: Preset) -> pd.DataFrame:
+    """``data``'s table (with the VOC objects only the YOLO converters read, :func:`with_nested`) with the records
+    of repeated COCO annotation ids as ``preset``'s toolkit reads them (:func:`with_repeats`), crowds included."""
+    table = with_nested(data, preset).table
+    repeats, resize = data.repeats, data.resize  # (records repeated only in files read, which have a policy)
+    if repeats is not None and len(repeats) and resize is not None:
+        table = with_repeats(table, repeats, preset, resize, data.source)
+    return table
+
+
+def with_repeats(
+    table: pd.DataFrame, repeats: pd.DataFrame, preset: Preset, resize: str, source: str = ""
+) -> pd.DataFrame:
     """``table`` with the records of repeated annotation ids (``repeats``, see :attr:`LoadResult.repeats`) as
-    ``preset``'s toolkit reads them, in the file's order: ultralytics' ``convert_coco`` (the YOLO presets) writes
-    every record; torchvision's CocoDetection lists each record in its image (pycocotools' ``imgToAnns``) but
-    takes it by id (``anns[id]``, the last record of the id): every place an id is listed gets the last record's box,
-    area, crowd flag and category, in its own image (ids are per input, as in the table)."""
+    ``preset``'s toolkit reads them, in the file's order (ids are per input, as in the table). ultralytics'
+    ``convert_coco`` (the YOLO presets) writes every record of an image of the file: those that only
+    ``duplicate_id`` leaves out join the table (the others, the checks leave out as they leave out any record).
+    torchvision's CocoDetection and mmdetection's CocoDataset list each record of an image of the file in its image
+    (pycocotools' ``imgToAnns``) but take it by id (``anns[id]``): every such place gets the last record of the id,
+    whatever it holds (another image's, one a check of ours leaves out): its box, area, crowd and ignore flags and
+    category, in the place's image; the toolkit's own checks follow (torchvision: crowds and boxes empty once
+    clamped to the image are dropped; mmdetection: those of its CocoDataset, and a category the file does not list
+    is dropped, flagged ``ignore``). A place whose last record a toolkit cannot read (a ``bbox`` that is not four
+    numbers, a ``category_id`` that is no integer) is a :class:`DatasetError`: the toolkit would stop there."""
     import numpy as np
     import pandas as pd
     from pandas.api.types import union_categoricals
 
     from scalematch.dataset.loader import resized
+    from scalematch.dataset.table import REPEAT_COLUMNS
 
     n = len(table)
+    if isinstance(preset.input, LetterboxInput):
+        repeats = rows_at(repeats, repeats["only_repeat"].to_numpy(bool))
     rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * repeats["before"].to_numpy(np.int64)]
     order = np.argsort(rank, kind="stable")
-    parts = [table, repeats.drop(columns="before")]
+    known = np.isin(repeats["category_id"].to_numpy(np.int64), table["category_id"].to_numpy(np.int64))
+    listed = table.assign(listed=True, readable=True, problem="", known=True)
+    parts = [listed, repeats.drop(columns=["before", "only_repeat"]).assign(known=known)]
     joined = pd.concat(parts, ignore_index=True)
     for column in ("file_name", "category", "shard"):
         if column in joined.columns:
             joined[column] = union_categoricals([t[column] for t in parts])
     both: pd.DataFrame = joined.take(order).reset_index(drop=True)
-    if isinstance(preset.input, LetterboxInput):
-        return both
-    key = both["ann_id"].to_numpy(np.int64)[:, None]
-    if "shard" in both.columns:
-        key = np.c_[both["shard"].cat.codes.to_numpy(np.int64), key]
-    inverse = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1)
-    last = np.zeros(int(inverse.max()) + 1, dtype=np.int64)
-    np.maximum.at(last, inverse, np.arange(len(both)))
-    record = both.take(last[inverse]).reset_index(drop=True)
-    for column in ("category_id", "category", "x", "y", "w", "h", "area", "iscrowd", "ignore"):
-        both[column] = record[column]
-    return resized(both, resize)
+    if not isinstance(preset.input, LetterboxInput):
+        key = both["ann_id"].to_numpy(np.int64)[:, None]
+        if "shard" in both.columns:
+            key = np.c_[both["shard"].cat.codes.to_numpy(np.int64), key]
+        inverse = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1)
+        last = np.zeros(int(inverse.max()) + 1, dtype=np.int64)
+        np.maximum.at(last, inverse, np.arange(len(both)))
+        record = both.take(last[inverse]).reset_index(drop=True)
+        places = both["listed"].to_numpy(bool)
+        unreadable = places & ~record["readable"].to_numpy(bool)
+        if unreadable.any():
+            raise _unreadable(both, record, int(np.argmax(unreadable)), preset, source)
+        for column in ("category_id", "category", "x", "y", "w", "h", "area", "iscrowd", "ignore", "known"):
+            both[column] = record[column]
+        if isinstance(preset.input, MMDetInput):  # CocoDataset: a category not among its classes is dropped
+            both["ignore"] = both["ignore"].to_numpy(bool) | ~both["known"].to_numpy(bool)
+        both = rows_at(both, places)
+    else:
+        both = rows_at(both, both["listed"].to_numpy(bool))
+    out = both.drop(columns=[c for c in (*REPEAT_COLUMNS, "known") if c in both.columns])
+    return resized(out.reset_index(drop=True), resize)
+
+
+def _unreadable(both: pd.DataFrame, record: pd.DataFrame, k: int, preset: Preset, source: str) -> DatasetError:
+    """The error for place ``k`` of ``both``, whose last record (``record``) the toolkit cannot read."""
+    shard = both["shard"].iloc[k] if "shard" in both.columns else source
+    image = both["shard_image_id"].iloc[k] if "shard_image_id" in both.columns else both["image_id"].iloc[k]
+    reader = "mmdetection's CocoDataset" if isinstance(preset.input, MMDetInput) else "torchvision's CocoDetection"
+    return DatasetError(
+        f"{shard}: annotation id {both['ann_id'].iloc[k]} is listed in image {image}, where {reader} reads the "
+        f"last record of the id, and that record's {record['problem'].iloc[k]} is not what the toolkit can read "
+        f"({preset.name} cannot be simulated); give each annotation its own id [{DUPLICATE_ID}]"
+    )
 
 
 def with_nested(data: LoadResult, preset: Preset) -> LoadResult:
@@ -341,8 +388,14 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
     """``data`` without the objects of images that become too small an input for ``graph`` under ``preset``'s
     resize (torchvision and mmdetection stop on such an image), counted as ``image_too_small``. Every image too
     small, or the first one under ``strict``, is a :class:`DatasetError` naming the file and the image."""
-    if data.repeats is not None:  # (the toolkit stops on such an image, whichever record it reads there)
-        data = replace(data, repeats=rows_at(data.repeats, ~small_images(preset, graph, data.repeats)[0]))
+    if data.repeats is not None:  # the toolkit stops on such an image: no place there (its records still count)
+        import numpy as np
+
+        listed = data.repeats["listed"].to_numpy(bool)
+        small = np.zeros(len(listed), dtype=bool)
+        small[listed] = small_images(preset, graph, rows_at(data.repeats, listed))[0]
+        if small.any():
+            data = replace(data, repeats=data.repeats.assign(listed=listed & ~small))
     small, first = small_images(preset, graph, data.table)
     if not small.any():
         return data

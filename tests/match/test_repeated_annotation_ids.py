@@ -1,7 +1,7 @@
 """Repeated annotation ids in a COCO file, against each preset's toolkit: mmdetection's CocoDataset stops on them
 (and so does the ATSS preset), torchvision's CocoDetection trains on the last record of an id at every place the
 id is listed, ultralytics' ``convert_coco`` writes every record, and so do their presets, object by object. The
-box table keeps the first record of an id. Skipped when a toolkit is not installed, unless
+box table keeps the first record of an id that the other checks keep. Skipped when a toolkit is not installed, unless
 SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it)."""
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def test_mmdetection_stops_and_so_does_atss(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as caught:
         evaluate(load(path), load_preset("atss"))
     assert str(caught.value) == (
-        f"{path}: annotation id 7 appears more than once, and mmdetection 3.3's CocoDataset stops on a repeated "
-        "annotation id (atss cannot be simulated); give each annotation its own id [duplicate_id]"
+        f"{path}: annotation id 7 appears more than once among the records of the file's images, and mmdetection "
+        "3.3's CocoDataset stops on a repeated annotation id (atss cannot be simulated); give each annotation its "
+        "own id [duplicate_id]"
     )
     with pytest.raises(DatasetError) as searched:  # the search over input sizes stops on it too, before its work
         sweep(path, "atss", resize=["shortest-edge:800,1333", "shortest-edge:640,1333"])
@@ -107,9 +108,9 @@ def test_torchvision_presets_read_the_last_record_at_every_place(tmp_path: Path)
         assert result.summary.objects == sum(map(len, targets.values()))
     note = result.to_dict()["repeated_annotation_ids"]
     assert isinstance(note, dict) and note["note"] == (
-        f"2 annotation records repeat an earlier record's id (duplicate_id; the first: annotation id 7 in {path}): "
-        "simulated as the last record of an id at every place the id is listed, as torchvision's CocoDetection "
-        "reads them"
+        f"2 annotation records repeat an earlier record's id (the first: annotation id 7 in {path}): simulated as "
+        "the last record of an id, whatever it holds, at every place the id is listed in an image of the file, as "
+        "torchvision's CocoDetection reads them (pycocotools' index), then the toolkit's own checks of that record"
     )
 
 
@@ -135,7 +136,7 @@ def test_yolo_presets_read_every_record_as_convert_coco_writes_it(tmp_path: Path
         assert result.summary.objects == len(ANNOTATIONS)
     note = result.to_dict()["repeated_annotation_ids"]
     assert isinstance(note, dict) and note["note"].endswith(
-        "simulated as every record, as ultralytics' convert_coco writes them"
+        "simulated as every record of an image of the file, as ultralytics' convert_coco writes them"
     )
 
 
@@ -203,3 +204,121 @@ def test_a_table_edited_in_place_keeps_its_repeated_records(tmp_path: Path) -> N
     result = evaluate(data, load_preset("retinanet"), workers=1)
     assert result.summary.objects == 5  # as unedited: 3 places in image 1, 2 in image 2
     assert result.to_dict()["repeated_annotation_ids"] is not None
+
+
+# Files of one image where id 9 repeats, the repeat holding what one of our checks leaves out, or the first record
+# doing so: each toolkit resolves the id (pycocotools' anns[9]: the last record) before any check of its own.
+A1: dict[str, Any] = {"id": 9, "image_id": 1, "category_id": 1, "bbox": [20, 20, 300, 200], "area": 60000, "iscrowd": 0}
+CASES: dict[str, list[dict[str, Any]]] = {
+    "unlisted_image": [A1, {**A1, "image_id": 99, "bbox": [400, 300, 200, 150]}],
+    "unlisted_first": [{**A1, "image_id": 99}, {**A1, "bbox": [400, 300, 200, 150]}],
+    "zero_width": [A1, {**A1, "bbox": [400, 300, 0, 150]}],
+    "zero_width_first": [{**A1, "bbox": [400, 300, 0, 150]}, A1],
+    "unknown_category": [A1, {**A1, "category_id": 42, "bbox": [400, 300, 200, 150]}],
+    "crowd_last": [A1, {**A1, "iscrowd": 1, "bbox": [400, 300, 200, 150]}, {**A1, "id": 10, "bbox": [5, 5, 50, 50]}],
+    "outside_image": [A1, {**A1, "image_id": 99, "bbox": [900, 900, 20, 20]}],
+    "bad_bbox_unlisted": [A1, {**A1, "image_id": 99, "bbox": "oops"}],
+    "bad_bbox_listed": [A1, {**A1, "bbox": "oops"}],
+}
+
+
+def _case(folder: Path, name: str) -> Path:
+    path = folder / f"{name}.json"
+    images = [{"id": 1, "file_name": "1.jpg", "width": 640, "height": 480}]
+    categories = [{"id": 1, "name": "cat"}]
+    path.write_text(json.dumps({"images": images, "categories": categories, "annotations": CASES[name]}))
+    return path
+
+
+def _mmdet_load(path: Path) -> list[dict[str, Any]] | str:
+    """mmdetection 3.3's own CocoDataset.load_data_list on ``path`` (its data list), or why it stops: ``ids`` on
+    repeated ids, ``record`` on a record it cannot read."""
+    import mmdet_ref
+
+    dataset: Any = object.__new__(mmdet_ref._load()["CocoDataset"])
+    dataset.ann_file, dataset.backend_args, dataset.data_prefix = str(path), None, {"img": ""}
+    dataset._metainfo, dataset.return_classes = {"classes": ("cat",)}, False
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            out: list[dict[str, Any]] = dataset.load_data_list()
+        except AssertionError as exc:
+            assert "are not unique" in str(exc)
+            return "ids"
+        except TypeError:
+            return "record"
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_atss_stops_exactly_when_mmdetection_does_and_reads_its_records(tmp_path: Path, name: str) -> None:
+    """Whatever the records hold: ATSS refuses the file exactly when the ids of the records of the file's images
+    repeat; otherwise every box mmdetection's CocoDataset keeps is a kept object of the simulation, and no other."""
+    need("mmdet")
+    from scalematch.match import geometry
+
+    path = _case(tmp_path, name)
+    loaded = _mmdet_load(path)
+    preset = load_preset("atss")
+    if isinstance(loaded, str):
+        # (a record it cannot read stops it first, the ids' check or not: either refusal will do)
+        why = "appears more than once among" if loaded == "ids" else r"\[duplicate_id\]"
+        with pytest.raises(DatasetError, match=why):
+            evaluate(load(path), preset)
+        return
+    want = sorted(tuple(i["bbox"]) for d in loaded for i in d["instances"] if not i["ignore_flag"])
+    rows, _ = toolkit_rows(load(path), preset)
+    imgs = geometry.images(preset, rows["image_w"].to_numpy(float)[:1], rows["image_h"].to_numpy(float)[:1])
+    import numpy as np
+
+    objs = geometry.objects(preset, rows, np.zeros(len(rows), dtype=np.int64), imgs)
+    kept = rows[objs.kept]
+    assert sorted((r.x, r.y, r.x + r.w, r.y + r.h) for r in kept.itertuples()) == want
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_torchvision_presets_read_the_record_pycocotools_resolves(tmp_path: Path, name: str) -> None:
+    """At every place an id is listed, the last record of the id as CocoDetection gives it (box, category, crowd
+    flag), then the reference's checks (crowds and boxes empty after clamping dropped); a last record whose box
+    the toolkit cannot read is an error that says so."""
+    need("torchvision")
+    from torchvision.datasets import CocoDetection
+
+    path = _case(tmp_path, name)
+    with contextlib.redirect_stdout(io.StringIO()):
+        target = CocoDetection(str(tmp_path), str(path))._load_target(1)
+    readable = all(isinstance(a["bbox"], list) for a in target)
+    preset = load_preset("retinanet")
+    if not readable:
+        with pytest.raises(DatasetError) as caught:
+            evaluate(load(path), preset)
+        assert str(caught.value) == (
+            f"{path}: annotation id 9 is listed in image 1, where torchvision's CocoDetection reads the last record "
+            "of the id, and that record's 'bbox' 'oops' is not what the toolkit can read (retinanet cannot be "
+            "simulated); give each annotation its own id [duplicate_id]"
+        )
+        return
+    from scalematch.match.detector import toolkit_table
+
+    table = toolkit_table(load(path), preset)
+    ours = [([r["x"], r["y"], r["w"], r["h"]], r["category_id"], int(r["iscrowd"])) for r in table.to_dict("records")]
+    assert ours == [(a["bbox"], a["category_id"], a["iscrowd"]) for a in target]
+    result = evaluate(load(path), preset, workers=1)
+    frame = result.to_frame("objects")
+
+    def kept(x: float, y: float, w: float, h: float) -> bool:  # the reference: clamped to 640x480, not empty
+        return min(max(x + w, 0), 640) > min(max(x, 0), 640) and min(max(y + h, 0), 480) > min(max(y, 0), 480)
+
+    trained = [a for a in target if a["iscrowd"] == 0 and kept(*a["bbox"])]
+    dropped = frame["no_positive_reason"].eq("dropped_by_pipeline").to_numpy()
+    assert len(frame) - int(dropped.sum()) == len(trained)
+    note = result.to_dict()["repeated_annotation_ids"]
+    assert isinstance(note, dict) and "the last record of an id, whatever it holds" in str(note["note"])
+
+
+def test_a_repeat_of_a_record_left_out_is_no_repeat_in_the_table(tmp_path: Path) -> None:
+    """The box table keeps a record whose id only a record left out has (an unlisted image, a zero width)."""
+    for name in ("unlisted_first", "zero_width_first"):
+        data = load(_case(tmp_path, name), workers=1)
+        assert "duplicate_id" not in data.excluded
+        assert data.table[["ann_id", "w"]].values.tolist() == [[9, CASES[name][1]["bbox"][2]]]
+        assert data.repeated is not None and data.repeated.count == 1

@@ -35,6 +35,7 @@ from scalematch.dataset.table import (
     UNKNOWN_IMAGE,
     Exclusions,
     RawBoxes,
+    Shadow,
     finite,
     image_side,
 )
@@ -94,6 +95,8 @@ def read(
 
     # (a drain takes statistics, which show no file names)
     raw = RawBoxes(images=ImageTable(names=drain is None), converter="coco")
+    if drain is None:  # (statistics keep one record of an id: they need no other)
+        raw.shadows = []
     pending: list[_Pending] = []
     seen: list[str] = []
     count = [0]
@@ -409,6 +412,14 @@ def _one(ann: Any, k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending
         label = converter_row(ann)
         if label is not None:
             raw.written.append(label)
+        if raw.shadows is not None and _is_id(ann.get("id")):
+            raw.shadows.append(Shadow(rows, ann["id"], _toolkit_keys(ann)))
+
+
+def _toolkit_keys(ann: dict[str, Any]) -> dict[str, Any]:
+    """The keys of annotation ``ann`` that a toolkit reads of the record it takes by id (see :class:`Shadow`)."""
+    keys = ("image_id", "category_id", "bbox", "iscrowd", "area", "ignore")
+    return {k: ann[k] for k in keys if k in ann}
 
 
 def converter_row(ann: dict[str, Any]) -> tuple[int, float, float, float, float, float] | None:
@@ -455,7 +466,11 @@ def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pendi
     if bbox is None:
         seg = ann.get("segmentation")
         if isinstance(seg, (list, dict)) and seg:
-            pending.append((where, ann, len(raw.ann_id)))  # its box comes once the images are read
+            shadow = -1
+            if raw.shadows is not None:  # (a shadow until its box is made)
+                shadow = len(raw.shadows)
+                raw.shadows.append(Shadow(len(raw.ann_id), ann["id"], _toolkit_keys(ann)))
+            pending.append((where, ann, len(raw.ann_id), shadow))  # its box comes once the images are read
             return
         ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
         return
@@ -477,8 +492,9 @@ def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: E
     )  # fmt: skip
 
 
-_Pending = tuple[str, dict[str, Any], int]
-"""An annotation whose box comes from its mask: where it is, the record, and the row it belongs at (file order)."""
+_Pending = tuple[str, dict[str, Any], int, int]
+"""An annotation whose box comes from its mask: where it is, the record, the row it belongs at (file order), and
+its place in ``raw.shadows`` (-1: none kept)."""
 
 
 def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, handed_over: int) -> None:
@@ -490,7 +506,8 @@ def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, ha
 
     start = len(raw.ann_id)
     places: list[int] = []
-    for where, ann, place in pending:
+    made: set[int] = set()  # the shadows of the records that became rows
+    for where, ann, place, shadow in pending:
         seg = ann["segmentation"]
         image = raw.images.get(ann["image_id"])
         if image is None:  # as a record with a bbox would be counted
@@ -516,7 +533,17 @@ def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, ha
         before = len(raw.ann_id)
         _add(raw, ann, where, box, ex)
         places += [place - handed_over] * (len(raw.ann_id) - before)
+        if len(raw.ann_id) > before:
+            made.add(shadow)
     raw.late = sum(p < 0 for p in places)
+    if raw.shadows and made:  # the rows now put among the others come before the later shadows
+        shadows, shift = [], 0
+        for k, s in enumerate(raw.shadows):
+            if k in made:
+                shift += 1
+            else:
+                shadows.append(Shadow(s.before + shift, s.ann_id, s.record))
+        raw.shadows = shadows
     if places:
         _in_file_order(raw, start, [max(p, 0) for p in places])
 
