@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
-from scalematch.match.detector import DetectorResult, repeated_document, repeated_note
+from scalematch.match.detector import DetectorResult, repeated_document, repeated_note, toolkit_table
 from scalematch.report.html_report import Image, Preformatted, render
 from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
 from scalematch.report.provenance import dataset_label, provenance
@@ -76,13 +76,13 @@ def build_detector_report(
     if result.repeated is not None:
         doc["repeated_annotation_ids"] = repeated_document(preset, result.repeated)
     objects = result.summary.objects
-    repeats = 0 if result.repeated is None or data.repeats is None else len(data.repeats)  # (matched too)
+    rows = len(data.table) if result.repeated is None else len(toolkit_table(data, preset))  # (as it reads them)
     summary = {
         "dataset": dataset_label(data.source, inputs),
         "format": data.format,
         "images": data.images,
         "objects": objects,
-        "crowd": len(data.table) + repeats - objects - result.ignored,
+        "crowd": rows - objects - result.ignored,
         "difficult": result.ignored,
     }
     html = render(
