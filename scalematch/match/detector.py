@@ -347,8 +347,8 @@ def _unreadable(both: pd.DataFrame, record: pd.DataFrame, k: int, preset: Preset
     reader = "mmdetection's CocoDataset" if isinstance(preset.input, MMDetInput) else "torchvision's CocoDetection"
     return DatasetError(
         f"{shard}: annotation id {both['ann_id'].iloc[k]} is listed in image {image}, where {reader} reads the "
-        f"last record of the id, and that record's {record['problem'].iloc[k]} is not what the toolkit can read "
-        f"({preset.name} cannot be simulated); give each annotation its own id [{DUPLICATE_ID}]"
+        f"last record of the id, and the toolkit cannot read that record ({record['problem'].iloc[k]}; "
+        f"{preset.name} cannot be simulated); give each annotation its own id [{DUPLICATE_ID}]"
     )
 
 
