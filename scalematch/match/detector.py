@@ -279,13 +279,14 @@ def toolkit_table(data: LoadResult, preset: Preset) -> pd.DataFrame:
     table = with_nested(data, preset).table
     repeats, resize = data.repeats, data.resize  # (records repeated only in files read, which have a policy)
     if repeats is not None and len(repeats) and resize is not None:
-        table = with_repeats(table, repeats, preset, resize, data.source)
+        table = with_repeats(table, repeats, preset, resize, data.source, tuple(data.categories))
     return table
 
 
 def with_repeats(
-    table: pd.DataFrame, repeats: pd.DataFrame, preset: Preset, resize: str, source: str = ""
-) -> pd.DataFrame:
+    table: pd.DataFrame, repeats: pd.DataFrame, preset: Preset, resize: str, source: str = "",
+    categories: tuple[int, ...] | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """``table`` with the records of repeated annotation ids (``repeats``, see :attr:`LoadResult.repeats`) as
     ``preset``'s toolkit reads them, in the file's order (ids are per input, as in the table). ultralytics'
     ``convert_coco`` (the YOLO presets) writes every record of an image of the file: those that only
@@ -296,7 +297,8 @@ def with_repeats(
     category, in the place's image; the toolkit's own checks follow (torchvision: crowds and boxes empty once
     clamped to the image are dropped; mmdetection: those of its CocoDataset, and a category the file does not list
     is dropped, flagged ``ignore``). A place whose last record a toolkit cannot read (a ``bbox`` that is not four
-    numbers, a ``category_id`` that is no integer) is a :class:`DatasetError`: the toolkit would stop there."""
+    numbers, a ``category_id`` that is no integer) is a :class:`DatasetError`: the toolkit would stop there.
+    ``categories``: the file's category ids (default: those of ``table``); ``source`` names the file."""
     import numpy as np
     import pandas as pd
     from pandas.api.types import union_categoricals
@@ -309,7 +311,8 @@ def with_repeats(
         repeats = rows_at(repeats, repeats["only_repeat"].to_numpy(bool))
     rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * repeats["before"].to_numpy(np.int64)]
     order = np.argsort(rank, kind="stable")
-    known = np.isin(repeats["category_id"].to_numpy(np.int64), table["category_id"].to_numpy(np.int64))
+    listed_categories = table["category_id"].to_numpy(np.int64) if categories is None else np.array(categories)
+    known = np.isin(repeats["category_id"].to_numpy(np.int64), listed_categories)
     listed = table.assign(listed=True, readable=True, problem="", known=True)
     parts = [listed, repeats.drop(columns=["before", "only_repeat"]).assign(known=known)]
     joined = pd.concat(parts, ignore_index=True)

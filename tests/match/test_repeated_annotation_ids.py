@@ -215,6 +215,8 @@ CASES: dict[str, list[dict[str, Any]]] = {
     "zero_width": [A1, {**A1, "bbox": [400, 300, 0, 150]}],
     "zero_width_first": [{**A1, "bbox": [400, 300, 0, 150]}, A1],
     "unknown_category": [A1, {**A1, "category_id": 42, "bbox": [400, 300, 200, 150]}],
+    "unknown_category_unlisted": [A1, {**A1, "image_id": 99, "category_id": 42, "bbox": [400, 300, 200, 150]}],
+    "other_category_unlisted": [A1, {**A1, "image_id": 99, "category_id": 2, "bbox": [400, 300, 200, 150]}],
     "crowd_last": [A1, {**A1, "iscrowd": 1, "bbox": [400, 300, 200, 150]}, {**A1, "id": 10, "bbox": [5, 5, 50, 50]}],
     "outside_image": [A1, {**A1, "image_id": 99, "bbox": [900, 900, 20, 20]}],
     "bad_bbox_unlisted": [A1, {**A1, "image_id": 99, "bbox": "oops"}],
@@ -225,7 +227,7 @@ CASES: dict[str, list[dict[str, Any]]] = {
 def _case(folder: Path, name: str) -> Path:
     path = folder / f"{name}.json"
     images = [{"id": 1, "file_name": "1.jpg", "width": 640, "height": 480}]
-    categories = [{"id": 1, "name": "cat"}]
+    categories = [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]
     path.write_text(json.dumps({"images": images, "categories": categories, "annotations": CASES[name]}))
     return path
 
@@ -237,7 +239,7 @@ def _mmdet_load(path: Path) -> list[dict[str, Any]] | str:
 
     dataset: Any = object.__new__(mmdet_ref._load()["CocoDataset"])
     dataset.ann_file, dataset.backend_args, dataset.data_prefix = str(path), None, {"img": ""}
-    dataset._metainfo, dataset.return_classes = {"classes": ("cat",)}, False
+    dataset._metainfo, dataset.return_classes = {"classes": ("cat", "dog")}, False
     with contextlib.redirect_stdout(io.StringIO()):
         try:
             out: list[dict[str, Any]] = dataset.load_data_list()
