@@ -57,12 +57,14 @@ class LoadResult:
     classes of YOLO labels without a ``data.yaml`` or ``classes.txt``): their id stands in as their name in
     ``categories``. Several COCO inputs read as one give such a category the name another input gives it."""
     repeated: RepeatedIds | None = field(default=None, compare=False)
-    """COCO: the annotation records left out as repeating an earlier record's id (counted in ``excluded`` as
-    ``duplicate_id``): how many, the first such id and its file (None: no annotation id repeats)."""
+    """COCO: the annotation records whose id an earlier record of their file has, whatever either holds (the
+    toolkits index records by id before any check): how many, the first such id and its file, and the first id
+    that repeats among the records of the file's images (None: no annotation id repeats)."""
     repeats: pd.DataFrame | None = field(default=None, repr=False, compare=False)
-    """COCO: the box table of those records (each where the file lists it, its column ``before`` the number of the
-    table's rows before it), but those another check excludes: not in the table nor the statistics, the toolkits
-    read them (:func:`scalematch.match.detector.toolkit_rows`). None when there are none."""
+    """COCO: the box table of the records of those ids that the table leaves out, for any reason (each where the
+    file has it, with the columns of :data:`~scalematch.dataset.table.REPEAT_COLUMNS`: ``before`` the number of the
+    table's rows before it, ``listed``, ``only_repeat``, ``readable``, ``problem``): not in the table nor the
+    statistics, the toolkits read them (:func:`scalematch.match.detector.toolkit_rows`). None when there are none."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())

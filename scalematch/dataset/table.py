@@ -557,8 +557,11 @@ def _repeated_ids(
     img_ids = columns(raw.images)[0]
     s_ids = np.fromiter((s.ann_id for s in shadows), np.int64, len(shadows))
     s_listed = _listed_ids(shadows, img_ids)
-    rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * np.fromiter((s.before for s in shadows), np.int64)]
-    order = np.argsort(rank, kind="stable")  # every record in file order: rows, then shadows after n
+    if shadows:  # every record in file order: rows, then shadows after n
+        rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * np.fromiter((s.before for s in shadows), np.int64)]
+        order: Any = np.argsort(rank, kind="stable")
+    else:
+        order = slice(None)
     ids = np.r_[ann_id, s_ids][order]
     uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
     again = np.ones(len(ids), dtype=bool)
