@@ -197,6 +197,19 @@ def checked(preset: Preset, where: str) -> Preset:
     return out
 
 
+def _several_anchors(gen: Generator) -> tuple[str, object]:
+    """The key of ``gen`` that gives a location more than one anchor, and its value as the YAML file gives it."""
+    if isinstance(gen, MMDetAnchors):
+        if len(gen.ratios) > 1:
+            return "anchors.ratios", list(gen.ratios)
+        return "anchors.scales_per_octave", gen.scales_per_octave
+    if isinstance(gen, TorchvisionAnchors) and len(gen.aspect_ratios) > 1:
+        return "anchors.aspect_ratios", list(gen.aspect_ratios)
+    if isinstance(gen, TorchvisionAnchors):
+        return "anchors.sizes", [list(level) for level in gen.sizes]
+    return "anchors", gen.per_level()
+
+
 def _shown(value: object) -> str:
     """``repr(value)``, an integer of more than 40 characters (hundreds of digits) cut to its first 37 and ``...``,
     in a list too: the error line shows where the number starts, not the end that a cut of the whole line would."""
@@ -368,6 +381,10 @@ class _Reader:
                 "anchors", "one anchor per location for assigner fcos (one size and ratio per level)",
                 preset.anchors.per_level(),
             )  # fmt: skip
+        if isinstance(preset.assigner, ATSSAssign) and preset.anchors.per_level() != 1:
+            # mmdetection's ATSSAssigner ranks every anchor of a location; the simulation takes one per location
+            key, value = _several_anchors(preset.anchors)
+            raise self.fail(key, "one anchor per location for assigner atss (one ratio and one scale per level)", value)
         spec = preset.input
         if isinstance(preset.anchors, SSDBoxes) and not (isinstance(spec, TorchvisionInput) and spec.fixed_size):
             # torchvision's SSD resizes every image to transform.fixed_size: its boxes are shares of that size

@@ -418,14 +418,15 @@ def test_a_reversed_yolov5_preset_is_simulated_and_exported_as_yolov5_builds_it(
 @pytest.mark.parametrize(
     "anchors",
     [
-        {"ratios": [0.5, 1.0, 2.0]},
-        {"scales_per_octave": 2},
-        {"ratios": [2.0], "octave_base_scale": 6.5, "scales_per_octave": 3},
+        {"ratios": [0.5]},
+        {"octave_base_scale": 6},
+        {"ratios": [2.0], "octave_base_scale": 6.5},
     ],
 )
 def test_mmdet_export_writes_atss_anchor_settings_as_given(tmp_path: Path, anchors: dict[str, Any]) -> None:
-    """An ATSS preset's anchors are mmdetection's AnchorGenerator settings: written as the preset gives them, the
-    generator mmdetection builds from the exported config has scalematch's anchors, shape by shape."""
+    """An ATSS preset's anchors (one per location, as the atss assigner takes them) are mmdetection's
+    AnchorGenerator settings: written as the preset gives them, the generator mmdetection builds from the exported
+    config has scalematch's anchors."""
     _need("mmengine")
     _need("mmdet")
     from mmengine.config import Config

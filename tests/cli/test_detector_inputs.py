@@ -387,6 +387,23 @@ def test_fcos_takes_one_anchor_per_location(tmp_path: Path, key: str, value: obj
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [("anchors.ratios", [0.5, 1.0, 2.0], "[0.5, 1.0, 2.0]"), ("anchors.scales_per_octave", 2, "2")],
+)
+def test_atss_takes_one_anchor_per_location(tmp_path: Path, key: str, value: object, shown: str) -> None:
+    """mmdetection's ATSSAssigner ranks every anchor of a location by its centre's distance, and the simulation
+    takes one anchor per location: a preset with several ratios or scales is refused, naming the key, rather
+    than simulated on its first anchor shape."""
+    path = preset_file(tmp_path, "atss", **{key: value})
+    code, err = run("--detector", str(path))
+    assert code == 2
+    assert err == (
+        f"Error: {path}: key '{key}': expected one anchor per location for assigner atss (one ratio and one scale "
+        f"per level), got {shown}\n"
+    )
+
+
 @pytest.mark.parametrize("mode", [["--detector", "retinanet"], ["--rule", "fcos"]])
 def test_coco_and_voc_images_without_sizes_are_told_what_works(tmp_path: Path, mode: list[str]) -> None:
     """--image-size is for YOLO only: a COCO or VOC file without image sizes is told to give them or to use a

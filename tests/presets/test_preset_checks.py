@@ -51,6 +51,33 @@ def test_override_refuses_what_a_yaml_file_may_not_hold(
     assert str(caught.value) == f"override of preset retinanet: key '{key}': expected {expected}"
 
 
+ONE_ATSS_ANCHOR = "one anchor per location for assigner atss (one ratio and one scale per level)"
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "shown"),
+    [
+        ({"anchors.ratios": (0.5, 1.0, 2.0)}, "anchors.ratios", "[0.5, 1.0, 2.0]"),
+        ({"anchors.scales_per_octave": 2}, "anchors.scales_per_octave", "2"),
+        ({"anchors.ratios": (0.5, 1.0), "anchors.scales_per_octave": 2}, "anchors.ratios", "[0.5, 1.0]"),
+        ({"anchors": TorchvisionAnchors(((32.0,),) * 5, (0.5, 1.0))}, "anchors.aspect_ratios", "[0.5, 1.0]"),
+        ({"anchors": TorchvisionAnchors(((32.0, 40.0),) * 5, (1.0,))}, "anchors.sizes",
+         "[" + ", ".join(["[32.0, 40.0]"] * 5) + "]"),
+    ],
+)  # fmt: skip
+def test_atss_is_refused_more_than_one_anchor_per_location(changes: dict[str, object], key: str, shown: str) -> None:
+    """The ATSS simulation ranks one anchor per location (mmdetection's ATSSAssigner ranks each of them): several
+    ratios, scales or sizes are refused, naming the key, for either anchor kind ATSS takes."""
+    with pytest.raises(ConfigError) as caught:
+        override(load_preset("atss"), **changes)
+    assert str(caught.value) == f"override of preset atss: key '{key}': expected {ONE_ATSS_ANCHOR}, got {shown}"
+
+
+def test_atss_with_one_anchor_of_another_shape_is_taken() -> None:
+    changed = override(load_preset("atss"), **{"anchors.ratios": (2.0,), "anchors.octave_base_scale": 6})
+    assert changed.anchors.per_level() == 1
+
+
 def test_the_yaml_loader_gives_the_same_words(tmp_path: Path) -> None:
     text = builtin_presets()["retinanet"].read_text(encoding="utf-8")
     bad = tmp_path / "bad.yaml"
