@@ -62,6 +62,11 @@ def test_errors_are_one_line(app: typer.Typer, tmp_path: Path) -> None:
             "(1 along y, as torch requires), got 2\n",
         ),
         (
+            ["explain", "maxpool:k=3,d=2,p=2"],
+            "Error: layer 1 'maxpool:k=3,d=2,p=2': 'padding' of a maxpool layer must be at most half its kernel "
+            "(1 along y, as torch requires), got 2\n",
+        ),
+        (
             ["explain", "avgpool:k=3,d=1,p=2"],
             "Error: layer 1 'avgpool:k=3,d=1,p=2': 'padding' of a avgpool layer must be at most half its kernel "
             "(1 along y, as torch requires), got 2\n",

@@ -41,9 +41,9 @@ def _brute_reads(specs: list[Spec], u: int) -> tuple[list[int], list[set[int]], 
 
 
 def _torch_pool(spec: Spec) -> bool:
-    """A pool's padding is at most half its (dilated, for max) kernel, as torch requires (and the parser)."""
-    kind, k, _, d, p = spec
-    return kind == "conv" or p <= ((d * (k - 1) + 1) // 2 if kind == "maxpool" else k // 2)
+    """A pool's padding is at most half its kernel, as torch requires (and the parser)."""
+    kind, k, _, _, p = spec
+    return kind == "conv" or p <= k // 2
 
 
 layer = st.one_of(

@@ -153,12 +153,10 @@ def _padding(value: Any) -> Padding:
     return ((y, y), (x, x))
 
 
-def _check_pool_padding(
-    kind: str, kernel: tuple[int, int], dilation: tuple[int, int], padding: tuple[tuple[int, int], ...]
-) -> None:
-    """torch's pools take at most half the (dilated, for max) kernel as padding on a side."""
+def _check_pool_padding(kind: str, kernel: tuple[int, int], padding: tuple[tuple[int, int], ...]) -> None:
+    """torch's pools take at most half the kernel as padding on a side (the undilated kernel, for max too)."""
     for a, (before, after) in enumerate(padding):
-        half = (dilation[a] * (kernel[a] - 1) + 1) // 2 if kind == "maxpool" else kernel[a] // 2
+        half = kernel[a] // 2
         if max(before, after) > half:
             raise ConfigError(
                 f"'padding' of a {kind} layer must be at most half its kernel ({half} along {'yx'[a]}, as torch "
@@ -203,7 +201,7 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
         padding = _padding(fields.get("padding", 0))
         dilation = _pair(fields.get("dilation", 1), "dilation", 1)
         if kind.endswith("pool") and padding != "same":
-            _check_pool_padding(kind, kernel, dilation, padding)
+            _check_pool_padding(kind, kernel, padding)
         return Window(
             WINDOWS[kind],  # type: ignore[arg-type]
             kernel,
