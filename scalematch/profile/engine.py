@@ -70,6 +70,8 @@ class FeatureMap:
     area: int | None
     size: Pair | None
     geom: tuple[AxisGeom, AxisGeom] | None = field(default=None, repr=False, compare=False)
+    terms: tuple[Term, ...] = field(default=(), repr=False, compare=False)
+    """The product sets whose union is a unit's 2-D region (empty when unbounded)."""
 
     def input_box(self, i: int, j: int, clip_to: Pair | None = None) -> tuple[Pair, Pair] | None:
         """Input box ``((y0, y1), (x0, x1))`` (inclusive) of unit ``(i, j)``, clipped to an image size ``(h, w)``.
@@ -561,6 +563,7 @@ def _run(
                 area=union_area(terms[node.name]) if geom else None,
                 size=sizes.get(node.name),
                 geom=geom,
+                terms=tuple(terms[node.name]) if geom else (),
             )
         )
     return Profile(graph.name, input_size, tuple(maps), tuple(warnings), graph.convention)

@@ -26,7 +26,7 @@ from scalematch.profile.graph import INPUT, Graph
 from scalematch.profile.importers.config import builtin, from_layers
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough
 from scalematch.profile.runs import Runs, size
-from scalematch.profile.summary import AxisSummary, summarize
+from scalematch.profile.summary import AxisSummary, summarize, unit_area
 
 IMAGE_SUMMARY = summarize(image_axis())
 """The input image as a map: stride 1, receptive field 1, union 1, overlap 0, ERF sigma 0."""
@@ -78,8 +78,10 @@ class Explanation:
     regions: tuple[Region, ...]
     union: Region
     product_exact: bool
-    """Whether the engine's exact 2-D count equals the product of the per-axis sets (False only when a merge of
+    """Whether the exact 2-D count ``area`` equals the product of the per-axis sets (False only when a merge of
     differently shaped regions, 1x7 + 7x1, leaves holes in the product drawn here)."""
+    area: int
+    """The exact number of input pixels the unit reads (2-D)."""
     erf_mean: tuple[Fraction, Fraction]
     """Mean ``(y, x)`` of the unit's input-gradient distribution (analytic ERF), in input pixels."""
     erf_sigma: tuple[float, float]
@@ -171,8 +173,7 @@ def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, in
         chain = (INPUT, *names[: names.index(fm.name) + 1])
     else:
         chain = (*fm.inputs, fm.name)
-    widest = max(size(s) for s in geom[0].sets) * max(size(s) for s in geom[1].sets)
-    exact = fm.area is None or fm.area == widest
+    area = unit_area(fm.terms, chosen)
     moments = [geom[a].unit(chosen[a]) for a in (0, 1)]
     return Explanation(
         profile,
@@ -182,7 +183,8 @@ def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, in
         (ay, ax),
         regions,
         union,
-        exact,
+        area == size(ay.union) * size(ax.union),
+        area,
         (moments[0][1], moments[1][1]),
         (math.sqrt(moments[0][2]), math.sqrt(moments[1][2])),
         chain,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise, product
@@ -70,6 +71,11 @@ def _rects_area(rects: list[tuple[Runs, Runs]]) -> int:
             widths[mask] = runs.size(runs.union(c for k, (_, c) in enumerate(rects) if mask >> k & 1))
         total += (hi - lo) * widths[mask]
     return total
+
+
+def unit_area(terms: Sequence[tuple[AxisGeom, AxisGeom]], unit: tuple[int, int]) -> int:
+    """Number of input pixels unit ``(i_y, i_x)`` depends on (2-D, exact)."""
+    return _rects_area([(y.unit(unit[0])[0], x.unit(unit[1])[0]) for y, x in terms])
 
 
 def union_area(terms: list[tuple[AxisGeom, AxisGeom]]) -> int:

@@ -119,7 +119,8 @@ def reads_text(exp: Explanation) -> str:
             lines += _axis_lines(reads, node)
     uy, ux = exp.union.rows, exp.union.cols
     wxh = "" if size(ux) == size(uy) else " (WxH)"
-    area = f"{size(ux)} x {size(uy)}{wxh} = {_count(size(uy) * size(ux), 'pixel')}"
+    product = f"{size(ux)} x {size(uy)}{wxh} = {_count(size(uy) * size(ux), 'pixel')}"
+    area = product if exp.product_exact else _count(exp.area, "pixel")
     spans = "" if (size(uy), size(ux)) == (span(uy), span(ux)) else f" within a {span(ux)} x {span(uy)} span"
     if len(exp.regions) == 1:
         lines.append(f"2-D: one unit read; its region is {area}{spans}.")
@@ -127,8 +128,7 @@ def reads_text(exp: Explanation) -> str:
         lines.append(f"2-D: {len(exp.regions)} regions, one per unit read; their union is {area}{spans}.")
     if not exp.product_exact:
         lines.append(
-            f"  (the exact 2-D count is {exp.node.area} at most: the merged regions are not rectangles; the figure "
-            "draws the per-axis product)"
+            f"  (the merged regions are not rectangles: the per-axis product, {product}, is what the figure draws)"
         )
     return "\n".join(lines)
 

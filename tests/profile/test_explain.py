@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from scalematch.errors import ConfigError, OptionError
 from scalematch.profile import build, from_layers, profile
 from scalematch.profile.explain import explain, network
 from scalematch.profile.runs import Runs, from_points
+from scalematch.report.explain_text import reads_text
 
 Spec = tuple[str, int, int, int, int]  # (kind, kernel or factor, stride, dilation, padding)
 
@@ -123,3 +126,21 @@ def test_network_errors_name_the_spec() -> None:
     graph, labels = network(["conv_3x3_stride_1", "pooling_2x2_stride_2"])
     assert labels == {"L1": "conv_3x3_stride_1", "L2": "pooling_2x2_stride_2"}
     assert [n.name for n in graph.nodes] == ["L1", "L2"]
+
+
+def test_a_merge_of_crossed_branches_counts_its_union_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "cross.yaml"
+    path.write_text(
+        "nodes:\n"
+        "  - {name: c1, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: a1, type: conv, kernel: [1, 7], padding: [0, 3]}\n"
+        "  - {name: b1, type: conv, kernel: [7, 1], padding: [3, 0], input: c1}\n"
+        "  - {name: m1, type: add, inputs: [a1, b1]}\n"
+    )
+    exp = explain(profile(build(str(path))), "m1", 4)
+    # a 15 x 3 and a 3 x 15 rectangle crossing in 3 x 3 pixels: 45 + 45 - 9
+    assert (exp.area, exp.product_exact) == (81, False)
+    text = reads_text(exp)
+    assert "their union is 81 pixels." in text
+    assert "the per-axis product, 15 x 15 = 225 pixels, is what the figure draws" in text
+    assert "at most" not in text
