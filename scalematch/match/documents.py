@@ -12,7 +12,7 @@ from scalematch.match.design import Design, ranked
 from scalematch.match.positives import PositivesSummary
 from scalematch.match.recommend import Recommendation
 from scalematch.match.result import detail_dict, rule_detail
-from scalematch.match.search import Search, Sweep, Trial
+from scalematch.match.search import Search, Sweep, Trial, input_size_words
 
 if TYPE_CHECKING:
     from scalematch.presets.preset import Preset
@@ -140,7 +140,8 @@ def search_document(found: Search) -> dict[str, object]:
     def trial(t: Trial) -> dict[str, object]:
         return {
             "changes": t.changes,
-            "input_scale": t.input_scale,
+            "input_scale": round(t.simulated_scale, 6),
+            "input_size": input_size_words(t.preset.input),
             "anchor_scale": t.anchor_scale,
             "levels": list(t.preset.levels),
             "added_levels": list(t.added),

@@ -38,6 +38,7 @@ from scalematch.presets.load import letterbox_expected, load_preset, yolo_train_
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
+    InputSpec,
     LetterboxInput,
     MMDetAnchors,
     MMDetInput,
@@ -93,11 +94,29 @@ class Trial:
     base: tuple[str, ...] = ()
     """What the design the search started from changes from the built-in preset of its name (the verdict's words:
     ``level P7``, ``resize shortest-edge:400,666``); empty for that preset as it ships or a preset file."""
+    base_input: InputSpec | None = None
+    """The preset's input before ``input_scale`` (None: the input is the preset's)."""
 
     @property
     def varied(self) -> bool:
         """True when the search changed something of the design it started from."""
         return bool(self._parts())
+
+    @property
+    def simulated_scale(self) -> float:
+        """The input scale simulated: ``input_scale`` after the sizes were rounded (a letterbox to a multiple
+        of 32, pixel sizes to integers)."""
+        if self.base_input is None:
+            return self.input_scale
+        return _input_sizes(self.preset.input)[0] / _input_sizes(self.base_input)[0]
+
+    @property
+    def input_rounded(self) -> bool:
+        """Whether the simulated input sizes differ from the preset's times ``input_scale``."""
+        if self.base_input is None:
+            return False
+        base = _input_sizes(self.base_input)
+        return _input_sizes(self.preset.input) != tuple(v * self.input_scale for v in base)
 
     @property
     def changes(self) -> str:
@@ -111,7 +130,9 @@ class Trial:
 
     def _parts(self) -> list[str]:
         parts = []
-        if self.input_scale != 1:
+        if self.input_rounded:
+            parts.append(f"input {input_size_words(self.preset.input)} (x{self.simulated_scale:.3g})")
+        elif self.input_scale != 1:
             resize = f" (resize {self.preset.resize_policy()})" if self.base else ""
             parts.append(f"input x{self.input_scale:g}{resize}")
         if self.anchor_scale != 1:
@@ -186,6 +207,26 @@ def check_reachable(preset: Preset, min_positives: int) -> None:
         )
 
 
+def _input_sizes(spec: InputSpec) -> tuple[int, ...]:
+    """The sizes an input scale multiplies, the one its ratio is read from first."""
+    if isinstance(spec, TorchvisionInput):
+        return (spec.min_size, spec.max_size, *(spec.fixed_size or ()))
+    if isinstance(spec, MMDetInput):
+        return (spec.short, spec.long)
+    return (spec.size,)
+
+
+def input_size_words(spec: InputSpec) -> str:
+    """The input size as its toolkit's config names it: ``384`` (letterbox), ``scale (1666, 1000)`` (mmdet),
+    ``min_size 1000, max_size 1666`` (torchvision)."""
+    if isinstance(spec, TorchvisionInput):
+        fixed = "" if spec.fixed_size is None else f", fixed_size {spec.fixed_size[0]}x{spec.fixed_size[1]}"
+        return f"min_size {spec.min_size}, max_size {spec.max_size}{fixed}"
+    if isinstance(spec, MMDetInput):
+        return f"scale ({spec.long}, {spec.short})"
+    return str(spec.size)
+
+
 def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, dropped: int = 0) -> Preset:
     """``preset`` with its input and anchors scaled and its ``dropped`` coarsest levels removed."""
     spec = preset.input
@@ -242,7 +283,7 @@ def search(
     part = _sample(rows, SEARCH_OBJECTS)
     wide = widen(preset, level_graph(preset))
     base = changes(preset) or ()
-    runner = _Runner(part, wide.graph, min_positives, min_iou, base)
+    runner = _Runner(part, wide.graph, min_positives, min_iou, preset.input, base)
     before = runner.trial(preset, 1.0)
     trials = [before]
     cells = cells_of(wide, preset)
@@ -318,10 +359,16 @@ class _Runner:
     """Simulates designs on the sampled rows and counts the simulations."""
 
     def __init__(
-        self, rows: pd.DataFrame, graph: Graph, min_positives: int, min_iou: float, base: tuple[str, ...] = ()
+        self,
+        rows: pd.DataFrame,
+        graph: Graph,
+        min_positives: int,
+        min_iou: float,
+        base_input: InputSpec,
+        base: tuple[str, ...] = (),
     ) -> None:
         self.rows, self.graph, self.min_positives, self.min_iou = rows, graph, min_positives, min_iou
-        self.base = base
+        self.base, self.base_input = base, base_input
         self.runs = 0
 
     def trial(
@@ -334,8 +381,9 @@ class _Runner:
         n = len(self.rows)
         share = float((sim.quality >= self.min_positives).mean()) if n else 0.0
         covered = float((sim.positives > 0).mean()) if n else 0.0
+        base_input = self.base_input if input_scale != 1 else None
         return Trial(candidate, input_scale, anchor_scale, dropped, share, sim.anchors_per_image, added, ratios,
-                     range_scale, radius, topk, covered, self.base)  # fmt: skip
+                     range_scale, radius, topk, covered, self.base, base_input)  # fmt: skip
 
 
 def _cell_trials(

@@ -4,6 +4,7 @@ never proposes a level set the preset's head cannot use."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,12 @@ from typer.testing import CliRunner
 from scalematch.cli.main import app
 from scalematch.dataset import load, sample_path
 from scalematch.match.assign import simulate
+from scalematch.match.documents import search_document
 from scalematch.match.result import usable
-from scalematch.match.search import cells_of, fitted_ratios, search
+from scalematch.match.search import Search, Trial, cells_of, fitted_ratios, input_size_words, scaled, search
 from scalematch.match.widen import level_graph, widen
 from scalematch.presets import builtin_presets, load_preset
+from scalematch.presets.preset import LetterboxInput
 from scalematch.profile.api import build
 
 
@@ -259,3 +262,30 @@ def test_a_scaled_input_names_its_resize_after_a_changed_one() -> None:
     assert after.changes == "input x1.25 (resize shortest-edge:500,832), anchors x0.5" and after.varied
     shipped = Trial(scaled(load_preset("retinanet"), 1.25), 1.25, 1.0, 0, 0.99, 2.0)
     assert shipped.changes == "input x1.25"
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "changes", "simulated"),
+    [
+        # a letterbox is rounded to a multiple of 32: 320 x 1.25 = 400 is simulated at 384
+        ("yolov5", 320, "input 384 (x1.2)", 1.2),
+        ("yolov5", 640, "input x1.25", 1.25),  # 800, a multiple of 32
+        ("retinanet", None, "input min_size 1000, max_size 1666 (x1.25)", 1.25),  # 1333 x 1.25 = 1666.25
+        ("atss", None, "input scale (1666, 1000) (x1.25)", 1.25),
+    ],
+)
+def test_a_rounded_input_scale_names_the_size_simulated(
+    name: str, size: int | None, changes: str, simulated: float
+) -> None:
+    preset = load_preset(name)
+    if size is not None:
+        assert isinstance(preset.input, LetterboxInput)
+        preset = replace(preset, input=replace(preset.input, size=size))
+    design = scaled(preset, 1.25)
+    trial = Trial(design, 1.25, 1.0, 0, 1.0, 1.0, base_input=preset.input)
+    assert (trial.changes, trial.simulated_scale) == (changes, simulated)
+    document = search_document(Search(trial, trial, (trial,), 0.99, True, 1, 1))
+    chosen = document["chosen"]
+    assert isinstance(chosen, dict)
+    assert (chosen["changes"], chosen["input_scale"]) == (changes, simulated)
+    assert chosen["input_size"] == input_size_words(design.input)
