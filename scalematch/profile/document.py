@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scalematch.profile.engine import FeatureMap, Profile
-from scalematch.profile.layers import type_name
+from scalematch.profile.layers import describe, type_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +42,7 @@ def profile_json(profile: Profile, neck: str | None = None) -> dict[str, Any]:
             {
                 "name": fm.name,
                 "type": type_name(fm.layer),
+                "layer": describe(fm.layer),
                 "stride": _pair(fm, "stride"),
                 "rf": _pair(fm, "rf"),
                 "padding": _pair(fm, "padding"),

@@ -105,16 +105,19 @@ Layer = Window | TransposedConv | Upsample | GlobalPool | Passthrough | Merge
 
 def describe(layer: Layer) -> str:
     """Short human-readable parameters, e.g. ``k3 s2`` (``k5x3``, width first, when the axes differ: a kernel of 3
-    rows and 5 columns), as every ``a x b`` pair in scalematch's output."""
+    rows and 5 columns), as every ``a x b`` pair in scalematch's output; dilation ``d``, groups ``g``, a transposed
+    convolution's output padding ``op`` when not the default."""
 
     def pair(tag: str, value: Pair) -> str:
         return f"{tag}{value[0]}" if value[0] == value[1] else f"{tag}{value[1]}x{value[0]}"
 
-    if isinstance(layer, Window):
+    if isinstance(layer, Window | TransposedConv):
         text = f"{pair('k', layer.kernel)} {pair('s', layer.stride)}"
-        return text + (f" {pair('d', layer.dilation)}" if layer.dilation != (1, 1) else "")
-    if isinstance(layer, TransposedConv):
-        return f"{pair('k', layer.kernel)} {pair('s', layer.stride)} (transposed)"
+        text += f" {pair('d', layer.dilation)}" if layer.dilation != (1, 1) else ""
+        if isinstance(layer, Window):
+            return text + (f" g{layer.groups}" if layer.groups != 1 else "")
+        text += f" {pair('op', layer.output_padding)}" if layer.output_padding != (0, 0) else ""
+        return text + " (transposed)"
     if isinstance(layer, Upsample):
         return f"{pair('x', layer.scale)} {layer.mode}"
     if isinstance(layer, Merge) and layer.align == "union":

@@ -55,6 +55,7 @@ def test_json_resnet50_fpn(golden: Callable[[str, str], None]) -> None:
         assert set(m) == {
             "name",
             "type",
+            "layer",
             "stride",
             "rf",
             "padding",
@@ -180,3 +181,24 @@ def test_a_neck_without_convention_adds_no_empty_neck_line(tmp_path: Path) -> No
     neck.write_text(text.replace("kind: neck\n", "kind: neck\nconvention: one 1x1 conv on C5\n"))
     header = run("profile", "resnet50", "--neck", str(neck)).split("\n\n")[0].splitlines()
     assert header[-1] == "  Neck: one 1x1 conv on C5"
+
+
+def test_the_layer_column_shows_groups_and_a_transposed_convs_dilation_and_output_padding(tmp_path: Path) -> None:
+    path = tmp_path / "layers.yaml"
+    path.write_text(
+        "nodes:\n"
+        "  - {name: c1, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: dw, type: dwconv, kernel: 5, padding: 2, groups: 4}\n"
+        "  - {name: up, type: deconv, kernel: 3, stride: 3, dilation: 2, padding: 0, output_padding: 1}\n"
+        "  - {name: cv, type: conv, kernel: 3, stride: 1, dilation: 2, padding: 2}\n"
+    )
+    rows = {line.split()[0]: line.split()[1:] for line in run("profile", str(path)).splitlines()[3:] if line}
+    assert rows["dw"][:4] == ["conv", "k5", "s1", "g4"]
+    assert rows["up"][:6] == ["deconv", "k3", "s3", "d2", "op1", "(transposed)"]
+    maps = json.loads(run("profile", str(path), "--json"))["feature_maps"]
+    assert [(m["type"], m["layer"]) for m in maps] == [
+        ("conv", "k3 s2"),
+        ("conv", "k5 s1 g4"),
+        ("deconv", "k3 s3 d2 op1 (transposed)"),
+        ("conv", "k3 s1 d2"),
+    ]
