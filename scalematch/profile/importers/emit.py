@@ -301,3 +301,18 @@ def blocked_maps(nodes: Sequence[Node], refused: set[str], maps: set[str], heads
             if node.name in maps and node.name not in refused:
                 found.append(node.name)
     return found
+
+
+def blocked_error(refusal: str, later: list[str], taps: list[tuple[str, str]], returned: str) -> ModelError:
+    """The error of default stage taps ``taps`` that would stop before the refused node ``refusal`` describes,
+    leaving out the feature maps ``later`` (:func:`blocked_maps`); ``returned``: what the model returns instead
+    of a feature map."""
+    from scalematch._text import counted
+
+    more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
+    shown = ",".join(f"{tap}={value}" for tap, value in taps)
+    return ModelError(
+        f"{refusal}; {returned}, and the default taps (the last feature map at each stride) would stop before that "
+        f"node, leaving out the feature maps after it ('{later[-1]}'{more}); to profile only the maps before it, "
+        f"name them (--taps {shown})"
+    )

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from scalematch._args import no_nul, shown
-from scalematch._text import counted
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
 from scalematch.profile.importers.emit import (
     TapSpec,
+    blocked_error,
     blocked_maps,
     finish,
     one_name_per_map,
@@ -1172,13 +1172,7 @@ class _Importer:
             return
         refusal = self.refusal_behind(later[-1])
         assert refusal is not None
-        more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
-        shown = ",".join(f"{tap}={value}" for tap, value in taps)
-        raise ModelError(
-            f"{refusal}; no graph output is a feature map, and the default taps (the last feature map at each "
-            f"stride) would stop before that node, leaving out the feature maps after it ('{later[-1]}'{more}); "
-            f"to profile only the maps before it, name them (--taps {shown})"
-        )
+        raise blocked_error(refusal, later, taps, "no graph output is a feature map")
 
     def why_no_map(self, outputs: list[str]) -> str:
         """Why none of the graph ``outputs`` is a feature map: the refusal an output depends on, else what made

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalematch._args import no_nul
-from scalematch._text import counted
 from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import (
     TapSpec,
+    blocked_error,
     blocked_maps,
     finish,
     one_name_per_map,
@@ -1536,13 +1536,7 @@ class _Importer:
             return
         refusal = self.refusal_in(later[-1])
         assert refusal is not None
-        more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
-        shown = ",".join(f"{tap}={value}" for tap, value in taps)
-        raise ModelError(
-            f"{refusal}; the module returns no feature map, and the default taps (the last feature map at each "
-            f"stride) would stop before that node, leaving out the feature maps after it ('{later[-1]}'{more}); "
-            f"to profile only the maps before it, name them (--taps {shown})"
-        )
+        raise blocked_error(refusal, later, taps, "the module returns no feature map")
 
     def check_sizes(self, input_size: Pair) -> None:
         """Hold every node's size, computed by its layer from its inputs' sizes in the example run, to the size of
