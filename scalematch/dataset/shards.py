@@ -102,7 +102,9 @@ def listed(inputs: Inputs) -> list[str]:
 @contextmanager
 def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     """A ``distributed.Client`` of the Dask scheduler at ``address`` (``tcp://host:8786``), closed on exit; an
-    unreachable scheduler is one :class:`OptionError` line after ``timeout`` seconds. Needs the ``dask`` extra."""
+    unreachable scheduler is one :class:`OptionError` line after ``timeout`` seconds. While it is open,
+    distributed's own log records are dropped (a lost scheduler is then the error of the read alone). Needs the
+    ``dask`` extra."""
     from scalematch.extras import require
 
     require("distributed", "dask", "dask")
@@ -116,10 +118,33 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
         _close_half_made(exc, client_class)
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
+    with _silent("distributed"):
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+@contextmanager
+def _silent(name: str) -> Iterator[None]:
+    """The handlers of logger ``name`` and of its children dropping every record: distributed logs a lost
+    scheduler as tracebacks, which the one error line that follows says in words."""
+    import logging
+
+    loggers = [logging.getLogger(name)] + [
+        logger
+        for key, logger in logging.Logger.manager.loggerDict.items()
+        if key.startswith(f"{name}.") and isinstance(logger, logging.Logger)
+    ]
+    handlers = {id(h): h for logger in loggers for h in logger.handlers}.values()
+    drop = logging.Filter(f"{name}.(none)")  # (passes no record of name's loggers)
+    for handler in handlers:
+        handler.addFilter(drop)
     try:
-        yield client
+        yield
     finally:
-        client.close()
+        for handler in handlers:
+            handler.removeFilter(drop)
 
 
 def _close_half_made(exc: BaseException, client_class: Any) -> None:
@@ -147,11 +172,15 @@ def _check_address(address: str) -> None:
         scheme, where = addressing.parse_address(address)
         if scheme not in backends:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(sorted(backends))}")
+        if scheme == "inproc":
+            raise ValueError("inproc:// names a scheduler inside one Python process, which a command cannot reach")
         if scheme in ("tcp", "tls", "ws", "wss"):
+            port = where.rpartition(":")[2]
+            if ":" in where and not where.endswith("]") and not _is_port(port):
+                raise ValueError(f"the port must be a number from 1 to {_MAX_PORT}, got {port!r}")
             if not addressing.parse_host_port(where)[0]:
                 raise ValueError("no host")
-            port = where.rpartition(":")[2]
-            if not (port.isascii() and port.isdigit() and 1 <= int(port) <= _MAX_PORT):
+            if not _is_port(port):
                 raise ValueError(f"the port must be a number from 1 to {_MAX_PORT}, got {port!r}")
     except ValueError as exc:
         raise OptionError(
@@ -169,6 +198,10 @@ def _check_address(address: str) -> None:
                 f"dask: {address!r} is a {scheme}:// address, but the Dask configuration names no TLS files "
                 "for the client (distributed.comm.tls.ca-file and distributed.comm.tls.client.cert)"
             )
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= _MAX_PORT
 
 
 def check_workers(workers: object, client: Any = None) -> int:
@@ -384,13 +417,18 @@ def _run(
     if client is not None:  # the cluster's workers may run elsewhere: paths from the root
         names = [os.path.abspath(p) for p in paths]
         given = dict(zip(names, map(os.fspath, paths), strict=True))
+        _wait_for_workers(client)
         batches = _batches(names, sizes, 4 * max(_cluster_size(client), 1))
         futures = client.map(task, [b for b, _ in batches], options=options, pure=False)
         for future, (batch, size) in zip(futures, batches, strict=True):
             try:
-                result = future.result()
+                result = _result(future, client)
             except ScalematchError as error:  # named as the user gave it, as a local run names it
                 raise _renamed(error, {name: given[name] for name in batch}) from None
+            except Exception as error:
+                if not _cluster_failure(error):
+                    raise
+                raise _cluster_error(error, client, given[batch[0]], len(batch)) from None
             yield from (_given_source(item, given) for item in result)  # (the merge's errors name the sources)
             done += size
             if progress is not None:
@@ -413,6 +451,100 @@ def _run(
         done += size
         if progress is not None:
             progress(done, total)
+
+
+WORKER_WAIT = 30.0
+"""Seconds a read on a Dask cluster waits while the cluster has no worker (none yet, or none left) before it is
+refused."""
+_POLL = 1.0
+
+
+def _wait_for_workers(client: Any) -> None:
+    """Return once the cluster of ``client`` has a worker; a :class:`DatasetError` after :data:`WORKER_WAIT`
+    seconds without one."""
+    if _cluster_size(client) > 0:
+        return
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    except Exception as error:  # distributed's TimeoutError, or a lost scheduler
+        if isinstance(error, TimeoutError):
+            raise _no_worker(client) from None
+        if not _cluster_failure(error):
+            raise
+        raise _cluster_error(error, client, None, 0) from None
+
+
+def _result(future: Any, client: Any) -> Any:
+    """The result of ``future``, waited for as long as the cluster has a worker; a :class:`DatasetError` once it
+    has had none for :data:`WORKER_WAIT` seconds (its tasks would wait for one for ever)."""
+    import time
+
+    since: float | None = None
+    while True:
+        try:
+            return future.result(timeout=_POLL)
+        except TimeoutError:
+            if future.done():  # the task's own TimeoutError
+                raise
+        if not _without_worker(client):
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since >= WORKER_WAIT:
+            raise _no_worker(client)
+
+
+def _without_worker(client: Any) -> bool:
+    """Whether the scheduler of ``client`` says that it has no worker (not when it cannot be asked: a lost
+    scheduler cancels the tasks, which ends the wait)."""
+    try:
+        return not client.nthreads()
+    except Exception:  # (distributed's errors of a lost connection)
+        return False
+
+
+def _scheduler(client: Any) -> str:
+    """The address of the scheduler of ``client``, for a message."""
+    try:
+        return str(client.scheduler.address)
+    except Exception:  # a client that lost its scheduler may no longer know it
+        return "(unknown address)"
+
+
+def _no_worker(client: Any) -> DatasetError:
+    address = _scheduler(client)
+    return DatasetError(
+        f"dask: the Dask scheduler at {address} has had no worker for {WORKER_WAIT:g} s; start workers "
+        f"(dask worker {address}) or check that they can reach the scheduler"
+    )
+
+
+def _cluster_failure(error: BaseException) -> bool:
+    """Whether ``error``, raised while waiting for a task, is the cluster failing (the scheduler lost, the task
+    cancelled, its workers killed), not the task's own error."""
+    from concurrent.futures import CancelledError
+
+    return isinstance(error, CancelledError) or type(error).__module__.split(".")[0] == "distributed"
+
+
+def _cluster_error(error: BaseException, client: Any, first: str | None, count: int) -> DatasetError:
+    """One line for the cluster failure ``error`` while it read ``count`` inputs from ``first`` on."""
+    from concurrent.futures import CancelledError
+
+    address = _scheduler(client)
+    what = "" if first is None else f" while reading {first}" + (f" (and {count - 1} more inputs)" if count > 1 else "")
+    if type(error).__name__ == "KilledWorker":
+        return DatasetError(
+            f"dask: the workers of the Dask cluster at {address} died{what}, each time the read was tried; see the "
+            "workers' logs (a memory limit too small for the input is the usual cause)"
+        )
+    if isinstance(error, (CancelledError, OSError)):
+        return DatasetError(
+            f"dask: lost the connection to the Dask scheduler at {address}{what}; check that the scheduler is "
+            "running and reachable, then run again"
+        )
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return DatasetError(f"dask: the Dask cluster at {address} failed{what} ({detail})")
 
 
 def _given_source(result: Any, given: dict[str, str]) -> Any:

@@ -5,6 +5,7 @@ SCALEMATCH_REQUIRE_DASK=1 (CI sets it), which makes a missing extra a failure.""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,9 @@ def test_unreachable_scheduler() -> None:
         ("tcp://host:0", "the port must be a number from 1 to 65535, got '0'"),
         ("tcp://host:+80", "the port must be a number from 1 to 65535, got '+80'"),
         ("tcp://[::1]:70000", "the port must be a number from 1 to 65535, got '70000'"),
+        ("tcp://localhost:8786/", "the port must be a number from 1 to 65535, got '8786/'"),
+        ("tcp://localhost:8786?x=1", "the port must be a number from 1 to 65535, got '8786?x=1'"),
+        ("inproc://x", "inproc:// names a scheduler inside one Python process, which a command cannot reach"),
     ],
 )
 def test_malformed_address(app: typer.Typer, address: str, detail: str) -> None:
@@ -169,7 +173,7 @@ def test_tls_address_without_tls_settings(app: typer.Typer, scheme: str) -> None
     )
 
 
-@pytest.mark.parametrize("address", ["inproc://x", "ucx://127.0.0.1:1"])
+@pytest.mark.parametrize("address", ["ucx://127.0.0.1:1"])
 def test_a_client_that_fails_to_start_is_closed(address: str) -> None:
     """A transport that fails inside the client's constructor: one Error line and exit 2, at once (the half-made
     client, left to the collector at exit, waited 20 s and printed nine lines of traceback)."""
@@ -214,3 +218,133 @@ def test_cluster_reads_repeated_annotation_ids_as_one_process(client: Any, tmp_p
     assert (local.repeated.count, local.repeated.file) == (2, str(paths[1]))
     assert local.repeats is not None and cluster.repeats is not None
     pd.testing.assert_frame_equal(cluster.repeats, local.repeats)
+
+
+@pytest.fixture
+def no_worker() -> Iterator[Any]:
+    """A client of a cluster that has no worker."""
+    distributed = _distributed()
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0", protocol="tcp") as cluster,
+        distributed.Client(cluster, timeout=30) as running,
+    ):
+        yield running
+
+
+def test_a_cluster_without_worker_is_refused(
+    no_worker: Any, app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduler with no worker is one error after WORKER_WAIT seconds, in the API and the CLI (its tasks would
+    wait for a worker for ever, silently)."""
+    from scalematch.dataset import shards
+
+    monkeypatch.setattr(shards, "WORKER_WAIT", 0.5)
+    paths = split_coco(sample_path(), tmp_path, shards=2)
+    address = no_worker.scheduler.address
+    expected = (
+        f"dask: the Dask scheduler at {address} has had no worker for 0.5 s; start workers (dask worker {address}) "
+        "or check that they can reach the scheduler"
+    )
+    for read in (summarize_files, read_shards):
+        with pytest.raises(DatasetError) as caught:
+            read(paths, client=no_worker)
+        assert str(caught.value) == expected
+    result = CliRunner().invoke(app, ["stats", str(paths[0]), "--dask", address])
+    assert (result.exit_code, result.stderr) == (2, f"Error: --{expected}\n")
+
+
+def test_workers_gone_during_a_read_are_refused(
+    no_worker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that all leave while the tasks wait (here: none from the start, the first check skipped) end the
+    read after WORKER_WAIT seconds without one."""
+    from scalematch.dataset import shards
+
+    monkeypatch.setattr(shards, "WORKER_WAIT", 0.5)
+    monkeypatch.setattr(shards, "_wait_for_workers", lambda client: None)
+    paths = split_coco(sample_path(), tmp_path, shards=2)
+    with pytest.raises(DatasetError) as caught:
+        summarize_files(paths, client=no_worker)
+    assert str(caught.value).startswith(f"dask: the Dask scheduler at {no_worker.scheduler.address} has had no ")
+
+
+def _sleeps(batch: list[str], options: Any) -> Any:
+    import time
+
+    time.sleep(30)
+
+
+def test_a_scheduler_lost_during_a_read_is_one_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler stops while a task reads: one DatasetError naming the scheduler and the input, not
+    distributed's FutureCancelledError."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    distributed = _distributed()
+    from scalematch.dataset import shards
+
+    paths = split_coco(sample_path(), tmp_path, shards=2)
+    monkeypatch.setattr(shards, "_partials_of", _sleeps)
+    here = Path(__file__).resolve()
+    path = os.pathsep.join(map(str, (here.parents[2], here.parents[1], here.parent)))  # (the task is of this file)
+    script = (
+        "import time, distributed\n"
+        "cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol='tcp', "
+        "dashboard_address=':0')\n"
+        "print(cluster.scheduler_address, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, env={**os.environ, "PYTHONPATH": path})  # fmt: skip
+    try:
+        assert process.stdout is not None
+        address = process.stdout.readline().strip()
+        with distributed.Client(address, timeout=2) as running:
+
+            def stop_when_reading() -> None:
+                for _ in range(1200):
+                    if any(running.processing().values()):
+                        break
+                    time.sleep(0.05)
+                process.kill()
+
+            threading.Thread(target=stop_when_reading, daemon=True).start()
+            with pytest.raises(DatasetError) as caught:
+                summarize_files(paths, client=running)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    assert str(caught.value) == (
+        f"dask: lost the connection to the Dask scheduler at {address} while reading {paths[0]}; check that the "
+        "scheduler is running and reachable, then run again"
+    )
+
+
+def _dies(batch: list[str], options: Any) -> Any:
+    os._exit(1)
+
+
+def test_workers_killed_by_a_read_are_one_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task whose worker dies (as one past its memory limit does) on every try: one DatasetError pointing at the
+    workers' logs, not distributed's KilledWorker."""
+    distributed = _distributed()
+    import dask.config
+
+    from scalematch.dataset import shards
+
+    monkeypatch.setattr(shards, "_partials_of", _dies)
+    paths = split_coco(sample_path(), tmp_path, shards=2)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", protocol="tcp"
+        ) as cluster,
+        distributed.Client(cluster, timeout=30) as running,
+        pytest.raises(DatasetError) as caught,
+    ):
+        summarize_files(paths, client=running)
+    assert str(caught.value).startswith(
+        f"dask: the workers of the Dask cluster at {cluster.scheduler_address} died while reading {paths[0]}"
+    )
