@@ -348,3 +348,18 @@ def test_workers_killed_by_a_read_are_one_error(tmp_path: Path, monkeypatch: pyt
     assert str(caught.value).startswith(
         f"dask: the workers of the Dask cluster at {cluster.scheduler_address} died while reading {paths[0]}"
     )
+
+
+def test_connect_drops_distributed_log_records(client: Any) -> None:
+    """While connect()'s client is open, distributed's log handlers pass no record (a lost scheduler is logged as
+    tracebacks): the read's one error line says it; after, they pass them again."""
+    import logging
+
+    from scalematch.dataset.shards import connect
+
+    handlers = [h for name in ("distributed", "distributed.client") for h in logging.getLogger(name).handlers]
+    assert handlers
+    record = logging.LogRecord("distributed.client", logging.ERROR, __file__, 1, "lost", None, None)
+    with connect(client.scheduler.address):
+        assert not any(h.filter(record) for h in handlers)
+    assert all(h.filter(record) for h in handlers)
