@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scalematch._text import int_text
+from scalematch._text import counted, int_text
 from scalematch.dataset.patterns import matches
 from scalematch.dataset.resize import DEFAULT_POLICY, ResizePolicy, parse_policy
 from scalematch.errors import DatasetError, OptionError, ScalematchError, raw_text
@@ -532,7 +532,8 @@ def _cluster_error(error: BaseException, client: Any, first: str | None, count: 
     from concurrent.futures import CancelledError
 
     address = _scheduler(client)
-    what = "" if first is None else f" while reading {first}" + (f" (and {count - 1} more inputs)" if count > 1 else "")
+    more = f" (and {counted(count - 1, 'more input')})" if count > 1 else ""
+    what = "" if first is None else f" while reading {first}{more}"
     if type(error).__name__ == "KilledWorker":
         return DatasetError(
             f"dask: the workers of the Dask cluster at {address} died{what}, each time the read was tried; see the "
