@@ -7,15 +7,20 @@ The page forbids scripts (its Content-Security-Policy), so the image check runs 
 added and the policy widened by exactly ``script-src 'unsafe-inline'``; Chromium's ``--dump-dom`` returns the
 DOM after the load event, where the probe has written every image's ``naturalWidth``. The screenshot is taken
 of the unmodified page.
+
+Printed (``--print-to-pdf``), every row of every table is on paper: the PDF's text is read with poppler's
+``pdftotext`` (Debian's ``poppler-utils``, installed by .ci/run) or, when it is importable, pypdf.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -53,6 +58,21 @@ def run_chromium(tmp: Path, *args: str) -> str:
     done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
                           text=True, timeout=120, check=True)  # fmt: skip
     return done.stdout
+
+
+def pdf_text(pdf: Path) -> str:
+    """The text of ``pdf``, page after page, its ligatures (the "ffi" of "traffic") spelled out."""
+    tool = shutil.which("pdftotext")
+    if tool is not None:
+        done = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+        return unicodedata.normalize("NFKC", done.stdout)
+    try:
+        from pypdf import PdfReader  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        if os.environ.get("SCALEMATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail("neither pdftotext nor pypdf, and SCALEMATCH_REQUIRE_BROWSER=1")
+        pytest.skip("neither pdftotext nor pypdf to read the printed report")
+    return unicodedata.normalize("NFKC", "\n".join(page.extract_text() for page in PdfReader(pdf).pages))
 
 
 def probe_widths(tmp: Path, html: str) -> list[list[object]]:
@@ -105,3 +125,24 @@ def test_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
         assert ink > 0.05, f"only {ink:.1%} of the screenshot is drawn"
         assert colors is not None and len(colors) > 100  # text and figures, not a flat page
         assert max(ImageStat.Stat(rgb).stddev) > 20
+
+
+@pytest.mark.parametrize("mode", [[], ["--rule", "rf"]], ids=["detector", "rule"])
+def test_printed_report_keeps_every_category_row(mode: list[str], tmp_path: Path) -> None:
+    """On screen a long table is a scroll box; on paper (print, "Save as PDF") every row is printed."""
+    from typer.testing import CliRunner
+
+    from scalematch.cli.main import app
+
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out), *mode])
+    assert result.exit_code == 0, result.output
+    page = out / "report.html"
+    section = page.read_text(encoding="utf-8").split('<h2 id="categories">', 1)[1].split("<h2", 1)[0]
+    names = [html.unescape(n) for n in re.findall(r"<tr><td>(.*?)</td>", section)]
+    assert len(names) > 40  # more rows than the scroll box shows on screen
+    pdf = tmp_path / "report.pdf"
+    run_chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    text = pdf_text(pdf)
+    last = [n for n in names if re.search(rf"^\s*{re.escape(n)}\s+\d", text, re.M)]
+    assert last == names, f"{len(last)} of {len(names)} category rows printed"
