@@ -9,6 +9,7 @@ The names a notebook needs, imported lazily (``import scalematch`` stays fast)::
     result.to_frame("levels"), result.to_dict()                   # DataFrames, the --json document
     design = sm.recommend(boxes, rule="rf", backbone="resnet50")  # scalematch's size rules
     profile = sm.profile_model("resnet50", "fpn", input_size="1333x800")   # sizes are width first (WxH)
+    sm.explain("resnet50", "C3")                                  # one unit of C3 and the units it reads
 
 The package is split one way: ``profile`` (layer graph -> per-feature-map geometry), ``presets`` and ``dataset``
 (annotations -> box table) stand alone; ``match`` combines them; ``report`` draws; ``cli`` parses and prints.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from scalematch.profile.api import catalogue, load_backbone, profile_model
     from scalematch.profile.engine import Profile
     from scalematch.profile.erf_measure import measure_erf
+    from scalematch.profile.explain import explain
     from scalematch.report.erf_plot import erf_figure
     from scalematch.report.level_plot import category_figure, load_figure
     from scalematch.report.overlay_plot import overlay_figure
@@ -49,7 +51,7 @@ _HOME = {
     "recommend": "match.api", "sweep": "match.api", "Design": "match.design", "RuleSweep": "match.design",
     "DetectorResult": "match.detector", "builtin_presets": "presets", "load_preset": "presets",
     "catalogue": "profile.api", "load_backbone": "profile.api", "profile_model": "profile.api",
-    "Profile": "profile.engine", "measure_erf": "profile.erf_measure",
+    "Profile": "profile.engine", "measure_erf": "profile.erf_measure", "explain": "profile.explain",
     "erf_figure": "report.erf_plot", "category_figure": "report.level_plot", "load_figure": "report.level_plot",
     "overlay_figure": "report.overlay_plot", "save_figure": "report.save", "positives_figure": "report.positives_plot",
     "profile_figure": "report.profile_plot", "shape_figure": "report.shape_plot", "sweep_figure": "report.sweep_plot",
@@ -70,6 +72,7 @@ __all__ = [
     "catalogue",
     "category_figure",
     "erf_figure",
+    "explain",
     "from_frame",
     "load_backbone",
     "load_figure",

@@ -10,8 +10,6 @@ import typer
 from scalematch.cli.flags import hold_outputs
 from scalematch.errors import OptionError
 
-MAX_UNIT = 1 << 24
-
 
 def explain(
     spec: Annotated[
@@ -49,8 +47,8 @@ def explain(
     ] = None,
 ) -> None:
     """Draw and explain what the last layer does: the units one output unit reads and their input regions."""
-    from scalematch.profile.explain import explain as run_explain
-    from scalematch.profile.explain import network, profile_network
+    from scalematch import explain as run_explain
+    from scalematch.profile.explain import MAX_UNIT
     from scalematch.report.explain_text import chain_title, explain_text
     from scalematch.report.style import figure_label, printable
 
@@ -61,8 +59,8 @@ def explain(
 
         check_figure_path(out, "--out", inputs=(*spec, neck))
         hold_outputs({"--out": out})
-    graph, labels = network(spec, neck)
-    result = run_explain(profile_network(graph, labels), node, unit)
+    result = run_explain(spec, node, unit, neck=neck)
+    labels = dict(result.labels)
     typer.echo(explain_text(result, labels))
     if out is not None:
         from scalematch.report.explain_plot import explain_figure
@@ -71,7 +69,7 @@ def explain(
         title = (
             chain_title(list(labels.values()))
             if labels
-            else f"{figure_label(graph.name)}: {figure_label(result.node.name)}"
+            else f"{figure_label(result.profile.name)}: {figure_label(result.node.name)}"
         )
         save_figure(explain_figure(result, title=title), out, option="--out")
         typer.echo(f"\nwrote {printable(str(out))}")

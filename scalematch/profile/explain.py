@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from os import PathLike
 
 from scalematch._text import cut_name
 from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
@@ -30,6 +32,9 @@ from scalematch.profile.summary import AxisSummary, summarize, unit_area
 
 IMAGE_SUMMARY = summarize(image_axis())
 """The input image as a map: stride 1, receptive field 1, union 1, overlap 0, ERF sigma 0."""
+
+MAX_UNIT = 1 << 24
+"""The largest unit index :func:`explain` takes (both axes)."""
 
 _SEARCH = 100_000
 """How far :func:`explain` looks for the first unit whose region lies inside the image."""
@@ -89,6 +94,16 @@ class Explanation:
     chain: tuple[str, ...]
     """Maps from the input to the node when the graph is a single chain (all of them), else the node's inputs
     and the node."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """``(node, spec)`` for a network given as layer specs (nodes ``L1``, ``L2``, ... named by the spec typed)."""
+
+    def __repr__(self) -> str:
+        unit = self.unit[0] if self.unit[0] == self.unit[1] else self.unit
+        sources = ", ".join(self.node.inputs)
+        return (
+            f"<Explanation {self.node.name} unit {unit}: reads {len(self.regions)} units of {sources}; "
+            f"input region {self.union.pixels} pixels>"
+        )
 
 
 def _geom(profile: Profile, name: str) -> tuple[AxisGeom, AxisGeom]:
@@ -128,12 +143,56 @@ def _is_chain(profile: Profile) -> bool:
     return True
 
 
-def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, int] | None = None) -> Explanation:
-    """Unit ``unit`` (one index for both axes, or ``(i_y, i_x)``; default: the first unit whose region lies in
-    the image) of ``node`` (default: the last map) and the units it reads in its input map(s).
+NETWORK = "a backbone name, a YAML config path, a list of layer specs (str) or a Profile"
 
-    Raises :class:`OptionError` for an unknown node or a map without a bounded region (global pooling).
+
+def explain(
+    network: Profile | str | PathLike[str] | Sequence[str],
+    node: str | None = None,
+    unit: int | tuple[int, int] | None = None,
+    *,
+    neck: str | PathLike[str] | None = None,
+) -> Explanation:
+    """What ``scalematch explain`` prints and draws: unit ``unit`` of map ``node`` of ``network`` and the units it
+    reads in its input map(s), with their exact input pixels.
+
+    ``network`` is a built-in backbone name or a YAML config path (with an optional ``neck``, a built-in name or
+    a YAML path), a list of layers applied in order (seed names such as ``"conv_3x3_stride_1"`` or inline specs
+    such as ``"conv:k=3,s=2"``: nodes ``L1``, ``L2``, ...), or a :class:`Profile` already made. ``node`` is a map
+    name (default: the last map); ``unit`` is one index from 0 to 2**24 for both axes, or ``(i_y, i_x)``
+    (default: the first unit whose input region lies in the image).
+
+    Raises :class:`OptionError` for an argument of the wrong type or range, an unknown node or a map without a
+    bounded region (global pooling).
     """
+    from scalematch import _args
+
+    _args.expect(node, "node", str, "a map name (str)", optional=True)
+    if unit is not None:
+        if isinstance(unit, tuple) and len(unit) == 2:
+            unit = (_args.at_least(unit[0], "unit", 0, MAX_UNIT), _args.at_least(unit[1], "unit", 0, MAX_UNIT))
+        elif isinstance(unit, tuple | list):
+            raise OptionError(f"unit: expected one index or a pair (i_y, i_x), got {_args.shown(unit)}")
+        else:
+            unit = _args.at_least(unit, "unit", 0, MAX_UNIT)
+    if isinstance(network, Profile):
+        if neck is not None:
+            raise OptionError(f"neck: a Profile is explained as it is; got {_args.shown_path(neck)}")
+        return _explain(network, node, unit)
+    neck = _args.path_or_name(neck, "neck", "a neck name or YAML path (str or pathlib.Path)", optional=True)
+    if isinstance(network, list | tuple):
+        for spec in network:
+            _args.expect(spec, "network", str, NETWORK)
+        specs = list(network)
+    else:
+        specs = [_args.path_or_name(network, "network", NETWORK)]
+    graph, labels = build_network(specs, neck)
+    result = _explain(profile_network(graph, labels), node, unit)
+    return replace(result, labels=tuple(labels.items()))
+
+
+def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | None) -> Explanation:
+    """:func:`explain` of a profile, its arguments checked."""
     if not profile.feature_maps:
         raise OptionError("the network has no layers to explain")
     if node is None:
@@ -191,7 +250,7 @@ def explain(profile: Profile, node: str | None = None, unit: int | tuple[int, in
     )
 
 
-def network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str, str]]:
+def build_network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str, str]]:
     """The graph to explain and a label per node: one built-in backbone name or YAML path (with an optional
     neck), or a sequence of seed layer names / inline specs (nodes ``L1``, ``L2``, ... labelled by their spec)."""
     if not specs:
@@ -249,4 +308,13 @@ def summary_of(profile: Profile, name: str) -> tuple[AxisSummary, AxisSummary]:
     return y, x
 
 
-__all__ = ["IMAGE_SUMMARY", "AxisReads", "Explanation", "Region", "explain", "network", "summary_of"]
+__all__ = [
+    "IMAGE_SUMMARY",
+    "MAX_UNIT",
+    "AxisReads",
+    "Explanation",
+    "Region",
+    "build_network",
+    "explain",
+    "summary_of",
+]

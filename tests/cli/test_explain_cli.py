@@ -115,3 +115,23 @@ def test_every_pair_is_width_first(app: typer.Typer, tmp_path: Path) -> None:
     assert "2-D: 15 regions, one per unit read; their union is 5 x 3 (WxH) = 15 pixels." in lines
     # the sentence says its pairs are width first, as the 2-D line does (the spec is typed height first)
     assert lines[-1].startswith("The 5x3/1x2 (WxH) convolution, along y, doubles the stride to 2;")
+
+
+def test_the_library_function_gives_what_the_command_prints(app: typer.Typer) -> None:
+    """``scalematch.explain`` is the command's function: its result, written as text, is the command's output,
+    for layer specs, a backbone's node with a neck and a unit, and a Profile made first."""
+    import scalematch as sm
+    from scalematch.report.explain_text import explain_text
+
+    specs = ["conv_3x3_stride_1", "pooling_2x2_stride_2"]
+    cases = [
+        (specs, sm.explain(specs)),
+        (["resnet18", "--node", "C3", "--neck", "fpn", "--unit", "7"], sm.explain("resnet18", "C3", 7, neck="fpn")),
+        (["resnet18", "--node", "C4"], sm.explain(sm.profile_model("resnet18"), "C4")),
+    ]
+    for args, result in cases:
+        printed = CliRunner().invoke(app, ["explain", *args])
+        assert printed.exit_code == 0, printed.output
+        assert printed.stdout == explain_text(result, dict(result.labels)) + "\n"
+    assert sm.explain(specs).labels == (("L1", specs[0]), ("L2", specs[1]))
+    assert explain_text(sm.explain(specs), dict(sm.explain(specs).labels)) + "\n" == POOL

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from scalematch.errors import ConfigError, OptionError
 from scalematch.profile import build, from_layers, profile
-from scalematch.profile.explain import explain, network
+from scalematch.profile.explain import build_network, explain
 from scalematch.profile.runs import Runs, from_points
 from scalematch.report.explain_text import reads_text
 
@@ -120,10 +120,10 @@ def test_unknown_node_and_global_pool() -> None:
 
 def test_network_errors_name_the_spec() -> None:
     with pytest.raises(ConfigError, match=r"^layer 2 'conv:k=3,q=2': 'q' is not a field of a conv layer"):
-        network(["conv_3x3_stride_1", "conv:k=3,q=2"])
+        build_network(["conv_3x3_stride_1", "conv:k=3,q=2"])
     with pytest.raises(OptionError, match="a neck needs a backbone"):
-        network(["conv_3x3_stride_1"], "fpn")
-    graph, labels = network(["conv_3x3_stride_1", "pooling_2x2_stride_2"])
+        build_network(["conv_3x3_stride_1"], "fpn")
+    graph, labels = build_network(["conv_3x3_stride_1", "pooling_2x2_stride_2"])
     assert labels == {"L1": "conv_3x3_stride_1", "L2": "pooling_2x2_stride_2"}
     assert [n.name for n in graph.nodes] == ["L1", "L2"]
 
