@@ -46,11 +46,12 @@ def show_detector(
             handle.write(text)
     written = None
     if out is not None:
-        from scalematch.report.bundle import write_report
+        from scalematch.report.bundle import write_report, wrote_line
         from scalematch.report.detector_report import build_detector_report
 
         assert result.data is not None
-        written = write_report(out, build_detector_report(result, result.data, command, inputs=inputs), force, where)
+        files = build_detector_report(result, result.data, command, inputs=inputs)
+        written = write_report(out, files, force, where)
     if as_json:
         typer.echo(dumps(result.to_dict()))
         if written is not None:
@@ -86,4 +87,4 @@ def show_detector(
     if export is not None:
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
-        typer.echo(f"\nwrote {printable(str(written))} (with the figures as PNG and recommendation.json)")
+        typer.echo("\n" + wrote_line(written, files))

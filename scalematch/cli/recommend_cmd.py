@@ -240,7 +240,7 @@ def recommend(
             handle.write(text)
     written = None
     if out is not None:
-        from scalematch.report.bundle import ReportInput, build_report, write_report
+        from scalematch.report.bundle import ReportInput, build_report, write_report, wrote_line
 
         assert best.data is not None
         files = build_report(ReportInput(best.data, best, tuple(designs), command, inputs=paths))
@@ -267,7 +267,7 @@ def recommend(
     if export is not None:
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
     if written is not None:
-        typer.echo(f"\nwrote {printable(str(written))} (with {len(files) - 2} figures as PNG and recommendation.json)")
+        typer.echo("\n" + wrote_line(written, files))
 
 
 def _preset_files(detector: str | None) -> list[str]:

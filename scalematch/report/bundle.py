@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scalematch._text import cut_name, dumps
+from scalematch._text import counted, cut_name, dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
@@ -24,6 +24,7 @@ from scalematch.report.columns import UsableRows
 from scalematch.report.html_report import Image, render_html
 from scalematch.report.provenance import dataset_label, provenance
 from scalematch.report.recommend_text import recommend_document
+from scalematch.report.style import printable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -268,6 +269,13 @@ def write_report(
     check_files(files)
     write_folder(out, files, lambda path: _check_folder(path, force, option, out), option=option)
     return out / REPORT_HTML
+
+
+def wrote_line(written: Path, files: dict[str, bytes]) -> str:
+    """The line saying what a report folder holds: ``wrote DIR/report.html (with 2 figures as PNG and
+    recommendation.json)``, the figures counted, in rule and detector mode alike."""
+    figures = counted(sum(name.endswith(".png") for name in files), "figure")
+    return f"wrote {printable(str(written))} (with {figures} as PNG and {REPORT_JSON})"
 
 
 def check_files(files: object) -> None:

@@ -15,6 +15,18 @@ FILES = ["categories.png", "load.png", "overlay.png", "profile.png", "recommenda
          "shapes.png"]  # fmt: skip
 
 
+def test_the_wrote_line_counts_the_figures_in_both_modes(tmp_path: Path) -> None:
+    """Detector mode and rule mode word the line alike, with the number of PNGs written beside report.html."""
+    for mode, out in (([], tmp_path / "detector"), (["--rule", "rf"], tmp_path / "rule")):
+        result = CliRunner().invoke(app, ["recommend", "-q", *mode, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        pngs = len(list(out.glob("*.png")))
+        assert pngs == (2 if not mode else 5)
+        assert result.stdout.splitlines()[-1] == (
+            f"wrote {out}/report.html (with {pngs} figures as PNG and recommendation.json)"
+        )
+
+
 def test_out_writes_the_report_and_refuses_to_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "rep"
     first = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(out)])
