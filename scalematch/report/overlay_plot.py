@@ -39,6 +39,7 @@ from scalematch.report.style import (
     level_colors,
     log2_axis,
     outside_layout,
+    room_outside,
     style,
 )
 
@@ -213,7 +214,9 @@ def overlay_figure(
         lanes.set_yticks(range(n), [f"{drawable(lv.name)}{'*' if lv.name in chosen else ''}"
                                     for lv in reversed(result.levels)])  # fmt: skip
         lanes.tick_params(axis="y", length=0)
-        lanes.set_ylabel("levels (* recommended)", loc="top")
+        outside = room_outside(ax)  # else the legend and the lanes' label stay inside ax (a figure without layout)
+        if outside:
+            lanes.set_ylabel("levels (* recommended)", loc="top")
         ax.set_xlim(min(marks) / 1.25, max(marks) * 1.25)
 
         key = [
@@ -225,9 +228,24 @@ def overlay_figure(
             Line2D([], [], marker="v", color="0.6", mec="0.1", ls="none", label="fitted anchors (longer side)"),
         ]  # fmt: skip
         handles, _ = ax.get_legend_handles_labels()
-        note = "\n".join(textwrap.wrap(COCO_NOTE, 110)) if split == "coco" else None
-        ax.legend(handles=[*handles, *key], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7,
-                  ncols=3 if split == "coco" else 4, title=note, title_fontsize=7)  # fmt: skip
+        if outside:
+            note = "\n".join(textwrap.wrap(COCO_NOTE, 110)) if split == "coco" else None
+            ax.legend(handles=[*handles, *key], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7,
+                      ncols=3 if split == "coco" else 4, title=note, title_fontsize=7)  # fmt: skip
+        else:
+            key.append(Line2D([], [], ls="none", label="level*: recommended"))
+            note = "\n".join(textwrap.wrap(COCO_NOTE, 60)) if split == "coco" else None
+            # on the twin axes, drawn above the lanes; "best" there avoids the lanes
+            lanes.legend(
+                handles=[*handles, *key],
+                loc="best",
+                fontsize=6,
+                ncols=2,
+                title=note,
+                title_fontsize=6,
+                frameon=True,
+                framealpha=0.85,
+            )
         ax.set_title(
             f"{counted(result.total, 'object')} against {counted(n, 'level')}, rule {rec.rule.value}: "
             "which level takes which sizes",

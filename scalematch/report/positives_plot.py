@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from scalematch._text import counted
 from scalematch.match.assign import Simulation
 from scalematch.match.positives import SIZE_BINS, main_level
-from scalematch.report.style import TOO_SMALL_COLOR, drawable, figure_for, level_colors, log2_axis, style
+from scalematch.report.style import TOO_SMALL_COLOR, drawable, figure_for, level_colors, log2_axis, room_outside, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -73,5 +73,8 @@ def positives_figure(sim: Simulation, ax: Axes | None = None, seed: int = 0) -> 
         ax.set_title(
             f"Positives per object, {drawable(sim.preset.name)} ({counted(len(size), 'object')}; {what})", fontsize=10
         )
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+        if room_outside(ax):
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+        else:  # a figure without layout: inside ax, not over the subplot beside it
+            ax.legend(handles=handles, loc="best", fontsize=7, frameon=True, framealpha=0.85)
         return fig

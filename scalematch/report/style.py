@@ -166,6 +166,13 @@ def figure_for(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, A
     return fig, fig.add_subplot()
 
 
+def room_outside(ax: Axes) -> bool:
+    """Whether a legend may be drawn outside ``ax``: its figure has a layout engine (the figures made here are
+    constrained) that makes room for it. On a figure without one (``plt.subplots()`` as it comes), a legend
+    outside would lie over the neighbouring subplots, so it is drawn inside."""
+    return ax.get_figure(root=True).get_layout_engine() is not None  # type: ignore[union-attr]
+
+
 def fit_fonts(fig: Figure) -> None:
     """Give every text of ``fig`` with a character its font lacks the installed fonts that have it, after its own
     (matplotlib's font fallback: a list of families); a text keeps its string and its first font.
