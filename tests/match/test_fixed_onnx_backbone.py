@@ -76,8 +76,13 @@ def test_the_design_search_skips_inputs_a_fixed_size_backbone_cannot_take(tmp_pa
     result = sm.recommend(str(path), "yolov5", backbone=str(fixed))
     searched = result.to_dict()["search"]
     assert searched is not None and searched["before"]["share"] < 0.99  # type: ignore[index]
-    free = sm.recommend(str(path), "yolov5", backbone=str(_five_stages(tmp_path / "free.onnx", "H", "W")))
-    assert free.to_dict()["search"]["before"] == searched["before"]  # type: ignore[index]
+    free_model = _five_stages(tmp_path / "free.onnx", "H", "W")
+    free = sm.recommend(str(path), "yolov5", backbone=str(free_model))
+    before, free_before = dict(searched["before"]), dict(free.to_dict()["search"]["before"])  # type: ignore[index]
+    # the same design but for its backbone, which each names
+    assert before.pop("changes") == f"the preset with backbone {fixed}"
+    assert free_before.pop("changes") == f"the preset with backbone {free_model}"
+    assert free_before == before
     assert len(searched["trials"]) >= 2  # type: ignore[index]
     for trial in searched["trials"]:  # type: ignore[index]
         assert trial["input_scale"] == 1.0, trial
