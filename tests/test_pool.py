@@ -135,9 +135,11 @@ def test_meanwhile_runs_its_task_once_the_pool_has_forked_and_before_the_next_fo
     from scalematch.pool import meanwhile, ordered_map, worker_pool
 
     children: list[int] = []
+    counted = threading.Event()
 
     def task() -> None:
         children.append(len(multiprocessing.active_children()))
+        counted.set()
         time.sleep(0.3)
         _done.append("task")
         raise RuntimeError("dropped: the code that needs the work does it again")
@@ -146,6 +148,9 @@ def test_meanwhile_runs_its_task_once_the_pool_has_forked_and_before_the_next_fo
     with meanwhile(task):
         with worker_pool(2) as pool:
             assert pool.submit(_seen, None).result() == []  # forked before the task ran
+            # the pool stays open until the task has counted its workers (on a busy machine the thread may
+            # first run after the block has shut the pool down)
+            assert counted.wait(60)
         assert list(ordered_map(_seen, [None], 1)) == [["task"]]  # this fork waited for the task's end
     assert children == [2]
     assert _done == ["task"]
