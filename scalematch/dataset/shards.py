@@ -484,8 +484,8 @@ def _result(future: Any, client: Any) -> Any:
         try:
             return future.result(timeout=_POLL)
         except TimeoutError:
-            if future.done():  # the task's own TimeoutError
-                raise
+            if future.done():  # finished: its result is on its way (or its own error, raised by this call)
+                return future.result()
         if not _without_worker(client):
             since = None
         elif since is None:

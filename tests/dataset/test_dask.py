@@ -370,3 +370,30 @@ def test_connect_drops_distributed_log_records(client: Any) -> None:
         assert handler.filter(record)
     finally:
         logger.removeHandler(handler)
+
+
+class _SlowResult:
+    """A finished task whose result takes longer to arrive than one poll: ``result(timeout=...)`` times out once
+    (distributed raises TimeoutError while the data is still on its way), then gives the value."""
+
+    def __init__(self, value: object) -> None:
+        self.value, self.polls = value, 0
+
+    def result(self, timeout: float | None = None) -> object:
+        if timeout is not None and self.polls == 0:
+            self.polls += 1
+            raise TimeoutError(f"timed out after {timeout:g} s.")
+        return self.value
+
+    def done(self) -> bool:
+        return True
+
+
+def test_a_finished_task_whose_result_is_slow_to_arrive_gives_its_result() -> None:
+    """A poll that times out on a task the cluster has finished is the transfer of its result, not the task's
+    error: the read waits for the result (it ended in 'Error: timed out after 1 s.' on large results)."""
+    from scalematch.dataset.shards import _result
+
+    slow = _SlowResult(["pieces"])
+    assert _result(slow, client=None) == ["pieces"]
+    assert slow.polls == 1
