@@ -467,6 +467,16 @@ def problems(
     return out
 
 
+def file_order(rows: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The order that puts rows and other records back in file order: ``rows``, the positions of some rows in
+    the file's sequence of rows, followed by records each of which comes just before row number ``before`` of that
+    sequence (the rows that precede it); two records before the same row keep their order."""
+    import numpy as np
+
+    rank = np.r_[2 * np.asarray(rows, dtype=np.int64) + 1, 2 * np.asarray(before, dtype=np.int64)]
+    return np.argsort(rank, kind="stable")
+
+
 def repeat_of_kept(ann_id: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """Per row, whether it is ``kept`` and an earlier ``kept`` row has its id (the first is kept)."""
     import numpy as np
@@ -558,8 +568,7 @@ def _repeated_ids(
     s_ids = np.fromiter((s.ann_id for s in shadows), np.int64, len(shadows))
     s_listed = _listed_ids(shadows, img_ids)
     if shadows:  # every record in file order: rows, then shadows after n
-        rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * np.fromiter((s.before for s in shadows), np.int64)]
-        order: Any = np.argsort(rank, kind="stable")
+        order: Any = file_order(np.arange(n), np.fromiter((s.before for s in shadows), np.int64, len(shadows)))
     else:
         order = slice(None)
     ids = np.r_[ann_id, s_ids][order]
@@ -694,11 +703,11 @@ def _repeats_frame(raw: RawBoxes, kept: Checked, bits: np.ndarray | None) -> pd.
     other = _shadow_frame(raw, shadows, bits)
     other["before"] = before[[s.before for s in shadows]]
     parts = [part, other[list(part.columns)]]
-    rank = np.r_[2 * rows + 1, 2 * np.fromiter((s.before for s in shadows), np.int64, len(shadows))]
     joined = pd.concat(parts, ignore_index=True)
     for column in ("file_name", "category"):
         joined[column] = union_categoricals([t[column] for t in parts])
-    out: pd.DataFrame = joined.take(np.argsort(rank, kind="stable")).reset_index(drop=True)
+    order = file_order(rows, np.fromiter((s.before for s in shadows), np.int64, len(shadows)))
+    out: pd.DataFrame = joined.take(order).reset_index(drop=True)
     return out
 
 

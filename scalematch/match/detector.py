@@ -304,13 +304,12 @@ def with_repeats(
     from pandas.api.types import union_categoricals
 
     from scalematch.dataset.loader import resized
-    from scalematch.dataset.table import REPEAT_COLUMNS
+    from scalematch.dataset.table import REPEAT_COLUMNS, file_order
 
     n = len(table)
     if isinstance(preset.input, LetterboxInput):
         repeats = rows_at(repeats, repeats["only_repeat"].to_numpy(bool))
-    rank = np.r_[2 * np.arange(n, dtype=np.int64) + 1, 2 * repeats["before"].to_numpy(np.int64)]
-    order = np.argsort(rank, kind="stable")
+    order = file_order(np.arange(n), repeats["before"].to_numpy(np.int64))
     listed_categories = table["category_id"].to_numpy(np.int64) if categories is None else np.array(categories)
     known = np.isin(repeats["category_id"].to_numpy(np.int64), listed_categories)
     listed = table.assign(listed=True, readable=True, problem="", known=True)
