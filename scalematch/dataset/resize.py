@@ -159,12 +159,19 @@ def scales(
 
 def apply(table: pd.DataFrame, policy: ResizePolicy) -> pd.DataFrame:
     """Add the input-pixel columns (see :mod:`scalematch.dataset.table`) to a copy of ``table``."""
-    out: pd.DataFrame = table.copy(deep=False)  # new columns only; the given table is left as it is
+    import pandas as pd
+
     columns = input_columns(
-        policy, out["image_w"].to_numpy(), out["image_h"].to_numpy(), out["w"].to_numpy(), out["h"].to_numpy()
+        policy, table["image_w"].to_numpy(), table["image_h"].to_numpy(), table["w"].to_numpy(), table["h"].to_numpy()
     )
-    for name, values in columns.items():
-        out[name] = values
+    # One new frame of the table's columns (shared until written, as pandas' copy-on-write keeps them) and the new
+    # arrays, which nothing else holds: setting them one by one would copy each (~0.1 s on train2017). A policy
+    # with one scale for both axes gives the same array twice: the frame gets its own for each column.
+    if columns["scale_x"] is columns["scale_y"]:
+        columns["scale_y"] = columns["scale_y"].copy()
+    given = {name: columns.pop(name) if name in columns else table[name] for name in table.columns}
+    out: pd.DataFrame = pd.DataFrame(given | columns, index=table.index, copy=False)  # a given column keeps its place
+    out.attrs = dict(table.attrs)
     return out
 
 

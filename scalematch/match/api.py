@@ -443,8 +443,9 @@ def _detector(
         found = sweep_inputs(toolkit_rows(data, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
     result = evaluate(
-        data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph, early=early
-    )
+        data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph, early=early,
+        read_here=annotations is None or isinstance(annotations, list),
+    )  # fmt: skip
     return replace(result, sweep=found)
 
 

@@ -11,12 +11,12 @@ from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.dataset.table import DUPLICATE_ID, IMAGE_TOO_SMALL, RepeatedIds
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match import geometry
-from scalematch.match.assign import DEFAULT_MIN_IOU, Simulation, simulate
+from scalematch.match.assign import DEFAULT_MIN_IOU, Running, Simulation
 from scalematch.match.early import Early
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
-from scalematch.match.result import nothing_usable, rows_at, small_image_text, usable
+from scalematch.match.result import Selected, crowd_rows, nothing_usable, rows_at, small_image_text
 from scalematch.match.search import Search, Sweep, check_reachable, search
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
@@ -129,6 +129,7 @@ def evaluate(
     workers: int | None = None,
     graph: Graph | None = None,
     early: Early | None = None,
+    read_here: bool = False,
 ) -> DetectorResult:
     """Simulate ``preset``'s assigner on every non-crowd object of ``data`` (but VOC ``difficult`` ones where the
     toolkit ignores them, :func:`ignores_difficult`) and summarise it (in ``workers``
@@ -140,6 +141,9 @@ def evaluate(
     resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error). ``graph``: the
     preset's level graph when the caller has it already (built from the preset's files otherwise). ``early``: a
     simulation started while ``data`` was read (:mod:`scalematch.match.early`), used when it ran on these rows.
+    ``read_here``: ``data`` was read from files by the caller just now, so no one edited its boxes in place (the
+    comparison of its input-pixel columns with its sizes, :func:`~scalematch.dataset.loader.as_load_result`, is
+    skipped).
     """
     from scalematch import _args
     from scalematch.dataset.shards import check_workers
@@ -151,7 +155,7 @@ def evaluate(
     strict = _args.flag(strict, "strict")
     if workers is not None:
         check_workers(workers)
-    data = as_load_result(data)
+    data = data if read_here and isinstance(data, LoadResult) else as_load_result(data)
     check_coverage(target)
     if not 1 <= min_positives <= MAX_MIN_POSITIVES:
         expected = f"an integer from 1 to {MAX_MIN_POSITIVES:,}"
@@ -162,15 +166,15 @@ def evaluate(
     repeated = repeated_ids(data, preset)
     graph = level_graph(preset) if graph is None else graph
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
-    rows, ignored = toolkit_rows(data, preset)
+    rows, ignored = toolkit_selection(data, preset)
     if not len(rows):
         raise nothing_usable(data, "match", ignored, preset.toolkit)
     sim = early.take(preset, rows, min_iou, workers) if early is not None else None
     if sim is None:
-        sim = simulate(preset, rows, graph, min_iou, workers)
+        sim = Running(preset, rows.frame, graph, min_iou, workers).result(rows)
     levels = preset_levels(preset, graph)
     summary = summarize(sim, levels, min_positives)
-    found = None if summary.share_meeting >= target else search(rows, preset, target, min_positives, min_iou)
+    found = None if summary.share_meeting >= target else search(rows.frame, preset, target, min_positives, min_iou)
     return DetectorResult(
         preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored,
         repeated=repeated,
@@ -256,21 +260,34 @@ def toolkit_rows(data: LoadResult, preset: Preset) -> tuple[pd.DataFrame, int]:
     duplicate removal (column ``label_unique``): the reader removed the lines it removes (``duplicate_label``; in a
     polygon file by class and points, so two polygons of one box but other points both stay). The records of
     repeated COCO annotation ids are read as the toolkit reads them (:func:`toolkit_table`)."""
+    selected, ignored = toolkit_selection(data, preset)
+    return selected.frame, ignored
 
-    rows = usable(toolkit_table(data, preset))
+
+def toolkit_selection(data: LoadResult, preset: Preset) -> tuple[Selected, int]:
+    """:func:`toolkit_rows` as rows of a table not taken yet (:class:`~scalematch.match.result.Selected`)."""
+    import numpy as np
+
+    table = toolkit_table(data, preset)
+    crowd = crowd_rows(table)
+    keep = None if crowd is None else ~crowd
     ignored = 0
-    if ignores_difficult(preset) and "difficult" in rows.columns:
-        value = rows["difficult"].to_numpy()
+    if ignores_difficult(preset) and "difficult" in table.columns:
+        value = table["difficult"].to_numpy()
         difficult = value == 1 if isinstance(preset.input, LetterboxInput) else value != 0
+        if keep is not None:
+            difficult &= keep
         if difficult.any():
-            rows, ignored = rows_at(rows, ~difficult), int(difficult.sum())
+            keep, ignored = ~difficult if keep is None else keep & ~difficult, int(difficult.sum())
+    selected = Selected(table, None if keep is None or keep.all() else np.flatnonzero(keep))
+    rows = None
     if data.format == "voc" and ignores_difficult(preset):
-        rows = _voc_boxes(rows, preset)
-    if data.format == "coco" and isinstance(preset.input, LetterboxInput) and "label_file" not in rows.columns:
-        rows = rows.assign(label_text=True)
+        rows = _voc_boxes(selected.frame, preset)
+    if data.format == "coco" and isinstance(preset.input, LetterboxInput) and "label_file" not in table.columns:
+        rows = selected.frame.assign(label_text=True)
     if data.format == "yolo" and isinstance(preset.input, LetterboxInput) and preset.input.style == "ultralytics":
-        rows = rows.assign(label_unique=True)  # the reader removed ultralytics' duplicates (duplicate_label)
-    return rows, ignored
+        rows = selected.frame.assign(label_unique=True)  # the reader removed ultralytics' duplicates (duplicate_label)
+    return (selected if rows is None else Selected(rows)), ignored
 
 
 def toolkit_table(data: LoadResult, preset: Preset) -> pd.DataFrame:

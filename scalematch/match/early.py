@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scalematch.match.assign import Running, Simulation
+from scalematch.match.result import Selected
 from scalematch.presets.preset import MaxIoU, MMDetInput, Preset, SSDMatch, TorchvisionInput
 from scalematch.profile.graph import Graph
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 SAME = ("image_id", "image_w", "image_h", "x", "y", "w", "h", "area", "ignore")
 """The columns the simulation of a torchvision or mmdetection preset reads (``geometry.objects``, the images'
@@ -41,7 +39,7 @@ class Early:
 
     def __init__(self, preset: Preset, graph: Callable[[], Graph | None], min_iou: float, workers: int | None) -> None:
         self.preset, self.graph, self.min_iou, self.workers = preset, graph, min_iou, workers
-        self.rows: dict[str, Any] | None = None
+        self.rows: Selected | None = None
         self.running: Running | None = None
         self.thread: threading.Thread | None = None
 
@@ -59,10 +57,13 @@ class Early:
         import numpy as np
         import pandas as pd
 
-        keep = np.asarray(columns["iscrowd"]) == 0
-        rows = {name: np.asarray(columns[name])[keep] for name in SAME}
+        given = {name: np.asarray(columns[name]) for name in SAME}
+        for values in given.values():
+            values.flags.writeable = False  # the reader's arrays (the table's columns): from here on, read only
+        keep = np.flatnonzero(np.asarray(columns["iscrowd"]) == 0)
+        rows = Selected(pd.DataFrame(given, copy=False), keep)
         try:
-            running = Running(self.preset, pd.DataFrame(rows, copy=False), graph, self.min_iou, self.workers)
+            running = Running(self.preset, rows, graph, self.min_iou, self.workers)
         except Exception:  # e.g. an image too small for the network: the regular run meets it and says so
             return
         self.rows = rows
@@ -75,12 +76,10 @@ class Early:
             return
         self.running = running
 
-    def take(self, preset: Preset, rows: pd.DataFrame, min_iou: float, workers: int | None) -> Simulation | None:
+    def take(self, preset: Preset, rows: Selected, min_iou: float, workers: int | None) -> Simulation | None:
         """The early run's :class:`Simulation` for ``rows`` when it is the one asked for: the same preset, quality
         floor and workers, and ``rows`` the rows it ran on (same columns :data:`SAME`, equal, in the same order,
         no VOC column); else None. It waits for the run to end."""
-        import numpy as np
-
         if self.thread is None:
             return None
         self.thread.join()
@@ -89,13 +88,30 @@ class Early:
         if mine is None or running is None:
             return None
         asked = (preset, min_iou, workers) == (self.preset, self.min_iou, self.workers)
-        same = asked and len(rows) == len(mine["x"]) and "voc" not in rows.columns
-        for name in SAME:
-            if not same:
-                break
-            ours = mine[name]
-            theirs = rows[name].to_numpy(dtype=ours.dtype) if name in rows.columns else None
-            # the same bits (NaN equals NaN; a 0.0 that was -0.0 drops the run, which is only slower)
-            bits = f"u{ours.dtype.itemsize}"
-            same = theirs is not None and bool(np.array_equal(ours.view(bits), theirs.view(bits)))
-        return running.result(rows) if same else None
+        same = asked and len(rows) == len(mine) and "voc" not in rows.columns
+        return running.result(rows) if same and all(_same_column(mine, rows, name) for name in SAME) else None
+
+
+def _same_column(mine: Selected, theirs: Selected, name: str) -> bool:
+    """Whether column ``name`` of two row selections of equal length holds the same values in the same order: the
+    same array (address, layout, type; the table's column is the reader's array, which :meth:`Early.start` made
+    read only) at the same positions, else compared value by value, bit for bit (NaN equals NaN; a 0.0 that was
+    -0.0 drops the run, which is only slower)."""
+    import numpy as np
+
+    if name not in theirs.columns:
+        return False
+    ours = mine.table[name].to_numpy()
+    given = theirs.table[name].to_numpy()
+    face, other = ours.__array_interface__, given.__array_interface__
+    same_array = not ours.flags.writeable and {**face, "data": face["data"][0]} == {**other, "data": other["data"][0]}
+    shared = same_array and (
+        mine.positions is theirs.positions
+        or (mine.positions is not None and theirs.positions is not None
+            and bool(np.array_equal(mine.positions, theirs.positions)))
+    )  # fmt: skip
+    if shared:
+        return True
+    a, b = mine.column(name), theirs.column(name).astype(ours.dtype, copy=False)
+    bits = f"u{a.dtype.itemsize}"
+    return bool(np.array_equal(a.view(bits), b.view(bits)))

@@ -20,6 +20,7 @@ from scalematch.dataset.table import columns_watched
 from scalematch.match.assign import Simulation, simulate
 from scalematch.match.detector import DetectorResult, toolkit_rows
 from scalematch.match.early import Early
+from scalematch.match.result import Selected
 from scalematch.match.widen import level_graph
 from scalematch.presets import load_preset
 
@@ -122,13 +123,25 @@ def test_the_early_result_is_dropped_when_the_rows_differ(compiled: None) -> Non
 
     moved = rows.copy()
     moved.iloc[5, moved.columns.get_loc("x")] += 0.5
-    assert started().take(preset, moved, 0.1, 2) is None
-    assert started().take(preset, rows.iloc[1:], 0.1, 2) is None
-    assert started().take(preset, rows, 0.2, 2) is None
-    assert started().take(load_preset("ssd300"), rows, 0.1, 2) is None
-    found = started().take(preset, rows, 0.1, 2)
+    assert started().take(preset, Selected(moved), 0.1, 2) is None
+    assert started().take(preset, Selected(rows.iloc[1:]), 0.1, 2) is None
+    assert started().take(preset, Selected(data.table, np.arange(1, len(data.table))), 0.1, 2) is None
+    assert started().take(preset, Selected(rows), 0.2, 2) is None
+    assert started().take(load_preset("ssd300"), Selected(rows), 0.1, 2) is None
+    found = started().take(preset, Selected(rows), 0.1, 2)
     assert found is not None
     _same(found, simulate(preset, rows, graph, 0.1, 2))
+    crowd = data.table["iscrowd"].to_numpy() != 0
+    assert crowd.any()  # the rows are the table's others: taken by position, not yet copied
+    lazy = Selected(data.table, np.flatnonzero(~crowd))
+    found = started().take(preset, lazy, 0.1, 2)
+    assert found is not None and "frame" not in vars(lazy)
+    _same(found, simulate(preset, rows, graph, 0.1, 2))
+    assert found.table.equals(rows) and found.table.index.equals(rows.index)
+    swapped = np.flatnonzero(~crowd)  # the same arrays at other positions: compared value by value
+    swapped[[3, 4]] = swapped[[4, 3]]
+    assert not np.array_equal(rows["x"].to_numpy()[[3, 4]], rows["x"].to_numpy()[[4, 3]])
+    assert started().take(preset, Selected(data.table, swapped), 0.1, 2) is None
 
 
 def test_the_watcher_is_called_once_with_the_coco_columns_before_the_table_and_never_for_other_formats() -> None:

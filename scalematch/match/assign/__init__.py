@@ -17,6 +17,7 @@ from scalematch.match.assign.atss import atss
 from scalematch.match.assign.maxiou import Assigned, Boxes, assign
 from scalematch.match.assign.points import fcos, tal
 from scalematch.match.assign.yolov5 import build_targets
+from scalematch.match.result import Selected
 from scalematch.presets.preset import (
     ATSSAssign,
     FCOSAssign,
@@ -65,7 +66,8 @@ class Simulation:
 
     preset: Preset
     levels: tuple[str, ...]
-    table: pd.DataFrame = field(repr=False)
+    rows: pd.DataFrame | Selected = field(repr=False)
+    """The objects, as a table or as rows of a table not taken yet (:attr:`table` takes them)."""
     per_level: npt.NDArray[np.int64] = field(repr=False)
     positives: npt.NDArray[np.int64] = field(repr=False)
     best_iou: npt.NDArray[np.float64] = field(repr=False)
@@ -78,6 +80,12 @@ class Simulation:
     min_iou: float = DEFAULT_MIN_IOU
     anchors_per_image: float = 0.0
     """Anchors or points the head scores per image, the mean over the images (the search's cost)."""
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The objects' rows of the box table (one per object, in the simulation's order)."""
+        rows = self.rows
+        return rows.frame if isinstance(rows, Selected) else rows
 
     @property
     def reason(self) -> npt.NDArray[np.object_]:
@@ -118,23 +126,25 @@ class Running:
     :meth:`run` (or :meth:`result`). An error of the set-up is raised here, one of the chunks by :meth:`run`."""
 
     def __init__(
-        self, preset: Preset, table: pd.DataFrame, graph: Graph, min_iou: float = DEFAULT_MIN_IOU,
+        self, preset: Preset, table: pd.DataFrame | Selected, graph: Graph, min_iou: float = DEFAULT_MIN_IOU,
         workers: int | None = None,
     ) -> None:  # fmt: skip
         import numpy as np
 
         self.preset, self.min_iou = preset, min_iou
-        n = len(table)
-        image_ids = table["image_id"].to_numpy()
+        rows = table if isinstance(table, Selected) else Selected(table)
+        n = len(rows)
+        image_ids = rows.column("image_id")
         order = np.argsort(image_ids, kind="stable")  # images together, file order inside each
         ids = image_ids[order]
         new = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
         first = np.flatnonzero(new)
         inverse = np.cumsum(new) - 1
-        w0 = table["image_w"].to_numpy(np.float64)[order[first]]
-        h0 = table["image_h"].to_numpy(np.float64)[order[first]]
+        at = order if rows.positions is None else rows.positions[order]  # the rows' positions in their table
+        w0 = rows.table["image_w"].to_numpy(np.float64)[at[first]]
+        h0 = rows.table["image_h"].to_numpy(np.float64)[at[first]]
         imgs = geometry.images(preset, w0, h0)
-        sorted_rows = table[[c for c in geometry.BOX_COLUMNS if c in table.columns]].iloc[order]
+        sorted_rows = rows.table[[c for c in geometry.BOX_COLUMNS if c in rows.columns]].take(at)
         objs = geometry.objects(preset, sorted_rows, inverse.astype(np.int64), imgs)
         try:
             grids = geometry.grids(preset, graph, imgs)
@@ -181,7 +191,7 @@ class Running:
                 self.weak[rows] = res.weak
         self._ran = True
 
-    def result(self, table: pd.DataFrame) -> Simulation:
+    def result(self, table: pd.DataFrame | Selected) -> Simulation:
         """The :class:`Simulation`, for ``table`` (the rows set up, or a table of the same rows in their order)."""
         import numpy as np
 
