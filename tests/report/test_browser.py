@@ -8,7 +8,8 @@ added and the policy widened by exactly ``script-src 'unsafe-inline'``; Chromium
 DOM after the load event, where the probe has written every image's ``naturalWidth``. The screenshot is taken
 of the unmodified page.
 
-Printed (``--print-to-pdf``), every row of every table is on paper: the PDF's text is read with poppler's
+Printed (``--print-to-pdf``), every row of the long table is on paper, whole and on one page, no heading is left at
+the foot of a page and the JSON is printed open: the PDF's text, page after page, is read with poppler's
 ``pdftotext`` (Debian's ``poppler-utils``, installed by .ci/run) or, when it is importable, pypdf.
 """
 
@@ -61,7 +62,7 @@ def run_chromium(tmp: Path, *args: str) -> str:
 
 
 def pdf_text(pdf: Path) -> str:
-    """The text of ``pdf``, page after page, its ligatures (the "ffi" of "traffic") spelled out."""
+    """The text of ``pdf``, its pages separated by form feeds, its ligatures (the "ffi" of "traffic") spelled out."""
     tool = shutil.which("pdftotext")
     if tool is not None:
         done = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
@@ -72,7 +73,7 @@ def pdf_text(pdf: Path) -> str:
         if os.environ.get("SCALEMATCH_REQUIRE_BROWSER") == "1":
             pytest.fail("neither pdftotext nor pypdf, and SCALEMATCH_REQUIRE_BROWSER=1")
         pytest.skip("neither pdftotext nor pypdf to read the printed report")
-    return unicodedata.normalize("NFKC", "\n".join(page.extract_text() for page in PdfReader(pdf).pages))
+    return unicodedata.normalize("NFKC", "\f".join(page.extract_text() for page in PdfReader(pdf).pages))
 
 
 def probe_widths(tmp: Path, html: str) -> list[list[object]]:
@@ -127,9 +128,23 @@ def test_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
         assert max(ImageStat.Stat(rgb).stddev) > 20
 
 
+TALL_ROWS = "<style>@media print { td { padding-top: 1.5rem; padding-bottom: 1.5rem; } }</style>\n</head>"
+
+
+def row_pattern(cells: list[str]) -> re.Pattern[str]:
+    """A printed line holding exactly ``cells``, in order, apart from the spacing between words."""
+    words = [re.escape(word) for cell in cells for word in cell.split()]
+    return re.compile(r"^\s*" + r"\s+".join(words) + r"\s*$")
+
+
+@pytest.mark.parametrize("tall", [False, True], ids=["rows", "tall-rows"])
 @pytest.mark.parametrize("mode", [[], ["--rule", "rf"]], ids=["detector", "rule"])
-def test_printed_report_keeps_every_category_row(mode: list[str], tmp_path: Path) -> None:
-    """On screen a long table is a scroll box; on paper (print, "Save as PDF") every row is printed."""
+def test_printed_report_keeps_every_category_row_whole(mode: list[str], tall: bool, tmp_path: Path) -> None:
+    """On screen a long table is a scroll box; on paper (print, "Save as PDF") every row is printed once, whole,
+    on one page under the table's header; no page ends with a heading, the "Categories" heading is on the page
+    where its table starts, and the collapsed JSON is printed open. With ``tall`` the rows are made so tall (a
+    print-only padding added to the copy printed) that a page break would almost surely fall inside one if rows
+    could be split."""
     from typer.testing import CliRunner
 
     from scalematch.cli.main import app
@@ -138,11 +153,32 @@ def test_printed_report_keeps_every_category_row(mode: list[str], tmp_path: Path
     result = CliRunner().invoke(app, ["recommend", "-q", "--out", str(out), *mode])
     assert result.exit_code == 0, result.output
     page = out / "report.html"
-    section = page.read_text(encoding="utf-8").split('<h2 id="categories">', 1)[1].split("<h2", 1)[0]
-    names = [html.unescape(n) for n in re.findall(r"<tr><td>(.*?)</td>", section)]
-    assert len(names) > 40  # more rows than the scroll box shows on screen
+    source = page.read_text(encoding="utf-8")
+    if tall:
+        page = tmp_path / "tall.html"
+        page.write_text(source.replace("</head>", TALL_ROWS, 1), encoding="utf-8")
+    section = source.split('<h2 id="categories">', 1)[1].split("<h2", 1)[0].split("<tbody>", 1)[1]
+    rows = [
+        [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", tr)] for tr in re.findall(r"<tr>(.*?)</tr>", section)
+    ]
+    assert len(rows) > 40  # more rows than the scroll box shows on screen
     pdf = tmp_path / "report.pdf"
     run_chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
-    text = pdf_text(pdf)
-    last = [n for n in names if re.search(rf"^\s*{re.escape(n)}\s+\d", text, re.M)]
-    assert last == names, f"{len(last)} of {len(names)} category rows printed"
+    pages = [p.splitlines() for p in pdf_text(pdf).split("\f")]
+    header = re.compile(r"^\s*category\s+objects\s")
+    for cells in rows:
+        starts = re.compile(rf"^\s*{re.escape(cells[0])}(\s|$)")
+        found = [(n, line) for n, lines in enumerate(pages) for line in lines if starts.search(line)]
+        assert len(found) == 1, f"row {cells[0]!r} printed {len(found)} times: {found}"  # a cut row: twice
+        n, line = found[0]
+        assert row_pattern(cells).search(line), f"row {cells} printed as {line!r}"
+        assert any(header.search(line) for line in pages[n]), f"row {cells[0]!r}: page {n + 1} has no header"
+    headings = {html.unescape(h) for h in re.findall(r"<h2 id=\"[\w-]+\">(.*?)</h2>", source)}
+    ends = [[line.strip() for line in lines if line.strip()][-1:] for lines in pages]
+    assert not [end for end in ends if end and end[0] in headings], "a page ends with a heading"
+    heading = [n for n, lines in enumerate(pages) if any(line.strip() == "Categories" for line in lines)]
+    assert len(heading) == 1
+    assert any(row_pattern(rows[0]).search(line) for line in pages[heading[0]]), "the heading is alone"
+    document = json.loads((out / "recommendation.json").read_text(encoding="utf-8"))
+    printed = "\n".join("\n".join(lines) for lines in pages)
+    assert all(f'"{key}":' in printed for key in document), "the JSON is not printed"
