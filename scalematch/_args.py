@@ -279,10 +279,18 @@ def names(value: object, param: str, expected: str, sep: str = ",") -> tuple[str
 
 
 def axes(value: object, param: str = "ax") -> None:
-    """None (a figure function draws a new figure) or a matplotlib Axes to draw on; matplotlib is imported only
-    when one is given."""
+    """None (a figure function draws a new figure) or a matplotlib Axes to draw on, with Cartesian x and y axes
+    (projection ``'rectilinear'``, as ``add_subplot()`` gives, in a Figure or a SubFigure): the figures set log
+    scales and place text in x-y data coordinates, which a polar, 3-D or map projection does not have. matplotlib
+    is imported only when one is given."""
     if value is None:
         return
     from matplotlib.axes import Axes
 
     expect(value, param, Axes, "a matplotlib Axes (or None: a new figure)")
+    projection = getattr(value, "name", None)
+    if projection != "rectilinear":
+        raise OptionError(
+            f"{param}: expected a matplotlib Axes with Cartesian x and y axes (or None: a new figure), "
+            f"got {type(value).__name__} (projection {safe_repr(projection) or 'unnamed'})"
+        )

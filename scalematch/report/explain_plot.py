@@ -185,15 +185,19 @@ def _many_cells(ax: Axes, cells: list[tuple[int, int, Any]], context: tuple[tupl
 
 def explain_figure(exp: Explanation, ax: Axes | None = None, title: str | None = None) -> Figure:
     """The figure for ``exp``. With ``ax``, only the input panel is drawn on it; otherwise a new Figure gets the
-    input panel on the left and, on the right, the output map and each input map in unit coordinates."""
+    input panel on the left and, on the right, the output map and each input map in unit coordinates. The Figure
+    returned is the top one ``ax`` is in (also when ``ax`` is in a SubFigure)."""
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
+    from scalematch import _args
+
+    _args.axes(ax)
     colours = _colours(len(exp.regions))
     with mpl.rc_context(STYLE):
         fig: Figure
         if ax is not None:
-            fig = ax.get_figure()  # type: ignore[assignment]
+            fig = ax.get_figure(root=True)  # type: ignore[assignment]
             _input_panel(ax, exp, colours)
             fit_fonts(fig)
             return fig

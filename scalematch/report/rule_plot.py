@@ -19,6 +19,9 @@ def rf_rule_figure(levels: tuple[Level, ...], params: RuleParams | None = None, 
     strip is the level the rule gives square objects of each size (grey: too small / too large)."""
     import numpy as np
 
+    from scalematch import _args
+
+    _args.axes(ax)
     p = params or RuleParams()
     with style():
         fig, ax = figure_for(ax, (8, 1.2 + 0.55 * len(levels)))

@@ -31,11 +31,17 @@ def check_figure_path(path: Path, option: str = "path", inputs: tuple[str | None
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120, option: str = "path") -> None:
     """Write ``fig`` to ``path`` (a ``str`` or an ``os.PathLike``; PNG, SVG or PDF by suffix) atomically;
     ``option`` names the flag in errors. A path ending in a separator (``"figs/"``) names a folder, as on the
-    command line."""
-    from matplotlib.figure import Figure
+    command line. A SubFigure is refused with what to save instead: the Figure it is in, which the figure
+    functions return for an Axes in a SubFigure."""
+    from matplotlib.figure import Figure, SubFigure
 
     from scalematch import _args
 
+    if isinstance(fig, SubFigure):
+        raise OptionError(
+            "fig: expected a matplotlib Figure (from a scalematch *_figure function), got SubFigure; "
+            "save the Figure it is in (fig.get_figure(root=True))"
+        )
     _args.expect(fig, "fig", Figure, "a matplotlib Figure (from a scalematch *_figure function)")
     _args.expect(option, "option", str, "the name of the path in errors (str)")
     text = _args.given_path(path, option, "a file path (str or pathlib.Path)")

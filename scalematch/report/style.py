@@ -157,11 +157,12 @@ def drawn(fig: Figure) -> Figure:
 
 
 def figure_for(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """The figure of ``ax``, or a new constrained-layout Figure (no pyplot) with one Axes."""
+    """The Figure ``ax`` is drawn in (the top one, when ``ax`` is in a SubFigure: the Figure that is shown and
+    saved), or a new constrained-layout Figure (no pyplot) with one Axes."""
     from matplotlib.figure import Figure
 
     if ax is not None:
-        return drawn(ax.get_figure()), ax  # type: ignore[arg-type]
+        return drawn(ax.get_figure(root=True)), ax  # type: ignore[arg-type]
     fig = drawn(Figure(figsize=figsize, layout="constrained"))
     return fig, fig.add_subplot()
 
