@@ -95,7 +95,7 @@ def coverage_heatmap(
         sns.heatmap(miss, ax=ax, norm=LogNorm(vmin=MISS_FLOOR, vmax=1.0), cmap="mako", annot=labels.to_numpy(),
                     fmt="", annot_kws={"fontsize": 8}, linewidths=0.6, linecolor="white",
                     xticklabels=False, yticklabels=False,
-                    cbar_kws={"label": "coverage\n(colour: log of 1 − coverage)"})  # fmt: skip
+                    cbar_kws={"label": "coverage\n(colour: log of\n1 − coverage)"})  # fmt: skip
         outside_layout(ax.texts)
         # the names are written after the heatmap (seaborn draws the figure to measure its labels, before style()
         # gives them the fonts their characters need), escaped as every name in a figure

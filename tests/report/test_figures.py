@@ -180,6 +180,28 @@ def test_sweep_colours_separate_90_from_99_percent() -> None:
     assert [formatter(v, i) for i, v in enumerate(ticks)] == ["0%", "90%", "99%", "≥ 99.9%"]
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 3), (2, 1), (4, 2)])
+def test_sweep_colour_bar_label_is_inside_the_figure(shape: tuple[int, int]) -> None:
+    """The colour bar's label is taller than the bar of a one-row sweep (a figure 2 inches high): it is written on
+    short lines, so that no part of it is cut off by the figure's edge."""
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rows, cols = shape
+    coverage = pd.DataFrame(
+        np.linspace(0.5, 0.999, rows * cols).reshape(rows, cols),
+        index=[f"backbone{k}" for k in range(rows)],
+        columns=[f"shortest-edge:{512 + 64 * k},1333" for k in range(cols)],
+    )
+    fig = coverage_heatmap(coverage, coverage.map(coverage_label), (0, 0), "t")
+    canvas: Any = FigureCanvasAgg(fig)
+    canvas.draw()
+    label = fig.axes[1].yaxis.label
+    assert "coverage" in label.get_text()
+    box, page = label.get_window_extent(canvas.get_renderer()), fig.bbox
+    assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, (box, page)
+
+
 def test_profile_figure_with_a_neck() -> None:
     from scalematch.profile import build, profile
 
