@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scalematch._text import counted, dumps
 from scalematch.match.design import Design
@@ -18,6 +19,9 @@ from scalematch.match.rules import Rule, fcos_ranges
 from scalematch.report.provenance import Provenance
 from scalematch.report.recommend_text import sentences, sweep_row
 from scalematch.report.style import shown_name
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,25 @@ def render(template: str, **values: Any) -> str:
     env.filters["counted"] = counted
     env.filters["policy_text"] = policy_text
     env.filters["resize_words"] = resize_words
+    env.filters["command_line"] = command_line
     return env.get_template(template).render(**values)
+
+
+OPTION_NAME = re.compile(r"(?<!\S)(--?[A-Za-z][\w-]*)")
+"""An option's name at the start of a word of a command line (``--out``, ``-q``, the ``--resize`` of
+``--resize=x``)."""
+
+
+def command_line(command: str) -> Markup:
+    """``command`` as the page shows it: escaped, each option's name in a ``<span class="opt">`` that no line
+    breaks inside (a browser may break a line after a hyphen: ``--out`` printed as ``-`` and ``-out`` on the next
+    line); the text, and what a copy of it gives, is ``command`` itself."""
+    from markupsafe import Markup, escape
+
+    parts = OPTION_NAME.split(command)
+    return Markup("").join(
+        Markup('<span class="opt">{}</span>').format(p) if k % 2 else escape(p) for k, p in enumerate(parts)
+    )
 
 
 def render_html(

@@ -182,3 +182,22 @@ def test_printed_report_keeps_every_category_row_whole(mode: list[str], tall: bo
     document = json.loads((out / "recommendation.json").read_text(encoding="utf-8"))
     printed = "\n".join("\n".join(lines) for lines in pages)
     assert all(f'"{key}":' in printed for key in document), "the JSON is not printed"
+
+
+def test_printed_command_keeps_option_names_whole(report: Path, tmp_path: Path) -> None:
+    """A browser may break a line after a hyphen: the provenance's ``--out`` was printed as ``-`` at the end of a
+    line and ``-out`` at the start of the next; and a path longer than the line ran off the page. Commands of 40
+    lengths, some putting ``--out`` at the edge of the line, some with a path wider than the page, are printed in
+    the report's Provenance: every one is on paper, its ``--out`` on one line."""
+    from scalematch.report.html_report import command_line
+
+    page = report.read_text(encoding="utf-8")
+    commands = [f"scalematch recommend /data/{'a' * k}/ann.json --out rep" for k in range(40, 120, 2)]
+    lines = "".join(f"<dt>Command</dt><dd><code>{command_line(c)}</code></dd>\n" for c in commands)
+    printed = tmp_path / "commands.html"
+    printed.write_text(re.sub(r"<dt>Command</dt><dd>.*?</dd>\n", lambda _: lines, page, count=1), encoding="utf-8")
+    pdf = tmp_path / "commands.pdf"
+    run_chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", printed.as_uri())
+    text = pdf_text(pdf)
+    assert text.count("--out rep") + len(re.findall(r"--out\s*\n\s*rep\b", text)) == len(commands), text
+    assert not re.search(r"-\s*\n\s*-?out\b", text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html as html_text
 import json
 import re
 from pathlib import Path
@@ -253,3 +254,16 @@ def test_write_report_writes_only_a_report_inside_its_folder(tmp_path: Path, fil
     written = write_report(target, cast(Any, {REPORT_HTML: b"<html>", "a.png": bytearray(b"png")}))
     assert written == target / REPORT_HTML and written.read_bytes() == b"<html>"
     assert sorted(p.name for p in target.iterdir()) == ["a.png", REPORT_HTML]
+
+
+def test_command_line_keeps_option_names_whole_and_the_text_as_given() -> None:
+    from scalematch.report.html_report import command_line
+
+    shown = command_line("scalematch recommend 'a <b>.json' --out x-y -q --resize=1,2 -- -n")
+    assert str(shown) == (
+        'scalematch recommend &#39;a &lt;b&gt;.json&#39; <span class="opt">--out</span> x-y '
+        '<span class="opt">-q</span> <span class="opt">--resize</span>=1,2 -- <span class="opt">-n</span>'
+    )
+    assert html_text.unescape(re.sub(r"</?span[^>]*>", "", str(shown))) == (
+        "scalematch recommend 'a <b>.json' --out x-y -q --resize=1,2 -- -n"
+    )
