@@ -69,6 +69,8 @@ def show_detector(
         from scalematch.match.detector import repeated_note
 
         typer.echo(f"note: {printable(repeated_note(preset, result.repeated))}")
+    if result.left_out is not None:
+        typer.echo(f"note: {result.left_out.note(preset)}")
     if result.ignored:
         typer.echo(
             f"ignored: difficult {result.ignored} (as {preset.toolkit}'s pipeline ignores VOC difficult objects)"

@@ -438,9 +438,11 @@ def _detector(
     found = None
     if len(policies) > 1:
         from scalematch.match.detector import repeated_ids, toolkit_rows
+        from scalematch.match.training_set import training_images
 
         repeated_ids(data, preset)  # a toolkit that refuses the file does so before the search, as evaluate would
-        found = sweep_inputs(toolkit_rows(data, preset)[0], preset, policies, coverage, min_positives, min_iou)
+        trained = training_images(data, preset)[0]  # (the images the toolkit trains on, whatever the size)
+        found = sweep_inputs(toolkit_rows(trained, preset)[0], preset, policies, coverage, min_positives, min_iou)
         preset = found.ranked[0][1].preset
     result = evaluate(
         data, preset, coverage, min_positives, min_iou, strict=strict, workers=workers, graph=graph, early=early,

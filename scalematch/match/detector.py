@@ -18,6 +18,7 @@ from scalematch.match.positives import PositivesSummary, summarize
 from scalematch.match.recommend import check_coverage
 from scalematch.match.result import Selected, crowd_rows, nothing_usable, rows_at, small_image_text
 from scalematch.match.search import Search, Sweep, check_reachable, search
+from scalematch.match.training_set import LeftOutImages, training_images
 from scalematch.match.widen import level_graph
 from scalematch.presets.preset import LetterboxInput, MMDetInput, Preset
 from scalematch.profile.engine import profile
@@ -55,6 +56,9 @@ class DetectorResult:
     repeated: RepeatedIds | None = None
     """COCO annotation ids that repeat, whose records the simulation takes otherwise than the toolkit
     (:func:`repeated_ids`); None when none repeats."""
+    left_out: LeftOutImages | None = None
+    """The images holding objects that the preset's toolkit leaves out of its training set, and their objects
+    (:func:`~scalematch.match.training_set.training_images`): not simulated; None when there are none."""
 
     @property
     def meets_target(self) -> bool:
@@ -80,6 +84,8 @@ class DetectorResult:
             doc["ignored_difficult"] = self.ignored
         if self.repeated is not None:
             doc["repeated_annotation_ids"] = repeated_document(self.preset, self.repeated)
+        if self.left_out is not None:
+            doc["images_left_out"] = self.left_out.to_dict(self.preset)
         return doc
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:
@@ -137,13 +143,15 @@ def evaluate(
 
     ``target`` is the share of objects that should have at least ``min_positives`` positives, counting for IoU
     assigners only those with IoU >= ``min_iou``. ``data`` is a :class:`LoadResult` or a DataFrame with the
-    box-table columns. The objects of an image that becomes too small an input for the network under the preset's
-    resize are left out, counted as ``image_too_small`` (with ``strict``, the first is an error). ``graph``: the
-    preset's level graph when the caller has it already (built from the preset's files otherwise). ``early``: a
-    simulation started while ``data`` was read (:mod:`scalematch.match.early`), used when it ran on these rows.
-    ``read_here``: ``data`` was read from files by the caller just now, so no one edited its boxes in place (the
-    comparison of its input-pixel columns with its sizes, :func:`~scalematch.dataset.loader.as_load_result`, is
-    skipped).
+    box-table columns. The images the toolkit leaves out of its training set (mmdetection's ``filter_cfg``,
+    torchvision's reference's filter; :func:`~scalematch.match.training_set.training_images`) are not simulated,
+    and the result counts them (``left_out``). The objects of an image that becomes too small an input for the
+    network under the preset's resize are left out, counted as ``image_too_small`` (with ``strict``, the first is
+    an error). ``graph``: the preset's level graph when the caller has it already (built from the preset's files
+    otherwise). ``early``: a simulation started while ``data`` was read (:mod:`scalematch.match.early`), used when
+    it ran on these rows. ``read_here``: ``data`` was read from files by the caller just now, so no one edited its
+    boxes in place (the comparison of its input-pixel columns with its sizes,
+    :func:`~scalematch.dataset.loader.as_load_result`, is skipped).
     """
     from scalematch import _args
     from scalematch.dataset.shards import check_workers
@@ -165,6 +173,9 @@ def evaluate(
     check_reachable(preset, min_positives)
     repeated = repeated_ids(data, preset)
     graph = level_graph(preset) if graph is None else graph
+    data, left_out = training_images(data, preset)
+    if left_out is not None and not len(data.table):
+        raise DatasetError(f"{data.source}: no usable object to match ({left_out.note(preset)})")
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_selection(data, preset)
     if not len(rows):
@@ -177,7 +188,7 @@ def evaluate(
     found = None if summary.share_meeting >= target else search(rows.frame, preset, target, min_positives, min_iou)
     return DetectorResult(
         preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored,
-        repeated=repeated,
+        repeated=repeated, left_out=left_out,
     )  # fmt: skip
 
 

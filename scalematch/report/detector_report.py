@@ -75,6 +75,8 @@ def build_detector_report(
         doc["ignored_difficult"] = result.ignored
     if result.repeated is not None:
         doc["repeated_annotation_ids"] = repeated_document(preset, result.repeated)
+    if result.left_out is not None:
+        doc["images_left_out"] = result.left_out.to_dict(preset)
     objects = result.summary.objects
     rows = len(data.table) if result.repeated is None else len(toolkit_table(data, preset))  # (as it reads them)
     summary = {
@@ -100,6 +102,7 @@ def build_detector_report(
         reason_words=REASON_WORDS,
         excluded=sorted(data.excluded.items()),
         repeated=None if result.repeated is None else repeated_note(preset, result.repeated),
+        left_out=None if result.left_out is None else result.left_out.note(preset),
         prov=provenance(data.source, command, created, inputs),
         document=Preformatted(dumps(doc)),
     )

@@ -304,6 +304,10 @@ def test_torchvision_presets_read_the_record_pycocotools_resolves(tmp_path: Path
     table = toolkit_table(load(path), preset)
     ours = [([r["x"], r["y"], r["w"], r["h"]], r["category_id"], int(r["iscrowd"])) for r in table.to_dict("records")]
     assert ours == [(a["bbox"], a["category_id"], a["iscrowd"]) for a in target]
+    if all(any(side <= 1 for side in a["bbox"][2:]) for a in target):  # the reference's train set leaves it out
+        with pytest.raises(DatasetError, match=r"\(_coco_remove_images_without_annotations\)\)$"):
+            evaluate(load(path), preset, workers=1)
+        return
     result = evaluate(load(path), preset, workers=1)
     frame = result.to_frame("objects")
 
