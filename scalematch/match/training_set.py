@@ -166,5 +166,8 @@ def _only_empty_boxes(table: pd.DataFrame) -> npt.NDArray[np.int64]:
     image = table["image_id"].to_numpy(np.int64)
     w, h = table["w"].to_numpy(np.float64), table["h"].to_numpy(np.float64)
     empty = (w <= 1) | (h <= 1)  # (a NaN side is not "<= 1": the reference keeps such a record's image)
-    found: npt.NDArray[np.int64] = np.setdiff1d(image[empty], image[~empty])
+    if not empty.any():
+        return np.zeros(0, np.int64)
+    candidates = np.unique(image[empty])  # few: the others' records need not be sorted
+    found: npt.NDArray[np.int64] = np.setdiff1d(candidates, image[np.isin(image, candidates) & ~empty])
     return found
