@@ -151,9 +151,11 @@ def default_anchors(rule: Rule, levels: tuple[Level, ...]) -> AnchorSet:
     if rule is Rule.YOLO:
         found = yolo_default_anchors(strides)
         if found is None:
-            names = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in levels)
+            lacking = [lv for lv in levels if yolo_default_anchors([lv.stride]) is None]
+            names = ", ".join(f"{lv.name} ({lv.stride:g})" for lv in lacking)
+            which = f"levels {names} have" if len(lacking) > 1 else f"level {names} has"
             raise OptionError(
-                f"rule=yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; levels {names} have none "
+                f"rule=yolo: YOLOv5 default anchors exist for strides 8, 16, 32 only; {which} none "
                 "(pick levels= with those strides, e.g. neck=pan or levels=P3,P4,P5)"
             )
         return found

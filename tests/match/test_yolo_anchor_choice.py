@@ -66,3 +66,22 @@ def test_fitted_anchors_kept_when_they_raise_bpr() -> None:
     assert a is not None and a.default_bpr is not None
     assert a.fitted_bpr > a.default_bpr
     assert not a.kept_default and a.recommended == a.fitted
+
+
+@pytest.mark.parametrize(
+    ("names", "lacking"),
+    [
+        (("P2", "P3", "P4", "P5"), "level P2 (4) has none"),
+        (("P4", "P5", "P6", "P7"), "levels P6 (64), P7 (128) have none"),
+    ],
+)
+def test_levels_without_default_anchors_are_the_ones_named(names: tuple[str, ...], lacking: str) -> None:
+    """The refusal names the levels whose stride has no yolov5 default anchors, not those that have them."""
+    from scalematch.errors import OptionError
+    from scalematch.match.levels import Level
+    from scalematch.match.rules import default_anchors
+
+    levels = tuple(Level(n, 2.0 ** int(n[1:]), 100.0, 10.0, 2.0 ** -int(n[1:])) for n in names)
+    with pytest.raises(OptionError) as raised:
+        default_anchors(Rule.YOLO, levels)
+    assert f"strides 8, 16, 32 only; {lacking} (pick" in str(raised.value)
