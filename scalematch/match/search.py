@@ -104,8 +104,8 @@ class Trial:
 
     @property
     def simulated_scale(self) -> float:
-        """The input scale simulated: ``input_scale`` after the sizes were rounded (a letterbox to a multiple
-        of 32, pixel sizes to integers)."""
+        """The input scale simulated: ``input_scale`` after the sizes were rounded (a letterbox up to the
+        multiple of the grid size its toolkit trains at, pixel sizes to integers)."""
         if self.base_input is None:
             return self.input_scale
         return _input_sizes(self.preset.input)[0] / _input_sizes(self.base_input)[0]
@@ -243,7 +243,10 @@ def scaled(preset: Preset, input_scale: float = 1.0, anchor_scale: float = 1.0, 
             spec = replace(spec, long=round(spec.long * input_scale), short=round(spec.short * input_scale))
         else:
             assert isinstance(spec, LetterboxInput)
-            spec = replace(spec, size=32 * round(spec.size * input_scale / 32))
+            # the size a user would ask for, then what the toolkit trains at (check_img_size / check_imgsz: up
+            # to a multiple of the grid size)
+            asked = replace(spec, size=round(spec.size * input_scale))
+            spec = replace(spec, size=yolo_train_size(asked, preset.anchors))
     gen = preset.anchors
     if anchor_scale != 1:
         if isinstance(gen, TorchvisionAnchors):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from required import need
 from typer.testing import CliRunner
 
 from scalematch.cli.main import app
@@ -20,7 +22,7 @@ from scalematch.match.result import usable
 from scalematch.match.search import Search, Trial, cells_of, fitted_ratios, input_size_words, scaled, search
 from scalematch.match.widen import level_graph, widen
 from scalematch.presets import builtin_presets, load_preset
-from scalematch.presets.preset import LetterboxInput
+from scalematch.presets.preset import LetterboxInput, Points, YoloAnchors
 from scalematch.profile.api import build
 
 
@@ -267,8 +269,8 @@ def test_a_scaled_input_names_its_resize_after_a_changed_one() -> None:
 @pytest.mark.parametrize(
     ("name", "size", "changes", "simulated"),
     [
-        # a letterbox is rounded to a multiple of 32: 320 x 1.25 = 400 is simulated at 384
-        ("yolov5", 320, "input 384 (x1.2)", 1.2),
+        # a letterbox goes up to a multiple of 32, as yolov5's check_img_size: 320 x 1.25 = 400 is simulated at 416
+        ("yolov5", 320, "input 416 (x1.3)", 1.3),
         ("yolov5", 640, "input x1.25", 1.25),  # 800, a multiple of 32
         ("retinanet", None, "input min_size 1000, max_size 1666 (x1.25)", 1.25),  # 1333 x 1.25 = 1666.25
         ("atss", None, "input scale (1666, 1000) (x1.25)", 1.25),
@@ -289,3 +291,39 @@ def test_a_rounded_input_scale_names_the_size_simulated(
     assert isinstance(chosen, dict)
     assert (chosen["changes"], chosen["input_scale"]) == (changes, simulated)
     assert chosen["input_size"] == input_size_words(design.input)
+
+
+@pytest.mark.parametrize("name", ["yolov5", "yolov8"])
+@pytest.mark.parametrize("grid", [32, 64])
+def test_a_scaled_letterbox_is_the_size_the_toolkit_trains_at(name: str, grid: int) -> None:
+    """The search's x1.25, x1.5, ... of a letterbox is what the toolkit makes of that size when asked for it:
+    yolov5's train.py check_img_size(imgsz, gs, floor=2 gs), ultralytics' trainer check_imgsz(imgsz, stride=gs,
+    floor=gs), gs = max(32, largest stride); both round up (never half-to-even: 400 is trained at 416, not 384)."""
+    from scalematch.match.search import INPUT_SCALES
+
+    need("yolov5.utils.general")
+    need("ultralytics.utils.checks")
+    from ultralytics.utils import checks
+    from yolov5.utils import general
+
+    check_img_size: Any = general.check_img_size
+    check_imgsz: Any = checks.check_imgsz
+    preset = load_preset(name)
+    letterbox, gen = preset.input, preset.anchors
+    assert isinstance(letterbox, LetterboxInput) and isinstance(gen, YoloAnchors | Points)
+    if grid == 64:
+        preset = replace(preset, anchors=replace(gen, strides=(16, 32, 64)))
+    for size in (320, 352, 416, 448, 608, 640, 704):
+        base = replace(preset, input=replace(letterbox, size=size))
+        for scale in INPUT_SCALES:
+            asked = round(size * scale)
+            theirs = (
+                check_img_size(asked, grid, floor=2 * grid)
+                if name == "yolov5"
+                else check_imgsz(asked, stride=grid, floor=grid, max_dim=1)
+            )
+            if scale == 1:
+                theirs = size  # no scaling: the preset's own size
+            design = scaled(base, scale)
+            assert isinstance(design.input, LetterboxInput)
+            assert design.input.size == theirs, (size, scale)
