@@ -7,7 +7,7 @@ from scalematch.match.documents import document as document
 from scalematch.match.documents import search_document as search_document
 from scalematch.match.documents import sweep_document as sweep_document
 from scalematch.match.positives import PositivesSummary
-from scalematch.match.search import Search, Sweep
+from scalematch.match.search import ANCHOR_SCALES, INPUT_SCALES, Search, Sweep
 from scalematch.presets.changes import changes
 from scalematch.presets.preset import (
     ATSSAssign,
@@ -15,6 +15,7 @@ from scalematch.presets.preset import (
     LetterboxInput,
     MaxIoU,
     MMDetInput,
+    Points,
     Preset,
     SSDMatch,
     TALAssign,
@@ -202,15 +203,45 @@ def search_lines(found: Search) -> list[str]:
         f"and level sets cheapest first and varying anchor scale, aspect ratios, FCOS ranges and radius, ATSS top-k "
         f"as they apply{sample}):",
         f"  before: {b.changes}: {shares(b.share, found.target)[0]}, {b.cost:,.0f} {units} per image",
-        f"  after:  {c.changes}: {shares(c.share, found.target)[0]}, {c.cost:,.0f} {units} per image",
     ]
+    if c.varied:
+        lines.append(f"  after:  {c.changes}: {shares(c.share, found.target)[0]}, {c.cost:,.0f} {units} per image")
+    else:
+        lines.extend(_no_change(found))
     if not found.reached:
-        lines.append(f"No variation reaches {shares(c.share, found.target)[1]}; the one above comes closest.")
+        if c.varied:
+            lines.append(f"No variation reaches {shares(c.share, found.target)[1]}; the one above comes closest.")
         if found.left_out:
             lines.append(
                 f"The search cannot add back the preset's {', '.join(found.left_out)}, which the design "
                 f"({_span(b.preset.levels)}) leaves out."
             )
+    return lines
+
+
+def _no_change(found: Search) -> list[str]:
+    """Why the search has no design to show after the preset: none of its variations raises the share (or keeps
+    it for less), with what the search varies in size, all of it towards small objects (anchor scales: not for
+    FCOS, whose ranges it scales both ways, nor for a point head, which has none)."""
+    b = found.before
+    tried = found.simulated - 1
+    if not tried:
+        return ["No change beats it: the search could simulate no variation of it."]
+    lines = [
+        f"No change beats it: {'neither' if tried == 2 else 'none'} of the {counted(tried, 'variation')} simulated "
+        f"raises its share or keeps it with fewer {b.preset.head_units} per image."
+        if tried > 1
+        else f"No change beats it: the one variation simulated does not raise its share or keep it with fewer "
+        f"{b.preset.head_units} per image."
+    ]
+    if isinstance(b.preset.assigner, FCOSAssign):
+        return lines
+    up = [f"x{s:g}" for s in INPUT_SCALES if s > 1]
+    sizes = f"the input up only ({up[0]} to {up[-1]})"
+    if not isinstance(b.preset.anchors, Points):
+        down = [f"x{s:g}" for s in ANCHOR_SCALES if s < 1]
+        sizes += f" and the anchors down only ({down[0]} to {down[-1]})"
+    lines.append(f"The search scales {sizes}, which helps objects too small for the design, not those too large.")
     return lines
 
 

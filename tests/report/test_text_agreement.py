@@ -129,6 +129,47 @@ def test_the_design_search_counts_what_the_head_scores(name: str, units: str) ->
     assert search_document(_search(name))["chosen"]["anchors_per_image"] == 70350.0  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        (
+            "retinanet",
+            "The search scales the input up only (x1.25 to x3) and the anchors down only (x0.75 to x0.25), which "
+            "helps objects too small for the design, not those too large.",
+        ),
+        (
+            "yolov8",
+            "The search scales the input up only (x1.25 to x3), which helps objects too small for the design, not "
+            "those too large.",
+        ),
+        ("fcos", None),  # its ranges are scaled both ways
+    ],
+)
+def test_a_search_that_changes_nothing_says_so_and_shows_the_preset_once(name: str, why: str | None) -> None:
+    """When no variation beats the design the search started from, the chosen design is that design: the text
+    shows it once, as 'before', and says that nothing beats it (not 'the one above comes closest')."""
+    preset = load_preset(name)
+    before = Trial(preset, 1, 1, 0, 0.5, 18134.0)
+    tried = Trial(preset, 2, 1, 0, 0.4, 70350.0)
+    found = Search(before, before, (before, tried), 0.99, False, 10, 10, simulated=25)
+    units = preset.head_units
+    lines = search_lines(found)
+    assert lines[1:] == [
+        f"  before: the preset as it is: 50.0%, 18,134 {units} per image",
+        f"No change beats it: none of the 24 variations simulated raises its share or keeps it with fewer {units} "
+        "per image.",
+        *([why] if why else []),
+    ]
+    one = search_lines(Search(before, before, (before, tried), 0.99, False, 10, 10, simulated=2))[2]
+    assert one.startswith("No change beats it: the one variation simulated does not raise its share")
+    closer = Trial(preset, 2, 1, 0, 0.6, 70350.0)
+    varied = search_lines(Search(before, closer, (before, closer), 0.99, False, 10, 10, simulated=2))
+    assert varied[2:] == [
+        f"  after:  input x2: 60.0%, 70,350 {units} per image",
+        "No variation reaches 99.0%; the one above comes closest.",
+    ]
+
+
 @pytest.mark.parametrize(("name", "units"), [("fcos", "points"), ("yolov8", "points"), ("ssd300", "anchors")])
 def test_the_sweep_table_names_its_cost_column_for_the_head(name: str, units: str) -> None:
     sweep = Sweep((("longest-edge:320", Trial(load_preset(name), 0.5, 1, 0, 1.0, 2100.0), 0),), 0.99)
