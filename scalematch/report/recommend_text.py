@@ -105,8 +105,8 @@ def sentences(rec: Recommendation) -> list[str]:
         )
     if isinstance(detail, YoloDetail):
         limit = rec.params.yolo_threshold
-        at = BOTH if rec.both_ends else ""
-        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}){at}: {detail.bpr:.3f}.")
+        which = ", objects with a match at both ends" if rec.both_ends else ""
+        out.append(f"Best possible recall with the default anchors (ratio < {limit:g}){which}: {detail.bpr:.3f}.")
     if isinstance(detail, FpnDetail):
         out.append(
             f"With the toolkits' clamping the levels would take{SMALLEST if rec.both_ends else ''} "
@@ -125,11 +125,12 @@ def sentences(rec: Recommendation) -> list[str]:
             distinct = counted(len(set(shapes)), "distinct shape")
             line += f"; the boxes have {distinct}, repeated so that every level holds {a.per_level}"
         if rec.both_ends:
-            line += "; fitted to the boxes" + BOTH
+            line += f"; fitted to the boxes{BOTH}, IoU and BPR over them pooled ({POOLED})"
         if a.kept_default:
+            that = "that " if rec.both_ends else ""
             line += (
-                "; the defaults are kept (and exported): the fitted anchors do not raise BPR, and yolov5's AutoAnchor "
-                "replaces anchors only by a higher BPR"
+                f"; the defaults are kept (and exported): the fitted anchors do not raise {that}BPR, and yolov5's "
+                "AutoAnchor replaces anchors only by a higher BPR"
             )
         out.append(line + ".")
     ranges = ", ".join(f"({lo:g}, {'inf' if math.isinf(hi) else f'{hi:g}'}]" for lo, hi in rec.ranges)
@@ -157,6 +158,8 @@ def sentences(rec: Recommendation) -> list[str]:
 
 
 SMALLEST = " at the smallest scale"
+POOLED = "each object once at each end, per box as yolov5's check_anchors counts"
+"""How the anchors' IoU and BPR count the boxes of a multi-scale policy's two ends."""
 BOTH = " at both ends"
 BOTH_ENDS = (
     "Multi-scale resize, both ends judged: an object counts as covered only when the rule places it at the "

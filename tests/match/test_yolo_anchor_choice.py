@@ -85,3 +85,35 @@ def test_levels_without_default_anchors_are_the_ones_named(names: tuple[str, ...
     with pytest.raises(OptionError) as raised:
         default_anchors(Rule.YOLO, levels)
     assert f"strides 8, 16, 32 only; {lacking} (pick" in str(raised.value)
+
+
+def test_multi_scale_bprs_are_each_one_measure_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a multi-scale policy the two BPRs of the defaults are two measures, each labelled: the rule's is per
+    object, a match at both ends; the anchors' (which decides keep or replace) is yolov5's check_anchors over the
+    boxes of both ends pooled, each object once at each end."""
+    from scalematch.match.result import YoloDetail, rule_detail
+    from scalematch.report.recommend_text import sentences
+
+    data = load(sample_path(), resize="multi-scale:320-960,1600")
+    levels = levels_from_profile(profile(build("cspdarknet", "pan")), neck=True)
+    rec = recommend(data.table, levels, Rule.YOLO)
+    a, detail = rec.anchors, rule_detail(rec.full, rec.params)
+    assert a is not None and a.default is not None and a.default_bpr is not None
+    assert isinstance(detail, YoloDetail) and rec.recommended_levels == ("P3", "P4", "P5")
+    rows = usable(data.table)
+    low = np.stack([rows["w_in"].to_numpy(), rows["h_in"].to_numpy()], axis=1)
+    high = np.stack([rows["w_in_hi"].to_numpy(), rows["h_in_hi"].to_numpy()], axis=1)
+    defaults = [s for lv in a.default.shapes for s in lv]
+    pooled = yolov5_bpr(np.concatenate([low, high]), defaults, monkeypatch)
+    assert pooled == round(a.default_bpr, 3)
+    ends = (yolov5_bpr(low, defaults, monkeypatch), yolov5_bpr(high, defaults, monkeypatch))
+    assert detail.bpr <= min(ends) + 5e-4 and round(detail.bpr, 3) != pooled  # the two measures differ here
+    text = "\n".join(sentences(rec))
+    assert (
+        f"Best possible recall with the default anchors (ratio < 4), objects with a match at both ends: "
+        f"{detail.bpr:.3f}."
+    ) in text
+    assert (
+        f"(toolkit defaults: {a.default_mean_iou:.3f}, BPR {a.default_bpr:.3f}); fitted to the boxes at both ends, "
+        "IoU and BPR over them pooled (each object once at each end, per box as yolov5's check_anchors counts)"
+    ) in text
