@@ -66,10 +66,16 @@ def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]
     if fitted_at:  # the sizes below are input pixels of this design: another resize changes them
         lines.append(f"{comment} Design: {printable(fitted_at)} (sizes in input pixels of that resize).")
     a = rec.anchors
-    if a and a.kept_default and a.default_bpr is not None:
+    if rec.both_ends and a:
+        how = "chosen on" if a.kept_default else "fitted to"
         lines.append(
-            f"{comment} The toolkit's default anchors are kept: fitted ones reach BPR {a.fitted_bpr:.3f}, not above "
-            f"the defaults' {a.default_bpr:.3f} (yolov5's AutoAnchor replaces anchors only by a higher BPR)."
+            f"{comment} Multi-scale resize: the anchors are {how} its boxes at both ends (smallest and largest scale)."
+        )
+    if a and a.kept_default and a.default_bpr is not None:
+        pooled = " (over the boxes of both ends pooled)" if rec.both_ends else ""
+        lines.append(
+            f"{comment} The toolkit's default anchors are kept: fitted ones reach BPR {a.fitted_bpr:.3f}{pooled}, not "
+            f"above the defaults' {a.default_bpr:.3f} (yolov5's AutoAnchor replaces anchors only by a higher BPR)."
         )
     return lines
 
@@ -96,7 +102,11 @@ def mmdet(rec: Recommendation, fitted_at: str = "") -> str:
         f"({-1 if lo == 0 else _num(lo)}, {'1e8' if math.isinf(hi) else _num(hi)})" for lo, hi in rec.ranges
     )
     comma = "," if len(rec.ranges) == 1 else ""  # a tuple of pairs, also for one level
-    lines += ["# FCOS-style regress ranges on max(l, t, r, b), one per level.", f"regress_ranges = ({ranges}{comma})"]
+    at = " at the smallest scale" if rec.both_ends else ""
+    lines += [
+        f"# FCOS-style regress ranges on max(l, t, r, b){at}, one per level.",
+        f"regress_ranges = ({ranges}{comma})",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -178,3 +178,18 @@ def test_the_sweep_figure_names_the_policy_judged_at_both_ends() -> None:
     fig = sweep_figure(list(swept.designs))
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert f"{POLICY}\n(both ends judged)" in labels and "shortest-edge:800,1333" in labels
+
+
+def test_exports_of_a_multi_scale_recommendation_say_where_anchors_and_ranges_were_judged() -> None:
+    """An export's sizes are input pixels of a policy with two ends: its header says the anchors come from the
+    boxes at both ends, and mmdetection's regress ranges say they are at the smallest scale."""
+    from scalematch.report.export import detectron2, mmdet
+
+    table = _table([224, 224, 20, 100, 60], [448, 896, 80, 200, 120])
+    both = "# Multi-scale resize: the anchors are fitted to its boxes at both ends (smallest and largest scale).\n"
+    rec = recommend(table, FPN_LEVELS, Rule.ANCHORS, target=0.5, anchors_per_level=1)
+    assert both in mmdet(rec) and both in detectron2(rec)
+    assert "# FCOS-style regress ranges on max(l, t, r, b) at the smallest scale, one per level.\n" in mmdet(rec)
+    one_end = recommend(table[["w_in", "h_in"]], FPN_LEVELS, Rule.ANCHORS, target=0.5, anchors_per_level=1)
+    assert "Multi-scale" not in mmdet(one_end)
+    assert "# FCOS-style regress ranges on max(l, t, r, b), one per level.\n" in mmdet(one_end)

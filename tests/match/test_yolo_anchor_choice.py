@@ -117,3 +117,6 @@ def test_multi_scale_bprs_are_each_one_measure_named_as_such(monkeypatch: pytest
         f"(toolkit defaults: {a.default_mean_iou:.3f}, BPR {a.default_bpr:.3f}); fitted to the boxes at both ends, "
         "IoU and BPR over them pooled (each object once at each end, per box as yolov5's check_anchors counts)"
     ) in text
+    block = ultralytics(rec)
+    assert a.kept_default and "# Multi-scale resize: the anchors are chosen on its boxes at both ends" in block
+    assert f"fitted ones reach BPR {a.fitted_bpr:.3f} (over the boxes of both ends pooled), not above" in block
