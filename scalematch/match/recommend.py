@@ -56,6 +56,11 @@ class AnchorAdvice:
             return self.default
         return self.fitted
 
+    @property
+    def recommended_name(self) -> str:
+        """What :attr:`recommended` is, as the report's figures and tables name it."""
+        return "kept default anchors" if self.kept_default and self.default is not None else "fitted anchors"
+
 
 @dataclass(frozen=True)
 class InputAdvice:

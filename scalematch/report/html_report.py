@@ -94,7 +94,7 @@ def rule_summary(rec: Recommendation) -> str:
 def level_rows(best: Design) -> list[dict[str, Any]]:
     """One row per candidate level (plus too small / too large) for the levels table."""
     rec = best.recommendation
-    fitted = dict(zip(rec.recommended_levels, rec.anchors.fitted.shapes, strict=True)) if rec.anchors else {}
+    fitted = dict(zip(rec.recommended_levels, rec.anchors.recommended.shapes, strict=True)) if rec.anchors else {}
     ranges = dict(zip(rec.recommended_levels, rec.ranges, strict=True))
     rows = []
     for load in rec.full.loads:
@@ -242,6 +242,7 @@ def render_html(
         sentences=sentences(rec),
         warnings=warnings(best, summary["objects"], summary["crowd"]),
         levels=level_rows(best),
+        anchors_heading=rec.anchors.recommended_name if rec.anchors else "fitted anchors",
         level_note=level_note(rec),
         too_small=rec.full.too_small,
         too_large=rec.full.too_large,

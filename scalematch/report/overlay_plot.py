@@ -14,7 +14,8 @@ stacked by the level each object is assigned to (or by COCO's small / medium / l
   where the ERF diameter is ``2σ`` (the same definition as the profile figure's), joined to ``▶`` by a thin line:
   the sizes the level can take;
 - ``|`` its theoretical receptive field;
-- ``▼`` the longer sides of the recommended level's fitted anchors.
+- ``▼`` the longer sides of the recommended level's anchors: the fitted ones, or the toolkit defaults where they are
+  kept (``--rule yolo`` when the fit does not raise BPR), as the exports write them.
 
 Under the rf rule, every object a level takes lies between its ``▶`` and ``◀``, and every object too large lies
 beyond the ``◀`` of each level that resolves it.
@@ -160,7 +161,8 @@ def overlay_figure(
     edges, counts = log2_histogram(sizes, group, len(labels))
     chosen = set(rec.recommended_levels)
     min_cells, erf_factor = rec.params.min_cells, rec.params.erf_factor
-    fitted = dict(zip(rec.recommended_levels, rec.anchors.fitted.shapes, strict=True)) if rec.anchors else {}
+    fitted = dict(zip(rec.recommended_levels, rec.anchors.recommended.shapes, strict=True)) if rec.anchors else {}
+    anchors_name = rec.anchors.recommended_name if rec.anchors else "fitted anchors"
 
     with style():
         fig, ax = figure_for(ax, (9.0, 5.6))
@@ -225,7 +227,7 @@ def overlay_figure(
             Line2D([], [], marker="<", color="0.1", ls="none",
                    label=f"ERF limit ±{erf_factor:g}σ = {erf_factor:g} ERF diameters (2σ)"),
             Line2D([], [], marker="|", color="0.45", ms=10, mew=1.6, ls="none", label="receptive field"),
-            Line2D([], [], marker="v", color="0.6", mec="0.1", ls="none", label="fitted anchors (longer side)"),
+            Line2D([], [], marker="v", color="0.6", mec="0.1", ls="none", label=f"{anchors_name} (longer side)"),
         ]  # fmt: skip
         handles, _ = ax.get_legend_handles_labels()
         if outside:

@@ -34,7 +34,9 @@ MAX_GRIDSIZE = 1000
 def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, ax: Axes | None = None) -> Figure:
     """Hexbin of (w_in, h_in) of the usable objects, log-log, in greys (shade: count per cell, log scale), with
     the fitted anchors of the recommended levels (filled, one colour and marker per level) and the toolkit
-    defaults (hollow red squares) on top, and the square-shape diagonal.
+    defaults (hollow red squares) on top, and the square-shape diagonal. Where the defaults are kept (``--rule
+    yolo`` when the fit does not raise BPR) they are what is drawn per level, as the exports write them, and the
+    fitted ones are left out.
 
     The colour bar is ticked at whole counts up to the largest (1, 2, 5, 10 ... and the maximum); when no cell
     holds more than one object there is no colour bar and the legend says so. The axes are in log2 units (the
@@ -73,17 +75,17 @@ def shape_figure(table: pd.DataFrame, rec: Recommendation, gridsize: int = 48, a
                 handles.append(RegularPolygon((0, 0), 6, radius=1, color=greys(0.6), label="one object per cell"))
         a = rec.anchors
         if a is not None:
-            if a.default is not None:
+            if a.default is not None and not a.kept_default:
                 dw, dh, _ = a.default.flat()
                 ax.plot(np.log2(dw), np.log2(dh), "s", mfc="none", mec=DEFAULT_ANCHOR_COLOR, mew=1.3, ms=6,
                         ls="none", label="toolkit default anchors", gid="anchors:default")  # fmt: skip
                 points += [*np.log2(dw), *np.log2(dh)]
             colors = level_colors(len(rec.full.levels))
             index = {lv.name: k for k, lv in enumerate(rec.full.levels)}
-            for k, (name, shapes) in enumerate(zip(rec.recommended_levels, a.fitted.shapes, strict=True)):
+            for k, (name, shapes) in enumerate(zip(rec.recommended_levels, a.recommended.shapes, strict=True)):
                 fw, fh = np.log2([s[0] for s in shapes]), np.log2([s[1] for s in shapes])
                 ax.plot(fw, fh, ANCHOR_MARKERS[k % len(ANCHOR_MARKERS)], color=colors[index[name]], mec="white",
-                        mew=0.9, ms=7, ls="none", label=f"fitted anchors {drawable(name)}",
+                        mew=0.9, ms=7, ls="none", label=f"{a.recommended_name} {drawable(name)}",
                         gid=f"anchors:{name}")  # fmt: skip
                 points += [*fw, *fh]
         lo, hi = min(points) - 0.4, max(points) + 0.4

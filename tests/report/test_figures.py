@@ -436,3 +436,29 @@ def test_a_font_installed_for_a_script_draws_its_names(tmp_path: Path, monkeypat
     finally:
         monkeypatch.undo()
         manager._findfont_cached.cache_clear()
+
+
+def test_kept_default_anchors_are_what_the_figures_and_the_levels_table_show(by_gid: Gid) -> None:
+    """Under --rule yolo, when the fit does not raise BPR the defaults are kept and exported (the bundled sample on
+    cspdarknet + pan): the shape and overlay figures draw those, per level, and the HTML levels table lists them."""
+    from scalematch.match.rules import Rule
+    from scalematch.report.html_report import level_rows
+    from scalematch.report.overlay_plot import overlay_figure
+
+    data = load(sample_path())
+    d = design(data, "cspdarknet", "pan", rule=Rule.YOLO)
+    rec = d.recommendation
+    a = rec.anchors
+    assert a is not None and a.kept_default and a.default is not None and a.fitted != a.default
+    kept = dict(zip(rec.recommended_levels, a.default.shapes, strict=True))
+    shape = shape_figure(data.table, rec)
+    assert legend_texts(shape.axes[0]) == [f"kept default anchors {n}" for n in rec.recommended_levels]
+    for name, line in by_gid(shape, "anchors:").items():
+        assert np.allclose(2 ** np.asarray(line.get_xdata()), [w for w, _ in kept[name]])
+        assert np.allclose(2 ** np.asarray(line.get_ydata()), [h for _, h in kept[name]])
+    overlay = overlay_figure(data.table, rec)
+    assert "kept default anchors (longer side)" in legend_texts(overlay.axes[0])
+    for name, line in by_gid(overlay, "anchors:").items():
+        assert list(line.get_xdata()) == [max(w, h) for w, h in kept[name]]
+    rows = {row["name"]: row["anchors"] for row in level_rows(d)}
+    assert rows["P3"] == "10×13, 16×30, 33×23"
