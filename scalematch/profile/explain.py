@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from os import PathLike
 
-from scalematch._text import cut_name
+from scalematch._text import counted, cut_name
 from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
+from scalematch.profile import edges
 from scalematch.profile.api import build, is_imported
 from scalematch.profile.axis import AxisGeom, image_axis
 from scalematch.profile.engine import FeatureMap, Profile, axis_map, profile
@@ -28,7 +29,7 @@ from scalematch.profile.graph import INPUT, Graph
 from scalematch.profile.importers.config import builtin, from_layers
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough
 from scalematch.profile.runs import Runs, size
-from scalematch.profile.summary import AxisSummary, summarize, unit_area
+from scalematch.profile.summary import AxisSummary, summarize
 
 IMAGE_SUMMARY = summarize(image_axis())
 """The input image as a map: stride 1, receptive field 1, union 1, overlap 0, ERF sigma 0."""
@@ -101,8 +102,8 @@ class Explanation:
         unit = self.unit[0] if self.unit[0] == self.unit[1] else self.unit
         sources = ", ".join(self.node.inputs)
         return (
-            f"<Explanation {self.node.name} unit {unit}: reads {len(self.regions)} units of {sources}; "
-            f"input region {self.union.pixels} pixels>"
+            f"<Explanation {self.node.name} unit {unit}: reads {counted(len(self.regions), 'unit')} of {sources}; "
+            f"input region {counted(self.area, 'pixel')}>"
         )
 
 
@@ -204,18 +205,33 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
             names = [f.name for f in profile.feature_maps]
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
             raise OptionError(f"node: no map named '{node}' in {profile.name}; maps: {shown}") from None
-    geom = _geom(profile, fm.name)
+    _geom(profile, fm.name)  # a bounded map
     if isinstance(unit, int):
         unit = (unit, unit)
     chosen = unit if unit is not None else (_first_inside(profile, fm, 0), _first_inside(profile, fm, 1))
+    if profile.input_size is not None and fm.size is not None:
+        for a, what in enumerate(("rows", "columns")):
+            if not 0 <= chosen[a] < fm.size[a]:
+                side = fm.size[a]
+                raise OptionError(
+                    f"unit: unit {chosen[a]} is outside the {side} {what} of '{fm.name}' (0 to {side - 1}) at "
+                    f"input {profile.input_size[1]}x{profile.input_size[0]} (WxH)"
+                )
+    found = [edges.axis_edges(profile, fm, a, chosen[a]) for a in (0, 1)]
     axes = []
-    for a in (0, 1):
-        per_source = _reads(profile, fm, a, chosen[a])
+    for a, axis_found in enumerate(found):
+        own = axis_found.value(fm.name, chosen[a])
+        if not own.pixels:
+            raise OptionError(
+                f"unit: unit {chosen[a]} of '{fm.name}' reads no input pixel along {'yx'[a]}: every unit it would "
+                "read lies in the padding or past the edge of its map"
+            )
+        per_source = edges.reads(axis_found, fm)
         sets = tuple(
-            tuple(_geom(profile, src)[a].unit(i)[0] for i in units)
+            tuple(axis_found.value(src, i).pixels for i in units)
             for src, units in zip(fm.inputs, per_source, strict=True)
         )
-        axes.append(AxisReads(chosen[a], fm.inputs, per_source, sets, geom[a].unit(chosen[a])[0]))
+        axes.append(AxisReads(chosen[a], fm.inputs, per_source, sets, own.pixels))
     ay, ax = axes
     regions = tuple(
         Region(src, (iy, ix), rows, cols)
@@ -232,8 +248,8 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
         chain = (INPUT, *names[: names.index(fm.name) + 1])
     else:
         chain = (*fm.inputs, fm.name)
-    area = unit_area(fm.terms, chosen)
-    moments = [geom[a].unit(chosen[a]) for a in (0, 1)]
+    area = edges.area(profile, fm, found[0], found[1])
+    moments = [found[a].value(fm.name, chosen[a]) for a in (0, 1)]
     return Explanation(
         profile,
         fm,
@@ -244,8 +260,8 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
         union,
         area == size(ay.union) * size(ax.union),
         area,
-        (moments[0][1], moments[1][1]),
-        (math.sqrt(moments[0][2]), math.sqrt(moments[1][2])),
+        (moments[0].mean, moments[1].mean),
+        (math.sqrt(moments[0].variance), math.sqrt(moments[1].variance)),
         chain,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise, product
@@ -53,7 +52,7 @@ def summarize(geom: AxisGeom) -> AxisSummary:
     )
 
 
-def _rects_area(rects: list[tuple[Runs, Runs]]) -> int:
+def rects_area(rects: list[tuple[Runs, Runs]]) -> int:
     """Number of pixels in a union of products ``rows x cols`` (sweep over row boundaries)."""
     if len(rects) == 1:
         return runs.size(rects[0][0]) * runs.size(rects[0][1])
@@ -73,16 +72,11 @@ def _rects_area(rects: list[tuple[Runs, Runs]]) -> int:
     return total
 
 
-def unit_area(terms: Sequence[tuple[AxisGeom, AxisGeom]], unit: tuple[int, int]) -> int:
-    """Number of input pixels unit ``(i_y, i_x)`` depends on (2-D, exact)."""
-    return _rects_area([(y.unit(unit[0])[0], x.unit(unit[1])[0]) for y, x in terms])
-
-
 def union_area(terms: list[tuple[AxisGeom, AxisGeom]]) -> int:
     """Largest number of input pixels any unit depends on, over the phases of the period (2-D)."""
     ys = axis.common_period([t[0] for t in terms])
     xs = axis.common_period([t[1] for t in terms])
     return max(
-        _rects_area([(y.sets[qy], x.sets[qx]) for y, x in zip(ys, xs, strict=True)])
+        rects_area([(y.sets[qy], x.sets[qx]) for y, x in zip(ys, xs, strict=True)])
         for qy, qx in product(range(ys[0].period), range(xs[0].period))
     )

@@ -96,6 +96,7 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
         erf = Ellipse((float(mx), float(my)), 2 * sx, 2 * sy, gid="erf")
         erf.set(fill=False, edgecolor="0.15", lw=1.3, ls=":", zorder=5)
         ax.add_patch(erf)
+    _outside(ax, exp, ((y0, y1), (x0, x1)))
     ax.set_xlim(x0 - 0.5, x1 + 0.5)
     ax.set_ylim(y1 + 0.5, y0 - 0.5)  # image convention: y grows downwards
     ax.set_aspect("equal")
@@ -119,6 +120,29 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
         ),
         loc="left",
     )
+
+
+def _outside(ax: Axes, exp: Explanation, window: tuple[tuple[int, int], tuple[int, int]]) -> None:
+    """Grey out the drawn pixels outside the image (gid ``"outside"``): before 0 and, with an input size, past
+    its end."""
+    from matplotlib.patches import Rectangle
+
+    size = exp.profile.input_size
+    (y0, y1), (x0, x1) = window
+    ends = (size[0], size[1]) if size is not None else (None, None)
+    pieces = []
+    for a, (lo, hi), end in zip((0, 1), window, ends, strict=True):
+        if lo < 0:
+            pieces.append((a, lo, min(hi, -1)))
+        if end is not None and hi >= end:
+            pieces.append((a, max(lo, end), hi))
+    for a, lo, hi in pieces:
+        if a == 0:
+            rect = Rectangle((x0 - 0.5, lo - 0.5), x1 - x0 + 1, hi - lo + 1, gid="outside")
+        else:
+            rect = Rectangle((lo - 0.5, y0 - 0.5), hi - lo + 1, y1 - y0 + 1, gid="outside")
+        rect.set(facecolor="0.88", edgecolor="none", hatch="//", zorder=1)
+        ax.add_patch(rect)
 
 
 def _wrapped(title: str, width: int = TITLE_WIDTH) -> str:

@@ -130,7 +130,21 @@ def reads_text(exp: Explanation) -> str:
         lines.append(
             f"  (the merged regions are not rectangles: the per-axis product, {product}, is what the figure draws)"
         )
+    if at_edge(exp):
+        unit = str(exp.unit[0]) if exp.unit[0] == exp.unit[1] else f"({exp.unit[0]}, {exp.unit[1]})"
+        lines.append(
+            f"  (unit {unit} is at the image's edge: the padding and units past a map's edge read nothing; the table "
+            "and the sentence describe inner units)"
+        )
     return "\n".join(lines)
+
+
+def at_edge(exp: Explanation) -> bool:
+    """Whether the explained unit reads fewer pixels than a unit inside the image (its window reaches the
+    padding or past the edge of a map)."""
+    geom = exp.node.geom
+    assert geom is not None  # explain() only builds bounded maps
+    return any(geom[a].unit(exp.unit[a])[0] != exp.axes[a].union for a in (0, 1))
 
 
 def _stride_clause(before: Fraction, after: Fraction) -> str:
@@ -193,7 +207,7 @@ def _noun(layer: Layer) -> str:
         f = _pair(str(layer.scale[0]), str(layer.scale[1]))
         return f"The {layer.mode} {f}x up-sampling"
     if isinstance(layer, TransposedConv):
-        return f"The transposed convolution ({describe(layer)})"
+        return f"The transposed convolution ({describe(layer).removesuffix(' (transposed)')})"
     return f"The {type_name(layer)}"
 
 

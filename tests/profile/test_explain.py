@@ -26,13 +26,14 @@ def _spec_text(spec: Spec) -> str:
 
 def _brute_reads(specs: list[Spec], u: int) -> tuple[list[int], list[set[int]], set[int]]:
     """Units of the previous map read by unit ``u`` of the last layer, their pixel sets and the union, by
-    expanding every unit back to the image with plain Python sets (1-D, one axis)."""
+    expanding every unit back to the image with plain Python sets (1-D, one axis). Units before 0 do not exist
+    (the zero padding): they are not read. The maps have no end (no input size)."""
 
     def reads(spec: Spec, j: int) -> list[int]:
         kind, k, s, d, p = spec
         if kind == "upsample":
             return [j // k]
-        return [j * s - p + t * d for t in range(k)]
+        return [i for i in (j * s - p + t * d for t in range(k)) if i >= 0]
 
     def pixels(depth: int, j: int) -> set[int]:
         if depth == 0:
@@ -64,8 +65,13 @@ layer = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(layer, min_size=1, max_size=4), st.integers(0, 7))
 def test_reads_and_sets_match_brute_force(specs: list[Spec], unit: int) -> None:
-    exp = explain(profile(from_layers([_spec_text(s) for s in specs])), unit=unit)
+    prof = profile(from_layers([_spec_text(s) for s in specs]))
     units, sets, union = _brute_reads(specs, unit)
+    if not union:  # a window over the padding only: there is nothing to explain, and it says so
+        with pytest.raises(OptionError, match=f"unit: unit {unit} of 'L{len(specs)}' reads no input pixel along y"):
+            explain(prof, unit=unit)
+        return
+    exp = explain(prof, unit=unit)
     for reads in exp.axes:
         assert reads.unit == unit
         assert reads.units == (tuple(units),)
@@ -144,3 +150,20 @@ def test_a_merge_of_crossed_branches_counts_its_union_exactly(tmp_path: Path) ->
     assert "their union is 81 pixels." in text
     assert "the per-axis product, 15 x 15 = 225 pixels, is what the figure draws" in text
     assert "at most" not in text
+
+
+def test_the_repr_counts_in_the_singular_and_the_plural() -> None:
+    assert repr(explain(["conv:k=1,s=2", "upsample:f=2"])) == (
+        "<Explanation L2 unit 0: reads 1 unit of L1; input region 1 pixel>"
+    )
+    assert repr(explain(["conv:k=3,s=2,p=1", "conv:k=3,d=2,p=2"])) == (
+        "<Explanation L2 unit 3: reads 9 units of L1; input region 81 pixels>"
+    )
+
+
+def test_the_transposed_convolution_is_named_once() -> None:
+    from scalematch.report.explain_text import sentence
+
+    text = sentence(explain(["conv:k=3,s=2,p=1", "deconv:k=4,s=2,p=1,d=3,output_padding=1"]))
+    assert text.startswith("The transposed convolution (k4 s2 d3 op1) halves the stride to 1;"), text
+    assert "(transposed)" not in text
