@@ -138,7 +138,7 @@ def design(
     if not len(usable(data.table)):
         raise nothing_usable(data, "recommend for")
     graph = build_any_size(backbone, neck)
-    prof = profile(graph, allow_misaligned=allow_misaligned, misaligned_flag=False)
+    prof = profile(graph, allow_misaligned=allow_misaligned)  # recommend takes no --allow-misaligned
     levels = levels_from_profile(prof, level_names, neck=neck is not None)
     data = _runnable(data, graph, backbone, strict)
     rec = recommend(data.table, levels, rule, params, target, anchors_per_level)

@@ -238,7 +238,7 @@ def profile_model(
         graph = backbone
     else:
         graph = build(backbone, neck, taps=taps, passthrough=passthrough, input_size=size, channels=channels)
-    return replace(profile(graph, size, allow_misaligned=allow_misaligned), neck=neck)
+    return replace(profile(graph, size, allow_misaligned=allow_misaligned, misaligned_flag=True), neck=neck)
 
 
 def parse_size(text: str | tuple[int, int] | None, param: str = "input_size", required: bool = False) -> Pair | None:

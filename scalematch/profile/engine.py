@@ -456,15 +456,15 @@ def sizes_or_problem(graph: Graph, input_size: Pair) -> dict[str, Pair] | GraphE
 
 
 def profile(
-    graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False, *, misaligned_flag: bool = True
+    graph: Graph, input_size: Pair | None = None, allow_misaligned: bool = False, *, misaligned_flag: bool = False
 ) -> Profile:
     """The scale profile of every node of ``graph``.
 
     ``input_size`` ``(h, w)`` gives feature sizes, resolves "same" padding exactly and bounds global pooling.
     A misaligned add/concat is a :class:`GraphError` unless the node says ``align: union`` or
     ``allow_misaligned`` is set (then the exact union is taken and a warning recorded). The error offers what
-    applies: ``align: union`` for a config's node (not an imported model's), ``--allow-misaligned`` when the
-    caller takes it (``misaligned_flag``).
+    applies: ``align: union`` for a config's node (not an imported model's), ``--allow-misaligned`` only when the
+    caller takes it (``misaligned_flag``: ``profile`` and ``erf``; not ``recommend`` or ``explain``).
     """
     check_size(graph, input_size)
     order = graph.ordered()

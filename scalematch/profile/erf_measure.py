@@ -445,7 +445,7 @@ def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: st
     """:func:`profile` of the network measured; for a torch module traced (``label``: its name as given), its error
     names the module as given (``m:Net``, as ``profile`` names it), not by the class its graph is named after."""
     try:
-        return profile(graph, size, allow_misaligned=allow_misaligned)
+        return profile(graph, size, allow_misaligned=allow_misaligned, misaligned_flag=True)
     except GraphError as exc:
         text = str(exc)
         if label and type(exc) is GraphError and graph.source and text.startswith(f"{graph.source}: "):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,33 @@ def test_the_misaligned_merge_error_offers_what_applies_to_the_input_and_command
     for args, message in cases:
         result = CliRunner().invoke(app, args)
         assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), args
+
+
+def test_recommend_in_detector_mode_and_explain_offer_no_flag_they_lack(tmp_path: Path) -> None:
+    """Neither `recommend` (detector mode too) nor `explain` takes --allow-misaligned: their error offers only
+    'align: union' on a config's node, and so do sm.recommend and sm.explain."""
+    import scalematch as sm
+    from scalematch.errors import GraphError
+
+    five = tmp_path / "m5.yaml"
+    five.write_text(
+        MISALIGNED + "  - {name: c2, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: c3, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: c4, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "  - {name: c5, type: conv, kernel: 3, stride: 2, padding: 1}\n"
+        "outputs: {C1: c, C2: c2, C3: c3, C4: c4, C5: c5}\n"
+    )
+    plain = tmp_path / "m.yaml"
+    plain.write_text(MISALIGNED)
+    data = str(Path(__file__).parents[1] / "data" / "rbc_test.json")
+    misaligned = "inputs are misaligned along y: unit 0 is centred at 0 for 'a' and at 0.5 for 'b'"
+    union = "write 'align: union' on the node to take their exact union"
+    detector = f"{five} + built-in neck 'fpn-retinanet': node 'c' (add): {misaligned}; {union}"
+    result = CliRunner().invoke(app, ["recommend", data, "--backbone", str(five)])
+    assert (result.exit_code, result.stderr) == (2, f"Error: {detector}\n")
+    result = CliRunner().invoke(app, ["explain", str(plain)])
+    assert (result.exit_code, result.stderr) == (2, f"Error: {plain}: node 'c' (add): {misaligned}; {union}\n")
+    with pytest.raises(GraphError, match=f"^{re.escape(detector)}$"):
+        sm.recommend(data, backbone=str(five))
+    with pytest.raises(GraphError, match=f"; {union}$"):
+        sm.explain(str(plain))
