@@ -1,4 +1,5 @@
-"""The ``profile --json`` document and the profile as a DataFrame (plain data from the engine's numbers).
+"""The ``profile --json`` document and the profile as a DataFrame (plain data from the engine's numbers); the
+same for an :class:`~scalematch.profile.explain.Explanation`.
 
 Pairs in the document are per axis, ``[y, x]`` (the documented, stable schema); the DataFrame names them
 ``_h`` (y, height) and ``_w`` (x, width).
@@ -14,6 +15,9 @@ from scalematch.profile.layers import describe, type_name
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from scalematch.profile.explain import Explanation
+    from scalematch.profile.runs import Runs
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -79,4 +83,53 @@ def profile_frame(profile: Profile) -> pd.DataFrame:
         row["height"], row["width"] = fm["size"] or (None, None)
         rows.append(row)
     out: pd.DataFrame = pd.DataFrame(rows)
+    return out
+
+
+def _runs(runs: Runs) -> list[list[int]]:
+    return [[start, stop] for start, stop in runs]
+
+
+def explain_json(exp: Explanation) -> dict[str, Any]:
+    """The explanation as plain data: pairs per axis ``[y, x]``, pixel sets as half-open runs ``[start, stop]``
+    (input pixels), ``area`` the exact 2-D count and ``erf_mean`` / ``erf_sigma`` as floats."""
+    labels = dict(exp.labels)
+    node = exp.node
+    return {
+        "network": exp.profile.name,
+        "node": node.name,
+        "layer": labels.get(node.name, f"{type_name(node.layer)} {describe(node.layer)}".strip()),
+        "unit": list(exp.unit),
+        "inputs": list(node.inputs),
+        "reads": [
+            {
+                "source": r.source,
+                "unit": list(r.unit),
+                "rows": _runs(r.rows),
+                "cols": _runs(r.cols),
+                "pixels": r.pixels,
+            }
+            for r in exp.regions
+        ],
+        "union": {"rows": _runs(exp.union.rows), "cols": _runs(exp.union.cols), "pixels": exp.union.pixels},
+        "area": exp.area,
+        "product_exact": exp.product_exact,
+        "erf_mean": [float(v) for v in exp.erf_mean],
+        "erf_sigma": [round(v, 4) for v in exp.erf_sigma],
+        "chain": list(exp.chain),
+    }
+
+
+def explain_frame(exp: Explanation) -> pd.DataFrame:
+    """One row per unit read: ``source``, ``unit_h`` and ``unit_w`` (its row and column in that map), ``pixels``
+    (its input pixels), the inclusive box ``y_min``, ``y_max``, ``x_min``, ``x_max``, and its exact ``rows`` and
+    ``cols`` as tuples of half-open runs (a unit read at the edge that reads the padding only has no box: None)."""
+    import pandas as pd
+
+    columns = ["source", "unit_h", "unit_w", "pixels", "y_min", "y_max", "x_min", "x_max", "rows", "cols"]
+    rows = []
+    for r in exp.regions:
+        box = (r.rows[0][0], r.rows[-1][1] - 1, r.cols[0][0], r.cols[-1][1] - 1) if r.pixels else (None,) * 4
+        rows.append((r.source, r.unit[0], r.unit[1], r.pixels, *box, r.rows, r.cols))
+    out: pd.DataFrame = pd.DataFrame(rows, columns=columns)
     return out

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from os import PathLike
+from typing import TYPE_CHECKING, Any
 
 from scalematch._text import counted, cut_name
 from scalematch.errors import ConfigError, GraphError, OptionError, ScalematchError
@@ -30,6 +31,9 @@ from scalematch.profile.importers.config import builtin, from_layers
 from scalematch.profile.layers import GlobalPool, Merge, Passthrough
 from scalematch.profile.runs import Runs, size
 from scalematch.profile.summary import AxisSummary, summarize
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMAGE_SUMMARY = summarize(image_axis())
 """The input image as a map: stride 1, receptive field 1, union 1, overlap 0, ERF sigma 0."""
@@ -97,6 +101,20 @@ class Explanation:
     and the node."""
     labels: tuple[tuple[str, str], ...] = ()
     """``(node, spec)`` for a network given as layer specs (nodes ``L1``, ``L2``, ... named by the spec typed)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as plain data (JSON-ready): the node, the unit ``[y, x]``, each unit read with its exact
+        input pixels (half-open runs per axis), the union, the exact 2-D count and the unit's ERF moments."""
+        from scalematch.profile.document import explain_json
+
+        return explain_json(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per unit read: its map, ``unit_h`` / ``unit_w``, its pixel count and box, and its exact runs (a
+        pandas DataFrame)."""
+        from scalematch.profile.document import explain_frame
+
+        return explain_frame(self)
 
     def __repr__(self) -> str:
         unit = self.unit[0] if self.unit[0] == self.unit[1] else self.unit

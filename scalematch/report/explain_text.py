@@ -92,7 +92,8 @@ def _axis_lines(reads: AxisReads, node: str) -> list[str]:
             if item is None:
                 lines.append("  ...")
             else:
-                lines.append(f"  {printable(src)} unit {str(item[0]).ljust(width)}  input pixels {pixels(item[1])}")
+                read = f"input pixels {pixels(item[1])}" if item[1] else "no input pixel (it reads the padding only)"
+                lines.append(f"  {printable(src)} unit {str(item[0]).ljust(width)}  {read}")
     u = reads.union
     lines.append(
         f"  union of {node} unit {reads.unit}: input pixels {pixels(u)}; {_count(size(u), 'pixel')}, span {span(u)}"

@@ -167,3 +167,25 @@ def test_the_transposed_convolution_is_named_once() -> None:
     text = sentence(explain(["conv:k=3,s=2,p=1", "deconv:k=4,s=2,p=1,d=3,output_padding=1"]))
     assert text.startswith("The transposed convolution (k4 s2 d3 op1) halves the stride to 1;"), text
     assert "(transposed)" not in text
+
+
+def test_to_dict_and_to_frame_hold_what_the_explanation_holds() -> None:
+    import json
+
+    exp = explain(["conv:k=3,s=2,p=1", "conv:k=3,d=2,p=2"], unit=(0, 3))
+    doc = json.loads(json.dumps(exp.to_dict()))
+    assert doc["node"] == "L2" and doc["layer"] == "conv:k=3,d=2,p=2" and doc["unit"] == [0, 3]
+    assert doc["reads"][0] == {"source": "L1", "unit": [0, 1], "rows": [[0, 2]], "cols": [[1, 4]], "pixels": 6}
+    assert doc["union"] == {"rows": [[0, 2], [3, 6]], "cols": [[1, 4], [5, 8], [9, 12]], "pixels": 45}
+    assert (doc["area"], doc["product_exact"]) == (45, True)
+    assert doc["erf_mean"] == [float(exp.erf_mean[0]), 6.0] and doc["chain"] == ["image", "L1", "L2"]
+    frame = exp.to_frame()
+    assert len(frame) == len(exp.regions) == 6
+    first = frame.iloc[0]
+    assert (first["source"], first["unit_h"], first["unit_w"], first["pixels"]) == ("L1", 0, 1, 6)
+    assert (first["y_min"], first["y_max"], first["x_min"], first["x_max"]) == (0, 1, 1, 3)
+    empty = explain(["conv:k=1,p=1", "conv:k=3,p=1"], unit=1).to_frame().iloc[0]
+    assert empty["pixels"] == 0 and empty["rows"] == () and empty[["y_min", "x_max"]].isna().all()
+    assert "L1 unit 0  no input pixel (it reads the padding only)" in reads_text(
+        explain(["conv:k=1,p=1", "conv:k=3,p=1"], unit=1)
+    )
