@@ -49,6 +49,13 @@ def erf(
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^32-1.")] = 0,
     allow_misaligned: AllowMisaligned = False,
+    passthrough: Annotated[
+        str | None,
+        typer.Option(
+            metavar="LIST",
+            help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")
@@ -67,7 +74,7 @@ def erf(
         hold_outputs({"--plot": plot})
     result = measure_erf(
         model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck, seed,
-        allow_misaligned,
+        allow_misaligned, () if passthrough is None else passthrough,
     )  # fmt: skip
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure

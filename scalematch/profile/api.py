@@ -148,7 +148,7 @@ def build_any_size(backbone: str, neck: str | None = None) -> Graph:
         from scalematch.profile.importers.onnx import SYMBOLIC
 
         if SYMBOLIC not in str(exc):
-            raise
+            raise without_import_options(exc, "recommend") from None
         why = str(exc).split(SYMBOLIC, 1)[0] + SYMBOLIC.split(";", 1)[0]
         raise OptionError(
             f"backbone: {why}; a backbone to recommend for is imported without an input size, as the images come "
@@ -157,6 +157,24 @@ def build_any_size(backbone: str, neck: str | None = None) -> Graph:
         ) from None
     check_any_size(graph, backbone)
     return graph
+
+
+_DECLARE = re.compile(r"\(--passthrough ([^()]*)\)")
+
+
+def without_import_options(exc: ModelError, command: str) -> ModelError:
+    """``exc`` (an import's refusal) for ``command``, which takes neither ``--passthrough`` nor ``--taps``: the
+    declaration it offers is one of ``scalematch profile``, and the taps that would reach only the maps before a
+    refused node are not offered (the neck reads the maps after it)."""
+    from scalematch.profile.importers.emit import BlockedTaps
+
+    text = str(exc)
+    if isinstance(exc, BlockedTaps):
+        text = text.replace(exc.advice, "")
+    text = _DECLARE.sub(
+        lambda m: f"(scalematch profile takes --passthrough {m.group(1)}; {command} takes no --passthrough)", text
+    )
+    return exc if text == str(exc) else ModelError(text)
 
 
 def _names(value: object, param: str) -> tuple[str, ...]:

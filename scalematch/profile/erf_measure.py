@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
 from scalematch._text import int_text
 from scalematch.errors import GraphError, ModelError, OptionError
 from scalematch.profile.engine import Profile, profile
 from scalematch.profile.graph import INPUT, Graph, upstream
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -234,6 +237,7 @@ def measure_erf(
     neck: str | None = None,
     seed: int = 0,
     allow_misaligned: bool = False,
+    passthrough: str | Sequence[str] | None = (),
 ) -> MeasuredErf:
     """Measure the ERF of one feature map (``tap``: an output name or node; default the last output).
 
@@ -243,14 +247,17 @@ def measure_erf(
     only, and an ONNX model that fixes its input, at that size). ``weights`` (uniform, random or model, in any case)
     defaults to ``model`` for torch modules and ``uniform`` otherwise. A misaligned add or concat is an error, as
     in :func:`~scalematch.profile.api.profile_model`, unless ``allow_misaligned`` (then the exact union of its
-    inputs is taken and :attr:`MeasuredErf.warnings` says so).
+    inputs is taken and :attr:`MeasuredErf.warnings` says so). ``passthrough`` declares unknown operators of an
+    ONNX or torch model geometry-preserving, as in ``profile_model``. When the default taps would stop before a
+    node the import refuses, a ``tap`` naming a map before that node is imported as the only tap (without a
+    ``neck``), so that map is measured.
     """
     import os
     import sys
 
     from scalematch import _args
     from scalematch.extras import require
-    from scalematch.profile.api import build, check_given, is_imported, parse_size
+    from scalematch.profile.api import _names, build, check_given, is_imported, parse_size
 
     input_pair = parse_size(input_size)
     if isinstance(model, str | os.PathLike):  # a path as its text; a NUL byte in it is refused here
@@ -264,6 +271,9 @@ def measure_erf(
     samples = _args.integer(samples, "samples")  # a numpy integer as the int it stands for
     seed = _args.integer(seed, "seed")
     allow_misaligned = _args.flag(allow_misaligned, "allow_misaligned")
+    declared = _names(passthrough, "passthrough")
+    if declared and isinstance(model, Graph):
+        raise OptionError("passthrough: a Graph is measured as it is; passthrough= applies to names and paths")
     if not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(f"samples: expected a whole number from 1 to {MAX_SAMPLES}, got {int_text(samples)}")
     if not 0 <= seed < 2**32:  # torch's CPU generator keeps 32 bits of a seed: 2^32 gives the numbers of 0
@@ -291,7 +301,15 @@ def measure_erf(
                 "models are measured with uniform or random weights"
             )
         onnx_size = input_pair if isinstance(model, str) and model.lower().endswith(".onnx") else None
-        graph = model if isinstance(model, Graph) else build(str(model), neck, input_size=onnx_size, param="model")
+        if isinstance(model, Graph):
+            graph = model
+        else:
+            name = str(model)
+            graph = _imported(
+                lambda taps: build(name, neck, taps=taps, passthrough=declared, input_size=onnx_size, param="model"),
+                tap,
+                neck,
+            )
         if input_pair is None and graph.fixed_input is not None and None not in graph.fixed_input:
             input_pair = graph.fixed_input[1:]  # type: ignore[assignment]  # an ONNX model that fixes its input
         tap, node = _tap_node(graph, tap, str(label))
@@ -309,8 +327,10 @@ def measure_erf(
         check_initialised(module, str(label))
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
-        traced, source = trace(module, input_pair or (224, 224), name=str(label)), module
-        graph = traced.graph
+        traced = _imported(
+            lambda taps: trace(module, input_pair or (224, 224), taps, declared, name=str(label)), tap, None
+        )
+        graph, source = traced.graph, module
         tap, node = _tap_node(graph, tap, str(label))
     assert tap is not None  # resolved with the graph
     if traced is None:  # the map's own network: a node after it takes no part (the module runs whole)
@@ -439,6 +459,21 @@ def measure_erf(
         mass=mass,
         warnings=measured.warnings,
     )
+
+
+def _imported(load: Callable[[str | None], _T], tap: str | None, neck: str | None) -> _T:
+    """``load(None)``: the model imported with its default taps. When those would stop before a node the import
+    refuses, ``load(tap)`` imports the map ``tap`` names as the only tap (erf measures one map; without a neck,
+    which reads the maps after that node); without a tap, the error offers ``--tap``, not ``--taps``."""
+    from scalematch.profile.importers.emit import BlockedTaps
+
+    try:
+        return load(None)
+    except BlockedTaps as exc:
+        if tap is None or neck is not None:
+            offer = f"; to measure a map before it, name it (--tap {exc.taps[-1][1]})" if neck is None else ""
+            raise ModelError(str(exc).replace(exc.advice, offer)) from None
+        return load(tap)
 
 
 def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: str | None) -> Profile:

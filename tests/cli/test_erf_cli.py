@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -196,3 +197,78 @@ def test_recommend_in_detector_mode_and_explain_offer_no_flag_they_lack(tmp_path
         sm.recommend(data, backbone=str(five))
     with pytest.raises(GraphError, match=f"; {union}$"):
         sm.explain(str(plain))
+
+
+def _blocked_onnx(path: Path) -> None:
+    """conv/2, conv/2, an unknown Einsum, conv/2, conv/2, a global pool: the default taps stop at the Einsum."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    def weight(name: str, cin: int = 4) -> Any:
+        return numpy_helper.from_array(np.ones((4, cin, 3, 3), np.float32), name)
+
+    conv: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    nodes = [
+        helper.make_node("Conv", ["x", "W1"], ["c1"], name="c1", **conv),
+        helper.make_node("Conv", ["c1", "W2"], ["u"], name="c2", **conv),
+        helper.make_node("Einsum", ["u", "u"], ["v"], name="ein", equation="nchw,nchw->nchw"),
+        helper.make_node("Conv", ["v", "W3"], ["c3"], name="c3", **conv),
+        helper.make_node("Conv", ["c3", "W4"], ["c4"], name="c4", **conv),
+        helper.make_node("GlobalAveragePool", ["c4"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["y"], name="flat"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [weight("W1", 3), weight("W2"), weight("W3"), weight("W4")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_an_import_refusal_offers_only_the_options_the_command_takes(tmp_path: Path) -> None:
+    """profile takes --passthrough and --taps; erf takes --passthrough and --tap (a map before the refused node is
+    imported as its only tap); recommend takes neither, and says so."""
+    path = tmp_path / "blocked.onnx"
+    _blocked_onnx(path)
+    data = str(Path(__file__).parents[1] / "data" / "rbc_test.json")
+    refusal = (
+        f"{path}: node 'ein' (Einsum): unknown operator type 'Einsum'; declare it pass-through if it keeps the geometry"
+    )
+    blocked = (
+        "no graph output is a feature map, and the default taps (the last feature map at each stride) would stop "
+        "before that node, leaving out the feature maps after it ('c4' and 1 other)"
+    )
+    runner = CliRunner()
+    profiled = runner.invoke(app, ["profile", str(path)])
+    assert profiled.stderr == (
+        f"Error: {refusal} (--passthrough Einsum, or the node name); {blocked}; to profile only the maps before it, "
+        "name them (--taps C1=c1,C2=u)\n"
+    )
+    erf_refused = runner.invoke(app, ["erf", str(path)])
+    assert (erf_refused.exit_code, erf_refused.stderr) == (
+        2,
+        f"Error: {refusal} (--passthrough Einsum, or the node name); {blocked}; to measure a map before it, name it "
+        "(--tap u)\n",
+    )
+    recommend = (
+        f"Error: {refusal} (scalematch profile takes --passthrough Einsum, or the node name; recommend takes no "
+        f"--passthrough); {blocked}\n"
+    )
+    for mode in (["--rule", "rf"], []):
+        result = runner.invoke(app, ["recommend", data, *mode, "--backbone", str(path)])
+        assert (result.exit_code, result.stderr) == (2, recommend), mode
+    before = runner.invoke(app, ["erf", str(path), "--tap", "u", "--samples", "1"])
+    assert before.exit_code == 0, before.stderr
+    assert before.stdout.startswith(f"{path} u (u): ") and "receptive field    7 px" in before.stdout
+    declared = runner.invoke(app, ["erf", str(path), "--passthrough", "Einsum", "--samples", "1"])
+    assert declared.exit_code == 0, declared.stderr
+    assert declared.stdout.startswith(f"{path} C4 (c4): ") and "receptive field    31 px" in declared.stdout
+    from scalematch.errors import OptionError
+    from scalematch.profile.erf_measure import measure_erf
+
+    assert measure_erf(str(path), passthrough=["Einsum"], samples=1).tap == "C4"
+    with pytest.raises(OptionError, match=r"^passthrough: expected names"):
+        measure_erf(str(path), passthrough=5)

@@ -303,7 +303,17 @@ def blocked_maps(nodes: Sequence[Node], refused: set[str], maps: set[str], heads
     return found
 
 
-def blocked_error(refusal: str, later: list[str], taps: list[tuple[str, str]], returned: str) -> ModelError:
+class BlockedTaps(ModelError):
+    """The default taps would stop before a refused node (:func:`blocked_error`); ``taps`` are those that reach
+    the maps before it, ``advice`` the clause that offers them (what a caller without ``--taps`` replaces)."""
+
+    def __init__(self, message: str, taps: list[tuple[str, str]], advice: str) -> None:
+        super().__init__(message)
+        self.taps = taps
+        self.advice = advice
+
+
+def blocked_error(refusal: str, later: list[str], taps: list[tuple[str, str]], returned: str) -> BlockedTaps:
     """The error of default stage taps ``taps`` that would stop before the refused node ``refusal`` describes,
     leaving out the feature maps ``later`` (:func:`blocked_maps`); ``returned``: what the model returns instead
     of a feature map."""
@@ -311,8 +321,10 @@ def blocked_error(refusal: str, later: list[str], taps: list[tuple[str, str]], r
 
     more = f" and {counted(len(later) - 1, 'other')}" if len(later) > 1 else ""
     shown = ",".join(f"{tap}={value}" for tap, value in taps)
-    return ModelError(
+    advice = f"; to profile only the maps before it, name them (--taps {shown})"
+    return BlockedTaps(
         f"{refusal}; {returned}, and the default taps (the last feature map at each stride) would stop before that "
-        f"node, leaving out the feature maps after it ('{later[-1]}'{more}); to profile only the maps before it, "
-        f"name them (--taps {shown})"
+        f"node, leaving out the feature maps after it ('{later[-1]}'{more}){advice}",
+        taps,
+        advice,
     )
