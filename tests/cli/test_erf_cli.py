@@ -271,4 +271,4 @@ def test_an_import_refusal_offers_only_the_options_the_command_takes(tmp_path: P
 
     assert measure_erf(str(path), passthrough=["Einsum"], samples=1).tap == "C4"
     with pytest.raises(OptionError, match=r"^passthrough: expected names"):
-        measure_erf(str(path), passthrough=5)
+        measure_erf(str(path), passthrough=5)  # type: ignore[arg-type]
