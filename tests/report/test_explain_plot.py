@@ -15,11 +15,12 @@ Box = tuple[int, int, int, int]
 
 
 def _drawn(fig: Figure) -> dict[str, set[Box]]:
-    """Rectangles of the input panel by gid, as half-open pixel boxes (y0, y1, x0, x1)."""
+    """Rectangles of the input panel by gid, as half-open pixel boxes (y0, y1, x0, x1); the outlines and the grey
+    of the pixels outside the image (checked in tests/profile/test_explain_edges.py) left out."""
     out: dict[str, set[Box]] = defaultdict(set)
     for patch in fig.axes[0].patches:
         gid = patch.get_gid()
-        if isinstance(patch, Rectangle) and gid and gid != "edge":
+        if isinstance(patch, Rectangle) and gid and gid not in ("edge", "outside"):
             x, y = patch.get_xy()
             x0, y0 = x + 0.5, y + 0.5  # pixel i is centred on coordinate i
             assert x0 == int(x0) and y0 == int(y0)
