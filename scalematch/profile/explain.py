@@ -153,6 +153,12 @@ def _first_inside(profile: Profile, fm: FeatureMap, a: int) -> int:
     return 0  # pragma: no cover - needs a padding of more than _SEARCH strides
 
 
+def _within(unit: int, side: int) -> int:
+    """The default unit of a map of ``side`` units: the first inside the image, or the middle one when the map
+    has no unit whose region lies inside the image (every unit reaches past an edge)."""
+    return unit if unit < side else side // 2
+
+
 def _is_chain(profile: Profile) -> bool:
     previous = INPUT
     for fm in profile.feature_maps:
@@ -179,7 +185,9 @@ def explain(
     a YAML path), a list of layers applied in order (seed names such as ``"conv_3x3_stride_1"`` or inline specs
     such as ``"conv:k=3,s=2"``: nodes ``L1``, ``L2``, ...), or a :class:`Profile` already made. ``node`` is a map
     name (default: the last map); ``unit`` is one index from 0 to 2**24 for both axes, or ``(i_y, i_x)``
-    (default: the first unit whose input region lies in the image).
+    (default: the first unit whose input region lies in the image; in a Profile with an input size whose map has
+    no such unit, the middle one). A unit at the edge reads only units that exist (see
+    :mod:`scalematch.profile.edges`).
 
     Raises :class:`OptionError` for an argument of the wrong type or range, an unknown node or a map without a
     bounded region (global pooling).
@@ -227,6 +235,8 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
     if isinstance(unit, int):
         unit = (unit, unit)
     chosen = unit if unit is not None else (_first_inside(profile, fm, 0), _first_inside(profile, fm, 1))
+    if unit is None and profile.input_size is not None and fm.size is not None:  # a map too small for such a unit
+        chosen = (_within(chosen[0], fm.size[0]), _within(chosen[1], fm.size[1]))
     if profile.input_size is not None and fm.size is not None:
         for a, what in enumerate(("rows", "columns")):
             if not 0 <= chosen[a] < fm.size[a]:

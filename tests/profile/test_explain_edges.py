@@ -194,3 +194,10 @@ def test_the_text_and_the_figure_say_where_the_image_ends() -> None:
     drawn = [p for p in explain_figure(border).axes[0].patches if p.get_gid() == "outside"]
     assert len(drawn) == 2  # above row 0 and left of column 0
     assert not [p for p in explain_figure(inside).axes[0].patches if p.get_gid() == "outside"]
+
+
+def test_the_default_unit_of_a_small_sized_map_is_its_middle_one() -> None:
+    """resnet50 at 64x64: C5 has 2 x 2 units, none inside the image (the first inside would be unit 7)."""
+    exp = explain(profile(build("resnet50"), (64, 64)), "C5")
+    assert exp.unit == (1, 1)
+    assert exp.union.rows == ((0, 64),) and exp.area == 64 * 64
