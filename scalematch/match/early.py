@@ -61,18 +61,15 @@ class Early:
         for values in given.values():
             values.flags.writeable = False  # the reader's arrays (the table's columns): from here on, read only
         keep = np.flatnonzero(np.asarray(columns["iscrowd"]) == 0)
-        rows = Selected(pd.DataFrame(given, copy=False), keep)
-        try:
-            running = Running(self.preset, rows, graph, self.min_iou, self.workers)
-        except Exception:  # e.g. an image too small for the network: the regular run meets it and says so
-            return
-        self.rows = rows
-        self.thread = in_background(lambda: self._run(running), "scalematch-simulation")
+        self.rows = Selected(pd.DataFrame(given, copy=False), keep)
+        self.thread = in_background(lambda: self._run(graph), "scalematch-simulation")
 
-    def _run(self, running: Running) -> None:
+    def _run(self, graph: Graph) -> None:
+        assert self.rows is not None
         try:
+            running = Running(self.preset, self.rows, graph, self.min_iou, self.workers)
             running.run()
-        except BaseException:  # an error of a chunk: the regular run meets it and says so
+        except BaseException:  # e.g. an image too small for the network: the regular run meets it and says so
             return
         self.running = running
 
