@@ -464,6 +464,85 @@ def test_torch_and_onnx_importers_agree_on_a_resnet_fpn(extra: str) -> None:
     assert profile(by_torch, size, allow_misaligned=True).warnings == ()
 
 
+def squeeze_excitation(dims: list[Any]) -> Any:
+    """conv/2, a squeeze-excitation gate (global pool, 1x1 conv, sigmoid, product), conv/2, input ``dims``."""
+    weights = {"w1": (4, 3, 3, 3), "wf": (4, 4, 1, 1), "w2": (4, 4, 3, 3)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"], name="c1", kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
+        helper.make_node("GlobalAveragePool", ["c1"], ["g"], name="gap"),
+        helper.make_node("Conv", ["g", "wf"], ["f"], name="fc", kernel_shape=[1, 1]),
+        helper.make_node("Sigmoid", ["f"], ["s"], name="sig"),
+        helper.make_node("Mul", ["c1", "s"], ["m"], name="mul"),
+        helper.make_node("Conv", ["m", "w2"], ["c2"], name="c2", kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
+    ]
+    inits = [helper.make_tensor(k, TensorProto.FLOAT, v, [1.0] * math.prod(v)) for k, v in weights.items()]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info("c2", TensorProto.FLOAT, None)],
+        initializer=inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("dims", [[1, 3, "H", "W"], ["N", 3, "H", "W"], [1, 3, 64, 64]])
+def test_a_squeeze_excitation_gate_keeps_the_geometry_at_a_symbolic_size(dims: list[Any]) -> None:
+    """The product with a 1x1 gate follows the map at a symbolic input size too: the geometry does not depend on
+    the size (with a symbolic height and width the product was a merge with the global pool, and every map after
+    it had no stride and no receptive field)."""
+    for size in ("64x64", None):
+        c2 = profile(from_onnx(squeeze_excitation(dims), input_size=size))["c2"]
+        assert c2.y is not None and (c2.y.stride, c2.y.rf) == (Fraction(4), 7) and c2.x == c2.y
+
+
+def test_a_gate_with_one_value_per_row_is_refused_at_a_symbolic_size_too() -> None:
+    proto = squeeze_excitation([1, 3, "H", "W"])
+    proto.graph.node[1].CopyFrom(helper.make_node("ReduceMean", ["c1"], ["g"], name="gap", axes=[3]))  # along W
+    with pytest.raises(ModelError) as caught:
+        from_onnx(proto)
+    assert str(caught.value) == (
+        "<onnx model>: node 'gap' (ReduceMean): reduces along spatial axis 3 only (each unit of the result reads its "
+        "whole row); expected H and W together (a global pool) or neither"
+    )
+    with pytest.raises(ModelError) as caught:
+        from_onnx(proto, passthrough=["gap"])
+    assert str(caught.value).startswith(
+        "<onnx model>: node 'mul' (Mul): reads 's' (1x?, WxH), one value per row broadcast over the ?x? map: a "
+        "statistic of whole rows"
+    )
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "regnet_y_400mf", "efficientnet_b0"])
+def test_torchvision_exports_with_dynamic_axes_give_the_torch_import_s_table(name: str) -> None:
+    """Squeeze-excitation backbones exported with a symbolic batch, height and width (the usual detection export):
+    without a size, the default taps are the torch import's C1 to C5 with the same numbers (they stopped at the
+    first gate, C1 or C2, without a word)."""
+    torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed")
+    from scalematch.profile.importers.torch import from_torch
+
+    module = getattr(torchvision.models, name)(weights=None).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (torch.zeros(1, 3, 224, 224),),
+            buffer,
+            dynamo=False,
+            opset_version=17,
+            input_names=["x"],
+            dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}},
+        )
+    by_onnx = from_onnx(onnx.load_from_string(buffer.getvalue()))
+    by_torch = from_torch(module, (224, 224))
+    assert [t for t, _ in by_onnx.taps] == [t for t, _ in by_torch.taps] == ["C1", "C2", "C3", "C4", "C5"]
+    for size in (None, (224, 224)):
+        a, b = profile(by_onnx, size), profile(by_torch, size)
+        for tap in ("C1", "C2", "C3", "C4", "C5"):
+            assert (a[tap].y, a[tap].x, a[tap].area) == (b[tap].y, b[tap].x, b[tap].area), tap
+
+
 def test_exported_space_to_depth_channels_last_and_head() -> None:
     """TResNet's space-to-depth (Reshape, Transpose, Reshape), ConvNeXt's channels-last blocks (Transpose,
     LayerNormalization, MatMul, Transpose) and a VGG head (Flatten, Gemm) exported to ONNX give the numbers

@@ -304,12 +304,6 @@ class _Importer:
             return None
         return int(shape[2]), int(shape[3])
 
-    def numel(self, name: str) -> int | None:
-        shape = self.shapes.get(name)
-        if shape is None or any(d is None for d in shape):
-            return None
-        return math.prod(int(d) for d in shape if d is not None)
-
     def emit(self, node: Any, layer: Layer, inputs: list[str], pad: bool = False) -> None:
         base = node.output[0]
         name, k = base, 0
@@ -615,14 +609,28 @@ class _Importer:
             return Merge(kind, "union")  # type: ignore[arg-type]
         return Merge(kind)  # type: ignore[arg-type]
 
+    def full_size(self, value: str, out: str) -> bool | None:
+        """Whether ``value`` has the shape of the broadcast result ``out`` (its axes aligned from the last): a
+        symbolic axis matches a symbolic one, and an axis of 1 where the result's is symbolic or larger is
+        broadcast (a squeeze-excitation gate of 1x1 over a map of symbolic size). None when the shapes do not
+        tell (one unknown, or a known axis against a symbolic one other than 1)."""
+        shape, result = self.shapes.get(value), self.shapes.get(out)
+        if shape is None or result is None or len(shape) > len(result):
+            return None
+        aligned = (1,) * (len(result) - len(shape)) + tuple(shape)
+        if any(d == 1 and r != 1 for d, r in zip(aligned, result, strict=True)):
+            return False
+        if all(d == r for d, r in zip(aligned, result, strict=True)):
+            return True
+        return None
+
     def binary(self, node: Any, feats: list[str]) -> Layer | str:
         if len(feats) == 1:
             return Passthrough(node.op_type.lower()) if node.op_type != "Sum" else feats[0]
-        out = self.numel(node.output[0])
-        sizes = [self.numel(f) for f in feats]
-        if out is None or None in sizes:
+        sizes = [self.full_size(f, node.output[0]) for f in feats]
+        if None in sizes:
             return self.merge("add", feats)
-        full = [f for f, n in zip(feats, sizes, strict=True) if n == out]
+        full = [f for f, is_full in zip(feats, sizes, strict=True) if is_full]
         if len(full) == len(feats):
             return self.merge("add", feats)
         if len(full) == 1:
@@ -635,19 +643,22 @@ class _Importer:
         statistic of whole rows or columns, such as a softmax written out with ReduceMax and ReduceSum along W):
         each unit would read its whole row or column. Gates constant over the map (global pools) pass."""
         shape = self.shapes.get(full)
-        if shape is None or len(shape) != 4 or full in self.opaque or None in shape[2:]:
+        if shape is None or len(shape) != 4 or full in self.opaque:
             return
         for f in feats:
             gate = self.shapes.get(f)
             if f == full or gate is None or len(gate) > 4 or f in self.opaque:
                 continue
             h, w = ((1,) * (4 - len(gate)) + gate)[2:]
-            if (h, w) == (1, 1) or (h, w) == shape[2:]:
-                continue
-            per = "row" if w == 1 else "column"
+            along = [side for side, d, n in (("H", h, shape[2]), ("W", w, shape[3])) if d == 1 and n != 1]
+            if len(along) != 1:
+                continue  # constant over the map (both), or full-size (neither)
+            per = "row" if along == ["W"] else "column"
+            sides = "x".join("?" if d is None else str(d) for d in (w, h))
+            whole = "x".join("?" if d is None else str(d) for d in (shape[3], shape[2]))
             raise self.fail(
                 node,
-                f"reads '{f}' ({w}x{h}, WxH), one value per {per} broadcast over the {shape[3]}x{shape[2]} map: a "
+                f"reads '{f}' ({sides}, WxH), one value per {per} broadcast over the {whole} map: a "
                 f"statistic of whole {per}s (each unit reads its whole {per}); expected a full-size map or a gate "
                 "constant over the map (a global pool), or declare the node pass-through to leave that out "
                 f"(--passthrough {_node_name(node)})",
