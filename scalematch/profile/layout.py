@@ -97,6 +97,23 @@ def replace_last(layout: Layout, size: int) -> Layout:
     return (*layout[:-1], (Atom("C", size),) if size > 1 else ())
 
 
+def fit_channels(layout: Layout, shape: tuple[int, ...]) -> Layout | None:
+    """``layout`` with its channel-only axes resized to ``shape`` (a piece of a split along channels, a
+    reduction over them kept as an axis of 1): each axis whose atoms hold no row or column becomes channels of
+    its new size; None when the ranks differ or an axis holding rows or columns changed size."""
+    if len(layout) != len(shape):
+        return None
+    out = []
+    for dim, size in zip(layout, shape, strict=True):
+        if math.prod(a.size for a in dim) == size:
+            out.append(dim)
+        elif any(a.axis in ("H", "W") for a in dim):
+            return None
+        else:
+            out.append((Atom("C", size),) if size > 1 else ())
+    return tuple(out)
+
+
 def spatial_in(layout: Layout, axis: int) -> bool:
     """True when axis ``axis`` of the tensor holds spatial positions (an H or W atom)."""
     return any(a.axis in ("H", "W") for a in layout[axis])

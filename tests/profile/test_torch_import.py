@@ -686,6 +686,59 @@ def test_a_glu_or_softmax_along_channels_keeps_the_measured_geometry(how: str) -
         assert (fm.input_box(*unit, clip_to=(48, 64)), fm.size) == (box, shape), unit
 
 
+class ChannelsLast(nn.Module):
+    """Two strided convs with a split or a reduction of the (N, H, W, C) tensor between them; ``how`` names it."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.c1, self.lin, self.c2 = nn.Conv2d(3, 8, 3, 2, 1), nn.Linear(8, 16), nn.Conv2d(8, 2, 3, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.c1(x).permute(0, 2, 3, 1)  # N, H, W, C
+        if self.how == "chunk(-1)":
+            a, b = self.lin(y).chunk(2, dim=-1)
+            y = a * torch.sigmoid(b)
+        elif self.how == "split(dim=3)":
+            a, b = torch.split(self.lin(y), 8, dim=3)
+            y = a + b
+        elif self.how == "amax(-1)":
+            y = y - y.amax(-1, keepdim=True)
+        elif self.how == "mean(3)":  # no keepdim: the result is (N, H, W), unsqueezed back
+            y = y * y.mean(3).unsqueeze(-1)
+        elif self.how == "chunk(1)":  # the rows
+            y = torch.cat(y.chunk(2, dim=1), dim=1)
+        elif self.how == "amax(2)":  # the columns
+            y = y - y.amax(2, keepdim=True)
+        return self.c2(y.permute(0, 3, 1, 2))
+
+
+@pytest.mark.parametrize("how", ["chunk(-1)", "split(dim=3)", "amax(-1)", "mean(3)"])
+def test_a_split_or_reduction_over_the_channels_of_a_channels_last_tensor_keeps_the_geometry(how: str) -> None:
+    """Axis -1 (3) of an (N, H, W, C) tensor holds the channels: a chunk, a split or a reduction along it was
+    refused as 'spatial axis -1' while a GLU or a softmax along it passed. Autograd measures the two convs."""
+    model = ChannelsLast(how)
+    fm = profile(from_torch(model, (64, 48)), (48, 64)).feature_maps[-1]
+    for unit in ((1, 1), (5, 9), (0, 15)):
+        box, shape = measure(model, (48, 64), unit)
+        assert (fm.input_box(*unit, clip_to=(48, 64)), fm.size) == (box, shape), unit
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("chunk(1)", "node 'chunk' (chunk): splits along spatial axis 1; expected the channel axis"),
+        ("amax(2)", "node 'amax' (amax): reduces along spatial axis 2 (each unit reads the whole axis)"),
+    ],
+)
+def test_a_split_or_reduction_over_the_rows_or_columns_of_a_channels_last_tensor_is_refused(
+    how: str, message: str
+) -> None:
+    with pytest.raises(ModelError) as err:
+        from_torch(ChannelsLast(how), (48, 64))
+    assert str(err.value).startswith(f"ChannelsLast: {message}")
+
+
 @pytest.mark.parametrize("model", [None, 3, nn.Conv2d])
 def test_a_model_that_is_no_module_is_named_by_its_parameter(model: object) -> None:
     with pytest.raises(ModelError) as err:

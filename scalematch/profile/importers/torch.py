@@ -56,6 +56,7 @@ from scalematch.profile.layout import (
     Layout,
     as_feature_map,
     canonical,
+    fit_channels,
     fits_at,
     permute,
     replace_last,
@@ -223,6 +224,7 @@ REDUCTIONS = frozenset(
     ["mean", "sum", "amax", "amin", "max", "min", "norm", "linalg_vector_norm", "logsumexp", "var", "std", "median"]
 )
 REDUCTIONS |= {"nanmedian", "nanmean", "nansum", "prod", "mode", "argmax", "argmin"}
+SPLITS = frozenset(["chunk", "split", "tensor_split", "unbind"])
 """Reductions: along channels pass-through, over H and W (mean, sum, max, amax, norm) a global pool, along one
 of H and W refused (each unit would read the whole row or column)."""
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
@@ -536,23 +538,27 @@ class _Importer:
         with the refusal of the node that made it so when there is one (a reduction along one axis), which the
         gate rule would otherwise drop. A gate broadcast over both (a squeeze-excitation) is left out, as
         documented."""
-        shape, out = self.shapes.get(gate), self.shapes.get(full)
-        if shape is None or out is None or len(out) != 4 or len(shape) < 2:
+        shape, out, layout = self.shapes.get(gate), self.shapes.get(full), self.layout_of(full)
+        if shape is None or out is None or layout is None or len(layout) != len(out) or len(shape) > len(out):
             return
-        along = [a for a in (-2, -1) if shape[a] == 1 and out[a] > 1]
-        if len(along) != 1 or shape[-3 - along[0]] != out[-3 - along[0]]:
+        shape = (1,) * (len(out) - len(shape)) + shape
+        sides = [a - len(out) for a in range(len(out)) if spatial_in(layout, a)]  # H and W: -2, -1 unless rearranged
+        along = [a for a in sides if shape[a] == 1 and out[a] > 1]
+        if len(along) != 1 or any(shape[a] != out[a] for a in sides if a != along[0]):
             return
         name = self.values[gate]
         refusal = self.refusal_in(name) if name is not None else None
         if refusal is not None:
             raise ModelError(refusal)
-        if self.user_declared(gate, tuple(out[-2:])):
+        spatial_size = tuple(out[-2:]) if full not in self.opaque else tuple(out[a] for a in sides)
+        if self.user_declared(gate, spatial_size):
             return  # the user declared the node that makes the gate pass-through: left out, as asked
-        line = "row" if along[0] == -1 else "column"
+        across_w = any(atom.axis == "W" for atom in layout[along[0]])
+        line = "row" if across_w else "column"
         raise self.fail(
             node, op,
             f"its operand '{gate}' holds one value per {line} (it is broadcast along "
-            f"{'W' if along[0] == -1 else 'H'} only), so each unit reads its whole {line}, which no receptive "
+            f"{'W' if across_w else 'H'} only), so each unit reads its whole {line}, which no receptive "
             "field describes; a gate broadcast along both H and W (squeeze-excitation) is left out, one along a "
             "single axis (coordinate attention) is refused",
         )  # fmt: skip
@@ -677,9 +683,37 @@ class _Importer:
         if layer is not None and src not in self.opaque:  # rearranged values need no node: no geometry
             name = self.add(node, layer, (name,))
         if src in self.opaque:
-            self.set_pending(node, name, self.layouts.get(src), self.opaque[src], self.origin[src])
+            layout = self.layouts.get(src)
+            shape = self.shapes.get(node.name)
+            if layout is not None and shape is not None:
+                layout = fit_channels(layout, shape) or layout
+            self.set_pending(node, name, layout, self.opaque[src], self.origin[src])
         else:
             self.set_value(node, name)
+
+    def carry_reduced(self, node: Any, op: str, src: str) -> None:
+        """A reduction over the channel axes of a rearranged value: the result keeps its layout, those axes
+        emptied (``keepdim``) or dropped (the result's rank tells which)."""
+        layout, shape = self.layouts.get(src), self.shapes.get(node.name)
+        if layout is not None and shape is not None and len(shape) != len(layout):
+            at = 2 if op in ("norm", "linalg_vector_norm") else 1
+            dims = self.number(node, op, "dim", node.kwargs.get("dim", node.args[at] if len(node.args) > at else None))
+            dims = {d % len(layout) for d in ((dims,) if isinstance(dims, int) else tuple(dims or ()))}
+            layout = tuple(axis for k, axis in enumerate(layout) if k not in dims)
+        fitted = fit_channels(layout, shape) if layout is not None and shape is not None else None
+        name = self.values[src]
+        assert name is not None
+        self.set_pending(node, name, fitted, self.opaque[src], self.origin[src])
+
+    def axis_spatial(self, src: str, dim: int) -> bool:
+        """Whether axis ``dim`` of feature value ``src`` holds rows or columns: as its layout says (axis -1 of a
+        channels-last ``(N, H, W, C)`` tensor holds the channels), else axes 2 and 3 of a 4-D value."""
+        shape, layout = self.shapes.get(src), self.layout_of(src)
+        if not shape:
+            return False
+        if layout is not None and len(layout) == len(shape):
+            return spatial_in(layout, dim % len(shape))
+        return len(shape) == 4 and dim % 4 in (2, 3)
 
     def layout_of(self, src: str) -> Layout | None:
         """Where the axes of feature value ``src`` come from (None: unknown, e.g. a vector from a head)."""
@@ -867,11 +901,10 @@ class _Importer:
                     node, op, f"concatenates along axis {dim}, which holds rows or columns; expected channels"
                 )
             return (self.merge(feats, "concat"), False) if len(feats) > 1 else feats[0]
-        if op in ("chunk", "split", "tensor_split", "unbind"):
+        if op in SPLITS:
             at = 1 if op == "unbind" else 2
             dim = self.number(node, op, "dim", node.kwargs.get("dim", node.args[at] if len(node.args) > at else 0))
-            shape = self.shapes.get(feats[0])
-            if shape is not None and len(shape) == 4 and dim % 4 in (2, 3):
+            if self.axis_spatial(feats[0], dim):
                 raise self.fail(node, op, f"splits along spatial axis {dim}; expected the channel axis")
             return feats[0]
         if op == "getitem":
@@ -916,13 +949,17 @@ class _Importer:
             at = 2 if op in ("norm", "linalg_vector_norm") else 1  # after the order p
             dims = self.number(node, op, "dim", node.kwargs.get("dim", node.args[at] if len(node.args) > at else None))
             dims = (dims,) if isinstance(dims, int) else tuple(dims or ())
-            spatial = {d % 4 for d in dims} & {2, 3} if len(self.shapes.get(feats[0]) or ()) == 4 else set()
-            if spatial == {2, 3} and op in ("mean", "amax", "max", "sum", "norm"):
+            rank = len(self.shapes.get(feats[0]) or ())
+            spatial = {d % rank for d in dims if self.axis_spatial(feats[0], d)} if rank else set()
+            every = {a for a in range(rank) if self.axis_spatial(feats[0], a)}
+            if spatial and spatial == every and op in ("mean", "amax", "max", "sum", "norm"):
+                if feats[0] in self.opaque:
+                    raise self.rearranged(node, op, feats[0])
                 return GlobalPool("max" if op in ("amax", "max") else "avg"), False
             if dims and not spatial:
                 return Passthrough(op), False  # a reduction over channels keeps the geometry
-            if len(spatial) == 1:
-                axis = next(d for d in dims if d % 4 in spatial)
+            if spatial:
+                axis = next(d for d in dims if d % rank in spatial)
                 raise self.fail(
                     node,
                     op,
@@ -1486,13 +1523,17 @@ class _Importer:
             )
         merging = node.op != "call_module" and (op in BINARY or op in ("cat", "concat", "concatenate"))
         if isinstance(result, str):  # forwards an argument: the full-size operand of a gate, a chunk, an item
-            if result in self.opaque and not merging:
+            piece = op in SPLITS or (op == "getitem" and self.shapes.get(result) is None)  # of a channel split
+            if result in self.opaque and not merging and not piece:
                 raise self.rearranged(node, what, result)
             self.carry(node, result)
             return
         layer, pad = result
         inputs = feats if isinstance(layer, Merge) else feats[:1]
         pending = [f for f in inputs if f in self.opaque]
+        if pending and op in REDUCTIONS and isinstance(layer, Passthrough):  # over channels (axis -1 of (N, H, W, C))
+            self.carry_reduced(node, op, pending[0])
+            return
         if pending:
             same = merging and all(f in self.layouts and self.layouts[f] == self.layouts[inputs[0]] for f in inputs)
             if not same:
