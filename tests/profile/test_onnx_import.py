@@ -728,6 +728,36 @@ def test_a_model_whose_external_data_file_is_missing_is_read_without_its_weights
     assert str(err.value) == (
         f"{path}: the values of 'scales' are needed, but the external data file 'm.data' named in the model is missing"
     )
+    (tmp_path / "m.data").mkdir()  # a folder of that name is no data file
+    with pytest.raises(ModelError) as err:
+        from_onnx(str(path))
+    assert str(err.value) == (
+        f"{path}: the values of 'scales' are needed, but the external data file 'm.data' named in the model is not a "
+        "regular file (a folder)"
+    )
+
+
+def test_a_model_given_as_a_modelproto_or_bytes_has_no_folder_for_its_external_data(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """A ModelProto loaded without its external data (or its bytes) has no folder: the data file sitting in the
+    working folder was called missing."""
+    m = model([helper.make_node("Resize", ["x", "", "scales"], ["up"])], ["up"], scales=[1.0, 1.0, 2.0, 2.0])
+    raw = [onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(i), i.name) for i in m.graph.initializer]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(raw)  # (only raw data goes to the external file)
+    onnx.save_model(m, str(tmp_path / "m.onnx"), save_as_external_data=True, location="m.data", size_threshold=0)
+    monkeypatch.chdir(tmp_path)
+    proto = onnx.load("m.onnx", load_external_data=False)
+    for given in (proto, proto.SerializeToString()):
+        with pytest.raises(ModelError) as err:
+            from_onnx(given)
+        assert str(err.value) == (
+            "<onnx model>: the values of 'scales' are needed, but they are kept in the external data file 'm.data', "
+            "and a model given as a ModelProto or its bytes has no folder to find that file in; give the model's "
+            "path, or load it with its data (onnx.load(path))"
+        )
+    assert from_onnx(onnx.load("m.onnx")).taps == (("up", "up"),)  # loaded with its data
 
 
 @pytest.mark.parametrize(

@@ -239,11 +239,13 @@ def declared_input(model: Any) -> tuple[str, tuple[int | None, ...] | None] | No
 
 
 class _Importer:
-    def __init__(self, model: Any, label: str, passthrough: frozenset[str]) -> None:
+    def __init__(self, model: Any, label: str, passthrough: frozenset[str], folder: Path | None = None) -> None:
         import onnx
         from onnx import numpy_helper
 
         self.label = label
+        self.folder = folder
+        """The model file's folder, where its external data files are (None: a ModelProto or bytes, which have none)."""
         self.passthrough = passthrough
         self.graph = model.graph
         self.missing = {i.name: external_location(i) for i in self.graph.initializer if external(i)}
@@ -292,11 +294,21 @@ class _Importer:
     def check_loaded(self, name: str) -> None:
         """A :class:`ModelError` when the values of initializer ``name`` are needed but its external data file is
         missing (the geometry reads no weights, only such parameters as scales, pads and axes)."""
-        if name in self.missing:
+        if name not in self.missing:
+            return
+        where = f"{self.label}: the values of '{name}' are needed, but"
+        if self.folder is None:
             raise ModelError(
-                f"{self.label}: the values of '{name}' are needed, but the external data file "
-                f"'{self.missing[name]}' named in the model is missing"
+                f"{where} they are kept in the external data file '{self.missing[name]}', and a model given as a "
+                "ModelProto or its bytes has no folder to find that file in; give the model's path, or load it "
+                "with its data (onnx.load(path))"
             )
+        if (self.folder / self.missing[name]).is_dir():
+            raise ModelError(
+                f"{where} the external data file '{self.missing[name]}' named in the model is not a regular file "
+                "(a folder)"
+            )
+        raise ModelError(f"{where} the external data file '{self.missing[name]}' named in the model is missing")
 
     def spatial(self, name: str) -> Pair | None:
         shape = self.shapes.get(name)
@@ -1353,7 +1365,7 @@ def from_onnx(
     if isinstance(model, str):
         if not model.strip():
             raise OptionError("model: expected an ONNX file's path, got an empty value")
-        label = model
+        label, folder = model, Path(model).parent
         model = read_onnx(model)
         proto = with_shapes(model, size, label)
         default_name = Path(label).stem
@@ -1363,10 +1375,10 @@ def from_onnx(
             f"got {shown(model)}"
         )
     else:
-        label, default_name = "<onnx model>", model.graph.name or "onnx"
+        label, default_name, folder = "<onnx model>", model.graph.name or "onnx", None
         proto = with_shapes(model, size, label)
     check_graph(proto.graph, label)
-    importer = _Importer(proto, label, frozenset(passthrough))
+    importer = _Importer(proto, label, frozenset(passthrough), folder)
     original = model
     importer.rerun = lambda: second_shapes(original, size)
     initializers = {i.name for i in proto.graph.initializer}
