@@ -574,6 +574,26 @@ def test_exported_space_to_depth_channels_last_and_head() -> None:
     assert "note: taps: the last feature map at each stride" in head.convention
 
 
+@pytest.mark.parametrize("how", ["chunk(-1)", "split(dim=3)", "amax(-1)", "mean(3)", "chunk(1)", "amax(2)"])
+def test_exported_channels_last_splits_and_reductions_give_the_torch_import_s_numbers(how: str) -> None:
+    """A chunk of the last axis of an (N, H, W, C) tensor, exported as Slice (its bounds computed from Shape, so
+    shape inference loses the shapes after it), was refused as 'rearranges the axes'; the torch import and the
+    export agree now, and a split or reduction over rows or columns is refused by both."""
+    from test_torch_import import ChannelsLast
+
+    from scalematch.profile.importers.torch import from_torch
+
+    size = (48, 64)
+    proto = export(ChannelsLast(how), size)
+    if how in ("chunk(1)", "amax(2)"):
+        with pytest.raises(ModelError, match="spatial axis"):
+            profile(from_onnx(proto), size)
+        return
+    ours, theirs = profile(from_onnx(proto), size), profile(from_torch(ChannelsLast(how), size), size)
+    a, b = ours.feature_maps[-1], theirs.feature_maps[-1]
+    assert (a.y, a.x, a.size) == (b.y, b.x, b.size) and a.size == (12, 16)
+
+
 def test_exported_transpose_of_rows_and_columns_is_refused() -> None:
     from torch import nn
 

@@ -49,6 +49,7 @@ from scalematch.profile.layout import (
     Layout,
     as_feature_map,
     canonical,
+    fit_channels,
     fits_at,
     permute,
     replace_last,
@@ -653,24 +654,35 @@ class _Importer:
     def check_gates(self, node: Any, full: str, feats: list[str]) -> None:
         """Refuse a broadcast operand computed from the image that holds one value per row or per column (a
         statistic of whole rows or columns, such as a softmax written out with ReduceMax and ReduceSum along W):
-        each unit would read its whole row or column. Gates constant over the map (global pools) pass."""
+        each unit would read its whole row or column. Gates constant over the map (global pools) pass. The rows
+        and columns of a rearranged value (a channels-last tensor) are where its layout says."""
         shape = self.shapes.get(full)
-        if shape is None or len(shape) != 4 or full in self.opaque:
+        layout = self.layouts.get(full) if full in self.opaque else None
+        if shape is None or (layout is None and (len(shape) != 4 or full in self.opaque)):
             return
+        if layout is not None and len(layout) != len(shape):
+            return
+        sides = {2: "H", 3: "W"} if layout is None else {
+            a: "W" if any(atom.axis == "W" for atom in layout[a]) else "H"
+            for a in range(len(shape)) if spatial_in(layout, a)
+        }  # fmt: skip
         for f in feats:
             gate = self.shapes.get(f)
-            if f == full or gate is None or len(gate) > 4 or f in self.opaque:
+            if f == full or gate is None or len(gate) > len(shape) or (f in self.opaque and layout is None):
                 continue
-            h, w = ((1,) * (4 - len(gate)) + gate)[2:]
-            along = [side for side, d, n in (("H", h, shape[2]), ("W", w, shape[3])) if d == 1 and n != 1]
-            if len(along) != 1:
-                continue  # constant over the map (both), or full-size (neither)
-            per = "row" if along == ["W"] else "column"
-            sides = "x".join("?" if d is None else str(d) for d in (w, h))
-            whole = "x".join("?" if d is None else str(d) for d in (shape[3], shape[2]))
+            gate = (1,) * (len(shape) - len(gate)) + gate
+            along = [a for a in sides if gate[a] == 1 and shape[a] != 1]
+            if not along or len(along) == len(sides):
+                continue  # full-size, or constant over the map
+            per = "row" if sides[along[0]] == "W" else "column"
+            sizes, over = "", "the map"
+            if layout is None:
+                h, w = gate[2:]
+                sizes = " (" + "x".join("?" if d is None else str(d) for d in (w, h)) + ", WxH)"
+                over = "the " + "x".join("?" if d is None else str(d) for d in (shape[3], shape[2])) + " map"
             raise self.fail(
                 node,
-                f"reads '{f}' ({sides}, WxH), one value per {per} broadcast over the {whole} map: a "
+                f"reads '{f}'{sizes}, one value per {per} broadcast over {over}: a "
                 f"statistic of whole {per}s (each unit reads its whole {per}); expected a full-size map or a gate "
                 "constant over the map (a global pool), or declare the node pass-through to leave that out "
                 f"(--passthrough {_node_name(node)})",
@@ -782,6 +794,8 @@ class _Importer:
             return
         if not declared and op in LINEAR_OPS and len(feats) == 1 and node.input[0] == src:
             self.linear(node, attrs, src)
+            return
+        if not declared and (self.channel_pieces(node, attrs, src) or self.channel_reduction(node, attrs, src)):
             return
         if not declared and op not in PASS_OPS:  # a geometry op or a merge reads its inputs as feature maps
             for f in feats:
@@ -910,15 +924,15 @@ class _Importer:
         out = self.known_shape(node.output[0])
         where = node.name or node.output[0]
         result: Layout | None = None
-        if layout is not None and shape is not None:
+        if layout is not None and (shape is not None or node.op_type == "Transpose"):  # a permute needs no shape
             if node.op_type == "Transpose":
                 perm = attrs.get("perm")
-                order = tuple(int(p) for p in perm) if perm is not None else tuple(reversed(range(len(shape))))
-                result = permute(layout, order)
-            elif node.op_type == "Flatten":
+                order = tuple(int(p) for p in perm) if perm is not None else tuple(reversed(range(len(layout))))
+                result = permute(layout, order) if sorted(order) == list(range(len(layout))) else None
+            elif node.op_type == "Flatten" and shape is not None:
                 axis = int(attrs.get("axis", 1)) % (len(shape) + 1)
                 result = reshape(layout, (math.prod(shape[:axis]), math.prod(shape[axis:])))
-            elif out is not None:
+            elif out is not None and shape is not None:
                 result = reshape(layout, out)
         if result is None:
             if src in self.opaque and src not in self.layouts:  # already no feature map: say what made it so
@@ -1161,8 +1175,58 @@ class _Importer:
                 raise self.fail(node, "slices axes that are unknown (no constant axes or starts); expected slicing "
                                 "along channels only")  # fmt: skip
             axes = range(len(starts))
-        if any(int(a) % rank >= rank - 2 for a in axes):
+        layout = self.layouts.get(node.input[0]) if node.input[0] in self.opaque else None
+        if layout is not None and len(layout) == rank:  # a rearranged value: its layout says which axes hold what
+            spatial = any(spatial_in(layout, int(a) % rank) for a in axes)
+        else:
+            spatial = any(int(a) % rank >= rank - 2 for a in axes)
+        if spatial:
             raise self.fail(node, "slices a spatial axis; expected slicing along channels only")
+        return True
+
+    def channel_reduction(self, node: Any, attrs: dict[str, Any], src: str) -> bool:
+        """A Reduce* over a rearranged value: along axes that hold channels only it keeps the layout (those axes
+        emptied, or dropped without ``keepdims``); along rows or columns it is refused. True when done."""
+        layout = self.layouts.get(src) if src in self.opaque else None
+        if layout is None or node.op_type not in REDUCE_OPS:
+            return False
+        axes = self.reduce_axes(node, attrs, len(layout))
+        spatial = [a for a in axes if spatial_in(layout, a)]
+        if spatial:
+            raise self.fail(
+                node,
+                f"reduces along spatial axis {spatial[0]} of a rearranged value (each unit of the result reads "
+                "its whole row or column, or more); expected channels only",
+            )
+        if not int(attrs.get("keepdims", 1)):
+            layout = tuple(dim for k, dim in enumerate(layout) if k not in axes)
+        shape = self.known_shape(node.output[0])
+        fitted = fit_channels(layout, shape) if shape is not None else None
+        self.set_pending(node, src, fitted or layout, self.opaque[src], self.origin[src])
+        return True
+
+    def channel_pieces(self, node: Any, attrs: dict[str, Any], src: str) -> bool:
+        """A Split or Slice of a rearranged value along axes that hold channels only (the last axis of a
+        channels-last (N, H, W, C) tensor): each piece keeps the layout, its channel axis resized; True when
+        done. False for another op or a value of unknown layout (then read as a feature map)."""
+        layout = self.layouts.get(src) if src in self.opaque else None
+        if layout is None or node.op_type not in ("Split", "Slice"):
+            return False
+        if node.op_type == "Split":
+            axis = int(attrs.get("axis", 0))
+            if spatial_in(layout, axis % len(layout)):
+                raise self.fail(node, f"splits along spatial axis {axis}; expected the channel axis")
+        else:
+            self.slices_channels_only(node, attrs)
+        for out in filter(None, node.output):
+            shape = self.known_shape(out)
+            fitted = fit_channels(layout, shape) if shape is not None else None
+            self.values[out] = self.values[src]
+            self.layouts[out] = fitted or layout  # (the channel count only is unknown without a shape)
+            self.opaque[out], self.origin[out], self.producers[out] = self.opaque[src], self.origin[src], node
+            self.aliases.pop(out, None)
+            self.unmapped[out] = f"'{self.origin[src]}' {self.opaque[src]}"
+            self.pending_keys[out] = out
         return True
 
     def refusal_behind(self, name: str) -> str | None:
