@@ -323,7 +323,9 @@ def test_torchvision_swin_is_refused_and_vit_keeps_its_documented_tap() -> None:
     with pytest.raises(ModelError) as err:  # stages 2 to 4 follow the window attention
         from_torch(models.swin_t(), (224, 224))
     assert str(err.value).startswith(
-        "SwinTransformer: node 'shifted_window_attention': unsupported operation 'shifted_window_attention'; "
+        "SwinTransformer: node 'shifted_window_attention': unsupported operation 'shifted_window_attention', which "
+        "does not keep the geometry (each position attends to every position of its (shifted) window); declaring "
+        "it pass-through would give wrong numbers; "
     )
     assert str(err.value).endswith("; to profile only the maps before it, name them (--taps C2=features.0.0)")
     assert from_torch(models.vit_b_16(), (224, 224)).taps == (("C4", "conv_proj"),)  # tokens after it: no map
@@ -737,6 +739,41 @@ def test_a_split_or_reduction_over_the_rows_or_columns_of_a_channels_last_tensor
     with pytest.raises(ModelError) as err:
         from_torch(ChannelsLast(how), (48, 64))
     assert str(err.value).startswith(f"ChannelsLast: {message}")
+
+
+class SwinParts(nn.Module):
+    """A conv, then torchvision Swin's window attention or patch merging on the (N, H, W, C) tensor, then a conv."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__()
+        from torchvision.models.swin_transformer import PatchMerging, ShiftedWindowAttention
+
+        self.c1, self.c2 = nn.Conv2d(3, 8, 3, 2, 1), nn.Conv2d(16 if part == "merging" else 8, 2, 3, 2, 1)
+        self.part = ShiftedWindowAttention(8, [4, 4], [2, 2], 2) if part == "attention" else PatchMerging(8)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.c2(self.part(self.c1(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
+
+
+@pytest.mark.parametrize(
+    ("part", "what", "why"),
+    [
+        ("attention", "shifted_window_attention", "each position attends to every position of its (shifted) window"),
+        ("merging", "patch_merging_pad", "each 2x2 block of positions is merged into the channels: the map halves"),
+    ],
+)
+def test_swin_s_window_attention_and_patch_merging_are_refused_without_the_pass_through_advice(
+    part: str, what: str, why: str
+) -> None:
+    """Both were refused with 'declare it pass-through if it keeps the geometry (--passthrough ...)': they do
+    not, and the patch merging declared pass-through would profile a map twice its size."""
+    pytest.importorskip("torchvision", reason="torchvision is not installed")
+    with pytest.raises(ModelError) as err:
+        from_torch(SwinParts(part), (32, 32))
+    assert str(err.value) == (
+        f"SwinParts: node '{'_' * (part == 'merging')}{what}': unsupported operation '{what}', which does not keep "
+        f"the geometry ({why}); declaring it pass-through would give wrong numbers"
+    )
 
 
 @pytest.mark.parametrize("model", [None, 3, nn.Conv2d])

@@ -228,6 +228,12 @@ SPLITS = frozenset(["chunk", "split", "tensor_split", "unbind"])
 """Reductions: along channels pass-through, over H and W (mean, sum, max, amax, norm) a global pool, along one
 of H and W refused (each unit would read the whole row or column)."""
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
+CHANGES_GEOMETRY = {
+    "shifted_window_attention": "each position attends to every position of its (shifted) window",
+    "patch_merging_pad": "each 2x2 block of positions is merged into the channels: the map halves",
+}
+"""Functions torch.fx leaves whole (torchvision's Swin) that are known not to keep the geometry: their refusal
+does not suggest declaring them pass-through, which would give wrong numbers."""
 
 
 @dataclass(frozen=True)
@@ -1516,6 +1522,11 @@ class _Importer:
                 self.read_back(f)
         call = self.module_layer(node, feats) if node.op == "call_module" else self.function_layer(node, op, feats)
         result: tuple[Layer, bool] | str | None = call
+        if result is None and what in CHANGES_GEOMETRY:
+            raise ModelError(
+                f"{self.label}: node '{node.name}': unsupported operation '{what}', which does not keep the geometry "
+                f"({CHANGES_GEOMETRY[what]}); declaring it pass-through would give wrong numbers"
+            )
         if result is None:
             raise ModelError(
                 f"{self.label}: node '{node.name}': unsupported operation '{what}'; declare it pass-through if it "
