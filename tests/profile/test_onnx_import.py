@@ -496,6 +496,22 @@ def test_a_squeeze_excitation_gate_keeps_the_geometry_at_a_symbolic_size(dims: l
         assert c2.y is not None and (c2.y.stride, c2.y.rf) == (Fraction(4), 7) and c2.x == c2.y
 
 
+def test_a_gate_of_unknown_shape_at_a_symbolic_size_is_refused_asking_for_a_size() -> None:
+    """A gate whose shape inference gives no shape (an operator of another domain, declared pass-through) cannot be
+    told from a full-size map: refused naming the node and asking for a size, never merged with the global pool,
+    after which the default taps would stop without a word."""
+    proto = squeeze_excitation([1, 3, "H", "W"])
+    proto.graph.node[3].CopyFrom(helper.make_node("Gate", ["f"], ["s"], name="sig", domain="custom"))
+    proto.opset_import.append(helper.make_opsetid("custom", 1))
+    with pytest.raises(ModelError) as caught:
+        from_onnx(proto, passthrough=["sig"])
+    assert str(caught.value) == (
+        "<onnx model>: node 'mul' (Mul): the shapes do not tell whether 's', computed from a global pool, is broadcast "
+        "over the map (a squeeze-excitation gate, left out) or merged with it, and the model's input size is "
+        "symbolic; give input_size=WxH to import it at that size, or export the model with a fixed input size"
+    )
+
+
 def test_a_gate_with_one_value_per_row_is_refused_at_a_symbolic_size_too() -> None:
     proto = squeeze_excitation([1, 3, "H", "W"])
     proto.graph.node[1].CopyFrom(helper.make_node("ReduceMean", ["c1"], ["g"], name="gap", axes=[3]))  # along W

@@ -270,6 +270,7 @@ class _Importer:
         self.second: dict[str, tuple[int | None, ...]] | None = None
         self.reran = False
         self.after_nearest: set[str] = set()  # nodes after a nearest up-sampling (their merges take the union)
+        self.pooled: set[str] = set()  # nodes that read the image through global pools only (constant over a map)
         self.layouts: dict[str, Layout] = {}  # values not in (N, C, H, W) layout: where their axes went
         self.opaque: dict[str, str] = {}  # values that are no feature map: why ...
         self.origin: dict[str, str] = {}  # ... and the node that made them so
@@ -327,6 +328,8 @@ class _Importer:
         refs = tuple(v for v in (self.values[i] for i in inputs) if v is not None)
         self.nodes.append(Node(name, layer, refs))
         nearest = isinstance(layer, Upsample) and layer.mode == "nearest" and layer.scale != (1, 1)
+        if isinstance(layer, GlobalPool) or (refs and all(r in self.pooled for r in refs)):
+            self.pooled.add(name)
         if nearest or any(r in self.after_nearest for r in refs):
             self.after_nearest.add(name)
         if pad:
@@ -642,6 +645,13 @@ class _Importer:
             return Passthrough(node.op_type.lower()) if node.op_type != "Sum" else feats[0]
         sizes = [self.full_size(f, node.output[0]) for f in feats]
         if None in sizes:
+            gates = [f for f in feats if self.values[f] in self.pooled]
+            if gates and len(gates) < len(feats):  # never a merge with a whole-image value by default
+                raise self.unknown_shapes(
+                    node,
+                    f"the shapes do not tell whether '{gates[0]}', computed from a global pool, is broadcast over the "
+                    "map (a squeeze-excitation gate, left out) or merged with it",
+                )
             return self.merge("add", feats)
         full = [f for f, is_full in zip(feats, sizes, strict=True) if is_full]
         if len(full) == len(feats):
