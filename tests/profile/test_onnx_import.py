@@ -773,6 +773,39 @@ def test_a_model_whose_external_data_file_is_missing_is_read_without_its_weights
     )
 
 
+def test_external_weights_are_never_read_and_other_values_only_when_needed(tmp_path: Any, monkeypatch: Any) -> None:
+    """Every external tensor whose file was there was read with the model, the weights too, which the geometry
+    never needs: now only small vectors (for shape inference) are read with it, any other value when needed."""
+    from scalematch.profile.importers import onnx as importer
+
+    nodes = [conv("x", "y", 3, pads=[1, 1, 1, 1]), helper.make_node("Resize", ["y", "", "scales"], ["up"])]
+    m = model(nodes, ["y", "up"], scales=[1.0, 1.0, 2.0, 2.0])
+    raw = [onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(i), i.name) for i in m.graph.initializer]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(raw)  # (only raw data goes to the external file)
+    path = tmp_path / "m.onnx"
+    onnx.save_model(m, str(path), save_as_external_data=True, location="m.data", size_threshold=0)
+    read: list[str] = []
+    load = onnx.external_data_helper.load_external_data_for_tensor
+
+    def spy(tensor: Any, base: str) -> None:
+        read.append(tensor.name)
+        load(tensor, base)
+
+    monkeypatch.setattr(onnx.external_data_helper, "load_external_data_for_tensor", spy)
+    assert profile(from_onnx(str(path)), (64, 64))["up"].size == (128, 128)
+    assert sorted(read) == ["scales", "w1"]  # 4 and 9 items; not w3 (81) nor w5 (225)
+    read.clear()
+    monkeypatch.setattr(importer, "SMALL", 0)  # the scales read when the Resize needs them
+    assert profile(from_onnx(str(path)), (64, 64))["up"].size == (128, 128)
+    assert read == ["scales"]
+    data = (tmp_path / "m.data").read_bytes()
+    (tmp_path / "m.data").write_bytes(data[:8])
+    with pytest.raises(ModelError) as err:
+        from_onnx(str(path))
+    assert str(err.value).startswith(f"{path}: cannot read the values of 'scales' from 'm.data' (")
+
+
 def test_a_model_given_as_a_modelproto_or_bytes_has_no_folder_for_its_external_data(
     tmp_path: Any, monkeypatch: Any
 ) -> None:

@@ -250,7 +250,8 @@ class _Importer:
         self.passthrough = passthrough
         self.graph = model.graph
         self.missing = {i.name: external_location(i) for i in self.graph.initializer if external(i)}
-        """Initializers whose external data file is missing: each with that file (their values are not read)."""
+        """Initializers whose external data is not loaded: each with its file (read when a value is needed)."""
+        self.unloaded = {i.name: i for i in self.graph.initializer if i.name in self.missing}
         self.constants: dict[str, Any] = {
             i.name: numpy_helper.to_array(i) for i in self.graph.initializer if i.name not in self.missing
         }
@@ -297,6 +298,10 @@ class _Importer:
         """A :class:`ModelError` when the values of initializer ``name`` are needed but its external data file is
         missing (the geometry reads no weights, only such parameters as scales, pads and axes)."""
         if name not in self.missing:
+            return
+        if self.folder is not None and (self.folder / self.missing[name]).is_file():
+            self.constants[name] = load_external(self.unloaded[name], self.folder, self.label)
+            del self.missing[name]
             return
         where = f"{self.label}: the values of '{name}' are needed, but"
         if self.folder is None:
@@ -1298,8 +1303,9 @@ def read_onnx(path: str | Path) -> Any:
 
     try:
         model = onnx.load(str(path), load_external_data=False)
-        for tensor in model.graph.initializer:  # the weights are not needed: a missing data file is no error
-            if external(tensor) and (Path(path).parent / external_location(tensor)).is_file():
+        for tensor in model.graph.initializer:  # small vectors only (shapes, scales, pads) for shape inference;
+            small = math.prod(tensor.dims) <= SMALL  # the weights are never needed, other values when read
+            if external(tensor) and small and (Path(path).parent / external_location(tensor)).is_file():
                 onnx.external_data_helper.load_external_data_for_tensor(tensor, str(Path(path).parent))
                 tensor.data_location = onnx.TensorProto.DEFAULT
                 del tensor.external_data[:]
@@ -1309,6 +1315,33 @@ def read_onnx(path: str | Path) -> Any:
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
     return model
+
+
+SMALL = 64
+"""External tensors of at most this many items are read with the model (the shapes, scales and pads that shape
+inference may need); the others (the weights) only when the geometry needs their values, which it never does
+for weights."""
+
+
+def load_external(tensor: Any, folder: Path, label: str) -> Any:
+    """The values of the external ``tensor`` (an initializer), read from its file in ``folder``; a
+    :class:`ModelError` with onnx's reason when the file cannot give them (too short, a location outside it)."""
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        copy = onnx.TensorProto()
+        copy.CopyFrom(tensor)
+        onnx.external_data_helper.load_external_data_for_tensor(copy, str(folder))
+        copy.data_location = onnx.TensorProto.DEFAULT
+        del copy.external_data[:]
+        return numpy_helper.to_array(copy)
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise ModelError(
+            f"{label}: cannot read the values of '{tensor.name}' from '{external_location(tensor)}' "
+            f"({type(exc).__name__}: {text[0] if text else ''})"
+        ) from None
 
 
 def external(tensor: Any) -> bool:
