@@ -44,9 +44,10 @@ class Early:
         self.thread: threading.Thread | None = None
 
     def start(self, columns: Mapping[str, Any]) -> None:
-        """The reader's watcher: take the non-crowd rows of ``columns``, set the simulation up on them here (a tenth
-        of a second; in a thread it took turns for the GIL with the table's build) and run it in a thread, when
-        the compiled assigner is what runs it (loaded while the file was read); else nothing."""
+        """The reader's watcher: take the non-crowd rows of ``columns`` (by position: the arrays, made read only,
+        are the table's) and, in a thread, set the simulation up on them (about a tenth of a second, mostly numpy
+        work that leaves the GIL to the table's build meanwhile) and run it, when the compiled assigner is what
+        runs it (loaded while the file was read); else nothing."""
         from scalematch.match.assign import _compiled
         from scalematch.pool import in_background, settle
 
