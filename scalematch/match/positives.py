@@ -115,10 +115,17 @@ def main_level(sim: Simulation) -> npt.NDArray[np.int64]:
     for every object of an upper-bound simulation (its per-level counts are candidates, not positives)."""
     import numpy as np
 
-    if sim.upper_bound:
-        return np.full(len(sim.positives), -1, np.int64)
-    idx = np.argmax(sim.per_level, axis=1)
-    return np.where(sim.per_level.max(axis=1, initial=0) > 0, idx, -1)
+    per_level = sim.per_level
+    main = np.full(len(sim.positives), -1, np.int64)
+    if sim.upper_bound or not per_level.shape[1]:
+        return main
+    best = per_level[:, 0].copy()  # level by level: np.argmax along the short rows is slower
+    main[best > 0] = 0
+    for k in range(1, per_level.shape[1]):
+        count = per_level[:, k]
+        np.copyto(main, k, where=count > best)  # strictly more: the finest level wins a tie
+        np.maximum(best, count, out=best)
+    return main
 
 
 def _size_tallies(sim: Simulation, total: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
@@ -128,7 +135,10 @@ def _size_tallies(sim: Simulation, total: npt.NDArray[np.int64]) -> list[npt.NDA
 
     size = np.sqrt(sim.w_in * sim.h_in)
     buckets = len(SIZE_BINS) - 1
-    bucket = np.searchsorted(np.array(SIZE_BINS), size, side="right") - 1  # NaN and inf sort last: no bucket
+    bucket = np.zeros(len(size), np.int64)
+    for edge in SIZE_BINS[1:]:  # (the first is 0: sqrt gives no less; NaN is no size and inf past the last bucket)
+        bucket += size >= edge
+    bucket[np.isnan(size)] = buckets
     inside = bucket < buckets
     width = int(total.max(initial=0)) + 1
     if width * buckets > 4 * len(total) + 1024:  # counts too spread for one table: a tally per bucket
@@ -146,8 +156,9 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
     total = sim.positives
     n = len(total)
     # Each figure from one bincount over the objects, not a mask per bin (~70 passes over train2017's objects)
-    starts = np.array([lo for _, lo, _ in COUNT_BINS], np.float64)  # (the bins tile 0, 1, 2, ...: counts are >= 0)
-    per_bin = np.bincount(np.searchsorted(starts, total, side="right") - 1, minlength=len(COUNT_BINS))
+    last = int(COUNT_BINS[-1][1])  # (the bins tile 0, 1, 2, ...: counts are >= 0; the last is open)
+    bin_of = np.searchsorted([lo for _, lo, _ in COUNT_BINS], np.arange(last + 1), side="right") - 1
+    per_bin = np.bincount(bin_of[np.minimum(total, last)], minlength=len(COUNT_BINS))
     counts = tuple((label, int(c)) for (label, _, _), c in zip(COUNT_BINS, per_bin, strict=True))
     sizes = [
         SizeRow(size_label(lo, hi), int(tally.sum()), _median(tally) if tally.sum() else None, int(tally[0]))
@@ -161,7 +172,7 @@ def summarize(sim: Simulation, levels: tuple[Level, ...] | None = None, min_posi
     placed = main >= 0
     longer = np.maximum(sim.w_in[placed], sim.h_in[placed])
     larger = np.bincount(main[placed][longer > rf[main[placed]]], minlength=len(sim.levels))
-    positives = sim.per_level.sum(axis=0)
+    positives = [int(sim.per_level[:, k].sum()) for k in range(len(sim.levels))]  # (faster than sum(axis=0))
     rows = []
     for k, (name, lv) in enumerate(zip(sim.levels, found, strict=True)):
         stride, level_rf, sigma = (lv.stride, lv.rf, lv.erf_sigma) if lv else (None, None, None)
