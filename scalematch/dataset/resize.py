@@ -186,31 +186,34 @@ def input_columns(
 ) -> dict[str, np.ndarray]:
     """The input-pixel columns of boxes ``w`` x ``h`` on images ``image_w`` x ``image_h`` (original pixels),
     in table order; only ``names`` when given. With ``image`` (per box, an index into ``image_w`` and
-    ``image_h``), the sizes are per image and the scales are computed once per image."""
+    ``image_h``), the sizes are per image and the scales are computed once per image. A box with a side of 0, a
+    negative or a NaN one (the records of repeated annotation ids that the box table leaves out, see
+    :attr:`scalematch.dataset.loader.LoadResult.repeats`) gets NaN or infinite columns, without numpy's warnings."""
     import numpy as np
 
     out: dict[str, np.ndarray] = {}
     ends = (False, True) if isinstance(policy, MultiScale) else (False,)
-    for high in ends:
-        sx, sy = scales(policy, image_w, image_h, high)
-        if image is not None:
-            sx, sy = (sx[image], sy[image]) if sx is not sy else (sx[image],) * 2
-        w_in = w * sx
-        h_in = h * sy
-        suffix = "_hi" if high else ""
-        if not high:
-            out["scale_x"] = sx
-            out["scale_y"] = sy
-        if names is None or "scale" + suffix in names:
-            out["scale" + suffix] = np.sqrt(sx * sy)
-        out["w_in" + suffix] = w_in
-        out["h_in" + suffix] = h_in
-        if names is None or "size_in" + suffix in names:
-            out["size_in" + suffix] = np.sqrt(w_in * h_in)
-        if names is None or "max_side_in" + suffix in names:
-            out["max_side_in" + suffix] = np.maximum(w_in, h_in)
-    if names is None or "aspect" in names:
-        out["aspect"] = w / h
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for high in ends:
+            sx, sy = scales(policy, image_w, image_h, high)
+            if image is not None:
+                sx, sy = (sx[image], sy[image]) if sx is not sy else (sx[image],) * 2
+            w_in = w * sx
+            h_in = h * sy
+            suffix = "_hi" if high else ""
+            if not high:
+                out["scale_x"] = sx
+                out["scale_y"] = sy
+            if names is None or "scale" + suffix in names:
+                out["scale" + suffix] = np.sqrt(sx * sy)
+            out["w_in" + suffix] = w_in
+            out["h_in" + suffix] = h_in
+            if names is None or "size_in" + suffix in names:
+                out["size_in" + suffix] = np.sqrt(w_in * h_in)
+            if names is None or "max_side_in" + suffix in names:
+                out["max_side_in" + suffix] = np.maximum(w_in, h_in)
+        if names is None or "aspect" in names:
+            out["aspect"] = w / h
     return out if names is None else {k: v for k, v in out.items() if k in names}
 
 

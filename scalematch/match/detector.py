@@ -179,7 +179,7 @@ def evaluate(
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
     rows, ignored = toolkit_selection(data, preset)
     if not len(rows):
-        raise nothing_usable(data, "match", ignored, preset.toolkit)
+        raise _nothing_to_match(data, preset, ignored)
     sim = early.take(preset, rows, min_iou, workers) if early is not None else None
     if sim is None:
         sim = Running(preset, rows.frame, graph, min_iou, workers).result(rows)
@@ -368,6 +368,30 @@ def with_repeats(
         both = rows_at(both, both["listed"].to_numpy(bool))
     out = both.drop(columns=[c for c in (*REPEAT_COLUMNS, "known") if c in both.columns])
     return resized(out.reset_index(drop=True), resize)
+
+
+def _nothing_to_match(data: LoadResult, preset: Preset, ignored: int) -> DatasetError:
+    """:func:`nothing_usable` for ``data`` under ``preset``, its crowds counted as the toolkit reads the records:
+    a place of a repeated annotation id gets the id's last record (:func:`with_repeats`), which can be a crowd
+    where the file's record there is none; the line then says so."""
+    import numpy as np
+
+    if data.repeats is None or isinstance(preset.input, LetterboxInput):
+        return nothing_usable(data, "match", ignored, preset.toolkit)
+    table = toolkit_table(data, preset)
+    ids = table["ann_id"].to_numpy(np.int64)
+    crowd = table["iscrowd"].to_numpy(bool) & np.isin(ids, data.repeats["ann_id"].to_numpy(np.int64))
+    if not crowd.any():
+        return nothing_usable(data, "match", ignored, preset.toolkit)
+    k = int(np.argmax(crowd))
+    same = ids == ids[k]
+    if "shard" in table.columns:
+        same &= table["shard"].to_numpy() == table["shard"].iloc[k]
+    reader = "mmdetection's CocoDataset" if isinstance(preset.input, MMDetInput) else "torchvision's CocoDetection"
+    read_as = (
+        f"{reader} reads annotation id {ids[k]} at {counted(int(same.sum()), 'place')} as the id's last record, a crowd"
+    )
+    return nothing_usable(data, "match", ignored, preset.toolkit, table, read_as)
 
 
 def _unreadable(both: pd.DataFrame, record: pd.DataFrame, k: int, preset: Preset, source: str) -> DatasetError:

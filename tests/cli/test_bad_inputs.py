@@ -73,22 +73,23 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
                                                                        "coco_segmentation_only.json"],
      {"unknown_image": 1, "bbox_invalid": 1}),
     ("coco segmentation only, strict", ["stats", "--strict", "coco_segmentation_only.json"],
-     "coco_segmentation_only.json: annotation id 2: image_id 7 is not among the file's images [unknown_image]"),
+     "coco_segmentation_only.json: annotation id 2 (annotations[1]): image_id 7 is not among the file's images "
+     "[unknown_image]"),
     ("coco polygon of too many points, strict", ["stats", "--strict", "coco_polygon_many_points.json"],
-     "coco_polygon_many_points.json: annotation id 2: no 'bbox', and its polygons have 50,001 points, more than the "
-     "50,000 pycocotools can rasterise in bounded memory [bbox_invalid]"),
+     "coco_polygon_many_points.json: annotation id 2 (annotations[0]): no 'bbox', and its polygons have 50,001 "
+     "points, more than the 50,000 pycocotools can rasterise in bounded memory [bbox_invalid]"),
     ("coco segmentation only on an image without a size, strict", ["stats", "--strict", "--resize", "none",
                                                                     "coco_segmentation_sizeless.json"],
-     "coco_segmentation_sizeless.json: annotation id 3: no 'bbox', and a polygon needs the image's width and height "
-     "[bbox_invalid]"),
+     "coco_segmentation_sizeless.json: annotation id 3 (annotations[0]): no 'bbox', and a polygon needs the image's "
+     "width and height [bbox_invalid]"),
     ("coco polygon far outside its image or too short", ["stats", "coco_far_polygon.json"], {"bbox_invalid": 3}),
     ("coco polygon far outside, strict", ["stats", "--strict", "coco_far_polygon.json"],
-     "coco_far_polygon.json: annotation id 2: no 'bbox', and a polygon coordinate is not a finite number within 4 "
-     "image sides of its 640x480 image [bbox_invalid]"),
+     "coco_far_polygon.json: annotation id 2 (annotations[1]): no 'bbox', and a polygon coordinate is not a finite "
+     "number within 4 image sides of its 640x480 image [bbox_invalid]"),
     ("coco RLEs that are no masks of their image", ["stats", "coco_bad_rle.json"], {"bbox_invalid": 3}),
     ("coco compressed RLE garbage, strict", ["stats", "--strict", "coco_bad_rle.json"],
-     "coco_bad_rle.json: annotation id 3: no 'bbox', and compressed RLE 'counts' do not decode to runs adding up "
-     "to 307200 [bbox_invalid]"),
+     "coco_bad_rle.json: annotation id 3 (annotations[2]): no 'bbox', and compressed RLE 'counts' do not decode to "
+     "runs adding up to 307200 [bbox_invalid]"),
     ("coco polygons pycocotools refuses", ["stats", "coco_bad_polygon.json"], {"bbox_invalid": 2}),
     ("voc unknown encoding", ["stats", "voc_unknown_encoding.xml"],
      "voc_unknown_encoding.xml: cannot decode the XML (unknown encoding: x-nosuch)"),
@@ -228,7 +229,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "'categories' once"),
     ("coco iscrowd 0.5 and area -5", ["stats", "coco_area_iscrowd.json"], {"malformed_record": 2}),
     ("coco iscrowd 0.5, strict", ["stats", "--strict", "coco_area_iscrowd.json"],
-     "coco_area_iscrowd.json: annotation id 4: expected 'iscrowd' 0 or 1, got 0.5 [malformed_record]"),
+     "coco_area_iscrowd.json: annotation id 4 (annotations[3]): expected 'iscrowd' 0 or 1, got 0.5 [malformed_record]"),
     ("image too small for the network", ["recommend", "coco_thin_image.json"], {"image_too_small": 1}),
     ("image too small for the network, strict", ["recommend", "--strict", "coco_thin_image.json"],
      "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1344x0 input under retinanet's resize, too "

@@ -36,18 +36,19 @@ def assert_error(result: Any, message: str) -> None:
 # name, file content, reason, strict message (after "<file>: ")
 RECORD_CASES = [
     ("bbox_str", coco([GOOD, {**GOOD, "id": 2, "bbox": "abc"}]), "bbox_invalid",
-     "annotation id 2: expected 'bbox' to be four finite numbers, got 'abc' [bbox_invalid]"),
+     "annotation id 2 (annotations[1]): expected 'bbox' to be four finite numbers, got 'abc' [bbox_invalid]"),
     ("bbox_three", coco([{**GOOD, "bbox": [1, 2, 3]}]), "bbox_invalid",
-     "annotation id 1: expected 'bbox' to be four finite numbers, got [1, 2, 3] [bbox_invalid]"),
+     "annotation id 1 (annotations[0]): expected 'bbox' to be four finite numbers, got [1, 2, 3] [bbox_invalid]"),
     ("bbox_inf", coco([{**GOOD, "bbox": [1, 2, float("inf"), 4]}]), "bbox_invalid",
-     "annotation id 1: expected 'bbox' to be four finite numbers, got [1, 2, inf, 4] [bbox_invalid]"),
+     "annotation id 1 (annotations[0]): expected 'bbox' to be four finite numbers, got [1, 2, inf, 4] [bbox_invalid]"),
     ("bbox_nan", coco([GOOD, {**GOOD, "id": 3, "bbox": [1, 2, float("nan"), 4]}]), "bbox_invalid",
-     "annotation id 3: expected 'bbox' to be four finite numbers, got [1, 2, nan, 4] [bbox_invalid]"),
+     "annotation id 3 (annotations[1]): expected 'bbox' to be four finite numbers, got [1, 2, nan, 4] [bbox_invalid]"),
     ("no_bbox", coco([{"id": 7, "image_id": 1, "category_id": 1}]), "bbox_invalid",
-     "annotation id 7: expected a 'bbox' (or a 'segmentation' to derive it from), got neither "
+     "annotation id 7 (annotations[0]): expected a 'bbox' (or a 'segmentation' to derive it from), got neither "
      "[bbox_invalid]"),
     ("zero_w", coco([{**GOOD, "bbox": [1, 2, 0, 5]}]), "bbox_nonpositive",
-     "annotation id 1: expected bbox width and height > 0, got [1.0, 2.0, 0.0, 5.0] [bbox_nonpositive]"),
+     "annotation id 1 (annotations[0]): expected bbox width and height > 0, got [1.0, 2.0, 0.0, 5.0] "
+     "[bbox_nonpositive]"),
     ("unknown_image", coco([{**GOOD, "image_id": 9}]), "unknown_image",
      "annotation id 1: image_id 9 is not among the file's images [unknown_image]"),
     ("unknown_cat", coco([{**GOOD, "category_id": 9}]), "unknown_category",
@@ -62,10 +63,10 @@ RECORD_CASES = [
     ("id_str", coco([{**GOOD, "id": "x"}]), "malformed_record",
      "annotations[0]: expected an integer 'id', got 'x' [malformed_record]"),
     ("crowd_2", coco([{**GOOD, "iscrowd": 2}]), "malformed_record",
-     "annotation id 1: expected 'iscrowd' 0 or 1, got 2 [malformed_record]"),
+     "annotation id 1 (annotations[0]): expected 'iscrowd' 0 or 1, got 2 [malformed_record]"),
     # 2**63 fits the compiled decoder's unsigned 64-bit integers, not the int64 columns
     ("crowd_2_63", coco([{**GOOD, "iscrowd": 2**63}]), "malformed_record",
-     "annotation id 1: expected 'iscrowd' 0 or 1, got 9223372036854775808 [malformed_record]"),
+     "annotation id 1 (annotations[0]): expected 'iscrowd' 0 or 1, got 9223372036854775808 [malformed_record]"),
     ("id_2_63", coco([GOOD, {**GOOD, "id": 2**63}]), "malformed_record",
      "annotations[1]: 'id' 9223372036854775808 is out of range: expected an integer from -2^63 to 2^63 - 1 "
      "[malformed_record]"),

@@ -449,7 +449,9 @@ def converter_row(ann: dict[str, Any]) -> tuple[int, float, float, float, float,
 
 def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pending: list[_Pending]) -> None:
     aid = ann.get("id")
-    where = f"annotation id {aid}" if _is_id(aid) else f"annotations[{k}]"
+    where = f"annotations[{k}]"
+    if _is_id(aid):  # under strict, the place too: an id can be that of several records (the toolkits take the last)
+        where = f"annotation id {aid} ({where})" if ex.strict else f"annotation id {aid}"
     for key in ("id", "image_id", "category_id"):
         if not _is_id(ann.get(key)):
             ex.add(MALFORMED_RECORD, where, _id_problem(key, ann.get(key)))
