@@ -324,8 +324,9 @@ def with_repeats(
     whatever it holds (another image's, one a check of ours leaves out): its box, area, crowd and ignore flags and
     category, in the place's image; the toolkit's own checks follow (torchvision: crowds and boxes empty once
     clamped to the image are dropped; mmdetection: those of its CocoDataset, and a category the file does not list
-    is dropped, flagged ``ignore``). A place whose last record a toolkit cannot read (a ``bbox`` that is not four
-    numbers, a ``category_id`` that is no integer) is a :class:`DatasetError`: the toolkit would stop there.
+    is dropped, flagged ``ignore``). A place whose last record scalematch's own type checks refuse (a ``bbox``
+    that is not four numbers, a ``category_id`` that is no integer, an ``iscrowd`` not 0 or 1, an ``area`` that is
+    no number) is a :class:`DatasetError`: the toolkit stops on some such records and reads others its own way.
     ``categories``: the file's category ids (default: those of ``table``); ``source`` names the file."""
     import numpy as np
     import pandas as pd
@@ -395,14 +396,18 @@ def _nothing_to_match(data: LoadResult, preset: Preset, ignored: int) -> Dataset
 
 
 def _unreadable(both: pd.DataFrame, record: pd.DataFrame, k: int, preset: Preset, source: str) -> DatasetError:
-    """The error for place ``k`` of ``both``, whose last record (``record``) the toolkit cannot read."""
+    """The error for place ``k`` of ``both``, whose last record (``record``) scalematch's own type checks of a
+    record refuse (:data:`~scalematch.dataset.table.REPEAT_COLUMNS` ``readable``): a toolkit stops on some such
+    records (a ``bbox`` of text) and reads others its own way (``true`` in a box as 1, an ``iscrowd`` of ``'0'``
+    as a crowd), which the simulation does not follow."""
     shard = both["shard"].iloc[k] if "shard" in both.columns else source
     image = both["shard_image_id"].iloc[k] if "shard_image_id" in both.columns else both["image_id"].iloc[k]
     reader = "mmdetection's CocoDataset" if isinstance(preset.input, MMDetInput) else "torchvision's CocoDetection"
     return DatasetError(
         f"{shard}: annotation id {both['ann_id'].iloc[k]} is listed in image {image}, where {reader} reads the "
-        f"last record of the id, and the toolkit cannot read that record ({record['problem'].iloc[k]}; "
-        f"{preset.name} cannot be simulated); give each annotation its own id [{DUPLICATE_ID}]"
+        f"last record of the id, and scalematch's own type checks refuse that record ({record['problem'].iloc[k]}: "
+        f"the toolkit stops there or reads it its own way; {preset.name} cannot be simulated); give each annotation "
+        f"its own id [{DUPLICATE_ID}]"
     )
 
 

@@ -32,6 +32,8 @@ FILES = {
     "negative.json": [_ann(7, 1, 1, [10, 10, -5, 40]), _ann(7, 2, 1, [100, 50, 80, 60])],
     # id 7's last record is a crowd: torchvision reads both places as that crowd
     "crowd_last.json": [_ann(7, 1, 1, [10, 10, 50, 40]), _ann(7, 2, 1, [100, 50, 80, 60], crowd=1)],
+    # id 7's last record has a box torch reads (true as 1) but scalematch's type checks refuse
+    "bool_box.json": [_ann(7, 1, 1, [10, 10, 50, 40]), _ann(7, 2, 1, [True, 50, 80, 60])],
 }  # fmt: skip
 
 
@@ -69,6 +71,13 @@ STRICT = (
     "0.0] [bbox_nonpositive]\n"
 )
 
+BOOL_BOX = (
+    "Error: bool_box.json: annotation id 7 is listed in image 1, where torchvision's CocoDetection reads the last "
+    "record of the id, and scalematch's own type checks refuse that record ('bbox' [True, 50, 80, 60]: the toolkit "
+    "stops there or reads it its own way; retinanet cannot be simulated); give each annotation its own id "
+    "[duplicate_id]\n"
+)
+
 
 @pytest.mark.parametrize(
     ("args", "expected"),
@@ -80,6 +89,7 @@ STRICT = (
         (["recommend", "negative.json"], (0, "")),
         (["recommend", "crowd_last.json"], (2, CROWD)),
         (["recommend", "zero.json", "--strict"], (2, STRICT)),
+        (["recommend", "bool_box.json"], (2, BOOL_BOX)),
     ],
 )
 def test_stderr_holds_the_error_line_alone(folder: Path, args: list[str], expected: tuple[int, str]) -> None:

@@ -62,6 +62,9 @@ RECORD_CASES = [
      "[missing_image_size]"),
     ("id_str", coco([{**GOOD, "id": "x"}]), "malformed_record",
      "annotations[0]: expected an integer 'id', got 'x' [malformed_record]"),
+    ("image_id_float", coco([{**GOOD, "image_id": 1.0}]), "malformed_record",
+     "annotation id 1 (annotations[0]): expected an integer 'image_id', got 1.0 (written as a float, which "
+     "pycocotools' index takes as 1: write 1) [malformed_record]"),
     ("crowd_2", coco([{**GOOD, "iscrowd": 2}]), "malformed_record",
      "annotation id 1 (annotations[0]): expected 'iscrowd' 0 or 1, got 2 [malformed_record]"),
     # 2**63 fits the compiled decoder's unsigned 64-bit integers, not the int64 columns

@@ -295,8 +295,8 @@ def test_torchvision_presets_read_the_record_pycocotools_resolves(tmp_path: Path
             evaluate(load(path), preset)
         assert str(caught.value) == (
             f"{path}: annotation id 9 is listed in image 1, where torchvision's CocoDetection reads the last record "
-            "of the id, and the toolkit cannot read that record ('bbox' 'oops'; retinanet cannot be simulated); "
-            "give each annotation its own id [duplicate_id]"
+            "of the id, and scalematch's own type checks refuse that record ('bbox' 'oops': the toolkit stops there "
+            "or reads it its own way; retinanet cannot be simulated); give each annotation its own id [duplicate_id]"
         )
         return
     from scalematch.match.detector import toolkit_table

@@ -391,7 +391,10 @@ def _id_problem(key: str, value: object, record: object = None) -> str:
     if type(value) is int:
         text = f"'{key}' {described(value, 60)} is out of range: expected an integer from -2^63 to 2^63 - 1"
         return text if record is None else f"{text}, in {described(record, 60)}"
-    return f"expected an integer '{key}', got {described(value if record is None else record, 60)}"
+    text = f"expected an integer '{key}', got {described(value if record is None else record, 60)}"
+    if type(value) is float and value.is_integer() and -_I64 <= value < _I64:  # 9.0: pycocotools' dict key 9
+        text += f" (written as a float, which pycocotools' index takes as {int(value)}: write {int(value)})"
+    return text
 
 
 def _unnamed(kind: str, record: dict[str, Any], name_key: str, value: object) -> tuple[str, str]:
