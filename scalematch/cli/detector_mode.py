@@ -71,6 +71,10 @@ def show_detector(
         typer.echo(f"note: {printable(repeated_note(preset, result.repeated))}")
     if result.left_out is not None:
         typer.echo(f"note: {result.left_out.note(preset)}")
+    if result.absent:
+        from scalematch.match.detector import absent_note
+
+        typer.echo(f"note: {absent_note(preset, result.absent)}")
     if result.ignored:
         typer.echo(
             f"ignored: difficult {result.ignored} (as {preset.toolkit}'s pipeline ignores VOC difficult objects)"

@@ -65,6 +65,10 @@ class LoadResult:
     file has it, with the columns of :data:`~scalematch.dataset.table.REPEAT_COLUMNS`: ``before`` the number of the
     table's rows before it, ``listed``, ``only_repeat``, ``readable``, ``problem``): not in the table nor the
     statistics, the toolkits read them (:func:`scalematch.match.detector.toolkit_rows`). None when there are none."""
+    absent: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    """COCO: how many of the records read lack ``bbox`` (a box made from the mask), ``iscrowd`` (read as 0) or
+    ``area`` (read as w * h), by key: keys a toolkit reads with ``[key]``, stopping on such a record with a
+    ``KeyError`` (:func:`scalematch.match.detector.absent_note`)."""
 
     def __repr__(self) -> str:
         excluded = sum(self.excluded.values())
@@ -184,6 +188,7 @@ def load(
     table, nested, repeats = assemble(raw, exclusions, needs_image_size(policy), record)
     images, categories = len(raw.images), {k: text_of(v) for k, v in raw.categories.items()}
     unnamed = frozenset(raw.unnamed)
+    absent = {k: raw.absent[k] for k in sorted(raw.absent) if raw.absent[k]}
     del raw  # the table holds what is needed; free the reader's buffers before adding columns
     return LoadResult(
         table=apply(table, policy),
@@ -197,6 +202,7 @@ def load(
         unnamed=unnamed,
         repeated=exclusions.repeated,
         repeats=None if repeats is None else apply(repeats, policy),
+        absent=absent,
     )
 
 
@@ -407,7 +413,7 @@ def as_load_result(data: LoadResult | pd.DataFrame) -> LoadResult:
     return dataclasses.replace(
         fresh, excluded=dict(sorted(excluded.items())), images=data.images, categories=dict(data.categories),
         format=data.format, resize=data.resize, nested=data.nested, unnamed=data.unnamed, repeated=data.repeated,
-        repeats=data.repeats,
+        repeats=data.repeats, absent=data.absent,
     )  # fmt: skip
 
 

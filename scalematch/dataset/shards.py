@@ -10,6 +10,7 @@ unique, the file's own id kept in ``shard_image_id``). Categories must agree by 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
@@ -676,6 +677,7 @@ def _join(results: list[LoadResult], paths: tuple[Path, ...], source: str) -> Lo
         first.resize, nested=_joined(inner, shards) if inner else None, unnamed=merged.unnamed,
         repeated=_repeated(results),
         repeats=_joined(repeats, shards) if repeats else None,
+        absent=dict(sorted(sum((Counter(r.absent) for r in results), Counter()).items())),
     )  # fmt: skip
 
 

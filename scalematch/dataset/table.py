@@ -357,6 +357,11 @@ class RawBoxes:
     them: ``(image_id, class, x, y, w, h)`` (see :func:`scalematch.dataset.formats.coco.converter_row`; VOC:
     ``x = xmin - 1``, ``w = xmax - xmin``, class 0)."""
 
+    absent: Counter[str] = field(default_factory=Counter)
+    """COCO: how many of the records that became rows lack a key that a toolkit reads with ``[key]``, by key
+    (``bbox``: its box made from the mask; ``iscrowd``: read as 0; ``area``: read as w * h), on which that toolkit
+    stops with a ``KeyError`` (see :func:`scalematch.match.detector.absent_note`)."""
+
     def add(
         self, ann_id: int, image_id: int, category_id: int, box: tuple[float, float, float, float],
         area: float, iscrowd: bool = False, difficult: int = 0, truncated: bool = False, ignore: bool = False,

@@ -59,6 +59,9 @@ class DetectorResult:
     left_out: LeftOutImages | None = None
     """The images holding objects that the preset's toolkit leaves out of its training set, and their objects
     (:func:`~scalematch.match.training_set.training_images`): not simulated; None when there are none."""
+    absent: dict[str, int] = field(default_factory=dict)
+    """COCO: the records without a key the preset's toolkit reads with ``[key]`` (and stops on), by key
+    (:func:`absent_note`)."""
 
     @property
     def meets_target(self) -> bool:
@@ -189,6 +192,7 @@ def evaluate(
     return DetectorResult(
         preset, sim, summary, levels, target, found, data.source, dict(data.excluded), data=data, ignored=ignored,
         repeated=repeated, left_out=left_out,
+        absent={k: n for k, n in data.absent.items() if k in required_keys(preset)},
     )  # fmt: skip
 
 
@@ -228,6 +232,36 @@ def repeated_ids(data: LoadResult, preset: Preset) -> RepeatedIds | None:
             f"simulated); give each annotation its own id [{DUPLICATE_ID}]"
         )
     return repeated
+
+
+def required_keys(preset: Preset) -> tuple[str, ...]:
+    """The COCO keys that ``preset``'s toolkit reads of every record it keeps with ``[key]``, stopping on a record
+    without one (``KeyError``), among those the readers fill in (:attr:`LoadResult.absent`): mmdetection's
+    CocoDataset ``ann['bbox']`` and ``ann['area']``; torchvision's detection reference ``obj['iscrowd']`` (its
+    crowd filter) and ``obj['bbox']``; ultralytics' ``convert_coco`` ``ann['bbox']``."""
+    if isinstance(preset.input, MMDetInput):
+        return ("bbox", "area")
+    if isinstance(preset.input, LetterboxInput):
+        return ("bbox",)
+    return ("bbox", "iscrowd")
+
+
+def absent_note(preset: Preset, absent: dict[str, int]) -> str | None:
+    """The ``note:`` that records lack keys ``preset``'s toolkit stops on (``absent``, :func:`required_keys`),
+    which the preset simulates all the same (the box of the mask, ``iscrowd`` 0, ``area`` w * h); None without."""
+    found = [(key, absent[key]) for key in required_keys(preset) if absent.get(key)]
+    if not found:
+        return None
+    if isinstance(preset.input, MMDetInput):
+        reader = "mmdetection's CocoDataset"
+    elif isinstance(preset.input, LetterboxInput):
+        reader = "ultralytics' convert_coco"
+    else:
+        reader = "torchvision's detection reference"
+    taken = {"bbox": "the mask's box", "iscrowd": "not a crowd", "area": "area w·h"}
+    counts = ", ".join(f"{counted(n, 'annotation record')} without '{key}'" for key, n in found)
+    how = ", ".join(taken[key] for key, _ in found)
+    return f"{counts}: {reader} stops on such a record (KeyError); simulated all the same ({how})"
 
 
 def repeated_document(preset: Preset, repeated: RepeatedIds) -> dict[str, object]:

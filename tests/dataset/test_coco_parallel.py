@@ -29,7 +29,7 @@ def _outcome(path: Path, workers: int, strict: bool = False) -> tuple[str, Any, 
         result = load(path, resize="none", strict=strict, workers=workers)
     except ScalematchError as exc:
         return "error", str(exc), None
-    return "ok", result.table, (result.excluded, result.images, result.categories)
+    return "ok", result.table, (result.excluded, result.images, result.categories, result.absent)
 
 
 def _same(path: Path, strict: bool = False) -> None:
@@ -122,3 +122,18 @@ def test_progress_never_goes_back(tmp_path: Path, tiny_pieces: list[int]) -> Non
     assert len(result.table) == 298 and result.excluded == {"bbox_invalid": 1}
     assert seen == sorted(seen) and seen[-1] == path.stat().st_size
     assert tiny_pieces  # workers took part
+
+
+def test_records_without_keys_are_counted_as_one_process_counts_them(tmp_path: Path, tiny_pieces: list[int]) -> None:
+    """``LoadResult.absent``: the records without ``area`` or ``iscrowd`` in the pieces workers decode count."""
+    images = [{"id": 1, "file_name": "1.jpg", "width": 640, "height": 480}]
+    anns = [{"id": k, "image_id": 1, "category_id": 1, "bbox": [k, k, 20, 10]} for k in range(1, 60)]
+    for ann in anns[::3]:
+        ann["area"] = 200.0
+    for ann in anns[::2]:
+        ann["iscrowd"] = 0
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "a"}]}))
+    _same(path)
+    assert tiny_pieces
+    assert load(path, resize="none", workers=2).absent == {"area": 39, "iscrowd": 29}

@@ -54,7 +54,7 @@ class _Annotation(msgspec.Struct, gc=False):
     category_id: int
     bbox: tuple[float, float, float, float]
     area: float = math.nan  # absent (msgspec decodes no NaN from JSON)
-    iscrowd: int = 0
+    iscrowd: int | msgspec.UnsetType = msgspec.UNSET  # absent: 0, counted (see RawBoxes.absent)
     ignore: Any = False  # mmdetection's CocoDataset skips a record whose 'ignore' is true (Python's truth test)
 
 
@@ -230,7 +230,7 @@ def _annotations_in_parallel(
         closed = stopped = False
 
 
-_Columns = tuple[int, list[bytes]]
+_Columns = tuple[int, list[bytes], dict[str, int]]
 _COLUMNS = (
     "ann_id", "image_id", "category_id", "x", "y", "w", "h", "area", "iscrowd", "difficult", "truncated", "ignore",
 )  # fmt: skip
@@ -261,12 +261,13 @@ def _decode_piece(path: str, offset: int, length: int) -> _Columns | None:
     piece = RawBoxes()
     if not _fast(items, piece):
         return None
-    return len(items), [bytes(getattr(piece, name).buffer()) for name in _COLUMNS]
+    return len(items), [bytes(getattr(piece, name).buffer()) for name in _COLUMNS], dict(piece.absent)
 
 
 def _append(raw: RawBoxes, columns: _Columns) -> None:
     for name, data in zip(_COLUMNS, columns[1], strict=True):
         getattr(raw, name).frombytes(data)
+    raw.absent.update(columns[2])
 
 
 def _records(items: list[Any], key: str, ex: Exclusions) -> list[dict[str, Any]]:
@@ -343,9 +344,13 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     import numpy as np
 
     n = len(items)
+    crowds = list(map(_CROWD, items))
+    no_crowd = crowds.count(msgspec.UNSET)
+    if no_crowd:
+        crowds = [0 if c is msgspec.UNSET else c for c in crowds]
     try:  # msgspec's int reaches 2**64 - 1
         ids = [np.fromiter(map(get, items), np.int64, n) for get in (_ID, _IMAGE_ID, _CATEGORY_ID)]
-        crowd = np.fromiter(map(_CROWD, items), np.int64, n)
+        crowd = np.fromiter(crowds, np.int64, n)
     except OverflowError:
         return False
     box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
@@ -355,6 +360,9 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     absent = np.isnan(area)
     if absent.any():
         area[absent] = box[absent, 2] * box[absent, 3]
+        raw.absent["area"] += int(absent.sum())
+    if no_crowd:
+        raw.absent["iscrowd"] += no_crowd
     for col, values in zip((raw.ann_id, raw.image_id, raw.category_id), ids, strict=True):
         col.frombytes(values.tobytes())
     for col, j in ((raw.x, 0), (raw.y, 1), (raw.w, 2), (raw.h, 3)):
@@ -371,7 +379,9 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
 def _plain(item: Any) -> Any:
     """A decoded record as the dict it came from (for the record-by-record checks); others unchanged."""
     if isinstance(item, _Annotation):
-        out = {f: getattr(item, f) for f in ("id", "image_id", "category_id", "iscrowd")}
+        out = {f: getattr(item, f) for f in ("id", "image_id", "category_id")}
+        if item.iscrowd is not msgspec.UNSET:
+            out["iscrowd"] = item.iscrowd
         out["bbox"] = list(item.bbox)
         if not math.isnan(item.area):
             out["area"] = item.area
@@ -490,6 +500,9 @@ def _add(raw: RawBoxes, ann: dict[str, Any], where: str, box: list[float], ex: E
         ex.add(BBOX_NONPOSITIVE, where, f"expected bbox width and height > 0, got {described(box, 60)}")
         return
     area = ann.get("area")
+    for key in ("bbox", "iscrowd", "area"):  # (a toolkit can stop on the record: see RawBoxes.absent)
+        if key not in ann:
+            raw.absent[key] += 1
     raw.add(
         ann["id"], ann["image_id"], ann["category_id"], (box[0], box[1], box[2], box[3]),
         float(area) if area is not None else box[2] * box[3], bool(ann.get("iscrowd", 0)),
