@@ -54,7 +54,7 @@ def test_cluster_errors_in_input_order(client: Any, tmp_path: Path) -> None:
     paths[1].write_text(json.dumps(doc))
     with pytest.raises(DatasetError) as caught:
         summarize_files(paths, strict=True, client=client)
-    assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']}: ")
+    assert str(caught.value).startswith(f"{paths[1]}: annotation id {doc['annotations'][0]['id']} (annotations[0]): ")
 
 
 def test_cluster_errors_name_inputs_as_given(client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -144,7 +144,7 @@ def test_strict_names_the_first_bad_record_in_input_order(tmp_path: Path) -> Non
     for workers in (1, 2):
         with pytest.raises(DatasetError) as caught:
             summarize_files(paths, strict=True, workers=workers)
-        assert str(caught.value).startswith(f"{paths[2]}: annotation id {first_id}: ")
+        assert str(caught.value).startswith(f"{paths[2]}: annotation id {first_id} (annotations[0]): ")
     counted = summarize_files(paths, workers=2)["excluded"]
     assert counted == {"bbox_invalid": 2}
 
