@@ -344,13 +344,15 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
     import numpy as np
 
     n = len(items)
-    crowds = list(map(_CROWD, items))
-    no_crowd = crowds.count(msgspec.UNSET)
-    if no_crowd:
-        crowds = [0 if c is msgspec.UNSET else c for c in crowds]
+    no_crowd = 0
     try:  # msgspec's int reaches 2**64 - 1
         ids = [np.fromiter(map(get, items), np.int64, n) for get in (_ID, _IMAGE_ID, _CATEGORY_ID)]
-        crowd = np.fromiter(crowds, np.int64, n)
+        try:
+            crowd = np.fromiter(map(_CROWD, items), np.int64, n)
+        except TypeError:  # a record without 'iscrowd' (msgspec.UNSET): 0, counted
+            crowds = list(map(_CROWD, items))
+            no_crowd = crowds.count(msgspec.UNSET)
+            crowd = np.fromiter((0 if c is msgspec.UNSET else c for c in crowds), np.int64, n)
     except OverflowError:
         return False
     box = np.fromiter(chain.from_iterable(map(_BBOX, items)), np.float64, 4 * n).reshape(n, 4)
