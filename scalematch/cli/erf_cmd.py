@@ -9,7 +9,7 @@ import typer
 
 from scalematch._text import dumps
 from scalematch.choices import Weights
-from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, hold_outputs, size_from
+from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, Passthrough, hold_outputs, size_from
 from scalematch.report.style import printable
 
 
@@ -49,13 +49,7 @@ def erf(
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed (inputs and random weights), 0 to 2^32-1.")] = 0,
     allow_misaligned: AllowMisaligned = False,
-    passthrough: Annotated[
-        str | None,
-        typer.Option(
-            metavar="LIST",
-            help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'.",
-        ),
-    ] = None,
+    passthrough: Passthrough = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the ERF figure to FILE (.png, .svg or .pdf).")

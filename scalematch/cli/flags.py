@@ -53,6 +53,14 @@ def flag_message(message: str, command: click.Command | None) -> str:
 
 SIZE_HELP = "width first, WxH (e.g. 1333x800; one number for a square), as every size in scalematch"
 
+Passthrough = Annotated[
+    str | None,
+    typer.Option(
+        metavar="LIST", help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'."
+    ),
+]
+"""``--passthrough``, for the commands that import a model (profile, erf)."""
+
 AllowMisaligned = Annotated[
     bool,
     typer.Option(

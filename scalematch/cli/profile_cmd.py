@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scalematch._text import display_width, dumps, padded
-from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, hold_outputs, size_from
+from scalematch.cli.flags import SIZE_HELP, AllowMisaligned, Passthrough, hold_outputs, size_from
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
 
@@ -55,13 +55,7 @@ def profile(
             "torch module paths); default: the model's outputs.",
         ),
     ] = None,
-    passthrough: Annotated[
-        str | None,
-        typer.Option(
-            metavar="LIST",
-            help="ONNX/torch models: op types, module classes or node names that keep the geometry, 'A,B'.",
-        ),
-    ] = None,
+    passthrough: Passthrough = None,
     channels: Annotated[
         int | None,
         typer.Option(
