@@ -232,14 +232,14 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "coco_area_iscrowd.json: annotation id 4 (annotations[3]): expected 'iscrowd' 0 or 1, got 0.5 [malformed_record]"),
     ("image too small for the network", ["recommend", "coco_thin_image.json"], {"image_too_small": 1}),
     ("image too small for the network, strict", ["recommend", "--strict", "coco_thin_image.json"],
-     "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1344x0 input under retinanet's resize, too "
+     "coco_thin_image.json: image 2 (thin.jpg, 16777216x2 px) becomes a 1344x0 input under retinanet's resize, too "
      "small for resnet50: its y input is 0 units, smaller than the kernel's 7 (the input size is too small for "
      "this network) [image_too_small]"),
     ("image too small for the network, rule mode", ["recommend", "--rule", "rf", "coco_thin_image.json"],
      {"image_too_small": 1}),
     ("image too small for the network, rule mode, strict",  # (rule mode counted it, exit 0: round 29 F1)
      ["recommend", "--rule", "rf", "--strict", "coco_thin_image.json"],
-     "coco_thin_image.json: image 2 (thin.jpg, 16777216x1 px) becomes a 1333x0 input under resize "
+     "coco_thin_image.json: image 2 (thin.jpg, 16777216x2 px) becomes a 1333x0 input under resize "
      "shortest-edge:800,1333, too small for resnet50: its y input is 0 units, smaller than the kernel's 7 (the "
      "input size is too small for this network) [image_too_small]"),
     ("upsample to a size_like its scale does not give, rule mode",  # (every image "too small": round 29 F1)
