@@ -521,7 +521,7 @@ def check(raw: RawBoxes, exclusions: Exclusions, need_size: bool, record: str = 
         unknown, pos = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
     box = tuple(np.frombuffer(getattr(raw, k).buffer(), dtype=np.float64) for k in ("x", "y", "w", "h"))
     sizes = (img_w[pos], img_h[pos]) if len(order) else None
-    found_problems = problems(box, unknown, ~np.isin(category_id, cat_ids), sizes, need_size)
+    found_problems = problems(box, unknown, ~among(category_id, cat_ids), sizes, need_size)
     others = np.logical_or.reduce([bad for _, bad in found_problems]) if n else np.zeros(0, dtype=bool)
     found_problems.append((DUPLICATE_ID, repeat_of_kept(ann_id, ~others)))
     checks = [(reason, bad, _TEXTS[reason]) for reason, bad in found_problems]
@@ -867,9 +867,31 @@ def category_column(categories: dict[int, str], category_id: np.ndarray) -> pd.C
     import numpy as np
 
     ids = np.sort(np.fromiter(categories.keys(), dtype=np.int64, count=len(categories)))
-    if len(category_id) and not np.isin(category_id, ids).all():
+    if len(category_id) and not among(category_id, ids).all():
         ids = np.union1d(ids, category_id)
-    return _categorical([categories.get(int(c), str(c)) for c in ids], np.searchsorted(ids, category_id))
+    if len(ids) and int(ids[-1]) - int(ids[0]) <= _TABLE_RANGE:  # each row's place among the ids, looked up
+        place = np.zeros(int(ids[-1]) - int(ids[0]) + 1, np.int64)
+        place[ids - ids[0]] = np.arange(len(ids))
+        at = place[category_id - ids[0]]
+    else:
+        at = np.searchsorted(ids, category_id)
+    return _categorical([categories.get(int(c), str(c)) for c in ids], at)
+
+
+_TABLE_RANGE = 1 << 22
+"""The widest range of integer ids that :func:`among` and :func:`category_column` look up in a table (a few MiB;
+a lookup takes a few ms on a million rows, where a sort takes tens)."""
+
+
+def among(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per value (integers): whether it is one of ``ids``, as ``np.isin`` gives it; through a table over the ids'
+    range when that is at most :data:`_TABLE_RANGE` (category ids: about 3x faster than the sort np.isin picks)."""
+    import numpy as np
+
+    if len(ids) and int(ids.max()) - int(ids.min()) <= _TABLE_RANGE:
+        found: np.ndarray = np.isin(values, ids, kind="table")
+        return found
+    return np.isin(values, ids)
 
 
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:
