@@ -700,12 +700,10 @@ def _joined(tables: list[pd.DataFrame], shards: list[str]) -> pd.DataFrame:
     """``tables`` (of the inputs ``shards``) as one, their categorical columns joined."""
     import numpy as np
     import pandas as pd
-    from pandas.api.types import union_categoricals
 
-    table = pd.concat(tables, ignore_index=True)
-    for column in ("file_name", "category", "label_file"):
-        if column in table.columns:  # categories in order of first appearance, as one input's
-            table[column] = union_categoricals([t[column] for t in tables])
+    from scalematch.dataset.table import stacked
+
+    table = stacked(tables, ("file_name", "category", "label_file"))  # categories in order of first appearance
     table["shard"] = pd.Categorical.from_codes(
         table["shard"].to_numpy(np.int32), categories=pd.Index(shards, dtype=str)
     )

@@ -685,8 +685,6 @@ def _repeats_frame(raw: RawBoxes, kept: Checked, bits: np.ndarray | None) -> pd.
     :attr:`Checked.shadows`) as a box table with :data:`REPEAT_COLUMNS`, in file order. A record of an image the
     file does not list has no image size (NaN); one whose box cannot be read has NaN sides."""
     import numpy as np
-    import pandas as pd
-    from pandas.api.types import union_categoricals
 
     assert kept.repeats is not None and kept.shadows is not None and kept.listed is not None
     assert kept.only_repeat is not None
@@ -707,10 +705,7 @@ def _repeats_frame(raw: RawBoxes, kept: Checked, bits: np.ndarray | None) -> pd.
         return alone
     other = _shadow_frame(raw, shadows, bits)
     other["before"] = before[[s.before for s in shadows]]
-    parts = [part, other[list(part.columns)]]
-    joined = pd.concat(parts, ignore_index=True)
-    for column in ("file_name", "category"):
-        joined[column] = union_categoricals([t[column] for t in parts])
+    joined = stacked([part, other[list(part.columns)]], ("file_name", "category"))
     order = file_order(rows, np.fromiter((s.before for s in shadows), np.int64, len(shadows)))
     out: pd.DataFrame = joined.take(order).reset_index(drop=True)
     return out
@@ -892,6 +887,25 @@ def among(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
         found: np.ndarray = np.isin(values, ids, kind="table")
         return found
     return np.isin(values, ids)
+
+
+def stacked(parts: list[pd.DataFrame], categorical: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``parts`` one after another (index from 0), each of the columns ``categorical`` that they hold
+    one categorical of the parts' categories (in order of first appearance). An empty part adds its columns but
+    leaves the others' dtypes as they are, under every pandas (pandas 2 let an empty part decide them with a
+    FutureWarning, pandas 3 lets it decide them)."""
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    filled = [p for p in parts if len(p)] or parts[:1]
+    joined = pd.concat(filled, ignore_index=True)
+    columns = list(dict.fromkeys(c for p in parts for c in p.columns))
+    if list(joined.columns) != columns:
+        joined = joined.reindex(columns=columns)
+    for column in categorical:
+        if column in joined.columns:
+            joined[column] = union_categoricals([p[column] for p in parts])
+    return joined
 
 
 def _categorical(labels: list[str], idx: np.ndarray) -> pd.Categorical[str]:

@@ -363,11 +363,9 @@ def with_repeats(
     no number) is a :class:`DatasetError`: the toolkit stops on some such records and reads others its own way.
     ``categories``: the file's category ids (default: those of ``table``); ``source`` names the file."""
     import numpy as np
-    import pandas as pd
-    from pandas.api.types import union_categoricals
 
     from scalematch.dataset.loader import resized
-    from scalematch.dataset.table import REPEAT_COLUMNS, file_order
+    from scalematch.dataset.table import REPEAT_COLUMNS, file_order, stacked
 
     n = len(table)
     if isinstance(preset.input, LetterboxInput):
@@ -377,10 +375,7 @@ def with_repeats(
     known = np.isin(repeats["category_id"].to_numpy(np.int64), listed_categories)
     listed = table.assign(listed=True, readable=True, problem="", known=True)
     parts = [listed, repeats.drop(columns=["before", "only_repeat"]).assign(known=known)]
-    joined = pd.concat(parts, ignore_index=True)
-    for column in ("file_name", "category", "shard"):
-        if column in joined.columns:
-            joined[column] = union_categoricals([t[column] for t in parts])
+    joined = stacked(parts, ("file_name", "category", "shard"))
     both: pd.DataFrame = joined.take(order).reset_index(drop=True)
     if not isinstance(preset.input, LetterboxInput):
         key = both["ann_id"].to_numpy(np.int64)[:, None]
@@ -451,9 +446,9 @@ def with_nested(data: LoadResult, preset: Preset) -> LoadResult:
     of ``<annotation>`` only, see :attr:`LoadResult.nested`)."""
     if data.nested is None or not isinstance(preset.input, LetterboxInput):
         return data
-    import pandas as pd
+    from scalematch.dataset.table import stacked
 
-    table = pd.concat([data.table, data.nested], ignore_index=True)
+    table = stacked([data.table, data.nested], ("file_name", "category", "shard", "label_file"))
     return replace(data, table=table, nested=None)
 
 
