@@ -89,6 +89,9 @@ class DetectorResult:
             doc["repeated_annotation_ids"] = repeated_document(self.preset, self.repeated)
         if self.left_out is not None:
             doc["images_left_out"] = self.left_out.to_dict(self.preset)
+        note = absent_note(self.preset, self.absent)
+        if note is not None:
+            doc["records_without_key"] = {"counts": dict(self.absent), "note": note}
         return doc
 
     def to_frame(self, kind: str = "levels") -> pd.DataFrame:

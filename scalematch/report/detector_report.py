@@ -3,14 +3,15 @@ the summary, and the JSON document, as one self-contained HTML page plus its fil
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from scalematch._text import dumps
 from scalematch.dataset.loader import LoadResult
-from scalematch.match.detector import DetectorResult, repeated_document, repeated_note, toolkit_table
+from scalematch.match.detector import DetectorResult, absent_note, repeated_note, toolkit_table
 from scalematch.report.html_report import Image, Preformatted, render
-from scalematch.report.positives_text import REASON_WORDS, describe, document, search_lines, sentences
+from scalematch.report.positives_text import REASON_WORDS, describe, search_lines, sentences
 from scalematch.report.provenance import dataset_label, provenance
 from scalematch.report.style import shown_name
 
@@ -70,13 +71,7 @@ def build_detector_report(
     prof = profile(level_graph(preset), allow_misaligned=True)
     figures = {"positives": positives_figure(result.simulation), "profile": profile_figure(prof)}
     images = [Image(key, *CAPTIONS[key], png_bytes(fig)) for key, fig in figures.items()]
-    doc = document(preset, result.summary, result.target, str(data.source), result.search, data.excluded)
-    if result.ignored:
-        doc["ignored_difficult"] = result.ignored
-    if result.repeated is not None:
-        doc["repeated_annotation_ids"] = repeated_document(preset, result.repeated)
-    if result.left_out is not None:
-        doc["images_left_out"] = result.left_out.to_dict(preset)
+    doc = replace(result, source=str(data.source), excluded=dict(data.excluded)).to_dict()
     objects = result.summary.objects
     rows = len(data.table) if result.repeated is None else len(toolkit_table(data, preset))  # (as it reads them)
     summary = {
@@ -103,6 +98,7 @@ def build_detector_report(
         excluded=sorted(data.excluded.items()),
         repeated=None if result.repeated is None else repeated_note(preset, result.repeated),
         left_out=None if result.left_out is None else result.left_out.note(preset),
+        absent=absent_note(preset, result.absent),
         prov=provenance(data.source, command, created, inputs),
         document=Preformatted(dumps(doc)),
     )

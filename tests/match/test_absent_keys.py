@@ -7,8 +7,10 @@ SCALEMATCH_REQUIRE_TOOLKITS=1 (CI sets it)."""
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,28 @@ def test_a_complete_file_has_no_note(tmp_path: Path) -> None:
     result = evaluate(load(_file(tmp_path, RECORDS[:1])), load_preset("retinanet"), workers=1)
     assert result.absent == {}
     assert absent_note(result.preset, result.absent) is None
+
+
+def test_the_json_and_the_report_carry_the_note_the_text_prints(tmp_path: Path) -> None:
+    """``--json``, recommendation.json and report.html hold the line the text prints, and its counts: those of
+    the records the file lacks the key in (counted here from the file), among the keys the preset reads."""
+    from typer.testing import CliRunner
+
+    from scalematch.cli.main import app
+
+    path = _file(tmp_path, RECORDS)
+    records = json.loads(path.read_text())["annotations"]
+    lacking = {key: sum(key not in r for r in records) for key in ("bbox", "iscrowd")}  # retinanet's keys
+    runner = CliRunner()
+    text = runner.invoke(app, ["recommend", str(path), "--detector", "retinanet", "--workers", "1"])
+    assert text.exit_code == 0, text.output
+    note = next(line for line in text.output.splitlines() if "KeyError" in line).removeprefix("note: ")
+    given = runner.invoke(app, ["recommend", str(path), "--detector", "retinanet", "--workers", "1", "--json"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output)["records_without_key"] == {"counts": lacking, "note": note}
+    out = tmp_path / "report"
+    made = runner.invoke(app, ["recommend", str(path), "--detector", "retinanet", "-q", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    assert json.loads((out / "recommendation.json").read_text())["records_without_key"]["note"] == note
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<p>{note}.</p>" in [html.unescape(p) for p in re.findall(r"<p>[^<]*</p>", page)]
