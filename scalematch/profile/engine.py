@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -393,8 +394,8 @@ def _check_merge(node: Node, geoms: list[AxisGeom], a: int) -> str | None:
         shown = " vs ".join(f"{g.jump} ('{ref}')" for g, ref in zip(geoms, node.inputs, strict=True))
         raise GraphError(
             f"node '{node.name}' ({kind}): inputs have different {AXES[a]} strides: {shown} (maps at different "
-            "strides have no common grid to merge on: align: union and --allow-misaligned only lift misaligned "
-            "centres)"
+            f"strides have no common grid to merge on: align: union and {ALLOW_MISALIGNED.get()} only lift "
+            "misaligned centres)"
         )
     same = axis.common_period(geoms)
     centres = [axis.centres(g) for g in same]
@@ -463,7 +464,7 @@ def profile(
     ``input_size`` ``(h, w)`` gives feature sizes, resolves "same" padding exactly and bounds global pooling.
     A misaligned add/concat is a :class:`GraphError` unless the node says ``align: union`` or
     ``allow_misaligned`` is set (then the exact union is taken and a warning recorded). The error offers what
-    applies: ``align: union`` for a config's node (not an imported model's), ``--allow-misaligned`` only when the
+    applies: ``align: union`` for a config's node (not an imported model's), :data:`ALLOW_MISALIGNED` only when the
     caller takes it (``misaligned_flag``: ``profile`` and ``erf``; not ``recommend`` or ``explain``).
     """
     check_size(graph, input_size)
@@ -476,14 +477,20 @@ def profile(
         raise
 
 
+ALLOW_MISALIGNED: ContextVar[str] = ContextVar("scalematch_allow_misaligned", default="allow_misaligned=True")
+"""What lifts a misaligned merge, as the errors name it: the Python argument of ``profile_model`` and
+``measure_erf``, or the flag of the commands that take it (``profile`` and ``erf`` set ``--allow-misaligned``)."""
+
+
 def _union_advice(imported: bool, flag: bool) -> str:
     """How to take the exact union at a misaligned merge: what applies to the node's graph and the caller."""
+    option = ALLOW_MISALIGNED.get()
     if imported and flag:
-        return "pass --allow-misaligned to take their exact union"
+        return f"pass {option} to take their exact union"
     if imported:
         return "expected aligned inputs (an imported model has no config node to write 'align: union' on)"
     if flag:
-        return "write 'align: union' on the node or pass --allow-misaligned to take their exact union"
+        return f"write 'align: union' on the node or pass {option} to take their exact union"
     return "write 'align: union' on the node to take their exact union"
 
 

@@ -158,3 +158,26 @@ def test_bad_options(args: list[str], message: str, tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message}\n"
+
+
+def test_the_python_api_names_its_argument_where_the_cli_names_its_flag(tmp_path: Path) -> None:
+    """The misaligned-merge errors offer what lifts them in the caller's own terms: ``allow_misaligned=True`` to
+    ``profile_model`` and ``measure_erf``, ``--allow-misaligned`` to ``profile`` and ``erf``; after a CLI run,
+    Python again."""
+    from scalematch import profile_model
+    from scalematch.errors import GraphError
+    from scalematch.profile.erf_measure import measure_erf
+
+    for case, tap in (("misaligned_add", "c"), ("stride_mismatch", "b")):
+        text, message = CASES[case]
+        path = tmp_path / f"{case}.yaml"
+        path.write_text(text)
+        result = CliRunner().invoke(app, ["profile", str(path)])
+        assert result.exit_code == 2 and f"Error: {message.format(f=path)}" in result.output
+        python = message.format(f=path).replace("--allow-misaligned", "allow_misaligned=True")
+        with pytest.raises(GraphError) as raised:
+            profile_model(str(path))
+        assert str(raised.value) == python
+        with pytest.raises(GraphError) as measured:
+            measure_erf(str(path), "64x64", tap=tap, samples=1)
+        assert str(measured.value) == python
