@@ -108,7 +108,10 @@ SIZES = [
     (" 1_0 ", "its <width> '1_0' is not an ASCII decimal number"),
     ("inf", "its <width> 'inf' is not a finite number"),
     ("nan", "its <width> 'nan' is not a finite number"),
-    ("0.5", "its <width> 0.5 is under one pixel"),
+    ("0.5", "its <width> '0.5' is not an integer, which the toolkits read it as (int())"),
+    ("640.5", "its <width> '640.5' is not an integer, which the toolkits read it as (int())"),
+    ("4.8e2", "its <width> '4.8e2' is not an integer, which the toolkits read it as (int())"),
+    ("500.0", "its <width> '500.0' is not an integer, which the toolkits read it as (int())"),
     ("0", "its <width> 0 is under one pixel"),
     ("-500", "its <width> -500 is under one pixel"),
     ("16777217", "its <width> 16777217 is above the 16,777,216 px limit"),
@@ -132,6 +135,23 @@ def test_an_unusable_size_says_what_is_wrong_with_it(tmp_path: Path, width: str 
         f"{path}: object 1: image 1 (a.jpg) has no usable width/height ({why}) and the resize policy needs it "
         "[missing_image_size]"
     )
+
+
+@pytest.mark.parametrize("width", ["640", " +640 ", "0640", "640.", "640.0", "6.4e2", "-0", "1e3", "\t700\n", "12.5"])
+def test_a_size_is_read_where_the_toolkits_int_reads_it(tmp_path: Path, width: str) -> None:
+    """mmdetection's XMLDataset, detectron2's VOC loader and the VOC.yaml converters all read a side with int():
+    the size is the one int() gives, and no size where int() stops."""
+    path = tmp_path / "w.xml"
+    path.write_text(f"<annotation><size><width>{width}</width><height>400</height></size>{_object('')}</annotation>")
+    try:
+        theirs: int | None = int(width)
+    except ValueError:
+        theirs = None
+    data = load(path)
+    if theirs is None or theirs < 1:  # (0 or less: no size, as ever)
+        assert data.excluded == {"missing_image_size": 1}
+    else:
+        assert data.excluded == {} and data.table["image_w"].tolist() == [float(theirs)]
 
 
 def test_an_unusable_height_in_a_later_piece_is_named_alike_with_workers(tmp_path: Path) -> None:

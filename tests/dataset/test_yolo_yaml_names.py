@@ -12,7 +12,16 @@ from scalematch.dataset import load
 from scalematch.errors import DatasetError
 
 YAMLS = ["nc: 3\n", "nc: '2'\n", "nc: 2.0\n", "names: [a, b]\n", "names: {0: a, 1: b}\nnc: 2\n", "names: [7, x]\n"]
-REFUSED = ["nc: 2.5\n", "nc: null\n", "path: .\n", "names: [a, b]\nnc: 3\n", "nc: 0\n", "nc: -2\n"]
+REFUSED = [
+    "nc: 2.5\n",
+    "nc: null\n",
+    "names: [a, b]\nnc: null\n",
+    "names: [a, b]\nnc:\n",
+    "path: .\n",
+    "names: [a, b]\nnc: 3\n",
+    "nc: 0\n",
+    "nc: -2\n",
+]
 
 
 def _dataset(root: Path, yaml: str) -> Path:

@@ -444,6 +444,9 @@ def _side(text: str | None, tag: str) -> tuple[float, str]:
         return math.nan, f"its <{tag}> {shown!r} is not an ASCII decimal number"
     if math.isnan(value) or (math.isinf(value) and not shown.lstrip("+-")[:1].isdigit()):
         return math.nan, f"its <{tag}> {shown!r} is not a finite number"
+    digits = text.strip(_ASCII_SPACE).removeprefix("+").removeprefix("-")
+    if not digits.isdigit():  # (ASCII already) mmdetection, detectron2 and the VOC.yaml converters: int(text)
+        return math.nan, f"its <{tag}> {shown!r} is not an integer, which the toolkits read it as (int())"
     side = image_side(value)
     if math.isfinite(side):
         return side, ""

@@ -573,7 +573,8 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
         if not 0 <= k < 2**31:
             raise DatasetError(f"{cfg}: key 'names' [{described(k, 60)}]: expected a class number from 0 to 2^31 - 1")
-    _check_nc(cfg, data.get("nc"), len(items))
+    if "nc" in data:  # (a key without a value too: ultralytics refuses it beside names as well)
+        _check_nc(cfg, data["nc"], len(items))
     classes = {int(k): str(v) for k, v in items}
     _check_numbering(cfg, classes)
     return classes, _pose_fields(cfg, data.get("kpt_shape"))
@@ -597,10 +598,9 @@ def _check_numbering(cfg: Path, classes: dict[int, str]) -> None:
 
 
 def _check_nc(cfg: Path, nc: object, count: int | None) -> int:
-    """``nc``, when given, is the number of names (``count``; None: no names), as ultralytics'
-    ``check_det_dataset`` requires (an integer, or a number or string with an integral value); its value."""
-    if nc is None and count is not None:
-        return count
+    """``nc``, when given (a key without a value included), is the number of names (``count``; None: no names),
+    as ultralytics' ``check_det_dataset`` requires (an integer, or a number or string with an integral value); its
+    value."""
     try:
         number = float(nc) if isinstance(nc, str | float) else math.nan
     except ValueError:
