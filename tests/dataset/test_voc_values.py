@@ -45,6 +45,28 @@ def test_a_multi_byte_declaration_in_utf16_is_named(tmp_path: Path) -> None:
     assert str(caught.value) == _multi_byte(path, "GBK")
 
 
+@pytest.mark.parametrize(
+    ("codec", "declared"), [("utf-32", "UTF-32"), ("utf-32", None), ("utf-32-le", "UTF-32LE"), ("utf-32-be", "UCS-4")]
+)
+def test_utf32_is_named_as_what_python_s_parser_cannot_read(tmp_path: Path, codec: str, declared: str | None) -> None:
+    """expat stops on the first character of a UTF-32 file as if it were no XML (as it does under mmdetection's
+    ET.parse, checked here): the line names the encoding, by its declaration or by its byte-order mark."""
+    import xml.etree.ElementTree as ET
+
+    path = tmp_path / "a.xml"
+    head = f'<?xml version="1.0" encoding="{declared}"?>' if declared else ""
+    path.write_bytes(f"{head}{BODY}".encode(codec))
+    with pytest.raises(ET.ParseError):
+        ET.parse(path)
+    with pytest.raises(DatasetError) as caught:
+        load(path, resize="none")
+    what = f"it declares encoding {declared!r}" if declared else "it is in UTF-32 (its byte-order mark)"
+    assert str(caught.value) == (
+        f"{path}: cannot decode the XML ({what}, four bytes a character, which Python's XML parser (expat, which "
+        "mmdetection's VOC reader uses too) does not read; save the file as UTF-8)"
+    )
+
+
 def test_a_multi_byte_encoding_in_a_later_piece_is_the_same_line_with_workers(tmp_path: Path) -> None:
     ann = tmp_path / "voc" / "Annotations"
     ann.mkdir(parents=True)

@@ -510,6 +510,9 @@ def _read(xml: Path) -> tuple[Element, bytes, bool]:
     except defusedxml.DTDForbidden:
         raise DatasetError(f"{xml}: XML document type declarations are refused") from None
     except ET.ParseError as exc:
+        wide = _four_byte(data)
+        if wide:
+            raise DatasetError(f"{xml}: cannot decode the XML ({wide})") from None
         line, col = exc.position
         raise DatasetError(f"{xml}: not valid XML at line {line}, column {col + 1} ({_reason(exc)})") from None
     except (LookupError, UnicodeError) as exc:  # an encoding declaration Python does not know, or bytes not in it
@@ -535,6 +538,22 @@ def _multi_byte(data: bytes, exc: ValueError) -> str:
     return (
         f"it declares encoding {name!r}, a multi-byte encoding that Python's XML parser (expat, which "
         "mmdetection's VOC reader uses too) does not read; save the file as UTF-8"
+    )
+
+
+def _four_byte(data: bytes) -> str:
+    """Why expat cannot read a file in UTF-32 (four bytes a character: it reads UTF-8 and UTF-16 only, and stops at
+    the first character as if the file were not XML), when its byte-order mark or its declaration says so; else
+    ''."""
+    declared = _DECLARED.match(data[:1024].replace(b"\x00", b""))
+    name = declared.group(2).decode("ascii", "backslashreplace") if declared else ""
+    marked = data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+    if not marked and name.upper().replace("_", "-") not in ("UTF-32", "UTF-32LE", "UTF-32BE", "UCS-4", "UCS4"):
+        return ""
+    what = f"it declares encoding {name!r}" if name else "it is in UTF-32 (its byte-order mark)"
+    return (
+        f"{what}, four bytes a character, which Python's XML parser (expat, which mmdetection's VOC reader uses "
+        "too) does not read; save the file as UTF-8"
     )
 
 
