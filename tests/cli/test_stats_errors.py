@@ -46,6 +46,12 @@ RECORD_CASES = [
     ("no_bbox", coco([{"id": 7, "image_id": 1, "category_id": 1}]), "bbox_invalid",
      "annotation id 7 (annotations[0]): expected a 'bbox' (or a 'segmentation' to derive it from), got neither "
      "[bbox_invalid]"),
+    ("segmentation_number", coco([{"id": 7, "image_id": 1, "category_id": 1, "segmentation": 5}]), "bbox_invalid",
+     "annotation id 7 (annotations[0]): expected a 'bbox' (or a 'segmentation' to derive it from), got no 'bbox' "
+     "and 'segmentation' 5 [bbox_invalid]"),
+    ("segmentation_empty", coco([{"id": 7, "image_id": 1, "category_id": 1, "segmentation": []}]), "bbox_invalid",
+     "annotation id 7 (annotations[0]): expected a 'bbox' (or a 'segmentation' to derive it from), got no 'bbox' "
+     "and 'segmentation' [] [bbox_invalid]"),
     ("zero_w", coco([{**GOOD, "bbox": [1, 2, 0, 5]}]), "bbox_nonpositive",
      "annotation id 1 (annotations[0]): expected bbox width and height > 0, got [1.0, 2.0, 0.0, 5.0] "
      "[bbox_nonpositive]"),

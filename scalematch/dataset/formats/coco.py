@@ -489,7 +489,8 @@ def _check_one(ann: dict[str, Any], k: int, raw: RawBoxes, ex: Exclusions, pendi
                 raw.shadows.append(Shadow(len(raw.ann_id), ann["id"], _toolkit_keys(ann)))
             pending.append((where, ann, len(raw.ann_id), shadow))  # its box comes once the images are read
             return
-        ex.add(BBOX_INVALID, where, "expected a 'bbox' (or a 'segmentation' to derive it from), got neither")
+        got = "neither" if seg is None else f"no 'bbox' and 'segmentation' {described(seg, 60)}"
+        ex.add(BBOX_INVALID, where, f"expected a 'bbox' (or a 'segmentation' to derive it from), got {got}")
         return
     if type(bbox) is not list or len(bbox) != 4 or not all(finite(v) for v in bbox):
         ex.add(BBOX_INVALID, where, f"expected 'bbox' to be four finite numbers, got {described(bbox, 60)}")
