@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scalematch._text import cut_name
-from scalematch.dataset.formats._files import check_regular, is_decimal, is_present, read_text
+from scalematch.dataset.formats._files import check_regular, decode_text, is_decimal, is_present, read_bytes
 from scalematch.dataset.formats._image_size import header_size, no_bomb_check
 from scalematch.dataset.formats._walk import walk
 from scalematch.dataset.table import (
@@ -65,7 +65,13 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
         files: list[Path] = []
         first: dict[str, int] = {}
         repeats: list[tuple[int, int, Path]] = []
-        for n, line in enumerate(read_text(split_file).splitlines(), 1):
+        data = read_bytes(split_file)
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise DatasetError(
+                f"{split_file}: line 1 starts with a byte-order mark (U+FEFF), which mmdetection, detectron2 and the "
+                "VOC.yaml converters read as part of the first image name; save the file as UTF-8 without it"
+            )
+        for n, line in enumerate(decode_text(split_file, data).splitlines(), 1):
             stem = line.split()[0] if line.strip() else ""
             if not stem:
                 continue
