@@ -11,7 +11,7 @@ from scalematch.dataset.loader import LoadResult, as_load_result
 from scalematch.dataset.table import DUPLICATE_ID, IMAGE_TOO_SMALL, RepeatedIds
 from scalematch.errors import DatasetError, OptionError
 from scalematch.match import geometry
-from scalematch.match.assign import DEFAULT_MIN_IOU, Running, Simulation
+from scalematch.match.assign import DEFAULT_MIN_IOU, DROPPED, Running, Simulation
 from scalematch.match.early import Early
 from scalematch.match.levels import Level, levels_from_profile
 from scalematch.match.positives import PositivesSummary, summarize
@@ -189,6 +189,12 @@ def evaluate(
     sim = early.take(preset, rows, min_iou, workers) if early is not None else None
     if sim is None:
         sim = Running(preset, rows.frame, graph, min_iou, workers).result(rows)
+    if sim.count(DROPPED) == len(rows):  # (an 'ignore' record under mmdetection, a refused YOLO label, ...)
+        raise DatasetError(
+            f"{data.source}: no usable object to match: {preset.toolkit}'s data pipeline drops "
+            f"{'the only object' if len(rows) == 1 else f'all {len(rows):,} objects'} ({DROPPED}, see "
+            "docs/reference/recommend.md)"
+        )
     levels = preset_levels(preset, graph)
     summary = summarize(sim, levels, min_positives)
     found = None if summary.share_meeting >= target else search(rows.frame, preset, target, min_positives, min_iou)

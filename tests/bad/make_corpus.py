@@ -162,6 +162,7 @@ def main() -> None:
     coco("coco_polygon_many_points", coco_doc([IMG], [{**polygon, "image_id": 1, "segmentation": [many]}], [CAT]))
     coco("coco_segmentation_sizeless", coco_doc([sizeless], [{**polygon, "id": 3, "image_id": 3}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
+    coco("coco_all_ignored", coco_doc([IMG], [{**ANN, "ignore": 1}], [CAT]))  # mmdetection: ignore_flag, no target
     # 1344x0 under retinanet's resize; a box 2 px high, as torchvision's reference keeps no image of 1 px boxes only
     thin = {"id": 2, "file_name": "thin.jpg", "width": 1 << 24, "height": 2}
     coco("coco_thin_image", coco_doc([IMG, thin], [ANN, {**ANN, "id": 2, "image_id": 2, "bbox": [0, 0, 1000, 2]}],

@@ -223,6 +223,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("recommend all excluded", ["recommend", "--rule", "rf", "coco_all_excluded.json"],
      "coco_all_excluded.json: no usable object to recommend for (every record is excluded: "
      "bbox_nonpositive 1)"),
+    ("recommend atss all ignored", ["recommend", "--detector", "atss", "coco_all_ignored.json"],
+     "coco_all_ignored.json: no usable object to match: mmdetection 3.3's data pipeline drops the only object "
+     "(dropped_by_pipeline, see docs/reference/recommend.md)"),
     ("coco top-level key repeated", ["stats", "coco_repeated_key.json"],
      "coco_repeated_key.json: the top-level key 'annotations' appears again at byte 232 (json.load, and so "
      "pycocotools, would keep only the last one without a word); give each of 'images', 'annotations' and "
