@@ -210,6 +210,7 @@ def own_process() -> None:
     its host may change (:func:`keep_freed_memory`; the compiled assigner loads numba without its BLAS probe, see
     :func:`owns_process`)."""
     keep_freed_memory()
+    no_huge_pages()
     _own[0] = True
 
 
@@ -237,3 +238,25 @@ def keep_freed_memory() -> None:
     mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest: blocks up to 32 MiB come from the heap
     mallopt(m_trim_threshold, 1 << 30)  # give the heap back only when a GiB lies free at its top
     mallopt(m_top_pad, 64 << 20)
+
+
+def no_huge_pages() -> None:
+    """numpy asks Linux for transparent huge pages on every array of 4 MiB or more (``madvise``): a page of 2 MiB
+    is zeroed whole on first touch, and again each time the allocator gives freed memory back. The simulation's
+    threads allocate and free such arrays per chunk of images, and ``recommend`` spent 0.4-1.3 s of system time
+    zeroing pages on train2017-sized data (0.4 s without; benchmarks/RESULTS.md); so the console command turns it
+    off, before numpy is imported (``NUMPY_MADVISE_HUGEPAGE=0``, which its worker processes inherit), or through
+    numpy's own switch once it is. Called by the command line only: a library must not change its host's numpy.
+    A value the user set is kept."""
+    import sys
+
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    if "numpy" not in sys.modules:
+        os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
+        return
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        switch = getattr(sys.modules.get(module), "_set_madvise_hugepage", None)
+        if switch is not None:
+            switch(False)
+            return

@@ -297,3 +297,32 @@ def test_a_worker_whose_parent_ended_before_it_started_ends_at_once() -> None:
                 os._exit(0)
         _, status = os.waitpid(child, 0)
         assert os.waitstatus_to_exitcode(status) == code
+
+
+HUGE = (
+    "import importlib, numpy; "
+    "m = importlib.import_module('numpy._core.multiarray' if hasattr(numpy, '_core') else 'numpy.core.multiarray'); "
+    "print(m._get_madvise_hugepage())"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="numpy asks for huge pages on Linux only")
+@pytest.mark.parametrize(
+    ("code", "env", "expected"),
+    [
+        ("from scalematch.pool import own_process; own_process(); ", None, "False"),  # before numpy's import
+        ("import numpy; from scalematch.pool import own_process; own_process(); ", None, "False"),  # after it
+        ("from scalematch.pool import own_process; own_process(); ", "1", "True"),  # the user's setting stays
+        (
+            "from scalematch.dataset import load, sample_path; load(sample_path()); ",
+            None,
+            "True",
+        ),  # a library: as it was
+    ],
+)
+def test_the_command_alone_turns_numpy_s_huge_pages_off(code: str, env: str | None, expected: str) -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if env is not None:
+        environ["NUMPY_MADVISE_HUGEPAGE"] = env
+    done = subprocess.run([sys.executable, "-c", code + HUGE], env=environ, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [expected]
