@@ -57,6 +57,29 @@ CASES = {
         "{f}: node 'b' (add): inputs have different y strides: 2 ('a') vs 1 ('image') (maps at different strides "
         "have no common grid to merge on: align: union and --allow-misaligned only lift misaligned centres)",
     ),
+    "template_name_number": (
+        "templates:\n  5:\n    nodes: [{name: c, type: conv, kernel: 3}]\nnodes:\n  - {name: a, use: 5}\n",
+        "{f}: templates: a template name must be text, got 5",
+    ),
+    "template_param_names": (
+        "templates:\n  blk:\n    params: {~: 1}\n    nodes: [{name: c, type: conv, kernel: 3}]\n"
+        "nodes:\n  - {name: a, use: blk, with: {q: 1}}\n",
+        "{f}: templates.blk.params: a parameter name must be text, got None",
+    ),
+    "template_list": (
+        "templates: {blk: [1]}\nnodes:\n  - {name: a, use: blk}\n",
+        "{f}: templates.blk: expected a mapping with 'nodes' (and 'params'), got a list",
+    ),
+    "template_extra_key": (
+        "templates:\n  blk:\n    extra: 1\n    nodes: [{name: c, type: conv, kernel: 3}]\n"
+        "nodes:\n  - {name: a, use: blk}\n",
+        "{f}: templates.blk: 'extra' is not a template key (keys: nodes, params)",
+    ),
+    "template_params_list": (
+        "templates:\n  blk:\n    params: [k]\n    nodes: [{name: c, type: conv, kernel: 3}]\n"
+        "nodes:\n  - {name: a, use: blk}\n",
+        "{f}: templates.blk.params: expected a mapping of name -> default, got a list",
+    ),
     "not_a_mapping": ("42\n", "{f}: expected a mapping with 'nodes' or 'layers', got int"),
     "bad_seed_name": (
         "layers: [conv_5x5_stride_3]\n",

@@ -220,6 +220,32 @@ class _Builder:
         return source
 
 
+_TEMPLATE_KEYS = frozenset({"params", "nodes"})
+
+
+def _check_templates(templates: dict[Any, Any], where: str) -> None:
+    """Each template named by text, a mapping of ``params`` (a mapping of parameter names, text, to defaults) and
+    ``nodes``, and nothing else (a key there would be dropped without a word)."""
+    for tname, template in templates.items():
+        if not isinstance(tname, str):
+            raise ConfigError(f"{where}: templates: a template name must be text, got {described(tname, 40)}")
+        if not isinstance(template, dict):
+            got = f"a {type(template).__name__}" if isinstance(template, list) else described(template, 40)
+            raise ConfigError(f"{where}: templates.{tname}: expected a mapping with 'nodes' (and 'params'), got {got}")
+        extra = sorted(str(k) for k in set(template) - _TEMPLATE_KEYS)
+        if extra:
+            raise ConfigError(f"{where}: templates.{tname}: '{extra[0]}' is not a template key (keys: nodes, params)")
+        params = template.get("params", {})
+        if not isinstance(params, dict):
+            got = f"a {type(params).__name__}" if isinstance(params, list) else described(params, 40)
+            raise ConfigError(f"{where}: templates.{tname}.params: expected a mapping of name -> default, got {got}")
+        bad = next((k for k in params if not isinstance(k, str)), None)
+        if bad is not None or None in params:
+            raise ConfigError(
+                f"{where}: templates.{tname}.params: a parameter name must be text, got {described(bad, 40)}"
+            )
+
+
 def _referenced(item: Any) -> set[str]:
     """The ``$name`` parameters a template body refers to (``$input`` aside)."""
     if isinstance(item, dict):
@@ -272,6 +298,7 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     templates = data.get("templates", {})
     if not isinstance(templates, dict):
         raise ConfigError(f"{where}: templates: expected a mapping of name -> {{params, nodes}}")
+    _check_templates(templates, where)
     builder = _Builder(where, templates, inputs)
     prev = inputs[-1] if inputs else INPUT
     if "layers" in data and "nodes" in data:
