@@ -92,17 +92,22 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
         data = yaml.load(text, Loader=_loaders()[1 if unique_keys else 0])  # (a SafeLoader subclass)
     except RecursionError:  # PyYAML composes and constructs nested nodes by recursion
         raise TooLarge("the document is nested too deeply for the YAML reader") from None
-    count, stack = 0, [data]
+    count, stack, inside = 0, [(data, False)], set()  # (an item, whether the walk leaves it); containers entered
     while stack:
-        item = stack.pop()
+        item, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(item))
+            continue
         count += 1
         if count > MAX_VALUES:
             raise TooLarge(f"the document expands to more than {MAX_VALUES} values (YAML aliases)")
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        if isinstance(item, dict | list):
+            if id(item) in inside:
+                raise TooLarge("the document holds itself: a YAML alias inside the node its anchor names")
+            inside.add(id(item))
+            stack.append((item, True))
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, False) for child in children)
     return data
 
 

@@ -66,3 +66,18 @@ def test_preset_neck_none_is_no_neck(tmp_path: Path) -> None:
         path.write_text(text.replace("neck: fpn-retinanet", f"neck: {value}"))
         preset = load_preset(str(path))
         assert (preset.neck, preset.levels) == (None, ("C3", "C4", "C5"))
+
+
+@pytest.mark.parametrize("text", ["levels: &x [P3, *x]\n", "a: &m {b: [1, *m]}\n", "&top [1, [2, *top]]\n"])
+def test_a_node_holding_itself_is_named_as_such(text: str) -> None:
+    """A recursive alias is a cycle, not a large document (PyYAML builds it as a list or dict holding itself)."""
+    from scalematch._yaml import TooLarge, safe_load
+
+    with pytest.raises(TooLarge, match=r"^the document holds itself: a YAML alias inside the node its anchor names$"):
+        safe_load(text)
+
+
+def test_a_node_used_twice_is_no_cycle() -> None:
+    from scalematch._yaml import safe_load
+
+    assert safe_load("a: &x [1, 2]\nb: [*x, *x]\n") == {"a": [1, 2], "b": [[1, 2], [1, 2]]}
