@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -201,6 +202,7 @@ def test_the_python_api_names_its_argument_where_the_cli_names_its_flag(tmp_path
         with pytest.raises(GraphError) as raised:
             profile_model(str(path))
         assert str(raised.value) == python
-        with pytest.raises(GraphError) as measured:
-            measure_erf(str(path), "64x64", tap=tap, samples=1)
-        assert str(measured.value) == python
+        if importlib.util.find_spec("torch") is not None:  # (measure_erf runs the network with torch)
+            with pytest.raises(GraphError) as measured:
+                measure_erf(str(path), "64x64", tap=tap, samples=1)
+            assert str(measured.value) == python
