@@ -56,7 +56,7 @@ def erf(
     ] = None,
 ) -> None:
     """Measured effective receptive field (input gradient of a centre unit) next to the analytic ERF and RF."""
-    from scalematch.profile.engine import ALLOW_MISALIGNED
+    from scalematch.profile.engine import misaligned_flag
     from scalematch.profile.erf_measure import measure_erf
     from scalematch.report.erf_text import erf_text
 
@@ -67,14 +67,11 @@ def erf(
         sources = tuple(str(f) for f in module_files(model))  # a torch module's source is an input too
         check_figure_path(plot, "--plot", inputs=(model, neck, *sources))
         hold_outputs({"--plot": plot})
-    token = ALLOW_MISALIGNED.set("--allow-misaligned")  # (the errors name the flag, not the Python argument)
-    try:
+    with misaligned_flag("--allow-misaligned"):  # (the errors name the flag, not the Python argument)
         result = measure_erf(
             model, size_from(input_size, legacy_input_size), tap, samples, weights.value if weights else None, neck,
             seed, allow_misaligned, () if passthrough is None else passthrough,
         )  # fmt: skip
-    finally:
-        ALLOW_MISALIGNED.reset(token)
     if plot is not None:
         from scalematch.report.erf_plot import erf_figure
         from scalematch.report.save import save_figure

@@ -67,7 +67,7 @@ def profile(
 ) -> None:
     """Stride, receptive field, padding, spatial scale, overlap and ERF of every feature map of a backbone."""
     from scalematch.profile.api import profile_model
-    from scalematch.profile.engine import ALLOW_MISALIGNED
+    from scalematch.profile.engine import misaligned_flag
     from scalematch.report.profile_text import profile_table
 
     if log and plot is None:
@@ -79,15 +79,12 @@ def profile(
         sources = tuple(str(f) for f in module_files(backbone))  # a torch module's source is an input too
         check_figure_path(plot, "--plot", inputs=(backbone, neck, *sources))
         hold_outputs({"--plot": plot})
-    token = ALLOW_MISALIGNED.set("--allow-misaligned")  # (the errors name the flag, not the Python argument)
-    try:
+    with misaligned_flag("--allow-misaligned"):  # (the errors name the flag, not the Python argument)
         result = profile_model(
             backbone, neck, input_size=size_from(input_size, legacy_input_size), taps=taps,
             passthrough=() if passthrough is None else passthrough, channels=channels,
             allow_misaligned=allow_misaligned,
         )  # fmt: skip
-    finally:
-        ALLOW_MISALIGNED.reset(token)
     if plot is not None:
         from scalematch.report.profile_plot import profile_figure
         from scalematch.report.save import save_figure

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -480,6 +482,16 @@ def profile(
 ALLOW_MISALIGNED: ContextVar[str] = ContextVar("scalematch_allow_misaligned", default="allow_misaligned=True")
 """What lifts a misaligned merge, as the errors name it: the Python argument of ``profile_model`` and
 ``measure_erf``, or the flag of the commands that take it (``profile`` and ``erf`` set ``--allow-misaligned``)."""
+
+
+@contextmanager
+def misaligned_flag(option: str) -> Iterator[None]:
+    """Within the block, the misaligned-merge errors name ``option`` (a command's flag) as what lifts them."""
+    token = ALLOW_MISALIGNED.set(option)
+    try:
+        yield
+    finally:
+        ALLOW_MISALIGNED.reset(token)
 
 
 def _union_advice(imported: bool, flag: bool) -> str:

@@ -533,14 +533,20 @@ def _read(xml: Path) -> tuple[Element, bytes, bool]:
 _DECLARED = re.compile(rb"""\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?<\?xml\s[^>]*?encoding\s*=\s*(["'])([^"'>]{1,64})\1""")
 
 
+def _declared(data: bytes) -> str:
+    """The encoding the file's XML declaration names ('' without one), read from its ASCII bytes whatever the
+    encoding (in UTF-16 or UTF-32 the NUL bytes between them are dropped)."""
+    declared = _DECLARED.match(data[:1024].replace(b"\x00", b""))
+    return declared.group(2).decode("ascii", "backslashreplace") if declared else ""
+
+
 def _multi_byte(data: bytes, exc: ValueError) -> str:
     """Why expat stopped on an encoding declaration (``ValueError: multi-byte encodings are not supported``): the
     encoding the file declares (GBK, Shift_JIS, Big5, EUC-KR, UTF-7: encodings whose characters are not one byte
     each), which Python's XML parser, and so mmdetection's VOC reader (``ET.parse``), does not read."""
-    declared = _DECLARED.match(data[:512].replace(b"\x00", b""))  # (UTF-16 or UTF-32: its ASCII bytes)
-    if declared is None:
+    name = _declared(data)
+    if not name:
         return str(exc).splitlines()[0] if str(exc) else "its encoding is not supported"
-    name = declared.group(2).decode("ascii", "backslashreplace")
     return (
         f"it declares encoding {name!r}, a multi-byte encoding that Python's XML parser (expat, which "
         "mmdetection's VOC reader uses too) does not read; save the file as UTF-8"
@@ -551,8 +557,7 @@ def _four_byte(data: bytes) -> str:
     """Why expat cannot read a file in UTF-32 (four bytes a character: it reads UTF-8 and UTF-16 only, and stops at
     the first character as if the file were not XML), when its byte-order mark or its declaration says so; else
     ''."""
-    declared = _DECLARED.match(data[:1024].replace(b"\x00", b""))
-    name = declared.group(2).decode("ascii", "backslashreplace") if declared else ""
+    name = _declared(data)
     marked = data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
     if not marked and name.upper().replace("_", "-") not in ("UTF-32", "UTF-32LE", "UTF-32BE", "UCS-4", "UCS4"):
         return ""

@@ -189,8 +189,7 @@ class _Builder:
             raise self.fail(key, f"'repeat' must be at most {MAX_REPEAT} {too_many}, got {described(repeat, 40)}")
         if tname in self.active:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
-        declared = template.get("params", {})
-        declared = declared if isinstance(declared, dict) else {}
+        declared = template.get("params", {})  # (a mapping: checked when the config was read)
         known = set(declared) | _referenced(template.get("nodes"))
         unknown = sorted(set(args) - known)
         if unknown:
@@ -230,20 +229,27 @@ def _check_templates(templates: dict[Any, Any], where: str) -> None:
         if not isinstance(tname, str):
             raise ConfigError(f"{where}: templates: a template name must be text, got {described(tname, 40)}")
         if not isinstance(template, dict):
-            got = f"a {type(template).__name__}" if isinstance(template, list) else described(template, 40)
-            raise ConfigError(f"{where}: templates.{tname}: expected a mapping with 'nodes' (and 'params'), got {got}")
+            raise ConfigError(
+                f"{where}: templates.{tname}: expected a mapping with 'nodes' (and 'params'), got {_got(template)}"
+            )
         extra = sorted(str(k) for k in set(template) - _TEMPLATE_KEYS)
         if extra:
             raise ConfigError(f"{where}: templates.{tname}: '{extra[0]}' is not a template key (keys: nodes, params)")
         params = template.get("params", {})
         if not isinstance(params, dict):
-            got = f"a {type(params).__name__}" if isinstance(params, list) else described(params, 40)
-            raise ConfigError(f"{where}: templates.{tname}.params: expected a mapping of name -> default, got {got}")
-        bad = next((k for k in params if not isinstance(k, str)), None)
-        if bad is not None or None in params:
             raise ConfigError(
-                f"{where}: templates.{tname}.params: a parameter name must be text, got {described(bad, 40)}"
+                f"{where}: templates.{tname}.params: expected a mapping of name -> default, got {_got(params)}"
             )
+        bad = [k for k in params if not isinstance(k, str)]
+        if bad:
+            raise ConfigError(
+                f"{where}: templates.{tname}.params: a parameter name must be text, got {described(bad[0], 40)}"
+            )
+
+
+def _got(value: object) -> str:
+    """``value`` as an error shows what was given instead of a mapping: a list by its type, anything else cut."""
+    return f"a {type(value).__name__}" if isinstance(value, list) else described(value, 40)
 
 
 def _referenced(item: Any) -> set[str]:
