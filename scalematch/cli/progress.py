@@ -1,12 +1,17 @@
-"""A progress bar for long reads, on stderr, shown only when it is a terminal and the read proves long."""
+"""Progress on stderr, shown only when it is a terminal and the work proves long: a bar for long reads, a status
+line for a long design search."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from scalematch._text import counted
+
 LONG_READ_BYTES = 32 << 20
+LONG_SEARCH_SECONDS = 2.0
 
 
 @contextmanager
@@ -37,3 +42,35 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     finally:
         if task:
             bar.stop()
+
+
+@contextmanager
+def search_status(enabled: bool) -> Iterator[None]:
+    """While the block runs, a status line on stderr counting a design search's simulations, started once the
+    block has run :data:`LONG_SEARCH_SECONDS` (a search of absurd anchors can run for minutes; silence would look
+    like a hang)."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    from scalematch.match.search import SIMULATED
+
+    started = time.monotonic()
+    status: list[Any] = []
+
+    def simulated(runs: int) -> None:
+        if not status:
+            if time.monotonic() - started < LONG_SEARCH_SECONDS:
+                return
+            status.append(Console(stderr=True).status(""))
+            status[0].start()
+        status[0].update(f"design search: {counted(runs, 'design')} simulated")
+
+    token = SIMULATED.set(simulated)
+    try:
+        yield
+    finally:
+        SIMULATED.reset(token)
+        if status:
+            status[0].stop()

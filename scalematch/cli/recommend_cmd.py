@@ -141,7 +141,7 @@ def recommend(
     from contextlib import nullcontext
 
     from scalematch.atomic import check_distinct, check_output
-    from scalematch.cli.progress import progress_bar
+    from scalematch.cli.progress import progress_bar, search_status
     from scalematch.dataset import sample_path
     from scalematch.dataset.loader import parse_image_size, read_paths
     from scalematch.dataset.shards import check_workers, connect, expand
@@ -208,6 +208,7 @@ def recommend(
     with (
         connect(dask) if dask is not None else nullcontext() as client,
         progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress,
+        search_status(enabled=not quiet and sys.stderr.isatty()),
     ):
         result = sweep(
             list(given) if len(paths) > 1 else source, detector,  # several: named as given

@@ -24,7 +24,8 @@ meet the target (among designs of equal cost, the smallest change from the prese
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -358,6 +359,11 @@ def fitted_ratios(rows: pd.DataFrame, preset: Preset) -> tuple[float, ...] | Non
     return None if fitted == current else fitted
 
 
+SIMULATED: ContextVar[Callable[[int], None] | None] = ContextVar("scalematch_designs_simulated", default=None)
+"""Told, after each simulation of a design search, how many it has run (the console command shows it on a
+terminal: a search of absurd anchors or a dense sample can take minutes)."""
+
+
 class _Runner:
     """Simulates designs on the sampled rows and counts the simulations."""
 
@@ -381,6 +387,9 @@ class _Runner:
     ) -> Trial:  # fmt: skip
         sim = simulate(candidate, self.rows, self.graph, self.min_iou)
         self.runs += 1
+        shown = SIMULATED.get()
+        if shown is not None:
+            shown(self.runs)
         n = len(self.rows)
         share = float((sim.quality >= self.min_positives).mean()) if n else 0.0
         covered = float((sim.positives > 0).mean()) if n else 0.0

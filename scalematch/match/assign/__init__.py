@@ -190,6 +190,10 @@ class Running:
             if res.weak is not None:
                 self.weak[rows] = res.weak
         self._ran = True
+        if isinstance(self.preset.assigner, MaxIoU | SSDMatch):
+            from scalematch.match.assign import _compiled
+
+            _compiled.after(sum(len(c) for c in chunks), int(self.total.sum()))
 
     def result(self, table: pd.DataFrame | Selected) -> Simulation:
         """The :class:`Simulation`, for ``table`` (the rows set up, or a table of the same rows in their order)."""

@@ -8,7 +8,8 @@ when that one is not writable, or ``NUMBA_CACHE_DIR``; the first run on a machin
 its exit about 0.2 s more, while the time it saves is spread over the workers (threads: the kernel runs without
 the GIL). So :func:`prepare` loads it once the process's simulations have reached :data:`AUTO_OBJECTS` objects per
 worker in all (one large dataset, or a design search's many simulations of a sample), or earlier while a large
-file is read (``scalematch.match.api._preload``), and from then on the process uses it for every simulation.
+file is read (``scalematch.match.api._preload``), or after a simulation of many more positives than objects
+(:func:`after`), and from then on the process uses it for every simulation.
 ``SCALEMATCH_COMPILED=0`` in the environment forces the numpy assigner, ``=1`` the compiled one whatever the size
 (an error when numba does not import).
 """
@@ -31,6 +32,15 @@ AUTO_OBJECTS = 250_000
 installed): about where the time it saves exceeds what loading it costs (about 2 microseconds of CPU saved per
 object on a quiet machine, shared by the workers; about 0.5 s to load and 0.2 s at exit; measured on
 train2017-sized data, benchmarks/RESULTS.md)."""
+
+TYPICAL_POSITIVES = 32
+"""Positives per object a max-IoU preset gives about (RetinaNet on COCO: 23; Faster R-CNN's RPN: fewer)."""
+
+AUTO_EXCESS_POSITIVES = 500_000
+"""Positives beyond :data:`TYPICAL_POSITIVES` per object, in one simulation, from which the process loads the
+compiled assigner for its later ones (see :func:`after`): the numpy assigner's time grows with the (object, anchor)
+pairs it resolves, about 3 microseconds of CPU each against under 1 in the kernel, so this much excess already costs
+it more than loading the kernel does."""
 
 _loaded: list[Callable[..., None] | None] = []
 _simulated = [0]
@@ -121,6 +131,18 @@ def prepare(objects: int | None = None, workers: int = 1) -> bool:
     none = np.zeros(0, np.float32)
     run(Boxes(np.zeros(0, np.int64), none, none, none, none), [], 0.5, True, True, 0.0)
     return True
+
+
+def after(objects: int, positives: int) -> None:
+    """Note a finished max-IoU simulation of ``objects`` objects that gave ``positives`` positives: anchors much
+    larger than their objects (a preset's, or a design search's variation) tie at one IoU over much of the image,
+    and every tied anchor is a positive; when the positives exceed :data:`TYPICAL_POSITIVES` per object by
+    :data:`AUTO_EXCESS_POSITIVES` or more, the process loads the compiled assigner (numba installed and not turned
+    off) for its later simulations, such as a design search's many."""
+    if _setting() in ("0", "1") or active():
+        return
+    if positives - TYPICAL_POSITIVES * objects >= AUTO_EXCESS_POSITIVES:
+        prepare(None)
 
 
 ROOM = 4096
