@@ -73,11 +73,18 @@ def level_graph(preset: Preset) -> Graph:
     """The graph of ``preset``'s backbone and neck, with P2 or P7 added when its levels name them and the neck
     does not make them (a design the search chose, or a preset file asking for them): the same construction as
     :func:`widen`, so that such a preset can be simulated and profiled again. A preset whose ``anchors.strides``
-    are not the levels' strides in that graph is refused (:func:`~scalematch.match.geometry.check_strides`)."""
+    are not the levels' strides in that graph is refused (:func:`~scalematch.match.geometry.check_strides`), and
+    a backbone that cannot be imported names the preset file that names it
+    (:func:`~scalematch.presets.load.backbone_refusal`)."""
+    from scalematch.errors import ModelError, OptionError
     from scalematch.match.geometry import check_strides
+    from scalematch.presets.load import backbone_refusal
     from scalematch.profile.api import build_any_size
 
-    graph = build_any_size(preset.backbone, preset.neck)
+    try:
+        graph = build_any_size(preset.backbone, preset.neck)
+    except (ModelError, OptionError) as exc:
+        raise backbone_refusal(preset, exc) from None
     taps = dict(graph.taps)
     if shared_head(preset) and not all(lv in taps for lv in preset.levels):
         graph = _add_levels(graph, "P2" in preset.levels, "P7" in preset.levels)[0]

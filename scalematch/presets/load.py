@@ -10,7 +10,7 @@ from typing import Any
 
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
-from scalematch.errors import ConfigError, ScalematchError
+from scalematch.errors import ConfigError, ModelError, OptionError, ScalematchError, raw_text
 from scalematch.presets.preset import (
     Assigner,
     ATSSAssign,
@@ -118,6 +118,26 @@ def from_folder(value: object, folder: Path) -> object:
     if not (value.lower().endswith((".yaml", ".yml", ".onnx")) or "/" in value):
         return value
     return str(folder / value)
+
+
+def backbone_refusal(preset: Preset, exc: ScalematchError) -> ScalematchError:
+    """``exc``, an imported backbone's refusal when ``preset`` is used (an ONNX file or a torch module is read
+    then, not with the preset: :meth:`_Reader.check_network`), naming the preset file and its key when that file
+    names the backbone, as a YAML backbone's error does: ``my.yaml: backbone: m.onnx: not an ONNX model (...)``
+    (a :class:`ModelError`), ``my.yaml: backbone: 'm:Net' reads the input's size ...`` (an :class:`OptionError`
+    naming ``backbone``, which no option gave). ``exc`` as it is for a backbone given otherwise (``--backbone``,
+    :func:`~scalematch.presets.override`, a ``Preset`` changed in Python) or another error."""
+    text = raw_text(exc)
+    blamed = isinstance(exc, ModelError) or (isinstance(exc, OptionError) and text.startswith("backbone: "))
+    if not blamed or not preset.path:
+        return exc
+    try:
+        named = read_preset(preset.path, "detector").backbone == preset.backbone
+    except ScalematchError:  # the file changed or went away since: it names nothing now
+        named = False
+    if not named:
+        return exc
+    return ConfigError(f"{preset.path}: {'' if isinstance(exc, OptionError) else 'backbone: '}{text}")
 
 
 _KIND_OF: dict[type, str] = {

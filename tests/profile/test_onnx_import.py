@@ -713,6 +713,19 @@ def test_from_onnx_takes_a_path_object_or_the_model_s_bytes(tmp_path: Any) -> No
     assert from_onnx(OtherPath()).source == str(path)
 
 
+def test_bytes_that_are_no_model_are_refused_in_words() -> None:
+    """As a file's (tests/cli/test_preset_backbones.py): protobuf's DecodeError text was shown as it is."""
+    good = model([conv("x", "y", 3, pads=[1, 1, 1, 1])], ["y"]).SerializeToString()
+    for data, why in (
+        (b"a text, not a model\n", "protobuf parse failed"),
+        (good[: len(good) // 2], "protobuf parse failed"),
+        (good[:2], "it parses as protobuf but holds no graph"),
+    ):
+        with pytest.raises(ModelError) as refused:
+            from_onnx(data)
+        assert str(refused.value) == f"<onnx model>: the bytes are no serialised ONNX model ({why})"
+
+
 def test_default_taps_never_stop_silently_before_a_refused_node() -> None:
     """A classifier whose second stage follows an unknown operator: its default taps stopped before it, without a
     word (C1 alone); the import is now refused with that node and the taps that reach the maps before it."""

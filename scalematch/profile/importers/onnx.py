@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from scalematch._args import no_nul, shown
+from scalematch._paths import kind as path_kind
+from scalematch._paths import problem
 from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
@@ -1297,10 +1299,19 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
 
 
 def read_onnx(path: str | Path) -> Any:
-    """The ONNX model at ``path`` as written (a :class:`ModelError` naming the file when it cannot be read)."""
+    """The ONNX model at ``path`` as written; a :class:`ModelError` naming the file says why it cannot be read, in
+    words: no such file or not a regular file (checked before anything opens it: a FIFO would block the read), an
+    empty file, or not an ONNX model (:func:`not_a_model`)."""
     require("onnx", "onnx", str(path))
     import onnx
+    from google.protobuf.message import DecodeError
 
+    what = path_kind(Path(path))
+    if what is not None:
+        raise ModelError(problem(Path(path), what))
+    refusal = f"{path}: not an ONNX model"
+    if os.path.getsize(path) == 0:
+        raise ModelError(f"{refusal} (the file is empty)")
     try:
         model = onnx.load(str(path), load_external_data=False)
         for tensor in model.graph.initializer:  # small vectors only (shapes, scales, pads) for shape inference;
@@ -1309,12 +1320,26 @@ def read_onnx(path: str | Path) -> Any:
                 onnx.external_data_helper.load_external_data_for_tensor(tensor, str(Path(path).parent))
                 tensor.data_location = onnx.TensorProto.DEFAULT
                 del tensor.external_data[:]
+    except DecodeError:
+        raise ModelError(f"{refusal} ({PARSE_FAILED})") from None
     except Exception as exc:
         text = str(exc).strip().splitlines()
         raise ModelError(
             f"{path}: cannot read the ONNX model ({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
+    not_a_model(model, refusal)
     return model
+
+
+PARSE_FAILED = "protobuf parse failed"
+"""Why bytes are no ONNX model when protobuf cannot parse them (random bytes, a text, a file cut inside a field)."""
+
+
+def not_a_model(model: Any, refusal: str) -> None:
+    """A :class:`ModelError` reading ``refusal`` (``m.onnx: not an ONNX model``) for a ``ModelProto`` that parsed
+    but holds no graph: what a few stray bytes, or a file cut between two fields, parse as."""
+    if not model.HasField("graph"):
+        raise ModelError(f"{refusal} (it parses as protobuf but holds no graph)")
 
 
 SMALL = 64
@@ -1461,14 +1486,17 @@ def from_onnx(
     import onnx
 
     if isinstance(model, bytes | bytearray):  # a serialised model, as model.SerializeToString() gives it
+        from google.protobuf.message import DecodeError
+
+        refusal = "<onnx model>: the bytes are no serialised ONNX model"
         try:
             model = onnx.ModelProto.FromString(bytes(model))
+        except DecodeError:
+            raise ModelError(f"{refusal} ({PARSE_FAILED})") from None
         except Exception as exc:
             first = str(exc).strip().splitlines()
-            raise ModelError(
-                f"<onnx model>: the bytes are no serialised ONNX model ({type(exc).__name__}: "
-                f"{first[0] if first else 'no message'})"
-            ) from None
+            raise ModelError(f"{refusal} ({type(exc).__name__}: {first[0] if first else 'no message'})") from None
+        not_a_model(model, refusal)
     if isinstance(model, str):
         if not model.strip():
             raise OptionError("model: expected an ONNX file's path, got an empty value")
