@@ -444,6 +444,52 @@ def test_only_modules_subclasses_and_torch_factories_are_called(tmp_path: Any, m
         load_module("os:getpid")
 
 
+def test_a_factory_taking_weights_backbone_is_called_without_weights(tmp_path: Any, monkeypatch: Any) -> None:
+    """A factory that takes ``weights_backbone`` (torchvision's detection builders, whose default fetches the
+    backbone's ImageNet weights) gets ``weights=None`` and ``weights_backbone=None`` (scalematch issue 11, B-F11);
+    one that does not take it is called without arguments, its own defaults kept."""
+    from scalematch.profile.importers.torch import load_module
+
+    (tmp_path / "zoo_weights.py").write_text(
+        "from torch import nn\n\nCALLS = []\n\n"
+        "def detector(num_classes=91, weights='COCO', weights_backbone='IMAGENET'):\n"
+        "    CALLS.append((weights, weights_backbone))\n    return nn.Conv2d(3, 4, 3)\n\n"
+        "def backbone_only(*, weights_backbone='IMAGENET'):\n"
+        "    CALLS.append(weights_backbone)\n    return nn.Conv2d(3, 4, 3)\n\n"
+        "def classifier(weights='MINE'):\n    CALLS.append(weights)\n    return nn.Conv2d(3, 4, 3)\n\n"
+        "def failing(weights=None, weights_backbone='IMAGENET'):\n    raise RuntimeError('offline')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for attr in ("detector", "backbone_only", "classifier"):
+        assert isinstance(load_module(f"zoo_weights:{attr}"), nn.Conv2d)
+    assert sys.modules["zoo_weights"].CALLS == [(None, None), None, "MINE"]
+    with pytest.raises(ModelError) as failed:
+        load_module("zoo_weights:failing")
+    assert str(failed.value) == (
+        "zoo_weights:failing: calling 'failing(weights=None, weights_backbone=None)' failed (RuntimeError: offline)"
+    )
+
+
+@pytest.mark.parametrize("factory", ["fasterrcnn_mobilenet_v3_large_320_fpn", "ssdlite320_mobilenet_v3_large"])
+def test_torchvision_detection_factories_build_without_a_download(
+    factory: str, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Called without arguments they fetched the backbone's ImageNet weights (``weights_backbone`` defaults to
+    them): offline, the call hung or failed. With every download failing and no cached checkpoint, they build."""
+    pytest.importorskip("torchvision", reason="torchvision is not installed")
+    import torch.hub
+
+    from scalematch.profile.importers.torch import load_module
+
+    def no_network(url: str, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a download was attempted: {url}")
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # no checkpoint cached there
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    module = load_module(f"torchvision.models.detection:{factory}")
+    assert isinstance(module, nn.Module) and not list(tmp_path.iterdir())
+
+
 def test_a_torchscript_module_is_refused_with_what_to_do(tmp_path: Any, monkeypatch: Any) -> None:
     """torch.jit.script and torch.jit.trace give modules torch.fx cannot trace: said so, not 'never initialised'
     (review round 14, F8), whether named, returned by a factory, given to from_torch or to measure_erf."""

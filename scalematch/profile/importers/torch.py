@@ -273,7 +273,8 @@ def stdout_to_stderr() -> contextlib.AbstractContextManager[Any]:
 
 
 def load_module(spec: str) -> Any:
-    """The ``nn.Module`` named by ``package.module:attribute`` (a class or factory is called without arguments)."""
+    """The ``nn.Module`` named by ``package.module:attribute`` (a class or factory is called without arguments,
+    or with those of :func:`no_downloads`)."""
     with stdout_to_stderr():
         return _load_module(spec)
 
@@ -301,14 +302,32 @@ def _load_module(spec: str) -> Any:
             f"{spec}: expected an nn.Module, an nn.Module subclass or a Python function of a module that uses "
             f"torch (a factory), got {_kind(obj)}"
         )
+    arguments = no_downloads(obj)
+    call = f"{attr}({', '.join(f'{name}=None' for name in arguments)})"
     try:
-        made = obj()
+        made = obj(**arguments)
     except (Exception, SystemExit) as exc:
-        raise ModelError(f"{spec}: calling '{attr}()' failed ({_first_line(exc)})") from None
+        raise ModelError(f"{spec}: calling '{call}' failed ({_first_line(exc)})") from None
     if not isinstance(made, nn.Module):
-        raise ModelError(f"{spec}: calling '{attr}()' returned {type(made).__name__}, expected an nn.Module")
+        raise ModelError(f"{spec}: calling '{call}' returned {type(made).__name__}, expected an nn.Module")
     check_initialised(made, spec)
     return made
+
+
+def no_downloads(obj: Any) -> dict[str, None]:
+    """The arguments a class or factory is called with: none, except for one that takes ``weights_backbone``
+    (torchvision's detection and segmentation builders, whose default fetches ImageNet weights for the backbone
+    from the internet): ``weights=None`` (when it takes it) and ``weights_backbone=None``, so that nothing is
+    downloaded. The geometry reads no weights; a module with trained weights is named as an instance."""
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some built-in classes): called without arguments
+        return {}
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    taken = {p.name for p in parameters if p.kind in named}
+    if "weights_backbone" not in taken:
+        return {}
+    return {name: None for name in ("weights", "weights_backbone") if name in taken}
 
 
 def check_initialised(module: Any, label: str) -> None:
