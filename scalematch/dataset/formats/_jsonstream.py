@@ -324,6 +324,9 @@ class JsonStream:
                 lo = m.start() + 1 - start
                 if lo > MAX_VALUE:
                     raise self._error(f"a record in '{key}' larger than {MAX_VALUE >> 20} MiB")
+                closing = self._closing(start, start + lo)
+                if closing is not None:  # the next search starts at the record's own end (else: at more bytes)
+                    lo = closing - start
                 continue
             self._pos = m.end()
             return parsed[0], parsed[1], self._buf[m.end() - 1]
@@ -342,6 +345,27 @@ class JsonStream:
             return None
         finally:
             buf[start - 1], buf[end] = before, after
+
+    def _closing(self, start: int, at: int) -> int | None:
+        """The offset of the first ``}`` at or after ``at`` that closes an element of the array whose element
+        begins at ``start``, by counting brackets outside strings from there; None when the buffer ends first (or
+        the array does). A cut at the 4 MiB mark can fall inside a record holding many ``},`` of its own (a list
+        of thousands of small objects, or such text in a string): trying each of them in turn would decode the
+        whole piece once per candidate; this finds the record's end in one pass."""
+        depth = 0
+        for t in _TOKEN.finditer(self._buf, start):
+            c = t[0][0]
+            if c == 0x22:  # a string
+                continue
+            if c in (0x5B, 0x7B):  # [ {
+                depth += 1
+                continue
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0 and t.start() >= at:
+                return t.start()
+        return None
 
     def _last_candidate(self, lo: int) -> re.Match[bytes] | None:
         """The last candidate boundary at or after ``lo`` in the buffer (at end of file)."""
