@@ -179,11 +179,23 @@ def cut_words(text: str) -> str:
     and last 20 characters around ``...``: a text in single quotes (``'a b ...'``, after a space or a bracket and
     before a space or a punctuation mark) and any run of characters without a space. The line stays short and
     shows where it was cut."""
-    import re
-
     quoted = rf"(?<![^\s(\[])'([^'\n]{{{NAME_LIMIT + 1},}})'(?![^\s:;,.)\]])"
-    text = re.sub(quoted, lambda m: f"'{cut_name(m.group(1))}'", text)
-    return re.sub(rf"\S{{{NAME_LIMIT + 1},}}", lambda m: cut_name(m.group()), text)
+    return cut_runs(re.sub(quoted, lambda m: f"'{cut_name(m.group(1))}'", text))
+
+
+_RUN = re.compile(rf"\S{{{NAME_LIMIT + 1},}}")
+"""A run of more than :data:`NAME_LIMIT` characters without a space."""
+
+
+def cut_runs(text: str) -> str:
+    """``text`` with every run of more than :data:`NAME_LIMIT` characters without a space shown as
+    :func:`cut_name` shows it (its first 40 and last 20 characters around ``...``); shorter runs and the spaces
+    stay as they are. Text from a config or the data goes through it before ``textwrap`` wraps it: ``textwrap``
+    takes time quadratic in the length of its longest word (a word of 5,000,000 characters in a config's
+    ``convention`` took 6 seconds to wrap, one twice as long four times that). Given
+    :func:`~scalematch.report.style.printable` text, whose only space is the ASCII one (a tab, a no-break space
+    are shown as escapes), a run is what ``textwrap`` takes for one word."""
+    return _RUN.sub(lambda m: cut_name(m.group()), text)
 
 
 def counted(n: int, word: str, plural: str | None = None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalematch._text import cut_runs
 from scalematch.profile.explain import Explanation
 from scalematch.profile.runs import size, span
 from scalematch.report.style import LITERAL, figure_label, fit_fonts
@@ -148,7 +149,7 @@ def _outside(ax: Axes, exp: Explanation, window: tuple[tuple[int, int], tuple[in
 def _wrapped(title: str, width: int = TITLE_WIDTH) -> str:
     import textwrap
 
-    return textwrap.fill(title, width)
+    return textwrap.fill(cut_runs(title), width)
 
 
 def _few_union_rectangles(exp: Explanation) -> bool:

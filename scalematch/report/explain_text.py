@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from fractions import Fraction
 
+from scalematch._text import cut_runs
 from scalematch.profile.explain import AxisReads, Explanation, summary_of
 from scalematch.profile.layers import Layer, Merge, Passthrough, TransposedConv, Upsample, Window, describe, type_name
 from scalematch.profile.runs import Runs, size, span
@@ -252,7 +253,7 @@ def chain_title(specs: list[str], width: int = 100) -> str:
         else:
             groups.append([spec, 1])
     text = " → ".join(f"{n} × {printable(str(spec))}" if n != 1 else printable(str(spec)) for spec, n in groups)
-    return textwrap.fill(text, width)
+    return textwrap.fill(cut_runs(text), width)
 
 
 def explain_text(exp: Explanation, labels: dict[str, str] | None = None) -> str:

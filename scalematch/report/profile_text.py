@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from fractions import Fraction
 
-from scalematch._text import counted
+from scalematch._text import counted, cut_runs
 from scalematch.profile.document import PROFILE_SCHEMA_VERSION as PROFILE_SCHEMA_VERSION
 from scalematch.profile.document import number as _num
 from scalematch.profile.document import profile_json as profile_json
@@ -64,7 +64,7 @@ def profile_table(profile: Profile, outputs_only: bool = False) -> str:
     head = [f"{printable(profile.name)}: {counted(len(profile.feature_maps), 'feature map')}{size}"]
     if profile.convention:
         head += [
-            textwrap.fill(printable(line), 110, initial_indent="  ", subsequent_indent="  ")
+            textwrap.fill(cut_runs(printable(line)), 110, initial_indent="  ", subsequent_indent="  ")
             for line in profile.convention.splitlines()
         ]
     tail = [f"warning: {printable(w)}" for w in profile.warnings]

@@ -132,3 +132,30 @@ def test_every_error_shows_a_long_word_cut(kind: Any) -> None:
     assert str(kind(f"a: got {spaced!r}, b")) == f"a: got '{spaced[:40]}...{spaced[-20:]}', b"
     words = " ".join(["word"] * 100)  # the message's own words between two quoted names stay whole
     assert str(kind(f"a 'x' {words} 'y'")) == f"a 'x' {words} 'y'"
+
+
+def test_profile_prints_a_long_word_of_its_convention_cut(tmp_path: Path) -> None:
+    """Review B-F4: a config's convention holding one word of 2,000,000 characters was wrapped whole (textwrap is
+    quadratic in a word's length: seconds for this one, minutes for longer ones). The word is printed cut, as
+    cut_name shows it, and so is a run that only the escapes of its tabs join into one word."""
+    word = "x" * 2_000_000
+    tabbed = "\t".join(["y" * 200] * 10)  # ten 200-character runs, one 2,018-character word once printable
+    config = {
+        "name": "big",
+        "convention": f"a {word} b\n{tabbed}",
+        "nodes": [{"name": "c1", "type": "conv", "kernel": 3, "stride": 2}],
+        "outputs": {"C1": "c1"},
+    }
+    path = tmp_path / "big.yaml"
+    path.write_text(json.dumps(config))  # (JSON is YAML)
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert result.exit_code == 0, result.output[:300]
+    lines = result.stdout.splitlines()
+    assert lines[1:3] == [f"  a {'x' * 40}...{'x' * 20} b", f"  {'y' * 40}...{'y' * 20}"]
+    assert len(result.stdout) < 1000
+
+
+def test_an_explain_title_shows_a_long_word_cut() -> None:
+    from scalematch.report.explain_text import chain_title
+
+    assert chain_title(["conv_k3", "z" * 10_000]) == f"conv_k3 → {'z' * 40}...{'z' * 20}"
