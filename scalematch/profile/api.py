@@ -118,8 +118,10 @@ def build(
         graph = trace(backbone, input_size or (224, 224), taps, passthrough, channels=channels).graph
         config = Config(graph.name, "backbone", graph)
     else:
-        if taps is not None or tuple(passthrough):
-            raise OptionError(f"taps= and passthrough= apply to ONNX and torch models, not to the config '{backbone}'")
+        given = [f"{p}=" for p, value in (("taps", taps is not None), ("passthrough", bool(passthrough))) if value]
+        if given:  # (named as given: erf's own import of a config passes no taps)
+            verb = "apply" if len(given) > 1 else "applies"
+            raise OptionError(f"{' and '.join(given)} {verb} to ONNX and torch models, not to the config '{backbone}'")
         config = load(backbone, "backbones", param)
     return attach(config, load(neck, "necks", "neck")) if neck else config.graph
 

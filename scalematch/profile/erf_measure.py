@@ -461,10 +461,11 @@ def measure_erf(
     )
 
 
-def _imported(load: Callable[[str | None], _T], tap: str | None, neck: str | None) -> _T:
+def _imported(load: Callable[[dict[str, str] | None], _T], tap: str | None, neck: str | None) -> _T:
     """``load(None)``: the model imported with its default taps. When those would stop before a node the import
-    refuses, ``load(tap)`` imports the map ``tap`` names as the only tap (erf measures one map; without a neck,
-    which reads the maps after that node); without a tap, the error offers ``--tap``, not ``--taps``."""
+    refuses, ``load({tap: tap})`` imports the map ``tap`` names as the only tap (erf measures one map; without a
+    neck, which reads the maps after that node), the name as given (a ``,`` or ``=`` in it is no list of taps, and
+    an error names the tap, never ``taps``); without a tap, the error offers ``--tap``, not ``--taps``."""
     from scalematch.profile.importers.emit import BlockedTaps
 
     try:
@@ -473,7 +474,7 @@ def _imported(load: Callable[[str | None], _T], tap: str | None, neck: str | Non
         if tap is None or neck is not None:
             offer = f"; to measure a map before it, name it (--tap {exc.taps[-1][1]})" if neck is None else ""
             raise ModelError(str(exc).replace(exc.advice, offer)) from None
-        return load(tap)
+        return load({tap: tap})
 
 
 def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: str | None) -> Profile:

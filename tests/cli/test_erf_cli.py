@@ -272,3 +272,31 @@ def test_an_import_refusal_offers_only_the_options_the_command_takes(tmp_path: P
     assert measure_erf(str(path), passthrough=["Einsum"], samples=1).tap == "C4"
     with pytest.raises(OptionError, match=r"^passthrough: expected names"):
         measure_erf(str(path), passthrough=5)  # type: ignore[arg-type]
+
+
+def test_an_error_names_only_the_options_given(tmp_path: Path) -> None:
+    """Review B-F6: erf's --passthrough on a config was refused as 'taps= and --passthrough apply ...': taps= is
+    the library's keyword, which erf passes itself, and no option of erf. The line names the flag the user gave
+    (the keyword in the Python API), and a --tap that only a blocked import takes is a tap's name as given, never a
+    list of taps (',' was refused as 'taps: expected names ...')."""
+    from scalematch.errors import OptionError
+    from scalematch.profile.erf_measure import measure_erf
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["erf", "resnet18", "--passthrough", "Relu", "--samples", "1"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --passthrough applies to ONNX and torch models, not to the config 'resnet18'\n",
+    )
+    with pytest.raises(OptionError) as caught:
+        measure_erf("resnet18", passthrough="Relu", samples=1)
+    assert str(caught.value) == "passthrough= applies to ONNX and torch models, not to the config 'resnet18'"
+    path = tmp_path / "blocked.onnx"
+    _blocked_onnx(path)
+    feature_maps = "(the last feature maps: u, v, c3, c4, g)"
+    for tap in (",", "u=c3"):
+        named = runner.invoke(app, ["erf", str(path), "--tap", tap, "--samples", "1"])
+        assert (named.exit_code, named.stderr) == (
+            2,
+            f"Error: {path}: tap '{tap}': no feature map or module named '{tap}' {feature_maps}\n",
+        )
