@@ -2,8 +2,8 @@
 
 ``build_report`` computes everything first; ``write_report`` then writes the files into a hidden temporary
 folder beside the target and renames it into place, so a reader never sees a half-written report. An existing
-report is only replaced with ``force``; a non-empty folder that holds no report.html, or a file the report there
-did not write, is never replaced.
+report is only replaced with ``force``; a non-empty folder that holds no report.html (or a report.html that is no
+file: a folder, a FIFO), or a file the report there did not write, is never replaced.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scalematch._paths import kind
 from scalematch._text import counted, cut_name, dumps
 from scalematch.dataset.loader import LoadResult
 from scalematch.errors import OptionError
@@ -228,8 +229,11 @@ def _check_folder(out: Path, force: bool, option: str = "--out", given: Path | N
         raise OptionError(f"{option} {shown}: expected a folder, got a file")
     if not any(out.iterdir()):
         return
-    if not (out / REPORT_HTML).is_file():
+    page = kind(out / REPORT_HTML)  # None for a regular file
+    if page == "missing":
         raise OptionError(f"{option} {shown}: the folder holds other files and no {REPORT_HTML}; choose a new folder")
+    if page is not None:  # a folder (holding files of its own), a FIFO, a dangling link: no page a report wrote
+        raise OptionError(f"{option} {shown}: its {REPORT_HTML} is {page}, not a report's page; choose a new folder")
     shows = _figures_named(out / REPORT_HTML)
     ours = {REPORT_HTML, REPORT_JSON, *(f"{key}.png" for key in shows)}
     foreign = sorted((p for p in out.iterdir() if not (p.is_file() and p.name in ours)), key=lambda p: p.name)

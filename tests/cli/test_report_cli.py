@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -92,6 +93,35 @@ def test_out_must_be_a_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--out", str(target), "--force"])
     assert result.exit_code == 2
     assert result.stderr == f"Error: --out {target}: expected a folder, got a file\n"
+
+
+def test_a_report_html_that_is_no_file_is_named(tmp_path: Path) -> None:
+    """Review B-F10: a folder whose report.html is a folder (or a FIFO, or a link to nothing) was refused as 'the
+    folder holds other files and no report.html'. The line says what report.html is, in rule and detector mode,
+    with --force or not, before the dataset is read (this one is not even JSON), and the folder stays as it was."""
+    page = tmp_path / "rep" / "report.html"
+    page.mkdir(parents=True)
+    (page / "notes.txt").write_text("mine")
+    bad = tmp_path / "bad.json"
+    bad.write_text("not JSON")
+    for argv in (["--detector", "retinanet"], ["--rule", "rf"], ["--detector", "retinanet", "--force"]):
+        result = CliRunner().invoke(app, ["recommend", "-q", str(bad), *argv, "--out", str(tmp_path / "rep")])
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"Error: --out {tmp_path / 'rep'}: its report.html is a folder, not a report's page; choose a new folder\n",
+        ), argv
+    assert [p.name for p in (tmp_path / "rep").iterdir()] == ["report.html"]
+    assert (page / "notes.txt").read_text() == "mine"
+    for name, make, what in (
+        ("fifo", os.mkfifo, "a FIFO"),
+        ("link", lambda p: p.symlink_to("gone"), "a dangling symlink"),
+    ):
+        (tmp_path / name).mkdir()
+        make(tmp_path / name / "report.html")
+        result = CliRunner().invoke(app, ["recommend", "-q", str(bad), "--force", "--out", str(tmp_path / name)])
+        assert result.stderr == (
+            f"Error: --out {tmp_path / name}: its report.html is {what}, not a report's page; choose a new folder\n"
+        )
 
 
 def _coco_named(path: Path, names: list[str]) -> Path:

@@ -170,6 +170,11 @@ def test_write_never_replaces_a_folder_that_is_not_a_report(tmp_path: Path) -> N
     with pytest.raises(OptionError, match=r"holds other files and no report\.html; choose a new folder"):
         write_report(tmp_path, {REPORT_HTML: b"x"}, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    (tmp_path / REPORT_HTML).mkdir()  # a folder named as the page, which a report never writes
+    with pytest.raises(OptionError) as told:
+        write_report(tmp_path, {REPORT_HTML: b"x"}, force=True)
+    assert str(told.value) == f"out {tmp_path}: its report.html is a folder, not a report's page; choose a new folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", REPORT_HTML]
 
 
 def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
