@@ -19,6 +19,22 @@ class RepeatedKey(ValueError):
     """A mapping of the document gives a key twice (YAML loaders keep the last value without a word)."""
 
 
+_STANDARD = "tag:yaml.org,2002:"
+"""The prefix that YAML's ``!!`` stands for in a tag (``!!python/name:os.system``)."""
+
+
+class UnsupportedTag(ValueError):
+    """A node carries a tag the safe loader has no constructor for (``!!python/object/apply:os.system``, a local
+    ``!foo``): refused where it stands (``line`` and ``column`` count from 1), never built. :func:`syntax_error`
+    words it with the file's name."""
+
+    def __init__(self, tag: str, line: int, column: int) -> None:
+        shown = "!!" + tag.removeprefix(_STANDARD) if tag.startswith(_STANDARD) else tag
+        python = " (no Python object is built from YAML)" if "python/" in tag else ""
+        super().__init__(f"unsupported YAML tag {shown}{python}")
+        self.line, self.column = line, column
+
+
 @cache
 def _loaders() -> tuple[Any, Any]:
     """Two ``yaml.SafeLoader`` classes: the plain one, and one that raises :class:`RepeatedKey` for a key given
@@ -28,7 +44,8 @@ def _loaders() -> tuple[Any, Any]:
     (:func:`~scalematch._text.first_digits`): still out of every range a key is checked against, so the key's own
     check refuses it as one of hundreds of digits, without changing the interpreter's limit. An integer that PyYAML
     reads whole in another base (hex, binary, octal, base 60) with more digits than Python converts is kept as its
-    first digits too (:func:`leading_digits`)."""
+    first digits too (:func:`leading_digits`). A tag they have no constructor for (``!!python/...``: the safe
+    loader builds no Python object) is :class:`UnsupportedTag`."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -40,7 +57,11 @@ def _loaders() -> tuple[Any, Any]:
                 return first_digits(str(self.construct_scalar(node)).replace("_", "").replace(":", ""))
             return value if converts(value) else leading_digits(value)
 
+    def unsupported(loader: Any, node: Any) -> Any:
+        raise UnsupportedTag(node.tag, node.start_mark.line + 1, node.start_mark.column + 1)
+
     Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    Loader.add_constructor(None, unsupported)  # (PyYAML's own names the tag as a syntax error)
 
     class Unique(Loader):
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -113,7 +134,10 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
 
 def syntax_error(where: object, exc: Exception) -> str:
     """The one-line message of a YAML syntax error: ``<where>:<line>:<column>: YAML syntax error: <problem>``
-    (PyYAML's own message spans several lines and puts the cause last)."""
+    (PyYAML's own message spans several lines and puts the cause last); of an :class:`UnsupportedTag`,
+    ``<where>:<line>:<column>: unsupported YAML tag !!python/...``."""
+    if isinstance(exc, UnsupportedTag):
+        return f"{where}:{exc.line}:{exc.column}: {exc}"
     mark = getattr(exc, "problem_mark", None)
     at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else str(where)
     problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scalematch._yaml import safe_load
+from scalematch._yaml import UnsupportedTag, safe_load
 from scalematch.errors import ConfigError
 from scalematch.presets import load_preset
 from scalematch.profile.importers.config import read
@@ -81,3 +81,50 @@ def test_a_node_used_twice_is_no_cycle() -> None:
     from scalematch._yaml import safe_load
 
     assert safe_load("a: &x [1, 2]\nb: [*x, *x]\n") == {"a": [1, 2], "b": [[1, 2], [1, 2]]}
+
+
+@pytest.mark.parametrize(
+    ("tagged", "tag", "column"),
+    [
+        ('!!python/object/apply:os.system ["touch {pwned}"]', "!!python/object/apply:os.system", 8),
+        ("!!python/object/apply:pathlib.Path.touch [{pwned}]", "!!python/object/apply:pathlib.Path.touch", 8),
+        ("!!python/name:os.system", "!!python/name:os.system", 8),
+        ("[a, !!python/object:os.PathLike {}]", "!!python/object:os.PathLike", 12),
+        ("!mine x", "!mine", 8),
+    ],
+)
+def test_a_tag_without_a_constructor_is_named_never_built(tmp_path: Path, tagged: str, tag: str, column: int) -> None:
+    """Review B-F12: a Python tag was reported as 'YAML syntax error: could not determine a constructor for the tag
+    'tag:yaml.org,2002:python/...''. It is refused as an unsupported tag at its line and column, in configs, presets
+    and YOLO data.yaml alike, and nothing is built: the command in it never runs."""
+    from scalematch.dataset.loader import read_annotations
+    from scalematch.errors import DatasetError
+
+    pwned = tmp_path / "pwned"
+    text = f"name: t\nnodes: {tagged.replace('{pwned}', str(pwned))}\n"
+    python = " (no Python object is built from YAML)" if "python" in tag else ""
+    with pytest.raises(UnsupportedTag) as loaded:
+        safe_load(text, unique_keys=True)
+    assert (str(loaded.value), loaded.value.line, loaded.value.column) == (
+        f"unsupported YAML tag {tag}{python}",
+        2,
+        column,
+    )
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        read(config)
+    assert str(caught.value) == f"{config}:2:{column}: unsupported YAML tag {tag}{python}"
+    preset = tmp_path / "p.yaml"
+    preset.write_text(f"name: p\nbackbone: {tagged.replace('{pwned}', str(pwned))}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_preset(str(preset))
+    assert str(caught.value) == f"{preset}:2:{column + 3}: unsupported YAML tag {tag}{python}"
+    labels = tmp_path / "yolo" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "yolo" / "data.yaml").write_text(f"names: {tagged.replace('{pwned}', str(pwned))}\n")
+    with pytest.raises(DatasetError) as refused:
+        read_annotations(labels, image_size="64x64")
+    assert str(refused.value) == f"{tmp_path / 'yolo' / 'data.yaml'}:1:{column}: unsupported YAML tag {tag}{python}"
+    assert not pwned.exists()

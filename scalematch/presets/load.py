@@ -90,11 +90,11 @@ def read_preset(name: object, param: str) -> Preset:
         raise ConfigError(f"{name}: no such preset file")
     if what is not None:
         raise ConfigError(f"{param}: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
-    from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error
+    from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, safe_load, syntax_error
 
     try:
         data = safe_load(path.read_text(encoding="utf-8"), unique_keys=True)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnsupportedTag) as exc:
         raise ConfigError(syntax_error(path, exc)) from None
     except (OSError, UnicodeDecodeError, TooLarge, RepeatedKey) as exc:
         raise ConfigError(

@@ -383,6 +383,8 @@ def main() -> None:
           "  - {name: b, type: conv, kernel: 1024, stride: 1024, dilation: 1024}\n"
           "  - {name: c, type: conv, kernel: 1024, dilation: 1024}\noutputs: {C1: c}\n")  # fmt: skip
     write(HERE / "config_name_list.yaml", "name: [a, b]\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_python_tag.yaml", 'name: t\nnodes: !!python/object/apply:os.system ["echo hi"]\n')
+    write(HERE / "config_python_name.yaml", "name: !!python/name:os.system\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_backbone.yaml", "name: b\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_control_names.yaml", 'name: "net\\x07"\nnodes:\n  - {name: "a\\x1b[2Jb\\rc", type: conv, '
@@ -461,6 +463,7 @@ def main() -> None:
     onnx_model("onnx_shape_only", helper.make_node("Shape", ["x"], ["y"], name="y"), [])
     onnx_conv("onnx_missing_weight", "w_missing", kernel_shape=[1, 1])
     onnx_conv("onnx_fixed_w32_h64", shape=(1, 3, 64, 32), kernel_shape=[1, 1])
+    write(HERE / "onnx_empty.onnx", b"")
 
 
 if __name__ == "__main__":

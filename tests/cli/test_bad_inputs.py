@@ -285,6 +285,12 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "config_neck.yaml: kind: expected a backbone, got a neck (it reads C5); give it as --neck with a backbone"),
     ("backbone as neck", ["profile", "resnet50", "--neck", "config_backbone.yaml"],
      "config_backbone.yaml: kind: expected a neck (kind: neck, inputs: [C3, ...]), got a backbone"),
+    ("config python tag", ["profile", "config_python_tag.yaml"],
+     "config_python_tag.yaml:2:8: unsupported YAML tag !!python/object/apply:os.system (no Python object is built "
+     "from YAML)"),
+    ("config python name tag", ["profile", "config_python_name.yaml"],
+     "config_python_name.yaml:1:7: unsupported YAML tag !!python/name:os.system (no Python object is built from "
+     "YAML)"),
     ("config aliases", ["profile", "config_laughs.yaml"],
      "config_laughs.yaml: the document expands to more than 1000000 values (YAML aliases)"),
     ("explain huge kernel", ["explain", "conv:k=1000000000"],
@@ -383,6 +389,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "onnx_strides3.onnx: node 'y': expected 2 strides for its 2-D kernel, got [1, 1, 1]"),
     ("onnx one dilation on a 2-D kernel", ["profile", "onnx_dilations1.onnx"],
      "onnx_dilations1.onnx: node 'y': expected 2 dilations for its 2-D kernel, got [2]"),
+    ("onnx empty file", ["profile", "onnx_empty.onnx"], "onnx_empty.onnx: the file is empty (0 bytes)"),
+    ("onnx empty file, erf", ["erf", "onnx_empty.onnx"], "onnx_empty.onnx: the file is empty (0 bytes)"),
+    ("onnx empty file as a backbone", ["recommend", "--rule", "rf", "--backbone", "onnx_empty.onnx"],
+     "onnx_empty.onnx: the file is empty (0 bytes)"),
     ("onnx rank-3 input", ["profile", "onnx_rank3.onnx"],
      "onnx_rank3.onnx: input 'x' is 1x3x64 (rank 3); expected a 4-D image batch (N, C, H, W)"),
     ("onnx zero-size input", ["profile", "onnx_zero_input.onnx"],
@@ -978,6 +988,25 @@ def test_configs_that_are_not_regular_files_are_named_never_opened(
          "zero.yaml: is not a regular file (a character device)"),
         (["profile", "missing.yaml"], "missing.yaml: no such config file"),
     ]:  # fmt: skip
+        _one_error_line(_run(app, argv), expected)
+
+
+def test_onnx_files_that_are_not_regular_are_named_never_opened(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
+) -> None:
+    """An .onnx path that is no regular file is named as the readers name it, and never opened (a FIFO would block
+    the run); an empty one is 'the file is empty (0 bytes)' (review B-F12: onnx reads no bytes as a model without
+    a graph, which was 'the model has no input')."""
+    monkeypatch.chdir(tmp_path)
+    fifos.make(tmp_path / "fifo.onnx")
+    (tmp_path / "folder.onnx").mkdir()
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    for argv, expected in [
+        (["profile", "fifo.onnx"], "fifo.onnx: is not a regular file (a FIFO)"),
+        (["profile", "folder.onnx"], "folder.onnx: is not a regular file (a folder)"),
+        (["profile", "missing.onnx"], "missing.onnx: no such file"),
+        (["profile", "empty.onnx"], "empty.onnx: the file is empty (0 bytes)"),
+    ]:
         _one_error_line(_run(app, argv), expected)
 
 

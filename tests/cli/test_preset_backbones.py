@@ -52,7 +52,7 @@ NO_PARSE = "not an ONNX model (protobuf parse failed)"
         ("random", NO_PARSE),
         ("text", NO_PARSE),
         ("truncated", NO_PARSE),
-        ("empty", "not an ONNX model (the file is empty)"),
+        ("empty", "the file is empty (0 bytes)"),
         ("no_graph", "not an ONNX model (it parses as protobuf but holds no graph)"),
         ("folder", "is not a regular file (a folder)"),
     ],

@@ -526,10 +526,12 @@ MAX_UNNAMED = 1 << 20
 def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     import yaml
 
-    from scalematch._yaml import RepeatedKey, TooLarge, safe_load
+    from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, safe_load, syntax_error
 
     try:
         data: Any = safe_load(read_text(cfg), unique_keys=True)
+    except UnsupportedTag as exc:
+        raise DatasetError(syntax_error(cfg, exc)) from None
     except yaml.YAMLError as exc:
         raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except (TooLarge, RepeatedKey) as exc:

@@ -355,13 +355,13 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
-    from scalematch._yaml import RepeatedKey, TooLarge, safe_load, syntax_error
+    from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, safe_load, syntax_error
 
     try:
         data = safe_load(text, unique_keys=True)
     except RepeatedKey as exc:
         raise ConfigError(f"{label or path}: {exc}") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnsupportedTag) as exc:
         raise ConfigError(syntax_error(path, exc)) from None
     except TooLarge as exc:
         raise ConfigError(f"{label or path}: {exc}") from None

@@ -1301,7 +1301,7 @@ def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
 def read_onnx(path: str | Path) -> Any:
     """The ONNX model at ``path`` as written; a :class:`ModelError` naming the file says why it cannot be read, in
     words: no such file or not a regular file (checked before anything opens it: a FIFO would block the read), an
-    empty file, or not an ONNX model (:func:`not_a_model`)."""
+    empty file (0 bytes), or not an ONNX model (:func:`not_a_model`)."""
     require("onnx", "onnx", str(path))
     import onnx
     from google.protobuf.message import DecodeError
@@ -1311,7 +1311,7 @@ def read_onnx(path: str | Path) -> Any:
         raise ModelError(problem(Path(path), what))
     refusal = f"{path}: not an ONNX model"
     if os.path.getsize(path) == 0:
-        raise ModelError(f"{refusal} (the file is empty)")
+        raise ModelError(f"{path}: the file is empty (0 bytes)")
     try:
         model = onnx.load(str(path), load_external_data=False)
         for tensor in model.graph.initializer:  # small vectors only (shapes, scales, pads) for shape inference;
