@@ -609,17 +609,27 @@ def _unblock_if_last() -> None:
         _deliver(pending)
 
 
-def recover_folder(target: Path) -> None:
+def recover_folder(target: Path, ours: Callable[[Path], bool] | None = None) -> None:
     """Repair what a killed :func:`write_folder` on ``target`` left; call with :func:`target_lock` held.
 
     If the target is missing and an old copy was set aside (the run died between its two renames), the old copy
-    is put back; every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target is removed (:func:`_remove_tree`),
-    and one warning line (once a process) names each that cannot be, and why."""
+    is put back. If the target exists but ``ours(target)`` says it is not what the writer puts there (a folder
+    made again by something else after such a run died), the newest old copy is kept, the only copy of what the
+    target held, and one warning line names it. Every other ``.NAME.tmp-*`` / ``.NAME.old-*`` beside the target
+    is removed (:func:`_remove_tree`), and one warning line (once a process) names each that cannot be, and why."""
     pattern = _glob_escape(_stem(target.name))
     olds = sorted(target.parent.glob(f".{pattern}.{OLD}*"), key=lambda p: p.stat().st_mtime)
     if olds and not os.path.lexists(target):
         os.replace(olds.pop(), target)
         _fsync_dir(target.parent)
+    elif olds and ours is not None and not ours(target):
+        kept = olds.pop()
+        if str(kept) not in _WARNED:
+            _WARNED.add(str(kept))
+            _warn(
+                f"{target}: kept {kept.name} beside it, what a killed write had set aside; {target.name} was made "
+                "again since, so it is not put back: move it back by hand, or remove it"
+            )
     for stale in [*olds, *target.parent.glob(f".{pattern}.{TMP}*")]:
         if not stale.is_dir() or stale.is_symlink():
             stale.unlink(missing_ok=True)
@@ -633,7 +643,10 @@ def recover_folder(target: Path) -> None:
             )
 
 
-def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], None], option: str = "--out") -> Path:
+def write_folder(
+    target: Path, files: dict[str, bytes], check: Callable[[Path], None], option: str = "--out",
+    ours: Callable[[Path], bool] | None = None,
+) -> Path:  # fmt: skip
     """Write ``files`` (name -> content) as the folder ``target``, replacing it atomically; returns the folder
     written (``target`` with symbolic links followed).
 
@@ -646,7 +659,7 @@ def write_folder(target: Path, files: dict[str, bytes], check: Callable[[Path], 
     with _oserror_as_option(target, option), terminate_raises():
         path.parent.mkdir(parents=True, exist_ok=True)
         with target_lock(path, option):
-            recover_folder(path)
+            recover_folder(path, ours)
             check(path)
             _write_and_swap(path, files)
     return path

@@ -1138,3 +1138,39 @@ def test_the_next_write_removes_a_write_protected_leftover(tmp_path: Path) -> No
     finally:
         if left.exists():
             left.chmod(0o755)
+
+
+@pytest.mark.parametrize("through", ["check_target", "write_report"])
+def test_a_report_set_aside_is_kept_when_its_folder_was_made_again(
+    tmp_path: Path, through: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A run killed between its two renames (where the exchange rename is missing) leaves the old report as
+    .r.old-*; if something then makes r again (a --csv under it, a mkdir), the next run refuses r, which holds no
+    report, and keeps the set-aside report: removing it as litter would lose the only copy (review round 38, F4)."""
+    aside = tmp_path / ".r.old-1a2b3c4d"
+    aside.mkdir()
+    for name, content in OLD.items():
+        (aside / name).write_bytes(content)
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "notes.txt").write_text("mine")
+    (tmp_path / ".r.tmp-99999999").mkdir()  # a half-written new one: litter all the same
+    with pytest.raises(OptionError, match=r"holds other files and no report\.html"):
+        if through == "check_target":
+            check_target(tmp_path / "r", force=True)
+        else:
+            write_report(tmp_path / "r", NEW, force=True)
+    assert _content(aside) == OLD
+    assert [n for n in _litter(tmp_path, "r") if n != ".r.lock"] == [".r.old-1a2b3c4d"]  # the half-written one went
+    assert _content(tmp_path / "r") == {"notes.txt": b"mine"}
+    err = capfd.readouterr().err
+    assert "kept .r.old-1a2b3c4d beside it" in err and err.count("\n") == 1
+
+
+def test_a_report_set_aside_beside_the_new_report_is_litter(tmp_path: Path) -> None:
+    """Killed after its second rename: the new report is in place, the old copy beside it is removed."""
+    write_report(tmp_path / "r", NEW)
+    aside = tmp_path / ".r.old-1a2b3c4d"
+    aside.mkdir()
+    (aside / REPORT_HTML).write_bytes(b"old")
+    check_target(tmp_path / "r", force=True)
+    assert not aside.exists() and _content(tmp_path / "r") == NEW

@@ -178,8 +178,14 @@ def check_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pa
     path = follow(out)
     if path.parent.is_dir():  # another run writing there now: fail before the work, not after it
         with target_lock(path, option):
-            recover_folder(path)
+            recover_folder(path, is_report)
     _check_folder(path, force, option, out)
+
+
+def is_report(folder: Path) -> bool:
+    """Whether ``folder`` holds a report's page (a folder made again by something else after a killed ``--force``
+    write does not: the report that write set aside is then kept, not removed)."""
+    return (folder / REPORT_HTML).is_file()
 
 
 def _figures_named(html: Path) -> set[str]:
@@ -215,7 +221,7 @@ def hold_target(out: Path, force: bool, option: str = "--out", inputs: tuple[Pat
         yield
         return
     with terminate_raises(), target_lock(path, option):
-        recover_folder(path)
+        recover_folder(path, is_report)
         _check_folder(path, force, option, out)
         yield
 
@@ -271,7 +277,7 @@ def write_report(
     expect(option, "option", str, "the name of the output in messages, such as out or --out")
     out = Path(given_path(out, "out", "a folder path (str or pathlib.Path)"))
     check_files(files)
-    write_folder(out, files, lambda path: _check_folder(path, force, option, out), option=option)
+    write_folder(out, files, lambda path: _check_folder(path, force, option, out), option=option, ours=is_report)
     return out / REPORT_HTML
 
 
