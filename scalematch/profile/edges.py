@@ -139,6 +139,54 @@ class AxisEdges:
         return _pixel(u) if name == INPUT else self.values[(name, u)]
 
 
+MAX_DEPENDENCIES = 200_000
+"""The most units (summed over the maps, along one axis) :func:`axis_edges` follows back from one unit, counted
+by :func:`dependency_span` before any is listed."""
+
+
+def dependency_span(profile: Profile, fm: FeatureMap, a: int, unit: int) -> int:
+    """An upper bound, from the layer geometry alone, on the units :func:`axis_edges` lists along axis ``a`` for
+    unit ``unit`` of ``fm``: per map, the span from the first to the last unit the explained unit can depend on
+    (the image's pixels are not counted). Exact for chains of layers without dilation or gaps."""
+    order = [m for m in profile.feature_maps]
+    index = {m.name: k for k, m in enumerate(order)}
+    need: dict[str, tuple[int, int]] = {fm.name: (unit, unit)}
+    total = 0
+    for m in reversed(order[: index[fm.name] + 1]):
+        span = need.pop(m.name, None)
+        if span is None:
+            continue
+        total += span[1] - span[0] + 1
+        for ref, lo, hi in _read_spans(profile, m, a, span):
+            if ref == INPUT or lo > hi:
+                continue
+            old = need.get(ref, (lo, hi))
+            need[ref] = (min(old[0], lo), max(old[1], hi))
+    return total
+
+
+def _read_spans(profile: Profile, fm: FeatureMap, a: int, span: tuple[int, int]) -> list[tuple[str, int, int]]:
+    """Per input of ``fm``: the first and the last of its units (that exist) that units ``span[0]..span[1]`` read
+    along axis ``a``."""
+    lo, hi = span
+    if isinstance(fm.layer, Merge | Passthrough):
+        return [(ref, lo, hi) for ref in fm.inputs]
+    n = _side(profile, fm.inputs[0], a)
+    if isinstance(fm.layer, GlobalPool):
+        return [] if n is None else [(fm.inputs[0], 0, n - 1)]  # without a size _Reader refuses the map
+    layer_map = axis_map(fm.layer, a, n)
+    offsets = [i for taps in layer_map.taps for i, _ in taps]
+    if not offsets:
+        return []
+    first = (lo // layer_map.m) * layer_map.n + min(offsets)
+    last = (hi // layer_map.m) * layer_map.n + max(offsets)
+    if isinstance(fm.layer, Upsample) and fm.layer.mode == "bilinear":  # a source past the edge is the edge unit
+        first, last = max(first, 0), max(last, 0)
+        if n is not None:
+            first, last = min(first, n - 1), min(last, n - 1)
+    return [(fm.inputs[0], max(first, 0), last if n is None else min(last, n - 1))]
+
+
 def axis_edges(profile: Profile, fm: FeatureMap, a: int, unit: int) -> AxisEdges:
     """The exact values, along axis ``a``, of unit ``unit`` of ``fm`` and of every unit it depends on."""
     order = [m for m in profile.feature_maps]
@@ -246,4 +294,4 @@ def _chains(profile: Profile) -> set[str]:
     return found
 
 
-__all__ = ["AxisEdges", "UnitValue", "area", "axis_edges", "reads"]
+__all__ = ["MAX_DEPENDENCIES", "AxisEdges", "UnitValue", "area", "axis_edges", "dependency_span", "reads"]

@@ -214,12 +214,19 @@ def explain(
     else:
         specs = [_args.path_or_name(network, "network", NETWORK)]
     graph, labels = build_network(specs, neck)
-    result = _explain(profile_network(graph, labels), node, unit)
+    result = _explain(profile_network(graph, labels), node, unit, None if labels else specs[0], labels)
     return replace(result, labels=tuple(labels.items()))
 
 
-def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | None) -> Explanation:
-    """:func:`explain` of a profile, its arguments checked."""
+def _explain(
+    profile: Profile,
+    node: str | None,
+    unit: int | tuple[int, int] | None,
+    source: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Explanation:
+    """:func:`explain` of a profile, its arguments checked. An error names the network by ``source`` (the backbone
+    or config as given; default: the profile's name), or a layer spec by its place and ``labels[node]``."""
     if not profile.feature_maps:
         raise OptionError("the network has no layers to explain")
     if node is None:
@@ -245,6 +252,7 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
                     f"unit: unit {chosen[a]} is outside the {side} {what} of '{fm.name}' (0 to {side - 1}) at "
                     f"input {profile.input_size[1]}x{profile.input_size[0]} (WxH)"
                 )
+    _check_span(profile, fm, chosen, source, labels or {})
     found = [edges.axis_edges(profile, fm, a, chosen[a]) for a in (0, 1)]
     axes = []
     for a, axis_found in enumerate(found):
@@ -292,6 +300,26 @@ def _explain(profile: Profile, node: str | None, unit: int | tuple[int, int] | N
         (math.sqrt(moments[0].variance), math.sqrt(moments[1].variance)),
         chain,
     )
+
+
+def _check_span(
+    profile: Profile, fm: FeatureMap, unit: tuple[int, int], source: str | None, labels: dict[str, str]
+) -> None:
+    """Refuse a unit that depends on more units than explain follows back (counted before any is listed)."""
+    for a in (0, 1):
+        span = edges.dependency_span(profile, fm, a, unit[a])
+        if span <= edges.MAX_DEPENDENCIES:
+            continue
+        if fm.name in labels:
+            where = f"layer {fm.name[1:]} '{cut_name(labels[fm.name])}': unit {unit[a]}"
+            fix = "explain fewer layers"
+        else:
+            where = f"{cut_name(source or profile.name)}: unit {unit[a]} of '{fm.name}'"
+            fix = "explain a node nearer the input"
+        raise OptionError(
+            f"{where} depends on up to {span:,} units of the maps before it along {'yx'[a]}, more than the "
+            f"{edges.MAX_DEPENDENCIES:,} explain follows back; {fix}"
+        )
 
 
 def build_network(specs: list[str], neck: str | None = None) -> tuple[Graph, dict[str, str]]:

@@ -382,6 +382,7 @@ def main() -> None:
     write(HERE / "config_gappy_chain.yaml", "name: t\nnodes:\n  - {name: a, type: conv, kernel: 3, stride: 1024}\n"
           "  - {name: b, type: conv, kernel: 1024, stride: 1024, dilation: 1024}\n"
           "  - {name: c, type: conv, kernel: 1024, dilation: 1024}\noutputs: {C1: c}\n")  # fmt: skip
+    write(HERE / "config_deep_chain.yaml", "name: deep\nlayers:\n" + "  - 'conv:k=3,s=2'\n" * 17)
     write(HERE / "config_name_list.yaml", "name: [a, b]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_python_tag.yaml", 'name: t\nnodes: !!python/object/apply:os.system ["echo hi"]\n')
     write(HERE / "config_python_name.yaml", "name: !!python/name:os.system\nlayers: [conv_3x3_stride_1]\n")

@@ -302,6 +302,12 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      MAP_SIDE),
     ("upsampled twice by 1024", ["profile", "config_upsample_twice.yaml"],
      "config_upsample_twice.yaml: node 'u2': " + PERIOD),
+    ("explain a chain whose last unit depends on 262,125 units", ["explain", "config_deep_chain.yaml"],
+     "config_deep_chain.yaml: unit 0 of 'L17' depends on up to 262,125 units of the maps before it along y, more "
+     "than the 200,000 explain follows back; explain a node nearer the input"),
+    ("explain 17 layers whose last unit depends on 262,125 units", ["explain", *["conv:k=3,s=2"] * 17],
+     "layer 17 'conv:k=3,s=2': unit 0 depends on up to 262,125 units of the maps before it along y, more than the "
+     "200,000 explain follows back; explain fewer layers"),
     ("explain upsampled twice by 1024", ["explain", "upsample:scale=1024", "upsample:scale=1024"],
      "layer 2 'upsample:scale=1024': " + PERIOD),
     ("upsample to a size_like its scale does not give", ["profile", "config_upsample_size_like.yaml", "--size", "64"],

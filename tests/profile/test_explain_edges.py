@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_bruteforce_1d import SETTINGS, N, dags, on, stacks
 
 from scalematch.errors import GraphError, OptionError
-from scalematch.profile import build, from_layers, profile
+from scalematch.profile import build, edges, from_layers, profile
 from scalematch.profile.explain import explain
 from scalematch.profile.graph import INPUT, Graph
 
@@ -201,3 +201,51 @@ def test_the_default_unit_of_a_small_sized_map_is_its_middle_one() -> None:
     exp = explain(profile(build("resnet50"), (64, 64)), "C5")
     assert exp.unit == (1, 1)
     assert exp.union.rows == ((0, 64),) and exp.area == 64 * 64
+
+
+def check_span_bounds_the_units_listed(a: int, graph: Graph, size: int | None) -> None:
+    try:
+        prof = profile(graph, None if size is None else on(a, size, 1))
+    except GraphError:
+        assume(False)
+        return
+    for fm in prof.feature_maps:
+        side = None if fm.size is None else fm.size[a]
+        for u in sorted({0, 1, 7, *(() if side is None else (side // 2, side - 1))}):
+            if fm.geom is None or (side is not None and u >= side):
+                continue
+            listed = edges.axis_edges(prof, fm, a, u).values
+            assert len(listed) <= edges.dependency_span(prof, fm, a, u), (fm.name, u)
+
+
+@SETTINGS
+@given(stacks(), st.sampled_from([None, N]))
+def test_the_counted_span_bounds_the_units_of_stacks(case: tuple[int, Graph], size: int | None) -> None:
+    check_span_bounds_the_units_listed(*case, size)
+
+
+@SETTINGS
+@given(dags("union"), st.sampled_from([None, N]))
+def test_the_counted_span_bounds_the_units_of_dags(case: tuple[int, Graph], size: int | None) -> None:
+    check_span_bounds_the_units_listed(*case, size)
+
+
+def test_the_counted_span_of_a_chain_is_the_units_it_lists() -> None:
+    """Without gaps the span is exact: 12 convolutions 3/2 list 2**13 - 2 - 12 units. Past the bound, 17 of them,
+    explain refuses the last map before listing any unit, naming the network; a map nearer the input is explained."""
+    prof = profile(from_layers(["conv:k=3,s=2"] * 12))
+    last = prof.feature_maps[-1]
+    assert edges.dependency_span(prof, last, 0, 0) == len(edges.axis_edges(prof, last, 0, 0).values) == 2**13 - 14
+    deep = profile(from_layers(["conv:k=3,s=2"] * 17, name="deep"))
+    assert edges.dependency_span(deep, deep.feature_maps[-1], 1, 0) == 2**18 - 19 > edges.MAX_DEPENDENCIES
+    with pytest.raises(OptionError, match=r"^deep: unit 0 of 'L17' depends on up to 262,125 units .* along y, mor"):
+        explain(deep)
+    assert explain(deep, "L12").area == (2**13 - 1) ** 2
+
+
+@pytest.mark.parametrize("name", ["resnet152", "mobilenet_v3_large", "efficientnet_b0"])
+def test_the_built_in_backbones_are_far_within_the_bound(name: str) -> None:
+    prof = profile(build(name, "fpn"))
+    for fm in prof.feature_maps:
+        if fm.geom is not None:
+            assert edges.dependency_span(prof, fm, 0, 0) < edges.MAX_DEPENDENCIES // 10, fm.name
