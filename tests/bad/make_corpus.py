@@ -384,6 +384,9 @@ def main() -> None:
           "  - {name: c, type: conv, kernel: 1024, dilation: 1024}\noutputs: {C1: c}\n")  # fmt: skip
     write(HERE / "config_deep_chain.yaml", "name: deep\nlayers:\n" + "  - 'conv:k=3,s=2'\n" * 17)
     write(HERE / "config_name_list.yaml", "name: [a, b]\nlayers: [conv_3x3_stride_1]\n")
+    write(HERE / "config_output_blank.yaml", "name: t\nlayers: [conv_3x3_stride_1]\noutputs: {'': L1}\n")
+    write(HERE / "config_output_number.yaml", "name: t\nlayers: [conv_3x3_stride_1]\noutputs: {3: L1}\n")
+    write(HERE / "config_convention_list.yaml", "name: t\nconvention: [a]\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_python_tag.yaml", 'name: t\nnodes: !!python/object/apply:os.system ["echo hi"]\n')
     write(HERE / "config_python_name.yaml", "name: !!python/name:os.system\nlayers: [conv_3x3_stride_1]\n")
     write(HERE / "config_neck.yaml", "name: n\nkind: neck\ninputs: [C5]\nlayers: [conv_3x3_stride_1]\n")

@@ -292,6 +292,7 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     if not isinstance(name, str) or not name.strip():
         got = f"a {type(name).__name__}" if isinstance(name, list | dict) else repr(name)[:60]
         raise ConfigError(f"{where}: name: expected a non-empty string, got {got}")
+    convention, description = (_text_field(data, key, where) for key in ("convention", "description"))
     given = data.get("inputs", [])
     if not isinstance(given, list) or not all(isinstance(x, str) and x.strip() for x in given):
         raise ConfigError(f"{where}: inputs: expected a list of backbone output names, e.g. [C3, C4, C5]")
@@ -333,7 +334,12 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     outputs = data.get("outputs", {})
     if not isinstance(outputs, dict):
         raise ConfigError(f"{where}: outputs: expected a mapping like {{C3: node, C4: node}}")
-    taps = tuple((str(tap), builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
+    for tap in outputs:
+        if not isinstance(tap, str) or not tap.strip():
+            raise ConfigError(
+                f"{where}: outputs: expected output names as non-empty strings (C3, P4, ...), got {described(tap, 60)}"
+            )
+    taps = tuple((tap, builder.resolve(ref, f"outputs.{tap}", {})) for tap, ref in outputs.items())
     nodes = builder.finish()
     taps = tuple((tap, builder.alias[ref]) for tap, ref in taps)
     twice = repeated_map(taps)
@@ -342,9 +348,18 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
             f"{where}: outputs: '{twice[0]}' and '{twice[1]}' both name node '{twice[2]}'; expected one output name "
             "per node (a feature map carries one name)"
         )
-    graph = Graph(name, tuple(nodes), taps, str(data.get("convention", "")).strip(), where, inputs or (INPUT,))
+    graph = Graph(name, tuple(nodes), taps, convention, where, inputs or (INPUT,))
     graph.ordered()  # report structural problems now, naming the file
-    return Config(name, kind, graph, inputs, str(data.get("description", "")).strip())
+    return Config(name, kind, graph, inputs, description)
+
+
+def _text_field(data: dict[str, Any], key: str, where: str) -> str:
+    """The text of an optional top-level field such as ``convention`` ('' when absent)."""
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        got = f"a {type(value).__name__}" if isinstance(value, list | dict) else described(value, 60)
+        raise ConfigError(f"{where}: {key}: expected text, got {got}")
+    return value.strip()
 
 
 def read(path: Path, label: str | None = None) -> Config:
