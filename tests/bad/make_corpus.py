@@ -406,6 +406,10 @@ def main() -> None:
           "scale: 2, size_like: a, input: c}\noutputs: {P3: u}\n")  # fmt: skip
     write(HERE / "config_nodes_and_layers.yaml", "name: t\nlayers: [conv_7x7_stride_2]\nnodes:\n  - {name: a, "
           "type: conv, kernel: 3}\n")  # fmt: skip
+    use = "name: t\ntemplates:\n  b: {nodes: [{name: c, type: conv, kernel: 3, input: $input}]}\nnodes:\n"
+    write(HERE / "config_use_inputs.yaml", use + "  - {name: y, type: conv, kernel: 5, stride: 4}\n"
+          "  - {name: x, type: conv, kernel: 1, input: image}\n  - {name: s, use: b, inputs: [y]}\n")  # fmt: skip
+    write(HERE / "config_use_type.yaml", use + "  - {name: s, use: b, type: maxpool}\n")
     write(HERE / "config_neck_reuses_c5.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "
           "kernel: 3, stride: 2, padding: 1, input: C5}\noutputs: {C5: x}\n")  # fmt: skip
     write(HERE / "config_neck_misnamed.yaml", "name: nk\nkind: neck\ninputs: [C5]\nnodes:\n  - {name: x, type: conv, "

@@ -323,6 +323,11 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("layers and nodes both given", ["profile", "config_nodes_and_layers.yaml"],
      "config_nodes_and_layers.yaml: 'layers' and 'nodes' are both given; expected one of them (a plain list of "
      "layers, or nodes)"),
+    ("template use with inputs", ["profile", "config_use_inputs.yaml"],
+     "config_use_inputs.yaml: nodes[2] (s): 'inputs' is not a field of a template use: its block reads one input, "
+     "given as 'input'"),
+    ("template use with a type", ["profile", "config_use_type.yaml"],
+     "config_use_type.yaml: nodes[0] (s): give 'type' (a layer) or 'use' (a template), not both"),
     ("neck output named as a backbone output", ["erf", "resnet50", "--neck", "config_neck_reuses_c5.yaml", "--tap",
                                                 "C5", "--samples", "1"],
      "config_neck_reuses_c5.yaml: outputs: 'C5' names the neck's node 'x', but backbone 'resnet50' has an output "

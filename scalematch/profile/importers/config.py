@@ -166,6 +166,12 @@ class _Builder:
         return full
 
     def _use(self, record: dict[str, Any], key: str, prev: str, local: dict[str, str], full: str) -> str:
+        if "type" in record:  # the block's own layers have types; this one would be dropped without a word
+            raise self.fail(key, "give 'type' (a layer) or 'use' (a template), not both")
+        if "inputs" in record:  # a block reads one input, its $input; the list would be dropped for the previous node
+            raise self.fail(
+                key, "'inputs' is not a field of a template use: its block reads one input, given as 'input'"
+            )
         extra = sorted(set(record) - _NODE_KEYS)
         if extra:
             raise self.fail(key, f"'{extra[0]}' is not a field of a template use (use, with, repeat, start, input)")
