@@ -464,6 +464,8 @@ def main() -> None:
     onnx_conv("onnx_two_producers", more=(helper.make_node("Relu", ["y"], ["y"], name="relu"),), kernel_shape=[1, 1])
     onnx_conv("onnx_strides3", kernel_shape=[1, 1], strides=[1, 1, 1])
     onnx_conv("onnx_dilations1", kernel_shape=[1, 1], dilations=[2])
+    onnx_conv("onnx_pads_string", kernel_shape=[1, 1], pads="1111")  # bytes 0x31, once read as padding 49
+    onnx_conv("onnx_group_float", kernel_shape=[1, 1], group=1.7)
     onnx_conv("onnx_rank3", shape=(1, 3, 64), kernel_shape=[1, 1])
     onnx_conv("onnx_zero_input", shape=(1, 3, 0, 0), kernel_shape=[1, 1])
     onnx_conv("onnx_negative_input", shape=(1, 3, -5, 64), kernel_shape=[1, 1])

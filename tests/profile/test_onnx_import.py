@@ -1195,3 +1195,63 @@ def test_attributes_an_onnx_model_may_not_hold_are_refused() -> None:
     assert str(caught.value) == "<onnx model>: node 'r' (Resize): axes [7, 9] are not axes of a rank-4 input"
     good = [helper.make_node("Conv", ["x", "w3"], ["y"], name="c", kernel_shape=[3, 3])]
     assert profile(from_onnx(model(good, ["y"]), taps="y"), (64, 64))["y"].x.rf == 3  # type: ignore[union-attr]
+
+
+def onnx_checker_refuses(node: Any) -> str | None:
+    """onnx's own checker on one node at opset 18: its message, or None when it accepts the node."""
+    context = onnx.checker.C.CheckerContext()
+    context.ir_version, context.opset_imports = 8, {"": 18}
+    try:
+        onnx.checker.check_node(node, context, onnx.checker.C.LexicalScopeContext())
+    except onnx.checker.ValidationError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("node", "shown"),
+    [
+        (conv("x", "y", pads="1111"), "'pads' is of type STRING; ONNX's Conv (opset 18) takes INTS"),
+        (conv("x", "y", strides=[1.9, 1.9]), "'strides' is of type FLOATS; ONNX's Conv (opset 18) takes INTS"),
+        (conv("x", "y", strides=[2.0, 2.0]), "'strides' is of type FLOATS; ONNX's Conv (opset 18) takes INTS"),
+        (conv("x", "y", dilations="22"), "'dilations' is of type STRING; ONNX's Conv (opset 18) takes INTS"),
+        (conv("x", "y", group=1.7), "'group' is of type FLOAT; ONNX's Conv (opset 18) takes INT"),
+        (conv("x", "y", group=[1]), "'group' is of type INTS; ONNX's Conv (opset 18) takes INT"),
+        (
+            helper.make_node("MaxPool", ["x"], ["y"], name="n_y", kernel_shape=[2.0, 2.0]),
+            "'kernel_shape' is of type FLOATS; ONNX's MaxPool (opset 18) takes INTS",
+        ),
+        (
+            helper.make_node("MaxPool", ["x"], ["y"], name="n_y", kernel_shape=[2, 2], ceil_mode=1.0),
+            "'ceil_mode' is of type FLOAT; ONNX's MaxPool (opset 18) takes INT",
+        ),
+        (
+            helper.make_node("Concat", ["x", "x"], ["y"], name="n_y", axis=1.0),
+            "'axis' is of type FLOAT; ONNX's Concat (opset 18) takes INT",
+        ),
+    ],
+)
+def test_an_attribute_of_another_type_is_refused_as_onnx_checker_does(node: Any, shown: str) -> None:
+    """An attribute whose type is not the one ONNX's schema declares is refused naming the node and the attribute,
+    never read as that type (a STRING pads "1111" was padding 49, strides [1.9, 1.9] were 1); onnx's own checker
+    refuses the same node."""
+    assert onnx_checker_refuses(node) is not None
+    with pytest.raises(ModelError) as caught:
+        profile(from_onnx(model([node], ["y"])), (64, 64))
+    assert str(caught.value) == f"<onnx model>: node 'n_y' ({node.op_type}): attribute {shown}"
+
+
+def test_an_attribute_without_a_type_is_refused_and_one_of_its_type_is_read() -> None:
+    good = conv("x", "y", pads=[1, 1, 1, 1])
+    assert onnx_checker_refuses(good) is None
+    assert profile(from_onnx(model([good], ["y"])), (64, 64))["y"].size == (64, 64)
+    untyped = conv("x", "y", pads=[1, 1, 1, 1])
+    untyped.attribute[0].type = onnx.AttributeProto.UNDEFINED
+    assert onnx_checker_refuses(untyped) is not None
+    with pytest.raises(ModelError, match=r"node 'n_y' \(Conv\): attribute 'pads' has no type; ONNX's Conv \(opset 18"):
+        profile(from_onnx(model([untyped], ["y"])), (64, 64))
+
+
+def test_a_declared_pass_through_node_is_not_read() -> None:
+    odd = helper.make_node("MaxPool", ["x"], ["y"], name="n_y", kernel_shape=[2.0, 2.0])
+    assert isinstance(from_onnx(model([odd], ["y"]), passthrough=["n_y"]).nodes[0].layer, Passthrough)

@@ -281,6 +281,7 @@ class _Importer:
         self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
         self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
         self.opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+        self.onnx = onnx
         self.helper = onnx.helper
         self.defs = onnx.defs
         self.numpy_helper = numpy_helper
@@ -417,6 +418,29 @@ class _Importer:
             )
         if node.op_type == "Conv" and weight is not None and len(weight) == 4:
             self.check_groups(node, weight)
+
+    def check_attribute_types(self, node: Any) -> None:
+        """Each attribute of one of ONNX's own operators has the type the operator's schema at the model's opset
+        declares (INT, INTS, FLOAT, STRING, ...), as onnx's checker requires; otherwise a :class:`ModelError`
+        names it. Read as another type, a STRING pads "1111" was padding 49 and FLOATS strides 1.9 were stride 1."""
+        if node.domain not in ("", "ai.onnx"):
+            return
+        try:
+            schema: Any = self.defs.get_schema(node.op_type, self.opset, "")  # (its stubs lack the enum's int)
+        except self.defs.SchemaError:  # not an operator of that opset: the checks of the node speak of it
+            return
+        kinds = self.onnx.AttributeProto.AttributeType
+        for attribute in node.attribute:
+            declared = schema.attributes.get(attribute.name)
+            if declared is not None and attribute.type != int(declared.type):
+                given = (
+                    "has no type" if attribute.type == kinds.UNDEFINED else f"is of type {kinds.Name(attribute.type)}"
+                )
+                raise self.fail(
+                    node,
+                    f"attribute '{attribute.name}' {given}; ONNX's {node.op_type} (opset {self.opset}) takes "
+                    f"{kinds.Name(int(declared.type))}",
+                )
 
     def check_groups(self, node: Any, weight: tuple[int | None, ...]) -> None:
         """ONNX's Conv takes an input of ``group`` x the weight's channels (W is M x C/group x kH x kW) and splits
@@ -779,6 +803,8 @@ class _Importer:
 
     def visit_op(self, node: Any) -> None:
         op = node.op_type
+        if not (node.name in self.passthrough or op in self.passthrough):
+            self.check_attribute_types(node)
         attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
         feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
         if op == "Constant" and "value" in attrs:
