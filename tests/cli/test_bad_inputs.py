@@ -1012,6 +1012,44 @@ def test_configs_that_are_not_regular_files_are_named_never_opened(
         _one_error_line(_run(app, argv), expected)
 
 
+def test_onnx_external_data_that_is_not_a_regular_file_is_named_never_opened(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
+) -> None:
+    """An external data file that a value the geometry reads (a Resize's scales) is kept in, and that is a FIFO or
+    a device, is named as what it is, as the readers name it (it was reported missing), and is never opened."""
+    import os
+
+    pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
+    from onnx import TensorProto, helper
+
+    monkeypatch.chdir(tmp_path)
+    fifos.make(tmp_path / "fifo.bin")
+    os.symlink("/dev/zero", tmp_path / "zero.bin")
+    for location in ("fifo.bin", "zero.bin"):
+        scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
+        scales.ClearField("float_data")
+        scales.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", location), ("offset", "0"), ("length", "16")):
+            scales.external_data.add(key=key, value=value)
+        graph = helper.make_graph(
+            [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            initializer=[scales],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        (tmp_path / f"{location}.onnx").write_bytes(model.SerializeToString())
+    start = "the values of 'sc' are needed, but the external data file"
+    for argv, expected in [
+        (["profile", "fifo.bin.onnx"], f"fifo.bin.onnx: {start} 'fifo.bin' named in the model is not a regular file "
+         "(a FIFO)"),
+        (["profile", "zero.bin.onnx"], f"zero.bin.onnx: {start} 'zero.bin' named in the model is not a regular file "
+         "(a character device)"),
+    ]:  # fmt: skip
+        _one_error_line(_run(app, argv), expected)
+
+
 def test_onnx_files_that_are_not_regular_are_named_never_opened(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
 ) -> None:

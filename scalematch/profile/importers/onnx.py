@@ -299,12 +299,9 @@ class _Importer:
 
     def check_loaded(self, name: str) -> None:
         """A :class:`ModelError` when the values of initializer ``name`` are needed but its external data file is
-        missing (the geometry reads no weights, only such parameters as scales, pads and axes)."""
+        no regular file (missing, a folder, a FIFO, a device ...: named as the readers name it); the geometry reads
+        no weights, only such parameters as scales, pads and axes."""
         if name not in self.missing:
-            return
-        if self.folder is not None and (self.folder / self.missing[name]).is_file():
-            self.constants[name] = load_external(self.unloaded[name], self.folder, self.label)
-            del self.missing[name]
             return
         where = f"{self.label}: the values of '{name}' are needed, but"
         if self.folder is None:
@@ -313,12 +310,18 @@ class _Importer:
                 "ModelProto or its bytes has no folder to find that file in; give the model's path, or load it "
                 "with its data (onnx.load(path))"
             )
-        if (self.folder / self.missing[name]).is_dir():
-            raise ModelError(
-                f"{where} the external data file '{self.missing[name]}' named in the model is not a regular file "
-                "(a folder)"
-            )
-        raise ModelError(f"{where} the external data file '{self.missing[name]}' named in the model is missing")
+        what = path_kind(self.folder / self.missing[name])  # its status only: a FIFO is never opened
+        if what is None:
+            self.constants[name] = load_external(self.unloaded[name], self.folder, self.label)
+            del self.missing[name]
+            return
+        if what == "missing":
+            state = "is missing"
+        elif what.startswith("unreadable"):
+            state = f"cannot be read{what.removeprefix('unreadable')}"
+        else:  # a folder, a FIFO, a device, a socket, a dangling symlink or a symlink loop, as the readers name them
+            state = f"is not a regular file ({what})"
+        raise ModelError(f"{where} the external data file '{self.missing[name]}' named in the model {state}")
 
     def spatial(self, name: str) -> Pair | None:
         shape = self.shapes.get(name)
