@@ -379,6 +379,125 @@ def test_conv_transpose_matches_the_config_layer() -> None:
     assert (p["up"].x, p["up"].size) == (ref.feature_maps[-1].x, ref.feature_maps[-1].size)
 
 
+def resize_with_scales(scales: Any) -> Any:
+    """A Resize whose ``scales`` are the initializer ``scales`` (named 'sc')."""
+    nodes = [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[scales],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def float_scales(values: Sequence[float] = (1, 1, 2, 2)) -> Any:
+    return onnx.numpy_helper.from_array(np.array(values, np.float32), "sc")
+
+
+def short_raw(t: Any) -> None:
+    t.raw_data = t.raw_data[:8]
+
+
+def few_floats(t: Any) -> None:
+    t.ClearField("raw_data")
+    t.float_data.extend([1, 1])
+
+
+def unknown_type(t: Any) -> None:
+    t.data_type = 999
+
+
+def negative_dims(t: Any) -> None:
+    del t.dims[:]
+    t.dims.extend([-4])
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (short_raw, "its stored data does not fit its shape [4] and data type FLOAT (ValueError: cannot reshape"),
+        (few_floats, "its stored data does not fit its shape [4] and data type FLOAT (ValueError: cannot reshape"),
+        (unknown_type, "its stored data does not fit its shape [4] and data type 999 (KeyError: 999)"),
+        (negative_dims, "its shape [-4] has a negative dimension"),
+    ],
+)
+def test_an_initializer_whose_data_does_not_fit_its_shape_and_type_is_one_line(spoil: Any, message: str) -> None:
+    """numpy ended these in a bare ValueError or KeyError (R39-F1); a negative dimension was read as -1."""
+    scales = float_scales()
+    spoil(scales)
+    with pytest.raises(ModelError) as err:
+        from_onnx(resize_with_scales(scales))
+    assert str(err.value).startswith(f"<onnx model>: initializer 'sc': {message}")
+    assert "\n" not in str(err.value)
+
+
+def external_scales(location: str, **entries: str) -> Any:
+    scales = float_scales()
+    scales.ClearField("raw_data")
+    scales.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), *entries.items()):
+        scales.external_data.add(key=key, value=value)
+    return scales
+
+
+@pytest.mark.parametrize(
+    ("size", "entries", "held"),
+    [
+        (8, {}, "'sc.bin' from offset 0 gives 8"),
+        (1 << 26, {}, "'sc.bin' from offset 0 gives 67,108,864"),  # sparse: never read
+        (1 << 26, {"offset": "16"}, "'sc.bin' from offset 16 gives 67,108,848"),
+        (64, {"length": "32"}, "its length 32 gives 32"),
+    ],
+)
+def test_external_data_of_another_size_than_the_tensor_needs_is_refused_before_reading(
+    tmp_path: Any, monkeypatch: Any, size: int, entries: dict[str, str], held: str
+) -> None:
+    """A 4-value tensor with no ``length`` once read its whole data file (600 MB: 3 GB of memory, then a
+    traceback, R39-F1); its bytes are checked against the file's size first, and nothing is read."""
+    with open(tmp_path / "sc.bin", "wb") as f:
+        f.truncate(size)
+    onnx.save(resize_with_scales(external_scales("sc.bin", **entries)), tmp_path / "m.onnx")
+    from onnx import external_data_helper
+
+    def no_read(*args: Any) -> None:
+        raise AssertionError("read")
+
+    monkeypatch.setattr(external_data_helper, "load_external_data_for_tensor", no_read)
+    with pytest.raises(ModelError) as err:
+        from_onnx(tmp_path / "m.onnx")
+    assert (
+        str(err.value) == f"{tmp_path / 'm.onnx'}: initializer 'sc': its shape [4] of FLOAT needs 16 bytes, but {held}"
+    )
+
+
+def test_external_data_of_the_size_the_tensor_needs_is_read(tmp_path: Any) -> None:
+    (tmp_path / "sc.bin").write_bytes(b"\0" * 16 + np.array([1, 1, 2, 2], np.float32).tobytes())
+    onnx.save(resize_with_scales(external_scales("sc.bin", offset="16")), tmp_path / "m.onnx")
+    assert from_onnx(tmp_path / "m.onnx").nodes[-1].layer == Upsample((2, 2), "nearest")
+
+
+def test_a_needed_external_tensor_read_later_is_checked_before_reading_too(tmp_path: Any) -> None:
+    """The lazy read of a tensor of more than SMALL items (read with the model only up to SMALL) checks too."""
+    from scalematch.profile.importers.onnx import SMALL, load_external
+
+    with open(tmp_path / "w.bin", "wb") as f:
+        f.truncate(1 << 26)
+    tensor = onnx.numpy_helper.from_array(np.zeros(SMALL + 1, np.float32), "w")
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value="w.bin")
+    with pytest.raises(ModelError) as err:
+        load_external(tensor, tmp_path, "m.onnx")
+    assert str(err.value) == (
+        f"m.onnx: initializer 'w': its shape [{SMALL + 1}] of FLOAT needs {4 * (SMALL + 1)} bytes, but 'w.bin' from "
+        "offset 0 gives 67,108,864"
+    )
+    (tmp_path / "w.bin").write_bytes(np.arange(SMALL + 1, dtype=np.float32).tobytes())
+    assert load_external(tensor, tmp_path, "m.onnx").tolist() == list(range(SMALL + 1))
+
+
 def build_yaml(spec: str) -> Any:
     from scalematch.profile import from_layers
 

@@ -255,7 +255,7 @@ class _Importer:
         """Initializers whose external data is not loaded: each with its file (read when a value is needed)."""
         self.unloaded = {i.name: i for i in self.graph.initializer if i.name in self.missing}
         self.constants: dict[str, Any] = {
-            i.name: numpy_helper.to_array(i) for i in self.graph.initializer if i.name not in self.missing
+            i.name: initializer_values(i, label) for i in self.graph.initializer if i.name not in self.missing
         }
         self.derived: dict[str, Any] = {}  # values computed from constants and known shapes (axes)
         self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
@@ -1346,11 +1346,14 @@ def read_onnx(path: str | Path) -> Any:
         for tensor in model.graph.initializer:  # small vectors only (shapes, scales, pads) for shape inference;
             small = math.prod(tensor.dims) <= SMALL  # the weights are never needed, other values when read
             if external(tensor) and small and (Path(path).parent / external_location(tensor)).is_file():
+                check_external_size(tensor, Path(path).parent, str(path))  # before the read: no length reads all
                 onnx.external_data_helper.load_external_data_for_tensor(tensor, str(Path(path).parent))
                 tensor.data_location = onnx.TensorProto.DEFAULT
                 del tensor.external_data[:]
     except DecodeError:
         raise ModelError(f"{refusal} ({PARSE_FAILED})") from None
+    except ModelError:
+        raise
     except Exception as exc:
         text = str(exc).strip().splitlines()
         raise ModelError(
@@ -1381,21 +1384,79 @@ def load_external(tensor: Any, folder: Path, label: str) -> Any:
     """The values of the external ``tensor`` (an initializer), read from its file in ``folder``; a
     :class:`ModelError` with onnx's reason when the file cannot give them (too short, a location outside it)."""
     import onnx
-    from onnx import numpy_helper
 
+    check_external_size(tensor, folder, label)
     try:
         copy = onnx.TensorProto()
         copy.CopyFrom(tensor)
         onnx.external_data_helper.load_external_data_for_tensor(copy, str(folder))
         copy.data_location = onnx.TensorProto.DEFAULT
         del copy.external_data[:]
-        return numpy_helper.to_array(copy)
     except Exception as exc:
         text = str(exc).strip().splitlines()
         raise ModelError(
             f"{label}: cannot read the values of '{tensor.name}' from '{external_location(tensor)}' "
             f"({type(exc).__name__}: {text[0] if text else ''})"
         ) from None
+    return initializer_values(copy, label)
+
+
+PACKED = frozenset(["INT4", "UINT4", "FLOAT4E2M1", "INT2", "UINT2"])
+"""ONNX tensor types stored packed, several items to a byte (4 or 2 bits each)."""
+
+
+def initializer_values(tensor: Any, label: str) -> Any:
+    """The values of initializer ``tensor`` (its data in the model); a :class:`ModelError` naming the model and the
+    initializer when its stored data does not fit its shape and type (too few or too many values, an unknown data
+    type), where numpy would end in a bare ValueError or KeyError."""
+    import onnx
+    from onnx import numpy_helper
+
+    where = f"{label}: initializer '{tensor.name}'"
+    if any(d < 0 for d in tensor.dims):
+        raise ModelError(f"{where}: its shape {list(tensor.dims)} has a negative dimension")
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as exc:
+        kinds = onnx.TensorProto.DataType
+        name = kinds.Name(tensor.data_type) if tensor.data_type in kinds.values() else str(tensor.data_type)
+        text = str(exc).strip().splitlines()
+        raise ModelError(
+            f"{where}: its stored data does not fit its shape {list(tensor.dims)} and data type {name} "
+            f"({type(exc).__name__}: {text[0] if text else ''})"
+        ) from None
+
+
+def check_external_size(tensor: Any, folder: Path, label: str) -> None:
+    """A :class:`ModelError` naming the model and the initializer, before anything is read, unless the bytes of
+    external ``tensor`` in its file (its ``length``, else the file from ``offset`` to its end, which onnx reads
+    whole) are the bytes its shape and type need: a 4-value tensor must not read a 600 MB file."""
+    import onnx
+
+    where = f"{label}: initializer '{tensor.name}'"
+    entries = {entry.key: entry.value for entry in tensor.external_data}
+    try:
+        offset, length = int(entries.get("offset") or 0), entries.get("length")
+        length = int(length) if length else None
+        name = onnx.TensorProto.DataType.Name(tensor.data_type)
+        item = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (ValueError, KeyError) as exc:
+        text = str(exc).strip().splitlines()
+        raise ModelError(
+            f"{where}: cannot read its external data ({type(exc).__name__}: {text[0] if text else ''})"
+        ) from None
+    if any(d < 0 for d in tensor.dims):
+        raise ModelError(f"{where}: its shape {list(tensor.dims)} has a negative dimension")
+    count = math.prod(tensor.dims)
+    bits = 2 if name.endswith("INT2") else 4 if name in PACKED else 8 * item
+    needed = -(-count * bits // 8)
+    size = os.path.getsize(folder / external_location(tensor))
+    given = length if length is not None else size - offset
+    if given != needed:
+        held = f"its length {length}" if length is not None else f"'{external_location(tensor)}' from offset {offset}"
+        raise ModelError(
+            f"{where}: its shape {list(tensor.dims)} of {name} needs {needed:,} bytes, but {held} gives {given:,}"
+        )
 
 
 def external(tensor: Any) -> bool:
