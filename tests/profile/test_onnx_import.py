@@ -498,6 +498,28 @@ def test_a_needed_external_tensor_read_later_is_checked_before_reading_too(tmp_p
     assert load_external(tensor, tmp_path, "m.onnx").tolist() == list(range(SMALL + 1))
 
 
+@pytest.mark.parametrize(
+    ("op", "key", "value"),
+    [
+        ("Conv", "auto_pad", b"\xff\xfe"),
+        ("ConvTranspose", "auto_pad", b"\xff"),
+        ("Pad", "mode", b"\xff"),
+        ("Resize", "mode", b"\xff"),
+        ("Resize", "coordinate_transformation_mode", b"asymmetric\xff"),
+        ("Resize", "nearest_mode", b"\xfffloor"),
+    ],
+)
+def test_a_string_attribute_that_is_not_utf8_is_refused_at_its_node(op: str, key: str, value: bytes) -> None:
+    """Such bytes ended in a bare UnicodeDecodeError (R39-F2); onnx's checker takes them (a STRING is bytes)."""
+    inputs = {"Conv": ["x", "w3"], "ConvTranspose": ["x", "w3"], "Pad": ["x", "pads"], "Resize": ["x", "", "sc"]}
+    node = helper.make_node(op, inputs[op], ["y"], name="n")
+    node.attribute.append(helper.make_attribute(key, value))
+    m = model([node], ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1], sc=[1, 1, 2, 2])
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == f"<onnx model>: node 'n' ({op}): attribute '{key}' is bytes {value!r}, not UTF-8 text"
+
+
 def build_yaml(spec: str) -> Any:
     from scalematch.profile import from_layers
 

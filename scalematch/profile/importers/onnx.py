@@ -293,6 +293,17 @@ class _Importer:
     def fail(self, node: Any, message: str) -> ModelError:
         return ModelError(f"{self.where(node)}: {message}")
 
+    def text(self, node: Any, attrs: dict[str, Any], key: str, default: str) -> str:
+        """The STRING attribute ``key`` of ``node`` as text (``default`` when absent); a :class:`ModelError` naming
+        the node and the attribute when its bytes are not UTF-8 (a bare UnicodeDecodeError otherwise)."""
+        value = attrs.get(key, default)
+        if not isinstance(value, bytes):
+            return str(value)
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            raise self.fail(node, f"attribute '{key}' is {shown(value)}, not UTF-8 text") from None
+
     def const(self, name: str) -> Any | None:
         self.check_loaded(name)
         return self.constants.get(name) if name else None
@@ -352,8 +363,7 @@ class _Importer:
 
     # -- layers ------------------------------------------------------------------------------------------
     def window_padding(self, node: Any, attrs: dict[str, Any], k_eff: Pair, stride: Pair, src: str) -> Padding:
-        auto = attrs.get("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        auto = self.text(node, attrs, "auto_pad", "NOTSET")
         if auto == "NOTSET":
             p = _ints(attrs.get("pads"), [0, 0, 0, 0])
             if len(p) != 4:
@@ -485,8 +495,7 @@ class _Importer:
                     f"output_padding {op} must be non-negative and smaller than the stride {s} or the dilation "
                     f"{d} (ONNX's rule)",
                 )
-        auto = attrs.get("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        auto = self.text(node, attrs, "auto_pad", "NOTSET")
         if auto not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
             raise self.fail(node, f"auto_pad {auto!r} is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
         shape = attrs.get("output_shape")
@@ -517,8 +526,7 @@ class _Importer:
 
     def resize(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
         def text(key: str, default: str) -> str:
-            value = attrs.get(key, default)
-            return value.decode() if isinstance(value, bytes) else str(value)
+            return self.text(node, attrs, key, default)
 
         mode = text("mode", "nearest")
         transform = text("coordinate_transformation_mode", "asymmetric" if node.op_type == "Upsample" else "half_pixel")
@@ -613,8 +621,7 @@ class _Importer:
         return None
 
     def pad(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
-        mode = attrs.get("mode", b"constant")
-        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        mode = self.text(node, attrs, "mode", "constant")
         if mode in ("reflect", "wrap"):
             read = "mirrored" if mode == "reflect" else "from the other side"
             raise self.fail(
