@@ -520,6 +520,53 @@ def test_a_string_attribute_that_is_not_utf8_is_refused_at_its_node(op: str, key
     assert str(err.value) == f"<onnx model>: node 'n' ({op}): attribute '{key}' is bytes {value!r}, not UTF-8 text"
 
 
+def test_a_top_level_attribute_reference_is_refused_at_its_node() -> None:
+    """``ref_attr_name`` belongs in a function body; outside one it ended in onnx's bare ValueError (R39-F4), and
+    onnx's checker refuses the node."""
+    node = conv("x", "y", 3)
+    strides = helper.make_attribute_ref("strides", onnx.AttributeProto.INTS)
+    strides.ref_attr_name = "s"
+    node.attribute.append(strides)
+    with pytest.raises(onnx.checker.ValidationError):
+        onnx.checker.check_node(node, onnx.checker.C.CheckerContext())
+    with pytest.raises(ModelError) as err:
+        from_onnx(model([node], ["y"]))
+    assert str(err.value) == (
+        "<onnx model>: node 'n_y' (Conv): attribute 'strides' refers to 's' (ref_attr_name), which only a node "
+        "inside a function body may do"
+    )
+
+
+def test_scalar_resize_scales_are_refused_at_the_node() -> None:
+    """A ``Constant(value_float=2.0)`` as a Resize's scales ended in a bare TypeError (R39-F4)."""
+    nodes = [
+        helper.make_node("Constant", [], ["sc"], name="k", value_float=2.0),
+        helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest"),
+    ]
+    with pytest.raises(ModelError) as err:
+        from_onnx(model(nodes, ["y"]))
+    assert (
+        str(err.value) == "<onnx model>: node 'r' (Resize): scales are a scalar; expected a list of one factor per axis"
+    )
+
+
+@pytest.mark.parametrize("opset", [2**31, 2**62, -(2**31) - 1])
+def test_an_opset_onnx_cannot_look_up_is_refused_naming_the_model(opset: int) -> None:
+    """onnx's schema lookup takes a 32-bit opset: beyond, a bare TypeError (R39-F4)."""
+    m = model([conv("x", "y", 3)], ["y"])
+    m.opset_import[0].version = opset
+    with pytest.raises(TypeError):
+        onnx.defs.get_schema("Conv", opset, "")
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == (
+        f"<onnx model>: the model imports ONNX opset {opset}, which is no opset onnx can look up (the newest is "
+        f"{onnx.defs.onnx_opset_version()})"
+    )
+    m.opset_import[0].version = 2**31 - 1  # the largest it looks up: read with the newest schemas
+    assert profile(from_onnx(m), (64, 64))["y"].size == (62, 62)  # a 3x3 conv without padding
+
+
 def build_yaml(spec: str) -> Any:
     from scalematch.profile import from_layers
 

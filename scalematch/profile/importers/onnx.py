@@ -281,6 +281,11 @@ class _Importer:
         self.pending_keys: dict[str, str] = {}  # ... and the value each of them names
         self.producers: dict[str, Any] = {}  # the node that computed each rearranged value
         self.opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+        if not -(2**31) <= self.opset < 2**31:  # onnx looks schemas up by a 32-bit opset (a bare TypeError beyond)
+            raise ModelError(
+                f"{label}: the model imports ONNX opset {self.opset}, which is no opset onnx can look up (the "
+                f"newest is {onnx.defs.onnx_opset_version()})"
+            )
         self.onnx = onnx
         self.helper = onnx.helper
         self.defs = onnx.defs
@@ -600,6 +605,10 @@ class _Importer:
                 scales = self.const(inputs[1]) if len(inputs) > 1 else None
             elif len(inputs) > 2:
                 scales = self.const(inputs[2])
+        rank = getattr(scales, "ndim", 1)  # (an attribute is a list)
+        if scales is not None and rank != 1:
+            what = "a scalar" if rank == 0 else f"of shape {list(scales.shape)}"
+            raise self.fail(node, f"scales are {what}; expected a list of one factor per axis")
         return scales if scales is not None and len(scales) else None
 
     def resize_pair(self, attrs: dict[str, Any], src: str, values: Any, fill: int | None) -> tuple[Any, Any] | None:
@@ -815,6 +824,13 @@ class _Importer:
         op = node.op_type
         if not (node.name in self.passthrough or op in self.passthrough):
             self.check_attribute_types(node)
+        for attribute in node.attribute:  # a reference to an attribute of the function a node is in (none here)
+            if attribute.ref_attr_name:
+                raise self.fail(
+                    node,
+                    f"attribute '{attribute.name}' refers to '{attribute.ref_attr_name}' (ref_attr_name), which only "
+                    "a node inside a function body may do",
+                )
         attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
         feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
         if op == "Constant" and "value" in attrs:
