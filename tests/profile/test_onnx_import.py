@@ -1385,10 +1385,10 @@ def test_attributes_an_onnx_model_may_not_hold_are_refused() -> None:
     assert profile(from_onnx(model(good, ["y"]), taps="y"), (64, 64))["y"].x.rf == 3  # type: ignore[union-attr]
 
 
-def onnx_checker_refuses(node: Any) -> str | None:
-    """onnx's own checker on one node at opset 18: its message, or None when it accepts the node."""
+def onnx_checker_refuses(node: Any, opset: int = 18) -> str | None:
+    """onnx's own checker on one node at ``opset``: its message, or None when it accepts the node."""
     context = onnx.checker.C.CheckerContext()
-    context.ir_version, context.opset_imports = 8, {"": 18}
+    context.ir_version, context.opset_imports = 8, {"": opset}
     try:
         onnx.checker.check_node(node, context, onnx.checker.C.LexicalScopeContext())
     except onnx.checker.ValidationError as exc:
@@ -1443,3 +1443,52 @@ def test_an_attribute_without_a_type_is_refused_and_one_of_its_type_is_read() ->
 def test_a_declared_pass_through_node_is_not_read() -> None:
     odd = helper.make_node("MaxPool", ["x"], ["y"], name="n_y", kernel_shape=[2.0, 2.0])
     assert isinstance(from_onnx(model([odd], ["y"]), passthrough=["n_y"]).nodes[0].layer, Passthrough)
+
+
+@pytest.mark.parametrize(
+    ("node", "opset", "shown"),
+    [
+        (
+            helper.make_node("AveragePool", ["x"], ["y"], name="n_y", kernel_shape=[3, 3], dilations="22"),
+            17,
+            "'dilations' is not declared by ONNX's AveragePool (opset 17)",
+        ),
+        (
+            helper.make_node("AveragePool", ["x"], ["y"], name="n_y", kernel_shape=[3, 3], dilations=[2, 2]),
+            17,
+            "'dilations' is not declared by ONNX's AveragePool (opset 17)",
+        ),
+        (
+            helper.make_node("MaxPool", ["x"], ["y"], name="n_y", kernel_shape=[3, 3], dilations="22"),
+            9,
+            "'dilations' is not declared by ONNX's MaxPool (opset 9)",
+        ),
+        (conv("x", "y", 3, speed=[2, 2]), 18, "'speed' is not declared by ONNX's Conv (opset 18)"),
+    ],
+)
+def test_an_attribute_the_schema_does_not_declare_is_refused_as_onnx_checker_does(
+    node: Any, opset: int, shown: str
+) -> None:
+    """An attribute ONNX's operator does not have at the model's opset is refused, never read: a STRING dilations
+    "22" on AveragePool at opset 17 was dilation 50 (review round 39, F5)."""
+    assert onnx_checker_refuses(node, opset) is not None
+    proto = model([node], ["y"])
+    proto.opset_import[0].version = opset
+    with pytest.raises(ModelError) as caught:
+        profile(from_onnx(proto), (64, 64))
+    assert str(caught.value) == f"<onnx model>: node 'n_y' ({node.op_type}): attribute {shown}"
+    declared = helper.make_node("AveragePool", ["x"], ["y"], name="n_y", kernel_shape=[3, 3], dilations=[2, 2])
+    assert onnx_checker_refuses(declared, 19) is None
+    proto = model([declared], ["y"])
+    proto.opset_import[0].version = 19
+    assert profile(from_onnx(proto), (64, 64))["y"].x.rf == 5  # type: ignore[union-attr]
+
+
+def test_an_attribute_given_twice_is_refused_as_onnx_checker_does() -> None:
+    """Two strides on one node were read as the last one (stride 2); onnx's checker refuses the node (F5)."""
+    node = conv("x", "y", 3, strides=[1, 1])
+    node.attribute.extend([helper.make_attribute("strides", [2, 2])])
+    assert onnx_checker_refuses(node) is not None
+    with pytest.raises(ModelError) as caught:
+        profile(from_onnx(model([node], ["y"])), (64, 64))
+    assert str(caught.value) == "<onnx model>: node 'n_y' (Conv): attribute 'strides' is given more than once"

@@ -440,7 +440,9 @@ class _Importer:
     def check_attribute_types(self, node: Any) -> None:
         """Each attribute of one of ONNX's own operators has the type the operator's schema at the model's opset
         declares (INT, INTS, FLOAT, STRING, ...), as onnx's checker requires; otherwise a :class:`ModelError`
-        names it. Read as another type, a STRING pads "1111" was padding 49 and FLOATS strides 1.9 were stride 1."""
+        names it. Read as another type, a STRING pads "1111" was padding 49 and FLOATS strides 1.9 were stride 1.
+        An attribute the schema does not declare (AveragePool's dilations at opset 17) or one given twice is
+        refused too: it was read all the same, the last of two winning."""
         if node.domain not in ("", "ai.onnx"):
             return
         try:
@@ -448,9 +450,17 @@ class _Importer:
         except self.defs.SchemaError:  # not an operator of that opset: the checks of the node speak of it
             return
         kinds = self.onnx.AttributeProto.AttributeType
+        seen: set[str] = set()
         for attribute in node.attribute:
+            if attribute.name in seen:
+                raise self.fail(node, f"attribute '{attribute.name}' is given more than once")
+            seen.add(attribute.name)
             declared = schema.attributes.get(attribute.name)
-            if declared is not None and attribute.type != int(declared.type):
+            if declared is None:
+                raise self.fail(
+                    node, f"attribute '{attribute.name}' is not declared by ONNX's {node.op_type} (opset {self.opset})"
+                )
+            if attribute.type != int(declared.type):
                 given = (
                     "has no type" if attribute.type == kinds.UNDEFINED else f"is of type {kinds.Name(attribute.type)}"
                 )
