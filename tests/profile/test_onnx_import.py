@@ -312,14 +312,50 @@ def test_reflect_and_wrap_pads_are_refused_edge_is_not() -> None:
     (review round 11, F25)."""
     for mode, read in (("reflect", "mirrored"), ("wrap", "from the other side")):
         nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode=mode), conv("p", "y", 3)]
+        proto = model(nodes, ["y"], pads=[0, 0, 3, 3, 0, 0, 3, 3])
+        proto.opset_import[0].version = 19  # wrap is a mode from opset 19 on
         with pytest.raises(ModelError) as err:
-            from_onnx(model(nodes, ["y"], pads=[0, 0, 3, 3, 0, 0, 3, 3]))
+            from_onnx(proto)
         assert str(err.value) == (
             f"<onnx model>: node 'pad' (Pad): pads in '{mode}' mode: border units read pixels of the image ({read}), "
             "not the zeros the profile models; expected constant or edge padding"
         )
     nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="edge"), conv("p", "y", 3)]
     assert profile(from_onnx(model(nodes, ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])), (64, 64))["y"].size == (64, 64)
+
+
+@pytest.mark.parametrize(("mode", "opset"), [("Reflect", 18), ("", 18), ("zeros", 19), ("wrap", 18)])
+def test_a_pad_mode_onnx_does_not_list_is_refused(mode: str, opset: int) -> None:
+    """A Pad mode that is none of ONNX's at the model's opset (constant, reflect, edge; wrap from opset 19) was
+    read as constant zero padding (review round 39, F6); onnx.reference refuses it too."""
+    from onnx.reference import ReferenceEvaluator
+
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode=mode), conv("p", "y", 3)]
+    proto = model(nodes, ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])
+    proto.opset_import[0].version = opset
+    if mode != "wrap":  # (onnx.reference runs wrap at any opset; its checker has no word on the text)
+        with pytest.raises(Exception, match="mode"):
+            ReferenceEvaluator(proto).run(None, {"x": np.zeros((1, 3, 8, 8), np.float32)})
+    with pytest.raises(ModelError) as err:
+        from_onnx(proto)
+    listed = "constant, reflect, edge" + (", wrap" if opset >= 19 else "")
+    assert (
+        str(err.value)
+        == f"<onnx model>: node 'pad' (Pad): mode {mode!r} is not one of {listed} (ONNX's Pad, opset {opset})"
+    )
+
+
+def test_a_nearest_mode_that_onnx_does_not_list_is_refused() -> None:
+    """nearest_mode 'round_prefer_up' is none of ONNX's; it was read as round_prefer_floor (review round 39, F6)."""
+    node = helper.make_node(
+        "Resize", ["x", "", "scales"], ["up"], name="r", mode="nearest", nearest_mode="round_prefer_up"
+    )
+    with pytest.raises(ModelError, match=r"^<onnx model>: node 'r' \(Resize\): mode nearest with coordinate_trans"):
+        from_onnx(model([node], ["up"], scales=[1.0, 1.0, 2.0, 2.0]), taps="up")
+    node.attribute[-1].s = b"round_prefer_ceil"
+    assert from_onnx(model([node], ["up"], scales=[1.0, 1.0, 2.0, 2.0]), taps="up").nodes[0].layer == Upsample(
+        (2, 2), "nearest"
+    )
 
 
 def test_unknown_op_names_it_and_can_be_declared_pass_through() -> None:

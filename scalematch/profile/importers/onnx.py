@@ -548,7 +548,10 @@ class _Importer:
         rounding = text("nearest_mode", "floor" if node.op_type == "Upsample" else "round_prefer_floor")
         if mode == "nearest" and (
             (transform == "asymmetric" and rounding == "floor")
-            or (transform in ("half_pixel", "pytorch_half_pixel") and rounding.startswith("round_prefer"))
+            or (
+                transform in ("half_pixel", "pytorch_half_pixel")
+                and rounding in ("round_prefer_floor", "round_prefer_ceil")
+            )
         ):
             kind = "nearest"  # all read unit floor(j / scale) for integer scales
         elif mode == "linear" and transform in ("half_pixel", "pytorch_half_pixel"):
@@ -641,6 +644,9 @@ class _Importer:
 
     def pad(self, node: Any, attrs: dict[str, Any], src: str) -> Layer:
         mode = self.text(node, attrs, "mode", "constant")
+        modes = ("constant", "reflect", "edge", "wrap") if self.opset >= 19 else ("constant", "reflect", "edge")
+        if mode not in modes:  # ONNX's modes at the model's opset; another text is not constant padding
+            raise self.fail(node, f"mode {mode!r} is not one of {', '.join(modes)} (ONNX's Pad, opset {self.opset})")
         if mode in ("reflect", "wrap"):
             read = "mirrored" if mode == "reflect" else "from the other side"
             raise self.fail(
