@@ -32,6 +32,8 @@ def kind(path: Path) -> str | None:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return "a dangling symlink" if os.path.islink(path) else "missing"
         return f"unreadable ({exc.strerror or exc})"
+    except ValueError:  # a NUL byte in a path read from a file (an ONNX model's external data location)
+        return "unreadable (its name holds a NUL byte)"
     if stat.S_ISREG(mode):
         return None
     return next((name for test, name in _KINDS if test(mode)), "not a file")

@@ -1050,6 +1050,43 @@ def test_onnx_external_data_that_is_not_a_regular_file_is_named_never_opened(
         _one_error_line(_run(app, argv), expected)
 
 
+def test_a_nul_byte_in_a_path_read_from_a_file_is_one_line(app: typer.Typer, in_corpus: Path) -> None:
+    """A preset's backbone or neck YAML path, or an ONNX model's external data location, holding a NUL byte is
+    named with its file and key in one line (it was a ValueError traceback from os.stat: review round 39, F3)."""
+    text = (in_corpus / "detector_no_neck.yaml").read_text()
+    for name, key, value in [("p_backbone", "backbone", "a\\0b.yaml"), ("p_neck", "neck", "n\\0.yaml"),
+                             ("p_neck_onnx", "neck", "n\\0.onnx")]:  # fmt: skip
+        line = "backbone: resnet50" if key == "backbone" else "neck: null"
+        (in_corpus / f"{name}.yaml").write_text(text.replace(line, f'{key}: "{value}"'))
+        shown = value.replace("\\0", "\\x00")
+        _one_error_line(
+            _run(app, ["recommend", "--detector", f"{name}.yaml", "coco_control_name.json"]),
+            f"{name}.yaml: {key}: {shown}: cannot read (its name holds a NUL byte)",
+        )
+    pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
+    from onnx import TensorProto, helper
+
+    scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
+    scales.ClearField("float_data")
+    scales.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "a\0b"), ("offset", "0"), ("length", "16")):
+        scales.external_data.add(key=k, value=v)
+    graph = helper.make_graph(
+        [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[scales],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    (in_corpus / "ext_nul.onnx").write_bytes(model.SerializeToString())
+    _one_error_line(
+        _run(app, ["profile", "ext_nul.onnx"]),
+        "ext_nul.onnx: the values of 'sc' are needed, but the external data file 'a\\x00b' named in the model "
+        "cannot be read (its name holds a NUL byte)",
+    )
+
+
 def test_onnx_files_that_are_not_regular_are_named_never_opened(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifos: _FifoWatch
 ) -> None:
