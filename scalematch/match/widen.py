@@ -76,14 +76,14 @@ def level_graph(preset: Preset) -> Graph:
     are not the levels' strides in that graph is refused (:func:`~scalematch.match.geometry.check_strides`), and
     a backbone that cannot be imported names the preset file that names it
     (:func:`~scalematch.presets.load.backbone_refusal`)."""
-    from scalematch.errors import ModelError, OptionError
+    from scalematch.errors import ConfigError, ModelError, OptionError
     from scalematch.match.geometry import check_strides
     from scalematch.presets.load import backbone_refusal
     from scalematch.profile.api import build_any_size
 
     try:
         graph = build_any_size(preset.backbone, preset.neck)
-    except (ModelError, OptionError) as exc:
+    except (ModelError, OptionError, ConfigError) as exc:
         raise backbone_refusal(preset, exc) from None
     taps = dict(graph.taps)
     if shared_head(preset) and not all(lv in taps for lv in preset.levels):

@@ -125,10 +125,13 @@ def backbone_refusal(preset: Preset, exc: ScalematchError) -> ScalematchError:
     then, not with the preset: :meth:`_Reader.check_network`), naming the preset file and its key when that file
     names the backbone, as a YAML backbone's error does: ``my.yaml: backbone: m.onnx: not an ONNX model (...)``
     (a :class:`ModelError`), ``my.yaml: backbone: 'm:Net' reads the input's size ...`` (an :class:`OptionError`
-    naming ``backbone``, which no option gave). ``exc`` as it is for a backbone given otherwise (``--backbone``,
+    naming ``backbone``, which no option gave), ``my.yaml: backbone: neck 'fpn' reads C3, ..., but backbone 'Net'
+    has no C3, ...`` (its outputs do not fit the neck). ``exc`` as it is for a backbone given otherwise (``--backbone``,
     :func:`~scalematch.presets.override`, a ``Preset`` changed in Python) or another error."""
     text = raw_text(exc)
     blamed = isinstance(exc, ModelError) or (isinstance(exc, OptionError) and text.startswith("backbone: "))
+    # an imported backbone whose outputs are not the neck's inputs (config.attach: "neck 'fpn' reads C3, ...")
+    blamed = blamed or (isinstance(exc, ConfigError) and text.startswith("neck '") and " but backbone '" in text)
     if not blamed or not preset.path:
         return exc
     try:
