@@ -1020,26 +1020,11 @@ def test_onnx_external_data_that_is_not_a_regular_file_is_named_never_opened(
     import os
 
     pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
-    from onnx import TensorProto, helper
-
     monkeypatch.chdir(tmp_path)
     fifos.make(tmp_path / "fifo.bin")
     os.symlink("/dev/zero", tmp_path / "zero.bin")
     for location in ("fifo.bin", "zero.bin"):
-        scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
-        scales.ClearField("float_data")
-        scales.data_location = TensorProto.EXTERNAL
-        for key, value in (("location", location), ("offset", "0"), ("length", "16")):
-            scales.external_data.add(key=key, value=value)
-        graph = helper.make_graph(
-            [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")],
-            "g",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-            initializer=[scales],
-        )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        (tmp_path / f"{location}.onnx").write_bytes(model.SerializeToString())
+        (tmp_path / f"{location}.onnx").write_bytes(_external_scales_model(location))
     start = "the values of 'sc' are needed, but the external data file"
     for argv, expected in [
         (["profile", "fifo.bin.onnx"], f"fifo.bin.onnx: {start} 'fifo.bin' named in the model is not a regular file "
@@ -1048,6 +1033,25 @@ def test_onnx_external_data_that_is_not_a_regular_file_is_named_never_opened(
          "(a character device)"),
     ]:  # fmt: skip
         _one_error_line(_run(app, argv), expected)
+
+
+def _external_scales_model(location: str) -> bytes:
+    """A one-Resize ONNX model whose scales (16 bytes) are kept in the external data file ``location``."""
+    from onnx import TensorProto, helper
+
+    scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
+    scales.ClearField("float_data")
+    scales.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", "16")):
+        scales.external_data.add(key=key, value=value)
+    graph = helper.make_graph(
+        [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[scales],
+    )
+    return bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
 
 
 def test_a_nul_byte_in_a_path_read_from_a_file_is_one_line(app: typer.Typer, in_corpus: Path) -> None:
@@ -1064,22 +1068,7 @@ def test_a_nul_byte_in_a_path_read_from_a_file_is_one_line(app: typer.Typer, in_
             f"{name}.yaml: {key}: {shown}: cannot read (its name holds a NUL byte)",
         )
     pytest.importorskip("onnx", reason="the 'onnx' extra is not installed (pip install '.[onnx]')")
-    from onnx import TensorProto, helper
-
-    scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
-    scales.ClearField("float_data")
-    scales.data_location = TensorProto.EXTERNAL
-    for k, v in (("location", "a\0b"), ("offset", "0"), ("length", "16")):
-        scales.external_data.add(key=k, value=v)
-    graph = helper.make_graph(
-        [helper.make_node("Resize", ["x", "", "sc"], ["y"], name="r", mode="nearest")],
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        initializer=[scales],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    (in_corpus / "ext_nul.onnx").write_bytes(model.SerializeToString())
+    (in_corpus / "ext_nul.onnx").write_bytes(_external_scales_model("a\0b"))
     _one_error_line(
         _run(app, ["profile", "ext_nul.onnx"]),
         "ext_nul.onnx: the values of 'sc' are needed, but the external data file 'a\\x00b' named in the model "
