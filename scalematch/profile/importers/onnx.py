@@ -36,6 +36,7 @@ from scalematch.profile.importers.emit import (
     stage_taps,
 )
 from scalematch.profile.importers.layer_list import layer_problem
+from scalematch.profile.importers.onnx_pieces import piece_shapes, write_shapes
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -1582,9 +1583,30 @@ def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx 
                 dim.dim_value = size
             del model.graph.value_info[:]
     try:
-        return onnx.shape_inference.infer_shapes(model, data_prop=True)
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception:
         return model
+    return with_piece_shapes(model)
+
+
+def with_piece_shapes(model: Any) -> Any:
+    """``model`` (its shapes inferred) with the shapes of the ``Slice`` and ``Split`` pieces that inference left
+    unknown computed from the graph's constants and known shapes (:mod:`onnx_pieces`), and inference run again
+    to carry them on; each round fixes at least one more piece, or it stops."""
+    import onnx
+
+    for _ in model.graph.node:
+        found = piece_shapes(model, value_shapes(model), SHAPE_ARITHMETIC)
+        if not found:
+            break
+        fixed = onnx.ModelProto.FromString(model.SerializeToString())
+        if not write_shapes(fixed, found):
+            break
+        try:
+            model = onnx.shape_inference.infer_shapes(fixed, data_prop=True)
+        except Exception:
+            break  # the computed shapes contradict the model: keep what inference alone gave
+    return model
 
 
 def from_onnx(
