@@ -51,6 +51,16 @@ def shape_value(node: Any, shape: tuple[int, ...] | None) -> Any | None:
     return np.array(shape[slice(attrs.get("start", 0), attrs.get("end"))], dtype=np.int64)
 
 
+def unknown_piece(node: Any, shapes: dict[str, tuple[int | None, ...]]) -> bool:
+    """Whether ``node`` is a ``Slice`` or ``Split`` of a value of known shape with an output of unknown shape."""
+    if node.op_type not in PIECES or node.domain not in ("", "ai.onnx") or not node.input:
+        return False
+    outputs = [o for o in node.output if o]
+    return known_shape(shapes.get(node.input[0])) is not None and any(
+        known_shape(shapes.get(o)) is None for o in outputs
+    )
+
+
 def evaluate(node: Any, inputs: dict[str, Any]) -> list[Any] | None:
     """The outputs of ``node`` run by onnx's reference evaluator on ``inputs``; None when it fails."""
     from onnx.reference import ReferenceEvaluator
@@ -69,6 +79,8 @@ def piece_shapes(
     constants or computed from constants and known shapes by the ``arithmetic`` operators; empty when none."""
     import numpy as np
 
+    if not any(unknown_piece(node, shapes) for node in model.graph.node):
+        return {}
     values = small_constants(model)
     found: dict[str, tuple[int, ...]] = {}
     folded = set(arithmetic) | {"Constant"}
@@ -80,12 +92,9 @@ def piece_shapes(
             result = shape_value(node, known_shape(shapes.get(names[0])))
             if result is not None:
                 values[node.output[0]] = result
-        elif node.op_type in PIECES and names and all(i in values for i in names[1:]):
-            shape = known_shape(shapes.get(names[0]))
-            outputs = [o for o in node.output if o]
-            if shape is None or all(known_shape(shapes.get(o)) is not None for o in outputs):
-                continue
-            data = np.broadcast_to(np.zeros((), np.float32), shape)  # no memory: only the shapes are read
+        elif unknown_piece(node, shapes) and all(i in values for i in names[1:]):
+            shape, outputs = known_shape(shapes.get(names[0])), [o for o in node.output if o]
+            data = np.broadcast_to(np.zeros((), np.float32), shape or ())  # no memory: only the shapes are read
             pieces = evaluate(node, {names[0]: data, **{i: values[i] for i in names[1:]}})
             if pieces is not None and len(pieces) == len(outputs):
                 found.update({o: tuple(int(d) for d in np.shape(p)) for o, p in zip(outputs, pieces, strict=True)})
