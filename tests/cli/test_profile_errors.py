@@ -82,6 +82,11 @@ CASES = {
         "{f}: templates.blk.params: expected a mapping of name -> default, got a list",
     ),
     "not_a_mapping": ("42\n", "{f}: expected a mapping with 'nodes' or 'layers', got int"),
+    "empty_file": ("", "{f}: the file is empty (0 bytes)"),
+    "comments_only": (
+        "\n# a backbone, one day\n",
+        "{f}: expected a mapping with 'nodes' or 'layers', got an empty document (blank lines, comments or null only)",
+    ),
     "bad_seed_name": (
         "layers: [conv_5x5_stride_3]\n",
         "{f}: layers[0]: layer spec 'conv_5x5_stride_3': expected a seed layer name (conv_3x3_stride_1, "

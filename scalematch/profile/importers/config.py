@@ -287,7 +287,8 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     if isinstance(data, list):
         data = {"layers": data}
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {type(data).__name__}")
+        got = "an empty document (blank lines, comments or null only)" if data is None else type(data).__name__
+        raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {got}")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
@@ -376,6 +377,8 @@ def read(path: Path, label: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.__class__.__name__}: {exc})") from None
+    if not text:
+        raise ConfigError(f"{label or path}: the file is empty (0 bytes)")
     from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, safe_load, syntax_error
 
     try:
