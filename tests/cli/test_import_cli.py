@@ -182,3 +182,50 @@ def test_a_resize_to_another_map_under_a_symbolic_size_says_what_to_do(tmp_path:
         f"come to many input sizes, so this model cannot be used (profile it at one size with: scalematch profile "
         f"{path} --size WxH)\n"
     )
+
+
+def write_named(path: Path, conv_out: str = "c1", pool_out: str = "p1", pool_name: str = "pool1") -> Path:
+    """A conv and a max-pool whose output values and node name are given; the pool's output is the graph's."""
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], [conv_out], name="conv1", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "MaxPool", [conv_out], [pool_out], name=pool_name, kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4
+        ),
+    ]
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])
+    out = helper.make_tensor_value_info(pool_out, TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "named", [image], [out], initializer=[weight])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ({"pool_out": " "}, "node 'pool1' (MaxPool): output ' ' is whitespace only; expected a name of visible "
+         "characters, or none"),
+        ({"pool_out": " C3"}, "node 'pool1' (MaxPool): output ' C3' has leading or trailing whitespace, which "
+         "--taps strips and the tables do not show; expected 'C3'"),
+        ({"pool_name": "\t"}, "node '\\t' (MaxPool): its name '\\t' is whitespace only; expected a name of visible "
+         "characters, or none"),
+        ({"conv_out": "c1 "}, "node 'conv1' (Conv): output 'c1 ' has leading or trailing whitespace, which --taps "
+         "strips and the tables do not show; expected 'c1'"),
+    ],
+)  # fmt: skip
+def test_a_blank_name_or_one_with_whitespace_around_it_is_refused(
+    names: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    """They were accepted: an output ' ' printed as no name, ' C3' as C3, which --taps C3 could not name."""
+    path = write_named(tmp_path / "named.onnx", **names)
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {path}: {message}\n"
+    assert result.stdout == ""
+
+
+def test_names_with_inner_spaces_are_kept(tmp_path: Path) -> None:
+    path = write_named(tmp_path / "named.onnx", pool_out="stage 2", pool_name="pool 1")
+    result = CliRunner().invoke(app, ["profile", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"stage 2"' in result.stdout

@@ -177,10 +177,39 @@ def _node_name(node: Any) -> str:
     return str(node.name or (node.output[0] if node.output else node.op_type))
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with a node or value name (``''``, no name, is none): one of whitespace only, or with
+    whitespace around it, which the tables print as another name (or none) and ``--taps`` cannot give."""
+    if not name or name == name.strip():
+        return None
+    if not name.strip():
+        return f"'{name}' is whitespace only; expected a name of visible characters, or none"
+    return (
+        f"'{name}' has leading or trailing whitespace, which --taps strips and the tables do not show; expected "
+        f"'{name.strip()}'"
+    )
+
+
+def check_names(graph: Any, label: str) -> None:
+    """A :class:`ConfigError` naming the file and the node (or the graph output) whose name, or the name of a
+    value it writes, is whitespace only or has whitespace around it (:func:`name_problem`)."""
+    for node in graph.node:
+        for what, name in [("its name", node.name), *(("output", out) for out in node.output)]:
+            problem = name_problem(name)
+            if problem is not None:
+                raise ConfigError(f"{label}: node '{_node_name(node)}' ({node.op_type}): {what} {problem}")
+    for output in graph.output:
+        problem = name_problem(output.name)
+        if problem is not None:
+            raise ConfigError(f"{label}: graph output {problem}")
+
+
 def check_graph(graph: Any, label: str) -> None:
     """ONNX's rules for a graph, which the import relies on: each value has one producer (a node, a graph input
-    or an initializer), and a node reads only values produced before it (no cycle; the nodes are sorted). A
-    :class:`ConfigError` names the file and the node otherwise."""
+    or an initializer), and a node reads only values produced before it (no cycle; the nodes are sorted); and the
+    names of nodes and the values they write are no blank (:func:`check_names`). A :class:`ConfigError` names the
+    file and the node otherwise."""
+    check_names(graph, label)
     made: dict[str, str] = {i.name: "an initializer" for i in graph.initializer}
     for value in graph.input:
         made.setdefault(value.name, "a graph input")
