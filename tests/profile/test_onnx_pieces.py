@@ -1,5 +1,6 @@
-"""ONNX import of the pieces of torch.chunk: their shapes, which onnx's shape inference leaves unknown, computed
-from the graph (a channel shuffle after them is followed), checked against the torch importer."""
+"""ONNX import of torch.chunk's pieces and of views to sizes computed from shapes: their shapes, which onnx's shape
+inference leaves unknown, computed from the graph (a channel shuffle is followed), checked against the torch
+importer."""
 
 from __future__ import annotations
 
@@ -20,12 +21,22 @@ from scalematch.profile.importers.torch import from_torch  # noqa: E402
 SIZE = (96, 64)  # (h, w)
 
 
-def export(module: Any, opset: int) -> Any:
-    """torch.onnx.export with the TorchScript exporter (dynamo=False), its deprecation warning silenced."""
+def export(module: Any, opset: int, free_size: bool = False) -> Any:
+    """torch.onnx.export with the TorchScript exporter (dynamo=False), its deprecation warning silenced; with
+    ``free_size`` the input's height and width are symbolic (the channel shuffle's view then reads them)."""
     buffer = io.BytesIO()
+    axes = {"x": {2: "h", 3: "w"}} if free_size else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module.eval(), (torch.zeros(1, 3, *SIZE),), buffer, dynamo=False, opset_version=opset)
+        torch.onnx.export(
+            module.eval(),
+            (torch.zeros(1, 3, *SIZE),),
+            buffer,
+            dynamo=False,
+            opset_version=opset,
+            input_names=["x"],
+            dynamic_axes=axes,
+        )
     return onnx.load_from_string(buffer.getvalue())
 
 
@@ -34,9 +45,10 @@ def shufflenet() -> Any:
     return torchvision.models.shufflenet_v2_x0_5(weights=None)
 
 
-@pytest.mark.parametrize("opset", [17, 11])
-def test_a_shufflenet_export_profiles_as_the_torch_module_does(shufflenet: Any, opset: int) -> None:
-    by_onnx = profile(from_onnx(export(shufflenet, opset)), SIZE)
+@pytest.mark.parametrize(("opset", "free_size"), [(17, False), (11, False), (17, True)])
+def test_a_shufflenet_export_profiles_as_the_torch_module_does(shufflenet: Any, opset: int, free_size: bool) -> None:
+    size = f"{SIZE[1]}x{SIZE[0]}" if free_size else None  # width first
+    by_onnx = profile(from_onnx(export(shufflenet, opset, free_size), input_size=size), SIZE)
     by_torch = profile(from_torch(shufflenet, SIZE), SIZE)
     for tap in ("C1", "C2", "C3", "C4", "C5"):
         ours, theirs = by_onnx[tap], by_torch[tap]

@@ -1619,9 +1619,9 @@ def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx 
 
 
 def with_piece_shapes(model: Any) -> Any:
-    """``model`` (its shapes inferred) with the shapes of the ``Slice`` and ``Split`` pieces that inference left
-    unknown computed from the graph's constants and known shapes (:mod:`onnx_pieces`), and inference run again
-    to carry them on; each round fixes at least one more piece, or it stops."""
+    """``model`` (its shapes inferred) with the shapes of the ``Slice``, ``Split`` and ``Reshape`` results that
+    inference left unknown computed from the graph's constants and known shapes (:mod:`onnx_pieces`), and
+    inference run again to carry them on; each round fixes at least one more result, or it stops."""
     import onnx
 
     for _ in model.graph.node:

@@ -1,10 +1,12 @@
-"""ONNX import: the shapes of ``Slice`` and ``Split`` pieces that onnx's shape inference leaves unknown.
+"""ONNX import: the shapes of ``Slice``, ``Split`` and ``Reshape`` results that onnx's shape inference leaves
+unknown.
 
 torch exports ``chunk`` as ``Slice`` nodes whose ends are computed from the input's shape (``Shape`` ->
-``Gather`` -> ``Add`` -> ``Div`` -> ``Mul``); onnx's data propagation stops at the ``Div``, so the pieces and
-every value after them lose their shapes, and a reshape of them (a channel shuffle) cannot be followed. Here the
-bounds are evaluated from the graph's constants and the shapes that inference does know, and the pieces' shapes
-are computed from them, to be written back for inference to carry further.
+``Gather`` -> ``Add`` -> ``Div`` -> ``Mul``), and a ``view`` to sizes read from the input (a channel shuffle's
+``c // groups``) as a ``Reshape`` to such a shape; onnx's data propagation stops at the ``Div``, so the results
+and every value after them lose their shapes, and a rearrangement of them cannot be followed. Here the bounds and
+target shapes are evaluated from the graph's constants and the shapes that inference does know, and the results'
+shapes are computed from them, to be written back for inference to carry further.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-PIECES = frozenset(["Slice", "Split"])
+PIECES = frozenset(["Slice", "Split", "Reshape"])
+"""Nodes whose result's shape is read from their other inputs, evaluated here on a zero-memory input."""
 SMALL = 64
 """The most items a value computed from constants and shapes may hold here (bounds, sizes and axes are short)."""
 
@@ -52,7 +55,7 @@ def shape_value(node: Any, shape: tuple[int, ...] | None) -> Any | None:
 
 
 def unknown_piece(node: Any, shapes: dict[str, tuple[int | None, ...]]) -> bool:
-    """Whether ``node`` is a ``Slice`` or ``Split`` of a value of known shape with an output of unknown shape."""
+    """Whether ``node`` is one of :data:`PIECES` reading a value of known shape, with an output of unknown shape."""
     if node.op_type not in PIECES or node.domain not in ("", "ai.onnx") or not node.input:
         return False
     outputs = [o for o in node.output if o]
@@ -74,8 +77,8 @@ def evaluate(node: Any, inputs: dict[str, Any]) -> list[Any] | None:
 def piece_shapes(
     model: Any, shapes: dict[str, tuple[int | None, ...]], arithmetic: Iterable[str]
 ) -> dict[str, tuple[int, ...]]:
-    """The shapes of the outputs of ``Slice`` and ``Split`` nodes of ``model`` that ``shapes`` (the inferred
-    ones) leaves unknown in whole or in part, where the node's input has a known shape and its bounds are
+    """The shapes of the outputs of :data:`PIECES` nodes of ``model`` that ``shapes`` (the inferred ones) leaves
+    unknown in whole or in part, where the node's input has a known shape and its bounds or target shape are
     constants or computed from constants and known shapes by the ``arithmetic`` operators; empty when none."""
     import numpy as np
 
@@ -94,7 +97,7 @@ def piece_shapes(
                 values[node.output[0]] = result
         elif unknown_piece(node, shapes) and all(i in values for i in names[1:]):
             shape, outputs = known_shape(shapes.get(names[0])), [o for o in node.output if o]
-            data = np.broadcast_to(np.zeros((), np.float32), shape or ())  # no memory: only the shapes are read
+            data = np.broadcast_to(np.zeros((), np.float32), shape or ())  # no memory (nor its slices, reshapes)
             pieces = evaluate(node, {names[0]: data, **{i: values[i] for i in names[1:]}})
             if pieces is not None and len(pieces) == len(outputs):
                 found.update({o: tuple(int(d) for d in np.shape(p)) for o, p in zip(outputs, pieces, strict=True)})
