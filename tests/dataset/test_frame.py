@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -382,6 +383,20 @@ def test_columns_of_several_levels_are_named() -> None:
     stacked = pd.concat({"a": table}, axis=1)
     with pytest.raises(OptionError, match=r"^annotations: the DataFrame's columns have several levels"):
         from_frame(stacked)
+
+
+@pytest.mark.parametrize("name", [0, None, ("a", "b")])
+def test_column_names_that_are_not_text_are_named(name: object) -> None:
+    """A column named by a number (``read_csv(header=None)``, a concat along columns), None or a tuple is an
+    OptionError at the door, from every entry point that takes a table, not an AttributeError from inside
+    (``removesuffix`` on the name)."""
+    table = load(sm.sample_path(), resize="none").table.head(5).copy()
+    table[name] = 1
+    for call in (from_frame, lambda t: sm.recommend(t, rule="rf"), sm.recommend):
+        with pytest.raises(OptionError, match=r"^annotations: the DataFrame has a column whose name is not text \("):
+            call(table)
+    renamed = table.iloc[:, :-1].rename(columns={"x": np.str_("x")})  # a numpy string is text
+    assert len(from_frame(renamed, "none").table) == 5
 
 
 def test_object_columns_of_numbers_are_read_as_numbers() -> None:
