@@ -154,6 +154,11 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     for source in inputs:
         if os.path.lexists(path) and os.path.lexists(source) and os.path.samefile(path, source):
             raise OptionError(f"{where}: is the input {source}; choose another {'folder' if folder else 'file'}")
+        if not os.path.lexists(source) and Path(os.path.realpath(source)) == real:
+            raise OptionError(
+                f"{where}: is {source}, a file a later read of the input would take as part of it (a YOLO "
+                f"dataset's class names); choose another {'folder' if folder else 'file'}"
+            )
         if source.is_dir() and Path(os.path.realpath(source)) in real.parents:
             kind = "folder" if folder else "file"
             raise OptionError(f"{where}: lies in the input folder {source}; choose a {kind} outside it")

@@ -587,6 +587,18 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--csv /dev/null: exists and is a character device, not a regular file; a write would replace it"),
     ("csv over the data.yaml above the labels", ["stats", "--csv", "yolo_ranges/data.yaml", "yolo_ranges/labels"],
      "--csv yolo_ranges/data.yaml: is the input yolo_ranges/data.yaml; choose another file"),
+    ("csv where the next read looks for a class list", ["stats", "--csv", "yolo_split/classes.txt",
+                                                         "yolo_split/labels/train"],
+     "--csv yolo_split/classes.txt: is yolo_split/classes.txt, a file a later read of the input would take as part of "
+     "it (a YOLO dataset's class names); choose another file"),
+    ("csv where the next read looks for a data.yaml", ["stats", "--csv", "yolo_split/labels/data.yaml",
+                                                        "yolo_split/labels/train"],
+     "--csv yolo_split/labels/data.yaml: is yolo_split/labels/data.yaml, a file a later read of the input would take "
+     "as part of it (a YOLO dataset's class names); choose another file"),
+    ("objects where the next read looks for darknet names", ["recommend", "--objects", "yolo_split/labels/obj.names",
+                                                              "yolo_split/labels/train"],
+     "--objects yolo_split/labels/obj.names: is yolo_split/labels/obj.names, a file a later read of the input would "
+     "take as part of it (a YOLO dataset's class names); choose another file"),
     ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
      "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
      "it"),

@@ -383,6 +383,10 @@ def _dataset_folder(path: Path, parts: tuple[_Part, ...]) -> Path | None:
     return None
 
 
+YAML_NAMES = ("data.yaml", "data.yml", "dataset.yaml")
+"""The names of a dataset's data.yaml, in the order they are looked for."""
+
+
 def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = ()) -> Path | None:
     """The file class names come from, the first found of: a data.yaml (data.yml, dataset.yaml) in the input's folder or
     above it, up to two levels above the last ``labels`` folder on its path (see :func:`_yaml_folders`); a class list (a
@@ -397,7 +401,7 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
         path = parts[0].labels
     start = path if path.is_dir() else path.parent
     for folder in _yaml_folders(start):
-        for name in ("data.yaml", "data.yml", "dataset.yaml"):
+        for name in YAML_NAMES:
             cfg = folder / name
             if _present(cfg):
                 return cfg
@@ -433,12 +437,34 @@ def _labels_class_list(parts: tuple[_Part, ...]) -> Path | None:
     """The class list at the top of the ``labels`` folder above a split folder given (``ds/labels/classes.txt``
     for ``ds/labels/train``), as it is found when ``ds`` or ``ds/labels`` is given: a ``classes.txt`` there that
     is no image's label file (no ``classes.*`` image in the images folder beside it)."""
+    top = _labels_above(parts)
+    return None if top is None else _class_list(_Part(top, _images_for(top) or top))
+
+
+def _labels_above(parts: tuple[_Part, ...]) -> Path | None:
+    """The ``labels`` folder above the (first) labels folder read, when there is one (``ds/labels`` for
+    ``ds/labels/train``)."""
     labels = parts[0].labels.parts
     for i in range(len(labels) - 2, -1, -1):  # a labels component above the labels folder itself
         if labels[i] == "labels":
-            top = Path(*labels[: i + 1])
-            return _class_list(_Part(top, _images_for(top) or top))
+            return Path(*labels[: i + 1])
     return None
+
+
+def names_places(path: Path, parts: tuple[_Part, ...]) -> list[Path]:
+    """Every place :func:`names_file` looks for a names file when ``path`` is read, present or not: an output
+    written to one would be read as the class names on the next read (a ``classes.txt`` or a ``data.yaml`` made
+    by ``--csv``), so outputs must not go there."""
+    if parts[0].images == path and parts[0].labels != path:
+        path = parts[0].labels
+    start = path if path.is_dir() else path.parent
+    places = [folder / name for folder in _yaml_folders(start) for name in YAML_NAMES]
+    above = _labels_above(parts)
+    root = _dataset_folder(path, parts)
+    lists = [*(part.labels for part in parts), above, root]
+    places += [folder / "classes.txt" for folder in lists if folder is not None]
+    places += [start / "obj.names", start.parent / "obj.names"]
+    return [place for place in dict.fromkeys(places) if place != path]
 
 
 def _check_same(first: Path, other: Path) -> None:
@@ -474,11 +500,12 @@ def class_names(
 
 
 def side_paths(path: Path) -> tuple[Path, ...]:
-    """What a read of ``path`` opens besides it: the images folders and the class-names file (outputs must not
-    replace them)."""
+    """What a read of ``path`` opens besides it: the images folders and the class-names file, and every place a
+    class-names file is looked for (outputs must not replace them, nor be written where a later read would take
+    them for class names)."""
     parts = _parts(path)
     images = [part.images for part in parts if part.images != part.labels]
-    return tuple(p for p in (*images, names_file(path, parts)) if p is not None)
+    return tuple(p for p in (*images, names_file(path, parts), *names_places(path, parts)) if p is not None)
 
 
 def reached(path: Path) -> tuple[list[Path], list[Path]]:
