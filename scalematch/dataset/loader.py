@@ -463,7 +463,8 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     import numpy as np
     import pandas as pd
 
-    from scalematch._args import expect, shown
+    from scalematch import _args
+    from scalematch._args import expect
     from scalematch.dataset import frame as rows
 
     expect(table, "table", pd.DataFrame, "a pandas DataFrame with the box-table columns")
@@ -477,7 +478,7 @@ def from_frame(table: pd.DataFrame, resize: str | ResizePolicy | None = None, so
     unnamed = [c for c in table.columns if not isinstance(c, str)]
     if unnamed:
         raise OptionError(
-            f"annotations: the DataFrame has a column whose name is not text ({shown(unnamed[0])}); expected "
+            f"annotations: the DataFrame has a column whose name is not text ({_args.shown(unnamed[0])}); expected "
             "column names as text (x, y, w, h, ...: rename or drop that column)"
         )
     missing = [c for c in ("x", "y", "w", "h") if c not in table.columns]
