@@ -229,3 +229,40 @@ def test_names_with_inner_spaces_are_kept(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["profile", str(path), "--json"])
     assert result.exit_code == 0, result.output
     assert '"stage 2"' in result.stdout
+
+
+def test_an_if_whose_branch_reads_the_image_is_one_line(tmp_path: Path) -> None:
+    """The reviewer's ``iffadd.onnx`` (R40B-F1): z = Add(Conv3x3/2(x), If(cond) of Conv9x9/2(x) in each branch)
+    profiled z with receptive field 3, exit 0."""
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    w9 = helper.make_tensor("w9", TensorProto.FLOAT, [4, 3, 9, 9], [0.0] * 972)
+    cond = helper.make_tensor("cond", TensorProto.BOOL, [], [True])
+    out = [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4, 32, 32])]
+    big = [helper.make_node("Conv", ["x", "w9"], ["a"], strides=[2, 2], pads=[4, 4, 4, 4])]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["y1"], name="c1", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "If",
+            ["cond"],
+            ["y2"],
+            name="iff",
+            then_branch=helper.make_graph(big, "t", [], out),
+            else_branch=helper.make_graph(big, "e", [], out),
+        ),
+        helper.make_node("Add", ["y1", "y2"], ["z"], name="add"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 4, 32, 32])],
+        initializer=[w, w9, cond],
+    )
+    path = tmp_path / "iffadd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    result = CliRunner().invoke(app, ["profile", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: node 'iff' (If): runs subgraphs ('else_branch', 'then_branch') and reads 'x' (in a "
+        "subgraph); control flow is not modelled\n"
+    )

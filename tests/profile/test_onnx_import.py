@@ -1528,3 +1528,117 @@ def test_an_attribute_given_twice_is_refused_as_onnx_checker_does() -> None:
     with pytest.raises(ModelError) as caught:
         profile(from_onnx(model([node], ["y"])), (64, 64))
     assert str(caught.value) == "<onnx model>: node 'n_y' (Conv): attribute 'strides' is given more than once"
+
+
+def branch(name: str, nodes: list[Any], out: str) -> Any:
+    """A subgraph (an ``If`` branch) of ``nodes`` with no inputs and the output ``out``."""
+    return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)])
+
+
+def if_node(out: str, then: list[Any], then_out: str, other: list[Any], other_out: str) -> Any:
+    return helper.make_node(
+        "If",
+        ["cond"],
+        [out],
+        name="iff",
+        then_branch=branch("t", then, then_out),
+        else_branch=branch("e", other, other_out),
+    )
+
+
+def with_cond(m: Any) -> Any:
+    m.graph.initializer.append(helper.make_tensor("cond", TensorProto.BOOL, [], [True]))
+    return m
+
+
+def nested(depth: int, out: str) -> Any:
+    """An ``If`` whose branches read the image ``x`` through ``depth`` levels of ``If`` (a 5x5 conv, pads 2)."""
+    if depth == 1:
+        return if_node(
+            out,
+            [conv("x", f"{out}_t", 5, pads=[2] * 4)],
+            f"{out}_t",
+            [conv("x", f"{out}_e", 5, pads=[2] * 4)],
+            f"{out}_e",
+        )
+    return if_node(out, [nested(depth - 1, f"{out}_t")], f"{out}_t", [nested(depth - 1, f"{out}_e")], f"{out}_e")
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_subgraph_that_reads_the_image_makes_its_node_a_dependency(depth: int) -> None:
+    """``y2 = If(cond)`` whose branches are a 5x5 conv of ``x`` read from the enclosing graph, then
+    ``z = Add(y1, y2)``: the If was no dependency of ``z``, which came out with the 3x3 conv's receptive field
+    (R40B-F1). Its subgraphs' reads of the outer graph are its inputs: refused where a tap depends on it."""
+    nodes = [
+        conv("x", "y1", 3, pads=[1] * 4),
+        nested(depth, "y2"),
+        helper.make_node("Add", ["y1", "y2"], ["z"], name="add"),
+    ]
+    m = with_cond(model(nodes, ["z"]))
+    refusal = (
+        "<onnx model>: node 'iff' (If): runs subgraphs ('else_branch', 'then_branch') and reads 'x' (in a subgraph); "
+        "control flow is not modelled"
+    )
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == refusal
+    relu = [nested(depth, "y2"), helper.make_node("Relu", ["y2"], ["z"], name="r")]  # was "no node makes one"
+    with pytest.raises(ModelError) as only:
+        from_onnx(with_cond(model(relu, ["z"])))
+    assert str(only.value) == refusal
+    g = from_onnx(m, taps="y1")  # no tap depends on the If: imported
+    assert [n.name for n in g.nodes] == ["y1"]
+    assert profile(g)["y1"].x.rf == 3  # type: ignore[union-attr]
+
+
+def test_a_subgraph_that_reads_constants_only_is_no_feature_map() -> None:
+    """An ``If`` whose branches read only constants makes no feature map (a constant, as before): a product
+    with it keeps the geometry of the map."""
+    const = [helper.make_node("Constant", [], ["k_t"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [2.0]))]
+    other = [helper.make_node("Constant", [], ["k_e"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [3.0]))]
+    nodes = [
+        conv("x", "y1", 3),
+        if_node("k", const, "k_t", other, "k_e"),
+        helper.make_node("Mul", ["y1", "k"], ["z"], name="mul"),
+    ]
+    g = from_onnx(with_cond(model(nodes, ["z"])))
+    assert profile(g)["z"].x.rf == 3  # type: ignore[union-attr]
+
+
+def test_a_subgraph_that_reads_a_value_computed_later_is_refused() -> None:
+    """An outer value a subgraph reads must be computed before its node, as an input must (onnx's rule)."""
+    nodes = [nested(1, "y2"), conv("x", "y1", 3)]
+    nodes[0].attribute[0].g.node[0].input[0] = "y1"  # the else branch reads y1, computed after the If
+    from scalematch.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        from_onnx(with_cond(model(nodes, ["y1", "y2"])))
+    assert str(err.value) == (
+        "<onnx model>: node 'iff' (If): reads 'y1' (in a subgraph) before it is computed (the graph has a cycle, or "
+        "its nodes are out of order)"
+    )
+
+
+def test_a_tap_name_two_nodes_bear_is_refused_a_value_name_comes_first() -> None:
+    """``--taps same`` with two nodes named ``same`` took the last, and ``--taps z`` where node ``z`` writes
+    ``y`` and node ``y`` writes ``z`` took the value without a word (R40B-F3)."""
+    same = [conv("x", "y", 3, strides=[2, 2]), conv("y", "z", 5)]
+    for node in same:
+        node.name = "same"
+    for taps, pick in (("same", "--taps y or --taps z"), ("C3=same", "--taps C3=y or --taps C3=z")):
+        with pytest.raises(ModelError) as err:
+            from_onnx(model(same, ["z"]), taps=taps)
+        assert str(err.value) == (
+            f"<onnx model>: tap '{taps.split('=')[0]}': 'same' names 2 nodes (node 'same' (Conv) writing 'y' and "
+            f"node 'same' (Conv) writing 'z'); give the value name of the one meant ({pick})"
+        )
+    assert from_onnx(model(same, ["z"]), taps="y").taps == (("y", "y"),)
+    cross = [conv("x", "y", 3, strides=[2, 2]), conv("y", "z", 5)]
+    cross[0].name, cross[1].name = "z", "y"
+    g = from_onnx(model(cross, ["z"]), taps="z")
+    assert g.taps == (("z", "z"),)
+    assert (
+        "note: tap 'z' is the value 'z' (written by node 'y' (Conv)); node 'z' (Conv) writes 'y': a value name "
+        in g.convention.replace("\n", " ")
+    )
+    assert "note" not in from_onnx(model(cross, ["z"])).convention  # the graph outputs are values

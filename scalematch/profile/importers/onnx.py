@@ -177,6 +177,40 @@ def _node_name(node: Any) -> str:
     return str(node.name or (node.output[0] if node.output else node.op_type))
 
 
+def subgraphs(node: Any) -> list[Any]:
+    """The graphs a node runs (the GRAPH and GRAPHS attributes of ``If``, ``Loop``, ``Scan``, ...), with the
+    names of their attributes."""
+    found = []
+    for attribute in node.attribute:
+        if attribute.HasField("g"):
+            found.append((attribute.name, attribute.g))
+        found.extend((attribute.name, g) for g in attribute.graphs)
+    return found
+
+
+def outer_reads(graph: Any) -> list[str]:
+    """The values of enclosing graphs that ``graph`` reads, at any depth: what its nodes (and the graphs they
+    run), and its outputs, read that it does not define itself (as an input, an initializer or a node's
+    output)."""
+    defined = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    defined |= {i.values.name for i in graph.sparse_initializer}
+    reads: list[str] = []
+    for node in graph.node:
+        reads.extend(node.input)
+        for _, inner in subgraphs(node):
+            reads.extend(outer_reads(inner))
+        defined.update(node.output)
+    reads.extend(o.name for o in graph.output)
+    return [r for r in dict.fromkeys(reads) if r and r not in defined]
+
+
+def node_inputs(node: Any) -> list[str]:
+    """The values a node reads: its inputs, then the values of the enclosing graphs its subgraphs read (an
+    ``If`` branch that reads the image is a dependency of the ``If`` as an input is)."""
+    inner = [r for _, g in subgraphs(node) for r in outer_reads(g)]
+    return [i for i in dict.fromkeys([*node.input, *inner]) if i]
+
+
 def name_problem(name: str) -> str | None:
     """What is wrong with a node or value name (``''``, no name, is none): one of whitespace only, or with
     whitespace around it, which the tables print as another name (or none) and ``--taps`` cannot give."""
@@ -226,10 +260,12 @@ def check_graph(graph: Any, label: str) -> None:
             writer[out] = node
     ready = set(made)
     for node in graph.node:
-        for value in filter(None, node.input):
+        direct = set(node.input)
+        for value in node_inputs(node):
             if value in ready:
                 continue
-            where = f"{label}: node '{_node_name(node)}' ({node.op_type}): reads '{value}'"
+            inner = "" if value in direct else " (in a subgraph)"
+            where = f"{label}: node '{_node_name(node)}' ({node.op_type}): reads '{value}'{inner}"
             if value in writer:
                 raise ConfigError(
                     f"{where} before it is computed (the graph has a cycle, or its nodes are out of order)"
@@ -393,8 +429,6 @@ class _Importer:
             self.pads.add(name)
         self.values[node.output[0]] = name
         self.aliases[node.output[0]] = name
-        if node.name:
-            self.aliases[node.name] = name
 
     # -- layers ------------------------------------------------------------------------------------------
     def window_padding(self, node: Any, attrs: dict[str, Any], k_eff: Pair, stride: Pair, src: str) -> Padding:
@@ -858,7 +892,7 @@ class _Importer:
         try:
             self.visit_op(node)
         except ModelError as exc:
-            feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
+            feats = [i for i in node_inputs(node) if self.values.get(i) is not None]
             refs = [i for i in feats if self.values[i] is not None]
             layer = Merge("add", "union") if len(refs) > 1 else Passthrough("refused")
             self.emit(node, layer, refs)
@@ -878,7 +912,8 @@ class _Importer:
                     "a node inside a function body may do",
                 )
         attrs = {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
-        feats = [i for i in dict.fromkeys(node.input) if i and self.values.get(i) is not None]
+        reads = node_inputs(node)
+        feats = [i for i in reads if self.values.get(i) is not None]
         if op == "Constant" and "value" in attrs:
             self.constants[node.output[0]] = self.numpy_helper.to_array(attrs["value"])
         elif not feats:
@@ -886,11 +921,10 @@ class _Importer:
         elif op in SHAPE_OPS:
             self.fold_shape(node, attrs, feats[0])
         if not feats or op in SHAPE_OPS:
-            reads = [self.sources.get(i, frozenset()) for i in node.input]
             found = frozenset(v for v in (self.values.get(i) for i in feats) if v is not None)
             for out in node.output:
                 self.values[out] = None
-                self.sources[out] = found.union(*reads)
+                self.sources[out] = found.union(*(self.sources.get(i, frozenset()) for i in reads))
             return
         src = feats[0]
         layer: Layer | str
@@ -900,6 +934,10 @@ class _Importer:
                 f"{self.where(node)}: operator '{op}' of domain '{node.domain}' is not ONNX's own {op}; declare it "
                 f"pass-through if it keeps the geometry (--passthrough {_node_name(node)})"
             )
+        if not declared and subgraphs(node):
+            runs = ", ".join(dict.fromkeys(f"'{a}'" for a, _ in subgraphs(node)))
+            read = ", ".join(f"'{f}'" + ("" if f in node.input else " (in a subgraph)") for f in feats)
+            raise self.fail(node, f"runs subgraphs ({runs}) and reads {read}; control flow is not modelled")
         if not declared and op in ("Softmax", "LogSoftmax"):
             self.check_softmax(node, attrs, src)
         if not declared and op in STATISTICS:
@@ -1019,11 +1057,9 @@ class _Importer:
         self.opaque[out] = why
         self.origin[out] = origin
         self.producers[out] = node
-        for key in (out, node.name):
-            if key:
-                self.aliases.pop(key, None)
-                self.unmapped[key] = f"'{origin}' {why}"
-                self.pending_keys[key] = out
+        self.aliases.pop(out, None)
+        self.unmapped[out] = f"'{origin}' {why}"
+        self.pending_keys[out] = out
 
     def carry(self, node: Any, src: str) -> None:
         """``node`` keeps the geometry and the layout of ``src`` (an element-wise op on a rearranged value)."""
@@ -1113,8 +1149,6 @@ class _Importer:
         out = node.output[0]
         self.values[out] = self.values[src]
         self.aliases[out] = str(self.values[src])
-        if node.name:
-            self.aliases[node.name] = str(self.values[src])
 
     def linear(self, node: Any, attrs: dict[str, Any], src: str) -> None:
         """A product with a constant matrix: maps the last axis (channels: geometry kept)."""
@@ -1389,6 +1423,42 @@ class _Importer:
                 why = f"output '{out}': '{self.origin[out]}' {self.opaque[out]}"
                 return f"{self.label}: no graph output is a feature map ({why}); name the taps to profile"
         return f"{self.label}: no graph output is a feature map; name the taps to profile"
+
+
+def tap_values(graph: Any, requested: list[tuple[str, str]], label: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """``--taps`` names as ONNX value names, and notes: a value name names that value (values are unique, so
+    every map has a name no node can take), else a node name its node's first output. A name that is no value's
+    and that two nodes bear is a :class:`ModelError` naming both; a value name that another node bears is read
+    as the value, and a note says so."""
+    initializers = {i.name for i in graph.initializer}
+    values = {i.name for i in graph.input if i.name not in initializers} | {o for n in graph.node for o in n.output}
+    by_name: dict[str, list[Any]] = {}
+    for node in graph.node:
+        if node.name and node.output:
+            by_name.setdefault(node.name, []).append(node)
+    out, notes = [], []
+    for tap, name in requested:
+        nodes = [n for n in by_name.get(name, []) if n.output[0] != name]
+        if name in values:
+            if nodes:
+                writer = next(n for n in graph.node if name in n.output)
+                others = ", ".join(f"node '{n.name}' ({n.op_type}) writes '{n.output[0]}'" for n in nodes)
+                notes.append(
+                    f"tap '{tap}' is the value '{name}' (written by node '{_node_name(writer)}' ({writer.op_type})); "
+                    f"{others}: a value name comes before a node name"
+                )
+            out.append((tap, name))
+        elif len(nodes) > 1:
+            both = " and ".join(f"node '{name}' ({n.op_type}) writing '{n.output[0]}'" for n in nodes)
+            label_of = "" if tap == name else f"{tap}="
+            choices = " or ".join(f"--taps {label_of}{n.output[0]}" for n in nodes)
+            raise ModelError(
+                f"{label}: tap '{tap}': '{name}' names {len(nodes)} nodes ({both}); give the value name of the "
+                f"one meant ({choices})"
+            )
+        else:
+            out.append((tap, nodes[0].output[0] if nodes else name))
+    return out, notes
 
 
 def load_onnx(path: str | Path, input_size: Pair | None = None) -> Any:
@@ -1719,8 +1789,11 @@ def from_onnx(
     outputs = [
         (o.name, o.name) for o in proto.graph.output if importer.values.get(o.name) and o.name not in importer.opaque
     ]
-    notes = []
-    requested = parse_taps(taps) or outputs
+    notes: list[str] = []
+    requested = parse_taps(taps)
+    if requested:
+        requested, notes = tap_values(proto.graph, requested, label)
+    requested = requested or outputs
     if not requested:
         requested = stage_taps(importer.nodes, set(importer.refused))
         if requested:
