@@ -189,6 +189,7 @@ def test_compiled_tables_start_at_one_slot_and_grow(detector: str, monkeypatch: 
     for both in ((True, True), (False, False)):
         _same(_compiled.run(boxes, levels, high, *both, 0.1), maxiou.assign_numpy(boxes, levels, high, *both, 0.1))
     monkeypatch.setattr(_compiled, "DENSE_ANCHORS", 10**9)  # a slot per anchor of the image, as small images get
+    monkeypatch.setattr(_compiled, "_dense", [True])  # (after a call that found its images packed)
     room = [0, 0]
     _same(
         _compiled.run(boxes, levels, high, lq, forced, 0.1, room),
@@ -243,6 +244,7 @@ def test_compiled_restarts_from_the_image_that_needs_more(
     need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
     monkeypatch.setattr(_compiled, "ROOM", 1)
     monkeypatch.setattr(_compiled, "DENSE_ANCHORS", dense)
+    monkeypatch.setattr(_compiled, "_dense", [True])
     preset = load_preset(detector)
     sizes = np.array([[320.0, 240.0], [640.0, 480.0], [500.0, 375.0], [800.0, 600.0]])
     imgs = geometry.images(preset, sizes[:, 0], sizes[:, 1])

@@ -88,3 +88,31 @@ def test_the_search_status_listens_only_inside_its_block(monkeypatch: pytest.Mon
         hook(1)
         hook(2)
     assert SIMULATED.get() is None
+
+
+def test_the_kernel_indexes_slots_by_anchor_after_packed_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a kernel call whose images were packed (tied huge anchors: the objects touch most of each image's
+    anchors), the next call gives images a slot per anchor; after one of ordinary anchors, whose objects touch a
+    few hundred of an image's hundreds of thousands, every image goes through the hash table. The results are the
+    same either way (each equals the numpy assigner's)."""
+    need("numba", "SCALEMATCH_REQUIRE_FAST", "numba is not installed (the fast extra)")
+    monkeypatch.setenv(_compiled.ENV, "1")
+    monkeypatch.setattr(_compiled, "_dense", [False])
+    rows = _rows(12)
+    huge = _huge(tmp_path)
+    plain = load_preset("retinanet")
+    runs = []
+    for preset in (plain, huge, huge, plain, plain):
+        graph = level_graph(preset)  # type: ignore[arg-type]
+        before = _compiled._dense[0]
+        runs.append((preset, before, simulate(preset, rows, graph, workers=1)))  # type: ignore[arg-type]
+        assert _compiled._dense[0] is (preset is huge)
+    assert [before for _, before, _ in runs] == [False, False, True, True, False]  # each mode ran for each preset
+    monkeypatch.setenv(_compiled.ENV, "0")
+    for preset, _, got in runs:
+        reference = simulate(preset, rows, level_graph(preset), workers=1)  # type: ignore[arg-type]
+        assert np.array_equal(got.per_level, reference.per_level)
+        assert np.array_equal(got.best_iou, reference.best_iou, equal_nan=True)
+        assert np.array_equal(got.reason, reference.reason)

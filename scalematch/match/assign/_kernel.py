@@ -245,6 +245,10 @@ def _best_iou(
     return best
 
 
+DENSITY = 16
+"""An image whose objects touch at least one in this many of its anchors (slots held, owned or forced) counts as
+packed: see :func:`assign`'s ``room``."""
+
 KEY, HPOS, S_LEVEL, P_OWNER, P_LEVEL, F_OWNER, F_LEVEL = range(7)
 """Rows of the per-slot integers: the anchor's key and its place in the hash table; the level of the n-th anchor
 held at the threshold (indexed by that n, as the lists are); the first object whose best anchor it is and its
@@ -323,7 +327,10 @@ def assign(
     inside the loops costs reference counts there, and the kernel ran twice as long. When an image needs more,
     the call stops before that image has written any result and leaves in ``room`` the larger sizes and the
     image's first object: the caller calls again from there (the image's work is redone). When all objects are
-    done, ``room`` holds the sizes used and ``n``.
+    done, ``room`` holds the sizes used, ``n``, and whether at least half of the images done in this call were
+    packed (their objects touched one in :data:`DENSITY` of their anchors or more: anchors much larger than the
+    objects, tied over much of the image), which is when slots indexed by key pay (see
+    :func:`scalematch.match.assign._compiled.run`).
 
     Image by image, with those scratch slots (the ones written to emptied through the lists of them after each
     image): the anchors at or above ``high`` keep their
@@ -377,6 +384,8 @@ def assign(
     c_level = np.zeros(n, np.int64)
     c_iou = np.zeros(n, np.float32)
     candidate = np.zeros(n, np.bool_)
+    packed = 0  # images whose objects' windows touched many of their anchors (see DENSITY)
+    images = 0
     start = first
     while start < n:
         im = image[start]
@@ -525,7 +534,10 @@ def assign(
             slot_i[F_OWNER, lists[2, q]] = -1
         for s in range(used):
             hkeys[slot_i[HPOS, s]] = -1
+        packed += (ns + np_ + nf if dense else used) * DENSITY >= ls[nlevels, im]
+        images += 1
         start = end
     room[0] = size
     room[1] = len(out_key)
     room[2] = n
+    room[3] = 2 * packed >= images > 0
