@@ -94,6 +94,10 @@ def worker_pool(
     settle()  # no thread of ours runs while this process forks
     while _background:
         _background.pop().join()
+    if owns_process():
+        import gc
+
+        gc.freeze()  # see fewer_collections
     context = multiprocessing.get_context("fork")
     start = (initializer, initargs, os.getpid())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=start)
@@ -207,11 +211,27 @@ _own: list[bool] = [False]
 
 def own_process() -> None:
     """Called by the command line only: this process is scalematch's own, so settings a library must leave to
-    its host may change (:func:`keep_freed_memory`; the compiled assigner loads numba without its BLAS probe, see
-    :func:`owns_process`)."""
+    its host may change (:func:`keep_freed_memory`, :func:`no_huge_pages`, :func:`fewer_collections`; the
+    compiled assigner loads numba without its BLAS probe, see :func:`owns_process`)."""
     keep_freed_memory()
     no_huge_pages()
+    fewer_collections()
     _own[0] = True
+
+
+def fewer_collections() -> None:
+    """Python's cycle collector, tuned for a short batch process: a young collection every 10,000 new container
+    objects instead of 700, so that the importing of pandas and numba and the reading of a large file trigger a
+    few dozen collections, and rarely a full one (which walks every object of the process: 0.04-0.07 s each once
+    pandas and numba are imported); and :func:`worker_pool` freezes the objects that exist when it forks (they
+    stay alive, never walked again), so its worker processes do not walk what they inherit. On a train2017-sized
+    file the collector's time (the process and its two reading workers, measured with ``gc.callbacks``) went from
+    0.35-0.4 s to 0.15 s in ``recommend`` and from 0.15 s to 0.04 s in ``stats``. The cost: a cycle of objects that becomes garbage is freed a
+    little later, and one that is garbage when a pool forks is never freed (the run is short). Called by the
+    command line only: a library must leave its host's collector alone."""
+    import gc
+
+    gc.set_threshold(10_000, 10, 10)
 
 
 def owns_process() -> bool:

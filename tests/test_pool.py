@@ -326,3 +326,26 @@ def test_the_command_alone_turns_numpy_s_huge_pages_off(code: str, env: str | No
         environ["NUMPY_MADVISE_HUGEPAGE"] = env
     done = subprocess.run([sys.executable, "-c", code + HUGE], env=environ, capture_output=True, text=True, check=True)
     assert done.stdout.split() == [expected]
+
+
+COLLECTOR = (
+    "import gc; from scalematch.pool import worker_pool; "
+    "before = gc.get_freeze_count(); "
+    "pool = worker_pool(2); p = pool.__enter__(); p.submit(int).result(); pool.__exit__(None, None, None); "
+    "print(gc.get_threshold()[0] if gc.get_threshold() != start else 'unchanged', gc.get_freeze_count() > before)"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("from scalematch.pool import own_process; own_process(); ", ["10000", "True"]),  # the command
+        ("", ["unchanged", "False"]),  # a library: the host's collector as it was
+    ],
+)
+def test_the_command_alone_tunes_the_cycle_collector(code: str, expected: list[str]) -> None:
+    """The console command collects young objects every 10,000 new ones and freezes what exists when a pool forks
+    (its workers never walk what they inherit); a library call leaves its host's collector alone."""
+    script = "import gc; start = gc.get_threshold(); " + code + COLLECTOR
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == expected
