@@ -424,37 +424,40 @@ def too_small(preset: Preset, graph: Graph, w0: npt.NDArray[np.float64], h0: npt
 
 
 def check_strides(preset: Preset, graph: Graph) -> None:
-    """Refuse a preset whose ``anchors.strides`` (YOLO anchors, points, mmdetection anchors) differ from the
-    strides of its levels in ``graph``: yolov5 and ultralytics take the stride from the model itself, and an
-    mmdetection config whose strides are not the network's places its anchors off the feature map. A
-    :class:`~scalematch.errors.ConfigError` naming the preset file, the key and the first level that differs.
-    Levels that ``graph`` does not make are left to :func:`grids`."""
+    """Refuse a preset whose levels' strides in ``graph`` decrease along its ``levels`` (the toolkits list and
+    match their levels fine to coarse; a neck's ``P<k>`` outputs are held to the same order when it is read,
+    :func:`~scalematch.profile.level_order.first_decrease`), or whose ``anchors.strides`` (YOLO anchors, points,
+    mmdetection anchors) differ from those strides: yolov5 and ultralytics take the stride from the model itself,
+    and an mmdetection config whose strides are not the network's places its anchors off the feature map. A
+    :class:`~scalematch.errors.ConfigError` naming the preset file, the key and the levels. Levels that ``graph``
+    does not make are left to :func:`grids`."""
     from fractions import Fraction
 
     from scalematch.errors import ConfigError
     from scalematch.presets.preset import MMDetAnchors, Points, YoloAnchors
-    from scalematch.profile.engine import profile
+    from scalematch.profile.level_order import first_decrease, stride_text, tap_strides
 
+    network = tap_strides(graph, preset.levels)
+    where = preset.path or "preset " + preset.name
+    net = f"{preset.backbone}{' + ' + preset.neck if preset.neck else ''}"
+    alone = "" if preset.neck else " (no neck)"
+    known = [name for name in preset.levels if name in network]
+    listed = ", ".join(stride_text(network[n]) for n in known)
+    found = first_decrease(preset.levels, network)
+    if found is not None:
+        a, b = found
+        raise ConfigError(
+            f"{where}: key 'levels': {', '.join(known)} have strides {listed} in {net}{alone}: {b} (stride "
+            f"{stride_text(network[b])}) comes after {a} (stride {stride_text(network[a])}); expected levels in "
+            "increasing stride order, as the toolkits list and match them"
+        )
     gen = preset.anchors
     if not isinstance(gen, YoloAnchors | Points | MMDetAnchors):
         return
-    taps = profile(graph, allow_misaligned=True).taps
-    network = {}
-    for name in preset.levels:
-        fm = taps.get(name)
-        if fm is not None and fm.y is not None and fm.x is not None:
-            network[name] = (fm.y.stride, fm.x.stride)
-
-    def text(name: str) -> str:
-        sy, sx = network[name]
-        return f"{sy}" if sy == sx else f"{sy}x{sx} (y x x)"
-
     for name, stride in zip(preset.levels, gen.strides, strict=True):
         if name in network and network[name] != (Fraction(stride), Fraction(stride)):
-            net = f"{preset.backbone}{' + ' + preset.neck if preset.neck else ''}"
             raise ConfigError(
-                f"{preset.path or 'preset ' + preset.name}: key 'anchors.strides': level {name} has stride "
-                f"{text(name)} in {net}, but the preset places its grid at stride {stride}; expected the network's "
-                f"strides [{', '.join(text(n) for n in preset.levels if n in network)}] (the toolkits take them "
-                "from the model)"
+                f"{where}: key 'anchors.strides': level {name} has stride {stride_text(network[name])} in {net}, "
+                f"but the preset places its grid at stride {stride}; expected the network's strides [{listed}] (the "
+                "toolkits take them from the model)"
             )

@@ -9,7 +9,6 @@ last node. ``outputs`` maps output names (C2, P3, ...) to nodes. A neck lists th
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -484,32 +483,24 @@ def attach(backbone: Config, neck: Config) -> Graph:
 def _check_level_order(graph: Graph, taps: tuple[tuple[str, str], ...], where: str) -> None:
     """A :class:`ConfigError` when a neck's output ``P<k>`` (or ``C<k>``) has a smaller stride than one of a smaller
     ``k``: ``P6`` at stride 32 and ``P5`` at 64 would be listed and matched out of order (a preset's levels are
-    in increasing stride order)."""
+    in increasing stride order, :func:`~scalematch.profile.level_order.first_decrease`, which a preset's levels
+    meet too)."""
     from scalematch.errors import GraphError
-    from scalematch.profile.engine import profile
+    from scalematch.profile.level_order import first_decrease, stride_text, tap_strides
 
-    numbered = [(m[1], int(m[2]), tap, node) for tap, node in taps if (m := re.fullmatch(r"([PC])(\d{1,3})", tap))]
+    numbered = sorted((m[1], int(m[2]), tap) for tap, _ in taps if (m := re.fullmatch(r"([PC])(\d{1,3})", tap)))
     if len(numbered) < 2:
         return
     try:
-        maps = profile(graph, allow_misaligned=True)
+        strides = tap_strides(graph, [tap for _, _, tap in numbered])
     except GraphError:
         return  # the profile that follows reports it, as for any graph
-    strides = {}
-    for _, _, tap, node in numbered:
-        fm = maps[node]
-        if fm.y is not None and fm.x is not None:
-            strides[tap] = (fm.y.stride, fm.x.stride)
-    ordered = sorted((kind, k, tap) for kind, k, tap, _ in numbered if tap in strides)
-    for (kind, _, a), (kind_b, _, b) in itertools.pairwise(ordered):
-        sa, sb = strides[a], strides[b]
-        if kind == kind_b and (sb[0] < sa[0] or sb[1] < sa[1]):  # equal is SSD's: P6 to P8 all at stride 64
+    for kind in ("C", "P"):
+        found = first_decrease([tap for k, _, tap in numbered if k == kind], strides)
+        if found is not None:
+            a, b = found
             raise ConfigError(
-                f"{where}: outputs: '{a}' has stride {_stride(sa)} and '{b}' stride {_stride(sb)}; expected "
-                f"{kind}<k> names in stride order (a larger number, a stride at least as large), as a preset's "
-                "levels are"
+                f"{where}: outputs: '{a}' has stride {stride_text(strides[a])} and '{b}' stride "
+                f"{stride_text(strides[b])}; expected {kind}<k> names in stride order (a larger number, a stride at "
+                "least as large), as a preset's levels are"
             )
-
-
-def _stride(stride: tuple[Any, Any]) -> str:
-    return str(stride[0]) if stride[0] == stride[1] else f"{stride[1]}x{stride[0]}"
