@@ -309,6 +309,7 @@ def measure_erf(
                 lambda taps: build(name, neck, taps=taps, passthrough=declared, input_size=onnx_size, param="model"),
                 tap,
                 neck,
+                (lambda found: found) if is_imported(name) else None,  # a config's taps: its outputs and nodes
             )
         if input_pair is None and graph.fixed_input is not None and None not in graph.fixed_input:
             input_pair = graph.fixed_input[1:]  # type: ignore[assignment]  # an ONNX model that fixes its input
@@ -328,7 +329,12 @@ def measure_erf(
         module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
         traced = _imported(
-            lambda taps: trace(module, input_pair or (224, 224), taps, declared, name=str(label)), tap, None
+            lambda taps: _labelled(
+                lambda: trace(module, input_pair or (224, 224), taps, declared, name=str(label)), module, model
+            ),
+            tap,
+            None,
+            lambda found: found.graph,
         )
         graph, source = traced.graph, module
         tap, node = _tap_node(graph, tap, str(label))
@@ -461,20 +467,46 @@ def measure_erf(
     )
 
 
-def _imported(load: Callable[[dict[str, str] | None], _T], tap: str | None, neck: str | None) -> _T:
+def _imported(
+    load: Callable[[dict[str, str] | None], _T],
+    tap: str | None,
+    neck: str | None,
+    graph_of: Callable[[_T], Graph] | None,
+) -> _T:
     """``load(None)``: the model imported with its default taps. When those would stop before a node the import
-    refuses, ``load({tap: tap})`` imports the map ``tap`` names as the only tap (erf measures one map; without a
-    neck, which reads the maps after that node), the name as given (a ``,`` or ``=`` in it is no list of taps, and
-    an error names the tap, never ``taps``); without a tap, the error offers ``--tap``, not ``--taps``."""
+    refuses, or do not make ``tap`` an output or a node of the graph (``graph_of`` the import), ``load({tap:
+    tap})`` imports the map ``tap`` names as the only tap (erf measures one map; without a neck, which reads the
+    maps after that node; ``graph_of`` None for a config, whose taps are its outputs and nodes), the name as
+    given (a ``,`` or ``=`` in it is no list of taps, and an error names the tap, never ``taps``): the importer
+    resolves it as it resolves ``profile --taps`` (a node, an ONNX value or node name, a torch module path) and
+    refuses it with the same error; without a tap, the error offers ``--tap``, not ``--taps``."""
     from scalematch.profile.importers.emit import BlockedTaps
 
     try:
-        return load(None)
+        found = load(None)
     except BlockedTaps as exc:
         if tap is None or neck is not None:
             offer = f"; to measure a map before it, name it (--tap {exc.taps[-1][1]})" if neck is None else ""
             raise ModelError(str(exc).replace(exc.advice, offer)) from None
         return load({tap: tap})
+    if tap is None or neck is not None or graph_of is None:
+        return found
+    graph = graph_of(found)
+    if tap in dict(graph.taps) or any(n.name == tap for n in graph.nodes):
+        return found
+    return load({tap: tap})
+
+
+def _labelled(load: Callable[[], _T], module: Any, given: object) -> _T:
+    """``load()``, the trace of ``module``: its errors name the module as ``given`` (``torchvision.models:resnet18``,
+    as ``profile`` names it), not by its class, which the trace of a loaded module names it after."""
+    try:
+        return load()
+    except ModelError as exc:
+        own = f"{type(module).__name__}: "
+        if isinstance(given, str) and type(exc) is ModelError and str(exc).startswith(own):
+            raise ModelError(f"{given}: {str(exc).removeprefix(own)}") from None
+        raise
 
 
 def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: str | None) -> Profile:

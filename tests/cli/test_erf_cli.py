@@ -300,3 +300,75 @@ def test_an_error_names_only_the_options_given(tmp_path: Path) -> None:
             2,
             f"Error: {path}: tap '{tap}': no feature map or module named '{tap}' {feature_maps}\n",
         )
+
+
+def _named_onnx(path: Path) -> None:
+    """Two strided convolutions whose nodes are named apart from their values (as torch's exporter names them),
+    a global pool and a flatten: no output is a feature map."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    conv: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    nodes = [
+        helper.make_node("Conv", ["x", "W1"], ["a_out"], name="/stem/Conv", **conv),
+        helper.make_node("Conv", ["a_out", "W2"], ["b_out"], name="/layer1/Conv", **conv),
+        helper.make_node("GlobalAveragePool", ["b_out"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["y"], name="flat"),
+    ]
+    weights = [numpy_helper.from_array(np.ones((4, c, 3, 3), np.float32), n) for n, c in (("W1", 3), ("W2", 4))]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        weights,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def _tap_results(model: str, tap: str) -> tuple[Any, Any]:
+    """``erf MODEL --tap TAP`` and ``profile MODEL --taps TAP``."""
+    erf = CliRunner().invoke(app, ["erf", model, "--tap", tap, "--samples", "1", "--size", "32x32"])
+    return erf, CliRunner().invoke(app, ["profile", model, "--taps", tap])
+
+
+def test_erf_takes_the_onnx_node_names_profile_takes(tmp_path: Path) -> None:
+    """erf refused an ONNX node name (``/layer1/layer1.1/relu_1/Relu``) that profile --taps takes (review round
+    40, B-F4); a name neither takes gets profile's error, listing the last feature maps, not only the outputs."""
+    path = tmp_path / "named.onnx"
+    _named_onnx(path)
+    erf, profile = _tap_results(str(path), "/stem/Conv")
+    assert (erf.exit_code, profile.exit_code) == (0, 0), erf.output + profile.output
+    assert erf.stdout.startswith(f"{path} /stem/Conv (a_out): unit (x, y) "), erf.stdout
+    assert "receptive field    3 px" in erf.stdout
+    erf, profile = _tap_results(str(path), "nosuch")
+    assert (erf.exit_code, erf.stdout) == (2, "")
+    assert (
+        erf.stderr
+        == profile.stderr
+        == (
+            f"Error: {path}: tap 'nosuch': no feature map or module named 'nosuch' (the last feature maps: a_out, b_out, "
+            "g)\n"
+        )
+    )
+
+
+def test_erf_takes_the_torch_module_paths_profile_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module path (``layer1``, a Sequential) is measured as profile --taps takes it; a name neither takes gets
+    profile's error, naming the module as given."""
+    (tmp_path / "erf_paths_net.py").write_text(
+        "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.layer1 = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU())\n"
+        "        self.layer2 = nn.Conv2d(4, 4, 3, 2, 1)\n\n"
+        "    def forward(self, x):\n        return self.layer2(self.layer1(x))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    erf, profile = _tap_results("erf_paths_net:Net", "layer1")
+    assert (erf.exit_code, profile.exit_code) == (0, 0), erf.output + profile.output
+    assert erf.stdout.startswith("erf_paths_net:Net layer1 ("), erf.stdout
+    assert "receptive field    3 px" in erf.stdout
+    erf, profile = _tap_results("erf_paths_net:Net", "nosuch")
+    assert (erf.exit_code, erf.stdout) == (2, "")
+    assert erf.stderr == profile.stderr
+    assert erf.stderr.startswith("Error: erf_paths_net:Net: tap 'nosuch': no feature map or module named 'nosuch' (")
