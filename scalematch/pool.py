@@ -225,10 +225,11 @@ def fewer_collections() -> None:
     few dozen collections, and rarely a full one (which walks every object of the process: 0.04-0.07 s each once
     pandas and numba are imported); and :func:`worker_pool` freezes the objects that exist when it forks (they
     stay alive, never walked again), so its worker processes do not walk what they inherit. On a train2017-sized
-    file the collector's time (the process and its two reading workers, measured with ``gc.callbacks``) went from
-    0.35-0.4 s to 0.15 s in ``recommend`` and from 0.15 s to 0.04 s in ``stats``. The cost: a cycle of objects that becomes garbage is freed a
-    little later, and one that is garbage when a pool forks is never freed (the run is short). Called by the
-    command line only: a library must leave its host's collector alone."""
+    file the collector's time (the process and its two reading workers, measured with ``gc.callbacks``) went
+    from 0.35-0.4 s to 0.15 s in ``recommend`` and from 0.15 s to 0.04 s in ``stats``. The cost: a cycle of
+    objects that becomes garbage is freed a little later, and one that is garbage when a pool forks is never
+    freed (the run is short). Called by the command line only: a library must leave its host's collector
+    alone."""
     import gc
 
     gc.set_threshold(10_000, 10, 10)

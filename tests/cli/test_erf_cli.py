@@ -348,8 +348,8 @@ def test_erf_takes_the_onnx_node_names_profile_takes(tmp_path: Path) -> None:
         erf.stderr
         == profile.stderr
         == (
-            f"Error: {path}: tap 'nosuch': no feature map or module named 'nosuch' (the last feature maps: a_out, b_out, "
-            "g)\n"
+            f"Error: {path}: tap 'nosuch': no feature map or module named 'nosuch' (the last feature maps: a_out, "
+            "b_out, g)\n"
         )
     )
 
