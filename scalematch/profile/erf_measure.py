@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
 from scalematch._text import int_text
 from scalematch.errors import GraphError, ModelError, OptionError
+from scalematch.profile import runs
 from scalematch.profile.engine import Profile, profile
 from scalematch.profile.graph import INPUT, Graph, upstream
 from scalematch.profile.layers import GlobalPool, Merge, Pair, Passthrough, TransposedConv, Upsample, Window
@@ -443,6 +444,14 @@ def measure_erf(
     grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
     if total <= 0:
+        assert fm.geom is not None
+        blind = [a for a in (0, 1) if not runs.intersection_size(fm.geom[a].unit(unit[a])[0], ((0, size[a]),))]
+        if blind:  # (the unit's pixels in a map without ends: a superset of those it reads at this size)
+            raise ModelError(
+                f"{label}: the measured unit ({unit[0]}, {unit[1]}) of '{tap}' reads no input pixel along "
+                f"{'yx'[blind[0]]} at {size[1]}x{size[0]} (WxH), only the zero padding: its gradient is zero whatever "
+                "the weights; give a larger size, or measure another map"
+            )
         raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try weights=random")
     mass = np.asarray(grad / total)
     assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)

@@ -372,3 +372,20 @@ def test_erf_takes_the_torch_module_paths_profile_takes(tmp_path: Path, monkeypa
     assert (erf.exit_code, erf.stdout) == (2, "")
     assert erf.stderr == profile.stderr
     assert erf.stderr.startswith("Error: erf_paths_net:Net: tap 'nosuch': no feature map or module named 'nosuch' (")
+
+
+def test_a_unit_that_reads_only_padding_is_named_so(tmp_path: Path) -> None:
+    """A measured unit whose window lies in the zero padding alone (100 px of padding before an 8 px input): its
+    gradient is zero whatever the weights, so the error says so and does not suggest random weights."""
+    config = tmp_path / "padonly.yaml"
+    config.write_text(
+        "name: padonly\nnodes:\n  - {name: a, type: conv, kernel: 1, padding: [[100, 0], [100, 0]]}\n"
+        "outputs: {C1: a}\n"
+    )
+    result = CliRunner().invoke(app, ["erf", str(config), "--size", "8", "--samples", "1"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {config}: the measured unit (54, 54) of 'C1' reads no input pixel along y at 8x8 (WxH), only the "
+        "zero padding: its gradient is zero whatever the weights; give a larger size, or measure another map\n"
+    )
+    assert CliRunner().invoke(app, ["erf", str(config), "--size", "300", "--samples", "1"]).exit_code == 0
