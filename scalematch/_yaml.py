@@ -132,6 +132,12 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
     return data
 
 
+def kind_of_document(data: object) -> str:
+    """What a loaded YAML document is, as an error that expected a mapping says it: a document of blank lines,
+    comments or ``null`` only is ``an empty document (...)``; anything else is its type's name."""
+    return "an empty document (blank lines, comments or null only)" if data is None else type(data).__name__
+
+
 def syntax_error(where: object, exc: Exception) -> str:
     """The one-line message of a YAML syntax error: ``<where>:<line>:<column>: YAML syntax error: <problem>``
     (PyYAML's own message spans several lines and puts the cause last); of an :class:`UnsupportedTag`,

@@ -90,10 +90,13 @@ def read_preset(name: object, param: str) -> Preset:
         raise ConfigError(f"{name}: no such preset file")
     if what is not None:
         raise ConfigError(f"{param}: unknown detector '{name}'; expected a file or one of: {', '.join(known)}")
-    from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, safe_load, syntax_error
+    from scalematch._yaml import RepeatedKey, TooLarge, UnsupportedTag, kind_of_document, safe_load, syntax_error
 
     try:
-        data = safe_load(path.read_text(encoding="utf-8"), unique_keys=True)
+        text = path.read_text(encoding="utf-8")
+        if not text:
+            raise ConfigError(f"{path}: the file is empty (0 bytes)")
+        data = safe_load(text, unique_keys=True)
     except (yaml.YAMLError, UnsupportedTag) as exc:
         raise ConfigError(syntax_error(path, exc)) from None
     except (OSError, UnicodeDecodeError, TooLarge, RepeatedKey) as exc:
@@ -101,7 +104,7 @@ def read_preset(name: object, param: str) -> Preset:
             f"{path}: cannot read the preset: {(str(exc) or type(exc).__name__).splitlines()[0]}"
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {kind_of_document(data)}")
     for key in ("backbone", "neck"):
         data[key] = from_folder(data.get(key), path.parent)
     return _Reader(str(path), data).preset()

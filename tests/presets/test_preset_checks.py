@@ -233,3 +233,22 @@ def test_the_zero_area_anchor_message(tmp_path: Path) -> None:
     path.write_text(text.replace("[32, 40, 50]", "[1, 40, 50]"), "utf-8")
     with pytest.raises(ConfigError, match=r"key 'anchors\.sizes': size 1 at aspect ratio 0\.5 \(level P3\) .* height"):
         load_preset(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the file is empty (0 bytes)"),
+        ("# a comment only\n\n", "expected a mapping at the top level, got an empty document (blank lines, comments or "
+         "null only)"),
+        ("null\n", "expected a mapping at the top level, got an empty document (blank lines, comments or null only)"),
+        ("- retinanet\n", "expected a mapping at the top level, got list"),
+    ],
+)  # fmt: skip
+def test_an_empty_preset_file_is_named_so(tmp_path: Path, text: str, expected: str) -> None:
+    """A 0-byte preset file, or one of comments only, is named for what it is, as a config is (not 'NoneType')."""
+    empty = tmp_path / "p.yaml"
+    empty.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_preset(empty)
+    assert str(caught.value) == f"{empty}: {expected}"

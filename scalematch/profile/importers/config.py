@@ -286,8 +286,9 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     if isinstance(data, list):
         data = {"layers": data}
     if not isinstance(data, dict):
-        got = "an empty document (blank lines, comments or null only)" if data is None else type(data).__name__
-        raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {got}")
+        from scalematch._yaml import kind_of_document
+
+        raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {kind_of_document(data)}")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
