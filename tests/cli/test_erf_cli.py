@@ -379,8 +379,7 @@ def test_a_unit_that_reads_only_padding_is_named_so(tmp_path: Path) -> None:
     gradient is zero whatever the weights, so the error says so and does not suggest random weights."""
     config = tmp_path / "padonly.yaml"
     config.write_text(
-        "name: padonly\nnodes:\n  - {name: a, type: conv, kernel: 1, padding: [[100, 0], [100, 0]]}\n"
-        "outputs: {C1: a}\n"
+        "name: padonly\nnodes:\n  - {name: a, type: conv, kernel: 1, padding: [[100, 0], [100, 0]]}\noutputs: {C1: a}\n"
     )
     result = CliRunner().invoke(app, ["erf", str(config), "--size", "8", "--samples", "1"])
     assert result.exit_code == 2
