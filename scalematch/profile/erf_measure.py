@@ -483,12 +483,13 @@ def _imported(
     graph_of: Callable[[_T], Graph] | None,
 ) -> _T:
     """``load(None)``: the model imported with its default taps. When those would stop before a node the import
-    refuses, or do not make ``tap`` an output or a node of the graph (``graph_of`` the import), ``load({tap:
-    tap})`` imports the map ``tap`` names as the only tap (erf measures one map; without a neck, which reads the
-    maps after that node; ``graph_of`` None for a config, whose taps are its outputs and nodes), the name as
-    given (a ``,`` or ``=`` in it is no list of taps, and an error names the tap, never ``taps``): the importer
-    resolves it as it resolves ``profile --taps`` (a node, an ONNX value or node name, a torch module path) and
-    refuses it with the same error; without a tap, the error offers ``--tap``, not ``--taps``."""
+    refuses, or need a node it refuses (an imported model; the map ``tap`` names may not), or do not make ``tap``
+    an output or a node of the graph (``graph_of`` the import), ``load({tap: tap})`` imports the map ``tap`` names
+    as the only tap (erf measures one map; without a neck, which reads the maps after that node; ``graph_of`` None
+    for a config, whose taps are its outputs and nodes), the name as given (a ``,`` or ``=`` in it is no list of
+    taps, and an error names the tap, never ``taps``): the importer resolves it as it resolves ``profile --taps``
+    (a node, an ONNX value or node name, a torch module path) and refuses it with the same error; without a tap,
+    the error offers ``--tap``, not ``--taps``."""
     from scalematch.profile.importers.emit import BlockedTaps
 
     try:
@@ -497,6 +498,10 @@ def _imported(
         if tap is None or neck is not None:
             offer = f"; to measure a map before it, name it (--tap {exc.taps[-1][1]})" if neck is None else ""
             raise ModelError(str(exc).replace(exc.advice, offer)) from None
+        return load({tap: tap})
+    except ModelError:  # a node the default outputs need is refused: the map named may not need it
+        if tap is None or neck is not None or graph_of is None:
+            raise
         return load({tap: tap})
     if tap is None or neck is not None or graph_of is None:
         return found

@@ -388,3 +388,35 @@ def test_a_unit_that_reads_only_padding_is_named_so(tmp_path: Path) -> None:
         "zero padding: its gradient is zero whatever the weights; give a larger size, or measure another map\n"
     )
     assert CliRunner().invoke(app, ["erf", str(config), "--size", "300", "--samples", "1"]).exit_code == 0
+
+
+def test_erf_measures_a_tap_before_a_refused_node_profile_takes(tmp_path: Path) -> None:
+    """A model whose output is a spatial Slice (refused) after a convolution: profile --taps c profiles the
+    convolution, and so does erf --tap c (review round 41, F3: erf retried with the tap only when the default outputs
+    stopped before a refused node, not when they needed one); without --tap the refusal is the error."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    path = tmp_path / "sliced.onnx"
+    bounds = [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in (("s", 0), ("e", 4), ("ax", 2))]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "W"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+            helper.make_node("Slice", ["c", "s", "e", "ax"], ["y"], name="slice"),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "W"), *bounds],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    erf, profile = _tap_results(str(path), "c")
+    assert (erf.exit_code, profile.exit_code) == (0, 0), erf.output + profile.output
+    assert "receptive field    3 px" in erf.stdout
+    whole = CliRunner().invoke(app, ["erf", str(path), "--samples", "1", "--size", "32x32"])
+    assert whole.exit_code == 2
+    assert (
+        whole.stderr
+        == f"Error: {path}: node 'slice' (Slice): slices a spatial axis; expected slicing along channels only\n"
+    )
