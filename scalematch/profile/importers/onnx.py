@@ -36,7 +36,8 @@ from scalematch.profile.importers.emit import (
     stage_taps,
 )
 from scalematch.profile.importers.layer_list import layer_problem
-from scalematch.profile.importers.onnx_pieces import piece_shapes, write_shapes
+from scalematch.profile.importers.onnx_pieces import BOUND as PIECE_BOUND
+from scalematch.profile.importers.onnx_pieces import piece_shapes, result_bound, write_shapes
 from scalematch.profile.layers import (
     GlobalPool,
     Layer,
@@ -1206,11 +1207,16 @@ class _Importer:
             return
         if any(i in self.derived for i in inputs) and node.op_type not in SHAPE_ARITHMETIC:
             return  # a tensor the size of a map (Expand) is never worth computing
+        import numpy as np
         from onnx.reference import ReferenceEvaluator
 
         known = {i: self.constants[i] if i in self.constants else self.derived[i] for i in inputs}
-        if node.op_type == "ConstantOfShape" and any(math.prod(int(v) for v in known[i].ravel()) > 64 for i in inputs):
+        bound = result_bound(node, list(known.values()))
+        largest = max((int(np.size(value)) for value in known.values()), default=0)
+        if node.op_type == "ConstantOfShape" and (bound is None or bound > 64):
             return  # ... nor a ConstantOfShape that is no small vector
+        if bound is not None and bound > max(PIECE_BOUND, largest):
+            return  # nor a result far larger than its inputs (a Sum broadcasting short vectors, an Expand, a Tile)
         try:
             results = ReferenceEvaluator(node).run(None, known)
         except Exception:
@@ -1688,13 +1694,20 @@ def with_shapes(model: Any, input_size: Pair | None = None, label: str = "<onnx 
     return with_piece_shapes(model)
 
 
+PIECE_ROUNDS = 16
+"""Rounds of :func:`with_piece_shapes` at most (each one runs shape inference on the whole model): a torchvision
+ShuffleNet v2 export needs 2; shapes still unknown after them are refused where a geometry needs them."""
+
+
 def with_piece_shapes(model: Any) -> Any:
     """``model`` (its shapes inferred) with the shapes of the ``Slice``, ``Split`` and ``Reshape`` results that
     inference left unknown computed from the graph's constants and known shapes (:mod:`onnx_pieces`), and
-    inference run again to carry them on; each round fixes at least one more result, or it stops."""
+    inference run again to carry them on; each round fixes at least one more result, or it stops, after at most
+    :data:`PIECE_ROUNDS` rounds (a shape found feeds the ``Shape`` nodes after it in the same round; a round is
+    needed again only where an operator inference alone follows lies between two pieces)."""
     import onnx
 
-    for _ in model.graph.node:
+    for _ in range(PIECE_ROUNDS):
         found = piece_shapes(model, value_shapes(model), SHAPE_ARITHMETIC)
         if not found:
             break

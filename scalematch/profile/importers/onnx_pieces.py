@@ -19,6 +19,16 @@ PIECES = frozenset(["Slice", "Split", "Reshape"])
 """Nodes whose result's shape is read from their other inputs, evaluated here on a zero-memory input."""
 SMALL = 64
 """The most items a value computed from constants and shapes may hold here (bounds, sizes and axes are short)."""
+BOUND = SMALL * SMALL
+"""The most items a node folded here may make (before its result is kept or dropped by :data:`SMALL`): a node whose
+result could hold more (a ``ConstantOfShape`` of a large shape, a ``Sum`` broadcasting several short vectors into a
+huge array) is not evaluated at all."""
+BROADCASTING = frozenset(["Add", "Sub", "Mul", "Div", "Mod", "Sum", "Max", "Min", "Mean"])
+SAME_OR_SMALLER = frozenset(
+    ["Cast", "Identity", "Neg", "Abs", "Floor", "Ceil", "Slice", "Squeeze", "Unsqueeze", "Reshape", "Transpose",
+     "ReduceProd", "ReduceSum", "Size"]
+)  # fmt: skip
+"""Folded operators whose result holds at most as many items as their first input."""
 
 
 def known_shape(shape: tuple[int | None, ...] | None) -> tuple[int, ...] | None:
@@ -64,6 +74,53 @@ def unknown_piece(node: Any, shapes: dict[str, tuple[int | None, ...]]) -> bool:
     )
 
 
+def result_bound(node: Any, inputs: list[Any]) -> int | None:
+    """The most items the result of folded node ``node`` can hold on ``inputs`` (its input values, in order),
+    computed without running it; None when it cannot be told (the node is then not evaluated)."""
+    import numpy as np
+
+    op, sizes = node.op_type, [int(np.size(value)) for value in inputs]
+    if op == "ConstantOfShape":
+        dims = [int(d) for d in np.ravel(inputs[0])] if inputs else []
+        return math.prod(dims) if all(d >= 0 for d in dims) and len(dims) <= SMALL else None
+    if op in BROADCASTING:
+        try:
+            return math.prod(np.broadcast_shapes(*(np.shape(value) for value in inputs)))
+        except ValueError:
+            return None
+    if op == "Expand" and len(inputs) == 2:
+        try:
+            target = tuple(int(d) for d in np.ravel(inputs[1]))
+            return math.prod(np.broadcast_shapes(np.shape(inputs[0]), target)) if len(target) <= SMALL else None
+        except ValueError:
+            return None
+    if op == "Tile" and len(inputs) == 2:
+        repeats = [int(r) for r in np.ravel(inputs[1])]
+        return sizes[0] * math.prod(repeats) if all(r >= 0 for r in repeats) and len(repeats) <= SMALL else None
+    if op == "Range" and len(inputs) == 3 and all(size == 1 for size in sizes):
+        start, limit, delta = (float(np.ravel(value)[0]) for value in inputs)
+        steps = (limit - start) / delta if delta else math.inf
+        return max(math.ceil(steps), 0) if math.isfinite(steps) else None
+    if op == "Concat":
+        return sum(sizes)
+    if op == "Gather" and len(sizes) == 2:
+        return sizes[0] * sizes[1]
+    if op in SAME_OR_SMALLER and sizes:
+        return sizes[0] if op != "Size" else 1
+    if op == "Constant":
+        return sum(_attribute_items(attribute) for attribute in node.attribute)
+    return None
+
+
+def _attribute_items(attribute: Any) -> int:
+    """Items a ``Constant`` node's attribute holds (a tensor's declared size, a list's length, 1 for a scalar)."""
+    if attribute.HasField("t"):
+        return math.prod(attribute.t.dims)
+    if attribute.HasField("sparse_tensor"):
+        return math.prod(attribute.sparse_tensor.dims)
+    return max(len(attribute.ints), len(attribute.floats), len(attribute.strings), 1)
+
+
 def evaluate(node: Any, inputs: dict[str, Any]) -> list[Any] | None:
     """The outputs of ``node`` run by onnx's reference evaluator on ``inputs``; None when it fails."""
     from onnx.reference import ReferenceEvaluator
@@ -85,6 +142,7 @@ def piece_shapes(
     if not any(unknown_piece(node, shapes) for node in model.graph.node):
         return {}
     values = small_constants(model)
+    shapes = dict(shapes)  # (with the shapes found here, for the Shape nodes after them)
     found: dict[str, tuple[int, ...]] = {}
     folded = set(arithmetic) | {"Constant"}
     for node in model.graph.node:
@@ -100,8 +158,13 @@ def piece_shapes(
             data = np.broadcast_to(np.zeros((), np.float32), shape or ())  # no memory (nor its slices, reshapes)
             pieces = evaluate(node, {names[0]: data, **{i: values[i] for i in names[1:]}})
             if pieces is not None and len(pieces) == len(outputs):
-                found.update({o: tuple(int(d) for d in np.shape(p)) for o, p in zip(outputs, pieces, strict=True)})
+                now = {o: tuple(int(d) for d in np.shape(p)) for o, p in zip(outputs, pieces, strict=True)}
+                found.update(now)
+                shapes.update(now)
         elif node.op_type in folded and all(i in values for i in names):
+            bound = result_bound(node, [values[i] for i in names])
+            if bound is None or bound > BOUND:
+                continue
             results = evaluate(node, {i: values[i] for i in names})
             for out, value in zip(node.output, results or [], strict=False):
                 if out and np.size(value) <= SMALL:
