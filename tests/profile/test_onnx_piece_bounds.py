@@ -92,7 +92,7 @@ def test_result_bounds_are_upper_bounds() -> None:
     """The bound of each node kind is at least the size of what onnx's reference evaluator makes of it."""
     from onnx.reference import ReferenceEvaluator
 
-    cases = [
+    cases: list[tuple[str, list[Any]]] = [
         ("ConstantOfShape", [np.array([3, 4], np.int64)]),
         ("Sum", [np.ones((3, 1)), np.ones((1, 5)), np.ones(5)]),
         ("Concat", [np.ones(3), np.ones(4)]),
@@ -104,7 +104,8 @@ def test_result_bounds_are_upper_bounds() -> None:
     ]
     for op, values in cases:
         names = [f"i{k}" for k in range(len(values))]
-        node = helper.make_node(op, names, ["out"], **({"axis": 0} if op == "Concat" else {}))
+        attrs: dict[str, Any] = {"axis": 0} if op == "Concat" else {}
+        node = helper.make_node(op, names, ["out"], **attrs)
         made = ReferenceEvaluator(node).run(None, dict(zip(names, values, strict=True)))[0]
         bound = onnx_pieces.result_bound(node, values)
         assert bound is not None and bound >= np.size(made), op
