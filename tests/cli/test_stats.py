@@ -114,3 +114,27 @@ def test_progress_bar_only_for_long_reads_and_never_when_disabled(capsys: pytest
         assert update is not None
         update(LONG_READ_BYTES // 2, 2 * LONG_READ_BYTES)
     assert capsys.readouterr().err != ""  # the bar was started (rich draws nothing more off a terminal)
+
+
+def test_an_output_where_no_later_read_would_look_is_written(tmp_path: Path) -> None:
+    """A YOLO dataset with its data.yaml: --csv at a place the reader looks after that file (the folder above the
+    dataset) is written, as no read takes it (review round 41, F4); a place it looks before (a data.yaml in the
+    labels folder above the split given) stays refused, as it would shadow the dataset's own."""
+    import shutil
+
+    from scalematch.cli.main import app
+
+    data = tmp_path / "w" / "y"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "yolo_rbc", data)
+    assert (data / "data.yaml").is_file()
+    above = tmp_path / "w" / "data.yaml"
+    done = CliRunner().invoke(app, ["stats", str(data / "labels" / "test"), "-q", "--csv", str(above)])
+    assert done.exit_code == 0, done.output
+    assert above.read_text(encoding="utf-8").startswith("ann_id,")
+    shadow = data / "labels" / "data.yaml"
+    refused = CliRunner().invoke(app, ["stats", str(data / "labels" / "test"), "-q", "--csv", str(shadow)])
+    assert refused.exit_code == 2 and not shadow.exists()
+    assert refused.stderr == (
+        f"Error: --csv {shadow}: is {shadow}, a file a later read of the input would take as part of it (a YOLO "
+        "dataset's class names); choose another file\n"
+    )

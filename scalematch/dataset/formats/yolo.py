@@ -452,9 +452,10 @@ def _labels_above(parts: tuple[_Part, ...]) -> Path | None:
 
 
 def names_places(path: Path, parts: tuple[_Part, ...]) -> list[Path]:
-    """Every place :func:`names_file` looks for a names file when ``path`` is read, present or not: an output
-    written to one would be read as the class names on the next read (a ``classes.txt`` or a ``data.yaml`` made
-    by ``--csv``), so outputs must not go there."""
+    """Every place :func:`names_file` looks for a names file when ``path`` is read, present or not, in the order
+    it looks: an output written to one before the file it finds (or to any, when it finds none) would be read as
+    the class names on the next read (a ``classes.txt`` or a ``data.yaml`` made by ``--csv``), so outputs must
+    not go there."""
     if parts[0].images == path and parts[0].labels != path:
         path = parts[0].labels
     start = path if path.is_dir() else path.parent
@@ -505,7 +506,11 @@ def side_paths(path: Path) -> tuple[Path, ...]:
     them for class names)."""
     parts = _parts(path)
     images = [part.images for part in parts if part.images != part.labels]
-    return tuple(p for p in (*images, names_file(path, parts), *names_places(path, parts)) if p is not None)
+    found = names_file(path, parts)
+    places = names_places(path, parts)
+    if found in places:  # a file put at a place looked at after the one found would never be read
+        places = places[: places.index(found)]
+    return tuple(p for p in (*images, found, *places) if p is not None)
 
 
 def reached(path: Path) -> tuple[list[Path], list[Path]]:
