@@ -443,8 +443,8 @@ def measure_erf(
         ) from None
     grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
+    assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
     if total <= 0:
-        assert fm.geom is not None
         blind = [a for a in (0, 1) if not runs.intersection_size(fm.geom[a].unit(unit[a])[0], ((0, size[a]),))]
         if blind:  # (the unit's pixels in a map without ends: a superset of those it reads at this size)
             raise ModelError(
@@ -454,7 +454,6 @@ def measure_erf(
             )
         raise ModelError(f"{label}: the gradient of '{tap}' is zero everywhere (dead units?); try weights=random")
     mass = np.asarray(grad / total)
-    assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
     analytic = (math.sqrt(fm.geom[0].unit(unit[0])[2]), math.sqrt(fm.geom[1].unit(unit[1])[2]))
     centre, sigma, squares = _stats(mass)
     return MeasuredErf(

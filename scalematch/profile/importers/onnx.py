@@ -935,8 +935,9 @@ class _Importer:
                 f"{self.where(node)}: operator '{op}' of domain '{node.domain}' is not ONNX's own {op}; declare it "
                 f"pass-through if it keeps the geometry (--passthrough {_node_name(node)})"
             )
-        if not declared and subgraphs(node):
-            runs = ", ".join(dict.fromkeys(f"'{a}'" for a, _ in subgraphs(node)))
+        inner = subgraphs(node)
+        if not declared and inner:
+            runs = ", ".join(dict.fromkeys(f"'{a}'" for a, _ in inner))
             read = ", ".join(f"'{f}'" + ("" if f in node.input else " (in a subgraph)") for f in feats)
             raise self.fail(node, f"runs subgraphs ({runs}) and reads {read}; control flow is not modelled")
         if not declared and op in ("Softmax", "LogSoftmax"):
