@@ -265,6 +265,19 @@ def test_a_slice_without_axes_slices_the_first_axes(opset: int) -> None:
     )
 
 
+def test_a_slice_with_a_step_of_zero_is_refused() -> None:
+    """ONNX forbids a Slice step of 0 (onnx's reference evaluator fails on it); a channel slice with one was
+    accepted (review round 41 F6)."""
+    node = helper.make_node("Slice", ["c", "starts", "ends", "axes", "steps"], ["y"], name="sl")
+    arrays: dict[str, Any] = {"starts": np.asarray([0]), "ends": np.asarray([2]), "axes": np.asarray([1])}
+    with pytest.raises(Exception):  # noqa: B017 (whatever the evaluator raises: the model is not valid)
+        run(model([CONV, node], 13, steps=np.asarray([0]), **arrays))
+    with pytest.raises(ModelError) as err:
+        from_onnx(model([CONV, node], 13, steps=np.asarray([0]), **arrays))
+    assert str(err.value) == "<onnx model>: node 'sl' (Slice): has a step of 0 (ONNX Slice steps must be non-zero)"
+    assert profile(from_onnx(model([CONV, node], 13, steps=np.asarray([1]), **arrays)), (16, 16))["y"].size == (16, 16)
+
+
 # -- statistics over rows or columns ------------------------------------------------------------------------
 HINT = "expected the channel axis, or declare the node pass-through to leave that out (--passthrough n)"
 

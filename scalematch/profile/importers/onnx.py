@@ -1326,6 +1326,9 @@ class _Importer:
             axes = self.known(given) if given else None
             if given and axes is None:
                 raise self.fail(node, "slices without constant axes; expected slicing along channels only")
+            steps = self.known(node.input[4]) if len(node.input) > 4 and node.input[4] else None
+            if steps is not None and not steps.all():
+                raise self.fail(node, "has a step of 0 (ONNX Slice steps must be non-zero)")
         if axes is None:
             if starts is None:
                 raise self.fail(node, "slices axes that are unknown (no constant axes or starts); expected slicing "
