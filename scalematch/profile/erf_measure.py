@@ -293,6 +293,7 @@ def measure_erf(
         )
     label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     graph: Graph | None = None
+    fixed = False  # the size is the model's own fixed input size
     if isinstance(model, Graph) or (
         isinstance(model, str) and (not is_imported(model) or model.lower().endswith(".onnx"))
     ):  # a config, a built-in or an ONNX file: read (and its options checked) before torch is needed
@@ -314,6 +315,7 @@ def measure_erf(
             )
         if input_pair is None and graph.fixed_input is not None and None not in graph.fixed_input:
             input_pair = graph.fixed_input[1:]  # type: ignore[assignment]  # an ONNX model that fixes its input
+            fixed = True
         tap, node = _tap_node(graph, tap, str(label))
     require("torch", "torch", "measuring the ERF")
     import numpy as np
@@ -347,14 +349,24 @@ def measure_erf(
     if free.y is None or free.x is None:
         raise OptionError(f"tap: '{tap}' depends on the whole input; its ERF is the whole image")
     size = input_pair or default_input_size((free.y.rf, free.x.rf), (float(free.y.stride), float(free.x.stride)))
+    source_of_size = "" if input_pair else " (the default: the RF plus four strides)"
     if input_pair is None and graph.size_bound and graph.traced_at is not None and traced is None:
         size = graph.traced_at  # a graph that holds at its example size only is measured there
+        source_of_size = " (the size the model was read at)"
     if input_pair is None and graph.fixed_input is not None:  # a model that fixes its height or its width
         size = (graph.fixed_input[1] or size[0], graph.fixed_input[2] or size[1])
+        fixed = fixed or (graph.fixed_input[1] or 1) * (graph.fixed_input[2] or 1) > MAX_ERF_PIXELS
+    if fixed and graph.fixed_input is not None and size[0] * size[1] > MAX_ERF_PIXELS:
+        side_note = " (WxH, its free side at the default)" if None in graph.fixed_input[1:] else " (WxH)"
+        raise ModelError(
+            f"{label}: its input '{graph.fixed_input[0]}' is fixed at {size[1]}x{size[0]}{side_note}; the measured ERF "
+            f"runs networks on at most {MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would "
+            "exhaust memory"
+        )
     if size[0] * size[1] > MAX_ERF_PIXELS:
         raise OptionError(
-            f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs; expected at most "
-            f"{MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
+            f"input_size: the measured ERF runs the network on {size[1]}x{size[0]} inputs{source_of_size}; expected "
+            f"at most {MAX_ERF_PIXELS} pixels (4096x4096), beyond which the activations would exhaust memory"
         )
     default = ""
     if input_pair is None:

@@ -420,3 +420,30 @@ def test_erf_measures_a_tap_before_a_refused_node_profile_takes(tmp_path: Path) 
         whole.stderr
         == f"Error: {path}: node 'slice' (Slice): slices a spatial axis; expected slicing along channels only\n"
     )
+
+
+@pytest.mark.parametrize(("dims", "shown"), [((20000, 20000), "20000x20000 (WxH)"), ((64, 300000), "300000x64 (WxH)")])
+def test_a_model_s_fixed_input_too_large_to_measure_is_named_not_size(
+    tmp_path: Path, dims: tuple[int, int], shown: str
+) -> None:
+    """An ONNX model fixed at 20000x20000 was refused as ``--size`` though no --size was given (review round 42
+    F3): the error names the model's input; a --size given is still checked against the model's fixed size."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(__import__("numpy").ones((4, 3, 3, 3), dtype="float32"), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], name="conv")],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, *dims])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, None)],
+        initializer=[weight],
+    )
+    path = tmp_path / "fixed.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    result = CliRunner().invoke(app, ["erf", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {path}: its input 'x' is fixed at {shown}; the measured ERF runs networks on at most 16777216 "
+        "pixels (4096x4096), beyond which the activations would exhaust memory\n"
+    )

@@ -110,6 +110,12 @@ CASES = {
         "{f}: nodes[0] (a): 'groups' must be a positive integer, got '1e0' (YAML reads '1e0' as text: write the "
         "integer plainly, as 1)",
     ),
+    # groups is never used, but a 32-digit count was accepted and printed (review round 42 F1)
+    "huge_groups": (
+        "nodes:\n  - {name: a, type: conv, kernel: 3, groups: 99999999999999999999999999999999}\n",
+        "{f}: nodes[0] (a): 'groups' must be at most 1048576 (a count of channels; no network has more), got "
+        "99999999999999999999999999999999",
+    ),
     "float_text_stride": (
         "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
         "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "

@@ -278,6 +278,31 @@ def test_a_slice_with_a_step_of_zero_is_refused() -> None:
     assert profile(from_onnx(model([CONV, node], 13, steps=np.asarray([1]), **arrays)), (16, 16))["y"].size == (16, 16)
 
 
+TAKES = "ONNX's Resize (opset 17) takes"
+
+
+@pytest.mark.parametrize(
+    ("array", "slot", "message"),
+    [
+        (np.asarray(["1", "1", "2", "2"]), 2, f"input 'scales' ('v') is of type STRING; {TAKES} float"),
+        (np.asarray([1, 1, 2, 2]), 2, f"input 'scales' ('v') is of type INT64; {TAKES} float"),
+        (np.asarray([1.0, 1, 32, 32], dtype=np.float32), 3, f"input 'sizes' ('v') is of type FLOAT; {TAKES} int64"),
+    ],
+)
+def test_an_input_of_a_type_the_operator_does_not_take_is_refused(array: Any, slot: int, message: str) -> None:
+    """Resize's scales or sizes of another element type than its schema takes: STRING scales ended in a
+    traceback (review round 42 F2); onnx's strict shape inference refuses the same models."""
+    inputs = ["c", "", "v", ""][: slot + 1] if slot == 2 else ["c", "", "", "v"]
+    m = model([CONV, helper.make_node("Resize", inputs, ["y"], name="rs", mode="nearest")], 17, v=array)
+    with pytest.raises(Exception):  # noqa: B017 (whatever onnx raises: the model is not valid)
+        onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == f"<onnx model>: node 'rs' (Resize): {message}"
+    good = np.asarray([1, 1, 2, 2], dtype=np.float32) if slot == 2 else np.asarray([1, 4, 32, 32])
+    assert profile(from_onnx(model(m.graph.node, 17, v=good)), (16, 16))["y"].size == (32, 32)
+
+
 # -- statistics over rows or columns ------------------------------------------------------------------------
 HINT = "expected the channel axis, or declare the node pass-through to leave that out (--passthrough n)"
 

@@ -68,6 +68,9 @@ _FIELDS: dict[str, set[str]] = {
 # memory and time grow with these (a kernel of 10**9 taps would allocate until the system kills the process),
 # and no detector backbone comes near 1024 (the largest kernels in use are 31 to 51).
 MAX_LAYER_VALUE = 1024
+MAX_GROUPS = 1 << 20
+"""The bound on a config's ``groups``: recorded and shown, never used, but a count of channels (2,048 in the
+widest depthwise convolutions in use)."""
 
 
 def _pair(value: Any, key: str, minimum: int) -> Pair:
@@ -198,6 +201,11 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
 
             note = text_number_note(groups, integer=True)
             raise ConfigError(f"'groups' must be a positive integer, got {groups!r}{note}")
+        if groups > MAX_GROUPS:
+            raise ConfigError(
+                f"'groups' must be at most {MAX_GROUPS} (a count of channels; no network has more), got "
+                f"{described(groups, 40)}"
+            )
         padding = _padding(fields.get("padding", 0))
         dilation = _pair(fields.get("dilation", 1), "dilation", 1)
         if kind.endswith("pool") and padding != "same":

@@ -328,6 +328,7 @@ class _Importer:
         self.sides: dict[str, Any] = {}  # derived values: which side of which map each item is (codes, 0: none)
         self.side_codes: list[tuple[str, int]] = []  # code k + 1: the map's height (axis 0) or width (1)
         self.shapes = value_shapes(model)
+        self.types = value_types(model)
         self.values: dict[str, str | None] = {}
         self.sources: dict[str, frozenset[str]] = {}
         self.nodes: list[Node] = []
@@ -533,6 +534,32 @@ class _Importer:
                     node,
                     f"attribute '{attribute.name}' {given}; ONNX's {node.op_type} (opset {self.opset}) takes "
                     f"{kinds.Name(int(declared.type))}",
+                )
+
+    def check_input_types(self, node: Any) -> None:
+        """Each input of one of ONNX's own operators whose element type is known is of a type the operator's
+        schema at the model's opset takes for it (Resize's scales are float), else a :class:`ModelError` names it:
+        STRING scales were read as numbers until they failed with a traceback (review round 42)."""
+        if node.domain not in ("", "ai.onnx"):
+            return
+        try:
+            schema: Any = self.defs.get_schema(node.op_type, self.opset, "")
+        except self.defs.SchemaError:
+            return
+        formal = list(schema.inputs)
+        names = self.onnx.TensorProto.DataType
+        for k, name in enumerate(node.input):
+            if not name or not formal or name not in self.types:
+                continue
+            parameter = formal[min(k, len(formal) - 1)]  # (a variadic input is the last one)
+            allowed = {t[len("tensor(") : -1] for t in parameter.types if t.startswith("tensor(")}
+            given = names.Name(self.types[name]).lower() if self.types[name] in names.values() else None
+            if allowed and given is not None and given not in allowed:
+                taken = ", ".join(sorted(allowed)) if len(allowed) <= 4 else "another type"
+                raise self.fail(
+                    node,
+                    f"input '{parameter.name}' ('{name}') is of type {given.upper()}; ONNX's {node.op_type} "
+                    f"(opset {self.opset}) takes {taken}",
                 )
 
     def check_groups(self, node: Any, weight: tuple[int | None, ...]) -> None:
@@ -905,6 +932,7 @@ class _Importer:
         op = node.op_type
         if not (node.name in self.passthrough or op in self.passthrough):
             self.check_attribute_types(node)
+            self.check_input_types(node)
         for attribute in node.attribute:  # a reference to an attribute of the function a node is in (none here)
             if attribute.ref_attr_name:
                 raise self.fail(
@@ -1654,6 +1682,18 @@ def value_shapes(model: Any) -> dict[str, tuple[int | None, ...]]:
     for array in model.graph.initializer:
         shapes[array.name] = tuple(int(v) for v in array.dims)
     return shapes
+
+
+def value_types(model: Any) -> dict[str, int]:
+    """The element type (a ``TensorProto.DataType``) of every tensor value of ``model`` that has one declared or
+    inferred, and of every initializer."""
+    types = {
+        info.name: int(info.type.tensor_type.elem_type)
+        for info in [*model.graph.input, *model.graph.value_info, *model.graph.output]
+        if info.type.HasField("tensor_type") and info.type.tensor_type.elem_type
+    }
+    types.update({array.name: int(array.data_type) for array in model.graph.initializer if array.data_type})
+    return types
 
 
 def second_shapes(model: Any, input_size: Pair | None) -> dict[str, tuple[int | None, ...]] | None:
