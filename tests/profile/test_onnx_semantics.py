@@ -303,6 +303,37 @@ def test_an_input_of_a_type_the_operator_does_not_take_is_refused(array: Any, sl
     assert profile(from_onnx(model(m.graph.node, 17, v=good)), (16, 16))["y"].size == (32, 32)
 
 
+W1 = np.ones((1, 4, 1, 1), dtype=np.float32)
+"""A 1x1 conv reading a result: the import needs that result as a feature map."""
+OUT_OF_RANGE: dict[str, tuple[list[Any], int, dict[str, Any], str]] = {
+    "reduce_attr": ([helper.make_node("ReduceMean", ["c"], ["r"], name="n", axes=[6, 7])], 13, {}, "6"),
+    "reduce_input": ([helper.make_node("ReduceMean", ["c", "ax"], ["r"], name="n")], 18,
+                     {"ax": np.asarray([-5])}, "-5"),
+    "concat": ([helper.make_node("Concat", ["c", "c"], ["r"], name="n", axis=5)], 13, {}, "5"),
+    "softmax": ([helper.make_node("Softmax", ["c"], ["r"], name="n", axis=5)], 13, {}, "5"),
+    "pad": ([helper.make_node("Pad", ["c", "p", "", "ax"], ["r"], name="n")], 18,
+            {"p": np.asarray([1, 1, 1, 1]), "ax": np.asarray([6, 7])}, "6"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_an_axis_out_of_range_is_refused_not_wrapped(case: str) -> None:
+    """ONNX takes axes of a rank-r input in -r .. r - 1; axes 6 and 7 were read as 2 and 3 (a global pool), -5 as
+    3, a Concat along axis 5 as along the channels (review round 42 F5). onnx's strict shape inference refuses
+    the same models."""
+    nodes, opset, inits, axis = OUT_OF_RANGE[case]
+    head = helper.make_node("Conv", ["r", "w1"], ["y"], name="head")
+    m = model([CONV, *nodes, head], opset, w1=W1, **inits)
+    with pytest.raises(Exception):  # noqa: B017 (whatever onnx raises: the model is not valid)
+        onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    with pytest.raises(ModelError) as err:
+        profile(from_onnx(m), (16, 16))
+    assert str(err.value) == (
+        f"<onnx model>: node 'n' ({nodes[0].op_type}): axis {axis} is out of range for a rank-4 input (ONNX takes "
+        "-4 to 3)"
+    )
+
+
 # -- statistics over rows or columns ------------------------------------------------------------------------
 HINT = "expected the channel axis, or declare the node pass-through to leave that out (--passthrough n)"
 

@@ -366,6 +366,17 @@ class _Importer:
     def fail(self, node: Any, message: str) -> ModelError:
         return ModelError(f"{self.where(node)}: {message}")
 
+    def axis(self, node: Any, value: int, rank: int, what: str = "axis", extra: int = 0) -> int:
+        """``value`` as an axis of a rank-``rank`` value, a negative one counting from the end: ONNX takes -rank to
+        rank - 1 (to rank for Flatten, ``extra`` 1); beyond that the model is invalid, a :class:`ModelError` (an
+        axis 6 of a rank-4 value was read as axis 2, review round 42)."""
+        if not -rank <= value < rank + extra:
+            raise self.fail(
+                node,
+                f"{what} {value} is out of range for a rank-{rank} input (ONNX takes {-rank} to {rank + extra - 1})",
+            )
+        return value + rank if value < 0 else value
+
     def text(self, node: Any, attrs: dict[str, Any], key: str, default: str) -> str:
         """The STRING attribute ``key`` of ``node`` as text (``default`` when absent); a :class:`ModelError` naming
         the node and the attribute when its bytes are not UTF-8 (a bare UnicodeDecodeError otherwise)."""
@@ -756,7 +767,11 @@ class _Importer:
         pads = [int(v) for v in pads]
         axes_value = self.const(node.input[3]) if len(node.input) > 3 else None
         rank = len(self.shapes.get(src) or ()) or len(pads) // 2
-        axes = [int(a) % rank for a in axes_value] if axes_value is not None else list(range(len(pads) // 2))
+        axes = (
+            [self.axis(node, int(a), rank) for a in axes_value]
+            if axes_value is not None
+            else list(range(len(pads) // 2))
+        )
         per_axis = {axis: (pads[i], pads[i + len(axes)]) for i, axis in enumerate(axes)}
         if any(v != (0, 0) for axis, v in per_axis.items() if axis < rank - 2):
             raise self.fail(node, "pads a batch or channel axis; expected spatial padding only")
@@ -877,7 +892,8 @@ class _Importer:
         if layout is None:
             raise self.fail(node, f"normalises over {what.split(',')[0]} of a value of unknown shape; {hint}")
         rank = len(layout)
-        axes = set(range(written[0] % rank, rank)) if op == "LayerNormalization" else {a % rank for a in written}
+        checked = [self.axis(node, a, rank) for a in written]
+        axes = set(range(checked[0], rank)) if op == "LayerNormalization" else set(checked)
         spatial = [(k, atom) for k, dim in enumerate(layout) for atom in dim if atom.axis in ("H", "W")]
         over = [atom for k, atom in spatial if k in axes]
         if over and len(over) < len(spatial):
@@ -900,7 +916,7 @@ class _Importer:
         if layout is None:
             raise self.fail(node, f"normalises along axis {axis} of a value of unknown shape; {hint}")
         rank = len(layout)
-        first = axis % rank
+        first = self.axis(node, axis, rank)
         axes = [first] if since13 else list(range(first, rank))
         if not any(spatial_in(layout, a) for a in axes):
             return
@@ -1029,10 +1045,13 @@ class _Importer:
         elif op == "Concat":
             rank = len(self.shapes.get(src) or ())
             axis = int(attrs.get("axis", 1))
-            if rank == 4 and axis % 4 in (2, 3):
+            if rank and self.axis(node, axis, rank) in (2, 3) and rank == 4:
                 raise self.fail(node, f"concatenates along spatial axis {axis}; expected the channel axis")
             layer = self.merge("concat", feats) if len(feats) > 1 else src
-        elif op == "Split" and int(attrs.get("axis", 0)) % (len(self.shapes.get(src) or ()) or 4) in (2, 3):
+        elif op == "Split" and self.axis(node, int(attrs.get("axis", 0)), len(self.shapes.get(src) or ()) or 4) in (
+            2,
+            3,
+        ):
             raise self.fail(node, f"splits along spatial axis {int(attrs.get('axis', 0))}; expected the channel axis")
         elif op == "Split" or (op == "Slice" and self.slices_channels_only(node, attrs)):
             for out in node.output:
@@ -1111,7 +1130,7 @@ class _Importer:
                 order = tuple(int(p) for p in perm) if perm is not None else tuple(reversed(range(len(layout))))
                 result = permute(layout, order) if sorted(order) == list(range(len(layout))) else None
             elif node.op_type == "Flatten" and shape is not None:
-                axis = int(attrs.get("axis", 1)) % (len(shape) + 1)
+                axis = self.axis(node, int(attrs.get("axis", 1)), len(shape), extra=1)
                 result = reshape(layout, (math.prod(shape[:axis]), math.prod(shape[axis:])))
             elif out is not None and shape is not None:
                 result = reshape(layout, out)
@@ -1325,7 +1344,7 @@ class _Importer:
             as_input = "axes" not in attrs
         if not as_input:
             axes = attrs.get("axes")
-            return sorted({int(a) % rank for a in axes}) if axes else list(range(rank))
+            return sorted({self.axis(node, int(a), rank) for a in axes}) if axes else list(range(rank))
         name = node.input[1] if len(node.input) > 1 else ""
         value = self.known(name)
         if name and value is None:
@@ -1337,7 +1356,7 @@ class _Importer:
         axes = [] if value is None else [int(a) for a in value.reshape(-1)]
         if not axes:
             return [] if int(attrs.get("noop_with_empty_axes", 0)) else list(range(rank))
-        return sorted({a % rank for a in axes})
+        return sorted({self.axis(node, a, rank) for a in axes})
 
     def slices_channels_only(self, node: Any, attrs: dict[str, Any]) -> bool:
         """True for a Slice whose axes hold no rows or columns; ``axes`` left out mean ONNX's default, the
@@ -1364,9 +1383,9 @@ class _Importer:
             axes = range(len(starts))
         layout = self.layouts.get(node.input[0]) if node.input[0] in self.opaque else None
         if layout is not None and len(layout) == rank:  # a rearranged value: its layout says which axes hold what
-            spatial = any(spatial_in(layout, int(a) % rank) for a in axes)
+            spatial = any(spatial_in(layout, self.axis(node, int(a), rank)) for a in axes)
         else:
-            spatial = any(int(a) % rank >= rank - 2 for a in axes)
+            spatial = any(self.axis(node, int(a), rank) >= rank - 2 for a in axes)
         if spatial:
             raise self.fail(node, "slices a spatial axis; expected slicing along channels only")
         return True
@@ -1401,7 +1420,7 @@ class _Importer:
             return False
         if node.op_type == "Split":
             axis = int(attrs.get("axis", 0))
-            if spatial_in(layout, axis % len(layout)):
+            if spatial_in(layout, self.axis(node, axis, len(layout))):
                 raise self.fail(node, f"splits along spatial axis {axis}; expected the channel axis")
         else:
             self.slices_channels_only(node, attrs)
