@@ -17,6 +17,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -962,22 +963,33 @@ def _interrupted_import(self: object, *args: object, **kwargs: object) -> None:
         raise ImportError("initialization failed") from exc
 
 
+def _interrupted_class_body(self: object, *args: object, **kwargs: object) -> None:
+    """What a Ctrl-C while a class is built gives: Python 3.11 wraps an exception of ``__set_name__`` in a
+    RuntimeError (matplotlib's Axes, while seaborn is imported)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise RuntimeError("Error calling __set_name__ on '_axis_method_wrapper' instance") from exc
+
+
+@pytest.mark.parametrize("raised", [_interrupted_import, _interrupted_class_body])
 @pytest.mark.parametrize(
     "argv", [["profile", "resnet18", "--plot", "kp.png"], ["explain", "resnet18", "--out", "kp.png"]]
 )
-def test_a_ctrl_c_that_comes_out_as_an_import_error_ends_as_an_interrupted_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], app: typer.Typer
+def test_a_ctrl_c_that_comes_out_as_another_error_ends_as_an_interrupted_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], app: typer.Typer, raised: Any
 ) -> None:
     """SIGINT while the figure is saved can stop matplotlib's lazy import of its backend, whose module init turns
-    the KeyboardInterrupt into ``ImportError: initialization failed``: the run ends as an interrupted run (exit
-    130, nothing on stderr, no temporary file), not with a traceback and exit 1 (review round 27, F3)."""
+    the KeyboardInterrupt into ``ImportError: initialization failed`` (review round 27, F3), or a class being
+    built, which turns it into a RuntimeError (round 42, C-F2): the run ends as an interrupted run (exit 130,
+    nothing on stderr, no temporary file), not with a traceback and exit 1."""
     from matplotlib.figure import Figure
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(Figure, "savefig", _interrupted_import)
+    monkeypatch.setattr(Figure, "savefig", raised)
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 130, result.output
-    assert result.stderr == "" and not isinstance(result.exception, ImportError)
+    assert result.stderr == "" and not isinstance(result.exception, ImportError | RuntimeError)
     assert list(tmp_path.iterdir()) == []
 
 

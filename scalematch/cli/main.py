@@ -84,11 +84,14 @@ class _Group(TyperGroup):
             if exc.filename is not None:
                 raise
             _quiet_broken_pipe()
-        except ImportError as exc:  # Ctrl-C inside a C extension's module init (matplotlib's Agg, loaded lazily)
-            if not interrupted(exc):
+        except Exception as exc:
+            # Ctrl-C inside a C extension's module init (ImportError: matplotlib's Agg, loaded lazily) or a class
+            # body being built (RuntimeError from __set_name__, matplotlib's Axes while seaborn is imported)
+            if interrupted(exc):
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            if not isinstance(exc, OSError):
                 raise
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except OSError as exc:  # the last net: a file-system refusal no check foresaw (a name too long, ...)
+            # the last net: a file-system refusal no check foresaw (a name too long, ...)
             where = f"{cut_name(exc.filename)}: " if exc.filename else ""
             _say_error(f"Error: {printable(where)}{exc.strerror or exc}")
             raise typer.Exit(2) from None
