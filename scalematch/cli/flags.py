@@ -136,3 +136,32 @@ def hold_outputs(files: dict[str, Any]) -> None:
     from scalematch.atomic import hold_outputs as hold
 
     click.get_current_context().with_resource(hold(files))
+
+
+def check_unmatched(given: list[Any], files: dict[str, Any], folder: tuple[str, Any] | None = None) -> None:
+    """Refuse an output (option -> path or None; ``folder``: a report's option and folder) that an input pattern
+    given matches: written, it would be read as an input by the next run of the same command (``--csv sh/new.json``
+    beside the input ``'sh/*.json'``; a report's recommendation.json under ``'**/*.json'``)."""
+    from pathlib import Path
+
+    from scalematch._text import cut_name
+    from scalematch.dataset.patterns import matched_by
+    from scalematch.errors import OptionError
+    from scalematch.report.bundle import REPORT_HTML, REPORT_JSON
+
+    places = [(option, Path(path), Path(path), False) for option, path in files.items() if path is not None]
+    if folder is not None and folder[1] is not None:
+        out = Path(folder[1])
+        places += [
+            (folder[0], out, out, True),
+            *((folder[0], out, out / name, False) for name in (REPORT_JSON, REPORT_HTML)),
+        ]
+    for option, path, place, is_folder in places:
+        pattern = matched_by(place, given, folder=is_folder)
+        if pattern is not None:
+            what = "it" if place == path else f"its {place.name}"
+            kind = "folder" if folder is not None and option == folder[0] else "file"
+            raise OptionError(
+                f"{option} {cut_name(path)}: the input pattern {cut_name(pattern)!r} matches {what}, so a later run "
+                f"would read it as an input; choose another {kind}"
+            )

@@ -12,7 +12,14 @@ from click.core import ParameterSource
 
 from scalematch._text import counted, dumps
 from scalematch.choices import Format, Rule, Toolkit
-from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
+from scalematch.cli.flags import (
+    check_unmatched,
+    dask_option,
+    hold_outputs,
+    image_size_option,
+    split_option,
+    workers_option,
+)
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
 from scalematch.report.style import printable
@@ -176,6 +183,7 @@ def recommend(
         raise OptionError("--report: names the report after one dataset file or folder; for several use --out DIR")
     if report:
         out = report_folder(source)
+    check_unmatched(given, {"--objects": objects, "--export": export[1] if export else None}, (where, out))
     if out is not None:
         # fail before the work, not after it; the lock, held to the end of the command, stops a second run on
         # the same folder at once, before it writes its --objects or --export

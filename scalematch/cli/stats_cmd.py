@@ -10,7 +10,14 @@ import typer
 
 from scalematch._text import counted, dumps
 from scalematch.choices import Format
-from scalematch.cli.flags import dask_option, hold_outputs, image_size_option, split_option, workers_option
+from scalematch.cli.flags import (
+    check_unmatched,
+    dask_option,
+    hold_outputs,
+    image_size_option,
+    split_option,
+    workers_option,
+)
 from scalematch.cli.progress import progress_bar
 from scalematch.dataset.resize import DEFAULT_POLICY
 from scalematch.errors import OptionError
@@ -74,6 +81,7 @@ def stats(
         from scalematch.atomic import check_output
 
         check_output(csv, "--csv", inputs=tuple(p for path in paths for p in read_paths(path, fmt)))
+        check_unmatched(given, {"--csv": csv})
         hold_outputs({"--csv": csv})
     size = parse_image_size(image_size) if image_size is not None else None
     source = " ".join(str(p) for p in given)

@@ -5,10 +5,11 @@ matched once, under its shortest path without links when it has one (``**/**`` i
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _MAGIC = frozenset("*?[")
 
@@ -66,3 +67,41 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+def matched_by(path: str | os.PathLike[str], patterns: Iterable[object], folder: bool = False) -> str | None:
+    """The first of ``patterns`` (the inputs given: a pattern is one that :func:`scalematch.dataset.shards.expand`
+    expands, ``*``, ``?`` or ``[`` in a name that does not exist as written) that matches ``path``, a file (or a
+    ``folder``) that need not exist yet, as :func:`matches` would on a later run; None when none does. An output
+    written there would be read as an input the next time the same command runs."""
+    target = _parts(os.fspath(path))
+    for pattern in patterns:
+        text = os.fspath(pattern) if isinstance(pattern, str | os.PathLike) else None
+        if text is None or _MAGIC.isdisjoint(text) or os.path.lexists(text):
+            continue
+        if _match(_parts(text), target, folder):
+            return str(text)
+    return None
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in os.path.abspath(path).split(os.sep) if p]
+
+
+def _match(pattern: list[str], path: list[str], folder: bool) -> bool:
+    """Whether the parts of a pattern match the parts of a path: ``**`` any number of parts, none hidden (as the
+    last part, none only for a folder: glob's ``a/**`` gives ``a/``, never a file ``a``), any other part one part
+    (a hidden name only by a part that starts with '.' or has no wildcard)."""
+    if not pattern:
+        return not path
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        for k in range(len(path) + 1):  # the parts the ** takes
+            if k and path[k - 1][0] == ".":
+                return False
+            if (not rest and k == len(path) and (k or folder)) or (rest and _match(rest, path[k:], folder)):
+                return True
+        return False
+    if not path or (path[0][0] == "." and head[0] != "." and not _MAGIC.isdisjoint(head)):
+        return False
+    return fnmatch.fnmatchcase(path[0], head) and _match(rest, path[1:], folder)

@@ -134,3 +134,35 @@ def test_objects_of_shards_name_their_input(app: typer.Typer, tmp_path: Path) ->
     assert {r["shard"] for r in rows} == set(paths) and len(rows) == 830
     for r in rows:
         assert images[r["shard"]][int(r["annotation_id"])] == int(r["shard_image_id"])
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "what", "kind"),
+    [
+        (["stats", "sh/*.json", "--csv", "sh/new.json"], "--csv sh/new.json", "it", "file"),
+        (["stats", "sh/*.json", "--csv", "sh/*.json"], "--csv sh/*.json", "it", "file"),
+        (["recommend", "sh/*.json", "--objects", "sh/o.json"], "--objects sh/o.json", "it", "file"),
+        (["recommend", "sh/*.json", "--export", "mmdet", "sh/e.json"], "--export sh/e.json", "it", "file"),
+        (["recommend", "sh/*", "--out", "sh/rep"], "--out sh/rep", "it", "folder"),
+        (["recommend", "**/*.json", "--out", "rep"], "--out rep", "its recommendation.json", "folder"),
+    ],
+)
+def test_an_output_an_input_pattern_matches_is_refused_before_the_work(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], option: str, what: str,
+    kind: str,
+) -> None:  # fmt: skip
+    """``stats 'sh/*.json' --csv sh/new.json`` wrote a CSV the next run read as a COCO file (and failed on it);
+    an output the input pattern matches is refused naming both, nothing written (review round 42, C-F1)."""
+    monkeypatch.chdir(tmp_path)
+    split_coco(sample_path(), tmp_path / "sh", shards=2)
+    before = sorted(p.name for p in (tmp_path / "sh").iterdir())
+    code, out, err = run(app, *args)
+    pattern = args[1]
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: {option}: the input pattern '{pattern}' matches {what}, so a later run would read it as an input; "
+        f"choose another {kind}\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "sh").iterdir()) == before and not (tmp_path / "rep").exists()
+    code, _, err = run(app, "stats", "sh/*.json", "--csv", "counts.csv")  # outside the pattern: written
+    assert code == 0 and (tmp_path / "counts.csv").is_file(), err

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scalematch.dataset.patterns import matches
+from scalematch.dataset.patterns import matched_by, matches
 from scalematch.dataset.shards import expand
 from scalematch.errors import OptionError
 
@@ -87,3 +87,24 @@ def test_one_file_under_two_names_is_named_with_both(tmp_path: Path) -> None:
         f"{tmp_path / 'b.json'}: named twice among the inputs ({tmp_path / 'a.json'} from {pattern}, "
         f"{tmp_path / 'b.json'} from {pattern}); give each once"
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_path_is_matched_by_a_pattern_exactly_when_glob_finds_it(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``matched_by`` (is an output the next run would read?) against glob on the written tree: every file and
+    folder of a random tree, under every pattern, relative and absolute."""
+    _tree(tmp_path, random.Random(seed))
+    monkeypatch.chdir(tmp_path)
+    every = [os.path.relpath(os.path.join(d, n)) for d, dirs, files in os.walk(".") for n in (*dirs, *files)]
+    assert len(every) > 3
+    for pattern in PATTERNS:
+        found = {os.path.normpath(p) for p in _glob(pattern)}
+        for path in every:
+            expected = pattern if path in found else None
+            folder = os.path.isdir(path)
+            assert matched_by(path, ["x.json", pattern], folder) == expected, (pattern, path)
+            absolute = str(tmp_path / pattern)
+            assert matched_by(tmp_path / path, [absolute], folder) == (expected and absolute), (pattern, path)
+    assert matched_by("a", ["b", 3, None]) is None  # names without a pattern, and no path at all: nothing matches
