@@ -108,6 +108,18 @@ def _detected(path: Path, is_folder: bool) -> Format:
             return "voc"
         if suffix == ".txt":
             return "yolo"
+        if suffix in (".yaml", ".yml"):  # ultralytics' data=coco.yaml: no format reads it as annotations
+            raise DatasetError(
+                f"{path}: a YAML file, such as a YOLO dataset's data.yaml, which no format reads as annotations; "
+                f"give the dataset folder ({path.parent}) or its labels folder"
+            )
+        from scalematch.dataset.formats.yolo import IMAGE_SUFFIXES
+
+        if suffix in IMAGE_SUFFIXES:
+            raise DatasetError(
+                f"{path}: an image, not annotations; give its annotation file, or its folder ({path.parent}), read "
+                "through its YOLO labels"
+            )
         raise DatasetError(
             f"{path}: cannot tell the annotation format from the suffix {suffix or '(none)'!r}; "
             "expected .json (coco), .xml (voc) or .txt (yolo), or pass format="

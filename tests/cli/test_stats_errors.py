@@ -333,6 +333,15 @@ RESIZE_FORMS = (
         (["nowhere.json"], "nowhere.json: no such file or folder"),
         (["notes.md"], "notes.md: cannot tell the annotation format from the suffix '.md'; "
          "expected .json (coco), .xml (voc) or .txt (yolo), or pass --format"),
+        # ultralytics' data=coco.yaml, an image, an image list: named, not "pass --format" (which refused them in
+        # turn) nor a label file of malformed lines read with exit 0 (review round 42, A-F1 and A-F2)
+        (["ds/data.yaml"], "ds/data.yaml: a YAML file, such as a YOLO dataset's data.yaml, which no format reads as "
+         "annotations; give the dataset folder (ds) or its labels folder"),
+        (["ds/images/train/a.JPG"], "ds/images/train/a.JPG: an image, not annotations; give its annotation file, or "
+         "its folder (ds/images/train), read through its YOLO labels"),
+        (["ds/train.txt"], "ds/train.txt: lists image paths ('./images/train/a.JPG' first), as the file data.yaml's "
+         "train: or val: may name; scalematch reads YOLO labels from a folder, not through an image list: give the "
+         "labels folder of its images (ds/labels/train) or the dataset folder"),
     ],
 )  # fmt: skip
 def test_option_and_path_errors(
@@ -340,4 +349,10 @@ def test_option_and_path_errors(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     Path("notes.md").write_text("x")
+    Path("ds/images/train").mkdir(parents=True)
+    Path("ds/labels/train").mkdir(parents=True)
+    Path("ds/images/train/a.JPG").write_bytes(b"")
+    Path("ds/labels/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    Path("ds/data.yaml").write_text("path: .\ntrain: train.txt\nnames: [cat]\n")
+    Path("ds/train.txt").write_text("./images/train/a.JPG\n\n/abs/b.png\n")
     assert_error(run(app, *args), message)

@@ -807,6 +807,14 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             f"{path}: a class list (no image named 'classes' pairs with it, so ultralytics never reads it as "
             f"labels), not a label file; give its labels folder ({path.parent}), which names the classes from it"
         )
+    listed = _image_list(path) if path.is_file() else None
+    if listed is not None:
+        their_labels = Path(os.path.relpath(Path(img2label(path.parent / listed)).parent))
+        raise DatasetError(
+            f"{path}: lists image paths ({described(listed, 60)} first), as the file data.yaml's train: or val: may "
+            f"name; scalematch reads YOLO labels from a folder, not through an image list: give the labels folder "
+            f"of its images ({their_labels}) or the dataset folder"
+        )
     if parts[0].images == path and parts[0].labels != path:  # an images folder given: read as its labels folder
         path = parts[0].labels
     found: list[tuple[Path, Path, Path | None, bool]] = []  # (label file, its labels folder, its image, linked)
@@ -860,6 +868,24 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
         for part, index in zip(parts, indexes, strict=True):
             _background_images(index, {key for labels, key in labelled if labels == part.labels}, shown, raw)
     return raw
+
+
+def _image_list(path: Path) -> str | None:
+    """The first line of ``path`` when its first lines (up to 20, in its first 64 kB) each name one image file
+    (a path ending in an image suffix, in any case): ultralytics' image lists (``train2017.txt``, which data.yaml's
+    ``train:`` names), never a label file, whose lines start with a class number; else None."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return None  # (reading it says why)
+    lines = head.splitlines()
+    if len(head) == 1 << 16 and len(lines) > 1:
+        lines.pop()  # (cut by the 64 kB read)
+    lines = [line.strip() for line in lines if line.strip()][:20]
+    if lines and all(line.lower().endswith(IMAGE_SUFFIXES) for line in lines):
+        return lines[0]
+    return None
 
 
 def img2label(image: Path) -> str:
