@@ -60,7 +60,7 @@ def profile(
         int | None,
         typer.Option(
             metavar="N",
-            help="torch models: the input's channels, at least 1 (default: found by running the model: the first "
+            help="torch models: the input's channels, 1 to 1024 (default: found by running the model: the first "
             "convolution's input channels, else 3, else 1).",
         ),
     ] = None,

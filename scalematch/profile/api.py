@@ -69,6 +69,10 @@ def check_given(value: object, param: str, expected: str) -> None:
         raise OptionError(f"{param}: expected {expected}, got an empty value")
 
 
+MAX_CHANNELS = 1024
+"""The bound on a torch model's input channels (``channels=``, ``--channels``): 1x1024x224x224 float32 is 205 MB."""
+
+
 def build(
     backbone: str,
     neck: str | None = None,
@@ -98,13 +102,22 @@ def build(
     passthrough = _names(passthrough, "passthrough")
     if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
         _names(taps, "taps")
-        named = [tap for tap, _ in parse_taps(taps) or []]
+        pairs = parse_taps(taps) or []
+        halves = [f"{tap}={value}" for tap, value in pairs if not tap or not value]
+        if halves:
+            raise OptionError(f"taps: expected NAME or LABEL=NAME, both non-empty, got {halves[0]!r}")
+        named = [tap for tap, _ in pairs]
         twice = [tap for i, tap in enumerate(named) if tap in named[:i]]
         if twice:
             raise OptionError(f"taps: tap {twice[0]!r} is named twice")
     channels = _args.integer(channels, "channels", optional=True)
     if channels is not None and channels < 1:
         raise OptionError(f"channels: expected a positive number of input channels, got {int_text(channels)}")
+    if channels is not None and channels > MAX_CHANNELS:
+        raise OptionError(
+            f"channels: expected at most {MAX_CHANNELS} input channels (the model is run once on an input of that "
+            f"many; images have 1 to a few hundred), got {int_text(channels)}"
+        )
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
         raise OptionError(f"channels: applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):

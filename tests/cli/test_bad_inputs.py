@@ -494,6 +494,11 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("anchors beyond a head", ["recommend", "--rule", "rf", "--anchors-per-level", "100000"],
      "--anchors-per-level: expected an integer from 1 to 64, got 100000"),
     ("levels twice", ["recommend", "--levels", "P3,P4,P3"], "--levels: level 'P3' is named twice"),
+    # an empty half of a tap was a name the model lacked, blamed on the model (review round 42, B-F12)
+    ("tap without a name", ["profile", "resnet18", "--taps", "=layer1"],
+     "--taps: expected NAME or LABEL=NAME, both non-empty, got '=layer1'"),
+    ("tap without a value", ["profile", "resnet18", "--taps", "C3=, C4=layer2"],
+     "--taps: expected NAME or LABEL=NAME, both non-empty, got 'C3='"),
     ("csv empty", ["stats", "--csv", ""], "--csv: expected a file name, got an empty value"),
     ("csv= empty", ["stats", "--csv="], "--csv: expected a file name, got an empty value"),
     ("out empty", ["recommend", "--out", ""], "--out: expected a folder, got an empty value"),

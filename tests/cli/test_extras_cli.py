@@ -41,6 +41,15 @@ def test_channels_option(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "imported from PyTorch module 'test_torch_import:TinyTResNet' by torch.fx tracing at 224x224" in ok.stdout
     bad = CliRunner().invoke(app, ["profile", "resnet50", "--channels", "3"])
     assert bad.stderr == "Error: --channels: applies to torch models, not to 'resnet50'\n"
+    # 100,000 channels allocated a 20 GB input before the model ran (review round 42, B-F11); 20 digits reached
+    # torch as an overflow
+    for value in ("1025", "99999999999999999999"):
+        bad = CliRunner().invoke(app, ["profile", "test_torch_import:TinyTResNet", "--channels", value])
+        assert (bad.exit_code, bad.stdout) == (2, "")
+        assert bad.stderr == (
+            "Error: --channels: expected at most 1024 input channels (the model is run once on an input of that "
+            f"many; images have 1 to a few hundred), got {value}\n"
+        )
 
 
 def test_erf_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:

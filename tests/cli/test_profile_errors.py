@@ -116,6 +116,12 @@ CASES = {
         "{f}: nodes[0] (a): 'groups' must be at most 1048576 (a count of channels; no network has more), got "
         "99999999999999999999999999999999",
     ),
+    # a pool has no groups: it was accepted and shown as g7 (review round 42, B-F13)
+    "pool_groups": (
+        "nodes:\n  - {name: a, type: avgpool, kernel: 2, groups: 7}\n",
+        "{f}: nodes[0] (a): 'groups' is not a field of an avgpool layer (fields: ceil_mode, dilation, kernel, padding, "
+        "stride)",
+    ),
     "float_text_stride": (
         "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
         "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "

@@ -57,6 +57,7 @@ TYPES = frozenset([*MAIN_TYPES, *PASSTHROUGH])
 
 _FIELDS: dict[str, set[str]] = {
     "window": {"kernel", "stride", "padding", "dilation", "ceil_mode", "groups"},
+    "pool": {"kernel", "stride", "padding", "dilation", "ceil_mode"},  # (no groups: a pool has none)
     "deconv": {"kernel", "stride", "padding", "dilation", "output_padding"},
     "upsample": {"scale", "mode", "size_like"},
     "merge": {"align"},
@@ -169,7 +170,7 @@ def _check_pool_padding(kind: str, kernel: tuple[int, int], padding: tuple[tuple
 
 def _family(kind: str) -> str:
     if kind in WINDOWS:
-        return "window"
+        return "pool" if kind.endswith("pool") else "window"
     if kind in ("deconv", "upsample"):
         return kind
     return "merge" if kind in ("add", "concat") else "none"
@@ -186,8 +187,9 @@ def parse_layer(kind: Any, fields: dict[str, Any]) -> Layer:
     unknown = sorted(set(fields) - _FIELDS[family])
     if unknown:
         allowed = ", ".join(sorted(_FIELDS[family])) or "none"
-        raise ConfigError(f"'{unknown[0]}' is not a field of a {kind} layer (fields: {allowed})")
-    if family == "window":
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ConfigError(f"'{unknown[0]}' is not a field of {article} {kind} layer (fields: {allowed})")
+    if family in ("window", "pool"):
         if "kernel" not in fields:
             raise ConfigError(f"a {kind} layer needs 'kernel'")
         kernel = _pair(fields["kernel"], "kernel", 1)
