@@ -41,6 +41,11 @@ FRACTIONS = (0.2, 0.5, 0.9, 0.99)
 WIDTH = 8
 BATCH = 256
 """Random inputs run at once: the memory of the measurement is that of 256 samples at most, whatever ``samples`` is."""
+MAX_ERF_BYTES = 4 << 30
+"""The activations one batch of the measurement may hold (estimated before it runs, see :func:`_sample_bytes`):
+a batch holds fewer samples when they would exceed it, and a network whose one sample would is refused."""
+KEPT = 3
+"""Copies of each activation a sample is estimated to hold: the value, what autograd saves of it, its gradient."""
 
 
 @dataclass(frozen=True)
@@ -418,11 +423,25 @@ def measure_erf(
         def run(x: Any) -> Any:
             return net(x, node)
 
+    itemsize = torch.finfo(dtype).bits // 8
+    per_sample = (
+        _fx_sample_bytes(traced.module, target, size, traced.input_size)
+        if traced is not None
+        else _graph_sample_bytes(measured, channels, itemsize)
+    )
+    if per_sample > MAX_ERF_BYTES:
+        raise ModelError(
+            f"{label}: measuring '{tap}' on {size[1]}x{size[0]} (WxH) inputs would hold about "
+            f"{per_sample / (1 << 30):,.1f} GB of activations for one sample ({len(measured.feature_maps):,} layers); "
+            f"expected at most {MAX_ERF_BYTES >> 30} GB, beyond which memory runs out: "
+            + ("its input is fixed at that size" if fixed else "give a smaller --size")
+        )
+    batch_size = max(1, min(BATCH, MAX_ERF_BYTES // max(per_sample, 1)))
     grad_sum = torch.zeros(size, dtype=torch.float64)
     try:
-        for start in range(0, samples, BATCH):  # a batch at a time: memory does not grow with the samples (the
+        for start in range(0, samples, batch_size):  # a batch at a time: memory does not grow with the samples (the
             # inputs drawn batch by batch are the ones one draw of all would give, from 16 numbers a batch on)
-            batch = torch.randn(min(BATCH, samples - start), channels, *size, dtype=dtype, requires_grad=True)
+            batch = torch.randn(min(batch_size, samples - start), channels, *size, dtype=dtype, requires_grad=True)
             out = run(batch)
             if tuple(out.shape[-2:]) != fm.size:
                 (h, w), (ph, pw) = out.shape[-2:], fm.size
@@ -532,6 +551,49 @@ def _labelled(load: Callable[[], _T], module: Any, given: object) -> _T:
         if isinstance(given, str) and type(exc) is ModelError and str(exc).startswith(own):
             raise ModelError(f"{given}: {str(exc).removeprefix(own)}") from None
         raise
+
+
+def _graph_sample_bytes(measured: Profile, channels: int, itemsize: int) -> int:
+    """An estimate of the peak memory one sample takes through :func:`graph_network` of the profile ``measured``
+    (at the input size measured): :data:`KEPT` copies of every map, and twice the largest buffer a convolution or
+    window unrolls its input into (kernel taps x channels x output pixels: torch's im2col on the CPU)."""
+    kept = unrolled = 0
+    for fm in measured.feature_maps:
+        if fm.size is None:
+            continue
+        area = fm.size[0] * fm.size[1] * channels
+        kept += area
+        if isinstance(fm.layer, Window | TransposedConv):
+            unrolled = max(unrolled, math.prod(fm.layer.kernel) * area)
+    return (kept * KEPT + 2 * unrolled) * itemsize
+
+
+def _fx_sample_bytes(module: Any, target: str, size: Pair, traced_at: Pair) -> int:
+    """An estimate of the peak memory one sample takes through a torch module's fx graph up to node ``target``
+    at input ``size`` (float64), from the shapes recorded at ``traced_at`` scaled by the input's area: :data:`KEPT`
+    copies of every value autograd may keep to go back from the map measured, and twice the largest buffer a
+    convolution unrolls its input into (kernel taps x input channels per group x output pixels)."""
+    modules = dict(module.named_modules())
+    nodes = {n.name: n for n in module.graph.nodes}
+    seen, stack, kept, unrolled = set(), [target], 0, 0
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in nodes:
+            continue
+        seen.add(name)
+        node = nodes[name]
+        meta = node.meta.get("tensor_meta")
+        if hasattr(meta, "shape") and len(meta.shape) >= 1:
+            items = math.prod(int(v) for v in meta.shape[1:])  # (per sample)
+            kept += items
+            sub = modules.get(str(node.target)) if node.op == "call_module" else None
+            kernel = getattr(sub, "kernel_size", None)
+            if sub is not None and isinstance(kernel, tuple) and hasattr(sub, "in_channels") and len(meta.shape) == 4:
+                per_group = int(sub.in_channels) // max(int(getattr(sub, "groups", 1)), 1)
+                unrolled = max(unrolled, math.prod(kernel) * per_group * int(meta.shape[2]) * int(meta.shape[3]))
+        stack.extend(n.name for n in node.all_input_nodes)
+    scale = size[0] * size[1] / max(traced_at[0] * traced_at[1], 1)
+    return int((kept * KEPT + 2 * unrolled) * scale) * 8
 
 
 def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: str | None) -> Profile:

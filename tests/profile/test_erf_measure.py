@@ -204,3 +204,54 @@ def test_a_node_after_the_tap_does_not_decide_the_input_size(tmp_path: Any) -> N
         want = measure_erf(str(cut), (40, 40), tap="C2", samples=2, weights=weights)
         assert (got.unit, got.sigma, got.box, got.squares) == (want.unit, want.sigma, want.box, want.squares)
         assert np.array_equal(got.mass, want.mass)
+
+
+def test_a_batch_holds_as_many_samples_as_the_memory_bound_allows(monkeypatch: Any) -> None:
+    """Batches of 256 samples at 1024x1024 asked for 25 GB on resnet50 (review round 42, B-F10): a batch holds as
+    many samples as fit in MAX_ERF_BYTES by the estimate, and measures what one batch of all would."""
+    import torch
+
+    from scalematch.profile import erf_measure
+
+    estimates: list[int] = []
+    estimate, randn = erf_measure._graph_sample_bytes, torch.randn
+
+    def recorded(*args: Any) -> int:
+        estimates.append(estimate(*args))
+        return estimates[-1]
+
+    monkeypatch.setattr(erf_measure, "_graph_sample_bytes", recorded)
+    whole = measure_erf("resnet18", (64, 64), tap="C3", samples=10, weights="random")
+    drawn: list[int] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("requires_grad"):  # the inputs (not the random weights)
+            drawn.append(args[0])
+        return randn(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "randn", spied)
+    monkeypatch.setattr(erf_measure, "MAX_ERF_BYTES", 3 * estimates[0] + 1)
+    batched = measure_erf("resnet18", (64, 64), tap="C3", samples=10, weights="random")
+    assert drawn == [3, 3, 3, 1]
+    assert batched.squares == whole.squares and abs(batched.mass - whole.mass).max() < 1e-9
+
+
+def test_a_network_whose_one_sample_would_exhaust_memory_is_refused_before_it_runs(tmp_path: Any) -> None:
+    """3,000 convolutions measured at 1024x1024 held 24 GB and were killed (review round 42, B-F10): 40 unpadded
+    3x3 layers at 4096x4096 hold 40 maps of about 4096^2 float64 values, three copies each (value, saved, gradient):
+    some 15 GB, refused naming the file and the map before any tensor is made."""
+    import torch
+
+    config = tmp_path / "deep.yaml"
+    nodes = "".join(f"  - {{name: c{k}, type: conv, kernel: 3}}\n" for k in range(40))
+    config.write_text(f"nodes:\n{nodes}outputs: {{C1: c39}}\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch, "randn", lambda *a, **k: pytest.fail("a tensor was drawn"))
+        with pytest.raises(ModelError) as err:
+            measure_erf(str(config), (4096, 4096), samples=1)
+    expected = 3 * 8 * sum((4096 - 2 * k) ** 2 for k in range(1, 41)) + 2 * 8 * 9 * 4094**2
+    assert str(err.value) == (
+        f"{config}: measuring 'C1' on 4096x4096 (WxH) inputs would hold about {expected / (1 << 30):,.1f} GB of "
+        "activations for one sample (40 layers); expected at most 4 GB, beyond which memory runs out: give a smaller "
+        "--size"
+    )
