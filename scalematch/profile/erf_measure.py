@@ -455,14 +455,16 @@ def measure_erf(
             assert batch.grad is not None
             grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
             del out, batch
-    except (MemoryError, RuntimeError) as exc:
+    except ModelError:
+        raise
+    except (Exception, SystemExit) as exc:  # the module's own error at this size (a forward may call sys.exit)
         if isinstance(exc, RuntimeError) and "modified by an inplace operation" in str(exc):
             raise ModelError(
                 f"{label}: measuring '{tap}': autograd cannot go back through an in-place op of the module that "
                 "changes a value a later op saved (a.add_(b) or a += b after reading a); write it out of place "
                 "(a = a + b)"
             ) from None
-        if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
+        if not isinstance(exc, MemoryError) and not (isinstance(exc, RuntimeError) and "alloc" in str(exc).lower()):
             raise ModelError(
                 f"{label}: measuring '{tap}': running the module on {size[1]}x{size[0]} (WxH) inputs failed "
                 f"({type(exc).__name__}: {_first(exc)}){default or '; try another input_size'}"

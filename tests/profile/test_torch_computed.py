@@ -204,6 +204,11 @@ class Raises(nn.Module):
         raise RuntimeError("boom\nsecond line")
 
 
+class Exits(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        raise SystemExit(3)  # (sys.exit(3): it ended scalematch with exit 3 and no word, review round 42 B-F6)
+
+
 class Branches(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return x if x.sum() > 0 else -x
@@ -219,6 +224,8 @@ class Counts(nn.Module):
     [
         (Raises(), "(RuntimeError: boom); the module raised this while torch.fx traced it with symbolic tensors, "
                    "which hold no values (one possible cause: code that reads the input's values)"),
+        (Exits(), "(SystemExit: 3); the module raised this while torch.fx traced it with symbolic tensors, "
+                  "which hold no values (one possible cause: code that reads the input's values)"),
         (Branches(), "(TraceError: symbolically traced variables cannot be used as inputs to control flow); "
                      "data-dependent control flow cannot be traced"),
         (Counts(), "(RuntimeError: 'len' is not supported in symbolic tracing by default. If you want this call to be "

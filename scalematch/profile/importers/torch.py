@@ -288,7 +288,7 @@ def _load_module(spec: str) -> Any:
         raise ModelError(f"{spec}: expected a torch module as 'package.module:attribute'")
     try:
         obj: Any = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ModelError(f"{spec}: cannot import '{module_name}' ({_first_line(exc)})") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -1788,11 +1788,11 @@ def _propagate_shapes(gm: Any, shape: tuple[int, ...], dtype: Any) -> None:
                 example = torch.empty(shape, dtype=dtype)
             ShapeProp(gm, fake_mode=mode).propagate(example)
             return
-        except Exception:
+        except (Exception, SystemExit):
             pass  # an op without a fake implementation, an input that does not fit: run it for real
         try:
             ShapeProp(gm).propagate(torch.zeros(shape, dtype=dtype))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise exc.__cause__ or exc from None  # ShapeProp's own message only names the node
 
 
@@ -1872,7 +1872,7 @@ def _trace(
             tracer = _tracer(declared)
             traced_graph = tracer.trace(module)
             gm = fx.GraphModule(tracer.root, traced_graph, type(module).__name__)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # (a forward that calls sys.exit)
             text = str(exc)
             if isinstance(exc, fx.proxy.TraceError):  # a Proxy in an if, a loop, *args: torch.fx's own refusal
                 why = "data-dependent control flow cannot be traced"
@@ -1894,13 +1894,13 @@ def _trace(
         params = [p for p in module.parameters() if p.is_floating_point()]
         dtype = params[0].dtype if params else torch.float32
         tried = _example_channels(gm, dict(gm.named_modules()), channels)
-        first: Exception | None = None
+        first: BaseException | None = None
         for c in tried:
             try:
                 _propagate_shapes(gm, (1, c, *input_size), dtype)
                 channels = c
                 break
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 first = first or exc
         else:
             rest = tried[1:]
