@@ -177,6 +177,21 @@ class Attention(nn.Module):
         return (t @ (t.transpose(1, 2) @ t).softmax(-1)).view_as(a)
 
 
+class Conv1dOnRows(nn.Module):
+    """A 1-D convolution over the flattened positions (mixing the end of a row with the start of the next), viewed
+    back as a map: profiled as the stages before it with the note 'the module returns no feature map' (review
+    round 42, B-F7)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c, self.d = nn.Conv2d(3, 8, 3, 2, 1), nn.Conv1d(8, 8, 3, 1, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.c(x)
+        n, c, h, w = a.shape
+        return self.d(a.flatten(2)).view(n, c, h, w)
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
@@ -184,6 +199,11 @@ class Attention(nn.Module):
             TransposedTwice(),
             "TransposedTwice: node 'b' (Conv2d): reads 'transpose', which is not an (N, C, H, W) feature map: "
             "'transpose' rearranges the axes (its rows mix rows and columns); its geometry cannot be read",
+        ),
+        (
+            Conv1dOnRows(),
+            "Conv1dOnRows: node 'd': unsupported operation 'Conv1d'; declare it pass-through if it keeps the "
+            "geometry (--passthrough Conv1d, or --passthrough d for this module only)",
         ),
         (
             Attention(),

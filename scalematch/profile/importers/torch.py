@@ -1598,6 +1598,16 @@ class _Importer:
             )
         return f"{self.label}: the module returns no feature map; name the taps to profile"
 
+    def returns_lost_map(self) -> bool:
+        """Whether the module returns a 4-D value whose geometry the import cannot follow (a 1-D convolution over
+        the flattened positions, viewed back as a map): the stages before it alone would leave it out without a
+        word, where a classifier's vector is rightly left out."""
+        for name in self.returned:
+            meta = self.fx_nodes[name].meta.get("tensor_meta") if name in self.fx_nodes else None
+            if meta is not None and hasattr(meta, "shape") and len(meta.shape) == 4:
+                return True
+        return False
+
     def check_blocked(self, taps: list[tuple[str, str]]) -> None:
         """A :class:`ModelError` when the default stage taps ``taps`` stop before a refused node that later
         feature maps depend on (Swin's window attention): profiling the stages before it alone would leave the
@@ -1922,6 +1932,8 @@ def _trace(
     if requested is None:
         maps = importer.maps()  # outputs that are no (N, C, H, W) map (a token sequence) are left out
         requested = [(tap, value) for tap, value in importer.outputs if value in maps or value in importer.refused]
+        if not requested and importer.returns_lost_map():
+            raise ModelError(importer.no_map())
         if not requested:
             non_maps = {n.name for n in importer.nodes} - maps
             requested = stage_taps(importer.nodes, set(importer.refused) | importer.heads | non_maps)
