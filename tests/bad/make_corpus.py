@@ -160,6 +160,11 @@ def main() -> None:
                                             [CAT]))  # fmt: skip
     many = [round(v, 1) for k in range(50_001) for v in (100 + 50 * math.cos(k / 8e3), 100 + 50 * math.sin(k / 8e3))]
     coco("coco_polygon_many_points", coco_doc([IMG], [{**polygon, "image_id": 1, "segmentation": [many]}], [CAT]))
+    # a 5,000-vertex zig-zag across a 20000x20000 tile: few points, but 10^8 pixels of edges (SIGSEGV in pycocotools)
+    tile = {"id": 4, "file_name": "tile.jpg", "width": 20_000, "height": 20_000}
+    zigzag = [v for k in range(5_000) for v in ((k % 2) * 19_999, 4 * k)]
+    coco("coco_long_polygon", coco_doc([IMG, tile], [ANN, {**polygon, "image_id": 4, "segmentation": [zigzag]}],
+                                       [CAT]))  # fmt: skip
     coco("coco_segmentation_sizeless", coco_doc([sizeless], [{**polygon, "id": 3, "image_id": 3}], [CAT]))
     coco("coco_all_excluded", coco_doc([IMG], [{**ANN, "bbox": [1, 2, 0, 4]}], [CAT]))
     coco("coco_all_ignored", coco_doc([IMG], [{**ANN, "ignore": 1}], [CAT]))  # mmdetection: ignore_flag, no target

@@ -78,6 +78,10 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco polygon of too many points, strict", ["stats", "--strict", "coco_polygon_many_points.json"],
      "coco_polygon_many_points.json: annotation id 2 (annotations[0]): no 'bbox', and its polygons have 50,001 "
      "points, more than the 50,000 pycocotools can rasterise in bounded memory [bbox_invalid]"),
+    ("coco polygon of too long edges, strict", ["stats", "--strict", "coco_long_polygon.json"],
+     "coco_long_polygon.json: annotation id 2 (annotations[1]): no 'bbox', and its polygons' edges run 99,995,000 "
+     "pixels, more than the 4,194,304 pycocotools can rasterise in bounded memory [bbox_invalid]"),
+    ("coco polygon of too long edges", ["stats", "coco_long_polygon.json"], {"bbox_invalid": 1}),
     ("coco segmentation only on an image without a size, strict", ["stats", "--strict", "--resize", "none",
                                                                     "coco_segmentation_sizeless.json"],
      "coco_segmentation_sizeless.json: annotation id 3 (annotations[0]): no 'bbox', and a polygon needs the image's "

@@ -590,6 +590,11 @@ def _in_file_order(raw: RawBoxes, start: int, places: list[int]) -> None:
 
 POLYGON_REACH = 4
 MAX_POLYGON_POINTS = 50_000
+MAX_POLYGON_PERIMETER = 1 << 22
+"""The longest the edges of one annotation's polygons may run (in pixels along the longer axis of each edge, the
+points pycocotools makes of it, five times upsampled): a 20,000-pixel zig-zag of 5,000 vertices (10^8 pixels)
+crashed it (SIGSEGV) and a square around a 16777216-pixel image took 3 GB; a polygon around a whole 20000x20000
+aerial tile runs 80,000."""
 """The most polygon vertices of one annotation handed to pycocotools, which rasterises every edge: 100,000 took
 1.25 GB, 400,000 crashed the process (SIGSEGV)."""
 """A polygon vertex may lie at most this many image sides outside its image: pycocotools rasterises a polygon
@@ -612,6 +617,7 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
                 f"its polygons have {points:,} points, more than the {MAX_POLYGON_POINTS:,} pycocotools can "
                 "rasterise in bounded memory"
             )
+        perimeter = 0.0
         for poly in seg:
             if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
                 return f"a polygon must be a list of at least 3 x, y pairs, got {described(poly, 60)}"
@@ -620,6 +626,15 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
                     f"a polygon coordinate is not a finite number within {POLYGON_REACH} image sides of its "
                     f"{int(image[1])}x{int(image[2])} image"
                 )
+            xs, ys = poly[0::2], poly[1::2]
+            perimeter += sum(
+                max(abs(xs[k] - xs[k - 1]), abs(ys[k] - ys[k - 1])) for k in range(len(xs))
+            )  # (k = 0: the closing edge)
+        if perimeter > MAX_POLYGON_PERIMETER:
+            return (
+                f"its polygons' edges run {perimeter:,.0f} pixels, more than the {MAX_POLYGON_PERIMETER:,} "
+                "pycocotools can rasterise in bounded memory"
+            )
         return None
     if not isinstance(seg, dict):
         return None  # pycocotools' own error says what it got
