@@ -676,6 +676,8 @@ def _compressed_counts(text: str) -> list[int] | None:
             more = bool(c & 0x20)
             pos += 1
             shift += 5
+            if more and shift >= 60:  # a run beyond 2^55, far past any image's 2^48 pixels: pycocotools' 64-bit
+                return None  # number would overflow (and a long run of continuations grew one number quadratically)
             if not more and c & 0x10:
                 value |= -1 << shift
         if len(runs) > 2:
