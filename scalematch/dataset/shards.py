@@ -114,16 +114,48 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     _check_address(address)
     client_class: Any = importlib.import_module("distributed").Client  # untyped: used through Any
     try:
-        client = client_class(address, timeout=timeout, set_as_default=False)
+        client = _started(lambda: client_class(address, timeout=timeout, set_as_default=False), timeout + 5)
+    except TimeoutError:
+        raise OptionError(
+            f"dask: no Dask scheduler answers at {address!r} within {timeout + 5:.0f} s, though something there "
+            "accepts connections (another service: the dashboard's port, 8787 by default, rather than the "
+            "scheduler's, 8786?)"
+        ) from None
     except Exception as exc:  # whatever the transport raises (an abstract UCX connector, an inproc name, ...)
         _close_half_made(exc, client_class)
         detail = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, MemoryError):  # the peer's first bytes read as the length of a frame
+            detail = "it answers, but not as a Dask scheduler: its reply is no Dask message"
         raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
     with _silent("distributed"):
         try:
             yield client
         finally:
             client.close()
+
+
+def _started(make: Callable[[], Any], deadline: float) -> Any:
+    """``make()`` run in a thread of its own, or :class:`TimeoutError` when it has not returned after ``deadline``
+    seconds: distributed's ``timeout`` bounds the connection, not the handshake after it, which a peer that accepts
+    and never answers holds forever (the thread, a daemon, is left to it)."""
+    import threading
+
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            done["value"] = make()
+        except BaseException as exc:  # handed to the caller's thread
+            done["error"] = exc
+
+    thread = threading.Thread(target=run, name="scalematch-dask-connect", daemon=True)
+    thread.start()
+    thread.join(deadline)
+    if thread.is_alive():
+        raise TimeoutError
+    if "error" in done:
+        raise done["error"]
+    return done["value"]
 
 
 @contextmanager

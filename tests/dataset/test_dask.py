@@ -4,9 +4,13 @@ SCALEMATCH_REQUIRE_DASK=1 (CI sets it), which makes a missing extra a failure.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +133,53 @@ def test_unreachable_scheduler() -> None:
     with pytest.raises(OptionError) as caught, connect("tcp://127.0.0.1:9", timeout=0.5):
         pass
     assert str(caught.value).startswith("dask: cannot reach a Dask scheduler at 'tcp://127.0.0.1:9' (")
+
+
+@contextmanager
+def _peer(reply: bytes | None) -> Iterator[str]:
+    """A TCP server on a free port that accepts every connection and answers ``reply`` after the first bytes it
+    reads (None: never answers), as a dashboard's HTTP port or a tunnel with nothing behind it does."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                held.append(conn)
+                if reply is not None:
+                    conn.recv(100)
+                    conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_peer_that_never_answers_is_refused_after_the_deadline() -> None:
+    """A port that accepts and never answers held the run forever: distributed's timeout bounds the connection,
+    not the handshake (review round 42, C-F3); a peer answering other bytes was 'Unable to allocate 3.07 EiB'
+    (C-F4)."""
+    _distributed()
+    from scalematch.dataset.shards import connect
+
+    with _peer(None) as address, pytest.raises(OptionError) as caught, connect(address, timeout=0.5):
+        pass
+    assert str(caught.value) == (
+        f"dask: no Dask scheduler answers at {address!r} within 6 s, though something there accepts connections "
+        "(another service: the dashboard's port, 8787 by default, rather than the scheduler's, 8786?)"
+    )
+    http = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<html>bad request</html>"
+    with _peer(http) as address, pytest.raises(OptionError) as caught, connect(address, timeout=0.5):
+        pass
+    assert str(caught.value) == (
+        f"dask: cannot reach a Dask scheduler at {address!r} (it answers, but not as a Dask scheduler: its reply is "
+        "no Dask message)"
+    )
 
 
 @pytest.mark.parametrize(
