@@ -121,7 +121,7 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
             continue
         count += 1
         if count > MAX_VALUES:
-            raise TooLarge(f"the document expands to more than {MAX_VALUES} values (YAML aliases)")
+            raise TooLarge(f"the document holds more than {MAX_VALUES} values (each use of a YAML alias counted)")
         if isinstance(item, dict | list):
             if id(item) in inside:
                 raise TooLarge("the document holds itself: a YAML alias inside the node its anchor names")

@@ -82,3 +82,32 @@ def test_nc_without_names_below_one_says_so(tmp_path: Path, nc: int) -> None:
         f"{root / 'data.yaml'}: key 'nc': expected a number of classes from 1 (without 'names', class_0 and on), "
         f"got {nc} (ultralytics refuses it too)"
     )
+
+
+def test_more_class_names_than_the_bound_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,000,000 names in a classes.txt took 3 GB and ended in a MemoryError (review round 42, A-F3): names beyond
+    MAX_CLASSES (1,048,576, as for nc alone) are refused, in a data.yaml or a class list; at the bound they read."""
+    from scalematch.dataset.formats import yolo
+
+    monkeypatch.setattr(yolo, "MAX_CLASSES", 3)
+    root = _dataset(tmp_path / "d", "names: [a, b, c, d]\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == f"{root / 'data.yaml'}: key 'names': 4 classes; expected at most 3"
+    (root / "data.yaml").unlink()
+    (root / "labels" / "classes.txt").write_text("a\nb\nc\nd\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == f"{root / 'labels' / 'classes.txt'}: names 4 classes; expected at most 3"
+    (root / "labels" / "classes.txt").write_text("a\nb\nc\n")
+    assert load(root, resize="none").table["category"].tolist() == ["b"]
+
+
+def test_a_class_numbered_as_a_number_and_as_text_is_refused(tmp_path: Path) -> None:
+    """``{0: cat, '0': dog}`` kept the last name without a word (review round 42, A-F12)."""
+    root = _dataset(tmp_path / "d", "names: {0: cat, '0': dog, 1: b}\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == (
+        f"{root / 'data.yaml'}: key 'names': class 0 is named twice (as 0 and '0'); give each class once"
+    )

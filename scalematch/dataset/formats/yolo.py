@@ -542,6 +542,8 @@ def _classes_txt(classes: Path) -> dict[int, str]:
         lines.pop()
     if not lines:
         raise DatasetError(f"{classes}: names no class (expected one class name per line, class 0 first)")
+    if len(lines) > MAX_CLASSES:
+        raise DatasetError(f"{classes}: names {len(lines):,} classes; expected at most {MAX_CLASSES:,}")
     for n, line in enumerate(lines, 1):
         if not line:
             raise DatasetError(
@@ -551,8 +553,9 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     return dict(enumerate(lines))
 
 
-MAX_UNNAMED = 1 << 20
-"""The most classes a data.yaml may declare with ``nc`` alone (each is named, ``class_0`` and on)."""
+MAX_UNNAMED = MAX_CLASSES = 1 << 20
+"""The most classes a data.yaml may declare with ``nc`` alone (each is named, ``class_0`` and on), or name in its
+``names`` or a class list (each class gets a row of the per-category statistics: 3,000,000 names took 3 GB)."""
 
 
 def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
@@ -602,6 +605,14 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     else:  # containers are named by type only: YAML aliases can nest them exponentially deep
         got = f"a {type(names).__name__}" if isinstance(names, list | dict) else described(names, 60)
         raise DatasetError(f"{cfg}: key 'names': expected a list or a mapping from class number to name, got {got}")
+    if len(items) > MAX_CLASSES:
+        raise DatasetError(f"{cfg}: key 'names': {len(items):,} classes; expected at most {MAX_CLASSES:,}")
+    numbers = [k for k, _ in items]
+    if len(set(numbers)) < len(numbers):  # 0 and '0' in one mapping: ultralytics keeps one without a word
+        twice = next(k for i, k in enumerate(numbers) if k in numbers[:i])
+        raise DatasetError(
+            f"{cfg}: key 'names': class {twice} is named twice (as {twice} and '{twice}'); give each class once"
+        )
     for k, v in items:
         if not (v is None or isinstance(v, str | int | float)):
             raise DatasetError(f"{cfg}: key 'names' [{k}]: expected a name, got a {type(v).__name__}")
