@@ -611,6 +611,15 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv into the images", ["stats", "--csv", "yolo_split/images/train/x.csv", "yolo_split/labels/train"],
      "--csv yolo_split/images/train/x.csv: lies in the input folder yolo_split/images/train; choose a file outside "
      "it"),
+    # one file of a labels or Annotations folder given: an output beside it broke the next read of the folder
+    # (review round 42, A-F7)
+    ("csv beside one label file", ["stats", "--csv", "yolo_split/labels/train/b.txt", "yolo_split/labels/train/a.txt"],
+     "--csv yolo_split/labels/train/b.txt: lies in the input folder yolo_split/labels/train; choose a file outside "
+     "it"),
+    ("report beside one VOC file", ["recommend", "--out", "voc_split_dup/Annotations/rep",
+                                    "voc_split_dup/Annotations/a.xml"],
+     "--out voc_split_dup/Annotations/rep: lies in the input folder voc_split_dup/Annotations; choose a folder "
+     "outside it"),
     ("export at the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "x.py", "--out", "x.py"],
      "--export x.py: is the --out folder, which the report replaces; give another path"),
     ("export inside the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "r/x.py", "--out", "r"],

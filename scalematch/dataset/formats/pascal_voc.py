@@ -405,7 +405,9 @@ def images_folder(path: Path) -> tuple[Path, ...]:
     file without ``<size>`` is read, :func:`_image_of`), when there is one; a year folder holds its own."""
     ann = _annotations_folder(path)
     images = None if ann is None else ann.parent / "JPEGImages"
-    return (images,) if images is not None and images.is_dir() else ()
+    if images is None or not images.is_dir():
+        return ()
+    return (images if path.is_absolute() else Path(os.path.relpath(images)),)  # (named as the input is)
 
 
 def _annotations_folder(path: Path) -> Path | None:
