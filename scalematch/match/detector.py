@@ -485,6 +485,7 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
     """``data`` without the objects of images that become too small an input for ``graph`` under ``preset``'s
     resize (torchvision and mmdetection stop on such an image), counted as ``image_too_small``. Every image too
     small, or the first one under ``strict``, is a :class:`DatasetError` naming the file and the image."""
+    data = _without_unsized(data, preset, strict)
     if data.repeats is not None:  # the toolkit stops on such an image: no place there (its records still count)
         import numpy as np
 
@@ -504,6 +505,32 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
     return replace(data, table=rows_at(data.table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})
 
 
+def _without_unsized(data: LoadResult, preset: Preset, strict: bool) -> LoadResult:
+    """``data`` without the objects of images of no usable size (no number from 1 to 2^24: a table that brought its
+    own scales to :func:`~scalematch.dataset.from_frame` with a NaN, 0 or 1e30 ``image_w``), counted as
+    ``missing_image_size``: the detector's resize needs every image's size. Under ``strict``, the first is a
+    :class:`DatasetError`."""
+    import numpy as np
+
+    from scalematch.dataset.table import MISSING_IMAGE_SIZE
+
+    w = data.table["image_w"].to_numpy(np.float64, na_value=np.nan)
+    h = data.table["image_h"].to_numpy(np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        unsized = ~((w >= 1) & (w <= 1 << 24) & (h >= 1) & (h <= 1 << 24))
+    if not unsized.any():
+        return data
+    if strict:
+        k = int(np.flatnonzero(unsized)[0])
+        raise DatasetError(
+            f"{data.source}: image {data.table['image_id'].iloc[k]} has no usable width/height ({w[k]:g}x{h[k]:g}) "
+            f"and {preset.name}'s resize needs it [{MISSING_IMAGE_SIZE}]"
+        )
+    excluded = Counter(data.excluded)
+    excluded[MISSING_IMAGE_SIZE] += int(unsized.sum())
+    return replace(data, table=rows_at(data.table, ~unsized), excluded={k: excluded[k] for k in sorted(excluded)})
+
+
 def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], str]:
     """Per row of ``table``: whether its image becomes too small an input for ``graph`` under ``preset``'s resize;
     and the first such image in table order described (``image 7 (a.jpg, 16777216x1 px) becomes a 1344x0 input
@@ -515,9 +542,12 @@ def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt
     ids = table["image_id"].to_numpy()
     _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    w0 = table["image_w"].to_numpy(np.float64)[first]
-    h0 = table["image_h"].to_numpy(np.float64)[first]
-    rows: npt.NDArray[np.bool_] = geometry.too_small(preset, graph, w0, h0)[inverse]
+    w0 = table["image_w"].to_numpy(np.float64, na_value=np.nan)[first]
+    h0 = table["image_h"].to_numpy(np.float64, na_value=np.nan)[first]
+    with np.errstate(invalid="ignore"):
+        sized = (w0 >= 1) & (w0 <= 1 << 24) & (h0 >= 1) & (h0 <= 1 << 24)  # (the others: see _without_unsized)
+    w0, h0 = np.where(sized, w0, 1 << 10), np.where(sized, h0, 1 << 10)
+    rows: npt.NDArray[np.bool_] = (geometry.too_small(preset, graph, w0, h0) & sized)[inverse]
     if not rows.any():
         return rows, ""
     k = int(np.flatnonzero(rows)[0])

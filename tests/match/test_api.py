@@ -287,3 +287,26 @@ def test_recommend_takes_a_list_of_one_as_that_one(boxes: sm.LoadResult, mode: d
         sm.recommend(boxes, **mode, **listed).to_dict()  # type: ignore[arg-type]
         == sm.recommend(boxes, **mode, **one).to_dict()  # type: ignore[arg-type]
     )
+
+
+@pytest.mark.parametrize("side", [float("nan"), 0.0, -5.0, 1e30])
+def test_an_image_of_no_usable_size_in_a_table_with_its_own_scales_is_missing_its_size(
+    boxes: sm.LoadResult, side: float
+) -> None:
+    """A table that brings its own scales passed from_frame with an image_w of NaN, 0, -5 or 1e30; a detector (whose
+    resize needs every image's size) counted it image_too_small, with numpy's cast warning and -2^63 sizes in its
+    message (review round 42, A-F10): it is missing_image_size, as a file reader counts it, and nothing warns."""
+    import warnings
+
+    table = boxes.to_frame()
+    first = table["image_id"] == table["image_id"].iloc[0]
+    table.loc[first, "image_w"] = side
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = sm.recommend(boxes, "retinanet")
+        result = sm.recommend(sm.from_frame(table), "retinanet")
+    assert result.excluded.get("missing_image_size") == int(first.sum()) > 0
+    assert "image_too_small" not in result.excluded
+    assert result.summary.objects == whole.summary.objects - int(first.sum())
+    with pytest.raises(sm.ScalematchError, match=r"image \d+ has no usable width/height .* \[missing_image_size\]$"):
+        sm.recommend(sm.from_frame(table), "retinanet", strict=True)
