@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import scalematch as sm
 from scalematch.cli.main import app
 from scalematch.errors import MissingExtraError, OptionError
+from scalematch.match.detector import DetectorResult
 
 
 def cli_json(*args: str) -> object:
@@ -305,6 +306,7 @@ def test_an_image_of_no_usable_size_in_a_table_with_its_own_scales_is_missing_it
         warnings.simplefilter("error")
         whole = sm.recommend(boxes, "retinanet")
         result = sm.recommend(sm.from_frame(table), "retinanet")
+    assert isinstance(result, DetectorResult) and isinstance(whole, DetectorResult)
     assert result.excluded.get("missing_image_size") == int(first.sum()) > 0
     assert "image_too_small" not in result.excluded
     assert result.summary.objects == whole.summary.objects - int(first.sum())
