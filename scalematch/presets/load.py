@@ -329,6 +329,11 @@ class _Reader:
     def check_keys(self) -> None:
         """Unknown keys are typos that would silently keep a default: refuse them."""
         unknown = sorted(set(self.data) - set(KEYS))
+        if {"nodes", "layers"} & set(unknown) and not {"anchors", "assigner"} & set(self.data):
+            raise ConfigError(
+                f"{self.where}: a backbone or neck config (nodes or layers), not a detector preset (levels, input, "
+                "anchors, assigner); give it as --backbone or --neck, or name it in a preset's backbone: or neck:"
+            )
         if unknown:
             raise ConfigError(f"{self.where}: key '{unknown[0]}': not a preset key; expected {', '.join(KEYS)}")
         for section in ("input", "anchors", "assigner"):

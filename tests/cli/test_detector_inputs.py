@@ -254,6 +254,13 @@ def test_unknown_keys_and_template_parameters_are_typos(tmp_path: Path) -> None:
     preset = preset_file(tmp_path, "retinanet", bogus_key=1)
     code, err = run("--detector", str(preset))
     assert code == 2 and err.startswith(f"Error: {preset}: key 'bogus_key': not a preset key")
+    config = Path(__file__).resolve().parents[2] / "configs" / "backbones" / "resnet50.yaml"  # named so (B-F8)
+    code, err = run("--detector", str(config))
+    assert (code, err) == (
+        2,
+        f"Error: {config}: a backbone or neck config (nodes or layers), not a detector preset (levels, input, anchors, "
+        "assigner); give it as --backbone or --neck, or name it in a preset's backbone: or neck:\n",
+    )
     typo = tmp_path / "typo.yaml"
     typo.write_text(
         "name: typo\nkind: backbone\ntemplates:\n  block:\n    params: {stride: 1}\n    nodes:\n"

@@ -122,6 +122,12 @@ CASES = {
         "{f}: nodes[0] (a): 'groups' is not a field of an avgpool layer (fields: ceil_mode, dilation, kernel, padding, "
         "stride)",
     ),
+    # a detector preset where a config goes: 'anchors' is not a config key (review round 42, B-F8)
+    "a_preset": (
+        "name: x\nlevels: [P3]\nanchors: {kind: points}\nassigner: {kind: fcos}\n",
+        "{f}: a detector preset (anchors, assigner, levels), not a backbone or neck config (nodes or layers); "
+        "recommend takes it as --detector",
+    ),
     "float_text_stride": (
         "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
         "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "

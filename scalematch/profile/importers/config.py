@@ -290,6 +290,12 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
 
         raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {kind_of_document(data)}")
     unknown = sorted(set(data) - _TOP_KEYS)
+    preset = sorted(set(unknown) & {"anchors", "assigner", "head", "levels"})
+    if preset and not {"nodes", "layers"} & set(data):
+        raise ConfigError(
+            f"{where}: a detector preset ({', '.join(preset)}), not a backbone or neck config (nodes or layers); "
+            "recommend takes it as --detector"
+        )
     if unknown:
         raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
     kind = data.get("kind", "backbone")
