@@ -128,6 +128,12 @@ CASES = {
         "{f}: a detector preset (anchors, assigner, levels), not a backbone or neck config (nodes or layers); "
         "recommend takes it as --detector",
     ),
+    # the order of inputs chose what a neck's first node read (review round 42, B-F9)
+    "neck_first_without_input": (
+        "kind: neck\ninputs: [C5, C3]\nnodes:\n  - {name: p, type: conv, kernel: 3}\noutputs: {P3: p}\n",
+        "{f}: nodes[0] (p): a neck reads no image, and this one several backbone outputs: its first node needs "
+        "'input' (C5, C3)",
+    ),
     "float_text_stride": (
         "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
         "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "

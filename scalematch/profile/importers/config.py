@@ -73,6 +73,10 @@ def builtin(kind: str) -> dict[str, Path]:
     }
 
 
+UNNAMED = "\x00unnamed"
+"""What a neck's first node reads when it names no input and the neck reads several outputs: an error."""
+
+
 class _Builder:
     """Expands node records and templates into :class:`Node` objects, tracking names and aliases."""
 
@@ -87,6 +91,10 @@ class _Builder:
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.where}: {key}: {message}")
+
+    def first_of_neck(self) -> str:
+        named = ", ".join(n for n in self.alias if n != INPUT)
+        return f"a neck reads no image, and this one several backbone outputs: its first node needs 'input' ({named})"
 
     def resolve(self, ref: Any, key: str, local: dict[str, str]) -> str:
         """A reference: a local (template) name, a known name, or a later node (checked in :meth:`finish`)."""
@@ -142,6 +150,8 @@ class _Builder:
                 key,
                 f"'{use_only[0]}' is a field of a template use ({{name, use, with, repeat, start}}), not of a layer",
             )
+        if prev == UNNAMED and "input" not in record and "inputs" not in record:
+            raise self.fail(key, self.first_of_neck())
         refs = record.get("inputs", [record["input"]] if "input" in record else [prev])
         if not isinstance(refs, list):
             raise self.fail(key, f"'inputs' must be a list of node names, got {refs!r}")
@@ -207,6 +217,8 @@ class _Builder:
         body = template.get("nodes")
         if not isinstance(body, list) or not body:
             raise self.fail(f"templates.{tname}", "expected 'nodes', a non-empty list")
+        if prev == UNNAMED and "input" not in record:
+            raise self.fail(key, self.first_of_neck())
         source = self.resolve(record.get("input", prev), key, local)
         self.active.append(tname)
         for k in range(start, start + repeat):
@@ -320,7 +332,7 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         raise ConfigError(f"{where}: templates: expected a mapping of name -> {{params, nodes}}")
     _check_templates(templates, where)
     builder = _Builder(where, templates, inputs)
-    prev = inputs[-1] if inputs else INPUT
+    prev = INPUT if not inputs else inputs[0] if len(inputs) == 1 else UNNAMED
     if "layers" in data and "nodes" in data:
         raise ConfigError(
             f"{where}: 'layers' and 'nodes' are both given; expected one of them (a plain list of layers, or nodes)"
