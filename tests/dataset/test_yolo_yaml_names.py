@@ -111,3 +111,32 @@ def test_a_class_numbered_as_a_number_and_as_text_is_refused(tmp_path: Path) -> 
     assert str(caught.value) == (
         f"{root / 'data.yaml'}: key 'names': class 0 is named twice (as 0 and '0'); give each class once"
     )
+
+
+def test_two_dataset_descriptions_naming_other_classes_are_refused(tmp_path: Path) -> None:
+    """data.yaml beside a data.yml naming other classes: the first named the classes without a word (review round 42,
+    A-F9), as two class lists naming other classes are refused; naming the same classes, they read."""
+    root = _dataset(tmp_path / "d", "names: [cat, dog]\n")
+    (root / "data.yml").write_text("names: [dog, cat]\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == (
+        f"{root / 'data.yml'}: names other classes than {root / 'data.yaml'} beside it; expected one dataset "
+        "description, or both naming the same classes"
+    )
+    (root / "data.yml").write_text("names: {0: cat, 1: dog}\n")
+    assert load(root, resize="none").table["category"].tolist() == ["dog"]
+
+
+def test_a_labels_entry_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    """A dataset whose 'labels' is a file was read as one without labels (review round 42, A-F8)."""
+    root = _dataset(tmp_path / "d", "names: [cat, dog]\n")
+    (root / "labels" / "x.txt").unlink()
+    (root / "labels").rmdir()
+    (root / "labels").write_text("1 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == (
+        f"{root / 'labels'}: is not a folder (a file); a YOLO dataset's label files are in its labels folder, beside "
+        "images"
+    )

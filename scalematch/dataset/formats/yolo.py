@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from scalematch._text import described
-from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, read_bytes, read_text
+from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, kind, read_bytes, read_text
 from scalematch.dataset.formats._image_size import checked_size, no_bomb_check
 from scalematch.dataset.formats._walk import links_in, walk, walk_names
 from scalematch.dataset.table import (
@@ -100,6 +100,11 @@ def _found_parts(path: Path) -> tuple[_Part, ...]:
         return (_part(path.parent),)
     if _is_dir(path / "labels"):
         return (_part(path / "labels"),)
+    if os.path.lexists(path / "labels") and _is_dir(path / "images"):  # a file, a broken link: no labels folder
+        raise DatasetError(
+            f"{path / 'labels'}: is not a folder ({kind(path / 'labels') or 'a file'}); a YOLO dataset's label files "
+            "are in its labels folder, beside images"
+        )
     splits = _splits(path)
     if splits:
         return tuple(_part(split / "labels") if _is_dir(split / "labels") else _Part(split, split) for split in splits)
@@ -401,10 +406,15 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
         path = parts[0].labels
     start = path if path.is_dir() else path.parent
     for folder in _yaml_folders(start):
-        for name in YAML_NAMES:
-            cfg = folder / name
-            if _present(cfg):
-                return cfg
+        found = [folder / name for name in YAML_NAMES if _present(folder / name)]
+        for other in found[1:]:  # data.yaml beside data.yml: which one names the classes would be a guess
+            if _yaml_names(other)[0] != _yaml_names(found[0])[0]:
+                raise DatasetError(
+                    f"{other}: names other classes than {found[0]} beside it; expected one dataset description, "
+                    "or both naming the same classes"
+                )
+        if found:
+            return found[0]
     found = [p for p in (*(_class_list(part) for part in parts), *lists, _labels_class_list(parts)) if p is not None]
     found = [p for p in dict.fromkeys(found) if p != path]
     for other in found[1:]:
