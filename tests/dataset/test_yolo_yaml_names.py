@@ -140,3 +140,21 @@ def test_a_labels_entry_that_is_a_file_is_refused(tmp_path: Path) -> None:
         f"{root / 'labels'}: is not a folder (a file); a YOLO dataset's label files are in its labels folder, beside "
         "images"
     )
+
+
+def test_a_label_file_beyond_the_bound_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 140 MB label file of one polygon took 1.9 GB (review round 42, A-F6): one of more than MAX_LABEL_FILE bytes
+    is refused naming it; one at the bound reads."""
+    from scalematch.dataset.formats import yolo
+
+    root = _dataset(tmp_path / "d", "names: [cat, dog]\n")
+    size = (root / "labels" / "x.txt").stat().st_size
+    monkeypatch.setattr(yolo, "MAX_LABEL_FILE", size)
+    assert len(load(root, resize="none", workers=1).table) == 1
+    monkeypatch.setattr(yolo, "MAX_LABEL_FILE", size - 1)
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none", workers=1)
+    assert str(caught.value) == (
+        f"{root / 'labels' / 'x.txt'}: {size} bytes, more than the {size - 1} a label file may hold (read whole, it "
+        "would take over ten times that in memory)"
+    )

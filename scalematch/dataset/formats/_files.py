@@ -26,10 +26,17 @@ def check_regular(path: Path) -> None:
         raise DatasetError(_problem(path, what))
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of the regular file ``path``; anything else, or an unreadable file, is a :class:`DatasetError`."""
+def read_bytes(path: Path, limit: tuple[int, str] | None = None) -> bytes:
+    """The bytes of the regular file ``path``; anything else, or an unreadable file, is a :class:`DatasetError`, and
+    so is a file of more than ``limit`` bytes, when given with what the file is (read whole, it would take many
+    times its size in memory)."""
     check_regular(path)
     try:
+        if limit is not None and path.stat().st_size > limit[0]:
+            raise DatasetError(
+                f"{path}: {path.stat().st_size:,} bytes, more than the {limit[0]:,} {limit[1]} may hold (read whole, "
+                "it would take over ten times that in memory)"
+            )
         return path.read_bytes()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None

@@ -563,6 +563,9 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     return dict(enumerate(lines))
 
 
+MAX_LABEL_FILE = 1 << 24
+"""The largest label file read (16 MiB: some 200,000 box lines, or polygons of 1,000,000 points in all; a 140 MB
+file of one polygon took 1.9 GB)."""
 MAX_UNNAMED = MAX_CLASSES = 1 << 20
 """The most classes a data.yaml may declare with ``nc`` alone (each is named, ``class_0`` and on), or name in its
 ``names`` or a class list (each class gets a row of the per-category statistics: 3,000,000 names took 3 GB)."""
@@ -988,7 +991,7 @@ def _read(
                 refused[image_id] = BOTH
         raw.images[image_id] = (image.name if image else rel.with_suffix(".jpg").name, w_img, h_img)
         label_file = raw.label_files[image_id] = label.name if label == path else label.relative_to(path).as_posix()
-        data = read_bytes(label)
+        data = read_bytes(label, (MAX_LABEL_FILE, "a label file"))
         if data.startswith(codecs.BOM_UTF8):  # yolov5 opens it without utf-8-sig: '\ufeff0' is no number to it
             refused[image_id] = refused.get(image_id, 0) | YOLOV5
         lines = decode_text(label, data).splitlines()
