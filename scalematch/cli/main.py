@@ -179,6 +179,8 @@ def _check_number(flag: str, value: str, real: bool) -> None:
 
     if not value.isascii() or "_" in value:
         raise click.UsageError(f"{flag} {value}: expected a number in ASCII digits, without '_'")
+    if value != value.strip() or value.lstrip().startswith("+"):  # click takes ' 2' and '+2'; --size does not
+        raise click.UsageError(f"{flag} {value!r}: expected a number without spaces or a '+' sign")
     if len(value) > LONGEST_NUMBER:
         raise click.UsageError(
             f"{flag} {value[:12]}...: a number of {len(value)} characters; expected at most {LONGEST_NUMBER}"

@@ -510,6 +510,11 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     ("csv to stdout", ["stats", "--csv", "-"], "--csv -: standard output is not a file to write; give a file name"),
     ("number with underscores", ["recommend", "--min-positives", "1_0"],
      "--min-positives 1_0: expected a number in ASCII digits, without '_'"),
+    # click took ' 1' and '+2' where --size refused +64 (review round 42, C-F5)
+    ("number with spaces", ["recommend", "--coverage", " 1"],
+     "--coverage ' 1': expected a number without spaces or a '+' sign"),
+    ("number with a plus sign", ["stats", "--workers", "+2"], "--workers '+2': expected a number without spaces or a "
+     "'+' sign"),
     ("share with underscores", ["recommend", "--coverage", ".9_9"],
      "--coverage .9_9: expected a number in ASCII digits, without '_'"),
     ("preset file missing", ["recommend", "--detector", "nowhere/x.yaml"], "nowhere/x.yaml: no such preset file"),
