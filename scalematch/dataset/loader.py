@@ -128,7 +128,7 @@ def _detected(path: Path, is_folder: bool) -> Format:
         return "voc"
     if any(p.is_dir() for p in path.glob("*/Annotations")):  # a VOCdevkit root: VOC2007/Annotations, VOC2012/...
         return "voc"
-    if (path / "labels").is_dir() or path.name == "labels" or any(path.glob("*.txt")) or any(path.glob("*.yaml")):
+    if (path / "labels").is_dir() or path.name == "labels" or _yolo_files(path):
         return "yolo"
     if any(p.is_dir() for p in path.glob("*/labels")):  # a YOLO export root: train/labels, valid/labels
         return "yolo"
@@ -141,8 +141,30 @@ def _detected(path: Path, is_folder: bool) -> Format:
     named = f" (a folder, though named like a {path.suffix} file)" if path.suffix else ""
     raise DatasetError(
         f"{path}: cannot tell the annotation format of this folder{named}; expected XML files or an Annotations "
-        "folder (voc), or .txt label files or a labels folder (yolo); pass format="
+        f"folder (voc), or .txt label files or a labels folder (yolo); pass format={_found_inside(path)}"
     )
+
+
+def _found_inside(folder: Path) -> str:
+    """A hint for a folder of no format: the COCO file (read as a file, never through its folder) or the XML files
+    in its first levels, when there are some (a Roboflow export: ``train/_annotations.coco.json``, ``train/a.xml``)."""
+    for suffix, what in ((".json", "COCO is read from its .json file, not its folder"), (".xml", "XML files")):
+        found = sorted(p for pattern in (f"*{suffix}", f"*/*{suffix}") for p in folder.glob(pattern) if p.is_file())
+        if found:
+            more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+            return f" ({what}: {cut_name(found[0])}{more})"
+    return ""
+
+
+def _yolo_files(folder: Path) -> bool:
+    """Whether ``folder`` holds a file that makes it a YOLO folder: a ``.txt`` that is no ``README*.txt`` (which
+    the YOLO reader never takes as a label file: Roboflow's COCO and VOC exports carry them too), or a data.yaml
+    (data.yml, dataset.yaml), not any YAML file."""
+    from scalematch.dataset.formats.yolo import YAML_NAMES
+
+    if any((folder / name).is_file() for name in YAML_NAMES):
+        return True
+    return any(not p.name.lower().startswith("readme") for p in folder.glob("*.txt"))
 
 
 def check_input(path: Path) -> bool:

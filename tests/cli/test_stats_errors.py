@@ -356,3 +356,30 @@ def test_option_and_path_errors(
     Path("ds/data.yaml").write_text("path: .\ntrain: train.txt\nnames: [cat]\n")
     Path("ds/train.txt").write_text("./images/train/a.JPG\n\n/abs/b.png\n")
     assert_error(run(app, *args), message)
+
+
+def test_a_readme_or_a_yaml_does_not_make_a_folder_yolo(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Roboflow COCO export (train/_annotations.coco.json, README.roboflow.txt) or a COCO layout with a coco.yaml
+    was read as a YOLO dataset of images without objects, exit 0 (review round 43, E-F1): the folder is of no
+    format, and the message names the COCO file (or the XML files) inside."""
+    from scalematch.dataset import sample_path
+
+    monkeypatch.chdir(tmp_path)
+    Path("rf/train").mkdir(parents=True)
+    Path("rf/train/_annotations.coco.json").write_bytes(sample_path().read_bytes())
+    Path("rf/README.roboflow.txt").write_text("Roboflow export\n")
+    Path("rf/coco.yaml").write_text("names: [a]\n")
+    Path("voc/train").mkdir(parents=True)
+    Path("voc/train/a.xml").write_text("<annotation/>")
+    Path("voc/README.dataset.txt").write_text("x\n")
+    start = "cannot tell the annotation format of this folder; expected XML files or an Annotations folder (voc), or "
+    start += ".txt label files or a labels folder (yolo); pass --format"
+    assert_error(run(app, "rf"), f"rf: {start} (COCO is read from its .json file, not its folder: "
+                 "rf/train/_annotations.coco.json)")  # fmt: skip
+    assert_error(run(app, "voc"), f"voc: {start} (XML files: voc/train/a.xml)")
+    Path("rf/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")  # a label file: YOLO after all (its subfolder)
+    Path("rf/data.yaml").write_text("names: [a]\n")
+    result = run(app, "rf")
+    assert result.exit_code == 0 and "rf (yolo)" in result.stdout, result.output
