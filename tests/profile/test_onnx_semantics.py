@@ -303,6 +303,22 @@ def test_an_input_of_a_type_the_operator_does_not_take_is_refused(array: Any, sl
     assert profile(from_onnx(model(m.graph.node, 17, v=good)), (16, 16))["y"].size == (32, 32)
 
 
+def test_inputs_that_share_a_type_variable_agree() -> None:
+    """Conv binds X and W to one type T (its schema says so; onnxruntime refuses the model): a FLOAT image with
+    DOUBLE weights was profiled (review round 43, D-F1)."""
+    assert {f.name: f.type_str for f in onnx.defs.get_schema("Conv", 13, "").inputs} == {"X": "T", "W": "T", "B": "T"}
+    m = model([CONV], 13)
+    w = next(i for i in m.graph.initializer if i.name == "w")
+    w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w).astype(np.float64), "w"))
+    m.graph.output[0].name = "c"
+    with pytest.raises(ModelError) as err:
+        from_onnx(m)
+    assert str(err.value) == (
+        "<onnx model>: node 'conv' (Conv): input 'W' ('w') is of type DOUBLE, but 'X' ('x') is FLOAT; ONNX's Conv "
+        "takes one type (T) for both"
+    )
+
+
 W1 = np.ones((1, 4, 1, 1), dtype=np.float32)
 """A 1x1 conv reading a result: the import needs that result as a feature map."""
 OUT_OF_RANGE: dict[str, tuple[list[Any], int, dict[str, Any], str]] = {

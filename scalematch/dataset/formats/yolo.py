@@ -622,9 +622,12 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
         raise DatasetError(f"{cfg}: key 'names': {len(items):,} classes; expected at most {MAX_CLASSES:,}")
     numbers = [k for k, _ in items]
     if len(set(numbers)) < len(numbers):  # 0 and '0' in one mapping: ultralytics keeps one without a word
-        twice = next(k for i, k in enumerate(numbers) if k in numbers[:i])
+        twice = next(i for i, k in enumerate(numbers) if k in numbers[:i])
+        keys = list(names) if isinstance(names, dict) else []
+        first = keys[numbers.index(numbers[twice])]
         raise DatasetError(
-            f"{cfg}: key 'names': class {twice} is named twice (as {twice} and '{twice}'); give each class once"
+            f"{cfg}: key 'names': class {numbers[twice]} is named twice (as {_yaml_key(first)} and "
+            f"{_yaml_key(keys[twice])}); give each class once"
         )
     for k, v in items:
         if not (v is None or isinstance(v, str | int | float)):

@@ -559,18 +559,31 @@ class _Importer:
             return
         formal = list(schema.inputs)
         names = self.onnx.TensorProto.DataType
+        bound: dict[str, tuple[str, str, str]] = {}  # a type variable (T) -> the type, input and value that set it
         for k, name in enumerate(node.input):
             if not name or not formal or name not in self.types:
                 continue
             parameter = formal[min(k, len(formal) - 1)]  # (a variadic input is the last one)
+            where = f"input '{parameter.name}' ('{name}')"
+            if self.types[name] not in names.values():
+                raise self.fail(node, f"{where} has the element type {self.types[name]}, which ONNX does not define")
+            given = names.Name(self.types[name]).lower()
             allowed = {t[len("tensor(") : -1] for t in parameter.types if t.startswith("tensor(")}
-            given = names.Name(self.types[name]).lower() if self.types[name] in names.values() else None
-            if allowed and given is not None and given not in allowed:
-                taken = ", ".join(sorted(allowed)) if len(allowed) <= 4 else "another type"
+            if allowed and given not in allowed:
+                taken = ", ".join(sorted(allowed)[:4]) + (", ..." if len(allowed) > 4 else "")
                 raise self.fail(
                     node,
-                    f"input '{parameter.name}' ('{name}') is of type {given.upper()}; ONNX's {node.op_type} "
-                    f"(opset {self.opset}) takes {taken}",
+                    f"{where} is of type {given.upper()}; ONNX's {node.op_type} (opset {self.opset}) takes {taken}",
+                )
+            variable = parameter.type_str
+            if variable.startswith("tensor(") or not allowed:
+                continue  # a type of its own, not a variable that inputs share
+            first = bound.setdefault(variable, (given, parameter.name, name))
+            if first[0] != given:
+                raise self.fail(
+                    node,
+                    f"{where} is of type {given.upper()}, but '{first[1]}' ('{first[2]}') is {first[0].upper()}; "
+                    f"ONNX's {node.op_type} takes one type ({variable}) for both",
                 )
 
     def check_groups(self, node: Any, weight: tuple[int | None, ...]) -> None:
