@@ -252,6 +252,6 @@ def test_a_network_whose_one_sample_would_exhaust_memory_is_refused_before_it_ru
     expected = 3 * 8 * sum((4096 - 2 * k) ** 2 for k in range(1, 41)) + 2 * 8 * 9 * 4094**2
     assert str(err.value) == (
         f"{config}: measuring 'C1' on 4096x4096 (WxH) inputs would hold about {expected / (1 << 30):,.1f} GB of "
-        "activations for one sample (40 layers); expected at most 4 GB, beyond which memory runs out: give a smaller "
+        "activations for one sample (40 layers); expected at most 8 GB, beyond which memory runs out: give a smaller "
         "--size"
     )
