@@ -972,7 +972,18 @@ def _interrupted_class_body(self: object, *args: object, **kwargs: object) -> No
         raise RuntimeError("Error calling __set_name__ on '_axis_method_wrapper' instance") from exc
 
 
-@pytest.mark.parametrize("raised", [_interrupted_import, _interrupted_class_body])
+def _interrupted_into_own_error(self: object, *args: object, **kwargs: object) -> None:
+    """A Ctrl-C that the work turned into one of its own errors (an interrupted import of a user's module: 'cannot
+    import ...'), which exited 2 with that error (review round 43, D-F11)."""
+    from scalematch.errors import ModelError
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise ModelError("m:Net: cannot import 'm' (ImportError: initialization failed)") from None
+
+
+@pytest.mark.parametrize("raised", [_interrupted_import, _interrupted_class_body, _interrupted_into_own_error])
 @pytest.mark.parametrize(
     "argv", [["profile", "resnet18", "--plot", "kp.png"], ["explain", "resnet18", "--out", "kp.png"]]
 )

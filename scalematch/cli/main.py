@@ -76,6 +76,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalematchError as exc:
+            if interrupted(exc):  # a Ctrl-C the work turned into its own error (an interrupted import of a module)
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             _say_error(f"Error: {printable(flag_message(str(exc), _invoked(ctx)))}")
             raise typer.Exit(2) from None
         except click.UsageError as exc:

@@ -124,7 +124,8 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[Any]:
     except Exception as exc:  # whatever the transport raises (an abstract UCX connector, an inproc name, ...)
         _close_half_made(exc, client_class)
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        if isinstance(exc, MemoryError):  # the peer's first bytes read as the length of a frame
+        if isinstance(exc, MemoryError) or type(exc).__name__ == "error":  # the peer's first bytes read as the
+            # length of a frame (numpy refusing it), or too few of them (struct.error)
             detail = "it answers, but not as a Dask scheduler: its reply is no Dask message"
         raise OptionError(f"dask: cannot reach a Dask scheduler at {address!r} ({detail})") from None
     with _silent("distributed"):

@@ -134,6 +134,12 @@ CASES = {
         "{f}: nodes[0] (p): a neck reads no image, and this one several backbone outputs: its first node needs "
         "'input' (C5, C3)",
     ),
+    # a plain list names no input: the advice must be one it can follow (review round 43, D-F7)
+    "neck_layers_of_several_inputs": (
+        "kind: neck\ninputs: [C4, C5]\nlayers: ['conv:k=1']\noutputs: {P5: L1}\n",
+        "{f}: layers: a neck's plain list of layers reads one input, and this neck lists several (C4, C5); list the "
+        "one it reads in 'inputs', or write 'nodes' and give the first its 'input'",
+    ),
     "float_text_stride": (
         "nodes:\n  - {name: a, type: conv, kernel: 3, stride: '2.0'}\n",
         "{f}: nodes[0] (a): 'stride' must be a positive integer or [h, w], got '2.0' (text, not a number: write 2 "

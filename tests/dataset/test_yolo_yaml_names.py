@@ -126,6 +126,8 @@ def test_two_dataset_descriptions_naming_other_classes_are_refused(tmp_path: Pat
     )
     (root / "data.yml").write_text("names: {0: cat, 1: dog}\n")
     assert load(root, resize="none").table["category"].tolist() == ["dog"]
+    (root / "data.yml").write_text("path: .\n")  # one that names no class does not block the one read (D-F13)
+    assert load(root, resize="none").table["category"].tolist() == ["dog"]
 
 
 def test_a_labels_entry_that_is_a_file_is_refused(tmp_path: Path) -> None:

@@ -408,7 +408,7 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
     for folder in _yaml_folders(start):
         found = [folder / name for name in YAML_NAMES if _present(folder / name)]
         for other in found[1:]:  # data.yaml beside data.yml: which one names the classes would be a guess
-            if _yaml_names(other)[0] != _yaml_names(found[0])[0]:
+            if _names_or_none(other) not in (None, _yaml_names(found[0])[0]):
                 raise DatasetError(
                     f"{other}: names other classes than {found[0]} beside it; expected one dataset description, "
                     "or both naming the same classes"
@@ -426,6 +426,15 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
         if candidate is not None and candidate != path and _present(candidate):
             return candidate
     return None
+
+
+def _names_or_none(cfg: Path) -> dict[int, str] | None:
+    """The class names of a dataset description beside the one read, or None when it names none it can give (not
+    one the reader would have taken: it does not decide against the first)."""
+    try:
+        return _yaml_names(cfg)[0]
+    except DatasetError:
+        return None
 
 
 def _yaml_folders(start: Path) -> list[Path]:

@@ -348,6 +348,12 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
                 record = {"name": f"L{i}", **parse_spec(spec)}
             except ConfigError as exc:
                 raise ConfigError(f"{where}: layers[{i - 1}]: {exc}") from None
+            if prev == UNNAMED:  # a spec string names no input
+                raise ConfigError(
+                    f"{where}: layers: a neck's plain list of layers reads one input, and this neck lists several "
+                    f"({', '.join(inputs)}); list the one it reads in 'inputs', or write 'nodes' and give the first "
+                    "its 'input'"
+                )
             prev = builder.add(record, f"layers[{i - 1}]", prev, {}, "")
     else:
         nodes = data.get("nodes")
