@@ -158,13 +158,35 @@ def _found_inside(folder: Path) -> str:
 
 def _yolo_files(folder: Path) -> bool:
     """Whether ``folder`` holds a file that makes it a YOLO folder: a ``.txt`` that is no ``README*.txt`` (which
-    the YOLO reader never takes as a label file: Roboflow's COCO and VOC exports carry them too), or a data.yaml
-    (data.yml, dataset.yaml), not any YAML file."""
+    the YOLO reader never takes as a label file: Roboflow's COCO and VOC exports carry them too) and reads as a
+    label file (of the first 20 by name; one it cannot read, whose read will say why), or a data.yaml (data.yml,
+    dataset.yaml), not any YAML file, a class list classes.txt, or darknet's obj.names or obj.data (CVAT's YOLO 1.1
+    export root)."""
     from scalematch.dataset.formats.yolo import YAML_NAMES
 
-    if any((folder / name).is_file() for name in YAML_NAMES):
+    if any((folder / name).is_file() for name in (*YAML_NAMES, "classes.txt", "obj.names", "obj.data")):
         return True
-    return any(not p.name.lower().startswith("readme") for p in folder.glob("*.txt"))
+    texts = sorted(p for p in folder.glob("*.txt") if not p.name.lower().startswith("readme"))
+    return any(_label_like(p) for p in texts[:20])
+
+
+def _label_like(path: Path) -> bool:
+    """Whether ``path`` reads as a YOLO label file from its first line: empty (an image without objects), or a
+    class number and numbers (``0 0.5 0.5 0.2 0.1``); a LICENSE.txt, notes or an image list (val2017.txt) does
+    not."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return True  # (unreadable: the reader names it)
+    first = next((line.split() for line in head.splitlines() if line.strip()), None)
+    if first is None:
+        return True
+    try:
+        [float(v) for v in first[1:]]
+    except ValueError:
+        return False
+    return len(first) >= 5 and first[0].lstrip("-").isdigit()
 
 
 def check_input(path: Path) -> bool:

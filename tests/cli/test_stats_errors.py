@@ -379,6 +379,9 @@ def test_a_readme_or_a_yaml_does_not_make_a_folder_yolo(
     assert_error(run(app, "rf"), f"rf: {start} (COCO is read from its .json file, not its folder: "
                  "rf/train/_annotations.coco.json)")  # fmt: skip
     assert_error(run(app, "voc"), f"voc: {start} (XML files: voc/train/a.xml)")
+    for name, text in (("LICENSE.txt", "MIT License\n"), ("val2017.txt", "./images/val2017/1.jpg\n")):
+        Path(f"rf/{name}").write_text(text)  # no label file either (review round 43, E-F1)
+        assert run(app, "rf").exit_code == 2
     Path("rf/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")  # a label file: YOLO after all (its subfolder)
     Path("rf/data.yaml").write_text("names: [a]\n")
     result = run(app, "rf")

@@ -22,8 +22,9 @@ SPECIAL = [0.0, 0.1, 0.2, 1.0, 2.5, 1e300, -1e300, np.inf, -np.inf, np.nan, 5e-3
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
-    """Float values as their bit patterns, every NaN as one (numpy keeps a NaN of the input, any payload)."""
-    out = np.asarray(x, dtype=np.float64).copy()
+    """Float values as their bit patterns, every NaN as one (numpy keeps a NaN of the input, any payload) and -0.0
+    as 0.0 (which of equal zeros a sort puts first is not the value's business: [0.0, -0.0, -0.0, -1.0])."""
+    out = np.asarray(x, dtype=np.float64) + 0.0  # (a copy, -0.0 made 0.0)
     out[np.isnan(out)] = np.nan
     bits: np.ndarray = out.view(np.uint64)
     return bits
