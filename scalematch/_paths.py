@@ -48,3 +48,14 @@ def problem(path: Path, what: str) -> str:
     if what.startswith("unreadable"):
         return f"{shown}: cannot read{what.removeprefix('unreadable')}"
     return f"{shown}: is not a regular file ({what})"
+
+
+def importable_here() -> None:
+    """Let a user's module in the current folder be imported by name (``mynet:Net``), as ``python -m scalematch``
+    does (its ``sys.path`` starts with the current folder) and the ``scalematch`` command did not: the folder is
+    added at the end of the search path, so it never shadows an installed package."""
+    import sys
+
+    here = os.getcwd()
+    if "" not in sys.path and here not in sys.path:
+        sys.path.append(here)

@@ -168,9 +168,12 @@ def recommend(
     label = dataset_label(" ".join(str(p) for p in given) if len(paths) > 1 else source, paths)
     # Every file or folder the run reads: no output may replace one of them.
     models = (detector, backbone, *(backbone or "").split(","), neck, *_preset_files(detector))
+    from scalematch.profile.api import module_files
+
     inputs = (
         *(p for path in paths for p in read_paths(path, format.value if format else None)),
         *(Path(p) for p in models if p and Path(p).exists()),
+        *(f for name in (*(backbone or "").split(","), neck) for f in module_files(name or None)),  # torch sources
     )
     if report and out is not None:
         raise OptionError("--report and --out: --report writes into reports/<dataset>/; give one of them")

@@ -38,6 +38,9 @@ def module_files(backbone: str | None) -> tuple[Path, ...]:
 
     if backbone is None or backbone.lower().endswith(".onnx") or not is_imported(backbone):
         return ()
+    from scalematch._paths import importable_here
+
+    importable_here()
     files: list[Path] = []
     path: Any = None  # where the next name is looked for: sys.path, then the package's folders
     parts = backbone.partition(":")[0].split(".")

@@ -447,3 +447,24 @@ def test_a_model_s_fixed_input_too_large_to_measure_is_named_not_size(
         f"Error: {path}: its input 'x' is fixed at {shown}; the measured ERF runs networks on at most 16777216 "
         "pixels (4096x4096), beyond which the activations would exhaust memory\n"
     )
+
+
+def test_a_module_in_the_current_folder_is_imported_and_its_source_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``scalematch profile mynet:Net`` could not import mynet.py from the current folder, which ``python -m
+    scalematch`` can (review round 43, F-F1); ``recommend --backbone mynet:Net --export mmdet mynet.py`` replaced
+    the network's source with the export (F-F11): refused before the work, the file intact."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    source = "import torch.nn as nn\n\nclass Net(nn.Sequential):\n    def __init__(self):\n"
+    source += "        super().__init__(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU())\n"
+    (tmp_path / "cwdnet_f1.py").write_text(source)
+    result = CliRunner().invoke(app, ["profile", "cwdnet_f1:Net"])
+    assert result.exit_code == 0 and "imported from PyTorch module 'cwdnet_f1:Net'" in result.stdout, result.output
+    argv = ["recommend", "-q", "--rule", "rf", "--backbone", "cwdnet_f1:Net", "--neck", "none", "--levels", "1"]
+    result = CliRunner().invoke(app, [*argv, "--export", "mmdet", "cwdnet_f1.py"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --export cwdnet_f1.py: is the input ")
+    assert (tmp_path / "cwdnet_f1.py").read_text() == source

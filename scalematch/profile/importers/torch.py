@@ -286,6 +286,9 @@ def _load_module(spec: str) -> Any:
     module_name, colon, attr = spec.partition(":")
     if not colon or not module_name or not attr:
         raise ModelError(f"{spec}: expected a torch module as 'package.module:attribute'")
+    from scalematch._paths import importable_here
+
+    importable_here()
     try:
         obj: Any = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
