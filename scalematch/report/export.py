@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -56,7 +57,7 @@ def _repeats(rec: Recommendation, comment: str) -> list[str]:
 
 
 def _header(rec: Recommendation, comment: str, fitted_at: str = "") -> list[str]:
-    names = ", ".join(rec.recommended_levels)
+    names = ", ".join(printable(name) for name in rec.recommended_levels)  # (a newline would end the comment)
     strides = ", ".join(_num(lv.stride) for lv in rec.chosen.levels)
     s = "" if len(rec.chosen.levels) == 1 else "s"
     lines = [
@@ -129,7 +130,8 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
         lines.append(
             "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
-    features = ", ".join(detectron2_feature(name) for name in rec.recommended_levels)
+    # quoted: a model's name may hold ': ', '#', a newline or read as another type (on, null, 1e3) in YAML
+    features = ", ".join(json.dumps(detectron2_feature(name)) for name in rec.recommended_levels)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
     return "\n".join(lines) + "\n"
 
@@ -158,7 +160,7 @@ def ultralytics(rec: Recommendation, fitted_at: str = "") -> str:
     lines.append("anchors:")
     for lv, level in zip(rec.chosen.levels, rec.anchors.recommended.shapes, strict=True):
         pairs = ", ".join(f"{_px(w)},{_px(h)}" for w, h in level)  # yolov5 takes float anchors
-        lines.append(f"  - [{pairs}]  # {lv.name}/{_num(lv.stride)}")
+        lines.append(f"  - [{pairs}]  # {printable(lv.name)}/{_num(lv.stride)}")
     return "\n".join(lines) + "\n"
 
 

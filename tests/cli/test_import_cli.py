@@ -266,3 +266,34 @@ def test_an_if_whose_branch_reads_the_image_is_one_line(tmp_path: Path) -> None:
         f"Error: {path}: node 'iff' (If): runs subgraphs ('else_branch', 'then_branch') and reads 'x' (in a "
         "subgraph); control flow is not modelled\n"
     )
+
+
+def test_level_names_from_a_model_are_quoted_in_the_exports(tmp_path: Path) -> None:
+    """A model's output names went raw into the rule-mode exports: a newline put a Python statement into the
+    mmdetection config, which mmengine runs when it loads it, and ': ' or '#' broke detectron2's YAML (review round
+    43, F-F6). They are escaped in comments and quoted as YAML strings."""
+    import ast
+
+    import yaml
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.01] * 108)
+    odd, colon = 'p3\nprint("ran") #', "stage: 3 #x"
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], [odd], name="conv1", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("MaxPool", [odd], [colon], name="pool1", kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
+    ]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in (odd, colon)]
+    graph = helper.make_graph(
+        nodes, "odd", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])], outputs, [weight]
+    )
+    model = tmp_path / "odd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), model)
+    argv = ["recommend", "-q", "--rule", "rf", "--backbone", str(model), "--neck", "none", "--levels"]
+    for level in (odd, colon):
+        for toolkit, name in (("mmdet", "e.py"), ("detectron2", "e.yaml")):
+            result = CliRunner().invoke(app, [*argv, level, "--export", toolkit, str(tmp_path / name)])
+            assert result.exit_code == 0, result.output
+        code = ast.parse((tmp_path / "e.py").read_text())
+        assert all(isinstance(statement, ast.Assign) for statement in code.body)  # no call: nothing runs on loading
+        assert yaml.safe_load((tmp_path / "e.yaml").read_text())["MODEL"]["RPN"]["IN_FEATURES"] == [level]
+    assert "# scalematch recommendation (rule rf): level stage: 3 #x" in (tmp_path / "e.py").read_text()
