@@ -61,8 +61,9 @@ def explain(
         hold_outputs({"--out": out})
     result = run_explain(spec, node, unit, neck=neck)
     labels = dict(result.labels)
-    typer.echo(explain_text(result, labels))
-    if out is not None:
+    text = explain_text(result, labels)
+    if out is not None:  # written before the text is printed, as profile --plot: a reader that leaves early
+        # (| head) does not stop the figure
         from scalematch.report.explain_plot import explain_figure
         from scalematch.report.save import save_figure
 
@@ -72,4 +73,6 @@ def explain(
             else f"{figure_label(result.profile.name)}: {figure_label(result.node.name)}"
         )
         save_figure(explain_figure(result, title=title), out, option="--out")
+    typer.echo(text)
+    if out is not None:
         typer.echo(f"\nwrote {printable(str(out))}")

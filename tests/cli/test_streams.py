@@ -49,6 +49,20 @@ def test_a_reader_that_left_ends_the_run_silently_and_keeps_the_files(tmp_path: 
     assert (tmp_path / "rep" / "report.html").stat().st_size > 0
 
 
+@pytest.mark.parametrize("command", [["profile", "resnet18", "--plot"], ["explain", "resnet18", "--out"]])
+def test_a_figure_is_written_before_the_text_a_reader_may_not_take(tmp_path: Path, command: list[str]) -> None:
+    """explain printed before it saved its figure: a reader gone (``| true``) left no figure, exit 141, where
+    profile --plot wrote it (review round 43, F-F2)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _run([*command, str(tmp_path / "f.png")], stdout=write)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_stdout_full_is_one_error_line() -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
