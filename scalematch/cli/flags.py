@@ -165,3 +165,32 @@ def check_unmatched(given: list[Any], files: dict[str, Any], folder: tuple[str, 
                 f"{option} {cut_name(path)}: the input pattern {cut_name(pattern)!r} matches {what}, so a later run "
                 f"would read it as an input; choose another {kind}"
             )
+
+
+def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
+    """Refuse an output file (option -> path or None) beside one YOLO label file or VOC XML file given, of its
+    suffix (or a classes.txt beside a label file): a later read of that folder would take it as a record, or as the
+    class names, of the dataset (``stats ds/a.txt --csv ds/b.txt``). Other files there are read by no reader."""
+    import os
+    from pathlib import Path
+
+    from scalematch._text import cut_name
+    from scalematch.errors import OptionError
+
+    for given in paths:
+        given = Path(given)
+        suffix = given.suffix.lower()
+        if suffix not in (".txt", ".xml") or not given.is_file():
+            continue
+        folder = os.path.realpath(given.parent)
+        for option, out in files.items():
+            if out is None:
+                continue
+            out = Path(out)
+            taken = out.suffix.lower() == suffix or (suffix == ".txt" and out.name == "classes.txt")
+            if taken and os.path.realpath(out.parent) == folder:
+                what = "label file" if suffix == ".txt" else "annotation file"
+                raise OptionError(
+                    f"{option} {cut_name(out)}: lies beside the {what} {cut_name(given)} given, where a read of its "
+                    f"folder would take it as one; choose another place or suffix"
+                )

@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from scalematch._text import counted, dumps
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.cli.flags import (
+    check_beside,
     check_unmatched,
     dask_option,
     hold_outputs,
@@ -187,6 +188,7 @@ def recommend(
     if report:
         out = report_folder(source)
     check_unmatched(given, {"--objects": objects, "--export": export[1] if export else None}, (where, out))
+    check_beside(paths, {"--objects": objects, "--export": export[1] if export else None})
     if out is not None:
         # fail before the work, not after it; the lock, held to the end of the command, stops a second run on
         # the same folder at once, before it writes its --objects or --export

@@ -11,6 +11,7 @@ import typer
 from scalematch._text import counted, dumps
 from scalematch.choices import Format
 from scalematch.cli.flags import (
+    check_beside,
     check_unmatched,
     dask_option,
     hold_outputs,
@@ -82,6 +83,7 @@ def stats(
 
         check_output(csv, "--csv", inputs=tuple(p for path in paths for p in read_paths(path, fmt)))
         check_unmatched(given, {"--csv": csv})
+        check_beside(paths, {"--csv": csv})
         hold_outputs({"--csv": csv})
     size = parse_image_size(image_size) if image_size is not None else None
     source = " ".join(str(p) for p in given)

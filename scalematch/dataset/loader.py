@@ -329,15 +329,10 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
         from scalematch.dataset.formats.pascal_voc import images_folder
 
         images = images_folder(path)
-        if path.is_dir():
-            return (path, *links_in(path), *images)
-        # one file of a year folder's Annotations/: an output there would be read with the folder
-        return (path, *images, *([path.parent] if path.parent.name == "Annotations" else []))
+        return (path, *links_in(path), *images) if path.is_dir() else (path, *images)
     from scalematch.dataset.formats import yolo
 
-    # one label file of a labels folder: an output there would be read with the folder
-    folder = [path.parent] if path.is_file() and "labels" in path.parent.parts else []
-    return (path, *yolo.side_paths(path), *yolo.reached(path)[1], *folder)
+    return (path, *yolo.side_paths(path), *yolo.reached(path)[1])
 
 
 def given_format(format: object) -> Format | None:
