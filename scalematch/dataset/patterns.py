@@ -74,18 +74,28 @@ def matched_by(path: str | os.PathLike[str], patterns: Iterable[object], folder:
     expands, ``*``, ``?`` or ``[`` in a name that does not exist as written) that matches ``path``, a file (or a
     ``folder``) that need not exist yet, as :func:`matches` would on a later run; None when none does. An output
     written there would be read as an input the next time the same command runs."""
-    target = _parts(os.fspath(path))
+    targets = [_parts(os.fspath(path)), _parts(os.path.realpath(path))]
     for pattern in patterns:
         text = os.fspath(pattern) if isinstance(pattern, str | os.PathLike) else None
         if text is None or _MAGIC.isdisjoint(text) or os.path.lexists(text):
             continue
-        if _match(_parts(text), target, folder):
+        forms = [_parts(text), _real_head(text)]  # as written, and its folders before the first wildcard resolved
+        if any(_match(form, target, folder) for form in forms for target in targets):
             return str(text)
     return None
 
 
 def _parts(path: str) -> list[str]:
     return [p for p in os.path.abspath(path).split(os.sep) if p]
+
+
+def _real_head(pattern: str) -> list[str]:
+    """The parts of ``pattern`` with the folders before its first wildcard resolved (``link/*.json`` for a link
+    ``link`` to ``data``: ``/.../data/*.json``), so that an output is matched whatever name its folder is given."""
+    parts = _parts(pattern)
+    first = next((k for k, part in enumerate(parts) if not _MAGIC.isdisjoint(part)), len(parts))
+    head = os.path.realpath(os.sep + os.sep.join(parts[:first]))
+    return [p for p in head.split(os.sep) if p] + parts[first:]
 
 
 def _match(pattern: list[str], path: list[str], folder: bool) -> bool:

@@ -108,3 +108,17 @@ def test_a_path_is_matched_by_a_pattern_exactly_when_glob_finds_it(
             absolute = str(tmp_path / pattern)
             assert matched_by(tmp_path / path, [absolute], folder) == (expected and absolute), (pattern, path)
     assert matched_by("a", ["b", 3, None]) is None  # names without a pattern, and no path at all: nothing matches
+
+
+def test_a_path_is_matched_through_a_link_on_either_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``'link/*.json' --csv data/x.json`` with link -> data wrote a file the next run read (review round 43,
+    D-F2): the folders before the first wildcard, and the output's, are compared resolved too."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.json").write_text("{}")
+    (tmp_path / "link").symlink_to("data")
+    assert matched_by("data/x.json", ["link/*.json"]) == "link/*.json"
+    assert matched_by("link/x.json", ["data/*.json"]) == "data/*.json"
+    assert matched_by("other/x.json", ["link/*.json"]) is None
+    (tmp_path / "data" / "x.json").write_text("{}")  # and glob finds it there, as matched_by said
+    assert "link/x.json" in glob.glob("link/*.json")
