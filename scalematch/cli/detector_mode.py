@@ -30,8 +30,9 @@ def show_detector(
     from scalematch.report.positives_text import describe, search_lines, sentences, sweep_table, tables
 
     preset = result.preset
-    if objects is not None:
-        atomic_csv(result.to_frame("objects"), objects, "--objects")
+    # every output is made before any is written: one that cannot be made (an export the toolkit cannot express)
+    # leaves the others as they were
+    text = None
     if export is not None:
         from scalematch.match.search import Trial
         from scalematch.report.detector_export import EXPORTERS
@@ -42,15 +43,21 @@ def show_detector(
             else Trial(preset, 1.0, 1.0, 0, result.summary.share_meeting, result.simulation.anchors_per_image)
         )
         text = EXPORTERS[export[0].value](design, preset, result.target)
-        with atomic_text(export[1], "--export") as handle:
-            handle.write(text)
-    written = None
+    files = None
     if out is not None:
-        from scalematch.report.bundle import write_report, wrote_line
         from scalematch.report.detector_report import build_detector_report
 
         assert result.data is not None
         files = build_detector_report(result, result.data, command, inputs=inputs)
+    if objects is not None:
+        atomic_csv(result.to_frame("objects"), objects, "--objects")
+    if export is not None and text is not None:
+        with atomic_text(export[1], "--export") as handle:
+            handle.write(text)
+    written = None
+    if out is not None and files is not None:
+        from scalematch.report.bundle import write_report, wrote_line
+
         written = write_report(out, files, force, where)
     if as_json:
         typer.echo(dumps(result.to_dict()))
@@ -92,5 +99,5 @@ def show_detector(
         typer.echo(f"\nwrote {printable(str(objects))} ({counted(result.summary.objects, 'object')})")
     if export is not None:
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
-    if written is not None:
+    if written is not None and files is not None:
         typer.echo("\n" + wrote_line(written, files))

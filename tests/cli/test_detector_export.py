@@ -232,14 +232,19 @@ def test_detectron2_export_of_an_added_p2_reads_res2(tmp_path: Path) -> None:
 def test_detectron2_refuses_a_faster_rcnn_p7(tmp_path: Path) -> None:
     src = _mixed(tmp_path)
     out = tmp_path / "frcnn.yaml"
+    objects = tmp_path / "objects.csv"
+    objects.write_text("the user's own,file\n")
     args = ["recommend", str(src), "-q", "--detector", "faster-rcnn", "--export", "detectron2", str(out)]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--objects", str(objects), "--out", str(tmp_path / "rep")])
     assert result.exit_code == 2
     assert result.stderr.startswith(
         "Error: --export detectron2: detectron2's FPN for Faster R-CNN (LastLevelMaxPool) makes P6 only; "
         "the design adds P7 ("
     ), result.stderr
     assert not out.exists()
+    # the outputs are made before any is written: --objects replaced the user's file before the export's refusal
+    # (review round 43, F-F3)
+    assert objects.read_text() == "the user's own,file\n" and not (tmp_path / "rep").exists()
 
 
 def test_mmdet_export_writes_fitted_ratios_and_topk(tmp_path: Path) -> None:
