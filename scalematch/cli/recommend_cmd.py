@@ -244,20 +244,26 @@ def recommend(
     designs = list(result.designs)
     best = result.best
     rec = best.recommendation
+    text = files = None  # every output made before any is written (as in detector mode)
     if export is not None:
-        from scalematch.atomic import atomic_text
         from scalematch.report.export import EXPORTERS
 
         at = f"{best.backbone}{' + ' + best.neck if best.neck else ''} at resize {best.resize}"
         text = EXPORTERS[export[0]](rec, at)  # a recommendation the toolkit cannot take is refused before a write
-        with atomic_text(export[1], "--export") as handle:
-            handle.write(text)
-    written = None
     if out is not None:
-        from scalematch.report.bundle import ReportInput, build_report, write_report, wrote_line
+        from scalematch.report.bundle import ReportInput, build_report
 
         assert best.data is not None
         files = build_report(ReportInput(best.data, best, tuple(designs), command, inputs=paths))
+    if export is not None and text is not None:
+        from scalematch.atomic import atomic_text
+
+        with atomic_text(export[1], "--export") as handle:
+            handle.write(text)
+    written = None
+    if out is not None and files is not None:
+        from scalematch.report.bundle import write_report, wrote_line
+
         written = write_report(out, files, force, where)
     if as_json:
         typer.echo(dumps(result.to_dict()))
@@ -280,7 +286,7 @@ def recommend(
         typer.echo(line)
     if export is not None:
         typer.echo(f"\nwrote {printable(str(export[1]))} ({export[0].value})")
-    if written is not None:
+    if written is not None and files is not None:
         typer.echo("\n" + wrote_line(written, files))
 
 
