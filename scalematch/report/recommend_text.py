@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from scalematch._text import counted
@@ -40,12 +41,23 @@ def level_table(result: MatchResult) -> str:
     return aligned(rows)
 
 
+def level_span(rec: Recommendation) -> str:
+    """The recommended levels in a few words: ``P3-P7`` for consecutive pyramid levels (each stride twice the one
+    before), else listed (``P3, P7`` from ``--levels P7,P3``: ``P3-P7`` would say P4, P5 and P6 too)."""
+    names = rec.recommended_levels
+    strides = [lv.stride for lv in rec.chosen.levels]
+    if len(names) == 1:
+        return names[0]
+    if len(strides) == len(names) and all(b == 2 * a for a, b in itertools.pairwise(strides)):
+        return f"{names[0]}-{names[-1]}"
+    return ", ".join(names)
+
+
 def regrouped_text(rec: Recommendation) -> str:
     """How the recommended levels, alone, share the objects, for a run that takes other objects than the levels
     table gives it (:attr:`~scalematch.match.recommend.Recommendation.regrouped`)."""
     placed = ", ".join(f"{load.level.name} {load.count}" for load in rec.chosen.loads)
-    names = rec.recommended_levels
-    span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
+    span = level_span(rec)
     return (
         f"With {span} alone the {rec.rule.value} rule places {placed} objects; the table places each among all "
         "candidate levels"
@@ -57,7 +69,7 @@ def sentences(rec: Recommendation) -> list[str]:
     """The recommendation in words, with the numbers behind it."""
     chosen, full = rec.chosen, rec.full
     names = rec.recommended_levels
-    span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
+    span = level_span(rec)
     out = []
     objects = counted(chosen.total, "object")
     if rec.reached:

@@ -13,6 +13,7 @@ from scalematch._text import counted
 from scalematch.dataset.resize import policy_text
 from scalematch.errors import OptionError
 from scalematch.match.design import Design
+from scalematch.report.recommend_text import level_span
 from scalematch.report.style import drawable, figure_for, outside_layout, style
 
 if TYPE_CHECKING:
@@ -43,8 +44,7 @@ def sweep_table(designs: list[Design]) -> tuple[pd.DataFrame, pd.DataFrame]:
     labels = pd.DataFrame("", index=backbones, columns=policies)
     for d in designs:
         r = d.recommendation
-        names = r.recommended_levels
-        span = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
+        span = level_span(r)
         coverage.loc[d.backbone, policy_text(d.resize)] = r.chosen.coverage
         labels.loc[d.backbone, policy_text(d.resize)] = (
             f"{coverage_label(r.chosen.coverage)}\n{span}{' ✓' if r.reached else ''}"

@@ -507,3 +507,13 @@ def test_a_crowd_only_file_is_one_error_in_both_modes(tmp_path: Path) -> None:
             result = CliRunner().invoke(app, ["recommend", str(data), "-q", *args])
             assert result.exit_code == 2 and result.stdout == ""
             assert result.stderr == f"Error: {data}: no usable object to {verb} ({why})\n"
+
+
+def test_levels_that_are_not_consecutive_are_listed_not_spanned() -> None:
+    """``--levels P7,P3`` was recommended as "P3-P7", which everywhere else means P3 to P7 (review round 43,
+    F-F5): levels whose strides do not double from one to the next are listed."""
+    given = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf", "--neck", "fpn-retinanet", "--levels", "P7,P3"])
+    assert given.exit_code == 0, given.output
+    assert "the best is P3, P7 with " in given.stdout and "P3-P7" not in given.stdout
+    run = CliRunner().invoke(app, ["recommend", "-q", "--rule", "rf"])
+    assert "the best is P2-P5 with " in run.stdout, run.stdout
