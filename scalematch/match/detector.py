@@ -183,6 +183,7 @@ def evaluate(
     if left_out is not None and not len(data.table):
         raise DatasetError(f"{data.source}: no usable object to match ({left_out.note(preset)})")
     data = without_small_images(with_nested(data, preset), preset, graph, strict)
+    check_density(data, preset)
     rows, ignored = toolkit_selection(data, preset)
     if not len(rows):
         raise _nothing_to_match(data, preset, ignored)
@@ -503,6 +504,33 @@ def without_small_images(data: LoadResult, preset: Preset, graph: Graph, strict:
     excluded = Counter(data.excluded)
     excluded[IMAGE_TOO_SMALL] += int(small.sum())
     return replace(data, table=rows_at(data.table, ~small), excluded={k: excluded[k] for k in sorted(excluded)})
+
+
+MAX_OBJECTS_PER_IMAGE = 10_000
+"""The most objects of one image a max-IoU assigner is simulated for: its work grows with the square of an image's
+overlapping objects (one image of 20,000 boxes took 4 minutes, 200,000 hours), as the toolkits' own matchers hold
+an objects x anchors IoU matrix (20,000 x 180,000 anchors: 14 GB)."""
+
+
+def check_density(data: LoadResult, preset: Preset) -> None:
+    """A :class:`DatasetError` naming the image when one holds more than :data:`MAX_OBJECTS_PER_IMAGE` objects and
+    the preset's assigner is max-IoU (RetinaNet, Faster R-CNN); the other assigners take each object on its own."""
+    from scalematch.presets.preset import MaxIoU
+
+    table = data.table
+    if not isinstance(preset.assigner, MaxIoU) or len(table) <= MAX_OBJECTS_PER_IMAGE:
+        return
+    keys = ["shard", "image_id"] if "shard" in table.columns else ["image_id"]
+    sizes = table.groupby(keys, sort=False, observed=True).size()
+    if int(sizes.max()) <= MAX_OBJECTS_PER_IMAGE:
+        return
+    key = sizes.idxmax()
+    image = key[-1] if isinstance(key, tuple) else key
+    raise DatasetError(
+        f"{data.source}: image {image} holds {int(sizes.max()):,} objects; {preset.name}'s max-IoU assigner is "
+        f"simulated for at most {MAX_OBJECTS_PER_IMAGE:,} in one image (its work grows with the square of an "
+        "image's overlapping objects, as the toolkit's own objects x anchors IoU matrix does); leave such images out"
+    )
 
 
 def _without_unsized(data: LoadResult, preset: Preset, strict: bool) -> LoadResult:

@@ -312,3 +312,21 @@ def test_an_image_of_no_usable_size_in_a_table_with_its_own_scales_is_missing_it
     assert result.summary.objects == whole.summary.objects - int(first.sum())
     with pytest.raises(sm.ScalematchError, match=r"image \d+ has no usable width/height .* \[missing_image_size\]$"):
         sm.recommend(sm.from_frame(table), "retinanet", strict=True)
+
+
+def test_an_image_of_more_objects_than_a_max_iou_simulation_takes_is_refused(
+    boxes: sm.LoadResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One image of 20,000 boxes took 4 minutes under RetinaNet's assigner, 200,000 hours (review round 43, E-F2):
+    an image over MAX_OBJECTS_PER_IMAGE is an error naming it for the max-IoU presets; FCOS takes it."""
+    from scalematch.match import detector
+
+    counts = boxes.table.groupby("image_id").size()
+    monkeypatch.setattr(detector, "MAX_OBJECTS_PER_IMAGE", int(counts.max()) - 1)
+    with pytest.raises(sm.ScalematchError) as caught:
+        sm.recommend(boxes, "retinanet")
+    assert str(caught.value).startswith(
+        f"{boxes.source}: image {counts.idxmax()} holds {counts.max()} objects; retinanet's max-IoU assigner is "
+        f"simulated for at most {counts.max() - 1} in one image"
+    )
+    assert isinstance(sm.recommend(boxes, "fcos"), DetectorResult)
