@@ -528,6 +528,7 @@ def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, ha
     start = len(raw.ann_id)
     places: list[int] = []
     made: set[int] = set()  # the shadows of the records that became rows
+    rasterised = 0.0  # the edges of the polygons handed to pycocotools so far
     for where, ann, place, shadow in pending:
         seg = ann["segmentation"]
         image = raw.images.get(ann["image_id"])
@@ -537,6 +538,14 @@ def _boxes_from_masks(pending: list[_Pending], raw: RawBoxes, ex: Exclusions, ha
         problem = _segmentation_problem(seg, image)
         if problem is None and isinstance(seg, list) and not (math.isfinite(image[1]) and math.isfinite(image[2])):
             problem = "a polygon needs the image's width and height"
+        if problem is None and isinstance(seg, list):
+            rasterised += edges(seg)
+            if rasterised > MAX_FILE_PERIMETER:  # the file's polygons together: each costs pycocotools its edges
+                problem = (
+                    f"the file's polygons before it already run {rasterised - edges(seg):,.0f} pixels of edges, "
+                    f"and pycocotools rasterises at most {MAX_FILE_PERIMETER:,} for a file in bounded time"
+                )
+                rasterised -= edges(seg)
         if problem is not None:
             ex.add(BBOX_INVALID, where, f"no 'bbox', and {problem}")
             continue
@@ -591,6 +600,9 @@ def _in_file_order(raw: RawBoxes, start: int, places: list[int]) -> None:
 POLYGON_REACH = 4
 MAX_POLYGON_POINTS = 50_000
 MAX_POLYGON_PERIMETER = 1 << 22
+MAX_FILE_PERIMETER = 1 << 26
+"""The edges all the polygons of a file without boxes may run (about 60 records at the one-record bound): 100 of
+those took 30 s."""
 """The longest the edges of one annotation's polygons may run (in pixels along the longer axis of each edge, the
 points pycocotools makes of it, five times upsampled): a 20,000-pixel zig-zag of 5,000 vertices (10^8 pixels)
 crashed it (SIGSEGV) and a square around a 16777216-pixel image took 3 GB; a polygon around a whole 20000x20000
@@ -599,6 +611,16 @@ aerial tile runs 80,000."""
 1.25 GB, 400,000 crashed the process (SIGSEGV)."""
 """A polygon vertex may lie at most this many image sides outside its image: pycocotools rasterises a polygon
 edge point by point, so a vertex at 1e9 would exhaust memory before any box comes out."""
+
+
+def edges(seg: list[Any]) -> float:
+    """How far the edges of polygons (checked lists of x, y pairs) run, each along its longer axis: the points
+    pycocotools makes of them (five times upsampled)."""
+    total = 0.0
+    for poly in seg:
+        xs, ys = poly[0::2], poly[1::2]
+        total += sum(max(abs(xs[k] - xs[k - 1]), abs(ys[k] - ys[k - 1])) for k in range(len(xs)))  # (0: closing)
+    return total
 
 
 def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> str | None:
@@ -617,7 +639,6 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
                 f"its polygons have {points:,} points, more than the {MAX_POLYGON_POINTS:,} pycocotools can "
                 "rasterise in bounded memory"
             )
-        perimeter = 0.0
         for poly in seg:
             if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
                 return f"a polygon must be a list of at least 3 x, y pairs, got {described(poly, 60)}"
@@ -626,10 +647,7 @@ def _segmentation_problem(seg: Any, image: tuple[str, float, float] | None) -> s
                     f"a polygon coordinate is not a finite number within {POLYGON_REACH} image sides of its "
                     f"{int(image[1])}x{int(image[2])} image"
                 )
-            xs, ys = poly[0::2], poly[1::2]
-            perimeter += sum(
-                max(abs(xs[k] - xs[k - 1]), abs(ys[k] - ys[k - 1])) for k in range(len(xs))
-            )  # (k = 0: the closing edge)
+        perimeter = edges(seg)
         if perimeter > MAX_POLYGON_PERIMETER:
             return (
                 f"its polygons' edges run {perimeter:,.0f} pixels, more than the {MAX_POLYGON_PERIMETER:,} "
