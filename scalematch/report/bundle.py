@@ -154,13 +154,20 @@ def build_report(inp: ReportInput) -> dict[str, bytes]:
 def report_folder(source: str | Path, option: str = "--report") -> Path:
     """reports/<dataset name>/: the name of the annotation file without its suffix, or of the folder (for ``.`` or
     ``..``, the name of the folder they stand for); for the standard subfolders (VOC ``Annotations``, YOLO
-    ``labels``, ``images``) the dataset root above them."""
+    ``labels``, ``images``) the dataset root above them; for a YOLO split (``ds/labels/train``) or a Roboflow COCO
+    file (``ds/train/_annotations.coco.json``) the dataset and the split (``ds-train``), so that datasets and their
+    splits do not share a report folder."""
     path = Path(source)
     name = path.stem if path.is_file() or path.suffix.lower() in (".json", ".xml", ".txt") else path.name
     if path.is_dir() and name in ("", ".."):
         name = Path(os.path.realpath(path)).name
+    real = Path(os.path.realpath(path))
     if path.is_dir() and name.lower() in ("annotations", "labels", "images"):
-        name = Path(os.path.realpath(path)).parent.name
+        name = real.parent.name
+    elif path.is_dir() and real.parent.name.lower() in ("labels", "images"):  # a split: ds/labels/train -> ds-train
+        name = f"{real.parent.parent.name}-{name}"
+    elif path.is_file() and name.startswith("_annotations"):  # Roboflow: ds/train/_annotations.coco.json -> ds-train
+        name = f"{real.parent.parent.name}-{real.parent.name}"
     if name in ("", ".", "..") or name.startswith("."):
         shown = path.name or name or str(path)
         raise OptionError(f"{option}: the dataset name {shown!r} gives no folder name; use --out DIR")

@@ -79,6 +79,12 @@ def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path, monkeypat
         report_folder(Path("..json"))
     (tmp_path / "coco" / "labels" / "train").mkdir()
     assert report_folder(tmp_path / "coco" / "labels" / "train" / "..") == Path("reports/coco")  # (labels: its root)
+    # a split and a Roboflow COCO file: every dataset's labels/train was reports/train, every Roboflow export's
+    # reports/_annotations.coco (review round 43, E-F3)
+    assert report_folder(tmp_path / "coco" / "labels" / "train") == Path("reports/coco-train")
+    (tmp_path / "rf" / "valid").mkdir(parents=True)
+    (tmp_path / "rf" / "valid" / "_annotations.coco.json").write_text("{}")
+    assert report_folder(tmp_path / "rf" / "valid" / "_annotations.coco.json") == Path("reports/rf-valid")
     monkeypatch.chdir(tmp_path / "coco")
     assert report_folder(".") == Path("reports/coco")  # (not '': the folder it stands for)
     monkeypatch.chdir(tmp_path / "coco" / "labels")
