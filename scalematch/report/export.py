@@ -117,7 +117,11 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
     detectron2 crosses every size with every ratio of a level, so the set holds the fitted shapes and more.
     """
     lines = _header(rec, "#", fitted_at)
-    lines.append("# detectron2 crosses sizes and ratios per level: the fitted (w, h) shapes are among the anchors.")
+    n = rec.anchors.per_level if rec.anchors else 0
+    crossed = f" ({n} sizes x {n} ratios = {n * n} anchors per location)" if n > 1 else ""
+    lines.append(
+        f"# detectron2 crosses sizes and ratios per level{crossed}: the fitted (w, h) shapes are among the anchors."
+    )
     lines += _repeats(rec, "#")
     lines.append("MODEL:")
     lines.append("  ANCHOR_GENERATOR:")

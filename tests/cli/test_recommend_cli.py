@@ -69,6 +69,8 @@ def test_exports_parse_and_carry_the_recommended_anchors(tmp_path: Path) -> None
     d2cfg = yaml.safe_load(d2.read_text())["MODEL"]
     assert d2cfg["RPN"]["IN_FEATURES"] == ["p3", "p4", "p5"]
     assert len(d2cfg["ANCHOR_GENERATOR"]["SIZES"]) == 3
+    per_level = len(d2cfg["ANCHOR_GENERATOR"]["SIZES"][0])  # crossed with as many ratios: the count is said
+    assert f"({per_level} sizes x {per_level} ratios = {per_level**2} anchors per location)" in d2.read_text()
     rows = yaml.safe_load(ul.read_text())["anchors"]
     assert [[v for wh in level for v in wh] for level in fitted.values()] == [
         pytest.approx(row, abs=0.0051) for row in rows
