@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -171,23 +172,25 @@ def _yolo_files(folder: Path) -> bool:
 
 
 def _label_like(path: Path) -> bool:
-    """Whether ``path`` reads as a YOLO label file from its first line: empty (an image without objects), or a
-    class number and numbers (``0 0.5 0.5 0.2 0.1``); a LICENSE.txt, notes or an image list (val2017.txt) does
-    not."""
+    """Whether ``path`` reads as a YOLO label file from its first line: numbers only, at least two (a class and
+    box: ``0 0.5 0.5 0.2 0.1``, ``0.0 ...`` or ``+0 ...`` as the reader takes them, a byte-order mark dropped; a
+    malformed line of numbers is still a label file's); or empty beside an image of its name (an image without
+    objects). A LICENSE.txt, notes or an image list (val2017.txt), empty or not, does not."""
     try:
         with open(path, "rb") as file:
-            head = file.read(4096).decode("utf-8", "replace")
+            head = file.read(4096).decode("utf-8", "replace").removeprefix("\ufeff")
     except OSError:
         return True  # (unreadable: the reader names it)
     first = next((line.split() for line in head.splitlines() if line.strip()), None)
     if first is None:
-        return True
+        from scalematch.dataset.formats.yolo import IMAGE_SUFFIXES
+
+        return any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.parent.glob(f"{glob.escape(path.stem)}.*"))
     try:
-        [float(v) for v in first[1:]]
+        [float(v) for v in first]
     except ValueError:
         return False
-    return len(first) >= 5 and first[0].lstrip("-").isdigit()
-
+    return len(first) >= 2
 
 def check_input(path: Path) -> bool:
     """Whether ``path`` (symlinks followed) is a folder (True) or a regular file (False); anything else is a

@@ -379,9 +379,15 @@ def test_a_readme_or_a_yaml_does_not_make_a_folder_yolo(
     assert_error(run(app, "rf"), f"rf: {start} (COCO is read from its .json file, not its folder: "
                  "rf/train/_annotations.coco.json)")  # fmt: skip
     assert_error(run(app, "voc"), f"voc: {start} (XML files: voc/train/a.xml)")
-    for name, text in (("LICENSE.txt", "MIT License\n"), ("val2017.txt", "./images/val2017/1.jpg\n")):
-        Path(f"rf/{name}").write_text(text)  # no label file either (review round 43, E-F1)
+    for name, text in (("LICENSE.txt", "MIT License\n"), ("val2017.txt", "./images/val2017/1.jpg\n"), ("e.txt", "")):
+        Path(f"rf/{name}").write_text(text)  # no label file either (review rounds 43 E-F1, 44 G-F19: empty)
         assert run(app, "rf").exit_code == 2
+    for line in ("0.0 0.5 0.5 0.2 0.1", "\ufeff0 0.5 0.5 0.2 0.1", "+0 0.5 0.5 0.2 0.1", "0 0.5 0.5 0.2", ""):
+        Path("flat").mkdir(exist_ok=True)  # label files the reader takes (or a bad line of one): YOLO (G-F1)
+        Path("flat/a.jpg").write_bytes(b"")
+        Path("flat/a.txt").write_text(line + "\n" if line else "", encoding="utf-8")
+        result = run(app, "flat")
+        assert "flat (yolo)" in result.stdout, (line, result.output)
     Path("rf/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")  # a label file: YOLO after all (its subfolder)
     Path("rf/data.yaml").write_text("names: [a]\n")
     result = run(app, "rf")
