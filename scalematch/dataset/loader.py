@@ -161,11 +161,11 @@ def _yolo_files(folder: Path) -> bool:
     """Whether ``folder`` holds a file that makes it a YOLO folder: a ``.txt`` that is no ``README*.txt`` (which
     the YOLO reader never takes as a label file: Roboflow's COCO and VOC exports carry them too) and reads as a
     label file (of the first 20 by name; one it cannot read, whose read will say why), or a data.yaml (data.yml,
-    dataset.yaml), not any YAML file, a class list classes.txt, or darknet's obj.names or obj.data (CVAT's YOLO 1.1
-    export root)."""
+    dataset.yaml), not any YAML file, or darknet's obj.names or obj.data (CVAT's YOLO 1.1 export root); a
+    classes.txt alone does not (one beside a COCO file made the folder 'YOLO, 0 objects')."""
     from scalematch.dataset.formats.yolo import YAML_NAMES
 
-    if any((folder / name).is_file() for name in (*YAML_NAMES, "classes.txt", "obj.names", "obj.data")):
+    if any((folder / name).is_file() for name in (*YAML_NAMES, "obj.names", "obj.data")):
         return True
     texts = sorted(p for p in folder.glob("*.txt") if not p.name.lower().startswith("readme"))
     return any(_label_like(p) for p in texts[:20])

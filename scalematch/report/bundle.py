@@ -163,7 +163,8 @@ def report_folder(source: str | Path, option: str = "--report") -> Path:
         name = Path(os.path.realpath(path)).name
     real = Path(os.path.realpath(path))
     if path.is_dir() and name.lower() in ("annotations", "labels", "images"):
-        name = real.parent.name
+        split = real.parent.name.lower() in ("train", "valid", "val", "test")  # Roboflow: ds/train/labels
+        name = f"{real.parent.parent.name}-{real.parent.name}" if split else real.parent.name
     elif path.is_dir() and real.parent.name.lower() in ("labels", "images"):  # a split: ds/labels/train -> ds-train
         name = f"{real.parent.parent.name}-{name}"
     elif path.is_file() and name.startswith("_annotations"):  # Roboflow: ds/train/_annotations.coco.json -> ds-train

@@ -85,6 +85,8 @@ def test_report_folder_is_named_after_the_dataset_root(tmp_path: Path, monkeypat
     (tmp_path / "rf" / "valid").mkdir(parents=True)
     (tmp_path / "rf" / "valid" / "_annotations.coco.json").write_text("{}")
     assert report_folder(tmp_path / "rf" / "valid" / "_annotations.coco.json") == Path("reports/rf-valid")
+    (tmp_path / "ry" / "train" / "labels").mkdir(parents=True)  # a Roboflow YOLO split (round 44, G-F2)
+    assert report_folder(tmp_path / "ry" / "train" / "labels") == Path("reports/ry-train")
     monkeypatch.chdir(tmp_path / "coco")
     assert report_folder(".") == Path("reports/coco")  # (not '': the folder it stands for)
     monkeypatch.chdir(tmp_path / "coco" / "labels")
