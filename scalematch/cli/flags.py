@@ -194,3 +194,21 @@ def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
                     f"{option} {cut_name(out)}: lies beside the {what} {cut_name(given)} given, where a read of its "
                     f"folder would take it as one; choose another place or suffix"
                 )
+
+
+def check_beside_sources(sources: tuple[Any, ...], files: dict[str, Any]) -> None:
+    """Refuse a Python file output (``--export mmdet x.py``) in the folder of a torch module's source: the module
+    may import any file there (``config.py`` beside ``mynet.py``), and the export would replace it."""
+    import os
+    from pathlib import Path
+
+    from scalematch._text import cut_name
+    from scalematch.errors import OptionError
+
+    folders = {os.path.realpath(Path(source).parent) for source in sources}
+    for option, out in files.items():
+        if out is not None and Path(out).suffix.lower() == ".py" and os.path.realpath(Path(out).parent) in folders:
+            raise OptionError(
+                f"{option} {cut_name(out)}: lies in the folder of the torch module's source, whose files it may "
+                "import (a Python file written there could replace one); choose another place"
+            )

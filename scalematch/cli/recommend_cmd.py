@@ -14,6 +14,7 @@ from scalematch._text import counted, dumps
 from scalematch.choices import Format, Rule, Toolkit
 from scalematch.cli.flags import (
     check_beside,
+    check_beside_sources,
     check_unmatched,
     dask_option,
     hold_outputs,
@@ -171,10 +172,11 @@ def recommend(
     models = (detector, backbone, *(backbone or "").split(","), neck, *_preset_files(detector))
     from scalematch.profile.api import module_files
 
+    sources = tuple(f for name in (*(backbone or "").split(","), neck) for f in module_files(name or None))
     inputs = (
         *(p for path in paths for p in read_paths(path, format.value if format else None)),
         *(Path(p) for p in models if p and Path(p).exists()),
-        *(f for name in (*(backbone or "").split(","), neck) for f in module_files(name or None)),  # torch sources
+        *sources,  # a torch module's source files
     )
     if report and out is not None:
         raise OptionError("--report and --out: --report writes into reports/<dataset>/; give one of them")
@@ -189,6 +191,7 @@ def recommend(
         out = report_folder(source)
     check_unmatched(given, {"--objects": objects, "--export": export[1] if export else None}, (where, out))
     check_beside(paths, {"--objects": objects, "--export": export[1] if export else None})
+    check_beside_sources(sources, {"--export": export[1] if export else None})
     if out is not None:
         # fail before the work, not after it; the lock, held to the end of the command, stops a second run on
         # the same folder at once, before it writes its --objects or --export

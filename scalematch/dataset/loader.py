@@ -192,6 +192,7 @@ def _label_like(path: Path) -> bool:
         return False
     return len(first) >= 2
 
+
 def check_input(path: Path) -> bool:
     """Whether ``path`` (symlinks followed) is a folder (True) or a regular file (False); anything else is a
     :class:`DatasetError`: nothing there, a dangling symlink, a symlink loop, a FIFO, a socket or a device (which

@@ -465,6 +465,15 @@ def test_a_module_in_the_current_folder_is_imported_and_its_source_never_replace
     result = CliRunner().invoke(app, ["profile", "cwdnet_f1:Net"])
     assert result.exit_code == 0 and "imported from PyTorch module 'cwdnet_f1:Net'" in result.stdout, result.output
     argv = ["recommend", "-q", "--rule", "rf", "--backbone", "cwdnet_f1:Net", "--neck", "none", "--levels", "1"]
-    result = CliRunner().invoke(app, [*argv, "--export", "mmdet", "cwdnet_f1.py"])
-    assert result.exit_code == 2 and result.stderr.startswith("Error: --export cwdnet_f1.py: is the input ")
-    assert (tmp_path / "cwdnet_f1.py").read_text() == source
+    (tmp_path / "config.py").write_text("SIZE = 3\n")  # a file the module could import (round 44, G-F9)
+    for name in ("cwdnet_f1.py", "config.py"):
+        result = CliRunner().invoke(app, [*argv, "--export", "mmdet", name])
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"Error: --export {name}: lies in the folder of the torch module's source, whose files it may import (a "
+            "Python file written there could replace one); choose another place\n",
+        )
+    assert (tmp_path / "cwdnet_f1.py").read_text() == source and (tmp_path / "config.py").read_text() == "SIZE = 3\n"
+    (tmp_path / "out").mkdir()
+    result = CliRunner().invoke(app, [*argv, "--export", "mmdet", "out/export.py"])  # in another folder: written
+    assert result.exit_code == 0 and (tmp_path / "out" / "export.py").is_file(), result.output
