@@ -86,7 +86,7 @@ def test_nc_without_names_below_one_says_so(tmp_path: Path, nc: int) -> None:
 
 def test_more_class_names_than_the_bound_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """3,000,000 names in a classes.txt took 3 GB and ended in a MemoryError (review round 42, A-F3): names beyond
-    MAX_CLASSES (1,048,576, as for nc alone) are refused, in a data.yaml or a class list; at the bound they read."""
+    MAX_CLASSES (65,536, as for nc alone) are refused, in a data.yaml or a class list; at the bound they read."""
     from scalematch.dataset.formats import yolo
 
     monkeypatch.setattr(yolo, "MAX_CLASSES", 3)
