@@ -125,7 +125,11 @@ def _detected(path: Path, is_folder: bool) -> Format:
             f"{path}: cannot tell the annotation format from the suffix {suffix or '(none)'!r}; "
             "expected .json (coco), .xml (voc) or .txt (yolo), or pass format="
         )
-    if (path / "Annotations").is_dir() or any(p.name.lower().endswith(".xml") for p in path.iterdir()):
+    if (path / "Annotations").is_dir():
+        return "voc"
+    if (path / "labels").is_dir() and not (path / "Annotations").exists():  # before loose XML files: CVAT's
+        return "yolo"  # annotations.xml kept beside a YOLO export made the dataset VOC
+    if any(p.name.lower().endswith(".xml") for p in path.iterdir()):
         return "voc"
     if any(p.is_dir() for p in path.glob("*/Annotations")):  # a VOCdevkit root: VOC2007/Annotations, VOC2012/...
         return "voc"

@@ -388,6 +388,10 @@ def test_a_readme_or_a_yaml_does_not_make_a_folder_yolo(
         Path("flat/a.txt").write_text(line + "\n" if line else "", encoding="utf-8")
         result = run(app, "flat")
         assert "flat (yolo)" in result.stdout, (line, result.output)
+    Path("y/labels").mkdir(parents=True)  # a YOLO dataset with CVAT's annotations.xml beside it (round 44, G-F17)
+    Path("y/labels/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    Path("y/annotations.xml").write_text("<annotations/>")
+    assert "y (yolo)" in run(app, "y", "--image-size", "64x64").stdout
     Path("rf/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")  # a label file: YOLO after all (its subfolder)
     Path("rf/data.yaml").write_text("names: [a]\n")
     result = run(app, "rf")
