@@ -388,6 +388,10 @@ def test_a_readme_or_a_yaml_does_not_make_a_folder_yolo(
         Path("flat/a.txt").write_text(line + "\n" if line else "", encoding="utf-8")
         result = run(app, "flat")
         assert "flat (yolo)" in result.stdout, (line, result.output)
+    Path("VOC/ImageSets/Main").mkdir(parents=True)  # a VOC split list given (round 44, G-F16)
+    Path("VOC/ImageSets/Main/train.txt").write_text("000005\n000007\n")
+    assert_error(run(app, "VOC/ImageSets/Main/train.txt"), "VOC/ImageSets/Main/train.txt: a VOC split list, not "
+                 "labels; give its year folder with the split: VOC --split train")  # fmt: skip
     Path("y/labels").mkdir(parents=True)  # a YOLO dataset with CVAT's annotations.xml beside it (round 44, G-F17)
     Path("y/labels/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
     Path("y/annotations.xml").write_text("<annotations/>")

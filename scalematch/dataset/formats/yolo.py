@@ -844,6 +844,11 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
             f"{path}: a class list (no image named 'classes' pairs with it, so ultralytics never reads it as "
             f"labels), not a label file; give its labels folder ({path.parent}), which names the classes from it"
         )
+    if path.is_file() and path.parent.parent.name == "ImageSets":  # VOC's ImageSets/Main/train.txt
+        year = path.parent.parent.parent
+        raise DatasetError(
+            f"{path}: a VOC split list, not labels; give its year folder with the split: {year} --split {path.stem}"
+        )
     listed = _image_list(path) if path.is_file() else None
     if listed is not None:
         their_labels = Path(os.path.relpath(Path(img2label(path.parent / listed)).parent))
