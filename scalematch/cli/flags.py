@@ -171,44 +171,55 @@ def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
     """Refuse an output file (option -> path or None) beside one YOLO label file or VOC XML file given, of its
     suffix (or a classes.txt beside a label file): a later read of that folder would take it as a record, or as the
     class names, of the dataset (``stats ds/a.txt --csv ds/b.txt``). Other files there are read by no reader."""
-    import os
     from pathlib import Path
 
-    from scalematch._text import cut_name
-    from scalematch.errors import OptionError
-
-    for given in paths:
-        given = Path(given)
+    for given in map(Path, paths):
         suffix = given.suffix.lower()
-        if suffix not in (".txt", ".xml") or not given.is_file():
-            continue
-        folder = os.path.realpath(given.parent)
-        for option, out in files.items():
-            if out is None:
-                continue
-            out = Path(out)
-            taken = out.suffix.lower() == suffix or (suffix == ".txt" and out.name == "classes.txt")
-            if taken and os.path.realpath(out.parent) == folder:
-                what = "label file" if suffix == ".txt" else "annotation file"
-                raise OptionError(
-                    f"{option} {cut_name(out)}: lies beside the {what} {cut_name(given)} given, where a read of its "
-                    f"folder would take it as one; choose another place or suffix"
-                )
+        if suffix in (".txt", ".xml") and given.is_file():
+            what = "label file" if suffix == ".txt" else "annotation file"
+            _refuse_beside(
+                given.parent,
+                suffix,
+                files,
+                f"lies beside the {what} {_shown(given)} given, where a read of its folder would take it as one; "
+                "choose another place or suffix",
+                also="classes.txt" if suffix == ".txt" else None,
+            )
 
 
 def check_beside_sources(sources: tuple[Any, ...], files: dict[str, Any]) -> None:
     """Refuse a Python file output (``--export mmdet x.py``) in the folder of a torch module's source: the module
     may import any file there (``config.py`` beside ``mynet.py``), and the export would replace it."""
+    from pathlib import Path
+
+    for source in map(Path, sources):
+        _refuse_beside(
+            source.parent,
+            ".py",
+            files,
+            "lies in the folder of the torch module's source, whose files it may import (a Python file written "
+            "there could replace one); choose another place",
+        )
+
+
+def _shown(path: Any) -> str:
+    from scalematch._text import cut_name
+
+    return cut_name(path)
+
+
+def _refuse_beside(folder: Any, suffix: str, files: dict[str, Any], why: str, also: str | None = None) -> None:
+    """An :class:`OptionError` ``<option> <path>: <why>`` for the first output (option -> path or None) of
+    ``suffix`` (any case; or named ``also``) whose folder is ``folder``, links resolved on both sides."""
     import os
     from pathlib import Path
 
-    from scalematch._text import cut_name
     from scalematch.errors import OptionError
 
-    folders = {os.path.realpath(Path(source).parent) for source in sources}
+    real = os.path.realpath(folder)
     for option, out in files.items():
-        if out is not None and Path(out).suffix.lower() == ".py" and os.path.realpath(Path(out).parent) in folders:
-            raise OptionError(
-                f"{option} {cut_name(out)}: lies in the folder of the torch module's source, whose files it may "
-                "import (a Python file written there could replace one); choose another place"
-            )
+        if out is None:
+            continue
+        out = Path(out)
+        if (out.suffix.lower() == suffix or out.name == also) and os.path.realpath(out.parent) == real:
+            raise OptionError(f"{option} {_shown(out)}: {why}")

@@ -312,11 +312,20 @@ def _repeated(ids: np.ndarray, read: np.ndarray, shard: np.ndarray | None = None
     return out
 
 
+def usable_side(v: np.ndarray) -> np.ndarray:
+    """Which image sides the readers take as sizes: numbers in [1, 2**24] (NaN, 0, 1e30 are none)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        out: np.ndarray = (v >= 1) & (v <= MAX_IMAGE_SIDE)
+    return out
+
+
 def _side(v: np.ndarray) -> np.ndarray:
     """Image sides as the readers take them: a number in [1, 2**24], else NaN (no size)."""
     import numpy as np
 
-    return np.where((v >= 1) & (v <= MAX_IMAGE_SIDE), v, np.nan)
+    return np.where(usable_side(v), v, np.nan)
 
 
 def _flag(

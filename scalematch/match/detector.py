@@ -540,12 +540,12 @@ def _without_unsized(data: LoadResult, preset: Preset, strict: bool) -> LoadResu
     :class:`DatasetError`."""
     import numpy as np
 
+    from scalematch.dataset.frame import usable_side
     from scalematch.dataset.table import MISSING_IMAGE_SIZE
 
     w = data.table["image_w"].to_numpy(np.float64, na_value=np.nan)
     h = data.table["image_h"].to_numpy(np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        unsized = ~((w >= 1) & (w <= 1 << 24) & (h >= 1) & (h <= 1 << 24))
+    unsized = ~(usable_side(w) & usable_side(h))
     if not unsized.any():
         return data
     if strict:
@@ -572,8 +572,9 @@ def small_images(preset: Preset, graph: Graph, table: pd.DataFrame) -> tuple[npt
     inverse = inverse.reshape(-1)
     w0 = table["image_w"].to_numpy(np.float64, na_value=np.nan)[first]
     h0 = table["image_h"].to_numpy(np.float64, na_value=np.nan)[first]
-    with np.errstate(invalid="ignore"):
-        sized = (w0 >= 1) & (w0 <= 1 << 24) & (h0 >= 1) & (h0 <= 1 << 24)  # (the others: see _without_unsized)
+    from scalematch.dataset.frame import usable_side
+
+    sized = usable_side(w0) & usable_side(h0)  # (the others: see _without_unsized)
     w0, h0 = np.where(sized, w0, 1 << 10), np.where(sized, h0, 1 << 10)
     rows: npt.NDArray[np.bool_] = (geometry.too_small(preset, graph, w0, h0) & sized)[inverse]
     if not rows.any():

@@ -407,8 +407,9 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
     start = path if path.is_dir() else path.parent
     for folder in _yaml_folders(start):
         found = [folder / name for name in YAML_NAMES if _present(folder / name)]
+        first = _yaml_names(found[0])[0] if len(found) > 1 else None
         for other in found[1:]:  # data.yaml beside data.yml: which one names the classes would be a guess
-            if _names_or_none(other) not in (None, _yaml_names(found[0])[0]):
+            if _names_or_none(other) not in (None, first):
                 raise DatasetError(
                     f"{other}: names other classes than {found[0]} beside it; expected one dataset description, "
                     "or both naming the same classes"
