@@ -149,6 +149,9 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "boolean, not an integer"),
     ("yolo classes.txt naming no class", ["stats", "yolo_classes_empty"],
      "yolo_classes_empty/labels/classes.txt: names no class (expected one class name per line, class 0 first)"),
+    ("yolo classes.txt saved as UTF-16 without its mark", ["stats", "yolo_classes_utf16"],
+     "yolo_classes_utf16/labels/classes.txt: line 1: holds a NUL byte; expected UTF-8 text, one class name per line "
+     "(a file saved as UTF-16 or UTF-32 has them between its letters)"),
     ("voc macOS resource fork beside its xml", ["stats", "voc_resource_fork"], {"resource_fork": 1}),
     ("voc macOS resource fork, strict", ["stats", "--strict", "voc_resource_fork"], {"resource_fork": 1}),
     ("yolo macOS resource forks beside a label file and an image", ["stats", "yolo_resource_fork"],

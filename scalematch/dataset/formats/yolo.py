@@ -556,8 +556,16 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     """Names from classes.txt, one per line, class 0 first (darknet's ``.names``, labelImg's classes.txt): line
     n + 1 names class n, so a blank line between names is refused (dropping it would renumber the classes after
     it, keeping it would name a class ''); blank lines at the end are ignored. A file naming no class (empty, or
-    blank lines only) is refused too: it would make every box an unknown class."""
-    lines = [s.strip() for s in read_text(classes).splitlines()]
+    blank lines only) is refused too: it would make every box an unknown class, and so is one holding a NUL
+    byte."""
+    text = read_text(classes)
+    if "\x00" in text:  # a name is text: NUL bytes are a binary file, or one saved as UTF-16 without its mark
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DatasetError(
+            f"{classes}: line {line}: holds a NUL byte; expected UTF-8 text, one class name per line (a file saved "
+            "as UTF-16 or UTF-32 has them between its letters)"
+        )
+    lines = [s.strip() for s in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     if not lines:
