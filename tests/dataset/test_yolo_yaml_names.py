@@ -130,6 +130,21 @@ def test_two_dataset_descriptions_naming_other_classes_are_refused(tmp_path: Pat
     assert load(root, resize="none").table["category"].tolist() == ["dog"]
 
 
+def test_a_dataset_description_of_nc_alone_beside_one_naming_the_classes_compares_counts(tmp_path: Path) -> None:
+    """A data.yml of ``nc: 2`` beside a data.yaml naming two classes was said to name other classes (review round 44):
+    it counts them only, so it agrees; another count is refused as such."""
+    root = _dataset(tmp_path / "d", "names: [cat, dog]\n")
+    (root / "data.yml").write_text("nc: 2\n")
+    assert load(root, resize="none").table["category"].tolist() == ["dog"]
+    (root / "data.yml").write_text("nc: 3\n")
+    with pytest.raises(DatasetError) as caught:
+        load(root, resize="none")
+    assert str(caught.value) == (
+        f"{root / 'data.yml'}: has 3 classes, {root / 'data.yaml'} beside it 2; expected one dataset description, or "
+        "both of the same classes"
+    )
+
+
 def test_a_labels_entry_that_is_a_file_is_refused(tmp_path: Path) -> None:
     """A dataset whose 'labels' is a file was read as one without labels (review round 42, A-F8)."""
     root = _dataset(tmp_path / "d", "names: [cat, dog]\n")

@@ -409,7 +409,15 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
         found = [folder / name for name in YAML_NAMES if _present(folder / name)]
         first = _yaml_names(found[0])[0] if len(found) > 1 else None
         for other in found[1:]:  # data.yaml beside data.yml: which one names the classes would be a guess
-            if _names_or_none(other) not in (None, first):
+            names = _names_or_none(other)
+            if names is not None and first is not None and names != first:
+                if _numbered(names) or _numbered(first):  # 'nc' alone counts the classes: only counts compare
+                    if len(names) != len(first):
+                        raise DatasetError(
+                            f"{other}: has {len(names)} classes, {found[0]} beside it {len(first)}; expected one "
+                            "dataset description, or both of the same classes"
+                        )
+                    continue
                 raise DatasetError(
                     f"{other}: names other classes than {found[0]} beside it; expected one dataset description, "
                     "or both naming the same classes"
@@ -436,6 +444,11 @@ def _names_or_none(cfg: Path) -> dict[int, str] | None:
         return _yaml_names(cfg)[0]
     except DatasetError:
         return None
+
+
+def _numbered(names: dict[int, str]) -> bool:
+    """Whether ``names`` are those a data.yaml of ``nc`` alone gives (class_0 and on): it counts the classes only."""
+    return all(name == f"class_{k}" for k, name in names.items())
 
 
 def _yaml_folders(start: Path) -> list[Path]:
