@@ -573,9 +573,9 @@ def _classes_txt(classes: Path) -> dict[int, str]:
     byte."""
     text = read_text(classes)
     if "\x00" in text:  # a name is text: NUL bytes are a binary file, or one saved as UTF-16 without its mark
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        at = text.count("\n", 0, text.index("\x00")) + 1
         raise DatasetError(
-            f"{classes}: line {line}: holds a NUL byte; expected UTF-8 text, one class name per line (a file saved "
+            f"{classes}: line {at}: holds a NUL byte; expected UTF-8 text, one class name per line (a file saved "
             "as UTF-16 or UTF-32 has them between its letters)"
         )
     lines = [s.strip() for s in text.splitlines()]
