@@ -134,8 +134,16 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
         lines.append(
             "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
+    names = [detectron2_feature(name) for name in rec.recommended_levels]
+    kinds = {name.rstrip("0123456789") for name in names} & {"res", "p"}
+    if len(kinds) > 1:  # an FPN backbone's outputs are its p<k> only: RPN would find no res<k> among them
+        raise OptionError(
+            f"--export detectron2: the levels {', '.join(rec.recommended_levels)} mix the backbone's stages (C) "
+            "and the neck's levels (P), but detectron2's RPN reads the outputs of one backbone (res<k> of a "
+            "ResNet, or p<k> of its FPN); give --levels of one kind"
+        )
     # quoted: a model's name may hold ': ', '#', a newline or read as another type (on, null, 1e3) in YAML
-    features = ", ".join(json.dumps(detectron2_feature(name)) for name in rec.recommended_levels)
+    features = ", ".join(json.dumps(name) for name in names)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
     return "\n".join(lines) + "\n"
 

@@ -88,6 +88,22 @@ def test_a_neckless_rule_export_names_detectron2s_resnet_features(tmp_path: Path
     assert set(features) <= {"res2", "res3", "res4", "res5"}
 
 
+def test_a_detectron2_export_of_stages_and_neck_levels_together_is_refused(tmp_path: Path) -> None:
+    """--levels P4,C3 wrote IN_FEATURES ["res3", "p4"], which no detectron2 backbone gives together (an FPN's
+    outputs are its p<k>): refused before anything is written (review round 44)."""
+    d2 = tmp_path / "d2.yaml"
+    result = CliRunner().invoke(
+        app, ["recommend", "-q", "--rule", "fpn", "--levels", "P4,C3", "--export", "detectron2", str(d2)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: --export detectron2: the levels C3, P4 mix the backbone's stages (C) and the neck's levels (P), but "
+        "detectron2's RPN reads the outputs of one backbone (res<k> of a ResNet, or p<k> of its FPN); give --levels "
+        "of one kind"
+    ]
+    assert not d2.exists()
+
+
 def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
     """Rule rf's fitted anchors (9 per level) as an ultralytics block: yolov5's own builder takes them."""
     need("yolov5.models.yolo")
