@@ -322,9 +322,9 @@ def read_raw(
 
 def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
     """The files and folders reading ``path`` opens (the path itself, for YOLO labels the images folder and the
-    class-names file, which may lie above the path, and for a VOC or YOLO folder every link met in it, to a file or
-    a folder elsewhere): outputs must not replace or land in any of them. A path whose format cannot be told gives
-    itself only (reading it will say why)."""
+    class-names file, which may lie above the path, for VOC the images and split lists of its year folder, and for
+    a VOC or YOLO folder every link met in it, to a file or a folder elsewhere): outputs must not replace or land
+    in any of them. A path whose format cannot be told gives itself only (reading it will say why)."""
     path = Path(path)
     try:
         fmt = _format(path, format)
@@ -334,10 +334,10 @@ def read_paths(path: str | Path, format: str | None = None) -> tuple[Path, ...]:
         return (path,)
     if fmt == "voc":  # and the links in a folder: an output must not land behind one either
         from scalematch.dataset.formats._walk import links_in
-        from scalematch.dataset.formats.pascal_voc import images_folder
+        from scalematch.dataset.formats.pascal_voc import year_folders
 
-        images = images_folder(path)
-        return (path, *links_in(path), *images) if path.is_dir() else (path, *images)
+        beside = year_folders(path)
+        return (path, *links_in(path), *beside) if path.is_dir() else (path, *beside)
     from scalematch.dataset.formats import yolo
 
     return (path, *yolo.side_paths(path), *yolo.reached(path)[1])

@@ -260,3 +260,22 @@ def test_an_output_never_lands_in_the_images_read_for_sizes(app: typer.Typer, tm
             f"Error: --csv {target}: lies in the input folder {year / 'JPEGImages'}; choose a file outside it\n"
         )
     assert not target.exists()
+
+
+def test_an_output_never_replaces_a_split_list_of_the_year_folder(app: typer.Typer, tmp_path: Path) -> None:
+    """--csv VOC2007/ImageSets/Main/val.txt with the Annotations folder given (no --split) replaced the split list
+    a --split run reads (review round 44): the year folder's ImageSets is refused as its JPEGImages is."""
+    from typer.testing import CliRunner
+
+    year = tmp_path / "VOC2007"
+    (year / "Annotations").mkdir(parents=True)
+    (year / "ImageSets" / "Main").mkdir(parents=True)
+    (year / "Annotations" / "a.xml").write_text(f"<annotation>{_object('')}</annotation>")
+    target = year / "ImageSets" / "Main" / "val.txt"
+    target.write_text("a\n")
+    for given in (year / "Annotations", year / "Annotations" / "a.xml"):
+        result = CliRunner().invoke(app, ["stats", "--resize", "none", str(given), "--csv", str(target)])
+        assert result.exit_code == 2 and result.stderr == (
+            f"Error: --csv {target}: lies in the input folder {year / 'ImageSets'}; choose a file outside it\n"
+        )
+    assert target.read_text() == "a\n"

@@ -400,14 +400,17 @@ def _sides(root: Element, xml: Path) -> tuple[float, float, str]:
     return sides[0][0], sides[1][0], why
 
 
-def images_folder(path: Path) -> tuple[Path, ...]:
-    """The ``JPEGImages/`` folder beside the ``Annotations/`` folder that ``path`` is or lies in (where the size of a
-    file without ``<size>`` is read, :func:`_image_of`), when there is one; a year folder holds its own."""
+def year_folders(path: Path) -> tuple[Path, ...]:
+    """The ``JPEGImages/`` and ``ImageSets/`` folders beside the ``Annotations/`` folder that ``path`` is or lies
+    in, those there are (a year folder holds its own): the images where the size of a file without ``<size>`` is
+    read (:func:`_image_of`), and the split lists a run with ``split=`` reads; outputs must not replace them."""
     ann = _annotations_folder(path)
-    images = None if ann is None else ann.parent / "JPEGImages"
-    if images is None or not images.is_dir():
-        return ()
-    return (images if path.is_absolute() else Path(os.path.relpath(images)),)  # (named as the input is)
+    found = [] if ann is None else [ann.parent / name for name in ("JPEGImages", "ImageSets")]
+    return tuple(
+        folder if path.is_absolute() else Path(os.path.relpath(folder))  # (named as the input is)
+        for folder in found
+        if folder.is_dir()
+    )
 
 
 def _annotations_folder(path: Path) -> Path | None:
