@@ -171,20 +171,23 @@ def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
     """Refuse an output file (option -> path or None) beside one YOLO label file or VOC XML file given, of its
     suffix (or a classes.txt beside a label file): a later read of that folder would take it as a record, or as the
     class names, of the dataset (``stats ds/a.txt --csv ds/b.txt``). Other files there are read by no reader."""
+    import os
     from pathlib import Path
 
     for given in map(Path, paths):
         suffix = given.suffix.lower()
         if suffix in (".txt", ".xml") and given.is_file():
             what = "label file" if suffix == ".txt" else "annotation file"
-            _refuse_beside(
-                given.parent,
-                suffix,
-                files,
-                f"lies beside the {what} {_shown(given)} given, where a read of its folder would take it as one; "
-                "choose another place or suffix",
-                also="classes.txt" if suffix == ".txt" else None,
-            )
+            for folder in dict.fromkeys((given.parent, Path(os.path.realpath(given)).parent)):  # a link's, its file's
+                _refuse_beside(
+                    folder,
+                    suffix,
+                    files,
+                    f"lies beside or below the {what} {_shown(given)} given, where a read of its folder (with its "
+                    "subfolders) would take it as one; choose another place or suffix",
+                    also="classes.txt" if suffix == ".txt" else None,
+                    below=True,
+                )
 
 
 def check_beside_sources(sources: tuple[Any, ...], files: dict[str, Any]) -> None:
@@ -208,18 +211,22 @@ def _shown(path: Any) -> str:
     return cut_name(path)
 
 
-def _refuse_beside(folder: Any, suffix: str, files: dict[str, Any], why: str, also: str | None = None) -> None:
+def _refuse_beside(
+    folder: Any, suffix: str, files: dict[str, Any], why: str, also: str | None = None, below: bool = False
+) -> None:
     """An :class:`OptionError` ``<option> <path>: <why>`` for the first output (option -> path or None) of
-    ``suffix`` (any case; or named ``also``) whose folder is ``folder``, links resolved on both sides."""
+    ``suffix`` (any case; or named ``also``) whose folder is ``folder`` (or, ``below``, lies in it at any depth),
+    links resolved on both sides."""
     import os
     from pathlib import Path
 
     from scalematch.errors import OptionError
 
-    real = os.path.realpath(folder)
+    real = Path(os.path.realpath(folder))
     for option, out in files.items():
         if out is None:
             continue
         out = Path(out)
-        if (out.suffix.lower() == suffix or out.name == also) and os.path.realpath(out.parent) == real:
+        place = Path(os.path.realpath(out.parent))
+        if (out.suffix.lower() == suffix or out.name == also) and (place == real or (below and real in place.parents)):
             raise OptionError(f"{option} {_shown(out)}: {why}")

@@ -622,12 +622,17 @@ OPTIONS: list[tuple[str, list[str], str]] = [
     # one file of a labels or Annotations folder given: an output beside it broke the next read of the folder
     # (review round 42, A-F7)
     ("csv beside one label file", ["stats", "--csv", "yolo_split/labels/train/b.txt", "yolo_split/labels/train/a.txt"],
-     "--csv yolo_split/labels/train/b.txt: lies beside the label file yolo_split/labels/train/a.txt given, where a "
-     "read of its folder would take it as one; choose another place or suffix"),
+     "--csv yolo_split/labels/train/b.txt: lies beside or below the label file yolo_split/labels/train/a.txt given, "
+     "where a read of its folder (with its subfolders) would take it as one; choose another place or suffix"),
+    ("csv below one label file", ["stats", "--csv", "yolo_split/labels/train/new/b.txt",
+                                  "yolo_split/labels/train/a.txt"],
+     "--csv yolo_split/labels/train/new/b.txt: lies beside or below the label file yolo_split/labels/train/a.txt "
+     "given, where a read of its folder (with its subfolders) would take it as one; choose another place or suffix"),
     ("objects beside one VOC file", ["recommend", "--objects", "voc_split_dup/Annotations/o.XML",
                                      "voc_split_dup/Annotations/a.xml"],
-     "--objects voc_split_dup/Annotations/o.XML: lies beside the annotation file voc_split_dup/Annotations/a.xml "
-     "given, where a read of its folder would take it as one; choose another place or suffix"),
+     "--objects voc_split_dup/Annotations/o.XML: lies beside or below the annotation file "
+     "voc_split_dup/Annotations/a.xml given, where a read of its folder (with its subfolders) would take it as one; "
+     "choose another place or suffix"),
     ("export at the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "x.py", "--out", "x.py"],
      "--export x.py: is the --out folder, which the report replaces; give another path"),
     ("export inside the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "r/x.py", "--out", "r"],

@@ -294,6 +294,10 @@ def _reaching_tree(root: Path) -> Path:
          "--out {r}/real/images/rep: lies in the input folder {r}/y1/images/val; choose a folder outside it"),
         (["stats", "{r}/voc2", "--csv", "{r}/vocreal/vocreal.xml"],
          "--csv {r}/vocreal/vocreal.xml: lies in the input folder {r}/voc2/linked; choose a file outside it"),
+        # a label file given through a link: the folder of the file it names is read as a dataset too (round 44)
+        (["stats", "{r}/y1/labels/train/c.txt", "--csv", "{r}/ext/new.txt"],
+         "--csv {r}/ext/new.txt: lies beside or below the label file {r}/y1/labels/train/c.txt given, where a read of "
+         "its folder (with its subfolders) would take it as one; choose another place or suffix"),
     ],
 )  # fmt: skip
 def test_what_an_input_reaches_through_links_is_never_read_twice_or_written(
