@@ -138,6 +138,22 @@ def kind_of_document(data: object) -> str:
     return "an empty document (blank lines, comments or null only)" if data is None else type(data).__name__
 
 
+def ultralytics_model(data: object, where: str) -> str | None:
+    """The error for an ultralytics model YAML (``yolov8n.yaml``: ``backbone`` and ``head`` lists of ``[from,
+    repeats, module, args]`` rows), which is neither a scalematch config nor a preset; None for anything else."""
+    if not isinstance(data, dict):
+        return None
+    parts = [data.get("backbone"), data.get("head")]
+    rows = all(isinstance(p, list) and p and all(isinstance(r, list) and len(r) == 4 for r in p) for p in parts)
+    if not rows:
+        return None
+    return (
+        f"{where}: an ultralytics model YAML (backbone and head as [from, repeats, module, args] rows), which "
+        "scalematch does not read; give --detector yolov8 or yolov5 (presets of those networks), or profile an ONNX "
+        "export of the model with --taps naming its feature maps"
+    )
+
+
 def syntax_error(where: object, exc: Exception) -> str:
     """The one-line message of a YAML syntax error: ``<where>:<line>:<column>: YAML syntax error: <problem>``
     (PyYAML's own message spans several lines and puts the cause last); of an :class:`UnsupportedTag`,

@@ -169,8 +169,9 @@ def check_unmatched(given: list[Any], files: dict[str, Any], folder: tuple[str, 
 
 def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
     """Refuse an output file (option -> path or None) beside or below one YOLO label file or VOC XML file given (or
-    the file a link given names), of its suffix (or a classes.txt beside a label file): a later read of that folder would take it as a record, or as the
-    class names, of the dataset (``stats ds/a.txt --csv ds/b.txt``). Other files there are read by no reader."""
+    the file a link given names), of its suffix (or a classes.txt beside a label file): a later read of that folder
+    would take it as a record, or as the class names, of the dataset (``stats ds/a.txt --csv ds/b.txt``). Other
+    files there are read by no reader."""
     import os
     from pathlib import Path
 

@@ -328,6 +328,11 @@ class _Reader:
 
     def check_keys(self) -> None:
         """Unknown keys are typos that would silently keep a default: refuse them."""
+        from scalematch._yaml import ultralytics_model
+
+        other = ultralytics_model(self.data, self.where)
+        if other is not None:
+            raise ConfigError(other)
         unknown = sorted(set(self.data) - set(KEYS))
         if {"nodes", "layers"} & set(unknown) and not {"anchors", "assigner"} & set(self.data):
             raise ConfigError(

@@ -637,6 +637,16 @@ OPTIONS: list[tuple[str, list[str], str]] = [
      "--export x.py: is the --out folder, which the report replaces; give another path"),
     ("export inside the report folder", ["recommend", "--rule", "rf", "--export", "mmdet", "r/x.py", "--out", "r"],
      "--export r/x.py: lies in the --out folder r, which the report replaces"),
+    # an ultralytics model YAML was called a detector preset and sent to --detector, which refused its nc (round 44)
+    *((f"ultralytics model YAML as {how}", argv,
+       f"{given}ultralytics_model.yaml: an ultralytics model YAML (backbone and head as [from, repeats, module, args] "
+       "rows), which scalematch does not read; give --detector yolov8 or yolov5 (presets of those networks), or "
+       "profile an ONNX export of the model with --taps naming its feature maps")
+      for how, argv, given in (
+          ("a profile config", ["profile", "ultralytics_model.yaml"], ""),
+          ("--backbone", ["recommend", "--backbone", "ultralytics_model.yaml"], "--backbone: "),
+          ("--detector", ["recommend", "--detector", "ultralytics_model.yaml"], ""),
+      )),
     ("option in other digits", ["recommend", "--coverage", "\uff10.\uff15"],
      "--coverage \uff10.\uff15: expected a number in ASCII digits, without '_'"),
     ("split on one xml", ["stats", "--split", "val", "voc_no_bndbox.xml"],

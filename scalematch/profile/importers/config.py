@@ -301,6 +301,11 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         from scalematch._yaml import kind_of_document
 
         raise ConfigError(f"{where}: expected a mapping with 'nodes' or 'layers', got {kind_of_document(data)}")
+    from scalematch._yaml import ultralytics_model
+
+    other = ultralytics_model(data, where)
+    if other is not None:
+        raise ConfigError(other)
     unknown = sorted(set(data) - _TOP_KEYS)
     preset = sorted(set(unknown) & {"anchors", "assigner", "head", "levels"})
     if preset and not {"nodes", "layers"} & set(data):
