@@ -474,8 +474,24 @@ def test_class_lists_that_differ_are_refused_naming_both(tmp_path: Path) -> None
         load(root, resize="none")
     assert str(refused.value) == (
         f"{root}/labels/val/classes.txt: names other classes than {root}/labels/train/classes.txt (class 1: 'bird' "
-        "against 'dog'); expected the same class list in every labels folder, or a data.yaml naming the classes"
+        "against 'dog'); expected one class list, or all naming the same classes, or a data.yaml naming the classes"
     )
+
+
+def test_a_classes_txt_and_an_obj_names_that_differ_are_refused_naming_both(tmp_path: Path) -> None:
+    """classes.txt beside a darknet obj.names naming other classes: classes.txt named them without a word (review
+    round 44); naming the same classes, they read."""
+    root = tmp_path / "ds"
+    _labelimg(root, {"labels/classes.txt": "cat\ndog\n"})
+    (root / "labels" / "obj.names").write_text("dog\ncat\n")
+    with pytest.raises(DatasetError) as refused:
+        load(root / "labels", resize="none")
+    assert str(refused.value) == (
+        f"{root}/labels/obj.names: names other classes than {root}/labels/classes.txt (class 0: 'dog' against 'cat'); "
+        "expected one class list, or all naming the same classes, or a data.yaml naming the classes"
+    )
+    (root / "labels" / "obj.names").write_text("cat\ndog\n")
+    assert sorted(load(root / "labels", resize="none").table["category"]) == ["cat", "dog"]
 
 
 @pytest.mark.parametrize("given", ["", "labels", "labels/train", "labels/train/a.txt"])

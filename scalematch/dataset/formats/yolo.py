@@ -431,10 +431,10 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
     root = _dataset_folder(path, parts)
     candidates = [*found[:1], root / "classes.txt" if root is not None else None]
     candidates += [start / "obj.names", start.parent / "obj.names"]
-    for candidate in candidates:
-        if candidate is not None and candidate != path and _present(candidate):
-            return candidate
-    return None
+    present = [c for c in dict.fromkeys(candidates) if c is not None and c != path and _present(c)]
+    for other in present[1:]:  # classes.txt beside obj.names naming other classes: which one names them is a guess
+        _check_same(present[0], other)
+    return present[0] if present else None
 
 
 def _names_or_none(cfg: Path) -> dict[int, str] | None:
@@ -509,7 +509,7 @@ def _check_same(first: Path, other: Path) -> None:
         k = next(k for k in range(max(len(a), len(b))) if a.get(k) != b.get(k))
         raise DatasetError(
             f"{other}: names other classes than {first} (class {k}: {_named(b.get(k))} against "
-            f"{_named(a.get(k))}); expected the same class list in every labels folder, or a data.yaml naming "
+            f"{_named(a.get(k))}); expected one class list, or all naming the same classes, or a data.yaml naming "
             "the classes"
         )
 
