@@ -138,6 +138,16 @@ def kind_of_document(data: object) -> str:
     return "an empty document (blank lines, comments or null only)" if data is None else type(data).__name__
 
 
+def yaml_words(value: object, limit: int = 60) -> str:
+    """A loaded YAML value as an error quotes it, in YAML's words: ``true``, ``false``, ``null``; a list or a mapping
+    by its kind only (aliases can nest them exponentially deep); anything else quoted and shortened to ``limit``."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return described(value, limit)
+
+
 def ultralytics_model(data: object, where: str) -> str | None:
     """The error for an ultralytics model YAML (``yolov8n.yaml``: ``backbone`` and ``head`` lists of ``[from,
     repeats, module, args]`` rows), which is neither a scalematch config nor a preset; None for anything else."""

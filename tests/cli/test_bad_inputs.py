@@ -288,6 +288,12 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("dilations that multiply the gaps, erf", ["erf", "config_gappy_chain.yaml", "--samples", "1"], GAPS),
     ("config name not a string", ["profile", "config_name_list.yaml"],
      "config_name_list.yaml: name: expected a non-empty string, got a list"),
+    # a YAML value is quoted in YAML's words (was Python's True, None) and a record in layers points to nodes
+    ("config name a boolean", ["profile", "config_bool_name.yaml"],
+     "config_bool_name.yaml: name: expected a non-empty string, got true"),
+    ("config node record in layers", ["profile", "config_record_in_layers.yaml"],
+     "config_record_in_layers.yaml: layers[1]: expected a layer name or spec string, got a mapping; a record such as "
+     "{type: conv, kernel: 3} is a node: list it under 'nodes' (and every other layer as a node too)"),
     ("config output named ''", ["profile", "config_output_blank.yaml"],
      "config_output_blank.yaml: outputs: expected output names as non-empty strings (C3, P4, ...), got ''"),
     ("config output named by a number", ["profile", "config_output_number.yaml"],

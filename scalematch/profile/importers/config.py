@@ -17,6 +17,7 @@ from typing import Any
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
 from scalematch._text import described
+from scalematch._yaml import yaml_words
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import repeated_map
@@ -317,11 +318,10 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
     kind = data.get("kind", "backbone")
     if kind not in ("backbone", "neck"):
-        raise ConfigError(f"{where}: kind: expected backbone or neck, got {kind!r}")
+        raise ConfigError(f"{where}: kind: expected backbone or neck, got {yaml_words(kind)}")
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
-        got = f"a {type(name).__name__}" if isinstance(name, list | dict) else repr(name)[:60]
-        raise ConfigError(f"{where}: name: expected a non-empty string, got {got}")
+        raise ConfigError(f"{where}: name: expected a non-empty string, got {yaml_words(name)}")
     convention, description = (_text_field(data, key, where) for key in ("convention", "description"))
     given = data.get("inputs", [])
     if not isinstance(given, list) or not all(isinstance(x, str) and x.strip() for x in given):
@@ -347,8 +347,15 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
         if not isinstance(layers, list) or not layers:
             raise ConfigError(f"{where}: layers: expected a non-empty list of layer names or specs")
         for i, spec in enumerate(layers, start=1):
+            if isinstance(spec, dict):  # a node record: 'nodes' takes those (named by type: aliases nest them)
+                raise ConfigError(
+                    f"{where}: layers[{i - 1}]: expected a layer name or spec string, got a mapping; a record such as "
+                    "{type: conv, kernel: 3} is a node: list it under 'nodes' (and every other layer as a node too)"
+                )
             if not isinstance(spec, str):
-                raise ConfigError(f"{where}: layers[{i - 1}]: expected a layer name or spec string, got {spec!r}")
+                raise ConfigError(
+                    f"{where}: layers[{i - 1}]: expected a layer name or spec string, got {yaml_words(spec)}"
+                )
             try:
                 record = {"name": f"L{i}", **parse_spec(spec)}
             except ConfigError as exc:
@@ -393,8 +400,7 @@ def _text_field(data: dict[str, Any], key: str, where: str) -> str:
     """The text of an optional top-level field such as ``convention`` ('' when absent)."""
     value = data.get(key, "")
     if not isinstance(value, str):
-        got = f"a {type(value).__name__}" if isinstance(value, list | dict) else described(value, 60)
-        raise ConfigError(f"{where}: {key}: expected text, got {got}")
+        raise ConfigError(f"{where}: {key}: expected text, got {yaml_words(value)}")
     return value.strip()
 
 
