@@ -82,7 +82,21 @@ def matched_by(path: str | os.PathLike[str], patterns: Iterable[object], folder:
         forms = [_parts(text), _real_head(text)]  # as written, and its folders before the first wildcard resolved
         if any(_match(form, target, folder) for form in forms for target in targets):
             return str(text)
+        if _in_matched_folder(text, path, folder):
+            return str(text)
     return None
+
+
+def _in_matched_folder(pattern: str, path: str | os.PathLike[str], folder: bool) -> bool:
+    """Whether ``path`` lies, links resolved, in a folder the folder part of ``pattern`` matches now, under a name
+    its last part matches: a link below the first wildcard (``sh/*/*.json`` with ``sh/b`` a link to ``data``
+    reads ``data/new.json``) is seen only by expanding the folders, as a later run will."""
+    head, tail = os.path.split(pattern)
+    name = os.path.basename(os.path.abspath(path))
+    if not tail or tail == "**" or _MAGIC.isdisjoint(head) or not _match([tail], [name], folder):
+        return False
+    real = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    return any(os.path.isdir(d) and os.path.realpath(d) == real for d in matches(head))
 
 
 def _parts(path: str) -> list[str]:

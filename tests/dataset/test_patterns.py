@@ -122,3 +122,23 @@ def test_a_path_is_matched_through_a_link_on_either_side(tmp_path: Path, monkeyp
     assert matched_by("other/x.json", ["link/*.json"]) is None
     (tmp_path / "data" / "x.json").write_text("{}")  # and glob finds it there, as matched_by said
     assert "link/x.json" in glob.glob("link/*.json")
+
+
+def test_a_path_is_matched_through_a_link_below_the_first_wildcard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``'sh/*/*.json' --csv data/new.json`` with ``sh/b`` a link to ``data``: the next run read the output as
+    ``sh/b/new.json`` (review round 44); only expanding the pattern's folders shows it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "sh" / "a").mkdir(parents=True)
+    (tmp_path / "sh" / "b").symlink_to(tmp_path / "data")
+    for pattern in ("sh/*/*.json", "sh/**/*.json", str(tmp_path / "sh" / "?" / "*.json")):
+        assert matched_by("data/new.json", [pattern]) == pattern
+        assert matched_by(tmp_path / "data" / "new.json", [pattern]) == pattern
+        assert matched_by("data/new.csv", [pattern]) is None
+        assert matched_by("data/.new.json", [pattern]) is None  # a hidden name: glob's '*' never takes it
+        (tmp_path / "data" / "new.json").write_text("{}")  # and glob finds it there, as matched_by said
+        assert any(os.path.realpath(p) == str(tmp_path / "data" / "new.json") for p in matches(pattern))
+        (tmp_path / "data" / "new.json").unlink()
+    assert matched_by("other/new.json", ["sh/*/*.json"]) is None
