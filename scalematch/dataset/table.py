@@ -467,7 +467,8 @@ def problems(
         iw, ih = sizes
         if need_size:
             out.append((MISSING_IMAGE_SIZE, ~(np.isfinite(iw) & np.isfinite(ih))))
-        with np.errstate(invalid="ignore"):  # NaN sizes compare False: no size, no check
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN sizes compare False: no size, no check; x + w
+            # may overflow to inf for a box already refused as bbox_invalid (sides above MAX_IMAGE_SIDE)
             out.append((BBOX_OUTSIDE_IMAGE, (x >= iw) | (y >= ih) | (x + w <= 0) | (y + h <= 0)))
     return out
 
