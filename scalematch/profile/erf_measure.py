@@ -457,8 +457,14 @@ def measure_erf(
                     f"traced at {traced_at[1]}x{traced_at[0]}: the module's geometry depends on the input size "
                     "in a way the trace does not show; give input_size=WxH to trace and measure it at one size"
                 )
-            out[:, :, unit[0], unit[1]].sum().backward()
-            assert batch.grad is not None
+            picked = out[:, :, unit[0], unit[1]].sum()
+            if picked.requires_grad:
+                picked.backward()
+            if batch.grad is None:  # no path autograd follows from the input to the tap
+                raise ModelError(
+                    f"{label}: measuring '{tap}': autograd finds no path from the input to it (the module cuts the "
+                    "gradient on the way: x.detach(), x.data or torch.no_grad()), so its gradients cannot be measured"
+                )
             grad_sum += batch.grad.detach().abs().sum(1).sum(0).to(torch.float64)
             del out, batch
     except ModelError:

@@ -128,6 +128,9 @@ ALONG = "(each unit reads the whole axis); expected the channel axis"
         ("logsumexp(3)", f"node 'logsumexp' (logsumexp): reduces along spatial axis 3 {ALONG} or both H and W, or"),
         ("var(2)", f"node 'var' (var): reduces along spatial axis 2 {ALONG} or both H and W, or declare it"),
         ("median(3)", f"node 'median' (median): reduces along spatial axis 3 {ALONG} or both H and W, or declare"),
+        # read through the named tuple's .values, they were taken for a shape query: a constant (review round 45, B1)
+        ("maxv(2)", f"node 'max_1' (max): reduces along spatial axis 2 {ALONG} or both H and W, or declare it"),
+        ("minv(3)", f"node 'min_1' (min): reduces along spatial axis 3 {ALONG} or both H and W, or declare it"),
         (
             "vector_norm(2)",
             f"node 'linalg_vector_norm' (linalg_vector_norm): reduces along spatial axis 2 {ALONG} or both H and W",
@@ -139,21 +142,44 @@ def test_a_normalisation_along_one_spatial_axis_is_refused_as_a_softmax_is(how: 
     passed with the rf of the convolutions, the reduction dropped by the broadcast-gate rule (review round 16
     F10). Declared pass-through, they are left out."""
     model = AlongOneAxis(how)
-    if not how.startswith(("amax", "median")):  # those read one element of the axis, which one depends on the data
+    if not how.startswith(
+        ("amax", "median", "maxv", "minv")
+    ):  # those read one element of the axis, which one depends on the data
         box, _ = measure(model, (24, 32), (5, 5))
         assert box[int(how[-2]) - 2] == ((0, 23), (0, 31))[int(how[-2]) - 2]  # the whole axis, by autograd
     with pytest.raises(ModelError) as err:
         from_torch(model, (32, 24))
     assert str(err.value).startswith(f"AlongOneAxis: {message}")
-    op = message.split("'")[1]
+    op = message.split("(")[1].split(")")[0]  # the operation, which a node's name may number (max_1)
     assert str(err.value).endswith(f"to leave that out (--passthrough {op})")
     declared = profile(from_torch(model, (32, 24), passthrough=[op]), (24, 32)).feature_maps[-1]
     assert declared.size == (24, 32)
 
 
-@pytest.mark.parametrize("how", ["normalize(1)", "amax(1)", "logsumexp(1)", "var(1)", "median(1)", "vector_norm(1)"])
+@pytest.mark.parametrize(
+    "how",
+    ["normalize(1)", "amax(1)", "logsumexp(1)", "var(1)", "median(1)", "vector_norm(1)", "maxv(1)", "minv(1)"],
+)
 def test_a_normalisation_along_channels_keeps_the_measured_geometry(how: str) -> None:
     assert_matches_autograd(AlongOneAxis(how), (24, 32))
+
+
+def test_a_maps_data_is_the_map_itself_and_its_erf_is_refused_as_cut() -> None:
+    """``x.data`` was taken for a shape query (a constant): the layer after it read nothing. It is the map (the
+    geometry of the same network without it); autograd follows no path through it, which ERF names (it said
+    'AssertionError: no message')."""
+    from scalematch.profile.erf_measure import measure_erf
+
+    model, plain = AlongOneAxis("data(1)"), AlongOneAxis("maxv(1)")  # (a channel max keeps the geometry)
+    got, expected = (profile(from_torch(m, (32, 24)), (24, 32)).feature_maps[-1] for m in (model, plain))
+    assert (got.y, got.x, got.size) == (expected.y, expected.x, expected.size)
+    assert got.input_box(12, 16) == expected.input_box(12, 16) == ((10, 14), (14, 18))  # two 3x3 convolutions
+    with pytest.raises(ModelError) as err:
+        measure_erf(model, (32, 24), samples=1)
+    assert str(err.value) == (
+        "AlongOneAxis: measuring 'b': autograd finds no path from the input to it (the module cuts the gradient on "
+        "the way: x.detach(), x.data or torch.no_grad()), so its gradients cannot be measured"
+    )
 
 
 class TransposedTwice(nn.Module):

@@ -91,6 +91,12 @@ class AlongOneAxis(nn.Module):
             y = a / a.var(int(how[-2]), keepdim=True)
         elif how.startswith("median"):
             y = a - a.median(int(how[-2]), keepdim=True)[0]
+        elif how.startswith("maxv"):  # the named tuple's .values (a getattr node), as [0] gives it
+            y = a - torch.max(a, dim=int(how[-2]), keepdim=True).values
+        elif how.startswith("minv"):
+            y = a - a.min(int(how[-2]), keepdim=True).values
+        elif how.startswith("data"):  # the map itself
+            y = a.data
         elif how.startswith("vector_norm"):
             y = a / torch.linalg.vector_norm(a, dim=int(how[-2]), keepdim=True)
         else:

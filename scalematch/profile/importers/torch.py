@@ -228,6 +228,9 @@ SPLITS = frozenset(["chunk", "split", "tensor_split", "unbind"])
 """Reductions: along channels pass-through, over H and W (mean, sum, max, amax, norm) a global pool, along one
 of H and W refused (each unit would read the whole row or column)."""
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
+TENSOR_ATTRIBUTES = frozenset(["values", "indices", "data"])
+"""Attributes (``getattr`` nodes) that give data, not a shape: the items of a reduction's or sort's named tuple
+(``torch.max(x, dim=2).values``, as ``[0]`` gives), and ``x.data``, the map itself."""
 CHANGES_GEOMETRY = {
     "shifted_window_attention": "each position attends to every position of its (shifted) window",
     "patch_merging_pad": "each 2x2 block of positions is merged into the channels: the map halves",
@@ -1516,6 +1519,12 @@ class _Importer:
             target = node.target
             op = target if isinstance(target, str) else getattr(target, "__name__", str(target))
             op = what = op.strip("_")
+            attribute = node.args[1] if op == "getattr" and len(node.args) > 1 else None
+            if attribute in TENSOR_ATTRIBUTES:  # data, not a shape: an item of torch.max(x, dim)'s named tuple
+                op = what = "getitem" if attribute in ("values", "indices") else "alias"
+                if op == "alias":  # x.data: the map itself
+                    self.carry(node, feats[0])
+                    return
             if op in SHAPE_FUNCTIONS:
                 self.values[node.name] = None
                 self.sides[node.name] = self.shape_sides(node, op, feats[0])
