@@ -508,6 +508,29 @@ def test_external_data_of_another_size_than_the_tensor_needs_is_refused_before_r
     )
 
 
+OUTSIDE = "lies outside 'sc.bin' (64 bytes); expected an offset from 0 to the file's size"
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ({"offset": "-5"}, f"its offset -5 {OUTSIDE}"),
+        ({"offset": str(1 << 70)}, f"its offset {1 << 70:,} {OUTSIDE}"),
+        ({"length": "-3"}, "its length -3 is negative"),
+    ],
+)  # fmt: skip
+def test_external_data_outside_its_file_is_refused_as_such(
+    tmp_path: Any, entries: dict[str, str], problem: str
+) -> None:
+    """An offset before or after the file was refused by a byte count that cannot be (-1,180,591,...; 21 for -5:
+    review round 45, B3)."""
+    (tmp_path / "sc.bin").write_bytes(b"\0" * 64)
+    onnx.save(resize_with_scales(external_scales("sc.bin", **entries)), tmp_path / "m.onnx")
+    with pytest.raises(ModelError) as err:
+        from_onnx(tmp_path / "m.onnx")
+    assert str(err.value) == f"{tmp_path / 'm.onnx'}: initializer 'sc': {problem}"
+
+
 def test_external_data_of_the_size_the_tensor_needs_is_read(tmp_path: Any) -> None:
     (tmp_path / "sc.bin").write_bytes(b"\0" * 16 + np.array([1, 1, 2, 2], np.float32).tobytes())
     onnx.save(resize_with_scales(external_scales("sc.bin", offset="16")), tmp_path / "m.onnx")
@@ -1040,7 +1063,8 @@ def test_external_weights_are_never_read_and_other_values_only_when_needed(tmp_p
     (tmp_path / "m.data").write_bytes(data[:8])
     with pytest.raises(ModelError) as err:
         from_onnx(str(path))
-    assert str(err.value).startswith(f"{path}: cannot read the values of 'scales' from 'm.data' (")
+    assert str(err.value).startswith(f"{path}: initializer 'scales': its offset ")  # the file cut before it
+    assert str(err.value).endswith(" lies outside 'm.data' (8 bytes); expected an offset from 0 to the file's size")
 
 
 def test_a_model_given_as_a_modelproto_or_bytes_has_no_folder_for_its_external_data(

@@ -1660,6 +1660,13 @@ def check_external_size(tensor: Any, folder: Path, label: str) -> None:
     bits = 2 if name.endswith("INT2") else 4 if name in PACKED else 8 * item
     needed = -(-count * bits // 8)
     size = os.path.getsize(folder / external_location(tensor))
+    if offset < 0 or offset > size:
+        raise ModelError(
+            f"{where}: its offset {offset:,} lies outside '{external_location(tensor)}' ({size:,} bytes); expected "
+            "an offset from 0 to the file's size"
+        )
+    if length is not None and length < 0:
+        raise ModelError(f"{where}: its length {length:,} is negative")
     given = length if length is not None else size - offset
     if given != needed:
         held = f"its length {length}" if length is not None else f"'{external_location(tensor)}' from offset {offset}"
