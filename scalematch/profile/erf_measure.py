@@ -619,8 +619,8 @@ def _profiled(graph: Graph, size: Pair | None, allow_misaligned: bool, label: st
         return profile(graph, size, allow_misaligned=allow_misaligned, misaligned_flag=True)
     except GraphError as exc:
         text = str(exc)
-        if label and type(exc) is GraphError and graph.source and text.startswith(f"{graph.source}: "):
-            raise GraphError(f"{label}: {text.removeprefix(f'{graph.source}: ')}") from None
+        if label and graph.source and text.startswith(f"{graph.source}: "):  # (its kinds take the message alone)
+            raise type(exc)(f"{label}: {text.removeprefix(f'{graph.source}: ')}") from None
         raise
 
 

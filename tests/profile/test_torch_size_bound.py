@@ -312,3 +312,15 @@ def test_erf_on_a_module_that_does_not_run_at_the_default_size_is_one_error() ->
         "four strides); give input_size=WxH at which the module runs"
     )
     assert measure_erf(PositionGrid(), "224x224", samples=1).input_size == (224, 224)
+
+
+def test_erf_names_a_module_given_by_name_as_profile_does_in_every_kind_of_error() -> None:
+    """A map too large (a GraphError of its own kind) was named by the module's class alone ('UpByAThousand: node
+    ...'), where profile names it as given (review round 45, B4)."""
+    given = "torch_computed_models:UpByAThousand"
+    with pytest.raises(GraphError) as measured:
+        measure_erf(given, samples=1)
+    with pytest.raises(GraphError) as profiled:
+        profile_model(given, input_size="224x224")
+    assert str(measured.value).startswith(f"{given}: node 'interpolate': its feature map would be ")
+    assert str(profiled.value).startswith(f"{given}: node 'interpolate': its feature map would be ")
