@@ -613,7 +613,7 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
     except UnsupportedTag as exc:
         raise DatasetError(syntax_error(cfg, exc)) from None
     except yaml.YAMLError as exc:
-        raise DatasetError(f"{cfg}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise DatasetError(syntax_error(cfg, exc)) from None  # with its line and column, as configs give it
     except (TooLarge, RepeatedKey) as exc:
         raise DatasetError(f"{cfg}: {exc}") from None
     if not isinstance(data, dict):
