@@ -186,7 +186,7 @@ def evaluate(
     check_density(data, preset)
     rows, ignored = toolkit_selection(data, preset)
     if not len(rows):
-        raise _nothing_to_match(data, preset, ignored)
+        raise _nothing_to_match(data, preset, ignored, left_out.note(preset) if left_out is not None else "")
     sim = early.take(preset, rows, min_iou, workers) if early is not None else None
     if sim is None:
         sim = Running(preset, rows.frame, graph, min_iou, workers).result(rows)
@@ -410,19 +410,20 @@ def with_repeats(
     return resized(out.reset_index(drop=True), resize)
 
 
-def _nothing_to_match(data: LoadResult, preset: Preset, ignored: int) -> DatasetError:
+def _nothing_to_match(data: LoadResult, preset: Preset, ignored: int, left_out: str) -> DatasetError:
     """:func:`nothing_usable` for ``data`` under ``preset``, its crowds counted as the toolkit reads the records:
     a place of a repeated annotation id gets the id's last record (:func:`with_repeats`), which can be a crowd
-    where the file's record there is none; the line then says so."""
+    where the file's record there is none; the line then says so, and names the objects the training set left
+    out (``left_out``: their note), which the counts of what is left do not hold."""
     import numpy as np
 
     if data.repeats is None or isinstance(preset.input, LetterboxInput):
-        return nothing_usable(data, "match", ignored, preset.toolkit)
+        return nothing_usable(data, "match", ignored, preset.toolkit, left_out=left_out)
     table = toolkit_table(data, preset)
     ids = table["ann_id"].to_numpy(np.int64)
     crowd = table["iscrowd"].to_numpy(bool) & np.isin(ids, data.repeats["ann_id"].to_numpy(np.int64))
     if not crowd.any():
-        return nothing_usable(data, "match", ignored, preset.toolkit)
+        return nothing_usable(data, "match", ignored, preset.toolkit, left_out=left_out)
     k = int(np.argmax(crowd))
     same = ids == ids[k]
     if "shard" in table.columns:
@@ -431,7 +432,7 @@ def _nothing_to_match(data: LoadResult, preset: Preset, ignored: int) -> Dataset
     read_as = (
         f"{reader} reads annotation id {ids[k]} at {counted(int(same.sum()), 'place')} as the id's last record, a crowd"
     )
-    return nothing_usable(data, "match", ignored, preset.toolkit, table, read_as)
+    return nothing_usable(data, "match", ignored, preset.toolkit, table, read_as, left_out)
 
 
 def _unreadable(both: pd.DataFrame, record: pd.DataFrame, k: int, preset: Preset, source: str) -> DatasetError:

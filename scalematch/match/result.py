@@ -291,15 +291,16 @@ def small_image_text(
 
 def nothing_usable(
     data: LoadResult, verb: str, difficult: int = 0, toolkit: str = "", table: pd.DataFrame | None = None,
-    read_as: str = "",
+    read_as: str = "", left_out: str = "",
 ) -> DatasetError:  # fmt: skip
     """The error for ``data`` left with no object to ``verb`` (``match``, ``recommend for``), with the reason: the
     annotations hold none, or every record is excluded (by reason), crowd or ``difficult`` (the number of VOC
     difficult objects that ``toolkit`` ignores), each with its count: ``every record is excluded or crowd: 2
     crowd, none excluded``. ``table``: the objects as the toolkit reads them, crowds counted there (default:
     ``data.table``); ``read_as``: why some are crowds there that are not in the file's records (a repeated id
-    whose last record is a crowd), said after the counts. One class, :class:`DatasetError`, for detector and rule
-    mode alike."""
+    whose last record is a crowd), said after the counts; ``left_out``: the objects the toolkit's training set
+    leaves out (:meth:`~scalematch.match.training_set.LeftOut.note`), said last. One class, :class:`DatasetError`,
+    for detector and rule mode alike."""
     from scalematch.dataset.table import excluded_text
 
     if not len(data.table) and not sum(data.excluded.values()):
@@ -320,4 +321,5 @@ def nothing_usable(
         counts.append(text)
     lead = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
     why = f"; {read_as}" if read_as and crowd else ""
+    why += f"; {left_out}" if left_out else ""
     return DatasetError(f"{data.source}: no usable object to {verb} (every record is {lead}: {', '.join(counts)}{why})")
