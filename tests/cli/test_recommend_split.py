@@ -90,13 +90,25 @@ def error_of(*args: str) -> str:
         ([str(sample_path())], f"Error: --split: applies to VOC year folders only; {sample_path()} is read as coco"),
         (["{yolo}"], "Error: --split: applies to VOC year folders only; {yolo} is read as yolo"),
         (["{xml}"], "Error: {xml}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)"),
+        # the VOCdevkit folder above the year folder, and its Annotations folder: the folder to give is named
+        (
+            ["{root}"],
+            "Error: {root}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/); "
+            "{root} holds VOC2012: give one",
+        ),
+        (
+            ["{ann}"],
+            "Error: {ann}: --split needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/); "
+            "give its year folder {year}",
+        ),
     ],
 )
 def test_recommend_refuses_split_where_stats_does(devkit: Path, tmp_path: Path, args: list[str], message: str) -> None:
     yolo = write_yolo(tmp_path / "ds")
     xml = next((devkit / "Annotations").iterdir())
-    args = [a.format(yolo=yolo, xml=xml) for a in args]
-    message = message.format(yolo=yolo, xml=xml)
+    names = {"yolo": yolo, "xml": xml, "root": devkit.parent, "ann": devkit / "Annotations", "year": devkit}
+    args = [a.format(**names) for a in args]
+    message = message.format(**names)
     assert error_of("stats", *args, "--split", "val") == message
     assert error_of("recommend", *args, "--split", "val") == message
     assert error_of("recommend", *args, "--split", "val", "--rule", "rf") == message

@@ -93,8 +93,21 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
             raise DatasetError(f"{split_file}: lists no images (expected one image name per line)")
         return files, repeats
     if split is not None:
-        raise DatasetError(f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/)")
+        years = sorted(p.name for p in _subfolders(path) if (p / "Annotations").is_dir())
+        inside = f"; {path} holds {', '.join(years[:3])}{', ...' if len(years) > 3 else ''}: give one" if years else ""
+        if path.name == "Annotations" and (path.parent / "ImageSets").is_dir():
+            inside = f"; give its year folder {path.parent}"
+        raise DatasetError(
+            f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/){inside}"
+        )
     return _xml_in(path), []
+
+
+def _subfolders(path: Path) -> list[Path]:
+    try:
+        return [p for p in path.iterdir() if p.is_dir()]
+    except OSError:  # (the read that follows names it)
+        return []
 
 
 def is_xml(name: str) -> bool:
