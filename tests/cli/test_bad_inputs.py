@@ -656,6 +656,9 @@ OPTIONS: list[tuple[str, list[str], str]] = [
           ("--backbone", ["recommend", "--backbone", "ultralytics_model.yaml"], "--backbone: "),
           ("--detector", ["recommend", "--detector", "ultralytics_model.yaml"], ""),
       )),
+    ("--neck none where it means no option", ["profile", "resnet50", "--neck", "none"],
+     "--neck: unknown neck 'none'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd (no neck: "
+     "leave the option out; 'none' is recommend's word for a preset's neck taken off)"),
     ("option in other digits", ["recommend", "--coverage", "\uff10.\uff15"],
      "--coverage \uff10.\uff15: expected a number in ASCII digits, without '_'"),
     ("split on one xml", ["stats", "--split", "val", "voc_no_bndbox.xml"],

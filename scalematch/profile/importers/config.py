@@ -458,7 +458,9 @@ def load(name_or_path: str, kind: str = "backbones", param: str = "") -> Config:
             f"{lead}unknown backbone '{name_or_path}'; expected a YAML or .onnx path, a torch 'module:attribute', "
             f"or one of: {', '.join(known)}"
         )
-    raise ConfigError(f"{lead}unknown neck '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}")
+    bare = " (no neck: leave the option out; 'none' is recommend's word for a preset's neck taken off)"
+    bare = bare if name_or_path.strip().lower() == "none" else ""
+    raise ConfigError(f"{lead}unknown neck '{name_or_path}'; expected a YAML path or one of: {', '.join(known)}{bare}")
 
 
 def from_layers(layers: list[str], name: str = "layers") -> Graph:
