@@ -182,6 +182,42 @@ def test_a_maps_data_is_the_map_itself_and_its_erf_is_refused_as_cut() -> None:
     )
 
 
+class Attribute(nn.Module):
+    """``a + a.<attribute>``: a transpose (mT, mH), the map itself (real), or ``a`` gated by a shape query."""
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__()
+        self.attribute = attribute
+        self.a = nn.Conv2d(3, 4, 3, 1, 1)
+        self.b = nn.Conv2d(4, 4, 3, 1, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        a = self.a(x)
+        if self.attribute == "shape":
+            return self.b(a * (a.shape[1] > 0))
+        return self.b(a + getattr(a, self.attribute))
+
+
+@pytest.mark.parametrize("attribute", ["mT", "mH"])
+def test_a_transpose_read_as_an_attribute_is_refused(attribute: str) -> None:
+    """``a + a.mT`` was profiled with the rf of the convolutions (rf 5), the attribute taken for a shape query (a
+    constant), where a unit reads the mirrored corner too (review round 46, C2)."""
+    box, _ = measure(Attribute(attribute), (16, 16), (0, 15))
+    assert box == ((0, 15), (0, 15))  # by autograd: the corner unit reads its mirror across the diagonal
+    with pytest.raises(ModelError) as err:
+        from_torch(Attribute(attribute), (16, 16))
+    assert str(err.value) == (
+        f"Attribute: node 'getattr_1' (getattr {attribute}): reads the attribute '{attribute}' of a feature map, "
+        "which the import cannot follow (a transpose such as x.mT rearranges the axes); expected a shape query "
+        "(x.shape) or an operation on the map"
+    )
+
+
+@pytest.mark.parametrize("attribute", ["real", "shape"])
+def test_the_real_part_and_a_shape_query_keep_the_measured_geometry(attribute: str) -> None:
+    assert_matches_autograd(Attribute(attribute), (16, 16))
+
+
 class TransposedTwice(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -228,9 +228,14 @@ SPLITS = frozenset(["chunk", "split", "tensor_split", "unbind"])
 """Reductions: along channels pass-through, over H and W (mean, sum, max, amax, norm) a global pool, along one
 of H and W refused (each unit would read the whole row or column)."""
 SHAPE_FUNCTIONS = frozenset(["size", "dim", "numel", "getattr", "shape"])
-TENSOR_ATTRIBUTES = frozenset(["values", "indices", "data"])
+TENSOR_ATTRIBUTES = frozenset(["values", "indices", "data", "real"])
 """Attributes (``getattr`` nodes) that give data, not a shape: the items of a reduction's or sort's named tuple
-(``torch.max(x, dim=2).values``, as ``[0]`` gives), and ``x.data``, the map itself."""
+(``torch.max(x, dim=2).values``, as ``[0]`` gives), and ``x.data`` and ``x.real`` (of a real map), the map
+itself. Of the other attributes of a feature map, those of :data:`SHAPE_ATTRIBUTES` are shape queries, and any
+other (``x.mT``, a transpose) is refused: read as a constant, it dropped what it reads."""
+SHAPE_ATTRIBUTES = frozenset(
+    ["shape", "ndim", "dtype", "device", "is_cuda", "layout", "requires_grad", "is_leaf", "itemsize", "nbytes"]
+)
 CHANGES_GEOMETRY = {
     "shifted_window_attention": "each position attends to every position of its (shifted) window",
     "patch_merging_pad": "each 2x2 block of positions is merged into the channels: the map halves",
@@ -1525,6 +1530,13 @@ class _Importer:
                 if op == "alias":  # x.data: the map itself
                     self.carry(node, feats[0])
                     return
+            elif op == "getattr" and attribute not in SHAPE_ATTRIBUTES:
+                raise self.fail(
+                    node,
+                    f"getattr {attribute}",
+                    f"reads the attribute '{attribute}' of a feature map, which the import cannot follow (a transpose "
+                    "such as x.mT rearranges the axes); expected a shape query (x.shape) or an operation on the map",
+                )
             if op in SHAPE_FUNCTIONS:
                 self.values[node.name] = None
                 self.sides[node.name] = self.shape_sides(node, op, feats[0])
