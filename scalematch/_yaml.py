@@ -49,6 +49,20 @@ def _loaders() -> tuple[Any, Any]:
     import yaml
 
     class Loader(yaml.SafeLoader):
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except (TooLarge, RepeatedKey, UnsupportedTag):
+                raise
+            except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError):
+                # a scalar that its explicit tag does not fit (!!int abc, !!float "", !!timestamp x): PyYAML's
+                # constructors raise Python's own errors, with no place; a YAML error here names its line
+                tag = "!!" + node.tag.removeprefix(_STANDARD) if node.tag.startswith(_STANDARD) else node.tag
+                value = node.value if isinstance(node, yaml.ScalarNode) else None
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{described(value, 60)} is not a value of its tag {tag}", node.start_mark
+                ) from None
+
         def construct_yaml_int(self, node: Any) -> Any:
             try:
                 value = super().construct_yaml_int(node)
@@ -143,8 +157,14 @@ def yaml_words(value: object, limit: int = 60) -> str:
     by its kind only (aliases can nest them exponentially deep); anything else quoted and shortened to ``limit``."""
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a mapping"
+    import datetime
+
+    if isinstance(value, list | dict | set):
+        return "a list" if isinstance(value, list) else "a set" if isinstance(value, set) else "a mapping"
+    if isinstance(value, bytes):
+        return "binary data (!!binary)"
+    if isinstance(value, datetime.date):  # (a datetime too: a timestamp)
+        return f"a date ({value.isoformat()})"
     return described(value, limit)
 
 

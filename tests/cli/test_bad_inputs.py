@@ -294,6 +294,15 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     # a YAML value is quoted in YAML's words (was Python's True, None) and a record in layers points to nodes
     ("config name a boolean", ["profile", "config_bool_name.yaml"],
      "config_bool_name.yaml: name: expected a non-empty string, got true"),
+    # an explicit YAML tag its value does not fit ended in PyYAML's ValueError traceback (review round 46, C3)
+    ("config tag its value does not fit", ["profile", "config_tag_mismatch.yaml"],
+     "config_tag_mismatch.yaml:2:7: YAML syntax error: 'abc' is not a value of its tag !!int"),
+    ("preset tag its value does not fit", ["recommend", "--detector", "preset_tag_mismatch.yaml"],
+     "preset_tag_mismatch.yaml:3:10: YAML syntax error: 'abc' is not a value of its tag !!timestamp"),
+    ("data.yaml tag its value does not fit", ["stats", "yolo_yaml_tag_mismatch"],
+     "yolo_yaml_tag_mismatch/data.yaml:2:5: YAML syntax error: '' is not a value of its tag !!float"),
+    ("config date for a name", ["profile", "config_date_name.yaml"],
+     "config_date_name.yaml: name: expected a non-empty string, got a date (2020-01-01)"),
     ("config node record in layers", ["profile", "config_record_in_layers.yaml"],
      "config_record_in_layers.yaml: layers[1]: expected a layer name or spec string, got a mapping; a record such as "
      "{type: conv, kernel: 3} is a node: list it under 'nodes' (and every other layer as a node too)"),
