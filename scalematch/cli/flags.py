@@ -176,10 +176,14 @@ def check_beside(paths: tuple[Any, ...], files: dict[str, Any]) -> None:
     from pathlib import Path
 
     for given in map(Path, paths):
-        suffix = given.suffix.lower()
-        if suffix in (".txt", ".xml") and given.is_file():
+        if not given.is_file():
+            continue
+        real = Path(os.path.realpath(given))
+        for suffix in dict.fromkeys(p.suffix.lower() for p in (given, real)):  # a link's own, and its file's
+            if suffix not in (".txt", ".xml"):
+                continue
             what = "label file" if suffix == ".txt" else "annotation file"
-            for folder in dict.fromkeys((given.parent, Path(os.path.realpath(given)).parent)):  # a link's, its file's
+            for folder in dict.fromkeys((given.parent, real.parent)):
                 _refuse_beside(
                     folder,
                     suffix,

@@ -274,6 +274,7 @@ def _reaching_tree(root: Path) -> Path:
         (root / folder).mkdir()
         (root / folder / f"{folder}.xml").write_text(xml)
     (root / "voc2" / "linked").symlink_to(root / "vocreal")
+    (root / "ext" / "v.lnk").symlink_to(root / "vocreal" / "vocreal.xml")  # a link of another suffix to a VOC file
     return root
 
 
@@ -298,6 +299,10 @@ def _reaching_tree(root: Path) -> Path:
         (["stats", "{r}/y1/labels/train/c.txt", "--csv", "{r}/ext/new.txt"],
          "--csv {r}/ext/new.txt: lies beside or below the label file {r}/y1/labels/train/c.txt given, where a read of "
          "its folder (with its subfolders) would take it as one; choose another place or suffix"),
+        # and one named with another suffix, read with --format voc: its file's suffix counts (round 46, C10)
+        (["stats", "{r}/ext/v.lnk", "--format", "voc", "--csv", "{r}/vocreal/n.xml"],
+         "--csv {r}/vocreal/n.xml: lies beside or below the annotation file {r}/ext/v.lnk given, where a read of its "
+         "folder (with its subfolders) would take it as one; choose another place or suffix"),
     ],
 )  # fmt: skip
 def test_what_an_input_reaches_through_links_is_never_read_twice_or_written(
