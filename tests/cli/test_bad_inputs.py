@@ -103,6 +103,7 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "2^31 - 1"),
     # x + w overflowed to inf in the outside-image check: numpy's warning reached stderr (review round 45, A1)
     ("coco bbox of 1e308", ["stats", "coco_bbox_1e308.json"], {"bbox_invalid": 1}),
+    ("coco bbox of 1e200 without area", ["stats", "coco_bbox_1e200_no_area.json"], {"bbox_invalid": 1}),  # (C1)
     ("voc without bndbox", ["stats", "voc_no_bndbox.xml"], {"bbox_invalid": 1}),
     ("voc without bndbox, strict", ["stats", "--strict", "voc_no_bndbox.xml"],
      "voc_no_bndbox.xml: object 2: expected a <bndbox> with <xmin> <ymin> <xmax> <ymax>, got none [bbox_invalid]"),

@@ -361,7 +361,8 @@ def _fast(items: list[_Annotation], raw: RawBoxes) -> bool:
         return False
     absent = np.isnan(area)
     if absent.any():
-        area[absent] = box[absent, 2] * box[absent, 3]
+        with np.errstate(over="ignore"):  # inf for sides of 1e200: a box refused as bbox_invalid later
+            area[absent] = box[absent, 2] * box[absent, 3]
         raw.absent["area"] += int(absent.sum())
     if no_crowd:
         raw.absent["iscrowd"] += no_crowd
