@@ -96,7 +96,18 @@ def _in_matched_folder(pattern: str, path: str | os.PathLike[str], folder: bool)
     if not tail or tail == "**" or _MAGIC.isdisjoint(head) or not _match([tail], [name], folder):
         return False
     real = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    return any(os.path.isdir(d) and os.path.realpath(d) == real for d in matches(head))
+    if any(os.path.isdir(d) and os.path.realpath(d) == real for d in matches(head)):
+        return True
+    base, last = os.path.split(head)
+    if last != "**":  # (a folder still to be made below one a final ** reaches: sh/b/rep for sh/**/*.json)
+        return False
+    bases = [b for b in (matches(base) if not _MAGIC.isdisjoint(base) else [base]) if not b or os.path.isdir(b)]
+    for folder in (f for b in bases for f in _folders(b)):  # every folder the ** reaches, links followed
+        rel = os.path.relpath(real, os.path.realpath(folder or os.curdir))
+        parts = [] if rel == os.curdir else rel.split(os.sep)
+        if parts[:1] != [os.pardir] and not any(p.startswith(".") for p in parts):  # ** enters no hidden folder
+            return True
+    return False
 
 
 def _parts(path: str) -> list[str]:

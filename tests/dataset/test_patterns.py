@@ -142,3 +142,26 @@ def test_a_path_is_matched_through_a_link_below_the_first_wildcard(
         assert any(os.path.realpath(p) == str(tmp_path / "data" / "new.json") for p in matches(pattern))
         (tmp_path / "data" / "new.json").unlink()
     assert matched_by("other/new.json", ["sh/*/*.json"]) is None
+
+
+def test_a_folder_to_be_made_below_a_link_a_final_double_star_reaches_is_matched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``'sh/**/*.json' --out data/rep`` with ``sh/b`` a link to ``data``: the next run read the report's
+    recommendation.json as ``sh/b/rep/recommendation.json`` (review round 46, C11)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "sh" / "a").mkdir(parents=True)
+    (tmp_path / "sh" / "b").symlink_to(tmp_path / "data")
+    for pattern in ("sh/**/*.json", "s?/**/*.json"):
+        assert matched_by("data/rep/recommendation.json", [pattern]) == pattern
+        assert matched_by("data/rep/deeper/x.json", [pattern]) == pattern
+        assert matched_by("data/.rep/x.json", [pattern]) is None  # ** enters no hidden folder
+        assert matched_by("other/rep/x.json", [pattern]) is None
+        (tmp_path / "data" / "rep").mkdir()
+        (tmp_path / "data" / "rep" / "recommendation.json").write_text("{}")  # and glob finds it, as said
+        assert any(
+            os.path.realpath(p) == str(tmp_path / "data" / "rep" / "recommendation.json") for p in matches(pattern)
+        )
+        (tmp_path / "data" / "rep" / "recommendation.json").unlink()
+        (tmp_path / "data" / "rep").rmdir()
