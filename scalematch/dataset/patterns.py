@@ -102,8 +102,8 @@ def _in_matched_folder(pattern: str, path: str | os.PathLike[str], folder: bool)
     if last != "**":  # (a folder still to be made below one a final ** reaches: sh/b/rep for sh/**/*.json)
         return False
     bases = [b for b in (matches(base) if not _MAGIC.isdisjoint(base) else [base]) if not b or os.path.isdir(b)]
-    for folder in (f for b in bases for f in _folders(b)):  # every folder the ** reaches, links followed
-        rel = os.path.relpath(real, os.path.realpath(folder or os.curdir))
+    for place in (f for b in bases for f in _folders(b)):  # every folder the ** reaches, links followed
+        rel = os.path.relpath(real, os.path.realpath(place or os.curdir))
         parts = [] if rel == os.curdir else rel.split(os.sep)
         if parts[:1] != [os.pardir] and not any(p.startswith(".") for p in parts):  # ** enters no hidden folder
             return True
