@@ -135,6 +135,12 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
             "    ASPECT_RATIOS: [" + ", ".join("[" + ", ".join(_px(r) for r in lv) + "]" for lv in ratios) + "]"
         )
     names = [detectron2_feature(name) for name in rec.recommended_levels]
+    beyond = [lv for lv in rec.recommended_levels if not _d2_outputs(lv)]
+    if beyond:  # (a res1: detectron2's stem holds its max-pool, stride 4, the input of res2)
+        raise OptionError(
+            f"--export detectron2: the level {beyond[0]} has no detectron2 counterpart (its ResNet gives res2-res5, "
+            "its FPN p2-p7); give --levels among C2-C5 or P2-P7"
+        )
     kinds = {name.rstrip("0123456789") for name in names} & {"res", "p"}
     if len(kinds) > 1:  # an FPN backbone's outputs are its p<k> only: RPN would find no res<k> among them
         raise OptionError(
@@ -146,6 +152,13 @@ def detectron2(rec: Recommendation, fitted_at: str = "") -> str:
     features = ", ".join(json.dumps(name) for name in names)
     lines += ["  RPN:", f"    IN_FEATURES: [{features}]"]
     return "\n".join(lines) + "\n"
+
+
+def _d2_outputs(level: str) -> bool:
+    """Whether a detectron2 backbone outputs ``level``: its ResNet's res2-res5 for C2-C5, its FPN's p2-p7 for P2-P7;
+    a name of another form (a custom backbone's) is taken as given."""
+    found = re.fullmatch(r"([CP])(\d+)", level)
+    return found is None or 2 <= int(found[2]) <= (5 if found[1] == "C" else 7)
 
 
 def detectron2_feature(level: str) -> str:

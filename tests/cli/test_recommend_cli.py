@@ -104,6 +104,19 @@ def test_a_detectron2_export_of_stages_and_neck_levels_together_is_refused(tmp_p
     assert not d2.exists()
 
 
+def test_a_detectron2_export_of_a_level_detectron2_has_no_output_for_is_refused(tmp_path: Path) -> None:
+    """--levels C1,C2 wrote IN_FEATURES ["res1", "res2"]: detectron2's ResNet has no res1 (its stem, max-pool
+    included, has stride 4), so the config failed to build (review round 46, C12)."""
+    d2 = tmp_path / "d2.yaml"
+    argv = ["recommend", "-q", "--rule", "rf", "--neck", "none", "--levels", "C1,C2", "--export", "detectron2", str(d2)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2 and not d2.exists()
+    assert result.stderr == (
+        "Error: --export detectron2: the level C1 has no detectron2 counterpart (its ResNet gives res2-res5, its FPN "
+        "p2-p7); give --levels among C2-C5 or P2-P7\n"
+    )
+
+
 def test_a_three_level_rule_export_builds_a_yolov5_model(tmp_path: Path) -> None:
     """Rule rf's fitted anchors (9 per level) as an ultralytics block: yolov5's own builder takes them."""
     need("yolov5.models.yolo")
