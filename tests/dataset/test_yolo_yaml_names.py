@@ -143,6 +143,9 @@ def test_a_dataset_description_of_nc_alone_beside_one_naming_the_classes_compare
         f"{root / 'data.yml'}: has 3 classes, {root / 'data.yaml'} beside it 2; expected one dataset description, or "
         "both of the same classes"
     )
+    (root / "data.yaml").write_text("nc: 2\n")  # the other way round: the names come from the one naming them (C5)
+    (root / "data.yml").write_text("names: [x, y]\n")
+    assert load(root, resize="none").table["category"].tolist() == ["y"]
 
 
 def test_a_labels_entry_that_is_a_file_is_refused(tmp_path: Path) -> None:

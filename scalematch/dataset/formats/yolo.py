@@ -408,6 +408,7 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
     for folder in _yaml_folders(start):
         found = [folder / name for name in YAML_NAMES if _present(folder / name)]
         first = _yaml_names(found[0])[0] if len(found) > 1 else None
+        chosen = found[0] if found else None
         for other in found[1:]:  # data.yaml beside data.yml: which one names the classes would be a guess
             names = _names_or_none(other)
             if names is not None and first is not None and names != first:
@@ -417,13 +418,15 @@ def names_file(path: Path, parts: tuple[_Part, ...], lists: tuple[Path, ...] = (
                             f"{other}: has {len(names)} classes, {found[0]} beside it {len(first)}; expected one "
                             "dataset description, or both of the same classes"
                         )
+                    if _numbered(first) and not _numbered(names):  # the one that names them names them
+                        chosen = other
                     continue
                 raise DatasetError(
                     f"{other}: names other classes than {found[0]} beside it; expected one dataset description, "
                     "or both naming the same classes"
                 )
-        if found:
-            return found[0]
+        if chosen is not None:
+            return chosen
     found = [p for p in (*(_class_list(part) for part in parts), *lists, _labels_class_list(parts)) if p is not None]
     found = [p for p in dict.fromkeys(found) if p != path]
     for other in found[1:]:
