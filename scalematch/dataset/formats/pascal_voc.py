@@ -93,14 +93,18 @@ def xml_files(path: Path, split: str | None) -> tuple[list[Path], list[tuple[int
             raise DatasetError(f"{split_file}: lists no images (expected one image name per line)")
         return files, repeats
     if split is not None:
-        years = sorted(p.name for p in _subfolders(path) if (p / "Annotations").is_dir())
+        years = sorted(p.name for p in _subfolders(path) if _is_year_folder(p))
         inside = f"; {path} holds {', '.join(years[:3])}{', ...' if len(years) > 3 else ''}: give one" if years else ""
-        if path.name == "Annotations" and (path.parent / "ImageSets").is_dir():
+        if path.name == "Annotations" and _is_year_folder(path.parent):
             inside = f"; give its year folder {path.parent}"
         raise DatasetError(
             f"{path}: split= needs a VOCdevkit year folder (with Annotations/ and ImageSets/Main/){inside}"
         )
     return _xml_in(path), []
+
+
+def _is_year_folder(path: Path) -> bool:
+    return (path / "Annotations").is_dir() and (path / "ImageSets" / "Main").is_dir()
 
 
 def _subfolders(path: Path) -> list[Path]:
