@@ -127,6 +127,16 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
         data = yaml.load(text, Loader=_loaders()[1 if unique_keys else 0])  # (a SafeLoader subclass)
     except RecursionError:  # PyYAML composes and constructs nested nodes by recursion
         raise TooLarge("the document is nested too deeply for the YAML reader") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: placed by its line and column
+        at = max(0, min(int(exc.position), len(text)))
+        line = text.count("\n", 0, at)
+        mark = yaml.error.Mark("<text>", at, line, at - (text.rfind("\n", 0, at) + 1), None, 0)
+        problem = (
+            f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+            if isinstance(exc.character, int)
+            else str(exc)
+        )
+        raise yaml.error.MarkedYAMLError(problem=problem, problem_mark=mark) from None
     count, stack, inside = 0, [(data, False)], set()  # (an item, whether the walk leaves it); containers entered
     while stack:
         item, leaving = stack.pop()

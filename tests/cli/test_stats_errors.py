@@ -308,6 +308,10 @@ def test_yolo_record_reasons(
         ("names: 5\n", "key 'names': expected a list or a mapping from class number to name, got 5"),
         ("names: [a\n", "YAML syntax error: expected ',' or ']', but got '<stream end>'"),  # where: at :2:1
         ("names:\n\t- a\n", "YAML syntax error: found character '\\t' that cannot start any token"),
+        (
+            "names: [a]\n\x01x: 1\n",
+            "YAML syntax error: unacceptable character #x0001: special characters are not allowed",
+        ),
     ],
 )
 def test_yolo_bad_data_yaml(
