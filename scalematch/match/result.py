@@ -311,6 +311,8 @@ def nothing_usable(
     if crowd:
         kinds.append("read as a crowd" if read_as else "crowd")
         counts.append(f"{crowd} crowd")
+    if left_out:
+        kinds.append("left out of the training set")
     if difficult:
         kinds.append("difficult")
         counts.append(f"{difficult} difficult ({toolkit} ignores difficult objects)")

@@ -553,9 +553,9 @@ def test_a_crowd_beside_objects_the_training_set_leaves_out_names_them(tmp_path:
     result = CliRunner().invoke(app, ["recommend", str(path), "-q"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == (
-        f"Error: {path}: no usable object to match (every record is excluded or crowd: 1 crowd, none excluded; 1 "
-        "object in 1 image not simulated: torchvision 0.29's detection reference leaves out 1 image whose records "
-        "all have a box side of 1 px or less (_coco_remove_images_without_annotations))\n"
+        f"Error: {path}: no usable object to match (every record is excluded, crowd or left out of the training set: "
+        "1 crowd, none excluded; 1 object in 1 image not simulated: torchvision 0.29's detection reference leaves out "
+        "1 image whose records all have a box side of 1 px or less (_coco_remove_images_without_annotations))\n"
     )
 
 
