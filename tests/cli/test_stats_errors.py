@@ -348,6 +348,10 @@ RESIZE_FORMS = (
         (["ds/train.txt"], "ds/train.txt: lists image paths ('./images/train/a.JPG' first), as the file data.yaml's "
          "train: or val: may name; scalematch reads YOLO labels from a folder, not through an image list: give the "
          "labels folder of its images (ds/labels/train) or the dataset folder"),
+        # a darknet/CVAT list (paths relative to the trainer's folder) names no folder that is not there (round 46, D1)
+        (["ds/darknet.txt"], "ds/darknet.txt: lists image paths ('data/obj_train_data/a.png' first), as the file "
+         "data.yaml's train: or val: may name; scalematch reads YOLO labels from a folder, not through an image "
+         "list: give the labels folder of its images or the dataset folder"),
     ],
 )  # fmt: skip
 def test_option_and_path_errors(
@@ -361,6 +365,7 @@ def test_option_and_path_errors(
     Path("ds/labels/train/a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
     Path("ds/data.yaml").write_text("path: .\ntrain: train.txt\nnames: [cat]\n")
     Path("ds/train.txt").write_text("./images/train/a.JPG\n\n/abs/b.png\n")
+    Path("ds/darknet.txt").write_text("data/obj_train_data/a.png\n")
     assert_error(run(app, *args), message)
 
 

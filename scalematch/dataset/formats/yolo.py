@@ -877,10 +877,11 @@ def read(path: Path, exclusions: Exclusions, image_size: tuple[int, int] | None 
     listed = _image_list(path) if path.is_file() else None
     if listed is not None:
         their_labels = Path(os.path.relpath(Path(img2label(path.parent / listed)).parent))
+        named = f" ({their_labels})" if their_labels.is_dir() else ""  # (a darknet list's paths are the trainer's)
         raise DatasetError(
             f"{path}: lists image paths ({described(listed, 60)} first), as the file data.yaml's train: or val: may "
             f"name; scalematch reads YOLO labels from a folder, not through an image list: give the labels folder "
-            f"of its images ({their_labels}) or the dataset folder"
+            f"of its images{named} or the dataset folder"
         )
     if parts[0].images == path and parts[0].labels != path:  # an images folder given: read as its labels folder
         path = parts[0].labels
