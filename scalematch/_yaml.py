@@ -86,6 +86,12 @@ def _loaders() -> tuple[Any, Any]:
                         continue
                     key = self.construct_object(key_node)
                     line = key_node.start_mark.line + 1
+                    try:
+                        hash(key)
+                    except TypeError:  # a key tagged !!map, !!set, !!seq, ...: PyYAML's own words for it
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        ) from None
                     if key in first:
                         raise RepeatedKey(
                             f"the key {described(key, 60)} is given again on line {line} (first on line "
@@ -127,6 +133,12 @@ def safe_load(text: str, unique_keys: bool = False) -> Any:
         data = yaml.load(text, Loader=_loaders()[1 if unique_keys else 0])  # (a SafeLoader subclass)
     except RecursionError:  # PyYAML composes and constructs nested nodes by recursion
         raise TooLarge("the document is nested too deeply for the YAML reader") from None
+    except (TooLarge, RepeatedKey, UnsupportedTag):
+        raise
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError) as exc:
+        # a constructor's own error outside any node's construction (a collection's items are filled in after
+        # it is made): a YAML error still, without its place
+        raise yaml.error.MarkedYAMLError(problem=f"{type(exc).__name__}: {exc}") from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: placed by its line and column
         at = max(0, min(int(exc.position), len(text)))
         line = text.count("\n", 0, at)

@@ -302,6 +302,11 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
      "preset_tag_mismatch.yaml:3:10: YAML syntax error: 'abc' is not a value of its tag !!timestamp"),
     ("data.yaml tag its value does not fit", ["stats", "yolo_yaml_tag_mismatch"],
      "yolo_yaml_tag_mismatch/data.yaml:2:5: YAML syntax error: '' is not a value of its tag !!float"),
+    # a key tagged as a collection: TypeError (unhashable) in the repeated-key check (review round 47, E1)
+    ("config key tagged !!map", ["profile", "config_unhashable_key.yaml"],
+     "config_unhashable_key.yaml:3:1: YAML syntax error: found unhashable key"),
+    ("data.yaml key tagged !!omap", ["stats", "yolo_yaml_unhashable_key"],
+     "yolo_yaml_unhashable_key/data.yaml:1:1: YAML syntax error: found unhashable key"),
     ("config date for a name", ["profile", "config_date_name.yaml"],
      "config_date_name.yaml: name: expected a non-empty string, got a date (2020-01-01)"),
     ("config node record in layers", ["profile", "config_record_in_layers.yaml"],
