@@ -488,6 +488,11 @@ def measure_erf(
         ) from None
     grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
+    if not np.isfinite(total):  # NaN or inf weights (a diverged checkpoint), or a sum past float64
+        raise ModelError(
+            f"{label}: the gradient of '{tap}' is not finite (NaN or inf: in the module's weights, or too large to "
+            "sum); try weights=random"
+        )
     assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
     if total <= 0:
         blind = [a for a in (0, 1) if not runs.intersection_size(fm.geom[a].unit(unit[a])[0], ((0, size[a]),))]

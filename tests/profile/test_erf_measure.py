@@ -255,3 +255,18 @@ def test_a_network_whose_one_sample_would_exhaust_memory_is_refused_before_it_ru
         "activations for one sample (40 layers); expected at most 8 GB, beyond which memory runs out: give a smaller "
         "--size"
     )
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_weights_of_nan_or_inf_are_one_error_not_a_traceback(value: float) -> None:
+    """A diverged checkpoint (NaN or inf weights) ended in 'ValueError: cannot convert float NaN to integer' (review
+    round 47, F4); random weights measure the same network."""
+    conv = nn.Conv2d(3, 4, 3, stride=2)
+    nn.init.constant_(conv.weight, value)
+    with pytest.raises(ModelError) as err:
+        measure_erf(nn.Sequential(conv), (64, 64), samples=1)
+    assert str(err.value) == (
+        "Sequential: the gradient of '0' is not finite (NaN or inf: in the module's weights, or too large to sum); "
+        "try weights=random"
+    )
+    assert measure_erf(nn.Sequential(conv), (64, 64), samples=1, weights="random").input_size == (64, 64)
