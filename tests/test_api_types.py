@@ -797,6 +797,17 @@ ARGUMENTS = [
                                                                       passthrough=__import__("numpy").int64(5)),
      "passthrough: expected names ('A,B' or a list of texts), got int64 np.int64(5)"),
     ("profile_model taps=2.5", lambda b: sm.profile_model("resnet18", taps=2.5), _TAPS + "float 2.5"),
+    # an nn.Module's taps and channels went to the trace unchecked: a TypeError, a 1x1025x224x224 run (round 47, F2-3)
+    ("profile_model(module, taps=5)", lambda b: sm.profile_model(_module(), taps=5), _TAPS + "int 5"),
+    ("profile_model(module, taps=['0', 1])", lambda b: sm.profile_model(_module(), taps=["0", 1]),
+     _TAPS + "list ['0', 1]"),
+    ("profile_model(module, taps={'C3': 1})", lambda b: sm.profile_model(_module(), taps={"C3": 1}),
+     "taps: expected a dict of tap names to value names, both texts, got str 'C3': int 1"),
+    ("profile_model(module, channels=1025)", lambda b: sm.profile_model(_module(), channels=1025),
+     "channels: expected at most 1024 input channels (the model is run once on an input of that many; images have "
+     "1 to a few hundred), got 1025"),
+    ("profile_model(module, channels=3.0)", lambda b: sm.profile_model(_module(), channels=3.0),
+     "channels: expected an integer, got float 3.0"),
     ("profile_model allow_misaligned='no'", lambda b: sm.profile_model("resnet18", allow_misaligned="no"),
      "allow_misaligned: expected True or False, got str 'no'"),
     ("category_figure ax=5", lambda b: sm.category_figure(_full(b), ax=5), _AX),

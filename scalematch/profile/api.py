@@ -102,25 +102,7 @@ def build(
     neck = _args.path_or_name(neck, "neck", "a neck name or path (str)", optional=True)
     check_given(backbone, param, "a backbone name or path")
     check_given(neck, "neck", "a neck name or path")
-    passthrough = _names(passthrough, "passthrough")
-    if isinstance(taps, str) or (taps is not None and not isinstance(taps, Mapping)):
-        _names(taps, "taps")
-        pairs = parse_taps(taps) or []
-        halves = [f"{tap}={value}" for tap, value in pairs if not tap or not value]
-        if halves:
-            raise OptionError(f"taps: expected NAME or LABEL=NAME, both non-empty, got {halves[0]!r}")
-        named = [tap for tap, _ in pairs]
-        twice = [tap for i, tap in enumerate(named) if tap in named[:i]]
-        if twice:
-            raise OptionError(f"taps: tap {twice[0]!r} is named twice")
-    channels = _args.integer(channels, "channels", optional=True)
-    if channels is not None and channels < 1:
-        raise OptionError(f"channels: expected a positive number of input channels, got {int_text(channels)}")
-    if channels is not None and channels > MAX_CHANNELS:
-        raise OptionError(
-            f"channels: expected at most {MAX_CHANNELS} input channels (the model is run once on an input of that "
-            f"many; images have 1 to a few hundred), got {int_text(channels)}"
-        )
+    passthrough, channels = check_import_options(taps, passthrough, channels)
     if channels is not None and (backbone.lower().endswith(".onnx") or not is_imported(backbone)):
         raise OptionError(f"channels: applies to torch models, not to '{backbone}'")
     if backbone.lower().endswith(".onnx"):
@@ -211,6 +193,43 @@ def _names(value: object, param: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def check_import_options(
+    taps: TapSpec, passthrough: str | Sequence[str] | None, channels: int | None
+) -> tuple[tuple[str, ...], int | None]:
+    """The ``passthrough`` names and the ``channels`` of an imported model, checked with its ``taps`` (a text, a
+    list of texts or a dict of texts; names non-empty, none twice; channels an integer from 1 to
+    :data:`MAX_CHANNELS`): an :class:`OptionError` naming the parameter otherwise, before any model is run."""
+    from scalematch import _args
+
+    names = _names(passthrough, "passthrough")
+    if isinstance(taps, Mapping):
+        bad = next(((k, v) for k, v in taps.items() if not (isinstance(k, str) and isinstance(v, str))), None)
+        if bad is not None:
+            raise OptionError(
+                f"taps: expected a dict of tap names to value names, both texts, got {_args.shown(bad[0])}: "
+                f"{_args.shown(bad[1])}"
+            )
+    elif taps is not None:
+        _names(taps, "taps")
+        pairs = parse_taps(taps) or []
+        halves = [f"{tap}={value}" for tap, value in pairs if not tap or not value]
+        if halves:
+            raise OptionError(f"taps: expected NAME or LABEL=NAME, both non-empty, got {halves[0]!r}")
+        named = [tap for tap, _ in pairs]
+        twice = [tap for i, tap in enumerate(named) if tap in named[:i]]
+        if twice:
+            raise OptionError(f"taps: tap {twice[0]!r} is named twice")
+    channels = _args.integer(channels, "channels", optional=True)
+    if channels is not None and channels < 1:
+        raise OptionError(f"channels: expected a positive number of input channels, got {int_text(channels)}")
+    if channels is not None and channels > MAX_CHANNELS:
+        raise OptionError(
+            f"channels: expected at most {MAX_CHANNELS} input channels (the model is run once on an input of that "
+            f"many; images have 1 to a few hundred), got {int_text(channels)}"
+        )
+    return names, channels
+
+
 def load_backbone(
     backbone: str,
     neck: str | None = None,
@@ -259,7 +278,8 @@ def profile_model(
         from scalematch.profile.importers.torch import from_torch
 
         traced = (input_size if size else None) or "224x224"  # from_torch's example input when none is given
-        backbone = from_torch(backbone, traced, taps, _names(passthrough, "passthrough"), channels=channels)
+        names, channels = check_import_options(taps, passthrough, channels)
+        backbone = from_torch(backbone, traced, taps, names, channels=channels)
         taps, passthrough, channels = None, (), None
     if not isinstance(backbone, Graph):
         _args.path_or_name(backbone, "backbone", "a backbone name or path, an nn.Module or a Graph")
