@@ -68,12 +68,12 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     (y0, y1), (x0, x1) = _window(exp)
     n = len(exp.regions)
     union = exp.union.rectangles() if _few_union_rectangles(exp) else _span_rectangle(exp)
-    if n > _MAX_DRAWN:  # too many to tell apart at any figure size: their union, filled
+    if _many_regions(exp):  # too many to tell apart at any figure size: their union, filled
         for uy0, uy1, ux0, ux1 in union:
             rect = Rectangle((ux0 - 0.5, uy0 - 0.5), ux1 - ux0, uy1 - uy0, gid="regions")
             rect.set(facecolor=colours[n // 2], alpha=0.2, lw=0, zorder=2)
             ax.add_patch(rect)
-    for k, region in enumerate(exp.regions if n <= _MAX_DRAWN else ()):
+    for k, region in enumerate(exp.regions if not _many_regions(exp) else ()):
         label = f"region {region.source} {region.unit[0]},{region.unit[1]}"
         # outlines are drawn slightly inside the region (a different inset per region) so that regions sharing
         # an edge stay distinguishable; the filled rectangle is the exact pixel set
@@ -117,7 +117,7 @@ def _input_panel(ax: Axes, exp: Explanation, colours: list[Any]) -> None:
     ax.set_title(
         _wrapped(
             f"{node} unit ({exp.unit[0]}, {exp.unit[1]}): {len(exp.regions)} unit(s) read"
-            f"{many if n > _MAX_DRAWN else ''}, union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted"
+            f"{many if _many_regions(exp) else ''}, union {size(ux)} x {size(uy)} px{gaps} (black); ERF ±σ dotted"
         ),
         loc="left",
     )
@@ -150,6 +150,13 @@ def _wrapped(title: str, width: int = TITLE_WIDTH) -> str:
     import textwrap
 
     return textwrap.fill(cut_runs(title), width)
+
+
+def _many_regions(exp: Explanation) -> bool:
+    """Whether the regions are drawn as their union: more than :data:`_MAX_DRAWN` of them, or of rectangles in all
+    (four units of a 1024-dilated 1024x1024 kernel are 1024 x 1024 rectangles each: the figure never finished)."""
+    n = len(exp.regions)
+    return n > _MAX_DRAWN or sum(len(r.rows) * len(r.cols) for r in exp.regions) > _MAX_DRAWN
 
 
 def _few_union_rectangles(exp: Explanation) -> bool:

@@ -101,3 +101,19 @@ def test_many_units_read_are_drawn_as_their_union_and_one_image() -> None:
     assert coloured == {(y, x) for y in range(64) for x in range(64)}
     at_bound = explain(profile(from_layers(["conv:k=32,s=32", "conv:k=32,s=32"])))
     assert _drawn(explain_figure(at_bound)) == _expected(at_bound)  # 1024 regions: one by one
+
+
+def test_few_units_of_many_runs_each_are_drawn_as_their_union() -> None:
+    """Four units of a 64-dilated 64x64 kernel are 64 x 64 rectangles each: drawn one by one, a 1024-dilated kernel
+    never finished (over 180 s and 2.6 GB: review round 47, F5). Beyond 1024 rectangles in all the regions are
+    their union (here its span, the union itself having 128 x 128 runs); at 1024 (four units of 16 x 16) they are
+    drawn one by one still."""
+    exp = explain(profile(from_layers(["conv:k=64,d=64", "conv:k=2"])))
+    assert len(exp.regions) == 4 and all(len(r.rows) * len(r.cols) == 64 * 64 for r in exp.regions)
+    fig = explain_figure(exp)
+    drawn = _drawn(fig)
+    assert set(drawn) == {"regions", "union"} and len(drawn["regions"]) == 1
+    assert "4 unit(s) read (drawn as their span)" in fig.axes[0].get_title(loc="left")
+    few = explain(profile(from_layers(["conv:k=16,d=16", "conv:k=2"])))
+    assert sum(len(r.rows) * len(r.cols) for r in few.regions) == 1024
+    assert _drawn(explain_figure(few)) == _expected(few)
