@@ -181,7 +181,11 @@ def check_output(target: Path, option: str, folder: bool = False, inputs: tuple[
     while not os.path.lexists(parent) and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise OptionError(f"{where}: {parent} is a file, not a folder")
+        from scalematch._paths import kind as kind_of
+
+        what = kind_of(parent)  # (a link that leads nowhere is no file either)
+        what = "a file" if what is None else what if what.startswith("a ") else "not a folder"
+        raise OptionError(f"{where}: {parent} is {what}, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         fs = _statvfs(parent)
         readonly = fs is not None and fs.f_flag & os.ST_RDONLY

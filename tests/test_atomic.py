@@ -315,6 +315,19 @@ def test_a_full_disk_mid_write_is_one_error_without_litter(tmp_path: Path, monke
     [
         (lambda d: (d / "f").write_text("x"), "f/out.csv", False, "{d}/f is a file, not a folder"),
         (lambda d: (d / "f").write_text("x"), "f/a/b/out.csv", False, "{d}/f is a file, not a folder"),
+        # a parent that is a link to nowhere, or a loop, is named as such, not as a file (review round 47, F1)
+        (
+            lambda d: (d / "dl").symlink_to(d / "nowhere"),
+            "dl/out.csv",
+            False,
+            "{d}/dl is a dangling symlink, not a folder",
+        ),
+        (
+            lambda d: ((d / "l1").symlink_to(d / "l2"), (d / "l2").symlink_to(d / "l1")),
+            "l1/out.csv",
+            False,
+            "{d}/l1 is a symlink loop, not a folder",
+        ),
         (lambda d: (d / "sub").mkdir(), "sub", False, "is a folder; expected a file name"),
         (lambda d: (d / "f").write_text("x"), "f", True, "expected a folder, got a file"),
     ],
