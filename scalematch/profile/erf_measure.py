@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
@@ -258,8 +258,36 @@ def measure_erf(
     inputs is taken and :attr:`MeasuredErf.warnings` says so). ``passthrough`` declares unknown operators of an
     ONNX or torch model geometry-preserving, as in ``profile_model``. When the default taps would stop before a
     node the import refuses, a ``tap`` naming a map before that node is imported as the only tap (without a
-    ``neck``), so that map is measured.
+    ``neck``), so that map is measured. torch's global random state is the caller's again afterwards (the inputs
+    and random weights drawn from ``seed`` leave a notebook's later random numbers as they would have been).
     """
+    with _random_state_kept():
+        return _measure_erf(model, input_size, tap, samples, weights, neck, seed, allow_misaligned, passthrough)
+
+
+@contextlib.contextmanager
+def _random_state_kept() -> Iterator[None]:
+    """torch's global random state (CPU) restored when the block ends, once torch is importable."""
+    try:
+        import torch
+    except ImportError:  # (the measurement says which extra to install)
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        yield
+
+
+def _measure_erf(
+    model: Any,
+    input_size: str | tuple[int, int] | None,
+    tap: str | None,
+    samples: int,
+    weights: Weights | None,
+    neck: str | None,
+    seed: int,
+    allow_misaligned: bool,
+    passthrough: str | Sequence[str] | None,
+) -> MeasuredErf:
     import os
     import sys
 
