@@ -327,6 +327,12 @@ def build_network(specs: list[str], neck: str | None = None) -> tuple[Graph, dic
     neck), or a sequence of seed layer names / inline specs (nodes ``L1``, ``L2``, ... labelled by their spec)."""
     if not specs:
         raise OptionError("expected at least one layer: a seed layer name, an inline spec or a backbone")
+    blank = next((k for k, spec in enumerate(specs) if not spec.strip()), None)
+    if blank is not None:  # (it named the network '', which the config read of the layers refused as its name)
+        where = f"layer {blank + 1}: " if len(specs) > 1 else ""
+        raise OptionError(
+            f"{where}expected a seed layer name, an inline spec or a backbone, got an empty value ({specs[blank]!r})"
+        )
     if len(specs) == 1 and (specs[0] in builtin("backbones") or specs[0].endswith((".yaml", ".yml"))):
         return build(specs[0], neck), {}
     imported = next((spec for spec in specs if is_imported(spec)), None)

@@ -671,6 +671,10 @@ OPTIONS: list[tuple[str, list[str], str]] = [
           ("--backbone", ["recommend", "--backbone", "ultralytics_model.yaml"], "--backbone: "),
           ("--detector", ["recommend", "--detector", "ultralytics_model.yaml"], ""),
       )),
+    ("explain of an empty name", ["explain", ""],  # it said '<layers>: name: ...' (review round 47, F8)
+     "expected a seed layer name, an inline spec or a backbone, got an empty value ('')"),
+    ("explain of an empty layer", ["explain", "conv:k=3", " "],
+     "layer 2: expected a seed layer name, an inline spec or a backbone, got an empty value (' ')"),
     ("--neck none where it means no option", ["profile", "resnet50", "--neck", "none"],
      "--neck: unknown neck 'none'; expected a YAML path or one of: fpn, fpn-fcos, fpn-retinanet, pan, ssd (no neck: "
      "leave the option out; 'none' is recommend's word for a preset's neck taken off)"),
