@@ -1666,3 +1666,26 @@ def test_a_tap_name_two_nodes_bear_is_refused_a_value_name_comes_first() -> None
         in g.convention.replace("\n", " ")
     )
     assert "note" not in from_onnx(model(cross, ["z"])).convention  # the graph outputs are values
+
+
+@pytest.mark.parametrize(("op", "pads", "refused"), [
+    ("MaxPool", [2, 2, 2, 2], False), ("MaxPool", [3, 0, 0, 0], True), ("AveragePool", [0, 0, 0, 5], True),
+])  # fmt: skip
+def test_a_pool_padded_by_its_kernel_or_more_is_refused(tmp_path: Any, op: str, pads: list[int], refused: bool) -> None:
+    """A MaxPool k3 with pads 5 was profiled (a border of units reading padding only, its size off by one against
+    AveragePool's), where onnxruntime refuses any pool whose pad reaches its kernel (review round 47, E4)."""
+    node = helper.make_node(op, ["x"], ["y"], kernel_shape=[3, 3], pads=pads)
+    graph = helper.make_graph(
+        [node], "p", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "p.onnx")
+    if not refused:
+        assert profile(from_onnx(tmp_path / "p.onnx"), (64, 64))["y"].size == (66, 66)
+        return
+    with pytest.raises(ModelError) as err:
+        from_onnx(tmp_path / "p.onnx")
+    assert str(err.value) == (
+        f"{tmp_path / 'p.onnx'}: node 'y' ({op}): pads {pads} reach its kernel [3, 3]; expected each pad smaller than "
+        "the kernel along its axis, as onnxruntime requires of a pool ('Pad should be smaller than kernel')"
+    )

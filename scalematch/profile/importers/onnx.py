@@ -481,6 +481,13 @@ class _Importer:
             raise self.fail(node, problem)
         k_eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
         padding = self.window_padding(node, attrs, k_eff, (s[0], s[1]), src)
+        if kind != "conv" and padding != "same" and any(p >= k[a] for a in (0, 1) for p in padding[a]):
+            raise self.fail(  # a window of padding only: no runtime runs it (it was read with a border past the map)
+                node,
+                f"pads {_ints(attrs.get('pads'), [0, 0, 0, 0])} reach its kernel {list(k)}; expected each pad smaller "
+                "than the kernel along its axis, as onnxruntime requires of a pool ('Pad should be smaller than "
+                "kernel')",
+            )
         return Window(
             kind,  # type: ignore[arg-type]
             k,
