@@ -1689,3 +1689,22 @@ def test_a_pool_padded_by_its_kernel_or_more_is_refused(tmp_path: Any, op: str, 
         f"{tmp_path / 'p.onnx'}: node 'y' ({op}): pads {pads} reach its kernel [3, 3]; expected each pad smaller than "
         "the kernel along its axis, as onnxruntime requires of a pool ('Pad should be smaller than kernel')"
     )
+
+
+def test_a_pass_through_declaration_of_an_op_that_changes_the_size_is_refused(tmp_path: Any) -> None:
+    """--passthrough Conv on a strided convolution of a model fixing its input gave stride 1 and rf 1 to a map
+    that shape inference makes 16x16 (review round 47, F6), where the torch importer refuses it."""
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [3, 3, 3, 3], [0.0] * 81)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    assert profile(from_onnx(tmp_path / "m.onnx"), (64, 64))["y"].size == (32, 32)
+    with pytest.raises(ModelError) as err:
+        from_onnx(tmp_path / "m.onnx", passthrough=["Conv"])
+    assert str(err.value) == (
+        f"{tmp_path / 'm.onnx'}: node 'c' (Conv): its value is 32x32 (WxH) but it reads a 64x64 map: declared "
+        "pass-through, which keeps the size; expected an op that keeps the geometry"
+    )

@@ -994,6 +994,13 @@ class _Importer:
         src = feats[0]
         layer: Layer | str
         declared = node.name in self.passthrough or (op in self.passthrough and op not in PASS_OPS)
+        before, after = self.spatial(src), self.spatial(node.output[0])
+        if declared and before is not None and after is not None and before != after:  # (shapes known: inferred)
+            raise self.fail(
+                node,
+                f"its value is {after[1]}x{after[0]} (WxH) but it reads a {before[1]}x{before[0]} map: declared "
+                "pass-through, which keeps the size; expected an op that keeps the geometry",
+            )
         if not declared and node.domain not in ("", "ai.onnx") and self.defs.has(op):  # not ONNX's own op
             raise ModelError(
                 f"{self.where(node)}: operator '{op}' of domain '{node.domain}' is not ONNX's own {op}; declare it "
