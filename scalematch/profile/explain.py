@@ -347,8 +347,9 @@ def build_network(specs: list[str], neck: str | None = None) -> tuple[Graph, dic
     try:
         graph = from_layers(specs, name=" ".join(specs))
     except (ConfigError, GraphError) as exc:
-        found = re.match(r"<layers>: layers\[(\d+)\]( \(L\d+\))?: (layer spec '[^']*': )?", str(exc))
+        found = re.match(r"<layers>: layers\[(\d+)\]( \([^)]*\))?: (layer spec '[^']*': )?", str(exc))
         node = re.match(r"<layers>: node 'L(\d+)': ", str(exc))  # a check of the built node (an add's inputs)
+        node = node or re.match(r"<layers>: (?=the graph has a cycle: L(\d+) )", str(exc))  # (its first node)
         if found is not None:
             k = int(found.group(1))
         elif node is not None and 1 <= int(node.group(1)) <= len(specs):

@@ -673,6 +673,11 @@ OPTIONS: list[tuple[str, list[str], str]] = [
       )),
     ("explain of an empty name", ["explain", ""],  # it said '<layers>: name: ...' (review round 47, F8)
      "expected a seed layer name, an inline spec or a backbone, got an empty value ('')"),
+    # a cycle of the specs and the input's name: the layer by its place and spec, not '<layers>' (round 47, F9)
+    ("explain of a layer reading itself", ["explain", "conv:k=3", "conv:k=3,input=L2"],
+     "layer 2 'conv:k=3,input=L2': the graph has a cycle: L2 -> L2"),
+    ("explain of a layer named as the input", ["explain", "conv:k=3,name=image"],
+     "layer 1 'conv:k=3,name=image': the name 'image' is the network's input's; give the node another name"),
     ("explain of an empty layer", ["explain", "conv:k=3", " "],
      "layer 2: expected a seed layer name, an inline spec or a backbone, got an empty value (' ')"),
     ("--neck none where it means no option", ["profile", "resnet50", "--neck", "none"],

@@ -137,7 +137,9 @@ class _Builder:
             raise self.fail(key, "every node needs a 'name' (a non-empty string)")
         full = prefix + name
         key = f"{key} ({full})"
-        if full in self.alias or full == INPUT:
+        if full == INPUT:
+            raise self.fail(key, f"the name '{INPUT}' is the network's input's; give the node another name")
+        if full in self.alias:
             raise self.fail(key, f"the name '{full}' is used twice")
         if "use" in record:
             return self._use(record, key, prev, local, full)
