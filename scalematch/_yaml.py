@@ -190,6 +190,12 @@ def yaml_words(value: object, limit: int = 60) -> str:
     return described(value, limit)
 
 
+def key_words(key: object) -> str:
+    """A mapping key as an error names it: text quoted (``'nodes'``), any other YAML value in YAML's words
+    (``null``, ``true``, ``3``)."""
+    return f"'{key}'" if isinstance(key, str) else yaml_words(key)
+
+
 def ultralytics_model(data: object, where: str) -> str | None:
     """The error for an ultralytics model YAML (``yolov8n.yaml``: ``backbone`` and ``head`` lists of ``[from,
     repeats, module, args]`` rows), which is neither a scalematch config nor a preset; None for anything else."""

@@ -828,7 +828,7 @@ def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
         order = np.argsort(img_ids, kind="stable")
         found = np.minimum(np.searchsorted(img_ids[order], ids), max(len(order) - 1, 0))
         listed = img_ids[order][found] == ids if len(order) else np.zeros(len(ids), dtype=bool)
-        pos = np.r_[pos, order[found][listed]]
+        pos = np.r_[pos, order[found][listed] if len(order) else np.zeros(0, dtype=np.int64)]  # (no image listed)
         cls, x, y, w, h = (np.r_[v, extra[listed, j]] for j, v in enumerate((cls, x, y, w, h), 1))
         written = np.r_[written, np.ones(int(listed.sum()), dtype=bool)]
     if not len(pos):
@@ -843,7 +843,8 @@ def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
     found_bits = refusals(label)
     if raw.converter == "coco":  # '%g' of the class: a negative one refused by both, a fraction by ultralytics
         c = as_written(cls[written]).astype(np.float32)
-        found_bits |= np.where(c < 0, BOTH, np.where(c % 1 != 0, ULTRALYTICS, 0)).astype(np.int8)
+        with np.errstate(invalid="ignore"):  # an infinite class (a category_id of 1e999): its remainder is NaN
+            found_bits |= np.where(c < 0, BOTH, np.where(c % 1 != 0, ULTRALYTICS, 0)).astype(np.int8)
     np.bitwise_or.at(out, pos[written], found_bits)
     return out
 

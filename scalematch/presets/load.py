@@ -10,6 +10,7 @@ from typing import Any
 
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
+from scalematch._yaml import key_words as _key
 from scalematch.errors import ConfigError, ModelError, OptionError, ScalematchError, raw_text
 from scalematch.presets.preset import (
     Assigner,
@@ -333,20 +334,20 @@ class _Reader:
         other = ultralytics_model(self.data, self.where)
         if other is not None:
             raise ConfigError(other)
-        unknown = sorted(set(self.data) - set(KEYS))
+        unknown = sorted(set(self.data) - set(KEYS), key=str)  # (a null or a number is a key too)
         if {"nodes", "layers"} & set(unknown) and not {"anchors", "assigner"} & set(self.data):
             raise ConfigError(
                 f"{self.where}: a backbone or neck config (nodes or layers), not a detector preset (levels, input, "
                 "anchors, assigner); give it as --backbone or --neck, or name it in a preset's backbone: or neck:"
             )
         if unknown:
-            raise ConfigError(f"{self.where}: key '{unknown[0]}': not a preset key; expected {', '.join(KEYS)}")
+            raise ConfigError(f"{self.where}: key {_key(unknown[0])}: not a preset key; expected {', '.join(KEYS)}")
         for section in ("input", "anchors", "assigner"):
             part = self.data.get(section)
             if not isinstance(part, dict):
                 continue
             allowed = SECTION_KEYS.get((section, part.get("kind")))
-            extra = sorted(set(part) - set(allowed or part))
+            extra = sorted(set(part) - set(allowed or part), key=str)
             if extra:
                 raise self.fail(
                     f"{section}.{extra[0]}",

@@ -17,6 +17,7 @@ from typing import Any
 from scalematch._paths import kind as path_kind
 from scalematch._paths import problem
 from scalematch._text import described
+from scalematch._yaml import key_words as _key
 from scalematch._yaml import yaml_words
 from scalematch.errors import ConfigError
 from scalematch.profile.graph import INPUT, Graph, Node
@@ -184,9 +185,9 @@ class _Builder:
             raise self.fail(
                 key, "'inputs' is not a field of a template use: its block reads one input, given as 'input'"
             )
-        extra = sorted(set(record) - _NODE_KEYS)
+        extra = sorted(set(record) - _NODE_KEYS, key=str)  # (keys of any YAML type)
         if extra:
-            raise self.fail(key, f"'{extra[0]}' is not a field of a template use (use, with, repeat, start, input)")
+            raise self.fail(key, f"{_key(extra[0])} is not a field of a template use (use, with, repeat, start, input)")
         tname = record["use"]
         template = self.templates.get(tname) if isinstance(tname, str) else None
         if not isinstance(template, dict):
@@ -209,7 +210,7 @@ class _Builder:
             raise self.fail(key, f"template {tname!r} uses itself (through {' -> '.join([*self.active, tname])})")
         declared = template.get("params", {})  # (a mapping: checked when the config was read)
         known = set(declared) | _referenced(template.get("nodes"))
-        unknown = sorted(set(args) - known)
+        unknown = sorted(set(args) - known, key=str)
         if unknown:
             raise self.fail(
                 key,
@@ -309,7 +310,7 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
     other = ultralytics_model(data, where)
     if other is not None:
         raise ConfigError(other)
-    unknown = sorted(set(data) - _TOP_KEYS)
+    unknown = sorted(set(data) - _TOP_KEYS, key=str)  # (a null or a number is a key too)
     preset = sorted(set(unknown) & {"anchors", "assigner", "head", "levels"})
     if preset and not {"nodes", "layers"} & set(data):
         raise ConfigError(
@@ -317,7 +318,7 @@ def from_data(data: Any, where: str, default_name: str = "network") -> Config:
             "recommend takes it as --detector"
         )
     if unknown:
-        raise ConfigError(f"{where}: '{unknown[0]}' is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
+        raise ConfigError(f"{where}: {_key(unknown[0])} is not a config key (keys: {', '.join(sorted(_TOP_KEYS))})")
     kind = data.get("kind", "backbone")
     if kind not in ("backbone", "neck"):
         raise ConfigError(f"{where}: kind: expected backbone or neck, got {yaml_words(kind)}")
