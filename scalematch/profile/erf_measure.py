@@ -326,7 +326,7 @@ def _measure_erf(
             f"neck: applies to a backbone config, a built-in backbone or an ONNX model, not to {what} (measured as "
             f"it is); got {_args.shown(neck)}"
         )
-    label = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
+    label = model if isinstance(model, str) else model.name if isinstance(model, Graph) else type(model).__name__
     graph: Graph | None = None
     fixed = False  # the size is the model's own fixed input size
     if isinstance(model, Graph) or (
@@ -364,7 +364,14 @@ def _measure_erf(
         weights = weights or "model"
         module = load_module(model) if isinstance(model, str) else cast(nn.Module, model)  # no Graph: graph is set
         check_initialised(module, str(label))
-        module = copy.deepcopy(module).double()  # float64: the uniform case reproduces the analytic sigma
+        try:  # measured on a copy: the module given is never changed (its weights, its dtype)
+            module = copy.deepcopy(module)
+        except Exception as exc:  # a lock, a generator, a file handle among its attributes, or its own __deepcopy__
+            raise ModelError(
+                f"{label}: the module cannot be copied ({type(exc).__name__}: {_first(exc)}), and erf measures a copy "
+                "(its weights and dtype are changed); keep what cannot be copied out of the module's attributes"
+            ) from None
+        module = module.double()  # float64: the uniform case reproduces the analytic sigma
         _set_weights(module, weights, seed)
         traced = _imported(
             lambda taps: _labelled(

@@ -283,3 +283,50 @@ def test_the_callers_random_state_is_left_as_it_was() -> None:
     assert torch.equal(torch.rand(3), expected) and torch.initial_seed() == 123
     again = measure_erf(net, (32, 32), samples=2, weights="random", seed=7)
     assert first.sigma == again.sigma
+
+
+class _Locked(nn.Module):
+    """A module holding a lock, as one keeping a logger or a file does: it cannot be copied."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, 2, 1)
+        self.lock = threading.Lock()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.c(x)
+
+
+class _OddGetattr(nn.Module):
+    """A module whose ``__getattr__`` raises KeyError for a missing attribute (not AttributeError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, 2, 1)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "c":
+            return super().__getattr__(name)
+        raise KeyError(name)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.c(x)
+
+
+@pytest.mark.parametrize(("module", "why"), [
+    (_Locked, "TypeError: cannot pickle '_thread.lock' object"), (_OddGetattr, "KeyError: '__deepcopy__'"),
+])  # fmt: skip
+def test_a_module_that_cannot_be_copied_is_one_error(module: type[nn.Module], why: str) -> None:
+    """erf measures a copy (its weights and dtype change): copy.deepcopy's TypeError, or the module's own KeyError
+    for 'name', ended in a traceback (review round 48, G1 and G2); the module given is left as it was."""
+    given = module()
+    before = {k: v.clone() for k, v in given.state_dict().items()}
+    with pytest.raises(ModelError) as err:
+        measure_erf(given, (64, 64), samples=1, weights="uniform")
+    assert str(err.value) == (
+        f"{module.__name__}: the module cannot be copied ({why}), and erf measures a copy (its weights and dtype "
+        "are changed); keep what cannot be copied out of the module's attributes"
+    )
+    assert all(torch.equal(before[k], v) for k, v in given.state_dict().items())
