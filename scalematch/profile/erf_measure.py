@@ -364,6 +364,11 @@ def _measure_erf(
         weights = weights or "model"
         module = load_module(model) if isinstance(model, str) else cast(nn.Module, model)  # no Graph: graph is set
         check_initialised(module, str(label))
+        if any(p.is_meta for p in [*module.parameters(), *module.buffers()]):
+            raise ModelError(
+                f"{label}: the module holds parameters on the 'meta' device, which have a shape but no values; "
+                "load its weights (or build it on the CPU) before measuring"
+            )
         try:  # measured on a copy: the module given is never changed (its weights, its dtype)
             module = copy.deepcopy(module)
         except Exception as exc:  # a lock, a generator, a file handle among its attributes, or its own __deepcopy__
@@ -505,6 +510,11 @@ def _measure_erf(
     except ModelError:
         raise
     except (Exception, SystemExit) as exc:  # the module's own error at this size (a forward may call sys.exit)
+        if isinstance(exc, RuntimeError) and "leaf Variable that requires grad" in str(exc):
+            raise ModelError(
+                f"{label}: measuring '{tap}': the module changes its input in place (x.mul_(...) on what forward "
+                "is given), which autograd refuses on the measured input; write it out of place (x = x * ...)"
+            ) from None
         if isinstance(exc, RuntimeError) and "modified by an inplace operation" in str(exc):
             raise ModelError(
                 f"{label}: measuring '{tap}': autograd cannot go back through an in-place op of the module that "
@@ -524,9 +534,10 @@ def _measure_erf(
     grad = (grad_sum / samples).numpy()
     total = float(grad.sum())
     if not np.isfinite(total):  # NaN or inf weights (a diverged checkpoint), or a sum past float64
+        advice = "; try weights=random" if weights != "random" else ""
         raise ModelError(
-            f"{label}: the gradient of '{tap}' is not finite (NaN or inf: in the module's weights, or too large to "
-            "sum); try weights=random"
+            f"{label}: the gradient of '{tap}' is not finite (NaN or inf: from the module's weights or its own "
+            f"computation, or too large to sum){advice}"
         )
     assert fm.geom is not None  # the analytic sigma of this very unit (units of a period can differ)
     if total <= 0:

@@ -266,8 +266,8 @@ def test_weights_of_nan_or_inf_are_one_error_not_a_traceback(value: float) -> No
     with pytest.raises(ModelError) as err:
         measure_erf(nn.Sequential(conv), (64, 64), samples=1)
     assert str(err.value) == (
-        "Sequential: the gradient of '0' is not finite (NaN or inf: in the module's weights, or too large to sum); "
-        "try weights=random"
+        "Sequential: the gradient of '0' is not finite (NaN or inf: from the module's weights or its own "
+        "computation, or too large to sum); try weights=random"
     )
     assert measure_erf(nn.Sequential(conv), (64, 64), samples=1, weights="random").input_size == (64, 64)
 
@@ -296,7 +296,8 @@ class _Locked(nn.Module):
         self.lock = threading.Lock()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.c(x)
+        out: Tensor = self.c(x)
+        return out
 
 
 class _OddGetattr(nn.Module):
@@ -312,7 +313,8 @@ class _OddGetattr(nn.Module):
         raise KeyError(name)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.c(x)
+        out: Tensor = self.c(x)
+        return out
 
 
 @pytest.mark.parametrize(("module", "why"), [
@@ -330,3 +332,32 @@ def test_a_module_that_cannot_be_copied_is_one_error(module: type[nn.Module], wh
         "are changed); keep what cannot be copied out of the module's attributes"
     )
     assert all(torch.equal(before[k], v) for k, v in given.state_dict().items())
+
+
+class _InPlace(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x.mul_(2)
+        out: Tensor = self.c(x)
+        return out
+
+
+def test_a_meta_module_and_an_input_changed_in_place_are_named_not_sent_to_another_size() -> None:
+    """Both ended in '... failed (RuntimeError: ...); try another input_size', which no size fixes (review round
+    48, G3)."""
+    meta = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1, device="meta"))
+    with pytest.raises(ModelError) as err:
+        measure_erf(meta, (64, 64), samples=1, weights="uniform")
+    assert str(err.value) == (
+        "Sequential: the module holds parameters on the 'meta' device, which have a shape but no values; load its "
+        "weights (or build it on the CPU) before measuring"
+    )
+    with pytest.raises(ModelError) as err:
+        measure_erf(_InPlace(), (64, 64), samples=1)
+    assert str(err.value) == (
+        "_InPlace: measuring 'c': the module changes its input in place (x.mul_(...) on what forward is given), which "
+        "autograd refuses on the measured input; write it out of place (x = x * ...)"
+    )
