@@ -480,8 +480,8 @@ def test_channels_swapped_with_a_spatial_axis_are_refused(
     with pytest.raises(ModelError) as err:
         from_onnx(m)
     assert str(err.value) == (
-        f"<onnx model>: no graph output is a feature map (output 'y': 't' rearranges the axes ({why})); name the "
-        "taps to profile"
+        f"<onnx model>: no graph output is a feature map (output 'y': 't' rearranges the axes ({why})); name its "
+        "feature maps as taps (profile --taps, erf --tap)"
     )
 
 
@@ -522,7 +522,7 @@ def test_the_refusal_that_leaves_no_feature_map_is_named() -> None:
         from_onnx(m)
     assert str(err.value) == (
         "<onnx model>: no graph output is a feature map (output 'y': 'mix' mixes spatial positions (a product over "
-        "rows or columns)); name the taps to profile"
+        "rows or columns)); name its feature maps as taps (profile --taps, erf --tap)"
     )
     nodes = [
         CONV,
@@ -534,5 +534,5 @@ def test_the_refusal_that_leaves_no_feature_map_is_named() -> None:
         from_onnx(model(nodes, 17))
     assert str(err.value) == (
         "<onnx model>: no graph output is a feature map (output 'y': 't1' rearranges the axes (its rows mix rows and "
-        "columns)); name the taps to profile"
+        "columns)); name its feature maps as taps (profile --taps, erf --tap)"
     )

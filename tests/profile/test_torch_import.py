@@ -136,7 +136,7 @@ def test_channels_swapped_with_a_spatial_axis_are_refused(move: Any, node: str, 
         from_torch(model, (40, 48))
     assert str(err.value) == (
         f"ChannelMove: the module returns '{node}', which is not an (N, C, H, W) feature map: '{origin}' rearranges "
-        f"the axes ({why}); name the taps to profile"
+        f"the axes ({why}); name its feature maps as taps (profile --taps, erf --tap)"
     )
 
 

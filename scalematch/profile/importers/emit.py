@@ -18,6 +18,8 @@ from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.layer_list import layer_problem
 from scalematch.profile.layers import GlobalPool, Merge, Pair, TransposedConv, Upsample, Window
 
+NAME_TAPS = "name its feature maps as taps (profile --taps, erf --tap)"
+"""The advice of an import that finds no feature map among a model's outputs."""
 TapSpec = str | Sequence[str] | Mapping[str, str] | None
 """Taps as ``"a,b"`` / ``"C3=a,C4=b"`` text, a list of such items, or a mapping tap -> value name."""
 

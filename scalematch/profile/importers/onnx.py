@@ -25,6 +25,7 @@ from scalematch.errors import ConfigError, ModelError, OptionError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node, fixed_problem
 from scalematch.profile.importers.emit import (
+    NAME_TAPS,
     TapSpec,
     blocked_error,
     blocked_maps,
@@ -1505,8 +1506,8 @@ class _Importer:
         for out in outputs:
             if out in self.opaque:
                 why = f"output '{out}': '{self.origin[out]}' {self.opaque[out]}"
-                return f"{self.label}: no graph output is a feature map ({why}); name the taps to profile"
-        return f"{self.label}: no graph output is a feature map; name the taps to profile"
+                return f"{self.label}: no graph output is a feature map ({why}); {NAME_TAPS}"
+        return f"{self.label}: no graph output is a feature map; {NAME_TAPS}"
 
 
 def tap_values(graph: Any, requested: list[tuple[str, str]], label: str) -> tuple[list[tuple[str, str]], list[str]]:

@@ -31,6 +31,7 @@ from scalematch.errors import ModelError
 from scalematch.extras import require
 from scalematch.profile.graph import INPUT, Graph, Node
 from scalematch.profile.importers.emit import (
+    NAME_TAPS,
     TapSpec,
     blocked_error,
     blocked_maps,
@@ -1618,9 +1619,9 @@ class _Importer:
             first = self.returned[0]
             return (
                 f"{self.label}: the module returns '{self.display(self.fx_nodes[first])}', which is not an (N, C, H, "
-                f"W) feature map: '{self.origin[first]}' {self.opaque[first]}; name the taps to profile"
+                f"W) feature map: '{self.origin[first]}' {self.opaque[first]}; {NAME_TAPS}"
             )
-        return f"{self.label}: the module returns no feature map; name the taps to profile"
+        return f"{self.label}: the module returns no feature map; {NAME_TAPS}"
 
     def returns_lost_map(self) -> bool:
         """Whether the module returns a 4-D value whose geometry the import cannot follow (a 1-D convolution over
