@@ -842,8 +842,8 @@ def _converter_refusals(raw: RawBoxes, kept: Checked) -> np.ndarray:
                           text=raw.converter == "coco")  # fmt: skip
     found_bits = refusals(label)
     if raw.converter == "coco":  # '%g' of the class: a negative one refused by both, a fraction by ultralytics
-        c = as_written(cls[written]).astype(np.float32)
-        with np.errstate(invalid="ignore"):  # an infinite class (a category_id of 1e999): its remainder is NaN
+        with np.errstate(invalid="ignore", over="ignore"):  # a class past float32 (or 1e999): inf, its remainder NaN
+            c = as_written(cls[written]).astype(np.float32)
             found_bits |= np.where(c < 0, BOTH, np.where(c % 1 != 0, ULTRALYTICS, 0)).astype(np.int8)
     np.bitwise_or.at(out, pos[written], found_bits)
     return out

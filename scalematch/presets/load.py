@@ -346,7 +346,8 @@ class _Reader:
             part = self.data.get(section)
             if not isinstance(part, dict):
                 continue
-            allowed = SECTION_KEYS.get((section, part.get("kind")))
+            kind = part.get("kind")  # (a list or a mapping is no kind: its own check names it)
+            allowed = SECTION_KEYS.get((section, kind)) if isinstance(kind, str) else None
             extra = sorted(set(part) - set(allowed or part), key=str)
             if extra:
                 raise self.fail(

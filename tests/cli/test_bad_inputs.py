@@ -316,6 +316,13 @@ RECORDS: list[tuple[str, list[str], dict[str, int] | str]] = [
     ("coco records of no listed image under atss", ["recommend", "--detector", "atss", "coco_written_unlisted.json"],
      "coco_written_unlisted.json: no usable object to match (every record is excluded: malformed_record 2, "
      "unknown_image 1)"),
+    # found by fuzzing the final tree (round 48): a class past float32 (numpy's cast warning), a kind given as a list
+    ("coco class past float32", ["recommend", "coco_class_past_float32.json"],
+     "coco_class_past_float32.json: no usable object to match (every record is excluded: bbox_invalid 1, "
+     "malformed_record 1, unknown_image 1)"),
+    ("preset kind as a list", ["recommend", "--detector", "preset_kind_list.yaml", "coco_class_past_float32.json"],
+     "preset_kind_list.yaml: key 'assigner.kind': expected one of max-iou, ssd, fcos, yolov5, tal, atss, got "
+     "['tal']"),
     ("config key null", ["profile", "config_null_key.yaml"],
      "config_null_key.yaml: null is not a config key (keys: convention, description, inputs, kind, layers, name, "
      "nodes, outputs, source, templates)"),
