@@ -190,10 +190,10 @@ def yaml_words(value: object, limit: int = 60) -> str:
     return described(value, limit)
 
 
-def key_words(key: object) -> str:
-    """A mapping key as an error names it: text quoted (``'nodes'``), any other YAML value in YAML's words
-    (``null``, ``true``, ``3``)."""
-    return f"'{key}'" if isinstance(key, str) else yaml_words(key)
+def key_words(key: object, limit: int = 60) -> str:
+    """A mapping key (or a value standing where one number goes) as an error names it: text quoted and escaped as
+    Python quotes it (``'nodes'``), any other YAML value in YAML's words (``null``, ``true``, ``3``, ``a list``)."""
+    return described(key, limit) if isinstance(key, str) else yaml_words(key, limit)
 
 
 def ultralytics_model(data: object, where: str) -> str | None:

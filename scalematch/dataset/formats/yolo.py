@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from scalematch._text import described
+from scalematch._yaml import key_words
 from scalematch.dataset.formats._files import decode_text, is_decimal, is_present, kind, read_bytes, read_text
 from scalematch.dataset.formats._image_size import checked_size, no_bomb_check
 from scalematch.dataset.formats._walk import links_in, walk, walk_names
@@ -646,7 +647,7 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
         for k in names:
             if not (type(k) is int or (isinstance(k, str) and k.isascii() and k.isdigit())):
                 raise DatasetError(
-                    f"{cfg}: key 'names' [{_yaml_key(k)}]: expected a class number from 0 to 2^31 - 1, got "
+                    f"{cfg}: key 'names' [{key_words(k)}]: expected a class number from 0 to 2^31 - 1, got "
                     f"{_yaml_kind(k)}"
                 )
         items = [(int(k), v) for k, v in names.items()]  # ultralytics takes '0': a as 0: a
@@ -661,8 +662,8 @@ def _yaml_names(cfg: Path) -> tuple[dict[int, str], int]:
         keys = list(names) if isinstance(names, dict) else []
         first = keys[numbers.index(numbers[twice])]
         raise DatasetError(
-            f"{cfg}: key 'names': class {numbers[twice]} is named twice (as {_yaml_key(first)} and "
-            f"{_yaml_key(keys[twice])}); give each class once"
+            f"{cfg}: key 'names': class {numbers[twice]} is named twice (as {key_words(first)} and "
+            f"{key_words(keys[twice])}); give each class once"
         )
     for k, v in items:
         if not (v is None or isinstance(v, str | int | float)):
@@ -725,15 +726,8 @@ def _pose_fields(cfg: Path, shape: object) -> int:
     for place, value in zip(("keypoints", "dimensions"), shape, strict=True):
         if type(value) is not int or not 0 <= value <= 4096:
             what = "" if type(value) is int else f" ({_yaml_kind(value).removesuffix(', not an integer')})"
-            raise DatasetError(f"{expected} from 0 to 4096, got {place} {_yaml_key(value)}{what}")
+            raise DatasetError(f"{expected} from 0 to 4096, got {place} {key_words(value)}{what}")
     return 5 + shape[0] * shape[1] if shape[0] * shape[1] else 0
-
-
-def _yaml_key(key: object) -> str:
-    """A mapping key as YAML wrote it (``true``, ``null``, ``1.5``, ``'cat'``), shortened."""
-    if key is None or isinstance(key, bool):
-        return {None: "null", True: "true", False: "false"}[key]
-    return described(key, 60) if isinstance(key, str | int | float) else f"a {type(key).__name__}"
 
 
 def _yaml_kind(key: object) -> str:
