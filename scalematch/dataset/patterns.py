@@ -96,11 +96,11 @@ def _in_matched_folder(pattern: str, path: str | os.PathLike[str], folder: bool)
     if not tail or tail == "**" or _MAGIC.isdisjoint(head) or not _match([tail], [name], folder):
         return False
     real = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if any(os.path.isdir(d) and os.path.realpath(d) == real for d in matches(head)):
-        return True
     base, last = os.path.split(head)
-    if last != "**":  # (a folder still to be made below one a final ** reaches: sh/b/rep for sh/**/*.json)
-        return False
+    if last != "**":
+        return any(os.path.isdir(d) and os.path.realpath(d) == real for d in matches(head))
+    # a final ** reaches every folder below its base, links followed, and folders still to be made below them
+    # (sh/b/rep for sh/**/*.json): walked once here, where matches(head) would walk them again
     bases = [b for b in (matches(base) if not _MAGIC.isdisjoint(base) else [base]) if not b or os.path.isdir(b)]
     for place in (f for b in bases for f in _folders(b)):  # every folder the ** reaches, links followed
         rel = os.path.relpath(real, os.path.realpath(place or os.curdir))
